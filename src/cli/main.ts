@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+// CLI entry: composes the sub-commands each package registers.
+import { Command } from 'commander';
+import { createRequire } from 'node:module';
+import { register as registerTrain } from './train.js';
+import { register as registerBenchTrain } from './bench_train.js';
+import { register as registerBenchBo } from './bench_bo.js';
+import { register as registerStudy } from './study.js';
+
+const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
+
+const program = new Command('renorm-tune')
+  .description('Tune Batch Renormalization schedules with Bayesian optimization')
+  .version(pkg.version);
+registerTrain(program);
+const bench = program.command('bench').description('Benchmarks: trainer throughput, optimizer quality and latency');
+registerBenchTrain(bench);
+registerBenchBo(bench);
+registerStudy(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});

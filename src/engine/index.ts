@@ -1,0 +1,2 @@
+// Public names of the engine package, re-exported from the package root.
+export {};

@@ -1,0 +1,2 @@
+// Public names of the schedule package, re-exported from the package root.
+export {};

@@ -1,0 +1,50 @@
+// The schedule contract: how rmax/dmax evolve, defined relative to run length (t = step / totalSteps in [0, 1]).
+
+/** Clipping limits for one training step, as given to `BatchRenormalization.setClipping`. */
+export interface Clipping {
+  rmax: number;
+  rmin: number;
+  dmax: number;
+}
+
+export type RampShape = 'linear' | 'cosine' | 'exponential';
+
+/** Plain BatchNorm for the whole run: rmax = 1, dmax = 0. */
+export interface BatchNormSchedule {
+  kind: 'batchnorm';
+}
+
+/**
+ * Ioffe (2017): BatchNorm for a warm-up, then rmax 1 -> rmaxFinal and dmax 0 -> dmaxFinal, linearly,
+ * each reaching its final value at its own fraction of the run. Defaults are the paper's 5k / 40k / 25k
+ * steps of a 50k-step run: warmup 0.1, rmaxEnd 0.8, dmaxEnd 0.5, rmaxFinal 3, dmaxFinal 5.
+ */
+export interface PaperSchedule {
+  kind: 'paper';
+  warmup?: number;
+  rmaxFinal?: number;
+  rmaxEnd?: number;
+  dmaxFinal?: number;
+  dmaxEnd?: number;
+}
+
+/** Parametric ramp: BatchNorm until `warmup`, then a monotone ramp of `shape` to the final values at `rmaxEnd` / `dmaxEnd`. */
+export interface RampSchedule {
+  kind: 'ramp';
+  shape: RampShape;
+  warmup: number;
+  rmaxFinal: number;
+  rmaxEnd: number;
+  dmaxFinal: number;
+  dmaxEnd: number;
+}
+
+/** User formulas in mathjs syntax over `t` (fraction of training done), `step`, `totalSteps` and `clamp`. */
+export interface FormulaSchedule {
+  kind: 'formula';
+  rmax: string;
+  dmax: string;
+  rmin?: string;
+}
+
+export type ScheduleSpec = BatchNormSchedule | PaperSchedule | RampSchedule | FormulaSchedule;
