@@ -3,5 +3,6 @@ export * from './errors.js';
 export * from './schedule/index.js';
 export * from './data/index.js';
 export * from './engine/index.js';
+export * from './train/index.js';
 export * from './optimizer/index.js';
 export * from './study/index.js';

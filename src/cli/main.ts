@@ -6,6 +6,7 @@ import { register as registerTrain } from './train.js';
 import { register as registerBenchTrain } from './bench_train.js';
 import { register as registerBenchBo } from './bench_bo.js';
 import { register as registerStudy } from './study.js';
+import { register as registerRun } from './run.js';
 
 const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
 
@@ -16,6 +17,7 @@ registerTrain(program);
 const bench = program.command('bench').description('Benchmarks: trainer throughput, optimizer quality and latency');
 registerBenchTrain(bench);
 registerBenchBo(bench);
+registerRun(program);
 registerStudy(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

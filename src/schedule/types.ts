@@ -48,3 +48,41 @@ export interface FormulaSchedule {
 }
 
 export type ScheduleSpec = BatchNormSchedule | PaperSchedule | RampSchedule | FormulaSchedule;
+
+/** A point of the sampled table in an exported schedule. */
+export interface ScheduleTableRow {
+  step: number;
+  rmax: number;
+  rmin: number;
+  dmax: number;
+}
+
+/**
+ * The versioned export of a tuned schedule (`GET /api/studies/:id/best-schedule`, `renorm-tune export`).
+ * `scheduleAt(exported, step)` resolves it with its own `totalSteps`. Documented by `configs/schemas/schedule-export.schema.json`.
+ */
+export interface ExportedSchedule {
+  format: 'renorm-tune/schedule';
+  version: 1;
+  /** The schedule in relative form (t in [0, 1]). */
+  schedule: ScheduleSpec;
+  /** The run length the study trained with; `resolved` and `table` are in steps of this run. */
+  totalSteps: number;
+  /** The schedule's breakpoints in absolute steps (e.g. warmupSteps, rmaxEndStep, dmaxEndStep). */
+  resolved: Record<string, number | string>;
+  table: ScheduleTableRow[];
+  renormMomentum?: number;
+  trialId: number;
+  objective: { metric: string; direction: 'minimize' | 'maximize' };
+  value: number;
+  baselines: { batchnorm: number | null; paper: number | null };
+  provenance: {
+    study: string;
+    studyId: string;
+    scenario: Record<string, unknown>;
+    seed: number;
+    backend: string | null;
+    packageVersion: string;
+    exportedAt: string;
+  };
+}

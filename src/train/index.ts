@@ -1,0 +1,2 @@
+// Public names of the train package, re-exported from the package root.
+export {};
