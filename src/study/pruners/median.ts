@@ -1,0 +1,63 @@
+// The median stopping rule (Golovin et al. 2017, as in Optuna's MedianPruner).
+import type { Direction, TrialRecord } from '../types.js';
+import { ConfigError } from '../../errors.js';
+import { type Pruner, isBaseline, isBetter, isSearchTrial, lastStep, valueAt } from './types.js';
+
+export interface MedianPrunerOptions {
+  /** Steps before which no trial is pruned: early curves are too noisy to rank. Default 0. */
+  warmupSteps?: number;
+  /** COMPLETE trials needed before pruning starts, and trials that must have reported the step. Default 3. */
+  minTrials?: number;
+}
+
+/**
+ * Prunes a trial when its best value so far is worse than the median of the COMPLETE trials' values at the
+ * same step. Only exact step matches are compared: all trials of a study share the scenario, so they report
+ * the same evaluation steps, and comparing against an earlier point of someone else's curve would be unfair.
+ */
+export class MedianPruner implements Pruner {
+  readonly name = 'median';
+  private readonly warmupSteps: number;
+  private readonly minTrials: number;
+
+  constructor(private readonly direction: Direction, opts: MedianPrunerOptions = {}) {
+    this.warmupSteps = opts.warmupSteps ?? 0;
+    this.minTrials = opts.minTrials ?? 3;
+    if (!Number.isInteger(this.warmupSteps) || this.warmupSteps < 0) {
+      throw new ConfigError('pruner.warmupSteps', `must be a non-negative integer, got ${String(opts.warmupSteps)}`, 'use e.g. 0 or 50');
+    }
+    if (!Number.isInteger(this.minTrials) || this.minTrials < 1) {
+      throw new ConfigError('pruner.minTrials', `must be a positive integer, got ${String(opts.minTrials)}`, 'use e.g. 3');
+    }
+  }
+
+  shouldPrune(trial: TrialRecord, allTrials: readonly TrialRecord[]): boolean {
+    if (isBaseline(trial)) return false;
+    const step = lastStep(trial);
+    if (step === undefined || step < this.warmupSteps) return false;
+
+    const done = allTrials.filter((t) => t.id !== trial.id && t.state === 'COMPLETE' && isSearchTrial(t));
+    if (done.length < this.minTrials) return false;
+    const others = done.map((t) => valueAt(t, step)).filter((v): v is number => v !== undefined && Number.isFinite(v));
+    if (others.length < this.minTrials) return false;
+
+    const best = bestSoFar(trial, step, this.direction);
+    if (best === undefined) return true; // only NaN so far: the run is broken
+    return isBetter(median(others), best, this.direction);
+  }
+}
+
+function bestSoFar(trial: TrialRecord, step: number, direction: Direction): number | undefined {
+  let best: number | undefined;
+  for (const iv of trial.intermediate) {
+    if (iv.step > step || !Number.isFinite(iv.value)) continue;
+    if (best === undefined || isBetter(iv.value, best, direction)) best = iv.value;
+  }
+  return best;
+}
+
+export function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
