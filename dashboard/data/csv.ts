@@ -1,0 +1,25 @@
+// CSV export of all trials: one row per trial, one column per parameter, safe to open in a spreadsheet.
+import type { TrialRecord } from '../types.js';
+import { describeSpec } from './schedule_curve.js';
+
+/**
+ * Quotes per RFC 4180 and defuses spreadsheet formulas: a text cell starting with = + - @ (or a tab/CR) gets a leading
+ * apostrophe, because study names and failure reasons are user input. Numbers are written as numbers.
+ */
+export function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
+  let s = typeof v === 'string' ? v : JSON.stringify(v);
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function trialsCsv(trials: readonly TrialRecord[]): string {
+  const paramNames: string[] = [];
+  for (const t of trials) for (const k of Object.keys(t.params ?? {})) if (!paramNames.includes(k)) paramNames.push(k);
+  const header = ['id', 'number', 'label', 'state', 'value', ...paramNames.map((p) => `param_${p}`), 'schedule', 'failure_reason', 'seed', 'started_at', 'finished_at'];
+  const rows = [...trials]
+    .sort((a, b) => a.number - b.number)
+    .map((t) => [t.id, t.number, t.label, t.state, t.value, ...paramNames.map((p) => t.params?.[p]), describeSpec(t.schedule), t.failureReason, t.seed, t.startedAt, t.finishedAt]);
+  return [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n';
+}

@@ -1,0 +1,48 @@
+// Learning curves: inference-mode validation accuracy per trial and the train-mode minus inference-mode gap, decimated.
+import type { Direction, Point, Series, TrialRecord } from '../types.js';
+import { lttb } from './decimate.js';
+import { COLORS, rankColor } from './palette.js';
+import { accuracies, topTrialsWithBaselines, trialName, trialRole } from './trials.js';
+
+export interface CurveData {
+  accuracy: Series[];
+  gap: Series[];
+  /** False when no drawn trial has any progress report (external studies that never call report). */
+  hasCurves: boolean;
+  hasGap: boolean;
+}
+
+/** The two curves of one trial, each decimated to at most `maxPoints`. */
+export function trialCurves(t: Pick<TrialRecord, 'intermediate'>, maxPoints = 200): { accuracy: Point[]; gap: Point[] } {
+  const acc: Point[] = [];
+  const gap: Point[] = [];
+  const sorted = [...t.intermediate].sort((a, b) => a.step - b.step);
+  for (const iv of sorted) {
+    const a = accuracies(iv);
+    if (a.inference !== null && Number.isFinite(a.inference)) acc.push({ x: iv.step, y: a.inference });
+    if (a.inference !== null && a.train !== null && Number.isFinite(a.train - a.inference)) gap.push({ x: iv.step, y: a.train - a.inference });
+  }
+  return { accuracy: lttb(acc, maxPoints), gap: lttb(gap, maxPoints) };
+}
+
+/** Curves of the best `topN` trials plus baselines: with hundreds of trials only these stay legible. */
+export function curveData(trials: readonly TrialRecord[], direction: Direction, topN = 8, maxPoints = 200): CurveData {
+  const chosen = topTrialsWithBaselines(trials, direction, topN);
+  const out: CurveData = { accuracy: [], gap: [], hasCurves: false, hasGap: false };
+  chosen.forEach((t, i) => {
+    const c = trialCurves(t, maxPoints);
+    const role = trialRole(t);
+    const color = role === 'paper' ? COLORS.paper : role === 'batchnorm' ? COLORS.batchnorm : rankColor(i);
+    const dash = role === 'paper' ? [6, 4] : role === 'batchnorm' ? [2, 3] : undefined;
+    const style = { type: 'line' as const, borderColor: color, borderDash: dash, borderWidth: i === 0 && role === 'search' ? 3 : 1.5, pointRadius: 0, trialId: t.id };
+    if (c.accuracy.length) {
+      out.hasCurves = true;
+      out.accuracy.push({ label: trialName(t), data: c.accuracy, ...style });
+    }
+    if (c.gap.length) {
+      out.hasGap = true;
+      out.gap.push({ label: trialName(t), data: c.gap, ...style });
+    }
+  });
+  return out;
+}

@@ -1,0 +1,125 @@
+// Parameter views: a slice (value vs parameter) per parameter and parallel coordinates on normalised axes.
+import type { Direction, ParamValue, Series, TrialRecord } from '../types.js';
+import { valueColor } from './palette.js';
+import { hasValue, rankedTrials, trialName } from './trials.js';
+
+export interface ParamInfo {
+  name: string;
+  type: 'numeric' | 'categorical';
+  log: boolean;
+  /** Observed (or declared) range for numeric params; choices in first-seen order for categoricals. */
+  min: number;
+  max: number;
+  choices: string[];
+}
+
+/** A space hint as found in a study config (`config.space`): only the fields the dashboard needs. */
+export type SpaceHint = Record<string, { type?: string; log?: boolean; low?: number; high?: number; choices?: ParamValue[] }>;
+
+/** Parameters seen in the trials, typed by their values, with log scaling taken from the space when it says so. */
+export function paramInfo(trials: readonly TrialRecord[], space?: SpaceHint): ParamInfo[] {
+  const names: string[] = [];
+  const values = new Map<string, ParamValue[]>();
+  for (const t of trials) {
+    for (const [k, v] of Object.entries(t.params ?? {})) {
+      if (!values.has(k)) {
+        values.set(k, []);
+        names.push(k);
+      }
+      values.get(k)!.push(v);
+    }
+  }
+  return names.map((name) => {
+    const vs = values.get(name)!;
+    const hint = space?.[name];
+    const categorical = hint?.type === 'categorical' || vs.some((v) => typeof v !== 'number');
+    if (categorical) {
+      const choices: string[] = (hint?.choices ?? []).map(String);
+      for (const v of vs) if (!choices.includes(String(v))) choices.push(String(v));
+      return { name, type: 'categorical', log: false, min: 0, max: Math.max(choices.length - 1, 1), choices };
+    }
+    const nums = vs as number[];
+    const min = typeof hint?.low === 'number' ? hint.low : Math.min(...nums);
+    const max = typeof hint?.high === 'number' ? hint.high : Math.max(...nums);
+    const log = hint?.log === true && min > 0;
+    return { name, type: 'numeric', log, min, max, choices: [] };
+  });
+}
+
+/** Position of a value on a [0, 1] axis (log axes in log space; categoricals evenly spaced); NaN when missing. */
+export function normalize(p: ParamInfo, v: ParamValue | undefined): number {
+  if (v === undefined) return NaN;
+  if (p.type === 'categorical') {
+    const i = p.choices.indexOf(String(v));
+    return p.choices.length <= 1 ? 0.5 : i / (p.choices.length - 1);
+  }
+  const x = Number(v);
+  if (p.max === p.min) return 0.5;
+  if (p.log) return (Math.log(x) - Math.log(p.min)) / (Math.log(p.max) - Math.log(p.min));
+  return (x - p.min) / (p.max - p.min);
+}
+
+export interface SliceData {
+  param: ParamInfo;
+  datasets: Series[];
+}
+
+/** One slice plot per parameter: every trial with a value, coloured from early (dark) to late (bright) trials. */
+export function sliceData(trials: readonly TrialRecord[], space?: SpaceHint): SliceData[] {
+  const withValue = trials.filter((t) => hasValue(t) && (t.state === 'COMPLETE' || t.state === 'PRUNED') && !(t.label ?? '').startsWith('final:'));
+  const maxNum = Math.max(1, ...withValue.map((t) => t.number));
+  return paramInfo(withValue, space).map((param) => {
+    const pts = withValue.filter((t) => t.params[param.name] !== undefined);
+    const data = pts.map((t) => ({
+      x: param.type === 'categorical' ? String(t.params[param.name]) : Number(t.params[param.name]),
+      y: t.value as number,
+      trialId: t.id,
+      name: trialName(t),
+    }));
+    const colors = pts.map((t) => valueColor(t.number / maxNum, 0.85));
+    return {
+      param,
+      datasets: [{ label: `${param.name}`, data, type: 'scatter', pointRadius: 4, pointBackgroundColor: colors, borderColor: 'rgba(0,0,0,0.25)', showLine: false }],
+    };
+  });
+}
+
+export interface ParallelData {
+  /** Axis labels: [name, range] per parameter, then the objective. */
+  labels: string[][];
+  datasets: Series[];
+  drawn: number;
+  total: number;
+}
+
+/**
+ * Parallel coordinates: one line per complete trial across normalised parameter axes and the objective, coloured by
+ * rank (best brightest, drawn last so it sits on top). At most `maxLines` lines, the best ones.
+ */
+export function parallelData(trials: readonly TrialRecord[], direction: Direction, space?: SpaceHint, maxLines = 150): ParallelData {
+  const ranked = rankedTrials(trials, direction).filter((t) => Object.keys(t.params ?? {}).length > 0);
+  const params = paramInfo(ranked, space);
+  const total = ranked.length;
+  const chosen = ranked.slice(0, maxLines);
+  const vals = chosen.map((t) => t.value as number);
+  const vmin = Math.min(...vals);
+  const vmax = Math.max(...vals);
+  const fmt = (v: number) => (Math.abs(v) >= 100 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(1) : String(Math.round(v * 1000) / 1000));
+  const labels = params.map((p) => [p.name, p.type === 'categorical' ? p.choices.join(' / ') : `${fmt(p.min)} … ${fmt(p.max)}${p.log ? ' (log)' : ''}`]);
+  labels.push(['objective', total ? `${fmt(vmin)} … ${fmt(vmax)}` : '']);
+  const datasets: Series[] = [];
+  // Worst first so the best lines are painted over the rest.
+  for (let i = chosen.length - 1; i >= 0; i--) {
+    const t = chosen[i];
+    const v = t.value as number;
+    const vNorm = vmax === vmin ? 0.5 : (v - vmin) / (vmax - vmin);
+    const goodness = direction === 'maximize' ? vNorm : 1 - vNorm;
+    const data = params.map((p) => {
+      const y = normalize(p, t.params[p.name]);
+      return Number.isFinite(y) ? y : null;
+    });
+    data.push(vNorm);
+    datasets.push({ label: trialName(t), data, type: 'line', borderColor: valueColor(goodness, i === 0 ? 1 : 0.55), borderWidth: i === 0 ? 3 : 1, pointRadius: 0, trialId: t.id });
+  }
+  return { labels, datasets, drawn: chosen.length, total };
+}
