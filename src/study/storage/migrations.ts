@@ -1,0 +1,99 @@
+// The SQLite schema as an ordered list of migrations, applied one transaction each and tracked in PRAGMA user_version.
+import type Database from 'better-sqlite3';
+import { RenormTuneError } from '../../errors.js';
+
+/** A database written by a newer renorm-tune: opening it could corrupt data this version does not understand. */
+export class StorageVersionError extends RenormTuneError {
+  constructor(file: string, found: number, known: number) {
+    super(
+      'STORAGE_VERSION',
+      `${file}: database schema version ${found} is newer than this renorm-tune understands (up to ${known}); ` +
+        'upgrade renorm-tune, or point --db at another file',
+      500,
+    );
+  }
+}
+
+export interface Migration {
+  version: number;
+  /** Why this migration exists, for the person reading the history. */
+  note: string;
+  sql: string;
+}
+
+/**
+ * Append only: never edit a released migration, add a new one. Versions are 1, 2, 3, ... in order.
+ * JSON columns hold text; value columns are REAL and never NULL for COMPLETE trials (checked in code, not SQL,
+ * so the error can name the field).
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    note: 'studies, their attributes, trials and intermediate values',
+    sql: `
+      CREATE TABLE studies (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        direction TEXT NOT NULL CHECK (direction IN ('minimize', 'maximize')),
+        state TEXT NOT NULL CHECK (state IN ('CREATED', 'RUNNING', 'STOPPED', 'COMPLETE')),
+        config TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE study_attrs (
+        study_id TEXT NOT NULL REFERENCES studies(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (study_id, key)
+      );
+      CREATE TABLE trials (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        study_id TEXT NOT NULL REFERENCES studies(id) ON DELETE CASCADE,
+        number INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('WAITING', 'RUNNING', 'COMPLETE', 'PRUNED', 'FAIL')),
+        params TEXT NOT NULL,
+        schedule TEXT NOT NULL,
+        label TEXT,
+        value REAL,
+        failure_reason TEXT,
+        seed INTEGER NOT NULL,
+        metrics TEXT,
+        created_at TEXT NOT NULL,
+        started_at TEXT,
+        finished_at TEXT,
+        UNIQUE (study_id, number)
+      );
+      CREATE INDEX trials_by_study_state ON trials (study_id, state);
+      CREATE TABLE trial_values (
+        trial_id INTEGER NOT NULL REFERENCES trials(id) ON DELETE CASCADE,
+        step INTEGER NOT NULL,
+        value REAL NOT NULL,
+        metrics TEXT,
+        PRIMARY KEY (trial_id, step)
+      );
+    `,
+  },
+];
+
+export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/**
+ * Brings `db` up to `migrations`' last version. Each step and its user_version bump share one transaction,
+ * so a crash mid-migration leaves the previous version intact. Returns the versions applied.
+ */
+export function migrate(db: Database.Database, file: string, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  const known = migrations.length === 0 ? 0 : migrations[migrations.length - 1]!.version;
+  const version = (): number => db.pragma('user_version', { simple: true }) as number;
+  if (version() > known) throw new StorageVersionError(file, version(), known);
+  const applied: number[] = [];
+  for (const m of migrations) {
+    db.transaction(() => {
+      // Re-read under the write lock: another process may have migrated since we looked.
+      if (version() >= m.version) return;
+      db.exec(m.sql);
+      // PRAGMA cannot take a bound parameter; the version is an integer from our own list.
+      db.pragma(`user_version = ${Math.trunc(m.version)}`);
+      applied.push(m.version);
+    }).immediate();
+  }
+  return applied;
+}
