@@ -1,2 +1,7 @@
 // Public names of the schedule package, re-exported from the package root.
-export {};
+export type { Clipping, RampShape, BatchNormSchedule, PaperSchedule, RampSchedule, FormulaSchedule, ScheduleSpec, ScheduleTableRow, ExportedSchedule } from './types.js';
+export { scheduleAt, scheduleTable, resolveSchedule, describeSchedule, isMonotone, isExportedSchedule } from './evaluate.js';
+export { validateSchedule, FORMULA_GRID_POINTS, type ValidateScheduleOptions } from './validate.js';
+export { loadScheduleArg, validateExportedSchedule } from './load.js';
+export { PAPER_DEFAULTS, RAMP_SHAPES, paperAsRamp } from './ramp.js';
+export { FORMULA_FUNCTIONS, FORMULA_VARIABLES } from './formula.js';

@@ -1,0 +1,118 @@
+// Turns a schedule into clipping limits at a step, a sampled table, absolute breakpoints and a one-line description.
+import { ConfigError } from '../errors.js';
+import { compileFormula, evalFormula } from './formula.js';
+import { BATCHNORM_CLIPPING, paperAsRamp, rampAt } from './ramp.js';
+import type { Clipping, ExportedSchedule, FormulaSchedule, ScheduleSpec, ScheduleTableRow } from './types.js';
+
+export function isExportedSchedule(s: unknown): s is ExportedSchedule {
+  return typeof s === 'object' && s !== null && (s as { format?: unknown }).format === 'renorm-tune/schedule';
+}
+
+/** Formula values the trainer can use safely; anything else is a config bug surfaced with the step it happened at. */
+function formulaAt(spec: FormulaSchedule, t: number, step: number, totalSteps: number): Clipping {
+  const scope = { t, step, totalSteps };
+  const rmax = evalFormula(compileFormula(spec.rmax, 'schedule.rmax'), scope);
+  const dmax = evalFormula(compileFormula(spec.dmax, 'schedule.dmax'), scope);
+  const rmin = spec.rmin === undefined ? 1 / rmax : evalFormula(compileFormula(spec.rmin, 'schedule.rmin'), scope);
+  const where = `at step ${step} of ${totalSteps} (t = ${t})`;
+  if (!Number.isFinite(rmax) || rmax < 1) throw new ConfigError('schedule.rmax', `evaluates to ${rmax} ${where}; rmax must be a finite number >= 1`, 'keep rmax >= 1, e.g. 1 + 2 * clamp(t, 0, 1)');
+  if (!Number.isFinite(dmax) || dmax < 0) throw new ConfigError('schedule.dmax', `evaluates to ${dmax} ${where}; dmax must be a finite number >= 0`, 'keep dmax >= 0, e.g. 5 * clamp(t, 0, 1)');
+  if (!Number.isFinite(rmin) || rmin <= 0 || rmin > 1) throw new ConfigError('schedule.rmin', `evaluates to ${rmin} ${where}; rmin must be in (0, 1]`, 'leave rmin out (it defaults to 1 / rmax)');
+  return { rmax, rmin, dmax };
+}
+
+/**
+ * Clipping limits at `step` of a run of `totalSteps`. Time is relative (t = step / totalSteps, clamped to [0, 1]),
+ * so a schedule tuned on short runs stretches to long ones. An exported schedule brings its own totalSteps.
+ */
+export function scheduleAt(schedule: ScheduleSpec | ExportedSchedule, step: number, totalSteps?: number): Clipping {
+  let spec: ScheduleSpec;
+  if (isExportedSchedule(schedule)) {
+    spec = schedule.schedule;
+    totalSteps = schedule.totalSteps;
+  } else {
+    spec = schedule;
+  }
+  if (spec.kind === 'batchnorm') return { ...BATCHNORM_CLIPPING };
+  if (totalSteps === undefined || !(totalSteps > 0)) {
+    throw new ConfigError('totalSteps', `must be a positive number to resolve a '${spec.kind}' schedule, got ${totalSteps}`, 'pass the run length in steps');
+  }
+  const t = Math.min(1, Math.max(0, step / totalSteps));
+  switch (spec.kind) {
+    case 'paper':
+      return rampAt(paperAsRamp(spec), t);
+    case 'ramp':
+      return rampAt(spec, t);
+    case 'formula':
+      return formulaAt(spec, t, step, totalSteps);
+    default:
+      throw new ConfigError('schedule.kind', `unknown kind ${JSON.stringify((spec as { kind: unknown }).kind)}`, 'use batchnorm, paper, ramp or formula');
+  }
+}
+
+/** `points` evenly spaced rows from step 0 to totalSteps (steps rounded to integers, duplicates kept out). */
+export function scheduleTable(spec: ScheduleSpec, totalSteps: number, points = 101): ScheduleTableRow[] {
+  if (!Number.isInteger(points) || points < 2) throw new ConfigError('points', `must be an integer >= 2, got ${points}`, 'ask for at least 2 points');
+  const rows: ScheduleTableRow[] = [];
+  let last = -1;
+  for (let i = 0; i < points; i++) {
+    const step = Math.round((i * totalSteps) / (points - 1));
+    if (step === last) continue;
+    last = step;
+    rows.push({ step, ...scheduleAt(spec, step, totalSteps) });
+  }
+  return rows;
+}
+
+/** Absolute breakpoints of a run of `totalSteps` (what a person sets in another framework's config). */
+export function resolveSchedule(spec: ScheduleSpec, totalSteps: number): Record<string, number | string> {
+  const out: Record<string, number | string> = { kind: spec.kind, totalSteps };
+  if (spec.kind === 'batchnorm') return { ...out, rmax: 1, dmax: 0 };
+  if (spec.kind === 'formula') {
+    const f: Record<string, number | string> = { ...out, rmax: spec.rmax, dmax: spec.dmax };
+    if (spec.rmin !== undefined) f.rmin = spec.rmin;
+    return f;
+  }
+  const r = spec.kind === 'paper' ? paperAsRamp(spec) : spec;
+  return {
+    ...out,
+    shape: r.shape,
+    warmupSteps: Math.round(r.warmup * totalSteps),
+    rmaxEndStep: Math.round(r.rmaxEnd * totalSteps),
+    dmaxEndStep: Math.round(r.dmaxEnd * totalSteps),
+    rmaxFinal: r.rmaxFinal,
+    dmaxFinal: r.dmaxFinal,
+  };
+}
+
+function fmt(x: number): string {
+  return Number(x.toPrecision(3)).toString();
+}
+
+export function describeSchedule(spec: ScheduleSpec): string {
+  switch (spec.kind) {
+    case 'batchnorm':
+      return 'BatchNorm (rmax 1, dmax 0 throughout)';
+    case 'formula':
+      return `formula rmax = ${spec.rmax}; dmax = ${spec.dmax}${spec.rmin !== undefined ? `; rmin = ${spec.rmin}` : ''}`;
+    default: {
+      const r = spec.kind === 'paper' ? paperAsRamp(spec) : spec;
+      const name = spec.kind === 'paper' ? 'paper' : `${r.shape} ramp`;
+      return `${name}: BatchNorm until t=${fmt(r.warmup)}, rmax 1→${fmt(r.rmaxFinal)} by t=${fmt(r.rmaxEnd)}, dmax 0→${fmt(r.dmaxFinal)} by t=${fmt(r.dmaxEnd)}`;
+    }
+  }
+}
+
+/**
+ * Whether the limits only ever loosen (rmax and dmax never decrease, rmin never increases) on a grid of `points` times.
+ * Built-in ramps always are; a formula may legitimately tighten again, which is worth showing to people.
+ */
+export function isMonotone(spec: ScheduleSpec, totalSteps = 1000, points = 1001): boolean {
+  let prev: Clipping | undefined;
+  for (let i = 0; i < points; i++) {
+    const c = scheduleAt(spec, (i * totalSteps) / (points - 1), totalSteps);
+    if (prev && (c.rmax < prev.rmax - 1e-12 || c.dmax < prev.dmax - 1e-12 || c.rmin > prev.rmin + 1e-12)) return false;
+    prev = c;
+  }
+  return true;
+}

@@ -1,0 +1,73 @@
+// Compiles user schedule formulas with a private mathjs instance, allowing only arithmetic over t, step and totalSteps.
+import { create, all, type EvalFunction, type MathNode } from 'mathjs';
+import { ConfigError } from '../errors.js';
+
+const math = create(all, { number: 'number' });
+// clamp is the one helper mathjs lacks that schedules need all the time ("ramp between two fractions").
+math.import({ clamp: (x: number, lo: number, hi: number) => Math.min(Math.max(x, lo), hi) }, { override: true });
+
+export const FORMULA_VARIABLES = ['t', 'step', 'totalSteps'] as const;
+const CONSTANTS = ['pi', 'e'];
+export const FORMULA_FUNCTIONS = [
+  'clamp', 'min', 'max', 'abs', 'sign', 'exp', 'log', 'log2', 'log10', 'sqrt', 'pow',
+  'sin', 'cos', 'tan', 'tanh', 'floor', 'ceil', 'round',
+] as const;
+// Everything else (assignment, function definition, blocks, matrices, objects, accessors, ranges) is rejected:
+// a formula is data that reaches the server from users, so it must not be able to define or reach anything.
+const ALLOWED_NODES = new Set(['ConstantNode', 'SymbolNode', 'OperatorNode', 'ParenthesisNode', 'FunctionNode', 'ConditionalNode']);
+
+export interface FormulaScope {
+  t: number;
+  step: number;
+  totalSteps: number;
+}
+
+const cache = new Map<string, EvalFunction>();
+
+/** Parses and checks a formula; throws ConfigError naming `field` on syntax errors or anything outside the whitelist. */
+export function compileFormula(expr: string, field: string): EvalFunction {
+  const hit = cache.get(expr);
+  if (hit) return hit;
+  let root: MathNode;
+  try {
+    root = math.parse(expr);
+  } catch (err) {
+    throw new ConfigError(field, `syntax error in ${JSON.stringify(expr)}: ${(err as Error).message}`, 'write a mathjs expression such as "1 + 2 * clamp((t - 0.1) / 0.5, 0, 1)"');
+  }
+  root.traverse((node: MathNode, path: string) => {
+    if (!ALLOWED_NODES.has(node.type)) {
+      throw new ConfigError(field, `${node.type.replace(/Node$/, '').toLowerCase()} expressions are not allowed (${JSON.stringify(node.toString())})`, 'use only arithmetic, comparisons, ?: and the functions ' + FORMULA_FUNCTIONS.join(', '));
+    }
+    if (node.type === 'ConstantNode') {
+      const value = (node as unknown as { value: unknown }).value;
+      if (typeof value !== 'number') throw new ConfigError(field, `only numeric constants are allowed, got ${node.toString()}`, 'remove strings and other literals');
+    }
+    if (node.type === 'SymbolNode') {
+      const name = (node as unknown as { name: string }).name;
+      if (path === 'fn') {
+        if (!(FORMULA_FUNCTIONS as readonly string[]).includes(name)) {
+          throw new ConfigError(field, `unknown function '${name}'`, `use one of ${FORMULA_FUNCTIONS.join(', ')}`);
+        }
+      } else if (!(FORMULA_VARIABLES as readonly string[]).includes(name) && !CONSTANTS.includes(name)) {
+        throw new ConfigError(field, `unknown symbol '${name}'`, `use the variables ${FORMULA_VARIABLES.join(', ')} (and constants pi, e)`);
+      }
+    }
+    if (node.type === 'FunctionNode' && (node as unknown as { fn: MathNode }).fn.type !== 'SymbolNode') {
+      throw new ConfigError(field, `only named functions can be called (${JSON.stringify(node.toString())})`, `use one of ${FORMULA_FUNCTIONS.join(', ')}`);
+    }
+  });
+  const compiled = root.compile();
+  cache.set(expr, compiled);
+  return compiled;
+}
+
+/** Evaluates a compiled formula; returns NaN for anything that is not a real number so callers have one check. */
+export function evalFormula(compiled: EvalFunction, scope: FormulaScope): number {
+  let value: unknown;
+  try {
+    value = compiled.evaluate({ ...scope });
+  } catch {
+    return Number.NaN;
+  }
+  return typeof value === 'number' ? value : Number.NaN;
+}

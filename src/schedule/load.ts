@@ -1,0 +1,46 @@
+// Resolves a `--schedule` argument: a built-in name, or a JSON file holding a ScheduleSpec or an exported schedule.
+import { readFileSync } from 'node:fs';
+import { ConfigError, DataError, RenormTuneError } from '../errors.js';
+import { expectInt, expectObject } from './fields.js';
+import { isExportedSchedule } from './evaluate.js';
+import { validateSchedule } from './validate.js';
+import type { ExportedSchedule, ScheduleSpec } from './types.js';
+
+/** Checks what `scheduleAt` relies on in an export (format, version, schedule, totalSteps); the rest is provenance. */
+export function validateExportedSchedule(raw: unknown, field = 'schedule'): ExportedSchedule {
+  const obj = expectObject(raw, field);
+  if (obj.format !== 'renorm-tune/schedule') {
+    throw new ConfigError(`${field}.format`, `must be 'renorm-tune/schedule', got ${JSON.stringify(obj.format)}`, 'use a file written by `renorm-tune export` or the best-schedule endpoint');
+  }
+  if (obj.version !== 1) throw new ConfigError(`${field}.version`, `unsupported version ${JSON.stringify(obj.version)}`, 'this renorm-tune reads version 1');
+  const totalSteps = expectInt(obj.totalSteps, `${field}.totalSteps`, 1, 1e9);
+  const schedule = validateSchedule(obj.schedule, `${field}.schedule`, { totalSteps });
+  return { ...(obj as unknown as ExportedSchedule), schedule, totalSteps };
+}
+
+/**
+ * `paper` and `batchnorm` name the built-ins; anything else is a path. Errors name the file: a missing or
+ * unparsable file is a DataError, a schedule that fails validation is a ConfigError whose field starts with the path.
+ */
+export function loadScheduleArg(arg: string): ScheduleSpec | ExportedSchedule {
+  if (arg === 'paper') return { kind: 'paper' };
+  if (arg === 'batchnorm') return { kind: 'batchnorm' };
+  let text: string;
+  try {
+    text = readFileSync(arg, 'utf8');
+  } catch (err) {
+    throw new DataError(arg, `cannot read schedule file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); expected 'paper', 'batchnorm' or a path to a JSON schedule`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new DataError(arg, `is not valid JSON: ${(err as Error).message}`);
+  }
+  try {
+    return isExportedSchedule(raw) ? validateExportedSchedule(raw, arg) : validateSchedule(raw, arg);
+  } catch (err) {
+    if (err instanceof RenormTuneError) throw err;
+    throw new DataError(arg, (err as Error).message);
+  }
+}
