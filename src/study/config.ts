@@ -1,0 +1,188 @@
+// The study config: one pure validator that turns untrusted JSON into a complete StudyConfig, or names the field to fix.
+import os from 'node:os';
+import { readFileSync } from 'node:fs';
+import { ConfigError, DataError } from '../errors.js';
+import type { Direction } from './types.js';
+import type { PrunerSpec } from './pruners/index.js';
+import { type Json, int, join, object, oneOf, positive, rejectUnknown, show } from './config/fields.js';
+
+/** Metrics a study may optimise, with the direction that makes sense for each. Test accuracy is not here on purpose: tuning on the test set would leak it. */
+export const OBJECTIVE_METRICS: Readonly<Record<string, Direction>> = {
+  valAccuracy: 'maximize',
+  valAccuracyTrainMode: 'maximize',
+  loss: 'minimize',
+};
+
+/** Mirrors the engine's backend names; kept here so validating a config never loads TF.js. */
+export const STUDY_BACKENDS = ['auto', 'node-gpu', 'node', 'wasm', 'cpu'] as const;
+export const ACQUISITIONS = ['logei', 'ucb', 'pi'] as const;
+
+export interface StudyConfig {
+  name: string;
+  /** The training scenario every trial runs (dataset, model, steps, ...). */
+  scenario: Record<string, unknown>;
+  /** Override of the default schedule search space, if any. */
+  space?: Record<string, unknown>;
+  objective: { metric: string; direction: Direction };
+  /** At least one of the two; `trials` counts the two baselines. */
+  budget: { trials?: number; timeMinutes?: number };
+  workers: number;
+  seedsPerTrial: number;
+  seed: number;
+  pruner: PrunerSpec;
+  optimizer: { type: 'gp' | 'random'; acquisition: (typeof ACQUISITIONS)[number]; initialTrials?: number };
+  /** Retrain the baselines and the best schedule on `seeds` fresh seeds; 0 disables. */
+  finalValidation: { seeds: number };
+  executor: 'local' | 'external';
+  trialTimeoutSeconds?: number;
+  trialMemoryMb?: number;
+  backend?: (typeof STUDY_BACKENDS)[number];
+}
+
+const TOP = ['$schema', 'name', 'scenario', 'space', 'objective', 'budget', 'workers', 'seedsPerTrial', 'seed', 'pruner', 'optimizer',
+  'finalValidation', 'executor', 'trialTimeoutSeconds', 'trialMemoryMb', 'backend'] as const;
+const NAME = /^[A-Za-z0-9._-]{1,100}$/;
+
+/**
+ * Checks `raw` and fills every default, so the stored config says exactly what ran. Pure: reads nothing, writes
+ * nothing (the default `workers` is this machine's core count). Throws ConfigError naming the first bad field.
+ */
+export function validateStudyConfig(raw: unknown): StudyConfig {
+  const c = object(raw, 'config', 'give the study config as a JSON object');
+  rejectUnknown(c, '', TOP);
+  const out: StudyConfig = {
+    name: name(c.name),
+    scenario: scenario(c.scenario),
+    objective: objective(c.objective),
+    budget: budget(c.budget),
+    workers: c.workers === undefined ? Math.max(1, os.availableParallelism()) : int(c.workers, 'workers', 1, 256),
+    seedsPerTrial: c.seedsPerTrial === undefined ? 1 : int(c.seedsPerTrial, 'seedsPerTrial', 1, 10),
+    seed: c.seed === undefined ? 0 : int(c.seed, 'seed', 0, 2 ** 31 - 1),
+    pruner: pruner(c.pruner),
+    optimizer: optimizer(c.optimizer),
+    finalValidation: finalValidation(c.finalValidation),
+    executor: c.executor === undefined ? 'local' : oneOf(c.executor, 'executor', ['local', 'external'] as const),
+  };
+  // TODO(optimizer package): validate with mergeScheduleSpace/validateSpace once src/optimizer exports them.
+  if (c.space !== undefined) out.space = object(c.space, 'space', 'give a search-space override object, or leave it out for the default space');
+  if (c.trialTimeoutSeconds !== undefined) out.trialTimeoutSeconds = positive(c.trialTimeoutSeconds, 'trialTimeoutSeconds');
+  if (c.trialMemoryMb !== undefined) out.trialMemoryMb = positive(c.trialMemoryMb, 'trialMemoryMb', 63);
+  if (c.backend !== undefined) out.backend = oneOf(c.backend, 'backend', STUDY_BACKENDS);
+  return out;
+}
+
+/** Reads and validates a config file; read and JSON errors name the file. */
+export function loadStudyConfig(path: string): StudyConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new DataError(path, `cannot read study config: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new DataError(path, `is not valid JSON: ${(err as Error).message}`);
+  }
+  try {
+    return validateStudyConfig(raw);
+  } catch (err) {
+    // Same error (class, field, fix), with the file named first so the user knows where to look.
+    if (err instanceof ConfigError) err.message = `${path}: ${err.message}`;
+    throw err;
+  }
+}
+
+/** The run length a study trains for, from its scenario; null until the scenario says. */
+export function studyTotalSteps(config: { scenario?: unknown }): number | null {
+  const steps = (config.scenario as Json | undefined)?.steps;
+  return typeof steps === 'number' && Number.isInteger(steps) && steps > 0 ? steps : null;
+}
+
+function name(raw: unknown): string {
+  if (typeof raw !== 'string' || !NAME.test(raw)) {
+    throw new ConfigError('name', `must be 1-100 characters of letters, digits, '.', '_' or '-', got ${show(raw)}`, 'e.g. "mnist-small-batch"');
+  }
+  return raw;
+}
+
+function scenario(raw: unknown): Record<string, unknown> {
+  // TODO(data package): hand this to validateScenario from src/data once it lands; until then only the shape and
+  // the run length (which the export needs) are checked.
+  const s = object(raw, 'scenario', 'give the training scenario, e.g. {"dataset": "mnist", "steps": 2000, ...}');
+  if (s.steps !== undefined) int(s.steps, 'scenario.steps', 1);
+  return s;
+}
+
+function objective(raw: unknown): StudyConfig['objective'] {
+  if (raw === undefined) return { metric: 'valAccuracy', direction: 'maximize' };
+  const o = object(raw, 'objective', 'e.g. {"metric": "valAccuracy", "direction": "maximize"}');
+  rejectUnknown(o, 'objective', ['metric', 'direction']);
+  const metric = o.metric === undefined ? 'valAccuracy' : oneOf(o.metric, 'objective.metric', Object.keys(OBJECTIVE_METRICS));
+  const natural = OBJECTIVE_METRICS[metric]!;
+  const direction = o.direction === undefined ? natural : oneOf(o.direction, 'objective.direction', ['maximize', 'minimize'] as const);
+  if (direction !== natural) {
+    // Maximising loss is never what anyone means, and the study would silently hunt for the worst schedule.
+    throw new ConfigError('objective.direction', `'${direction}' would search for the worst ${metric}`, `use '${natural}' or leave direction out`);
+  }
+  return { metric, direction };
+}
+
+function budget(raw: unknown): StudyConfig['budget'] {
+  const b = object(raw, 'budget', 'give {"trials": 20} and/or {"timeMinutes": 30}');
+  rejectUnknown(b, 'budget', ['trials', 'timeMinutes']);
+  if (b.trials === undefined && b.timeMinutes === undefined) {
+    throw new ConfigError('budget', 'needs trials or timeMinutes (or both)', 'e.g. {"trials": 20}; trials include the 2 baselines');
+  }
+  const out: StudyConfig['budget'] = {};
+  if (b.trials !== undefined) {
+    if (typeof b.trials === 'number' && Number.isInteger(b.trials) && b.trials < 3) {
+      throw new ConfigError('budget.trials', `must be at least 3 (the 2 baselines and one tuned trial), got ${b.trials}`, 'set budget.trials >= 3');
+    }
+    out.trials = int(b.trials, 'budget.trials', 3, 100_000);
+  }
+  if (b.timeMinutes !== undefined) out.timeMinutes = positive(b.timeMinutes, 'budget.timeMinutes');
+  return out;
+}
+
+function pruner(raw: unknown): PrunerSpec {
+  if (raw === undefined) return { type: 'none' };
+  const p = object(raw, 'pruner', 'e.g. {"type": "median", "warmupSteps": 100}');
+  const type = oneOf(p.type, 'pruner.type', ['none', 'median', 'asha'] as const);
+  if (type === 'none') {
+    rejectUnknown(p, 'pruner', ['type']);
+    return { type };
+  }
+  if (type === 'median') {
+    rejectUnknown(p, 'pruner', ['type', 'warmupSteps', 'minTrials']);
+    const spec: PrunerSpec = { type };
+    if (p.warmupSteps !== undefined) spec.warmupSteps = int(p.warmupSteps, 'pruner.warmupSteps', 0);
+    if (p.minTrials !== undefined) spec.minTrials = int(p.minTrials, 'pruner.minTrials', 1);
+    return spec;
+  }
+  rejectUnknown(p, 'pruner', ['type', 'minResource', 'reductionFactor']);
+  const spec: PrunerSpec = { type };
+  if (p.minResource !== undefined) spec.minResource = int(p.minResource, 'pruner.minResource', 1);
+  if (p.reductionFactor !== undefined) spec.reductionFactor = int(p.reductionFactor, 'pruner.reductionFactor', 2);
+  return spec;
+}
+
+function optimizer(raw: unknown): StudyConfig['optimizer'] {
+  if (raw === undefined) return { type: 'gp', acquisition: 'logei' };
+  const o = object(raw, 'optimizer', 'e.g. {"type": "gp", "acquisition": "logei"}');
+  rejectUnknown(o, 'optimizer', ['type', 'acquisition', 'initialTrials']);
+  const out: StudyConfig['optimizer'] = {
+    type: o.type === undefined ? 'gp' : oneOf(o.type, 'optimizer.type', ['gp', 'random'] as const),
+    acquisition: o.acquisition === undefined ? 'logei' : oneOf(o.acquisition, 'optimizer.acquisition', ACQUISITIONS),
+  };
+  if (o.initialTrials !== undefined) out.initialTrials = int(o.initialTrials, 'optimizer.initialTrials', 0, 10_000);
+  return out;
+}
+
+function finalValidation(raw: unknown): StudyConfig['finalValidation'] {
+  if (raw === undefined) return { seeds: 3 };
+  const f = object(raw, 'finalValidation', 'e.g. {"seeds": 3}, or {"seeds": 0} to skip it');
+  rejectUnknown(f, 'finalValidation', ['seeds']);
+  return { seeds: f.seeds === undefined ? 3 : int(f.seeds, join('finalValidation', 'seeds'), 0, 50) };
+}

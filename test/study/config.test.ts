@@ -1,0 +1,131 @@
+// Study config: defaults, one bad field at a time (the error must name it), agreement with the JSON Schema, file errors.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
+import { ConfigError, DataError } from '../../src/errors.js';
+import { loadStudyConfig, validateStudyConfig } from '../../src/study/config.js';
+
+const schemaPath = new URL('../../../configs/schemas/study-config.schema.json', import.meta.url);
+const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as object;
+const schemaCheck = new Ajv({ allErrors: true, strict: false }).compile(schema);
+
+const base = () => ({ name: 'mnist-small', scenario: { dataset: 'mnist', steps: 500 }, budget: { trials: 10 } }) as Record<string, unknown>;
+const withField = (path: string, value: unknown) => {
+  const c = structuredClone(base());
+  const keys = path.split('.');
+  let o = c as Record<string, unknown>;
+  for (const k of keys.slice(0, -1)) o = (o[k] ??= {}) as Record<string, unknown>;
+  if (value === undefined) delete o[keys.at(-1)!];
+  else o[keys.at(-1)!] = value;
+  return c;
+};
+
+describe('validateStudyConfig', () => {
+  it('fills every default and keeps what was given', () => {
+    const c = validateStudyConfig(base());
+    assert.equal(c.name, 'mnist-small');
+    assert.deepEqual(c.scenario, { dataset: 'mnist', steps: 500 });
+    assert.deepEqual(c.objective, { metric: 'valAccuracy', direction: 'maximize' });
+    assert.deepEqual(c.budget, { trials: 10 });
+    assert.ok(Number.isInteger(c.workers) && c.workers >= 1);
+    assert.equal(c.seedsPerTrial, 1);
+    assert.equal(c.seed, 0);
+    assert.deepEqual(c.pruner, { type: 'none' });
+    assert.deepEqual(c.optimizer, { type: 'gp', acquisition: 'logei' });
+    assert.deepEqual(c.finalValidation, { seeds: 3 });
+    assert.equal(c.executor, 'local');
+    assert.equal('space' in c || 'backend' in c || 'trialTimeoutSeconds' in c, false, 'absent optional fields stay absent');
+  });
+
+  it('accepts a full config, derives direction from the metric, and is idempotent', () => {
+    const full = {
+      ...base(), space: { warmup: [0, 0.3] }, objective: { metric: 'loss' }, budget: { trials: 3, timeMinutes: 0.5 }, workers: 2,
+      seedsPerTrial: 10, seed: 42, pruner: { type: 'asha', minResource: 20, reductionFactor: 4 },
+      optimizer: { type: 'random', acquisition: 'ucb', initialTrials: 0 }, finalValidation: { seeds: 0 }, executor: 'external',
+      trialTimeoutSeconds: 90, trialMemoryMb: 512, backend: 'wasm',
+    };
+    const c = validateStudyConfig(full);
+    assert.deepEqual(c.objective, { metric: 'loss', direction: 'minimize' });
+    assert.deepEqual(c.pruner, { type: 'asha', minResource: 20, reductionFactor: 4 });
+    assert.deepEqual(validateStudyConfig(c), c, 'a validated config validates to itself (it is what gets stored)');
+    assert.ok(schemaCheck(c), JSON.stringify(schemaCheck.errors));
+  });
+
+  it('does not modify its input', () => {
+    const raw = base();
+    const copy = structuredClone(raw);
+    validateStudyConfig(raw);
+    assert.deepEqual(raw, copy);
+  });
+
+  // [what is wrong, the config, the field the error must name, a phrase the message or fix must contain]
+  const bad: [string, unknown, string, RegExp][] = [
+    ['not an object', [], 'config', /object/],
+    ['missing name', withField('name', undefined), 'name', /letters/],
+    ['name with a space', withField('name', 'my study'), 'name', /letters/],
+    ['name too long', withField('name', 'x'.repeat(101)), 'name', /1-100/],
+    ['missing scenario', withField('scenario', undefined), 'scenario', /object/],
+    ['scenario.steps 0', withField('scenario.steps', 0), 'scenario.steps', />= 1/],
+    ['missing budget', withField('budget', undefined), 'budget', /object/],
+    ['empty budget', withField('budget', {}), 'budget', /trials or timeMinutes/],
+    ['2 trials', withField('budget.trials', 2), 'budget.trials', /baselines/],
+    ['fractional trials', withField('budget.trials', 5.5), 'budget.trials', /integer/],
+    ['zero minutes', withField('budget.timeMinutes', 0), 'budget.timeMinutes', /> 0/],
+    ['typo in budget', withField('budget.trails', 5), 'budget.trails', /did you mean 'trials'/],
+    ['unknown metric', withField('objective', { metric: 'accuracy' }), 'objective.metric', /valAccuracy/],
+    ['test metric', withField('objective', { metric: 'testAccuracy' }), 'objective.metric', /valAccuracy/],
+    ['maximize loss', withField('objective', { metric: 'loss', direction: 'maximize' }), 'objective.direction', /minimize/],
+    ['bad direction', withField('objective', { direction: 'up' }), 'objective.direction', /maximize/],
+    ['workers 0', withField('workers', 0), 'workers', /integer/],
+    ['workers string', withField('workers', '4'), 'workers', /integer/],
+    ['seedsPerTrial 11', withField('seedsPerTrial', 11), 'seedsPerTrial', /\[1, 10\]/],
+    ['negative seed', withField('seed', -1), 'seed', /integer/],
+    ['unknown pruner', withField('pruner', { type: 'hyperband' }), 'pruner.type', /median/],
+    ['median option on asha', withField('pruner', { type: 'asha', warmupSteps: 3 }), 'pruner.warmupSteps', /unknown field/],
+    ['negative warmupSteps', withField('pruner', { type: 'median', warmupSteps: -5 }), 'pruner.warmupSteps', />= 0/],
+    ['reductionFactor 1', withField('pruner', { type: 'asha', reductionFactor: 1 }), 'pruner.reductionFactor', />= 2/],
+    ['optimizer type', withField('optimizer', { type: 'tpe' }), 'optimizer.type', /gp/],
+    ['acquisition typo', withField('optimizer', { acquisition: 'logie' }), 'optimizer.acquisition', /did you mean 'logei'/],
+    ['final seeds -1', withField('finalValidation', { seeds: -1 }), 'finalValidation.seeds', /integer/],
+    ['executor', withField('executor', 'remote'), 'executor', /local/],
+    ['timeout 0', withField('trialTimeoutSeconds', 0), 'trialTimeoutSeconds', /> 0/],
+    ['memory 10', withField('trialMemoryMb', 10), 'trialMemoryMb', /> 63/],
+    ['backend', withField('backend', 'webgl'), 'backend', /wasm/],
+    ['space not object', withField('space', 3), 'space', /object/],
+    ['top-level typo', withField('budjet', { trials: 5 }), 'budjet', /did you mean 'budget'/],
+    ['unrelated unknown', withField('colour', 'red'), 'colour', /allowed fields/],
+  ];
+  for (const [what, raw, field, phrase] of bad) {
+    it(`rejects ${what}, naming ${field}`, () => {
+      assert.throws(() => validateStudyConfig(raw), (e: unknown) => {
+        assert.ok(e instanceof ConfigError, `expected ConfigError, got ${String(e)}`);
+        assert.equal(e.field, field, `wrong field in: ${e.message}`);
+        assert.match(e.message, phrase);
+        assert.equal(e.status, 400);
+        return true;
+      });
+      assert.equal(schemaCheck(raw), false, `the JSON Schema should also reject: ${what}`);
+    });
+  }
+});
+
+describe('loadStudyConfig', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'renorm-config-'));
+  it('names the file when it is missing, not JSON, or invalid', (t) => {
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const missing = join(dir, 'missing.json');
+    assert.throws(() => loadStudyConfig(missing), (e: unknown) => e instanceof DataError && e.message.includes(missing) && /ENOENT/.test(e.message));
+    const broken = join(dir, 'broken.json');
+    writeFileSync(broken, '{"name": "x",');
+    assert.throws(() => loadStudyConfig(broken), (e: unknown) => e instanceof DataError && e.message.includes(broken) && /not valid JSON/.test(e.message));
+    const invalid = join(dir, 'invalid.json');
+    writeFileSync(invalid, JSON.stringify(withField('budget.trials', 1)));
+    assert.throws(() => loadStudyConfig(invalid), (e: unknown) => e instanceof ConfigError && e.field === 'budget.trials' && e.message.startsWith(invalid));
+    const good = join(dir, 'good.json');
+    writeFileSync(good, JSON.stringify(base()));
+    assert.equal(loadStudyConfig(good).name, 'mnist-small');
+  });
+});
