@@ -1,2 +1,22 @@
 // Public names of the engine package, re-exported from the package root.
-export {};
+export * as tf from '@tensorflow/tfjs';
+export { initBackend, wasmSimdActive, BACKEND_NAMES, type BackendName } from './backend.js';
+export { BatchRenormalization, normalizeClipping, type BatchRenormalizationArgs } from './batch_renorm.js';
+export {
+  buildModel,
+  validateModelSpec,
+  renormLayers,
+  setModelClipping,
+  type ModelSpec,
+  type InputShape,
+  type RenormOptions,
+} from './models.js';
+export {
+  createTrainStep,
+  evaluate,
+  makeOptimizer,
+  type TrainStep,
+  type TrainStepOptions,
+  type EvaluateOptions,
+  type OptimizerName,
+} from './train_step.js';

@@ -1,0 +1,122 @@
+// Picks and initialises the TF.js backend once per process (thread), preferring native, then wasm SIMD, never silently cpu.
+import * as tf from '@tensorflow/tfjs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { BackendError } from '../errors.js';
+import { registerWasmKernels } from './kernels/register.js';
+
+export type BackendName = 'auto' | 'node-gpu' | 'node' | 'wasm' | 'cpu';
+export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'node-gpu', 'node', 'wasm', 'cpu'];
+
+const require = createRequire(import.meta.url);
+
+/** Native packages are optional: a variable specifier keeps tsc from resolving (and demanding) them. */
+const NATIVE_PACKAGES: Record<'node-gpu' | 'node', string> = {
+  'node-gpu': '@tensorflow/tfjs-node-gpu',
+  node: '@tensorflow/tfjs-node',
+};
+
+let active: Promise<{ name: string }> | null = null;
+let activeRequest: BackendName | null = null;
+
+/**
+ * Initialise the backend named by `name` ('auto' tries node-gpu, node, wasm, cpu in that order).
+ * Idempotent: a second call with the same request (or 'auto' after anything) returns the first result.
+ */
+export function initBackend(name: BackendName = 'auto'): Promise<{ name: string }> {
+  if (!BACKEND_NAMES.includes(name)) {
+    return Promise.reject(
+      new BackendError(`backend: unknown backend '${String(name)}' (fix: use one of ${BACKEND_NAMES.join(', ')})`),
+    );
+  }
+  if (active && (name === 'auto' || name === activeRequest)) return active;
+  // A different explicit request (tests comparing backends) re-runs selection; setBackend is cheap once loaded.
+  activeRequest = name;
+  active = select(name);
+  active.catch(() => {
+    active = null;
+    activeRequest = null;
+  });
+  return active;
+}
+
+async function select(name: BackendName): Promise<{ name: string }> {
+  if (name === 'node-gpu' || name === 'node') return initNative(name, true);
+  if (name === 'wasm') return (await initWasm(true))!;
+  if (name === 'cpu') return initCpu();
+  for (const native of ['node-gpu', 'node'] as const) {
+    const got = await initNative(native, false);
+    if (got) return got;
+  }
+  const wasm = await initWasm(false);
+  if (wasm) return wasm;
+  process.stderr.write(
+    '\n*** renorm-tune WARNING: falling back to the pure-JS cpu backend (about 100x slower than wasm). ' +
+      'Training will crawl. Check that @tensorflow/tfjs-backend-wasm is installed. ***\n\n',
+  );
+  return initCpu();
+}
+
+async function initNative(name: 'node-gpu' | 'node', required: true): Promise<{ name: string }>;
+async function initNative(name: 'node-gpu' | 'node', required: false): Promise<{ name: string } | null>;
+async function initNative(name: 'node-gpu' | 'node', required: boolean): Promise<{ name: string } | null> {
+  const pkg = NATIVE_PACKAGES[name];
+  try {
+    await import(pkg);
+  } catch (err) {
+    if (!required) return null;
+    throw new BackendError(
+      `backend '${name}': ${pkg} is not installed or failed to load (${(err as Error).message.split('\n')[0]}) ` +
+        `(fix: npm install ${pkg}, or use --backend wasm)`,
+    );
+  }
+  // The native package registers 'tensorflow' on the tfjs-core it resolves; it must be ours.
+  if (!tf.findBackend('tensorflow')) {
+    if (!required) return null;
+    throw new BackendError(
+      `backend '${name}': ${pkg} loaded but registered no 'tensorflow' backend on this @tensorflow/tfjs instance ` +
+        `(fix: install a ${pkg} version matching @tensorflow/tfjs ${tf.version.tfjs})`,
+    );
+  }
+  if (!(await tf.setBackend('tensorflow'))) {
+    if (!required) return null;
+    throw new BackendError(`backend '${name}': ${pkg} failed to initialise (fix: check its native install, or use --backend wasm)`);
+  }
+  await tf.ready();
+  return { name };
+}
+
+let wasmPathsSet = false;
+
+async function initWasm(required: boolean): Promise<{ name: string } | null> {
+  try {
+    const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as typeof import('@tensorflow/tfjs-backend-wasm');
+    if (!wasmPathsSet) {
+      // The node bundle lives in dist/ next to the three .wasm builds; pointing the prefix there lets the
+      // backend pick tfjs-backend-wasm-simd.wasm itself (Node has SIMD; threads are off in Node by design).
+      const dist = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
+      wasm.setWasmPaths(dist + path.sep);
+      wasmPathsSet = true;
+    }
+    if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") returned false');
+    await tf.ready();
+    registerWasmKernels();
+    return { name: 'wasm' };
+  } catch (err) {
+    if (!required) return null;
+    throw new BackendError(
+      `backend 'wasm' failed to initialise: ${(err as Error).message} (fix: npm install @tensorflow/tfjs-backend-wasm@${tf.version.tfjs})`,
+    );
+  }
+}
+
+async function initCpu(): Promise<{ name: string }> {
+  if (!(await tf.setBackend('cpu'))) throw new BackendError("backend 'cpu' failed to initialise (fix: reinstall @tensorflow/tfjs)");
+  await tf.ready();
+  return { name: 'cpu' };
+}
+
+/** Whether the wasm build with SIMD instructions is the one in use (false on cpu/native backends). */
+export async function wasmSimdActive(): Promise<boolean> {
+  return tf.getBackend() === 'wasm' && Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+}
