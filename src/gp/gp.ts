@@ -1,0 +1,302 @@
+// Gaussian-process regression with a Matérn-5/2 ARD kernel: MAP hyperparameter fit and posterior predictions with gradients.
+//
+// Notation (n observations, d input dimensions, m query points):
+//   X      n x d   inputs; continuous dims in [0, 1], categorical dims hold a category index
+//   y      n       standardized outputs (mean 0, variance 1), lower is better
+//   theta  d + 2   [log l_1 .. log l_d, log s2, log noise]: lengthscales, signal variance, noise variance
+//   K      n x n   kernel matrix k(X, X) + noise I
+//   L      n x n   lower Cholesky factor, K = L L^T
+//   alpha  n       K^-1 y (two triangular solves, never an explicit inverse)
+//   W      n x n   K^-1, formed only for the likelihood gradient, where every tr(K^-1 dK/dtheta) needs it
+//   k*     n       k(X, x*) for one query point; v = L^-1 k*
+//   mean = k*^T alpha;  var = s2 - v^T v  (latent f, noise excluded)
+import { cholesky, cholInverse, cholLogDet, solveLower, solveLowerT } from './linalg.js';
+import { maternProfile, maternProfileDr2, pairDistances, scaledDist2, type PairDistances } from './kernel.js';
+import { logPrior } from './prior.js';
+import { minimizeBox } from './lbfgsb.js';
+import { Rng } from './rng.js';
+
+export interface GpData {
+  X: Float64Array;
+  y: Float64Array;
+  n: number;
+  d: number;
+  /** 1 where the dimension is categorical (Hamming distance), else 0. */
+  categorical: Uint8Array;
+}
+
+/** Box for theta: lengthscales 0.005..1000 (beyond that a dim is irrelevant), s2 1e-3..1e3, noise 1e-6..1. */
+export function thetaBounds(d: number): { lower: Float64Array; upper: Float64Array } {
+  const lower = new Float64Array(d + 2);
+  const upper = new Float64Array(d + 2);
+  for (let k = 0; k < d; k++) {
+    lower[k] = Math.log(5e-3);
+    upper[k] = Math.log(1e3);
+  }
+  lower[d] = Math.log(1e-3);
+  upper[d] = Math.log(1e3);
+  lower[d + 1] = Math.log(1e-6);
+  upper[d + 1] = Math.log(1);
+  return { lower, upper };
+}
+
+/** Kernel matrix (with noise on the diagonal) from precomputed pair distances. */
+function kernelMatrix(pd: PairDistances, theta: Float64Array): { K: Float64Array; dProfile: Float64Array } {
+  const { n, d, P, D } = pd;
+  const s2 = Math.exp(theta[d]!);
+  const noise = Math.exp(theta[d + 1]!);
+  const invLs2 = new Float64Array(d);
+  for (let k = 0; k < d; k++) invLs2[k] = Math.exp(-2 * theta[k]!);
+  const r2 = new Float64Array(P);
+  for (let k = 0; k < d; k++) {
+    const w = invLs2[k]!;
+    const off = k * P;
+    for (let p = 0; p < P; p++) r2[p] += w * D[off + p]!;
+  }
+  const K = new Float64Array(n * n);
+  // dProfile holds s2 * dk/d(r^2) per pair, reused by the gradient.
+  const dProfile = new Float64Array(P);
+  let p = 0;
+  for (let i = 1; i < n; i++) {
+    for (let j = 0; j < i; j++, p++) {
+      const v = s2 * maternProfile(r2[p]!);
+      K[i * n + j] = v;
+      K[j * n + i] = v;
+      dProfile[p] = s2 * maternProfileDr2(r2[p]!);
+    }
+  }
+  for (let i = 0; i < n; i++) K[i * n + i] = s2 + noise;
+  return { K, dProfile };
+}
+
+/**
+ * Negative log marginal likelihood minus log prior, and its analytic gradient in theta:
+ *   nll = 1/2 y^T alpha + 1/2 log det K + n/2 log 2pi
+ *   d nll / d theta = 1/2 tr((W - alpha alpha^T) dK/dtheta)
+ */
+export function negLogPosterior(data: GpData, theta: Float64Array, pd?: PairDistances, withPrior = true): { value: number; grad: Float64Array } {
+  const { n, d } = data;
+  const dist = pd ?? pairDistances(data.X, n, d, data.categorical);
+  const { K, dProfile } = kernelMatrix(dist, theta);
+  const { L } = cholesky(K, n);
+  const alpha = Float64Array.from(data.y);
+  solveLower(L, n, alpha);
+  solveLowerT(L, n, alpha);
+  let yAlpha = 0;
+  for (let i = 0; i < n; i++) yAlpha += data.y[i]! * alpha[i]!;
+  let value = 0.5 * yAlpha + 0.5 * cholLogDet(L, n) + 0.5 * n * Math.log(2 * Math.PI);
+  const W = cholInverse(L, n);
+  const s2 = Math.exp(theta[d]!);
+  const noise = Math.exp(theta[d + 1]!);
+  const grad = new Float64Array(d + 2);
+  // Off-diagonal pairs (each counted twice in the trace, hence no 1/2).
+  const { P, D } = dist;
+  const c = new Float64Array(P);
+  let gS = 0;
+  let p = 0;
+  for (let i = 1; i < n; i++) {
+    for (let j = 0; j < i; j++, p++) {
+      const q = W[i * n + j]! - alpha[i]! * alpha[j]!;
+      c[p] = q * dProfile[p]!;
+      gS += q * K[i * n + j]!;
+    }
+  }
+  let trQ = 0;
+  for (let i = 0; i < n; i++) trQ += W[i * n + i]! - alpha[i]! * alpha[i]!;
+  for (let k = 0; k < d; k++) {
+    const off = k * P;
+    let s = 0;
+    for (let pp = 0; pp < P; pp++) s += c[pp]! * D[off + pp]!;
+    grad[k] = -2 * Math.exp(-2 * theta[k]!) * s;
+  }
+  grad[d] = gS + 0.5 * s2 * trQ;
+  grad[d + 1] = 0.5 * noise * trQ;
+  if (withPrior) {
+    const prior = logPrior(theta, d);
+    value -= prior.value;
+    for (let k = 0; k < d + 2; k++) grad[k] -= prior.grad[k]!;
+  }
+  return { value, grad };
+}
+
+export interface FitOptions {
+  rng: Rng;
+  /** Previous fit's theta: the first start, since hyperparameters move little between asks. */
+  warm?: Float64Array | null;
+  /** Extra random starts drawn around the default (default: 2 without a warm start, 1 with one). */
+  randomStarts?: number;
+  maxIter?: number;
+}
+
+export function defaultTheta(d: number): Float64Array {
+  const t = new Float64Array(d + 2);
+  for (let k = 0; k < d; k++) t[k] = Math.log(0.5);
+  t[d] = 0;
+  t[d + 1] = Math.log(1e-3);
+  return t;
+}
+
+/** MAP hyperparameters from several starts (warm, default, random); returns the best theta found. */
+export function fitTheta(data: GpData, opts: FitOptions): Float64Array {
+  const { d } = data;
+  const pd = pairDistances(data.X, data.n, d, data.categorical);
+  const { lower, upper } = thetaBounds(d);
+  const starts: Float64Array[] = [];
+  if (opts.warm && opts.warm.length === d + 2) starts.push(Float64Array.from(opts.warm));
+  starts.push(defaultTheta(d));
+  const extra = opts.randomStarts ?? (opts.warm ? 1 : 2);
+  for (let s = 0; s < extra; s++) {
+    const t = defaultTheta(d);
+    for (let k = 0; k < d; k++) t[k] = Math.log(0.05) + opts.rng.uniform() * (Math.log(5) - Math.log(0.05));
+    t[d] = opts.rng.normal() * 0.5;
+    t[d + 1] = Math.log(1e-5) + opts.rng.uniform() * (Math.log(1e-1) - Math.log(1e-5));
+    starts.push(t);
+  }
+  let best: Float64Array | null = null;
+  let bestValue = Infinity;
+  const f = (theta: Float64Array) => {
+    try {
+      return negLogPosterior(data, theta, pd);
+    } catch {
+      return { value: Infinity, grad: new Float64Array(d + 2) };
+    }
+  };
+  for (const x0 of starts) {
+    const r = minimizeBox(f, x0, { lower, upper, maxIter: opts.maxIter ?? 80, gtol: 1e-4, ftol: 1e-9 });
+    if (r.value < bestValue) {
+      bestValue = r.value;
+      best = r.x;
+    }
+  }
+  return best ?? defaultTheta(d);
+}
+
+export interface Prediction {
+  mean: number;
+  variance: number;
+}
+
+export interface PredictionWithGrad extends Prediction {
+  /** d mean / dx and d variance / dx (zero on categorical dims, which are optimized discretely). */
+  dMean: Float64Array;
+  dVariance: Float64Array;
+}
+
+const VAR_FLOOR = 1e-12;
+
+/** A GP conditioned on data with fixed hyperparameters. */
+export class GaussianProcess {
+  readonly n: number;
+  readonly d: number;
+  readonly theta: Float64Array;
+  readonly s2: number;
+  readonly noise: number;
+  readonly invLs2: Float64Array;
+  readonly jitter: number;
+  private readonly alpha: Float64Array;
+
+  private constructor(
+    readonly X: Float64Array,
+    readonly y: Float64Array,
+    readonly categorical: Uint8Array,
+    theta: Float64Array,
+    private readonly L: Float64Array,
+    jitter: number,
+  ) {
+    this.n = y.length;
+    this.d = categorical.length;
+    this.theta = theta;
+    this.s2 = Math.exp(theta[this.d]!);
+    this.noise = Math.exp(theta[this.d + 1]!);
+    this.invLs2 = new Float64Array(this.d);
+    for (let k = 0; k < this.d; k++) this.invLs2[k] = Math.exp(-2 * theta[k]!);
+    this.jitter = jitter;
+    this.alpha = Float64Array.from(y);
+    solveLower(L, this.n, this.alpha);
+    solveLowerT(L, this.n, this.alpha);
+  }
+
+  static create(data: GpData, theta: Float64Array): GaussianProcess {
+    const pd = pairDistances(data.X, data.n, data.d, data.categorical);
+    const { K } = kernelMatrix(pd, theta);
+    const { L, jitter } = cholesky(K, data.n);
+    return new GaussianProcess(Float64Array.from(data.X), Float64Array.from(data.y), data.categorical, Float64Array.from(theta), L, jitter);
+  }
+
+  /** Kernel vector k(X, x). */
+  private kstar(x: ArrayLike<number>): Float64Array {
+    const k = new Float64Array(this.n);
+    for (let i = 0; i < this.n; i++) k[i] = this.s2 * maternProfile(scaledDist2(x, this.X, i, this.d, this.invLs2, this.categorical));
+    return k;
+  }
+
+  predict(x: ArrayLike<number>): Prediction {
+    const k = this.kstar(x);
+    let mean = 0;
+    for (let i = 0; i < this.n; i++) mean += k[i]! * this.alpha[i]!;
+    solveLower(this.L, this.n, k);
+    let vv = 0;
+    for (let i = 0; i < this.n; i++) vv += k[i]! * k[i]!;
+    return { mean, variance: Math.max(this.s2 - vv, VAR_FLOOR) };
+  }
+
+  predictWithGrad(x: ArrayLike<number>): PredictionWithGrad {
+    const { n, d } = this;
+    const k = new Float64Array(n);
+    // dk[i*d + j] = d k(x, X_i) / d x_j = s2 * dk/d(r^2) * 2 (x_j - X_ij) / l_j^2
+    const dk = new Float64Array(n * d);
+    for (let i = 0; i < n; i++) {
+      const r2 = scaledDist2(x, this.X, i, d, this.invLs2, this.categorical);
+      k[i] = this.s2 * maternProfile(r2);
+      const g = 2 * this.s2 * maternProfileDr2(r2);
+      for (let j = 0; j < d; j++) {
+        if (!this.categorical[j]) dk[i * d + j] = g * (x[j]! - this.X[i * d + j]!) * this.invLs2[j]!;
+      }
+    }
+    let mean = 0;
+    const dMean = new Float64Array(d);
+    for (let i = 0; i < n; i++) {
+      const a = this.alpha[i]!;
+      mean += k[i]! * a;
+      for (let j = 0; j < d; j++) dMean[j] += a * dk[i * d + j]!;
+    }
+    const v = Float64Array.from(k);
+    solveLower(this.L, n, v);
+    let vv = 0;
+    for (let i = 0; i < n; i++) vv += v[i]! * v[i]!;
+    const w = solveLowerT(this.L, n, v); // w = K^-1 k*
+    const dVariance = new Float64Array(d);
+    for (let i = 0; i < n; i++) {
+      const wi = w[i]!;
+      for (let j = 0; j < d; j++) dVariance[j] -= 2 * wi * dk[i * d + j]!;
+    }
+    const raw = this.s2 - vv;
+    if (raw < VAR_FLOOR) dVariance.fill(0);
+    return { mean, variance: Math.max(raw, VAR_FLOOR), dMean, dVariance };
+  }
+
+  /**
+   * The same GP with one more observation (a fantasy for a pending point), by extending the Cholesky factor
+   * with one row: O(n^2) instead of refactorizing. A duplicate point gets the smallest pivot that keeps L valid.
+   */
+  condition(x: ArrayLike<number>, yNew: number): GaussianProcess {
+    const { n, d } = this;
+    const k = this.kstar(x);
+    solveLower(this.L, n, k);
+    let kk = 0;
+    for (let i = 0; i < n; i++) kk += k[i]! * k[i]!;
+    const pivot2 = Math.max(this.s2 + this.noise + this.jitter - kk, 1e-10 * this.s2);
+    const m = n + 1;
+    const L = new Float64Array(m * m);
+    for (let i = 0; i < n; i++) L.set(this.L.subarray(i * n, i * n + i + 1), i * m);
+    L.set(k, n * m);
+    L[n * m + n] = Math.sqrt(pivot2);
+    const X = new Float64Array(m * d);
+    X.set(this.X);
+    for (let j = 0; j < d; j++) X[n * d + j] = x[j]!;
+    const y = new Float64Array(m);
+    y.set(this.y);
+    y[n] = yNew;
+    return new GaussianProcess(X, y, this.categorical, this.theta, L, this.jitter);
+  }
+}

@@ -1,0 +1,55 @@
+// Matérn-5/2 ARD kernel over mixed inputs: squared differences on continuous dims, Hamming distance on categorical ones.
+//
+// A categorical dimension holds a category index; two points differ on it by 1 if the indices differ,
+// else 0 (as in Optuna's GP). One lengthscale per parameter, so a categorical costs one hyperparameter,
+// not one per choice as a one-hot encoding would, and no fractional "in-between" categories exist.
+
+const SQRT5 = Math.sqrt(5);
+
+/** Per-dimension squared distance, row-major pairs: `D[k * P + p]` for dim k and pair p = (i, j), i > j. */
+export interface PairDistances {
+  n: number;
+  d: number;
+  /** Number of pairs, n (n - 1) / 2. */
+  P: number;
+  D: Float64Array;
+}
+
+export function pairDistances(X: Float64Array, n: number, d: number, categorical: Uint8Array): PairDistances {
+  const P = (n * (n - 1)) / 2;
+  const D = new Float64Array(P * d);
+  let p = 0;
+  for (let i = 1; i < n; i++) {
+    for (let j = 0; j < i; j++, p++) {
+      for (let k = 0; k < d; k++) {
+        const a = X[i * d + k]!;
+        const b = X[j * d + k]!;
+        D[k * P + p] = categorical[k] ? (a === b ? 0 : 1) : (a - b) * (a - b);
+      }
+    }
+  }
+  return { n, d, P, D };
+}
+
+/** k(r) / s2 for the Matérn-5/2 profile, from r^2. */
+export function maternProfile(r2: number): number {
+  const r = Math.sqrt(r2);
+  return (1 + SQRT5 * r + (5 / 3) * r2) * Math.exp(-SQRT5 * r);
+}
+
+/** d k(r) / d(r^2), divided by s2: -(5/6)(1 + sqrt5 r) exp(-sqrt5 r). Finite at r = 0. */
+export function maternProfileDr2(r2: number): number {
+  const r = Math.sqrt(r2);
+  return (-5 / 6) * (1 + SQRT5 * r) * Math.exp(-SQRT5 * r);
+}
+
+/** Scaled squared distance between one point and row i of X. */
+export function scaledDist2(x: ArrayLike<number>, X: Float64Array, i: number, d: number, invLs2: Float64Array, categorical: Uint8Array): number {
+  let r2 = 0;
+  for (let k = 0; k < d; k++) {
+    const a = x[k]!;
+    const b = X[i * d + k]!;
+    r2 += categorical[k] ? (a === b ? 0 : invLs2[k]!) : (a - b) * (a - b) * invLs2[k]!;
+  }
+  return r2;
+}

@@ -1,0 +1,120 @@
+// Dense symmetric positive-definite algebra on row-major Float64Array: Cholesky with escalating jitter and triangular solves.
+//
+// Why typed arrays and not mathjs matrices here: `bench bo` times one GP likelihood evaluation (Cholesky,
+// solves, K^-1) both ways on the same 200 x 200 kernel; mathjs (lusolve/inv on DenseMatrix of boxed numbers)
+// measured ~40-100x slower than these loops (see the "linalg" line of `renorm-tune bench bo`). The fit runs
+// this a few hundred times per ask, so these loops are the hot path; mathjs stays the independent reference
+// the tests check them against (test/gp/gp.test.ts).
+
+export interface CholeskyResult {
+  /** Lower-triangular factor, row-major n x n (upper triangle is zero). */
+  L: Float64Array;
+  /** Jitter added to the diagonal to make the factorization succeed (0 when none was needed). */
+  jitter: number;
+}
+
+/** Plain Cholesky; returns false when a pivot is not positive. */
+function choleskyInto(A: Float64Array, n: number, jitter: number, L: Float64Array): boolean {
+  L.fill(0);
+  for (let i = 0; i < n; i++) {
+    const ri = i * n;
+    for (let j = 0; j <= i; j++) {
+      const rj = j * n;
+      let s = A[ri + j]!;
+      if (i === j) s += jitter;
+      for (let k = 0; k < j; k++) s -= L[ri + k]! * L[rj + k]!;
+      if (i === j) {
+        if (!(s > 0)) return false;
+        L[ri + i] = Math.sqrt(s);
+      } else {
+        L[ri + j] = s / L[rj + j]!;
+      }
+    }
+  }
+  return true;
+}
+
+/**
+ * Cholesky of a symmetric PSD matrix. Duplicate inputs make a noise-free kernel singular, so on failure a
+ * jitter of 1e-10, 1e-9, ... times the mean diagonal is added (up to 1e-2) rather than failing the whole fit.
+ */
+export function cholesky(A: Float64Array, n: number): CholeskyResult {
+  const L = new Float64Array(n * n);
+  if (choleskyInto(A, n, 0, L)) return { L, jitter: 0 };
+  let meanDiag = 0;
+  for (let i = 0; i < n; i++) meanDiag += A[i * n + i]!;
+  meanDiag = Math.max(meanDiag / Math.max(n, 1), 1e-300);
+  for (let e = -10; e <= -2; e++) {
+    const jitter = meanDiag * 10 ** e;
+    if (choleskyInto(A, n, jitter, L)) return { L, jitter };
+  }
+  throw new Error(`cholesky: matrix (${n}x${n}) is not positive definite even with jitter ${meanDiag * 1e-2}`);
+}
+
+/** Solves L x = b in place (forward substitution). */
+export function solveLower(L: Float64Array, n: number, b: Float64Array): Float64Array {
+  for (let i = 0; i < n; i++) {
+    const ri = i * n;
+    let s = b[i]!;
+    for (let k = 0; k < i; k++) s -= L[ri + k]! * b[k]!;
+    b[i] = s / L[ri + i]!;
+  }
+  return b;
+}
+
+/** Solves L^T x = b in place (back substitution on the transpose, without forming it). */
+export function solveLowerT(L: Float64Array, n: number, b: Float64Array): Float64Array {
+  for (let i = n - 1; i >= 0; i--) {
+    let s = b[i]!;
+    for (let k = i + 1; k < n; k++) s -= L[k * n + i]! * b[k]!;
+    b[i] = s / L[i * n + i]!;
+  }
+  return b;
+}
+
+/** Solves (L L^T) x = b, returning a new array. */
+export function cholSolve(L: Float64Array, n: number, b: ArrayLike<number>): Float64Array {
+  const x = Float64Array.from(b);
+  solveLower(L, n, x);
+  solveLowerT(L, n, x);
+  return x;
+}
+
+/** log det(L L^T) = 2 sum log L_ii. */
+export function cholLogDet(L: Float64Array, n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += Math.log(L[i * n + i]!);
+  return 2 * s;
+}
+
+/**
+ * (L L^T)^-1, symmetric, row-major. Only the likelihood gradient needs it (tr(K^-1 dK) for every
+ * hyperparameter at once); predictions always use triangular solves. Built as Linv^T Linv from the
+ * triangular inverse, which costs about n^3/2 flops.
+ */
+export function cholInverse(L: Float64Array, n: number): Float64Array {
+  // Linv (lower triangular) column by column: L * Linv[:, j] = e_j.
+  const Linv = new Float64Array(n * n);
+  for (let j = 0; j < n; j++) {
+    Linv[j * n + j] = 1 / L[j * n + j]!;
+    for (let i = j + 1; i < n; i++) {
+      const ri = i * n;
+      let s = 0;
+      for (let k = j; k < i; k++) s -= L[ri + k]! * Linv[k * n + j]!;
+      Linv[ri + j] = s / L[ri + i]!;
+    }
+  }
+  // W = Linv^T Linv: W_ij = sum_{k >= max(i,j)} Linv_ki Linv_kj. Accumulate row k of Linv as outer product.
+  const W = new Float64Array(n * n);
+  for (let k = 0; k < n; k++) {
+    const rk = k * n;
+    for (let i = 0; i <= k; i++) {
+      const a = Linv[rk + i]!;
+      if (a === 0) continue;
+      const ri = i * n;
+      for (let j = 0; j <= i; j++) W[ri + j] += a * Linv[rk + j]!;
+    }
+  }
+  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) W[j * n + i] = W[i * n + j]!;
+  return W;
+}
