@@ -1,0 +1,61 @@
+// Test doubles for the service: a recording optimizer with a slow async ask (to expose races) and matching deps.
+import type { ServiceDeps } from '../../../src/study/service.js';
+import type { SuggestingOptimizer } from '../../../src/study/service/optimizer_sync.js';
+import type { Params } from '../../../src/study/types.js';
+
+export class RecordingOptimizer implements SuggestingOptimizer {
+  next = 0;
+  pending = new Map<number, Params>();
+  observations: { params: Params; value: number | null }[] = [];
+  /** How many points were pending when each ask started: proves asks were serialized. */
+  pendingAtAsk: number[] = [];
+
+  async ask(count: number): Promise<{ id: number; params: Params }[]> {
+    this.pendingAtAsk.push(this.pending.size);
+    await new Promise((r) => setTimeout(r, 5));
+    return Array.from({ length: count }, () => {
+      const id = this.next++;
+      const params = { rmaxFinal: 1 + 0.1 * id, dmaxFinal: 0.5 * id, warmup: 0.1, rmaxEnd: 0.8, dmaxEnd: 0.5, shape: 'linear' };
+      this.pending.set(id, params);
+      return { id, params };
+    });
+  }
+  tell(id: number, value: number | null): void {
+    const params = this.pending.get(id);
+    if (!params) throw new Error(`tell of unknown id ${id}`);
+    this.pending.delete(id);
+    this.observations.push({ params, value });
+  }
+  addObservation(params: Params, value: number | null): void {
+    this.observations.push({ params, value });
+  }
+  addPending(params: Params): number {
+    const id = this.next++;
+    this.pending.set(id, params);
+    return id;
+  }
+}
+
+export function fakeDeps(made: RecordingOptimizer[] = []): ServiceDeps {
+  return {
+    createOptimizer: () => {
+      const o = new RecordingOptimizer();
+      made.push(o);
+      return o;
+    },
+    paramsToSchedule: (p) => ({
+      schedule: { kind: 'ramp', shape: 'linear', warmup: Number(p.warmup), rmaxFinal: Number(p.rmaxFinal), rmaxEnd: Number(p.rmaxEnd), dmaxFinal: Number(p.dmaxFinal), dmaxEnd: Number(p.dmaxEnd) },
+    }),
+    buildExport: () => {
+      throw new Error('not used');
+    },
+  };
+}
+
+export const baseConfig = (over: Record<string, unknown> = {}) => ({
+  name: `s${Math.random().toString(36).slice(2, 8)}`,
+  scenario: { steps: 20 },
+  budget: { trials: 10 },
+  finalValidation: { seeds: 0 },
+  ...over,
+});
