@@ -10,28 +10,28 @@ const PAPER = { warmup: 0.1, rmaxEnd: 0.8, dmaxEnd: 0.5, rmaxFinal: 3, dmaxFinal
 
 function progress(t: number, warmup: number, end: number): number {
   if (t <= warmup) return 0;
-  if (end <= warmup) return 1;
-  return Math.min(1, (t - warmup) / (end - warmup));
+  if (t >= end) return 1;
+  return (t - warmup) / (end - warmup);
 }
 
-/** The ease of a ramp; must stay identical to src/schedule (a unit test compares them point by point). */
-function ease(shape: RampShape, u: number): number {
-  if (shape === 'cosine') return 0.5 * (1 - Math.cos(Math.PI * u));
-  return u;
+/**
+ * Ramp values, identical to src/schedule/ramp.ts (a unit test compares them point by point): linear, half-cosine,
+ * and for `exponential` geometric on log(r) (r = rmaxFinal^u) and on log(1 + d) (d = (1 + dmaxFinal)^u - 1).
+ */
+function unitEase(shape: 'linear' | 'cosine', u: number): number {
+  return shape === 'linear' ? u : (1 - Math.cos(Math.PI * u)) / 2;
 }
 
-function rampValue(shape: RampShape, from: number, to: number, u: number, geometric: boolean): number {
-  if (shape === 'exponential') {
-    // Geometric in rmax (from 1), exponential ease in dmax (from 0): the same definitions as src/schedule.
-    if (geometric) return from * Math.pow(to / from, u);
-    return to * EXP_EASE(u);
-  }
-  return from + (to - from) * ease(shape, u);
+function rmaxRamp(shape: RampShape, u: number, final: number): number {
+  if (u >= 1) return final;
+  const v = shape === 'exponential' ? Math.pow(final, u) : 1 + (final - 1) * unitEase(shape, u);
+  return Math.max(1, Math.min(final, v));
 }
 
-const EXP_K = 5;
-function EXP_EASE(u: number): number {
-  return (Math.exp(EXP_K * u) - 1) / (Math.exp(EXP_K) - 1);
+function dmaxRamp(shape: RampShape, u: number, final: number): number {
+  if (u >= 1) return final;
+  const v = shape === 'exponential' ? Math.pow(1 + final, u) - 1 : final * unitEase(shape, u);
+  return Math.max(0, Math.min(final, v));
 }
 
 /** rmax and dmax at relative time t in [0, 1] for a built-in kind; null for formula schedules (evaluated server-side only). */
@@ -42,14 +42,14 @@ export function clippingAt(spec: ScheduleSpec, t: number): ClipPoint | null {
     case 'paper': {
       const p = { ...PAPER, ...stripUndefined(spec) };
       return {
-        rmax: 1 + (p.rmaxFinal - 1) * progress(t, p.warmup, p.rmaxEnd),
-        dmax: p.dmaxFinal * progress(t, p.warmup, p.dmaxEnd),
+        rmax: rmaxRamp('linear', progress(t, p.warmup, p.rmaxEnd), p.rmaxFinal),
+        dmax: dmaxRamp('linear', progress(t, p.warmup, p.dmaxEnd), p.dmaxFinal),
       };
     }
     case 'ramp':
       return {
-        rmax: rampValue(spec.shape, 1, spec.rmaxFinal, progress(t, spec.warmup, spec.rmaxEnd), true),
-        dmax: rampValue(spec.shape, 0, spec.dmaxFinal, progress(t, spec.warmup, spec.dmaxEnd), false),
+        rmax: rmaxRamp(spec.shape, progress(t, spec.warmup, spec.rmaxEnd), spec.rmaxFinal),
+        dmax: dmaxRamp(spec.shape, progress(t, spec.warmup, spec.dmaxEnd), spec.dmaxFinal),
       };
     default:
       return null;

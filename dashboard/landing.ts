@@ -1,0 +1,67 @@
+// Landing page: every study with its progress and its best value next to the BatchNorm and paper baselines.
+import type { StudySummary } from './types.js';
+import { apiJson, ApiFailure } from './ui/api.js';
+import { byId, clear, el } from './ui/dom.js';
+import { formatGain, formatValue, summaryRow, type SummaryRow } from './data/summary.js';
+
+function gainCell(g: number | null): HTMLElement {
+  const cls = g === null ? 'gain' : g > 0 ? 'gain good' : g < 0 ? 'gain bad' : 'gain';
+  return el('span', { class: cls }, formatGain(g));
+}
+
+function progressCell(r: SummaryRow): HTMLElement {
+  const label = r.budget ? `${r.done} / ${r.budget}` : `${r.done} done`;
+  const bar = el('div', { class: 'bar' });
+  const fill = el('div', { class: 'fill' });
+  fill.style.width = `${Math.round((r.progress ?? 0) * 100)}%`;
+  bar.appendChild(fill);
+  return el('div', { class: 'progress' }, r.budget ? bar : null, el('span', {}, label), r.running ? el('span', { class: 'muted' }, ` · ${r.running} running`) : null, r.failed ? el('span', { class: 'bad' }, ` · ${r.failed} failed`) : null);
+}
+
+function render(studies: StudySummary[]): void {
+  const root = byId('studies');
+  clear(root);
+  if (studies.length === 0) {
+    root.appendChild(
+      el('div', { class: 'empty' }, el('h2', {}, 'No studies yet'), el('p', {}, 'No studies yet — run ', el('code', {}, 'renorm-tune run configs/quick.json'), ' to start one (add ', el('code', {}, '--port 8080'), ' to watch it here live), or create an external study with ', el('code', {}, 'POST /api/studies'), '.')),
+    );
+    return;
+  }
+  const rows = studies.map(summaryRow);
+  const head = el('tr', {}, ...['Study', 'State', 'Progress', 'Best', 'BatchNorm', 'Paper', 'Best vs BatchNorm', 'Best vs paper'].map((h) => el('th', {}, h)));
+  const body = el('tbody');
+  for (const r of rows) {
+    body.appendChild(
+      el(
+        'tr',
+        { 'data-study-id': r.id },
+        el('td', {}, el('a', { href: r.href, class: 'study-link' }, r.name), el('div', { class: 'muted small' }, `${r.executor} · ${r.id}`)),
+        el('td', {}, el('span', { class: `badge state-${r.state.toLowerCase()}` }, r.state)),
+        el('td', {}, progressCell(r)),
+        el('td', { class: 'num strong' }, formatValue(r.best)),
+        el('td', { class: 'num' }, formatValue(r.batchnorm)),
+        el('td', { class: 'num' }, formatValue(r.paper)),
+        el('td', { class: 'num' }, gainCell(r.gainVsBatchnorm)),
+        el('td', { class: 'num' }, gainCell(r.gainVsPaper)),
+      ),
+    );
+  }
+  root.appendChild(el('table', { class: 'grid-table', id: 'study-table' }, el('thead', {}, head), body));
+}
+
+async function load(): Promise<void> {
+  const status = byId('status');
+  try {
+    const studies = await apiJson<StudySummary[]>('/api/studies');
+    status.textContent = '';
+    status.className = 'status';
+    render(studies);
+  } catch (err) {
+    status.className = 'status error';
+    status.textContent = err instanceof ApiFailure ? `Could not load studies: ${err.message}` : `Could not load studies: ${String(err)}`;
+  }
+}
+
+void load();
+// The list is small: polling keeps it fresh without one event stream per study.
+setInterval(() => void load(), 5000);

@@ -1,0 +1,164 @@
+// Study page: loads one study, draws every view and redraws on the study's server-sent events.
+import type { GpView, StudyView, TrialRecord } from './types.js';
+import { apiJson, apiText, ApiFailure, subscribeStudy } from './ui/api.js';
+import { setupCharts } from './ui/chart.js';
+import { byId, clear, downloadText, el } from './ui/dom.js';
+import { renderClips, renderCurves, renderFinal, renderGp, renderHistory, renderParallel, renderSchedules, renderSlices } from './ui/study_charts.js';
+import { renderTrialDetail, TrialTable } from './ui/trial_table.js';
+import { formatGain, formatValue, gain } from './data/summary.js';
+import { rankedTrials } from './data/trials.js';
+import { trialsCsv } from './data/csv.js';
+
+const studyId = new URLSearchParams(location.search).get('id');
+const base = studyId ? `/api/studies/${encodeURIComponent(studyId)}` : '';
+let view: StudyView | null = null;
+let selected: number | null = null;
+let gpLoadedAt = 0;
+const table = new TrialTable(byId<HTMLTableElement>('trials'), openTrial);
+
+function setStatus(text: string, kind: 'error' | 'info' | '' = ''): void {
+  const s = byId('status');
+  s.className = kind ? `status ${kind}` : 'status';
+  s.textContent = text;
+}
+
+function openTrial(trialId: number): void {
+  selected = trialId;
+  if (!view) return;
+  const t = view.trials.find((x) => x.id === trialId);
+  if (!t) return;
+  renderTrialDetail(view, t);
+  renderClips(view, t);
+  byId('trial-detail').scrollIntoView({ behavior: 'smooth', block: 'nearest' });
+}
+
+function card(label: string, value: string, sub?: string, cls = ''): HTMLElement {
+  return el('div', { class: `card ${cls}` }, el('div', { class: 'card-label' }, label), el('div', { class: 'card-value' }, value), sub ? el('div', { class: 'card-sub' }, sub) : null);
+}
+
+function renderOverview(v: StudyView): void {
+  byId('overview').hidden = false;
+  byId('study-name').textContent = v.name;
+  document.title = `renorm-tune — ${v.name}`;
+  const state = byId('study-state');
+  state.textContent = v.state;
+  state.className = `badge state-${v.state.toLowerCase()}`;
+  const done = v.counts.COMPLETE + v.counts.PRUNED + v.counts.FAIL;
+  byId('study-meta').textContent = `${v.executor} study · ${v.direction} ${v.metric} · ${done}${v.budgetTrials ? ` / ${v.budgetTrials}` : ''} trials finished (${v.counts.COMPLETE} complete, ${v.counts.PRUNED} pruned, ${v.counts.FAIL} failed, ${v.counts.RUNNING} running)${v.totalSteps ? ` · ${v.totalSteps} steps per trial` : ''} · id ${v.id}`;
+  const best = v.best?.value ?? null;
+  const bn = v.baselines.batchnorm;
+  const paper = v.baselines.paper;
+  const gBn = gain(v.direction, best, bn);
+  const gP = gain(v.direction, best, paper);
+  const cls = (g: number | null) => (g === null ? '' : g > 0 ? 'good' : g < 0 ? 'bad' : '');
+  const cards = byId('cards');
+  clear(cards);
+  cards.append(
+    card('Best schedule', formatValue(best, v.metric), v.best ? `trial id ${v.best.trialId}` : 'no complete trial yet', 'best'),
+    card('vs BatchNorm', formatGain(gBn, v.metric), `BatchNorm: ${formatValue(bn, v.metric)}`, cls(gBn)),
+    card('vs paper schedule', formatGain(gP, v.metric), `paper: ${formatValue(paper, v.metric)}`, cls(gP)),
+  );
+  const fv = v.finalValidation;
+  if (fv?.best && fv.batchnorm) {
+    const g = gain(v.direction, fv.best.mean, fv.batchnorm.mean);
+    cards.append(card('Test set, retrained', formatGain(g, 'accuracy'), `best ${formatValue(fv.best.mean, 'accuracy')} vs BatchNorm ${formatValue(fv.batchnorm.mean, 'accuracy')} (${fv.best.values.length} seeds)`, cls(g)));
+  }
+  const ext = byId('external-note');
+  const anyCurves = v.trials.some((t) => t.intermediate.length > 0);
+  ext.hidden = !(v.executor === 'external' && !anyCurves && v.trials.length > 0);
+  ext.textContent = 'External study: trials are evaluated outside renorm-tune and reported no learning curves, so curve, gap and clip charts are empty. Report them with POST /api/studies/:id/trials/:trialId/report.';
+  (byId<HTMLButtonElement>('export-best')).disabled = !v.best;
+  (byId<HTMLButtonElement>('export-best')).title = v.best ? 'Download GET /best-schedule as JSON' : 'No complete trial yet';
+}
+
+function renderAll(v: StudyView): void {
+  renderOverview(v);
+  byId('panels').hidden = false;
+  renderHistory(v, openTrial);
+  renderFinal(v);
+  renderSchedules(v, openTrial);
+  renderCurves(v, openTrial);
+  const sel: TrialRecord | null = (selected !== null ? v.trials.find((t) => t.id === selected) : undefined) ?? rankedTrials(v.trials, v.direction)[0] ?? null;
+  renderClips(v, sel);
+  renderParallel(v, openTrial);
+  renderSlices(v, openTrial);
+  table.update(v);
+  if (selected !== null) {
+    const t = v.trials.find((x) => x.id === selected);
+    if (t) renderTrialDetail(v, t);
+  }
+}
+
+async function loadGp(force = false): Promise<void> {
+  if (!view || (!force && Date.now() - gpLoadedAt < 10_000)) return;
+  gpLoadedAt = Date.now();
+  try {
+    const gp = await apiJson<GpView>(`${base}/gp`);
+    renderGp(view, gp, null);
+  } catch (err) {
+    renderGp(view, null, `The GP's view could not be loaded: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+async function refresh(): Promise<void> {
+  try {
+    view = await apiJson<StudyView>(base);
+    setStatus('');
+    renderAll(view);
+    void loadGp(gpLoadedAt === 0);
+  } catch (err) {
+    if (err instanceof ApiFailure && err.status === 404) {
+      byId('overview').hidden = true;
+      byId('panels').hidden = true;
+      setStatus(`Study "${studyId}" not found (${err.message}). Go back to the list of studies.`, 'error');
+    } else {
+      setStatus(`Could not load the study: ${err instanceof Error ? err.message : String(err)}${view ? ' — showing the last data received.' : ''}`, 'error');
+    }
+  }
+}
+
+async function exportBest(): Promise<void> {
+  try {
+    // The file holds the response bytes exactly as the API sent them: what the CLI's export and the API give.
+    const text = await apiText(`${base}/best-schedule`);
+    downloadText(`${safeName(view?.name ?? studyId ?? 'study')}-best-schedule.json`, text, 'application/json');
+  } catch (err) {
+    setStatus(`Export failed: ${err instanceof Error ? err.message : String(err)}`, 'error');
+  }
+}
+
+function safeName(s: string): string {
+  return s.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80) || 'study';
+}
+
+function main(): void {
+  if (!studyId) {
+    setStatus('No study selected: open a study from the list of studies (the address needs ?id=<study id>).', 'error');
+    return;
+  }
+  try {
+    setupCharts();
+  } catch (err) {
+    setStatus(String(err instanceof Error ? err.message : err), 'error');
+    return;
+  }
+  byId('export-best').addEventListener('click', () => void exportBest());
+  byId('export-csv').addEventListener('click', () => {
+    if (view) downloadText(`${safeName(view.name)}-trials.csv`, trialsCsv(view.trials), 'text/csv');
+  });
+  const live = byId('live');
+  subscribeStudy(
+    studyId,
+    () => {
+      void refresh();
+      void loadGp();
+    },
+    (on) => {
+      live.className = on ? 'live on' : 'live off';
+      live.textContent = on ? 'live' : 'reconnecting…';
+    },
+  );
+  void refresh();
+}
+
+main();

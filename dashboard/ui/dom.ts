@@ -1,0 +1,60 @@
+// DOM helpers that only ever insert user data as text nodes: there is no innerHTML anywhere in the dashboard.
+export type Child = Node | string | number | null | undefined | false;
+
+/** Creates an element; string children become text nodes, so names and failure reasons can never become markup. */
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | undefined> = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) if (v !== undefined) node.setAttribute(k, v);
+  append(node, ...children);
+  return node;
+}
+
+export function append(node: Node, ...children: Child[]): void {
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    node.appendChild(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c);
+  }
+}
+
+export function clear(node: Node): void {
+  while (node.firstChild) node.removeChild(node.firstChild);
+}
+
+export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
+  const n = document.getElementById(id);
+  if (!n) throw new Error(`dashboard page is missing #${id}`);
+  return n as T;
+}
+
+/** Shows a chart, or in its place a sentence saying why there is nothing to draw (never a blank box). */
+export function showChartOrNote(box: HTMLElement, note: string | null): HTMLCanvasElement {
+  let canvas = box.querySelector('canvas');
+  if (!canvas) {
+    canvas = document.createElement('canvas');
+    box.appendChild(canvas);
+  }
+  let p = box.querySelector<HTMLElement>('.note');
+  if (!p) {
+    p = el('p', { class: 'note' });
+    box.appendChild(p);
+  }
+  canvas.style.display = note ? 'none' : 'block';
+  p.style.display = note ? 'flex' : 'none';
+  p.textContent = note ?? '';
+  box.dataset.state = note ? 'note' : 'chart';
+  return canvas;
+}
+
+/** Saves text as a file through a temporary object URL (works offline, no server round trip). */
+export function downloadText(filename: string, text: string, mime: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type: mime }));
+  const a = el('a', { href: url, download: filename });
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

@@ -1,0 +1,189 @@
+// Draws the study page's charts from the shaped data; every chart says in words why it is empty when it is.
+import type { GpView, StudyView, TrialRecord } from '../types.js';
+import { historyData } from '../data/history.js';
+import { finalData } from '../data/final.js';
+import { scheduleData } from '../data/schedules.js';
+import { curveData, trialCurves } from '../data/curves.js';
+import { clipData } from '../data/clips.js';
+import { parallelData, sliceData, type SpaceHint } from '../data/params.js';
+import { gpSliceData } from '../data/gp.js';
+import { trialScheduleCurves } from '../data/schedule_curve.js';
+import { baselineValues, trialName } from '../data/trials.js';
+import { chartOptions, drawChart } from './chart.js';
+import { byId, clear, el, showChartOrNote } from './dom.js';
+
+export type OpenTrial = (trialId: number) => void;
+
+const isAccuracy = (metric: string) => /acc/i.test(metric);
+const stepAxis = (view: StudyView) => ({ title: view.totalSteps ? 'training step' : 'training step (run length unknown)' });
+const noTrials = 'No trials yet — the first results will appear here as soon as a trial reports.';
+
+function metricAxis(view: StudyView) {
+  return { title: `${view.metric} (${view.direction === 'maximize' ? 'higher' : 'lower'} is better)`, percent: isAccuracy(view.metric) };
+}
+
+function baselinesOf(view: StudyView) {
+  const fromTrials = baselineValues(view.trials);
+  return { batchnorm: view.baselines?.batchnorm ?? fromTrials.batchnorm, paper: view.baselines?.paper ?? fromTrials.paper };
+}
+
+function noCurvesNote(view: StudyView): string {
+  return view.executor === 'external'
+    ? 'No learning curves: this external study\'s trials did not report intermediate values (POST …/report with metrics valAccuracy and valAccuracyTrainMode to see them).'
+    : view.trials.length === 0
+      ? noTrials
+      : 'No progress reports yet — curves appear after the first evaluation interval.';
+}
+
+export function renderHistory(view: StudyView, open: OpenTrial): void {
+  const h = historyData(view.trials, view.direction, baselinesOf(view));
+  const box = byId('chart-history');
+  const hasPoints = h.datasets.some((d) => d.type === 'scatter');
+  const canvas = showChartOrNote(box, hasPoints ? null : view.trials.length ? 'No finished trial has a value yet.' : noTrials);
+  byId('history-foot').textContent = h.unplotted ? `${h.unplotted} trial(s) without a value (running, waiting or failed) are not plotted.` : '';
+  if (!hasPoints) return;
+  drawChart(canvas, {
+    type: 'scatter',
+    data: { datasets: h.datasets },
+    options: chartOptions({ x: { title: 'trial number', min: 0 }, y: metricAxis(view), onTrialClick: open, datasets: h.datasets }),
+  });
+}
+
+export function renderFinal(view: StudyView): void {
+  const f = finalData(view.finalValidation);
+  const box = byId('chart-final');
+  const note =
+    view.executor === 'external'
+      ? 'External studies have no final validation: the runner retrains schedules on fresh seeds only for local studies.'
+      : view.state === 'COMPLETE'
+        ? 'This study finished without a final validation (finalValidation.seeds = 0?).'
+        : 'Runs when the study finishes: BatchNorm, the paper and the best schedule are retrained on fresh seeds and scored on the test set.';
+  const canvas = showChartOrNote(box, f ? null : note);
+  if (!f) return;
+  drawChart(canvas, {
+    type: 'bar',
+    data: { labels: f.labels, datasets: f.datasets },
+    options: chartOptions({ x: { title: 'schedule', type: 'category', labels: f.labels }, y: { title: 'test accuracy (mean, seeds, 95% CI)', percent: true } }),
+  });
+}
+
+export function renderSchedules(view: StudyView, open: OpenTrial): void {
+  const s = scheduleData(view.trials, view.direction, view.totalSteps, 5);
+  const x = view.totalSteps ? { title: 'training step', min: 0, max: view.totalSteps } : { title: 'fraction of training', min: 0, max: 1 };
+  const missing = s.missing.length ? ` (${s.missing.join(', ')}: formula schedule, no recorded steps yet)` : '';
+  for (const [id, ds, title] of [
+    ['chart-rmax', s.rmax, 'rmax'],
+    ['chart-dmax', s.dmax, 'dmax'],
+  ] as const) {
+    const canvas = showChartOrNote(byId(id), ds.length ? null : `Nothing to draw yet${missing}.`);
+    if (ds.length) drawChart(canvas, { type: 'line', data: { datasets: ds }, options: chartOptions({ x, y: { title, min: title === 'rmax' ? 1 : 0 }, onTrialClick: open, datasets: ds }) });
+  }
+}
+
+export function renderCurves(view: StudyView, open: OpenTrial): void {
+  const c = curveData(view.trials, view.direction, 8);
+  const acc = showChartOrNote(byId('chart-acc'), c.hasCurves ? null : noCurvesNote(view));
+  if (c.hasCurves) drawChart(acc, { type: 'line', data: { datasets: c.accuracy }, options: chartOptions({ x: stepAxis(view), y: { title: 'validation accuracy (inference mode)', percent: true }, onTrialClick: open, datasets: c.accuracy }) });
+  const gapNote = c.hasCurves ? 'Trials reported no train-mode accuracy (metric valAccuracyTrainMode), so the gap cannot be shown.' : noCurvesNote(view);
+  const gap = showChartOrNote(byId('chart-gap'), c.hasGap ? null : gapNote);
+  if (c.hasGap) drawChart(gap, { type: 'line', data: { datasets: c.gap }, options: chartOptions({ x: stepAxis(view), y: { title: 'train-mode − inference-mode accuracy', percent: true }, onTrialClick: open, datasets: c.gap }) });
+}
+
+export function renderClips(view: StudyView, trial: TrialRecord | null): void {
+  byId('clip-trial').textContent = trial ? `— ${trialName(trial)}` : '';
+  const d = trial ? clipData(trial) : null;
+  const note = !trial ? (view.trials.length ? 'No complete trial yet.' : noTrials) : d && d.datasets.length ? null : view.executor === 'external' ? 'This trial reported no clip statistics (metrics.clip: [{layer, r, d}]).' : 'No clip statistics reported for this trial yet.';
+  const canvas = showChartOrNote(byId('chart-clip'), note);
+  if (note || !d) return;
+  drawChart(canvas, { type: 'line', data: { datasets: d.datasets }, options: chartOptions({ x: stepAxis(view), y: { title: 'fraction of channels clipped', min: 0, max: 1, percent: true } }) });
+}
+
+export function spaceOf(view: StudyView): SpaceHint | undefined {
+  const s = (view.config as { space?: unknown }).space;
+  return s && typeof s === 'object' ? (s as SpaceHint) : undefined;
+}
+
+export function renderParallel(view: StudyView, open: OpenTrial): void {
+  const p = parallelData(view.trials, view.direction, spaceOf(view));
+  const canvas = showChartOrNote(byId('chart-parallel'), p.drawn ? null : 'Needs complete trials with parameters (baselines have none).');
+  byId('parallel-foot').textContent = p.total > p.drawn ? `Showing the best ${p.drawn} of ${p.total} trials.` : '';
+  if (!p.drawn) return;
+  drawChart(canvas, {
+    type: 'line',
+    data: { labels: p.labels, datasets: p.datasets },
+    options: {
+      ...chartOptions({ x: { title: '', type: 'category' }, y: { title: 'normalised position on each axis', min: 0, max: 1 }, legend: false, onTrialClick: open, datasets: p.datasets }),
+      interaction: { mode: 'nearest', intersect: true },
+    },
+  });
+}
+
+/** Keeps one small chart per name inside `root`, rebuilding only when the set of names changes. */
+function smallMultiples(root: HTMLElement, names: string[]): Map<string, HTMLElement> {
+  const key = names.join('\u0000');
+  if (root.dataset.key !== key) {
+    clear(root);
+    root.dataset.key = key;
+    for (const n of names) root.appendChild(el('div', { class: 'mini' }, el('h3', {}, n), el('div', { class: 'chart-box small' })));
+  }
+  const out = new Map<string, HTMLElement>();
+  root.querySelectorAll<HTMLElement>('.mini').forEach((m, i) => out.set(names[i], m.querySelector<HTMLElement>('.chart-box')!));
+  return out;
+}
+
+export function renderSlices(view: StudyView, open: OpenTrial): void {
+  const slices = sliceData(view.trials, spaceOf(view));
+  const root = byId('slices');
+  if (slices.length === 0) {
+    smallMultiples(root, []);
+    root.appendChild(el('p', { class: 'note' }, view.trials.length ? 'No finished trial with parameters yet.' : noTrials));
+    root.dataset.key = '';
+    return;
+  }
+  const boxes = smallMultiples(root, slices.map((s) => s.param.name));
+  for (const s of slices) {
+    const canvas = showChartOrNote(boxes.get(s.param.name)!, null);
+    const x = s.param.type === 'categorical' ? { title: s.param.name, type: 'category' as const, labels: s.param.choices } : { title: s.param.name, type: s.param.log ? ('logarithmic' as const) : ('linear' as const) };
+    drawChart(canvas, { type: 'scatter', data: { datasets: s.datasets }, options: chartOptions({ x, y: metricAxis(view), legend: false, onTrialClick: open, datasets: s.datasets }) });
+  }
+}
+
+export function renderGp(view: StudyView, gp: GpView | null, error: string | null): void {
+  const root = byId('gp');
+  const reason = error ?? (!gp ? 'Loading…' : !gp.available || !gp.slices?.length ? `The GP's view is unavailable: ${gp.reason ?? 'not enough complete trials to fit it yet'}.` : null);
+  if (reason) {
+    smallMultiples(root, []);
+    root.dataset.key = '';
+    root.appendChild(el('p', { class: 'note' }, reason));
+    return;
+  }
+  const slices = gp!.slices!.map((s) => gpSliceData(s, gp!.center));
+  const boxes = smallMultiples(root, slices.map((s) => s.name));
+  for (const s of slices) {
+    const canvas = showChartOrNote(boxes.get(s.name)!, null);
+    const x = s.categorical ? { title: s.name, type: 'category' as const, labels: s.labels } : { title: s.name, type: s.log ? ('logarithmic' as const) : ('linear' as const) };
+    drawChart(canvas, { type: 'line', data: { datasets: s.datasets }, options: chartOptions({ x, y: { title: `${view.metric} (GP)` }, y2: { title: 'acquisition' }, legend: false }) });
+  }
+}
+
+/** The detail panel's two charts for one trial: its schedule and its curves. */
+export function renderTrialCharts(view: StudyView, t: TrialRecord): void {
+  const sc = trialScheduleCurves(t, view.totalSteps);
+  const sCanvas = showChartOrNote(byId('chart-detail-schedule'), sc ? null : 'Formula schedule: no recorded clipping yet.');
+  if (sc) {
+    const ds = [
+      { label: 'rmax', data: sc.rmax, type: 'line' as const, borderColor: '#2563eb', pointRadius: 0, yAxisID: 'y' },
+      { label: 'dmax', data: sc.dmax, type: 'line' as const, borderColor: '#d97706', pointRadius: 0, yAxisID: 'y2' },
+    ];
+    drawChart(sCanvas, { type: 'line', data: { datasets: ds }, options: chartOptions({ x: view.totalSteps ? { title: 'training step' } : { title: 'fraction of training' }, y: { title: 'rmax' }, y2: { title: 'dmax' } }) });
+  }
+  const c = trialCurves(t);
+  const cCanvas = showChartOrNote(byId('chart-detail-curves'), c.accuracy.length ? null : 'This trial reported no learning curve.');
+  if (c.accuracy.length) {
+    const ds = [
+      { label: 'inference-mode accuracy', data: c.accuracy, type: 'line' as const, borderColor: '#059669', pointRadius: 0, yAxisID: 'y' },
+      { label: 'train − inference gap', data: c.gap, type: 'line' as const, borderColor: '#dc2626', borderDash: [5, 4], pointRadius: 0, yAxisID: 'y2' },
+    ];
+    drawChart(cCanvas, { type: 'line', data: { datasets: ds }, options: chartOptions({ x: stepAxis(view), y: { title: 'accuracy', percent: true }, y2: { title: 'gap', percent: true } }) });
+  }
+}

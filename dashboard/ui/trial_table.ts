@@ -1,0 +1,99 @@
+// The sortable trial table and the detail panel a row (or any chart point) opens.
+import type { StudyView, TrialRecord } from '../types.js';
+import { sortRows, tableRows, type SortKey } from '../data/table.js';
+import { formatValue } from '../data/summary.js';
+import { describeSpec } from '../data/schedule_curve.js';
+import { trialName } from '../data/trials.js';
+import { byId, clear, el } from './dom.js';
+import { renderTrialCharts } from './study_charts.js';
+
+export class TrialTable {
+  private key: SortKey = 'number';
+  private ascending = true;
+  private view: StudyView | null = null;
+
+  constructor(
+    private readonly table: HTMLTableElement,
+    private readonly onOpen: (trialId: number) => void,
+  ) {}
+
+  update(view: StudyView): void {
+    this.view = view;
+    this.draw();
+  }
+
+  sortBy(key: SortKey): void {
+    if (this.key === key) this.ascending = !this.ascending;
+    else {
+      this.key = key;
+      // Values read best-first by default; everything else in natural order.
+      this.ascending = key === 'value' ? this.view?.direction !== 'maximize' : true;
+    }
+    this.draw();
+  }
+
+  private draw(): void {
+    const view = this.view;
+    if (!view) return;
+    clear(this.table);
+    const paramNames: string[] = [];
+    for (const t of view.trials) for (const k of Object.keys(t.params ?? {})) if (!paramNames.includes(k)) paramNames.push(k);
+    const cols: Array<[SortKey, string]> = [
+      ['number', '#'],
+      ['name', 'trial'],
+      ['state', 'state'],
+      ['value', view.metric],
+      ...paramNames.map((p): [SortKey, string] => [`param:${p}`, p]),
+      ['duration', 'duration (s)'],
+    ];
+    const head = el('tr');
+    for (const [key, label] of cols) {
+      const arrow = this.key === key ? (this.ascending ? ' ▲' : ' ▼') : '';
+      const th = el('th', { 'data-key': key, class: 'sortable', 'aria-sort': this.key === key ? (this.ascending ? 'ascending' : 'descending') : 'none' }, label, arrow);
+      th.addEventListener('click', () => this.sortBy(key));
+      head.appendChild(th);
+    }
+    const body = el('tbody');
+    if (view.trials.length === 0) body.appendChild(el('tr', {}, el('td', { colspan: String(cols.length), class: 'note' }, 'No trials yet.')));
+    for (const r of sortRows(tableRows(view.trials), this.key, this.ascending)) {
+      const tr = el(
+        'tr',
+        { 'data-trial-id': String(r.id), class: `state-row-${r.state.toLowerCase()}`, title: r.failureReason ?? '' },
+        el('td', { class: 'num' }, r.number),
+        el('td', {}, r.name),
+        el('td', {}, el('span', { class: `badge state-${r.state.toLowerCase()}` }, r.state)),
+        el('td', { class: 'num' }, formatValue(r.value, view.metric)),
+        ...paramNames.map((p) => el('td', { class: 'num' }, fmtParam(r.params[p]))),
+        el('td', { class: 'num' }, r.duration === null ? '—' : r.duration.toFixed(1)),
+      );
+      tr.addEventListener('click', () => this.onOpen(r.id));
+      body.appendChild(tr);
+    }
+    this.table.appendChild(el('thead', {}, head));
+    this.table.appendChild(body);
+  }
+}
+
+function fmtParam(v: number | string | undefined): string {
+  if (v === undefined) return '—';
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toPrecision(3);
+  return v;
+}
+
+/** Fills the detail panel for one trial: params, schedule, failure reason as text, and its two charts. */
+export function renderTrialDetail(view: StudyView, t: TrialRecord): void {
+  const panel = byId('trial-detail');
+  panel.hidden = false;
+  byId('detail-title').textContent = `Trial ${trialName(t)} — ${t.state}${t.value !== null ? ` — ${view.metric} ${formatValue(t.value, view.metric)}` : ''}`;
+  const dl = byId('detail-params');
+  clear(dl);
+  const entries = Object.entries(t.params ?? {});
+  if (entries.length === 0) dl.appendChild(el('dd', { class: 'muted' }, 'no parameters (baseline or fixed schedule)'));
+  for (const [k, v] of entries) dl.append(el('dt', {}, k), el('dd', {}, fmtParam(v)));
+  dl.append(el('dt', {}, 'seed'), el('dd', {}, t.seed));
+  byId('detail-schedule').textContent = describeSpec(t.schedule);
+  const failure = byId('detail-failure');
+  failure.hidden = !t.failureReason;
+  failure.textContent = t.failureReason ? `Failure: ${t.failureReason}` : '';
+  renderTrialCharts(view, t);
+}
