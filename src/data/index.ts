@@ -1,2 +1,8 @@
 // Public names of the data package, re-exported from the package root.
-export {};
+export type { Dataset, DataSplit, DatasetSpec, IdxDatasetSpec } from './types.js';
+export { loadDataset, attachDataset, splitTrainValidation, datasetKey, type TrainValidationSplit } from './dataset.js';
+export { parseIdx, readIdxFile, type IdxArray } from './idx.js';
+export { loadMnist, loadFashionMnist, loadIdxDataset, FASHION_TRAIN_PER_CLASS } from './sources.js';
+export { createSampler, type BatchSampler, type SamplerSpec, type SamplerInput } from './samplers.js';
+export { createRng, permutation, shuffleInPlace, type Rng } from './rng.js';
+export { validateScenario, SCENARIO_FIELDS, MAX_BATCH_SIZE, MAX_STEPS, type Scenario, type ScenarioModelSpec, type OptimizerSpec, type OptimizerType } from './scenario.js';

@@ -1,0 +1,131 @@
+// The scenario config (dataset, model, batches, sampler, steps, optimizer, evaluation) shared by `train` and studies.
+import { ConfigError } from '../errors.js';
+import { describeValue, expectInt, expectNumber, expectObject, expectOneOf, expectString, rejectUnknown } from '../schedule/fields.js';
+import type { SamplerSpec } from './samplers.js';
+import type { DatasetSpec, IdxDatasetSpec } from './types.js';
+
+/** Until every caller uses the engine's spec this mirrors it: `{type:'cnn', depth?, width?} | {type:'mlp', hidden?}`. */
+export type ScenarioModelSpec = { type: 'cnn'; depth?: number; width?: number } | { type: 'mlp'; hidden?: number[] };
+
+export type OptimizerType = 'adam' | 'sgd' | 'momentum';
+export interface OptimizerSpec {
+  type: OptimizerType;
+  learningRate: number;
+  /** Only for `momentum` (default 0.9). */
+  momentum?: number;
+}
+
+/** A fully resolved scenario: validateScenario fills every default so stored configs say exactly what ran. */
+export interface Scenario {
+  dataset: DatasetSpec;
+  model: ScenarioModelSpec;
+  batchSize: number;
+  sampler: SamplerSpec;
+  steps: number;
+  optimizer: OptimizerSpec;
+  /** Evaluate (and report progress) every this many steps, and always at the end. */
+  evalInterval: number;
+  /** Training images held out to score trials. */
+  validationSize: number;
+  /** Validation images used for intermediate evaluations (the final score uses all of validationSize). */
+  evalSize: number;
+  /** Train on only this many images (after the validation split), for fast studies. */
+  trainSubset?: number;
+  /** Seed of the train/validation split, kept apart from trial seeds so all trials share one validation set. */
+  splitSeed: number;
+}
+
+export const SCENARIO_FIELDS = ['dataset', 'model', 'batchSize', 'sampler', 'steps', 'optimizer', 'evalInterval', 'validationSize', 'evalSize', 'trainSubset', 'splitSeed'] as const;
+const KNOWN_CLASSES: Record<string, number> = { mnist: 10, 'fashion-mnist': 10 };
+const DEFAULT_LR: Record<OptimizerType, number> = { adam: 1e-3, sgd: 0.05, momentum: 0.01 };
+export const MAX_BATCH_SIZE = 4096;
+export const MAX_STEPS = 10_000_000;
+
+function validateDataset(raw: unknown, field: string): DatasetSpec {
+  if (raw === undefined) return 'mnist';
+  if (typeof raw === 'string') return expectOneOf(raw, field, ['mnist', 'fashion-mnist'] as const);
+  const obj = expectObject(raw, field, "use 'mnist', 'fashion-mnist' or {\"type\": \"idx\", \"trainImages\": ..., \"trainLabels\": ..., \"testImages\": ..., \"testLabels\": ...}");
+  rejectUnknown(obj, field, ['type', 'trainImages', 'trainLabels', 'testImages', 'testLabels', 'numClasses', 'name']);
+  expectOneOf(obj.type, `${field}.type`, ['idx'] as const);
+  const spec: IdxDatasetSpec = {
+    type: 'idx',
+    trainImages: expectString(obj.trainImages, `${field}.trainImages`, 'give the path of an IDX image file'),
+    trainLabels: expectString(obj.trainLabels, `${field}.trainLabels`, 'give the path of an IDX label file'),
+    testImages: expectString(obj.testImages, `${field}.testImages`, 'give the path of an IDX image file'),
+    testLabels: expectString(obj.testLabels, `${field}.testLabels`, 'give the path of an IDX label file'),
+  };
+  if (obj.numClasses !== undefined) spec.numClasses = expectInt(obj.numClasses, `${field}.numClasses`, 2, 256);
+  if (obj.name !== undefined) spec.name = expectString(obj.name, `${field}.name`);
+  return spec;
+}
+
+/** Minimal check of the model spec; the engine owns the real one and may tighten it. */
+function validateModel(raw: unknown, field: string): ScenarioModelSpec {
+  if (raw === undefined) return { type: 'cnn' };
+  const obj = expectObject(raw, field, 'give {"type": "cnn"} or {"type": "mlp"}');
+  const type = expectOneOf(obj.type, `${field}.type`, ['cnn', 'mlp'] as const);
+  if (type === 'cnn') {
+    rejectUnknown(obj, field, ['type', 'depth', 'width']);
+    const out: ScenarioModelSpec = { type };
+    if (obj.depth !== undefined) out.depth = expectInt(obj.depth, `${field}.depth`, 1, 8);
+    if (obj.width !== undefined) out.width = expectInt(obj.width, `${field}.width`, 1, 512);
+    return out;
+  }
+  rejectUnknown(obj, field, ['type', 'hidden']);
+  if (obj.hidden === undefined) return { type };
+  if (!Array.isArray(obj.hidden) || obj.hidden.length === 0) throw new ConfigError(`${field}.hidden`, `must be a non-empty array of layer widths, got ${describeValue(obj.hidden)}`, 'e.g. [128, 64]');
+  return { type, hidden: obj.hidden.map((h, i) => expectInt(h, `${field}.hidden[${i}]`, 1, 4096)) };
+}
+
+function validateSampler(raw: unknown, field: string, numClasses: number | undefined): SamplerSpec {
+  if (raw === undefined) return { type: 'iid' };
+  const obj = expectObject(raw, field, 'give {"type": "iid"}, {"type": "classes", "k": 1} or {"type": "sorted"}');
+  const type = expectOneOf(obj.type, `${field}.type`, ['iid', 'classes', 'sorted'] as const);
+  if (type === 'iid') {
+    rejectUnknown(obj, field, ['type']);
+    return { type };
+  }
+  if (type === 'classes') {
+    rejectUnknown(obj, field, ['type', 'k']);
+    return { type, k: expectInt(obj.k, `${field}.k`, 1, numClasses ?? 256) };
+  }
+  rejectUnknown(obj, field, ['type', 'runLength']);
+  return obj.runLength === undefined ? { type } : { type, runLength: expectInt(obj.runLength, `${field}.runLength`, 1, 1e9) };
+}
+
+function validateOptimizer(raw: unknown, field: string): OptimizerSpec {
+  const obj = raw === undefined ? {} : expectObject(raw, field, 'give {"type": "adam", "learningRate": 0.001}');
+  rejectUnknown(obj, field, ['type', 'learningRate', 'momentum']);
+  const type = obj.type === undefined ? 'adam' : expectOneOf(obj.type, `${field}.type`, ['adam', 'sgd', 'momentum'] as const);
+  const learningRate = obj.learningRate === undefined ? DEFAULT_LR[type] : expectNumber(obj.learningRate, `${field}.learningRate`, 0, 10, { loOpen: true });
+  if (type !== 'momentum') {
+    if (obj.momentum !== undefined) throw new ConfigError(`${field}.momentum`, `only applies to the 'momentum' optimizer, not '${type}'`, `remove it or set ${field}.type to 'momentum'`);
+    return { type, learningRate };
+  }
+  return { type, learningRate, momentum: obj.momentum === undefined ? 0.9 : expectNumber(obj.momentum, `${field}.momentum`, 0, 1, { hiOpen: true }) };
+}
+
+/** Every wrong, unknown or out-of-range field throws a ConfigError naming it (e.g. `scenario.batchSize`) with a fix. */
+export function validateScenario(raw: unknown, field = 'scenario'): Scenario {
+  const obj = expectObject(raw, field, 'give a scenario object');
+  rejectUnknown(obj, field, SCENARIO_FIELDS);
+  const dataset = validateDataset(obj.dataset, `${field}.dataset`);
+  const numClasses = typeof dataset === 'string' ? KNOWN_CLASSES[dataset] : dataset.numClasses;
+  const batchSize = obj.batchSize === undefined ? 32 : expectInt(obj.batchSize, `${field}.batchSize`, 1, MAX_BATCH_SIZE);
+  const steps = obj.steps === undefined ? 1000 : expectInt(obj.steps, `${field}.steps`, 1, MAX_STEPS);
+  const validationSize = obj.validationSize === undefined ? 5000 : expectInt(obj.validationSize, `${field}.validationSize`, 1, 1_000_000);
+  const scenario: Scenario = {
+    dataset,
+    model: validateModel(obj.model, `${field}.model`),
+    batchSize,
+    sampler: validateSampler(obj.sampler, `${field}.sampler`, numClasses),
+    steps,
+    optimizer: validateOptimizer(obj.optimizer, `${field}.optimizer`),
+    evalInterval: obj.evalInterval === undefined ? Math.max(1, Math.round(steps / 10)) : expectInt(obj.evalInterval, `${field}.evalInterval`, 1, steps),
+    validationSize,
+    evalSize: obj.evalSize === undefined ? Math.min(1000, validationSize) : expectInt(obj.evalSize, `${field}.evalSize`, 1, validationSize),
+    splitSeed: obj.splitSeed === undefined ? 0 : expectInt(obj.splitSeed, `${field}.splitSeed`, 0, 2 ** 31 - 1),
+  };
+  if (obj.trainSubset !== undefined) scenario.trainSubset = expectInt(obj.trainSubset, `${field}.trainSubset`, batchSize, 10_000_000);
+  return scenario;
+}
