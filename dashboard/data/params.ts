@@ -7,7 +7,7 @@ export interface ParamInfo {
   name: string;
   type: 'numeric' | 'categorical';
   log: boolean;
-  /** Observed (or declared) range for numeric params; choices in first-seen order for categoricals. */
+  /** Observed (or declared) range for numeric params; choices in declared, else sorted, order for categoricals. */
   min: number;
   max: number;
   choices: string[];
@@ -34,8 +34,10 @@ export function paramInfo(trials: readonly TrialRecord[], space?: SpaceHint): Pa
     const hint = space?.[name];
     const categorical = hint?.type === 'categorical' || vs.some((v) => typeof v !== 'number');
     if (categorical) {
+      // Declared order first, then the rest sorted: first-seen order would make axes flip between live refreshes.
       const choices: string[] = (hint?.choices ?? []).map(String);
-      for (const v of vs) if (!choices.includes(String(v))) choices.push(String(v));
+      const extra = [...new Set(vs.map(String))].filter((c) => !choices.includes(c)).sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+      choices.push(...extra);
       return { name, type: 'categorical', log: false, min: 0, max: Math.max(choices.length - 1, 1), choices };
     }
     const nums = vs as number[];

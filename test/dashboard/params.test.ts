@@ -1,0 +1,64 @@
+// Parameter views: axis normalisation (linear, log, categorical), slices and parallel coordinates.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { normalize, paramInfo, parallelData, sliceData } from '../../dashboard/data/params.js';
+import { gpSliceData } from '../../dashboard/data/gp.js';
+import { fixtureStudy, trial } from './fixtures/study.js';
+
+const trials = [
+  trial({ id: 1, value: 0.5, params: { a: 1, lr: 0.001, shape: 'linear' } }),
+  trial({ id: 2, value: 0.9, params: { a: 3, lr: 0.1, shape: 'cosine' } }),
+  trial({ id: 3, value: 0.7, params: { a: 2, lr: 0.01, shape: 'linear' } }),
+];
+
+test('param types come from the values, log scaling and bounds from the space', () => {
+  const info = paramInfo(trials, { lr: { type: 'float', low: 0.001, high: 0.1, log: true } });
+  const by = Object.fromEntries(info.map((p) => [p.name, p]));
+  assert.equal(by.a.type, 'numeric');
+  assert.equal(by.a.log, false);
+  assert.equal(by.shape.type, 'categorical');
+  assert.deepEqual(by.shape.choices, ['cosine', 'linear'], 'sorted, so axes do not flip as trials arrive');
+  assert.deepEqual(paramInfo(trials, { shape: { type: 'categorical', choices: ['linear', 'cosine', 'exponential'] } }).find((p) => p.name === 'shape')!.choices, ['linear', 'cosine', 'exponential']);
+  assert.equal(normalize(by.a, 2), 0.5);
+  assert.ok(Math.abs(normalize(by.lr, 0.01) - 0.5) < 1e-12, 'log axis puts the geometric midpoint in the middle');
+  assert.equal(normalize(by.shape, 'cosine'), 0);
+  assert.equal(normalize(by.shape, 'linear'), 1);
+  assert.ok(Number.isNaN(normalize(by.a, undefined)));
+});
+
+test('slices: one per parameter, every trial with a value, categories as strings', () => {
+  const s = sliceData(trials);
+  assert.deepEqual(s.map((x) => x.param.name), ['a', 'lr', 'shape']);
+  assert.deepEqual(s[2].datasets[0].data.map((p) => (p as { x: string }).x), ['linear', 'cosine', 'linear']);
+  assert.equal((s[0].datasets[0].pointBackgroundColor as string[]).length, 3);
+});
+
+test('parallel coordinates: best line last and brightest, objective axis normalised to [0, 1]', () => {
+  const p = parallelData(trials, 'maximize');
+  assert.equal(p.labels.length, 4);
+  assert.equal(p.labels[3][0], 'objective');
+  assert.equal(p.datasets.length, 3);
+  const last = p.datasets[2];
+  assert.equal(last.trialId, 2);
+  // Trial 2: largest a and lr, shape 'cosine' (first sorted category), best objective.
+  assert.deepEqual(last.data, [1, 1, 0, 1]);
+  assert.deepEqual(p.datasets[0].data, [0, 0, 1, 0]);
+  const min = parallelData(trials, 'minimize');
+  assert.equal(min.datasets[2].trialId, 1, 'minimising: the smallest value is the best line');
+});
+
+test('parallel coordinates cap the number of lines to the best ones', () => {
+  const v = fixtureStudy(300, 5);
+  const p = parallelData(v.trials, v.direction, undefined, 150);
+  assert.equal(p.drawn, 150);
+  assert.ok(p.total > 150);
+});
+
+test('GP slice: band is mean ± 2 std, acquisition on the second axis, best point marked', () => {
+  const g = gpSliceData({ name: 'warmup', type: 'float', x: [0, 0.5, 1], mean: [0.8, 0.9, 0.85], std: [0.01, 0.02, 0.05], acquisition: [-3, -1, -2] }, { warmup: 0.5 });
+  const by = Object.fromEntries(g.datasets.map((d) => [d.label, d]));
+  assert.deepEqual(by['mean + 2 std'].data.map((p) => (p as { y: number }).y), [0.8 + 0.02, 0.9 + 0.04, 0.85 + 0.1]);
+  assert.deepEqual(by['mean − 2 std'].data.map((p) => (p as { y: number }).y), [0.8 - 0.02, 0.9 - 0.04, 0.85 - 0.1]);
+  assert.equal(by.acquisition.yAxisID, 'y2');
+  assert.deepEqual(by['best point'].data, [{ x: 0.5, y: 0.9 }]);
+});
