@@ -1,0 +1,98 @@
+// Starts the HTTP server: loopback by default, and it refuses to listen anywhere else without a bearer token.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
+import { ConfigError } from '../errors.js';
+import type { StudyApi } from '../study/api_types.js';
+import { createApp, type AppOptions } from './app.js';
+import { isLoopback } from './auth.js';
+
+export const TOKEN_ENV = 'RENORM_TUNE_TOKEN';
+const MIN_TOKEN_LENGTH = 8;
+
+export interface ServerOptions extends Omit<AppOptions, 'token' | 'ui'> {
+  api: StudyApi;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** 0 picks a free port. Default 8080. */
+  port?: number;
+  /** Falls back to $RENORM_TUNE_TOKEN. */
+  token?: string;
+  /** Serve the dashboard at `/` (default true; it is skipped quietly if the UI module is not built). */
+  dashboard?: boolean;
+  /** Environment to read the token from (tests pass their own). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface RunningServer {
+  server: Server;
+  app: Express;
+  url: string;
+  host: string;
+  port: number;
+  /** Stops accepting, ends open event streams, resolves when the socket is closed. */
+  close(): Promise<void>;
+}
+
+/** Checks host/port/token before anything listens; exported so the CLI can fail fast with the same message. */
+export function resolveListenOptions(opts: Pick<ServerOptions, 'host' | 'port' | 'token' | 'env'>): { host: string; port: number; token?: string } {
+  const host = opts.host ?? '127.0.0.1';
+  const port = opts.port ?? 8080;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('port', `must be an integer in [0, 65535], got ${String(port)}`, 'e.g. --port 8080');
+  const raw = opts.token ?? (opts.env ?? process.env)[TOKEN_ENV];
+  const token = raw === undefined || raw === '' ? undefined : raw;
+  if (token !== undefined && token.length < MIN_TOKEN_LENGTH) {
+    throw new ConfigError('token', `must be at least ${MIN_TOKEN_LENGTH} characters`, 'use a random one, e.g. `openssl rand -hex 16`');
+  }
+  if (!isLoopback(host) && token === undefined) {
+    throw new ConfigError('token', `listening on ${host} exposes the API beyond this machine, so a bearer token is required`,
+      `pass --token <secret> or set ${TOKEN_ENV}, or listen on 127.0.0.1`);
+  }
+  return token === undefined ? { host, port } : { host, port, token };
+}
+
+/** The dashboard engineer's module, if present; loaded by a computed name so the server builds without it. */
+async function loadDashboard(): Promise<((app: Express) => void) | undefined> {
+  const specifier = './dashboard.js';
+  try {
+    const mod = (await import(specifier)) as { mountDashboard?: (app: Express) => void };
+    return mod.mountDashboard;
+  } catch (err) {
+    // Only the module itself being absent is expected; a broken import inside it is a real error.
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ERR_MODULE_NOT_FOUND' && /server[\\/]dashboard\.js/.test(e.message)) return undefined;
+    throw err;
+  }
+}
+
+export async function createServer(opts: ServerOptions): Promise<RunningServer> {
+  const { host, port, token } = resolveListenOptions(opts);
+  const ui = opts.dashboard === false ? undefined : await loadDashboard();
+  const app = createApp(opts.api, { ...opts, ...(token === undefined ? {} : { token }), ...(ui ? { ui } : {}) });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(port, host);
+    s.once('listening', () => resolve(s));
+    s.once('error', (err: NodeJS.ErrnoException) => {
+      reject(err.code === 'EADDRINUSE'
+        ? new ConfigError('port', `${host}:${port} is already in use`, 'pick another --port, or stop the other server')
+        : err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND'
+          ? new ConfigError('host', `cannot listen on ${host} (${err.code})`, 'use an address of this machine, e.g. 127.0.0.1 or 0.0.0.0')
+          : err);
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    server,
+    app,
+    url: `http://${shownHost}:${addr.port}`,
+    host: addr.address,
+    port: addr.port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        // Event streams never end on their own; without this, close() would wait for every browser tab.
+        server.closeAllConnections();
+      }),
+  };
+}

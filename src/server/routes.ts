@@ -1,0 +1,67 @@
+// The /api routes: each one checks its input, calls exactly one StudyApi method and shapes the JSON answer.
+import { Router, type Request } from 'express';
+import type { StudyApi } from '../study/api_types.js';
+import { askBody, bodyObject, reportBody, tellBody, trialIdParam } from './requests.js';
+import { streamStudyEvents, type SseOptions } from './sse.js';
+
+export interface RouteOptions extends SseOptions {
+  /** Reported by /api/health. */
+  version?: string;
+}
+
+const studyId = (req: Request): string => String(req.params.id);
+
+export function apiRouter(api: StudyApi, opts: RouteOptions = {}): Router {
+  const r = Router();
+
+  r.get('/health', (_req, res) => {
+    res.json({ ok: true, version: opts.version ?? null });
+  });
+
+  r.post('/studies', (req, res) => {
+    const study = api.createStudy(bodyObject(req.body, false));
+    res.status(201).location(`/api/studies/${encodeURIComponent(study.id)}`).json({ id: study.id, name: study.name });
+  });
+
+  r.get('/studies', (_req, res) => {
+    res.json({ studies: api.listStudies() });
+  });
+
+  r.get('/studies/:id', (req, res) => {
+    res.json(api.getStudyView(studyId(req)));
+  });
+
+  r.post('/studies/:id/ask', async (req, res) => {
+    const { count } = askBody(req.body);
+    const trials = await api.ask(studyId(req), count);
+    res.json({ trials: trials.map((t) => ({ id: t.id, params: t.params, schedule: t.schedule })) });
+  });
+
+  r.post('/studies/:id/trials/:trialId/report', (req, res) => {
+    const trialId = trialIdParam(String(req.params.trialId));
+    const { step, value, metrics } = reportBody(req.body);
+    res.json(api.report(studyId(req), trialId, step, value, metrics));
+  });
+
+  r.post('/studies/:id/trials/:trialId/tell', (req, res) => {
+    const trialId = trialIdParam(String(req.params.trialId));
+    const trial = api.tell(studyId(req), trialId, tellBody(req.body));
+    res.json({ trial });
+  });
+
+  r.get('/studies/:id/best-schedule', (req, res) => {
+    res.json(api.bestSchedule(studyId(req)));
+  });
+
+  r.get('/studies/:id/gp', async (req, res) => {
+    res.json(await api.gpView(studyId(req)));
+  });
+
+  r.get('/studies/:id/events', (req, res) => {
+    // Existence first, so an unknown study is a JSON 404 rather than an empty stream.
+    api.getStudyView(studyId(req));
+    streamStudyEvents(api, studyId(req), req, res, opts);
+  });
+
+  return r;
+}

@@ -1,0 +1,176 @@
+// The REST contract every StudyApi behind the server must satisfy: routes, status codes, error bodies, no side effects on rejection.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { RunningServer } from '../../src/server/index.js';
+import type { StudyApi } from '../../src/study/api_types.js';
+import type { Storage } from '../../src/study/types.js';
+import { call, snapshot, start, studyConfig } from './helpers.js';
+
+export interface Subject {
+  api: StudyApi;
+  storage: Storage;
+}
+
+export function restContract(name: string, make: () => Subject): void {
+  describe(`REST API contract: ${name}`, () => {
+    let subject: Subject;
+    let srv: RunningServer;
+    let base: string;
+    let studyId: string;
+    let running: number[];
+
+    before(async () => {
+      subject = make();
+      srv = await start({ api: subject.api });
+      base = srv.url;
+      const created = await call(base, 'POST', '/api/studies', studyConfig());
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      studyId = created.body.id;
+      assert.equal(created.headers.get('location'), `/api/studies/${studyId}`);
+      const asked = await call(base, 'POST', `/api/studies/${studyId}/ask`, { count: 3 });
+      assert.equal(asked.status, 200, JSON.stringify(asked.body));
+      running = asked.body.trials.map((t: { id: number }) => t.id);
+    });
+    after(() => srv.close());
+
+    it('serves health, lists studies and shows one with its trials', async () => {
+      const h = await call(base, 'GET', '/api/health');
+      assert.equal(h.status, 200);
+      assert.equal(h.body.ok, true);
+      const list = await call(base, 'GET', '/api/studies');
+      assert.equal(list.status, 200);
+      assert.ok(list.body.studies.some((s: { id: string }) => s.id === studyId));
+      const view = await call(base, 'GET', `/api/studies/${studyId}`);
+      assert.equal(view.status, 200);
+      assert.equal(view.body.direction, 'maximize');
+      assert.deepEqual(view.body.trials.map((t: { id: number }) => t.id).filter((id: number) => running.includes(id)), running);
+      for (const t of view.body.trials) for (const k of ['id', 'state', 'params', 'value', 'label', 'schedule', 'intermediate']) assert.ok(k in t, `trial lacks ${k}`);
+    });
+
+    it('asks with a default count of 1 and returns id, params and schedule', async () => {
+      const r = await call(base, 'POST', `/api/studies/${studyId}/ask`);
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.equal(r.body.trials.length, 1);
+      const t = r.body.trials[0];
+      assert.deepEqual(Object.keys(t).sort(), ['id', 'params', 'schedule']);
+      assert.ok(Number.isInteger(t.id) && typeof t.schedule.kind === 'string');
+      running.push(t.id);
+    });
+
+    it('reports, tells, and exports the best schedule', async () => {
+      const [a, b] = running;
+      const rep = await call(base, 'POST', `/api/studies/${studyId}/trials/${a}/report`, { step: 100, value: 0.8, metrics: { loss: 0.5 } });
+      assert.equal(rep.status, 200, JSON.stringify(rep.body));
+      assert.equal(typeof rep.body.prune, 'boolean');
+      const told = await call(base, 'POST', `/api/studies/${studyId}/trials/${a}/tell`, { value: 0.9 });
+      assert.equal(told.status, 200, JSON.stringify(told.body));
+      assert.equal(told.body.trial.state, 'COMPLETE');
+      const failed = await call(base, 'POST', `/api/studies/${studyId}/trials/${b}/tell`, { failed: 'diverged' });
+      assert.equal(failed.status, 200);
+      assert.equal(failed.body.trial.state, 'FAIL');
+      const best = await call(base, 'GET', `/api/studies/${studyId}/best-schedule`);
+      assert.equal(best.status, 200, JSON.stringify(best.body));
+      assert.equal(best.body.format, 'renorm-tune/schedule');
+      assert.equal(best.body.trialId, a);
+      const gp = await call(base, 'GET', `/api/studies/${studyId}/gp`);
+      assert.equal(gp.status, 200);
+      assert.equal(typeof gp.body.available, 'boolean');
+      const again = await call(base, 'POST', `/api/studies/${studyId}/trials/${a}/tell`, { value: 0.1 });
+      assert.equal(again.status, 409);
+      assert.equal(again.body.error.code, 'CONFLICT');
+    });
+
+    // [what, method, path (STUDY/TRIAL/DONE are substituted), body, raw content type, status, code, field]
+    type Case = [string, string, string, unknown, string | null, number, string, string?];
+    const cases: Case[] = [
+      ['malformed JSON', 'POST', '/api/studies/STUDY/ask', '{"count": ', null, 400, 'INVALID_JSON'],
+      ['JSON that is not an object', 'POST', '/api/studies/STUDY/trials/TRIAL/report', '[1, 2]', null, 400, 'INVALID_CONFIG', 'body'],
+      ['a text/plain body', 'POST', '/api/studies/STUDY/ask', '{"count": 1}', 'text/plain', 415, 'UNSUPPORTED_MEDIA_TYPE'],
+      ['count 0', 'POST', '/api/studies/STUDY/ask', { count: 0 }, null, 400, 'INVALID_CONFIG', 'count'],
+      ['count 65', 'POST', '/api/studies/STUDY/ask', { count: 65 }, null, 400, 'INVALID_CONFIG', 'count'],
+      ['count "2"', 'POST', '/api/studies/STUDY/ask', { count: '2' }, null, 400, 'INVALID_CONFIG', 'count'],
+      ['count 1.5', 'POST', '/api/studies/STUDY/ask', { count: 1.5 }, null, 400, 'INVALID_CONFIG', 'count'],
+      ['unknown ask field', 'POST', '/api/studies/STUDY/ask', { cnt: 2 }, null, 400, 'INVALID_CONFIG', 'cnt'],
+      ['ask on an unknown study', 'POST', '/api/studies/nope/ask', { count: 1 }, null, 404, 'NOT_FOUND'],
+      ['report without step', 'POST', '/api/studies/STUDY/trials/TRIAL/report', { value: 0.5 }, null, 400, 'INVALID_CONFIG', 'step'],
+      ['report with step -1', 'POST', '/api/studies/STUDY/trials/TRIAL/report', { step: -1, value: 0.5 }, null, 400, 'INVALID_CONFIG', 'step'],
+      ['report with value "0.5"', 'POST', '/api/studies/STUDY/trials/TRIAL/report', { step: 1, value: '0.5' }, null, 400, 'INVALID_CONFIG', 'value'],
+      ['report with an infinite value', 'POST', '/api/studies/STUDY/trials/TRIAL/report', '{"step": 1, "value": 1e999}', null, 400, 'INVALID_CONFIG', 'value'],
+      ['report with metrics []', 'POST', '/api/studies/STUDY/trials/TRIAL/report', { step: 1, value: 0.5, metrics: [] }, null, 400, 'INVALID_CONFIG', 'metrics'],
+      ['report on a finished trial', 'POST', '/api/studies/STUDY/trials/DONE/report', { step: 1, value: 0.5 }, null, 409, 'CONFLICT'],
+      ['report on an unknown trial', 'POST', '/api/studies/STUDY/trials/999999/report', { step: 1, value: 0.5 }, null, 404, 'NOT_FOUND'],
+      ['report on trial id "abc"', 'POST', '/api/studies/STUDY/trials/abc/report', { step: 1, value: 0.5 }, null, 404, 'NOT_FOUND'],
+      ['tell with an empty body', 'POST', '/api/studies/STUDY/trials/TRIAL/tell', {}, null, 400, 'INVALID_CONFIG', 'body'],
+      ['tell with value and failed', 'POST', '/api/studies/STUDY/trials/TRIAL/tell', { value: 1, failed: 'x' }, null, 400, 'INVALID_CONFIG', 'body'],
+      ['tell with value null', 'POST', '/api/studies/STUDY/trials/TRIAL/tell', { value: null }, null, 400, 'INVALID_CONFIG', 'value'],
+      ['tell with an empty reason', 'POST', '/api/studies/STUDY/trials/TRIAL/tell', { failed: '  ' }, null, 400, 'INVALID_CONFIG', 'failed'],
+      ['tell with no body', 'POST', '/api/studies/STUDY/trials/TRIAL/tell', undefined, null, 400, 'INVALID_CONFIG', 'body'],
+      ['tell a finished trial', 'POST', '/api/studies/STUDY/trials/DONE/tell', { value: 0.5 }, null, 409, 'CONFLICT'],
+      ['tell a trial of another study', 'POST', '/api/studies/nope/trials/TRIAL/tell', { value: 0.5 }, null, 404, 'NOT_FOUND'],
+      ['create with a bad config', 'POST', '/api/studies', { name: 'bad name!', scenario: {}, budget: { trials: 5 } }, null, 400, 'INVALID_CONFIG', 'name'],
+      ['create with a duplicate name', 'POST', '/api/studies', studyConfig(), null, 409, 'CONFLICT'],
+      ['create with a typo', 'POST', '/api/studies', { ...studyConfig('other'), budjet: 1 }, null, 400, 'INVALID_CONFIG', 'budjet'],
+      ['a huge body', 'POST', '/api/studies', JSON.stringify({ ...studyConfig('huge'), scenario: { pad: 'x'.repeat(400_000) } }), null, 413, 'PAYLOAD_TOO_LARGE'],
+      ['an unknown study', 'GET', '/api/studies/nope', undefined, null, 404, 'NOT_FOUND'],
+      ['best schedule of an unknown study', 'GET', '/api/studies/nope/best-schedule', undefined, null, 404, 'NOT_FOUND'],
+      ['gp of an unknown study', 'GET', '/api/studies/nope/gp', undefined, null, 404, 'NOT_FOUND'],
+      ['events of an unknown study', 'GET', '/api/studies/nope/events', undefined, null, 404, 'NOT_FOUND'],
+      ['an unknown API route', 'GET', '/api/nothing/here', undefined, null, 404, 'NOT_FOUND'],
+      ['a wrong method', 'DELETE', '/api/studies/STUDY', undefined, null, 404, 'NOT_FOUND'],
+      ['an unknown page', 'GET', '/nothing.html', undefined, null, 404, 'NOT_FOUND'],
+    ];
+    for (const [what, method, path, body, type, status, code, field] of cases) {
+      it(`answers ${status} ${code} to ${what}, changing nothing`, async () => {
+        const [live, done] = [running[2]!, running[0]!];
+        const url = path.replace('STUDY', studyId).replace('TRIAL', String(live)).replace('DONE', String(done));
+        const before = snapshot(subject.storage);
+        const r = await call(base, method, url, body, {}, type ?? 'application/json');
+        assert.equal(r.status, status, `${what}: ${JSON.stringify(r.body)}`);
+        assert.equal(r.body?.error?.code, code, JSON.stringify(r.body));
+        assert.equal(typeof r.body.error.message, 'string');
+        if (field) assert.equal(r.body.error.field, field, r.body.error.message);
+        assert.match(r.headers.get('content-type') ?? '', /application\/json/);
+        assert.equal(snapshot(subject.storage), before, `${what} must not change stored state`);
+      });
+    }
+
+    it('of 8 concurrent tells to one trial, exactly one succeeds and the rest get 409', async () => {
+      const asked = await call(base, 'POST', `/api/studies/${studyId}/ask`, { count: 1 });
+      const id = asked.body.trials[0].id;
+      const replies = await Promise.all(Array.from({ length: 8 }, (_, i) => call(base, 'POST', `/api/studies/${studyId}/trials/${id}/tell`, { value: i / 10 })));
+      const statuses = replies.map((r) => r.status).sort();
+      assert.deepEqual(statuses, [200, 409, 409, 409, 409, 409, 409, 409], JSON.stringify(replies.map((r) => r.body)));
+      const winner = replies.find((r) => r.status === 200)!;
+      const view = await call(base, 'GET', `/api/studies/${studyId}`);
+      assert.equal(view.body.trials.find((t: { id: number }) => t.id === id).value, winner.body.trial.value);
+    });
+
+    it('streams a trial event over SSE and unsubscribes when the client leaves', async () => {
+      const asked = await call(base, 'POST', `/api/studies/${studyId}/ask`, { count: 1 });
+      const id = asked.body.trials[0].id;
+      const ac = new AbortController();
+      const res = await fetch(`${base}/api/studies/${studyId}/events`, { signal: ac.signal });
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
+      const reader = res.body!.getReader();
+      const decoder = new TextDecoder();
+      let text = '';
+      const seen = (async () => {
+        while (!/event: trial\ndata: .*"state":"COMPLETE"/.test(text)) {
+          const { value, done } = await reader.read();
+          if (done) throw new Error(`stream ended early: ${text}`);
+          text += decoder.decode(value, { stream: true });
+        }
+      })();
+      await new Promise((r) => setTimeout(r, 50));
+      await call(base, 'POST', `/api/studies/${studyId}/trials/${id}/tell`, { value: 0.5 });
+      await seen;
+      const frame = /event: trial\ndata: (.*)\n\n/.exec(text.slice(text.lastIndexOf('event: trial')))!;
+      const event = JSON.parse(frame[1]!);
+      assert.equal(event.type, 'trial');
+      assert.equal(event.studyId, studyId);
+      assert.equal(event.trial.id, id);
+      ac.abort();
+    });
+  });
+}

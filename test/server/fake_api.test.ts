@@ -1,0 +1,52 @@
+// Runs the REST contract against the in-test fake StudyApi, plus what needs a fake: internal errors, listener cleanup.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { FakeStudyApi } from './fake_api.js';
+import { restContract } from './contract.js';
+import { call, start } from './helpers.js';
+
+restContract('fake StudyApi', () => {
+  const api = new FakeStudyApi();
+  return { api, storage: api.storage };
+});
+
+describe('server robustness (fake StudyApi)', () => {
+  it('turns an unexpected exception into 500 INTERNAL without leaking the stack, and logs it', async () => {
+    const api = new FakeStudyApi();
+    const logged: string[] = [];
+    const srv = await start({ api, log: (m) => logged.push(m) });
+    try {
+      api.explode = new Error('secret /home/user/path exploded');
+      const r = await call(srv.url, 'GET', '/api/studies');
+      assert.equal(r.status, 500);
+      assert.deepEqual(Object.keys(r.body.error).sort(), ['code', 'message']);
+      assert.equal(r.body.error.code, 'INTERNAL');
+      assert.doesNotMatch(JSON.stringify(r.body), /secret|exploded|at /);
+      assert.equal(logged.length, 1);
+      assert.match(logged[0]!, /exploded/);
+      api.explode = null;
+      assert.equal((await call(srv.url, 'GET', '/api/studies')).status, 200, 'the server keeps serving');
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('unsubscribes an SSE listener when the client disconnects', async () => {
+    const api = new FakeStudyApi();
+    const srv = await start({ api, heartbeatMs: 20 });
+    try {
+      const id = api.createStudy({ name: 'sse', scenario: { steps: 10 }, budget: { trials: 3 } }).id;
+      const ac = new AbortController();
+      const res = await fetch(`${srv.url}/api/studies/${id}/events`, { signal: ac.signal });
+      const reader = res.body!.getReader();
+      let text = '';
+      while (!text.includes(': heartbeat')) text += new TextDecoder().decode((await reader.read()).value);
+      assert.equal(api.listenerCount(id), 1);
+      ac.abort();
+      for (let i = 0; i < 50 && api.listenerCount(id) > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(api.listenerCount(id), 0, 'the listener must be removed when the stream closes');
+    } finally {
+      await srv.close();
+    }
+  });
+});

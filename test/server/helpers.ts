@@ -1,0 +1,40 @@
+// Test helpers for the server: a listening server on a free loopback port and a tiny JSON client.
+import { createServer, type RunningServer, type ServerOptions } from '../../src/server/index.js';
+import type { Storage } from '../../src/study/types.js';
+
+export async function start(opts: ServerOptions): Promise<RunningServer> {
+  return createServer({ host: '127.0.0.1', port: 0, dashboard: false, log: () => {}, ...opts });
+}
+
+export interface Reply {
+  status: number;
+  body: any;
+  headers: Headers;
+}
+
+/** `body` may be an object (sent as JSON) or a raw string (sent as is, with `type` as Content-Type). */
+export async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}, type = 'application/json'): Promise<Reply> {
+  const init: RequestInit = { method, headers: { ...headers } };
+  if (body !== undefined) {
+    init.body = typeof body === 'string' ? body : JSON.stringify(body);
+    (init.headers as Record<string, string>)['content-type'] = type;
+  }
+  const res = await fetch(base + path, init);
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON: the test will say so
+  }
+  return { status: res.status, body: parsed, headers: res.headers };
+}
+
+/** Everything stored, for "a rejected request changed nothing" checks. */
+export function snapshot(storage: Storage): string {
+  return JSON.stringify(storage.listStudies().map((s) => ({ s, trials: storage.listTrials(s.id) })));
+}
+
+export const studyConfig = (name = 'api-study', extra: Record<string, unknown> = {}) => ({
+  name, scenario: { dataset: 'mnist', steps: 1000 }, budget: { trials: 10 }, executor: 'external', ...extra,
+});
