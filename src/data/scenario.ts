@@ -1,18 +1,17 @@
 // The scenario config (dataset, model, batches, sampler, steps, optimizer, evaluation) shared by `train` and studies.
-import { ConfigError } from '../errors.js';
-import { describeValue, expectInt, expectNumber, expectObject, expectOneOf, expectString, rejectUnknown } from '../schedule/fields.js';
+import { expectInt, expectNumber, expectObject, expectOneOf, expectString, rejectUnknown } from '../schedule/fields.js';
+import { validateModelSpec, type ModelSpec } from '../engine/models.js';
 import type { SamplerSpec } from './samplers.js';
 import type { DatasetSpec, IdxDatasetSpec } from './types.js';
 
-/** Until every caller uses the engine's spec this mirrors it: `{type:'cnn', depth?, width?} | {type:'mlp', hidden?}`. */
-export type ScenarioModelSpec = { type: 'cnn'; depth?: number; width?: number } | { type: 'mlp'; hidden?: number[] };
+/** The engine's model spec: `{type:'cnn', depth?, width?} | {type:'mlp', hidden?}`. */
+export type ScenarioModelSpec = ModelSpec;
 
 export type OptimizerType = 'adam' | 'sgd' | 'momentum';
 export interface OptimizerSpec {
   type: OptimizerType;
+  /** `momentum` is SGD with the engine's fixed momentum 0.9. */
   learningRate: number;
-  /** Only for `momentum` (default 0.9). */
-  momentum?: number;
 }
 
 /** A fully resolved scenario: validateScenario fills every default so stored configs say exactly what ran. */
@@ -59,22 +58,9 @@ function validateDataset(raw: unknown, field: string): DatasetSpec {
   return spec;
 }
 
-/** Minimal check of the model spec; the engine owns the real one and may tighten it. */
+/** The engine owns the model spec; a missing model is the reference CNN. */
 function validateModel(raw: unknown, field: string): ScenarioModelSpec {
-  if (raw === undefined) return { type: 'cnn' };
-  const obj = expectObject(raw, field, 'give {"type": "cnn"} or {"type": "mlp"}');
-  const type = expectOneOf(obj.type, `${field}.type`, ['cnn', 'mlp'] as const);
-  if (type === 'cnn') {
-    rejectUnknown(obj, field, ['type', 'depth', 'width']);
-    const out: ScenarioModelSpec = { type };
-    if (obj.depth !== undefined) out.depth = expectInt(obj.depth, `${field}.depth`, 1, 8);
-    if (obj.width !== undefined) out.width = expectInt(obj.width, `${field}.width`, 1, 512);
-    return out;
-  }
-  rejectUnknown(obj, field, ['type', 'hidden']);
-  if (obj.hidden === undefined) return { type };
-  if (!Array.isArray(obj.hidden) || obj.hidden.length === 0) throw new ConfigError(`${field}.hidden`, `must be a non-empty array of layer widths, got ${describeValue(obj.hidden)}`, 'e.g. [128, 64]');
-  return { type, hidden: obj.hidden.map((h, i) => expectInt(h, `${field}.hidden[${i}]`, 1, 4096)) };
+  return raw === undefined ? { type: 'cnn' } : validateModelSpec(raw, field);
 }
 
 function validateSampler(raw: unknown, field: string, numClasses: number | undefined): SamplerSpec {
@@ -95,14 +81,10 @@ function validateSampler(raw: unknown, field: string, numClasses: number | undef
 
 function validateOptimizer(raw: unknown, field: string): OptimizerSpec {
   const obj = raw === undefined ? {} : expectObject(raw, field, 'give {"type": "adam", "learningRate": 0.001}');
-  rejectUnknown(obj, field, ['type', 'learningRate', 'momentum']);
+  rejectUnknown(obj, field, ['type', 'learningRate']);
   const type = obj.type === undefined ? 'adam' : expectOneOf(obj.type, `${field}.type`, ['adam', 'sgd', 'momentum'] as const);
   const learningRate = obj.learningRate === undefined ? DEFAULT_LR[type] : expectNumber(obj.learningRate, `${field}.learningRate`, 0, 10, { loOpen: true });
-  if (type !== 'momentum') {
-    if (obj.momentum !== undefined) throw new ConfigError(`${field}.momentum`, `only applies to the 'momentum' optimizer, not '${type}'`, `remove it or set ${field}.type to 'momentum'`);
-    return { type, learningRate };
-  }
-  return { type, learningRate, momentum: obj.momentum === undefined ? 0.9 : expectNumber(obj.momentum, `${field}.momentum`, 0, 1, { hiOpen: true }) };
+  return { type, learningRate };
 }
 
 /** Every wrong, unknown or out-of-range field throws a ConfigError naming it (e.g. `scenario.batchSize`) with a fix. */

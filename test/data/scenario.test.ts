@@ -11,7 +11,7 @@ test('defaults make a complete scenario', () => {
   });
   const s = validateScenario({ dataset: 'fashion-mnist', batchSize: 1, steps: 7, sampler: { type: 'classes', k: 1 }, optimizer: { type: 'momentum', learningRate: 0.1 }, trainSubset: 100, model: { type: 'mlp', hidden: [32] } });
   assert.equal(s.evalInterval, 1);
-  assert.deepEqual(s.optimizer, { type: 'momentum', learningRate: 0.1, momentum: 0.9 });
+  assert.deepEqual(s.optimizer, { type: 'momentum', learningRate: 0.1 });
   assert.equal(s.trainSubset, 100);
 });
 
@@ -38,8 +38,7 @@ test('bad fields are rejected with the field name and a fix', () => {
     [{ optimizer: { type: 'rmsprop' } }, 'scenario.optimizer.type'],
     [{ optimizer: { learningRate: 0 } }, 'scenario.optimizer.learningRate'],
     [{ optimizer: { learningRate: Number.NaN } }, 'scenario.optimizer.learningRate'],
-    [{ optimizer: { type: 'adam', momentum: 0.9 } }, 'scenario.optimizer.momentum'],
-    [{ optimizer: { type: 'momentum', momentum: 1 } }, 'scenario.optimizer.momentum'],
+    [{ optimizer: { type: 'momentum', momentum: 0.5 } }, 'scenario.optimizer.momentum'],
     [{ steps: 10, evalInterval: 11 }, 'scenario.evalInterval'],
     [{ validationSize: 0 }, 'scenario.validationSize'],
     [{ validationSize: 100, evalSize: 101 }, 'scenario.evalSize'],

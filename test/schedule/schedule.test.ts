@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { ConfigError, DataError } from '../../src/errors.js';
 import {
   scheduleAt, scheduleTable, resolveSchedule, describeSchedule, isMonotone, validateSchedule, loadScheduleArg,
-  RAMP_SHAPES, type ExportedSchedule, type ScheduleSpec,
+  type ExportedSchedule, type ScheduleSpec,
 } from '../../src/schedule/index.js';
+import { RAMP_SHAPES } from '../../src/schedule/ramp.js';
 
 const close = (a: number, b: number, msg: string) => assert.ok(Math.abs(a - b) < 1e-12, `${msg}: ${a} vs ${b}`);
 
