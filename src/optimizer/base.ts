@@ -1,0 +1,118 @@
+// Common shell of every optimizer: option checks, the ask loop over one-at-a-time proposals, tell and state export.
+import { ConfigError } from '../errors.js';
+import type { AcquisitionName } from '../gp/acquisition.js';
+import { Rng, mixSeed } from '../gp/rng.js';
+import type { Params } from '../study/types.js';
+import { TrialLedger } from './ledger.js';
+import { EncodedSpace, validateSpace } from './space.js';
+import type { GpSlice, Optimizer, OptimizerKind, OptimizerOptions, OptimizerState, Suggestion } from './types.js';
+
+const ACQUISITIONS: AcquisitionName[] = ['logei', 'ucb', 'pi'];
+/** Upper bound on one ask: a batch larger than this is almost certainly a bug in the caller. */
+const MAX_BATCH = 1000;
+
+export interface ResolvedOptions {
+  space: EncodedSpace;
+  direction: 'minimize' | 'maximize';
+  seed: number;
+  acquisition: AcquisitionName;
+  initialTrials: number;
+}
+
+export function resolveOptions(raw: OptimizerOptions, field = 'optimizer'): ResolvedOptions {
+  if (typeof raw !== 'object' || raw === null) throw new ConfigError(field, 'options must be an object');
+  const space = new EncodedSpace(validateSpace(raw.space, `${field}.space`));
+  if (raw.direction !== 'minimize' && raw.direction !== 'maximize') {
+    throw new ConfigError(`${field}.direction`, `must be 'minimize' or 'maximize', got ${JSON.stringify(raw.direction)}`);
+  }
+  const seed = raw.seed ?? 0;
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new ConfigError(`${field}.seed`, `must be a non-negative integer, got ${JSON.stringify(seed)}`);
+  const acquisition = raw.acquisition ?? 'logei';
+  if (!ACQUISITIONS.includes(acquisition)) {
+    throw new ConfigError(`${field}.acquisition`, `unknown acquisition ${JSON.stringify(acquisition)}`, `use one of ${ACQUISITIONS.join(', ')}`);
+  }
+  const initialTrials = raw.initialTrials ?? Math.max(5, space.d + 1);
+  if (!Number.isInteger(initialTrials) || initialTrials < 1) {
+    throw new ConfigError(`${field}.initialTrials`, `must be a positive integer, got ${JSON.stringify(initialTrials)}`);
+  }
+  return { space, direction: raw.direction, seed, acquisition, initialTrials };
+}
+
+export abstract class BaseOptimizer implements Optimizer {
+  abstract readonly name: OptimizerKind;
+  protected readonly opts: ResolvedOptions;
+  protected readonly ledger: TrialLedger;
+
+  constructor(options: OptimizerOptions) {
+    this.opts = resolveOptions(options);
+    this.ledger = new TrialLedger(this.opts.space);
+  }
+
+  get space(): EncodedSpace {
+    return this.opts.space;
+  }
+
+  /** Proposes one encoded point, given everything observed and pending (earlier batch members included). */
+  protected abstract propose(rng: Rng): Float64Array;
+
+  async ask(count = 1): Promise<Suggestion[]> {
+    if (!Number.isInteger(count) || count < 1 || count > MAX_BATCH) {
+      throw new ConfigError('count', `must be an integer in [1, ${MAX_BATCH}], got ${JSON.stringify(count)}`);
+    }
+    // Randomness depends only on the history, never on how many asks came before: a rebuilt optimizer
+    // with the same observations and pending trials makes the same suggestion.
+    const out: Suggestion[] = [];
+    for (let b = 0; b < count; b++) {
+      const rng = new Rng(this.opts.seed, mixSeed(this.ledger.observations.length, this.ledger.pending.size));
+      const params = this.distinct(this.space.decode(this.propose(rng)), rng);
+      const id = this.ledger.addPending(params, false);
+      out.push({ id, params });
+    }
+    return out;
+  }
+
+  /** Falls back to random draws if a proposal repeats a known point (possible in small discrete spaces). */
+  private distinct(params: Params, rng: Rng): Params {
+    let p = params;
+    for (let tries = 0; tries < 200 && this.ledger.has(p); tries++) p = this.space.decode(this.space.sampleUniform(rng));
+    return p;
+  }
+
+  async tell(id: string, value: number | null): Promise<void> {
+    this.ledger.tell(id, value);
+  }
+
+  async addObservation(params: Params, value: number | null): Promise<void> {
+    this.ledger.addObservation(params, value);
+  }
+
+  addPending(params: Params): string {
+    return this.ledger.addPending(params);
+  }
+
+  abstract slices(center?: Params, points?: number): Promise<GpSlice[] | null>;
+
+  toJSON(): OptimizerState {
+    const { space, direction, seed, acquisition, initialTrials } = this.opts;
+    return {
+      format: 'renorm-tune/optimizer',
+      version: 1,
+      name: this.name,
+      options: { space: space.space, direction, seed, acquisition, initialTrials },
+      ...this.ledger.snapshot(),
+    };
+  }
+
+  protected restoreLedger(state: OptimizerState): void {
+    this.ledger.restore(state);
+  }
+}
+
+export function checkState(json: unknown, name: OptimizerKind): OptimizerState {
+  const s = json as OptimizerState;
+  if (typeof s !== 'object' || s === null || s.format !== 'renorm-tune/optimizer' || s.version !== 1) {
+    throw new ConfigError('state', 'is not a renorm-tune/optimizer v1 state', 'pass the object returned by toJSON()');
+  }
+  if (s.name !== name) throw new ConfigError('state.name', `is ${JSON.stringify(s.name)}, expected ${JSON.stringify(name)}`, 'use createOptimizerFromJSON');
+  return s;
+}
