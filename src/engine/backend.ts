@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { BackendError } from '../errors.js';
-import { registerWasmKernels } from './kernels/register.js';
+import { registerCpuKernels, registerWasmKernels } from './kernels/register.js';
 
 export type BackendName = 'auto' | 'node-gpu' | 'node' | 'wasm' | 'cpu';
 export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'node-gpu', 'node', 'wasm', 'cpu'];
@@ -113,6 +113,7 @@ async function initWasm(required: boolean): Promise<{ name: string } | null> {
 async function initCpu(): Promise<{ name: string }> {
   if (!(await tf.setBackend('cpu'))) throw new BackendError("backend 'cpu' failed to initialise (fix: reinstall @tensorflow/tfjs)");
   await tf.ready();
+  registerCpuKernels();
   return { name: 'cpu' };
 }
 

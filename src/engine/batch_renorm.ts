@@ -3,6 +3,13 @@ import * as tf from '@tensorflow/tfjs';
 import type { Clipping } from '../schedule/types.js';
 import { ConfigError } from '../errors.js';
 import { type Initializer, type InitializerIdentifier, resolveInitializer, serializeInitializer } from './initializers.js';
+import { CHANNEL_AFFINE, RENORM_BACKWARD, RENORM_MOMENTS, renormKernelsActive } from './kernels/renorm_kernels.js';
+
+let fusedEnabled = true;
+/** Test hook: false forces the generic tensor-op path even where the fused BRN kernels are registered. */
+export function setFusedRenormKernels(on: boolean): void {
+  fusedEnabled = on;
+}
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
 type Kwargs = { [key: string]: unknown };
@@ -161,7 +168,61 @@ export class BatchRenormalization extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0]! : inputs;
     const training = kwargs['training'] === true;
-    return tf.tidy(() => (training ? this.normalizeTraining(x) : this.normalizeInference(x)));
+    const fused = fusedEnabled && (this.axis === -1 || this.axis === x.rank - 1) && renormKernelsActive();
+    return tf.tidy(() => {
+      if (!training) return fused ? this.inferenceFused(x) : this.normalizeInference(x);
+      return fused ? this.trainingFused(x) : this.normalizeTraining(x);
+    });
+  }
+
+  private inferenceFused(x: tf.Tensor): tf.Tensor {
+    const gamma = this.gamma ? this.gamma.read() : this.ones!;
+    const scale = tf.mul(gamma, tf.rsqrt(tf.add(this.movingVariance.read(), this.epsilon)));
+    const beta = this.beta ? this.beta.read() : this.zeros!;
+    return tf.engine().runKernel(CHANNEL_AFFINE, { x, center: this.movingMean.read(), scale, offset: beta }) as tf.Tensor;
+  }
+
+  /** r and d (raw and clipped) from this batch's per-channel mean and std, against the renorm statistics. */
+  private correction(mean: tf.Tensor, std: tf.Tensor): { rRaw: tf.Tensor; dRaw: tf.Tensor; r: tf.Tensor; d: tf.Tensor } {
+    const { rmax, rmin, dmax } = this.clipping;
+    const renormStd = tf.maximum(this.renormStddev.read(), Math.sqrt(this.epsilon));
+    const rRaw = tf.div(std, renormStd);
+    const dRaw = tf.div(tf.sub(mean, this.renormMean.read()), renormStd);
+    return { rRaw, dRaw, r: tf.clipByValue(rRaw, rmin, rmax), d: clipSymmetric(dRaw, dmax) };
+  }
+
+  /** Same maths as normalizeTraining, channels last, with the moments/affine/backward passes in fused kernels. */
+  private trainingFused(x: tf.Tensor): tf.Tensor {
+    const record = this.updateStatistics;
+    const gammaIn = this.gamma ? this.gamma.read() : this.ones!;
+    const betaIn = this.beta ? this.beta.read() : this.zeros!;
+    const engine = tf.engine();
+    const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const [xin, gamma, beta] = args as [tf.Tensor, tf.Tensor, tf.Tensor];
+      const save = args[3] as tf.GradSaveFunc;
+      const [mean, variance] = engine.runKernel(RENORM_MOMENTS, { x: xin }) as tf.Tensor[] as [tf.Tensor, tf.Tensor];
+      const std = tf.sqrt(tf.add(variance, this.epsilon));
+      const invstd = tf.reciprocal(std);
+      const { rRaw, dRaw, r, d } = this.correction(mean, std);
+      const rg = tf.mul(r, gamma);
+      const scale = tf.mul(rg, invstd);
+      const offset = tf.add(beta, tf.mul(d, gamma));
+      const y = engine.runKernel(CHANNEL_AFFINE, { x: xin, center: mean, scale, offset }) as tf.Tensor;
+      if (record) this.updateMoments(mean, std, rRaw, dRaw);
+      save([xin, mean, invstd, rg, r, d]);
+      return {
+        value: y,
+        gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+          const [sx, smean, sinvstd, srg, sr, sd] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+          const [dx, sumDy, sumDyXhat] = engine.runKernel(RENORM_BACKWARD, {
+            dy: dy as tf.Tensor, x: sx, mean: smean, invstd: sinvstd, scale: srg,
+          }) as tf.Tensor[] as [tf.Tensor, tf.Tensor, tf.Tensor];
+          const dgamma = tf.add(tf.mul(sr, sumDyXhat), tf.mul(sd, sumDy));
+          return [dx, dgamma, sumDy];
+        },
+      };
+    });
+    return op(x, gammaIn, betaIn);
   }
 
   private layout(x: tf.Tensor): { redAxes: number[]; bshape: number[]; count: number } {
@@ -192,7 +253,6 @@ export class BatchRenormalization extends tf.layers.Layer {
 
   private normalizeTraining(x: tf.Tensor): tf.Tensor {
     const { redAxes, bshape, count } = this.layout(x);
-    const { rmax, rmin, dmax } = this.clipping;
     const eps = this.epsilon;
     const record = this.updateStatistics;
     const gammaIn = this.gamma ? this.gamma.read() : this.ones!;
@@ -209,11 +269,7 @@ export class BatchRenormalization extends tf.layers.Layer {
       const invstd = tf.div(1, std);
       const meanC = tf.reshape(mean, [-1]);
       const stdC = tf.reshape(std, [-1]);
-      const renormStd = tf.maximum(this.renormStddev.read(), Math.sqrt(eps));
-      const rRaw = tf.div(stdC, renormStd);
-      const dRaw = tf.div(tf.sub(meanC, this.renormMean.read()), renormStd);
-      const r = tf.clipByValue(rRaw, rmin, rmax);
-      const d = clipSymmetric(dRaw, dmax);
+      const { rRaw, dRaw, r, d } = this.correction(meanC, stdC);
       const scale = tf.reshape(tf.mul(tf.mul(r, gamma!), tf.reshape(invstd, [-1])), bshape);
       const offset = tf.reshape(tf.add(beta!, tf.mul(d, gamma!)), bshape);
       const y = tf.add(tf.mul(xc, scale), offset);

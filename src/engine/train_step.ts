@@ -2,6 +2,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors.js';
 import { renormLayers } from './models.js';
+import { FusedAdamOptimizer } from './fused_adam.js';
+import { chainLayers, forward } from './forward.js';
 
 export type OptimizerName = 'adam' | 'sgd' | 'momentum';
 
@@ -27,7 +29,7 @@ export function makeOptimizer(name: OptimizerName, learningRate: number): tf.Opt
   }
   switch (name) {
     case 'adam':
-      return tf.train.adam(learningRate);
+      return new FusedAdamOptimizer(learningRate);
     case 'sgd':
       return tf.train.sgd(learningRate);
     case 'momentum':
@@ -48,11 +50,13 @@ export function createTrainStep(model: tf.LayersModel, opts: TrainStepOptions): 
   }
   const numClasses = model.outputs[0]!.shape[model.outputs[0]!.shape.length - 1]!;
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const chain = chainLayers(model);
+  const kwargs = { training: true };
 
   const stepLazy = (x: tf.Tensor, labels: tf.Tensor): tf.Scalar => {
     const cost = optimizer.minimize(
       () => {
-        const logits = model.apply(x, { training: true }) as tf.Tensor;
+        const logits = forward(model, chain, x, kwargs);
         const onehot = tf.oneHot(labels.toInt(), numClasses);
         return tf.losses.softmaxCrossEntropy(onehot, logits) as tf.Scalar;
       },

@@ -1,25 +1,34 @@
-// Installs our wasm kernels over the stock ones, once, after the wasm backend has run its kernels' setup.
+// Installs our kernels over the stock ones, once per backend, after that backend has run its kernels' setup.
 import * as tf from '@tensorflow/tfjs';
 import { conv2DBackpropFilterWasm, makeConv2DBackpropInputWasm } from './conv2d_grad.js';
+import { maxPoolGradJs } from './max_pool_grad.js';
+import { registerRenormKernels } from './renorm_kernels.js';
+import { registerAdamKernel } from './adam_kernel.js';
 
-let registered = false;
+const done = new Set<string>();
+
+function replace(kernelName: string, kernelFunc: unknown): void {
+  if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
+  tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc });
+}
 
 /** Must run after `tf.setBackend('wasm')` resolved: the stock kernels we fall back to are set up at init. */
 export function registerWasmKernels(): void {
-  if (registered) return;
+  if (done.has('wasm')) return;
   const stockInput = tf.getKernel('Conv2DBackpropInput', 'wasm');
   if (!stockInput) throw new Error('wasm backend has no Conv2DBackpropInput kernel to wrap');
-  tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
-  tf.registerKernel({
-    kernelName: 'Conv2DBackpropInput',
-    backendName: 'wasm',
-    kernelFunc: makeConv2DBackpropInputWasm(stockInput.kernelFunc) as unknown as tf.KernelFunc,
-  });
-  if (tf.getKernel('Conv2DBackpropFilter', 'wasm')) tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
-  tf.registerKernel({
-    kernelName: 'Conv2DBackpropFilter',
-    backendName: 'wasm',
-    kernelFunc: conv2DBackpropFilterWasm as unknown as tf.KernelFunc,
-  });
-  registered = true;
+  replace('Conv2DBackpropInput', makeConv2DBackpropInputWasm(stockInput.kernelFunc));
+  replace('Conv2DBackpropFilter', conv2DBackpropFilterWasm);
+  replace('MaxPoolGrad', maxPoolGradJs);
+  registerRenormKernels('wasm');
+  registerAdamKernel('wasm');
+  done.add('wasm');
+}
+
+/** The cpu backend keeps its own conv/pool kernels; it only gains the fused BRN and Adam kernels. */
+export function registerCpuKernels(): void {
+  if (done.has('cpu')) return;
+  registerRenormKernels('cpu');
+  registerAdamKernel('cpu');
+  done.add('cpu');
 }
