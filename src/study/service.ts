@@ -96,7 +96,8 @@ export class StudyService implements StudyApi {
     const trials = this.storage.listTrials(studyId);
     const trial = trials.find((t) => t.id === trialId)!;
     this.emit({ type: 'trial', studyId, trial });
-    const prune = this.prunerFor(study).shouldPrune(trial, trials);
+    // Baselines and final-validation reruns always run to the end: they are what the study is measured against.
+    const prune = trial.label === null && this.prunerFor(study).shouldPrune(trial, trials);
     if (prune) this.pruneOrdered.add(trialId);
     return { prune };
   }

@@ -15,7 +15,8 @@ export class RecordingOptimizer implements SuggestingOptimizer {
     await new Promise((r) => setTimeout(r, 5));
     return Array.from({ length: count }, () => {
       const id = this.next++;
-      const params = { rmaxFinal: 1 + 0.1 * id, dmaxFinal: 0.5 * id, warmup: 0.1, rmaxEnd: 0.8, dmaxEnd: 0.5, shape: 'linear' };
+      // Distinct points drifting away from the fake trainer's optimum (rmax 3, dmax 5): early ones beat the baselines.
+      const params = { rmaxFinal: 3 + 0.1 * id, dmaxFinal: 5 - 0.1 * id, warmup: 0.1, rmaxEnd: 0.8, dmaxEnd: 0.5, shape: 'linear' };
       this.pending.set(id, params);
       return { id, params };
     });
