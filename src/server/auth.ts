@@ -18,7 +18,8 @@ const OPEN = new Set(['/api/health']);
 
 export function requireToken(token: string): RequestHandler {
   return (req, res, next) => {
-    if (OPEN.has(req.path)) return next();
+    // Mounted under /api, so req.path alone would be '/health'.
+    if (OPEN.has(req.baseUrl + req.path)) return next();
     const header = req.get('authorization') ?? '';
     const match = /^Bearer\s+(.+)$/i.exec(header);
     if (match && tokensEqual(match[1]!.trim(), token)) return next();

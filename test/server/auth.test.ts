@@ -1,0 +1,78 @@
+// Token rules: loopback by default, no non-loopback listener without a token, 401 without the right bearer, health stays open.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError } from '../../src/errors.js';
+import { createServer, isLoopback, resolveListenOptions, tokensEqual } from '../../src/server/index.js';
+import { FakeStudyApi } from './fake_api.js';
+import { call, start, studyConfig } from './helpers.js';
+
+const TOKEN = 'correct-horse-battery';
+
+describe('listening rules', () => {
+  it('binds to 127.0.0.1 by default', async () => {
+    const srv = await createServer({ api: new FakeStudyApi(), port: 0, dashboard: false, env: {} });
+    try {
+      assert.equal(srv.host, '127.0.0.1');
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('refuses to listen beyond loopback without a token, before opening any socket', async () => {
+    for (const host of ['0.0.0.0', '::', '192.168.1.10', 'example.org']) {
+      assert.throws(() => resolveListenOptions({ host, env: {} }), (e: unknown) => e instanceof ConfigError && e.field === 'token' && /--token/.test(e.message), host);
+    }
+    await assert.rejects(createServer({ api: new FakeStudyApi(), host: '0.0.0.0', port: 0, env: {} }), ConfigError);
+    assert.throws(() => resolveListenOptions({ host: '0.0.0.0', token: 'short', env: {} }), /at least 8/);
+    assert.deepEqual(resolveListenOptions({ host: '0.0.0.0', env: { RENORM_TUNE_TOKEN: TOKEN } }), { host: '0.0.0.0', port: 8080, token: TOKEN }, 'the env var counts');
+    assert.deepEqual(resolveListenOptions({ host: 'localhost', env: {} }), { host: 'localhost', port: 8080 });
+    assert.throws(() => resolveListenOptions({ port: 70000, env: {} }), (e: unknown) => e instanceof ConfigError && e.field === 'port');
+  });
+
+  it('recognises loopback addresses only', () => {
+    for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]']) assert.equal(isLoopback(h), true, h);
+    for (const h of ['0.0.0.0', '::', '10.0.0.1', '128.0.0.1', 'localhost.evil.com']) assert.equal(isLoopback(h), false, h);
+  });
+
+  it('compares tokens by value, whatever their lengths', () => {
+    assert.equal(tokensEqual(TOKEN, TOKEN), true);
+    assert.equal(tokensEqual(TOKEN, `${TOKEN}x`), false);
+    assert.equal(tokensEqual('', TOKEN), false);
+  });
+});
+
+describe('with a token', () => {
+  it('answers 401 UNAUTHORIZED without or with a wrong bearer, and stores nothing', async () => {
+    const api = new FakeStudyApi();
+    const srv = await start({ api, token: TOKEN });
+    try {
+      for (const headers of [{}, { authorization: 'Bearer nope-nope-nope' }, { authorization: TOKEN }, { authorization: `Basic ${TOKEN}` }] as Record<string, string>[]) {
+        const r = await call(srv.url, 'POST', '/api/studies', studyConfig(), headers);
+        assert.equal(r.status, 401, JSON.stringify(headers));
+        assert.equal(r.body.error.code, 'UNAUTHORIZED');
+        assert.match(r.headers.get('www-authenticate') ?? '', /Bearer/);
+      }
+      assert.equal(api.storage.listStudies().length, 0);
+      assert.equal((await call(srv.url, 'GET', '/api/studies')).status, 401);
+      assert.equal((await call(srv.url, 'GET', '/api/nothing')).status, 401, 'unknown routes do not reveal themselves either');
+      assert.equal((await call(srv.url, 'GET', '/api/health')).status, 200, 'health stays open for liveness checks');
+      const ok = await call(srv.url, 'POST', '/api/studies', studyConfig(), { authorization: `Bearer ${TOKEN}` });
+      assert.equal(ok.status, 201);
+      const list = await call(srv.url, 'GET', '/api/studies', undefined, { authorization: `bearer ${TOKEN}` });
+      assert.equal(list.status, 200);
+      assert.equal(list.body.studies.length, 1);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('listens on 0.0.0.0 when given one', async () => {
+    const srv = await createServer({ api: new FakeStudyApi(), host: '0.0.0.0', port: 0, token: TOKEN, dashboard: false, env: {} });
+    try {
+      const r = await call(`http://127.0.0.1:${srv.port}`, 'GET', '/api/studies');
+      assert.equal(r.status, 401);
+    } finally {
+      await srv.close();
+    }
+  });
+});
