@@ -52,7 +52,10 @@ function render(studies: StudySummary[]): void {
 async function load(): Promise<void> {
   const status = byId('status');
   try {
-    const studies = await apiJson<StudySummary[]>('/api/studies');
+    // The server wraps the list ({ studies: [...] }); a bare array is accepted too.
+    const body = await apiJson<StudySummary[] | { studies: StudySummary[] }>('/api/studies');
+    const studies = Array.isArray(body) ? body : body.studies;
+    if (!Array.isArray(studies)) throw new Error('GET /api/studies returned no list of studies');
     status.textContent = '';
     status.className = 'status';
     render(studies);

@@ -106,8 +106,8 @@ export function parallelData(trials: readonly TrialRecord[], direction: Directio
   const vals = chosen.map((t) => t.value as number);
   const vmin = Math.min(...vals);
   const vmax = Math.max(...vals);
-  const fmt = (v: number) => (Math.abs(v) >= 100 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(1) : String(Math.round(v * 1000) / 1000));
-  const labels = params.map((p) => [p.name, p.type === 'categorical' ? p.choices.join(' / ') : `${fmt(p.min)} … ${fmt(p.max)}${p.log ? ' (log)' : ''}`]);
+  const fmt = (v: number) => (Math.abs(v) >= 100 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(1) : String(Number(v.toPrecision(3))));
+  const labels = params.map((p) => [p.name, p.type === 'categorical' ? (p.choices.length > 1 ? `${p.choices[0]} … ${p.choices[p.choices.length - 1]}` : p.choices[0] ?? '') : `${fmt(p.min)} … ${fmt(p.max)}${p.log ? ' (log)' : ''}`]);
   labels.push(['objective', total ? `${fmt(vmin)} … ${fmt(vmax)}` : '']);
   const datasets: Series[] = [];
   // Worst first so the best lines are painted over the rest.

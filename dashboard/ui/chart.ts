@@ -61,17 +61,23 @@ export interface AxisSpec {
   max?: number;
   labels?: string[];
   percent?: boolean;
+  beginAtZero?: boolean;
+  hideTicks?: boolean;
+  /** Show every category label unrotated (parallel coordinates' axis names). */
+  allLabels?: boolean;
 }
 
 function axis(a: AxisSpec, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const ticks: Record<string, unknown> = { maxTicksLimit: 8 };
+  const ticks: Record<string, unknown> = a.allLabels ? { autoSkip: false, maxRotation: 0, font: { size: 11 } } : { maxTicksLimit: 8 };
   if (a.percent) ticks.callback = (v: number | string) => `${Math.round(Number(v) * 1000) / 10}%`;
+  if (a.hideTicks) ticks.display = false;
   return {
     type: a.type ?? 'linear',
     title: { display: true, text: a.title, font: { weight: '600' } },
     min: a.min,
     max: a.max,
     labels: a.labels,
+    beginAtZero: a.beginAtZero,
     ticks,
     grid: { color: '#eef0f3' },
     ...extra,

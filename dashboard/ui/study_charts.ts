@@ -45,7 +45,7 @@ export function renderHistory(view: StudyView, open: OpenTrial): void {
   drawChart(canvas, {
     type: 'scatter',
     data: { datasets: h.datasets },
-    options: chartOptions({ x: { title: 'trial number', min: 0 }, y: metricAxis(view), onTrialClick: open, datasets: h.datasets }),
+    options: chartOptions({ x: { title: 'trial number', min: 0, max: h.xMax + 1 }, y: metricAxis(view), onTrialClick: open, datasets: h.datasets }),
   });
 }
 
@@ -63,7 +63,7 @@ export function renderFinal(view: StudyView): void {
   drawChart(canvas, {
     type: 'bar',
     data: { labels: f.labels, datasets: f.datasets },
-    options: chartOptions({ x: { title: 'schedule', type: 'category', labels: f.labels }, y: { title: 'test accuracy (mean, seeds, 95% CI)', percent: true } }),
+    options: chartOptions({ x: { title: 'schedule', type: 'category', labels: f.labels }, y: { title: 'test accuracy', percent: true, beginAtZero: false } }),
   });
 }
 
@@ -83,10 +83,10 @@ export function renderSchedules(view: StudyView, open: OpenTrial): void {
 export function renderCurves(view: StudyView, open: OpenTrial): void {
   const c = curveData(view.trials, view.direction, 8);
   const acc = showChartOrNote(byId('chart-acc'), c.hasCurves ? null : noCurvesNote(view));
-  if (c.hasCurves) drawChart(acc, { type: 'line', data: { datasets: c.accuracy }, options: chartOptions({ x: stepAxis(view), y: { title: 'validation accuracy (inference mode)', percent: true }, onTrialClick: open, datasets: c.accuracy }) });
+  if (c.hasCurves) drawChart(acc, { type: 'line', data: { datasets: c.accuracy }, options: chartOptions({ x: stepAxis(view), y: { title: 'val. accuracy', percent: true }, onTrialClick: open, datasets: c.accuracy }) });
   const gapNote = c.hasCurves ? 'Trials reported no train-mode accuracy (metric valAccuracyTrainMode), so the gap cannot be shown.' : noCurvesNote(view);
   const gap = showChartOrNote(byId('chart-gap'), c.hasGap ? null : gapNote);
-  if (c.hasGap) drawChart(gap, { type: 'line', data: { datasets: c.gap }, options: chartOptions({ x: stepAxis(view), y: { title: 'train-mode − inference-mode accuracy', percent: true }, onTrialClick: open, datasets: c.gap }) });
+  if (c.hasGap) drawChart(gap, { type: 'line', data: { datasets: c.gap }, options: chartOptions({ x: stepAxis(view), y: { title: 'gap (train − inference)', percent: true }, onTrialClick: open, datasets: c.gap }) });
 }
 
 export function renderClips(view: StudyView, trial: TrialRecord | null): void {
@@ -112,7 +112,7 @@ export function renderParallel(view: StudyView, open: OpenTrial): void {
     type: 'line',
     data: { labels: p.labels, datasets: p.datasets },
     options: {
-      ...chartOptions({ x: { title: '', type: 'category' }, y: { title: 'normalised position on each axis', min: 0, max: 1 }, legend: false, onTrialClick: open, datasets: p.datasets }),
+      ...chartOptions({ x: { title: '', type: 'category', allLabels: true }, y: { title: 'position within each axis range', min: 0, max: 1, hideTicks: true }, legend: false, onTrialClick: open, datasets: p.datasets }),
       interaction: { mode: 'nearest', intersect: true },
     },
   });
@@ -144,7 +144,7 @@ export function renderSlices(view: StudyView, open: OpenTrial): void {
   for (const s of slices) {
     const canvas = showChartOrNote(boxes.get(s.param.name)!, null);
     const x = s.param.type === 'categorical' ? { title: s.param.name, type: 'category' as const, labels: s.param.choices } : { title: s.param.name, type: s.param.log ? ('logarithmic' as const) : ('linear' as const) };
-    drawChart(canvas, { type: 'scatter', data: { datasets: s.datasets }, options: chartOptions({ x, y: metricAxis(view), legend: false, onTrialClick: open, datasets: s.datasets }) });
+    drawChart(canvas, { type: 'scatter', data: { datasets: s.datasets }, options: chartOptions({ x, y: { title: view.metric, percent: isAccuracy(view.metric) }, legend: false, onTrialClick: open, datasets: s.datasets }) });
   }
 }
 
