@@ -353,6 +353,12 @@ export class BatchRenormalization extends tf.layers.Layer {
     this.ones?.dispose();
     this.zeros?.dispose();
     this.lastR = this.lastD = this.ones = this.zeros = null;
+    // tfjs-layers refuses to dispose a layer only ever called eagerly (no graph node); free its weights anyway.
+    if ((this as unknown as { _refCount: number | null })._refCount == null) {
+      const weights = this.weights;
+      for (const w of weights) w.dispose();
+      return { refCountAfterDispose: 0, numDisposedVariables: weights.length };
+    }
     return super.dispose();
   }
 }
