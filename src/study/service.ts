@@ -12,7 +12,7 @@ import type { NewTrial, Params, Storage, StudyRecord, StudyState, TrialRecord } 
 
 /** The pieces the service plugs together; the defaults come from the optimizer and export packages. */
 export interface ServiceDeps {
-  createOptimizer(config: StudyConfig, seed: number): SuggestingOptimizer;
+  createOptimizer(config: StudyConfig): SuggestingOptimizer;
   paramsToSchedule(params: Params, config: StudyConfig): { schedule: ScheduleSpec; renormMomentum?: number };
   buildExport(study: StudyRecord, trials: TrialRecord[]): ExportedSchedule;
   /** Checks a config's search-space override (throws ConfigError); run before anything is written. */
@@ -65,9 +65,9 @@ export class StudyService implements StudyApi {
       const study = this.getStudy(studyId);
       const config = configOf(study);
       const trials = this.storage.listTrials(studyId, { withIntermediate: false });
-      const opt = this.optimizerFor(study, trials.length);
+      const opt = this.optimizerFor(study);
       try {
-        opt.sync(trials);
+        await opt.sync(trials);
         const suggestions = await opt.ask(count);
         const state = config.executor === 'external' ? 'RUNNING' : 'WAITING';
         const fresh: NewTrial[] = suggestions.map((s, i) => ({
@@ -129,8 +129,8 @@ export class StudyService implements StudyApi {
       const trials = this.storage.listTrials(studyId, { withIntermediate: false });
       const best = bestTrial(trials.filter((t) => Object.keys(t.params).length > 0), study.direction);
       if (!best) return { available: false, reason: 'no COMPLETE trial with tuned parameters yet' };
-      const opt = this.optimizerFor(study, trials.length);
-      opt.sync(trials);
+      const opt = this.optimizerFor(study);
+      await opt.sync(trials);
       const slices = await opt.slices(best.params, 60);
       if (!slices) return { available: false, reason: `the ${configOf(study).optimizer.type} optimizer has no model to show` };
       return { available: true, center: best.params, slices };
@@ -212,11 +212,11 @@ export class StudyService implements StudyApi {
     return t;
   }
 
-  private optimizerFor(study: StudyRecord, trialCount: number): StudyOptimizer {
+  private optimizerFor(study: StudyRecord): StudyOptimizer {
     let opt = this.optimizers.get(study.id);
     if (!opt) {
-      // Offset the seed by the history size so a rebuilt optimizer (after a restart) does not replay its first draws.
-      opt = new StudyOptimizer(this.deps.createOptimizer(configOf(study), configOf(study).seed + trialCount));
+      // The study seed as is: the optimizers draw from (seed, history), so a rebuilt one continues where the cached one would.
+      opt = new StudyOptimizer(this.deps.createOptimizer(configOf(study)));
       this.optimizers.set(study.id, opt);
     }
     return opt;

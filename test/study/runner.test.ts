@@ -47,7 +47,7 @@ test('runner: baselines first, budget counts them, final validation on the test 
 
 test('runner: Ctrl-C stops cleanly (nothing left RUNNING) and a rerun resumes without touching COMPLETE trials', async () => {
   const { storage, service } = setup();
-  const config = baseConfig({ budget: { trials: 8 }, workers: 2, finalValidation: { seeds: 0 }, scenario: { steps: 40, delayMs: 3 } });
+  const config = baseConfig({ budget: { trials: 8 }, workers: 2, finalValidation: { seeds: 0 }, scenario: { steps: 60, evalInterval: 5 } });
   const ac = new AbortController();
   let completed = 0;
   const first = await runStudy(config, {
@@ -86,7 +86,7 @@ test('runner: a worker crash or a NaN result fails that trial with the reason an
 test('runner: the median pruner stops poor trials (recorded PRUNED with their curve); baselines are never pruned', async () => {
   const { storage, service } = setup();
   const res = await runStudy(
-    baseConfig({ budget: { trials: 7 }, workers: 1, finalValidation: { seeds: 0 }, pruner: { type: 'median', minTrials: 2 }, scenario: { steps: 30, evalEvery: 5 } }),
+    baseConfig({ budget: { trials: 7 }, workers: 1, finalValidation: { seeds: 0 }, pruner: { type: 'median', minTrials: 2 }, scenario: { steps: 30, evalInterval: 5 } }),
     { storage, service, workerFile: fixture('fake_trainer') },
   );
   const trials = service.listTrials(res.study.id, true);

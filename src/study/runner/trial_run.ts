@@ -50,7 +50,7 @@ export async function runTrial(
     const run = executor.start(
       {
         trialId: trial.id,
-        scenario: config.scenario,
+        scenario: config.scenario as unknown as Record<string, unknown>,
         schedule: trial.schedule,
         ...(typeof momentum === 'number' ? { renormMomentum: momentum } : {}),
         seed: repeatSeed(trial.seed, j),

@@ -5,11 +5,11 @@ import { isFinalRun } from './views.js';
 
 /** What the service needs from an optimizer (the optimizer package's BayesianOptimizer / RandomOptimizer). */
 export interface SuggestingOptimizer {
-  ask(count: number): Promise<{ id: number; params: Params }[]> | { id: number; params: Params }[];
-  tell(id: number, value: number | null): void;
-  addObservation(params: Params, value: number | null): void;
-  addPending(params: Params): number;
-  slices?(center: Params | undefined, points: number): unknown;
+  ask(count: number): Promise<{ id: string; params: Params }[]>;
+  tell(id: string, value: number | null): Promise<void> | void;
+  addObservation(params: Params, value: number | null): Promise<void> | void;
+  addPending(params: Params): string;
+  slices?(center: Params | undefined, points: number): Promise<unknown> | unknown;
 }
 
 /**
@@ -32,36 +32,43 @@ function feeds(t: TrialRecord): boolean {
  * changed. Trials still WAITING/RUNNING go in as pending, so parallel asks spread out instead of repeating.
  */
 export class StudyOptimizer {
-  private readonly fed = new Map<number, 'pending' | 'done'>();
-  private readonly optIds = new Map<number, number>();
+  private readonly fed = new Map<number, 'pending' | 'done' | 'skipped'>();
+  private readonly optIds = new Map<number, string>();
 
   constructor(readonly optimizer: SuggestingOptimizer) {}
 
-  sync(trials: readonly TrialRecord[]): void {
+  async sync(trials: readonly TrialRecord[]): Promise<void> {
     for (const t of trials) {
       if (!feeds(t)) continue;
       const seen = this.fed.get(t.id);
-      if (t.state === 'WAITING' || t.state === 'RUNNING') {
-        if (!seen) {
-          this.optIds.set(t.id, this.optimizer.addPending(t.params));
-          this.fed.set(t.id, 'pending');
+      if (seen === 'done' || seen === 'skipped') continue;
+      try {
+        if (t.state === 'WAITING' || t.state === 'RUNNING') {
+          if (!seen) {
+            this.optIds.set(t.id, this.optimizer.addPending(t.params));
+            this.fed.set(t.id, 'pending');
+          }
+          continue;
         }
-        continue;
+        const optId = this.optIds.get(t.id);
+        if (optId !== undefined) await this.optimizer.tell(optId, observedValue(t));
+        else await this.optimizer.addObservation(t.params, observedValue(t));
+        this.fed.set(t.id, 'done');
+      } catch (err) {
+        // A stored point the optimizer rejects (e.g. outside a space narrowed later) must not block every
+        // future ask of the study: it is left out of the model, like a baseline without params.
+        if ((err as { code?: string }).code !== 'INVALID_CONFIG') throw err;
+        this.fed.set(t.id, 'skipped');
       }
-      if (seen === 'done') continue;
-      const optId = this.optIds.get(t.id);
-      if (optId !== undefined) this.optimizer.tell(optId, observedValue(t));
-      else this.optimizer.addObservation(t.params, observedValue(t));
-      this.fed.set(t.id, 'done');
     }
   }
 
-  async ask(count: number): Promise<{ id: number; params: Params }[]> {
+  async ask(count: number): Promise<{ id: string; params: Params }[]> {
     return await this.optimizer.ask(count);
   }
 
   /** Ties a suggestion (pending inside the optimizer under `optId`) to the trial stored for it. */
-  bind(optId: number, trialId: number): void {
+  bind(optId: string, trialId: number): void {
     this.optIds.set(trialId, optId);
     this.fed.set(trialId, 'pending');
   }

@@ -15,7 +15,7 @@ test('executor: a run streams every progress report before its outcome resolves'
   const ex = new PiscinaExecutor({ workers: 1, filename: fixture('fake_trainer') });
   try {
     const seen: TrialProgress[] = [];
-    const out = await ex.start(job({ steps: 20, evalEvery: 5 }), { onProgress: (p) => seen.push(p) }).outcome;
+    const out = await ex.start(job({ steps: 20, evalInterval: 5 }), { onProgress: (p) => seen.push(p) }).outcome;
     assert.equal(out.kind, 'ok');
     assert.deepEqual(seen.map((p) => p.step), [5, 10, 15, 20]);
     assert.ok(out.kind === 'ok' && Math.abs(out.result.valAccuracy - seen[3]!.valAccuracy!) < 1e-12);
@@ -27,7 +27,7 @@ test('executor: a run streams every progress report before its outcome resolves'
 test('executor: stop() ends the run early with outcome "stopped"', async () => {
   const ex = new PiscinaExecutor({ workers: 1, filename: fixture('fake_trainer') });
   try {
-    const run = ex.start(job({ steps: 400, evalEvery: 5, delayMs: 2 }), { onProgress: (p) => p.step === 10 && run.stop() });
+    const run = ex.start(job({ steps: 400, evalInterval: 5, delayMs: 2 }), { onProgress: (p) => p.step === 10 && run.stop() });
     const out = await run.outcome;
     assert.equal(out.kind, 'stopped');
     assert.ok(out.kind === 'stopped' && out.result.steps < 400, 'stopped well before the end');

@@ -5,23 +5,24 @@ import type { Params } from '../../../src/study/types.js';
 
 export class RecordingOptimizer implements SuggestingOptimizer {
   next = 0;
-  pending = new Map<number, Params>();
+  pending = new Map<string, Params>();
   observations: { params: Params; value: number | null }[] = [];
   /** How many points were pending when each ask started: proves asks were serialized. */
   pendingAtAsk: number[] = [];
 
-  async ask(count: number): Promise<{ id: number; params: Params }[]> {
+  async ask(count: number): Promise<{ id: string; params: Params }[]> {
     this.pendingAtAsk.push(this.pending.size);
     await new Promise((r) => setTimeout(r, 5));
     return Array.from({ length: count }, () => {
-      const id = this.next++;
+      const n = this.next++;
+      const id = `t${n}`;
       // Distinct points drifting away from the fake trainer's optimum (rmax 3, dmax 5): early ones beat the baselines.
-      const params = { rmaxFinal: 3 + 0.1 * id, dmaxFinal: 5 - 0.1 * id, warmup: 0.1, rmaxEnd: 0.8, dmaxEnd: 0.5, shape: 'linear' };
+      const params = { rmaxFinal: 3 + 0.1 * n, dmaxFinal: 5 - 0.1 * n, warmup: 0.1, rmaxEnd: 0.8, dmaxEnd: 0.5, shape: 'linear' };
       this.pending.set(id, params);
       return { id, params };
     });
   }
-  tell(id: number, value: number | null): void {
+  tell(id: string, value: number | null): void {
     const params = this.pending.get(id);
     if (!params) throw new Error(`tell of unknown id ${id}`);
     this.pending.delete(id);
@@ -30,8 +31,8 @@ export class RecordingOptimizer implements SuggestingOptimizer {
   addObservation(params: Params, value: number | null): void {
     this.observations.push({ params, value });
   }
-  addPending(params: Params): number {
-    const id = this.next++;
+  addPending(params: Params): string {
+    const id = `t${this.next++}`;
     this.pending.set(id, params);
     return id;
   }
@@ -55,7 +56,7 @@ export function fakeDeps(made: RecordingOptimizer[] = []): ServiceDeps {
 
 export const baseConfig = (over: Record<string, unknown> = {}) => ({
   name: `s${Math.random().toString(36).slice(2, 8)}`,
-  scenario: { steps: 20 },
+  scenario: { steps: 20, evalInterval: 5 },
   budget: { trials: 10 },
   finalValidation: { seeds: 0 },
   ...over,

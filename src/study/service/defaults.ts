@@ -1,0 +1,36 @@
+// The production wiring of the service: the optimizer package's factory and space, and the schedule export.
+import { createRequire } from 'node:module';
+import { createOptimizer, mergeScheduleSpace, paramsToSchedule } from '../../optimizer/index.js';
+import type { SearchSpace } from '../../optimizer/index.js';
+import { buildExport } from '../export.js';
+import type { StudyConfig } from '../config.js';
+import { type ServiceDeps, StudyService } from '../service.js';
+import type { Storage } from '../types.js';
+
+const pkg = createRequire(import.meta.url)('../../../../package.json') as { version: string };
+
+/** The study's search space: the default ramp space with the config's `space` override applied. */
+export function studySpace(config: StudyConfig): SearchSpace {
+  return mergeScheduleSpace(config.space);
+}
+
+export function defaultServiceDeps(): ServiceDeps {
+  return {
+    createOptimizer: (config) =>
+      createOptimizer(config.optimizer.type, {
+        space: studySpace(config),
+        direction: config.objective.direction,
+        seed: config.seed,
+        acquisition: config.optimizer.acquisition,
+        ...(config.optimizer.initialTrials !== undefined ? { initialTrials: config.optimizer.initialTrials } : {}),
+      }),
+    paramsToSchedule: (params) => paramsToSchedule(params),
+    buildExport: (study, trials) => buildExport(study, trials, { packageVersion: pkg.version }),
+    validateSpace: (config) => void studySpace(config),
+  };
+}
+
+/** A StudyService over `storage` with the real optimizer and export. */
+export function createStudyService(storage: Storage): StudyService {
+  return new StudyService(storage, defaultServiceDeps());
+}
