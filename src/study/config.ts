@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, DataError } from '../errors.js';
 import type { Direction } from './types.js';
 import type { PrunerSpec } from './pruners/index.js';
+import { validateScenario, type Scenario } from '../data/scenario.js';
+import { mergeScheduleSpace } from '../optimizer/schedule_space.js';
 import { type Json, int, join, object, oneOf, positive, rejectUnknown, show } from './config/fields.js';
 
 /** Metrics a study may optimise, with the direction that makes sense for each. Test accuracy is not here on purpose: tuning on the test set would leak it. */
@@ -19,9 +21,9 @@ export const ACQUISITIONS = ['logei', 'ucb', 'pi'] as const;
 
 export interface StudyConfig {
   name: string;
-  /** The training scenario every trial runs (dataset, model, steps, ...). */
-  scenario: Record<string, unknown>;
-  /** Override of the default schedule search space, if any. */
+  /** The training scenario every trial runs, with every default filled in (so `steps` is always there). */
+  scenario: Scenario;
+  /** Override of the default schedule search space as given (checked by mergeScheduleSpace; stored unmerged). */
   space?: Record<string, unknown>;
   objective: { metric: string; direction: Direction };
   /** At least one of the two; `trials` counts the two baselines. */
@@ -52,7 +54,7 @@ export function validateStudyConfig(raw: unknown): StudyConfig {
   rejectUnknown(c, '', TOP);
   const out: StudyConfig = {
     name: name(c.name),
-    scenario: scenario(c.scenario),
+    scenario: validateScenario(c.scenario, 'scenario'),
     objective: objective(c.objective),
     budget: budget(c.budget),
     workers: c.workers === undefined ? Math.max(1, os.availableParallelism()) : int(c.workers, 'workers', 1, 256),
@@ -63,8 +65,10 @@ export function validateStudyConfig(raw: unknown): StudyConfig {
     finalValidation: finalValidation(c.finalValidation),
     executor: c.executor === undefined ? 'local' : oneOf(c.executor, 'executor', ['local', 'external'] as const),
   };
-  // TODO(optimizer package): validate with mergeScheduleSpace/validateSpace once src/optimizer exports them.
-  if (c.space !== undefined) out.space = object(c.space, 'space', 'give a search-space override object, or leave it out for the default space');
+  if (c.space !== undefined) {
+    out.space = object(c.space, 'space', 'give a search-space override object, or leave it out for the default space');
+    mergeScheduleSpace(out.space, 'space');
+  }
   if (c.trialTimeoutSeconds !== undefined) out.trialTimeoutSeconds = positive(c.trialTimeoutSeconds, 'trialTimeoutSeconds');
   if (c.trialMemoryMb !== undefined) out.trialMemoryMb = positive(c.trialMemoryMb, 'trialMemoryMb', 63);
   if (c.backend !== undefined) out.backend = oneOf(c.backend, 'backend', STUDY_BACKENDS);
@@ -105,14 +109,6 @@ function name(raw: unknown): string {
     throw new ConfigError('name', `must be 1-100 characters of letters, digits, '.', '_' or '-', got ${show(raw)}`, 'e.g. "mnist-small-batch"');
   }
   return raw;
-}
-
-function scenario(raw: unknown): Record<string, unknown> {
-  // TODO(data package): hand this to validateScenario from src/data once it lands; until then only the shape and
-  // the run length (which the export needs) are checked.
-  const s = object(raw, 'scenario', 'give the training scenario, e.g. {"dataset": "mnist", "steps": 2000, ...}');
-  if (s.steps !== undefined) int(s.steps, 'scenario.steps', 1);
-  return s;
 }
 
 function objective(raw: unknown): StudyConfig['objective'] {

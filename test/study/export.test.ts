@@ -49,7 +49,7 @@ describe('buildExport', () => {
     assert.equal(e.renormMomentum, 0.91);
     assert.deepEqual(e.objective, { metric: 'valAccuracy', direction: 'maximize' });
     assert.deepEqual(e.provenance, {
-      study: 'exp', studyId: st.id, scenario: { dataset: 'mnist', steps: 1000 }, seed: 100, backend: 'cpu',
+      study: 'exp', studyId: st.id, scenario: st.config.scenario as Record<string, unknown>, seed: 100, backend: 'cpu',
       packageVersion: '0.1.0', exportedAt: '2026-01-01T00:00:00.000Z',
     });
     assert.equal(e.resolved.warmupSteps, 100);
