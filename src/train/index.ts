@@ -1,2 +1,4 @@
 // Public names of the train package, re-exported from the package root.
-export {};
+export { train } from './trainer.js';
+export { seedModelWeights } from './seed.js';
+export type { TrainRequest, TrainProgress, TrainResult, TrainStatus, ClipReport } from './types.js';

@@ -1,0 +1,143 @@
+// Trains one model for a scenario, schedule and seed: clipping set from the schedule every step, progress at each evaluation.
+import * as tf from '@tensorflow/tfjs';
+import { attachDataset, loadDataset, splitTrainValidation } from '../data/dataset.js';
+import { createRng } from '../data/rng.js';
+import { createSampler } from '../data/samplers.js';
+import { validateScenario } from '../data/scenario.js';
+import type { Dataset } from '../data/types.js';
+import { initBackend, type BackendName } from '../engine/backend.js';
+import { buildModel, renormLayers, setModelClipping } from '../engine/models.js';
+import { createTrainStep, evaluate } from '../engine/train_step.js';
+import { isExportedSchedule, scheduleAt } from '../schedule/evaluate.js';
+import { validateExportedSchedule } from '../schedule/load.js';
+import { validateSchedule } from '../schedule/validate.js';
+import type { ScheduleSpec } from '../schedule/types.js';
+import { disposeEvalSet, evalSet, imageTensor, labelTensor, trainModeOrder, type EvalSet } from './batches.js';
+import { seedModelWeights } from './seed.js';
+import type { ClipReport, TrainProgress, TrainRequest, TrainResult } from './types.js';
+
+/** Inference batches are independent of the training batch size: only throughput depends on it. */
+const INFERENCE_BATCH = 256;
+
+/**
+ * Training-mode accuracy needs one model call per (small) batch, which costs about as much as a training step,
+ * so it is measured on a capped number of images: at least `minImages` or 32 batches, at most what is available.
+ */
+export function trainModeImages(available: number, batchSize: number, minImages: number): number {
+  return Math.min(available, Math.max(minImages, 32 * batchSize));
+}
+
+/** Independent streams from one trial seed, so changing how batches are drawn never changes the initial weights. */
+function deriveSeeds(seed: number): { init: number; sampler: number; evalOrder: number } {
+  const rng = createRng(seed);
+  const draw = () => Math.floor(rng.next() * 2 ** 31);
+  return { init: draw(), sampler: draw(), evalOrder: draw() };
+}
+
+function clipReport(model: tf.LayersModel): ClipReport[] {
+  return renormLayers(model).map((l) => ({ layer: l.name, ...l.clipFractions() }));
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export async function train(request: TrainRequest): Promise<TrainResult> {
+  const started = performance.now();
+  const scenario = validateScenario(request.scenario, 'scenario');
+  const totalSteps = scenario.steps;
+  // An exported schedule carries its own run length; it is applied in relative time to this run.
+  const schedule: ScheduleSpec = isExportedSchedule(request.schedule)
+    ? validateExportedSchedule(request.schedule).schedule
+    : validateSchedule(request.schedule, 'schedule', { totalSteps });
+  const backend = (await initBackend((request.backend ?? 'auto') as BackendName)).name;
+  const dataset: Dataset = request.dataset ? attachDataset(request.dataset) : await loadDataset(scenario.dataset);
+  const split = splitTrainValidation(dataset, scenario.validationSize, scenario.splitSeed, scenario.trainSubset);
+  const seeds = deriveSeeds(request.seed);
+  const train = dataset.train;
+
+  const model = buildModel(scenario.model, dataset, dataset.numClasses);
+  seedModelWeights(model, seeds.init);
+  const trainStep = createTrainStep(model, { optimizer: scenario.optimizer.type, learningRate: scenario.optimizer.learningRate, renormMomentum: request.renormMomentum });
+  const sampler = createSampler(scenario.sampler, { indices: split.train, labels: train.labels, numClasses: dataset.numClasses, batchSize: scenario.batchSize, seed: seeds.sampler });
+
+  const evalIdx = split.validation.subarray(0, scenario.evalSize);
+  const order = (idx: Int32Array) => trainModeOrder(idx, train.labels, dataset.numClasses, scenario.sampler, scenario.batchSize, seeds.evalOrder);
+  const sets: EvalSet[] = [];
+  const keep = (s: EvalSet) => (sets.push(s), s);
+  const trainModeIdx = (idx: Int32Array, minImages: number) => order(idx.subarray(0, trainModeImages(idx.length, scenario.batchSize, minImages)));
+  const intermediate = { inference: keep(evalSet(dataset, train, evalIdx)), trainMode: keep(evalSet(dataset, train, trainModeIdx(evalIdx, 256))) };
+
+  const curve: TrainProgress[] = [];
+  let trainMs = 0;
+  let lossSum = 0;
+  let lossCount = 0;
+  let lastLoss: number | null = null;
+  let stepsDone = 0;
+  const imagesPerSecond = () => (trainMs > 0 ? (stepsDone * scenario.batchSize * 1000) / trainMs : 0);
+  const accuracies = (s: { inference: EvalSet; trainMode: EvalSet }) => ({
+    valAccuracy: evaluate(model, s.inference.images, s.inference.labels, { batchSize: INFERENCE_BATCH, training: false }),
+    // Batches of the training size, but the moving statistics stay untouched (evaluate turns updates off).
+    valAccuracyTrainMode: evaluate(model, s.trainMode.images, s.trainMode.labels, { batchSize: scenario.batchSize, training: true }),
+  });
+  const report = (acc: { valAccuracy: number; valAccuracyTrainMode: number }): TrainProgress => {
+    lastLoss = lossCount > 0 ? lossSum / lossCount : lastLoss;
+    lossSum = 0;
+    lossCount = 0;
+    const p: TrainProgress = {
+      step: stepsDone, totalSteps, loss: lastLoss ?? Number.NaN, ...acc,
+      ...scheduleAt(schedule, Math.max(0, stepsDone - 1), totalSteps),
+      clip: clipReport(model), imagesPerSecond: imagesPerSecond(), elapsedMs: performance.now() - started,
+    };
+    curve.push(p);
+    request.onProgress?.(p);
+    return p;
+  };
+  const result = (status: TrainResult['status'], extra: Partial<TrainResult>): TrainResult => ({
+    status, valAccuracy: null, valAccuracyTrainMode: null, loss: lastLoss, steps: stepsDone, backend,
+    imagesPerSecond: imagesPerSecond(), elapsedMs: performance.now() - started, curve, ...extra,
+  });
+
+  try {
+    for (let step = 0; step < totalSteps; step++) {
+      const t0 = performance.now();
+      setModelClipping(model, scheduleAt(schedule, step, totalSteps));
+      const idx = sampler.next();
+      const x = imageTensor(dataset, train, idx);
+      const y = labelTensor(train, idx);
+      let loss: number;
+      try {
+        loss = trainStep.step(x, y);
+      } finally {
+        x.dispose();
+        y.dispose();
+      }
+      trainMs += performance.now() - t0;
+      stepsDone = step + 1;
+      if (!Number.isFinite(loss)) {
+        lastLoss = loss;
+        return result('diverged', { failureReason: `training loss became ${loss} at step ${stepsDone} of ${totalSteps}` });
+      }
+      lossSum += loss;
+      lossCount++;
+      if (stepsDone % scenario.evalInterval === 0 && stepsDone < totalSteps) {
+        const p = report(accuracies(intermediate));
+        await yieldToEventLoop();
+        if (request.shouldStop?.()) return result('stopped', { valAccuracy: p.valAccuracy, valAccuracyTrainMode: p.valAccuracyTrainMode });
+      }
+    }
+    // Final report: inference mode on the whole validation split (intermediate ones use the evalSize subset for speed).
+    const full = { inference: keep(evalSet(dataset, train, split.validation)), trainMode: keep(evalSet(dataset, train, trainModeIdx(split.validation, 1000))) };
+    const final = report(accuracies(full));
+    const extra: Partial<TrainResult> = { valAccuracy: final.valAccuracy, valAccuracyTrainMode: final.valAccuracyTrainMode };
+    if (request.evaluateOn === 'test') {
+      const all = Int32Array.from({ length: dataset.test.count }, (_, i) => i);
+      const test = keep(evalSet(dataset, dataset.test, all));
+      extra.testAccuracy = evaluate(model, test.images, test.labels, { batchSize: INFERENCE_BATCH, training: false });
+    }
+    await yieldToEventLoop();
+    return result('ok', extra);
+  } finally {
+    sets.forEach(disposeEvalSet);
+    trainStep.dispose();
+    model.dispose();
+  }
+}
