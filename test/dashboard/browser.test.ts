@@ -1,0 +1,253 @@
+// The dashboard in real Chromium against the real stack (StudyService over MemoryStorage, the express app, SSE).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createApp } from '../../src/server/index.js';
+import { mountDashboard } from '../../src/server/dashboard.js';
+import { MemoryStorage } from '../../src/study/storage/index.js';
+import { createStudyService } from '../../src/study/service/defaults.js';
+import type { StudyService } from '../../src/study/service.js';
+import { runSyntheticStudy, syntheticRun } from './fixtures/synthetic.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const XSS = '<img src=x onerror="window.__xss=1">';
+
+let browser: Browser;
+let server: Server;
+let emptyServer: Server;
+let base = '';
+let emptyBase = '';
+let service: StudyService;
+let studyId = '';
+let xssStudyId = '';
+
+function listen(app: ReturnType<typeof createApp>): Promise<[Server, string]> {
+  return new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve([s, `http://127.0.0.1:${(s.address() as AddressInfo).port}`]));
+  });
+}
+
+/** A page that records console errors, uncaught exceptions and any request that would leave this machine. */
+async function watchedPage(): Promise<{ page: Page; problems: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (!['127.0.0.1', ''].includes(u.hostname) && u.protocol !== 'blob:' && u.protocol !== 'data:') problems.push(`request left the machine: ${r.url()}`);
+  });
+  return { page, problems };
+}
+
+before(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`The dashboard browser test needs Debian chromium at ${CHROMIUM} (apt-get install -y chromium); it is not installed.`);
+  }
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+  });
+  const t0 = Date.now();
+  const storage = new MemoryStorage();
+  service = createStudyService(storage);
+  const s = await runSyntheticStudy(service, { name: 'synthetic-noniid-k1', rounds: 4, batch: 4, failOne: `${XSS} diverged` });
+  studyId = s.studyId;
+  process.stderr.write(`browser test: synthetic study of ${s.trials} trials in ${Date.now() - t0} ms\n`);
+  // Names are validated by the config, but a database written by another tool may hold anything: store one directly.
+  const valid = storage.getStudy(studyId)!.config;
+  xssStudyId = storage.createStudy({ name: XSS, direction: 'maximize', config: { ...valid, name: 'x' } }).id;
+  [server, base] = await listen(createApp(service, { ui: mountDashboard }));
+  [emptyServer, emptyBase] = await listen(createApp(createStudyService(new MemoryStorage()), { ui: mountDashboard }));
+});
+
+after(async () => {
+  await browser?.close();
+  server?.closeAllConnections();
+  server?.close();
+  emptyServer?.close();
+});
+
+test('the landing page explains the empty state', async () => {
+  const { page, problems } = await watchedPage();
+  await page.goto(`${emptyBase}/`);
+  await page.getByText('No studies yet — run').waitFor();
+  assert.match(await page.textContent('#studies') ?? '', /renorm-tune run configs\/quick\.json/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('the landing page lists studies with progress and links to each, names as text', async () => {
+  const { page, problems } = await watchedPage();
+  await page.goto(`${base}/`);
+  await page.waitForSelector('#study-table');
+  const href = await page.getAttribute(`a[href*="${encodeURIComponent(studyId)}"]`, 'href');
+  assert.equal(href, `study.html?id=${encodeURIComponent(studyId)}`);
+  const row = await page.textContent(`tr[data-study-id="${studyId}"]`);
+  assert.match(row ?? '', /synthetic-noniid-k1/);
+  assert.match(row ?? '', /16 \/ 20/, 'progress is done / budget');
+  const xssRow = page.locator(`tr[data-study-id="${xssStudyId}"] a`);
+  assert.equal(await xssRow.textContent(), XSS);
+  assert.equal(await page.locator('img').count(), 0, 'a study name became markup');
+  assert.equal(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined);
+  await page.click(`a[href*="${encodeURIComponent(studyId)}"]`);
+  await page.waitForURL(/study\.html\?id=/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+interface CanvasReport {
+  id: string;
+  datasets: number;
+  points: number;
+  inked: number;
+}
+
+/** For every chart on the page: its datasets, data points and how many canvas pixels are painted. */
+async function chartReport(page: Page): Promise<CanvasReport[]> {
+  return page.evaluate(() => {
+    const C = (window as unknown as { Chart: { getChart(c: HTMLCanvasElement): { data: { datasets: Array<{ data: unknown[] }> } } | undefined } }).Chart;
+    return Array.from(document.querySelectorAll('canvas')).map((c) => {
+      const chart = C.getChart(c);
+      const ctx = c.getContext('2d')!;
+      const img = ctx.getImageData(0, 0, c.width, c.height).data;
+      let inked = 0;
+      for (let i = 3; i < img.length; i += 4) if (img[i] > 0) inked++;
+      const box = c.closest('.chart-box') as HTMLElement | null;
+      return {
+        id: box?.id || (box?.closest('.mini')?.querySelector('h3')?.textContent ?? '?'),
+        datasets: chart?.data.datasets.length ?? 0,
+        points: chart ? chart.data.datasets.reduce((n, d) => n + d.data.length, 0) : 0,
+        inked,
+      };
+    });
+  });
+}
+
+test('the study page draws every chart from the real study, with no console errors', async () => {
+  const { page, problems } = await watchedPage();
+  await page.goto(`${base}/study.html?id=${encodeURIComponent(studyId)}`);
+  await page.waitForSelector('#trials tbody tr');
+  await page.waitForFunction(() => document.querySelectorAll('#gp canvas').length > 0, undefined, { timeout: 20_000 });
+  await page.waitForTimeout(300);
+  const report = await chartReport(page);
+  const byId = new Map(report.map((r) => [r.id, r]));
+  for (const id of ['chart-history', 'chart-rmax', 'chart-dmax', 'chart-acc', 'chart-gap', 'chart-clip', 'chart-parallel']) {
+    const r = byId.get(id);
+    assert.ok(r, `${id} has no canvas`);
+    assert.ok(r.datasets > 0 && r.points > 0, `${id} has no data: ${JSON.stringify(r)}`);
+    assert.ok(r.inked > 2000, `${id} looks blank (${r.inked} painted pixels)`);
+  }
+  const slices = report.filter((r) => ['warmup', 'rmaxFinal', 'dmaxFinal', 'shape'].includes(r.id));
+  assert.ok(slices.length >= 8, `expected slice and GP charts per parameter, got ${JSON.stringify(report.map((r) => r.id))}`);
+  for (const r of slices) assert.ok(r.points > 0 && r.inked > 1000, `small chart ${r.id} is empty`);
+  // An external study has no final validation: the page says why instead of drawing an empty chart.
+  assert.match((await page.textContent('#chart-final .note')) ?? '', /External studies have no final validation/);
+  // The failure reason holding markup is shown as text in the table's tooltip and the trial detail.
+  const failedRow = page.locator('#trials tbody tr.state-row-fail');
+  assert.equal(await failedRow.count(), 1);
+  assert.equal(await failedRow.getAttribute('title'), `${XSS} diverged`);
+  await failedRow.click();
+  await page.waitForSelector('#trial-detail:not([hidden])');
+  assert.equal(await page.textContent('#detail-failure'), `Failure: ${XSS} diverged`);
+  assert.equal(await page.locator('img').count(), 0);
+  assert.equal(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('"Export best schedule" downloads exactly the API response; "Download CSV" has one row per trial', async () => {
+  const { page, problems } = await watchedPage();
+  await page.goto(`${base}/study.html?id=${encodeURIComponent(studyId)}`);
+  await page.waitForSelector('#trials tbody tr');
+  const [download, response] = await Promise.all([
+    page.waitForEvent('download'),
+    page.waitForResponse((r) => r.url().endsWith('/best-schedule')),
+    page.click('#export-best'),
+  ]);
+  const got = readFileSync((await download.path())!, 'utf8');
+  assert.equal(got, await response.text(), 'the downloaded file differs from the bytes GET /best-schedule returned');
+  // An independent request gives the same export, up to the time it was made.
+  const api = JSON.parse(await (await fetch(`${base}/api/studies/${studyId}/best-schedule`)).text());
+  const mine = JSON.parse(got);
+  assert.equal(mine.format, 'renorm-tune/schedule');
+  delete api.provenance.exportedAt;
+  delete mine.provenance.exportedAt;
+  assert.deepEqual(mine, api);
+  const [csvDl] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
+  const csv = readFileSync((await csvDl.path())!, 'utf8').trim().split('\r\n');
+  const view = (await (await fetch(`${base}/api/studies/${studyId}`)).json()) as { trials: unknown[] };
+  assert.equal(csv.length, view.trials.length + 1);
+  assert.match(csv[0], /^id,number,label,state,value,param_/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('the trial table sorts by value and by parameter when a header is clicked', async () => {
+  const { page, problems } = await watchedPage();
+  await page.goto(`${base}/study.html?id=${encodeURIComponent(studyId)}`);
+  await page.waitForSelector('#trials tbody tr');
+  const ids = () => page.$$eval('#trials tbody tr', (rows) => rows.map((r) => Number(r.getAttribute('data-trial-id'))));
+  const view = (await (await fetch(`${base}/api/studies/${studyId}`)).json()) as { trials: Array<{ id: number; value: number | null; params: Record<string, number> }> };
+  const withValue = view.trials.filter((t) => t.value !== null);
+  const noValue = view.trials.filter((t) => t.value === null).map((t) => t.id);
+  await page.click('#trials th[data-key="value"]');
+  const desc = [...withValue].sort((a, b) => (b.value as number) - (a.value as number)).map((t) => t.id);
+  assert.deepEqual(await ids(), [...desc, ...noValue], 'first click: best value first (maximize), missing last');
+  await page.click('#trials th[data-key="value"]');
+  assert.deepEqual(await ids(), [...[...desc].reverse(), ...noValue]);
+  await page.click('#trials th[data-key="param:warmup"]');
+  const byWarmup = [...view.trials].sort((a, b) => a.params.warmup - b.params.warmup || a.id - b.id).map((t) => t.id);
+  assert.deepEqual(await ids(), byWarmup);
+  assert.equal(await page.getAttribute('#trials th[data-key="param:warmup"]', 'aria-sort'), 'ascending');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('a trial told while the page is open appears live over server-sent events', async () => {
+  const { page, problems } = await watchedPage();
+  await page.goto(`${base}/study.html?id=${encodeURIComponent(studyId)}`);
+  await page.waitForSelector('#trials tbody tr');
+  await page.waitForSelector('#live.on');
+  const before = await page.locator('#trials tbody tr').count();
+  const [t] = await service.ask(studyId, 1);
+  const run = syntheticRun(t.schedule);
+  for (const r of run.reports) service.report(studyId, t.id, r.step, r.value, r.metrics);
+  service.tell(studyId, t.id, { value: run.value });
+  await page.waitForFunction((n) => document.querySelectorAll('#trials tbody tr').length === n, before + 1, { timeout: 10_000 });
+  assert.ok(await page.locator(`#trials tbody tr[data-trial-id="${t.id}"]`).count());
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('unknown study, study without trials and an unreachable API are explained, never blank', async () => {
+  const { page } = await watchedPage();
+  await page.goto(`${base}/study.html?id=no-such-study`);
+  await page.waitForSelector('#status.error');
+  assert.match((await page.textContent('#status')) ?? '', /not found/);
+  await page.goto(`${base}/study.html?id=${encodeURIComponent(xssStudyId)}`);
+  await page.waitForSelector('#panels:not([hidden])');
+  assert.equal(await page.textContent('#study-name'), XSS);
+  assert.match((await page.textContent('#chart-history .note')) ?? '', /No trials yet/);
+  assert.equal(await page.locator('img').count(), 0);
+  await page.route('**/api/**', (route) => route.abort());
+  await page.goto(`${base}/`);
+  await page.waitForSelector('#status.error');
+  assert.match((await page.textContent('#status')) ?? '', /cannot reach the renorm-tune API/);
+  await page.close();
+});
+
+test('screenshot for the README (only when RENORM_TUNE_SCREENSHOT names a file)', { skip: !process.env.RENORM_TUNE_SCREENSHOT }, async () => {
+  const { page } = await watchedPage();
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await page.goto(`${base}/study.html?id=${encodeURIComponent(studyId)}`);
+  await page.waitForFunction(() => document.querySelectorAll('#gp canvas').length > 0, undefined, { timeout: 20_000 });
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: process.env.RENORM_TUNE_SCREENSHOT!, fullPage: true });
+  await page.close();
+});
