@@ -1,2 +1,23 @@
 // Public names of the study package, re-exported from the package root.
-export {};
+export type {
+  TrialState, StudyState, Direction, ParamValue, Params, IntermediateValue, TrialRecord, StudyRecord, NewTrial, Storage,
+} from './types.js';
+export type { AskedTrial, StudySummary, FinalScore, StudyView, GpView, StudyEvent, StudyApi } from './api_types.js';
+
+// storage, config, export (storage engineer)
+export { MemoryStorage, SqliteStorage, openStorage, StorageVersionError, STORAGE_SCHEMA_VERSION, type SqliteOptions } from './storage/index.js';
+export { validateStudyConfig, loadStudyConfig, studyTotalSteps, OBJECTIVE_METRICS, STUDY_BACKENDS, ACQUISITIONS, type StudyConfig } from './config.js';
+export { buildExport, bestTrial, baselineValue, EXPORT_TABLE_POINTS, type StudyExport, type BuildExportOptions } from './export.js';
+
+// service, pruners, executors, runner
+export { StudyService, trialSeed, type ServiceDeps } from './service.js';
+export { createStudyService, defaultServiceDeps, studySpace } from './service/defaults.js';
+export type { SuggestingOptimizer } from './service/optimizer_sync.js';
+export { createPruner, MedianPruner, AshaPruner, NopPruner, type Pruner, type PrunerSpec, type MedianPrunerOptions, type AshaPrunerOptions } from './pruners/index.js';
+export {
+  PiscinaExecutor, DEFAULT_TRIAL_WORKER, connectWorker,
+  type Executor, type RunningTrial, type StartOptions, type TrialJob, type TrialOutcome, type TrialProgress, type TrialResult,
+  type TrialTask, type TrialHandler, type WorkerMessage, type PiscinaExecutorOptions,
+} from './executor/index.js';
+export { runStudy, summarizeFinal, type RunStudyOptions, type RunStudyResult, type RunnerEvent } from './runner.js';
+export { finalScore, studentTQuantile } from './runner/stats.js';

@@ -1,0 +1,33 @@
+// Piscina worker: trains one trial with the shared dataset, streaming progress and honouring stop requests.
+import { attachDataset } from '../src/data/index.js';
+import type { Scenario } from '../src/data/scenario.js';
+import { train } from '../src/train/index.js';
+import { connectWorker, type TrialTask } from '../src/study/executor/protocol.js';
+import type { TrialResult } from '../src/study/executor/types.js';
+
+/**
+ * The worker thread keeps its module state between tasks, so the trainer's backend initialisation (WASM
+ * compile, kernel registration) happens once per thread, not once per trial.
+ */
+export default async function trialWorker(task: TrialTask): Promise<TrialResult> {
+  const io = connectWorker(task);
+  const { job } = task;
+  try {
+    const result = await train({
+      scenario: job.scenario as unknown as Scenario,
+      schedule: job.schedule,
+      ...(job.renormMomentum !== undefined ? { renormMomentum: job.renormMomentum } : {}),
+      seed: job.seed,
+      ...(job.backend ? { backend: job.backend } : {}),
+      ...(task.dataset ? { dataset: attachDataset(task.dataset) } : {}),
+      evaluateOn: job.evaluateOn ?? 'validation',
+      onProgress: io.progress as unknown as (p: unknown) => void,
+      shouldStop: io.shouldStop,
+    });
+    // The curve is already streamed step by step; sending it again would only cost a copy.
+    const { curve: _curve, ...rest } = result;
+    return rest as TrialResult;
+  } finally {
+    io.finish();
+  }
+}
