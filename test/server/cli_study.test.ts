@@ -1,0 +1,106 @@
+// The `studies`/`show`/`export` commands (src/cli/study.ts): show --json is the API body, export is atomic, read commands never create a DB.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { register, studiesText, writeFileAtomic } from '../../src/cli/study.js';
+import { validateExportedSchedule, scheduleAt } from '../../src/schedule/index.js';
+import { createStudyService } from '../../src/study/service/defaults.js';
+import { SqliteStorage } from '../../src/study/storage/index.js';
+import { call, start, studyConfig } from './helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'renorm-cli-'));
+const db = join(dir, 'studies.db');
+let studyId: string;
+
+/** Runs one command in-process and returns what it printed to stdout. */
+async function cli(...args: string[]): Promise<string> {
+  const program = new Command('renorm-tune').exitOverride();
+  register(program);
+  let out = '';
+  const write = process.stdout.write;
+  process.stdout.write = ((chunk: string) => ((out += chunk), true)) as typeof process.stdout.write;
+  try {
+    await program.parseAsync(['node', 'renorm-tune', ...args]);
+  } finally {
+    process.stdout.write = write;
+  }
+  return out;
+}
+
+before(async () => {
+  const storage = new SqliteStorage(db);
+  const service = createStudyService(storage);
+  studyId = service.createStudy(studyConfig('cli-study')).id;
+  const trials = await service.ask(studyId, 2);
+  service.report(studyId, trials[0]!.id, 100, 0.7, { loss: 0.9 });
+  service.tell(studyId, trials[0]!.id, { value: 0.93 });
+  service.tell(studyId, trials[1]!.id, { failed: 'diverged' });
+  storage.close();
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('renorm-tune show/studies/export', () => {
+  it('show --json prints exactly the body of GET /api/studies/:id, by id or by name', async () => {
+    const storage = new SqliteStorage(db);
+    const srv = await start({ api: createStudyService(storage) });
+    try {
+      const api = await call(srv.url, 'GET', `/api/studies/${studyId}`);
+      assert.equal(api.status, 200);
+      assert.deepEqual(JSON.parse(await cli('show', studyId, '--db', db, '--json')), api.body);
+      assert.deepEqual(JSON.parse(await cli('show', 'cli-study', '--db', db, '--json')), api.body);
+    } finally {
+      await srv.close();
+      storage.close();
+    }
+  });
+
+  it('show and studies print readable tables', async () => {
+    const shown = await cli('show', 'cli-study', '--db', db);
+    assert.match(shown, /study\s+cli-study/);
+    assert.match(shown, /best\s+0\.93 \(trial \d+\): (linear|cosine|exponential) ramp/);
+    assert.match(shown, /FAIL\s+0\.93|diverged/);
+    const listed = await cli('studies', '--db', db);
+    assert.match(listed, /^NAME\s+ID\s+STATE\s+PROGRESS\s+BEST/);
+    assert.match(listed, new RegExp(`cli-study\\s+${studyId}\\s+RUNNING\\s+2/10\\s+0\\.93`));
+    assert.deepEqual(JSON.parse(await cli('studies', '--db', db, '--json')).map((s: { id: string }) => s.id), [studyId]);
+    assert.match(studiesText([]), /no studies yet/);
+  });
+
+  it('export writes the best schedule atomically, and it resolves with scheduleAt', async () => {
+    const out = join(dir, 'best.json');
+    await cli('export', 'cli-study', '--db', db, '--out', out);
+    const exported = validateExportedSchedule(JSON.parse(readFileSync(out, 'utf8')));
+    assert.equal(exported.value, 0.93);
+    const row = exported.table[37]!;
+    assert.deepEqual({ step: row.step, ...scheduleAt(exported, row.step) }, row);
+    assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp-')), [], 'no temp files left behind');
+    assert.equal(JSON.parse(await cli('export', studyId, '--db', db)).trialId, exported.trialId, 'stdout gives the same export');
+    writeFileAtomic(out, '{"replaced": true}\n');
+    assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')), { replaced: true });
+  });
+
+  it('refuses a missing database without creating it, and an unknown study by name', async () => {
+    const missing = join(dir, 'nope.db');
+    await assert.rejects(cli('studies', '--db', missing), (e: Error) => e.message.includes(missing) && /no such database/.test(e.message));
+    await assert.rejects(cli('show', 'x', '--db', missing), /no such database/);
+    assert.equal(existsSync(missing), false);
+    await assert.rejects(cli('show', 'no-such-study', '--db', db), /study 'no-such-study'.*not found/);
+  });
+
+  it('the installed binary exits non-zero with a one-line error for a missing database', async () => {
+    const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+    const missing = join(dir, 'absent.db');
+    const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      execFile(process.execPath, [main, 'export', 'x', '--db', missing], { cwd: dir }, (err, _stdout, stderr) =>
+        resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stderr }));
+    });
+    assert.equal(code, 1, stderr);
+    assert.match(stderr, /^error: .*absent\.db: no such database file/);
+    assert.equal(existsSync(missing), false);
+  });
+});
