@@ -1,4 +1,103 @@
-// Placeholder until the owning package registers its commands.
+// `renorm-tune run <config>`: run (or resume) a local study with live progress, optionally serving the dashboard.
 import type { Command } from 'commander';
+import { ConfigError } from '../errors.js';
+import { loadDataset } from '../data/index.js';
+import type { Scenario } from '../data/scenario.js';
+import { createServer, type RunningServer } from '../server/index.js';
+import { loadStudyConfig } from '../study/config.js';
+import { createStudyService, studySpace } from '../study/service/defaults.js';
+import { SqliteStorage } from '../study/storage/index.js';
+import { runStudy } from '../study/runner.js';
+import { ProgressDisplay, finalTable } from '../study/runner/display.js';
 
-export function register(_program: Command): void {}
+/** The engine's default renorm momentum: the baselines' equivalent point in the search space uses it. */
+const ENGINE_DEFAULT_RENORM_MOMENTUM = 0.99;
+
+interface RunOpts {
+  db: string;
+  workers?: string;
+  port?: string;
+  dashboard: boolean;
+}
+
+function positiveInt(raw: string | undefined, field: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(field, `must be a positive integer, got ${JSON.stringify(raw)}`, `e.g. --${field} 2`);
+  return n;
+}
+
+export async function runCommand(configPath: string, o: RunOpts): Promise<number> {
+  const config = loadStudyConfig(configPath);
+  const workers = positiveInt(o.workers, 'workers');
+  const port = o.port === undefined ? undefined : Number(o.port);
+  const storage = new SqliteStorage(o.db);
+  const service = createStudyService(storage);
+  const display = new ProgressDisplay({ stream: process.stderr, metric: config.objective.metric, direction: config.objective.direction, budgetTrials: config.budget.trials ?? null });
+
+  // First Ctrl-C: stop asking, cancel running trials (back to WAITING), close cleanly. Second: leave now;
+  // the next `run` requeues whatever was left RUNNING, so the study stays resumable either way.
+  const stop = new AbortController();
+  let interrupts = 0;
+  const onSignal = () => {
+    if (++interrupts === 1) {
+      display.log('[study] stopping: cancelling running trials (Ctrl-C again to exit at once)');
+      stop.abort();
+    } else {
+      display.stop();
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let server: RunningServer | undefined;
+  try {
+    const existing = storage.findStudyByName(config.name);
+    if (existing) display.seed(service.listTrials(existing.id));
+    if (port !== undefined) {
+      server = await createServer({ api: service, port, dashboard: o.dashboard });
+      display.log(`[study] dashboard and API at ${server.url}`);
+    }
+    const result = await runStudy(config, {
+      storage,
+      service,
+      ...(workers ? { workers } : {}),
+      loadDataset: (s) => loadDataset((s as unknown as Scenario).dataset),
+      space: studySpace,
+      defaultMomentum: ENGINE_DEFAULT_RENORM_MOMENTUM,
+      signal: stop.signal,
+      onEvent: (e) => display.handle(e),
+    });
+    display.stop();
+    const view = service.getStudyView(result.study.id);
+    const out: string[] = [];
+    out.push(`study ${view.name} (${view.id}): ${result.state}`);
+    const best = view.best ? `${view.best.value.toFixed(4)} (trial #${view.best.trialId})` : 'none';
+    out.push(`best ${view.metric}: ${best} | batchnorm ${view.baselines.batchnorm?.toFixed(4) ?? '—'} | paper ${view.baselines.paper?.toFixed(4) ?? '—'}`);
+    if (result.state === 'COMPLETE') out.push(...finalTable(view.finalValidation as Record<string, unknown> | null, view.metric));
+    if (view.best) out.push(`export the best schedule: renorm-tune export ${view.name} --db ${o.db} --out best-schedule.json`);
+    if (result.state === 'STOPPED') out.push(`resume: renorm-tune run ${configPath} --db ${o.db}`);
+    process.stdout.write(`${out.join('\n')}\n`);
+    return result.state === 'COMPLETE' ? 0 : 130;
+  } finally {
+    display.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await server?.close();
+    storage.close();
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('run <config>')
+    .description('Run a study from a JSON config (resumes the study of the same name if the database has it)')
+    .option('--db <file>', 'SQLite database', 'renorm-tune.db')
+    .option('--workers <n>', 'trials training at once (default: the config, else the number of cores)')
+    .option('--port <port>', 'also serve the REST API and live dashboard on this port')
+    .option('--no-dashboard', 'with --port: serve only the API')
+    .action(async (configPath: string, o: RunOpts) => {
+      process.exitCode = await runCommand(configPath, o);
+    });
+}

@@ -1,0 +1,120 @@
+// Terminal progress for `renorm-tune run`: live bars on a TTY, plain lines otherwise (CI logs, pipes).
+import cliProgress from 'cli-progress';
+import type { RunnerEvent } from '../runner.js';
+import type { Direction, TrialRecord } from '../types.js';
+
+export interface DisplayOptions {
+  stream: NodeJS.WriteStream;
+  metric: string;
+  direction: Direction;
+  budgetTrials: number | null;
+}
+
+const fmt = (v: number | null | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(4) : '—');
+const name = (t: { id: number; label: string | null }) => `#${t.id}${t.label ? ` ${t.label}` : ''}`;
+
+/**
+ * Consumes runner events. Keeps the scoreboard (best so far vs the two baselines) itself, so it needs no
+ * storage access and shows the same numbers whether the study is new or resumed.
+ */
+export class ProgressDisplay {
+  private readonly tty: boolean;
+  private readonly multi: cliProgress.MultiBar | undefined;
+  private readonly study: cliProgress.SingleBar | undefined;
+  private readonly bars = new Map<number, cliProgress.SingleBar>();
+  private readonly finished = new Map<number, TrialRecord>();
+  private readonly lastLine = new Map<number, number>();
+
+  constructor(private readonly opts: DisplayOptions) {
+    this.tty = Boolean(opts.stream.isTTY);
+    if (this.tty) {
+      this.multi = new cliProgress.MultiBar(
+        { stream: opts.stream, clearOnComplete: false, hideCursor: true, format: ' {what} |{bar}| {value}/{total} {info}', autopadding: true },
+        cliProgress.Presets.shades_classic,
+      );
+      this.study = this.multi.create(opts.budgetTrials ?? 0, 0, { what: 'study      ', info: '' });
+    }
+  }
+
+  /** Trials already finished before this run (a resume), so the scoreboard starts right. */
+  seed(trials: readonly TrialRecord[]): void {
+    for (const t of trials) if (isDone(t)) this.finished.set(t.id, t);
+    this.updateStudy();
+  }
+
+  handle(e: RunnerEvent): void {
+    if (e.type === 'phase') {
+      const what = { baselines: 'running the baselines', search: e.resumed ? 'resuming the search' : 'searching', final: 'final validation on fresh seeds (test set)', done: 'done', stopped: 'stopped; run the same command again to resume' }[e.phase];
+      this.log(`[study] ${what}`);
+      return;
+    }
+    if (e.type === 'progress') {
+      const p = e.progress;
+      const v = p[this.opts.metric];
+      if (this.tty) {
+        let bar = this.bars.get(e.trialId);
+        if (!bar) this.bars.set(e.trialId, (bar = this.multi!.create(p.totalSteps, 0, { what: `trial ${name({ id: e.trialId, label: e.label })}`.padEnd(11).slice(0, 22), info: '' })));
+        bar.setTotal(p.totalSteps);
+        bar.update(p.step, { info: `${this.opts.metric} ${fmt(typeof v === 'number' ? v : null)}${e.seeds > 1 ? ` seed ${e.seedIndex + 1}/${e.seeds}` : ''}` });
+      } else if (p.step === p.totalSteps || Date.now() - (this.lastLine.get(e.trialId) ?? 0) > 5000) {
+        this.lastLine.set(e.trialId, Date.now());
+        this.log(`  trial ${name({ id: e.trialId, label: e.label })}: step ${p.step}/${p.totalSteps} ${this.opts.metric} ${fmt(typeof v === 'number' ? v : null)}`);
+      }
+      return;
+    }
+    if (e.type === 'trial' && e.trial && isDone(e.trial)) {
+      const t = e.trial;
+      this.finished.set(t.id, t);
+      const bar = this.bars.get(t.id);
+      if (bar) {
+        this.multi!.remove(bar);
+        this.bars.delete(t.id);
+      }
+      const what = t.state === 'FAIL' ? `FAIL (${t.failureReason})` : `${t.state} ${this.opts.metric} ${fmt(t.value)}`;
+      this.log(`trial ${name(t)} ${what}   ${this.scoreboard()}`);
+      this.updateStudy();
+    }
+  }
+
+  stop(): void {
+    this.multi?.stop();
+  }
+
+  log(line: string): void {
+    if (this.multi) this.multi.log(`${line}\n`);
+    else this.opts.stream.write(`${line}\n`);
+  }
+
+  private scoreboard(): string {
+    const search = [...this.finished.values()].filter((t) => !(t.label ?? '').startsWith('final:'));
+    const better = (a: number, b: number) => (this.opts.direction === 'maximize' ? a > b : a < b);
+    let best: TrialRecord | undefined;
+    for (const t of search) if (t.state === 'COMPLETE' && t.value !== null && (!best || better(t.value, best.value!))) best = t;
+    const base = (l: string) => search.find((t) => t.label === l && t.state === 'COMPLETE')?.value ?? null;
+    return `best ${best ? `${fmt(best.value)} (${name(best)})` : '—'} | batchnorm ${fmt(base('batchnorm'))} | paper ${fmt(base('paper'))}`;
+  }
+
+  private updateStudy(): void {
+    if (!this.study) return;
+    const n = [...this.finished.values()].filter((t) => !(t.label ?? '').startsWith('final:')).length;
+    this.study.setTotal(this.opts.budgetTrials ?? Math.max(n, 1));
+    this.study.update(n, { info: this.scoreboard() });
+  }
+}
+
+function isDone(t: TrialRecord): boolean {
+  return t.state === 'COMPLETE' || t.state === 'PRUNED' || t.state === 'FAIL';
+}
+
+/** The closing table: mean and 95% interval of each retrained schedule on the test set. */
+export function finalTable(fv: Record<string, unknown> | null | undefined, metric: string): string[] {
+  if (!fv) return ['final validation: not run (finalValidation.seeds = 0, or the study stopped early)'];
+  const lines = [`final validation on the test set (${metric === 'loss' ? 'loss' : 'test accuracy'}, fresh seeds; mean and 95% t-interval):`];
+  for (const which of ['batchnorm', 'paper', 'best']) {
+    const s = fv[which] as { values: number[]; mean: number; ci: [number | null, number | null] } | undefined;
+    if (!s) continue;
+    const ci = s.ci[0] === null || !Number.isFinite(s.ci[0]) ? 'n/a (one seed)' : `[${fmt(s.ci[0])}, ${fmt(s.ci[1])}]`;
+    lines.push(`  ${(which === 'best' ? `best (#${String(fv.trialId)})` : which).padEnd(12)} ${fmt(s.mean)}  ${ci}  n=${s.values.length}`);
+  }
+  return lines;
+}
