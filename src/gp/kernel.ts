@@ -53,3 +53,11 @@ export function scaledDist2(x: ArrayLike<number>, X: Float64Array, i: number, d:
   }
   return r2;
 }
+
+/** Both at once (one exp): [k(r) / s2, d k / d(r^2) / s2]. */
+export function maternBoth(r2: number, out: Float64Array): void {
+  const r = Math.sqrt(r2);
+  const e = Math.exp(-SQRT5 * r);
+  out[0] = (1 + SQRT5 * r + (5 / 3) * r2) * e;
+  out[1] = (-5 / 6) * (1 + SQRT5 * r) * e;
+}

@@ -23,7 +23,7 @@ export interface OptimizerOptions {
   seed?: number;
   /** GP only: acquisition function (default 'logei'). */
   acquisition?: AcquisitionName;
-  /** GP only: quasi-random (Sobol) trials before the GP takes over (default max(5, d + 1)). */
+  /** GP only: quasi-random (Sobol) trials before the GP takes over (default max(5, 2d - 2)). */
   initialTrials?: number;
 }
 
