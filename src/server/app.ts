@@ -1,12 +1,15 @@
 // Builds the express app: token check, JSON body parsing with limits, the /api routes, the dashboard, JSON errors.
 import express, { type Express, type RequestHandler } from 'express';
 import type { StudyApi } from '../study/api_types.js';
-import { requireToken } from './auth.js';
+import { requireToken, tokenLogin } from './auth.js';
 import { errorHandler, HttpError, notFound } from './http_errors.js';
 import { apiRouter, type RouteOptions } from './routes.js';
 
 export interface AppOptions extends RouteOptions {
-  /** When set, every /api route but /api/health needs `Authorization: Bearer <token>`. */
+  /**
+   * When set, every /api route but /api/health needs `Authorization: Bearer <token>` (or the cookie the dashboard
+   * gets from opening `/?token=<token>` once).
+   */
   token?: string;
   /** Largest accepted JSON body. Default 256 kB: a study config or a progress report is a few kB. */
   bodyLimit?: string | number;
@@ -37,6 +40,7 @@ export function createApp(api: StudyApi, opts: AppOptions = {}): Express {
   app.use('/api', jsonOnly, express.json({ limit: opts.bodyLimit ?? '256kb', strict: true }));
   app.use('/api', apiRouter(api, opts));
   app.use('/api', notFound);
+  if (opts.token !== undefined && opts.ui) app.use(tokenLogin(opts.token));
   opts.ui?.(app);
   app.use(notFound);
   app.use(errorHandler(opts.log ?? ((m) => process.stderr.write(`renorm-tune server: ${m}\n`))));

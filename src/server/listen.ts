@@ -6,6 +6,7 @@ import { ConfigError } from '../errors.js';
 import type { StudyApi } from '../study/api_types.js';
 import { createApp, type AppOptions } from './app.js';
 import { isLoopback } from './auth.js';
+import { mountDashboard } from './dashboard.js';
 
 export const TOKEN_ENV = 'RENORM_TUNE_TOKEN';
 const MIN_TOKEN_LENGTH = 8;
@@ -18,7 +19,7 @@ export interface ServerOptions extends Omit<AppOptions, 'token' | 'ui'> {
   port?: number;
   /** Falls back to $RENORM_TUNE_TOKEN. */
   token?: string;
-  /** Serve the dashboard at `/` (default true; it is skipped quietly if the UI module is not built). */
+  /** Serve the dashboard at `/` (default true). */
   dashboard?: boolean;
   /** Environment to read the token from (tests pass their own). */
   env?: NodeJS.ProcessEnv;
@@ -51,23 +52,9 @@ export function resolveListenOptions(opts: Pick<ServerOptions, 'host' | 'port' |
   return token === undefined ? { host, port } : { host, port, token };
 }
 
-/** The dashboard engineer's module, if present; loaded by a computed name so the server builds without it. */
-async function loadDashboard(): Promise<((app: Express) => void) | undefined> {
-  const specifier = './dashboard.js';
-  try {
-    const mod = (await import(specifier)) as { mountDashboard?: (app: Express) => void };
-    return mod.mountDashboard;
-  } catch (err) {
-    // Only the module itself being absent is expected; a broken import inside it is a real error.
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'ERR_MODULE_NOT_FOUND' && /server[\\/]dashboard\.js/.test(e.message)) return undefined;
-    throw err;
-  }
-}
-
 export async function createServer(opts: ServerOptions): Promise<RunningServer> {
   const { host, port, token } = resolveListenOptions(opts);
-  const ui = opts.dashboard === false ? undefined : await loadDashboard();
+  const ui = opts.dashboard === false ? undefined : mountDashboard;
   const app = createApp(opts.api, { ...opts, ...(token === undefined ? {} : { token }), ...(ui ? { ui } : {}) });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(port, host);

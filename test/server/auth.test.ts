@@ -76,3 +76,29 @@ describe('with a token', () => {
     }
   });
 });
+
+describe('dashboard with a token', () => {
+  it('serves the pages, turns a right ?token= into a SameSite cookie the API accepts, and rejects a wrong one', async () => {
+    const api = new FakeStudyApi();
+    const srv = await start({ api, token: TOKEN, dashboard: true });
+    try {
+      const page = await fetch(`${srv.url}/`);
+      assert.equal(page.status, 200);
+      assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+      assert.equal((await fetch(`${srv.url}/?token=wrong-wrong-wrong`, { redirect: 'manual' })).status, 401);
+      const login = await fetch(`${srv.url}/study.html?id=abc&token=${TOKEN}`, { redirect: 'manual' });
+      assert.equal(login.status, 303);
+      assert.equal(login.headers.get('location'), '/study.html?id=abc', 'the token leaves the URL');
+      const setCookie = login.headers.get('set-cookie') ?? '';
+      assert.match(setCookie, /HttpOnly/i);
+      assert.match(setCookie, /SameSite=Strict/i);
+      const cookie = setCookie.split(';')[0]!;
+      assert.equal((await call(srv.url, 'GET', '/api/studies', undefined, { cookie })).status, 200);
+      assert.equal((await call(srv.url, 'GET', '/api/studies', undefined, { cookie: 'renorm_tune_token=nope-nope-nope' })).status, 401);
+      const open = await fetch(`${srv.url}//evil.example/?token=${TOKEN}`, { redirect: 'manual' });
+      assert.doesNotMatch(open.headers.get('location') ?? '', /^\/\//, 'no protocol-relative redirect');
+    } finally {
+      await srv.close();
+    }
+  });
+});
