@@ -1,5 +1,6 @@
 // `renorm-tune run <config>`: run (or resume) a local study with live progress, optionally serving the dashboard.
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
+import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { loadDataset } from '../data/index.js';
 import type { Scenario } from '../data/scenario.js';
@@ -18,6 +19,7 @@ interface RunOpts {
   workers?: string;
   port?: string;
   dashboard: boolean;
+  trialWorker?: string;
 }
 
 function positiveInt(raw: string | undefined, field: string): number | undefined {
@@ -63,6 +65,7 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
       storage,
       service,
       ...(workers ? { workers } : {}),
+      ...(o.trialWorker ? { workerFile: resolve(o.trialWorker) } : {}),
       loadDataset: (s) => loadDataset((s as unknown as Scenario).dataset),
       space: studySpace,
       defaultMomentum: ENGINE_DEFAULT_RENORM_MOMENTUM,
@@ -97,6 +100,8 @@ export function register(program: Command): void {
     .option('--workers <n>', 'trials training at once (default: the config, else the number of cores)')
     .option('--port <port>', 'also serve the REST API and live dashboard on this port')
     .option('--no-dashboard', 'with --port: serve only the API')
+    // A plug point for a custom trial worker module (same protocol as workers/trial.ts); the CLI tests use a fast fake trainer.
+    .addOption(new Option('--trial-worker <file>', 'worker module that trains one trial').hideHelp())
     .action(async (configPath: string, o: RunOpts) => {
       process.exitCode = await runCommand(configPath, o);
     });

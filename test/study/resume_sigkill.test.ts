@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SqliteStorage } from '../../src/study/storage/index.js';
+import type { TrialRecord } from '../../src/study/types.js';
+
+const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const fakeTrainer = fileURLToPath(new URL('../fixtures/workers/fake_trainer.js', import.meta.url));
+
+function runCli(args: string[]): ChildProcess {
+  return spawn(process.execPath, [main, 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> {
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  return new Promise((r) => child.on('exit', (code, signal) => r({ code, signal, out })));
+}
+
+function trials(db: string): TrialRecord[] {
+  const s = new SqliteStorage(db);
+  try {
+    const study = s.findStudyByName('crash');
+    return study ? s.listTrials(study.id) : [];
+  } finally {
+    s.close();
+  }
+}
+
+test('run: SIGKILL mid-study, then rerun: no COMPLETE trial lost or changed, and the study completes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'renorm-kill-'));
+  const db = join(dir, 'study.db');
+  const config = join(dir, 'crash.json');
+  writeFileSync(config, JSON.stringify({
+    name: 'crash',
+    scenario: { steps: 100, evalInterval: 10 },
+    budget: { trials: 14 },
+    workers: 2,
+    optimizer: { type: 'random' },
+    finalValidation: { seeds: 2 },
+  }));
+  const args = [config, '--db', db, '--trial-worker', fakeTrainer];
+  try {
+    const first = runCli(args);
+    const firstExit = exited(first);
+    // Kill -9 as soon as a few trials are COMPLETE (polling the database the child is writing, as a user would).
+    for (let i = 0; i < 600 && trials(db).filter((t) => t.state === 'COMPLETE').length < 4; i++) await new Promise((r) => setTimeout(r, 50));
+    first.kill('SIGKILL');
+    const killed = await firstExit;
+    assert.equal(killed.signal, 'SIGKILL', `the first run finished before it could be killed:\n${killed.out}`);
+    const before = trials(db);
+    const completeBefore = before.filter((t) => t.state === 'COMPLETE');
+    assert.ok(completeBefore.length >= 4 && before.filter((t) => !t.label?.startsWith('final:')).length <= 14);
+
+    const second = await exited(runCli(args));
+    assert.equal(second.code, 0, second.out);
+    assert.match(second.out, /resuming the search/);
+    assert.match(second.out, /final validation on the test set/);
+    const after = trials(db);
+    for (const t of completeBefore) assert.deepEqual(after.find((a) => a.id === t.id), t, `COMPLETE trial ${t.id} changed by the resume`);
+    const search = after.filter((t) => !t.label?.startsWith('final:'));
+    assert.equal(search.length, 14, 'the budget holds across the crash');
+    assert.ok(search.every((t) => t.state === 'COMPLETE'), search.map((t) => `${t.id}:${t.state}`).join(' '));
+    assert.equal(after.filter((t) => t.label?.startsWith('final:')).length, 6, 'final validation: 3 schedules x 2 seeds');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
