@@ -1,4 +1,47 @@
-// Placeholder until the owning package registers its commands.
+// `renorm-tune bench train`: training throughput of the reference network, side by side with PyTorch.
 import type { Command } from 'commander';
+import { ConfigError } from '../errors.js';
+import { BACKEND_NAMES, type BackendName } from '../engine/backend.js';
+import { benchTrain } from '../engine/bench/train_bench.js';
 
-export function register(_program: Command): void {}
+function positiveInt(field: string) {
+  return (raw: string): number => {
+    const v = Number(raw);
+    if (!Number.isInteger(v) || v < 1) throw new ConfigError(field, `must be a positive integer, got '${raw}'`, `e.g. ${field} 32`);
+    return v;
+  };
+}
+
+export function register(bench: Command): void {
+  bench
+    .command('train')
+    .description('Images/s of one training thread on the reference CNN (random 28x28x1 data, Adam), vs PyTorch CPU when installed')
+    .requiredOption('--batch-size <n>', 'batch size', positiveInt('--batch-size'))
+    .option('--steps <n>', 'timed steps per round (default max(20, 400 / batch size))', positiveInt('--steps'))
+    .option('--warmup <n>', 'untimed warm-up steps', positiveInt('--warmup'), 15)
+    .option('--rounds <n>', 'rounds, alternating ours and torch; medians are reported', positiveInt('--rounds'), 3)
+    .option('--backend <name>', `backend: ${BACKEND_NAMES.join(', ')}`, 'auto')
+    .option('--no-torch', 'skip the PyTorch comparison')
+    .option('--cpu-steps <n>', 'steps of a short pure-JS cpu backend measurement for context (0 to skip)', (s: string) => Number(s), 2)
+    .option('--json', 'print a JSON summary as the last line')
+    .action(async (opts: {
+      batchSize: number; steps?: number; warmup: number; rounds: number; backend: string;
+      torch: boolean; cpuSteps: number; json?: boolean;
+    }) => {
+      if (!BACKEND_NAMES.includes(opts.backend as BackendName)) {
+        throw new ConfigError('--backend', `unknown backend '${opts.backend}'`, `use one of ${BACKEND_NAMES.join(', ')}`);
+      }
+      if (!Number.isInteger(opts.cpuSteps) || opts.cpuSteps < 0) {
+        throw new ConfigError('--cpu-steps', `must be a non-negative integer, got ${opts.cpuSteps}`, 'e.g. --cpu-steps 0');
+      }
+      const steps = opts.steps ?? Math.max(20, Math.round(400 / opts.batchSize));
+      const log = (line: string) => process.stdout.write(`${line}\n`);
+      const r = await benchTrain({
+        batchSize: opts.batchSize, steps, warmup: opts.warmup, rounds: opts.rounds,
+        backend: opts.backend as BackendName, torch: opts.torch, cpuSteps: opts.cpuSteps, log,
+      });
+      log(`bench train: ${r.imagesPerSecond.toFixed(1)} img/s (${r.msPerStep.toFixed(2)} ms/step) on ${r.backend}, batch ${r.batchSize}`);
+      if (r.ratio !== null) log(`PyTorch CPU (1 thread): ${r.torchImagesPerSecond!.toFixed(1)} img/s; ratio ${r.ratio.toFixed(2)}x (target >= 0.35x)`);
+      if (opts.json) log(JSON.stringify(r));
+    });
+}

@@ -1,0 +1,60 @@
+// Drives scripts/bench_torch.py as a long-lived child so torch rounds interleave with ours on a noisy machine.
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createInterface, type Interface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const PYTHON = '/usr/bin/python3';
+/** dist/src/engine/bench/ -> package root -> scripts/. */
+export const TORCH_SCRIPT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../scripts/bench_torch.py');
+
+/** null when torch is usable, else the reason it is skipped. */
+export function torchUnavailableReason(): string | null {
+  const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8', timeout: 60_000 });
+  if (probe.error) return `${PYTHON} not runnable (${probe.error.message})`;
+  if (probe.status !== 0) return `${PYTHON} -c "import torch" failed: ${(probe.stderr || '').trim().split('\n').pop()}`;
+  return null;
+}
+
+export class TorchBench {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly lines: Interface;
+  private readonly pending: ((line: string) => void)[] = [];
+  private stderr = '';
+
+  private constructor(batchSize: number) {
+    this.child = spawn(PYTHON, [TORCH_SCRIPT, '--batch-size', String(batchSize), '--serve'], { stdio: 'pipe' });
+    this.child.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    this.lines = createInterface({ input: this.child.stdout });
+    this.lines.on('line', (line) => this.pending.shift()?.(line));
+  }
+
+  private next(): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      const onExit = () => reject(new Error(`bench_torch.py exited: ${this.stderr.trim().split('\n').slice(-3).join(' | ')}`));
+      this.child.once('exit', onExit);
+      this.pending.push((line) => {
+        this.child.off('exit', onExit);
+        resolve(JSON.parse(line) as Record<string, unknown>);
+      });
+    });
+  }
+
+  static async start(batchSize: number): Promise<{ bench: TorchBench; version: string }> {
+    const bench = new TorchBench(batchSize);
+    const ready = await bench.next();
+    return { bench, version: String(ready['torch']) };
+  }
+
+  /** Runs `steps` training steps in torch; resolves to its images per second. */
+  async run(steps: number): Promise<number> {
+    const answer = this.next();
+    this.child.stdin.write(`${steps}\n`);
+    return Number((await answer)['imagesPerSecond']);
+  }
+
+  close(): void {
+    this.child.stdin.end('0\n');
+    this.lines.close();
+  }
+}

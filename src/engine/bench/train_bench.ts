@@ -1,0 +1,128 @@
+// Measures training throughput of the reference network on random data, side by side with PyTorch when present.
+import * as tf from '@tensorflow/tfjs';
+import { initBackend, type BackendName } from '../backend.js';
+import { buildModel } from '../models.js';
+import { createTrainStep } from '../train_step.js';
+import { setModelClipping } from '../models.js';
+import { TorchBench, torchUnavailableReason } from './torch_reference.js';
+
+export interface TrainBenchOptions {
+  batchSize: number;
+  steps: number;
+  warmup: number;
+  rounds: number;
+  backend: BackendName;
+  torch: boolean;
+  /** Steps of a short pure-JS cpu backend measurement for context (0 skips it). */
+  cpuSteps: number;
+  log: (line: string) => void;
+}
+
+export interface TrainBenchResult {
+  imagesPerSecond: number;
+  msPerStep: number;
+  backend: string;
+  batchSize: number;
+  steps: number;
+  warmup: number;
+  rounds: number;
+  roundsImagesPerSecond: number[];
+  torchImagesPerSecond: number | null;
+  torchRoundsImagesPerSecond: number[] | null;
+  ratio: number | null;
+  torchNote: string | null;
+  cpuImagesPerSecond: number | null;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** One trainer on the active backend; `run(steps)` returns images per second over those steps. */
+function makeRunner(batchSize: number) {
+  const model = buildModel({ type: 'cnn' }, { height: 28, width: 28, channels: 1 }, 10);
+  // Clipping active (the costly, realistic case), values as in Ioffe's schedule end.
+  setModelClipping(model, { rmax: 3, dmax: 5 });
+  const trainer = createTrainStep(model, { optimizer: 'adam', learningRate: 1e-3 });
+  const x = tf.randomNormal([batchSize, 28, 28, 1], 0, 1, 'float32', 1);
+  const labels = tf.randomUniform([batchSize], 0, 10, 'int32', 2);
+  return {
+    run(steps: number): number {
+      const t0 = performance.now();
+      for (let i = 0; i < steps; i++) trainer.step(x, labels);
+      return (steps * batchSize * 1000) / (performance.now() - t0);
+    },
+    dispose() {
+      trainer.dispose();
+      model.dispose();
+      x.dispose();
+      labels.dispose();
+    },
+  };
+}
+
+export async function benchTrain(o: TrainBenchOptions): Promise<TrainBenchResult> {
+  const { name: backend } = await initBackend(o.backend);
+  o.log(`backend ${backend}, batch ${o.batchSize}, ${o.rounds} rounds of ${o.steps} steps after ${o.warmup} warm-up steps, one thread`);
+  const runner = makeRunner(o.batchSize);
+  runner.run(o.warmup);
+
+  let torch: TorchBench | null = null;
+  let torchNote: string | null = null;
+  if (o.torch) {
+    torchNote = torchUnavailableReason();
+    if (!torchNote) {
+      const started = await TorchBench.start(o.batchSize);
+      torch = started.bench;
+      await torch.run(o.warmup);
+      o.log(`PyTorch ${started.version} reference (scripts/bench_torch.py, 1 thread) interleaved round by round`);
+    } else {
+      o.log(`PyTorch comparison skipped: ${torchNote}`);
+    }
+  } else {
+    torchNote = 'disabled by --no-torch';
+  }
+
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  try {
+    for (let r = 0; r < o.rounds; r++) {
+      ours.push(runner.run(o.steps));
+      if (torch) theirs.push(await torch.run(o.steps));
+      o.log(`  round ${r + 1}: tfjs ${ours[r]!.toFixed(0)} img/s` + (torch ? `, torch ${theirs[r]!.toFixed(0)} img/s` : ''));
+    }
+  } finally {
+    torch?.close();
+    runner.dispose();
+  }
+  const ips = median(ours);
+  const tips = torch ? median(theirs) : null;
+
+  let cpuImagesPerSecond: number | null = null;
+  if (o.cpuSteps > 0 && backend !== 'cpu') {
+    await initBackend('cpu');
+    const cpu = makeRunner(o.batchSize);
+    cpu.run(1);
+    cpuImagesPerSecond = cpu.run(o.cpuSteps);
+    cpu.dispose();
+    await initBackend(o.backend);
+    o.log(`context: pure-JS cpu backend ${cpuImagesPerSecond.toFixed(1)} img/s (${o.cpuSteps} steps), ${(ips / cpuImagesPerSecond).toFixed(0)}x slower than ${backend}`);
+  }
+  return {
+    imagesPerSecond: ips,
+    msPerStep: (o.batchSize * 1000) / ips,
+    backend,
+    batchSize: o.batchSize,
+    steps: o.steps,
+    warmup: o.warmup,
+    rounds: o.rounds,
+    roundsImagesPerSecond: ours,
+    torchImagesPerSecond: tips,
+    torchRoundsImagesPerSecond: torch ? theirs : null,
+    ratio: tips ? ips / tips : null,
+    torchNote,
+    cpuImagesPerSecond,
+  };
+}

@@ -1,0 +1,161 @@
+// Every kernel we register for wasm, against the cpu backend's stock kernels on random shapes, strides and paddings.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../src/engine/index.js';
+import { FusedAdamOptimizer } from '../../src/engine/fused_adam.js';
+import { maxAbsDiff, randn, rng } from './brn_reference.js';
+
+before(async () => {
+  await initBackend('cpu');
+  await initBackend('wasm');
+});
+
+/** Runs `f` on a backend with plain-array inputs and returns plain-array outputs. */
+async function on(backend: 'wasm' | 'cpu', f: () => tf.Tensor[]): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const out = tf.tidy(f);
+  const data = out.map((t) => t.dataSync() as Float32Array);
+  tf.dispose(out);
+  return data;
+}
+
+function scaleOf(xs: ArrayLike<number>): number {
+  let m = 1;
+  for (let i = 0; i < xs.length; i++) m = Math.max(m, Math.abs(xs[i]!));
+  return m;
+}
+
+type Pad = 'same' | 'valid' | number;
+interface ConvCase { n: number; h: number; w: number; ci: number; co: number; kh: number; kw: number; stride: [number, number]; pad: Pad }
+
+function convCases(): ConvCase[] {
+  const rand = rng(2024);
+  const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)]!;
+  const cases: ConvCase[] = [
+    // The reference network's shapes, batch 1 and 3, plus strided and padded corners.
+    { n: 1, h: 28, w: 28, ci: 1, co: 16, kh: 3, kw: 3, stride: [1, 1], pad: 'same' },
+    { n: 3, h: 14, w: 14, ci: 16, co: 32, kh: 3, kw: 3, stride: [1, 1], pad: 'same' },
+    { n: 2, h: 7, w: 9, ci: 3, co: 4, kh: 3, kw: 2, stride: [2, 2], pad: 'valid' },
+    { n: 1, h: 8, w: 8, ci: 2, co: 3, kh: 3, kw: 3, stride: [2, 1], pad: 'same' },
+    { n: 2, h: 6, w: 5, ci: 2, co: 2, kh: 2, kw: 2, stride: [1, 1], pad: 1 },
+  ];
+  for (let i = 0; i < 10; i++) {
+    const c: ConvCase = {
+      n: pick([1, 2, 3]), h: pick([5, 6, 7, 9]), w: pick([4, 6, 8]), ci: pick([1, 2, 3, 5]), co: pick([1, 2, 4]),
+      kh: pick([1, 2, 3]), kw: pick([1, 2, 3]), stride: [pick([1, 2, 3]), pick([1, 2])], pad: pick<Pad>(['same', 'valid', 1]),
+    };
+    // tfjs sizes a numeric pad's output with the filter height and stride for both axes (even the forward
+    // conv then overruns its buffer on wasm), so numeric pads only come square here.
+    if (typeof c.pad === 'number') {
+      c.kw = c.kh;
+      c.stride = [c.stride[0], c.stride[0]];
+    }
+    cases.push(c);
+  }
+  return cases;
+}
+
+test('Conv2DBackpropFilter and Conv2DBackpropInput on wasm match cpu on 15 shapes (strides, same/valid/explicit pad, batch 1)', async () => {
+  const rand = rng(5);
+  for (const c of convCases()) {
+    const xs = Array.from({ length: c.n * c.h * c.w * c.ci }, () => randn(rand));
+    const fs = Array.from({ length: c.kh * c.kw * c.ci * c.co }, () => randn(rand));
+    const run = () => {
+      const x = tf.tensor4d(xs, [c.n, c.h, c.w, c.ci]);
+      const f = tf.tensor4d(fs, [c.kh, c.kw, c.ci, c.co]);
+      const y = tf.conv2d(x, f, c.stride, c.pad);
+      const dy = tf.tensor4d(Array.from({ length: y.size }, (_, i) => Math.sin(i * 0.37) + 0.1 * i % 1.3), y.shape);
+      const dx = tf.conv2dTranspose(dy, f, x.shape, c.stride, c.pad);
+      const [gx, gf] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), dy)))([x, f]);
+      return [dx, gx!, gf!];
+    };
+    const want = await on('cpu', run);
+    const got = await on('wasm', run);
+    const names = ['Conv2DBackpropInput (conv2dTranspose)', 'dx of conv2d', 'Conv2DBackpropFilter'];
+    want.forEach((w, i) => {
+      const err = maxAbsDiff(got[i]!, w);
+      assert.ok(err <= 2e-5 * scaleOf(w), `${names[i]} ${JSON.stringify(c)}: max error ${err}, scale ${scaleOf(w)}`);
+    });
+  }
+});
+
+test('MaxPoolGrad on wasm matches cpu, including ties (ReLU zeros) and padded windows', async () => {
+  const rand = rng(9);
+  const cases = [
+    { shape: [4, 28, 28, 16], size: 2, stride: 2, pad: 'valid' as const },
+    { shape: [1, 7, 7, 3], size: 2, stride: 2, pad: 'same' as const },
+    { shape: [2, 6, 5, 2], size: 3, stride: 1, pad: 'same' as const },
+    { shape: [2, 9, 8, 1], size: 3, stride: 2, pad: 'valid' as const },
+  ];
+  for (const c of cases) {
+    const n = c.shape.reduce((a, b) => a * b, 1);
+    // Half the inputs clamp to zero, like post-ReLU activations, so windows often tie.
+    const xs = Array.from({ length: n }, () => Math.max(0, randn(rand)));
+    const run = () => {
+      const x = tf.tensor4d(xs, c.shape as [number, number, number, number]);
+      const y = tf.maxPool(x, c.size, c.stride, c.pad);
+      const w = tf.tensor4d(Array.from({ length: y.size }, (_, i) => 1 + (i % 7)), y.shape);
+      return [tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, c.size, c.stride, c.pad), w)))(x)];
+    };
+    const want = await on('cpu', run);
+    const got = await on('wasm', run);
+    assert.equal(maxAbsDiff(got[0]!, want[0]!), 0, `MaxPoolGrad ${JSON.stringify(c)}`);
+  }
+});
+
+test('fused BRN kernels give the same training step on wasm and cpu', async () => {
+  const rand = rng(13);
+  const xs = Array.from({ length: 3 * 5 * 5 * 6 }, () => 2 * randn(rand) + 1);
+  const ws = Array.from({ length: xs.length }, () => randn(rand));
+  const run = () => {
+    const x = tf.tensor4d(xs, [3, 5, 5, 6]);
+    const w = tf.tensor4d(ws, [3, 5, 5, 6]);
+    const e = tf.engine();
+    const [mean, variance] = e.runKernel('RenormMoments', { x }) as tf.Tensor[];
+    const scale = tf.linspace(0.5, 1.5, 6);
+    const offset = tf.linspace(-1, 1, 6);
+    const y = e.runKernel('RenormChannelAffine', { x, center: mean!, scale, offset }) as tf.Tensor;
+    const invstd = tf.rsqrt(tf.add(variance!, 1e-3));
+    const back = e.runKernel('RenormBackward', { dy: w, x, mean: mean!, invstd, scale }) as tf.Tensor[];
+    return [mean!, variance!, y, ...back];
+  };
+  const want = await on('cpu', run);
+  const got = await on('wasm', run);
+  want.forEach((w, i) => assert.ok(maxAbsDiff(got[i]!, w) < 1e-5 * scaleOf(w), `output ${i}`));
+  // And against plain moments in float64.
+  const mean = Array.from({ length: 6 }, (_, j) => xs.filter((_, i) => i % 6 === j).reduce((a, b) => a + b, 0) / 75);
+  assert.ok(maxAbsDiff(got[0]!, mean) < 1e-5);
+});
+
+test('fused Adam matches a float64 Adam and tf.train.adam on wasm and cpu', async () => {
+  for (const backend of ['wasm', 'cpu'] as const) {
+    await tf.setBackend(backend);
+    const init = [0.5, -1.5, 2, 0.01, -0.3];
+    const grads = (k: number) => init.map((v, i) => Math.cos(k + i) * (i + 1));
+    const w = tf.variable(tf.tensor1d(init));
+    const wRef = tf.variable(tf.tensor1d(init));
+    const opt = new FusedAdamOptimizer(0.05);
+    const ref = tf.train.adam(0.05);
+    const m = new Array(5).fill(0);
+    const v = new Array(5).fill(0);
+    const w64 = init.slice();
+    for (let k = 1; k <= 4; k++) {
+      const g = grads(k);
+      opt.applyGradients([{ name: w.name, tensor: tf.tensor1d(g) }]);
+      ref.applyGradients([{ name: wRef.name, tensor: tf.tensor1d(g) }]);
+      for (let i = 0; i < 5; i++) {
+        m[i] = 0.9 * m[i] + 0.1 * g[i]!;
+        v[i] = 0.999 * v[i] + 0.001 * g[i]! ** 2;
+        w64[i]! -= (0.05 * (m[i] / (1 - 0.9 ** k))) / (Math.sqrt(v[i] / (1 - 0.999 ** k)) + 1e-7);
+      }
+    }
+    assert.ok(maxAbsDiff(w.dataSync(), w64) < 2e-6, `${backend}: fused Adam vs float64 ${Array.from(w.dataSync())} vs ${w64}`);
+    assert.ok(maxAbsDiff(w.dataSync(), wRef.dataSync()) < 2e-5, `${backend}: fused Adam vs tf.train.adam`);
+    assert.equal(opt.iterations, 4);
+    const weights = await opt.getWeights();
+    assert.equal(weights.length, 3, 'iterations, m, v: the same layout as tf AdamOptimizer');
+    opt.dispose();
+    ref.dispose();
+  }
+});

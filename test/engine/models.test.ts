@@ -1,0 +1,49 @@
+// Model specs: validation errors name the field; the default CNN is the benchmark's reference network.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { initBackend, buildModel, validateModelSpec, renormLayers, setModelClipping, BatchRenormalization } from '../../src/engine/index.js';
+import { ConfigError } from '../../src/errors.js';
+
+before(async () => {
+  await initBackend('wasm');
+});
+
+const fails = (raw: unknown, field: string) =>
+  assert.throws(() => validateModelSpec(raw, 'scenario.model'), (e: unknown) => e instanceof ConfigError && e.field === field, `expected an error on ${field}`);
+
+test('validateModelSpec accepts good specs and names the bad field', () => {
+  assert.deepEqual(validateModelSpec({ type: 'cnn' }, 'm'), { type: 'cnn' });
+  assert.deepEqual(validateModelSpec({ type: 'cnn', depth: 3, width: 8 }, 'm'), { type: 'cnn', depth: 3, width: 8 });
+  assert.deepEqual(validateModelSpec({ type: 'mlp', hidden: [64, 32] }, 'm'), { type: 'mlp', hidden: [64, 32] });
+  fails(null, 'scenario.model');
+  fails({ type: 'resnet' }, 'scenario.model.type');
+  fails({ type: 'cnn', depth: 0 }, 'scenario.model.depth');
+  fails({ type: 'cnn', depth: 2.5 }, 'scenario.model.depth');
+  fails({ type: 'cnn', width: '16' }, 'scenario.model.width');
+  fails({ type: 'cnn', hidden: [3] }, 'scenario.model.hidden');
+  fails({ type: 'mlp', hidden: [] }, 'scenario.model.hidden');
+  fails({ type: 'mlp', hidden: [8, -1] }, 'scenario.model.hidden[1]');
+});
+
+test('the default cnn is conv3x3x16 -> BRN -> ReLU -> pool -> conv3x3x32 -> BRN -> ReLU -> pool -> dense 10', () => {
+  const model = buildModel({ type: 'cnn' }, { height: 28, width: 28, channels: 1 }, 10);
+  assert.deepEqual(model.layers.map((l) => l.getClassName()), [
+    'Conv2D', 'BatchRenormalization', 'ReLU', 'MaxPooling2D', 'Conv2D', 'BatchRenormalization', 'ReLU', 'MaxPooling2D', 'Flatten', 'Dense',
+  ]);
+  assert.deepEqual(model.outputs[0]!.shape, [null, 10]);
+  // conv1 144 + brn1 32 + conv2 4608 + brn2 64 + dense 1568*10+10: no conv biases.
+  assert.equal(model.countParams() - renormLayers(model).reduce((a, l) => a + l.nonTrainableWeights.reduce((b, w) => b + w.shape.reduce((x, y) => x! * y!, 1)!, 0), 0),
+    144 + 32 + 4608 + 64 + 15690);
+  setModelClipping(model, { rmax: 2, dmax: 1 });
+  for (const l of renormLayers(model)) assert.deepEqual(l.getClipping(), { rmax: 2, rmin: 0.5, dmax: 1 });
+  assert.throws(() => setModelClipping(model, { rmax: 0, dmax: 1 }), ConfigError);
+  model.dispose();
+});
+
+test('mlp and deeper cnn build; too deep for the input is a ConfigError on depth', () => {
+  const mlp = buildModel({ type: 'mlp', hidden: [16, 8] }, { height: 4, width: 4, channels: 2 }, 3);
+  assert.equal(renormLayers(mlp).length, 2);
+  assert.ok(renormLayers(mlp).every((l) => l instanceof BatchRenormalization));
+  mlp.dispose();
+  assert.throws(() => buildModel({ type: 'cnn', depth: 4 }, { height: 8, width: 8, channels: 1 }, 2), (e: unknown) => e instanceof ConfigError && e.field === 'model.depth');
+});
