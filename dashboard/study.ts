@@ -36,6 +36,10 @@ function card(label: string, value: string, sub?: string, cls = ''): HTMLElement
   return el('div', { class: `card ${cls}` }, el('div', { class: 'card-label' }, label), el('div', { class: 'card-value' }, value), sub ? el('div', { class: 'card-sub' }, sub) : null);
 }
 
+function baselineMissing(v: StudyView): string {
+  return v.executor === 'external' ? 'no baseline: external studies run none' : 'baseline not finished yet';
+}
+
 function renderOverview(v: StudyView): void {
   byId('overview').hidden = false;
   byId('study-name').textContent = v.name;
@@ -55,8 +59,8 @@ function renderOverview(v: StudyView): void {
   clear(cards);
   cards.append(
     card('Best schedule', formatValue(best, v.metric), v.best ? `trial id ${v.best.trialId}` : 'no complete trial yet', 'best'),
-    card('vs BatchNorm', formatGain(gBn, v.metric), `BatchNorm: ${formatValue(bn, v.metric)}`, cls(gBn)),
-    card('vs paper schedule', formatGain(gP, v.metric), `paper: ${formatValue(paper, v.metric)}`, cls(gP)),
+    card('vs BatchNorm', formatGain(gBn, v.metric), bn === null ? baselineMissing(v) : `BatchNorm: ${formatValue(bn, v.metric)}`, cls(gBn)),
+    card('vs paper schedule', formatGain(gP, v.metric), paper === null ? baselineMissing(v) : `paper: ${formatValue(paper, v.metric)}`, cls(gP)),
   );
   const fv = v.finalValidation;
   if (fv?.best && fv.batchnorm) {

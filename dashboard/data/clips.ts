@@ -5,7 +5,10 @@ import { lttb } from './decimate.js';
 const LAYER_COLORS = ['#2563eb', '#d97706', '#059669', '#db2777', '#7c3aed', '#0891b2'];
 
 export interface ClipData {
+  /** r and d series interleaved per layer (r solid, d dashed). */
   datasets: Series[];
+  r: Series[];
+  d: Series[];
   layers: string[];
 }
 
@@ -34,13 +37,14 @@ export function clipData(trial: Pick<TrialRecord, 'intermediate'>, maxPoints = 2
       if (Number.isFinite(c.d)) e.d.push({ x: iv.step, y: c.d });
     }
   }
-  const datasets: Series[] = [];
+  const r: Series[] = [];
+  const d: Series[] = [];
   const layers = [...byLayer.keys()];
   layers.forEach((layer, i) => {
     const e = byLayer.get(layer)!;
     const color = LAYER_COLORS[i % LAYER_COLORS.length];
-    datasets.push({ label: `${layer}: r clipped`, data: lttb(e.r, maxPoints), type: 'line', borderColor: color, borderWidth: 2, pointRadius: 0 });
-    datasets.push({ label: `${layer}: d clipped`, data: lttb(e.d, maxPoints), type: 'line', borderColor: color, borderDash: [5, 4], borderWidth: 2, pointRadius: 0 });
+    r.push({ label: `${layer}: r clipped`, data: lttb(e.r, maxPoints), type: 'line', borderColor: color, borderWidth: 2, pointRadius: 0 });
+    d.push({ label: `${layer}: d clipped`, data: lttb(e.d, maxPoints), type: 'line', borderColor: color, borderDash: [5, 4], borderWidth: 2, pointRadius: 0 });
   });
-  return { datasets, layers };
+  return { datasets: r.flatMap((s, i) => [s, d[i]]), r, d, layers };
 }

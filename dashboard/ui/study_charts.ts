@@ -92,10 +92,23 @@ export function renderCurves(view: StudyView, open: OpenTrial): void {
 export function renderClips(view: StudyView, trial: TrialRecord | null): void {
   byId('clip-trial').textContent = trial ? `— ${trialName(trial)}` : '';
   const d = trial ? clipData(trial) : null;
-  const note = !trial ? (view.trials.length ? 'No complete trial yet.' : noTrials) : d && d.datasets.length ? null : view.executor === 'external' ? 'This trial reported no clip statistics (metrics.clip: [{layer, r, d}]).' : 'No clip statistics reported for this trial yet.';
-  const canvas = showChartOrNote(byId('chart-clip'), note);
-  if (note || !d) return;
-  drawChart(canvas, { type: 'line', data: { datasets: d.datasets }, options: chartOptions({ x: stepAxis(view), y: { title: 'fraction of channels clipped', min: 0, max: 1, percent: true } }) });
+  const note = !trial
+    ? view.trials.length
+      ? 'No complete trial yet.'
+      : noTrials
+    : d && d.datasets.length
+      ? null
+      : view.executor === 'external'
+        ? 'This trial reported no clip statistics (report metrics.clip: [{layer, r, d}]).'
+        : 'No clip statistics reported for this trial yet.';
+  for (const [id, series, what] of [
+    ['chart-clip', d?.r ?? [], 'r'],
+    ['chart-clip-d', d?.d ?? [], 'd'],
+  ] as const) {
+    const canvas = showChartOrNote(byId(id), note);
+    if (note) continue;
+    drawChart(canvas, { type: 'line', data: { datasets: [...series] }, options: chartOptions({ x: stepAxis(view), y: { title: `channels with ${what} clipped`, min: 0, max: 1, percent: true } }) });
+  }
 }
 
 export function spaceOf(view: StudyView): SpaceHint | undefined {

@@ -137,7 +137,7 @@ test('the study page draws every chart from the real study, with no console erro
   await page.waitForTimeout(300);
   const report = await chartReport(page);
   const byId = new Map(report.map((r) => [r.id, r]));
-  for (const id of ['chart-history', 'chart-rmax', 'chart-dmax', 'chart-acc', 'chart-gap', 'chart-clip', 'chart-parallel']) {
+  for (const id of ['chart-history', 'chart-rmax', 'chart-dmax', 'chart-acc', 'chart-gap', 'chart-clip', 'chart-clip-d', 'chart-parallel']) {
     const r = byId.get(id);
     assert.ok(r, `${id} has no canvas`);
     assert.ok(r.datasets > 0 && r.points > 0, `${id} has no data: ${JSON.stringify(r)}`);
