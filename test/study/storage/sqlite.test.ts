@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { DataError } from '../../../src/errors.js';
 import { SqliteStorage, StorageVersionError, STORAGE_SCHEMA_VERSION, openStorage } from '../../../src/study/storage/index.js';
@@ -116,6 +117,41 @@ describe('SqliteStorage concurrency across connections', () => {
     assert.deepEqual(results.filter((r) => !r.finished).map((r) => r.code), ['CONFLICT', 'CONFLICT', 'CONFLICT']);
     const s = new SqliteStorage(file);
     assert.equal(s.getTrial(studyId, trialId)!.value, winners[0]!.value, 'the stored value is the winner\'s');
+    s.close();
+  });
+});
+
+describe('SqliteStorage durability', () => {
+  it('keeps every change a process made before it was SIGKILLed (WAL, synchronous=NORMAL)', async () => {
+    const file = fresh();
+    const storageUrl = new URL('../../../src/study/storage/index.js', import.meta.url).href;
+    // The child writes, says so, then hangs: nothing after the write (no close, no checkpoint) can help it.
+    const src = `
+      const { SqliteStorage } = await import(${JSON.stringify(storageUrl)});
+      const s = new SqliteStorage(${JSON.stringify(file)});
+      const st = s.createStudy({ name: 'killed', direction: 'maximize', config: {} });
+      const [t] = s.createTrials(st.id, [{ state: 'RUNNING', params: {}, schedule: { kind: 'batchnorm' }, seed: 0 }]);
+      s.addIntermediate(st.id, t.id, { step: 1, value: 0.5 });
+      s.finishTrial(st.id, t.id, { state: 'COMPLETE', value: 0.75 });
+      process.stdout.write(JSON.stringify({ study: st.id, trial: t.id }) + '\\n');
+      setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', src], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const ids = await new Promise<{ study: string; trial: number }>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('\n')) resolve(JSON.parse(out));
+      });
+      child.once('exit', (code) => reject(new Error(`child exited early (${code})`)));
+    });
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+    const s = new SqliteStorage(file);
+    const t = s.getTrial(ids.study, ids.trial)!;
+    assert.equal(t.state, 'COMPLETE');
+    assert.equal(t.value, 0.75);
+    assert.deepEqual(t.intermediate, [{ step: 1, value: 0.5 }]);
     s.close();
   });
 });
