@@ -83,7 +83,7 @@ export class PiscinaExecutor implements Executor {
         if (opts.timeoutMs !== undefined) timer = setTimeout(() => kill('timeout'), opts.timeoutMs);
         const result = await this.pool.run({ job, dataset, port: port2, stopFlag }, { transferList: [port2], signal: abort.signal });
         // Progress comes over our port, the result over piscina's: wait (briefly) until both are in.
-        await Promise.race([allProgress, new Promise((r) => setTimeout(r, 2000).unref())]);
+        await Promise.race([allProgress, new Promise((r) => setTimeout(r, 1000).unref())]);
         return classify(result);
       } catch (err) {
         if (why === 'cancel') return { kind: 'cancelled' };
