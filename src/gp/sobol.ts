@@ -20,7 +20,8 @@ export const SOBOL_MAX_DIM = JOE_KUO.length + 1;
 const BITS = 32;
 
 /** Direction integers v[k] (already shifted to 32-bit fixed point) for one dimension. */
-function directions(dim: number): Uint32Array {
+/** Exported for tests only. */
+export function directions(dim: number): Uint32Array {
   const v = new Uint32Array(BITS);
   if (dim === 0) {
     for (let k = 0; k < BITS; k++) v[k] = (1 << (31 - k)) >>> 0;
