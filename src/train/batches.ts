@@ -1,4 +1,4 @@
-// Turns index lists over the shared uint8 images into float tensors, and builds the fixed evaluation sets of a run.
+// Turns index lists over the shared uint8 images into float tensors, and orders validation images for train-mode evaluation.
 import * as tf from '@tensorflow/tfjs';
 import { createSampler, type SamplerSpec } from '../data/samplers.js';
 import type { DataSplit, Dataset } from '../data/types.js';
@@ -20,16 +20,6 @@ export function labelTensor(split: DataSplit, indices: ArrayLike<number>): tf.Te
   return tf.tensor1d(Int32Array.from(indices, (i) => split.labels[i]), 'int32');
 }
 
-export interface EvalSet {
-  images: tf.Tensor4D;
-  labels: tf.Tensor1D;
-  count: number;
-}
-
-export function evalSet(dataset: Dataset, split: DataSplit, indices: ArrayLike<number>): EvalSet {
-  return { images: imageTensor(dataset, split, indices), labels: labelTensor(split, indices), count: indices.length };
-}
-
 /**
  * Training-mode accuracy must see batches like the ones the model trained on (a single-class batch normalizes
  * very differently from a mixed one), so the validation images are ordered by the run's own sampler, in chunks of
@@ -41,9 +31,4 @@ export function trainModeOrder(indices: Int32Array, labels: Uint8Array, numClass
   const out = new Int32Array(batches * batchSize);
   for (let b = 0; b < batches; b++) out.set(s.next(), b * batchSize);
   return out;
-}
-
-export function disposeEvalSet(set: EvalSet | null | undefined): void {
-  set?.images.dispose();
-  set?.labels.dispose();
 }

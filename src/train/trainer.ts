@@ -7,12 +7,13 @@ import { validateScenario } from '../data/scenario.js';
 import type { Dataset } from '../data/types.js';
 import { initBackend, type BackendName } from '../engine/backend.js';
 import { buildModel, renormLayers, setModelClipping } from '../engine/models.js';
-import { createTrainStep, evaluate } from '../engine/train_step.js';
+import { createTrainStep } from '../engine/train_step.js';
 import { isExportedSchedule, scheduleAt } from '../schedule/evaluate.js';
 import { validateExportedSchedule } from '../schedule/load.js';
 import { validateSchedule } from '../schedule/validate.js';
 import type { ScheduleSpec } from '../schedule/types.js';
-import { disposeEvalSet, evalSet, imageTensor, labelTensor, trainModeOrder, type EvalSet } from './batches.js';
+import { accuracy } from './accuracy.js';
+import { imageTensor, labelTensor, trainModeOrder } from './batches.js';
 import { seedModelWeights } from './seed.js';
 import type { ClipReport, TrainProgress, TrainRequest, TrainResult } from './types.js';
 
@@ -59,12 +60,10 @@ export async function train(request: TrainRequest): Promise<TrainResult> {
   const trainStep = createTrainStep(model, { optimizer: scenario.optimizer.type, learningRate: scenario.optimizer.learningRate, renormMomentum: request.renormMomentum });
   const sampler = createSampler(scenario.sampler, { indices: split.train, labels: train.labels, numClasses: dataset.numClasses, batchSize: scenario.batchSize, seed: seeds.sampler });
 
-  const evalIdx = split.validation.subarray(0, scenario.evalSize);
   const order = (idx: Int32Array) => trainModeOrder(idx, train.labels, dataset.numClasses, scenario.sampler, scenario.batchSize, seeds.evalOrder);
-  const sets: EvalSet[] = [];
-  const keep = (s: EvalSet) => (sets.push(s), s);
   const trainModeIdx = (idx: Int32Array, minImages: number) => order(idx.subarray(0, trainModeImages(idx.length, scenario.batchSize, minImages)));
-  const intermediate = { inference: keep(evalSet(dataset, train, evalIdx)), trainMode: keep(evalSet(dataset, train, trainModeIdx(evalIdx, 256))) };
+  const evalIdx = split.validation.subarray(0, scenario.evalSize);
+  const intermediate = { inference: evalIdx, trainMode: trainModeIdx(evalIdx, 256) };
 
   const curve: TrainProgress[] = [];
   let trainMs = 0;
@@ -73,10 +72,10 @@ export async function train(request: TrainRequest): Promise<TrainResult> {
   let lastLoss: number | null = null;
   let stepsDone = 0;
   const imagesPerSecond = () => (trainMs > 0 ? (stepsDone * scenario.batchSize * 1000) / trainMs : 0);
-  const accuracies = (s: { inference: EvalSet; trainMode: EvalSet }) => ({
-    valAccuracy: evaluate(model, s.inference.images, s.inference.labels, { batchSize: INFERENCE_BATCH, training: false }),
-    // Batches of the training size, but the moving statistics stay untouched (evaluate turns updates off).
-    valAccuracyTrainMode: evaluate(model, s.trainMode.images, s.trainMode.labels, { batchSize: scenario.batchSize, training: true }),
+  const accuracies = (s: { inference: Int32Array; trainMode: Int32Array }) => ({
+    valAccuracy: accuracy(model, dataset, train, s.inference, INFERENCE_BATCH, false),
+    // Batches of the training size and composition; the moving statistics stay untouched.
+    valAccuracyTrainMode: accuracy(model, dataset, train, s.trainMode, scenario.batchSize, true),
   });
   const report = (acc: { valAccuracy: number; valAccuracyTrainMode: number }): TrainProgress => {
     lastLoss = lossCount > 0 ? lossSum / lossCount : lastLoss;
@@ -125,19 +124,20 @@ export async function train(request: TrainRequest): Promise<TrainResult> {
       }
     }
     // Final report: inference mode on the whole validation split (intermediate ones use the evalSize subset for speed).
-    const full = { inference: keep(evalSet(dataset, train, split.validation)), trainMode: keep(evalSet(dataset, train, trainModeIdx(split.validation, 1000))) };
+    const full = { inference: split.validation, trainMode: trainModeIdx(split.validation, 1000) };
     const final = report(accuracies(full));
     const extra: Partial<TrainResult> = { valAccuracy: final.valAccuracy, valAccuracyTrainMode: final.valAccuracyTrainMode };
     if (request.evaluateOn === 'test') {
       const all = Int32Array.from({ length: dataset.test.count }, (_, i) => i);
-      const test = keep(evalSet(dataset, dataset.test, all));
-      extra.testAccuracy = evaluate(model, test.images, test.labels, { batchSize: INFERENCE_BATCH, training: false });
+      extra.testAccuracy = accuracy(model, dataset, dataset.test, all, INFERENCE_BATCH, false);
     }
     await yieldToEventLoop();
     return result('ok', extra);
   } finally {
-    sets.forEach(disposeEvalSet);
+    // tfjs 4.22's MomentumOptimizer.dispose() forgets the learning-rate scalar `c` that SGDOptimizer.dispose() frees.
+    const lr = (trainStep.optimizer as unknown as { c?: tf.Tensor }).c;
     trainStep.dispose();
+    if (lr instanceof tf.Tensor && !lr.isDisposed) lr.dispose();
     model.dispose();
   }
 }
