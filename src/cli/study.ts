@@ -4,7 +4,7 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { NotFoundError } from '../errors.js';
 import { describeSchedule } from '../schedule/index.js';
-import { createServer } from '../server/index.js';
+import { createServer, resolveListenOptions } from '../server/index.js';
 import type { StudySummary, StudyView } from '../study/api_types.js';
 import { createStudyService } from '../study/service/defaults.js';
 import { SqliteStorage } from '../study/storage/index.js';
@@ -93,6 +93,21 @@ export function exportJson(service: StudyService, ref: string): string {
 }
 
 interface DbOpt { db: string }
+export interface ServeOptions extends DbOpt { port: string; host: string; token?: string; env?: NodeJS.ProcessEnv }
+
+/** Checks host and token before touching the database, so a refused start leaves no file behind. */
+export async function serve(o: ServeOptions): Promise<{ url: string; tokenRequired: boolean; stop(): Promise<void> }> {
+  const port = /^\d+$/.test(o.port) ? Number(o.port) : NaN;
+  const listen = resolveListenOptions({ host: o.host, port, ...(o.token === undefined ? {} : { token: o.token }), ...(o.env ? { env: o.env } : {}) });
+  const { service, close } = openService(o.db, false);
+  try {
+    const srv = await createServer({ api: service, ...listen, ...(o.env ? { env: o.env } : {}) });
+    return { url: srv.url, tokenRequired: listen.token !== undefined, stop: () => srv.close().finally(close) };
+  } catch (err) {
+    close();
+    throw err;
+  }
+}
 
 export function register(program: Command): void {
   program
@@ -102,22 +117,11 @@ export function register(program: Command): void {
     .option('--host <host>', 'address to bind; anything but loopback needs a token', '127.0.0.1')
     .option('--db <file>', 'SQLite database (created if missing)', DEFAULT_DB)
     .option('--token <token>', 'bearer token the API requires (or set RENORM_TUNE_TOKEN)')
-    .action(async (o: DbOpt & { port: string; host: string; token?: string }) => {
-      const port = /^\d+$/.test(o.port) ? Number(o.port) : NaN;
-      const { service, close } = openService(o.db, false);
-      let srv;
-      try {
-        srv = await createServer({ api: service, host: o.host, port, ...(o.token === undefined ? {} : { token: o.token }) });
-      } catch (err) {
-        close();
-        throw err;
-      }
-      process.stdout.write(`renorm-tune: serving ${o.db} at ${srv.url} (Ctrl-C to stop)\n`);
-      const stop = () => {
-        void srv.close().finally(close);
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+    .action(async (o: ServeOptions) => {
+      const srv = await serve(o);
+      process.stdout.write(`renorm-tune: serving ${o.db} at ${srv.url}${srv.tokenRequired ? ' (open /?token=<token> once in the browser)' : ''}; Ctrl-C stops\n`);
+      process.once('SIGINT', () => void srv.stop());
+      process.once('SIGTERM', () => void srv.stop());
     });
 
   program

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { register, studiesText, writeFileAtomic } from '../../src/cli/study.js';
+import { register, serve, studiesText, writeFileAtomic } from '../../src/cli/study.js';
+import { ConfigError } from '../../src/errors.js';
 import { validateExportedSchedule, scheduleAt } from '../../src/schedule/index.js';
 import { createStudyService } from '../../src/study/service/defaults.js';
 import { SqliteStorage } from '../../src/study/storage/index.js';
@@ -90,6 +91,21 @@ describe('renorm-tune show/studies/export', () => {
     await assert.rejects(cli('show', 'x', '--db', missing), /no such database/);
     assert.equal(existsSync(missing), false);
     await assert.rejects(cli('show', 'no-such-study', '--db', db), /study 'no-such-study'.*not found/);
+  });
+
+  it('serve creates the database, serves the API and the dashboard; beyond loopback without a token it refuses first', async () => {
+    const fresh = join(dir, 'served.db');
+    await assert.rejects(serve({ db: fresh, host: '0.0.0.0', port: '0', env: {} }), (e: unknown) => e instanceof ConfigError && /token/.test(e.message));
+    assert.equal(existsSync(fresh), false, 'a refused start creates nothing');
+    const srv = await serve({ db: fresh, host: '127.0.0.1', port: '0', env: {} });
+    try {
+      assert.equal((await call(srv.url, 'GET', '/api/health')).status, 200);
+      assert.match((await fetch(`${srv.url}/`)).headers.get('content-type') ?? '', /text\/html/);
+      assert.equal((await call(srv.url, 'POST', '/api/studies', studyConfig('served'))).status, 201);
+    } finally {
+      await srv.stop();
+    }
+    assert.equal(JSON.parse(await cli('studies', '--db', fresh, '--json'))[0].name, 'served', 'what the server stored is on disk');
   });
 
   it('the installed binary exits non-zero with a one-line error for a missing database', async () => {

@@ -41,6 +41,7 @@ interface ValueRow { trial_id: number; step: number; value: number; metrics: str
 export class SqliteStorage implements Storage {
   readonly file: string;
   private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(file: string, opts: SqliteOptions = {}) {
     this.file = file;
@@ -66,43 +67,41 @@ export class SqliteStorage implements Storage {
   createStudy(study: { name: string; direction: Direction; config: Record<string, unknown> }): StudyRecord {
     checkNewStudy(study);
     return this.db.transaction(() => {
-      if (this.db.prepare('SELECT 1 FROM studies WHERE name = ?').get(study.name)) throw duplicateName(study.name);
+      if (this.sql('SELECT 1 FROM studies WHERE name = ?').get(study.name)) throw duplicateName(study.name);
       let id = newStudyId();
-      while (this.db.prepare('SELECT 1 FROM studies WHERE id = ?').get(id)) id = newStudyId();
-      this.db
-        .prepare('INSERT INTO studies (id, name, direction, state, config, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      while (this.sql('SELECT 1 FROM studies WHERE id = ?').get(id)) id = newStudyId();
+      this.sql('INSERT INTO studies (id, name, direction, state, config, created_at) VALUES (?, ?, ?, ?, ?, ?)')
         .run(id, study.name, study.direction, 'CREATED', JSON.stringify(study.config), now());
       return this.getStudy(id)!;
     }).immediate();
   }
 
   getStudy(id: string): StudyRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM studies WHERE id = ?').get(id) as StudyRow | undefined;
+    const row = this.sql('SELECT * FROM studies WHERE id = ?').get(id) as StudyRow | undefined;
     return row && this.toStudy(row);
   }
 
   findStudyByName(name: string): StudyRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM studies WHERE name = ?').get(name) as StudyRow | undefined;
+    const row = this.sql('SELECT * FROM studies WHERE name = ?').get(name) as StudyRow | undefined;
     return row && this.toStudy(row);
   }
 
   listStudies(): StudyRecord[] {
-    const rows = this.db.prepare('SELECT * FROM studies ORDER BY created_at, rowid').all() as StudyRow[];
+    const rows = this.sql('SELECT * FROM studies ORDER BY created_at, rowid').all() as StudyRow[];
     return rows.map((r) => this.toStudy(r));
   }
 
   setStudyState(id: string, state: StudyState): void {
     checkStudyState(state);
-    const info = this.db.prepare('UPDATE studies SET state = ? WHERE id = ?').run(state, id);
+    const info = this.sql('UPDATE studies SET state = ? WHERE id = ?').run(state, id);
     if (info.changes === 0) throw studyNotFound(id);
   }
 
   setStudyAttr(id: string, key: string, value: unknown): void {
     this.db.transaction(() => {
-      if (!this.db.prepare('SELECT 1 FROM studies WHERE id = ?').get(id)) throw studyNotFound(id);
+      if (!this.sql('SELECT 1 FROM studies WHERE id = ?').get(id)) throw studyNotFound(id);
       // undefined would vanish from JSON; store null so the key still reads back.
-      this.db
-        .prepare('INSERT INTO study_attrs (study_id, key, value) VALUES (?, ?, ?) ON CONFLICT (study_id, key) DO UPDATE SET value = excluded.value')
+      this.sql('INSERT INTO study_attrs (study_id, key, value) VALUES (?, ?, ?) ON CONFLICT (study_id, key) DO UPDATE SET value = excluded.value')
         .run(id, key, JSON.stringify(value ?? null));
     }).immediate();
   }
@@ -110,9 +109,9 @@ export class SqliteStorage implements Storage {
   createTrials(studyId: string, trials: NewTrial[]): TrialRecord[] {
     trials.forEach(checkNewTrial);
     return this.db.transaction(() => {
-      if (!this.db.prepare('SELECT 1 FROM studies WHERE id = ?').get(studyId)) throw studyNotFound(studyId);
-      const next = this.db.prepare('SELECT COALESCE(MAX(number), -1) + 1 AS n FROM trials WHERE study_id = ?').get(studyId) as { n: number };
-      const insert = this.db.prepare(
+      if (!this.sql('SELECT 1 FROM studies WHERE id = ?').get(studyId)) throw studyNotFound(studyId);
+      const next = this.sql('SELECT COALESCE(MAX(number), -1) + 1 AS n FROM trials WHERE study_id = ?').get(studyId) as { n: number };
+      const insert = this.sql(
         `INSERT INTO trials (study_id, number, state, params, schedule, label, seed, created_at, started_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
@@ -128,41 +127,42 @@ export class SqliteStorage implements Storage {
   }
 
   getTrial(studyId: string, trialId: number): TrialRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM trials WHERE id = ? AND study_id = ?').get(trialId, studyId) as TrialRow | undefined;
-    if (!row) return undefined;
-    const values = this.db.prepare('SELECT * FROM trial_values WHERE trial_id = ? ORDER BY step').all(trialId) as ValueRow[];
-    return toTrial(row, values);
+    return this.db.transaction(() => {
+      const row = this.sql('SELECT * FROM trials WHERE id = ? AND study_id = ?').get(trialId, studyId) as TrialRow | undefined;
+      if (!row) return undefined;
+      const values = this.sql('SELECT * FROM trial_values WHERE trial_id = ? ORDER BY step').all(trialId) as ValueRow[];
+      return toTrial(row, values);
+    })();
   }
 
   /** Ordered by `number`. Intermediate values are included unless `withIntermediate: false`. */
   listTrials(studyId: string, opts: { states?: TrialState[]; withIntermediate?: boolean } = {}): TrialRecord[] {
     const states = opts.states;
     if (states && states.length === 0) return [];
-    const where = states ? ` AND state IN (${states.map(() => '?').join(', ')})` : '';
-    const rows = this.db
-      .prepare(`SELECT * FROM trials WHERE study_id = ?${where} ORDER BY number`)
-      .all(studyId, ...(states ?? [])) as TrialRow[];
-    const byTrial = new Map<number, ValueRow[]>();
-    if (opts.withIntermediate !== false && rows.length > 0) {
-      const values = this.db
-        .prepare('SELECT v.* FROM trial_values v JOIN trials t ON t.id = v.trial_id WHERE t.study_id = ? ORDER BY v.trial_id, v.step')
-        .all(studyId) as ValueRow[];
-      for (const v of values) {
-        const list = byTrial.get(v.trial_id);
-        if (list) list.push(v);
-        else byTrial.set(v.trial_id, [v]);
+    const inStates = states ? ` AND t.state IN (${states.map(() => '?').join(', ')})` : '';
+    // One read transaction: trials and their values come from the same snapshot even while another process writes.
+    return this.db.transaction(() => {
+      const rows = this.sql(`SELECT * FROM trials t WHERE t.study_id = ?${inStates} ORDER BY t.number`).all(studyId, ...(states ?? [])) as TrialRow[];
+      const byTrial = new Map<number, ValueRow[]>();
+      if (opts.withIntermediate !== false && rows.length > 0) {
+        const values = this.sql(`SELECT v.* FROM trial_values v JOIN trials t ON t.id = v.trial_id WHERE t.study_id = ?${inStates} ORDER BY v.trial_id, v.step`)
+          .all(studyId, ...(states ?? [])) as ValueRow[];
+        for (const v of values) {
+          const list = byTrial.get(v.trial_id);
+          if (list) list.push(v);
+          else byTrial.set(v.trial_id, [v]);
+        }
       }
-    }
-    return rows.map((r) => toTrial(r, byTrial.get(r.id) ?? []));
+      return rows.map((r) => toTrial(r, byTrial.get(r.id) ?? []));
+    })();
   }
 
   startTrial(studyId: string, trialId: number): boolean {
     // The WHERE clause is the compare-and-set: of two callers, only one sees changes === 1.
-    const info = this.db
-      .prepare("UPDATE trials SET state = 'RUNNING', started_at = ? WHERE id = ? AND study_id = ? AND state = 'WAITING'")
+    const info = this.sql("UPDATE trials SET state = 'RUNNING', started_at = ? WHERE id = ? AND study_id = ? AND state = 'WAITING'")
       .run(now(), trialId, studyId);
     if (info.changes === 1) return true;
-    if (!this.db.prepare('SELECT 1 FROM trials WHERE id = ? AND study_id = ?').get(trialId, studyId)) throw trialNotFound(studyId, trialId);
+    if (!this.sql('SELECT 1 FROM trials WHERE id = ? AND study_id = ?').get(trialId, studyId)) throw trialNotFound(studyId, trialId);
     return false;
   }
 
@@ -170,11 +170,10 @@ export class SqliteStorage implements Storage {
   addIntermediate(studyId: string, trialId: number, value: IntermediateValue): void {
     checkIntermediate(value);
     this.db.transaction(() => {
-      const row = this.db.prepare('SELECT state FROM trials WHERE id = ? AND study_id = ?').get(trialId, studyId) as { state: TrialState } | undefined;
+      const row = this.sql('SELECT state FROM trials WHERE id = ? AND study_id = ?').get(trialId, studyId) as { state: TrialState } | undefined;
       if (!row) throw trialNotFound(studyId, trialId);
       if (isFinished(row.state)) throw alreadyFinished(trialId, row.state);
-      this.db
-        .prepare('INSERT OR IGNORE INTO trial_values (trial_id, step, value, metrics) VALUES (?, ?, ?, ?)')
+      this.sql('INSERT OR IGNORE INTO trial_values (trial_id, step, value, metrics) VALUES (?, ?, ?, ?)')
         .run(trialId, value.step, value.value, value.metrics == null ? null : JSON.stringify(value.metrics));
     }).immediate();
   }
@@ -184,12 +183,11 @@ export class SqliteStorage implements Storage {
     // IMMEDIATE takes the write lock before reading the state, so two finishers (threads or processes) serialise
     // and the second one sees the first one's terminal state.
     return this.db.transaction(() => {
-      const row = this.db.prepare('SELECT state FROM trials WHERE id = ? AND study_id = ?').get(trialId, studyId) as { state: TrialState } | undefined;
+      const row = this.sql('SELECT state FROM trials WHERE id = ? AND study_id = ?').get(trialId, studyId) as { state: TrialState } | undefined;
       if (!row) throw trialNotFound(studyId, trialId);
       if (isFinished(row.state)) throw alreadyFinished(trialId, row.state);
       const at = now();
-      this.db
-        .prepare(
+      this.sql(
           `UPDATE trials SET state = ?, value = ?, failure_reason = ?, metrics = ?, finished_at = ?, started_at = COALESCE(started_at, ?)
            WHERE id = ?`,
         )
@@ -200,8 +198,7 @@ export class SqliteStorage implements Storage {
   }
 
   requeueRunning(studyId: string): number {
-    return this.db
-      .prepare("UPDATE trials SET state = 'WAITING', started_at = NULL WHERE study_id = ? AND state = 'RUNNING'")
+    return this.sql("UPDATE trials SET state = 'WAITING', started_at = NULL WHERE study_id = ? AND state = 'RUNNING'")
       .run(studyId).changes;
   }
 
@@ -209,9 +206,16 @@ export class SqliteStorage implements Storage {
     if (this.db.open) this.db.close();
   }
 
+  /** Statements are compiled once per connection: the runner calls listTrials on every progress report. */
+  private sql(text: string): Database.Statement {
+    let stmt = this.statements.get(text);
+    if (!stmt) this.statements.set(text, (stmt = this.db.prepare(text)));
+    return stmt;
+  }
+
   private toStudy(row: StudyRow): StudyRecord {
     const attrs: Record<string, unknown> = {};
-    const rows = this.db.prepare('SELECT key, value FROM study_attrs WHERE study_id = ? ORDER BY key').all(row.id) as { key: string; value: string }[];
+    const rows = this.sql('SELECT key, value FROM study_attrs WHERE study_id = ? ORDER BY key').all(row.id) as { key: string; value: string }[];
     for (const a of rows) attrs[a.key] = JSON.parse(a.value);
     return { id: row.id, name: row.name, direction: row.direction, state: row.state, config: JSON.parse(row.config), attrs, createdAt: row.created_at };
   }
