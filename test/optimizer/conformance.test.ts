@@ -1,0 +1,164 @@
+// The contract every optimizer must meet (random and GP alike): space respected, reproducible, no repeated work, resumable, strict tell.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, ConflictError, NotFoundError } from '../../src/errors.js';
+import { createOptimizer, optimizerFromJSON, optimizerNames } from '../../src/optimizer/factory.js';
+import { EncodedSpace, validateSpace, type SearchSpace } from '../../src/optimizer/space.js';
+import type { Optimizer, OptimizerKind, Suggestion } from '../../src/optimizer/types.js';
+import type { Params } from '../../src/study/types.js';
+
+const SPACE: SearchSpace = {
+  lr: { type: 'float', low: 1e-4, high: 1e-1, log: true },
+  x: { type: 'float', low: -2, high: 3 },
+  layers: { type: 'int', low: 1, high: 4 },
+  width: { type: 'int', low: 8, high: 512, log: true },
+  act: { type: 'categorical', choices: ['relu', 'tanh', 7] },
+};
+const encoded = new EncodedSpace(validateSpace(SPACE));
+const key = (p: Params) => encoded.key(p);
+
+function objective(p: Params): number {
+  return (Math.log10(p.lr as number) + 2) ** 2 + (p.x as number) ** 2 + ((p.layers as number) - 2) ** 2 + Math.log2((p.width as number) / 64) ** 2 / 4 + (p.act === 'tanh' ? 0 : 0.5);
+}
+
+function make(name: OptimizerKind, seed = 1): Optimizer {
+  // initialTrials 4 so the GP's model path (not just its Sobol design) is exercised within a few asks.
+  return createOptimizer(name, { space: SPACE, direction: 'minimize', seed, initialTrials: 4 });
+}
+
+/** Asks in batches and tells objective values; returns every suggestion in order. */
+async function drive(opt: Optimizer, batches: number[]): Promise<Suggestion[]> {
+  const all: Suggestion[] = [];
+  for (const b of batches) {
+    const s = await opt.ask(b);
+    all.push(...s);
+    for (const t of s) await opt.tell(t.id, objective(t.params));
+  }
+  return all;
+}
+
+for (const name of optimizerNames) {
+  describe(`optimizer conformance: ${name}`, () => {
+    test('suggestions are points of the space: bounds, integral ints, categoricals from the choices', async () => {
+      const all = await drive(make(name), [3, 3, 2, 2, 1, 1]);
+      for (const s of all) {
+        assert.doesNotThrow(() => encoded.validateParams(s.params), `${name} suggested ${JSON.stringify(s.params)}`);
+        assert.ok(Number.isInteger(s.params.layers) && Number.isInteger(s.params.width));
+      }
+    });
+
+    test('same seed and history give the same suggestions; another seed differs', async () => {
+      const a = await drive(make(name, 5), [2, 2, 1, 1]);
+      const b = await drive(make(name, 5), [2, 2, 1, 1]);
+      assert.deepEqual(b, a, `${name} is not reproducible for a fixed seed`);
+      const c = await make(name, 6).ask(1);
+      assert.notDeepEqual(c[0]!.params, a[0]!.params);
+    });
+
+    test('no duplicates within a batch, against pending trials, or against observations', async () => {
+      const opt = make(name);
+      await drive(opt, [4, 2, 2]);
+      const pendingId = opt.addPending({ lr: 0.01, x: 0, layers: 2, width: 64, act: 'tanh' });
+      assert.equal(typeof pendingId, 'string');
+      const batch = await opt.ask(6);
+      const state = opt.toJSON();
+      const known = new Set(state.observations.map((o) => key(o.params)));
+      const keys = batch.map((s) => key(s.params));
+      assert.equal(new Set(keys).size, keys.length, `${name} repeated a point within one batch`);
+      for (const k of keys) {
+        assert.ok(!known.has(k), `${name} re-suggested an observed point`);
+        assert.notEqual(k, key({ lr: 0.01, x: 0, layers: 2, width: 64, act: 'tanh' }), `${name} re-suggested a pending point`);
+      }
+      await opt.tell(pendingId, 1.5);
+    });
+
+    test('a small discrete space is covered without repeats until it is exhausted', async () => {
+      const opt = createOptimizer(name, { space: { n: { type: 'int', low: 1, high: 3 }, c: { type: 'categorical', choices: ['a', 'b'] } }, direction: 'maximize', seed: 3, initialTrials: 2 });
+      const seen = new Set<string>();
+      for (let i = 0; i < 6; i++) {
+        const [s] = await opt.ask(1);
+        const k = JSON.stringify(s!.params);
+        assert.ok(!seen.has(k), `${name} repeated ${k} with ${6 - i} points still unused`);
+        seen.add(k);
+        await opt.tell(s!.id, (s!.params.n as number) + (s!.params.c === 'a' ? 1 : 0));
+      }
+    });
+
+    test('toJSON / fromJSON resumes exactly: the same next suggestions', async () => {
+      const opt = make(name);
+      await drive(opt, [3, 2, 2, 1]);
+      opt.addPending({ lr: 0.001, x: 1, layers: 1, width: 8, act: 'relu' });
+      await opt.ask(1); // leave one suggestion pending
+      const revived = optimizerFromJSON(JSON.parse(JSON.stringify(opt.toJSON())));
+      assert.deepEqual(await revived.ask(2), await opt.ask(2), `${name} suggests differently after a save/restore`);
+    });
+
+    test('tell rejects unknown ids, second tells and non-finite values; addObservation rejects points outside the space', async () => {
+      const opt = make(name);
+      const [s] = await opt.ask(1);
+      await assert.rejects(opt.tell('nope', 1), NotFoundError);
+      await assert.rejects(opt.tell(s!.id, NaN), ConfigError);
+      await assert.rejects(opt.tell(s!.id, Infinity), ConfigError);
+      await opt.tell(s!.id, 1); // still pending after the rejected tells
+      await assert.rejects(opt.tell(s!.id, 2), ConflictError);
+      await assert.rejects(opt.addObservation({ ...s!.params, layers: 9 }, 1), (e: unknown) => e instanceof ConfigError && e.field === 'params.layers');
+      await assert.rejects(opt.addObservation(s!.params, -Infinity), ConfigError);
+      assert.throws(() => opt.addPending({ ...s!.params, act: 'gelu' }), ConfigError);
+      await assert.rejects(opt.ask(0), ConfigError);
+    });
+
+    test('failed trials (null) and duplicate observations do not break later asks', async () => {
+      const opt = make(name);
+      const first = await opt.ask(4);
+      for (const s of first) await opt.tell(s.id, null);
+      const p = { lr: 0.01, x: 0.5, layers: 2, width: 64, act: 'tanh' };
+      await opt.addObservation(p, 0.3);
+      await opt.addObservation(p, 0.31);
+      await opt.addObservation(p, 0.29);
+      const more = await drive(opt, [2, 2]);
+      for (const s of more) assert.doesNotThrow(() => encoded.validateParams(s.params));
+    });
+
+    test('rebuilding from stored trials (addObservation + addPending) gives the same next suggestion as the live optimizer', async () => {
+      const live = make(name, 9);
+      const done = await drive(live, [3, 3]);
+      const [running] = await live.ask(1);
+      const rebuilt = make(name, 9);
+      for (const s of done) await rebuilt.addObservation(s.params, objective(s.params));
+      rebuilt.addPending(running!.params);
+      const [a] = await rebuilt.ask(1);
+      const [b] = await live.ask(1);
+      assert.deepEqual(a!.params, b!.params);
+    });
+  });
+}
+
+test('GP slices: one per parameter in the GpView shape, null before the model exists; random has none', async () => {
+  const opt = make('gp');
+  assert.equal(await opt.slices(), null);
+  await drive(opt, [4, 2]);
+  const slices = await opt.slices(undefined, 20);
+  assert.ok(slices);
+  assert.deepEqual(slices.map((s) => s.name), Object.keys(SPACE));
+  for (const s of slices) {
+    assert.ok(s.x.length > 0 && s.mean.length === s.x.length && s.std.length === s.x.length && s.acquisition.length === s.x.length);
+    assert.ok([...s.mean, ...s.std, ...s.acquisition].every(Number.isFinite));
+    assert.ok(s.std.every((v) => v >= 0));
+  }
+  assert.deepEqual(slices.find((s) => s.name === 'act')!.x, ['relu', 'tanh', 7]);
+  assert.deepEqual(slices.find((s) => s.name === 'layers')!.x, [1, 2, 3, 4]);
+  assert.equal(slices.find((s) => s.name === 'lr')!.log, true);
+  assert.equal(slices.find((s) => s.name === 'lr')!.x.length, 20);
+  assert.equal(await make('random').slices(), null);
+});
+
+test('GP slices are in the objective units: the mean near an observed point is close to its value', async () => {
+  const opt = make('gp');
+  const all = await drive(opt, [4, 2, 2]);
+  const best = all.reduce((a, b) => (objective(a.params) <= objective(b.params) ? a : b));
+  const slices = (await opt.slices(best.params, 5))!;
+  const act = slices.find((s) => s.name === 'act')!;
+  const at = act.x.indexOf(best.params.act as string | number);
+  const v = objective(best.params);
+  assert.ok(Math.abs(act.mean[at]! - v) < 0.1 * Math.abs(v) + 0.1 + 2 * act.std[at]!, `mean ${act.mean[at]} vs observed ${v}`);
+});
