@@ -1,0 +1,57 @@
+// `renorm-tune bench service`: pool throughput (2 vs 1 workers) and ask/tell latency over HTTP, side by side.
+import { availableParallelism, loadavg } from 'node:os';
+import type { Command } from 'commander';
+import { ConfigError } from '../errors.js';
+import { benchAskTell, benchThroughput } from '../study/bench_service.js';
+
+interface Opts {
+  config: string;
+  trials: string;
+  steps: string;
+  rounds: string;
+  askRounds: string;
+  skipThroughput?: boolean;
+  skipLatency?: boolean;
+}
+
+function int(raw: string, field: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(field, `must be a positive integer, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+export async function benchService(o: Opts): Promise<void> {
+  const log = (line: string) => process.stdout.write(`${line}\n`);
+  log(`machine: ${availableParallelism()} cores, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} (shared machines make absolute numbers noisy; compare the ratios)`);
+  if (!o.skipThroughput) {
+    const t = await benchThroughput({ config: o.config, trials: int(o.trials, 'trials'), steps: int(o.steps, 'steps'), rounds: int(o.rounds, 'rounds'), log });
+    log(`throughput: 2 workers / 1 worker = ${t.ratio.toFixed(2)}x (target >= 1.7x on 2 cores)`);
+  }
+  if (!o.skipLatency) {
+    const l = await benchAskTell({ config: o.config, rounds: int(o.askRounds, 'ask-rounds'), log });
+    log(`ask/tell over HTTP: median ${l.http.median.toFixed(2)} ms (target < 10 ms)`);
+  }
+  log(`load average after: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+}
+
+export function register(bench: Command): void {
+  bench
+    .command('service')
+    .description('Trial throughput with 2 workers vs 1, and ask/tell round-trip latency over HTTP')
+    .option('--config <file>', 'study config whose scenario the trials use', 'configs/quick.json')
+    .option('--trials <n>', 'trials per timed batch', '4')
+    .option('--steps <n>', 'steps per trial', '150')
+    .option('--rounds <n>', 'alternating 1-worker/2-worker rounds', '1')
+    .option('--ask-rounds <n>', 'ask/tell round trips', '300')
+    .option('--skip-throughput', 'only the latency benchmark')
+    .option('--skip-latency', 'only the throughput benchmark')
+    .action(async (o: Opts) => benchService(o));
+}
+
+// Also runnable on its own (`node dist/src/cli/bench_service.js`) until the CLI entry wires `bench service`.
+if (process.argv[1] && import.meta.url === (await import('node:url')).pathToFileURL(process.argv[1]).href) {
+  const { Command } = await import('commander');
+  const program = new Command('bench');
+  register(program);
+  await program.parseAsync(['node', 'bench', 'service', ...process.argv.slice(2)]);
+}

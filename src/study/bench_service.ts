@@ -1,0 +1,135 @@
+// Service benchmarks: trial throughput of the worker pool (2 workers vs 1) and ask/tell latency over HTTP.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { loadDataset } from '../data/index.js';
+import type { Scenario } from '../data/scenario.js';
+import { createServer } from '../server/index.js';
+import { loadStudyConfig } from './config.js';
+import { PiscinaExecutor } from './executor/piscina.js';
+import type { TrialJob } from './executor/types.js';
+import { createStudyService } from './service/defaults.js';
+import { SqliteStorage } from './storage/index.js';
+
+export interface ThroughputOptions {
+  config: string;
+  trials: number;
+  steps: number;
+  rounds: number;
+  log: (line: string) => void;
+}
+
+export interface ThroughputResult {
+  perRound: { workers: number; seconds: number; trialsPerMinute: number }[][];
+  /** Trials per minute with 2 workers / with 1, pooled over rounds. */
+  ratio: number;
+}
+
+/**
+ * Runs the same `trials` quick-config trials on a 1-worker and a 2-worker pool, alternating which goes
+ * first each round so load drift on a shared machine hits both alike. Workers are warmed up (backend
+ * initialised) before timing: a long study pays that once.
+ */
+export async function benchThroughput(o: ThroughputOptions): Promise<ThroughputResult> {
+  const config = loadStudyConfig(o.config);
+  const scenario = { ...config.scenario, steps: o.steps, evalInterval: Math.min(config.scenario.evalInterval, o.steps) } as Scenario;
+  const dataset = await loadDataset(scenario.dataset);
+  const job = (i: number, steps = scenario.steps): TrialJob => ({
+    trialId: i,
+    scenario: { ...scenario, steps, evalInterval: Math.min(scenario.evalInterval, steps) } as unknown as Record<string, unknown>,
+    schedule: { kind: 'paper' },
+    seed: 1000 + i,
+  });
+  const perRound: ThroughputResult['perRound'] = [];
+  const totals = new Map<number, { trials: number; seconds: number }>([[1, { trials: 0, seconds: 0 }], [2, { trials: 0, seconds: 0 }]]);
+  for (let r = 0; r < o.rounds; r++) {
+    const row: ThroughputResult['perRound'][number] = [];
+    for (const workers of r % 2 === 0 ? [1, 2] : [2, 1]) {
+      const ex = new PiscinaExecutor({ workers, loadDataset: () => dataset });
+      try {
+        await Promise.all(Array.from({ length: workers }, (_, i) => ex.start(job(-1 - i, 5)).outcome));
+        const t0 = performance.now();
+        const outs = await Promise.all(Array.from({ length: o.trials }, (_, i) => ex.start(job(i)).outcome));
+        const seconds = (performance.now() - t0) / 1000;
+        const bad = outs.find((x) => x.kind !== 'ok');
+        if (bad) throw new Error(`benchmark trial did not finish: ${JSON.stringify(bad)}`);
+        row.push({ workers, seconds, trialsPerMinute: (60 * o.trials) / seconds });
+        const t = totals.get(workers)!;
+        t.trials += o.trials;
+        t.seconds += seconds;
+        o.log(`round ${r + 1}: ${workers} worker${workers > 1 ? 's' : ' '}  ${o.trials} trials x ${o.steps} steps in ${seconds.toFixed(1)} s = ${((60 * o.trials) / seconds).toFixed(2)} trials/min`);
+      } finally {
+        await ex.close();
+      }
+    }
+    perRound.push(row);
+  }
+  const rate = (w: number) => totals.get(w)!.trials / totals.get(w)!.seconds;
+  return { perRound, ratio: rate(2) / rate(1) };
+}
+
+export interface LatencyResult {
+  http: { median: number; p90: number };
+  inProcess: { median: number; p90: number };
+  /** Median HTTP round trip minus median in-process round trip: what the REST layer adds. */
+  overheadMedian: number;
+}
+
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+}
+
+/**
+ * ask(1) + tell round trips on an external study with the random optimizer (so no GP fitting is timed),
+ * over HTTP to a real server on a SQLite file, interleaved with the same round trip called in-process.
+ */
+export async function benchAskTell(o: { config: string; rounds: number; log: (line: string) => void }): Promise<LatencyResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'renorm-bench-'));
+  const storage = new SqliteStorage(join(dir, 'bench.db'));
+  const service = createStudyService(storage);
+  const base = loadStudyConfig(o.config);
+  const mk = (name: string) =>
+    service.createStudy({ name, scenario: base.scenario, budget: { trials: 1_000_000 }, executor: 'external', optimizer: { type: 'random' }, finalValidation: { seeds: 0 } }).id;
+  const httpStudy = mk('bench-http');
+  const localStudy = mk('bench-local');
+  const server = await createServer({ api: service, port: 0, dashboard: false });
+  const post = async (path: string, body: unknown) => {
+    const res = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (!res.ok) throw new Error(`${path}: HTTP ${res.status} ${await res.text()}`);
+    return res.json() as Promise<Record<string, unknown>>;
+  };
+  const viaHttp = async () => {
+    const { trials } = (await post(`/api/studies/${httpStudy}/ask`, { count: 1 })) as { trials: { id: number }[] };
+    await post(`/api/studies/${httpStudy}/trials/${trials[0]!.id}/tell`, { value: Math.random() });
+  };
+  const inProcess = async () => {
+    const [t] = await service.ask(localStudy, 1);
+    service.tell(localStudy, t!.id, { value: Math.random() });
+  };
+  const http: number[] = [];
+  const local: number[] = [];
+  try {
+    for (let i = 0; i < 20; i++) (await viaHttp(), await inProcess());
+    for (let i = 0; i < o.rounds; i++) {
+      let t0 = performance.now();
+      await viaHttp();
+      http.push(performance.now() - t0);
+      t0 = performance.now();
+      await inProcess();
+      local.push(performance.now() - t0);
+    }
+  } finally {
+    await server.close();
+    storage.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const res: LatencyResult = {
+    http: { median: quantile(http, 0.5), p90: quantile(http, 0.9) },
+    inProcess: { median: quantile(local, 0.5), p90: quantile(local, 0.9) },
+    overheadMedian: quantile(http, 0.5) - quantile(local, 0.5),
+  };
+  o.log(`ask+tell round trip, ${o.rounds} rounds: HTTP median ${res.http.median.toFixed(2)} ms (p90 ${res.http.p90.toFixed(2)}), in-process median ${res.inProcess.median.toFixed(2)} ms (p90 ${res.inProcess.p90.toFixed(2)}); HTTP adds ${res.overheadMedian.toFixed(2)} ms`);
+  return res;
+}
