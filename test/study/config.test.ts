@@ -1,7 +1,8 @@
 // Study config: defaults, one bad field at a time (the error must name it), agreement with the JSON Schema, file errors.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
@@ -140,5 +141,17 @@ describe('loadStudyConfig', () => {
     const good = join(dir, 'good.json');
     writeFileSync(good, JSON.stringify(base()));
     assert.equal(loadStudyConfig(good).name, 'mnist-small');
+  });
+});
+
+describe('shipped study configs', () => {
+  it('every configs/*.json with a budget validates, and matches the schema', () => {
+    const dir = fileURLToPath(new URL('../../../configs/', import.meta.url));
+    const studies = readdirSync(dir).filter((f) => f.endsWith('.json')).filter((f) => 'budget' in JSON.parse(readFileSync(join(dir, f), 'utf8')));
+    for (const f of studies) {
+      const raw = JSON.parse(readFileSync(join(dir, f), 'utf8'));
+      assert.doesNotThrow(() => loadStudyConfig(join(dir, f)), f);
+      assert.ok(schemaCheck(raw), `${f}: ${JSON.stringify(schemaCheck.errors)}`);
+    }
   });
 });
