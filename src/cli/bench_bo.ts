@@ -1,4 +1,28 @@
-// Placeholder until the owning package registers its commands.
+// `renorm-tune bench bo`: optimizer quality (GP vs random search regret) and ask latency.
 import type { Command } from 'commander';
+import { ConfigError } from '../errors.js';
+import { benchBo } from '../optimizer/bench.js';
 
-export function register(_program: Command): void {}
+function positiveInt(field: string) {
+  return (raw: string): number => {
+    const v = Number(raw);
+    if (!Number.isInteger(v) || v < 1) throw new ConfigError(field, `must be a positive integer, got '${raw}'`, `e.g. ${field} 5`);
+    return v;
+  };
+}
+
+export function register(bench: Command): void {
+  bench
+    .command('bo')
+    .description('GP optimizer vs random search on Branin, Hartmann3/6, Rosenbrock-4, Ackley-5 (median/quartile regret), and ask latency after 50..400 observations')
+    .option('--seeds <n>', 'seeds per function (default 5, quick 2)', positiveInt('--seeds'))
+    .option('--evals <n>', 'evaluations per run (default 60, quick 30)', positiveInt('--evals'))
+    .option('--quick', 'fast smoke run: Branin and Hartmann6 only, latency up to 100 observations')
+    .option('--json', 'print a JSON summary as the last line')
+    .action(async (opts: { seeds?: number; evals?: number; quick?: boolean; json?: boolean }) => {
+      const quick = opts.quick ?? false;
+      const log = (line: string) => process.stdout.write(`${line}\n`);
+      const r = await benchBo({ seeds: opts.seeds ?? (quick ? 2 : 5), evals: opts.evals ?? (quick ? 30 : 60), quick, log });
+      if (opts.json) log(JSON.stringify(r));
+    });
+}

@@ -1,0 +1,170 @@
+// `bench bo` measurements: regret of GP vs random search on standard functions, ask latency vs history size, and mathjs vs typed-array linear algebra.
+import * as math from 'mathjs';
+import { cholesky, cholInverse, solveLower, solveLowerT } from '../gp/linalg.js';
+import { Rng } from '../gp/rng.js';
+import { BayesianOptimizer } from './bayesian.js';
+import { RandomOptimizer } from './random.js';
+import { branin, hartmann6, testFunctions, type TestFunction } from './test_functions.js';
+
+export interface Quartiles {
+  q1: number;
+  median: number;
+  q3: number;
+}
+
+export interface RegretRow {
+  fn: string;
+  evals: number;
+  gp: Quartiles;
+  random: Quartiles;
+  /** random median / GP median: how many times smaller the GP's regret is. */
+  ratio: number;
+  gpSeconds: number;
+}
+
+export interface LatencyRow {
+  observations: number;
+  /** Fresh optimizer rebuilt from stored trials: hyperparameters fitted from scratch. */
+  coldSeconds: number;
+  /** One more observation after a previous ask: warm-started fit. */
+  warmSeconds: number;
+}
+
+export interface BenchBoResult {
+  seeds: number;
+  evals: number;
+  regret: RegretRow[];
+  latency: LatencyRow[];
+  linalg: { n: number; mathjsMs: number; typedMs: number; ratio: number };
+  loadAverage: number[];
+}
+
+export interface BenchBoOptions {
+  seeds: number;
+  evals: number;
+  quick: boolean;
+  log: (line: string) => void;
+}
+
+function quartiles(values: number[]): Quartiles {
+  const s = [...values].sort((a, b) => a - b);
+  const at = (q: number) => {
+    const pos = q * (s.length - 1);
+    const lo = Math.floor(pos);
+    const hi = Math.ceil(pos);
+    return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
+  };
+  return { q1: at(0.25), median: at(0.5), q3: at(0.75) };
+}
+
+/** Best-so-far regret after each evaluation. */
+async function trace(opt: BayesianOptimizer | RandomOptimizer, fn: TestFunction, evals: number): Promise<number[]> {
+  const out: number[] = [];
+  let best = Infinity;
+  for (let i = 0; i < evals; i++) {
+    const [s] = await opt.ask(1);
+    const v = fn.f(s!.params);
+    best = Math.min(best, v);
+    await opt.tell(s!.id, v);
+    out.push(best - fn.optimum);
+  }
+  return out;
+}
+
+const fmt = (q: Quartiles) => `${q.median.toExponential(2)} [${q.q1.toExponential(1)}, ${q.q3.toExponential(1)}]`;
+
+async function regretRows(fns: TestFunction[], o: BenchBoOptions): Promise<RegretRow[]> {
+  const rows: RegretRow[] = [];
+  for (const fn of fns) {
+    const checkpoints = fn === branin && o.evals > 40 ? [40, o.evals] : [o.evals];
+    const gpTraces: number[][] = [];
+    const rndTraces: number[][] = [];
+    const t0 = performance.now();
+    for (let seed = 0; seed < o.seeds; seed++) {
+      gpTraces.push(await trace(new BayesianOptimizer({ space: fn.space, direction: 'minimize', seed }), fn, o.evals));
+    }
+    const gpSeconds = (performance.now() - t0) / 1000 / o.seeds;
+    for (let seed = 0; seed < o.seeds; seed++) {
+      rndTraces.push(await trace(new RandomOptimizer({ space: fn.space, direction: 'minimize', seed }), fn, o.evals));
+    }
+    for (const at of checkpoints) {
+      const gp = quartiles(gpTraces.map((t) => t[at - 1]!));
+      const random = quartiles(rndTraces.map((t) => t[at - 1]!));
+      const row = { fn: fn.name, evals: at, gp, random, ratio: random.median / Math.max(gp.median, 1e-300), gpSeconds };
+      rows.push(row);
+      o.log(`  ${fn.name.padEnd(12)} @${String(at).padStart(3)}  GP ${fmt(gp)}   random ${fmt(random)}   random/GP ${row.ratio.toPrecision(3)}x   (${gpSeconds.toFixed(1)} s per GP run)`);
+    }
+  }
+  return rows;
+}
+
+async function latencyRows(sizes: number[], log: (l: string) => void): Promise<LatencyRow[]> {
+  const rows: LatencyRow[] = [];
+  for (const n of sizes) {
+    const rng = new Rng(7, n);
+    const opt = new BayesianOptimizer({ space: hartmann6.space, direction: 'minimize', seed: 1 });
+    for (let i = 0; i < n; i++) {
+      const p = Object.fromEntries(Object.keys(hartmann6.space).map((k) => [k, rng.uniform()]));
+      await opt.addObservation(p, hartmann6.f(p));
+    }
+    let t = performance.now();
+    const [s] = await opt.ask(1);
+    const coldSeconds = (performance.now() - t) / 1000;
+    await opt.tell(s!.id, hartmann6.f(s!.params));
+    t = performance.now();
+    await opt.ask(1);
+    const warmSeconds = (performance.now() - t) / 1000;
+    rows.push({ observations: n, coldSeconds, warmSeconds });
+    log(`  ${String(n).padStart(4)} observations (6-D): cold ${coldSeconds.toFixed(2)} s, warm ${warmSeconds.toFixed(2)} s`);
+  }
+  return rows;
+}
+
+/**
+ * The work of one likelihood-gradient evaluation (factor, solve K^-1 y, form K^-1) done with mathjs
+ * (lusolve + inv on a DenseMatrix) and with the typed-array Cholesky code, alternating, on the same matrix.
+ */
+function linalgRow(n: number, log: (l: string) => void): BenchBoResult['linalg'] {
+  const rng = new Rng(3, n);
+  const X = Array.from({ length: n }, () => Array.from({ length: 6 }, () => rng.uniform()));
+  const rows = X.map((a, i) => X.map((b, j) => {
+    const r = Math.sqrt(a.reduce((s, v, k) => s + ((v - b[k]!) / 0.5) ** 2, 0));
+    return (1 + Math.sqrt(5) * r + (5 / 3) * r * r) * Math.exp(-Math.sqrt(5) * r) + (i === j ? 1e-3 : 0);
+  }));
+  const y = Array.from({ length: n }, () => rng.normal());
+  const flat = Float64Array.from(rows.flat());
+  const reps = 3;
+  let mathjsMs = Infinity;
+  let typedMs = Infinity;
+  for (let r = 0; r < reps; r++) {
+    let t = performance.now();
+    const K = math.matrix(rows);
+    math.lusolve(K, y);
+    math.inv(K);
+    mathjsMs = Math.min(mathjsMs, performance.now() - t);
+    t = performance.now();
+    const { L } = cholesky(flat, n);
+    const a = Float64Array.from(y);
+    solveLower(L, n, a);
+    solveLowerT(L, n, a);
+    cholInverse(L, n);
+    typedMs = Math.min(typedMs, performance.now() - t);
+  }
+  const ratio = mathjsMs / typedMs;
+  log(`  n = ${n}: mathjs ${mathjsMs.toFixed(1)} ms, Float64Array Cholesky ${typedMs.toFixed(1)} ms -> typed arrays ${ratio.toFixed(1)}x faster (best of ${reps}, alternating)`);
+  return { n, mathjsMs, typedMs, ratio };
+}
+
+export async function benchBo(o: BenchBoOptions): Promise<BenchBoResult> {
+  const { loadavg } = await import('node:os');
+  const fns = o.quick ? [branin, hartmann6] : testFunctions;
+  o.log(`bench bo: ${o.seeds} seeds x ${o.evals} evaluations; regret = best found - known optimum; median [q1, q3]`);
+  const regret = await regretRows(fns, o);
+  o.log('ask latency (one ask, Hartmann6 data):');
+  const latency = await latencyRows(o.quick ? [50, 100] : [50, 100, 200, 400], o.log);
+  o.log('likelihood linear algebra, mathjs vs typed arrays:');
+  const linalg = linalgRow(o.quick ? 100 : 200, o.log);
+  const loadAverage = loadavg();
+  o.log(`machine load average ${loadAverage.map((v) => v.toFixed(1)).join(' ')} (timings scale with it)`);
+  return { seeds: o.seeds, evals: o.evals, regret, latency, linalg, loadAverage };
+}
