@@ -70,7 +70,9 @@ export class ProgressDisplay {
         this.multi!.remove(bar);
         this.bars.delete(t.id);
       }
-      const what = t.state === 'FAIL' ? `FAIL (${t.failureReason})` : `${t.state} ${this.opts.metric} ${fmt(t.value)}`;
+      // Final-validation runs are scored on the test set, so their value is not the search metric.
+      const metric = (t.label ?? '').startsWith('final:') ? (this.opts.metric === 'loss' ? 'loss' : 'testAccuracy') : this.opts.metric;
+      const what = t.state === 'FAIL' ? `FAIL (${t.failureReason})` : `${t.state} ${metric} ${fmt(t.value)}`;
       this.log(`trial ${name(t)} ${what}   ${this.scoreboard()}`);
       this.updateStudy();
     }
