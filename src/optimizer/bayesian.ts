@@ -59,13 +59,16 @@ export class BayesianOptimizer extends BaseOptimizer {
     return snapPoint(x, this.space.dims, true);
   }
 
-  /** Standardized training data; a failed trial is imputed as the worst value seen, so its region looks bad without stretching the scale. */
+  /** Standardized training data (lower is better); failed trials are imputed just beyond the worst value seen. */
   private trainingData(): { data: GpData; yMean: number; yStd: number; sign: number } {
     const obs = this.ledger.observations;
     const sign = this.opts.direction === 'maximize' ? -1 : 1;
     const finite = obs.filter((o) => o.value !== null).map((o) => sign * o.value!);
+    // Slightly worse than the worst seen (5% of the observed range): bad enough to steer away, close enough
+    // that a run of failures does not turn the standardized scale into "failures vs everything else".
     const worst = Math.max(...finite);
-    const raw = obs.map((o) => (o.value === null ? worst : sign * o.value));
+    const imputed = worst + 0.05 * (worst - Math.min(...finite));
+    const raw = obs.map((o) => (o.value === null ? imputed : sign * o.value));
     const yMean = raw.reduce((a, b) => a + b, 0) / raw.length;
     const variance = raw.reduce((a, b) => a + (b - yMean) ** 2, 0) / raw.length;
     const yStd = variance > 1e-24 ? Math.sqrt(variance) : 1;

@@ -162,3 +162,16 @@ test('GP slices are in the objective units: the mean near an observed point is c
   const v = objective(best.params);
   assert.ok(Math.abs(act.mean[at]! - v) < 0.1 * Math.abs(v) + 0.1 + 2 * act.std[at]!, `mean ${act.mean[at]} vs observed ${v}`);
 });
+
+test('GP: failed trials mark their region as bad without stretching the scale', async () => {
+  const opt = createOptimizer('gp', { space: { x: { type: 'float', low: 0, high: 1 } }, direction: 'maximize', seed: 2, initialTrials: 3 });
+  // Values rise toward x = 1, but everything beyond 0.8 fails.
+  for (const x of [0.05, 0.2, 0.35, 0.5, 0.6, 0.7]) await opt.addObservation({ x }, x);
+  for (const x of [0.85, 0.9, 0.95, 1]) await opt.addObservation({ x }, null);
+  const [slice] = (await opt.slices({ x: 0.5 }, 21))!;
+  const at = (x: number) => slice!.mean[slice!.x.findIndex((v) => Math.abs((v as number) - x) < 1e-9)]!;
+  assert.ok(at(0.95) < at(0.7), `mean in the failed region ${at(0.95)} should be below the best region ${at(0.7)}`);
+  assert.ok(at(0.95) > -0.5, `imputation must stay near the observed scale (mean there ${at(0.95)}, worst observed 0.05)`);
+  const [s] = await opt.ask(1);
+  assert.ok((s!.params.x as number) < 0.85, `suggested ${s!.params.x} inside the failing region`);
+});
