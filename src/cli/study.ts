@@ -1,6 +1,7 @@
 // The study commands that read or serve a database: `serve`, `studies`, `show` and `export`.
 import type { Command } from 'commander';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { NotFoundError } from '../errors.js';
 import { describeSchedule } from '../schedule/index.js';
@@ -9,6 +10,8 @@ import type { StudySummary, StudyView } from '../study/api_types.js';
 import { createStudyService } from '../study/service/defaults.js';
 import { SqliteStorage } from '../study/storage/index.js';
 import type { StudyService } from '../study/service.js';
+
+const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
 
 /** Relative to the working directory, like git's repository lookup: each project folder keeps its own studies. */
 export const DEFAULT_DB = 'renorm-tune.db';
@@ -101,7 +104,7 @@ export async function serve(o: ServeOptions): Promise<{ url: string; tokenRequir
   const listen = resolveListenOptions({ host: o.host, port, ...(o.token === undefined ? {} : { token: o.token }), ...(o.env ? { env: o.env } : {}) });
   const { service, close } = openService(o.db, false);
   try {
-    const srv = await createServer({ api: service, ...listen, ...(o.env ? { env: o.env } : {}) });
+    const srv = await createServer({ api: service, ...listen, version: pkg.version, ...(o.env ? { env: o.env } : {}) });
     return { url: srv.url, tokenRequired: listen.token !== undefined, stop: () => srv.close().finally(close) };
   } catch (err) {
     close();

@@ -55,5 +55,5 @@ export function errorHandler(log: (msg: string) => void): ErrorRequestHandler {
 }
 
 export const notFound: RequestHandler = (req, _res, next) => {
-  next(new HttpError(404, 'NOT_FOUND', `no route ${req.method} ${req.path}`));
+  next(new HttpError(404, 'NOT_FOUND', `no route ${req.method} ${req.baseUrl}${req.path}`));
 };

@@ -99,7 +99,9 @@ describe('renorm-tune show/studies/export', () => {
     assert.equal(existsSync(fresh), false, 'a refused start creates nothing');
     const srv = await serve({ db: fresh, host: '127.0.0.1', port: '0', env: {} });
     try {
-      assert.equal((await call(srv.url, 'GET', '/api/health')).status, 200);
+      const health = await call(srv.url, 'GET', '/api/health');
+      assert.equal(health.status, 200);
+      assert.match(health.body.version, /^\d+\.\d+\.\d+/);
       assert.match((await fetch(`${srv.url}/`)).headers.get('content-type') ?? '', /text\/html/);
       assert.equal((await call(srv.url, 'POST', '/api/studies', studyConfig('served'))).status, 201);
     } finally {
