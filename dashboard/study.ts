@@ -14,6 +14,8 @@ const base = studyId ? `/api/studies/${encodeURIComponent(studyId)}` : '';
 let view: StudyView | null = null;
 let selected: number | null = null;
 let gpLoadedAt = 0;
+/** How long the last fetch + redraw took: live refreshes wait at least 4× that, so a huge study never saturates the tab. */
+let lastRefreshMs = 0;
 const table = new TrialTable(byId<HTMLTableElement>('trials'), openTrial);
 
 function setStatus(text: string, kind: 'error' | 'info' | '' = ''): void {
@@ -75,22 +77,31 @@ function renderOverview(v: StudyView): void {
   (byId<HTMLButtonElement>('export-best')).title = v.best ? 'Download GET /best-schedule as JSON' : 'No complete trial yet';
 }
 
+/** Per-view render times of the last refresh, exposed on <body data-timings> for diagnosing slow pages. */
+const timings: Record<string, number> = {};
+function timed(name: string, draw: () => void): void {
+  const t0 = performance.now();
+  draw();
+  timings[name] = Math.round(performance.now() - t0);
+}
+
 function renderAll(v: StudyView): void {
-  renderOverview(v);
+  timed('overview', () => renderOverview(v));
   byId('panels').hidden = false;
-  renderHistory(v, openTrial);
-  renderFinal(v);
-  renderSchedules(v, openTrial);
-  renderCurves(v, openTrial);
+  timed('history', () => renderHistory(v, openTrial));
+  timed('final', () => renderFinal(v));
+  timed('schedules', () => renderSchedules(v, openTrial));
+  timed('curves', () => renderCurves(v, openTrial));
   const sel: TrialRecord | null = (selected !== null ? v.trials.find((t) => t.id === selected) : undefined) ?? rankedTrials(v.trials, v.direction)[0] ?? null;
-  renderClips(v, sel);
-  renderParallel(v, openTrial);
-  renderSlices(v, openTrial);
-  table.update(v);
+  timed('clips', () => renderClips(v, sel));
+  timed('parallel', () => renderParallel(v, openTrial));
+  timed('slices', () => renderSlices(v, openTrial));
+  timed('table', () => table.update(v));
   if (selected !== null) {
     const t = v.trials.find((x) => x.id === selected);
-    if (t) renderTrialDetail(v, t);
+    if (t) timed('detail', () => renderTrialDetail(v, t));
   }
+  document.body.dataset.timings = JSON.stringify(timings);
 }
 
 async function loadGp(force = false): Promise<void> {
@@ -105,10 +116,14 @@ async function loadGp(force = false): Promise<void> {
 }
 
 async function refresh(): Promise<void> {
+  const started = performance.now();
   try {
     view = await apiJson<StudyView>(base);
+    document.body.dataset.fetchMs = String(Math.round(performance.now() - started));
     setStatus('');
     renderAll(view);
+    lastRefreshMs = performance.now() - started;
+    document.body.dataset.refreshMs = String(Math.round(lastRefreshMs));
     void loadGp(gpLoadedAt === 0);
   } catch (err) {
     if (err instanceof ApiFailure && err.status === 404) {
@@ -161,6 +176,7 @@ function main(): void {
       live.className = on ? 'live on' : 'live off';
       live.textContent = on ? 'live' : 'reconnecting…';
     },
+    () => Math.max(1000, 4 * lastRefreshMs),
   );
   void refresh();
 }

@@ -98,7 +98,7 @@ export interface ParallelData {
  * Parallel coordinates: one line per complete trial across normalised parameter axes and the objective, coloured by
  * rank (best brightest, drawn last so it sits on top). At most `maxLines` lines, the best ones.
  */
-export function parallelData(trials: readonly TrialRecord[], direction: Direction, space?: SpaceHint, maxLines = 150): ParallelData {
+export function parallelData(trials: readonly TrialRecord[], direction: Direction, space?: SpaceHint, maxLines = 100): ParallelData {
   const ranked = rankedTrials(trials, direction).filter((t) => Object.keys(t.params ?? {}).length > 0);
   const params = paramInfo(ranked, space);
   const total = ranked.length;

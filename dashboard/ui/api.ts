@@ -27,6 +27,7 @@ export async function apiText(path: string): Promise<string> {
     } catch {
       // Not JSON (a proxy's error page): keep the status line.
     }
+    if (res.status === 401) message = `${message} — open the dashboard once as /?token=<token> (the --token the server was started with) to sign in`;
     throw new ApiFailure(code, message, res.status);
   }
   return text;
@@ -42,10 +43,11 @@ export async function apiJson<T>(path: string): Promise<T> {
 }
 
 /**
- * Subscribes to a study's server-sent events and calls `onChange` at most once per `throttleMs` however fast trials
- * report (hundreds of trials reporting every few steps would otherwise refetch continuously).
+ * Subscribes to a study's server-sent events and calls `onChange` at most once per `throttleMs()` however fast trials
+ * report (hundreds of trials reporting every few steps would otherwise refetch continuously). The throttle is read
+ * each time, so a page can slow down when its last redraw was expensive.
  */
-export function subscribeStudy(studyId: string, onChange: () => void, onStatus: (live: boolean) => void, throttleMs = 1000): () => void {
+export function subscribeStudy(studyId: string, onChange: () => void, onStatus: (live: boolean) => void, throttleMs: () => number = () => 1000): () => void {
   const source = new EventSource(`/api/studies/${encodeURIComponent(studyId)}/events`);
   let timer: ReturnType<typeof setTimeout> | null = null;
   let last = 0;
@@ -56,7 +58,7 @@ export function subscribeStudy(studyId: string, onChange: () => void, onStatus: 
   };
   const schedule = () => {
     if (timer) return;
-    timer = setTimeout(fire, Math.max(0, last + throttleMs - Date.now()));
+    timer = setTimeout(fire, Math.max(0, last + throttleMs() - Date.now()));
   };
   source.addEventListener('trial', schedule);
   source.addEventListener('study', schedule);

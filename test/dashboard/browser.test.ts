@@ -11,6 +11,8 @@ import { MemoryStorage } from '../../src/study/storage/index.js';
 import { createStudyService } from '../../src/study/service/defaults.js';
 import type { StudyService } from '../../src/study/service.js';
 import { runSyntheticStudy, syntheticRun } from './fixtures/synthetic.js';
+import { FakeStudyApi } from './fixtures/fake_api.js';
+import { curves, fixtureStudy, rng } from './fixtures/study.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const XSS = '<img src=x onerror="window.__xss=1">';
@@ -18,6 +20,8 @@ const XSS = '<img src=x onerror="window.__xss=1">';
 let browser: Browser;
 let server: Server;
 let emptyServer: Server;
+let bigServer: Server;
+let bigBase = '';
 let base = '';
 let emptyBase = '';
 let service: StudyService;
@@ -64,6 +68,13 @@ before(async () => {
   xssStudyId = storage.createStudy({ name: XSS, direction: 'maximize', config: { ...valid, name: 'x' } }).id;
   [server, base] = await listen(createApp(service, { ui: mountDashboard }));
   [emptyServer, emptyBase] = await listen(createApp(createStudyService(new MemoryStorage()), { ui: mountDashboard }));
+  // Hundreds of trials with long curves: too slow to make through the optimizer here, so served by a fixture API.
+  const big = fixtureStudy(250, 11, 'big');
+  const r = rng(5);
+  // Long curves (1000 reports) for the trials that get drawn, short ones for the rest, to keep the payload small.
+  const ranked = big.trials.filter((t) => t.value !== null).sort((a, b) => (b.value as number) - (a.value as number));
+  for (const t of big.trials) if (t.intermediate.length) t.intermediate = curves(t.value ?? 0.85, 20_000, ranked.indexOf(t) < 12 || t.label ? 20 : 500, 0.08, r);
+  [bigServer, bigBase] = await listen(createApp(new FakeStudyApi([big]), { ui: mountDashboard }));
 });
 
 after(async () => {
@@ -71,6 +82,7 @@ after(async () => {
   server?.closeAllConnections();
   server?.close();
   emptyServer?.close();
+  bigServer?.close();
 });
 
 test('the landing page explains the empty state', async () => {
@@ -239,6 +251,30 @@ test('unknown study, study without trials and an unreachable API are explained, 
   await page.goto(`${base}/`);
   await page.waitForSelector('#status.error');
   assert.match((await page.textContent('#status')) ?? '', /cannot reach the renorm-tune API/);
+  await page.close();
+});
+
+test('a study of 250 trials, the best with 1000 reports each: curves decimated, only top trials drawn, every row listed', async () => {
+  const { page, problems } = await watchedPage();
+  await page.goto(`${bigBase}/study.html?id=s1`);
+  await page.waitForSelector('#trials tbody tr');
+  await page.waitForFunction(() => document.body.dataset.refreshMs !== undefined);
+  const lines = await page.evaluate(() => {
+    const C = (window as unknown as { Chart: { getChart(c: HTMLCanvasElement): { data: { datasets: Array<{ data: unknown[] }> } } | undefined } }).Chart;
+    const out: Record<string, { datasets: number; maxPoints: number }> = {};
+    for (const id of ['chart-acc', 'chart-gap', 'chart-clip', 'chart-parallel', 'chart-rmax']) {
+      const ds = C.getChart(document.querySelector(`#${id} canvas`) as HTMLCanvasElement)!.data.datasets;
+      out[id] = { datasets: ds.length, maxPoints: Math.max(...ds.map((d) => d.data.length)) };
+    }
+    return out;
+  });
+  assert.ok(lines['chart-acc'].datasets <= 10 && lines['chart-gap'].datasets <= 10, `too many curves: ${JSON.stringify(lines)}`);
+  assert.ok(lines['chart-acc'].maxPoints <= 200 && lines['chart-gap'].maxPoints <= 200 && lines['chart-clip'].maxPoints <= 200, `curves not decimated: ${JSON.stringify(lines)}`);
+  assert.ok(lines['chart-parallel'].datasets <= 100);
+  assert.ok(lines['chart-rmax'].datasets <= 7);
+  assert.equal(await page.locator('#trials tbody tr').count(), 252);
+  process.stderr.write(`browser test: 252-trial study fetched and drawn in ${await page.evaluate(() => document.body.dataset.refreshMs)} ms\n`);
+  assert.deepEqual(problems, []);
   await page.close();
 });
 
