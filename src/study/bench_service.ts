@@ -91,7 +91,7 @@ export async function benchAskTell(o: { config: string; rounds: number; log: (li
   const service = createStudyService(storage);
   const base = loadStudyConfig(o.config);
   const mk = (name: string) =>
-    service.createStudy({ name, scenario: base.scenario, budget: { trials: 1_000_000 }, executor: 'external', optimizer: { type: 'random' }, finalValidation: { seeds: 0 } }).id;
+    service.createStudy({ name, scenario: base.scenario, budget: { trials: 100_000 }, executor: 'external', optimizer: { type: 'random' }, finalValidation: { seeds: 0 } }).id;
   const httpStudy = mk('bench-http');
   const localStudy = mk('bench-local');
   const server = await createServer({ api: service, port: 0, dashboard: false });

@@ -32,7 +32,7 @@ function trials(db: string): TrialRecord[] {
   }
 }
 
-test('run: SIGKILL mid-study, then rerun: no COMPLETE trial lost or changed, and the study completes', async () => {
+test('run: Ctrl-C stops cleanly, SIGKILL mid-study loses nothing, and a rerun completes the study', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'renorm-kill-'));
   const db = join(dir, 'study.db');
   const config = join(dir, 'crash.json');
@@ -45,17 +45,31 @@ test('run: SIGKILL mid-study, then rerun: no COMPLETE trial lost or changed, and
     finalValidation: { seeds: 2 },
   }));
   const args = [config, '--db', db, '--trial-worker', fakeTrainer];
+  const completeCount = () => trials(db).filter((t) => t.state === 'COMPLETE').length;
   try {
+    // Ctrl-C first: a clean stop leaves nothing RUNNING and the study STOPPED.
+    const interrupted = runCli(args);
+    const interruptedExit = exited(interrupted);
+    for (let i = 0; i < 600 && completeCount() < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    interrupted.kill('SIGINT');
+    const stopped = await interruptedExit;
+    assert.equal(stopped.code, 130, stopped.out);
+    assert.match(stopped.out, /resume: renorm-tune run/);
+    assert.equal(trials(db).filter((t) => t.state === 'RUNNING').length, 0, 'cancelled trials went back to WAITING');
+    const s = new SqliteStorage(db);
+    assert.equal(s.findStudyByName('crash')!.state, 'STOPPED');
+    s.close();
+
     const first = runCli(args);
     const firstExit = exited(first);
     // Kill -9 as soon as a few trials are COMPLETE (polling the database the child is writing, as a user would).
-    for (let i = 0; i < 600 && trials(db).filter((t) => t.state === 'COMPLETE').length < 4; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 600 && completeCount() < 5; i++) await new Promise((r) => setTimeout(r, 50));
     first.kill('SIGKILL');
     const killed = await firstExit;
     assert.equal(killed.signal, 'SIGKILL', `the first run finished before it could be killed:\n${killed.out}`);
     const before = trials(db);
     const completeBefore = before.filter((t) => t.state === 'COMPLETE');
-    assert.ok(completeBefore.length >= 4 && before.filter((t) => !t.label?.startsWith('final:')).length <= 14);
+    assert.ok(completeBefore.length >= 5 && before.filter((t) => !t.label?.startsWith('final:')).length <= 14);
 
     const second = await exited(runCli(args));
     assert.equal(second.code, 0, second.out);

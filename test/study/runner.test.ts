@@ -115,3 +115,11 @@ test('runner: an external study is refused with a pointer to the REST API', asyn
   const { storage, service } = setup();
   await assert.rejects(runStudy(baseConfig({ executor: 'external' }), { storage, service }), /driven by external workers/);
 });
+
+test('runner: a spent time budget stops asking (the baselines still run)', async () => {
+  const { storage, service } = setup();
+  const res = await runStudy(baseConfig({ budget: { timeMinutes: 0.0001 }, workers: 2, finalValidation: { seeds: 0 } }), { storage, service, workerFile: fixture('fake_trainer') });
+  assert.equal(res.state, 'COMPLETE');
+  assert.deepEqual(service.listTrials(res.study.id).map((t) => t.label), ['batchnorm', 'paper']);
+  assert.ok(Number(service.getStudy(res.study.id).attrs.searchSeconds) > 0.006, 'search time is kept for a resume');
+});
