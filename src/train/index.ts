@@ -1,4 +1,5 @@
 // Public names of the train package, re-exported from the package root.
 export { train } from './trainer.js';
 export { seedModelWeights } from './seed.js';
+export { validateTrainConfig, loadTrainConfig, type TrainConfig } from './config.js';
 export type { TrainRequest, TrainProgress, TrainResult, TrainStatus, ClipReport } from './types.js';

@@ -1,0 +1,54 @@
+// The `renorm-tune train` config file: {scenario, schedule?, seed?, backend?}, validated whole before anything runs.
+import { readFileSync } from 'node:fs';
+import { ConfigError, DataError } from '../errors.js';
+import { validateScenario, type Scenario } from '../data/scenario.js';
+import { BACKEND_NAMES } from '../engine/backend.js';
+import { expectInt, expectObject, expectOneOf } from '../schedule/fields.js';
+import { isExportedSchedule } from '../schedule/evaluate.js';
+import { validateExportedSchedule } from '../schedule/load.js';
+import { validateSchedule } from '../schedule/validate.js';
+import type { ExportedSchedule, ScheduleSpec } from '../schedule/types.js';
+
+export interface TrainConfig {
+  scenario: Scenario;
+  schedule?: ScheduleSpec | ExportedSchedule;
+  seed?: number;
+  backend?: string;
+}
+
+const TOP_LEVEL = ['scenario', 'schedule', 'seed', 'backend'];
+
+/** Field names are prefixed with `prefix` (the file name for configs read from disk) so errors say where to look. */
+export function validateTrainConfig(raw: unknown, prefix = ''): TrainConfig {
+  const obj = expectObject(raw, prefix || 'config', 'give {"scenario": {...}, "schedule"?: {...}, "seed"?: 0, "backend"?: "auto"}');
+  const at = (f: string) => (prefix ? `${prefix}:${f}` : f);
+  for (const key of Object.keys(obj)) {
+    if (!TOP_LEVEL.includes(key)) throw new ConfigError(at(key), 'unknown top-level field', `remove it; allowed fields are ${TOP_LEVEL.join(', ')}`);
+  }
+  const scenario = validateScenario(obj.scenario, at('scenario'));
+  const config: TrainConfig = { scenario };
+  if (obj.schedule !== undefined) {
+    config.schedule = isExportedSchedule(obj.schedule)
+      ? validateExportedSchedule(obj.schedule, at('schedule'))
+      : validateSchedule(obj.schedule, at('schedule'), { totalSteps: scenario.steps });
+  }
+  if (obj.seed !== undefined) config.seed = expectInt(obj.seed, at('seed'), 0, 2 ** 31 - 1);
+  if (obj.backend !== undefined) config.backend = expectOneOf(obj.backend, at('backend'), BACKEND_NAMES);
+  return config;
+}
+
+export function loadTrainConfig(file: string): TrainConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new DataError(file, `cannot read config (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new DataError(file, `is not valid JSON: ${(err as Error).message}`);
+  }
+  return validateTrainConfig(raw, file);
+}
