@@ -46,11 +46,12 @@ export class TorchBench {
     return { bench, version: String(ready['torch']) };
   }
 
-  /** Runs `steps` training steps in torch; resolves to its images per second. */
-  async run(steps: number): Promise<number> {
+  /** Runs `steps` training steps in torch; resolves to images per wall-clock second and per CPU second. */
+  async run(steps: number): Promise<{ wall: number; cpu: number }> {
     const answer = this.next();
     this.child.stdin.write(`${steps}\n`);
-    return Number((await answer)['imagesPerSecond']);
+    const a = await answer;
+    return { wall: Number(a['imagesPerSecond']), cpu: Number(a['imagesPerCpuSecond']) };
   }
 
   close(): void {

@@ -31,6 +31,13 @@ export interface TrainBenchResult {
   torchRoundsImagesPerSecond: number[] | null;
   ratio: number | null;
   torchNote: string | null;
+  /**
+   * Images per CPU second of each side (process CPU time, not wall clock): steadier than wall time on a
+   * shared machine, since time-slicing by other processes does not count. Medians over rounds.
+   */
+  imagesPerCpuSecond: number;
+  torchImagesPerCpuSecond: number | null;
+  cpuTimeRatio: number | null;
   cpuImagesPerSecond: number | null;
 }
 
@@ -49,10 +56,13 @@ function makeRunner(batchSize: number) {
   const x = tf.randomNormal([batchSize, 28, 28, 1], 0, 1, 'float32', 1);
   const labels = tf.randomUniform([batchSize], 0, 10, 'int32', 2);
   return {
-    run(steps: number): number {
+    run(steps: number): { wall: number; cpu: number } {
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       for (let i = 0; i < steps; i++) trainer.step(x, labels);
-      return (steps * batchSize * 1000) / (performance.now() - t0);
+      const wallMs = performance.now() - t0;
+      const c = process.cpuUsage(c0);
+      return { wall: (steps * batchSize * 1000) / wallMs, cpu: (steps * batchSize * 1e6) / (c.user + c.system) };
     },
     dispose() {
       trainer.dispose();
@@ -87,11 +97,21 @@ export async function benchTrain(o: TrainBenchOptions): Promise<TrainBenchResult
 
   const ours: number[] = [];
   const theirs: number[] = [];
+  const oursCpu: number[] = [];
+  const theirsCpu: number[] = [];
   try {
     for (let r = 0; r < o.rounds; r++) {
-      ours.push(runner.run(o.steps));
-      if (torch) theirs.push(await torch.run(o.steps));
-      o.log(`  round ${r + 1}: tfjs ${ours[r]!.toFixed(0)} img/s` + (torch ? `, torch ${theirs[r]!.toFixed(0)} img/s` : ''));
+      const a = runner.run(o.steps);
+      ours.push(a.wall);
+      oursCpu.push(a.cpu);
+      let line = `  round ${r + 1}: tfjs ${a.wall.toFixed(0)} img/s (${a.cpu.toFixed(0)} per CPU s)`;
+      if (torch) {
+        const b = await torch.run(o.steps);
+        theirs.push(b.wall);
+        theirsCpu.push(b.cpu);
+        line += `, torch ${b.wall.toFixed(0)} img/s (${b.cpu.toFixed(0)} per CPU s)`;
+      }
+      o.log(line);
     }
   } finally {
     torch?.close();
@@ -99,13 +119,15 @@ export async function benchTrain(o: TrainBenchOptions): Promise<TrainBenchResult
   }
   const ips = median(ours);
   const tips = torch ? median(theirs) : null;
+  const cpuIps = median(oursCpu);
+  const cpuTips = torch ? median(theirsCpu) : null;
 
   let cpuImagesPerSecond: number | null = null;
   if (o.cpuSteps > 0 && backend !== 'cpu') {
     await initBackend('cpu');
     const cpu = makeRunner(o.batchSize);
     cpu.run(1);
-    cpuImagesPerSecond = cpu.run(o.cpuSteps);
+    cpuImagesPerSecond = cpu.run(o.cpuSteps).wall;
     cpu.dispose();
     await initBackend(o.backend);
     o.log(`context: pure-JS cpu backend ${cpuImagesPerSecond.toFixed(1)} img/s (${o.cpuSteps} steps), ${(ips / cpuImagesPerSecond).toFixed(0)}x slower than ${backend}`);
@@ -123,6 +145,9 @@ export async function benchTrain(o: TrainBenchOptions): Promise<TrainBenchResult
     torchRoundsImagesPerSecond: torch ? theirs : null,
     ratio: tips ? ips / tips : null,
     torchNote,
+    imagesPerCpuSecond: cpuIps,
+    torchImagesPerCpuSecond: cpuTips,
+    cpuTimeRatio: cpuTips ? cpuIps / cpuTips : null,
     cpuImagesPerSecond,
   };
 }

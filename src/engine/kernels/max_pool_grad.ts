@@ -1,6 +1,8 @@
 // MaxPoolGrad for wasm in JS over the heap: the stock kernel rescans every window per output and is ~30x slower.
 import * as tf from '@tensorflow/tfjs';
 import { withViews } from './heap.js';
+import { heapF32, heapOffset } from './simd/index.js';
+import { simdFor } from './renorm_simd.js';
 
 type Args = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap };
 
@@ -25,6 +27,17 @@ export function maxPoolGradJs({ inputs, backend, attrs }: Args): tf.TensorInfo {
   const fw = info.effectiveFilterWidth;
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;
+  const simd = simdFor(backend, c);
+  if (simd && fh === 2 && fw === 2 && strideHeight === 2 && strideWidth === 2 && pt === 0 && pl === 0 &&
+      outHeight === inHeight >> 1 && outWidth === inWidth >> 1) {
+    const out = (backend as unknown as { makeOutput(s: number[], d: 'float32'): tf.TensorInfo }).makeOutput(input.shape, 'float32');
+    if (inHeight % 2 || inWidth % 2) {
+      // Rows/columns no window covers get no gradient; the SIMD loop writes only covered pixels.
+      heapF32(backend, heapOffset(backend, out), tf.util.sizeFromShape(input.shape)).fill(0);
+    }
+    simd.maxpool2_grad(heapOffset(backend, input), heapOffset(backend, dy), heapOffset(backend, out), batchSize, inHeight, inWidth, c);
+    return out;
+  }
   const { outs, ins, outViews } = withViews(backend, [dy, input], [input.shape]);
   const [g, x] = ins as [Float32Array, Float32Array];
   const dx = outViews[0]!;
