@@ -71,6 +71,8 @@ export async function benchThroughput(o: ThroughputOptions): Promise<ThroughputR
 
 export interface LatencyResult {
   http: { median: number; p90: number };
+  /** Two GET /api/health requests: the floor any two HTTP calls cost on this machine right now. */
+  health: { median: number; p90: number };
   inProcess: { median: number; p90: number };
   /** Median HTTP round trip minus median in-process round trip: what the REST layer adds. */
   overheadMedian: number;
@@ -108,8 +110,16 @@ export async function benchAskTell(o: { config: string; rounds: number; log: (li
     const [t] = await service.ask(localStudy, 1);
     service.tell(localStudy, t!.id, { value: Math.random() });
   };
+  const health2 = async () => {
+    for (let k = 0; k < 2; k++) {
+      const res = await fetch(`${server.url}/api/health`);
+      if (!res.ok) throw new Error(`/api/health: HTTP ${res.status}`);
+      await res.arrayBuffer();
+    }
+  };
   const http: number[] = [];
   const local: number[] = [];
+  const floor: number[] = [];
   try {
     for (let i = 0; i < 20; i++) (await viaHttp(), await inProcess());
     for (let i = 0; i < o.rounds; i++) {
@@ -119,6 +129,9 @@ export async function benchAskTell(o: { config: string; rounds: number; log: (li
       t0 = performance.now();
       await inProcess();
       local.push(performance.now() - t0);
+      t0 = performance.now();
+      await health2();
+      floor.push(performance.now() - t0);
     }
   } finally {
     await server.close();
@@ -128,8 +141,9 @@ export async function benchAskTell(o: { config: string; rounds: number; log: (li
   const res: LatencyResult = {
     http: { median: quantile(http, 0.5), p90: quantile(http, 0.9) },
     inProcess: { median: quantile(local, 0.5), p90: quantile(local, 0.9) },
+    health: { median: quantile(floor, 0.5), p90: quantile(floor, 0.9) },
     overheadMedian: quantile(http, 0.5) - quantile(local, 0.5),
   };
-  o.log(`ask+tell round trip, ${o.rounds} rounds: HTTP median ${res.http.median.toFixed(2)} ms (p90 ${res.http.p90.toFixed(2)}), in-process median ${res.inProcess.median.toFixed(2)} ms (p90 ${res.inProcess.p90.toFixed(2)}); HTTP adds ${res.overheadMedian.toFixed(2)} ms`);
+  o.log(`ask+tell round trip, ${o.rounds} rounds: HTTP median ${res.http.median.toFixed(2)} ms (p90 ${res.http.p90.toFixed(2)}), in-process median ${res.inProcess.median.toFixed(2)} ms (p90 ${res.inProcess.p90.toFixed(2)}); HTTP adds ${res.overheadMedian.toFixed(2)} ms; two bare GET /api/health: median ${res.health.median.toFixed(2)} ms`);
   return res;
 }
