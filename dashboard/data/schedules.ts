@@ -3,6 +3,7 @@ import type { Direction, Series, TrialRecord } from '../types.js';
 import { COLORS, rankColor } from './palette.js';
 import { trialScheduleCurves } from './schedule_curve.js';
 import { topTrialsWithBaselines, trialName, trialRole } from './trials.js';
+import { formatValue } from './summary.js';
 
 export interface ScheduleData {
   rmax: Series[];
@@ -19,7 +20,7 @@ function styleFor(t: TrialRecord, rank: number): Pick<Series, 'borderColor' | 'b
 }
 
 /** Schedules of the best `topN` complete trials plus both baselines; the paper's default is drawn when no paper trial exists. */
-export function scheduleData(trials: readonly TrialRecord[], direction: Direction, totalSteps: number | null, topN = 5): ScheduleData {
+export function scheduleData(trials: readonly TrialRecord[], direction: Direction, totalSteps: number | null, topN = 5, metric = ''): ScheduleData {
   const chosen = topTrialsWithBaselines(trials, direction, topN);
   if (!chosen.some((t) => trialRole(t) === 'paper')) {
     chosen.push({ id: -1, number: -1, label: 'paper', schedule: { kind: 'paper' }, intermediate: [] } as unknown as TrialRecord);
@@ -27,7 +28,7 @@ export function scheduleData(trials: readonly TrialRecord[], direction: Directio
   const out: ScheduleData = { rmax: [], dmax: [], missing: [] };
   chosen.forEach((t, i) => {
     const curves = trialScheduleCurves(t, totalSteps);
-    const name = trialName(t) + (t.value !== null && t.value !== undefined && trialRole(t) === 'search' ? ` (${fmt(t.value)})` : '');
+    const name = trialName(t) + (t.value !== null && t.value !== undefined && trialRole(t) === 'search' ? ` (${formatValue(t.value, metric)})` : '');
     if (!curves) {
       out.missing.push(name);
       return;
@@ -38,8 +39,4 @@ export function scheduleData(trials: readonly TrialRecord[], direction: Directio
     out.dmax.push({ label: name, data: curves.dmax, ...base });
   });
   return out;
-}
-
-function fmt(v: number): string {
-  return Math.abs(v) < 10 ? v.toFixed(4) : v.toFixed(2);
 }

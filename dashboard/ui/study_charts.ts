@@ -68,7 +68,7 @@ export function renderFinal(view: StudyView): void {
 }
 
 export function renderSchedules(view: StudyView, open: OpenTrial): void {
-  const s = scheduleData(view.trials, view.direction, view.totalSteps, 5);
+  const s = scheduleData(view.trials, view.direction, view.totalSteps, 5, view.metric);
   const x = view.totalSteps ? { title: 'training step', min: 0, max: view.totalSteps } : { title: 'fraction of training', min: 0, max: 1 };
   const missing = s.missing.length ? ` (${s.missing.join(', ')}: formula schedule, no recorded steps yet)` : '';
   for (const [id, ds, title] of [

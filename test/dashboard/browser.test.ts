@@ -278,12 +278,34 @@ test('a study of 250 trials, the best with 1000 reports each: curves decimated, 
   await page.close();
 });
 
+/**
+ * `RENORM_TUNE_SCREENSHOT=docs/dashboard.png` writes the README screenshot; with `RENORM_TUNE_SCREENSHOT_DB=<file>`
+ * it shows the first study of that database (a real `renorm-tune run`) instead of the synthetic one.
+ */
 test('screenshot for the README (only when RENORM_TUNE_SCREENSHOT names a file)', { skip: !process.env.RENORM_TUNE_SCREENSHOT }, async () => {
-  const { page } = await watchedPage();
+  let url = `${base}/study.html?id=${encodeURIComponent(studyId)}`;
+  let dbServer: Server | undefined;
+  const db = process.env.RENORM_TUNE_SCREENSHOT_DB;
+  if (db) {
+    const { SqliteStorage } = await import('../../src/study/storage/index.js');
+    const storage = new SqliteStorage(db);
+    const id = storage.listStudies()[0].id;
+    let dbBase: string;
+    [dbServer, dbBase] = await listen(createApp(createStudyService(storage), { ui: mountDashboard }));
+    url = `${dbBase}/study.html?id=${encodeURIComponent(id)}`;
+  }
+  const { page, problems } = await watchedPage();
   await page.setViewportSize({ width: 1440, height: 900 });
-  await page.goto(`${base}/study.html?id=${encodeURIComponent(studyId)}`);
-  await page.waitForFunction(() => document.querySelectorAll('#gp canvas').length > 0, undefined, { timeout: 20_000 });
-  await page.waitForTimeout(300);
-  await page.screenshot({ path: process.env.RENORM_TUNE_SCREENSHOT!, fullPage: true });
+  await page.goto(url);
+  await page.waitForFunction(() => document.querySelectorAll('#gp canvas, #gp .note').length > 0, undefined, { timeout: 30_000 });
+  await page.waitForTimeout(500);
+  // The top of the page (headline numbers, history, final validation, schedules, curves) reads well on a laptop;
+  // RENORM_TUNE_SCREENSHOT_FULL=1 captures everything.
+  const full = process.env.RENORM_TUNE_SCREENSHOT_FULL === '1';
+  const bottom = await page.evaluate(() => (document.querySelector('#chart-gap')!.closest('.row') as HTMLElement).getBoundingClientRect().bottom + window.scrollY);
+  await page.screenshot({ path: process.env.RENORM_TUNE_SCREENSHOT!, fullPage: true, ...(full ? {} : { clip: { x: 0, y: 0, width: 1440, height: Math.ceil(bottom + 16) } }) });
   await page.close();
+  dbServer?.closeAllConnections();
+  dbServer?.close();
+  assert.deepEqual(problems, []);
 });
