@@ -82,6 +82,16 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
     if (view.best) out.push(`export the best schedule: renorm-tune export ${view.name} --db ${o.db} --out best-schedule.json`);
     if (result.state === 'STOPPED') out.push(`resume: renorm-tune run ${configPath} --db ${o.db}`);
     process.stdout.write(`${out.join('\n')}\n`);
+    if (server && result.state === 'COMPLETE') {
+      // The dashboard is most interesting once the study is done: keep serving until the user leaves.
+      process.stderr.write(`[study] finished; still serving ${server.url} (Ctrl-C to exit)\n`);
+      await new Promise<void>((resolveWait) => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        process.once('SIGINT', () => resolveWait());
+        process.once('SIGTERM', () => resolveWait());
+      });
+    }
     return result.state === 'COMPLETE' ? 0 : 130;
   } finally {
     display.stop();
