@@ -113,6 +113,9 @@ async function initWasm(required: boolean): Promise<{ name: string } | null> {
 async function initCpu(): Promise<{ name: string }> {
   if (!(await tf.setBackend('cpu'))) throw new BackendError("backend 'cpu' failed to initialise (fix: reinstall @tensorflow/tfjs)");
   await tf.ready();
+  // The cpu backend advertises tfjs-node on its first write; choosing cpu here is deliberate (auto already
+  // warned when it fell back), and the banner would land after `bench train --json`'s last line.
+  (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
   registerCpuKernels();
   return { name: 'cpu' };
 }

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Clipping } from '../schedule/types.js';
 import { ConfigError } from '../errors.js';
 import { type Initializer, type InitializerIdentifier, resolveInitializer, serializeInitializer } from './initializers.js';
-import { CHANNEL_AFFINE, RENORM_BACKWARD, RENORM_MOMENTS, renormKernelsActive } from './kernels/renorm_kernels.js';
+import { CHANNEL_AFFINE, RENORM_BACKWARD, RENORM_MOMENTS, RENORM_STATS, STATS_OUTPUTS, renormKernelsActive } from './kernels/renorm_kernels.js';
 
 let fusedEnabled = true;
 /** Test hook: false forces the generic tensor-op path even where the fused BRN kernels are registered. */
@@ -191,34 +191,44 @@ export class BatchRenormalization extends tf.layers.Layer {
     return { rRaw, dRaw, r: tf.clipByValue(rRaw, rmin, rmax), d: clipSymmetric(dRaw, dmax) };
   }
 
-  /** Same maths as normalizeTraining, channels last, with the moments/affine/backward passes in fused kernels. */
+  /**
+   * Same maths as normalizeTraining, channels last, in four fused kernels: batch moments, per-channel
+   * statistics (r, d, affine terms, updated moving averages), the affine pass, and the backward pass.
+   */
   private trainingFused(x: tf.Tensor): tf.Tensor {
     const record = this.updateStatistics;
     const gammaIn = this.gamma ? this.gamma.read() : this.ones!;
     const betaIn = this.beta ? this.beta.read() : this.zeros!;
     const engine = tf.engine();
+    const { rmin, rmax, dmax } = this.clipping;
+    const attrs = { epsilon: this.epsilon, rmin, rmax, dmax, momentum: this.momentum, renormMomentum: this.renormMomentum };
     const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
       const [xin, gamma, beta] = args as [tf.Tensor, tf.Tensor, tf.Tensor];
       const save = args[3] as tf.GradSaveFunc;
       const [mean, variance] = engine.runKernel(RENORM_MOMENTS, { x: xin }) as tf.Tensor[] as [tf.Tensor, tf.Tensor];
-      const std = tf.sqrt(tf.add(variance, this.epsilon));
-      const invstd = tf.reciprocal(std);
-      const { rRaw, dRaw, r, d } = this.correction(mean, std);
-      const rg = tf.mul(r, gamma);
-      const scale = tf.mul(rg, invstd);
-      const offset = tf.add(beta, tf.mul(d, gamma));
-      const y = engine.runKernel(CHANNEL_AFFINE, { x: xin, center: mean, scale, offset }) as tf.Tensor;
-      if (record) this.updateMoments(mean, std, rRaw, dRaw);
-      save([xin, mean, invstd, rg, r, d]);
+      const out = engine.runKernel(RENORM_STATS, {
+        mean, variance, gamma, beta,
+        renormMean: this.renormMean.read(), renormStddev: this.renormStddev.read(),
+        movingMean: this.movingMean.read(), movingStddev: this.movingStddev.read(),
+      }, attrs) as tf.Tensor[];
+      const s = Object.fromEntries(STATS_OUTPUTS.map((n, i) => [n, out[i]!])) as Record<(typeof STATS_OUTPUTS)[number], tf.Tensor>;
+      const y = engine.runKernel(CHANNEL_AFFINE, { x: xin, center: mean, scale: s.scale, offset: s.offset }) as tf.Tensor;
+      if (record) {
+        this.renormMean.write(s.renormMean);
+        this.renormStddev.write(s.renormStddev);
+        this.movingMean.write(s.movingMean);
+        this.movingStddev.write(s.movingStddev);
+        this.movingVariance.write(s.movingVariance);
+        this.recordClip(s.rRaw, s.dRaw);
+      }
+      save([xin, mean, s.invstd, s.rg, s.r, s.d]);
       return {
         value: y,
         gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
           const [sx, smean, sinvstd, srg, sr, sd] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-          const [dx, sumDy, sumDyXhat] = engine.runKernel(RENORM_BACKWARD, {
-            dy: dy as tf.Tensor, x: sx, mean: smean, invstd: sinvstd, scale: srg,
-          }) as tf.Tensor[] as [tf.Tensor, tf.Tensor, tf.Tensor];
-          const dgamma = tf.add(tf.mul(sr, sumDyXhat), tf.mul(sd, sumDy));
-          return [dx, dgamma, sumDy];
+          return engine.runKernel(RENORM_BACKWARD, {
+            dy: dy as tf.Tensor, x: sx, mean: smean, invstd: sinvstd, scale: srg, r: sr, d: sd,
+          }) as tf.Tensor[];
         },
       };
     });
@@ -310,6 +320,10 @@ export class BatchRenormalization extends tf.layers.Layer {
     ema(this.movingStddev, std, this.momentum);
     const ms = this.movingStddev.read();
     this.movingVariance.write(tf.relu(tf.sub(tf.mul(ms, ms), this.epsilon)));
+    this.recordClip(rRaw, dRaw);
+  }
+
+  private recordClip(rRaw: tf.Tensor, dRaw: tf.Tensor): void {
     this.lastR?.dispose();
     this.lastD?.dispose();
     this.lastR = tf.keep(rRaw);

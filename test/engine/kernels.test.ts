@@ -87,6 +87,7 @@ test('MaxPoolGrad on wasm matches cpu, including ties (ReLU zeros) and padded wi
     { shape: [1, 7, 7, 3], size: 2, stride: 2, pad: 'same' as const },
     { shape: [2, 6, 5, 2], size: 3, stride: 1, pad: 'same' as const },
     { shape: [2, 9, 8, 1], size: 3, stride: 2, pad: 'valid' as const },
+    { shape: [2, 7, 9, 8], size: 2, stride: 2, pad: 'valid' as const }, // SIMD path, odd sizes: uncovered pixels get 0
   ];
   for (const c of cases) {
     const n = c.shape.reduce((a, b) => a * b, 1);
@@ -104,29 +105,36 @@ test('MaxPoolGrad on wasm matches cpu, including ties (ReLU zeros) and padded wi
   }
 });
 
-test('fused BRN kernels give the same training step on wasm and cpu', async () => {
-  const rand = rng(13);
-  const xs = Array.from({ length: 3 * 5 * 5 * 6 }, () => 2 * randn(rand) + 1);
-  const ws = Array.from({ length: xs.length }, () => randn(rand));
-  const run = () => {
-    const x = tf.tensor4d(xs, [3, 5, 5, 6]);
-    const w = tf.tensor4d(ws, [3, 5, 5, 6]);
-    const e = tf.engine();
-    const [mean, variance] = e.runKernel('RenormMoments', { x }) as tf.Tensor[];
-    const scale = tf.linspace(0.5, 1.5, 6);
-    const offset = tf.linspace(-1, 1, 6);
-    const y = e.runKernel('RenormChannelAffine', { x, center: mean!, scale, offset }) as tf.Tensor;
-    const invstd = tf.rsqrt(tf.add(variance!, 1e-3));
-    const back = e.runKernel('RenormBackward', { dy: w, x, mean: mean!, invstd, scale }) as tf.Tensor[];
-    return [mean!, variance!, y, ...back];
-  };
-  const want = await on('cpu', run);
-  const got = await on('wasm', run);
-  want.forEach((w, i) => assert.ok(maxAbsDiff(got[i]!, w) < 1e-5 * scaleOf(w), `output ${i}`));
-  // And against plain moments in float64.
-  const mean = Array.from({ length: 6 }, (_, j) => xs.filter((_, i) => i % 6 === j).reduce((a, b) => a + b, 0) / 75);
-  assert.ok(maxAbsDiff(got[0]!, mean) < 1e-5);
-});
+for (const c of [6, 8]) {
+  test(`fused BRN kernels agree on wasm (${c % 4 ? 'JS loops' : 'SIMD'}) and cpu (JS loops), c = ${c}`, async () => {
+    const rand = rng(13 + c);
+    const xs = Array.from({ length: 3 * 5 * 5 * c }, () => 2 * randn(rand) + 1);
+    const ws = Array.from({ length: xs.length }, () => randn(rand));
+    const run = () => {
+      const x = tf.tensor4d(xs, [3, 5, 5, c]);
+      const w = tf.tensor4d(ws, [3, 5, 5, c]);
+      const e = tf.engine();
+      const [mean, variance] = e.runKernel('RenormMoments', { x }) as tf.Tensor[];
+      const scale = tf.linspace(0.5, 1.5, c);
+      const offset = tf.linspace(-1, 1, c);
+      const y = e.runKernel('RenormChannelAffine', { x, center: mean!, scale, offset }) as tf.Tensor;
+      const invstd = tf.rsqrt(tf.add(variance!, 1e-3));
+      const r = tf.linspace(0.8, 1.2, c);
+      const d = tf.linspace(-0.3, 0.3, c);
+      const back = e.runKernel('RenormBackward', { dy: w, x, mean: mean!, invstd, scale, r, d }) as tf.Tensor[];
+      return [mean!, variance!, y, ...back];
+    };
+    const want = await on('cpu', run);
+    const got = await on('wasm', run);
+    want.forEach((w, i) => assert.ok(maxAbsDiff(got[i]!, w) < 1e-5 * scaleOf(w), `output ${i}: ${maxAbsDiff(got[i]!, w)}`));
+    // And the moments against float64.
+    const m = xs.length / c;
+    const mean = Array.from({ length: c }, (_, j) => xs.filter((_, i) => i % c === j).reduce((a, b) => a + b, 0) / m);
+    const variance = mean.map((mu, j) => xs.filter((_, i) => i % c === j).reduce((a, v) => a + (v - mu) ** 2, 0) / m);
+    assert.ok(maxAbsDiff(got[0]!, mean) < 1e-5);
+    assert.ok(maxAbsDiff(got[1]!, variance) < 1e-5);
+  });
+}
 
 test('fused Adam matches a float64 Adam and tf.train.adam on wasm and cpu', async () => {
   for (const backend of ['wasm', 'cpu'] as const) {

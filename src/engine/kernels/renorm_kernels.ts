@@ -7,6 +7,22 @@ import { affineSimd, backwardSimd, momentsSimd, simdFor } from './renorm_simd.js
 export const RENORM_MOMENTS = 'RenormMoments';
 export const CHANNEL_AFFINE = 'RenormChannelAffine';
 export const RENORM_BACKWARD = 'RenormBackward';
+export const RENORM_STATS = 'RenormStats';
+
+/** Order of RenormStats' outputs. */
+export const STATS_OUTPUTS = [
+  'scale', 'offset', 'rg', 'r', 'd', 'rRaw', 'dRaw', 'invstd',
+  'renormMean', 'renormStddev', 'movingMean', 'movingStddev', 'movingVariance',
+] as const;
+
+interface StatsAttrs {
+  epsilon: number;
+  rmin: number;
+  rmax: number;
+  dmax: number;
+  momentum: number;
+  renormMomentum: number;
+}
 
 type Args = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap };
 
@@ -55,10 +71,10 @@ function affine({ inputs, backend }: Args): tf.TensorInfo {
 }
 
 /**
- * Backward of y = (x - mean) * invstd * scale' + offset with batch mean/variance differentiated and the
- * per-channel multiplier `scale` (= r * gamma) constant:
- *   dx = scale * invstd * (dy - mean(dy) - xhat * mean(dy * xhat)),  xhat = (x - mean) * invstd.
- * Also returns sum(dy) and sum(dy * xhat) per channel, from which dgamma and dbeta follow.
+ * Backward of y = ((x - mean) * invstd * r + d) * gamma + beta with the batch mean/variance differentiated
+ * and r, d constant (`scale` = r * gamma):
+ *   dx = scale * invstd * (dy - mean(dy) - xhat * mean(dy * xhat)),  xhat = (x - mean) * invstd,
+ *   dgamma = r * sum(dy * xhat) + d * sum(dy),  dbeta = sum(dy).   Outputs [dx, dgamma, dbeta].
  */
 function backward({ inputs, backend }: Args): tf.TensorInfo[] {
   const x = inputs['x']!;
@@ -66,16 +82,16 @@ function backward({ inputs, backend }: Args): tf.TensorInfo[] {
   const simd = simdFor(backend, c);
   if (simd) {
     return backwardSimd(simd, backend, c, {
-      dy: inputs['dy']!, x, mean: inputs['mean']!, invstd: inputs['invstd']!, scale: inputs['scale']!,
+      dy: inputs['dy']!, x, mean: inputs['mean']!, invstd: inputs['invstd']!, scale: inputs['scale']!, r: inputs['r']!, d: inputs['d']!,
     });
   }
   const { outs, ins, outViews } = withViews(
     backend,
-    [inputs['dy']!, x, inputs['mean']!, inputs['invstd']!, inputs['scale']!],
+    [inputs['dy']!, x, inputs['mean']!, inputs['invstd']!, inputs['scale']!, inputs['r']!, inputs['d']!],
     [x.shape, [c], [c]],
   );
-  const [dy, xv, mean, invstd, scale] = ins as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
-  const [dx, sumDyOut, sumDyXhatOut] = outViews as [Float32Array, Float32Array, Float32Array];
+  const [dy, xv, mean, invstd, scale, r, d] = ins as Float32Array[] as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
+  const [dx, dgammaOut, dbetaOut] = outViews as [Float32Array, Float32Array, Float32Array];
   const m = xv.length / c;
   const sDy = new Float64Array(c);
   const sDyXc = new Float64Array(c);
@@ -97,8 +113,8 @@ function backward({ inputs, backend }: Args): tf.TensorInfo[] {
     A[j] = a;
     B[j] = b;
     K[j] = (-a * sDy[j]!) / m;
-    sumDyOut[j] = sDy[j]!;
-    sumDyXhatOut[j] = sDyXc[j]! * is;
+    dbetaOut[j] = sDy[j]!;
+    dgammaOut[j] = r[j]! * sDyXc[j]! * is + d[j]! * sDy[j]!;
   }
   for (let i = 0; i < xv.length; i += c) {
     for (let j = 0; j < c; j++) dx[i + j] = A[j]! * dy[i + j]! + B[j]! * (xv[i + j]! - mean[j]!) + K[j]!;
@@ -106,7 +122,50 @@ function backward({ inputs, backend }: Args): tf.TensorInfo[] {
   return outs;
 }
 
+/**
+ * Every per-channel quantity of a training step in one call (~30 tiny tensor ops otherwise, each a kernel launch
+ * that costs more than its arithmetic): r, d (raw and clipped, from pre-update statistics), the affine
+ * scale/offset, and Keras' updated statistics. Evaluated in float64.
+ */
+function stats({ inputs, backend, attrs }: Args): tf.TensorInfo[] {
+  const a = attrs as unknown as StatsAttrs;
+  const names = ['mean', 'variance', 'gamma', 'beta', 'renormMean', 'renormStddev', 'movingMean', 'movingStddev'];
+  const c = inputs['mean']!.shape[0]!;
+  const { outs, ins, outViews } = withViews(backend, names.map((n) => inputs[n]!), STATS_OUTPUTS.map(() => [c]));
+  const [mean, variance, gamma, beta, rMean, rStd, mMean, mStd] = ins as Float32Array[];
+  const [scale, offset, rg, r, d, rRaw, dRaw, invstd, nRMean, nRStd, nMMean, nMStd, nMVar] = outViews as Float32Array[];
+  const floor = Math.sqrt(a.epsilon);
+  const rm = 1 - a.renormMomentum;
+  const m = 1 - a.momentum;
+  for (let j = 0; j < c; j++) {
+    const mu = mean![j]!;
+    const std = Math.sqrt(variance![j]! + a.epsilon);
+    const rs = Math.max(rStd![j]!, floor);
+    const rr = std / rs;
+    const dr = (mu - rMean![j]!) / rs;
+    const rc = Math.min(Math.max(rr, a.rmin), a.rmax);
+    const dc = Math.min(Math.max(dr, -a.dmax), a.dmax);
+    const g = gamma![j]!;
+    rRaw![j] = rr;
+    dRaw![j] = dr;
+    r![j] = rc;
+    d![j] = dc;
+    rg![j] = rc * g;
+    invstd![j] = 1 / std;
+    scale![j] = (rc * g) / std;
+    offset![j] = beta![j]! + dc * g;
+    nRMean![j] = rMean![j]! - (rMean![j]! - mu) * rm;
+    nRStd![j] = rStd![j]! - (rStd![j]! - std) * rm;
+    nMMean![j] = mMean![j]! - (mMean![j]! - mu) * m;
+    const ms = mStd![j]! - (mStd![j]! - std) * m;
+    nMStd![j] = ms;
+    nMVar![j] = Math.max(Math.fround(ms) * Math.fround(ms) - a.epsilon, 0);
+  }
+  return outs;
+}
+
 const KERNELS: [string, (a: Args) => tf.TensorInfo | tf.TensorInfo[]][] = [
+  [RENORM_STATS, stats],
   [RENORM_MOMENTS, moments],
   [CHANNEL_AFFINE, affine],
   [RENORM_BACKWARD, backward],

@@ -41,12 +41,12 @@ export function affineSimd(k: SimdKernels, backend: tf.KernelBackend, x: tf.Tens
 }
 
 export function backwardSimd(k: SimdKernels, backend: tf.KernelBackend, c: number,
-  t: { dy: tf.TensorInfo; x: tf.TensorInfo; mean: tf.TensorInfo; invstd: tf.TensorInfo; scale: tf.TensorInfo }): tf.TensorInfo[] {
+  t: { dy: tf.TensorInfo; x: tf.TensorInfo; mean: tf.TensorInfo; invstd: tf.TensorInfo; scale: tf.TensorInfo; r: tf.TensorInfo; d: tf.TensorInfo }): tf.TensorInfo[] {
   const b = backend as WasmBackend;
   const rows = tf.util.sizeFromShape(t.x.shape) / c;
   const dx = b.makeOutput(t.x.shape, 'float32');
-  const sumDy = b.makeOutput([c], 'float32');
-  const sumDyXhat = b.makeOutput([c], 'float32');
+  const dgamma = b.makeOutput([c], 'float32');
+  const dbeta = b.makeOutput([c], 'float32');
   const scratch = b.makeOutput([4 * c], 'float32'); // 2c float64 sums
   const consts = b.makeOutput([3 * c], 'float32'); // A, B, K per channel
   const sp = heapOffset(b, scratch);
@@ -57,8 +57,10 @@ export function backwardSimd(k: SimdKernels, backend: tf.KernelBackend, c: numbe
   const invstd = heapF32(b, heapOffset(b, t.invstd), c);
   const scale = heapF32(b, heapOffset(b, t.scale), c);
   const abk = heapF32(b, cp, 3 * c);
-  const sDyOut = heapF32(b, heapOffset(b, sumDy), c);
-  const sXhatOut = heapF32(b, heapOffset(b, sumDyXhat), c);
+  const dgammaOut = heapF32(b, heapOffset(b, dgamma), c);
+  const dbetaOut = heapF32(b, heapOffset(b, dbeta), c);
+  const r = heapF32(b, heapOffset(b, t.r), c);
+  const d = heapF32(b, heapOffset(b, t.d), c);
   for (let j = 0; j < c; j++) {
     const is = invstd[j]!;
     const a = scale[j]! * is;
@@ -67,11 +69,11 @@ export function backwardSimd(k: SimdKernels, backend: tf.KernelBackend, c: numbe
     abk[j] = a;
     abk[c + j] = (-a * is * is * sDyXc) / rows;
     abk[2 * c + j] = (-a * sDy) / rows;
-    sDyOut[j] = sDy;
-    sXhatOut[j] = sDyXc * is;
+    dbetaOut[j] = sDy;
+    dgammaOut[j] = r[j]! * sDyXc * is + d[j]! * sDy;
   }
   k.bwd_dx(heapOffset(b, t.dy), heapOffset(b, t.x), heapOffset(b, dx), rows, c, mp, cp, cp + 4 * c, cp + 8 * c);
   b.disposeData(scratch.dataId);
   b.disposeData(consts.dataId);
-  return [dx, sumDy, sumDyXhat];
+  return [dx, dgamma, dbeta];
 }
