@@ -40,7 +40,7 @@ export function thetaBounds(d: number): { lower: Float64Array; upper: Float64Arr
   return { lower, upper };
 }
 
-/** Kernel matrix (with noise on the diagonal) from precomputed pair distances. */
+/** Lower triangle of the kernel matrix (with noise on the diagonal) from precomputed pair distances. */
 function kernelMatrix(pd: PairDistances, theta: Float64Array): { K: Float64Array; dProfile: Float64Array } {
   const { n, d, P, D } = pd;
   const s2 = Math.exp(theta[d]!);
@@ -65,11 +65,8 @@ function kernelMatrix(pd: PairDistances, theta: Float64Array): { K: Float64Array
       dProfile[p] = s2 * both[1]!;
     }
   }
-  // Mirror into the upper triangle row by row (contiguous reads of the lower one would stride; this is cheaper than writing both in the loop above).
-  for (let i = 0; i < n; i++) {
-    K[i * n + i] = s2 + noise;
-    for (let j = i + 1; j < n; j++) K[i * n + j] = K[j * n + i]!;
-  }
+  // Only the lower triangle is filled: the Cholesky and the gradient read nothing else.
+  for (let i = 0; i < n; i++) K[i * n + i] = s2 + noise;
   return { K, dProfile };
 }
 

@@ -1,10 +1,10 @@
 // Dense symmetric positive-definite algebra on row-major Float64Array: Cholesky with escalating jitter and triangular solves.
 //
-// Why typed arrays and not mathjs matrices here: `bench bo` times one GP likelihood evaluation (Cholesky,
-// solves, K^-1) both ways on the same 200 x 200 kernel; mathjs (lusolve/inv on DenseMatrix of boxed numbers)
-// measured ~40-100x slower than these loops (see the "linalg" line of `renorm-tune bench bo`). The fit runs
-// this a few hundred times per ask, so these loops are the hot path; mathjs stays the independent reference
-// the tests check them against (test/gp/gp.test.ts).
+// Why typed arrays and not mathjs matrices here: `bench bo` times the linear algebra of one GP likelihood
+// evaluation (factor, K^-1 y, K^-1) both ways on the same 200 x 200 kernel: mathjs (lusolve + inv on a
+// DenseMatrix) took 2253 ms, these loops 15 ms, 148x faster (see the "linalg" line of `renorm-tune bench bo`).
+// A hyperparameter fit runs ~30-90 such evaluations per ask, so this is the hot path; mathjs stays the
+// independent reference the tests check these loops against (test/gp/linalg.test.ts, test/gp/gp.test.ts).
 
 export interface CholeskyResult {
   /** Lower-triangular factor, row-major n x n (upper triangle is zero). */
@@ -45,7 +45,7 @@ function choleskyInto(A: Float64Array, n: number, jitter: number, L: Float64Arra
 }
 
 /**
- * Cholesky of a symmetric PSD matrix. Duplicate inputs make a noise-free kernel singular, so on failure a
+ * Cholesky of a symmetric PSD matrix; only the lower triangle of A is read. Duplicate inputs make a noise-free kernel singular, so on failure a
  * jitter of 1e-10, 1e-9, ... times the mean diagonal is added (up to 1e-2) rather than failing the whole fit.
  */
 export function cholesky(A: Float64Array, n: number): CholeskyResult {
@@ -100,33 +100,47 @@ export function cholLogDet(L: Float64Array, n: number): number {
 /**
  * (L L^T)^-1, symmetric, row-major. Only the likelihood gradient needs it (tr(K^-1 dK) for every
  * hyperparameter at once); predictions always use triangular solves. Built as Linv^T Linv from the
- * triangular inverse, which costs about n^3/2 flops.
+ * triangular inverse, about n^3/3 flops.
  */
 export function cholInverse(L: Float64Array, n: number): Float64Array {
-  // Linv row by row as axpy updates over earlier rows (contiguous inner loops; a column-wise solve strides
-  // through memory and measured ~3x slower at n = 200): row_i = (e_i - sum_{k<i} L_ik row_k) / L_ii.
-  const Linv = new Float64Array(n * n);
+  // U = (L^-1)^T, upper triangular, built so that every inner loop is a dot product of two contiguous rows:
+  // U[j][i] = -(sum_{k=j}^{i-1} L[i][k] U[j][k]) / L[i][i]. Column-wise solves and outer-product updates
+  // stride through or sweep memory and measured 2-4x slower at n = 400.
+  const U = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     const ri = i * n;
-    for (let k = 0; k < i; k++) {
-      const a = L[ri + k]!;
-      if (a === 0) continue;
-      const rk = k * n;
-      for (let j = 0; j <= k; j++) Linv[ri + j] -= a * Linv[rk + j]!;
-    }
     const inv = 1 / L[ri + i]!;
-    for (let j = 0; j < i; j++) Linv[ri + j] *= inv;
-    Linv[ri + i] = inv;
+    for (let j = 0; j < i; j++) {
+      const rj = j * n;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      let k = j;
+      for (; k + 3 < i; k += 4) {
+        s0 += L[ri + k]! * U[rj + k]!;
+        s1 += L[ri + k + 1]! * U[rj + k + 1]!;
+        s2 += L[ri + k + 2]! * U[rj + k + 2]!;
+        s3 += L[ri + k + 3]! * U[rj + k + 3]!;
+      }
+      for (; k < i; k++) s0 += L[ri + k]! * U[rj + k]!;
+      U[rj + i] = -(s0 + s1 + s2 + s3) * inv;
+    }
+    U[ri + i] = inv;
   }
-  // W = Linv^T Linv: W_ij = sum_{k >= max(i,j)} Linv_ki Linv_kj, accumulated as outer products of rows.
+  // W = U U^T restricted to k >= max(i, j): W_ij = sum_{k >= i} U[i][k] U[j][k] for i >= j.
   const W = new Float64Array(n * n);
-  for (let k = 0; k < n; k++) {
-    const rk = k * n;
-    for (let i = 0; i <= k; i++) {
-      const a = Linv[rk + i]!;
-      if (a === 0) continue;
-      const ri = i * n;
-      for (let j = 0; j <= i; j++) W[ri + j] += a * Linv[rk + j]!;
+  for (let i = 0; i < n; i++) {
+    const ri = i * n;
+    for (let j = 0; j <= i; j++) {
+      const rj = j * n;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      let k = i;
+      for (; k + 3 < n; k += 4) {
+        s0 += U[ri + k]! * U[rj + k]!;
+        s1 += U[ri + k + 1]! * U[rj + k + 1]!;
+        s2 += U[ri + k + 2]! * U[rj + k + 2]!;
+        s3 += U[ri + k + 3]! * U[rj + k + 3]!;
+      }
+      for (; k < n; k++) s0 += U[ri + k]! * U[rj + k]!;
+      W[ri + j] = s0 + s1 + s2 + s3;
     }
   }
   for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) W[j * n + i] = W[i * n + j]!;
