@@ -122,3 +122,14 @@ test('executor: bad pool options name the option', () => {
   assert.throws(() => new PiscinaExecutor({ workers: 0 }), /workers: must be a positive integer/);
   assert.throws(() => new PiscinaExecutor({ memoryMb: 1 }), /trialMemoryMb: must be a number >= 16/);
 });
+
+test('executor: a run the trainer reports as diverged is failed with the trainer reason', async () => {
+  const ex = new PiscinaExecutor({ workers: 1, filename: fixture('nan') });
+  try {
+    const out = await ex.start(job({ diverge: true })).outcome;
+    assert.equal(out.kind, 'failed');
+    assert.equal(out.kind === 'failed' ? out.reason : '', 'diverged: loss became NaN at step 3');
+  } finally {
+    await ex.close();
+  }
+});
