@@ -2,11 +2,11 @@
 import type { StudySummary } from './types.js';
 import { apiJson, ApiFailure } from './ui/api.js';
 import { byId, clear, el } from './ui/dom.js';
-import { formatGain, formatValue, summaryRow, type SummaryRow } from './data/summary.js';
+import { formatGain, formatValue, summaryMetric, summaryRow, type SummaryRow } from './data/summary.js';
 
-function gainCell(g: number | null): HTMLElement {
+function gainCell(g: number | null, metric: string): HTMLElement {
   const cls = g === null ? 'gain' : g > 0 ? 'gain good' : g < 0 ? 'gain bad' : 'gain';
-  return el('span', { class: cls }, formatGain(g));
+  return el('span', { class: cls }, formatGain(g, metric));
 }
 
 function progressCell(r: SummaryRow): HTMLElement {
@@ -27,7 +27,8 @@ function render(studies: StudySummary[]): void {
     );
     return;
   }
-  const rows = studies.map(summaryRow);
+  const rows = studies.map((s) => ({ ...summaryRow(s), metric: '' }));
+  studies.forEach((s, i) => (rows[i].metric = summaryMetric(rows[i], s.direction)));
   const head = el('tr', {}, ...['Study', 'State', 'Progress', 'Best', 'BatchNorm', 'Paper', 'Best vs BatchNorm', 'Best vs paper'].map((h) => el('th', {}, h)));
   const body = el('tbody');
   for (const r of rows) {
@@ -38,11 +39,11 @@ function render(studies: StudySummary[]): void {
         el('td', {}, el('a', { href: r.href, class: 'study-link' }, r.name), el('div', { class: 'muted small' }, `${r.executor} · ${r.id}`)),
         el('td', {}, el('span', { class: `badge state-${r.state.toLowerCase()}` }, r.state)),
         el('td', {}, progressCell(r)),
-        el('td', { class: 'num strong' }, formatValue(r.best)),
-        el('td', { class: 'num' }, formatValue(r.batchnorm)),
-        el('td', { class: 'num' }, formatValue(r.paper)),
-        el('td', { class: 'num' }, gainCell(r.gainVsBatchnorm)),
-        el('td', { class: 'num' }, gainCell(r.gainVsPaper)),
+        el('td', { class: 'num strong' }, formatValue(r.best, r.metric)),
+        el('td', { class: 'num' }, formatValue(r.batchnorm, r.metric)),
+        el('td', { class: 'num' }, formatValue(r.paper, r.metric)),
+        el('td', { class: 'num' }, gainCell(r.gainVsBatchnorm, r.metric)),
+        el('td', { class: 'num' }, gainCell(r.gainVsPaper, r.metric)),
       ),
     );
   }

@@ -62,3 +62,12 @@ export function formatGain(g: number | null, metric = ''): string {
   if (/acc/i.test(metric)) return `${sign}${Math.abs(g * 100).toFixed(2)} pts`;
   return `${sign}${formatValue(Math.abs(g))}`;
 }
+
+/**
+ * The study list carries no metric name; a maximised objective whose values all lie in [0, 1] is one of the
+ * accuracy metrics (the only maximised objectives a study accepts), so it is shown in percent.
+ */
+export function summaryMetric(row: Pick<SummaryRow, 'best' | 'batchnorm' | 'paper'>, direction: Direction): string {
+  const values = [row.best, row.batchnorm, row.paper].filter((v): v is number => v !== null);
+  return direction === 'maximize' && values.length > 0 && values.every((v) => v >= 0 && v <= 1) ? 'accuracy' : '';
+}

@@ -68,7 +68,9 @@ export interface AxisSpec {
 }
 
 function axis(a: AxisSpec, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const ticks: Record<string, unknown> = a.allLabels ? { autoSkip: false, maxRotation: 0, font: { size: 11 } } : { maxTicksLimit: 8 };
+  const ticks: Record<string, unknown> = a.allLabels ? { autoSkip: false, maxRotation: 0, font: { size: 11 } } : { maxTicksLimit: 8, maxRotation: 0 };
+  // Log axes label every power-of-ten subdivision by default; a short number reads better in a small chart.
+  if (a.type === 'logarithmic') ticks.callback = (v: number | string) => String(Number(Number(v).toPrecision(2)));
   if (a.percent) ticks.callback = (v: number | string) => `${Math.round(Number(v) * 1000) / 10}%`;
   if (a.hideTicks) ticks.display = false;
   return {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { sortRows, tableRows } from '../../dashboard/data/table.js';
 import { csvCell, trialsCsv } from '../../dashboard/data/csv.js';
 import { finalData } from '../../dashboard/data/final.js';
-import { formatGain, gain, summaryRow } from '../../dashboard/data/summary.js';
+import { formatGain, formatValue, gain, summaryMetric, summaryRow } from '../../dashboard/data/summary.js';
 import { fixtureStudy, trial } from './fixtures/study.js';
 
 const rows = tableRows([
@@ -91,4 +91,14 @@ test('gains are positive when the best beats the baseline, in either direction',
   assert.equal(r.done, v.counts.COMPLETE + v.counts.PRUNED + v.counts.FAIL);
   assert.equal(r.href, 'study.html?id=s1');
   assert.equal(summaryRow({ ...v, id: 'a b&c' }).href, 'study.html?id=a%20b%26c');
+});
+
+test('the study list shows accuracies in percent only when the objective can be an accuracy', () => {
+  assert.equal(summaryMetric({ best: 0.9, batchnorm: 0.8, paper: null }, 'maximize'), 'accuracy');
+  assert.equal(summaryMetric({ best: 0.3, batchnorm: 0.4, paper: 0.35 }, 'minimize'), '', 'a minimised objective is a loss');
+  assert.equal(summaryMetric({ best: 1.7, batchnorm: 0.8, paper: null }, 'maximize'), '');
+  assert.equal(summaryMetric({ best: null, batchnorm: null, paper: null }, 'maximize'), '');
+  assert.equal(formatValue(0.8271, 'accuracy'), '82.71%');
+  assert.equal(formatValue(0.3, ''), '0.3000');
+  assert.equal(formatValue(null), '—');
 });
