@@ -12,6 +12,18 @@ function replace(kernelName: string, kernelFunc: unknown): void {
   tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc });
 }
 
+/**
+ * The engine clones every tensor a gradient saves (customGrad, conv, relu, ...) through Identity, and wasm's
+ * Identity copies the buffer. Tensors are immutable (a variable's assign swaps its dataId), so sharing the
+ * buffer with a reference count is safe; the cpu backend's Identity and wasm's own Reshape already do this.
+ */
+function identityShared({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend }): tf.TensorInfo {
+  const x = inputs['x']!;
+  if (x.dtype === 'string') throw new Error('wasm Identity: string tensors are not supported');
+  (backend as unknown as { incRef(id: tf.DataId): void }).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
 /** Must run after `tf.setBackend('wasm')` resolved: the stock kernels we fall back to are set up at init. */
 export function registerWasmKernels(): void {
   if (done.has('wasm')) return;
@@ -20,6 +32,7 @@ export function registerWasmKernels(): void {
   replace('Conv2DBackpropInput', makeConv2DBackpropInputWasm(stockInput.kernelFunc));
   replace('Conv2DBackpropFilter', conv2DBackpropFilterWasm);
   replace('MaxPoolGrad', maxPoolGradJs);
+  replace('Identity', identityShared);
   registerRenormKernels('wasm');
   registerAdamKernel('wasm');
   done.add('wasm');
