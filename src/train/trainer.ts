@@ -7,7 +7,7 @@ import { validateScenario } from '../data/scenario.js';
 import type { Dataset } from '../data/types.js';
 import { initBackend, type BackendName } from '../engine/backend.js';
 import { buildModel, renormLayers, setModelClipping } from '../engine/models.js';
-import { createTrainStep } from '../engine/train_step.js';
+import { createTrainStep, type TrainStep } from '../engine/train_step.js';
 import { isExportedSchedule, scheduleAt } from '../schedule/evaluate.js';
 import { validateExportedSchedule } from '../schedule/load.js';
 import { validateSchedule } from '../schedule/validate.js';
@@ -57,7 +57,7 @@ export async function train(request: TrainRequest): Promise<TrainResult> {
 
   const model = buildModel(scenario.model, dataset, dataset.numClasses);
   seedModelWeights(model, seeds.init);
-  const trainStep = createTrainStep(model, { optimizer: scenario.optimizer.type, learningRate: scenario.optimizer.learningRate, renormMomentum: request.renormMomentum });
+  let trainStep: TrainStep | undefined;
   const sampler = createSampler(scenario.sampler, { indices: split.train, labels: train.labels, numClasses: dataset.numClasses, batchSize: scenario.batchSize, seed: seeds.sampler });
 
   const order = (idx: Int32Array) => trainModeOrder(idx, train.labels, dataset.numClasses, scenario.sampler, scenario.batchSize, seeds.evalOrder);
@@ -96,6 +96,7 @@ export async function train(request: TrainRequest): Promise<TrainResult> {
   });
 
   try {
+    trainStep = createTrainStep(model, { optimizer: scenario.optimizer.type, learningRate: scenario.optimizer.learningRate, renormMomentum: request.renormMomentum });
     for (let step = 0; step < totalSteps; step++) {
       const t0 = performance.now();
       setModelClipping(model, scheduleAt(schedule, step, totalSteps));
@@ -135,8 +136,8 @@ export async function train(request: TrainRequest): Promise<TrainResult> {
     return result('ok', extra);
   } finally {
     // tfjs 4.22's MomentumOptimizer.dispose() forgets the learning-rate scalar `c` that SGDOptimizer.dispose() frees.
-    const lr = (trainStep.optimizer as unknown as { c?: tf.Tensor }).c;
-    trainStep.dispose();
+    const lr = (trainStep?.optimizer as unknown as { c?: tf.Tensor } | undefined)?.c;
+    trainStep?.dispose();
     if (lr instanceof tf.Tensor && !lr.isDisposed) lr.dispose();
     model.dispose();
   }
