@@ -71,7 +71,13 @@ export class PiscinaExecutor implements Executor {
     let drained!: () => void;
     const allProgress = new Promise<void>((r) => (drained = r));
     port1.on('message', (m: WorkerMessage) => {
-      if (m.type === 'progress') opts.onProgress?.(m.progress);
+      if (m.type === 'progress') {
+        try {
+          opts.onProgress?.(m.progress);
+        } catch {
+          // A failing listener (display, storage) must not crash the process from inside a port event.
+        }
+      }
       else if (m.type === 'done') drained();
     });
 
