@@ -59,7 +59,8 @@ function checkLimits(name: string, spec: ParamSpec, field: string): void {
 
 /**
  * The default space with `override` applied. Each overridden name takes either a parameter spec (e.g. a
- * narrower range) or a constant, which fixes it (stored as a one-choice categorical). Unknown names throw.
+ * narrower range) or a constant, which fixes it (stored as a one-choice categorical); `renormMomentum: null`
+ * drops momentum from the search (paramsToSchedule then returns none). Unknown names throw.
  */
 export function mergeScheduleSpace(override: unknown = {}, field = 'space'): SearchSpace {
   if (override === undefined || override === null) return { ...defaultScheduleSpace };
@@ -77,6 +78,7 @@ export function mergeScheduleSpace(override: unknown = {}, field = 'space'): Sea
       continue;
     }
     const v = o[name];
+    if (v === null && name === 'renormMomentum') continue; // not tuned: the trainer's default momentum applies
     const spec: ParamSpec = typeof v === 'number' || typeof v === 'string' ? { type: 'categorical', choices: [v] } : validateParam(v, f);
     checkLimits(name, spec, f);
     out[name] = spec;

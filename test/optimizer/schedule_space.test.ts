@@ -33,6 +33,10 @@ test('mergeScheduleSpace: narrower ranges and fixed values are applied, the rest
   assert.deepEqual(s.shape, { type: 'categorical', choices: ['linear'] });
   assert.deepEqual(s.renormMomentum, { type: 'categorical', choices: [0.99] });
   assert.deepEqual(s.dmaxFinal, defaultScheduleSpace.dmaxFinal);
+  const noMomentum = mergeScheduleSpace({ renormMomentum: null });
+  assert.ok(!('renormMomentum' in noMomentum));
+  const { renormMomentum } = paramsToSchedule({ warmup: 0.1, rmaxFinal: 3, rmaxEndFrac: 0.5, dmaxFinal: 5, dmaxEndFrac: 0.5, shape: 'linear' });
+  assert.equal(renormMomentum, undefined);
 });
 
 test('mergeScheduleSpace rejects unknown names (listing the allowed ones) and values outside what a schedule allows', () => {
