@@ -14,7 +14,7 @@ const chartUmd = path.join(path.dirname(createRequire(import.meta.url).resolve('
  * The pages load only same-origin scripts and data; the policy makes any injected markup inert even if a renderer
  * regressed to innerHTML, and blocks requests to other hosts.
  */
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 export function mountDashboard(app: express.Express): void {
   const page = (file: string) => (_req: express.Request, res: express.Response) => {

@@ -27,6 +27,7 @@ let emptyBase = '';
 let service: StudyService;
 let studyId = '';
 let xssStudyId = '';
+let bareStudyId = '';
 
 function listen(app: ReturnType<typeof createApp>): Promise<[Server, string]> {
   return new Promise((resolve) => {
@@ -66,6 +67,9 @@ before(async () => {
   // Names are validated by the config, but a database written by another tool may hold anything: store one directly.
   const valid = storage.getStudy(studyId)!.config;
   xssStudyId = storage.createStudy({ name: XSS, direction: 'maximize', config: { ...valid, name: 'x' } }).id;
+  // An external client that only tells final values: no curves, no clip statistics.
+  bareStudyId = service.createStudy({ name: 'told-values-only', scenario: { dataset: 'mnist', steps: 100 }, budget: { trials: 4 }, executor: 'external', optimizer: { type: 'random' } }).id;
+  for (const t of await service.ask(bareStudyId, 3)) service.tell(bareStudyId, t.id, { value: 0.5 + 0.1 * t.id });
   [server, base] = await listen(createApp(service, { ui: mountDashboard }));
   [emptyServer, emptyBase] = await listen(createApp(createStudyService(new MemoryStorage()), { ui: mountDashboard }));
   // Hundreds of trials with long curves: too slow to make through the optimizer here, so served by a fixture API.
@@ -103,6 +107,7 @@ test('the landing page lists studies with progress and links to each, names as t
   const row = await page.textContent(`tr[data-study-id="${studyId}"]`);
   assert.match(row ?? '', /synthetic-noniid-k1/);
   assert.match(row ?? '', /16 \/ 20/, 'progress is done / budget');
+  assert.match(row ?? '', /\d+\.\d\d%/, 'accuracies in percent');
   const xssRow = page.locator(`tr[data-study-id="${xssStudyId}"] a`);
   assert.equal(await xssRow.textContent(), XSS);
   assert.equal(await page.locator('img').count(), 0, 'a study name became markup');
@@ -237,7 +242,7 @@ test('a trial told while the page is open appears live over server-sent events',
   await page.close();
 });
 
-test('unknown study, study without trials and an unreachable API are explained, never blank', async () => {
+test('unknown study, study without trials, study without curves or GP and an unreachable API are explained, never blank', async () => {
   const { page } = await watchedPage();
   await page.goto(`${base}/study.html?id=no-such-study`);
   await page.waitForSelector('#status.error');
@@ -247,6 +252,13 @@ test('unknown study, study without trials and an unreachable API are explained, 
   assert.equal(await page.textContent('#study-name'), XSS);
   assert.match((await page.textContent('#chart-history .note')) ?? '', /No trials yet/);
   assert.equal(await page.locator('img').count(), 0);
+  await page.goto(`${base}/study.html?id=${encodeURIComponent(bareStudyId)}`);
+  await page.waitForSelector('#chart-history[data-state="chart"]');
+  assert.match((await page.textContent('#chart-acc .note')) ?? '', /No learning curves: this external study/);
+  assert.match((await page.textContent('#chart-clip .note')) ?? '', /reported no clip statistics/);
+  assert.equal(await page.isVisible('#external-note'), true);
+  await page.waitForSelector('#gp .note');
+  assert.match((await page.textContent('#gp .note')) ?? '', /GP's view is unavailable/, 'a random-search study has no GP to show');
   await page.route('**/api/**', (route) => route.abort());
   await page.goto(`${base}/`);
   await page.waitForSelector('#status.error');
