@@ -1,0 +1,51 @@
+// Trial roles, ranking and accuracy extraction, and the rule that data shaping never touches the DOM.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { accuracies, rankedTrials, topTrialsWithBaselines, trialName, trialRole } from '../../dashboard/data/trials.js';
+import { trial } from './fixtures/study.js';
+
+test('roles and names follow the labels the runner gives', () => {
+  assert.equal(trialRole({ label: 'batchnorm' }), 'batchnorm');
+  assert.equal(trialRole({ label: 'paper' }), 'paper');
+  assert.equal(trialRole({ label: 'final:best' }), 'final');
+  assert.equal(trialRole({ label: null }), 'search');
+  assert.equal(trialName({ label: null, number: 7 }), '#7');
+  assert.equal(trialName({ label: 'final:paper', number: 9 }), 'final:paper #9');
+});
+
+test('ranking uses complete trials only, by direction, and never final-validation reruns', () => {
+  const ts = [
+    trial({ id: 1, value: 0.5 }),
+    trial({ id: 2, value: 0.9, state: 'PRUNED' }),
+    trial({ id: 3, value: 0.7 }),
+    trial({ id: 4, value: 0.99, label: 'final:best' }),
+    trial({ id: 5, value: 0.6, label: 'batchnorm' }),
+  ];
+  assert.deepEqual(rankedTrials(ts, 'maximize').map((t) => t.id), [3, 5, 1]);
+  assert.deepEqual(rankedTrials(ts, 'minimize').map((t) => t.id), [1, 5, 3]);
+  assert.deepEqual(topTrialsWithBaselines(ts, 'maximize', 1).map((t) => t.id), [3, 5]);
+});
+
+test('inference accuracy comes from metrics.valAccuracy, else the reported value', () => {
+  assert.deepEqual(accuracies({ value: 0.4, metrics: { valAccuracy: 0.5, valAccuracyTrainMode: 0.6 } }), { inference: 0.5, train: 0.6 });
+  assert.deepEqual(accuracies({ value: 0.4 }), { inference: 0.4, train: null });
+});
+
+test('data-shaping modules never touch the DOM (they run in Node tests and could run in a worker)', () => {
+  const dir = fileURLToPath(new URL('../../dashboard/data/', import.meta.url));
+  const files = readdirSync(dir).filter((f) => f.endsWith('.js'));
+  assert.ok(files.length >= 10, `expected the compiled data modules in ${dir}`);
+  for (const f of files) {
+    const src = readFileSync(dir + f, 'utf8');
+    assert.doesNotMatch(src, /\b(document|window|HTMLElement|innerHTML)\b/, `${f} uses the DOM`);
+  }
+});
+
+test('no dashboard module builds markup from strings (user data goes in as text nodes only)', () => {
+  const root = fileURLToPath(new URL('../../dashboard/', import.meta.url));
+  const files = ['', 'ui/', 'data/'].flatMap((d) => readdirSync(root + d).filter((f) => f.endsWith('.js')).map((f) => root + d + f));
+  assert.ok(files.length >= 15);
+  for (const f of files) assert.doesNotMatch(readFileSync(f, 'utf8'), /innerHTML|outerHTML|insertAdjacentHTML|document\.write/, `${f} writes HTML from strings`);
+});
