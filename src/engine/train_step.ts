@@ -4,6 +4,7 @@ import { ConfigError } from '../errors.js';
 import { renormLayers } from './models.js';
 import { FusedAdamOptimizer } from './fused_adam.js';
 import { chainLayers, forward } from './forward.js';
+import { sparseSoftmaxCrossEntropy } from './kernels/sparse_ce_kernel.js';
 
 export type OptimizerName = 'adam' | 'sgd' | 'momentum';
 
@@ -48,7 +49,6 @@ export function createTrainStep(model: tf.LayersModel, opts: TrainStepOptions): 
     }
     for (const l of renormLayers(model)) l.renormMomentum = m;
   }
-  const numClasses = model.outputs[0]!.shape[model.outputs[0]!.shape.length - 1]!;
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const chain = chainLayers(model);
   const kwargs = { training: true };
@@ -57,8 +57,7 @@ export function createTrainStep(model: tf.LayersModel, opts: TrainStepOptions): 
     const cost = optimizer.minimize(
       () => {
         const logits = forward(model, chain, x, kwargs);
-        const onehot = tf.oneHot(labels.toInt(), numClasses);
-        return tf.losses.softmaxCrossEntropy(onehot, logits) as tf.Scalar;
+        return sparseSoftmaxCrossEntropy(logits, labels);
       },
       true,
       vars,
@@ -101,6 +100,8 @@ export function evaluate(model: tf.LayersModel, images: tf.Tensor, labels: tf.Te
   const brns = renormLayers(model);
   const saved = brns.map((l) => l.updateStatistics);
   if (opts.training) for (const l of brns) l.updateStatistics = false;
+  const chain = chainLayers(model);
+  const kwargs = { training: opts.training };
   let correct = 0;
   try {
     for (let start = 0; start < n; start += opts.batchSize) {
@@ -108,7 +109,7 @@ export function evaluate(model: tf.LayersModel, images: tf.Tensor, labels: tf.Te
       correct += tf.tidy(() => {
         const xb = images.slice(start, size);
         const yb = labels.slice(start, size).toInt();
-        const logits = model.apply(xb, { training: opts.training }) as tf.Tensor;
+        const logits = forward(model, chain, xb, kwargs);
         return tf.sum(tf.equal(tf.argMax(logits, -1).toInt(), yb).toInt()).dataSync()[0]!;
       });
     }

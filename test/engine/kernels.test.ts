@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/engine/index.js';
 import { FusedAdamOptimizer } from '../../src/engine/fused_adam.js';
+import { sparseSoftmaxCrossEntropy } from '../../src/engine/kernels/sparse_ce_kernel.js';
 import { maxAbsDiff, randn, rng } from './brn_reference.js';
 
 before(async () => {
@@ -165,5 +166,28 @@ test('fused Adam matches a float64 Adam and tf.train.adam on wasm and cpu', asyn
     assert.equal(weights.length, 3, 'iterations, m, v: the same layout as tf AdamOptimizer');
     opt.dispose();
     ref.dispose();
+  }
+});
+
+test('fused sparse softmax cross-entropy: loss and gradient match tf.losses on wasm and cpu; bad labels throw', async () => {
+  const rand = rng(21);
+  const zs = Array.from({ length: 5 * 4 }, () => 3 * randn(rand));
+  const ids = [0, 3, 1, 1, 2];
+  for (const backend of ['wasm', 'cpu'] as const) {
+    await tf.setBackend(backend);
+    const z = tf.tensor2d(zs, [5, 4]);
+    const y = tf.tensor1d(ids, 'int32');
+    const ours = tf.valueAndGrad((t: tf.Tensor) => sparseSoftmaxCrossEntropy(t, y))(z);
+    const ref = tf.valueAndGrad((t: tf.Tensor) => tf.losses.softmaxCrossEntropy(tf.oneHot(y, 4), t) as tf.Scalar)(z);
+    // float64: mean of log-sum-exp minus the true logit
+    let loss64 = 0;
+    for (let i = 0; i < 5; i++) {
+      const row = zs.slice(i * 4, i * 4 + 4);
+      loss64 += Math.log(row.reduce((a, v) => a + Math.exp(v), 0)) - row[ids[i]!]!;
+    }
+    assert.ok(Math.abs(ours.value.dataSync()[0]! - loss64 / 5) < 1e-6, `${backend} loss vs float64`);
+    assert.ok(Math.abs(ours.value.dataSync()[0]! - ref.value.dataSync()[0]!) < 1e-5, `${backend} loss vs tf.losses`);
+    assert.ok(maxAbsDiff(ours.grad.dataSync(), ref.grad.dataSync()) < 1e-6, `${backend} gradient`);
+    assert.throws(() => sparseSoftmaxCrossEntropy(z, tf.tensor1d([0, 4, 1, 1, 2], 'int32')), /labels\[1\] = 4 is outside \[0, 4\)/);
   }
 });

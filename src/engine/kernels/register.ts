@@ -4,6 +4,7 @@ import { conv2DBackpropFilterWasm, makeConv2DBackpropInputWasm } from './conv2d_
 import { maxPoolGradJs } from './max_pool_grad.js';
 import { registerRenormKernels } from './renorm_kernels.js';
 import { registerAdamKernel } from './adam_kernel.js';
+import { registerSparseCEKernel } from './sparse_ce_kernel.js';
 
 const done = new Set<string>();
 
@@ -35,13 +36,15 @@ export function registerWasmKernels(): void {
   replace('Identity', identityShared);
   registerRenormKernels('wasm');
   registerAdamKernel('wasm');
+  registerSparseCEKernel('wasm');
   done.add('wasm');
 }
 
-/** The cpu backend keeps its own conv/pool kernels; it only gains the fused BRN and Adam kernels. */
+/** The cpu backend keeps its own conv/pool kernels; it only gains the fused BRN, Adam and loss kernels. */
 export function registerCpuKernels(): void {
   if (done.has('cpu')) return;
   registerRenormKernels('cpu');
   registerAdamKernel('cpu');
+  registerSparseCEKernel('cpu');
   done.add('cpu');
 }
