@@ -31,6 +31,7 @@ function openTrial(trialId: number): void {
   if (!t) return;
   renderTrialDetail(view, t);
   renderClips(view, t);
+  table.select(trialId);
   byId('trial-detail').scrollIntoView({ behavior: 'smooth', block: 'nearest' });
 }
 

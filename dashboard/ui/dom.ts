@@ -35,6 +35,10 @@ export function showChartOrNote(box: HTMLElement, note: string | null): HTMLCanv
   let canvas = box.querySelector('canvas');
   if (!canvas) {
     canvas = document.createElement('canvas');
+    // Screen readers get the chart's title; the numbers themselves are in the trial table and the CSV.
+    const title = box.closest('section, .mini')?.querySelector('h2, h3')?.textContent ?? 'chart';
+    canvas.setAttribute('role', 'img');
+    canvas.setAttribute('aria-label', title.trim());
     box.appendChild(canvas);
   }
   let p = box.querySelector<HTMLElement>('.note');

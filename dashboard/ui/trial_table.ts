@@ -17,8 +17,16 @@ export class TrialTable {
     private readonly onOpen: (trialId: number) => void,
   ) {}
 
+  /** The trial shown in the detail panel, highlighted in the table. */
+  selected: number | null = null;
+
   update(view: StudyView): void {
     this.view = view;
+    this.draw();
+  }
+
+  select(trialId: number): void {
+    this.selected = trialId;
     this.draw();
   }
 
@@ -49,8 +57,11 @@ export class TrialTable {
     const head = el('tr');
     for (const [key, label] of cols) {
       const arrow = this.key === key ? (this.ascending ? ' ▲' : ' ▼') : '';
-      const th = el('th', { 'data-key': key, class: 'sortable', 'aria-sort': this.key === key ? (this.ascending ? 'ascending' : 'descending') : 'none' }, label, arrow);
+      const th = el('th', { 'data-key': key, class: 'sortable', tabindex: '0', 'aria-sort': this.key === key ? (this.ascending ? 'ascending' : 'descending') : 'none' }, label, arrow);
       th.addEventListener('click', () => this.sortBy(key));
+      th.addEventListener('keydown', (e) => {
+        if (e.key === 'Enter') this.sortBy(key);
+      });
       head.appendChild(th);
     }
     const body = el('tbody');
@@ -58,7 +69,7 @@ export class TrialTable {
     for (const r of sortRows(tableRows(view.trials), this.key, this.ascending)) {
       const tr = el(
         'tr',
-        { 'data-trial-id': String(r.id), class: `state-row-${r.state.toLowerCase()}`, title: r.failureReason ?? '' },
+        { 'data-trial-id': String(r.id), class: `state-row-${r.state.toLowerCase()}${r.id === this.selected ? ' selected' : ''}`, title: r.failureReason ?? '', tabindex: '0' },
         el('td', { class: 'num' }, r.number),
         el('td', {}, r.name),
         el('td', {}, el('span', { class: `badge state-${r.state.toLowerCase()}` }, r.state)),
@@ -67,6 +78,12 @@ export class TrialTable {
         el('td', { class: 'num' }, r.duration === null ? '—' : r.duration.toFixed(1)),
       );
       tr.addEventListener('click', () => this.onOpen(r.id));
+      tr.addEventListener('keydown', (e) => {
+        if (e.key === 'Enter' || e.key === ' ') {
+          e.preventDefault();
+          this.onOpen(r.id);
+        }
+      });
       body.appendChild(tr);
     }
     this.table.appendChild(el('thead', {}, head));
