@@ -6,13 +6,10 @@ import { loadDataset } from '../data/index.js';
 import type { Scenario } from '../data/scenario.js';
 import { createServer, type RunningServer } from '../server/index.js';
 import { loadStudyConfig } from '../study/config.js';
-import { createStudyService, studySpace } from '../study/service/defaults.js';
+import { createStudyService } from '../study/service/defaults.js';
 import { SqliteStorage } from '../study/storage/index.js';
 import { runStudy } from '../study/runner.js';
 import { ProgressDisplay, finalTable } from '../study/runner/display.js';
-
-/** The engine's default renorm momentum: the baselines' equivalent point in the search space uses it. */
-const ENGINE_DEFAULT_RENORM_MOMENTUM = 0.99;
 
 interface RunOpts {
   db: string;
@@ -67,8 +64,6 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
       ...(workers ? { workers } : {}),
       ...(o.trialWorker ? { workerFile: resolve(o.trialWorker) } : {}),
       loadDataset: (s) => loadDataset((s as unknown as Scenario).dataset),
-      space: studySpace,
-      defaultMomentum: ENGINE_DEFAULT_RENORM_MOMENTUM,
       signal: stop.signal,
       onEvent: (e) => display.handle(e),
     });

@@ -5,22 +5,26 @@ import type { StudyConfig } from './config.js';
 import { validateStudyConfig } from './config.js';
 import type { Executor } from './executor/types.js';
 import { PiscinaExecutor } from './executor/piscina.js';
-import { StudyService, configOf } from './service.js';
+import { type StudyService, configOf } from './service.js';
+import { createStudyService, studySpace } from './service/defaults.js';
 import { bestTrial, isFinalRun } from './service/views.js';
 import { baselineTrials, finalSeed, type SpaceLike } from './runner/baselines.js';
 import { finalScore } from './runner/stats.js';
 import { runTrial, type ProgressEvent } from './runner/trial_run.js';
 import type { Storage, StudyRecord, TrialRecord } from './types.js';
 
+/** BatchRenormalization's default renormMomentum in the engine (src/engine/batch_renorm.ts). */
+const ENGINE_DEFAULT_RENORM_MOMENTUM = 0.99;
+
 export type RunnerEvent =
   | StudyEvent
   | ProgressEvent
-  | { type: 'phase'; studyId: string; phase: 'baselines' | 'search' | 'final' | 'done' | 'stopped'; resumed?: boolean };
+  | { type: 'phase'; studyId: string; phase: 'search' | 'final' | 'done' | 'stopped'; resumed?: boolean };
 
 export interface RunStudyOptions {
   storage: Storage;
-  /** The service to go through (share it with the HTTP server so the dashboard sees live events). */
-  service: StudyService;
+  /** The service to go through (share it with the HTTP server so the dashboard sees live events); default: one over `storage`. */
+  service?: StudyService;
   /** Defaults to a piscina pool of `workers` threads. */
   executor?: Executor;
   /** Overrides `config.workers`. */
@@ -29,9 +33,9 @@ export interface RunStudyOptions {
   workerFile?: string;
   /** Loads a scenario's dataset once in this thread for the default pool. */
   loadDataset?: (scenario: Record<string, unknown>) => unknown;
-  /** The search space (to give baselines their equivalent params), from the optimizer package. */
+  /** The search space (to give baselines their equivalent params); default: the study's merged schedule space. */
   space?: (config: StudyConfig) => SpaceLike | undefined;
-  /** The trainer's default renorm momentum, used for the baselines' equivalent params. */
+  /** The momentum the baselines train with (they pass none, so the engine default, 0.99), for their equivalent params. */
   defaultMomentum?: number;
   onEvent?: (e: RunnerEvent) => void;
   /** Ctrl-C: stop asking, cancel running trials (back to WAITING), leave the study resumable. */
@@ -50,7 +54,7 @@ export interface RunStudyResult {
  * optimizer pick up from the stored trials; COMPLETE trials are never touched.
  */
 export async function runStudy(target: unknown, opts: RunStudyOptions): Promise<RunStudyResult> {
-  const { service } = opts;
+  const service = opts.service ?? createStudyService(opts.storage);
   const { study, resumed } = openStudy(target, service);
   const config = configOf(study);
   if (config.executor === 'external') {
@@ -134,7 +138,8 @@ function openStudy(target: unknown, service: StudyService): { study: StudyRecord
 
 function ensureBaselines(service: StudyService, study: StudyRecord, opts: RunStudyOptions): void {
   const trials = service.listTrials(study.id);
-  const missing = baselineTrials(configOf(study).seed, trials.length, opts.space?.(configOf(study)), opts.defaultMomentum)
+  const space = (opts.space ?? studySpace)(configOf(study));
+  const missing = baselineTrials(configOf(study).seed, trials.length, space, opts.defaultMomentum ?? ENGINE_DEFAULT_RENORM_MOMENTUM)
     .filter((b) => !trials.some((t) => t.label === b.label));
   if (missing.length) service.createTrials(study.id, missing);
 }

@@ -44,7 +44,7 @@ export class ProgressDisplay {
 
   handle(e: RunnerEvent): void {
     if (e.type === 'phase') {
-      const what = { baselines: 'running the baselines', search: e.resumed ? 'resuming the search' : 'searching', final: 'final validation on fresh seeds (test set)', done: 'done', stopped: 'stopped; run the same command again to resume' }[e.phase];
+      const what = { search: e.resumed ? 'resuming the search' : 'searching', final: 'final validation on fresh seeds (test set)', done: 'done', stopped: 'stopped; run the same command again to resume' }[e.phase];
       this.log(`[study] ${what}`);
       return;
     }
