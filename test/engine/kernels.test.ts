@@ -191,3 +191,23 @@ test('fused sparse softmax cross-entropy: loss and gradient match tf.losses on w
     assert.throws(() => sparseSoftmaxCrossEntropy(z, tf.tensor1d([0, 4, 1, 1, 2], 'int32')), /labels\[1\] = 4 is outside \[0, 4\)/);
   }
 });
+
+test('Slice on wasm matches cpu for contiguous (batch rows) and strided slices', async () => {
+  const data = Array.from({ length: 6 * 4 * 3 * 2 }, (_, i) => i * 0.5 - 7);
+  const cases: [number[], number[]][] = [
+    [[2, 0, 0, 0], [3, 4, 3, 2]], // contiguous rows: the fast path
+    [[5, 0, 0, 0], [1, -1, -1, -1]],
+    [[1, 1, 0, 0], [1, 2, 3, 2]], // contiguous inside one row
+    [[0, 1, 1, 0], [6, 2, 2, 1]], // strided: stock kernel
+  ];
+  for (const [begin, size] of cases) {
+    const run = () => [tf.slice(tf.tensor4d(data, [6, 4, 3, 2]), begin, size)];
+    const want = await on('cpu', run);
+    const got = await on('wasm', run);
+    assert.deepEqual(Array.from(got[0]!), Array.from(want[0]!), `slice ${begin} ${size}`);
+  }
+  await tf.setBackend('wasm');
+  const ints = tf.slice(tf.tensor1d([1, 2, 3, 4, 5], 'int32'), [1], [3]);
+  assert.equal(ints.dtype, 'int32');
+  assert.deepEqual(Array.from(ints.dataSync()), [2, 3, 4]);
+});

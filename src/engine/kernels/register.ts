@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { conv2DBackpropFilterWasm, makeConv2DBackpropInputWasm } from './conv2d_grad.js';
 import { maxPoolGradJs } from './max_pool_grad.js';
+import { makeSliceWasm } from './slice.js';
 import { registerRenormKernels } from './renorm_kernels.js';
 import { registerAdamKernel } from './adam_kernel.js';
 import { registerSparseCEKernel } from './sparse_ce_kernel.js';
@@ -34,6 +35,8 @@ export function registerWasmKernels(): void {
   replace('Conv2DBackpropFilter', conv2DBackpropFilterWasm);
   replace('MaxPoolGrad', maxPoolGradJs);
   replace('Identity', identityShared);
+  const stockSlice = tf.getKernel('Slice', 'wasm');
+  if (stockSlice) replace('Slice', makeSliceWasm(stockSlice.kernelFunc));
   registerRenormKernels('wasm');
   registerAdamKernel('wasm');
   registerSparseCEKernel('wasm');
