@@ -120,6 +120,11 @@ async function refresh(): Promise<void> {
   const started = performance.now();
   try {
     view = await apiJson<StudyView>(base);
+    // Older servers or trimmed views may leave these out; every chart below expects them.
+    for (const t of view.trials) {
+      t.intermediate ??= [];
+      t.params ??= {};
+    }
     document.body.dataset.fetchMs = String(Math.round(performance.now() - started));
     setStatus('');
     renderAll(view);
