@@ -21,9 +21,11 @@ export interface ThroughputOptions {
 }
 
 export interface ThroughputResult {
-  perRound: { workers: number; seconds: number; trialsPerMinute: number }[][];
+  perRound: { workers: number; seconds: number; trialsPerMinute: number; coresBusy: number }[][];
   /** Trials per minute with 2 workers / with 1, pooled over rounds. */
   ratio: number;
+  /** Median over rounds of each round's own 2-vs-1 ratio (adjacent batches see similar machine load). */
+  medianRoundRatio: number;
 }
 
 /**
@@ -50,15 +52,20 @@ export async function benchThroughput(o: ThroughputOptions): Promise<ThroughputR
       try {
         await Promise.all(Array.from({ length: workers }, (_, i) => ex.start(job(-1 - i, 5)).outcome));
         const t0 = performance.now();
+        const cpu0 = process.cpuUsage();
         const outs = await Promise.all(Array.from({ length: o.trials }, (_, i) => ex.start(job(i)).outcome));
         const seconds = (performance.now() - t0) / 1000;
+        // Process CPU time covers every worker thread: cores busy = CPU seconds / wall seconds. Near 1 and 2 means
+        // the machine gave us the cores and any shortfall in the ratio is ours; lower means other load took them.
+        const cpu = process.cpuUsage(cpu0);
+        const coresBusy = (cpu.user + cpu.system) / 1e6 / seconds;
         const bad = outs.find((x) => x.kind !== 'ok');
         if (bad) throw new Error(`benchmark trial did not finish: ${JSON.stringify(bad)}`);
-        row.push({ workers, seconds, trialsPerMinute: (60 * o.trials) / seconds });
+        row.push({ workers, seconds, trialsPerMinute: (60 * o.trials) / seconds, coresBusy });
         const t = totals.get(workers)!;
         t.trials += o.trials;
         t.seconds += seconds;
-        o.log(`round ${r + 1}: ${workers} worker${workers > 1 ? 's' : ' '}  ${o.trials} trials x ${o.steps} steps in ${seconds.toFixed(1)} s = ${((60 * o.trials) / seconds).toFixed(2)} trials/min`);
+        o.log(`round ${r + 1}: ${workers} worker${workers > 1 ? 's' : ' '}  ${o.trials} trials x ${o.steps} steps in ${seconds.toFixed(1)} s = ${((60 * o.trials) / seconds).toFixed(2)} trials/min, ${coresBusy.toFixed(2)} cores busy`);
       } finally {
         await ex.close();
       }
@@ -66,7 +73,8 @@ export async function benchThroughput(o: ThroughputOptions): Promise<ThroughputR
     perRound.push(row);
   }
   const rate = (w: number) => totals.get(w)!.trials / totals.get(w)!.seconds;
-  return { perRound, ratio: rate(2) / rate(1) };
+  const roundRatios = perRound.map((row) => row.find((x) => x.workers === 2)!.trialsPerMinute / row.find((x) => x.workers === 1)!.trialsPerMinute);
+  return { perRound, ratio: rate(2) / rate(1), medianRoundRatio: quantile(roundRatios, 0.5) };
 }
 
 export interface LatencyResult {
