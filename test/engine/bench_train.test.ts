@@ -1,0 +1,28 @@
+// `bench train` runs end to end and its --json last line carries the documented fields (no timing assertions).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
+
+test('bench train --json prints a JSON summary as its last line', () => {
+  const r = spawnSync(process.execPath, [MAIN, 'bench', 'train', '--batch-size', '2', '--steps', '2', '--warmup', '1', '--rounds', '1',
+    '--no-torch', '--cpu-steps', '0', '--json'], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  const summary = JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>;
+  assert.equal(summary['batchSize'], 2);
+  assert.equal(summary['backend'], 'wasm');
+  assert.ok(typeof summary['imagesPerSecond'] === 'number' && summary['imagesPerSecond'] > 0);
+  assert.equal(summary['torchImagesPerSecond'], null);
+  assert.equal(summary['ratio'], null);
+  assert.equal(summary['torchNote'], 'disabled by --no-torch');
+});
+
+test('bench train rejects a bad batch size with the option named', () => {
+  const bad = spawnSync(process.execPath, [MAIN, 'bench', 'train', '--batch-size', '0'], { encoding: 'utf8', timeout: 60_000 });
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /--batch-size: must be a positive integer/);
+});
