@@ -59,11 +59,17 @@ export function renderFinal(view: StudyView): void {
         ? 'This study finished without a final validation (finalValidation.seeds = 0?).'
         : 'Runs when the study finishes: BatchNorm, the paper and the best schedule are retrained on fresh seeds and scored on the test set.';
   const canvas = showChartOrNote(box, f ? null : note);
+  const foot = byId('final-foot');
+  foot.textContent = '';
   if (!f) return;
+  // Accuracy cannot pass 100%, but a t-interval from 2–3 seeds can: cut the axis there and say so.
+  const over = f.rows.some((r) => r.hi > 1);
+  const under = f.rows.some((r) => r.lo < 0);
+  if (over || under) foot.textContent = `Intervals beyond ${over ? '100%' : '0%'} are cut at the axis: with ${Math.min(...f.rows.map((r) => r.n))} seeds the 95% t-interval is wide.`;
   drawChart(canvas, {
     type: 'bar',
     data: { labels: f.labels, datasets: f.datasets },
-    options: chartOptions({ x: { title: 'schedule', type: 'category', labels: f.labels }, y: { title: 'test accuracy', percent: true, beginAtZero: false } }),
+    options: chartOptions({ x: { title: 'schedule', type: 'category', labels: f.labels }, y: { title: 'test accuracy', percent: true, beginAtZero: false, max: over ? 1 : undefined, min: under ? 0 : undefined } }),
   });
 }
 
