@@ -220,3 +220,20 @@ test('training-mode evaluation leaves every statistic untouched; inference mode 
   assert.deepEqual(brn.weights.map((w) => Array.from(w.read().dataSync())), before);
   assert.equal(brn.updateStatistics, true, 'the flag is restored');
 });
+
+test('axis = 1 (channels first) gives the same result as channels last on the transposed input', () => {
+  const rand = rng(29);
+  const x = tf.tensor3d(Array.from({ length: 4 * 5 * 6 }, () => randn(rand) * 2 + 1), [4, 5, 6]); // [n, c, l]
+  const first = new BatchRenormalization({ axis: 1, rmax: 1.2, dmax: 0.3, renormMomentum: 0.5 });
+  const last = new BatchRenormalization({ axis: -1, rmax: 1.2, dmax: 0.3, renormMomentum: 0.5 });
+  for (let step = 0; step < 2; step++) {
+    const a = (first.apply(x, { training: true }) as tf.Tensor).transpose([0, 2, 1]).dataSync();
+    const b = (last.apply(x.transpose([0, 2, 1]), { training: true }) as tf.Tensor).dataSync();
+    assert.ok(maxAbsDiff(a, b) < 1e-5, `step ${step}`);
+  }
+  for (const [i, w] of first.weights.entries()) {
+    assert.ok(maxAbsDiff(w.read().dataSync(), last.weights[i]!.read().dataSync()) < 1e-6, w.originalName);
+  }
+  first.dispose();
+  last.dispose();
+});
