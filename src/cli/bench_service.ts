@@ -25,7 +25,7 @@ export async function benchService(o: Opts): Promise<void> {
   log(`machine: ${availableParallelism()} cores, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} (shared machines make absolute numbers noisy; compare the ratios)`);
   if (!o.skipThroughput) {
     const t = await benchThroughput({ config: o.config, trials: int(o.trials, 'trials'), steps: int(o.steps, 'steps'), rounds: int(o.rounds, 'rounds'), log });
-    log(`throughput: 2 workers / 1 worker = ${t.ratio.toFixed(2)}x pooled, ${t.medianRoundRatio.toFixed(2)}x median of rounds (target >= 1.7x on 2 cores)`);
+    log(`throughput: 2 workers / 1 worker = ${t.ratio.toFixed(2)}x pooled, ${t.medianRoundRatio.toFixed(2)}x median of rounds (target >= 1.7x on 2 cores); CPU per trial 2 workers / 1 worker = ${t.cpuCostRatio.toFixed(2)}`);
   }
   if (!o.skipLatency) {
     const l = await benchAskTell({ config: o.config, rounds: int(o.askRounds, 'ask-rounds'), log });

@@ -21,11 +21,16 @@ export interface ThroughputOptions {
 }
 
 export interface ThroughputResult {
-  perRound: { workers: number; seconds: number; trialsPerMinute: number; coresBusy: number }[][];
+  perRound: { workers: number; seconds: number; trialsPerMinute: number; coresBusy: number; cpuSecondsPerTrial: number }[][];
   /** Trials per minute with 2 workers / with 1, pooled over rounds. */
   ratio: number;
   /** Median over rounds of each round's own 2-vs-1 ratio (adjacent batches see similar machine load). */
   medianRoundRatio: number;
+  /**
+   * Median CPU seconds per trial with 2 workers / with 1: about 1 means running two at once adds no work, so
+   * on two free cores the throughput ratio is bounded by scheduling, not by the pool. Robust to other load.
+   */
+  cpuCostRatio: number;
 }
 
 /**
@@ -61,11 +66,12 @@ export async function benchThroughput(o: ThroughputOptions): Promise<ThroughputR
         const coresBusy = (cpu.user + cpu.system) / 1e6 / seconds;
         const bad = outs.find((x) => x.kind !== 'ok');
         if (bad) throw new Error(`benchmark trial did not finish: ${JSON.stringify(bad)}`);
-        row.push({ workers, seconds, trialsPerMinute: (60 * o.trials) / seconds, coresBusy });
+        const cpuSecondsPerTrial = (cpu.user + cpu.system) / 1e6 / o.trials;
+        row.push({ workers, seconds, trialsPerMinute: (60 * o.trials) / seconds, coresBusy, cpuSecondsPerTrial });
         const t = totals.get(workers)!;
         t.trials += o.trials;
         t.seconds += seconds;
-        o.log(`round ${r + 1}: ${workers} worker${workers > 1 ? 's' : ' '}  ${o.trials} trials x ${o.steps} steps in ${seconds.toFixed(1)} s = ${((60 * o.trials) / seconds).toFixed(2)} trials/min, ${coresBusy.toFixed(2)} cores busy`);
+        o.log(`round ${r + 1}: ${workers} worker${workers > 1 ? 's' : ' '}  ${o.trials} trials x ${o.steps} steps in ${seconds.toFixed(1)} s = ${((60 * o.trials) / seconds).toFixed(2)} trials/min, ${coresBusy.toFixed(2)} cores busy, ${cpuSecondsPerTrial.toFixed(2)} CPU s/trial`);
       } finally {
         await ex.close();
       }
@@ -74,7 +80,8 @@ export async function benchThroughput(o: ThroughputOptions): Promise<ThroughputR
   }
   const rate = (w: number) => totals.get(w)!.trials / totals.get(w)!.seconds;
   const roundRatios = perRound.map((row) => row.find((x) => x.workers === 2)!.trialsPerMinute / row.find((x) => x.workers === 1)!.trialsPerMinute);
-  return { perRound, ratio: rate(2) / rate(1), medianRoundRatio: quantile(roundRatios, 0.5) };
+  const cpuPerTrial = (w: number) => quantile(perRound.map((row) => row.find((x) => x.workers === w)!.cpuSecondsPerTrial), 0.5);
+  return { perRound, ratio: rate(2) / rate(1), medianRoundRatio: quantile(roundRatios, 0.5), cpuCostRatio: cpuPerTrial(2) / cpuPerTrial(1) };
 }
 
 export interface LatencyResult {
