@@ -110,7 +110,11 @@ async function loadGp(force = false): Promise<void> {
   gpLoadedAt = Date.now();
   try {
     const gp = await apiJson<GpView>(`${base}/gp`);
-    renderGp(view, gp, null);
+    renderGp(view, gp, null, () => {
+      if (!view) return;
+      renderSlices(view, openTrial);
+      renderParallel(view, openTrial);
+    });
   } catch (err) {
     renderGp(view, null, `The GP's view could not be loaded: ${err instanceof Error ? err.message : String(err)}`);
   }

@@ -117,9 +117,15 @@ export function renderClips(view: StudyView, trial: TrialRecord | null): void {
   }
 }
 
+/** Log scales the GP reported for its parameters (the default space is not in the study config, only overrides are). */
+let gpLogScales: Record<string, boolean> = {};
+
 export function spaceOf(view: StudyView): SpaceHint | undefined {
   const s = (view.config as { space?: unknown }).space;
-  return s && typeof s === 'object' ? (s as SpaceHint) : undefined;
+  const declared = s && typeof s === 'object' ? (s as SpaceHint) : {};
+  const out: SpaceHint = { ...declared };
+  for (const [name, log] of Object.entries(gpLogScales)) if (log && out[name]?.log === undefined) out[name] = { ...out[name], log: true };
+  return Object.keys(out).length ? out : undefined;
 }
 
 export function renderParallel(view: StudyView, open: OpenTrial): void {
@@ -167,7 +173,7 @@ export function renderSlices(view: StudyView, open: OpenTrial): void {
   }
 }
 
-export function renderGp(view: StudyView, gp: GpView | null, error: string | null): void {
+export function renderGp(view: StudyView, gp: GpView | null, error: string | null, onScales?: () => void): void {
   const root = byId('gp');
   const reason = error ?? (!gp ? 'Loading…' : !gp.available || !gp.slices?.length ? `The GP's view is unavailable: ${gp.reason ?? 'not enough complete trials to fit it yet'}.` : null);
   if (reason) {
@@ -176,6 +182,11 @@ export function renderGp(view: StudyView, gp: GpView | null, error: string | nul
     root.appendChild(el('p', { class: 'note' }, reason));
     return;
   }
+  const logs = Object.fromEntries(gp!.slices!.map((s) => [s.name, s.log === true]));
+  const changed = JSON.stringify(logs) !== JSON.stringify(gpLogScales);
+  gpLogScales = logs;
+  // Slices and parallel coordinates were drawn before the GP answered: redraw them on the GP's log scales.
+  if (changed && onScales) onScales();
   const slices = gp!.slices!.map((s) => gpSliceData(s, gp!.center));
   const boxes = smallMultiples(root, slices.map((s) => s.name));
   for (const s of slices) {
