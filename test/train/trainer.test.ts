@@ -92,3 +92,15 @@ test('batches of 1 from a single-class stream train, and evaluateOn test scores 
     assert.ok(r.valAccuracyTrainMode !== null && r.valAccuracyTrainMode >= 0 && r.valAccuracyTrainMode <= 1);
   }
 });
+
+test('an exported schedule trains exactly like the schedule it wraps, stretched to this run', async () => {
+  const spec: ScheduleSpec = { kind: 'ramp', shape: 'cosine', warmup: 0.2, rmaxFinal: 2, rmaxEnd: 0.6, dmaxFinal: 2, dmaxEnd: 0.4 };
+  const exported = {
+    format: 'renorm-tune/schedule' as const, version: 1 as const, schedule: spec, totalSteps: 5000, resolved: {}, table: [], trialId: 1,
+    objective: { metric: 'valAccuracy', direction: 'maximize' as const }, value: 0.9, baselines: { batchnorm: null, paper: null },
+    provenance: { study: 's', studyId: 'i', scenario: {}, seed: 0, backend: null, packageVersion: '0', exportedAt: '' },
+  };
+  const a = await run({ schedule: spec });
+  const b = await run({ schedule: exported });
+  assert.deepEqual(numbers(b.curve), numbers(a.curve));
+});
