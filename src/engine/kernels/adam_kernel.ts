@@ -1,6 +1,8 @@
 // One JS kernel per variable for an Adam update, replacing the ~13 tensor ops (and kernel launches) tfjs uses.
 import * as tf from '@tensorflow/tfjs';
 import { withViews } from './heap.js';
+import { heapOffset } from './simd/index.js';
+import { simdFor } from './renorm_simd.js';
 
 export const FUSED_ADAM = 'RenormTuneFusedAdam';
 
@@ -14,10 +16,21 @@ interface AdamAttrs {
   oneMinusAccBeta2: number;
 }
 
-/** Returns [value', m', v'] with tfjs AdamOptimizer's formula, evaluated in float64 and rounded once. */
+/** Returns [value', m', v'] with tfjs AdamOptimizer's formula: wasm SIMD in float32, else JS in float64. */
 function fusedAdam({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap }): tf.TensorInfo[] {
   const value = inputs['value']!;
   const a = attrs as unknown as AdamAttrs;
+  const n = tf.util.sizeFromShape(value.shape);
+  const simd = simdFor(backend, n);
+  if (simd) {
+    // float32 SIMD (as tfjs' own Adam), n % 4 == 0 so no tail.
+    const b = backend as unknown as { makeOutput(s: number[], d: 'float32'): tf.TensorInfo };
+    const outs = [b.makeOutput(value.shape, 'float32'), b.makeOutput(value.shape, 'float32'), b.makeOutput(value.shape, 'float32')];
+    const p = (t: tf.TensorInfo) => heapOffset(backend, t);
+    simd.adam(p(value), p(inputs['grad']!), p(inputs['m']!), p(inputs['v']!), p(outs[0]!), p(outs[1]!), p(outs[2]!), n,
+      a.beta1, a.beta2, a.learningRate / a.oneMinusAccBeta1, 1 / a.oneMinusAccBeta2, a.epsilon);
+    return outs;
+  }
   const { outs, ins, outViews } = withViews(backend, [value, inputs['grad']!, inputs['m']!, inputs['v']!], [value.shape, value.shape, value.shape]);
   const [w, g, m, v] = ins as [Float32Array, Float32Array, Float32Array, Float32Array];
   const [w2, m2, v2] = outViews as [Float32Array, Float32Array, Float32Array];

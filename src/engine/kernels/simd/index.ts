@@ -9,6 +9,8 @@ export interface SimdKernels {
   colsum_dy_dyxc(dy: number, x: number, rows: number, c: number, mean: number, acc: number): void;
   bwd_dx(dy: number, x: number, dx: number, rows: number, c: number, mean: number, A: number, B: number, K: number): void;
   maxpool2_grad(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number): void;
+  adam(w: number, g: number, m: number, v: number, w2: number, m2: number, v2: number, n: number,
+    b1: number, b2: number, lrc1: number, ic2: number, eps: number): void;
 }
 
 interface WasmBackendInternals {
