@@ -19,8 +19,3 @@ export function free(backend: Backend, ...infos: Info[]): void {
 export function transpose(backend: Backend, x: Info, perm: number[]): Info {
   return runWasm(backend, 'Transpose', { x }, { perm });
 }
-
-export function reshapeInfo(x: Info, shape: number[]): Info {
-  // Reshape in the wasm backend only relabels the shape; sharing the dataId is how its own Reshape works.
-  return { dataId: x.dataId, shape, dtype: x.dtype };
-}
