@@ -73,7 +73,7 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
     out.push(`study ${view.name} (${view.id}): ${result.state}`);
     const best = view.best ? `${view.best.value.toFixed(4)} (trial #${view.best.trialId})` : 'none';
     out.push(`best ${view.metric}: ${best} | batchnorm ${view.baselines.batchnorm?.toFixed(4) ?? '—'} | paper ${view.baselines.paper?.toFixed(4) ?? '—'}`);
-    if (result.state === 'COMPLETE') out.push(...finalTable(view.finalValidation as Record<string, unknown> | null, view.metric));
+    if (result.state === 'COMPLETE') out.push(...finalTable(view.finalValidation as Record<string, unknown> | null));
     if (view.best) out.push(`export the best schedule: renorm-tune export ${view.name} --db ${o.db} --out best-schedule.json`);
     if (result.state === 'STOPPED') out.push(`resume: renorm-tune run ${configPath} --db ${o.db}`);
     process.stdout.write(`${out.join('\n')}\n`);

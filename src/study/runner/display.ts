@@ -71,7 +71,7 @@ export class ProgressDisplay {
         this.bars.delete(t.id);
       }
       // Final-validation runs are scored on the test set, so their value is not the search metric.
-      const metric = (t.label ?? '').startsWith('final:') ? (this.opts.metric === 'loss' ? 'loss' : 'testAccuracy') : this.opts.metric;
+      const metric = (t.label ?? '').startsWith('final:') ? 'testAccuracy' : this.opts.metric;
       const what = t.state === 'FAIL' ? `FAIL (${t.failureReason})` : `${t.state} ${metric} ${fmt(t.value)}`;
       this.log(`trial ${name(t)} ${what}   ${this.scoreboard()}`);
       this.updateStudy();
@@ -109,9 +109,9 @@ function isDone(t: TrialRecord): boolean {
 }
 
 /** The closing table: mean and 95% interval of each retrained schedule on the test set. */
-export function finalTable(fv: Record<string, unknown> | null | undefined, metric: string): string[] {
+export function finalTable(fv: Record<string, unknown> | null | undefined): string[] {
   if (!fv) return ['final validation: not run (finalValidation.seeds = 0, or the study stopped early)'];
-  const lines = [`final validation on the test set (${metric === 'loss' ? 'loss' : 'test accuracy'}, fresh seeds; mean and 95% t-interval):`];
+  const lines = ['final validation on the test set (test accuracy, fresh seeds; mean and 95% t-interval):'];
   for (const which of ['batchnorm', 'paper', 'best']) {
     const s = fv[which] as { values: number[]; mean: number; ci: [number | null, number | null] } | undefined;
     if (!s) continue;

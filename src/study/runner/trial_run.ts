@@ -19,10 +19,11 @@ export function repeatSeed(seed: number, j: number): number {
   return (seed + j * 100_003) % 2_147_483_647;
 }
 
-/** What a final run is scored on: test accuracy for accuracy objectives; the trainer's loss for `loss`. */
-export function finalMetric(metric: string): string {
-  return metric === 'loss' ? 'loss' : 'testAccuracy';
-}
+/**
+ * What a final run is scored on: test accuracy, whatever the search objective. It is the only test-set metric
+ * the trainer reports (its `loss` is training loss), and final runs never compete with search trials.
+ */
+export const FINAL_METRIC = 'testAccuracy';
 
 /**
  * Runs `trial` (already RUNNING in storage) to an end and records it. Returns 'cancelled' when the signal
@@ -39,7 +40,7 @@ export async function runTrial(
 ): Promise<'finished' | 'cancelled'> {
   const config = configOf(study);
   const isFinal = (trial.label ?? '').startsWith('final:');
-  const metric = isFinal ? finalMetric(config.objective.metric) : config.objective.metric;
+  const metric = isFinal ? FINAL_METRIC : config.objective.metric;
   const seeds = isFinal ? 1 : config.seedsPerTrial;
   const momentum = trial.params.renormMomentum;
   const values: number[] = [];
