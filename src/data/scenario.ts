@@ -63,7 +63,16 @@ function validateModel(raw: unknown, field: string): ScenarioModelSpec {
   return raw === undefined ? { type: 'cnn' } : validateModelSpec(raw, field);
 }
 
-function validateSampler(raw: unknown, field: string, numClasses: number | undefined): SamplerSpec {
+/**
+ * Steps per single-class run of the `sorted` sampler when runLength is not given. A literal class-sorted epoch
+ * (all 5500 zeros, then all ones, ...) never reaches the later classes in a run of a few thousand small batches,
+ * so every trial would score ~20% whatever its schedule. Runs of 50 steps cycle through all ten classes every
+ * 500 steps, yet each run is long against the ~100-step memory of BatchNorm's moving averages (momentum 0.99),
+ * which is the failure this scenario is about. Set runLength to the class size for the literal sorted epoch.
+ */
+export const SORTED_RUN_STEPS = 50;
+
+function validateSampler(raw: unknown, field: string, numClasses: number | undefined, batchSize: number): SamplerSpec {
   if (raw === undefined) return { type: 'iid' };
   const obj = expectObject(raw, field, 'give {"type": "iid"}, {"type": "classes", "k": 1} or {"type": "sorted"}');
   const type = expectOneOf(obj.type, `${field}.type`, ['iid', 'classes', 'sorted'] as const);
@@ -76,7 +85,7 @@ function validateSampler(raw: unknown, field: string, numClasses: number | undef
     return { type, k: expectInt(obj.k, `${field}.k`, 1, numClasses ?? 256) };
   }
   rejectUnknown(obj, field, ['type', 'runLength']);
-  return obj.runLength === undefined ? { type } : { type, runLength: expectInt(obj.runLength, `${field}.runLength`, 1, 1e9) };
+  return { type, runLength: obj.runLength === undefined ? SORTED_RUN_STEPS * batchSize : expectInt(obj.runLength, `${field}.runLength`, 1, 1e9) };
 }
 
 function validateOptimizer(raw: unknown, field: string): OptimizerSpec {
@@ -100,7 +109,7 @@ export function validateScenario(raw: unknown, field = 'scenario'): Scenario {
     dataset,
     model: validateModel(obj.model, `${field}.model`),
     batchSize,
-    sampler: validateSampler(obj.sampler, `${field}.sampler`, numClasses),
+    sampler: validateSampler(obj.sampler, `${field}.sampler`, numClasses, batchSize),
     steps,
     optimizer: validateOptimizer(obj.optimizer, `${field}.optimizer`),
     evalInterval: obj.evalInterval === undefined ? Math.max(1, Math.round(steps / 10)) : expectInt(obj.evalInterval, `${field}.evalInterval`, 1, steps),
