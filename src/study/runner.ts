@@ -73,6 +73,8 @@ export async function runStudy(target: unknown, opts: RunStudyOptions): Promise<
     });
   const signal = opts.signal ?? new AbortController().signal;
   const sid = study.id;
+  let closing: Promise<void> | undefined;
+  const closeOnce = () => (closing ??= executor.close().catch(() => undefined));
 
   try {
     service.requeueRunning(sid);
@@ -108,7 +110,9 @@ export async function runStudy(target: unknown, opts: RunStudyOptions): Promise<
     emit({ type: 'phase', studyId: sid, phase: 'done' });
     return { study: service.getStudy(sid), state: 'COMPLETE', resumed };
   } catch (err) {
-    // Leave nothing RUNNING behind: the study must stay resumable whatever went wrong.
+    // Leave nothing RUNNING behind: the study must stay resumable whatever went wrong. Stop the pool first so
+    // no run still in flight finishes a trial after it was put back in the queue.
+    if (ownExecutor) await closeOnce();
     try {
       service.requeueRunning(sid);
       service.setStudyState(sid, 'STOPPED');
@@ -118,7 +122,7 @@ export async function runStudy(target: unknown, opts: RunStudyOptions): Promise<
     throw err;
   } finally {
     unsubscribe();
-    if (ownExecutor) await executor.close();
+    if (ownExecutor) await closeOnce();
   }
 }
 
