@@ -47,3 +47,24 @@ test('mlp and deeper cnn build; too deep for the input is a ConfigError on depth
   mlp.dispose();
   assert.throws(() => buildModel({ type: 'cnn', depth: 4 }, { height: 8, width: 8, channels: 1 }, 2), (e: unknown) => e instanceof ConfigError && e.field === 'model.depth');
 });
+
+test('the direct chain forward equals model.apply, including conv bias, activation and stride', async () => {
+  const { chainLayers, forward } = await import('../../src/engine/forward.js');
+  const tf = await import('@tensorflow/tfjs');
+  const model = tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: [9, 9, 2], filters: 3, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }),
+      new BatchRenormalization({}),
+      tf.layers.conv2d({ filters: 4, kernelSize: 2, padding: 'valid', useBias: false }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 3 }),
+    ],
+  });
+  const x = tf.randomNormal([2, 9, 9, 2], 0, 1, 'float32', 3);
+  const chain = chainLayers(model);
+  assert.ok(chain !== null && chain.length === 5);
+  const direct = forward(model, chain, x, { training: false }).dataSync();
+  const viaApply = (model.apply(x, { training: false }) as import('@tensorflow/tfjs').Tensor).dataSync();
+  assert.deepEqual(Array.from(direct), Array.from(viaApply));
+  model.dispose();
+});
