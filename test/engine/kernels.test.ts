@@ -216,3 +216,19 @@ test('Slice on wasm matches cpu for contiguous (batch rows) and strided slices',
   assert.equal(ints.dtype, 'int32');
   assert.deepEqual(Array.from(ints.dataSync()), [2, 3, 4]);
 });
+
+test('wasm Identity shares the buffer safely: clones outlive the original and never see later assigns', async () => {
+  await tf.setBackend('wasm');
+  const before = tf.memory().numTensors;
+  const a = tf.tensor1d([1, 2, 3]);
+  const b = a.clone();
+  a.dispose();
+  assert.deepEqual(Array.from(b.dataSync()), [1, 2, 3]);
+  const v = tf.variable(tf.tensor1d([4, 5]));
+  const snapshot = v.clone();
+  v.assign(tf.tensor1d([6, 7]));
+  assert.deepEqual(Array.from(snapshot.dataSync()), [4, 5]);
+  assert.deepEqual(Array.from(v.dataSync()), [6, 7]);
+  tf.dispose([b, v, snapshot]);
+  assert.equal(tf.memory().numTensors, before);
+});

@@ -19,11 +19,13 @@ function replace(kernelName: string, kernelFunc: unknown): void {
  * Identity copies the buffer. Tensors are immutable (a variable's assign swaps its dataId), so sharing the
  * buffer with a reference count is safe; the cpu backend's Identity and wasm's own Reshape already do this.
  */
-function identityShared({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend }): tf.TensorInfo {
-  const x = inputs['x']!;
-  if (x.dtype === 'string') throw new Error('wasm Identity: string tensors are not supported');
-  (backend as unknown as { incRef(id: tf.DataId): void }).incRef(x.dataId);
-  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+function makeIdentityShared(stock: tf.KernelFunc) {
+  return (args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend }): tf.TensorInfo => {
+    const x = args.inputs['x']!;
+    if (x.dtype === 'string') return stock(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+    (args.backend as unknown as { incRef(id: tf.DataId): void }).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
 }
 
 /** Must run after `tf.setBackend('wasm')` resolved: the stock kernels we fall back to are set up at init. */
@@ -34,7 +36,8 @@ export function registerWasmKernels(): void {
   replace('Conv2DBackpropInput', makeConv2DBackpropInputWasm(stockInput.kernelFunc));
   replace('Conv2DBackpropFilter', conv2DBackpropFilterWasm);
   replace('MaxPoolGrad', maxPoolGradJs);
-  replace('Identity', identityShared);
+  const stockIdentity = tf.getKernel('Identity', 'wasm');
+  if (stockIdentity) replace('Identity', makeIdentityShared(stockIdentity.kernelFunc));
   const stockSlice = tf.getKernel('Slice', 'wasm');
   if (stockSlice) replace('Slice', makeSliceWasm(stockSlice.kernelFunc));
   registerRenormKernels('wasm');
