@@ -224,11 +224,13 @@ test('wasm Identity shares the buffer safely: clones outlive the original and ne
   const b = a.clone();
   a.dispose();
   assert.deepEqual(Array.from(b.dataSync()), [1, 2, 3]);
-  const v = tf.variable(tf.tensor1d([4, 5]));
+  const init = tf.tensor1d([4, 5]);
+  const next = tf.tensor1d([6, 7]);
+  const v = tf.variable(init);
   const snapshot = v.clone();
-  v.assign(tf.tensor1d([6, 7]));
+  v.assign(next);
   assert.deepEqual(Array.from(snapshot.dataSync()), [4, 5]);
   assert.deepEqual(Array.from(v.dataSync()), [6, 7]);
-  tf.dispose([b, v, snapshot]);
+  tf.dispose([b, v, snapshot, init, next]);
   assert.equal(tf.memory().numTensors, before);
 });
