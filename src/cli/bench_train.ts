@@ -23,10 +23,11 @@ export function register(bench: Command): void {
     .option('--backend <name>', `backend: ${BACKEND_NAMES.join(', ')}`, 'auto')
     .option('--no-torch', 'skip the PyTorch comparison')
     .option('--cpu-steps <n>', 'steps of a short pure-JS cpu backend measurement for context (0 to skip)', (s: string) => Number(s), 2)
+    .option('--profile', 'also time every kernel (CPU ms per step) over extra steps')
     .option('--json', 'print a JSON summary as the last line')
     .action(async (opts: {
       batchSize: number; steps?: number; warmup: number; rounds: number; backend: string;
-      torch: boolean; cpuSteps: number; json?: boolean;
+      torch: boolean; cpuSteps: number; profile?: boolean; json?: boolean;
     }) => {
       if (!BACKEND_NAMES.includes(opts.backend as BackendName)) {
         throw new ConfigError('--backend', `unknown backend '${opts.backend}'`, `use one of ${BACKEND_NAMES.join(', ')}`);
@@ -38,7 +39,7 @@ export function register(bench: Command): void {
       const log = (line: string) => process.stdout.write(`${line}\n`);
       const r = await benchTrain({
         batchSize: opts.batchSize, steps, warmup: opts.warmup, rounds: opts.rounds,
-        backend: opts.backend as BackendName, torch: opts.torch, cpuSteps: opts.cpuSteps, log,
+        backend: opts.backend as BackendName, torch: opts.torch, cpuSteps: opts.cpuSteps, profile: opts.profile === true, log,
       });
       log(`bench train: ${r.imagesPerSecond.toFixed(1)} img/s (${r.msPerStep.toFixed(2)} ms/step) on ${r.backend}, batch ${r.batchSize}`);
       if (r.ratio !== null) {

@@ -7,9 +7,9 @@ import path from 'node:path';
 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
 
-test('bench train --json prints a JSON summary as its last line', () => {
+test('bench train --profile --json prints a JSON summary (with the kernel profile) as its last line', () => {
   const r = spawnSync(process.execPath, [MAIN, 'bench', 'train', '--batch-size', '2', '--steps', '2', '--warmup', '1', '--rounds', '1',
-    '--no-torch', '--cpu-steps', '0', '--json'], { encoding: 'utf8', timeout: 120_000 });
+    '--no-torch', '--cpu-steps', '0', '--profile', '--json'], { encoding: 'utf8', timeout: 120_000 });
   assert.equal(r.status, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
   const summary = JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>;
@@ -19,6 +19,10 @@ test('bench train --json prints a JSON summary as its last line', () => {
   assert.equal(summary['torchImagesPerSecond'], null);
   assert.equal(summary['ratio'], null);
   assert.equal(summary['torchNote'], 'disabled by --no-torch');
+  const profile = summary['kernelProfile'] as { rows: { kernel: string; callsPerStep: number }[] };
+  const names = profile.rows.map((r) => r.kernel);
+  for (const k of ['Conv2DBackpropFilter', 'RenormMoments', 'RenormBackward', 'MaxPoolGrad']) assert.ok(names.includes(k), `${k} in ${names}`);
+  assert.equal(profile.rows.find((r) => r.kernel === 'Conv2DBackpropFilter')!.callsPerStep, 2, 'one per conv layer');
 });
 
 test('bench train rejects a bad batch size with the option named', () => {

@@ -5,6 +5,7 @@ import { buildModel } from '../models.js';
 import { createTrainStep } from '../train_step.js';
 import { setModelClipping } from '../models.js';
 import { TorchBench, torchUnavailableReason } from './torch_reference.js';
+import { profileKernels, type KernelRow } from './kernel_profile.js';
 
 export interface TrainBenchOptions {
   batchSize: number;
@@ -15,6 +16,8 @@ export interface TrainBenchOptions {
   torch: boolean;
   /** Steps of a short pure-JS cpu backend measurement for context (0 skips it). */
   cpuSteps: number;
+  /** Also time every kernel over `steps` extra steps (CPU time) and report the top ones. */
+  profile: boolean;
   log: (line: string) => void;
 }
 
@@ -39,6 +42,7 @@ export interface TrainBenchResult {
   torchImagesPerCpuSecond: number | null;
   cpuTimeRatio: number | null;
   cpuImagesPerSecond: number | null;
+  kernelProfile: { totalMsPerStep: number; rows: KernelRow[] } | null;
 }
 
 function median(xs: number[]): number {
@@ -95,6 +99,7 @@ export async function benchTrain(o: TrainBenchOptions): Promise<TrainBenchResult
     torchNote = 'disabled by --no-torch';
   }
 
+  let kernelProfile: TrainBenchResult['kernelProfile'] = null;
   const ours: number[] = [];
   const theirs: number[] = [];
   const oursCpu: number[] = [];
@@ -112,6 +117,16 @@ export async function benchTrain(o: TrainBenchOptions): Promise<TrainBenchResult
         line += `, torch ${b.wall.toFixed(0)} img/s (${b.cpu.toFixed(0)} per CPU s)`;
       }
       o.log(line);
+    }
+    if (o.profile) {
+      kernelProfile = profileKernels(o.steps, (n) => runner.run(n));
+      o.log(`kernels (CPU ms per step, outermost calls; total ${kernelProfile.totalMsPerStep.toFixed(2)} ms per step):`);
+      for (const r of kernelProfile.rows.slice(0, 15)) {
+        o.log(`  ${r.kernel.padEnd(28)} ${r.msPerStep.toFixed(3).padStart(8)}  x${r.callsPerStep}`);
+      }
+      const calls = kernelProfile.rows.reduce((a, r) => a + r.callsPerStep, 0);
+      const inKernels = kernelProfile.rows.reduce((a, r) => a + r.msPerStep, 0);
+      o.log(`  ${calls} kernel calls per step, ${inKernels.toFixed(2)} ms in kernels, the rest is framework overhead`);
     }
   } finally {
     torch?.close();
@@ -149,5 +164,6 @@ export async function benchTrain(o: TrainBenchOptions): Promise<TrainBenchResult
     torchImagesPerCpuSecond: cpuTips,
     cpuTimeRatio: cpuTips ? cpuIps / cpuTips : null,
     cpuImagesPerSecond,
+    kernelProfile,
   };
 }
