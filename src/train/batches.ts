@@ -23,11 +23,13 @@ export function labelTensor(split: DataSplit, indices: ArrayLike<number>): tf.Te
 /**
  * Training-mode accuracy must see batches like the ones the model trained on (a single-class batch normalizes
  * very differently from a mixed one), so the validation images are ordered by the run's own sampler, in chunks of
- * batchSize, for as many batches as cover them once.
+ * batchSize, for as many batches as cover them once. A `sorted` stream's runs are shortened so that every class
+ * gets one run (its long training runs would otherwise fill the whole evaluation with the first few classes).
  */
 export function trainModeOrder(indices: Int32Array, labels: Uint8Array, numClasses: number, sampler: SamplerSpec, batchSize: number, seed: number): Int32Array {
-  const s = createSampler(sampler, { indices: Int32Array.from(indices), labels, numClasses, batchSize, seed });
   const batches = Math.ceil(indices.length / batchSize);
+  const spec: SamplerSpec = sampler.type === 'sorted' ? { type: 'sorted', runLength: Math.max(1, Math.ceil(batches / numClasses)) * batchSize } : sampler;
+  const s = createSampler(spec, { indices: Int32Array.from(indices), labels, numClasses, batchSize, seed });
   const out = new Int32Array(batches * batchSize);
   for (let b = 0; b < batches; b++) out.set(s.next(), b * batchSize);
   return out;
