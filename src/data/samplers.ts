@@ -1,7 +1,7 @@
 // Minibatch streams for the scenarios: i.i.d. epochs, batches from k classes only, and a class-sorted stream.
 import { createRng, shuffleInPlace, type Rng } from './rng.js';
 
-/** `sorted.runLength` counts images per single-class run; validateScenario defaults it to 50 batches, the sampler to the whole class. */
+/** `sorted.runLength` counts images per single-class run; validateScenario defaults it to 10 batches, the sampler to the whole class. */
 export type SamplerSpec = { type: 'iid' } | { type: 'classes'; k: number } | { type: 'sorted'; runLength?: number };
 
 /** Yields indices into the dataset's train split; deterministic for a seed. */

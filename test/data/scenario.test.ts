@@ -13,7 +13,7 @@ test('defaults make a complete scenario', () => {
   assert.equal(s.evalInterval, 1);
   assert.deepEqual(s.optimizer, { type: 'momentum', learningRate: 0.1 });
   assert.equal(s.trainSubset, 100);
-  assert.deepEqual(validateScenario({ batchSize: 4, sampler: { type: 'sorted' } }).sampler, { type: 'sorted', runLength: 200 }, 'sorted runs default to 50 batches');
+  assert.deepEqual(validateScenario({ batchSize: 4, sampler: { type: 'sorted' } }).sampler, { type: 'sorted', runLength: 40 }, 'sorted runs default to 10 batches');
   assert.deepEqual(validateScenario({ sampler: { type: 'sorted', runLength: 5500 } }).sampler, { type: 'sorted', runLength: 5500 });
 });
 
