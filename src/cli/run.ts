@@ -52,6 +52,9 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
 
   let server: RunningServer | undefined;
   try {
+    // Load the data before any trial starts: a missing or corrupt file should stop here with its name, not
+    // fail every trial of the budget one by one. The data package caches it, so the pool reuses this load.
+    await loadDataset(config.scenario.dataset);
     const existing = storage.findStudyByName(config.name);
     if (existing) display.seed(service.listTrials(existing.id));
     if (port !== undefined) {
