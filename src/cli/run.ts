@@ -56,7 +56,14 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
     // fail every trial of the budget one by one. The data package caches it, so the pool reuses this load.
     await loadDataset(config.scenario.dataset);
     const existing = storage.findStudyByName(config.name);
-    if (existing) display.seed(service.listTrials(existing.id));
+    if (existing) {
+      display.seed(service.listTrials(existing.id));
+      // A resumed study keeps the config it was created with; say so rather than silently ignore edits.
+      const changed = (['budget', 'seedsPerTrial', 'pruner', 'optimizer', 'finalValidation'] as const).filter(
+        (k) => JSON.stringify(existing.config[k]) !== JSON.stringify(config[k]),
+      );
+      if (changed.length) display.log(`[study] resuming '${config.name}' with its stored settings; ignored edits to: ${changed.join(', ')} (rename the study to start afresh)`);
+    }
     if (port !== undefined) {
       server = await createServer({ api: service, port, dashboard: o.dashboard });
       display.log(`[study] dashboard and API at ${server.url}`);
@@ -64,7 +71,8 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
     const result = await runStudy(config, {
       storage,
       service,
-      ...(workers ? { workers } : {}),
+      // The pool size is about this machine, not the study: --workers, else this file's value, applies on resume too.
+      workers: workers ?? config.workers,
       ...(o.trialWorker ? { workerFile: resolve(o.trialWorker) } : {}),
       loadDataset: (s) => loadDataset((s as unknown as Scenario).dataset),
       signal: stop.signal,
