@@ -291,7 +291,7 @@ test('a study of 250 trials, the best with 1000 reports each: curves decimated, 
 });
 
 /**
- * `RENORM_TUNE_SCREENSHOT=docs/dashboard.png` writes the README screenshot; with `RENORM_TUNE_SCREENSHOT_DB=<file>`
+ * `RENORM_TUNE_SCREENSHOT=dashboard/screenshot.png` writes the README screenshot; with `RENORM_TUNE_SCREENSHOT_DB=<file>`
  * it shows the first study of that database (a real `renorm-tune run`) instead of the synthetic one.
  */
 test('screenshot for the README (only when RENORM_TUNE_SCREENSHOT names a file)', { skip: !process.env.RENORM_TUNE_SCREENSHOT }, async () => {

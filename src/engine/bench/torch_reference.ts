@@ -1,12 +1,12 @@
-// Drives scripts/bench_torch.py as a long-lived child so torch rounds interleave with ours on a noisy machine.
+// Drives src/engine/bench/bench_torch.py as a long-lived child so torch rounds interleave with ours on a noisy machine.
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 const PYTHON = '/usr/bin/python3';
-/** dist/src/engine/bench/ -> package root -> scripts/. */
-export const TORCH_SCRIPT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../scripts/bench_torch.py');
+/** dist/src/engine/bench/ -> package root -> src/engine/bench/ (tsc does not copy .py files). */
+export const TORCH_SCRIPT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../src/engine/bench/bench_torch.py');
 
 /** null when torch is usable, else the reason it is skipped. */
 export function torchUnavailableReason(): string | null {

@@ -91,7 +91,7 @@ export async function benchTrain(o: TrainBenchOptions): Promise<TrainBenchResult
       const started = await TorchBench.start(o.batchSize);
       torch = started.bench;
       await torch.run(o.warmup);
-      o.log(`PyTorch ${started.version} reference (scripts/bench_torch.py, 1 thread) interleaved round by round`);
+      o.log(`PyTorch ${started.version} reference (src/engine/bench/bench_torch.py, 1 thread) interleaved round by round`);
     } else {
       o.log(`PyTorch comparison skipped: ${torchNote}`);
     }
