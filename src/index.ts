@@ -6,3 +6,5 @@ export * from './engine/index.js';
 export * from './train/index.js';
 export * from './optimizer/index.js';
 export * from './study/index.js';
+export * from './server/index.js';
+export { mountDashboard } from './server/dashboard.js';

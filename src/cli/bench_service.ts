@@ -48,10 +48,3 @@ export function register(bench: Command): void {
     .action(async (o: Opts) => benchService(o));
 }
 
-// Also runnable on its own (`node dist/src/cli/bench_service.js`) until the CLI entry wires `bench service`.
-if (process.argv[1] && import.meta.url === (await import('node:url')).pathToFileURL(process.argv[1]).href) {
-  const { Command } = await import('commander');
-  const program = new Command('bench');
-  register(program);
-  await program.parseAsync(['node', 'bench', 'service', ...process.argv.slice(2)]);
-}

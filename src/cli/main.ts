@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { register as registerTrain } from './train.js';
 import { register as registerBenchTrain } from './bench_train.js';
 import { register as registerBenchBo } from './bench_bo.js';
+import { register as registerBenchService } from './bench_service.js';
 import { register as registerStudy } from './study.js';
 import { register as registerRun } from './run.js';
 
@@ -17,6 +18,7 @@ registerTrain(program);
 const bench = program.command('bench').description('Benchmarks: trainer throughput, optimizer quality and latency');
 registerBenchTrain(bench);
 registerBenchBo(bench);
+registerBenchService(bench);
 registerRun(program);
 registerStudy(program);
 
