@@ -1,5 +1,5 @@
 // The scenario config (dataset, model, batches, sampler, steps, optimizer, evaluation) shared by `train` and studies.
-import { expectInt, expectNumber, expectObject, expectOneOf, expectString, rejectUnknown } from '../schedule/fields.js';
+import { expectInt, expectNumber, expectObject, expectOneOf, expectString, rejectUnknown } from '../config/fields.js';
 import { validateModelSpec, type ModelSpec } from '../engine/models.js';
 import type { SamplerSpec } from './samplers.js';
 import type { DatasetSpec, IdxDatasetSpec } from './types.js';

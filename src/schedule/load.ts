@@ -1,7 +1,7 @@
 // Resolves a `--schedule` argument: a built-in name, or a JSON file holding a ScheduleSpec or an exported schedule.
 import { readFileSync } from 'node:fs';
 import { ConfigError, DataError, RenormTuneError } from '../errors.js';
-import { expectInt, expectObject } from './fields.js';
+import { expectInt, expectObject } from '../config/fields.js';
 import { isExportedSchedule } from './evaluate.js';
 import { validateSchedule } from './validate.js';
 import type { ExportedSchedule, ScheduleSpec } from './types.js';

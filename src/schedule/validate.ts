@@ -1,6 +1,6 @@
 // Checks an untrusted schedule (config file, REST body, optimizer output) once at load time, so training never meets a bad one.
 import { ConfigError } from '../errors.js';
-import { expectNumber, expectObject, expectOneOf, expectString, rejectUnknown, type Json } from './fields.js';
+import { expectNumber, expectObject, expectOneOf, expectString, rejectUnknown, type Json } from '../config/fields.js';
 import { compileFormula, evalFormula } from './formula.js';
 import { PAPER_DEFAULTS, RAMP_SHAPES } from './ramp.js';
 import type { FormulaSchedule, PaperSchedule, RampSchedule, ScheduleSpec } from './types.js';

@@ -6,7 +6,7 @@ import type { Direction } from './types.js';
 import type { PrunerSpec } from './pruners/index.js';
 import { validateScenario, type Scenario } from '../data/scenario.js';
 import { mergeScheduleSpace } from '../optimizer/schedule_space.js';
-import { type Json, int, join, object, oneOf, positive, rejectUnknown, show } from './config/fields.js';
+import { type Json, describeValue, expectInt, expectNumber, expectObject, expectOneOf, joinField, rejectUnknown } from '../config/fields.js';
 
 /** Metrics a study may optimise, with the direction that makes sense for each. Test accuracy is not here on purpose: tuning on the test set would leak it. */
 export const OBJECTIVE_METRICS: Readonly<Record<string, Direction>> = {
@@ -50,28 +50,28 @@ const NAME = /^[A-Za-z0-9._-]{1,100}$/;
  * nothing (the default `workers` is this machine's core count). Throws ConfigError naming the first bad field.
  */
 export function validateStudyConfig(raw: unknown): StudyConfig {
-  const c = object(raw, 'config', 'give the study config as a JSON object');
+  const c = expectObject(raw, 'config', 'give the study config as a JSON object');
   rejectUnknown(c, '', TOP);
   const out: StudyConfig = {
     name: name(c.name),
     scenario: validateScenario(c.scenario, 'scenario'),
     objective: objective(c.objective),
     budget: budget(c.budget),
-    workers: c.workers === undefined ? Math.max(1, os.availableParallelism()) : int(c.workers, 'workers', 1, 256),
-    seedsPerTrial: c.seedsPerTrial === undefined ? 1 : int(c.seedsPerTrial, 'seedsPerTrial', 1, 10),
-    seed: c.seed === undefined ? 0 : int(c.seed, 'seed', 0, 2 ** 31 - 1),
+    workers: c.workers === undefined ? Math.max(1, os.availableParallelism()) : expectInt(c.workers, 'workers', 1, 256),
+    seedsPerTrial: c.seedsPerTrial === undefined ? 1 : expectInt(c.seedsPerTrial, 'seedsPerTrial', 1, 10),
+    seed: c.seed === undefined ? 0 : expectInt(c.seed, 'seed', 0, 2 ** 31 - 1),
     pruner: pruner(c.pruner),
     optimizer: optimizer(c.optimizer),
     finalValidation: finalValidation(c.finalValidation),
-    executor: c.executor === undefined ? 'local' : oneOf(c.executor, 'executor', ['local', 'external'] as const),
+    executor: c.executor === undefined ? 'local' : expectOneOf(c.executor, 'executor', ['local', 'external'] as const),
   };
   if (c.space !== undefined) {
-    out.space = object(c.space, 'space', 'give a search-space override object, or leave it out for the default space');
+    out.space = expectObject(c.space, 'space', 'give a search-space override object, or leave it out for the default space');
     mergeScheduleSpace(out.space, 'space');
   }
-  if (c.trialTimeoutSeconds !== undefined) out.trialTimeoutSeconds = positive(c.trialTimeoutSeconds, 'trialTimeoutSeconds');
-  if (c.trialMemoryMb !== undefined) out.trialMemoryMb = positive(c.trialMemoryMb, 'trialMemoryMb', 63);
-  if (c.backend !== undefined) out.backend = oneOf(c.backend, 'backend', STUDY_BACKENDS);
+  if (c.trialTimeoutSeconds !== undefined) out.trialTimeoutSeconds = expectNumber(c.trialTimeoutSeconds, 'trialTimeoutSeconds', 0, Infinity, { loOpen: true });
+  if (c.trialMemoryMb !== undefined) out.trialMemoryMb = expectNumber(c.trialMemoryMb, 'trialMemoryMb', 63, Infinity, { loOpen: true });
+  if (c.backend !== undefined) out.backend = expectOneOf(c.backend, 'backend', STUDY_BACKENDS);
   return out;
 }
 
@@ -106,18 +106,18 @@ export function studyTotalSteps(config: { scenario?: unknown }): number | null {
 
 function name(raw: unknown): string {
   if (typeof raw !== 'string' || !NAME.test(raw)) {
-    throw new ConfigError('name', `must be 1-100 characters of letters, digits, '.', '_' or '-', got ${show(raw)}`, 'e.g. "mnist-small-batch"');
+    throw new ConfigError('name', `must be 1-100 characters of letters, digits, '.', '_' or '-', got ${describeValue(raw)}`, 'e.g. "mnist-small-batch"');
   }
   return raw;
 }
 
 function objective(raw: unknown): StudyConfig['objective'] {
   if (raw === undefined) return { metric: 'valAccuracy', direction: 'maximize' };
-  const o = object(raw, 'objective', 'e.g. {"metric": "valAccuracy", "direction": "maximize"}');
+  const o = expectObject(raw, 'objective', 'e.g. {"metric": "valAccuracy", "direction": "maximize"}');
   rejectUnknown(o, 'objective', ['metric', 'direction']);
-  const metric = o.metric === undefined ? 'valAccuracy' : oneOf(o.metric, 'objective.metric', Object.keys(OBJECTIVE_METRICS));
+  const metric = o.metric === undefined ? 'valAccuracy' : expectOneOf(o.metric, 'objective.metric', Object.keys(OBJECTIVE_METRICS));
   const natural = OBJECTIVE_METRICS[metric]!;
-  const direction = o.direction === undefined ? natural : oneOf(o.direction, 'objective.direction', ['maximize', 'minimize'] as const);
+  const direction = o.direction === undefined ? natural : expectOneOf(o.direction, 'objective.direction', ['maximize', 'minimize'] as const);
   if (direction !== natural) {
     // Maximising loss is never what anyone means, and the study would silently hunt for the worst schedule.
     throw new ConfigError('objective.direction', `'${direction}' would search for the worst ${metric}`, `use '${natural}' or leave direction out`);
@@ -126,7 +126,7 @@ function objective(raw: unknown): StudyConfig['objective'] {
 }
 
 function budget(raw: unknown): StudyConfig['budget'] {
-  const b = object(raw, 'budget', 'give {"trials": 20} and/or {"timeMinutes": 30}');
+  const b = expectObject(raw, 'budget', 'give {"trials": 20} and/or {"timeMinutes": 30}');
   rejectUnknown(b, 'budget', ['trials', 'timeMinutes']);
   if (b.trials === undefined && b.timeMinutes === undefined) {
     throw new ConfigError('budget', 'needs trials or timeMinutes (or both)', 'e.g. {"trials": 20}; trials include the 2 baselines');
@@ -136,16 +136,16 @@ function budget(raw: unknown): StudyConfig['budget'] {
     if (typeof b.trials === 'number' && Number.isInteger(b.trials) && b.trials < 3) {
       throw new ConfigError('budget.trials', `must be at least 3 (the 2 baselines and one tuned trial), got ${b.trials}`, 'set budget.trials >= 3');
     }
-    out.trials = int(b.trials, 'budget.trials', 3, 100_000);
+    out.trials = expectInt(b.trials, 'budget.trials', 3, 100_000);
   }
-  if (b.timeMinutes !== undefined) out.timeMinutes = positive(b.timeMinutes, 'budget.timeMinutes');
+  if (b.timeMinutes !== undefined) out.timeMinutes = expectNumber(b.timeMinutes, 'budget.timeMinutes', 0, Infinity, { loOpen: true });
   return out;
 }
 
 function pruner(raw: unknown): PrunerSpec {
   if (raw === undefined) return { type: 'none' };
-  const p = object(raw, 'pruner', 'e.g. {"type": "median", "warmupSteps": 100}');
-  const type = oneOf(p.type, 'pruner.type', ['none', 'median', 'asha'] as const);
+  const p = expectObject(raw, 'pruner', 'e.g. {"type": "median", "warmupSteps": 100}');
+  const type = expectOneOf(p.type, 'pruner.type', ['none', 'median', 'asha'] as const);
   if (type === 'none') {
     rejectUnknown(p, 'pruner', ['type']);
     return { type };
@@ -153,32 +153,32 @@ function pruner(raw: unknown): PrunerSpec {
   if (type === 'median') {
     rejectUnknown(p, 'pruner', ['type', 'warmupSteps', 'minTrials']);
     const spec: PrunerSpec = { type };
-    if (p.warmupSteps !== undefined) spec.warmupSteps = int(p.warmupSteps, 'pruner.warmupSteps', 0);
-    if (p.minTrials !== undefined) spec.minTrials = int(p.minTrials, 'pruner.minTrials', 1);
+    if (p.warmupSteps !== undefined) spec.warmupSteps = expectInt(p.warmupSteps, 'pruner.warmupSteps', 0);
+    if (p.minTrials !== undefined) spec.minTrials = expectInt(p.minTrials, 'pruner.minTrials', 1);
     return spec;
   }
   rejectUnknown(p, 'pruner', ['type', 'minResource', 'reductionFactor']);
   const spec: PrunerSpec = { type };
-  if (p.minResource !== undefined) spec.minResource = int(p.minResource, 'pruner.minResource', 1);
-  if (p.reductionFactor !== undefined) spec.reductionFactor = int(p.reductionFactor, 'pruner.reductionFactor', 2);
+  if (p.minResource !== undefined) spec.minResource = expectInt(p.minResource, 'pruner.minResource', 1);
+  if (p.reductionFactor !== undefined) spec.reductionFactor = expectInt(p.reductionFactor, 'pruner.reductionFactor', 2);
   return spec;
 }
 
 function optimizer(raw: unknown): StudyConfig['optimizer'] {
   if (raw === undefined) return { type: 'gp', acquisition: 'logei' };
-  const o = object(raw, 'optimizer', 'e.g. {"type": "gp", "acquisition": "logei"}');
+  const o = expectObject(raw, 'optimizer', 'e.g. {"type": "gp", "acquisition": "logei"}');
   rejectUnknown(o, 'optimizer', ['type', 'acquisition', 'initialTrials']);
   const out: StudyConfig['optimizer'] = {
-    type: o.type === undefined ? 'gp' : oneOf(o.type, 'optimizer.type', ['gp', 'random'] as const),
-    acquisition: o.acquisition === undefined ? 'logei' : oneOf(o.acquisition, 'optimizer.acquisition', ACQUISITIONS),
+    type: o.type === undefined ? 'gp' : expectOneOf(o.type, 'optimizer.type', ['gp', 'random'] as const),
+    acquisition: o.acquisition === undefined ? 'logei' : expectOneOf(o.acquisition, 'optimizer.acquisition', ACQUISITIONS),
   };
-  if (o.initialTrials !== undefined) out.initialTrials = int(o.initialTrials, 'optimizer.initialTrials', 0, 10_000);
+  if (o.initialTrials !== undefined) out.initialTrials = expectInt(o.initialTrials, 'optimizer.initialTrials', 0, 10_000);
   return out;
 }
 
 function finalValidation(raw: unknown): StudyConfig['finalValidation'] {
   if (raw === undefined) return { seeds: 3 };
-  const f = object(raw, 'finalValidation', 'e.g. {"seeds": 3}, or {"seeds": 0} to skip it');
+  const f = expectObject(raw, 'finalValidation', 'e.g. {"seeds": 3}, or {"seeds": 0} to skip it');
   rejectUnknown(f, 'finalValidation', ['seeds']);
-  return { seeds: f.seeds === undefined ? 3 : int(f.seeds, join('finalValidation', 'seeds'), 0, 50) };
+  return { seeds: f.seeds === undefined ? 3 : expectInt(f.seeds, joinField('finalValidation', 'seeds'), 0, 50) };
 }

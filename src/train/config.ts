@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, DataError } from '../errors.js';
 import { validateScenario, type Scenario } from '../data/scenario.js';
 import { BACKEND_NAMES } from '../engine/backend.js';
-import { expectInt, expectObject, expectOneOf } from '../schedule/fields.js';
+import { expectInt, expectObject, expectOneOf } from '../config/fields.js';
 import { isExportedSchedule } from '../schedule/evaluate.js';
 import { validateExportedSchedule } from '../schedule/load.js';
 import { validateSchedule } from '../schedule/validate.js';
