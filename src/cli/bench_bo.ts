@@ -1,4 +1,4 @@
-// `renorm-tune bench bo`: optimizer quality (GP vs random search regret) and ask latency.
+// `renorm-tune bench bo`: optimizer quality (GP vs Optuna TPE vs random search regret) and ask latency.
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
 import { benchBo } from '../optimizer/bench.js';
@@ -14,15 +14,16 @@ function positiveInt(field: string) {
 export function register(bench: Command): void {
   bench
     .command('bo')
-    .description('GP optimizer vs random search on Branin, Hartmann3/6, Rosenbrock-4, Ackley-5 (median/quartile regret), and ask latency after 50..400 observations')
+    .description('GP optimizer vs Optuna TPE (when /usr/bin/python3 has optuna) vs random search on Branin, Hartmann3/6, Rosenbrock-4, Ackley-5 (median/quartile regret), and ask latency after 50..400 observations')
     .option('--seeds <n>', 'seeds per function (default 5, quick 2)', positiveInt('--seeds'))
     .option('--evals <n>', 'evaluations per run (default 60, quick 30)', positiveInt('--evals'))
     .option('--quick', 'fast smoke run: Branin and Hartmann6 only, latency up to 100 observations')
+    .option('--no-optuna', 'skip the Optuna TPE side-by-side runs')
     .option('--json', 'print a JSON summary as the last line')
-    .action(async (opts: { seeds?: number; evals?: number; quick?: boolean; json?: boolean }) => {
+    .action(async (opts: { seeds?: number; evals?: number; quick?: boolean; optuna: boolean; json?: boolean }) => {
       const quick = opts.quick ?? false;
       const log = (line: string) => process.stdout.write(`${line}\n`);
-      const r = await benchBo({ seeds: opts.seeds ?? (quick ? 2 : 5), evals: opts.evals ?? (quick ? 30 : 60), quick, log });
+      const r = await benchBo({ seeds: opts.seeds ?? (quick ? 2 : 5), evals: opts.evals ?? (quick ? 30 : 60), quick, optuna: opts.optuna, log });
       if (opts.json) log(JSON.stringify(r));
     });
 }

@@ -1,8 +1,9 @@
-// `bench bo` measurements: regret of GP vs random search on standard functions, ask latency vs history size, and mathjs vs typed-array linear algebra.
+// `bench bo` measurements: regret of GP vs random search (and Optuna TPE when installed) on standard functions, ask latency vs history size, and mathjs vs typed-array linear algebra.
 import * as math from 'mathjs';
 import { cholesky, cholInverse, solveLower, solveLowerT } from '../gp/linalg.js';
 import { Rng } from '../gp/rng.js';
 import { BayesianOptimizer } from './bayesian.js';
+import { optunaAvailability, runOptunaTpe, type OptunaTraces } from './optuna_tpe.js';
 import { RandomOptimizer } from './random.js';
 import { branin, hartmann6, testFunctions, type TestFunction } from './test_functions.js';
 
@@ -20,6 +21,18 @@ export interface RegretRow {
   /** random median / GP median: how many times smaller the GP's regret is. */
   ratio: number;
   gpSeconds: number;
+  /** Optuna TPESampler(multivariate=True, seed), same functions, evaluations and seed count; absent when skipped. */
+  tpeMultivariate?: Quartiles;
+  /** Optuna's default (univariate) TPESampler(seed). */
+  tpe?: Quartiles;
+  /** TPE-multivariate median / GP median: the GP's advantage over TPE (>1 means the GP's regret is smaller). */
+  ratioVsTpeMultivariate?: number;
+  /** TPE median / GP median. */
+  ratioVsTpe?: number;
+  /** Final regret of each seed (seed order), for every optimizer that ran. */
+  perSeed: { gp: number[]; random: number[]; tpeMultivariate?: number[]; tpe?: number[] };
+  /** Seeds (by index; the runs are otherwise independent) where the GP's regret is below TPE-multivariate's. */
+  gpBelowTpeMultivariate?: number;
 }
 
 export interface LatencyRow {
@@ -37,12 +50,16 @@ export interface BenchBoResult {
   latency: LatencyRow[];
   linalg: { n: number; mathjsMs: number; typedMs: number; ratio: number };
   loadAverage: number[];
+  /** Optuna's version when TPE ran, else why it was skipped. */
+  optuna: { version: string; seconds: number } | { skipped: string };
 }
 
 export interface BenchBoOptions {
   seeds: number;
   evals: number;
   quick: boolean;
+  /** Run Optuna's TPE side by side when /usr/bin/python3 has optuna. */
+  optuna: boolean;
   log: (line: string) => void;
 }
 
@@ -73,7 +90,7 @@ async function trace(opt: BayesianOptimizer | RandomOptimizer, fn: TestFunction,
 
 const fmt = (q: Quartiles) => `${q.median.toExponential(2)} [${q.q1.toExponential(1)}, ${q.q3.toExponential(1)}]`;
 
-async function regretRows(fns: TestFunction[], o: BenchBoOptions): Promise<RegretRow[]> {
+async function regretRows(fns: TestFunction[], o: BenchBoOptions, tpe: OptunaTraces | undefined): Promise<RegretRow[]> {
   const rows: RegretRow[] = [];
   for (const fn of fns) {
     const checkpoints = fn === branin && o.evals > 40 ? [40, o.evals] : [o.evals];
@@ -90,12 +107,34 @@ async function regretRows(fns: TestFunction[], o: BenchBoOptions): Promise<Regre
     for (const at of checkpoints) {
       const gp = quartiles(gpTraces.map((t) => t[at - 1]!));
       const random = quartiles(rndTraces.map((t) => t[at - 1]!));
-      const row = { fn: fn.name, evals: at, gp, random, ratio: random.median / Math.max(gp.median, 1e-300), gpSeconds };
+      const perSeed: RegretRow['perSeed'] = { gp: gpTraces.map((t) => t[at - 1]!), random: rndTraces.map((t) => t[at - 1]!) };
+      const row: RegretRow = { fn: fn.name, evals: at, gp, random, ratio: random.median / Math.max(gp.median, 1e-300), gpSeconds, perSeed };
+      if (tpe) {
+        const mv = tpe.traces.tpe_multivariate[fn.name]!.map((t) => t[at - 1]!);
+        row.tpeMultivariate = quartiles(mv);
+        const uni = tpe.traces.tpe[fn.name]!.map((t) => t[at - 1]!);
+        row.tpe = quartiles(uni);
+        Object.assign(perSeed, { tpeMultivariate: mv, tpe: uni });
+        row.ratioVsTpeMultivariate = row.tpeMultivariate.median / Math.max(gp.median, 1e-300);
+        row.ratioVsTpe = row.tpe.median / Math.max(gp.median, 1e-300);
+        row.gpBelowTpeMultivariate = gpTraces.filter((t, i) => t[at - 1]! < mv[i]!).length;
+      }
       rows.push(row);
       o.log(`  ${fn.name.padEnd(12)} @${String(at).padStart(3)}  GP ${fmt(gp)}   random ${fmt(random)}   random/GP ${row.ratio.toPrecision(3)}x   (${gpSeconds.toFixed(1)} s per GP run)`);
     }
   }
   return rows;
+}
+
+/** The side-by-side table: one line per function and checkpoint, every optimizer's median [q1, q3] regret. */
+function logComparison(rows: RegretRow[], seeds: number, log: (l: string) => void): void {
+  const cell = (q: Quartiles) => fmt(q).padEnd(28);
+  log(`${'function'.padEnd(17)} ${'GP'.padEnd(28)} ${'TPE multivariate'.padEnd(28)} ${'TPE'.padEnd(28)} ${'random'.padEnd(28)} TPE-mv/GP  TPE/GP  GP<TPE-mv`);
+  for (const r of rows) {
+    if (!r.tpeMultivariate || !r.tpe) continue;
+    const ratio = (v: number) => `${v.toPrecision(3)}x`.padStart(9);
+    log(`${`${r.fn} @${r.evals}`.padEnd(17)} ${cell(r.gp)} ${cell(r.tpeMultivariate)} ${cell(r.tpe)} ${cell(r.random)}${ratio(r.ratioVsTpeMultivariate!)} ${ratio(r.ratioVsTpe!)}  ${r.gpBelowTpeMultivariate}/${seeds}`);
+  }
 }
 
 async function latencyRows(sizes: number[], log: (l: string) => void): Promise<LatencyRow[]> {
@@ -155,16 +194,37 @@ function linalgRow(n: number, log: (l: string) => void): BenchBoResult['linalg']
   return { n, mathjsMs, typedMs, ratio };
 }
 
+/** Runs Optuna's TPE first, alone, so its CPU use does not distort the GP timings; skips with a note when unavailable. */
+async function optunaSide(fns: TestFunction[], o: BenchBoOptions): Promise<{ tpe?: OptunaTraces; optuna: BenchBoResult['optuna'] }> {
+  if (!o.optuna) return { optuna: { skipped: '--no-optuna' } };
+  const avail = optunaAvailability();
+  if ('missing' in avail) {
+    o.log(`note: Optuna TPE comparison skipped: ${avail.missing}`);
+    return { optuna: { skipped: avail.missing } };
+  }
+  o.log(`Optuna ${avail.version} TPE (multivariate and univariate) on the same functions ...`);
+  const t0 = performance.now();
+  const tpe = await runOptunaTpe({ functions: fns.map((f) => f.name), seeds: o.seeds, evals: o.evals });
+  const seconds = (performance.now() - t0) / 1000;
+  o.log(`  done in ${seconds.toFixed(1)} s`);
+  return { tpe, optuna: { version: tpe.version, seconds } };
+}
+
 export async function benchBo(o: BenchBoOptions): Promise<BenchBoResult> {
   const { loadavg } = await import('node:os');
   const fns = o.quick ? [branin, hartmann6] : testFunctions;
   o.log(`bench bo: ${o.seeds} seeds x ${o.evals} evaluations; regret = best found - known optimum; median [q1, q3]`);
-  const regret = await regretRows(fns, o);
+  const { tpe, optuna } = await optunaSide(fns, o);
+  const regret = await regretRows(fns, o, tpe);
+  if (tpe) {
+    o.log(`side by side (Optuna ${tpe.version} TPESampler, seeds 0..${o.seeds - 1}; ratios = TPE median / GP median, >1 favours the GP; last column = seeds where GP regret < TPE-multivariate's):`);
+    logComparison(regret, o.seeds, o.log);
+  }
   o.log('ask latency (one ask, Hartmann6 data):');
   const latency = await latencyRows(o.quick ? [50, 100] : [50, 100, 200, 400], o.log);
   o.log('likelihood linear algebra, mathjs vs typed arrays:');
   const linalg = linalgRow(o.quick ? 100 : 200, o.log);
   const loadAverage = loadavg();
   o.log(`machine load average ${loadAverage.map((v) => v.toFixed(1)).join(' ')} (timings scale with it)`);
-  return { seeds: o.seeds, evals: o.evals, regret, latency, linalg, loadAverage };
+  return { seeds: o.seeds, evals: o.evals, regret, latency, linalg, loadAverage, optuna };
 }

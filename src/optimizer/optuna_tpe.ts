@@ -1,0 +1,107 @@
+// Runs Optuna's TPE samplers (src/optimizer/bench/optuna_tpe.py) on the bench test functions and parses what they report.
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { BackendError, DataError } from '../errors.js';
+
+/** The interpreter Debian's python3-optuna installs into; a virtualenv python would not see it. */
+export const OPTUNA_PYTHON = '/usr/bin/python3';
+
+export const tpeSamplerNames = ['tpe_multivariate', 'tpe'] as const;
+export type TpeSamplerName = (typeof tpeSamplerNames)[number];
+
+/** Best-so-far regret after each evaluation, per sampler, per function, one trace per seed (seed order). */
+export interface OptunaTraces {
+  version: string;
+  traces: Record<TpeSamplerName, Record<string, number[][]>>;
+}
+
+/**
+ * The script is not compiled, so it stays under src/; the module may run from dist/src/optimizer (tsc output)
+ * or from src/optimizer directly, hence two candidate locations.
+ */
+export function optunaScriptPath(): string {
+  const candidates = [
+    new URL('./bench/optuna_tpe.py', import.meta.url),
+    new URL('../../../src/optimizer/bench/optuna_tpe.py', import.meta.url),
+  ].map((u) => fileURLToPath(u));
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) throw new BackendError(`optuna_tpe.py not found (looked in ${candidates.join(', ')})`);
+  return found;
+}
+
+/** Optuna's version under `python`, or why it is unusable (no interpreter, no optuna). */
+export function optunaAvailability(python = OPTUNA_PYTHON): { version: string } | { missing: string } {
+  if (!existsSync(python)) return { missing: `${python} does not exist` };
+  const r = spawnSync(python, ['-c', 'import optuna; print(optuna.__version__)'], { encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) {
+    const last = (r.stderr || String(r.error ?? '')).trim().split('\n').pop() ?? '';
+    return { missing: `${python} cannot import optuna (${last}); install it with: apt-get install python3-optuna` };
+  }
+  return { version: r.stdout.trim() };
+}
+
+function runScript(mode: 'run' | 'eval', request: unknown, python: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(python, [optunaScriptPath(), mode], { maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      if (err) reject(new BackendError(`optuna_tpe.py ${mode} failed: ${stderr.trim() || err.message}`));
+      else resolve(stdout);
+    }).stdin!.end(JSON.stringify(request));
+  });
+}
+
+const SOURCE = 'optuna_tpe.py output';
+
+/**
+ * Checks the script's JSON and regroups it. Every (sampler, function, seed) must be present once with exactly
+ * `evals` finite, non-negative, non-increasing regrets, so a silently short or broken run cannot enter the table.
+ */
+export function parseOptunaOutput(text: string, request: { functions: string[]; seeds: number; evals: number }): OptunaTraces {
+  const lines = text.trim().split('\n');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(lines[lines.length - 1] ?? '');
+  } catch (e) {
+    throw new DataError(SOURCE, `last line is not JSON (${(e as Error).message})`);
+  }
+  const obj = raw as { optuna?: unknown; runs?: unknown };
+  if (typeof obj !== 'object' || obj === null || typeof obj.optuna !== 'string' || !Array.isArray(obj.runs)) {
+    throw new DataError(SOURCE, 'expected {"optuna": version, "runs": [...]}');
+  }
+  const traces = Object.fromEntries(tpeSamplerNames.map((s) => [s, {}])) as OptunaTraces['traces'];
+  for (const run of obj.runs as Array<Record<string, unknown>>) {
+    const { fn, sampler, seed, trace } = run;
+    const where = `run ${JSON.stringify({ fn, sampler, seed })}`;
+    if (typeof fn !== 'string' || !request.functions.includes(fn)) throw new DataError(SOURCE, `${where}: unrequested function`);
+    if (!tpeSamplerNames.includes(sampler as TpeSamplerName)) throw new DataError(SOURCE, `${where}: unknown sampler`);
+    if (!Number.isInteger(seed) || (seed as number) < 0 || (seed as number) >= request.seeds) throw new DataError(SOURCE, `${where}: seed out of range`);
+    if (!Array.isArray(trace) || trace.length !== request.evals) throw new DataError(SOURCE, `${where}: trace has ${Array.isArray(trace) ? trace.length : 'no'} entries, expected ${request.evals}`);
+    trace.forEach((v, i) => {
+      // Regret can dip a rounding error below zero when a run lands on the optimum.
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < -1e-9) throw new DataError(SOURCE, `${where}: regret ${v} at evaluation ${i + 1} is not a finite non-negative number`);
+      if (i > 0 && v > trace[i - 1]) throw new DataError(SOURCE, `${where}: best-so-far regret rises at evaluation ${i + 1}`);
+    });
+    const byFn = (traces[sampler as TpeSamplerName][fn] ??= []);
+    if (byFn[seed as number]) throw new DataError(SOURCE, `${where}: duplicate run`);
+    byFn[seed as number] = trace as number[];
+  }
+  for (const s of tpeSamplerNames) {
+    for (const fn of request.functions) {
+      const got = traces[s][fn]?.filter(Boolean).length ?? 0;
+      if (got !== request.seeds) throw new DataError(SOURCE, `${s} on ${fn}: ${got} of ${request.seeds} seeds reported`);
+    }
+  }
+  return { version: obj.optuna, traces };
+}
+
+/** Runs both TPE samplers on `functions` (names from test_functions.ts) for seeds 0..seeds-1. */
+export async function runOptunaTpe(request: { functions: string[]; seeds: number; evals: number }, python = OPTUNA_PYTHON): Promise<OptunaTraces> {
+  return parseOptunaOutput(await runScript('run', request, python), request);
+}
+
+/** The Python transcription's values at the given points (standard library only, no optuna needed). */
+export async function pythonTestFunctionValues(points: Array<{ fn: string; x: number[] }>, python = OPTUNA_PYTHON): Promise<number[]> {
+  const out = JSON.parse(await runScript('eval', { points }, python)) as { values: number[] };
+  if (!Array.isArray(out.values) || out.values.length !== points.length) throw new DataError(SOURCE, `expected ${points.length} values`);
+  return out.values;
+}
