@@ -6,6 +6,8 @@ import { type StudyConfig, studyTotalSteps, validateStudyConfig } from './config
 import { createPruner, type Pruner } from './pruners/index.js';
 import { KeyedMutex } from './service/mutex.js';
 import { StudyEventBus } from './service/events.js';
+import { grantTrials } from './service/budget.js';
+import { ChangeWatcher, DEFAULT_WATCH_INTERVAL_MS } from './service/watch.js';
 import { StudyOptimizer, type SuggestingOptimizer } from './service/optimizer_sync.js';
 import { bestTrial, studyView, summarize } from './service/views.js';
 import type { NewTrial, Params, Storage, StudyRecord, StudyState, TrialRecord } from './types.js';
@@ -17,6 +19,14 @@ export interface ServiceDeps {
   buildExport(study: StudyRecord, trials: TrialRecord[]): ExportedSchedule;
   /** Checks a config's search-space override (throws ConfigError); run before anything is written. */
   validateSpace?(config: StudyConfig): void;
+}
+
+export interface ServiceOptions {
+  /**
+   * How often a subscribed study's storage is checked for changes made by other processes (a `run` writing the
+   * database that this `serve` reads), ms. Default 1000; 0 streams only this process's own changes.
+   */
+  watchIntervalMs?: number;
 }
 
 export type FinishResult = { state: 'COMPLETE' | 'PRUNED' | 'FAIL'; value?: number | null; failureReason?: string | null; metrics?: Record<string, unknown> | null };
@@ -34,7 +44,11 @@ export class StudyService implements StudyApi {
   /** Trials a pruner told to stop: an external client's later `tell({value})` records them PRUNED, not COMPLETE. */
   private readonly pruneOrdered = new Set<number>();
 
-  constructor(readonly storage: Storage, private readonly deps: ServiceDeps) {}
+  private readonly watcher: ChangeWatcher;
+
+  constructor(readonly storage: Storage, private readonly deps: ServiceDeps, opts: ServiceOptions = {}) {
+    this.watcher = new ChangeWatcher(storage, (studyId) => this.emitForeignChange(studyId), opts.watchIntervalMs ?? DEFAULT_WATCH_INTERVAL_MS);
+  }
 
   // ---- StudyApi -------------------------------------------------------------------------------------------
 
@@ -55,7 +69,11 @@ export class StudyService implements StudyApi {
     return studyView(study, this.storage.listTrials(studyId), studyTotalSteps(study.config));
   }
 
-  /** Serialized per study: the optimizer sees every earlier suggestion as pending before it suggests again. */
+  /**
+   * Serialized per study: the optimizer sees every earlier suggestion as pending before it suggests again.
+   * An external study gets at most what is left of `budget.trials` (possibly fewer than `count`), and a
+   * BudgetExhaustedError (409) once nothing is left.
+   */
   async ask(studyId: string, count: number): Promise<AskedTrial[]> {
     if (!Number.isInteger(count) || count < 1 || count > 1000) {
       throw new ConfigError('count', `must be an integer in [1, 1000], got ${String(count)}`, 'ask for 1 or more trials');
@@ -65,10 +83,11 @@ export class StudyService implements StudyApi {
       const study = this.getStudy(studyId);
       const config = configOf(study);
       const trials = this.storage.listTrials(studyId, { withIntermediate: false });
+      const granted = grantTrials(study.name, config, trials, count);
       const opt = this.optimizerFor(study);
       try {
         await opt.sync(trials);
-        const suggestions = await opt.ask(count);
+        const suggestions = await opt.ask(granted);
         const state = config.executor === 'external' ? 'RUNNING' : 'WAITING';
         const fresh: NewTrial[] = suggestions.map((s, i) => ({
           state,
@@ -136,8 +155,14 @@ export class StudyService implements StudyApi {
     });
   }
 
+  /** Also sees other processes' changes to the same database, as `study` events (see ServiceOptions.watchIntervalMs). */
   subscribe(studyId: string, listener: (event: StudyEvent) => void): () => void {
-    return this.bus.subscribe(studyId, listener);
+    const off = this.bus.subscribe(studyId, listener);
+    const unwatch = this.watcher.watch(studyId);
+    return () => {
+      off();
+      unwatch();
+    };
   }
 
   // ---- for the local runner (same events, same rules) -----------------------------------------------------
@@ -233,7 +258,14 @@ export class StudyService implements StudyApi {
   }
 
   private emit(event: StudyEvent): void {
+    this.watcher.noteLocal(event.studyId);
     this.bus.emit(event);
+  }
+
+  /** Another process changed the study: which trials changed is not known cheaply, so say "refetch" with a study event. */
+  private emitForeignChange(studyId: string): void {
+    const study = this.storage.getStudy(studyId);
+    if (study) this.bus.emit({ type: 'study', studyId, state: study.state });
   }
 }
 

@@ -82,5 +82,10 @@ export interface Storage {
   ): TrialRecord;
   /** After a crash: RUNNING -> WAITING for every trial of the study; returns how many. */
   requeueRunning(studyId: string): number;
+  /**
+   * A cheap watermark of the study's stored state: every change above (study state, attrs, trials, intermediate
+   * values), by this connection or another process's, moves it. Only equality is meaningful. Throws NotFoundError.
+   */
+  changeStamp(studyId: string): number;
   close(): void;
 }

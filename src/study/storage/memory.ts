@@ -13,6 +13,8 @@ import {
 export class MemoryStorage implements Storage {
   private readonly studies = new Map<string, StudyRecord>();
   private readonly trials = new Map<number, TrialRecord>();
+  /** Per-study change counter (SQLite keeps it with triggers); bumped by every mutation that changes something. */
+  private readonly revisions = new Map<string, number>();
   private nextTrialId = 1;
   private closed = false;
 
@@ -24,6 +26,7 @@ export class MemoryStorage implements Storage {
     while (this.studies.has(id)) id = newStudyId();
     const rec: StudyRecord = { id, name: study.name, direction: study.direction, state: 'CREATED', config: jsonCopy(study.config), attrs: {}, createdAt: now() };
     this.studies.set(id, rec);
+    this.revisions.set(id, 0);
     return jsonCopy(rec);
   }
 
@@ -46,10 +49,12 @@ export class MemoryStorage implements Storage {
   setStudyState(id: string, state: StudyState): void {
     checkStudyState(state);
     this.study(id).state = state;
+    this.bump(id);
   }
 
   setStudyAttr(id: string, key: string, value: unknown): void {
     this.study(id).attrs[key] = jsonCopy(value ?? null);
+    this.bump(id);
   }
 
   createTrials(studyId: string, trials: NewTrial[]): TrialRecord[] {
@@ -65,6 +70,7 @@ export class MemoryStorage implements Storage {
         createdAt: at, startedAt: t.state === 'RUNNING' ? at : null, finishedAt: null,
       };
       this.trials.set(rec.id, rec);
+      this.bump(studyId);
       return jsonCopy(rec);
     });
   }
@@ -92,6 +98,7 @@ export class MemoryStorage implements Storage {
     if (t.state !== 'WAITING') return false;
     t.state = 'RUNNING';
     t.startedAt = now();
+    this.bump(studyId);
     return true;
   }
 
@@ -104,6 +111,7 @@ export class MemoryStorage implements Storage {
     if (value.metrics != null) entry.metrics = jsonCopy(value.metrics);
     t.intermediate.push(entry);
     t.intermediate.sort((a, b) => a.step - b.step);
+    this.bump(studyId);
   }
 
   finishTrial(studyId: string, trialId: number, result: FinishResult): TrialRecord {
@@ -117,6 +125,7 @@ export class MemoryStorage implements Storage {
     t.metrics = result.metrics == null ? null : jsonCopy(result.metrics);
     t.finishedAt = at;
     t.startedAt ??= at;
+    this.bump(studyId);
     return jsonCopy(t);
   }
 
@@ -127,14 +136,24 @@ export class MemoryStorage implements Storage {
       if (t.studyId === studyId && t.state === 'RUNNING') {
         t.state = 'WAITING';
         t.startedAt = null;
+        this.bump(studyId);
         n++;
       }
     }
     return n;
   }
 
+  changeStamp(studyId: string): number {
+    this.study(studyId);
+    return this.revisions.get(studyId) ?? 0;
+  }
+
   close(): void {
     this.closed = true;
+  }
+
+  private bump(studyId: string): void {
+    this.revisions.set(studyId, (this.revisions.get(studyId) ?? 0) + 1);
   }
 
   private check(): void {

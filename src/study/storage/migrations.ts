@@ -72,6 +72,27 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    note: 'a per-study change counter, moved by triggers on every write, so another process can notice changes cheaply',
+    // Triggers rather than code: every writer (this version's, a future one's, a hand-run sqlite3 fix) moves it.
+    // An INSERT OR IGNORE that ignores fires no trigger, which is right: nothing changed.
+    sql: `
+      ALTER TABLE studies ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+      CREATE TRIGGER studies_revision_state AFTER UPDATE OF state ON studies
+        BEGIN UPDATE studies SET revision = revision + 1 WHERE id = NEW.id; END;
+      CREATE TRIGGER study_attrs_revision_insert AFTER INSERT ON study_attrs
+        BEGIN UPDATE studies SET revision = revision + 1 WHERE id = NEW.study_id; END;
+      CREATE TRIGGER study_attrs_revision_update AFTER UPDATE ON study_attrs
+        BEGIN UPDATE studies SET revision = revision + 1 WHERE id = NEW.study_id; END;
+      CREATE TRIGGER trials_revision_insert AFTER INSERT ON trials
+        BEGIN UPDATE studies SET revision = revision + 1 WHERE id = NEW.study_id; END;
+      CREATE TRIGGER trials_revision_update AFTER UPDATE ON trials
+        BEGIN UPDATE studies SET revision = revision + 1 WHERE id = NEW.study_id; END;
+      CREATE TRIGGER trial_values_revision_insert AFTER INSERT ON trial_values
+        BEGIN UPDATE studies SET revision = revision + 1 WHERE id = (SELECT study_id FROM trials WHERE id = NEW.trial_id); END;
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

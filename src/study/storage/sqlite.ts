@@ -202,6 +202,13 @@ export class SqliteStorage implements Storage {
       .run(studyId).changes;
   }
 
+  /** The trigger-maintained `revision` (migration 2): one indexed read, so polling it every second costs nothing. */
+  changeStamp(studyId: string): number {
+    const row = this.sql('SELECT revision FROM studies WHERE id = ?').get(studyId) as { revision: number } | undefined;
+    if (!row) throw studyNotFound(studyId);
+    return row.revision;
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }

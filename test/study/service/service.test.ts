@@ -36,7 +36,7 @@ test('service: ask persists trials before returning them (WAITING for local, RUN
 });
 
 test('service: concurrent asks are serialized: distinct trials, each ask sees the earlier ones pending', async () => {
-  const { svc, study, made } = setup({ executor: 'external' });
+  const { svc, study, made } = setup({ executor: 'external', budget: { trials: 100 } });
   const batches = await Promise.all(Array.from({ length: 8 }, () => svc.ask(study.id, 2)));
   const ids = batches.flat().map((t) => t.id);
   assert.equal(new Set(ids).size, 16, 'no trial handed out twice');
