@@ -1,0 +1,166 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StudyService } from '../../../src/study/service.js';
+import { ChangeWatcher } from '../../../src/study/service/watch.js';
+import { MemoryStorage, SqliteStorage } from '../../../src/study/storage/index.js';
+import type { StudyEvent } from '../../../src/study/api_types.js';
+import type { Storage } from '../../../src/study/types.js';
+import { baseConfig, fakeDeps } from './fakes.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Resolves with the first event `accept` takes, or rejects after `ms` naming what it waited for. */
+function nextEvent(svc: StudyService, studyId: string, accept: (e: StudyEvent) => boolean, ms: number): { got: Promise<StudyEvent>; off: () => void } {
+  let off = () => {};
+  const got = new Promise<StudyEvent>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no matching event for study ${studyId} within ${ms} ms`)), ms);
+    const stop = svc.subscribe(studyId, (e) => {
+      if (!accept(e)) return;
+      clearTimeout(timer);
+      resolve(e);
+    });
+    off = () => {
+      clearTimeout(timer);
+      stop();
+    };
+  });
+  return { got, off };
+}
+
+for (const [name, make] of [
+  ['MemoryStorage', () => ({ s: new MemoryStorage(), done: () => {} })],
+  ['SqliteStorage', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stamp-'));
+    return { s: new SqliteStorage(join(dir, 'db.sqlite')), done: () => rmSync(dir, { recursive: true, force: true }) };
+  }],
+] as [string, () => { s: Storage; done: () => void }][]) {
+  test(`changeStamp (${name}): every state change moves it; reads and no-op writes do not`, () => {
+    const { s, done } = make();
+    try {
+      const st = s.createStudy({ name: 'x', direction: 'maximize', config: {} });
+      const other = s.createStudy({ name: 'y', direction: 'maximize', config: {} });
+      const seen = [s.changeStamp(st.id)];
+      const moved = (what: string) => {
+        const now = s.changeStamp(st.id);
+        assert.ok(!seen.includes(now), `${what} must move the stamp (was ${seen.at(-1)}, now ${now})`);
+        seen.push(now);
+      };
+      const still = (what: string) => assert.equal(s.changeStamp(st.id), seen.at(-1), `${what} must not move the stamp`);
+      const [a, b] = s.createTrials(st.id, [0, 1].map((seed) => ({ state: 'WAITING' as const, params: {}, schedule: { kind: 'batchnorm' as const }, seed })));
+      moved('createTrials');
+      s.listTrials(st.id);
+      s.getStudy(st.id);
+      still('reading');
+      assert.equal(s.startTrial(st.id, a!.id), true);
+      moved('startTrial');
+      assert.equal(s.startTrial(st.id, a!.id), false);
+      still('a startTrial that lost the race');
+      s.addIntermediate(st.id, a!.id, { step: 1, value: 0.5 });
+      moved('addIntermediate');
+      s.addIntermediate(st.id, a!.id, { step: 1, value: 0.9 });
+      still('a repeated step (kept as first reported)');
+      assert.equal(s.requeueRunning(st.id), 1);
+      moved('requeueRunning');
+      s.finishTrial(st.id, b!.id, { state: 'COMPLETE', value: 0.7 });
+      moved('finishTrial');
+      s.setStudyState(st.id, 'RUNNING');
+      moved('setStudyState');
+      s.setStudyAttr(st.id, 'searchSeconds', 1.5);
+      moved('setStudyAttr (new key)');
+      s.setStudyAttr(st.id, 'searchSeconds', 2.5);
+      moved('setStudyAttr (same key, same length)');
+      s.createTrials(other.id, [{ state: 'WAITING', params: {}, schedule: { kind: 'batchnorm' }, seed: 1 }]);
+      s.setStudyState(other.id, 'RUNNING');
+      still('changes to another study');
+      assert.throws(() => s.changeStamp('nope'), /not found/);
+    } finally {
+      s.close();
+      done();
+    }
+  });
+}
+
+test('watch: two services over two SQLite connections to one file: a subscriber on one sees the other\'s ask and tell', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'watch-'));
+  const file = join(dir, 'db.sqlite');
+  const [sa, sb] = [new SqliteStorage(file), new SqliteStorage(file)];
+  // The default interval (1 s), as `renorm-tune serve` runs it.
+  const [a, b] = [new StudyService(sa, fakeDeps()), new StudyService(sb, fakeDeps())];
+  try {
+    const study = b.createStudy(baseConfig({ executor: 'external' }));
+    const events: StudyEvent[] = [];
+    const offAll = a.subscribe(study.id, (e) => events.push(e));
+    const asked = nextEvent(a, study.id, () => true, 5000);
+    const [t] = await b.ask(study.id, 1);
+    const e1 = await asked.got;
+    asked.off();
+    assert.deepEqual(e1, { type: 'study', studyId: study.id, state: 'RUNNING' }, 'a study event: refetch');
+    const told = nextEvent(a, study.id, () => true, 5000);
+    b.tell(study.id, t!.id, { value: 0.8 });
+    await told.got;
+    told.off();
+    assert.equal(a.getStudyView(study.id).trials[0]!.state, 'COMPLETE', 'what the event announced is readable through a');
+    // Quiet now: no further events, however long we wait.
+    const n = events.length;
+    await sleep(2200);
+    assert.equal(events.length, n, `no event without a change: ${JSON.stringify(events.slice(n))}`);
+    offAll();
+  } finally {
+    sa.close();
+    sb.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('watch: in one process, each change is announced once (the poll does not repeat it)', async () => {
+  const svc = new StudyService(new MemoryStorage(), fakeDeps(), { watchIntervalMs: 20 });
+  const study = svc.createStudy(baseConfig({ executor: 'external' }));
+  const events: StudyEvent[] = [];
+  const off = svc.subscribe(study.id, (e) => events.push(e));
+  const [t] = await svc.ask(study.id, 1);
+  svc.report(study.id, t!.id, 5, 0.5);
+  await sleep(100);
+  svc.tell(study.id, t!.id, { value: 0.6 });
+  await sleep(100);
+  off();
+  assert.deepEqual(events.map((e) => (e.type === 'trial' ? e.trial!.state : `study:${e.state}`)), ['study:RUNNING', 'RUNNING', 'RUNNING', 'COMPLETE']);
+});
+
+test('watch: polls only while someone listens, and stops on the last unsubscribe', async () => {
+  const storage = new MemoryStorage();
+  let reads = 0;
+  const counting = { changeStamp: (id: string) => (reads++, storage.changeStamp(id)) };
+  const study = storage.createStudy({ name: 'x', direction: 'maximize', config: {} });
+  const foreign: string[] = [];
+  const w = new ChangeWatcher(counting, (id) => foreign.push(id), 10);
+  await sleep(50);
+  assert.equal(reads, 0, 'no polling before anyone watches');
+  const [off1, off2] = [w.watch(study.id), w.watch(study.id)];
+  storage.setStudyState(study.id, 'RUNNING');
+  await sleep(60);
+  assert.deepEqual(foreign, [study.id], 'one change, reported once to the two listeners\' study');
+  off1();
+  off1();
+  assert.equal(w.watching, 1, 'a repeated stop does not drop the other listener');
+  const before = reads;
+  await sleep(40);
+  assert.ok(reads > before, 'still polling for the second listener');
+  off2();
+  const after = reads;
+  await sleep(60);
+  assert.equal(reads, after, 'no polling after the last unsubscribe');
+  assert.equal(w.watching, 0);
+});
+
+test('watch: a closed store stops nothing from working and throws nothing from the timer', async () => {
+  const storage = new MemoryStorage();
+  const study = storage.createStudy({ name: 'x', direction: 'maximize', config: {} });
+  const w = new ChangeWatcher(storage, () => assert.fail('no change to report'), 10);
+  const off = w.watch(study.id);
+  storage.close();
+  await sleep(40);
+  off();
+});
