@@ -35,7 +35,7 @@ export function optunaAvailability(python = OPTUNA_PYTHON): { version: string } 
   if (!existsSync(python)) return { missing: `${python} does not exist` };
   const r = spawnSync(python, ['-c', 'import optuna; print(optuna.__version__)'], { encoding: 'utf8', timeout: 60_000 });
   if (r.status !== 0) {
-    const last = (r.stderr || String(r.error ?? '')).trim().split('\n').pop() ?? '';
+    const last = (r.stderr || String(r.error ?? '')).trim().split('\n').pop() || `exit status ${r.status}`;
     return { missing: `${python} cannot import optuna (${last}); install it with: apt-get install python3-optuna` };
   }
   return { version: r.stdout.trim() };

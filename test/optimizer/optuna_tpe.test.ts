@@ -69,6 +69,14 @@ test('parseOptunaOutput rejects missing seeds, short or rising traces, NaN, unkn
   assert.throws(() => parseOptunaOutput('Traceback ...', request), /last line is not JSON/);
 });
 
+test('optunaAvailability names the interpreter and the fix when optuna cannot be used', () => {
+  assert.deepEqual(optunaAvailability('/nonexistent/python3'), { missing: '/nonexistent/python3 does not exist' });
+  if (existsSync('/bin/false')) {
+    const r = optunaAvailability('/bin/false');
+    assert.ok('missing' in r && /\/bin\/false cannot import optuna \(exit status 1\).*apt-get install python3-optuna/.test(r.missing), JSON.stringify(r));
+  }
+});
+
 const optuna = existsSync(OPTUNA_PYTHON) ? optunaAvailability() : { missing: `${OPTUNA_PYTHON} not found` };
 test('a real Optuna TPE run on Branin parses and improves on its first evaluation', {
   skip: 'missing' in optuna ? `optuna not installed (${optuna.missing}); CI has no optuna` : false,
