@@ -4,14 +4,18 @@
 //   POST /api/studies                 <study config>   201 {id, name}
 //   GET  /api/studies                                  {studies: StudySummary[]}
 //   GET  /api/studies/:id                              StudyView (= `renorm-tune show --json`)
-//   POST /api/studies/:id/ask         {count?: 1-64}   {trials: [{id, params, schedule}]}
+//   POST /api/studies/:id/ask         {count?: 1-64}   {trials: [{id, params, schedule}]}; an external study gets at
+//                                                      most what is left of budget.trials (fewer than count near the end),
+//                                                      409 BUDGET_EXHAUSTED once none is left
 //   POST /api/studies/:id/trials/:trialId/report  {step, value, metrics?}   {prune}
 //   POST /api/studies/:id/trials/:trialId/tell    {value} | {failed}        {trial}
 //   GET  /api/studies/:id/best-schedule                ExportedSchedule (= `renorm-tune export`)
 //   GET  /api/studies/:id/gp                           GpView
-//   GET  /api/studies/:id/events                       text/event-stream of StudyEvent (`event: trial|study`)
+//   GET  /api/studies/:id/events                       text/event-stream of StudyEvent (`event: trial|study`); changes
+//                                                      another process makes to the database arrive within ~1 s as
+//                                                      `study` events (refetch the study to see what changed)
 // Errors are {error: {code, message, field?}}: 400 INVALID_JSON / INVALID_CONFIG, 401 UNAUTHORIZED, 404 NOT_FOUND,
-// 409 CONFLICT, 413 PAYLOAD_TOO_LARGE, 415 UNSUPPORTED_MEDIA_TYPE, 500 INTERNAL (details only in the server log).
+// 409 CONFLICT / BUDGET_EXHAUSTED, 413 PAYLOAD_TOO_LARGE, 415 UNSUPPORTED_MEDIA_TYPE, 500 INTERNAL (details only in the server log).
 import { Router, type Request } from 'express';
 import type { StudyApi } from '../study/api_types.js';
 import { askBody, bodyObject, reportBody, tellBody, trialIdParam } from './requests.js';

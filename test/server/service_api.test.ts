@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createStudyService } from '../../src/study/service/defaults.js';
 import { MemoryStorage, SqliteStorage } from '../../src/study/storage/index.js';
 import { restContract } from './contract.js';
-import { call, start, studyConfig } from './helpers.js';
+import { call, snapshot, start, studyConfig } from './helpers.js';
 
 restContract('StudyService over MemoryStorage', () => {
   const storage = new MemoryStorage();
@@ -38,6 +38,78 @@ describe('two servers over one SQLite file (two connections, like two processes)
         assert.equal(view.body.trials[0].value, winner, 'both servers see the one stored outcome');
       }
     } finally {
+      await Promise.all([a.close(), b.close()]);
+      sa.close();
+      sb.close();
+    }
+  });
+});
+
+describe('trial budget of an external study over HTTP', () => {
+  it('grants what is left of budget.trials, then answers 409 BUDGET_EXHAUSTED and writes nothing', async () => {
+    const storage = new MemoryStorage();
+    const srv = await start({ api: createStudyService(storage) });
+    try {
+      const id = (await call(srv.url, 'POST', '/api/studies', studyConfig('budgeted', { budget: { trials: 3 }, optimizer: { type: 'random' } }))).body.id;
+      const first = await call(srv.url, 'POST', `/api/studies/${id}/ask`, { count: 2 });
+      assert.equal(first.status, 200, JSON.stringify(first.body));
+      assert.equal(first.body.trials.length, 2);
+      const partial = await call(srv.url, 'POST', `/api/studies/${id}/ask`, { count: 2 });
+      assert.equal(partial.status, 200, JSON.stringify(partial.body));
+      assert.equal(partial.body.trials.length, 1, 'only the one trial left');
+      const before = snapshot(storage);
+      const refused = await call(srv.url, 'POST', `/api/studies/${id}/ask`, { count: 1 });
+      assert.equal(refused.status, 409, JSON.stringify(refused.body));
+      assert.equal(refused.body.error.code, 'BUDGET_EXHAUSTED');
+      assert.match(refused.body.error.message, /budget of 3 trials/);
+      assert.equal(snapshot(storage), before, 'a refused ask changes nothing');
+      const view = await call(srv.url, 'GET', `/api/studies/${id}`);
+      assert.equal(view.body.trials.length, 3);
+      assert.equal(view.body.budgetTrials, 3);
+    } finally {
+      await srv.close();
+    }
+  });
+});
+
+describe('live events across processes (two connections to one SQLite file)', () => {
+  it('a server\'s event stream shows asks and tells made through another server', async () => {
+    const file = join(dir, 'live.db');
+    // b plays the `renorm-tune run` process, a the separate `renorm-tune serve` with the dashboard open.
+    const [sa, sb] = [new SqliteStorage(file), new SqliteStorage(file)];
+    const [a, b] = [await start({ api: createStudyService(sa) }), await start({ api: createStudyService(sb) })];
+    const ac = new AbortController();
+    try {
+      const id = (await call(b.url, 'POST', '/api/studies', studyConfig('live'))).body.id;
+      const res = await fetch(`${a.url}/api/studies/${id}/events`, { signal: ac.signal });
+      assert.equal(res.status, 200);
+      const reader = res.body!.getReader();
+      const decoder = new TextDecoder();
+      let text = '';
+      const waitFor = async (re: RegExp, ms: number, from = 0) => {
+        const deadline = setTimeout(() => ac.abort(), ms);
+        try {
+          while (!re.test(text.slice(from))) {
+            const { value, done } = await reader.read();
+            if (done) throw new Error(`stream ended before ${re}: ${text}`);
+            text += decoder.decode(value, { stream: true });
+          }
+        } catch (err) {
+          throw new Error(`no ${re} within ${ms} ms on a's stream (got: ${JSON.stringify(text)}): ${String(err)}`);
+        } finally {
+          clearTimeout(deadline);
+        }
+      };
+      await waitFor(/: connected/, 2000);
+      const trial = (await call(b.url, 'POST', `/api/studies/${id}/ask`, { count: 1 })).body.trials[0].id;
+      await waitFor(/event: study\ndata: [^\n]*"state":"RUNNING"/, 5000);
+      const seen = text.length;
+      await call(b.url, 'POST', `/api/studies/${id}/trials/${trial}/tell`, { value: 0.7 });
+      await waitFor(/event: study\n/, 5000, seen);
+      const view = await call(a.url, 'GET', `/api/studies/${id}`);
+      assert.equal(view.body.trials[0].state, 'COMPLETE', 'the event is followed by a view that has the change');
+    } finally {
+      ac.abort();
       await Promise.all([a.close(), b.close()]);
       sa.close();
       sb.close();
