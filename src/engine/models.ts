@@ -1,6 +1,7 @@
 // Builds the CNN / MLP networks trials train (conv or dense, no bias, then BatchRenormalization, ReLU).
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors.js';
+import { expectInt, expectObject, expectOneOf, rejectUnknown } from '../config/fields.js';
 import type { Clipping } from '../schedule/types.js';
 import { BatchRenormalization, type BatchRenormalizationArgs, normalizeClipping } from './batch_renorm.js';
 
@@ -18,26 +19,15 @@ export interface InputShape {
 export type RenormOptions = Omit<BatchRenormalizationArgs, 'axis' | 'name' | 'inputShape' | 'batchInputShape'>;
 
 function positiveInt(v: unknown, field: string, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) {
-    throw new ConfigError(field, `must be an integer in [1, ${max}], got ${JSON.stringify(v)}`, `use e.g. ${field.endsWith('depth') ? 2 : 16}`);
-  }
-  return v;
+  return expectInt(v, field, 1, max, `use e.g. ${field.endsWith('depth') ? 2 : 16}`);
 }
 
 /** Checks an untrusted model spec; errors name the offending field under `field` (e.g. `scenario.model`). */
 export function validateModelSpec(raw: unknown, field: string): ModelSpec {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new ConfigError(field, `must be an object, got ${JSON.stringify(raw)}`, `use {"type": "cnn"} or {"type": "mlp"}`);
-  }
-  const o = raw as Record<string, unknown>;
-  const allowed = o['type'] === 'cnn' ? ['type', 'depth', 'width'] : o['type'] === 'mlp' ? ['type', 'hidden'] : null;
-  if (!allowed) {
-    throw new ConfigError(`${field}.type`, `must be "cnn" or "mlp", got ${JSON.stringify(o['type'])}`, 'use "cnn" (default network) or "mlp"');
-  }
-  for (const k of Object.keys(o)) {
-    if (!allowed.includes(k)) throw new ConfigError(`${field}.${k}`, `unknown option for type "${String(o['type'])}"`, `allowed: ${allowed.join(', ')}`);
-  }
-  if (o['type'] === 'cnn') {
+  const o = expectObject(raw, field, 'use {"type": "cnn"} or {"type": "mlp"}');
+  const type = expectOneOf(o['type'], `${field}.type`, ['cnn', 'mlp'] as const, 'use "cnn" (default network) or "mlp"');
+  rejectUnknown(o, field, type === 'cnn' ? ['type', 'depth', 'width'] : ['type', 'hidden']);
+  if (type === 'cnn') {
     const spec: ModelSpec = { type: 'cnn' };
     if (o['depth'] !== undefined) spec.depth = positiveInt(o['depth'], `${field}.depth`, 6);
     if (o['width'] !== undefined) spec.width = positiveInt(o['width'], `${field}.width`, 512);

@@ -5,6 +5,7 @@
 // the same share of the box; kernel inputs are snapped to those centres. A categorical is stored as its
 // choice index and compared by the kernel with a Hamming distance (see src/gp/kernel.ts for why).
 import { ConfigError } from '../errors.js';
+import { expectNumber, expectObject, expectOneOf, rejectUnknown } from '../config/fields.js';
 import type { DimSpec } from '../gp/optimize_acqf.js';
 import type { Params, ParamValue } from '../study/types.js';
 import { Rng } from '../gp/rng.js';
@@ -31,23 +32,16 @@ export interface CategoricalParam {
 export type ParamSpec = FloatParam | IntParam | CategoricalParam;
 export type SearchSpace = Record<string, ParamSpec>;
 
-const TYPES = ['float', 'int', 'categorical'];
+const TYPES = ['float', 'int', 'categorical'] as const;
 /** Integers with more levels than this are kept continuous in the kernel and rounded on decode. */
 const MAX_GRID = 100000;
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** Checks one parameter spec; `field` is its dotted path, used in every error. */
 export function validateParam(raw: unknown, field: string): ParamSpec {
-  if (!isObject(raw)) throw new ConfigError(field, `must be an object like { type: 'float', low, high }, got ${JSON.stringify(raw)}`);
-  const type = raw.type;
-  if (typeof type !== 'string' || !TYPES.includes(type)) {
-    throw new ConfigError(`${field}.type`, `unknown parameter type ${JSON.stringify(type)}`, `use one of ${TYPES.join(', ')}`);
-  }
+  const spec = expectObject(raw, field, "give an object like { type: 'float', low, high }");
+  const type = expectOneOf(spec.type, `${field}.type`, TYPES);
   if (type === 'categorical') {
-    const choices = raw.choices;
+    const choices = spec.choices;
     if (!Array.isArray(choices) || choices.length === 0) {
       throw new ConfigError(`${field}.choices`, 'must be a non-empty array', 'list at least one choice (one choice fixes the parameter)');
     }
@@ -62,32 +56,26 @@ export function validateParam(raw: unknown, field: string): ParamSpec {
     }
     return { type, choices: [...choices] as (string | number)[] };
   }
-  const { low, high } = raw;
-  for (const [name, v] of [['low', low], ['high', high]] as const) {
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ConfigError(`${field}.${name}`, `must be a finite number, got ${JSON.stringify(v)}`);
-  }
-  const lo = low as number;
-  const hi = high as number;
+  const lo = expectNumber(spec.low, `${field}.low`, -Infinity, Infinity);
+  const hi = expectNumber(spec.high, `${field}.high`, -Infinity, Infinity);
   if (lo >= hi) throw new ConfigError(field, `low (${lo}) must be below high (${hi})`, 'swap them, or use a one-choice categorical to fix a value');
-  const log = raw.log ?? false;
+  const log = spec.log ?? false;
   if (typeof log !== 'boolean') throw new ConfigError(`${field}.log`, `must be true or false, got ${JSON.stringify(log)}`);
   if (type === 'int' && (!Number.isInteger(lo) || !Number.isInteger(hi))) {
     throw new ConfigError(field, `int bounds must be integers, got low ${lo}, high ${hi}`, 'round the bounds or use type float');
   }
   if (log && lo <= 0) throw new ConfigError(`${field}.low`, `log scale needs low > 0, got ${lo}`, 'raise low or set log: false');
-  for (const k of Object.keys(raw)) {
-    if (!['type', 'low', 'high', 'log'].includes(k)) throw new ConfigError(`${field}.${k}`, 'unknown key', 'allowed keys: type, low, high, log');
-  }
+  rejectUnknown(spec, field, ['type', 'low', 'high', 'log']);
   return { type, low: lo, high: hi, log } as FloatParam | IntParam;
 }
 
 /** Validates a whole space: a non-empty object keyed by parameter name. */
 export function validateSpace(raw: unknown, field = 'space'): SearchSpace {
-  if (!isObject(raw)) throw new ConfigError(field, 'must be an object keyed by parameter name');
-  const names = Object.keys(raw);
+  const obj = expectObject(raw, field, 'give an object keyed by parameter name');
+  const names = Object.keys(obj);
   if (names.length === 0) throw new ConfigError(field, 'has no parameters', 'add at least one parameter');
   const out: SearchSpace = {};
-  for (const name of names) out[name] = validateParam(raw[name], `${field}.${name}`);
+  for (const name of names) out[name] = validateParam(obj[name], `${field}.${name}`);
   return out;
 }
 
@@ -160,8 +148,8 @@ export class EncodedSpace {
   }
 
   /** Throws a ConfigError naming the parameter unless `params` is a point of this space. */
-  validateParams(params: unknown, field = 'params'): Params {
-    if (!isObject(params)) throw new ConfigError(field, 'must be an object keyed by parameter name');
+  validateParams(raw: unknown, field = 'params'): Params {
+    const params = expectObject(raw, field, 'give an object keyed by parameter name');
     for (const k of Object.keys(params)) {
       if (!(k in this.space)) throw new ConfigError(`${field}.${k}`, 'is not a parameter of the space', `known parameters: ${this.names.join(', ')}`);
     }
@@ -174,9 +162,9 @@ export class EncodedSpace {
       if (s.type === 'categorical') {
         if (!s.choices.includes(v as string | number)) throw new ConfigError(f, `${JSON.stringify(v)} is not one of ${JSON.stringify(s.choices)}`);
       } else {
-        if (typeof v !== 'number' || !Number.isFinite(v)) throw new ConfigError(f, `must be a finite number, got ${JSON.stringify(v)}`);
-        if (v < s.low || v > s.high) throw new ConfigError(f, `${v} is outside [${s.low}, ${s.high}]`);
-        if (s.type === 'int' && !Number.isInteger(v)) throw new ConfigError(f, `${v} must be an integer`);
+        const x = expectNumber(v, f, -Infinity, Infinity);
+        if (x < s.low || x > s.high) throw new ConfigError(f, `${x} is outside [${s.low}, ${s.high}]`);
+        if (s.type === 'int' && !Number.isInteger(x)) throw new ConfigError(f, `${v} must be an integer`);
       }
       out[name] = v as ParamValue;
     });
