@@ -1,5 +1,6 @@
 // Common shell of every optimizer: option checks, the ask loop over one-at-a-time proposals, tell and state export.
 import { ConfigError } from '../errors.js';
+import { expectInt, expectObject, expectOneOf } from '../config/fields.js';
 import type { AcquisitionName } from '../gp/acquisition.js';
 import { Rng, mixSeed } from '../gp/rng.js';
 import type { Params } from '../study/types.js';
@@ -7,7 +8,7 @@ import { TrialLedger } from './ledger.js';
 import { EncodedSpace, validateSpace } from './space.js';
 import type { GpSlice, Optimizer, OptimizerKind, OptimizerOptions, OptimizerState, Suggestion } from './types.js';
 
-const ACQUISITIONS: AcquisitionName[] = ['logei', 'ucb', 'pi'];
+const ACQUISITIONS: readonly AcquisitionName[] = ['logei', 'ucb', 'pi'];
 /** Upper bound on one ask: a batch larger than this is almost certainly a bug in the caller. */
 const MAX_BATCH = 1000;
 
@@ -28,22 +29,13 @@ export interface ResolvedOptions {
 }
 
 export function resolveOptions(raw: OptimizerOptions, field = 'optimizer'): ResolvedOptions {
-  if (typeof raw !== 'object' || raw === null) throw new ConfigError(field, 'options must be an object');
+  expectObject(raw, field, 'give {"space": {...}, "direction": "maximize"}');
   const space = new EncodedSpace(validateSpace(raw.space, `${field}.space`));
-  if (raw.direction !== 'minimize' && raw.direction !== 'maximize') {
-    throw new ConfigError(`${field}.direction`, `must be 'minimize' or 'maximize', got ${JSON.stringify(raw.direction)}`);
-  }
-  const seed = raw.seed ?? 0;
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new ConfigError(`${field}.seed`, `must be a non-negative integer, got ${JSON.stringify(seed)}`);
-  const acquisition = raw.acquisition ?? 'logei';
-  if (!ACQUISITIONS.includes(acquisition)) {
-    throw new ConfigError(`${field}.acquisition`, `unknown acquisition ${JSON.stringify(acquisition)}`, `use one of ${ACQUISITIONS.join(', ')}`);
-  }
-  const initialTrials = raw.initialTrials ?? defaultInitialTrials(space.d);
-  if (!Number.isInteger(initialTrials) || initialTrials < 1) {
-    throw new ConfigError(`${field}.initialTrials`, `must be a positive integer, got ${JSON.stringify(initialTrials)}`);
-  }
-  return { space, direction: raw.direction, seed, acquisition, initialTrials };
+  const direction = expectOneOf(raw.direction, `${field}.direction`, ['minimize', 'maximize'] as const);
+  const seed = expectInt(raw.seed ?? 0, `${field}.seed`, 0);
+  const acquisition = expectOneOf(raw.acquisition ?? 'logei', `${field}.acquisition`, ACQUISITIONS);
+  const initialTrials = expectInt(raw.initialTrials ?? defaultInitialTrials(space.d), `${field}.initialTrials`, 1);
+  return { space, direction, seed, acquisition, initialTrials };
 }
 
 export abstract class BaseOptimizer implements Optimizer {
@@ -64,9 +56,7 @@ export abstract class BaseOptimizer implements Optimizer {
   protected abstract propose(rng: Rng): Float64Array;
 
   async ask(count = 1): Promise<Suggestion[]> {
-    if (!Number.isInteger(count) || count < 1 || count > MAX_BATCH) {
-      throw new ConfigError('count', `must be an integer in [1, ${MAX_BATCH}], got ${JSON.stringify(count)}`);
-    }
+    expectInt(count, 'count', 1, MAX_BATCH);
     // Randomness depends only on the history, never on how many asks came before: a rebuilt optimizer
     // with the same observations and pending trials makes the same suggestion.
     const out: Suggestion[] = [];

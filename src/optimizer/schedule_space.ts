@@ -11,6 +11,7 @@
 // The ends are parametrised relative to the warm-up (rmaxEnd = warmup + rmaxEndFrac * (1 - warmup)), so
 // every point of the box is a valid schedule and the optimizer never wastes asks on rejected ones.
 import { ConfigError } from '../errors.js';
+import { expectObject } from '../config/fields.js';
 import type { RampSchedule, RampShape } from '../schedule/types.js';
 import type { Params } from '../study/types.js';
 import { validateParam, type ParamSpec, type SearchSpace } from './space.js';
@@ -64,8 +65,7 @@ function checkLimits(name: string, spec: ParamSpec, field: string): void {
  */
 export function mergeScheduleSpace(override: unknown = {}, field = 'space'): SearchSpace {
   if (override === undefined || override === null) return { ...defaultScheduleSpace };
-  if (typeof override !== 'object' || Array.isArray(override)) throw new ConfigError(field, 'must be an object keyed by parameter name');
-  const o = override as Record<string, unknown>;
+  const o = expectObject(override, field, 'give an object keyed by parameter name, or leave it out for the default space');
   const unknown = Object.keys(o).filter((k) => !(k in defaultScheduleSpace));
   if (unknown.length > 0) {
     throw new ConfigError(field, `unknown schedule parameter${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`, `allowed: ${scheduleParamNames.join(', ')}`);
