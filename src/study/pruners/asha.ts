@@ -1,6 +1,6 @@
 // Asynchronous successive halving (Li et al. 2020, "A System for Massively Parallel Hyperparameter Tuning").
 import type { Direction, TrialRecord } from '../types.js';
-import { ConfigError } from '../../errors.js';
+import { expectInt } from '../../config/fields.js';
 import { type Pruner, isBaseline, isBetter, isSearchTrial } from './types.js';
 
 export interface AshaPrunerOptions {
@@ -22,14 +22,8 @@ export class AshaPruner implements Pruner {
   private readonly eta: number;
 
   constructor(private readonly direction: Direction, opts: AshaPrunerOptions = {}) {
-    this.minResource = opts.minResource ?? 50;
-    this.eta = opts.reductionFactor ?? 3;
-    if (!Number.isInteger(this.minResource) || this.minResource < 1) {
-      throw new ConfigError('pruner.minResource', `must be a positive integer, got ${String(opts.minResource)}`, 'use e.g. 50 (steps)');
-    }
-    if (!Number.isInteger(this.eta) || this.eta < 2) {
-      throw new ConfigError('pruner.reductionFactor', `must be an integer >= 2, got ${String(opts.reductionFactor)}`, 'use 3 or 4');
-    }
+    this.minResource = expectInt(opts.minResource ?? 50, 'pruner.minResource', 1, undefined, 'use e.g. 50 (steps)');
+    this.eta = expectInt(opts.reductionFactor ?? 3, 'pruner.reductionFactor', 2, undefined, 'use 3 or 4');
   }
 
   /** Step of rung k. */

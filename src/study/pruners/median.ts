@@ -1,6 +1,6 @@
 // The median stopping rule (Golovin et al. 2017, as in Optuna's MedianPruner).
 import type { Direction, TrialRecord } from '../types.js';
-import { ConfigError } from '../../errors.js';
+import { expectInt } from '../../config/fields.js';
 import { type Pruner, isBaseline, isBetter, isSearchTrial, lastStep, valueAt } from './types.js';
 
 export interface MedianPrunerOptions {
@@ -21,14 +21,8 @@ export class MedianPruner implements Pruner {
   private readonly minTrials: number;
 
   constructor(private readonly direction: Direction, opts: MedianPrunerOptions = {}) {
-    this.warmupSteps = opts.warmupSteps ?? 0;
-    this.minTrials = opts.minTrials ?? 3;
-    if (!Number.isInteger(this.warmupSteps) || this.warmupSteps < 0) {
-      throw new ConfigError('pruner.warmupSteps', `must be a non-negative integer, got ${String(opts.warmupSteps)}`, 'use e.g. 0 or 50');
-    }
-    if (!Number.isInteger(this.minTrials) || this.minTrials < 1) {
-      throw new ConfigError('pruner.minTrials', `must be a positive integer, got ${String(opts.minTrials)}`, 'use e.g. 3');
-    }
+    this.warmupSteps = expectInt(opts.warmupSteps ?? 0, 'pruner.warmupSteps', 0, undefined, 'use e.g. 0 or 50');
+    this.minTrials = expectInt(opts.minTrials ?? 3, 'pruner.minTrials', 1, undefined, 'use e.g. 3');
   }
 
   shouldPrune(trial: TrialRecord, allTrials: readonly TrialRecord[]): boolean {
