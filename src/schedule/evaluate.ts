@@ -1,5 +1,6 @@
 // Turns a schedule into clipping limits at a step, a sampled table, absolute breakpoints and a one-line description.
 import { ConfigError } from '../errors.js';
+import { expectInt } from '../config/fields.js';
 import { compileFormula, evalFormula } from './formula.js';
 import { BATCHNORM_CLIPPING, paperAsRamp, rampAt } from './ramp.js';
 import type { Clipping, ExportedSchedule, FormulaSchedule, ScheduleSpec, ScheduleTableRow } from './types.js';
@@ -52,7 +53,7 @@ export function scheduleAt(schedule: ScheduleSpec | ExportedSchedule, step: numb
 
 /** `points` evenly spaced rows from step 0 to totalSteps (steps rounded to integers, duplicates kept out). */
 export function scheduleTable(spec: ScheduleSpec, totalSteps: number, points = 101): ScheduleTableRow[] {
-  if (!Number.isInteger(points) || points < 2) throw new ConfigError('points', `must be an integer >= 2, got ${points}`, 'ask for at least 2 points');
+  expectInt(points, 'points', 2, undefined, 'ask for at least 2 points');
   const rows: ScheduleTableRow[] = [];
   let last = -1;
   for (let i = 0; i < points; i++) {

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { ConfigError } from '../errors.js';
+import { expectInt } from '../config/fields.js';
 import type { StudyApi } from '../study/api_types.js';
 import { createApp, type AppOptions } from './app.js';
 import { isLoopback } from './auth.js';
@@ -39,7 +40,7 @@ export interface RunningServer {
 export function resolveListenOptions(opts: Pick<ServerOptions, 'host' | 'port' | 'token' | 'env'>): { host: string; port: number; token?: string } {
   const host = opts.host ?? '127.0.0.1';
   const port = opts.port ?? 8080;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('port', `must be an integer in [0, 65535], got ${String(port)}`, 'e.g. --port 8080');
+  expectInt(port, 'port', 0, 65535, 'e.g. --port 8080');
   const raw = opts.token ?? (opts.env ?? process.env)[TOKEN_ENV];
   const token = raw === undefined || raw === '' ? undefined : raw;
   if (token !== undefined && token.length < MIN_TOKEN_LENGTH) {
