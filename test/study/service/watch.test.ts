@@ -1,3 +1,4 @@
+// The cross-process change watcher behind StudyService.subscribe: events for other connections' writes, none twice, no idle polling.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -7,7 +8,6 @@ import { StudyService } from '../../../src/study/service.js';
 import { ChangeWatcher } from '../../../src/study/service/watch.js';
 import { MemoryStorage, SqliteStorage } from '../../../src/study/storage/index.js';
 import type { StudyEvent } from '../../../src/study/api_types.js';
-import type { Storage } from '../../../src/study/types.js';
 import { baseConfig, fakeDeps } from './fakes.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -28,59 +28,6 @@ function nextEvent(svc: StudyService, studyId: string, accept: (e: StudyEvent) =
     };
   });
   return { got, off };
-}
-
-for (const [name, make] of [
-  ['MemoryStorage', () => ({ s: new MemoryStorage(), done: () => {} })],
-  ['SqliteStorage', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'stamp-'));
-    return { s: new SqliteStorage(join(dir, 'db.sqlite')), done: () => rmSync(dir, { recursive: true, force: true }) };
-  }],
-] as [string, () => { s: Storage; done: () => void }][]) {
-  test(`changeStamp (${name}): every state change moves it; reads and no-op writes do not`, () => {
-    const { s, done } = make();
-    try {
-      const st = s.createStudy({ name: 'x', direction: 'maximize', config: {} });
-      const other = s.createStudy({ name: 'y', direction: 'maximize', config: {} });
-      const seen = [s.changeStamp(st.id)];
-      const moved = (what: string) => {
-        const now = s.changeStamp(st.id);
-        assert.ok(!seen.includes(now), `${what} must move the stamp (was ${seen.at(-1)}, now ${now})`);
-        seen.push(now);
-      };
-      const still = (what: string) => assert.equal(s.changeStamp(st.id), seen.at(-1), `${what} must not move the stamp`);
-      const [a, b] = s.createTrials(st.id, [0, 1].map((seed) => ({ state: 'WAITING' as const, params: {}, schedule: { kind: 'batchnorm' as const }, seed })));
-      moved('createTrials');
-      s.listTrials(st.id);
-      s.getStudy(st.id);
-      still('reading');
-      assert.equal(s.startTrial(st.id, a!.id), true);
-      moved('startTrial');
-      assert.equal(s.startTrial(st.id, a!.id), false);
-      still('a startTrial that lost the race');
-      s.addIntermediate(st.id, a!.id, { step: 1, value: 0.5 });
-      moved('addIntermediate');
-      s.addIntermediate(st.id, a!.id, { step: 1, value: 0.9 });
-      still('a repeated step (kept as first reported)');
-      assert.equal(s.requeueRunning(st.id), 1);
-      moved('requeueRunning');
-      s.finishTrial(st.id, b!.id, { state: 'COMPLETE', value: 0.7 });
-      moved('finishTrial');
-      s.setStudyState(st.id, 'RUNNING');
-      moved('setStudyState');
-      s.setStudyAttr(st.id, 'searchSeconds', 1.5);
-      moved('setStudyAttr (new key)');
-      s.setStudyAttr(st.id, 'searchSeconds', 2.5);
-      moved('setStudyAttr (same key, same length)');
-      s.createTrials(other.id, [{ state: 'WAITING', params: {}, schedule: { kind: 'batchnorm' }, seed: 1 }]);
-      s.setStudyState(other.id, 'RUNNING');
-      still('changes to another study');
-      assert.throws(() => s.changeStamp('nope'), /not found/);
-    } finally {
-      s.close();
-      done();
-    }
-  });
 }
 
 test('watch: two services over two SQLite connections to one file: a subscriber on one sees the other\'s ask and tell', async () => {
@@ -164,3 +111,4 @@ test('watch: a closed store stops nothing from working and throws nothing from t
   await sleep(40);
   off();
 });
+
