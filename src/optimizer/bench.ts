@@ -1,10 +1,11 @@
-// `bench bo` measurements: regret of GP vs random search (and Optuna TPE when installed) on standard functions, ask latency vs history size, and mathjs vs typed-array linear algebra.
+// `bench bo` measurements: regret of GP vs random search (and Optuna TPE when installed) on standard functions, ask latency vs history size (beside scikit-learn's GP fit when installed), and mathjs vs typed-array linear algebra.
 import * as math from 'mathjs';
 import { cholesky, cholInverse, solveLower, solveLowerT } from '../gp/linalg.js';
 import { Rng } from '../gp/rng.js';
 import { BayesianOptimizer } from './bayesian.js';
 import { optunaAvailability, runOptunaTpe, type OptunaTraces } from './optuna_tpe.js';
 import { RandomOptimizer } from './random.js';
+import { runSklearnGpFit, sklearnAvailability, type GpFitDataset, type SklearnGpTimings } from './sklearn_gp.js';
 import { branin, hartmann6, testFunctions, type TestFunction } from './test_functions.js';
 
 export interface Quartiles {
@@ -41,6 +42,12 @@ export interface LatencyRow {
   coldSeconds: number;
   /** One more observation after a previous ask: warm-started fit. */
   warmSeconds: number;
+  /** Median scikit-learn GaussianProcessRegressor.fit on the same observations (one BLAS thread); absent when skipped. */
+  sklearnFitSeconds?: number;
+  /** coldSeconds / sklearnFitSeconds: the issue's target is <= 1 at 200 observations. */
+  coldVsSklearn?: number;
+  /** warmSeconds / sklearnFitSeconds. */
+  warmVsSklearn?: number;
 }
 
 export interface BenchBoResult {
@@ -52,6 +59,8 @@ export interface BenchBoResult {
   loadAverage: number[];
   /** Optuna's version when TPE ran, else why it was skipped. */
   optuna: { version: string; seconds: number } | { skipped: string };
+  /** scikit-learn's version, fit repeats and BLAS thread counts when its GP fit ran beside the latency table, else why not. */
+  sklearn: { version: string; repeats: number; blasThreads: number[] } | { skipped: string };
 }
 
 export interface BenchBoOptions {
@@ -60,6 +69,8 @@ export interface BenchBoOptions {
   quick: boolean;
   /** Run Optuna's TPE side by side when /usr/bin/python3 has optuna. */
   optuna: boolean;
+  /** Time scikit-learn's GP fit on the latency data when /usr/bin/python3 has sklearn. */
+  sklearn: boolean;
   log: (line: string) => void;
 }
 
@@ -137,15 +148,46 @@ function logComparison(rows: RegretRow[], seeds: number, log: (l: string) => voi
   }
 }
 
-async function latencyRows(sizes: number[], log: (l: string) => void): Promise<LatencyRow[]> {
+/** The observations the latency table uses at size n: uniform points in [0,1]^6 (Hartmann6's space) and their values. */
+export function latencyDataset(n: number): GpFitDataset {
+  const rng = new Rng(7, n);
+  const keys = Object.keys(hartmann6.space);
+  const X: number[][] = [];
+  const y: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const x = keys.map(() => rng.uniform());
+    X.push(x);
+    y.push(hartmann6.f(Object.fromEntries(keys.map((k, j) => [k, x[j]!]))));
+  }
+  return { X, y };
+}
+
+const SKLEARN_REPEATS = 3;
+
+/** Runs scikit-learn first, alone, on every size's data, so neither side's CPU use distorts the other's timings. */
+async function sklearnSide(datasets: GpFitDataset[], o: BenchBoOptions): Promise<{ timings?: SklearnGpTimings; sklearn: BenchBoResult['sklearn'] }> {
+  if (!o.sklearn) return { sklearn: { skipped: '--no-sklearn' } };
+  const avail = sklearnAvailability();
+  if ('missing' in avail) {
+    o.log(`note: scikit-learn GP fit comparison skipped: ${avail.missing}`);
+    return { sklearn: { skipped: avail.missing } };
+  }
+  o.log(`scikit-learn ${avail.version} GaussianProcessRegressor.fit on the same observations (Const*Matern52 ARD + White, 5 restarts, normalize_y; median of ${SKLEARN_REPEATS}; BLAS limited to 1 thread, OMP/OPENBLAS_NUM_THREADS=1) ...`);
+  const timings = await runSklearnGpFit({ repeats: SKLEARN_REPEATS, datasets });
+  const threads = timings.blasThreads.length ? timings.blasThreads.join(', ') : 'not reported (no threadpoolctl)';
+  o.log(`  BLAS threads in the child: ${threads}`);
+  return { timings, sklearn: { version: timings.version, repeats: SKLEARN_REPEATS, blasThreads: timings.blasThreads } };
+}
+
+async function latencyRows(sizes: number[], o: BenchBoOptions): Promise<{ rows: LatencyRow[]; sklearn: BenchBoResult['sklearn'] }> {
+  const datasets = sizes.map(latencyDataset);
+  const { timings, sklearn } = await sklearnSide(datasets, o);
   const rows: LatencyRow[] = [];
-  for (const n of sizes) {
-    const rng = new Rng(7, n);
+  for (const [idx, n] of sizes.entries()) {
+    const { X, y } = datasets[idx]!;
+    const keys = Object.keys(hartmann6.space);
     const opt = new BayesianOptimizer({ space: hartmann6.space, direction: 'minimize', seed: 1 });
-    for (let i = 0; i < n; i++) {
-      const p = Object.fromEntries(Object.keys(hartmann6.space).map((k) => [k, rng.uniform()]));
-      await opt.addObservation(p, hartmann6.f(p));
-    }
+    for (let i = 0; i < n; i++) await opt.addObservation(Object.fromEntries(keys.map((k, j) => [k, X[i]![j]!])), y[i]!);
     let t = performance.now();
     const [s] = await opt.ask(1);
     const coldSeconds = (performance.now() - t) / 1000;
@@ -153,10 +195,20 @@ async function latencyRows(sizes: number[], log: (l: string) => void): Promise<L
     t = performance.now();
     await opt.ask(1);
     const warmSeconds = (performance.now() - t) / 1000;
-    rows.push({ observations: n, coldSeconds, warmSeconds });
-    log(`  ${String(n).padStart(4)} observations (6-D): cold ${coldSeconds.toFixed(2)} s, warm ${warmSeconds.toFixed(2)} s`);
+    const row: LatencyRow = { observations: n, coldSeconds, warmSeconds };
+    let side = '';
+    const fit = timings?.fits[idx];
+    if (fit) {
+      row.sklearnFitSeconds = fit.medianSeconds;
+      row.coldVsSklearn = coldSeconds / fit.medianSeconds;
+      row.warmVsSklearn = warmSeconds / fit.medianSeconds;
+      side = `;  sklearn fit ${fit.medianSeconds.toFixed(2)} s -> ask/fit cold ${row.coldVsSklearn.toFixed(2)}, warm ${row.warmVsSklearn.toFixed(2)}`;
+    }
+    rows.push(row);
+    o.log(`  ${String(n).padStart(4)} observations (6-D): cold ${coldSeconds.toFixed(2)} s, warm ${warmSeconds.toFixed(2)} s${side}`);
   }
-  return rows;
+  if (timings) o.log('  (ratio = our whole ask / scikit-learn fit alone, one core each; target <= 1 at 200 observations)');
+  return { rows, sklearn };
 }
 
 /**
@@ -221,10 +273,10 @@ export async function benchBo(o: BenchBoOptions): Promise<BenchBoResult> {
     logComparison(regret, o.seeds, o.log);
   }
   o.log('ask latency (one ask, Hartmann6 data):');
-  const latency = await latencyRows(o.quick ? [50, 100] : [50, 100, 200, 400], o.log);
+  const { rows: latency, sklearn } = await latencyRows(o.quick ? [50, 100] : [50, 100, 200, 400], o);
   o.log('likelihood linear algebra, mathjs vs typed arrays:');
   const linalg = linalgRow(o.quick ? 100 : 200, o.log);
   const loadAverage = loadavg();
   o.log(`machine load average ${loadAverage.map((v) => v.toFixed(1)).join(' ')} (timings scale with it)`);
-  return { seeds: o.seeds, evals: o.evals, regret, latency, linalg, loadAverage, optuna };
+  return { seeds: o.seeds, evals: o.evals, regret, latency, linalg, loadAverage, optuna, sklearn };
 }

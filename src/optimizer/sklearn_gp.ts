@@ -1,0 +1,118 @@
+// Runs scikit-learn's GP fit (src/optimizer/bench/sklearn_gp.py) on the ask-latency data of `bench bo` and parses its timings.
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { BackendError, DataError } from '../errors.js';
+
+/** The interpreter Debian's python3-sklearn installs into; a virtualenv python would not see it. */
+export const SKLEARN_PYTHON = '/usr/bin/python3';
+
+/**
+ * One BLAS thread: our ask runs on one core, so a multi-threaded BLAS would compare unequal hardware.
+ * Set in the child's environment because OpenBLAS reads it once, at load time.
+ */
+export const SKLEARN_ONE_THREAD_ENV = { OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' } as const;
+
+/** Observations handed to the fit: points in [0,1]^d (row per observation) and their values. */
+export interface GpFitDataset {
+  X: number[][];
+  y: number[];
+}
+
+export interface SklearnFitTiming {
+  n: number;
+  /** Median of `seconds`: the figure the bench compares against. */
+  medianSeconds: number;
+  seconds: number[];
+  /** The fitted kernel as scikit-learn prints it, to show the fit did real work. */
+  kernel: string;
+  logMarginalLikelihood: number;
+}
+
+export interface SklearnGpTimings {
+  version: string;
+  /** Thread counts threadpoolctl reports per BLAS/OpenMP pool inside the child; all 1 when the limit took hold. */
+  blasThreads: number[];
+  fits: SklearnFitTiming[];
+}
+
+/** The script is not compiled; the module may run from dist/src/optimizer or from src/optimizer, hence two locations. */
+export function sklearnScriptPath(): string {
+  const candidates = [
+    new URL('./bench/sklearn_gp.py', import.meta.url),
+    new URL('../../../src/optimizer/bench/sklearn_gp.py', import.meta.url),
+  ].map((u) => fileURLToPath(u));
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) throw new BackendError(`sklearn_gp.py not found (looked in ${candidates.join(', ')})`);
+  return found;
+}
+
+/** scikit-learn's version under `python`, or why it is unusable (no interpreter, no sklearn). */
+export function sklearnAvailability(python = SKLEARN_PYTHON): { version: string } | { missing: string } {
+  if (!existsSync(python)) return { missing: `${python} does not exist` };
+  const r = spawnSync(python, ['-c', 'import sklearn; print(sklearn.__version__)'], {
+    encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...SKLEARN_ONE_THREAD_ENV },
+  });
+  if (r.status !== 0) {
+    const last = (r.stderr || String(r.error ?? '')).trim().split('\n').pop() || `exit status ${r.status}`;
+    return { missing: `${python} cannot import sklearn (${last}); install it with: apt-get install python3-sklearn` };
+  }
+  return { version: r.stdout.trim() };
+}
+
+const SOURCE = 'sklearn_gp.py output';
+const sum = (v: number[]) => v.reduce((a, b) => a + b, 0);
+
+/**
+ * Checks the script's last JSON line against the request: one fit per dataset, in order, whose echoed size and
+ * data sums match what was sent (so the timing is of the same observations), with positive finite timings.
+ */
+export function parseSklearnOutput(text: string, request: { repeats: number; datasets: GpFitDataset[] }): SklearnGpTimings {
+  const lines = text.trim().split('\n');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(lines[lines.length - 1] ?? '');
+  } catch (e) {
+    throw new DataError(SOURCE, `last line is not JSON (${(e as Error).message})`);
+  }
+  const obj = raw as { sklearn?: unknown; fits?: unknown; blas_threads?: unknown };
+  if (typeof obj !== 'object' || obj === null || typeof obj.sklearn !== 'string' || !Array.isArray(obj.fits)) {
+    throw new DataError(SOURCE, 'expected {"sklearn": version, "fits": [...]}');
+  }
+  if (obj.fits.length !== request.datasets.length) throw new DataError(SOURCE, `${obj.fits.length} fits reported for ${request.datasets.length} datasets`);
+  const fits = (obj.fits as Array<Record<string, unknown>>).map((f, i): SklearnFitTiming => {
+    const ds = request.datasets[i]!;
+    const where = `fit ${i + 1} (n = ${ds.y.length})`;
+    if (f.n !== ds.y.length || f.d !== (ds.X[0]?.length ?? 0)) throw new DataError(SOURCE, `${where}: reports ${f.n} x ${f.d} data`);
+    const xSum = sum(ds.X.map(sum));
+    const ySum = sum(ds.y);
+    const close = (a: unknown, b: number) => typeof a === 'number' && Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
+    if (!close(f.x_sum, xSum) || !close(f.y_sum, ySum)) throw new DataError(SOURCE, `${where}: data sums ${f.x_sum}, ${f.y_sum} differ from the sent ${xSum}, ${ySum}`);
+    const seconds = f.seconds;
+    if (!Array.isArray(seconds) || seconds.length !== request.repeats) throw new DataError(SOURCE, `${where}: ${Array.isArray(seconds) ? seconds.length : 'no'} timings, expected ${request.repeats}`);
+    if (!seconds.every((s) => typeof s === 'number' && Number.isFinite(s) && s > 0)) throw new DataError(SOURCE, `${where}: timings ${JSON.stringify(seconds)} are not positive finite seconds`);
+    const sorted = [...(seconds as number[])].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    // Recomputed here rather than trusted from the script: the comparison rests on it.
+    const medianSeconds = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+    if (typeof f.log_marginal_likelihood !== 'number' || !Number.isFinite(f.log_marginal_likelihood)) throw new DataError(SOURCE, `${where}: log marginal likelihood ${f.log_marginal_likelihood} is not finite`);
+    return { n: ds.y.length, medianSeconds, seconds: seconds as number[], kernel: String(f.kernel), logMarginalLikelihood: f.log_marginal_likelihood };
+  });
+  const blasThreads = Array.isArray(obj.blas_threads) ? (obj.blas_threads as Array<{ threads?: unknown }>).map((p) => Number(p.threads)) : [];
+  return { version: obj.sklearn, blasThreads, fits };
+}
+
+/** Fits scikit-learn's GP `repeats` times on each dataset with one BLAS thread and returns the fit timings. */
+export function runSklearnGpFit(request: { repeats: number; datasets: GpFitDataset[] }, python = SKLEARN_PYTHON): Promise<SklearnGpTimings> {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env, ...SKLEARN_ONE_THREAD_ENV };
+    execFile(python, [sklearnScriptPath()], { maxBuffer: 64 << 20, env }, (err, stdout, stderr) => {
+      if (err) return reject(new BackendError(`sklearn_gp.py failed: ${stderr.trim() || err.message}`));
+      try {
+        resolve(parseSklearnOutput(stdout, request));
+      } catch (e) {
+        reject(e);
+      }
+    }).stdin!.end(JSON.stringify(request));
+  });
+}
