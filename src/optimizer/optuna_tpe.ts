@@ -1,11 +1,9 @@
 // Runs Optuna's TPE samplers (src/optimizer/bench/optuna_tpe.py) on the bench test functions and parses what they report.
-import { execFile, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { BackendError, DataError } from '../errors.js';
+import { DataError } from '../errors.js';
+import { REFERENCE_PYTHON, pythonModuleVersion, referenceScriptPath, runReferenceScript } from './python_reference.js';
 
-/** The interpreter Debian's python3-optuna installs into; a virtualenv python would not see it. */
-export const OPTUNA_PYTHON = '/usr/bin/python3';
+/** Debian's python3-optuna lives under this interpreter. */
+export const OPTUNA_PYTHON = REFERENCE_PYTHON;
 
 export const tpeSamplerNames = ['tpe_multivariate', 'tpe'] as const;
 export type TpeSamplerName = (typeof tpeSamplerNames)[number];
@@ -16,38 +14,17 @@ export interface OptunaTraces {
   traces: Record<TpeSamplerName, Record<string, number[][]>>;
 }
 
-/**
- * The script is not compiled, so it stays under src/; the module may run from dist/src/optimizer (tsc output)
- * or from src/optimizer directly, hence two candidate locations.
- */
 export function optunaScriptPath(): string {
-  const candidates = [
-    new URL('./bench/optuna_tpe.py', import.meta.url),
-    new URL('../../../src/optimizer/bench/optuna_tpe.py', import.meta.url),
-  ].map((u) => fileURLToPath(u));
-  const found = candidates.find((p) => existsSync(p));
-  if (!found) throw new BackendError(`optuna_tpe.py not found (looked in ${candidates.join(', ')})`);
-  return found;
+  return referenceScriptPath('optuna_tpe.py');
 }
 
 /** Optuna's version under `python`, or why it is unusable (no interpreter, no optuna). */
 export function optunaAvailability(python = OPTUNA_PYTHON): { version: string } | { missing: string } {
-  if (!existsSync(python)) return { missing: `${python} does not exist` };
-  const r = spawnSync(python, ['-c', 'import optuna; print(optuna.__version__)'], { encoding: 'utf8', timeout: 60_000 });
-  if (r.status !== 0) {
-    const last = (r.stderr || String(r.error ?? '')).trim().split('\n').pop() || `exit status ${r.status}`;
-    return { missing: `${python} cannot import optuna (${last}); install it with: apt-get install python3-optuna` };
-  }
-  return { version: r.stdout.trim() };
+  return pythonModuleVersion(python, 'optuna', 'python3-optuna');
 }
 
 function runScript(mode: 'run' | 'eval', request: unknown, python: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(python, [optunaScriptPath(), mode], { maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      if (err) reject(new BackendError(`optuna_tpe.py ${mode} failed: ${stderr.trim() || err.message}`));
-      else resolve(stdout);
-    }).stdin!.end(JSON.stringify(request));
-  });
+  return runReferenceScript(python, 'optuna_tpe.py', [mode], request);
 }
 
 const SOURCE = 'optuna_tpe.py output';

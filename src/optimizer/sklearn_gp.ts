@@ -1,11 +1,9 @@
 // Runs scikit-learn's GP fit (src/optimizer/bench/sklearn_gp.py) on the ask-latency data of `bench bo` and parses its timings.
-import { execFile, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { BackendError, DataError } from '../errors.js';
+import { DataError } from '../errors.js';
+import { REFERENCE_PYTHON, pythonModuleVersion, referenceScriptPath, runReferenceScript } from './python_reference.js';
 
-/** The interpreter Debian's python3-sklearn installs into; a virtualenv python would not see it. */
-export const SKLEARN_PYTHON = '/usr/bin/python3';
+/** Debian's python3-sklearn lives under this interpreter. */
+export const SKLEARN_PYTHON = REFERENCE_PYTHON;
 
 /**
  * One BLAS thread: our ask runs on one core, so a multi-threaded BLAS would compare unequal hardware.
@@ -36,28 +34,13 @@ export interface SklearnGpTimings {
   fits: SklearnFitTiming[];
 }
 
-/** The script is not compiled; the module may run from dist/src/optimizer or from src/optimizer, hence two locations. */
 export function sklearnScriptPath(): string {
-  const candidates = [
-    new URL('./bench/sklearn_gp.py', import.meta.url),
-    new URL('../../../src/optimizer/bench/sklearn_gp.py', import.meta.url),
-  ].map((u) => fileURLToPath(u));
-  const found = candidates.find((p) => existsSync(p));
-  if (!found) throw new BackendError(`sklearn_gp.py not found (looked in ${candidates.join(', ')})`);
-  return found;
+  return referenceScriptPath('sklearn_gp.py');
 }
 
 /** scikit-learn's version under `python`, or why it is unusable (no interpreter, no sklearn). */
 export function sklearnAvailability(python = SKLEARN_PYTHON): { version: string } | { missing: string } {
-  if (!existsSync(python)) return { missing: `${python} does not exist` };
-  const r = spawnSync(python, ['-c', 'import sklearn; print(sklearn.__version__)'], {
-    encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...SKLEARN_ONE_THREAD_ENV },
-  });
-  if (r.status !== 0) {
-    const last = (r.stderr || String(r.error ?? '')).trim().split('\n').pop() || `exit status ${r.status}`;
-    return { missing: `${python} cannot import sklearn (${last}); install it with: apt-get install python3-sklearn` };
-  }
-  return { version: r.stdout.trim() };
+  return pythonModuleVersion(python, 'sklearn', 'python3-sklearn', { ...process.env, ...SKLEARN_ONE_THREAD_ENV });
 }
 
 const SOURCE = 'sklearn_gp.py output';
@@ -103,16 +86,7 @@ export function parseSklearnOutput(text: string, request: { repeats: number; dat
 }
 
 /** Fits scikit-learn's GP `repeats` times on each dataset with one BLAS thread and returns the fit timings. */
-export function runSklearnGpFit(request: { repeats: number; datasets: GpFitDataset[] }, python = SKLEARN_PYTHON): Promise<SklearnGpTimings> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env, ...SKLEARN_ONE_THREAD_ENV };
-    execFile(python, [sklearnScriptPath()], { maxBuffer: 64 << 20, env }, (err, stdout, stderr) => {
-      if (err) return reject(new BackendError(`sklearn_gp.py failed: ${stderr.trim() || err.message}`));
-      try {
-        resolve(parseSklearnOutput(stdout, request));
-      } catch (e) {
-        reject(e);
-      }
-    }).stdin!.end(JSON.stringify(request));
-  });
+export async function runSklearnGpFit(request: { repeats: number; datasets: GpFitDataset[] }, python = SKLEARN_PYTHON): Promise<SklearnGpTimings> {
+  const stdout = await runReferenceScript(python, 'sklearn_gp.py', [], request, { ...process.env, ...SKLEARN_ONE_THREAD_ENV });
+  return parseSklearnOutput(stdout, request);
 }
