@@ -1,6 +1,6 @@
 // Runs Optuna's TPE samplers (src/optimizer/bench/optuna_tpe.py) on the bench test functions and parses what they report.
 import { DataError } from '../errors.js';
-import { REFERENCE_PYTHON, pythonModuleVersion, referenceScriptPath, runReferenceScript } from './python_reference.js';
+import { REFERENCE_PYTHON, lastJsonLine, pythonModuleVersion, referenceScriptPath, runReferenceScript } from './python_reference.js';
 
 /** Debian's python3-optuna lives under this interpreter. */
 export const OPTUNA_PYTHON = REFERENCE_PYTHON;
@@ -34,13 +34,7 @@ const SOURCE = 'optuna_tpe.py output';
  * `evals` finite, non-negative, non-increasing regrets, so a silently short or broken run cannot enter the table.
  */
 export function parseOptunaOutput(text: string, request: { functions: string[]; seeds: number; evals: number }): OptunaTraces {
-  const lines = text.trim().split('\n');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(lines[lines.length - 1] ?? '');
-  } catch (e) {
-    throw new DataError(SOURCE, `last line is not JSON (${(e as Error).message})`);
-  }
+  const raw = lastJsonLine(text, SOURCE);
   const obj = raw as { optuna?: unknown; runs?: unknown };
   if (typeof obj !== 'object' || obj === null || typeof obj.optuna !== 'string' || !Array.isArray(obj.runs)) {
     throw new DataError(SOURCE, 'expected {"optuna": version, "runs": [...]}');

@@ -2,7 +2,7 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { BackendError } from '../errors.js';
+import { BackendError, DataError } from '../errors.js';
 
 /** The interpreter Debian's python3-* packages install into; a virtualenv python would not see them. */
 export const REFERENCE_PYTHON = '/usr/bin/python3';
@@ -47,4 +47,14 @@ export function runReferenceScript(python: string, script: string, args: string[
       else resolve(stdout);
     }).stdin!.end(JSON.stringify(request));
   });
+}
+
+/** The JSON object a reference script prints as its last stdout line (earlier lines may be its own notes). */
+export function lastJsonLine(text: string, source: string): unknown {
+  const lines = text.trim().split('\n');
+  try {
+    return JSON.parse(lines[lines.length - 1] ?? '');
+  } catch (e) {
+    throw new DataError(source, `last line is not JSON (${(e as Error).message})`);
+  }
 }

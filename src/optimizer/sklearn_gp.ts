@@ -1,6 +1,6 @@
 // Runs scikit-learn's GP fit (src/optimizer/bench/sklearn_gp.py) on the ask-latency data of `bench bo` and parses its timings.
 import { DataError } from '../errors.js';
-import { REFERENCE_PYTHON, pythonModuleVersion, referenceScriptPath, runReferenceScript } from './python_reference.js';
+import { REFERENCE_PYTHON, lastJsonLine, pythonModuleVersion, referenceScriptPath, runReferenceScript } from './python_reference.js';
 
 /** Debian's python3-sklearn lives under this interpreter. */
 export const SKLEARN_PYTHON = REFERENCE_PYTHON;
@@ -51,13 +51,7 @@ const sum = (v: number[]) => v.reduce((a, b) => a + b, 0);
  * data sums match what was sent (so the timing is of the same observations), with positive finite timings.
  */
 export function parseSklearnOutput(text: string, request: { repeats: number; datasets: GpFitDataset[] }): SklearnGpTimings {
-  const lines = text.trim().split('\n');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(lines[lines.length - 1] ?? '');
-  } catch (e) {
-    throw new DataError(SOURCE, `last line is not JSON (${(e as Error).message})`);
-  }
+  const raw = lastJsonLine(text, SOURCE);
   const obj = raw as { sklearn?: unknown; fits?: unknown; blas_threads?: unknown };
   if (typeof obj !== 'object' || obj === null || typeof obj.sklearn !== 'string' || !Array.isArray(obj.fits)) {
     throw new DataError(SOURCE, 'expected {"sklearn": version, "fits": [...]}');
