@@ -1,7 +1,7 @@
 // `renorm-tune bench bo`: optimizer quality (GP vs Optuna TPE vs random search regret) and ask latency.
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
-import { benchBo } from '../optimizer/bench.js';
+import { benchBo } from '../bench/bo/bench.js';
 
 function positiveInt(field: string) {
   return (raw: string): number => {

@@ -2,7 +2,7 @@
 import { availableParallelism, loadavg } from 'node:os';
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
-import { benchAskTell, benchThroughput } from '../study/bench_service.js';
+import { benchAskTell, benchThroughput } from '../bench/service.js';
 
 interface Opts {
   config: string;

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
 import { BACKEND_NAMES, type BackendName } from '../engine/backend.js';
-import { benchTrain } from '../engine/bench/train_bench.js';
+import { benchTrain } from '../bench/train/train_bench.js';
 
 function positiveInt(field: string) {
   return (raw: string): number => {

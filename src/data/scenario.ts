@@ -1,6 +1,7 @@
 // The scenario config (dataset, model, batches, sampler, steps, optimizer, evaluation) shared by `train` and studies.
 import { expectInt, expectNumber, expectObject, expectOneOf, expectString, rejectUnknown } from '../config/fields.js';
 import { validateModelSpec, type ModelSpec } from '../engine/models.js';
+import { TRAINING_OPTIMIZERS } from '../shared/names.js';
 import type { SamplerSpec } from './samplers.js';
 import type { DatasetSpec, IdxDatasetSpec } from './types.js';
 
@@ -91,7 +92,7 @@ function validateSampler(raw: unknown, field: string, numClasses: number | undef
 function validateOptimizer(raw: unknown, field: string): OptimizerSpec {
   const obj = raw === undefined ? {} : expectObject(raw, field, 'give {"type": "adam", "learningRate": 0.001}');
   rejectUnknown(obj, field, ['type', 'learningRate']);
-  const type = obj.type === undefined ? 'adam' : expectOneOf(obj.type, `${field}.type`, ['adam', 'sgd', 'momentum'] as const);
+  const type = obj.type === undefined ? 'adam' : expectOneOf(obj.type, `${field}.type`, TRAINING_OPTIMIZERS);
   const learningRate = obj.learningRate === undefined ? DEFAULT_LR[type] : expectNumber(obj.learningRate, `${field}.learningRate`, 0, 10, { loOpen: true });
   return { type, learningRate };
 }

@@ -5,8 +5,9 @@ import path from 'node:path';
 import { BackendError } from '../errors.js';
 import { registerCpuKernels, registerWasmKernels } from './kernels/register.js';
 
-export type BackendName = 'auto' | 'node-gpu' | 'node' | 'wasm' | 'cpu';
-export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'node-gpu', 'node', 'wasm', 'cpu'];
+import { BACKEND_NAMES, type BackendName } from '../shared/names.js';
+
+export { BACKEND_NAMES, type BackendName } from '../shared/names.js';
 
 const require = createRequire(import.meta.url);
 

@@ -6,7 +6,9 @@ import { FusedAdamOptimizer } from './fused_adam.js';
 import { chainLayers, forward } from './forward.js';
 import { sparseSoftmaxCrossEntropy } from './kernels/sparse_ce_kernel.js';
 
-export type OptimizerName = 'adam' | 'sgd' | 'momentum';
+import type { TrainingOptimizerName } from '../shared/names.js';
+
+export type OptimizerName = TrainingOptimizerName;
 
 export interface TrainStepOptions {
   optimizer: OptimizerName;

@@ -1,7 +1,9 @@
 // Acquisition functions on a GP posterior (minimization): log expected improvement (default), log probability of improvement, UCB.
 import { logH, logNormCdf } from './normal.js';
 
-export type AcquisitionName = 'logei' | 'ucb' | 'pi';
+import type { AcquisitionName } from '../shared/names.js';
+
+export type { AcquisitionName } from '../shared/names.js';
 
 export interface AcquisitionValue {
   /** Higher is better. */

@@ -1,14 +1,13 @@
 // Common shell of every optimizer: option checks, the ask loop over one-at-a-time proposals, tell and state export.
 import { ConfigError } from '../errors.js';
+import { ACQUISITIONS, type AcquisitionName } from '../shared/names.js';
 import { expectInt, expectObject, expectOneOf } from '../config/fields.js';
-import type { AcquisitionName } from '../gp/acquisition.js';
 import { Rng, mixSeed } from '../gp/rng.js';
-import type { Params } from '../study/types.js';
+import type { Params } from './types.js';
 import { TrialLedger } from './ledger.js';
 import { EncodedSpace, validateSpace } from './space.js';
 import type { GpSlice, Optimizer, OptimizerKind, OptimizerOptions, OptimizerState, Suggestion } from './types.js';
 
-const ACQUISITIONS: readonly AcquisitionName[] = ['logei', 'ucb', 'pi'];
 /** Upper bound on one ask: a batch larger than this is almost certainly a bug in the caller. */
 const MAX_BATCH = 1000;
 

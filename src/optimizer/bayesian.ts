@@ -5,7 +5,7 @@ import { optimizeAcquisition, type Scorer } from '../gp/optimize_acqf.js';
 import { Rng, mixSeed } from '../gp/rng.js';
 import { sobolPoints } from '../gp/sobol.js';
 import { snapPoint } from '../gp/optimize_acqf.js';
-import type { Params } from '../study/types.js';
+import type { Params } from './types.js';
 import { BaseOptimizer, checkState } from './base.js';
 import type { GpSlice, OptimizerOptions, OptimizerState } from './types.js';
 

@@ -1,6 +1,6 @@
 // Bookkeeping every optimizer shares: observations, pending suggestions, ids, and the checks on tell.
 import { ConfigError, ConflictError, NotFoundError } from '../errors.js';
-import type { Params } from '../study/types.js';
+import type { Params } from './types.js';
 import { EncodedSpace } from './space.js';
 import type { Observation, OptimizerState } from './types.js';
 

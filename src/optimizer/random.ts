@@ -1,6 +1,6 @@
 // Random search: the baseline every other optimizer must beat. Uniform (log-uniform for log params), seeded.
 import type { Rng } from '../gp/rng.js';
-import type { Params } from '../study/types.js';
+import type { Params } from './types.js';
 import { BaseOptimizer, checkState } from './base.js';
 import type { GpSlice, OptimizerState } from './types.js';
 

@@ -7,7 +7,7 @@
 import { ConfigError } from '../errors.js';
 import { expectNumber, expectObject, expectOneOf, rejectUnknown } from '../config/fields.js';
 import type { DimSpec } from '../gp/optimize_acqf.js';
-import type { Params, ParamValue } from '../study/types.js';
+import type { Params, ParamValue } from './types.js';
 import { Rng } from '../gp/rng.js';
 
 export interface FloatParam {

@@ -1,10 +1,14 @@
 // The optimizer contract (ask/tell with pending trials, Vizier-designer style) shared by every algorithm.
 import type { AcquisitionName } from '../gp/acquisition.js';
-import type { GpView } from '../study/api_types.js';
-import type { Direction, Params } from '../study/types.js';
+import type { OptimizerKind } from '../shared/names.js';
 import type { SearchSpace } from './space.js';
 
-export type OptimizerKind = 'gp' | 'random';
+/** The optimizer's vocabulary: the study package builds on these, never the other way round. */
+export type Direction = 'minimize' | 'maximize';
+export type ParamValue = number | string;
+export type Params = Record<string, ParamValue>;
+
+export type { OptimizerKind } from '../shared/names.js';
 
 export interface Suggestion {
   /** Opaque id to pass back to `tell`. */
@@ -13,7 +17,15 @@ export interface Suggestion {
 }
 
 /** One dashboard slice: the GP along one parameter through a centre point, in the objective's own units. */
-export type GpSlice = NonNullable<GpView['slices']>[number];
+export interface GpSlice {
+  name: string;
+  type: 'float' | 'int' | 'categorical';
+  log?: boolean;
+  x: (number | string)[];
+  mean: number[];
+  std: number[];
+  acquisition: number[];
+}
 
 export interface OptimizerOptions {
   /** Parameter name -> spec; validated on construction. */

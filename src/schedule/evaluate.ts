@@ -2,7 +2,7 @@
 import { ConfigError } from '../errors.js';
 import { expectInt } from '../config/fields.js';
 import { compileFormula, evalFormula } from './formula.js';
-import { BATCHNORM_CLIPPING, paperAsRamp, rampAt } from './ramp.js';
+import { BATCHNORM_CLIPPING, paperAsRamp, rampAt } from '../shared/ramp.js';
 import type { Clipping, ExportedSchedule, FormulaSchedule, ScheduleSpec, ScheduleTableRow } from './types.js';
 
 export function isExportedSchedule(s: unknown): s is ExportedSchedule {

@@ -3,5 +3,5 @@ export type { Clipping, RampShape, BatchNormSchedule, PaperSchedule, RampSchedul
 export { scheduleAt, scheduleTable, resolveSchedule, describeSchedule, isMonotone, isExportedSchedule } from './evaluate.js';
 export { validateSchedule, FORMULA_GRID_POINTS, type ValidateScheduleOptions } from './validate.js';
 export { loadScheduleArg, validateExportedSchedule } from './load.js';
-export { PAPER_DEFAULTS, paperAsRamp } from './ramp.js';
+export { PAPER_DEFAULTS, paperAsRamp } from '../shared/ramp.js';
 export { FORMULA_FUNCTIONS, FORMULA_VARIABLES } from './formula.js';

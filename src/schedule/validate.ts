@@ -2,7 +2,7 @@
 import { ConfigError } from '../errors.js';
 import { expectNumber, expectObject, expectOneOf, expectString, rejectUnknown, type Json } from '../config/fields.js';
 import { compileFormula, evalFormula } from './formula.js';
-import { PAPER_DEFAULTS, RAMP_SHAPES } from './ramp.js';
+import { PAPER_DEFAULTS, RAMP_SHAPES } from '../shared/ramp.js';
 import type { FormulaSchedule, PaperSchedule, RampSchedule, ScheduleSpec } from './types.js';
 
 const KINDS = ['batchnorm', 'paper', 'ramp', 'formula'] as const;

@@ -1,5 +1,6 @@
 // The contract between the HTTP layer and the study service: the server only ever calls a `StudyApi`.
 import type { ScheduleSpec, ExportedSchedule } from '../schedule/types.js';
+import type { GpSlice } from '../optimizer/types.js';
 import type { Direction, Params, StudyRecord, StudyState, TrialRecord } from './types.js';
 
 export interface AskedTrial {
@@ -43,7 +44,7 @@ export interface GpView {
   available: boolean;
   reason?: string;
   center?: Params;
-  slices?: { name: string; type: 'float' | 'int' | 'categorical'; log?: boolean; x: (number | string)[]; mean: number[]; std: number[]; acquisition: number[] }[];
+  slices?: GpSlice[];
 }
 
 export interface StudyEvent {

@@ -5,7 +5,8 @@ import { ConfigError, DataError } from '../errors.js';
 import type { Direction } from './types.js';
 import type { PrunerSpec } from './pruners/index.js';
 import { validateScenario, type Scenario } from '../data/scenario.js';
-import { mergeScheduleSpace } from '../optimizer/schedule_space.js';
+import { mergeScheduleSpace } from './schedule_space.js';
+import { ACQUISITIONS, BACKEND_NAMES, OPTIMIZER_KINDS, type AcquisitionName, type OptimizerKind } from '../shared/names.js';
 import { type Json, describeValue, expectInt, expectNumber, expectObject, expectOneOf, joinField, rejectUnknown } from '../config/fields.js';
 
 /** Metrics a study may optimise, with the direction that makes sense for each. Test accuracy is not here on purpose: tuning on the test set would leak it. */
@@ -15,9 +16,8 @@ export const OBJECTIVE_METRICS: Readonly<Record<string, Direction>> = {
   loss: 'minimize',
 };
 
-/** Mirrors the engine's backend names; kept here so validating a config never loads TF.js. */
-export const STUDY_BACKENDS = ['auto', 'node-gpu', 'node', 'wasm', 'cpu'] as const;
-export const ACQUISITIONS = ['logei', 'ucb', 'pi'] as const;
+/** The engine's backend names, from the browser-safe shared module so validating a config never loads TF.js. */
+export const STUDY_BACKENDS = BACKEND_NAMES;
 
 export interface StudyConfig {
   name: string;
@@ -32,7 +32,7 @@ export interface StudyConfig {
   seedsPerTrial: number;
   seed: number;
   pruner: PrunerSpec;
-  optimizer: { type: 'gp' | 'random'; acquisition: (typeof ACQUISITIONS)[number]; initialTrials?: number };
+  optimizer: { type: OptimizerKind; acquisition: AcquisitionName; initialTrials?: number };
   /** Retrain the baselines and the best schedule on `seeds` fresh seeds; 0 disables. */
   finalValidation: { seeds: number };
   executor: 'local' | 'external';
@@ -169,7 +169,7 @@ function optimizer(raw: unknown): StudyConfig['optimizer'] {
   const o = expectObject(raw, 'optimizer', 'e.g. {"type": "gp", "acquisition": "logei"}');
   rejectUnknown(o, 'optimizer', ['type', 'acquisition', 'initialTrials']);
   const out: StudyConfig['optimizer'] = {
-    type: o.type === undefined ? 'gp' : expectOneOf(o.type, 'optimizer.type', ['gp', 'random'] as const),
+    type: o.type === undefined ? 'gp' : expectOneOf(o.type, 'optimizer.type', OPTIMIZER_KINDS),
     acquisition: o.acquisition === undefined ? 'logei' : expectOneOf(o.acquisition, 'optimizer.acquisition', ACQUISITIONS),
   };
   if (o.initialTrials !== undefined) out.initialTrials = expectInt(o.initialTrials, 'optimizer.initialTrials', 0, 10_000);

@@ -6,13 +6,14 @@ export type { AskedTrial, StudySummary, FinalScore, StudyView, GpView, StudyEven
 
 // storage, config, export (storage engineer)
 export { MemoryStorage, SqliteStorage, openStorage, StorageVersionError, STORAGE_SCHEMA_VERSION, type SqliteOptions } from './storage/index.js';
-export { validateStudyConfig, loadStudyConfig, studyTotalSteps, OBJECTIVE_METRICS, STUDY_BACKENDS, ACQUISITIONS, type StudyConfig } from './config.js';
+export { validateStudyConfig, loadStudyConfig, studyTotalSteps, OBJECTIVE_METRICS, STUDY_BACKENDS, type StudyConfig } from './config.js';
 export { buildExport, bestTrial, baselineValue, EXPORT_TABLE_POINTS, type StudyExport, type BuildExportOptions } from './export.js';
 
 // service, pruners, executors, runner
 export { StudyService, trialSeed, type ServiceDeps } from './service.js';
 export { createStudyService, defaultServiceDeps, studySpace } from './service/defaults.js';
 export type { SuggestingOptimizer } from './service/optimizer_sync.js';
+export { defaultScheduleSpace, mergeScheduleSpace, paramsToSchedule, scheduleParamNames } from './schedule_space.js';
 export { createPruner, MedianPruner, AshaPruner, NopPruner, type Pruner, type PrunerSpec, type MedianPrunerOptions, type AshaPrunerOptions } from './pruners/index.js';
 export {
   PiscinaExecutor, DEFAULT_TRIAL_WORKER, connectWorker,

@@ -1,11 +1,10 @@
 // The storage contract of a study: records and the one interface every backend (SQLite now, PostgreSQL later) implements.
+import type { Direction, Params } from '../optimizer/types.js';
 import type { ScheduleSpec } from '../schedule/types.js';
 
+export type { Direction, ParamValue, Params } from '../optimizer/types.js';
 export type TrialState = 'WAITING' | 'RUNNING' | 'COMPLETE' | 'PRUNED' | 'FAIL';
 export type StudyState = 'CREATED' | 'RUNNING' | 'STOPPED' | 'COMPLETE';
-export type Direction = 'minimize' | 'maximize';
-export type ParamValue = number | string;
-export type Params = Record<string, ParamValue>;
 
 /** One progress report of a trial: `value` is the objective metric at `step`; `metrics` holds the rest (loss, train-mode accuracy, clip fractions). */
 export interface IntermediateValue {

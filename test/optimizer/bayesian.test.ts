@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BayesianOptimizer } from '../../src/optimizer/bayesian.js';
 import { EncodedSpace } from '../../src/optimizer/space.js';
-import { branin } from '../../src/optimizer/test_functions.js';
+import { branin } from '../../src/bench/bo/test_functions.js';
 
 async function warmedUp(acquisition: 'logei' | 'ucb' | 'pi' = 'logei'): Promise<BayesianOptimizer> {
   const opt = new BayesianOptimizer({ space: branin.space, direction: 'minimize', seed: 4, acquisition });

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BayesianOptimizer } from '../../src/optimizer/bayesian.js';
 import { RandomOptimizer } from '../../src/optimizer/random.js';
-import { branin } from '../../src/optimizer/test_functions.js';
+import { branin } from '../../src/bench/bo/test_functions.js';
 
 async function bestRegret(opt: BayesianOptimizer | RandomOptimizer, evals: number): Promise<number> {
   let best = Infinity;

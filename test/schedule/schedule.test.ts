@@ -9,7 +9,7 @@ import {
   scheduleAt, scheduleTable, resolveSchedule, describeSchedule, isMonotone, validateSchedule, loadScheduleArg,
   type ExportedSchedule, type ScheduleSpec,
 } from '../../src/schedule/index.js';
-import { RAMP_SHAPES } from '../../src/schedule/ramp.js';
+import { RAMP_SHAPES } from '../../src/shared/ramp.js';
 
 const close = (a: number, b: number, msg: string) => assert.ok(Math.abs(a - b) < 1e-12, `${msg}: ${a} vs ${b}`);
 

@@ -9,7 +9,7 @@ import { Ajv } from 'ajv';
 import { ConfigError, DataError } from '../../src/errors.js';
 import { loadStudyConfig, validateStudyConfig } from '../../src/study/config.js';
 import { SCENARIO_FIELDS } from '../../src/data/scenario.js';
-import { scheduleParamNames } from '../../src/optimizer/schedule_space.js';
+import { scheduleParamNames } from '../../src/study/schedule_space.js';
 
 const schemaPath = new URL('../../../configs/schemas/study-config.schema.json', import.meta.url);
 const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as object;

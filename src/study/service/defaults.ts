@@ -1,6 +1,7 @@
 // The production wiring of the service: the optimizer package's factory and space, and the schedule export.
 import { createRequire } from 'node:module';
-import { createOptimizer, mergeScheduleSpace, paramsToSchedule } from '../../optimizer/index.js';
+import { createOptimizer } from '../../optimizer/index.js';
+import { mergeScheduleSpace, paramsToSchedule } from '../schedule_space.js';
 import type { SearchSpace } from '../../optimizer/index.js';
 import { buildExport } from '../export.js';
 import type { StudyConfig } from '../config.js';

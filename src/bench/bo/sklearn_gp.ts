@@ -1,6 +1,6 @@
-// Runs scikit-learn's GP fit (src/optimizer/bench/sklearn_gp.py) on the ask-latency data of `bench bo` and parses its timings.
-import { DataError } from '../errors.js';
-import { REFERENCE_PYTHON, lastJsonLine, pythonModuleVersion, referenceScriptPath, runReferenceScript } from './python_reference.js';
+// Runs scikit-learn's GP fit (src/bench/bo/sklearn_gp.py) on the ask-latency data of `bench bo` and parses its timings.
+import { DataError } from '../../errors.js';
+import { REFERENCE_PYTHON, lastJsonLine, pythonModuleVersion, referenceScriptPath, runReferenceScript } from '../python_reference.js';
 
 /** Debian's python3-sklearn lives under this interpreter. */
 export const SKLEARN_PYTHON = REFERENCE_PYTHON;
@@ -35,7 +35,7 @@ export interface SklearnGpTimings {
 }
 
 export function sklearnScriptPath(): string {
-  return referenceScriptPath('sklearn_gp.py');
+  return referenceScriptPath('bo/sklearn_gp.py');
 }
 
 /** scikit-learn's version under `python`, or why it is unusable (no interpreter, no sklearn). */
@@ -81,6 +81,6 @@ export function parseSklearnOutput(text: string, request: { repeats: number; dat
 
 /** Fits scikit-learn's GP `repeats` times on each dataset with one BLAS thread and returns the fit timings. */
 export async function runSklearnGpFit(request: { repeats: number; datasets: GpFitDataset[] }, python = SKLEARN_PYTHON): Promise<SklearnGpTimings> {
-  const stdout = await runReferenceScript(python, 'sklearn_gp.py', [], request, { ...process.env, ...SKLEARN_ONE_THREAD_ENV });
+  const stdout = await runReferenceScript(python, 'bo/sklearn_gp.py', [], request, { ...process.env, ...SKLEARN_ONE_THREAD_ENV });
   return parseSklearnOutput(stdout, request);
 }

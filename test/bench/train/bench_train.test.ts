@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
-const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
+const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../src/cli/main.js');
 
 test('bench train --profile --json prints a JSON summary (with the kernel profile) as its last line', () => {
   const r = spawnSync(process.execPath, [MAIN, 'bench', 'train', '--batch-size', '2', '--steps', '2', '--warmup', '1', '--rounds', '1',

@@ -1,5 +1,6 @@
 // Closed-form clipping limits of the built-in schedules (batchnorm, paper, ramp) as functions of relative time t.
-import type { Clipping, PaperSchedule, RampSchedule, RampShape } from './types.js';
+// Browser-safe (src/shared/): the dashboard draws schedule curves with these same functions.
+import type { Clipping, PaperSchedule, RampSchedule, RampShape } from '../schedule/types.js';
 
 /** Ioffe (2017), Sec. 4: BatchNorm for 5k steps, rmax reaches 3 at 40k, dmax reaches 5 at 25k, of a 50k-step run. */
 export const PAPER_DEFAULTS = { warmup: 0.1, rmaxFinal: 3, rmaxEnd: 0.8, dmaxFinal: 5, dmaxEnd: 0.5 } as const;

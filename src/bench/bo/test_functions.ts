@@ -1,6 +1,6 @@
 // Standard optimization test functions with known minima, for `bench bo` and the optimizer's statistical tests.
-import type { Params } from '../study/types.js';
-import type { SearchSpace } from './space.js';
+import type { Params } from '../../optimizer/types.js';
+import type { SearchSpace } from '../../optimizer/space.js';
 
 export interface TestFunction {
   name: string;

@@ -6,11 +6,11 @@ import { performance } from 'node:perf_hooks';
 import { loadDataset } from '../data/index.js';
 import type { Scenario } from '../data/scenario.js';
 import { createServer } from '../server/index.js';
-import { loadStudyConfig } from './config.js';
-import { PiscinaExecutor } from './executor/piscina.js';
-import type { TrialJob } from './executor/types.js';
-import { createStudyService } from './service/defaults.js';
-import { SqliteStorage } from './storage/index.js';
+import { loadStudyConfig } from '../study/config.js';
+import { PiscinaExecutor } from '../study/executor/piscina.js';
+import type { TrialJob } from '../study/executor/types.js';
+import { createStudyService } from '../study/service/defaults.js';
+import { SqliteStorage } from '../study/storage/index.js';
 
 export interface ThroughputOptions {
   config: string;

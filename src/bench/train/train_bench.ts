@@ -1,9 +1,9 @@
 // Measures training throughput of the reference network on random data, side by side with PyTorch when present.
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, type BackendName } from '../backend.js';
-import { buildModel } from '../models.js';
-import { createTrainStep } from '../train_step.js';
-import { setModelClipping } from '../models.js';
+import { initBackend, type BackendName } from '../../engine/backend.js';
+import { buildModel } from '../../engine/models.js';
+import { createTrainStep } from '../../engine/train_step.js';
+import { setModelClipping } from '../../engine/models.js';
 import { TorchBench, torchUnavailableReason } from './torch_reference.js';
 import { profileKernels, type KernelRow } from './kernel_profile.js';
 
@@ -91,7 +91,7 @@ export async function benchTrain(o: TrainBenchOptions): Promise<TrainBenchResult
       const started = await TorchBench.start(o.batchSize);
       torch = started.bench;
       await torch.run(o.warmup);
-      o.log(`PyTorch ${started.version} reference (src/engine/bench/bench_torch.py, 1 thread) interleaved round by round`);
+      o.log(`PyTorch ${started.version} reference (src/bench/train/bench_torch.py, 1 thread) interleaved round by round`);
     } else {
       o.log(`PyTorch comparison skipped: ${torchNote}`);
     }

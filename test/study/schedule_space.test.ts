@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../src/errors.js';
-import { defaultScheduleSpace, mergeScheduleSpace, paramsToSchedule } from '../../src/optimizer/schedule_space.js';
+import { defaultScheduleSpace, mergeScheduleSpace, paramsToSchedule } from '../../src/study/schedule_space.js';
 import { EncodedSpace, validateSpace } from '../../src/optimizer/space.js';
 import { Rng } from '../../src/gp/rng.js';
 

@@ -3,11 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { Rng } from '../../src/gp/rng.js';
-import { DataError } from '../../src/errors.js';
-import { OPTUNA_PYTHON, optunaAvailability, parseOptunaOutput, pythonTestFunctionValues, runOptunaTpe } from '../../src/optimizer/optuna_tpe.js';
-import { testFunctions } from '../../src/optimizer/test_functions.js';
-import type { FloatParam } from '../../src/optimizer/space.js';
+import { Rng } from '../../../src/gp/rng.js';
+import { DataError } from '../../../src/errors.js';
+import { OPTUNA_PYTHON, optunaAvailability, parseOptunaOutput, pythonTestFunctionValues, runOptunaTpe } from '../../../src/bench/bo/optuna_tpe.js';
+import { testFunctions } from '../../../src/bench/bo/test_functions.js';
+import type { FloatParam } from '../../../src/optimizer/space.js';
 
 const noPython = existsSync(OPTUNA_PYTHON) ? false : `${OPTUNA_PYTHON} not found`;
 

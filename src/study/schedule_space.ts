@@ -1,4 +1,4 @@
-// The default search space over Batch Renormalization ramp schedules, user overrides of it, and params -> RampSchedule.
+// The Batch-Renormalization search space (the study's, not the generic optimizer's): defaults, user overrides, params -> RampSchedule.
 //
 // Parameters (all fractions are of the whole run, t in [0, 1]):
 //   warmup          float [0, 0.5]      plain BatchNorm (rmax = 1, dmax = 0) until this fraction
@@ -13,10 +13,8 @@
 import { ConfigError } from '../errors.js';
 import { expectObject } from '../config/fields.js';
 import type { RampSchedule, RampShape } from '../schedule/types.js';
-import type { Params } from '../study/types.js';
-import { validateParam, type ParamSpec, type SearchSpace } from './space.js';
-
-export const RAMP_SHAPES: RampShape[] = ['linear', 'cosine', 'exponential'];
+import { RAMP_SHAPES } from '../shared/ramp.js';
+import { validateParam, type ParamSpec, type Params, type SearchSpace } from '../optimizer/index.js';
 
 export const defaultScheduleSpace: SearchSpace = Object.freeze({
   warmup: { type: 'float', low: 0, high: 0.5 },
@@ -29,7 +27,7 @@ export const defaultScheduleSpace: SearchSpace = Object.freeze({
 }) as SearchSpace;
 
 /** Values each parameter may take at all (an override may narrow, never leave these). */
-const LIMITS: Record<string, { low: number; high: number } | { choices: string[] }> = {
+const LIMITS: Record<string, { low: number; high: number } | { choices: readonly string[] }> = {
   warmup: { low: 0, high: 0.99 },
   rmaxFinal: { low: 1, high: 1e3 },
   rmaxEndFrac: { low: 0, high: 1 },

@@ -3,11 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { DataError } from '../../src/errors.js';
-import { Rng } from '../../src/gp/rng.js';
-import { latencyDataset } from '../../src/optimizer/bench.js';
-import { parseSklearnOutput, runSklearnGpFit, SKLEARN_PYTHON, sklearnAvailability, type GpFitDataset } from '../../src/optimizer/sklearn_gp.js';
-import { hartmann6 } from '../../src/optimizer/test_functions.js';
+import { DataError } from '../../../src/errors.js';
+import { Rng } from '../../../src/gp/rng.js';
+import { latencyDataset } from '../../../src/bench/bo/bench.js';
+import { parseSklearnOutput, runSklearnGpFit, SKLEARN_PYTHON, sklearnAvailability, type GpFitDataset } from '../../../src/bench/bo/sklearn_gp.js';
+import { hartmann6 } from '../../../src/bench/bo/test_functions.js';
 
 const datasets: GpFitDataset[] = [
   { X: [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]], y: [1, 2, 4] },

@@ -1,12 +1,10 @@
-// Drives src/engine/bench/bench_torch.py as a long-lived child so torch rounds interleave with ours on a noisy machine.
+// Drives src/bench/train/bench_torch.py as a long-lived child so torch rounds interleave with ours on a noisy machine.
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface, type Interface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
+import { REFERENCE_PYTHON as PYTHON, referenceScriptPath } from '../python_reference.js';
 
-const PYTHON = '/usr/bin/python3';
-/** dist/src/engine/bench/ -> package root -> src/engine/bench/ (tsc does not copy .py files). */
-export const TORCH_SCRIPT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../src/engine/bench/bench_torch.py');
+/** tsc does not copy .py files: the script is found in src/bench/train/ whether this runs from dist/ or src/. */
+const TORCH_SCRIPT = 'train/bench_torch.py';
 
 /** null when torch is usable, else the reason it is skipped. */
 export function torchUnavailableReason(): string | null {
@@ -23,7 +21,7 @@ export class TorchBench {
   private stderr = '';
 
   private constructor(batchSize: number) {
-    this.child = spawn(PYTHON, [TORCH_SCRIPT, '--batch-size', String(batchSize), '--serve'], { stdio: 'pipe' });
+    this.child = spawn(PYTHON, [referenceScriptPath(TORCH_SCRIPT), '--batch-size', String(batchSize), '--serve'], { stdio: 'pipe' });
     this.child.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
     this.lines = createInterface({ input: this.child.stdout });
     this.lines.on('line', (line) => this.pending.shift()?.(line));

@@ -1,10 +1,10 @@
 // `bench bo` measurements: regret of GP vs random search (and Optuna TPE when installed) on standard functions, ask latency vs history size (beside scikit-learn's GP fit when installed), and mathjs vs typed-array linear algebra.
 import * as math from 'mathjs';
-import { cholesky, cholInverse, solveLower, solveLowerT } from '../gp/linalg.js';
-import { Rng } from '../gp/rng.js';
-import { BayesianOptimizer } from './bayesian.js';
+import { cholesky, cholInverse, solveLower, solveLowerT } from '../../gp/linalg.js';
+import { Rng } from '../../gp/rng.js';
+import { BayesianOptimizer } from '../../optimizer/bayesian.js';
 import { optunaAvailability, runOptunaTpe, type OptunaTraces } from './optuna_tpe.js';
-import { RandomOptimizer } from './random.js';
+import { RandomOptimizer } from '../../optimizer/random.js';
 import { runSklearnGpFit, sklearnAvailability, type GpFitDataset, type SklearnGpTimings } from './sklearn_gp.js';
 import { branin, hartmann6, testFunctions, type TestFunction } from './test_functions.js';
 

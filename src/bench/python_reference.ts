@@ -1,4 +1,4 @@
-// Runs the Python reference scripts of `bench bo` (Optuna TPE, scikit-learn GP) under Debian's interpreter.
+// Runs the benchmarks' Python reference scripts (Optuna TPE, scikit-learn GP, PyTorch) under Debian's interpreter.
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -8,13 +8,13 @@ import { BackendError, DataError } from '../errors.js';
 export const REFERENCE_PYTHON = '/usr/bin/python3';
 
 /**
- * The scripts are not compiled, so they stay in src/optimizer/bench/; this module may run from dist/src/optimizer
- * (tsc output) or from src/optimizer directly, hence two candidate locations.
+ * `script` is relative to src/bench (e.g. `bo/optuna_tpe.py`). The scripts are not compiled, so they stay in
+ * src/bench/; this module may run from dist/src/bench (tsc output) or from src/bench directly, hence two candidates.
  */
 export function referenceScriptPath(script: string): string {
   const candidates = [
-    new URL(`./bench/${script}`, import.meta.url),
-    new URL(`../../../src/optimizer/bench/${script}`, import.meta.url),
+    new URL(`./${script}`, import.meta.url),
+    new URL(`../../../src/bench/${script}`, import.meta.url),
   ].map((u) => fileURLToPath(u));
   const found = candidates.find((p) => existsSync(p));
   if (!found) throw new BackendError(`${script} not found (looked in ${candidates.join(', ')})`);

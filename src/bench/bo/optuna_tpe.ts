@@ -1,6 +1,6 @@
-// Runs Optuna's TPE samplers (src/optimizer/bench/optuna_tpe.py) on the bench test functions and parses what they report.
-import { DataError } from '../errors.js';
-import { REFERENCE_PYTHON, lastJsonLine, pythonModuleVersion, referenceScriptPath, runReferenceScript } from './python_reference.js';
+// Runs Optuna's TPE samplers (src/bench/bo/optuna_tpe.py) on the bench test functions and parses what they report.
+import { DataError } from '../../errors.js';
+import { REFERENCE_PYTHON, lastJsonLine, pythonModuleVersion, referenceScriptPath, runReferenceScript } from '../python_reference.js';
 
 /** Debian's python3-optuna lives under this interpreter. */
 export const OPTUNA_PYTHON = REFERENCE_PYTHON;
@@ -15,7 +15,7 @@ export interface OptunaTraces {
 }
 
 export function optunaScriptPath(): string {
-  return referenceScriptPath('optuna_tpe.py');
+  return referenceScriptPath('bo/optuna_tpe.py');
 }
 
 /** Optuna's version under `python`, or why it is unusable (no interpreter, no optuna). */
@@ -24,7 +24,7 @@ export function optunaAvailability(python = OPTUNA_PYTHON): { version: string } 
 }
 
 function runScript(mode: 'run' | 'eval', request: unknown, python: string): Promise<string> {
-  return runReferenceScript(python, 'optuna_tpe.py', [mode], request);
+  return runReferenceScript(python, 'bo/optuna_tpe.py', [mode], request);
 }
 
 const SOURCE = 'optuna_tpe.py output';

@@ -1,0 +1,17 @@
+// Names that the server, the engine and the dashboard all spell: one home each, browser-safe (no imports at run time).
+
+/** TF.js backends in the automatic order (`auto` picks the first that works: node-gpu, node, wasm, cpu). */
+export const BACKEND_NAMES = ['auto', 'node-gpu', 'node', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+/** Acquisition functions of the GP optimizer. */
+export const ACQUISITIONS = ['logei', 'ucb', 'pi'] as const;
+export type AcquisitionName = (typeof ACQUISITIONS)[number];
+
+/** Optimizers of the training scenario (the trainer's, not the hyperparameter optimizer's). */
+export const TRAINING_OPTIMIZERS = ['adam', 'sgd', 'momentum'] as const;
+export type TrainingOptimizerName = (typeof TRAINING_OPTIMIZERS)[number];
+
+/** Hyperparameter optimizers a study can use. */
+export const OPTIMIZER_KINDS = ['gp', 'random'] as const;
+export type OptimizerKind = (typeof OPTIMIZER_KINDS)[number];
