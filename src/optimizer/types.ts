@@ -1,10 +1,10 @@
 // The optimizer contract (ask/tell with pending trials, Vizier-designer style) shared by every algorithm.
 import type { AcquisitionName } from '../gp/acquisition.js';
-import type { OptimizerKind } from '../shared/names.js';
+import type { Direction, OptimizerKind } from '../shared/names.js';
+export type { Direction } from '../shared/names.js';
 import type { SearchSpace } from './space.js';
 
 /** The optimizer's vocabulary: the study package builds on these, never the other way round. */
-export type Direction = 'minimize' | 'maximize';
 export type ParamValue = number | string;
 export type Params = Record<string, ParamValue>;
 

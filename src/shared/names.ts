@@ -15,3 +15,6 @@ export type TrainingOptimizerName = (typeof TRAINING_OPTIMIZERS)[number];
 /** Hyperparameter optimizers a study can use. */
 export const OPTIMIZER_KINDS = ['gp', 'random'] as const;
 export type OptimizerKind = (typeof OPTIMIZER_KINDS)[number];
+
+/** Which way the objective is better. */
+export type Direction = 'minimize' | 'maximize';

@@ -1,8 +1,10 @@
-// The storage contract of a study: records and the one interface every backend (SQLite now, PostgreSQL later) implements.
+// The storage contract of a study: records and the one async interface every backend (RAM, SQLite, PostgreSQL) implements.
 import type { Direction, Params } from '../optimizer/types.js';
 import type { ScheduleSpec } from '../schedule/types.js';
+import type { TrialRole } from '../shared/roles.js';
 
 export type { Direction, ParamValue, Params } from '../optimizer/types.js';
+export type { TrialRole } from '../shared/roles.js';
 export type TrialState = 'WAITING' | 'RUNNING' | 'COMPLETE' | 'PRUNED' | 'FAIL';
 export type StudyState = 'CREATED' | 'RUNNING' | 'STOPPED' | 'COMPLETE';
 
@@ -13,22 +15,43 @@ export interface IntermediateValue {
   metrics?: Record<string, unknown>;
 }
 
+/** The database lease on a RUNNING trial: the one authority on who runs it. `token` fences out a former holder. */
+export interface Lease {
+  owner: string;
+  /** Grows by one at every claim of this trial: a report or finish carrying an older token is refused. */
+  token: number;
+  /** ISO time by the storage's clock; past it the lease may be reaped (requeued, or failed after maxRetries). */
+  expiresAt: string;
+}
+
+/** What a claimer asks for: who it is (host:pid:random, or `external`) and for how long. */
+export interface LeaseRequest {
+  owner: string;
+  seconds: number;
+}
+
 export interface TrialRecord {
   id: number;
   studyId: string;
-  /** 0-based order of creation within the study. */
+  /** 0-based order of creation within the study: the trial's visible identity (`#number`). */
   number: number;
   state: TrialState;
+  role: TrialRole;
   params: Params;
   schedule: ScheduleSpec;
-  /** `batchnorm` / `paper` for the automatic baselines, `final:<which>` for final-validation runs, else null. */
-  label: string | null;
   value: number | null;
   failureReason: string | null;
+  /** Training seed; by default derived from the study seed and `number` by the storage. */
   seed: number;
   /** Final metrics returned by the trainer (valAccuracy, testAccuracy, backend, steps, ...). */
   metrics: Record<string, unknown> | null;
   intermediate: IntermediateValue[];
+  /** Set while RUNNING. */
+  lease: Lease | null;
+  /** How often an expired lease sent it back to the queue. */
+  retries: number;
+  /** A pruner asked it to stop: a value told afterwards is recorded PRUNED. Survives restarts. */
+  pruneRequested: boolean;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -41,50 +64,133 @@ export interface StudyRecord {
   state: StudyState;
   /** The validated study config, stored verbatim. */
   config: Record<string, unknown>;
-  /** Saved optimizer state or other per-study JSON (final validation report, ...). */
+  /** Per-study JSON results (final validation report, ...). */
   attrs: Record<string, unknown>;
+  /** Search time spent so far (the study's search clock, kept by the storage). */
+  searchSeconds: number;
   createdAt: string;
 }
 
-/** Fields a new trial is created with; the storage assigns id, number and timestamps. */
+export type FinishState = 'COMPLETE' | 'PRUNED' | 'FAIL';
+
+/** How a trial ended; the one definition (the executor, the service and every storage use it). */
+export interface FinishResult {
+  state: FinishState;
+  value?: number | null;
+  failureReason?: string | null;
+  metrics?: Record<string, unknown> | null;
+}
+
+/** Fields a new trial is created with; the storage assigns id, number, timestamps and (by default) the seed. */
 export interface NewTrial {
-  state: 'WAITING' | 'RUNNING';
+  /** WAITING (queued), RUNNING (handed out at once: needs `lease`), or finished (only for `warm-start` copies). */
+  state: TrialState;
+  role: TrialRole;
   params: Params;
   schedule: ScheduleSpec;
-  label?: string | null;
-  seed: number;
+  /** Default: derived from the study seed and the assigned number (`trialSeed`). */
+  seed?: number;
+  /** Required with state RUNNING. */
+  lease?: LeaseRequest;
+  /** Idempotency key: a trial whose key already exists in the study is skipped, never created twice (baselines, final runs). */
+  key?: string;
+  /** For finished warm-start copies. */
+  value?: number | null;
+  metrics?: Record<string, unknown> | null;
+}
+
+/** Conditions `createTrials` checks in the same transaction as the insert. */
+export interface CreateGuard {
+  /**
+   * The trial count the caller's suggestions were computed from: if the study has gained a trial since, the
+   * insert is refused with StaleSnapshotError (recompute with the new pending trials and retry). This is what
+   * keeps two servers from handing out the same suggestion.
+   */
+  snapshot?: number;
+  /** At most this many trials that count toward the budget (countsTowardBudget); the batch is cut to fit, BudgetExhaustedError when none fits. */
+  budget?: number;
+}
+
+/** Which peer values a pruner compares against (one indexed query, not a read of the whole study). */
+export interface PeerQuery {
+  step: number;
+  /** `at`: values reported exactly at `step`; `firstAtOrAfter`: each trial's first value at or after it (ASHA rungs). */
+  mode: 'at' | 'firstAtOrAfter';
+  /** Default: every state. */
+  states?: TrialState[];
+  exceptTrialId?: number;
 }
 
 /**
- * Every method commits before it returns: callers act only on state that is durable.
- * State transitions are checked: finishing a trial that is already finished throws ConflictError.
+ * Every method commits before it resolves: callers act only on state that is durable. State transitions are
+ * checked in the same transaction as the write, so concurrent callers (threads, processes, machines) serialise.
+ * Implementations: MemoryStorage (tests, `:memory:`), SqliteStorage (the embedded default), PgStorage.
  */
 export interface Storage {
-  createStudy(study: { name: string; direction: Direction; config: Record<string, unknown> }): StudyRecord;
-  getStudy(id: string): StudyRecord | undefined;
-  findStudyByName(name: string): StudyRecord | undefined;
-  listStudies(): StudyRecord[];
-  setStudyState(id: string, state: StudyState): void;
-  setStudyAttr(id: string, key: string, value: unknown): void;
+  /** `sqlite`, `memory` or `postgres`: for messages and capability checks. */
+  readonly kind: string;
 
-  createTrials(studyId: string, trials: NewTrial[]): TrialRecord[];
-  getTrial(studyId: string, trialId: number): TrialRecord | undefined;
-  listTrials(studyId: string, opts?: { states?: TrialState[]; withIntermediate?: boolean }): TrialRecord[];
-  /** WAITING -> RUNNING, atomically; returns false if another caller took it first. */
-  startTrial(studyId: string, trialId: number): boolean;
-  addIntermediate(studyId: string, trialId: number, value: IntermediateValue): void;
-  /** RUNNING/WAITING -> COMPLETE | PRUNED | FAIL. Throws ConflictError if already finished. */
-  finishTrial(
-    studyId: string,
-    trialId: number,
-    result: { state: 'COMPLETE' | 'PRUNED' | 'FAIL'; value?: number | null; failureReason?: string | null; metrics?: Record<string, unknown> | null },
-  ): TrialRecord;
-  /** After a crash: RUNNING -> WAITING for every trial of the study; returns how many. */
-  requeueRunning(studyId: string): number;
+  createStudy(study: { name: string; direction: Direction; config: Record<string, unknown> }): Promise<StudyRecord>;
+  getStudy(id: string): Promise<StudyRecord | undefined>;
+  findStudyByName(name: string): Promise<StudyRecord | undefined>;
+  listStudies(): Promise<StudyRecord[]>;
+  setStudyState(id: string, state: StudyState): Promise<void>;
+  setStudyAttr(id: string, key: string, value: unknown): Promise<void>;
+  /** ConflictError if the name is taken. */
+  renameStudy(id: string, name: string): Promise<void>;
+  /** Replaces the stored config (the caller validated it; e.g. a raised budget). */
+  updateStudyConfig(id: string, config: Record<string, unknown>): Promise<void>;
+  /** The study and everything in it. */
+  deleteStudy(id: string): Promise<void>;
   /**
-   * A cheap watermark of the study's stored state: every change above (study state, attrs, trials, intermediate
-   * values), by this connection or another process's, moves it. Only equality is meaningful. Throws NotFoundError.
+   * Advances the study's search clock to now and returns its total (seconds). Gaps longer than `gapSeconds` since
+   * the last tick (nobody was working: a crash, a stopped study) are not counted, and concurrent tickers (two
+   * coordinators) never count the same second twice.
    */
-  changeStamp(studyId: string): number;
-  close(): void;
+  tickSearchClock(id: string, gapSeconds: number): Promise<number>;
+
+  /** Returns the trials created (keyed ones that already existed are skipped), numbered in order. See CreateGuard. */
+  createTrials(studyId: string, trials: NewTrial[], guard?: CreateGuard): Promise<TrialRecord[]>;
+  getTrial(studyId: string, trialId: number): Promise<TrialRecord | undefined>;
+  /** Ordered by number. Intermediate values are included unless `withIntermediate: false`. */
+  listTrials(studyId: string, opts?: { states?: TrialState[]; withIntermediate?: boolean }): Promise<TrialRecord[]>;
+
+  /** WAITING -> RUNNING under a new lease; null if it was not WAITING (someone else claimed it). */
+  claimTrial(studyId: string, trialId: number, lease: LeaseRequest): Promise<Lease | null>;
+  /** Extends a held lease; LeaseLostError if the trial is no longer RUNNING under `token`. */
+  renewLease(studyId: string, trialId: number, token: number, seconds: number): Promise<Lease>;
+  /** RUNNING(token) -> WAITING, no retry counted (a clean hand-back: Ctrl-C, SIGTERM). false if the lease was already lost. */
+  releaseTrial(studyId: string, trialId: number, token: number): Promise<boolean>;
+  /**
+   * RUNNING trials whose lease expired by the storage's clock (or whose owner is in `deadOwners`) go back to
+   * WAITING with retries + 1, or FAIL with the reason once retries reach `maxRetries`. Returns the changed trials.
+   */
+  reapExpiredLeases(studyId: string, opts: { maxRetries: number; deadOwners?: string[] }): Promise<TrialRecord[]>;
+
+  /**
+   * A repeated step keeps the first value. With `token`, a stale lease is refused (LeaseLostError); with
+   * `renewSeconds`, a RUNNING trial's lease is extended in the same transaction.
+   */
+  addIntermediate(studyId: string, trialId: number, value: IntermediateValue, opts?: { token?: number; renewSeconds?: number }): Promise<void>;
+  /** Marks the trial pruned-on-request (idempotent). */
+  requestPrune(studyId: string, trialId: number): Promise<void>;
+  /** See PeerQuery; only search and enqueued trials are peers. */
+  peerValues(studyId: string, query: PeerQuery): Promise<number[]>;
+  /**
+   * WAITING/RUNNING -> COMPLETE | PRUNED | FAIL; ConflictError if already finished, LeaseLostError if `token` is
+   * stale. With `honourPrune`, a COMPLETE on a trial with pruneRequested is recorded PRUNED.
+   */
+  finishTrial(studyId: string, trialId: number, result: FinishResult, opts?: { token?: number; honourPrune?: boolean }): Promise<TrialRecord>;
+
+  /**
+   * A cheap watermark of the study's stored state: every change above, by this connection or another process's,
+   * moves it. Only equality is meaningful. Throws NotFoundError.
+   */
+  changeStamp(studyId: string): Promise<number>;
+  /**
+   * Optional push notification of changes made by any process (PostgreSQL LISTEN/NOTIFY). Without it the
+   * service polls changeStamp while someone watches.
+   */
+  onChange?(listener: (studyId: string) => void): () => void;
+  close(): Promise<void>;
 }

@@ -1,159 +1,308 @@
-// The RAM Storage: same contract as SQLite, for tests and throwaway studies (Vizier keeps both datastores too).
-import type { Direction, IntermediateValue, NewTrial, Storage, StudyRecord, StudyState, TrialRecord, TrialState } from '../types.js';
+// The RAM Storage: same contract as SQLite and PostgreSQL, for tests and throwaway studies (Vizier keeps a RAM datastore too).
+import { countsTowardBudget, isPrunable } from '../../shared/roles.js';
+import { StaleSnapshotError } from '../errors.js';
+import type {
+  CreateGuard, Direction, FinishResult, IntermediateValue, Lease, LeaseRequest, NewTrial, PeerQuery, Storage, StudyRecord, StudyState,
+  TrialRecord, TrialState,
+} from '../types.js';
 import {
-  alreadyFinished, checkFinish, checkIntermediate, checkNewStudy, checkNewTrial, checkStudyState, duplicateName,
-  type FinishResult, isFinished, jsonCopy, newStudyId, now, studyNotFound, trialNotFound,
+  alreadyFinished, checkFinish, checkIntermediate, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
+  checkStudyState, duplicateName, grant, isFinished, jsonCopy, leaseLost, newStudyId, now, reapOutcome, seedFor, studyNotFound,
+  tickClock, trialNotFound,
 } from './rules.js';
+
+interface StoredStudy {
+  rec: Omit<StudyRecord, 'searchSeconds'>;
+  revision: number;
+  clock: { seconds: number; lastTickMs: number | null };
+  keys: Set<string>;
+}
+
+interface StoredTrial {
+  rec: TrialRecord;
+  /** Survives the lease (kept after release/reap) so tokens only grow. */
+  token: number;
+  expiresMs: number;
+  key: string | null;
+}
 
 /**
  * Records go in and out through a JSON copy, so callers can neither mutate stored state by accident nor see
- * anything SQLite would not give back (undefined fields, NaN in metrics). Node runs this on one thread, so each
- * method is atomic by construction.
+ * anything SQLite would not give back (undefined fields, NaN in metrics). Each method runs to completion before
+ * its promise resolves and Node runs it on one thread, so each is atomic by construction.
  */
 export class MemoryStorage implements Storage {
-  private readonly studies = new Map<string, StudyRecord>();
-  private readonly trials = new Map<number, TrialRecord>();
-  /** Per-study change counter (SQLite keeps it with triggers); bumped by every mutation that changes something. */
-  private readonly revisions = new Map<string, number>();
+  readonly kind = 'memory';
+  private readonly studies = new Map<string, StoredStudy>();
+  private readonly trials = new Map<number, StoredTrial>();
   private nextTrialId = 1;
   private closed = false;
+  /** Injectable clock (ms) so lease-expiry tests need not sleep. */
+  constructor(private readonly clock: () => number = Date.now) {}
 
-  createStudy(study: { name: string; direction: Direction; config: Record<string, unknown> }): StudyRecord {
+  async createStudy(study: { name: string; direction: Direction; config: Record<string, unknown> }): Promise<StudyRecord> {
     this.check();
     checkNewStudy(study);
-    if (this.findStudyByName(study.name)) throw duplicateName(study.name);
+    if (this.byName(study.name)) throw duplicateName(study.name);
     let id = newStudyId();
     while (this.studies.has(id)) id = newStudyId();
-    const rec: StudyRecord = { id, name: study.name, direction: study.direction, state: 'CREATED', config: jsonCopy(study.config), attrs: {}, createdAt: now() };
-    this.studies.set(id, rec);
-    this.revisions.set(id, 0);
-    return jsonCopy(rec);
+    const rec = { id, name: study.name, direction: study.direction, state: 'CREATED' as const, config: jsonCopy(study.config), attrs: {}, createdAt: now() };
+    this.studies.set(id, { rec, revision: 0, clock: { seconds: 0, lastTickMs: null }, keys: new Set() });
+    return this.studyOut(this.studies.get(id)!);
   }
 
-  getStudy(id: string): StudyRecord | undefined {
+  async getStudy(id: string): Promise<StudyRecord | undefined> {
     this.check();
-    return jsonCopy(this.studies.get(id));
+    const s = this.studies.get(id);
+    return s && this.studyOut(s);
   }
 
-  findStudyByName(name: string): StudyRecord | undefined {
+  async findStudyByName(name: string): Promise<StudyRecord | undefined> {
     this.check();
-    for (const s of this.studies.values()) if (s.name === name) return jsonCopy(s);
-    return undefined;
+    const s = this.byName(name);
+    return s && this.studyOut(s);
   }
 
-  listStudies(): StudyRecord[] {
+  async listStudies(): Promise<StudyRecord[]> {
     this.check();
-    return [...this.studies.values()].map(jsonCopy);
+    return [...this.studies.values()].map((s) => this.studyOut(s));
   }
 
-  setStudyState(id: string, state: StudyState): void {
+  async setStudyState(id: string, state: StudyState): Promise<void> {
     checkStudyState(state);
-    this.study(id).state = state;
-    this.bump(id);
+    const s = this.study(id);
+    if (s.rec.state !== state) {
+      s.rec.state = state;
+      s.revision++;
+    }
   }
 
-  setStudyAttr(id: string, key: string, value: unknown): void {
-    this.study(id).attrs[key] = jsonCopy(value ?? null);
-    this.bump(id);
+  async setStudyAttr(id: string, key: string, value: unknown): Promise<void> {
+    const s = this.study(id);
+    s.rec.attrs[key] = jsonCopy(value ?? null);
+    s.revision++;
   }
 
-  createTrials(studyId: string, trials: NewTrial[]): TrialRecord[] {
+  async renameStudy(id: string, name: string): Promise<void> {
+    checkStudyName(name);
+    const s = this.study(id);
+    const other = this.byName(name);
+    if (other && other !== s) throw duplicateName(name);
+    s.rec.name = name;
+    s.revision++;
+  }
+
+  async updateStudyConfig(id: string, config: Record<string, unknown>): Promise<void> {
+    const s = this.study(id);
+    checkNewStudy({ name: s.rec.name, direction: s.rec.direction, config });
+    s.rec.config = jsonCopy(config);
+    s.revision++;
+  }
+
+  async deleteStudy(id: string): Promise<void> {
+    this.study(id);
+    this.studies.delete(id);
+    for (const [tid, t] of this.trials) if (t.rec.studyId === id) this.trials.delete(tid);
+  }
+
+  async tickSearchClock(id: string, gapSeconds: number): Promise<number> {
+    const s = this.study(id);
+    s.clock = tickClock(s.clock, this.clock(), gapSeconds);
+    return s.clock.seconds;
+  }
+
+  async createTrials(studyId: string, trials: NewTrial[], guard: CreateGuard = {}): Promise<TrialRecord[]> {
     trials.forEach(checkNewTrial);
-    this.study(studyId);
-    let number = 0;
-    for (const t of this.trials.values()) if (t.studyId === studyId) number = Math.max(number, t.number + 1);
+    const s = this.study(studyId);
+    const mine = this.trialsOf(studyId);
+    if (guard.snapshot !== undefined && guard.snapshot !== mine.length) throw new StaleSnapshotError(studyId, guard.snapshot, mine.length);
+    const fresh = trials.filter((t) => t.key === undefined || !s.keys.has(t.key));
+    const counted = mine.filter((t) => countsTowardBudget(t.rec.role)).length;
+    const n = grant(s.rec.name, fresh, counted, guard.budget);
     const at = now();
-    return trials.map((t, i) => {
+    const created = fresh.slice(0, n).map((t, i) => {
+      const number = mine.length + i;
       const rec: TrialRecord = {
-        id: this.nextTrialId++, studyId, number: number + i, state: t.state, params: jsonCopy(t.params), schedule: jsonCopy(t.schedule),
-        label: t.label ?? null, value: null, failureReason: null, seed: t.seed, metrics: null, intermediate: [],
-        createdAt: at, startedAt: t.state === 'RUNNING' ? at : null, finishedAt: null,
+        id: this.nextTrialId++, studyId, number, state: t.state, role: t.role, params: jsonCopy(t.params), schedule: jsonCopy(t.schedule),
+        value: isFinished(t.state) ? (t.value ?? null) : null, failureReason: null, seed: seedFor(t, s.rec.config, number),
+        metrics: t.metrics == null ? null : jsonCopy(t.metrics), intermediate: [], lease: null, retries: 0, pruneRequested: false,
+        createdAt: at, startedAt: t.state === 'WAITING' ? null : at, finishedAt: isFinished(t.state) ? at : null,
       };
-      this.trials.set(rec.id, rec);
-      this.bump(studyId);
+      const stored: StoredTrial = { rec, token: 0, expiresMs: 0, key: t.key ?? null };
+      if (t.state === 'RUNNING') this.grantLease(stored, t.lease!);
+      if (t.key !== undefined) s.keys.add(t.key);
+      this.trials.set(rec.id, stored);
       return jsonCopy(rec);
     });
+    if (created.length) s.revision++;
+    return created;
   }
 
-  getTrial(studyId: string, trialId: number): TrialRecord | undefined {
+  async getTrial(studyId: string, trialId: number): Promise<TrialRecord | undefined> {
     this.check();
     const t = this.trials.get(trialId);
-    return t && t.studyId === studyId ? jsonCopy(t) : undefined;
+    return t && t.rec.studyId === studyId ? jsonCopy(t.rec) : undefined;
   }
 
-  listTrials(studyId: string, opts: { states?: TrialState[]; withIntermediate?: boolean } = {}): TrialRecord[] {
+  async listTrials(studyId: string, opts: { states?: TrialState[]; withIntermediate?: boolean } = {}): Promise<TrialRecord[]> {
     this.check();
     const out: TrialRecord[] = [];
-    for (const t of this.trials.values()) {
-      if (t.studyId !== studyId || (opts.states && !opts.states.includes(t.state))) continue;
-      const copy = jsonCopy(t);
+    for (const t of this.trialsOf(studyId)) {
+      if (opts.states && !opts.states.includes(t.rec.state)) continue;
+      const copy = jsonCopy(t.rec);
       if (opts.withIntermediate === false) copy.intermediate = [];
       out.push(copy);
     }
-    return out.sort((a, b) => a.number - b.number);
+    return out;
   }
 
-  startTrial(studyId: string, trialId: number): boolean {
+  async claimTrial(studyId: string, trialId: number, lease: LeaseRequest): Promise<Lease | null> {
+    checkLease(lease, 'lease');
     const t = this.trial(studyId, trialId);
-    if (t.state !== 'WAITING') return false;
-    t.state = 'RUNNING';
-    t.startedAt = now();
+    if (t.rec.state !== 'WAITING') return null;
+    t.rec.state = 'RUNNING';
+    t.rec.startedAt = now();
+    this.grantLease(t, lease);
+    this.bump(studyId);
+    return { ...t.rec.lease! };
+  }
+
+  async renewLease(studyId: string, trialId: number, token: number, seconds: number): Promise<Lease> {
+    checkLeaseSeconds(seconds, 'seconds');
+    const t = this.trial(studyId, trialId);
+    this.checkToken(t, token);
+    this.extend(t, seconds);
+    return { ...t.rec.lease! };
+  }
+
+  async releaseTrial(studyId: string, trialId: number, token: number): Promise<boolean> {
+    const t = this.trial(studyId, trialId);
+    if (t.rec.state !== 'RUNNING' || t.token !== token) return false;
+    t.rec.state = 'WAITING';
+    t.rec.startedAt = null;
+    t.rec.lease = null;
     this.bump(studyId);
     return true;
   }
 
-  addIntermediate(studyId: string, trialId: number, value: IntermediateValue): void {
+  async reapExpiredLeases(studyId: string, opts: { maxRetries: number; deadOwners?: string[] }): Promise<TrialRecord[]> {
+    this.study(studyId);
+    const nowMs = this.clock();
+    const out: TrialRecord[] = [];
+    for (const t of this.trialsOf(studyId)) {
+      if (t.rec.state !== 'RUNNING' || !t.rec.lease) continue;
+      const dead = opts.deadOwners?.includes(t.rec.lease.owner) ?? false;
+      if (!dead && t.expiresMs > nowMs) continue;
+      const outcome = reapOutcome({ retries: t.rec.retries, owner: t.rec.lease.owner }, opts.maxRetries, dead);
+      if (outcome.state === 'WAITING') {
+        t.rec.state = 'WAITING';
+        t.rec.startedAt = null;
+        t.rec.retries++;
+      } else {
+        t.rec.state = 'FAIL';
+        t.rec.failureReason = outcome.reason;
+        t.rec.finishedAt = now();
+      }
+      t.rec.lease = null;
+      out.push(jsonCopy(t.rec));
+    }
+    if (out.length) this.bump(studyId);
+    return out;
+  }
+
+  async addIntermediate(studyId: string, trialId: number, value: IntermediateValue, opts: { token?: number; renewSeconds?: number } = {}): Promise<void> {
     checkIntermediate(value);
+    if (opts.renewSeconds !== undefined) checkLeaseSeconds(opts.renewSeconds, 'renewSeconds');
     const t = this.trial(studyId, trialId);
-    if (isFinished(t.state)) throw alreadyFinished(trialId, t.state);
-    if (t.intermediate.some((v) => v.step === value.step)) return;
+    if (isFinished(t.rec.state)) throw alreadyFinished(t.rec.number, t.rec.state);
+    if (opts.token !== undefined) this.checkToken(t, opts.token);
+    if (opts.renewSeconds !== undefined && t.rec.state === 'RUNNING') this.extend(t, opts.renewSeconds);
+    if (t.rec.intermediate.some((v) => v.step === value.step)) return;
     const entry: IntermediateValue = { step: value.step, value: value.value };
     if (value.metrics != null) entry.metrics = jsonCopy(value.metrics);
-    t.intermediate.push(entry);
-    t.intermediate.sort((a, b) => a.step - b.step);
+    t.rec.intermediate.push(entry);
+    t.rec.intermediate.sort((a, b) => a.step - b.step);
     this.bump(studyId);
   }
 
-  finishTrial(studyId: string, trialId: number, result: FinishResult): TrialRecord {
+  async requestPrune(studyId: string, trialId: number): Promise<void> {
+    const t = this.trial(studyId, trialId);
+    if (t.rec.pruneRequested) return;
+    t.rec.pruneRequested = true;
+    this.bump(studyId);
+  }
+
+  async peerValues(studyId: string, q: PeerQuery): Promise<number[]> {
+    this.study(studyId);
+    const out: number[] = [];
+    for (const t of this.trialsOf(studyId)) {
+      if (t.rec.id === q.exceptTrialId || !isPrunable(t.rec.role) || (q.states && !q.states.includes(t.rec.state))) continue;
+      let hit: IntermediateValue | undefined;
+      for (const iv of t.rec.intermediate) {
+        if (q.mode === 'at' ? iv.step === q.step : iv.step >= q.step && (!hit || iv.step < hit.step)) hit = iv;
+      }
+      if (hit) out.push(hit.value);
+    }
+    return out;
+  }
+
+  async finishTrial(studyId: string, trialId: number, result: FinishResult, opts: { token?: number; honourPrune?: boolean } = {}): Promise<TrialRecord> {
     checkFinish(result);
     const t = this.trial(studyId, trialId);
-    if (isFinished(t.state)) throw alreadyFinished(trialId, t.state);
+    if (isFinished(t.rec.state)) throw alreadyFinished(t.rec.number, t.rec.state);
+    if (opts.token !== undefined) this.checkToken(t, opts.token);
     const at = now();
-    t.state = result.state;
-    t.value = result.value ?? null;
-    t.failureReason = result.failureReason ?? null;
-    t.metrics = result.metrics == null ? null : jsonCopy(result.metrics);
-    t.finishedAt = at;
-    t.startedAt ??= at;
+    t.rec.state = result.state === 'COMPLETE' && opts.honourPrune && t.rec.pruneRequested ? 'PRUNED' : result.state;
+    t.rec.value = result.value ?? null;
+    t.rec.failureReason = result.failureReason ?? null;
+    t.rec.metrics = result.metrics == null ? null : jsonCopy(result.metrics);
+    t.rec.finishedAt = at;
+    t.rec.startedAt ??= at;
+    t.rec.lease = null;
     this.bump(studyId);
-    return jsonCopy(t);
+    return jsonCopy(t.rec);
   }
 
-  requeueRunning(studyId: string): number {
-    this.check();
-    let n = 0;
-    for (const t of this.trials.values()) {
-      if (t.studyId === studyId && t.state === 'RUNNING') {
-        t.state = 'WAITING';
-        t.startedAt = null;
-        this.bump(studyId);
-        n++;
-      }
-    }
-    return n;
+  async changeStamp(studyId: string): Promise<number> {
+    return this.study(studyId).revision;
   }
 
-  changeStamp(studyId: string): number {
-    this.study(studyId);
-    return this.revisions.get(studyId) ?? 0;
-  }
-
-  close(): void {
+  async close(): Promise<void> {
     this.closed = true;
   }
 
+  private grantLease(t: StoredTrial, lease: LeaseRequest): void {
+    t.token++;
+    t.expiresMs = this.clock() + lease.seconds * 1000;
+    t.rec.lease = { owner: lease.owner, token: t.token, expiresAt: new Date(t.expiresMs).toISOString() };
+  }
+
+  private extend(t: StoredTrial, seconds: number): void {
+    t.expiresMs = this.clock() + seconds * 1000;
+    t.rec.lease = { ...t.rec.lease!, expiresAt: new Date(t.expiresMs).toISOString() };
+  }
+
+  private checkToken(t: StoredTrial, token: number): void {
+    if (t.rec.state !== 'RUNNING') throw leaseLost(t.rec.number, `it is ${t.rec.state}`);
+    if (t.token !== token) throw leaseLost(t.rec.number, `token ${token} is stale, the lease is at ${t.token}`);
+  }
+
+  private byName(name: string): StoredStudy | undefined {
+    for (const s of this.studies.values()) if (s.rec.name === name) return s;
+    return undefined;
+  }
+
+  private trialsOf(studyId: string): StoredTrial[] {
+    return [...this.trials.values()].filter((t) => t.rec.studyId === studyId).sort((a, b) => a.rec.number - b.rec.number);
+  }
+
+  private studyOut(s: StoredStudy): StudyRecord {
+    return { ...jsonCopy(s.rec), searchSeconds: s.clock.seconds };
+  }
+
   private bump(studyId: string): void {
-    this.revisions.set(studyId, (this.revisions.get(studyId) ?? 0) + 1);
+    const s = this.studies.get(studyId);
+    if (s) s.revision++;
   }
 
   private check(): void {
@@ -161,17 +310,17 @@ export class MemoryStorage implements Storage {
     if (this.closed) throw new Error('MemoryStorage is closed');
   }
 
-  private study(id: string): StudyRecord {
+  private study(id: string): StoredStudy {
     this.check();
     const s = this.studies.get(id);
     if (!s) throw studyNotFound(id);
     return s;
   }
 
-  private trial(studyId: string, trialId: number): TrialRecord {
+  private trial(studyId: string, trialId: number): StoredTrial {
     this.check();
     const t = this.trials.get(trialId);
-    if (!t || t.studyId !== studyId) throw trialNotFound(studyId, trialId);
+    if (!t || t.rec.studyId !== studyId) throw trialNotFound(studyId, trialId);
     return t;
   }
 }

@@ -1,18 +1,8 @@
 // The SQLite schema as an ordered list of migrations, applied one transaction each and tracked in PRAGMA user_version.
 import type Database from 'better-sqlite3';
-import { RenormTuneError } from '../../errors.js';
+import { StorageVersionError } from '../errors.js';
 
-/** A database written by a newer renorm-tune: opening it could corrupt data this version does not understand. */
-export class StorageVersionError extends RenormTuneError {
-  constructor(file: string, found: number, known: number) {
-    super(
-      'STORAGE_VERSION',
-      `${file}: database schema version ${found} is newer than this renorm-tune understands (up to ${known}); ` +
-        'upgrade renorm-tune, or point --db at another file',
-      500,
-    );
-  }
-}
+export { StorageVersionError } from '../errors.js';
 
 export interface Migration {
   version: number;
@@ -91,6 +81,42 @@ export const MIGRATIONS: readonly Migration[] = [
         BEGIN UPDATE studies SET revision = revision + 1 WHERE id = NEW.study_id; END;
       CREATE TRIGGER trial_values_revision_insert AFTER INSERT ON trial_values
         BEGIN UPDATE studies SET revision = revision + 1 WHERE id = (SELECT study_id FROM trials WHERE id = NEW.trial_id); END;
+    `,
+  },
+  {
+    version: 3,
+    note: 'trial roles instead of labels, idempotency keys, leases with fencing tokens, pruned-on-request, the search clock',
+    // Labels become roles (one field, one helper, src/shared/roles.ts). Trials RUNNING under version 2 had no lease:
+    // they get an already-expired one, so the next run reaps them back to the queue, as version 2 requeued them.
+    // Lease renewals do not move the change counter (a heartbeat is not news to a dashboard): the trigger now
+    // watches only the columns a viewer shows.
+    sql: `
+      ALTER TABLE trials ADD COLUMN role TEXT NOT NULL DEFAULT 'search';
+      UPDATE trials SET role = CASE
+        WHEN label = 'batchnorm' THEN 'baseline:batchnorm'
+        WHEN label = 'paper' THEN 'baseline:paper'
+        WHEN label LIKE 'final:%' THEN label
+        ELSE 'search' END;
+      ALTER TABLE trials DROP COLUMN label;
+      ALTER TABLE trials ADD COLUMN trial_key TEXT;
+      UPDATE trials SET trial_key = role WHERE role LIKE 'baseline:%';
+      CREATE UNIQUE INDEX trials_by_key ON trials (study_id, trial_key) WHERE trial_key IS NOT NULL;
+      ALTER TABLE trials ADD COLUMN prune_requested INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE trials ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE trials ADD COLUMN lease_owner TEXT;
+      ALTER TABLE trials ADD COLUMN lease_token INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE trials ADD COLUMN lease_expires_ms INTEGER;
+      UPDATE trials SET lease_owner = 'before-leases', lease_token = 1, lease_expires_ms = 0 WHERE state = 'RUNNING';
+      ALTER TABLE studies ADD COLUMN search_seconds REAL NOT NULL DEFAULT 0;
+      ALTER TABLE studies ADD COLUMN clock_tick_ms INTEGER;
+      UPDATE studies SET search_seconds = COALESCE(
+        (SELECT CAST(value AS REAL) FROM study_attrs a WHERE a.study_id = studies.id AND a.key = 'searchSeconds'), 0);
+      DELETE FROM study_attrs WHERE key = 'searchSeconds';
+      DROP TRIGGER trials_revision_update;
+      CREATE TRIGGER trials_revision_update AFTER UPDATE OF state, value, failure_reason, metrics, prune_requested, retries ON trials
+        BEGIN UPDATE studies SET revision = revision + 1 WHERE id = NEW.study_id; END;
+      CREATE TRIGGER studies_revision_name AFTER UPDATE OF name, config ON studies
+        BEGIN UPDATE studies SET revision = revision + 1 WHERE id = NEW.id; END;
     `,
   },
 ];

@@ -1,17 +1,16 @@
 // State-transition and input rules every Storage implementation enforces identically, so the conformance suite can hold them all to it.
 import { randomBytes } from 'node:crypto';
 import { ConfigError, ConflictError, NotFoundError } from '../../errors.js';
-import type { Direction, IntermediateValue, NewTrial, StudyState, TrialState } from '../types.js';
-
-export type FinishResult = {
-  state: 'COMPLETE' | 'PRUNED' | 'FAIL';
-  value?: number | null;
-  failureReason?: string | null;
-  metrics?: Record<string, unknown> | null;
-};
+import { countsTowardBudget, isValidRole } from '../../shared/roles.js';
+import { BudgetExhaustedError, LeaseLostError } from '../errors.js';
+import { trialSeed } from '../seeds.js';
+import type { Direction, FinishResult, IntermediateValue, LeaseRequest, NewTrial, StudyState, TrialState } from '../types.js';
 
 const STUDY_STATES: readonly StudyState[] = ['CREATED', 'RUNNING', 'STOPPED', 'COMPLETE'];
 const FINISHED: readonly TrialState[] = ['COMPLETE', 'PRUNED', 'FAIL'];
+const TRIAL_STATES: readonly TrialState[] = ['WAITING', 'RUNNING', ...FINISHED];
+/** A lease shorter than this could expire between two heartbeats of a healthy worker; longer than a week is a typo. */
+const LEASE_SECONDS = { min: 1, max: 7 * 24 * 3600 };
 
 export function isFinished(state: TrialState): boolean {
   return FINISHED.includes(state);
@@ -32,24 +31,79 @@ export function jsonCopy<T>(value: T): T {
 }
 
 export function checkNewStudy(study: { name: string; direction: Direction; config: Record<string, unknown> }): void {
-  if (typeof study.name !== 'string' || study.name.length === 0) throw new ConfigError('name', 'must be a non-empty string');
+  checkStudyName(study.name);
   if (study.direction !== 'minimize' && study.direction !== 'maximize') {
     throw new ConfigError('direction', `must be 'minimize' or 'maximize', got ${JSON.stringify(study.direction)}`);
   }
   if (typeof study.config !== 'object' || study.config === null) throw new ConfigError('config', 'must be an object');
 }
 
+export function checkStudyName(name: unknown): void {
+  if (typeof name !== 'string' || name.length === 0) throw new ConfigError('name', 'must be a non-empty string');
+}
+
 export function checkStudyState(state: StudyState): void {
   if (!STUDY_STATES.includes(state)) throw new ConfigError('state', `must be one of ${STUDY_STATES.join(', ')}, got ${JSON.stringify(state)}`);
 }
 
-export function checkNewTrial(t: NewTrial, i: number): void {
-  if (t.state !== 'WAITING' && t.state !== 'RUNNING') {
-    throw new ConfigError(`trials[${i}].state`, `a new trial is WAITING or RUNNING, got ${JSON.stringify(t.state)}`);
+export function checkLease(lease: LeaseRequest | undefined, field: string): asserts lease is LeaseRequest {
+  if (!lease || typeof lease.owner !== 'string' || lease.owner.length === 0 || lease.owner.length > 200) {
+    throw new ConfigError(`${field}.owner`, 'must be a non-empty string of at most 200 characters', 'use e.g. host:pid');
   }
-  if (!Number.isSafeInteger(t.seed)) throw new ConfigError(`trials[${i}].seed`, `must be an integer, got ${String(t.seed)}`);
-  if (typeof t.params !== 'object' || t.params === null) throw new ConfigError(`trials[${i}].params`, 'must be an object');
-  if (typeof t.schedule !== 'object' || t.schedule === null) throw new ConfigError(`trials[${i}].schedule`, 'must be an object');
+  checkLeaseSeconds(lease.seconds, `${field}.seconds`);
+}
+
+export function checkLeaseSeconds(seconds: number, field: string): void {
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < LEASE_SECONDS.min || seconds > LEASE_SECONDS.max) {
+    throw new ConfigError(field, `must be a number of seconds in [${LEASE_SECONDS.min}, ${LEASE_SECONDS.max}], got ${String(seconds)}`);
+  }
+}
+
+export function checkNewTrial(t: NewTrial, i: number): void {
+  const f = `trials[${i}]`;
+  if (!TRIAL_STATES.includes(t.state)) throw new ConfigError(`${f}.state`, `must be one of ${TRIAL_STATES.join(', ')}, got ${JSON.stringify(t.state)}`);
+  if (!isValidRole(t.role)) throw new ConfigError(`${f}.role`, `unknown role ${JSON.stringify(t.role)}`, 'use search, enqueued, warm-start, baseline:batchnorm, baseline:paper or final:<arm>');
+  if (isFinished(t.state) && t.role !== 'warm-start') {
+    throw new ConfigError(`${f}.state`, `only warm-start copies are created finished, got ${t.state} for a ${t.role} trial`);
+  }
+  if (t.state === 'RUNNING') checkLease(t.lease, `${f}.lease`);
+  if (t.state === 'COMPLETE') checkFinish({ state: 'COMPLETE', value: t.value ?? null });
+  if (t.seed !== undefined && !Number.isSafeInteger(t.seed)) throw new ConfigError(`${f}.seed`, `must be an integer, got ${String(t.seed)}`);
+  if (t.key !== undefined && (typeof t.key !== 'string' || t.key.length === 0 || t.key.length > 200)) {
+    throw new ConfigError(`${f}.key`, 'must be a non-empty string of at most 200 characters');
+  }
+  if (typeof t.params !== 'object' || t.params === null) throw new ConfigError(`${f}.params`, 'must be an object');
+  if (typeof t.schedule !== 'object' || t.schedule === null) throw new ConfigError(`${f}.schedule`, 'must be an object');
+}
+
+/** The seed a new trial gets: its own, else one derived from the study seed and its storage-assigned number. */
+export function seedFor(t: NewTrial, config: Record<string, unknown>, number: number): number {
+  if (t.seed !== undefined) return t.seed;
+  const studySeed = typeof config.seed === 'number' && Number.isSafeInteger(config.seed) ? config.seed : 0;
+  return trialSeed(studySeed, number);
+}
+
+/**
+ * How many of `wanted` new trials fit: all of them without a budget; else what is left of `budget` after the
+ * `counted` trials that already count toward it (BudgetExhaustedError when nothing is left and one was wanted).
+ */
+export function grant(studyName: string, wanted: readonly NewTrial[], counted: number, budget: number | undefined): number {
+  if (budget === undefined) return wanted.length;
+  const charged = wanted.filter((t) => countsTowardBudget(t.role)).length;
+  const left = budget - counted;
+  if (charged === 0) return wanted.length;
+  if (left <= 0) throw new BudgetExhaustedError(studyName, `budget.trials = ${budget}`);
+  // Keep the order: cut the batch just after the last trial that still fits.
+  let fit = 0;
+  let n = 0;
+  for (const t of wanted) {
+    if (countsTowardBudget(t.role)) {
+      if (fit === left) break;
+      fit++;
+    }
+    n++;
+  }
+  return n;
 }
 
 export function checkIntermediate(v: IntermediateValue): void {
@@ -66,9 +120,30 @@ export function checkFinish(r: FinishResult): void {
   if (v !== null && (typeof v !== 'number' || !Number.isFinite(v))) throw new ConfigError('value', `must be a finite number or null, got ${String(v)}`);
 }
 
+/** What an expired lease does to its trial: back to the queue, or FAIL once it has been retried `maxRetries` times. */
+export function reapOutcome(t: { retries: number; owner: string | null }, maxRetries: number, dead: boolean): { state: 'WAITING' } | { state: 'FAIL'; reason: string } {
+  if (t.retries < maxRetries) return { state: 'WAITING' };
+  const why = dead ? 'its worker died' : 'its lease expired';
+  return { state: 'FAIL', reason: `${why} ${t.retries + 1} times (last owner ${t.owner ?? 'unknown'}; maxRetries = ${maxRetries})` };
+}
+
+/**
+ * The search clock after a tick at `nowMs`: time since the last tick counts unless it is a gap longer than
+ * `gapSeconds` (nobody was working). Pure, so every backend applies the same arithmetic inside its transaction.
+ */
+export function tickClock(clock: { seconds: number; lastTickMs: number | null }, nowMs: number, gapSeconds: number): { seconds: number; lastTickMs: number } {
+  if (clock.lastTickMs === null || nowMs <= clock.lastTickMs) return { seconds: clock.seconds, lastTickMs: Math.max(nowMs, clock.lastTickMs ?? 0) };
+  const delta = (nowMs - clock.lastTickMs) / 1000;
+  return { seconds: delta > gapSeconds ? clock.seconds : clock.seconds + delta, lastTickMs: nowMs };
+}
+
+export function leaseLost(number: number, why: string): LeaseLostError {
+  return new LeaseLostError(number, why);
+}
+
 /** The single source of the "already finished" wording, so clients see the same message from every backend. */
-export function alreadyFinished(trialId: number, state: TrialState): ConflictError {
-  return new ConflictError(`trial ${trialId} is already finished (${state})`);
+export function alreadyFinished(number: number, state: TrialState): ConflictError {
+  return new ConflictError(`trial #${number} is already finished (${state})`);
 }
 
 export function trialNotFound(studyId: string, trialId: number): NotFoundError {

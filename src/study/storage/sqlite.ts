@@ -1,24 +1,29 @@
-// The embedded Storage: one SQLite file (better-sqlite3, WAL), the only module that speaks SQL.
+// The embedded Storage: one SQLite file (better-sqlite3, WAL), the only module that speaks SQLite's SQL.
 //
-// Durability: every method runs in its own transaction and has committed when it returns. With WAL and
+// Durability: every method runs in its own transaction and has committed when its promise resolves. With WAL and
 // synchronous=NORMAL (the default here) a commit is in the WAL file before the call returns, so it survives the
 // process being killed (SIGKILL, OOM); only an OS crash or power loss can drop the last few commits. Pass
 // `durability: 'full'` to fsync on every commit and survive power loss too, at a few ms per state change.
 //
-// Why synchronous: better-sqlite3 is synchronous and a local study makes a few writes per trial, so blocking for
-// microseconds is simpler than async plumbing. A PostgreSQL backend (planned distributed mode) cannot be sync:
-// node-postgres only has a Promise API. It would implement an `AsyncStorage` with these same methods returning
-// Promises (the service awaits them; awaiting a sync value costs nothing, so the service can move first), use
-// `SELECT ... FOR UPDATE` / `UPDATE ... WHERE state = 'RUNNING' RETURNING *` for the compare-and-sets below,
-// BIGSERIAL ids, JSONB columns and TIMESTAMPTZ instead of ISO text. Nothing outside this directory touches SQL.
+// better-sqlite3 is synchronous: each method does its work in one synchronous transaction (so nothing can
+// interleave inside it, in this process or another: IMMEDIATE transactions take the file's write lock first) and
+// returns a settled promise, so it satisfies the same async Storage contract as PostgreSQL. The storage's clock
+// (leases, the search clock) is this machine's, which every process sharing the file also reads.
 import Database from 'better-sqlite3';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { DataError, RenormTuneError } from '../../errors.js';
-import type { Direction, IntermediateValue, NewTrial, Storage, StudyRecord, StudyState, TrialRecord, TrialState } from '../types.js';
+import { countsTowardBudget, type TrialRole } from '../../shared/roles.js';
+import { StaleSnapshotError } from '../errors.js';
+import type {
+  CreateGuard, Direction, FinishResult, IntermediateValue, Lease, LeaseRequest, NewTrial, PeerQuery, Storage, StudyRecord, StudyState,
+  TrialRecord, TrialState,
+} from '../types.js';
+import { readStoredJson } from './json_read.js';
 import { migrate } from './migrations.js';
 import {
-  alreadyFinished, checkFinish, checkIntermediate, checkNewStudy, checkNewTrial, checkStudyState, duplicateName,
-  type FinishResult, isFinished, newStudyId, now, studyNotFound, trialNotFound,
+  alreadyFinished, checkFinish, checkIntermediate, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
+  checkStudyState, duplicateName, grant, isFinished, leaseLost, newStudyId, now, reapOutcome, seedFor, studyNotFound, tickClock,
+  trialNotFound,
 } from './rules.js';
 
 export interface SqliteOptions {
@@ -28,28 +33,44 @@ export interface SqliteOptions {
   mustExist?: boolean;
   /** How long to wait for another process's write lock before failing, ms. Default 5000. */
   busyTimeoutMs?: number;
+  /** The lease clock, ms since the epoch (tests pass a fake one). Default Date.now. */
+  clock?: () => number;
+  /** Where a repaired stored value is reported. Default stderr. */
+  warn?: (message: string) => void;
 }
 
-interface StudyRow { id: string; name: string; direction: Direction; state: StudyState; config: string; created_at: string }
+interface StudyRow {
+  id: string; name: string; direction: Direction; state: StudyState; config: string; created_at: string; search_seconds: number;
+}
 interface TrialRow {
-  id: number; study_id: string; number: number; state: TrialState; params: string; schedule: string; label: string | null;
-  value: number | null; failure_reason: string | null; seed: number; metrics: string | null;
-  created_at: string; started_at: string | null; finished_at: string | null;
+  id: number; study_id: string; number: number; state: TrialState; role: string; params: string; schedule: string;
+  value: number | null; failure_reason: string | null; seed: number; metrics: string | null; created_at: string;
+  started_at: string | null; finished_at: string | null; prune_requested: number; retries: number;
+  lease_owner: string | null; lease_token: number; lease_expires_ms: number | null;
 }
 interface ValueRow { trial_id: number; step: number; value: number; metrics: string | null }
 
+const PRUNABLE = "t.role IN ('search', 'enqueued')";
+
 export class SqliteStorage implements Storage {
+  readonly kind = 'sqlite';
   readonly file: string;
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
+  private readonly clock: () => number;
+  private readonly warn: (message: string) => void;
 
   constructor(file: string, opts: SqliteOptions = {}) {
     this.file = file;
+    this.clock = opts.clock ?? Date.now;
+    this.warn = opts.warn ?? ((m) => process.stderr.write(`renorm-tune: ${m}\n`));
     if (opts.mustExist && file !== ':memory:' && !existsSync(file)) {
       throw new DataError(file, 'no such database file (fix: check --db, or run a study first to create it)');
     }
     try {
-      this.db = new Database(file, { fileMustExist: opts.mustExist === true && file !== ':memory:' });
+      // Studies can hold private results: the file (and the -wal/-shm files SQLite gives the same mode) is the owner's only.
+      if (file !== ':memory:' && !existsSync(file)) closeSync(openSync(file, 'wx', 0o600));
+      this.db = new Database(file, { fileMustExist: file !== ':memory:' });
       this.db.pragma(`busy_timeout = ${Math.trunc(opts.busyTimeoutMs ?? 5000)}`);
       // journal_mode is the first statement that reads the file, so a non-SQLite file fails here.
       if (file !== ':memory:') this.db.pragma('journal_mode = WAL');
@@ -64,79 +85,125 @@ export class SqliteStorage implements Storage {
     }
   }
 
-  createStudy(study: { name: string; direction: Direction; config: Record<string, unknown> }): StudyRecord {
+  async createStudy(study: { name: string; direction: Direction; config: Record<string, unknown> }): Promise<StudyRecord> {
     checkNewStudy(study);
-    return this.db.transaction(() => {
+    return this.write(() => {
       if (this.sql('SELECT 1 FROM studies WHERE name = ?').get(study.name)) throw duplicateName(study.name);
       let id = newStudyId();
       while (this.sql('SELECT 1 FROM studies WHERE id = ?').get(id)) id = newStudyId();
       this.sql('INSERT INTO studies (id, name, direction, state, config, created_at) VALUES (?, ?, ?, ?, ?, ?)')
         .run(id, study.name, study.direction, 'CREATED', JSON.stringify(study.config), now());
-      return this.getStudy(id)!;
-    }).immediate();
+      return this.studyById(id)!;
+    });
   }
 
-  getStudy(id: string): StudyRecord | undefined {
-    const row = this.sql('SELECT * FROM studies WHERE id = ?').get(id) as StudyRow | undefined;
-    return row && this.toStudy(row);
+  async getStudy(id: string): Promise<StudyRecord | undefined> {
+    return this.studyById(id);
   }
 
-  findStudyByName(name: string): StudyRecord | undefined {
+  async findStudyByName(name: string): Promise<StudyRecord | undefined> {
     const row = this.sql('SELECT * FROM studies WHERE name = ?').get(name) as StudyRow | undefined;
     return row && this.toStudy(row);
   }
 
-  listStudies(): StudyRecord[] {
+  async listStudies(): Promise<StudyRecord[]> {
     const rows = this.sql('SELECT * FROM studies ORDER BY created_at, rowid').all() as StudyRow[];
     return rows.map((r) => this.toStudy(r));
   }
 
-  setStudyState(id: string, state: StudyState): void {
+  async setStudyState(id: string, state: StudyState): Promise<void> {
     checkStudyState(state);
-    const info = this.sql('UPDATE studies SET state = ? WHERE id = ?').run(state, id);
-    if (info.changes === 0) throw studyNotFound(id);
+    this.write(() => {
+      if (!this.sql('SELECT 1 FROM studies WHERE id = ?').get(id)) throw studyNotFound(id);
+      this.sql('UPDATE studies SET state = ? WHERE id = ? AND state <> ?').run(state, id, state);
+    });
   }
 
-  setStudyAttr(id: string, key: string, value: unknown): void {
-    this.db.transaction(() => {
-      if (!this.sql('SELECT 1 FROM studies WHERE id = ?').get(id)) throw studyNotFound(id);
+  async setStudyAttr(id: string, key: string, value: unknown): Promise<void> {
+    this.write(() => {
+      this.requireStudy(id);
       // undefined would vanish from JSON; store null so the key still reads back.
       this.sql('INSERT INTO study_attrs (study_id, key, value) VALUES (?, ?, ?) ON CONFLICT (study_id, key) DO UPDATE SET value = excluded.value')
         .run(id, key, JSON.stringify(value ?? null));
-    }).immediate();
+    });
   }
 
-  createTrials(studyId: string, trials: NewTrial[]): TrialRecord[] {
+  async renameStudy(id: string, name: string): Promise<void> {
+    checkStudyName(name);
+    this.write(() => {
+      this.requireStudy(id);
+      const other = this.sql('SELECT id FROM studies WHERE name = ?').get(name) as { id: string } | undefined;
+      if (other && other.id !== id) throw duplicateName(name);
+      this.sql('UPDATE studies SET name = ? WHERE id = ?').run(name, id);
+    });
+  }
+
+  async updateStudyConfig(id: string, config: Record<string, unknown>): Promise<void> {
+    this.write(() => {
+      const s = this.requireStudy(id);
+      checkNewStudy({ name: s.name, direction: s.direction, config });
+      this.sql('UPDATE studies SET config = ? WHERE id = ?').run(JSON.stringify(config), id);
+    });
+  }
+
+  async deleteStudy(id: string): Promise<void> {
+    this.write(() => {
+      this.requireStudy(id);
+      // ON DELETE CASCADE removes attrs, trials and their values in the same transaction.
+      this.sql('DELETE FROM studies WHERE id = ?').run(id);
+    });
+  }
+
+  async tickSearchClock(id: string, gapSeconds: number): Promise<number> {
+    return this.write(() => {
+      const row = this.sql('SELECT search_seconds, clock_tick_ms FROM studies WHERE id = ?').get(id) as { search_seconds: number; clock_tick_ms: number | null } | undefined;
+      if (!row) throw studyNotFound(id);
+      const next = tickClock({ seconds: row.search_seconds, lastTickMs: row.clock_tick_ms }, this.clock(), gapSeconds);
+      this.sql('UPDATE studies SET search_seconds = ?, clock_tick_ms = ? WHERE id = ?').run(next.seconds, next.lastTickMs, id);
+      return next.seconds;
+    });
+  }
+
+  async createTrials(studyId: string, trials: NewTrial[], guard: CreateGuard = {}): Promise<TrialRecord[]> {
     trials.forEach(checkNewTrial);
-    return this.db.transaction(() => {
-      if (!this.sql('SELECT 1 FROM studies WHERE id = ?').get(studyId)) throw studyNotFound(studyId);
-      const next = this.sql('SELECT COALESCE(MAX(number), -1) + 1 AS n FROM trials WHERE study_id = ?').get(studyId) as { n: number };
+    return this.write(() => {
+      const study = this.requireStudy(studyId);
+      const next = (this.sql('SELECT COALESCE(MAX(number), -1) + 1 AS n FROM trials WHERE study_id = ?').get(studyId) as { n: number }).n;
+      if (guard.snapshot !== undefined && guard.snapshot !== next) throw new StaleSnapshotError(studyId, guard.snapshot, next);
+      const keyTaken = this.sql('SELECT 1 FROM trials WHERE study_id = ? AND trial_key = ?');
+      const fresh = trials.filter((t) => t.key === undefined || !keyTaken.get(studyId, t.key));
+      let counted = 0;
+      if (guard.budget !== undefined) {
+        for (const r of this.sql('SELECT role, COUNT(*) AS n FROM trials WHERE study_id = ? GROUP BY role').all(studyId) as { role: string; n: number }[]) {
+          if (countsTowardBudget(r.role)) counted += r.n;
+        }
+      }
+      const n = grant(study.name, fresh, counted, guard.budget);
       const insert = this.sql(
-        `INSERT INTO trials (study_id, number, state, params, schedule, label, seed, created_at, started_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO trials (study_id, number, state, role, params, schedule, seed, value, metrics, trial_key, created_at, started_at, finished_at,
+                             lease_owner, lease_token, lease_expires_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       const at = now();
-      const ids = trials.map((t, i) =>
-        Number(
-          insert.run(studyId, next.n + i, t.state, JSON.stringify(t.params), JSON.stringify(t.schedule), t.label ?? null, t.seed, at,
-            t.state === 'RUNNING' ? at : null).lastInsertRowid,
-        ),
-      );
-      return ids.map((id) => this.getTrial(studyId, id)!);
-    }).immediate();
+      const ids = fresh.slice(0, n).map((t, i) => {
+        const lease = t.state === 'RUNNING' ? t.lease! : null;
+        const finished = isFinished(t.state);
+        return Number(insert.run(
+          studyId, next + i, t.state, t.role, JSON.stringify(t.params), JSON.stringify(t.schedule), seedFor(t, study.config, next + i),
+          finished ? (t.value ?? null) : null, t.metrics == null ? null : JSON.stringify(t.metrics), t.key ?? null, at,
+          t.state === 'WAITING' ? null : at, finished ? at : null,
+          lease?.owner ?? null, lease ? 1 : 0, lease ? this.clock() + lease.seconds * 1000 : null,
+        ).lastInsertRowid);
+      });
+      return ids.map((id) => this.trialById(studyId, id)!);
+    });
   }
 
-  getTrial(studyId: string, trialId: number): TrialRecord | undefined {
-    return this.db.transaction(() => {
-      const row = this.sql('SELECT * FROM trials WHERE id = ? AND study_id = ?').get(trialId, studyId) as TrialRow | undefined;
-      if (!row) return undefined;
-      const values = this.sql('SELECT * FROM trial_values WHERE trial_id = ? ORDER BY step').all(trialId) as ValueRow[];
-      return toTrial(row, values);
-    })();
+  async getTrial(studyId: string, trialId: number): Promise<TrialRecord | undefined> {
+    return this.db.transaction(() => this.trialById(studyId, trialId))();
   }
 
-  /** Ordered by `number`. Intermediate values are included unless `withIntermediate: false`. */
-  listTrials(studyId: string, opts: { states?: TrialState[]; withIntermediate?: boolean } = {}): TrialRecord[] {
+  async listTrials(studyId: string, opts: { states?: TrialState[]; withIntermediate?: boolean } = {}): Promise<TrialRecord[]> {
     const states = opts.states;
     if (states && states.length === 0) return [];
     const inStates = states ? ` AND t.state IN (${states.map(() => '?').join(', ')})` : '';
@@ -153,64 +220,128 @@ export class SqliteStorage implements Storage {
           else byTrial.set(v.trial_id, [v]);
         }
       }
-      return rows.map((r) => toTrial(r, byTrial.get(r.id) ?? []));
+      return rows.map((r) => this.toTrial(r, byTrial.get(r.id) ?? []));
     })();
   }
 
-  startTrial(studyId: string, trialId: number): boolean {
-    // The WHERE clause is the compare-and-set: of two callers, only one sees changes === 1.
-    const info = this.sql("UPDATE trials SET state = 'RUNNING', started_at = ? WHERE id = ? AND study_id = ? AND state = 'WAITING'")
-      .run(now(), trialId, studyId);
-    if (info.changes === 1) return true;
-    if (!this.sql('SELECT 1 FROM trials WHERE id = ? AND study_id = ?').get(trialId, studyId)) throw trialNotFound(studyId, trialId);
-    return false;
+  async claimTrial(studyId: string, trialId: number, lease: LeaseRequest): Promise<Lease | null> {
+    checkLease(lease, 'lease');
+    return this.write(() => {
+      const row = this.trialRow(studyId, trialId);
+      if (row.state !== 'WAITING') return null;
+      const token = row.lease_token + 1;
+      const expires = this.clock() + lease.seconds * 1000;
+      this.sql("UPDATE trials SET state = 'RUNNING', started_at = ?, lease_owner = ?, lease_token = ?, lease_expires_ms = ? WHERE id = ?")
+        .run(now(), lease.owner, token, expires, trialId);
+      return { owner: lease.owner, token, expiresAt: new Date(expires).toISOString() };
+    });
   }
 
-  /** A repeated step keeps the first value (as Optuna does), so a retried report cannot rewrite what a pruner already saw. */
-  addIntermediate(studyId: string, trialId: number, value: IntermediateValue): void {
+  async renewLease(studyId: string, trialId: number, token: number, seconds: number): Promise<Lease> {
+    checkLeaseSeconds(seconds, 'seconds');
+    return this.write(() => {
+      const row = this.trialRow(studyId, trialId);
+      this.checkToken(row, token);
+      const expires = this.extend(trialId, seconds);
+      return { owner: row.lease_owner!, token, expiresAt: new Date(expires).toISOString() };
+    });
+  }
+
+  async releaseTrial(studyId: string, trialId: number, token: number): Promise<boolean> {
+    return this.write(() => {
+      const row = this.trialRow(studyId, trialId);
+      if (row.state !== 'RUNNING' || row.lease_token !== token) return false;
+      this.sql("UPDATE trials SET state = 'WAITING', started_at = NULL, lease_owner = NULL, lease_expires_ms = NULL WHERE id = ?").run(trialId);
+      return true;
+    });
+  }
+
+  async reapExpiredLeases(studyId: string, opts: { maxRetries: number; deadOwners?: string[] }): Promise<TrialRecord[]> {
+    return this.write(() => {
+      this.requireStudy(studyId);
+      const dead = opts.deadOwners ?? [];
+      const rows = this.sql(
+        `SELECT * FROM trials WHERE study_id = ? AND state = 'RUNNING'
+           AND (lease_expires_ms IS NULL OR lease_expires_ms <= ? OR lease_owner IN (SELECT value FROM json_each(?)))`,
+      ).all(studyId, this.clock(), JSON.stringify(dead)) as TrialRow[];
+      for (const r of rows) {
+        const outcome = reapOutcome({ retries: r.retries, owner: r.lease_owner }, opts.maxRetries, dead.includes(r.lease_owner ?? ''));
+        if (outcome.state === 'WAITING') {
+          this.sql("UPDATE trials SET state = 'WAITING', started_at = NULL, retries = retries + 1, lease_owner = NULL, lease_expires_ms = NULL WHERE id = ?").run(r.id);
+        } else {
+          this.sql("UPDATE trials SET state = 'FAIL', failure_reason = ?, finished_at = ?, lease_owner = NULL, lease_expires_ms = NULL WHERE id = ?")
+            .run(outcome.reason, now(), r.id);
+        }
+      }
+      return rows.map((r) => this.trialById(studyId, r.id)!);
+    });
+  }
+
+  async addIntermediate(studyId: string, trialId: number, value: IntermediateValue, opts: { token?: number; renewSeconds?: number } = {}): Promise<void> {
     checkIntermediate(value);
-    this.db.transaction(() => {
-      const row = this.sql('SELECT state FROM trials WHERE id = ? AND study_id = ?').get(trialId, studyId) as { state: TrialState } | undefined;
-      if (!row) throw trialNotFound(studyId, trialId);
-      if (isFinished(row.state)) throw alreadyFinished(trialId, row.state);
+    if (opts.renewSeconds !== undefined) checkLeaseSeconds(opts.renewSeconds, 'renewSeconds');
+    this.write(() => {
+      const row = this.trialRow(studyId, trialId);
+      if (isFinished(row.state)) throw alreadyFinished(row.number, row.state);
+      if (opts.token !== undefined) this.checkToken(row, opts.token);
+      if (opts.renewSeconds !== undefined && row.state === 'RUNNING') this.extend(trialId, opts.renewSeconds);
       this.sql('INSERT OR IGNORE INTO trial_values (trial_id, step, value, metrics) VALUES (?, ?, ?, ?)')
         .run(trialId, value.step, value.value, value.metrics == null ? null : JSON.stringify(value.metrics));
-    }).immediate();
+    });
   }
 
-  finishTrial(studyId: string, trialId: number, result: FinishResult): TrialRecord {
+  async requestPrune(studyId: string, trialId: number): Promise<void> {
+    this.write(() => {
+      this.trialRow(studyId, trialId);
+      this.sql('UPDATE trials SET prune_requested = 1 WHERE id = ? AND prune_requested = 0').run(trialId);
+    });
+  }
+
+  async peerValues(studyId: string, q: PeerQuery): Promise<number[]> {
+    const states = q.states ? ` AND t.state IN (${q.states.map(() => '?').join(', ')})` : '';
+    const peers = [studyId, q.exceptTrialId ?? -1, ...(q.states ?? [])];
+    // Per trial one primary-key probe of trial_values: cheap however many reports the study holds.
+    const rows = (q.mode === 'at'
+      ? this.sql(`SELECT v.value FROM trials t JOIN trial_values v ON v.trial_id = t.id
+                  WHERE t.study_id = ? AND t.id <> ? AND ${PRUNABLE}${states} AND v.step = ?`).all(...peers, q.step)
+      : this.sql(`SELECT (SELECT v.value FROM trial_values v WHERE v.trial_id = t.id AND v.step >= ? ORDER BY v.step LIMIT 1) AS value
+                  FROM trials t WHERE t.study_id = ? AND t.id <> ? AND ${PRUNABLE}${states}`).all(q.step, ...peers)) as { value: number | null }[];
+    return rows.filter((r) => r.value !== null).map((r) => r.value!);
+  }
+
+  async finishTrial(studyId: string, trialId: number, result: FinishResult, opts: { token?: number; honourPrune?: boolean } = {}): Promise<TrialRecord> {
     checkFinish(result);
     // IMMEDIATE takes the write lock before reading the state, so two finishers (threads or processes) serialise
     // and the second one sees the first one's terminal state.
-    return this.db.transaction(() => {
-      const row = this.sql('SELECT state FROM trials WHERE id = ? AND study_id = ?').get(trialId, studyId) as { state: TrialState } | undefined;
-      if (!row) throw trialNotFound(studyId, trialId);
-      if (isFinished(row.state)) throw alreadyFinished(trialId, row.state);
+    return this.write(() => {
+      const row = this.trialRow(studyId, trialId);
+      if (isFinished(row.state)) throw alreadyFinished(row.number, row.state);
+      if (opts.token !== undefined) this.checkToken(row, opts.token);
       const at = now();
+      const state = result.state === 'COMPLETE' && opts.honourPrune && row.prune_requested ? 'PRUNED' : result.state;
       this.sql(
-          `UPDATE trials SET state = ?, value = ?, failure_reason = ?, metrics = ?, finished_at = ?, started_at = COALESCE(started_at, ?)
-           WHERE id = ?`,
-        )
-        .run(result.state, result.value ?? null, result.failureReason ?? null,
-          result.metrics == null ? null : JSON.stringify(result.metrics), at, at, trialId);
-      return this.getTrial(studyId, trialId)!;
-    }).immediate();
-  }
-
-  requeueRunning(studyId: string): number {
-    return this.sql("UPDATE trials SET state = 'WAITING', started_at = NULL WHERE study_id = ? AND state = 'RUNNING'")
-      .run(studyId).changes;
+        `UPDATE trials SET state = ?, value = ?, failure_reason = ?, metrics = ?, finished_at = ?, started_at = COALESCE(started_at, ?),
+                lease_owner = NULL, lease_expires_ms = NULL
+         WHERE id = ?`,
+      ).run(state, result.value ?? null, result.failureReason ?? null, result.metrics == null ? null : JSON.stringify(result.metrics), at, at, trialId);
+      return this.trialById(studyId, trialId)!;
+    });
   }
 
   /** The trigger-maintained `revision` (migration 2): one indexed read, so polling it every second costs nothing. */
-  changeStamp(studyId: string): number {
+  async changeStamp(studyId: string): Promise<number> {
     const row = this.sql('SELECT revision FROM studies WHERE id = ?').get(studyId) as { revision: number } | undefined;
     if (!row) throw studyNotFound(studyId);
     return row.revision;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.db.open) this.db.close();
+  }
+
+  /** One IMMEDIATE transaction: the write lock first, so the checks and the write see the same state. */
+  private write<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
   }
 
   /** Statements are compiled once per connection: the runner calls listTrials on every progress report. */
@@ -220,30 +351,82 @@ export class SqliteStorage implements Storage {
     return stmt;
   }
 
+  private requireStudy(id: string): StudyRecord {
+    const s = this.studyById(id);
+    if (!s) throw studyNotFound(id);
+    return s;
+  }
+
+  private studyById(id: string): StudyRecord | undefined {
+    const row = this.sql('SELECT * FROM studies WHERE id = ?').get(id) as StudyRow | undefined;
+    return row && this.toStudy(row);
+  }
+
+  private trialRow(studyId: string, trialId: number): TrialRow {
+    const row = this.sql('SELECT * FROM trials WHERE id = ? AND study_id = ?').get(trialId, studyId) as TrialRow | undefined;
+    if (!row) throw trialNotFound(studyId, trialId);
+    return row;
+  }
+
+  private trialById(studyId: string, trialId: number): TrialRecord | undefined {
+    const row = this.sql('SELECT * FROM trials WHERE id = ? AND study_id = ?').get(trialId, studyId) as TrialRow | undefined;
+    if (!row) return undefined;
+    const values = this.sql('SELECT * FROM trial_values WHERE trial_id = ? ORDER BY step').all(trialId) as ValueRow[];
+    return this.toTrial(row, values);
+  }
+
+  private checkToken(row: TrialRow, token: number): void {
+    if (row.state !== 'RUNNING') throw leaseLost(row.number, `it is ${row.state}`);
+    if (row.lease_token !== token) throw leaseLost(row.number, `token ${token} is stale, the lease is at ${row.lease_token}`);
+  }
+
+  private extend(trialId: number, seconds: number): number {
+    const expires = this.clock() + seconds * 1000;
+    this.sql('UPDATE trials SET lease_expires_ms = ? WHERE id = ?').run(expires, trialId);
+    return expires;
+  }
+
+  private json<T>(text: string, what: string, fallback: T): T {
+    return readStoredJson(text, fallback, (why) => this.warn(`${this.file}: ${what} ${why}`));
+  }
+
   private toStudy(row: StudyRow): StudyRecord {
     const attrs: Record<string, unknown> = {};
     const rows = this.sql('SELECT key, value FROM study_attrs WHERE study_id = ? ORDER BY key').all(row.id) as { key: string; value: string }[];
-    for (const a of rows) attrs[a.key] = JSON.parse(a.value);
-    return { id: row.id, name: row.name, direction: row.direction, state: row.state, config: JSON.parse(row.config), attrs, createdAt: row.created_at };
+    for (const a of rows) attrs[a.key] = this.json(a.value, `study ${row.id} attribute ${a.key}`, null);
+    return {
+      id: row.id, name: row.name, direction: row.direction, state: row.state, config: this.json(row.config, `study ${row.id} config`, {}),
+      attrs, searchSeconds: row.search_seconds, createdAt: row.created_at,
+    };
   }
-}
 
-function toTrial(row: TrialRow, values: ValueRow[]): TrialRecord {
-  return {
-    id: row.id,
-    studyId: row.study_id,
-    number: row.number,
-    state: row.state,
-    params: JSON.parse(row.params),
-    schedule: JSON.parse(row.schedule),
-    label: row.label,
-    value: row.value,
-    failureReason: row.failure_reason,
-    seed: row.seed,
-    metrics: row.metrics === null ? null : JSON.parse(row.metrics),
-    intermediate: values.map((v) => (v.metrics === null ? { step: v.step, value: v.value } : { step: v.step, value: v.value, metrics: JSON.parse(v.metrics) })),
-    createdAt: row.created_at,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-  };
+  private toTrial(row: TrialRow, values: ValueRow[]): TrialRecord {
+    const what = `trial ${row.id}`;
+    return {
+      id: row.id,
+      studyId: row.study_id,
+      number: row.number,
+      state: row.state,
+      role: row.role as TrialRole,
+      params: this.json(row.params, `${what} params`, {}),
+      schedule: this.json(row.schedule, `${what} schedule`, { kind: 'batchnorm' }),
+      value: row.value,
+      failureReason: row.failure_reason,
+      seed: row.seed,
+      metrics: row.metrics === null ? null : this.json(row.metrics, `${what} metrics`, null),
+      intermediate: values.map((v) => {
+        if (v.metrics === null) return { step: v.step, value: v.value };
+        const metrics = this.json<Record<string, unknown> | null>(v.metrics, `${what} step ${v.step} metrics`, null);
+        return metrics === null ? { step: v.step, value: v.value } : { step: v.step, value: v.value, metrics };
+      }),
+      lease: row.state === 'RUNNING' && row.lease_owner !== null
+        ? { owner: row.lease_owner, token: row.lease_token, expiresAt: new Date(row.lease_expires_ms ?? 0).toISOString() }
+        : null,
+      retries: row.retries,
+      pruneRequested: row.prune_requested === 1,
+      createdAt: row.created_at,
+      startedAt: row.started_at,
+      finishedAt: row.finished_at,
+    };
+  }
 }

@@ -1,149 +1,376 @@
-// The behaviour every Storage implementation must share; each backend's test file runs it against a fresh store.
+// The behaviour every Storage implementation must share; each backend's test file runs it against fresh stores.
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, ConflictError, NotFoundError } from '../../../src/errors.js';
+import { BudgetExhaustedError, LeaseLostError, StaleSnapshotError } from '../../../src/study/errors.js';
+import { trialSeed } from '../../../src/study/seeds.js';
 import type { NewTrial, Storage } from '../../../src/study/types.js';
 
 const ramp = { kind: 'ramp', shape: 'linear', warmup: 0.1, rmaxFinal: 3, rmaxEnd: 0.8, dmaxFinal: 5, dmaxEnd: 0.5 } as const;
-const newTrial = (over: Partial<NewTrial> = {}): NewTrial => ({ state: 'WAITING', params: { warmup: 0.1, shape: 'linear' }, schedule: ramp, seed: 7, ...over });
-const config = { name: 's', scenario: { dataset: 'mnist', steps: 100 } };
+export const newTrial = (over: Partial<NewTrial> = {}): NewTrial => ({ state: 'WAITING', role: 'search', params: { warmup: 0.1, shape: 'linear' }, schedule: ramp, ...over });
+const config = { name: 's', seed: 42, scenario: { dataset: 'mnist', steps: 100 } };
+const lease = (owner = 'host:1', seconds = 60) => ({ owner, seconds });
 
-export function storageConformance(name: string, open: () => Storage): void {
+/** A fresh, empty store; `advance(ms)` moves the store's clock forward (a fake clock, or a real sleep where the clock is the server's). */
+export interface Opened {
+  storage: Storage;
+  advance(ms: number): Promise<void>;
+  /** A second connection to the same store (another process, in effect), when the backend has one. */
+  second?(): Promise<Storage>;
+  cleanup?(): Promise<void>;
+}
+
+export function storageConformance(name: string, open: () => Promise<Opened>): void {
   describe(`Storage conformance: ${name}`, () => {
+    let o: Opened;
     let s: Storage;
-    beforeEach(() => { s = open(); });
-    afterEach(() => s.close());
+    const opened: Storage[] = [];
+    beforeEach(async () => {
+      o = await open();
+      s = o.storage;
+    });
+    afterEach(async () => {
+      for (const x of opened.splice(0)) await x.close();
+      await s.close();
+      await o.cleanup?.();
+    });
+    const study = (n = 'a', c: Record<string, unknown> = config) => s.createStudy({ name: n, direction: 'maximize', config: c });
 
-    it('creates, finds and lists studies with their config verbatim', () => {
-      const a = s.createStudy({ name: 'alpha', direction: 'maximize', config });
-      const b = s.createStudy({ name: 'beta', direction: 'minimize', config: { nested: { x: [1, 2] } } });
+    it('creates, finds and lists studies with their config verbatim', async () => {
+      const a = await s.createStudy({ name: 'alpha', direction: 'maximize', config });
+      const b = await s.createStudy({ name: 'beta', direction: 'minimize', config: { nested: { x: [1, 2] } } });
       assert.match(a.id, /^[0-9a-f]{12}$/);
       assert.notEqual(a.id, b.id);
       assert.equal(a.state, 'CREATED');
       assert.deepEqual(a.attrs, {});
-      assert.deepEqual(s.getStudy(a.id), a);
-      assert.deepEqual(s.findStudyByName('beta')?.config, { nested: { x: [1, 2] } });
-      assert.equal(s.getStudy('nope'), undefined);
-      assert.equal(s.findStudyByName('nope'), undefined);
-      assert.deepEqual(s.listStudies().map((x) => x.name), ['alpha', 'beta'], 'listStudies is in creation order');
+      assert.equal(a.searchSeconds, 0);
+      assert.deepEqual(await s.getStudy(a.id), a);
+      assert.deepEqual((await s.findStudyByName('beta'))?.config, { nested: { x: [1, 2] } });
+      assert.equal(await s.getStudy('nope'), undefined);
+      assert.equal(await s.findStudyByName('nope'), undefined);
+      assert.deepEqual((await s.listStudies()).map((x) => x.name), ['alpha', 'beta'], 'listStudies is in creation order');
     });
 
-    it('refuses a duplicate study name with ConflictError and stores nothing', () => {
-      s.createStudy({ name: 'alpha', direction: 'maximize', config });
-      assert.throws(() => s.createStudy({ name: 'alpha', direction: 'minimize', config }), ConflictError);
-      assert.equal(s.listStudies().length, 1);
+    it('refuses a duplicate study name with ConflictError and stores nothing', async () => {
+      await study('alpha');
+      await assert.rejects(study('alpha'), ConflictError);
+      assert.equal((await s.listStudies()).length, 1);
     });
 
-    it('updates study state and attrs; unknown study -> NotFoundError', () => {
-      const a = s.createStudy({ name: 'alpha', direction: 'maximize', config });
-      s.setStudyState(a.id, 'RUNNING');
-      s.setStudyAttr(a.id, 'optimizer', { n: 3 });
-      s.setStudyAttr(a.id, 'optimizer', { n: 4 });
-      s.setStudyAttr(a.id, 'gone', undefined);
-      const got = s.getStudy(a.id)!;
+    it('updates state, attrs, name and config; unknown study -> NotFoundError', async () => {
+      const a = await study('alpha');
+      await study('beta');
+      await s.setStudyState(a.id, 'RUNNING');
+      await s.setStudyAttr(a.id, 'report', { n: 3 });
+      await s.setStudyAttr(a.id, 'report', { n: 4 });
+      await s.setStudyAttr(a.id, 'gone', undefined);
+      await s.renameStudy(a.id, 'gamma');
+      await s.updateStudyConfig(a.id, { ...config, budget: { trials: 50 } });
+      const got = (await s.getStudy(a.id))!;
       assert.equal(got.state, 'RUNNING');
-      assert.deepEqual(got.attrs, { optimizer: { n: 4 }, gone: null });
-      assert.throws(() => s.setStudyState('nope', 'RUNNING'), NotFoundError);
-      assert.throws(() => s.setStudyAttr('nope', 'k', 1), NotFoundError);
-      assert.throws(() => s.setStudyState(a.id, 'BOGUS' as never), ConfigError);
+      assert.equal(got.name, 'gamma');
+      assert.deepEqual(got.config.budget, { trials: 50 });
+      assert.deepEqual(got.attrs, { report: { n: 4 }, gone: null });
+      await assert.rejects(s.renameStudy(a.id, 'beta'), ConflictError, 'a taken name is refused');
+      await assert.rejects(s.setStudyState('nope', 'RUNNING'), NotFoundError);
+      await assert.rejects(s.setStudyAttr('nope', 'k', 1), NotFoundError);
+      await assert.rejects(s.renameStudy('nope', 'x'), NotFoundError);
+      await assert.rejects(s.setStudyState(a.id, 'BOGUS' as never), ConfigError);
     });
 
-    it('numbers trials per study in creation order with global integer ids', () => {
-      const a = s.createStudy({ name: 'a', direction: 'maximize', config });
-      const b = s.createStudy({ name: 'b', direction: 'maximize', config });
-      const t1 = s.createTrials(a.id, [newTrial({ label: 'batchnorm', schedule: { kind: 'batchnorm' } }), newTrial({ state: 'RUNNING' })]);
-      const t2 = s.createTrials(b.id, [newTrial()]);
-      const t3 = s.createTrials(a.id, [newTrial()]);
+    it('deletes a study with all its trials and values, and nothing else', async () => {
+      const a = await study('a');
+      const b = await study('b');
+      const [t] = await s.createTrials(a.id, [newTrial({ state: 'RUNNING', lease: lease() })]);
+      await s.addIntermediate(a.id, t!.id, { step: 1, value: 0.5 });
+      await s.createTrials(b.id, [newTrial()]);
+      await s.deleteStudy(a.id);
+      assert.equal(await s.getStudy(a.id), undefined);
+      assert.equal(await s.getTrial(a.id, t!.id), undefined);
+      assert.equal((await s.listTrials(b.id)).length, 1);
+      await assert.rejects(s.deleteStudy(a.id), NotFoundError);
+      const again = await study('a');
+      assert.equal((await s.listTrials(again.id)).length, 0, 'a new study of the same name starts empty');
+    });
+
+    it('numbers trials per study, keeps roles, and derives seeds from the study seed and the number', async () => {
+      const a = await study('a');
+      const b = await study('b');
+      const t1 = await s.createTrials(a.id, [newTrial({ role: 'baseline:batchnorm', schedule: { kind: 'batchnorm' } }), newTrial({ state: 'RUNNING', lease: lease() })]);
+      const t2 = await s.createTrials(b.id, [newTrial()]);
+      const t3 = await s.createTrials(a.id, [newTrial({ seed: 7, role: 'final:best' })]);
       assert.deepEqual([...t1, ...t3].map((t) => t.number), [0, 1, 2]);
       assert.equal(t2[0]!.number, 0);
       const ids = [...t1, ...t2, ...t3].map((t) => t.id);
       assert.ok(ids.every(Number.isInteger) && new Set(ids).size === 4, `ids must be distinct integers: ${ids}`);
-      assert.equal(t1[0]!.label, 'batchnorm');
+      assert.deepEqual([...t1, ...t3].map((t) => t.role), ['baseline:batchnorm', 'search', 'final:best']);
+      assert.deepEqual([t1[0]!.seed, t1[1]!.seed], [trialSeed(42, 0), trialSeed(42, 1)], 'default seeds come from the assigned number');
+      assert.equal(t3[0]!.seed, 7, 'an explicit seed is kept');
       assert.deepEqual(t1[0]!.schedule, { kind: 'batchnorm' });
       assert.equal(t1[0]!.startedAt, null);
+      assert.equal(t1[0]!.retries, 0);
+      assert.equal(t1[0]!.pruneRequested, false);
       assert.ok(t1[1]!.startedAt, 'a trial created RUNNING has startedAt');
-      assert.deepEqual(s.getTrial(a.id, t1[1]!.id), t1[1]);
-      assert.equal(s.getTrial(b.id, t1[1]!.id), undefined, 'a trial is only found under its own study');
-      assert.throws(() => s.createTrials('nope', [newTrial()]), NotFoundError);
-      assert.throws(() => s.createTrials(a.id, [newTrial({ state: 'COMPLETE' as never })]), ConfigError);
-      assert.equal(s.listTrials(a.id).length, 3, 'a rejected batch stores nothing');
+      assert.equal(t1[1]!.lease?.owner, 'host:1');
+      assert.equal(t1[1]!.lease?.token, 1);
+      assert.deepEqual(await s.getTrial(a.id, t1[1]!.id), t1[1]);
+      assert.equal(await s.getTrial(b.id, t1[1]!.id), undefined, 'a trial is only found under its own study');
+      await assert.rejects(s.createTrials('nope', [newTrial()]), NotFoundError);
+      await assert.rejects(s.createTrials(a.id, [newTrial({ state: 'COMPLETE', value: 1 })]), ConfigError, 'only warm starts are created finished');
+      await assert.rejects(s.createTrials(a.id, [newTrial({ role: 'bogus' as never })]), ConfigError);
+      await assert.rejects(s.createTrials(a.id, [newTrial({ state: 'RUNNING' })]), ConfigError, 'a RUNNING trial needs a lease');
+      assert.equal((await s.listTrials(a.id)).length, 3, 'a rejected batch stores nothing');
     });
 
-    it('startTrial is a compare-and-set', () => {
-      const a = s.createStudy({ name: 'a', direction: 'maximize', config });
-      const [t] = s.createTrials(a.id, [newTrial()]);
-      assert.equal(s.startTrial(a.id, t!.id), true);
-      assert.equal(s.startTrial(a.id, t!.id), false, 'a second start must lose');
-      const got = s.getTrial(a.id, t!.id)!;
+    it('creates finished warm-start copies whole', async () => {
+      const a = await study();
+      const [w] = await s.createTrials(a.id, [newTrial({ role: 'warm-start', state: 'COMPLETE', value: 0.9, metrics: { from: 'old' } })]);
+      assert.equal(w!.state, 'COMPLETE');
+      assert.equal(w!.value, 0.9);
+      assert.deepEqual(w!.metrics, { from: 'old' });
+      assert.ok(w!.finishedAt);
+      await assert.rejects(s.createTrials(a.id, [newTrial({ role: 'warm-start', state: 'COMPLETE' })]), ConfigError, 'a COMPLETE copy needs its value');
+    });
+
+    it('creates a keyed trial once: a repeated key is skipped, in the same batch or later', async () => {
+      const a = await study('a');
+      const b = await study('b');
+      const first = await s.createTrials(a.id, [newTrial({ key: 'k1' }), newTrial({ key: 'k2' })]);
+      const again = await s.createTrials(a.id, [newTrial({ key: 'k1' }), newTrial({ key: 'k3' }), newTrial()]);
+      assert.equal(first.length, 2);
+      assert.deepEqual(again.map((t) => t.number), [2, 3], 'only the new key and the unkeyed trial are created');
+      assert.equal((await s.createTrials(b.id, [newTrial({ key: 'k1' })])).length, 1, 'keys are per study');
+      assert.equal((await s.listTrials(a.id)).length, 4);
+    });
+
+    it('refuses a stale snapshot: suggestions computed before another insert are not stored', async () => {
+      const a = await study();
+      await s.createTrials(a.id, [newTrial(), newTrial()]);
+      const ok = await s.createTrials(a.id, [newTrial()], { snapshot: 2 });
+      assert.equal(ok[0]!.number, 2);
+      await assert.rejects(s.createTrials(a.id, [newTrial()], { snapshot: 2 }), StaleSnapshotError);
+      assert.equal((await s.listTrials(a.id)).length, 3);
+    });
+
+    it('grants at most the budget: baselines count, final runs and warm starts do not', async () => {
+      const a = await study();
+      await s.createTrials(a.id, [newTrial({ role: 'baseline:batchnorm' }), newTrial({ role: 'final:best' }), newTrial({ role: 'warm-start', state: 'COMPLETE', value: 1 })]);
+      const got = await s.createTrials(a.id, [newTrial(), newTrial(), newTrial()], { budget: 3 });
+      assert.equal(got.length, 2, 'a partial grant: 3 - 1 baseline');
+      await assert.rejects(s.createTrials(a.id, [newTrial()], { budget: 3 }), BudgetExhaustedError);
+      assert.equal((await s.createTrials(a.id, [newTrial({ role: 'final:paper' })], { budget: 3 })).length, 1, 'a final run needs no budget');
+      assert.equal((await s.listTrials(a.id)).length, 6);
+    });
+
+    it('claims a WAITING trial once, under a lease whose token grows with every claim', async () => {
+      const a = await study();
+      const [t] = await s.createTrials(a.id, [newTrial()]);
+      const l1 = await s.claimTrial(a.id, t!.id, lease('w1'));
+      assert.equal(l1?.token, 1);
+      assert.equal(l1?.owner, 'w1');
+      assert.equal(await s.claimTrial(a.id, t!.id, lease('w2')), null, 'a second claim must lose');
+      const got = (await s.getTrial(a.id, t!.id))!;
       assert.equal(got.state, 'RUNNING');
-      assert.ok(got.startedAt);
-      assert.throws(() => s.startTrial(a.id, 9999), NotFoundError);
+      assert.deepEqual(got.lease, l1);
+      assert.equal(await s.releaseTrial(a.id, t!.id, 1), true);
+      const back = (await s.getTrial(a.id, t!.id))!;
+      assert.equal(back.state, 'WAITING');
+      assert.equal(back.lease, null);
+      assert.equal(back.retries, 0, 'a clean release is not a retry');
+      assert.equal((await s.claimTrial(a.id, t!.id, lease('w2')))?.token, 2);
+      assert.equal(await s.releaseTrial(a.id, t!.id, 1), false, 'a stale token cannot release');
+      await assert.rejects(s.claimTrial(a.id, 9999, lease()), NotFoundError);
+      await assert.rejects(s.claimTrial(a.id, t!.id, { owner: '', seconds: 5 }), ConfigError);
     });
 
-    it('records intermediate values in step order, first report of a step wins', () => {
-      const a = s.createStudy({ name: 'a', direction: 'maximize', config });
-      const [t] = s.createTrials(a.id, [newTrial({ state: 'RUNNING' })]);
-      s.addIntermediate(a.id, t!.id, { step: 20, value: 0.5, metrics: { loss: 1.2 } });
-      s.addIntermediate(a.id, t!.id, { step: 10, value: 0.25 });
-      s.addIntermediate(a.id, t!.id, { step: 20, value: 0.9 });
-      assert.deepEqual(s.getTrial(a.id, t!.id)!.intermediate, [{ step: 10, value: 0.25 }, { step: 20, value: 0.5, metrics: { loss: 1.2 } }]);
-      assert.deepEqual(s.listTrials(a.id)[0]!.intermediate.length, 2, 'listTrials includes intermediates by default');
-      assert.deepEqual(s.listTrials(a.id, { withIntermediate: false })[0]!.intermediate, []);
-      assert.throws(() => s.addIntermediate(a.id, t!.id, { step: 1, value: NaN }), ConfigError);
-      assert.throws(() => s.addIntermediate(a.id, t!.id, { step: -1, value: 1 }), ConfigError);
-      assert.throws(() => s.addIntermediate(a.id, 9999, { step: 1, value: 1 }), NotFoundError);
-      s.finishTrial(a.id, t!.id, { state: 'PRUNED', value: 0.5 });
-      assert.throws(() => s.addIntermediate(a.id, t!.id, { step: 30, value: 1 }), ConflictError);
+    it('renews a held lease; a stale token is refused everywhere and changes nothing', async () => {
+      const a = await study();
+      const [t] = await s.createTrials(a.id, [newTrial()]);
+      const l1 = (await s.claimTrial(a.id, t!.id, lease('w1', 5)))!;
+      await o.advance(1000);
+      const renewed = await s.renewLease(a.id, t!.id, l1.token, 60);
+      assert.ok(Date.parse(renewed.expiresAt) > Date.parse(l1.expiresAt), 'renewal moves the expiry');
+      await s.releaseTrial(a.id, t!.id, l1.token);
+      const l2 = (await s.claimTrial(a.id, t!.id, lease('w2')))!;
+      await assert.rejects(s.renewLease(a.id, t!.id, l1.token, 60), LeaseLostError);
+      await assert.rejects(s.addIntermediate(a.id, t!.id, { step: 1, value: 0.1 }, { token: l1.token }), LeaseLostError);
+      await assert.rejects(s.finishTrial(a.id, t!.id, { state: 'COMPLETE', value: 0.9 }, { token: l1.token }), LeaseLostError);
+      const still = (await s.getTrial(a.id, t!.id))!;
+      assert.equal(still.state, 'RUNNING');
+      assert.deepEqual(still.intermediate, []);
+      await s.addIntermediate(a.id, t!.id, { step: 1, value: 0.2 }, { token: l2.token, renewSeconds: 60 });
+      const done = await s.finishTrial(a.id, t!.id, { state: 'COMPLETE', value: 0.9 }, { token: l2.token });
+      assert.equal(done.lease, null);
+      await assert.rejects(s.renewLease(a.id, t!.id, l2.token, 60), LeaseLostError, 'a finished trial has no lease to renew');
     });
 
-    it('finishes a trial once; the second finish is a ConflictError and changes nothing', () => {
-      const a = s.createStudy({ name: 'a', direction: 'maximize', config });
-      const [t, w] = s.createTrials(a.id, [newTrial({ state: 'RUNNING' }), newTrial()]);
-      const done = s.finishTrial(a.id, t!.id, { state: 'COMPLETE', value: 0.93, metrics: { valAccuracy: 0.93, backend: 'cpu' } });
+    it('reaps expired leases back to the queue, then fails the trial after maxRetries, with the reason', async () => {
+      const a = await study();
+      const [t, live] = await s.createTrials(a.id, [newTrial(), newTrial()]);
+      await s.claimTrial(a.id, t!.id, lease('w1', 1));
+      await s.claimTrial(a.id, live!.id, lease('w2', 600));
+      assert.deepEqual(await s.reapExpiredLeases(a.id, { maxRetries: 1 }), [], 'nothing has expired yet');
+      await o.advance(1500);
+      const first = await s.reapExpiredLeases(a.id, { maxRetries: 1 });
+      assert.deepEqual(first.map((x) => [x.id, x.state, x.retries]), [[t!.id, 'WAITING', 1]]);
+      assert.equal((await s.getTrial(a.id, live!.id))!.state, 'RUNNING', 'a live lease is untouched');
+      await s.claimTrial(a.id, t!.id, lease('w3', 1));
+      await o.advance(1500);
+      const second = await s.reapExpiredLeases(a.id, { maxRetries: 1 });
+      assert.equal(second[0]!.state, 'FAIL');
+      assert.match(second[0]!.failureReason!, /lease expired 2 times.*w3.*maxRetries = 1/);
+      const killed = await s.reapExpiredLeases(a.id, { maxRetries: 1, deadOwners: ['w2'] });
+      assert.deepEqual(killed.map((x) => [x.id, x.state]), [[live!.id, 'WAITING']], 'a dead owner\'s lease is void at once');
+    });
+
+    it('records intermediate values in step order, first report of a step wins', async () => {
+      const a = await study();
+      const [t] = await s.createTrials(a.id, [newTrial({ state: 'RUNNING', lease: lease() })]);
+      await s.addIntermediate(a.id, t!.id, { step: 20, value: 0.5, metrics: { loss: 1.2 } });
+      await s.addIntermediate(a.id, t!.id, { step: 10, value: 0.25 });
+      await s.addIntermediate(a.id, t!.id, { step: 20, value: 0.9 });
+      assert.deepEqual((await s.getTrial(a.id, t!.id))!.intermediate, [{ step: 10, value: 0.25 }, { step: 20, value: 0.5, metrics: { loss: 1.2 } }]);
+      assert.equal((await s.listTrials(a.id))[0]!.intermediate.length, 2, 'listTrials includes intermediates by default');
+      assert.deepEqual((await s.listTrials(a.id, { withIntermediate: false }))[0]!.intermediate, []);
+      await assert.rejects(s.addIntermediate(a.id, t!.id, { step: 1, value: NaN }), ConfigError);
+      await assert.rejects(s.addIntermediate(a.id, t!.id, { step: -1, value: 1 }), ConfigError);
+      await assert.rejects(s.addIntermediate(a.id, 9999, { step: 1, value: 1 }), NotFoundError);
+      await s.finishTrial(a.id, t!.id, { state: 'PRUNED', value: 0.5 });
+      await assert.rejects(s.addIntermediate(a.id, t!.id, { step: 30, value: 1 }), ConflictError);
+    });
+
+    it('remembers a prune request: a value told afterwards is recorded PRUNED when asked to honour it', async () => {
+      const a = await study();
+      const [t, u] = await s.createTrials(a.id, [newTrial({ state: 'RUNNING', lease: lease() }), newTrial({ state: 'RUNNING', lease: lease() })]);
+      await s.requestPrune(a.id, t!.id);
+      await s.requestPrune(a.id, t!.id);
+      assert.equal((await s.getTrial(a.id, t!.id))!.pruneRequested, true);
+      assert.equal((await s.finishTrial(a.id, t!.id, { state: 'COMPLETE', value: 0.4 }, { honourPrune: true })).state, 'PRUNED');
+      await s.requestPrune(a.id, u!.id);
+      assert.equal((await s.finishTrial(a.id, u!.id, { state: 'COMPLETE', value: 0.4 })).state, 'COMPLETE', 'without honourPrune the caller decides');
+    });
+
+    it('answers peer queries from search trials only: exact steps, first at or after a rung, by state', async () => {
+      const a = await study();
+      const ts = await s.createTrials(a.id, [
+        newTrial({ state: 'RUNNING', lease: lease() }), newTrial({ state: 'RUNNING', lease: lease() }), newTrial({ state: 'RUNNING', lease: lease(), role: 'enqueued' }),
+        newTrial({ state: 'RUNNING', lease: lease(), role: 'baseline:paper' }), newTrial({ state: 'RUNNING', lease: lease(), role: 'final:best' }),
+      ]);
+      const report = async (i: number, step: number, value: number) => s.addIntermediate(a.id, ts[i]!.id, { step, value });
+      await report(0, 10, 0.1); await report(0, 30, 0.3);
+      await report(1, 20, 0.2);
+      await report(2, 10, 0.15);
+      await report(3, 10, 0.9); await report(4, 10, 0.9);
+      await s.finishTrial(a.id, ts[0]!.id, { state: 'COMPLETE', value: 0.3 });
+      const sorted = (v: number[]) => [...v].sort((x, y) => x - y);
+      assert.deepEqual(sorted(await s.peerValues(a.id, { step: 10, mode: 'at' })), [0.1, 0.15]);
+      assert.deepEqual(sorted(await s.peerValues(a.id, { step: 10, mode: 'at', states: ['COMPLETE'] })), [0.1]);
+      assert.deepEqual(sorted(await s.peerValues(a.id, { step: 10, mode: 'at', exceptTrialId: ts[0]!.id })), [0.15]);
+      assert.deepEqual(sorted(await s.peerValues(a.id, { step: 15, mode: 'firstAtOrAfter' })), [0.2, 0.3]);
+      assert.deepEqual(await s.peerValues(a.id, { step: 99, mode: 'firstAtOrAfter' }), []);
+    });
+
+    it('finishes a trial once; the second finish is a ConflictError and changes nothing', async () => {
+      const a = await study();
+      const [t, w] = await s.createTrials(a.id, [newTrial({ state: 'RUNNING', lease: lease() }), newTrial()]);
+      const done = await s.finishTrial(a.id, t!.id, { state: 'COMPLETE', value: 0.93, metrics: { valAccuracy: 0.93, backend: 'cpu' } });
       assert.equal(done.state, 'COMPLETE');
       assert.equal(done.value, 0.93);
       assert.deepEqual(done.metrics, { valAccuracy: 0.93, backend: 'cpu' });
       assert.ok(done.finishedAt);
-      assert.throws(() => s.finishTrial(a.id, t!.id, { state: 'FAIL', failureReason: 'x' }), ConflictError);
-      assert.deepEqual(s.getTrial(a.id, t!.id), done);
-      const failed = s.finishTrial(a.id, w!.id, { state: 'FAIL', failureReason: 'out of memory' });
+      await assert.rejects(s.finishTrial(a.id, t!.id, { state: 'FAIL', failureReason: 'x' }), ConflictError);
+      assert.deepEqual(await s.getTrial(a.id, t!.id), done);
+      const failed = await s.finishTrial(a.id, w!.id, { state: 'FAIL', failureReason: 'out of memory' });
       assert.equal(failed.failureReason, 'out of memory');
       assert.equal(failed.value, null);
       assert.ok(failed.startedAt, 'a WAITING trial finished directly gets startedAt = finishedAt');
-      assert.throws(() => s.finishTrial(a.id, 9999, { state: 'COMPLETE', value: 1 }), NotFoundError);
+      await assert.rejects(s.finishTrial(a.id, 9999, { state: 'COMPLETE', value: 1 }), NotFoundError);
     });
 
-    it('rejects a COMPLETE without a finite value before touching the trial', () => {
-      const a = s.createStudy({ name: 'a', direction: 'maximize', config });
-      const [t] = s.createTrials(a.id, [newTrial({ state: 'RUNNING' })]);
+    it('rejects a COMPLETE without a finite value before touching the trial', async () => {
+      const a = await study();
+      const [t] = await s.createTrials(a.id, [newTrial({ state: 'RUNNING', lease: lease() })]);
       for (const value of [undefined, null, NaN, Infinity]) {
-        assert.throws(() => s.finishTrial(a.id, t!.id, { state: 'COMPLETE', value }), ConfigError, `value ${value}`);
+        await assert.rejects(s.finishTrial(a.id, t!.id, { state: 'COMPLETE', value }), ConfigError, `value ${value}`);
       }
-      assert.equal(s.getTrial(a.id, t!.id)!.state, 'RUNNING');
+      assert.equal((await s.getTrial(a.id, t!.id))!.state, 'RUNNING');
     });
 
-    it('filters trials by state and requeues RUNNING ones of one study only', () => {
-      const a = s.createStudy({ name: 'a', direction: 'maximize', config });
-      const b = s.createStudy({ name: 'b', direction: 'maximize', config });
-      const ts = s.createTrials(a.id, [newTrial({ state: 'RUNNING' }), newTrial({ state: 'RUNNING' }), newTrial(), newTrial({ state: 'RUNNING' })]);
-      s.createTrials(b.id, [newTrial({ state: 'RUNNING' })]);
-      s.finishTrial(a.id, ts[3]!.id, { state: 'COMPLETE', value: 1 });
-      assert.deepEqual(s.listTrials(a.id, { states: ['RUNNING'] }).map((t) => t.number), [0, 1]);
-      assert.deepEqual(s.listTrials(a.id, { states: [] }), []);
-      assert.equal(s.requeueRunning(a.id), 2);
-      assert.deepEqual(s.listTrials(a.id).map((t) => t.state), ['WAITING', 'WAITING', 'WAITING', 'COMPLETE']);
-      assert.equal(s.listTrials(a.id)[0]!.startedAt, null);
-      assert.equal(s.listTrials(b.id)[0]!.state, 'RUNNING', 'other studies are untouched');
-      assert.equal(s.requeueRunning(a.id), 0);
+    it('filters trials by state', async () => {
+      const a = await study();
+      const ts = await s.createTrials(a.id, [newTrial({ state: 'RUNNING', lease: lease() }), newTrial(), newTrial({ state: 'RUNNING', lease: lease() })]);
+      await s.finishTrial(a.id, ts[2]!.id, { state: 'COMPLETE', value: 1 });
+      assert.deepEqual((await s.listTrials(a.id, { states: ['RUNNING'] })).map((t) => t.number), [0]);
+      assert.deepEqual((await s.listTrials(a.id, { states: ['WAITING', 'COMPLETE'] })).map((t) => t.number), [1, 2]);
+      assert.deepEqual(await s.listTrials(a.id, { states: [] }), []);
     });
 
-    it('returns copies: mutating a returned record does not change storage', () => {
-      const a = s.createStudy({ name: 'a', direction: 'maximize', config });
-      const [t] = s.createTrials(a.id, [newTrial()]);
+    it('keeps the search clock: ticks add up, a long gap does not count', async () => {
+      const a = await study();
+      assert.equal(await s.tickSearchClock(a.id, 60), 0, 'the first tick starts the clock');
+      await o.advance(1000);
+      const t1 = await s.tickSearchClock(a.id, 60);
+      assert.ok(t1 >= 0.9 && t1 < 30, `one second in: ${t1}`);
+      await o.advance(3000);
+      const t2 = await s.tickSearchClock(a.id, 2);
+      assert.equal(t2, t1, 'a gap longer than gapSeconds is not search time');
+      assert.equal((await s.getStudy(a.id))!.searchSeconds, t2);
+      await assert.rejects(s.tickSearchClock('nope', 60), NotFoundError);
+    });
+
+    it('moves the change stamp on every change a viewer sees, and not on a lease renewal', async () => {
+      const a = await study();
+      const stamps: number[] = [await s.changeStamp(a.id)];
+      const moved = async (what: string) => {
+        const v = await s.changeStamp(a.id);
+        assert.notEqual(v, stamps[stamps.length - 1], `${what} must move the stamp`);
+        stamps.push(v);
+      };
+      const [t] = await s.createTrials(a.id, [newTrial()]);
+      await moved('createTrials');
+      const l = (await s.claimTrial(a.id, t!.id, lease()))!;
+      await moved('claimTrial');
+      await s.renewLease(a.id, t!.id, l.token, 120);
+      assert.equal(await s.changeStamp(a.id), stamps[stamps.length - 1], 'a heartbeat is not news');
+      await s.addIntermediate(a.id, t!.id, { step: 1, value: 0.1 });
+      await moved('addIntermediate');
+      await s.requestPrune(a.id, t!.id);
+      await moved('requestPrune');
+      await s.finishTrial(a.id, t!.id, { state: 'COMPLETE', value: 0.2 });
+      await moved('finishTrial');
+      await s.setStudyAttr(a.id, 'k', 1);
+      await moved('setStudyAttr');
+      await s.setStudyState(a.id, 'RUNNING');
+      await moved('setStudyState');
+      await s.renameStudy(a.id, 'renamed');
+      await moved('renameStudy');
+      await assert.rejects(s.changeStamp('nope'), NotFoundError);
+    });
+
+    it('returns copies: mutating a returned record does not change storage', async () => {
+      const a = await study();
+      const [t] = await s.createTrials(a.id, [newTrial()]);
       (t!.params as Record<string, unknown>).warmup = 99;
-      (s.getStudy(a.id)!.config as Record<string, unknown>).name = 'changed';
-      assert.equal(s.getTrial(a.id, t!.id)!.params.warmup, 0.1);
-      assert.equal(s.getStudy(a.id)!.config.name, 's');
+      ((await s.getStudy(a.id))!.config as Record<string, unknown>).name = 'changed';
+      assert.equal((await s.getTrial(a.id, t!.id))!.params.warmup, 0.1);
+      assert.equal((await s.getStudy(a.id))!.config.name, 's');
+    });
+
+    it('serialises concurrent writers: one claim wins, one snapshot wins, the budget holds exactly', async (t) => {
+      if (!o.second) return t.skip('this backend has a single connection');
+      const other = await o.second();
+      opened.push(other);
+      const a = await study();
+      const [w] = await s.createTrials(a.id, [newTrial()]);
+      const claims = await Promise.all([s.claimTrial(a.id, w!.id, lease('x')), other.claimTrial(a.id, w!.id, lease('y'))]);
+      assert.equal(claims.filter((c) => c !== null).length, 1, 'exactly one claim wins');
+      const snap = (await s.listTrials(a.id)).length;
+      const inserts = await Promise.allSettled([s.createTrials(a.id, [newTrial()], { snapshot: snap }), other.createTrials(a.id, [newTrial()], { snapshot: snap })]);
+      assert.equal(inserts.filter((r) => r.status === 'fulfilled').length, 1, 'exactly one insert from the same snapshot wins');
+      const grants = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => (i % 2 ? s : other).createTrials(a.id, [newTrial(), newTrial()], { budget: 9 })));
+      const created = grants.reduce((n, r) => n + (r.status === 'fulfilled' ? r.value.length : 0), 0);
+      assert.equal(created, 9 - 2, 'the budget of 9 holds exactly (2 trials existed)');
+      assert.ok(grants.every((r) => r.status === 'fulfilled' || r.reason instanceof BudgetExhaustedError), 'refusals are BudgetExhaustedError');
     });
   });
 }

@@ -1,7 +1,7 @@
 // SQLite storage: the shared conformance suite, plus what only a file can show (reopen, migrations, version refusal, cross-process races).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { DataError } from '../../../src/errors.js';
 import { SqliteStorage, StorageVersionError, STORAGE_SCHEMA_VERSION, openStorage } from '../../../src/study/storage/index.js';
-import { migrate, type Migration } from '../../../src/study/storage/migrations.js';
+import { MIGRATIONS, migrate, type Migration } from '../../../src/study/storage/migrations.js';
 import { storageConformance } from './conformance.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'renorm-storage-'));
@@ -17,23 +17,92 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const fresh = () => join(dir, `db${n++}.sqlite`);
 
-storageConformance('SqliteStorage (file)', () => new SqliteStorage(fresh()));
-storageConformance('SqliteStorage (:memory:)', () => new SqliteStorage(':memory:'));
+function fakeClock(): { clock: () => number; advance: (ms: number) => Promise<void> } {
+  let nowMs = Date.parse('2026-01-01T00:00:00Z');
+  return { clock: () => nowMs, advance: async (ms) => void (nowMs += ms) };
+}
+
+storageConformance('SqliteStorage (file)', async () => {
+  const file = fresh();
+  const c = fakeClock();
+  return { storage: new SqliteStorage(file, { clock: c.clock }), advance: c.advance, second: async () => new SqliteStorage(file, { clock: c.clock }) };
+});
+storageConformance('SqliteStorage (:memory:)', async () => {
+  const c = fakeClock();
+  return { storage: new SqliteStorage(':memory:', { clock: c.clock }), advance: c.advance };
+});
 
 describe('SqliteStorage file behaviour', () => {
-  it('keeps everything across close and reopen', () => {
+  it('keeps everything across close and reopen', async () => {
     const file = fresh();
     const a = new SqliteStorage(file);
-    const st = a.createStudy({ name: 'keep', direction: 'maximize', config: { x: 1 } });
-    const [t] = a.createTrials(st.id, [{ state: 'RUNNING', params: { w: 0.2 }, schedule: { kind: 'batchnorm' }, seed: 1 }]);
-    a.addIntermediate(st.id, t!.id, { step: 5, value: 0.4 });
-    a.setStudyAttr(st.id, 'k', [1, 'two']);
-    a.close();
-    const b = openStorage(file, { mustExist: true });
-    assert.deepEqual(b.getStudy(st.id)?.attrs, { k: [1, 'two'] });
-    assert.deepEqual(b.getTrial(st.id, t!.id)?.intermediate, [{ step: 5, value: 0.4 }]);
-    assert.equal(b.requeueRunning(st.id), 1, 'a trial RUNNING when the process died is requeued on resume');
-    b.close();
+    const st = await a.createStudy({ name: 'keep', direction: 'maximize', config: { x: 1 } });
+    const [t] = await a.createTrials(st.id, [{ state: 'RUNNING', role: 'search', params: { w: 0.2 }, schedule: { kind: 'batchnorm' }, lease: { owner: 'me', seconds: 60 } }]);
+    await a.addIntermediate(st.id, t!.id, { step: 5, value: 0.4 });
+    await a.setStudyAttr(st.id, 'k', [1, 'two']);
+    await a.close();
+    const b = await openStorage(file, { mustExist: true });
+    assert.deepEqual((await b.getStudy(st.id))?.attrs, { k: [1, 'two'] });
+    const back = (await b.getTrial(st.id, t!.id))!;
+    assert.deepEqual(back.intermediate, [{ step: 5, value: 0.4 }]);
+    assert.equal(back.lease?.owner, 'me', 'the lease survives a restart: only its expiry (or its owner\'s death) frees the trial');
+    await b.close();
+  });
+
+  it('creates the database and its WAL files readable by the owner only (0600)', async () => {
+    const file = fresh();
+    const s = new SqliteStorage(file);
+    await s.createStudy({ name: 'private', direction: 'maximize', config: {} });
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+      if (!existsSync(f)) continue;
+      assert.equal(statSync(f).mode & 0o777, 0o600, `${f} must be 0600`);
+    }
+    await s.close();
+  });
+
+  it('migrates a version-2 database: labels become roles, running trials get an expired lease, the search clock is kept', async () => {
+    const file = fresh();
+    const db = new Database(file);
+    migrate(db, file, MIGRATIONS.slice(0, 2));
+    db.prepare("INSERT INTO studies (id, name, direction, state, config, created_at) VALUES ('abc', 'old', 'maximize', 'RUNNING', '{\"seed\":1}', 'x')").run();
+    db.prepare("INSERT INTO study_attrs (study_id, key, value) VALUES ('abc', 'searchSeconds', '12.5')").run();
+    const ins = db.prepare("INSERT INTO trials (study_id, number, state, params, schedule, label, seed, created_at) VALUES ('abc', ?, ?, '{}', '{\"kind\":\"batchnorm\"}', ?, 1, 'x')");
+    ins.run(0, 'COMPLETE', 'batchnorm');
+    ins.run(1, 'RUNNING', null);
+    ins.run(2, 'WAITING', 'final:best');
+    db.close();
+    const s = new SqliteStorage(file);
+    const trials = await s.listTrials('abc');
+    assert.deepEqual(trials.map((t) => t.role), ['baseline:batchnorm', 'search', 'final:best']);
+    assert.equal((await s.getStudy('abc'))!.searchSeconds, 12.5);
+    assert.equal((await s.getStudy('abc'))!.attrs.searchSeconds, undefined);
+    const reaped = await s.reapExpiredLeases('abc', { maxRetries: 2 });
+    assert.deepEqual(reaped.map((t) => [t.number, t.state]), [[1, 'WAITING']], 'a trial RUNNING under version 2 is requeued by the next run');
+    assert.equal((await s.createTrials('abc', [{ state: 'WAITING', role: 'baseline:batchnorm', key: 'baseline:batchnorm', params: {}, schedule: { kind: 'batchnorm' } }])).length, 0,
+      'the old baseline holds its key: it is not created twice');
+    await s.close();
+  });
+
+  it('never fails a read on a value stored too deep or corrupt: it is skipped with a warning', async () => {
+    const file = fresh();
+    const warnings: string[] = [];
+    const s = new SqliteStorage(file, { warn: (m) => warnings.push(m) });
+    const st = await s.createStudy({ name: 'poisoned', direction: 'maximize', config: {} });
+    const [t] = await s.createTrials(st.id, [{ state: 'RUNNING', role: 'search', params: {}, schedule: { kind: 'batchnorm' }, lease: { owner: 'me', seconds: 60 } }]);
+    await s.close();
+    const db = new Database(file);
+    const deep = '['.repeat(5000) + ']'.repeat(5000);
+    db.prepare('INSERT INTO trial_values (trial_id, step, value, metrics) VALUES (?, 1, 0.5, ?)').run(t!.id, `{"x":${deep}}`);
+    db.prepare('UPDATE trials SET metrics = ? WHERE id = ?').run('{not json', t!.id);
+    db.close();
+    const r = new SqliteStorage(file, { warn: (m) => warnings.push(m) });
+    const back = (await r.getTrial(st.id, t!.id))!;
+    assert.deepEqual(back.intermediate, [{ step: 1, value: 0.5 }]);
+    assert.equal(back.metrics, null);
+    assert.doesNotThrow(() => JSON.stringify(back));
+    assert.equal(warnings.length, 2, warnings.join('\n'));
+    assert.match(warnings.join('\n'), /deeper than 64 levels/);
+    await r.close();
   });
 
   it('uses WAL and records the schema version', () => {
@@ -71,12 +140,12 @@ describe('SqliteStorage file behaviour', () => {
     db.close();
   });
 
-  it('names the file when it is not a database, and does not create one for read commands', () => {
+  it('names the file when it is not a database, and does not create one for read commands', async () => {
     const junk = join(dir, 'junk.db');
     writeFileSync(junk, 'this is not sqlite, just text that is long enough to have a header of sorts........');
     assert.throws(() => new SqliteStorage(junk), (e: unknown) => e instanceof DataError && e.message.includes(junk));
     const missing = join(dir, 'missing.db');
-    assert.throws(() => openStorage(missing, { mustExist: true }), (e: unknown) => e instanceof DataError && e.message.includes(missing));
+    await assert.rejects(openStorage(missing, { mustExist: true }), (e: unknown) => e instanceof DataError && e.message.includes(missing));
     assert.equal(existsSync(missing), false);
   });
 });
@@ -85,39 +154,39 @@ describe('SqliteStorage concurrency across connections', () => {
   let file: string;
   let studyId: string;
   let trialId: number;
-  before(() => {
+  before(async () => {
     file = fresh();
     const s = new SqliteStorage(file);
-    studyId = s.createStudy({ name: 'race', direction: 'maximize', config: {} }).id;
-    trialId = s.createTrials(studyId, [{ state: 'WAITING', params: {}, schedule: { kind: 'batchnorm' }, seed: 0 }])[0]!.id;
-    s.close();
+    studyId = (await s.createStudy({ name: 'race', direction: 'maximize', config: {} })).id;
+    trialId = (await s.createTrials(studyId, [{ state: 'WAITING', role: 'search', params: {}, schedule: { kind: 'batchnorm' } }]))[0]!.id;
+    await s.close();
   });
 
-  it('of 4 threads starting then finishing the same trial, exactly one start and one finish win', async () => {
+  it('of 4 threads claiming then finishing the same trial, exactly one claim and one finish win', async () => {
     const storageUrl = new URL('../../../src/study/storage/index.js', import.meta.url).href;
     const src = `
       const { workerData, parentPort } = require('node:worker_threads');
-      import(workerData.storageUrl).then(({ SqliteStorage }) => {
+      import(workerData.storageUrl).then(async ({ SqliteStorage }) => {
         const s = new SqliteStorage(workerData.file);
-        const started = s.startTrial(workerData.studyId, workerData.trialId);
+        const lease = await s.claimTrial(workerData.studyId, workerData.trialId, { owner: 'w' + workerData.value, seconds: 60 });
         let finished = false, code = null;
-        try { s.finishTrial(workerData.studyId, workerData.trialId, { state: 'COMPLETE', value: workerData.value }); finished = true; }
+        try { await s.finishTrial(workerData.studyId, workerData.trialId, { state: 'COMPLETE', value: workerData.value }); finished = true; }
         catch (e) { code = e.code; }
-        s.close();
-        parentPort.postMessage({ started, finished, code, value: workerData.value });
+        await s.close();
+        parentPort.postMessage({ started: lease !== null, finished, code, value: workerData.value });
       });`;
     const results = await Promise.all([1, 2, 3, 4].map((value) => new Promise<{ started: boolean; finished: boolean; code: string | null; value: number }>((resolve, reject) => {
       const w = new Worker(src, { eval: true, workerData: { storageUrl, file, studyId, trialId, value } });
       w.once('message', resolve);
       w.once('error', reject);
     })));
-    assert.equal(results.filter((r) => r.started).length, 1, `exactly one start wins: ${JSON.stringify(results)}`);
+    assert.equal(results.filter((r) => r.started).length, 1, `exactly one claim wins: ${JSON.stringify(results)}`);
     const winners = results.filter((r) => r.finished);
     assert.equal(winners.length, 1, `exactly one finish wins: ${JSON.stringify(results)}`);
     assert.deepEqual(results.filter((r) => !r.finished).map((r) => r.code), ['CONFLICT', 'CONFLICT', 'CONFLICT']);
     const s = new SqliteStorage(file);
-    assert.equal(s.getTrial(studyId, trialId)!.value, winners[0]!.value, 'the stored value is the winner\'s');
-    s.close();
+    assert.equal((await s.getTrial(studyId, trialId))!.value, winners[0]!.value, 'the stored value is the winner\'s');
+    await s.close();
   });
 });
 
@@ -129,10 +198,10 @@ describe('SqliteStorage durability', () => {
     const src = `
       const { SqliteStorage } = await import(${JSON.stringify(storageUrl)});
       const s = new SqliteStorage(${JSON.stringify(file)});
-      const st = s.createStudy({ name: 'killed', direction: 'maximize', config: {} });
-      const [t] = s.createTrials(st.id, [{ state: 'RUNNING', params: {}, schedule: { kind: 'batchnorm' }, seed: 0 }]);
-      s.addIntermediate(st.id, t.id, { step: 1, value: 0.5 });
-      s.finishTrial(st.id, t.id, { state: 'COMPLETE', value: 0.75 });
+      const st = await s.createStudy({ name: 'killed', direction: 'maximize', config: {} });
+      const [t] = await s.createTrials(st.id, [{ state: 'RUNNING', role: 'search', params: {}, schedule: { kind: 'batchnorm' }, lease: { owner: 'me', seconds: 60 } }]);
+      await s.addIntermediate(st.id, t.id, { step: 1, value: 0.5 });
+      await s.finishTrial(st.id, t.id, { state: 'COMPLETE', value: 0.75 });
       process.stdout.write(JSON.stringify({ study: st.id, trial: t.id }) + '\\n');
       setInterval(() => {}, 1000);`;
     const child = spawn(process.execPath, ['--input-type=module', '-e', src], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -148,10 +217,10 @@ describe('SqliteStorage durability', () => {
     child.kill('SIGKILL');
     await exited;
     const s = new SqliteStorage(file);
-    const t = s.getTrial(ids.study, ids.trial)!;
+    const t = (await s.getTrial(ids.study, ids.trial))!;
     assert.equal(t.state, 'COMPLETE');
     assert.equal(t.value, 0.75);
     assert.deepEqual(t.intermediate, [{ step: 1, value: 0.5 }]);
-    s.close();
+    await s.close();
   });
 });

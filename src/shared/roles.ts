@@ -1,0 +1,74 @@
+// A trial's role in its study (search, baseline, final-validation arm, warm start) and the rules that follow from it; browser-safe.
+
+/** The two yardsticks every study measures itself against. */
+export const BASELINES = ['batchnorm', 'paper'] as const;
+export type BaselineName = (typeof BASELINES)[number];
+
+/**
+ * - `search`: proposed by the optimizer; `enqueued`: a schedule the user queued by hand (evaluated like a search trial);
+ * - `baseline:batchnorm` / `baseline:paper`: the automatic yardsticks (they compete for "best" too);
+ * - `final:<arm>`: a final-validation rerun of an arm on a fresh seed, scored on the test set (never a search result);
+ * - `warm-start`: an observation copied from an earlier study (feeds the optimizer, costs no budget, never "best").
+ */
+export type TrialRole = 'search' | 'enqueued' | 'warm-start' | `baseline:${BaselineName}` | `final:${string}`;
+
+export type RoleKind = 'search' | 'baseline' | 'final' | 'warm-start';
+
+const ARM = /^[A-Za-z0-9_.@:-]{1,64}$/;
+
+/** Throws nothing: anything unrecognised (a newer version's role, a corrupt row) reads as a plain search trial. */
+export function roleKind(role: string): RoleKind {
+  if (role === 'baseline:batchnorm' || role === 'baseline:paper') return 'baseline';
+  if (role.startsWith('final:')) return 'final';
+  if (role === 'warm-start') return 'warm-start';
+  return 'search';
+}
+
+export function isValidRole(role: unknown): role is TrialRole {
+  if (typeof role !== 'string') return false;
+  if (role === 'search' || role === 'enqueued' || role === 'warm-start' || role === 'baseline:batchnorm' || role === 'baseline:paper') return true;
+  return role.startsWith('final:') && ARM.test(role.slice(6));
+}
+
+export function baselineRole(name: BaselineName): TrialRole {
+  return `baseline:${name}`;
+}
+
+/** `batchnorm` / `paper` for a baseline trial, else null. */
+export function baselineOf(role: string): BaselineName | null {
+  return role === 'baseline:batchnorm' ? 'batchnorm' : role === 'baseline:paper' ? 'paper' : null;
+}
+
+export function finalRole(arm: string): TrialRole {
+  return `final:${arm}`;
+}
+
+/** The arm of a final-validation run (`best`, `paper`, `batchnorm`, ...), else null. */
+export function finalArmOf(role: string): string | null {
+  return role.startsWith('final:') ? role.slice(6) : null;
+}
+
+/** Counts against `budget.trials`: everything the search spent (baselines included); final reruns and warm starts are free. */
+export function countsTowardBudget(role: string): boolean {
+  const k = roleKind(role);
+  return k === 'search' || k === 'baseline';
+}
+
+/** Results the optimizer learns from (when the trial has params in the space): search, enqueued, baselines, warm starts. */
+export function feedsOptimizer(role: string): boolean {
+  return roleKind(role) !== 'final';
+}
+
+/** May the pruner stop it? Only search trials: baselines are the yardstick and final runs are the verdict. */
+export function isPrunable(role: string): boolean {
+  return role === 'search' || role === 'enqueued';
+}
+
+/** A short name for people: `BatchNorm`, `paper`, `final best`, `search`. */
+export function roleLabel(role: string): string {
+  const b = baselineOf(role);
+  if (b) return b === 'batchnorm' ? 'BatchNorm' : 'paper (Ioffe 2017)';
+  const arm = finalArmOf(role);
+  if (arm !== null) return `final ${arm}`;
+  return role;
+}

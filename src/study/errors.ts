@@ -1,0 +1,38 @@
+// The study package's own conflict errors: each has a stable code so a client can tell what to do next.
+import { ConflictError, RenormTuneError } from '../errors.js';
+
+/** The trial's lease moved on (it expired and was reclaimed, or the trial finished): the caller is a zombie and must stop. */
+export class LeaseLostError extends ConflictError {
+  override readonly code = 'LEASE_LOST';
+  constructor(trialNumber: number | string, why: string) {
+    super(`trial #${trialNumber}: lease lost (${why}); stop working on it, its result would be refused`);
+  }
+}
+
+/** Trials were created since the caller's snapshot: retry with fresh pending trials (the service does, transparently). */
+export class StaleSnapshotError extends ConflictError {
+  override readonly code = 'STALE_SNAPSHOT';
+  constructor(studyId: string, expected: number, found: number) {
+    super(`study ${studyId} has ${found} trials, not ${expected}: another process asked meanwhile (retry)`);
+  }
+}
+
+/** 409 like any state conflict, with its own code so a client can tell "stop asking" from "that trial is finished". */
+export class BudgetExhaustedError extends ConflictError {
+  override readonly code = 'BUDGET_EXHAUSTED';
+  constructor(studyName: string, what: string) {
+    super(`study '${studyName}' has used its whole budget (${what}) (fix: read the results, or extend the study's budget)`);
+  }
+}
+
+/** A database written by a newer renorm-tune: opening it could corrupt data this version does not understand. */
+export class StorageVersionError extends RenormTuneError {
+  constructor(where: string, found: number, known: number) {
+    super(
+      'STORAGE_VERSION',
+      `${where}: database schema version ${found} is newer than this renorm-tune understands (up to ${known}); ` +
+        'upgrade renorm-tune, or point --db at another file',
+      500,
+    );
+  }
+}
