@@ -1,6 +1,7 @@
 // Study page: loads one study, draws every view and redraws on the study's server-sent events.
 import type { GpView, StudyView, TrialRecord } from './types.js';
-import { apiJson, apiText, ApiFailure, subscribeStudy } from './ui/api.js';
+import { apiJson, apiText, ApiFailure, subscribeStudy, throttled } from './ui/api.js';
+import { applyEvent } from './data/live.js';
 import { setupCharts } from './ui/chart.js';
 import { byId, clear, downloadText, el } from './ui/dom.js';
 import { renderClips, renderCurves, renderFinal, renderGp, renderHistory, renderParallel, renderSchedules, renderSlices } from './ui/study_charts.js';
@@ -61,7 +62,7 @@ function renderOverview(v: StudyView): void {
   const cards = byId('cards');
   clear(cards);
   cards.append(
-    card('Best schedule', formatValue(best, v.metric), v.best ? `trial id ${v.best.trialId}` : 'no complete trial yet', 'best'),
+    card('Best schedule', formatValue(best, v.metric), v.best ? `trial #${v.best.number}` : 'no complete trial yet', 'best'),
     card('vs BatchNorm', formatGain(gBn, v.metric), bn === null ? baselineMissing(v) : `BatchNorm: ${formatValue(bn, v.metric)}`, cls(gBn)),
     card('vs paper schedule', formatGain(gP, v.metric), paper === null ? baselineMissing(v) : `paper: ${formatValue(paper, v.metric)}`, cls(gP)),
   );
@@ -176,17 +177,27 @@ function main(): void {
     if (view) downloadText(`${safeName(view.name)}-trials.csv`, trialsCsv(view.trials), 'text/csv');
   });
   const live = byId('live');
+  // Events are applied as they come; the (costly) redraw is throttled to 4x its own last duration.
+  const redraw = throttled(() => {
+    if (!view) return;
+    const started = performance.now();
+    renderAll(view);
+    lastRefreshMs = performance.now() - started;
+    void loadGp();
+  }, () => Math.max(1000, 4 * lastRefreshMs));
+  const refetch = throttled(() => void refresh(), () => Math.max(1000, 4 * lastRefreshMs));
   subscribeStudy(
     studyId,
-    () => {
-      void refresh();
-      void loadGp();
+    (event) => {
+      if (!view) return;
+      if (applyEvent(view, event)) redraw();
+      else refetch();
     },
     (on) => {
       live.className = on ? 'live on' : 'live off';
       live.textContent = on ? 'live' : 'reconnecting…';
     },
-    () => Math.max(1000, 4 * lastRefreshMs),
+    refetch,
   );
   void refresh();
 }

@@ -17,9 +17,9 @@ export function csvCell(v: unknown): string {
 export function trialsCsv(trials: readonly TrialRecord[]): string {
   const paramNames: string[] = [];
   for (const t of trials) for (const k of Object.keys(t.params ?? {})) if (!paramNames.includes(k)) paramNames.push(k);
-  const header = ['id', 'number', 'label', 'state', 'value', ...paramNames.map((p) => `param_${p}`), 'schedule', 'failure_reason', 'seed', 'started_at', 'finished_at'];
+  const header = ['id', 'number', 'role', 'state', 'value', ...paramNames.map((p) => `param_${p}`), 'schedule', 'failure_reason', 'seed', 'started_at', 'finished_at'];
   const rows = [...trials]
     .sort((a, b) => a.number - b.number)
-    .map((t) => [t.id, t.number, t.label, t.state, t.value, ...paramNames.map((p) => t.params?.[p]), describeSpec(t.schedule), t.failureReason, t.seed, t.startedAt, t.finishedAt]);
+    .map((t) => [t.id, t.number, t.role, t.state, t.value, ...paramNames.map((p) => t.params?.[p]), describeSpec(t.schedule), t.failureReason, t.seed, t.startedAt, t.finishedAt]);
   return [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n';
 }

@@ -68,7 +68,7 @@ export interface SliceData {
 
 /** One slice plot per parameter: every trial with a value, coloured from early (dark) to late (bright) trials. */
 export function sliceData(trials: readonly TrialRecord[], space?: SpaceHint): SliceData[] {
-  const withValue = trials.filter((t) => hasValue(t) && (t.state === 'COMPLETE' || t.state === 'PRUNED') && !(t.label ?? '').startsWith('final:'));
+  const withValue = trials.filter((t) => hasValue(t) && (t.state === 'COMPLETE' || t.state === 'PRUNED') && !t.role.startsWith('final:'));
   const maxNum = Math.max(1, ...withValue.map((t) => t.number));
   return paramInfo(withValue, space).map((param) => {
     const pts = withValue.filter((t) => t.params[param.name] !== undefined);

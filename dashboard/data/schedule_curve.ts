@@ -1,65 +1,25 @@
-// Evaluates rmax(t)/dmax(t) of the built-in schedule kinds in the browser; formula schedules use the trial's recorded clipping instead.
-import type { ScheduleSpec, TrialRecord, RampShape, Point } from '../types.js';
+// Draws rmax(t)/dmax(t) of the built-in schedule kinds in the browser with the shared ramp maths; formula schedules use the trial's recorded clipping instead.
+import { BATCHNORM_CLIPPING, paperAsRamp, rampAt } from '../../src/shared/ramp.js';
+import type { ScheduleSpec, TrialRecord, Point } from '../types.js';
 
 export interface ClipPoint {
   rmax: number;
   dmax: number;
 }
 
-const PAPER = { warmup: 0.1, rmaxEnd: 0.8, dmaxEnd: 0.5, rmaxFinal: 3, dmaxFinal: 5 };
-
-function progress(t: number, warmup: number, end: number): number {
-  if (t <= warmup) return 0;
-  if (t >= end) return 1;
-  return (t - warmup) / (end - warmup);
-}
-
-/**
- * Ramp values, identical to src/schedule/ramp.ts (a unit test compares them point by point): linear, half-cosine,
- * and for `exponential` geometric on log(r) (r = rmaxFinal^u) and on log(1 + d) (d = (1 + dmaxFinal)^u - 1).
- */
-function unitEase(shape: 'linear' | 'cosine', u: number): number {
-  return shape === 'linear' ? u : (1 - Math.cos(Math.PI * u)) / 2;
-}
-
-function rmaxRamp(shape: RampShape, u: number, final: number): number {
-  if (u >= 1) return final;
-  const v = shape === 'exponential' ? Math.pow(final, u) : 1 + (final - 1) * unitEase(shape, u);
-  return Math.max(1, Math.min(final, v));
-}
-
-function dmaxRamp(shape: RampShape, u: number, final: number): number {
-  if (u >= 1) return final;
-  const v = shape === 'exponential' ? Math.pow(1 + final, u) - 1 : final * unitEase(shape, u);
-  return Math.max(0, Math.min(final, v));
-}
-
-/** rmax and dmax at relative time t in [0, 1] for a built-in kind; null for formula schedules (evaluated server-side only). */
+/** rmax and dmax at relative time t in [0, 1] for a built-in kind (the server's own maths, src/shared/ramp.ts); null for formula schedules (evaluated server-side only). */
 export function clippingAt(spec: ScheduleSpec, t: number): ClipPoint | null {
   switch (spec.kind) {
     case 'batchnorm':
-      return { rmax: 1, dmax: 0 };
-    case 'paper': {
-      const p = { ...PAPER, ...stripUndefined(spec) };
-      return {
-        rmax: rmaxRamp('linear', progress(t, p.warmup, p.rmaxEnd), p.rmaxFinal),
-        dmax: dmaxRamp('linear', progress(t, p.warmup, p.dmaxEnd), p.dmaxFinal),
-      };
+      return { rmax: BATCHNORM_CLIPPING.rmax, dmax: BATCHNORM_CLIPPING.dmax };
+    case 'paper':
+    case 'ramp': {
+      const c = rampAt(spec.kind === 'paper' ? paperAsRamp(spec) : spec, t);
+      return { rmax: c.rmax, dmax: c.dmax };
     }
-    case 'ramp':
-      return {
-        rmax: rmaxRamp(spec.shape, progress(t, spec.warmup, spec.rmaxEnd), spec.rmaxFinal),
-        dmax: dmaxRamp(spec.shape, progress(t, spec.warmup, spec.dmaxEnd), spec.dmaxFinal),
-      };
     default:
       return null;
   }
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  const out: Partial<T> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined && k !== 'kind') (out as Record<string, unknown>)[k] = v;
-  return out;
 }
 
 export interface ScheduleCurves {
@@ -105,7 +65,7 @@ export function describeSpec(spec: ScheduleSpec): string {
     case 'batchnorm':
       return 'BatchNorm (rmax 1, dmax 0)';
     case 'paper': {
-      const p = { ...PAPER, ...stripUndefined(spec) };
+      const p = paperAsRamp(spec);
       return `paper: warmup ${f(p.warmup)}, rmax→${f(p.rmaxFinal)}@${f(p.rmaxEnd)}, dmax→${f(p.dmaxFinal)}@${f(p.dmaxEnd)}`;
     }
     case 'ramp':

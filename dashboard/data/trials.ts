@@ -1,13 +1,17 @@
-// Classifies a study's trials (baselines, search, final validation) and ranks them by the study's direction.
+// Classifies a study's trials for the charts (baselines, search, final validation) and ranks them, on the shared role and best-trial rules.
+import { isBetter, rankTrials } from '../../src/shared/best.js';
+import { baselineOf, roleKind, roleLabel } from '../../src/shared/roles.js';
 import type { Direction, TrialRecord } from '../types.js';
 
-export type TrialRole = 'batchnorm' | 'paper' | 'search' | 'final';
+export { baselineValues } from '../../src/shared/best.js';
 
-export function trialRole(t: Pick<TrialRecord, 'label'>): TrialRole {
-  if (t.label === 'batchnorm') return 'batchnorm';
-  if (t.label === 'paper') return 'paper';
-  if (t.label && t.label.startsWith('final:')) return 'final';
-  return 'search';
+/** The four groups the charts draw differently (warm starts draw as search trials). */
+export type ChartRole = 'batchnorm' | 'paper' | 'search' | 'final';
+
+export function trialRole(t: Pick<TrialRecord, 'role'>): ChartRole {
+  const b = baselineOf(t.role);
+  if (b) return b;
+  return roleKind(t.role) === 'final' ? 'final' : 'search';
 }
 
 /** Trials that take part in the optimisation (baselines included), ordered by number; final-validation reruns excluded. */
@@ -21,40 +25,24 @@ export function hasValue(t: Pick<TrialRecord, 'value'>): t is { value: number } 
 
 /** True when `a` is better than `b` for the direction. */
 export function better(direction: Direction, a: number, b: number): boolean {
-  return direction === 'maximize' ? a > b : a < b;
+  return isBetter(a, b, direction);
 }
 
-/** Complete non-final trials sorted best first. */
+/** Completed search and baseline trials, best first (the one rule of src/shared/best.ts). */
 export function rankedTrials(trials: readonly TrialRecord[], direction: Direction): TrialRecord[] {
-  return trials
-    .filter((t) => t.state === 'COMPLETE' && hasValue(t) && trialRole(t) !== 'final')
-    .sort((a, b) => (direction === 'maximize' ? (b.value as number) - (a.value as number) : (a.value as number) - (b.value as number)) || a.number - b.number);
+  return rankTrials(trials, direction);
 }
 
 /** The best `n` search trials plus the baselines (each at most once), so a chart stays readable with hundreds of trials. */
 export function topTrialsWithBaselines(trials: readonly TrialRecord[], direction: Direction, n: number): TrialRecord[] {
-  const ranked = rankedTrials(trials, direction).filter((t) => trialRole(t) === 'search');
-  const top = ranked.slice(0, n);
+  const top = rankedTrials(trials, direction).filter((t) => trialRole(t) === 'search').slice(0, n);
   const baselines = optimizationTrials(trials).filter((t) => trialRole(t) === 'batchnorm' || trialRole(t) === 'paper');
   return [...top, ...baselines];
 }
 
-/** Baseline values found among the trials (the StudySummary carries them too; this is the fallback when it does not). */
-export function baselineValues(trials: readonly TrialRecord[]): { batchnorm: number | null; paper: number | null } {
-  const find = (label: string) => {
-    const t = trials.find((x) => x.label === label && x.state === 'COMPLETE' && hasValue(x));
-    return t ? (t.value as number) : null;
-  };
-  return { batchnorm: find('batchnorm'), paper: find('paper') };
-}
-
-/** A trial's display name: its label for baselines, else `#number`. */
-export function trialName(t: Pick<TrialRecord, 'label' | 'number'>): string {
-  const role = trialRole(t);
-  if (role === 'batchnorm') return 'BatchNorm';
-  if (role === 'paper') return 'Paper (Ioffe 2017)';
-  if (role === 'final') return `${t.label} #${t.number}`;
-  return `#${t.number}`;
+/** A trial's display name: `#number`, with the role for anything but a search trial. */
+export function trialName(t: Pick<TrialRecord, 'role' | 'number'>): string {
+  return t.role === 'search' ? `#${t.number}` : `#${t.number} ${roleLabel(t.role)}`;
 }
 
 /** Inference-mode and training-mode accuracy of one progress report; the trainer reports both (see TrainProgress). */

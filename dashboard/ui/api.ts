@@ -1,4 +1,6 @@
-// Fetches from the REST API and turns every failure (network, 4xx/5xx JSON error, bad JSON) into one error type the pages explain.
+// Fetches from the REST API and turns every failure (network, 4xx/5xx JSON error, bad JSON) into one error type the pages explain; subscribes to live events.
+import type { StudyEvent } from '../types.js';
+
 export class ApiFailure extends Error {
   constructor(
     readonly code: string,
@@ -43,29 +45,42 @@ export async function apiJson<T>(path: string): Promise<T> {
 }
 
 /**
- * Subscribes to a study's server-sent events and calls `onChange` at most once per `throttleMs()` however fast trials
- * report (hundreds of trials reporting every few steps would otherwise refetch continuously). The throttle is read
- * each time, so a page can slow down when its last redraw was expensive.
+ * Subscribes to a study's server-sent events. Each event goes to `onEvent` as it arrives (they are small and
+ * incremental); `onReconnect` runs when the stream comes back after a drop, since events may have been missed.
  */
-export function subscribeStudy(studyId: string, onChange: () => void, onStatus: (live: boolean) => void, throttleMs: () => number = () => 1000): () => void {
+export function subscribeStudy(studyId: string, onEvent: (event: StudyEvent) => void, onStatus: (live: boolean) => void, onReconnect: () => void): () => void {
   const source = new EventSource(`/api/studies/${encodeURIComponent(studyId)}/events`);
+  let dropped = false;
+  const deliver = (e: Event) => {
+    try {
+      onEvent(JSON.parse((e as MessageEvent<string>).data) as StudyEvent);
+    } catch {
+      onReconnect();
+    }
+  };
+  for (const type of ['trial', 'report', 'study']) source.addEventListener(type, deliver);
+  source.addEventListener('open', () => {
+    onStatus(true);
+    if (dropped) onReconnect();
+    dropped = false;
+  });
+  source.addEventListener('error', () => {
+    dropped = true;
+    onStatus(false);
+  });
+  return () => source.close();
+}
+
+/** Calls `fn` at most once per `intervalMs()` however often it is poked (hundreds of trials reporting every few steps). */
+export function throttled(fn: () => void, intervalMs: () => number): () => void {
   let timer: ReturnType<typeof setTimeout> | null = null;
   let last = 0;
-  const fire = () => {
-    timer = null;
-    last = Date.now();
-    onChange();
-  };
-  const schedule = () => {
-    if (timer) return;
-    timer = setTimeout(fire, Math.max(0, last + throttleMs() - Date.now()));
-  };
-  source.addEventListener('trial', schedule);
-  source.addEventListener('study', schedule);
-  source.addEventListener('open', () => onStatus(true));
-  source.addEventListener('error', () => onStatus(false));
   return () => {
-    source.close();
-    if (timer) clearTimeout(timer);
+    if (timer) return;
+    timer = setTimeout(() => {
+      timer = null;
+      last = Date.now();
+      fn();
+    }, Math.max(0, last + intervalMs() - Date.now()));
   };
 }

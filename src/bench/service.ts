@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { loadDataset } from '../data/index.js';
 import type { Scenario } from '../data/scenario.js';
 import { createServer } from '../server/index.js';
-import { loadStudyConfig } from '../study/config.js';
+import { loadStudyConfig, validateStudyConfig } from '../study/config.js';
 import { PiscinaExecutor } from '../study/executor/piscina.js';
 import type { TrialJob } from '../study/executor/types.js';
 import { createStudyService } from '../study/service/defaults.js';
@@ -107,10 +107,10 @@ export async function benchAskTell(o: { config: string; rounds: number; log: (li
   const storage = new SqliteStorage(join(dir, 'bench.db'));
   const service = createStudyService(storage);
   const base = loadStudyConfig(o.config);
-  const mk = (name: string) =>
-    service.createStudy({ name, scenario: base.scenario, budget: { trials: 100_000 }, executor: 'external', optimizer: { type: 'random' }, finalValidation: { seeds: 0 } }).id;
-  const httpStudy = mk('bench-http');
-  const localStudy = mk('bench-local');
+  const mk = async (name: string) =>
+    (await service.createStudy(validateStudyConfig({ name, scenario: base.scenario, budget: { trials: 100_000 }, executor: 'external', optimizer: { type: 'random' }, finalValidation: { seeds: 0 } }))).id;
+  const httpStudy = await mk('bench-http');
+  const localStudy = await mk('bench-local');
   const server = await createServer({ api: service, port: 0, dashboard: false });
   const post = async (path: string, body: unknown) => {
     const res = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -123,7 +123,7 @@ export async function benchAskTell(o: { config: string; rounds: number; log: (li
   };
   const inProcess = async () => {
     const [t] = await service.ask(localStudy, 1);
-    service.tell(localStudy, t!.id, { value: Math.random() });
+    await service.tell(localStudy, t!.id, { value: Math.random() });
   };
   const health2 = async () => {
     for (let k = 0; k < 2; k++) {
@@ -150,7 +150,8 @@ export async function benchAskTell(o: { config: string; rounds: number; log: (li
     }
   } finally {
     await server.close();
-    storage.close();
+    service.close();
+    await storage.close();
     rmSync(dir, { recursive: true, force: true });
   }
   const res: LatencyResult = {

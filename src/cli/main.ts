@@ -1,19 +1,18 @@
 #!/usr/bin/env node
 // CLI entry: composes the sub-commands each package registers.
 import { Command } from 'commander';
-import { createRequire } from 'node:module';
 import { register as registerTrain } from './train.js';
 import { register as registerBenchTrain } from './bench_train.js';
 import { register as registerBenchBo } from './bench_bo.js';
 import { register as registerBenchService } from './bench_service.js';
 import { register as registerStudy } from './study.js';
 import { register as registerRun } from './run.js';
+import { PACKAGE_VERSION } from '../version.js';
 
-const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
 
 const program = new Command('renorm-tune')
   .description('Tune Batch Renormalization schedules with Bayesian optimization')
-  .version(pkg.version);
+  .version(PACKAGE_VERSION);
 registerTrain(program);
 const bench = program.command('bench').description('Benchmarks: trainer throughput, optimizer quality and latency');
 registerBenchTrain(bench);

@@ -1,41 +1,49 @@
 // `renorm-tune run <config>`: run (or resume) a local study with live progress, optionally serving the dashboard.
 import { type Command, Option } from 'commander';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { loadDataset } from '../data/index.js';
 import type { Scenario } from '../data/scenario.js';
 import { createServer, type RunningServer } from '../server/index.js';
 import { loadStudyConfig } from '../study/config.js';
-import { createStudyService } from '../study/service/defaults.js';
-import { SqliteStorage } from '../study/storage/index.js';
 import { runStudy } from '../study/runner.js';
-import { ProgressDisplay, finalTable } from '../study/runner/display.js';
+import { PACKAGE_VERSION } from '../version.js';
+import { DB_HELP, openService } from './db.js';
+import { ProgressDisplay, finalTable } from './display.js';
 
 interface RunOpts {
-  db: string;
+  db?: string;
   workers?: string;
   port?: string;
   dashboard: boolean;
   trialWorker?: string;
 }
 
-function positiveInt(raw: string | undefined, field: string): number | undefined {
+/** --workers: a positive integer, or undefined for the config's value. */
+export function workersOption(raw: string | undefined, cores = availableParallelism()): number | undefined {
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new ConfigError(field, `must be a positive integer, got ${JSON.stringify(raw)}`, `e.g. --${field} 2`);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new ConfigError('--workers', `must be an integer in [1, 256], got ${JSON.stringify(raw)}`, `e.g. --workers ${cores}`);
   return n;
+}
+
+/** Above 2x the cores a pool only slows every trial down: allowed (the cores may be busy elsewhere), but said. */
+export function workersWarning(n: number, cores = availableParallelism()): string | undefined {
+  return n > 2 * cores ? `[study] ${n} workers is more than twice this machine's ${cores} cores: trials will crawl (try --workers ${cores})` : undefined;
 }
 
 export async function runCommand(configPath: string, o: RunOpts): Promise<number> {
   const config = loadStudyConfig(configPath);
-  const workers = positiveInt(o.workers, 'workers');
   const port = o.port === undefined ? undefined : Number(o.port);
-  const storage = new SqliteStorage(o.db);
-  const service = createStudyService(storage);
   const display = new ProgressDisplay({ stream: process.stderr, metric: config.objective.metric, direction: config.objective.direction, budgetTrials: config.budget.trials ?? null });
+  const workers = workersOption(o.workers) ?? config.workers;
+  const crowded = workersWarning(workers);
+  if (crowded) display.log(crowded);
+  const { service, close } = await openService(o.db);
 
-  // First Ctrl-C: stop asking, cancel running trials (back to WAITING), close cleanly. Second: leave now;
-  // the next `run` requeues whatever was left RUNNING, so the study stays resumable either way.
+  // First Ctrl-C: stop asking, cancel running trials (handed back to the queue), close cleanly. Second: leave now;
+  // our leases expire (or the next `run` on this host sees we died), so the study stays resumable either way.
   const stop = new AbortController();
   let interrupts = 0;
   const onSignal = () => {
@@ -55,38 +63,42 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
     // Load the data before any trial starts: a missing or corrupt file should stop here with its name, not
     // fail every trial of the budget one by one. The data package caches it, so the pool reuses this load.
     await loadDataset(config.scenario.dataset);
-    const existing = storage.findStudyByName(config.name);
+    const existing = (await service.listStudies()).find((s) => s.name === config.name);
     if (existing) {
-      display.seed(service.listTrials(existing.id));
+      display.seed(await service.listTrials(existing.id));
+      const stored = await service.resolve(existing.id);
       // A resumed study keeps the config it was created with; say so rather than silently ignore edits.
       const changed = (['budget', 'seedsPerTrial', 'pruner', 'optimizer', 'finalValidation'] as const).filter(
-        (k) => JSON.stringify(existing.config[k]) !== JSON.stringify(config[k]),
+        (k) => JSON.stringify(stored.config[k]) !== JSON.stringify(config[k]),
       );
-      if (changed.length) display.log(`[study] resuming '${config.name}' with its stored settings; ignored edits to: ${changed.join(', ')} (rename the study to start afresh)`);
+      if (changed.length) display.log(`[study] '${config.name}' exists: continuing it with its stored settings; ignored edits to: ${changed.join(', ')} (rename the study to start afresh, or \`renorm-tune extend\` its budget)`);
+      if (existing.state === 'COMPLETE') display.log(`[study] '${config.name}' is already complete; showing its results`);
     }
     if (port !== undefined) {
-      server = await createServer({ api: service, port, dashboard: o.dashboard });
+      server = await createServer({ api: service, port, dashboard: o.dashboard, version: PACKAGE_VERSION });
       display.log(`[study] dashboard and API at ${server.url}`);
     }
-    const result = await runStudy(config, {
-      storage,
-      service,
-      // The pool size is about this machine, not the study: --workers, else this file's value, applies on resume too.
-      workers: workers ?? config.workers,
-      ...(o.trialWorker ? { workerFile: resolve(o.trialWorker) } : {}),
-      loadDataset: (s) => loadDataset((s as unknown as Scenario).dataset),
-      signal: stop.signal,
-      onEvent: (e) => display.handle(e),
-    });
+    const result = existing?.state === 'COMPLETE'
+      ? { study: await service.resolve(existing.id), state: 'COMPLETE' as const }
+      : await runStudy(config, {
+        service,
+        // The pool size is about this machine, not the study: --workers, else this file's value, applies on resume too.
+        workers,
+        ...(o.trialWorker ? { workerFile: resolve(o.trialWorker) } : {}),
+        loadDataset: (s) => loadDataset((s as unknown as Scenario).dataset),
+        signal: stop.signal,
+        onEvent: (e) => display.handle(e),
+      });
     display.stop();
-    const view = service.getStudyView(result.study.id);
+    const view = await service.getStudyView(result.study.id);
     const out: string[] = [];
+    const dbFlag = o.db === undefined ? '' : ` --db ${o.db}`;
     out.push(`study ${view.name} (${view.id}): ${result.state}`);
-    const best = view.best ? `${view.best.value.toFixed(4)} (trial #${view.best.trialId})` : 'none';
+    const best = view.best ? `${view.best.value.toFixed(4)} (trial #${view.best.number})` : 'none';
     out.push(`best ${view.metric}: ${best} | batchnorm ${view.baselines.batchnorm?.toFixed(4) ?? '—'} | paper ${view.baselines.paper?.toFixed(4) ?? '—'}`);
     if (result.state === 'COMPLETE') out.push(...finalTable(view.finalValidation as Record<string, unknown> | null));
-    if (view.best) out.push(`export the best schedule: renorm-tune export ${view.name} --db ${o.db} --out best-schedule.json`);
-    if (result.state === 'STOPPED') out.push(`resume: renorm-tune run ${configPath} --db ${o.db}`);
+    if (view.best) out.push(`export the best schedule: renorm-tune export ${view.name}${dbFlag} --out best-schedule.json`);
+    if (result.state === 'STOPPED') out.push(`resume: renorm-tune run ${configPath}${dbFlag}`);
     process.stdout.write(`${out.join('\n')}\n`);
     if (server && result.state === 'COMPLETE') {
       // The dashboard is most interesting once the study is done: keep serving until the user leaves.
@@ -104,7 +116,7 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await server?.close();
-    storage.close();
+    await close();
   }
 }
 
@@ -112,7 +124,7 @@ export function register(program: Command): void {
   program
     .command('run <config>')
     .description('Run a study from a JSON config (resumes the study of the same name if the database has it)')
-    .option('--db <file>', 'SQLite database', 'renorm-tune.db')
+    .option('--db <ref>', DB_HELP)
     .option('--workers <n>', 'trials training at once (default: the config, else the number of cores)')
     .option('--port <port>', 'also serve the REST API and live dashboard on this port')
     .option('--no-dashboard', 'with --port: serve only the API')

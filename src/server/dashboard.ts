@@ -7,6 +7,9 @@ import { fileURLToPath } from 'node:url';
 // This file runs as dist/src/server/dashboard.js: pages live in <root>/dashboard, browser modules in <root>/dist/dashboard.
 const pagesDir = fileURLToPath(new URL('../../../dashboard/', import.meta.url));
 const modulesDir = fileURLToPath(new URL('../../dashboard/', import.meta.url));
+// The browser-safe modules the server shares with the dashboard (roles, the best-trial rule, ramp maths): the
+// compiled dashboard imports them as ../../src/shared/*.js from /js/..., which resolves to /src/shared/*.js.
+const sharedDir = fileURLToPath(new URL('../shared/', import.meta.url));
 // chart.js's package exports hide dist/, so locate the package through its main entry instead of a cwd-relative path.
 const chartUmd = path.join(path.dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.js');
 
@@ -34,5 +37,6 @@ export function mountDashboard(app: express.Express): void {
     res.set('Cache-Control', 'public, max-age=3600');
     res.sendFile(chartUmd);
   });
+  app.use('/src/shared', express.static(sharedDir, { index: false, fallthrough: true, extensions: [], setHeaders: (res) => res.set('Cache-Control', 'no-cache') }));
   app.use('/js', express.static(modulesDir, { index: false, fallthrough: true, extensions: [], setHeaders: (res) => res.set('Cache-Control', 'no-cache') }));
 }

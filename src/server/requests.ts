@@ -28,18 +28,24 @@ export function askBody(raw: unknown): { count: number } {
   return { count: expectInt(body.count, 'count', 1, MAX_ASK, `ask for 1 to ${MAX_ASK} trials at a time`) };
 }
 
-export function reportBody(raw: unknown): { step: number; value: number; metrics?: Record<string, unknown> } {
-  const body = bodyObject(raw, false);
-  rejectUnknown(body, '', ['step', 'value', 'metrics']);
-  const step = expectInt(body.step, 'step', 0, undefined, 'send the training step this value was measured at');
-  const value = expectNumber(body.value, 'value', -Infinity, Infinity, { fix: 'send the objective metric at this step' });
-  if (body.metrics === undefined) return { step, value };
-  return { step, value, metrics: expectObject(body.metrics, 'metrics', 'send e.g. {"loss": 0.3} or leave it out') };
+/** A lease token, when the client sends one (the Python client does): a stale one is refused with 409 LEASE_LOST. */
+function token(body: Json): { token?: number } {
+  return body.token === undefined ? {} : { token: expectInt(body.token, 'token', 1, undefined, 'send the lease.token the ask gave you, or leave it out') };
 }
 
-export function tellBody(raw: unknown): { value: number } | { failed: string } {
+export function reportBody(raw: unknown): { step: number; value: number; metrics?: Record<string, unknown>; token?: number } {
   const body = bodyObject(raw, false);
-  rejectUnknown(body, '', ['value', 'failed']);
+  rejectUnknown(body, '', ['step', 'value', 'metrics', 'token']);
+  const step = expectInt(body.step, 'step', 0, undefined, 'send the training step this value was measured at');
+  const value = expectNumber(body.value, 'value', -Infinity, Infinity, { fix: 'send the objective metric at this step' });
+  const out = { step, value, ...token(body) };
+  if (body.metrics === undefined) return out;
+  return { ...out, metrics: expectObject(body.metrics, 'metrics', 'send e.g. {"loss": 0.3} or leave it out') };
+}
+
+export function tellBody(raw: unknown): { outcome: { value: number } | { failed: string }; token?: number } {
+  const body = bodyObject(raw, false);
+  rejectUnknown(body, '', ['value', 'failed', 'token']);
   const hasValue = body.value !== undefined;
   const hasFailed = body.failed !== undefined;
   if (hasValue === hasFailed) {
@@ -50,7 +56,7 @@ export function tellBody(raw: unknown): { value: number } | { failed: string } {
     if (typeof f !== 'string' || f.trim() === '' || f.length > MAX_REASON) {
       throw new ConfigError('failed', `must be a non-empty reason of at most ${MAX_REASON} characters, got ${describeValue(f)}`, 'say why the trial failed');
     }
-    return { failed: f };
+    return { outcome: { failed: f }, ...token(body) };
   }
-  return { value: expectNumber(body.value, 'value', -Infinity, Infinity, { fix: 'send {"failed": "why"} for a trial that produced no number' }) };
+  return { outcome: { value: expectNumber(body.value, 'value', -Infinity, Infinity, { fix: 'send {"failed": "why"} for a trial that produced no number' }) }, ...token(body) };
 }

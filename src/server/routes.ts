@@ -3,21 +3,22 @@
 //   GET  /api/health                                   {ok, version}                      (open even with a token)
 //   POST /api/studies                 <study config>   201 {id, name}
 //   GET  /api/studies                                  {studies: StudySummary[]}
-//   GET  /api/studies/:id                              StudyView (= `renorm-tune show --json`)
-//   POST /api/studies/:id/ask         {count?: 1-64}   {trials: [{id, params, schedule}]}; an external study gets at
-//                                                      most what is left of budget.trials (fewer than count near the end),
-//                                                      409 BUDGET_EXHAUSTED once none is left
-//   POST /api/studies/:id/trials/:trialId/report  {step, value, metrics?}   {prune}
-//   POST /api/studies/:id/trials/:trialId/tell    {value} | {failed}        {trial}
+//   GET  /api/studies/:id                              StudyView (= `renorm-tune show --json`); :id is an id or a name
+//   POST /api/studies/:id/ask         {count?: 1-64}   {trials: AskedTrial[]} (id, number, role, params, schedule, lease,
+//                                                      seed); never more than is left of budget.trials (fewer than count
+//                                                      near the end), 409 BUDGET_EXHAUSTED once none is left
+//   POST /api/studies/:id/trials/:trialId/report  {step, value, metrics?, token?}   {prune}; renews the lease
+//   POST /api/studies/:id/trials/:trialId/tell    {value, token?} | {failed, token?} {trial}
 //   GET  /api/studies/:id/best-schedule                ExportedSchedule (= `renorm-tune export`)
 //   GET  /api/studies/:id/gp                           GpView
-//   GET  /api/studies/:id/events                       text/event-stream of StudyEvent (`event: trial|study`); changes
-//                                                      another process makes to the database arrive within ~1 s as
-//                                                      `study` events (refetch the study to see what changed)
+//   GET  /api/studies/:id/events                       text/event-stream of StudyEvent (`event: trial|report|study`):
+//                                                      incremental; changes another process makes to the database
+//                                                      arrive as `study` events with `refetch: true`
 // Errors are {error: {code, message, field?}}: 400 INVALID_JSON / INVALID_CONFIG, 401 UNAUTHORIZED, 404 NOT_FOUND,
-// 409 CONFLICT / BUDGET_EXHAUSTED, 413 PAYLOAD_TOO_LARGE, 415 UNSUPPORTED_MEDIA_TYPE, 500 INTERNAL (details only in the server log).
+// 409 CONFLICT / BUDGET_EXHAUSTED / LEASE_LOST, 413 PAYLOAD_TOO_LARGE, 415 UNSUPPORTED_MEDIA_TYPE, 500 INTERNAL (details only in the server log).
 import { Router, type Request } from 'express';
 import type { StudyApi } from '../study/api_types.js';
+import { validateStudyConfig } from '../study/config.js';
 import { askBody, bodyObject, reportBody, tellBody, trialIdParam } from './requests.js';
 import { streamStudyEvents, type SseOptions } from './sse.js';
 
@@ -35,49 +36,47 @@ export function apiRouter(api: StudyApi, opts: RouteOptions = {}): Router {
     res.json({ ok: true, version: opts.version ?? null });
   });
 
-  r.post('/studies', (req, res) => {
-    const study = api.createStudy(bodyObject(req.body, false));
+  r.post('/studies', async (req, res) => {
+    const study = await api.createStudy(validateStudyConfig(bodyObject(req.body, false)));
     res.status(201).location(`/api/studies/${encodeURIComponent(study.id)}`).json({ id: study.id, name: study.name });
   });
 
-  r.get('/studies', (_req, res) => {
-    res.json({ studies: api.listStudies() });
+  r.get('/studies', async (_req, res) => {
+    res.json({ studies: await api.listStudies() });
   });
 
-  r.get('/studies/:id', (req, res) => {
-    res.json(api.getStudyView(studyId(req)));
+  r.get('/studies/:id', async (req, res) => {
+    res.json(await api.getStudyView(studyId(req)));
   });
 
   r.post('/studies/:id/ask', async (req, res) => {
     const { count } = askBody(req.body);
-    const trials = await api.ask(studyId(req), count);
-    res.json({ trials: trials.map((t) => ({ id: t.id, params: t.params, schedule: t.schedule })) });
+    res.json({ trials: await api.ask(studyId(req), count) });
   });
 
-  r.post('/studies/:id/trials/:trialId/report', (req, res) => {
+  r.post('/studies/:id/trials/:trialId/report', async (req, res) => {
     const trialId = trialIdParam(String(req.params.trialId));
-    const { step, value, metrics } = reportBody(req.body);
-    res.json(api.report(studyId(req), trialId, step, value, metrics));
+    const { step, value, ...rest } = reportBody(req.body);
+    res.json(await api.report(studyId(req), trialId, step, value, rest));
   });
 
-  r.post('/studies/:id/trials/:trialId/tell', (req, res) => {
+  r.post('/studies/:id/trials/:trialId/tell', async (req, res) => {
     const trialId = trialIdParam(String(req.params.trialId));
-    const trial = api.tell(studyId(req), trialId, tellBody(req.body));
+    const { outcome, token } = tellBody(req.body);
+    const trial = await api.tell(studyId(req), trialId, outcome, token === undefined ? {} : { token });
     res.json({ trial });
   });
 
-  r.get('/studies/:id/best-schedule', (req, res) => {
-    res.json(api.bestSchedule(studyId(req)));
+  r.get('/studies/:id/best-schedule', async (req, res) => {
+    res.json(await api.bestSchedule(studyId(req)));
   });
 
   r.get('/studies/:id/gp', async (req, res) => {
     res.json(await api.gpView(studyId(req)));
   });
 
-  r.get('/studies/:id/events', (req, res) => {
-    // Existence first, so an unknown study is a JSON 404 rather than an empty stream.
-    api.getStudyView(studyId(req));
-    streamStudyEvents(api, studyId(req), req, res, opts);
+  r.get('/studies/:id/events', async (req, res) => {
+    await streamStudyEvents(api, studyId(req), req, res, opts);
   });
 
   return r;

@@ -18,3 +18,6 @@ export type OptimizerKind = (typeof OPTIMIZER_KINDS)[number];
 
 /** Which way the objective is better. */
 export type Direction = 'minimize' | 'maximize';
+
+/** BatchRenormalization's renormMomentum when a schedule sets none (Keras's default too). */
+export const DEFAULT_RENORM_MOMENTUM = 0.99;

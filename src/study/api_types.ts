@@ -1,12 +1,19 @@
 // The contract between the HTTP layer and the study service: the server only ever calls a `StudyApi`.
 import type { ScheduleSpec, ExportedSchedule } from '../schedule/types.js';
 import type { GpSlice } from '../optimizer/types.js';
-import type { Direction, Params, StudyRecord, StudyState, TrialRecord } from './types.js';
+import type { StudyConfig } from './config.js';
+import type { Direction, IntermediateValue, Lease, Params, StudyRecord, StudyState, TrialRecord, TrialRole } from './types.js';
 
+/** A trial handed to an outside trainer by `ask`. */
 export interface AskedTrial {
   id: number;
+  number: number;
+  role: TrialRole;
   params: Params;
   schedule: ScheduleSpec;
+  /** Send `lease.token` with report and tell: once the lease is lost (expired and reclaimed) they are refused with 409 LEASE_LOST. */
+  lease: Lease | null;
+  seed: number;
 }
 
 export interface StudySummary {
@@ -19,7 +26,7 @@ export interface StudySummary {
   counts: Record<'WAITING' | 'RUNNING' | 'COMPLETE' | 'PRUNED' | 'FAIL', number>;
   /** Trials budget (baselines included), or null when only a time budget is set. */
   budgetTrials: number | null;
-  best: { trialId: number; value: number } | null;
+  best: { trialId: number; number: number; value: number } | null;
   baselines: { batchnorm: number | null; paper: number | null };
 }
 
@@ -35,6 +42,8 @@ export interface StudyView extends StudySummary {
   config: Record<string, unknown>;
   metric: string;
   totalSteps: number | null;
+  /** Search time spent so far (the study's search clock). */
+  searchSeconds: number;
   trials: TrialRecord[];
   finalValidation: { batchnorm?: FinalScore; paper?: FinalScore; best?: FinalScore; trialId?: number } | null;
 }
@@ -47,22 +56,32 @@ export interface GpView {
   slices?: GpSlice[];
 }
 
-export interface StudyEvent {
-  type: 'trial' | 'study';
-  studyId: string;
-  trial?: TrialRecord;
-  state?: StudyState;
-}
+/** A trial without its curve: what a state change sends (the curve arrives point by point as `report` events). */
+export type TrialSummary = Omit<TrialRecord, 'intermediate'>;
 
-/** Everything the REST API does. Methods throw RenormTuneError subclasses (ConfigError 400, NotFoundError 404, ConflictError 409). */
+/**
+ * Live events, incremental so a stream costs the same however long the study: `trial` (state or value changed),
+ * `report` (one new point of a curve), `study` (study-level change; `refetch` when another process changed the
+ * study and what changed is not known, so a viewer should reload it).
+ */
+export type StudyEvent =
+  | { type: 'study'; studyId: string; state: StudyState; refetch?: boolean }
+  | { type: 'trial'; studyId: string; trial: TrialSummary }
+  | { type: 'report'; studyId: string; trialId: number; number: number; point: IntermediateValue };
+
+/**
+ * Everything the REST API does; every study argument is an id or a name. Methods reject with RenormTuneError
+ * subclasses (ConfigError 400, NotFoundError 404, ConflictError 409 and its coded kinds).
+ */
 export interface StudyApi {
-  createStudy(config: unknown): StudyRecord;
-  listStudies(): StudySummary[];
-  getStudyView(studyId: string): StudyView;
-  ask(studyId: string, count: number): Promise<AskedTrial[]>;
-  report(studyId: string, trialId: number, step: number, value: number, metrics?: Record<string, unknown>): { prune: boolean };
-  tell(studyId: string, trialId: number, outcome: { value: number } | { failed: string }): TrialRecord;
-  bestSchedule(studyId: string): ExportedSchedule;
-  gpView(studyId: string): Promise<GpView>;
-  subscribe(studyId: string, listener: (event: StudyEvent) => void): () => void;
+  createStudy(config: StudyConfig): Promise<StudyRecord>;
+  listStudies(): Promise<StudySummary[]>;
+  getStudyView(study: string): Promise<StudyView>;
+  ask(study: string, count: number): Promise<AskedTrial[]>;
+  report(study: string, trialId: number, step: number, value: number, opts?: { metrics?: Record<string, unknown>; token?: number }): Promise<{ prune: boolean }>;
+  tell(study: string, trialId: number, outcome: { value: number } | { failed: string }, opts?: { token?: number }): Promise<TrialRecord>;
+  bestSchedule(study: string): Promise<ExportedSchedule>;
+  gpView(study: string): Promise<GpView>;
+  /** Resolves once the study is known to exist (NotFoundError otherwise); the returned function stops the stream. */
+  subscribe(study: string, listener: (event: StudyEvent) => void): Promise<() => void>;
 }

@@ -36,14 +36,23 @@ export interface StudyConfig {
   /** Retrain the baselines and the best schedule on `seeds` fresh seeds; 0 disables. */
   finalValidation: { seeds: number };
   executor: 'local' | 'external';
+  /**
+   * How long a trial's lease lasts without a heartbeat (a local or queue worker renews it every third of this;
+   * an outside trainer's `report` renews it). Default 60 s for local studies, 3600 s for external ones.
+   */
+  leaseSeconds: number;
+  /** How often a trial whose lease expired (its worker died) is put back in the queue before it FAILs. Default 2. */
+  maxRetries: number;
   trialTimeoutSeconds?: number;
   trialMemoryMb?: number;
   backend?: (typeof STUDY_BACKENDS)[number];
 }
 
 const TOP = ['$schema', 'name', 'scenario', 'space', 'objective', 'budget', 'workers', 'seedsPerTrial', 'seed', 'pruner', 'optimizer',
-  'finalValidation', 'executor', 'trialTimeoutSeconds', 'trialMemoryMb', 'backend'] as const;
+  'finalValidation', 'executor', 'leaseSeconds', 'maxRetries', 'trialTimeoutSeconds', 'trialMemoryMb', 'backend'] as const;
 const NAME = /^[A-Za-z0-9._-]{1,100}$/;
+/** A local worker heartbeats every few seconds; an outside trainer may report only every few minutes. */
+const DEFAULT_LEASE_SECONDS = { local: 60, external: 3600 } as const;
 
 /**
  * Checks `raw` and fills every default, so the stored config says exactly what ran. Pure: reads nothing, writes
@@ -52,6 +61,7 @@ const NAME = /^[A-Za-z0-9._-]{1,100}$/;
 export function validateStudyConfig(raw: unknown): StudyConfig {
   const c = expectObject(raw, 'config', 'give the study config as a JSON object');
   rejectUnknown(c, '', TOP);
+  const executor = c.executor === undefined ? 'local' : expectOneOf(c.executor, 'executor', ['local', 'external'] as const);
   const out: StudyConfig = {
     name: name(c.name),
     scenario: validateScenario(c.scenario, 'scenario'),
@@ -63,7 +73,9 @@ export function validateStudyConfig(raw: unknown): StudyConfig {
     pruner: pruner(c.pruner),
     optimizer: optimizer(c.optimizer),
     finalValidation: finalValidation(c.finalValidation),
-    executor: c.executor === undefined ? 'local' : expectOneOf(c.executor, 'executor', ['local', 'external'] as const),
+    executor,
+    leaseSeconds: c.leaseSeconds === undefined ? DEFAULT_LEASE_SECONDS[executor] : expectNumber(c.leaseSeconds, 'leaseSeconds', 5, 7 * 24 * 3600),
+    maxRetries: c.maxRetries === undefined ? 2 : expectInt(c.maxRetries, 'maxRetries', 0, 100),
   };
   if (c.space !== undefined) {
     out.space = expectObject(c.space, 'space', 'give a search-space override object, or leave it out for the default space');

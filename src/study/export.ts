@@ -2,7 +2,9 @@
 import { ConflictError } from '../errors.js';
 import { resolveSchedule, scheduleTable } from '../schedule/index.js';
 import type { ExportedSchedule } from '../schedule/types.js';
-import type { Direction, StudyRecord, TrialRecord } from './types.js';
+import { baselineValues, bestTrial } from '../shared/best.js';
+import { baselineOf } from '../shared/roles.js';
+import type { StudyRecord, TrialRecord } from './types.js';
 import { studyTotalSteps } from './config.js';
 
 /** Rows in the sampled table: every 1% of the run, enough to plot and to check an implementation against. */
@@ -14,37 +16,17 @@ export const EXPORT_TABLE_POINTS = 101;
  * hiding it behind the best tuned trial.
  */
 export type StudyExport = ExportedSchedule & {
-  /** 'tuned' for an optimizer proposal, else the baseline's label. */
+  /** 'tuned' for an optimizer proposal (or a schedule enqueued by hand), else the baseline that won. */
   winner: 'tuned' | 'batchnorm' | 'paper';
-  /** The winning trial's label (null for tuned trials). */
-  label: string | null;
+  /** The winning trial's role and visible number. */
+  role: string;
+  trialNumber: number;
 };
 
 export interface BuildExportOptions {
   packageVersion: string;
   /** ISO time to stamp; defaults to now (tests pass a fixed one). */
   exportedAt?: string;
-}
-
-/** Final-validation runs are scored on fresh seeds (and possibly the test set), so they are not candidates. */
-function isCandidate(t: TrialRecord): boolean {
-  return t.state === 'COMPLETE' && typeof t.value === 'number' && Number.isFinite(t.value) && !(t.label ?? '').startsWith('final:');
-}
-
-/** Best COMPLETE candidate in `direction`; ties go to the earlier trial, so the answer never flips on re-export. */
-export function bestTrial(trials: readonly TrialRecord[], direction: Direction): TrialRecord | undefined {
-  let best: TrialRecord | undefined;
-  for (const t of trials) {
-    if (!isCandidate(t)) continue;
-    if (!best || (direction === 'maximize' ? t.value! > best.value! : t.value! < best.value!) || (t.value === best.value && t.number < best.number)) best = t;
-  }
-  return best;
-}
-
-/** The first COMPLETE baseline trial with this label, or null if it has not finished (or failed). */
-export function baselineValue(trials: readonly TrialRecord[], label: 'batchnorm' | 'paper'): number | null {
-  const done = trials.filter((t) => t.label === label && isCandidate(t)).sort((a, b) => a.number - b.number);
-  return done[0]?.value ?? null;
 }
 
 export function buildExport(study: StudyRecord, trials: TrialRecord[], opts: BuildExportOptions): StudyExport {
@@ -55,7 +37,7 @@ export function buildExport(study: StudyRecord, trials: TrialRecord[], opts: Bui
   const totalSteps = studyTotalSteps(study.config) ?? stepsOf(best);
   if (totalSteps === null) throw new ConflictError(`study '${study.name}': cannot tell the run length (scenario.steps is missing)`);
   const objective = (study.config.objective ?? {}) as { metric?: unknown };
-  const label = best.label;
+  const baseline = baselineOf(best.role);
   const out: StudyExport = {
     format: 'renorm-tune/schedule',
     version: 1,
@@ -66,9 +48,10 @@ export function buildExport(study: StudyRecord, trials: TrialRecord[], opts: Bui
     trialId: best.id,
     objective: { metric: typeof objective.metric === 'string' ? objective.metric : 'valAccuracy', direction: study.direction },
     value: best.value!,
-    baselines: { batchnorm: baselineValue(trials, 'batchnorm'), paper: baselineValue(trials, 'paper') },
-    winner: label === 'batchnorm' || label === 'paper' ? label : 'tuned',
-    label,
+    baselines: baselineValues(trials),
+    winner: baseline ?? 'tuned',
+    role: best.role,
+    trialNumber: best.number,
     provenance: {
       study: study.name,
       studyId: study.id,

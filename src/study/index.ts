@@ -1,16 +1,23 @@
 // Public names of the study package, re-exported from the package root.
 export type {
-  TrialState, StudyState, Direction, ParamValue, Params, IntermediateValue, TrialRecord, StudyRecord, NewTrial, Storage,
+  TrialState, StudyState, Direction, ParamValue, Params, IntermediateValue, TrialRecord, StudyRecord, NewTrial, Storage, TrialRole,
+  Lease, LeaseRequest, FinishResult, CreateGuard, PeerQuery,
 } from './types.js';
-export type { AskedTrial, StudySummary, FinalScore, StudyView, GpView, StudyEvent, StudyApi } from './api_types.js';
+export type { AskedTrial, StudySummary, FinalScore, StudyView, GpView, StudyEvent, StudyApi, TrialSummary } from './api_types.js';
+export { LeaseLostError, BudgetExhaustedError, StaleSnapshotError } from './errors.js';
+export { trialSeed, repeatSeed, finalSeed } from './seeds.js';
+export { bestTrial, baselineValues } from '../shared/best.js';
 
-// storage, config, export (storage engineer)
-export { MemoryStorage, SqliteStorage, openStorage, StorageVersionError, STORAGE_SCHEMA_VERSION, type SqliteOptions } from './storage/index.js';
+// storage, config, export
+export {
+  MemoryStorage, SqliteStorage, openStorage, parseStorageRef, storageRefFrom, DB_ENV, DEFAULT_DB, StorageVersionError, STORAGE_SCHEMA_VERSION,
+  type SqliteOptions,
+} from './storage/index.js';
 export { validateStudyConfig, loadStudyConfig, studyTotalSteps, OBJECTIVE_METRICS, STUDY_BACKENDS, type StudyConfig } from './config.js';
-export { buildExport, bestTrial, baselineValue, EXPORT_TABLE_POINTS, type StudyExport, type BuildExportOptions } from './export.js';
+export { buildExport, EXPORT_TABLE_POINTS, type StudyExport, type BuildExportOptions } from './export.js';
 
 // service, pruners, executors, runner
-export { StudyService, trialSeed, type ServiceDeps } from './service.js';
+export { StudyService, configOf, type ServiceDeps } from './service.js';
 export { createStudyService, defaultServiceDeps, studySpace } from './service/defaults.js';
 export type { SuggestingOptimizer } from './service/optimizer_sync.js';
 export { defaultScheduleSpace, mergeScheduleSpace, paramsToSchedule, scheduleParamNames } from './schedule_space.js';
@@ -20,5 +27,6 @@ export {
   type Executor, type RunningTrial, type StartOptions, type TrialJob, type TrialOutcome, type TrialProgress, type TrialResult,
   type TrialTask, type TrialHandler, type WorkerMessage, type PiscinaExecutorOptions,
 } from './executor/index.js';
-export { runStudy, summarizeFinal, type RunStudyOptions, type RunStudyResult, type RunnerEvent } from './runner.js';
+export { runStudy, type RunStudyOptions, type RunStudyResult, type RunnerEvent } from './runner.js';
+export { summarizeFinal, FINAL_METRIC } from './final.js';
 export { finalScore, studentTQuantile } from './runner/stats.js';

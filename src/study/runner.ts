@@ -1,20 +1,14 @@
-// Runs a local study end to end: baselines, optimizer-driven search within budget, final validation; resumable.
+// Runs a local study end to end: baselines, optimizer-driven search within budget, final validation; resumable, and safe beside other runners.
 import { ConfigError, ConflictError } from '../errors.js';
 import type { StudyEvent } from './api_types.js';
 import type { StudyConfig } from './config.js';
-import { validateStudyConfig } from './config.js';
+import { BudgetExhaustedError } from './errors.js';
 import type { Executor } from './executor/types.js';
 import { PiscinaExecutor } from './executor/piscina.js';
-import { type StudyService, configOf } from './service.js';
-import { createStudyService, studySpace } from './service/defaults.js';
-import { bestTrial, isFinalRun } from './service/views.js';
-import { baselineTrials, finalSeed, type SpaceLike } from './runner/baselines.js';
-import { finalScore } from './runner/stats.js';
+import { deadLocalOwners, processOwner } from './owner.js';
 import { runTrial, type ProgressEvent } from './runner/trial_run.js';
-import type { Storage, StudyRecord, TrialRecord } from './types.js';
-
-/** BatchRenormalization's default renormMomentum in the engine (src/engine/batch_renorm.ts). */
-const ENGINE_DEFAULT_RENORM_MOMENTUM = 0.99;
+import { configOf, type StudyService } from './service.js';
+import type { Lease, StudyRecord, TrialRecord } from './types.js';
 
 export type RunnerEvent =
   | StudyEvent
@@ -22,9 +16,8 @@ export type RunnerEvent =
   | { type: 'phase'; studyId: string; phase: 'search' | 'final' | 'done' | 'stopped'; resumed?: boolean };
 
 export interface RunStudyOptions {
-  storage: Storage;
-  /** The service to go through (share it with the HTTP server so the dashboard sees live events); default: one over `storage`. */
-  service?: StudyService;
+  /** The one door to the study (share it with the HTTP server so the dashboard sees live events). */
+  service: StudyService;
   /** Defaults to a piscina pool of `workers` threads. */
   executor?: Executor;
   /** Overrides `config.workers`. */
@@ -33,13 +26,13 @@ export interface RunStudyOptions {
   workerFile?: string;
   /** Loads a scenario's dataset once in this thread for the default pool. */
   loadDataset?: (scenario: Record<string, unknown>) => unknown;
-  /** The search space (to give baselines their equivalent params); default: the study's merged schedule space. */
-  space?: (config: StudyConfig) => SpaceLike | undefined;
-  /** The momentum the baselines train with (they pass none, so the engine default, 0.99), for their equivalent params. */
-  defaultMomentum?: number;
   onEvent?: (e: RunnerEvent) => void;
-  /** Ctrl-C: stop asking, cancel running trials (back to WAITING), leave the study resumable. */
+  /** Ctrl-C: stop asking, cancel running trials (handed back to the queue), leave the study resumable. */
   signal?: AbortSignal;
+  /** This runner's lease owner name (default `host:pid:run-xxxxxx`). */
+  owner?: string;
+  /** How often to look again while other processes hold the study's last trials, ms. Default 1000. */
+  pollMs?: number;
 }
 
 export interface RunStudyResult {
@@ -49,18 +42,19 @@ export interface RunStudyResult {
 }
 
 /**
- * `target` is a config (a new study, or the study of that name if it exists: then it resumes) or a stored
- * study id. Resuming requeues RUNNING trials (a crashed run left them), runs WAITING ones first, and lets the
- * optimizer pick up from the stored trials; COMPLETE trials are never touched.
+ * `target` is a validated config (a new study, or the study of that name if it exists: then it resumes) or a
+ * stored study's id or name. Trials are claimed under leases renewed by heartbeat, so several runners (or a
+ * runner and API clients) can share one study: nothing is trained twice, and a runner that dies (SIGKILL) has its
+ * trials requeued once their leases expire — at once when it ran on this host.
  */
-export async function runStudy(target: unknown, opts: RunStudyOptions): Promise<RunStudyResult> {
-  const service = opts.service ?? createStudyService(opts.storage);
-  const { study, resumed } = openStudy(target, service);
+export async function runStudy(target: StudyConfig | string, opts: RunStudyOptions): Promise<RunStudyResult> {
+  const { service } = opts;
+  const { study, resumed } = await openStudy(target, service);
   const config = configOf(study);
   if (config.executor === 'external') {
     throw new ConfigError('executor', `study '${study.name}' is driven by external workers over the REST API`, 'use executor "local" to run it here');
   }
-  const unsubscribe = opts.onEvent ? service.subscribe(study.id, opts.onEvent) : () => {};
+  const unsubscribe = opts.onEvent ? await service.subscribe(study.id, opts.onEvent) : () => {};
   const emit = (e: RunnerEvent) => opts.onEvent?.(e);
   const ownExecutor = !opts.executor;
   const executor =
@@ -73,171 +67,190 @@ export async function runStudy(target: unknown, opts: RunStudyOptions): Promise<
     });
   const signal = opts.signal ?? new AbortController().signal;
   const sid = study.id;
+  const slots = new Slots(service, study, executor, opts.owner ?? processOwner('run'), signal, emit);
   let closing: Promise<void> | undefined;
   const closeOnce = () => (closing ??= executor.close().catch(() => undefined));
 
   try {
-    service.requeueRunning(sid);
-    service.setStudyState(sid, 'RUNNING');
-    ensureBaselines(service, study, opts);
+    await service.setStudyState(sid, 'RUNNING');
+    // Starts (or continues) the search clock: the time budget counts from here, baselines included.
+    await service.tickSearchClock(sid);
+    await service.ensureBaselines(sid);
+    await reapDead(service, sid);
     emit({ type: 'phase', studyId: sid, phase: 'search', resumed });
 
-    const claim = (t: TrialRecord) => service.startTrial(sid, t.id);
-    const clock = searchClock(service, study);
-    await drain(executor, signal, async (free) => {
-      const waiting = nextWaiting(service, sid, (t) => !isFinalRun(t));
-      if (waiting) return waiting;
-      const left = searchBudgetLeft(service, study, clock);
-      if (left <= 0) return undefined;
-      await service.ask(sid, Math.min(free, left));
-      return nextWaiting(service, sid, (t) => !isFinalRun(t));
-    }, claim, (t) => runTrial(service, executor, study, t, { signal, onProgress: emit }), () => clock.save());
+    let exhausted = false;
+    await slots.drain((t) => !t.role.startsWith('final:'), async (free) => {
+      if (exhausted) return;
+      try {
+        await service.ask(sid, free);
+      } catch (err) {
+        if (!(err instanceof BudgetExhaustedError)) throw err;
+        exhausted = true;
+      }
+    }, opts.pollMs ?? 1000);
 
     if (!signal.aborted && config.finalValidation.seeds > 0) {
       emit({ type: 'phase', studyId: sid, phase: 'final' });
-      queueFinalValidation(service, study);
-      await drain(executor, signal, async () => nextWaiting(service, sid, isFinalRun), claim, (t) => runTrial(service, executor, study, t, { signal, onProgress: emit }), () => {});
-      if (!signal.aborted) service.setStudyAttr(sid, 'finalValidation', summarizeFinal(service.listTrials(sid), service.getStudy(sid)));
+      await service.ensureFinalValidation(sid);
+      await slots.drain((t) => t.role.startsWith('final:'), async () => {}, opts.pollMs ?? 1000);
+      if (!signal.aborted) await service.summarizeFinalValidation(sid);
     }
 
     if (signal.aborted) {
-      service.requeueRunning(sid);
-      service.setStudyState(sid, 'STOPPED');
+      await slots.releaseAll();
+      await service.setStudyState(sid, 'STOPPED');
       emit({ type: 'phase', studyId: sid, phase: 'stopped' });
-      return { study: service.getStudy(sid), state: 'STOPPED', resumed };
+      return { study: await service.resolve(sid), state: 'STOPPED', resumed };
     }
-    service.setStudyState(sid, 'COMPLETE');
+    await service.setStudyState(sid, 'COMPLETE');
     emit({ type: 'phase', studyId: sid, phase: 'done' });
-    return { study: service.getStudy(sid), state: 'COMPLETE', resumed };
+    return { study: await service.resolve(sid), state: 'COMPLETE', resumed };
   } catch (err) {
-    // Leave nothing RUNNING behind: the study must stay resumable whatever went wrong. Stop the pool first so
-    // no run still in flight finishes a trial after it was put back in the queue.
+    // Leave nothing of ours RUNNING: stop the pool first so no run still in flight finishes a trial after it was
+    // handed back, then release our leases so another runner can take the trials at once.
     if (ownExecutor) await closeOnce();
     try {
-      service.requeueRunning(sid);
-      service.setStudyState(sid, 'STOPPED');
+      await slots.releaseAll();
+      await service.setStudyState(sid, 'STOPPED');
     } catch {
-      // storage itself is gone; the next run's requeue will catch up
+      // storage itself is gone; the leases expire and the next run reaps them
     }
     throw err;
   } finally {
+    slots.stop();
     unsubscribe();
     if (ownExecutor) await closeOnce();
   }
 }
 
-function openStudy(target: unknown, service: StudyService): { study: StudyRecord; resumed: boolean } {
-  if (typeof target === 'string') return { study: service.getStudy(target), resumed: true };
-  const config = validateStudyConfig(target);
-  const existing = service.storage.findStudyByName(config.name);
-  if (!existing) return { study: service.createStudy(config), resumed: false };
+async function openStudy(target: StudyConfig | string, service: StudyService): Promise<{ study: StudyRecord; resumed: boolean }> {
+  if (typeof target === 'string') return { study: await service.resolve(target), resumed: true };
+  const { study, resumed } = await service.openStudy(target);
+  if (!resumed) return { study, resumed };
   // Same name = continue that study; a changed scenario or objective would mix incomparable trials.
   for (const key of ['scenario', 'objective', 'space'] as const) {
-    if (JSON.stringify(existing.config[key]) !== JSON.stringify(config[key])) {
-      throw new ConflictError(`study '${config.name}' exists with a different ${key}; rename the study to start a new one, or restore its ${key} to resume it`);
+    if (JSON.stringify(study.config[key]) !== JSON.stringify(target[key])) {
+      throw new ConflictError(`study '${target.name}' exists with a different ${key}; rename the study to start a new one, or restore its ${key} to resume it`);
     }
   }
-  return { study: existing, resumed: true };
+  return { study, resumed };
 }
 
-function ensureBaselines(service: StudyService, study: StudyRecord, opts: RunStudyOptions): void {
-  const trials = service.listTrials(study.id);
-  const space = (opts.space ?? studySpace)(configOf(study));
-  const missing = baselineTrials(configOf(study).seed, trials.length, space, opts.defaultMomentum ?? ENGINE_DEFAULT_RENORM_MOMENTUM)
-    .filter((b) => !trials.some((t) => t.label === b.label));
-  if (missing.length) service.createTrials(study.id, missing);
+/** Trials held by processes of this host that died (a `run` killed with SIGKILL) go back to the queue now, not at lease expiry. */
+async function reapDead(service: StudyService, studyId: string): Promise<void> {
+  const owners = (await service.listTrials(studyId, { states: ['RUNNING'] })).map((t) => t.lease?.owner).filter((o): o is string => !!o);
+  await service.reapExpired(studyId, deadLocalOwners(owners));
 }
 
-function nextWaiting(service: StudyService, studyId: string, accept: (t: TrialRecord) => boolean): TrialRecord | undefined {
-  return service.storage.listTrials(studyId, { states: ['WAITING'], withIntermediate: false }).find(accept);
+interface Held {
+  trial: TrialRecord;
+  lease: Lease;
+  done: Promise<unknown>;
+  /** Stops the run when its lease turns out to be lost. */
+  abort: AbortController;
 }
 
-/** Search time is accumulated across runs in study attrs, so a resumed study does not get its time budget back. */
-function searchClock(service: StudyService, study: StudyRecord) {
-  const before = Number(study.attrs.searchSeconds ?? 0);
-  const t0 = Date.now();
-  const spent = () => before + (Date.now() - t0) / 1000;
-  return { spent, save: () => service.setStudyAttr(study.id, 'searchSeconds', spent()) };
-}
+/** The executor's slots, each running one trial this runner claimed, with one heartbeat timer renewing every lease held. */
+class Slots {
+  private readonly held = new Map<number, Held>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly leaseSeconds: number;
 
-function searchBudgetLeft(service: StudyService, study: StudyRecord, clock: { spent(): number }): number {
-  const { budget } = configOf(study);
-  if (budget.timeMinutes !== undefined && clock.spent() >= budget.timeMinutes * 60) return 0;
-  if (budget.trials === undefined) return Number.MAX_SAFE_INTEGER;
-  return budget.trials - service.listTrials(study.id).filter((t) => !isFinalRun(t)).length;
-}
+  constructor(
+    private readonly service: StudyService,
+    private readonly study: StudyRecord,
+    private readonly executor: Executor,
+    private readonly owner: string,
+    private readonly signal: AbortSignal,
+    private readonly emit: (e: RunnerEvent) => void,
+  ) {
+    this.leaseSeconds = configOf(study).leaseSeconds;
+  }
 
-/**
- * Keeps every executor slot busy with `next(freeSlots)` until it has nothing more and all runs ended, or the
- * signal fires (then the runs, which got the same signal, end as cancelled and are awaited).
- */
-async function drain(
-  executor: Executor,
-  signal: AbortSignal,
-  next: (free: number) => Promise<TrialRecord | undefined>,
-  claim: (t: TrialRecord) => boolean,
-  run: (t: TrialRecord) => Promise<unknown>,
-  afterEach: () => void,
-): Promise<void> {
-  const running = new Map<number, Promise<unknown>>();
-  const aborted = new Promise<void>((r) => (signal.aborted ? r() : signal.addEventListener('abort', () => r(), { once: true })));
-  for (;;) {
-    while (!signal.aborted && running.size < executor.slots) {
-      const t = await next(executor.slots - running.size);
-      if (!t || running.has(t.id)) break;
-      const id = t.id;
-      // startTrial is the atomic WAITING -> RUNNING claim; another runner on the same DB may have won it.
-      if (!claim(t)) continue;
-      running.set(id, run(t).finally(() => (running.delete(id), afterEach())));
+  /**
+   * Keeps every slot busy with WAITING trials that `accept` takes (calling `refill(free)` when none is queued)
+   * until none is left, none runs here, and none of them is RUNNING elsewhere (another runner's trials: waited
+   * for, and reaped if their runner dies); or until the signal fires.
+   */
+  async drain(accept: (t: TrialRecord) => boolean, refill: (free: number) => Promise<void>, pollMs: number): Promise<void> {
+    this.startHeartbeat();
+    const aborted = new Promise<void>((r) => (this.signal.aborted ? r() : this.signal.addEventListener('abort', () => r(), { once: true })));
+    for (;;) {
+      while (!this.signal.aborted && this.held.size < this.executor.slots) {
+        let t = await this.claimNext(accept);
+        if (!t) {
+          await refill(this.executor.slots - this.held.size);
+          t = await this.claimNext(accept);
+        }
+        if (!t) break;
+      }
+      if (this.signal.aborted) {
+        await Promise.allSettled([...this.held.values()].map((h) => h.done));
+        return;
+      }
+      if (this.held.size === 0) {
+        await this.service.reapExpired(this.study.id);
+        const pending = (await this.service.listTrials(this.study.id, { states: ['WAITING', 'RUNNING'] })).filter(accept);
+        if (pending.length === 0) return;
+        // Others hold the last trials: wait for them (their leases tell us if they die).
+        await Promise.race([aborted, new Promise((r) => setTimeout(r, pollMs))]);
+        continue;
+      }
+      await Promise.race([...[...this.held.values()].map((h) => h.done), aborted]);
     }
-    if (running.size === 0) return;
-    await Promise.race([...running.values(), signal.aborted ? new Promise((r) => setTimeout(r, 50)) : aborted]);
-    if (signal.aborted) {
-      await Promise.allSettled([...running.values()]);
-      return;
+  }
+
+  /** Hands every trial still held back to the queue (after a cancel: their runs have ended). */
+  async releaseAll(): Promise<void> {
+    for (const h of [...this.held.values()]) await this.service.releaseTrial(this.study.id, h.trial.id, h.lease.token).catch(() => false);
+    this.held.clear();
+  }
+
+  stop(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+  }
+
+  private async claimNext(accept: (t: TrialRecord) => boolean): Promise<Held | undefined> {
+    for (const t of await this.service.listTrials(this.study.id, { states: ['WAITING'] })) {
+      if (!accept(t) || this.held.has(t.id)) continue;
+      // The atomic WAITING -> RUNNING claim; another runner on the same database may have won it.
+      const claimed = await this.service.claimTrial(this.study.id, t.id, { owner: this.owner, seconds: this.leaseSeconds });
+      if (!claimed) continue;
+      const abort = new AbortController();
+      const onStop = () => abort.abort();
+      this.signal.addEventListener('abort', onStop, { once: true });
+      const h: Held = { trial: claimed.trial, lease: claimed.lease, abort, done: Promise.resolve() };
+      h.done = runTrial(this.service, this.executor, this.study, claimed.trial, claimed.lease.token, { signal: abort.signal, onProgress: this.emit })
+        .then(async (end) => {
+          await this.service.tickSearchClock(this.study.id).catch(() => 0);
+          // Cancelled by Ctrl-C, a run keeps its lease until releaseAll hands it back; finished, lost (or stopped
+          // by the heartbeat because its lease was lost) it is no longer ours.
+          if (end !== 'cancelled' || !this.signal.aborted) this.held.delete(t.id);
+        })
+        .finally(() => this.signal.removeEventListener('abort', onStop));
+      this.held.set(t.id, h);
+      return h;
+    }
+    return undefined;
+  }
+
+  /** Every third of the lease: renew each lease held; a lost one stops its run (another worker owns the trial now). */
+  private startHeartbeat(): void {
+    if (this.heartbeat) return;
+    this.heartbeat = setInterval(() => void this.beat(), (this.leaseSeconds * 1000) / 3);
+    this.heartbeat.unref();
+  }
+
+  private async beat(): Promise<void> {
+    await this.service.tickSearchClock(this.study.id).catch(() => 0);
+    for (const h of [...this.held.values()]) {
+      try {
+        h.lease = await this.service.renewLease(this.study.id, h.trial.id, h.lease.token, this.leaseSeconds);
+      } catch (err) {
+        if ((err as { code?: string }).code === 'LEASE_LOST') h.abort.abort();
+      }
     }
   }
-}
-
-function queueFinalValidation(service: StudyService, study: StudyRecord): void {
-  const trials = service.listTrials(study.id);
-  const config = configOf(study);
-  const best = bestTrial(trials, study.direction);
-  const sources: [string, TrialRecord | undefined][] = [
-    // A baseline that failed in the search has nothing to confirm; it is reported without final scores.
-    ['batchnorm', trials.find((t) => t.label === 'batchnorm' && t.state === 'COMPLETE')],
-    ['paper', trials.find((t) => t.label === 'paper' && t.state === 'COMPLETE')],
-    // A baseline that wins the search is not rerun twice: its final:<label> scores stand for final:best.
-    ['best', best && best.label === null ? best : undefined],
-  ];
-  let k = trials.filter(isFinalRun).length;
-  for (const [which, src] of sources) {
-    if (!src) continue;
-    const have = trials.filter((t) => t.label === `final:${which}`).length;
-    const fresh = Array.from({ length: Math.max(0, config.finalValidation.seeds - have) }, () => ({
-      state: 'WAITING' as const,
-      label: `final:${which}`,
-      params: src.params,
-      schedule: src.schedule,
-      seed: finalSeed(config.seed, k++),
-    }));
-    if (fresh.length) service.createTrials(study.id, fresh);
-  }
-  service.setStudyAttr(study.id, 'finalValidationSource', { best: best?.id ?? null });
-}
-
-/** Means and 95% intervals of the COMPLETE final runs, as stored in attrs.finalValidation. */
-export function summarizeFinal(trials: readonly TrialRecord[], study: StudyRecord): Record<string, unknown> {
-  const scores = (label: string) => trials.filter((t) => t.label === label && t.state === 'COMPLETE').map((t) => t.value!);
-  const out: Record<string, unknown> = {};
-  for (const which of ['batchnorm', 'paper', 'best']) {
-    const v = scores(`final:${which}`);
-    if (v.length) out[which] = finalScore(v);
-  }
-  const best = bestTrial(trials, study.direction);
-  if (best) {
-    out.trialId = best.id;
-    if (best.label && out[best.label]) out.best = out[best.label];
-  }
-  return out;
 }

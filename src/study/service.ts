@@ -1,39 +1,47 @@
-// The study service: the one adapter between the API (REST, runner) and storage + optimizer + pruner.
+// The study service: the one door between the edges (REST, CLI, runner, workers) and storage + optimizer + pruner.
 import { ConfigError, NotFoundError } from '../errors.js';
 import type { ExportedSchedule, ScheduleSpec } from '../schedule/types.js';
+import { bestTrial } from '../shared/best.js';
+import { isPrunable } from '../shared/roles.js';
 import type { AskedTrial, GpView, StudyApi, StudyEvent, StudySummary, StudyView } from './api_types.js';
-import { type StudyConfig, studyTotalSteps, validateStudyConfig } from './config.js';
+import { baselineTrials } from './baselines.js';
+import { type StudyConfig, studyTotalSteps } from './config.js';
+import { BudgetExhaustedError, StaleSnapshotError } from './errors.js';
+import { finalSources, finalTrials, summarizeFinal } from './final.js';
+import { EXTERNAL_OWNER } from './owner.js';
 import { createPruner, type Pruner } from './pruners/index.js';
-import { KeyedMutex } from './service/mutex.js';
+import { mergeScheduleSpace } from './schedule_space.js';
 import { StudyEventBus } from './service/events.js';
-import { grantTrials } from './service/budget.js';
-import { ChangeWatcher, DEFAULT_WATCH_INTERVAL_MS } from './service/watch.js';
+import { KeyedMutex } from './service/mutex.js';
 import { StudyOptimizer, type SuggestingOptimizer } from './service/optimizer_sync.js';
-import { bestTrial, studyView, summarize } from './service/views.js';
-import type { NewTrial, Params, Storage, StudyRecord, StudyState, TrialRecord } from './types.js';
+import { studyView, summarize, trialSummary } from './service/views.js';
+import { ChangeWatcher, DEFAULT_WATCH_INTERVAL_MS } from './service/watch.js';
+import type { FinishResult, IntermediateValue, Lease, LeaseRequest, NewTrial, Params, Storage, StudyRecord, StudyState, TrialRecord, TrialState } from './types.js';
 
 /** The pieces the service plugs together; the defaults come from the optimizer and export packages. */
 export interface ServiceDeps {
   createOptimizer(config: StudyConfig): SuggestingOptimizer;
   paramsToSchedule(params: Params, config: StudyConfig): { schedule: ScheduleSpec; renormMomentum?: number };
   buildExport(study: StudyRecord, trials: TrialRecord[]): ExportedSchedule;
-  /** Checks a config's search-space override (throws ConfigError); run before anything is written. */
-  validateSpace?(config: StudyConfig): void;
 }
 
 export interface ServiceOptions {
   /**
-   * How often a subscribed study's storage is checked for changes made by other processes (a `run` writing the
-   * database that this `serve` reads), ms. Default 1000; 0 streams only this process's own changes.
+   * How often a watched study's storage is polled for changes made by other processes (a `run` writing the
+   * database that this `serve` reads), ms; storages with push notifications (PostgreSQL) are not polled. Default
+   * 1000; 0 streams only this process's own changes.
    */
   watchIntervalMs?: number;
 }
 
-export type FinishResult = { state: 'COMPLETE' | 'PRUNED' | 'FAIL'; value?: number | null; failureReason?: string | null; metrics?: Record<string, unknown> | null };
+/** How often an insert whose snapshot went stale (another server asked meanwhile) is recomputed before giving up. */
+const ASK_ATTEMPTS = 8;
 
-/** Derives a trial's training seed from the study seed and the trial's number: reproducible, distinct per trial. */
-export function trialSeed(studySeed: number, number: number): number {
-  return (studySeed * 1_000_003 + number * 7_919 + 104_729) % 2_147_483_647;
+/** Stored configs were validated on the way in; fields added since 0.1 get their defaults here. */
+export function configOf(study: StudyRecord): StudyConfig {
+  const c = study.config as unknown as StudyConfig;
+  const external = c.executor === 'external';
+  return { ...c, leaseSeconds: c.leaseSeconds ?? (external ? 3600 : 60), maxRetries: c.maxRetries ?? 2 };
 }
 
 export class StudyService implements StudyApi {
@@ -41,110 +49,277 @@ export class StudyService implements StudyApi {
   private readonly asks = new KeyedMutex();
   private readonly optimizers = new Map<string, StudyOptimizer>();
   private readonly pruners = new Map<string, Pruner>();
-  /** Trials a pruner told to stop: an external client's later `tell({value})` records them PRUNED, not COMPLETE. */
-  private readonly pruneOrdered = new Set<number>();
-
   private readonly watcher: ChangeWatcher;
 
-  constructor(readonly storage: Storage, private readonly deps: ServiceDeps, opts: ServiceOptions = {}) {
-    this.watcher = new ChangeWatcher(storage, (studyId) => this.emitForeignChange(studyId), opts.watchIntervalMs ?? DEFAULT_WATCH_INTERVAL_MS);
+  constructor(private readonly storage: Storage, private readonly deps: ServiceDeps, opts: ServiceOptions = {}) {
+    this.watcher = new ChangeWatcher(storage, (studyId) => void this.emitForeignChange(studyId), opts.watchIntervalMs ?? DEFAULT_WATCH_INTERVAL_MS);
   }
 
-  // ---- StudyApi -------------------------------------------------------------------------------------------
+  /** `sqlite`, `memory` or `postgres`. */
+  get storageKind(): string {
+    return this.storage.kind;
+  }
 
-  createStudy(raw: unknown): StudyRecord {
-    const config = validateStudyConfig(raw);
-    this.deps.validateSpace?.(config);
-    const study = this.storage.createStudy({ name: config.name, direction: config.objective.direction, config: config as unknown as Record<string, unknown> });
+  // ---- studies --------------------------------------------------------------------------------------------
+
+  /** `config` was validated at the edge. A local study gets its two baselines queued at once, so they run first. */
+  async createStudy(config: StudyConfig): Promise<StudyRecord> {
+    const study = await this.storage.createStudy({ name: config.name, direction: config.objective.direction, config: config as unknown as Record<string, unknown> });
+    if (config.executor === 'local') await this.ensureBaselines(study.id);
     this.emit({ type: 'study', studyId: study.id, state: study.state });
     return study;
   }
 
-  listStudies(): StudySummary[] {
-    return this.storage.listStudies().map((s) => summarize(s, this.storage.listTrials(s.id, { withIntermediate: false })));
+  /** The study of `config.name` if it exists (then it resumes), else a new one. */
+  async openStudy(config: StudyConfig): Promise<{ study: StudyRecord; resumed: boolean }> {
+    const existing = await this.storage.findStudyByName(config.name);
+    if (!existing) return { study: await this.createStudy(config), resumed: false };
+    return { study: existing, resumed: true };
   }
 
-  getStudyView(studyId: string): StudyView {
-    const study = this.getStudy(studyId);
-    return studyView(study, this.storage.listTrials(studyId), studyTotalSteps(study.config));
+  async listStudies(): Promise<StudySummary[]> {
+    const out: StudySummary[] = [];
+    for (const s of await this.storage.listStudies()) out.push(summarize(s, await this.storage.listTrials(s.id, { withIntermediate: false })));
+    return out;
   }
+
+  async getStudyView(ref: string): Promise<StudyView> {
+    const study = await this.resolve(ref);
+    return studyView(study, await this.storage.listTrials(study.id), studyTotalSteps(study.config));
+  }
+
+  /** An id or a name: ids first (unique by construction), then names, as the CLI always did. */
+  async resolve(ref: string): Promise<StudyRecord> {
+    const s = (await this.storage.getStudy(ref)) ?? (await this.storage.findStudyByName(ref));
+    if (!s) throw new NotFoundError(`study '${ref}' (neither an id nor a name; \`renorm-tune studies\` lists them)`);
+    return s;
+  }
+
+  async setStudyState(studyId: string, state: StudyState): Promise<void> {
+    await this.storage.setStudyState(studyId, state);
+    this.emit({ type: 'study', studyId, state });
+  }
+
+  async setStudyAttr(studyId: string, key: string, value: unknown): Promise<void> {
+    await this.storage.setStudyAttr(studyId, key, value);
+    const study = await this.storage.getStudy(studyId);
+    if (study) this.emit({ type: 'study', studyId, state: study.state });
+  }
+
+  /** Advances and returns the study's search clock; gaps longer than a lease (nobody working) do not count. */
+  async tickSearchClock(studyId: string): Promise<number> {
+    const study = await this.resolve(studyId);
+    return this.storage.tickSearchClock(studyId, Math.max(60, configOf(study).leaseSeconds));
+  }
+
+  // ---- trials: asking ---------------------------------------------------------------------------------------
 
   /**
-   * Serialized per study: the optimizer sees every earlier suggestion as pending before it suggests again.
-   * An external study gets at most what is left of `budget.trials` (possibly fewer than `count`), and a
-   * BudgetExhaustedError (409) once nothing is left.
+   * Up to `count` trials. An external study first hands out trials already queued (baselines, enqueued schedules,
+   * trials whose trainer vanished), each under a fresh lease; the rest are new suggestions. A local study's asks
+   * queue trials for its runner. Either way the budget holds exactly, whoever asks: the insert checks it in the
+   * same transaction, and refuses suggestions computed from a stale snapshot (another server asked meanwhile),
+   * which are then recomputed. Fewer than `count` near the end of the budget; BudgetExhaustedError at the end.
    */
-  async ask(studyId: string, count: number): Promise<AskedTrial[]> {
+  async ask(ref: string, count: number): Promise<AskedTrial[]> {
     if (!Number.isInteger(count) || count < 1 || count > 1000) {
       throw new ConfigError('count', `must be an integer in [1, 1000], got ${String(count)}`, 'ask for 1 or more trials');
     }
-    this.getStudy(studyId);
-    return this.asks.run(studyId, async () => {
-      const study = this.getStudy(studyId);
+    const { id } = await this.resolve(ref);
+    return this.asks.run(id, async () => {
+      const study = await this.resolve(id);
       const config = configOf(study);
-      const trials = this.storage.listTrials(studyId, { withIntermediate: false });
-      const granted = grantTrials(study.name, config, trials, count);
-      const opt = this.optimizerFor(study);
-      try {
-        await opt.sync(trials);
-        const suggestions = await opt.ask(granted);
-        const state = config.executor === 'external' ? 'RUNNING' : 'WAITING';
-        const fresh: NewTrial[] = suggestions.map((s, i) => ({
-          state,
-          params: s.params,
-          schedule: this.deps.paramsToSchedule(s.params, config).schedule,
-          seed: trialSeed(config.seed, trials.length + i),
-        }));
-        const created = this.storage.createTrials(studyId, fresh);
-        created.forEach((t, i) => opt.bind(suggestions[i]!.id, t.id));
-        if (study.state === 'CREATED' || study.state === 'STOPPED') this.setStudyState(studyId, 'RUNNING');
-        for (const t of created) this.emit({ type: 'trial', studyId, trial: t });
-        return created.map((t) => ({ id: t.id, params: t.params, schedule: t.schedule }));
-      } catch (err) {
-        // The optimizer may now hold pending points with no stored trial: rebuild it from storage next time.
-        this.optimizers.delete(studyId);
-        throw err;
+      await this.reapExpired(id);
+      await this.checkTimeBudget(study);
+      const handed = config.executor === 'external' ? await this.claimQueued(id, count, { owner: EXTERNAL_OWNER, seconds: config.leaseSeconds }) : [];
+      let created: TrialRecord[] = [];
+      if (handed.length < count) {
+        try {
+          created = await this.suggestAndInsert(study, count - handed.length);
+        } catch (err) {
+          if (!(err instanceof BudgetExhaustedError) || handed.length === 0) throw err;
+        }
       }
+      if (study.state === 'CREATED' || study.state === 'STOPPED') await this.setStudyState(id, 'RUNNING');
+      return [...handed, ...created].map(askedTrial);
     });
   }
 
-  report(studyId: string, trialId: number, step: number, value: number, metrics?: Record<string, unknown>): { prune: boolean } {
-    const study = this.getStudy(studyId);
-    this.getTrial(studyId, trialId);
-    this.storage.addIntermediate(studyId, trialId, metrics ? { step, value, metrics } : { step, value });
-    const trials = this.storage.listTrials(studyId);
-    const trial = trials.find((t) => t.id === trialId)!;
-    this.emit({ type: 'trial', studyId, trial });
+  private async suggestAndInsert(study: StudyRecord, count: number): Promise<TrialRecord[]> {
+    const config = configOf(study);
+    const external = config.executor === 'external';
+    for (let attempt = 1; ; attempt++) {
+      const trials = await this.storage.listTrials(study.id, { withIntermediate: false });
+      const opt = this.optimizerFor(study);
+      try {
+        await opt.sync(trials);
+        const suggestions = await opt.ask(count);
+        const fresh: NewTrial[] = suggestions.map((s) => ({
+          state: external ? 'RUNNING' : 'WAITING',
+          role: 'search',
+          params: s.params,
+          schedule: this.deps.paramsToSchedule(s.params, config).schedule,
+          ...(external ? { lease: { owner: EXTERNAL_OWNER, seconds: config.leaseSeconds } } : {}),
+        }));
+        const budget = config.budget.trials;
+        const created = await this.storage.createTrials(study.id, fresh, { snapshot: trials.length, ...(budget !== undefined ? { budget } : {}) });
+        created.forEach((t, i) => opt.bind(suggestions[i]!.id, t.id));
+        // A partial grant leaves suggestions pending in the optimizer with no trial behind them: rebuild it next time.
+        if (created.length < suggestions.length) this.optimizers.delete(study.id);
+        for (const t of created) this.emitTrial(t);
+        return created;
+      } catch (err) {
+        // The optimizer may now hold pending points with no stored trial: rebuild it from storage before any retry.
+        this.optimizers.delete(study.id);
+        if (!(err instanceof StaleSnapshotError) || attempt >= ASK_ATTEMPTS) throw err;
+        await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
+      }
+    }
+  }
+
+  private async checkTimeBudget(study: StudyRecord): Promise<void> {
+    const minutes = configOf(study).budget.timeMinutes;
+    if (minutes === undefined) return;
+    const spent = await this.tickSearchClock(study.id);
+    if (spent >= minutes * 60) throw new BudgetExhaustedError(study.name, `budget.timeMinutes = ${minutes}, ${(spent / 60).toFixed(1)} min spent`);
+  }
+
+  /** Claims queued (WAITING) trials in number order, skipping final runs unless `final` is set. */
+  private async claimQueued(studyId: string, count: number, lease: LeaseRequest): Promise<TrialRecord[]> {
+    const out: TrialRecord[] = [];
+    for (const t of await this.storage.listTrials(studyId, { states: ['WAITING'], withIntermediate: false })) {
+      if (out.length >= count) break;
+      if (t.role.startsWith('final:')) continue;
+      const claimed = await this.claimTrial(studyId, t.id, lease);
+      if (claimed) out.push(claimed.trial);
+    }
+    return out;
+  }
+
+  // ---- trials: running, reporting, finishing ----------------------------------------------------------------
+
+  async listTrials(studyId: string, opts: { states?: TrialState[]; withIntermediate?: boolean } = {}): Promise<TrialRecord[]> {
+    return this.storage.listTrials(studyId, { withIntermediate: false, ...opts });
+  }
+
+  async getTrial(studyId: string, trialId: number): Promise<TrialRecord> {
+    const t = Number.isInteger(trialId) ? await this.storage.getTrial(studyId, trialId) : undefined;
+    if (!t) throw new NotFoundError(`trial ${String(trialId)} of study ${studyId}`);
+    return t;
+  }
+
+  /** WAITING -> RUNNING under a lease; null if someone else claimed it first. */
+  async claimTrial(studyId: string, trialId: number, lease: LeaseRequest): Promise<{ trial: TrialRecord; lease: Lease } | null> {
+    const got = await this.storage.claimTrial(studyId, trialId, lease);
+    if (!got) return null;
+    const trial = await this.getTrial(studyId, trialId);
+    this.emitTrial(trial);
+    return { trial, lease: got };
+  }
+
+  async renewLease(studyId: string, trialId: number, token: number, seconds: number): Promise<Lease> {
+    return this.storage.renewLease(studyId, trialId, token, seconds);
+  }
+
+  /** A clean hand-back (Ctrl-C, SIGTERM): the trial is queued again, no retry counted. */
+  async releaseTrial(studyId: string, trialId: number, token: number): Promise<boolean> {
+    const ok = await this.storage.releaseTrial(studyId, trialId, token);
+    if (ok) this.emitTrial(await this.getTrial(studyId, trialId));
+    return ok;
+  }
+
+  /** Optuna's fail_stale_trials: expired leases (and those of owners known dead) go back to the queue, or FAIL after maxRetries. */
+  async reapExpired(studyId: string, deadOwners: string[] = []): Promise<TrialRecord[]> {
+    const study = await this.resolve(studyId);
+    const reaped = await this.storage.reapExpiredLeases(studyId, { maxRetries: configOf(study).maxRetries, deadOwners });
+    for (const t of reaped) this.emitTrial(t);
+    return reaped;
+  }
+
+  /**
+   * Stores an intermediate value (renewing the trial's lease; with `token`, a zombie's report is refused with
+   * 409 LEASE_LOST) and answers whether the pruner wants the trial stopped. Costs one trial's read and one
+   * indexed peer query, however large the study.
+   */
+  async report(ref: string, trialId: number, step: number, value: number, opts: { metrics?: Record<string, unknown>; token?: number } = {}): Promise<{ prune: boolean }> {
+    const study = await this.resolve(ref);
+    const config = configOf(study);
+    const point: IntermediateValue = opts.metrics ? { step, value, metrics: opts.metrics } : { step, value };
+    await this.storage.addIntermediate(study.id, trialId, point, { ...(opts.token !== undefined ? { token: opts.token } : {}), renewSeconds: config.leaseSeconds });
+    const trial = await this.getTrial(study.id, trialId);
+    this.emit({ type: 'report', studyId: study.id, trialId, number: trial.number, point });
+    if (trial.pruneRequested) return { prune: true };
     // Baselines and final-validation reruns always run to the end: they are what the study is measured against.
-    const prune = trial.label === null && this.prunerFor(study).shouldPrune(trial, trials);
-    if (prune) this.pruneOrdered.add(trialId);
+    if (!isPrunable(trial.role)) return { prune: false };
+    const prune = await this.prunerFor(study).shouldPrune(trial, (q) => this.storage.peerValues(study.id, { ...q, exceptTrialId: trialId }));
+    if (prune) {
+      await this.storage.requestPrune(study.id, trialId);
+      this.emitTrial(await this.getTrial(study.id, trialId));
+    }
     return { prune };
   }
 
-  tell(studyId: string, trialId: number, outcome: { value: number } | { failed: string }): TrialRecord {
-    this.getStudy(studyId);
-    this.getTrial(studyId, trialId);
+  /** An outside trainer's result: a value (PRUNED if the pruner had asked it to stop) or a failure. */
+  async tell(ref: string, trialId: number, outcome: { value: number } | { failed: string }, opts: { token?: number } = {}): Promise<TrialRecord> {
+    const study = await this.resolve(ref);
     if ('failed' in outcome) {
       if (typeof outcome.failed !== 'string' || !outcome.failed) throw new ConfigError('failed', 'must be a non-empty reason', 'say why the trial failed');
-      return this.finishTrial(studyId, trialId, { state: 'FAIL', failureReason: outcome.failed });
+      return this.finishTrial(study.id, trialId, { state: 'FAIL', failureReason: outcome.failed }, opts.token);
     }
     if (typeof outcome.value !== 'number' || !Number.isFinite(outcome.value)) {
       throw new ConfigError('value', `must be a finite number, got ${String(outcome.value)}`, 'tell {"failed": "<reason>"} for a failed trial');
     }
-    const state = this.pruneOrdered.has(trialId) ? 'PRUNED' : 'COMPLETE';
-    return this.finishTrial(studyId, trialId, { state, value: outcome.value });
+    return this.finishTrial(study.id, trialId, { state: 'COMPLETE', value: outcome.value }, opts.token);
   }
 
-  bestSchedule(studyId: string): ExportedSchedule {
-    const study = this.getStudy(studyId);
-    // The exporter owns the rules (which trial wins, what to do before any has finished).
-    return this.deps.buildExport(study, this.storage.listTrials(studyId, { withIntermediate: false }));
+  /** Records how a trial ended; with `token`, refused (409 LEASE_LOST) unless the caller still holds the lease. */
+  async finishTrial(studyId: string, trialId: number, result: FinishResult, token?: number): Promise<TrialRecord> {
+    const trial = await this.storage.finishTrial(studyId, trialId, result, { honourPrune: true, ...(token !== undefined ? { token } : {}) });
+    this.emitTrial(trial);
+    return trial;
   }
 
-  async gpView(studyId: string): Promise<GpView> {
-    const study = this.getStudy(studyId);
-    return this.asks.run(studyId, async () => {
-      const trials = this.storage.listTrials(studyId, { withIntermediate: false });
+  // ---- baselines and final validation --------------------------------------------------------------------
+
+  /** Queues the two baselines if they are not there yet (keyed: never twice, whoever calls). */
+  async ensureBaselines(studyId: string): Promise<void> {
+    const study = await this.resolve(studyId);
+    const created = await this.storage.createTrials(studyId, baselineTrials(mergeScheduleSpace(configOf(study).space)));
+    for (const t of created) this.emitTrial(t);
+  }
+
+  /** Queues whatever final-validation runs are still missing (keyed by arm and seed); returns how many exist in all. */
+  async ensureFinalValidation(studyId: string): Promise<number> {
+    const study = await this.resolve(studyId);
+    const config = configOf(study);
+    const trials = await this.storage.listTrials(studyId, { withIntermediate: false });
+    const sources = finalSources(trials, study.direction);
+    const wanted = finalTrials(sources, config.seed, config.finalValidation.seeds);
+    const created = await this.storage.createTrials(studyId, wanted);
+    for (const t of created) this.emitTrial(t);
+    await this.storage.setStudyAttr(studyId, 'finalValidationSource', { best: sources.best?.id ?? null });
+    return wanted.length;
+  }
+
+  /** Stores the final-validation summary from the finished final runs. */
+  async summarizeFinalValidation(studyId: string): Promise<void> {
+    const study = await this.resolve(studyId);
+    const trials = await this.storage.listTrials(studyId, { withIntermediate: false });
+    await this.setStudyAttr(studyId, 'finalValidation', summarizeFinal(trials, study.direction));
+  }
+
+  // ---- results ------------------------------------------------------------------------------------------
+
+  async bestSchedule(ref: string): Promise<ExportedSchedule> {
+    const study = await this.resolve(ref);
+    // The exporter owns the rules for what to do before any trial has finished.
+    return this.deps.buildExport(study, await this.storage.listTrials(study.id, { withIntermediate: false }));
+  }
+
+  async gpView(ref: string): Promise<GpView> {
+    const study = await this.resolve(ref);
+    return this.asks.run(study.id, async () => {
+      const trials = await this.storage.listTrials(study.id, { withIntermediate: false });
       const best = bestTrial(trials.filter((t) => Object.keys(t.params).length > 0), study.direction);
       if (!best) return { available: false, reason: 'no COMPLETE trial with tuned parameters yet' };
       const opt = this.optimizerFor(study);
@@ -155,71 +330,17 @@ export class StudyService implements StudyApi {
     });
   }
 
-  /** Also sees other processes' changes to the same database, as `study` events (see ServiceOptions.watchIntervalMs). */
-  subscribe(studyId: string, listener: (event: StudyEvent) => void): () => void {
-    const off = this.bus.subscribe(studyId, listener);
-    const unwatch = this.watcher.watch(studyId);
+  // ---- live events ----------------------------------------------------------------------------------------
+
+  /** Also sees other processes' changes to the same database, as `study` events with `refetch` (see ServiceOptions.watchIntervalMs). */
+  async subscribe(ref: string, listener: (event: StudyEvent) => void): Promise<() => void> {
+    const study = await this.resolve(ref);
+    const off = this.bus.subscribe(study.id, listener);
+    const unwatch = await this.watcher.watch(study.id);
     return () => {
       off();
       unwatch();
     };
-  }
-
-  // ---- for the local runner (same events, same rules) -----------------------------------------------------
-
-  subscribeAll(listener: (event: StudyEvent) => void): () => void {
-    return this.bus.subscribeAll(listener);
-  }
-
-  getStudy(studyId: string): StudyRecord {
-    const s = this.storage.getStudy(studyId);
-    if (!s) throw new NotFoundError(`study ${studyId}`);
-    return s;
-  }
-
-  listTrials(studyId: string, withIntermediate = false): TrialRecord[] {
-    return this.storage.listTrials(studyId, { withIntermediate });
-  }
-
-  createTrials(studyId: string, trials: NewTrial[]): TrialRecord[] {
-    const created = this.storage.createTrials(studyId, trials);
-    for (const t of created) this.emit({ type: 'trial', studyId, trial: t });
-    return created;
-  }
-
-  /** WAITING -> RUNNING; false if someone else took it. */
-  startTrial(studyId: string, trialId: number): boolean {
-    const ok = this.storage.startTrial(studyId, trialId);
-    if (ok) this.emitTrial(studyId, trialId);
-    return ok;
-  }
-
-  finishTrial(studyId: string, trialId: number, result: FinishResult): TrialRecord {
-    const trial = this.storage.finishTrial(studyId, trialId, result);
-    this.pruneOrdered.delete(trialId);
-    this.emit({ type: 'trial', studyId, trial });
-    return trial;
-  }
-
-  requeueRunning(studyId: string): number {
-    const n = this.storage.requeueRunning(studyId);
-    // The optimizer's pending set is unchanged by a requeue (still not finished), so the cache stays valid.
-    if (n) for (const t of this.storage.listTrials(studyId, { states: ['WAITING'], withIntermediate: false })) this.emit({ type: 'trial', studyId, trial: t });
-    return n;
-  }
-
-  setStudyState(studyId: string, state: StudyState): void {
-    this.storage.setStudyState(studyId, state);
-    this.emit({ type: 'study', studyId, state });
-  }
-
-  setStudyAttr(studyId: string, key: string, value: unknown): void {
-    this.storage.setStudyAttr(studyId, key, value);
-    this.emit({ type: 'study', studyId, state: this.getStudy(studyId).state });
-  }
-
-  toSchedule(study: StudyRecord, params: Params): { schedule: ScheduleSpec; renormMomentum?: number } {
-    return this.deps.paramsToSchedule(params, configOf(study));
   }
 
   /** Drops cached optimizers and pruners: the next ask rebuilds from storage (as after a restart). */
@@ -228,13 +349,12 @@ export class StudyService implements StudyApi {
     this.pruners.delete(studyId);
   }
 
-  // ---- internals --------------------------------------------------------------------------------------------
-
-  private getTrial(studyId: string, trialId: number): TrialRecord {
-    const t = Number.isInteger(trialId) ? this.storage.getTrial(studyId, trialId) : undefined;
-    if (!t) throw new NotFoundError(`trial ${String(trialId)} of study ${studyId}`);
-    return t;
+  /** Stops watching for other processes' changes (the storage is closed by whoever opened it). */
+  close(): void {
+    this.watcher.stop();
   }
+
+  // ---- internals --------------------------------------------------------------------------------------------
 
   private optimizerFor(study: StudyRecord): StudyOptimizer {
     let opt = this.optimizers.get(study.id);
@@ -252,24 +372,23 @@ export class StudyService implements StudyApi {
     return p;
   }
 
-  private emitTrial(studyId: string, trialId: number): void {
-    const trial = this.storage.getTrial(studyId, trialId);
-    if (trial) this.emit({ type: 'trial', studyId, trial });
+  private emitTrial(trial: TrialRecord): void {
+    this.emit({ type: 'trial', studyId: trial.studyId, trial: trialSummary(trial) });
   }
 
   private emit(event: StudyEvent): void {
-    this.watcher.noteLocal(event.studyId);
+    if (!this.bus.has(event.studyId)) return;
+    void this.watcher.noteLocal(event.studyId);
     this.bus.emit(event);
   }
 
-  /** Another process changed the study: which trials changed is not known cheaply, so say "refetch" with a study event. */
-  private emitForeignChange(studyId: string): void {
-    const study = this.storage.getStudy(studyId);
-    if (study) this.bus.emit({ type: 'study', studyId, state: study.state });
+  /** Another process changed the study: which trials changed is not known cheaply, so say "refetch". */
+  private async emitForeignChange(studyId: string): Promise<void> {
+    const study = await this.storage.getStudy(studyId).catch(() => undefined);
+    if (study) this.bus.emit({ type: 'study', studyId, state: study.state, refetch: true });
   }
 }
 
-/** Stored configs were validated on the way in; this only restores the type. */
-export function configOf(study: StudyRecord): StudyConfig {
-  return study.config as unknown as StudyConfig;
+function askedTrial(t: TrialRecord): AskedTrial {
+  return { id: t.id, number: t.number, role: t.role, params: t.params, schedule: t.schedule, lease: t.lease, seed: t.seed };
 }

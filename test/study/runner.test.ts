@@ -11,59 +11,60 @@ const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/workers/${n
 
 function setup() {
   const storage = new MemoryStorage();
-  return { storage, service: new StudyService(storage, fakeDeps()) };
+  return { storage, service: new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 }) };
 }
 
-const byLabel = (trials: TrialRecord[], label: string | null) => trials.filter((t) => t.label === label);
+const byRole = (trials: TrialRecord[], role: string) => trials.filter((t) => t.role === role);
 
 test('runner: baselines first, budget counts them, final validation on the test set with 95% intervals', async () => {
   const { storage, service } = setup();
   const phases: string[] = [];
   const res = await runStudy(baseConfig({ budget: { trials: 6 }, workers: 2, finalValidation: { seeds: 2 } }), {
-    storage, service, workerFile: fixture('fake_trainer'),
+    service, workerFile: fixture('fake_trainer'),
     onEvent: (e: RunnerEvent) => e.type === 'phase' && phases.push(e.phase),
   });
   assert.equal(res.state, 'COMPLETE');
   assert.deepEqual(phases, ['search', 'final', 'done']);
-  const trials = service.listTrials(res.study.id);
-  const search = trials.filter((t) => !(t.label ?? '').startsWith('final:'));
+  const trials = await service.listTrials(res.study.id);
+  const search = trials.filter((t) => !t.role.startsWith('final:'));
   assert.equal(search.length, 6, 'trial budget includes the 2 baselines');
-  assert.deepEqual(search.slice(0, 2).map((t) => t.label), ['batchnorm', 'paper'], 'baselines are trials 0 and 1');
+  assert.deepEqual(search.slice(0, 2).map((t) => t.role), ['baseline:batchnorm', 'baseline:paper'], 'baselines are trials 0 and 1');
   assert.ok(search.every((t) => t.state === 'COMPLETE'));
   // Fake trainer: batchnorm 0.8, paper 0.85 (x (1 - e^-4)); test-set runs score 0.01 lower.
-  assert.ok(Math.abs(byLabel(trials, 'batchnorm')[0]!.value! - 0.8 * (1 - Math.exp(-4))) < 1e-3);
+  assert.ok(Math.abs(byRole(trials, 'baseline:batchnorm')[0]!.value! - 0.8 * (1 - Math.exp(-4))) < 1e-3);
   for (const which of ['batchnorm', 'paper', 'best']) {
-    const runs = byLabel(trials, `final:${which}`);
+    const runs = byRole(trials, `final:${which}`);
     assert.equal(runs.length, 2, `2 final runs of ${which}`);
     assert.ok(runs.every((t) => t.state === 'COMPLETE' && (t.metrics as { testAccuracy?: number }).testAccuracy === t.value), 'scored on the test set');
   }
-  const fv = service.getStudy(res.study.id).attrs.finalValidation as Record<string, { mean: number; ci: [number, number] }> & { trialId: number };
-  const bn = byLabel(trials, 'final:batchnorm').map((t) => t.value!);
+  const fv = (await service.resolve(res.study.id)).attrs.finalValidation as Record<string, { mean: number; ci: [number, number] }> & { trialId: number };
+  const bn = byRole(trials, 'final:batchnorm').map((t) => t.value!);
   assert.ok(Math.abs(fv.batchnorm!.mean - (bn[0]! + bn[1]!) / 2) < 1e-12);
   assert.ok(fv.batchnorm!.ci[0] <= fv.batchnorm!.mean && fv.batchnorm!.mean <= fv.batchnorm!.ci[1]);
-  assert.equal(fv.trialId, service.getStudyView(res.study.id).best!.trialId);
-  assert.equal(service.getStudyView(res.study.id).counts.COMPLETE, 6, 'final runs stay out of the counts');
+  assert.equal(fv.trialId, (await service.getStudyView(res.study.id)).best!.trialId);
+  assert.equal((await service.getStudyView(res.study.id)).counts.COMPLETE, 6, 'final runs stay out of the counts');
 });
 
 test('runner: Ctrl-C stops cleanly (nothing left RUNNING) and a rerun resumes without touching COMPLETE trials', async () => {
-  const { storage, service } = setup();
+  const { service } = setup();
   const config = baseConfig({ budget: { trials: 8 }, workers: 2, finalValidation: { seeds: 0 }, scenario: { steps: 60, evalInterval: 5 } });
   const ac = new AbortController();
   let completed = 0;
   const first = await runStudy(config, {
-    storage, service, workerFile: fixture('fake_trainer'), signal: ac.signal,
-    onEvent: (e) => e.type === 'trial' && e.trial!.state === 'COMPLETE' && ++completed === 3 && ac.abort(),
+    service, workerFile: fixture('fake_trainer'), signal: ac.signal,
+    onEvent: (e) => e.type === 'trial' && e.trial.state === 'COMPLETE' && ++completed === 3 && ac.abort(),
   });
   assert.equal(first.state, 'STOPPED');
-  const before = service.listTrials(first.study.id, true);
+  const before = await service.listTrials(first.study.id, { withIntermediate: true });
   assert.equal(before.filter((t) => t.state === 'RUNNING').length, 0, 'cancelled trials went back to WAITING');
+  assert.ok(before.every((t) => t.retries === 0), 'a clean stop is not a retry');
   assert.ok(before.filter((t) => t.state === 'COMPLETE').length >= 3);
   assert.ok(before.filter((t) => t.state === 'COMPLETE').length < 8);
 
-  const second = await runStudy(config, { storage, service, workerFile: fixture('fake_trainer') });
+  const second = await runStudy(config, { service, workerFile: fixture('fake_trainer') });
   assert.equal(second.state, 'COMPLETE');
   assert.equal(second.resumed, true);
-  const after = service.listTrials(first.study.id, true);
+  const after = await service.listTrials(first.study.id, { withIntermediate: true });
   assert.equal(after.length, 8, 'budget respected across runs');
   assert.ok(after.every((t) => t.state === 'COMPLETE'));
   for (const t of before.filter((t) => t.state === 'COMPLETE')) assert.deepEqual(after.find((a) => a.id === t.id), t, `trial ${t.id} unchanged`);
@@ -71,10 +72,10 @@ test('runner: Ctrl-C stops cleanly (nothing left RUNNING) and a rerun resumes wi
 
 test('runner: a worker crash or a NaN result fails that trial with the reason and the study goes on', async () => {
   for (const [worker, reason] of [['exits', /worker died/], ['nan', /trainer returned valAccuracy = NaN/]] as const) {
-    const { storage, service } = setup();
-    const res = await runStudy(baseConfig({ budget: { trials: 3 }, workers: 1, finalValidation: { seeds: 1 } }), { storage, service, workerFile: fixture(worker) });
+    const { service } = setup();
+    const res = await runStudy(baseConfig({ budget: { trials: 3 }, workers: 1, finalValidation: { seeds: 1 } }), { service, workerFile: fixture(worker) });
     assert.equal(res.state, 'COMPLETE');
-    const trials = service.listTrials(res.study.id);
+    const trials = await service.listTrials(res.study.id);
     assert.equal(trials.length, 3, 'no final runs: nothing completed to validate');
     for (const t of trials) {
       assert.equal(t.state, 'FAIL');
@@ -84,26 +85,26 @@ test('runner: a worker crash or a NaN result fails that trial with the reason an
 });
 
 test('runner: the median pruner stops poor trials (recorded PRUNED with their curve); baselines are never pruned', async () => {
-  const { storage, service } = setup();
+  const { service } = setup();
   const res = await runStudy(
     baseConfig({ budget: { trials: 7 }, workers: 1, finalValidation: { seeds: 0 }, pruner: { type: 'median', minTrials: 2 }, scenario: { steps: 30, evalInterval: 5 } }),
-    { storage, service, workerFile: fixture('fake_trainer') },
+    { service, workerFile: fixture('fake_trainer') },
   );
-  const trials = service.listTrials(res.study.id, true);
+  const trials = await service.listTrials(res.study.id, { withIntermediate: true });
   const pruned = trials.filter((t) => t.state === 'PRUNED');
-  assert.ok(pruned.length > 0, `some fake proposals score below the baselines: ${trials.map((t) => `${t.label}:${t.state}:${t.value}`).join(' ')}`);
+  assert.ok(pruned.length > 0, `some fake proposals score below the baselines: ${trials.map((t) => `${t.role}:${t.state}:${t.value}`).join(' ')}`);
   for (const t of pruned) {
-    assert.equal(t.label, null);
+    assert.equal(t.role, 'search');
     assert.ok(t.intermediate.length > 0 && t.intermediate.length < 6, 'stopped before the end');
     assert.equal(t.value, t.intermediate[t.intermediate.length - 1]!.value, 'value = last reported');
   }
-  assert.ok(byLabel(trials, 'batchnorm').every((t) => t.state === 'COMPLETE'));
+  assert.ok(byRole(trials, 'baseline:batchnorm').every((t) => t.state === 'COMPLETE'));
 });
 
 test('runner: seedsPerTrial averages the seeds', async () => {
-  const { storage, service } = setup();
-  const res = await runStudy(baseConfig({ budget: { trials: 3 }, workers: 2, seedsPerTrial: 2, finalValidation: { seeds: 0 } }), { storage, service, workerFile: fixture('fake_trainer') });
-  for (const t of service.listTrials(res.study.id)) {
+  const { service } = setup();
+  const res = await runStudy(baseConfig({ budget: { trials: 3 }, workers: 2, seedsPerTrial: 2, finalValidation: { seeds: 0 } }), { service, workerFile: fixture('fake_trainer') });
+  for (const t of await service.listTrials(res.study.id)) {
     const sv = (t.metrics as { seedValues: number[] }).seedValues;
     assert.equal(sv.length, 2);
     assert.notEqual(sv[0], sv[1], 'different seeds');
@@ -112,14 +113,14 @@ test('runner: seedsPerTrial averages the seeds', async () => {
 });
 
 test('runner: an external study is refused with a pointer to the REST API', async () => {
-  const { storage, service } = setup();
-  await assert.rejects(runStudy(baseConfig({ executor: 'external' }), { storage, service }), /driven by external workers/);
+  const { service } = setup();
+  await assert.rejects(runStudy(baseConfig({ executor: 'external' }), { service }), /driven by external workers/);
 });
 
 test('runner: a spent time budget stops asking (the baselines still run)', async () => {
-  const { storage, service } = setup();
-  const res = await runStudy(baseConfig({ budget: { timeMinutes: 0.0001 }, workers: 2, finalValidation: { seeds: 0 } }), { storage, service, workerFile: fixture('fake_trainer') });
+  const { service } = setup();
+  const res = await runStudy(baseConfig({ budget: { timeMinutes: 0.0001 }, workers: 2, finalValidation: { seeds: 0 } }), { service, workerFile: fixture('fake_trainer') });
   assert.equal(res.state, 'COMPLETE');
-  assert.deepEqual(service.listTrials(res.study.id).map((t) => t.label), ['batchnorm', 'paper']);
-  assert.ok(Number(service.getStudy(res.study.id).attrs.searchSeconds) > 0.006, 'search time is kept for a resume');
+  assert.deepEqual((await service.listTrials(res.study.id)).map((t) => t.role), ['baseline:batchnorm', 'baseline:paper']);
+  assert.ok((await service.resolve(res.study.id)).searchSeconds > 0.006, 'search time is kept in the store for a resume');
 });

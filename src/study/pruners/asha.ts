@@ -1,7 +1,7 @@
 // Asynchronous successive halving (Li et al. 2020, "A System for Massively Parallel Hyperparameter Tuning").
-import type { Direction, TrialRecord } from '../types.js';
+import type { Direction, IntermediateValue } from '../types.js';
 import { expectInt } from '../../config/fields.js';
-import { type Pruner, isBaseline, isBetter, isSearchTrial } from './types.js';
+import { type Peers, type Pruner, isBetter } from './types.js';
 
 export interface AshaPrunerOptions {
   /** Steps at the first rung. Default 50. */
@@ -31,8 +31,7 @@ export class AshaPruner implements Pruner {
     return this.minResource * this.eta ** k;
   }
 
-  shouldPrune(trial: TrialRecord, allTrials: readonly TrialRecord[]): boolean {
-    if (isBaseline(trial)) return false;
+  async shouldPrune(trial: { intermediate: readonly IntermediateValue[] }, peers: Peers): Promise<boolean> {
     const curve = [...trial.intermediate].sort((a, b) => a.step - b.step);
     const latest = curve[curve.length - 1];
     if (!latest) return false;
@@ -46,12 +45,7 @@ export class AshaPruner implements Pruner {
     if (!Number.isFinite(latest.value)) return true;
 
     const step = this.rungStep(rung);
-    const competitors: number[] = [];
-    for (const t of allTrials) {
-      if (!isSearchTrial(t) || t.id === trial.id) continue;
-      const v = rungValue(t, step);
-      if (v !== undefined && Number.isFinite(v)) competitors.push(v);
-    }
+    const competitors = (await peers({ step, mode: 'firstAtOrAfter' })).filter((v) => Number.isFinite(v));
     const mine = rungValue(trial, step)!;
     competitors.push(mine);
     // Best first; the trial survives if it is at least as good as the k-th best, k = max(1, floor(n/η)).
@@ -62,7 +56,7 @@ export class AshaPruner implements Pruner {
 }
 
 /** The first value a trial reported at or after `step`. */
-function rungValue(t: TrialRecord, step: number): number | undefined {
+function rungValue(t: { intermediate: readonly IntermediateValue[] }, step: number): number | undefined {
   let best: { step: number; value: number } | undefined;
   for (const iv of t.intermediate) if (iv.step >= step && (!best || iv.step < best.step)) best = iv;
   return best?.value;

@@ -5,7 +5,7 @@ import type { Pruner } from './types.js';
 import { MedianPruner, type MedianPrunerOptions } from './median.js';
 import { AshaPruner, type AshaPrunerOptions } from './asha.js';
 
-export type { Pruner } from './types.js';
+export type { Pruner, Peers } from './types.js';
 export { MedianPruner, type MedianPrunerOptions } from './median.js';
 export { AshaPruner, type AshaPrunerOptions } from './asha.js';
 
@@ -17,7 +17,7 @@ export type PrunerSpec =
 /** Never prunes: the default, so a study without a pruner config runs every trial to the end. */
 export class NopPruner implements Pruner {
   readonly name = 'none';
-  shouldPrune(): boolean {
+  async shouldPrune(): Promise<boolean> {
     return false;
   }
 }

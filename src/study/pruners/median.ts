@@ -1,7 +1,7 @@
 // The median stopping rule (Golovin et al. 2017, as in Optuna's MedianPruner).
-import type { Direction, TrialRecord } from '../types.js';
+import type { Direction, IntermediateValue } from '../types.js';
 import { expectInt } from '../../config/fields.js';
-import { type Pruner, isBaseline, isBetter, isSearchTrial, lastStep, valueAt } from './types.js';
+import { type Peers, type Pruner, isBetter, lastStep } from './types.js';
 
 export interface MedianPrunerOptions {
   /** Steps before which no trial is pruned: early curves are too noisy to rank. Default 0. */
@@ -25,14 +25,12 @@ export class MedianPruner implements Pruner {
     this.minTrials = expectInt(opts.minTrials ?? 3, 'pruner.minTrials', 1, undefined, 'use e.g. 3');
   }
 
-  shouldPrune(trial: TrialRecord, allTrials: readonly TrialRecord[]): boolean {
-    if (isBaseline(trial)) return false;
+  async shouldPrune(trial: { intermediate: readonly IntermediateValue[] }, peers: Peers): Promise<boolean> {
     const step = lastStep(trial);
     if (step === undefined || step < this.warmupSteps) return false;
 
-    const done = allTrials.filter((t) => t.id !== trial.id && t.state === 'COMPLETE' && isSearchTrial(t));
-    if (done.length < this.minTrials) return false;
-    const others = done.map((t) => valueAt(t, step)).filter((v): v is number => v !== undefined && Number.isFinite(v));
+    // COMPLETE peers that reported this very step: fewer than minTrials of them is too little to judge by.
+    const others = (await peers({ step, mode: 'at', states: ['COMPLETE'] })).filter((v) => Number.isFinite(v));
     if (others.length < this.minTrials) return false;
 
     const best = bestSoFar(trial, step, this.direction);
@@ -41,7 +39,7 @@ export class MedianPruner implements Pruner {
   }
 }
 
-function bestSoFar(trial: TrialRecord, step: number, direction: Direction): number | undefined {
+function bestSoFar(trial: { intermediate: readonly IntermediateValue[] }, step: number, direction: Direction): number | undefined {
   let best: number | undefined;
   for (const iv of trial.intermediate) {
     if (iv.step > step || !Number.isFinite(iv.value)) continue;

@@ -1,51 +1,54 @@
-// Runs one stored trial on the executor: seeds, progress -> report -> prune, and the outcome -> finished record.
+// Runs one claimed trial on an executor: seeds, progress -> report (under the lease) -> prune, and the outcome -> finished record.
+import { LeaseLostError } from '../errors.js';
 import type { Executor, TrialProgress, TrialResult } from '../executor/types.js';
-import type { StudyService } from '../service.js';
-import { configOf } from '../service.js';
-import type { StudyRecord, TrialRecord } from '../types.js';
+import { FINAL_METRIC } from '../final.js';
+import { repeatSeed } from '../seeds.js';
+import { configOf, type StudyService } from '../service.js';
+import type { FinishResult, StudyRecord, TrialRecord, TrialRole } from '../types.js';
 
 export interface ProgressEvent {
   type: 'progress';
   studyId: string;
   trialId: number;
-  label: string | null;
+  number: number;
+  role: TrialRole;
   seedIndex: number;
   seeds: number;
   progress: TrialProgress;
 }
 
-/** Seed of the j-th repeat of a trial (j = 0 is the trial's own seed). */
-export function repeatSeed(seed: number, j: number): number {
-  return (seed + j * 100_003) % 2_147_483_647;
-}
-
 /**
- * What a final run is scored on: test accuracy, whatever the search objective. It is the only test-set metric
- * the trainer reports (its `loss` is training loss), and final runs never compete with search trials.
+ * How a run ended for the caller: `finished` (recorded), `cancelled` (the signal stopped it; the trial is still
+ * RUNNING under the caller's lease, for the caller to release), `lost` (the lease moved on: another worker owns the
+ * trial now, so nothing was recorded).
  */
-export const FINAL_METRIC = 'testAccuracy';
+export type RunEnd = 'finished' | 'cancelled' | 'lost';
 
 /**
- * Runs `trial` (already RUNNING in storage) to an end and records it. Returns 'cancelled' when the signal
- * stopped it: the record is left RUNNING for the caller to requeue. With seedsPerTrial > 1 the seeds run one
- * after another; only the first seed's curve is reported (so the pruner compares like with like), and the
- * trial's value is the mean over seeds.
+ * Runs `trial`, which the caller claimed under lease `token`. With seedsPerTrial > 1 the seeds run one after
+ * another; only the first seed's curve is reported (so the pruner compares like with like), and the trial's
+ * value is the mean over seeds. Every report and the finish carry the token, so a run whose lease was taken
+ * over (this worker was presumed dead) can never overwrite the new owner's work.
  */
 export async function runTrial(
   service: StudyService,
   executor: Executor,
   study: StudyRecord,
   trial: TrialRecord,
-  opts: { signal?: AbortSignal; onProgress?: (e: ProgressEvent) => void },
-): Promise<'finished' | 'cancelled'> {
+  token: number,
+  opts: { signal?: AbortSignal; onProgress?: (e: ProgressEvent) => void } = {},
+): Promise<RunEnd> {
   const config = configOf(study);
-  const isFinal = (trial.label ?? '').startsWith('final:');
+  const isFinal = trial.role.startsWith('final:');
   const metric = isFinal ? FINAL_METRIC : config.objective.metric;
   const seeds = isFinal ? 1 : config.seedsPerTrial;
   const momentum = trial.params.renormMomentum;
   const values: number[] = [];
   const perSeed: Record<string, unknown>[] = [];
   let pruned = false;
+  let lost = false;
+  // Reports are stored in order, one at a time; the finish waits for them, so no report can land after it.
+  let reports: Promise<void> = Promise.resolve();
 
   for (let j = 0; j < seeds; j++) {
     const run = executor.start(
@@ -62,51 +65,59 @@ export async function runTrial(
         ...(opts.signal ? { signal: opts.signal } : {}),
         ...(config.trialTimeoutSeconds ? { timeoutMs: config.trialTimeoutSeconds * 1000 } : {}),
         onProgress: (p) => {
-          opts.onProgress?.({ type: 'progress', studyId: study.id, trialId: trial.id, label: trial.label, seedIndex: j, seeds, progress: p });
-          if (j !== 0 || pruned) return;
+          opts.onProgress?.({ type: 'progress', studyId: study.id, trialId: trial.id, number: trial.number, role: trial.role, seedIndex: j, seeds, progress: p });
+          if (j !== 0 || pruned || lost) return;
           const v = p[config.objective.metric];
           if (typeof v !== 'number' || !Number.isFinite(v)) return;
-          try {
-            if (service.report(study.id, trial.id, p.step, v, progressMetrics(p)).prune) {
-              pruned = true;
-              run.stop();
+          reports = reports.then(async () => {
+            if (pruned || lost) return;
+            try {
+              if ((await service.report(study.id, trial.id, p.step, v, { metrics: progressMetrics(p), token })).prune) {
+                pruned = true;
+                run.stop();
+              }
+            } catch (err) {
+              if (err instanceof LeaseLostError) {
+                lost = true;
+                run.stop();
+              }
+              // Anything else (a finished trial told over the API) surfaces as a conflict at the finish.
             }
-          } catch {
-            // Someone finished this trial meanwhile (e.g. a tell over the API): its outcome will conflict too.
-          }
+          });
         },
       },
     );
     const out = await run.outcome;
+    await reports;
+    if (lost) return 'lost';
     if (out.kind === 'cancelled') return 'cancelled';
     if (out.kind === 'failed') {
-      finish(service, study, trial, { state: 'FAIL', failureReason: seeds > 1 ? `seed ${j + 1}/${seeds}: ${out.reason}` : out.reason, metrics: out.result ? finalMetrics(out.result) : null });
-      return 'finished';
+      return finish(service, trial, token, { state: 'FAIL', failureReason: seeds > 1 ? `seed ${j + 1}/${seeds}: ${out.reason}` : out.reason, metrics: out.result ? finalMetrics(out.result) : null });
     }
     if (out.kind === 'stopped') {
-      const curve = service.storage.getTrial(study.id, trial.id)?.intermediate ?? [];
-      finish(service, study, trial, { state: 'PRUNED', value: curve.length ? curve[curve.length - 1]!.value : null, metrics: finalMetrics(out.result) });
-      return 'finished';
+      const curve = (await service.getTrial(study.id, trial.id)).intermediate;
+      return finish(service, trial, token, { state: 'PRUNED', value: curve.length ? curve[curve.length - 1]!.value : null, metrics: finalMetrics(out.result) });
     }
     const v = out.result[metric];
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      finish(service, study, trial, { state: 'FAIL', failureReason: `the trainer returned ${metric} = ${String(v)}`, metrics: finalMetrics(out.result) });
-      return 'finished';
+      return finish(service, trial, token, { state: 'FAIL', failureReason: `the trainer returned ${metric} = ${String(v)}`, metrics: finalMetrics(out.result) });
     }
     values.push(v);
     perSeed.push(finalMetrics(out.result));
   }
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  finish(service, study, trial, { state: 'COMPLETE', value: mean, metrics: seeds > 1 ? { ...perSeed[0], seedValues: values, seeds: perSeed } : perSeed[0]! });
-  return 'finished';
+  return finish(service, trial, token, { state: 'COMPLETE', value: mean, metrics: seeds > 1 ? { ...perSeed[0], seedValues: values, seeds: perSeed } : perSeed[0]! });
 }
 
-function finish(service: StudyService, study: StudyRecord, trial: TrialRecord, result: Parameters<StudyService['finishTrial']>[2]): void {
+async function finish(service: StudyService, trial: TrialRecord, token: number, result: FinishResult): Promise<RunEnd> {
   try {
-    service.finishTrial(study.id, trial.id, result);
+    await service.finishTrial(trial.studyId, trial.id, result, token);
+    return 'finished';
   } catch (err) {
+    if (err instanceof LeaseLostError) return 'lost';
     // Already finished by someone else (an API tell): storage keeps the first result, which is what we want.
     if ((err as { code?: string }).code !== 'CONFLICT') throw err;
+    return 'finished';
   }
 }
 

@@ -1,5 +1,4 @@
 // The production wiring of the service: the optimizer package's factory and space, and the schedule export.
-import { createRequire } from 'node:module';
 import { createOptimizer } from '../../optimizer/index.js';
 import { mergeScheduleSpace, paramsToSchedule } from '../schedule_space.js';
 import type { SearchSpace } from '../../optimizer/index.js';
@@ -7,8 +6,8 @@ import { buildExport } from '../export.js';
 import type { StudyConfig } from '../config.js';
 import { type ServiceDeps, StudyService } from '../service.js';
 import type { Storage } from '../types.js';
+import { PACKAGE_VERSION } from '../../version.js';
 
-const pkg = createRequire(import.meta.url)('../../../../package.json') as { version: string };
 
 /** The study's search space: the default ramp space with the config's `space` override applied. */
 export function studySpace(config: StudyConfig): SearchSpace {
@@ -26,8 +25,7 @@ export function defaultServiceDeps(): ServiceDeps {
         ...(config.optimizer.initialTrials !== undefined ? { initialTrials: config.optimizer.initialTrials } : {}),
       }),
     paramsToSchedule: (params) => paramsToSchedule(params),
-    buildExport: (study, trials) => buildExport(study, trials, { packageVersion: pkg.version }),
-    validateSpace: (config) => void studySpace(config),
+    buildExport: (study, trials) => buildExport(study, trials, { packageVersion: PACKAGE_VERSION }),
   };
 }
 

@@ -1,11 +1,10 @@
-// In-process event bus: every trial and study change is published here (the server streams it as SSE).
+// In-process event bus: every trial and study change made through this process is published here (the server streams it as SSE).
 import type { StudyEvent } from '../api_types.js';
 
 type Listener = (event: StudyEvent) => void;
 
 export class StudyEventBus {
   private readonly byStudy = new Map<string, Set<Listener>>();
-  private readonly all = new Set<Listener>();
 
   subscribe(studyId: string, listener: Listener): () => void {
     let set = this.byStudy.get(studyId);
@@ -17,15 +16,13 @@ export class StudyEventBus {
     };
   }
 
-  /** Every study's events (the CLI's progress display, tests). */
-  subscribeAll(listener: Listener): () => void {
-    this.all.add(listener);
-    return () => this.all.delete(listener);
+  has(studyId: string): boolean {
+    return this.byStudy.has(studyId);
   }
 
   emit(event: StudyEvent): void {
     // A throwing listener (a closed SSE socket) must not break the trial that caused the event, nor other listeners.
-    for (const l of [...(this.byStudy.get(event.studyId) ?? []), ...this.all]) {
+    for (const l of [...(this.byStudy.get(event.studyId) ?? [])]) {
       try {
         l(event);
       } catch {

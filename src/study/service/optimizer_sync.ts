@@ -1,7 +1,7 @@
 // Keeps one optimizer per study in step with the stored trials (Vizier's DesignerPolicy: storage is the truth).
-import type { GpView } from '../api_types.js';
+import type { GpSlice } from '../../optimizer/types.js';
+import { feedsOptimizer } from '../../shared/roles.js';
 import type { Params, TrialRecord } from '../types.js';
-import { isFinalRun } from './views.js';
 
 /** What the service needs from an optimizer (the optimizer package's BayesianOptimizer / RandomOptimizer). */
 export interface SuggestingOptimizer {
@@ -22,9 +22,9 @@ export function observedValue(t: TrialRecord): number | null {
   return t.value ?? null;
 }
 
-/** Trials the optimizer learns from: search trials whose params come from the space (baselines may have none). */
+/** Trials the optimizer learns from: those whose role feeds it and whose params come from the space (baselines may have none). */
 function feeds(t: TrialRecord): boolean {
-  return !isFinalRun(t) && Object.keys(t.params).length > 0;
+  return feedsOptimizer(t.role) && Object.keys(t.params).length > 0;
 }
 
 /**
@@ -73,8 +73,8 @@ export class StudyOptimizer {
     this.fed.set(trialId, 'pending');
   }
 
-  async slices(center: Params | undefined, points: number): Promise<GpView['slices'] | undefined> {
+  async slices(center: Params | undefined, points: number): Promise<GpSlice[] | undefined> {
     if (!this.optimizer.slices) return undefined;
-    return (await this.optimizer.slices(center, points)) as GpView['slices'];
+    return (await this.optimizer.slices(center, points)) as GpSlice[] | undefined;
   }
 }

@@ -1,9 +1,9 @@
-// Notices changes other processes make to a watched study, by polling the storage's change stamp while anyone listens.
+// Notices changes other processes make to a watched study: pushed by the storage (PostgreSQL LISTEN/NOTIFY) or polled by change stamp (SQLite).
 //
-// Why polling: SQLite has no cross-process notifications, and `renorm-tune serve` must show a study that a separate
-// `renorm-tune run` is writing. One indexed read per watched study per second is cheap, and nothing runs while no
-// one listens. Changes made through this process are noted as they are emitted (`noteLocal`), so they are not
-// reported a second time by the poll.
+// Why both: SQLite has no cross-process notifications, and `renorm-tune serve` must show a study that a separate
+// `renorm-tune run` is writing, so there one indexed read per watched study per second stands in for them; nothing
+// runs while no one listens. Either way a change is judged by the study's change stamp, and changes made through
+// this process are noted as they are emitted (`noteLocal`), so they are not reported a second time.
 import type { Storage } from '../types.js';
 
 export const DEFAULT_WATCH_INTERVAL_MS = 1000;
@@ -16,23 +16,23 @@ interface Watched {
 export class ChangeWatcher {
   private readonly studies = new Map<string, Watched>();
   private timer: ReturnType<typeof setInterval> | undefined;
+  private unlisten: (() => void) | undefined;
+  private polling = false;
 
-  /** `intervalMs` 0 turns polling off (in-process events only). */
+  /** `intervalMs` 0 turns watching off (in-process events only). */
   constructor(
-    private readonly storage: Pick<Storage, 'changeStamp'>,
+    private readonly storage: Pick<Storage, 'changeStamp' | 'onChange'>,
     private readonly onForeignChange: (studyId: string) => void,
     private readonly intervalMs = DEFAULT_WATCH_INTERVAL_MS,
   ) {}
 
-  /** Counts listeners per study; returns the stop function (idempotent). The timer runs only while some study is watched. */
-  watch(studyId: string): () => void {
+  /** Counts listeners per study; returns the stop function (idempotent). Timers and listeners exist only while some study is watched. */
+  async watch(studyId: string): Promise<() => void> {
     if (this.intervalMs <= 0) return () => {};
     let w = this.studies.get(studyId);
-    if (!w) this.studies.set(studyId, (w = { listeners: 0, stamp: this.read(studyId) }));
+    if (!w) this.studies.set(studyId, (w = { listeners: 0, stamp: await this.read(studyId) }));
     w.listeners++;
-    this.timer ??= setInterval(() => this.poll(), this.intervalMs);
-    // A live stream must not keep a CLI or a test process alive.
-    this.timer.unref();
+    this.start();
     let stopped = false;
     return () => {
       if (stopped) return;
@@ -44,38 +44,62 @@ export class ChangeWatcher {
   }
 
   /** Called as this process emits an event for `studyId`: its change is already announced, so absorb it. */
-  noteLocal(studyId: string): void {
+  async noteLocal(studyId: string): Promise<void> {
     const w = this.studies.get(studyId);
-    if (w) w.stamp = this.read(studyId);
+    if (w) w.stamp = await this.read(studyId);
   }
 
   get watching(): number {
     return this.studies.size;
   }
 
-  /** Clears the timer whatever is watched (the service is shutting down). */
+  /** Clears the timer and the notification listener whatever is watched (the service is shutting down). */
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.unlisten?.();
+    this.unlisten = undefined;
   }
 
-  private poll(): void {
-    for (const [studyId, w] of this.studies) {
-      const stamp = this.read(studyId);
-      if (stamp === undefined || stamp === w.stamp) continue;
-      w.stamp = stamp;
-      try {
-        this.onForeignChange(studyId);
-      } catch {
-        // A timer callback has no caller to tell; the next change (or the subscriber's own refetch) catches up.
-      }
+  private start(): void {
+    if (this.storage.onChange) {
+      this.unlisten ??= this.storage.onChange((studyId) => {
+        if (this.studies.has(studyId)) void this.check(studyId);
+      });
+      return;
+    }
+    this.timer ??= setInterval(() => void this.poll(), this.intervalMs);
+    // A live stream must not keep a CLI or a test process alive.
+    this.timer.unref();
+  }
+
+  private async poll(): Promise<void> {
+    if (this.polling) return; // a slow store: never stack polls
+    this.polling = true;
+    try {
+      for (const studyId of [...this.studies.keys()]) await this.check(studyId);
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private async check(studyId: string): Promise<void> {
+    const w = this.studies.get(studyId);
+    if (!w) return;
+    const stamp = await this.read(studyId);
+    if (stamp === undefined || stamp === w.stamp) return;
+    w.stamp = stamp;
+    try {
+      this.onForeignChange(studyId);
+    } catch {
+      // A timer or notification callback has no caller to tell; the next change (or the subscriber's refetch) catches up.
     }
   }
 
   /** undefined when the store is closed or the study is gone: then there is nothing to report, and no reason to throw from a timer. */
-  private read(studyId: string): number | undefined {
+  private async read(studyId: string): Promise<number | undefined> {
     try {
-      return this.storage.changeStamp(studyId);
+      return await this.storage.changeStamp(studyId);
     } catch {
       return undefined;
     }

@@ -2,6 +2,7 @@
 import type { ServiceDeps } from '../../../src/study/service.js';
 import type { SuggestingOptimizer } from '../../../src/study/service/optimizer_sync.js';
 import type { Params } from '../../../src/study/types.js';
+import { validateStudyConfig, type StudyConfig } from '../../../src/study/config.js';
 
 export class RecordingOptimizer implements SuggestingOptimizer {
   next = 0;
@@ -54,10 +55,14 @@ export function fakeDeps(made: RecordingOptimizer[] = []): ServiceDeps {
   };
 }
 
-export const baseConfig = (over: Record<string, unknown> = {}) => ({
+/** A raw config (as a user writes it) for tests that exercise validation. */
+export const rawConfig = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
   name: `s${Math.random().toString(36).slice(2, 8)}`,
   scenario: { steps: 20, evalInterval: 5 },
   budget: { trials: 10 },
   finalValidation: { seeds: 0 },
   ...over,
 });
+
+/** A validated config, as the edges (CLI, routes) hand it to the service. */
+export const baseConfig = (over: Record<string, unknown> = {}): StudyConfig => validateStudyConfig(rawConfig(over));

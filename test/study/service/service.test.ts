@@ -1,161 +1,243 @@
+// The study service over RAM storage (a fake clock for lease expiry): asking, budgets, leases, reports, pruning, views, events.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { StudyService } from '../../../src/study/service.js';
-import { MemoryStorage, SqliteStorage } from '../../../src/study/storage/index.js';
+import { MemoryStorage } from '../../../src/study/storage/index.js';
 import { ConfigError, ConflictError, NotFoundError } from '../../../src/errors.js';
+import { BudgetExhaustedError, LeaseLostError } from '../../../src/study/errors.js';
 import type { StudyEvent } from '../../../src/study/api_types.js';
 import { RecordingOptimizer, baseConfig, fakeDeps } from './fakes.js';
 
 function setup(over: Record<string, unknown> = {}) {
   const made: RecordingOptimizer[] = [];
-  const svc = new StudyService(new MemoryStorage(), fakeDeps(made));
-  const study = svc.createStudy(baseConfig(over));
-  return { svc, study, made };
+  let nowMs = Date.parse('2026-01-01T00:00:00Z');
+  const storage = new MemoryStorage(() => nowMs);
+  const svc = new StudyService(storage, fakeDeps(made), { watchIntervalMs: 0 });
+  return { svc, storage, made, advance: (ms: number) => void (nowMs += ms) };
 }
 
-test('service: createStudy validates before writing anything', () => {
-  const svc = new StudyService(new MemoryStorage(), fakeDeps());
-  assert.throws(() => svc.createStudy({ name: 'x', scenario: {}, budget: { trials: 1 } }), (e: unknown) => e instanceof ConfigError && e.field === 'budget.trials');
-  assert.deepEqual(svc.listStudies(), []);
+async function study(over: Record<string, unknown> = {}) {
+  const s = setup(over);
+  return { ...s, study: await s.svc.createStudy(baseConfig(over)) };
+}
+
+test('service: a local study is created with its two baselines queued first; an external one with none', async () => {
+  const local = await study();
+  const trials = await local.svc.listTrials(local.study.id);
+  assert.deepEqual(trials.map((t) => [t.number, t.role, t.state]), [[0, 'baseline:batchnorm', 'WAITING'], [1, 'baseline:paper', 'WAITING']]);
+  await local.svc.ensureBaselines(local.study.id);
+  assert.equal((await local.svc.listTrials(local.study.id)).length, 2, 'baselines are keyed: never created twice');
+  const ext = await study({ executor: 'external' });
+  assert.deepEqual(await ext.svc.listTrials(ext.study.id), []);
 });
 
-test('service: ask persists trials before returning them (WAITING for local, RUNNING for external)', async () => {
-  const local = setup();
+test('service: ask persists trials before returning them (WAITING for local, RUNNING under a lease for external)', async () => {
+  const local = await study();
   const [a] = await local.svc.ask(local.study.id, 1);
-  assert.equal(local.svc.storage.getTrial(local.study.id, a!.id)?.state, 'WAITING');
-  assert.equal(local.svc.getStudy(local.study.id).state, 'RUNNING');
-  const ext = setup({ executor: 'external' });
-  const [b] = await ext.svc.ask(ext.study.id, 1);
-  const stored = ext.svc.storage.getTrial(ext.study.id, b!.id)!;
+  assert.equal((await local.svc.getTrial(local.study.id, a!.id)).state, 'WAITING');
+  assert.equal(a!.number, 2, 'after the two baselines');
+  assert.equal((await local.svc.resolve(local.study.id)).state, 'RUNNING');
+  const ext = await study({ executor: 'external' });
+  const [b] = await ext.svc.ask(ext.study.name, 1);
+  const stored = await ext.svc.getTrial(ext.study.id, b!.id);
   assert.equal(stored.state, 'RUNNING');
   assert.deepEqual(stored.schedule, b!.schedule);
   assert.deepEqual(stored.params, b!.params);
+  assert.deepEqual(b!.lease, stored.lease);
+  assert.equal(b!.lease?.owner, 'external');
+  assert.equal(b!.role, 'search');
+});
+
+test('service: the budget holds whoever asks: a local study asked over the API gets no more than budget.trials', async () => {
+  const { svc, study: s } = await study({ budget: { trials: 5 } });
+  const got = await svc.ask(s.id, 10);
+  assert.equal(got.length, 3, '5 - 2 baselines');
+  await assert.rejects(svc.ask(s.id, 1), BudgetExhaustedError);
+  assert.equal((await svc.listTrials(s.id)).length, 5);
+});
+
+test('service: an external study gets a partial grant near the end of its budget, then 409 BUDGET_EXHAUSTED', async () => {
+  const { svc, study: s } = await study({ executor: 'external', budget: { trials: 4 } });
+  assert.equal((await svc.ask(s.id, 3)).length, 3);
+  assert.equal((await svc.ask(s.id, 3)).length, 1);
+  await assert.rejects(svc.ask(s.id, 1), (e: unknown) => e instanceof BudgetExhaustedError && e.code === 'BUDGET_EXHAUSTED' && e.status === 409);
+});
+
+test('service: a time budget is enforced at ask by the study\'s search clock', async () => {
+  const { svc, study: s, advance } = await study({ executor: 'external', budget: { timeMinutes: 1 } });
+  await svc.ask(s.id, 1);
+  for (let i = 0; i < 4; i++) {
+    advance(20_000);
+    await svc.tickSearchClock(s.id);
+  }
+  await assert.rejects(svc.ask(s.id, 1), (e: unknown) => e instanceof BudgetExhaustedError && /timeMinutes/.test((e as Error).message));
 });
 
 test('service: concurrent asks are serialized: distinct trials, each ask sees the earlier ones pending', async () => {
-  const { svc, study, made } = setup({ executor: 'external', budget: { trials: 100 } });
-  const batches = await Promise.all(Array.from({ length: 8 }, () => svc.ask(study.id, 2)));
+  const { svc, study: s, made } = await study({ executor: 'external', budget: { trials: 100 } });
+  const batches = await Promise.all(Array.from({ length: 8 }, () => svc.ask(s.id, 2)));
   const ids = batches.flat().map((t) => t.id);
   assert.equal(new Set(ids).size, 16, 'no trial handed out twice');
   assert.equal(new Set(batches.flat().map((t) => JSON.stringify(t.params))).size, 16, 'no suggestion repeated');
   assert.deepEqual(made[0]!.pendingAtAsk, [0, 2, 4, 6, 8, 10, 12, 14], 'ask k started with 2k pending points');
 });
 
+test('service: two services on one store (two servers): a stale snapshot is recomputed, so no suggestion repeats and the budget is exact', async () => {
+  const storage = new MemoryStorage();
+  const a = new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 });
+  const b = new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 });
+  const s = await a.createStudy(baseConfig({ executor: 'external', budget: { trials: 12 } }));
+  const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).ask(s.id, 2)));
+  const got = results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
+  assert.equal(got.length, 12, 'exactly the budget');
+  assert.equal(new Set(got.map((t) => JSON.stringify(t.params))).size, 12, 'no two trials got the same suggestion');
+  for (const r of results) if (r.status === 'rejected') assert.ok(r.reason instanceof BudgetExhaustedError, String(r.reason));
+});
+
+test('service: an external trial whose trainer vanished is reclaimed at lease expiry and handed out again; the zombie is refused', async () => {
+  const { svc, study: s, advance } = await study({ executor: 'external', leaseSeconds: 60, budget: { trials: 10 } });
+  const [t] = await svc.ask(s.id, 1);
+  advance(30_000);
+  await svc.report(s.id, t!.id, 10, 0.5, { token: t!.lease!.token });
+  advance(45_000);
+  const [again] = await svc.ask(s.id, 1);
+  assert.notEqual(again!.id, t!.id, 'a report renewed the lease: the trial is still its trainer\'s');
+  advance(61_000);
+  const [reclaimed] = await svc.ask(s.id, 1);
+  assert.equal(reclaimed!.id, t!.id, 'the abandoned trial is handed out before any new suggestion');
+  assert.equal(reclaimed!.lease!.token, t!.lease!.token + 1);
+  assert.equal((await svc.getTrial(s.id, t!.id)).retries, 1);
+  await assert.rejects(svc.tell(s.id, t!.id, { value: 0.9 }, { token: t!.lease!.token }), LeaseLostError);
+  await assert.rejects(svc.report(s.id, t!.id, 20, 0.6, { token: t!.lease!.token }), (e: unknown) => e instanceof LeaseLostError && (e as LeaseLostError).status === 409);
+  assert.equal((await svc.tell(s.id, t!.id, { value: 0.95 }, { token: reclaimed!.lease!.token })).value, 0.95);
+});
+
 test('service: tell finishes once; a second tell is a ConflictError; the optimizer learns the value', async () => {
-  const { svc, study, made } = setup({ executor: 'external' });
-  const [t] = await svc.ask(study.id, 1);
-  assert.equal(svc.tell(study.id, t!.id, { value: 0.91 }).state, 'COMPLETE');
-  assert.throws(() => svc.tell(study.id, t!.id, { value: 0.5 }), ConflictError);
-  assert.equal(svc.storage.getTrial(study.id, t!.id)!.value, 0.91, 'the first value stands');
-  await svc.ask(study.id, 1);
+  const { svc, study: s, made } = await study({ executor: 'external' });
+  const [t] = await svc.ask(s.id, 1);
+  assert.equal((await svc.tell(s.id, t!.id, { value: 0.91 })).state, 'COMPLETE');
+  await assert.rejects(svc.tell(s.id, t!.id, { value: 0.5 }), ConflictError);
+  assert.equal((await svc.getTrial(s.id, t!.id)).value, 0.91, 'the first value stands');
+  await svc.ask(s.id, 1);
   assert.deepEqual(made[0]!.observations.map((o) => o.value), [0.91]);
 });
 
-test('service: unknown study or trial ids are NotFoundError', async () => {
-  const { svc, study } = setup();
+test('service: unknown study or trial ids are NotFoundError; studies are found by id or name', async () => {
+  const { svc, study: s } = await study();
   await assert.rejects(svc.ask('nope', 1), NotFoundError);
-  assert.throws(() => svc.tell(study.id, 999, { value: 1 }), NotFoundError);
-  assert.throws(() => svc.report(study.id, 999, 1, 0.5), NotFoundError);
-  assert.throws(() => svc.getStudyView('nope'), NotFoundError);
-  assert.throws(() => svc.tell('nope', 1, { value: 1 }), NotFoundError);
+  await assert.rejects(svc.tell(s.id, 999, { value: 1 }), NotFoundError);
+  await assert.rejects(svc.report(s.id, 999, 1, 0.5), NotFoundError);
+  await assert.rejects(svc.getStudyView('nope'), NotFoundError);
+  await assert.rejects(svc.tell('nope', 1, { value: 1 }), NotFoundError);
+  assert.equal((await svc.getStudyView(s.name)).id, s.id);
 });
 
 test('service: bad ask counts and tell values name the field', async () => {
-  const { svc, study } = setup({ executor: 'external' });
-  await assert.rejects(svc.ask(study.id, 0), (e: unknown) => e instanceof ConfigError && e.field === 'count');
-  const [t] = await svc.ask(study.id, 1);
-  assert.throws(() => svc.tell(study.id, t!.id, { value: NaN }), (e: unknown) => e instanceof ConfigError && e.field === 'value');
+  const { svc, study: s } = await study({ executor: 'external' });
+  await assert.rejects(svc.ask(s.id, 0), (e: unknown) => e instanceof ConfigError && e.field === 'count');
+  const [t] = await svc.ask(s.id, 1);
+  await assert.rejects(svc.tell(s.id, t!.id, { value: NaN }), (e: unknown) => e instanceof ConfigError && e.field === 'value');
 });
 
 test('service: a failed tell reaches the optimizer as null; fail reasons are stored', async () => {
-  const { svc, study, made } = setup({ executor: 'external' });
-  const [t] = await svc.ask(study.id, 1);
-  const rec = svc.tell(study.id, t!.id, { failed: 'out of memory' });
+  const { svc, study: s, made } = await study({ executor: 'external' });
+  const [t] = await svc.ask(s.id, 1);
+  const rec = await svc.tell(s.id, t!.id, { failed: 'out of memory' });
   assert.equal(rec.state, 'FAIL');
   assert.equal(rec.failureReason, 'out of memory');
-  await svc.ask(study.id, 1);
+  await svc.ask(s.id, 1);
   assert.deepEqual(made[0]!.observations.map((o) => o.value), [null]);
 });
 
 test('service: a rebuilt optimizer (restart) sees finished trials as observations and open ones as pending', async () => {
-  const { svc, study, made } = setup({ executor: 'external' });
-  const [a, b] = await svc.ask(study.id, 2);
-  svc.tell(study.id, a!.id, { value: 0.7 });
-  svc.forget(study.id);
-  await svc.ask(study.id, 1);
+  const { svc, study: s, made } = await study({ executor: 'external' });
+  const [a, b] = await svc.ask(s.id, 2);
+  await svc.tell(s.id, a!.id, { value: 0.7 });
+  svc.forget(s.id);
+  await svc.ask(s.id, 1);
   const rebuilt = made[1]!;
   assert.deepEqual(rebuilt.observations, [{ params: a!.params, value: 0.7 }]);
   assert.equal(rebuilt.pendingAtAsk[0], 1, `trial ${b!.id} is still pending`);
 });
 
-test('service: report stores the curve, and the median pruner stops a trial below the median', async () => {
-  const { svc, study } = setup({ executor: 'external', pruner: { type: 'median', minTrials: 2 } });
-  const done = await svc.ask(study.id, 2);
+test('service: report stores the curve, the median pruner stops a trial below the median, and the decision survives a restart', async () => {
+  const { svc, storage, study: s } = await study({ executor: 'external', pruner: { type: 'median', minTrials: 2 } });
+  const done = await svc.ask(s.id, 2);
   for (const [i, t] of done.entries()) {
-    assert.deepEqual(svc.report(study.id, t.id, 10, 0.5 + 0.1 * i), { prune: false });
-    svc.tell(study.id, t.id, { value: 0.6 + 0.1 * i });
+    assert.deepEqual(await svc.report(s.id, t.id, 10, 0.5 + 0.1 * i), { prune: false });
+    await svc.tell(s.id, t.id, { value: 0.6 + 0.1 * i });
   }
-  const [bad] = await svc.ask(study.id, 1);
-  assert.deepEqual(svc.report(study.id, bad!.id, 10, 0.1, { loss: 2 }), { prune: true });
-  assert.deepEqual(svc.storage.getTrial(study.id, bad!.id)!.intermediate, [{ step: 10, value: 0.1, metrics: { loss: 2 } }]);
-  assert.equal(svc.tell(study.id, bad!.id, { value: 0.1 }).state, 'PRUNED', 'a trial told to stop is recorded PRUNED');
+  const [bad] = await svc.ask(s.id, 1);
+  assert.deepEqual(await svc.report(s.id, bad!.id, 10, 0.1, { metrics: { loss: 2 } }), { prune: true });
+  assert.deepEqual((await svc.getTrial(s.id, bad!.id)).intermediate, [{ step: 10, value: 0.1, metrics: { loss: 2 } }]);
+  // A new process (a restarted server) still knows the trial was told to stop.
+  const restarted = new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 });
+  assert.equal((await restarted.getTrial(s.id, bad!.id)).pruneRequested, true);
+  assert.equal((await restarted.tell(s.id, bad!.id, { value: 0.1 })).state, 'PRUNED', 'a trial told to stop is recorded PRUNED');
+});
+
+test('service: baselines and final runs are never pruned', async () => {
+  const { svc, study: s } = await study({ pruner: { type: 'median', minTrials: 1 } });
+  const [bn] = await svc.listTrials(s.id);
+  const got = (await svc.claimTrial(s.id, bn!.id, { owner: 'me', seconds: 60 }))!;
+  const others = await svc.ask(s.id, 1);
+  const o = (await svc.claimTrial(s.id, others[0]!.id, { owner: 'me', seconds: 60 }))!;
+  await svc.report(s.id, o.trial.id, 10, 0.9);
+  await svc.finishTrial(s.id, o.trial.id, { state: 'COMPLETE', value: 0.9 });
+  assert.deepEqual(await svc.report(s.id, bn!.id, 10, 0.01, { token: got.lease.token }), { prune: false });
 });
 
 test('service: views count states, pick the best, report baselines and final validation', async () => {
-  const { svc, study } = setup();
-  const [bn, pa] = svc.createTrials(study.id, [
-    { state: 'WAITING', params: {}, schedule: { kind: 'batchnorm' }, label: 'batchnorm', seed: 1 },
-    { state: 'WAITING', params: {}, schedule: { kind: 'paper' }, label: 'paper', seed: 2 },
-  ]);
-  svc.finishTrial(study.id, bn!.id, { state: 'COMPLETE', value: 0.8 });
-  svc.finishTrial(study.id, pa!.id, { state: 'COMPLETE', value: 0.85 });
-  const [t] = await svc.ask(study.id, 2);
-  svc.finishTrial(study.id, t!.id, { state: 'COMPLETE', value: 0.9 });
-  const [fin] = svc.createTrials(study.id, [{ state: 'RUNNING', params: {}, schedule: { kind: 'batchnorm' }, label: 'final:best', seed: 9 }]);
-  svc.finishTrial(study.id, fin!.id, { state: 'COMPLETE', value: 0.99 });
-  svc.setStudyAttr(study.id, 'finalValidation', { best: { values: [0.99], mean: 0.99, ci: [0.98, 1] }, trialId: t!.id });
-  const view = svc.getStudyView(study.id);
+  const { svc, study: s } = await study();
+  const [bn, pa] = await svc.listTrials(s.id);
+  await svc.finishTrial(s.id, bn!.id, { state: 'COMPLETE', value: 0.8 });
+  await svc.finishTrial(s.id, pa!.id, { state: 'COMPLETE', value: 0.85 });
+  const [t] = await svc.ask(s.id, 2);
+  await svc.finishTrial(s.id, t!.id, { state: 'COMPLETE', value: 0.9 });
+  await svc.ensureFinalValidation(s.id);
+  const finals = (await svc.listTrials(s.id)).filter((x) => x.role.startsWith('final:'));
+  for (const f of finals) await svc.finishTrial(s.id, f.id, { state: 'COMPLETE', value: 0.99 });
+  await svc.setStudyAttr(s.id, 'finalValidation', { best: { values: [0.99], mean: 0.99, ci: [0.98, 1] }, trialId: t!.id });
+  const view = await svc.getStudyView(s.id);
   assert.deepEqual(view.counts, { WAITING: 1, RUNNING: 0, COMPLETE: 3, PRUNED: 0, FAIL: 0 }, 'final runs are not counted');
-  assert.deepEqual(view.best, { trialId: t!.id, value: 0.9 }, 'a final:* run is never the best');
+  assert.deepEqual(view.best, { trialId: t!.id, number: t!.number, value: 0.9 }, 'a final:* run is never the best');
   assert.deepEqual(view.baselines, { batchnorm: 0.8, paper: 0.85 });
   assert.equal(view.budgetTrials, 10);
   assert.equal(view.totalSteps, 20);
   assert.equal(view.metric, 'valAccuracy');
   assert.equal(view.finalValidation?.trialId, t!.id);
-  assert.deepEqual(svc.listStudies().map((s) => s.best), [{ trialId: t!.id, value: 0.9 }]);
+  assert.deepEqual((await svc.listStudies()).map((x) => x.best), [{ trialId: t!.id, number: t!.number, value: 0.9 }]);
 });
 
-test('service: subscribers get every trial change of their study, and can unsubscribe', async () => {
-  const { svc, study } = setup({ executor: 'external' });
+test('service: final validation runs every arm on the same fresh seeds, once however often it is asked for', async () => {
+  const { svc, study: s } = await study({ finalValidation: { seeds: 3 } });
+  const [bn, pa] = await svc.listTrials(s.id);
+  await svc.finishTrial(s.id, bn!.id, { state: 'COMPLETE', value: 0.8 });
+  await svc.finishTrial(s.id, pa!.id, { state: 'COMPLETE', value: 0.85 });
+  const [t] = await svc.ask(s.id, 1);
+  await svc.finishTrial(s.id, t!.id, { state: 'COMPLETE', value: 0.9 });
+  await svc.ensureFinalValidation(s.id);
+  await svc.ensureFinalValidation(s.id);
+  const finals = (await svc.listTrials(s.id)).filter((x) => x.role.startsWith('final:'));
+  assert.equal(finals.length, 9, '3 arms x 3 seeds, created once');
+  const seedsOf = (arm: string) => finals.filter((f) => f.role === `final:${arm}`).map((f) => f.seed);
+  assert.deepEqual(seedsOf('batchnorm'), seedsOf('best'), 'paired: the same seeds for every arm');
+  assert.deepEqual(seedsOf('paper'), seedsOf('best'));
+  assert.equal(new Set(seedsOf('best')).size, 3);
+});
+
+test('service: subscribers get incremental events of their study (no curve in trial events), and can unsubscribe', async () => {
+  const { svc, study: s } = await study({ executor: 'external' });
   const events: StudyEvent[] = [];
-  const off = svc.subscribe(study.id, (e) => events.push(e));
-  const [t] = await svc.ask(study.id, 1);
-  svc.report(study.id, t!.id, 5, 0.5);
-  svc.tell(study.id, t!.id, { value: 0.6 });
+  const off = await svc.subscribe(s.id, (e) => events.push(e));
+  const [t] = await svc.ask(s.id, 1);
+  await svc.report(s.id, t!.id, 5, 0.5);
+  await svc.report(s.id, t!.id, 10, 0.6);
+  await svc.tell(s.id, t!.id, { value: 0.6 });
   off();
-  await svc.ask(study.id, 1);
-  assert.deepEqual(events.map((e) => e.type === 'trial' ? e.trial!.state : `study:${e.state}`), ['study:RUNNING', 'RUNNING', 'RUNNING', 'COMPLETE']);
-});
-
-test('service: concurrent tells to one trial from two processes\' connections: exactly one wins', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'svc-'));
-  const file = join(dir, 'db.sqlite');
-  const a = new StudyService(new SqliteStorage(file), fakeDeps());
-  const b = new StudyService(new SqliteStorage(file), fakeDeps());
-  try {
-    const study = a.createStudy(baseConfig({ executor: 'external' }));
-    const [t] = await a.ask(study.id, 1);
-    const results = await Promise.allSettled([0.1, 0.2, 0.3, 0.4].map((v, i) => Promise.resolve().then(() => (i % 2 ? a : b).tell(study.id, t!.id, { value: v }))));
-    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
-    for (const r of results) if (r.status === 'rejected') assert.ok(r.reason instanceof ConflictError, String(r.reason));
-    const winner = results.find((r) => r.status === 'fulfilled') as PromiseFulfilledResult<{ value: number }>;
-    assert.equal(b.storage.getTrial(study.id, t!.id)!.value, winner.value.value);
-  } finally {
-    a.storage.close();
-    b.storage.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  await svc.ask(s.id, 1);
+  const shown = events.map((e) => (e.type === 'trial' ? e.trial.state : e.type === 'report' ? `report@${e.point.step}` : `study:${e.state}`));
+  assert.deepEqual(shown, ['RUNNING', 'study:RUNNING', 'report@5', 'report@10', 'COMPLETE']);
+  for (const e of events) if (e.type === 'trial') assert.equal('intermediate' in e.trial, false, 'a state change does not resend the curve');
+  await assert.rejects(svc.subscribe('nope', () => {}), NotFoundError);
 });

@@ -1,7 +1,10 @@
 // Terminal progress for `renorm-tune run`: live bars on a TTY, plain lines otherwise (CI logs, pipes).
 import cliProgress from 'cli-progress';
-import type { RunnerEvent } from '../runner.js';
-import type { Direction, TrialRecord } from '../types.js';
+import { baselineValues, bestTrial } from '../shared/best.js';
+import { roleKind, roleLabel } from '../shared/roles.js';
+import type { TrialSummary } from '../study/api_types.js';
+import type { RunnerEvent } from '../study/runner.js';
+import type { Direction } from '../study/types.js';
 
 export interface DisplayOptions {
   stream: NodeJS.WriteStream;
@@ -11,7 +14,8 @@ export interface DisplayOptions {
 }
 
 const fmt = (v: number | null | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(4) : '—');
-const name = (t: { id: number; label: string | null }) => `#${t.id}${t.label ? ` ${t.label}` : ''}`;
+/** `#3`, or `#0 BatchNorm` for a baseline: the trial's number is its one visible identity, everywhere. */
+const name = (t: { number: number; role: string }) => `#${t.number}${t.role === 'search' ? '' : ` ${roleLabel(t.role)}`}`;
 
 /**
  * Consumes runner events. Keeps the scoreboard (best so far vs the two baselines) itself, so it needs no
@@ -22,7 +26,7 @@ export class ProgressDisplay {
   private readonly multi: cliProgress.MultiBar | undefined;
   private readonly study: cliProgress.SingleBar | undefined;
   private readonly bars = new Map<number, cliProgress.SingleBar>();
-  private readonly finished = new Map<number, TrialRecord>();
+  private readonly finished = new Map<number, TrialSummary>();
   private readonly lastLine = new Map<number, number>();
 
   constructor(private readonly opts: DisplayOptions) {
@@ -37,14 +41,14 @@ export class ProgressDisplay {
   }
 
   /** Trials already finished before this run (a resume), so the scoreboard starts right. */
-  seed(trials: readonly TrialRecord[]): void {
+  seed(trials: readonly TrialSummary[]): void {
     for (const t of trials) if (isDone(t)) this.finished.set(t.id, t);
     this.updateStudy();
   }
 
   handle(e: RunnerEvent): void {
     if (e.type === 'phase') {
-      const what = { search: e.resumed ? 'resuming the search' : 'searching', final: 'final validation on fresh seeds (test set)', done: 'done', stopped: 'stopped; run the same command again to resume' }[e.phase];
+      const what = { search: e.resumed ? 'continuing the study' : 'searching', final: 'final validation on fresh seeds (test set)', done: 'done', stopped: 'stopped; run the same command again to resume' }[e.phase];
       this.log(`[study] ${what}`);
       return;
     }
@@ -53,12 +57,12 @@ export class ProgressDisplay {
       const v = p[this.opts.metric];
       if (this.tty) {
         let bar = this.bars.get(e.trialId);
-        if (!bar) this.bars.set(e.trialId, (bar = this.multi!.create(p.totalSteps, 0, { what: `trial ${name({ id: e.trialId, label: e.label })}`.padEnd(11).slice(0, 22), info: '' })));
+        if (!bar) this.bars.set(e.trialId, (bar = this.multi!.create(p.totalSteps, 0, { what: `trial ${name(e)}`.padEnd(11).slice(0, 22), info: '' })));
         bar.setTotal(p.totalSteps);
         bar.update(p.step, { info: `${this.opts.metric} ${fmt(typeof v === 'number' ? v : null)}${e.seeds > 1 ? ` seed ${e.seedIndex + 1}/${e.seeds}` : ''}` });
       } else if (p.step === p.totalSteps || Date.now() - (this.lastLine.get(e.trialId) ?? 0) > 5000) {
         this.lastLine.set(e.trialId, Date.now());
-        this.log(`  trial ${name({ id: e.trialId, label: e.label })}: step ${p.step}/${p.totalSteps} ${this.opts.metric} ${fmt(typeof v === 'number' ? v : null)}`);
+        this.log(`  trial ${name(e)}: step ${p.step}/${p.totalSteps} ${this.opts.metric} ${fmt(typeof v === 'number' ? v : null)}`);
       }
       return;
     }
@@ -71,7 +75,7 @@ export class ProgressDisplay {
         this.bars.delete(t.id);
       }
       // Final-validation runs are scored on the test set, so their value is not the search metric.
-      const metric = (t.label ?? '').startsWith('final:') ? 'testAccuracy' : this.opts.metric;
+      const metric = roleKind(t.role) === 'final' ? 'testAccuracy' : this.opts.metric;
       const what = t.state === 'FAIL' ? `FAIL (${t.failureReason})` : `${t.state} ${metric} ${fmt(t.value)}`;
       this.log(`trial ${name(t)} ${what}   ${this.scoreboard()}`);
       this.updateStudy();
@@ -88,23 +92,21 @@ export class ProgressDisplay {
   }
 
   private scoreboard(): string {
-    const search = [...this.finished.values()].filter((t) => !(t.label ?? '').startsWith('final:'));
-    const better = (a: number, b: number) => (this.opts.direction === 'maximize' ? a > b : a < b);
-    let best: TrialRecord | undefined;
-    for (const t of search) if (t.state === 'COMPLETE' && t.value !== null && (!best || better(t.value, best.value!))) best = t;
-    const base = (l: string) => search.find((t) => t.label === l && t.state === 'COMPLETE')?.value ?? null;
-    return `best ${best ? `${fmt(best.value)} (${name(best)})` : '—'} | batchnorm ${fmt(base('batchnorm'))} | paper ${fmt(base('paper'))}`;
+    const all = [...this.finished.values()];
+    const best = bestTrial(all, this.opts.direction);
+    const base = baselineValues(all);
+    return `best ${best ? `${fmt(best.value)} (${name(best)})` : '—'} | batchnorm ${fmt(base.batchnorm)} | paper ${fmt(base.paper)}`;
   }
 
   private updateStudy(): void {
     if (!this.study) return;
-    const n = [...this.finished.values()].filter((t) => !(t.label ?? '').startsWith('final:')).length;
+    const n = [...this.finished.values()].filter((t) => roleKind(t.role) === 'search' || roleKind(t.role) === 'baseline').length;
     this.study.setTotal(this.opts.budgetTrials ?? Math.max(n, 1));
     this.study.update(n, { info: this.scoreboard() });
   }
 }
 
-function isDone(t: TrialRecord): boolean {
+function isDone(t: TrialSummary): boolean {
   return t.state === 'COMPLETE' || t.state === 'PRUNED' || t.state === 'FAIL';
 }
 
@@ -116,7 +118,7 @@ export function finalTable(fv: Record<string, unknown> | null | undefined): stri
     const s = fv[which] as { values: number[]; mean: number; ci: [number | null, number | null] } | undefined;
     if (!s) continue;
     const ci = s.ci[0] === null || !Number.isFinite(s.ci[0]) ? 'n/a (one seed)' : `[${fmt(s.ci[0])}, ${fmt(s.ci[1])}]`;
-    lines.push(`  ${(which === 'best' ? `best (#${String(fv.trialId)})` : which).padEnd(12)} ${fmt(s.mean)}  ${ci}  n=${s.values.length}`);
+    lines.push(`  ${(which === 'best' ? `best (#${String(fv.trialNumber ?? fv.trialId)})` : which).padEnd(12)} ${fmt(s.mean)}  ${ci}  n=${s.values.length}`);
   }
   return lines;
 }

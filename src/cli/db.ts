@@ -1,0 +1,34 @@
+// Opens the study service for a CLI command from `--db` (a SQLite file or a postgres:// URL; $RENORM_TUNE_DB when the flag is absent).
+import { createStudyService } from '../study/service/defaults.js';
+import type { StudyService } from '../study/service.js';
+import { openStorage, storageRefFrom } from '../study/storage/index.js';
+
+export { DB_ENV, DEFAULT_DB } from '../study/storage/index.js';
+
+/** The `--db` option's help, the same for every command. */
+export const DB_HELP = 'SQLite file or postgres:// URL (default: $RENORM_TUNE_DB, else ./renorm-tune.db)';
+
+/** Read-only commands pass `mustExist`: a typo in --db must not leave an empty SQLite file behind. */
+export async function openService(db: string | undefined, opts: { mustExist?: boolean } = {}): Promise<{ service: StudyService; ref: string; close(): Promise<void> }> {
+  const ref = storageRefFrom(db);
+  const storage = await openStorage(ref, { mustExist: opts.mustExist === true });
+  const service = createStudyService(storage);
+  return {
+    service,
+    ref,
+    close: async () => {
+      service.close();
+      await storage.close();
+    },
+  };
+}
+
+/** Runs `fn` with a service over `db`, closing it whatever happens. */
+export async function withService<T>(db: string | undefined, fn: (s: StudyService) => Promise<T>, opts: { mustExist?: boolean } = { mustExist: true }): Promise<T> {
+  const { service, close } = await openService(db, opts);
+  try {
+    return await fn(service);
+  } finally {
+    await close();
+  }
+}
