@@ -7,6 +7,7 @@ import { register as registerBenchBo } from './bench_bo.js';
 import { register as registerBenchService } from './bench_service.js';
 import { register as registerStudy } from './study.js';
 import { register as registerRun } from './run.js';
+import { register as registerWorker } from './worker.js';
 import { PACKAGE_VERSION } from '../version.js';
 
 
@@ -19,6 +20,7 @@ registerBenchTrain(bench);
 registerBenchBo(bench);
 registerBenchService(bench);
 registerRun(program);
+registerWorker(program);
 registerStudy(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

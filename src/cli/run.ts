@@ -11,6 +11,7 @@ import { runStudy } from '../study/runner.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { DB_HELP, openService } from './db.js';
 import { ProgressDisplay, finalTable } from './display.js';
+import { openQueue, type OpenedQueue } from './run_queue.js';
 
 interface RunOpts {
   db?: string;
@@ -18,6 +19,9 @@ interface RunOpts {
   port?: string;
   dashboard: boolean;
   trialWorker?: string;
+  redis?: string;
+  redisPrefix?: string;
+  queueDepth?: string;
 }
 
 /** --workers: a positive integer, or undefined for the config's value. */
@@ -38,9 +42,14 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
   const port = o.port === undefined ? undefined : Number(o.port);
   const display = new ProgressDisplay({ stream: process.stderr, metric: config.objective.metric, direction: config.objective.direction, budgetTrials: config.budget.trials ?? null });
   const workers = workersOption(o.workers) ?? config.workers;
-  const crowded = workersWarning(workers);
+  // With --redis this process only coordinates: queue workers on any machine train the trials.
+  const queued: OpenedQueue | undefined = o.redis === undefined ? undefined : await openQueue(o);
+  const crowded = queued ? undefined : workersWarning(workers);
   if (crowded) display.log(crowded);
-  const { service, close } = await openService(o.db);
+  const { service, close } = await openService(o.db).catch(async (err: unknown) => {
+    await queued?.close();
+    throw err;
+  });
 
   // First Ctrl-C: stop asking, cancel running trials (handed back to the queue), close cleanly. Second: leave now;
   // our leases expire (or the next `run` on this host sees we died), so the study stays resumable either way.
@@ -48,7 +57,9 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
   let interrupts = 0;
   const onSignal = () => {
     if (++interrupts === 1) {
-      display.log('[study] stopping: cancelling running trials (Ctrl-C again to exit at once)');
+      display.log(queued
+        ? '[study] stopping: the study is marked STOPPED; workers hand their trials back at their next heartbeat (Ctrl-C again to exit at once)'
+        : '[study] stopping: cancelling running trials (Ctrl-C again to exit at once)');
       stop.abort();
     } else {
       display.stop();
@@ -62,7 +73,8 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
   try {
     // Load the data before any trial starts: a missing or corrupt file should stop here with its name, not
     // fail every trial of the budget one by one. The data package caches it, so the pool reuses this load.
-    await loadDataset(config.scenario.dataset);
+    // A coordinator trains nothing (its machine may not even hold the data): its workers check the data instead.
+    if (!queued) await loadDataset(config.scenario.dataset);
     const existing = (await service.listStudies()).find((s) => s.name === config.name);
     if (existing) {
       display.seed(await service.listTrials(existing.id));
@@ -80,6 +92,8 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
     }
     const result = existing?.state === 'COMPLETE'
       ? { study: await service.resolve(existing.id), state: 'COMPLETE' as const }
+      : queued
+      ? await queued.coordinate(config, { service, signal: stop.signal, onEvent: (e) => display.handle(e), log: (l) => display.log(l) })
       : await runStudy(config, {
         service,
         // The pool size is about this machine, not the study: --workers, else this file's value, applies on resume too.
@@ -93,12 +107,13 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
     const view = await service.getStudyView(result.study.id);
     const out: string[] = [];
     const dbFlag = o.db === undefined ? '' : ` --db ${o.db}`;
+    const queueFlags = queued?.flags ?? '';
     out.push(`study ${view.name} (${view.id}): ${result.state}`);
     const best = view.best ? `${view.best.value.toFixed(4)} (trial #${view.best.number})` : 'none';
     out.push(`best ${view.metric}: ${best} | batchnorm ${view.baselines.batchnorm?.toFixed(4) ?? '—'} | paper ${view.baselines.paper?.toFixed(4) ?? '—'}`);
     if (result.state === 'COMPLETE') out.push(...finalTable(view.finalValidation as Record<string, unknown> | null));
     if (view.best) out.push(`export the best schedule: renorm-tune export ${view.name}${dbFlag} --out best-schedule.json`);
-    if (result.state === 'STOPPED') out.push(`resume: renorm-tune run ${configPath}${dbFlag}`);
+    if (result.state === 'STOPPED') out.push(`resume: renorm-tune run ${configPath}${dbFlag}${queueFlags}`);
     process.stdout.write(`${out.join('\n')}\n`);
     if (server && result.state === 'COMPLETE') {
       // The dashboard is most interesting once the study is done: keep serving until the user leaves.
@@ -116,6 +131,7 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await server?.close();
+    await queued?.close();
     await close();
   }
 }
@@ -128,6 +144,9 @@ export function register(program: Command): void {
     .option('--workers <n>', 'trials training at once (default: the config, else the number of cores)')
     .option('--port <port>', 'also serve the REST API and live dashboard on this port')
     .option('--no-dashboard', 'with --port: serve only the API')
+    .option('--redis <url>', 'coordinate only: queue the trials on this Redis (redis://host:6379) for `renorm-tune worker` processes to train')
+    .option('--redis-prefix <prefix>', 'with --redis: key prefix of the queue, one per database sharing a Redis (default: renorm-tune)')
+    .option('--queue-depth <n>', 'with --redis: search trials queued or running at once (default: the live workers\' slots)')
     // A plug point for a custom trial worker module (same protocol as workers/trial.ts); the CLI tests use a fast fake trainer.
     .addOption(new Option('--trial-worker <file>', 'worker module that trains one trial').hideHelp())
     .action(async (configPath: string, o: RunOpts) => {

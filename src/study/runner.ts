@@ -1,11 +1,13 @@
 // Runs a local study end to end: baselines, optimizer-driven search within budget, final validation; resumable, and safe beside other runners.
-import { ConfigError, ConflictError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import type { StudyEvent } from './api_types.js';
 import type { StudyConfig } from './config.js';
 import { BudgetExhaustedError } from './errors.js';
 import type { Executor } from './executor/types.js';
 import { PiscinaExecutor } from './executor/piscina.js';
-import { deadLocalOwners, processOwner } from './owner.js';
+import { processOwner } from './owner.js';
+import { openStudy } from './runner/open.js';
+import { reapDead } from './runner/reap.js';
 import { runTrial, type ProgressEvent } from './runner/trial_run.js';
 import { configOf, type StudyService } from './service.js';
 import type { Lease, StudyRecord, TrialRecord } from './types.js';
@@ -122,25 +124,6 @@ export async function runStudy(target: StudyConfig | string, opts: RunStudyOptio
     unsubscribe();
     if (ownExecutor) await closeOnce();
   }
-}
-
-async function openStudy(target: StudyConfig | string, service: StudyService): Promise<{ study: StudyRecord; resumed: boolean }> {
-  if (typeof target === 'string') return { study: await service.resolve(target), resumed: true };
-  const { study, resumed } = await service.openStudy(target);
-  if (!resumed) return { study, resumed };
-  // Same name = continue that study; a changed scenario or objective would mix incomparable trials.
-  for (const key of ['scenario', 'objective', 'space'] as const) {
-    if (JSON.stringify(study.config[key]) !== JSON.stringify(target[key])) {
-      throw new ConflictError(`study '${target.name}' exists with a different ${key}; rename the study to start a new one, or restore its ${key} to resume it`);
-    }
-  }
-  return { study, resumed };
-}
-
-/** Trials held by processes of this host that died (a `run` killed with SIGKILL) go back to the queue now, not at lease expiry. */
-async function reapDead(service: StudyService, studyId: string): Promise<void> {
-  const owners = (await service.listTrials(studyId, { states: ['RUNNING'] })).map((t) => t.lease?.owner).filter((o): o is string => !!o);
-  await service.reapExpired(studyId, deadLocalOwners(owners));
 }
 
 interface Held {

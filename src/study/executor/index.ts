@@ -3,3 +3,4 @@ export type { Executor, RunningTrial, StartOptions, TrialJob, TrialOutcome, Tria
 export type { TrialTask, TrialHandler, WorkerMessage } from './protocol.js';
 export { connectWorker } from './protocol.js';
 export { PiscinaExecutor, DEFAULT_TRIAL_WORKER, type PiscinaExecutorOptions } from './piscina.js';
+export { ProcessExecutor, type ProcessExecutorOptions } from './process.js';

@@ -144,7 +144,8 @@ export class PiscinaExecutor implements Executor {
   }
 }
 
-function classify(result: TrialResult | undefined): TrialOutcome {
+/** The executors' one reading of a trainer result (also used by ProcessExecutor). */
+export function classify(result: TrialResult | undefined): TrialOutcome {
   if (!result || typeof result !== 'object' || typeof result.status !== 'string') {
     return { kind: 'failed', reason: `worker returned no trainer result (got ${JSON.stringify(result)})` };
   }

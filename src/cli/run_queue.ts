@@ -1,0 +1,41 @@
+// `renorm-tune run <config> --redis ...`: the coordinator's side of `run`; queue workers (`renorm-tune worker`) train the trials.
+import { coordinateStudy } from '../distributed/coordinator.js';
+import { Presence } from '../distributed/presence.js';
+import { TrialQueue } from '../distributed/queue.js';
+import { checkRedis, parseRedisRef, type RedisRef } from '../distributed/redis.js';
+import type { StudyConfig } from '../study/config.js';
+import type { RunnerEvent, RunStudyResult } from '../study/runner.js';
+import type { StudyService } from '../study/service.js';
+import { numberFlag } from './worker.js';
+
+export interface QueueFlags {
+  redis?: string;
+  redisPrefix?: string;
+  queueDepth?: string;
+}
+
+export interface OpenedQueue {
+  redis: RedisRef;
+  /** The flags to repeat in a "resume:" hint. */
+  flags: string;
+  coordinate(config: StudyConfig, o: { service: StudyService; signal: AbortSignal; onEvent: (e: RunnerEvent) => void; log: (line: string) => void }): Promise<RunStudyResult>;
+  close(): Promise<void>;
+}
+
+/** Checks the flags and reaches Redis before the database is opened, so a bad URL leaves nothing written anywhere. */
+export async function openQueue(o: QueueFlags): Promise<OpenedQueue> {
+  const redis = parseRedisRef(o.redis, o.redisPrefix);
+  const depth = o.queueDepth === undefined ? undefined : numberFlag(o.queueDepth, '--queue-depth', 1, 100_000, true);
+  await checkRedis(redis);
+  const queue = new TrialQueue(redis);
+  const presence = new Presence(redis);
+  return {
+    redis,
+    flags: ` --redis ${redis.where}${o.redisPrefix ? ` --redis-prefix ${redis.prefix}` : ''}`,
+    coordinate: (config, c) => coordinateStudy(config, { ...c, queue, presence, ...(depth !== undefined ? { depth } : {}) }),
+    close: async () => {
+      await queue.close();
+      await presence.close();
+    },
+  };
+}

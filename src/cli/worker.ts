@@ -1,0 +1,131 @@
+// `renorm-tune worker`: trains trials from the queue of a `run --redis` coordinator, on this machine, until idle or told to stop.
+import { type Command, Option } from 'commander';
+import { resolve } from 'node:path';
+import { loadDataset } from '../data/index.js';
+import type { Scenario } from '../data/scenario.js';
+import { ConfigError } from '../errors.js';
+import { expectOneOf } from '../config/fields.js';
+import { openWorkerService } from '../distributed/compat.js';
+import { checkBackendInstalled, checkIsolation, createWorkerExecutor, defaultIsolation, ISOLATIONS } from '../distributed/executors.js';
+import { Presence } from '../distributed/presence.js';
+import { checkRedis, DEFAULT_PREFIX, parseRedisRef, redactUrl } from '../distributed/redis.js';
+import { runQueueWorker } from '../distributed/worker.js';
+import { BACKEND_NAMES } from '../shared/names.js';
+import { parseStorageRef, storageRefFrom } from '../study/storage/index.js';
+import { DB_HELP } from './db.js';
+
+interface WorkerOpts {
+  db?: string;
+  redis?: string;
+  redisPrefix?: string;
+  concurrency?: string;
+  backend?: string;
+  isolation?: string;
+  devices?: string;
+  idleExit: string;
+  trialWorker?: string;
+}
+
+/** The database as messages name it: a file path, or the URL without its password. */
+export function dbWhere(ref: string): string {
+  const parsed = parseStorageRef(ref);
+  return parsed.kind === 'postgres' ? redactUrl(parsed.url) : parsed.kind === 'sqlite' ? parsed.file : ':memory:';
+}
+
+/** A numeric flag in [lo, hi]; the message quotes what was typed. */
+export function numberFlag(raw: string, field: string, lo: number, hi: number, integer: boolean): number {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || n < lo || n > hi || (integer && !Number.isInteger(n))) {
+    throw new ConfigError(field, `must be ${integer ? 'an integer' : 'a number'} in [${lo}, ${hi}], got ${JSON.stringify(raw)}`, `e.g. ${field} ${lo === 0 ? 2 : lo}`);
+  }
+  return n;
+}
+
+export async function workerCommand(o: WorkerOpts): Promise<number> {
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  // Every flag is checked before anything connects, so a typo costs nothing and leaves nothing behind.
+  const redis = parseRedisRef(o.redis, o.redisPrefix);
+  const ref = storageRefFrom(o.db);
+  const where = dbWhere(ref);
+  const concurrency = o.concurrency === undefined ? 1 : numberFlag(o.concurrency, '--concurrency', 1, 256, true);
+  const backend = o.backend === undefined ? undefined : expectOneOf(o.backend, '--backend', BACKEND_NAMES);
+  const isolation = o.isolation === undefined ? defaultIsolation(backend) : expectOneOf(o.isolation, '--isolation', ISOLATIONS);
+  const devices = o.devices?.split(',').map((d) => d.trim());
+  const idleSeconds = numberFlag(o.idleExit, '--idle-exit', 0, 24 * 3600, false);
+  checkBackendInstalled(backend);
+  checkIsolation(isolation, backend);
+  await checkRedis(redis);
+  const { service, close } = await openWorkerService(ref);
+  const presence = new Presence(redis);
+  const executor = createWorkerExecutor({
+    ...(backend ? { backend } : {}),
+    isolation,
+    concurrency,
+    ...(devices ? { devices } : {}),
+    ...(o.trialWorker ? { trialWorker: resolve(o.trialWorker) } : {}),
+    loadDataset: (s) => loadDataset((s as unknown as Scenario).dataset),
+  });
+
+  // First SIGTERM/Ctrl-C: take nothing more, hand running trials back to the queue, exit 0. Second: exit at once;
+  // the leases then expire (or the coordinator on this host sees this process is gone) and the trials are requeued.
+  const stop = new AbortController();
+  let signals = 0;
+  const onSignal = () => {
+    if (++signals === 1) {
+      log('[worker] stopping: handing running trials back to the queue (signal again to exit at once)');
+      stop.abort();
+    } else process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const result = await runQueueWorker({
+      service,
+      dbWhere: where,
+      redis,
+      presence,
+      executor,
+      idleMs: idleSeconds * 1000,
+      signal: stop.signal,
+      log,
+      // A study whose trials would load native TensorFlow in a thread pool, or whose data this machine cannot
+      // read, stops the worker here rather than failing its trials one by one.
+      prepare: async (config) => {
+        checkIsolation(isolation, backend ?? config.backend, `${where}: study '${config.name}' asks for backend '${config.backend ?? 'auto'}'; --isolation`);
+        await loadDataset(config.scenario.dataset);
+      },
+    });
+    if (result.error) {
+      log(`error: ${result.error.message}`);
+      return 1;
+    }
+    const why = { idle: 'no work and no coordinator left', signal: 'stopped by a signal', fatal: 'error' }[result.reason];
+    log(`[worker] leaving (${why}); ${result.finished} trial${result.finished === 1 ? '' : 's'} trained`);
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await executor.close().catch(() => undefined);
+    await presence.close();
+    await close();
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('worker')
+    .description('Train trials from the queue of `renorm-tune run <config> --redis ...` (on any machine that reaches the database and Redis)')
+    .option('--db <ref>', DB_HELP)
+    .option('--redis <url>', "the coordinator's Redis: redis://[user:password@]host:6379[/db]")
+    .option('--redis-prefix <prefix>', `key prefix of the queue; one per database sharing a Redis (default: ${DEFAULT_PREFIX})`)
+    .option('--concurrency <n>', 'trials training at once: threads, or processes with --isolation process (default 1)')
+    .option('--backend <name>', `TF.js backend for every trial here, whatever the study says (${BACKEND_NAMES.join(', ')})`)
+    .option('--isolation <how>', 'thread (a piscina pool) or process (one child process per slot; the default, and required, for node/node-gpu)')
+    .option('--devices <ids>', 'with --isolation process: one process per device, e.g. 0,1 (sets CUDA_VISIBLE_DEVICES per process)')
+    .option('--idle-exit <seconds>', 'leave after this long with nothing to train and no live coordinator; 0 waits forever', '2')
+    // The CLI tests and the benchmark plug in fast fixture trainers (same protocol as workers/trial.ts).
+    .addOption(new Option('--trial-worker <file>', 'worker module that trains one trial').hideHelp())
+    .action(async (o: WorkerOpts) => {
+      process.exitCode = await workerCommand(o);
+    });
+}

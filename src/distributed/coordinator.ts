@@ -1,0 +1,198 @@
+// Coordinates a study over the queue: asks the optimizer, enqueues WAITING trials for workers, reaps lost leases, runs final validation; trains nothing.
+import { ConfigError } from '../errors.js';
+import { roleKind } from '../shared/roles.js';
+import { BudgetExhaustedError } from '../study/errors.js';
+import { processOwner } from '../study/owner.js';
+import type { RunnerEvent, RunStudyResult } from '../study/runner.js';
+import { openStudy } from '../study/runner/open.js';
+import { reapDead } from '../study/runner/reap.js';
+import type { StudyConfig } from '../study/config.js';
+import { configOf, type StudyService } from '../study/service.js';
+import { trialSummary } from '../study/service/views.js';
+import type { TrialRecord, TrialState } from '../study/types.js';
+import type { Presence } from './presence.js';
+import type { TrialQueue } from './queue.js';
+
+export interface CoordinateOptions {
+  service: StudyService;
+  queue: TrialQueue;
+  presence: Presence;
+  /**
+   * Search trials kept queued or running at once. Default: the slots the live workers announce (at least 1), so
+   * every free slot gets a freshly asked trial and the optimizer sees every finished result first, as in a local run.
+   */
+  depth?: number;
+  /** This coordinator's name in presence records (default `host:pid:coordinator-xxxxxx`). */
+  owner?: string;
+  onEvent?: (e: RunnerEvent) => void;
+  /** Ctrl-C: stop asking, mark the study STOPPED (workers hand their trials back at their next heartbeat). */
+  signal?: AbortSignal;
+  /** Longest wait between passes, ms (a finished job wakes the coordinator sooner). Default 1000. */
+  pollMs?: number;
+  /** Advice for the operator ("no worker yet"). */
+  log?: (line: string) => void;
+}
+
+const isFinal = (t: TrialRecord) => roleKind(t.role) === 'final';
+const open = (t: TrialRecord) => t.state === 'WAITING' || t.state === 'RUNNING';
+
+/**
+ * Everything the coordinator knows lives in the database, so it can be killed and restarted at any moment (or
+ * run twice): each pass re-reads the study, reaps expired leases, tops the queue up to `depth`, and (re-)enqueues
+ * every WAITING trial under its idempotent job id, which also refills a Redis that lost everything.
+ */
+export async function coordinateStudy(target: StudyConfig | string, opts: CoordinateOptions): Promise<RunStudyResult> {
+  const { service, queue, presence } = opts;
+  const { study, resumed } = await openStudy(target, service);
+  const config = configOf(study);
+  if (config.executor === 'external') {
+    throw new ConfigError('executor', `study '${study.name}' is driven by external workers over the REST API`, 'use executor "local" to run it on queue workers');
+  }
+  const sid = study.id;
+  const emit = (e: RunnerEvent) => opts.onEvent?.(e);
+  const signal = opts.signal ?? new AbortController().signal;
+  const pollMs = opts.pollMs ?? 1000;
+  const wake = new Wake();
+  queue.onSettled(() => wake.fire());
+  signal.addEventListener('abort', () => wake.fire(), { once: true });
+  const watch = new TrialWatch(sid, emit);
+  const depth = new Depth(presence, opts.depth, opts.log);
+
+  await service.setStudyState(sid, 'RUNNING');
+  await service.tickSearchClock(sid);
+  await service.ensureBaselines(sid);
+  const leave = await presence.announce('coordinator', { owner: opts.owner ?? processOwner('coordinator'), studyId: sid, studyName: study.name });
+  try {
+    watch.seed(await service.listTrials(sid));
+    emit({ type: 'phase', studyId: sid, phase: 'search', resumed });
+
+    let exhausted = false;
+    for (;;) {
+      if (signal.aborted) break;
+      let trials = await pass(service, sid, watch);
+      const inFlight = trials.filter((t) => !isFinal(t) && open(t)).length;
+      const want = await depth.value();
+      if (!exhausted && inFlight < want) {
+        try {
+          await service.ask(sid, want - inFlight);
+          trials = await service.listTrials(sid);
+        } catch (err) {
+          if (!(err instanceof BudgetExhaustedError)) throw err;
+          exhausted = true;
+        }
+      }
+      const search = trials.filter((t) => !isFinal(t));
+      await queue.enqueue(sid, search.filter((t) => t.state === 'WAITING'));
+      watch.update(trials);
+      if (exhausted && !search.some(open)) break;
+      await wake.wait(pollMs);
+    }
+
+    if (!signal.aborted && config.finalValidation.seeds > 0) {
+      emit({ type: 'phase', studyId: sid, phase: 'final' });
+      await service.ensureFinalValidation(sid);
+      for (;;) {
+        if (signal.aborted) break;
+        const finals = (await pass(service, sid, watch)).filter(isFinal);
+        await queue.enqueue(sid, finals.filter((t) => t.state === 'WAITING'));
+        if (!finals.some(open)) break;
+        await wake.wait(pollMs);
+      }
+      if (!signal.aborted) await service.summarizeFinalValidation(sid);
+    }
+
+    if (signal.aborted) {
+      await service.setStudyState(sid, 'STOPPED');
+      emit({ type: 'phase', studyId: sid, phase: 'stopped' });
+      return { study: await service.resolve(sid), state: 'STOPPED', resumed };
+    }
+    await service.setStudyState(sid, 'COMPLETE');
+    emit({ type: 'phase', studyId: sid, phase: 'done' });
+    return { study: await service.resolve(sid), state: 'COMPLETE', resumed };
+  } finally {
+    await leave();
+  }
+}
+
+/** One look at the study: lost leases back to the queue (or FAIL after maxRetries), the search clock, every trial. */
+async function pass(service: StudyService, sid: string, watch: TrialWatch): Promise<TrialRecord[]> {
+  await reapDead(service, sid);
+  await service.tickSearchClock(sid);
+  const trials = await service.listTrials(sid);
+  watch.update(trials);
+  return trials;
+}
+
+/** How many search trials to keep in flight: fixed, or the live workers' slots. */
+class Depth {
+  private last = 1;
+  private noWorkersSince: number | undefined;
+  private advised = false;
+
+  constructor(private readonly presence: Presence, private readonly fixed: number | undefined, private readonly log?: (line: string) => void) {}
+
+  async value(): Promise<number> {
+    let slots: number;
+    try {
+      slots = (await this.presence.workers()).reduce((n, w) => n + w.slots, 0);
+    } catch {
+      // Redis is away for a moment: keep the last known size rather than stall the study.
+      slots = this.last;
+    }
+    this.last = slots;
+    if (slots > 0) this.noWorkersSince = undefined;
+    else if ((this.noWorkersSince ??= Date.now()) < Date.now() - 5000 && !this.advised) {
+      this.advised = true;
+      this.log?.('[queue] no worker has announced itself yet: start `renorm-tune worker --db <same database> --redis <same Redis>` on each training machine');
+    }
+    return this.fixed ?? Math.max(1, slots);
+  }
+}
+
+/** Turns state changes seen in the database (made by any worker) into the runner's trial events. */
+class TrialWatch {
+  private readonly seen = new Map<number, TrialState>();
+
+  constructor(private readonly studyId: string, private readonly emit: (e: RunnerEvent) => void) {}
+
+  seed(trials: readonly TrialRecord[]): void {
+    for (const t of trials) this.seen.set(t.id, t.state);
+  }
+
+  update(trials: readonly TrialRecord[]): void {
+    for (const t of trials) {
+      if (this.seen.get(t.id) === t.state) continue;
+      this.seen.set(t.id, t.state);
+      this.emit({ type: 'trial', studyId: this.studyId, trial: trialSummary(t) });
+    }
+  }
+}
+
+/** A wake-up call that can arrive before anyone waits for it (a job settling while a pass runs is not lost). */
+class Wake {
+  private pending = false;
+  private resolve: (() => void) | undefined;
+
+  fire(): void {
+    if (this.resolve) {
+      this.resolve();
+      this.resolve = undefined;
+    } else {
+      this.pending = true;
+    }
+  }
+
+  async wait(ms: number): Promise<void> {
+    if (this.pending) {
+      this.pending = false;
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((r) => {
+      this.resolve = r;
+      timer = setTimeout(r, ms);
+    });
+    clearTimeout(timer);
+    this.resolve = undefined;
+  }
+}

@@ -1,0 +1,89 @@
+// A worker's executor from its flags: a thread pool for wasm/cpu, one process per device for native TF.js (tfjs-node, tfjs-node-gpu).
+import { createRequire } from 'node:module';
+import { BackendError, ConfigError } from '../errors.js';
+import type { BackendName } from '../shared/names.js';
+import { PiscinaExecutor } from '../study/executor/piscina.js';
+import { ProcessExecutor } from '../study/executor/process.js';
+import type { Executor, RunningTrial, StartOptions, TrialJob } from '../study/executor/types.js';
+
+export const ISOLATIONS = ['thread', 'process'] as const;
+export type Isolation = (typeof ISOLATIONS)[number];
+
+const NATIVE: Partial<Record<BackendName, string>> = { 'node-gpu': '@tensorflow/tfjs-node-gpu', node: '@tensorflow/tfjs-node' };
+const require = createRequire(import.meta.url);
+
+function installed(pkg: string): boolean {
+  try {
+    require.resolve(pkg);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether trials on `backend` may load native TensorFlow: named explicitly, or `auto` (which prefers it) on a
+ * machine where a native package is installed.
+ */
+export function mayGoNative(backend: BackendName | undefined): boolean {
+  if (backend === 'node' || backend === 'node-gpu') return true;
+  return (backend === undefined || backend === 'auto') && Object.values(NATIVE).some((p) => installed(p!));
+}
+
+/** Native TF.js fails in several threads of one process (tensorflow/tfjs#2079, #3463): it gets processes. */
+export function defaultIsolation(backend: BackendName | undefined): Isolation {
+  return mayGoNative(backend) ? 'process' : 'thread';
+}
+
+/** A native backend that is not installed stops the worker at start, with the install line, instead of failing every trial. */
+export function checkBackendInstalled(backend: BackendName | undefined): void {
+  const pkg = backend ? NATIVE[backend] : undefined;
+  if (pkg && !installed(pkg)) throw new BackendError(`--backend ${backend}: ${pkg} is not installed on this machine (fix: npm install ${pkg}@4.22.0, or use --backend wasm)`);
+}
+
+/** Refuses a thread pool for a study whose trials would load native TensorFlow. */
+export function checkIsolation(isolation: Isolation, backend: BackendName | undefined, field = '--isolation'): void {
+  if (isolation === 'thread' && mayGoNative(backend)) {
+    throw new ConfigError(field, `thread cannot train on the native backend ('${backend ?? 'auto'}' loads TensorFlow for Node, which fails in several threads of one process: tensorflow/tfjs#2079, #3463)`,
+      'use --isolation process (one process per device; the default then), or --backend wasm');
+  }
+}
+
+export interface WorkerExecutorOptions {
+  /** Overrides the study's backend for every trial this worker trains. */
+  backend?: BackendName;
+  isolation: Isolation;
+  /** Trials at once: threads, or processes when `devices` is not given. */
+  concurrency: number;
+  /** With process isolation: one process per device id. */
+  devices?: string[];
+  trialWorker?: string;
+  /** Loads a scenario's dataset once in this process for the thread pool. */
+  loadDataset: (scenario: Record<string, unknown>) => unknown;
+}
+
+export function createWorkerExecutor(o: WorkerExecutorOptions): Executor {
+  checkIsolation(o.isolation, o.backend);
+  if (o.devices && o.isolation !== 'process') throw new ConfigError('--devices', 'needs --isolation process (one process per device)', 'add --isolation process');
+  const inner: Executor = o.isolation === 'thread'
+    ? new PiscinaExecutor({ workers: o.concurrency, loadDataset: o.loadDataset, ...(o.trialWorker ? { filename: o.trialWorker } : {}) })
+    : new ProcessExecutor({ ...(o.devices ? { devices: o.devices } : { processes: o.concurrency }), ...(o.trialWorker ? { filename: o.trialWorker } : {}) });
+  return o.backend ? new BackendOverride(inner, o.backend) : inner;
+}
+
+/** Every run on this machine's backend, whatever the study asked for (a GPU machine trains on node-gpu). */
+class BackendOverride implements Executor {
+  constructor(private readonly inner: Executor, private readonly backend: BackendName) {}
+
+  get slots(): number {
+    return this.inner.slots;
+  }
+
+  start(job: TrialJob, opts?: StartOptions): RunningTrial {
+    return this.inner.start({ ...job, backend: this.backend }, opts);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}

@@ -1,0 +1,89 @@
+// The `--redis` option: parse and name the URL (password redacted), fail fast when the server is unreachable, and the connection settings every queue client shares.
+import { Redis } from 'ioredis';
+import { ConfigError } from '../errors.js';
+
+/** Every key this package writes starts with it (BullMQ's queue keys included); tests and separate databases pick their own. */
+export const DEFAULT_PREFIX = 'renorm-tune';
+/** How long a first connection may take before the URL is reported unreachable. */
+const CONNECT_TIMEOUT_MS = 3000;
+
+export interface RedisRef {
+  url: string;
+  /** The URL with any password replaced by `***`: the name the server goes by in messages. */
+  where: string;
+  prefix: string;
+}
+
+/** `scheme://user:secret@host` -> `scheme://user:***@host` (any URL: Redis, PostgreSQL). */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/]*)@/i, (_m, scheme: string, auth: string) => {
+    const colon = auth.indexOf(':');
+    return `${scheme}${colon < 0 ? '***' : `${auth.slice(0, colon)}:***`}@`;
+  });
+}
+
+/** Parses `--redis` and `--redis-prefix`; a missing URL, a wrong scheme or a malformed URL is named. */
+export function parseRedisRef(url: string | undefined, prefixFlag: string | undefined): RedisRef {
+  if (url === undefined || url.trim() === '') {
+    throw new ConfigError('--redis', 'needs a redis:// URL', 'e.g. --redis redis://127.0.0.1:6379');
+  }
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url)?.[1]?.toLowerCase();
+  if (scheme !== 'redis' && scheme !== 'rediss') {
+    const got = scheme === undefined ? `'${redactUrl(url)}' (no scheme)` : `'${scheme}://'`;
+    throw new ConfigError('--redis', `unsupported URL scheme ${got}`, 'give redis://host:6379 (or rediss:// for TLS)');
+  }
+  try {
+    new URL(url);
+  } catch {
+    throw new ConfigError('--redis', `'${redactUrl(url)}' is not a valid URL`, 'e.g. redis://127.0.0.1:6379/0');
+  }
+  const prefix = prefixFlag ?? DEFAULT_PREFIX;
+  if (!/^[A-Za-z0-9._-]{1,100}$/.test(prefix)) {
+    throw new ConfigError('--redis-prefix', `must be 1-100 letters, digits, '.', '_' or '-', got ${JSON.stringify(prefix)}`, `e.g. --redis-prefix ${DEFAULT_PREFIX}`);
+  }
+  return { url, where: redactUrl(url), prefix };
+}
+
+/**
+ * Connection settings for BullMQ clients. `maxRetriesPerRequest: null` is what BullMQ requires of a worker's
+ * blocking connection: a command waits out a Redis restart instead of failing the processor mid-job.
+ */
+export function bullConnection(ref: RedisRef): { url: string; maxRetriesPerRequest: null; connectTimeout: number } {
+  return { url: ref.url, maxRetriesPerRequest: null, connectTimeout: CONNECT_TIMEOUT_MS };
+}
+
+/**
+ * A plain client for our own keys (presence). Commands fail after a retry rather than queue forever, so a Redis
+ * outage shows up as a logged error in a heartbeat, never as a hang.
+ */
+export function plainClient(ref: RedisRef): Redis {
+  const client = new Redis(ref.url, { maxRetriesPerRequest: 1, connectTimeout: CONNECT_TIMEOUT_MS, lazyConnect: true });
+  // Without a listener ioredis prints every reconnect attempt; callers see failures through their commands.
+  client.on('error', () => undefined);
+  return client;
+}
+
+/**
+ * Connects once, without retries, and pings: an unreachable server, a refused password or a wrong database
+ * number is a ConfigError naming the URL (redacted) within a few seconds, before anything is written anywhere.
+ */
+export async function checkRedis(ref: RedisRef): Promise<void> {
+  let cause: Error | undefined;
+  const probe = new Redis(ref.url, {
+    lazyConnect: true,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
+  probe.on('error', (err: Error) => (cause ??= err));
+  try {
+    await probe.connect();
+    await probe.ping();
+  } catch (err) {
+    const why = (cause ?? (err as Error)).message.split('\n')[0]!.replace(ref.url, ref.where);
+    throw new ConfigError('--redis', `cannot reach Redis at ${ref.where} (${why})`, 'start Redis (redis-server), or check the host, port and password in --redis');
+  } finally {
+    probe.disconnect();
+  }
+}

@@ -1,0 +1,210 @@
+// A queue worker: takes trial jobs, claims each trial under its own database lease, trains it on an executor, and leaves when idle or told to.
+import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import { ConfigError, NotFoundError } from '../errors.js';
+import { roleLabel } from '../shared/roles.js';
+import type { Executor } from '../study/executor/types.js';
+import { processOwner } from '../study/owner.js';
+import { runTrial, type RunEnd } from '../study/runner/trial_run.js';
+import { type StudyConfig } from '../study/config.js';
+import { configOf, type StudyService } from '../study/service.js';
+import { checkPeer } from './compat.js';
+import { LeaseKeeper } from './lease_keeper.js';
+import type { Presence } from './presence.js';
+import { parseJobData, QUEUE_NAME, type TrialJobData, WORKER_SETTINGS } from './queue.js';
+import { bullConnection, type RedisRef } from './redis.js';
+
+export interface QueueWorkerOptions {
+  service: StudyService;
+  /** Names the database in messages (password redacted). */
+  dbWhere: string;
+  redis: RedisRef;
+  presence: Presence;
+  /** Trains the trials; its `slots` is this worker's concurrency. */
+  executor: Executor;
+  /** Lease owner name (default `host:pid:worker-xxxxxx`). */
+  owner?: string;
+  /**
+   * Leave after this long with nothing to train and no live coordinator on the queue, ms (default 2000); 0 never
+   * leaves. A coordinator that is alive (or was killed less than its presence TTL ago) keeps its workers waiting.
+   */
+  idleMs?: number;
+  /** Checks this machine can train a study (loads its dataset) before a trial is claimed; a failure stops the worker, not the trial. */
+  prepare?: (config: StudyConfig) => Promise<void>;
+  /** SIGTERM: take nothing more, cancel running trials and hand them back to the queue, then return. */
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+}
+
+export interface QueueWorkerResult {
+  /** Why it left: idle, a signal, or a fatal problem (`error`) such as a version mismatch or a foreign job. */
+  reason: 'idle' | 'signal' | 'fatal';
+  /** Trials this worker ran to a recorded end. */
+  finished: number;
+  error?: Error;
+}
+
+/** A job this worker will not act on; the job completes (and is forgotten) without touching the trial. */
+class Dropped {
+  constructor(readonly why: string) {}
+}
+
+/**
+ * Runs until idle, signalled or stopped by a fatal error. A job is only a hint: the worker trains a trial after
+ * its own WAITING -> RUNNING claim in the database, under a lease it renews; so a stale, duplicated or redelivered
+ * job costs a read and nothing else, and two workers can never train one trial at the same time.
+ */
+export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWorkerResult> {
+  const { service, executor, presence } = opts;
+  const owner = opts.owner ?? processOwner('worker');
+  const log = opts.log ?? (() => undefined);
+  const idleMs = opts.idleMs ?? 2000;
+
+  // Before taking anything: a coordinator of another build already on this queue is a refusal, with the reason.
+  for (const c of await presence.coordinators()) checkPeer(c, `the coordinator ${c.owner} of study '${c.studyName}'`);
+
+  let stopping: QueueWorkerResult['reason'] | undefined;
+  let fatal: Error | undefined;
+  let finished = 0;
+  let active = 0;
+  let lastBusy = Date.now();
+  const running = new Set<AbortController>();
+  const prepared = new Map<string, Promise<void>>();
+
+  const handle = async (job: Job<TrialJobData>): Promise<RunEnd | Dropped> => {
+    const data = parseJobData(job.data);
+    if (typeof data === 'string') return new Dropped(`malformed job ${job.id}: ${data}`);
+    checkPeer(data, `job ${job.id} (from its coordinator)`);
+    if (stopping) return new Dropped('this worker is stopping');
+    let study;
+    try {
+      study = await service.resolve(data.studyId);
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+      throw new ConfigError('--db', `job ${job.id} is for study ${data.studyId}, which ${opts.dbWhere} does not hold: this worker's database is not its coordinator's`,
+        'give the worker the coordinator\'s --db, or give each database its own --redis-prefix');
+    }
+    if (study.state !== 'RUNNING') return new Dropped(`study '${study.name}' is ${study.state}`);
+    const trial = await service.getTrial(study.id, data.trialId);
+    if (trial.state !== 'WAITING') return new Dropped(`trial #${trial.number} is ${trial.state}`);
+    if (trial.retries !== data.round) return new Dropped(`trial #${trial.number} is in round ${trial.retries}, the job is for round ${data.round}`);
+    const config = configOf(study);
+    if (opts.prepare) {
+      const key = JSON.stringify(config.scenario);
+      let p = prepared.get(key);
+      if (!p) prepared.set(key, (p = opts.prepare(config)));
+      await p;
+    }
+    const claimed = await service.claimTrial(study.id, trial.id, { owner, seconds: config.leaseSeconds });
+    if (!claimed) return new Dropped(`trial #${trial.number} was claimed by someone else first`);
+    const { token } = claimed.lease;
+    const name = `trial #${trial.number}${trial.role === 'search' ? '' : ` (${roleLabel(trial.role)})`} of '${study.name}'`;
+    log(`[worker] ${name}: training (lease token ${token})`);
+    const abort = new AbortController();
+    let why = 'worker stopping';
+    running.add(abort);
+    const keeper = new LeaseKeeper(service, study.id, trial.id, token, config.leaseSeconds, (w) => {
+      why = w;
+      abort.abort();
+    }).start();
+    let end: RunEnd;
+    try {
+      end = await runTrial(service, executor, study, claimed.trial, token, { signal: abort.signal });
+    } catch (err) {
+      // The store failed under us: hand the trial back so another worker can take it now, not at lease expiry.
+      await service.releaseTrial(study.id, trial.id, token).catch(() => false);
+      throw err;
+    } finally {
+      keeper.stop();
+      running.delete(abort);
+    }
+    if (end === 'cancelled') {
+      const released = await service.releaseTrial(study.id, trial.id, token).catch(() => false);
+      log(`[worker] ${name}: ${released ? `handed back to the queue (${why})` : 'lease lost: another worker owns it now, nothing recorded'}`);
+    } else if (end === 'lost') {
+      log(`[worker] ${name}: lease lost (token ${token} is stale): another worker owns it now, result discarded`);
+    } else {
+      finished++;
+      const t = await service.getTrial(study.id, trial.id);
+      log(`[worker] ${name}: ${t.state}${t.value !== null ? ` ${t.value.toFixed(4)}` : ''}${t.failureReason ? ` (${t.failureReason})` : ''}`);
+    }
+    return end;
+  };
+
+  let shutdownDone: Promise<void> | undefined;
+  const worker = new Worker<TrialJobData>(
+    QUEUE_NAME,
+    async (job) => {
+      active++;
+      lastBusy = Date.now();
+      try {
+        const out = await handle(job);
+        if (out instanceof Dropped) return { dropped: out.why };
+        return { end: out };
+      } catch (err) {
+        // A version mismatch, a foreign study or a machine that cannot load the data: this worker must stop; the
+        // job fails (and is removed), the trial stays WAITING and its coordinator enqueues it for another worker.
+        if (err instanceof ConfigError || (err as { code?: string }).code === 'VERSION_MISMATCH' || (err as { code?: string }).code === 'INVALID_DATA') {
+          fatal ??= err as Error;
+          setImmediate(() => void shutdown('fatal'));
+          throw new UnrecoverableError((err as Error).message);
+        }
+        throw err;
+      } finally {
+        active--;
+        lastBusy = Date.now();
+      }
+    },
+    { ...WORKER_SETTINGS, connection: bullConnection(opts.redis), prefix: opts.redis.prefix, concurrency: executor.slots, name: owner, autorun: false },
+  );
+  const errors = new RateLimitedLog(log);
+  worker.on('error', (err) => errors.note(`[worker] queue: ${err.message}`));
+
+  const shutdown = (reason: QueueWorkerResult['reason']): Promise<void> => {
+    stopping ??= reason;
+    for (const a of running) a.abort();
+    return (shutdownDone ??= worker.close().catch(() => undefined));
+  };
+  opts.signal?.addEventListener('abort', () => void shutdown('signal'), { once: true });
+  if (opts.signal?.aborted) void shutdown('signal');
+
+  const leave = await presence.announce('worker', { owner, slots: executor.slots });
+  let lastLook = 0;
+  const idleTimer = setInterval(() => {
+    const now = Date.now();
+    if (active > 0) lastBusy = now;
+    if (stopping || idleMs <= 0 || now - lastBusy < idleMs || now - lastLook < 500) return;
+    lastLook = now;
+    void presence.coordinators().then(
+      (cs) => (cs.length > 0 ? (lastBusy = Date.now()) : void shutdown('idle')),
+      // Redis away for a moment: not proof that nobody will send work.
+      () => (lastBusy = Date.now()),
+    );
+  }, 200);
+  idleTimer.unref();
+
+  log(`[worker] ${owner}: ${executor.slots} slot${executor.slots > 1 ? 's' : ''}, queue ${opts.redis.where} prefix '${opts.redis.prefix}', database ${opts.dbWhere}`);
+  try {
+    // run() resolves once close() has stopped the fetch loop and every processor has returned.
+    await Promise.all([worker.run(), new Promise<void>((r) => worker.once('closed', () => r()))]);
+    await shutdownDone;
+  } finally {
+    clearInterval(idleTimer);
+    await leave();
+  }
+  return { reason: stopping ?? 'idle', finished, ...(fatal ? { error: fatal } : {}) };
+}
+
+/** The same queue error (a lock that vanished with a Redis flush) is said once per 10 s, not once per job per second. */
+class RateLimitedLog {
+  private readonly last = new Map<string, number>();
+
+  constructor(private readonly log: (line: string) => void) {}
+
+  note(line: string): void {
+    const key = line.replace(/\d+/g, '#');
+    const now = Date.now();
+    if ((this.last.get(key) ?? 0) > now - 10_000) return;
+    this.last.set(key, now);
+    this.log(line);
+  }
+}
