@@ -1,5 +1,5 @@
 // The study service: the one door between the edges (REST, CLI, runner, workers) and storage + optimizer + pruner.
-import { ConfigError, NotFoundError } from '../errors.js';
+import { ConfigError, ConflictError, NotFoundError } from '../errors.js';
 import type { ExportedSchedule, ScheduleSpec } from '../schedule/types.js';
 import { bestTrial } from '../shared/best.js';
 import { isPrunable } from '../shared/roles.js';
@@ -73,8 +73,15 @@ export class StudyService implements StudyApi {
   /** The study of `config.name` if it exists (then it resumes), else a new one. */
   async openStudy(config: StudyConfig): Promise<{ study: StudyRecord; resumed: boolean }> {
     const existing = await this.storage.findStudyByName(config.name);
-    if (!existing) return { study: await this.createStudy(config), resumed: false };
-    return { study: existing, resumed: true };
+    if (existing) return { study: existing, resumed: true };
+    try {
+      return { study: await this.createStudy(config), resumed: false };
+    } catch (err) {
+      // Two processes opening one new name at once (two coordinators started together): the loser resumes the winner's.
+      const won = err instanceof ConflictError ? await this.storage.findStudyByName(config.name) : undefined;
+      if (!won) throw err;
+      return { study: won, resumed: true };
+    }
   }
 
   async listStudies(): Promise<StudySummary[]> {

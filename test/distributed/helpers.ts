@@ -1,0 +1,156 @@
+// Shared by the queue tests: real Redis (skipped when unreachable), a key prefix and a database per test, CLI processes, and a training log.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { openStorage } from '../../src/study/storage/index.js';
+import type { StudyRecord, TrialRecord } from '../../src/study/types.js';
+
+export const REDIS_URL = process.env.RENORM_TEST_REDIS ?? 'redis://127.0.0.1:6379';
+const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+export const countingTrainer = fileURLToPath(new URL('../fixtures/workers/counting_trainer.js', import.meta.url));
+
+/** Why the Redis tests are skipped, or false when Redis answers (checked once per file). */
+export async function redisSkip(): Promise<string | false> {
+  const r = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  r.on('error', () => undefined);
+  try {
+    await r.connect();
+    await r.ping();
+    return false;
+  } catch (err) {
+    return `Redis unreachable at ${REDIS_URL} (${(err as Error).message})`;
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** Deletes every key under `prefix` (what a Redis that lost everything looks like to this test's queue). */
+export async function deletePrefix(prefix: string): Promise<number> {
+  const r = new Redis(REDIS_URL);
+  try {
+    let cursor = '0';
+    let n = 0;
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) n += await r.del(...keys);
+    } while (cursor !== '0');
+    return n;
+  } finally {
+    r.disconnect();
+  }
+}
+
+export interface Proc {
+  child: ChildProcess;
+  /** stdout + stderr so far. */
+  out(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>;
+}
+
+export function cli(args: string[], env: Record<string, string> = {}): Proc {
+  const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>((r) => child.on('exit', (code, signal) => r({ code, signal, out })));
+  return { child, out: () => out, exited };
+}
+
+/** Waits for a process to exit, killing it (and failing) after `ms`. */
+export async function exitOf(p: Proc, ms = 90_000): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      p.child.kill('SIGKILL');
+      reject(new Error(`process did not exit within ${ms} ms; output:\n${p.out()}`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([p.exited, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, ms = 60_000, every = 100): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, every));
+  }
+}
+
+/** One test's world: a temp dir, a SQLite file, a Redis key prefix, a study config and a training log. */
+export class Scene {
+  readonly dir = mkdtempSync(join(tmpdir(), 'renorm-queue-'));
+  readonly db = join(this.dir, 'study.db');
+  readonly prefix = `renorm-test-${randomBytes(4).toString('hex')}`;
+  readonly log = join(this.dir, 'train.log');
+  readonly config = join(this.dir, 'study.json');
+  private readonly procs: Proc[] = [];
+
+  constructor(readonly name: string, config: Record<string, unknown>, private readonly stepMs = 10) {
+    writeFileSync(this.config, JSON.stringify({ name, optimizer: { type: 'random' }, ...config }));
+  }
+
+  coordinator(extra: string[] = []): Proc {
+    return this.track(cli(['run', this.config, '--db', this.db, '--redis', REDIS_URL, '--redis-prefix', this.prefix, ...extra]));
+  }
+
+  worker(extra: string[] = []): Proc {
+    return this.track(cli(['worker', '--db', this.db, '--redis', REDIS_URL, '--redis-prefix', this.prefix, '--trial-worker', countingTrainer, ...extra], {
+      RENORM_TEST_TRAIN_LOG: this.log,
+      RENORM_TEST_STEP_MS: String(this.stepMs),
+    }));
+  }
+
+  /** Reads the study as stored (a fresh connection each time, like another process would). */
+  async read(): Promise<{ study: StudyRecord | undefined; trials: TrialRecord[] }> {
+    if (!existsSync(this.db)) return { study: undefined, trials: [] };
+    const s = await openStorage(this.db, { mustExist: true });
+    try {
+      const study = await s.findStudyByName(this.name);
+      return { study, trials: study ? await s.listTrials(study.id) : [] };
+    } finally {
+      await s.close();
+    }
+  }
+
+  /** Training starts and ends per trial id, from the fixture trainer's log (every process appends to it). */
+  trainings(): Map<number, { starts: number[]; ends: string[] }> {
+    const out = new Map<number, { starts: number[]; ends: string[] }>();
+    const text = existsSync(this.log) ? readFileSync(this.log, 'utf8') : '';
+    for (const line of text.split('\n').filter(Boolean)) {
+      const [what, id, , pid, status] = line.split(' ');
+      const rec = out.get(Number(id)) ?? { starts: [], ends: [] };
+      if (what === 'start') rec.starts.push(Number(pid));
+      else rec.ends.push(`${pid}:${status}`);
+      out.set(Number(id), rec);
+    }
+    return out;
+  }
+
+  private track(p: Proc): Proc {
+    this.procs.push(p);
+    return p;
+  }
+
+  async cleanup(): Promise<void> {
+    for (const p of this.procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    await Promise.all(this.procs.map((p) => p.exited));
+    await deletePrefix(this.prefix).catch(() => 0);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A readable line per trial for assertion messages. */
+export function describeTrials(trials: TrialRecord[]): string {
+  return trials.map((t) => `#${t.number}:${t.role}:${t.state}:r${t.retries}${t.failureReason ? `(${t.failureReason})` : ''}`).join(' ');
+}

@@ -1,0 +1,167 @@
+// Killing any process of a queued study at any moment loses nothing and trains nothing twice (real Redis, CLI processes, a counting fixture trainer).
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { describeTrials, deletePrefix, exitOf, redisSkip, Scene, until } from './helpers.js';
+import type { TrialRecord } from '../../src/study/types.js';
+
+const skip = await redisSkip();
+const scenes: Scene[] = [];
+after(async () => {
+  for (const s of scenes) await s.cleanup();
+});
+
+function scene(name: string, config: Record<string, unknown>, stepMs?: number): Scene {
+  const s = new Scene(name, config, stepMs);
+  scenes.push(s);
+  return s;
+}
+
+const search = (ts: TrialRecord[]) => ts.filter((t) => !t.role.startsWith('final:'));
+const finals = (ts: TrialRecord[]) => ts.filter((t) => t.role.startsWith('final:'));
+
+/** The RUNNING trial held by process `pid` that has reported at least one value (so it is truly mid-training). */
+async function midTrial(s: Scene, pid: number): Promise<TrialRecord | undefined> {
+  return (await s.read()).trials.find((t) => t.state === 'RUNNING' && t.lease?.owner.split(':')[1] === String(pid) && t.intermediate.length > 0);
+}
+
+/** Every trial of the study started training exactly once (from the fixture's log), except those in `twice`. */
+function assertTrainedOnce(s: Scene, trials: TrialRecord[], twice: number[] = []): void {
+  const log = s.trainings();
+  for (const t of trials) {
+    const n = log.get(t.id)?.starts.length ?? 0;
+    assert.equal(n, twice.includes(t.id) ? 2 : 1, `trial #${t.number} (id ${t.id}) started training ${n} times; log: ${JSON.stringify([...log])}`);
+  }
+}
+
+test('a worker SIGKILLed mid-trial: the trial is re-run by another worker and completes once; nothing FAILs', { skip }, async () => {
+  const s = scene('kill-worker', { scenario: { steps: 200, evalInterval: 20 }, budget: { trials: 6 }, finalValidation: { seeds: 0 } });
+  const coordinator = s.coordinator();
+  await until('the study in the database', async () => (await s.read()).study);
+  const a = s.worker();
+  const b = s.worker();
+  const victim = await until('worker A mid-trial', () => midTrial(s, a.child.pid!));
+  a.child.kill('SIGKILL');
+  const done = await exitOf(coordinator);
+  assert.equal(done.code, 0, done.out);
+  const { trials } = await s.read();
+  assert.equal(search(trials).length, 6, describeTrials(trials));
+  assert.ok(trials.every((t) => t.state === 'COMPLETE'), describeTrials(trials));
+  const rerun = trials.find((t) => t.id === victim.id)!;
+  assert.equal(rerun.retries, 1, 'the killed run counts as one retry, well under maxRetries');
+  const log = s.trainings().get(victim.id)!;
+  assert.deepEqual(log.starts[0], a.child.pid, 'worker A started it');
+  assert.deepEqual(log.ends.map((e) => e.split(':')[0]), [String(b.child.pid)], 'only worker B finished it');
+  assertTrainedOnce(s, trials, [victim.id]);
+  assert.equal((await exitOf(b)).code, 0, 'the surviving worker leaves on its own once the study is done');
+});
+
+test('the coordinator SIGKILLed and restarted: the study completes within budget, nothing trains twice', { skip }, async () => {
+  const s = scene('kill-coordinator', { scenario: { steps: 60, evalInterval: 20 }, budget: { trials: 8 }, finalValidation: { seeds: 1 } });
+  const first = s.coordinator();
+  await until('the study in the database', async () => (await s.read()).study);
+  const workers = [s.worker(), s.worker()];
+  await until('two finished trials', async () => (await s.read()).trials.filter((t) => t.state === 'COMPLETE').length >= 2);
+  first.child.kill('SIGKILL');
+  assert.equal((await first.exited).signal, 'SIGKILL');
+  const second = s.coordinator();
+  const done = await exitOf(second);
+  assert.equal(done.code, 0, done.out);
+  assert.match(done.out, /continuing the study/);
+  const { study, trials } = await s.read();
+  assert.equal(study!.state, 'COMPLETE');
+  assert.equal(search(trials).length, 8, `the budget holds across the restart: ${describeTrials(trials)}`);
+  assert.equal(finals(trials).length, 3, 'final validation: 3 arms x 1 seed');
+  assert.ok(trials.every((t) => t.state === 'COMPLETE' && t.retries === 0), describeTrials(trials));
+  assertTrainedOnce(s, trials);
+  for (const w of workers) assert.equal((await exitOf(w)).code, 0);
+});
+
+test('Redis loses every key of the queue mid-study: the coordinator re-enqueues from the database and the study completes', { skip }, async () => {
+  const s = scene('lose-redis', { scenario: { steps: 100, evalInterval: 20 }, budget: { trials: 8 }, finalValidation: { seeds: 1 } });
+  const coordinator = s.coordinator();
+  await until('the study in the database', async () => (await s.read()).study);
+  const workers = [s.worker(), s.worker()];
+  await until('a finished trial and two running', async () => {
+    const { trials } = await s.read();
+    return trials.some((t) => t.state === 'COMPLETE') && trials.filter((t) => t.state === 'RUNNING').length === 2;
+  });
+  assert.ok((await deletePrefix(s.prefix)) > 0, 'the queue had keys to lose');
+  await until('another finished trial', async () => (await s.read()).trials.filter((t) => t.state === 'COMPLETE').length >= 4);
+  await deletePrefix(s.prefix);
+  const done = await exitOf(coordinator);
+  assert.equal(done.code, 0, done.out);
+  const { trials } = await s.read();
+  assert.equal(search(trials).length, 8, describeTrials(trials));
+  assert.equal(finals(trials).length, 3);
+  assert.ok(trials.every((t) => t.state === 'COMPLETE'), describeTrials(trials));
+  // The trials running during the loss kept their database leases and finished where they were.
+  assertTrainedOnce(s, trials);
+  for (const w of workers) assert.equal((await exitOf(w)).code, 0);
+});
+
+test('two coordinators on one study (started together): every trial trains once and the budget is exact', { skip }, async () => {
+  const s = scene('two-coordinators', { scenario: { steps: 40, evalInterval: 20 }, budget: { trials: 10 }, finalValidation: { seeds: 1 } });
+  const c1 = s.coordinator();
+  const c2 = s.coordinator();
+  await until('the study in the database', async () => (await s.read()).study);
+  const workers = [s.worker(['--concurrency', '2']), s.worker()];
+  const [d1, d2] = await Promise.all([exitOf(c1), exitOf(c2)]);
+  assert.equal(d1.code, 0, d1.out);
+  assert.equal(d2.code, 0, d2.out);
+  const { trials } = await s.read();
+  assert.equal(search(trials).length, 10, describeTrials(trials));
+  assert.equal(finals(trials).length, 3, 'final runs are keyed: created once by whichever coordinator got there');
+  assert.ok(trials.every((t) => t.state === 'COMPLETE'), describeTrials(trials));
+  assertTrainedOnce(s, trials);
+  for (const w of workers) assert.equal((await exitOf(w)).code, 0);
+});
+
+test('an expired lease is reclaimed by another worker, and the frozen worker\'s stale token is refused when it wakes', { skip }, async () => {
+  const s = scene('steal-lease', { scenario: { steps: 300, evalInterval: 20 }, budget: { trials: 4 }, finalValidation: { seeds: 0 }, leaseSeconds: 5 });
+  const coordinator = s.coordinator();
+  await until('the study in the database', async () => (await s.read()).study);
+  const a = s.worker(['--idle-exit', '60']);
+  const victim = await until('worker A mid-trial', () => midTrial(s, a.child.pid!));
+  // Frozen, not dead: its process exists, so only the lease's expiry can free the trial.
+  a.child.kill('SIGSTOP');
+  const b = s.worker();
+  const stolen = await until('worker B holding the trial under a newer token', async () => {
+    const t = (await s.read()).trials.find((x) => x.id === victim.id)!;
+    return t.state === 'RUNNING' && t.lease!.owner.split(':')[1] === String(b.child.pid) && t.lease!.token > victim.lease!.token ? t : undefined;
+  }, 30_000);
+  assert.equal(stolen.retries, 1, 'the expiry counts as a retry');
+  a.child.kill('SIGCONT');
+  await until('worker A to notice', () => /lease lost/.test(a.out()), 30_000);
+  const done = await exitOf(coordinator);
+  assert.equal(done.code, 0, done.out);
+  const { trials } = await s.read();
+  const t = trials.find((x) => x.id === victim.id)!;
+  assert.equal(t.state, 'COMPLETE', 'worker B\'s result stands; the zombie could not overwrite it (it would have recorded PRUNED or FAIL)');
+  assert.ok(trials.every((x) => x.state === 'COMPLETE'), describeTrials(trials));
+  assert.deepEqual(s.trainings().get(victim.id)!.starts, [a.child.pid, b.child.pid]);
+  a.child.kill('SIGTERM');
+  assert.equal((await exitOf(a)).code, 0);
+  assert.equal((await exitOf(b)).code, 0);
+});
+
+test('SIGTERM: a worker hands its running trial back (no retry counted) and exits 0; Ctrl-C on the coordinator leaves the study STOPPED', { skip }, async () => {
+  const s = scene('sigterm', { scenario: { steps: 300, evalInterval: 20 }, budget: { trials: 4 }, finalValidation: { seeds: 0 } });
+  const coordinator = s.coordinator();
+  await until('the study in the database', async () => (await s.read()).study);
+  const a = s.worker();
+  const victim = await until('worker A mid-trial', () => midTrial(s, a.child.pid!));
+  a.child.kill('SIGTERM');
+  const left = await exitOf(a, 20_000);
+  assert.equal(left.code, 0, left.out);
+  assert.match(left.out, /handed back to the queue/);
+  const back = (await s.read()).trials.find((t) => t.id === victim.id)!;
+  assert.equal(back.state, 'WAITING');
+  assert.equal(back.retries, 0, 'a clean hand-back is not a retry');
+  coordinator.child.kill('SIGINT');
+  const stopped = await exitOf(coordinator, 20_000);
+  assert.equal(stopped.code, 130, stopped.out);
+  assert.match(stopped.out, /resume: renorm-tune run .* --redis /);
+  const { study, trials } = await s.read();
+  assert.equal(study!.state, 'STOPPED');
+  assert.equal(trials.filter((t) => t.state === 'RUNNING').length, 0, describeTrials(trials));
+});

@@ -1,0 +1,95 @@
+// ProcessExecutor: one child process per slot (per device), the same outcomes as the thread pool, and real wasm training in a child.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { validateScenario } from '../../../src/data/scenario.js';
+import { ProcessExecutor, type TrialJob, type TrialProgress } from '../../../src/study/executor/index.js';
+
+const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/workers/${name}.js`, import.meta.url));
+const job = (scenario: Record<string, unknown> = {}, trialId = 1): TrialJob => ({
+  trialId,
+  scenario,
+  schedule: { kind: 'ramp', shape: 'linear', warmup: 0.1, rmaxFinal: 3, rmaxEnd: 0.8, dmaxFinal: 5, dmaxEnd: 0.5 },
+  seed: 1,
+});
+
+test('process executor: progress streams before the outcome, stop() ends a run early', async () => {
+  const ex = new ProcessExecutor({ processes: 1, filename: fixture('fake_trainer'), loadDataset: false });
+  try {
+    const seen: TrialProgress[] = [];
+    const out = await ex.start(job({ steps: 20, evalInterval: 5 }), { onProgress: (p) => seen.push(p) }).outcome;
+    assert.equal(out.kind, 'ok');
+    assert.deepEqual(seen.map((p) => p.step), [5, 10, 15, 20]);
+    const run = ex.start(job({ steps: 2000, evalInterval: 5, delayMs: 2 }), { onProgress: (p) => p.step === 10 && run.stop() });
+    const stopped = await run.outcome;
+    assert.equal(stopped.kind, 'stopped');
+    assert.ok(stopped.kind === 'stopped' && stopped.result.steps < 2000);
+  } finally {
+    await ex.close();
+  }
+});
+
+test('process executor: one process per device, each seeing only its own CUDA_VISIBLE_DEVICES, reused between trials', async () => {
+  const ex = new ProcessExecutor({ devices: ['0', '1'], filename: fixture('env_probe'), loadDataset: false });
+  try {
+    assert.equal(ex.slots, 2);
+    const outs = await Promise.all([1, 2, 3, 4].map((i) => ex.start(job({ holdMs: 200 }, i)).outcome));
+    const results = outs.map((o) => (o.kind === 'ok' ? o.result : assert.fail(JSON.stringify(o))));
+    assert.deepEqual(new Set(results.map((r) => r.device)), new Set(['0', '1']));
+    const pids = new Set(results.map((r) => r.pid));
+    assert.equal(pids.size, 2, 'two long-lived children, not one per trial');
+    assert.ok(!pids.has(process.pid), 'never in the parent process');
+  } finally {
+    await ex.close();
+  }
+});
+
+test('process executor: a trainer that throws or a child that dies fails its trial with the reason; the next trial gets a fresh child', async () => {
+  const throws = new ProcessExecutor({ filename: fixture('throws'), loadDataset: false });
+  try {
+    const out = await throws.start(job()).outcome;
+    assert.equal(out.kind, 'failed');
+    assert.match(out.kind === 'failed' ? out.reason : '', /trial threw: fixture trainer exploded/);
+  } finally {
+    await throws.close();
+  }
+  const exits = new ProcessExecutor({ devices: ['3'], filename: fixture('exits'), loadDataset: false });
+  try {
+    for (let i = 0; i < 2; i++) {
+      const out = await exits.start(job()).outcome;
+      assert.equal(out.kind, 'failed');
+      assert.match(out.kind === 'failed' ? out.reason : '', /worker process died \(exit code 7\) on device 3/);
+    }
+  } finally {
+    await exits.close();
+  }
+});
+
+test('process executor: a cancelled run kills its child (outcome cancelled); a timeout fails the trial', async () => {
+  const ex = new ProcessExecutor({ filename: fixture('fake_trainer'), loadDataset: false });
+  try {
+    const ac = new AbortController();
+    const run = ex.start(job({ steps: 100_000, delayMs: 2 }), { signal: ac.signal, onProgress: () => ac.abort() });
+    assert.deepEqual(await run.outcome, { kind: 'cancelled' });
+    const slow = await ex.start(job({ steps: 100_000, delayMs: 2 }), { timeoutMs: 300 }).outcome;
+    assert.equal(slow.kind, 'failed');
+    assert.match(slow.kind === 'failed' ? slow.reason : '', /timed out after 0.3 s/);
+    assert.equal((await ex.start(job({ steps: 5 })).outcome).kind, 'ok', 'the slot recovers');
+  } finally {
+    await ex.close();
+  }
+});
+
+test('process executor: the real trainer on the wasm backend trains in a child process that loads the dataset itself', async () => {
+  const ex = new ProcessExecutor({ processes: 1 });
+  try {
+    const scenario = validateScenario({ dataset: 'mnist', model: { type: 'mlp', hidden: [16] }, batchSize: 16, steps: 10, evalInterval: 5, validationSize: 200, evalSize: 100, trainSubset: 1000 }, 'scenario') as unknown as Record<string, unknown>;
+    const seen: number[] = [];
+    const out = await ex.start({ ...job(scenario), backend: 'wasm', schedule: { kind: 'paper' } }, { onProgress: (p) => seen.push(p.step) }).outcome;
+    assert.equal(out.kind, 'ok', JSON.stringify(out));
+    assert.equal(out.kind === 'ok' && out.result.backend, 'wasm');
+    assert.deepEqual(seen, [5, 10]);
+  } finally {
+    await ex.close();
+  }
+});
