@@ -6,7 +6,7 @@ import type { Scenario } from '../data/scenario.js';
 import { ConfigError } from '../errors.js';
 import { expectOneOf } from '../config/fields.js';
 import { openWorkerService } from '../distributed/compat.js';
-import { checkBackendInstalled, checkIsolation, createWorkerExecutor, defaultIsolation, ISOLATIONS } from '../distributed/executors.js';
+import { checkBackendInstalled, checkExecutorOptions, checkIsolation, createWorkerExecutor, defaultIsolation, ISOLATIONS } from '../distributed/executors.js';
 import { Presence } from '../distributed/presence.js';
 import { checkRedis, DEFAULT_PREFIX, parseRedisRef, redactUrl } from '../distributed/redis.js';
 import { runQueueWorker } from '../distributed/worker.js';
@@ -53,7 +53,7 @@ export async function workerCommand(o: WorkerOpts): Promise<number> {
   const devices = o.devices?.split(',').map((d) => d.trim());
   const idleSeconds = numberFlag(o.idleExit, '--idle-exit', 0, 24 * 3600, false);
   checkBackendInstalled(backend);
-  checkIsolation(isolation, backend);
+  checkExecutorOptions({ isolation, ...(backend ? { backend } : {}), ...(devices ? { devices } : {}) });
   await checkRedis(redis);
   const { service, close } = await openWorkerService(ref);
   const presence = new Presence(redis);

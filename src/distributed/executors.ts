@@ -62,9 +62,14 @@ export interface WorkerExecutorOptions {
   loadDataset: (scenario: Record<string, unknown>) => unknown;
 }
 
-export function createWorkerExecutor(o: WorkerExecutorOptions): Executor {
+/** The flag combinations createWorkerExecutor refuses, checkable before anything connects. */
+export function checkExecutorOptions(o: Pick<WorkerExecutorOptions, 'isolation' | 'backend' | 'devices'>): void {
   checkIsolation(o.isolation, o.backend);
   if (o.devices && o.isolation !== 'process') throw new ConfigError('--devices', 'needs --isolation process (one process per device)', 'add --isolation process');
+}
+
+export function createWorkerExecutor(o: WorkerExecutorOptions): Executor {
+  checkExecutorOptions(o);
   const inner: Executor = o.isolation === 'thread'
     ? new PiscinaExecutor({ workers: o.concurrency, loadDataset: o.loadDataset, ...(o.trialWorker ? { filename: o.trialWorker } : {}) })
     : new ProcessExecutor({ ...(o.devices ? { devices: o.devices } : { processes: o.concurrency }), ...(o.trialWorker ? { filename: o.trialWorker } : {}) });

@@ -14,12 +14,14 @@ export interface RedisRef {
   prefix: string;
 }
 
-/** `scheme://user:secret@host` -> `scheme://user:***@host` (any URL: Redis, PostgreSQL). */
+/** `scheme://user:secret@host` -> `scheme://user:***@host`, and `?password=...` too (any URL: Redis, PostgreSQL). */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/]*)@/i, (_m, scheme: string, auth: string) => {
-    const colon = auth.indexOf(':');
-    return `${scheme}${colon < 0 ? '***' : `${auth.slice(0, colon)}:***`}@`;
-  });
+  return url
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i, (_m, scheme: string, auth: string) => {
+      const colon = auth.indexOf(':');
+      return `${scheme}${colon < 0 ? '***' : `${auth.slice(0, colon)}:***`}@`;
+    })
+    .replace(/([?&]password=)[^&#]*/i, '$1***');
 }
 
 /** Parses `--redis` and `--redis-prefix`; a missing URL, a wrong scheme or a malformed URL is named. */

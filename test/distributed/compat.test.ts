@@ -1,0 +1,108 @@
+// A worker refuses, with the reason, a database schema, a coordinator or a job of another build, and a job from another database.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { checkPeer, openWorkerService, THIS_BUILD } from '../../src/distributed/compat.js';
+import { QUEUE_NAME } from '../../src/distributed/queue.js';
+import { validateStudyConfig } from '../../src/study/config.js';
+import { createStudyService } from '../../src/study/service/defaults.js';
+import { openStorage, STORAGE_SCHEMA_VERSION } from '../../src/study/storage/index.js';
+import { exitOf, REDIS_URL, redisSkip, Scene } from './helpers.js';
+
+const skip = await redisSkip();
+const scenes: Scene[] = [];
+after(async () => {
+  for (const s of scenes) await s.cleanup();
+});
+
+/** A database holding one local study with its two baselines WAITING, as a coordinator leaves it. */
+async function seeded(name: string): Promise<{ s: Scene; studyId: string; trialId: number }> {
+  const s = new Scene(name, { scenario: { steps: 10 }, budget: { trials: 4 } });
+  scenes.push(s);
+  const storage = await openStorage(s.db);
+  const service = createStudyService(storage);
+  const study = await service.createStudy(validateStudyConfig({ name, scenario: { steps: 10 }, budget: { trials: 4 } }));
+  const [first] = await service.listTrials(study.id, { states: ['WAITING'] });
+  service.close();
+  await storage.close();
+  return { s, studyId: study.id, trialId: first!.id };
+}
+
+function setUserVersion(file: string, v: number): void {
+  const db = new Database(file);
+  db.pragma(`user_version = ${v}`);
+  db.close();
+}
+
+test('checkPeer accepts exactly this build and names both builds otherwise', () => {
+  checkPeer(THIS_BUILD, 'me');
+  assert.throws(() => checkPeer({ ...THIS_BUILD, version: '0.0.1' }, 'the coordinator h:1:c'), (e: Error & { code?: string }) => {
+    assert.equal(e.code, 'VERSION_MISMATCH');
+    assert.match(e.message, new RegExp(`the coordinator h:1:c runs renorm-tune 0\\.0\\.1 \\(storage schema ${THIS_BUILD.schema}\\), this worker is renorm-tune ${THIS_BUILD.version.replace(/\./g, '\\.')}.*fix: install the same renorm-tune version`));
+    return true;
+  });
+  assert.throws(() => checkPeer({ ...THIS_BUILD, schema: THIS_BUILD.schema + 1 }, 'x'), /VERSION_MISMATCH|storage schema/);
+});
+
+test('a worker never opens (or migrates) a SQLite database of another schema version', async () => {
+  const { s } = await seeded('schema-check');
+  for (const [v, fix] of [[STORAGE_SCHEMA_VERSION + 1, /install the renorm-tune version that wrote it/], [STORAGE_SCHEMA_VERSION - 1, /run the coordinator of this version/]] as const) {
+    setUserVersion(s.db, v);
+    await assert.rejects(openWorkerService(s.db), (e: Error) => {
+      assert.match(e.message, new RegExp(`study\\.db: database schema version ${v}, this worker needs exactly ${STORAGE_SCHEMA_VERSION} and never migrates`));
+      assert.match(e.message, fix);
+      return true;
+    });
+  }
+  const db = new Database(s.db, { readonly: true });
+  assert.equal(db.pragma('user_version', { simple: true }), STORAGE_SCHEMA_VERSION - 1, 'left exactly as it was');
+  db.close();
+  setUserVersion(s.db, STORAGE_SCHEMA_VERSION);
+  const ok = await openWorkerService(s.db);
+  await ok.close();
+});
+
+test('worker CLI: a newer database schema, or a live coordinator of another version, is refused at start (exit 1)', { skip }, async () => {
+  const { s } = await seeded('refuse-start');
+  setUserVersion(s.db, STORAGE_SCHEMA_VERSION + 5);
+  const schema = await exitOf(s.worker(), 30_000);
+  assert.equal(schema.code, 1, schema.out);
+  assert.match(schema.out, /error: .*database schema version \d+, this worker needs exactly/);
+  setUserVersion(s.db, STORAGE_SCHEMA_VERSION);
+
+  const redis = new Redis(REDIS_URL);
+  try {
+    await redis.set(`${s.prefix}:presence:coordinator:elsewhere:1:coordinator-old`, JSON.stringify({ owner: 'elsewhere:1:coordinator-old', studyId: 'x', studyName: 'old-study', version: '0.0.1', schema: STORAGE_SCHEMA_VERSION }), 'PX', 60_000);
+  } finally {
+    redis.disconnect();
+  }
+  const peer = await exitOf(s.worker(), 30_000);
+  assert.equal(peer.code, 1, peer.out);
+  assert.match(peer.out, /error: the coordinator elsewhere:1:coordinator-old of study 'old-study' runs renorm-tune 0\.0\.1/);
+});
+
+test('worker CLI: a job from a coordinator of another version, or for a study its database does not hold, stops the worker and leaves the trial WAITING', { skip }, async () => {
+  const { s, studyId, trialId } = await seeded('refuse-job');
+  const queue = new Queue(QUEUE_NAME, { connection: { url: REDIS_URL }, prefix: s.prefix });
+  try {
+    for (const [data, expected] of [
+      [{ studyId, trialId, round: 0, version: '9.9.9', schema: STORAGE_SCHEMA_VERSION }, /error: job .* \(from its coordinator\) runs renorm-tune 9\.9\.9/],
+      [{ studyId: 'elsewhere', trialId, round: 0, ...THIS_BUILD }, /error: --db: job .* is for study elsewhere, which .*study\.db does not hold.*--redis-prefix/],
+    ] as const) {
+      await queue.add('trial', data, { jobId: `probe-${data.studyId}-${data.version}`, removeOnComplete: true, removeOnFail: true });
+      const res = await exitOf(s.worker(), 30_000);
+      assert.equal(res.code, 1, res.out);
+      assert.match(res.out, expected);
+      const counts = await queue.getJobCounts('waiting', 'active', 'failed', 'completed');
+      assert.deepEqual(counts, { waiting: 0, active: 0, failed: 0, completed: 0 }, 'the refused job is gone; the coordinator enqueues the trial again');
+    }
+  } finally {
+    await queue.close();
+  }
+  const trial = (await s.read()).trials.find((t) => t.id === trialId)!;
+  assert.equal(trial.state, 'WAITING');
+  assert.equal(trial.retries, 0);
+  assert.equal(s.trainings().size, 0, 'nothing trained');
+});

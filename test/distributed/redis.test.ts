@@ -1,0 +1,82 @@
+// `--redis` and the queue's bad input: schemes named, passwords redacted, unreachable servers reported fast with nothing written.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkRedis, parseRedisRef, redactUrl } from '../../src/distributed/redis.js';
+import { workerCommand } from '../../src/cli/worker.js';
+import { cli, exitOf, REDIS_URL, redisSkip } from './helpers.js';
+
+const skip = await redisSkip();
+const dir = mkdtempSync(join(tmpdir(), 'renorm-redis-'));
+const config = join(dir, 'c.json');
+writeFileSync(config, JSON.stringify({ name: 'bad-input', scenario: { steps: 10 }, budget: { trials: 4 } }));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('redactUrl hides passwords and keeps everything else', () => {
+  assert.equal(redactUrl('redis://user:hunter2@host:6379/1'), 'redis://user:***@host:6379/1');
+  assert.equal(redactUrl('redis://:hunter2@host'), 'redis://:***@host');
+  assert.equal(redactUrl('redis://token@host'), 'redis://***@host');
+  assert.equal(redactUrl('postgres://u:p@h:5432/db'), 'postgres://u:***@h:5432/db');
+  assert.equal(redactUrl('redis://host:6379'), 'redis://host:6379');
+  assert.equal(redactUrl('redis://host:6379/0?password=hunter2&x=1'), 'redis://host:6379/0?password=***&x=1');
+});
+
+test('parseRedisRef names a missing URL, a wrong scheme, a bad prefix', () => {
+  assert.throws(() => parseRedisRef(undefined, undefined), /--redis: needs a redis:\/\/ URL/);
+  assert.throws(() => parseRedisRef('http://127.0.0.1:6379', undefined), /--redis: unsupported URL scheme 'http:\/\/'.*redis:\/\/host:6379/);
+  assert.throws(() => parseRedisRef('127.0.0.1:6379', undefined), /--redis: unsupported URL scheme '127\.0\.0\.1:6379' \(no scheme\)/);
+  assert.throws(() => parseRedisRef('postgres://u:secret@h/db', undefined), (e: Error) => /'postgres:\/\/'/.test(e.message) && !e.message.includes('secret'));
+  assert.throws(() => parseRedisRef('redis://h', 'has space'), /--redis-prefix: must be/);
+  assert.deepEqual(parseRedisRef('rediss://u:p@h:6380/2', 'p1'), { url: 'rediss://u:p@h:6380/2', where: 'rediss://u:***@h:6380/2', prefix: 'p1' });
+});
+
+test('checkRedis: an unreachable server is a ConfigError naming the redacted URL and the fix', async () => {
+  await assert.rejects(checkRedis(parseRedisRef('redis://u:hunter2@127.0.0.1:1', undefined)), (e: Error) => {
+    assert.match(e.message, /^--redis: cannot reach Redis at redis:\/\/u:\*\*\*@127\.0\.0\.1:1 \(connect ECONNREFUSED 127\.0\.0\.1:1\).*fix: start Redis/);
+    assert.ok(!e.message.includes('hunter2'));
+    return true;
+  });
+});
+
+test('worker flags are checked before anything connects', async () => {
+  const base = { db: join(dir, 'never.db'), redis: 'redis://127.0.0.1:1', idleExit: '2' };
+  await assert.rejects(workerCommand({ ...base, concurrency: '0' }), /--concurrency: must be an integer in \[1, 256\], got "0"/);
+  await assert.rejects(workerCommand({ ...base, backend: 'tpu' }), /--backend/);
+  await assert.rejects(workerCommand({ ...base, isolation: 'fork' }), /--isolation/);
+  await assert.rejects(workerCommand({ ...base, idleExit: 'soon' }), /--idle-exit: must be a number/);
+  await assert.rejects(workerCommand({ ...base, backend: 'node-gpu' }), /@tensorflow\/tfjs-node-gpu is not installed.*npm install @tensorflow\/tfjs-node-gpu/);
+  await assert.rejects(workerCommand({ ...base, backend: 'wasm', devices: '0,1' }), /--devices: needs --isolation process/);
+  assert.ok(!existsSync(base.db), 'nothing was created');
+});
+
+test('run --redis: an unreachable Redis (password redacted) or a wrong scheme exits 1 before the database is created', async () => {
+  const db = join(dir, 'run.db');
+  for (const [url, expected] of [
+    ['redis://user:hunter2@127.0.0.1:1', /error: --redis: cannot reach Redis at redis:\/\/user:\*\*\*@127\.0\.0\.1:1/],
+    ['http://127.0.0.1:6379', /error: --redis: unsupported URL scheme 'http:\/\/'/],
+  ] as const) {
+    const res = await exitOf(cli(['run', config, '--db', db, '--redis', url]), 30_000);
+    assert.equal(res.code, 1, res.out);
+    assert.match(res.out, expected);
+    assert.ok(!res.out.includes('hunter2'), 'the password never appears');
+    assert.ok(!existsSync(db), 'nothing half-written: no database file');
+  }
+});
+
+test('worker: an unreachable Redis, a missing SQLite file or an unreachable PostgreSQL (password redacted) exits 1, named', { skip }, async () => {
+  const missing = join(dir, 'missing.db');
+  const cases: [string[], RegExp][] = [
+    [['--db', missing, '--redis', 'redis://127.0.0.1:1'], /error: --redis: cannot reach Redis at redis:\/\/127\.0\.0\.1:1/],
+    [['--db', missing, '--redis', REDIS_URL], /missing\.db: no such database file.*start the coordinator/],
+    [['--db', 'postgres://someone:hunter2@127.0.0.1:1/nothing', '--redis', REDIS_URL], /postgres:\/\/(someone:)?\*\*\*@127\.0\.0\.1:1\/nothing/],
+  ];
+  for (const [args, expected] of cases) {
+    const res = await exitOf(cli(['worker', ...args]), 30_000);
+    assert.equal(res.code, 1, res.out);
+    assert.match(res.out, expected);
+    assert.ok(!res.out.includes('hunter2'));
+  }
+  assert.ok(!existsSync(missing), 'a worker never creates a database');
+});

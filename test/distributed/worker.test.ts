@@ -1,0 +1,43 @@
+// When a queue worker leaves: at once when idle with no coordinator, never while a coordinator is alive.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { THIS_BUILD } from '../../src/distributed/compat.js';
+import { openStorage } from '../../src/study/storage/index.js';
+import { exitOf, REDIS_URL, redisSkip, Scene } from './helpers.js';
+
+const skip = await redisSkip();
+const scenes: Scene[] = [];
+after(async () => {
+  for (const s of scenes) await s.cleanup();
+});
+
+async function emptyDatabase(name: string): Promise<Scene> {
+  const s = new Scene(name, {});
+  scenes.push(s);
+  await (await openStorage(s.db)).close();
+  return s;
+}
+
+test('an idle worker with no coordinator leaves on its own, exit 0', { skip }, async () => {
+  const s = await emptyDatabase('idle');
+  const res = await exitOf(s.worker(['--idle-exit', '1']), 30_000);
+  assert.equal(res.code, 0, res.out);
+  assert.match(res.out, /leaving \(no work and no coordinator left\); 0 trials trained/);
+});
+
+test('an idle worker waits while a coordinator announces itself, and leaves once it is gone', { skip }, async () => {
+  const s = await emptyDatabase('waits');
+  const redis = new Redis(REDIS_URL);
+  let expiresAt: number;
+  try {
+    const owner = 'here:1:coordinator-test';
+    await redis.set(`${s.prefix}:presence:coordinator:${owner}`, JSON.stringify({ owner, studyId: 'x', studyName: 'x', ...THIS_BUILD }), 'PX', 6000);
+    expiresAt = Date.now() + 6000;
+  } finally {
+    redis.disconnect();
+  }
+  const res = await exitOf(s.worker(['--idle-exit', '1']), 30_000);
+  assert.equal(res.code, 0, res.out);
+  assert.ok(Date.now() >= expiresAt, 'it left only after the coordinator\'s presence expired');
+});
