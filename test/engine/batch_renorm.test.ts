@@ -3,7 +3,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, BatchRenormalization, buildModel, renormLayers, createTrainStep, evaluate } from '../../src/engine/index.js';
-import { setFusedRenormKernels } from '../../src/engine/batch_renorm.js';
+import { setFusedRenormKernels } from '../../src/engine/ops/renorm.js';
 import { ConfigError } from '../../src/errors.js';
 import { type RefOptions, type RefState, maxAbsDiff, randn, refGrad, refInference, refTrain, rng } from './brn_reference.js';
 
@@ -140,6 +140,26 @@ for (const fused of [true, false]) {
     }
     assert.ok(worstFrozen < 1e-3, `tf gradient vs finite differences with r,d constant: ${worstFrozen}`);
     assert.ok(largestGap > 1e-2, `the full derivative (r,d differentiated) should differ, largest gap only ${largestGap}`);
+    layer.dispose();
+    setFusedRenormKernels(true);
+  });
+
+  test(`[${path}] center = false, scale = false: gamma = 1, beta = 0, and neither weight exists`, () => {
+    setFusedRenormKernels(fused);
+    const o: RefOptions = { epsilon: 1e-3, momentum: 0.9, renormMomentum: 0.8, rmax: 1.5, rmin: 1 / 1.5, dmax: 0.5 };
+    const layer = new BatchRenormalization({ center: false, scale: false, momentum: o.momentum, renormMomentum: o.renormMomentum, rmax: o.rmax, dmax: o.dmax });
+    layer.build(SHAPE);
+    assert.equal(layer.gamma, null);
+    assert.equal(layer.beta, null);
+    const s: RefState = { ...initialState(), gamma: new Array(C).fill(1), beta: new Array(C).fill(0) };
+    for (const k of ['movingMean', 'movingVariance', 'movingStddev', 'renormMean', 'renormStddev'] as const) layer[k].write(tf.tensor1d(s[k]));
+    const x = batch(rng(19));
+    const ref = refTrain(x, s, o);
+    const y = tf.tidy(() => (layer.apply(toTensor(x), { training: true }) as tf.Tensor).dataSync());
+    assert.ok(maxAbsDiff(y, ref.y.flat()) < 2e-5, `training y differs by ${maxAbsDiff(y, ref.y.flat())}`);
+    assert.ok(maxAbsDiff(layer.renormMean.read().dataSync(), ref.next.renormMean) < 1e-5, 'renormMean update');
+    const yInf = tf.tidy(() => (layer.apply(toTensor(x), { training: false }) as tf.Tensor).dataSync());
+    assert.ok(maxAbsDiff(yInf, refInference(x, ref.next, o).flat()) < 2e-5, 'inference output');
     layer.dispose();
     setFusedRenormKernels(true);
   });
