@@ -25,7 +25,7 @@ export interface BatchRenormalizationArgs extends LayerArgs {
   betaInitializer?: InitializerIdentifier;
   /** Initial gamma (default 'ones'). */
   gammaInitializer?: InitializerIdentifier;
-  /** Initial moving_mean (default 'zeros'; renorm_mean always starts at zero, as in Keras). */
+  /** Initial moving_mean and renorm_mean (default 'zeros'). */
   movingMeanInitializer?: InitializerIdentifier;
   /** Initial moving_variance (default 'ones'); moving_stddev and renorm_stddev start at its square root. */
   movingVarianceInitializer?: InitializerIdentifier;
@@ -119,9 +119,9 @@ export class BatchRenormalization extends tf.layers.Layer {
     if (this.center) this.beta = this.addWeight('beta', w, 'float32', this.betaInitializer, undefined, true);
     this.movingMean = this.addWeight('moving_mean', w, 'float32', this.movingMeanInitializer, undefined, false);
     this.movingVariance = this.addWeight('moving_variance', w, 'float32', this.movingVarianceInitializer, undefined, false);
-    // Keras draws the stddevs from the variance initializer and takes the square root.
+    // As Keras (TF 2): renorm_mean starts like moving_mean, and both stddevs are the square root of the variance initializer.
     this.movingStddev = this.addWeight('moving_stddev', w, 'float32', this.movingVarianceInitializer, undefined, false);
-    this.renormMean = this.addWeight('renorm_mean', w, 'float32', tf.initializers.zeros(), undefined, false);
+    this.renormMean = this.addWeight('renorm_mean', w, 'float32', this.movingMeanInitializer, undefined, false);
     this.renormStddev = this.addWeight('renorm_stddev', w, 'float32', this.movingVarianceInitializer, undefined, false);
     tf.tidy(() => {
       this.movingStddev.write(tf.sqrt(this.movingStddev.read()));

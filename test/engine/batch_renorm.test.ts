@@ -188,7 +188,7 @@ test('setClipping validates and defaults rmin to 1/rmax', () => {
   assert.throws(() => new BatchRenormalization({ momentum: 1 }), (e: unknown) => e instanceof ConfigError && e.field === 'momentum');
 });
 
-test('stddev weights start at the square root of the variance initializer', () => {
+test('stddev weights start at the square root of the variance initializer, renorm_mean at the mean initializer', () => {
   const layer = new BatchRenormalization({ movingVarianceInitializer: tf.initializers.constant({ value: 4 }) });
   layer.build([2, 3]);
   assert.deepEqual(Array.from(layer.movingStddev.read().dataSync()), [2, 2, 2]);
@@ -198,6 +198,10 @@ test('stddev weights start at the square root of the variance initializer', () =
     ['gamma', 'beta', 'moving_mean', 'moving_variance', 'moving_stddev', 'renorm_mean', 'renorm_stddev']);
   assert.deepEqual(layer.trainableWeights.map((w) => w.originalName.split('/').pop()), ['gamma', 'beta']);
   layer.dispose();
+  const shifted = new BatchRenormalization({ movingMeanInitializer: tf.initializers.constant({ value: 0.5 }) });
+  shifted.build([2, 3]);
+  assert.deepEqual(Array.from(shifted.renormMean.read().dataSync()), [0.5, 0.5, 0.5], 'Keras starts renorm_mean from moving_mean_initializer');
+  shifted.dispose();
 });
 
 test('serialization round trip: config and weights survive save/load, outputs are identical', async () => {
