@@ -13,10 +13,8 @@ export {
 } from './models.js';
 export {
   createTrainStep,
-  evaluate,
   makeOptimizer,
   type TrainStep,
   type TrainStepOptions,
-  type EvaluateOptions,
   type OptimizerName,
 } from './train_step.js';

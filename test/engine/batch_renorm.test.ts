@@ -2,7 +2,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, BatchRenormalization, buildModel, renormLayers, createTrainStep, evaluate } from '../../src/engine/index.js';
+import { initBackend, BatchRenormalization, buildModel, renormLayers, createTrainStep } from '../../src/engine/index.js';
 import { setFusedRenormKernels } from '../../src/engine/ops/renorm.js';
 import { ConfigError } from '../../src/errors.js';
 import { type RefOptions, type RefState, maxAbsDiff, randn, refGrad, refInference, refTrain, rng } from './brn_reference.js';
@@ -233,16 +233,22 @@ test('serialization round trip: config and weights survive save/load, outputs ar
   step.dispose();
 });
 
-test('training-mode evaluation leaves every statistic untouched; inference mode differs from it', () => {
-  const model = buildModel({ type: 'mlp', hidden: [6] }, { height: 3, width: 3, channels: 1 }, 4);
+test('updateStatistics = false: a training-mode call leaves every statistic and the clip record untouched; inference mode differs from it', () => {
+  const model = buildModel({ type: 'mlp', hidden: [6] }, { height: 3, width: 3, channels: 1 }, 4, { rmax: 1.1, dmax: 0.1 });
   const x = tf.randomNormal([10, 3, 3, 1], 2, 3, 'float32', 5);
-  const labels = tf.tensor1d([0, 1, 2, 3, 0, 1, 2, 3, 0, 1], 'int32');
   const brn = renormLayers(model)[0]!;
+  tf.tidy(() => {
+    model.apply(x, { training: true });
+  });
+  const clipBefore = brn.clipFractions();
   const before = brn.weights.map((w) => Array.from(w.read().dataSync()));
-  const acc = evaluate(model, x, labels, { batchSize: 4, training: true });
-  assert.ok(acc >= 0 && acc <= 1);
+  brn.updateStatistics = false;
+  const trainMode = tf.tidy(() => (model.apply(x, { training: true }) as tf.Tensor).dataSync());
   assert.deepEqual(brn.weights.map((w) => Array.from(w.read().dataSync())), before);
-  assert.equal(brn.updateStatistics, true, 'the flag is restored');
+  assert.deepEqual(brn.clipFractions(), clipBefore);
+  const inference = tf.tidy(() => (model.apply(x, { training: false }) as tf.Tensor).dataSync());
+  assert.ok(maxAbsDiff(trainMode, inference) > 1e-3, 'batch statistics and moving statistics must give different outputs here');
+  model.dispose();
 });
 
 test('axis = 1 (channels first) gives the same result as channels last on the transposed input', () => {
