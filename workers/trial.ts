@@ -1,6 +1,6 @@
 // Piscina worker: trains one trial with the shared dataset, streaming progress and honouring stop requests.
 import { attachDataset } from '../src/data/index.js';
-import type { Scenario } from '../src/data/scenario.js';
+import type { Scenario } from '../src/train/scenario.js';
 import { train } from '../src/train/index.js';
 import { connectWorker, type TrialTask } from '../src/study/executor/protocol.js';
 import type { TrialResult } from '../src/study/executor/types.js';

@@ -1,6 +1,6 @@
 // The trainer's request, progress reports and result: what a worker receives and sends back for one trial.
 import type { Dataset } from '../data/types.js';
-import type { Scenario } from '../data/scenario.js';
+import type { Scenario } from './scenario.js';
 import type { ExportedSchedule, ScheduleSpec } from '../schedule/types.js';
 
 export interface TrainRequest {

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PiscinaExecutor, type TrialJob, type TrialProgress } from '../../../src/study/executor/index.js';
-import { loadDataset, validateScenario } from '../../../src/data/index.js';
+import { loadDataset } from '../../../src/data/index.js';
+import { validateScenario } from '../../../src/train/scenario.js';
 
 // The real worker (dist/workers/trial.js) over the real trainer, on a scenario small enough to take a second or two.
 const scenario = validateScenario({
