@@ -19,7 +19,7 @@ test('trial worker: trains on the shared dataset, streams progress, and honours 
     const out = await ex.start(job(1), { onProgress: (p) => seen.push(p) }).outcome;
     assert.equal(out.kind, 'ok', JSON.stringify(out));
     assert.deepEqual(seen.map((p) => p.step), [3, 6, 9]);
-    assert.ok(out.kind === 'ok' && out.result.steps === 9 && out.result.valAccuracy >= 0 && out.result.valAccuracy <= 1);
+    assert.ok(out.kind === 'ok' && out.result.steps === 9 && out.result.valAccuracy !== null && out.result.valAccuracy >= 0 && out.result.valAccuracy <= 1);
     assert.equal(out.kind === 'ok' && 'curve' in out.result, false, 'the curve is streamed, not sent twice');
 
     const run = ex.start(job(2), { onProgress: () => run.stop() });
