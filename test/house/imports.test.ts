@@ -41,6 +41,20 @@ test('validating a study config (src/study/config.ts) loads no TF.js and no engi
   assert.ok(closure.has('src/train/scenario.ts'), 'the closure should include the scenario validator; the reader may be broken');
 });
 
+test('nothing in src/study or src/server loads TF.js or the engine at run time (trials train in workers/)', () => {
+  const forbidden = (m: string) => m.startsWith('@tensorflow/') || under('src/engine')(m);
+  const found = new Map<string, string>();
+  for (const file of graph.edges.map((e) => e.from).filter((f) => under('src/study')(f) || under('src/server')(f))) {
+    for (const chain of graph.runtimeClosure(file).values()) {
+      const last = chain[chain.length - 1];
+      if (last && forbidden(last.to) && !forbidden(last.from)) found.set(`${last.from}:${last.line}`, describeChain(chain));
+    }
+  }
+  assert.deepEqual([...found.values()], [],
+    'the service, the runner and the executor run in the main process, which must start fast and stay small; the trainer ' +
+    'and TF.js load only in worker threads (workers/trial.ts). Use `import type` for the trainer\'s types, or move pure code out of src/engine and src/train/trainer.');
+});
+
 test('src/shared imports nothing at run time from outside src/shared (it is served to the browser as is)', () => {
   const bad = graph.edges.filter((e) => under('src/shared')(e.from) && e.runtime && !under('src/shared')(e.to));
   assert.deepEqual(bad.map(describeEdge), [],
