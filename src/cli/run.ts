@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { loadDataset } from '../data/index.js';
-import type { Scenario } from '../data/scenario.js';
+import type { Scenario } from '../train/scenario.js';
 import { createServer, type RunningServer } from '../server/index.js';
 import { loadStudyConfig } from '../study/config.js';
 import { runStudy } from '../study/runner.js';

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadDataset } from '../../src/data/index.js';
-import type { Scenario } from '../../src/data/scenario.js';
+import type { Scenario } from '../../src/train/scenario.js';
 import { validateStudyConfig } from '../../src/study/config.js';
 import { runStudy } from '../../src/study/runner.js';
 import { createStudyService } from '../../src/study/service/defaults.js';
