@@ -75,6 +75,22 @@ export function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
 }
 
 /**
+ * The path of the first object/array deeper than `maxDepth` levels, or null; unlike findJsonProblem it looks at
+ * nothing else, so a request body with some other fault is still checked for depth. Iterative.
+ */
+export function findTooDeep(value: unknown, field: string, maxDepth: number): string | null {
+  const stack: Array<[unknown, number, Path]> = [[value, 1, new Path(field, 1)]];
+  while (stack.length) {
+    const [v, level, path] = stack.pop()!;
+    if (!isContainer(v)) continue;
+    if (level > maxDepth) return path.text;
+    if (Array.isArray(v)) for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], level + 1, path.child(i)]);
+    else for (const k of Object.keys(v).reverse()) stack.push([v[k], level + 1, path.child(k)]);
+  }
+  return null;
+}
+
+/**
  * The first way `value` breaks `bounds`, or null. Depth, entries, numbers, keys and types are checked in one
  * iterative walk; the byte size is measured only afterwards, when the depth is known to be safe for JSON.stringify.
  */

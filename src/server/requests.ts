@@ -1,6 +1,7 @@
 // Checks request bodies and path ids in the route layer, before the study API is called, so a rejected request changes nothing.
 import { ConfigError, NotFoundError } from '../errors.js';
 import { type Json, describeValue, expectInt, expectNumber, expectObject, rejectUnknown } from '../config/fields.js';
+import { expectBoundedJson } from '../config/json_bounds.js';
 
 export const MAX_ASK = 64;
 const MAX_REASON = 2000;
@@ -34,7 +35,17 @@ export function reportBody(raw: unknown): { step: number; value: number; metrics
   const step = expectInt(body.step, 'step', 0, undefined, 'send the training step this value was measured at');
   const value = expectNumber(body.value, 'value', -Infinity, Infinity, { fix: 'send the objective metric at this step' });
   if (body.metrics === undefined) return { step, value };
-  return { step, value, metrics: expectObject(body.metrics, 'metrics', 'send e.g. {"loss": 0.3} or leave it out') };
+  const metrics = expectObject(body.metrics, 'metrics', 'send e.g. {"loss": 0.3} or leave it out');
+  // Stored as given and read back by every view of the study: bounded here so no report can poison it.
+  expectBoundedJson(metrics, 'metrics');
+  return { step, value, metrics };
+}
+
+/** A study config is stored (and shown) as sent once valid; its bounds are checked before the service looks at it. */
+export function studyConfigBody(raw: unknown): Json {
+  const body = bodyObject(raw, false);
+  expectBoundedJson(body, '');
+  return body;
 }
 
 export function tellBody(raw: unknown): { value: number } | { failed: string } {

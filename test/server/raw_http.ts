@@ -10,6 +10,8 @@ export interface RawRequest {
   body?: Buffer | string;
   /** Adds a matching Content-Length for a body (default true). */
   contentLength?: boolean;
+  /** Ends our side after sending, so a server still waiting for a promised body sees it cut short (default false). */
+  halfClose?: boolean;
 }
 
 export interface RawResponse {
@@ -52,6 +54,8 @@ function decodeChunked(buf: Buffer): Buffer {
 
 /** Parses what the server sent; `complete` says whether the whole response is there (for early stop). */
 function parse(raw: Buffer, method: string): { res: Omit<RawResponse, 'ms'>; complete: boolean } | null {
+  // Interim answers (100 Continue) come before the real one.
+  while (/^HTTP\/1\.[01] 1\d\d /.test(raw.subarray(0, 13).toString('latin1')) && raw.indexOf('\r\n\r\n') >= 0) raw = raw.subarray(raw.indexOf('\r\n\r\n') + 4);
   const end = raw.indexOf('\r\n\r\n');
   if (end < 0) return null;
   const lines = raw.subarray(0, end).toString('latin1').split('\r\n');
@@ -106,7 +110,7 @@ export function rawRequest(port: number, req: RawRequest, timeoutMs = 5000): Pro
       socket.destroy();
       reject(new RawTimeout(`no complete response within ${timeoutMs} ms`));
     }, timeoutMs);
-    socket.on('connect', () => socket.write(bytes));
+    socket.on('connect', () => (req.halfClose ? socket.end(bytes) : socket.write(bytes)));
     socket.on('data', (c: Buffer) => {
       chunks.push(c);
       const parsed = parse(Buffer.concat(chunks), req.method);
