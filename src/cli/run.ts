@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { loadDataset } from '../data/index.js';
 import type { Scenario } from '../data/scenario.js';
-import { createServer, type RunningServer } from '../server/index.js';
+import { createServer, parseAllowedHosts, type RunningServer } from '../server/index.js';
 import { loadStudyConfig } from '../study/config.js';
 import { createStudyService } from '../study/service/defaults.js';
 import { SqliteStorage } from '../study/storage/index.js';
@@ -15,6 +15,7 @@ interface RunOpts {
   db: string;
   workers?: string;
   port?: string;
+  allowedHosts?: string;
   dashboard: boolean;
   trialWorker?: string;
 }
@@ -30,6 +31,7 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
   const config = loadStudyConfig(configPath);
   const workers = positiveInt(o.workers, 'workers');
   const port = o.port === undefined ? undefined : Number(o.port);
+  const allowedHosts = o.allowedHosts === undefined ? undefined : parseAllowedHosts(o.allowedHosts);
   const storage = new SqliteStorage(o.db);
   const service = createStudyService(storage);
   const display = new ProgressDisplay({ stream: process.stderr, metric: config.objective.metric, direction: config.objective.direction, budgetTrials: config.budget.trials ?? null });
@@ -65,7 +67,7 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
       if (changed.length) display.log(`[study] resuming '${config.name}' with its stored settings; ignored edits to: ${changed.join(', ')} (rename the study to start afresh)`);
     }
     if (port !== undefined) {
-      server = await createServer({ api: service, port, dashboard: o.dashboard });
+      server = await createServer({ api: service, port, dashboard: o.dashboard, ...(allowedHosts === undefined ? {} : { allowedHosts }) });
       display.log(`[study] dashboard and API at ${server.url}`);
     }
     const result = await runStudy(config, {
@@ -116,6 +118,7 @@ export function register(program: Command): void {
     .option('--workers <n>', 'trials training at once (default: the config, else the number of cores)')
     .option('--port <port>', 'also serve the REST API and live dashboard on this port')
     .option('--no-dashboard', 'with --port: serve only the API')
+    .option('--allowed-hosts <names>', 'with --port: comma-separated host names to serve besides localhost (DNS-rebinding guard)')
     // A plug point for a custom trial worker module (same protocol as workers/trial.ts); the CLI tests use a fast fake trainer.
     .addOption(new Option('--trial-worker <file>', 'worker module that trains one trial').hideHelp())
     .action(async (configPath: string, o: RunOpts) => {

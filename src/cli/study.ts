@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { NotFoundError } from '../errors.js';
 import { describeSchedule } from '../schedule/index.js';
-import { createServer, resolveListenOptions } from '../server/index.js';
+import { createServer, parseAllowedHosts, resolveListenOptions } from '../server/index.js';
 import type { StudySummary, StudyView } from '../study/api_types.js';
 import { createStudyService } from '../study/service/defaults.js';
 import { SqliteStorage } from '../study/storage/index.js';
@@ -96,12 +96,13 @@ export function exportJson(service: StudyService, ref: string): string {
 }
 
 interface DbOpt { db: string }
-export interface ServeOptions extends DbOpt { port: string; host: string; token?: string; env?: NodeJS.ProcessEnv }
+export interface ServeOptions extends DbOpt { port: string; host: string; token?: string; allowedHosts?: string; env?: NodeJS.ProcessEnv }
 
 /** Checks host and token before touching the database, so a refused start leaves no file behind. */
 export async function serve(o: ServeOptions): Promise<{ url: string; tokenRequired: boolean; stop(): Promise<void> }> {
   const port = /^\d+$/.test(o.port) ? Number(o.port) : NaN;
-  const listen = resolveListenOptions({ host: o.host, port, ...(o.token === undefined ? {} : { token: o.token }), ...(o.env ? { env: o.env } : {}) });
+  const listen = resolveListenOptions({ host: o.host, port, ...(o.token === undefined ? {} : { token: o.token }), ...(o.env ? { env: o.env } : {}),
+    ...(o.allowedHosts === undefined ? {} : { allowedHosts: parseAllowedHosts(o.allowedHosts) }) });
   const { service, close } = openService(o.db, false);
   try {
     const srv = await createServer({ api: service, ...listen, version: pkg.version, ...(o.env ? { env: o.env } : {}) });
@@ -120,6 +121,7 @@ export function register(program: Command): void {
     .option('--host <host>', 'address to bind; anything but loopback needs a token', '127.0.0.1')
     .option('--db <file>', 'SQLite database (created if missing)', DEFAULT_DB)
     .option('--token <token>', 'bearer token the API requires (or set RENORM_TUNE_TOKEN)')
+    .option('--allowed-hosts <names>', 'comma-separated host names to serve besides localhost/127.0.0.1/[::1] (DNS-rebinding guard)')
     .action(async (o: ServeOptions) => {
       const srv = await serve(o);
       process.stdout.write(`renorm-tune: serving ${o.db} at ${srv.url}${srv.tokenRequired ? ' (open /?token=<token> once in the browser)' : ''}; Ctrl-C stops\n`);

@@ -1,6 +1,12 @@
 // Finding 3, DNS rebinding: without a token only loopback Host names (and --allowed-hosts) are served; with a token any name reaches the token check.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { register as registerRun } from '../../src/cli/run.js';
+import { register as registerServe, serve } from '../../src/cli/study.js';
 import { ConfigError } from '../../src/errors.js';
 import { createStudyService } from '../../src/study/service/defaults.js';
 import { MemoryStorage } from '../../src/study/storage/index.js';
@@ -85,5 +91,32 @@ describe('allowed hosts option', () => {
     }
     assert.deepEqual(resolveListenOptions({ port: 0, env: {}, allowedHosts: ['Studies.Lan'] }), { host: '127.0.0.1', port: 0, allowedHosts: ['studies.lan'] });
     assert.throws(() => resolveListenOptions({ port: 0, env: {}, allowedHosts: ['bad host'] }), ConfigError);
+  });
+});
+
+describe('--allowed-hosts on the command line', () => {
+  it('serve and run --port take it, and serve applies it', async () => {
+    const program = new Command();
+    registerServe(program);
+    registerRun(program);
+    for (const name of ['serve', 'run']) {
+      assert.ok(program.commands.find((c) => c.name() === name)!.options.some((o) => o.long === '--allowed-hosts'), name);
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'renorm-hosts-'));
+    try {
+      const db = join(dir, 'h.db');
+      await assert.rejects(serve({ db, host: '127.0.0.1', port: '0', allowedHosts: 'bad host', env: {} }), (e: unknown) => e instanceof ConfigError && e.field === 'allowedHosts');
+      assert.equal(existsSync(db), false, 'refused before the database is created');
+      const srv = await serve({ db, host: '127.0.0.1', port: '0', allowedHosts: 'studies.lan,box.local', env: {} });
+      try {
+        const port = Number(new URL(srv.url).port);
+        assert.equal((await rawRequest(port, { method: 'GET', path: '/api/studies', headers: [['host', `box.local:${port}`]] })).status, 200);
+        assert.equal((await rawRequest(port, { method: 'GET', path: '/api/studies', headers: [['host', 'evil.example']] })).status, 403);
+      } finally {
+        await srv.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
