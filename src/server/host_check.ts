@@ -42,8 +42,9 @@ export function hostCheck(allowed: readonly string[]): RequestHandler {
   return (req, _res, next) => {
     const name = hostName(req.get('host'));
     if (name !== undefined && names.has(name)) return next();
+    // The listed names stay out of the message: a rebound page can read this answer.
     next(new HttpError(403, 'HOST_NOT_ALLOWED',
-      `this server answers only to ${[...names].join(', ')}, not to Host ${JSON.stringify((req.get('host') ?? '').slice(0, 100))} ` +
-      '(a guard against DNS rebinding); start it with --allowed-hosts <name> to serve another name'));
+      `this server does not answer to Host ${JSON.stringify((req.get('host') ?? '').slice(0, 100))}, only to ${LOOPBACK_NAMES.join(', ')} ` +
+      'and the names it was started with (a guard against DNS rebinding); start it with --allowed-hosts <name> to serve another name'));
   };
 }

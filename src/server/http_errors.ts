@@ -18,7 +18,7 @@ export interface ErrorBody {
 const PARSER_ERRORS: Record<string, [number, string, string]> = {
   'entity.parse.failed': [400, 'INVALID_JSON', 'the request body is not valid JSON (send a JSON object)'],
   'entity.too.large': [413, 'PAYLOAD_TOO_LARGE', 'the request body is too large'],
-  'encoding.unsupported': [415, 'UNSUPPORTED_ENCODING', 'unsupported content encoding (send identity, gzip or deflate)'],
+  'encoding.unsupported': [415, 'UNSUPPORTED_ENCODING', 'unsupported content encoding (send identity, gzip, deflate or br)'],
   'charset.unsupported': [415, 'UNSUPPORTED_CHARSET', 'unsupported charset (send UTF-8 JSON)'],
   'request.aborted': [400, 'REQUEST_ABORTED', 'the client aborted the request'],
   'request.size.invalid': [400, 'INVALID_BODY', 'the request body length does not match Content-Length'],
