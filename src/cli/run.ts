@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { loadDataset } from '../data/index.js';
 import type { Scenario } from '../train/scenario.js';
-import { createServer, type RunningServer } from '../server/index.js';
+import { createServer, parseAllowedHosts, type RunningServer } from '../server/index.js';
 import { loadStudyConfig } from '../study/config.js';
 import { runStudy } from '../study/runner.js';
 import { PACKAGE_VERSION } from '../version.js';
@@ -16,6 +16,7 @@ interface RunOpts {
   db?: string;
   workers?: string;
   port?: string;
+  allowedHosts?: string;
   dashboard: boolean;
   trialWorker?: string;
 }
@@ -36,6 +37,7 @@ export function workersWarning(n: number, cores = availableParallelism()): strin
 export async function runCommand(configPath: string, o: RunOpts): Promise<number> {
   const config = loadStudyConfig(configPath);
   const port = o.port === undefined ? undefined : Number(o.port);
+  const allowedHosts = o.allowedHosts === undefined ? undefined : parseAllowedHosts(o.allowedHosts);
   const display = new ProgressDisplay({ stream: process.stderr, metric: config.objective.metric, direction: config.objective.direction, budgetTrials: config.budget.trials ?? null });
   const workers = workersOption(o.workers) ?? config.workers;
   const crowded = workersWarning(workers);
@@ -75,7 +77,7 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
       if (existing.state === 'COMPLETE') display.log(`[study] '${config.name}' is already complete; showing its results`);
     }
     if (port !== undefined) {
-      server = await createServer({ api: service, port, dashboard: o.dashboard, version: PACKAGE_VERSION });
+      server = await createServer({ api: service, port, dashboard: o.dashboard, version: PACKAGE_VERSION, ...(allowedHosts === undefined ? {} : { allowedHosts }) });
       display.log(`[study] dashboard and API at ${server.url}`);
     }
     const result = existing?.state === 'COMPLETE'
@@ -128,6 +130,7 @@ export function register(program: Command): void {
     .option('--workers <n>', 'trials training at once (default: the config, else the number of cores)')
     .option('--port <port>', 'also serve the REST API and live dashboard on this port')
     .option('--no-dashboard', 'with --port: serve only the API')
+    .option('--allowed-hosts <names>', 'with --port: comma-separated host names to serve besides localhost (DNS-rebinding guard)')
     // A plug point for a custom trial worker module (same protocol as workers/trial.ts); the CLI tests use a fast fake trainer.
     .addOption(new Option('--trial-worker <file>', 'worker module that trains one trial').hideHelp())
     .action(async (configPath: string, o: RunOpts) => {

@@ -132,6 +132,16 @@ export function restContract(name: string, make: () => Subject): void {
       });
     }
 
+    it('answers 415 to a bodiless POST that does not declare JSON (a cross-site form could send it), changing nothing', async () => {
+      const before = await snapshot(subject.api);
+      for (const path of [`/api/studies/${studyId}/ask`, `/api/studies/${studyId}/trials/${running[2]}/tell`, '/api/studies']) {
+        const r = await call(base, 'POST', path, undefined, {}, null);
+        assert.equal(r.status, 415, `${path}: ${JSON.stringify(r.body)}`);
+        assert.equal(r.body.error.code, 'UNSUPPORTED_MEDIA_TYPE');
+      }
+      assert.equal(await snapshot(subject.api), before);
+    });
+
     it('of 8 concurrent tells to one trial, exactly one succeeds and the rest get 409', async () => {
       const asked = await call(base, 'POST', `/api/studies/${studyId}/ask`, { count: 1 });
       const id = asked.body.trials[0].id;

@@ -12,13 +12,14 @@ export interface Reply {
   headers: Headers;
 }
 
-/** `body` may be an object (sent as JSON) or a raw string (sent as is, with `type` as Content-Type). */
-export async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}, type = 'application/json'): Promise<Reply> {
+/**
+ * `body` may be an object (sent as JSON) or a raw string (sent as is, with `type` as Content-Type). A POST (any
+ * method but GET/HEAD) declares `type` even without a body, as the API requires; `type` null sends no Content-Type.
+ */
+export async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}, type: string | null = 'application/json'): Promise<Reply> {
   const init: RequestInit = { method, headers: { ...headers } };
-  if (body !== undefined) {
-    init.body = typeof body === 'string' ? body : JSON.stringify(body);
-    (init.headers as Record<string, string>)['content-type'] = type;
-  }
+  if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
+  if (type !== null && (body !== undefined || !['GET', 'HEAD'].includes(method))) (init.headers as Record<string, string>)['content-type'] = type;
   const res = await fetch(base + path, init);
   const text = await res.text();
   let parsed: unknown = text;
