@@ -5,7 +5,8 @@
 // budget-guarded inserts, clock ticks, from any process or machine) thus queue on that row the way SQLite's
 // IMMEDIATE transactions queue on the file, and each reads the state its predecessor committed. Taking the study
 // row first everywhere is also the one lock order, so the revision triggers (which update the study row) cannot
-// deadlock against a cascade delete. Writers of different studies never wait for each other.
+// deadlock against a cascade delete. Writers of different studies never wait for each other. The one exception
+// is a lease renewal: it locks only its trial's row, so heartbeats do not queue behind the study's other writers.
 //
 // The clock is the server's: lease expiries, the search clock and every timestamp come from statement_timestamp(),
 // taken after the lock was granted, so machines whose clocks disagree still agree on who holds a lease.
@@ -53,7 +54,12 @@ const UNIQUE_VIOLATION = '23505';
 
 /** PostgreSQL cannot store U+0000 in text: an identifier carrying one is bad input, named as such. */
 function checkText(value: string, field: string): void {
-  if (value.includes('\u0000')) throw new ConfigError(field, 'must not contain the NUL character (\\u0000)');
+  if (hasNul(value)) throw new ConfigError(field, 'must not contain the NUL character (\\u0000)');
+}
+
+/** A lookup by a string no row can hold (PostgreSQL would refuse the parameter itself) finds nothing. */
+function hasNul(value: unknown): boolean {
+  return typeof value === 'string' && value.includes('\u0000');
 }
 
 /** A failure reason is recorded whatever it holds: a NUL becomes U+FFFD rather than losing the failure. */
@@ -130,7 +136,10 @@ export class PgStorage implements Storage {
 
   /**
    * The schema version of the database, the newest this build knows, and the renorm-tune version that applied the
-   * newest migration. A process connected with `migrate: false` already knows `version === known`.
+   * newest migration. How a worker checks before it takes work: connect with `migrate: false` (a missing, older or
+   * newer schema is then refused at connect, with the reason and the fix), then compare its own package version
+   * with the coordinator's (carried by the job, since a coordinator upgraded without a schema change migrates
+   * nothing); `packageVersion` here names who last migrated, for the message.
    */
   async schemaInfo(): Promise<SchemaInfo> {
     const c = await this.pool.connect();
@@ -163,6 +172,7 @@ export class PgStorage implements Storage {
   }
 
   async getStudy(id: string): Promise<StudyRecord | undefined> {
+    if (hasNul(id)) return undefined;
     return this.read(async (c) => {
       const row = (await c.query(`SELECT * FROM ${S}.studies WHERE id = $1`, [id])).rows[0] as StudyRow | undefined;
       return row && this.toStudy(row, await this.attrRows(c, [id]));
@@ -170,6 +180,7 @@ export class PgStorage implements Storage {
   }
 
   async findStudyByName(name: string): Promise<StudyRecord | undefined> {
+    if (hasNul(name)) return undefined;
     return this.read(async (c) => {
       const row = (await c.query(`SELECT * FROM ${S}.studies WHERE name = $1`, [name])).rows[0] as StudyRow | undefined;
       return row && this.toStudy(row, await this.attrRows(c, [row.id]));
@@ -284,13 +295,13 @@ export class PgStorage implements Storage {
   }
 
   async getTrial(studyId: string, trialId: number): Promise<TrialRecord | undefined> {
-    if (!Number.isSafeInteger(trialId)) return undefined;
+    if (!Number.isSafeInteger(trialId) || hasNul(studyId)) return undefined;
     return this.read(async (c) => (await this.trialsWithValues(c, studyId, [trialId]))[0]);
   }
 
   async listTrials(studyId: string, opts: { states?: TrialState[]; withIntermediate?: boolean } = {}): Promise<TrialRecord[]> {
     const states = opts.states;
-    if (states && states.length === 0) return [];
+    if ((states && states.length === 0) || hasNul(studyId)) return [];
     const inStates = states ? ' AND t.state = ANY($2::text[])' : '';
     const params = states ? [studyId, states] : [studyId];
     // One read-only snapshot: trials and their values agree even while another process writes.
@@ -329,7 +340,10 @@ export class PgStorage implements Storage {
 
   async renewLease(studyId: string, trialId: number, token: number, seconds: number): Promise<Lease> {
     checkLeaseSeconds(seconds, 'seconds');
-    return this.write(studyId, async (c) => {
+    // The trial's row alone: a heartbeat changes no column a viewer sees (no trigger touches the study row), so
+    // it need not queue behind the study's other writers. A reap waiting on the same row re-checks the new expiry.
+    if (hasNul(studyId)) throw trialNotFound(studyId, trialId);
+    return this.transaction('BEGIN', async (c) => {
       const row = await this.lockTrial(c, studyId, trialId);
       this.checkToken(row, token);
       const expires = await this.extend(c, trialId, seconds);
@@ -347,7 +361,8 @@ export class PgStorage implements Storage {
   }
 
   async reapExpiredLeases(studyId: string, opts: { maxRetries: number; deadOwners?: string[] }): Promise<TrialRecord[]> {
-    const dead = opts.deadOwners ?? [];
+    // An owner with a NUL cannot hold a lease (claims refuse it), and PostgreSQL would refuse the parameter.
+    const dead = (opts.deadOwners ?? []).filter((o) => !hasNul(o));
     return this.write(studyId, async (c) => {
       const rows = (await c.query(
         `SELECT * FROM ${S}.trials WHERE study_id = $1 AND state = 'RUNNING'
@@ -394,6 +409,7 @@ export class PgStorage implements Storage {
   }
 
   async peerValues(studyId: string, q: PeerQuery): Promise<number[]> {
+    if (hasNul(studyId)) return [];
     const params: unknown[] = [studyId, Number.isSafeInteger(q.exceptTrialId) ? q.exceptTrialId : -1, q.step];
     const states = q.states ? ` AND t.state = ANY($${params.push(q.states)}::text[])` : '';
     // Per trial one primary-key probe of trial_values: cheap however many reports the study holds.
@@ -428,6 +444,7 @@ export class PgStorage implements Storage {
 
   /** The trigger-maintained `revision` (migration 2): one primary-key read. */
   async changeStamp(studyId: string): Promise<number> {
+    if (hasNul(studyId)) throw studyNotFound(studyId);
     const row = (await this.pool.query(`SELECT revision FROM ${S}.studies WHERE id = $1`, [studyId])).rows[0] as { revision: number } | undefined;
     if (!row) throw studyNotFound(studyId);
     return row.revision;
@@ -455,6 +472,7 @@ export class PgStorage implements Storage {
    * it does not exist. A deadlock or serialization failure (which PostgreSQL rolled back whole) runs it again.
    */
   private async write<T>(studyId: string, fn: (c: PoolClient, study: StudyRow) => Promise<T>): Promise<T> {
+    if (hasNul(studyId)) throw studyNotFound(studyId);
     return this.transaction('BEGIN', async (c) => {
       const study = (await c.query(`SELECT * FROM ${S}.studies WHERE id = $1 FOR UPDATE`, [studyId])).rows[0] as StudyRow | undefined;
       if (!study) throw studyNotFound(studyId);
