@@ -47,6 +47,8 @@ export class ChangeFeed {
   async listening(): Promise<void> {
     while (this.ready && !this.closed) {
       const r = this.ready;
+      // Someone waits for the reconnect on purpose: its timer must keep the process alive until then.
+      this.timer?.ref();
       await r;
       if (this.ready === r) return;
     }
@@ -75,13 +77,13 @@ export class ChangeFeed {
     }
     if (this.client !== c) return;
     if (reconnect) {
-      this.opts.warn(`${this.opts.where}: change notifications are back`);
       this.delay = RETRY_MS.first;
       try {
         for (const id of await this.opts.resync()) this.emit(id);
       } catch {
         // The pool is down too; its own callers will hear about it.
       }
+      this.opts.warn(`${this.opts.where}: change notifications are back`);
     }
   }
 

@@ -4,6 +4,7 @@
 import { describe, it, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import pg from 'pg';
 import { ConfigError, ConflictError, DataError, NotFoundError } from '../../../src/errors.js';
@@ -182,7 +183,8 @@ if (unavailable) {
       )).rowCount);
       assert.equal(killed, 1, 'exactly one listening connection per storage');
       await writer.setStudyAttr(st.id, 'while', 'down');
-      for (let i = 0; i < 100 && !warnings.some((w) => /are back/.test(w)); i++) await sleep(50);
+      for (let i = 0; i < 100 && !warnings.some((w) => /lost/.test(w)); i++) await sleep(50);
+      await watcher.changesListening();
       assert.match(warnings.join('\n'), /change notifications lost/);
       assert.match(warnings.join('\n'), /change notifications are back/);
       assert.ok(heard.includes(st.id), 'the study is announced after the reconnect, so a change made while deaf is not missed');
@@ -191,6 +193,23 @@ if (unavailable) {
       for (let i = 0; i < 100 && heard.length === 0; i++) await sleep(50);
       assert.deepEqual(heard, [st.id], 'notifications flow again');
       stop();
+    });
+
+    it('lets a process that stopped listening and forgot close() exit on its own', async () => {
+      await (await connect()).close();
+      const storageUrl = new URL('../../../src/study/storage/postgres.js', import.meta.url).href;
+      const src = `
+        const { PgStorage } = await import(${JSON.stringify(storageUrl)});
+        const s = await PgStorage.connect(${JSON.stringify(URL_)});
+        const stop = s.onChange(() => {});
+        await s.changesListening();
+        await s.listStudies();
+        stop();`;
+      const child = spawn(process.execPath, ['--input-type=module', '-e', src], { stdio: ['ignore', 'ignore', 'inherit'] });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const code = await new Promise((r) => child.once('exit', (c, sig) => r(c ?? sig)));
+      clearTimeout(timer);
+      assert.equal(code, 0, 'the process must end by itself: no pooled or listening connection may hold it');
     });
 
     it('lets exactly one of four processes finish a trial; the others get ConflictError', async () => {
