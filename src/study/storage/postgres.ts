@@ -13,7 +13,7 @@
 import pg from 'pg';
 import type { PoolClient } from 'pg';
 import { ConfigError } from '../../errors.js';
-import { countsTowardBudget, type TrialRole } from '../../shared/roles.js';
+import { countsTowardBudget } from '../../shared/roles.js';
 import { StaleSnapshotError } from '../errors.js';
 import type {
   CreateGuard, Direction, FinishResult, IntermediateValue, Lease, LeaseRequest, NewTrial, PeerQuery, Storage, StudyRecord, StudyState,
@@ -23,6 +23,7 @@ import { readStoredJson } from './json_read.js';
 import { ACQUIRE_TIMEOUT_MS, connectError, redactUrl, resolveConfig, scrub, type PgOptions } from './pg_connect.js';
 import { CHANGE_CHANNEL, migrate, readSchemaInfo, SCHEMA, type SchemaInfo } from './pg_migrations.js';
 import { ChangeFeed } from './pg_notify.js';
+import { toStudy, toTrial, type StoredJson, type StudyRow, type TrialRow, type ValueRow } from './pg_rows.js';
 import {
   alreadyFinished, checkFinish, checkIntermediate, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
   checkStudyState, duplicateName, freshTrials, grant, isFinished, leaseLost, newStudyId, reapOutcome, seedFor, studyNotFound, tickClock,
@@ -31,18 +32,6 @@ import {
 
 export type { PgOptions } from './pg_connect.js';
 export type { SchemaInfo } from './pg_migrations.js';
-
-interface StudyRow {
-  id: string; name: string; direction: Direction; state: StudyState; config: string; created_at: Date; search_seconds: number;
-  clock_tick_ms: number | null; revision: number;
-}
-interface TrialRow {
-  id: number; study_id: string; number: number; state: TrialState; role: string; params: string; schedule: string;
-  value: number | null; failure_reason: string | null; seed: number; metrics: string | null; created_at: Date;
-  started_at: Date | null; finished_at: Date | null; prune_requested: boolean; retries: number;
-  lease_owner: string | null; lease_token: number; lease_expires: Date | null;
-}
-interface ValueRow { trial_id: number; step: number; value: number; metrics: string | null }
 
 const S = SCHEMA;
 const PRUNABLE = "t.role IN ('search', 'enqueued')";
@@ -81,6 +70,7 @@ export class PgStorage implements Storage {
   private readonly feed: ChangeFeed;
   private readonly warn: (message: string) => void;
   private closed = false;
+  private readonly json: StoredJson = (text, what, fallback) => readStoredJson(text, fallback, (why) => this.warn(`${this.where}: ${what} ${why}`));
 
   private constructor(where: string, pool: pg.Pool, feed: ChangeFeed, warn: (message: string) => void, applied: number[]) {
     this.where = where;
@@ -160,7 +150,7 @@ export class PgStorage implements Storage {
           `INSERT INTO ${S}.studies (id, name, direction, state, config, created_at) VALUES ($1, $2, $3, 'CREATED', $4, statement_timestamp()) RETURNING *`,
           [newStudyId(), study.name, study.direction, config],
         )).rows[0] as StudyRow;
-        return this.toStudy(row, []);
+        return toStudy(row, [], this.json);
       } catch (err) {
         const e = sqlState(err);
         // The unique name is the check: two processes creating one name at once both pass any earlier read.
@@ -175,7 +165,7 @@ export class PgStorage implements Storage {
     if (hasNul(id)) return undefined;
     return this.read(async (c) => {
       const row = (await c.query(`SELECT * FROM ${S}.studies WHERE id = $1`, [id])).rows[0] as StudyRow | undefined;
-      return row && this.toStudy(row, await this.attrRows(c, [id]));
+      return row && toStudy(row, await this.attrRows(c, [id]), this.json);
     });
   }
 
@@ -183,7 +173,7 @@ export class PgStorage implements Storage {
     if (hasNul(name)) return undefined;
     return this.read(async (c) => {
       const row = (await c.query(`SELECT * FROM ${S}.studies WHERE name = $1`, [name])).rows[0] as StudyRow | undefined;
-      return row && this.toStudy(row, await this.attrRows(c, [row.id]));
+      return row && toStudy(row, await this.attrRows(c, [row.id]), this.json);
     });
   }
 
@@ -191,7 +181,7 @@ export class PgStorage implements Storage {
     return this.read(async (c) => {
       const rows = (await c.query(`SELECT * FROM ${S}.studies ORDER BY seq`)).rows as StudyRow[];
       const attrs = await this.attrRows(c, rows.map((r) => r.id));
-      return rows.map((r) => this.toStudy(r, attrs.filter((a) => a.study_id === r.id)));
+      return rows.map((r) => toStudy(r, attrs.filter((a) => a.study_id === r.id), this.json));
     });
   }
 
@@ -290,7 +280,7 @@ export class PgStorage implements Storage {
          VALUES ${rows.join(',\n')} RETURNING *`,
         values,
       )).rows as TrialRow[];
-      return inserted.sort((a, b) => a.number - b.number).map((r) => this.toTrial(r, []));
+      return inserted.sort((a, b) => a.number - b.number).map((r) => toTrial(r, [], this.json));
     });
   }
 
@@ -318,7 +308,7 @@ export class PgStorage implements Storage {
           else byTrial.set(v.trial_id, [v]);
         }
       }
-      return rows.map((r) => this.toTrial(r, byTrial.get(r.id) ?? []));
+      return rows.map((r) => toTrial(r, byTrial.get(r.id) ?? [], this.json));
     });
   }
 
@@ -438,7 +428,7 @@ export class PgStorage implements Storage {
         [trialId, state, result.value ?? null, storableText(result.failureReason), metrics],
       )).rows[0] as TrialRow;
       const values = (await c.query(`SELECT * FROM ${S}.trial_values WHERE trial_id = $1 ORDER BY step`, [trialId])).rows as ValueRow[];
-      return this.toTrial(done, values);
+      return toTrial(done, values, this.json);
     });
   }
 
@@ -516,7 +506,7 @@ export class PgStorage implements Storage {
     const rows = (await c.query(`SELECT * FROM ${S}.trials WHERE study_id = $1 AND id = ANY($2::bigint[]) ORDER BY number`, [studyId, ids])).rows as TrialRow[];
     if (rows.length === 0) return [];
     const values = (await c.query(`SELECT * FROM ${S}.trial_values WHERE trial_id = ANY($1::bigint[]) ORDER BY trial_id, step`, [rows.map((r) => r.id)])).rows as ValueRow[];
-    return rows.map((r) => this.toTrial(r, values.filter((v) => v.trial_id === r.id)));
+    return rows.map((r) => toTrial(r, values.filter((v) => v.trial_id === r.id), this.json));
   }
 
   private async attrRows(c: PoolClient, ids: string[]): Promise<{ study_id: string; key: string; value: string }[]> {
@@ -534,46 +524,4 @@ export class PgStorage implements Storage {
     return (row as { lease_expires: Date }).lease_expires;
   }
 
-  private json<T>(text: string, what: string, fallback: T): T {
-    return readStoredJson(text, fallback, (why) => this.warn(`${this.where}: ${what} ${why}`));
-  }
-
-  private toStudy(row: StudyRow, attrRows: { key: string; value: string }[]): StudyRecord {
-    const attrs: Record<string, unknown> = {};
-    for (const a of attrRows) attrs[a.key] = this.json(a.value, `study ${row.id} attribute ${a.key}`, null);
-    return {
-      id: row.id, name: row.name, direction: row.direction, state: row.state, config: this.json(row.config, `study ${row.id} config`, {}),
-      attrs, searchSeconds: row.search_seconds, createdAt: row.created_at.toISOString(),
-    };
-  }
-
-  private toTrial(row: TrialRow, values: ValueRow[]): TrialRecord {
-    const what = `trial ${row.id}`;
-    return {
-      id: row.id,
-      studyId: row.study_id,
-      number: row.number,
-      state: row.state,
-      role: row.role as TrialRole,
-      params: this.json(row.params, `${what} params`, {}),
-      schedule: this.json(row.schedule, `${what} schedule`, { kind: 'batchnorm' }),
-      value: row.value,
-      failureReason: row.failure_reason,
-      seed: row.seed,
-      metrics: row.metrics === null ? null : this.json(row.metrics, `${what} metrics`, null),
-      intermediate: values.map((v) => {
-        if (v.metrics === null) return { step: v.step, value: v.value };
-        const metrics = this.json<Record<string, unknown> | null>(v.metrics, `${what} step ${v.step} metrics`, null);
-        return metrics === null ? { step: v.step, value: v.value } : { step: v.step, value: v.value, metrics };
-      }),
-      lease: row.state === 'RUNNING' && row.lease_owner !== null
-        ? { owner: row.lease_owner, token: row.lease_token, expiresAt: (row.lease_expires ?? new Date(0)).toISOString() }
-        : null,
-      retries: row.retries,
-      pruneRequested: row.prune_requested,
-      createdAt: row.created_at.toISOString(),
-      startedAt: row.started_at?.toISOString() ?? null,
-      finishedAt: row.finished_at?.toISOString() ?? null,
-    };
-  }
 }
