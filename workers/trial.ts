@@ -1,7 +1,7 @@
 // Piscina worker: trains one trial with the shared dataset, streaming progress and honouring stop requests.
 import { attachDataset } from '../src/data/index.js';
-import type { Scenario } from '../src/data/scenario.js';
 import { train } from '../src/train/index.js';
+import { validateScenario } from '../src/train/scenario.js';
 import { connectWorker, type TrialTask } from '../src/study/executor/protocol.js';
 import type { TrialResult } from '../src/study/executor/types.js';
 
@@ -14,19 +14,20 @@ export default async function trialWorker(task: TrialTask): Promise<TrialResult>
   const { job } = task;
   try {
     const result = await train({
-      scenario: job.scenario as unknown as Scenario,
+      // The job arrives as plain JSON; checking it gives the trainer a typed Scenario (microseconds, no TF.js).
+      scenario: validateScenario(job.scenario, 'scenario'),
       schedule: job.schedule,
       ...(job.renormMomentum !== undefined ? { renormMomentum: job.renormMomentum } : {}),
       seed: job.seed,
       ...(job.backend ? { backend: job.backend } : {}),
       ...(task.dataset ? { dataset: attachDataset(task.dataset) } : {}),
       evaluateOn: job.evaluateOn ?? 'validation',
-      onProgress: io.progress as unknown as (p: unknown) => void,
+      onProgress: io.progress,
       shouldStop: io.shouldStop,
     });
     // The curve is already streamed step by step; sending it again would only cost a copy.
     const { curve: _curve, ...rest } = result;
-    return rest as TrialResult;
+    return rest;
   } finally {
     io.finish();
   }

@@ -1,6 +1,6 @@
 // CSV export of all trials: one row per trial, one column per parameter, safe to open in a spreadsheet.
 import type { TrialRecord } from '../types.js';
-import { describeSpec } from './schedule_curve.js';
+import { describeSchedule } from '../../src/shared/describe.js';
 
 /**
  * Quotes per RFC 4180 and defuses spreadsheet formulas: a text cell starting with = + - @ (or a tab/CR) gets a leading
@@ -20,6 +20,6 @@ export function trialsCsv(trials: readonly TrialRecord[]): string {
   const header = ['id', 'number', 'role', 'state', 'value', ...paramNames.map((p) => `param_${p}`), 'schedule', 'failure_reason', 'seed', 'started_at', 'finished_at'];
   const rows = [...trials]
     .sort((a, b) => a.number - b.number)
-    .map((t) => [t.id, t.number, t.role, t.state, t.value, ...paramNames.map((p) => t.params?.[p]), describeSpec(t.schedule), t.failureReason, t.seed, t.startedAt, t.finishedAt]);
+    .map((t) => [t.id, t.number, t.role, t.state, t.value, ...paramNames.map((p) => t.params?.[p]), describeSchedule(t.schedule), t.failureReason, t.seed, t.startedAt, t.finishedAt]);
   return [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n';
 }

@@ -57,22 +57,3 @@ export function trialScheduleCurves(trial: Pick<TrialRecord, 'schedule' | 'inter
   if (rmax.length === 0 && dmax.length === 0) return null;
   return { rmax, dmax, source: 'recorded' };
 }
-
-/** A short human description of a schedule for tables and tooltips. */
-export function describeSpec(spec: ScheduleSpec): string {
-  const f = (v: number) => (Math.round(v * 100) / 100).toString();
-  switch (spec.kind) {
-    case 'batchnorm':
-      return 'BatchNorm (rmax 1, dmax 0)';
-    case 'paper': {
-      const p = paperAsRamp(spec);
-      return `paper: warmup ${f(p.warmup)}, rmax→${f(p.rmaxFinal)}@${f(p.rmaxEnd)}, dmax→${f(p.dmaxFinal)}@${f(p.dmaxEnd)}`;
-    }
-    case 'ramp':
-      return `${spec.shape} ramp: warmup ${f(spec.warmup)}, rmax→${f(spec.rmaxFinal)}@${f(spec.rmaxEnd)}, dmax→${f(spec.dmaxFinal)}@${f(spec.dmaxEnd)}`;
-    case 'formula':
-      return `formula: rmax=${spec.rmax}; dmax=${spec.dmax}`;
-    default:
-      return 'unknown schedule';
-  }
-}

@@ -23,7 +23,7 @@ function styleFor(t: TrialRecord, rank: number): Pick<Series, 'borderColor' | 'b
 export function scheduleData(trials: readonly TrialRecord[], direction: Direction, totalSteps: number | null, topN = 5, metric = ''): ScheduleData {
   const chosen = topTrialsWithBaselines(trials, direction, topN);
   if (!chosen.some((t) => trialRole(t) === 'paper')) {
-    chosen.push({ id: -1, number: -1, label: 'paper', schedule: { kind: 'paper' }, intermediate: [] } as unknown as TrialRecord);
+    chosen.push({ id: -1, number: -1, role: 'baseline:paper', schedule: { kind: 'paper' }, intermediate: [] } as unknown as TrialRecord);
   }
   const out: ScheduleData = { rmax: [], dmax: [], missing: [] };
   chosen.forEach((t, i) => {

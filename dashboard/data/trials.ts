@@ -40,9 +40,11 @@ export function topTrialsWithBaselines(trials: readonly TrialRecord[], direction
   return [...top, ...baselines];
 }
 
-/** A trial's display name: `#number`, with the role for anything but a search trial. */
+/** A trial's display name in legends and tables: the baseline's name, else `#number` (with the arm for final runs). */
 export function trialName(t: Pick<TrialRecord, 'role' | 'number'>): string {
-  return t.role === 'search' ? `#${t.number}` : `#${t.number} ${roleLabel(t.role)}`;
+  const b = baselineOf(t.role);
+  if (b) return b === 'batchnorm' ? 'BatchNorm' : 'Paper (Ioffe 2017)';
+  return roleKind(t.role) === 'final' ? `${roleLabel(t.role)} #${t.number}` : `#${t.number}`;
 }
 
 /** Inference-mode and training-mode accuracy of one progress report; the trainer reports both (see TrainProgress). */

@@ -2,7 +2,7 @@
 import type { StudyView, TrialRecord } from '../types.js';
 import { sortRows, tableRows, type SortKey } from '../data/table.js';
 import { formatValue } from '../data/summary.js';
-import { describeSpec } from '../data/schedule_curve.js';
+import { describeSchedule } from '../../src/shared/describe.js';
 import { trialName } from '../data/trials.js';
 import { byId, clear, el } from './dom.js';
 import { renderTrialCharts } from './study_charts.js';
@@ -108,7 +108,7 @@ export function renderTrialDetail(view: StudyView, t: TrialRecord): void {
   if (entries.length === 0) dl.appendChild(el('dd', { class: 'muted' }, 'no parameters (baseline or fixed schedule)'));
   for (const [k, v] of entries) dl.append(el('dt', {}, k), el('dd', {}, fmtParam(v)));
   dl.append(el('dt', {}, 'seed'), el('dd', {}, t.seed));
-  byId('detail-schedule').textContent = describeSpec(t.schedule);
+  byId('detail-schedule').textContent = describeSchedule(t.schedule);
   const failure = byId('detail-failure');
   failure.hidden = !t.failureReason;
   failure.textContent = t.failureReason ? `Failure: ${t.failureReason}` : '';

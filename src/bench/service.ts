@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadDataset } from '../data/index.js';
-import type { Scenario } from '../data/scenario.js';
+import type { Scenario } from '../train/scenario.js';
 import { createServer } from '../server/index.js';
 import { loadStudyConfig, validateStudyConfig } from '../study/config.js';
 import { PiscinaExecutor } from '../study/executor/piscina.js';

@@ -4,19 +4,20 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { loadDataset } from '../data/index.js';
-import type { Scenario } from '../data/scenario.js';
-import { createServer, type RunningServer } from '../server/index.js';
+import type { Scenario } from '../train/scenario.js';
+import { createServer, parseAllowedHosts, type RunningServer } from '../server/index.js';
 import { loadStudyConfig } from '../study/config.js';
 import { runStudy } from '../study/runner.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { DB_HELP, openService } from './db.js';
 import { ProgressDisplay, finalTable } from './display.js';
-import { openQueue, type OpenedQueue } from './run_queue.js';
+import type { OpenedQueue } from './run_queue.js';
 
 interface RunOpts {
   db?: string;
   workers?: string;
   port?: string;
+  allowedHosts?: string;
   dashboard: boolean;
   trialWorker?: string;
   redis?: string;
@@ -40,10 +41,12 @@ export function workersWarning(n: number, cores = availableParallelism()): strin
 export async function runCommand(configPath: string, o: RunOpts): Promise<number> {
   const config = loadStudyConfig(configPath);
   const port = o.port === undefined ? undefined : Number(o.port);
+  const allowedHosts = o.allowedHosts === undefined ? undefined : parseAllowedHosts(o.allowedHosts);
   const display = new ProgressDisplay({ stream: process.stderr, metric: config.objective.metric, direction: config.objective.direction, budgetTrials: config.budget.trials ?? null });
   const workers = workersOption(o.workers) ?? config.workers;
   // With --redis this process only coordinates: queue workers on any machine train the trials.
-  const queued: OpenedQueue | undefined = o.redis === undefined ? undefined : await openQueue(o);
+  // (Loaded only then: a local run never pays for BullMQ.)
+  const queued: OpenedQueue | undefined = o.redis === undefined ? undefined : await (await import('./run_queue.js')).openQueue(o);
   const crowded = queued ? undefined : workersWarning(workers);
   if (crowded) display.log(crowded);
   const { service, close } = await openService(o.db).catch(async (err: unknown) => {
@@ -87,7 +90,7 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
       if (existing.state === 'COMPLETE') display.log(`[study] '${config.name}' is already complete; showing its results`);
     }
     if (port !== undefined) {
-      server = await createServer({ api: service, port, dashboard: o.dashboard, version: PACKAGE_VERSION });
+      server = await createServer({ api: service, port, dashboard: o.dashboard, version: PACKAGE_VERSION, ...(allowedHosts === undefined ? {} : { allowedHosts }) });
       display.log(`[study] dashboard and API at ${server.url}`);
     }
     const result = existing?.state === 'COMPLETE'
@@ -147,6 +150,7 @@ export function register(program: Command): void {
     .option('--redis <url>', 'coordinate only: queue the trials on this Redis (redis://host:6379) for `renorm-tune worker` processes to train')
     .option('--redis-prefix <prefix>', 'with --redis: key prefix of the queue, one per database sharing a Redis (default: renorm-tune)')
     .option('--queue-depth <n>', 'with --redis: search trials queued or running at once (default: the live workers\' slots)')
+    .option('--allowed-hosts <names>', 'with --port: comma-separated host names to serve besides localhost (DNS-rebinding guard)')
     // A plug point for a custom trial worker module (same protocol as workers/trial.ts); the CLI tests use a fast fake trainer.
     .addOption(new Option('--trial-worker <file>', 'worker module that trains one trial').hideHelp())
     .action(async (configPath: string, o: RunOpts) => {

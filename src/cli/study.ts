@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { describeSchedule } from '../schedule/index.js';
-import { createServer, resolveListenOptions } from '../server/index.js';
+import { createServer, parseAllowedHosts, resolveListenOptions } from '../server/index.js';
 import { roleLabel } from '../shared/roles.js';
 import type { StudySummary, StudyView } from '../study/api_types.js';
 import type { StudyService } from '../study/service.js';
@@ -69,12 +69,13 @@ export async function exportJson(service: StudyService, ref: string): Promise<st
 }
 
 interface DbOpt { db?: string }
-export interface ServeOptions extends DbOpt { port: string; host: string; token?: string; env?: NodeJS.ProcessEnv }
+export interface ServeOptions extends DbOpt { port: string; host: string; token?: string; allowedHosts?: string; env?: NodeJS.ProcessEnv }
 
 /** Checks host and token before touching the database, so a refused start leaves no file behind. */
 export async function serve(o: ServeOptions): Promise<{ url: string; tokenRequired: boolean; stop(): Promise<void> }> {
   const port = /^\d+$/.test(o.port) ? Number(o.port) : NaN;
-  const listen = resolveListenOptions({ host: o.host, port, ...(o.token === undefined ? {} : { token: o.token }), ...(o.env ? { env: o.env } : {}) });
+  const listen = resolveListenOptions({ host: o.host, port, ...(o.token === undefined ? {} : { token: o.token }), ...(o.env ? { env: o.env } : {}),
+    ...(o.allowedHosts === undefined ? {} : { allowedHosts: parseAllowedHosts(o.allowedHosts) }) });
   const { service, close } = await openService(o.db);
   try {
     const srv = await createServer({ api: service, ...listen, version: PACKAGE_VERSION, ...(o.env ? { env: o.env } : {}) });
@@ -93,6 +94,7 @@ export function register(program: Command): void {
     .option('--host <host>', 'address to bind; anything but loopback needs a token', '127.0.0.1')
     .option('--db <ref>', `${DB_HELP}; a SQLite file is created if missing`)
     .option('--token <token>', 'bearer token the API requires (or set RENORM_TUNE_TOKEN)')
+    .option('--allowed-hosts <names>', 'comma-separated host names to serve besides localhost/127.0.0.1/[::1] (DNS-rebinding guard)')
     .action(async (o: ServeOptions) => {
       const srv = await serve(o);
       process.stdout.write(`renorm-tune: serving ${o.db ?? 'the database'} at ${srv.url}${srv.tokenRequired ? ' (open /?token=<token> once in the browser)' : ''}; Ctrl-C stops\n`);

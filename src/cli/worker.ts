@@ -2,7 +2,7 @@
 import { type Command, Option } from 'commander';
 import { resolve } from 'node:path';
 import { loadDataset } from '../data/index.js';
-import type { Scenario } from '../data/scenario.js';
+import type { Scenario } from '../train/scenario.js';
 import { ConfigError } from '../errors.js';
 import { expectOneOf } from '../config/fields.js';
 import { openWorkerService } from '../distributed/compat.js';

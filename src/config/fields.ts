@@ -1,19 +1,38 @@
 // Checkers for untrusted JSON config fields, shared by every package: each failure is a ConfigError naming the dotted field and the fix.
 import { ConfigError } from '../errors.js';
+import { nestsDeeperThan } from './json_bounds.js';
 
 export type Json = Record<string, unknown>;
 
-/** A short rendering of the offending value for messages; `JSON.stringify` alone would print NaN as `null` and a missing field as nothing at all. */
+/** Deeper than this, a value is described by its shape: JSON.stringify and String() recurse and would overflow the stack. */
+const DESCRIBE_DEPTH = 16;
+
+function safely(f: () => boolean): boolean {
+  try {
+    return f();
+  } catch {
+    return false; // a throwing getter: let the JSON.stringify fallbacks below describe it
+  }
+}
+
+/** A short rendering of the offending value for messages; `JSON.stringify` alone would print NaN as `null` and a missing field as nothing at all. Never throws. */
 export function describeValue(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  if (safely(() => nestsDeeperThan(v, DESCRIBE_DEPTH))) return `${Array.isArray(v) ? 'an array' : 'an object'} nested more than ${DESCRIBE_DEPTH} levels deep`;
   let s: string | undefined;
   try {
     s = JSON.stringify(v);
   } catch {
-    s = undefined; // cycles
+    s = undefined; // a cycle or a throwing getter
   }
-  if (s === undefined) s = String(v);
+  if (s === undefined) {
+    try {
+      s = String(v);
+    } catch {
+      s = Object.prototype.toString.call(v);
+    }
+  }
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 

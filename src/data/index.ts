@@ -5,4 +5,3 @@ export { parseIdx, readIdxFile, type IdxArray } from './idx.js';
 export { loadMnist, loadFashionMnist, loadIdxDataset, FASHION_TRAIN_PER_CLASS } from './sources.js';
 export { createSampler, type BatchSampler, type SamplerSpec, type SamplerInput } from './samplers.js';
 export { createRng, permutation, shuffleInPlace, type Rng } from './rng.js';
-export { validateScenario, SCENARIO_FIELDS, SORTED_RUN_STEPS, MAX_BATCH_SIZE, MAX_STEPS, type Scenario, type ScenarioModelSpec, type OptimizerSpec, type OptimizerType } from './scenario.js';

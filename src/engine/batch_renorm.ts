@@ -3,13 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Clipping } from '../schedule/types.js';
 import { ConfigError } from '../errors.js';
 import { type Initializer, type InitializerIdentifier, resolveInitializer, serializeInitializer } from './initializers.js';
-import { CHANNEL_AFFINE, RENORM_BACKWARD, RENORM_MOMENTS, RENORM_STATS, STATS_OUTPUTS, renormKernelsActive } from './kernels/renorm_kernels.js';
-
-let fusedEnabled = true;
-/** Test hook: false forces the generic tensor-op path even where the fused BRN kernels are registered. */
-export function setFusedRenormKernels(on: boolean): void {
-  fusedEnabled = on;
-}
+import { batchRenorm, type RenormUpdates } from './ops/renorm.js';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
 type Kwargs = { [key: string]: unknown };
@@ -27,9 +21,13 @@ export interface BatchRenormalizationArgs extends LayerArgs {
   center?: boolean;
   /** Learn a scale gamma (default true). */
   scale?: boolean;
+  /** Initial beta (default 'zeros'). */
   betaInitializer?: InitializerIdentifier;
+  /** Initial gamma (default 'ones'). */
   gammaInitializer?: InitializerIdentifier;
+  /** Initial moving_mean and renorm_mean (default 'zeros'). */
   movingMeanInitializer?: InitializerIdentifier;
+  /** Initial moving_variance (default 'ones'); moving_stddev and renorm_stddev start at its square root. */
   movingVarianceInitializer?: InitializerIdentifier;
   /**
    * Initial clipping. Default rmax = 1, rmin = 1, dmax = 0: the layer is plain BatchNorm until a schedule
@@ -90,8 +88,6 @@ export class BatchRenormalization extends tf.layers.Layer {
   private lastR: tf.Tensor | null = null;
   private lastD: tf.Tensor | null = null;
   private lastClipping: Clipping | null = null;
-  private ones: tf.Tensor | null = null;
-  private zeros: tf.Tensor | null = null;
 
   constructor(args: BatchRenormalizationArgs = {}) {
     super(args);
@@ -123,16 +119,14 @@ export class BatchRenormalization extends tf.layers.Layer {
     if (this.center) this.beta = this.addWeight('beta', w, 'float32', this.betaInitializer, undefined, true);
     this.movingMean = this.addWeight('moving_mean', w, 'float32', this.movingMeanInitializer, undefined, false);
     this.movingVariance = this.addWeight('moving_variance', w, 'float32', this.movingVarianceInitializer, undefined, false);
-    // Keras draws the stddevs from the variance initializer and takes the square root.
+    // As Keras (TF 2): renorm_mean starts like moving_mean, and both stddevs are the square root of the variance initializer.
     this.movingStddev = this.addWeight('moving_stddev', w, 'float32', this.movingVarianceInitializer, undefined, false);
-    this.renormMean = this.addWeight('renorm_mean', w, 'float32', tf.initializers.zeros(), undefined, false);
+    this.renormMean = this.addWeight('renorm_mean', w, 'float32', this.movingMeanInitializer, undefined, false);
     this.renormStddev = this.addWeight('renorm_stddev', w, 'float32', this.movingVarianceInitializer, undefined, false);
     tf.tidy(() => {
       this.movingStddev.write(tf.sqrt(this.movingStddev.read()));
       this.renormStddev.write(tf.sqrt(this.renormStddev.read()));
     });
-    this.ones = tf.keep(tf.ones(w));
-    this.zeros = tf.keep(tf.zeros(w));
     this.built = true;
   }
 
@@ -166,168 +160,35 @@ export class BatchRenormalization extends tf.layers.Layer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
-    const x = Array.isArray(inputs) ? inputs[0]! : inputs;
-    const training = kwargs['training'] === true;
-    const fused = fusedEnabled && (this.axis === -1 || this.axis === x.rank - 1) && renormKernelsActive();
     return tf.tidy(() => {
-      if (!training) return fused ? this.inferenceFused(x) : this.normalizeInference(x);
-      return fused ? this.trainingFused(x) : this.normalizeTraining(x);
+      const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+      const training = kwargs['training'] === true;
+      return batchRenorm(x, {
+        gamma: this.gamma?.read() ?? null,
+        beta: this.beta?.read() ?? null,
+        movingMean: this.movingMean.read(),
+        movingVariance: this.movingVariance.read(),
+        movingStddev: this.movingStddev.read(),
+        renormMean: this.renormMean.read(),
+        renormStddev: this.renormStddev.read(),
+      }, {
+        axis: this.axis, epsilon: this.epsilon, momentum: this.momentum, renormMomentum: this.renormMomentum,
+        clipping: this.clipping, training,
+      }, training && this.updateStatistics ? (u) => this.record(u) : undefined);
     });
   }
 
-  private inferenceFused(x: tf.Tensor): tf.Tensor {
-    const gamma = this.gamma ? this.gamma.read() : this.ones!;
-    const scale = tf.mul(gamma, tf.rsqrt(tf.add(this.movingVariance.read(), this.epsilon)));
-    const beta = this.beta ? this.beta.read() : this.zeros!;
-    return tf.engine().runKernel(CHANNEL_AFFINE, { x, center: this.movingMean.read(), scale, offset: beta }) as tf.Tensor;
-  }
-
-  /** r and d (raw and clipped) from this batch's per-channel mean and std, against the renorm statistics. */
-  private correction(mean: tf.Tensor, std: tf.Tensor): { rRaw: tf.Tensor; dRaw: tf.Tensor; r: tf.Tensor; d: tf.Tensor } {
-    const { rmax, rmin, dmax } = this.clipping;
-    const renormStd = tf.maximum(this.renormStddev.read(), Math.sqrt(this.epsilon));
-    const rRaw = tf.div(std, renormStd);
-    const dRaw = tf.div(tf.sub(mean, this.renormMean.read()), renormStd);
-    return { rRaw, dRaw, r: tf.clipByValue(rRaw, rmin, rmax), d: clipSymmetric(dRaw, dmax) };
-  }
-
-  /**
-   * Same maths as normalizeTraining, channels last, in four fused kernels: batch moments, per-channel
-   * statistics (r, d, affine terms, updated moving averages), the affine pass, and the backward pass.
-   */
-  private trainingFused(x: tf.Tensor): tf.Tensor {
-    const record = this.updateStatistics;
-    const gammaIn = this.gamma ? this.gamma.read() : this.ones!;
-    const betaIn = this.beta ? this.beta.read() : this.zeros!;
-    const engine = tf.engine();
-    const { rmin, rmax, dmax } = this.clipping;
-    const attrs = { epsilon: this.epsilon, rmin, rmax, dmax, momentum: this.momentum, renormMomentum: this.renormMomentum };
-    const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-      const [xin, gamma, beta] = args as [tf.Tensor, tf.Tensor, tf.Tensor];
-      const save = args[3] as tf.GradSaveFunc;
-      const [mean, variance] = engine.runKernel(RENORM_MOMENTS, { x: xin }) as tf.Tensor[] as [tf.Tensor, tf.Tensor];
-      const out = engine.runKernel(RENORM_STATS, {
-        mean, variance, gamma, beta,
-        renormMean: this.renormMean.read(), renormStddev: this.renormStddev.read(),
-        movingMean: this.movingMean.read(), movingStddev: this.movingStddev.read(),
-      }, attrs) as tf.Tensor[];
-      const s = Object.fromEntries(STATS_OUTPUTS.map((n, i) => [n, out[i]!])) as Record<(typeof STATS_OUTPUTS)[number], tf.Tensor>;
-      const y = engine.runKernel(CHANNEL_AFFINE, { x: xin, center: mean, scale: s.scale, offset: s.offset }) as tf.Tensor;
-      if (record) {
-        this.renormMean.write(s.renormMean);
-        this.renormStddev.write(s.renormStddev);
-        this.movingMean.write(s.movingMean);
-        this.movingStddev.write(s.movingStddev);
-        this.movingVariance.write(s.movingVariance);
-        this.recordClip(s.rRaw, s.dRaw);
-      }
-      save([xin, mean, s.invstd, s.rg, s.r, s.d]);
-      return {
-        value: y,
-        gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-          const [sx, smean, sinvstd, srg, sr, sd] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-          return engine.runKernel(RENORM_BACKWARD, {
-            dy: dy as tf.Tensor, x: sx, mean: smean, invstd: sinvstd, scale: srg, r: sr, d: sd,
-          }) as tf.Tensor[];
-        },
-      };
-    });
-    return op(x, gammaIn, betaIn);
-  }
-
-  private layout(x: tf.Tensor): { redAxes: number[]; bshape: number[]; count: number } {
-    const axis = this.axis >= 0 ? this.axis : this.axis + x.rank;
-    const redAxes: number[] = [];
-    const bshape: number[] = [];
-    let count = 1;
-    for (let i = 0; i < x.rank; i++) {
-      if (i === axis) {
-        bshape.push(x.shape[i]!);
-      } else {
-        redAxes.push(i);
-        bshape.push(1);
-        count *= x.shape[i]!;
-      }
-    }
-    return { redAxes, bshape, count };
-  }
-
-  private normalizeInference(x: tf.Tensor): tf.Tensor {
-    const { bshape } = this.layout(x);
-    const gamma = this.gamma ? this.gamma.read() : this.ones!;
-    const beta = this.beta ? this.beta.read() : this.zeros!;
-    const scale = tf.mul(gamma, tf.rsqrt(tf.add(this.movingVariance.read(), this.epsilon)));
-    const offset = tf.sub(beta, tf.mul(this.movingMean.read(), scale));
-    return tf.add(tf.mul(x, tf.reshape(scale, bshape)), tf.reshape(offset, bshape));
-  }
-
-  private normalizeTraining(x: tf.Tensor): tf.Tensor {
-    const { redAxes, bshape, count } = this.layout(x);
-    const eps = this.epsilon;
-    const record = this.updateStatistics;
-    const gammaIn = this.gamma ? this.gamma.read() : this.ones!;
-    const betaIn = this.beta ? this.beta.read() : this.zeros!;
-    // One custom-gradient op: r and d are computed inside its forward pass, which the tape does not record,
-    // so they are constants for backprop exactly like Keras' tf.stop_gradient(r), tf.stop_gradient(d).
-    const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-      const [xin, gamma, beta] = args as tf.Tensor[];
-      const save = args[3] as tf.GradSaveFunc;
-      const mean = tf.mean(xin!, redAxes, true);
-      const xc = tf.sub(xin!, mean);
-      const variance = tf.mean(tf.square(xc), redAxes, true);
-      const std = tf.sqrt(tf.add(variance, eps));
-      const invstd = tf.div(1, std);
-      const meanC = tf.reshape(mean, [-1]);
-      const stdC = tf.reshape(std, [-1]);
-      const { rRaw, dRaw, r, d } = this.correction(meanC, stdC);
-      const scale = tf.reshape(tf.mul(tf.mul(r, gamma!), tf.reshape(invstd, [-1])), bshape);
-      const offset = tf.reshape(tf.add(beta!, tf.mul(d, gamma!)), bshape);
-      const y = tf.add(tf.mul(xc, scale), offset);
-      if (record) this.updateMoments(meanC, stdC, rRaw, dRaw);
-      save([xc, invstd, r, d, gamma!]);
-      return {
-        value: y,
-        gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-          const g = dy as tf.Tensor;
-          const [sxc, sinvstd, sr, sd, sgamma] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-          const sumDy = tf.sum(g, redAxes, true);
-          const sumDyXc = tf.sum(tf.mul(g, sxc), redAxes, true);
-          const sumDyC = tf.reshape(sumDy, [-1]);
-          const sumDyXhatC = tf.mul(tf.reshape(sumDyXc, [-1]), tf.reshape(sinvstd, [-1]));
-          const dgamma = tf.add(tf.mul(sr, sumDyXhatC), tf.mul(sd, sumDyC));
-          const dbeta = sumDyC;
-          // dx = r*gamma*invstd * (dy - mean(dy) - xhat * mean(dy*xhat)), with xhat = xc*invstd.
-          const a = tf.mul(tf.reshape(tf.mul(sr, sgamma), bshape), sinvstd);
-          const b = tf.mul(a, tf.mul(tf.square(sinvstd), tf.div(sumDyXc, -count)));
-          const c = tf.mul(a, tf.div(sumDy, -count));
-          const dx = tf.add(tf.add(tf.mul(g, a), tf.mul(sxc, b)), c);
-          return [dx, dgamma, dbeta];
-        },
-      };
-    });
-    return op(x, gammaIn, betaIn);
-  }
-
-  /** Keras' updates, all from this batch's mean and std = sqrt(var + eps), after r and d were formed. */
-  private updateMoments(mean: tf.Tensor, std: tf.Tensor, rRaw: tf.Tensor, dRaw: tf.Tensor): void {
-    const ema = (v: tf.LayerVariable, value: tf.Tensor, momentum: number) => {
-      const old = v.read();
-      v.write(tf.sub(old, tf.mul(tf.sub(old, value), 1 - momentum)));
-    };
-    ema(this.renormMean, mean, this.renormMomentum);
-    ema(this.renormStddev, std, this.renormMomentum);
-    ema(this.movingMean, mean, this.momentum);
-    ema(this.movingStddev, std, this.momentum);
-    const ms = this.movingStddev.read();
-    this.movingVariance.write(tf.relu(tf.sub(tf.mul(ms, ms), this.epsilon)));
-    this.recordClip(rRaw, dRaw);
-  }
-
-  private recordClip(rRaw: tf.Tensor, dRaw: tf.Tensor): void {
+  /** Moves the five statistics to a training call's values and keeps its unclipped r, d for clipFractions(). */
+  private record(u: RenormUpdates): void {
+    this.renormMean.write(u.renormMean);
+    this.renormStddev.write(u.renormStddev);
+    this.movingMean.write(u.movingMean);
+    this.movingStddev.write(u.movingStddev);
+    this.movingVariance.write(u.movingVariance);
     this.lastR?.dispose();
     this.lastD?.dispose();
-    this.lastR = tf.keep(rRaw);
-    this.lastD = tf.keep(dRaw);
+    this.lastR = tf.keep(u.rRaw);
+    this.lastD = tf.keep(u.dRaw);
     this.lastClipping = { ...this.clipping };
   }
 
@@ -364,9 +225,7 @@ export class BatchRenormalization extends tf.layers.Layer {
   override dispose(): ReturnType<tf.layers.Layer['dispose']> {
     this.lastR?.dispose();
     this.lastD?.dispose();
-    this.ones?.dispose();
-    this.zeros?.dispose();
-    this.lastR = this.lastD = this.ones = this.zeros = null;
+    this.lastR = this.lastD = null;
     // tfjs-layers refuses to dispose a layer only ever called eagerly (no graph node); free its weights anyway.
     if ((this as unknown as { _refCount: number | null })._refCount == null) {
       const weights = this.weights;
@@ -387,8 +246,4 @@ function checkFraction(v: number, field: string): number {
 
 function finiteOrNull(v: number): number | null {
   return Number.isFinite(v) ? v : null;
-}
-
-function clipSymmetric(t: tf.Tensor, bound: number): tf.Tensor {
-  return bound === Infinity ? t : tf.clipByValue(t, -bound, bound);
 }

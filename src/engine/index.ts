@@ -2,21 +2,12 @@
 export * as tf from '@tensorflow/tfjs';
 export { initBackend, wasmSimdActive, BACKEND_NAMES, type BackendName } from './backend.js';
 export { BatchRenormalization, normalizeClipping, type BatchRenormalizationArgs } from './batch_renorm.js';
-export {
-  buildModel,
-  validateModelSpec,
-  renormLayers,
-  setModelClipping,
-  type ModelSpec,
-  type InputShape,
-  type RenormOptions,
-} from './models.js';
+export { buildModel, renormLayers, setModelClipping, type InputShape, type RenormOptions } from './models.js';
+export { validateModelSpec, type ModelSpec } from '../config/model_spec.js';
 export {
   createTrainStep,
-  evaluate,
   makeOptimizer,
   type TrainStep,
   type TrainStepOptions,
-  type EvaluateOptions,
   type OptimizerName,
 } from './train_step.js';

@@ -1,13 +1,10 @@
 // Builds the CNN / MLP networks trials train (conv or dense, no bias, then BatchRenormalization, ReLU).
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors.js';
-import { expectInt, expectObject, expectOneOf, rejectUnknown } from '../config/fields.js';
+import { expectInt } from '../config/fields.js';
+import { type ModelSpec, validateModelSpec } from '../config/model_spec.js';
 import type { Clipping } from '../schedule/types.js';
 import { BatchRenormalization, type BatchRenormalizationArgs, normalizeClipping } from './batch_renorm.js';
-
-export type ModelSpec =
-  | { type: 'cnn'; /** conv blocks, default 2 */ depth?: number; /** first block's filters, default 16, doubling per block */ width?: number }
-  | { type: 'mlp'; /** hidden layer sizes, default [128] */ hidden?: number[] };
 
 export interface InputShape {
   height: number;
@@ -18,30 +15,9 @@ export interface InputShape {
 /** Layer options every BRN of a model shares (renormMomentum, initial clipping, ...). */
 export type RenormOptions = Omit<BatchRenormalizationArgs, 'axis' | 'name' | 'inputShape' | 'batchInputShape'>;
 
+/** The input shape and class count come from code (a dataset), not a config: the range is the whole message. */
 function positiveInt(v: unknown, field: string, max: number): number {
-  return expectInt(v, field, 1, max, `use e.g. ${field.endsWith('depth') ? 2 : 16}`);
-}
-
-/** Checks an untrusted model spec; errors name the offending field under `field` (e.g. `scenario.model`). */
-export function validateModelSpec(raw: unknown, field: string): ModelSpec {
-  const o = expectObject(raw, field, 'use {"type": "cnn"} or {"type": "mlp"}');
-  const type = expectOneOf(o['type'], `${field}.type`, ['cnn', 'mlp'] as const, 'use "cnn" (default network) or "mlp"');
-  rejectUnknown(o, field, type === 'cnn' ? ['type', 'depth', 'width'] : ['type', 'hidden']);
-  if (type === 'cnn') {
-    const spec: ModelSpec = { type: 'cnn' };
-    if (o['depth'] !== undefined) spec.depth = positiveInt(o['depth'], `${field}.depth`, 6);
-    if (o['width'] !== undefined) spec.width = positiveInt(o['width'], `${field}.width`, 512);
-    return spec;
-  }
-  const spec: ModelSpec = { type: 'mlp' };
-  if (o['hidden'] !== undefined) {
-    const h = o['hidden'];
-    if (!Array.isArray(h) || h.length === 0) {
-      throw new ConfigError(`${field}.hidden`, `must be a non-empty array of layer sizes, got ${JSON.stringify(h)}`, 'use e.g. [128]');
-    }
-    spec.hidden = h.map((v, i) => positiveInt(v, `${field}.hidden[${i}]`, 8192));
-  }
-  return spec;
+  return expectInt(v, field, 1, max);
 }
 
 /**

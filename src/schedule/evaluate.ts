@@ -86,23 +86,7 @@ export function resolveSchedule(spec: ScheduleSpec, totalSteps: number): Record<
   };
 }
 
-function fmt(x: number): string {
-  return Number(x.toPrecision(3)).toString();
-}
-
-export function describeSchedule(spec: ScheduleSpec): string {
-  switch (spec.kind) {
-    case 'batchnorm':
-      return 'BatchNorm (rmax 1, dmax 0 throughout)';
-    case 'formula':
-      return `formula rmax = ${spec.rmax}; dmax = ${spec.dmax}${spec.rmin !== undefined ? `; rmin = ${spec.rmin}` : ''}`;
-    default: {
-      const r = spec.kind === 'paper' ? paperAsRamp(spec) : spec;
-      const name = spec.kind === 'paper' ? 'paper' : `${r.shape} ramp`;
-      return `${name}: BatchNorm until t=${fmt(r.warmup)}, rmax 1→${fmt(r.rmaxFinal)} by t=${fmt(r.rmaxEnd)}, dmax 0→${fmt(r.dmaxFinal)} by t=${fmt(r.dmaxEnd)}`;
-    }
-  }
-}
+export { describeSchedule } from '../shared/describe.js';
 
 /**
  * Whether the limits only ever loosen (rmax and dmax never decrease, rmin never increases) on a grid of `points` times.

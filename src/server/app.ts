@@ -1,9 +1,14 @@
-// Builds the express app: token check, JSON body parsing with limits, the /api routes, the dashboard, JSON errors.
-import express, { type Express, type RequestHandler } from 'express';
+// Builds the express app: security headers, Host and token checks, cross-site guards, bounded JSON bodies, the /api routes, the dashboard, JSON errors.
+import express, { type Express } from 'express';
 import type { StudyApi } from '../study/api_types.js';
 import { requireToken, tokenLogin } from './auth.js';
-import { errorHandler, HttpError, notFound } from './http_errors.js';
+import { jsonBody } from './body.js';
+import { refuseCrossSite, requireJsonType } from './cross_site.js';
+import { hostCheck } from './host_check.js';
+import { errorHandler, notFound } from './http_errors.js';
 import { apiRouter, type RouteOptions } from './routes.js';
+import { securityHeaders } from './security_headers.js';
+import { requireDecodablePath } from './url_check.js';
 
 export interface AppOptions extends RouteOptions {
   /**
@@ -11,6 +16,12 @@ export interface AppOptions extends RouteOptions {
    * gets from opening `/?token=<token>` once).
    */
   token?: string;
+  /**
+   * Host names served besides localhost, 127.0.0.1 and [::1] (the DNS-rebinding guard). Without a token the guard
+   * is always on; with a token it is on only when this is given, since the token already keeps rebound pages out
+   * and a tokened server is often reached by names and addresses nobody listed.
+   */
+  allowedHosts?: readonly string[];
   /** Largest accepted JSON body. Default 256 kB: a study config or a progress report is a few kB. */
   bodyLimit?: string | number;
   /** Mounts the dashboard (static UI at `/`); called before the catch-all 404. */
@@ -19,25 +30,15 @@ export interface AppOptions extends RouteOptions {
   log?: (message: string) => void;
 }
 
-/**
- * A body must be declared JSON. Besides catching `curl -d` without a header, this is what stops another web page
- * from POSTing to a token-less localhost server: a cross-origin application/json request needs a CORS preflight,
- * which this server never grants.
- */
-const jsonOnly: RequestHandler = (req, _res, next) => {
-  const hasBody = req.get('transfer-encoding') !== undefined || Number(req.get('content-length') ?? 0) > 0;
-  if (hasBody && !req.is('application/json')) {
-    return next(new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `send the body as Content-Type: application/json, not ${req.get('content-type') ?? 'no type'}`));
-  }
-  next();
-};
-
 export function createApp(api: StudyApi, opts: AppOptions = {}): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(securityHeaders);
+  if (opts.token === undefined || opts.allowedHosts !== undefined) app.use(hostCheck(opts.allowedHosts ?? []));
+  app.use(requireDecodablePath);
   // Auth runs before the body is read, so an unauthenticated client cannot make the server parse anything.
   if (opts.token !== undefined) app.use('/api', requireToken(opts.token));
-  app.use('/api', jsonOnly, express.json({ limit: opts.bodyLimit ?? '256kb', strict: true }));
+  app.use('/api', refuseCrossSite, requireJsonType, ...jsonBody(opts.bodyLimit ?? '256kb'));
   app.use('/api', apiRouter(api, opts));
   app.use('/api', notFound);
   if (opts.token !== undefined && opts.ui) app.use(tokenLogin(opts.token));

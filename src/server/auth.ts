@@ -1,6 +1,6 @@
 // Bearer-token check for the API: constant-time, and required whenever the server listens beyond loopback.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 import { HttpError } from './http_errors.js';
 
 /**
@@ -37,13 +37,26 @@ function cookie(header: string | undefined, name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Set when the request carried the right bearer header, which a page on another site can neither read nor make the
+ * browser attach (unlike the cookie): the cross-site guard trusts only this.
+ */
+const BEARER = 'renormTuneBearerAuthenticated';
+
+export function isBearerAuthenticated(res: Response): boolean {
+  return res.locals[BEARER] === true;
+}
+
 export function requireToken(token: string): RequestHandler {
   return (req, res, next) => {
-    // Mounted under /api, so req.path alone would be '/health'.
-    if (OPEN.has(req.baseUrl + req.path)) return next();
     const header = req.get('authorization') ?? '';
     const match = /^Bearer\s+(.+)$/i.exec(header);
-    if (match && tokensEqual(match[1]!.trim(), token)) return next();
+    if (match && tokensEqual(match[1]!.trim(), token)) {
+      res.locals[BEARER] = true;
+      return next();
+    }
+    // Mounted under /api, so req.path alone would be '/health'.
+    if (OPEN.has(req.baseUrl + req.path)) return next();
     const fromCookie = match ? undefined : cookie(req.get('cookie'), TOKEN_COOKIE);
     if (fromCookie !== undefined && tokensEqual(fromCookie, token)) return next();
     res.set('WWW-Authenticate', 'Bearer realm="renorm-tune"');

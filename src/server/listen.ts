@@ -1,5 +1,5 @@
 // Starts the HTTP server: loopback by default, and it refuses to listen anywhere else without a bearer token.
-import type { Server } from 'node:http';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { ConfigError } from '../errors.js';
@@ -8,8 +8,12 @@ import type { StudyApi } from '../study/api_types.js';
 import { createApp, type AppOptions } from './app.js';
 import { isLoopback } from './auth.js';
 import { mountDashboard } from './dashboard.js';
+import { parseAllowedHosts } from './host_check.js';
+import { answerNodeErrors } from './node_errors.js';
 
 export const TOKEN_ENV = 'RENORM_TUNE_TOKEN';
+/** `1` serves the dashboard's source maps (development only). */
+export const SOURCE_MAPS_ENV = 'RENORM_TUNE_SOURCE_MAPS';
 const MIN_TOKEN_LENGTH = 8;
 
 export interface ServerOptions extends Omit<AppOptions, 'token' | 'ui'> {
@@ -22,6 +26,8 @@ export interface ServerOptions extends Omit<AppOptions, 'token' | 'ui'> {
   token?: string;
   /** Serve the dashboard at `/` (default true). */
   dashboard?: boolean;
+  /** Serve the dashboard's `.js.map` files too (default false, or $RENORM_TUNE_SOURCE_MAPS=1): development only. */
+  sourceMaps?: boolean;
   /** Environment to read the token from (tests pass their own). */
   env?: NodeJS.ProcessEnv;
 }
@@ -37,7 +43,7 @@ export interface RunningServer {
 }
 
 /** Checks host/port/token before anything listens; exported so the CLI can fail fast with the same message. */
-export function resolveListenOptions(opts: Pick<ServerOptions, 'host' | 'port' | 'token' | 'env'>): { host: string; port: number; token?: string } {
+export function resolveListenOptions(opts: Pick<ServerOptions, 'host' | 'port' | 'token' | 'env' | 'allowedHosts'>): { host: string; port: number; token?: string; allowedHosts?: string[] } {
   const host = opts.host ?? '127.0.0.1';
   const port = opts.port ?? 8080;
   expectInt(port, 'port', 0, 65535, 'e.g. --port 8080');
@@ -50,15 +56,34 @@ export function resolveListenOptions(opts: Pick<ServerOptions, 'host' | 'port' |
     throw new ConfigError('token', `listening on ${host} exposes the API beyond this machine, so a bearer token is required`,
       `pass --token <secret> or set ${TOKEN_ENV}, or listen on 127.0.0.1`);
   }
-  return token === undefined ? { host, port } : { host, port, token };
+  const allowedHosts = opts.allowedHosts === undefined ? undefined : parseAllowedHosts(opts.allowedHosts);
+  return { host, port, ...(token === undefined ? {} : { token }), ...(allowedHosts === undefined ? {} : { allowedHosts }) };
+}
+
+/** The name a client uses for an address we listen on, if it is one a browser could send as Host (not 0.0.0.0/::). */
+function listenName(host: string): string | undefined {
+  const h = host.toLowerCase();
+  if (h === '0.0.0.0' || h === '::' || h === '[::]') return undefined;
+  return h.includes(':') && !h.startsWith('[') ? `[${h}]` : h;
 }
 
 export async function createServer(opts: ServerOptions): Promise<RunningServer> {
-  const { host, port, token } = resolveListenOptions(opts);
-  const ui = opts.dashboard === false ? undefined : mountDashboard;
-  const app = createApp(opts.api, { ...opts, ...(token === undefined ? {} : { token }), ...(ui ? { ui } : {}) });
+  const { host, port, token, allowedHosts } = resolveListenOptions(opts);
+  const sourceMaps = opts.sourceMaps ?? (opts.env ?? process.env)[SOURCE_MAPS_ENV] === '1';
+  const ui = opts.dashboard === false ? undefined : (a: Express) => mountDashboard(a, { sourceMaps });
+  // The Host guard is always on without a token; with one, only when names were listed (see AppOptions.allowedHosts).
+  // The address given with --host (say 127.0.0.2) is a name its users will type, so the guard accepts it too.
+  const own = listenName(host);
+  const guard = token === undefined || allowedHosts !== undefined;
+  const app = createApp(opts.api, {
+    ...opts, ...(token === undefined ? {} : { token }), ...(ui ? { ui } : {}),
+    ...(guard ? { allowedHosts: [...(allowedHosts ?? []), ...(own === undefined ? [] : [own])] } : {}),
+  });
+  // requireHostHeader off: a request without Host reaches the Host guard and gets its JSON 403, not Node's bare 400.
+  const http = createHttpServer({ requireHostHeader: false }, app);
+  answerNodeErrors(http);
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(port, host);
+    const s = http.listen(port, host);
     s.once('listening', () => resolve(s));
     s.once('error', (err: NodeJS.ErrnoException) => {
       reject(err.code === 'EADDRINUSE'

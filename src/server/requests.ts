@@ -1,6 +1,8 @@
 // Checks request bodies and path ids in the route layer, before the study API is called, so a rejected request changes nothing.
 import { ConfigError, NotFoundError } from '../errors.js';
 import { type Json, describeValue, expectInt, expectNumber, expectObject, rejectUnknown } from '../config/fields.js';
+import { expectBoundedJson } from '../config/json_bounds.js';
+import { validateStudyConfig, type StudyConfig } from '../study/config.js';
 
 export const MAX_ASK = 64;
 const MAX_REASON = 2000;
@@ -33,6 +35,13 @@ function token(body: Json): { token?: number } {
   return body.token === undefined ? {} : { token: expectInt(body.token, 'token', 1, undefined, 'send the lease.token the ask gave you, or leave it out') };
 }
 
+/** A study config is stored (and shown) as sent once valid: its bounds, then its fields, are checked here, at the edge. */
+export function studyConfigBody(raw: unknown): StudyConfig {
+  const body = bodyObject(raw, false);
+  expectBoundedJson(body, '');
+  return validateStudyConfig(body);
+}
+
 export function reportBody(raw: unknown): { step: number; value: number; metrics?: Record<string, unknown>; token?: number } {
   const body = bodyObject(raw, false);
   rejectUnknown(body, '', ['step', 'value', 'metrics', 'token']);
@@ -40,7 +49,10 @@ export function reportBody(raw: unknown): { step: number; value: number; metrics
   const value = expectNumber(body.value, 'value', -Infinity, Infinity, { fix: 'send the objective metric at this step' });
   const out = { step, value, ...token(body) };
   if (body.metrics === undefined) return out;
-  return { ...out, metrics: expectObject(body.metrics, 'metrics', 'send e.g. {"loss": 0.3} or leave it out') };
+  const metrics = expectObject(body.metrics, 'metrics', 'send e.g. {"loss": 0.3} or leave it out');
+  // Stored as given and read back by every view of the study: bounded here so no report can poison it.
+  expectBoundedJson(metrics, 'metrics');
+  return { ...out, metrics };
 }
 
 export function tellBody(raw: unknown): { outcome: { value: number } | { failed: string }; token?: number } {

@@ -14,12 +14,14 @@
 //   GET  /api/studies/:id/events                       text/event-stream of StudyEvent (`event: trial|report|study`):
 //                                                      incremental; changes another process makes to the database
 //                                                      arrive as `study` events with `refetch: true`
-// Errors are {error: {code, message, field?}}: 400 INVALID_JSON / INVALID_CONFIG, 401 UNAUTHORIZED, 404 NOT_FOUND,
-// 409 CONFLICT / BUDGET_EXHAUSTED / LEASE_LOST, 413 PAYLOAD_TOO_LARGE, 415 UNSUPPORTED_MEDIA_TYPE, 500 INTERNAL (details only in the server log).
+// Errors are {error: {code, message, field?}}: 400 INVALID_JSON / INVALID_CONFIG / INVALID_ENCODING / INVALID_URL,
+// 401 UNAUTHORIZED, 403 HOST_NOT_ALLOWED / CROSS_SITE_REQUEST, 404 NOT_FOUND, 409 CONFLICT / BUDGET_EXHAUSTED / LEASE_LOST,
+// 413 PAYLOAD_TOO_LARGE, 415 UNSUPPORTED_MEDIA_TYPE, 431 HEADERS_TOO_LARGE, 500 INTERNAL (details only in the server log).
+// Every POST needs Content-Type: application/json, with or without a body. Stored values (a config, a report's
+// metrics) are bounded: 32 levels, 4096 entries, 64 kB, finite numbers, no __proto__ keys.
 import { Router, type Request } from 'express';
 import type { StudyApi } from '../study/api_types.js';
-import { validateStudyConfig } from '../study/config.js';
-import { askBody, bodyObject, reportBody, tellBody, trialIdParam } from './requests.js';
+import { askBody, reportBody, studyConfigBody, tellBody, trialIdParam } from './requests.js';
 import { streamStudyEvents, type SseOptions } from './sse.js';
 
 export interface RouteOptions extends SseOptions {
@@ -37,7 +39,7 @@ export function apiRouter(api: StudyApi, opts: RouteOptions = {}): Router {
   });
 
   r.post('/studies', async (req, res) => {
-    const study = await api.createStudy(validateStudyConfig(bodyObject(req.body, false)));
+    const study = await api.createStudy(studyConfigBody(req.body));
     res.status(201).location(`/api/studies/${encodeURIComponent(study.id)}`).json({ id: study.id, name: study.name });
   });
 

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, DataError } from '../errors.js';
 import type { Direction } from './types.js';
 import type { PrunerSpec } from './pruners/index.js';
-import { validateScenario, type Scenario } from '../data/scenario.js';
+import { validateScenario, type Scenario } from '../train/scenario.js';
 import { mergeScheduleSpace } from './schedule_space.js';
 import { ACQUISITIONS, BACKEND_NAMES, OPTIMIZER_KINDS, type AcquisitionName, type OptimizerKind } from '../shared/names.js';
 import { type Json, describeValue, expectInt, expectNumber, expectObject, expectOneOf, joinField, rejectUnknown } from '../config/fields.js';

@@ -1,7 +1,7 @@
 // The `renorm-tune train` config file: {scenario, schedule?, seed?, backend?}, validated whole before anything runs.
 import { readFileSync } from 'node:fs';
 import { ConfigError, DataError } from '../errors.js';
-import { validateScenario, type Scenario } from '../data/scenario.js';
+import { validateScenario, type Scenario } from './scenario.js';
 import { BACKEND_NAMES } from '../engine/backend.js';
 import { expectInt, expectObject, expectOneOf } from '../config/fields.js';
 import { isExportedSchedule } from '../schedule/evaluate.js';

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { attachDataset, loadDataset, splitTrainValidation } from '../data/dataset.js';
 import { createRng } from '../data/rng.js';
 import { createSampler } from '../data/samplers.js';
-import { validateScenario } from '../data/scenario.js';
+import { validateScenario } from './scenario.js';
 import type { Dataset } from '../data/types.js';
 import { initBackend, type BackendName } from '../engine/backend.js';
 import { buildModel, renormLayers, setModelClipping } from '../engine/models.js';

@@ -1,6 +1,6 @@
 // The trainer's request, progress reports and result: what a worker receives and sends back for one trial.
 import type { Dataset } from '../data/types.js';
-import type { Scenario } from '../data/scenario.js';
+import type { Scenario } from './scenario.js';
 import type { ExportedSchedule, ScheduleSpec } from '../schedule/types.js';
 
 export interface TrainRequest {
@@ -30,7 +30,8 @@ export interface ClipReport {
   d: number;
 }
 
-export interface TrainProgress {
+/** A type, not an interface, so a report is also a Record<string, unknown> (metrics are looked up by name). */
+export type TrainProgress = {
   /** Steps completed. */
   step: number;
   totalSteps: number;
@@ -51,11 +52,12 @@ export interface TrainProgress {
   /** Training throughput so far (evaluation time excluded). */
   imagesPerSecond: number;
   elapsedMs: number;
-}
+};
 
 export type TrainStatus = 'ok' | 'diverged' | 'stopped';
 
-export interface TrainResult {
+/** A type, not an interface, for the same reason as TrainProgress. */
+export type TrainResult = {
   status: TrainStatus;
   failureReason?: string;
   /** Inference-mode accuracy on the whole validation split ('ok'), on the last evaluation subset ('stopped'), null ('diverged'). */
@@ -71,4 +73,4 @@ export interface TrainResult {
   imagesPerSecond: number;
   elapsedMs: number;
   curve: TrainProgress[];
-}
+};

@@ -110,3 +110,18 @@ test('joinField names top-level fields without a leading dot', () => {
   assert.equal(joinField('', 'budget'), 'budget');
   assert.equal(joinField('study.scenario', 'steps'), 'study.scenario.steps');
 });
+
+test('describeValue is safe on values too deep to stringify, and stays short', () => {
+  let deepArr: unknown = 1;
+  let deepObj: unknown = 1;
+  for (let i = 0; i < 100_000; i++) {
+    deepArr = [deepArr];
+    deepObj = { a: deepObj };
+  }
+  assert.match(describeValue(deepArr), /^an array nested more than \d+ levels deep$/);
+  assert.match(describeValue(deepObj), /^an object nested more than \d+ levels deep$/);
+  assert.throws(() => expectInt(deepArr, 'count', 1, 64), (e: unknown) => e instanceof ConfigError && e.field === 'count' && /nested more than/.test(e.message));
+  assert.equal(describeValue(Object.create(null)), '{}');
+  assert.equal(describeValue(Object.defineProperty({}, 'x', { enumerable: true, get() { throw new Error('boom'); } })), '[object Object]');
+  assert.ok(describeValue({ s: 'x'.repeat(1000) }).length <= 60);
+});

@@ -11,7 +11,8 @@ import { MemoryStorage } from '../../src/study/storage/index.js';
 import { createStudyService } from '../../src/study/service/defaults.js';
 import type { StudyService } from '../../src/study/service.js';
 import { runSyntheticStudy, syntheticRun } from './fixtures/synthetic.js';
-import { FakeStudyApi } from './fixtures/fake_api.js';
+import { FakeStudyApi } from '../fixtures/fake_api.js';
+import { validateStudyConfig } from '../../src/study/config.js';
 import { curves, fixtureStudy, rng } from './fixtures/study.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -65,11 +66,11 @@ before(async () => {
   studyId = s.studyId;
   process.stderr.write(`browser test: synthetic study of ${s.trials} trials in ${Date.now() - t0} ms\n`);
   // Names are validated by the config, but a database written by another tool may hold anything: store one directly.
-  const valid = storage.getStudy(studyId)!.config;
-  xssStudyId = storage.createStudy({ name: XSS, direction: 'maximize', config: { ...valid, name: 'x' } }).id;
+  const valid = (await storage.getStudy(studyId))!.config;
+  xssStudyId = (await storage.createStudy({ name: XSS, direction: 'maximize', config: { ...valid, name: 'x' } })).id;
   // An external client that only tells final values: no curves, no clip statistics.
-  bareStudyId = service.createStudy({ name: 'told-values-only', scenario: { dataset: 'mnist', steps: 100 }, budget: { trials: 4 }, executor: 'external', optimizer: { type: 'random' } }).id;
-  for (const t of await service.ask(bareStudyId, 3)) service.tell(bareStudyId, t.id, { value: 0.5 + 0.1 * t.id });
+  bareStudyId = (await service.createStudy(validateStudyConfig({ name: 'told-values-only', scenario: { dataset: 'mnist', steps: 100 }, budget: { trials: 4 }, executor: 'external', optimizer: { type: 'random' } }))).id;
+  for (const t of await service.ask(bareStudyId, 3)) await service.tell(bareStudyId, t.id, { value: 0.5 + 0.1 * t.id });
   [server, base] = await listen(createApp(service, { ui: mountDashboard }));
   [emptyServer, emptyBase] = await listen(createApp(createStudyService(new MemoryStorage()), { ui: mountDashboard }));
   // Hundreds of trials with long curves: too slow to make through the optimizer here, so served by a fixture API.
@@ -77,7 +78,7 @@ before(async () => {
   const r = rng(5);
   // Long curves (1000 reports) for the trials that get drawn, short ones for the rest, to keep the payload small.
   const ranked = big.trials.filter((t) => t.value !== null).sort((a, b) => (b.value as number) - (a.value as number));
-  for (const t of big.trials) if (t.intermediate.length) t.intermediate = curves(t.value ?? 0.85, 20_000, ranked.indexOf(t) < 12 || t.label ? 20 : 500, 0.08, r);
+  for (const t of big.trials) if (t.intermediate.length) t.intermediate = curves(t.value ?? 0.85, 20_000, ranked.indexOf(t) < 12 || t.role !== 'search' ? 20 : 500, 0.08, r);
   [bigServer, bigBase] = await listen(createApp(new FakeStudyApi([big]), { ui: mountDashboard }));
 });
 
@@ -200,7 +201,7 @@ test('"Export best schedule" downloads exactly the API response; "Download CSV" 
   const csv = readFileSync((await csvDl.path())!, 'utf8').trim().split('\r\n');
   const view = (await (await fetch(`${base}/api/studies/${studyId}`)).json()) as { trials: unknown[] };
   assert.equal(csv.length, view.trials.length + 1);
-  assert.match(csv[0], /^id,number,label,state,value,param_/);
+  assert.match(csv[0], /^id,number,role,state,value,param_/);
   assert.deepEqual(problems, []);
   await page.close();
 });
@@ -301,7 +302,7 @@ test('screenshot for the README (only when RENORM_TUNE_SCREENSHOT names a file)'
   if (db) {
     const { SqliteStorage } = await import('../../src/study/storage/index.js');
     const storage = new SqliteStorage(db);
-    const id = storage.listStudies()[0].id;
+    const id = (await storage.listStudies())[0]!.id;
     let dbBase: string;
     [dbServer, dbBase] = await listen(createApp(createStudyService(storage), { ui: mountDashboard }));
     url = `${dbBase}/study.html?id=${encodeURIComponent(id)}`;

@@ -32,7 +32,7 @@ test('hundreds of trials: only the top N plus both baselines are drawn, each at 
   assert.ok(c.accuracy.some((d) => d.label === 'BatchNorm') && c.accuracy.some((d) => d.label.startsWith('Paper')));
   for (const d of [...c.accuracy, ...c.gap]) assert.ok(d.data.length <= 200, `${d.label} has ${d.data.length} points`);
   // The first drawn search trial is the best complete one.
-  const best = v.trials.filter((t) => t.state === 'COMPLETE' && t.label === null).sort((a, b) => (b.value as number) - (a.value as number))[0];
+  const best = v.trials.filter((t) => t.state === 'COMPLETE' && t.role === 'search').sort((a, b) => (b.value as number) - (a.value as number))[0];
   assert.equal(c.accuracy[0].trialId, best.id);
 });
 
@@ -61,7 +61,7 @@ test('schedules: top trials plus both baselines; the paper default is drawn when
   assert.equal(s.rmax.length, 7);
   const paper = s.rmax.find((d) => d.label.startsWith('Paper'))!;
   assert.deepEqual(paper.borderDash, [6, 4]);
-  const onlySearch = v.trials.filter((t) => t.label === null);
+  const onlySearch = v.trials.filter((t) => t.role === 'search');
   const s2 = scheduleData(onlySearch, v.direction, v.totalSteps, 3);
   assert.equal(s2.rmax.length, 4);
   const last = s2.rmax[3].data[s2.rmax[3].data.length - 1] as { x: number; y: number };

@@ -5,14 +5,14 @@ import { bestSoFar, historyData } from '../../dashboard/data/history.js';
 import { trial } from './fixtures/study.js';
 
 const trials = [
-  trial({ id: 1, label: 'batchnorm', value: 0.8 }),
-  trial({ id: 2, label: 'paper', value: 0.85 }),
+  trial({ id: 1, role: 'baseline:batchnorm', value: 0.8 }),
+  trial({ id: 2, role: 'baseline:paper', value: 0.85 }),
   trial({ id: 3, value: 0.83 }),
   trial({ id: 4, value: 0.95, state: 'PRUNED' }),
   trial({ id: 5, value: null, state: 'FAIL' }),
   trial({ id: 6, value: 0.9 }),
   trial({ id: 7, value: 0.7 }),
-  trial({ id: 8, label: 'final:best', value: 0.99 }),
+  trial({ id: 8, role: 'final:best', value: 0.99 }),
 ];
 
 test('best so far follows the direction and ignores pruned, failed and final-validation trials', () => {

@@ -46,16 +46,16 @@ function parseCsv(text: string): string[][] {
 }
 
 test('CSV round-trips awkward strings and defuses spreadsheet formulas', () => {
-  const t = trial({ id: 7, value: 0.75, params: { shape: 'linear', w: 0.25 }, failureReason: 'bad "quote", comma\nnewline', label: '=HYPERLINK("x")' });
+  const t = trial({ id: 7, value: 0.75, params: { shape: '=HYPERLINK("x")', w: 0.25 }, failureReason: 'bad "quote", comma\nnewline' });
   const parsed = parseCsv(trialsCsv([t]));
   assert.equal(parsed.length, 2);
   const [header, row] = parsed;
   const col = (name: string) => row[header.indexOf(name)];
   assert.equal(col('failure_reason'), 'bad "quote", comma\nnewline');
-  assert.equal(col('label'), `'=HYPERLINK("x")`);
+  assert.equal(col('param_shape'), `'=HYPERLINK("x")`);
+  assert.equal(col('role'), 'search');
   assert.equal(col('value'), '0.75');
   assert.equal(col('param_w'), '0.25');
-  assert.equal(col('param_shape'), 'linear');
   assert.equal(csvCell(-0.5), '-0.5', 'negative numbers stay numbers');
   assert.equal(csvCell(null), '');
 });

@@ -6,13 +6,15 @@ import { fileURLToPath } from 'node:url';
 import { accuracies, rankedTrials, topTrialsWithBaselines, trialName, trialRole } from '../../dashboard/data/trials.js';
 import { trial } from './fixtures/study.js';
 
-test('roles and names follow the labels the runner gives', () => {
-  assert.equal(trialRole({ label: 'batchnorm' }), 'batchnorm');
-  assert.equal(trialRole({ label: 'paper' }), 'paper');
-  assert.equal(trialRole({ label: 'final:best' }), 'final');
-  assert.equal(trialRole({ label: null }), 'search');
-  assert.equal(trialName({ label: null, number: 7 }), '#7');
-  assert.equal(trialName({ label: 'final:paper', number: 9 }), 'final:paper #9');
+test('chart roles and names follow the trial roles the service gives', () => {
+  assert.equal(trialRole({ role: 'baseline:batchnorm' }), 'batchnorm');
+  assert.equal(trialRole({ role: 'baseline:paper' }), 'paper');
+  assert.equal(trialRole({ role: 'final:best' }), 'final');
+  assert.equal(trialRole({ role: 'search' }), 'search');
+  assert.equal(trialRole({ role: 'enqueued' }), 'search');
+  assert.equal(trialName({ role: 'search', number: 7 }), '#7');
+  assert.equal(trialName({ role: 'final:paper', number: 9 }), 'final paper #9');
+  assert.equal(trialName({ role: 'baseline:paper', number: 1 }), 'Paper (Ioffe 2017)');
 });
 
 test('ranking uses complete trials only, by direction, and never final-validation reruns', () => {
@@ -20,8 +22,8 @@ test('ranking uses complete trials only, by direction, and never final-validatio
     trial({ id: 1, value: 0.5 }),
     trial({ id: 2, value: 0.9, state: 'PRUNED' }),
     trial({ id: 3, value: 0.7 }),
-    trial({ id: 4, value: 0.99, label: 'final:best' }),
-    trial({ id: 5, value: 0.6, label: 'batchnorm' }),
+    trial({ id: 4, value: 0.99, role: 'final:best' }),
+    trial({ id: 5, value: 0.6, role: 'baseline:batchnorm' }),
   ];
   assert.deepEqual(rankedTrials(ts, 'maximize').map((t) => t.id), [3, 5, 1]);
   assert.deepEqual(rankedTrials(ts, 'minimize').map((t) => t.id), [1, 5, 3]);

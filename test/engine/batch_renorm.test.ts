@@ -2,8 +2,8 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, BatchRenormalization, buildModel, renormLayers, createTrainStep, evaluate } from '../../src/engine/index.js';
-import { setFusedRenormKernels } from '../../src/engine/batch_renorm.js';
+import { initBackend, BatchRenormalization, buildModel, renormLayers, createTrainStep } from '../../src/engine/index.js';
+import { setFusedRenormKernels } from '../../src/engine/ops/renorm.js';
 import { ConfigError } from '../../src/errors.js';
 import { type RefOptions, type RefState, maxAbsDiff, randn, refGrad, refInference, refTrain, rng } from './brn_reference.js';
 
@@ -143,6 +143,26 @@ for (const fused of [true, false]) {
     layer.dispose();
     setFusedRenormKernels(true);
   });
+
+  test(`[${path}] center = false, scale = false: gamma = 1, beta = 0, and neither weight exists`, () => {
+    setFusedRenormKernels(fused);
+    const o: RefOptions = { epsilon: 1e-3, momentum: 0.9, renormMomentum: 0.8, rmax: 1.5, rmin: 1 / 1.5, dmax: 0.5 };
+    const layer = new BatchRenormalization({ center: false, scale: false, momentum: o.momentum, renormMomentum: o.renormMomentum, rmax: o.rmax, dmax: o.dmax });
+    layer.build(SHAPE);
+    assert.equal(layer.gamma, null);
+    assert.equal(layer.beta, null);
+    const s: RefState = { ...initialState(), gamma: new Array(C).fill(1), beta: new Array(C).fill(0) };
+    for (const k of ['movingMean', 'movingVariance', 'movingStddev', 'renormMean', 'renormStddev'] as const) layer[k].write(tf.tensor1d(s[k]));
+    const x = batch(rng(19));
+    const ref = refTrain(x, s, o);
+    const y = tf.tidy(() => (layer.apply(toTensor(x), { training: true }) as tf.Tensor).dataSync());
+    assert.ok(maxAbsDiff(y, ref.y.flat()) < 2e-5, `training y differs by ${maxAbsDiff(y, ref.y.flat())}`);
+    assert.ok(maxAbsDiff(layer.renormMean.read().dataSync(), ref.next.renormMean) < 1e-5, 'renormMean update');
+    const yInf = tf.tidy(() => (layer.apply(toTensor(x), { training: false }) as tf.Tensor).dataSync());
+    assert.ok(maxAbsDiff(yInf, refInference(x, ref.next, o).flat()) < 2e-5, 'inference output');
+    layer.dispose();
+    setFusedRenormKernels(true);
+  });
 }
 
 test('rmax = 1, dmax = 0 is exactly BatchNorm (batch statistics, r = 1, d = 0)', () => {
@@ -168,7 +188,7 @@ test('setClipping validates and defaults rmin to 1/rmax', () => {
   assert.throws(() => new BatchRenormalization({ momentum: 1 }), (e: unknown) => e instanceof ConfigError && e.field === 'momentum');
 });
 
-test('stddev weights start at the square root of the variance initializer', () => {
+test('stddev weights start at the square root of the variance initializer, renorm_mean at the mean initializer', () => {
   const layer = new BatchRenormalization({ movingVarianceInitializer: tf.initializers.constant({ value: 4 }) });
   layer.build([2, 3]);
   assert.deepEqual(Array.from(layer.movingStddev.read().dataSync()), [2, 2, 2]);
@@ -178,6 +198,10 @@ test('stddev weights start at the square root of the variance initializer', () =
     ['gamma', 'beta', 'moving_mean', 'moving_variance', 'moving_stddev', 'renorm_mean', 'renorm_stddev']);
   assert.deepEqual(layer.trainableWeights.map((w) => w.originalName.split('/').pop()), ['gamma', 'beta']);
   layer.dispose();
+  const shifted = new BatchRenormalization({ movingMeanInitializer: tf.initializers.constant({ value: 0.5 }) });
+  shifted.build([2, 3]);
+  assert.deepEqual(Array.from(shifted.renormMean.read().dataSync()), [0.5, 0.5, 0.5], 'Keras starts renorm_mean from moving_mean_initializer');
+  shifted.dispose();
 });
 
 test('serialization round trip: config and weights survive save/load, outputs are identical', async () => {
@@ -209,16 +233,22 @@ test('serialization round trip: config and weights survive save/load, outputs ar
   step.dispose();
 });
 
-test('training-mode evaluation leaves every statistic untouched; inference mode differs from it', () => {
-  const model = buildModel({ type: 'mlp', hidden: [6] }, { height: 3, width: 3, channels: 1 }, 4);
+test('updateStatistics = false: a training-mode call leaves every statistic and the clip record untouched; inference mode differs from it', () => {
+  const model = buildModel({ type: 'mlp', hidden: [6] }, { height: 3, width: 3, channels: 1 }, 4, { rmax: 1.1, dmax: 0.1 });
   const x = tf.randomNormal([10, 3, 3, 1], 2, 3, 'float32', 5);
-  const labels = tf.tensor1d([0, 1, 2, 3, 0, 1, 2, 3, 0, 1], 'int32');
   const brn = renormLayers(model)[0]!;
+  tf.tidy(() => {
+    model.apply(x, { training: true });
+  });
+  const clipBefore = brn.clipFractions();
   const before = brn.weights.map((w) => Array.from(w.read().dataSync()));
-  const acc = evaluate(model, x, labels, { batchSize: 4, training: true });
-  assert.ok(acc >= 0 && acc <= 1);
+  brn.updateStatistics = false;
+  const trainMode = tf.tidy(() => (model.apply(x, { training: true }) as tf.Tensor).dataSync());
   assert.deepEqual(brn.weights.map((w) => Array.from(w.read().dataSync())), before);
-  assert.equal(brn.updateStatistics, true, 'the flag is restored');
+  assert.deepEqual(brn.clipFractions(), clipBefore);
+  const inference = tf.tidy(() => (model.apply(x, { training: false }) as tf.Tensor).dataSync());
+  assert.ok(maxAbsDiff(trainMode, inference) > 1e-3, 'batch statistics and moving statistics must give different outputs here');
+  model.dispose();
 });
 
 test('axis = 1 (channels first) gives the same result as channels last on the transposed input', () => {

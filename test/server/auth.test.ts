@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../src/errors.js';
 import { createServer, isLoopback, resolveListenOptions, tokensEqual } from '../../src/server/index.js';
-import { FakeStudyApi } from './fake_api.js';
+import { FakeStudyApi } from '../fixtures/fake_api.js';
 import { call, start, studyConfig } from './helpers.js';
 
 const TOKEN = 'correct-horse-battery';
@@ -52,7 +52,7 @@ describe('with a token', () => {
         assert.equal(r.body.error.code, 'UNAUTHORIZED');
         assert.match(r.headers.get('www-authenticate') ?? '', /Bearer/);
       }
-      assert.equal(api.storage.listStudies().length, 0);
+      assert.equal((await api.listStudies()).length, 0);
       assert.equal((await call(srv.url, 'GET', '/api/studies')).status, 401);
       assert.equal((await call(srv.url, 'GET', '/api/nothing')).status, 401, 'unknown routes do not reveal themselves either');
       assert.equal((await call(srv.url, 'GET', '/api/health')).status, 200, 'health stays open for liveness checks');

@@ -13,6 +13,7 @@ import { validateExportedSchedule, scheduleAt } from '../../src/schedule/index.j
 import { createStudyService } from '../../src/study/service/defaults.js';
 import { SqliteStorage } from '../../src/study/storage/index.js';
 import { call, start, studyConfig } from './helpers.js';
+import { validateStudyConfig } from '../../src/study/config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'renorm-cli-'));
 const db = join(dir, 'studies.db');
@@ -36,12 +37,13 @@ async function cli(...args: string[]): Promise<string> {
 before(async () => {
   const storage = new SqliteStorage(db);
   const service = createStudyService(storage);
-  studyId = service.createStudy(studyConfig('cli-study')).id;
+  studyId = (await service.createStudy(validateStudyConfig(studyConfig('cli-study')))).id;
   const trials = await service.ask(studyId, 2);
-  service.report(studyId, trials[0]!.id, 100, 0.7, { loss: 0.9 });
-  service.tell(studyId, trials[0]!.id, { value: 0.93 });
-  service.tell(studyId, trials[1]!.id, { failed: 'diverged' });
-  storage.close();
+  await service.report(studyId, trials[0]!.id, 100, 0.7, { metrics: { loss: 0.9 } });
+  await service.tell(studyId, trials[0]!.id, { value: 0.93 });
+  await service.tell(studyId, trials[1]!.id, { failed: 'diverged' });
+  service.close();
+  await storage.close();
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -56,14 +58,14 @@ describe('renorm-tune show/studies/export', () => {
       assert.deepEqual(JSON.parse(await cli('show', 'cli-study', '--db', db, '--json')), api.body);
     } finally {
       await srv.close();
-      storage.close();
+      await storage.close();
     }
   });
 
   it('show and studies print readable tables', async () => {
     const shown = await cli('show', 'cli-study', '--db', db);
     assert.match(shown, /study\s+cli-study/);
-    assert.match(shown, /best\s+0\.93 \(trial \d+\): (linear|cosine|exponential) ramp/);
+    assert.match(shown, /best\s+0\.93 \(trial #\d+\): (linear|cosine|exponential) ramp/);
     assert.match(shown, /FAIL\s+0\.93|diverged/);
     const listed = await cli('studies', '--db', db);
     assert.match(listed, /^NAME\s+ID\s+STATE\s+PROGRESS\s+BEST/);

@@ -3,12 +3,10 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunningServer } from '../../src/server/index.js';
 import type { StudyApi } from '../../src/study/api_types.js';
-import type { Storage } from '../../src/study/types.js';
 import { call, snapshot, start, studyConfig } from './helpers.js';
 
 export interface Subject {
   api: StudyApi;
-  storage: Storage;
 }
 
 export function restContract(name: string, make: () => Subject): void {
@@ -44,15 +42,15 @@ export function restContract(name: string, make: () => Subject): void {
       assert.equal(view.status, 200);
       assert.equal(view.body.direction, 'maximize');
       assert.deepEqual(view.body.trials.map((t: { id: number }) => t.id).filter((id: number) => running.includes(id)), running);
-      for (const t of view.body.trials) for (const k of ['id', 'state', 'params', 'value', 'label', 'schedule', 'intermediate']) assert.ok(k in t, `trial lacks ${k}`);
+      for (const t of view.body.trials) for (const k of ['id', 'number', 'state', 'role', 'params', 'value', 'schedule', 'intermediate', 'lease']) assert.ok(k in t, `trial lacks ${k}`);
     });
 
-    it('asks with a default count of 1 and returns id, params and schedule', async () => {
-      const r = await call(base, 'POST', `/api/studies/${studyId}/ask`);
+    it('asks with a default count of 1 and returns the trial with its number, role, params, schedule, lease and seed', async () => {
+      const r = await call(base, 'POST', `/api/studies/${studyId}/ask`, {});
       assert.equal(r.status, 200, JSON.stringify(r.body));
       assert.equal(r.body.trials.length, 1);
       const t = r.body.trials[0];
-      assert.deepEqual(Object.keys(t).sort(), ['id', 'params', 'schedule']);
+      for (const k of ['id', 'number', 'role', 'params', 'schedule', 'lease', 'seed']) assert.ok(k in t, `asked trial lacks ${k}`);
       assert.ok(Number.isInteger(t.id) && typeof t.schedule.kind === 'string');
       running.push(t.id);
     });
@@ -123,16 +121,26 @@ export function restContract(name: string, make: () => Subject): void {
       it(`answers ${status} ${code} to ${what}, changing nothing`, async () => {
         const [live, done] = [running[2]!, running[0]!];
         const url = path.replace('STUDY', studyId).replace('TRIAL', String(live)).replace('DONE', String(done));
-        const before = snapshot(subject.storage);
+        const before = await snapshot(subject.api);
         const r = await call(base, method, url, body, {}, type ?? 'application/json');
         assert.equal(r.status, status, `${what}: ${JSON.stringify(r.body)}`);
         assert.equal(r.body?.error?.code, code, JSON.stringify(r.body));
         assert.equal(typeof r.body.error.message, 'string');
         if (field) assert.equal(r.body.error.field, field, r.body.error.message);
         assert.match(r.headers.get('content-type') ?? '', /application\/json/);
-        assert.equal(snapshot(subject.storage), before, `${what} must not change stored state`);
+        assert.equal(await snapshot(subject.api), before, `${what} must not change stored state`);
       });
     }
+
+    it('answers 415 to a bodiless POST that does not declare JSON (a cross-site form could send it), changing nothing', async () => {
+      const before = await snapshot(subject.api);
+      for (const path of [`/api/studies/${studyId}/ask`, `/api/studies/${studyId}/trials/${running[2]}/tell`, '/api/studies']) {
+        const r = await call(base, 'POST', path, undefined, {}, null);
+        assert.equal(r.status, 415, `${path}: ${JSON.stringify(r.body)}`);
+        assert.equal(r.body.error.code, 'UNSUPPORTED_MEDIA_TYPE');
+      }
+      assert.equal(await snapshot(subject.api), before);
+    });
 
     it('of 8 concurrent tells to one trial, exactly one succeeds and the rest get 409', async () => {
       const asked = await call(base, 'POST', `/api/studies/${studyId}/ask`, { count: 1 });

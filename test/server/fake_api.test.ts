@@ -1,14 +1,12 @@
 // Runs the REST contract against the in-test fake StudyApi, plus what needs a fake: internal errors, listener cleanup.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeStudyApi } from './fake_api.js';
+import { FakeStudyApi } from '../fixtures/fake_api.js';
+import { validateStudyConfig } from '../../src/study/config.js';
 import { restContract } from './contract.js';
 import { call, start } from './helpers.js';
 
-restContract('fake StudyApi', () => {
-  const api = new FakeStudyApi();
-  return { api, storage: api.storage };
-});
+restContract('fake StudyApi', () => ({ api: new FakeStudyApi() }));
 
 describe('server robustness (fake StudyApi)', () => {
   it('turns an unexpected exception into 500 INTERNAL without leaking the stack, and logs it', async () => {
@@ -35,7 +33,7 @@ describe('server robustness (fake StudyApi)', () => {
     const api = new FakeStudyApi();
     const srv = await start({ api, heartbeatMs: 20 });
     try {
-      const id = api.createStudy({ name: 'sse', scenario: { steps: 10 }, budget: { trials: 3 } }).id;
+      const id = (await api.createStudy(validateStudyConfig({ name: 'sse', scenario: { steps: 10 }, budget: { trials: 3 } }))).id;
       const ac = new AbortController();
       const res = await fetch(`${srv.url}/api/studies/${id}/events`, { signal: ac.signal });
       const reader = res.body!.getReader();

@@ -8,6 +8,7 @@ import { serve } from '../../src/cli/study.js';
 import { createStudyService } from '../../src/study/service/defaults.js';
 import { SqliteStorage } from '../../src/study/storage/index.js';
 import { studyConfig } from './helpers.js';
+import { validateStudyConfig } from '../../src/study/config.js';
 
 it('serve streams a study event within a few seconds of another connection telling a trial', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'renorm-serve-live-'));
@@ -19,7 +20,7 @@ it('serve streams a study event within a few seconds of another connection telli
   const ac = new AbortController();
   const giveUp = setTimeout(() => ac.abort(), 8000);
   try {
-    const id = runner.createStudy(studyConfig('live-serve', { optimizer: { type: 'random' } })).id;
+    const id = (await runner.createStudy(validateStudyConfig(studyConfig('live-serve', { optimizer: { type: 'random' } })))).id;
     const [t] = await runner.ask(id, 1);
     const res = await fetch(`${srv.url}/api/studies/${id}/events`, { signal: ac.signal });
     assert.equal(res.status, 200);
@@ -27,7 +28,7 @@ it('serve streams a study event within a few seconds of another connection telli
     const decoder = new TextDecoder();
     let text = '';
     while (!text.includes(': connected')) text += decoder.decode((await reader.read()).value, { stream: true });
-    runner.tell(id, t!.id, { value: 0.75 });
+    await runner.tell(id, t!.id, { value: 0.75 });
     while (!/event: study\ndata: /.test(text)) {
       const { value, done } = await reader.read();
       if (done) break;
@@ -41,7 +42,7 @@ it('serve streams a study event within a few seconds of another connection telli
     clearTimeout(giveUp);
     ac.abort();
     await srv.stop();
-    writer.close();
+    await writer.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

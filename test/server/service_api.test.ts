@@ -9,17 +9,11 @@ import { MemoryStorage, SqliteStorage } from '../../src/study/storage/index.js';
 import { restContract } from './contract.js';
 import { call, snapshot, start, studyConfig } from './helpers.js';
 
-restContract('StudyService over MemoryStorage', () => {
-  const storage = new MemoryStorage();
-  return { api: createStudyService(storage), storage };
-});
+restContract('StudyService over MemoryStorage', () => ({ api: createStudyService(new MemoryStorage()) }));
 
 const dir = mkdtempSync(join(tmpdir(), 'renorm-server-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-restContract('StudyService over SqliteStorage', () => {
-  const storage = new SqliteStorage(join(dir, 'api.db'));
-  return { api: createStudyService(storage), storage };
-});
+restContract('StudyService over SqliteStorage', () => ({ api: createStudyService(new SqliteStorage(join(dir, 'api.db'))) }));
 
 describe('two servers over one SQLite file (two connections, like two processes)', () => {
   it('of 8 tells to one trial split across both servers, exactly one wins', async () => {
@@ -39,16 +33,16 @@ describe('two servers over one SQLite file (two connections, like two processes)
       }
     } finally {
       await Promise.all([a.close(), b.close()]);
-      sa.close();
-      sb.close();
+      await sa.close();
+      await sb.close();
     }
   });
 });
 
 describe('trial budget of an external study over HTTP', () => {
   it('grants what is left of budget.trials, then answers 409 BUDGET_EXHAUSTED and writes nothing', async () => {
-    const storage = new MemoryStorage();
-    const srv = await start({ api: createStudyService(storage) });
+    const api = createStudyService(new MemoryStorage());
+    const srv = await start({ api });
     try {
       const id = (await call(srv.url, 'POST', '/api/studies', studyConfig('budgeted', { budget: { trials: 3 }, optimizer: { type: 'random' } }))).body.id;
       const first = await call(srv.url, 'POST', `/api/studies/${id}/ask`, { count: 2 });
@@ -57,12 +51,12 @@ describe('trial budget of an external study over HTTP', () => {
       const partial = await call(srv.url, 'POST', `/api/studies/${id}/ask`, { count: 2 });
       assert.equal(partial.status, 200, JSON.stringify(partial.body));
       assert.equal(partial.body.trials.length, 1, 'only the one trial left');
-      const before = snapshot(storage);
+      const before = await snapshot(api);
       const refused = await call(srv.url, 'POST', `/api/studies/${id}/ask`, { count: 1 });
       assert.equal(refused.status, 409, JSON.stringify(refused.body));
       assert.equal(refused.body.error.code, 'BUDGET_EXHAUSTED');
-      assert.match(refused.body.error.message, /budget of 3 trials/);
-      assert.equal(snapshot(storage), before, 'a refused ask changes nothing');
+      assert.match(refused.body.error.message, /budget\.trials = 3/);
+      assert.equal(await snapshot(api), before, 'a refused ask changes nothing');
       const view = await call(srv.url, 'GET', `/api/studies/${id}`);
       assert.equal(view.body.trials.length, 3);
       assert.equal(view.body.budgetTrials, 3);
@@ -102,7 +96,7 @@ describe('live events across processes (two connections to one SQLite file)', ()
       };
       await waitFor(/: connected/, 2000);
       const trial = (await call(b.url, 'POST', `/api/studies/${id}/ask`, { count: 1 })).body.trials[0].id;
-      await waitFor(/event: study\ndata: [^\n]*"state":"RUNNING"/, 5000);
+      await waitFor(/event: study\ndata: [^\n]*"refetch":true/, 5000);
       const seen = text.length;
       await call(b.url, 'POST', `/api/studies/${id}/trials/${trial}/tell`, { value: 0.7 });
       await waitFor(/event: study\n/, 5000, seen);
@@ -111,8 +105,8 @@ describe('live events across processes (two connections to one SQLite file)', ()
     } finally {
       ac.abort();
       await Promise.all([a.close(), b.close()]);
-      sa.close();
-      sb.close();
+      await sa.close();
+      await sb.close();
     }
   });
 });

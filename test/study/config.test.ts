@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { ConfigError, DataError } from '../../src/errors.js';
 import { loadStudyConfig, validateStudyConfig } from '../../src/study/config.js';
-import { SCENARIO_FIELDS } from '../../src/data/scenario.js';
+import { SCENARIO_FIELDS } from '../../src/train/scenario.js';
 import { scheduleParamNames } from '../../src/study/schedule_space.js';
 
 const schemaPath = new URL('../../../configs/schemas/study-config.schema.json', import.meta.url);

@@ -9,7 +9,7 @@ import type { RampSchedule, ScheduleSpec } from '../../src/schedule/types.js';
 import { MemoryStorage } from '../../src/study/storage/index.js';
 import { buildExport } from '../../src/study/export.js';
 import { validateStudyConfig } from '../../src/study/config.js';
-import type { Direction, Storage } from '../../src/study/types.js';
+import type { Direction, Storage, TrialRole } from '../../src/study/types.js';
 
 const schema = JSON.parse(readFileSync(new URL('../../../configs/schemas/schedule-export.schema.json', import.meta.url), 'utf8')) as object;
 const schemaCheck = new Ajv({ allErrors: true, strict: false, validateFormats: false }).compile(schema);
@@ -17,32 +17,34 @@ const schemaCheck = new Ajv({ allErrors: true, strict: false, validateFormats: f
 const ramp: RampSchedule = { kind: 'ramp', shape: 'linear', warmup: 0.1, rmaxFinal: 3, rmaxEnd: 0.8, dmaxFinal: 5, dmaxEnd: 0.5 };
 
 /** A study with the two baselines, tuned trials of the given values, a failed one and a final-validation run that must not count. */
-function study(values: { tuned: number[]; batchnorm?: number; paper?: number }, direction: Direction = 'maximize', metric = 'valAccuracy') {
+async function study(values: { tuned: number[]; batchnorm?: number; paper?: number }, direction: Direction = 'maximize', metric = 'valAccuracy') {
   const s: Storage = new MemoryStorage();
   const config = validateStudyConfig({ name: 'exp', scenario: { dataset: 'mnist', steps: 1000 }, budget: { trials: 10 }, objective: { metric }, backend: 'wasm' });
-  const st = s.createStudy({ name: 'exp', direction, config: config as unknown as Record<string, unknown> });
-  const finish = (schedule: ScheduleSpec, label: string | null, value: number | null, params: Record<string, number | string> = {}) => {
-    const [t] = s.createTrials(st.id, [{ state: 'RUNNING', params, schedule, label, seed: 100 + (label?.length ?? 0), }]);
+  const st = await s.createStudy({ name: 'exp', direction, config: config as unknown as Record<string, unknown> });
+  const finish = async (schedule: ScheduleSpec, role: TrialRole, value: number | null, params: Record<string, number | string> = {}) => {
+    const [t] = await s.createTrials(st.id, [{ state: 'RUNNING', role, params, schedule, seed: 100 + (role === 'search' ? 0 : role.length), lease: { owner: 'me', seconds: 60 } }]);
     return value === null
       ? s.finishTrial(st.id, t!.id, { state: 'FAIL', failureReason: 'diverged' })
       : s.finishTrial(st.id, t!.id, { state: 'COMPLETE', value, metrics: { backend: 'cpu', steps: 1000 } });
   };
-  if (values.batchnorm !== undefined) finish({ kind: 'batchnorm' }, 'batchnorm', values.batchnorm);
-  if (values.paper !== undefined) finish({ kind: 'paper' }, 'paper', values.paper);
-  const tuned = values.tuned.map((v, i) => finish({ ...ramp, rmaxFinal: 2 + i }, null, v, { rmaxFinal: 2 + i, renormMomentum: 0.9 + i / 100 }));
-  finish(ramp, null, null);
-  finish(ramp, 'final:best', direction === 'maximize' ? 99 : -99);
-  return { s, st: s.getStudy(st.id)!, trials: s.listTrials(st.id), tuned };
+  if (values.batchnorm !== undefined) await finish({ kind: 'batchnorm' }, 'baseline:batchnorm', values.batchnorm);
+  if (values.paper !== undefined) await finish({ kind: 'paper' }, 'baseline:paper', values.paper);
+  const tuned = [];
+  for (const [i, v] of values.tuned.entries()) tuned.push(await finish({ ...ramp, rmaxFinal: 2 + i }, 'search', v, { rmaxFinal: 2 + i, renormMomentum: 0.9 + i / 100 }));
+  await finish(ramp, 'search', null);
+  await finish(ramp, 'final:best', direction === 'maximize' ? 99 : -99);
+  return { s, st: (await s.getStudy(st.id))!, trials: await s.listTrials(st.id), tuned };
 }
 
 describe('buildExport', () => {
-  it('exports the best tuned trial with baselines, provenance and a schema-valid body', () => {
-    const { st, trials, tuned } = study({ batchnorm: 0.9, paper: 0.91, tuned: [0.92, 0.95, 0.93] });
+  it('exports the best tuned trial with baselines, provenance and a schema-valid body', async () => {
+    const { st, trials, tuned } = await study({ batchnorm: 0.9, paper: 0.91, tuned: [0.92, 0.95, 0.93] });
     const e = buildExport(st, trials, { packageVersion: '0.1.0', exportedAt: '2026-01-01T00:00:00.000Z' });
     assert.equal(e.trialId, tuned[1]!.id, 'the 0.95 trial wins; the final:* run scored 99 but is not a candidate');
     assert.equal(e.value, 0.95);
     assert.equal(e.winner, 'tuned');
-    assert.equal(e.label, null);
+    assert.equal(e.role, 'search');
+    assert.equal(e.trialNumber, tuned[1]!.number);
     assert.deepEqual(e.baselines, { batchnorm: 0.9, paper: 0.91 });
     assert.deepEqual(e.schedule, { ...ramp, rmaxFinal: 3 });
     assert.equal(e.totalSteps, 1000);
@@ -58,8 +60,8 @@ describe('buildExport', () => {
     assert.ok(schemaCheck(e), JSON.stringify(schemaCheck.errors));
   });
 
-  it('has a table that scheduleAt(export, step) reproduces, and that matches the ramp computed by hand', () => {
-    const { st, trials } = study({ batchnorm: 0.9, paper: 0.91, tuned: [0.92, 0.95] });
+  it('has a table that scheduleAt(export, step) reproduces, and that matches the ramp computed by hand', async () => {
+    const { st, trials } = await study({ batchnorm: 0.9, paper: 0.91, tuned: [0.92, 0.95] });
     const e = JSON.parse(JSON.stringify(buildExport(st, trials, { packageVersion: 'x' })));
     const back = validateExportedSchedule(e);
     assert.equal(e.table.length, 101);
@@ -76,31 +78,31 @@ describe('buildExport', () => {
     assert.deepEqual(scheduleAt(back, 5000), { rmax: 3, rmin: 1 / 3, dmax: 5 }, 'past the end the final values hold');
   });
 
-  it('lets a baseline win and says so', () => {
-    const { st, trials } = study({ batchnorm: 0.97, paper: 0.91, tuned: [0.92] });
+  it('lets a baseline win and says so', async () => {
+    const { st, trials } = await study({ batchnorm: 0.97, paper: 0.91, tuned: [0.92] });
     const e = buildExport(st, trials, { packageVersion: 'x' });
     assert.equal(e.winner, 'batchnorm');
-    assert.equal(e.label, 'batchnorm');
+    assert.equal(e.role, 'baseline:batchnorm');
     assert.deepEqual(e.schedule, { kind: 'batchnorm' });
     assert.ok(e.table.every((r) => r.rmax === 1 && r.rmin === 1 && r.dmax === 0));
     assert.ok(schemaCheck(e), JSON.stringify(schemaCheck.errors));
   });
 
-  it('minimizes loss, breaks ties toward the earlier trial, and reports a missing baseline as null', () => {
-    const { st, trials, tuned } = study({ paper: 0.5, tuned: [0.3, 0.2, 0.2, 0.4] }, 'minimize', 'loss');
+  it('minimizes loss, breaks ties toward the earlier trial, and reports a missing baseline as null', async () => {
+    const { st, trials, tuned } = await study({ paper: 0.5, tuned: [0.3, 0.2, 0.2, 0.4] }, 'minimize', 'loss');
     const e = buildExport(st, trials, { packageVersion: 'x' });
     assert.equal(e.trialId, tuned[1]!.id);
     assert.deepEqual(e.objective, { metric: 'loss', direction: 'minimize' });
     assert.deepEqual(e.baselines, { batchnorm: null, paper: 0.5 });
   });
 
-  it('refuses with ConflictError when nothing has completed', () => {
-    const { st, trials } = study({ tuned: [] });
+  it('refuses with ConflictError when nothing has completed', async () => {
+    const { st, trials } = await study({ tuned: [] });
     assert.throws(() => buildExport(st, trials, { packageVersion: 'x' }), (e: unknown) => e instanceof ConflictError && /no completed trial/.test(e.message));
   });
 
-  it('the schema rejects a broken export', () => {
-    const { st, trials } = study({ tuned: [0.9] });
+  it('the schema rejects a broken export', async () => {
+    const { st, trials } = await study({ tuned: [0.9] });
     const e = buildExport(st, trials, { packageVersion: 'x' }) as unknown as Record<string, unknown>;
     assert.equal(schemaCheck({ ...e, version: 2 }), false);
     assert.equal(schemaCheck({ ...e, schedule: { kind: 'ramp', shape: 'linear' } }), false);

@@ -22,13 +22,13 @@ function exited(child: ChildProcess): Promise<{ code: number | null; signal: Nod
   return new Promise((r) => child.on('exit', (code, signal) => r({ code, signal, out })));
 }
 
-function trials(db: string): TrialRecord[] {
+async function trials(db: string): Promise<TrialRecord[]> {
   const s = new SqliteStorage(db);
   try {
-    const study = s.findStudyByName('crash');
-    return study ? s.listTrials(study.id) : [];
+    const study = await s.findStudyByName('crash');
+    return study ? await s.listTrials(study.id) : [];
   } finally {
-    s.close();
+    await s.close();
   }
 }
 
@@ -45,42 +45,44 @@ test('run: Ctrl-C stops cleanly, SIGKILL mid-study loses nothing, and a rerun co
     finalValidation: { seeds: 2 },
   }));
   const args = [config, '--db', db, '--trial-worker', fakeTrainer];
-  const completeCount = () => trials(db).filter((t) => t.state === 'COMPLETE').length;
+  const completeCount = async () => (await trials(db)).filter((t) => t.state === 'COMPLETE').length;
   try {
     // Ctrl-C first: a clean stop leaves nothing RUNNING and the study STOPPED.
     const interrupted = runCli(args);
     const interruptedExit = exited(interrupted);
-    for (let i = 0; i < 600 && completeCount() < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 600 && (await completeCount()) < 2; i++) await new Promise((r) => setTimeout(r, 50));
     interrupted.kill('SIGINT');
     const stopped = await interruptedExit;
     assert.equal(stopped.code, 130, stopped.out);
     assert.match(stopped.out, /resume: renorm-tune run/);
-    assert.equal(trials(db).filter((t) => t.state === 'RUNNING').length, 0, 'cancelled trials went back to WAITING');
+    assert.equal((await trials(db)).filter((t) => t.state === 'RUNNING').length, 0, 'cancelled trials went back to WAITING');
     const s = new SqliteStorage(db);
-    assert.equal(s.findStudyByName('crash')!.state, 'STOPPED');
-    s.close();
+    assert.equal((await s.findStudyByName('crash'))!.state, 'STOPPED');
+    await s.close();
 
     const first = runCli(args);
     const firstExit = exited(first);
     // Kill -9 as soon as a few trials are COMPLETE (polling the database the child is writing, as a user would).
-    for (let i = 0; i < 600 && completeCount() < 5; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 600 && (await completeCount()) < 5; i++) await new Promise((r) => setTimeout(r, 50));
     first.kill('SIGKILL');
     const killed = await firstExit;
     assert.equal(killed.signal, 'SIGKILL', `the first run finished before it could be killed:\n${killed.out}`);
-    const before = trials(db);
+    const before = await trials(db);
     const completeBefore = before.filter((t) => t.state === 'COMPLETE');
-    assert.ok(completeBefore.length >= 5 && before.filter((t) => !t.label?.startsWith('final:')).length <= 14);
+    assert.ok(completeBefore.length >= 5 && before.filter((t) => !t.role.startsWith('final:')).length <= 14);
+    assert.ok(before.some((t) => t.state === 'RUNNING'), 'the kill left trials RUNNING under its leases');
 
     const second = await exited(runCli(args));
     assert.equal(second.code, 0, second.out);
-    assert.match(second.out, /resuming the search/);
+    assert.match(second.out, /continuing the study/);
     assert.match(second.out, /final validation on the test set/);
-    const after = trials(db);
+    const after = await trials(db);
     for (const t of completeBefore) assert.deepEqual(after.find((a) => a.id === t.id), t, `COMPLETE trial ${t.id} changed by the resume`);
-    const search = after.filter((t) => !t.label?.startsWith('final:'));
+    const search = after.filter((t) => !t.role.startsWith('final:'));
     assert.equal(search.length, 14, 'the budget holds across the crash');
     assert.ok(search.every((t) => t.state === 'COMPLETE'), search.map((t) => `${t.id}:${t.state}`).join(' '));
-    assert.equal(after.filter((t) => t.label?.startsWith('final:')).length, 6, 'final validation: 3 schedules x 2 seeds');
+    assert.ok(search.some((t) => t.retries === 1), 'the killed run\'s trials were requeued at once (their owner is dead), not failed');
+    assert.equal(after.filter((t) => t.role.startsWith('final:')).length, 6, 'final validation: 3 schedules x 2 seeds');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

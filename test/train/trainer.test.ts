@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { train, type TrainProgress, type TrainRequest } from '../../src/train/index.js';
-import { validateScenario } from '../../src/data/index.js';
+import { validateScenario } from '../../src/train/scenario.js';
 import { scheduleAt, type ScheduleSpec } from '../../src/schedule/index.js';
 
 const tiny = (over: Record<string, unknown> = {}) =>

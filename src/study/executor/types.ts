@@ -1,46 +1,22 @@
 // The executor contract: run one training job somewhere, stream its progress, and say how it ended.
-import type { ScheduleSpec } from '../../schedule/types.js';
+import type { TrainProgress, TrainRequest, TrainResult } from '../../train/types.js';
 
-/** What one training run needs; the executor adds the shared dataset itself. */
-export interface TrialJob {
+/** What one training run needs: the trainer's request without what the executor adds (shared dataset, callbacks). */
+export interface TrialJob extends Pick<TrainRequest, 'schedule' | 'renormMomentum' | 'seed' | 'backend' | 'evaluateOn'> {
   /** For messages only: which trial this run belongs to. */
   trialId: number;
+  /** The validated scenario as plain JSON: it crosses a thread (or, later, a queue) boundary. */
   scenario: Record<string, unknown>;
-  schedule: ScheduleSpec;
-  renormMomentum?: number;
-  seed: number;
-  backend?: string;
-  evaluateOn?: 'validation' | 'test';
 }
 
-/** One progress report from the trainer (mirrors the trainer's TrainProgress; extra fields pass through). */
-export interface TrialProgress {
-  step: number;
-  totalSteps: number;
-  loss: number;
-  valAccuracy?: number;
-  valAccuracyTrainMode?: number;
-  rmax?: number;
-  rmin?: number;
-  dmax?: number;
-  clip?: { layer: string; r: number; d: number }[];
-  [key: string]: unknown;
-}
+/**
+ * One progress report, exactly the trainer's. The index signature lets the runner read the objective's metric by
+ * name (a string in the study config); it goes once that name is typed as a key of TrainProgress.
+ */
+export type TrialProgress = TrainProgress & { readonly [metric: string]: unknown };
 
-/** The trainer's final result (mirrors TrainResult; kept loose so the executor does not depend on the trainer). */
-export interface TrialResult {
-  status: 'ok' | 'diverged' | 'stopped';
-  failureReason?: string;
-  valAccuracy: number;
-  valAccuracyTrainMode?: number;
-  testAccuracy?: number;
-  loss: number;
-  steps: number;
-  backend?: string;
-  imagesPerSecond?: number;
-  elapsedMs?: number;
-  [key: string]: unknown;
-}
+/** The trainer's result without its curve, which the worker already streamed as progress reports. */
+export type TrialResult = Omit<TrainResult, 'curve'> & { readonly [metric: string]: unknown };
 
 /**
  * How a run ended. `stopped` = a stop request (prune) was honoured; `failed` = the run threw, diverged,

@@ -11,6 +11,7 @@
 // (leases, the search clock) is this machine's, which every process sharing the file also reads.
 import Database from 'better-sqlite3';
 import { closeSync, existsSync, openSync } from 'node:fs';
+import { readStoredJson } from '../../config/stored_json.js';
 import { DataError, RenormTuneError } from '../../errors.js';
 import { countsTowardBudget, type TrialRole } from '../../shared/roles.js';
 import { StaleSnapshotError } from '../errors.js';
@@ -18,7 +19,6 @@ import type {
   CreateGuard, Direction, FinishResult, IntermediateValue, Lease, LeaseRequest, NewTrial, PeerQuery, Storage, StudyRecord, StudyState,
   TrialRecord, TrialState,
 } from '../types.js';
-import { readStoredJson } from './json_read.js';
 import { migrate } from './migrations.js';
 import {
   alreadyFinished, checkFinish, checkIntermediate, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
@@ -386,8 +386,9 @@ export class SqliteStorage implements Storage {
     return expires;
   }
 
+  /** Nothing ever stored can make a read fail: a value too deep is cut down, an unreadable one skipped, with a warning. */
   private json<T>(text: string, what: string, fallback: T): T {
-    return readStoredJson(text, fallback, (why) => this.warn(`${this.file}: ${what} ${why}`));
+    return readStoredJson(text, { where: `${this.file}: ${what}`, warn: this.warn, fallback }) as T;
   }
 
   private toStudy(row: StudyRow): StudyRecord {

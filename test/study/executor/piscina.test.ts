@@ -18,7 +18,7 @@ test('executor: a run streams every progress report before its outcome resolves'
     const out = await ex.start(job({ steps: 20, evalInterval: 5 }), { onProgress: (p) => seen.push(p) }).outcome;
     assert.equal(out.kind, 'ok');
     assert.deepEqual(seen.map((p) => p.step), [5, 10, 15, 20]);
-    assert.ok(out.kind === 'ok' && Math.abs(out.result.valAccuracy - seen[3]!.valAccuracy!) < 1e-12);
+    assert.ok(out.kind === 'ok' && Math.abs(out.result.valAccuracy! - seen[3]!.valAccuracy) < 1e-12);
   } finally {
     await ex.close();
   }

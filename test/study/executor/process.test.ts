@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { validateScenario } from '../../../src/data/scenario.js';
+import { validateScenario } from '../../../src/train/scenario.js';
 import { ProcessExecutor, type TrialJob, type TrialProgress } from '../../../src/study/executor/index.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/workers/${name}.js`, import.meta.url));

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PiscinaExecutor, type TrialJob, type TrialProgress } from '../../../src/study/executor/index.js';
-import { loadDataset, validateScenario } from '../../../src/data/index.js';
+import { loadDataset } from '../../../src/data/index.js';
+import { validateScenario } from '../../../src/train/scenario.js';
 
 // The real worker (dist/workers/trial.js) over the real trainer, on a scenario small enough to take a second or two.
 const scenario = validateScenario({
@@ -18,7 +19,7 @@ test('trial worker: trains on the shared dataset, streams progress, and honours 
     const out = await ex.start(job(1), { onProgress: (p) => seen.push(p) }).outcome;
     assert.equal(out.kind, 'ok', JSON.stringify(out));
     assert.deepEqual(seen.map((p) => p.step), [3, 6, 9]);
-    assert.ok(out.kind === 'ok' && out.result.steps === 9 && out.result.valAccuracy >= 0 && out.result.valAccuracy <= 1);
+    assert.ok(out.kind === 'ok' && out.result.steps === 9 && out.result.valAccuracy !== null && out.result.valAccuracy >= 0 && out.result.valAccuracy <= 1);
     assert.equal(out.kind === 'ok' && 'curve' in out.result, false, 'the curve is streamed, not sent twice');
 
     const run = ex.start(job(2), { onProgress: () => run.stop() });

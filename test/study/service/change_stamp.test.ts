@@ -1,4 +1,4 @@
-// The storage change stamp the service polls (both storages): every state change moves it, nothing else does.
+// The storage change stamp the service watches (RAM and SQLite): reads and no-op writes leave it alone; an old database gains it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,53 +16,38 @@ for (const [name, make] of [
     return { s: new SqliteStorage(join(dir, 'db.sqlite')), done: () => rmSync(dir, { recursive: true, force: true }) };
   }],
 ] as [string, () => { s: Storage; done: () => void }][]) {
-  test(`changeStamp (${name}): every state change moves it; reads and no-op writes do not`, () => {
+  test(`changeStamp (${name}): reads, lost races, repeated steps and other studies' changes do not move it`, async () => {
     const { s, done } = make();
     try {
-      const st = s.createStudy({ name: 'x', direction: 'maximize', config: {} });
-      const other = s.createStudy({ name: 'y', direction: 'maximize', config: {} });
-      const seen = [s.changeStamp(st.id)];
-      const moved = (what: string) => {
-        const now = s.changeStamp(st.id);
-        assert.ok(!seen.includes(now), `${what} must move the stamp (was ${seen.at(-1)}, now ${now})`);
-        seen.push(now);
-      };
-      const still = (what: string) => assert.equal(s.changeStamp(st.id), seen.at(-1), `${what} must not move the stamp`);
-      const [a, b] = s.createTrials(st.id, [0, 1].map((seed) => ({ state: 'WAITING' as const, params: {}, schedule: { kind: 'batchnorm' as const }, seed })));
-      moved('createTrials');
-      s.listTrials(st.id);
-      s.getStudy(st.id);
-      still('reading');
-      assert.equal(s.startTrial(st.id, a!.id), true);
-      moved('startTrial');
-      assert.equal(s.startTrial(st.id, a!.id), false);
-      still('a startTrial that lost the race');
-      s.addIntermediate(st.id, a!.id, { step: 1, value: 0.5 });
-      moved('addIntermediate');
-      s.addIntermediate(st.id, a!.id, { step: 1, value: 0.9 });
-      still('a repeated step (kept as first reported)');
-      assert.equal(s.requeueRunning(st.id), 1);
-      moved('requeueRunning');
-      s.finishTrial(st.id, b!.id, { state: 'COMPLETE', value: 0.7 });
-      moved('finishTrial');
-      s.setStudyState(st.id, 'RUNNING');
-      moved('setStudyState');
-      s.setStudyAttr(st.id, 'searchSeconds', 1.5);
-      moved('setStudyAttr (new key)');
-      s.setStudyAttr(st.id, 'searchSeconds', 2.5);
-      moved('setStudyAttr (same key, same length)');
-      s.createTrials(other.id, [{ state: 'WAITING', params: {}, schedule: { kind: 'batchnorm' }, seed: 1 }]);
-      s.setStudyState(other.id, 'RUNNING');
-      still('changes to another study');
-      assert.throws(() => s.changeStamp('nope'), /not found/);
+      const st = await s.createStudy({ name: 'x', direction: 'maximize', config: {} });
+      const other = await s.createStudy({ name: 'y', direction: 'maximize', config: {} });
+      const [a] = await s.createTrials(st.id, [{ state: 'WAITING', role: 'search', params: {}, schedule: { kind: 'batchnorm' } }]);
+      let seen = await s.changeStamp(st.id);
+      const still = async (what: string) => assert.equal(await s.changeStamp(st.id), seen, `${what} must not move the stamp`);
+      await s.listTrials(st.id);
+      await s.getStudy(st.id);
+      await still('reading');
+      await s.claimTrial(st.id, a!.id, { owner: 'w', seconds: 60 });
+      seen = await s.changeStamp(st.id);
+      assert.equal(await s.claimTrial(st.id, a!.id, { owner: 'v', seconds: 60 }), null);
+      await still('a claim that lost the race');
+      await s.addIntermediate(st.id, a!.id, { step: 1, value: 0.5 });
+      seen = await s.changeStamp(st.id);
+      await s.addIntermediate(st.id, a!.id, { step: 1, value: 0.9 });
+      await still('a repeated step (kept as first reported)');
+      await s.setStudyState(st.id, 'CREATED');
+      await still('setting the state it already has');
+      await s.createTrials(other.id, [{ state: 'WAITING', role: 'search', params: {}, schedule: { kind: 'batchnorm' } }]);
+      await s.setStudyState(other.id, 'RUNNING');
+      await still('changes to another study');
     } finally {
-      s.close();
+      await s.close();
       done();
     }
   });
 }
 
-test('changeStamp: a database from before the stamp (schema 1) gets it on open, and it moves from then on', () => {
+test('changeStamp: a database from before the stamp (schema 1) gets it on open, and it moves from then on', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'stamp-v1-'));
   const file = join(dir, 'old.db');
   try {
@@ -72,12 +57,12 @@ test('changeStamp: a database from before the stamp (schema 1) gets it on open, 
     raw.close();
     const s = new SqliteStorage(file);
     try {
-      const before = s.changeStamp('abc');
-      s.createTrials('abc', [{ state: 'WAITING', params: {}, schedule: { kind: 'batchnorm' }, seed: 1 }]);
-      assert.notEqual(s.changeStamp('abc'), before);
-      assert.equal(s.listTrials('abc').length, 1);
+      const before = await s.changeStamp('abc');
+      await s.createTrials('abc', [{ state: 'WAITING', role: 'search', params: {}, schedule: { kind: 'batchnorm' } }]);
+      assert.notEqual(await s.changeStamp('abc'), before);
+      assert.equal((await s.listTrials('abc')).length, 1);
     } finally {
-      s.close();
+      await s.close();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,44 +1,43 @@
+// The production wiring: the service with the real GP optimizer, the schedule space mapping and the export.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createStudyService, studySpace } from '../../../src/study/service/defaults.js';
 import { MemoryStorage } from '../../../src/study/storage/index.js';
-import { baselineTrials } from '../../../src/study/runner/baselines.js';
+import { baselineTrials } from '../../../src/study/baselines.js';
 import { createOptimizer } from '../../../src/optimizer/index.js';
 import { paramsToSchedule } from '../../../src/study/schedule_space.js';
 import { validateStudyConfig } from '../../../src/study/config.js';
 import { ConfigError } from '../../../src/errors.js';
-import { baseConfig } from './fakes.js';
+import { baseConfig, rawConfig } from './fakes.js';
 
 test('service + real GP optimizer: ask/tell rounds, then the GP view and the export of the best', async () => {
   const svc = createStudyService(new MemoryStorage());
-  const study = svc.createStudy(baseConfig({ executor: 'external', optimizer: { type: 'gp', initialTrials: 3 }, seed: 3 }));
+  const study = await svc.createStudy(baseConfig({ executor: 'external', optimizer: { type: 'gp', initialTrials: 3 }, seed: 3 }));
   const f = (p: Record<string, unknown>) => 0.9 - 0.01 * (Number(p.rmaxFinal) - 3) ** 2 - 0.002 * (Number(p.dmaxFinal) - 4) ** 2;
   for (let round = 0; round < 5; round++) {
     const asked = await svc.ask(study.id, 1);
     for (const t of asked) {
-      assert.deepEqual(t.schedule, paramsToSchedule(t.params).schedule, 'stored schedule = params mapped by the optimizer package');
-      svc.tell(study.id, t.id, { value: f(t.params) });
+      assert.deepEqual(t.schedule, paramsToSchedule(t.params).schedule, 'stored schedule = params mapped by the schedule space');
+      await svc.tell(study.id, t.id, { value: f(t.params) });
     }
   }
   const view = await svc.gpView(study.id);
   assert.equal(view.available, true, view.reason);
-  assert.deepEqual(view.slices!.map((s) => s.name).sort(), Object.keys(studySpace(validateStudyConfig(baseConfig()))).sort());
-  const best = svc.getStudyView(study.id).best!;
-  const exp = svc.bestSchedule(study.id);
+  assert.deepEqual(view.slices!.map((s) => s.name).sort(), Object.keys(studySpace(baseConfig())).sort());
+  const best = (await svc.getStudyView(study.id)).best!;
+  const exp = await svc.bestSchedule(study.id);
   assert.equal(exp.format, 'renorm-tune/schedule');
   assert.equal(exp.trialId, best.trialId);
   assert.equal(exp.value, best.value);
 });
 
-test('service: an invalid space override is a ConfigError naming the parameter, and nothing is stored', () => {
-  const svc = createStudyService(new MemoryStorage());
-  assert.throws(() => svc.createStudy(baseConfig({ space: { rmaxFinall: 2 } })), (e: unknown) => e instanceof ConfigError && /space/.test(e.field));
-  assert.deepEqual(svc.listStudies(), []);
+test('config: an invalid space override is a ConfigError naming the parameter (validated at the edge, before the service)', () => {
+  assert.throws(() => validateStudyConfig(rawConfig({ space: { rmaxFinall: 2 } })), (e: unknown) => e instanceof ConfigError && /space/.test(e.field));
 });
 
 test('baselines: their equivalent points lie in the default space and the real optimizer accepts them', async () => {
-  const config = validateStudyConfig(baseConfig());
-  const [bn, paper] = baselineTrials(0, 0, studySpace(config), 0.99);
+  const config = baseConfig();
+  const [bn, paper] = baselineTrials(studySpace(config), 0.99);
   assert.ok(Object.keys(bn!.params).length > 0 && Object.keys(paper!.params).length > 0);
   // Same clipping as the paper schedule: warm-up 0.1, rmax 3 reached at 0.8 of the run, dmax 5 at 0.5.
   const s = paramsToSchedule(paper!.params).schedule;
@@ -47,6 +46,6 @@ test('baselines: their equivalent points lie in the default space and the real o
   await opt.addObservation(bn!.params, 0.8);
   await opt.addObservation(paper!.params, 0.85);
   // A space that fixes warmup at 0.3 cannot hold them: they are left out instead of failing the study.
-  const narrow = validateStudyConfig(baseConfig({ space: { warmup: 0.3 } }));
-  assert.deepEqual(baselineTrials(0, 0, studySpace(narrow), 0.99).map((t) => t.params), [{}, {}]);
+  const narrow = baseConfig({ space: { warmup: 0.3 } });
+  assert.deepEqual(baselineTrials(studySpace(narrow), 0.99).map((t) => t.params), [{}, {}]);
 });

@@ -13,21 +13,17 @@ import { baseConfig, fakeDeps } from './fakes.js';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Resolves with the first event `accept` takes, or rejects after `ms` naming what it waited for. */
-function nextEvent(svc: StudyService, studyId: string, accept: (e: StudyEvent) => boolean, ms: number): { got: Promise<StudyEvent>; off: () => void } {
-  let off = () => {};
-  const got = new Promise<StudyEvent>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no matching event for study ${studyId} within ${ms} ms`)), ms);
-    const stop = svc.subscribe(studyId, (e) => {
-      if (!accept(e)) return;
-      clearTimeout(timer);
-      resolve(e);
-    });
-    off = () => {
-      clearTimeout(timer);
-      stop();
-    };
+async function nextEvent(svc: StudyService, studyId: string, accept: (e: StudyEvent) => boolean, ms: number): Promise<{ got: Promise<StudyEvent>; off: () => void }> {
+  let resolveIt!: (e: StudyEvent) => void;
+  let rejectIt!: (err: Error) => void;
+  const got = new Promise<StudyEvent>((resolve, reject) => ((resolveIt = resolve), (rejectIt = reject)));
+  const timer = setTimeout(() => rejectIt(new Error(`no matching event for study ${studyId} within ${ms} ms`)), ms);
+  const stop = await svc.subscribe(studyId, (e) => {
+    if (!accept(e)) return;
+    clearTimeout(timer);
+    resolveIt(e);
   });
-  return { got, off };
+  return { got, off: () => (clearTimeout(timer), stop()) };
 }
 
 test('watch: two services over two SQLite connections to one file: a subscriber on one sees the other\'s ask and tell', async () => {
@@ -37,56 +33,59 @@ test('watch: two services over two SQLite connections to one file: a subscriber 
   // The default interval (1 s), as `renorm-tune serve` runs it.
   const [a, b] = [new StudyService(sa, fakeDeps()), new StudyService(sb, fakeDeps())];
   try {
-    const study = b.createStudy(baseConfig({ executor: 'external' }));
+    const study = await b.createStudy(baseConfig({ executor: 'external' }));
     const events: StudyEvent[] = [];
-    const offAll = a.subscribe(study.id, (e) => events.push(e));
-    const asked = nextEvent(a, study.id, () => true, 5000);
+    const offAll = await a.subscribe(study.id, (e) => events.push(e));
+    const asked = await nextEvent(a, study.id, () => true, 5000);
     const [t] = await b.ask(study.id, 1);
     const e1 = await asked.got;
     asked.off();
-    assert.deepEqual(e1, { type: 'study', studyId: study.id, state: 'RUNNING' }, 'a study event: refetch');
-    const told = nextEvent(a, study.id, () => true, 5000);
-    b.tell(study.id, t!.id, { value: 0.8 });
+    assert.deepEqual(e1, { type: 'study', studyId: study.id, state: 'RUNNING', refetch: true }, 'a study event: refetch');
+    const told = await nextEvent(a, study.id, () => true, 5000);
+    await b.tell(study.id, t!.id, { value: 0.8 });
     await told.got;
     told.off();
-    assert.equal(a.getStudyView(study.id).trials[0]!.state, 'COMPLETE', 'what the event announced is readable through a');
+    assert.equal((await a.getStudyView(study.id)).trials[0]!.state, 'COMPLETE', 'what the event announced is readable through a');
     // Quiet now: no further events, however long we wait.
     const n = events.length;
     await sleep(2200);
     assert.equal(events.length, n, `no event without a change: ${JSON.stringify(events.slice(n))}`);
     offAll();
   } finally {
-    sa.close();
-    sb.close();
+    a.close();
+    b.close();
+    await sa.close();
+    await sb.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
 test('watch: in one process, each change is announced once (the poll does not repeat it)', async () => {
   const svc = new StudyService(new MemoryStorage(), fakeDeps(), { watchIntervalMs: 20 });
-  const study = svc.createStudy(baseConfig({ executor: 'external' }));
+  const study = await svc.createStudy(baseConfig({ executor: 'external' }));
   const events: StudyEvent[] = [];
-  const off = svc.subscribe(study.id, (e) => events.push(e));
+  const off = await svc.subscribe(study.id, (e) => events.push(e));
   const [t] = await svc.ask(study.id, 1);
-  svc.report(study.id, t!.id, 5, 0.5);
+  await svc.report(study.id, t!.id, 5, 0.5);
   await sleep(100);
-  svc.tell(study.id, t!.id, { value: 0.6 });
+  await svc.tell(study.id, t!.id, { value: 0.6 });
   await sleep(100);
   off();
-  assert.deepEqual(events.map((e) => (e.type === 'trial' ? e.trial!.state : `study:${e.state}`)), ['study:RUNNING', 'RUNNING', 'RUNNING', 'COMPLETE']);
+  svc.close();
+  assert.deepEqual(events.map((e) => (e.type === 'trial' ? e.trial.state : e.type === 'report' ? 'report' : `study:${e.state}`)), ['RUNNING', 'study:RUNNING', 'report', 'COMPLETE']);
 });
 
 test('watch: polls only while someone listens, and stops on the last unsubscribe', async () => {
   const storage = new MemoryStorage();
   let reads = 0;
   const counting = { changeStamp: (id: string) => (reads++, storage.changeStamp(id)) };
-  const study = storage.createStudy({ name: 'x', direction: 'maximize', config: {} });
+  const study = await storage.createStudy({ name: 'x', direction: 'maximize', config: {} });
   const foreign: string[] = [];
   const w = new ChangeWatcher(counting, (id) => foreign.push(id), 10);
   await sleep(50);
   assert.equal(reads, 0, 'no polling before anyone watches');
-  const [off1, off2] = [w.watch(study.id), w.watch(study.id)];
-  storage.setStudyState(study.id, 'RUNNING');
+  const [off1, off2] = [await w.watch(study.id), await w.watch(study.id)];
+  await storage.setStudyState(study.id, 'RUNNING');
   await sleep(60);
   assert.deepEqual(foreign, [study.id], 'one change, reported once to the two listeners\' study');
   off1();
@@ -104,11 +103,36 @@ test('watch: polls only while someone listens, and stops on the last unsubscribe
 
 test('watch: a closed store stops nothing from working and throws nothing from the timer', async () => {
   const storage = new MemoryStorage();
-  const study = storage.createStudy({ name: 'x', direction: 'maximize', config: {} });
+  const study = await storage.createStudy({ name: 'x', direction: 'maximize', config: {} });
   const w = new ChangeWatcher(storage, () => assert.fail('no change to report'), 10);
-  const off = w.watch(study.id);
-  storage.close();
+  const off = await w.watch(study.id);
+  await storage.close();
   await sleep(40);
   off();
 });
 
+
+test('watch: a storage with push notifications (PostgreSQL) is not polled; a notification of a real change is reported once', async () => {
+  const storage = new MemoryStorage();
+  const study = await storage.createStudy({ name: 'x', direction: 'maximize', config: {} });
+  let notify: (id: string) => void = () => {};
+  let listening = 0;
+  const pushing = {
+    changeStamp: (id: string) => storage.changeStamp(id),
+    onChange: (l: (id: string) => void) => ((notify = l), listening++, () => void listening--),
+  };
+  const foreign: string[] = [];
+  const w = new ChangeWatcher(pushing, (id) => foreign.push(id), 10);
+  const off = await w.watch(study.id);
+  assert.equal(listening, 1);
+  notify(study.id);
+  await sleep(20);
+  assert.deepEqual(foreign, [], 'a notification without a change (our own, already announced) is absorbed');
+  await storage.setStudyState(study.id, 'RUNNING');
+  notify(study.id);
+  notify('another-study');
+  await sleep(20);
+  assert.deepEqual(foreign, [study.id]);
+  off();
+  assert.equal(listening, 0, 'the listener goes with the last watcher');
+});

@@ -1,16 +1,12 @@
-// The scenario config (dataset, model, batches, sampler, steps, optimizer, evaluation) shared by `train` and studies.
+// The scenario config (dataset, model, batches, sampler, steps, optimizer, evaluation) shared by `train` and studies; pure, so validating a study config never loads TF.js.
 import { expectInt, expectNumber, expectObject, expectOneOf, expectString, rejectUnknown } from '../config/fields.js';
-import { validateModelSpec, type ModelSpec } from '../engine/models.js';
-import { TRAINING_OPTIMIZERS } from '../shared/names.js';
-import type { SamplerSpec } from './samplers.js';
-import type { DatasetSpec, IdxDatasetSpec } from './types.js';
+import { validateModelSpec, type ModelSpec } from '../config/model_spec.js';
+import { TRAINING_OPTIMIZERS, type TrainingOptimizerName } from '../shared/names.js';
+import type { SamplerSpec } from '../data/samplers.js';
+import type { DatasetSpec, IdxDatasetSpec } from '../data/types.js';
 
-/** The engine's model spec: `{type:'cnn', depth?, width?} | {type:'mlp', hidden?}`. */
-export type ScenarioModelSpec = ModelSpec;
-
-export type OptimizerType = 'adam' | 'sgd' | 'momentum';
 export interface OptimizerSpec {
-  type: OptimizerType;
+  type: TrainingOptimizerName;
   /** `momentum` is SGD with the engine's fixed momentum 0.9. */
   learningRate: number;
 }
@@ -18,7 +14,7 @@ export interface OptimizerSpec {
 /** A fully resolved scenario: validateScenario fills every default so stored configs say exactly what ran. */
 export interface Scenario {
   dataset: DatasetSpec;
-  model: ScenarioModelSpec;
+  model: ModelSpec;
   batchSize: number;
   sampler: SamplerSpec;
   steps: number;
@@ -37,7 +33,7 @@ export interface Scenario {
 
 export const SCENARIO_FIELDS = ['dataset', 'model', 'batchSize', 'sampler', 'steps', 'optimizer', 'evalInterval', 'validationSize', 'evalSize', 'trainSubset', 'splitSeed'] as const;
 const KNOWN_CLASSES: Record<string, number> = { mnist: 10, 'fashion-mnist': 10 };
-const DEFAULT_LR: Record<OptimizerType, number> = { adam: 1e-3, sgd: 0.05, momentum: 0.01 };
+const DEFAULT_LR: Record<TrainingOptimizerName, number> = { adam: 1e-3, sgd: 0.05, momentum: 0.01 };
 export const MAX_BATCH_SIZE = 4096;
 export const MAX_STEPS = 10_000_000;
 
@@ -59,8 +55,8 @@ function validateDataset(raw: unknown, field: string): DatasetSpec {
   return spec;
 }
 
-/** The engine owns the model spec; a missing model is the reference CNN. */
-function validateModel(raw: unknown, field: string): ScenarioModelSpec {
+/** A missing model is the reference CNN. */
+function validateModel(raw: unknown, field: string): ModelSpec {
   return raw === undefined ? { type: 'cnn' } : validateModelSpec(raw, field);
 }
 

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../src/errors.js';
-import { validateScenario } from '../../src/data/index.js';
+import { validateScenario } from '../../src/train/scenario.js';
 
 test('defaults make a complete scenario', () => {
   assert.deepEqual(validateScenario({}), {

@@ -1,0 +1,150 @@
+// How PgStorage reaches its server: connection settings from the URL and options, a password-free name for messages, and connect failures turned into errors that say what to fix.
+import type { ClientConfig, CustomTypesConfig } from 'pg';
+import pg from 'pg';
+import { ConfigError, DataError, RenormTuneError } from '../../errors.js';
+
+/** What `PgStorage.connect` accepts besides the URL (every field also has a URL query parameter or a default). */
+export interface PgOptions {
+  /** Where a lost notification connection or a repaired stored value is reported. Default stderr. */
+  warn?: (message: string) => void;
+  /** Refuse a database without the renorm-tune schema instead of creating it (read-only commands). */
+  mustExist?: boolean;
+  /**
+   * false: never change the schema; refuse one that is missing or older than this build (a worker must run the
+   * schema its coordinator migrated to, not move it under the coordinator's feet). Default true.
+   */
+  migrate?: boolean;
+  /** Connections in this process's pool; URL `?pool_max=N`. Default 4: a process runs short transactions, one at a time per caller. */
+  poolMax?: number;
+  /** Give up on an unanswered connect after this long, ms; URL `?connect_timeout=S` (seconds, as libpq). Default 5000. */
+  connectTimeoutMs?: number;
+}
+
+export const DEFAULT_POOL_MAX = 4;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+/** How long a query may wait for a free pooled connection before failing instead of hanging. */
+export const ACQUIRE_TIMEOUT_MS = 30_000;
+const APP_NAME = 'renorm-tune';
+
+/**
+ * json/jsonb columns come back as text so that `readStoredJson` decides what a stored value may do (never the
+ * driver's JSON.parse); int8 (ids, seeds, counts, steps) as numbers: renorm-tune only stores safe integers there.
+ */
+export const TYPES: CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (oid === 114 || oid === 3802) return (text: string) => text;
+    if (oid === 20) return (text: string) => Number(text);
+    return pg.types.getTypeParser(oid, format);
+  }) as CustomTypesConfig['getTypeParser'],
+};
+
+/** The URL with its password (user-info or `?password=`) replaced by `***`: safe for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    if (u.searchParams.has('password')) u.searchParams.set('password', '***');
+    return u.toString().replace('password=%2A%2A%2A', 'password=***');
+  } catch {
+    return url.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@').replace(/([?&]password=)[^&]*/, '$1***');
+  }
+}
+
+/** Every password the URL carries, so a message from the driver can be scrubbed of it too. */
+function secrets(url: string): string[] {
+  try {
+    const u = new URL(url);
+    return [u.password, decodeURIComponent(u.password), u.searchParams.get('password') ?? ''].filter((p) => p.length > 0);
+  } catch {
+    return [];
+  }
+}
+
+export function scrub(message: string, url: string): string {
+  let out = message;
+  for (const p of secrets(url)) out = out.split(p).join('***');
+  return out;
+}
+
+export interface ResolvedConfig {
+  client: ClientConfig;
+  poolMax: number;
+  connectTimeoutMs: number;
+}
+
+/** The driver's config for `url`; a malformed URL or option is a ConfigError naming it (without its password). */
+export function resolveConfig(url: string, opts: PgOptions, field = '--db'): ResolvedConfig {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new ConfigError(field, `not a valid URL: ${redactUrl(url)}`, 'use postgres://user[:password]@host[:port]/database');
+  }
+  if (u.pathname.length <= 1) {
+    throw new ConfigError(field, `${redactUrl(url)} names no database`, 'add it to the URL: postgres://user@host:5432/database');
+  }
+  const int = (name: string, value: string | null, min: number, max: number): number | undefined => {
+    if (value === null) return undefined;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${field} ?${name}`, `must be an integer in [${min}, ${max}], got '${value}'`);
+    return n;
+  };
+  const poolMax = opts.poolMax ?? int('pool_max', u.searchParams.get('pool_max'), 1, 100) ?? DEFAULT_POOL_MAX;
+  if (!Number.isInteger(poolMax) || poolMax < 1 || poolMax > 100) throw new ConfigError('poolMax', `must be an integer in [1, 100], got ${String(poolMax)}`);
+  const urlTimeout = int('connect_timeout', u.searchParams.get('connect_timeout'), 1, 600);
+  const connectTimeoutMs = opts.connectTimeoutMs ?? (urlTimeout === undefined ? DEFAULT_CONNECT_TIMEOUT_MS : urlTimeout * 1000);
+  // The driver ignores query parameters it does not know (pool_max), and reads connect_timeout from our ms value.
+  return {
+    client: { connectionString: url, types: TYPES, keepAlive: true, fallback_application_name: APP_NAME, connectionTimeoutMillis: connectTimeoutMs },
+    poolMax,
+    connectTimeoutMs,
+  };
+}
+
+/** SQLSTATEs and socket codes that mean "this URL does not lead to a usable database", with what to do about each. */
+function diagnose(err: { code?: string; message: string }, timeoutMs: number): { problem: string; fix: string } | null {
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return { problem: 'connection refused (nothing listens there)', fix: 'start PostgreSQL, or correct the host and port in the URL' };
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return { problem: 'unknown host', fix: 'correct the host name in the URL' };
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'ETIMEDOUT':
+    case 'ECONNRESET':
+      return { problem: `cannot reach the server (${err.code})`, fix: 'check the host, the port and the network' };
+    case '3D000':
+      return { problem: 'the database does not exist', fix: 'create it (createdb NAME, or CREATE DATABASE), or correct its name in the URL' };
+    case '28000':
+    case '28P01':
+      return { problem: `the server refused the login (${err.message})`, fix: 'correct the user and password in the URL, or the server\'s pg_hba.conf' };
+    case '42501':
+      return { problem: `permission denied (${err.message})`, fix: 'connect as a user that may create the renorm_tune schema, or have its owner run renorm-tune once' };
+    case '57P03':
+      return { problem: 'the server is starting up or shutting down', fix: 'retry in a moment' };
+    case '53300':
+      return { problem: 'the server has no free connections (max_connections)', fix: 'lower ?pool_max on every process, or raise max_connections' };
+  }
+  if (/timeout/i.test(err.message)) {
+    return { problem: `no answer within ${timeoutMs / 1000} s`, fix: 'check that the host and port lead to PostgreSQL, or raise ?connect_timeout=' };
+  }
+  if (/terminated unexpectedly/i.test(err.message)) {
+    return { problem: 'the connection was closed before the server answered', fix: 'check that the host and port lead to PostgreSQL, and ?sslmode=' };
+  }
+  if (/SSL|certificate/i.test(err.message)) return { problem: err.message, fix: 'match ?sslmode= to what the server offers' };
+  return null;
+}
+
+/**
+ * The error to show for a failure while connecting: a ConfigError naming the URL (password redacted) and the fix
+ * when the URL cannot lead to a database, else the failure itself, scrubbed of the password. Our own errors pass.
+ */
+export function connectError(err: unknown, url: string, timeoutMs: number, field = '--db'): Error {
+  if (err instanceof RenormTuneError) return err;
+  const e = err as { code?: string; message?: string };
+  const message = scrub(String(e?.message ?? err), url);
+  const d = diagnose({ code: e?.code, message }, timeoutMs);
+  if (d) return new ConfigError(field, `cannot use ${redactUrl(url)}: ${d.problem}`, d.fix);
+  return new DataError(redactUrl(url), `cannot open the database: ${message}`);
+}

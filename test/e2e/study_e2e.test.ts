@@ -1,0 +1,49 @@
+// End to end, nothing faked: the runner, the real GP optimizer, the real trial worker training TF.js models on MNIST.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadDataset } from '../../src/data/index.js';
+import type { Scenario } from '../../src/train/scenario.js';
+import { validateStudyConfig } from '../../src/study/config.js';
+import { runStudy } from '../../src/study/runner.js';
+import { createStudyService } from '../../src/study/service/defaults.js';
+import { defaultScheduleSpace } from '../../src/study/schedule_space.js';
+import { MemoryStorage } from '../../src/study/storage/index.js';
+
+test('a small real study: baselines, GP proposals inside the schedule space, trained by workers/trial.js, final validation on the test set', { timeout: 300_000 }, async () => {
+  const config = validateStudyConfig({
+    name: 'e2e',
+    scenario: {
+      dataset: 'mnist', model: { type: 'mlp', hidden: [16] }, batchSize: 16, sampler: { type: 'classes', k: 2 },
+      steps: 40, evalInterval: 20, validationSize: 200, evalSize: 200, trainSubset: 2000,
+    },
+    budget: { trials: 5 },
+    workers: 2,
+    seed: 1,
+    optimizer: { type: 'gp', initialTrials: 2 },
+    finalValidation: { seeds: 1 },
+  });
+  const service = createStudyService(new MemoryStorage());
+  const res = await runStudy(config, { service, loadDataset: (s) => loadDataset((s as unknown as Scenario).dataset) });
+  assert.equal(res.state, 'COMPLETE');
+  const trials = await service.listTrials(res.study.id, { withIntermediate: true });
+  const search = trials.filter((t) => !t.role.startsWith('final:'));
+  assert.deepEqual(search.map((t) => t.role), ['baseline:batchnorm', 'baseline:paper', 'search', 'search', 'search']);
+  for (const t of search) {
+    assert.equal(t.state, 'COMPLETE', `${t.role} #${t.number}: ${t.failureReason}`);
+    assert.ok(t.value! > 0.2 && t.value! <= 1, `trained past chance: ${t.value}`);
+    assert.equal(t.intermediate.length, 2, 'reports at steps 20 and 40');
+    assert.equal(t.metrics?.backend, 'wasm');
+  }
+  for (const t of search.filter((x) => x.role === 'search')) {
+    for (const [name, spec] of Object.entries(defaultScheduleSpace)) {
+      const v = t.params[name];
+      if (spec.type === 'categorical') assert.ok(spec.choices.includes(v as string), `${name} = ${v}`);
+      else assert.ok(typeof v === 'number' && v >= spec.low && v <= spec.high, `${name} = ${v} outside [${spec.low}, ${spec.high}]`);
+    }
+    assert.equal(t.schedule.kind, 'ramp');
+  }
+  const finals = trials.filter((t) => t.role.startsWith('final:'));
+  assert.ok(finals.length >= 2 && finals.every((t) => t.state === 'COMPLETE' && typeof t.metrics?.testAccuracy === 'number'));
+  const exp = await service.bestSchedule(res.study.id);
+  assert.equal(exp.trialId, (await service.getStudyView(res.study.id)).best!.trialId);
+});

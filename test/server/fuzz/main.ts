@@ -1,0 +1,48 @@
+// `npm run fuzz [-- --seed N --requests N --minutes M --storage memory|sqlite]`: the long hostile-input run, one seed after another until the time is up.
+import { parseArgs } from 'node:util';
+import { FuzzFailure, runFuzz } from './harness.js';
+
+const { values } = parseArgs({
+  options: {
+    seed: { type: 'string' },
+    requests: { type: 'string', default: '5000' },
+    minutes: { type: 'string', default: '5' },
+    storage: { type: 'string', default: 'memory' },
+    timeout: { type: 'string', default: '10000' },
+  },
+});
+
+function positive(name: string, raw: string): number {
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) {
+    process.stderr.write(`fuzz: --${name} must be a positive number, got ${JSON.stringify(raw)}\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const requests = Math.floor(positive('requests', values.requests!));
+const maxMs = positive('minutes', values.minutes!) * 60_000;
+const timeoutMs = positive('timeout', values.timeout!);
+if (values.storage !== 'memory' && values.storage !== 'sqlite') {
+  process.stderr.write(`fuzz: --storage must be memory or sqlite, got ${JSON.stringify(values.storage)}\n`);
+  process.exit(2);
+}
+const storage = values.storage;
+// One given seed replays exactly; without one, seeds run from a time-based start until the time is up.
+const fixed = values.seed !== undefined;
+let seed = fixed ? Math.floor(positive('seed', values.seed!)) : Date.now() % 1_000_000;
+const t0 = Date.now();
+let total = 0;
+try {
+  do {
+    const report = await runFuzz({ seed, requests, storage, timeoutMs, maxMs: maxMs - (Date.now() - t0), progress: (l) => process.stderr.write(`${l}\n`) });
+    total += report.requests;
+    process.stdout.write(`fuzz seed ${seed} (${storage}): ${report.requests} requests in ${(report.ms / 1000).toFixed(1)} s, ${report.accepted} accepted, statuses ${JSON.stringify(report.statuses)}\n`);
+    seed++;
+  } while (!fixed && Date.now() - t0 < maxMs);
+  process.stdout.write(`fuzz: ${total} requests, no failure, ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+} catch (err) {
+  process.stderr.write(`${err instanceof FuzzFailure ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+}
