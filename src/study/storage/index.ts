@@ -2,6 +2,7 @@
 import { ConfigError } from '../../errors.js';
 import type { Storage } from '../types.js';
 import { MemoryStorage } from './memory.js';
+import type { PgOptions } from './postgres.js';
 import { SqliteStorage, type SqliteOptions } from './sqlite.js';
 
 export { MemoryStorage } from './memory.js';
@@ -27,7 +28,10 @@ export function parseStorageRef(ref: string, field = '--db'): StorageRef {
   return { kind: 'sqlite', file: ref };
 }
 
-export interface OpenStorageOptions extends SqliteOptions {
+export type { PgOptions, SchemaInfo } from './postgres.js';
+
+/** Options of either kind of file or server; each backend reads its own (PostgreSQL ignores `clock`: its clock is the server's). */
+export interface OpenStorageOptions extends SqliteOptions, PgOptions {
   /** Where a repaired stored value or a lost notification connection is reported. */
   warn?: (message: string) => void;
 }

@@ -7,7 +7,7 @@ import type {
 } from '../types.js';
 import {
   alreadyFinished, checkFinish, checkIntermediate, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
-  checkStudyState, duplicateName, grant, isFinished, jsonCopy, leaseLost, newStudyId, now, reapOutcome, seedFor, studyNotFound,
+  checkStudyState, duplicateName, freshTrials, grant, isFinished, jsonCopy, leaseLost, newStudyId, now, reapOutcome, seedFor, studyNotFound,
   tickClock, trialNotFound,
 } from './rules.js';
 
@@ -116,7 +116,7 @@ export class MemoryStorage implements Storage {
     const s = this.study(studyId);
     const mine = this.trialsOf(studyId);
     if (guard.snapshot !== undefined && guard.snapshot !== mine.length) throw new StaleSnapshotError(studyId, guard.snapshot, mine.length);
-    const fresh = trials.filter((t) => t.key === undefined || !s.keys.has(t.key));
+    const fresh = freshTrials(trials, (key) => s.keys.has(key));
     const counted = mine.filter((t) => countsTowardBudget(t.rec.role)).length;
     const n = grant(s.rec.name, fresh, counted, guard.budget);
     const at = now();

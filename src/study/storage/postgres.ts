@@ -1,10 +1,527 @@
-// PLACEHOLDER: the PostgreSQL Storage is being written (issue 8); this stub only names what is missing.
+// The shared Storage: PostgreSQL through one node-postgres pool per process, the only module that speaks PostgreSQL's SQL.
+//
+// Serialising writers: every write to a study runs in one short READ COMMITTED transaction that first locks the
+// study's row (SELECT ... FOR UPDATE), then checks and writes. Writers of one study (claims, finishes, reaps,
+// budget-guarded inserts, clock ticks, from any process or machine) thus queue on that row the way SQLite's
+// IMMEDIATE transactions queue on the file, and each reads the state its predecessor committed. Taking the study
+// row first everywhere is also the one lock order, so the revision triggers (which update the study row) cannot
+// deadlock against a cascade delete. Writers of different studies never wait for each other. The one exception
+// is a lease renewal: it locks only its trial's row, so heartbeats do not queue behind the study's other writers.
+//
+// The clock is the server's: lease expiries, the search clock and every timestamp come from statement_timestamp(),
+// taken after the lock was granted, so machines whose clocks disagree still agree on who holds a lease.
+import pg from 'pg';
+import type { PoolClient } from 'pg';
 import { ConfigError } from '../../errors.js';
-import type { Storage } from '../types.js';
-import type { OpenStorageOptions } from './index.js';
+import { countsTowardBudget } from '../../shared/roles.js';
+import { StaleSnapshotError } from '../errors.js';
+import type {
+  CreateGuard, Direction, FinishResult, IntermediateValue, Lease, LeaseRequest, NewTrial, PeerQuery, Storage, StudyRecord, StudyState,
+  TrialRecord, TrialState,
+} from '../types.js';
+import { readStoredJson } from './json_read.js';
+import { ACQUIRE_TIMEOUT_MS, connectError, redactUrl, resolveConfig, scrub, type PgOptions } from './pg_connect.js';
+import { CHANGE_CHANNEL, migrate, readSchemaInfo, SCHEMA, type SchemaInfo } from './pg_migrations.js';
+import { ChangeFeed } from './pg_notify.js';
+import { toStudy, toTrial, type StoredJson, type StudyRow, type TrialRow, type ValueRow } from './pg_rows.js';
+import {
+  alreadyFinished, checkFinish, checkIntermediate, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
+  checkStudyState, duplicateName, freshTrials, grant, isFinished, leaseLost, newStudyId, reapOutcome, seedFor, studyNotFound, tickClock,
+  trialNotFound,
+} from './rules.js';
 
-export class PgStorage {
-  static async connect(url: string, _opts: OpenStorageOptions = {}): Promise<Storage> {
-    throw new ConfigError('--db', `PostgreSQL storage is not available in this build (${url.replace(/\/\/[^@]*@/, '//***@')})`, 'use a SQLite file');
+export type { PgOptions } from './pg_connect.js';
+export type { SchemaInfo } from './pg_migrations.js';
+
+const S = SCHEMA;
+const PRUNABLE = "t.role IN ('search', 'enqueued')";
+/** The server's now + n seconds, n a float8 parameter. */
+const inSeconds = (param: string) => `statement_timestamp() + make_interval(secs => ${param}::float8)`;
+/** Lost races and aborted transactions that are safe to run again from the start: serialization failure, deadlock. */
+const RETRYABLE = new Set(['40001', '40P01']);
+const UNIQUE_VIOLATION = '23505';
+
+/** PostgreSQL cannot store U+0000 in text: an identifier carrying one is bad input, named as such. */
+function checkText(value: string, field: string): void {
+  if (hasNul(value)) throw new ConfigError(field, 'must not contain the NUL character (\\u0000)');
+}
+
+/** A lookup by a string no row can hold (PostgreSQL would refuse the parameter itself) finds nothing. */
+function hasNul(value: unknown): boolean {
+  return typeof value === 'string' && value.includes('\u0000');
+}
+
+/** A failure reason is recorded whatever it holds: a NUL becomes U+FFFD rather than losing the failure. */
+function storableText(value: string | null | undefined): string | null {
+  return value == null ? null : value.replace(/\u0000/g, '\uFFFD');
+}
+
+function sqlState(err: unknown): { code?: string; constraint?: string } {
+  return (err ?? {}) as { code?: string; constraint?: string };
+}
+
+export class PgStorage implements Storage {
+  readonly kind = 'postgres';
+  /** The URL with its password redacted: the name this store goes by in messages. */
+  readonly where: string;
+  /** Migration versions this connect applied (empty when the schema was current). */
+  readonly applied: readonly number[];
+  private readonly pool: pg.Pool;
+  private readonly feed: ChangeFeed;
+  private readonly warn: (message: string) => void;
+  private closed = false;
+  private readonly json: StoredJson = (text, what, fallback) => readStoredJson(text, fallback, (why) => this.warn(`${this.where}: ${what} ${why}`));
+
+  private constructor(where: string, pool: pg.Pool, feed: ChangeFeed, warn: (message: string) => void, applied: number[]) {
+    this.where = where;
+    this.pool = pool;
+    this.feed = feed;
+    this.warn = warn;
+    this.applied = applied;
   }
+
+  /**
+   * Connects, checks the schema version and migrates (unless `migrate: false`); an unreachable server, a missing
+   * database or a refused login is a ConfigError naming the URL (password redacted) and the fix, within the
+   * connect timeout, never a hang. A schema newer than this build is a StorageVersionError.
+   */
+  static async connect(url: string, opts: PgOptions = {}): Promise<PgStorage> {
+    const where = redactUrl(url);
+    const cfg = resolveConfig(url, opts);
+    const warn = opts.warn ?? ((m: string) => process.stderr.write(`renorm-tune: ${m}\n`));
+    // A client of its own for the check and the migrations: its connect timeout is the short one users wait for.
+    const client = new pg.Client(cfg.client);
+    client.on('error', () => undefined);
+    let applied: number[];
+    try {
+      await client.connect();
+      applied = await migrate(client, where, { migrate: opts.migrate !== false, mustExist: opts.mustExist === true });
+    } catch (err) {
+      throw connectError(err, url, cfg.connectTimeoutMs);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+    const pool = new pg.Pool({
+      ...cfg.client,
+      max: cfg.poolMax,
+      // Later connects (after a server restart) and waits for a free connection fail rather than hang.
+      connectionTimeoutMillis: Math.max(cfg.connectTimeoutMs, ACQUIRE_TIMEOUT_MS),
+      idleTimeoutMillis: 10_000,
+      // Idle pooled connections never keep a finished CLI alive.
+      allowExitOnIdle: true,
+    });
+    // Without a listener, an idle connection dropped by the server would crash the process.
+    pool.on('error', (err) => warn(`${where}: an idle database connection failed (${scrub(err.message, url)}); the pool replaces it`));
+    let storage!: PgStorage;
+    const feed = new ChangeFeed({
+      client: { ...cfg.client, application_name: 'renorm-tune listen' },
+      channel: CHANGE_CHANNEL,
+      where,
+      warn,
+      resync: async () => (await storage.pool.query(`SELECT id FROM ${S}.studies ORDER BY seq`)).rows.map((r: { id: string }) => r.id),
+    });
+    storage = new PgStorage(where, pool, feed, warn, applied);
+    return storage;
+  }
+
+  /**
+   * The schema version of the database, the newest this build knows, and the renorm-tune version that applied the
+   * newest migration. How a worker checks before it takes work: connect with `migrate: false` (a missing, older or
+   * newer schema is then refused at connect, with the reason and the fix), then compare its own package version
+   * with the coordinator's (carried by the job, since a coordinator upgraded without a schema change migrates
+   * nothing); `packageVersion` here names who last migrated, for the message.
+   */
+  async schemaInfo(): Promise<SchemaInfo> {
+    const c = await this.pool.connect();
+    try {
+      return await readSchemaInfo(c);
+    } finally {
+      c.release();
+    }
+  }
+
+  async createStudy(study: { name: string; direction: Direction; config: Record<string, unknown> }): Promise<StudyRecord> {
+    checkNewStudy(study);
+    checkText(study.name, 'name');
+    const config = JSON.stringify(study.config);
+    for (;;) {
+      try {
+        const row = (await this.pool.query(
+          `INSERT INTO ${S}.studies (id, name, direction, state, config, created_at) VALUES ($1, $2, $3, 'CREATED', $4, statement_timestamp()) RETURNING *`,
+          [newStudyId(), study.name, study.direction, config],
+        )).rows[0] as StudyRow;
+        return toStudy(row, [], this.json);
+      } catch (err) {
+        const e = sqlState(err);
+        // The unique name is the check: two processes creating one name at once both pass any earlier read.
+        if (e.code === UNIQUE_VIOLATION && e.constraint === 'studies_name_unique') throw duplicateName(study.name);
+        if (e.code === UNIQUE_VIOLATION && e.constraint === 'studies_pkey') continue;
+        throw err;
+      }
+    }
+  }
+
+  async getStudy(id: string): Promise<StudyRecord | undefined> {
+    if (hasNul(id)) return undefined;
+    return this.read(async (c) => {
+      const row = (await c.query(`SELECT * FROM ${S}.studies WHERE id = $1`, [id])).rows[0] as StudyRow | undefined;
+      return row && toStudy(row, await this.attrRows(c, [id]), this.json);
+    });
+  }
+
+  async findStudyByName(name: string): Promise<StudyRecord | undefined> {
+    if (hasNul(name)) return undefined;
+    return this.read(async (c) => {
+      const row = (await c.query(`SELECT * FROM ${S}.studies WHERE name = $1`, [name])).rows[0] as StudyRow | undefined;
+      return row && toStudy(row, await this.attrRows(c, [row.id]), this.json);
+    });
+  }
+
+  async listStudies(): Promise<StudyRecord[]> {
+    return this.read(async (c) => {
+      const rows = (await c.query(`SELECT * FROM ${S}.studies ORDER BY seq`)).rows as StudyRow[];
+      const attrs = await this.attrRows(c, rows.map((r) => r.id));
+      return rows.map((r) => toStudy(r, attrs.filter((a) => a.study_id === r.id), this.json));
+    });
+  }
+
+  async setStudyState(id: string, state: StudyState): Promise<void> {
+    checkStudyState(state);
+    await this.write(id, async (c) => {
+      await c.query(`UPDATE ${S}.studies SET state = $2 WHERE id = $1 AND state <> $2`, [id, state]);
+    });
+  }
+
+  async setStudyAttr(id: string, key: string, value: unknown): Promise<void> {
+    checkText(key, 'key');
+    // undefined would vanish from JSON; store null so the key still reads back.
+    const json = JSON.stringify(value ?? null);
+    await this.write(id, async (c) => {
+      await c.query(
+        `INSERT INTO ${S}.study_attrs (study_id, key, value) VALUES ($1, $2, $3) ON CONFLICT (study_id, key) DO UPDATE SET value = excluded.value`,
+        [id, key, json],
+      );
+    });
+  }
+
+  async renameStudy(id: string, name: string): Promise<void> {
+    checkStudyName(name);
+    checkText(name, 'name');
+    try {
+      await this.write(id, async (c) => {
+        await c.query(`UPDATE ${S}.studies SET name = $2 WHERE id = $1 AND name <> $2`, [id, name]);
+      });
+    } catch (err) {
+      const e = sqlState(err);
+      if (e.code === UNIQUE_VIOLATION && e.constraint === 'studies_name_unique') throw duplicateName(name);
+      throw err;
+    }
+  }
+
+  async updateStudyConfig(id: string, config: Record<string, unknown>): Promise<void> {
+    await this.write(id, async (c, s) => {
+      checkNewStudy({ name: s.name, direction: s.direction, config });
+      await c.query(`UPDATE ${S}.studies SET config = $2 WHERE id = $1`, [id, JSON.stringify(config)]);
+    });
+  }
+
+  async deleteStudy(id: string): Promise<void> {
+    // ON DELETE CASCADE removes attrs, trials and their values in the same transaction.
+    await this.write(id, async (c) => {
+      await c.query(`DELETE FROM ${S}.studies WHERE id = $1`, [id]);
+    });
+  }
+
+  async tickSearchClock(id: string, gapSeconds: number): Promise<number> {
+    return this.write(id, async (c, s) => {
+      // A statement after the lock: its timestamp is later than the tick of whoever held the lock before us.
+      const nowMs = (await c.query('SELECT floor(extract(epoch FROM statement_timestamp()) * 1000)::float8 AS ms')).rows[0].ms as number;
+      const next = tickClock({ seconds: s.search_seconds, lastTickMs: s.clock_tick_ms }, nowMs, gapSeconds);
+      await c.query(`UPDATE ${S}.studies SET search_seconds = $2, clock_tick_ms = $3 WHERE id = $1`, [id, next.seconds, next.lastTickMs]);
+      return next.seconds;
+    });
+  }
+
+  async createTrials(studyId: string, trials: NewTrial[], guard: CreateGuard = {}): Promise<TrialRecord[]> {
+    trials.forEach(checkNewTrial);
+    trials.forEach((t, i) => {
+      if (t.key !== undefined) checkText(t.key, `trials[${i}].key`);
+      if (t.lease) checkText(t.lease.owner, `trials[${i}].lease.owner`);
+    });
+    return this.write(studyId, async (c, study) => {
+      const next = (await c.query(`SELECT COALESCE(MAX(number), -1) + 1 AS n FROM ${S}.trials WHERE study_id = $1`, [studyId])).rows[0].n as number;
+      if (guard.snapshot !== undefined && guard.snapshot !== next) throw new StaleSnapshotError(studyId, guard.snapshot, next);
+      const keys = trials.flatMap((t) => (t.key === undefined ? [] : [t.key]));
+      const taken = new Set<string>(keys.length === 0 ? [] : (await c.query(
+        `SELECT trial_key FROM ${S}.trials WHERE study_id = $1 AND trial_key = ANY($2::text[])`, [studyId, keys],
+      )).rows.map((r: { trial_key: string }) => r.trial_key));
+      const fresh = freshTrials(trials, (key) => taken.has(key));
+      let counted = 0;
+      if (guard.budget !== undefined) {
+        const byRole = (await c.query(`SELECT role, COUNT(*) AS n FROM ${S}.trials WHERE study_id = $1 GROUP BY role`, [studyId])).rows as { role: string; n: number }[];
+        for (const r of byRole) if (countsTowardBudget(r.role)) counted += r.n;
+      }
+      const config = this.json<Record<string, unknown>>(study.config, `study ${studyId} config`, {});
+      const batch = fresh.slice(0, grant(study.name, fresh, counted, guard.budget));
+      if (batch.length === 0) return [];
+      const values: unknown[] = [studyId];
+      const rows = batch.map((t, i) => {
+        const finished = isFinished(t.state);
+        const p = (v: unknown) => `$${values.push(v)}`;
+        return `($1, ${p(next + i)}, ${p(t.state)}, ${p(t.role)}, ${p(JSON.stringify(t.params))}, ${p(JSON.stringify(t.schedule))}, ` +
+          `${p(seedFor(t, config, next + i))}, ${p(finished ? (t.value ?? null) : null)}, ${p(t.metrics == null ? null : JSON.stringify(t.metrics))}, ` +
+          `${p(t.key ?? null)}, statement_timestamp(), CASE WHEN ${p(t.state !== 'WAITING')}::boolean THEN statement_timestamp() END, ` +
+          `CASE WHEN ${p(finished)}::boolean THEN statement_timestamp() END, ${p(t.state === 'RUNNING' ? t.lease!.owner : null)}, ` +
+          `${p(t.state === 'RUNNING' ? 1 : 0)}, ${inSeconds(p(t.state === 'RUNNING' ? t.lease!.seconds : null))})`;
+      });
+      const inserted = (await c.query(
+        `INSERT INTO ${S}.trials (study_id, number, state, role, params, schedule, seed, value, metrics, trial_key, created_at, started_at,
+                                 finished_at, lease_owner, lease_token, lease_expires)
+         VALUES ${rows.join(',\n')} RETURNING *`,
+        values,
+      )).rows as TrialRow[];
+      return inserted.sort((a, b) => a.number - b.number).map((r) => toTrial(r, [], this.json));
+    });
+  }
+
+  async getTrial(studyId: string, trialId: number): Promise<TrialRecord | undefined> {
+    if (!Number.isSafeInteger(trialId) || hasNul(studyId)) return undefined;
+    return this.read(async (c) => (await this.trialsWithValues(c, studyId, [trialId]))[0]);
+  }
+
+  async listTrials(studyId: string, opts: { states?: TrialState[]; withIntermediate?: boolean } = {}): Promise<TrialRecord[]> {
+    const states = opts.states;
+    if ((states && states.length === 0) || hasNul(studyId)) return [];
+    const inStates = states ? ' AND t.state = ANY($2::text[])' : '';
+    const params = states ? [studyId, states] : [studyId];
+    // One read-only snapshot: trials and their values agree even while another process writes.
+    return this.read(async (c) => {
+      const rows = (await c.query(`SELECT * FROM ${S}.trials t WHERE t.study_id = $1${inStates} ORDER BY t.number`, params)).rows as TrialRow[];
+      const byTrial = new Map<number, ValueRow[]>();
+      if (opts.withIntermediate !== false && rows.length > 0) {
+        const values = (await c.query(
+          `SELECT v.* FROM ${S}.trial_values v JOIN ${S}.trials t ON t.id = v.trial_id WHERE t.study_id = $1${inStates} ORDER BY v.trial_id, v.step`, params,
+        )).rows as ValueRow[];
+        for (const v of values) {
+          const list = byTrial.get(v.trial_id);
+          if (list) list.push(v);
+          else byTrial.set(v.trial_id, [v]);
+        }
+      }
+      return rows.map((r) => toTrial(r, byTrial.get(r.id) ?? [], this.json));
+    });
+  }
+
+  async claimTrial(studyId: string, trialId: number, lease: LeaseRequest): Promise<Lease | null> {
+    checkLease(lease, 'lease');
+    checkText(lease.owner, 'lease.owner');
+    return this.write(studyId, async (c) => {
+      const row = await this.lockTrial(c, studyId, trialId);
+      if (row.state !== 'WAITING') return null;
+      const token = row.lease_token + 1;
+      const done = (await c.query(
+        `UPDATE ${S}.trials SET state = 'RUNNING', started_at = statement_timestamp(), lease_owner = $2, lease_token = $3, lease_expires = ${inSeconds('$4')}
+         WHERE id = $1 RETURNING lease_expires`,
+        [trialId, lease.owner, token, lease.seconds],
+      )).rows[0] as { lease_expires: Date };
+      return { owner: lease.owner, token, expiresAt: done.lease_expires.toISOString() };
+    });
+  }
+
+  async renewLease(studyId: string, trialId: number, token: number, seconds: number): Promise<Lease> {
+    checkLeaseSeconds(seconds, 'seconds');
+    // The trial's row alone: a heartbeat changes no column a viewer sees (no trigger touches the study row), so
+    // it need not queue behind the study's other writers. A reap waiting on the same row re-checks the new expiry.
+    if (hasNul(studyId)) throw trialNotFound(studyId, trialId);
+    return this.transaction('BEGIN', async (c) => {
+      const row = await this.lockTrial(c, studyId, trialId);
+      this.checkToken(row, token);
+      const expires = await this.extend(c, trialId, seconds);
+      return { owner: row.lease_owner!, token, expiresAt: expires.toISOString() };
+    });
+  }
+
+  async releaseTrial(studyId: string, trialId: number, token: number): Promise<boolean> {
+    return this.write(studyId, async (c) => {
+      const row = await this.lockTrial(c, studyId, trialId);
+      if (row.state !== 'RUNNING' || row.lease_token !== token) return false;
+      await c.query(`UPDATE ${S}.trials SET state = 'WAITING', started_at = NULL, lease_owner = NULL, lease_expires = NULL WHERE id = $1`, [trialId]);
+      return true;
+    });
+  }
+
+  async reapExpiredLeases(studyId: string, opts: { maxRetries: number; deadOwners?: string[] }): Promise<TrialRecord[]> {
+    // An owner with a NUL cannot hold a lease (claims refuse it), and PostgreSQL would refuse the parameter.
+    const dead = (opts.deadOwners ?? []).filter((o) => !hasNul(o));
+    return this.write(studyId, async (c) => {
+      const rows = (await c.query(
+        `SELECT * FROM ${S}.trials WHERE study_id = $1 AND state = 'RUNNING'
+           AND (lease_expires IS NULL OR lease_expires <= statement_timestamp() OR lease_owner = ANY($2::text[]))
+         ORDER BY number FOR UPDATE`,
+        [studyId, dead],
+      )).rows as TrialRow[];
+      for (const r of rows) {
+        const outcome = reapOutcome({ retries: r.retries, owner: r.lease_owner }, opts.maxRetries, dead.includes(r.lease_owner ?? ''));
+        if (outcome.state === 'WAITING') {
+          await c.query(`UPDATE ${S}.trials SET state = 'WAITING', started_at = NULL, retries = retries + 1, lease_owner = NULL, lease_expires = NULL WHERE id = $1`, [r.id]);
+        } else {
+          await c.query(
+            `UPDATE ${S}.trials SET state = 'FAIL', failure_reason = $2, finished_at = statement_timestamp(), lease_owner = NULL, lease_expires = NULL WHERE id = $1`,
+            [r.id, storableText(outcome.reason)],
+          );
+        }
+      }
+      return rows.length === 0 ? [] : this.trialsWithValues(c, studyId, rows.map((r) => r.id));
+    });
+  }
+
+  async addIntermediate(studyId: string, trialId: number, value: IntermediateValue, opts: { token?: number; renewSeconds?: number } = {}): Promise<void> {
+    checkIntermediate(value);
+    if (opts.renewSeconds !== undefined) checkLeaseSeconds(opts.renewSeconds, 'renewSeconds');
+    const metrics = value.metrics == null ? null : JSON.stringify(value.metrics);
+    await this.write(studyId, async (c) => {
+      const row = await this.lockTrial(c, studyId, trialId);
+      if (isFinished(row.state)) throw alreadyFinished(row.number, row.state);
+      if (opts.token !== undefined) this.checkToken(row, opts.token);
+      if (opts.renewSeconds !== undefined && row.state === 'RUNNING') await this.extend(c, trialId, opts.renewSeconds);
+      await c.query(
+        `INSERT INTO ${S}.trial_values (trial_id, step, value, metrics) VALUES ($1, $2, $3, $4) ON CONFLICT (trial_id, step) DO NOTHING`,
+        [trialId, value.step, value.value, metrics],
+      );
+    });
+  }
+
+  async requestPrune(studyId: string, trialId: number): Promise<void> {
+    await this.write(studyId, async (c) => {
+      await this.lockTrial(c, studyId, trialId);
+      await c.query(`UPDATE ${S}.trials SET prune_requested = true WHERE id = $1 AND NOT prune_requested`, [trialId]);
+    });
+  }
+
+  async peerValues(studyId: string, q: PeerQuery): Promise<number[]> {
+    if (hasNul(studyId)) return [];
+    const params: unknown[] = [studyId, Number.isSafeInteger(q.exceptTrialId) ? q.exceptTrialId : -1, q.step];
+    const states = q.states ? ` AND t.state = ANY($${params.push(q.states)}::text[])` : '';
+    // Per trial one primary-key probe of trial_values: cheap however many reports the study holds.
+    const rows = (await this.pool.query(q.mode === 'at'
+      ? `SELECT v.value FROM ${S}.trials t JOIN ${S}.trial_values v ON v.trial_id = t.id
+         WHERE t.study_id = $1 AND t.id <> $2 AND ${PRUNABLE}${states} AND v.step = $3`
+      : `SELECT (SELECT v.value FROM ${S}.trial_values v WHERE v.trial_id = t.id AND v.step >= $3 ORDER BY v.step LIMIT 1) AS value
+         FROM ${S}.trials t WHERE t.study_id = $1 AND t.id <> $2 AND ${PRUNABLE}${states}`,
+    params)).rows as { value: number | null }[];
+    return rows.filter((r) => r.value !== null).map((r) => r.value!);
+  }
+
+  async finishTrial(studyId: string, trialId: number, result: FinishResult, opts: { token?: number; honourPrune?: boolean } = {}): Promise<TrialRecord> {
+    checkFinish(result);
+    const metrics = result.metrics == null ? null : JSON.stringify(result.metrics);
+    return this.write(studyId, async (c) => {
+      // Under the study lock, a second finisher reads the first one's terminal state.
+      const row = await this.lockTrial(c, studyId, trialId);
+      if (isFinished(row.state)) throw alreadyFinished(row.number, row.state);
+      if (opts.token !== undefined) this.checkToken(row, opts.token);
+      const state = result.state === 'COMPLETE' && opts.honourPrune && row.prune_requested ? 'PRUNED' : result.state;
+      const done = (await c.query(
+        `UPDATE ${S}.trials SET state = $2, value = $3, failure_reason = $4, metrics = $5, finished_at = statement_timestamp(),
+                started_at = COALESCE(started_at, statement_timestamp()), lease_owner = NULL, lease_expires = NULL
+         WHERE id = $1 RETURNING *`,
+        [trialId, state, result.value ?? null, storableText(result.failureReason), metrics],
+      )).rows[0] as TrialRow;
+      const values = (await c.query(`SELECT * FROM ${S}.trial_values WHERE trial_id = $1 ORDER BY step`, [trialId])).rows as ValueRow[];
+      return toTrial(done, values, this.json);
+    });
+  }
+
+  /** The trigger-maintained `revision` (migration 2): one primary-key read. */
+  async changeStamp(studyId: string): Promise<number> {
+    if (hasNul(studyId)) throw studyNotFound(studyId);
+    const row = (await this.pool.query(`SELECT revision FROM ${S}.studies WHERE id = $1`, [studyId])).rows[0] as { revision: number } | undefined;
+    if (!row) throw studyNotFound(studyId);
+    return row.revision;
+  }
+
+  /** LISTEN/NOTIFY: `listener` hears the id of every study any process changes (or creates, or deletes). */
+  onChange(listener: (studyId: string) => void): () => void {
+    return this.feed.subscribe(listener);
+  }
+
+  /** Resolves once change notifications flow: a change committed after this is announced. */
+  async changesListening(): Promise<void> {
+    await this.feed.listening();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.feed.close();
+    await this.pool.end();
+  }
+
+  /**
+   * One write transaction on study `studyId`: its row locked first (see the top of this file), NotFoundError if
+   * it does not exist. A deadlock or serialization failure (which PostgreSQL rolled back whole) runs it again.
+   */
+  private async write<T>(studyId: string, fn: (c: PoolClient, study: StudyRow) => Promise<T>): Promise<T> {
+    if (hasNul(studyId)) throw studyNotFound(studyId);
+    return this.transaction('BEGIN', async (c) => {
+      const study = (await c.query(`SELECT * FROM ${S}.studies WHERE id = $1 FOR UPDATE`, [studyId])).rows[0] as StudyRow | undefined;
+      if (!study) throw studyNotFound(studyId);
+      return fn(c, study);
+    });
+  }
+
+  /** One read-only snapshot, for reads that take more than one statement. */
+  private async read<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    return this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', fn);
+  }
+
+  private async transaction<T>(begin: string, fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const c = await this.pool.connect();
+      let broken = false;
+      try {
+        await c.query(begin);
+        const out = await fn(c);
+        await c.query('COMMIT');
+        return out;
+      } catch (err) {
+        // A connection that cannot even roll back is dropped, not handed to the next caller.
+        await c.query('ROLLBACK').catch(() => (broken = true));
+        if (attempt < 3 && RETRYABLE.has(sqlState(err).code ?? '')) continue;
+        throw err;
+      } finally {
+        c.release(broken);
+      }
+    }
+  }
+
+  private async lockTrial(c: PoolClient, studyId: string, trialId: number): Promise<TrialRow> {
+    if (!Number.isSafeInteger(trialId)) throw trialNotFound(studyId, trialId);
+    const row = (await c.query(`SELECT * FROM ${S}.trials WHERE id = $1 AND study_id = $2 FOR UPDATE`, [trialId, studyId])).rows[0] as TrialRow | undefined;
+    if (!row) throw trialNotFound(studyId, trialId);
+    return row;
+  }
+
+  private async trialsWithValues(c: PoolClient, studyId: string, ids: number[]): Promise<TrialRecord[]> {
+    const rows = (await c.query(`SELECT * FROM ${S}.trials WHERE study_id = $1 AND id = ANY($2::bigint[]) ORDER BY number`, [studyId, ids])).rows as TrialRow[];
+    if (rows.length === 0) return [];
+    const values = (await c.query(`SELECT * FROM ${S}.trial_values WHERE trial_id = ANY($1::bigint[]) ORDER BY trial_id, step`, [rows.map((r) => r.id)])).rows as ValueRow[];
+    return rows.map((r) => toTrial(r, values.filter((v) => v.trial_id === r.id), this.json));
+  }
+
+  private async attrRows(c: PoolClient, ids: string[]): Promise<{ study_id: string; key: string; value: string }[]> {
+    if (ids.length === 0) return [];
+    return (await c.query(`SELECT study_id, key, value FROM ${S}.study_attrs WHERE study_id = ANY($1::text[]) ORDER BY study_id, key`, [ids])).rows;
+  }
+
+  private checkToken(row: TrialRow, token: number): void {
+    if (row.state !== 'RUNNING') throw leaseLost(row.number, `it is ${row.state}`);
+    if (row.lease_token !== token) throw leaseLost(row.number, `token ${token} is stale, the lease is at ${row.lease_token}`);
+  }
+
+  private async extend(c: PoolClient, trialId: number, seconds: number): Promise<Date> {
+    const row = (await c.query(`UPDATE ${S}.trials SET lease_expires = ${inSeconds('$2')} WHERE id = $1 RETURNING lease_expires`, [trialId, seconds])).rows[0];
+    return (row as { lease_expires: Date }).lease_expires;
+  }
+
 }

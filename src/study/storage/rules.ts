@@ -76,6 +76,20 @@ export function checkNewTrial(t: NewTrial, i: number): void {
   if (typeof t.schedule !== 'object' || t.schedule === null) throw new ConfigError(`${f}.schedule`, 'must be an object');
 }
 
+/**
+ * The trials of a batch that are to be created: unkeyed ones, and keyed ones whose key is neither `taken` in the
+ * study nor repeated earlier in the batch (the first wins), so a key is never created twice.
+ */
+export function freshTrials(trials: readonly NewTrial[], taken: (key: string) => boolean): NewTrial[] {
+  const seen = new Set<string>();
+  return trials.filter((t) => {
+    if (t.key === undefined) return true;
+    if (seen.has(t.key) || taken(t.key)) return false;
+    seen.add(t.key);
+    return true;
+  });
+}
+
 /** The seed a new trial gets: its own, else one derived from the study seed and its storage-assigned number. */
 export function seedFor(t: NewTrial, config: Record<string, unknown>, number: number): number {
   if (t.seed !== undefined) return t.seed;

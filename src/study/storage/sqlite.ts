@@ -22,7 +22,7 @@ import type {
 import { migrate } from './migrations.js';
 import {
   alreadyFinished, checkFinish, checkIntermediate, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
-  checkStudyState, duplicateName, grant, isFinished, leaseLost, newStudyId, now, reapOutcome, seedFor, studyNotFound, tickClock,
+  checkStudyState, duplicateName, freshTrials, grant, isFinished, leaseLost, newStudyId, now, reapOutcome, seedFor, studyNotFound, tickClock,
   trialNotFound,
 } from './rules.js';
 
@@ -171,7 +171,7 @@ export class SqliteStorage implements Storage {
       const next = (this.sql('SELECT COALESCE(MAX(number), -1) + 1 AS n FROM trials WHERE study_id = ?').get(studyId) as { n: number }).n;
       if (guard.snapshot !== undefined && guard.snapshot !== next) throw new StaleSnapshotError(studyId, guard.snapshot, next);
       const keyTaken = this.sql('SELECT 1 FROM trials WHERE study_id = ? AND trial_key = ?');
-      const fresh = trials.filter((t) => t.key === undefined || !keyTaken.get(studyId, t.key));
+      const fresh = freshTrials(trials, (key) => keyTaken.get(studyId, key) !== undefined);
       let counted = 0;
       if (guard.budget !== undefined) {
         for (const r of this.sql('SELECT role, COUNT(*) AS n FROM trials WHERE study_id = ? GROUP BY role').all(studyId) as { role: string; n: number }[]) {

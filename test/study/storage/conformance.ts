@@ -140,7 +140,9 @@ export function storageConformance(name: string, open: () => Promise<Opened>): v
       assert.equal(first.length, 2);
       assert.deepEqual(again.map((t) => t.number), [2, 3], 'only the new key and the unkeyed trial are created');
       assert.equal((await s.createTrials(b.id, [newTrial({ key: 'k1' })])).length, 1, 'keys are per study');
-      assert.equal((await s.listTrials(a.id)).length, 4);
+      const twice = await s.createTrials(a.id, [newTrial({ key: 'k4', seed: 1 }), newTrial({ key: 'k4', seed: 2 })]);
+      assert.deepEqual(twice.map((t) => [t.number, t.seed]), [[4, 1]], 'a key repeated within one batch is created once, the first wins');
+      assert.equal((await s.listTrials(a.id)).length, 5);
     });
 
     it('refuses a stale snapshot: suggestions computed before another insert are not stored', async () => {
