@@ -16,6 +16,7 @@ export const COMMAND_MODULES: CommandModule[] = [
   { parent: 'bench', commands: ['train'], load: () => import('./bench_train.js') },
   { parent: 'bench', commands: ['bo'], load: () => import('./bench_bo.js') },
   { parent: 'bench', commands: ['service'], load: () => import('./bench_service.js') },
+  { parent: 'bench', commands: ['distributed'], load: () => import('./bench_distributed.js') },
   { parent: 'program', commands: ['run'], load: () => import('./run.js') },
   { parent: 'program', commands: ['worker'], load: () => import('./worker.js') },
   { parent: 'program', commands: ['serve', 'studies', 'show', 'export'], load: () => import('./study.js') },

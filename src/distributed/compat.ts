@@ -5,7 +5,6 @@ import { DataError, RenormTuneError } from '../errors.js';
 import { createStudyService } from '../study/service/defaults.js';
 import type { StudyService } from '../study/service.js';
 import { openStorage, parseStorageRef, STORAGE_SCHEMA_VERSION } from '../study/storage/index.js';
-import type { Storage } from '../study/types.js';
 import { PACKAGE_VERSION } from '../version.js';
 
 /** What a coordinator announces and stamps on every job, and what a worker compares with its own. */
@@ -43,13 +42,13 @@ export function isBuild(raw: unknown): raw is Build {
 /**
  * Opens the study service a worker trains through, after checking that the database's schema is exactly this
  * build's. A worker never migrates: the coordinator (`run`) owns the schema, so an older database means the
- * coordinator is older (or has not started yet), and a newer one means this worker is.
+ * coordinator is older (or has not started yet), and a newer one means this worker is. PostgreSQL makes the same
+ * check itself when connected with `migrate: false`; SQLite is checked here, before the file is opened.
  */
 export async function openWorkerService(ref: string): Promise<{ service: StudyService; close(): Promise<void> }> {
   const parsed = parseStorageRef(ref);
   if (parsed.kind === 'sqlite') checkSqliteSchema(parsed.file);
-  const storage = await openStorage(ref, { mustExist: true, ...({ migrate: false } as object) });
-  await checkStorageSchema(storage);
+  const storage = await openStorage(ref, { mustExist: true, migrate: false });
   const service = createStudyService(storage);
   return {
     service,
@@ -58,14 +57,6 @@ export async function openWorkerService(ref: string): Promise<{ service: StudySe
       await storage.close();
     },
   };
-}
-
-/** PostgreSQL reports its schema through `schemaInfo()`; with `migrate: false` a missing or older one is already refused at connect. */
-async function checkStorageSchema(storage: Storage): Promise<void> {
-  const info = (storage as { schemaInfo?: () => Promise<{ version: number; latest?: number }> }).schemaInfo;
-  if (!info) return;
-  const { version } = await info.call(storage);
-  if (version !== STORAGE_SCHEMA_VERSION) throw schemaMismatch((storage as { where?: string }).where ?? 'the database', version);
 }
 
 /** SQLite keeps its schema version in PRAGMA user_version; read it without opening (and so migrating) the store. */

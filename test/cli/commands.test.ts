@@ -19,8 +19,8 @@ test('argv loads only the module of the named command; help, bench alone and unk
   assert.deepEqual(picked('run', 'configs/quick.json'), ['program:run']);
   assert.deepEqual(picked('train', 'c.json'), ['program:train']);
   assert.deepEqual(picked('bench', 'bo'), ['bench:bo']);
-  assert.deepEqual(picked('bench'), ['bench:train', 'bench:bo', 'bench:service']);
-  assert.deepEqual(picked('bench', 'nope'), ['bench:train', 'bench:bo', 'bench:service']);
+  assert.deepEqual(picked('bench'), ['bench:train', 'bench:bo', 'bench:service', 'bench:distributed']);
+  assert.deepEqual(picked('bench', 'nope'), ['bench:train', 'bench:bo', 'bench:service', 'bench:distributed']);
   const all = COMMAND_MODULES.map((m) => `${m.parent}:${m.commands[0]}`);
   for (const args of [[], ['--help'], ['help', 'studies'], ['stduies']]) assert.deepEqual(picked(...args), all, JSON.stringify(args));
 });

@@ -1,0 +1,114 @@
+// ask+tell round trips on SQLite vs PostgreSQL with 1, 4, 16 concurrent clients, each with its own service and store connection.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { validateStudyConfig } from '../../study/config.js';
+import { createStudyService } from '../../study/service/defaults.js';
+import { openStorage } from '../../study/storage/index.js';
+import { redactUrl, scrub } from '../../study/storage/pg_connect.js';
+import { quantile } from './cluster.js';
+
+export interface LatencyPoint {
+  store: 'sqlite' | 'postgres';
+  clients: number;
+  p50: number;
+  p99: number;
+  pairs: number;
+  /** Pairs refused after the service's retries (StaleSnapshotError: too many other asks in between). */
+  refused: number;
+}
+
+/**
+ * Clients are async loops in this process, each with its own StudyService and store connection (what N API
+ * servers in front of one database are), asking for one trial of one external study (random optimizer, so no GP
+ * fit is timed) and telling its value at once. Every client takes `pairs / clients` rounds; latency is per pair.
+ */
+export async function benchAskTellStores(o: { pg: string | null; clients: number[]; pairs: number; log: (line: string) => void }): Promise<{ points: LatencyPoint[]; pgSkipped?: string }> {
+  const points: LatencyPoint[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'renorm-bench-ask-'));
+  let pgDb: { url: string; drop(): Promise<void> } | string;
+  try {
+    pgDb = o.pg === null ? 'disabled (--no-pg)' : await createDatabase(o.pg);
+  } catch (err) {
+    pgDb = (err as Error).message;
+  }
+  try {
+    for (const clients of o.clients) {
+      points.push(await measure('sqlite', join(dir, `ask-${clients}.db`), clients, o.pairs));
+      if (typeof pgDb !== 'string') points.push(await measure('postgres', pgDb.url, clients, o.pairs, clients));
+      for (const p of points.slice(typeof pgDb === 'string' ? -1 : -2)) {
+        o.log(`  ${p.store.padEnd(8)} ${String(clients).padStart(2)} client${clients > 1 ? 's' : ' '}: ask+tell p50 ${p.p50.toFixed(2)} ms, p99 ${p.p99.toFixed(2)} ms (${p.pairs} pairs${p.refused ? `, ${p.refused} refused after retries` : ''})`);
+      }
+    }
+  } finally {
+    if (typeof pgDb !== 'string') await pgDb.drop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return typeof pgDb === 'string' ? { points, pgSkipped: pgDb } : { points };
+}
+
+async function measure(store: 'sqlite' | 'postgres', ref: string, clients: number, pairs: number, tag = 0): Promise<LatencyPoint> {
+  const name = `ask-${clients}-${tag}-${randomBytes(3).toString('hex')}`;
+  const open = async () => {
+    const storage = await openStorage(ref);
+    return { storage, service: createStudyService(storage) };
+  };
+  const first = await open();
+  const config = validateStudyConfig({ name, scenario: { steps: 10 }, budget: { trials: 100_000 }, executor: 'external', optimizer: { type: 'random' }, finalValidation: { seeds: 0 } });
+  const study = await first.service.createStudy(config);
+  const all = [first, ...(await Promise.all(Array.from({ length: clients - 1 }, open)))];
+  const latencies: number[] = [];
+  let refused = 0;
+  const rounds = Math.max(5, Math.ceil(pairs / clients));
+  try {
+    // A few pairs per client before timing: connections opened, statements prepared.
+    await Promise.all(all.map(async ({ service }) => {
+      for (let i = 0; i < 3; i++) {
+        const [t] = await service.ask(study.id, 1);
+        await service.tell(study.id, t!.id, { value: Math.random() });
+      }
+    }));
+    await Promise.all(all.map(async ({ service }) => {
+      for (let i = 0; i < rounds; i++) {
+        const t0 = performance.now();
+        try {
+          const [t] = await service.ask(study.id, 1);
+          await service.tell(study.id, t!.id, { value: Math.random() });
+          latencies.push(performance.now() - t0);
+        } catch (err) {
+          if ((err as { code?: string }).code !== 'STALE_SNAPSHOT') throw err;
+          refused++;
+        }
+      }
+    }));
+  } finally {
+    for (const { service, storage } of all) {
+      service.close();
+      await storage.close();
+    }
+  }
+  return { store, clients, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), pairs: latencies.length, refused };
+}
+
+/** A database of our own on the server `url` names, dropped afterwards; an unreachable server is an Error saying so. */
+async function createDatabase(url: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `renorm_tune_bench_${process.pid}_${randomBytes(3).toString('hex')}`;
+  const admin = async (sql: string) => {
+    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+    c.on('error', () => undefined);
+    try {
+      await c.connect();
+      await c.query(sql);
+    } catch (err) {
+      throw new Error(`no PostgreSQL at ${redactUrl(url)} (${scrub((err as Error).message, url)})`);
+    } finally {
+      await c.end().catch(() => undefined);
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return { url: u.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
