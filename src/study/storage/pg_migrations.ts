@@ -1,5 +1,5 @@
 // The PostgreSQL schema as an ordered list of migrations, applied one transaction each under an advisory lock and recorded, with the package version that applied them, in renorm_tune.schema_migrations.
-import { createRequire } from 'node:module';
+import { PACKAGE_VERSION } from '../../version.js';
 import type { ClientBase } from 'pg';
 import { DataError } from '../../errors.js';
 import { StorageVersionError } from '../errors.js';
@@ -18,8 +18,6 @@ export const CHANGE_CHANNEL = 'renorm_tune_change';
 /** Serialises migrators across processes and machines ('renorm' in ASCII); held only for one migration transaction. */
 const MIGRATION_LOCK = 0x72656e6f726d;
 
-const pkg = createRequire(import.meta.url)('../../../../package.json') as { version: string };
-export const PACKAGE_VERSION = pkg.version;
 
 /**
  * Append only: never edit a released migration, add a new one. Versions are 1, 2, 3, ... in order. They start

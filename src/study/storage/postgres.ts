@@ -19,7 +19,7 @@ import type {
   CreateGuard, Direction, FinishResult, IntermediateValue, Lease, LeaseRequest, NewTrial, PeerQuery, Storage, StudyRecord, StudyState,
   TrialRecord, TrialState,
 } from '../types.js';
-import { readStoredJson } from './json_read.js';
+import { readStoredJson } from '../../config/stored_json.js';
 import { ACQUIRE_TIMEOUT_MS, connectError, redactUrl, resolveConfig, scrub, type PgOptions } from './pg_connect.js';
 import { CHANGE_CHANNEL, migrate, readSchemaInfo, SCHEMA, type SchemaInfo } from './pg_migrations.js';
 import { ChangeFeed } from './pg_notify.js';
@@ -70,7 +70,7 @@ export class PgStorage implements Storage {
   private readonly feed: ChangeFeed;
   private readonly warn: (message: string) => void;
   private closed = false;
-  private readonly json: StoredJson = (text, what, fallback) => readStoredJson(text, fallback, (why) => this.warn(`${this.where}: ${what} ${why}`));
+  private readonly json: StoredJson = (text, what, fallback) => readStoredJson(text, { where: `${this.where}: ${what}`, warn: this.warn, fallback }) as typeof fallback;
 
   private constructor(where: string, pool: pg.Pool, feed: ChangeFeed, warn: (message: string) => void, applied: number[]) {
     this.where = where;

@@ -12,7 +12,8 @@ import { StorageVersionError } from '../../../src/study/errors.js';
 import { openStorage } from '../../../src/study/storage/index.js';
 import { redactUrl, scrub } from '../../../src/study/storage/pg_connect.js';
 import { PgStorage } from '../../../src/study/storage/postgres.js';
-import { PACKAGE_VERSION, PG_LATEST_VERSION, PG_MIGRATIONS, SCHEMA, migrate } from '../../../src/study/storage/pg_migrations.js';
+import { PG_LATEST_VERSION, PG_MIGRATIONS, SCHEMA, migrate } from '../../../src/study/storage/pg_migrations.js';
+import { PACKAGE_VERSION } from '../../../src/version.js';
 import { newTrial, storageConformance } from './conformance.js';
 
 const SERVER = process.env.RENORM_TUNE_TEST_PG || 'postgres://postgres@127.0.0.1:5432/test';
@@ -253,7 +254,7 @@ if (unavailable) {
       assert.deepEqual(await s.reapExpiredLeases(st.id, { maxRetries: 1, deadOwners: ['a\u0000'] }), []);
     });
 
-    it('never fails a read on a value stored too deep: it is skipped with a warning', async () => {
+    it('never fails a read on a value stored too deep: it is cut down, with a warning', async () => {
       const warnings: string[] = [];
       const s = await connect(URL_, { warn: (m) => warnings.push(m) });
       const st = await s.createStudy({ name: 'deep', direction: 'maximize', config: {} });
@@ -264,11 +265,10 @@ if (unavailable) {
         await c.query(`UPDATE ${SCHEMA}.trials SET metrics = $2 WHERE id = $1`, [t!.id, deep]);
       });
       const back = (await s.getTrial(st.id, t!.id))!;
-      assert.deepEqual(back.intermediate, [{ step: 1, value: 0.5 }]);
-      assert.equal(back.metrics, null);
-      assert.doesNotThrow(() => JSON.stringify(back));
+      assert.equal(back.intermediate[0]!.value, 0.5);
+      assert.doesNotThrow(() => JSON.stringify(back), 'the deep values were cut down: the study can be served again');
       assert.equal(warnings.length, 2, warnings.join('\n'));
-      assert.match(warnings.join('\n'), /deeper than 64 levels/);
+      assert.match(warnings.join('\n'), /nested more than 32 levels/);
     });
 
     it('stores what jsonb would refuse and keeps the config verbatim; a NUL in a name is bad input', async () => {
