@@ -9,9 +9,10 @@ import { QUEUE_NAME } from '../../src/distributed/queue.js';
 import { validateStudyConfig } from '../../src/study/config.js';
 import { createStudyService } from '../../src/study/service/defaults.js';
 import { openStorage, STORAGE_SCHEMA_VERSION } from '../../src/study/storage/index.js';
-import { exitOf, REDIS_URL, redisSkip, Scene } from './helpers.js';
+import { exitOf, pgDatabase, pgSkip, REDIS_URL, redisSkip, Scene } from './helpers.js';
 
 const skip = await redisSkip();
+const pgDown = skip || (await pgSkip());
 const scenes: Scene[] = [];
 after(async () => {
   for (const s of scenes) await s.cleanup();
@@ -19,7 +20,7 @@ after(async () => {
 
 /** A database holding one local study with its two baselines WAITING, as a coordinator leaves it. */
 async function seeded(name: string): Promise<{ s: Scene; studyId: string; trialId: number }> {
-  const s = new Scene(name, { scenario: { steps: 10 }, budget: { trials: 4 } });
+  const s = await Scene.create('sqlite', name, { scenario: { steps: 10 }, budget: { trials: 4 } });
   scenes.push(s);
   const storage = await openStorage(s.db);
   const service = createStudyService(storage);
@@ -105,4 +106,17 @@ test('worker CLI: a job from a coordinator of another version, or for a study it
   assert.equal(trial.state, 'WAITING');
   assert.equal(trial.retries, 0);
   assert.equal(s.trainings().size, 0, 'nothing trained');
+});
+
+test('worker CLI: a PostgreSQL database its coordinator has not migrated is refused, not migrated (exit 1)', { skip: pgDown }, async () => {
+  const { url, drop } = await pgDatabase();
+  const s = await Scene.create('sqlite', 'pg-refuse', {});
+  scenes.push(s);
+  try {
+    const res = await exitOf(s.worker(['--db', url]), 30_000);
+    assert.equal(res.code, 1, res.out);
+    assert.match(res.out, /error: postgres:\/\/.*: holds no renorm-tune schema/);
+  } finally {
+    await drop();
+  }
 });

@@ -6,10 +6,48 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import { openStorage } from '../../src/study/storage/index.js';
-import type { StudyRecord, TrialRecord } from '../../src/study/types.js';
+import { redactUrl, scrub } from '../../src/study/storage/pg_connect.js';
+import type { Storage, StudyRecord, TrialRecord } from '../../src/study/types.js';
 
 export const REDIS_URL = process.env.RENORM_TEST_REDIS ?? 'redis://127.0.0.1:6379';
+/** A PostgreSQL server the tests may create databases on (the same variable as the storage tests). */
+export const PG_SERVER = process.env.RENORM_TUNE_TEST_PG || 'postgres://postgres@127.0.0.1:5432/test';
+
+export type Store = 'sqlite' | 'postgres';
+
+async function pgAdmin(sql: string): Promise<void> {
+  const c = new pg.Client({ connectionString: PG_SERVER, connectionTimeoutMillis: 3000 });
+  c.on('error', () => undefined);
+  try {
+    await c.connect();
+    await c.query(sql);
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+/** Why the PostgreSQL variants are skipped, or false when the server lets us create a database. */
+export async function pgSkip(): Promise<string | false> {
+  const name = `renorm_queue_probe_${process.pid}_${randomBytes(3).toString('hex')}`;
+  try {
+    await pgAdmin(`CREATE DATABASE ${name}`);
+    await pgAdmin(`DROP DATABASE IF EXISTS ${name}`);
+    return false;
+  } catch (err) {
+    return `no PostgreSQL at ${redactUrl(PG_SERVER)} (${scrub((err as Error).message, PG_SERVER)}); set RENORM_TUNE_TEST_PG`;
+  }
+}
+
+/** A fresh database on PG_SERVER: its URL, and how to drop it. */
+export async function pgDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `renorm_queue_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  await pgAdmin(`CREATE DATABASE ${name}`);
+  const u = new URL(PG_SERVER);
+  u.pathname = `/${name}`;
+  return { url: u.toString(), drop: () => pgAdmin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
 const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 export const countingTrainer = fileURLToPath(new URL('../fixtures/workers/counting_trainer.js', import.meta.url));
 
@@ -87,17 +125,32 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined 
   }
 }
 
-/** One test's world: a temp dir, a SQLite file, a Redis key prefix, a study config and a training log. */
+/** One test's world: a temp dir, a database (SQLite file or PostgreSQL database), a Redis key prefix, a study config and a training log. */
 export class Scene {
-  readonly dir = mkdtempSync(join(tmpdir(), 'renorm-queue-'));
-  readonly db = join(this.dir, 'study.db');
   readonly prefix = `renorm-test-${randomBytes(4).toString('hex')}`;
-  readonly log = join(this.dir, 'train.log');
-  readonly config = join(this.dir, 'study.json');
+  readonly log: string;
+  readonly config: string;
   private readonly procs: Proc[] = [];
+  private store: Promise<Storage> | undefined;
 
-  constructor(readonly name: string, config: Record<string, unknown>, private readonly stepMs = 10) {
+  private constructor(
+    readonly name: string,
+    readonly dir: string,
+    readonly db: string,
+    private readonly dropDb: () => Promise<void>,
+    config: Record<string, unknown>,
+    private readonly stepMs: number,
+  ) {
+    this.log = join(dir, 'train.log');
+    this.config = join(dir, 'study.json');
     writeFileSync(this.config, JSON.stringify({ name, optimizer: { type: 'random' }, ...config }));
+  }
+
+  static async create(store: Store, name: string, config: Record<string, unknown>, stepMs = 10): Promise<Scene> {
+    const dir = mkdtempSync(join(tmpdir(), 'renorm-queue-'));
+    if (store === 'sqlite') return new Scene(name, dir, join(dir, 'study.db'), async () => {}, config, stepMs);
+    const { url, drop } = await pgDatabase();
+    return new Scene(name, dir, url, drop, config, stepMs);
   }
 
   coordinator(extra: string[] = []): Proc {
@@ -111,16 +164,12 @@ export class Scene {
     }));
   }
 
-  /** Reads the study as stored (a fresh connection each time, like another process would). */
+  /** The study as stored, through this test's own connection (another process, as far as the CLI processes know). */
   async read(): Promise<{ study: StudyRecord | undefined; trials: TrialRecord[] }> {
-    if (!existsSync(this.db)) return { study: undefined, trials: [] };
-    const s = await openStorage(this.db, { mustExist: true });
-    try {
-      const study = await s.findStudyByName(this.name);
-      return { study, trials: study ? await s.listTrials(study.id) : [] };
-    } finally {
-      await s.close();
-    }
+    if (!this.db.includes('://') && !existsSync(this.db)) return { study: undefined, trials: [] };
+    const s = await (this.store ??= openStorage(this.db));
+    const study = await s.findStudyByName(this.name);
+    return { study, trials: study ? await s.listTrials(study.id) : [] };
   }
 
   /** Training starts and ends per trial id, from the fixture trainer's log (every process appends to it). */
@@ -145,7 +194,9 @@ export class Scene {
   async cleanup(): Promise<void> {
     for (const p of this.procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
     await Promise.all(this.procs.map((p) => p.exited));
+    if (this.store) await (await this.store).close();
     await deletePrefix(this.prefix).catch(() => 0);
+    await this.dropDb().catch(() => undefined);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -1,19 +1,26 @@
 // Killing any process of a queued study at any moment loses nothing and trains nothing twice (real Redis, CLI processes, a counting fixture trainer).
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeTrials, deletePrefix, exitOf, redisSkip, Scene, until } from './helpers.js';
+import { describeTrials, deletePrefix, exitOf, pgSkip, redisSkip, Scene, type Store, until } from './helpers.js';
 import type { TrialRecord } from '../../src/study/types.js';
 
-const skip = await redisSkip();
+const redisDown = await redisSkip();
+const pgDown = redisDown || (await pgSkip());
 const scenes: Scene[] = [];
 after(async () => {
   for (const s of scenes) await s.cleanup();
 });
 
-function scene(name: string, config: Record<string, unknown>, stepMs?: number): Scene {
-  const s = new Scene(name, config, stepMs);
+async function scene(store: Store, name: string, config: Record<string, unknown>, stepMs?: number): Promise<Scene> {
+  const s = await Scene.create(store, name, config, stepMs);
   scenes.push(s);
   return s;
+}
+
+/** Every scenario runs on both stores: SQLite (processes sharing one file) and PostgreSQL (a server); skipped, never passed, without the services. */
+function both(title: string, fn: (store: Store) => Promise<void>): void {
+  test(`${title} [sqlite]`, { skip: redisDown }, () => fn('sqlite'));
+  test(`${title} [postgres]`, { skip: pgDown }, () => fn('postgres'));
 }
 
 const search = (ts: TrialRecord[]) => ts.filter((t) => !t.role.startsWith('final:'));
@@ -33,8 +40,8 @@ function assertTrainedOnce(s: Scene, trials: TrialRecord[], twice: number[] = []
   }
 }
 
-test('a worker SIGKILLed mid-trial: the trial is re-run by another worker and completes once; nothing FAILs', { skip }, async () => {
-  const s = scene('kill-worker', { scenario: { steps: 200, evalInterval: 20 }, budget: { trials: 6 }, finalValidation: { seeds: 0 } });
+both('a worker SIGKILLed mid-trial: the trial is re-run by another worker and completes once; nothing FAILs', async (store) => {
+  const s = await scene(store, 'kill-worker', { scenario: { steps: 120, evalInterval: 20 }, budget: { trials: 6 }, finalValidation: { seeds: 0 } });
   const coordinator = s.coordinator();
   await until('the study in the database', async () => (await s.read()).study);
   const a = s.worker();
@@ -55,8 +62,8 @@ test('a worker SIGKILLed mid-trial: the trial is re-run by another worker and co
   assert.equal((await exitOf(b)).code, 0, 'the surviving worker leaves on its own once the study is done');
 });
 
-test('the coordinator SIGKILLed and restarted: the study completes within budget, nothing trains twice', { skip }, async () => {
-  const s = scene('kill-coordinator', { scenario: { steps: 60, evalInterval: 20 }, budget: { trials: 8 }, finalValidation: { seeds: 1 } });
+both('the coordinator SIGKILLed and restarted: the study completes within budget, nothing trains twice', async (store) => {
+  const s = await scene(store, 'kill-coordinator', { scenario: { steps: 60, evalInterval: 20 }, budget: { trials: 8 }, finalValidation: { seeds: 1 } });
   const first = s.coordinator();
   await until('the study in the database', async () => (await s.read()).study);
   const workers = [s.worker(), s.worker()];
@@ -76,8 +83,8 @@ test('the coordinator SIGKILLed and restarted: the study completes within budget
   for (const w of workers) assert.equal((await exitOf(w)).code, 0);
 });
 
-test('Redis loses every key of the queue mid-study: the coordinator re-enqueues from the database and the study completes', { skip }, async () => {
-  const s = scene('lose-redis', { scenario: { steps: 100, evalInterval: 20 }, budget: { trials: 8 }, finalValidation: { seeds: 1 } });
+both('Redis loses every key of the queue mid-study: the coordinator re-enqueues from the database and the study completes', async (store) => {
+  const s = await scene(store, 'lose-redis', { scenario: { steps: 60, evalInterval: 20 }, budget: { trials: 8 }, finalValidation: { seeds: 1 } });
   const coordinator = s.coordinator();
   await until('the study in the database', async () => (await s.read()).study);
   const workers = [s.worker(), s.worker()];
@@ -99,8 +106,8 @@ test('Redis loses every key of the queue mid-study: the coordinator re-enqueues 
   for (const w of workers) assert.equal((await exitOf(w)).code, 0);
 });
 
-test('two coordinators on one study (started together): every trial trains once and the budget is exact', { skip }, async () => {
-  const s = scene('two-coordinators', { scenario: { steps: 40, evalInterval: 20 }, budget: { trials: 10 }, finalValidation: { seeds: 1 } });
+both('two coordinators on one study (started together): every trial trains once and the budget is exact', async (store) => {
+  const s = await scene(store, 'two-coordinators', { scenario: { steps: 40, evalInterval: 20 }, budget: { trials: 10 }, finalValidation: { seeds: 1 } });
   const c1 = s.coordinator();
   const c2 = s.coordinator();
   await until('the study in the database', async () => (await s.read()).study);
@@ -116,8 +123,8 @@ test('two coordinators on one study (started together): every trial trains once 
   for (const w of workers) assert.equal((await exitOf(w)).code, 0);
 });
 
-test('an expired lease is reclaimed by another worker, and the frozen worker\'s stale token is refused when it wakes', { skip }, async () => {
-  const s = scene('steal-lease', { scenario: { steps: 300, evalInterval: 20 }, budget: { trials: 4 }, finalValidation: { seeds: 0 }, leaseSeconds: 5 });
+both('an expired lease is reclaimed by another worker, and the frozen worker\'s stale token is refused when it wakes', async (store) => {
+  const s = await scene(store, 'steal-lease', { scenario: { steps: 200, evalInterval: 20 }, budget: { trials: 4 }, finalValidation: { seeds: 0 }, leaseSeconds: 5 });
   const coordinator = s.coordinator();
   await until('the study in the database', async () => (await s.read()).study);
   const a = s.worker(['--idle-exit', '60']);
@@ -144,8 +151,8 @@ test('an expired lease is reclaimed by another worker, and the frozen worker\'s 
   assert.equal((await exitOf(b)).code, 0);
 });
 
-test('SIGTERM: a worker hands its running trial back (no retry counted) and exits 0; Ctrl-C on the coordinator leaves the study STOPPED', { skip }, async () => {
-  const s = scene('sigterm', { scenario: { steps: 300, evalInterval: 20 }, budget: { trials: 4 }, finalValidation: { seeds: 0 } });
+both('SIGTERM: a worker hands its running trial back (no retry counted) and exits 0; Ctrl-C on the coordinator leaves the study STOPPED', async (store) => {
+  const s = await scene(store, 'sigterm', { scenario: { steps: 200, evalInterval: 20 }, budget: { trials: 4 }, finalValidation: { seeds: 0 } });
   const coordinator = s.coordinator();
   await until('the study in the database', async () => (await s.read()).study);
   const a = s.worker();

@@ -13,7 +13,7 @@ after(async () => {
 });
 
 async function emptyDatabase(name: string): Promise<Scene> {
-  const s = new Scene(name, {});
+  const s = await Scene.create('sqlite', name, {});
   scenes.push(s);
   await (await openStorage(s.db)).close();
   return s;
