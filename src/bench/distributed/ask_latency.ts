@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { validateStudyConfig } from '../../study/config.js';
 import { createStudyService } from '../../study/service/defaults.js';
+import type { StudyService } from '../../study/service.js';
 import { openStorage } from '../../study/storage/index.js';
 import { redactUrl, scrub } from '../../study/storage/pg_connect.js';
 import { quantile } from './cluster.js';
@@ -18,6 +19,8 @@ export interface LatencyPoint {
   pairs: number;
   /** Pairs refused after the service's retries (StaleSnapshotError: too many other asks in between). */
   refused: number;
+  /** Storage calls per timed pair (each one a round trip to a PostgreSQL server), from a counting wrapper. */
+  callsPerPair: number;
 }
 
 /**
@@ -39,7 +42,7 @@ export async function benchAskTellStores(o: { pg: string | null; clients: number
       points.push(await measure('sqlite', join(dir, `ask-${clients}.db`), clients, o.pairs));
       if (typeof pgDb !== 'string') points.push(await measure('postgres', pgDb.url, clients, o.pairs, clients));
       for (const p of points.slice(typeof pgDb === 'string' ? -1 : -2)) {
-        o.log(`  ${p.store.padEnd(8)} ${String(clients).padStart(2)} client${clients > 1 ? 's' : ' '}: ask+tell p50 ${p.p50.toFixed(2)} ms, p99 ${p.p99.toFixed(2)} ms (${p.pairs} pairs${p.refused ? `, ${p.refused} refused after retries` : ''})`);
+        o.log(`  ${p.store.padEnd(8)} ${String(clients).padStart(2)} client${clients > 1 ? 's' : ' '}: ask+tell p50 ${p.p50.toFixed(2)} ms, p99 ${p.p99.toFixed(2)} ms (${p.pairs} pairs, ${p.callsPerPair.toFixed(1)} storage calls each${p.refused ? `, ${p.refused} refused after retries` : ''})`);
       }
     }
   } finally {
@@ -51,9 +54,22 @@ export async function benchAskTellStores(o: { pg: string | null; clients: number
 
 async function measure(store: 'sqlite' | 'postgres', ref: string, clients: number, pairs: number, tag = 0): Promise<LatencyPoint> {
   const name = `ask-${clients}-${tag}-${randomBytes(3).toString('hex')}`;
+  let calls = 0;
+  let counting = false;
   const open = async () => {
     const storage = await openStorage(ref);
-    return { storage, service: createStudyService(storage) };
+    // Counts every storage method call the service makes (only while timing): the round trips a pair costs.
+    const counted = new Proxy(storage, {
+      get(target, key, receiver) {
+        const v = Reflect.get(target, key, receiver) as unknown;
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]) => {
+          if (counting) calls++;
+          return (v as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    return { storage, service: createStudyService(counted) };
   };
   const first = await open();
   const config = validateStudyConfig({ name, scenario: { steps: 10 }, budget: { trials: 100_000 }, executor: 'external', optimizer: { type: 'random' }, finalValidation: { seeds: 0 } });
@@ -63,33 +79,37 @@ async function measure(store: 'sqlite' | 'postgres', ref: string, clients: numbe
   let refused = 0;
   const rounds = Math.max(5, Math.ceil(pairs / clients));
   try {
-    // A few pairs per client before timing: connections opened, statements prepared.
-    await Promise.all(all.map(async ({ service }) => {
-      for (let i = 0; i < 3; i++) {
+    /** One pair; false when the service gave up on a snapshot that kept going stale (another client asked in between, every retry). */
+    const pair = async (service: StudyService): Promise<boolean> => {
+      try {
         const [t] = await service.ask(study.id, 1);
         await service.tell(study.id, t!.id, { value: Math.random() });
+        return true;
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'STALE_SNAPSHOT') throw err;
+        return false;
       }
+    };
+    // A few pairs per client before timing: connections opened, statements prepared.
+    await Promise.all(all.map(async ({ service }) => {
+      for (let i = 0; i < 3; i++) await pair(service);
     }));
+    counting = true;
     await Promise.all(all.map(async ({ service }) => {
       for (let i = 0; i < rounds; i++) {
         const t0 = performance.now();
-        try {
-          const [t] = await service.ask(study.id, 1);
-          await service.tell(study.id, t!.id, { value: Math.random() });
-          latencies.push(performance.now() - t0);
-        } catch (err) {
-          if ((err as { code?: string }).code !== 'STALE_SNAPSHOT') throw err;
-          refused++;
-        }
+        if (await pair(service)) latencies.push(performance.now() - t0);
+        else refused++;
       }
     }));
   } finally {
+    counting = false;
     for (const { service, storage } of all) {
       service.close();
       await storage.close();
     }
   }
-  return { store, clients, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), pairs: latencies.length, refused };
+  return { store, clients, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), pairs: latencies.length, refused, callsPerPair: calls / Math.max(1, latencies.length + refused) };
 }
 
 /** A database of our own on the server `url` names, dropped afterwards; an unreachable server is an Error saying so. */
