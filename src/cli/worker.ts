@@ -57,15 +57,21 @@ export async function workerCommand(o: WorkerOpts): Promise<number> {
   checkExecutorOptions({ isolation, ...(backend ? { backend } : {}), ...(devices ? { devices } : {}) });
   await checkRedis(redis);
   const { service, close } = await openWorkerService(ref);
+  let executor;
+  try {
+    executor = createWorkerExecutor({
+      ...(backend ? { backend } : {}),
+      isolation,
+      concurrency,
+      ...(devices ? { devices } : {}),
+      ...(o.trialWorker ? { trialWorker: resolve(o.trialWorker) } : {}),
+      loadDataset: (s) => loadDataset((s as unknown as Scenario).dataset),
+    });
+  } catch (err) {
+    await close();
+    throw err;
+  }
   const presence = new Presence(redis);
-  const executor = createWorkerExecutor({
-    ...(backend ? { backend } : {}),
-    isolation,
-    concurrency,
-    ...(devices ? { devices } : {}),
-    ...(o.trialWorker ? { trialWorker: resolve(o.trialWorker) } : {}),
-    loadDataset: (s) => loadDataset((s as unknown as Scenario).dataset),
-  });
 
   // First SIGTERM/Ctrl-C: take nothing more, hand running trials back to the queue, exit 0. Second: exit at once;
   // the leases then expire (or the coordinator on this host sees this process is gone) and the trials are requeued.
