@@ -1,8 +1,9 @@
-// `renorm-tune bench service`: pool throughput (2 vs 1 workers) and ask/tell latency over HTTP, side by side.
+// `renorm-tune bench service`: pool throughput (2 vs 1 workers), ask/tell latency over HTTP, and report cost against study size.
 import { availableParallelism, loadavg } from 'node:os';
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
 import { benchAskTell, benchThroughput } from '../bench/service.js';
+import { benchReport } from '../bench/report.js';
 
 interface Opts {
   config: string;
@@ -12,6 +13,8 @@ interface Opts {
   askRounds: string;
   skipThroughput?: boolean;
   skipLatency?: boolean;
+  skipReport?: boolean;
+  reportTrials: string;
 }
 
 function int(raw: string, field: string): number {
@@ -31,6 +34,10 @@ export async function benchService(o: Opts): Promise<void> {
     const l = await benchAskTell({ config: o.config, rounds: int(o.askRounds, 'ask-rounds'), log });
     log(`ask/tell over HTTP: median ${l.http.median.toFixed(2)} ms (target < 10 ms)`);
   }
+  if (!o.skipReport) {
+    const r = await benchReport({ small: 10, large: int(o.reportTrials, 'report-trials'), reports: 20, rounds: 300, log });
+    log(`report cost vs study size: ${r.large.trials} trials / ${r.small.trials} trials = ${r.ratio.toFixed(2)}x at the median (target: about 1, independent of size)`);
+  }
   log(`load average after: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 }
 
@@ -44,7 +51,9 @@ export function register(bench: Command): void {
     .option('--rounds <n>', 'alternating 1-worker/2-worker rounds', '2')
     .option('--ask-rounds <n>', 'ask/tell round trips', '300')
     .option('--skip-throughput', 'only the latency benchmark')
-    .option('--skip-latency', 'only the throughput benchmark')
+    .option('--skip-latency', 'skip the ask/tell latency benchmark')
+    .option('--skip-report', 'skip the report-cost-vs-study-size benchmark')
+    .option('--report-trials <n>', 'finished trials in the large study of the report benchmark', '2000')
     .action(async (o: Opts) => benchService(o));
 }
 

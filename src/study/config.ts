@@ -52,7 +52,8 @@ const TOP = ['$schema', 'name', 'scenario', 'space', 'objective', 'budget', 'wor
   'finalValidation', 'executor', 'leaseSeconds', 'maxRetries', 'trialTimeoutSeconds', 'trialMemoryMb', 'backend'] as const;
 const NAME = /^[A-Za-z0-9._-]{1,100}$/;
 /** A local worker heartbeats every few seconds; an outside trainer may report only every few minutes. */
-const DEFAULT_LEASE_SECONDS = { local: 60, external: 3600 } as const;
+export const DEFAULT_LEASE_SECONDS = { local: 60, external: 3600 } as const;
+export const DEFAULT_MAX_RETRIES = 2;
 
 /**
  * Checks `raw` and fills every default, so the stored config says exactly what ran. Pure: reads nothing, writes
@@ -75,7 +76,7 @@ export function validateStudyConfig(raw: unknown): StudyConfig {
     finalValidation: finalValidation(c.finalValidation),
     executor,
     leaseSeconds: c.leaseSeconds === undefined ? DEFAULT_LEASE_SECONDS[executor] : expectNumber(c.leaseSeconds, 'leaseSeconds', 5, 7 * 24 * 3600),
-    maxRetries: c.maxRetries === undefined ? 2 : expectInt(c.maxRetries, 'maxRetries', 0, 100),
+    maxRetries: c.maxRetries === undefined ? DEFAULT_MAX_RETRIES : expectInt(c.maxRetries, 'maxRetries', 0, 100),
   };
   if (c.space !== undefined) {
     out.space = expectObject(c.space, 'space', 'give a search-space override object, or leave it out for the default space');

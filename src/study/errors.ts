@@ -36,3 +36,10 @@ export class StorageVersionError extends RenormTuneError {
     );
   }
 }
+
+/** The database stopped answering mid-run (a restart, a network cut): nothing was written by this call; retry later. */
+export class StorageUnavailableError extends RenormTuneError {
+  constructor(where: string, why: string) {
+    super('STORAGE_UNAVAILABLE', `${where}: the database is unreachable (${why}); nothing was written by this request, retry when it is back`, 503);
+  }
+}

@@ -5,7 +5,7 @@ import { bestTrial } from '../shared/best.js';
 import { isPrunable } from '../shared/roles.js';
 import type { AskedTrial, GpView, StudyApi, StudyEvent, StudySummary, StudyView } from './api_types.js';
 import { baselineTrials } from './baselines.js';
-import { type StudyConfig, studyTotalSteps } from './config.js';
+import { DEFAULT_LEASE_SECONDS, DEFAULT_MAX_RETRIES, type StudyConfig, studyTotalSteps } from './config.js';
 import { BudgetExhaustedError, StaleSnapshotError } from './errors.js';
 import { finalSources, finalTrials, summarizeFinal } from './final.js';
 import { EXTERNAL_OWNER } from './owner.js';
@@ -40,8 +40,7 @@ const ASK_ATTEMPTS = 8;
 /** Stored configs were validated on the way in; fields added since 0.1 get their defaults here. */
 export function configOf(study: StudyRecord): StudyConfig {
   const c = study.config as unknown as StudyConfig;
-  const external = c.executor === 'external';
-  return { ...c, leaseSeconds: c.leaseSeconds ?? (external ? 3600 : 60), maxRetries: c.maxRetries ?? 2 };
+  return { ...c, leaseSeconds: c.leaseSeconds ?? DEFAULT_LEASE_SECONDS[c.executor === 'external' ? 'external' : 'local'], maxRetries: c.maxRetries ?? DEFAULT_MAX_RETRIES };
 }
 
 export class StudyService implements StudyApi {

@@ -14,7 +14,7 @@ import pg from 'pg';
 import type { PoolClient } from 'pg';
 import { ConfigError } from '../../errors.js';
 import { countsTowardBudget } from '../../shared/roles.js';
-import { StaleSnapshotError } from '../errors.js';
+import { StaleSnapshotError, StorageUnavailableError } from '../errors.js';
 import type {
   CreateGuard, Direction, FinishResult, IntermediateValue, Lease, LeaseRequest, NewTrial, PeerQuery, Storage, StudyRecord, StudyState,
   TrialRecord, TrialState,
@@ -146,7 +146,7 @@ export class PgStorage implements Storage {
     const config = JSON.stringify(study.config);
     for (;;) {
       try {
-        const row = (await this.pool.query(
+        const row = (await this.query(
           `INSERT INTO ${S}.studies (id, name, direction, state, config, created_at) VALUES ($1, $2, $3, 'CREATED', $4, statement_timestamp()) RETURNING *`,
           [newStudyId(), study.name, study.direction, config],
         )).rows[0] as StudyRow;
@@ -403,7 +403,7 @@ export class PgStorage implements Storage {
     const params: unknown[] = [studyId, Number.isSafeInteger(q.exceptTrialId) ? q.exceptTrialId : -1, q.step];
     const states = q.states ? ` AND t.state = ANY($${params.push(q.states)}::text[])` : '';
     // Per trial one primary-key probe of trial_values: cheap however many reports the study holds.
-    const rows = (await this.pool.query(q.mode === 'at'
+    const rows = (await this.query(q.mode === 'at'
       ? `SELECT v.value FROM ${S}.trials t JOIN ${S}.trial_values v ON v.trial_id = t.id
          WHERE t.study_id = $1 AND t.id <> $2 AND ${PRUNABLE}${states} AND v.step = $3`
       : `SELECT (SELECT v.value FROM ${S}.trial_values v WHERE v.trial_id = t.id AND v.step >= $3 ORDER BY v.step LIMIT 1) AS value
@@ -435,7 +435,7 @@ export class PgStorage implements Storage {
   /** The trigger-maintained `revision` (migration 2): one primary-key read. */
   async changeStamp(studyId: string): Promise<number> {
     if (hasNul(studyId)) throw studyNotFound(studyId);
-    const row = (await this.pool.query(`SELECT revision FROM ${S}.studies WHERE id = $1`, [studyId])).rows[0] as { revision: number } | undefined;
+    const row = (await this.query(`SELECT revision FROM ${S}.studies WHERE id = $1`, [studyId])).rows[0] as { revision: number } | undefined;
     if (!row) throw studyNotFound(studyId);
     return row.revision;
   }
@@ -477,7 +477,13 @@ export class PgStorage implements Storage {
 
   private async transaction<T>(begin: string, fn: (c: PoolClient) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const c = await this.pool.connect();
+      const c = await this.pool.connect().catch((err: unknown) => {
+        throw this.unavailable(err);
+      });
+      // A connection cut while checked out also emits 'error' on the client: the query fails with it already, so
+      // the event itself must not become an uncaught exception that takes the process down.
+      const ignore = () => undefined;
+      c.on('error', ignore);
       let broken = false;
       try {
         await c.query(begin);
@@ -488,11 +494,29 @@ export class PgStorage implements Storage {
         // A connection that cannot even roll back is dropped, not handed to the next caller.
         await c.query('ROLLBACK').catch(() => (broken = true));
         if (attempt < 3 && RETRYABLE.has(sqlState(err).code ?? '')) continue;
-        throw err;
+        throw this.unavailable(err);
       } finally {
+        c.off('error', ignore);
         c.release(broken);
       }
     }
+  }
+
+  /** One statement outside a transaction, with a lost connection turned into StorageUnavailableError. */
+  private async query(text: string, values?: unknown[]): Promise<pg.QueryResult> {
+    try {
+      return await this.pool.query(text, values);
+    } catch (err) {
+      throw this.unavailable(err);
+    }
+  }
+
+  /** A lost connection or a server going down becomes a 503 naming the database; every other error passes through. */
+  private unavailable(err: unknown): unknown {
+    const code = sqlState(err).code ?? (err as { code?: string }).code ?? '';
+    const lost = /^(08|57P0)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code)
+      || /Connection terminated|connection timeout|Client has encountered a connection error/i.test((err as Error)?.message ?? '');
+    return lost ? new StorageUnavailableError(this.where, code || (err as Error).message) : err;
   }
 
   private async lockTrial(c: PoolClient, studyId: string, trialId: number): Promise<TrialRow> {

@@ -3,7 +3,6 @@
 // local server's `test` database) and drops it at the end; an unreachable server marks every test skipped.
 import { describe, it, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import pg from 'pg';
@@ -15,38 +14,18 @@ import { PgStorage } from '../../../src/study/storage/postgres.js';
 import { PG_LATEST_VERSION, PG_MIGRATIONS, SCHEMA, migrate } from '../../../src/study/storage/pg_migrations.js';
 import { PACKAGE_VERSION } from '../../../src/version.js';
 import { newTrial, storageConformance } from './conformance.js';
+import { PG_SERVER, createTestDatabase, pgUrl, withPgClient } from '../../fixtures/pg.js';
 
-const SERVER = process.env.RENORM_TUNE_TEST_PG || 'postgres://postgres@127.0.0.1:5432/test';
-const dbName = `renorm_tune_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-const urlOf = (database: string, edit: (u: URL) => void = () => {}): string => {
-  const u = new URL(SERVER);
-  u.pathname = `/${database}`;
-  edit(u);
-  return u.toString();
-};
-const URL_ = urlOf(dbName);
-
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  c.on('error', () => undefined);
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
-
+const SERVER = PG_SERVER;
+const urlOf = pgUrl;
+const withClient = withPgClient;
+const db = await createTestDatabase('storage');
 /** Why the suite cannot run here, or null once the run's own database exists. */
-const unavailable: string | null = await withClient(SERVER, async (c) => {
-  await c.query(`CREATE DATABASE ${dbName}`);
-  return null;
-}).catch((err: Error) => `no PostgreSQL at ${redactUrl(SERVER)} (${scrub(err.message, SERVER)}); set RENORM_TUNE_TEST_PG to a server's URL`);
-
+const unavailable: string | null = 'unavailable' in db ? db.unavailable : null;
+const dbName = 'unavailable' in db ? 'none' : db.name;
+const URL_ = urlOf(dbName);
 after(async () => {
-  if (unavailable) return;
-  // FORCE: a connection a failed test left open must not keep the database alive.
-  await withClient(SERVER, (c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
+  if (!('unavailable' in db)) await db.drop();
 });
 
 /** The renorm-tune schema dropped: the next connect starts from an empty database. */

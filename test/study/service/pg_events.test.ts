@@ -1,0 +1,43 @@
+// Live events across processes on PostgreSQL: a change made through one connection reaches another service's subscriber by LISTEN/NOTIFY.
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
+import { StudyService } from '../../../src/study/service.js';
+import { PgStorage } from '../../../src/study/storage/postgres.js';
+import type { StudyEvent } from '../../../src/study/api_types.js';
+import { createTestDatabase } from '../../fixtures/pg.js';
+import { baseConfig, fakeDeps } from './fakes.js';
+
+it('a subscriber on one PgStorage sees another connection\'s ask and tell as refetch events, pushed (the watcher never polls)', { timeout: 60_000 }, async (t) => {
+  const db = await createTestDatabase('events');
+  if ('unavailable' in db) return t.skip(db.unavailable);
+  const [sa, sb] = [await PgStorage.connect(db.url), await PgStorage.connect(db.url)];
+  // An hour between polls: only a notification can deliver the event within the test's time.
+  const [a, b] = [new StudyService(sa, fakeDeps(), { watchIntervalMs: 3_600_000 }), new StudyService(sb, fakeDeps(), { watchIntervalMs: 3_600_000 })];
+  try {
+    const study = await b.createStudy(baseConfig({ executor: 'external' }));
+    const events: StudyEvent[] = [];
+    const off = await a.subscribe(study.id, (e) => events.push(e));
+    await sa.changesListening?.();
+    const waitFor = async (n: number) => {
+      for (let i = 0; i < 100 && events.length < n; i++) await new Promise((r) => setTimeout(r, 50));
+    };
+    const [trial] = await b.ask(study.id, 1);
+    await waitFor(1);
+    assert.ok(events.length >= 1, 'the ask made through b reached a');
+    assert.ok(events.every((e) => e.type === 'study' && e.refetch === true), 'another process\'s changes arrive as refetch prompts');
+    for (let i = 0; i < 100 && !events.some((e) => e.type === 'study' && e.state === 'RUNNING'); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(events.some((e) => e.type === 'study' && e.state === 'RUNNING'), 'the study turning RUNNING is seen too');
+    const seen = events.length;
+    await b.tell(study.id, trial!.id, { value: 0.5 });
+    await waitFor(seen + 1);
+    assert.ok(events.length > seen, 'the tell made through b reached a');
+    assert.equal((await a.getTrial(study.id, trial!.id)).state, 'COMPLETE');
+    off();
+  } finally {
+    a.close();
+    b.close();
+    await sa.close();
+    await sb.close();
+    await db.drop();
+  }
+});
