@@ -6,50 +6,30 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { openStorage } from '../../src/study/storage/index.js';
-import { redactUrl, scrub } from '../../src/study/storage/pg_connect.js';
 import type { Storage, StudyRecord, TrialRecord } from '../../src/study/types.js';
+import { createTestDatabase } from '../fixtures/pg.js';
 
 export const REDIS_URL = process.env.RENORM_TEST_REDIS ?? 'redis://127.0.0.1:6379';
-/** A PostgreSQL server the tests may create databases on (the same variable as the storage tests). */
-export const PG_SERVER = process.env.RENORM_TUNE_TEST_PG || 'postgres://postgres@127.0.0.1:5432/test';
+const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+export const countingTrainer = fileURLToPath(new URL('../fixtures/workers/counting_trainer.js', import.meta.url));
 
 export type Store = 'sqlite' | 'postgres';
 
-async function pgAdmin(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: PG_SERVER, connectionTimeoutMillis: 3000 });
-  c.on('error', () => undefined);
-  try {
-    await c.connect();
-    await c.query(sql);
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
-
 /** Why the PostgreSQL variants are skipped, or false when the server lets us create a database. */
 export async function pgSkip(): Promise<string | false> {
-  const name = `renorm_queue_probe_${process.pid}_${randomBytes(3).toString('hex')}`;
-  try {
-    await pgAdmin(`CREATE DATABASE ${name}`);
-    await pgAdmin(`DROP DATABASE IF EXISTS ${name}`);
-    return false;
-  } catch (err) {
-    return `no PostgreSQL at ${redactUrl(PG_SERVER)} (${scrub((err as Error).message, PG_SERVER)}); set RENORM_TUNE_TEST_PG`;
-  }
+  const db = await createTestDatabase('queue_probe');
+  if ('unavailable' in db) return db.unavailable;
+  await db.drop();
+  return false;
 }
 
-/** A fresh database on PG_SERVER: its URL, and how to drop it. */
+/** A fresh database on the test server: its URL, and how to drop it. */
 export async function pgDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `renorm_queue_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-  await pgAdmin(`CREATE DATABASE ${name}`);
-  const u = new URL(PG_SERVER);
-  u.pathname = `/${name}`;
-  return { url: u.toString(), drop: () => pgAdmin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+  const db = await createTestDatabase('queue');
+  if ('unavailable' in db) throw new Error(db.unavailable);
+  return db;
 }
-const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-export const countingTrainer = fileURLToPath(new URL('../fixtures/workers/counting_trainer.js', import.meta.url));
 
 /** Why the Redis tests are skipped, or false when Redis answers (checked once per file). */
 export async function redisSkip(): Promise<string | false> {
