@@ -151,8 +151,8 @@ both('an expired lease is reclaimed by another worker, and the frozen worker\'s 
   assert.equal((await exitOf(b)).code, 0);
 });
 
-both('SIGTERM: a worker hands its running trial back (no retry counted) and exits 0; Ctrl-C on the coordinator leaves the study STOPPED', async (store) => {
-  const s = await scene(store, 'sigterm', { scenario: { steps: 200, evalInterval: 20 }, budget: { trials: 4 }, finalValidation: { seeds: 0 } });
+both('SIGTERM: a worker hands its running trial back (no retry counted) and exits 0; Ctrl-C on the coordinator stops the study and its workers hand their trials back', async (store) => {
+  const s = await scene(store, 'sigterm', { scenario: { steps: 200, evalInterval: 20 }, budget: { trials: 4 }, finalValidation: { seeds: 0 }, leaseSeconds: 6 });
   const coordinator = s.coordinator();
   await until('the study in the database', async () => (await s.read()).study);
   const a = s.worker();
@@ -160,15 +160,23 @@ both('SIGTERM: a worker hands its running trial back (no retry counted) and exit
   a.child.kill('SIGTERM');
   const left = await exitOf(a, 20_000);
   assert.equal(left.code, 0, left.out);
-  assert.match(left.out, /handed back to the queue/);
+  assert.match(left.out, /handed back to the queue \(worker stopping\)/);
   const back = (await s.read()).trials.find((t) => t.id === victim.id)!;
   assert.equal(back.state, 'WAITING');
   assert.equal(back.retries, 0, 'a clean hand-back is not a retry');
+
+  const b = s.worker();
+  await until('worker B mid-trial', () => midTrial(s, b.child.pid!));
   coordinator.child.kill('SIGINT');
   const stopped = await exitOf(coordinator, 20_000);
   assert.equal(stopped.code, 130, stopped.out);
   assert.match(stopped.out, /resume: renorm-tune run .* --redis /);
+  // Worker B sees the study STOPPED at its next heartbeat (every leaseSeconds / 3), hands its trial back and, with no coordinator left, leaves.
+  const bLeft = await exitOf(b, 30_000);
+  assert.equal(bLeft.code, 0, bLeft.out);
+  assert.match(bLeft.out, /handed back to the queue \(study stopped\)/);
   const { study, trials } = await s.read();
   assert.equal(study!.state, 'STOPPED');
   assert.equal(trials.filter((t) => t.state === 'RUNNING').length, 0, describeTrials(trials));
+  assert.ok(trials.every((t) => t.retries === 0), describeTrials(trials));
 });
