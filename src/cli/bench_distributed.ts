@@ -57,8 +57,10 @@ export async function benchDistributed(o: Opts): Promise<void> {
     if (pgSkipped) log(`PostgreSQL: skipped (${pgSkipped})`);
     for (const c of clients) {
       const s = points.find((p) => p.store === 'sqlite' && p.clients === c);
+      const f = points.find((p) => p.store === 'sqlite-full' && p.clients === c);
       const p = points.find((x) => x.store === 'postgres' && x.clients === c);
       if (s && p) log(`  ${String(c).padStart(2)} clients: PostgreSQL / SQLite = ${(p.p50 / s.p50).toFixed(2)}x at p50 (target < 2x), ${(p.p99 / s.p99).toFixed(2)}x at p99`);
+      if (f && p) log(`  ${String(c).padStart(2)} clients: PostgreSQL / SQLite with fsync on every commit (equal durability) = ${(p.p50 / f.p50).toFixed(2)}x at p50, ${(p.p99 / f.p99).toFixed(2)}x at p99`);
     }
   }
   log(`load average after: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);

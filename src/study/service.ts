@@ -114,8 +114,11 @@ export class StudyService implements StudyApi {
 
   /** Advances and returns the study's search clock; gaps longer than a lease (nobody working) do not count. */
   async tickSearchClock(studyId: string): Promise<number> {
-    const study = await this.resolve(studyId);
-    return this.storage.tickSearchClock(studyId, Math.max(60, configOf(study).leaseSeconds));
+    return this.tick(await this.resolve(studyId));
+  }
+
+  private tick(study: StudyRecord): Promise<number> {
+    return this.storage.tickSearchClock(study.id, Math.max(60, configOf(study).leaseSeconds));
   }
 
   // ---- trials: asking ---------------------------------------------------------------------------------------
@@ -132,10 +135,11 @@ export class StudyService implements StudyApi {
       throw new ConfigError('count', `must be an integer in [1, 1000], got ${String(count)}`, 'ask for 1 or more trials');
     }
     const { id } = await this.resolve(ref);
-    return this.asks.run(id, async () => {
+    // One ask of a study at a time in this process (the mutex) and across processes where the storage can lock.
+    return this.asks.run(id, () => this.locked(id, async () => {
       const study = await this.resolve(id);
       const config = configOf(study);
-      await this.reapExpired(id);
+      await this.reap(study, []);
       await this.checkTimeBudget(study);
       const handed = config.executor === 'external' ? await this.claimQueued(id, count, { owner: EXTERNAL_OWNER, seconds: config.leaseSeconds }) : [];
       let created: TrialRecord[] = [];
@@ -148,7 +152,11 @@ export class StudyService implements StudyApi {
       }
       if (study.state === 'CREATED' || study.state === 'STOPPED') await this.setStudyState(id, 'RUNNING');
       return [...handed, ...created].map(askedTrial);
-    });
+    }));
+  }
+
+  private locked<T>(studyId: string, fn: () => Promise<T>): Promise<T> {
+    return this.storage.lockStudy ? this.storage.lockStudy(studyId, fn) : fn();
   }
 
   private async suggestAndInsert(study: StudyRecord, count: number): Promise<TrialRecord[]> {
@@ -186,7 +194,7 @@ export class StudyService implements StudyApi {
   private async checkTimeBudget(study: StudyRecord): Promise<void> {
     const minutes = configOf(study).budget.timeMinutes;
     if (minutes === undefined) return;
-    const spent = await this.tickSearchClock(study.id);
+    const spent = await this.tick(study);
     if (spent >= minutes * 60) throw new BudgetExhaustedError(study.name, `budget.timeMinutes = ${minutes}, ${(spent / 60).toFixed(1)} min spent`);
   }
 
@@ -236,8 +244,11 @@ export class StudyService implements StudyApi {
 
   /** Optuna's fail_stale_trials: expired leases (and those of owners known dead) go back to the queue, or FAIL after maxRetries. */
   async reapExpired(studyId: string, deadOwners: string[] = []): Promise<TrialRecord[]> {
-    const study = await this.resolve(studyId);
-    const reaped = await this.storage.reapExpiredLeases(studyId, { maxRetries: configOf(study).maxRetries, deadOwners });
+    return this.reap(await this.resolve(studyId), deadOwners);
+  }
+
+  private async reap(study: StudyRecord, deadOwners: string[]): Promise<TrialRecord[]> {
+    const reaped = await this.storage.reapExpiredLeases(study.id, { maxRetries: configOf(study).maxRetries, deadOwners });
     for (const t of reaped) this.emitTrial(t);
     return reaped;
   }

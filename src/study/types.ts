@@ -188,6 +188,11 @@ export interface Storage {
    */
   changeStamp(studyId: string): Promise<number>;
   /**
+   * Optional: runs `fn` holding a lock on the study that other processes' `lockStudy` calls wait for (PostgreSQL
+   * advisory locks). Without it, concurrent asks of several processes are kept apart by CreateGuard.snapshot alone.
+   */
+  lockStudy?<T>(studyId: string, fn: () => Promise<T>): Promise<T>;
+  /**
    * Optional push notification of changes made by any process (PostgreSQL LISTEN/NOTIFY). Without it the
    * service polls changeStamp while someone watches.
    */

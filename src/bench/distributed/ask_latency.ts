@@ -12,7 +12,8 @@ import { redactUrl, scrub } from '../../study/storage/pg_connect.js';
 import { quantile } from './cluster.js';
 
 export interface LatencyPoint {
-  store: 'sqlite' | 'postgres';
+  /** `sqlite-full` fsyncs every commit (durability 'full'), as PostgreSQL does: the like-for-like comparison. */
+  store: 'sqlite' | 'sqlite-full' | 'postgres';
   clients: number;
   p50: number;
   p99: number;
@@ -40,9 +41,10 @@ export async function benchAskTellStores(o: { pg: string | null; clients: number
   try {
     for (const clients of o.clients) {
       points.push(await measure('sqlite', join(dir, `ask-${clients}.db`), clients, o.pairs));
+      points.push(await measure('sqlite-full', join(dir, `ask-full-${clients}.db`), clients, o.pairs));
       if (typeof pgDb !== 'string') points.push(await measure('postgres', pgDb.url, clients, o.pairs, clients));
-      for (const p of points.slice(typeof pgDb === 'string' ? -1 : -2)) {
-        o.log(`  ${p.store.padEnd(8)} ${String(clients).padStart(2)} client${clients > 1 ? 's' : ' '}: ask+tell p50 ${p.p50.toFixed(2)} ms, p99 ${p.p99.toFixed(2)} ms (${p.pairs} pairs, ${p.callsPerPair.toFixed(1)} storage calls each${p.refused ? `, ${p.refused} refused after retries` : ''})`);
+      for (const p of points.slice(typeof pgDb === 'string' ? -2 : -3)) {
+        o.log(`  ${p.store.padEnd(11)} ${String(clients).padStart(2)} client${clients > 1 ? 's' : ' '}: ask+tell p50 ${p.p50.toFixed(2)} ms, p99 ${p.p99.toFixed(2)} ms (${p.pairs} pairs, ${p.callsPerPair.toFixed(1)} storage calls each${p.refused ? `, ${p.refused} refused after retries` : ''})`);
       }
     }
   } finally {
@@ -52,12 +54,12 @@ export async function benchAskTellStores(o: { pg: string | null; clients: number
   return typeof pgDb === 'string' ? { points, pgSkipped: pgDb } : { points };
 }
 
-async function measure(store: 'sqlite' | 'postgres', ref: string, clients: number, pairs: number, tag = 0): Promise<LatencyPoint> {
+async function measure(store: LatencyPoint['store'], ref: string, clients: number, pairs: number, tag = 0): Promise<LatencyPoint> {
   const name = `ask-${clients}-${tag}-${randomBytes(3).toString('hex')}`;
   let calls = 0;
   let counting = false;
   const open = async () => {
-    const storage = await openStorage(ref);
+    const storage = await openStorage(ref, store === 'sqlite-full' ? { durability: 'full' } : {});
     // Counts every storage method call the service makes (only while timing): the round trips a pair costs.
     const counted = new Proxy(storage, {
       get(target, key, receiver) {

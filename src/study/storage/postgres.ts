@@ -72,9 +72,13 @@ export class PgStorage implements Storage {
   private closed = false;
   private readonly json: StoredJson = (text, what, fallback) => readStoredJson(text, { where: `${this.where}: ${what}`, warn: this.warn, fallback }) as typeof fallback;
 
-  private constructor(where: string, pool: pg.Pool, feed: ChangeFeed, warn: (message: string) => void, applied: number[]) {
+  /** Connections that hold study locks (`lockStudy`), apart from the pool so a lock holder never starves its own queries. */
+  private readonly lockPool: pg.Pool;
+
+  private constructor(where: string, pool: pg.Pool, lockPool: pg.Pool, feed: ChangeFeed, warn: (message: string) => void, applied: number[]) {
     this.where = where;
     this.pool = pool;
+    this.lockPool = lockPool;
     this.feed = feed;
     this.warn = warn;
     this.applied = applied;
@@ -120,7 +124,9 @@ export class PgStorage implements Storage {
       warn,
       resync: async () => (await storage.pool.query(`SELECT id FROM ${S}.studies ORDER BY seq`)).rows.map((r: { id: string }) => r.id),
     });
-    storage = new PgStorage(where, pool, feed, warn, applied);
+    const lockPool = new pg.Pool({ ...cfg.client, application_name: 'renorm-tune lock', max: 4, connectionTimeoutMillis: Math.max(cfg.connectTimeoutMs, ACQUIRE_TIMEOUT_MS), idleTimeoutMillis: 10_000, allowExitOnIdle: true });
+    lockPool.on('error', (err) => warn(`${where}: an idle lock connection failed (${scrub(err.message, url)}); the pool replaces it`));
+    storage = new PgStorage(where, pool, lockPool, feed, warn, applied);
     return storage;
   }
 
@@ -163,18 +169,26 @@ export class PgStorage implements Storage {
 
   async getStudy(id: string): Promise<StudyRecord | undefined> {
     if (hasNul(id)) return undefined;
-    return this.read(async (c) => {
-      const row = (await c.query(`SELECT * FROM ${S}.studies WHERE id = $1`, [id])).rows[0] as StudyRow | undefined;
-      return row && toStudy(row, await this.attrRows(c, [id]), this.json);
-    });
+    return this.oneStudy('s.id = $1', id);
   }
 
   async findStudyByName(name: string): Promise<StudyRecord | undefined> {
     if (hasNul(name)) return undefined;
-    return this.read(async (c) => {
-      const row = (await c.query(`SELECT * FROM ${S}.studies WHERE name = $1`, [name])).rows[0] as StudyRow | undefined;
-      return row && toStudy(row, await this.attrRows(c, [row.id]), this.json);
-    });
+    return this.oneStudy('s.name = $1', name);
+  }
+
+  /**
+   * One statement, so one round trip and one snapshot without an explicit transaction: the service reads a study
+   * several times per ask, and a BEGIN/COMMIT pair around two queries cost four round trips.
+   */
+  private async oneStudy(where: string, arg: string): Promise<StudyRecord | undefined> {
+    const row = (await this.query(
+      `SELECT s.*, (SELECT json_agg(json_build_array(a.key, a.value::text) ORDER BY a.key)::text FROM ${S}.study_attrs a WHERE a.study_id = s.id) AS attr_list
+       FROM ${S}.studies s WHERE ${where}`, [arg])).rows[0] as (StudyRow & { attr_list: string | null }) | undefined;
+    if (!row) return undefined;
+    // Our own aggregate of [key, stored text] pairs: each stored value still goes through the repairing reader.
+    const pairs = row.attr_list === null ? [] : (JSON.parse(row.attr_list) as [string, string][]);
+    return toStudy(row, pairs.map(([key, value]) => ({ study_id: row.id, key, value })), this.json);
   }
 
   async listStudies(): Promise<StudyRecord[]> {
@@ -353,6 +367,16 @@ export class PgStorage implements Storage {
   async reapExpiredLeases(studyId: string, opts: { maxRetries: number; deadOwners?: string[] }): Promise<TrialRecord[]> {
     // An owner with a NUL cannot hold a lease (claims refuse it), and PostgreSQL would refuse the parameter.
     const dead = (opts.deadOwners ?? []).filter((o) => !hasNul(o));
+    // The usual answer is "nothing expired": say so after one plain read, without taking the study's lock (a lock
+    // is a write, and a write waits for the disk).
+    if (!hasNul(studyId)) {
+      const probe = (await this.query(
+        `SELECT EXISTS (SELECT 1 FROM ${S}.studies WHERE id = $1) AS study,
+                EXISTS (SELECT 1 FROM ${S}.trials WHERE study_id = $1 AND state = 'RUNNING'
+                          AND (lease_expires IS NULL OR lease_expires <= statement_timestamp() OR lease_owner = ANY($2::text[]))) AS expired`,
+        [studyId, dead])).rows[0] as { study: boolean; expired: boolean };
+      if (probe.study && !probe.expired) return [];
+    }
     return this.write(studyId, async (c) => {
       const rows = (await c.query(
         `SELECT * FROM ${S}.trials WHERE study_id = $1 AND state = 'RUNNING'
@@ -454,7 +478,36 @@ export class PgStorage implements Storage {
     if (this.closed) return;
     this.closed = true;
     await this.feed.close();
+    await this.lockPool.end();
     await this.pool.end();
+  }
+
+  /**
+   * Runs `fn` while holding the study's advisory lock (a session lock on a connection of the lock pool): the
+   * service asks under it, so servers in front of one database compute suggestions one at a time instead of
+   * racing and recomputing. The lock goes with the connection if this process dies.
+   */
+  async lockStudy<T>(studyId: string, fn: () => Promise<T>): Promise<T> {
+    const c = await this.lockPool.connect().catch((err: unknown) => {
+      throw this.unavailable(err);
+    });
+    const ignore = () => undefined;
+    c.on('error', ignore);
+    const key = `renorm-tune:study:${studyId}`;
+    let broken = false;
+    try {
+      await c.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [key]).catch((err: unknown) => {
+        throw this.unavailable(err);
+      });
+      try {
+        return await fn();
+      } finally {
+        await c.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch(() => (broken = true));
+      }
+    } finally {
+      c.off('error', ignore);
+      c.release(broken);
+    }
   }
 
   /**
