@@ -44,7 +44,7 @@ export function buildExport(study: StudyRecord, trials: TrialRecord[], opts: Bui
     schedule: best.schedule,
     totalSteps,
     resolved: resolveSchedule(best.schedule, totalSteps),
-    table: scheduleTable(best.schedule, totalSteps, EXPORT_TABLE_POINTS),
+    table: scheduleTable(best.schedule, totalSteps, { points: EXPORT_TABLE_POINTS }),
     trialId: best.id,
     objective: { metric: typeof objective.metric === 'string' ? objective.metric : 'valAccuracy', direction: study.direction },
     value: best.value!,
