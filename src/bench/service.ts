@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { loadDataset } from '../data/index.js';
 import type { Scenario } from '../train/scenario.js';
 import { createServer } from '../server/index.js';
-import { loadStudyConfig, validateStudyConfig } from '../study/config.js';
+import { loadStudyConfig, localScenario, validateStudyConfig } from '../study/config.js';
 import { PiscinaExecutor } from '../study/executor/piscina.js';
 import type { TrialJob } from '../study/executor/types.js';
 import { createStudyService } from '../study/service/defaults.js';
@@ -39,8 +39,8 @@ export interface ThroughputResult {
  * initialised) before timing: a long study pays that once.
  */
 export async function benchThroughput(o: ThroughputOptions): Promise<ThroughputResult> {
-  const config = loadStudyConfig(o.config);
-  const scenario = { ...config.scenario, steps: o.steps, evalInterval: Math.min(config.scenario.evalInterval, o.steps) } as Scenario;
+  const base = localScenario(loadStudyConfig(o.config));
+  const scenario = { ...base, steps: o.steps, evalInterval: Math.min(base.evalInterval, o.steps) } as Scenario;
   const dataset = await loadDataset(scenario.dataset);
   const job = (i: number, steps = scenario.steps): TrialJob => ({
     trialId: i,

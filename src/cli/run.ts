@@ -6,7 +6,7 @@ import { ConfigError } from '../errors.js';
 import { loadDataset } from '../data/index.js';
 import type { Scenario } from '../train/scenario.js';
 import { createServer, parseAllowedHosts, type RunningServer } from '../server/index.js';
-import { loadStudyConfig } from '../study/config.js';
+import { loadStudyConfig, localScenario } from '../study/config.js';
 import { runStudy } from '../study/runner.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { DB_HELP, openService } from './db.js';
@@ -64,7 +64,7 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
   try {
     // Load the data before any trial starts: a missing or corrupt file should stop here with its name, not
     // fail every trial of the budget one by one. The data package caches it, so the pool reuses this load.
-    await loadDataset(config.scenario.dataset);
+    await loadDataset(localScenario(config).dataset);
     const existing = (await service.listStudies()).find((s) => s.name === config.name);
     if (existing) {
       display.seed(await service.listTrials(existing.id));
