@@ -33,6 +33,13 @@ export class RequestError extends ConfigError {
     super(field, problem, fix);
     this.code = code;
   }
+
+  /** The same error (field, message, fix) under the request's code. */
+  static recode(code: string, err: ConfigError): RequestError {
+    const out = new RequestError(code, err.field, '', err.fix);
+    out.message = err.message;
+    return out;
+  }
 }
 
 /** A data file (IDX, JSON dataset) is missing or corrupt. `file` names it. */
