@@ -15,15 +15,10 @@ export function scheduleParams(schedule: ScheduleSpec, space: SearchSpace, renor
   if (schedule.kind !== 'ramp' && schedule.kind !== 'paper') return null;
   const r = schedule.kind === 'paper' ? paperAsRamp(schedule) : schedule;
   if (!(r.warmup < 1)) return null;
-  // The inverse of paramsToSchedule: the ends are stored as shares of the run left after the warm-up.
-  const p: Params = {
-    warmup: r.warmup,
-    rmaxFinal: r.rmaxFinal,
-    rmaxEndFrac: (r.rmaxEnd - r.warmup) / (1 - r.warmup),
-    dmaxFinal: r.dmaxFinal,
-    dmaxEndFrac: (r.dmaxEnd - r.warmup) / (1 - r.warmup),
-    shape: r.shape,
-  };
+  // The inverse of paramsToSchedule: the ends are stored as shares of the run left after the warm-up (clamped
+  // against rounding, so a ramp that ends with the run maps to exactly 1).
+  const share = (end: number) => Math.min(1, Math.max(0, (end - r.warmup) / (1 - r.warmup)));
+  const p: Params = { warmup: r.warmup, rmaxFinal: r.rmaxFinal, rmaxEndFrac: share(r.rmaxEnd), dmaxFinal: r.dmaxFinal, dmaxEndFrac: share(r.dmaxEnd), shape: r.shape };
   if ('renormMomentum' in space) p.renormMomentum = renormMomentum ?? DEFAULT_RENORM_MOMENTUM;
   try {
     return new EncodedSpace(space).validateParams(p);
