@@ -18,6 +18,7 @@ export const COMMAND_MODULES: CommandModule[] = [
   { parent: 'bench', commands: ['service'], load: () => import('./bench_service.js') },
   { parent: 'program', commands: ['run'], load: () => import('./run.js') },
   { parent: 'program', commands: ['serve', 'studies', 'show', 'export'], load: () => import('./study.js') },
+  { parent: 'program', commands: ['create', 'extend', 'stop', 'resume', 'rename', 'delete', 'enqueue'], load: () => import('./manage.js') },
 ];
 
 /**

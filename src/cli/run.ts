@@ -6,11 +6,12 @@ import { ConfigError } from '../errors.js';
 import { loadDataset } from '../data/index.js';
 import type { Scenario } from '../train/scenario.js';
 import { createServer, parseAllowedHosts, type RunningServer } from '../server/index.js';
-import { loadStudyConfig, localScenario } from '../study/config.js';
+import { loadStudyConfig, localScenario, validateStudyConfig } from '../study/config.js';
 import { runStudy } from '../study/runner.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { DB_HELP, openService } from './db.js';
 import { ProgressDisplay, finalTable } from './display.js';
+import { JsonLinesDisplay } from './json_lines.js';
 
 interface RunOpts {
   db?: string;
@@ -19,6 +20,8 @@ interface RunOpts {
   allowedHosts?: string;
   dashboard: boolean;
   trialWorker?: string;
+  json?: boolean;
+  warmStartFrom?: string;
 }
 
 /** --workers: a positive integer, or undefined for the config's value. */
@@ -35,10 +38,13 @@ export function workersWarning(n: number, cores = availableParallelism()): strin
 }
 
 export async function runCommand(configPath: string, o: RunOpts): Promise<number> {
-  const config = loadStudyConfig(configPath);
+  const loaded = loadStudyConfig(configPath);
+  const config = o.warmStartFrom === undefined ? loaded : validateStudyConfig({ ...loaded, warmStartFrom: o.warmStartFrom });
   const port = o.port === undefined ? undefined : Number(o.port);
   const allowedHosts = o.allowedHosts === undefined ? undefined : parseAllowedHosts(o.allowedHosts);
-  const display = new ProgressDisplay({ stream: process.stderr, metric: config.objective.metric, direction: config.objective.direction, budgetTrials: config.budget.trials ?? null });
+  const display = o.json
+    ? new JsonLinesDisplay()
+    : new ProgressDisplay({ stream: process.stderr, metric: config.objective.metric, direction: config.objective.direction, budgetTrials: config.budget.trials ?? null });
   const workers = workersOption(o.workers) ?? config.workers;
   const crowded = workersWarning(workers);
   if (crowded) display.log(crowded);
@@ -75,6 +81,7 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
       );
       if (changed.length) display.log(`[study] '${config.name}' exists: continuing it with its stored settings; ignored edits to: ${changed.join(', ')} (rename the study to start afresh, or \`renorm-tune extend\` its budget)`);
       if (existing.state === 'COMPLETE') display.log(`[study] '${config.name}' is already complete; showing its results`);
+      if (o.warmStartFrom !== undefined) display.log(`[study] '${config.name}' exists: --warm-start-from applies only when a study is created; ignored`);
     }
     if (port !== undefined) {
       server = await createServer({ api: service, port, dashboard: o.dashboard, version: PACKAGE_VERSION, ...(allowedHosts === undefined ? {} : { allowedHosts }) });
@@ -93,6 +100,7 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
       });
     display.stop();
     const view = await service.getStudyView(result.study.id);
+    if (display instanceof JsonLinesDisplay) display.summary(view);
     const out: string[] = [];
     const dbFlag = o.db === undefined ? '' : ` --db ${o.db}`;
     out.push(`study ${view.name} (${view.id}): ${result.state}`);
@@ -101,7 +109,8 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
     if (result.state === 'COMPLETE') out.push(...finalTable(view.finalValidation as Record<string, unknown> | null));
     if (view.best) out.push(`export the best schedule: renorm-tune export ${view.name}${dbFlag} --out best-schedule.json`);
     if (result.state === 'STOPPED') out.push(`resume: renorm-tune run ${configPath}${dbFlag}`);
-    process.stdout.write(`${out.join('\n')}\n`);
+    // With --json, stdout carries only JSON lines; the text summary goes to stderr.
+    (o.json ? process.stderr : process.stdout).write(`${out.join('\n')}\n`);
     if (server && result.state === 'COMPLETE') {
       // The dashboard is most interesting once the study is done: keep serving until the user leaves.
       process.stderr.write(`[study] finished; still serving ${server.url} (Ctrl-C to exit)\n`);
@@ -131,6 +140,8 @@ export function register(program: Command): void {
     .option('--port <port>', 'also serve the REST API and live dashboard on this port')
     .option('--no-dashboard', 'with --port: serve only the API')
     .option('--allowed-hosts <names>', 'with --port: comma-separated host names to serve besides localhost (DNS-rebinding guard)')
+    .option('--warm-start-from <study>', 'when the study is created: copy the finished trials of an earlier study in as observations')
+    .option('--json', 'progress and the summary as JSON lines on stdout (one object per event, the last with "event": "summary")')
     // A plug point for a custom trial worker module (same protocol as workers/trial.ts); the CLI tests use a fast fake trainer.
     .addOption(new Option('--trial-worker <file>', 'worker module that trains one trial').hideHelp())
     .action(async (configPath: string, o: RunOpts) => {

@@ -82,7 +82,7 @@ export class StudyService implements StudyApi {
       await this.storage.setStudyAttr(study.id, 'warmStart', warm.report);
     }
     this.emit({ type: 'study', studyId: study.id, state: study.state });
-    return study;
+    return warm ? this.resolve(study.id) : study;
   }
 
   private async warmStart(config: StudyConfig, from: string): Promise<ReturnType<typeof warmStartTrials>> {
