@@ -200,6 +200,20 @@ describe('shorthands', () => {
   });
 });
 
+describe('the README config table', () => {
+  it('documents every field of the schema, every space parameter and every pruner setting, and shows no shorthand the validator refuses', () => {
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Study config'), readme.indexOf('## CLI'));
+    const props = (schema as { properties: Record<string, unknown> }).properties;
+    for (const key of Object.keys(props).filter((k) => k !== '$schema')) assert.match(section, new RegExp(`\`${key}\``), `README's study config table lacks ${key}`);
+    for (const p of scheduleParamNames) assert.match(section, new RegExp(`\`${p}\``), `space parameter ${p}`);
+    for (const s of ['warmupSteps', 'minTrials', 'minResource', 'reductionFactor', 'acquisition', 'initialTrials', 'bounds']) assert.match(section, new RegExp(`"?${s}"?`), s);
+    // Every plain-string shorthand the table shows must validate.
+    const c = validateStudyConfig({ name: 'x', scenario: { sampler: 'iid', optimizer: 'adam' }, budget: { trials: 3 }, pruner: 'median', optimizer: 'gp' });
+    assert.deepEqual([c.pruner.type, c.optimizer.type, c.scenario?.sampler?.type, c.scenario?.optimizer?.type], ['median', 'gp', 'iid', 'adam']);
+  });
+});
+
 describe('loadStudyConfig', () => {
   const dir = mkdtempSync(join(tmpdir(), 'renorm-config-'));
   it('names the file when it is missing, not JSON, or invalid', (t) => {
