@@ -139,7 +139,6 @@ export class StudyService implements StudyApi {
     await this.storage.updateStudyConfig(study.id, { ...study.config, budget });
     // A study that ended for want of budget has more now: `run` continues it, asks are granted again.
     if (study.state === 'COMPLETE') await this.storage.setStudyState(study.id, 'STOPPED');
-    this.forget(study.id);
     return this.changed(study.id);
   }
 
