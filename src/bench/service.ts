@@ -118,8 +118,8 @@ export async function benchAskTell(o: { config: string; rounds: number; log: (li
     return res.json() as Promise<Record<string, unknown>>;
   };
   const viaHttp = async () => {
-    const { trials } = (await post(`/api/studies/${httpStudy}/ask`, { count: 1 })) as { trials: { id: number }[] };
-    await post(`/api/studies/${httpStudy}/trials/${trials[0]!.id}/tell`, { value: Math.random() });
+    const { trials } = (await post(`/api/studies/${httpStudy}/ask`, { count: 1 })) as { trials: { number: number }[] };
+    await post(`/api/studies/${httpStudy}/trials/${trials[0]!.number}/tell`, { value: Math.random() });
   };
   const inProcess = async () => {
     const [t] = await service.ask(localStudy, 1);
