@@ -74,7 +74,7 @@ function renderOverview(v: StudyView): void {
   const ext = byId('external-note');
   const anyCurves = v.trials.some((t) => t.intermediate.length > 0);
   ext.hidden = !(v.executor === 'external' && !anyCurves && v.trials.length > 0);
-  ext.textContent = 'External study: trials are evaluated outside renorm-tune and reported no learning curves, so curve, gap and clip charts are empty. Report them with POST /api/studies/:id/trials/:trialId/report.';
+  ext.textContent = 'External study: trials are evaluated outside renorm-tune and reported no learning curves, so curve, gap and clip charts are empty. Report them with POST /api/studies/:id/trials/:number/report (the trial number shown as #n).';
   (byId<HTMLButtonElement>('export-best')).disabled = !v.best;
   (byId<HTMLButtonElement>('export-best')).title = v.best ? 'Download GET /best-schedule as JSON' : 'No complete trial yet';
 }

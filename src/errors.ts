@@ -23,6 +23,25 @@ export class ConfigError extends RenormTuneError {
   }
 }
 
+/**
+ * A field of an ask, report or tell request is wrong: a ConfigError (it names the field and the fix) with the
+ * request's own code (INVALID_ASK, INVALID_REPORT, INVALID_TELL), so a client can tell its report from its config.
+ */
+export class RequestError extends ConfigError {
+  override readonly code: string;
+  constructor(code: string, field: string, problem: string, fix?: string) {
+    super(field, problem, fix);
+    this.code = code;
+  }
+
+  /** The same error (field, message, fix) under the request's code. */
+  static recode(code: string, err: ConfigError): RequestError {
+    const out = new RequestError(code, err.field, '', err.fix);
+    out.message = err.message;
+    return out;
+  }
+}
+
 /** A data file (IDX, JSON dataset) is missing or corrupt. `file` names it. */
 export class DataError extends RenormTuneError {
   readonly file: string;

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { loadDataset } from '../data/index.js';
 import type { Scenario } from '../train/scenario.js';
 import { createServer } from '../server/index.js';
-import { loadStudyConfig, validateStudyConfig } from '../study/config.js';
+import { loadStudyConfig, localScenario, validateStudyConfig } from '../study/config.js';
 import { PiscinaExecutor } from '../study/executor/piscina.js';
 import type { TrialJob } from '../study/executor/types.js';
 import { createStudyService } from '../study/service/defaults.js';
@@ -39,8 +39,8 @@ export interface ThroughputResult {
  * initialised) before timing: a long study pays that once.
  */
 export async function benchThroughput(o: ThroughputOptions): Promise<ThroughputResult> {
-  const config = loadStudyConfig(o.config);
-  const scenario = { ...config.scenario, steps: o.steps, evalInterval: Math.min(config.scenario.evalInterval, o.steps) } as Scenario;
+  const base = localScenario(loadStudyConfig(o.config));
+  const scenario = { ...base, steps: o.steps, evalInterval: Math.min(base.evalInterval, o.steps) } as Scenario;
   const dataset = await loadDataset(scenario.dataset);
   const job = (i: number, steps = scenario.steps): TrialJob => ({
     trialId: i,
@@ -118,8 +118,8 @@ export async function benchAskTell(o: { config: string; rounds: number; log: (li
     return res.json() as Promise<Record<string, unknown>>;
   };
   const viaHttp = async () => {
-    const { trials } = (await post(`/api/studies/${httpStudy}/ask`, { count: 1 })) as { trials: { id: number }[] };
-    await post(`/api/studies/${httpStudy}/trials/${trials[0]!.id}/tell`, { value: Math.random() });
+    const { trials } = (await post(`/api/studies/${httpStudy}/ask`, { count: 1 })) as { trials: { number: number }[] };
+    await post(`/api/studies/${httpStudy}/trials/${trials[0]!.number}/tell`, { value: Math.random() });
   };
   const inProcess = async () => {
     const [t] = await service.ask(localStudy, 1);

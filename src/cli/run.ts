@@ -6,12 +6,13 @@ import { ConfigError } from '../errors.js';
 import { loadDataset } from '../data/index.js';
 import type { Scenario } from '../train/scenario.js';
 import { createServer, parseAllowedHosts, type RunningServer } from '../server/index.js';
-import { loadStudyConfig } from '../study/config.js';
+import { loadStudyConfig, localScenario, validateStudyConfig } from '../study/config.js';
 import { runStudy } from '../study/runner.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { DB_HELP, openService } from './db.js';
 import { ProgressDisplay, finalTable } from './display.js';
 import type { OpenedQueue } from './run_queue.js';
+import { JsonLinesDisplay } from './json_lines.js';
 
 interface RunOpts {
   db?: string;
@@ -23,6 +24,8 @@ interface RunOpts {
   redis?: string;
   redisPrefix?: string;
   queueDepth?: string;
+  json?: boolean;
+  warmStartFrom?: string;
 }
 
 /** --workers: a positive integer, or undefined for the config's value. */
@@ -39,10 +42,13 @@ export function workersWarning(n: number, cores = availableParallelism()): strin
 }
 
 export async function runCommand(configPath: string, o: RunOpts): Promise<number> {
-  const config = loadStudyConfig(configPath);
+  const loaded = loadStudyConfig(configPath);
+  const config = o.warmStartFrom === undefined ? loaded : validateStudyConfig({ ...loaded, warmStartFrom: o.warmStartFrom });
   const port = o.port === undefined ? undefined : Number(o.port);
   const allowedHosts = o.allowedHosts === undefined ? undefined : parseAllowedHosts(o.allowedHosts);
-  const display = new ProgressDisplay({ stream: process.stderr, metric: config.objective.metric, direction: config.objective.direction, budgetTrials: config.budget.trials ?? null });
+  const display = o.json
+    ? new JsonLinesDisplay()
+    : new ProgressDisplay({ stream: process.stderr, metric: config.objective.metric, direction: config.objective.direction, budgetTrials: config.budget.trials ?? null });
   const workers = workersOption(o.workers) ?? config.workers;
   // With --redis this process only coordinates: queue workers on any machine train the trials.
   // (Loaded only then: a local run never pays for BullMQ.)
@@ -77,7 +83,7 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
     // Load the data before any trial starts: a missing or corrupt file should stop here with its name, not
     // fail every trial of the budget one by one. The data package caches it, so the pool reuses this load.
     // A coordinator trains nothing (its machine may not even hold the data): its workers check the data instead.
-    if (!queued) await loadDataset(config.scenario.dataset);
+    if (!queued) await loadDataset(localScenario(config).dataset);
     const existing = (await service.listStudies()).find((s) => s.name === config.name);
     if (existing) {
       display.seed(await service.listTrials(existing.id));
@@ -88,6 +94,7 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
       );
       if (changed.length) display.log(`[study] '${config.name}' exists: continuing it with its stored settings; ignored edits to: ${changed.join(', ')} (rename the study to start afresh, or \`renorm-tune extend\` its budget)`);
       if (existing.state === 'COMPLETE') display.log(`[study] '${config.name}' is already complete; showing its results`);
+      if (o.warmStartFrom !== undefined) display.log(`[study] '${config.name}' exists: --warm-start-from applies only when a study is created; ignored`);
     }
     if (port !== undefined) {
       server = await createServer({ api: service, port, dashboard: o.dashboard, version: PACKAGE_VERSION, ...(allowedHosts === undefined ? {} : { allowedHosts }) });
@@ -108,6 +115,7 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
       });
     display.stop();
     const view = await service.getStudyView(result.study.id);
+    if (display instanceof JsonLinesDisplay) display.summary(view);
     const out: string[] = [];
     const dbFlag = o.db === undefined ? '' : ` --db ${o.db}`;
     const queueFlags = queued?.flags ?? '';
@@ -117,7 +125,8 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
     if (result.state === 'COMPLETE') out.push(...finalTable(view.finalValidation as Record<string, unknown> | null));
     if (view.best) out.push(`export the best schedule: renorm-tune export ${view.name}${dbFlag} --out best-schedule.json`);
     if (result.state === 'STOPPED') out.push(`resume: renorm-tune run ${configPath}${dbFlag}${queueFlags}`);
-    process.stdout.write(`${out.join('\n')}\n`);
+    // With --json, stdout carries only JSON lines; the text summary goes to stderr.
+    (o.json ? process.stderr : process.stdout).write(`${out.join('\n')}\n`);
     if (server && result.state === 'COMPLETE') {
       // The dashboard is most interesting once the study is done: keep serving until the user leaves.
       process.stderr.write(`[study] finished; still serving ${server.url} (Ctrl-C to exit)\n`);
@@ -151,6 +160,8 @@ export function register(program: Command): void {
     .option('--redis-prefix <prefix>', 'with --redis: key prefix of the queue, one per database sharing a Redis (default: renorm-tune)')
     .option('--queue-depth <n>', 'with --redis: search trials queued or running at once (default: the live workers\' slots)')
     .option('--allowed-hosts <names>', 'with --port: comma-separated host names to serve besides localhost (DNS-rebinding guard)')
+    .option('--warm-start-from <study>', 'when the study is created: copy the finished trials of an earlier study in as observations')
+    .option('--json', 'progress and the summary as JSON lines on stdout (one object per event, the last with "event": "summary")')
     // A plug point for a custom trial worker module (same protocol as workers/trial.ts); the CLI tests use a fast fake trainer.
     .addOption(new Option('--trial-worker <file>', 'worker module that trains one trial').hideHelp())
     .action(async (configPath: string, o: RunOpts) => {

@@ -1,7 +1,8 @@
 // The study commands that read or serve a database: `serve`, `studies`, `show` and `export`.
 import type { Command } from 'commander';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { DataError } from '../errors.js';
 import { describeSchedule } from '../schedule/index.js';
 import { createServer, parseAllowedHosts, resolveListenOptions } from '../server/index.js';
 import { roleLabel } from '../shared/roles.js';
@@ -18,10 +19,22 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
 }
 
-function progress(s: StudySummary): string {
+/** `3/10`, then what is in flight, each by its name: `3/10, 1 running, 2 queued` (queued trials wait for a worker, or for `run` to resume). */
+export function progress(s: StudySummary): string {
   const done = s.counts.COMPLETE + s.counts.PRUNED + s.counts.FAIL;
-  const active = s.counts.RUNNING + s.counts.WAITING;
-  return `${done}${s.budgetTrials === null ? '' : `/${s.budgetTrials}`}${active ? ` (+${active} running)` : ''}`;
+  const inFlight = [s.counts.RUNNING ? `${s.counts.RUNNING} running` : '', s.counts.WAITING ? `${s.counts.WAITING} queued` : ''].filter(Boolean);
+  return [`${done}${s.budgetTrials === null ? '' : `/${s.budgetTrials}`}`, ...inFlight].join(', ');
+}
+
+/** `3 of 10 finished (2 complete, 1 failed); 1 running, 2 queued`: only the states that occur. */
+function progressLine(s: StudySummary): string {
+  const c = s.counts;
+  const done = c.COMPLETE + c.PRUNED + c.FAIL;
+  const ended = [[c.COMPLETE, 'complete'], [c.PRUNED, 'pruned'], [c.FAIL, 'failed']].filter(([n]) => n).map(([n, w]) => `${n} ${w}`);
+  const inFlight = [[c.RUNNING, 'running'], [c.WAITING, 'queued']].filter(([n]) => n).map(([n, w]) => `${n} ${w}`);
+  const finished = `${done}${s.budgetTrials === null ? '' : ` of ${s.budgetTrials}`} finished${ended.length ? ` (${ended.join(', ')})` : ''}`;
+  const waiting = s.state === 'STOPPED' && c.WAITING ? ' (the study is stopped)' : '';
+  return `${finished}${inFlight.length ? `; ${inFlight.join(', ')}${waiting}` : ''}`;
 }
 
 export function studiesText(list: StudySummary[]): string {
@@ -38,10 +51,12 @@ export function showText(v: StudyView): string {
   const lines = [
     `study     ${v.name} (${v.id}), ${v.state}, ${v.executor} executor`,
     `objective ${v.direction} ${v.metric}${v.totalSteps ? ` over ${v.totalSteps} steps` : ''}`,
-    `progress  ${progress(v)}: ${Object.entries(v.counts).map(([k, n]) => `${n} ${k.toLowerCase()}`).join(', ')}`,
+    `progress  ${progressLine(v)}`,
     `baselines batchnorm ${fmt(v.baselines.batchnorm)}, paper ${fmt(v.baselines.paper)}`,
     `best      ${best ? `${fmt(best.value)} (trial #${best.number}${role(best.role) ? `, ${role(best.role)}` : ''}): ${describeSchedule(best.schedule)}` : '-'}`,
   ];
+  const warm = (v.config.warmStartFrom === undefined ? undefined : v.trials.filter((t) => t.role === 'warm-start').length);
+  if (warm !== undefined) lines.push(`warm start ${warm} trials copied from ${String(v.config.warmStartFrom)} (observations only: never the best, no budget spent)`);
   if (v.finalValidation?.best) {
     const f = v.finalValidation;
     const ci = (x?: { mean: number; ci: [number, number] }) => (x ? `${fmt(x.mean)} [${fmt(x.ci[0])}, ${fmt(x.ci[1])}]` : '-');
@@ -54,6 +69,15 @@ export function showText(v: StudyView): string {
 /** Temp file in the target's folder, then rename: a reader never sees half a file, and a crash leaves the old one. */
 export function writeFileAtomic(path: string, text: string): void {
   const target = resolve(path);
+  // Said up front: the temp folder's made-up name in mkdtemp's ENOENT would only confuse.
+  const folder = dirname(target);
+  let isDir = false;
+  try {
+    isDir = statSync(folder).isDirectory();
+  } catch {
+    isDir = false;
+  }
+  if (!isDir) throw new DataError(path, `cannot write it: the folder ${folder} does not exist (create it first, or write somewhere else)`);
   const tmpDir = mkdtempSync(join(dirname(target), `.${basename(target)}.tmp-`));
   const tmp = join(tmpDir, 'data');
   try {

@@ -13,6 +13,7 @@ import { redactUrl } from '../study/storage/pg_connect.js';
 import { runQueueWorker } from '../distributed/worker.js';
 import { BACKEND_NAMES } from '../shared/names.js';
 import { parseStorageRef, storageRefFrom } from '../study/storage/index.js';
+import { localScenario } from '../study/config.js';
 import { DB_HELP } from './db.js';
 
 interface WorkerOpts {
@@ -99,7 +100,7 @@ export async function workerCommand(o: WorkerOpts): Promise<number> {
       // read, stops the worker here rather than failing its trials one by one.
       prepare: async (config) => {
         checkIsolation(isolation, backend ?? config.backend, `${where}: study '${config.name}' asks for backend '${config.backend ?? 'auto'}'; --isolation`);
-        await loadDataset(config.scenario.dataset);
+        await loadDataset(localScenario(config).dataset);
       },
     });
     if (result.error) {

@@ -1,12 +1,18 @@
-// Turns a schedule into clipping limits at a step, a sampled table, absolute breakpoints and a one-line description.
+// Turns a schedule (or an export, or an asked trial) into clipping limits at a step, absolute breakpoints and a one-line description.
 import { ConfigError } from '../errors.js';
-import { expectInt } from '../config/fields.js';
 import { compileFormula, evalFormula } from './formula.js';
 import { BATCHNORM_CLIPPING, paperAsRamp, rampAt } from '../shared/ramp.js';
-import type { Clipping, ExportedSchedule, FormulaSchedule, ScheduleSpec, ScheduleTableRow } from './types.js';
+import type { Clipping, ExportedSchedule, FormulaSchedule, ScheduleSpec, ScheduledTrial } from './types.js';
 
 export function isExportedSchedule(s: unknown): s is ExportedSchedule {
   return typeof s === 'object' && s !== null && (s as { format?: unknown }).format === 'renorm-tune/schedule';
+}
+
+/** Anything that carries a schedule and the run length it was resolved for (an export, an asked trial), else the schedule itself. */
+function unwrap(s: ScheduleSpec | ExportedSchedule | ScheduledTrial): { spec: ScheduleSpec; ownSteps: number | undefined } {
+  if ('kind' in s) return { spec: s, ownSteps: undefined };
+  const ownSteps = typeof s.totalSteps === 'number' ? s.totalSteps : undefined;
+  return { spec: s.schedule, ownSteps };
 }
 
 /** Formula values the trainer can use safely; anything else is a config bug surfaced with the step it happened at. */
@@ -24,16 +30,12 @@ function formulaAt(spec: FormulaSchedule, t: number, step: number, totalSteps: n
 
 /**
  * Clipping limits at `step` of a run of `totalSteps`. Time is relative (t = step / totalSteps, clamped to [0, 1]),
- * so a schedule tuned on short runs stretches to long ones. An exported schedule brings its own totalSteps.
+ * so a schedule tuned on short runs stretches to long ones: pass your run's length and any schedule, export or
+ * asked trial stretches to it. An export or an asked trial brings its own run length, used when `totalSteps` is left out.
  */
-export function scheduleAt(schedule: ScheduleSpec | ExportedSchedule, step: number, totalSteps?: number): Clipping {
-  let spec: ScheduleSpec;
-  if (isExportedSchedule(schedule)) {
-    spec = schedule.schedule;
-    totalSteps = schedule.totalSteps;
-  } else {
-    spec = schedule;
-  }
+export function scheduleAt(schedule: ScheduleSpec | ExportedSchedule | ScheduledTrial, step: number, totalSteps?: number): Clipping {
+  const { spec, ownSteps } = unwrap(schedule);
+  totalSteps ??= ownSteps;
   if (spec.kind === 'batchnorm') return { ...BATCHNORM_CLIPPING };
   if (totalSteps === undefined || !(totalSteps > 0)) {
     throw new ConfigError('totalSteps', `must be a positive number to resolve a '${spec.kind}' schedule, got ${totalSteps}`, 'pass the run length in steps');
@@ -49,20 +51,6 @@ export function scheduleAt(schedule: ScheduleSpec | ExportedSchedule, step: numb
     default:
       throw new ConfigError('schedule.kind', `unknown kind ${JSON.stringify((spec as { kind: unknown }).kind)}`, 'use batchnorm, paper, ramp or formula');
   }
-}
-
-/** `points` evenly spaced rows from step 0 to totalSteps (steps rounded to integers, duplicates kept out). */
-export function scheduleTable(spec: ScheduleSpec, totalSteps: number, points = 101): ScheduleTableRow[] {
-  expectInt(points, 'points', 2, undefined, 'ask for at least 2 points');
-  const rows: ScheduleTableRow[] = [];
-  let last = -1;
-  for (let i = 0; i < points; i++) {
-    const step = Math.round((i * totalSteps) / (points - 1));
-    if (step === last) continue;
-    last = step;
-    rows.push({ step, ...scheduleAt(spec, step, totalSteps) });
-  }
-  return rows;
 }
 
 /** Absolute breakpoints of a run of `totalSteps` (what a person sets in another framework's config). */

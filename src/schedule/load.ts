@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, DataError, RenormTuneError } from '../errors.js';
 import { expectInt, expectObject } from '../config/fields.js';
+import { parseJsonFile } from '../config/json_text.js';
 import { isExportedSchedule } from './evaluate.js';
 import { validateSchedule } from './validate.js';
 import type { ExportedSchedule, ScheduleSpec } from './types.js';
@@ -31,12 +32,7 @@ export function loadScheduleArg(arg: string): ScheduleSpec | ExportedSchedule {
   } catch (err) {
     throw new DataError(arg, `cannot read schedule file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); expected 'paper', 'batchnorm' or a path to a JSON schedule`);
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new DataError(arg, `is not valid JSON: ${(err as Error).message}`);
-  }
+  const raw = parseJsonFile(text, arg);
   try {
     return isExportedSchedule(raw) ? validateExportedSchedule(raw, arg) : validateSchedule(raw, arg);
   } catch (err) {

@@ -49,7 +49,10 @@ export interface FormulaSchedule {
 
 export type ScheduleSpec = BatchNormSchedule | PaperSchedule | RampSchedule | FormulaSchedule;
 
-/** A point of the sampled table in an exported schedule. */
+/**
+ * A row of a schedule's table (an export's, an asked trial's): the limits at `step`. Rows include every
+ * breakpoint, so `step` is fractional where a breakpoint falls between two whole steps.
+ */
 export interface ScheduleTableRow {
   step: number;
   rmax: number;
@@ -57,9 +60,15 @@ export interface ScheduleTableRow {
   dmax: number;
 }
 
+/** Anything handed to a trainer with a schedule and the run length its table was resolved for (an asked trial). */
+export interface ScheduledTrial {
+  schedule: ScheduleSpec;
+  totalSteps?: number | null;
+}
+
 /**
  * The versioned export of a tuned schedule (`GET /api/studies/:id/best-schedule`, `renorm-tune export`).
- * `scheduleAt(exported, step)` resolves it with its own `totalSteps`. Documented by `configs/schemas/schedule-export.schema.json`.
+ * `scheduleAt(exported, step, yourTotalSteps)` stretches it to your run (its own `totalSteps` when left out). Documented by `configs/schemas/schedule-export.schema.json`.
  */
 export interface ExportedSchedule {
   format: 'renorm-tune/schedule';

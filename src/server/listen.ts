@@ -81,6 +81,10 @@ export async function createServer(opts: ServerOptions): Promise<RunningServer> 
   });
   // requireHostHeader off: a request without Host reaches the Host guard and gets its JSON 403, not Node's bare 400.
   const http = createHttpServer({ requireHostHeader: false }, app);
+  // A client may end its side once its request is sent (shutdown(SHUT_WR), `nc -N`). Node's default then ends the
+  // socket at once, losing any answer that is not already written: an answer that waits on the database or on zlib
+  // (a corrupt gzip body) would never arrive. Half-open, the socket ends after the last answer instead.
+  (http as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   answerNodeErrors(http);
   const server = await new Promise<Server>((resolve, reject) => {
     const s = http.listen(port, host);

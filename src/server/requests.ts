@@ -1,8 +1,10 @@
 // Checks request bodies and path ids in the route layer, before the study API is called, so a rejected request changes nothing.
-import { ConfigError, NotFoundError } from '../errors.js';
+import { ConfigError, NotFoundError, RequestError } from '../errors.js';
 import { type Json, describeValue, expectInt, expectNumber, expectObject, rejectUnknown } from '../config/fields.js';
 import { expectBoundedJson } from '../config/json_bounds.js';
-import { validateStudyConfig, type StudyConfig } from '../study/config.js';
+import { validateSchedule } from '../schedule/validate.js';
+import type { ScheduleSpec } from '../schedule/types.js';
+import { studyName, validateStudyConfig, type StudyConfig } from '../study/config.js';
 
 export const MAX_ASK = 64;
 const MAX_REASON = 2000;
@@ -16,18 +18,39 @@ export function bodyObject(raw: unknown, allowEmpty: boolean): Json {
   return raw as Json;
 }
 
-/** Trial ids are positive integers; anything else cannot name a trial, so it is a 404 like any unknown id. */
-export function trialIdParam(raw: string): number {
-  const id = /^[1-9]\d{0,15}$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(id)) throw new NotFoundError(`trial ${raw}`);
-  return id;
+/**
+ * A trial in a path is its number in the study (`#7` is `/trials/7`), the identity people see everywhere; anything
+ * that is not a number cannot name a trial, so it is a 404 like any unknown number.
+ */
+export function trialNumberParam(raw: string): { number: number } {
+  const n = /^(0|[1-9]\d{0,15})$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(n)) throw new NotFoundError(`trial #${raw.slice(0, 40)}`);
+  return { number: n };
 }
 
-export function askBody(raw: unknown): { count: number } {
-  const body = bodyObject(raw, true);
-  rejectUnknown(body, '', ['count']);
-  if (body.count === undefined) return { count: 1 };
-  return { count: expectInt(body.count, 'count', 1, MAX_ASK, `ask for 1 to ${MAX_ASK} trials at a time`) };
+/**
+ * The errors of a body are the request's own (INVALID_ASK, INVALID_REPORT, INVALID_TELL): the field checkers
+ * throw ConfigErrors, re-coded here so a client can tell a bad report from a bad config.
+ */
+function coded<T>(code: string, check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (err instanceof ConfigError && !(err instanceof RequestError)) throw RequestError.recode(code, err);
+    throw err;
+  }
+}
+
+export function askBody(raw: unknown): { count: number; totalSteps?: number } {
+  return coded('INVALID_ASK', () => {
+    const body = bodyObject(raw, true);
+    rejectUnknown(body, '', ['count', 'totalSteps']);
+    const out: { count: number; totalSteps?: number } = {
+      count: body.count === undefined ? 1 : expectInt(body.count, 'count', 1, MAX_ASK, `ask for 1 to ${MAX_ASK} trials at a time`),
+    };
+    if (body.totalSteps !== undefined) out.totalSteps = expectInt(body.totalSteps, 'totalSteps', 1, 1e9, 'send your run length in training steps');
+    return out;
+  });
 }
 
 /** A lease token, when the client sends one (the Python client does): a stale one is refused with 409 LEASE_LOST. */
@@ -43,6 +66,10 @@ export function studyConfigBody(raw: unknown): StudyConfig {
 }
 
 export function reportBody(raw: unknown): { step: number; value: number; metrics?: Record<string, unknown>; token?: number } {
+  return coded('INVALID_REPORT', () => reportFields(raw));
+}
+
+function reportFields(raw: unknown): { step: number; value: number; metrics?: Record<string, unknown>; token?: number } {
   const body = bodyObject(raw, false);
   rejectUnknown(body, '', ['step', 'value', 'metrics', 'token']);
   const step = expectInt(body.step, 'step', 0, undefined, 'send the training step this value was measured at');
@@ -56,6 +83,10 @@ export function reportBody(raw: unknown): { step: number; value: number; metrics
 }
 
 export function tellBody(raw: unknown): { outcome: { value: number } | { failed: string }; token?: number } {
+  return coded('INVALID_TELL', () => tellFields(raw));
+}
+
+function tellFields(raw: unknown): { outcome: { value: number } | { failed: string }; token?: number } {
   const body = bodyObject(raw, false);
   rejectUnknown(body, '', ['value', 'failed', 'token']);
   const hasValue = body.value !== undefined;
@@ -71,4 +102,38 @@ export function tellBody(raw: unknown): { outcome: { value: number } | { failed:
     return { outcome: { failed: f }, ...token(body) };
   }
   return { outcome: { value: expectNumber(body.value, 'value', -Infinity, Infinity, { fix: 'send {"failed": "why"} for a trial that produced no number' }) }, ...token(body) };
+}
+
+/** New totals: `{"trials": 40}` and/or `{"timeMinutes": 90}` (the service checks they raise the budget). */
+export function extendBody(raw: unknown): { trials?: number; timeMinutes?: number } {
+  const body = bodyObject(raw, false);
+  rejectUnknown(body, '', ['trials', 'timeMinutes']);
+  if (body.trials === undefined && body.timeMinutes === undefined) {
+    throw new ConfigError('body', 'needs trials or timeMinutes (the new totals)', 'send e.g. {"trials": 40}');
+  }
+  const out: { trials?: number; timeMinutes?: number } = {};
+  if (body.trials !== undefined) out.trials = expectInt(body.trials, 'trials', 1, 100_000, 'give the new total number of trials');
+  if (body.timeMinutes !== undefined) out.timeMinutes = expectNumber(body.timeMinutes, 'timeMinutes', 0, 1e9, { loOpen: true, fix: 'give the new total search time in minutes' });
+  return out;
+}
+
+export function renameBody(raw: unknown): { name: string } {
+  const body = bodyObject(raw, false);
+  rejectUnknown(body, '', ['name']);
+  return { name: studyName(body.name) };
+}
+
+/** stop and resume take no fields; an empty body (or none) is the norm. */
+export function emptyBody(raw: unknown): void {
+  rejectUnknown(bodyObject(raw, true), '', []);
+}
+
+export function enqueueBody(raw: unknown): { schedule: ScheduleSpec; renormMomentum?: number } {
+  const body = bodyObject(raw, false);
+  rejectUnknown(body, '', ['schedule', 'renormMomentum']);
+  if (body.schedule === undefined) throw new ConfigError('schedule', 'is missing', 'send {"schedule": {"kind": "ramp", "shape": "cosine", ...}}');
+  expectBoundedJson(body.schedule, 'schedule');
+  const out: { schedule: ScheduleSpec; renormMomentum?: number } = { schedule: validateSchedule(body.schedule, 'schedule') };
+  if (body.renormMomentum !== undefined) out.renormMomentum = expectNumber(body.renormMomentum, 'renormMomentum', 0, 1, { loOpen: true, hiOpen: true, fix: 'e.g. 0.99, or leave it out' });
+  return out;
 }

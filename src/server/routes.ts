@@ -1,27 +1,37 @@
 // The /api routes: each one checks its input, calls exactly one StudyApi method and shapes the JSON answer.
+// Every :id is a study's id or its name; every :number is a trial's number in its study (`#7` -> /trials/7).
 //
-//   GET  /api/health                                   {ok, version}                      (open even with a token)
-//   POST /api/studies                 <study config>   201 {id, name}
-//   GET  /api/studies                                  {studies: StudySummary[]}
-//   GET  /api/studies/:id                              StudyView (= `renorm-tune show --json`); :id is an id or a name
-//   POST /api/studies/:id/ask         {count?: 1-64}   {trials: AskedTrial[]} (id, number, role, params, schedule, lease,
-//                                                      seed); never more than is left of budget.trials (fewer than count
-//                                                      near the end), 409 BUDGET_EXHAUSTED once none is left
-//   POST /api/studies/:id/trials/:trialId/report  {step, value, metrics?, token?}   {prune}; renews the lease
-//   POST /api/studies/:id/trials/:trialId/tell    {value, token?} | {failed, token?} {trial}
-//   GET  /api/studies/:id/best-schedule                ExportedSchedule (= `renorm-tune export`)
-//   GET  /api/studies/:id/gp                           GpView
-//   GET  /api/studies/:id/events                       text/event-stream of StudyEvent (`event: trial|report|study`):
-//                                                      incremental; changes another process makes to the database
-//                                                      arrive as `study` events with `refetch: true`
-// Errors are {error: {code, message, field?}}: 400 INVALID_JSON / INVALID_CONFIG / INVALID_ENCODING / INVALID_URL,
-// 401 UNAUTHORIZED, 403 HOST_NOT_ALLOWED / CROSS_SITE_REQUEST, 404 NOT_FOUND, 409 CONFLICT / BUDGET_EXHAUSTED / LEASE_LOST,
+//   GET    /api/health                                  {ok, version}                     (open even with a token)
+//   POST   /api/studies               <study config>    201 {id, name}; `warmStartFrom` copies an earlier study's trials in
+//   GET    /api/studies                                 {studies: StudySummary[]}
+//   GET    /api/studies/:id                             StudyView (= `renorm-tune show --json`)
+//   DELETE /api/studies/:id                             {deleted: {id, name, trials}}
+//   POST   /api/studies/:id/ask       {count?: 1-64, totalSteps?}
+//                                                       {trials: AskedTrial[]} (number, role, params, schedule,
+//                                                       renormMomentum, totalSteps, table, lease, seed, id); never more
+//                                                       than is left of budget.trials, 409 BUDGET_EXHAUSTED once none is
+//                                                       left, 409 STUDY_STOPPED while stopped
+//   POST   /api/studies/:id/trials/:number/report  {step, value, metrics?, token?}   {prune}; renews the lease
+//   POST   /api/studies/:id/trials/:number/tell    {value, token?} | {failed, token?} {trial}
+//   POST   /api/studies/:id/enqueue   {schedule, renormMomentum?}   201 {trial}: evaluated before new suggestions
+//   POST   /api/studies/:id/extend    {trials?, timeMinutes?}       {study}: the new totals (raise only)
+//   POST   /api/studies/:id/stop                        {study}: STOPPED, asks refused until resumed
+//   POST   /api/studies/:id/resume                      {study}: an external study takes asks again
+//   POST   /api/studies/:id/rename    {name}            {study}
+//   GET    /api/studies/:id/best-schedule               ExportedSchedule (= `renorm-tune export`)
+//   GET    /api/studies/:id/gp                          GpView
+//   GET    /api/studies/:id/events                      text/event-stream of StudyEvent (`event: trial|report|study`):
+//                                                       incremental; changes another process makes to the database
+//                                                       arrive as `study` events with `refetch: true`
+// Errors are {error: {code, message, field?}}: 400 INVALID_JSON / INVALID_CONFIG (a config, schedule or management
+// body) / INVALID_ASK / INVALID_REPORT / INVALID_TELL / INVALID_ENCODING / INVALID_URL, 401 UNAUTHORIZED,
+// 403 HOST_NOT_ALLOWED / CROSS_SITE_REQUEST, 404 NOT_FOUND, 409 CONFLICT / BUDGET_EXHAUSTED / LEASE_LOST / STUDY_STOPPED,
 // 413 PAYLOAD_TOO_LARGE, 415 UNSUPPORTED_MEDIA_TYPE, 431 HEADERS_TOO_LARGE, 500 INTERNAL (details only in the server log).
-// Every POST needs Content-Type: application/json, with or without a body. Stored values (a config, a report's
+// Every POST and DELETE needs Content-Type: application/json, with or without a body. Stored values (a config, a report's
 // metrics) are bounded: 32 levels, 4096 entries, 64 kB, finite numbers, no __proto__ keys.
 import { Router, type Request } from 'express';
 import type { StudyApi } from '../study/api_types.js';
-import { askBody, reportBody, studyConfigBody, tellBody, trialIdParam } from './requests.js';
+import { askBody, emptyBody, enqueueBody, extendBody, renameBody, reportBody, studyConfigBody, tellBody, trialNumberParam } from './requests.js';
 import { streamStudyEvents, type SseOptions } from './sse.js';
 
 export interface RouteOptions extends SseOptions {
@@ -51,22 +61,49 @@ export function apiRouter(api: StudyApi, opts: RouteOptions = {}): Router {
     res.json(await api.getStudyView(studyId(req)));
   });
 
+  r.delete('/studies/:id', async (req, res) => {
+    emptyBody(req.body);
+    res.json({ deleted: await api.deleteStudy(studyId(req)) });
+  });
+
   r.post('/studies/:id/ask', async (req, res) => {
-    const { count } = askBody(req.body);
-    res.json({ trials: await api.ask(studyId(req), count) });
+    const { count, totalSteps } = askBody(req.body);
+    res.json({ trials: await api.ask(studyId(req), count, totalSteps === undefined ? {} : { totalSteps }) });
   });
 
-  r.post('/studies/:id/trials/:trialId/report', async (req, res) => {
-    const trialId = trialIdParam(String(req.params.trialId));
+  r.post('/studies/:id/trials/:number/report', async (req, res) => {
+    const trial = trialNumberParam(String(req.params.number));
     const { step, value, ...rest } = reportBody(req.body);
-    res.json(await api.report(studyId(req), trialId, step, value, rest));
+    res.json(await api.report(studyId(req), trial, step, value, rest));
   });
 
-  r.post('/studies/:id/trials/:trialId/tell', async (req, res) => {
-    const trialId = trialIdParam(String(req.params.trialId));
+  r.post('/studies/:id/trials/:number/tell', async (req, res) => {
+    const trial = trialNumberParam(String(req.params.number));
     const { outcome, token } = tellBody(req.body);
-    const trial = await api.tell(studyId(req), trialId, outcome, token === undefined ? {} : { token });
-    res.json({ trial });
+    res.json({ trial: await api.tell(studyId(req), trial, outcome, token === undefined ? {} : { token }) });
+  });
+
+  r.post('/studies/:id/enqueue', async (req, res) => {
+    const { schedule, renormMomentum } = enqueueBody(req.body);
+    res.status(201).json({ trial: await api.enqueue(studyId(req), schedule, renormMomentum === undefined ? {} : { renormMomentum }) });
+  });
+
+  r.post('/studies/:id/extend', async (req, res) => {
+    res.json({ study: await api.extendStudy(studyId(req), extendBody(req.body)) });
+  });
+
+  r.post('/studies/:id/stop', async (req, res) => {
+    emptyBody(req.body);
+    res.json({ study: await api.stopStudy(studyId(req)) });
+  });
+
+  r.post('/studies/:id/resume', async (req, res) => {
+    emptyBody(req.body);
+    res.json({ study: await api.resumeStudy(studyId(req)) });
+  });
+
+  r.post('/studies/:id/rename', async (req, res) => {
+    res.json({ study: await api.renameStudy(studyId(req), renameBody(req.body).name) });
   });
 
   r.get('/studies/:id/best-schedule', async (req, res) => {

@@ -1,20 +1,34 @@
 // The contract between the HTTP layer and the study service: the server only ever calls a `StudyApi`.
-import type { ScheduleSpec, ExportedSchedule } from '../schedule/types.js';
+import type { ScheduleSpec, ScheduleTableRow, ExportedSchedule } from '../schedule/types.js';
 import type { GpSlice } from '../optimizer/types.js';
 import type { StudyConfig } from './config.js';
 import type { Direction, IntermediateValue, Lease, Params, StudyRecord, StudyState, TrialRecord, TrialRole } from './types.js';
+import type { TrialRef } from './service/trial_numbers.js';
 
-/** A trial handed to an outside trainer by `ask`. */
+/**
+ * A trial handed to an outside trainer by `ask`: everything needed to apply its schedule without reading our
+ * source. `number` is its visible identity (`#n`, what the report and tell routes take); `id` is the storage's.
+ */
 export interface AskedTrial {
   id: number;
   number: number;
   role: TrialRole;
   params: Params;
+  /** The schedule in relative time (t = step / totalSteps). */
   schedule: ScheduleSpec;
+  /** The moving-statistics momentum to train this trial with (the tuned one, else the default 0.99). */
+  renormMomentum: number;
+  /** The run length `table` is resolved for (the ask's totalSteps, else the study's). */
+  totalSteps: number;
+  /** `{step, rmax, rmin, dmax}` from 0 to totalSteps with every breakpoint: interpolate linearly (src/schedule/table.ts). */
+  table: ScheduleTableRow[];
   /** Send `lease.token` with report and tell: once the lease is lost (expired and reclaimed) they are refused with 409 LEASE_LOST. */
   lease: Lease | null;
   seed: number;
 }
+
+/** A trial named by its number in its study (what the REST routes take), or by its storage id (what runners hold). */
+export type { TrialRef } from './service/trial_numbers.js';
 
 export interface StudySummary {
   id: string;
@@ -74,12 +88,24 @@ export type StudyEvent =
  * subclasses (ConfigError 400, NotFoundError 404, ConflictError 409 and its coded kinds).
  */
 export interface StudyApi {
+  /** With `config.warmStartFrom`, the earlier study's finished trials are copied in as warm-start observations. */
   createStudy(config: StudyConfig): Promise<StudyRecord>;
   listStudies(): Promise<StudySummary[]>;
   getStudyView(study: string): Promise<StudyView>;
-  ask(study: string, count: number): Promise<AskedTrial[]>;
-  report(study: string, trialId: number, step: number, value: number, opts?: { metrics?: Record<string, unknown>; token?: number }): Promise<{ prune: boolean }>;
-  tell(study: string, trialId: number, outcome: { value: number } | { failed: string }, opts?: { token?: number }): Promise<TrialRecord>;
+  ask(study: string, count: number, opts?: { totalSteps?: number }): Promise<AskedTrial[]>;
+  report(study: string, trial: TrialRef, step: number, value: number, opts?: { metrics?: Record<string, unknown>; token?: number }): Promise<{ prune: boolean }>;
+  tell(study: string, trial: TrialRef, outcome: { value: number } | { failed: string }, opts?: { token?: number }): Promise<TrialRecord>;
+  /** Raises budget.trials and/or budget.timeMinutes; a COMPLETE study becomes resumable (STOPPED). */
+  extendStudy(study: string, budget: { trials?: number; timeMinutes?: number }): Promise<StudySummary>;
+  /** STOPPED: asks are refused (409 STUDY_STOPPED) until resumed; trials already out may still report and tell. */
+  stopStudy(study: string): Promise<StudySummary>;
+  /** An external study takes asks again (a local one resumes with `renorm-tune run`). */
+  resumeStudy(study: string): Promise<StudySummary>;
+  renameStudy(study: string, name: string): Promise<StudySummary>;
+  /** The study and everything in it. */
+  deleteStudy(study: string): Promise<{ id: string; name: string; trials: number }>;
+  /** Queues a schedule of the user's own, evaluated before any new suggestion (role `enqueued`). */
+  enqueue(study: string, schedule: ScheduleSpec, opts?: { renormMomentum?: number }): Promise<TrialRecord>;
   bestSchedule(study: string): Promise<ExportedSchedule>;
   gpView(study: string): Promise<GpView>;
   /** Resolves once the study is known to exist (NotFoundError otherwise); the returned function stops the stream. */

@@ -8,25 +8,52 @@ import { validateScenario, type Scenario } from '../train/scenario.js';
 import { mergeScheduleSpace } from './schedule_space.js';
 import { ACQUISITIONS, BACKEND_NAMES, OPTIMIZER_KINDS, type AcquisitionName, type OptimizerKind } from '../shared/names.js';
 import { type Json, describeValue, expectInt, expectNumber, expectObject, expectOneOf, joinField, rejectUnknown } from '../config/fields.js';
+import { parseJsonFile } from '../config/json_text.js';
 
-/** Metrics a study may optimise, with the direction that makes sense for each. Test accuracy is not here on purpose: tuning on the test set would leak it. */
+/**
+ * Metrics the built-in trainer measures, with the direction that makes sense for each. A local study optimises one
+ * of these; an external one may name its own metric. Test accuracy is not here on purpose: tuning on the test set would leak it.
+ */
 export const OBJECTIVE_METRICS: Readonly<Record<string, Direction>> = {
   valAccuracy: 'maximize',
   valAccuracyTrainMode: 'maximize',
   loss: 'minimize',
 };
 
+/** The range a known metric's values must lie in (an accuracy of 1.5 is a bug in the trainer, not a record). */
+export const METRIC_BOUNDS: Readonly<Record<string, Bounds>> = {
+  valAccuracy: [0, 1],
+  valAccuracyTrainMode: [0, 1],
+  loss: [0, null],
+};
+
+/** [low, high], either end null for "unbounded". */
+export type Bounds = [number | null, number | null];
+
+/** A metric an outside trainer names: a letter, then up to 63 letters, digits, '_', '.' or '-' (top1, mAP, val.loss, f1-macro). */
+export const METRIC_NAME = /^[A-Za-z][\w.-]{0,63}$/;
+
 /** The engine's backend names, from the browser-safe shared module so validating a config never loads TF.js. */
 export const STUDY_BACKENDS = BACKEND_NAMES;
 
 export interface StudyConfig {
   name: string;
-  /** The training scenario every trial runs, with every default filled in (so `steps` is always there). */
-  scenario: Scenario;
+  /**
+   * The training scenario every trial of a local study runs, with every default filled in (so `steps` is always
+   * there). An external study may give one to document its runs: it is checked, and kept as given (no defaults
+   * are invented for a run renorm-tune never sees).
+   */
+  scenario?: Partial<Scenario>;
+  /** An external study's run length (what asked trials' tables and the export are resolved for); a local study's is scenario.steps. */
+  totalSteps?: number;
   /** Override of the default schedule search space as given (checked by mergeScheduleSpace; stored unmerged). */
   space?: Record<string, unknown>;
-  objective: { metric: string; direction: Direction };
-  /** At least one of the two; `trials` counts the two baselines. */
+  /** `bounds`, when given, override the known metrics' (see objectiveBounds). */
+  objective: { metric: string; direction: Direction; bounds?: Bounds };
+  /**
+   * A local study needs at least one of the two; `trials` counts the two baselines. An external study may have
+   * neither (it asks until someone stops it).
+   */
   budget: { trials?: number; timeMinutes?: number };
   workers: number;
   seedsPerTrial: number;
@@ -46,10 +73,15 @@ export interface StudyConfig {
   trialTimeoutSeconds?: number;
   trialMemoryMb?: number;
   backend?: (typeof STUDY_BACKENDS)[number];
+  /**
+   * An earlier study (id or name) whose finished trials become the optimizer's first observations, copied as
+   * `warm-start` trials when the study is created (see src/study/warm_start.ts).
+   */
+  warmStartFrom?: string;
 }
 
-const TOP = ['$schema', 'name', 'scenario', 'space', 'objective', 'budget', 'workers', 'seedsPerTrial', 'seed', 'pruner', 'optimizer',
-  'finalValidation', 'executor', 'leaseSeconds', 'maxRetries', 'trialTimeoutSeconds', 'trialMemoryMb', 'backend'] as const;
+const TOP = ['$schema', 'name', 'scenario', 'totalSteps', 'space', 'objective', 'budget', 'workers', 'seedsPerTrial', 'seed', 'pruner', 'optimizer',
+  'finalValidation', 'executor', 'leaseSeconds', 'maxRetries', 'trialTimeoutSeconds', 'trialMemoryMb', 'backend', 'warmStartFrom'] as const;
 const NAME = /^[A-Za-z0-9._-]{1,100}$/;
 /** A local worker heartbeats every few seconds; an outside trainer may report only every few minutes. */
 export const DEFAULT_LEASE_SECONDS = { local: 60, external: 3600 } as const;
@@ -63,11 +95,12 @@ export function validateStudyConfig(raw: unknown): StudyConfig {
   const c = expectObject(raw, 'config', 'give the study config as a JSON object');
   rejectUnknown(c, '', TOP);
   const executor = c.executor === undefined ? 'local' : expectOneOf(c.executor, 'executor', ['local', 'external'] as const);
+  const external = executor === 'external';
   const out: StudyConfig = {
-    name: name(c.name),
-    scenario: validateScenario(c.scenario, 'scenario'),
-    objective: objective(c.objective),
-    budget: budget(c.budget),
+    name: studyName(c.name),
+    ...scenarioAndSteps(c, external),
+    objective: objective(c.objective, external),
+    budget: budget(c.budget, external),
     workers: c.workers === undefined ? Math.max(1, os.availableParallelism()) : expectInt(c.workers, 'workers', 1, 256),
     seedsPerTrial: c.seedsPerTrial === undefined ? 1 : expectInt(c.seedsPerTrial, 'seedsPerTrial', 1, 10),
     seed: c.seed === undefined ? 0 : expectInt(c.seed, 'seed', 0, 2 ** 31 - 1),
@@ -85,7 +118,51 @@ export function validateStudyConfig(raw: unknown): StudyConfig {
   if (c.trialTimeoutSeconds !== undefined) out.trialTimeoutSeconds = expectNumber(c.trialTimeoutSeconds, 'trialTimeoutSeconds', 0, Infinity, { loOpen: true });
   if (c.trialMemoryMb !== undefined) out.trialMemoryMb = expectNumber(c.trialMemoryMb, 'trialMemoryMb', 63, Infinity, { loOpen: true });
   if (c.backend !== undefined) out.backend = expectOneOf(c.backend, 'backend', STUDY_BACKENDS);
+  if (c.warmStartFrom !== undefined) out.warmStartFrom = studyRef(c.warmStartFrom, 'warmStartFrom');
   return out;
+}
+
+/**
+ * A local study trains `scenario` (required, completed with defaults). An external study needs neither: it may
+ * give `totalSteps` and/or a scenario (checked, stored as given); when both give a run length they must agree.
+ */
+function scenarioAndSteps(c: Json, external: boolean): Pick<StudyConfig, 'scenario' | 'totalSteps'> {
+  if (!external) {
+    if (c.totalSteps !== undefined) {
+      throw new ConfigError('totalSteps', 'is for external studies; a local study runs scenario.steps steps', 'set scenario.steps instead');
+    }
+    return { scenario: validateScenario(c.scenario, 'scenario') };
+  }
+  const out: Pick<StudyConfig, 'scenario' | 'totalSteps'> = {};
+  if (c.scenario !== undefined) {
+    validateScenario(c.scenario, 'scenario');
+    out.scenario = c.scenario as Partial<Scenario>;
+  }
+  if (c.totalSteps !== undefined) {
+    out.totalSteps = expectInt(c.totalSteps, 'totalSteps', 1, 1e9, 'give your run length in training steps, e.g. 20000');
+    const steps = out.scenario?.steps;
+    if (steps !== undefined && steps !== out.totalSteps) {
+      throw new ConfigError('totalSteps', `is ${out.totalSteps} but scenario.steps is ${steps}`, 'give the run length once (totalSteps), or make them agree');
+    }
+  }
+  return out;
+}
+
+/** The scenario a local study trains (validateStudyConfig guarantees one); a ConfigError for an external study. */
+export function localScenario(config: StudyConfig): Scenario {
+  if (config.executor !== 'local' || !config.scenario) {
+    throw new ConfigError('executor', `study '${config.name}' is trained outside renorm-tune (executor external), so it has no scenario to run`, 'drive it over the ask/tell API, or create a local study');
+  }
+  return config.scenario as Scenario;
+}
+
+/**
+ * The range values of the study's metric must lie in: the config's `objective.bounds`, else the known metric's,
+ * else unbounded. Reports and tells outside it are refused (400), so one buggy value cannot take over the study.
+ */
+export function objectiveBounds(objective: { metric?: unknown; bounds?: unknown }): Bounds {
+  if (Array.isArray(objective.bounds) && objective.bounds.length === 2) return objective.bounds as Bounds;
+  return (typeof objective.metric === 'string' ? METRIC_BOUNDS[objective.metric] : undefined) ?? [null, null];
 }
 
 /** Reads and validates a config file; read and JSON errors name the file. */
@@ -96,12 +173,7 @@ export function loadStudyConfig(path: string): StudyConfig {
   } catch (err) {
     throw new DataError(path, `cannot read study config: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new DataError(path, `is not valid JSON: ${(err as Error).message}`);
-  }
+  const raw = parseJsonFile(text, path);
   try {
     return validateStudyConfig(raw);
   } catch (err) {
@@ -111,53 +183,94 @@ export function loadStudyConfig(path: string): StudyConfig {
   }
 }
 
-/** The run length a study trains for, from its scenario; null until the scenario says. */
-export function studyTotalSteps(config: { scenario?: unknown }): number | null {
-  const steps = (config.scenario as Json | undefined)?.steps;
-  return typeof steps === 'number' && Number.isInteger(steps) && steps > 0 ? steps : null;
+/** The run length a study's trials are resolved for: an external study's totalSteps, else its scenario's steps; null when neither says. */
+export function studyTotalSteps(config: { scenario?: unknown; totalSteps?: unknown }): number | null {
+  const positive = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : null);
+  return positive(config.totalSteps) ?? positive((config.scenario as Json | undefined)?.steps);
 }
 
-function name(raw: unknown): string {
+/** A study name: what `renorm-tune rename` and the rename route check too. */
+export function studyName(raw: unknown, field = 'name'): string {
   if (typeof raw !== 'string' || !NAME.test(raw)) {
-    throw new ConfigError('name', `must be 1-100 characters of letters, digits, '.', '_' or '-', got ${describeValue(raw)}`, 'e.g. "mnist-small-batch"');
+    throw new ConfigError(field, `must be 1-100 characters of letters, digits, '.', '_' or '-', got ${describeValue(raw)}`, 'e.g. "mnist-small-batch"');
   }
   return raw;
 }
 
-function objective(raw: unknown): StudyConfig['objective'] {
+/** A reference to another study: its id or its name. */
+function studyRef(raw: unknown, field: string): string {
+  if (typeof raw !== 'string' || !NAME.test(raw)) {
+    throw new ConfigError(field, `must be a study id or name, got ${describeValue(raw)}`, '`renorm-tune studies` lists them');
+  }
+  return raw;
+}
+
+function objective(raw: unknown, external: boolean): StudyConfig['objective'] {
   if (raw === undefined) return { metric: 'valAccuracy', direction: 'maximize' };
   const o = expectObject(raw, 'objective', 'e.g. {"metric": "valAccuracy", "direction": "maximize"}');
-  rejectUnknown(o, 'objective', ['metric', 'direction']);
-  const metric = o.metric === undefined ? 'valAccuracy' : expectOneOf(o.metric, 'objective.metric', Object.keys(OBJECTIVE_METRICS));
-  const natural = OBJECTIVE_METRICS[metric]!;
-  const direction = o.direction === undefined ? natural : expectOneOf(o.direction, 'objective.direction', ['maximize', 'minimize'] as const);
-  if (direction !== natural) {
+  rejectUnknown(o, 'objective', ['metric', 'direction', 'bounds']);
+  const known = Object.keys(OBJECTIVE_METRICS);
+  let metric = 'valAccuracy';
+  if (o.metric !== undefined) {
+    // A local study can only optimise what the built-in trainer measures; an outside trainer names its own metric.
+    metric = external ? metricName(o.metric) : expectOneOf(o.metric, 'objective.metric', known, `a local study optimises what the built-in trainer measures (${known.join(', ')}); any other name needs executor "external"`);
+  }
+  const natural = OBJECTIVE_METRICS[metric];
+  if (natural === undefined && o.direction === undefined) {
+    throw new ConfigError('objective.direction', `is needed for the metric '${metric}': renorm-tune cannot guess whether higher is better`, 'add "direction": "maximize" (accuracy, mAP) or "minimize" (error, loss)');
+  }
+  const direction = o.direction === undefined ? natural! : expectOneOf(o.direction, 'objective.direction', ['maximize', 'minimize'] as const);
+  if (natural !== undefined && direction !== natural) {
     // Maximising loss is never what anyone means, and the study would silently hunt for the worst schedule.
     throw new ConfigError('objective.direction', `'${direction}' would search for the worst ${metric}`, `use '${natural}' or leave direction out`);
   }
-  return { metric, direction };
+  const out: StudyConfig['objective'] = { metric, direction };
+  if (o.bounds !== undefined) out.bounds = bounds(o.bounds);
+  return out;
 }
 
-function budget(raw: unknown): StudyConfig['budget'] {
+function metricName(raw: unknown): string {
+  if (typeof raw !== 'string' || !METRIC_NAME.test(raw)) {
+    throw new ConfigError('objective.metric', `must be a letter followed by up to 63 letters, digits, '_', '.' or '-', got ${describeValue(raw)}`, 'e.g. "top1", "mAP" or "val.loss"');
+  }
+  return raw;
+}
+
+function bounds(raw: unknown): Bounds {
+  const fix = 'give [low, high], e.g. [0, 1] for an accuracy; null leaves an end open, e.g. [0, null]';
+  if (!Array.isArray(raw) || raw.length !== 2) throw new ConfigError('objective.bounds', `must be a pair [low, high], got ${describeValue(raw)}`, fix);
+  const end = (v: unknown, i: number) => (v === null ? null : expectNumber(v, `objective.bounds[${i}]`, -Infinity, Infinity, { fix }));
+  const out: Bounds = [end(raw[0], 0), end(raw[1], 1)];
+  if (out[0] !== null && out[1] !== null && !(out[0] < out[1])) throw new ConfigError('objective.bounds', `low ${out[0]} must be below high ${out[1]}`, fix);
+  return out;
+}
+
+function budget(raw: unknown, external: boolean): StudyConfig['budget'] {
+  // An outside trainer may not know how many trials it will run: it asks until it (or `renorm-tune stop`) ends the study.
+  if (raw === undefined && external) return {};
   const b = expectObject(raw, 'budget', 'give {"trials": 20} and/or {"timeMinutes": 30}');
   rejectUnknown(b, 'budget', ['trials', 'timeMinutes']);
-  if (b.trials === undefined && b.timeMinutes === undefined) {
+  if (b.trials === undefined && b.timeMinutes === undefined && !external) {
     throw new ConfigError('budget', 'needs trials or timeMinutes (or both)', 'e.g. {"trials": 20}; trials include the 2 baselines');
   }
   const out: StudyConfig['budget'] = {};
+  // A local study spends two trials on its baselines first; an external one has none.
+  const least = external ? 1 : 3;
   if (b.trials !== undefined) {
-    if (typeof b.trials === 'number' && Number.isInteger(b.trials) && b.trials < 3) {
+    if (!external && typeof b.trials === 'number' && Number.isInteger(b.trials) && b.trials < least) {
       throw new ConfigError('budget.trials', `must be at least 3 (the 2 baselines and one tuned trial), got ${b.trials}`, 'set budget.trials >= 3');
     }
-    out.trials = expectInt(b.trials, 'budget.trials', 3, 100_000);
+    out.trials = expectInt(b.trials, 'budget.trials', least, 100_000);
   }
   if (b.timeMinutes !== undefined) out.timeMinutes = expectNumber(b.timeMinutes, 'budget.timeMinutes', 0, Infinity, { loOpen: true });
   return out;
 }
 
+/** `"median"` is shorthand for `{"type": "median"}` (the same for none and asha). */
 function pruner(raw: unknown): PrunerSpec {
   if (raw === undefined) return { type: 'none' };
-  const p = expectObject(raw, 'pruner', 'e.g. {"type": "median", "warmupSteps": 100}');
+  if (typeof raw === 'string') raw = { type: raw };
+  const p = expectObject(raw, 'pruner', 'e.g. "median" or {"type": "median", "warmupSteps": 100}');
   const type = expectOneOf(p.type, 'pruner.type', ['none', 'median', 'asha'] as const);
   if (type === 'none') {
     rejectUnknown(p, 'pruner', ['type']);
@@ -177,9 +290,11 @@ function pruner(raw: unknown): PrunerSpec {
   return spec;
 }
 
+/** `"random"` is shorthand for `{"type": "random"}`. */
 function optimizer(raw: unknown): StudyConfig['optimizer'] {
   if (raw === undefined) return { type: 'gp', acquisition: 'logei' };
-  const o = expectObject(raw, 'optimizer', 'e.g. {"type": "gp", "acquisition": "logei"}');
+  if (typeof raw === 'string') raw = { type: raw };
+  const o = expectObject(raw, 'optimizer', 'e.g. "gp" or {"type": "gp", "acquisition": "logei"}');
   rejectUnknown(o, 'optimizer', ['type', 'acquisition', 'initialTrials']);
   const out: StudyConfig['optimizer'] = {
     type: o.type === undefined ? 'gp' : expectOneOf(o.type, 'optimizer.type', OPTIMIZER_KINDS),

@@ -25,6 +25,14 @@ export class BudgetExhaustedError extends ConflictError {
   }
 }
 
+/** The study was stopped (`renorm-tune stop`, POST .../stop): no new trials until it is resumed; trials already out may still report and tell. */
+export class StudyStoppedError extends ConflictError {
+  override readonly code = 'STUDY_STOPPED';
+  constructor(studyName: string, resume: string) {
+    super(`study '${studyName}' is stopped: it hands out no new trials (fix: ${resume})`);
+  }
+}
+
 /** A database written by a newer renorm-tune: opening it could corrupt data this version does not understand. */
 export class StorageVersionError extends RenormTuneError {
   constructor(where: string, found: number, known: number) {

@@ -35,7 +35,7 @@ export function buildExport(study: StudyRecord, trials: TrialRecord[], opts: Bui
   // The scenario's run length is what the study trained with; a trial's own step count is the fallback for
   // scenarios that do not spell it out.
   const totalSteps = studyTotalSteps(study.config) ?? stepsOf(best);
-  if (totalSteps === null) throw new ConflictError(`study '${study.name}': cannot tell the run length (scenario.steps is missing)`);
+  if (totalSteps === null) throw new ConflictError(`study '${study.name}': cannot tell the run length (give the study a totalSteps, or a scenario with steps)`);
   const objective = (study.config.objective ?? {}) as { metric?: unknown };
   const baseline = baselineOf(best.role);
   const out: StudyExport = {
@@ -44,7 +44,7 @@ export function buildExport(study: StudyRecord, trials: TrialRecord[], opts: Bui
     schedule: best.schedule,
     totalSteps,
     resolved: resolveSchedule(best.schedule, totalSteps),
-    table: scheduleTable(best.schedule, totalSteps, EXPORT_TABLE_POINTS),
+    table: scheduleTable(best.schedule, totalSteps, { points: EXPORT_TABLE_POINTS }),
     trialId: best.id,
     objective: { metric: typeof objective.metric === 'string' ? objective.metric : 'valAccuracy', direction: study.direction },
     value: best.value!,

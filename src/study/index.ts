@@ -3,8 +3,8 @@ export type {
   TrialState, StudyState, Direction, ParamValue, Params, IntermediateValue, TrialRecord, StudyRecord, NewTrial, Storage, TrialRole,
   Lease, LeaseRequest, FinishResult, CreateGuard, PeerQuery,
 } from './types.js';
-export type { AskedTrial, StudySummary, FinalScore, StudyView, GpView, StudyEvent, StudyApi, TrialSummary } from './api_types.js';
-export { LeaseLostError, BudgetExhaustedError, StaleSnapshotError } from './errors.js';
+export type { AskedTrial, StudySummary, FinalScore, StudyView, GpView, StudyEvent, StudyApi, TrialSummary, TrialRef } from './api_types.js';
+export { LeaseLostError, BudgetExhaustedError, StaleSnapshotError, StudyStoppedError } from './errors.js';
 export { trialSeed, repeatSeed, finalSeed } from './seeds.js';
 export { bestTrial, baselineValues } from '../shared/best.js';
 
@@ -13,7 +13,12 @@ export {
   MemoryStorage, SqliteStorage, openStorage, parseStorageRef, storageRefFrom, DB_ENV, DEFAULT_DB, StorageVersionError, STORAGE_SCHEMA_VERSION,
   type SqliteOptions,
 } from './storage/index.js';
-export { validateStudyConfig, loadStudyConfig, studyTotalSteps, OBJECTIVE_METRICS, STUDY_BACKENDS, type StudyConfig } from './config.js';
+export {
+  validateStudyConfig, loadStudyConfig, studyTotalSteps, objectiveBounds, localScenario, OBJECTIVE_METRICS, METRIC_BOUNDS, METRIC_NAME, STUDY_BACKENDS,
+  type StudyConfig, type Bounds,
+} from './config.js';
+export { scheduleParams, enqueuedTrial } from './enqueue.js';
+export { warmStartTrials, type WarmStartReport } from './warm_start.js';
 export { buildExport, EXPORT_TABLE_POINTS, type StudyExport, type BuildExportOptions } from './export.js';
 
 // service, pruners, executors, runner

@@ -2,7 +2,7 @@
 import { ConfigError } from '../errors.js';
 import type { StudyEvent } from './api_types.js';
 import type { StudyConfig } from './config.js';
-import { BudgetExhaustedError } from './errors.js';
+import { BudgetExhaustedError, StudyStoppedError } from './errors.js';
 import type { Executor } from './executor/types.js';
 import { PiscinaExecutor } from './executor/piscina.js';
 import { processOwner } from './owner.js';
@@ -82,16 +82,23 @@ export async function runStudy(target: StudyConfig | string, opts: RunStudyOptio
     emit({ type: 'phase', studyId: sid, phase: 'search', resumed });
 
     let exhausted = false;
+    // `renorm-tune stop` from elsewhere: no new trials; those running here finish and are kept.
+    let stopped = false;
     await slots.drain((t) => !t.role.startsWith('final:'), async (free) => {
       if (exhausted) return;
       try {
         await service.ask(sid, free);
       } catch (err) {
-        if (!(err instanceof BudgetExhaustedError)) throw err;
+        if (err instanceof StudyStoppedError) stopped = true;
+        else if (!(err instanceof BudgetExhaustedError)) throw err;
         exhausted = true;
       }
     }, opts.pollMs ?? 1000);
 
+    if (stopped) {
+      emit({ type: 'phase', studyId: sid, phase: 'stopped' });
+      return { study: await service.resolve(sid), state: 'STOPPED', resumed };
+    }
     if (!signal.aborted && config.finalValidation.seeds > 0) {
       emit({ type: 'phase', studyId: sid, phase: 'final' });
       await service.ensureFinalValidation(sid);

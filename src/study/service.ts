@@ -1,12 +1,15 @@
 // The study service: the one door between the edges (REST, CLI, runner, workers) and storage + optimizer + pruner.
-import { ConfigError, ConflictError, NotFoundError } from '../errors.js';
+import { ConfigError, ConflictError, NotFoundError, RequestError } from '../errors.js';
+import { scheduleTable } from '../schedule/table.js';
 import type { ExportedSchedule, ScheduleSpec } from '../schedule/types.js';
 import { bestTrial } from '../shared/best.js';
+import { DEFAULT_RENORM_MOMENTUM } from '../shared/names.js';
 import { isPrunable } from '../shared/roles.js';
 import type { AskedTrial, GpView, StudyApi, StudyEvent, StudySummary, StudyView } from './api_types.js';
 import { baselineTrials } from './baselines.js';
-import { DEFAULT_LEASE_SECONDS, DEFAULT_MAX_RETRIES, type StudyConfig, studyTotalSteps } from './config.js';
-import { BudgetExhaustedError, StaleSnapshotError } from './errors.js';
+import { DEFAULT_LEASE_SECONDS, DEFAULT_MAX_RETRIES, type StudyConfig, objectiveBounds, studyTotalSteps } from './config.js';
+import { enqueuedTrial } from './enqueue.js';
+import { BudgetExhaustedError, StaleSnapshotError, StudyStoppedError } from './errors.js';
 import { finalSources, finalTrials, summarizeFinal } from './final.js';
 import { EXTERNAL_OWNER } from './owner.js';
 import { createPruner, type Pruner } from './pruners/index.js';
@@ -14,8 +17,10 @@ import { mergeScheduleSpace } from './schedule_space.js';
 import { StudyEventBus } from './service/events.js';
 import { KeyedMutex } from './service/mutex.js';
 import { StudyOptimizer, type SuggestingOptimizer } from './service/optimizer_sync.js';
+import { type TrialRef, TrialNumbers } from './service/trial_numbers.js';
 import { studyView, summarize, trialSummary } from './service/views.js';
 import { ChangeWatcher, DEFAULT_WATCH_INTERVAL_MS } from './service/watch.js';
+import { warmStartTrials } from './warm_start.js';
 import type { FinishResult, IntermediateValue, Lease, LeaseRequest, NewTrial, Params, Storage, StudyRecord, StudyState, TrialRecord, TrialState } from './types.js';
 
 /** The pieces the service plugs together; the defaults come from the optimizer and export packages. */
@@ -48,6 +53,7 @@ export class StudyService implements StudyApi {
   private readonly asks = new KeyedMutex();
   private readonly optimizers = new Map<string, StudyOptimizer>();
   private readonly pruners = new Map<string, Pruner>();
+  private readonly numbers = new TrialNumbers();
   private readonly watcher: ChangeWatcher;
 
   constructor(private readonly storage: Storage, private readonly deps: ServiceDeps, opts: ServiceOptions = {}) {
@@ -61,12 +67,30 @@ export class StudyService implements StudyApi {
 
   // ---- studies --------------------------------------------------------------------------------------------
 
-  /** `config` was validated at the edge. A local study gets its two baselines queued at once, so they run first. */
+  /**
+   * `config` was validated at the edge. A local study gets its two baselines queued at once, so they run first.
+   * With `warmStartFrom`, the earlier study's finished trials are copied in as `warm-start` observations; an
+   * incompatible source is refused before anything is written.
+   */
   async createStudy(config: StudyConfig): Promise<StudyRecord> {
+    const warm = config.warmStartFrom === undefined ? undefined : await this.warmStart(config, config.warmStartFrom);
     const study = await this.storage.createStudy({ name: config.name, direction: config.objective.direction, config: config as unknown as Record<string, unknown> });
     if (config.executor === 'local') await this.ensureBaselines(study.id);
+    if (warm) {
+      await this.storage.createTrials(study.id, warm.trials);
+      await this.storage.setStudyAttr(study.id, 'warmStart', warm.report);
+    }
     this.emit({ type: 'study', studyId: study.id, state: study.state });
-    return study;
+    return warm ? this.resolve(study.id) : study;
+  }
+
+  private async warmStart(config: StudyConfig, from: string): Promise<ReturnType<typeof warmStartTrials>> {
+    const source = await this.resolve(from).catch((err: unknown) => {
+      if (err instanceof NotFoundError) throw new ConfigError('warmStartFrom', `there is no study '${from}' to warm-start from`, '`renorm-tune studies` lists them');
+      throw err;
+    });
+    const trials = await this.storage.listTrials(source.id, { withIntermediate: false });
+    return warmStartTrials(config, mergeScheduleSpace(config.space), source, mergeScheduleSpace(configOf(source).space), trials);
   }
 
   /** The study of `config.name` if it exists (then it resumes), else a new one. */
@@ -101,6 +125,94 @@ export class StudyService implements StudyApi {
     return s;
   }
 
+  // ---- study management (the CLI verbs and their routes) ------------------------------------------------------
+
+  /** Raises budget.trials and/or budget.timeMinutes (never lowers: what was spent stays spent); a COMPLETE study becomes resumable. */
+  async extendStudy(ref: string, raise: { trials?: number; timeMinutes?: number }): Promise<StudySummary> {
+    const study = await this.resolve(ref);
+    const budget = { ...configOf(study).budget };
+    if (raise.trials === undefined && raise.timeMinutes === undefined) throw new ConfigError('budget', 'needs trials or timeMinutes', 'e.g. {"trials": 40}');
+    for (const key of ['trials', 'timeMinutes'] as const) {
+      const to = raise[key];
+      if (to === undefined) continue;
+      const now = budget[key];
+      if (now === undefined) {
+        throw new ConfigError(key, `study '${study.name}' has no ${key} budget to extend (it is not limited by ${key === 'trials' ? 'a trial count' : 'time'})`, `extend ${key === 'trials' ? 'timeMinutes' : 'trials'} instead`);
+      }
+      if (!(to > now)) throw new ConfigError(key, `must be above the current budget.${key} = ${now}, got ${to}`, `give the new total, e.g. ${key === 'trials' ? now + 10 : now * 2}`);
+      budget[key] = to;
+    }
+    await this.storage.updateStudyConfig(study.id, { ...study.config, budget });
+    // A study that ended for want of budget has more now: `run` continues it, asks are granted again.
+    if (study.state === 'COMPLETE') await this.storage.setStudyState(study.id, 'STOPPED');
+    return this.changed(study.id);
+  }
+
+  /** No new trials until resumed (409 STUDY_STOPPED on ask); trials already handed out may still report and tell. */
+  async stopStudy(ref: string): Promise<StudySummary> {
+    const study = await this.resolve(ref);
+    if (study.state === 'COMPLETE') throw new ConflictError(`study '${study.name}' is complete: there is nothing to stop (extend its budget to continue it)`);
+    if (study.state !== 'STOPPED') await this.storage.setStudyState(study.id, 'STOPPED');
+    return this.changed(study.id);
+  }
+
+  /** An external study takes asks again; a local one is resumed by running it (the runner owns its trials). */
+  async resumeStudy(ref: string): Promise<StudySummary> {
+    const study = await this.resolve(ref);
+    if (configOf(study).executor === 'local') {
+      throw new ConflictError(`study '${study.name}' is trained here by \`renorm-tune run\` (fix: run its config again to resume it)`);
+    }
+    if (study.state === 'COMPLETE') throw new ConflictError(`study '${study.name}' is complete (fix: extend its budget to continue it)`);
+    if (study.state === 'STOPPED') await this.storage.setStudyState(study.id, 'RUNNING');
+    return this.changed(study.id);
+  }
+
+  /** `name` was checked at the edge (studyName); ConflictError when another study has it. */
+  async renameStudy(ref: string, name: string): Promise<StudySummary> {
+    const study = await this.resolve(ref);
+    await this.storage.renameStudy(study.id, name);
+    // The stored config says what ran, its name included (`show --json`).
+    await this.storage.updateStudyConfig(study.id, { ...study.config, name });
+    return this.changed(study.id);
+  }
+
+  /** The study and all its trials; what was deleted, for the caller to say. */
+  async deleteStudy(ref: string): Promise<{ id: string; name: string; trials: number }> {
+    const study = await this.resolve(ref);
+    const trials = (await this.storage.listTrials(study.id, { withIntermediate: false })).length;
+    await this.storage.deleteStudy(study.id);
+    this.forget(study.id);
+    this.numbers.forget(study.id);
+    return { id: study.id, name: study.name, trials };
+  }
+
+  /**
+   * Queues `schedule` (validated at the edge) as an `enqueued` trial, evaluated before any new suggestion: a local
+   * run trains it next, an external ask hands it out first. It counts toward budget.trials (409 BUDGET_EXHAUSTED
+   * when none is left); its params are the equivalent point of the space when there is one (src/study/enqueue.ts).
+   */
+  async enqueue(ref: string, schedule: ScheduleSpec, opts: { renormMomentum?: number } = {}): Promise<TrialRecord> {
+    const study = await this.resolve(ref);
+    const config = configOf(study);
+    const trial = enqueuedTrial(schedule, mergeScheduleSpace(config.space), opts.renormMomentum);
+    // A formula is evaluated where the trainer's table will sample it, so a bad value surfaces now, not at the ask.
+    scheduleTable(schedule, studyTotalSteps(config) ?? 1000);
+    return this.asks.run(study.id, async () => {
+      const budget = config.budget.trials;
+      const [created] = await this.storage.createTrials(study.id, [trial], budget !== undefined ? { budget } : {});
+      if (study.state === 'COMPLETE') await this.storage.setStudyState(study.id, 'STOPPED');
+      this.emitTrial(created!);
+      return created!;
+    });
+  }
+
+  /** Tells live viewers to reload the study (which fields changed is not worth spelling out) and returns its summary. */
+  private async changed(studyId: string): Promise<StudySummary> {
+    const study = await this.resolve(studyId);
+    this.emit({ type: 'study', studyId, state: study.state, refetch: true });
+    return summarize(study, await this.storage.listTrials(studyId, { withIntermediate: false }));
+  }
+
   async setStudyState(studyId: string, state: StudyState): Promise<void> {
     await this.storage.setStudyState(studyId, state);
     this.emit({ type: 'study', studyId, state });
@@ -128,17 +240,31 @@ export class StudyService implements StudyApi {
    * trials whose trainer vanished), each under a fresh lease; the rest are new suggestions. A local study's asks
    * queue trials for its runner. Either way the budget holds exactly, whoever asks: the insert checks it in the
    * same transaction, and refuses suggestions computed from a stale snapshot (another server asked meanwhile),
-   * which are then recomputed. Fewer than `count` near the end of the budget; BudgetExhaustedError at the end.
+   * which are then recomputed. Fewer than `count` near the end of the budget; BudgetExhaustedError at the end;
+   * StudyStoppedError while the study is stopped. Each trial comes with its schedule's table for a run of
+   * `totalSteps` (default: the study's run length; an external study without one must be asked with it).
    */
-  async ask(ref: string, count: number): Promise<AskedTrial[]> {
+  async ask(ref: string, count: number, opts: { totalSteps?: number } = {}): Promise<AskedTrial[]> {
     if (!Number.isInteger(count) || count < 1 || count > 1000) {
-      throw new ConfigError('count', `must be an integer in [1, 1000], got ${String(count)}`, 'ask for 1 or more trials');
+      throw new RequestError('INVALID_ASK', 'count', `must be an integer in [1, 1000], got ${String(count)}`, 'ask for 1 or more trials');
+    }
+    const asked = opts.totalSteps;
+    if (asked !== undefined && (!Number.isInteger(asked) || asked < 1 || asked > 1e9)) {
+      throw new RequestError('INVALID_ASK', 'totalSteps', `must be an integer in [1, 1e9], got ${String(asked)}`, 'send your run length in training steps');
     }
     const { id } = await this.resolve(ref);
     // One ask of a study at a time in this process (the mutex) and across processes where the storage can lock.
     return this.asks.run(id, () => this.locked(id, async () => {
       const study = await this.resolve(id);
       const config = configOf(study);
+      if (study.state === 'STOPPED') {
+        throw new StudyStoppedError(study.name, config.executor === 'external' ? `renorm-tune resume ${study.name}, or POST /api/studies/${study.id}/resume` : `renorm-tune run <its config>`);
+      }
+      const totalSteps = asked ?? studyTotalSteps(config);
+      if (totalSteps === null) {
+        throw new RequestError('INVALID_ASK', 'totalSteps', `study '${study.name}' has no run length to resolve the schedules' tables for`,
+          'send {"totalSteps": <your run length in steps>} with the ask, or create the study with "totalSteps"');
+      }
       await this.reap(study, []);
       await this.checkTimeBudget(study);
       const handed = config.executor === 'external' ? await this.claimQueued(id, count, { owner: EXTERNAL_OWNER, seconds: config.leaseSeconds }) : [];
@@ -150,8 +276,8 @@ export class StudyService implements StudyApi {
           if (!(err instanceof BudgetExhaustedError) || handed.length === 0) throw err;
         }
       }
-      if (study.state === 'CREATED' || study.state === 'STOPPED') await this.setStudyState(id, 'RUNNING');
-      return [...handed, ...created].map(askedTrial);
+      if (study.state === 'CREATED') await this.setStudyState(id, 'RUNNING');
+      return [...handed, ...created].map((t) => askedTrial(t, totalSteps));
     }));
   }
 
@@ -258,17 +384,19 @@ export class StudyService implements StudyApi {
    * 409 LEASE_LOST) and answers whether the pruner wants the trial stopped. Costs one trial's read and one
    * indexed peer query, however large the study.
    */
-  async report(ref: string, trialId: number, step: number, value: number, opts: { metrics?: Record<string, unknown>; token?: number } = {}): Promise<{ prune: boolean }> {
+  async report(ref: string, trial: TrialRef, step: number, value: number, opts: { metrics?: Record<string, unknown>; token?: number } = {}): Promise<{ prune: boolean }> {
     const study = await this.resolve(ref);
     const config = configOf(study);
+    checkValue(config, value, 'INVALID_REPORT');
+    const trialId = await this.trialIdOf(study, trial);
     const point: IntermediateValue = opts.metrics ? { step, value, metrics: opts.metrics } : { step, value };
     await this.storage.addIntermediate(study.id, trialId, point, { ...(opts.token !== undefined ? { token: opts.token } : {}), renewSeconds: config.leaseSeconds });
-    const trial = await this.getTrial(study.id, trialId);
-    this.emit({ type: 'report', studyId: study.id, trialId, number: trial.number, point });
-    if (trial.pruneRequested) return { prune: true };
+    const stored = await this.getTrial(study.id, trialId);
+    this.emit({ type: 'report', studyId: study.id, trialId, number: stored.number, point });
+    if (stored.pruneRequested) return { prune: true };
     // Baselines and final-validation reruns always run to the end: they are what the study is measured against.
-    if (!isPrunable(trial.role)) return { prune: false };
-    const prune = await this.prunerFor(study).shouldPrune(trial, (q) => this.storage.peerValues(study.id, { ...q, exceptTrialId: trialId }));
+    if (!isPrunable(stored.role)) return { prune: false };
+    const prune = await this.prunerFor(study).shouldPrune(stored, (q) => this.storage.peerValues(study.id, { ...q, exceptTrialId: trialId }));
     if (prune) {
       await this.storage.requestPrune(study.id, trialId);
       this.emitTrial(await this.getTrial(study.id, trialId));
@@ -276,17 +404,27 @@ export class StudyService implements StudyApi {
     return { prune };
   }
 
-  /** An outside trainer's result: a value (PRUNED if the pruner had asked it to stop) or a failure. */
-  async tell(ref: string, trialId: number, outcome: { value: number } | { failed: string }, opts: { token?: number } = {}): Promise<TrialRecord> {
+  /**
+   * An outside trainer's result: a value (PRUNED if the pruner had asked it to stop) or a failure. A value outside
+   * the objective's bounds is refused (400 INVALID_TELL): an accuracy of 1.5 would take over the study.
+   */
+  async tell(ref: string, trial: TrialRef, outcome: { value: number } | { failed: string }, opts: { token?: number } = {}): Promise<TrialRecord> {
     const study = await this.resolve(ref);
     if ('failed' in outcome) {
-      if (typeof outcome.failed !== 'string' || !outcome.failed) throw new ConfigError('failed', 'must be a non-empty reason', 'say why the trial failed');
-      return this.finishTrial(study.id, trialId, { state: 'FAIL', failureReason: outcome.failed }, opts.token);
+      if (typeof outcome.failed !== 'string' || !outcome.failed) throw new RequestError('INVALID_TELL', 'failed', 'must be a non-empty reason', 'say why the trial failed');
+      return this.finishTrial(study.id, await this.trialIdOf(study, trial), { state: 'FAIL', failureReason: outcome.failed }, opts.token);
     }
-    if (typeof outcome.value !== 'number' || !Number.isFinite(outcome.value)) {
-      throw new ConfigError('value', `must be a finite number, got ${String(outcome.value)}`, 'tell {"failed": "<reason>"} for a failed trial');
-    }
-    return this.finishTrial(study.id, trialId, { state: 'COMPLETE', value: outcome.value }, opts.token);
+    checkValue(configOf(study), outcome.value, 'INVALID_TELL');
+    return this.finishTrial(study.id, await this.trialIdOf(study, trial), { state: 'COMPLETE', value: outcome.value }, opts.token);
+  }
+
+  /** A storage id as is; a `{number}` looked up (NotFoundError naming `#number` when the study has no such trial). */
+  private async trialIdOf(study: StudyRecord, ref: TrialRef): Promise<number> {
+    if (typeof ref === 'number') return ref;
+    const n = ref.number;
+    const id = Number.isSafeInteger(n) && n >= 0 ? await this.numbers.idOf(study.id, n, () => this.storage.listTrials(study.id, { withIntermediate: false })) : undefined;
+    if (id === undefined) throw new NotFoundError(`trial #${String(n)} of study '${study.name}'`);
+    return id;
   }
 
   /** Records how a trial ended; with `token`, refused (409 LEASE_LOST) unless the caller still holds the lease. */
@@ -406,6 +544,24 @@ export class StudyService implements StudyApi {
   }
 }
 
-function askedTrial(t: TrialRecord): AskedTrial {
-  return { id: t.id, number: t.number, role: t.role, params: t.params, schedule: t.schedule, lease: t.lease, seed: t.seed };
+function askedTrial(t: TrialRecord, totalSteps: number): AskedTrial {
+  const momentum = t.params.renormMomentum;
+  return {
+    id: t.id, number: t.number, role: t.role, params: t.params, schedule: t.schedule,
+    renormMomentum: typeof momentum === 'number' ? momentum : DEFAULT_RENORM_MOMENTUM,
+    totalSteps, table: scheduleTable(t.schedule, totalSteps), lease: t.lease, seed: t.seed,
+  };
+}
+
+/** A reported or told value must be a finite number inside the objective's bounds (the study's, else the known metric's). */
+function checkValue(config: StudyConfig, value: number, code: 'INVALID_REPORT' | 'INVALID_TELL'): void {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new RequestError(code, 'value', `must be a finite number, got ${String(value)}`, code === 'INVALID_TELL' ? 'tell {"failed": "<reason>"} for a failed trial' : 'send the objective metric at this step');
+  }
+  const [lo, hi] = objectiveBounds(config.objective);
+  if ((lo !== null && value < lo) || (hi !== null && value > hi)) {
+    const metric = config.objective.metric;
+    throw new RequestError(code, 'value', `${value} is outside the bounds of ${metric}, [${lo ?? '-inf'}, ${hi ?? 'inf'}]`,
+      `send ${metric} itself (an accuracy as a fraction, not a percentage), or create the study with objective.bounds`);
+  }
 }

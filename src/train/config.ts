@@ -8,6 +8,7 @@ import { isExportedSchedule } from '../schedule/evaluate.js';
 import { validateExportedSchedule } from '../schedule/load.js';
 import { validateSchedule } from '../schedule/validate.js';
 import type { ExportedSchedule, ScheduleSpec } from '../schedule/types.js';
+import { parseJsonFile } from '../config/json_text.js';
 
 export interface TrainConfig {
   scenario: Scenario;
@@ -44,11 +45,5 @@ export function loadTrainConfig(file: string): TrainConfig {
   } catch (err) {
     throw new DataError(file, `cannot read config (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new DataError(file, `is not valid JSON: ${(err as Error).message}`);
-  }
-  return validateTrainConfig(raw, file);
+  return validateTrainConfig(parseJsonFile(text, file), file);
 }

@@ -69,9 +69,11 @@ function validateModel(raw: unknown, field: string): ModelSpec {
  */
 export const SORTED_RUN_STEPS = 10;
 
+/** `"iid"` is shorthand for `{"type": "iid"}` (likewise `"sorted"`; `classes` needs its `k`). */
 function validateSampler(raw: unknown, field: string, numClasses: number | undefined, batchSize: number): SamplerSpec {
   if (raw === undefined) return { type: 'iid' };
-  const obj = expectObject(raw, field, 'give {"type": "iid"}, {"type": "classes", "k": 1} or {"type": "sorted"}');
+  if (typeof raw === 'string') raw = { type: raw };
+  const obj = expectObject(raw, field, 'give "iid", "sorted", {"type": "classes", "k": 1} or {"type": "sorted", "runLength": 10}');
   const type = expectOneOf(obj.type, `${field}.type`, ['iid', 'classes', 'sorted'] as const);
   if (type === 'iid') {
     rejectUnknown(obj, field, ['type']);
@@ -85,8 +87,9 @@ function validateSampler(raw: unknown, field: string, numClasses: number | undef
   return { type, runLength: obj.runLength === undefined ? SORTED_RUN_STEPS * batchSize : expectInt(obj.runLength, `${field}.runLength`, 1, 1e9) };
 }
 
+/** `"sgd"` is shorthand for `{"type": "sgd"}` with its default learning rate. */
 function validateOptimizer(raw: unknown, field: string): OptimizerSpec {
-  const obj = raw === undefined ? {} : expectObject(raw, field, 'give {"type": "adam", "learningRate": 0.001}');
+  const obj = raw === undefined ? {} : expectObject(typeof raw === 'string' ? { type: raw } : raw, field, 'give "adam" or {"type": "adam", "learningRate": 0.001}');
   rejectUnknown(obj, field, ['type', 'learningRate']);
   const type = obj.type === undefined ? 'adam' : expectOneOf(obj.type, `${field}.type`, TRAINING_OPTIMIZERS);
   const learningRate = obj.learningRate === undefined ? DEFAULT_LR[type] : expectNumber(obj.learningRate, `${field}.learningRate`, 0, 10, { loOpen: true });

@@ -70,7 +70,7 @@ before(async () => {
   xssStudyId = (await storage.createStudy({ name: XSS, direction: 'maximize', config: { ...valid, name: 'x' } })).id;
   // An external client that only tells final values: no curves, no clip statistics.
   bareStudyId = (await service.createStudy(validateStudyConfig({ name: 'told-values-only', scenario: { dataset: 'mnist', steps: 100 }, budget: { trials: 4 }, executor: 'external', optimizer: { type: 'random' } }))).id;
-  for (const t of await service.ask(bareStudyId, 3)) await service.tell(bareStudyId, t.id, { value: 0.5 + 0.1 * t.id });
+  for (const t of await service.ask(bareStudyId, 3)) await service.tell(bareStudyId, t.id, { value: 0.5 + 0.1 * t.number });
   [server, base] = await listen(createApp(service, { ui: mountDashboard }));
   [emptyServer, emptyBase] = await listen(createApp(createStudyService(new MemoryStorage()), { ui: mountDashboard }));
   // Hundreds of trials with long curves: too slow to make through the optimizer here, so served by a fixture API.

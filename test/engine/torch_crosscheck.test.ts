@@ -1,32 +1,24 @@
-// The layer against an independent implementation: the README's PyTorch BatchRenorm2d, run in float64 by torch.
+// The layer against an independent implementation: the Python client's PyTorch BatchRenorm2d, run in float64 by torch.
 // It checks both at once: our layer matches a second, separately written reading of Keras' renorm semantics, and
-// the code users paste from the README behaves like the layer their schedule was tuned with.
+// the layer PyTorch users import from src/clients/python/renorm_tune.py behaves like the one their schedule was tuned with.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, BatchRenormalization } from '../../src/engine/index.js';
 import { maxAbsDiff, randn, rng } from './brn_reference.js';
 
 const PYTHON = '/usr/bin/python3';
-const README = fileURLToPath(new URL('../../../README.md', import.meta.url));
+const CLIENT_DIR = fileURLToPath(new URL('../../../src/clients/python/', import.meta.url));
 const torchMissing = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status !== 0
   ? `PyTorch is not installed for ${PYTHON} (Debian: apt-get install python3-torch); the float64 cross-check needs it`
   : false;
 
-/** The README's PyTorch block, up to where it starts using an exported file. */
-function readmeTorchModule(): string {
-  const text = readFileSync(README, 'utf8');
-  const start = text.indexOf('import json, torch\nfrom torch import nn');
-  const end = text.indexOf('\nexp = json.load', start);
-  assert.ok(start >= 0 && end > start, 'README.md must keep its PyTorch BatchRenorm2d snippet');
-  return text.slice(start, end);
-}
-
 const DRIVER = `
-import sys
+import json, sys, torch
+sys.path.insert(0, ${JSON.stringify(CLIENT_DIR)})
+from renorm_tune import BatchRenorm2d
 spec = json.load(sys.stdin)
 torch.set_default_dtype(torch.float64)
 n, h, w, c = spec["shape"]
@@ -51,7 +43,7 @@ before(async () => {
   await initBackend('wasm');
 });
 
-test('BatchRenormalization matches the README PyTorch BatchRenorm2d (float64) over 5 clipped steps: y, dx, statistics, inference', { skip: torchMissing }, () => {
+test('BatchRenormalization matches the Python client\'s PyTorch BatchRenorm2d (float64) over 5 clipped steps: y, dx, statistics, inference', { skip: torchMissing }, () => {
   const shape = [4, 3, 3, 4] as const;
   const size = shape[0] * shape[1] * shape[2] * shape[3];
   const C = shape[3];
@@ -65,7 +57,7 @@ test('BatchRenormalization matches the README PyTorch BatchRenorm2d (float64) ov
     xInf: sample(2),
   };
 
-  const py = spawnSync(PYTHON, ['-c', `${readmeTorchModule()}\n${DRIVER}`], { input: JSON.stringify(spec), encoding: 'utf8', maxBuffer: 1 << 24 });
+  const py = spawnSync(PYTHON, ['-c', DRIVER], { input: JSON.stringify(spec), encoding: 'utf8', maxBuffer: 1 << 24 });
   assert.equal(py.status, 0, `python failed: ${py.stderr}`);
   const ref = JSON.parse(py.stdout) as { steps: { y: number[]; dx: number[] }[]; state: Record<string, number[]>; inference: number[] };
 

@@ -43,7 +43,7 @@ test('every ramp shape starts at BatchNorm, ends at its finals, never decreases 
     const end = scheduleAt(spec, 100, 100);
     assert.equal(end.rmax, 4, `${shape} rmax final`);
     assert.equal(end.dmax, 3, `${shape} dmax final`);
-    const rows = scheduleTable(spec, 1000, 1001);
+    const rows = scheduleTable(spec, 1000, { points: 1001 });
     for (let i = 1; i < rows.length; i++) {
       assert.ok(rows[i].rmax >= rows[i - 1].rmax && rows[i].dmax >= rows[i - 1].dmax && rows[i].rmin <= rows[i - 1].rmin, `${shape} decreases at step ${rows[i].step}`);
     }
@@ -123,11 +123,11 @@ function exported(schedule: ScheduleSpec, totalSteps: number): ExportedSchedule 
   };
 }
 
-test('an exported schedule resolves with its own totalSteps and loads from a file', () => {
+test('an exported schedule resolves with its own totalSteps unless given one, and loads from a file', () => {
   const spec = validateSchedule({ kind: 'ramp', shape: 'cosine', warmup: 0.1, rmaxFinal: 2.5, rmaxEnd: 0.7, dmaxFinal: 4, dmaxEnd: 0.6 });
   const ex = exported(spec, 2000);
   assert.deepEqual(scheduleAt(ex, 700), scheduleAt(spec, 700, 2000));
-  assert.deepEqual(ex.table[50], { step: 1000, ...scheduleAt(spec, 1000, 2000) });
+  assert.deepEqual(ex.table.find((r) => r.step === 1000), { step: 1000, ...scheduleAt(spec, 1000, 2000) });
   const dir = mkdtempSync(join(tmpdir(), 'sched-'));
   const file = join(dir, 'best.json');
   writeFileSync(file, JSON.stringify(ex));
@@ -152,6 +152,19 @@ test('loadScheduleArg names the file on missing, unparsable or invalid schedules
   const badExport = join(dir, 'bad-export.json');
   writeFileSync(badExport, JSON.stringify({ ...exported({ kind: 'paper' }, 100), totalSteps: 0 }));
   assert.throws(() => loadScheduleArg(badExport), (e: unknown) => e instanceof ConfigError && e.field === `${badExport}.totalSteps`);
+});
+
+test('scheduleAt stretches an export or an asked trial to the totalSteps given (the run length it carries only when none is)', () => {
+  const spec = validateSchedule({ kind: 'ramp', shape: 'exponential', warmup: 0.1, rmaxFinal: 3.088, rmaxEnd: 0.9, dmaxFinal: 4, dmaxEnd: 0.6 });
+  const ex = exported(spec, 1000);
+  // The issue's example: half-way through a 10000-step run is half-way through the schedule, not its end.
+  assert.deepEqual(scheduleAt(ex, 5000, 10000), scheduleAt(spec, 5000, 10000));
+  assert.notEqual(scheduleAt(ex, 5000, 10000).rmax, 3.088);
+  assert.deepEqual(scheduleAt(ex, 500), scheduleAt(spec, 500, 1000));
+  const trial = { id: 4, number: 2, schedule: spec, totalSteps: 3000, renormMomentum: 0.99 };
+  assert.deepEqual(scheduleAt(trial, 1500), scheduleAt(spec, 1500, 3000));
+  assert.deepEqual(scheduleAt(trial, 1500, 6000), scheduleAt(spec, 750, 3000));
+  assert.throws(() => scheduleAt({ schedule: spec }, 10), (e: unknown) => e instanceof ConfigError && e.field === 'totalSteps');
 });
 
 test('scheduleAt needs a run length for relative schedules', () => {

@@ -53,10 +53,21 @@ describe('client mistakes are 4xx JSON errors', () => {
     });
   }
 
+  it('answers a client that ended its side after sending (half-close), even when the answer waits on zlib', async () => {
+    const chunked = (b: Buffer) => Buffer.concat([Buffer.from(`${b.length.toString(16)}\r\n`), b, Buffer.from('\r\n0\r\n\r\n')]);
+    for (let k = 0; k < 3; k++) {
+      const r = await rawRequest(port, {
+        method: 'POST', path: `/api/studies/${id}/ask`, body: chunked(Buffer.from([0xff, 0xfe, 0x7b, 0x00, 0xc3, 0x28])), contentLength: false, halfClose: true,
+        headers: [['content-type', 'application/json'], ['content-encoding', 'gzip'], ['transfer-encoding', 'chunked']],
+      });
+      assertJsonError(r, 400, 'INVALID_ENCODING', `half-closed corrupt gzip #${k}`);
+    }
+  });
+
   it('still reads well-formed gzip and br bodies (checked with an invalid count, so nothing is stored)', async () => {
     for (const [encoding, body] of [['gzip', gzipSync('{"count": 0}')], ['br', brotliCompressSync('{"count": 0}')]] as const) {
       const r = await rawRequest(port, { method: 'POST', path: `/api/studies/${id}/ask`, headers: [['content-type', 'application/json'], ['content-encoding', encoding]], body });
-      assertJsonError(r, 400, 'INVALID_CONFIG', encoding);
+      assertJsonError(r, 400, 'INVALID_ASK', encoding);
       assert.equal((r.json as { error: { field: string } }).error.field, 'count');
     }
   });

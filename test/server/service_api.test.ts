@@ -22,7 +22,7 @@ describe('two servers over one SQLite file (two connections, like two processes)
     const [a, b] = [await start({ api: createStudyService(sa) }), await start({ api: createStudyService(sb) })];
     try {
       const id = (await call(a.url, 'POST', '/api/studies', studyConfig('shared'))).body.id;
-      const trial = (await call(a.url, 'POST', `/api/studies/${id}/ask`, { count: 1 })).body.trials[0].id;
+      const trial = (await call(a.url, 'POST', `/api/studies/${id}/ask`, { count: 1 })).body.trials[0].number;
       const replies = await Promise.all(Array.from({ length: 8 }, (_, i) =>
         call(i % 2 ? a.url : b.url, 'POST', `/api/studies/${id}/trials/${trial}/tell`, { value: i / 10 })));
       assert.deepEqual(replies.map((r) => r.status).sort(), [200, 409, 409, 409, 409, 409, 409, 409]);
@@ -95,7 +95,7 @@ describe('live events across processes (two connections to one SQLite file)', ()
         }
       };
       await waitFor(/: connected/, 2000);
-      const trial = (await call(b.url, 'POST', `/api/studies/${id}/ask`, { count: 1 })).body.trials[0].id;
+      const trial = (await call(b.url, 'POST', `/api/studies/${id}/ask`, { count: 1 })).body.trials[0].number;
       await waitFor(/event: study\ndata: [^\n]*"refetch":true/, 5000);
       const seen = text.length;
       await call(b.url, 'POST', `/api/studies/${id}/trials/${trial}/tell`, { value: 0.7 });

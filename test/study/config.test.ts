@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { ConfigError, DataError } from '../../src/errors.js';
-import { loadStudyConfig, validateStudyConfig } from '../../src/study/config.js';
+import { loadStudyConfig, localScenario, objectiveBounds, studyTotalSteps, validateStudyConfig } from '../../src/study/config.js';
 import { SCENARIO_FIELDS } from '../../src/train/scenario.js';
 import { scheduleParamNames } from '../../src/study/schedule_space.js';
 
@@ -30,9 +30,9 @@ describe('validateStudyConfig', () => {
   it('fills every default and keeps what was given', () => {
     const c = validateStudyConfig(base());
     assert.equal(c.name, 'mnist-small');
-    assert.equal(c.scenario.steps, 500);
-    assert.equal(c.scenario.dataset, 'mnist');
-    assert.ok(c.scenario.batchSize > 0, 'the scenario comes back with its defaults filled in');
+    assert.equal(c.scenario?.steps, 500);
+    assert.equal(c.scenario?.dataset, 'mnist');
+    assert.ok(c.scenario!.batchSize! > 0, 'the scenario comes back with its defaults filled in');
     assert.deepEqual(c.objective, { metric: 'valAccuracy', direction: 'maximize' });
     assert.deepEqual(c.budget, { trials: 10 });
     assert.ok(Number.isInteger(c.workers) && c.workers >= 1);
@@ -89,8 +89,16 @@ describe('validateStudyConfig', () => {
     ['fractional trials', withField('budget.trials', 5.5), 'budget.trials', /integer/],
     ['zero minutes', withField('budget.timeMinutes', 0), 'budget.timeMinutes', /> 0/],
     ['typo in budget', withField('budget.trails', 5), 'budget.trails', /did you mean 'trials'/],
-    ['unknown metric', withField('objective', { metric: 'accuracy' }), 'objective.metric', /valAccuracy/],
-    ['test metric', withField('objective', { metric: 'testAccuracy' }), 'objective.metric', /valAccuracy/],
+    ['unknown metric on a local study', withField('objective', { metric: 'accuracy', direction: 'maximize' }), 'objective.metric', /external/, false],
+    ['test metric', withField('objective', { metric: 'testAccuracy', direction: 'maximize' }), 'objective.metric', /valAccuracy/, false],
+    ['objective typo', withField('objective', { metric: 'loss', bound: [0, 1] }), 'objective.bound', /did you mean 'bounds'/],
+    ['bounds not a pair', withField('objective', { bounds: [0] }), 'objective.bounds', /pair/],
+    ['bounds reversed', withField('objective', { bounds: [1, 0] }), 'objective.bounds', /below/, false],
+    ['bounds of strings', withField('objective', { bounds: ['0', 1] }), 'objective.bounds[0]', /number/],
+    ['totalSteps on a local study', withField('totalSteps', 100), 'totalSteps', /scenario.steps/],
+    ['a string pruner that is no pruner', withField('pruner', 'hyperband'), 'pruner.type', /median/],
+    ['a string optimizer that is none', withField('optimizer', 'tpe'), 'optimizer.type', /gp/],
+    ['warmStartFrom not a name', withField('warmStartFrom', 'a b'), 'warmStartFrom', /study id or name/],
     ['maximize loss', withField('objective', { metric: 'loss', direction: 'maximize' }), 'objective.direction', /minimize/],
     ['bad direction', withField('objective', { direction: 'up' }), 'objective.direction', /maximize/],
     ['workers 0', withField('workers', 0), 'workers', /integer/],
@@ -126,6 +134,86 @@ describe('validateStudyConfig', () => {
   }
 });
 
+describe('external studies', () => {
+  const ext = (over: Record<string, unknown> = {}) => ({ name: 'resnet50', executor: 'external', objective: { metric: 'top1', direction: 'maximize' }, ...over });
+
+  it('need only a name, the executor and an objective: no scenario, budget or run length is invented', () => {
+    const c = validateStudyConfig(ext());
+    assert.equal(c.scenario, undefined);
+    assert.equal(c.totalSteps, undefined);
+    assert.deepEqual(c.budget, {});
+    assert.deepEqual(c.objective, { metric: 'top1', direction: 'maximize' });
+    assert.equal(c.seed, 0);
+    assert.deepEqual(validateStudyConfig(c), c, 'idempotent');
+    assert.ok(schemaCheck(ext()), JSON.stringify(schemaCheck.errors));
+    assert.ok(schemaCheck(c), JSON.stringify(schemaCheck.errors));
+    assert.equal(studyTotalSteps(c), null);
+  });
+
+  it('take totalSteps, a budget of any size, bounds, and a scenario kept exactly as given', () => {
+    const c = validateStudyConfig(ext({ totalSteps: 90_000, budget: { trials: 1 }, objective: { metric: 'mAP', direction: 'maximize', bounds: [0, 100] }, scenario: { steps: 90_000 } }));
+    assert.equal(studyTotalSteps(c), 90_000);
+    assert.deepEqual(c.scenario, { steps: 90_000 }, 'no dataset, batch size or sampler made up');
+    assert.deepEqual(objectiveBounds(c.objective), [0, 100]);
+    assert.equal(studyTotalSteps(validateStudyConfig(ext({ scenario: { dataset: 'fashion-mnist', steps: 300 } }))), 300);
+    assert.ok(schemaCheck(c), JSON.stringify(schemaCheck.errors));
+  });
+
+  it('name any metric matching ^[A-Za-z][\\w.-]{0,63}$; known metrics keep their direction and bounds', () => {
+    for (const metric of ['top1', 'mAP', 'val.loss', 'f1-macro', 'a', 'x'.repeat(64)]) assert.equal(validateStudyConfig(ext({ objective: { metric, direction: 'minimize' } })).objective.metric, metric);
+    for (const metric of ['1top', '', 'top 1', 'top/1', 'x'.repeat(65), 'é']) {
+      assert.throws(() => validateStudyConfig(ext({ objective: { metric, direction: 'maximize' } })), (e: unknown) => e instanceof ConfigError && e.field === 'objective.metric', metric);
+    }
+    assert.throws(() => validateStudyConfig(ext({ objective: { metric: 'top1' } })), (e: unknown) => e instanceof ConfigError && e.field === 'objective.direction' && /higher is better/.test(e.message));
+    assert.equal(schemaCheck(ext({ objective: { metric: 'top1' } })), false, 'the schema also wants a direction for an unknown metric');
+    assert.deepEqual(validateStudyConfig(ext({ objective: { metric: 'loss' } })).objective, { metric: 'loss', direction: 'minimize' });
+    assert.throws(() => validateStudyConfig(ext({ objective: { metric: 'valAccuracy', direction: 'minimize' } })), (e: unknown) => e instanceof ConfigError && e.field === 'objective.direction');
+    assert.deepEqual(objectiveBounds({ metric: 'valAccuracy' }), [0, 1]);
+    assert.deepEqual(objectiveBounds({ metric: 'loss' }), [0, null]);
+    assert.deepEqual(objectiveBounds({ metric: 'top1' }), [null, null]);
+    assert.deepEqual(objectiveBounds({ metric: 'valAccuracy', bounds: [0, 100] }), [0, 100], 'explicit bounds win');
+  });
+
+  it('refuse a totalSteps that disagrees with their scenario, and a budget of 0 trials', () => {
+    assert.throws(() => validateStudyConfig(ext({ totalSteps: 100, scenario: { steps: 200 } })), (e: unknown) => e instanceof ConfigError && e.field === 'totalSteps');
+    assert.throws(() => validateStudyConfig(ext({ budget: { trials: 0 } })), (e: unknown) => e instanceof ConfigError && e.field === 'budget.trials');
+    assert.throws(() => validateStudyConfig(ext({ totalSteps: 1.5 })), (e: unknown) => e instanceof ConfigError && e.field === 'totalSteps');
+  });
+
+  it('a local study still needs its scenario and budget, and localScenario says why an external one has none', () => {
+    assert.throws(() => validateStudyConfig({ name: 'x' }), (e: unknown) => e instanceof ConfigError && e.field === 'scenario');
+    assert.equal(schemaCheck({ name: 'x' }), false);
+    assert.throws(() => localScenario(validateStudyConfig(ext())), (e: unknown) => e instanceof ConfigError && /external/.test(e.message));
+    assert.equal(localScenario(validateStudyConfig(base())).steps, 500);
+  });
+});
+
+describe('shorthands', () => {
+  it('a plain string names a pruner, an optimizer, a sampler or a training optimizer with its defaults', () => {
+    const c = validateStudyConfig({ ...base(), pruner: 'median', optimizer: 'random', scenario: { dataset: 'mnist', steps: 500, sampler: 'sorted', optimizer: 'sgd' } });
+    assert.deepEqual(c.pruner, { type: 'median' });
+    assert.deepEqual(c.optimizer, { type: 'random', acquisition: 'logei' });
+    assert.equal(c.scenario?.sampler?.type, 'sorted');
+    assert.equal(c.scenario?.optimizer?.type, 'sgd');
+    assert.ok(schemaCheck({ ...base(), pruner: 'asha', optimizer: 'gp', scenario: { sampler: 'iid', optimizer: 'adam' } }), JSON.stringify(schemaCheck.errors));
+    assert.throws(() => validateStudyConfig({ ...base(), scenario: { sampler: 'classes' } }), (e: unknown) => e instanceof ConfigError && e.field === 'scenario.sampler.k');
+  });
+});
+
+describe('the README config table', () => {
+  it('documents every field of the schema, every space parameter and every pruner setting, and shows no shorthand the validator refuses', () => {
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Study config'), readme.indexOf('## CLI'));
+    const props = (schema as { properties: Record<string, unknown> }).properties;
+    for (const key of Object.keys(props).filter((k) => k !== '$schema')) assert.match(section, new RegExp(`\`${key}\``), `README's study config table lacks ${key}`);
+    for (const p of scheduleParamNames) assert.match(section, new RegExp(`\`${p}\``), `space parameter ${p}`);
+    for (const s of ['warmupSteps', 'minTrials', 'minResource', 'reductionFactor', 'acquisition', 'initialTrials', 'bounds']) assert.match(section, new RegExp(`"?${s}"?`), s);
+    // Every plain-string shorthand the table shows must validate.
+    const c = validateStudyConfig({ name: 'x', scenario: { sampler: 'iid', optimizer: 'adam' }, budget: { trials: 3 }, pruner: 'median', optimizer: 'gp' });
+    assert.deepEqual([c.pruner.type, c.optimizer.type, c.scenario?.sampler?.type, c.scenario?.optimizer?.type], ['median', 'gp', 'iid', 'adam']);
+  });
+});
+
 describe('loadStudyConfig', () => {
   const dir = mkdtempSync(join(tmpdir(), 'renorm-config-'));
   it('names the file when it is missing, not JSON, or invalid', (t) => {
@@ -134,7 +222,10 @@ describe('loadStudyConfig', () => {
     assert.throws(() => loadStudyConfig(missing), (e: unknown) => e instanceof DataError && e.message.includes(missing) && /ENOENT/.test(e.message));
     const broken = join(dir, 'broken.json');
     writeFileSync(broken, '{"name": "x",');
-    assert.throws(() => loadStudyConfig(broken), (e: unknown) => e instanceof DataError && e.message.includes(broken) && /not valid JSON/.test(e.message));
+    assert.throws(() => loadStudyConfig(broken), (e: unknown) => e instanceof DataError && e.message.includes(broken) && /not valid JSON: line 1, column 14/.test(e.message));
+    const comma = join(dir, 'comma.json');
+    writeFileSync(comma, '{\n  "name": "x",\n  "budget": {"trials": 5,},\n  "scenario": {}\n}\n');
+    assert.throws(() => loadStudyConfig(comma), (e: unknown) => e instanceof DataError && /line 3, column 26/.test(e.message), 'a trailing comma is found by line and column');
     const invalid = join(dir, 'invalid.json');
     writeFileSync(invalid, JSON.stringify(withField('budget.trials', 1)));
     assert.throws(() => loadStudyConfig(invalid), (e: unknown) => e instanceof ConfigError && e.field === 'budget.trials' && e.message.startsWith(invalid));

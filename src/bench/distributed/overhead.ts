@@ -1,6 +1,6 @@
 // What the queue adds per trial over the local pool, on the same real trials of a config's scenario (one slot each, so trials run back to back).
 import { loadDataset } from '../../data/index.js';
-import { loadStudyConfig, validateStudyConfig, type StudyConfig } from '../../study/config.js';
+import { loadStudyConfig, localScenario, validateStudyConfig, type StudyConfig } from '../../study/config.js';
 import { PiscinaExecutor } from '../../study/executor/piscina.js';
 import { runStudy } from '../../study/runner.js';
 import { createStudyService } from '../../study/service/defaults.js';
@@ -66,7 +66,7 @@ async function local(config: StudyConfig): Promise<{ seconds: number; trials: im
   const service = createStudyService(storage);
   const executor = new PiscinaExecutor({ workers: 1, loadDataset: (s) => loadDataset((s as unknown as Scenario).dataset) });
   try {
-    await loadDataset(config.scenario.dataset);
+    await loadDataset(localScenario(config).dataset);
     const t0 = performance.now();
     const res = await runStudy(config, { service, executor });
     const seconds = (performance.now() - t0) / 1000;

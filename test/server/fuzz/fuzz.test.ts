@@ -44,7 +44,7 @@ describe('hostile-input suite (CI size)', () => {
       if ((args[2] as { value?: number }).value! < 0.5) throw new TypeError('boom');
       return r;
     });
-    await assert.rejects(runFuzz({ seed: 1, requests: 400, wrapApi: broken }), (e: unknown) =>
+    await assert.rejects(runFuzz({ seed: 1, requests: 1000, wrapApi: broken }), (e: unknown) =>
       e instanceof FuzzFailure && /fuzz seed 1, request #\d+ \(replay: npm run fuzz -- --seed 1 --requests \d+\): status 500/.test(e.message) && /\/tell/.test(e.message));
   });
 

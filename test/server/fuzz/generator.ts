@@ -102,6 +102,11 @@ function validBody(p: Pick, route: Route): Record<string, unknown> | undefined {
     case 'ask': return p.chance(0.3) ? undefined : { count: p.int(1, 4) };
     case 'report': return { step: p.int(0, 500), value: p.rand(), ...(p.chance(0.5) ? { metrics: { loss: p.rand(), note: p.one(HOSTILE_STRINGS.slice(0, 8)) } } : {}) };
     case 'tell': return p.chance(0.8) ? { value: p.rand() } : { failed: p.one(['diverged', '💩 nan loss']) };
+    case 'extend': return p.chance(0.7) ? { trials: p.int(1, 200) } : { timeMinutes: p.one([1, 60, 0.5]) };
+    case 'rename': return { name: `fuzz-r${p.int(0, 3)}` };
+    case 'enqueue': return { schedule: p.one([{ kind: 'paper' }, { kind: 'batchnorm' }, { kind: 'ramp', shape: 'cosine', warmup: 0.2 }, { kind: 'formula', rmax: '1 + 2 * t', dmax: '3 * t' }]), ...(p.chance(0.3) ? { renormMomentum: 0.95 } : {}) };
+    case 'stop':
+    case 'resume': return p.chance(0.5) ? undefined : {};
     default: return undefined;
   }
 }
@@ -151,7 +156,7 @@ const STUDY_REFS = ['{S0}', '{S0}', '{S0}', '{S1}', '{SN}'];
 
 function routes(p: Pick): Route[] {
   const s = p.one(STUDY_REFS);
-  const t = String(p.chance(0.85) ? p.int(1, 30) : p.one([0, 999999, -1, 1.5, 'abc', '1e3', '0x10', '9'.repeat(30)]));
+  const t = String(p.chance(0.85) ? p.int(0, 29) : p.one([30, 999999, -1, 1.5, 'abc', '1e3', '0x10', '01', '9'.repeat(30)]));
   return [
     { name: 'health', method: 'GET', path: '/api/health' },
     { name: 'create', method: 'POST', path: '/api/studies' },
@@ -163,6 +168,13 @@ function routes(p: Pick): Route[] {
     { name: 'best', method: 'GET', path: `/api/studies/${s}/best-schedule` },
     { name: 'gp', method: 'GET', path: `/api/studies/${s}/gp` },
     { name: 'events', method: 'GET', path: `/api/studies/${s}/events` },
+    { name: 'extend', method: 'POST', path: `/api/studies/${s}/extend` },
+    { name: 'stop', method: 'POST', path: `/api/studies/${s}/stop` },
+    { name: 'resume', method: 'POST', path: `/api/studies/${s}/resume` },
+    { name: 'rename', method: 'POST', path: `/api/studies/${s}/rename` },
+    { name: 'enqueue', method: 'POST', path: `/api/studies/${s}/enqueue` },
+    // Only the newest study: deleting the seeded ones would leave most later requests a plain 404.
+    { name: 'delete', method: 'DELETE', path: '/api/studies/{SN}' },
     { name: 'page', method: 'GET', path: p.one(['/', '/index.html', '/study.html?id={S0}', '/style.css', '/vendor/chart.umd.js', '/js/study.js', '/js/ui/api.js', '/js/study.js.map', '/js/study.d.ts', '/?token=abc']) },
   ];
 }
@@ -303,7 +315,7 @@ export function fuzzRequest(seed: number, index: number): FuzzRequest {
   const mutations: string[] = [`route ${route.name}`];
   const valid = validBody(p, route);
   const req: FuzzRequest = { method: route.method, path: route.path, headers: [], contentLength: true, halfClose: false, mutations };
-  if (route.method === 'POST') req.headers.push(['content-type', 'application/json']);
+  if (route.method === 'POST' || route.method === 'DELETE') req.headers.push(['content-type', 'application/json']);
   // A share of valid requests keeps the studies changing, so refusals are checked against live state.
   const hostile = p.chance(0.8);
   if (valid !== undefined) req.body = Buffer.from(hostile && p.chance(0.6) ? brokenBodyText(p, valid, mutations) : JSON.stringify(valid));

@@ -112,7 +112,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     srv = await createServer({ api, host: '127.0.0.1', port: 0, dashboard: true, env: {}, log: (m) => internal.push(m) });
     const port = srv.port;
     // Two studies with live trials, so trial routes meet real trials in every state: S0 asks first and gets the
-    // trial ids 1-30 the generator mostly names, S1 (budget 3) is already exhausted.
+    // trial numbers 0-29 the generator mostly names, S1 (budget 3) is already exhausted.
     const refs: Record<string, string> = {};
     for (const [ref, trials, asked] of [['S0', 80, 30], ['S1', 3, 3]] as const) {
       const created = await post(port, '/api/studies', { name: `seeded-${ref}`, scenario: { dataset: 'mnist', steps: 1000 }, budget: { trials }, executor: 'external', optimizer: { type: 'random' } });

@@ -1,0 +1,330 @@
+"""renorm-tune's Python client: drive a study from your own PyTorch or Keras trainer over the ask/tell REST API.
+
+One file, standard library only (Python 3.8+): copy it next to your trainer, or import it from the npm package
+(node_modules/renorm-tune/src/clients/python/renorm_tune.py). PyTorch and TensorFlow are imported only by the
+parts that need them (BatchRenorm2d, apply_clipping; keras_clipping, keras_callback).
+
+    from renorm_tune import Client, BatchRenorm2d, apply_clipping
+    study = Client("http://127.0.0.1:8080").create_study("my-resnet", metric="top1", direction="maximize",
+                                                         total_steps=20000, exist_ok=True)
+    [trial] = study.ask()               # its schedule, a per-step table, renorm_momentum, a lease
+    ...                                 # train, calling apply_clipping(model, trial, step) before each step
+    study.report(trial, step, value)    # True: the pruner asks you to stop
+    study.tell(trial, value)            # or study.tell(trial, failed="diverged")
+
+Trials are named by their number in the study (trial.number, shown as #n everywhere). The schedule of a trial is
+applied through its table (rows {step, rmax, rmin, dmax} with every breakpoint), by linear interpolation: the
+same numbers renorm-tune's own trainer uses, without re-implementing its ramp formulas here.
+"""
+import bisect
+import json
+import os
+import urllib.error
+import urllib.parse
+import urllib.request
+
+# BatchRenorm2d is left out on purpose: `import *` would then need PyTorch. Import it by name.
+__all__ = [
+    "Client", "Study", "Trial", "RenormTuneError", "LeaseLost", "BudgetExhausted", "StudyStopped", "NotFound",
+    "schedule_at", "apply_clipping", "renorm_modules", "keras_clipping", "keras_callback",
+]
+
+DEFAULT_URL = "http://127.0.0.1:8080"
+_KEYS = ("rmax", "rmin", "dmax")
+
+
+# ---- errors --------------------------------------------------------------------------------------------------
+
+class RenormTuneError(Exception):
+    """An error answer of the server: `code` (e.g. INVALID_TELL), `status` (HTTP), `field` (the request field at fault)."""
+
+    def __init__(self, code, message, status=None, field=None):
+        super().__init__(message)
+        self.code, self.message, self.status, self.field = code, message, status, field
+
+
+class LeaseLost(RenormTuneError):
+    """409 LEASE_LOST: the trial's lease expired and was handed to someone else. Stop training it; its result would be refused."""
+
+
+class BudgetExhausted(RenormTuneError):
+    """409 BUDGET_EXHAUSTED: the study has used its budget. Stop asking (or `renorm-tune extend` it)."""
+
+
+class StudyStopped(RenormTuneError):
+    """409 STUDY_STOPPED: the study was stopped; no new trials until it is resumed. Trials already out may still report and tell."""
+
+
+class NotFound(RenormTuneError):
+    """404: no such study or trial."""
+
+
+_BY_CODE = {"LEASE_LOST": LeaseLost, "BUDGET_EXHAUSTED": BudgetExhausted, "STUDY_STOPPED": StudyStopped, "NOT_FOUND": NotFound}
+
+
+# ---- schedules -------------------------------------------------------------------------------------------------
+
+def schedule_at(source, step, total_steps=None):
+    """{rmax, rmin, dmax} at `step` of a run of `total_steps`, from an asked trial or an exported schedule.
+
+    Time is relative: the trial's table (resolved for its own run length) is stretched to `total_steps`, so a
+    schedule serves runs of any length. Without `total_steps`, the run length the table was made for.
+    """
+    table = source["table"]
+    own = source["totalSteps"]
+    total = own if total_steps is None else total_steps
+    if not total or total <= 0:
+        raise ValueError("total_steps must be a positive number of training steps")
+    at = min(max(step / total, 0.0), 1.0) * own
+    steps = [row["step"] for row in table] if not isinstance(source, Trial) else source._steps()
+    i = bisect.bisect_right(steps, at)
+    if i <= 0:
+        return {k: table[0][k] for k in _KEYS}
+    if i >= len(table):
+        return {k: table[-1][k] for k in _KEYS}
+    a, b = table[i - 1], table[i]
+    w = (at - a["step"]) / (b["step"] - a["step"])
+    return {k: a[k] + w * (b[k] - a[k]) for k in _KEYS}
+
+
+# ---- the REST client ---------------------------------------------------------------------------------------------
+
+class Trial(dict):
+    """An asked trial, exactly as the server sent it (a dict), with attributes for what a trainer uses."""
+
+    number = property(lambda self: self["number"])
+    schedule = property(lambda self: self["schedule"])
+    table = property(lambda self: self["table"])
+    total_steps = property(lambda self: self["totalSteps"])
+    renorm_momentum = property(lambda self: self["renormMomentum"])
+    params = property(lambda self: self["params"])
+    seed = property(lambda self: self["seed"])
+    role = property(lambda self: self["role"])
+    # The lease token: report and tell send it, so a trainer whose lease was lost is refused (LeaseLost).
+    token = property(lambda self: (self.get("lease") or {}).get("token"))
+
+    def clipping(self, step, total_steps=None):
+        """{rmax, rmin, dmax} at `step` (see schedule_at)."""
+        return schedule_at(self, step, total_steps)
+
+    def _steps(self):
+        cached = self.__dict__.get("_step_list")
+        if cached is None:
+            cached = self.__dict__["_step_list"] = [row["step"] for row in self["table"]]
+        return cached
+
+
+class Client:
+    """A renorm-tune server. `url` defaults to $RENORM_TUNE_URL, else http://127.0.0.1:8080; `token` to $RENORM_TUNE_TOKEN."""
+
+    def __init__(self, url=None, token=None, timeout=60.0):
+        self.url = (url or os.environ.get("RENORM_TUNE_URL") or DEFAULT_URL).rstrip("/")
+        self.token = token if token is not None else os.environ.get("RENORM_TUNE_TOKEN")
+        self.timeout = timeout
+
+    def request(self, method, path, body=None):
+        """One API call; the parsed JSON answer, or a RenormTuneError (LeaseLost, BudgetExhausted, ... by code)."""
+        data = None if body is None else json.dumps(body).encode("utf-8")
+        # Every POST and DELETE must declare JSON, with or without a body (the server's cross-site guard).
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if self.token:
+            headers["Authorization"] = "Bearer " + self.token
+        req = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as res:
+                return json.loads(res.read().decode("utf-8"))
+        except urllib.error.HTTPError as err:
+            try:
+                e = json.loads(err.read().decode("utf-8"))["error"]
+            except Exception:
+                e = {"code": "HTTP_%d" % err.code, "message": str(err)}
+            raise _BY_CODE.get(e.get("code"), RenormTuneError)(e.get("code"), e.get("message"), err.code, e.get("field")) from None
+        except urllib.error.URLError as err:
+            raise RenormTuneError("UNREACHABLE", "cannot reach renorm-tune at %s (%s); start it with `npx renorm-tune serve`" % (self.url, err.reason)) from None
+
+    def create_study(self, name, metric="valAccuracy", direction=None, total_steps=None, budget_trials=None,
+                     bounds=None, space=None, seed=None, warm_start_from=None, exist_ok=False, **config):
+        """An external study (your trainer runs the trials). With exist_ok, an existing study of that name is loaded instead."""
+        body = dict(config, name=name, executor="external", objective={"metric": metric})
+        for key, value in (("direction", direction), ("bounds", bounds)):
+            if value is not None:
+                body["objective"][key] = list(value) if key == "bounds" else value
+        for key, value in (("totalSteps", total_steps), ("space", space), ("seed", seed), ("warmStartFrom", warm_start_from)):
+            if value is not None:
+                body[key] = value
+        if budget_trials is not None:
+            body["budget"] = dict(body.get("budget") or {}, trials=budget_trials)
+        try:
+            created = self.request("POST", "/api/studies", body)
+        except RenormTuneError as err:
+            if not (exist_ok and err.code == "CONFLICT"):
+                raise
+            return self.load_study(name)
+        return Study(self, created["id"], created["name"])
+
+    def load_study(self, study):
+        """A study by its name or id."""
+        view = self.request("GET", "/api/studies/" + _segment(study))
+        return Study(self, view["id"], view["name"])
+
+    def studies(self):
+        """Summaries of every study (name, state, counts, best, baselines)."""
+        return self.request("GET", "/api/studies")["studies"]
+
+
+class Study:
+    """One study on a server. Every method is one REST call."""
+
+    def __init__(self, client, id, name):
+        self.client, self.id, self.name = client, id, name
+
+    def _path(self, tail=""):
+        return "/api/studies/" + _segment(self.id) + tail
+
+    def ask(self, count=1, total_steps=None):
+        """Up to `count` trials (fewer near the end of the budget); BudgetExhausted when none is left."""
+        body = {"count": count}
+        if total_steps is not None:
+            body["totalSteps"] = total_steps
+        return [Trial(t) for t in self.client.request("POST", self._path("/ask"), body)["trials"]]
+
+    def report(self, trial, step, value, metrics=None):
+        """An intermediate value of the objective at `step`; True when the pruner asks the trial to stop."""
+        body = _with_token(trial, {"step": step, "value": value})
+        if metrics is not None:
+            body["metrics"] = metrics
+        return self.client.request("POST", self._trial(trial, "/report"), body)["prune"]
+
+    def tell(self, trial, value=None, failed=None):
+        """The trial's final value, or failed="why". Recorded PRUNED if the pruner had asked it to stop."""
+        if (value is None) == (failed is None):
+            raise ValueError("tell a value or failed='reason', not both or neither")
+        body = _with_token(trial, {"value": value} if failed is None else {"failed": str(failed)})
+        return self.client.request("POST", self._trial(trial, "/tell"), body)["trial"]
+
+    def enqueue(self, schedule, renorm_momentum=None):
+        """Queue a schedule of your own (e.g. {"kind": "paper"}); the next ask hands it out first."""
+        body = {"schedule": schedule}
+        if renorm_momentum is not None:
+            body["renormMomentum"] = renorm_momentum
+        return self.client.request("POST", self._path("/enqueue"), body)["trial"]
+
+    def extend(self, trials=None, time_minutes=None):
+        """Raise the budget to these new totals."""
+        body = {k: v for k, v in (("trials", trials), ("timeMinutes", time_minutes)) if v is not None}
+        return self.client.request("POST", self._path("/extend"), body)["study"]
+
+    def stop(self):
+        return self.client.request("POST", self._path("/stop"), {})["study"]
+
+    def resume(self):
+        return self.client.request("POST", self._path("/resume"), {})["study"]
+
+    def view(self):
+        """The whole study: state, counts, best, baselines and every trial (GET /api/studies/:id)."""
+        return self.client.request("GET", self._path())
+
+    def best_schedule(self):
+        """The export of the best schedule (its table works with schedule_at)."""
+        return self.client.request("GET", self._path("/best-schedule"))
+
+    def _trial(self, trial, tail):
+        number = trial if isinstance(trial, int) else trial["number"]
+        return self._path("/trials/%d%s" % (number, tail))
+
+
+def _with_token(trial, body):
+    token = None if isinstance(trial, int) else (trial.get("lease") or {}).get("token")
+    if token is not None:
+        body["token"] = token
+    return body
+
+
+def _segment(ref):
+    return urllib.parse.quote(str(ref), safe="")
+
+
+# ---- PyTorch ---------------------------------------------------------------------------------------------------
+
+def _define_batch_renorm_2d():
+    import torch
+    from torch import nn
+
+    class BatchRenorm2d(nn.Module):
+        """Batch Renormalization (Ioffe 2017) over NCHW, Keras renorm=True semantics (and renorm-tune's own layer's)."""
+
+        def __init__(self, channels, momentum=0.99, renorm_momentum=0.99, eps=1e-3):
+            super().__init__()
+            self.weight = nn.Parameter(torch.ones(channels))
+            self.bias = nn.Parameter(torch.zeros(channels))
+            for name, init in [("moving_mean", 0.0), ("moving_var", 1.0), ("moving_std", 1.0),
+                               ("renorm_mean", 0.0), ("renorm_std", 1.0)]:
+                self.register_buffer(name, torch.full((channels,), init))
+            self.momentum, self.renorm_momentum, self.eps = momentum, renorm_momentum, eps
+            self.rmax, self.rmin, self.dmax = 1.0, 1.0, 0.0  # plain BatchNorm until set_clipping
+
+        def set_clipping(self, rmax, rmin, dmax):
+            self.rmax, self.rmin, self.dmax = rmax, rmin, dmax
+
+        def forward(self, x):
+            shape = (1, -1, 1, 1)
+            if not self.training:
+                xhat = (x - self.moving_mean.view(shape)) / torch.sqrt(self.moving_var.view(shape) + self.eps)
+            else:
+                mean = x.mean(dim=(0, 2, 3))
+                std = torch.sqrt(x.var(dim=(0, 2, 3), unbiased=False) + self.eps)
+                with torch.no_grad():  # r and d are constants for backprop
+                    denom = torch.clamp(self.renorm_std, min=self.eps ** 0.5)
+                    r = torch.clamp(std / denom, self.rmin, self.rmax)
+                    d = torch.clamp((mean - self.renorm_mean) / denom, -self.dmax, self.dmax)
+                    for buf, new, m in [(self.renorm_mean, mean, self.renorm_momentum), (self.renorm_std, std, self.renorm_momentum),
+                                        (self.moving_mean, mean, self.momentum), (self.moving_std, std, self.momentum)]:
+                        buf.mul_(m).add_((1 - m) * new)
+                    self.moving_var.copy_(torch.clamp(self.moving_std ** 2 - self.eps, min=0))
+                xhat = (x - mean.view(shape)) / std.view(shape) * r.view(shape) + d.view(shape)
+            return xhat * self.weight.view(shape) + self.bias.view(shape)
+
+    return BatchRenorm2d
+
+
+def __getattr__(name):
+    # Built on first use, so `import renorm_tune` works (and stays fast) without PyTorch.
+    if name == "BatchRenorm2d":
+        cls = globals()["BatchRenorm2d"] = _define_batch_renorm_2d()
+        return cls
+    raise AttributeError("module 'renorm_tune' has no attribute %r" % name)
+
+
+def renorm_modules(model):
+    """Every BatchRenorm2d of a torch model (or anything with a set_clipping method)."""
+    return [m for m in model.modules() if callable(getattr(m, "set_clipping", None))]
+
+
+def apply_clipping(model, source, step, total_steps=None):
+    """Sets the trial's (or export's) clipping at `step` on every BatchRenorm2d of `model`; returns how many it set."""
+    c = schedule_at(source, step, total_steps)
+    modules = renorm_modules(model)
+    for m in modules:
+        m.set_clipping(c["rmax"], c["rmin"], c["dmax"])
+    return len(modules)
+
+
+# ---- Keras (tf.keras 2 / tf_keras: Keras 3 dropped `renorm`) --------------------------------------------------------
+
+def keras_clipping():
+    """{rmax, rmin, dmax} as tf.Variables, for BatchNormalization(renorm=True, renorm_clipping=...); plain BatchNorm at first."""
+    import tensorflow as tf
+    return {k: tf.Variable(v, trainable=False, dtype=tf.float32) for k, v in (("rmax", 1.0), ("rmin", 1.0), ("dmax", 0.0))}
+
+
+def keras_callback(source, total_steps, clipping):
+    """A Keras callback that moves `clipping` (from keras_clipping) along the trial's schedule before every batch."""
+    import tensorflow as tf
+
+    class RenormSchedule(tf.keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            step = int(self.model.optimizer.iterations.numpy())
+            for k, v in schedule_at(source, step, total_steps).items():
+                clipping[k].assign(v)
+
+    return RenormSchedule()

@@ -1,0 +1,103 @@
+// Parses the JSON text of a file a person wrote (a study config, a schedule); a syntax error names its line and column.
+import { DataError } from '../errors.js';
+
+/** Line and column (both 1-based) of character `offset` in `text`. */
+export function lineColumn(text: string, offset: number): { line: number; column: number } {
+  const lines = text.slice(0, Math.max(0, Math.min(offset, text.length))).split('\n');
+  return { line: lines.length, column: lines[lines.length - 1]!.length + 1 };
+}
+
+const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+const ESCAPE = /\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})/y;
+
+/**
+ * Offset of the first character that makes `text` invalid JSON (text.length when it ends too early), or -1 when
+ * it is valid. Needed because Node 20's JSON.parse gives no position for most errors ("Unexpected token '}', ... is
+ * not valid JSON"). A plain scanner of the JSON grammar (RFC 8259), iterative so deep nesting cannot overflow.
+ */
+export function jsonErrorOffset(text: string): number {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+  };
+  const string = (): boolean => {
+    i++; // the opening quote
+    while (i < text.length && text[i] !== '"') {
+      if (text[i] === '\\') {
+        ESCAPE.lastIndex = i;
+        if (!ESCAPE.test(text)) return false;
+        i = ESCAPE.lastIndex;
+      } else if (text.charCodeAt(i) < 0x20) return false;
+      else i++;
+    }
+    if (i >= text.length) return false;
+    i++;
+    return true;
+  };
+  // What each open container expects next: a value, a key, a comma or its end.
+  const stack: ('{' | '[')[] = [];
+  let want: 'value' | 'key' | 'after' = 'value';
+  for (;;) {
+    ws();
+    if (i >= text.length) return stack.length === 0 && want === 'after' ? -1 : text.length;
+    const c = text[i]!;
+    if (want === 'after') {
+      if (stack.length === 0) return i; // something after the top-level value
+      const top = stack[stack.length - 1]!;
+      if (c === ',') {
+        i++;
+        want = top === '{' ? 'key' : 'value';
+      } else if ((c === '}' && top === '{') || (c === ']' && top === '[')) {
+        i++;
+        stack.pop();
+      } else return i;
+      continue;
+    }
+    if (want === 'key') {
+      // An empty object was taken care of at its '{'; here a '}' would follow a comma.
+      if (c !== '"' || !string()) return i;
+      ws();
+      if (text[i] !== ':') return i;
+      i++;
+      want = 'value';
+      continue;
+    }
+    // want === 'value'
+    if (c === '{' || c === '[') {
+      stack.push(c);
+      i++;
+      ws();
+      if (text[i] === (c === '{' ? '}' : ']')) {
+        i++;
+        stack.pop();
+        want = 'after';
+      } else want = c === '{' ? 'key' : 'value';
+      continue;
+    }
+    if (c === '"') {
+      if (!string()) return i;
+    } else if (c === '-' || (c >= '0' && c <= '9')) {
+      NUMBER.lastIndex = i;
+      if (!NUMBER.test(text)) return i;
+      i = NUMBER.lastIndex;
+    } else {
+      const word = ['true', 'false', 'null'].find((w) => text.startsWith(w, i));
+      if (!word) return i;
+      i += word.length;
+    }
+    want = 'after';
+  }
+}
+
+/** JSON.parse, with a syntax error reported as `file: is not valid JSON: line L, column C: <what the parser says>`. */
+export function parseJsonFile(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    const offset = jsonErrorOffset(text);
+    const { line, column } = lineColumn(text, offset < 0 ? text.length : offset);
+    // V8 quotes the start of the text back ("..." is not valid JSON) or gives an offset: the line and column say it better.
+    const reason = (err as Error).message.replace(/, ".*" is not valid JSON$/s, '').replace(/ in JSON at position \d+.*$/s, '').replace(/^Unexpected end of JSON input$/, 'the text ends too early');
+    throw new DataError(file, `is not valid JSON: line ${line}, column ${column}: ${reason}`);
+  }
+}

@@ -1,0 +1,30 @@
+// Finds a trial by its visible number (`#n`, what people and the REST routes use) without reading the whole study on every report.
+import type { TrialRecord } from '../types.js';
+
+/**
+ * A trial named by its number within its study (`{number: 7}`: `#7`, what the REST routes take), or by its
+ * storage id (a plain number: what runners and workers hold).
+ */
+export type TrialRef = number | { number: number };
+
+/**
+ * number -> id per study. Both never change once a trial exists, so entries never go stale; a number not seen yet
+ * (a trial another process created) costs one listing of the study, then is remembered.
+ */
+export class TrialNumbers {
+  private readonly byStudy = new Map<string, Map<number, number>>();
+
+  async idOf(studyId: string, number: number, list: () => Promise<readonly Pick<TrialRecord, 'id' | 'number'>[]>): Promise<number | undefined> {
+    let ids = this.byStudy.get(studyId);
+    const hit = ids?.get(number);
+    if (hit !== undefined) return hit;
+    if (!ids) this.byStudy.set(studyId, (ids = new Map()));
+    for (const t of await list()) ids.set(t.number, t.id);
+    return ids.get(number);
+  }
+
+  /** A deleted study's numbers (its id is never reused, but its memory should go). */
+  forget(studyId: string): void {
+    this.byStudy.delete(studyId);
+  }
+}

@@ -1,0 +1,66 @@
+// Warm starts: which trials of an earlier study a new study may learn from, checked before it is created, and their copies.
+import { ConfigError } from '../errors.js';
+import { EncodedSpace, type SearchSpace } from '../optimizer/index.js';
+import { feedsOptimizer, roleKind } from '../shared/roles.js';
+import type { StudyConfig } from './config.js';
+import { objectiveBounds } from './config.js';
+import type { NewTrial, StudyRecord, TrialRecord } from './types.js';
+
+/** What a warm start copied, stored in the new study's attrs (`warmStart`) and shown by `show`. */
+export interface WarmStartReport {
+  from: { id: string; name: string };
+  copied: number;
+  /** Finished trials left out: outside the new study's space or bounds. */
+  skipped: number;
+}
+
+/**
+ * The copies of `source`'s finished trials for a study of `config` over `space`: every COMPLETE, PRUNED or FAILed
+ * trial the source's optimizer learned from (search, enqueued, baselines with a point in the space, earlier warm
+ * starts), as finished `warm-start` trials. They feed the new optimizer, cost no budget and never count as the best.
+ * Refused (ConfigError on warmStartFrom) when the two studies cannot be compared: another metric or direction,
+ * another set of search parameters, or nothing to copy.
+ */
+export function warmStartTrials(config: StudyConfig, space: SearchSpace, source: StudyRecord, sourceSpace: SearchSpace, trials: readonly TrialRecord[]): { trials: NewTrial[]; report: WarmStartReport } {
+  const field = 'warmStartFrom';
+  const theirs = source.config.objective as { metric?: unknown } | undefined;
+  const metric = typeof theirs?.metric === 'string' ? theirs.metric : 'valAccuracy';
+  if (metric !== config.objective.metric || source.direction !== config.objective.direction) {
+    throw new ConfigError(field, `study '${source.name}' ${source.direction}s ${metric}, this one ${config.objective.direction}s ${config.objective.metric}: their values cannot be compared`,
+      'warm-start from a study with the same objective');
+  }
+  const mine = Object.keys(space).sort();
+  const other = Object.keys(sourceSpace).sort();
+  if (mine.join() !== other.join()) {
+    throw new ConfigError(field, `study '${source.name}' searched ${other.join(', ') || 'nothing'}, this one searches ${mine.join(', ')}`,
+      'warm-start from a study over the same parameters (ranges may differ: points outside this space are skipped)');
+  }
+  const encoded = new EncodedSpace(space);
+  const [lo, hi] = objectiveBounds(config.objective);
+  const finished = trials.filter((t) => (t.state === 'COMPLETE' || t.state === 'PRUNED' || t.state === 'FAIL') && feedsOptimizer(t.role) && roleKind(t.role) !== 'final' && Object.keys(t.params).length > 0);
+  const out: NewTrial[] = [];
+  for (const t of finished) {
+    const inBounds = t.value === null || ((lo === null || t.value >= lo) && (hi === null || t.value <= hi));
+    if (!inBounds || !fits(encoded, t)) continue;
+    out.push({
+      state: t.state, role: 'warm-start', params: t.params, schedule: t.schedule, value: t.value, seed: t.seed,
+      metrics: { ...(t.metrics ?? {}), warmStart: { studyId: source.id, study: source.name, number: t.number } },
+      // Keyed by the source trial: copying twice (a retried create) cannot duplicate an observation.
+      key: `warm-start:${source.id}:${t.number}`,
+    });
+  }
+  if (out.length === 0) {
+    throw new ConfigError(field, `study '${source.name}' has no finished trial ${finished.length ? 'inside this study\'s space and bounds' : 'yet'} to learn from`, 'warm-start from a study with finished trials, or leave warmStartFrom out');
+  }
+  return { trials: out, report: { from: { id: source.id, name: source.name }, copied: out.length, skipped: finished.length - out.length } };
+}
+
+function fits(space: EncodedSpace, t: TrialRecord): boolean {
+  try {
+    space.validateParams(t.params);
+    return true;
+  } catch (err) {
+    if (err instanceof ConfigError) return false;
+    throw err;
+  }
+}

@@ -1,0 +1,177 @@
+// The management verbs end to end through the CLI (create, extend, stop, resume, rename, enqueue, delete), and the wording of `show`.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { register as registerManage, budgetArg, scheduleArg } from '../../src/cli/manage.js';
+import { register as registerStudy, progress, showText } from '../../src/cli/study.js';
+import { DataError } from '../../src/errors.js';
+import { SqliteStorage } from '../../src/study/storage/index.js';
+import { createStudyService } from '../../src/study/service/defaults.js';
+import { StudyStoppedError } from '../../src/study/errors.js';
+import { validateStudyConfig } from '../../src/study/config.js';
+
+const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'renorm-manage-'));
+const db = join(dir, 'studies.db');
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** One command in-process; what it printed to stdout. */
+async function cli(...args: string[]): Promise<string> {
+  const program = new Command('renorm-tune').exitOverride();
+  registerManage(program);
+  registerStudy(program);
+  let out = '';
+  const write = process.stdout.write;
+  process.stdout.write = ((chunk: string) => ((out += chunk), true)) as typeof process.stdout.write;
+  try {
+    await program.parseAsync(['node', 'renorm-tune', ...args]);
+  } finally {
+    process.stdout.write = write;
+  }
+  return out;
+}
+
+/** The installed binary with `input` on stdin. */
+function binary(args: string[], input: string): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [main, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('exit', (code) => resolve({ code, out, err }));
+    child.stdin.end(input);
+  });
+}
+
+async function withSvc<T>(fn: (svc: ReturnType<typeof createStudyService>) => Promise<T>): Promise<T> {
+  const storage = new SqliteStorage(db);
+  const svc = createStudyService(storage);
+  try {
+    return await fn(svc);
+  } finally {
+    svc.close();
+    await storage.close();
+  }
+}
+
+const file = (name: string, value: unknown) => {
+  const p = join(dir, name);
+  writeFileSync(p, typeof value === 'string' ? value : JSON.stringify(value));
+  return p;
+};
+
+describe('renorm-tune create/extend/stop/resume/rename/enqueue/delete', () => {
+  before(async () => {
+    const created = JSON.parse(await cli('create', file('ext.json', { name: 'outside', executor: 'external', objective: { metric: 'top1', direction: 'maximize' }, budget: { trials: 2 }, totalSteps: 1000, optimizer: 'random' }), '--db', db, '--json'));
+    assert.equal(created.name, 'outside');
+  });
+
+  it('create makes an external study from the minimal config, warm-started when asked', async () => {
+    await withSvc(async (svc) => {
+      const [t] = await svc.ask('outside', 1);
+      await svc.tell('outside', { number: t!.number }, { value: 0.8 });
+    });
+    const warm = JSON.parse(await cli('create', file('ext2.json', { name: 'outside-2', executor: 'external', objective: { metric: 'top1', direction: 'maximize' }, optimizer: 'random' }), '--db', db, '--warm-start-from', 'outside', '--json'));
+    assert.deepEqual(warm.warmStart.copied, 1);
+    const shown = await cli('show', 'outside-2', '--db', db);
+    assert.match(shown, /warm start 1 trials copied from outside/);
+    assert.match(shown, /#0\s+COMPLETE\s+warm-start\s+0\.8/);
+  });
+
+  it('extend takes a new total or +N and the study takes asks again', async () => {
+    await withSvc((svc) => svc.ask('outside', 1));
+    assert.match(await cli('extend', 'outside', '--db', db, '--trials', '+3'), /budget 5 trials/);
+    assert.equal(JSON.parse(await cli('extend', 'outside', '--db', db, '--trials', '6', '--json')).budgetTrials, 6);
+    await assert.rejects(cli('extend', 'outside', '--db', db, '--trials', '4'), /above the current budget.trials = 6/);
+    await assert.rejects(cli('extend', 'outside', '--db', db), /--trials and\/or --time-minutes/);
+    assert.equal((await withSvc((svc) => svc.ask('outside', 10))).length, 4);
+  });
+
+  it('stop refuses asks until resume; rename keeps the id', async () => {
+    assert.match(await cli('stop', 'outside', '--db', db), /stopped .*renorm-tune resume outside/);
+    await withSvc((svc) => assert.rejects(svc.ask('outside', 1), StudyStoppedError));
+    assert.match(await cli('resume', 'outside', '--db', db), /is RUNNING/);
+    const id = JSON.parse(await cli('rename', 'outside', 'outside-renamed', '--db', db, '--json')).id;
+    assert.equal(JSON.parse(await cli('show', id, '--db', db, '--json')).name, 'outside-renamed');
+    await assert.rejects(cli('rename', 'outside-renamed', 'outside-2', '--db', db), /already exists/);
+    await assert.rejects(cli('rename', 'outside-renamed', 'bad name', '--db', db), /<name>: must be 1-100 characters/);
+  });
+
+  it('enqueue takes paper, a JSON file (an export brings its momentum), or the JSON itself', async () => {
+    await cli('extend', 'outside-2', '--db', db, '--trials', '10').catch(() => undefined);
+    const q1 = JSON.parse(await cli('enqueue', 'outside-2', 'paper', '--db', db, '--json'));
+    assert.deepEqual([q1.role, q1.state, q1.schedule], ['enqueued', 'WAITING', { kind: 'paper' }]);
+    assert.match(await cli('enqueue', 'outside-2', '{"kind": "ramp", "shape": "cosine", "warmup": 0.2}', '--db', db, '--renorm-momentum', '0.95'), /queued trial #\d+ \(a point of the search space\): cosine ramp/);
+    assert.match(await cli('enqueue', 'outside-2', '{"kind": "formula", "rmax": "1 + t", "dmax": "t"}', '--db', db), /outside the search space/);
+    const exported = JSON.parse(await cli('export', 'outside-renamed', '--db', db));
+    const q4 = JSON.parse(await cli('enqueue', 'outside-2', file('best.json', exported), '--db', db, '--json'));
+    assert.deepEqual(q4.schedule, exported.schedule);
+    assert.equal(q4.params.renormMomentum, exported.renormMomentum, "the export's momentum comes with it");
+    await assert.rejects(cli('enqueue', 'outside-2', '{"kind": "ramp"', '--db', db), (e: unknown) => e instanceof DataError && /line 1, column 16/.test(e.message));
+    await assert.rejects(cli('enqueue', 'outside-2', 'paper', '--db', db, '--renorm-momentum', '1.2'), /\(0, 1\)/);
+    const asked = await withSvc((svc) => svc.ask('outside-2', 4, { totalSteps: 1000 }));
+    assert.deepEqual(asked.map((t) => t.role), ['enqueued', 'enqueued', 'enqueued', 'enqueued'], 'handed out before any suggestion');
+    assert.equal(asked[1]!.renormMomentum, 0.95);
+  });
+
+  it('delete asks first: no (or no answer) keeps the study and exits 1, yes deletes it; --yes does not ask', async () => {
+    const no = await binary(['delete', 'outside-2', '--db', db], 'n\n');
+    assert.equal(no.code, 1, no.err);
+    assert.match(no.err, /delete study outside-2 \(\w+\) and its \d+ trials, 4 of them running\? This cannot be undone\. \[y\/N\] not deleted/);
+    assert.equal((await binary(['delete', 'outside-2', '--db', db], '')).code, 1, 'a closed stdin is no');
+    assert.equal((await withSvc((svc) => svc.listStudies())).length, 2);
+    const yes = await binary(['delete', 'outside-2', '--db', db], 'y\n');
+    assert.equal(yes.code, 0, yes.err);
+    assert.match(yes.out, /deleted study outside-2 \(\w+\) and its \d+ trials/);
+    const quiet = await binary(['delete', 'outside-renamed', '--db', db, '--yes', '--json'], '');
+    assert.equal(quiet.code, 0, quiet.err);
+    assert.equal(JSON.parse(quiet.out).name, 'outside-renamed');
+    assert.deepEqual(await withSvc((svc) => svc.listStudies()), []);
+  });
+
+  it('budgetArg and scheduleArg read what people type', () => {
+    assert.equal(budgetArg('40', '--trials', 10), 40);
+    assert.equal(budgetArg('+10', '--trials', 30), 40);
+    assert.equal(budgetArg('+0.5', '--time-minutes', 1), 1.5);
+    assert.throws(() => budgetArg('+5', '--trials', undefined), /does not have/);
+    assert.throws(() => budgetArg('ten', '--trials', 1), /\+N/);
+    assert.deepEqual(scheduleArg('batchnorm'), { schedule: { kind: 'batchnorm' } });
+  });
+});
+
+describe('show wording', () => {
+  it('says what is finished, running and queued, in words, and that a stopped study\'s queue waits', async () => {
+    const local = validateStudyConfig({ name: 'local', scenario: { steps: 100 }, budget: { trials: 6 } });
+    const view = await withSvc(async (svc) => {
+      const s = await svc.createStudy(local);
+      await svc.stopStudy(s.id);
+      return svc.getStudyView(s.id);
+    });
+    const text = showText(view);
+    assert.match(text, /progress  0 of 6 finished; 2 queued \(the study is stopped\)/);
+    assert.doesNotMatch(text, /running/);
+    assert.equal(progress(view), '0/6, 2 queued');
+    const busy = { ...view, state: 'RUNNING' as const, counts: { WAITING: 2, RUNNING: 1, COMPLETE: 2, PRUNED: 0, FAIL: 1 } };
+    assert.match(showText(busy), /progress  3 of 6 finished \(2 complete, 1 failed\); 1 running, 2 queued\n/);
+    assert.equal(progress(busy), '3/6, 1 running, 2 queued');
+  });
+
+  it('export into a missing folder says the folder is missing, and leaves nothing behind', async () => {
+    await withSvc(async (svc) => {
+      const s = await svc.createStudy(validateStudyConfig({ name: 'exp', executor: 'external', totalSteps: 100, optimizer: 'random' }));
+      const [t] = await svc.ask(s.id, 1);
+      await svc.tell(s.id, t!.id, { value: 0.5 });
+    });
+    const target = join(dir, 'no', 'such', 'best.json');
+    await assert.rejects(cli('export', 'exp', '--db', db, '--out', target), (e: unknown) =>
+      e instanceof DataError && e.message.includes(join(dir, 'no', 'such')) && /does not exist/.test(e.message) && !/tmp-/.test(e.message));
+    assert.equal(existsSync(join(dir, 'no')), false);
+    assert.deepEqual(readdirSync(dir).filter((f) => f.includes('tmp-')), []);
+  });
+});

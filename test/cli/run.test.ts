@@ -1,0 +1,108 @@
+// `renorm-tune run` end to end with a fast fake trainer: --json lines, a finished study re-run, --warm-start-from, /api/health under --port, and --workers.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { workersOption, workersWarning } from '../../src/cli/run.js';
+import { ConfigError } from '../../src/errors.js';
+import { PACKAGE_VERSION } from '../../src/version.js';
+import { SqliteStorage } from '../../src/study/storage/index.js';
+
+const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const fakeTrainer = fileURLToPath(new URL('../fixtures/workers/fake_trainer.js', import.meta.url));
+
+function run(args: string[]): ChildProcess {
+  return spawn(process.execPath, [main, 'run', ...args, '--trial-worker', fakeTrainer], { stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function collect(child: ChildProcess): { out: () => string; err: () => string; exit: Promise<number | null> } {
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (err += d));
+  return { out: () => out, err: () => err, exit: new Promise((r) => child.on('exit', (code) => r(code))) };
+}
+
+function setup() {
+  const dir = mkdtempSync(join(tmpdir(), 'renorm-run-'));
+  const config = (name: string) => {
+    const p = join(dir, `${name}.json`);
+    writeFileSync(p, JSON.stringify({ name, scenario: { steps: 20, evalInterval: 5 }, budget: { trials: 4 }, workers: 1, optimizer: 'random', finalValidation: { seeds: 0 } }));
+    return p;
+  };
+  return { dir, db: join(dir, 'run.db'), config };
+}
+
+test('run --json: stdout is JSON lines only (events, then one summary); a re-run of the finished study says it is complete', async () => {
+  const { dir, db, config } = setup();
+  try {
+    const first = collect(run([config('jsonl'), '--db', db, '--json']));
+    assert.equal(await first.exit, 0, first.err());
+    const lines = first.out().trim().split('\n').map((l) => JSON.parse(l) as { event: string; [k: string]: unknown });
+    const kinds = new Set(lines.map((l) => l.event));
+    for (const k of ['phase', 'trial', 'progress', 'report', 'summary']) assert.ok(kinds.has(k), `no ${k} event in ${[...kinds]}`);
+    const summary = lines.at(-1)!;
+    assert.equal(summary.event, 'summary');
+    assert.equal(summary.state, 'COMPLETE');
+    assert.equal((summary.counts as { COMPLETE: number }).COMPLETE, 4);
+    assert.equal(typeof (summary.best as { number: number }).number, 'number');
+    assert.equal(lines.filter((l) => l.event === 'summary').length, 1);
+    const done = lines.filter((l) => l.event === 'trial' && (l.trial as { state: string }).state === 'COMPLETE').map((l) => (l.trial as { number: number }).number);
+    assert.deepEqual([...new Set(done)].sort(), [0, 1, 2, 3], 'trials are named by their numbers');
+    assert.match(first.err(), /study jsonl \(\w+\): COMPLETE/, 'the text summary moves to stderr');
+
+    const again = collect(run([config('jsonl'), '--db', db]));
+    assert.equal(await again.exit, 0, again.err());
+    assert.match(again.err(), /'jsonl' is already complete; showing its results/);
+    assert.doesNotMatch(again.err(), /continuing the study|resuming/);
+
+    const warm = collect(run([config('warmed'), '--db', db, '--json', '--warm-start-from', 'jsonl']));
+    assert.equal(await warm.exit, 0, warm.err());
+    const final = JSON.parse(warm.out().trim().split('\n').at(-1)!);
+    assert.equal(final.counts.COMPLETE, 4, 'the warm start spent no budget');
+    const storage = new SqliteStorage(db);
+    try {
+      const trials = await storage.listTrials((await storage.findStudyByName('warmed'))!.id);
+      const copies = trials.filter((t) => t.role === 'warm-start');
+      // The source's two baselines have points in the space too: all four finished trials are copied.
+      assert.equal(copies.length, 4);
+      assert.ok(copies.every((t) => t.state === 'COMPLETE' && (t.metrics as { warmStart: { study: string } }).warmStart.study === 'jsonl'));
+    } finally {
+      await storage.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('run --port: /api/health reports the package version while the dashboard is served', async () => {
+  const { dir, db, config } = setup();
+  const child = run([config('served'), '--db', db, '--port', '0', '--no-dashboard']);
+  const io = collect(child);
+  try {
+    let url: string | undefined;
+    for (let i = 0; i < 600 && !url; i++) {
+      url = /still serving (http:\/\/\S+)/.exec(io.err())?.[1];
+      if (!url) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(url, `no "still serving" line: ${io.err()}`);
+    const health = await (await fetch(`${url}/api/health`)).json() as { ok: boolean; version: string | null };
+    assert.deepEqual(health, { ok: true, version: PACKAGE_VERSION });
+    assert.equal(((await (await fetch(`${url}/api/studies/served`)).json()) as { state: string }).state, 'COMPLETE');
+  } finally {
+    child.kill('SIGINT');
+    await io.exit;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--workers: an integer in [1, 256]; above twice the cores it warns, and the default is the config\'s (the cores)', () => {
+  assert.equal(workersOption(undefined), undefined);
+  assert.equal(workersOption('3', 2), 3);
+  for (const bad of ['0', '999', '1.5', 'four', '-2']) assert.throws(() => workersOption(bad, 2), (e: unknown) => e instanceof ConfigError && e.field === '--workers', bad);
+  assert.equal(workersWarning(4, 2), undefined);
+  assert.match(workersWarning(5, 2)!, /5 workers is more than twice this machine's 2 cores.*--workers 2/);
+});

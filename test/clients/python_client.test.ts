@@ -1,0 +1,84 @@
+// The Python client (src/clients/python/renorm_tune.py) against a live `renorm-tune serve`: ask/report/tell, its errors, and schedule_at agreeing with scheduleAt.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { scheduleAt, type Clipping, type ScheduleSpec } from '../../src/schedule/index.js';
+import { liveServer, pythonMissing, runPython } from './helpers.js';
+
+const FIXTURES = fileURLToPath(new URL('../../../test/clients/fixtures/', import.meta.url));
+
+const STEPS = [0, 1, 17, 99.5, 250, 777, 1234.5, 2500, 3333, 4999, 5000, 6000];
+const STRETCHED = [undefined, 5000, 12345, 200];
+
+function close(got: Clipping, want: Clipping, tol: number, what: string): void {
+  for (const k of ['rmax', 'rmin', 'dmax'] as const) assert.ok(Math.abs(got[k] - want[k]) <= tol, `${what}: ${k} python ${got[k]} vs scheduleAt ${want[k]}`);
+}
+
+describe('Python client against a live server', { skip: pythonMissing }, () => {
+  let server: Awaited<ReturnType<typeof liveServer>>;
+  let seen: Record<string, any>;
+
+  before(async () => {
+    server = await liveServer();
+    seen = runPython(`exec(open(${JSON.stringify(join(FIXTURES, 'client_driver.py'))}).read())`, server.url) as Record<string, any>;
+  });
+  after(() => server?.stop());
+
+  it('creates (or loads) a study, asks trials that carry number, table, momentum and lease, and reports and tells them', () => {
+    assert.equal(seen.sameStudy, true, 'exist_ok loads the study of that name');
+    assert.equal(seen.loadedByName, true);
+    assert.equal(seen.trials.length, 3);
+    for (const [i, [number, totalSteps, momentum, token, role]] of (seen.attributes as [number, number, number, number, string][]).entries()) {
+      assert.equal(number, seen.trials[i].number);
+      assert.equal(totalSteps, 5000);
+      assert.equal(momentum, seen.trials[i].params.renormMomentum);
+      assert.equal(token, seen.trials[i].lease.token);
+      assert.equal(role, 'search');
+    }
+    assert.equal(seen.prune, false);
+    assert.deepEqual([seen.told, seen.failed, seen.tellByNumber], ['COMPLETE', 'FAIL', 'COMPLETE']);
+    assert.deepEqual(seen.enqueuedFirst, [true, 'enqueued', 0.95]);
+    assert.equal(seen.grantedAtTheEnd, 2, 'the enqueued trial and one suggestion fill budget_trials = 5');
+    assert.equal(seen.extended, 6);
+    assert.deepEqual(seen.view.counts, { WAITING: 0, RUNNING: 0, COMPLETE: 4, PRUNED: 0, FAIL: 1 });
+    assert.equal(seen.view.best.value, 0.75);
+  });
+
+  it('turns error answers into distinct exceptions: LeaseLost, BudgetExhausted, StudyStopped, NotFound, and the request\'s code and field', () => {
+    const e = seen.errors as Record<string, unknown[]>;
+    assert.deepEqual(e.outOfBounds, ['RenormTuneError', 'INVALID_REPORT', 400, 'value']);
+    assert.deepEqual(e.leaseLost, ['LeaseLost', 'LEASE_LOST', 409]);
+    assert.deepEqual(e.toldTwice, ['RenormTuneError', 'CONFLICT', 409]);
+    assert.deepEqual(e.stopped, ['StudyStopped', 'STUDY_STOPPED', 409]);
+    assert.deepEqual(e.budget, ['BudgetExhausted', 'BUDGET_EXHAUSTED', 409]);
+    assert.deepEqual(e.notFound, ['NotFound', 'NOT_FOUND', 404]);
+    assert.deepEqual(e.unreachable, ['RenormTuneError', 'UNREACHABLE']);
+  });
+
+  it('schedule_at agrees with scheduleAt for asked trials (stretched to other run lengths too) and for the export', () => {
+    (seen.trials as { schedule: ScheduleSpec; totalSteps: number }[]).forEach((t, i) => {
+      STRETCHED.forEach((total, j) => {
+        STEPS.forEach((step, k) => {
+          const want = scheduleAt(t, step, total);
+          close(seen.scheduleAt[i][j][k], want, 1e-3, `trial ${i} (${t.schedule.kind}) at ${step} of ${total ?? 'its own'}`);
+        });
+      });
+    });
+    assert.equal(seen.clippingMethod, true);
+    const exp = seen.export;
+    assert.equal(exp.totalSteps, 5000, "the external study's totalSteps is the export's run length");
+    assert.deepEqual(exp.provenance.scenario, {}, 'no training scenario is invented for an external study');
+    STRETCHED.forEach((total, j) => STEPS.forEach((step, k) => close(seen.exportAt[j][k], scheduleAt(exp, step, total), 1e-3, `export at ${step} of ${total}`)));
+  });
+});
+
+describe('Keras callback wiring (TensorFlow is not installed here: a stand-in tensorflow module)', { skip: pythonMissing }, () => {
+  it('moves the renorm_clipping variables along schedule_at before every batch', () => {
+    const got = runPython(`exec(open(${JSON.stringify(join(FIXTURES, 'keras_stub_driver.py'))}).read())`, 'http://127.0.0.1:9') as { assigned: Record<string, number>[]; expected: Record<string, number>[]; initial: Record<string, number> };
+    assert.deepEqual(got.initial, { rmax: 1, rmin: 1, dmax: 0 });
+    assert.equal(got.assigned.length, got.expected.length);
+    got.assigned.forEach((a, i) => close(a as unknown as Clipping, got.expected[i] as unknown as Clipping, 1e-12, `batch ${i}`));
+    assert.ok(got.assigned.some((a) => a.rmax! > 1), 'the schedule moved');
+  });
+});

@@ -1,0 +1,83 @@
+// The README's whole PyTorch loop, run as printed against a live `renorm-tune serve` (a tiny CNN on synthetic data stands in for "yours").
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { PYTHON, liveServer, pythonMissing, runPython } from './helpers.js';
+
+const README = fileURLToPath(new URL('../../../README.md', import.meta.url));
+
+const torchMissing = pythonMissing || (spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status !== 0
+  ? `PyTorch is not installed for ${PYTHON} (Debian: apt-get install python3-torch); the README loop needs it` : false);
+
+/** The first python block after the README's "The whole loop in PyTorch" paragraph. */
+export function readmeLoop(): string {
+  const text = readFileSync(README, 'utf8');
+  const at = text.indexOf('**The whole loop in PyTorch**');
+  const start = text.indexOf('```python\n', at);
+  const end = text.indexOf('\n```', start + 10);
+  assert.ok(at >= 0 && start > at && end > start, 'README.md must keep its "The whole loop in PyTorch" snippet');
+  return text.slice(start + '```python\n'.length, end);
+}
+
+/** What the README leaves to the reader: a model built with a norm layer factory, batches, and a validation accuracy. */
+const PRELUDE = `
+import torch
+from torch import nn
+torch.set_num_threads(1)
+_g = torch.Generator().manual_seed(0)
+_W = torch.randn(64, 4, generator=_g)
+_X = torch.randn(1024, 1, 8, 8, generator=_g)
+_Y = (_X.flatten(1) @ _W).argmax(1)
+_Xv, _Yv = _X[768:], _Y[768:]
+def make_model(norm):
+    return nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), norm(8), nn.ReLU(), nn.Conv2d(8, 8, 3, padding=1), norm(8), nn.ReLU(),
+                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 4))
+def batches():
+    while True:
+        idx = torch.randint(0, 768, (8,))
+        yield _X[idx], _Y[idx]
+def evaluate(model):
+    model.eval()
+    with torch.no_grad():
+        acc = (model(_Xv).argmax(1) == _Yv).float().mean().item()
+    model.train()
+    return acc
+`;
+
+/** After the loop: what it left behind, as JSON. */
+const POSTLUDE = `
+import json
+from renorm_tune import renorm_modules, schedule_at
+view = study.view()
+mods = renorm_modules(model)
+want = schedule_at(trial, TOTAL_STEPS - 1, TOTAL_STEPS)
+print(json.dumps({"counts": view["counts"], "trials": [[t["number"], t["state"], len(t["intermediate"]), t["value"]] for t in view["trials"]],
+                  "modules": len(mods), "last": [[m.rmax, m.rmin, m.dmax] for m in mods], "want": want, "momentum": [m.renorm_momentum for m in mods],
+                  "trialMomentum": trial.renorm_momentum}))
+`;
+
+describe('the README PyTorch loop', { skip: torchMissing }, () => {
+  let server: Awaited<ReturnType<typeof liveServer>>;
+  before(async () => {
+    server = await liveServer();
+  });
+  after(() => server?.stop());
+
+  it('asks, trains with the trial\'s clipping on every BatchRenorm2d, reports and tells until the budget is spent', () => {
+    const got = runPython(`${PRELUDE}\n${readmeLoop()}\n${POSTLUDE}`, server.url, 300_000) as {
+      counts: Record<string, number>; trials: [number, string, number, number | null][]; modules: number; last: number[][]; want: Record<string, number>;
+      momentum: number[]; trialMomentum: number;
+    };
+    assert.equal(got.trials.length, 4, 'budget_trials = 4');
+    assert.equal(got.counts.COMPLETE + got.counts.PRUNED, 4, JSON.stringify(got.trials));
+    for (const [n, state, reports, value] of got.trials) {
+      assert.ok(reports >= 1 && reports <= 3, `#${n} reported every 200 steps (${reports})`);
+      assert.ok(typeof value === 'number' && value >= 0 && value <= 1, `#${n} told an accuracy (${value}, ${state})`);
+    }
+    assert.equal(got.modules, 2, 'both BatchRenorm2d layers of the model');
+    for (const [rmax, rmin, dmax] of got.last) assert.deepEqual({ rmax, rmin, dmax }, got.want, 'the clipping of the last step applied');
+    assert.ok(got.momentum.every((m) => m === got.trialMomentum), "the layers use the trial's renorm momentum");
+  });
+});

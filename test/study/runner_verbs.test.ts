@@ -1,0 +1,64 @@
+// The runner and the study verbs: an enqueued schedule is trained next, `stop` from elsewhere winds a run down, extend revives a finished study.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { runStudy } from '../../src/study/runner.js';
+import { StudyService } from '../../src/study/service.js';
+import { MemoryStorage } from '../../src/study/storage/index.js';
+import { baseConfig, fakeDeps } from './service/fakes.js';
+
+const fakeTrainer = fileURLToPath(new URL('../fixtures/workers/fake_trainer.js', import.meta.url));
+
+function setup() {
+  return new StudyService(new MemoryStorage(), fakeDeps(), { watchIntervalMs: 0 });
+}
+
+test('runner: a schedule enqueued before the run is trained right after the baselines, before any suggestion', async () => {
+  const service = setup();
+  const config = baseConfig({ budget: { trials: 4 }, workers: 1 });
+  const study = await service.createStudy(config);
+  const mine = { kind: 'ramp' as const, shape: 'exponential' as const, warmup: 0.05, rmaxFinal: 2, rmaxEnd: 0.5, dmaxFinal: 1, dmaxEnd: 0.5 };
+  await service.enqueue(study.id, mine);
+  const res = await runStudy(config, { service, workerFile: fakeTrainer });
+  assert.equal(res.state, 'COMPLETE');
+  const trials = await service.listTrials(study.id);
+  const order = [...trials].sort((a, b) => a.startedAt!.localeCompare(b.startedAt!) || a.number - b.number).map((t) => t.role);
+  assert.deepEqual(order, ['baseline:batchnorm', 'baseline:paper', 'enqueued', 'search']);
+  const q = trials.find((t) => t.role === 'enqueued')!;
+  assert.deepEqual([q.state, q.schedule], ['COMPLETE', mine]);
+});
+
+test('runner: `stop` from another process ends the search; running trials finish, no final validation; running again resumes', async () => {
+  const service = setup();
+  const config = baseConfig({ budget: { trials: 8 }, workers: 1, finalValidation: { seeds: 1 } });
+  let stopped = false;
+  const first = await runStudy(config, {
+    service, workerFile: fakeTrainer,
+    onEvent: (e) => {
+      if (!stopped && e.type === 'trial' && e.trial.state === 'COMPLETE') {
+        stopped = true;
+        void service.stopStudy(e.studyId);
+      }
+    },
+  });
+  assert.equal(first.state, 'STOPPED');
+  assert.equal((await service.resolve(first.study.id)).state, 'STOPPED');
+  const after = await service.listTrials(first.study.id);
+  assert.ok(after.length < 8, `the search stopped early (${after.length} trials)`);
+  assert.equal(after.filter((t) => t.role.startsWith('final:')).length, 0, 'no final validation of an unfinished search');
+  assert.equal(after.filter((t) => t.state === 'RUNNING').length, 0);
+  const second = await runStudy(config, { service, workerFile: fakeTrainer });
+  assert.equal(second.state, 'COMPLETE');
+  assert.equal((await service.listTrials(first.study.id)).filter((t) => !t.role.startsWith('final:')).length, 8);
+});
+
+test('runner: after extend, a complete study runs the extra trials', async () => {
+  const service = setup();
+  const config = baseConfig({ budget: { trials: 3 }, workers: 1 });
+  const first = await runStudy(config, { service, workerFile: fakeTrainer });
+  assert.equal(first.state, 'COMPLETE');
+  await service.extendStudy(first.study.id, { trials: 5 });
+  const second = await runStudy(config.name, { service, workerFile: fakeTrainer });
+  assert.equal(second.state, 'COMPLETE');
+  assert.equal((await service.getStudyView(first.study.id)).counts.COMPLETE, 5);
+});

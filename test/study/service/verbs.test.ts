@@ -1,0 +1,152 @@
+// The study-management verbs of the service (extend, stop, resume, rename, delete, enqueue) and what ask and tell hand an outside trainer.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, ConflictError, NotFoundError, RequestError } from '../../../src/errors.js';
+import { interpolateTable, scheduleAt, validateSchedule } from '../../../src/schedule/index.js';
+import { StudyService } from '../../../src/study/service.js';
+import { createStudyService } from '../../../src/study/service/defaults.js';
+import { MemoryStorage } from '../../../src/study/storage/index.js';
+import { BudgetExhaustedError, StudyStoppedError } from '../../../src/study/errors.js';
+import { validateStudyConfig } from '../../../src/study/config.js';
+import { paramsToSchedule } from '../../../src/study/schedule_space.js';
+import { RecordingOptimizer, baseConfig, fakeDeps } from './fakes.js';
+
+function fake() {
+  const made: RecordingOptimizer[] = [];
+  return { svc: new StudyService(new MemoryStorage(), fakeDeps(made), { watchIntervalMs: 0 }), made };
+}
+
+const external = (over: Record<string, unknown> = {}) =>
+  validateStudyConfig({ name: `e${Math.random().toString(36).slice(2, 8)}`, executor: 'external', objective: { metric: 'top1', direction: 'maximize' }, optimizer: 'random', ...over });
+
+test('ask: each trial carries its momentum, run length and a table that agrees with scheduleAt; totalSteps from the ask or the study', async () => {
+  const svc = createStudyService(new MemoryStorage());
+  const s = await svc.createStudy(external({ totalSteps: 5000 }));
+  const [t] = await svc.ask(s.name, 1);
+  assert.equal(t!.totalSteps, 5000);
+  assert.equal(t!.renormMomentum, t!.params.renormMomentum, 'the tuned momentum, as a field');
+  assert.ok(t!.table.length >= 101);
+  for (let step = 0; step <= 5000; step += 37) {
+    const want = scheduleAt(t!, step);
+    const got = interpolateTable(t!.table, step);
+    for (const k of ['rmax', 'rmin', 'dmax'] as const) assert.ok(Math.abs(got[k] - want[k]) < 1e-3, `${k} at ${step}: table ${got[k]} vs scheduleAt ${want[k]}`);
+  }
+  const [u] = await svc.ask(s.id, 1, { totalSteps: 80_000 });
+  assert.equal(u!.totalSteps, 80_000);
+  assert.deepEqual(scheduleAt(u!, 40_000), scheduleAt(u!.schedule, 40_000, 80_000));
+  const bare = await svc.createStudy(external());
+  await assert.rejects(svc.ask(bare.id, 1), (e: unknown) => e instanceof RequestError && e.code === 'INVALID_ASK' && e.field === 'totalSteps' && /totalSteps/.test(e.message));
+  assert.deepEqual(await svc.listTrials(bare.id), [], 'an ask refused for want of a run length creates nothing');
+  assert.equal((await svc.ask(bare.id, 1, { totalSteps: 300 }))[0]!.table.at(-1)!.step, 300);
+  const noMomentum = await svc.createStudy(external({ totalSteps: 100, space: { renormMomentum: null } }));
+  assert.equal((await svc.ask(noMomentum.id, 1))[0]!.renormMomentum, 0.99, 'the default momentum when the study does not tune it');
+});
+
+test('report and tell: a trial is named by its number; values outside the bounds are refused with the request\'s own code', async () => {
+  const { svc } = fake();
+  const s = await svc.createStudy(external({ totalSteps: 100, objective: { metric: 'acc', direction: 'maximize', bounds: [0, 1] } }));
+  const [a, b] = await svc.ask(s.id, 2);
+  assert.deepEqual(await svc.report(s.name, { number: a!.number }, 10, 0.5), { prune: false });
+  await assert.rejects(svc.report(s.id, { number: a!.number }, 20, 1.5), (e: unknown) => e instanceof RequestError && e.code === 'INVALID_REPORT' && e.field === 'value' && e.status === 400);
+  await assert.rejects(svc.tell(s.id, { number: b!.number }, { value: 97.3 }), (e: unknown) => e instanceof RequestError && e.code === 'INVALID_TELL' && /percentage/.test(e.message));
+  await assert.rejects(svc.tell(s.id, { number: 999 }, { value: 0.5 }), (e: unknown) => e instanceof NotFoundError && /#999/.test(e.message));
+  assert.equal((await svc.tell(s.id, { number: b!.number }, { value: 1 })).state, 'COMPLETE', 'the bounds are inclusive');
+  assert.equal((await svc.getTrial(s.id, a!.id)).intermediate.length, 1, 'the refused report stored nothing');
+  const open = await svc.createStudy(external({ totalSteps: 100, objective: { metric: 'error', direction: 'minimize' } }));
+  const [c] = await svc.ask(open.id, 1);
+  assert.equal((await svc.tell(open.id, { number: c!.number }, { value: -12.5 })).value, -12.5, 'a metric of its own has no bounds unless given');
+});
+
+test('extend raises the budget (never lowers it), and a study that had run out takes asks again', async () => {
+  const { svc } = fake();
+  const s = await svc.createStudy(external({ totalSteps: 100, budget: { trials: 2 } }));
+  await svc.ask(s.id, 2);
+  await assert.rejects(svc.ask(s.id, 1), BudgetExhaustedError);
+  await assert.rejects(svc.extendStudy(s.id, { trials: 2 }), (e: unknown) => e instanceof ConfigError && e.field === 'trials' && /above/.test(e.message));
+  await assert.rejects(svc.extendStudy(s.id, { timeMinutes: 5 }), (e: unknown) => e instanceof ConfigError && e.field === 'timeMinutes' && /no timeMinutes budget/.test(e.message));
+  const after = await svc.extendStudy(s.name, { trials: 4 });
+  assert.equal(after.budgetTrials, 4);
+  assert.equal((await svc.ask(s.id, 5)).length, 2, 'two more, and no more');
+  assert.deepEqual((await svc.resolve(s.id)).config.budget, { trials: 4 }, 'stored in the config');
+  const local = await svc.createStudy(baseConfig({ budget: { trials: 3 } }));
+  await svc.setStudyState(local.id, 'COMPLETE');
+  assert.equal((await svc.extendStudy(local.id, { trials: 5 })).state, 'STOPPED', 'a complete study becomes resumable');
+});
+
+test('stop refuses asks (409 STUDY_STOPPED) but keeps results of trials already out; resume; a local study resumes by running', async () => {
+  const { svc } = fake();
+  const s = await svc.createStudy(external({ totalSteps: 100 }));
+  const [a] = await svc.ask(s.id, 1);
+  assert.equal((await svc.stopStudy(s.id)).state, 'STOPPED');
+  await assert.rejects(svc.ask(s.id, 1), (e: unknown) => e instanceof StudyStoppedError && e.status === 409 && e.code === 'STUDY_STOPPED' && /renorm-tune resume/.test(e.message));
+  assert.equal((await svc.tell(s.id, a!.id, { value: 0.7 })).state, 'COMPLETE');
+  assert.equal((await svc.listTrials(s.id)).length, 1);
+  assert.equal((await svc.resumeStudy(s.name)).state, 'RUNNING');
+  assert.equal((await svc.ask(s.id, 1)).length, 1);
+  const local = await svc.createStudy(baseConfig());
+  await svc.stopStudy(local.id);
+  await assert.rejects(svc.resumeStudy(local.id), (e: unknown) => e instanceof ConflictError && /renorm-tune run/.test(e.message));
+  await svc.setStudyState(local.id, 'COMPLETE');
+  await assert.rejects(svc.stopStudy(local.id), (e: unknown) => e instanceof ConflictError && /complete/.test(e.message));
+});
+
+test('rename changes the name everywhere it is stored and refuses a taken one; delete removes the study and its trials', async () => {
+  const { svc } = fake();
+  const s = await svc.createStudy(external({ totalSteps: 100 }));
+  const other = await svc.createStudy(external({ totalSteps: 100 }));
+  await svc.ask(s.id, 2);
+  await assert.rejects(svc.renameStudy(s.id, other.name), (e: unknown) => e instanceof ConflictError);
+  assert.equal((await svc.renameStudy(s.id, 'renamed')).name, 'renamed');
+  assert.equal((await svc.resolve('renamed')).config.name, 'renamed', 'the stored config says the new name too');
+  await assert.rejects(svc.resolve(s.name), NotFoundError);
+  assert.deepEqual(await svc.deleteStudy('renamed'), { id: s.id, name: 'renamed', trials: 2 });
+  await assert.rejects(svc.resolve(s.id), NotFoundError);
+  assert.deepEqual(await svc.listTrials(s.id), []);
+  assert.deepEqual((await svc.listStudies()).map((x) => x.id), [other.id]);
+});
+
+test('enqueue: the schedule is handed out before any new suggestion, with the point of the space it equals; it counts toward the budget', async () => {
+  const svc = createStudyService(new MemoryStorage());
+  const s = await svc.createStudy(external({ totalSteps: 1000, budget: { trials: 3 } }));
+  const mine = { kind: 'ramp' as const, shape: 'cosine' as const, warmup: 0.2, rmaxFinal: 2.5, rmaxEnd: 0.6, dmaxFinal: 3, dmaxEnd: 0.5 };
+  const q = await svc.enqueue(s.id, mine, { renormMomentum: 0.95 });
+  assert.deepEqual([q.role, q.state], ['enqueued', 'WAITING']);
+  const want = { warmup: 0.2, rmaxFinal: 2.5, rmaxEndFrac: 0.5, dmaxFinal: 3, dmaxEndFrac: 0.375, shape: 'cosine', renormMomentum: 0.95 };
+  assert.deepEqual(Object.keys(q.params).sort(), Object.keys(want).sort());
+  for (const [k, v] of Object.entries(want)) assert.ok(typeof v === 'string' ? q.params[k] === v : Math.abs((q.params[k] as number) - v) < 1e-12, `${k}: ${q.params[k]}`);
+  const back = paramsToSchedule(q.params).schedule;
+  for (const k of ['warmup', 'rmaxEnd', 'dmaxEnd', 'rmaxFinal', 'dmaxFinal'] as const) assert.ok(Math.abs(back[k] - mine[k]) < 1e-12, `the point maps back to the schedule (${k})`);
+  const formula = await svc.enqueue(s.id, { kind: 'formula', rmax: '1 + t', dmax: '2 * t' });
+  assert.deepEqual(formula.params, {}, 'a formula has no point in the ramp space: it is evaluated, the optimizer cannot place it');
+  const asked = await svc.ask(s.id, 5);
+  const [first, second] = asked;
+  assert.deepEqual([first!.number, first!.role, first!.renormMomentum], [q.number, 'enqueued', 0.95]);
+  assert.deepEqual(first!.schedule, mine, 'handed out exactly as queued');
+  assert.equal(second!.number, formula.number);
+  assert.deepEqual(asked.map((t) => t.role), ['enqueued', 'enqueued', 'search'], 'the two enqueued trials counted toward budget.trials = 3');
+  await assert.rejects(svc.enqueue(s.id, { kind: 'paper' }), BudgetExhaustedError);
+  // The optimizer learns from the enqueued point like from its own (and skips the formula without failing).
+  await svc.tell(s.id, { number: first!.number }, { value: 0.9 });
+  await svc.tell(s.id, { number: second!.number }, { value: 0.5 });
+  assert.equal((await svc.gpView(s.id)).available, false, 'the random optimizer has no model to show, but syncing the study did not throw');
+  const narrow = await svc.createStudy(external({ totalSteps: 1000, space: { rmaxFinal: { type: 'float', low: 1, high: 2 } } }));
+  assert.deepEqual((await svc.enqueue(narrow.id, mine)).params, {}, 'outside the (narrowed) space: the schedule alone');
+  const fixed = await svc.createStudy(external({ totalSteps: 1000, space: { renormMomentum: null } }));
+  await assert.rejects(svc.enqueue(fixed.id, mine, { renormMomentum: 0.9 }), (e: unknown) => e instanceof ConfigError && e.field === 'renormMomentum');
+  // Fine on the validator's grid (t = i / 1000), below 1 half-way between: the table's sampling finds it at enqueue, not at the ask.
+  const sly = validateSchedule({ kind: 'formula', rmax: '1.5 - abs(sin(1000 * pi * t))', dmax: '0' });
+  const before = (await svc.listTrials(narrow.id)).length;
+  await assert.rejects(svc.enqueue(narrow.id, sly), (e: unknown) => e instanceof ConfigError && e.field === 'schedule.rmax');
+  assert.equal((await svc.listTrials(narrow.id)).length, before, 'nothing queued');
+});
+
+test('enqueue on a local study queues it behind nothing but the baselines, and revives a complete study', async () => {
+  const { svc } = fake();
+  const s = await svc.createStudy(baseConfig({ budget: { trials: 10 } }));
+  const q = await svc.enqueue(s.id, { kind: 'paper', warmup: 0.05 });
+  assert.deepEqual((await svc.listTrials(s.id, { states: ['WAITING'] })).map((t) => t.role), ['baseline:batchnorm', 'baseline:paper', 'enqueued']);
+  assert.equal(q.number, 2);
+  await svc.setStudyState(s.id, 'COMPLETE');
+  await svc.enqueue(s.id, { kind: 'batchnorm' });
+  assert.equal((await svc.resolve(s.id)).state, 'STOPPED', '`run` picks it up instead of only showing results');
+});

@@ -1,0 +1,71 @@
+// Warm starts: an earlier study's finished trials become observations of a new study's optimizer, marked as such, free, never the best; incompatible sources are refused before anything is written.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError } from '../../src/errors.js';
+import { validateStudyConfig } from '../../src/study/config.js';
+import { StudyService } from '../../src/study/service.js';
+import { createStudyService } from '../../src/study/service/defaults.js';
+import { MemoryStorage } from '../../src/study/storage/index.js';
+import { RecordingOptimizer, fakeDeps } from './service/fakes.js';
+
+const ext = (name: string, over: Record<string, unknown> = {}) =>
+  validateStudyConfig({ name, executor: 'external', totalSteps: 1000, objective: { metric: 'top1', direction: 'maximize', bounds: [0, 1] }, optimizer: 'random', ...over });
+
+/** A finished earlier study: 4 told values, one failure, one still running. */
+async function source(storage: MemoryStorage) {
+  const svc = createStudyService(storage);
+  const s = await svc.createStudy(ext('earlier'));
+  const trials = await svc.ask(s.id, 6);
+  for (const [i, t] of trials.slice(0, 4).entries()) await svc.tell(s.id, t.id, { value: 0.5 + i / 10 });
+  await svc.tell(s.id, trials[4]!.id, { failed: 'diverged' });
+  return { svc, s, trials };
+}
+
+test('the finished trials of the earlier study are copied as warm-start trials: free, never the best, fed to the new optimizer', async () => {
+  const storage = new MemoryStorage();
+  const { s: old, trials: oldTrials } = await source(storage);
+  const made: RecordingOptimizer[] = [];
+  const svc = new StudyService(storage, fakeDeps(made), { watchIntervalMs: 0 });
+  const fresh = await svc.createStudy(ext('later', { warmStartFrom: 'earlier', budget: { trials: 2 } }));
+  const copies = await svc.listTrials(fresh.id);
+  assert.deepEqual(copies.map((t) => [t.role, t.state]), [...Array(4).fill(['warm-start', 'COMPLETE']), ['warm-start', 'FAIL']]);
+  assert.deepEqual(copies.map((t) => t.value), [0.5, 0.6, 0.7, 0.8, null]);
+  assert.deepEqual(copies.map((t) => t.params), oldTrials.slice(0, 5).map((t) => t.params), 'the same points');
+  assert.deepEqual(copies.map((t) => (t.metrics as { warmStart: { number: number } }).warmStart.number), oldTrials.slice(0, 5).map((t) => t.number), 'each copy names its source trial');
+  assert.deepEqual((await svc.resolve(fresh.id)).attrs.warmStart, { from: { id: old.id, name: 'earlier' }, copied: 5, skipped: 0 });
+  const view = await svc.getStudyView(fresh.id);
+  assert.equal(view.best, null, 'a warm start is never the best of the new study');
+  assert.deepEqual(view.counts, { WAITING: 0, RUNNING: 0, COMPLETE: 0, PRUNED: 0, FAIL: 0 }, 'nor search progress');
+  assert.equal((await svc.ask(fresh.id, 5)).length, 2, 'no budget spent: budget.trials = 2 still grants 2');
+  assert.deepEqual(made[0]!.observations.map((o) => o.value), [0.5, 0.6, 0.7, 0.8, null], 'the new optimizer learned from every copy');
+});
+
+test('a source with another objective or other search parameters, an unknown source, or nothing finished is refused, creating nothing', async () => {
+  const storage = new MemoryStorage();
+  await source(storage);
+  const svc = createStudyService(storage);
+  const before = (await svc.listStudies()).length;
+  const refused = async (config: ReturnType<typeof ext>, message: RegExp) =>
+    assert.rejects(svc.createStudy(config), (e: unknown) => e instanceof ConfigError && e.field === 'warmStartFrom' && message.test(e.message), String(message));
+  await refused(ext('x1', { warmStartFrom: 'earlier', objective: { metric: 'top5', direction: 'maximize' } }), /top5/);
+  await refused(ext('x2', { warmStartFrom: 'earlier', objective: { metric: 'top1', direction: 'minimize' } }), /cannot be compared/);
+  await refused(ext('x3', { warmStartFrom: 'earlier', space: { renormMomentum: null } }), /same parameters/);
+  await refused(ext('x4', { warmStartFrom: 'nope' }), /no study 'nope'/);
+  await svc.createStudy(ext('empty'));
+  await refused(ext('x5', { warmStartFrom: 'empty' }), /no finished trial yet/);
+  assert.equal((await svc.listStudies()).length, before + 1, 'only the study made on purpose exists');
+});
+
+test('points outside a narrowed space, or values outside the new bounds, are skipped and counted', async () => {
+  const storage = new MemoryStorage();
+  const { trials } = await source(storage);
+  const svc = createStudyService(storage);
+  const warmups = trials.slice(0, 5).map((t) => t.params.warmup as number).sort((a, b) => a - b);
+  const cut = (warmups[1]! + warmups[2]!) / 2;
+  const fresh = await svc.createStudy(ext('narrow', { warmStartFrom: 'earlier', space: { warmup: { type: 'float', low: 0, high: cut } } }));
+  const report = (await svc.resolve(fresh.id)).attrs.warmStart as { copied: number; skipped: number };
+  assert.deepEqual([report.copied, report.skipped], [2, 3]);
+  assert.ok((await svc.listTrials(fresh.id)).every((t) => (t.params.warmup as number) <= cut));
+  const strict = await svc.createStudy(ext('strict', { warmStartFrom: 'earlier', objective: { metric: 'top1', direction: 'maximize', bounds: [0, 0.65] } }));
+  assert.deepEqual((await svc.listTrials(strict.id)).map((t) => t.value), [0.5, 0.6, null]);
+});
