@@ -10,7 +10,8 @@ import { loadStudyConfig } from '../study/config.js';
 import { runStudy } from '../study/runner.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { DB_HELP, openService } from './db.js';
-import { ProgressDisplay, finalTable } from './display.js';
+import { ProgressDisplay } from './display.js';
+import { finalTable } from './final_table.js';
 
 interface RunOpts {
   db?: string;
@@ -98,8 +99,12 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
     out.push(`study ${view.name} (${view.id}): ${result.state}`);
     const best = view.best ? `${view.best.value.toFixed(4)} (trial #${view.best.number})` : 'none';
     out.push(`best ${view.metric}: ${best} | batchnorm ${view.baselines.batchnorm?.toFixed(4) ?? '—'} | paper ${view.baselines.paper?.toFixed(4) ?? '—'}`);
-    if (result.state === 'COMPLETE') out.push(...finalTable(view.finalValidation as Record<string, unknown> | null));
-    if (view.best) out.push(`export the best schedule: renorm-tune export ${view.name}${dbFlag} --out best-schedule.json`);
+    if (result.state === 'COMPLETE') out.push(...finalTable(view.finalValidation));
+    if (view.best) {
+      const exported = await service.bestSchedule(view.id) as { verdict?: string };
+      if (exported.verdict) out.push(`verdict: ${exported.verdict}`);
+      out.push(`export the recommended schedule: renorm-tune export ${view.name}${dbFlag} --out best-schedule.json`);
+    }
     if (result.state === 'STOPPED') out.push(`resume: renorm-tune run ${configPath}${dbFlag}`);
     process.stdout.write(`${out.join('\n')}\n`);
     if (server && result.state === 'COMPLETE') {

@@ -2,12 +2,14 @@
 import { ConfigError, NotFoundError } from '../errors.js';
 import type { ExportedSchedule, ScheduleSpec } from '../schedule/types.js';
 import { bestTrial } from '../shared/best.js';
-import { isPrunable } from '../shared/roles.js';
+import { isPrunable, roleKind } from '../shared/roles.js';
 import type { AskedTrial, GpView, StudyApi, StudyEvent, StudySummary, StudyView } from './api_types.js';
 import { baselineTrials } from './baselines.js';
-import { type StudyConfig, studyTotalSteps } from './config.js';
+import { DEFAULT_FINAL_VALIDATION, type StudyConfig, studyTotalSteps } from './config.js';
 import { BudgetExhaustedError, StaleSnapshotError } from './errors.js';
-import { finalSources, finalTrials, summarizeFinal } from './final.js';
+import { evidencePlan, hasEvidencePhase, openEvidenceRuns, pickerFor } from './evidence.js';
+import { finalMetricOf, stepsMultiplierOf } from './final.js';
+import { summarizeFinal } from './final_summary.js';
 import { EXTERNAL_OWNER } from './owner.js';
 import { createPruner, type Pruner } from './pruners/index.js';
 import { mergeScheduleSpace } from './schedule_space.js';
@@ -41,8 +43,19 @@ const ASK_ATTEMPTS = 8;
 export function configOf(study: StudyRecord): StudyConfig {
   const c = study.config as unknown as StudyConfig;
   const external = c.executor === 'external';
-  return { ...c, leaseSeconds: c.leaseSeconds ?? (external ? 3600 : 60), maxRetries: c.maxRetries ?? 2 };
+  const fv: Partial<StudyConfig['finalValidation']> = c.finalValidation ?? {};
+  const d = DEFAULT_FINAL_VALIDATION;
+  return {
+    ...c,
+    leaseSeconds: c.leaseSeconds ?? (external ? 3600 : 60),
+    maxRetries: c.maxRetries ?? 2,
+    baselines: c.baselines ?? true,
+    finalValidation: { seeds: fv.seeds ?? d.seeds, stepsMultipliers: fv.stepsMultipliers ?? [...d.stepsMultipliers], race: fv.race ?? { ...d.race } },
+  };
 }
+
+/** What `advanceEvidence` found: the search still runs, evidence runs are out (or were just queued), or all is done. */
+export type EvidenceState = 'search' | 'waiting' | 'done';
 
 export class StudyService implements StudyApi {
   private readonly bus = new StudyEventBus();
@@ -62,10 +75,13 @@ export class StudyService implements StudyApi {
 
   // ---- studies --------------------------------------------------------------------------------------------
 
-  /** `config` was validated at the edge. A local study gets its two baselines queued at once, so they run first. */
+  /**
+   * `config` was validated at the edge. Its two baselines are queued at once (unless `baselines: false`), so they
+   * run first: a local study's runner takes them first, an outside trainer's first asks hand them out.
+   */
   async createStudy(config: StudyConfig): Promise<StudyRecord> {
     const study = await this.storage.createStudy({ name: config.name, direction: config.objective.direction, config: config as unknown as Record<string, unknown> });
-    if (config.executor === 'local') await this.ensureBaselines(study.id);
+    await this.ensureBaselines(study.id);
     this.emit({ type: 'study', studyId: study.id, state: study.state });
     return study;
   }
@@ -119,7 +135,11 @@ export class StudyService implements StudyApi {
    * trials whose trainer vanished), each under a fresh lease; the rest are new suggestions. A local study's asks
    * queue trials for its runner. Either way the budget holds exactly, whoever asks: the insert checks it in the
    * same transaction, and refuses suggestions computed from a stale snapshot (another server asked meanwhile),
-   * which are then recomputed. Fewer than `count` near the end of the budget; BudgetExhaustedError at the end.
+   * which are then recomputed. Fewer than `count` near the end of the budget.
+   *
+   * Once an external study's search budget is spent, its asks hand out the evidence runs (race runs on the
+   * validation set, then final runs with `evaluateOn: 'test'`); an empty list means others hold the last runs
+   * (ask again later); BudgetExhaustedError once everything is done (the study is then COMPLETE).
    */
   async ask(ref: string, count: number): Promise<AskedTrial[]> {
     if (!Number.isInteger(count) || count < 1 || count > 1000) {
@@ -129,19 +149,38 @@ export class StudyService implements StudyApi {
     return this.asks.run(id, async () => {
       const study = await this.resolve(id);
       const config = configOf(study);
+      const external = config.executor === 'external';
       await this.reapExpired(id);
-      await this.checkTimeBudget(study);
-      const handed = config.executor === 'external' ? await this.claimQueued(id, count, { owner: EXTERNAL_OWNER, seconds: config.leaseSeconds }) : [];
+      let spent: BudgetExhaustedError | undefined;
+      try {
+        await this.checkTimeBudget(study);
+      } catch (err) {
+        if (!(err instanceof BudgetExhaustedError) || !external) throw err;
+        spent = err;
+      }
+      const lease = { owner: EXTERNAL_OWNER, seconds: config.leaseSeconds };
+      const handed = external ? await this.claimQueued(id, count, lease, 'search') : [];
       let created: TrialRecord[] = [];
-      if (handed.length < count) {
+      if (handed.length < count && !spent) {
         try {
           created = await this.suggestAndInsert(study, count - handed.length);
         } catch (err) {
-          if (!(err instanceof BudgetExhaustedError) || handed.length === 0) throw err;
+          if (!(err instanceof BudgetExhaustedError)) throw err;
+          spent = err;
         }
       }
+      if (spent && external && handed.length + created.length < count && hasEvidencePhase(config)) {
+        const state = await this.advanceEvidence(id);
+        handed.push(...(await this.claimQueued(id, count - handed.length - created.length, lease, 'evidence')));
+        if (handed.length + created.length === 0 && state === 'done') {
+          if (study.state !== 'COMPLETE') await this.setStudyState(id, 'COMPLETE');
+          throw spent;
+        }
+      } else if (spent && handed.length + created.length === 0) {
+        throw spent;
+      }
       if (study.state === 'CREATED' || study.state === 'STOPPED') await this.setStudyState(id, 'RUNNING');
-      return [...handed, ...created].map(askedTrial);
+      return [...handed, ...created].map((t) => askedTrial(t, studyTotalSteps(config)));
     });
   }
 
@@ -184,12 +223,13 @@ export class StudyService implements StudyApi {
     if (spent >= minutes * 60) throw new BudgetExhaustedError(study.name, `budget.timeMinutes = ${minutes}, ${(spent / 60).toFixed(1)} min spent`);
   }
 
-  /** Claims queued (WAITING) trials in number order, skipping final runs unless `final` is set. */
-  private async claimQueued(studyId: string, count: number, lease: LeaseRequest): Promise<TrialRecord[]> {
+  /** Claims queued (WAITING) trials in number order: search work (baselines included), or evidence runs (race, final). */
+  private async claimQueued(studyId: string, count: number, lease: LeaseRequest, kind: 'search' | 'evidence'): Promise<TrialRecord[]> {
     const out: TrialRecord[] = [];
     for (const t of await this.storage.listTrials(studyId, { states: ['WAITING'], withIntermediate: false })) {
       if (out.length >= count) break;
-      if (t.role.startsWith('final:')) continue;
+      const k = roleKind(t.role);
+      if ((k === 'race' || k === 'final') !== (kind === 'evidence')) continue;
       const claimed = await this.claimTrial(studyId, t.id, lease);
       if (claimed) out.push(claimed.trial);
     }
@@ -272,40 +312,81 @@ export class StudyService implements StudyApi {
     return this.finishTrial(study.id, trialId, { state: 'COMPLETE', value: outcome.value }, opts.token);
   }
 
-  /** Records how a trial ended; with `token`, refused (409 LEASE_LOST) unless the caller still holds the lease. */
+  /**
+   * Records how a trial ended; with `token`, refused (409 LEASE_LOST) unless the caller still holds the lease. A
+   * final run's result updates the final-validation report at once (provisional until every run is in).
+   */
   async finishTrial(studyId: string, trialId: number, result: FinishResult, token?: number): Promise<TrialRecord> {
     const trial = await this.storage.finishTrial(studyId, trialId, result, { honourPrune: true, ...(token !== undefined ? { token } : {}) });
     this.emitTrial(trial);
+    if (roleKind(trial.role) === 'final') await this.summarizeFinalValidation(studyId);
     return trial;
   }
 
   // ---- baselines and final validation --------------------------------------------------------------------
 
-  /** Queues the two baselines if they are not there yet (keyed: never twice, whoever calls). */
+  /** Queues the two baselines if they are not there yet (keyed: never twice, whoever calls), unless the study opted out. */
   async ensureBaselines(studyId: string): Promise<void> {
     const study = await this.resolve(studyId);
+    if (!configOf(study).baselines) return;
     const created = await this.storage.createTrials(studyId, baselineTrials(mergeScheduleSpace(configOf(study).space)));
     for (const t of created) this.emitTrial(t);
   }
 
-  /** Queues whatever final-validation runs are still missing (keyed by arm and seed); returns how many exist in all. */
-  async ensureFinalValidation(studyId: string): Promise<number> {
+  /**
+   * Moves the evidence phase along once the search is over: queues the race among the top tuned trials, the
+   * baselines' final runs, and once the race is decided the winner's final runs (all keyed, so any number of
+   * runners, coordinators and asks may call this). Returns 'search' while search trials are still out, 'waiting'
+   * while evidence runs are queued or running, 'done' when every one has finished (the report is then final).
+   */
+  async advanceEvidence(studyId: string): Promise<EvidenceState> {
     const study = await this.resolve(studyId);
     const config = configOf(study);
-    const trials = await this.storage.listTrials(studyId, { withIntermediate: false });
-    const sources = finalSources(trials, study.direction);
-    const wanted = finalTrials(sources, config.seed, config.finalValidation.seeds);
-    const created = await this.storage.createTrials(studyId, wanted);
-    for (const t of created) this.emitTrial(t);
-    await this.storage.setStudyAttr(studyId, 'finalValidationSource', { best: sources.best?.id ?? null });
-    return wanted.length;
+    if (!hasEvidencePhase(config)) return 'done';
+    return this.asks.run(`evidence:${study.id}`, async () => {
+      const stored = await this.resolve(study.id);
+      const trials = await this.storage.listTrials(study.id, { withIntermediate: false });
+      const plan = evidencePlan(trials, config, pickerFor(config, study.direction));
+      if (plan.searchOpen) return 'search';
+      const created = await this.storage.createTrials(study.id, plan.wanted);
+      for (const t of created) this.emitTrial(t);
+      if (plan.pick.ready) {
+        const p = plan.pick.pick;
+        const source = p ? { best: p.trialId, trialNumber: p.trialNumber, pickedBy: p.pickedBy, estimate: p.estimate, runs: p.runs } : { best: null };
+        if (JSON.stringify(stored.attrs.finalValidationSource) !== JSON.stringify(source)) await this.storage.setStudyAttr(study.id, 'finalValidationSource', source);
+      }
+      const open = openEvidenceRuns([...trials, ...created]).length;
+      if (created.length > 0 && config.finalValidation.seeds > 0) await this.summarizeFinalValidation(study.id);
+      return created.length === 0 && open === 0 && plan.pick.ready ? 'done' : 'waiting';
+    });
   }
 
-  /** Stores the final-validation summary from the finished final runs. */
+  /** Compatibility for callers of the first final phase: queues what the evidence phase can queue now (see advanceEvidence). */
+  async ensureFinalValidation(studyId: string): Promise<EvidenceState> {
+    return this.advanceEvidence(studyId);
+  }
+
+  /** Stores the final-validation report (paired arms, comparisons and verdicts) from the final runs so far. */
   async summarizeFinalValidation(studyId: string): Promise<void> {
     const study = await this.resolve(studyId);
-    const trials = await this.storage.listTrials(studyId, { withIntermediate: false });
-    await this.setStudyAttr(studyId, 'finalValidation', summarizeFinal(trials, study.direction));
+    const config = configOf(study);
+    if (config.finalValidation.seeds === 0) return;
+    await this.asks.run(`final:${study.id}`, async () => {
+      const fresh = await this.resolve(study.id);
+      const trials = await this.storage.listTrials(study.id, { withIntermediate: false });
+      // Nothing to report until a final run exists (e.g. every search trial failed: no arm to retrain).
+      if (!trials.some((t) => roleKind(t.role) === 'final')) return;
+      const source = fresh.attrs.finalValidationSource as { best?: number | null; trialNumber?: number | null; pickedBy?: string } | undefined;
+      const picked = source !== undefined;
+      const best = source && typeof source.best === 'number' ? { trialId: source.best, trialNumber: source.trialNumber ?? null, pickedBy: source.pickedBy ?? 'the best search value' } : null;
+      const hasTuned = trials.some((t) => roleKind(t.role) === 'search' && t.state === 'COMPLETE');
+      const { seeds, stepsMultipliers } = config.finalValidation;
+      const report = summarizeFinal(trials, {
+        studySeed: config.seed, seeds, stepsMultipliers, totalSteps: studyTotalSteps(config), ...finalMetricOf(config), best,
+        bestRunsToCome: !picked && hasTuned ? seeds * stepsMultipliers.length : 0,
+      });
+      await this.setStudyAttr(study.id, 'finalValidation', report);
+    });
   }
 
   // ---- results ------------------------------------------------------------------------------------------
@@ -389,6 +470,11 @@ export class StudyService implements StudyApi {
   }
 }
 
-function askedTrial(t: TrialRecord): AskedTrial {
-  return { id: t.id, number: t.number, role: t.role, params: t.params, schedule: t.schedule, lease: t.lease, seed: t.seed };
+/** Final runs are scored on the test set, and may train longer than the study's own run length. */
+function askedTrial(t: TrialRecord, totalSteps: number | null): AskedTrial {
+  const m = stepsMultiplierOf(t.role);
+  return {
+    id: t.id, number: t.number, role: t.role, params: t.params, schedule: t.schedule, lease: t.lease, seed: t.seed,
+    evaluateOn: roleKind(t.role) === 'final' ? 'test' : 'validation', stepsMultiplier: m, steps: totalSteps === null ? null : totalSteps * m,
+  };
 }
