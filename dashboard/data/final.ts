@@ -1,5 +1,5 @@
 // Final validation for the page: paired differences (tuned − baseline per seed, with their interval and verdict), or an older study's unpaired bars.
-import { comparisonSentence, formatDiff, multiplierLabel, readFinalValidation, verdictPhrase, type Comparison, type FinalReading, type Verdict } from '../../src/shared/evidence.js';
+import { comparisonSentence, formatCi, formatDiff, multiplierLabel, readFinalValidation, verdictPhrase, type Comparison, type FinalReading, type Verdict } from '../../src/shared/evidence.js';
 import type { Series, StudyView } from '../types.js';
 import { withAlpha } from './palette.js';
 
@@ -132,7 +132,7 @@ export function verdictCards(fv: StudyView['finalValidation']): VerdictCard[] {
     .sort((a, b) => (a.b === b.b ? 0 : a.b === 'batchnorm' ? -1 : 1))
     .map((c) => {
       const phrase = verdictPhrase(c);
-      const ci = c.ci ? `95% CI ${formatDiff(c.ci[0], r.fraction)} to ${formatDiff(c.ci[1], r.fraction)}` : 'no interval yet';
+      const ci = formatCi(c.ci, r.fraction);
       return {
         label: `Tuned vs ${BASELINE_NAMES[c.b]}, test set${provisional}`,
         value: phrase.charAt(0).toUpperCase() + phrase.slice(1, phrase.indexOf(c.verdict === 'indistinguishable' ? ' from' : ' than')),

@@ -138,11 +138,16 @@ export function formatDiff(x: number | null, fraction: boolean): string {
   return fraction ? `${sign}${Math.abs(x * 100).toFixed(2)} pts` : `${sign}${Math.abs(x).toPrecision(3)}`;
 }
 
+/** `95% CI +0.41 to +2.05 pts`. */
+export function formatCi(ci: readonly [number, number] | null, fraction: boolean): string {
+  if (!ci) return 'no interval';
+  return `95% CI ${formatDiff(ci[0], fraction).replace(/ pts$/, '')} to ${formatDiff(ci[1], fraction)}`;
+}
+
 /** `better than the paper schedule: +1.23 pts (95% CI +0.41 to +2.05 pts, 5 paired seeds)`. */
 export function comparisonSentence(c: Comparison, fraction: boolean): string {
-  if (c.n < 2) return `no verdict against ${ARM_LABELS[c.b]}: ${c.n} paired seed${c.n === 1 ? '' : 's'} (an interval needs 2)`;
-  const ci = c.ci ? `95% CI ${formatDiff(c.ci[0], fraction)} to ${formatDiff(c.ci[1], fraction)}` : 'no interval';
-  return `${verdictPhrase(c)}: ${formatDiff(c.meanDiff, fraction)} (${ci}, ${c.n} paired seeds)`;
+  if (c.n < 2) return `indistinguishable from ${ARM_LABELS[c.b]}: ${c.n} paired seed${c.n === 1 ? '' : 's'}, too few for an interval`;
+  return `${verdictPhrase(c)}: ${formatDiff(c.meanDiff, fraction)} (${formatCi(c.ci, fraction)}, ${c.n} paired seeds)`;
 }
 
 /** `better than BatchNorm, indistinguishable from the paper schedule`, or null without comparisons. */
