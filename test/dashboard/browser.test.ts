@@ -164,8 +164,11 @@ test('the study page draws every chart from the real study, with no console erro
   const slices = report.filter((r) => ['warmup', 'rmaxFinal', 'dmaxFinal', 'shape'].includes(r.id));
   assert.ok(slices.length >= 8, `expected slice and GP charts per parameter, got ${JSON.stringify(report.map((r) => r.id))}`);
   for (const r of slices) assert.ok(r.points > 0 && r.inked > 1000, `small chart ${r.id} is empty`);
-  // An external study has no final validation: the page says why instead of drawing an empty chart.
-  assert.match((await page.textContent('#chart-final .note')) ?? '', /External studies have no final validation/);
+  // The outside trainer ran the evidence phase too: paired differences with their intervals, and the verdict as the headline.
+  const fin = byId.get('chart-final');
+  assert.ok(fin && fin.datasets > 0 && fin.points > 0 && fin.inked > 2000, `the final chart is empty: ${JSON.stringify(fin)}`);
+  assert.match((await page.textContent('#final-foot')) ?? '', /Tuned vs paper: (better than|worse than|indistinguishable from) the paper schedule: [+−±]\d+\.\d\d pts \(95% CI/);
+  assert.match((await page.textContent('#cards')) ?? '', /Tuned vs paper, test set(Better|Worse|Indistinguishable)/);
   // The failure reason holding markup is shown as text in the table's tooltip and the trial detail.
   const failedRow = page.locator('#trials tbody tr.state-row-fail');
   assert.equal(await failedRow.count(), 1);
