@@ -2,7 +2,7 @@
 import { roleKind } from '../shared/roles.js';
 import type { StudyConfig } from './config.js';
 import { baselineSources, finalTrials, type FinalArm, type FinalSource } from './final.js';
-import { racePicker, type FinalPicker, type PickState } from './pick.js';
+import { racePicker, type FinalPicker, type PickState, type TunedPick } from './pick.js';
 import type { Direction, NewTrial, TrialRecord } from './types.js';
 
 export interface EvidencePlan {
@@ -46,4 +46,17 @@ export function evidencePlan(trials: readonly TrialRecord[], config: StudyConfig
 /** Race and final runs not finished yet. */
 export function openEvidenceRuns(trials: readonly TrialRecord[]): TrialRecord[] {
   return trials.filter((t) => (roleKind(t.role) === 'race' || roleKind(t.role) === 'final') && (t.state === 'WAITING' || t.state === 'RUNNING'));
+}
+
+/** What attrs.finalValidationSource records of a pick: the trial behind the `best` arm and how it was chosen. */
+export interface PickRecord {
+  best: number | null;
+  trialNumber?: number | null;
+  pickedBy?: string;
+  estimate?: number | null;
+  runs?: number;
+}
+
+export function pickRecord(p: TunedPick | null): PickRecord {
+  return p ? { best: p.trialId, trialNumber: p.trialNumber, pickedBy: p.pickedBy, estimate: p.estimate, runs: p.runs } : { best: null };
 }

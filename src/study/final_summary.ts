@@ -2,7 +2,10 @@
 import type { ArmScore, Comparison, FinalValidationReport, MultiplierResult } from '../shared/evidence.js';
 import { FINAL_ARMS } from '../shared/evidence.js';
 import type { Direction } from '../shared/names.js';
-import { finalArmRole, finalSeeds } from './final.js';
+import { roleKind } from '../shared/roles.js';
+import { studyTotalSteps, type StudyConfig } from './config.js';
+import type { PickRecord } from './evidence.js';
+import { finalArmRole, finalMetricOf, finalSeeds } from './final.js';
 import { INTERVAL_METHOD, meanInterval, type MetricRange } from './stats/interval.js';
 import { pairedDifference } from './stats/paired.js';
 import type { TrialRecord } from './types.js';
@@ -46,6 +49,23 @@ export function summarizeFinal(trials: readonly TrialRecord[], ctx: FinalSummary
   if (ctx.best?.trialId != null) report.trialId = ctx.best.trialId;
   if (ctx.best?.trialNumber != null) report.trialNumber = ctx.best.trialNumber;
   return report;
+}
+
+/**
+ * The report of a study from its config, its recorded pick (attrs.finalValidationSource) and its trials; null until
+ * a final run exists (e.g. every search trial failed: there is nothing to retrain).
+ */
+export function studyFinalReport(config: StudyConfig, source: unknown, trials: readonly TrialRecord[]): FinalValidationReport | null {
+  const { seeds, stepsMultipliers } = config.finalValidation;
+  if (seeds === 0 || !trials.some((t) => roleKind(t.role) === 'final')) return null;
+  const picked = source as PickRecord | undefined;
+  const best = typeof picked?.best === 'number' ? { trialId: picked.best, trialNumber: picked.trialNumber ?? null, pickedBy: picked.pickedBy ?? 'the best search value' } : null;
+  const tunedDone = trials.some((t) => roleKind(t.role) === 'search' && t.state === 'COMPLETE');
+  return summarizeFinal(trials, {
+    studySeed: config.seed, seeds, stepsMultipliers, totalSteps: studyTotalSteps(config), ...finalMetricOf(config), best,
+    // Until the race is decided the winner's runs do not exist yet, but they are coming.
+    bestRunsToCome: picked === undefined && tunedDone ? seeds * stepsMultipliers.length : 0,
+  });
 }
 
 function resultAt(trials: readonly TrialRecord[], multiplier: number, seeds: readonly number[], ctx: FinalSummaryContext): MultiplierResult {

@@ -7,9 +7,9 @@ import type { AskedTrial, GpView, StudyApi, StudyEvent, StudySummary, StudyView 
 import { baselineTrials } from './baselines.js';
 import { DEFAULT_FINAL_VALIDATION, type StudyConfig, studyTotalSteps } from './config.js';
 import { BudgetExhaustedError, StaleSnapshotError } from './errors.js';
-import { evidencePlan, hasEvidencePhase, openEvidenceRuns, pickerFor } from './evidence.js';
-import { finalMetricOf, stepsMultiplierOf } from './final.js';
-import { summarizeFinal } from './final_summary.js';
+import { evidencePlan, hasEvidencePhase, openEvidenceRuns, pickerFor, pickRecord } from './evidence.js';
+import { stepsMultiplierOf } from './final.js';
+import { studyFinalReport } from './final_summary.js';
 import { EXTERNAL_OWNER } from './owner.js';
 import { createPruner, type Pruner } from './pruners/index.js';
 import { mergeScheduleSpace } from './schedule_space.js';
@@ -351,8 +351,7 @@ export class StudyService implements StudyApi {
       const created = await this.storage.createTrials(study.id, plan.wanted);
       for (const t of created) this.emitTrial(t);
       if (plan.pick.ready) {
-        const p = plan.pick.pick;
-        const source = p ? { best: p.trialId, trialNumber: p.trialNumber, pickedBy: p.pickedBy, estimate: p.estimate, runs: p.runs } : { best: null };
+        const source = pickRecord(plan.pick.pick);
         if (JSON.stringify(stored.attrs.finalValidationSource) !== JSON.stringify(source)) await this.storage.setStudyAttr(study.id, 'finalValidationSource', source);
       }
       const open = openEvidenceRuns([...trials, ...created]).length;
@@ -368,24 +367,11 @@ export class StudyService implements StudyApi {
 
   /** Stores the final-validation report (paired arms, comparisons and verdicts) from the final runs so far. */
   async summarizeFinalValidation(studyId: string): Promise<void> {
-    const study = await this.resolve(studyId);
-    const config = configOf(study);
-    if (config.finalValidation.seeds === 0) return;
-    await this.asks.run(`final:${study.id}`, async () => {
-      const fresh = await this.resolve(study.id);
-      const trials = await this.storage.listTrials(study.id, { withIntermediate: false });
-      // Nothing to report until a final run exists (e.g. every search trial failed: no arm to retrain).
-      if (!trials.some((t) => roleKind(t.role) === 'final')) return;
-      const source = fresh.attrs.finalValidationSource as { best?: number | null; trialNumber?: number | null; pickedBy?: string } | undefined;
-      const picked = source !== undefined;
-      const best = source && typeof source.best === 'number' ? { trialId: source.best, trialNumber: source.trialNumber ?? null, pickedBy: source.pickedBy ?? 'the best search value' } : null;
-      const hasTuned = trials.some((t) => roleKind(t.role) === 'search' && t.state === 'COMPLETE');
-      const { seeds, stepsMultipliers } = config.finalValidation;
-      const report = summarizeFinal(trials, {
-        studySeed: config.seed, seeds, stepsMultipliers, totalSteps: studyTotalSteps(config), ...finalMetricOf(config), best,
-        bestRunsToCome: !picked && hasTuned ? seeds * stepsMultipliers.length : 0,
-      });
-      await this.setStudyAttr(study.id, 'finalValidation', report);
+    const { id } = await this.resolve(studyId);
+    await this.asks.run(`final:${id}`, async () => {
+      const study = await this.resolve(id);
+      const report = studyFinalReport(configOf(study), study.attrs.finalValidationSource, await this.storage.listTrials(id, { withIntermediate: false }));
+      if (report) await this.setStudyAttr(id, 'finalValidation', report);
     });
   }
 
