@@ -314,12 +314,18 @@ export class StudyService implements StudyApi {
 
   /**
    * Records how a trial ended; with `token`, refused (409 LEASE_LOST) unless the caller still holds the lease. A
-   * final run's result updates the final-validation report at once (provisional until every run is in).
+   * final run's result updates the final-validation report at once (provisional until every run is in); an outside
+   * trainer's last evidence run completes the study.
    */
   async finishTrial(studyId: string, trialId: number, result: FinishResult, token?: number): Promise<TrialRecord> {
     const trial = await this.storage.finishTrial(studyId, trialId, result, { honourPrune: true, ...(token !== undefined ? { token } : {}) });
     this.emitTrial(trial);
-    if (roleKind(trial.role) === 'final') await this.summarizeFinalValidation(studyId);
+    const kind = roleKind(trial.role);
+    if (kind === 'final') await this.summarizeFinalValidation(studyId);
+    // An outside trainer may tell its last evidence run and never ask again: move the phase along (and end it) here.
+    if ((kind === 'race' || kind === 'final') && configOf(await this.resolve(studyId)).executor === 'external' && (await this.advanceEvidence(studyId)) === 'done') {
+      await this.setStudyState(studyId, 'COMPLETE');
+    }
     return trial;
   }
 

@@ -52,7 +52,9 @@ describe('evidence for an outside trainer over HTTP', () => {
 
     // The evidence phase, as a trainer loop: ask, train, tell, until 409.
     const handed: Asked[] = [];
+    let completeBeforeAsking = false;
     for (let round = 0; round < 50; round++) {
+      completeBeforeAsking = (await call(srv.url, 'GET', `/api/studies/${id}`)).body.state === 'COMPLETE';
       const r = await ask(id, 4);
       if (r.status === 409) {
         assert.equal(r.body.error.code, 'BUDGET_EXHAUSTED');
@@ -81,6 +83,7 @@ describe('evidence for an outside trainer over HTTP', () => {
 
     const view = (await call(srv.url, 'GET', `/api/studies/${id}`)).body;
     assert.equal(view.state, 'COMPLETE');
+    assert.ok(completeBeforeAsking, 'the last tell ended the study; the trainer need not ask again');
     const fv = view.finalValidation;
     assert.equal(fv.version, 2);
     assert.equal(fv.metric, 'valAccuracy', 'an outside trainer reports the study\'s own metric, on its test set');
