@@ -254,3 +254,29 @@ test('service: subscribers get incremental events of their study (no curve in tr
   for (const e of events) if (e.type === 'trial') assert.equal('intermediate' in e.trial, false, 'a state change does not resend the curve');
   await assert.rejects(svc.subscribe('nope', () => {}), NotFoundError);
 });
+
+test('service: the evidence phase moves in steps (race and baseline finals, then the winner\'s), queued once however many services advance it', async () => {
+  const storage = new MemoryStorage();
+  const a = new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 });
+  const b = new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 });
+  const s = await a.createStudy(baseConfig({ budget: { trials: 5 }, finalValidation: { seeds: 2, race: { candidates: 2, seeds: 1 } } }));
+  const finishAll = async (pick: (role: string) => boolean, value: (role: string) => number) => {
+    for (const t of (await a.listTrials(s.id)).filter((x) => x.state === 'WAITING' && pick(x.role))) await a.finishTrial(s.id, t.id, { state: 'COMPLETE', value: value(t.role) });
+  };
+  await a.ask(s.id, 3);
+  assert.equal(await a.advanceEvidence(s.id), 'search', 'nothing is planned while search trials are queued');
+  await finishAll(() => true, (role) => (role === 'search' ? 0.9 : 0.8));
+  assert.deepEqual(await Promise.all([a.advanceEvidence(s.id), b.advanceEvidence(s.id), a.advanceEvidence(s.id)]), ['waiting', 'waiting', 'waiting']);
+  const roles = async () => (await a.listTrials(s.id)).filter((t) => !['search', 'baseline:batchnorm', 'baseline:paper'].includes(t.role)).map((t) => t.role).sort();
+  assert.deepEqual(await roles(), ['final:batchnorm', 'final:batchnorm', 'final:paper', 'final:paper', 'race:2', 'race:3']);
+  await finishAll((role) => role.startsWith('race:'), (role) => (role === 'race:3' ? 0.95 : 0.85));
+  await Promise.all([a.advanceEvidence(s.id), b.advanceEvidence(s.id)]);
+  assert.deepEqual((await roles()).filter((r) => r === 'final:best').length, 2, 'the winner\'s final runs, once');
+  const src = (await a.resolve(s.id)).attrs.finalValidationSource as { best: number; trialNumber: number };
+  assert.equal(src.trialNumber, 3, 'the race winner (0.9 then 0.95), not the first of two equal search values');
+  await finishAll((role) => role.startsWith('final:'), (role) => (role === 'final:best' ? 0.93 : 0.9));
+  assert.equal(await b.advanceEvidence(s.id), 'done');
+  const fv = (await a.resolve(s.id)).attrs.finalValidation as { pending: number; best: { trialNumber: number } };
+  assert.equal(fv.pending, 0);
+  assert.equal(fv.best.trialNumber, 3);
+});
