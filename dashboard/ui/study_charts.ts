@@ -67,7 +67,7 @@ export function renderFinal(view: StudyView): void {
     drawChart(canvas, {
       type: 'bar',
       data: { labels: f.labels, datasets: f.datasets },
-      options: chartOptions({ x: { title: 'tuned schedule compared with', type: 'category', labels: f.labels }, y: { title: 'tuned − baseline, same seed (test)', percent: f.fraction, beginAtZero: true } }),
+      options: chartOptions({ x: { title: 'tuned schedule compared with', type: 'category', labels: f.labels, allLabels: true }, y: { title: 'tuned − baseline, same seed (test)', percent: f.fraction, beginAtZero: true } }),
     });
     return;
   }
