@@ -63,7 +63,7 @@ function renderOverview(v: StudyView): void {
   clear(cards);
   // Search values are single noisy runs: shown, never coloured as a win; only the retrained, paired verdict is.
   cards.append(
-    card('Best schedule', formatValue(best, v.metric), v.best ? `trial #${v.best.number}, one validation run` : 'no complete trial yet', 'best'),
+    card('Best search value', formatValue(best, v.metric), v.best ? `trial #${v.best.number}, one validation run` : 'no complete trial yet', 'best'),
     card('vs BatchNorm (search)', formatGain(gBn, v.metric), bn === null ? baselineMissing(v) : `BatchNorm: ${formatValue(bn, v.metric)}; single runs, no interval`),
     card('vs paper (search)', formatGain(gP, v.metric), paper === null ? baselineMissing(v) : `paper: ${formatValue(paper, v.metric)}; single runs, no interval`),
   );
@@ -73,7 +73,7 @@ function renderOverview(v: StudyView): void {
   ext.hidden = !(v.executor === 'external' && !anyCurves && v.trials.length > 0);
   ext.textContent = 'External study: trials are evaluated outside renorm-tune and reported no learning curves, so curve, gap and clip charts are empty. Report them with POST /api/studies/:id/trials/:trialId/report.';
   (byId<HTMLButtonElement>('export-best')).disabled = !v.best;
-  (byId<HTMLButtonElement>('export-best')).title = v.best ? 'Download GET /best-schedule as JSON' : 'No complete trial yet';
+  (byId<HTMLButtonElement>('export-best')).title = v.best ? 'Download GET /best-schedule as JSON: the schedule the evidence supports, with the verdict' : 'No complete trial yet';
 }
 
 /** Per-view render times of the last refresh, exposed on <body data-timings> for diagnosing slow pages. */

@@ -35,9 +35,9 @@ export function finalData(fv: StudyView['finalValidation'] | Record<string, neve
 
 const BASELINE_NAMES = { paper: 'paper', batchnorm: 'BatchNorm' } as const;
 
-function comparisonLabel(c: Comparison, multiplier: number, steps: number | null): string {
-  const m = multiplierLabel({ multiplier, steps });
-  return `vs ${BASELINE_NAMES[c.b]}${m ? ` ${m}` : ''}`;
+/** `vs paper`, `vs paper ×4`: short enough for an axis; the run length in steps is in the notes. */
+function comparisonLabel(c: Comparison, multiplier: number): string {
+  return `vs ${BASELINE_NAMES[c.b]}${multiplier === 1 ? '' : ` ×${multiplier}`}`;
 }
 
 function pairedData(r: FinalReading): FinalData | null {
@@ -47,12 +47,13 @@ function pairedData(r: FinalReading): FinalData | null {
   for (const g of r.groups) {
     for (const c of g.comparisons) {
       if (c.meanDiff === null) continue;
-      const label = comparisonLabel(c, g.multiplier, g.steps);
+      const label = comparisonLabel(c, g.multiplier);
       rows.push({ label, mean: c.meanDiff, lo: c.ci?.[0] ?? null, hi: c.ci?.[1] ?? null, n: c.n, verdict: c.verdict, sentence: comparisonSentence(c, r.fraction) });
       c.diffs.forEach((d, i) => {
         if (d !== null) seeds.push({ x: label, y: d, name: `seed ${r.seeds[i] ?? i}: ${formatDiff(d, r.fraction)}` });
       });
-      notes.push(`Tuned ${label}: ${comparisonSentence(c, r.fraction)}.`);
+      const m = multiplierLabel(g);
+      notes.push(`Tuned vs ${BASELINE_NAMES[c.b]}${m ? ` at ${m}` : ''}: ${comparisonSentence(c, r.fraction)}.`);
     }
   }
   if (rows.length === 0) return null;

@@ -8,6 +8,7 @@ import type { Scenario } from '../train/scenario.js';
 import { createServer, parseAllowedHosts, type RunningServer } from '../server/index.js';
 import { loadStudyConfig } from '../study/config.js';
 import { runStudy } from '../study/runner.js';
+import { configOf } from '../study/service.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { DB_HELP, openService } from './db.js';
 import { ProgressDisplay } from './display.js';
@@ -69,10 +70,11 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
     const existing = (await service.listStudies()).find((s) => s.name === config.name);
     if (existing) {
       display.seed(await service.listTrials(existing.id));
-      const stored = await service.resolve(existing.id);
+      // With the defaults of fields added since it was stored, so an older study is not reported as edited.
+      const stored = configOf(await service.resolve(existing.id));
       // A resumed study keeps the config it was created with; say so rather than silently ignore edits.
       const changed = (['budget', 'seedsPerTrial', 'pruner', 'optimizer', 'finalValidation'] as const).filter(
-        (k) => JSON.stringify(stored.config[k]) !== JSON.stringify(config[k]),
+        (k) => JSON.stringify(stored[k]) !== JSON.stringify(config[k]),
       );
       if (changed.length) display.log(`[study] '${config.name}' exists: continuing it with its stored settings; ignored edits to: ${changed.join(', ')} (rename the study to start afresh, or \`renorm-tune extend\` its budget)`);
       if (existing.state === 'COMPLETE') display.log(`[study] '${config.name}' is already complete; showing its results`);

@@ -88,7 +88,8 @@ test('paired final validation: per-seed differences with their interval per comp
   v.finalValidation = pairedFixture();
   const f = finalData(v.finalValidation)!;
   assert.equal(f.kind, 'paired');
-  assert.deepEqual(f.labels, ['vs paper', 'vs BatchNorm', 'vs paper ×4 (4000 steps)', 'vs BatchNorm ×4 (4000 steps)']);
+  assert.deepEqual(f.labels, ['vs paper', 'vs BatchNorm', 'vs paper ×4', 'vs BatchNorm ×4']);
+  assert.match(f.notes[2]!, /^Tuned vs paper at ×4 \(4000 steps\): worse than the paper schedule/);
   assert.deepEqual(f.rows.map((r) => r.verdict), ['indistinguishable', 'better', 'worse', 'better']);
   const [ci, mean, seeds, zero] = f.datasets;
   assert.deepEqual(ci!.data[0], [-0.004, 0.014]);
