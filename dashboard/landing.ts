@@ -4,9 +4,9 @@ import { apiJson, ApiFailure } from './ui/api.js';
 import { byId, clear, el } from './ui/dom.js';
 import { formatGain, formatValue, summaryMetric, summaryRow, type SummaryRow } from './data/summary.js';
 
+/** Search values are single noisy runs: shown, never coloured as a win (the study page has the paired verdict). */
 function gainCell(g: number | null, metric: string): HTMLElement {
-  const cls = g === null ? 'gain' : g > 0 ? 'gain good' : g < 0 ? 'gain bad' : 'gain';
-  return el('span', { class: cls }, formatGain(g, metric));
+  return el('span', { class: 'gain', title: 'search values, one run each: open the study for the paired verdict' }, formatGain(g, metric));
 }
 
 function progressCell(r: SummaryRow): HTMLElement {

@@ -8,6 +8,7 @@ import { renderClips, renderCurves, renderFinal, renderGp, renderHistory, render
 import { renderTrialDetail, TrialTable } from './ui/trial_table.js';
 import { formatGain, formatValue, gain } from './data/summary.js';
 import { rankedTrials } from './data/trials.js';
+import { verdictCards } from './data/final.js';
 import { trialsCsv } from './data/csv.js';
 
 const studyId = new URLSearchParams(location.search).get('id');
@@ -41,7 +42,7 @@ function card(label: string, value: string, sub?: string, cls = ''): HTMLElement
 }
 
 function baselineMissing(v: StudyView): string {
-  return v.executor === 'external' ? 'no baseline: external studies run none' : 'baseline not finished yet';
+  return (v.config as { baselines?: boolean }).baselines === false ? 'no baseline measured (baselines: false)' : 'baseline not finished yet';
 }
 
 function renderOverview(v: StudyView): void {
@@ -58,25 +59,21 @@ function renderOverview(v: StudyView): void {
   const paper = v.baselines.paper;
   const gBn = gain(v.direction, best, bn);
   const gP = gain(v.direction, best, paper);
-  const cls = (g: number | null) => (g === null ? '' : g > 0 ? 'good' : g < 0 ? 'bad' : '');
   const cards = byId('cards');
   clear(cards);
+  // Search values are single noisy runs: shown, never coloured as a win; only the retrained, paired verdict is.
   cards.append(
-    card('Best schedule', formatValue(best, v.metric), v.best ? `trial #${v.best.number}` : 'no complete trial yet', 'best'),
-    card('vs BatchNorm', formatGain(gBn, v.metric), bn === null ? baselineMissing(v) : `BatchNorm: ${formatValue(bn, v.metric)}`, cls(gBn)),
-    card('vs paper schedule', formatGain(gP, v.metric), paper === null ? baselineMissing(v) : `paper: ${formatValue(paper, v.metric)}`, cls(gP)),
+    card('Best search value', formatValue(best, v.metric), v.best ? `trial #${v.best.number}, one validation run` : 'no complete trial yet', 'best'),
+    card('vs BatchNorm (search)', formatGain(gBn, v.metric), bn === null ? baselineMissing(v) : `BatchNorm: ${formatValue(bn, v.metric)}; single runs, no interval`),
+    card('vs paper (search)', formatGain(gP, v.metric), paper === null ? baselineMissing(v) : `paper: ${formatValue(paper, v.metric)}; single runs, no interval`),
   );
-  const fv = v.finalValidation;
-  if (fv?.best && fv.batchnorm) {
-    const g = gain(v.direction, fv.best.mean, fv.batchnorm.mean);
-    cards.append(card('Test set, retrained', formatGain(g, 'accuracy'), `best ${formatValue(fv.best.mean, 'accuracy')} vs BatchNorm ${formatValue(fv.batchnorm.mean, 'accuracy')} (${fv.best.values.length} seeds)`, cls(g)));
-  }
+  for (const c of verdictCards(v.finalValidation)) cards.append(card(c.label, c.value, c.sub, c.cls));
   const ext = byId('external-note');
   const anyCurves = v.trials.some((t) => t.intermediate.length > 0);
   ext.hidden = !(v.executor === 'external' && !anyCurves && v.trials.length > 0);
   ext.textContent = 'External study: trials are evaluated outside renorm-tune and reported no learning curves, so curve, gap and clip charts are empty. Report them with POST /api/studies/:id/trials/:number/report (the trial number shown as #n).';
   (byId<HTMLButtonElement>('export-best')).disabled = !v.best;
-  (byId<HTMLButtonElement>('export-best')).title = v.best ? 'Download GET /best-schedule as JSON' : 'No complete trial yet';
+  (byId<HTMLButtonElement>('export-best')).title = v.best ? 'Download GET /best-schedule as JSON: the schedule the evidence supports, with the verdict' : 'No complete trial yet';
 }
 
 /** Per-view render times of the last refresh, exposed on <body data-timings> for diagnosing slow pages. */

@@ -21,8 +21,8 @@ export interface SeriesPoint {
 export interface Series {
   label: string;
   data: Array<SeriesPoint | number | null | [number, number]>;
-  borderColor?: string;
-  backgroundColor?: string;
+  borderColor?: string | string[];
+  backgroundColor?: string | string[];
   borderDash?: number[];
   borderWidth?: number;
   pointRadius?: number | number[];

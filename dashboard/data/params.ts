@@ -1,7 +1,7 @@
 // Parameter views: a slice (value vs parameter) per parameter and parallel coordinates on normalised axes.
 import type { Direction, ParamValue, Series, TrialRecord } from '../types.js';
 import { valueColor } from './palette.js';
-import { hasValue, rankedTrials, trialName } from './trials.js';
+import { hasValue, rankedTrials, trialName, trialRole } from './trials.js';
 
 export interface ParamInfo {
   name: string;
@@ -68,7 +68,7 @@ export interface SliceData {
 
 /** One slice plot per parameter: every trial with a value, coloured from early (dark) to late (bright) trials. */
 export function sliceData(trials: readonly TrialRecord[], space?: SpaceHint): SliceData[] {
-  const withValue = trials.filter((t) => hasValue(t) && (t.state === 'COMPLETE' || t.state === 'PRUNED') && !t.role.startsWith('final:'));
+  const withValue = trials.filter((t) => hasValue(t) && (t.state === 'COMPLETE' || t.state === 'PRUNED') && trialRole(t) !== 'final');
   const maxNum = Math.max(1, ...withValue.map((t) => t.number));
   return paramInfo(withValue, space).map((param) => {
     const pts = withValue.filter((t) => t.params[param.name] !== undefined);

@@ -5,16 +5,17 @@ import type { Direction, TrialRecord } from '../types.js';
 
 export { baselineValues } from '../../src/shared/best.js';
 
-/** The four groups the charts draw differently (warm starts draw as search trials). */
+/** The four groups the charts draw differently (warm starts draw as search trials; `final` = the evidence reruns, race runs included). */
 export type ChartRole = 'batchnorm' | 'paper' | 'search' | 'final';
 
 export function trialRole(t: Pick<TrialRecord, 'role'>): ChartRole {
   const b = baselineOf(t.role);
   if (b) return b;
-  return roleKind(t.role) === 'final' ? 'final' : 'search';
+  const kind = roleKind(t.role);
+  return kind === 'final' || kind === 'race' ? 'final' : 'search';
 }
 
-/** Trials that take part in the optimisation (baselines included), ordered by number; final-validation reruns excluded. */
+/** Trials that take part in the optimisation (baselines included), ordered by number; race and final-validation reruns excluded. */
 export function optimizationTrials(trials: readonly TrialRecord[]): TrialRecord[] {
   return trials.filter((t) => trialRole(t) !== 'final').sort((a, b) => a.number - b.number);
 }
@@ -40,11 +41,11 @@ export function topTrialsWithBaselines(trials: readonly TrialRecord[], direction
   return [...top, ...baselines];
 }
 
-/** A trial's display name in legends and tables: the baseline's name, else `#number` (with the arm for final runs). */
+/** A trial's display name in legends and tables: the baseline's name, else `#number` (with the arm, or the raced trial, for reruns). */
 export function trialName(t: Pick<TrialRecord, 'role' | 'number'>): string {
   const b = baselineOf(t.role);
   if (b) return b === 'batchnorm' ? 'BatchNorm' : 'Paper (Ioffe 2017)';
-  return roleKind(t.role) === 'final' ? `${roleLabel(t.role)} #${t.number}` : `#${t.number}`;
+  return trialRole(t) === 'final' ? `${roleLabel(t.role)} #${t.number}` : `#${t.number}`;
 }
 
 /** Inference-mode and training-mode accuracy of one progress report; the trainer reports both (see TrainProgress). */

@@ -53,23 +53,28 @@ export function renderFinal(view: StudyView): void {
   const f = finalData(view.finalValidation);
   const box = byId('chart-final');
   const note =
-    view.executor === 'external'
-      ? 'External studies have no final validation: the runner retrains schedules on fresh seeds only for local studies.'
-      : view.state === 'COMPLETE'
-        ? 'This study finished without a final validation (finalValidation.seeds = 0?).'
-        : 'Runs when the study finishes: BatchNorm, the paper and the best schedule are retrained on fresh seeds and scored on the test set.';
+    view.state === 'COMPLETE'
+      ? 'This study finished without a final validation (finalValidation.seeds = 0, or no baseline to compare with).'
+      : view.executor === 'external'
+        ? 'Once the search budget is spent, the study\'s asks hand out race runs and then final runs (role final:<arm>, evaluateOn: test); their results appear here.'
+        : 'Runs when the search ends: the top tuned schedules race on fresh validation seeds, then the winner, BatchNorm and the paper\'s schedule are retrained on the same fresh seeds and scored on the test set.';
   const canvas = showChartOrNote(box, f ? null : note);
   const foot = byId('final-foot');
   foot.textContent = '';
   if (!f) return;
-  // Accuracy cannot pass 100%, but a t-interval from 2–3 seeds can: cut the axis there and say so.
-  const over = f.rows.some((r) => r.hi > 1);
-  const under = f.rows.some((r) => r.lo < 0);
-  if (over || under) foot.textContent = `Intervals beyond ${over ? '100%' : '0%'} are cut at the axis: with ${Math.min(...f.rows.map((r) => r.n))} seeds the 95% t-interval is wide.`;
+  foot.textContent = f.notes.join(' ');
+  if (f.kind === 'paired') {
+    drawChart(canvas, {
+      type: 'bar',
+      data: { labels: f.labels, datasets: f.datasets },
+      options: chartOptions({ x: { title: 'tuned schedule compared with', type: 'category', labels: f.labels, allLabels: true }, y: { title: 'tuned − baseline, same seed (test)', percent: f.fraction, beginAtZero: true } }),
+    });
+    return;
+  }
   drawChart(canvas, {
     type: 'bar',
     data: { labels: f.labels, datasets: f.datasets },
-    options: chartOptions({ x: { title: 'schedule', type: 'category', labels: f.labels }, y: { title: 'test accuracy', percent: true, beginAtZero: false, max: over ? 1 : undefined, min: under ? 0 : undefined } }),
+    options: chartOptions({ x: { title: 'schedule', type: 'category', labels: f.labels }, y: { title: 'test accuracy', percent: true, beginAtZero: false } }),
   });
 }
 

@@ -48,7 +48,7 @@ export class ProgressDisplay {
 
   handle(e: RunnerEvent): void {
     if (e.type === 'phase') {
-      const what = { search: e.resumed ? 'continuing the study' : 'searching', final: 'final validation on fresh seeds (test set)', done: 'done', stopped: 'stopped; run the same command again to resume' }[e.phase];
+      const what = { search: e.resumed ? 'continuing the study' : 'searching', final: 'evidence: racing the top tuned schedules on fresh validation seeds, then retraining the winner and both baselines on the same fresh seeds (test set)', done: 'done', stopped: 'stopped; run the same command again to resume' }[e.phase];
       this.log(`[study] ${what}`);
       return;
     }
@@ -108,17 +108,4 @@ export class ProgressDisplay {
 
 function isDone(t: TrialSummary): boolean {
   return t.state === 'COMPLETE' || t.state === 'PRUNED' || t.state === 'FAIL';
-}
-
-/** The closing table: mean and 95% interval of each retrained schedule on the test set. */
-export function finalTable(fv: Record<string, unknown> | null | undefined): string[] {
-  if (!fv) return ['final validation: not run (finalValidation.seeds = 0, or the study stopped early)'];
-  const lines = ['final validation on the test set (test accuracy, fresh seeds; mean and 95% t-interval):'];
-  for (const which of ['batchnorm', 'paper', 'best']) {
-    const s = fv[which] as { values: number[]; mean: number; ci: [number | null, number | null] } | undefined;
-    if (!s) continue;
-    const ci = s.ci[0] === null || !Number.isFinite(s.ci[0]) ? 'n/a (one seed)' : `[${fmt(s.ci[0])}, ${fmt(s.ci[1])}]`;
-    lines.push(`  ${(which === 'best' ? `best (#${String(fv.trialNumber ?? fv.trialId)})` : which).padEnd(12)} ${fmt(s.mean)}  ${ci}  n=${s.values.length}`);
-  }
-  return lines;
 }

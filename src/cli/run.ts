@@ -8,9 +8,11 @@ import type { Scenario } from '../train/scenario.js';
 import { createServer, parseAllowedHosts, type RunningServer } from '../server/index.js';
 import { loadStudyConfig, localScenario, validateStudyConfig } from '../study/config.js';
 import { runStudy } from '../study/runner.js';
+import { configOf } from '../study/service.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { DB_HELP, openService } from './db.js';
-import { ProgressDisplay, finalTable } from './display.js';
+import { ProgressDisplay } from './display.js';
+import { finalTable } from './final_table.js';
 import type { OpenedQueue } from './run_queue.js';
 import { JsonLinesDisplay } from './json_lines.js';
 
@@ -87,10 +89,11 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
     const existing = (await service.listStudies()).find((s) => s.name === config.name);
     if (existing) {
       display.seed(await service.listTrials(existing.id));
-      const stored = await service.resolve(existing.id);
+      // With the defaults of fields added since it was stored, so an older study is not reported as edited.
+      const stored = configOf(await service.resolve(existing.id));
       // A resumed study keeps the config it was created with; say so rather than silently ignore edits.
       const changed = (['budget', 'seedsPerTrial', 'pruner', 'optimizer', 'finalValidation'] as const).filter(
-        (k) => JSON.stringify(stored.config[k]) !== JSON.stringify(config[k]),
+        (k) => JSON.stringify(stored[k]) !== JSON.stringify(config[k]),
       );
       if (changed.length) display.log(`[study] '${config.name}' exists: continuing it with its stored settings; ignored edits to: ${changed.join(', ')} (rename the study to start afresh, or \`renorm-tune extend\` its budget)`);
       if (existing.state === 'COMPLETE') display.log(`[study] '${config.name}' is already complete; showing its results`);
@@ -122,8 +125,12 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
     out.push(`study ${view.name} (${view.id}): ${result.state}`);
     const best = view.best ? `${view.best.value.toFixed(4)} (trial #${view.best.number})` : 'none';
     out.push(`best ${view.metric}: ${best} | batchnorm ${view.baselines.batchnorm?.toFixed(4) ?? '—'} | paper ${view.baselines.paper?.toFixed(4) ?? '—'}`);
-    if (result.state === 'COMPLETE') out.push(...finalTable(view.finalValidation as Record<string, unknown> | null));
-    if (view.best) out.push(`export the best schedule: renorm-tune export ${view.name}${dbFlag} --out best-schedule.json`);
+    if (result.state === 'COMPLETE') out.push(...finalTable(view.finalValidation));
+    if (view.best) {
+      const exported = await service.bestSchedule(view.id) as { verdict?: string };
+      if (exported.verdict) out.push(`verdict: ${exported.verdict}`);
+      out.push(`export the recommended schedule: renorm-tune export ${view.name}${dbFlag} --out best-schedule.json`);
+    }
     if (result.state === 'STOPPED') out.push(`resume: renorm-tune run ${configPath}${dbFlag}${queueFlags}`);
     // With --json, stdout carries only JSON lines; the text summary goes to stderr.
     (o.json ? process.stderr : process.stdout).write(`${out.join('\n')}\n`);

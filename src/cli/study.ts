@@ -10,6 +10,7 @@ import type { StudySummary, StudyView } from '../study/api_types.js';
 import type { StudyService } from '../study/service.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { DB_HELP, openService, withService } from './db.js';
+import { finalTable } from './final_table.js';
 
 const fmt = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : Number(v.toPrecision(4)).toString());
 
@@ -57,11 +58,7 @@ export function showText(v: StudyView): string {
   ];
   const warm = (v.config.warmStartFrom === undefined ? undefined : v.trials.filter((t) => t.role === 'warm-start').length);
   if (warm !== undefined) lines.push(`warm start ${warm} trials copied from ${String(v.config.warmStartFrom)} (observations only: never the best, no budget spent)`);
-  if (v.finalValidation?.best) {
-    const f = v.finalValidation;
-    const ci = (x?: { mean: number; ci: [number, number] }) => (x ? `${fmt(x.mean)} [${fmt(x.ci[0])}, ${fmt(x.ci[1])}]` : '-');
-    lines.push(`final     best ${ci(f.best)}, batchnorm ${ci(f.batchnorm)}, paper ${ci(f.paper)} (mean, 95% CI)`);
-  }
+  if (v.finalValidation) lines.push(...finalTable(v.finalValidation).map((l, i) => (i === 0 ? `final     ${l}` : `          ${l}`)));
   const rows = v.trials.map((t) => [`#${t.number}`, t.state, role(t.role), fmt(t.value), t.failureReason ?? describeSchedule(t.schedule)]);
   return `${lines.join('\n')}\n\n${rows.length ? table(['TRIAL', 'STATE', 'ROLE', 'VALUE', 'SCHEDULE'], rows) : 'no trials yet\n'}`;
 }

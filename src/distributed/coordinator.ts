@@ -1,7 +1,8 @@
 // Coordinates a study over the queue: asks the optimizer, enqueues WAITING trials for workers, reaps lost leases, runs final validation; trains nothing.
 import { ConfigError } from '../errors.js';
 import { roleKind } from '../shared/roles.js';
-import { BudgetExhaustedError } from '../study/errors.js';
+import { BudgetExhaustedError, StudyStoppedError } from '../study/errors.js';
+import { hasEvidencePhase } from '../study/evidence.js';
 import { processOwner } from '../study/owner.js';
 import type { RunnerEvent, RunStudyResult } from '../study/runner.js';
 import { openStudy } from '../study/runner/open.js';
@@ -33,7 +34,8 @@ export interface CoordinateOptions {
   log?: (line: string) => void;
 }
 
-const isFinal = (t: TrialRecord) => roleKind(t.role) === 'final';
+/** Race and final runs: the evidence phase's work, after the search. */
+const isEvidence = (t: TrialRecord) => roleKind(t.role) === 'final' || roleKind(t.role) === 'race';
 const open = (t: TrialRecord) => t.state === 'WAITING' || t.state === 'RUNNING';
 
 /**
@@ -67,35 +69,45 @@ export async function coordinateStudy(target: StudyConfig | string, opts: Coordi
     emit({ type: 'phase', studyId: sid, phase: 'search', resumed });
 
     let exhausted = false;
+    // `renorm-tune stop` from elsewhere: no new trials; workers finish (or hand back) the running ones.
+    let stopped = false;
     for (;;) {
       if (signal.aborted) break;
       let trials = await pass(service, sid, watch);
-      const inFlight = trials.filter((t) => !isFinal(t) && open(t)).length;
+      const inFlight = trials.filter((t) => !isEvidence(t) && open(t)).length;
       const want = await depth.value();
       if (!exhausted && inFlight < want) {
         try {
           await service.ask(sid, want - inFlight);
           trials = await service.listTrials(sid);
         } catch (err) {
-          if (!(err instanceof BudgetExhaustedError)) throw err;
+          if (err instanceof StudyStoppedError) stopped = true;
+          else if (!(err instanceof BudgetExhaustedError)) throw err;
           exhausted = true;
         }
       }
-      const search = trials.filter((t) => !isFinal(t));
+      if (stopped) break;
+      const search = trials.filter((t) => !isEvidence(t));
       await queue.enqueue(sid, search.filter((t) => t.state === 'WAITING'));
       watch.update(trials);
       if (exhausted && !search.some(open)) break;
       await wake.wait(pollMs);
     }
 
-    if (!signal.aborted && config.finalValidation.seeds > 0) {
+    if (stopped) {
+      emit({ type: 'phase', studyId: sid, phase: 'stopped' });
+      return { study: await service.resolve(sid), state: 'STOPPED', resumed };
+    }
+    if (!signal.aborted && hasEvidencePhase(config)) {
       emit({ type: 'phase', studyId: sid, phase: 'final' });
-      await service.ensureFinalValidation(sid);
+      // The race, the baselines' final runs, then (once the race is decided) the winner's: advanceEvidence queues
+      // each as it becomes due; the loop enqueues them and waits until nothing is due or open.
       for (;;) {
         if (signal.aborted) break;
-        const finals = (await pass(service, sid, watch)).filter(isFinal);
-        await queue.enqueue(sid, finals.filter((t) => t.state === 'WAITING'));
-        if (!finals.some(open)) break;
+        const state = await service.advanceEvidence(sid);
+        const evidence = (await pass(service, sid, watch)).filter(isEvidence);
+        await queue.enqueue(sid, evidence.filter((t) => t.state === 'WAITING'));
+        if (state === 'done' && !evidence.some(open)) break;
         await wake.wait(pollMs);
       }
       if (!signal.aborted) await service.summarizeFinalValidation(sid);

@@ -7,19 +7,24 @@ export type BaselineName = (typeof BASELINES)[number];
 /**
  * - `search`: proposed by the optimizer; `enqueued`: a schedule the user queued by hand (evaluated like a search trial);
  * - `baseline:batchnorm` / `baseline:paper`: the automatic yardsticks (they compete for "best" too);
+ * - `race:<n>`: after the search, tuned trial #n re-measured on a fresh seed (validation set) to pick the schedule
+ *   that goes to final validation by more than one noisy value (free, never "best" itself, never fed to the optimizer);
  * - `final:<arm>`: a final-validation rerun of an arm on a fresh seed, scored on the test set (never a search result);
+ *   `final:<arm>@x<m>` is the same at m times the run length;
  * - `warm-start`: an observation copied from an earlier study (feeds the optimizer, costs no budget, never "best").
  */
-export type TrialRole = 'search' | 'enqueued' | 'warm-start' | `baseline:${BaselineName}` | `final:${string}`;
+export type TrialRole = 'search' | 'enqueued' | 'warm-start' | `baseline:${BaselineName}` | `race:${number}` | `final:${string}`;
 
-export type RoleKind = 'search' | 'baseline' | 'final' | 'warm-start';
+export type RoleKind = 'search' | 'baseline' | 'race' | 'final' | 'warm-start';
 
 const ARM = /^[A-Za-z0-9_.@:-]{1,64}$/;
+const RACE = /^race:\d{1,9}$/;
 
 /** Throws nothing: anything unrecognised (a newer version's role, a corrupt row) reads as a plain search trial. */
 export function roleKind(role: string): RoleKind {
   if (role === 'baseline:batchnorm' || role === 'baseline:paper') return 'baseline';
   if (role.startsWith('final:')) return 'final';
+  if (RACE.test(role)) return 'race';
   if (role === 'warm-start') return 'warm-start';
   return 'search';
 }
@@ -27,6 +32,7 @@ export function roleKind(role: string): RoleKind {
 export function isValidRole(role: unknown): role is TrialRole {
   if (typeof role !== 'string') return false;
   if (role === 'search' || role === 'enqueued' || role === 'warm-start' || role === 'baseline:batchnorm' || role === 'baseline:paper') return true;
+  if (RACE.test(role)) return true;
   return role.startsWith('final:') && ARM.test(role.slice(6));
 }
 
@@ -43,6 +49,16 @@ export function finalRole(arm: string): TrialRole {
   return `final:${arm}`;
 }
 
+/** The race run of tuned trial #`number`. */
+export function raceRole(number: number): TrialRole {
+  return `race:${number}`;
+}
+
+/** The number of the tuned trial a race run re-measures, else null. */
+export function raceOf(role: string): number | null {
+  return RACE.test(role) ? Number(role.slice(5)) : null;
+}
+
 /** The arm of a final-validation run (`best`, `paper`, `batchnorm`, ...), else null. */
 export function finalArmOf(role: string): string | null {
   return role.startsWith('final:') ? role.slice(6) : null;
@@ -56,7 +72,8 @@ export function countsTowardBudget(role: string): boolean {
 
 /** Results the optimizer learns from (when the trial has params in the space): search, enqueued, baselines, warm starts. */
 export function feedsOptimizer(role: string): boolean {
-  return roleKind(role) !== 'final';
+  const k = roleKind(role);
+  return k !== 'final' && k !== 'race';
 }
 
 /** May the pruner stop it? Only search trials: baselines are the yardstick and final runs are the verdict. */
@@ -70,5 +87,7 @@ export function roleLabel(role: string): string {
   if (b) return b === 'batchnorm' ? 'BatchNorm' : 'paper (Ioffe 2017)';
   const arm = finalArmOf(role);
   if (arm !== null) return `final ${arm}`;
+  const raced = raceOf(role);
+  if (raced !== null) return `race #${raced}`;
   return role;
 }

@@ -1,6 +1,7 @@
 // The contract between the HTTP layer and the study service: the server only ever calls a `StudyApi`.
 import type { ScheduleSpec, ScheduleTableRow, ExportedSchedule } from '../schedule/types.js';
 import type { GpSlice } from '../optimizer/types.js';
+import type { StoredFinalValidation } from '../shared/evidence.js';
 import type { StudyConfig } from './config.js';
 import type { Direction, IntermediateValue, Lease, Params, StudyRecord, StudyState, TrialRecord, TrialRole } from './types.js';
 import type { TrialRef } from './service/trial_numbers.js';
@@ -25,6 +26,15 @@ export interface AskedTrial {
   /** Send `lease.token` with report and tell: once the lease is lost (expired and reclaimed) they are refused with 409 LEASE_LOST. */
   lease: Lease | null;
   seed: number;
+  /**
+   * Where to score it: `validation` for search, baseline and race trials; `test` for final-validation runs
+   * (role `final:<arm>`), which report the study's objective metric measured on the held-out test set.
+   */
+  evaluateOn: 'validation' | 'test';
+  /** Train for this many times the study's run length (final runs at longer lengths: role `final:<arm>@x<m>`). */
+  stepsMultiplier: number;
+  /** scenario.steps x stepsMultiplier, when the study's scenario says its run length. */
+  steps: number | null;
 }
 
 /** A trial named by its number in its study (what the REST routes take), or by its storage id (what runners hold). */
@@ -44,12 +54,7 @@ export interface StudySummary {
   baselines: { batchnorm: number | null; paper: number | null };
 }
 
-/** Mean and 95% confidence interval of a retrained schedule's test metric across fresh seeds. */
-export interface FinalScore {
-  values: number[];
-  mean: number;
-  ci: [number, number];
-}
+export type { FinalScore, FinalValidationReport, StoredFinalValidation } from '../shared/evidence.js';
 
 /** The body of `GET /api/studies/:id` and of `renorm-tune show --json`. */
 export interface StudyView extends StudySummary {
@@ -59,7 +64,8 @@ export interface StudyView extends StudySummary {
   /** Search time spent so far (the study's search clock). */
   searchSeconds: number;
   trials: TrialRecord[];
-  finalValidation: { batchnorm?: FinalScore; paper?: FinalScore; best?: FinalScore; trialId?: number } | null;
+  /** The paired report (FinalValidationReport), or the first, unpaired shape for studies stored before it; read either with readFinalValidation. */
+  finalValidation: StoredFinalValidation | null;
 }
 
 /** The GP's beliefs along each parameter through the best point (for the dashboard). */

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, DataError } from '../errors.js';
 import type { Direction } from './types.js';
 import type { PrunerSpec } from './pruners/index.js';
-import { validateScenario, type Scenario } from '../train/scenario.js';
+import { MAX_STEPS, validateScenario, type Scenario } from '../train/scenario.js';
 import { mergeScheduleSpace } from './schedule_space.js';
 import { ACQUISITIONS, BACKEND_NAMES, OPTIMIZER_KINDS, type AcquisitionName, type OptimizerKind } from '../shared/names.js';
 import { type Json, describeValue, expectInt, expectNumber, expectObject, expectOneOf, joinField, rejectUnknown } from '../config/fields.js';
@@ -60,8 +60,13 @@ export interface StudyConfig {
   seed: number;
   pruner: PrunerSpec;
   optimizer: { type: OptimizerKind; acquisition: AcquisitionName; initialTrials?: number };
-  /** Retrain the baselines and the best schedule on `seeds` fresh seeds; 0 disables. */
-  finalValidation: { seeds: number };
+  /**
+   * After the search: race the top tuned trials on fresh validation seeds, then retrain the winner and the
+   * baselines on `seeds` fresh seeds (the same for every arm: paired) at each run length scenario.steps x m.
+   */
+  finalValidation: FinalValidationConfig;
+  /** Measure plain BatchNorm and the paper's schedule first (default true); without them no verdict is possible. */
+  baselines: boolean;
   executor: 'local' | 'external';
   /**
    * How long a trial's lease lasts without a heartbeat (a local or queue worker renews it every third of this;
@@ -80,8 +85,19 @@ export interface StudyConfig {
   warmStartFrom?: string;
 }
 
+export interface FinalValidationConfig {
+  /** Fresh seeds per arm; 0 skips final validation. Default 5. */
+  seeds: number;
+  /** Run lengths to retrain at, as multiples of scenario.steps; always includes 1. Default [1]. */
+  stepsMultipliers: number[];
+  /** The top `candidates` tuned trials re-measured on `seeds` more validation seeds each; candidates 1 = no race. Default 3 and 2. */
+  race: { candidates: number; seeds: number };
+}
+
+export const DEFAULT_FINAL_VALIDATION: Readonly<FinalValidationConfig> = Object.freeze({ seeds: 5, stepsMultipliers: [1], race: { candidates: 3, seeds: 2 } });
+
 const TOP = ['$schema', 'name', 'scenario', 'totalSteps', 'space', 'objective', 'budget', 'workers', 'seedsPerTrial', 'seed', 'pruner', 'optimizer',
-  'finalValidation', 'executor', 'leaseSeconds', 'maxRetries', 'trialTimeoutSeconds', 'trialMemoryMb', 'backend', 'warmStartFrom'] as const;
+  'finalValidation', 'baselines', 'executor', 'leaseSeconds', 'maxRetries', 'trialTimeoutSeconds', 'trialMemoryMb', 'backend', 'warmStartFrom'] as const;
 const NAME = /^[A-Za-z0-9._-]{1,100}$/;
 /** A local worker heartbeats every few seconds; an outside trainer may report only every few minutes. */
 export const DEFAULT_LEASE_SECONDS = { local: 60, external: 3600 } as const;
@@ -107,10 +123,16 @@ export function validateStudyConfig(raw: unknown): StudyConfig {
     pruner: pruner(c.pruner),
     optimizer: optimizer(c.optimizer),
     finalValidation: finalValidation(c.finalValidation),
+    baselines: c.baselines === undefined ? true : expectBoolean(c.baselines, 'baselines'),
     executor,
     leaseSeconds: c.leaseSeconds === undefined ? DEFAULT_LEASE_SECONDS[executor] : expectNumber(c.leaseSeconds, 'leaseSeconds', 5, 7 * 24 * 3600),
     maxRetries: c.maxRetries === undefined ? DEFAULT_MAX_RETRIES : expectInt(c.maxRetries, 'maxRetries', 0, 100),
   };
+  // An external study's runs are not ours to limit; a local one's longest final run must stay within the trainer's.
+  const longest = (out.executor === 'local' && out.scenario ? (out.scenario.steps ?? 0) : 0) * Math.max(...out.finalValidation.stepsMultipliers);
+  if (longest > MAX_STEPS) {
+    throw new ConfigError('finalValidation.stepsMultipliers', `would train ${longest} steps, over the trainer's limit of ${MAX_STEPS}`, 'use smaller multipliers');
+  }
   if (c.space !== undefined) {
     out.space = expectObject(c.space, 'space', 'give a search-space override object, or leave it out for the default space');
     mergeScheduleSpace(out.space, 'space');
@@ -304,9 +326,40 @@ function optimizer(raw: unknown): StudyConfig['optimizer'] {
   return out;
 }
 
-function finalValidation(raw: unknown): StudyConfig['finalValidation'] {
-  if (raw === undefined) return { seeds: 3 };
-  const f = expectObject(raw, 'finalValidation', 'e.g. {"seeds": 3}, or {"seeds": 0} to skip it');
-  rejectUnknown(f, 'finalValidation', ['seeds']);
-  return { seeds: f.seeds === undefined ? 3 : expectInt(f.seeds, joinField('finalValidation', 'seeds'), 0, 50) };
+function finalValidation(raw: unknown): FinalValidationConfig {
+  const d = DEFAULT_FINAL_VALIDATION;
+  if (raw === undefined) return { seeds: d.seeds, stepsMultipliers: [...d.stepsMultipliers], race: { ...d.race } };
+  const f = expectObject(raw, 'finalValidation', 'e.g. {"seeds": 5, "stepsMultipliers": [1, 4]}, or {"seeds": 0} to skip it');
+  rejectUnknown(f, 'finalValidation', ['seeds', 'stepsMultipliers', 'race']);
+  return {
+    seeds: f.seeds === undefined ? d.seeds : expectInt(f.seeds, joinField('finalValidation', 'seeds'), 0, 50),
+    stepsMultipliers: f.stepsMultipliers === undefined ? [...d.stepsMultipliers] : stepsMultipliers(f.stepsMultipliers),
+    race: f.race === undefined ? { ...d.race } : race(f.race),
+  };
+}
+
+function stepsMultipliers(raw: unknown): number[] {
+  const field = 'finalValidation.stepsMultipliers';
+  if (!Array.isArray(raw) || raw.length === 0 || raw.length > 8) {
+    throw new ConfigError(field, `must be a list of 1 to 8 run-length multipliers, got ${describeValue(raw)}`, 'e.g. [1, 4]');
+  }
+  const out = raw.map((m, i) => expectInt(m, `${field}[${i}]`, 1, 100));
+  if (new Set(out).size !== out.length) throw new ConfigError(field, `lists a multiplier twice: ${JSON.stringify(out)}`, 'list each run length once');
+  if (!out.includes(1)) throw new ConfigError(field, `must include 1, the run length the study tuned on, got ${JSON.stringify(out)}`, 'e.g. [1, 4]');
+  return [1, ...out.filter((m) => m !== 1).sort((a, b) => a - b)];
+}
+
+function race(raw: unknown): FinalValidationConfig['race'] {
+  const r = expectObject(raw, 'finalValidation.race', 'e.g. {"candidates": 3, "seeds": 2}, or {"candidates": 1} for no race');
+  rejectUnknown(r, 'finalValidation.race', ['candidates', 'seeds']);
+  const d = DEFAULT_FINAL_VALIDATION.race;
+  return {
+    candidates: r.candidates === undefined ? d.candidates : expectInt(r.candidates, 'finalValidation.race.candidates', 1, 20),
+    seeds: r.seeds === undefined ? d.seeds : expectInt(r.seeds, 'finalValidation.race.seeds', 0, 20),
+  };
+}
+
+function expectBoolean(raw: unknown, field: string): boolean {
+  if (typeof raw !== 'boolean') throw new ConfigError(field, `must be true or false, got ${describeValue(raw)}`);
+  return raw;
 }

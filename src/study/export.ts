@@ -1,24 +1,33 @@
-// Turns a study's best trial into the versioned, self-contained schedule export (`renorm-tune export`, GET best-schedule).
+// Turns a study's recommended schedule into the versioned, self-contained export (`renorm-tune export`, GET best-schedule).
 import { ConflictError } from '../errors.js';
 import { resolveSchedule, scheduleTable } from '../schedule/index.js';
-import type { ExportedSchedule } from '../schedule/types.js';
-import { baselineValues, bestTrial } from '../shared/best.js';
-import { baselineOf } from '../shared/roles.js';
+import type { ExportedSchedule, ScheduleSpec } from '../schedule/types.js';
+import { baselineValues } from '../shared/best.js';
+import type { Comparison } from '../shared/evidence.js';
 import type { StudyRecord, TrialRecord } from './types.js';
 import { studyTotalSteps } from './config.js';
+import { decideWinner, type Recommendation, type Winner } from './winner.js';
 
 /** Rows in the sampled table: every 1% of the run, enough to plot and to check an implementation against. */
 export const EXPORT_TABLE_POINTS = 101;
 
 /**
- * The export plus which trial won. The baselines compete with the tuned schedules: if plain BatchNorm or the
- * paper's schedule scored best, that *is* the best schedule the study found, and `winner` says so rather than
- * hiding it behind the best tuned trial.
+ * The export plus the study's verdict. The recommended schedule is the tuned one only when the evidence says it
+ * is better than the baselines (paired final validation); if a baseline was not beaten, that baseline's schedule
+ * is recommended and `verdict` says why; without baselines nothing is declared (`winner` null).
  */
 export type StudyExport = ExportedSchedule & {
-  /** 'tuned' for an optimizer proposal (or a schedule enqueued by hand), else the baseline that won. */
-  winner: 'tuned' | 'batchnorm' | 'paper';
-  /** The winning trial's role and visible number. */
+  /** 'tuned', the baseline recommended instead, or null when no baseline was measured. */
+  winner: Winner;
+  /** The outcome in words, e.g. "the tuned schedule (#12) is better than BatchNorm: +8.10 pts (95% CI ...)". */
+  verdict: string;
+  /** What the verdict rests on: paired final validation, the search's single runs, or nothing (no baseline). */
+  evidence: Recommendation['evidence'];
+  /** The paired comparisons at the study's run length, when final validation ran. */
+  comparisons?: Comparison[];
+  /** The tuned schedule, when the recommendation is something else. */
+  tuned?: { trialId: number; trialNumber: number; value: number | null; schedule: ScheduleSpec };
+  /** The recommended trial's role and visible number. */
   role: string;
   trialNumber: number;
 };
@@ -30,14 +39,14 @@ export interface BuildExportOptions {
 }
 
 export function buildExport(study: StudyRecord, trials: TrialRecord[], opts: BuildExportOptions): StudyExport {
-  const best = bestTrial(trials, study.direction);
-  if (!best) throw new ConflictError(`study '${study.name}' has no completed trial yet; export once one has finished`);
+  const rec = decideWinner(study, trials);
+  if (!rec) throw new ConflictError(`study '${study.name}' has no completed trial yet; export once one has finished`);
+  const best = rec.trial;
   // The scenario's run length is what the study trained with; a trial's own step count is the fallback for
   // scenarios that do not spell it out.
   const totalSteps = studyTotalSteps(study.config) ?? stepsOf(best);
   if (totalSteps === null) throw new ConflictError(`study '${study.name}': cannot tell the run length (give the study a totalSteps, or a scenario with steps)`);
   const objective = (study.config.objective ?? {}) as { metric?: unknown };
-  const baseline = baselineOf(best.role);
   const out: StudyExport = {
     format: 'renorm-tune/schedule',
     version: 1,
@@ -49,7 +58,9 @@ export function buildExport(study: StudyRecord, trials: TrialRecord[], opts: Bui
     objective: { metric: typeof objective.metric === 'string' ? objective.metric : 'valAccuracy', direction: study.direction },
     value: best.value!,
     baselines: baselineValues(trials),
-    winner: baseline ?? 'tuned',
+    winner: rec.winner,
+    verdict: rec.verdict,
+    evidence: rec.evidence,
     role: best.role,
     trialNumber: best.number,
     provenance: {
@@ -62,6 +73,8 @@ export function buildExport(study: StudyRecord, trials: TrialRecord[], opts: Bui
       exportedAt: opts.exportedAt ?? new Date().toISOString(),
     },
   };
+  if (rec.comparisons.length) out.comparisons = rec.comparisons;
+  if (rec.tuned && rec.tuned.id !== best.id) out.tuned = { trialId: rec.tuned.id, trialNumber: rec.tuned.number, value: rec.tuned.value, schedule: rec.tuned.schedule };
   const momentum = best.params.renormMomentum;
   if (typeof momentum === 'number') out.renormMomentum = momentum;
   return out;

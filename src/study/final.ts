@@ -1,58 +1,80 @@
-// Final validation: the winner and both baselines retrained on the same fresh seeds, scored on the test set.
-import { bestTrial } from '../shared/best.js';
-import { BASELINES, baselineRole, finalArmOf, finalRole } from '../shared/roles.js';
-import { finalScore } from './runner/stats.js';
+// Final validation's runs: the tuned pick and both baselines retrained on the same fresh seeds (and at longer run lengths), scored on the test set.
+import type { ScheduleSpec } from '../schedule/types.js';
+import type { FinalArmName } from '../shared/evidence.js';
+import { BASELINES, baselineRole, finalArmOf, type BaselineName } from '../shared/roles.js';
+import type { Direction } from '../shared/names.js';
+import type { StudyConfig } from './config.js';
 import { finalSeed } from './seeds.js';
-import type { Direction, NewTrial, TrialRecord } from './types.js';
+import { metricRange, type MetricRange } from './stats/interval.js';
+import type { NewTrial, Params, TrialRecord, TrialRole } from './types.js';
 
-/** What a final run is scored on: the test set, whatever the search objective (its `loss` is training loss). */
+/** What a local final run is scored on: the test set, whatever the search objective (its `loss` is training loss). */
 export const FINAL_METRIC = 'testAccuracy';
 
-export type FinalArm = 'batchnorm' | 'paper' | 'best';
+export type FinalArm = FinalArmName;
 
-/** The trial each arm retrains: the baselines (if they completed) and the best search trial (if it is not a baseline). */
-export function finalSources(trials: readonly TrialRecord[], direction: Direction): Partial<Record<FinalArm, TrialRecord>> {
-  const out: Partial<Record<FinalArm, TrialRecord>> = {};
+/** What an arm retrains: a schedule (and the params it came from, for its momentum). */
+export interface FinalSource {
+  params: Params;
+  schedule: ScheduleSpec;
+}
+
+/** `final:best` at the study's own run length (the role it always had), `final:best@x4` at four times it. */
+export function finalArmRole(arm: FinalArm, multiplier: number): TrialRole {
+  return multiplier === 1 ? `final:${arm}` : `final:${arm}@x${multiplier}`;
+}
+
+/** The arm and run-length multiplier of a final run's role, else null. */
+export function parseFinalRole(role: string): { arm: string; multiplier: number } | null {
+  const arm = finalArmOf(role);
+  if (arm === null) return null;
+  const m = /^(.+)@x(\d+)$/.exec(arm);
+  return m ? { arm: m[1]!, multiplier: Number(m[2]) } : { arm, multiplier: 1 };
+}
+
+/** How many times the study's run length a trial trains for: its final run's multiplier, else 1. */
+export function stepsMultiplierOf(role: string): number {
+  return parseFinalRole(role)?.multiplier ?? 1;
+}
+
+/** The baselines that completed their search run: each becomes an arm. */
+export function baselineSources(trials: readonly TrialRecord[]): Partial<Record<BaselineName, TrialRecord>> {
+  const out: Partial<Record<BaselineName, TrialRecord>> = {};
   for (const b of BASELINES) {
     const t = trials.find((x) => x.role === baselineRole(b) && x.state === 'COMPLETE');
     if (t) out[b] = t;
   }
-  const best = bestTrial(trials, direction);
-  // A baseline that wins the search is not rerun twice: its own final scores stand for `best`.
-  if (best && best.role !== 'baseline:batchnorm' && best.role !== 'baseline:paper') out.best = best;
   return out;
 }
 
 /**
- * Every arm on the same `seeds` fresh seeds (paired), keyed by arm and seed index, so calling this again (a
- * restart, a second coordinator) creates only what is missing.
+ * Every arm on the same `seeds` fresh seeds (paired), at every run length, keyed by arm, multiplier and seed index,
+ * so calling this again (a restart, a second coordinator, an outside trainer asking twice) creates only what is
+ * missing. The study's own length keeps the keys it always had (`final:best:3`).
  */
-export function finalTrials(sources: Partial<Record<FinalArm, TrialRecord>>, studySeed: number, seeds: number): NewTrial[] {
+export function finalTrials(sources: Partial<Record<FinalArm, FinalSource>>, studySeed: number, seeds: number, multipliers: readonly number[]): NewTrial[] {
   const out: NewTrial[] = [];
-  for (const [arm, src] of Object.entries(sources) as [FinalArm, TrialRecord][]) {
-    for (let i = 0; i < seeds; i++) {
-      out.push({ state: 'WAITING', role: finalRole(arm), key: `${finalRole(arm)}:${i}`, params: src.params, schedule: src.schedule, seed: finalSeed(studySeed, i) });
+  for (const m of multipliers) {
+    for (const [arm, src] of Object.entries(sources) as [FinalArm, FinalSource][]) {
+      const role = finalArmRole(arm, m);
+      for (let i = 0; i < seeds; i++) {
+        out.push({ state: 'WAITING', role, key: `${role}:${i}`, params: src.params, schedule: src.schedule, seed: finalSeed(studySeed, i) });
+      }
     }
   }
   return out;
 }
 
-/** Means and 95% intervals of the COMPLETE final runs per arm, as stored in attrs.finalValidation. */
-export function summarizeFinal(trials: readonly TrialRecord[], direction: Direction): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const byArm = new Map<string, number[]>();
-  for (const t of trials) {
-    const arm = finalArmOf(t.role);
-    if (arm === null || t.state !== 'COMPLETE' || t.value === null) continue;
-    byArm.set(arm, [...(byArm.get(arm) ?? []), t.value]);
-  }
-  for (const [arm, values] of byArm) out[arm] = finalScore(values);
-  const best = bestTrial(trials, direction);
-  if (best) {
-    out.trialId = best.id;
-    out.trialNumber = best.number;
-    const b = best.role === 'baseline:batchnorm' ? 'batchnorm' : best.role === 'baseline:paper' ? 'paper' : null;
-    if (b && out[b]) out.best = out[b];
-  }
-  return out;
+/** The seeds of final validation, in order: every arm and run length uses exactly these. */
+export function finalSeeds(studySeed: number, seeds: number): number[] {
+  return Array.from({ length: seeds }, (_, i) => finalSeed(studySeed, i));
+}
+
+/**
+ * The metric final runs report, and which way is better. A local study's trainer reports test accuracy whatever
+ * the search optimised; an outside trainer reports the study's own objective measured on its test set.
+ */
+export function finalMetricOf(config: Pick<StudyConfig, 'executor' | 'objective'>): { metric: string; direction: Direction; range: MetricRange } {
+  if (config.executor === 'external') return { metric: config.objective.metric, direction: config.objective.direction, range: metricRange(config.objective.metric) };
+  return { metric: FINAL_METRIC, direction: 'maximize', range: metricRange(FINAL_METRIC) };
 }

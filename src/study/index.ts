@@ -3,9 +3,11 @@ export type {
   TrialState, StudyState, Direction, ParamValue, Params, IntermediateValue, TrialRecord, StudyRecord, NewTrial, Storage, TrialRole,
   Lease, LeaseRequest, FinishResult, CreateGuard, PeerQuery,
 } from './types.js';
-export type { AskedTrial, StudySummary, FinalScore, StudyView, GpView, StudyEvent, StudyApi, TrialSummary, TrialRef } from './api_types.js';
+export type {
+  AskedTrial, StudySummary, FinalScore, FinalValidationReport, StoredFinalValidation, StudyView, GpView, StudyEvent, StudyApi, TrialSummary, TrialRef,
+} from './api_types.js';
 export { LeaseLostError, BudgetExhaustedError, StaleSnapshotError, StudyStoppedError } from './errors.js';
-export { trialSeed, repeatSeed, finalSeed } from './seeds.js';
+export { trialSeed, repeatSeed, finalSeed, raceSeed } from './seeds.js';
 export { bestTrial, baselineValues } from '../shared/best.js';
 
 // storage, config, export
@@ -33,5 +35,9 @@ export {
   type TrialTask, type TrialHandler, type WorkerMessage, type PiscinaExecutorOptions,
 } from './executor/index.js';
 export { runStudy, type RunStudyOptions, type RunStudyResult, type RunnerEvent } from './runner.js';
-export { summarizeFinal, FINAL_METRIC } from './final.js';
-export { finalScore, studentTQuantile } from './runner/stats.js';
+export { FINAL_METRIC, finalTrials, parseFinalRole } from './final.js';
+export { summarizeFinal } from './final_summary.js';
+export { racePicker, type FinalPicker, type TunedPick, type PickState } from './pick.js';
+export { decideWinner, type Recommendation, type Winner } from './winner.js';
+export { meanInterval, tInterval, bcaInterval, pairedDifference, studentTQuantile, metricRange } from './stats/index.js';
+export { readFinalValidation, comparisonSentence, verdictSummary, type Verdict, type Comparison, type ArmScore, type FinalReading } from '../shared/evidence.js';

@@ -1,8 +1,10 @@
 // Runs a local study end to end: baselines, optimizer-driven search within budget, final validation; resumable, and safe beside other runners.
 import { ConfigError } from '../errors.js';
+import { roleKind } from '../shared/roles.js';
 import type { StudyEvent } from './api_types.js';
 import type { StudyConfig } from './config.js';
 import { BudgetExhaustedError, StudyStoppedError } from './errors.js';
+import { hasEvidencePhase } from './evidence.js';
 import type { Executor } from './executor/types.js';
 import { PiscinaExecutor } from './executor/piscina.js';
 import { processOwner } from './owner.js';
@@ -84,7 +86,7 @@ export async function runStudy(target: StudyConfig | string, opts: RunStudyOptio
     let exhausted = false;
     // `renorm-tune stop` from elsewhere: no new trials; those running here finish and are kept.
     let stopped = false;
-    await slots.drain((t) => !t.role.startsWith('final:'), async (free) => {
+    await slots.drain(isSearchWork, async (free) => {
       if (exhausted) return;
       try {
         await service.ask(sid, free);
@@ -99,10 +101,13 @@ export async function runStudy(target: StudyConfig | string, opts: RunStudyOptio
       emit({ type: 'phase', studyId: sid, phase: 'stopped' });
       return { study: await service.resolve(sid), state: 'STOPPED', resumed };
     }
-    if (!signal.aborted && config.finalValidation.seeds > 0) {
+    if (!signal.aborted && hasEvidencePhase(config)) {
       emit({ type: 'phase', studyId: sid, phase: 'final' });
-      await service.ensureFinalValidation(sid);
-      await slots.drain((t) => t.role.startsWith('final:'), async () => {}, opts.pollMs ?? 1000);
+      // The race, the baselines' final runs and (once the race is decided) the winner's: advanceEvidence queues
+      // each as it becomes due, whenever a slot is free and nothing is queued.
+      await slots.drain((t) => !isSearchWork(t), async () => {
+        await service.advanceEvidence(sid);
+      }, opts.pollMs ?? 1000);
       if (!signal.aborted) await service.summarizeFinalValidation(sid);
     }
 
@@ -131,6 +136,12 @@ export async function runStudy(target: StudyConfig | string, opts: RunStudyOptio
     unsubscribe();
     if (ownExecutor) await closeOnce();
   }
+}
+
+/** Search trials and baselines; race and final runs are the evidence phase's. */
+function isSearchWork(t: TrialRecord): boolean {
+  const k = roleKind(t.role);
+  return k !== 'race' && k !== 'final';
 }
 
 interface Held {

@@ -17,3 +17,11 @@ export function repeatSeed(seed: number, j: number): number {
 export function finalSeed(studySeed: number, i: number): number {
   return trialSeed(studySeed ^ 0x5eed, 1_000_000 + i);
 }
+
+/**
+ * The j-th seed of the race among the top tuned trials: one stream, the same for every candidate (so they are
+ * compared on common seeds), disjoint in intent from the search's and from final validation's.
+ */
+export function raceSeed(studySeed: number, j: number): number {
+  return trialSeed(studySeed ^ 0x7ace, 2_000_000 + j);
+}

@@ -4,13 +4,15 @@ import { scheduleTable } from '../schedule/table.js';
 import type { ExportedSchedule, ScheduleSpec } from '../schedule/types.js';
 import { bestTrial } from '../shared/best.js';
 import { DEFAULT_RENORM_MOMENTUM } from '../shared/names.js';
-import { isPrunable } from '../shared/roles.js';
+import { isPrunable, roleKind } from '../shared/roles.js';
 import type { AskedTrial, GpView, StudyApi, StudyEvent, StudySummary, StudyView } from './api_types.js';
 import { baselineTrials } from './baselines.js';
-import { DEFAULT_LEASE_SECONDS, DEFAULT_MAX_RETRIES, type StudyConfig, objectiveBounds, studyTotalSteps } from './config.js';
+import { DEFAULT_FINAL_VALIDATION, DEFAULT_LEASE_SECONDS, DEFAULT_MAX_RETRIES, type StudyConfig, objectiveBounds, studyTotalSteps } from './config.js';
 import { enqueuedTrial } from './enqueue.js';
 import { BudgetExhaustedError, StaleSnapshotError, StudyStoppedError } from './errors.js';
-import { finalSources, finalTrials, summarizeFinal } from './final.js';
+import { evidencePlan, hasEvidencePhase, openEvidenceRuns, pickerFor, pickRecord } from './evidence.js';
+import { stepsMultiplierOf } from './final.js';
+import { studyFinalReport } from './final_summary.js';
 import { EXTERNAL_OWNER } from './owner.js';
 import { createPruner, type Pruner } from './pruners/index.js';
 import { mergeScheduleSpace } from './schedule_space.js';
@@ -45,8 +47,19 @@ const ASK_ATTEMPTS = 8;
 /** Stored configs were validated on the way in; fields added since 0.1 get their defaults here. */
 export function configOf(study: StudyRecord): StudyConfig {
   const c = study.config as unknown as StudyConfig;
-  return { ...c, leaseSeconds: c.leaseSeconds ?? DEFAULT_LEASE_SECONDS[c.executor === 'external' ? 'external' : 'local'], maxRetries: c.maxRetries ?? DEFAULT_MAX_RETRIES };
+  const fv: Partial<StudyConfig['finalValidation']> = c.finalValidation ?? {};
+  const d = DEFAULT_FINAL_VALIDATION;
+  return {
+    ...c,
+    leaseSeconds: c.leaseSeconds ?? DEFAULT_LEASE_SECONDS[c.executor === 'external' ? 'external' : 'local'],
+    maxRetries: c.maxRetries ?? DEFAULT_MAX_RETRIES,
+    baselines: c.baselines ?? true,
+    finalValidation: { seeds: fv.seeds ?? d.seeds, stepsMultipliers: fv.stepsMultipliers ?? [...d.stepsMultipliers], race: fv.race ?? { ...d.race } },
+  };
 }
+
+/** What `advanceEvidence` found: the search still runs, evidence runs are out (or were just queued), or all is done. */
+export type EvidenceState = 'search' | 'waiting' | 'done';
 
 export class StudyService implements StudyApi {
   private readonly bus = new StudyEventBus();
@@ -68,14 +81,15 @@ export class StudyService implements StudyApi {
   // ---- studies --------------------------------------------------------------------------------------------
 
   /**
-   * `config` was validated at the edge. A local study gets its two baselines queued at once, so they run first.
+   * `config` was validated at the edge. Its two baselines are queued at once (unless `baselines: false`), so they
+   * run first: a local study's runner takes them first, an outside trainer's first asks hand them out.
    * With `warmStartFrom`, the earlier study's finished trials are copied in as `warm-start` observations; an
    * incompatible source is refused before anything is written.
    */
   async createStudy(config: StudyConfig): Promise<StudyRecord> {
     const warm = config.warmStartFrom === undefined ? undefined : await this.warmStart(config, config.warmStartFrom);
     const study = await this.storage.createStudy({ name: config.name, direction: config.objective.direction, config: config as unknown as Record<string, unknown> });
-    if (config.executor === 'local') await this.ensureBaselines(study.id);
+    await this.ensureBaselines(study.id);
     if (warm) {
       await this.storage.createTrials(study.id, warm.trials);
       await this.storage.setStudyAttr(study.id, 'warmStart', warm.report);
@@ -240,9 +254,13 @@ export class StudyService implements StudyApi {
    * trials whose trainer vanished), each under a fresh lease; the rest are new suggestions. A local study's asks
    * queue trials for its runner. Either way the budget holds exactly, whoever asks: the insert checks it in the
    * same transaction, and refuses suggestions computed from a stale snapshot (another server asked meanwhile),
-   * which are then recomputed. Fewer than `count` near the end of the budget; BudgetExhaustedError at the end;
-   * StudyStoppedError while the study is stopped. Each trial comes with its schedule's table for a run of
-   * `totalSteps` (default: the study's run length; an external study without one must be asked with it).
+   * which are then recomputed. Fewer than `count` near the end of the budget; StudyStoppedError while the study
+   * is stopped. Each trial comes with its schedule's table for a run of `totalSteps` (default: the study's run
+   * length; an external study without one must be asked with it).
+   *
+   * Once an external study's search budget is spent, its asks hand out the evidence runs (race runs on the
+   * validation set, then final runs with `evaluateOn: 'test'`); an empty list means others hold the last runs
+   * (ask again later); BudgetExhaustedError once everything is done (the study is then COMPLETE).
    */
   async ask(ref: string, count: number, opts: { totalSteps?: number } = {}): Promise<AskedTrial[]> {
     if (!Number.isInteger(count) || count < 1 || count > 1000) {
@@ -265,16 +283,35 @@ export class StudyService implements StudyApi {
         throw new RequestError('INVALID_ASK', 'totalSteps', `study '${study.name}' has no run length to resolve the schedules' tables for`,
           'send {"totalSteps": <your run length in steps>} with the ask, or create the study with "totalSteps"');
       }
+      const external = config.executor === 'external';
       await this.reap(study, []);
-      await this.checkTimeBudget(study);
-      const handed = config.executor === 'external' ? await this.claimQueued(id, count, { owner: EXTERNAL_OWNER, seconds: config.leaseSeconds }) : [];
+      let spent: BudgetExhaustedError | undefined;
+      try {
+        await this.checkTimeBudget(study);
+      } catch (err) {
+        if (!(err instanceof BudgetExhaustedError) || !external) throw err;
+        spent = err;
+      }
+      const lease = { owner: EXTERNAL_OWNER, seconds: config.leaseSeconds };
+      const handed = external ? await this.claimQueued(id, count, lease, 'search') : [];
       let created: TrialRecord[] = [];
-      if (handed.length < count) {
+      if (handed.length < count && !spent) {
         try {
           created = await this.suggestAndInsert(study, count - handed.length);
         } catch (err) {
-          if (!(err instanceof BudgetExhaustedError) || handed.length === 0) throw err;
+          if (!(err instanceof BudgetExhaustedError)) throw err;
+          spent = err;
         }
+      }
+      if (spent && external && handed.length + created.length < count && hasEvidencePhase(config)) {
+        const state = await this.advanceEvidence(id);
+        handed.push(...(await this.claimQueued(id, count - handed.length - created.length, lease, 'evidence')));
+        if (handed.length + created.length === 0 && state === 'done') {
+          if (study.state !== 'COMPLETE') await this.setStudyState(id, 'COMPLETE');
+          throw spent;
+        }
+      } else if (spent && handed.length + created.length === 0) {
+        throw spent;
       }
       if (study.state === 'CREATED') await this.setStudyState(id, 'RUNNING');
       return [...handed, ...created].map((t) => askedTrial(t, totalSteps));
@@ -324,12 +361,13 @@ export class StudyService implements StudyApi {
     if (spent >= minutes * 60) throw new BudgetExhaustedError(study.name, `budget.timeMinutes = ${minutes}, ${(spent / 60).toFixed(1)} min spent`);
   }
 
-  /** Claims queued (WAITING) trials in number order, skipping final runs unless `final` is set. */
-  private async claimQueued(studyId: string, count: number, lease: LeaseRequest): Promise<TrialRecord[]> {
+  /** Claims queued (WAITING) trials in number order: search work (baselines included), or evidence runs (race, final). */
+  private async claimQueued(studyId: string, count: number, lease: LeaseRequest, kind: 'search' | 'evidence'): Promise<TrialRecord[]> {
     const out: TrialRecord[] = [];
     for (const t of await this.storage.listTrials(studyId, { states: ['WAITING'], withIntermediate: false })) {
       if (out.length >= count) break;
-      if (t.role.startsWith('final:')) continue;
+      const k = roleKind(t.role);
+      if ((k === 'race' || k === 'final') !== (kind === 'evidence')) continue;
       const claimed = await this.claimTrial(studyId, t.id, lease);
       if (claimed) out.push(claimed.trial);
     }
@@ -427,40 +465,73 @@ export class StudyService implements StudyApi {
     return id;
   }
 
-  /** Records how a trial ended; with `token`, refused (409 LEASE_LOST) unless the caller still holds the lease. */
+  /**
+   * Records how a trial ended; with `token`, refused (409 LEASE_LOST) unless the caller still holds the lease. A
+   * final run's result updates the final-validation report at once (provisional until every run is in); an outside
+   * trainer's last evidence run completes the study.
+   */
   async finishTrial(studyId: string, trialId: number, result: FinishResult, token?: number): Promise<TrialRecord> {
     const trial = await this.storage.finishTrial(studyId, trialId, result, { honourPrune: true, ...(token !== undefined ? { token } : {}) });
     this.emitTrial(trial);
+    const kind = roleKind(trial.role);
+    if (kind === 'final') await this.summarizeFinalValidation(studyId);
+    // An outside trainer may tell its last evidence run and never ask again: move the phase along (and end it) here.
+    if ((kind === 'race' || kind === 'final') && configOf(await this.resolve(studyId)).executor === 'external' && (await this.advanceEvidence(studyId)) === 'done') {
+      await this.setStudyState(studyId, 'COMPLETE');
+    }
     return trial;
   }
 
   // ---- baselines and final validation --------------------------------------------------------------------
 
-  /** Queues the two baselines if they are not there yet (keyed: never twice, whoever calls). */
+  /** Queues the two baselines if they are not there yet (keyed: never twice, whoever calls), unless the study opted out. */
   async ensureBaselines(studyId: string): Promise<void> {
     const study = await this.resolve(studyId);
+    if (!configOf(study).baselines) return;
     const created = await this.storage.createTrials(studyId, baselineTrials(mergeScheduleSpace(configOf(study).space)));
     for (const t of created) this.emitTrial(t);
   }
 
-  /** Queues whatever final-validation runs are still missing (keyed by arm and seed); returns how many exist in all. */
-  async ensureFinalValidation(studyId: string): Promise<number> {
+  /**
+   * Moves the evidence phase along once the search is over: queues the race among the top tuned trials, the
+   * baselines' final runs, and once the race is decided the winner's final runs (all keyed, so any number of
+   * runners, coordinators and asks may call this). Returns 'search' while search trials are still out, 'waiting'
+   * while evidence runs are queued or running, 'done' when every one has finished (the report is then final).
+   */
+  async advanceEvidence(studyId: string): Promise<EvidenceState> {
     const study = await this.resolve(studyId);
     const config = configOf(study);
-    const trials = await this.storage.listTrials(studyId, { withIntermediate: false });
-    const sources = finalSources(trials, study.direction);
-    const wanted = finalTrials(sources, config.seed, config.finalValidation.seeds);
-    const created = await this.storage.createTrials(studyId, wanted);
-    for (const t of created) this.emitTrial(t);
-    await this.storage.setStudyAttr(studyId, 'finalValidationSource', { best: sources.best?.id ?? null });
-    return wanted.length;
+    if (!hasEvidencePhase(config)) return 'done';
+    return this.asks.run(`evidence:${study.id}`, async () => {
+      const stored = await this.resolve(study.id);
+      const trials = await this.storage.listTrials(study.id, { withIntermediate: false });
+      const plan = evidencePlan(trials, config, pickerFor(config, study.direction));
+      if (plan.searchOpen) return 'search';
+      const created = await this.storage.createTrials(study.id, plan.wanted);
+      for (const t of created) this.emitTrial(t);
+      if (plan.pick.ready) {
+        const source = pickRecord(plan.pick.pick);
+        if (JSON.stringify(stored.attrs.finalValidationSource) !== JSON.stringify(source)) await this.storage.setStudyAttr(study.id, 'finalValidationSource', source);
+      }
+      const open = openEvidenceRuns([...trials, ...created]).length;
+      if (created.length > 0 && config.finalValidation.seeds > 0) await this.summarizeFinalValidation(study.id);
+      return created.length === 0 && open === 0 && plan.pick.ready ? 'done' : 'waiting';
+    });
   }
 
-  /** Stores the final-validation summary from the finished final runs. */
+  /** Compatibility for callers of the first final phase: queues what the evidence phase can queue now (see advanceEvidence). */
+  async ensureFinalValidation(studyId: string): Promise<EvidenceState> {
+    return this.advanceEvidence(studyId);
+  }
+
+  /** Stores the final-validation report (paired arms, comparisons and verdicts) from the final runs so far. */
   async summarizeFinalValidation(studyId: string): Promise<void> {
-    const study = await this.resolve(studyId);
-    const trials = await this.storage.listTrials(studyId, { withIntermediate: false });
-    await this.setStudyAttr(studyId, 'finalValidation', summarizeFinal(trials, study.direction));
+    const { id } = await this.resolve(studyId);
+    await this.asks.run(`final:${id}`, async () => {
+      const study = await this.resolve(id);
+      const report = studyFinalReport(configOf(study), study.attrs.finalValidationSource, await this.storage.listTrials(id, { withIntermediate: false }));
+      if (report) await this.setStudyAttr(id, 'finalValidation', report);
+    });
   }
 
   // ---- results ------------------------------------------------------------------------------------------
@@ -544,12 +615,15 @@ export class StudyService implements StudyApi {
   }
 }
 
+/** Final runs are scored on the test set, and may train longer than the study's own run length (the table covers that length). */
 function askedTrial(t: TrialRecord, totalSteps: number): AskedTrial {
+  const m = stepsMultiplierOf(t.role);
   const momentum = t.params.renormMomentum;
   return {
     id: t.id, number: t.number, role: t.role, params: t.params, schedule: t.schedule,
     renormMomentum: typeof momentum === 'number' ? momentum : DEFAULT_RENORM_MOMENTUM,
-    totalSteps, table: scheduleTable(t.schedule, totalSteps), lease: t.lease, seed: t.seed,
+    totalSteps: totalSteps * m, table: scheduleTable(t.schedule, totalSteps * m), lease: t.lease, seed: t.seed,
+    evaluateOn: roleKind(t.role) === 'final' ? 'test' : 'validation', stepsMultiplier: m, steps: totalSteps * m,
   };
 }
 

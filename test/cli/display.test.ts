@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ProgressDisplay, finalTable } from '../../src/cli/display.js';
-import { finalScore } from '../../src/study/runner/stats.js';
+import { ProgressDisplay } from '../../src/cli/display.js';
 import { mkTrial } from '../study/pruners/helpers.js';
 
 function capture() {
@@ -27,11 +26,4 @@ test('display: a final run is labelled with the test metric it was scored on', (
   const d = new ProgressDisplay({ stream, metric: 'valAccuracy', direction: 'maximize', budgetTrials: null });
   d.handle({ type: 'trial', studyId: 's', trial: { ...mkTrial([], 'COMPLETE', 'final:best'), value: 0.91 } });
   assert.match(lines[0]!, /final best COMPLETE testAccuracy 0\.9100/);
-});
-
-test('finalTable: mean and interval per schedule; one seed says n/a instead of inventing an interval', () => {
-  const rows = finalTable(JSON.parse(JSON.stringify({ batchnorm: finalScore([0.9, 0.92, 0.94]), best: finalScore([0.95]), trialId: 70, trialNumber: 7 })));
-  assert.match(rows[1]!, /batchnorm\s+0\.9200\s+\[0\.8703, 0\.9697\]\s+n=3/);
-  assert.match(rows[2]!, /best \(#7\)\s+0\.9500\s+n\/a \(one seed\)\s+n=1/);
-  assert.match(finalTable(null)[0]!, /not run/);
 });

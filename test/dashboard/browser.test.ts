@@ -27,6 +27,7 @@ let base = '';
 let emptyBase = '';
 let service: StudyService;
 let studyId = '';
+let evidenceStudyId = '';
 let xssStudyId = '';
 let bareStudyId = '';
 
@@ -64,6 +65,7 @@ before(async () => {
   service = createStudyService(storage);
   const s = await runSyntheticStudy(service, { name: 'synthetic-noniid-k1', rounds: 4, batch: 4, failOne: `${XSS} diverged` });
   studyId = s.studyId;
+  evidenceStudyId = (await runSyntheticStudy(service, { name: 'synthetic-evidence', rounds: 2, batch: 4, finish: true })).studyId;
   process.stderr.write(`browser test: synthetic study of ${s.trials} trials in ${Date.now() - t0} ms\n`);
   // Names are validated by the config, but a database written by another tool may hold anything: store one directly.
   const valid = (await storage.getStudy(studyId))!.config;
@@ -164,8 +166,8 @@ test('the study page draws every chart from the real study, with no console erro
   const slices = report.filter((r) => ['warmup', 'rmaxFinal', 'dmaxFinal', 'shape'].includes(r.id));
   assert.ok(slices.length >= 8, `expected slice and GP charts per parameter, got ${JSON.stringify(report.map((r) => r.id))}`);
   for (const r of slices) assert.ok(r.points > 0 && r.inked > 1000, `small chart ${r.id} is empty`);
-  // An external study has no final validation: the page says why instead of drawing an empty chart.
-  assert.match((await page.textContent('#chart-final .note')) ?? '', /External studies have no final validation/);
+  // The search is still running: final validation is explained, not drawn empty.
+  assert.match((await page.textContent('#chart-final .note')) ?? '', /Once the search budget is spent, the study's asks hand out race runs and then final runs/);
   // The failure reason holding markup is shown as text in the table's tooltip and the trial detail.
   const failedRow = page.locator('#trials tbody tr.state-row-fail');
   assert.equal(await failedRow.count(), 1);
@@ -223,6 +225,20 @@ test('the trial table sorts by value and by parameter when a header is clicked',
   const byWarmup = [...view.trials].sort((a, b) => a.params.warmup - b.params.warmup || a.id - b.id).map((t) => t.id);
   assert.deepEqual(await ids(), byWarmup);
   assert.equal(await page.getAttribute('#trials th[data-key="param:warmup"]', 'aria-sort'), 'ascending');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('a finished study shows its paired final validation: per-seed differences with their intervals, and the verdict as the headline', async () => {
+  const { page, problems } = await watchedPage();
+  await page.goto(`${base}/study.html?id=${encodeURIComponent(evidenceStudyId)}`);
+  await page.waitForSelector('#chart-final[data-state="chart"]');
+  await page.waitForTimeout(300);
+  const fin = (await chartReport(page)).find((r) => r.id === 'chart-final');
+  assert.ok(fin && fin.datasets === 4 && fin.points > 0 && fin.inked > 2000, `the final chart is empty: ${JSON.stringify(fin)}`);
+  assert.match((await page.textContent('#final-foot')) ?? '', /Tuned vs paper: (better than|worse than|indistinguishable from) the paper schedule: [+−±]\d+\.\d\d pts \(95% CI/);
+  assert.match((await page.textContent('#cards')) ?? '', /Tuned vs paper, test set(Better|Worse|Indistinguishable)/);
+  assert.equal(await page.textContent('#study-state'), 'COMPLETE');
   assert.deepEqual(problems, []);
   await page.close();
 });

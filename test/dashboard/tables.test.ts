@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sortRows, tableRows } from '../../dashboard/data/table.js';
 import { csvCell, trialsCsv } from '../../dashboard/data/csv.js';
-import { finalData } from '../../dashboard/data/final.js';
+import { finalData, verdictCards, VERDICT_COLORS } from '../../dashboard/data/final.js';
+import type { Comparison, FinalValidationReport } from '../../src/shared/evidence.js';
 import { formatGain, formatValue, gain, summaryMetric, summaryRow } from '../../dashboard/data/summary.js';
 import { fixtureStudy, trial } from './fixtures/study.js';
 
@@ -68,15 +69,46 @@ test('CSV has one row per trial and a column per parameter seen in any trial', (
   assert.ok(parsed.every((r) => r.length === parsed[0].length));
 });
 
-test('final validation: CI bars, per-seed dots and means from the study view', () => {
+test('final validation stored before pairing: the old CI bars, per-seed dots and means, said to carry no verdict', () => {
   const v = fixtureStudy(4);
   const f = finalData(v.finalValidation)!;
+  assert.equal(f.kind, 'unpaired');
   assert.deepEqual(f.labels, ['BatchNorm', 'Paper (Ioffe 2017)', 'Best schedule']);
   assert.deepEqual(f.datasets[0].data, [[0.785, 0.835], [0.835, 0.885], [0.885, 0.935]]);
   assert.deepEqual(f.datasets[1].data, [{ x: 'BatchNorm', y: 0.81 }, { x: 'Paper (Ioffe 2017)', y: 0.86 }, { x: 'Best schedule', y: 0.91 }]);
   assert.equal(f.datasets[2].data.length, 9);
+  assert.match(f.notes.join(' '), /no verdict/);
+  assert.deepEqual(verdictCards(v.finalValidation).map((c) => [c.label, c.cls]), [['Test set, retrained', '']], 'an unpaired gain is never coloured as a win');
   assert.equal(finalData(null), null);
   assert.equal(finalData({}), null);
+});
+
+test('paired final validation: per-seed differences with their interval per comparison and run length, coloured by verdict', () => {
+  const v = fixtureStudy(4);
+  v.finalValidation = pairedFixture();
+  const f = finalData(v.finalValidation)!;
+  assert.equal(f.kind, 'paired');
+  assert.deepEqual(f.labels, ['vs paper', 'vs BatchNorm', 'vs paper ×4', 'vs BatchNorm ×4']);
+  assert.match(f.notes[2]!, /^Tuned vs paper at ×4 \(4000 steps\): worse than the paper schedule/);
+  assert.deepEqual(f.rows.map((r) => r.verdict), ['indistinguishable', 'better', 'worse', 'better']);
+  const [ci, mean, seeds, zero] = f.datasets;
+  assert.deepEqual(ci!.data[0], [-0.004, 0.014]);
+  assert.deepEqual(ci!.borderColor, [VERDICT_COLORS.indistinguishable, VERDICT_COLORS.better, VERDICT_COLORS.worse, VERDICT_COLORS.better]);
+  assert.equal((mean!.data[0] as { y: number }).y, 0.005);
+  assert.equal(seeds!.data.length, 3 + 3 + 3 + 2, 'one dot per paired seed (a missing seed draws none)');
+  assert.deepEqual(zero!.data.map((p) => (p as { y: number }).y), [0, 0, 0, 0]);
+  assert.match(f.notes[0]!, /^Tuned vs paper: indistinguishable from the paper schedule: \+0\.50 pts \(95% CI −0\.40 to \+1\.40 pts, 3 paired seeds\)\.$/);
+  assert.match(f.notes.at(-1)!, /Provisional: 2 final runs still to finish/);
+});
+
+test('headline: the paired verdict in words, green only when the interval excludes 0', () => {
+  const cards = verdictCards(pairedFixture());
+  assert.deepEqual(cards.map((c) => [c.label, c.value, c.cls]), [
+    ['Tuned vs BatchNorm, test set (provisional)', 'Better', 'good'],
+    ['Tuned vs paper, test set (provisional)', 'Indistinguishable', ''],
+  ]);
+  assert.equal(cards[1]!.sub, '+0.50 pts, 95% CI −0.40 to +1.40 pts, 3 paired seeds');
+  assert.deepEqual(verdictCards(null), []);
 });
 
 test('gains are positive when the best beats the baseline, in either direction', () => {
@@ -102,3 +134,18 @@ test('the study list shows accuracies in percent only when the objective can be 
   assert.equal(formatValue(0.3, ''), '0.3000');
   assert.equal(formatValue(null), '—');
 });
+
+/** A paired report at two run lengths (written by hand: the numbers are what the assertions read). */
+function pairedFixture(): FinalValidationReport {
+  const cmp = (b: 'paper' | 'batchnorm', meanDiff: number, ci: [number, number], verdict: Comparison['verdict'], diffs: (number | null)[]): Comparison =>
+    ({ a: 'best', b, meanDiff, ci, verdict, n: diffs.filter((d) => d !== null).length, diffs });
+  const arm = (values: (number | null)[]) => ({ values, mean: 0.9, ci: [0.85, 0.95] as [number, number], n: values.filter((x) => x !== null).length });
+  const own = { multiplier: 1, steps: 1000, arms: { paper: arm([0.9, 0.9, 0.9]), best: arm([0.91, 0.9, 0.905]), batchnorm: arm([0.8, 0.81, 0.8]) },
+    comparisons: [cmp('paper', 0.005, [-0.004, 0.014], 'indistinguishable', [0.01, 0, 0.005]), cmp('batchnorm', 0.1, [0.09, 0.11], 'better', [0.11, 0.09, 0.1])] };
+  const x4 = { multiplier: 4, steps: 4000, arms: own.arms,
+    comparisons: [cmp('paper', -0.02, [-0.03, -0.01], 'worse', [-0.02, -0.02, -0.02]), cmp('batchnorm', 0.05, [0.01, 0.09], 'better', [0.05, null, 0.05])] };
+  return {
+    version: 2, metric: 'testAccuracy', direction: 'maximize', range: [0, 1], interval: 'x', seeds: [11, 12, 13], stepsMultipliers: [1, 4],
+    arms: own.arms, comparisons: own.comparisons, byMultiplier: [own, x4], best: { trialId: 1, trialNumber: 1, pickedBy: 'race' }, pending: 2,
+  };
+}

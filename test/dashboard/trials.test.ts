@@ -10,10 +10,13 @@ test('chart roles and names follow the trial roles the service gives', () => {
   assert.equal(trialRole({ role: 'baseline:batchnorm' }), 'batchnorm');
   assert.equal(trialRole({ role: 'baseline:paper' }), 'paper');
   assert.equal(trialRole({ role: 'final:best' }), 'final');
+  assert.equal(trialRole({ role: 'final:best@x4' }), 'final');
+  assert.equal(trialRole({ role: 'race:3' }), 'final', 'race runs are evidence reruns, not search trials');
   assert.equal(trialRole({ role: 'search' }), 'search');
   assert.equal(trialRole({ role: 'enqueued' }), 'search');
   assert.equal(trialName({ role: 'search', number: 7 }), '#7');
   assert.equal(trialName({ role: 'final:paper', number: 9 }), 'final paper #9');
+  assert.equal(trialName({ role: 'race:3', number: 12 }), 'race #3 #12');
   assert.equal(trialName({ role: 'baseline:paper', number: 1 }), 'Paper (Ioffe 2017)');
 });
 

@@ -37,6 +37,11 @@ export async function snapshot(api: StudyApi): Promise<string> {
   return JSON.stringify(await Promise.all(studies.map((s) => api.getStudyView(s.id))));
 }
 
+/**
+ * An external study that asks only for search trials (no baselines, no race, no final runs), so a test can count
+ * trials exactly; the evidence flow has its own tests (test/server/evidence_flow.test.ts).
+ */
 export const studyConfig = (name = 'api-study', extra: Record<string, unknown> = {}) => ({
-  name, scenario: { dataset: 'mnist', steps: 1000 }, budget: { trials: 10 }, executor: 'external', ...extra,
+  name, scenario: { dataset: 'mnist', steps: 1000 }, budget: { trials: 10 }, executor: 'external', baselines: false,
+  finalValidation: { seeds: 0, race: { candidates: 1 } }, ...extra,
 });

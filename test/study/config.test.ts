@@ -40,7 +40,8 @@ describe('validateStudyConfig', () => {
     assert.equal(c.seed, 0);
     assert.deepEqual(c.pruner, { type: 'none' });
     assert.deepEqual(c.optimizer, { type: 'gp', acquisition: 'logei' });
-    assert.deepEqual(c.finalValidation, { seeds: 3 });
+    assert.deepEqual(c.finalValidation, { seeds: 5, stepsMultipliers: [1], race: { candidates: 3, seeds: 2 } }, 'paired final validation on 5 seeds after a race of the top 3');
+    assert.equal(c.baselines, true);
     assert.equal(c.executor, 'local');
     assert.equal('space' in c || 'backend' in c || 'trialTimeoutSeconds' in c, false, 'absent optional fields stay absent');
   });
@@ -49,12 +50,15 @@ describe('validateStudyConfig', () => {
     const full = {
       ...base(), space: { warmup: { type: 'float', low: 0, high: 0.3 }, shape: 'cosine' }, objective: { metric: 'loss' }, budget: { trials: 3, timeMinutes: 0.5 }, workers: 2,
       seedsPerTrial: 10, seed: 42, pruner: { type: 'asha', minResource: 20, reductionFactor: 4 },
-      optimizer: { type: 'random', acquisition: 'ucb', initialTrials: 0 }, finalValidation: { seeds: 0 }, executor: 'external',
+      optimizer: { type: 'random', acquisition: 'ucb', initialTrials: 0 }, finalValidation: { seeds: 0, stepsMultipliers: [4, 1], race: { candidates: 1 } }, executor: 'external',
+      baselines: false,
       trialTimeoutSeconds: 90, trialMemoryMb: 512, backend: 'wasm',
     };
     const c = validateStudyConfig(full);
     assert.deepEqual(c.objective, { metric: 'loss', direction: 'minimize' });
     assert.deepEqual(c.pruner, { type: 'asha', minResource: 20, reductionFactor: 4 });
+    assert.deepEqual(c.finalValidation, { seeds: 0, stepsMultipliers: [1, 4], race: { candidates: 1, seeds: 2 } }, 'multipliers sorted, the study\'s own length first');
+    assert.equal(c.baselines, false);
     assert.deepEqual(validateStudyConfig(c), c, 'a validated config validates to itself (it is what gets stored)');
     assert.ok(schemaCheck(c), JSON.stringify(schemaCheck.errors));
   });
@@ -112,6 +116,14 @@ describe('validateStudyConfig', () => {
     ['optimizer type', withField('optimizer', { type: 'tpe' }), 'optimizer.type', /gp/],
     ['acquisition typo', withField('optimizer', { acquisition: 'logie' }), 'optimizer.acquisition', /did you mean 'logei'/],
     ['final seeds -1', withField('finalValidation', { seeds: -1 }), 'finalValidation.seeds', /integer/],
+    ['multipliers without 1', withField('finalValidation', { stepsMultipliers: [2, 4] }), 'finalValidation.stepsMultipliers', /must include 1/],
+    ['multiplier twice', withField('finalValidation', { stepsMultipliers: [1, 4, 4] }), 'finalValidation.stepsMultipliers', /twice/],
+    ['fractional multiplier', withField('finalValidation', { stepsMultipliers: [1, 2.5] }), 'finalValidation.stepsMultipliers[1]', /integer/],
+    ['empty multipliers', withField('finalValidation', { stepsMultipliers: [] }), 'finalValidation.stepsMultipliers', /1 to 8/],
+    ['multipliers past the step limit', { ...base(), scenario: { dataset: 'mnist', steps: 200_000 }, finalValidation: { stepsMultipliers: [1, 100] } }, 'finalValidation.stepsMultipliers', /limit/, false],
+    ['race candidates 0', withField('finalValidation', { race: { candidates: 0 } }), 'finalValidation.race.candidates', /integer/],
+    ['race typo', withField('finalValidation', { race: { seed: 2 } }), 'finalValidation.race.seed', /did you mean 'seeds'/],
+    ['baselines "no"', withField('baselines', 'no'), 'baselines', /true or false/],
     ['executor', withField('executor', 'remote'), 'executor', /local/],
     ['timeout 0', withField('trialTimeoutSeconds', 0), 'trialTimeoutSeconds', /> 0/],
     ['memory 10', withField('trialMemoryMb', 10), 'trialMemoryMb', /> 63/],

@@ -9,7 +9,9 @@ import type { RampSchedule, ScheduleSpec } from '../../src/schedule/types.js';
 import { MemoryStorage } from '../../src/study/storage/index.js';
 import { buildExport } from '../../src/study/export.js';
 import { validateStudyConfig } from '../../src/study/config.js';
-import type { Direction, Storage, TrialRole } from '../../src/study/types.js';
+import type { Direction, Storage, TrialRecord, TrialRole } from '../../src/study/types.js';
+import { finalSeeds } from '../../src/study/final.js';
+import { summarizeFinal } from '../../src/study/final_summary.js';
 
 const schema = JSON.parse(readFileSync(new URL('../../../configs/schemas/schedule-export.schema.json', import.meta.url), 'utf8')) as object;
 const schemaCheck = new Ajv({ allErrors: true, strict: false, validateFormats: false }).compile(schema);
@@ -109,3 +111,80 @@ describe('buildExport', () => {
     assert.equal(schemaCheck({ ...e, table: [{ step: 0, rmax: 0.5, rmin: 1, dmax: 0 }, { step: 1, rmax: 1, rmin: 1, dmax: 0 }] }), false);
   });
 });
+
+describe('buildExport: the verdict', () => {
+  /** Stores a paired final-validation report for `best` against both baselines, with per-seed values. */
+  async function withFinal(s: Storage, studyId: string, best: { id: number; number: number }, arms: Record<'batchnorm' | 'paper' | 'best', number[]>) {
+    const seeds = finalSeeds(0, arms.best.length);
+    const trials = (Object.entries(arms) as [string, number[]][]).flatMap(([arm, values]) =>
+      values.map((value, i) => ({ ...fakeTrial(`final:${arm}` as TrialRole, seeds[i]!), value })));
+    const report = summarizeFinal(trials, {
+      studySeed: 0, seeds: seeds.length, stepsMultipliers: [1], totalSteps: 1000, metric: 'testAccuracy', direction: 'maximize', range: [0, 1],
+      best: { trialId: best.id, trialNumber: best.number, pickedBy: 'race' }, bestRunsToCome: 0,
+    });
+    await s.setStudyAttr(studyId, 'finalValidation', report);
+    await s.setStudyAttr(studyId, 'finalValidationSource', { best: best.id, trialNumber: best.number, pickedBy: 'race' });
+    return (await s.getStudy(studyId))!;
+  }
+
+  it('paired final validation that beats both baselines: the tuned schedule, with the comparisons and the verdict in words', async () => {
+    const { s, st, trials, tuned } = await study({ batchnorm: 0.9, paper: 0.91, tuned: [0.92, 0.95] });
+    const rec = await withFinal(s, st.id, tuned[1]!, { batchnorm: [0.85, 0.86, 0.84], paper: [0.9, 0.92, 0.9], best: [0.92, 0.94, 0.93] });
+    const e = buildExport(rec, trials, { packageVersion: 'x' });
+    assert.equal(e.winner, 'tuned');
+    assert.equal(e.evidence, 'paired-final');
+    assert.equal(e.trialId, tuned[1]!.id);
+    assert.deepEqual(e.comparisons!.map((c) => [c.b, c.verdict, c.n]), [['paper', 'better', 3], ['batchnorm', 'better', 3]]);
+    assert.match(e.verdict, /^the tuned schedule \(#\d+\) is better than the paper schedule: \+2\.33 pts \(95% CI \+[\d.]+ to \+[\d.]+ pts, 3 paired seeds\); better than BatchNorm/);
+    assert.equal(e.tuned, undefined, 'the recommendation is the tuned schedule itself');
+    assert.ok(schemaCheck(e), JSON.stringify(schemaCheck.errors));
+  });
+
+  it('not shown to beat a baseline: that baseline is recommended, plainly, with the tuned schedule kept for reference', async () => {
+    const { s, st, trials, tuned } = await study({ batchnorm: 0.9, paper: 0.91, tuned: [0.92, 0.95] });
+    // Better than BatchNorm on every seed; against the paper one seed up, one down: the interval spans 0.
+    const rec = await withFinal(s, st.id, tuned[1]!, { batchnorm: [0.85, 0.86, 0.84], paper: [0.9, 0.92, 0.91], best: [0.91, 0.91, 0.915] });
+    const e = buildExport(rec, trials, { packageVersion: 'x' });
+    assert.equal(e.winner, 'paper');
+    assert.deepEqual(e.schedule, { kind: 'paper' });
+    assert.equal(e.role, 'baseline:paper');
+    assert.equal(e.value, 0.91);
+    assert.match(e.verdict, /was not shown to beat the paper schedule \(.*indistinguishable from the paper schedule.*\); recommending the paper schedule instead/);
+    assert.deepEqual(e.tuned, { trialId: tuned[1]!.id, trialNumber: tuned[1]!.number, value: 0.95, schedule: { ...ramp, rmaxFinal: 3 } });
+    assert.ok(schemaCheck(e), JSON.stringify(schemaCheck.errors));
+  });
+
+  it('no baseline measured: no winner declared, and the export says so', async () => {
+    const { st, trials } = await study({ tuned: [0.9, 0.95] });
+    const e = buildExport(st, trials, { packageVersion: 'x' });
+    assert.equal(e.winner, null);
+    assert.equal(e.evidence, 'none');
+    assert.match(e.verdict, /^no baseline measured \(the baselines did not complete\)/);
+    assert.ok(schemaCheck(e), JSON.stringify(schemaCheck.errors));
+    const optedOut = { ...st, config: { ...st.config, baselines: false } };
+    assert.match(buildExport(optedOut, trials, { packageVersion: 'x' }).verdict, /no baseline measured \(the study opted out with baselines: false\)/);
+  });
+
+  it('without final validation: the search\'s single runs decide, and the verdict says how little that is', async () => {
+    const { st, trials } = await study({ batchnorm: 0.9, paper: 0.91, tuned: [0.92] });
+    const e = buildExport(st, trials, { packageVersion: 'x' });
+    assert.equal(e.winner, 'tuned');
+    assert.equal(e.evidence, 'search');
+    assert.match(e.verdict, /scored best in the search \(tuned #\d+ 0\.9200, BatchNorm 0\.9000, the paper schedule 0\.9100\): single validation runs, no interval, no final validation ran/);
+  });
+
+  it('a final validation stored before pairing gives no verdict: the search decides and the verdict says why', async () => {
+    const { s, st, trials } = await study({ batchnorm: 0.9, paper: 0.91, tuned: [0.92] });
+    await s.setStudyAttr(st.id, 'finalValidation', { best: { values: [0.9, 0.91], mean: 0.905, ci: [0.84, 0.97] }, paper: { values: [0.9, 0.9], mean: 0.9, ci: [0.9, 0.9] }, trialId: 3 });
+    const e = buildExport((await s.getStudy(st.id))!, trials, { packageVersion: 'x' });
+    assert.equal(e.evidence, 'search');
+    assert.match(e.verdict, /predates pairing/);
+  });
+});
+
+function fakeTrial(role: TrialRole, seed: number): TrialRecord {
+  return {
+    id: seed, studyId: 's', number: 0, state: 'COMPLETE', role, params: {}, schedule: { kind: 'batchnorm' }, value: null, failureReason: null, seed,
+    metrics: null, intermediate: [], lease: null, retries: 0, pruneRequested: false, createdAt: '', startedAt: null, finishedAt: null,
+  };
+}

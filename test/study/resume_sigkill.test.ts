@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { roleKind } from '../../src/shared/roles.js';
 import { SqliteStorage } from '../../src/study/storage/index.js';
 import type { TrialRecord } from '../../src/study/types.js';
 
@@ -32,6 +33,8 @@ async function trials(db: string): Promise<TrialRecord[]> {
   }
 }
 
+const isSearchWork = (t: { role: string }) => roleKind(t.role) === 'search' || roleKind(t.role) === 'baseline';
+
 test('run: Ctrl-C stops cleanly, SIGKILL mid-study loses nothing, and a rerun completes the study', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'renorm-kill-'));
   const db = join(dir, 'study.db');
@@ -42,7 +45,7 @@ test('run: Ctrl-C stops cleanly, SIGKILL mid-study loses nothing, and a rerun co
     budget: { trials: 14 },
     workers: 2,
     optimizer: { type: 'random' },
-    finalValidation: { seeds: 2 },
+    finalValidation: { seeds: 2, race: { candidates: 2, seeds: 1 } },
   }));
   const args = [config, '--db', db, '--trial-worker', fakeTrainer];
   const completeCount = async () => (await trials(db)).filter((t) => t.state === 'COMPLETE').length;
@@ -69,7 +72,7 @@ test('run: Ctrl-C stops cleanly, SIGKILL mid-study loses nothing, and a rerun co
     assert.equal(killed.signal, 'SIGKILL', `the first run finished before it could be killed:\n${killed.out}`);
     const before = await trials(db);
     const completeBefore = before.filter((t) => t.state === 'COMPLETE');
-    assert.ok(completeBefore.length >= 5 && before.filter((t) => !t.role.startsWith('final:')).length <= 14);
+    assert.ok(completeBefore.length >= 5 && before.filter(isSearchWork).length <= 14);
     assert.ok(before.some((t) => t.state === 'RUNNING'), 'the kill left trials RUNNING under its leases');
 
     const second = await exited(runCli(args));
@@ -78,11 +81,13 @@ test('run: Ctrl-C stops cleanly, SIGKILL mid-study loses nothing, and a rerun co
     assert.match(second.out, /final validation on the test set/);
     const after = await trials(db);
     for (const t of completeBefore) assert.deepEqual(after.find((a) => a.id === t.id), t, `COMPLETE trial ${t.id} changed by the resume`);
-    const search = after.filter((t) => !t.role.startsWith('final:'));
+    const search = after.filter(isSearchWork);
     assert.equal(search.length, 14, 'the budget holds across the crash');
     assert.ok(search.every((t) => t.state === 'COMPLETE'), search.map((t) => `${t.id}:${t.state}`).join(' '));
     assert.ok(search.some((t) => t.retries === 1), 'the killed run\'s trials were requeued at once (their owner is dead), not failed');
+    assert.equal(after.filter((t) => roleKind(t.role) === 'race').length, 2, 'the race: the top 2 tuned trials x 1 seed');
     assert.equal(after.filter((t) => t.role.startsWith('final:')).length, 6, 'final validation: 3 schedules x 2 seeds');
+    assert.match(second.out, /verdict: /);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

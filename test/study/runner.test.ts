@@ -5,6 +5,10 @@ import { runStudy, type RunnerEvent } from '../../src/study/runner.js';
 import { StudyService } from '../../src/study/service.js';
 import { MemoryStorage } from '../../src/study/storage/index.js';
 import type { TrialRecord } from '../../src/study/types.js';
+import type { FinalValidationReport } from '../../src/shared/evidence.js';
+import { rankTrials } from '../../src/shared/best.js';
+import { roleKind } from '../../src/shared/roles.js';
+import { finalSeed, raceSeed } from '../../src/study/seeds.js';
 import { baseConfig, fakeDeps } from './service/fakes.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/workers/${name}.js`, import.meta.url));
@@ -16,38 +20,63 @@ function setup() {
 
 const byRole = (trials: TrialRecord[], role: string) => trials.filter((t) => t.role === role);
 
-test('runner: baselines first, budget counts them, final validation on the test set with 95% intervals', async () => {
-  const { storage, service } = setup();
+test('runner: baselines first, budget counts them, a race of the top tuned trials, then paired final validation on the test set', async () => {
+  const { service } = setup();
   const phases: string[] = [];
-  const res = await runStudy(baseConfig({ budget: { trials: 6 }, workers: 2, finalValidation: { seeds: 2 } }), {
+  const res = await runStudy(baseConfig({ budget: { trials: 6 }, workers: 2, finalValidation: { seeds: 2, race: { candidates: 3, seeds: 2 } } }), {
     service, workerFile: fixture('fake_trainer'),
     onEvent: (e: RunnerEvent) => e.type === 'phase' && phases.push(e.phase),
   });
   assert.equal(res.state, 'COMPLETE');
   assert.deepEqual(phases, ['search', 'final', 'done']);
   const trials = await service.listTrials(res.study.id);
-  const search = trials.filter((t) => !t.role.startsWith('final:'));
+  const search = trials.filter((t) => roleKind(t.role) === 'search' || roleKind(t.role) === 'baseline');
   assert.equal(search.length, 6, 'trial budget includes the 2 baselines');
   assert.deepEqual(search.slice(0, 2).map((t) => t.role), ['baseline:batchnorm', 'baseline:paper'], 'baselines are trials 0 and 1');
   assert.ok(search.every((t) => t.state === 'COMPLETE'));
   // Fake trainer: batchnorm 0.8, paper 0.85 (x (1 - e^-4)); test-set runs score 0.01 lower.
   assert.ok(Math.abs(byRole(trials, 'baseline:batchnorm')[0]!.value! - 0.8 * (1 - Math.exp(-4))) < 1e-3);
+
+  // The race: the top 3 tuned trials by search value, each on the same 2 fresh seeds, on the validation set.
+  const tuned = rankTrials(search.filter((t) => t.role === 'search'), 'maximize');
+  const race = trials.filter((t) => roleKind(t.role) === 'race');
+  assert.deepEqual([...new Set(race.map((t) => t.role))].sort(), tuned.slice(0, 3).map((t) => `race:${t.number}`).sort());
+  assert.equal(race.length, 6);
+  assert.ok(race.every((t) => t.state === 'COMPLETE' && (t.metrics as { testAccuracy?: number }).testAccuracy === undefined), 'raced on validation, never the test set');
+  for (const c of tuned.slice(0, 3)) assert.deepEqual(race.filter((t) => t.role === `race:${c.number}`).map((t) => t.seed), [raceSeed(0, 0), raceSeed(0, 1)], 'common race seeds');
+  assert.ok(race.every((t) => trials.find((x) => x.role === 'search' && JSON.stringify(x.schedule) === JSON.stringify(t.schedule))), 'a race run re-measures a tuned schedule');
+
   for (const which of ['batchnorm', 'paper', 'best']) {
     const runs = byRole(trials, `final:${which}`);
     assert.equal(runs.length, 2, `2 final runs of ${which}`);
     assert.ok(runs.every((t) => t.state === 'COMPLETE' && (t.metrics as { testAccuracy?: number }).testAccuracy === t.value), 'scored on the test set');
+    assert.deepEqual(runs.map((t) => t.seed), [finalSeed(0, 0), finalSeed(0, 1)], 'paired: every arm on the same seeds');
   }
-  const fv = (await service.resolve(res.study.id)).attrs.finalValidation as Record<string, { mean: number; ci: [number, number] }> & { trialId: number };
-  const bn = byRole(trials, 'final:batchnorm').map((t) => t.value!);
-  assert.ok(Math.abs(fv.batchnorm!.mean - (bn[0]! + bn[1]!) / 2) < 1e-12);
-  assert.ok(fv.batchnorm!.ci[0] <= fv.batchnorm!.mean && fv.batchnorm!.mean <= fv.batchnorm!.ci[1]);
-  assert.equal(fv.trialId, (await service.getStudyView(res.study.id)).best!.trialId);
-  assert.equal((await service.getStudyView(res.study.id)).counts.COMPLETE, 6, 'final runs stay out of the counts');
+  const study = await service.resolve(res.study.id);
+  const fv = study.attrs.finalValidation as FinalValidationReport;
+  const source = study.attrs.finalValidationSource as { best: number; pickedBy: string };
+  assert.equal(fv.version, 2);
+  assert.deepEqual(fv.seeds, [finalSeed(0, 0), finalSeed(0, 1)]);
+  assert.equal(fv.pending, 0);
+  assert.deepEqual(fv.arms.batchnorm!.values, byRole(trials, 'final:batchnorm').map((t) => t.value), 'values aligned with the seeds');
+  assert.ok(fv.arms.batchnorm!.ci![0] <= fv.arms.batchnorm!.mean! && fv.arms.batchnorm!.mean! <= fv.arms.batchnorm!.ci![1]);
+  assert.ok(fv.arms.best!.ci![1] <= 1, 'accuracy intervals stay inside [0, 1]');
+  assert.equal(fv.best!.trialId, source.best);
+  assert.match(source.pickedBy, /^race: the top 3 tuned trials/);
+  const bestSchedule = JSON.stringify(trials.find((t) => t.id === source.best)!.schedule);
+  assert.ok(byRole(trials, 'final:best').every((t) => JSON.stringify(t.schedule) === bestSchedule), 'the race winner is what final validation retrains');
+  // The fake trainer's tuned schedules sit near its optimum (0.9 > paper 0.85 > BatchNorm 0.8), and a seed moves every arm alike.
+  assert.deepEqual(fv.comparisons.map((c) => [c.a, c.b, c.verdict, c.n]), [['best', 'paper', 'better', 2], ['best', 'batchnorm', 'better', 2]]);
+  for (const c of fv.comparisons) {
+    const own = fv.arms[c.b]!.values;
+    assert.ok(Math.abs(c.meanDiff! - fv.arms.best!.values.reduce((s2: number, v, i) => s2 + (v! - own[i]!), 0) / 2) < 1e-12, 'meanDiff = mean of the per-seed differences');
+  }
+  assert.equal((await service.getStudyView(res.study.id)).counts.COMPLETE, 6, 'race and final runs stay out of the counts');
 });
 
 test('runner: Ctrl-C stops cleanly (nothing left RUNNING) and a rerun resumes without touching COMPLETE trials', async () => {
   const { service } = setup();
-  const config = baseConfig({ budget: { trials: 8 }, workers: 2, finalValidation: { seeds: 0 }, scenario: { steps: 60, evalInterval: 5 } });
+  const config = baseConfig({ budget: { trials: 8 }, workers: 2, finalValidation: { seeds: 0, race: { candidates: 1 } }, scenario: { steps: 60, evalInterval: 5 } });
   const ac = new AbortController();
   let completed = 0;
   const first = await runStudy(config, {
@@ -74,6 +103,7 @@ test('runner: a worker crash or a NaN result fails that trial with the reason an
   for (const [worker, reason] of [['exits', /worker died/], ['nan', /trainer returned valAccuracy = NaN/]] as const) {
     const { service } = setup();
     const res = await runStudy(baseConfig({ budget: { trials: 3 }, workers: 1, finalValidation: { seeds: 1 } }), { service, workerFile: fixture(worker) });
+    assert.equal((await service.resolve(res.study.id)).attrs.finalValidation, undefined, 'no report without a final run');
     assert.equal(res.state, 'COMPLETE');
     const trials = await service.listTrials(res.study.id);
     assert.equal(trials.length, 3, 'no final runs: nothing completed to validate');

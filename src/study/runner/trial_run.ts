@@ -1,7 +1,8 @@
 // Runs one claimed trial on an executor: seeds, progress -> report (under the lease) -> prune, and the outcome -> finished record.
 import { LeaseLostError } from '../errors.js';
 import type { Executor, TrialProgress, TrialResult } from '../executor/types.js';
-import { FINAL_METRIC } from '../final.js';
+import { localScenario } from '../config.js';
+import { FINAL_METRIC, stepsMultiplierOf } from '../final.js';
 import { repeatSeed } from '../seeds.js';
 import { configOf, type StudyService } from '../service.js';
 import type { FinishResult, StudyRecord, TrialRecord, TrialRole } from '../types.js';
@@ -43,6 +44,11 @@ export async function runTrial(
   const metric = isFinal ? FINAL_METRIC : config.objective.metric;
   const seeds = isFinal ? 1 : config.seedsPerTrial;
   const momentum = trial.params.renormMomentum;
+  // A final run at m times the run length: the schedule is relative, so it stretches; the time limit stretches too.
+  const m = stepsMultiplierOf(trial.role);
+  // Evaluations stay as many as at the study's length: they cost time and the curve needs no finer grain.
+  const local = localScenario(config);
+  const scenario = m === 1 ? local : { ...local, steps: local.steps * m, evalInterval: local.evalInterval * m };
   const values: number[] = [];
   const perSeed: Record<string, unknown>[] = [];
   let pruned = false;
@@ -54,7 +60,7 @@ export async function runTrial(
     const run = executor.start(
       {
         trialId: trial.id,
-        scenario: config.scenario as unknown as Record<string, unknown>,
+        scenario: scenario as unknown as Record<string, unknown>,
         schedule: trial.schedule,
         ...(typeof momentum === 'number' ? { renormMomentum: momentum } : {}),
         seed: repeatSeed(trial.seed, j),
@@ -63,7 +69,7 @@ export async function runTrial(
       },
       {
         ...(opts.signal ? { signal: opts.signal } : {}),
-        ...(config.trialTimeoutSeconds ? { timeoutMs: config.trialTimeoutSeconds * 1000 } : {}),
+        ...(config.trialTimeoutSeconds ? { timeoutMs: config.trialTimeoutSeconds * 1000 * m } : {}),
         onProgress: (p) => {
           opts.onProgress?.({ type: 'progress', studyId: study.id, trialId: trial.id, number: trial.number, role: trial.role, seedIndex: j, seeds, progress: p });
           if (j !== 0 || pruned || lost) return;

@@ -62,7 +62,7 @@ export function checkLeaseSeconds(seconds: number, field: string): void {
 export function checkNewTrial(t: NewTrial, i: number): void {
   const f = `trials[${i}]`;
   if (!TRIAL_STATES.includes(t.state)) throw new ConfigError(`${f}.state`, `must be one of ${TRIAL_STATES.join(', ')}, got ${JSON.stringify(t.state)}`);
-  if (!isValidRole(t.role)) throw new ConfigError(`${f}.role`, `unknown role ${JSON.stringify(t.role)}`, 'use search, enqueued, warm-start, baseline:batchnorm, baseline:paper or final:<arm>');
+  if (!isValidRole(t.role)) throw new ConfigError(`${f}.role`, `unknown role ${JSON.stringify(t.role)}`, 'use search, enqueued, warm-start, baseline:batchnorm, baseline:paper, race:<n> or final:<arm>');
   if (isFinished(t.state) && t.role !== 'warm-start') {
     throw new ConfigError(`${f}.state`, `only warm-start copies are created finished, got ${t.state} for a ${t.role} trial`);
   }

@@ -60,7 +60,8 @@ export const rawConfig = (over: Record<string, unknown> = {}): Record<string, un
   name: `s${Math.random().toString(36).slice(2, 8)}`,
   scenario: { steps: 20, evalInterval: 5 },
   budget: { trials: 10 },
-  finalValidation: { seeds: 0 },
+  // No evidence phase unless a test asks for one (then: finalValidation {seeds, race}).
+  finalValidation: { seeds: 0, race: { candidates: 1 } },
   ...over,
 });
 

@@ -21,14 +21,27 @@ async function study(over: Record<string, unknown> = {}) {
   return { ...s, study: await s.svc.createStudy(baseConfig(over)) };
 }
 
-test('service: a local study is created with its two baselines queued first; an external one with none', async () => {
-  const local = await study();
-  const trials = await local.svc.listTrials(local.study.id);
-  assert.deepEqual(trials.map((t) => [t.number, t.role, t.state]), [[0, 'baseline:batchnorm', 'WAITING'], [1, 'baseline:paper', 'WAITING']]);
-  await local.svc.ensureBaselines(local.study.id);
-  assert.equal((await local.svc.listTrials(local.study.id)).length, 2, 'baselines are keyed: never created twice');
-  const ext = await study({ executor: 'external' });
-  assert.deepEqual(await ext.svc.listTrials(ext.study.id), []);
+test('service: every study is created with its two baselines queued first, unless it opts out', async () => {
+  for (const executor of ['local', 'external']) {
+    const s = await study({ executor });
+    const trials = await s.svc.listTrials(s.study.id);
+    assert.deepEqual(trials.map((t) => [t.number, t.role, t.state]), [[0, 'baseline:batchnorm', 'WAITING'], [1, 'baseline:paper', 'WAITING']], executor);
+    await s.svc.ensureBaselines(s.study.id);
+    assert.equal((await s.svc.listTrials(s.study.id)).length, 2, 'baselines are keyed: never created twice');
+  }
+  const out = await study({ executor: 'external', baselines: false });
+  await out.svc.ensureBaselines(out.study.id);
+  assert.deepEqual(await out.svc.listTrials(out.study.id), [], 'baselines: false creates none, even when asked');
+});
+
+test('service: an external study hands out its baselines as its first asked trials, labelled, then suggestions', async () => {
+  const { svc, study: s } = await study({ executor: 'external', budget: { trials: 4 } });
+  const first = await svc.ask(s.id, 3);
+  assert.deepEqual(first.map((t) => t.role), ['baseline:batchnorm', 'baseline:paper', 'search']);
+  assert.deepEqual(first.map((t) => t.schedule.kind), ['batchnorm', 'paper', 'ramp']);
+  assert.ok(first.every((t) => t.evaluateOn === 'validation' && t.stepsMultiplier === 1 && t.steps === 20 && t.lease?.owner === 'external'));
+  assert.equal((await svc.ask(s.id, 3)).length, 1, 'the baselines count toward budget.trials');
+  await assert.rejects(svc.ask(s.id, 1), BudgetExhaustedError);
 });
 
 test('service: ask persists trials before returning them (WAITING for local, RUNNING under a lease for external)', async () => {
@@ -37,7 +50,7 @@ test('service: ask persists trials before returning them (WAITING for local, RUN
   assert.equal((await local.svc.getTrial(local.study.id, a!.id)).state, 'WAITING');
   assert.equal(a!.number, 2, 'after the two baselines');
   assert.equal((await local.svc.resolve(local.study.id)).state, 'RUNNING');
-  const ext = await study({ executor: 'external' });
+  const ext = await study({ executor: 'external', baselines: false });
   const [b] = await ext.svc.ask(ext.study.name, 1);
   const stored = await ext.svc.getTrial(ext.study.id, b!.id);
   assert.equal(stored.state, 'RUNNING');
@@ -57,14 +70,14 @@ test('service: the budget holds whoever asks: a local study asked over the API g
 });
 
 test('service: an external study gets a partial grant near the end of its budget, then 409 BUDGET_EXHAUSTED', async () => {
-  const { svc, study: s } = await study({ executor: 'external', budget: { trials: 4 } });
+  const { svc, study: s } = await study({ executor: 'external', baselines: false, budget: { trials: 4 } });
   assert.equal((await svc.ask(s.id, 3)).length, 3);
   assert.equal((await svc.ask(s.id, 3)).length, 1);
   await assert.rejects(svc.ask(s.id, 1), (e: unknown) => e instanceof BudgetExhaustedError && e.code === 'BUDGET_EXHAUSTED' && e.status === 409);
 });
 
 test('service: a time budget is enforced at ask by the study\'s search clock', async () => {
-  const { svc, study: s, advance } = await study({ executor: 'external', budget: { timeMinutes: 1 } });
+  const { svc, study: s, advance } = await study({ executor: 'external', baselines: false, budget: { timeMinutes: 1 } });
   await svc.ask(s.id, 1);
   for (let i = 0; i < 4; i++) {
     advance(20_000);
@@ -74,7 +87,7 @@ test('service: a time budget is enforced at ask by the study\'s search clock', a
 });
 
 test('service: concurrent asks are serialized: distinct trials, each ask sees the earlier ones pending', async () => {
-  const { svc, study: s, made } = await study({ executor: 'external', budget: { trials: 100 } });
+  const { svc, study: s, made } = await study({ executor: 'external', baselines: false, budget: { trials: 100 } });
   const batches = await Promise.all(Array.from({ length: 8 }, () => svc.ask(s.id, 2)));
   const ids = batches.flat().map((t) => t.id);
   assert.equal(new Set(ids).size, 16, 'no trial handed out twice');
@@ -86,7 +99,7 @@ test('service: two services on one store (two servers): a stale snapshot is reco
   const storage = new MemoryStorage();
   const a = new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 });
   const b = new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 });
-  const s = await a.createStudy(baseConfig({ executor: 'external', budget: { trials: 12 } }));
+  const s = await a.createStudy(baseConfig({ executor: 'external', baselines: false, budget: { trials: 12 } }));
   const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).ask(s.id, 2)));
   const got = results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
   assert.equal(got.length, 12, 'exactly the budget');
@@ -95,7 +108,7 @@ test('service: two services on one store (two servers): a stale snapshot is reco
 });
 
 test('service: an external trial whose trainer vanished is reclaimed at lease expiry and handed out again; the zombie is refused', async () => {
-  const { svc, study: s, advance } = await study({ executor: 'external', leaseSeconds: 60, budget: { trials: 10 } });
+  const { svc, study: s, advance } = await study({ executor: 'external', baselines: false, leaseSeconds: 60, budget: { trials: 10 } });
   const [t] = await svc.ask(s.id, 1);
   advance(30_000);
   await svc.report(s.id, t!.id, 10, 0.5, { token: t!.lease!.token });
@@ -113,7 +126,7 @@ test('service: an external trial whose trainer vanished is reclaimed at lease ex
 });
 
 test('service: tell finishes once; a second tell is a ConflictError; the optimizer learns the value', async () => {
-  const { svc, study: s, made } = await study({ executor: 'external' });
+  const { svc, study: s, made } = await study({ executor: 'external', baselines: false });
   const [t] = await svc.ask(s.id, 1);
   assert.equal((await svc.tell(s.id, t!.id, { value: 0.91 })).state, 'COMPLETE');
   await assert.rejects(svc.tell(s.id, t!.id, { value: 0.5 }), ConflictError);
@@ -133,14 +146,14 @@ test('service: unknown study or trial ids are NotFoundError; studies are found b
 });
 
 test('service: bad ask counts and tell values name the field', async () => {
-  const { svc, study: s } = await study({ executor: 'external' });
+  const { svc, study: s } = await study({ executor: 'external', baselines: false });
   await assert.rejects(svc.ask(s.id, 0), (e: unknown) => e instanceof ConfigError && e.field === 'count');
   const [t] = await svc.ask(s.id, 1);
   await assert.rejects(svc.tell(s.id, t!.id, { value: NaN }), (e: unknown) => e instanceof ConfigError && e.field === 'value');
 });
 
 test('service: a failed tell reaches the optimizer as null; fail reasons are stored', async () => {
-  const { svc, study: s, made } = await study({ executor: 'external' });
+  const { svc, study: s, made } = await study({ executor: 'external', baselines: false });
   const [t] = await svc.ask(s.id, 1);
   const rec = await svc.tell(s.id, t!.id, { failed: 'out of memory' });
   assert.equal(rec.state, 'FAIL');
@@ -150,7 +163,7 @@ test('service: a failed tell reaches the optimizer as null; fail reasons are sto
 });
 
 test('service: a rebuilt optimizer (restart) sees finished trials as observations and open ones as pending', async () => {
-  const { svc, study: s, made } = await study({ executor: 'external' });
+  const { svc, study: s, made } = await study({ executor: 'external', baselines: false });
   const [a, b] = await svc.ask(s.id, 2);
   await svc.tell(s.id, a!.id, { value: 0.7 });
   svc.forget(s.id);
@@ -161,7 +174,7 @@ test('service: a rebuilt optimizer (restart) sees finished trials as observation
 });
 
 test('service: report stores the curve, the median pruner stops a trial below the median, and the decision survives a restart', async () => {
-  const { svc, storage, study: s } = await study({ executor: 'external', pruner: { type: 'median', minTrials: 2 } });
+  const { svc, storage, study: s } = await study({ executor: 'external', baselines: false, pruner: { type: 'median', minTrials: 2 } });
   const done = await svc.ask(s.id, 2);
   for (const [i, t] of done.entries()) {
     assert.deepEqual(await svc.report(s.id, t.id, 10, 0.5 + 0.1 * i), { prune: false });
@@ -227,7 +240,7 @@ test('service: final validation runs every arm on the same fresh seeds, once how
 });
 
 test('service: subscribers get incremental events of their study (no curve in trial events), and can unsubscribe', async () => {
-  const { svc, study: s } = await study({ executor: 'external' });
+  const { svc, study: s } = await study({ executor: 'external', baselines: false });
   const events: StudyEvent[] = [];
   const off = await svc.subscribe(s.id, (e) => events.push(e));
   const [t] = await svc.ask(s.id, 1);
@@ -240,4 +253,30 @@ test('service: subscribers get incremental events of their study (no curve in tr
   assert.deepEqual(shown, ['RUNNING', 'study:RUNNING', 'report@5', 'report@10', 'COMPLETE']);
   for (const e of events) if (e.type === 'trial') assert.equal('intermediate' in e.trial, false, 'a state change does not resend the curve');
   await assert.rejects(svc.subscribe('nope', () => {}), NotFoundError);
+});
+
+test('service: the evidence phase moves in steps (race and baseline finals, then the winner\'s), queued once however many services advance it', async () => {
+  const storage = new MemoryStorage();
+  const a = new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 });
+  const b = new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 });
+  const s = await a.createStudy(baseConfig({ budget: { trials: 5 }, finalValidation: { seeds: 2, race: { candidates: 2, seeds: 1 } } }));
+  const finishAll = async (pick: (role: string) => boolean, value: (role: string) => number) => {
+    for (const t of (await a.listTrials(s.id)).filter((x) => x.state === 'WAITING' && pick(x.role))) await a.finishTrial(s.id, t.id, { state: 'COMPLETE', value: value(t.role) });
+  };
+  await a.ask(s.id, 3);
+  assert.equal(await a.advanceEvidence(s.id), 'search', 'nothing is planned while search trials are queued');
+  await finishAll(() => true, (role) => (role === 'search' ? 0.9 : 0.8));
+  assert.deepEqual(await Promise.all([a.advanceEvidence(s.id), b.advanceEvidence(s.id), a.advanceEvidence(s.id)]), ['waiting', 'waiting', 'waiting']);
+  const roles = async () => (await a.listTrials(s.id)).filter((t) => !['search', 'baseline:batchnorm', 'baseline:paper'].includes(t.role)).map((t) => t.role).sort();
+  assert.deepEqual(await roles(), ['final:batchnorm', 'final:batchnorm', 'final:paper', 'final:paper', 'race:2', 'race:3']);
+  await finishAll((role) => role.startsWith('race:'), (role) => (role === 'race:3' ? 0.95 : 0.85));
+  await Promise.all([a.advanceEvidence(s.id), b.advanceEvidence(s.id)]);
+  assert.deepEqual((await roles()).filter((r) => r === 'final:best').length, 2, 'the winner\'s final runs, once');
+  const src = (await a.resolve(s.id)).attrs.finalValidationSource as { best: number; trialNumber: number };
+  assert.equal(src.trialNumber, 3, 'the race winner (0.9 then 0.95), not the first of two equal search values');
+  await finishAll((role) => role.startsWith('final:'), (role) => (role === 'final:best' ? 0.93 : 0.9));
+  assert.equal(await b.advanceEvidence(s.id), 'done');
+  const fv = (await a.resolve(s.id)).attrs.finalValidation as { pending: number; best: { trialNumber: number } };
+  assert.equal(fv.pending, 0);
+  assert.equal(fv.best.trialNumber, 3);
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { finalScore, studentTCdf, studentTQuantile } from '../../../src/study/runner/stats.js';
+import { studentTCdf, studentTQuantile, tInterval } from '../../../src/study/stats/t.js';
 
 test('t CDF matches the closed forms for 1 (Cauchy) and 2 degrees of freedom', () => {
   for (const t of [-5, -1.3, -0.2, 0, 0.4, 1, 2.5, 10]) {
@@ -15,15 +15,13 @@ test('t 0.975 quantiles match the printed table', () => {
   for (const [df, q] of table) assert.ok(Math.abs(studentTQuantile(0.975, df) - q) < 6e-5, `df=${df}: got ${studentTQuantile(0.975, df)}, table ${q}`);
 });
 
-test('finalScore: mean and 95% interval from a worked example', () => {
+test('tInterval: the 95% interval of a worked example', () => {
   // values 0.90, 0.92, 0.94: mean 0.92, s = 0.02, half = 4.3027 * 0.02 / sqrt(3) = 0.049683
-  const s = finalScore([0.9, 0.92, 0.94]);
-  assert.ok(Math.abs(s.mean - 0.92) < 1e-12);
-  assert.ok(Math.abs(s.ci[0] - (0.92 - 0.0496832)) < 1e-6 && Math.abs(s.ci[1] - (0.92 + 0.0496832)) < 1e-6, JSON.stringify(s.ci));
+  const ci = tInterval([0.9, 0.92, 0.94])!;
+  assert.ok(Math.abs(ci[0] - (0.92 - 0.0496832)) < 1e-6 && Math.abs(ci[1] - (0.92 + 0.0496832)) < 1e-6, JSON.stringify(ci));
 });
 
-test('finalScore: one value has an undefined interval (null in JSON), not a zero-width one', () => {
-  const s = finalScore([0.9]);
-  assert.equal(s.mean, 0.9);
-  assert.equal(JSON.stringify(s.ci), '[null,null]');
+test('tInterval: one value has no interval (null), not a zero-width one', () => {
+  assert.equal(tInterval([0.9]), null);
+  assert.equal(tInterval([]), null);
 });

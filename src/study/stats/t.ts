@@ -1,5 +1,4 @@
-// Means and Student-t 95% confidence intervals for the final-validation table.
-import type { FinalScore } from '../api_types.js';
+// Student's t distribution (CDF, quantile) and the classical t-interval of a mean: exact for normal data.
 
 /** Lanczos approximation (g = 7, 9 terms): ~15 significant digits for x > 0, plenty for a quantile. */
 function logGamma(x: number): number {
@@ -63,14 +62,14 @@ export function studentTQuantile(p: number, df: number): number {
 }
 
 /**
- * Mean and two-sided 95% interval mean ± t(0.975, n-1)·s/√n. With one value the interval is undefined:
- * it is [NaN, NaN] (null in JSON) rather than a made-up width.
+ * Two-sided interval mean ± t(1 - (1 - level)/2, n - 1)·s/√n; null with fewer than two values (undefined, not
+ * zero width).
  */
-export function finalScore(values: readonly number[]): FinalScore {
+export function tInterval(values: readonly number[], level = 0.95): [number, number] | null {
   const n = values.length;
+  if (n < 2) return null;
   const mean = values.reduce((a, b) => a + b, 0) / n;
-  if (n < 2) return { values: [...values], mean, ci: [NaN, NaN] };
   const variance = values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1);
-  const half = studentTQuantile(0.975, n - 1) * Math.sqrt(variance / n);
-  return { values: [...values], mean, ci: [mean - half, mean + half] };
+  const half = studentTQuantile(1 - (1 - level) / 2, n - 1) * Math.sqrt(variance / n);
+  return [mean - half, mean + half];
 }

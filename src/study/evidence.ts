@@ -1,0 +1,62 @@
+// The evidence phase after the search, as a pure plan: which race and final runs to queue next, and when it is over.
+import { roleKind } from '../shared/roles.js';
+import type { StudyConfig } from './config.js';
+import { baselineSources, finalTrials, type FinalArm, type FinalSource } from './final.js';
+import { racePicker, type FinalPicker, type PickState, type TunedPick } from './pick.js';
+import type { Direction, NewTrial, TrialRecord } from './types.js';
+
+export interface EvidencePlan {
+  /** Search or baseline trials are still queued or running: nothing is planned until they finish. */
+  searchOpen: boolean;
+  /** Every run the evidence needs so far (keyed: the storage skips those that exist). */
+  wanted: NewTrial[];
+  pick: PickState;
+}
+
+/** The study's picker: racing per `finalValidation.race` (see FinalPicker for plugging in a model's recommendation). */
+export function pickerFor(config: StudyConfig, direction: Direction): FinalPicker {
+  const race = config.finalValidation.race;
+  return racePicker({ candidates: race.candidates, seeds: race.seeds, studySeed: config.seed, direction, seedsPerTrial: config.seedsPerTrial });
+}
+
+/** Is there an evidence phase at all? Final validation, a race, or both. */
+export function hasEvidencePhase(config: StudyConfig): boolean {
+  return config.finalValidation.seeds > 0 || (config.finalValidation.race.candidates > 1 && config.finalValidation.race.seeds > 0);
+}
+
+/**
+ * Once the search is over: the race runs (if racing), the baselines' final runs (they do not wait for the race),
+ * and, once the race has finished, the picked schedule's final runs. Calling it again as runs finish moves the
+ * phase along; each call is cheap and safe from any number of processes.
+ */
+export function evidencePlan(trials: readonly TrialRecord[], config: StudyConfig, picker: FinalPicker): EvidencePlan {
+  const searchOpen = trials.some((t) => (roleKind(t.role) === 'search' || roleKind(t.role) === 'baseline') && (t.state === 'WAITING' || t.state === 'RUNNING'));
+  if (searchOpen) return { searchOpen, wanted: [], pick: { ready: false } };
+  const { seeds, stepsMultipliers } = config.finalValidation;
+  const wanted = picker.extraRuns(trials);
+  const pick = picker.pick(trials);
+  if (seeds > 0) {
+    const sources: Partial<Record<FinalArm, FinalSource>> = { ...baselineSources(trials) };
+    if (pick.ready && pick.pick) sources.best = pick.pick;
+    wanted.push(...finalTrials(sources, config.seed, seeds, stepsMultipliers));
+  }
+  return { searchOpen, wanted, pick };
+}
+
+/** Race and final runs not finished yet. */
+export function openEvidenceRuns(trials: readonly TrialRecord[]): TrialRecord[] {
+  return trials.filter((t) => (roleKind(t.role) === 'race' || roleKind(t.role) === 'final') && (t.state === 'WAITING' || t.state === 'RUNNING'));
+}
+
+/** What attrs.finalValidationSource records of a pick: the trial behind the `best` arm and how it was chosen. */
+export interface PickRecord {
+  best: number | null;
+  trialNumber?: number | null;
+  pickedBy?: string;
+  estimate?: number | null;
+  runs?: number;
+}
+
+export function pickRecord(p: TunedPick | null): PickRecord {
+  return p ? { best: p.trialId, trialNumber: p.trialNumber, pickedBy: p.pickedBy, estimate: p.estimate, runs: p.runs } : { best: null };
+}
