@@ -60,6 +60,9 @@ async function withSvc<T>(fn: (svc: ReturnType<typeof createStudyService>) => Pr
   }
 }
 
+/** These studies test the verbs: no baselines or evidence phase (their own tests cover those). */
+const VERBS_ONLY = { baselines: false, finalValidation: { seeds: 0, race: { candidates: 1 } } };
+
 const file = (name: string, value: unknown) => {
   const p = join(dir, name);
   writeFileSync(p, typeof value === 'string' ? value : JSON.stringify(value));
@@ -68,7 +71,7 @@ const file = (name: string, value: unknown) => {
 
 describe('renorm-tune create/extend/stop/resume/rename/enqueue/delete', () => {
   before(async () => {
-    const created = JSON.parse(await cli('create', file('ext.json', { name: 'outside', executor: 'external', objective: { metric: 'top1', direction: 'maximize' }, budget: { trials: 2 }, totalSteps: 1000, optimizer: 'random' }), '--db', db, '--json'));
+    const created = JSON.parse(await cli('create', file('ext.json', { name: 'outside', executor: 'external', objective: { metric: 'top1', direction: 'maximize' }, budget: { trials: 2 }, totalSteps: 1000, optimizer: 'random', ...VERBS_ONLY }), '--db', db, '--json'));
     assert.equal(created.name, 'outside');
   });
 
@@ -77,7 +80,7 @@ describe('renorm-tune create/extend/stop/resume/rename/enqueue/delete', () => {
       const [t] = await svc.ask('outside', 1);
       await svc.tell('outside', { number: t!.number }, { value: 0.8 });
     });
-    const warm = JSON.parse(await cli('create', file('ext2.json', { name: 'outside-2', executor: 'external', objective: { metric: 'top1', direction: 'maximize' }, optimizer: 'random' }), '--db', db, '--warm-start-from', 'outside', '--json'));
+    const warm = JSON.parse(await cli('create', file('ext2.json', { name: 'outside-2', executor: 'external', objective: { metric: 'top1', direction: 'maximize' }, optimizer: 'random', ...VERBS_ONLY }), '--db', db, '--warm-start-from', 'outside', '--json'));
     assert.deepEqual(warm.warmStart.copied, 1);
     const shown = await cli('show', 'outside-2', '--db', db);
     assert.match(shown, /warm start 1 trials copied from outside/);

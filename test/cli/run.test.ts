@@ -30,7 +30,7 @@ function setup() {
   const dir = mkdtempSync(join(tmpdir(), 'renorm-run-'));
   const config = (name: string) => {
     const p = join(dir, `${name}.json`);
-    writeFileSync(p, JSON.stringify({ name, scenario: { steps: 20, evalInterval: 5 }, budget: { trials: 4 }, workers: 1, optimizer: 'random', finalValidation: { seeds: 0 } }));
+    writeFileSync(p, JSON.stringify({ name, scenario: { steps: 20, evalInterval: 5 }, budget: { trials: 4 }, workers: 1, optimizer: 'random', finalValidation: { seeds: 0, race: { candidates: 1 } } }));
     return p;
   };
   return { dir, db: join(dir, 'run.db'), config };

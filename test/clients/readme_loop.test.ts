@@ -30,7 +30,7 @@ _g = torch.Generator().manual_seed(0)
 _W = torch.randn(64, 4, generator=_g)
 _X = torch.randn(1024, 1, 8, 8, generator=_g)
 _Y = (_X.flatten(1) @ _W).argmax(1)
-_Xv, _Yv = _X[768:], _Y[768:]
+_SPLITS = {"validation": (_X[768:896], _Y[768:896]), "test": (_X[896:], _Y[896:])}
 def make_model(norm):
     return nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), norm(8), nn.ReLU(), nn.Conv2d(8, 8, 3, padding=1), norm(8), nn.ReLU(),
                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 4))
@@ -38,10 +38,11 @@ def batches():
     while True:
         idx = torch.randint(0, 768, (8,))
         yield _X[idx], _Y[idx]
-def evaluate(model):
+def evaluate(model, split):
+    x, y = _SPLITS[split]
     model.eval()
     with torch.no_grad():
-        acc = (model(_Xv).argmax(1) == _Yv).float().mean().item()
+        acc = (model(x).argmax(1) == y).float().mean().item()
     model.train()
     return acc
 `;
@@ -53,7 +54,8 @@ from renorm_tune import renorm_modules, schedule_at
 view = study.view()
 mods = renorm_modules(model)
 want = schedule_at(trial, TOTAL_STEPS - 1, TOTAL_STEPS)
-print(json.dumps({"counts": view["counts"], "trials": [[t["number"], t["state"], len(t["intermediate"]), t["value"]] for t in view["trials"]],
+print(json.dumps({"counts": view["counts"], "trials": [[t["number"], t["state"], len(t["intermediate"]), t["value"], t["role"]] for t in view["trials"]],
+                  "verdict": study.best_schedule()["verdict"], "studyState": view["state"],
                   "modules": len(mods), "last": [[m.rmax, m.rmin, m.dmax] for m in mods], "want": want, "momentum": [m.renorm_momentum for m in mods],
                   "trialMomentum": trial.renorm_momentum}))
 `;
@@ -67,11 +69,18 @@ describe('the README PyTorch loop', { skip: torchMissing }, () => {
 
   it('asks, trains with the trial\'s clipping on every BatchRenorm2d, reports and tells until the budget is spent', () => {
     const got = runPython(`${PRELUDE}\n${readmeLoop()}\n${POSTLUDE}`, server.url, 300_000) as {
-      counts: Record<string, number>; trials: [number, string, number, number | null][]; modules: number; last: number[][]; want: Record<string, number>;
-      momentum: number[]; trialMomentum: number;
+      counts: Record<string, number>; trials: [number, string, number, number | null, string][]; modules: number; last: number[][]; want: Record<string, number>;
+      momentum: number[]; trialMomentum: number; verdict: string; studyState: string;
     };
-    assert.equal(got.trials.length, 4, 'budget_trials = 4');
+    const searched = got.trials.filter((t) => t[4] === 'search' || t[4].startsWith('baseline:'));
+    assert.equal(searched.length, 4, 'budget_trials = 4, the two baselines first');
+    assert.deepEqual(searched.slice(0, 2).map((t) => t[4]), ['baseline:batchnorm', 'baseline:paper']);
     assert.equal(got.counts.COMPLETE + got.counts.PRUNED, 4, JSON.stringify(got.trials));
+    const finals = got.trials.filter((t) => t[4].startsWith('final:'));
+    assert.ok(got.trials.some((t) => t[4].startsWith('race:')), 'the race ran');
+    assert.ok(finals.length >= 4 && finals.every((t) => t[1] === 'COMPLETE'), `paired final runs told: ${JSON.stringify(finals)}`);
+    assert.equal(got.studyState, 'COMPLETE', 'the last evidence tell completes the study');
+    assert.ok(got.verdict.length > 0, 'the export states a verdict');
     for (const [n, state, reports, value] of got.trials) {
       assert.ok(reports >= 1 && reports <= 3, `#${n} reported every 200 steps (${reports})`);
       assert.ok(typeof value === 'number' && value >= 0 && value <= 1, `#${n} told an accuracy (${value}, ${state})`);

@@ -1,4 +1,5 @@
 // Killing any process of a queued study at any moment loses nothing and trains nothing twice (real Redis, CLI processes, a counting fixture trainer).
+import { countsTowardBudget } from '../../src/shared/roles.js';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeTrials, deletePrefix, exitOf, pgSkip, redisSkip, Scene, type Store, until } from './helpers.js';
@@ -23,7 +24,8 @@ function both(title: string, fn: (store: Store) => Promise<void>): void {
   test(`${title} [postgres]`, { skip: pgDown }, () => fn('postgres'));
 }
 
-const search = (ts: TrialRecord[]) => ts.filter((t) => !t.role.startsWith('final:'));
+/** The trials the budget counts (search and baselines): race and final runs of the evidence phase come on top. */
+const search = (ts: TrialRecord[]) => ts.filter((t) => countsTowardBudget(t.role));
 const finals = (ts: TrialRecord[]) => ts.filter((t) => t.role.startsWith('final:'));
 
 /** The RUNNING trial held by process `pid` that has reported at least one value (so it is truly mid-training). */

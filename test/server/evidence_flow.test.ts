@@ -25,7 +25,7 @@ describe('evidence for an outside trainer over HTTP', () => {
 
   const ask = async (id: string, count: number) => call(srv.url, 'POST', `/api/studies/${id}/ask`, { count });
   const tell = async (id: string, t: Asked, value: number) => {
-    const r = await call(srv.url, 'POST', `/api/studies/${id}/trials/${t.id}/tell`, { value, token: t.lease.token });
+    const r = await call(srv.url, 'POST', `/api/studies/${id}/trials/${t.number}/tell`, { value, token: t.lease.token });
     assert.equal(r.status, 200, JSON.stringify(r.body));
   };
 

@@ -1,4 +1,5 @@
 // The runner and the study verbs: an enqueued schedule is trained next, `stop` from elsewhere winds a run down, extend revives a finished study.
+import { countsTowardBudget } from '../../src/shared/roles.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
@@ -45,11 +46,11 @@ test('runner: `stop` from another process ends the search; running trials finish
   assert.equal((await service.resolve(first.study.id)).state, 'STOPPED');
   const after = await service.listTrials(first.study.id);
   assert.ok(after.length < 8, `the search stopped early (${after.length} trials)`);
-  assert.equal(after.filter((t) => t.role.startsWith('final:')).length, 0, 'no final validation of an unfinished search');
+  assert.equal(after.filter((t) => t.role.startsWith('final:') || t.role.startsWith('race:')).length, 0, 'no evidence phase for an unfinished search');
   assert.equal(after.filter((t) => t.state === 'RUNNING').length, 0);
   const second = await runStudy(config, { service, workerFile: fakeTrainer });
   assert.equal(second.state, 'COMPLETE');
-  assert.equal((await service.listTrials(first.study.id)).filter((t) => !t.role.startsWith('final:')).length, 8);
+  assert.equal((await service.listTrials(first.study.id)).filter((t) => countsTowardBudget(t.role)).length, 8, 'the budget counts search trials and baselines (race and final runs come on top)');
 });
 
 test('runner: after extend, a complete study runs the extra trials', async () => {

@@ -9,7 +9,11 @@ import { MemoryStorage } from '../../src/study/storage/index.js';
 import { RecordingOptimizer, fakeDeps } from './service/fakes.js';
 
 const ext = (name: string, over: Record<string, unknown> = {}) =>
-  validateStudyConfig({ name, executor: 'external', totalSteps: 1000, objective: { metric: 'top1', direction: 'maximize', bounds: [0, 1] }, optimizer: 'random', ...over });
+  validateStudyConfig({
+    name, executor: 'external', totalSteps: 1000, objective: { metric: 'top1', direction: 'maximize', bounds: [0, 1] }, optimizer: 'random',
+    // Warm starts, not evidence: no baselines or evidence phase (their own tests cover those).
+    baselines: false, finalValidation: { seeds: 0, race: { candidates: 1 } }, ...over,
+  });
 
 /** A finished earlier study: 4 told values, one failure, one still running. */
 async function source(storage: MemoryStorage) {

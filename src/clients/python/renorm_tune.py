@@ -100,6 +100,8 @@ class Trial(dict):
     params = property(lambda self: self["params"])
     seed = property(lambda self: self["seed"])
     role = property(lambda self: self["role"])
+    # Evidence runs after the search: "validation" (search, race) or "test" (final runs: score them on your test set).
+    evaluate_on = property(lambda self: self.get("evaluateOn", "validation"))
     # The lease token: report and tell send it, so a trainer whose lease was lost is refused (LeaseLost).
     token = property(lambda self: (self.get("lease") or {}).get("token"))
 

@@ -16,8 +16,12 @@ function fake() {
   return { svc: new StudyService(new MemoryStorage(), fakeDeps(made), { watchIntervalMs: 0 }), made };
 }
 
+/** Verbs, not evidence: these studies opt out of baselines and the evidence phase (their own tests cover those). */
 const external = (over: Record<string, unknown> = {}) =>
-  validateStudyConfig({ name: `e${Math.random().toString(36).slice(2, 8)}`, executor: 'external', objective: { metric: 'top1', direction: 'maximize' }, optimizer: 'random', ...over });
+  validateStudyConfig({
+    name: `e${Math.random().toString(36).slice(2, 8)}`, executor: 'external', objective: { metric: 'top1', direction: 'maximize' }, optimizer: 'random',
+    baselines: false, finalValidation: { seeds: 0, race: { candidates: 1 } }, ...over,
+  });
 
 test('ask: each trial carries its momentum, run length and a table that agrees with scheduleAt; totalSteps from the ask or the study', async () => {
   const svc = createStudyService(new MemoryStorage());
