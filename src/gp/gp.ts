@@ -10,11 +10,9 @@
 //   W      n x n   K^-1, formed only for the likelihood gradient, where every tr(K^-1 dK/dtheta) needs it
 //   k*     n       k(X, x*) for one query point; v = L^-1 k*
 //   mean = k*^T alpha;  var = s2 - v^T v  (latent f, noise excluded)
-import { cholesky, cholInverse, cholLogDet, solveLower, solveLowerT } from './linalg.js';
+import { cholesky, cholInverse, cholInverseDiag, cholLogDet, solveLower, solveLowerT } from './linalg.js';
 import { maternBoth, maternProfile, maternProfileDr2, pairDistances, scaledDist2, type PairDistances } from './kernel.js';
 import { logPrior } from './prior.js';
-import { minimizeBox } from './lbfgsb.js';
-import { Rng } from './rng.js';
 
 export interface GpData {
   X: Float64Array;
@@ -25,17 +23,22 @@ export interface GpData {
   categorical: Uint8Array;
 }
 
-/** Box for theta: lengthscales 0.005..1000 (beyond that a dim is irrelevant), s2 1e-3..1e3, noise 1e-6..1. */
+/** Smallest noise variance (of the standardized outputs) the fit may learn: noiseless objectives sit on it. */
+export const NOISE_FLOOR = 1e-6;
+export const LS_BOUNDS = [5e-3, 1e3] as const;
+export const SIGNAL_BOUNDS = [1e-3, 1e3] as const;
+
+/** Box for theta: lengthscales 0.005..1000 (beyond that a dim is irrelevant), s2 1e-3..1e3, noise NOISE_FLOOR..1. */
 export function thetaBounds(d: number): { lower: Float64Array; upper: Float64Array } {
   const lower = new Float64Array(d + 2);
   const upper = new Float64Array(d + 2);
   for (let k = 0; k < d; k++) {
-    lower[k] = Math.log(5e-3);
-    upper[k] = Math.log(1e3);
+    lower[k] = Math.log(LS_BOUNDS[0]);
+    upper[k] = Math.log(LS_BOUNDS[1]);
   }
-  lower[d] = Math.log(1e-3);
-  upper[d] = Math.log(1e3);
-  lower[d + 1] = Math.log(1e-6);
+  lower[d] = Math.log(SIGNAL_BOUNDS[0]);
+  upper[d] = Math.log(SIGNAL_BOUNDS[1]);
+  lower[d + 1] = Math.log(NOISE_FLOOR);
   upper[d + 1] = Math.log(1);
   return { lower, upper };
 }
@@ -120,66 +123,6 @@ export function negLogPosterior(data: GpData, theta: Float64Array, pd?: PairDist
   return { value, grad };
 }
 
-export interface FitOptions {
-  rng: Rng;
-  /** Previous fit's theta: the first start, since hyperparameters move little between asks. */
-  warm?: Float64Array | null;
-  /** Number of starts (warm, default, then random); default 3 up to 100 points, 2 up to 250, then 1. */
-  starts?: number;
-  maxIter?: number;
-}
-
-export function defaultTheta(d: number): Float64Array {
-  const t = new Float64Array(d + 2);
-  for (let k = 0; k < d; k++) t[k] = Math.log(0.5);
-  t[d] = 0;
-  t[d + 1] = Math.log(1e-3);
-  return t;
-}
-
-/** MAP hyperparameters from several starts (warm, default, random); returns the best theta found. */
-export function fitTheta(data: GpData, opts: FitOptions): Float64Array {
-  const { d } = data;
-  const pd = pairDistances(data.X, data.n, d, data.categorical);
-  const { lower, upper } = thetaBounds(d);
-  const starts: Float64Array[] = [];
-  if (opts.warm && opts.warm.length === d + 2) starts.push(Float64Array.from(opts.warm));
-  starts.push(defaultTheta(d));
-  // Every start costs ~30 likelihood evaluations of O(n^3); past a few hundred points the warm start
-  // alone (hyperparameters barely move when one point is added) keeps an ask within its latency budget.
-  const budget = opts.starts ?? (data.n <= 100 ? 3 : data.n <= 250 ? 2 : 1);
-  while (starts.length < budget) {
-    const t = defaultTheta(d);
-    for (let k = 0; k < d; k++) t[k] = Math.log(0.05) + opts.rng.uniform() * (Math.log(5) - Math.log(0.05));
-    t[d] = opts.rng.normal() * 0.5;
-    t[d + 1] = Math.log(1e-5) + opts.rng.uniform() * (Math.log(1e-1) - Math.log(1e-5));
-    starts.push(t);
-  }
-  starts.length = Math.min(starts.length, budget);
-  let best: Float64Array | null = null;
-  let bestValue = Infinity;
-  const f = (theta: Float64Array) => {
-    try {
-      return negLogPosterior(data, theta, pd);
-    } catch {
-      return { value: Infinity, grad: new Float64Array(d + 2) };
-    }
-  };
-  const warmCount = opts.warm && opts.warm.length === d + 2 ? 1 : 0;
-  for (let s = 0; s < starts.length; s++) {
-    const x0 = starts[s]!;
-    // A warm start begins near the optimum and the next ask continues from wherever it stops, so past 100
-    // points it gets a short leash (each iteration is O(n^3)); cold starts run to convergence.
-    const maxIter = opts.maxIter ?? (s < warmCount && data.n > 100 ? 15 : 80);
-    const r = minimizeBox(f, x0, { lower, upper, maxIter, gtol: 1e-3, ftol: 1e-7 });
-    if (r.value < bestValue) {
-      bestValue = r.value;
-      best = r.x;
-    }
-  }
-  return best ?? defaultTheta(d);
-}
-
 export interface Prediction {
   mean: number;
   variance: number;
@@ -233,10 +176,92 @@ export class GaussianProcess {
   }
 
   /** Kernel vector k(X, x). */
-  private kstar(x: ArrayLike<number>): Float64Array {
+  kstar(x: ArrayLike<number>): Float64Array {
     const k = new Float64Array(this.n);
     for (let i = 0; i < this.n; i++) k[i] = this.s2 * maternProfile(scaledDist2(x, this.X, i, this.d, this.invLs2, this.categorical));
     return k;
+  }
+
+  /** k(X, x) and dk[i*d + j] = d k(x, X_i) / d x_j (zero on categorical dims). */
+  kstarWithGrad(x: ArrayLike<number>): { k: Float64Array; dk: Float64Array } {
+    const { n, d } = this;
+    const k = new Float64Array(n);
+    const dk = new Float64Array(n * d);
+    for (let i = 0; i < n; i++) {
+      const r2 = scaledDist2(x, this.X, i, d, this.invLs2, this.categorical);
+      k[i] = this.s2 * maternProfile(r2);
+      const g = 2 * this.s2 * maternProfileDr2(r2);
+      for (let j = 0; j < d; j++) {
+        if (!this.categorical[j]) dk[i * d + j] = g * (x[j]! - this.X[i * d + j]!) * this.invLs2[j]!;
+      }
+    }
+    return { k, dk };
+  }
+
+  /** Prior covariance k(a, b) and its gradient in a (zero on categorical dims). */
+  kernelPair(a: ArrayLike<number>, b: ArrayLike<number>): { value: number; grad: Float64Array } {
+    const { d } = this;
+    let r2 = 0;
+    for (let j = 0; j < d; j++) r2 += this.categorical[j] ? (a[j] === b[j] ? 0 : this.invLs2[j]!) : (a[j]! - b[j]!) ** 2 * this.invLs2[j]!;
+    const g = 2 * this.s2 * maternProfileDr2(r2);
+    const grad = new Float64Array(d);
+    for (let j = 0; j < d; j++) if (!this.categorical[j]) grad[j] = g * (a[j]! - b[j]!) * this.invLs2[j]!;
+    return { value: this.s2 * maternProfile(r2), grad };
+  }
+
+  /** L^-1 v in place (K = L L^T). */
+  solveL(v: Float64Array): Float64Array {
+    return solveLower(this.L, this.n, v);
+  }
+
+  /** L^-T v in place: after solveL, gives K^-1 v. */
+  solveLT(v: Float64Array): Float64Array {
+    return solveLowerT(this.L, this.n, v);
+  }
+
+  /** Posterior mean only: O(n d), no triangular solve (importance sampling and recommendations need many). */
+  predictMean(x: ArrayLike<number>): number {
+    let mean = 0;
+    for (let i = 0; i < this.n; i++) mean += this.s2 * maternProfile(scaledDist2(x, this.X, i, this.d, this.invLs2, this.categorical)) * this.alpha[i]!;
+    return mean;
+  }
+
+  /** Posterior mean from a kernel vector k(X, x) already at hand. */
+  predictMeanFromKstar(k: Float64Array): number {
+    let mean = 0;
+    for (let i = 0; i < this.n; i++) mean += k[i]! * this.alpha[i]!;
+    return mean;
+  }
+
+  /** d mean / dx from the kernel-vector gradient of `kstarWithGrad`. */
+  meanGradFromDk(dk: Float64Array): Float64Array {
+    const { n, d } = this;
+    const g = new Float64Array(d);
+    for (let i = 0; i < n; i++) {
+      const a = this.alpha[i]!;
+      for (let j = 0; j < d; j++) g[j] += a * dk[i * d + j]!;
+    }
+    return g;
+  }
+
+  /** Lengthscales l_j = exp(theta_j). */
+  lengthscales(): Float64Array {
+    return Float64Array.from(this.invLs2, (v) => 1 / Math.sqrt(v));
+  }
+
+  /**
+   * Mean leave-one-out log predictive density of the training outputs (Rasmussen & Williams eq. 5.10-5.12):
+   * mu_-i = y_i - alpha_i / [K^-1]_ii, var_-i = 1 / [K^-1]_ii; one triangular inverse, no refits.
+   */
+  looLogPredictive(): number {
+    const diag = cholInverseDiag(this.L, this.n);
+    let s = 0;
+    for (let i = 0; i < this.n; i++) {
+      const w = diag[i]!;
+      const a = this.alpha[i]!;
+      s += -0.5 * Math.log(2 * Math.PI) + 0.5 * Math.log(w) - (a * a) / (2 * w);
+    }
+    return s / this.n;
   }
 
   predict(x: ArrayLike<number>): Prediction {
@@ -251,17 +276,8 @@ export class GaussianProcess {
 
   predictWithGrad(x: ArrayLike<number>): PredictionWithGrad {
     const { n, d } = this;
-    const k = new Float64Array(n);
     // dk[i*d + j] = d k(x, X_i) / d x_j = s2 * dk/d(r^2) * 2 (x_j - X_ij) / l_j^2
-    const dk = new Float64Array(n * d);
-    for (let i = 0; i < n; i++) {
-      const r2 = scaledDist2(x, this.X, i, d, this.invLs2, this.categorical);
-      k[i] = this.s2 * maternProfile(r2);
-      const g = 2 * this.s2 * maternProfileDr2(r2);
-      for (let j = 0; j < d; j++) {
-        if (!this.categorical[j]) dk[i * d + j] = g * (x[j]! - this.X[i * d + j]!) * this.invLs2[j]!;
-      }
-    }
+    const { k, dk } = this.kstarWithGrad(x);
     let mean = 0;
     const dMean = new Float64Array(d);
     for (let i = 0; i < n; i++) {

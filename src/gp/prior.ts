@@ -1,11 +1,17 @@
-// Weak priors on GP hyperparameters (log-space), with gradients, so the likelihood fit stays sane on a handful of points.
+// Priors on GP hyperparameters (log-space), with gradients: dimension-scaled lengthscales, weak signal variance, Gamma noise.
 //
-// Lengthscales: log l ~ Normal(log 0.5, 1) on the unit box, close to BoTorch's classic Gamma(3, 6) (mean 0.5).
-// The dimension-scaled prior of Hvarfner et al. (2024) (median l ~ 10 in 6-D) was tried first: it made the
-// early GP so smooth that EI crept along one basin, Hartmann6 median regret after 60 evals 0.13 vs 0.06
-// with this prior (10 seeds each, same code otherwise). Signal variance of standardized outputs: log s2 ~ Normal(0, 1.5).
-// Noise variance: Gamma(1.1, rate 30) as in Optuna's prior.py: mean ~0.04, nearly flat near zero so
-// noiseless objectives can still drive it down to the floor.
+// Lengthscales (inputs on the unit box): log l ~ Normal(mu_d, sigma^2) with mu_d = LS_LOG_MEDIAN_1D + log(d) / 2,
+// after Hvarfner, Hellsten & Nardi (2024), "Vanilla Bayesian optimization performs great in high dimensions":
+// the typical distance between points grows like sqrt(d), so a lengthscale prior that grows the same way
+// keeps the prior model equally complex in every dimension instead of turning into white noise in 10-D.
+// Signal variance of the warped, standardized outputs: log s2 ~ Normal(0, 1.5^2).
+// Noise variance: Gamma(1.1, rate 30) as in Optuna's prior.py: mean ~0.04, nearly flat near zero so noiseless
+// objectives can drive it down to the floor (NOISE_FLOOR in gp.ts).
+
+/** log of the prior median lengthscale in 1-D; chosen on `bench bo` as a whole (see README), never per function. */
+export const LS_LOG_MEDIAN_1D = Math.log(0.35);
+/** Prior standard deviation of log l: wide (a factor 4.5 either way is one sd), so data can still overrule it. */
+export const LS_LOG_SD = 1.5;
 
 export interface LogPrior {
   value: number;
@@ -13,11 +19,16 @@ export interface LogPrior {
   grad: Float64Array;
 }
 
+/** Prior median of log l for a d-dimensional input: the mode the fit starts from and the safe fallback. */
+export function lengthscalePriorMean(d: number): number {
+  return LS_LOG_MEDIAN_1D + 0.5 * Math.log(Math.max(1, d));
+}
+
 export function logPrior(theta: Float64Array, d: number): LogPrior {
   const grad = new Float64Array(d + 2);
   let value = 0;
-  const muL = Math.log(0.5);
-  const varL = 1;
+  const muL = lengthscalePriorMean(d);
+  const varL = LS_LOG_SD * LS_LOG_SD;
   for (let k = 0; k < d; k++) {
     const z = theta[k]! - muL;
     value -= (z * z) / (2 * varL);
