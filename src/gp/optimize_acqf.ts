@@ -1,7 +1,7 @@
 // Maximizes an acquisition over a mixed box the way Optuna's optim_mixed does: QMC screening, then local searches (L-BFGS-B on continuous dims, exhaustive or line search on discrete ones).
 //
-// 1. Screen >= 2,048 scrambled-Sobol candidates (plus small perturbations of anchor points, since a sharp
-//    optimum is rarely hit by a space-filling design).
+// 1. Screen >= 2,048 scrambled-Sobol candidates, plus small perturbations of and axis lines through anchor
+//    points (a sharp optimum is rarely hit by a space-filling design).
 // 2. Start local searches from the seeds (the best observed points) and from the best screened candidates.
 // 3. Each local search alternates, until a round brings no gain: L-BFGS-B over the continuous dims (and
 //    integer grids longer than LONG_GRID, relaxed then snapped); every choice of each categorical; every level
@@ -35,7 +35,7 @@ export interface OptimizeOptions {
   starts?: number;
   /** Points every run starts a local search from (e.g. the best observed points), if feasible. */
   seeds?: Float64Array[];
-  /** Points to perturb locally for extra screening candidates. */
+  /** Points to perturb locally, and to draw axis lines through, for extra screening candidates. */
   anchors?: Float64Array[];
   /** Restriction of continuous and integer dims (categoricals stay free). */
   box?: SearchBox;
@@ -46,6 +46,8 @@ export interface OptimizeOptions {
 /** Integer grids longer than this are relaxed for the gradient step; shorter ones are searched exhaustively. */
 const LONG_GRID = 16;
 const ROUNDS = 4;
+/** Points per axis line through each anchor. */
+const LINE_POINTS = 16;
 
 function nearestIndex(grid: Float64Array, u: number): number {
   let lo = 0;
@@ -221,6 +223,18 @@ export function optimizeAcquisition(score: Scorer, dims: DimSpec[], rng: Rng, op
         } else c[j] = c[j]! + scale * rng.normal();
       }
       cands.push(project(c, dims, feas));
+    }
+    // Lines through the anchor along each axis: the one move a local search never makes is "this coordinate
+    // elsewhere, the rest as they are" (another basin in one parameter), and the model may well predict it.
+    for (let j = 0; j < d; j++) {
+      if (dims[j]!.kind === 'categorical') continue;
+      const f = feas[j]!;
+      const shift = rng.uniform();
+      for (let t = 0; t < LINE_POINTS; t++) {
+        const c = Float64Array.from(a);
+        c[j] = f.lo + ((t + shift) / LINE_POINTS) * (f.hi - f.lo);
+        cands.push(project(c, dims, feas));
+      }
     }
   }
   const scored: Point[] = [];

@@ -3,14 +3,18 @@
 // The state is a pure function of the observation sequence (replayed on every ask, O(n)), so an optimizer
 // rebuilt from storage is in the same mode as the live one. Each observation after the initial design is
 // attributed to the mode the machine was in when it arrived:
-//   global: count observations since the best value last improved; after `stallAfter(d)` of them the global
-//           model has stalled and a trust region of side INITIAL_LENGTH opens around the incumbent.
-//   local:  TuRBO's schedule: SUCCESS_STREAK improvements in a row double the side (up to MAX_LENGTH),
-//           failStreak(d) failures in a row halve it; below MIN_LENGTH the region has converged, and control
-//           returns to the global model.
+//   global, not stalled: the global model proposes. It has stalled once `stallAfter(d)` observations in a row
+//           brought no improvement of the best value.
+//   stalled: local and global proposals alternate, local first, so the global model keeps exploring at half
+//           rate while the region refines the incumbent; a local proposal that improves is followed by another.
+//   local:  TuRBO's schedule for the side: SUCCESS_STREAK local improvements in a row double it (up to
+//           MAX_LENGTH), failStreak(d) local failures in a row halve it; below MIN_LENGTH the region has
+//           converged and restarts at INITIAL_LENGTH around whatever the incumbent is then.
 // Why a local model: a stationary GP fitted to a whole multimodal landscape (a bowl with ripples, two basins per
 // dimension) smooths the ripples into noise and can never place a point precisely in one; fitted to the points
-// around the incumbent it learns the local lengthscales and converges on that basin.
+// around the incumbent it learns the local lengthscales and converges on that basin. Why alternate rather than
+// switch: on Hartmann6 a region that took over for good converged on a side basin in 4 of 5 seeds (median
+// regret 0.076, against 2.6e-4 for the global model alone); see README for the ablation.
 import type { DimSpec, SearchBox } from '../gp/optimize_acqf.js';
 
 export const INITIAL_LENGTH = 0.8;
@@ -32,74 +36,65 @@ export interface TrustRegionState {
   mode: 'global' | 'local';
   /** Side of the region as a fraction of the unit box (meaningful in local mode). */
   length: number;
-  /** How many times a region opened (statistics). */
-  opened: number;
 }
 
-/** Relative improvement that counts as progress (TuRBO's 1e-3). */
-function improves(v: number, best: number, scale: number): boolean {
-  return v < best - 1e-3 * scale;
+/** An improvement counts if it beats the best by more than rounding: 1e-9 of the observed range. */
+function improves(v: number, best: number, range: number): boolean {
+  return v < best - 1e-9 * range;
 }
 
 /**
- * Replays the machine over `raw` (values to minimize, null for failed trials) after the first `initial` points.
+ * Replays the machine over `raw` (values to minimize, null for failed trials) after the first `initial` points;
+ * `mode` is what the next proposal should be.
  */
 export function trustRegionState(raw: readonly (number | null)[], initial: number, d: number): TrustRegionState {
   let best = Infinity;
   let lo = Infinity;
   let hi = -Infinity;
-  for (let i = 0; i < Math.min(initial, raw.length); i++) {
-    const v = raw[i];
-    if (v === null || v === undefined) continue;
+  const see = (v: number) => {
     best = Math.min(best, v);
     lo = Math.min(lo, v);
     hi = Math.max(hi, v);
+  };
+  for (let i = 0; i < Math.min(initial, raw.length); i++) {
+    const v = raw[i];
+    if (v !== null && v !== undefined) see(v);
   }
-  const state: TrustRegionState = { mode: 'global', length: INITIAL_LENGTH, opened: 0 };
+  const stall = stallAfter(d);
+  let length = INITIAL_LENGTH;
   let since = 0;
   let succ = 0;
   let fail = 0;
+  let localStreak = false;
+  const next = (): 'global' | 'local' => (localStreak || (since >= stall && (since - stall) % 2 === 0) ? 'local' : 'global');
   for (let i = initial; i < raw.length; i++) {
     const v = raw[i];
-    const ok = v !== null && v !== undefined && improves(v, best, Math.max(hi - lo, Math.abs(best), 1e-12));
-    if (v !== null && v !== undefined) {
-      best = Math.min(best, v);
-      lo = Math.min(lo, v);
-      hi = Math.max(hi, v);
-    }
-    if (state.mode === 'global') {
-      since = ok ? 0 : since + 1;
-      if (since >= stallAfter(d)) {
-        state.mode = 'local';
-        state.length = INITIAL_LENGTH;
-        state.opened++;
-        succ = fail = 0;
+    const mode = next();
+    const ok = v !== null && v !== undefined && improves(v, best, Math.max(hi - lo, 1e-300));
+    if (v !== null && v !== undefined) see(v);
+    if (mode === 'local') {
+      if (ok) {
+        succ++;
+        fail = 0;
+      } else {
+        fail++;
+        succ = 0;
       }
-      continue;
+      if (succ >= SUCCESS_STREAK) {
+        length = Math.min(2 * length, MAX_LENGTH);
+        succ = 0;
+      }
+      if (fail >= failStreak(d)) {
+        length /= 2;
+        fail = 0;
+      }
+      if (length < MIN_LENGTH) length = INITIAL_LENGTH;
     }
-    if (ok) {
-      succ++;
-      fail = 0;
-    } else {
-      fail++;
-      succ = 0;
-    }
-    if (succ >= SUCCESS_STREAK) {
-      state.length = Math.min(2 * state.length, MAX_LENGTH);
-      succ = 0;
-    }
-    if (fail >= failStreak(d)) {
-      state.length /= 2;
-      fail = 0;
-    }
-    if (state.length < MIN_LENGTH) {
-      state.mode = 'global';
-      since = 0;
-    }
+    localStreak = mode === 'local' && ok;
+    since = ok ? 0 : since + 1;
   }
-  return state;
+  return { mode: next(), length };
 }
-
 /**
  * The region's box around `center`: side `length` scaled per dim by the lengthscales (TuRBO: long where the
  * model varies slowly), normalized to keep the volume of a cube of side `length`. Categoricals stay free.
