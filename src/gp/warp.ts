@@ -92,19 +92,42 @@ function gaussHermite(n: number): { x: Float64Array; w: Float64Array } {
 
 const GH = gaussHermite(32);
 
+function extent(y: ArrayLike<number>): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < y.length; i++) {
+    lo = Math.min(lo, y[i]!);
+    hi = Math.max(hi, y[i]!);
+  }
+  return [lo, hi];
+}
+
 export class OutputWarp {
+  /**
+   * Back-transformed values are clamped to the observed range widened by itself on each side. Past that the fitted
+   * warp is pure extrapolation, and for lambda < 0 its inverse explodes towards a pole; one stray quadrature node
+   * there would otherwise dominate a posterior mean.
+   */
+  private readonly lo: number;
+  private readonly hi: number;
+
   private constructor(
     readonly m1: number,
     readonly s1: number,
     readonly lambda: number,
     readonly m2: number,
     readonly s2: number,
-  ) {}
+    range: [number, number],
+  ) {
+    const width = Math.max(range[1] - range[0], 1e-12 * Math.max(1, Math.abs(range[0])));
+    this.lo = range[0] - width;
+    this.hi = range[1] + width;
+  }
 
   /** Identity up to standardization (lambda = 1): the plain transform, for comparison and ablation. */
   static standardize(y: ArrayLike<number>): OutputWarp {
     const { mean, std } = meanStd(y);
-    return new OutputWarp(mean, std, 1, 0, 1);
+    return new OutputWarp(mean, std, 1, 0, 1, extent(y));
   }
 
   /** Fits lambda by maximum likelihood (grid over LAMBDA_RANGE, then golden-section refinement). */
@@ -136,7 +159,7 @@ export class OutputWarp {
     const lambda = yjLogLikelihood(z, mid) > bestV ? mid : bestL;
     const psi = Float64Array.from(z, (v) => yj(v, lambda));
     const { mean: m2, std: s2 } = meanStd(psi);
-    return new OutputWarp(m1, s1, lambda, m2, s2);
+    return new OutputWarp(m1, s1, lambda, m2, s2, extent(y));
   }
 
   forward(y: number): number {
@@ -144,7 +167,8 @@ export class OutputWarp {
   }
 
   inverse(w: number): number {
-    return this.m1 + this.s1 * yjInverse(this.m2 + this.s2 * w, this.lambda);
+    const v = this.m1 + this.s1 * yjInverse(this.m2 + this.s2 * w, this.lambda);
+    return Math.min(this.hi, Math.max(this.lo, v));
   }
 
   /**
