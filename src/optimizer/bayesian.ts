@@ -17,7 +17,7 @@ import { sobolPoints } from '../gp/sobol.js';
 import { BaseOptimizer } from './base.js';
 import { modelImportance } from './importance.js';
 import { buildModel, objectiveMoments, type Model } from './model.js';
-import { trustRegionBox, trustRegionState, type TrustRegionState } from './trust_region.js';
+import { batchMode, trustRegionBox, trustRegionState, type TrustRegionState } from './trust_region.js';
 import type { GpSlice, Params, Recommendation } from './types.js';
 import type { SearchBox } from '../gp/optimize_acqf.js';
 
@@ -137,7 +137,8 @@ export class BayesianOptimizer extends BaseOptimizer {
     let center = obs[global.incumbentIndex]!.x;
     if (this.opts.trustRegion) {
       const tr = this.trState();
-      const local = tr.mode === 'local' ? this.localModel(global, tr) : null;
+      // Pending trials (other workers' and earlier batch members) took the modes before this one.
+      const local = batchMode(tr, fixed.length, this.space.d) === 'local' ? this.localModel(global, tr) : null;
       if (local) {
         model = local.model;
         box = local.box;

@@ -33,9 +33,25 @@ export function failStreak(d: number): number {
 }
 
 export interface TrustRegionState {
+  /** Mode of the next proposal. */
   mode: 'global' | 'local';
   /** Side of the region as a fraction of the unit box (meaningful in local mode). */
   length: number;
+  /** Observations since the best value last improved. */
+  since: number;
+  /** The last observation was a local proposal that improved. */
+  localStreak: boolean;
+}
+
+/**
+ * Mode of batch member `b` of the next ask: as if the b members before it were told without improving. Without
+ * this a batch would be all-local or all-global, and with an even batch size the parity never changes.
+ */
+export function batchMode(state: TrustRegionState, b: number, d: number): 'global' | 'local' {
+  if (b === 0 && state.localStreak) return 'local';
+  const since = state.since + b;
+  const stall = stallAfter(d);
+  return since >= stall && (since - stall) % 2 === 0 ? 'local' : 'global';
 }
 
 /** An improvement counts if it beats the best by more than rounding: 1e-9 of the observed range. */
@@ -60,13 +76,12 @@ export function trustRegionState(raw: readonly (number | null)[], initial: numbe
     const v = raw[i];
     if (v !== null && v !== undefined) see(v);
   }
-  const stall = stallAfter(d);
   let length = INITIAL_LENGTH;
   let since = 0;
   let succ = 0;
   let fail = 0;
   let localStreak = false;
-  const next = (): 'global' | 'local' => (localStreak || (since >= stall && (since - stall) % 2 === 0) ? 'local' : 'global');
+  const next = (): 'global' | 'local' => batchMode({ mode: 'global', length, since, localStreak }, 0, d);
   for (let i = initial; i < raw.length; i++) {
     const v = raw[i];
     const mode = next();
@@ -93,7 +108,7 @@ export function trustRegionState(raw: readonly (number | null)[], initial: numbe
     localStreak = mode === 'local' && ok;
     since = ok ? 0 : since + 1;
   }
-  return { mode: next(), length };
+  return { mode: next(), length, since, localStreak };
 }
 /**
  * The region's box around `center`: side `length` scaled per dim by the lengthscales (TuRBO: long where the
