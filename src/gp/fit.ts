@@ -8,7 +8,7 @@
 import { GaussianProcess, negLogPosterior, thetaBounds, LS_BOUNDS, SIGNAL_BOUNDS, type GpData } from './gp.js';
 import { pairDistances } from './kernel.js';
 import { minimizeBox } from './lbfgsb.js';
-import { lengthscalePriorMean, LS_LOG_SD } from './prior.js';
+import { ADDITIVE_LOGIT_MEAN, ADDITIVE_LOGIT_SD, lengthscalePriorMean, LS_LOG_SD } from './prior.js';
 import type { Rng } from './rng.js';
 
 export interface FitOptions {
@@ -20,6 +20,8 @@ export interface FitOptions {
   maxIter?: number;
   /** Skip the degeneracy check and fallback (ablation in `bench bo`). */
   noFallback?: boolean;
+  /** Fit the additive kernel weight too (default true); false = plain product Matérn (ablation). */
+  additive?: boolean;
   /**
    * Rows the hyperparameters are fitted on (default: all). Each likelihood evaluation is O(n^3) and a fit takes
    * tens of them, while conditioning on more rows is one O(n^3) factorization: large models fit on a subset.
@@ -47,12 +49,13 @@ export interface FitResult {
 /** LOO log density of standardized data under N(0, 1): the "predict the mean" baseline a fit must beat. */
 export const MEAN_BASELINE_LPD = -0.5 * Math.log(2 * Math.PI * Math.E);
 
-/** The prior's mode: median lengthscales for this dimension, unit signal, small noise. */
-export function defaultTheta(d: number): Float64Array {
-  const t = new Float64Array(d + 2);
+/** The prior's mode: median lengthscales for this dimension, unit signal, small noise, the prior's additive weight. */
+export function defaultTheta(d: number, additive = true): Float64Array {
+  const t = new Float64Array(d + (additive ? 3 : 2));
   t.fill(lengthscalePriorMean(d), 0, d);
   t[d] = 0;
   t[d + 1] = Math.log(1e-3);
+  if (additive) t[d + 2] = ADDITIVE_LOGIT_MEAN;
   return t;
 }
 
@@ -72,21 +75,24 @@ function objective(data: GpData): Objective {
 /** MAP hyperparameters from several starts (warm, prior mode, random draws from the prior); the best theta found. */
 export function fitTheta(data: GpData, opts: FitOptions): Float64Array {
   const { d } = data;
+  const additive = opts.additive ?? true;
+  const size = d + (additive ? 3 : 2);
   const f = objective(data);
-  const { lower, upper } = thetaBounds(d);
+  const { lower, upper } = thetaBounds(d, additive);
   const starts: Float64Array[] = [];
-  const warm = opts.warm && opts.warm.length === d + 2 ? Float64Array.from(opts.warm) : null;
+  const warm = opts.warm && opts.warm.length === size ? Float64Array.from(opts.warm) : null;
   if (warm) starts.push(warm);
-  starts.push(defaultTheta(d));
+  starts.push(defaultTheta(d, additive));
   // Every start costs ~30 likelihood evaluations of O(n^3); past a few hundred points the warm start
   // alone (hyperparameters barely move when one point is added) keeps an ask within its latency budget.
   const budget = opts.starts ?? (data.n <= 100 ? 3 : data.n <= 250 ? 2 : 1);
   const mu = lengthscalePriorMean(d);
   while (starts.length < budget) {
-    const t = defaultTheta(d);
+    const t = defaultTheta(d, additive);
     for (let k = 0; k < d; k++) t[k] = mu + LS_LOG_SD * opts.rng.normal();
     t[d] = opts.rng.normal() * 0.5;
     t[d + 1] = Math.log(1e-5) + opts.rng.uniform() * (Math.log(1e-1) - Math.log(1e-5));
+    if (additive) t[d + 2] = ADDITIVE_LOGIT_MEAN + ADDITIVE_LOGIT_SD * opts.rng.normal();
     starts.push(t);
   }
   starts.length = Math.min(starts.length, budget);
@@ -102,7 +108,7 @@ export function fitTheta(data: GpData, opts: FitOptions): Float64Array {
       best = r.x;
     }
   }
-  return best ?? defaultTheta(d);
+  return best ?? defaultTheta(d, additive);
 }
 
 /** What is wrong with a fit, if anything (see the file header). */
@@ -122,12 +128,13 @@ export function degeneracy(theta: Float64Array, categorical: Uint8Array, looLpd:
   return reasons;
 }
 
-/** The fallback: lengthscales fixed at the prior median, signal and noise fitted (a 2-parameter MAP). */
-export function safeTheta(data: GpData): Float64Array {
+/** The fallback: lengthscales (and the additive weight) fixed at the prior's median, signal and noise fitted (a 2-parameter MAP). */
+export function safeTheta(data: GpData, additive = true): Float64Array {
   const { d } = data;
-  const t0 = defaultTheta(d);
-  const { lower, upper } = thetaBounds(d);
+  const t0 = defaultTheta(d, additive);
+  const { lower, upper } = thetaBounds(d, additive);
   for (let k = 0; k < d; k++) lower[k] = upper[k] = t0[k]!;
+  if (additive) lower[d + 2] = upper[d + 2] = t0[d + 2]!;
   return minimizeBox(objective(data), t0, { lower, upper, maxIter: 40, gtol: 1e-4, ftol: 1e-8 }).x;
 }
 
@@ -147,7 +154,7 @@ export function fitGp(data: GpData, opts: FitOptions): FitResult {
   const looLpd = gp.looLogPredictive();
   const reasons = opts.noFallback ? [] : degeneracy(theta, data.categorical, looLpd);
   if (reasons.length === 0) return { theta, gp, diagnostics: { reasons, looLpd, fallback: false } };
-  const safe = safeTheta(fitData);
+  const safe = safeTheta(fitData, opts.additive ?? true);
   const safeGp = GaussianProcess.create(data, safe);
   return { theta: safe, gp: safeGp, diagnostics: { reasons, looLpd: safeGp.looLogPredictive(), fallback: true } };
 }

@@ -7,15 +7,20 @@
 // Signal variance of the warped, standardized outputs: log s2 ~ Normal(0, 1.5^2).
 // Noise variance: Gamma(1.1, rate 30) as in Optuna's prior.py: mean ~0.04, nearly flat near zero so noiseless
 // objectives can drive it down to the floor (NOISE_FLOOR in gp.ts).
+// Additive weight (when theta has it): logit a ~ Normal(ADDITIVE_LOGIT_MEAN, ADDITIVE_LOGIT_SD^2), agnostic
+// between the product and the additive kernel and wide enough for the data to pick either.
 
 /** log of the prior median lengthscale in 1-D; chosen on `bench bo` as a whole (see README), never per function. */
 export const LS_LOG_MEDIAN_1D = Math.log(0.35);
 /** Prior standard deviation of log l: wide (a factor 4.5 either way is one sd), so data can still overrule it. */
 export const LS_LOG_SD = 1.5;
 
+export const ADDITIVE_LOGIT_MEAN = 0;
+export const ADDITIVE_LOGIT_SD = 1.5;
+
 export interface LogPrior {
   value: number;
-  /** Gradient w.r.t. theta = [log l_1..log l_d, log s2, log noise]. */
+  /** Gradient w.r.t. theta = [log l_1..log l_d, log s2, log noise (, logit a)]. */
   grad: Float64Array;
 }
 
@@ -25,7 +30,7 @@ export function lengthscalePriorMean(d: number): number {
 }
 
 export function logPrior(theta: Float64Array, d: number): LogPrior {
-  const grad = new Float64Array(d + 2);
+  const grad = new Float64Array(theta.length);
   let value = 0;
   const muL = lengthscalePriorMean(d);
   const varL = LS_LOG_SD * LS_LOG_SD;
@@ -45,5 +50,10 @@ export function logPrior(theta: Float64Array, d: number): LogPrior {
   const v = Math.exp(eta);
   value += a * eta - b * v;
   grad[d + 1] = a - b * v;
+  if (theta.length > d + 2) {
+    const z = theta[d + 2]! - ADDITIVE_LOGIT_MEAN;
+    value -= (z * z) / (2 * ADDITIVE_LOGIT_SD * ADDITIVE_LOGIT_SD);
+    grad[d + 2] = -z / (ADDITIVE_LOGIT_SD * ADDITIVE_LOGIT_SD);
+  }
   return { value, grad };
 }

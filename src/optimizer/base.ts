@@ -28,6 +28,7 @@ export interface ResolvedOptions {
   batch: BatchStrategy;
   trustRegion: boolean;
   outputWarp: boolean;
+  additiveKernel: boolean;
   maxModelPoints: number;
 }
 
@@ -47,9 +48,10 @@ export function resolveOptions(raw: OptimizerOptions, field = 'optimizer'): Reso
   const batch = expectOneOf(raw.batch ?? 'qlogei', `${field}.batch`, BATCH_STRATEGIES);
   const trustRegion = expectBool(raw.trustRegion, `${field}.trustRegion`, true);
   const outputWarp = expectBool(raw.outputWarp, `${field}.outputWarp`, true);
+  const additiveKernel = expectBool(raw.additiveKernel, `${field}.additiveKernel`, true);
   // Below ~20 points a GP says little; above a few thousand one fit takes minutes.
   const maxModelPoints = expectInt(raw.maxModelPoints ?? DEFAULT_MAX_MODEL_POINTS, `${field}.maxModelPoints`, 20, 5000);
-  return { space, direction, seed, acquisition, initialTrials, batch, trustRegion, outputWarp, maxModelPoints };
+  return { space, direction, seed, acquisition, initialTrials, batch, trustRegion, outputWarp, additiveKernel, maxModelPoints };
 }
 
 export abstract class BaseOptimizer implements Optimizer {

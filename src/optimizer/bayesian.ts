@@ -76,7 +76,7 @@ export class BayesianOptimizer extends BaseOptimizer {
     const obs = this.ledger.observations;
     if (this.global?.observations === obs.length) return this.global.model;
     const model = buildModel(this.space, obs, this.opts.direction, {
-      seed: this.opts.seed, warm: this.warm, maxPoints: this.opts.maxModelPoints, warp: this.opts.outputWarp,
+      seed: this.opts.seed, warm: this.warm, maxPoints: this.opts.maxModelPoints, warp: this.opts.outputWarp, additive: this.opts.additiveKernel,
     });
     this.warm = model.theta;
     this.stats.fits++;
@@ -121,7 +121,7 @@ export class BayesianOptimizer extends BaseOptimizer {
     let local: LocalModel | null = null;
     if (sub.filter((o) => o.value !== null).length >= 2) {
       const model = buildModel(this.space, sub, this.opts.direction, {
-        seed: mixSeed(this.opts.seed, 0x70c), warm: null, maxPoints: this.opts.maxModelPoints, warp: this.opts.outputWarp,
+        seed: mixSeed(this.opts.seed, 0x70c), warm: null, maxPoints: this.opts.maxModelPoints, warp: this.opts.outputWarp, additive: this.opts.additiveKernel,
       });
       local = { model, box, center };
     }

@@ -24,6 +24,8 @@ export interface ModelOptions {
   maxPoints: number;
   /** Yeo-Johnson output warp (default on); off = plain standardization (ablation). */
   warp: boolean;
+  /** Fit the additive kernel term's weight (default true); false = plain product Matérn (ablation). */
+  additive?: boolean;
   /** Skip the degenerate-fit fallback (ablation). */
   noFallback?: boolean;
 }
@@ -92,7 +94,7 @@ export function buildModel(space: EncodedSpace, obs: readonly EncodedObservation
   const data: GpData = { X, y, n: used.length, d, categorical: space.categorical };
   const fitRows = used.length > FIT_POINTS ? modelSubset(usedRaw, FIT_POINTS, mixSeed(opts.seed, 0xf1)) : undefined;
   const fit = fitGp(data, {
-    rng: new Rng(opts.seed, mixSeed(obs.length, 0xf17)), warm: opts.warm, noFallback: opts.noFallback ?? false, ...(fitRows ? { fitRows } : {}),
+    rng: new Rng(opts.seed, mixSeed(obs.length, 0xf17)), warm: opts.warm, noFallback: opts.noFallback ?? false, additive: opts.additive ?? true, ...(fitRows ? { fitRows } : {}),
   });
   let incumbent = Infinity;
   let incumbentIndex = used[0]!;

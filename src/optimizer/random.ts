@@ -39,7 +39,7 @@ export class RandomOptimizer extends BaseOptimizer {
     if (obs.length < this.opts.initialTrials || obs.filter((o) => o.value !== null).length < 2) return null;
     if (this.cache?.observations !== obs.length) {
       const model = buildModel(this.space, obs, this.opts.direction, {
-        seed: this.opts.seed, warm: null, maxPoints: this.opts.maxModelPoints, warp: this.opts.outputWarp,
+        seed: this.opts.seed, warm: null, maxPoints: this.opts.maxModelPoints, warp: this.opts.outputWarp, additive: this.opts.additiveKernel,
       });
       this.cache = { observations: obs.length, model };
     }
