@@ -16,6 +16,7 @@ export interface Variant {
 export const VARIANTS: Variant[] = [
   { name: 'no trust region', batch: 1, options: { trustRegion: false }, question: 'does the stall remedy help?' },
   { name: 'no output warp', batch: 1, options: { outputWarp: false }, question: 'does the Yeo-Johnson warp help?' },
+  { name: 'no additive term', batch: 1, options: { additiveKernel: false }, question: 'does the additive kernel term help?' },
   { name: 'subset 30 of 60', batch: 1, options: { maxModelPoints: 30 }, question: 'what does conditioning on a subset (as past 500 trials) cost?' },
   { name: 'kriging believer', batch: 4, options: { batch: 'kriging-believer' }, question: 'is qLogEI better than a kriging believer?' },
   { name: 'constant liar', batch: 4, options: { batch: 'constant-liar' }, question: 'is qLogEI better than a constant liar?' },
