@@ -2,7 +2,7 @@
 import { BayesianOptimizer } from '../../optimizer/bayesian.js';
 import type { OptimizerOptions } from '../../optimizer/types.js';
 import { runOnFunction } from './regret.js';
-import { quartiles } from './summary.js';
+import { quartiles, solvedRatio, SOLVED } from './summary.js';
 import type { TestFunction } from './test_functions.js';
 
 export interface Variant {
@@ -38,7 +38,7 @@ export interface AblationSummary {
   variant: string;
   batch: number;
   question: string;
-  /** Geometric mean over functions of variant median / default median (>1: the default is better). */
+  /** Geometric mean over functions of variant median / default median, both floored at SOLVED (>1: the default is better). */
   geoMeanRatio: number;
   /** Functions where the default's median is lower / higher. */
   defaultBetter: number;
@@ -70,16 +70,15 @@ export async function ablation(
       const defaultMedian = quartiles(base).median;
       const row: AblationRow = { variant: v.name, batch: v.batch, fn: fn.name, median, defaultMedian, variantWins: finals.filter((x, i) => x < base[i]!).length, seeds };
       rows.push(row);
-      // A floor keeps "both found the optimum exactly" from dividing by zero.
-      const floor = 1e-12;
-      logSum += Math.log(Math.max(median, floor) / Math.max(defaultMedian, floor));
-      if (defaultMedian < median) defaultBetter++;
-      else if (median < defaultMedian) variantBetter++;
+      const ratio = solvedRatio(median, defaultMedian);
+      logSum += Math.log(ratio);
+      if (ratio > 1) defaultBetter++;
+      else if (ratio < 1) variantBetter++;
       log(`  ${v.name.padEnd(17)} q=${v.batch} ${fn.name.padEnd(17)} median ${median.toPrecision(3).padStart(9)} vs default ${defaultMedian.toPrecision(3).padStart(9)}  variant better on ${row.variantWins}/${seeds} seeds`);
     }
     const s: AblationSummary = { variant: v.name, batch: v.batch, question: v.question, geoMeanRatio: Math.exp(logSum / fns.length), defaultBetter, variantBetter };
     summary.push(s);
-    log(`  => ${v.name}: variant/default median ratio, geometric mean over ${fns.length} functions ${s.geoMeanRatio.toFixed(2)} (default better on ${defaultBetter}, variant on ${variantBetter})`);
+    log(`  => ${v.name}: variant/default median ratio (regrets < ${SOLVED} count as solved), geometric mean over ${fns.length} functions ${s.geoMeanRatio.toFixed(2)} (default better on ${defaultBetter}, variant on ${variantBetter}, tied ${fns.length - defaultBetter - variantBetter})`);
   }
   return { rows, summary };
 }

@@ -1,7 +1,7 @@
 // Regret summaries: quartiles by linear interpolation, paired win counts, the GP/TPE ratio when medians are zero, the README table.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { markdownTable, quartiles, regretRow, wins } from '../../../src/bench/bo/summary.js';
+import { markdownTable, quartiles, regretRow, solvedRatio, wins } from '../../../src/bench/bo/summary.js';
 
 test('quartiles interpolate linearly between order statistics (numpy\'s default)', () => {
   assert.deepEqual(quartiles([4, 1, 3, 2]), { q1: 1.75, median: 2.5, q3: 3.25 });
@@ -22,4 +22,10 @@ test('GP/TPE ratio: both at the optimum is a tie, GP above zero against TPE at z
   assert.equal(r.winsVsRandom, 3);
   const table = markdownTable([r]);
   assert.match(table, /\| f \| smooth \| 4 \| 2\.00 \[1\.50, 2\.50\] \| 4\.00 \[2\.50, 4\.00\] \| 5\.00 \[5\.00, 5\.00\] \| 0\.500 \| 2\/3 \|/);
+});
+
+test('solvedRatio treats regrets below 1e-4 as equal (solved)', () => {
+  assert.equal(solvedRatio(1e-6, 1e-5), 1);
+  assert.equal(solvedRatio(3e-4, 1e-5), 3);
+  assert.equal(solvedRatio(2, 4), 0.5);
 });
