@@ -1,10 +1,11 @@
 // Dense symmetric positive-definite algebra on row-major Float64Array: Cholesky with escalating jitter and triangular solves.
 //
-// Why typed arrays and not mathjs matrices here: `bench bo` times the linear algebra of one GP likelihood
-// evaluation (factor, K^-1 y, K^-1) both ways on the same 200 x 200 kernel: mathjs (lusolve + inv on a
-// DenseMatrix) took 2253 ms, these loops 15 ms, 148x faster (see the "linalg" line of `renorm-tune bench bo`).
-// A hyperparameter fit runs ~30-90 such evaluations per ask, so this is the hot path; mathjs stays the
-// independent reference the tests check these loops against (test/gp/linalg.test.ts, test/gp/gp.test.ts).
+// Why typed arrays and not mathjs matrices here: `bench bo` times one GP likelihood step (kernel matrix,
+// factorization, solves, gradient) at n = 200 both ways, mathjs on dense matrices of datatype 'number' (its
+// typed fast path) against these loops, on the same problem with the same result (src/bench/bo/gp_step_mathjs.ts).
+// mathjs stayed far outside the 3x that would justify moving the GP onto it (ratio in the README), and a fit runs
+// tens of such steps per ask, so this is the hot path; mathjs stays the independent reference the tests check
+// these loops against (test/gp/linalg.test.ts, test/gp/gp.test.ts, test/bench/bo/gp_step_mathjs.test.ts).
 
 export interface CholeskyResult {
   /** Lower-triangular factor, row-major n x n (upper triangle is zero). */
