@@ -37,29 +37,6 @@ export function pairDistances(X: Float64Array, n: number, d: number, categorical
   return { n, d, P, D };
 }
 
-/** k(r) / s2 for the Matérn-5/2 profile, from r^2. */
-export function maternProfile(r2: number): number {
-  const r = Math.sqrt(r2);
-  return (1 + SQRT5 * r + (5 / 3) * r2) * Math.exp(-SQRT5 * r);
-}
-
-/** d k(r) / d(r^2), divided by s2: -(5/6)(1 + sqrt5 r) exp(-sqrt5 r). Finite at r = 0. */
-export function maternProfileDr2(r2: number): number {
-  const r = Math.sqrt(r2);
-  return (-5 / 6) * (1 + SQRT5 * r) * Math.exp(-SQRT5 * r);
-}
-
-/** Scaled squared distance between one point and row i of X. */
-export function scaledDist2(x: ArrayLike<number>, X: Float64Array, i: number, d: number, invLs2: Float64Array, categorical: Uint8Array): number {
-  let r2 = 0;
-  for (let k = 0; k < d; k++) {
-    const a = x[k]!;
-    const b = X[i * d + k]!;
-    r2 += categorical[k] ? (a === b ? 0 : invLs2[k]!) : (a - b) * (a - b) * invLs2[k]!;
-  }
-  return r2;
-}
-
 /** Both at once (one exp): [k(r) / s2, d k / d(r^2) / s2]. */
 export function maternBoth(r2: number, out: Float64Array): void {
   const r = Math.sqrt(r2);

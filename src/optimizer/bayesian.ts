@@ -2,7 +2,8 @@
 //
 // suggest(count), for each batch member b:
 //   1. before `initialTrials` observations: the next point of a scrambled Sobol design;
-//   2. the global model (model.ts: warped outputs, MAP fit, degenerate-fit fallback, bounded subset);
+//   2. the global model (model.ts: warped outputs, product + additive Matérn kernel, MAP fit, degenerate-fit
+//      fallback, bounded subset);
 //   3. the trust-region machine (trust_region.ts) says global or local; local fits a GP to the points around
 //      the incumbent and restricts the search to a box around it;
 //   4. the acquisition: analytic LogEI (or UCB / PI) when nothing is pending, else batch qLogEI against the
@@ -10,7 +11,7 @@
 //   5. maximized over the mixed space (src/gp/optimize_acqf.ts), never returning a known point.
 import { acquisition, type AcquisitionConfig } from '../gp/acquisition.js';
 import type { GaussianProcess } from '../gp/gp.js';
-import { optimizeAcquisition, snapPoint, type Scorer } from '../gp/optimize_acqf.js';
+import { optimizeAcquisition, snapPoint, type Scorer, type SearchBox } from '../gp/optimize_acqf.js';
 import { QLogEI } from '../gp/qlogei.js';
 import { mixSeed, type Rng } from '../gp/rng.js';
 import { sobolPoints } from '../gp/sobol.js';
@@ -19,7 +20,6 @@ import { modelImportance } from './importance.js';
 import { buildModel, objectiveMoments, type Model } from './model.js';
 import { batchMode, trustRegionBox, trustRegionState, type TrustRegionState } from './trust_region.js';
 import type { GpSlice, Params, Recommendation } from './types.js';
-import type { SearchBox } from '../gp/optimize_acqf.js';
 
 /** Counters for `bench bo` and debugging; they never influence a suggestion. */
 export interface BayesianStats {
