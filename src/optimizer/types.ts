@@ -89,7 +89,11 @@ export interface Optimizer {
   addPending(params: Params): string;
   /** Posterior mean, std and acquisition along each parameter through `center` (default: the best point); null when no model exists. */
   slices(center?: Params, points?: number): Promise<GpSlice[] | null>;
-  /** Best observed point by posterior mean, with its prediction; null before any finite observation. */
+  /**
+   * Best observed point by posterior mean, with its prediction and measured value; null before any finite
+   * observation. Without a model (random search, or the GP during its initial design) it is the best measured
+   * value, with mean = observed and sd null.
+   */
   recommend(): Promise<Recommendation | null>;
   /**
    * Share of the objective's variation each parameter accounts for (total-order Sobol indices of the GP posterior
