@@ -1,7 +1,8 @@
-// `renorm-tune bench bo`: optimizer quality (GP vs Optuna TPE vs random search regret) and ask latency.
+// `renorm-tune bench bo`: optimizer quality (GP vs Optuna TPE vs random search regret, ablations), ask latency, event-loop responsiveness, mathjs.
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
-import { benchBo } from '../bench/bo/bench.js';
+import { benchBo, SECTIONS, type Section } from '../bench/bo/bench.js';
+import { functionByName, quickFunctions, testFunctions, type TestFunction } from '../bench/bo/test_functions.js';
 
 function positiveInt(field: string) {
   return (raw: string): number => {
@@ -11,20 +12,55 @@ function positiveInt(field: string) {
   };
 }
 
+function list<T>(field: string, parse: (s: string) => T, known?: readonly string[]) {
+  return (raw: string): T[] =>
+    raw.split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
+      if (known && !known.includes(s)) throw new ConfigError(field, `unknown value '${s}'`, `use a comma-separated list of ${known.join(', ')}`);
+      return parse(s);
+    });
+}
+
+const fnList = list<TestFunction>('--functions', (s) => functionByName(s)!, testFunctions.map((f) => f.name));
+
 export function register(bench: Command): void {
   bench
     .command('bo')
-    .description('GP optimizer vs Optuna TPE (when /usr/bin/python3 has optuna) vs random search on Branin, Hartmann3/6, Rosenbrock-4, Ackley-5 (median/quartile regret), and ask latency after 50..400 observations beside scikit-learn\'s GP fit (when installed)')
-    .option('--seeds <n>', 'seeds per function (default 5, quick 2)', positiveInt('--seeds'))
-    .option('--evals <n>', 'evaluations per run (default 60, quick 30)', positiveInt('--evals'))
-    .option('--quick', 'fast smoke run: Branin and Hartmann6 only, latency up to 100 observations')
+    .description(
+      'GP optimizer vs Optuna multivariate TPE (when /usr/bin/python3 has optuna) vs random search on 15 functions (smooth, multimodal, mixed, ' +
+        '10-D+ with inert dims, noisy) at batch 1 and 4: median/quartile regret and win counts; ablations; ask latency beside scikit-learn\'s GP fit; ' +
+        '/health latency during 2,000-trial asks in process vs in a worker thread; mathjs vs typed-array GP step',
+    )
+    .option('--seeds <n>', 'seeds per function (default 10, quick 3)', positiveInt('--seeds'))
+    .option('--evals <n>', 'evaluations per run (default 60)', positiveInt('--evals'))
+    .option('--quick', `fast run: ${quickFunctions.map((f) => f.name).join(', ')}; 3 seeds; latency up to 200 observations; n = 1000 for the large ask; no ablations`)
+    .option('--functions <names>', 'comma-separated test functions (default all, or the quick set)', fnList)
+    .option('--batches <sizes>', 'comma-separated batch sizes (default 1,4)', list('--batches', positiveInt('--batches')))
+    .option('--sections <names>', `comma-separated parts to run (default all: ${SECTIONS.join(', ')})`, list<Section>('--sections', (s) => s as Section, SECTIONS))
+    .option('--ablation-seeds <n>', 'seeds per ablation variant (default 5)', positiveInt('--ablation-seeds'))
     .option('--no-optuna', 'skip the Optuna TPE side-by-side runs')
-    .option('--no-sklearn', "skip timing scikit-learn's GP fit beside the ask latency table")
+    .option('--no-sklearn', "skip timing scikit-learn's GP fit beside the ask latency")
     .option('--json', 'print a JSON summary as the last line')
-    .action(async (opts: { seeds?: number; evals?: number; quick?: boolean; optuna: boolean; sklearn: boolean; json?: boolean }) => {
+    .action(async (opts: {
+      seeds?: number; evals?: number; quick?: boolean; functions?: TestFunction[]; batches?: number[]; sections?: Section[];
+      ablationSeeds?: number; optuna: boolean; sklearn: boolean; json?: boolean;
+    }) => {
       const quick = opts.quick ?? false;
       const log = (line: string) => process.stdout.write(`${line}\n`);
-      const r = await benchBo({ seeds: opts.seeds ?? (quick ? 2 : 5), evals: opts.evals ?? (quick ? 30 : 60), quick, optuna: opts.optuna, sklearn: opts.sklearn, log });
+      const functions = opts.functions ?? (quick ? quickFunctions : testFunctions);
+      const r = await benchBo({
+        functions,
+        seeds: opts.seeds ?? (quick ? 3 : 10),
+        evals: opts.evals ?? 60,
+        batches: opts.batches ?? [1, 4],
+        sections: opts.sections ?? (quick ? SECTIONS.filter((s) => s !== 'ablation') : [...SECTIONS]),
+        optuna: opts.optuna,
+        sklearn: opts.sklearn,
+        ablationFunctions: opts.functions ?? quickFunctions,
+        ablationSeeds: opts.ablationSeeds ?? 5,
+        latencySizes: quick ? [100, 200] : [100, 200, 400],
+        largeN: quick ? 1000 : 2000,
+        log,
+      });
       if (opts.json) log(JSON.stringify(r));
     });
 }

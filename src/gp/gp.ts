@@ -1,20 +1,21 @@
-// Gaussian-process regression with a Matérn-5/2 ARD kernel: MAP hyperparameter fit and posterior predictions with gradients.
+// Gaussian-process regression with a Matérn-5/2 ARD kernel (optionally mixed with its additive counterpart): likelihood with gradients, posterior predictions with gradients.
 //
 // Notation (n observations, d input dimensions, m query points):
 //   X      n x d   inputs; continuous dims in [0, 1], categorical dims hold a category index
 //   y      n       standardized outputs (mean 0, variance 1), lower is better
-//   theta  d + 2   [log l_1 .. log l_d, log s2, log noise]: lengthscales, signal variance, noise variance
+//   theta  d + 2   [log l_1 .. log l_d, log s2, log noise]: lengthscales, signal variance, noise variance;
+//          d + 3   ... and logit a, the weight of the additive term (kernel.ts); length d + 2 means a = 0
 //   K      n x n   kernel matrix k(X, X) + noise I
 //   L      n x n   lower Cholesky factor, K = L L^T
 //   alpha  n       K^-1 y (two triangular solves, never an explicit inverse)
 //   W      n x n   K^-1, formed only for the likelihood gradient, where every tr(K^-1 dK/dtheta) needs it
 //   k*     n       k(X, x*) for one query point; v = L^-1 k*
 //   mean = k*^T alpha;  var = s2 - v^T v  (latent f, noise excluded)
-import { cholesky, cholInverse, cholLogDet, solveLower, solveLowerT } from './linalg.js';
-import { maternBoth, maternProfile, maternProfileDr2, pairDistances, scaledDist2, type PairDistances } from './kernel.js';
+import { cholesky, cholInverse, cholInverseDiag, cholLogDet, solveLower, solveLowerT } from './linalg.js';
+import { maternBoth, mixedKernel, pairDistances, type PairDistances } from './kernel.js';
 import { logPrior } from './prior.js';
-import { minimizeBox } from './lbfgsb.js';
-import { Rng } from './rng.js';
+
+const SQRT5 = Math.sqrt(5);
 
 export interface GpData {
   X: Float64Array;
@@ -25,26 +26,54 @@ export interface GpData {
   categorical: Uint8Array;
 }
 
-/** Box for theta: lengthscales 0.005..1000 (beyond that a dim is irrelevant), s2 1e-3..1e3, noise 1e-6..1. */
-export function thetaBounds(d: number): { lower: Float64Array; upper: Float64Array } {
-  const lower = new Float64Array(d + 2);
-  const upper = new Float64Array(d + 2);
-  for (let k = 0; k < d; k++) {
-    lower[k] = Math.log(5e-3);
-    upper[k] = Math.log(1e3);
+/** Smallest noise variance (of the standardized outputs) the fit may learn: noiseless objectives sit on it. */
+export const NOISE_FLOOR = 1e-6;
+export const LS_BOUNDS = [5e-3, 1e3] as const;
+export const SIGNAL_BOUNDS = [1e-3, 1e3] as const;
+
+/** logit a is kept within +-8: a between 3e-4 and 0.9997. */
+export const ADDITIVE_LOGIT_BOUND = 8;
+
+/** Additive weight a of a theta (0 without the additive entry). */
+export function additiveWeight(theta: ArrayLike<number>, d: number): number {
+  return theta.length > d + 2 ? 1 / (1 + Math.exp(-theta[d + 2]!)) : 0;
+}
+
+/** Box for theta: lengthscales 0.005..1000 (beyond that a dim is irrelevant), s2 1e-3..1e3, noise NOISE_FLOOR..1, logit a +-8. */
+export function thetaBounds(d: number, additive = true): { lower: Float64Array; upper: Float64Array } {
+  const lower = new Float64Array(d + (additive ? 3 : 2));
+  const upper = new Float64Array(d + (additive ? 3 : 2));
+  if (additive) {
+    lower[d + 2] = -ADDITIVE_LOGIT_BOUND;
+    upper[d + 2] = ADDITIVE_LOGIT_BOUND;
   }
-  lower[d] = Math.log(1e-3);
-  upper[d] = Math.log(1e3);
-  lower[d + 1] = Math.log(1e-6);
+  for (let k = 0; k < d; k++) {
+    lower[k] = Math.log(LS_BOUNDS[0]);
+    upper[k] = Math.log(LS_BOUNDS[1]);
+  }
+  lower[d] = Math.log(SIGNAL_BOUNDS[0]);
+  upper[d] = Math.log(SIGNAL_BOUNDS[1]);
+  lower[d + 1] = Math.log(NOISE_FLOOR);
   upper[d + 1] = Math.log(1);
   return { lower, upper };
 }
 
+interface KernelMatrix {
+  K: Float64Array;
+  /** Per pair: s2 (1 - a) m'(r^2), the product term's derivative in r^2. */
+  dProfile: Float64Array;
+  /** Additive only, per dim and pair (D's layout): s2 (a / d) m'(r_j^2). */
+  dAdd: Float64Array | null;
+  /** Additive only, per pair: s2 (mean_j m(r_j^2) - m(r^2)) = d k / d a. */
+  dWeight: Float64Array | null;
+}
+
 /** Lower triangle of the kernel matrix (with noise on the diagonal) from precomputed pair distances. */
-function kernelMatrix(pd: PairDistances, theta: Float64Array): { K: Float64Array; dProfile: Float64Array } {
+function kernelMatrix(pd: PairDistances, theta: Float64Array): KernelMatrix {
   const { n, d, P, D } = pd;
   const s2 = Math.exp(theta[d]!);
   const noise = Math.exp(theta[d + 1]!);
+  const a = additiveWeight(theta, d);
   const invLs2 = new Float64Array(d);
   for (let k = 0; k < d; k++) invLs2[k] = Math.exp(-2 * theta[k]!);
   const r2 = new Float64Array(P);
@@ -54,20 +83,48 @@ function kernelMatrix(pd: PairDistances, theta: Float64Array): { K: Float64Array
     for (let p = 0; p < P; p++) r2[p] += w * D[off + p]!;
   }
   const K = new Float64Array(n * n);
-  // dProfile holds s2 * dk/d(r^2) per pair, reused by the gradient.
   const dProfile = new Float64Array(P);
   const both = new Float64Array(2);
+  const prod = new Float64Array(P);
   let p = 0;
   for (let i = 1; i < n; i++) {
     for (let j = 0; j < i; j++, p++) {
       maternBoth(r2[p]!, both);
-      K[i * n + j] = s2 * both[0]!;
-      dProfile[p] = s2 * both[1]!;
+      prod[p] = both[0]!;
+      K[i * n + j] = s2 * (1 - a) * both[0]!;
+      dProfile[p] = s2 * (1 - a) * both[1]!;
+    }
+  }
+  let dAdd: Float64Array | null = null;
+  let dWeight: Float64Array | null = null;
+  if (theta.length > d + 2) {
+    dAdd = new Float64Array(P * d);
+    const sum = new Float64Array(P);
+    const c = (s2 * a) / d;
+    for (let k = 0; k < d; k++) {
+      const w = invLs2[k]!;
+      const off = k * P;
+      // maternBoth inlined: this loop runs d times more often than the product term's and dominates the fit.
+      for (let q = 0; q < P; q++) {
+        const r2 = w * D[off + q]!;
+        const r = Math.sqrt(r2);
+        const e = Math.exp(-SQRT5 * r);
+        sum[q] += (1 + SQRT5 * r + (5 / 3) * r2) * e;
+        dAdd[off + q] = c * ((-5 / 6) * (1 + SQRT5 * r) * e);
+      }
+    }
+    dWeight = new Float64Array(P);
+    p = 0;
+    for (let i = 1; i < n; i++) {
+      for (let j = 0; j < i; j++, p++) {
+        K[i * n + j] += ((s2 * a) / d) * sum[p]!;
+        dWeight[p] = s2 * (sum[p]! / d - prod[p]!);
+      }
     }
   }
   // Only the lower triangle is filled: the Cholesky and the gradient read nothing else.
   for (let i = 0; i < n; i++) K[i * n + i] = s2 + noise;
-  return { K, dProfile };
+  return { K, dProfile, dAdd, dWeight };
 }
 
 /**
@@ -78,7 +135,7 @@ function kernelMatrix(pd: PairDistances, theta: Float64Array): { K: Float64Array
 export function negLogPosterior(data: GpData, theta: Float64Array, pd?: PairDistances, withPrior = true): { value: number; grad: Float64Array } {
   const { n, d } = data;
   const dist = pd ?? pairDistances(data.X, n, d, data.categorical);
-  const { K, dProfile } = kernelMatrix(dist, theta);
+  const { K, dProfile, dAdd, dWeight } = kernelMatrix(dist, theta);
   const { L } = cholesky(K, n);
   const alpha = Float64Array.from(data.y);
   solveLower(L, n, alpha);
@@ -89,95 +146,45 @@ export function negLogPosterior(data: GpData, theta: Float64Array, pd?: PairDist
   const W = cholInverse(L, n);
   const s2 = Math.exp(theta[d]!);
   const noise = Math.exp(theta[d + 1]!);
-  const grad = new Float64Array(d + 2);
+  const grad = new Float64Array(theta.length);
   // Off-diagonal pairs (each counted twice in the trace, hence no 1/2).
   const { P, D } = dist;
+  const q = new Float64Array(P);
   const c = new Float64Array(P);
   let gS = 0;
+  let gA = 0;
   let p = 0;
   for (let i = 1; i < n; i++) {
     for (let j = 0; j < i; j++, p++) {
-      const q = W[i * n + j]! - alpha[i]! * alpha[j]!;
-      c[p] = q * dProfile[p]!;
-      gS += q * K[i * n + j]!;
+      const qq = W[i * n + j]! - alpha[i]! * alpha[j]!;
+      q[p] = qq;
+      c[p] = qq * dProfile[p]!;
+      gS += qq * K[i * n + j]!;
+      if (dWeight) gA += qq * dWeight[p]!;
     }
   }
   let trQ = 0;
   for (let i = 0; i < n; i++) trQ += W[i * n + i]! - alpha[i]! * alpha[i]!;
   for (let k = 0; k < d; k++) {
     const off = k * P;
-    let s = 0;
-    for (let pp = 0; pp < P; pp++) s += c[pp]! * D[off + pp]!;
-    grad[k] = -2 * Math.exp(-2 * theta[k]!) * s;
+    let sum = 0;
+    if (dAdd) for (let pp = 0; pp < P; pp++) sum += (c[pp]! + q[pp]! * dAdd[off + pp]!) * D[off + pp]!;
+    else for (let pp = 0; pp < P; pp++) sum += c[pp]! * D[off + pp]!;
+    // d r_k^2 / d log l_k = -2 D_k / l_k^2.
+    grad[k] = -2 * Math.exp(-2 * theta[k]!) * sum;
   }
   grad[d] = gS + 0.5 * s2 * trQ;
   grad[d + 1] = 0.5 * noise * trQ;
+  if (dWeight) {
+    const a = additiveWeight(theta, d);
+    grad[d + 2] = gA * a * (1 - a);
+  }
   if (withPrior) {
     const prior = logPrior(theta, d);
     value -= prior.value;
-    for (let k = 0; k < d + 2; k++) grad[k] -= prior.grad[k]!;
+    for (let k = 0; k < theta.length; k++) grad[k] -= prior.grad[k]!;
   }
   return { value, grad };
-}
-
-export interface FitOptions {
-  rng: Rng;
-  /** Previous fit's theta: the first start, since hyperparameters move little between asks. */
-  warm?: Float64Array | null;
-  /** Number of starts (warm, default, then random); default 3 up to 100 points, 2 up to 250, then 1. */
-  starts?: number;
-  maxIter?: number;
-}
-
-export function defaultTheta(d: number): Float64Array {
-  const t = new Float64Array(d + 2);
-  for (let k = 0; k < d; k++) t[k] = Math.log(0.5);
-  t[d] = 0;
-  t[d + 1] = Math.log(1e-3);
-  return t;
-}
-
-/** MAP hyperparameters from several starts (warm, default, random); returns the best theta found. */
-export function fitTheta(data: GpData, opts: FitOptions): Float64Array {
-  const { d } = data;
-  const pd = pairDistances(data.X, data.n, d, data.categorical);
-  const { lower, upper } = thetaBounds(d);
-  const starts: Float64Array[] = [];
-  if (opts.warm && opts.warm.length === d + 2) starts.push(Float64Array.from(opts.warm));
-  starts.push(defaultTheta(d));
-  // Every start costs ~30 likelihood evaluations of O(n^3); past a few hundred points the warm start
-  // alone (hyperparameters barely move when one point is added) keeps an ask within its latency budget.
-  const budget = opts.starts ?? (data.n <= 100 ? 3 : data.n <= 250 ? 2 : 1);
-  while (starts.length < budget) {
-    const t = defaultTheta(d);
-    for (let k = 0; k < d; k++) t[k] = Math.log(0.05) + opts.rng.uniform() * (Math.log(5) - Math.log(0.05));
-    t[d] = opts.rng.normal() * 0.5;
-    t[d + 1] = Math.log(1e-5) + opts.rng.uniform() * (Math.log(1e-1) - Math.log(1e-5));
-    starts.push(t);
-  }
-  starts.length = Math.min(starts.length, budget);
-  let best: Float64Array | null = null;
-  let bestValue = Infinity;
-  const f = (theta: Float64Array) => {
-    try {
-      return negLogPosterior(data, theta, pd);
-    } catch {
-      return { value: Infinity, grad: new Float64Array(d + 2) };
-    }
-  };
-  const warmCount = opts.warm && opts.warm.length === d + 2 ? 1 : 0;
-  for (let s = 0; s < starts.length; s++) {
-    const x0 = starts[s]!;
-    // A warm start begins near the optimum and the next ask continues from wherever it stops, so past 100
-    // points it gets a short leash (each iteration is O(n^3)); cold starts run to convergence.
-    const maxIter = opts.maxIter ?? (s < warmCount && data.n > 100 ? 15 : 80);
-    const r = minimizeBox(f, x0, { lower, upper, maxIter, gtol: 1e-3, ftol: 1e-7 });
-    if (r.value < bestValue) {
-      bestValue = r.value;
-      best = r.x;
-    }
-  }
-  return best ?? defaultTheta(d);
 }
 
 export interface Prediction {
@@ -201,8 +208,11 @@ export class GaussianProcess {
   readonly s2: number;
   readonly noise: number;
   readonly invLs2: Float64Array;
+  /** Weight of the additive kernel term (0: plain product Matérn). */
+  readonly additive: number;
   readonly jitter: number;
   private readonly alpha: Float64Array;
+  private readonly scratch: Float64Array;
 
   private constructor(
     readonly X: Float64Array,
@@ -219,6 +229,8 @@ export class GaussianProcess {
     this.noise = Math.exp(theta[this.d + 1]!);
     this.invLs2 = new Float64Array(this.d);
     for (let k = 0; k < this.d; k++) this.invLs2[k] = Math.exp(-2 * theta[k]!);
+    this.additive = additiveWeight(theta, this.d);
+    this.scratch = new Float64Array(this.d);
     this.jitter = jitter;
     this.alpha = Float64Array.from(y);
     solveLower(L, this.n, this.alpha);
@@ -233,10 +245,81 @@ export class GaussianProcess {
   }
 
   /** Kernel vector k(X, x). */
-  private kstar(x: ArrayLike<number>): Float64Array {
+  kstar(x: ArrayLike<number>): Float64Array {
     const k = new Float64Array(this.n);
-    for (let i = 0; i < this.n; i++) k[i] = this.s2 * maternProfile(scaledDist2(x, this.X, i, this.d, this.invLs2, this.categorical));
+    for (let i = 0; i < this.n; i++) k[i] = mixedKernel(x, this.X, i, this.d, this.invLs2, this.categorical, this.s2, this.additive, this.scratch);
     return k;
+  }
+
+  /** k(X, x) and dk[i*d + j] = d k(x, X_i) / d x_j (zero on categorical dims). */
+  kstarWithGrad(x: ArrayLike<number>): { k: Float64Array; dk: Float64Array } {
+    const { n, d } = this;
+    const k = new Float64Array(n);
+    const dk = new Float64Array(n * d);
+    for (let i = 0; i < n; i++) k[i] = mixedKernel(x, this.X, i, d, this.invLs2, this.categorical, this.s2, this.additive, this.scratch, dk, i * d);
+    return { k, dk };
+  }
+
+  /** Prior covariance k(a, b) and its gradient in a (zero on categorical dims). */
+  kernelPair(a: ArrayLike<number>, b: ArrayLike<number>): { value: number; grad: Float64Array } {
+    const grad = new Float64Array(this.d);
+    const value = mixedKernel(a, Float64Array.from(b), 0, this.d, this.invLs2, this.categorical, this.s2, this.additive, this.scratch, grad, 0);
+    return { value, grad };
+  }
+
+  /** L^-1 v in place (K = L L^T). */
+  solveL(v: Float64Array): Float64Array {
+    return solveLower(this.L, this.n, v);
+  }
+
+  /** L^-T v in place: after solveL, gives K^-1 v. */
+  solveLT(v: Float64Array): Float64Array {
+    return solveLowerT(this.L, this.n, v);
+  }
+
+  /** Posterior mean only: O(n d), no triangular solve (importance sampling and recommendations need many). */
+  predictMean(x: ArrayLike<number>): number {
+    let mean = 0;
+    for (let i = 0; i < this.n; i++) mean += mixedKernel(x, this.X, i, this.d, this.invLs2, this.categorical, this.s2, this.additive, this.scratch) * this.alpha[i]!;
+    return mean;
+  }
+
+  /** Posterior mean from a kernel vector k(X, x) already at hand. */
+  predictMeanFromKstar(k: Float64Array): number {
+    let mean = 0;
+    for (let i = 0; i < this.n; i++) mean += k[i]! * this.alpha[i]!;
+    return mean;
+  }
+
+  /** d mean / dx from the kernel-vector gradient of `kstarWithGrad`. */
+  meanGradFromDk(dk: Float64Array): Float64Array {
+    const { n, d } = this;
+    const g = new Float64Array(d);
+    for (let i = 0; i < n; i++) {
+      const a = this.alpha[i]!;
+      for (let j = 0; j < d; j++) g[j] += a * dk[i * d + j]!;
+    }
+    return g;
+  }
+
+  /** Lengthscales l_j = exp(theta_j). */
+  lengthscales(): Float64Array {
+    return Float64Array.from(this.invLs2, (v) => 1 / Math.sqrt(v));
+  }
+
+  /**
+   * Mean leave-one-out log predictive density of the training outputs (Rasmussen & Williams eq. 5.10-5.12):
+   * mu_-i = y_i - alpha_i / [K^-1]_ii, var_-i = 1 / [K^-1]_ii; one triangular inverse, no refits.
+   */
+  looLogPredictive(): number {
+    const diag = cholInverseDiag(this.L, this.n);
+    let s = 0;
+    for (let i = 0; i < this.n; i++) {
+      const w = diag[i]!;
+      const a = this.alpha[i]!;
+      s += -0.5 * Math.log(2 * Math.PI) + 0.5 * Math.log(w) - (a * a) / (2 * w);
+    }
+    return s / this.n;
   }
 
   predict(x: ArrayLike<number>): Prediction {
@@ -251,17 +334,8 @@ export class GaussianProcess {
 
   predictWithGrad(x: ArrayLike<number>): PredictionWithGrad {
     const { n, d } = this;
-    const k = new Float64Array(n);
     // dk[i*d + j] = d k(x, X_i) / d x_j = s2 * dk/d(r^2) * 2 (x_j - X_ij) / l_j^2
-    const dk = new Float64Array(n * d);
-    for (let i = 0; i < n; i++) {
-      const r2 = scaledDist2(x, this.X, i, d, this.invLs2, this.categorical);
-      k[i] = this.s2 * maternProfile(r2);
-      const g = 2 * this.s2 * maternProfileDr2(r2);
-      for (let j = 0; j < d; j++) {
-        if (!this.categorical[j]) dk[i * d + j] = g * (x[j]! - this.X[i * d + j]!) * this.invLs2[j]!;
-      }
-    }
+    const { k, dk } = this.kstarWithGrad(x);
     let mean = 0;
     const dMean = new Float64Array(d);
     for (let i = 0; i < n; i++) {

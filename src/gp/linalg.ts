@@ -1,10 +1,11 @@
 // Dense symmetric positive-definite algebra on row-major Float64Array: Cholesky with escalating jitter and triangular solves.
 //
-// Why typed arrays and not mathjs matrices here: `bench bo` times the linear algebra of one GP likelihood
-// evaluation (factor, K^-1 y, K^-1) both ways on the same 200 x 200 kernel: mathjs (lusolve + inv on a
-// DenseMatrix) took 2253 ms, these loops 15 ms, 148x faster (see the "linalg" line of `renorm-tune bench bo`).
-// A hyperparameter fit runs ~30-90 such evaluations per ask, so this is the hot path; mathjs stays the
-// independent reference the tests check these loops against (test/gp/linalg.test.ts, test/gp/gp.test.ts).
+// Why typed arrays and not mathjs matrices here: `bench bo` times one GP likelihood step (kernel matrix,
+// factorization, solves, gradient) at n = 200 both ways, mathjs on dense matrices of datatype 'number' (its
+// typed fast path) against these loops, on the same problem with the same result (src/bench/bo/gp_step_mathjs.ts).
+// mathjs stayed far outside the 3x that would justify moving the GP onto it (ratio in the README), and a fit runs
+// tens of such steps per ask, so this is the hot path; mathjs stays the independent reference the tests check
+// these loops against (test/gp/linalg.test.ts, test/gp/gp.test.ts, test/bench/bo/gp_step_mathjs.test.ts).
 
 export interface CholeskyResult {
   /** Lower-triangular factor, row-major n x n (upper triangle is zero). */
@@ -98,14 +99,11 @@ export function cholLogDet(L: Float64Array, n: number): number {
 }
 
 /**
- * (L L^T)^-1, symmetric, row-major. Only the likelihood gradient needs it (tr(K^-1 dK) for every
- * hyperparameter at once); predictions always use triangular solves. Built as Linv^T Linv from the
- * triangular inverse, about n^3/3 flops.
+ * U = (L^-1)^T, upper triangular, built so that every inner loop is a dot product of two contiguous rows:
+ * U[j][i] = -(sum_{k=j}^{i-1} L[i][k] U[j][k]) / L[i][i]. Column-wise solves and outer-product updates
+ * stride through or sweep memory and measured 2-4x slower at n = 400.
  */
-export function cholInverse(L: Float64Array, n: number): Float64Array {
-  // U = (L^-1)^T, upper triangular, built so that every inner loop is a dot product of two contiguous rows:
-  // U[j][i] = -(sum_{k=j}^{i-1} L[i][k] U[j][k]) / L[i][i]. Column-wise solves and outer-product updates
-  // stride through or sweep memory and measured 2-4x slower at n = 400.
+function lowerInverseT(L: Float64Array, n: number): Float64Array {
   const U = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     const ri = i * n;
@@ -125,6 +123,28 @@ export function cholInverse(L: Float64Array, n: number): Float64Array {
     }
     U[ri + i] = inv;
   }
+  return U;
+}
+
+/** diag((L L^T)^-1): what leave-one-out predictions need, at a third of the cost of the full inverse. */
+export function cholInverseDiag(L: Float64Array, n: number): Float64Array {
+  const U = lowerInverseT(L, n);
+  const out = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    let s = 0;
+    for (let i = j; i < n; i++) s += U[j * n + i]! * U[j * n + i]!;
+    out[j] = s;
+  }
+  return out;
+}
+
+/**
+ * (L L^T)^-1, symmetric, row-major. Only the likelihood gradient needs it (tr(K^-1 dK) for every
+ * hyperparameter at once); predictions always use triangular solves. Built as Linv^T Linv from the
+ * triangular inverse, about n^3/3 + n^3/3 flops.
+ */
+export function cholInverse(L: Float64Array, n: number): Float64Array {
+  const U = lowerInverseT(L, n);
   // W = U U^T restricted to k >= max(i, j): W_ij = sum_{k >= i} U[i][k] U[j][k] for i >= j.
   const W = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {

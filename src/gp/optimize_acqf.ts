@@ -1,8 +1,13 @@
-// Maximizes an acquisition over a mixed box: scrambled-Sobol screening, then gradient polish on continuous dims and discrete local search.
+// Maximizes an acquisition over a mixed box the way Optuna's optim_mixed does: QMC screening, then local searches (L-BFGS-B on continuous dims, exhaustive or line search on discrete ones).
 //
-// Integers are a grid of encoded positions (kernel inputs are always snapped to it, so the GP never sees a
-// fractional integer); short grids and categoricals are searched by trying neighbours / every choice, as
-// Optuna's optim_mixed does; long grids (> 32 levels) are relaxed for the gradient step and then snapped.
+// 1. Screen >= 2,048 scrambled-Sobol candidates, plus small perturbations of and axis lines through anchor
+//    points (a sharp optimum is rarely hit by a space-filling design).
+// 2. Start local searches from the seeds (the best observed points) and from the best screened candidates.
+// 3. Each local search alternates, until a round brings no gain: L-BFGS-B over the continuous dims (and
+//    integer grids longer than LONG_GRID, relaxed then snapped); every choice of each categorical; every level
+//    of each short integer grid; a doubling line search over the levels of each long grid.
+// Integers are a grid of encoded positions and candidates are always snapped to it, so the GP never sees a
+// fractional integer. An optional box (the trust region) restricts continuous and integer dims.
 import { minimizeBox } from './lbfgsb.js';
 import { Rng } from './rng.js';
 import { sobolPoints } from './sobol.js';
@@ -18,18 +23,31 @@ export interface DimSpec {
 /** Score of a point: value (higher is better) and, when asked, its gradient (zero on categorical dims). */
 export type Scorer = (x: Float64Array, withGrad: boolean) => { value: number; grad?: Float64Array };
 
+export interface SearchBox {
+  lower: Float64Array;
+  upper: Float64Array;
+}
+
 export interface OptimizeOptions {
-  /** Sobol screening points (default 1024). */
+  /** Sobol screening points (default 2048). */
   candidates?: number;
-  /** Best screened points to polish (default 5). */
+  /** Local searches in all, seeds included (default 10). */
   starts?: number;
-  /** Points to perturb locally for extra candidates (e.g. the best observations). */
+  /** Points every run starts a local search from (e.g. the best observed points), if feasible. */
+  seeds?: Float64Array[];
+  /** Points to perturb locally, and to draw axis lines through, for extra screening candidates. */
   anchors?: Float64Array[];
+  /** Restriction of continuous and integer dims (categoricals stay free). */
+  box?: SearchBox;
   /** Points that must not be returned (already observed, pending, or earlier in the batch), compared after snapping. */
   exclude?: (x: Float64Array) => boolean;
 }
 
-const LONG_GRID = 32;
+/** Integer grids longer than this are relaxed for the gradient step; shorter ones are searched exhaustively. */
+const LONG_GRID = 16;
+const ROUNDS = 4;
+/** Points per axis line through each anchor. */
+const LINE_POINTS = 16;
 
 function nearestIndex(grid: Float64Array, u: number): number {
   let lo = 0;
@@ -53,70 +71,148 @@ export function snapPoint(x: Float64Array, dims: DimSpec[], fromUnit: boolean): 
   return x;
 }
 
-function localSearch(x0: Float64Array, v0: number, score: Scorer, dims: DimSpec[], exclude?: (x: Float64Array) => boolean): { x: Float64Array; value: number } {
-  const d = dims.length;
-  let x = Float64Array.from(x0);
-  let value = v0;
-  const relax = dims.map((dim) => dim.kind === 'continuous' || (dim.kind === 'grid' && dim.grid!.length > LONG_GRID));
-  const nRelax = relax.filter(Boolean).length;
-  for (let round = 0; round < 4; round++) {
-    const before = value;
-    if (nRelax > 0) {
-      const idx = relax.flatMap((r, j) => (r ? [j] : []));
-      const lower = idx.map((j) => (dims[j]!.kind === 'grid' ? dims[j]!.grid![0]! : 0));
-      const upper = idx.map((j) => (dims[j]!.kind === 'grid' ? dims[j]!.grid![dims[j]!.grid!.length - 1]! : 1));
-      const full = Float64Array.from(x);
-      const f = (z: Float64Array) => {
-        for (let i = 0; i < idx.length; i++) full[idx[i]!] = z[i]!;
-        const r = score(full, true);
-        const g = new Float64Array(idx.length);
-        for (let i = 0; i < idx.length; i++) g[i] = -(r.grad?.[idx[i]!] ?? 0);
-        return { value: -r.value, grad: g };
-      };
-      const r = minimizeBox(f, idx.map((j) => x[j]!), { lower, upper, maxIter: 40, gtol: 1e-7, ftol: 1e-12 });
-      const cand = Float64Array.from(x);
-      for (let i = 0; i < idx.length; i++) cand[idx[i]!] = r.x[i]!;
-      snapPoint(cand, dims, false);
-      const v = score(cand, false).value;
-      if (v > value && !exclude?.(cand)) {
-        x = cand;
-        value = v;
-      }
-    }
-    for (let j = 0; j < d; j++) {
-      const dim = dims[j]!;
-      const options: number[] = [];
-      if (dim.kind === 'categorical') for (let c = 0; c < dim.choices!; c++) options.push(c);
-      else if (dim.kind === 'grid') {
-        const i = nearestIndex(dim.grid!, x[j]!);
-        if (i > 0) options.push(dim.grid![i - 1]!);
-        if (i < dim.grid!.length - 1) options.push(dim.grid![i + 1]!);
-      }
-      for (const o of options) {
-        if (o === x[j]) continue;
-        const cand = Float64Array.from(x);
-        cand[j] = o;
-        const v = score(cand, false).value;
-        if (v > value && !exclude?.(cand)) {
-          x = cand;
-          value = v;
+/** The feasible set of one dim inside the box: an interval for continuous dims, a slice of levels for grids. */
+interface Feasible {
+  lo: number;
+  hi: number;
+  /** Grid dims: indices [first, last] of the levels inside the box (at least one). */
+  first: number;
+  last: number;
+}
+
+function feasibleSets(dims: DimSpec[], box?: SearchBox): Feasible[] {
+  return dims.map((dim, j) => {
+    const lo = box ? Math.max(0, box.lower[j]!) : 0;
+    const hi = box ? Math.min(1, box.upper[j]!) : 1;
+    if (dim.kind !== 'grid') return { lo, hi, first: 0, last: 0 };
+    const g = dim.grid!;
+    let first = 0;
+    while (first < g.length && g[first]! < lo) first++;
+    let last = g.length - 1;
+    while (last >= 0 && g[last]! > hi) last--;
+    if (first > last) first = last = nearestIndex(g, (lo + hi) / 2);
+    return { lo: g[first]!, hi: g[last]!, first, last };
+  });
+}
+
+/** Projects onto the feasible set: clamp continuous dims, snap grids to an allowed level. */
+function project(x: Float64Array, dims: DimSpec[], feas: Feasible[]): Float64Array {
+  for (let j = 0; j < dims.length; j++) {
+    const dim = dims[j]!;
+    const f = feas[j]!;
+    if (dim.kind === 'continuous') x[j] = Math.min(f.hi, Math.max(f.lo, x[j]!));
+    else if (dim.kind === 'grid') x[j] = dim.grid![Math.min(f.last, Math.max(f.first, nearestIndex(dim.grid!, x[j]!)))]!;
+    else x[j] = Math.min(dim.choices! - 1, Math.max(0, Math.round(x[j]!)));
+  }
+  return x;
+}
+
+interface Point {
+  x: Float64Array;
+  value: number;
+}
+
+class LocalSearch {
+  private readonly relaxed: number[];
+  private readonly lower: number[];
+  private readonly upper: number[];
+
+  constructor(
+    private readonly score: Scorer,
+    private readonly dims: DimSpec[],
+    private readonly feas: Feasible[],
+  ) {
+    this.relaxed = dims.flatMap((dim, j) => (dim.kind === 'continuous' || (dim.kind === 'grid' && feas[j]!.last - feas[j]!.first + 1 > LONG_GRID) ? [j] : []));
+    this.lower = this.relaxed.map((j) => feas[j]!.lo);
+    this.upper = this.relaxed.map((j) => feas[j]!.hi);
+  }
+
+  private gradientStep(p: Point): Point {
+    const idx = this.relaxed;
+    if (idx.length === 0) return p;
+    const full = Float64Array.from(p.x);
+    const f = (z: Float64Array) => {
+      for (let i = 0; i < idx.length; i++) full[idx[i]!] = z[i]!;
+      const r = this.score(full, true);
+      const g = new Float64Array(idx.length);
+      for (let i = 0; i < idx.length; i++) g[i] = -(r.grad?.[idx[i]!] ?? 0);
+      return { value: Number.isFinite(r.value) ? -r.value : Infinity, grad: g };
+    };
+    const r = minimizeBox(f, idx.map((j) => p.x[j]!), { lower: this.lower, upper: this.upper, maxIter: 50, gtol: 1e-7, ftol: 1e-12 });
+    const cand = Float64Array.from(p.x);
+    for (let i = 0; i < idx.length; i++) cand[idx[i]!] = r.x[i]!;
+    project(cand, this.dims, this.feas);
+    const v = this.score(cand, false).value;
+    return v > p.value ? { x: cand, value: v } : p;
+  }
+
+  private tryValue(p: Point, j: number, value: number): Point {
+    if (value === p.x[j]) return p;
+    const cand = Float64Array.from(p.x);
+    cand[j] = value;
+    const v = this.score(cand, false).value;
+    return v > p.value ? { x: cand, value: v } : p;
+  }
+
+  /** Exhaustive over the choices / allowed levels, or (long grids) a doubling line search both ways from the current level. */
+  private discreteStep(p: Point): Point {
+    let best = p;
+    for (let j = 0; j < this.dims.length; j++) {
+      const dim = this.dims[j]!;
+      if (dim.kind === 'categorical') {
+        for (let c = 0; c < dim.choices!; c++) best = this.tryValue(best, j, c);
+      } else if (dim.kind === 'grid') {
+        const f = this.feas[j]!;
+        const g = dim.grid!;
+        if (f.last - f.first + 1 <= LONG_GRID) {
+          for (let i = f.first; i <= f.last; i++) best = this.tryValue(best, j, g[i]!);
+        } else {
+          const at = nearestIndex(g, best.x[j]!);
+          for (const dir of [-1, 1]) {
+            for (let step = 1; ; step *= 2) {
+              const i = at + dir * step;
+              if (i < f.first || i > f.last) break;
+              const next = this.tryValue(best, j, g[i]!);
+              if (next === best) break;
+              best = next;
+            }
+          }
         }
       }
     }
-    if (!(value > before + 1e-12 * Math.max(1, Math.abs(before)))) break;
+    return best;
   }
-  return { x, value };
+
+  run(start: Point): Point {
+    let p = start;
+    for (let round = 0; round < ROUNDS; round++) {
+      const before = p.value;
+      p = this.discreteStep(this.gradientStep(p));
+      if (!(p.value > before + 1e-12 * Math.max(1, Math.abs(before)))) break;
+    }
+    return p;
+  }
 }
 
-/** Returns the best point found (snapped to the feasible set) and its score, or null if every candidate was excluded. */
-export function optimizeAcquisition(score: Scorer, dims: DimSpec[], rng: Rng, opts: OptimizeOptions = {}): { x: Float64Array; value: number } | null {
+const key = (x: Float64Array) => Array.prototype.join.call(x, ',');
+
+/** Returns the best point found (feasible, not excluded) and its score, or null if every candidate was excluded. */
+export function optimizeAcquisition(score: Scorer, dims: DimSpec[], rng: Rng, opts: OptimizeOptions = {}): Point | null {
   const d = dims.length;
-  const nCand = opts.candidates ?? 1024;
-  const nStarts = opts.starts ?? 5;
-  const pts = sobolPoints(d, 0, nCand, rng.uint32());
+  const feas = feasibleSets(dims, opts.box);
+  const nCand = opts.candidates ?? 2048;
+  const nStarts = opts.starts ?? 10;
+  const u = sobolPoints(d, 0, nCand, rng.uint32());
   const cands: Float64Array[] = [];
-  for (let i = 0; i < nCand; i++) cands.push(snapPoint(pts.slice(i * d, (i + 1) * d), dims, true));
-  // Local perturbations of the anchors: Sobol alone rarely lands close enough to a sharp optimum.
+  for (let i = 0; i < nCand; i++) {
+    const x = u.slice(i * d, (i + 1) * d);
+    for (let j = 0; j < d; j++) {
+      const f = feas[j]!;
+      if (dims[j]!.kind === 'categorical') x[j] = Math.min(dims[j]!.choices! - 1, Math.floor(x[j]! * dims[j]!.choices!));
+      else x[j] = f.lo + x[j]! * (f.hi - f.lo);
+    }
+    cands.push(project(x, dims, feas));
+  }
   for (const a of opts.anchors ?? []) {
     for (let r = 0; r < 16; r++) {
       const c = Float64Array.from(a);
@@ -126,21 +222,50 @@ export function optimizeAcquisition(score: Scorer, dims: DimSpec[], rng: Rng, op
           if (rng.uniform() < 1 / d) c[j] = rng.int(dims[j]!.choices!);
         } else c[j] = c[j]! + scale * rng.normal();
       }
-      cands.push(snapPoint(c, dims, false));
+      cands.push(project(c, dims, feas));
+    }
+    // Lines through the anchor along each axis: the one move a local search never makes is "this coordinate
+    // elsewhere, the rest as they are" (another basin in one parameter), and the model may well predict it.
+    for (let j = 0; j < d; j++) {
+      if (dims[j]!.kind === 'categorical') continue;
+      const f = feas[j]!;
+      const shift = rng.uniform();
+      for (let t = 0; t < LINE_POINTS; t++) {
+        const c = Float64Array.from(a);
+        c[j] = f.lo + ((t + shift) / LINE_POINTS) * (f.hi - f.lo);
+        cands.push(project(c, dims, feas));
+      }
     }
   }
-  const scored: { x: Float64Array; value: number }[] = [];
+  const scored: Point[] = [];
   for (const x of cands) {
-    if (opts.exclude?.(x)) continue;
     const v = score(x, false).value;
     if (Number.isFinite(v)) scored.push({ x, value: v });
   }
-  if (scored.length === 0) return null;
   scored.sort((a, b) => b.value - a.value);
-  let best = scored[0]!;
-  for (let s = 0; s < Math.min(nStarts, scored.length); s++) {
-    const r = localSearch(scored[s]!.x, scored[s]!.value, score, dims, opts.exclude);
-    if (r.value > best.value) best = r;
+  const starts: Point[] = [];
+  const used = new Set<string>();
+  for (const s of opts.seeds ?? []) {
+    const x = project(Float64Array.from(s), dims, feas);
+    const k = key(x);
+    if (used.has(k)) continue;
+    const v = score(x, false).value;
+    if (!Number.isFinite(v)) continue;
+    used.add(k);
+    starts.push({ x, value: v });
+    if (starts.length >= Math.max(1, nStarts >> 1)) break;
   }
-  return best;
+  for (const p of scored) {
+    if (starts.length >= nStarts) break;
+    const k = key(p.x);
+    if (used.has(k)) continue;
+    used.add(k);
+    starts.push(p);
+  }
+  const search = new LocalSearch(score, dims, feas);
+  const results = starts.map((s) => search.run(s));
+  results.push(...scored);
+  results.sort((a, b) => b.value - a.value);
+  for (const r of results) if (!opts.exclude?.(r.x)) return r;
+  return null;
 }

@@ -1,15 +1,15 @@
-// Common shell of every optimizer: option checks, the ask loop over one-at-a-time proposals, tell and state export.
+// Common shell of every in-process optimizer: option checks, ask = suggest + register pending, tell, and the defaults of recommend/close.
 import { ConfigError } from '../errors.js';
 import { ACQUISITIONS, type AcquisitionName } from '../shared/names.js';
 import { expectInt, expectObject, expectOneOf } from '../config/fields.js';
 import { Rng, mixSeed } from '../gp/rng.js';
-import type { Params } from './types.js';
+import { DEFAULT_MAX_MODEL_POINTS } from './model.js';
 import { TrialLedger } from './ledger.js';
 import { EncodedSpace, validateSpace } from './space.js';
-import type { GpSlice, Optimizer, OptimizerKind, OptimizerOptions, OptimizerState, Suggestion } from './types.js';
+import { BATCH_STRATEGIES, type BatchStrategy, type GpSlice, type Optimizer, type OptimizerKind, type OptimizerOptions, type Params, type Recommendation, type Suggestion } from './types.js';
 
 /** Upper bound on one ask: a batch larger than this is almost certainly a bug in the caller. */
-const MAX_BATCH = 1000;
+export const MAX_BATCH = 1000;
 
 /**
  * Quasi-random trials before the GP: max(5, 2d - 2). With d + 1 (7 in 6-D) the GP on Hartmann6 got stuck in
@@ -25,6 +25,17 @@ export interface ResolvedOptions {
   seed: number;
   acquisition: AcquisitionName;
   initialTrials: number;
+  batch: BatchStrategy;
+  trustRegion: boolean;
+  outputWarp: boolean;
+  additiveKernel: boolean;
+  maxModelPoints: number;
+}
+
+function expectBool(v: unknown, field: string, dflt: boolean): boolean {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'boolean') throw new ConfigError(field, `must be true or false, got ${JSON.stringify(v)}`);
+  return v;
 }
 
 export function resolveOptions(raw: OptimizerOptions, field = 'optimizer'): ResolvedOptions {
@@ -34,7 +45,13 @@ export function resolveOptions(raw: OptimizerOptions, field = 'optimizer'): Reso
   const seed = expectInt(raw.seed ?? 0, `${field}.seed`, 0);
   const acquisition = expectOneOf(raw.acquisition ?? 'logei', `${field}.acquisition`, ACQUISITIONS);
   const initialTrials = expectInt(raw.initialTrials ?? defaultInitialTrials(space.d), `${field}.initialTrials`, 1);
-  return { space, direction, seed, acquisition, initialTrials };
+  const batch = expectOneOf(raw.batch ?? 'qlogei', `${field}.batch`, BATCH_STRATEGIES);
+  const trustRegion = expectBool(raw.trustRegion, `${field}.trustRegion`, true);
+  const outputWarp = expectBool(raw.outputWarp, `${field}.outputWarp`, true);
+  const additiveKernel = expectBool(raw.additiveKernel, `${field}.additiveKernel`, true);
+  // Below ~20 points a GP says little; above a few thousand one fit takes minutes.
+  const maxModelPoints = expectInt(raw.maxModelPoints ?? DEFAULT_MAX_MODEL_POINTS, `${field}.maxModelPoints`, 20, 5000);
+  return { space, direction, seed, acquisition, initialTrials, batch, trustRegion, outputWarp, additiveKernel, maxModelPoints };
 }
 
 export abstract class BaseOptimizer implements Optimizer {
@@ -51,27 +68,28 @@ export abstract class BaseOptimizer implements Optimizer {
     return this.opts.space;
   }
 
-  /** Proposes one encoded point, given everything observed and pending (earlier batch members included). */
-  protected abstract propose(rng: Rng): Float64Array;
+  /**
+   * `count` distinct proposals given everything observed and pending, without changing any state (Vizier's
+   * designer rule: suggesting never mutates what tell owns). Randomness depends only on the history, never on
+   * how many asks came before: a rebuilt optimizer with the same observations and pending trials suggests the same.
+   */
+  abstract suggest(count: number): Params[];
 
   async ask(count = 1): Promise<Suggestion[]> {
     expectInt(count, 'count', 1, MAX_BATCH);
-    // Randomness depends only on the history, never on how many asks came before: a rebuilt optimizer
-    // with the same observations and pending trials makes the same suggestion.
-    const out: Suggestion[] = [];
-    for (let b = 0; b < count; b++) {
-      const rng = new Rng(this.opts.seed, mixSeed(this.ledger.observations.length, this.ledger.pending.size));
-      const params = this.distinct(this.space.decode(this.propose(rng)), rng);
-      const id = this.ledger.addPending(params, false);
-      out.push({ id, params });
-    }
-    return out;
+    return this.suggest(count).map((params) => ({ id: this.ledger.addPending(params, false), params }));
   }
 
-  /** Falls back to random draws if a proposal repeats a known point (possible in small discrete spaces). */
-  private distinct(params: Params, rng: Rng): Params {
+  /** The rng for batch member `b` of the next ask. */
+  protected rngFor(b: number): Rng {
+    return new Rng(this.opts.seed, mixSeed(this.ledger.observations.length, this.ledger.pending.size + b));
+  }
+
+  /** Falls back to random draws if a proposal repeats a known point or an earlier batch member (possible in small discrete spaces). */
+  protected distinct(params: Params, rng: Rng, taken: Set<string>): Params {
     let p = params;
-    for (let tries = 0; tries < 200 && this.ledger.has(p); tries++) p = this.space.decode(this.space.sampleUniform(rng));
+    const known = (q: Params) => this.ledger.has(q) || taken.has(this.space.key(q));
+    for (let tries = 0; tries < 200 && known(p); tries++) p = this.space.decode(this.space.sampleUniform(rng));
     return p;
   }
 
@@ -87,29 +105,25 @@ export abstract class BaseOptimizer implements Optimizer {
     return this.ledger.addPending(params);
   }
 
+  /** A pending trial under an id assigned elsewhere: how the worker-thread host mirrors its main-side record. */
+  addPendingWithId(id: string, params: Params): void {
+    this.ledger.addPendingWithId(id, params);
+  }
+
   abstract slices(center?: Params, points?: number): Promise<GpSlice[] | null>;
+  abstract recommend(): Promise<Recommendation | null>;
+  abstract importance(): Promise<Record<string, number> | null>;
 
-  toJSON(): OptimizerState {
-    const { space, direction, seed, acquisition, initialTrials } = this.opts;
-    return {
-      format: 'renorm-tune/optimizer',
-      version: 1,
-      name: this.name,
-      options: { space: space.space, direction, seed, acquisition, initialTrials },
-      ...this.ledger.snapshot(),
-    };
+  /** The best observed point by its measured value: the recommendation of an optimizer without a model. */
+  protected bestObserved(): Recommendation | null {
+    const sign = this.opts.direction === 'maximize' ? -1 : 1;
+    let best: Recommendation | null = null;
+    for (const o of this.ledger.observations) {
+      if (o.value === null) continue;
+      if (!best || sign * o.value < sign * best.mean) best = { params: { ...o.params }, mean: o.value, sd: null, observed: o.value };
+    }
+    return best;
   }
 
-  protected restoreLedger(state: OptimizerState): void {
-    this.ledger.restore(state);
-  }
-}
-
-export function checkState(json: unknown, name: OptimizerKind): OptimizerState {
-  const s = json as OptimizerState;
-  if (typeof s !== 'object' || s === null || s.format !== 'renorm-tune/optimizer' || s.version !== 1) {
-    throw new ConfigError('state', 'is not a renorm-tune/optimizer v1 state', 'pass the object returned by toJSON()');
-  }
-  if (s.name !== name) throw new ConfigError('state.name', `is ${JSON.stringify(s.name)}, expected ${JSON.stringify(name)}`, 'use createOptimizerFromJSON');
-  return s;
+  async close(): Promise<void> {}
 }

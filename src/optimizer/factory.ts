@@ -1,26 +1,20 @@
-// Optimizers by name (Vizier-style factory), and revival from a saved state.
+// Optimizers by name (Vizier-style factory).
 import { ConfigError } from '../errors.js';
 import { BayesianOptimizer } from './bayesian.js';
 import { RandomOptimizer } from './random.js';
-import type { Optimizer, OptimizerKind, OptimizerOptions } from './types.js';
+import type { BaseOptimizer } from './base.js';
+import type { OptimizerKind, OptimizerOptions } from './types.js';
 
-const FACTORIES: Record<OptimizerKind, { create(o: OptimizerOptions): Optimizer; fromJSON(json: unknown): Optimizer }> = {
-  gp: { create: (o) => new BayesianOptimizer(o), fromJSON: (j) => BayesianOptimizer.fromJSON(j) },
-  random: { create: (o) => new RandomOptimizer(o), fromJSON: (j) => RandomOptimizer.fromJSON(j) },
+const FACTORIES: Record<OptimizerKind, (o: OptimizerOptions) => BaseOptimizer> = {
+  gp: (o) => new BayesianOptimizer(o),
+  random: (o) => new RandomOptimizer(o),
 };
 
 export const optimizerNames = Object.keys(FACTORIES) as OptimizerKind[];
 
-export function createOptimizer(name: OptimizerKind, options: OptimizerOptions): Optimizer {
+/** An in-process optimizer; see ThreadedOptimizer (threaded.ts) for the same optimizer in a worker thread. */
+export function createOptimizer(name: OptimizerKind, options: OptimizerOptions): BaseOptimizer {
   const f = FACTORIES[name];
   if (!f) throw new ConfigError('optimizer', `unknown optimizer ${JSON.stringify(name)}`, `use one of ${optimizerNames.join(', ')}`);
-  return f.create(options);
-}
-
-/** Revives any optimizer from `toJSON()` output, dispatching on its `name`. */
-export function optimizerFromJSON(json: unknown): Optimizer {
-  const name = (json as { name?: unknown } | null)?.name;
-  const f = typeof name === 'string' ? FACTORIES[name as OptimizerKind] : undefined;
-  if (!f) throw new ConfigError('state.name', `unknown optimizer ${JSON.stringify(name)}`, `use one of ${optimizerNames.join(', ')}`);
-  return f.fromJSON(json);
+  return f(options);
 }

@@ -1,8 +1,9 @@
 // Public names of the optimizer package, re-exported from the package root.
 export { BayesianOptimizer } from './bayesian.js';
 export { RandomOptimizer } from './random.js';
-export { createOptimizer, optimizerFromJSON, optimizerNames } from './factory.js';
+export { createOptimizer, optimizerNames } from './factory.js';
+export { ThreadedOptimizer, OptimizerWorkerError, DEFAULT_OPTIMIZER_WORKER } from './threaded.js';
+export type { ThreadedOptimizerOptions } from './threaded.js';
 export { validateSpace, validateParam, EncodedSpace } from './space.js';
 export type { SearchSpace, ParamSpec, FloatParam, IntParam, CategoricalParam } from './space.js';
-export type { Optimizer, OptimizerKind, OptimizerOptions, OptimizerState, Suggestion, GpSlice, Observation, Direction, Params, ParamValue } from './types.js';
-export type { AcquisitionName } from '../gp/acquisition.js';
+export type { Optimizer, OptimizerKind, OptimizerOptions, Suggestion, GpSlice, Observation, Direction, Params, ParamValue, Recommendation, BatchStrategy } from './types.js';

@@ -2,7 +2,7 @@
 import { ConfigError, ConflictError, NotFoundError } from '../errors.js';
 import type { Params } from './types.js';
 import { EncodedSpace } from './space.js';
-import type { Observation, OptimizerState } from './types.js';
+import type { Observation } from './types.js';
 
 export interface EncodedObservation extends Observation {
   x: Float64Array;
@@ -43,6 +43,14 @@ export class TrialLedger {
     return id;
   }
 
+  /** A pending trial under an id another ledger assigned (a worker-thread host mirrors its main-side ledger). */
+  addPendingWithId(id: string, params: Params): void {
+    if (this.pending.has(id) || this.told.has(id)) throw new ConflictError(`trial ${id} is already known`);
+    const p = this.space.validateParams(params, 'params');
+    this.pending.set(id, { params: p, x: this.space.encode(p) });
+    this.keys.add(this.space.key(p));
+  }
+
   tell(id: string, value: unknown): void {
     if (typeof id !== 'string') throw new ConfigError('id', `must be a string, got ${JSON.stringify(id)}`);
     const v = checkValue(value);
@@ -61,25 +69,5 @@ export class TrialLedger {
     const p = this.space.validateParams(params, 'params');
     this.observations.push({ params: p, value: v, x: this.space.encode(p) });
     this.keys.add(this.space.key(p));
-  }
-
-  snapshot(): Pick<OptimizerState, 'observations' | 'pending' | 'told' | 'nextId'> {
-    return {
-      observations: this.observations.map((o) => ({ params: { ...o.params }, value: o.value })),
-      pending: [...this.pending].map(([id, p]) => ({ id, params: { ...p.params } })),
-      told: [...this.told],
-      nextId: this.nextId,
-    };
-  }
-
-  restore(state: Pick<OptimizerState, 'observations' | 'pending' | 'told' | 'nextId'>): void {
-    for (const o of state.observations) this.addObservation(o.params, o.value);
-    for (const p of state.pending) {
-      const params = this.space.validateParams(p.params, 'state.pending');
-      this.pending.set(p.id, { params, x: this.space.encode(params) });
-      this.keys.add(this.space.key(params));
-    }
-    for (const id of state.told) this.told.add(id);
-    this.nextId = state.nextId;
   }
 }

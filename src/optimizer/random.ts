@@ -1,14 +1,23 @@
 // Random search: the baseline every other optimizer must beat. Uniform (log-uniform for log params), seeded.
-import type { Rng } from '../gp/rng.js';
-import type { Params } from './types.js';
-import { BaseOptimizer, checkState } from './base.js';
-import type { GpSlice, OptimizerState } from './types.js';
+import type { GpSlice, Params, Recommendation } from './types.js';
+import { BaseOptimizer } from './base.js';
+import { modelImportance } from './importance.js';
+import { buildModel, type Model } from './model.js';
 
 export class RandomOptimizer extends BaseOptimizer {
   readonly name = 'random' as const;
+  private cache: { observations: number; model: Model } | null = null;
 
-  protected propose(rng: Rng): Float64Array {
-    return this.space.sampleUniform(rng);
+  suggest(count: number): Params[] {
+    const taken = new Set<string>();
+    const out: Params[] = [];
+    for (let b = 0; b < count; b++) {
+      const rng = this.rngFor(b);
+      const p = this.distinct(this.space.decode(this.space.sampleUniform(rng)), rng, taken);
+      taken.add(this.space.key(p));
+      out.push(p);
+    }
+    return out;
   }
 
   /** Random search has no model to show. */
@@ -16,10 +25,24 @@ export class RandomOptimizer extends BaseOptimizer {
     return null;
   }
 
-  static fromJSON(json: unknown): RandomOptimizer {
-    const s: OptimizerState = checkState(json, 'random');
-    const opt = new RandomOptimizer(s.options);
-    opt.restoreLedger(s);
-    return opt;
+  /** Random search has no model of the objective: the best measured value, with sd null (it may be a lucky draw). */
+  async recommend(): Promise<Recommendation | null> {
+    return this.bestObserved();
+  }
+
+  /**
+   * Importance is a property of the data, not of how points were chosen: a GP is fitted to the observations on
+   * demand (the same model the GP optimizer uses), once there are as many as the GP's initial design.
+   */
+  async importance(): Promise<Record<string, number> | null> {
+    const obs = this.ledger.observations;
+    if (obs.length < this.opts.initialTrials || obs.filter((o) => o.value !== null).length < 2) return null;
+    if (this.cache?.observations !== obs.length) {
+      const model = buildModel(this.space, obs, this.opts.direction, {
+        seed: this.opts.seed, warm: null, maxPoints: this.opts.maxModelPoints, warp: this.opts.outputWarp, additive: this.opts.additiveKernel,
+      });
+      this.cache = { observations: obs.length, model };
+    }
+    return modelImportance(this.space, this.cache.model, this.opts.seed);
   }
 }

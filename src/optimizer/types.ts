@@ -27,6 +27,10 @@ export interface GpSlice {
   acquisition: number[];
 }
 
+/** Batch acquisition for a point asked while others are pending (earlier members of the batch included). */
+export const BATCH_STRATEGIES = ['qlogei', 'kriging-believer', 'constant-liar'] as const;
+export type BatchStrategy = (typeof BATCH_STRATEGIES)[number];
+
 export interface OptimizerOptions {
   /** Parameter name -> spec; validated on construction. */
   space: SearchSpace;
@@ -37,6 +41,20 @@ export interface OptimizerOptions {
   acquisition?: AcquisitionName;
   /** GP only: quasi-random (Sobol) trials before the GP takes over (default max(5, 2d - 2)). */
   initialTrials?: number;
+  /**
+   * GP only: how points are chosen while others are pending (default 'qlogei': Monte Carlo batch LogEI, sequential
+   * greedy). 'kriging-believer' and 'constant-liar' condition on made-up values instead; UCB and PI always use
+   * the kriging believer.
+   */
+  batch?: BatchStrategy;
+  /** GP only: hand over to a local trust region when the global model stalls (default true). */
+  trustRegion?: boolean;
+  /** GP only: Yeo-Johnson output warp before fitting (default true). */
+  outputWarp?: boolean;
+  /** GP only: mix an additive (first-order) Matérn term into the kernel, its weight fitted (default true). */
+  additiveKernel?: boolean;
+  /** GP only: most observations the GP is conditioned on; beyond, the best quarter plus a seeded sample (default 500). */
+  maxModelPoints?: number;
 }
 
 export interface Observation {
@@ -45,18 +63,18 @@ export interface Observation {
   value: number | null;
 }
 
-/** Everything needed to resume an optimizer exactly (`toJSON` / `fromJSON`). */
-export interface OptimizerState {
-  format: 'renorm-tune/optimizer';
-  version: 1;
-  name: OptimizerKind;
-  options: Required<Pick<OptimizerOptions, 'space' | 'direction' | 'seed'>> & Pick<OptimizerOptions, 'acquisition' | 'initialTrials'>;
-  observations: Observation[];
-  pending: { id: string; params: Params }[];
-  told: string[];
-  nextId: number;
-  /** GP only: hyperparameters of the last fit and how many observations it used. */
-  fit?: { observations: number; theta: number[] } | null;
+/**
+ * The optimizer's best guess of the optimum among the observed points: lowest (highest when maximizing)
+ * posterior mean, so one lucky noisy draw does not win (the winner's curse). In the objective's own units.
+ */
+export interface Recommendation {
+  params: Params;
+  /** Predicted value of the objective there (posterior mean of the noise-free objective). */
+  mean: number;
+  /** Posterior standard deviation of that prediction; null when the optimizer has no model (random search). */
+  sd: number | null;
+  /** The value measured there (the first observation of these params). */
+  observed?: number;
 }
 
 export interface Optimizer {
@@ -71,5 +89,17 @@ export interface Optimizer {
   addPending(params: Params): string;
   /** Posterior mean, std and acquisition along each parameter through `center` (default: the best point); null when no model exists. */
   slices(center?: Params, points?: number): Promise<GpSlice[] | null>;
-  toJSON(): OptimizerState;
+  /**
+   * Best observed point by posterior mean, with its prediction and measured value; null before any finite
+   * observation. Without a model (random search, or the GP during its initial design) it is the best measured
+   * value, with mean = observed and sd null.
+   */
+  recommend(): Promise<Recommendation | null>;
+  /**
+   * Share of the objective's variation each parameter accounts for (total-order Sobol indices of the GP posterior
+   * mean, summing to 1), keyed by parameter name; null while too few observations exist to fit a model.
+   */
+  importance(): Promise<Record<string, number> | null>;
+  /** Releases what the optimizer holds (a worker thread); later calls reject. In-process optimizers hold nothing. */
+  close(): Promise<void>;
 }

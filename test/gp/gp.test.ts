@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as math from 'mathjs';
-import { GaussianProcess, negLogPosterior, fitTheta, type GpData } from '../../src/gp/gp.js';
+import { GaussianProcess, negLogPosterior, type GpData } from '../../src/gp/gp.js';
+import { defaultTheta, fitTheta } from '../../src/gp/fit.js';
 import { Rng } from '../../src/gp/rng.js';
 
 /** Matérn-5/2 written out directly from its definition (Rasmussen & Williams eq. 4.17), independent of src/gp/kernel.ts. */
@@ -125,7 +126,7 @@ test('fitTheta recovers a short lengthscale on a wiggly dimension and a long one
   const l1 = Math.exp(theta[1]!);
   assert.ok(l0 < 1 && l1 > 10 * l0, `lengthscales ${l0} (relevant) and ${l1} (irrelevant)`);
   // The fit must not be worse than the default start.
-  assert.ok(negLogPosterior(data, theta).value <= negLogPosterior(data, Float64Array.from([Math.log(0.5), Math.log(0.5), 0, Math.log(1e-3)])).value);
+  assert.ok(negLogPosterior(data, theta).value <= negLogPosterior(data, defaultTheta(2)).value);
 });
 
 test('duplicate inputs with a tiny noise still factor (jitter) and predict finite values', () => {
@@ -136,4 +137,81 @@ test('duplicate inputs with a tiny noise still factor (jitter) and predict finit
   const gp = GaussianProcess.create(dup, theta);
   const p = gp.predict([0.5, 0.5, 0.5]);
   assert.ok(Number.isFinite(p.mean) && p.variance > 0);
+});
+
+/** The additive-plus-product kernel written out from its definition (kernel.ts header), independently of kernel.ts. */
+function mixed52(a: number[], b: number[], ls: number[], s2: number, cat: boolean[], w: number): number {
+  const d = a.length;
+  let add = 0;
+  for (let k = 0; k < d; k++) {
+    const one = [0];
+    add += matern52([cat[k] ? (a[k] === b[k] ? 0 : 1) : a[k]! - b[k]!], one, [ls[k]!], 1, [false]);
+  }
+  return (1 - w) * matern52(a, b, ls, s2, cat) + (w / d) * s2 * add;
+}
+
+const THETA_ADD = Float64Array.from([...THETA, 0.4]); // logit a = 0.4, a = 0.599
+
+test('additive term: likelihood matches the textbook formula, and K is the documented mix', () => {
+  const { data, rows } = makeData(10, CAT, 12);
+  const ls = [0.3, 0.7, 1.5];
+  const w = 1 / (1 + Math.exp(-0.4));
+  const K = rows.map((a, i) => rows.map((b, j) => mixed52(a, b, ls, 1.3, CAT, w) + (i === j ? 0.01 : 0)));
+  const y = Array.from(data.y);
+  const quad = math.dot(y, math.lusolve(K, y).map((r) => (r as number[])[0]!)) as number;
+  const ref = 0.5 * quad + 0.5 * Math.log(math.det(K) as number) + 0.5 * 10 * Math.log(2 * Math.PI);
+  const got = negLogPosterior(data, THETA_ADD, undefined, false).value;
+  assert.ok(Math.abs(got - ref) < 1e-8 * Math.abs(ref), `nll ${got} vs reference ${ref}`);
+  const gp = GaussianProcess.create(data, THETA_ADD);
+  const x = [0.4, 0.2, 1];
+  assert.ok(Math.abs(gp.kernelPair(x, rows[3]!).value - mixed52(x, rows[3]!, ls, 1.3, CAT, w)) < 1e-12);
+});
+
+test('additive term: likelihood gradient (all d + 3 entries) and prediction gradients match finite differences', () => {
+  const { data } = makeData(14, CAT, 13);
+  for (const withPrior of [false, true]) {
+    const { grad } = negLogPosterior(data, THETA_ADD, undefined, withPrior);
+    for (let k = 0; k < THETA_ADD.length; k++) {
+      const h = 1e-5;
+      const tp = Float64Array.from(THETA_ADD);
+      const tm = Float64Array.from(THETA_ADD);
+      tp[k] += h;
+      tm[k] -= h;
+      const fd = (negLogPosterior(data, tp, undefined, withPrior).value - negLogPosterior(data, tm, undefined, withPrior).value) / (2 * h);
+      assert.ok(Math.abs(grad[k]! - fd) < 1e-5 * (1 + Math.abs(fd)), `d/d theta[${k}] (prior ${withPrior}): analytic ${grad[k]}, finite difference ${fd}`);
+    }
+  }
+  const gp = GaussianProcess.create(data, THETA_ADD);
+  const x = [0.37, 0.61, 1];
+  const p = gp.predictWithGrad(x);
+  for (let j = 0; j < 2; j++) {
+    const h = 1e-6;
+    const xp = [...x];
+    const xm = [...x];
+    xp[j] += h;
+    xm[j] -= h;
+    const fm = (gp.predict(xp).mean - gp.predict(xm).mean) / (2 * h);
+    const fv = (gp.predict(xp).variance - gp.predict(xm).variance) / (2 * h);
+    assert.ok(Math.abs(p.dMean[j]! - fm) < 1e-5 * (1 + Math.abs(fm)), `dMean[${j}] ${p.dMean[j]} vs ${fm}`);
+    assert.ok(Math.abs(p.dVariance[j]! - fv) < 1e-5 * (1 + Math.abs(fv)), `dVariance[${j}] ${p.dVariance[j]} vs ${fv}`);
+  }
+  assert.ok(Math.abs(gp.predictMean(x) - p.mean) < 1e-12);
+});
+
+test('on an additive function the fit puts most weight on the additive term; on a product it does not', () => {
+  const rng = new Rng(14);
+  const n = 40;
+  const rows = Array.from({ length: n }, () => [rng.uniform(), rng.uniform(), rng.uniform()]);
+  const fit = (f: (r: number[]) => number) => {
+    const y = rows.map(f);
+    const m = y.reduce((s, v) => s + v, 0) / n;
+    const sd = Math.sqrt(y.reduce((s, v) => s + (v - m) ** 2, 0) / n);
+    const data: GpData = { X: Float64Array.from(rows.flat()), y: Float64Array.from(y, (v) => (v - m) / sd), n, d: 3, categorical: new Uint8Array(3) };
+    const theta = fitTheta(data, { rng: new Rng(2) });
+    return 1 / (1 + Math.exp(-theta[5]!));
+  };
+  const additive = fit((r) => Math.sin(6 * r[0]!) + Math.cos(5 * r[1]!) + 2 * (r[2]! - 0.5) ** 2);
+  const product = fit((r) => Math.sin(6 * r[0]! * r[1]!) * Math.cos(4 * r[2]!));
+  assert.ok(additive > 0.8, `additive weight ${additive} on a sum of 1-D terms`);
+  assert.ok(product < additive - 0.3, `additive weight ${product} on a product vs ${additive} on a sum`);
 });

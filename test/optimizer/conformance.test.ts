@@ -1,10 +1,11 @@
-// The contract every optimizer must meet (random and GP alike): space respected, reproducible, no repeated work, resumable, strict tell.
-import { describe, test } from 'node:test';
+// The contract every optimizer must meet (random and GP, in process and in a worker thread): space respected, reproducible, no repeated work, rebuildable, strict tell, recommend/importance shapes.
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, ConflictError, NotFoundError } from '../../src/errors.js';
-import { createOptimizer, optimizerFromJSON, optimizerNames } from '../../src/optimizer/factory.js';
+import { createOptimizer, optimizerNames } from '../../src/optimizer/factory.js';
 import { EncodedSpace, validateSpace, type SearchSpace } from '../../src/optimizer/space.js';
-import type { Optimizer, OptimizerKind, Suggestion } from '../../src/optimizer/types.js';
+import { ThreadedOptimizer } from '../../src/optimizer/threaded.js';
+import type { Optimizer, OptimizerKind, OptimizerOptions, Suggestion } from '../../src/optimizer/types.js';
 import type { Params } from '../../src/study/types.js';
 
 const SPACE: SearchSpace = {
@@ -21,10 +22,24 @@ function objective(p: Params): number {
   return (Math.log10(p.lr as number) + 2) ** 2 + (p.x as number) ** 2 + ((p.layers as number) - 2) ** 2 + Math.log2((p.width as number) / 64) ** 2 / 4 + (p.act === 'tanh' ? 0 : 0.5);
 }
 
-function make(name: OptimizerKind, seed = 1): Optimizer {
-  // initialTrials 4 so the GP's model path (not just its Sobol design) is exercised within a few asks.
-  return createOptimizer(name, { space: SPACE, direction: 'minimize', seed, initialTrials: 4 });
+/** Every optimizer, in process and hosted in a worker thread: the host must be indistinguishable through the interface. */
+const VARIANTS = optimizerNames.flatMap((kind) => [
+  { label: kind, kind, threaded: false },
+  { label: `${kind} (worker thread)`, kind, threaded: true },
+]);
+const open: Optimizer[] = [];
+
+function build(kind: OptimizerKind, threaded: boolean, options: OptimizerOptions): Optimizer {
+  const opt = threaded ? new ThreadedOptimizer(kind, options) : createOptimizer(kind, options);
+  open.push(opt);
+  return opt;
 }
+
+const makeInProcess = (kind: OptimizerKind, seed = 1) => build(kind, false, { space: SPACE, direction: 'minimize', seed, initialTrials: 4 });
+
+after(async () => {
+  await Promise.all(open.map((o) => o.close()));
+});
 
 /** Asks in batches and tells objective values; returns every suggestion in order. */
 async function drive(opt: Optimizer, batches: number[]): Promise<Suggestion[]> {
@@ -37,10 +52,12 @@ async function drive(opt: Optimizer, batches: number[]): Promise<Suggestion[]> {
   return all;
 }
 
-for (const name of optimizerNames) {
+for (const { label: name, kind, threaded } of VARIANTS) {
+  // initialTrials 4 so the GP's model path (not just its Sobol design) is exercised within a few asks.
+  const make = (_kind: OptimizerKind, seed = 1) => build(kind, threaded, { space: SPACE, direction: 'minimize', seed, initialTrials: 4 });
   describe(`optimizer conformance: ${name}`, () => {
     test('suggestions are points of the space: bounds, integral ints, categoricals from the choices', async () => {
-      const all = await drive(make(name), [3, 3, 2, 2, 1, 1]);
+      const all = await drive(make(kind), [3, 3, 2, 2, 1, 1]);
       for (const s of all) {
         assert.doesNotThrow(() => encoded.validateParams(s.params), `${name} suggested ${JSON.stringify(s.params)}`);
         assert.ok(Number.isInteger(s.params.layers) && Number.isInteger(s.params.width));
@@ -48,21 +65,20 @@ for (const name of optimizerNames) {
     });
 
     test('same seed and history give the same suggestions; another seed differs', async () => {
-      const a = await drive(make(name, 5), [2, 2, 1, 1]);
-      const b = await drive(make(name, 5), [2, 2, 1, 1]);
+      const a = await drive(make(kind, 5), [2, 2, 1, 1]);
+      const b = await drive(make(kind, 5), [2, 2, 1, 1]);
       assert.deepEqual(b, a, `${name} is not reproducible for a fixed seed`);
-      const c = await make(name, 6).ask(1);
+      const c = await make(kind, 6).ask(1);
       assert.notDeepEqual(c[0]!.params, a[0]!.params);
     });
 
     test('no duplicates within a batch, against pending trials, or against observations', async () => {
-      const opt = make(name);
-      await drive(opt, [4, 2, 2]);
+      const opt = make(kind);
+      const observed = await drive(opt, [4, 2, 2]);
       const pendingId = opt.addPending({ lr: 0.01, x: 0, layers: 2, width: 64, act: 'tanh' });
       assert.equal(typeof pendingId, 'string');
       const batch = await opt.ask(6);
-      const state = opt.toJSON();
-      const known = new Set(state.observations.map((o) => key(o.params)));
+      const known = new Set(observed.map((o) => key(o.params)));
       const keys = batch.map((s) => key(s.params));
       assert.equal(new Set(keys).size, keys.length, `${name} repeated a point within one batch`);
       for (const k of keys) {
@@ -73,7 +89,7 @@ for (const name of optimizerNames) {
     });
 
     test('a small discrete space is covered without repeats until it is exhausted', async () => {
-      const opt = createOptimizer(name, { space: { n: { type: 'int', low: 1, high: 3 }, c: { type: 'categorical', choices: ['a', 'b'] } }, direction: 'maximize', seed: 3, initialTrials: 2 });
+      const opt = build(kind, threaded, { space: { n: { type: 'int', low: 1, high: 3 }, c: { type: 'categorical', choices: ['a', 'b'] } }, direction: 'maximize', seed: 3, initialTrials: 2 });
       const seen = new Set<string>();
       for (let i = 0; i < 6; i++) {
         const [s] = await opt.ask(1);
@@ -84,17 +100,8 @@ for (const name of optimizerNames) {
       }
     });
 
-    test('toJSON / fromJSON resumes exactly: the same next suggestions', async () => {
-      const opt = make(name);
-      await drive(opt, [3, 2, 2, 1]);
-      opt.addPending({ lr: 0.001, x: 1, layers: 1, width: 8, act: 'relu' });
-      await opt.ask(1); // leave one suggestion pending
-      const revived = optimizerFromJSON(JSON.parse(JSON.stringify(opt.toJSON())));
-      assert.deepEqual(await revived.ask(2), await opt.ask(2), `${name} suggests differently after a save/restore`);
-    });
-
     test('tell rejects unknown ids, second tells and non-finite values; addObservation rejects points outside the space', async () => {
-      const opt = make(name);
+      const opt = make(kind);
       const [s] = await opt.ask(1);
       await assert.rejects(opt.tell('nope', 1), NotFoundError);
       await assert.rejects(opt.tell(s!.id, NaN), ConfigError);
@@ -108,7 +115,7 @@ for (const name of optimizerNames) {
     });
 
     test('failed trials (null) and duplicate observations do not break later asks', async () => {
-      const opt = make(name);
+      const opt = make(kind);
       const first = await opt.ask(4);
       for (const s of first) await opt.tell(s.id, null);
       const p = { lr: 0.01, x: 0.5, layers: 2, width: 64, act: 'tanh' };
@@ -120,21 +127,55 @@ for (const name of optimizerNames) {
     });
 
     test('rebuilding from stored trials (addObservation + addPending) gives the same next suggestion as the live optimizer', async () => {
-      const live = make(name, 9);
+      const live = make(kind, 9);
       const done = await drive(live, [3, 3]);
       const [running] = await live.ask(1);
-      const rebuilt = make(name, 9);
+      const rebuilt = make(kind, 9);
       for (const s of done) await rebuilt.addObservation(s.params, objective(s.params));
       rebuilt.addPending(running!.params);
       const [a] = await rebuilt.ask(1);
       const [b] = await live.ask(1);
       assert.deepEqual(a!.params, b!.params);
     });
+
+    test('recommend: null before any finite result, then an observed point with its measured value', async () => {
+      const opt = make(kind);
+      assert.equal(await opt.recommend(), null);
+      const [failed] = await opt.ask(1);
+      await opt.tell(failed!.id, null);
+      assert.equal(await opt.recommend(), null, 'a failed trial is not a recommendation');
+      const all = await drive(opt, [3, 3, 2]);
+      const rec = await opt.recommend();
+      assert.ok(rec, `${name} recommended nothing after ${all.length} results`);
+      const match = all.find((s) => key(s.params) === key(rec.params));
+      assert.ok(match, `${name} recommended ${JSON.stringify(rec.params)}, which was never observed`);
+      assert.equal(rec.observed, objective(match.params));
+      assert.ok(Number.isFinite(rec.mean) && (rec.sd === null || rec.sd >= 0), `mean ${rec.mean}, sd ${rec.sd}`);
+    });
+
+    test('importance: null with too few results, then one non-negative share per parameter summing to 1', async () => {
+      const opt = make(kind);
+      assert.equal(await opt.importance(), null);
+      await drive(opt, [4, 2, 2]);
+      const imp = await opt.importance();
+      assert.ok(imp, `${name} gave no importance after 8 results`);
+      assert.deepEqual(Object.keys(imp), Object.keys(SPACE));
+      const total = Object.values(imp).reduce((a, b) => a + b, 0);
+      assert.ok(Object.values(imp).every((v) => v >= 0) && Math.abs(total - 1) < 1e-9, JSON.stringify(imp));
+    });
+
+    test('close: later calls reject with OPTIMIZER_CLOSED (in-process optimizers hold nothing to close)', async () => {
+      const opt = make(kind);
+      await opt.close();
+      if (threaded) await assert.rejects(opt.ask(1), (e: unknown) => (e as { code?: string }).code === 'OPTIMIZER_CLOSED');
+      else assert.equal((await opt.ask(1)).length, 1);
+      await opt.close(); // idempotent
+    });
   });
 }
 
 test('GP slices: one per parameter in the GpView shape, null before the model exists; random has none', async () => {
-  const opt = make('gp');
+  const opt = makeInProcess('gp');
   assert.equal(await opt.slices(), null);
   await drive(opt, [4, 2]);
   const slices = await opt.slices(undefined, 20);
@@ -149,11 +190,11 @@ test('GP slices: one per parameter in the GpView shape, null before the model ex
   assert.deepEqual(slices.find((s) => s.name === 'layers')!.x, [1, 2, 3, 4]);
   assert.equal(slices.find((s) => s.name === 'lr')!.log, true);
   assert.equal(slices.find((s) => s.name === 'lr')!.x.length, 20);
-  assert.equal(await make('random').slices(), null);
+  assert.equal(await makeInProcess('random').slices(), null);
 });
 
 test('GP slices are in the objective units: the mean near an observed point is close to its value', async () => {
-  const opt = make('gp');
+  const opt = makeInProcess('gp');
   const all = await drive(opt, [4, 2, 2]);
   const best = all.reduce((a, b) => (objective(a.params) <= objective(b.params) ? a : b));
   const slices = (await opt.slices(best.params, 5))!;
@@ -164,7 +205,7 @@ test('GP slices are in the objective units: the mean near an observed point is c
 });
 
 test('GP: failed trials mark their region as bad without stretching the scale', async () => {
-  const opt = createOptimizer('gp', { space: { x: { type: 'float', low: 0, high: 1 } }, direction: 'maximize', seed: 2, initialTrials: 3 });
+  const opt = build('gp', false, { space: { x: { type: 'float', low: 0, high: 1 } }, direction: 'maximize', seed: 2, initialTrials: 3 });
   // Values rise toward x = 1, but everything beyond 0.8 fails.
   for (const x of [0.05, 0.2, 0.35, 0.5, 0.6, 0.7]) await opt.addObservation({ x }, x);
   for (const x of [0.85, 0.9, 0.95, 1]) await opt.addObservation({ x }, null);

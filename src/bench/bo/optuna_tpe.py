@@ -1,19 +1,22 @@
 #!/usr/bin/env python3
-"""Optuna TPE on the same test functions as src/optimizer/test_functions.ts, for `renorm-tune bench bo`.
+"""Optuna's multivariate TPE on the same test functions as src/bench/bo/test_functions.ts, for `renorm-tune bench bo`.
 
 Two modes, both reading a JSON request from argv[2] (or stdin when absent) and writing one JSON line:
-  run   {"functions": [...], "seeds": N, "evals": M}
-        -> {"optuna": version, "runs": [{"fn", "sampler", "seed", "best": best value found, "regret": best - optimum,
-                                         "trace": [best-so-far regret after each evaluation]}]}
-        for samplers "tpe_multivariate" (TPESampler(multivariate=True, seed=s)) and "tpe" (TPESampler(seed=s)).
-  eval  {"points": [{"fn": name, "x": [...]}, ...]}
-        -> {"values": [...]}: the Python function values, so a test can check they agree with TypeScript
+  run   {"functions": [...], "seeds": N, "evals": M, "batch": Q}
+        -> {"optuna": version, "runs": [{"fn", "sampler": "tpe_multivariate", "seed", "batch",
+                                         "trace": [best-so-far regret of the noise-free values after each evaluation],
+                                         "final": regret of the trial Optuna reports as best (by the noisy value)}]}
+        TPESampler(multivariate=True, seed=s); with Q > 1 it asks Q trials before telling any, with
+        constant_liar=True (Optuna's own remedy for parallel asks) so the batch is spread out.
+  eval  {"points": [{"fn": name, "x": {param: value}}, ...]}
+        -> {"values": [...]}: the noise-free Python values, so a test can check they agree with TypeScript
         without needing optuna (this mode imports only the standard library).
 The functions are re-written here from the published definitions rather than generated from the TS file,
 so the agreement test compares two independent transcriptions.
 """
 import json
 import math
+import random
 import sys
 
 # Hartmann constants (Dixon & Szego 1978).
@@ -58,16 +61,72 @@ def ackley(x):
     return -20 * math.exp(-0.2 * math.sqrt(s1)) - math.exp(s2) + 20 + math.e
 
 
-# name -> (function, per-dimension bounds, known minimum)
-FUNCTIONS = {
-    "branin": (branin, [(-5.0, 10.0), (0.0, 15.0)], 0.397887357729738),
-    "hartmann3": (lambda x: hartmann(x, H3_A, H3_P), [(0.0, 1.0)] * 3, -3.86278214782076),
-    "hartmann6": (lambda x: hartmann(x, H6_A, H6_P), [(0.0, 1.0)] * 6, -3.32236801141551),
-    "rosenbrock4": (rosenbrock, [(-2.0, 2.0)] * 4, 0.0),
-    "ackley5": (ackley, [(-5.0, 10.0)] * 5, 0.0),
-}
+def rastrigin(x):
+    return 10 * len(x) + sum(v * v - 10 * math.cos(2 * math.pi * v) for v in x)
 
-SAMPLERS = {"tpe_multivariate": True, "tpe": False}
+
+def styblinski_tang(x, linear=5.0):
+    return sum(v ** 4 - 16 * v ** 2 + linear * v for v in x) / 2
+
+
+def schwefel(x):
+    return 418.9828872724338 * len(x) - sum(v * math.sin(math.sqrt(abs(v))) for v in x)
+
+
+def michalewicz(x, m=10):
+    return -sum(math.sin(v) * math.sin((i + 1) * v * v / math.pi) ** (2 * m) for i, v in enumerate(x))
+
+
+def mixed_ackley(p):
+    shift, offset = {"a": (0, 0), "b": (2, 0.5), "c": (-3, 1), "d": (5, 2)}[p["c"]]
+    return ackley([p[f"x{i}"] - shift for i in range(5)]) + offset
+
+
+def mixed_styblinski(p):
+    linear, offset = {"a": (5.0, 0), "b": (-5.0, 1), "c": (0.0, 0)}[p["c"]]
+    return styblinski_tang([p[f"x{i}"] for i in range(5)], linear) + offset
+
+
+def floats(d, lo, hi, start=0):
+    return {f"x{i}": ("float", lo, hi) for i in range(start, start + d)}
+
+
+def vec(p, d):
+    return [p[f"x{i}"] for i in range(d)]
+
+
+ST_MIN = -39.166165703771426
+
+# name -> (function of a params dict, space {name: ("float"|"int", lo, hi) | ("cat", [choices])}, minimum, noise sd)
+FUNCTIONS = {
+    "branin": (lambda p: branin(vec(p, 2)), {"x0": ("float", -5.0, 10.0), "x1": ("float", 0.0, 15.0)}, 0.397887357729738, 0),
+    "hartmann3": (lambda p: hartmann(vec(p, 3), H3_A, H3_P), floats(3, 0.0, 1.0), -3.86278214782076, 0),
+    "hartmann6": (lambda p: hartmann(vec(p, 6), H6_A, H6_P), floats(6, 0.0, 1.0), -3.32236801141551, 0),
+    "rosenbrock4": (lambda p: rosenbrock(vec(p, 4)), floats(4, -2.0, 2.0), 0.0, 0),
+    "ackley5": (lambda p: ackley(vec(p, 5)), floats(5, -5.0, 10.0), 0.0, 0),
+    "rastrigin4": (lambda p: rastrigin(vec(p, 4)), floats(4, -5.12, 5.12), 0.0, 0),
+    "styblinski_tang5": (lambda p: styblinski_tang(vec(p, 5)), floats(5, -5.0, 5.0), 5 * ST_MIN, 0),
+    "schwefel4": (lambda p: schwefel(vec(p, 4)), floats(4, -500.0, 500.0), 0.0, 0),
+    "michalewicz5": (lambda p: michalewicz(vec(p, 5)), floats(5, 0.0, math.pi), -4.687658179088145, 0),
+    "mixed_ackley": (
+        mixed_ackley,
+        {**floats(3, -5.0, 10.0), "x3": ("int", -5, 10), "x4": ("int", -5, 10), "c": ("cat", ["a", "b", "c", "d"])},
+        0.0, 0,
+    ),
+    "mixed_styblinski": (
+        mixed_styblinski,
+        {**floats(3, -5.0, 5.0), "x3": ("int", -5, 5), "x4": ("int", -5, 5), "c": ("cat", ["a", "b", "c"])},
+        3 * ST_MIN - 78, 0,
+    ),
+    "hartmann6_12d": (lambda p: hartmann(vec(p, 6), H6_A, H6_P), floats(12, 0.0, 1.0), -3.32236801141551, 0),
+    "branin_10d": (
+        lambda p: branin(vec(p, 2)),
+        {"x0": ("float", -5.0, 10.0), "x1": ("float", 0.0, 15.0), **floats(8, 0.0, 1.0, start=2)},
+        0.397887357729738, 0,
+    ),
+    "hartmann6_noisy": (lambda p: hartmann(vec(p, 6), H6_A, H6_P), floats(6, 0.0, 1.0), -3.32236801141551, 0.1),
+    "branin_noisy": (lambda p: branin(vec(p, 2)), {"x0": ("float", -5.0, 10.0), "x1": ("float", 0.0, 15.0)}, 0.397887357729738, 1.0),
+}
 
 
 def lookup(name):
@@ -76,22 +135,41 @@ def lookup(name):
     return FUNCTIONS[name]
 
 
-def run_one(name, multivariate, seed, evals):
+def suggest(trial, space):
+    params = {}
+    for name, spec in space.items():
+        if spec[0] == "float":
+            params[name] = trial.suggest_float(name, spec[1], spec[2])
+        elif spec[0] == "int":
+            params[name] = trial.suggest_int(name, spec[1], spec[2])
+        else:
+            params[name] = trial.suggest_categorical(name, spec[1])
+    return params
+
+
+def run_one(name, seed, evals, batch):
     import optuna
 
-    f, bounds, optimum = lookup(name)
-
-    def objective(trial):
-        return f([trial.suggest_float(f"x{i}", lo, hi) for i, (lo, hi) in enumerate(bounds)])
-
-    sampler = optuna.samplers.TPESampler(multivariate=multivariate, seed=seed)
+    f, space, optimum, noise_sd = lookup(name)
+    sampler = optuna.samplers.TPESampler(multivariate=True, seed=seed, constant_liar=batch > 1)
     study = optuna.create_study(direction="minimize", sampler=sampler)
-    study.optimize(objective, n_trials=evals)
-    trace, best = [], math.inf
-    for t in study.trials:
-        best = min(best, t.value)
-        trace.append(best - optimum)
-    return study.best_value, trace
+    noise = random.Random(seed * 7919 + 17)
+    trace, best_true = [], math.inf
+    best_noisy, best_noisy_true = math.inf, math.inf
+    done = 0
+    while done < evals:
+        trials = [study.ask() for _ in range(min(batch, evals - done))]
+        rows = [(t, suggest(t, space)) for t in trials]
+        for t, params in rows:
+            true = f(params)
+            observed = true + (noise.gauss(0.0, noise_sd) if noise_sd else 0.0)
+            study.tell(t, observed)
+            best_true = min(best_true, true)
+            if observed < best_noisy:
+                best_noisy, best_noisy_true = observed, true
+            trace.append(best_true - optimum)
+        done += len(rows)
+    return trace, best_noisy_true - optimum
 
 
 def main():
@@ -99,22 +177,21 @@ def main():
         raise SystemExit("usage: optuna_tpe.py run|eval [JSON request] (request on stdin when absent)")
     request = json.loads(sys.argv[2] if len(sys.argv) > 2 else sys.stdin.read())
     if sys.argv[1] == "eval":
-        values = [lookup(p["fn"])[0]([float(v) for v in p["x"]]) for p in request["points"]]
-        print(json.dumps({"values": values}))
+        print(json.dumps({"values": [lookup(p["fn"])[0](p["x"]) for p in request["points"]]}))
         return
     import warnings
 
     import optuna
 
-    # multivariate=True emits an ExperimentalWarning; logging at INFO prints a line per trial.
+    # multivariate=True and constant_liar emit ExperimentalWarnings; logging at INFO prints a line per trial.
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    batch = int(request.get("batch", 1))
     runs = []
     for name in request["functions"]:
-        for sampler, multivariate in SAMPLERS.items():
-            for seed in range(int(request["seeds"])):
-                best, trace = run_one(name, multivariate, seed, int(request["evals"]))
-                runs.append({"fn": name, "sampler": sampler, "seed": seed, "best": best, "regret": trace[-1], "trace": trace})
+        for seed in range(int(request["seeds"])):
+            trace, final = run_one(name, seed, int(request["evals"]), batch)
+            runs.append({"fn": name, "sampler": "tpe_multivariate", "seed": seed, "batch": batch, "trace": trace, "final": final})
     print(json.dumps({"optuna": optuna.__version__, "runs": runs}))
 
 

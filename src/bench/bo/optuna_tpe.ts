@@ -1,17 +1,23 @@
-// Runs Optuna's TPE samplers (src/bench/bo/optuna_tpe.py) on the bench test functions and parses what they report.
+// Runs Optuna's multivariate TPE (src/bench/bo/optuna_tpe.py) on the bench test functions and parses what they report.
 import { DataError } from '../../errors.js';
 import { REFERENCE_PYTHON, lastJsonLine, pythonModuleVersion, referenceScriptPath, runReferenceScript } from '../python_reference.js';
 
 /** Debian's python3-optuna lives under this interpreter. */
 export const OPTUNA_PYTHON = REFERENCE_PYTHON;
 
-export const tpeSamplerNames = ['tpe_multivariate', 'tpe'] as const;
-export type TpeSamplerName = (typeof tpeSamplerNames)[number];
-
-/** Best-so-far regret after each evaluation, per sampler, per function, one trace per seed (seed order). */
+/** Per function, one entry per seed (seed order): best-so-far noise-free regret after each evaluation, and the final regret of Optuna's best trial. */
 export interface OptunaTraces {
   version: string;
-  traces: Record<TpeSamplerName, Record<string, number[][]>>;
+  batch: number;
+  runs: Record<string, { trace: number[][]; final: number[] }>;
+}
+
+export interface OptunaRequest {
+  functions: string[];
+  seeds: number;
+  evals: number;
+  /** Trials asked before any is told (constant liar on when > 1). */
+  batch: number;
 }
 
 export function optunaScriptPath(): string {
@@ -30,21 +36,23 @@ function runScript(mode: 'run' | 'eval', request: unknown, python: string): Prom
 const SOURCE = 'optuna_tpe.py output';
 
 /**
- * Checks the script's JSON and regroups it. Every (sampler, function, seed) must be present once with exactly
- * `evals` finite, non-negative, non-increasing regrets, so a silently short or broken run cannot enter the table.
+ * Checks the script's JSON and regroups it. Every (function, seed) must be present once with exactly `evals`
+ * finite, non-negative, non-increasing regrets and a finite non-negative final regret, so a silently short or
+ * broken run cannot enter the table.
  */
-export function parseOptunaOutput(text: string, request: { functions: string[]; seeds: number; evals: number }): OptunaTraces {
+export function parseOptunaOutput(text: string, request: OptunaRequest): OptunaTraces {
   const raw = lastJsonLine(text, SOURCE);
   const obj = raw as { optuna?: unknown; runs?: unknown };
   if (typeof obj !== 'object' || obj === null || typeof obj.optuna !== 'string' || !Array.isArray(obj.runs)) {
     throw new DataError(SOURCE, 'expected {"optuna": version, "runs": [...]}');
   }
-  const traces = Object.fromEntries(tpeSamplerNames.map((s) => [s, {}])) as OptunaTraces['traces'];
+  const runs: OptunaTraces['runs'] = {};
   for (const run of obj.runs as Array<Record<string, unknown>>) {
-    const { fn, sampler, seed, trace } = run;
-    const where = `run ${JSON.stringify({ fn, sampler, seed })}`;
+    const { fn, sampler, seed, trace, final, batch } = run;
+    const where = `run ${JSON.stringify({ fn, seed })}`;
     if (typeof fn !== 'string' || !request.functions.includes(fn)) throw new DataError(SOURCE, `${where}: unrequested function`);
-    if (!tpeSamplerNames.includes(sampler as TpeSamplerName)) throw new DataError(SOURCE, `${where}: unknown sampler`);
+    if (sampler !== 'tpe_multivariate') throw new DataError(SOURCE, `${where}: unknown sampler ${JSON.stringify(sampler)}`);
+    if (batch !== request.batch) throw new DataError(SOURCE, `${where}: batch ${batch}, requested ${request.batch}`);
     if (!Number.isInteger(seed) || (seed as number) < 0 || (seed as number) >= request.seeds) throw new DataError(SOURCE, `${where}: seed out of range`);
     if (!Array.isArray(trace) || trace.length !== request.evals) throw new DataError(SOURCE, `${where}: trace has ${Array.isArray(trace) ? trace.length : 'no'} entries, expected ${request.evals}`);
     trace.forEach((v, i) => {
@@ -52,26 +60,26 @@ export function parseOptunaOutput(text: string, request: { functions: string[]; 
       if (typeof v !== 'number' || !Number.isFinite(v) || v < -1e-9) throw new DataError(SOURCE, `${where}: regret ${v} at evaluation ${i + 1} is not a finite non-negative number`);
       if (i > 0 && v > trace[i - 1]) throw new DataError(SOURCE, `${where}: best-so-far regret rises at evaluation ${i + 1}`);
     });
-    const byFn = (traces[sampler as TpeSamplerName][fn] ??= []);
-    if (byFn[seed as number]) throw new DataError(SOURCE, `${where}: duplicate run`);
-    byFn[seed as number] = trace as number[];
+    if (typeof final !== 'number' || !Number.isFinite(final) || final < -1e-9) throw new DataError(SOURCE, `${where}: final regret ${final} is not a finite non-negative number`);
+    const byFn = (runs[fn] ??= { trace: [], final: [] });
+    if (byFn.trace[seed as number]) throw new DataError(SOURCE, `${where}: duplicate run`);
+    byFn.trace[seed as number] = trace as number[];
+    byFn.final[seed as number] = final;
   }
-  for (const s of tpeSamplerNames) {
-    for (const fn of request.functions) {
-      const got = traces[s][fn]?.filter(Boolean).length ?? 0;
-      if (got !== request.seeds) throw new DataError(SOURCE, `${s} on ${fn}: ${got} of ${request.seeds} seeds reported`);
-    }
+  for (const fn of request.functions) {
+    const got = runs[fn]?.trace.filter(Boolean).length ?? 0;
+    if (got !== request.seeds) throw new DataError(SOURCE, `${fn}: ${got} of ${request.seeds} seeds reported`);
   }
-  return { version: obj.optuna, traces };
+  return { version: obj.optuna, batch: request.batch, runs };
 }
 
-/** Runs both TPE samplers on `functions` (names from test_functions.ts) for seeds 0..seeds-1. */
-export async function runOptunaTpe(request: { functions: string[]; seeds: number; evals: number }, python = OPTUNA_PYTHON): Promise<OptunaTraces> {
+/** Runs multivariate TPE on `functions` (names from test_functions.ts) for seeds 0..seeds-1, asking `batch` at a time. */
+export async function runOptunaTpe(request: OptunaRequest, python = OPTUNA_PYTHON): Promise<OptunaTraces> {
   return parseOptunaOutput(await runScript('run', request, python), request);
 }
 
 /** The Python transcription's values at the given points (standard library only, no optuna needed). */
-export async function pythonTestFunctionValues(points: Array<{ fn: string; x: number[] }>, python = OPTUNA_PYTHON): Promise<number[]> {
+export async function pythonTestFunctionValues(points: Array<{ fn: string; x: Record<string, number | string> }>, python = OPTUNA_PYTHON): Promise<number[]> {
   const out = JSON.parse(await runScript('eval', { points }, python)) as { values: number[] };
   if (!Array.isArray(out.values) || out.values.length !== points.length) throw new DataError(SOURCE, `expected ${points.length} values`);
   return out.values;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { DataError } from '../../../src/errors.js';
 import { Rng } from '../../../src/gp/rng.js';
-import { latencyDataset } from '../../../src/bench/bo/bench.js';
+import { latencyDataset } from '../../../src/bench/bo/latency.js';
 import { parseSklearnOutput, runSklearnGpFit, SKLEARN_PYTHON, sklearnAvailability, type GpFitDataset } from '../../../src/bench/bo/sklearn_gp.js';
 import { hartmann6 } from '../../../src/bench/bo/test_functions.js';
 
