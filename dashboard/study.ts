@@ -1,10 +1,10 @@
 // Study page: loads one study, draws every view and redraws on the study's server-sent events.
-import type { GpView, StudyView, TrialRecord } from './types.js';
+import type { GpView, ImportanceView, StudyView, TrialRecord } from './types.js';
 import { apiJson, apiText, ApiFailure, subscribeStudy, throttled } from './ui/api.js';
 import { applyEvent } from './data/live.js';
 import { setupCharts } from './ui/chart.js';
 import { byId, clear, downloadText, el } from './ui/dom.js';
-import { renderClips, renderCurves, renderFinal, renderGp, renderHistory, renderParallel, renderSchedules, renderSlices } from './ui/study_charts.js';
+import { renderClips, renderCurves, renderFinal, renderGp, renderImportance, renderHistory, renderParallel, renderSchedules, renderSlices } from './ui/study_charts.js';
 import { renderTrialDetail, TrialTable } from './ui/trial_table.js';
 import { formatGain, formatValue, gain } from './data/summary.js';
 import { rankedTrials } from './data/trials.js';
@@ -115,6 +115,11 @@ async function loadGp(force = false): Promise<void> {
     });
   } catch (err) {
     renderGp(view, null, `The GP's view could not be loaded: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  try {
+    renderImportance(await apiJson<ImportanceView>(`${base}/importance`));
+  } catch (err) {
+    renderImportance({ available: false, reason: `it could not be loaded (${err instanceof Error ? err.message : String(err)})` });
   }
 }
 

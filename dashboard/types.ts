@@ -1,7 +1,7 @@
 // The API contracts the dashboard reads, re-exported as types only so no Node code reaches the browser.
 export type { ScheduleSpec, ExportedSchedule, RampShape } from '../src/schedule/types.js';
 export type { TrialRecord, TrialState, Params, ParamValue, IntermediateValue, Direction } from '../src/study/types.js';
-export type { StudySummary, StudyView, GpView, FinalScore, StudyEvent } from '../src/study/api_types.js';
+export type { StudySummary, StudyView, GpView, ImportanceView, FinalScore, StudyEvent } from '../src/study/api_types.js';
 
 /** One point of a chart series; `x` may be a category name for categorical parameters. */
 export interface Point {

@@ -1,5 +1,6 @@
 // Draws the study page's charts from the shaped data; every chart says in words why it is empty when it is.
-import type { GpView, StudyView, TrialRecord } from '../types.js';
+import type { GpView, ImportanceView, StudyView, TrialRecord } from '../types.js';
+import { importanceData } from '../data/importance.js';
 import { historyData } from '../data/history.js';
 import { finalData } from '../data/final.js';
 import { scheduleData } from '../data/schedules.js';
@@ -176,6 +177,18 @@ export function renderSlices(view: StudyView, open: OpenTrial): void {
     const x = s.param.type === 'categorical' ? { title: s.param.name, type: 'category' as const, labels: s.param.choices } : { title: s.param.name, type: s.param.log ? ('logarithmic' as const) : ('linear' as const) };
     drawChart(canvas, { type: 'scatter', data: { datasets: s.datasets }, options: chartOptions({ x, y: { title: view.metric, percent: isAccuracy(view.metric) }, legend: false, onTrialClick: open, datasets: s.datasets }) });
   }
+}
+
+/** The parameters' importance as horizontal bars, largest on top. */
+export function renderImportance(imp: ImportanceView | null): void {
+  const d = importanceData(imp);
+  const canvas = showChartOrNote(byId('importance'), 'note' in d ? d.note : null);
+  if ('note' in d) return;
+  drawChart(canvas, {
+    type: 'bar',
+    data: { labels: d.labels, datasets: d.datasets },
+    options: { ...chartOptions({ x: { title: 'share of the variation', percent: true, beginAtZero: true }, y: { title: '', type: 'category', labels: d.labels, allLabels: true }, legend: false }), indexAxis: 'y' },
+  });
 }
 
 export function renderGp(view: StudyView, gp: GpView | null, error: string | null, onScales?: () => void): void {

@@ -6,7 +6,7 @@ import { DataError } from '../errors.js';
 import { describeSchedule } from '../schedule/index.js';
 import { createServer, parseAllowedHosts, resolveListenOptions } from '../server/index.js';
 import { roleLabel } from '../shared/roles.js';
-import type { StudySummary, StudyView } from '../study/api_types.js';
+import type { ImportanceView, RecommendationView, StudySummary, StudyView } from '../study/api_types.js';
 import type { StudyService } from '../study/service.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { DB_HELP, openService, withService } from './db.js';
@@ -46,7 +46,13 @@ export function studiesText(list: StudySummary[]): string {
   );
 }
 
-export function showText(v: StudyView): string {
+/** What the model adds to `show`: its recommendation (prediction next to measurement) and the parameters' importance. */
+export interface ModelNotes {
+  recommendation: RecommendationView | null;
+  importance: ImportanceView | null;
+}
+
+export function showText(v: StudyView, model: ModelNotes = { recommendation: null, importance: null }): string {
   const best = v.best ? v.trials.find((t) => t.id === v.best!.trialId) : undefined;
   const role = (r: string) => (r === 'search' ? '' : roleLabel(r));
   const lines = [
@@ -56,6 +62,15 @@ export function showText(v: StudyView): string {
     `baselines batchnorm ${fmt(v.baselines.batchnorm)}, paper ${fmt(v.baselines.paper)}`,
     `best      ${best ? `${fmt(best.value)} (trial #${best.number}${role(best.role) ? `, ${role(best.role)}` : ''}): ${describeSchedule(best.schedule)}` : '-'}`,
   ];
+  const r = model.recommendation;
+  if (r) {
+    const sd = r.sd === null ? '' : ` ± ${fmt(r.sd)}`;
+    lines.push(`model     recommends ${r.trialNumber === null ? 'a point' : `trial #${r.trialNumber}`}: predicted ${fmt(r.mean)}${sd}, measured ${fmt(r.observed)} (posterior mean, not the single best noisy value)`);
+  }
+  if (model.importance?.available && model.importance.importance) {
+    const shares = Object.entries(model.importance.importance).map(([k, v]) => `${k} ${(100 * v).toFixed(0)}%`);
+    lines.push(`importance ${shares.join(', ')}`);
+  }
   const warm = (v.config.warmStartFrom === undefined ? undefined : v.trials.filter((t) => t.role === 'warm-start').length);
   if (warm !== undefined) lines.push(`warm start ${warm} trials copied from ${String(v.config.warmStartFrom)} (observations only: never the best, no budget spent)`);
   if (v.finalValidation) lines.push(...finalTable(v.finalValidation).map((l, i) => (i === 0 ? `final     ${l}` : `          ${l}`)));
@@ -139,8 +154,17 @@ export function register(program: Command): void {
     .option('--db <ref>', DB_HELP)
     .option('--json', 'print exactly the body of GET /api/studies/:id')
     .action(async (ref: string, o: DbOpt & { json?: boolean }) => {
-      const view = await withService(o.db, (s) => s.getStudyView(ref));
-      process.stdout.write(o.json ? `${JSON.stringify(view, null, 2)}\n` : showText(view));
+      if (o.json) {
+        process.stdout.write(`${JSON.stringify(await withService(o.db, (s) => s.getStudyView(ref)), null, 2)}\n`);
+        return;
+      }
+      const [view, notes] = await withService(o.db, async (s) => {
+        const v = await s.getStudyView(ref);
+        // The model's view costs a fit (in a worker thread); a study too small for one simply shows none.
+        const notes: ModelNotes = { recommendation: await s.recommendation(v.id).catch(() => null), importance: await s.importance(v.id).catch(() => null) };
+        return [v, notes] as const;
+      });
+      process.stdout.write(showText(view, notes));
     });
 
   program

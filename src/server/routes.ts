@@ -114,6 +114,10 @@ export function apiRouter(api: StudyApi, opts: RouteOptions = {}): Router {
     res.json(await api.gpView(studyId(req)));
   });
 
+  r.get('/studies/:id/importance', async (req, res) => {
+    res.json(await api.importance(studyId(req)));
+  });
+
   r.get('/studies/:id/events', async (req, res) => {
     await streamStudyEvents(api, studyId(req), req, res, opts);
   });

@@ -68,6 +68,28 @@ export interface StudyView extends StudySummary {
   finalValidation: StoredFinalValidation | null;
 }
 
+/** `GET /api/studies/:id/importance`: each schedule parameter's share of the objective's variation under the model. */
+export interface ImportanceView {
+  available: boolean;
+  reason?: string;
+  /** Parameter name -> share (summing to 1), largest first. */
+  importance?: Record<string, number>;
+  method?: string;
+}
+
+/** The optimizer's recommendation: the best observed point by posterior mean, the prediction there and what was measured. */
+export interface RecommendationView {
+  params: Params;
+  /** Predicted objective (posterior mean), in the metric's units. */
+  mean: number;
+  /** Its posterior standard deviation; null for an optimizer without a model (random search). */
+  sd: number | null;
+  /** The value measured there. */
+  observed: number | null;
+  trialNumber: number | null;
+  trialId: number | null;
+}
+
 /** The GP's beliefs along each parameter through the best point (for the dashboard). */
 export interface GpView {
   available: boolean;
@@ -114,6 +136,7 @@ export interface StudyApi {
   enqueue(study: string, schedule: ScheduleSpec, opts?: { renormMomentum?: number }): Promise<TrialRecord>;
   bestSchedule(study: string): Promise<ExportedSchedule>;
   gpView(study: string): Promise<GpView>;
+  importance(study: string): Promise<ImportanceView>;
   /** Resolves once the study is known to exist (NotFoundError otherwise); the returned function stops the stream. */
   subscribe(study: string, listener: (event: StudyEvent) => void): Promise<() => void>;
 }

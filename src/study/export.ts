@@ -6,7 +6,8 @@ import { baselineValues } from '../shared/best.js';
 import type { Comparison } from '../shared/evidence.js';
 import type { StudyRecord, TrialRecord } from './types.js';
 import { studyTotalSteps } from './config.js';
-import { decideWinner, type Recommendation, type Winner } from './winner.js';
+import type { RecommendationView } from './api_types.js';
+import { decideWinner, type StudyRecommendation, type Winner } from './winner.js';
 
 /** Rows in the sampled table: every 1% of the run, enough to plot and to check an implementation against. */
 export const EXPORT_TABLE_POINTS = 101;
@@ -22,11 +23,13 @@ export type StudyExport = ExportedSchedule & {
   /** The outcome in words, e.g. "the tuned schedule (#12) is better than BatchNorm: +8.10 pts (95% CI ...)". */
   verdict: string;
   /** What the verdict rests on: paired final validation, the search's single runs, or nothing (no baseline). */
-  evidence: Recommendation['evidence'];
+  evidence: StudyRecommendation['evidence'];
   /** The paired comparisons at the study's run length, when final validation ran. */
   comparisons?: Comparison[];
   /** The tuned schedule, when the recommendation is something else. */
   tuned?: { trialId: number; trialNumber: number; value: number | null; schedule: ScheduleSpec };
+  /** The optimizer's recommendation: its prediction at the trial it believes best, next to what was measured there. */
+  model?: { trialNumber: number | null; predicted: number; sd: number | null; measured: number | null };
   /** The recommended trial's role and visible number. */
   role: string;
   trialNumber: number;
@@ -36,10 +39,16 @@ export interface BuildExportOptions {
   packageVersion: string;
   /** ISO time to stamp; defaults to now (tests pass a fixed one). */
   exportedAt?: string;
+  /**
+   * The optimizer's recommendation (best observed point by posterior mean). While no race or final validation
+   * has decided, it is the tuned pick (rather than the single best noisy value), and the export shows its
+   * prediction next to what was measured.
+   */
+  model?: RecommendationView | null;
 }
 
 export function buildExport(study: StudyRecord, trials: TrialRecord[], opts: BuildExportOptions): StudyExport {
-  const rec = decideWinner(study, trials);
+  const rec = decideWinner(study, trials, opts.model?.trialId ?? null);
   if (!rec) throw new ConflictError(`study '${study.name}' has no completed trial yet; export once one has finished`);
   const best = rec.trial;
   // The scenario's run length is what the study trained with; a trial's own step count is the fallback for
@@ -77,6 +86,7 @@ export function buildExport(study: StudyRecord, trials: TrialRecord[], opts: Bui
   if (rec.tuned && rec.tuned.id !== best.id) out.tuned = { trialId: rec.tuned.id, trialNumber: rec.tuned.number, value: rec.tuned.value, schedule: rec.tuned.schedule };
   const momentum = best.params.renormMomentum;
   if (typeof momentum === 'number') out.renormMomentum = momentum;
+  if (opts.model) out.model = { trialNumber: opts.model.trialNumber, predicted: opts.model.mean, sd: opts.model.sd, measured: opts.model.observed };
   return out;
 }
 

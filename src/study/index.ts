@@ -38,6 +38,6 @@ export { runStudy, type RunStudyOptions, type RunStudyResult, type RunnerEvent }
 export { FINAL_METRIC, finalTrials, parseFinalRole } from './final.js';
 export { summarizeFinal } from './final_summary.js';
 export { racePicker, type FinalPicker, type TunedPick, type PickState } from './pick.js';
-export { decideWinner, type Recommendation, type Winner } from './winner.js';
+export { decideWinner, type StudyRecommendation, type Winner } from './winner.js';
 export { meanInterval, tInterval, bcaInterval, pairedDifference, studentTQuantile, metricRange } from './stats/index.js';
 export { readFinalValidation, comparisonSentence, verdictSummary, type Verdict, type Comparison, type ArmScore, type FinalReading } from '../shared/evidence.js';

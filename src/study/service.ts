@@ -5,7 +5,7 @@ import type { ExportedSchedule, ScheduleSpec } from '../schedule/types.js';
 import { bestTrial } from '../shared/best.js';
 import { DEFAULT_RENORM_MOMENTUM } from '../shared/names.js';
 import { isPrunable, roleKind } from '../shared/roles.js';
-import type { AskedTrial, GpView, StudyApi, StudyEvent, StudySummary, StudyView } from './api_types.js';
+import type { AskedTrial, GpView, ImportanceView, RecommendationView, StudyApi, StudyEvent, StudySummary, StudyView } from './api_types.js';
 import { baselineTrials } from './baselines.js';
 import { DEFAULT_FINAL_VALIDATION, DEFAULT_LEASE_SECONDS, DEFAULT_MAX_RETRIES, type StudyConfig, objectiveBounds, studyTotalSteps } from './config.js';
 import { enqueuedTrial } from './enqueue.js';
@@ -29,7 +29,7 @@ import type { FinishResult, IntermediateValue, Lease, LeaseRequest, NewTrial, Pa
 export interface ServiceDeps {
   createOptimizer(config: StudyConfig): SuggestingOptimizer;
   paramsToSchedule(params: Params, config: StudyConfig): { schedule: ScheduleSpec; renormMomentum?: number };
-  buildExport(study: StudyRecord, trials: TrialRecord[]): ExportedSchedule;
+  buildExport(study: StudyRecord, trials: TrialRecord[], model: RecommendationView | null): ExportedSchedule;
 }
 
 export interface ServiceOptions {
@@ -342,12 +342,12 @@ export class StudyService implements StudyApi {
         const created = await this.storage.createTrials(study.id, fresh, { snapshot: trials.length, ...(budget !== undefined ? { budget } : {}) });
         created.forEach((t, i) => opt.bind(suggestions[i]!.id, t.id));
         // A partial grant leaves suggestions pending in the optimizer with no trial behind them: rebuild it next time.
-        if (created.length < suggestions.length) this.optimizers.delete(study.id);
+        if (created.length < suggestions.length) this.dropOptimizer(study.id);
         for (const t of created) this.emitTrial(t);
         return created;
       } catch (err) {
         // The optimizer may now hold pending points with no stored trial: rebuild it from storage before any retry.
-        this.optimizers.delete(study.id);
+        this.dropOptimizer(study.id);
         if (!(err instanceof StaleSnapshotError) || attempt >= ASK_ATTEMPTS) throw err;
         await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
       }
@@ -538,8 +538,10 @@ export class StudyService implements StudyApi {
 
   async bestSchedule(ref: string): Promise<ExportedSchedule> {
     const study = await this.resolve(ref);
-    // The exporter owns the rules for what to do before any trial has finished.
-    return this.deps.buildExport(study, await this.storage.listTrials(study.id, { withIntermediate: false }));
+    // The exporter owns the rules (which trial wins, what to do before any has finished); the model's
+    // recommendation is one of its inputs, and a model that cannot answer (too little data) is no error.
+    const model = await this.recommendation(study.id).catch(() => null);
+    return this.deps.buildExport(study, await this.storage.listTrials(study.id, { withIntermediate: false }), model);
   }
 
   async gpView(ref: string): Promise<GpView> {
@@ -553,6 +555,41 @@ export class StudyService implements StudyApi {
       const slices = await opt.slices(best.params, 60);
       if (!slices) return { available: false, reason: `the ${configOf(study).optimizer.type} optimizer has no model to show` };
       return { available: true, center: best.params, slices };
+    });
+  }
+
+  /**
+   * Which schedule parameters matter: the optimizer's importance shares (Sobol indices of the GP's posterior mean),
+   * computed off the event loop like its asks.
+   */
+  async importance(ref: string): Promise<ImportanceView> {
+    const study = await this.resolve(ref);
+    return this.asks.run(study.id, async () => {
+      const trials = await this.storage.listTrials(study.id, { withIntermediate: false });
+      const opt = this.optimizerFor(study);
+      await opt.sync(trials);
+      const shares = await opt.importance();
+      if (!shares) return { available: false, reason: 'too few finished trials with tuned parameters for a model yet' };
+      const ranked = Object.entries(shares).sort((a, b) => b[1] - a[1]);
+      return { available: true, importance: Object.fromEntries(ranked), method: 'total-order Sobol indices of the GP posterior mean' };
+    });
+  }
+
+  /**
+   * The optimizer's recommendation: the observed point it believes best by its posterior mean (not the single
+   * best noisy value), with the prediction and the value measured there, and the trial that measured it.
+   */
+  async recommendation(ref: string): Promise<RecommendationView | null> {
+    const study = await this.resolve(ref);
+    return this.asks.run(study.id, async () => {
+      const trials = await this.storage.listTrials(study.id, { withIntermediate: false });
+      const opt = this.optimizerFor(study);
+      await opt.sync(trials);
+      const r = await opt.recommend();
+      if (!r) return null;
+      const key = JSON.stringify(r.params);
+      const trial = trials.find((t) => t.state === 'COMPLETE' && JSON.stringify(t.params) === key);
+      return { params: r.params, mean: r.mean, sd: r.sd, observed: r.observed ?? trial?.value ?? null, trialNumber: trial?.number ?? null, trialId: trial?.id ?? null };
     });
   }
 
@@ -571,16 +608,22 @@ export class StudyService implements StudyApi {
 
   /** Drops cached optimizers and pruners: the next ask rebuilds from storage (as after a restart). */
   forget(studyId: string): void {
-    this.optimizers.delete(studyId);
+    this.dropOptimizer(studyId);
     this.pruners.delete(studyId);
   }
 
-  /** Stops watching for other processes' changes (the storage is closed by whoever opened it). */
+  /** Stops watching for other processes' changes and releases the optimizers' threads (the storage is closed by whoever opened it). */
   close(): void {
     this.watcher.stop();
+    for (const id of [...this.optimizers.keys()]) this.dropOptimizer(id);
   }
 
   // ---- internals --------------------------------------------------------------------------------------------
+
+  private dropOptimizer(studyId: string): void {
+    this.optimizers.get(studyId)?.close();
+    this.optimizers.delete(studyId);
+  }
 
   private optimizerFor(study: StudyRecord): StudyOptimizer {
     let opt = this.optimizers.get(study.id);

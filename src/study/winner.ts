@@ -9,7 +9,7 @@ import type { StudyRecord, TrialRecord } from './types.js';
 
 export type Winner = 'tuned' | BaselineName | null;
 
-export interface Recommendation {
+export interface StudyRecommendation {
   /** The trial whose schedule is recommended. */
   trial: TrialRecord;
   /** 'tuned' only when the evidence says so; a baseline when it was not beaten; null when no baseline was measured. */
@@ -30,8 +30,8 @@ export interface Recommendation {
  * compared with; otherwise the baseline it did not beat (the better one by test mean) is recommended, since it is
  * the simpler choice and the tuning showed no gain over it. Null when no trial has completed.
  */
-export function decideWinner(study: StudyRecord, trials: readonly TrialRecord[]): Recommendation | null {
-  const tuned = tunedPick(study, trials);
+export function decideWinner(study: StudyRecord, trials: readonly TrialRecord[], modelPick: number | null = null): StudyRecommendation | null {
+  const tuned = tunedPick(study, trials, modelPick);
   const baselines = baselineSources(trials);
   const measured = (Object.keys(baselines) as BaselineName[]).length > 0;
   const reading = readFinalValidation(study.attrs.finalValidation);
@@ -49,7 +49,7 @@ export function decideWinner(study: StudyRecord, trials: readonly TrialRecord[])
   return fromSearch(study, tuned, baselines, reading);
 }
 
-function fromFinal(reading: FinalReading, tuned: TrialRecord, baselines: Partial<Record<BaselineName, TrialRecord>>): Recommendation {
+function fromFinal(reading: FinalReading, tuned: TrialRecord, baselines: Partial<Record<BaselineName, TrialRecord>>): StudyRecommendation {
   const own = reading.groups.find((g) => g.multiplier === 1) ?? reading.groups[0]!;
   const comparisons = own.comparisons;
   const said = comparisons.map((c) => comparisonSentence(c, reading.fraction)).join('; ');
@@ -69,7 +69,7 @@ function fromFinal(reading: FinalReading, tuned: TrialRecord, baselines: Partial
   };
 }
 
-function fromSearch(study: StudyRecord, tuned: TrialRecord | null, baselines: Partial<Record<BaselineName, TrialRecord>>, reading: FinalReading | null): Recommendation {
+function fromSearch(study: StudyRecord, tuned: TrialRecord | null, baselines: Partial<Record<BaselineName, TrialRecord>>, reading: FinalReading | null): StudyRecommendation {
   const contenders = [...(tuned ? [tuned] : []), ...Object.values(baselines)];
   const best = rankTrials(contenders, study.direction)[0]!;
   const b = baselineOf(best.role);
@@ -88,11 +88,13 @@ function fromSearch(study: StudyRecord, tuned: TrialRecord | null, baselines: Pa
 }
 
 /** The recorded pick of final validation, else what the study's picker says now, else the best search value. */
-function tunedPick(study: StudyRecord, trials: readonly TrialRecord[]): TrialRecord | null {
+/** The race's pick once decided; before that the model's (posterior mean), else the best search value. */
+function tunedPick(study: StudyRecord, trials: readonly TrialRecord[], modelPick: number | null): TrialRecord | null {
   const source = study.attrs.finalValidationSource as { best?: unknown } | undefined;
   const recorded = typeof source?.best === 'number' ? trials.find((t) => t.id === source.best && t.state === 'COMPLETE') : undefined;
   if (recorded) return recorded;
   const state = pickerFor(configOf(study), study.direction).pick(trials);
   const id = state.ready ? state.pick?.trialId : undefined;
-  return (id != null ? trials.find((t) => t.id === id) : undefined) ?? rankTrials(trials.filter((t) => roleKind(t.role) === 'search'), study.direction)[0] ?? null;
+  const byModel = modelPick !== null ? trials.find((t) => t.id === modelPick && t.state === 'COMPLETE' && roleKind(t.role) === 'search') : undefined;
+  return (id != null ? trials.find((t) => t.id === id) : undefined) ?? byModel ?? rankTrials(trials.filter((t) => roleKind(t.role) === 'search'), study.direction)[0] ?? null;
 }

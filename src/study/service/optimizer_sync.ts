@@ -1,5 +1,5 @@
 // Keeps one optimizer per study in step with the stored trials (Vizier's DesignerPolicy: storage is the truth).
-import type { GpSlice } from '../../optimizer/types.js';
+import type { GpSlice, Recommendation } from '../../optimizer/types.js';
 import { feedsOptimizer } from '../../shared/roles.js';
 import type { Params, TrialRecord } from '../types.js';
 
@@ -10,6 +10,12 @@ export interface SuggestingOptimizer {
   addObservation(params: Params, value: number | null): Promise<void> | void;
   addPending(params: Params): string;
   slices?(center: Params | undefined, points: number): Promise<unknown> | unknown;
+  /** The best point by the model's posterior mean among those observed, with its prediction (see the optimizer package). */
+  recommend?(): Promise<Recommendation | null>;
+  /** Per-parameter importance shares (summing to 1), or null without enough data. */
+  importance?(): Promise<Record<string, number> | null>;
+  /** Releases what the optimizer holds (a worker thread). */
+  close?(): Promise<void>;
 }
 
 /**
@@ -71,6 +77,19 @@ export class StudyOptimizer {
   bind(optId: string, trialId: number): void {
     this.optIds.set(trialId, optId);
     this.fed.set(trialId, 'pending');
+  }
+
+  async recommend(): Promise<Recommendation | null> {
+    return this.optimizer.recommend ? this.optimizer.recommend() : null;
+  }
+
+  async importance(): Promise<Record<string, number> | null> {
+    return this.optimizer.importance ? this.optimizer.importance() : null;
+  }
+
+  close(): void {
+    // Closing is best effort: a worker that already died has nothing left to release.
+    void this.optimizer.close?.().catch(() => undefined);
   }
 
   async slices(center: Params | undefined, points: number): Promise<GpSlice[] | undefined> {

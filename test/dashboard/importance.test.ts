@@ -1,0 +1,14 @@
+// The importance chart's data: bars largest first, a note instead of an empty chart when there is no model yet.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { importanceData } from '../../dashboard/data/importance.js';
+
+test('importance: bars largest first; the reason shown when there is no model', () => {
+  const d = importanceData({ available: true, importance: { warmup: 0.05, rmaxFinal: 0.6, dmaxFinal: 0.35 } });
+  assert.ok(!('note' in d));
+  assert.deepEqual(d.labels, ['rmaxFinal', 'dmaxFinal', 'warmup']);
+  assert.deepEqual(d.datasets[0]!.data, [0.6, 0.35, 0.05]);
+  const none = importanceData({ available: false, reason: 'too few finished trials' });
+  assert.ok('note' in none && /too few finished trials/.test(none.note));
+  assert.ok('note' in importanceData(null));
+});
