@@ -25,7 +25,9 @@ async function cli(...args: string[]): Promise<string> {
   register(program);
   let out = '';
   const write = process.stdout.write;
-  process.stdout.write = ((chunk: string) => ((out += chunk), true)) as typeof process.stdout.write;
+  // Only the command's text: the test runner reports to its parent over this same stdout, in binary, while we await.
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) =>
+    typeof chunk === 'string' ? ((out += chunk), true) : (write as (...a: unknown[]) => boolean).call(process.stdout, chunk, ...rest)) as typeof process.stdout.write;
   try {
     await program.parseAsync(['node', 'renorm-tune', ...args]);
   } finally {

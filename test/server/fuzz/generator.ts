@@ -167,6 +167,7 @@ function routes(p: Pick): Route[] {
     { name: 'tell', method: 'POST', path: `/api/studies/${s}/trials/${t}/tell` },
     { name: 'best', method: 'GET', path: `/api/studies/${s}/best-schedule` },
     { name: 'gp', method: 'GET', path: `/api/studies/${s}/gp` },
+    { name: 'importance', method: 'GET', path: `/api/studies/${s}/importance` },
     { name: 'events', method: 'GET', path: `/api/studies/${s}/events` },
     { name: 'extend', method: 'POST', path: `/api/studies/${s}/extend` },
     { name: 'stop', method: 'POST', path: `/api/studies/${s}/stop` },
