@@ -1,24 +1,8 @@
 // `renorm-tune bench bo`: optimizer quality (GP vs Optuna TPE vs random search regret, ablations), ask latency, event-loop responsiveness, mathjs.
 import type { Command } from 'commander';
-import { ConfigError } from '../errors.js';
+import { list, positiveInt } from './options.js';
 import { benchBo, SECTIONS, type Section } from '../bench/bo/bench.js';
 import { functionByName, quickFunctions, testFunctions, type TestFunction } from '../bench/bo/test_functions.js';
-
-function positiveInt(field: string) {
-  return (raw: string): number => {
-    const v = Number(raw);
-    if (!Number.isInteger(v) || v < 1) throw new ConfigError(field, `must be a positive integer, got '${raw}'`, `e.g. ${field} 5`);
-    return v;
-  };
-}
-
-function list<T>(field: string, parse: (s: string) => T, known?: readonly string[]) {
-  return (raw: string): T[] =>
-    raw.split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
-      if (known && !known.includes(s)) throw new ConfigError(field, `unknown value '${s}'`, `use a comma-separated list of ${known.join(', ')}`);
-      return parse(s);
-    });
-}
 
 const fnList = list<TestFunction>('--functions', (s) => functionByName(s)!, testFunctions.map((f) => f.name));
 

@@ -1,41 +1,35 @@
 // `renorm-tune bench service`: pool throughput (2 vs 1 workers), ask/tell latency over HTTP, and report cost against study size.
 import { availableParallelism, loadavg } from 'node:os';
 import type { Command } from 'commander';
-import { ConfigError } from '../errors.js';
+import { positiveInt } from './options.js';
 import { benchAskTell, benchThroughput } from '../bench/service.js';
 import { benchReport } from '../bench/report.js';
 
 interface Opts {
   config: string;
-  trials: string;
-  steps: string;
-  rounds: string;
-  askRounds: string;
+  trials: number;
+  steps: number;
+  rounds: number;
+  askRounds: number;
   skipThroughput?: boolean;
   skipLatency?: boolean;
   skipReport?: boolean;
-  reportTrials: string;
-}
-
-function int(raw: string, field: string): number {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new ConfigError(field, `must be a positive integer, got ${JSON.stringify(raw)}`);
-  return n;
+  reportTrials: number;
 }
 
 export async function benchService(o: Opts): Promise<void> {
   const log = (line: string) => process.stdout.write(`${line}\n`);
   log(`machine: ${availableParallelism()} cores, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} (shared machines make absolute numbers noisy; compare the ratios)`);
   if (!o.skipThroughput) {
-    const t = await benchThroughput({ config: o.config, trials: int(o.trials, 'trials'), steps: int(o.steps, 'steps'), rounds: int(o.rounds, 'rounds'), log });
+    const t = await benchThroughput({ config: o.config, trials: o.trials, steps: o.steps, rounds: o.rounds, log });
     log(`throughput: 2 workers / 1 worker = ${t.ratio.toFixed(2)}x pooled, ${t.medianRoundRatio.toFixed(2)}x median of rounds (target >= 1.7x on 2 cores); CPU per trial 2 workers / 1 worker = ${t.cpuCostRatio.toFixed(2)}`);
   }
   if (!o.skipLatency) {
-    const l = await benchAskTell({ config: o.config, rounds: int(o.askRounds, 'ask-rounds'), log });
+    const l = await benchAskTell({ config: o.config, rounds: o.askRounds, log });
     log(`ask/tell over HTTP: median ${l.http.median.toFixed(2)} ms (target < 10 ms)`);
   }
   if (!o.skipReport) {
-    const r = await benchReport({ small: 10, large: int(o.reportTrials, 'report-trials'), reports: 20, rounds: 300, log });
+    const r = await benchReport({ small: 10, large: o.reportTrials, reports: 20, rounds: 300, log });
     log(`report cost vs study size: ${r.large.trials} trials / ${r.small.trials} trials = ${r.ratio.toFixed(2)}x at the median (target: about 1, independent of size)`);
   }
   log(`load average after: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
@@ -46,14 +40,14 @@ export function register(bench: Command): void {
     .command('service')
     .description('Trial throughput with 2 workers vs 1, and ask/tell round-trip latency over HTTP')
     .option('--config <file>', 'study config whose scenario the trials use', 'configs/quick.json')
-    .option('--trials <n>', 'trials per timed batch', '4')
-    .option('--steps <n>', 'steps per trial (quick.json trials are 300)', '300')
-    .option('--rounds <n>', 'alternating 1-worker/2-worker rounds', '2')
-    .option('--ask-rounds <n>', 'ask/tell round trips', '300')
+    .option('--trials <n>', 'trials per timed batch', positiveInt('--trials', 4), 4)
+    .option('--steps <n>', 'steps per trial (quick.json trials are 300)', positiveInt('--steps', 300), 300)
+    .option('--rounds <n>', 'alternating 1-worker/2-worker rounds', positiveInt('--rounds', 2), 2)
+    .option('--ask-rounds <n>', 'ask/tell round trips', positiveInt('--ask-rounds', 300), 300)
     .option('--skip-throughput', 'only the latency benchmark')
     .option('--skip-latency', 'skip the ask/tell latency benchmark')
     .option('--skip-report', 'skip the report-cost-vs-study-size benchmark')
-    .option('--report-trials <n>', 'finished trials in the large study of the report benchmark', '2000')
+    .option('--report-trials <n>', 'finished trials in the large study of the report benchmark', positiveInt('--report-trials', 2000), 2000)
     .action(async (o: Opts) => benchService(o));
 }
 

@@ -1,23 +1,16 @@
 // `renorm-tune bench train`: training throughput of the reference network, side by side with PyTorch.
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
+import { positiveInt } from './options.js';
 import { BACKEND_NAMES, type BackendName } from '../engine/backend.js';
 import { benchTrain } from '../bench/train/train_bench.js';
-
-function positiveInt(field: string) {
-  return (raw: string): number => {
-    const v = Number(raw);
-    if (!Number.isInteger(v) || v < 1) throw new ConfigError(field, `must be a positive integer, got '${raw}'`, `e.g. ${field} 32`);
-    return v;
-  };
-}
 
 export function register(bench: Command): void {
   bench
     .command('train')
     .description('Images/s of one training thread on the reference CNN (random 28x28x1 data, Adam), vs PyTorch CPU when installed')
-    .requiredOption('--batch-size <n>', 'batch size', positiveInt('--batch-size'))
-    .option('--steps <n>', 'timed steps per round (default max(20, 400 / batch size))', positiveInt('--steps'))
+    .requiredOption('--batch-size <n>', 'batch size', positiveInt('--batch-size', 32))
+    .option('--steps <n>', 'timed steps per round (default max(20, 400 / batch size))', positiveInt('--steps', 100))
     .option('--warmup <n>', 'untimed warm-up steps', positiveInt('--warmup'), 15)
     .option('--rounds <n>', 'rounds, alternating ours and torch; medians are reported', positiveInt('--rounds'), 5)
     .option('--backend <name>', `backend: ${BACKEND_NAMES.join(', ')}`, 'auto')

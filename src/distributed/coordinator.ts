@@ -5,6 +5,7 @@ import { BudgetExhaustedError, StudyStoppedError } from '../study/errors.js';
 import { hasEvidencePhase } from '../study/evidence.js';
 import { processOwner } from '../study/owner.js';
 import type { RunnerEvent, RunStudyResult } from '../study/runner.js';
+import { endStudy } from '../study/runner/end.js';
 import { openStudy } from '../study/runner/open.js';
 import { reapDead } from '../study/runner/reap.js';
 import type { StudyConfig } from '../study/config.js';
@@ -113,14 +114,7 @@ export async function coordinateStudy(target: StudyConfig | string, opts: Coordi
       if (!signal.aborted) await service.summarizeFinalValidation(sid);
     }
 
-    if (signal.aborted) {
-      await service.setStudyState(sid, 'STOPPED');
-      emit({ type: 'phase', studyId: sid, phase: 'stopped' });
-      return { study: await service.resolve(sid), state: 'STOPPED', resumed };
-    }
-    await service.setStudyState(sid, 'COMPLETE');
-    emit({ type: 'phase', studyId: sid, phase: 'done' });
-    return { study: await service.resolve(sid), state: 'COMPLETE', resumed };
+    return await endStudy(service, sid, signal.aborted ? 'STOPPED' : 'COMPLETE', resumed, emit);
   } finally {
     await leave();
   }

@@ -8,6 +8,7 @@ import { hasEvidencePhase } from './evidence.js';
 import type { Executor } from './executor/types.js';
 import { PiscinaExecutor } from './executor/piscina.js';
 import { processOwner } from './owner.js';
+import { endStudy } from './runner/end.js';
 import { openStudy } from './runner/open.js';
 import { reapDead } from './runner/reap.js';
 import { runTrial, type ProgressEvent } from './runner/trial_run.js';
@@ -111,15 +112,8 @@ export async function runStudy(target: StudyConfig | string, opts: RunStudyOptio
       if (!signal.aborted) await service.summarizeFinalValidation(sid);
     }
 
-    if (signal.aborted) {
-      await slots.releaseAll();
-      await service.setStudyState(sid, 'STOPPED');
-      emit({ type: 'phase', studyId: sid, phase: 'stopped' });
-      return { study: await service.resolve(sid), state: 'STOPPED', resumed };
-    }
-    await service.setStudyState(sid, 'COMPLETE');
-    emit({ type: 'phase', studyId: sid, phase: 'done' });
-    return { study: await service.resolve(sid), state: 'COMPLETE', resumed };
+    if (signal.aborted) await slots.releaseAll();
+    return await endStudy(service, sid, signal.aborted ? 'STOPPED' : 'COMPLETE', resumed, emit);
   } catch (err) {
     // Leave nothing of ours RUNNING: stop the pool first so no run still in flight finishes a trial after it was
     // handed back, then release our leases so another runner can take the trials at once.

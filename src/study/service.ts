@@ -64,6 +64,8 @@ export type EvidenceState = 'search' | 'waiting' | 'done';
 export class StudyService implements StudyApi {
   private readonly bus = new StudyEventBus();
   private readonly asks = new KeyedMutex();
+  /** Study ids `resolve` has found by id: an ask by id takes its lock without reading the study first. */
+  private readonly knownIds = new Set<string>();
   private readonly optimizers = new Map<string, StudyOptimizer>();
   private readonly pruners = new Map<string, Pruner>();
   private readonly numbers = new TrialNumbers();
@@ -134,9 +136,16 @@ export class StudyService implements StudyApi {
 
   /** An id or a name: ids first (unique by construction), then names, as the CLI always did. */
   async resolve(ref: string): Promise<StudyRecord> {
-    const s = (await this.storage.getStudy(ref)) ?? (await this.storage.findStudyByName(ref));
+    const byId = await this.storage.getStudy(ref);
+    if (byId) this.knownIds.add(byId.id);
+    const s = byId ?? (await this.storage.findStudyByName(ref));
     if (!s) throw new NotFoundError(`study '${ref}' (neither an id nor a name; \`renorm-tune studies\` lists them)`);
     return s;
+  }
+
+  /** The study id `ref` names: without a read when `ref` is an id already seen (ids are never reused; names move). */
+  private async idOf(ref: string): Promise<string> {
+    return this.knownIds.has(ref) ? ref : (await this.resolve(ref)).id;
   }
 
   // ---- study management (the CLI verbs and their routes) ------------------------------------------------------
@@ -270,7 +279,7 @@ export class StudyService implements StudyApi {
     if (asked !== undefined && (!Number.isInteger(asked) || asked < 1 || asked > 1e9)) {
       throw new RequestError('INVALID_ASK', 'totalSteps', `must be an integer in [1, 1e9], got ${String(asked)}`, 'send your run length in training steps');
     }
-    const { id } = await this.resolve(ref);
+    const id = await this.idOf(ref);
     // One ask of a study at a time in this process (the mutex) and across processes where the storage can lock.
     return this.asks.run(id, () => this.locked(id, async () => {
       const study = await this.resolve(id);
@@ -293,11 +302,17 @@ export class StudyService implements StudyApi {
         spent = err;
       }
       const lease = { owner: EXTERNAL_OWNER, seconds: config.leaseSeconds };
-      const handed = external ? await this.claimQueued(id, count, lease, 'search') : [];
+      // One read of the study's trials serves the queued claims and the optimizer's first suggestion.
+      let trials = await this.storage.listTrials(id, { withIntermediate: false });
+      const handed = external ? await this.claimQueued(id, count, lease, 'search', trials) : [];
+      if (handed.length > 0) {
+        const claimed = new Map(handed.map((t) => [t.id, t]));
+        trials = trials.map((t) => claimed.get(t.id) ?? t);
+      }
       let created: TrialRecord[] = [];
       if (handed.length < count && !spent) {
         try {
-          created = await this.suggestAndInsert(study, count - handed.length);
+          created = await this.suggestAndInsert(study, count - handed.length, trials);
         } catch (err) {
           if (!(err instanceof BudgetExhaustedError)) throw err;
           spent = err;
@@ -322,11 +337,12 @@ export class StudyService implements StudyApi {
     return this.storage.lockStudy ? this.storage.lockStudy(studyId, fn) : fn();
   }
 
-  private async suggestAndInsert(study: StudyRecord, count: number): Promise<TrialRecord[]> {
+  /** `listed`: the study's trials as just read (the first attempt's snapshot); a retry reads them again. */
+  private async suggestAndInsert(study: StudyRecord, count: number, listed?: TrialRecord[]): Promise<TrialRecord[]> {
     const config = configOf(study);
     const external = config.executor === 'external';
     for (let attempt = 1; ; attempt++) {
-      const trials = await this.storage.listTrials(study.id, { withIntermediate: false });
+      const trials = attempt === 1 && listed ? listed : await this.storage.listTrials(study.id, { withIntermediate: false });
       const opt = this.optimizerFor(study);
       try {
         await opt.sync(trials);
@@ -362,9 +378,11 @@ export class StudyService implements StudyApi {
   }
 
   /** Claims queued (WAITING) trials in number order: search work (baselines included), or evidence runs (race, final). */
-  private async claimQueued(studyId: string, count: number, lease: LeaseRequest, kind: 'search' | 'evidence'): Promise<TrialRecord[]> {
+  private async claimQueued(studyId: string, count: number, lease: LeaseRequest, kind: 'search' | 'evidence', listed?: TrialRecord[]): Promise<TrialRecord[]> {
     const out: TrialRecord[] = [];
-    for (const t of await this.storage.listTrials(studyId, { states: ['WAITING'], withIntermediate: false })) {
+    // A claim succeeds only on a trial still WAITING in storage, so an earlier read is a safe list of candidates.
+    const waiting = listed ? listed.filter((t) => t.state === 'WAITING') : await this.storage.listTrials(studyId, { states: ['WAITING'], withIntermediate: false });
+    for (const t of waiting) {
       if (out.length >= count) break;
       const k = roleKind(t.role);
       if ((k === 'race' || k === 'final') !== (kind === 'evidence')) continue;

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
+import { runCli } from '../fixtures/cli.js';
 import { register as registerManage, budgetArg, scheduleArg } from '../../src/cli/manage.js';
 import { register as registerStudy, progress, showText } from '../../src/cli/study.js';
 import { DataError } from '../../src/errors.js';
@@ -21,22 +21,7 @@ const db = join(dir, 'studies.db');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** One command in-process; what it printed to stdout. */
-async function cli(...args: string[]): Promise<string> {
-  const program = new Command('renorm-tune').exitOverride();
-  registerManage(program);
-  registerStudy(program);
-  let out = '';
-  const write = process.stdout.write;
-  // Only the command's text: the test runner reports to its parent over this same stdout, in binary, while we await.
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) =>
-    typeof chunk === 'string' ? ((out += chunk), true) : (write as (...a: unknown[]) => boolean).call(process.stdout, chunk, ...rest)) as typeof process.stdout.write;
-  try {
-    await program.parseAsync(['node', 'renorm-tune', ...args]);
-  } finally {
-    process.stdout.write = write;
-  }
-  return out;
-}
+const cli = (...args: string[]) => runCli((program) => { registerManage(program); registerStudy(program); }, ...args);
 
 /** The installed binary with `input` on stdin. */
 function binary(args: string[], input: string): Promise<{ code: number | null; out: string; err: string }> {

@@ -2,15 +2,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; bin: Record<string, string> };
 const require = createRequire(join(ROOT, 'package.json'));
+
+/** Every file below `dir` (relative to the root), as npm names them. */
+function walk(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => relative(ROOT, join(e.parentPath, e.name)).split(sep).join('/'));
+}
 
 function npm(args: string[], cwd = ROOT): string {
   return execFileSync('npm', args, { cwd, encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -27,7 +34,14 @@ test('npm pack ships the built code, the dashboard pages, configs, the Python cl
   ]) assert.ok(files.includes(want), `the package lacks ${want}`);
   const stray = files.filter((f) => /^(test|dist\/test|\.ci|node_modules)\//.test(f) || f.endsWith('.map') || (f.startsWith('src/') && !/\.py$/.test(f)) || f.endsWith('.db'));
   assert.deepEqual(stray, [], 'files that have no business in the package');
-  assert.ok(info.entryCount < 450, `${info.entryCount} files (was 905 before the files list)`);
+  // Exactly what the files list names, nothing more: the built code (no maps), the pages, configs and Python files.
+  const expected = [
+    ...['dist/src', 'dist/workers', 'dist/dashboard'].flatMap((d) => walk(d)).filter((f) => !f.endsWith('.map')),
+    ...walk('configs'), ...walk('src/bench').filter((f) => f.endsWith('.py')),
+    'dashboard/index.html', 'dashboard/study.html', 'dashboard/style.css', 'src/clients/python/renorm_tune.py', 'README.md', 'package.json',
+  ];
+  assert.deepEqual([...files].sort(), [...new Set(expected)].sort());
+  assert.equal(info.entryCount, files.length);
 });
 
 test('a TypeScript consumer compiles against the packed types with our dependencies alone (strict, skipLibCheck off)', { timeout: 240_000 }, () => {

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
+import { runCli } from '../fixtures/cli.js';
 import { register, serve, studiesText, writeFileAtomic } from '../../src/cli/study.js';
 import { ConfigError } from '../../src/errors.js';
 import { validateExportedSchedule, scheduleAt } from '../../src/schedule/index.js';
@@ -20,21 +20,7 @@ const db = join(dir, 'studies.db');
 let studyId: string;
 
 /** Runs one command in-process and returns what it printed to stdout. */
-async function cli(...args: string[]): Promise<string> {
-  const program = new Command('renorm-tune').exitOverride();
-  register(program);
-  let out = '';
-  const write = process.stdout.write;
-  // Only the command's text: the test runner reports to its parent over this same stdout, in binary, while we await.
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) =>
-    typeof chunk === 'string' ? ((out += chunk), true) : (write as (...a: unknown[]) => boolean).call(process.stdout, chunk, ...rest)) as typeof process.stdout.write;
-  try {
-    await program.parseAsync(['node', 'renorm-tune', ...args]);
-  } finally {
-    process.stdout.write = write;
-  }
-  return out;
-}
+const cli = (...args: string[]) => runCli(register, ...args);
 
 before(async () => {
   const storage = new SqliteStorage(db);

@@ -263,7 +263,9 @@ export class PgStorage implements Storage {
       if (t.lease) checkText(t.lease.owner, `trials[${i}].lease.owner`);
     });
     return this.write(studyId, async (c, study) => {
-      const next = (await c.query(`SELECT COALESCE(MAX(number), -1) + 1 AS n FROM ${S}.trials WHERE study_id = $1`, [studyId])).rows[0].n as number;
+      // One statement for the next number and the budget's count: each role's trials and highest number.
+      const byRole = (await c.query(`SELECT role, COUNT(*) AS n, MAX(number) AS top FROM ${S}.trials WHERE study_id = $1 GROUP BY role`, [studyId])).rows as { role: string; n: number; top: number }[];
+      const next = byRole.reduce((m, r) => Math.max(m, r.top + 1), 0);
       if (guard.snapshot !== undefined && guard.snapshot !== next) throw new StaleSnapshotError(studyId, guard.snapshot, next);
       const keys = trials.flatMap((t) => (t.key === undefined ? [] : [t.key]));
       const taken = new Set<string>(keys.length === 0 ? [] : (await c.query(
@@ -271,10 +273,7 @@ export class PgStorage implements Storage {
       )).rows.map((r: { trial_key: string }) => r.trial_key));
       const fresh = freshTrials(trials, (key) => taken.has(key));
       let counted = 0;
-      if (guard.budget !== undefined) {
-        const byRole = (await c.query(`SELECT role, COUNT(*) AS n FROM ${S}.trials WHERE study_id = $1 GROUP BY role`, [studyId])).rows as { role: string; n: number }[];
-        for (const r of byRole) if (countsTowardBudget(r.role)) counted += r.n;
-      }
+      if (guard.budget !== undefined) for (const r of byRole) if (countsTowardBudget(r.role)) counted += r.n;
       const config = this.json<Record<string, unknown>>(study.config, `study ${studyId} config`, {});
       const batch = fresh.slice(0, grant(study.name, fresh, counted, guard.budget));
       if (batch.length === 0) return [];
@@ -308,11 +307,14 @@ export class PgStorage implements Storage {
     if ((states && states.length === 0) || hasNul(studyId)) return [];
     const inStates = states ? ' AND t.state = ANY($2::text[])' : '';
     const params = states ? [studyId, states] : [studyId];
+    const select = `SELECT * FROM ${S}.trials t WHERE t.study_id = $1${inStates} ORDER BY t.number`;
+    // Without values one statement is one snapshot: one round trip, no BEGIN/COMMIT (the service lists per ask).
+    if (opts.withIntermediate === false) return ((await this.query(select, params)).rows as TrialRow[]).map((r) => toTrial(r, [], this.json));
     // One read-only snapshot: trials and their values agree even while another process writes.
     return this.read(async (c) => {
-      const rows = (await c.query(`SELECT * FROM ${S}.trials t WHERE t.study_id = $1${inStates} ORDER BY t.number`, params)).rows as TrialRow[];
+      const rows = (await c.query(select, params)).rows as TrialRow[];
       const byTrial = new Map<number, ValueRow[]>();
-      if (opts.withIntermediate !== false && rows.length > 0) {
+      if (rows.length > 0) {
         const values = (await c.query(
           `SELECT v.* FROM ${S}.trial_values v JOIN ${S}.trials t ON t.id = v.trial_id WHERE t.study_id = $1${inStates} ORDER BY v.trial_id, v.step`, params,
         )).rows as ValueRow[];
@@ -445,13 +447,22 @@ export class PgStorage implements Storage {
       if (isFinished(row.state)) throw alreadyFinished(row.number, row.state);
       if (opts.token !== undefined) this.checkToken(row, opts.token);
       const state = result.state === 'COMPLETE' && opts.honourPrune && row.prune_requested ? 'PRUNED' : result.state;
+      // The trial's values come back with the update (one round trip), as our own JSON of the stored rows.
       const done = (await c.query(
         `UPDATE ${S}.trials SET state = $2, value = $3, failure_reason = $4, metrics = $5, finished_at = statement_timestamp(),
                 started_at = COALESCE(started_at, statement_timestamp()), lease_owner = NULL, lease_expires = NULL
-         WHERE id = $1 RETURNING *`,
+         WHERE id = $1
+         RETURNING *, (SELECT json_agg(json_build_object('trial_id', v.trial_id, 'step', v.step, 'value', v.value, 'metrics', v.metrics::text) ORDER BY v.step)::text
+                       FROM ${S}.trial_values v WHERE v.trial_id = $1) AS value_list`,
         [trialId, state, result.value ?? null, storableText(result.failureReason), metrics],
-      )).rows[0] as TrialRow;
-      const values = (await c.query(`SELECT * FROM ${S}.trial_values WHERE trial_id = $1 ORDER BY step`, [trialId])).rows as ValueRow[];
+      )).rows[0] as TrialRow & { value_list: string | null };
+      let values: ValueRow[];
+      try {
+        values = done.value_list === null ? [] : (JSON.parse(done.value_list) as ValueRow[]);
+      } catch {
+        // Only a value written by hand (NaN, Infinity) makes the aggregate unreadable: read the rows one by one then.
+        values = (await c.query(`SELECT * FROM ${S}.trial_values WHERE trial_id = $1 ORDER BY step`, [trialId])).rows as ValueRow[];
+      }
       return toTrial(done, values, this.json);
     });
   }

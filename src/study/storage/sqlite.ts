@@ -13,13 +13,14 @@ import Database from 'better-sqlite3';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { readStoredJson } from '../../config/stored_json.js';
 import { DataError, RenormTuneError } from '../../errors.js';
-import { countsTowardBudget, type TrialRole } from '../../shared/roles.js';
+import { countsTowardBudget } from '../../shared/roles.js';
 import { StaleSnapshotError } from '../errors.js';
 import type {
   CreateGuard, Direction, FinishResult, IntermediateValue, Lease, LeaseRequest, NewTrial, PeerQuery, Storage, StudyRecord, StudyState,
   TrialRecord, TrialState,
 } from '../types.js';
 import { migrate } from './migrations.js';
+import { studyRecord, trialRecord, type StudyColumns, type TrialColumns, type ValueRow } from './records.js';
 import {
   alreadyFinished, checkFinish, checkIntermediate, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
   checkStudyState, duplicateName, freshTrials, grant, isFinished, leaseLost, newStudyId, now, reapOutcome, seedFor, studyNotFound, tickClock,
@@ -39,16 +40,10 @@ export interface SqliteOptions {
   warn?: (message: string) => void;
 }
 
-interface StudyRow {
-  id: string; name: string; direction: Direction; state: StudyState; config: string; created_at: string; search_seconds: number;
+interface StudyRow extends StudyColumns { created_at: string }
+interface TrialRow extends TrialColumns {
+  created_at: string; started_at: string | null; finished_at: string | null; prune_requested: number; lease_expires_ms: number | null;
 }
-interface TrialRow {
-  id: number; study_id: string; number: number; state: TrialState; role: string; params: string; schedule: string;
-  value: number | null; failure_reason: string | null; seed: number; metrics: string | null; created_at: string;
-  started_at: string | null; finished_at: string | null; prune_requested: number; retries: number;
-  lease_owner: string | null; lease_token: number; lease_expires_ms: number | null;
-}
-interface ValueRow { trial_id: number; step: number; value: number; metrics: string | null }
 
 const PRUNABLE = "t.role IN ('search', 'enqueued')";
 
@@ -392,42 +387,17 @@ export class SqliteStorage implements Storage {
   }
 
   private toStudy(row: StudyRow): StudyRecord {
-    const attrs: Record<string, unknown> = {};
-    const rows = this.sql('SELECT key, value FROM study_attrs WHERE study_id = ? ORDER BY key').all(row.id) as { key: string; value: string }[];
-    for (const a of rows) attrs[a.key] = this.json(a.value, `study ${row.id} attribute ${a.key}`, null);
-    return {
-      id: row.id, name: row.name, direction: row.direction, state: row.state, config: this.json(row.config, `study ${row.id} config`, {}),
-      attrs, searchSeconds: row.search_seconds, createdAt: row.created_at,
-    };
+    const attrs = this.sql('SELECT key, value FROM study_attrs WHERE study_id = ? ORDER BY key').all(row.id) as { key: string; value: string }[];
+    return studyRecord(row, attrs, (text, what, fallback) => this.json(text, what, fallback), row.created_at);
   }
 
   private toTrial(row: TrialRow, values: ValueRow[]): TrialRecord {
-    const what = `trial ${row.id}`;
-    return {
-      id: row.id,
-      studyId: row.study_id,
-      number: row.number,
-      state: row.state,
-      role: row.role as TrialRole,
-      params: this.json(row.params, `${what} params`, {}),
-      schedule: this.json(row.schedule, `${what} schedule`, { kind: 'batchnorm' }),
-      value: row.value,
-      failureReason: row.failure_reason,
-      seed: row.seed,
-      metrics: row.metrics === null ? null : this.json(row.metrics, `${what} metrics`, null),
-      intermediate: values.map((v) => {
-        if (v.metrics === null) return { step: v.step, value: v.value };
-        const metrics = this.json<Record<string, unknown> | null>(v.metrics, `${what} step ${v.step} metrics`, null);
-        return metrics === null ? { step: v.step, value: v.value } : { step: v.step, value: v.value, metrics };
-      }),
-      lease: row.state === 'RUNNING' && row.lease_owner !== null
-        ? { owner: row.lease_owner, token: row.lease_token, expiresAt: new Date(row.lease_expires_ms ?? 0).toISOString() }
-        : null,
-      retries: row.retries,
-      pruneRequested: row.prune_requested === 1,
+    return trialRecord(row, values, (text, what, fallback) => this.json(text, what, fallback), {
       createdAt: row.created_at,
       startedAt: row.started_at,
       finishedAt: row.finished_at,
-    };
+      leaseExpiresAt: new Date(row.lease_expires_ms ?? 0).toISOString(),
+      pruneRequested: row.prune_requested === 1,
+    });
   }
 }

@@ -1,0 +1,23 @@
+// Option parsers shared by the commands: each names the flag and shows a valid value when it refuses one.
+import { ConfigError } from '../errors.js';
+
+/** A commander parser for a positive integer flag. */
+export function positiveInt(field: string, example = 5) {
+  return (raw: string): number => {
+    const v = Number(raw);
+    if (raw.trim() === '' || !Number.isInteger(v) || v < 1) throw new ConfigError(field, `must be a positive integer, got '${raw}'`, `e.g. ${field} ${example}`);
+    return v;
+  };
+}
+
+/** A commander parser for a comma-separated list, each item parsed by `parse` and, given `known`, one of those. */
+export function list<T>(field: string, parse: (s: string) => T, known?: readonly string[]) {
+  return (raw: string): T[] => {
+    const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+    if (items.length === 0) throw new ConfigError(field, 'must not be empty', known ? `use a comma-separated list of ${known.join(', ')}` : `e.g. ${field} 1,2,4`);
+    return items.map((s) => {
+      if (known && !known.includes(s)) throw new ConfigError(field, `unknown value '${s}'`, `use a comma-separated list of ${known.join(', ')}`);
+      return parse(s);
+    });
+  };
+}
