@@ -329,6 +329,8 @@ export class StudyService implements StudyApi {
         throw spent;
       }
       if (study.state === 'CREATED') await this.setStudyState(id, 'RUNNING');
+      // The trainer tells by number next: remember them, so the tell needs no listing of the study.
+      this.numbers.remember(id, [...handed, ...created]);
       return [...handed, ...created].map((t) => askedTrial(t, totalSteps));
     }));
   }

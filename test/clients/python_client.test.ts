@@ -82,3 +82,41 @@ describe('Keras callback wiring (TensorFlow is not installed here: a stand-in te
     assert.ok(got.assigned.some((a) => a.rmax! > 1), 'the schedule moved');
   });
 });
+
+describe('ask under contention (a stand-in server in the Python process)', { skip: pythonMissing }, () => {
+  // 409 STALE_SNAPSHOT comes only from several servers racing on one database; a stand-in answers it on cue.
+  const driver = (refusals: number) => `
+import json, threading, http.server
+from renorm_tune import Client, RenormTuneError
+import renorm_tune
+renorm_tune.time.sleep = lambda s: None  # no real pauses in the test
+state = {"asks": 0}
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        state["asks"] += 1
+        if state["asks"] <= ${refusals}:
+            code, body = 409, {"error": {"code": "STALE_SNAPSHOT", "message": "other asks kept inserting"}}
+        else:
+            code, body = 200, {"trials": [{"number": 7, "schedule": {"kind": "batchnorm"}}]}
+        data = json.dumps(body).encode()
+        self.send_response(code); self.send_header("Content-Type", "application/json"); self.send_header("Content-Length", str(len(data))); self.end_headers()
+        self.wfile.write(data)
+srv = http.server.HTTPServer(("127.0.0.1", 0), H)
+threading.Thread(target=srv.serve_forever, daemon=True).start()
+study = renorm_tune.Study(Client("http://127.0.0.1:%d" % srv.server_address[1]), "s1", "s")
+try:
+    out = {"numbers": [t.number for t in study.ask()]}
+except RenormTuneError as err:
+    out = {"error": err.code}
+out["asks"] = state["asks"]
+srv.shutdown()
+print(json.dumps(out))
+`;
+
+  it('asks again after 409 STALE_SNAPSHOT (nothing was handed out), and gives up after 5 retries with the error', () => {
+    assert.deepEqual(runPython(driver(2), 'http://127.0.0.1:9'), { numbers: [7], asks: 3 });
+    assert.deepEqual(runPython(driver(99), 'http://127.0.0.1:9'), { error: 'STALE_SNAPSHOT', asks: 6 });
+  });
+});

@@ -133,12 +133,13 @@ export class Scene {
     return new Scene(name, dir, url, drop, config, stepMs);
   }
 
-  coordinator(extra: string[] = []): Proc {
-    return this.track(cli(['run', this.config, '--db', this.db, '--redis', REDIS_URL, '--redis-prefix', this.prefix, ...extra]));
+  /** `db`: another way to the same database (a relay in front of the server). */
+  coordinator(extra: string[] = [], db = this.db): Proc {
+    return this.track(cli(['run', this.config, '--db', db, '--redis', REDIS_URL, '--redis-prefix', this.prefix, ...extra]));
   }
 
-  worker(extra: string[] = []): Proc {
-    return this.track(cli(['worker', '--db', this.db, '--redis', REDIS_URL, '--redis-prefix', this.prefix, '--trial-worker', countingTrainer, ...extra], {
+  worker(extra: string[] = [], db = this.db): Proc {
+    return this.track(cli(['worker', '--db', db, '--redis', REDIS_URL, '--redis-prefix', this.prefix, '--trial-worker', countingTrainer, ...extra], {
       RENORM_TEST_TRAIN_LOG: this.log,
       RENORM_TEST_STEP_MS: String(this.stepMs),
     }));

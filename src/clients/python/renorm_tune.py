@@ -19,6 +19,8 @@ same numbers renorm-tune's own trainer uses, without re-implementing its ramp fo
 import bisect
 import json
 import os
+import random
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -31,6 +33,8 @@ __all__ = [
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 _KEYS = ("rmax", "rmin", "dmax")
+# How often `ask` repeats after 409 STALE_SNAPSHOT (contention between servers sharing one database).
+_ASK_RETRIES = 5
 
 
 # ---- errors --------------------------------------------------------------------------------------------------
@@ -188,7 +192,15 @@ class Study:
         body = {"count": count}
         if total_steps is not None:
             body["totalSteps"] = total_steps
-        return [Trial(t) for t in self.client.request("POST", self._path("/ask"), body)["trials"]]
+        # 409 STALE_SNAPSHOT: other servers on the same database kept inserting trials while this ask retried;
+        # nothing was handed out, so asking again is safe. A few tries with growing, jittered pauses.
+        for attempt in range(_ASK_RETRIES + 1):
+            try:
+                return [Trial(t) for t in self.client.request("POST", self._path("/ask"), body)["trials"]]
+            except RenormTuneError as err:
+                if err.code != "STALE_SNAPSHOT" or attempt == _ASK_RETRIES:
+                    raise
+                time.sleep(random.uniform(0.5, 1.0) * 0.05 * 2 ** attempt)
 
     def report(self, trial, step, value, metrics=None):
         """An intermediate value of the objective at `step`; True when the pruner asks the trial to stop."""

@@ -23,6 +23,13 @@ export class TrialNumbers {
     return ids.get(number);
   }
 
+  /** Trials this process just created or handed out: their numbers are known without a listing. */
+  remember(studyId: string, trials: readonly Pick<TrialRecord, 'id' | 'number'>[]): void {
+    let ids = this.byStudy.get(studyId);
+    if (!ids) this.byStudy.set(studyId, (ids = new Map()));
+    for (const t of trials) ids.set(t.number, t.id);
+  }
+
   /** A deleted study's numbers (its id is never reused, but its memory should go). */
   forget(studyId: string): void {
     this.byStudy.delete(studyId);
