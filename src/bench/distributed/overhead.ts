@@ -42,7 +42,7 @@ export async function benchOverhead(o: { redis: string; config: string; trials: 
     budget: { trials: o.trials },
     optimizer: base.optimizer,
     pruner: { type: 'none' },
-    finalValidation: { seeds: 0 },
+    finalValidation: { seeds: 0, race: { candidates: 1 } }, // no evidence phase: only the budget's trials are timed
     seed: base.seed,
     workers: 1,
   });

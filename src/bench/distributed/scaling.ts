@@ -30,7 +30,7 @@ export async function benchScaling(o: { redis: string; workers: number[]; trials
         scenario: { steps: 5, evalInterval: 1 },
         budget: { trials: o.trials },
         optimizer: { type: 'random' },
-        finalValidation: { seeds: 0 },
+        finalValidation: { seeds: 0, race: { candidates: 1 } }, // no evidence phase: only the budget's trials are timed
       });
       const run = await cluster.coordinate(config);
       const trialsPerSecond = o.trials / run.seconds;
