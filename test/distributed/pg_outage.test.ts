@@ -2,8 +2,8 @@
 // workers leave, and once the server is back the same `run` finishes the study without losing or doubling a trial.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { countsTowardBudget } from '../../src/shared/roles.js';
+import { startRelay } from '../fixtures/relay.js';
 import { describeTrials, exitOf, pgSkip, redisSkip, Scene, until } from './helpers.js';
 
 const skip = (await redisSkip()) || (await pgSkip());
@@ -12,43 +12,11 @@ after(async () => {
   for (const s of scenes) await s.cleanup();
 });
 
-/** A TCP relay to the server: `cut()` drops every connection and refuses new ones (the outage), `restore()` ends it. */
-async function relay(target: URL): Promise<{ port: number; cut(): void; restore(): void; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  let down = false;
-  const server: Server = createServer((client) => {
-    if (down) return void client.destroy();
-    const upstream = connect(Number(target.port || 5432), target.hostname);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('error', () => undefined);
-      s.on('close', () => sockets.delete(s));
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return {
-    port: (server.address() as { port: number }).port,
-    cut() {
-      down = true;
-      for (const s of sockets) s.destroy();
-    },
-    restore() {
-      down = false;
-    },
-    close: () => new Promise<void>((r) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => r());
-    }),
-  };
-}
-
 test('PostgreSQL goes away mid-trial: the coordinator stops with an error naming the database, workers leave; after it is back, `run` again completes the study and only the interrupted trial trains twice', { skip, timeout: 240_000 }, async () => {
   const s = await Scene.create('postgres', 'pg-outage', { scenario: { steps: 200, evalInterval: 20 }, budget: { trials: 4 }, finalValidation: { seeds: 0 }, leaseSeconds: 5 });
   scenes.push(s);
-  const r = await relay(new URL(s.db));
-  const via = new URL(s.db);
-  via.host = `127.0.0.1:${r.port}`;
+  const r = await startRelay(new URL(s.db));
+  const via = r.via(s.db);
   via.searchParams.set('connect_timeout', '2');
   try {
     const first = s.coordinator([], via.href);

@@ -1,29 +1,16 @@
 // PostgreSQL going away mid-run: calls fail with a 503 STORAGE_UNAVAILABLE naming the database, never a raw driver error (a 500).
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, connect, type Socket } from 'node:net';
 import { StorageUnavailableError } from '../../../src/study/errors.js';
 import { PgStorage } from '../../../src/study/storage/postgres.js';
 import { createTestDatabase } from '../../fixtures/pg.js';
+import { startRelay } from '../../fixtures/relay.js';
 
 it('a database cut off after connecting answers 503 STORAGE_UNAVAILABLE, with the password redacted', { timeout: 60_000 }, async (t) => {
   const db = await createTestDatabase('unavailable');
   if ('unavailable' in db) return t.skip(db.unavailable);
-  // A TCP relay in front of the server: closing it is the network cut.
-  const target = new URL(db.url);
-  const sockets = new Set<Socket>();
-  const relay = createServer((client) => {
-    const upstream = connect(Number(target.port || 5432), target.hostname);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('error', () => undefined);
-      s.on('close', () => sockets.delete(s));
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((r) => relay.listen(0, '127.0.0.1', () => r()));
-  const via = new URL(db.url);
-  via.host = `127.0.0.1:${(relay.address() as { port: number }).port}`;
+  const relay = await startRelay(new URL(db.url));
+  const via = relay.via(db.url);
   via.username = 'postgres';
   via.password = 's3cret-pw';
   via.searchParams.set('connect_timeout', '2');
@@ -31,8 +18,7 @@ it('a database cut off after connecting answers 503 STORAGE_UNAVAILABLE, with th
   try {
     storage = (await PgStorage.connect(via.toString())) as PgStorage;
     const study = await storage.createStudy({ name: 'cut', direction: 'maximize', config: {} });
-    relay.close();
-    for (const s of sockets) s.destroy();
+    relay.cut();
     for (const call of [() => storage!.getTrial(study.id, 1), () => storage!.setStudyAttr(study.id, 'k', 1), () => storage!.changeStamp(study.id)]) {
       await assert.rejects(call(), (e: unknown) => {
         assert.ok(e instanceof StorageUnavailableError, `expected STORAGE_UNAVAILABLE, got ${String(e)}`);
@@ -42,8 +28,7 @@ it('a database cut off after connecting answers 503 STORAGE_UNAVAILABLE, with th
       });
     }
   } finally {
-    relay.close();
-    for (const s of sockets) s.destroy();
+    await relay.close();
     await storage?.close().catch(() => undefined);
     await db.drop();
   }
