@@ -72,7 +72,7 @@ test('optunaAvailability names the interpreter and the fix when optuna cannot be
 
 const optuna = existsSync(OPTUNA_PYTHON) ? optunaAvailability() : { missing: `${OPTUNA_PYTHON} not found` };
 test('a real Optuna TPE run (mixed space, batch 4) parses, improves on its first evaluation and is seeded', {
-  skip: 'missing' in optuna ? `optuna not installed (${optuna.missing}); CI has no optuna` : false,
+  skip: 'missing' in optuna ? `optuna not installed (${optuna.missing})` + '; .ci/run installs python3-optuna' : false,
 }, async () => {
   const req = { functions: ['mixed_styblinski'], seeds: 2, evals: 16, batch: 4 };
   const out = await runOptunaTpe(req);

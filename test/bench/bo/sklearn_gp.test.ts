@@ -67,7 +67,7 @@ test('latencyDataset is the Rng(7, n) stream in [0,1]^6 with Hartmann6 values, t
 
 const sklearn = existsSync(SKLEARN_PYTHON) ? sklearnAvailability() : { missing: `${SKLEARN_PYTHON} not found` };
 test('a real scikit-learn GP fit on two tiny latency datasets parses, with one BLAS thread', {
-  skip: 'missing' in sklearn ? `scikit-learn not installed (${sklearn.missing}); CI has no sklearn` : false,
+  skip: 'missing' in sklearn ? `scikit-learn not installed (${sklearn.missing})` + '; .ci/run installs python3-sklearn' : false,
 }, async () => {
   const data = [latencyDataset(12), latencyDataset(20)];
   const out = await runSklearnGpFit({ repeats: 2, datasets: data });
