@@ -3,6 +3,9 @@ import { type Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { expectOneOf } from '../config/fields.js';
+import type { BackendName } from '../shared/names.js';
+import { checkExecutorOptions, defaultIsolation, ISOLATIONS, type Isolation } from '../study/executor/choose.js';
 import { loadDataset } from '../data/index.js';
 import type { Scenario } from '../train/scenario.js';
 import { createServer, parseAllowedHosts, type RunningServer } from '../server/index.js';
@@ -28,6 +31,8 @@ interface RunOpts {
   queueDepth?: string;
   json?: boolean;
   warmStartFrom?: string;
+  isolation?: string;
+  devices?: string;
 }
 
 /** --workers: a positive integer, or undefined for the config's value. */
@@ -43,6 +48,21 @@ export function workersWarning(n: number, cores = availableParallelism()): strin
   return n > 2 * cores ? `[study] ${n} workers is more than twice this machine's ${cores} cores: trials will crawl (try --workers ${cores})` : undefined;
 }
 
+/**
+ * --isolation and --devices of a local run, checked before anything opens: the study's backend decides the default
+ * (processes where native TF.js may load). A coordinator (--redis) trains nothing, so they belong to its workers.
+ */
+export function localExecutorFlags(o: Pick<RunOpts, 'isolation' | 'devices' | 'redis'>, backend: BackendName | undefined): { isolation?: Isolation; devices?: string[] } {
+  if (o.redis !== undefined && (o.isolation !== undefined || o.devices !== undefined)) {
+    throw new ConfigError(o.isolation !== undefined ? '--isolation' : '--devices', 'applies to the machines that train: with --redis this process only coordinates',
+      'give it to `renorm-tune worker` on each training machine');
+  }
+  const isolation = o.isolation === undefined ? undefined : expectOneOf(o.isolation, '--isolation', ISOLATIONS);
+  const devices = o.devices?.split(',').map((d) => d.trim());
+  checkExecutorOptions({ isolation: isolation ?? (devices ? 'process' : defaultIsolation(backend)), ...(backend ? { backend } : {}), ...(devices ? { devices } : {}) });
+  return { ...(isolation ? { isolation } : devices ? { isolation: 'process' as const } : {}), ...(devices ? { devices } : {}) };
+}
+
 export async function runCommand(configPath: string, o: RunOpts): Promise<number> {
   const loaded = loadStudyConfig(configPath);
   const config = o.warmStartFrom === undefined ? loaded : validateStudyConfig({ ...loaded, warmStartFrom: o.warmStartFrom });
@@ -52,6 +72,7 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
     ? new JsonLinesDisplay()
     : new ProgressDisplay({ stream: process.stderr, metric: config.objective.metric, direction: config.objective.direction, budgetTrials: config.budget.trials ?? null });
   const workers = workersOption(o.workers) ?? config.workers;
+  const local = localExecutorFlags(o, config.backend);
   // With --redis this process only coordinates: queue workers on any machine train the trials.
   // (Loaded only then: a local run never pays for BullMQ.)
   const queued: OpenedQueue | undefined = o.redis === undefined ? undefined : await (await import('./run_queue.js')).openQueue(o);
@@ -111,6 +132,7 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
         service,
         // The pool size is about this machine, not the study: --workers, else this file's value, applies on resume too.
         workers,
+        ...local,
         ...(o.trialWorker ? { workerFile: resolve(o.trialWorker) } : {}),
         loadDataset: (s) => loadDataset((s as unknown as Scenario).dataset),
         signal: stop.signal,
@@ -161,6 +183,8 @@ export function register(program: Command): void {
     .description('Run a study from a JSON config (resumes the study of the same name if the database has it)')
     .option('--db <ref>', DB_HELP)
     .option('--workers <n>', 'trials training at once (default: the config, else the number of cores)')
+    .option('--isolation <how>', 'thread (a piscina pool) or process (one child process per trial slot); default: process when the backend may be native TF.js, which fails in several threads of one process')
+    .option('--devices <ids>', 'one child process per GPU, e.g. 0,1 (each sees only its own through CUDA_VISIBLE_DEVICES; implies --isolation process)')
     .option('--port <port>', 'also serve the REST API and live dashboard on this port')
     .option('--no-dashboard', 'with --port: serve only the API')
     .option('--redis <url>', 'coordinate only: queue the trials on this Redis (redis://host:6379) for `renorm-tune worker` processes to train')

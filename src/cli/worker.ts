@@ -6,7 +6,7 @@ import type { Scenario } from '../train/scenario.js';
 import { ConfigError } from '../errors.js';
 import { expectOneOf } from '../config/fields.js';
 import { openWorkerService } from '../distributed/compat.js';
-import { checkBackendInstalled, checkExecutorOptions, checkIsolation, createWorkerExecutor, defaultIsolation, ISOLATIONS } from '../distributed/executors.js';
+import { checkBackendInstalled, checkExecutorOptions, checkIsolation, createExecutor, defaultIsolation, ISOLATIONS } from '../study/executor/choose.js';
 import { Presence } from '../distributed/presence.js';
 import { checkRedis, DEFAULT_PREFIX, parseRedisRef } from '../distributed/redis.js';
 import { redactUrl } from '../study/storage/pg_connect.js';
@@ -60,7 +60,7 @@ export async function workerCommand(o: WorkerOpts): Promise<number> {
   const { service, close } = await openWorkerService(ref);
   let executor;
   try {
-    executor = createWorkerExecutor({
+    executor = createExecutor({
       ...(backend ? { backend } : {}),
       isolation,
       concurrency,

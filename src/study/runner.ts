@@ -6,7 +6,7 @@ import type { StudyConfig } from './config.js';
 import { BudgetExhaustedError, StudyStoppedError } from './errors.js';
 import { hasEvidencePhase } from './evidence.js';
 import type { Executor } from './executor/types.js';
-import { PiscinaExecutor } from './executor/piscina.js';
+import { createExecutor, defaultIsolation, type Isolation } from './executor/choose.js';
 import { processOwner } from './owner.js';
 import { endStudy } from './runner/end.js';
 import { openStudy } from './runner/open.js';
@@ -23,10 +23,17 @@ export type RunnerEvent =
 export interface RunStudyOptions {
   /** The one door to the study (share it with the HTTP server so the dashboard sees live events). */
   service: StudyService;
-  /** Defaults to a piscina pool of `workers` threads. */
+  /**
+   * Defaults to `workers` threads (a piscina pool), or `workers` child processes where the study's backend may load
+   * native TF.js (it fails in several threads of one process), or one process per entry of `devices`.
+   */
   executor?: Executor;
   /** Overrides `config.workers`. */
   workers?: number;
+  /** thread or process; default: process where native TF.js may load (`defaultIsolation`), else thread. */
+  isolation?: Isolation;
+  /** With process isolation: one child per device id, each seeing only its own (CUDA_VISIBLE_DEVICES). */
+  devices?: string[];
   /** Worker module for the default pool (tests use a fixture trainer). */
   workerFile?: string;
   /** Loads a scenario's dataset once in this thread for the default pool. */
@@ -64,9 +71,11 @@ export async function runStudy(target: StudyConfig | string, opts: RunStudyOptio
   const ownExecutor = !opts.executor;
   const executor =
     opts.executor ??
-    new PiscinaExecutor({
-      workers: opts.workers ?? config.workers,
-      ...(opts.workerFile ? { filename: opts.workerFile } : {}),
+    createExecutor({
+      isolation: opts.isolation ?? defaultIsolation(config.backend),
+      concurrency: opts.workers ?? config.workers,
+      ...(opts.devices ? { devices: opts.devices } : {}),
+      ...(opts.workerFile ? { trialWorker: opts.workerFile } : {}),
       ...(config.trialMemoryMb ? { memoryMb: config.trialMemoryMb } : {}),
       ...(opts.loadDataset ? { loadDataset: opts.loadDataset } : {}),
     });

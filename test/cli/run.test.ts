@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { workersOption, workersWarning } from '../../src/cli/run.js';
+import { localExecutorFlags, workersOption, workersWarning } from '../../src/cli/run.js';
 import { ConfigError } from '../../src/errors.js';
 import { PACKAGE_VERSION } from '../../src/version.js';
 import { SqliteStorage } from '../../src/study/storage/index.js';
@@ -105,4 +105,42 @@ test('--workers: an integer in [1, 256]; above twice the cores it warns, and the
   for (const bad of ['0', '999', '1.5', 'four', '-2']) assert.throws(() => workersOption(bad, 2), (e: unknown) => e instanceof ConfigError && e.field === '--workers', bad);
   assert.equal(workersWarning(4, 2), undefined);
   assert.match(workersWarning(5, 2)!, /5 workers is more than twice this machine's 2 cores.*--workers 2/);
+});
+
+test('--isolation and --devices: process where native TF.js may load, one process per device, refused with --redis or a thread pool on native', () => {
+  assert.deepEqual(localExecutorFlags({}, 'wasm'), {}, 'the runner picks: threads for wasm');
+  assert.deepEqual(localExecutorFlags({ devices: '0, 1' }, undefined), { isolation: 'process', devices: ['0', '1'] });
+  assert.deepEqual(localExecutorFlags({ isolation: 'process' }, 'wasm'), { isolation: 'process' });
+  const field = (f: string) => (e: unknown) => e instanceof ConfigError && e.field === f;
+  assert.throws(() => localExecutorFlags({ isolation: 'fork' }, 'wasm'), field('--isolation'));
+  assert.throws(() => localExecutorFlags({ isolation: 'thread' }, 'node-gpu'), (e: unknown) => field('--isolation')(e) && /tensorflow\/tfjs#2079/.test((e as Error).message));
+  assert.throws(() => localExecutorFlags({ isolation: 'thread', devices: '0' }, 'wasm'), field('--devices'));
+  assert.throws(() => localExecutorFlags({ redis: 'redis://x', devices: '0' }, 'wasm'), (e: unknown) => field('--devices')(e) && /renorm-tune worker/.test(String((e as ConfigError).fix ?? (e as Error).message)));
+});
+
+test('run --devices trains each trial in a child process per device (a probe trainer reports where it ran)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'renorm-run-devices-'));
+  try {
+    const cfg = join(dir, 'study.json');
+    writeFileSync(cfg, JSON.stringify({ name: 'devices', scenario: { steps: 10 }, budget: { trials: 4 }, optimizer: { type: 'random' }, finalValidation: { seeds: 0, race: { candidates: 1 } } }));
+    const db = join(dir, 'study.db');
+    const child = spawn(process.execPath, [main, 'run', cfg, '--db', db, '--devices', '0,1', '--trial-worker', fileURLToPath(new URL('../fixtures/workers/env_probe.js', import.meta.url))], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (out += d));
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    assert.equal(code, 0, out);
+    const storage = new SqliteStorage(db);
+    try {
+      const study = (await storage.findStudyByName('devices'))!;
+      const ran = (await storage.listTrials(study.id)).map((t) => t.metrics as { pid: number; device: string });
+      assert.equal(ran.length, 4);
+      assert.deepEqual(new Set(ran.map((m) => m.device)), new Set(['0', '1']));
+      assert.ok(ran.every((m) => m.pid !== child.pid), 'never in the run process itself');
+    } finally {
+      await storage.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

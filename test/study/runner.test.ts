@@ -154,3 +154,17 @@ test('runner: a spent time budget stops asking (the baselines still run)', async
   assert.deepEqual((await service.listTrials(res.study.id)).map((t) => t.role), ['baseline:batchnorm', 'baseline:paper']);
   assert.ok((await service.resolve(res.study.id)).searchSeconds > 0.006, 'search time is kept in the store for a resume');
 });
+
+test('runner: isolation process trains in child processes, one per device with --devices, never in the runner itself', async () => {
+  const { service } = setup();
+  const res = await runStudy(baseConfig({ budget: { trials: 4 }, workers: 1, finalValidation: { seeds: 0, race: { candidates: 1 } } }), {
+    service, workerFile: fixture('env_probe'), isolation: 'process', devices: ['0', '1'],
+  });
+  assert.equal(res.state, 'COMPLETE');
+  const trials = await service.listTrials(res.study.id);
+  assert.equal(trials.length, 4);
+  const ran = trials.map((t) => t.metrics as { pid?: number; device?: string; allowGrowth?: string });
+  assert.deepEqual(new Set(ran.map((m) => m.device)), new Set(['0', '1']), 'both devices trained: workers follows --devices');
+  assert.ok(ran.every((m) => typeof m.pid === 'number' && m.pid !== process.pid), JSON.stringify(ran));
+  assert.ok(ran.every((m) => m.allowGrowth === 'true'));
+});

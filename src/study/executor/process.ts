@@ -145,6 +145,9 @@ export class ProcessExecutor implements Executor {
   private spawn(slot: Slot): ChildProcess {
     const env = { ...process.env };
     if (slot.device !== undefined) env.CUDA_VISIBLE_DEVICES = slot.device;
+    // TensorFlow takes nearly all of a GPU's memory per process by default, so a second process on the same GPU
+    // (processes without --devices) would fail to allocate: grow on demand instead, unless the user chose.
+    env.TF_FORCE_GPU_ALLOW_GROWTH ??= 'true';
     const child = fork(CHILD, [], {
       env,
       execArgv: this.opts.memoryMb ? [`--max-old-space-size=${Math.trunc(this.opts.memoryMb)}`] : [],

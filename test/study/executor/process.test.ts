@@ -38,6 +38,7 @@ test('process executor: one process per device, each seeing only its own CUDA_VI
     assert.deepEqual(new Set(results.map((r) => r.device)), new Set(['0', '1']));
     const pids = new Set(results.map((r) => r.pid));
     assert.equal(pids.size, 2, 'two long-lived children, not one per trial');
+    assert.ok(results.every((r) => r.allowGrowth === 'true'), 'TensorFlow grows GPU memory on demand, so processes can share a GPU');
     assert.ok(!pids.has(process.pid), 'never in the parent process');
   } finally {
     await ex.close();

@@ -1,10 +1,10 @@
-// A worker's executor from its flags: a thread pool for wasm/cpu, one process per device for native TF.js (tfjs-node, tfjs-node-gpu).
+// Which executor trains a machine's trials (a local `run` or a queue `worker`): a thread pool for wasm/cpu, one process per device for native TF.js (tfjs-node, tfjs-node-gpu).
 import { createRequire } from 'node:module';
-import { BackendError, ConfigError } from '../errors.js';
-import type { BackendName } from '../shared/names.js';
-import { PiscinaExecutor } from '../study/executor/piscina.js';
-import { ProcessExecutor } from '../study/executor/process.js';
-import type { Executor, RunningTrial, StartOptions, TrialJob } from '../study/executor/types.js';
+import { BackendError, ConfigError } from '../../errors.js';
+import type { BackendName } from '../../shared/names.js';
+import { PiscinaExecutor } from './piscina.js';
+import { ProcessExecutor } from './process.js';
+import type { Executor, RunningTrial, StartOptions, TrialJob } from './types.js';
 
 export const ISOLATIONS = ['thread', 'process'] as const;
 export type Isolation = (typeof ISOLATIONS)[number];
@@ -49,7 +49,7 @@ export function checkIsolation(isolation: Isolation, backend: BackendName | unde
   }
 }
 
-export interface WorkerExecutorOptions {
+export interface ExecutorChoice {
   /** Overrides the study's backend for every trial this worker trains. */
   backend?: BackendName;
   isolation: Isolation;
@@ -58,21 +58,24 @@ export interface WorkerExecutorOptions {
   /** With process isolation: one process per device id. */
   devices?: string[];
   trialWorker?: string;
+  /** JS-heap limit per trial (the study's trialMemoryMb). */
+  memoryMb?: number;
   /** Loads a scenario's dataset once in this process for the thread pool. */
-  loadDataset: (scenario: Record<string, unknown>) => unknown;
+  loadDataset?: (scenario: Record<string, unknown>) => unknown;
 }
 
 /** The flag combinations createWorkerExecutor refuses, checkable before anything connects. */
-export function checkExecutorOptions(o: Pick<WorkerExecutorOptions, 'isolation' | 'backend' | 'devices'>): void {
+export function checkExecutorOptions(o: Pick<ExecutorChoice, 'isolation' | 'backend' | 'devices'>): void {
   checkIsolation(o.isolation, o.backend);
   if (o.devices && o.isolation !== 'process') throw new ConfigError('--devices', 'needs --isolation process (one process per device)', 'add --isolation process');
 }
 
-export function createWorkerExecutor(o: WorkerExecutorOptions): Executor {
+export function createExecutor(o: ExecutorChoice): Executor {
   checkExecutorOptions(o);
+  const common = { ...(o.trialWorker ? { filename: o.trialWorker } : {}), ...(o.memoryMb ? { memoryMb: o.memoryMb } : {}) };
   const inner: Executor = o.isolation === 'thread'
-    ? new PiscinaExecutor({ workers: o.concurrency, loadDataset: o.loadDataset, ...(o.trialWorker ? { filename: o.trialWorker } : {}) })
-    : new ProcessExecutor({ ...(o.devices ? { devices: o.devices } : { processes: o.concurrency }), ...(o.trialWorker ? { filename: o.trialWorker } : {}) });
+    ? new PiscinaExecutor({ workers: o.concurrency, ...(o.loadDataset ? { loadDataset: o.loadDataset } : {}), ...common })
+    : new ProcessExecutor({ ...(o.devices ? { devices: o.devices } : { processes: o.concurrency }), ...common });
   return o.backend ? new BackendOverride(inner, o.backend) : inner;
 }
 
