@@ -16,13 +16,7 @@ export const countingTrainer = fileURLToPath(new URL('../fixtures/workers/counti
 
 export type Store = 'sqlite' | 'postgres';
 
-/** Why the PostgreSQL variants are skipped, or false when the server lets us create a database. */
-export async function pgSkip(): Promise<string | false> {
-  const db = await createTestDatabase('queue_probe');
-  if ('unavailable' in db) return db.unavailable;
-  await db.drop();
-  return false;
-}
+export { pgSkip } from '../fixtures/pg.js';
 
 /** A fresh database on the test server: its URL, and how to drop it. */
 export async function pgDatabase(): Promise<{ url: string; drop(): Promise<void> }> {

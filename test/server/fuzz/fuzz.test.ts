@@ -1,10 +1,13 @@
-// The hostile-input suite, bounded for CI: a few hundred seeded requests over every route against a real server (memory and SQLite), plus proof that its checks can fail.
+// The hostile-input suite, bounded for CI: a few hundred seeded requests over every route against a real server (memory, SQLite and PostgreSQL), plus proof that its checks can fail.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConflictError } from '../../../src/errors.js';
 import type { StudyApi } from '../../../src/study/api_types.js';
 import { fuzzRequest } from './generator.js';
 import { FuzzFailure, runFuzz } from './harness.js';
+import { pgSkip } from '../../fixtures/pg.js';
+
+const pgDown = await pgSkip();
 
 /** The API with one method's result passed through `after`, whether the method is sync or async. */
 function tamper(api: StudyApi, method: keyof StudyApi, after: (args: unknown[], result: unknown) => unknown): StudyApi {
@@ -22,8 +25,8 @@ function tamper(api: StudyApi, method: keyof StudyApi, after: (args: unknown[], 
 }
 
 describe('hostile-input suite (CI size)', () => {
-  for (const [seed, requests, storage] of [[1, 150, 'memory'], [2, 150, 'memory'], [3, 100, 'sqlite']] as const) {
-    it(`seed ${seed}: ${requests} requests against ${storage} storage: no 5xx, JSON errors, no hang, refusals change nothing`, async () => {
+  for (const [seed, requests, storage] of [[1, 150, 'memory'], [2, 150, 'memory'], [3, 100, 'sqlite'], [4, 100, 'postgres']] as const) {
+    it(`seed ${seed}: ${requests} requests against ${storage} storage: no 5xx, JSON errors, no hang, refusals change nothing`, { skip: storage === 'postgres' && pgDown }, async () => {
       const report = await runFuzz({ seed, requests, storage, timeoutMs: 10_000 });
       assert.equal(report.requests, requests);
       const refused = Object.entries(report.statuses).filter(([s]) => Number(s) >= 400).reduce((n, [, c]) => n + c, 0);

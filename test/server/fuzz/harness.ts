@@ -6,6 +6,12 @@ import { createServer, type RunningServer } from '../../../src/server/index.js';
 import type { StudyApi } from '../../../src/study/api_types.js';
 import { createStudyService } from '../../../src/study/service/defaults.js';
 import { MemoryStorage, SqliteStorage } from '../../../src/study/storage/index.js';
+import { PgStorage } from '../../../src/study/storage/postgres.js';
+import type { Storage } from '../../../src/study/types.js';
+import { createTestDatabase } from '../../fixtures/pg.js';
+
+export const FUZZ_STORAGES = ['memory', 'sqlite', 'postgres'] as const;
+export type FuzzStorage = (typeof FUZZ_STORAGES)[number];
 import { rawRequest, requestBytes, RawTimeout, type RawResponse } from '../raw_http.js';
 import { fuzzRequest, type FuzzRequest } from './generator.js';
 
@@ -17,7 +23,8 @@ export interface FuzzOptions {
   maxMs?: number;
   /** A request without a whole answer within this long is a hang. Default 5 s. */
   timeoutMs?: number;
-  storage?: 'memory' | 'sqlite';
+  /** postgres: a fresh database on the test server (`test/fixtures/pg.ts`), dropped afterwards. */
+  storage?: FuzzStorage;
   /** Wraps the service (the self-test breaks it on purpose to prove the checks can fail). */
   wrapApi?: (api: StudyApi) => StudyApi;
   /** Progress lines for the long run. */
@@ -101,7 +108,9 @@ async function post(port: number, path: string, body: unknown): Promise<RawRespo
 export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const timeoutMs = opts.timeoutMs ?? 5000;
   const dir = opts.storage === 'sqlite' ? mkdtempSync(join(tmpdir(), 'renorm-fuzz-')) : undefined;
-  const storage = dir ? new SqliteStorage(join(dir, 'fuzz.db')) : new MemoryStorage();
+  const pgDb = opts.storage === 'postgres' ? await createTestDatabase('fuzz') : undefined;
+  if (pgDb && 'unavailable' in pgDb) throw new Error(`fuzz --storage postgres: ${pgDb.unavailable}`);
+  const storage: Storage = dir ? new SqliteStorage(join(dir, 'fuzz.db')) : pgDb ? await PgStorage.connect(pgDb.url) : new MemoryStorage();
   const service = createStudyService(storage);
   const api = opts.wrapApi ? opts.wrapApi(service) : service;
   const internal: string[] = [];
@@ -130,7 +139,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
       const fail = (why: string, res?: RawResponse): never => {
         const answer = res ? `\nanswer: ${res.status} ${JSON.stringify(res.body.toString('utf8').slice(0, 400))}` : '';
         const log = internal.length ? `\nserver log: ${internal.slice(-3).join('\n').slice(0, 1500)}` : '';
-        throw new FuzzFailure(`fuzz seed ${opts.seed}, request #${i} (replay: npm run fuzz -- --seed ${opts.seed} --requests ${i + 1}${opts.storage === 'sqlite' ? ' --storage sqlite' : ''}): ${why}\nrequest: ${describeRequest(port, req)}${answer}${log}`);
+        throw new FuzzFailure(`fuzz seed ${opts.seed}, request #${i} (replay: npm run fuzz -- --seed ${opts.seed} --requests ${i + 1}${opts.storage && opts.storage !== 'memory' ? ` --storage ${opts.storage}` : ''}): ${why}\nrequest: ${describeRequest(port, req)}${answer}${log}`);
       };
       let res: RawResponse;
       try {
@@ -165,8 +174,9 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     }
   } finally {
     await srv?.close();
-    await (storage as { close?: () => unknown }).close?.();
+    await storage.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
+    if (pgDb && !('unavailable' in pgDb)) await pgDb.drop();
   }
   report.ms = Date.now() - t0;
   return report;

@@ -1,6 +1,6 @@
-// `npm run fuzz [-- --seed N --requests N --minutes M --storage memory|sqlite]`: the long hostile-input run, one seed after another until the time is up.
+// `npm run fuzz [-- --seed N --requests N --minutes M --storage memory|sqlite|postgres]`: the long hostile-input run, one seed after another until the time is up.
 import { parseArgs } from 'node:util';
-import { FuzzFailure, runFuzz } from './harness.js';
+import { FUZZ_STORAGES, FuzzFailure, runFuzz, type FuzzStorage } from './harness.js';
 
 const { values } = parseArgs({
   options: {
@@ -24,11 +24,11 @@ function positive(name: string, raw: string): number {
 const requests = Math.floor(positive('requests', values.requests!));
 const maxMs = positive('minutes', values.minutes!) * 60_000;
 const timeoutMs = positive('timeout', values.timeout!);
-if (values.storage !== 'memory' && values.storage !== 'sqlite') {
-  process.stderr.write(`fuzz: --storage must be memory or sqlite, got ${JSON.stringify(values.storage)}\n`);
+if (!(FUZZ_STORAGES as readonly string[]).includes(values.storage!)) {
+  process.stderr.write(`fuzz: --storage must be one of ${FUZZ_STORAGES.join(', ')}, got ${JSON.stringify(values.storage)}\n`);
   process.exit(2);
 }
-const storage = values.storage;
+const storage = values.storage as FuzzStorage;
 // One given seed replays exactly; without one, seeds run from a time-based start until the time is up.
 const fixed = values.seed !== undefined;
 let seed = fixed ? Math.floor(positive('seed', values.seed!)) : Date.now() % 1_000_000;
