@@ -13,7 +13,7 @@ after(async () => {
 });
 
 test('PostgreSQL goes away mid-trial: the coordinator stops with an error naming the database, workers leave; after it is back, `run` again completes the study and only the interrupted trial trains twice', { skip, timeout: 240_000 }, async () => {
-  const s = await Scene.create('postgres', 'pg-outage', { scenario: { steps: 200, evalInterval: 20 }, budget: { trials: 4 }, finalValidation: { seeds: 0 }, leaseSeconds: 5 });
+  const s = await Scene.create('postgres', 'pg-outage', { scenario: { steps: 400, evalInterval: 20 }, budget: { trials: 4 }, finalValidation: { seeds: 0 }, leaseSeconds: 5 });
   scenes.push(s);
   const r = await startRelay(new URL(s.db));
   const via = r.via(s.db);
