@@ -1,6 +1,6 @@
 // Classifies a study's trials for the charts (baselines, search, final validation) and ranks them, on the shared role and best-trial rules.
 import { isBetter, rankTrials } from '../../src/shared/best.js';
-import { baselineOf, roleKind, roleLabel } from '../../src/shared/roles.js';
+import { baselineOf, isEvidenceRole, roleLabel } from '../../src/shared/roles.js';
 import type { Direction, TrialRecord } from '../types.js';
 
 export { baselineValues } from '../../src/shared/best.js';
@@ -11,8 +11,7 @@ export type ChartRole = 'batchnorm' | 'paper' | 'search' | 'final';
 export function trialRole(t: Pick<TrialRecord, 'role'>): ChartRole {
   const b = baselineOf(t.role);
   if (b) return b;
-  const kind = roleKind(t.role);
-  return kind === 'final' || kind === 'race' ? 'final' : 'search';
+  return isEvidenceRole(t.role) ? 'final' : 'search';
 }
 
 /** Trials that take part in the optimisation (baselines included), ordered by number; race and final-validation reruns excluded. */

@@ -7,6 +7,7 @@ import { validateStudyConfig } from '../study/config.js';
 import { createStudyService } from '../study/service/defaults.js';
 import type { StudyService } from '../study/service.js';
 import { SqliteStorage } from '../study/storage/index.js';
+import { quantile } from './distributed/cluster.js';
 
 export interface ReportLatency {
   trials: number;
@@ -14,7 +15,6 @@ export interface ReportLatency {
   p90: number;
 }
 
-const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
 
 /** An external study with `n` finished trials of `reports` points each (the median pruner has n peers to consult). */
 async function studyOf(service: StudyService, name: string, n: number, reports: number): Promise<string> {

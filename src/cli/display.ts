@@ -5,6 +5,7 @@ import { roleKind, roleLabel } from '../shared/roles.js';
 import type { TrialSummary } from '../study/api_types.js';
 import type { RunnerEvent } from '../study/runner.js';
 import type { Direction } from '../study/types.js';
+import { fmt } from './final_table.js';
 
 export interface DisplayOptions {
   stream: NodeJS.WriteStream;
@@ -13,7 +14,6 @@ export interface DisplayOptions {
   budgetTrials: number | null;
 }
 
-const fmt = (v: number | null | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(4) : '—');
 /** `#3`, or `#0 BatchNorm` for a baseline: the trial's number is its one visible identity, everywhere. */
 const name = (t: { number: number; role: string }) => `#${t.number}${t.role === 'search' ? '' : ` ${roleLabel(t.role)}`}`;
 

@@ -1,7 +1,8 @@
 // The final-validation report as terminal lines (for `run`'s summary and `show`): arms, intervals and verdicts in words.
 import { comparisonSentence, FINAL_ARMS, multiplierLabel, readFinalValidation } from '../shared/evidence.js';
 
-const fmt = (v: number | null | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(4) : '—');
+/** A metric value with 4 decimals, or a dash when there is none. */
+export const fmt = (v: number | null | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(4) : '—');
 
 /**
  * The closing table: each arm's test mean and 95% interval at every run length, then the paired verdicts in words.

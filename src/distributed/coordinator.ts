@@ -1,6 +1,6 @@
 // Coordinates a study over the queue: asks the optimizer, enqueues WAITING trials for workers, reaps lost leases, runs final validation; trains nothing.
 import { ConfigError } from '../errors.js';
-import { roleKind } from '../shared/roles.js';
+import { isEvidenceRole } from '../shared/roles.js';
 import { BudgetExhaustedError, StudyStoppedError } from '../study/errors.js';
 import { hasEvidencePhase } from '../study/evidence.js';
 import { processOwner } from '../study/owner.js';
@@ -36,7 +36,7 @@ export interface CoordinateOptions {
 }
 
 /** Race and final runs: the evidence phase's work, after the search. */
-const isEvidence = (t: TrialRecord) => roleKind(t.role) === 'final' || roleKind(t.role) === 'race';
+const isEvidence = (t: TrialRecord) => isEvidenceRole(t.role);
 const open = (t: TrialRecord) => t.state === 'WAITING' || t.state === 'RUNNING';
 
 /**
@@ -95,10 +95,8 @@ export async function coordinateStudy(target: StudyConfig | string, opts: Coordi
       await wake.wait(pollMs);
     }
 
-    if (stopped) {
-      emit({ type: 'phase', studyId: sid, phase: 'stopped' });
-      return { study: await service.resolve(sid), state: 'STOPPED', resumed };
-    }
+    // Stopped from outside (the study is STOPPED already): end as a Ctrl-C would.
+    if (stopped) return await endStudy(service, sid, 'STOPPED', resumed, emit);
     if (!signal.aborted && hasEvidencePhase(config)) {
       emit({ type: 'phase', studyId: sid, phase: 'final' });
       // The race, the baselines' final runs, then (once the race is decided) the winner's: advanceEvidence queues

@@ -9,6 +9,17 @@ import type { EncodedSpace } from './space.js';
  * the objective, and a tail of huge bad values cannot claim all the variance for the parameter that causes it.
  */
 export function modelImportance(space: EncodedSpace, model: Model, seed: number): Record<string, number> {
-  const st = totalSobolImportance((x) => model.gp.predictMean(x), space.dims, { seed: mixSeed(seed, 0x1a9) });
-  return Object.fromEntries(space.names.map((name, j) => [name, st[j]!]));
+  // ~9,000 posterior means: computed once per fitted model (the optimizers refit only when observations change),
+  // so a dashboard polling the importance does not redo it while the study's asks wait.
+  const bySeed = computed.get(model) ?? new Map<number, Float64Array>();
+  computed.set(model, bySeed);
+  let st = bySeed.get(seed);
+  if (!st) {
+    st = totalSobolImportance((x) => model.gp.predictMean(x), space.dims, { seed: mixSeed(seed, 0x1a9) });
+    bySeed.set(seed, st);
+  }
+  const shares = st;
+  return Object.fromEntries(space.names.map((name, j) => [name, shares[j]!]));
 }
+
+const computed = new WeakMap<Model, Map<number, Float64Array>>();

@@ -70,10 +70,15 @@ export function countsTowardBudget(role: string): boolean {
   return k === 'search' || k === 'baseline';
 }
 
+/** A run of the evidence phase after the search: a race run or a final-validation run. */
+export function isEvidenceRole(role: string): boolean {
+  const k = roleKind(role);
+  return k === 'race' || k === 'final';
+}
+
 /** Results the optimizer learns from (when the trial has params in the space): search, enqueued, baselines, warm starts. */
 export function feedsOptimizer(role: string): boolean {
-  const k = roleKind(role);
-  return k !== 'final' && k !== 'race';
+  return !isEvidenceRole(role);
 }
 
 /** May the pruner stop it? Only search trials: baselines are the yardstick and final runs are the verdict. */

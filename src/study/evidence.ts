@@ -1,5 +1,5 @@
 // The evidence phase after the search, as a pure plan: which race and final runs to queue next, and when it is over.
-import { roleKind } from '../shared/roles.js';
+import { isEvidenceRole, roleKind } from '../shared/roles.js';
 import type { StudyConfig } from './config.js';
 import { baselineSources, finalTrials, type FinalArm, type FinalSource } from './final.js';
 import { racePicker, type FinalPicker, type PickState, type TunedPick } from './pick.js';
@@ -45,7 +45,7 @@ export function evidencePlan(trials: readonly TrialRecord[], config: StudyConfig
 
 /** Race and final runs not finished yet. */
 export function openEvidenceRuns(trials: readonly TrialRecord[]): TrialRecord[] {
-  return trials.filter((t) => (roleKind(t.role) === 'race' || roleKind(t.role) === 'final') && (t.state === 'WAITING' || t.state === 'RUNNING'));
+  return trials.filter((t) => isEvidenceRole(t.role) && (t.state === 'WAITING' || t.state === 'RUNNING'));
 }
 
 /** What attrs.finalValidationSource records of a pick: the trial behind the `best` arm and how it was chosen. */

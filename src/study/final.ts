@@ -3,7 +3,7 @@ import type { ScheduleSpec } from '../schedule/types.js';
 import type { FinalArmName } from '../shared/evidence.js';
 import { BASELINES, baselineRole, finalArmOf, type BaselineName } from '../shared/roles.js';
 import type { Direction } from '../shared/names.js';
-import type { StudyConfig } from './config.js';
+import { objectiveBounds, type StudyConfig } from './config.js';
 import { finalSeed } from './seeds.js';
 import { metricRange, type MetricRange } from './stats/interval.js';
 import type { NewTrial, Params, TrialRecord, TrialRole } from './types.js';
@@ -72,9 +72,11 @@ export function finalSeeds(studySeed: number, seeds: number): number[] {
 
 /**
  * The metric final runs report, and which way is better. A local study's trainer reports test accuracy whatever
- * the search optimised; an outside trainer reports the study's own objective measured on its test set.
+ * the search optimised; an outside trainer reports the study's own objective measured on its test set, within the
+ * range its tells are checked against (`objective.bounds`, or a known metric's): not a guess from the metric's name,
+ * which would clip a `top1_acc` reported in percent to [0, 1].
  */
 export function finalMetricOf(config: Pick<StudyConfig, 'executor' | 'objective'>): { metric: string; direction: Direction; range: MetricRange } {
-  if (config.executor === 'external') return { metric: config.objective.metric, direction: config.objective.direction, range: metricRange(config.objective.metric) };
+  if (config.executor === 'external') return { metric: config.objective.metric, direction: config.objective.direction, range: objectiveBounds(config.objective) };
   return { metric: FINAL_METRIC, direction: 'maximize', range: metricRange(FINAL_METRIC) };
 }

@@ -1,6 +1,6 @@
 // Runs a local study end to end: baselines, optimizer-driven search within budget, final validation; resumable, and safe beside other runners.
 import { ConfigError } from '../errors.js';
-import { roleKind } from '../shared/roles.js';
+import { isEvidenceRole } from '../shared/roles.js';
 import type { StudyEvent } from './api_types.js';
 import type { StudyConfig } from './config.js';
 import { BudgetExhaustedError, StudyStoppedError } from './errors.js';
@@ -107,10 +107,8 @@ export async function runStudy(target: StudyConfig | string, opts: RunStudyOptio
       }
     }, opts.pollMs ?? 1000);
 
-    if (stopped) {
-      emit({ type: 'phase', studyId: sid, phase: 'stopped' });
-      return { study: await service.resolve(sid), state: 'STOPPED', resumed };
-    }
+    // Stopped from outside (the study is STOPPED already): end as a Ctrl-C would.
+    if (stopped) return await endStudy(service, sid, 'STOPPED', resumed, emit);
     if (!signal.aborted && hasEvidencePhase(config)) {
       emit({ type: 'phase', studyId: sid, phase: 'final' });
       // The race, the baselines' final runs and (once the race is decided) the winner's: advanceEvidence queues
@@ -143,8 +141,7 @@ export async function runStudy(target: StudyConfig | string, opts: RunStudyOptio
 
 /** Search trials and baselines; race and final runs are the evidence phase's. */
 function isSearchWork(t: TrialRecord): boolean {
-  const k = roleKind(t.role);
-  return k !== 'race' && k !== 'final';
+  return !isEvidenceRole(t.role);
 }
 
 interface Held {

@@ -4,7 +4,7 @@ import { scheduleTable } from '../schedule/table.js';
 import type { ExportedSchedule, ScheduleSpec } from '../schedule/types.js';
 import { bestTrial } from '../shared/best.js';
 import { DEFAULT_RENORM_MOMENTUM } from '../shared/names.js';
-import { isPrunable, roleKind } from '../shared/roles.js';
+import { isEvidenceRole, isPrunable, roleKind } from '../shared/roles.js';
 import type { AskedTrial, GpView, ImportanceView, RecommendationView, StudyApi, StudyEvent, StudySummary, StudyView } from './api_types.js';
 import { baselineTrials } from './baselines.js';
 import { DEFAULT_FINAL_VALIDATION, DEFAULT_LEASE_SECONDS, DEFAULT_MAX_RETRIES, type StudyConfig, objectiveBounds, studyTotalSteps } from './config.js';
@@ -386,8 +386,7 @@ export class StudyService implements StudyApi {
     const waiting = listed ? listed.filter((t) => t.state === 'WAITING') : await this.storage.listTrials(studyId, { states: ['WAITING'], withIntermediate: false });
     for (const t of waiting) {
       if (out.length >= count) break;
-      const k = roleKind(t.role);
-      if ((k === 'race' || k === 'final') !== (kind === 'evidence')) continue;
+      if (isEvidenceRole(t.role) !== (kind === 'evidence')) continue;
       const claimed = await this.claimTrial(studyId, t.id, lease);
       if (claimed) out.push(claimed.trial);
     }
@@ -496,7 +495,7 @@ export class StudyService implements StudyApi {
     const kind = roleKind(trial.role);
     if (kind === 'final') await this.summarizeFinalValidation(studyId);
     // An outside trainer may tell its last evidence run and never ask again: move the phase along (and end it) here.
-    if ((kind === 'race' || kind === 'final') && configOf(await this.resolve(studyId)).executor === 'external' && (await this.advanceEvidence(studyId)) === 'done') {
+    if (isEvidenceRole(trial.role) && configOf(await this.resolve(studyId)).executor === 'external' && (await this.advanceEvidence(studyId)) === 'done') {
       await this.setStudyState(studyId, 'COMPLETE');
     }
     return trial;
@@ -539,11 +538,6 @@ export class StudyService implements StudyApi {
     });
   }
 
-  /** Compatibility for callers of the first final phase: queues what the evidence phase can queue now (see advanceEvidence). */
-  async ensureFinalValidation(studyId: string): Promise<EvidenceState> {
-    return this.advanceEvidence(studyId);
-  }
-
   /** Stores the final-validation report (paired arms, comparisons and verdicts) from the final runs so far. */
   async summarizeFinalValidation(studyId: string): Promise<void> {
     const { id } = await this.resolve(studyId);
@@ -560,8 +554,18 @@ export class StudyService implements StudyApi {
     const study = await this.resolve(ref);
     // The exporter owns the rules (which trial wins, what to do before any has finished); the model's
     // recommendation is one of its inputs, and a model that cannot answer (too little data) is no error.
-    const model = await this.recommendation(study.id).catch(() => null);
-    return this.deps.buildExport(study, await this.storage.listTrials(study.id, { withIntermediate: false }), model);
+    const { trials, model } = await this.asks.run(study.id, async () => {
+      const listed = await this.storage.listTrials(study.id, { withIntermediate: false });
+      return { trials: listed, model: await this.synced(study, listed).then((opt) => recommendationFrom(opt, listed)).catch(() => null) };
+    });
+    return this.deps.buildExport(study, trials, model);
+  }
+
+  /** The study's optimizer, brought up to date with `trials` (call under `asks.run`, like an ask). */
+  private async synced(study: StudyRecord, trials: TrialRecord[]): Promise<StudyOptimizer> {
+    const opt = this.optimizerFor(study);
+    await opt.sync(trials);
+    return opt;
   }
 
   async gpView(ref: string): Promise<GpView> {
@@ -570,9 +574,7 @@ export class StudyService implements StudyApi {
       const trials = await this.storage.listTrials(study.id, { withIntermediate: false });
       const best = bestTrial(trials.filter((t) => Object.keys(t.params).length > 0), study.direction);
       if (!best) return { available: false, reason: 'no COMPLETE trial with tuned parameters yet' };
-      const opt = this.optimizerFor(study);
-      await opt.sync(trials);
-      const slices = await opt.slices(best.params, 60);
+      const slices = await (await this.synced(study, trials)).slices(best.params, 60);
       if (!slices) return { available: false, reason: `the ${configOf(study).optimizer.type} optimizer has no model to show` };
       return { available: true, center: best.params, slices };
     });
@@ -586,9 +588,7 @@ export class StudyService implements StudyApi {
     const study = await this.resolve(ref);
     return this.asks.run(study.id, async () => {
       const trials = await this.storage.listTrials(study.id, { withIntermediate: false });
-      const opt = this.optimizerFor(study);
-      await opt.sync(trials);
-      const shares = await opt.importance();
+      const shares = await (await this.synced(study, trials)).importance();
       if (!shares) return { available: false, reason: 'too few finished trials with tuned parameters for a model yet' };
       const ranked = Object.entries(shares).sort((a, b) => b[1] - a[1]);
       return { available: true, importance: Object.fromEntries(ranked), method: 'total-order Sobol indices of the GP posterior mean' };
@@ -603,13 +603,7 @@ export class StudyService implements StudyApi {
     const study = await this.resolve(ref);
     return this.asks.run(study.id, async () => {
       const trials = await this.storage.listTrials(study.id, { withIntermediate: false });
-      const opt = this.optimizerFor(study);
-      await opt.sync(trials);
-      const r = await opt.recommend();
-      if (!r) return null;
-      const key = JSON.stringify(r.params);
-      const trial = trials.find((t) => t.state === 'COMPLETE' && JSON.stringify(t.params) === key);
-      return { params: r.params, mean: r.mean, sd: r.sd, observed: r.observed ?? trial?.value ?? null, trialNumber: trial?.number ?? null, trialId: trial?.id ?? null };
+      return recommendationFrom(await this.synced(study, trials), trials);
     });
   }
 
@@ -701,4 +695,13 @@ function checkValue(config: StudyConfig, value: number, code: 'INVALID_REPORT' |
     throw new RequestError(code, 'value', `${value} is outside the bounds of ${metric}, [${lo ?? '-inf'}, ${hi ?? 'inf'}]`,
       `send ${metric} itself (an accuracy as a fraction, not a percentage), or create the study with objective.bounds`);
   }
+}
+
+/** The optimizer's pick among `trials` (which it was synced with), with the trial that measured it. */
+async function recommendationFrom(opt: StudyOptimizer, trials: TrialRecord[]): Promise<RecommendationView | null> {
+  const r = await opt.recommend();
+  if (!r) return null;
+  const key = JSON.stringify(r.params);
+  const trial = trials.find((t) => t.state === 'COMPLETE' && JSON.stringify(t.params) === key);
+  return { params: r.params, mean: r.mean, sd: r.sd, observed: r.observed ?? trial?.value ?? null, trialNumber: trial?.number ?? null, trialId: trial?.id ?? null };
 }

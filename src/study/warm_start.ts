@@ -1,7 +1,7 @@
 // Warm starts: which trials of an earlier study a new study may learn from, checked before it is created, and their copies.
 import { ConfigError } from '../errors.js';
 import { EncodedSpace, type SearchSpace } from '../optimizer/index.js';
-import { feedsOptimizer, roleKind } from '../shared/roles.js';
+import { feedsOptimizer } from '../shared/roles.js';
 import type { StudyConfig } from './config.js';
 import { objectiveBounds } from './config.js';
 import type { NewTrial, StudyRecord, TrialRecord } from './types.js';
@@ -37,7 +37,7 @@ export function warmStartTrials(config: StudyConfig, space: SearchSpace, source:
   }
   const encoded = new EncodedSpace(space);
   const [lo, hi] = objectiveBounds(config.objective);
-  const finished = trials.filter((t) => (t.state === 'COMPLETE' || t.state === 'PRUNED' || t.state === 'FAIL') && feedsOptimizer(t.role) && roleKind(t.role) !== 'final' && Object.keys(t.params).length > 0);
+  const finished = trials.filter((t) => (t.state === 'COMPLETE' || t.state === 'PRUNED' || t.state === 'FAIL') && feedsOptimizer(t.role) && Object.keys(t.params).length > 0);
   const out: NewTrial[] = [];
   for (const t of finished) {
     const inBounds = t.value === null || ((lo === null || t.value >= lo) && (hi === null || t.value <= hi));

@@ -94,7 +94,6 @@ describe('renorm-tune create/extend/stop/resume/rename/enqueue/delete', () => {
   });
 
   it('enqueue takes paper, a JSON file (an export brings its momentum), or the JSON itself', async () => {
-    await cli('extend', 'outside-2', '--db', db, '--trials', '10').catch(() => undefined);
     const q1 = JSON.parse(await cli('enqueue', 'outside-2', 'paper', '--db', db, '--json'));
     assert.deepEqual([q1.role, q1.state, q1.schedule], ['enqueued', 'WAITING', { kind: 'paper' }]);
     assert.match(await cli('enqueue', 'outside-2', '{"kind": "ramp", "shape": "cosine", "warmup": 0.2}', '--db', db, '--renorm-momentum', '0.95'), /queued trial #\d+ \(a point of the search space\): cosine ramp/);

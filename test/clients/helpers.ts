@@ -13,6 +13,12 @@ const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 export const pythonMissing = spawnSync(PYTHON, ['-c', 'import json, urllib.request'], { encoding: 'utf8' }).status !== 0
   ? `${PYTHON} is not installed (Debian: apt-get install python3); the Python client tests need it` : false;
 
+/** Why the tests that run PyTorch skip (`need`: what they would check), or false when torch imports. */
+export function torchMissing(need: string): string | false {
+  return pythonMissing || (spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status !== 0
+    ? `PyTorch is not installed for ${PYTHON} (Debian: apt-get install python3-torch); ${need}` : false);
+}
+
 /** `renorm-tune serve --port 0` on a fresh database, as a user starts it; resolves with its URL. */
 export async function liveServer(): Promise<{ url: string; stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'renorm-py-'));

@@ -1,15 +1,13 @@
 // The README's whole PyTorch loop, run as printed against a live `renorm-tune serve` (a tiny CNN on synthetic data stands in for "yours").
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { PYTHON, liveServer, pythonMissing, runPython } from './helpers.js';
+import { liveServer, runPython, torchMissing } from './helpers.js';
 
 const README = fileURLToPath(new URL('../../../README.md', import.meta.url));
 
-const torchMissing = pythonMissing || (spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status !== 0
-  ? `PyTorch is not installed for ${PYTHON} (Debian: apt-get install python3-torch); the README loop needs it` : false);
+const noTorch = torchMissing('the README loop needs it');
 
 /** The first python block after the README's "The whole loop in PyTorch" paragraph. */
 export function readmeLoop(): string {
@@ -60,7 +58,7 @@ print(json.dumps({"counts": view["counts"], "trials": [[t["number"], t["state"],
                   "trialMomentum": trial.renorm_momentum}))
 `;
 
-describe('the README PyTorch loop', { skip: torchMissing }, () => {
+describe('the README PyTorch loop', { skip: noTorch }, () => {
   let server: Awaited<ReturnType<typeof liveServer>>;
   before(async () => {
     server = await liveServer();

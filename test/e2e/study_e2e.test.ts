@@ -1,6 +1,7 @@
 // End to end, nothing faked: the runner, the real GP optimizer, the real trial worker training TF.js models on MNIST.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { countsTowardBudget } from '../../src/shared/roles.js';
 import { loadDataset } from '../../src/data/index.js';
 import type { Scenario } from '../../src/train/scenario.js';
 import { validateStudyConfig } from '../../src/study/config.js';
@@ -28,7 +29,7 @@ test('a small real study: baselines, GP proposals inside the schedule space, tra
   const res = await runStudy(config, { service, loadDataset: (s) => loadDataset((s as unknown as Scenario).dataset) });
   assert.equal(res.state, 'COMPLETE');
   const trials = await service.listTrials(res.study.id, { withIntermediate: true });
-  const search = trials.filter((t) => t.role === 'search' || t.role.startsWith('baseline:'));
+  const search = trials.filter((t) => countsTowardBudget(t.role));
   assert.deepEqual(search.map((t) => t.role), ['baseline:batchnorm', 'baseline:paper', 'search', 'search', 'search']);
   for (const t of search) {
     assert.equal(t.state, 'COMPLETE', `${t.role} #${t.number}: ${t.failureReason}`);

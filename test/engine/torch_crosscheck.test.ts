@@ -4,16 +4,12 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, BatchRenormalization } from '../../src/engine/index.js';
 import { maxAbsDiff, randn, rng } from './brn_reference.js';
+import { CLIENT_DIR, PYTHON, torchMissing } from '../clients/helpers.js';
 
-const PYTHON = '/usr/bin/python3';
-const CLIENT_DIR = fileURLToPath(new URL('../../../src/clients/python/', import.meta.url));
-const torchMissing = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status !== 0
-  ? `PyTorch is not installed for ${PYTHON} (Debian: apt-get install python3-torch); the float64 cross-check needs it`
-  : false;
+const noTorch = torchMissing('the float64 cross-check needs it');
 
 const DRIVER = `
 import json, sys, torch
@@ -43,7 +39,7 @@ before(async () => {
   await initBackend('wasm');
 });
 
-test('BatchRenormalization matches the Python client\'s PyTorch BatchRenorm2d (float64) over 5 clipped steps: y, dx, statistics, inference', { skip: torchMissing }, () => {
+test('BatchRenormalization matches the Python client\'s PyTorch BatchRenorm2d (float64) over 5 clipped steps: y, dx, statistics, inference', { skip: noTorch }, () => {
   const shape = [4, 3, 3, 4] as const;
   const size = shape[0] * shape[1] * shape[2] * shape[3];
   const C = shape[3];

@@ -81,12 +81,9 @@ test('likelihood gradient matches central finite differences for every hyperpara
   }
 });
 
-test('predictWithGrad: mean and variance gradients match finite differences', () => {
-  const { data } = makeData(12, CAT, 4);
-  const gp = GaussianProcess.create(data, THETA);
-  const x = [0.37, 0.61, 1];
-  const p = gp.predictWithGrad(x);
-  for (let j = 0; j < 2; j++) {
+/** predictWithGrad's mean and variance gradients in the first `dims` (continuous) dims against central differences. */
+function assertPredictGradients(gp: GaussianProcess, x: number[], p: ReturnType<GaussianProcess['predictWithGrad']>, dims: number): void {
+  for (let j = 0; j < dims; j++) {
     const h = 1e-6;
     const xp = [...x];
     const xm = [...x];
@@ -97,6 +94,14 @@ test('predictWithGrad: mean and variance gradients match finite differences', ()
     assert.ok(Math.abs(p.dMean[j]! - fm) < 1e-5 * (1 + Math.abs(fm)), `dMean[${j}] ${p.dMean[j]} vs ${fm}`);
     assert.ok(Math.abs(p.dVariance[j]! - fv) < 1e-5 * (1 + Math.abs(fv)), `dVariance[${j}] ${p.dVariance[j]} vs ${fv}`);
   }
+}
+
+test('predictWithGrad: mean and variance gradients match finite differences', () => {
+  const { data } = makeData(12, CAT, 4);
+  const gp = GaussianProcess.create(data, THETA);
+  const x = [0.37, 0.61, 1];
+  const p = gp.predictWithGrad(x);
+  assertPredictGradients(gp, x, p, 2);
   assert.equal(p.dMean[2], 0, 'categorical dims carry no gradient');
 });
 
@@ -184,17 +189,7 @@ test('additive term: likelihood gradient (all d + 3 entries) and prediction grad
   const gp = GaussianProcess.create(data, THETA_ADD);
   const x = [0.37, 0.61, 1];
   const p = gp.predictWithGrad(x);
-  for (let j = 0; j < 2; j++) {
-    const h = 1e-6;
-    const xp = [...x];
-    const xm = [...x];
-    xp[j] += h;
-    xm[j] -= h;
-    const fm = (gp.predict(xp).mean - gp.predict(xm).mean) / (2 * h);
-    const fv = (gp.predict(xp).variance - gp.predict(xm).variance) / (2 * h);
-    assert.ok(Math.abs(p.dMean[j]! - fm) < 1e-5 * (1 + Math.abs(fm)), `dMean[${j}] ${p.dMean[j]} vs ${fm}`);
-    assert.ok(Math.abs(p.dVariance[j]! - fv) < 1e-5 * (1 + Math.abs(fv)), `dVariance[${j}] ${p.dVariance[j]} vs ${fv}`);
-  }
+  assertPredictGradients(gp, x, p, 2);
   assert.ok(Math.abs(gp.predictMean(x) - p.mean) < 1e-12);
 });
 

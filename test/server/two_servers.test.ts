@@ -42,7 +42,10 @@ async function askHammer(db: string): Promise<void> {
       if (round === 0) {
         // Tell what was asked so far, so the GP (not only the quasi-random start) makes the later suggestions.
         const view = await call(a, 'GET', `/api/studies/${id}`);
-        for (const t of view.body.trials) await call(b, 'POST', `/api/studies/${id}/trials/${t.id}/tell`, { value: Number(t.params.warmup) });
+        for (const t of view.body.trials) {
+          const told = await call(b, 'POST', `/api/studies/${id}/trials/${t.number}/tell`, { value: Number(t.params.warmup) });
+          assert.equal(told.status, 200, JSON.stringify(told.body));
+        }
       }
     }
     const granted = replies.filter((r) => r.status === 200).flatMap((r) => r.body.trials);

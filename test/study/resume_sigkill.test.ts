@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { roleKind } from '../../src/shared/roles.js';
+import { countsTowardBudget, roleKind } from '../../src/shared/roles.js';
 import { SqliteStorage } from '../../src/study/storage/index.js';
 import type { TrialRecord } from '../../src/study/types.js';
 
@@ -33,7 +33,7 @@ async function trials(db: string): Promise<TrialRecord[]> {
   }
 }
 
-const isSearchWork = (t: { role: string }) => roleKind(t.role) === 'search' || roleKind(t.role) === 'baseline';
+const isSearchWork = (t: { role: string }) => countsTowardBudget(t.role);
 
 test('run: Ctrl-C stops cleanly, SIGKILL mid-study loses nothing, and a rerun completes the study', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'renorm-kill-'));

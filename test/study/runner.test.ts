@@ -7,7 +7,7 @@ import { MemoryStorage } from '../../src/study/storage/index.js';
 import type { TrialRecord } from '../../src/study/types.js';
 import type { FinalValidationReport } from '../../src/shared/evidence.js';
 import { rankTrials } from '../../src/shared/best.js';
-import { roleKind } from '../../src/shared/roles.js';
+import { countsTowardBudget, roleKind } from '../../src/shared/roles.js';
 import { finalSeed, raceSeed } from '../../src/study/seeds.js';
 import { baseConfig, fakeDeps } from './service/fakes.js';
 
@@ -30,7 +30,7 @@ test('runner: baselines first, budget counts them, a race of the top tuned trial
   assert.equal(res.state, 'COMPLETE');
   assert.deepEqual(phases, ['search', 'final', 'done']);
   const trials = await service.listTrials(res.study.id);
-  const search = trials.filter((t) => roleKind(t.role) === 'search' || roleKind(t.role) === 'baseline');
+  const search = trials.filter((t) => countsTowardBudget(t.role));
   assert.equal(search.length, 6, 'trial budget includes the 2 baselines');
   assert.deepEqual(search.slice(0, 2).map((t) => t.role), ['baseline:batchnorm', 'baseline:paper'], 'baselines are trials 0 and 1');
   assert.ok(search.every((t) => t.state === 'COMPLETE'));

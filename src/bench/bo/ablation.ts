@@ -2,7 +2,7 @@
 import { BayesianOptimizer } from '../../optimizer/bayesian.js';
 import type { OptimizerOptions } from '../../optimizer/types.js';
 import { runOnFunction } from './regret.js';
-import { quartiles, solvedRatio, SOLVED } from './summary.js';
+import { quartiles, solvedRatio, SOLVED, wins } from './summary.js';
 import type { TestFunction } from './test_functions.js';
 
 export interface Variant {
@@ -68,7 +68,7 @@ export async function ablation(
       }
       const median = quartiles(finals).median;
       const defaultMedian = quartiles(base).median;
-      const row: AblationRow = { variant: v.name, batch: v.batch, fn: fn.name, median, defaultMedian, variantWins: finals.filter((x, i) => x < base[i]!).length, seeds };
+      const row: AblationRow = { variant: v.name, batch: v.batch, fn: fn.name, median, defaultMedian, variantWins: wins(finals, base), seeds };
       rows.push(row);
       const ratio = solvedRatio(median, defaultMedian);
       logSum += Math.log(ratio);

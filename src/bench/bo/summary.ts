@@ -1,4 +1,5 @@
 // Quartiles, win counts and the side-by-side regret table of `bench bo` (console lines and the README's markdown).
+import { quantileSorted } from '../../study/stats/bootstrap.js';
 
 export interface Quartiles {
   q1: number;
@@ -8,13 +9,7 @@ export interface Quartiles {
 
 export function quartiles(values: number[]): Quartiles {
   const s = [...values].sort((a, b) => a - b);
-  const at = (q: number) => {
-    const pos = q * (s.length - 1);
-    const lo = Math.floor(pos);
-    const hi = Math.ceil(pos);
-    return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
-  };
-  return { q1: at(0.25), median: at(0.5), q3: at(0.75) };
+  return { q1: quantileSorted(s, 0.25), median: quantileSorted(s, 0.5), q3: quantileSorted(s, 0.75) };
 }
 
 /** Seeds (paired by index) where `a` is strictly below `b`. */

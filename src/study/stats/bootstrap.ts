@@ -1,5 +1,5 @@
 // The BCa bootstrap interval of a mean (Efron 1987), seeded so that the same values always give the same interval.
-import { normCdf } from '../../gp/normal.js';
+import { normCdf, normQuantile } from '../../gp/normal.js';
 import { Rng } from '../../gp/rng.js';
 
 export interface BootstrapOptions {
@@ -80,16 +80,3 @@ export function quantileSorted(sorted: Float64Array | readonly number[], p: numb
   return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
 }
 
-/** Φ⁻¹(p) by bisection on Φ: monotone, so it cannot miss, and 1e-12 is far below what an interval needs. */
-export function normQuantile(p: number): number {
-  if (p <= 0) return -Infinity;
-  if (p >= 1) return Infinity;
-  let lo = -40;
-  let hi = 40;
-  for (let i = 0; i < 200 && hi - lo > 1e-12; i++) {
-    const mid = (lo + hi) / 2;
-    if (normCdf(mid) < p) lo = mid;
-    else hi = mid;
-  }
-  return (lo + hi) / 2;
-}

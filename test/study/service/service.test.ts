@@ -207,7 +207,7 @@ test('service: views count states, pick the best, report baselines and final val
   await svc.finishTrial(s.id, pa!.id, { state: 'COMPLETE', value: 0.85 });
   const [t] = await svc.ask(s.id, 2);
   await svc.finishTrial(s.id, t!.id, { state: 'COMPLETE', value: 0.9 });
-  await svc.ensureFinalValidation(s.id);
+  await svc.advanceEvidence(s.id);
   const finals = (await svc.listTrials(s.id)).filter((x) => x.role.startsWith('final:'));
   for (const f of finals) await svc.finishTrial(s.id, f.id, { state: 'COMPLETE', value: 0.99 });
   await svc.setStudyAttr(s.id, 'finalValidation', { best: { values: [0.99], mean: 0.99, ci: [0.98, 1] }, trialId: t!.id });
@@ -229,8 +229,8 @@ test('service: final validation runs every arm on the same fresh seeds, once how
   await svc.finishTrial(s.id, pa!.id, { state: 'COMPLETE', value: 0.85 });
   const [t] = await svc.ask(s.id, 1);
   await svc.finishTrial(s.id, t!.id, { state: 'COMPLETE', value: 0.9 });
-  await svc.ensureFinalValidation(s.id);
-  await svc.ensureFinalValidation(s.id);
+  await svc.advanceEvidence(s.id);
+  await svc.advanceEvidence(s.id);
   const finals = (await svc.listTrials(s.id)).filter((x) => x.role.startsWith('final:'));
   assert.equal(finals.length, 9, '3 arms x 3 seeds, created once');
   const seedsOf = (arm: string) => finals.filter((f) => f.role === `final:${arm}`).map((f) => f.seed);

@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../../src/gp/rng.js';
-import { bcaInterval, normQuantile } from '../../../src/study/stats/bootstrap.js';
+import { bcaInterval } from '../../../src/study/stats/bootstrap.js';
+import { normQuantile } from '../../../src/gp/normal.js';
 import { meanInterval, metricRange, differenceRange } from '../../../src/study/stats/interval.js';
 import { pairedDifference, verdictOf } from '../../../src/study/stats/paired.js';
 import { studentTQuantile, tInterval } from '../../../src/study/stats/t.js';
