@@ -112,5 +112,39 @@ export function readStoredJson<T>(text: string | null | undefined, opts: StoredJ
     opts.warn(`${opts.where}: skipped, not valid JSON (${err instanceof Error ? err.message : String(err)})`);
     return opts.fallback;
   }
-  return repairStoredValue(parsed, opts);
+  // The common case, a value written within the bounds: checked in place, no copy (list reads parse thousands).
+  return withinBounds(parsed, bounds) ? parsed : repairStoredValue(parsed, opts);
+}
+
+/**
+ * True when a freshly parsed value needs no repair: at most `maxDepth` deep, `maxEntries` entries, no reserved
+ * key. Parsed JSON holds no non-finite number or non-JSON type, and its text was already within `maxBytes`.
+ */
+function withinBounds(value: unknown, bounds: JsonBounds): boolean {
+  if (typeof value !== 'object' || value === null) return true;
+  let entries = 0;
+  const stack: Array<[object, number]> = [[value, 1]];
+  while (stack.length) {
+    const [node, level] = stack.pop()!;
+    if (Array.isArray(node)) {
+      entries += node.length;
+      if (entries > bounds.maxEntries) return false;
+      for (const v of node) {
+        if (typeof v === 'object' && v !== null) {
+          if (level + 1 > bounds.maxDepth) return false;
+          stack.push([v, level + 1]);
+        }
+      }
+    } else {
+      for (const k in node) {
+        if (++entries > bounds.maxEntries || DROPPED_KEYS.has(k)) return false;
+        const v = (node as Record<string, unknown>)[k];
+        if (typeof v === 'object' && v !== null) {
+          if (level + 1 > bounds.maxDepth) return false;
+          stack.push([v, level + 1]);
+        }
+      }
+    }
+  }
+  return true;
 }
