@@ -152,7 +152,10 @@ export interface Storage {
   /** Returns the trials created (keyed ones that already existed are skipped), numbered in order. See CreateGuard. */
   createTrials(studyId: string, trials: NewTrial[], guard?: CreateGuard): Promise<TrialRecord[]>;
   getTrial(studyId: string, trialId: number): Promise<TrialRecord | undefined>;
-  /** Ordered by number. Intermediate values are included unless `withIntermediate: false`. */
+  /**
+   * Ordered by number. Intermediate values are included unless `withIntermediate: false`. Records are the caller's
+   * to read, not to change: a store may hand out copies or shared frozen records (PostgreSQL's incremental listing).
+   */
   listTrials(studyId: string, opts?: { states?: TrialState[]; withIntermediate?: boolean }): Promise<TrialRecord[]>;
 
   /** WAITING -> RUNNING under a new lease; null if it was not WAITING (someone else claimed it). */
@@ -190,8 +193,10 @@ export interface Storage {
   /**
    * Optional: runs `fn` holding a lock on the study that other processes' `lockStudy` calls wait for (PostgreSQL
    * advisory locks). Without it, concurrent asks of several processes are kept apart by CreateGuard.snapshot alone.
+   * `fn` gets the study's trials without values as listed just after the lock was granted (read with it, in one
+   * round trip); NotFoundError-free: an unknown study lists nothing.
    */
-  lockStudy?<T>(studyId: string, fn: () => Promise<T>): Promise<T>;
+  lockStudy?<T>(studyId: string, fn: (listed: TrialRecord[]) => Promise<T>): Promise<T>;
   /**
    * Optional push notification of changes made by any process (PostgreSQL LISTEN/NOTIFY). Without it the
    * service polls changeStamp while someone watches.

@@ -26,14 +26,32 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 export const ACQUIRE_TIMEOUT_MS = 30_000;
 const APP_NAME = 'renorm-tune';
 
+/** timestamptz as PostgreSQL writes it in UTC with DateStyle ISO: `2026-12-01 20:43:22.123456+00`. */
+const UTC_TIMESTAMP = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?\+00$/;
+const parseDate = pg.types.getTypeParser(1184) as (text: string) => Date;
+
+/**
+ * A timestamptz as the ISO string records carry (milliseconds, truncated as a Date would): rearranged in place
+ * for the server's usual UTC output, through a Date otherwise (another time zone, a year past 9999). A listing
+ * reads four per trial, and parsing each into a Date cost more than the rest of the row.
+ */
+export function isoTimestamp(text: string): string {
+  const m = UTC_TIMESTAMP.exec(text);
+  if (m) return `${m[1]}T${m[2]}.${(m[3] ?? '').slice(0, 3).padEnd(3, '0')}Z`;
+  const d = parseDate(text);
+  return d instanceof Date && Number.isFinite(d.getTime()) ? d.toISOString() : text;
+}
+
 /**
  * json/jsonb columns come back as text so that `readStoredJson` decides what a stored value may do (never the
- * driver's JSON.parse); int8 (ids, seeds, counts, steps) as numbers: renorm-tune only stores safe integers there.
+ * driver's JSON.parse); int8 (ids, seeds, counts, steps) as numbers: renorm-tune only stores safe integers there;
+ * timestamptz as ISO strings (`isoTimestamp`).
  */
 export const TYPES: CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
     if (oid === 114 || oid === 3802) return (text: string) => text;
     if (oid === 20) return (text: string) => Number(text);
+    if (oid === 1184 && format !== 'binary') return isoTimestamp;
     return pg.types.getTypeParser(oid, format);
   }) as CustomTypesConfig['getTypeParser'],
 };

@@ -128,6 +128,38 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         FOR EACH ROW EXECUTE FUNCTION renorm_tune.on_value_insert();
     `,
   },
+  {
+    version: 3,
+    note: 'trials.charged: whether a trial counts toward budget.trials, written at insert, so an ask checks the budget inside its insert statement',
+    // Writers set it from countsTowardBudget (src/shared/roles.ts), the rule's one home; this backfill is that rule
+    // as it stood when the column was added: final and race runs and warm starts are free, everything else counts.
+    sql: `
+      ALTER TABLE renorm_tune.trials ADD COLUMN charged BOOLEAN;
+      UPDATE renorm_tune.trials SET charged = NOT (role LIKE 'final:%' OR role ~ '^race:[0-9]{1,9}$' OR role = 'warm-start');
+      ALTER TABLE renorm_tune.trials ALTER COLUMN charged SET NOT NULL;
+    `,
+  },
+  {
+    version: 4,
+    note: 'trials.rev: the study revision of each trial change, so a listing reads only what changed since the last one',
+    // The stamp moves the study's revision in the same transaction, so it takes the study's row lock until commit:
+    // revisions therefore commit in order, and a reader that saw revision R has seen every trial change up to R.
+    // A lease renewal alone (lease_expires) stays unstamped, as it was no news before; readers re-read RUNNING trials.
+    sql: `
+      ALTER TABLE renorm_tune.trials ADD COLUMN rev BIGINT NOT NULL DEFAULT 0;
+      CREATE INDEX trials_by_rev ON renorm_tune.trials (study_id, rev);
+      CREATE FUNCTION renorm_tune.stamp_trial() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        UPDATE renorm_tune.studies SET revision = revision + 1 WHERE id = NEW.study_id RETURNING revision INTO NEW.rev;
+        PERFORM pg_notify('renorm_tune_change', NEW.study_id);
+        RETURN NEW;
+      END $$;
+      DROP TRIGGER trials_revision ON renorm_tune.trials;
+      CREATE TRIGGER trials_stamp BEFORE INSERT OR UPDATE OF study_id, number, state, role, params, schedule, value, failure_reason, seed, metrics,
+          trial_key, created_at, started_at, finished_at, prune_requested, retries, lease_owner, lease_token, charged ON renorm_tune.trials
+        FOR EACH ROW EXECUTE FUNCTION renorm_tune.stamp_trial();
+    `,
+  },
 ];
 
 export const PG_LATEST_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;
@@ -147,9 +179,9 @@ export async function readSchemaInfo(client: ClientBase, known = PG_LATEST_VERSI
   const exists = (await client.query(`SELECT to_regclass('${SCHEMA}.schema_migrations') IS NOT NULL AS ok`)).rows[0].ok as boolean;
   if (!exists) return { version: 0, known, packageVersion: null, migratedAt: null };
   const row = (await client.query(`SELECT version, package_version, applied_at FROM ${SCHEMA}.schema_migrations ORDER BY version DESC LIMIT 1`)).rows[0] as
-    { version: number; package_version: string; applied_at: Date } | undefined;
+    { version: number; package_version: string; applied_at: string } | undefined;
   return row
-    ? { version: row.version, known, packageVersion: row.package_version, migratedAt: row.applied_at.toISOString() }
+    ? { version: row.version, known, packageVersion: row.package_version, migratedAt: row.applied_at }
     : { version: 0, known, packageVersion: null, migratedAt: null };
 }
 

@@ -10,6 +10,7 @@
 //
 // The clock is the server's: lease expiries, the search clock and every timestamp come from statement_timestamp(),
 // taken after the lock was granted, so machines whose clocks disagree still agree on who holds a lease.
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { PoolClient } from 'pg';
 import { ConfigError } from '../../errors.js';
@@ -23,6 +24,7 @@ import { readStoredJson } from '../../config/stored_json.js';
 import { ACQUIRE_TIMEOUT_MS, connectError, redactUrl, resolveConfig, scrub, type PgOptions } from './pg_connect.js';
 import { CHANGE_CHANNEL, migrate, readSchemaInfo, SCHEMA, type SchemaInfo } from './pg_migrations.js';
 import { ChangeFeed } from './pg_notify.js';
+import { TrialLists } from './pg_trial_lists.js';
 import { toStudy, toTrial, type StoredJson, type StudyRow, type TrialRow, type ValueRow } from './pg_rows.js';
 import {
   alreadyFinished, checkFinish, checkIntermediate, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
@@ -40,6 +42,34 @@ const inSeconds = (param: string) => `statement_timestamp() + make_interval(secs
 /** Lost races and aborted transactions that are safe to run again from the start: serialization failure, deadlock. */
 const RETRYABLE = new Set(['40001', '40P01']);
 const UNIQUE_VIOLATION = '23505';
+/** An updated trial's values as one column of our own JSON (`$1` is the trial id), so a finish is one round trip. */
+const VALUE_LIST = `(SELECT json_agg(json_build_object('trial_id', v.trial_id, 'step', v.step, 'value', v.value, 'metrics', v.metrics::text) ORDER BY v.step)::text
+                       FROM ${S}.trial_values v WHERE v.trial_id = $1) AS value_list`;
+
+/** A row of `changedSince`: the study's revision, and a trial (all null when none changed). */
+type ChangedRow = TrialRow & { study_revision: number; id: number | null };
+
+/**
+ * The study's revision and its trials changed after revision `since` (or RUNNING: a heartbeat moves a lease without
+ * a revision), as one statement: one snapshot. No row when the study does not exist. `id` and `since` are SQL.
+ */
+function changedSince(id: string, since: string): string {
+  return `SELECT s.revision AS study_revision, t.* FROM ${S}.studies s
+            LEFT JOIN ${S}.trials t ON t.study_id = s.id AND (t.rev > ${since} OR t.state = 'RUNNING')
+          WHERE s.id = ${id}`;
+}
+
+const statementNames = new Map<string, string>();
+
+/** A prepared statement's name, one per distinct text (a few dozen: the texts are ours, varying only by batch size). */
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `renorm_tune_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
 
 /** PostgreSQL cannot store U+0000 in text: an identifier carrying one is bad input, named as such. */
 function checkText(value: string, field: string): void {
@@ -74,6 +104,7 @@ export class PgStorage implements Storage {
 
   /** Connections that hold study locks (`lockStudy`), apart from the pool so a lock holder never starves its own queries. */
   private readonly lockPool: pg.Pool;
+  private readonly lists = new TrialLists();
 
   private constructor(where: string, pool: pg.Pool, lockPool: pg.Pool, feed: ChangeFeed, warn: (message: string) => void, applied: number[]) {
     this.where = where;
@@ -262,6 +293,10 @@ export class PgStorage implements Storage {
       if (t.key !== undefined) checkText(t.key, `trials[${i}].key`);
       if (t.lease) checkText(t.lease.owner, `trials[${i}].lease.owner`);
     });
+    if (guard.snapshot !== undefined && trials.length > 0 && trials.every((t) => t.key === undefined) && !hasNul(studyId)) {
+      const done = await this.createAtSnapshot(studyId, trials, guard.snapshot, guard.budget);
+      if (done) return done;
+    }
     return this.write(studyId, async (c, study) => {
       // One statement for the next number and the budget's count: each role's trials and highest number.
       const byRole = (await c.query(`SELECT role, COUNT(*) AS n, MAX(number) AS top FROM ${S}.trials WHERE study_id = $1 GROUP BY role`, [studyId])).rows as { role: string; n: number; top: number }[];
@@ -285,16 +320,65 @@ export class PgStorage implements Storage {
           `${p(seedFor(t, config, next + i))}, ${p(finished ? (t.value ?? null) : null)}, ${p(t.metrics == null ? null : JSON.stringify(t.metrics))}, ` +
           `${p(t.key ?? null)}, statement_timestamp(), CASE WHEN ${p(t.state !== 'WAITING')}::boolean THEN statement_timestamp() END, ` +
           `CASE WHEN ${p(finished)}::boolean THEN statement_timestamp() END, ${p(t.state === 'RUNNING' ? t.lease!.owner : null)}, ` +
-          `${p(t.state === 'RUNNING' ? 1 : 0)}, ${inSeconds(p(t.state === 'RUNNING' ? t.lease!.seconds : null))})`;
+          `${p(t.state === 'RUNNING' ? 1 : 0)}, ${inSeconds(p(t.state === 'RUNNING' ? t.lease!.seconds : null))}, ${p(countsTowardBudget(t.role))})`;
       });
       const inserted = (await c.query(
         `INSERT INTO ${S}.trials (study_id, number, state, role, params, schedule, seed, value, metrics, trial_key, created_at, started_at,
-                                 finished_at, lease_owner, lease_token, lease_expires)
+                                 finished_at, lease_owner, lease_token, lease_expires, charged)
          VALUES ${rows.join(',\n')} RETURNING *`,
         values,
       )).rows as TrialRow[];
       return inserted.sort((a, b) => a.number - b.number).map((r) => toTrial(r, [], this.json));
     });
+  }
+
+  /**
+   * An ask's insert in one statement (one round trip, one commit) where the snapshot guard allows it: the trials
+   * are numbered from `snapshot`, so they go in only if the study still ends at `snapshot - 1` (checked in the
+   * statement, and by the unique number against anyone who inserts meanwhile), and only if all of them fit the
+   * budget (counted over `charged`). The study's row is locked first, as in every write. null: it was not that
+   * simple (stale, partly over budget, no such study, a study seed JavaScript's arithmetic would round): the
+   * transaction path then decides, with its exact error.
+   */
+  private async createAtSnapshot(studyId: string, trials: NewTrial[], snapshot: number, budget: number | undefined): Promise<TrialRecord[] | null> {
+    const values: unknown[] = [studyId, snapshot, budget ?? null, trials.filter((t) => countsTowardBudget(t.role)).length];
+    const p = (v: unknown) => `$${values.push(v)}`;
+    const rows = trials.map((t, i) => {
+      const finished = isFinished(t.state);
+      const running = t.state === 'RUNNING';
+      return `(${p(snapshot + i)}::bigint, ${p(t.state)}::text, ${p(t.role)}::text, ${p(JSON.stringify(t.params))}::json, ${p(JSON.stringify(t.schedule))}::json, ` +
+        `${p(t.seed ?? null)}::bigint, ${p(finished ? (t.value ?? null) : null)}::float8, ${p(t.metrics == null ? null : JSON.stringify(t.metrics))}::json, ` +
+        `${p(t.state !== 'WAITING')}::boolean, ${p(finished)}::boolean, ${p(running ? t.lease!.owner : null)}::text, ${p(running ? 1 : 0)}::int, ` +
+        `${p(running ? t.lease!.seconds : null)}::float8, ${p(countsTowardBudget(t.role))}::boolean)`;
+    });
+    // The study seed as seedFor reads it (a safe integer, else 0); beyond 2^31 JavaScript's float arithmetic in
+    // trialSeed may round where numeric would not, so such a study takes the transaction path.
+    const studySeed = `CASE WHEN json_typeof(config->'seed') = 'number' THEN (config->>'seed')::numeric END`;
+    try {
+      const inserted = (await this.query(
+        `WITH s AS (SELECT ${studySeed} AS seed FROM ${S}.studies WHERE id = $1 FOR UPDATE),
+              k AS (SELECT CASE WHEN seed = trunc(seed) AND abs(seed) <= 9007199254740991 THEN seed ELSE 0 END AS seed FROM s),
+              v (number, state, role, params, schedule, seed, value, metrics, started, finished, owner, token, seconds, charged) AS (VALUES ${rows.join(', ')})
+         INSERT INTO ${S}.trials (study_id, number, state, role, params, schedule, seed, value, metrics, created_at, started_at, finished_at,
+                                  lease_owner, lease_token, lease_expires, charged)
+         SELECT $1, v.number, v.state, v.role, v.params, v.schedule,
+                COALESCE(v.seed, mod(k.seed * 1000003 + v.number * 7919 + 104729, 2147483647)::bigint), v.value, v.metrics,
+                statement_timestamp(), CASE WHEN v.started THEN statement_timestamp() END, CASE WHEN v.finished THEN statement_timestamp() END,
+                v.owner, v.token, ${inSeconds('v.seconds')}, v.charged
+         FROM v, k
+         WHERE abs(k.seed) <= 2147483647
+           AND (SELECT COALESCE(max(number) + 1, 0) FROM ${S}.trials WHERE study_id = $1) = $2
+           AND ($3::bigint IS NULL OR (SELECT count(*) FROM ${S}.trials WHERE study_id = $1 AND charged) + $4 <= $3::bigint)
+         RETURNING *`,
+        values,
+      )).rows as TrialRow[];
+      return inserted.length === 0 ? null : inserted.sort((a, b) => a.number - b.number).map((r) => toTrial(r, [], this.json));
+    } catch (err) {
+      // Someone inserted since the snapshot (their number is ours), or lost a deadlock: the transaction path says which.
+      const code = sqlState(err).code ?? '';
+      if (code === UNIQUE_VIOLATION || RETRYABLE.has(code)) return null;
+      throw err;
+    }
   }
 
   async getTrial(studyId: string, trialId: number): Promise<TrialRecord | undefined> {
@@ -308,8 +392,10 @@ export class PgStorage implements Storage {
     const inStates = states ? ' AND t.state = ANY($2::text[])' : '';
     const params = states ? [studyId, states] : [studyId];
     const select = `SELECT * FROM ${S}.trials t WHERE t.study_id = $1${inStates} ORDER BY t.number`;
-    // Without values one statement is one snapshot: one round trip, no BEGIN/COMMIT (the service lists per ask).
-    if (opts.withIntermediate === false) return ((await this.query(select, params)).rows as TrialRow[]).map((r) => toTrial(r, [], this.json));
+    if (opts.withIntermediate === false) {
+      const all = await this.listChanged(studyId);
+      return states ? all.filter((t) => states.includes(t.state)) : all;
+    }
     // One read-only snapshot: trials and their values agree even while another process writes.
     return this.read(async (c) => {
       const rows = (await c.query(select, params)).rows as TrialRow[];
@@ -328,6 +414,25 @@ export class PgStorage implements Storage {
     });
   }
 
+  /**
+   * The study's trials without values, in one statement (one round trip, one snapshot) that reads only the rows
+   * changed since this process last listed the study, and the RUNNING ones (a heartbeat moves a lease without a
+   * revision); the rest comes from the copy in `lists`.
+   */
+  private async listChanged(studyId: string): Promise<TrialRecord[]> {
+    return this.mergeListed(studyId, (await this.query(changedSince('$1', '$2'), [studyId, this.lists.since(studyId)])).rows as ChangedRow[]);
+  }
+
+  /** Rows of `changedSince` into the study's listing. */
+  private mergeListed(studyId: string, rows: ChangedRow[]): TrialRecord[] {
+    if (rows.length === 0) {
+      this.lists.forget(studyId);
+      return [];
+    }
+    const changed = rows.filter((r) => r.id !== null).map((r) => ({ record: toTrial(r, [], this.json), rev: r.rev }));
+    return this.lists.merge(studyId, rows[0]!.study_revision, changed);
+  }
+
   async claimTrial(studyId: string, trialId: number, lease: LeaseRequest): Promise<Lease | null> {
     checkLease(lease, 'lease');
     checkText(lease.owner, 'lease.owner');
@@ -339,8 +444,8 @@ export class PgStorage implements Storage {
         `UPDATE ${S}.trials SET state = 'RUNNING', started_at = statement_timestamp(), lease_owner = $2, lease_token = $3, lease_expires = ${inSeconds('$4')}
          WHERE id = $1 RETURNING lease_expires`,
         [trialId, lease.owner, token, lease.seconds],
-      )).rows[0] as { lease_expires: Date };
-      return { owner: lease.owner, token, expiresAt: done.lease_expires.toISOString() };
+      )).rows[0] as { lease_expires: string };
+      return { owner: lease.owner, token, expiresAt: done.lease_expires };
     });
   }
 
@@ -353,7 +458,7 @@ export class PgStorage implements Storage {
       const row = await this.lockTrial(c, studyId, trialId);
       this.checkToken(row, token);
       const expires = await this.extend(c, trialId, seconds);
-      return { owner: row.lease_owner!, token, expiresAt: expires.toISOString() };
+      return { owner: row.lease_owner!, token, expiresAt: expires };
     });
   }
 
@@ -441,6 +546,10 @@ export class PgStorage implements Storage {
   async finishTrial(studyId: string, trialId: number, result: FinishResult, opts: { token?: number; honourPrune?: boolean } = {}): Promise<TrialRecord> {
     checkFinish(result);
     const metrics = result.metrics == null ? null : JSON.stringify(result.metrics);
+    if (!hasNul(studyId) && Number.isSafeInteger(trialId)) {
+      const done = await this.finishAtOnce(studyId, trialId, result, metrics, opts);
+      if (done) return done;
+    }
     return this.write(studyId, async (c) => {
       // Under the study lock, a second finisher reads the first one's terminal state.
       const row = await this.lockTrial(c, studyId, trialId);
@@ -452,19 +561,45 @@ export class PgStorage implements Storage {
         `UPDATE ${S}.trials SET state = $2, value = $3, failure_reason = $4, metrics = $5, finished_at = statement_timestamp(),
                 started_at = COALESCE(started_at, statement_timestamp()), lease_owner = NULL, lease_expires = NULL
          WHERE id = $1
-         RETURNING *, (SELECT json_agg(json_build_object('trial_id', v.trial_id, 'step', v.step, 'value', v.value, 'metrics', v.metrics::text) ORDER BY v.step)::text
-                       FROM ${S}.trial_values v WHERE v.trial_id = $1) AS value_list`,
+         RETURNING *, ${VALUE_LIST}`,
         [trialId, state, result.value ?? null, storableText(result.failureReason), metrics],
       )).rows[0] as TrialRow & { value_list: string | null };
-      let values: ValueRow[];
-      try {
-        values = done.value_list === null ? [] : (JSON.parse(done.value_list) as ValueRow[]);
-      } catch {
-        // Only a value written by hand (NaN, Infinity) makes the aggregate unreadable: read the rows one by one then.
-        values = (await c.query(`SELECT * FROM ${S}.trial_values WHERE trial_id = $1 ORDER BY step`, [trialId])).rows as ValueRow[];
-      }
-      return toTrial(done, values, this.json);
+      return toTrial(done, await this.valueList(c, done), this.json);
     });
+  }
+
+  /**
+   * The usual finish in one statement (one round trip, one commit): the study's row locked first (the EXISTS is
+   * evaluated once, before the trial is read), then the trial updated only if it is unfinished and, with a token,
+   * still held under it. null when it was not: the transaction path then finds out why, with its exact error.
+   */
+  private async finishAtOnce(studyId: string, trialId: number, result: FinishResult, metrics: string | null, opts: { token?: number; honourPrune?: boolean }): Promise<TrialRecord | null> {
+    try {
+      const done = (await this.query(
+        `UPDATE ${S}.trials t SET state = CASE WHEN $6::boolean AND t.prune_requested THEN 'PRUNED' ELSE $2 END, value = $3, failure_reason = $4,
+                metrics = $5, finished_at = statement_timestamp(), started_at = COALESCE(t.started_at, statement_timestamp()), lease_owner = NULL, lease_expires = NULL
+         WHERE t.id = $1 AND t.study_id = $7 AND t.state IN ('WAITING', 'RUNNING')
+           AND ($8::int IS NULL OR (t.state = 'RUNNING' AND t.lease_token = $8::int))
+           AND EXISTS (SELECT 1 FROM ${S}.studies WHERE id = $7 FOR UPDATE)
+         RETURNING t.*, ${VALUE_LIST}`,
+        [trialId, result.state, result.value ?? null, storableText(result.failureReason), metrics,
+          result.state === 'COMPLETE' && opts.honourPrune === true, studyId, opts.token ?? null],
+      )).rows[0] as (TrialRow & { value_list: string | null }) | undefined;
+      return done ? toTrial(done, await this.valueList(this.pool, done), this.json) : null;
+    } catch (err) {
+      if (RETRYABLE.has(sqlState(err).code ?? '')) return null;
+      throw err;
+    }
+  }
+
+  /** A finished trial's values from the `value_list` aggregate its update returned. */
+  private async valueList(c: pg.Pool | PoolClient, done: TrialRow & { value_list: string | null }): Promise<ValueRow[]> {
+    try {
+      return done.value_list === null ? [] : (JSON.parse(done.value_list) as ValueRow[]);
+    } catch {
+      // Only a value written by hand (NaN, Infinity) makes the aggregate unreadable: read the rows one by one then.
+      return (await c.query(`SELECT * FROM ${S}.trial_values WHERE trial_id = $1 ORDER BY step`, [done.id])).rows as ValueRow[];
+    }
   }
 
   /** The trigger-maintained `revision` (migration 2): one primary-key read. */
@@ -498,26 +633,37 @@ export class PgStorage implements Storage {
    * service asks under it, so servers in front of one database compute suggestions one at a time instead of
    * racing and recomputing. The lock goes with the connection if this process dies.
    */
-  async lockStudy<T>(studyId: string, fn: () => Promise<T>): Promise<T> {
+  async lockStudy<T>(studyId: string, fn: (listed: TrialRecord[]) => Promise<T>): Promise<T> {
     const c = await this.lockPool.connect().catch((err: unknown) => {
       throw this.unavailable(err);
     });
     const ignore = () => undefined;
     c.on('error', ignore);
     const key = `renorm-tune:study:${studyId}`;
-    let broken = false;
-    try {
-      await c.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [key]).catch((err: unknown) => {
-        throw this.unavailable(err);
-      });
-      try {
-        return await fn();
-      } finally {
-        await c.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch(() => (broken = true));
-      }
-    } finally {
+    const release = (broken: boolean) => {
       c.off('error', ignore);
       c.release(broken);
+    };
+    let listed: TrialRecord[];
+    try {
+      // The lock, then the listing, as one simple query: two statements, so the listing's snapshot is taken once the
+      // lock is granted (it sees what the previous holder committed). Simple queries take no parameters: the two
+      // strings go in as escaped literals. A session lock outlives a failed listing: the connection is dropped then.
+      const since = this.lists.since(studyId);
+      const results = (await c.query(`SELECT pg_advisory_lock(hashtextextended(${c.escapeLiteral(key)}, 0));
+        ${changedSince(c.escapeLiteral(studyId), String(since))}`)) as unknown as pg.QueryResult[];
+      listed = this.mergeListed(studyId, results[1]!.rows as ChangedRow[]);
+    } catch (err) {
+      release(true);
+      throw this.unavailable(err);
+    }
+    try {
+      return await fn(listed);
+    } finally {
+      // The caller need not wait for the unlock's round trip: the connection returns to the pool once it is done
+      // (dropped if it failed, which frees the lock), and a locker meanwhile takes another and waits on the server.
+      c.query({ name: 'renorm_tune_unlock', text: 'SELECT pg_advisory_unlock(hashtextextended($1, 0))', values: [key] })
+        .then(() => release(false), () => release(true));
     }
   }
 
@@ -569,7 +715,8 @@ export class PgStorage implements Storage {
   /** One statement outside a transaction, with a lost connection turned into StorageUnavailableError. */
   private async query(text: string, values?: unknown[]): Promise<pg.QueryResult> {
     try {
-      return await this.pool.query(text, values);
+      // Named, so each pooled connection parses and plans the statement once (planning cost more than running).
+      return await this.pool.query({ name: statementName(text), text, ...(values ? { values } : {}) });
     } catch (err) {
       throw this.unavailable(err);
     }
@@ -607,9 +754,9 @@ export class PgStorage implements Storage {
     if (row.lease_token !== token) throw leaseLost(row.number, `token ${token} is stale, the lease is at ${row.lease_token}`);
   }
 
-  private async extend(c: PoolClient, trialId: number, seconds: number): Promise<Date> {
+  private async extend(c: PoolClient, trialId: number, seconds: number): Promise<string> {
     const row = (await c.query(`UPDATE ${S}.trials SET lease_expires = ${inSeconds('$2')} WHERE id = $1 RETURNING lease_expires`, [trialId, seconds])).rows[0];
-    return (row as { lease_expires: Date }).lease_expires;
+    return (row as { lease_expires: string }).lease_expires;
   }
 
 }

@@ -358,6 +358,43 @@ export function storageConformance(name: string, open: () => Promise<Opened>): v
       assert.equal((await s.getStudy(a.id))!.config.name, 's');
     });
 
+    it('never lets a caller change a listing: a listed record is a copy or read-only', async () => {
+      const a = await study();
+      await s.createTrials(a.id, [newTrial()]);
+      const [listed] = await s.listTrials(a.id, { withIntermediate: false });
+      try {
+        (listed!.params as Record<string, unknown>).warmup = 99;
+        (listed as { state: string }).state = 'FAIL';
+      } catch (err) {
+        assert.ok(err instanceof TypeError, `a refused change is a TypeError (frozen), got ${String(err)}`);
+      }
+      const [again] = await s.listTrials(a.id, { withIntermediate: false });
+      assert.equal(again!.params.warmup, 0.1);
+      assert.equal(again!.state, 'WAITING');
+    });
+
+    it('lists every change another connection makes, a lease renewal included', async (t) => {
+      if (!o.second) return t.skip('this backend has a single connection');
+      const other = await o.second();
+      opened.push(other);
+      const a = await study();
+      const [w, x] = await s.createTrials(a.id, [newTrial(), newTrial()]);
+      const view = async () => new Map((await s.listTrials(a.id, { withIntermediate: false })).map((r) => [r.number, r]));
+      assert.equal((await view()).size, 2);
+      const held = (await other.claimTrial(a.id, w!.id, lease('other')))!;
+      await other.createTrials(a.id, [newTrial({ role: 'enqueued' })]);
+      let now = await view();
+      assert.deepEqual([now.get(0)!.state, now.get(0)!.lease?.owner, now.size], ['RUNNING', 'other', 3]);
+      await o.advance(1100);
+      const renewed = await other.renewLease(a.id, w!.id, held.token, 3600);
+      assert.equal((await view()).get(0)!.lease!.expiresAt, renewed.expiresAt, 'a renewal moves the listed expiry');
+      await other.finishTrial(a.id, w!.id, { state: 'COMPLETE', value: 0.5 });
+      await other.finishTrial(a.id, x!.id, { state: 'FAIL', failureReason: 'x' });
+      now = await view();
+      assert.deepEqual([now.get(0)!.state, now.get(0)!.value, now.get(0)!.lease, now.get(1)!.state], ['COMPLETE', 0.5, null, 'FAIL']);
+      assert.deepEqual((await s.listTrials(a.id, { states: ['WAITING'], withIntermediate: false })).map((r) => r.number), [2]);
+    });
+
     it('serialises concurrent writers: one claim wins, one snapshot wins, the budget holds exactly', async (t) => {
       if (!o.second) return t.skip('this backend has a single connection');
       const other = await o.second();
