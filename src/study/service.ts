@@ -58,14 +58,25 @@ export function configOf(study: StudyRecord): StudyConfig {
   };
 }
 
+/** What a study's config fixes at creation (extend and rename change only the budget and the name). */
+type FixedConfig = Pick<StudyConfig, 'objective' | 'maxRetries'>;
+
+function fixedOf(study: StudyRecord): FixedConfig {
+  const c = configOf(study);
+  return { objective: c.objective, maxRetries: c.maxRetries };
+}
+
 /** What `advanceEvidence` found: the search still runs, evidence runs are out (or were just queued), or all is done. */
 export type EvidenceState = 'search' | 'waiting' | 'done';
 
 export class StudyService implements StudyApi {
   private readonly bus = new StudyEventBus();
   private readonly asks = new KeyedMutex();
-  /** Study ids `resolve` has found by id: an ask by id takes its lock without reading the study first. */
-  private readonly knownIds = new Set<string>();
+  /**
+   * Study ids `resolve` has found by id, with their objective (fixed at creation): an ask by id takes its lock
+   * without reading the study first, and a tell by id checks its value without reading it at all.
+   */
+  private readonly known = new Map<string, FixedConfig>();
   private readonly optimizers = new Map<string, StudyOptimizer>();
   private readonly pruners = new Map<string, Pruner>();
   private readonly numbers = new TrialNumbers();
@@ -137,15 +148,15 @@ export class StudyService implements StudyApi {
   /** An id or a name: ids first (unique by construction), then names, as the CLI always did. */
   async resolve(ref: string): Promise<StudyRecord> {
     const byId = await this.storage.getStudy(ref);
-    if (byId) this.knownIds.add(byId.id);
     const s = byId ?? (await this.storage.findStudyByName(ref));
     if (!s) throw new NotFoundError(`study '${ref}' (neither an id nor a name; \`renorm-tune studies\` lists them)`);
+    if (!this.known.has(s.id)) this.known.set(s.id, fixedOf(s));
     return s;
   }
 
   /** The study id `ref` names: without a read when `ref` is an id already seen (ids are never reused; names move). */
   private async idOf(ref: string): Promise<string> {
-    return this.knownIds.has(ref) ? ref : (await this.resolve(ref)).id;
+    return this.known.has(ref) ? ref : (await this.resolve(ref)).id;
   }
 
   // ---- study management (the CLI verbs and their routes) ------------------------------------------------------
@@ -281,61 +292,82 @@ export class StudyService implements StudyApi {
     }
     const id = await this.idOf(ref);
     // One ask of a study at a time in this process (the mutex) and across processes where the storage can lock.
-    return this.asks.run(id, () => this.locked(id, async () => {
-      const study = await this.resolve(id);
-      const config = configOf(study);
-      if (study.state === 'STOPPED') {
-        throw new StudyStoppedError(study.name, config.executor === 'external' ? `renorm-tune resume ${study.name}, or POST /api/studies/${study.id}/resume` : `renorm-tune run <its config>`);
-      }
-      const totalSteps = asked ?? studyTotalSteps(config);
-      if (totalSteps === null) {
-        throw new RequestError('INVALID_ASK', 'totalSteps', `study '${study.name}' has no run length to resolve the schedules' tables for`,
-          'send {"totalSteps": <your run length in steps>} with the ask, or create the study with "totalSteps"');
-      }
-      const external = config.executor === 'external';
-      await this.reap(study, []);
-      let spent: BudgetExhaustedError | undefined;
-      try {
-        await this.checkTimeBudget(study);
-      } catch (err) {
-        if (!(err instanceof BudgetExhaustedError) || !external) throw err;
-        spent = err;
-      }
-      const lease = { owner: EXTERNAL_OWNER, seconds: config.leaseSeconds };
-      // One read of the study's trials serves the queued claims and the optimizer's first suggestion.
-      let trials = await this.storage.listTrials(id, { withIntermediate: false });
-      const handed = external ? await this.claimQueued(id, count, lease, 'search', trials) : [];
-      if (handed.length > 0) {
-        const claimed = new Map(handed.map((t) => [t.id, t]));
-        trials = trials.map((t) => claimed.get(t.id) ?? t);
-      }
-      let created: TrialRecord[] = [];
-      if (handed.length < count && !spent) {
-        try {
-          created = await this.suggestAndInsert(study, count - handed.length, trials);
-        } catch (err) {
-          if (!(err instanceof BudgetExhaustedError)) throw err;
-          spent = err;
-        }
-      }
-      if (spent && external && handed.length + created.length < count && hasEvidencePhase(config)) {
-        const state = await this.advanceEvidence(id);
-        handed.push(...(await this.claimQueued(id, count - handed.length - created.length, lease, 'evidence')));
-        if (handed.length + created.length === 0 && state === 'done') {
-          if (study.state !== 'COMPLETE') await this.setStudyState(id, 'COMPLETE');
-          throw spent;
-        }
-      } else if (spent && handed.length + created.length === 0) {
-        throw spent;
-      }
-      if (study.state === 'CREATED') await this.setStudyState(id, 'RUNNING');
-      // The trainer tells by number next: remember them, so the tell needs no listing of the study.
-      this.numbers.remember(id, [...handed, ...created]);
-      return [...handed, ...created].map((t) => askedTrial(t, totalSteps));
-    }));
+    return this.asks.run(id, async () => {
+      // The study, its expired leases and the cross-process lock side by side: where nobody else asks, that is one
+      // round trip for the three; where others do, the reads are done by the time the lock comes.
+      const fixed = this.known.get(id) ?? fixedOf(await this.resolve(id));
+      const read = Promise.all([this.resolve(id), this.reap(id, fixed.maxRetries, [])]);
+      read.catch(() => undefined); // awaited under the lock; if the lock itself fails, that error is the one to raise
+      return this.locked(id, async (listed) => {
+        const [study, reaped] = await read;
+        // Trials just sent back to the queue may postdate the lock's listing: list again to hand them out.
+        return this.askResolved(study, count, asked, reaped.length > 0 ? undefined : listed);
+      });
+    });
   }
 
-  private locked<T>(studyId: string, fn: () => Promise<T>): Promise<T> {
+  /** An ask once the study is read and locked: its state and run length checked, the time budget ticked. */
+  private async askResolved(study: StudyRecord, count: number, asked: number | undefined, listed: TrialRecord[] | undefined): Promise<AskedTrial[]> {
+    const config = configOf(study);
+    if (study.state === 'STOPPED') {
+      throw new StudyStoppedError(study.name, config.executor === 'external' ? `renorm-tune resume ${study.name}, or POST /api/studies/${study.id}/resume` : `renorm-tune run <its config>`);
+    }
+    const totalSteps = asked ?? studyTotalSteps(config);
+    if (totalSteps === null) {
+      throw new RequestError('INVALID_ASK', 'totalSteps', `study '${study.name}' has no run length to resolve the schedules' tables for`,
+        'send {"totalSteps": <your run length in steps>} with the ask, or create the study with "totalSteps"');
+    }
+    const external = config.executor === 'external';
+    let spent: BudgetExhaustedError | undefined;
+    try {
+      await this.checkTimeBudget(study);
+    } catch (err) {
+      if (!(err instanceof BudgetExhaustedError) || !external) throw err;
+      spent = err;
+    }
+    return this.askLocked(study, count, totalSteps, spent, listed);
+  }
+
+  /** The rest of an ask, under the study's lock: queued trials claimed, then suggestions, then evidence runs. */
+  private async askLocked(study: StudyRecord, count: number, totalSteps: number, spentBefore: BudgetExhaustedError | undefined, listed: TrialRecord[] | undefined): Promise<AskedTrial[]> {
+    const id = study.id;
+    const config = configOf(study);
+    const external = config.executor === 'external';
+    let spent = spentBefore;
+    const lease = { owner: EXTERNAL_OWNER, seconds: config.leaseSeconds };
+    // One read of the study's trials (the lock's, where the store locks) serves the queued claims and the optimizer's first suggestion.
+    let trials = listed ?? await this.storage.listTrials(id, { withIntermediate: false });
+    const handed = external ? await this.claimQueued(id, count, lease, 'search', trials) : [];
+    if (handed.length > 0) {
+      const claimed = new Map(handed.map((t) => [t.id, t]));
+      trials = trials.map((t) => claimed.get(t.id) ?? t);
+    }
+    let created: TrialRecord[] = [];
+    if (handed.length < count && !spent) {
+      try {
+        created = await this.suggestAndInsert(study, count - handed.length, trials);
+      } catch (err) {
+        if (!(err instanceof BudgetExhaustedError)) throw err;
+        spent = err;
+      }
+    }
+    if (spent && external && handed.length + created.length < count && hasEvidencePhase(config)) {
+      const state = await this.advanceEvidence(id);
+      handed.push(...(await this.claimQueued(id, count - handed.length - created.length, lease, 'evidence')));
+      if (handed.length + created.length === 0 && state === 'done') {
+        if (study.state !== 'COMPLETE') await this.setStudyState(id, 'COMPLETE');
+        throw spent;
+      }
+    } else if (spent && handed.length + created.length === 0) {
+      throw spent;
+    }
+    if (study.state === 'CREATED') await this.setStudyState(id, 'RUNNING');
+    // The trainer tells by number next: remember them, so the tell needs no listing of the study.
+    this.numbers.remember(id, [...handed, ...created]);
+    return [...handed, ...created].map((t) => askedTrial(t, totalSteps));
+  }
+
+  private locked<T>(studyId: string, fn: (listed?: TrialRecord[]) => Promise<T>): Promise<T> {
     return this.storage.lockStudy ? this.storage.lockStudy(studyId, fn) : fn();
   }
 
@@ -427,11 +459,12 @@ export class StudyService implements StudyApi {
 
   /** Optuna's fail_stale_trials: expired leases (and those of owners known dead) go back to the queue, or FAIL after maxRetries. */
   async reapExpired(studyId: string, deadOwners: string[] = []): Promise<TrialRecord[]> {
-    return this.reap(await this.resolve(studyId), deadOwners);
+    const study = await this.resolve(studyId);
+    return this.reap(study.id, configOf(study).maxRetries, deadOwners);
   }
 
-  private async reap(study: StudyRecord, deadOwners: string[]): Promise<TrialRecord[]> {
-    const reaped = await this.storage.reapExpiredLeases(study.id, { maxRetries: configOf(study).maxRetries, deadOwners });
+  private async reap(studyId: string, maxRetries: number, deadOwners: string[]): Promise<TrialRecord[]> {
+    const reaped = await this.storage.reapExpiredLeases(studyId, { maxRetries, deadOwners });
     for (const t of reaped) this.emitTrial(t);
     return reaped;
   }
@@ -444,8 +477,8 @@ export class StudyService implements StudyApi {
   async report(ref: string, trial: TrialRef, step: number, value: number, opts: { metrics?: Record<string, unknown>; token?: number } = {}): Promise<{ prune: boolean }> {
     const study = await this.resolve(ref);
     const config = configOf(study);
-    checkValue(config, value, 'INVALID_REPORT');
-    const trialId = await this.trialIdOf(study, trial);
+    checkValue(config.objective, value, 'INVALID_REPORT');
+    const trialId = await this.trialIdOf(study.id, trial);
     const point: IntermediateValue = opts.metrics ? { step, value, metrics: opts.metrics } : { step, value };
     await this.storage.addIntermediate(study.id, trialId, point, { ...(opts.token !== undefined ? { token: opts.token } : {}), renewSeconds: config.leaseSeconds });
     const stored = await this.getTrial(study.id, trialId);
@@ -466,21 +499,32 @@ export class StudyService implements StudyApi {
    * the objective's bounds is refused (400 INVALID_TELL): an accuracy of 1.5 would take over the study.
    */
   async tell(ref: string, trial: TrialRef, outcome: { value: number } | { failed: string }, opts: { token?: number } = {}): Promise<TrialRecord> {
-    const study = await this.resolve(ref);
+    const cached = this.known.get(ref);
+    const study = cached ? undefined : await this.resolve(ref);
+    const studyId = study?.id ?? ref;
+    let result: FinishResult;
     if ('failed' in outcome) {
       if (typeof outcome.failed !== 'string' || !outcome.failed) throw new RequestError('INVALID_TELL', 'failed', 'must be a non-empty reason', 'say why the trial failed');
-      return this.finishTrial(study.id, await this.trialIdOf(study, trial), { state: 'FAIL', failureReason: outcome.failed }, opts.token);
+      result = { state: 'FAIL', failureReason: outcome.failed };
+    } else {
+      checkValue(cached?.objective ?? configOf(study!).objective, outcome.value, 'INVALID_TELL');
+      result = { state: 'COMPLETE', value: outcome.value };
     }
-    checkValue(configOf(study), outcome.value, 'INVALID_TELL');
-    return this.finishTrial(study.id, await this.trialIdOf(study, trial), { state: 'COMPLETE', value: outcome.value }, opts.token);
+    try {
+      return await this.finishTrial(studyId, await this.trialIdOf(studyId, trial), result, opts.token);
+    } catch (err) {
+      // Told without a read: a study deleted since is named as a fresh lookup names it.
+      if (cached && err instanceof NotFoundError) await this.resolve(ref);
+      throw err;
+    }
   }
 
   /** A storage id as is; a `{number}` looked up (NotFoundError naming `#number` when the study has no such trial). */
-  private async trialIdOf(study: StudyRecord, ref: TrialRef): Promise<number> {
+  private async trialIdOf(studyId: string, ref: TrialRef): Promise<number> {
     if (typeof ref === 'number') return ref;
     const n = ref.number;
-    const id = Number.isSafeInteger(n) && n >= 0 ? await this.numbers.idOf(study.id, n, () => this.storage.listTrials(study.id, { withIntermediate: false })) : undefined;
-    if (id === undefined) throw new NotFoundError(`trial #${String(n)} of study '${study.name}'`);
+    const id = Number.isSafeInteger(n) && n >= 0 ? await this.numbers.idOf(studyId, n, () => this.storage.listTrials(studyId, { withIntermediate: false })) : undefined;
+    if (id === undefined) throw new NotFoundError(`trial #${String(n)} of study '${(await this.resolve(studyId)).name}'`);
     return id;
   }
 
@@ -685,13 +729,13 @@ function askedTrial(t: TrialRecord, totalSteps: number): AskedTrial {
 }
 
 /** A reported or told value must be a finite number inside the objective's bounds (the study's, else the known metric's). */
-function checkValue(config: StudyConfig, value: number, code: 'INVALID_REPORT' | 'INVALID_TELL'): void {
+function checkValue(objective: StudyConfig['objective'], value: number, code: 'INVALID_REPORT' | 'INVALID_TELL'): void {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     throw new RequestError(code, 'value', `must be a finite number, got ${String(value)}`, code === 'INVALID_TELL' ? 'tell {"failed": "<reason>"} for a failed trial' : 'send the objective metric at this step');
   }
-  const [lo, hi] = objectiveBounds(config.objective);
+  const [lo, hi] = objectiveBounds(objective);
   if ((lo !== null && value < lo) || (hi !== null && value > hi)) {
-    const metric = config.objective.metric;
+    const metric = objective.metric;
     throw new RequestError(code, 'value', `${value} is outside the bounds of ${metric}, [${lo ?? '-inf'}, ${hi ?? 'inf'}]`,
       `send ${metric} itself (an accuracy as a fraction, not a percentage), or create the study with objective.bounds`);
   }

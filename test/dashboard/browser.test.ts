@@ -251,8 +251,8 @@ test('a trial told while the page is open appears live over server-sent events',
   const before = await page.locator('#trials tbody tr').count();
   const [t] = await service.ask(studyId, 1);
   const run = syntheticRun(t.schedule);
-  for (const r of run.reports) service.report(studyId, t.id, r.step, r.value, r.metrics);
-  service.tell(studyId, t.id, { value: run.value });
+  for (const r of run.reports) await service.report(studyId, t.id, r.step, r.value, r.metrics);
+  await service.tell(studyId, t.id, { value: run.value });
   await page.waitForFunction((n) => document.querySelectorAll('#trials tbody tr').length === n, before + 1, { timeout: 10_000 });
   assert.ok(await page.locator(`#trials tbody tr[data-trial-id="${t.id}"]`).count());
   assert.deepEqual(problems, []);
