@@ -48,11 +48,13 @@ export async function benchDistributed(o: Opts): Promise<void> {
     const { points, pgSkipped } = await benchAskTellStores({ pg: o.pg === false ? null : o.pg, clients, pairs: o.pairs, log });
     if (pgSkipped) log(`PostgreSQL: skipped (${pgSkipped})`);
     for (const c of clients) {
-      const s = points.find((p) => p.store === 'sqlite' && p.clients === c);
-      const f = points.find((p) => p.store === 'sqlite-full' && p.clients === c);
-      const p = points.find((x) => x.store === 'postgres' && x.clients === c);
-      if (s && p) log(`  ${String(c).padStart(2)} clients: PostgreSQL / SQLite = ${(p.p50 / s.p50).toFixed(2)}x at p50 (target < 2x), ${(p.p99 / s.p99).toFixed(2)}x at p99`);
-      if (f && p) log(`  ${String(c).padStart(2)} clients: PostgreSQL / SQLite with fsync on every commit (equal durability) = ${(p.p50 / f.p50).toFixed(2)}x at p50, ${(p.p99 / f.p99).toFixed(2)}x at p99`);
+      for (const mode of ['servers', 'one server'] as const) {
+        const at = (store: string) => points.find((p) => p.store === store && p.clients === c && p.mode === mode);
+        const [s, f, p] = [at('sqlite'), at('sqlite-full'), at('postgres')];
+        const who = c === 1 ? ' 1 client ' : `${String(c).padStart(2)} clients, ${mode === 'servers' ? 'a service each' : 'one service'}`;
+        if (s && p) log(`  ${who}: PostgreSQL / SQLite = ${(p.p50 / s.p50).toFixed(2)}x at p50 (target < 2x), ${(p.p99 / s.p99).toFixed(2)}x at p99, throughput ${(p.pairsPerSecond / s.pairsPerSecond).toFixed(2)}x`);
+        if (f && p) log(`  ${who}: PostgreSQL / SQLite with fsync on every commit (equal durability) = ${(p.p50 / f.p50).toFixed(2)}x at p50, ${(p.p99 / f.p99).toFixed(2)}x at p99`);
+      }
     }
   }
   log(`load average after: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);

@@ -15,6 +15,8 @@ export interface LatencyPoint {
   /** `sqlite-full` fsyncs every commit (durability 'full'), as PostgreSQL does: the like-for-like comparison. */
   store: 'sqlite' | 'sqlite-full' | 'postgres';
   clients: number;
+  /** 'servers': each client has its own service and connection (N API servers); 'one server': all share one service (N trainers, one server). */
+  mode: 'servers' | 'one server';
   p50: number;
   p99: number;
   pairs: number;
@@ -22,11 +24,13 @@ export interface LatencyPoint {
   refused: number;
   /** Storage calls per timed pair (each one a round trip to a PostgreSQL server), from a counting wrapper. */
   callsPerPair: number;
+  /** Pairs completed per second of the timed phase, all clients together. */
+  pairsPerSecond: number;
 }
 
 /**
  * Clients are async loops in this process, each with its own StudyService and store connection (what N API
- * servers in front of one database are), asking for one trial of one external study (random optimizer, so no GP
+ * servers in front of one database are), or all on one service (N trainers asking one server), asking for one trial of one external study (random optimizer, so no GP
  * fit is timed) and telling its value at once. Every client takes `pairs / clients` rounds; latency is per pair.
  */
 export async function benchAskTellStores(o: { pg: string | null; clients: number[]; pairs: number; log: (line: string) => void }): Promise<{ points: LatencyPoint[]; pgSkipped?: string }> {
@@ -40,11 +44,15 @@ export async function benchAskTellStores(o: { pg: string | null; clients: number
   }
   try {
     for (const clients of o.clients) {
-      points.push(await measure('sqlite', join(dir, `ask-${clients}.db`), clients, o.pairs));
-      points.push(await measure('sqlite-full', join(dir, `ask-full-${clients}.db`), clients, o.pairs));
-      if (typeof pgDb !== 'string') points.push(await measure('postgres', pgDb.url, clients, o.pairs, clients));
-      for (const p of points.slice(typeof pgDb === 'string' ? -2 : -3)) {
-        o.log(`  ${p.store.padEnd(11)} ${String(clients).padStart(2)} client${clients > 1 ? 's' : ' '}: ask+tell p50 ${p.p50.toFixed(2)} ms, p99 ${p.p99.toFixed(2)} ms (${p.pairs} pairs, ${p.callsPerPair.toFixed(1)} storage calls each${p.refused ? `, ${p.refused} refused after retries` : ''})`);
+      for (const mode of clients === 1 ? (['servers'] as const) : (['servers', 'one server'] as const)) {
+        const tag = `${clients}-${mode === 'servers' ? 's' : 'o'}`;
+        points.push(await measure('sqlite', join(dir, `ask-${tag}.db`), clients, mode, o.pairs));
+        points.push(await measure('sqlite-full', join(dir, `ask-full-${tag}.db`), clients, mode, o.pairs));
+        if (typeof pgDb !== 'string') points.push(await measure('postgres', pgDb.url, clients, mode, o.pairs));
+        for (const p of points.slice(typeof pgDb === 'string' ? -2 : -3)) {
+          const who = clients === 1 ? '1 client ' : `${String(clients).padStart(2)} clients, ${mode === 'servers' ? 'a service each' : 'one service'}`;
+          o.log(`  ${p.store.padEnd(11)} ${who}: ask+tell p50 ${p.p50.toFixed(2)} ms, p99 ${p.p99.toFixed(2)} ms, ${p.pairsPerSecond.toFixed(0)} pairs/s (${p.pairs} pairs, ${p.callsPerPair.toFixed(1)} storage calls each${p.refused ? `, ${p.refused} refused after retries` : ''})`);
+        }
       }
     }
   } finally {
@@ -54,8 +62,8 @@ export async function benchAskTellStores(o: { pg: string | null; clients: number
   return typeof pgDb === 'string' ? { points, pgSkipped: pgDb } : { points };
 }
 
-async function measure(store: LatencyPoint['store'], ref: string, clients: number, pairs: number, tag = 0): Promise<LatencyPoint> {
-  const name = `ask-${clients}-${tag}-${randomBytes(3).toString('hex')}`;
+async function measure(store: LatencyPoint['store'], ref: string, clients: number, mode: LatencyPoint['mode'], pairs: number): Promise<LatencyPoint> {
+  const name = `ask-${clients}-${mode === 'servers' ? 's' : 'o'}-${randomBytes(3).toString('hex')}`;
   let calls = 0;
   let counting = false;
   const open = async () => {
@@ -76,9 +84,12 @@ async function measure(store: LatencyPoint['store'], ref: string, clients: numbe
   const first = await open();
   const config = validateStudyConfig({ name, scenario: { steps: 10 }, budget: { trials: 100_000 }, executor: 'external', optimizer: { type: 'random' }, finalValidation: { seeds: 0 } });
   const study = await first.service.createStudy(config);
-  const all = [first, ...(await Promise.all(Array.from({ length: clients - 1 }, open)))];
+  // N servers: a service and a connection each; one server: N loops on one service (asks of a study queue in it).
+  const own = mode === 'servers' ? await Promise.all(Array.from({ length: clients - 1 }, open)) : [];
+  const all = mode === 'servers' ? [first, ...own] : Array.from({ length: clients }, () => first);
   const latencies: number[] = [];
   let refused = 0;
+  let seconds = 0;
   const rounds = Math.max(5, Math.ceil(pairs / clients));
   try {
     /** One pair; false when the service gave up on a snapshot that kept going stale (another client asked in between, every retry). */
@@ -97,6 +108,7 @@ async function measure(store: LatencyPoint['store'], ref: string, clients: numbe
       for (let i = 0; i < 3; i++) await pair(service);
     }));
     counting = true;
+    const t0All = performance.now();
     await Promise.all(all.map(async ({ service }) => {
       for (let i = 0; i < rounds; i++) {
         const t0 = performance.now();
@@ -104,14 +116,18 @@ async function measure(store: LatencyPoint['store'], ref: string, clients: numbe
         else refused++;
       }
     }));
+    seconds = (performance.now() - t0All) / 1000;
   } finally {
     counting = false;
-    for (const { service, storage } of all) {
+    for (const { service, storage } of [first, ...own]) {
       service.close();
       await storage.close();
     }
   }
-  return { store, clients, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), pairs: latencies.length, refused, callsPerPair: calls / Math.max(1, latencies.length + refused) };
+  return {
+    store, clients, mode, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), pairs: latencies.length, refused,
+    callsPerPair: calls / Math.max(1, latencies.length + refused), pairsPerSecond: latencies.length / seconds,
+  };
 }
 
 /** A database of our own on the server `url` names, dropped afterwards; an unreachable server is an Error saying so. */
