@@ -19,7 +19,8 @@ export {
   validateStudyConfig, loadStudyConfig, studyTotalSteps, objectiveBounds, localScenario, OBJECTIVE_METRICS, METRIC_BOUNDS, METRIC_NAME, STUDY_BACKENDS,
   type StudyConfig, type Bounds,
 } from './config.js';
-export { scheduleParams, enqueuedTrial } from './enqueue.js';
+export { enqueuedTrial } from './enqueue.js';
+export { scheduleParams } from './schedule_point.js';
 export { warmStartTrials, type WarmStartReport } from './warm_start.js';
 export { buildExport, EXPORT_TABLE_POINTS, type StudyExport, type BuildExportOptions } from './export.js';
 

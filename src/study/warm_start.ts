@@ -4,6 +4,7 @@ import { EncodedSpace, type SearchSpace } from '../optimizer/index.js';
 import { feedsOptimizer } from '../shared/roles.js';
 import type { StudyConfig } from './config.js';
 import { objectiveBounds } from './config.js';
+import { pointIn } from './schedule_point.js';
 import type { NewTrial, StudyRecord, TrialRecord } from './types.js';
 
 /** What a warm start copied, stored in the new study's attrs (`warmStart`) and shown by `show`. */
@@ -41,7 +42,7 @@ export function warmStartTrials(config: StudyConfig, space: SearchSpace, source:
   const out: NewTrial[] = [];
   for (const t of finished) {
     const inBounds = t.value === null || ((lo === null || t.value >= lo) && (hi === null || t.value <= hi));
-    if (!inBounds || !fits(encoded, t)) continue;
+    if (!inBounds || pointIn(encoded, t.params) === null) continue;
     out.push({
       state: t.state, role: 'warm-start', params: t.params, schedule: t.schedule, value: t.value, seed: t.seed,
       metrics: { ...(t.metrics ?? {}), warmStart: { studyId: source.id, study: source.name, number: t.number } },
@@ -55,12 +56,4 @@ export function warmStartTrials(config: StudyConfig, space: SearchSpace, source:
   return { trials: out, report: { from: { id: source.id, name: source.name }, copied: out.length, skipped: finished.length - out.length } };
 }
 
-function fits(space: EncodedSpace, t: TrialRecord): boolean {
-  try {
-    space.validateParams(t.params);
-    return true;
-  } catch (err) {
-    if (err instanceof ConfigError) return false;
-    throw err;
-  }
-}
+
