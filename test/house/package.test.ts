@@ -23,11 +23,11 @@ function npm(args: string[], cwd = ROOT): string {
   return execFileSync('npm', args, { cwd, encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-test('npm pack ships the built code, the dashboard pages, configs, the Python client and the README: no tests, sources, maps or CI', () => {
+test('npm pack ships the built code, the dashboard pages, configs, the Python client, the README and the license: no tests, sources, maps or CI', () => {
   const [info] = JSON.parse(npm(['pack', '--dry-run', '--json', '--ignore-scripts'])) as [{ files: { path: string }[]; entryCount: number }];
   const files = info.files.map((f) => f.path);
   for (const want of [
-    'package.json', 'README.md', 'dist/src/index.js', 'dist/src/index.d.ts', pkg.bin['renorm-tune']!.replace(/^\.\//, ''), 'dist/workers/trial.js',
+    'package.json', 'README.md', 'LICENSE', 'dist/src/index.js', 'dist/src/index.d.ts', pkg.bin['renorm-tune']!.replace(/^\.\//, ''), 'dist/workers/trial.js',
     'dist/dashboard/study.js', 'dashboard/index.html', 'dashboard/study.html', 'dashboard/style.css', 'configs/quick.json',
     'configs/schemas/study-config.schema.json', 'configs/schemas/schedule-export.schema.json', 'src/clients/python/renorm_tune.py',
     'src/bench/bo/optuna_tpe.py', 'dist/src/shared/ramp.js',
@@ -38,7 +38,7 @@ test('npm pack ships the built code, the dashboard pages, configs, the Python cl
   const expected = [
     ...['dist/src', 'dist/workers', 'dist/dashboard'].flatMap((d) => walk(d)).filter((f) => !f.endsWith('.map')),
     ...walk('configs'), ...walk('src/bench').filter((f) => f.endsWith('.py')),
-    'dashboard/index.html', 'dashboard/study.html', 'dashboard/style.css', 'src/clients/python/renorm_tune.py', 'README.md', 'package.json',
+    'dashboard/index.html', 'dashboard/study.html', 'dashboard/style.css', 'src/clients/python/renorm_tune.py', 'README.md', 'LICENSE', 'package.json',
   ];
   assert.deepEqual([...files].sort(), [...new Set(expected)].sort());
   assert.equal(info.entryCount, files.length);
