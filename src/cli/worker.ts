@@ -51,8 +51,9 @@ export async function workerCommand(o: WorkerOpts): Promise<number> {
   const where = dbWhere(ref);
   const concurrency = o.concurrency === undefined ? 1 : numberFlag(o.concurrency, '--concurrency', 1, 256, true);
   const backend = o.backend === undefined ? undefined : expectOneOf(o.backend, '--backend', BACKEND_NAMES);
-  const isolation = o.isolation === undefined ? defaultIsolation(backend) : expectOneOf(o.isolation, '--isolation', ISOLATIONS);
   const devices = o.devices?.split(',').map((d) => d.trim());
+  // As in a local run: devices mean one process each, so --devices alone implies --isolation process.
+  const isolation = o.isolation === undefined ? (devices ? 'process' : defaultIsolation(backend)) : expectOneOf(o.isolation, '--isolation', ISOLATIONS);
   const idleSeconds = numberFlag(o.idleExit, '--idle-exit', 0, 24 * 3600, false);
   checkBackendInstalled(backend);
   checkExecutorOptions({ isolation, ...(backend ? { backend } : {}), ...(devices ? { devices } : {}) });
@@ -129,7 +130,7 @@ export function register(program: Command): void {
     .option('--concurrency <n>', 'trials training at once: threads, or processes with --isolation process (default 1)')
     .option('--backend <name>', `TF.js backend for every trial here, whatever the study says (${BACKEND_NAMES.join(', ')})`)
     .option('--isolation <how>', 'thread (a piscina pool) or process (one child process per slot; the default, and required, for node/node-gpu)')
-    .option('--devices <ids>', 'with --isolation process: one process per device, e.g. 0,1 (sets CUDA_VISIBLE_DEVICES per process)')
+    .option('--devices <ids>', 'one process per device, e.g. 0,1 (sets CUDA_VISIBLE_DEVICES per process; implies --isolation process)')
     .option('--idle-exit <seconds>', 'leave after this long with nothing to train and no live coordinator; 0 waits forever', '2')
     // The CLI tests and the benchmark plug in fast fixture trainers (same protocol as workers/trial.ts).
     .addOption(new Option('--trial-worker <file>', 'worker module that trains one trial').hideHelp())
