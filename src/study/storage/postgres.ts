@@ -275,6 +275,7 @@ export class PgStorage implements Storage {
     await this.write(id, async (c) => {
       await c.query(`DELETE FROM ${S}.studies WHERE id = $1`, [id]);
     });
+    this.lists.forget(id);
   }
 
   async tickSearchClock(id: string, gapSeconds: number): Promise<number> {
@@ -546,7 +547,7 @@ export class PgStorage implements Storage {
   async finishTrial(studyId: string, trialId: number, result: FinishResult, opts: { token?: number; honourPrune?: boolean } = {}): Promise<TrialRecord> {
     checkFinish(result);
     const metrics = result.metrics == null ? null : JSON.stringify(result.metrics);
-    if (!hasNul(studyId) && Number.isSafeInteger(trialId)) {
+    if (!hasNul(studyId) && Number.isSafeInteger(trialId) && (opts.token === undefined || Number.isSafeInteger(opts.token))) {
       const done = await this.finishAtOnce(studyId, trialId, result, metrics, opts);
       if (done) return done;
     }
@@ -579,7 +580,7 @@ export class PgStorage implements Storage {
         `UPDATE ${S}.trials t SET state = CASE WHEN $6::boolean AND t.prune_requested THEN 'PRUNED' ELSE $2 END, value = $3, failure_reason = $4,
                 metrics = $5, finished_at = statement_timestamp(), started_at = COALESCE(t.started_at, statement_timestamp()), lease_owner = NULL, lease_expires = NULL
          WHERE t.id = $1 AND t.study_id = $7 AND t.state IN ('WAITING', 'RUNNING')
-           AND ($8::int IS NULL OR (t.state = 'RUNNING' AND t.lease_token = $8::int))
+           AND ($8::bigint IS NULL OR (t.state = 'RUNNING' AND t.lease_token = $8::bigint))
            AND EXISTS (SELECT 1 FROM ${S}.studies WHERE id = $7 FOR UPDATE)
          RETURNING t.*, ${VALUE_LIST}`,
         [trialId, result.state, result.value ?? null, storableText(result.failureReason), metrics,

@@ -132,6 +132,9 @@ if (unavailable) {
       await s.releaseTrial(st.id, a!.id, first.token);
       const second = (await s.claimTrial(st.id, a!.id, lease('y')))!;
       await assert.rejects(s.finishTrial(st.id, a!.id, { state: 'COMPLETE', value: 1 }, { token: first.token }), LeaseLostError);
+    for (const token of [2 ** 40, 1.5, -1]) {
+      await assert.rejects(s.finishTrial(st.id, a!.id, { state: 'COMPLETE', value: 1 }, { token }), LeaseLostError, `token ${token} is a lost lease, not a server error`);
+    }
       await s.addIntermediate(st.id, a!.id, { step: 3, value: 0.25 });
       await s.requestPrune(st.id, a!.id);
       const done = await s.finishTrial(st.id, a!.id, { state: 'COMPLETE', value: 0.5 }, { token: second.token, honourPrune: true });
