@@ -73,8 +73,8 @@ export class StudyService implements StudyApi {
   private readonly bus = new StudyEventBus();
   private readonly asks = new KeyedMutex();
   /**
-   * Study ids `resolve` has found by id, with their objective (fixed at creation): an ask by id takes its lock
-   * without reading the study first, and a tell by id checks its value without reading it at all.
+   * Study ids `resolve` has found (ids are never reused), with what their config fixes at creation: an ask by id
+   * starts without a read, and a tell by id checks its value against the objective without reading the study.
    */
   private readonly known = new Map<string, FixedConfig>();
   private readonly optimizers = new Map<string, StudyOptimizer>();
