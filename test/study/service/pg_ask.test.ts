@@ -2,17 +2,16 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { NotFoundError, RequestError } from '../../../src/errors.js';
-import { StudyService } from '../../../src/study/service.js';
-import { PgStorage } from '../../../src/study/storage/postgres.js';
 import { SCHEMA } from '../../../src/study/storage/pg_migrations.js';
 import { createTestDatabase, withPgClient } from '../../fixtures/pg.js';
-import { baseConfig, fakeDeps } from './fakes.js';
+import { baseConfig } from './fakes.js';
+import { twoServers } from './pg_servers.js';
 
 it('on PostgreSQL: an abandoned external trial is handed out by the next ask, tells by id check bounds without a read, a deleted study is named', { timeout: 60_000 }, async (t) => {
   const db = await createTestDatabase('ask');
   if ('unavailable' in db) return t.skip(db.unavailable);
-  const [sa, sb] = [await PgStorage.connect(db.url), await PgStorage.connect(db.url)];
-  const [a, b] = [new StudyService(sa, fakeDeps()), new StudyService(sb, fakeDeps())];
+  const servers = await twoServers(db.url);
+  const { a, b } = servers;
   try {
     const study = await a.createStudy(baseConfig({ executor: 'external', baselines: false, leaseSeconds: 60, budget: { trials: 20 } }));
     const [first] = await a.ask(study.id, 1);
@@ -32,10 +31,7 @@ it('on PostgreSQL: an abandoned external trial is handed out by the next ask, te
     await b.deleteStudy(study.id);
     await assert.rejects(a.tell(study.id, 5, { value: 0.5 }), (e: unknown) => e instanceof NotFoundError && /neither an id nor a name/.test(e.message));
   } finally {
-    a.close();
-    b.close();
-    await sa.close();
-    await sb.close();
+    await servers.close();
     await db.drop();
   }
 });

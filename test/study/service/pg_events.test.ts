@@ -1,18 +1,17 @@
 // Live events across processes on PostgreSQL: a change made through one connection reaches another service's subscriber by LISTEN/NOTIFY.
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { StudyService } from '../../../src/study/service.js';
-import { PgStorage } from '../../../src/study/storage/postgres.js';
 import type { StudyEvent } from '../../../src/study/api_types.js';
 import { createTestDatabase } from '../../fixtures/pg.js';
-import { baseConfig, fakeDeps } from './fakes.js';
+import { baseConfig } from './fakes.js';
+import { twoServers } from './pg_servers.js';
 
 it('a subscriber on one PgStorage sees another connection\'s ask and tell as refetch events, pushed (the watcher never polls)', { timeout: 60_000 }, async (t) => {
   const db = await createTestDatabase('events');
   if ('unavailable' in db) return t.skip(db.unavailable);
-  const [sa, sb] = [await PgStorage.connect(db.url), await PgStorage.connect(db.url)];
   // An hour between polls: only a notification can deliver the event within the test's time.
-  const [a, b] = [new StudyService(sa, fakeDeps(), { watchIntervalMs: 3_600_000 }), new StudyService(sb, fakeDeps(), { watchIntervalMs: 3_600_000 })];
+  const servers = await twoServers(db.url, { watchIntervalMs: 3_600_000 });
+  const { a, b, sa } = servers;
   try {
     const study = await b.createStudy(baseConfig({ executor: 'external' }));
     const events: StudyEvent[] = [];
@@ -34,10 +33,7 @@ it('a subscriber on one PgStorage sees another connection\'s ask and tell as ref
     assert.equal((await a.getTrial(study.id, trial!.id)).state, 'COMPLETE');
     off();
   } finally {
-    a.close();
-    b.close();
-    await sa.close();
-    await sb.close();
+    await servers.close();
     await db.drop();
   }
 });
