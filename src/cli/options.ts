@@ -21,3 +21,8 @@ export function list<T>(field: string, parse: (s: string) => T, known?: readonly
     });
   };
 }
+
+/** --devices as a list of device ids (`0, 1` -> ['0', '1']), or undefined without the flag. */
+export function deviceList(raw: string | undefined): string[] | undefined {
+  return raw?.split(',').map((d) => d.trim());
+}

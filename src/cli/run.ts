@@ -5,7 +5,8 @@ import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { expectOneOf } from '../config/fields.js';
 import type { BackendName } from '../shared/names.js';
-import { checkExecutorOptions, defaultIsolation, ISOLATIONS, type Isolation } from '../study/executor/choose.js';
+import { checkExecutorOptions, ISOLATIONS, resolveIsolation, type Isolation } from '../study/executor/choose.js';
+import { deviceList } from './options.js';
 import { loadDataset } from '../data/index.js';
 import type { Scenario } from '../train/scenario.js';
 import { createServer, parseAllowedHosts, type RunningServer } from '../server/index.js';
@@ -58,8 +59,8 @@ export function localExecutorFlags(o: Pick<RunOpts, 'isolation' | 'devices' | 'r
       'give it to `renorm-tune worker` on each training machine');
   }
   const isolation = o.isolation === undefined ? undefined : expectOneOf(o.isolation, '--isolation', ISOLATIONS);
-  const devices = o.devices?.split(',').map((d) => d.trim());
-  checkExecutorOptions({ isolation: isolation ?? (devices ? 'process' : defaultIsolation(backend)), ...(backend ? { backend } : {}), ...(devices ? { devices } : {}) });
+  const devices = deviceList(o.devices);
+  checkExecutorOptions({ isolation: resolveIsolation(isolation, devices, backend), ...(backend ? { backend } : {}), ...(devices ? { devices } : {}) });
   return { ...(isolation ? { isolation } : devices ? { isolation: 'process' as const } : {}), ...(devices ? { devices } : {}) };
 }
 

@@ -6,7 +6,8 @@ import type { Scenario } from '../train/scenario.js';
 import { ConfigError } from '../errors.js';
 import { expectOneOf } from '../config/fields.js';
 import { openWorkerService } from '../distributed/compat.js';
-import { checkBackendInstalled, checkExecutorOptions, checkIsolation, createExecutor, defaultIsolation, ISOLATIONS } from '../study/executor/choose.js';
+import { checkBackendInstalled, checkExecutorOptions, checkIsolation, createExecutor, ISOLATIONS, resolveIsolation } from '../study/executor/choose.js';
+import { deviceList } from './options.js';
 import { Presence } from '../distributed/presence.js';
 import { checkRedis, DEFAULT_PREFIX, parseRedisRef } from '../distributed/redis.js';
 import { redactUrl } from '../study/storage/pg_connect.js';
@@ -51,9 +52,8 @@ export async function workerCommand(o: WorkerOpts): Promise<number> {
   const where = dbWhere(ref);
   const concurrency = o.concurrency === undefined ? 1 : numberFlag(o.concurrency, '--concurrency', 1, 256, true);
   const backend = o.backend === undefined ? undefined : expectOneOf(o.backend, '--backend', BACKEND_NAMES);
-  const devices = o.devices?.split(',').map((d) => d.trim());
-  // As in a local run: devices mean one process each, so --devices alone implies --isolation process.
-  const isolation = o.isolation === undefined ? (devices ? 'process' : defaultIsolation(backend)) : expectOneOf(o.isolation, '--isolation', ISOLATIONS);
+  const devices = deviceList(o.devices);
+  const isolation = resolveIsolation(o.isolation === undefined ? undefined : expectOneOf(o.isolation, '--isolation', ISOLATIONS), devices, backend);
   const idleSeconds = numberFlag(o.idleExit, '--idle-exit', 0, 24 * 3600, false);
   checkBackendInstalled(backend);
   checkExecutorOptions({ isolation, ...(backend ? { backend } : {}), ...(devices ? { devices } : {}) });

@@ -6,7 +6,7 @@ import type { StudyConfig } from './config.js';
 import { BudgetExhaustedError, StudyStoppedError } from './errors.js';
 import { hasEvidencePhase } from './evidence.js';
 import type { Executor } from './executor/types.js';
-import { createExecutor, defaultIsolation, type Isolation } from './executor/choose.js';
+import { createExecutor, resolveIsolation, type Isolation } from './executor/choose.js';
 import { processOwner } from './owner.js';
 import { endStudy } from './runner/end.js';
 import { openStudy } from './runner/open.js';
@@ -30,7 +30,7 @@ export interface RunStudyOptions {
   executor?: Executor;
   /** Overrides `config.workers`. */
   workers?: number;
-  /** thread or process; default: process where native TF.js may load (`defaultIsolation`), else thread. */
+  /** thread or process; default: process with `devices` or where native TF.js may load (`resolveIsolation`), else thread. */
   isolation?: Isolation;
   /** With process isolation: one child per device id, each seeing only its own (CUDA_VISIBLE_DEVICES). */
   devices?: string[];
@@ -72,7 +72,7 @@ export async function runStudy(target: StudyConfig | string, opts: RunStudyOptio
   const executor =
     opts.executor ??
     createExecutor({
-      isolation: opts.isolation ?? defaultIsolation(config.backend),
+      isolation: resolveIsolation(opts.isolation, opts.devices, config.backend),
       concurrency: opts.workers ?? config.workers,
       ...(opts.devices ? { devices: opts.devices } : {}),
       ...(opts.workerFile ? { trialWorker: opts.workerFile } : {}),

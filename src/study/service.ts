@@ -295,19 +295,23 @@ export class StudyService implements StudyApi {
     return this.asks.run(id, async () => {
       // The study, its expired leases and the cross-process lock side by side: where nobody else asks, that is one
       // round trip for the three; where others do, the reads are done by the time the lock comes.
-      const fixed = this.known.get(id) ?? fixedOf(await this.resolve(id));
-      const read = Promise.all([this.resolve(id), this.reap(id, fixed.maxRetries, [])]);
+      // idOf resolved the study if this service had not seen it: what its config fixes is known.
+      const read = Promise.all([this.resolve(id), this.reap(id, this.known.get(id)!.maxRetries, [])]);
       read.catch(() => undefined); // awaited under the lock; if the lock itself fails, that error is the one to raise
       return this.locked(id, async (listed) => {
         const [study, reaped] = await read;
         // Trials just sent back to the queue may postdate the lock's listing: list again to hand them out.
-        return this.askResolved(study, count, asked, reaped.length > 0 ? undefined : listed);
+        return this.askLocked(study, count, asked, reaped.length > 0 ? undefined : listed);
       });
     });
   }
 
-  /** An ask once the study is read and locked: its state and run length checked, the time budget ticked. */
-  private async askResolved(study: StudyRecord, count: number, asked: number | undefined, listed: TrialRecord[] | undefined): Promise<AskedTrial[]> {
+  /**
+   * The rest of an ask, under the study's lock: its state and run length checked, the time budget ticked, then
+   * queued trials claimed, suggestions inserted, evidence runs handed out. `listed`: the trials as the lock read them.
+   */
+  private async askLocked(study: StudyRecord, count: number, asked: number | undefined, listed: TrialRecord[] | undefined): Promise<AskedTrial[]> {
+    const id = study.id;
     const config = configOf(study);
     if (study.state === 'STOPPED') {
       throw new StudyStoppedError(study.name, config.executor === 'external' ? `renorm-tune resume ${study.name}, or POST /api/studies/${study.id}/resume` : `renorm-tune run <its config>`);
@@ -325,15 +329,6 @@ export class StudyService implements StudyApi {
       if (!(err instanceof BudgetExhaustedError) || !external) throw err;
       spent = err;
     }
-    return this.askLocked(study, count, totalSteps, spent, listed);
-  }
-
-  /** The rest of an ask, under the study's lock: queued trials claimed, then suggestions, then evidence runs. */
-  private async askLocked(study: StudyRecord, count: number, totalSteps: number, spentBefore: BudgetExhaustedError | undefined, listed: TrialRecord[] | undefined): Promise<AskedTrial[]> {
-    const id = study.id;
-    const config = configOf(study);
-    const external = config.executor === 'external';
-    let spent = spentBefore;
     const lease = { owner: EXTERNAL_OWNER, seconds: config.leaseSeconds };
     // One read of the study's trials (the lock's, where the store locks) serves the queued claims and the optimizer's first suggestion.
     let trials = listed ?? await this.storage.listTrials(id, { withIntermediate: false });

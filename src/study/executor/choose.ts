@@ -35,6 +35,14 @@ export function defaultIsolation(backend: BackendName | undefined): Isolation {
   return mayGoNative(backend) ? 'process' : 'thread';
 }
 
+/**
+ * The isolation trials get where none was asked for: devices mean one process each; otherwise the backend decides
+ * (`defaultIsolation`). The one rule for a local run, a queue worker and the runner's own executor.
+ */
+export function resolveIsolation(asked: Isolation | undefined, devices: readonly string[] | undefined, backend: BackendName | undefined): Isolation {
+  return asked ?? (devices ? 'process' : defaultIsolation(backend));
+}
+
 /** A native backend that is not installed stops the worker at start, with the install line, instead of failing every trial. */
 export function checkBackendInstalled(backend: BackendName | undefined): void {
   const pkg = backend ? NATIVE[backend] : undefined;

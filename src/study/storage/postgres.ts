@@ -46,6 +46,34 @@ const UNIQUE_VIOLATION = '23505';
 const VALUE_LIST = `(SELECT json_agg(json_build_object('trial_id', v.trial_id, 'step', v.step, 'value', v.value, 'metrics', v.metrics::text) ORDER BY v.step)::text
                        FROM ${S}.trial_values v WHERE v.trial_id = $1) AS value_list`;
 
+/** The columns of `newTrialRows`' VALUES, in order. */
+const NEW_TRIAL_COLUMNS = 'number, state, role, params, schedule, seed, value, metrics, trial_key, started, finished, owner, token, seconds, charged';
+
+/**
+ * New trials as typed VALUES rows numbered from `first`, their parameters appended to `values`; `seeds[i]` is the
+ * i-th trial's seed, or null where the statement derives it. The one mapping from a NewTrial to a trials row.
+ */
+function newTrialRows(trials: readonly NewTrial[], first: number, seeds: readonly (number | null)[], values: unknown[]): string {
+  const p = (v: unknown) => `$${values.push(v)}`;
+  return trials.map((t, i) => {
+    const finished = isFinished(t.state);
+    const running = t.state === 'RUNNING';
+    return `(${p(first + i)}::bigint, ${p(t.state)}::text, ${p(t.role)}::text, ${p(JSON.stringify(t.params))}::json, ${p(JSON.stringify(t.schedule))}::json, ` +
+      `${p(seeds[i])}::bigint, ${p(finished ? (t.value ?? null) : null)}::float8, ${p(t.metrics == null ? null : JSON.stringify(t.metrics))}::json, ` +
+      `${p(t.key ?? null)}::text, ${p(t.state !== 'WAITING')}::boolean, ${p(finished)}::boolean, ${p(running ? t.lease!.owner : null)}::text, ` +
+      `${p(running ? 1 : 0)}::int, ${p(running ? t.lease!.seconds : null)}::float8, ${p(countsTowardBudget(t.role))}::boolean)`;
+  }).join(',\n');
+}
+
+/** The insert of `newTrialRows` (as CTE `v`, study id `$1`), the seed given as an SQL expression; FROM and the rest follow. */
+function insertTrialsFrom(seed: string): string {
+  return `INSERT INTO ${S}.trials (study_id, number, state, role, params, schedule, seed, value, metrics, trial_key, created_at, started_at,
+                                   finished_at, lease_owner, lease_token, lease_expires, charged)
+          SELECT $1, v.number, v.state, v.role, v.params, v.schedule, ${seed}, v.value, v.metrics, v.trial_key, statement_timestamp(),
+                 CASE WHEN v.started THEN statement_timestamp() END, CASE WHEN v.finished THEN statement_timestamp() END,
+                 v.owner, v.token, ${inSeconds('v.seconds')}, v.charged`;
+}
+
 /** A row of `changedSince`: the study's revision, and a trial (all null when none changed). */
 type ChangedRow = TrialRow & { study_revision: number; id: number | null };
 
@@ -314,21 +342,8 @@ export class PgStorage implements Storage {
       const batch = fresh.slice(0, grant(study.name, fresh, counted, guard.budget));
       if (batch.length === 0) return [];
       const values: unknown[] = [studyId];
-      const rows = batch.map((t, i) => {
-        const finished = isFinished(t.state);
-        const p = (v: unknown) => `$${values.push(v)}`;
-        return `($1, ${p(next + i)}, ${p(t.state)}, ${p(t.role)}, ${p(JSON.stringify(t.params))}, ${p(JSON.stringify(t.schedule))}, ` +
-          `${p(seedFor(t, config, next + i))}, ${p(finished ? (t.value ?? null) : null)}, ${p(t.metrics == null ? null : JSON.stringify(t.metrics))}, ` +
-          `${p(t.key ?? null)}, statement_timestamp(), CASE WHEN ${p(t.state !== 'WAITING')}::boolean THEN statement_timestamp() END, ` +
-          `CASE WHEN ${p(finished)}::boolean THEN statement_timestamp() END, ${p(t.state === 'RUNNING' ? t.lease!.owner : null)}, ` +
-          `${p(t.state === 'RUNNING' ? 1 : 0)}, ${inSeconds(p(t.state === 'RUNNING' ? t.lease!.seconds : null))}, ${p(countsTowardBudget(t.role))})`;
-      });
-      const inserted = (await c.query(
-        `INSERT INTO ${S}.trials (study_id, number, state, role, params, schedule, seed, value, metrics, trial_key, created_at, started_at,
-                                 finished_at, lease_owner, lease_token, lease_expires, charged)
-         VALUES ${rows.join(',\n')} RETURNING *`,
-        values,
-      )).rows as TrialRow[];
+      const rows = newTrialRows(batch, next, batch.map((t, i) => seedFor(t, config, next + i)), values);
+      const inserted = (await c.query(`WITH v (${NEW_TRIAL_COLUMNS}) AS (VALUES ${rows}) ${insertTrialsFrom('v.seed')} FROM v RETURNING *`, values)).rows as TrialRow[];
       return inserted.sort((a, b) => a.number - b.number).map((r) => toTrial(r, [], this.json));
     });
   }
@@ -343,15 +358,7 @@ export class PgStorage implements Storage {
    */
   private async createAtSnapshot(studyId: string, trials: NewTrial[], snapshot: number, budget: number | undefined): Promise<TrialRecord[] | null> {
     const values: unknown[] = [studyId, snapshot, budget ?? null, trials.filter((t) => countsTowardBudget(t.role)).length];
-    const p = (v: unknown) => `$${values.push(v)}`;
-    const rows = trials.map((t, i) => {
-      const finished = isFinished(t.state);
-      const running = t.state === 'RUNNING';
-      return `(${p(snapshot + i)}::bigint, ${p(t.state)}::text, ${p(t.role)}::text, ${p(JSON.stringify(t.params))}::json, ${p(JSON.stringify(t.schedule))}::json, ` +
-        `${p(t.seed ?? null)}::bigint, ${p(finished ? (t.value ?? null) : null)}::float8, ${p(t.metrics == null ? null : JSON.stringify(t.metrics))}::json, ` +
-        `${p(t.state !== 'WAITING')}::boolean, ${p(finished)}::boolean, ${p(running ? t.lease!.owner : null)}::text, ${p(running ? 1 : 0)}::int, ` +
-        `${p(running ? t.lease!.seconds : null)}::float8, ${p(countsTowardBudget(t.role))}::boolean)`;
-    });
+    const rows = newTrialRows(trials, snapshot, trials.map((t) => t.seed ?? null), values);
     // The study seed as seedFor reads it (a safe integer, else 0); beyond 2^31 JavaScript's float arithmetic in
     // trialSeed may round where numeric would not, so such a study takes the transaction path.
     const studySeed = `CASE WHEN json_typeof(config->'seed') = 'number' THEN (config->>'seed')::numeric END`;
@@ -359,13 +366,8 @@ export class PgStorage implements Storage {
       const inserted = (await this.query(
         `WITH s AS (SELECT ${studySeed} AS seed FROM ${S}.studies WHERE id = $1 FOR UPDATE),
               k AS (SELECT CASE WHEN seed = trunc(seed) AND abs(seed) <= 9007199254740991 THEN seed ELSE 0 END AS seed FROM s),
-              v (number, state, role, params, schedule, seed, value, metrics, started, finished, owner, token, seconds, charged) AS (VALUES ${rows.join(', ')})
-         INSERT INTO ${S}.trials (study_id, number, state, role, params, schedule, seed, value, metrics, created_at, started_at, finished_at,
-                                  lease_owner, lease_token, lease_expires, charged)
-         SELECT $1, v.number, v.state, v.role, v.params, v.schedule,
-                COALESCE(v.seed, mod(k.seed * 1000003 + v.number * 7919 + 104729, 2147483647)::bigint), v.value, v.metrics,
-                statement_timestamp(), CASE WHEN v.started THEN statement_timestamp() END, CASE WHEN v.finished THEN statement_timestamp() END,
-                v.owner, v.token, ${inSeconds('v.seconds')}, v.charged
+              v (${NEW_TRIAL_COLUMNS}) AS (VALUES ${rows})
+         ${insertTrialsFrom('COALESCE(v.seed, mod(k.seed * 1000003 + v.number * 7919 + 104729, 2147483647)::bigint)')}
          FROM v, k
          WHERE abs(k.seed) <= 2147483647
            AND (SELECT COALESCE(max(number) + 1, 0) FROM ${S}.trials WHERE study_id = $1) = $2
@@ -390,13 +392,13 @@ export class PgStorage implements Storage {
   async listTrials(studyId: string, opts: { states?: TrialState[]; withIntermediate?: boolean } = {}): Promise<TrialRecord[]> {
     const states = opts.states;
     if ((states && states.length === 0) || hasNul(studyId)) return [];
-    const inStates = states ? ' AND t.state = ANY($2::text[])' : '';
-    const params = states ? [studyId, states] : [studyId];
-    const select = `SELECT * FROM ${S}.trials t WHERE t.study_id = $1${inStates} ORDER BY t.number`;
     if (opts.withIntermediate === false) {
       const all = await this.listChanged(studyId);
       return states ? all.filter((t) => states.includes(t.state)) : all;
     }
+    const inStates = states ? ' AND t.state = ANY($2::text[])' : '';
+    const params = states ? [studyId, states] : [studyId];
+    const select = `SELECT * FROM ${S}.trials t WHERE t.study_id = $1${inStates} ORDER BY t.number`;
     // One read-only snapshot: trials and their values agree even while another process writes.
     return this.read(async (c) => {
       const rows = (await c.query(select, params)).rows as TrialRow[];
