@@ -65,8 +65,13 @@ test('run: Ctrl-C stops cleanly, SIGKILL mid-study loses nothing, and a rerun co
 
     const first = runCli(args);
     const firstExit = exited(first);
-    // Kill -9 as soon as a few trials are COMPLETE (polling the database the child is writing, as a user would).
-    for (let i = 0; i < 600 && (await completeCount()) < 5; i++) await new Promise((r) => setTimeout(r, 50));
+    // Kill -9 as soon as a few trials are COMPLETE and one is training (polling the database the child is writing,
+    // as a user would): a kill between two trials would leave nothing RUNNING to recover.
+    const killable = async () => {
+      const now = await trials(db);
+      return now.filter((t) => t.state === 'COMPLETE').length >= 5 && now.some((t) => t.state === 'RUNNING');
+    };
+    for (let i = 0; i < 600 && !(await killable()); i++) await new Promise((r) => setTimeout(r, 50));
     first.kill('SIGKILL');
     const killed = await firstExit;
     assert.equal(killed.signal, 'SIGKILL', `the first run finished before it could be killed:\n${killed.out}`);
