@@ -1,5 +1,6 @@
 // Quartiles, win counts and the side-by-side regret table of `bench bo` (console lines and the README's markdown).
 import { quantileSorted } from '../../study/stats/bootstrap.js';
+import { flooredRatio, medianRatio, medianRatioInterval } from './ratio_interval.js';
 
 export interface Quartiles {
   q1: number;
@@ -28,7 +29,7 @@ export const SOLVED = 1e-4;
 
 /** a / b with both floored at SOLVED. */
 export function solvedRatio(a: number, b: number): number {
-  return Math.max(a, SOLVED) / Math.max(b, SOLVED);
+  return flooredRatio(a, b, SOLVED);
 }
 
 export interface RegretRow {
@@ -41,6 +42,8 @@ export interface RegretRow {
   tpe?: Quartiles;
   /** GP median / TPE median (the issue's target is <= TARGET_RATIO); absent without TPE. */
   gpOverTpe?: number;
+  /** 90% bootstrap interval of gpOverTpe over seeds: does a miss exceed seed noise? */
+  gpOverTpeInterval?: [number, number] | null;
   /** Seeds where the GP's final regret is below TPE's / random's. */
   winsVsTpe?: number;
   winsVsRandom: number;
@@ -67,19 +70,21 @@ export function regretRow(
   if (finals.tpe) {
     row.tpe = quartiles(finals.tpe);
     // Both exactly zero (each found the optimum) counts as a tie, ratio 1.
-    row.gpOverTpe = row.tpe.median > 0 ? gp.median / row.tpe.median : gp.median > 0 ? Infinity : 1;
+    row.gpOverTpe = medianRatio(finals.gp, finals.tpe);
+    row.gpOverTpeInterval = medianRatioInterval(finals.gp, finals.tpe);
     row.winsVsTpe = wins(finals.gp, finals.tpe);
   }
   if (finals.gpBestObserved) row.gpBestObserved = quartiles(finals.gpBestObserved);
   return row;
 }
 
-const num = (v: number) => (v === 0 ? '0' : Math.abs(v) >= 0.01 && Math.abs(v) < 1000 ? v.toPrecision(3) : v.toExponential(1));
+export const num = (v: number) => (v === 0 ? '0' : Math.abs(v) >= 0.01 && Math.abs(v) < 1000 ? v.toPrecision(3) : v.toExponential(1));
+export const ratioInterval = (i: [number, number] | null | undefined) => (i ? `[${num(i[0])}, ${num(i[1])}]` : '');
 const cell = (q: Quartiles) => `${num(q.median)} [${num(q.q1)}, ${num(q.q3)}]`;
 
 /** One console line per row. */
 export function consoleLine(r: RegretRow): string {
-  const tpe = r.tpe ? `TPE-mv ${cell(r.tpe).padEnd(28)} GP/TPE ${num(r.gpOverTpe!).padStart(7)} ${r.gpOverTpe! <= TARGET_RATIO ? 'ok ' : 'MISS'} wins ${r.winsVsTpe}/${r.seeds}` : '';
+  const tpe = r.tpe ? `TPE-mv ${cell(r.tpe).padEnd(28)} GP/TPE ${num(r.gpOverTpe!).padStart(7)} ${r.gpOverTpe! <= TARGET_RATIO ? 'ok ' : `MISS (90% ${ratioInterval(r.gpOverTpeInterval)})`} wins ${r.winsVsTpe}/${r.seeds}` : '';
   const noisy = r.gpBestObserved ? `  (GP best-observed ${num(r.gpBestObserved.median)})` : '';
   return `  ${r.fn.padEnd(17)} q=${r.batch}  GP ${cell(r.gp).padEnd(28)} ${tpe}  random ${cell(r.random)}  (${r.gpSecondsPerRun.toFixed(1)} s/run)${noisy}`;
 }
