@@ -1,6 +1,6 @@
 // `renorm-tune bench bo`: optimizer quality (GP vs Optuna TPE vs random search regret, ablations), ask latency, event-loop responsiveness, mathjs.
 import type { Command } from 'commander';
-import { list, positiveInt } from './options.js';
+import { list, nonNegativeInt, positiveInt } from './options.js';
 import { benchBo, SECTIONS, type Section } from '../bench/bo/bench.js';
 import { functionByName, quickFunctions, testFunctions, type TestFunction } from '../bench/bo/test_functions.js';
 
@@ -15,6 +15,7 @@ export function register(bench: Command): void {
         '/health latency during 2,000-trial asks in process vs in a worker thread; mathjs vs typed-array GP step',
     )
     .option('--seeds <n>', 'seeds per function (default 10, quick 3)', positiveInt('--seeds'))
+    .option('--first-seed <n>', 'first seed (default 0): --first-seed 10 replicates the bench on seeds 10-19', nonNegativeInt('--first-seed'))
     .option('--evals <n>', 'evaluations per run (default 60)', positiveInt('--evals'))
     .option('--quick', `fast run: ${quickFunctions.map((f) => f.name).join(', ')}; 3 seeds; latency up to 200 observations; n = 1000 for the large ask; no ablations`)
     .option('--functions <names>', 'comma-separated test functions (default all, or the quick set)', fnList)
@@ -25,7 +26,7 @@ export function register(bench: Command): void {
     .option('--no-sklearn', "skip timing scikit-learn's GP fit beside the ask latency")
     .option('--json', 'print a JSON summary as the last line')
     .action(async (opts: {
-      seeds?: number; evals?: number; quick?: boolean; functions?: TestFunction[]; batches?: number[]; sections?: Section[];
+      seeds?: number; firstSeed?: number; evals?: number; quick?: boolean; functions?: TestFunction[]; batches?: number[]; sections?: Section[];
       ablationSeeds?: number; optuna: boolean; sklearn: boolean; json?: boolean;
     }) => {
       const quick = opts.quick ?? false;
@@ -34,6 +35,7 @@ export function register(bench: Command): void {
       const r = await benchBo({
         functions,
         seeds: opts.seeds ?? (quick ? 3 : 10),
+        firstSeed: opts.firstSeed ?? 0,
         evals: opts.evals ?? 60,
         batches: opts.batches ?? [1, 4],
         sections: opts.sections ?? (quick ? SECTIONS.filter((s) => s !== 'ablation') : [...SECTIONS]),

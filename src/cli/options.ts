@@ -1,13 +1,22 @@
 // Option parsers shared by the commands: each names the flag and shows a valid value when it refuses one.
 import { ConfigError } from '../errors.js';
 
-/** A commander parser for a positive integer flag. */
-export function positiveInt(field: string, example = 5) {
+function integerAtLeast(min: number, what: string, field: string, example: number) {
   return (raw: string): number => {
     const v = Number(raw);
-    if (raw.trim() === '' || !Number.isInteger(v) || v < 1) throw new ConfigError(field, `must be a positive integer, got '${raw}'`, `e.g. ${field} ${example}`);
+    if (raw.trim() === '' || !Number.isInteger(v) || v < min) throw new ConfigError(field, `must be ${what}, got '${raw}'`, `e.g. ${field} ${example}`);
     return v;
   };
+}
+
+/** A commander parser for a positive integer flag. */
+export function positiveInt(field: string, example = 5) {
+  return integerAtLeast(1, 'a positive integer', field, example);
+}
+
+/** A commander parser for an integer flag that may be 0. */
+export function nonNegativeInt(field: string, example = 10) {
+  return integerAtLeast(0, 'an integer >= 0', field, example);
 }
 
 /** A commander parser for a comma-separated list, each item parsed by `parse` and, given `known`, one of those. */

@@ -18,6 +18,8 @@ export type Section = (typeof SECTIONS)[number];
 export interface BenchBoOptions {
   functions: TestFunction[];
   seeds: number;
+  /** Seeds firstSeed .. firstSeed + seeds - 1 for every optimizer (default 0): a second seed set replicates the first. */
+  firstSeed?: number;
   evals: number;
   batches: number[];
   sections: Section[];
@@ -68,14 +70,15 @@ export interface BenchBoResult {
 async function optunaSide(fns: TestFunction[], batch: number, o: BenchBoOptions): Promise<OptunaTraces | undefined> {
   if (!o.optuna) return undefined;
   const t0 = performance.now();
-  const tpe = await runOptunaTpe({ functions: fns.map((f) => f.name), seeds: o.seeds, evals: o.evals, batch });
+  const tpe = await runOptunaTpe({ functions: fns.map((f) => f.name), seeds: o.seeds, firstSeed: o.firstSeed ?? 0, evals: o.evals, batch });
   o.log(`  Optuna ${tpe.version} TPE (multivariate${batch > 1 ? ', constant liar' : ''}) at batch ${batch}: ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   return tpe;
 }
 
 export async function benchBo(o: BenchBoOptions): Promise<BenchBoResult> {
   const has = (s: Section) => o.sections.includes(s);
-  o.log(`bench bo: ${o.functions.length} functions x ${o.seeds} seeds x ${o.evals} evaluations, batch ${o.batches.join(' and ')}; regret = noise-free value - known optimum; median [q1, q3]`);
+  const first = o.firstSeed ?? 0;
+  o.log(`bench bo: ${o.functions.length} functions x ${o.seeds} seeds${first ? ` (from seed ${first})` : ''} x ${o.evals} evaluations, batch ${o.batches.join(' and ')}; regret = noise-free value - known optimum; median [q1, q3]`);
   let optuna: BenchBoResult['optuna'] = { skipped: '--no-optuna' };
   if (o.optuna) {
     const avail = optunaAvailability();
@@ -99,7 +102,7 @@ export async function benchBo(o: BenchBoOptions): Promise<BenchBoResult> {
         const random: number[] = [];
         let seconds = 0;
         const stats: BayesianStats = { fits: 0, fallbacks: 0, localProposals: 0, proposals: 0 };
-        for (let seed = 0; seed < o.seeds; seed++) {
+        for (let seed = first; seed < first + o.seeds; seed++) {
           const opt = new BayesianOptimizer({ space: fn.space, direction: 'minimize', seed });
           const r = await runOnFunction(opt, fn, seed, o.evals, batch);
           gp.push(r.final);
@@ -151,7 +154,8 @@ export async function benchBo(o: BenchBoOptions): Promise<BenchBoResult> {
   if (has('ablation')) {
     o.log(`ablations (${o.ablationSeeds} seeds, ${o.evals} evaluations; same seeds as the default GP):`);
     const defaults = async (fn: TestFunction, batch: number): Promise<number[]> => {
-      const cached = gpFinals.get(`${fn.name}/${batch}`);
+      // The variants run seeds 0..ablationSeeds-1: the regret runs' finals serve only when they started at seed 0.
+      const cached = first === 0 ? gpFinals.get(`${fn.name}/${batch}`) : undefined;
       if (cached && cached.length >= o.ablationSeeds) return cached;
       const out: number[] = [];
       for (let seed = 0; seed < o.ablationSeeds; seed++) out.push((await runOnFunction(new BayesianOptimizer({ space: fn.space, direction: 'minimize', seed }), fn, seed, o.evals, batch)).final);

@@ -2,7 +2,7 @@
 """Optuna's multivariate TPE on the same test functions as src/bench/bo/test_functions.ts, for `renorm-tune bench bo`.
 
 Two modes, both reading a JSON request from argv[2] (or stdin when absent) and writing one JSON line:
-  run   {"functions": [...], "seeds": N, "evals": M, "batch": Q}
+  run   {"functions": [...], "seeds": N, "firstSeed": F (default 0), "evals": M, "batch": Q}
         -> {"optuna": version, "runs": [{"fn", "sampler": "tpe_multivariate", "seed", "batch",
                                          "trace": [best-so-far regret of the noise-free values after each evaluation],
                                          "final": regret of the trial Optuna reports as best (by the noisy value)}]}
@@ -189,7 +189,8 @@ def main():
     batch = int(request.get("batch", 1))
     runs = []
     for name in request["functions"]:
-        for seed in range(int(request["seeds"])):
+        first = int(request.get("firstSeed", 0))
+        for seed in range(first, first + int(request["seeds"])):
             trace, final = run_one(name, seed, int(request["evals"]), batch)
             runs.append({"fn": name, "sampler": "tpe_multivariate", "seed": seed, "batch": batch, "trace": trace, "final": final})
     print(json.dumps({"optuna": optuna.__version__, "runs": runs}))

@@ -15,6 +15,8 @@ export interface OptunaTraces {
 export interface OptunaRequest {
   functions: string[];
   seeds: number;
+  /** Seeds firstSeed .. firstSeed + seeds - 1 (default 0). */
+  firstSeed?: number;
   evals: number;
   /** Trials asked before any is told (constant liar on when > 1). */
   batch: number;
@@ -47,13 +49,15 @@ export function parseOptunaOutput(text: string, request: OptunaRequest): OptunaT
     throw new DataError(SOURCE, 'expected {"optuna": version, "runs": [...]}');
   }
   const runs: OptunaTraces['runs'] = {};
+  const first = request.firstSeed ?? 0;
   for (const run of obj.runs as Array<Record<string, unknown>>) {
     const { fn, sampler, seed, trace, final, batch } = run;
     const where = `run ${JSON.stringify({ fn, seed })}`;
     if (typeof fn !== 'string' || !request.functions.includes(fn)) throw new DataError(SOURCE, `${where}: unrequested function`);
     if (sampler !== 'tpe_multivariate') throw new DataError(SOURCE, `${where}: unknown sampler ${JSON.stringify(sampler)}`);
     if (batch !== request.batch) throw new DataError(SOURCE, `${where}: batch ${batch}, requested ${request.batch}`);
-    if (!Number.isInteger(seed) || (seed as number) < 0 || (seed as number) >= request.seeds) throw new DataError(SOURCE, `${where}: seed out of range`);
+    if (!Number.isInteger(seed) || (seed as number) < first || (seed as number) >= first + request.seeds) throw new DataError(SOURCE, `${where}: seed out of range`);
+    const index = (seed as number) - first;
     if (!Array.isArray(trace) || trace.length !== request.evals) throw new DataError(SOURCE, `${where}: trace has ${Array.isArray(trace) ? trace.length : 'no'} entries, expected ${request.evals}`);
     trace.forEach((v, i) => {
       // Regret can dip a rounding error below zero when a run lands on the optimum.
@@ -62,9 +66,9 @@ export function parseOptunaOutput(text: string, request: OptunaRequest): OptunaT
     });
     if (typeof final !== 'number' || !Number.isFinite(final) || final < -1e-9) throw new DataError(SOURCE, `${where}: final regret ${final} is not a finite non-negative number`);
     const byFn = (runs[fn] ??= { trace: [], final: [] });
-    if (byFn.trace[seed as number]) throw new DataError(SOURCE, `${where}: duplicate run`);
-    byFn.trace[seed as number] = trace as number[];
-    byFn.final[seed as number] = final;
+    if (byFn.trace[index]) throw new DataError(SOURCE, `${where}: duplicate run`);
+    byFn.trace[index] = trace as number[];
+    byFn.final[index] = final;
   }
   for (const fn of request.functions) {
     const got = runs[fn]?.trace.filter(Boolean).length ?? 0;
@@ -73,7 +77,7 @@ export function parseOptunaOutput(text: string, request: OptunaRequest): OptunaT
   return { version: obj.optuna, batch: request.batch, runs };
 }
 
-/** Runs multivariate TPE on `functions` (names from test_functions.ts) for seeds 0..seeds-1, asking `batch` at a time. */
+/** Runs multivariate TPE on `functions` (names from test_functions.ts) for `seeds` seeds from `firstSeed`, asking `batch` at a time. */
 export async function runOptunaTpe(request: OptunaRequest, python = OPTUNA_PYTHON): Promise<OptunaTraces> {
   return parseOptunaOutput(await runScript('run', request, python), request);
 }

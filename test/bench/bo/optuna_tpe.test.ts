@@ -44,6 +44,13 @@ test('parseOptunaOutput groups traces and final regrets by function and seed', (
   assert.deepEqual(out.runs.branin!.final, [1, 0.5]);
 });
 
+test('parseOptunaOutput indexes a seed set that starts at firstSeed from 0, and refuses seeds outside it', () => {
+  const req = { ...request, firstSeed: 10 };
+  const out = parseOptunaOutput(text([run(11, [5, 5, 0.5]), run(10, [3, 2, 1])]), req);
+  assert.deepEqual(out.runs.branin!.final, [1, 0.5]);
+  assert.throws(() => parseOptunaOutput(text(full()), req), /seed out of range/);
+});
+
 test('parseOptunaOutput rejects missing seeds, short or rising traces, NaN, unknown samplers, wrong batches and duplicates', () => {
   const cases: Array<[string, unknown[], RegExp]> = [
     ['missing seed', full().slice(1), /branin: 1 of 2 seeds/],
@@ -82,4 +89,7 @@ test('a real Optuna TPE run (mixed space, batch 4) parses, improves on its first
   assert.ok(traces.some((t) => t[15]! < t[0]!), `no improvement over the first evaluation: ${JSON.stringify(traces)}`);
   const again = await runOptunaTpe(req);
   assert.deepEqual(again.runs, out.runs);
+  // Seed 1 alone, asked as a second seed set from firstSeed 1, is the same run as the second seed above.
+  const second = await runOptunaTpe({ ...req, seeds: 1, firstSeed: 1 });
+  assert.deepEqual(second.runs.mixed_styblinski!.trace, [traces[1]]);
 });

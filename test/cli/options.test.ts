@@ -1,0 +1,20 @@
+// The shared option parsers: integers at or above their minimum pass; anything else is a ConfigError naming the flag and an example.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { nonNegativeInt, positiveInt } from '../../src/cli/options.js';
+import { ConfigError } from '../../src/errors.js';
+
+test('positiveInt takes 1 and up; nonNegativeInt also takes 0; both refuse fractions, negatives, words and blanks with the flag named', () => {
+  assert.equal(positiveInt('--seeds')('3'), 3);
+  assert.equal(nonNegativeInt('--first-seed')('0'), 0);
+  assert.equal(nonNegativeInt('--first-seed')('10'), 10);
+  for (const [parse, raw, msg] of [
+    [positiveInt('--seeds'), '0', /--seeds.*positive integer.*'0'/s],
+    [positiveInt('--seeds'), '2.5', /--seeds/],
+    [nonNegativeInt('--first-seed'), '-1', /--first-seed.*integer >= 0.*'-1'/s],
+    [nonNegativeInt('--first-seed'), 'ten', /--first-seed/],
+    [nonNegativeInt('--first-seed'), ' ', /--first-seed/],
+  ] as const) {
+    assert.throws(() => parse(raw), (e: unknown) => e instanceof ConfigError && msg.test(e.message) && /e\.g\./.test(e.message), raw);
+  }
+});
