@@ -3,8 +3,8 @@ import { ConfigError } from '../errors.js';
 import { ACQUISITIONS, type AcquisitionName } from '../shared/names.js';
 import { expectInt, expectObject, expectOneOf } from '../config/fields.js';
 import { Rng, mixSeed } from '../gp/rng.js';
-import { DEFAULT_MAX_MODEL_POINTS } from './model.js';
-import { TrialLedger } from './ledger.js';
+import { buildModel, DEFAULT_MAX_MODEL_POINTS, type Model } from './model.js';
+import { TrialLedger, type EncodedObservation } from './ledger.js';
 import { EncodedSpace, validateSpace } from './space.js';
 import { BATCH_STRATEGIES, type BatchStrategy, type GpSlice, type Optimizer, type OptimizerKind, type OptimizerOptions, type Params, type Recommendation, type Suggestion } from './types.js';
 
@@ -113,6 +113,13 @@ export abstract class BaseOptimizer implements Optimizer {
   abstract slices(center?: Params, points?: number): Promise<GpSlice[] | null>;
   abstract recommend(): Promise<Recommendation | null>;
   abstract importance(): Promise<Record<string, number> | null>;
+
+  /** The GP of `observations` under this optimizer's model options (subset size, output warp, additive term). */
+  protected fitModel(observations: readonly EncodedObservation[], seed: number, warm: Float64Array | null): Model {
+    return buildModel(this.space, observations, this.opts.direction, {
+      seed, warm, maxPoints: this.opts.maxModelPoints, warp: this.opts.outputWarp, additive: this.opts.additiveKernel,
+    });
+  }
 
   /** The best observed point by its measured value: the recommendation of an optimizer without a model. */
   protected bestObserved(): Recommendation | null {

@@ -17,7 +17,7 @@ import { mixSeed, type Rng } from '../gp/rng.js';
 import { sobolPoints } from '../gp/sobol.js';
 import { BaseOptimizer } from './base.js';
 import { modelImportance } from './importance.js';
-import { buildModel, objectiveMoments, type Model } from './model.js';
+import { objectiveMoments, type Model } from './model.js';
 import { batchMode, trustRegionBox, trustRegionState, type TrustRegionState } from './trust_region.js';
 import type { GpSlice, Params, Recommendation } from './types.js';
 
@@ -75,9 +75,7 @@ export class BayesianOptimizer extends BaseOptimizer {
   private model(): Model {
     const obs = this.ledger.observations;
     if (this.global?.observations === obs.length) return this.global.model;
-    const model = buildModel(this.space, obs, this.opts.direction, {
-      seed: this.opts.seed, warm: this.warm, maxPoints: this.opts.maxModelPoints, warp: this.opts.outputWarp, additive: this.opts.additiveKernel,
-    });
+    const model = this.fitModel(obs, this.opts.seed, this.warm);
     this.warm = model.theta;
     this.stats.fits++;
     if (model.diagnostics.fallback) this.stats.fallbacks++;
@@ -120,9 +118,7 @@ export class BayesianOptimizer extends BaseOptimizer {
     const sub = chosen.map((i) => obs[i]!);
     let local: LocalModel | null = null;
     if (sub.filter((o) => o.value !== null).length >= 2) {
-      const model = buildModel(this.space, sub, this.opts.direction, {
-        seed: mixSeed(this.opts.seed, 0x70c), warm: null, maxPoints: this.opts.maxModelPoints, warp: this.opts.outputWarp, additive: this.opts.additiveKernel,
-      });
+      const model = this.fitModel(sub, mixSeed(this.opts.seed, 0x70c), null);
       local = { model, box, center };
     }
     this.local = { observations: obs.length, local };

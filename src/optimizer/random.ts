@@ -2,7 +2,7 @@
 import type { GpSlice, Params, Recommendation } from './types.js';
 import { BaseOptimizer } from './base.js';
 import { modelImportance } from './importance.js';
-import { buildModel, type Model } from './model.js';
+import type { Model } from './model.js';
 
 export class RandomOptimizer extends BaseOptimizer {
   readonly name = 'random' as const;
@@ -38,10 +38,7 @@ export class RandomOptimizer extends BaseOptimizer {
     const obs = this.ledger.observations;
     if (obs.length < this.opts.initialTrials || obs.filter((o) => o.value !== null).length < 2) return null;
     if (this.cache?.observations !== obs.length) {
-      const model = buildModel(this.space, obs, this.opts.direction, {
-        seed: this.opts.seed, warm: null, maxPoints: this.opts.maxModelPoints, warp: this.opts.outputWarp, additive: this.opts.additiveKernel,
-      });
-      this.cache = { observations: obs.length, model };
+      this.cache = { observations: obs.length, model: this.fitModel(obs, this.opts.seed, null) };
     }
     return modelImportance(this.space, this.cache.model, this.opts.seed);
   }
