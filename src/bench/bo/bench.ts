@@ -9,7 +9,7 @@ import { optunaAvailability, runOptunaTpe, type OptunaTraces } from './optuna_tp
 import { runOnFunction } from './regret.js';
 import { responsiveness, type ResponsivenessRow } from './responsiveness.js';
 import { medianRatioInterval, standing, type Standing } from './ratio_interval.js';
-import { consoleLine, markdownTable, ratioInterval, regretRow, SOLVED, solvedRatio, TARGET_RATIO, type RegretRow } from './summary.js';
+import { BATCH_TARGET, consoleLine, markdownTable, ratioInterval, regretRow, SOLVED, solvedRatio, TARGET_RATIO, type RegretRow } from './summary.js';
 import type { TestFunction } from './test_functions.js';
 
 export const SECTIONS = ['regret', 'ablation', 'latency', 'threads', 'mathjs'] as const;
@@ -34,9 +34,6 @@ export interface BenchBoOptions {
   largeN: number;
   log: (line: string) => void;
 }
-
-/** The issue's batch target: ask(4)'s median regret at most this many times ask(1)'s. */
-export const BATCH_TARGET = 1.5;
 
 export interface BatchCheck {
   fn: string;

@@ -21,6 +21,9 @@ export function wins(a: number[], b: number[]): number {
 /** The issue's target: the GP's median regret at most half of TPE-multivariate's. */
 export const TARGET_RATIO = 0.5;
 
+/** The issue's batch target: ask(4)'s median regret at most this many times ask(1)'s. */
+export const BATCH_TARGET = 1.5;
+
 /**
  * Regrets below this count as solved when two of our own variants are compared (batch 4 vs 1, ablations): a ratio
  * of 1e-6 to 1e-5 on Branin is rounding in the last digits, not a difference in quality.
@@ -78,7 +81,7 @@ export function regretRow(
   return row;
 }
 
-export const num = (v: number) => (v === 0 ? '0' : Math.abs(v) >= 0.01 && Math.abs(v) < 1000 ? v.toPrecision(3) : v.toExponential(1));
+const num = (v: number) => (v === 0 ? '0' : Math.abs(v) >= 0.01 && Math.abs(v) < 1000 ? v.toPrecision(3) : v.toExponential(1));
 export const ratioInterval = (i: [number, number] | null | undefined) => (i ? `[${num(i[0])}, ${num(i[1])}]` : '');
 const cell = (q: Quartiles) => `${num(q.median)} [${num(q.q1)}, ${num(q.q3)}]`;
 

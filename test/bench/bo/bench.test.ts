@@ -1,0 +1,32 @@
+// benchBo end to end on two cheap functions (no Optuna): batch checks carry an interval and a standing, and --first-seed runs exactly the later seeds.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { benchBo, type BenchBoOptions } from '../../../src/bench/bo/bench.js';
+import { BATCH_TARGET, SOLVED } from '../../../src/bench/bo/summary.js';
+import { functionByName } from '../../../src/bench/bo/test_functions.js';
+
+const options = (over: Partial<BenchBoOptions>): BenchBoOptions => ({
+  functions: [functionByName('branin')!, functionByName('hartmann3')!],
+  seeds: 3, evals: 12, batches: [1, 4], sections: ['regret'], optuna: false, sklearn: false,
+  ablationFunctions: [], ablationSeeds: 0, latencySizes: [], largeN: 0, log: () => {}, ...over,
+});
+
+test('bench bo: every batch check has its ratio inside its 90% interval and the standing that ratio and interval imply; --first-seed replays the later seeds', async () => {
+  const lines: string[] = [];
+  const all = await benchBo(options({ log: (l) => lines.push(l) }));
+  assert.equal(all.batchCheck.length, 2);
+  for (const b of all.batchCheck) {
+    assert.ok(b.interval && b.interval[0] <= b.ratio && b.ratio <= b.interval[1], JSON.stringify(b));
+    const one = all.regret.find((r) => r.fn === b.fn && r.batch === 1)!;
+    const four = all.regret.find((r) => r.fn === b.fn && r.batch === 4)!;
+    assert.equal(b.ratio, Math.max(four.gp.median, SOLVED) / Math.max(one.gp.median, SOLVED));
+    assert.equal(b.standing, b.ratio <= BATCH_TARGET ? 'met' : b.interval![0] > BATCH_TARGET ? 'missed' : 'unresolved');
+  }
+  assert.ok(lines.some((l) => /^batch target .* met on \d\/2, missed beyond seed noise on \d, missed within it on \d/.test(l)), lines.join('\n'));
+  const later = await benchBo(options({ seeds: 2, firstSeed: 1 }));
+  for (const r of later.regret) {
+    const full = all.regret.find((x) => x.fn === r.fn && x.batch === r.batch)!;
+    assert.deepEqual(r.perSeed.gp, full.perSeed.gp.slice(1), `${r.fn} q=${r.batch}`);
+    assert.deepEqual(r.perSeed.random, full.perSeed.random.slice(1));
+  }
+});
