@@ -114,6 +114,12 @@ export abstract class BaseOptimizer implements Optimizer {
   abstract recommend(): Promise<Recommendation | null>;
   abstract importance(): Promise<Record<string, number> | null>;
 
+  /** True once enough finished trials exist to fit a GP: as many as the initial design, two of them with a value. */
+  protected modelReady(): boolean {
+    const obs = this.ledger.observations;
+    return obs.length >= this.opts.initialTrials && obs.filter((o) => o.value !== null).length >= 2;
+  }
+
   /** The GP of `observations` under this optimizer's model options (subset size, output warp, additive term). */
   protected fitModel(observations: readonly EncodedObservation[], seed: number, warm: Float64Array | null): Model {
     return buildModel(this.space, observations, this.opts.direction, {

@@ -44,12 +44,6 @@ export class BayesianOptimizer extends BaseOptimizer {
   private global: { observations: number; model: Model } | null = null;
   private local: { observations: number; local: LocalModel | null } | null = null;
 
-  /** True once enough finished trials exist for the GP to take over from the quasi-random design. */
-  private modelReady(): boolean {
-    const obs = this.ledger.observations;
-    return obs.length >= this.opts.initialTrials && obs.filter((o) => o.value !== null).length >= 2;
-  }
-
   suggest(count: number): Params[] {
     const taken = new Set<string>();
     const fixed = [...this.ledger.pending.values()].map((p) => p.x);

@@ -35,8 +35,8 @@ export class RandomOptimizer extends BaseOptimizer {
    * demand (the same model the GP optimizer uses), once there are as many as the GP's initial design.
    */
   async importance(): Promise<Record<string, number> | null> {
+    if (!this.modelReady()) return null;
     const obs = this.ledger.observations;
-    if (obs.length < this.opts.initialTrials || obs.filter((o) => o.value !== null).length < 2) return null;
     if (this.cache?.observations !== obs.length) {
       this.cache = { observations: obs.length, model: this.fitModel(obs, this.opts.seed, null) };
     }

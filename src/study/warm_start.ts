@@ -55,5 +55,3 @@ export function warmStartTrials(config: StudyConfig, space: SearchSpace, source:
   }
   return { trials: out, report: { from: { id: source.id, name: source.name }, copied: out.length, skipped: finished.length - out.length } };
 }
-
-

@@ -187,9 +187,9 @@ def main():
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     batch = int(request.get("batch", 1))
+    first = int(request.get("firstSeed", 0))
     runs = []
     for name in request["functions"]:
-        first = int(request.get("firstSeed", 0))
         for seed in range(first, first + int(request["seeds"])):
             trace, final = run_one(name, seed, int(request["evals"]), batch)
             runs.append({"fn": name, "sampler": "tpe_multivariate", "seed": seed, "batch": batch, "trace": trace, "final": final})
