@@ -120,22 +120,6 @@ export abstract class BaseOptimizer implements Optimizer {
     return obs.length >= this.opts.initialTrials && obs.filter((o) => o.value !== null).length >= 2;
   }
 
-  /**
-   * Whether batch member `b` of the next ask comes from the model rather than the design: once every design point
-   * has been asked (observed or pending, earlier members included) and at least half of the design is observed,
-   * two points with a value. Asking one at a time this is modelReady(); a batch that straddles the end of the design
-   * spends its later members on the model instead of extra design points (ask(4) in 6-D used to run 12 design
-   * trials for 10; see README, "Batches").
-   */
-  protected modelReadyFor(b: number): boolean {
-    const obs = this.ledger.observations;
-    return (
-      this.ledger.total + b >= this.opts.initialTrials &&
-      obs.length >= Math.ceil(this.opts.initialTrials / 2) &&
-      obs.filter((o) => o.value !== null).length >= 2
-    );
-  }
-
   /** The GP of `observations` under this optimizer's model options (subset size, output warp, additive term). */
   protected fitModel(observations: readonly EncodedObservation[], seed: number, warm: Float64Array | null): Model {
     return buildModel(this.space, observations, this.opts.direction, {

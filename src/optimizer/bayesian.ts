@@ -1,7 +1,7 @@
 // GP Bayesian optimization as a pipeline of small steps per proposal: design or model, trust-region choice, batch-aware acquisition, mixed optimization.
 //
 // suggest(count), for each batch member b:
-//   1. until every point of the `initialTrials` design is asked: its next scrambled Sobol point (modelReadyFor);
+//   1. before `initialTrials` observations: the next point of a scrambled Sobol design;
 //   2. the global model (model.ts: warped outputs, product + additive Matérn kernel, MAP fit, degenerate-fit
 //      fallback, bounded subset);
 //   3. the trust-region machine (trust_region.ts) says global or local; local fits a GP to the points around
@@ -50,7 +50,7 @@ export class BayesianOptimizer extends BaseOptimizer {
     const out: Params[] = [];
     for (let b = 0; b < count; b++) {
       const rng = this.rngFor(b);
-      const x = this.modelReadyFor(b) ? this.proposeFromModel(fixed, rng, taken) : this.designPoint(this.ledger.total + b);
+      const x = this.modelReady() ? this.proposeFromModel(fixed, rng, taken) : this.designPoint(this.ledger.total + b);
       const params = this.distinct(this.space.decode(x), rng, taken);
       taken.add(this.space.key(params));
       fixed.push(this.space.encode(params));

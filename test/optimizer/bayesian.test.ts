@@ -61,28 +61,3 @@ test('UCB and PI are selectable and give valid, different proposals from LogEI',
   }
   assert.equal(new Set(proposals).size, 3, `proposals: ${proposals.join(' ')}`);
 });
-
-// A batch that straddles the end of the initial design: the design has exactly initialTrials points and the batch's
-// later members come from the model (they used to be extra design points, 12 for 10 with ask(4) in 6-D).
-test('ask(count) runs exactly the initial design, then the model, even when one batch straddles both', async () => {
-  const space = new EncodedSpace(branin.space);
-  const opts = { space: branin.space, direction: 'minimize' as const, seed: 7, initialTrials: 6 };
-  const design = (await new BayesianOptimizer(opts).ask(6)).map((s) => space.key(s.params));
-
-  const opt = new BayesianOptimizer(opts);
-  const asked: string[] = [];
-  for (const round of [4, 4]) {
-    const batch = await opt.ask(round);
-    asked.push(...batch.map((s) => space.key(s.params)));
-    for (const s of batch) await opt.tell(s.id, branin.f(s.params));
-  }
-  assert.deepEqual(asked.slice(0, 6), design, 'the first six trials are the six design points, in order');
-  assert.equal(opt.stats.proposals, 2, 'the last two members of the second batch came from the model');
-  assert.ok(!design.includes(asked[6]!) && !design.includes(asked[7]!));
-
-  // Nothing observed yet: pending design points alone never start the model, the design just continues.
-  const cold = new BayesianOptimizer(opts);
-  const first = await cold.ask(8);
-  assert.equal(cold.stats.proposals, 0);
-  assert.deepEqual(first.slice(0, 6).map((s) => space.key(s.params)), design);
-});
