@@ -213,16 +213,17 @@ test('the trial table sorts by value and by parameter when a header is clicked',
   await page.goto(`${base}/study.html?id=${encodeURIComponent(studyId)}`);
   await page.waitForSelector('#trials tbody tr');
   const ids = () => page.$$eval('#trials tbody tr', (rows) => rows.map((r) => Number(r.getAttribute('data-trial-id'))));
-  const view = (await (await fetch(`${base}/api/studies/${studyId}`)).json()) as { trials: Array<{ id: number; value: number | null; params: Record<string, number> }> };
+  const view = (await (await fetch(`${base}/api/studies/${studyId}`)).json()) as { trials: Array<{ id: number; number: number; value: number | null; params: Record<string, number> }> };
   const withValue = view.trials.filter((t) => t.value !== null);
-  const noValue = view.trials.filter((t) => t.value === null).map((t) => t.id);
+  const noValue = view.trials.filter((t) => t.value === null).sort((a, b) => a.number - b.number).map((t) => t.id);
+  // Equal values (two trials can reach the same accuracy) keep trial order in both directions.
+  const byValue = (sign: 1 | -1) => [...withValue].sort((a, b) => sign * ((a.value as number) - (b.value as number)) || a.number - b.number).map((t) => t.id);
   await page.click('#trials th[data-key="value"]');
-  const desc = [...withValue].sort((a, b) => (b.value as number) - (a.value as number)).map((t) => t.id);
-  assert.deepEqual(await ids(), [...desc, ...noValue], 'first click: best value first (maximize), missing last');
+  assert.deepEqual(await ids(), [...byValue(-1), ...noValue], 'first click: best value first (maximize), missing last');
   await page.click('#trials th[data-key="value"]');
-  assert.deepEqual(await ids(), [...[...desc].reverse(), ...noValue]);
+  assert.deepEqual(await ids(), [...byValue(1), ...noValue]);
   await page.click('#trials th[data-key="param:warmup"]');
-  const byWarmup = [...view.trials].sort((a, b) => a.params.warmup - b.params.warmup || a.id - b.id).map((t) => t.id);
+  const byWarmup = [...view.trials].sort((a, b) => a.params.warmup - b.params.warmup || a.number - b.number).map((t) => t.id);
   assert.deepEqual(await ids(), byWarmup);
   assert.equal(await page.getAttribute('#trials th[data-key="param:warmup"]', 'aria-sort'), 'ascending');
   assert.deepEqual(problems, []);
