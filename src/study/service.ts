@@ -681,7 +681,8 @@ export class StudyService implements StudyApi {
   private optimizerFor(study: StudyRecord): StudyOptimizer {
     let opt = this.optimizers.get(study.id);
     if (!opt) {
-      // The study seed as is: the optimizers draw from (seed, history), so a rebuilt one continues where the cached one would.
+      // The study seed as is: the optimizers draw from (seed, history), so a rebuilt one continues as the cached one
+      // would, up to the GP's warm start (see BaseOptimizer.suggest).
       opt = new StudyOptimizer(this.deps.createOptimizer(configOf(study)));
       this.optimizers.set(study.id, opt);
     }
