@@ -45,7 +45,7 @@ export interface AblationSummary {
   variantBetter: number;
 }
 
-/** `defaults(fn, batch)` gives the default GP's final regrets per seed (reused from the main table when it ran). */
+/** `defaults(fn, batch)` gives the default GP's final regrets for seeds 0..seeds-1 (reused from the main table's runs where it ran them). */
 export async function ablation(
   fns: TestFunction[],
   seeds: number,
@@ -60,7 +60,7 @@ export async function ablation(
     let defaultBetter = 0;
     let variantBetter = 0;
     for (const fn of fns) {
-      const base = (await defaults(fn, v.batch)).slice(0, seeds);
+      const base = await defaults(fn, v.batch);
       const finals: number[] = [];
       for (let seed = 0; seed < seeds; seed++) {
         const opt = new BayesianOptimizer({ space: fn.space, direction: 'minimize', seed, ...v.options });

@@ -86,7 +86,9 @@ export async function benchBo(o: BenchBoOptions): Promise<BenchBoResult> {
     } else optuna = { version: avail.version };
   }
   const regret: RegretRow[] = [];
-  const gpFinals = new Map<string, number[]>();
+  // The default GP's final regret per function, batch size and seed: the ablations reuse whatever the regret runs measured.
+  const gpFinals = new Map<string, number>();
+  const finalKey = (fn: TestFunction, batch: number, seed: number) => `${fn.name}/${batch}/${seed}`;
   const gpStats: Record<string, BayesianStats> = {};
   if (has('regret')) {
     for (const batch of o.batches) {
@@ -103,12 +105,12 @@ export async function benchBo(o: BenchBoOptions): Promise<BenchBoResult> {
           const opt = new BayesianOptimizer({ space: fn.space, direction: 'minimize', seed });
           const r = await runOnFunction(opt, fn, seed, o.evals, batch);
           gp.push(r.final);
+          gpFinals.set(finalKey(fn, batch, seed), r.final);
           if (r.bestObservedFinal !== undefined) gpBestObserved.push(r.bestObservedFinal);
           seconds += r.seconds;
           for (const k of Object.keys(stats) as (keyof BayesianStats)[]) stats[k] += opt.stats[k];
           random.push((await runOnFunction(new RandomOptimizer({ space: fn.space, direction: 'minimize', seed }), fn, seed, o.evals, batch)).final);
         }
-        gpFinals.set(`${fn.name}/${batch}`, gp);
         gpStats[`${fn.name}/${batch}`] = stats;
         const row = regretRow(fn, batch, o.evals, {
           gp, random, ...(tpe ? { tpe: tpe.runs[fn.name]!.final } : {}), ...(gpBestObserved.length ? { gpBestObserved } : {}),
@@ -150,13 +152,17 @@ export async function benchBo(o: BenchBoOptions): Promise<BenchBoResult> {
   const result: BenchBoResult = { seeds: o.seeds, evals: o.evals, regret, targetMet, batchCheck, gpStats, optuna, loadAverage: [] };
   if (has('ablation')) {
     o.log(`ablations (${o.ablationSeeds} seeds, ${o.evals} evaluations; same seeds as the default GP):`);
+    // The variants run seeds 0..ablationSeeds-1; the default runs only the seeds the regret runs did not.
     const defaults = async (fn: TestFunction, batch: number): Promise<number[]> => {
-      // The variants run seeds 0..ablationSeeds-1: the regret runs' finals serve only when they started at seed 0.
-      const cached = first === 0 ? gpFinals.get(`${fn.name}/${batch}`) : undefined;
-      if (cached && cached.length >= o.ablationSeeds) return cached;
       const out: number[] = [];
-      for (let seed = 0; seed < o.ablationSeeds; seed++) out.push((await runOnFunction(new BayesianOptimizer({ space: fn.space, direction: 'minimize', seed }), fn, seed, o.evals, batch)).final);
-      gpFinals.set(`${fn.name}/${batch}`, out);
+      for (let seed = 0; seed < o.ablationSeeds; seed++) {
+        let final = gpFinals.get(finalKey(fn, batch, seed));
+        if (final === undefined) {
+          final = (await runOnFunction(new BayesianOptimizer({ space: fn.space, direction: 'minimize', seed }), fn, seed, o.evals, batch)).final;
+          gpFinals.set(finalKey(fn, batch, seed), final);
+        }
+        out.push(final);
+      }
       return out;
     };
     result.ablation = await ablation(o.ablationFunctions, o.ablationSeeds, o.evals, defaults, o.log);

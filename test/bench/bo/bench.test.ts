@@ -1,4 +1,4 @@
-// benchBo end to end on two cheap functions (no Optuna): batch checks carry an interval and a standing, and --first-seed runs exactly the later seeds.
+// benchBo end to end on two cheap functions (no Optuna): batch checks carry an interval and a standing, --first-seed runs exactly the later seeds, and ablations compare on seeds from 0.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { benchBo, type BenchBoOptions } from '../../../src/bench/bo/bench.js';
@@ -11,7 +11,7 @@ const options = (over: Partial<BenchBoOptions>): BenchBoOptions => ({
   ablationFunctions: [], ablationSeeds: 0, latencySizes: [], largeN: 0, log: () => {}, ...over,
 });
 
-test('bench bo: every batch check has its ratio inside its 90% interval and the standing that ratio and interval imply; --first-seed replays the later seeds', async () => {
+test('bench bo: every batch check has its ratio inside its 90% interval and the standing that ratio and interval imply; --first-seed replays the later seeds; ablation defaults are seeds 0..n-1', async () => {
   const lines: string[] = [];
   const all = await benchBo(options({ log: (l) => lines.push(l) }));
   assert.equal(all.batchCheck.length, 2);
@@ -28,5 +28,16 @@ test('bench bo: every batch check has its ratio inside its 90% interval and the 
     const full = all.regret.find((x) => x.fn === r.fn && x.batch === r.batch)!;
     assert.deepEqual(r.perSeed.gp, full.perSeed.gp.slice(1), `${r.fn} q=${r.batch}`);
     assert.deepEqual(r.perSeed.random, full.perSeed.random.slice(1));
+  }
+
+  // Ablations compare against the default on seeds 0..ablationSeeds-1, whatever seeds the regret runs used: here
+  // seed 1 comes from the regret runs (seeds 1-2) and seed 0 is run for the ablation.
+  const branin = functionByName('branin')!;
+  const withAblation = await benchBo(options({ functions: [branin], seeds: 2, firstSeed: 1, sections: ['regret', 'ablation'], ablationFunctions: [branin], ablationSeeds: 2 }));
+  const rows = withAblation.ablation!.rows;
+  assert.ok(rows.some((r) => r.batch === 1) && rows.some((r) => r.batch === 4));
+  for (const row of rows) {
+    const seeds01 = all.regret.find((x) => x.fn === 'branin' && x.batch === row.batch)!.perSeed.gp.slice(0, 2);
+    assert.equal(row.defaultMedian, (seeds01[0]! + seeds01[1]!) / 2, `${row.variant} q=${row.batch}`);
   }
 });
