@@ -33,8 +33,8 @@ export interface AskedTrial {
   evaluateOn: 'validation' | 'test';
   /** Train for this many times the study's run length (final runs at longer lengths: role `final:<arm>@x<m>`). */
   stepsMultiplier: number;
-  /** scenario.steps x stepsMultiplier, when the study's scenario says its run length. */
-  steps: number | null;
+  /** The run length to train for, the same number as `totalSteps` (the ask's or the study's run length x stepsMultiplier); kept for 0.1 clients. */
+  steps: number;
 }
 
 /** A trial named by its number in its study (what the REST routes take), or by its storage id (what runners hold). */

@@ -6,7 +6,7 @@ import { createStudyService } from '../../src/study/service/defaults.js';
 import { MemoryStorage } from '../../src/study/storage/index.js';
 import { call, start } from './helpers.js';
 
-interface Asked { id: number; number: number; role: string; schedule: { kind: string }; seed: number; evaluateOn: string; stepsMultiplier: number; steps: number | null; lease: { token: number } }
+interface Asked { id: number; number: number; role: string; schedule: { kind: string }; seed: number; evaluateOn: string; stepsMultiplier: number; steps: number; totalSteps: number; lease: { token: number } }
 
 /** The outside trainer's truth: BatchNorm 0.80, paper 0.85, any tuned ramp 0.90; a seed moves every schedule alike. */
 function train(t: Asked): number {
@@ -75,7 +75,7 @@ describe('evidence for an outside trainer over HTTP', () => {
     assert.ok(finals.every((t) => t.evaluateOn === 'test'), 'final runs say: score me on the test set');
     for (const t of finals) {
       const long = t.role.endsWith('@x2');
-      assert.deepEqual([t.stepsMultiplier, t.steps], long ? [2, 2000] : [1, 1000], t.role);
+      assert.deepEqual([t.stepsMultiplier, t.steps, t.totalSteps], long ? [2, 2000, 2000] : [1, 1000, 1000], t.role);
     }
     const seedsOf = (role: string) => finals.filter((t) => t.role === role).map((t) => t.seed).sort();
     assert.deepEqual(seedsOf('final:best'), seedsOf('final:paper'), 'paired seeds');
