@@ -47,6 +47,19 @@ interface TrialRow extends TrialColumns {
 
 const PRUNABLE = "t.role IN ('search', 'enqueued')";
 
+/**
+ * Creates `file` readable by its owner only (0600), unless it exists. Two processes opening one new file at once
+ * (two coordinators started together) both see it missing; the one that loses the exclusive create opens the
+ * file the other made.
+ */
+export function createOwnerOnly(file: string): void {
+  try {
+    closeSync(openSync(file, 'wx', 0o600));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+}
+
 export class SqliteStorage implements Storage {
   readonly kind = 'sqlite';
   readonly file: string;
@@ -64,7 +77,7 @@ export class SqliteStorage implements Storage {
     }
     try {
       // Studies can hold private results: the file (and the -wal/-shm files SQLite gives the same mode) is the owner's only.
-      if (file !== ':memory:' && !existsSync(file)) closeSync(openSync(file, 'wx', 0o600));
+      if (file !== ':memory:') createOwnerOnly(file);
       this.db = new Database(file, { fileMustExist: file !== ':memory:' });
       this.db.pragma(`busy_timeout = ${Math.trunc(opts.busyTimeoutMs ?? 5000)}`);
       // journal_mode is the first statement that reads the file, so a non-SQLite file fails here.

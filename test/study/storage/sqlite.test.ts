@@ -1,7 +1,7 @@
 // SQLite storage: the shared conformance suite, plus what only a file can show (reopen, migrations, version refusal, cross-process races).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, existsSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { DataError } from '../../../src/errors.js';
 import { SqliteStorage, StorageVersionError, STORAGE_SCHEMA_VERSION, openStorage } from '../../../src/study/storage/index.js';
 import { MIGRATIONS, migrate, type Migration } from '../../../src/study/storage/migrations.js';
+import { createOwnerOnly } from '../../../src/study/storage/sqlite.js';
 import { storageConformance } from './conformance.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'renorm-storage-'));
@@ -149,6 +150,50 @@ describe('SqliteStorage file behaviour', () => {
     const missing = join(dir, 'missing.db');
     await assert.rejects(openStorage(missing, { mustExist: true }), (e: unknown) => e instanceof DataError && e.message.includes(missing));
     assert.equal(existsSync(missing), false);
+  });
+});
+
+describe('SqliteStorage: a new file opened by several connections at once', () => {
+  it('createOwnerOnly makes a new file 0600 and leaves an existing one as it is, without an error', () => {
+    const file = fresh();
+    createOwnerOnly(file);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    writeFileSync(file, 'kept');
+    createOwnerOnly(file);
+    assert.equal(readFileSync(file, 'utf8'), 'kept');
+  });
+
+  it('6 threads released together open the same new file: every one opens it (none loses the create)', async () => {
+    const storageUrl = new URL('../../../src/study/storage/index.js', import.meta.url).href;
+    // Each thread checks in, then blocks until all 6 have, so their existence checks and creates overlap.
+    const src = `
+      const { workerData, parentPort } = require('node:worker_threads');
+      import(workerData.storageUrl).then(async ({ SqliteStorage }) => {
+        const gate = new Int32Array(workerData.gate);
+        Atomics.add(gate, 0, 1);
+        Atomics.notify(gate, 0);
+        Atomics.wait(gate, 1, 0);
+        try {
+          const s = new SqliteStorage(workerData.file);
+          await s.listStudies();
+          await s.close();
+          parentPort.postMessage(null);
+        } catch (e) { parentPort.postMessage(e.message); }
+      });`;
+    for (let round = 0; round < 5; round++) {
+      const file = fresh();
+      const gate = new Int32Array(new SharedArrayBuffer(8));
+      const errors = Promise.all(Array.from({ length: 6 }, () => new Promise<string | null>((resolve, reject) => {
+        const w = new Worker(src, { eval: true, workerData: { storageUrl, file, gate: gate.buffer } });
+        w.once('message', resolve);
+        w.once('error', reject);
+      })));
+      while (Atomics.load(gate, 0) < 6) await new Promise((r) => setTimeout(r, 5));
+      Atomics.store(gate, 1, 1);
+      Atomics.notify(gate, 1);
+      assert.deepEqual(await errors, Array(6).fill(null), `round ${round}`);
+      assert.equal(statSync(file).mode & 0o777, 0o600);
+    }
   });
 });
 
