@@ -1,7 +1,6 @@
 // Ablations of the GP optimizer on the bench functions: each robustness piece switched off (or swapped) in turn, same seeds, so its effect is measured rather than asserted.
-import { BayesianOptimizer } from '../../optimizer/bayesian.js';
 import type { OptimizerOptions } from '../../optimizer/types.js';
-import { runOnFunction } from './regret.js';
+import { benchGp, runOnFunction } from './regret.js';
 import { quartiles, solvedRatio, SOLVED, wins } from './summary.js';
 import type { TestFunction } from './test_functions.js';
 
@@ -63,7 +62,7 @@ export async function ablation(
       const base = await defaults(fn, v.batch);
       const finals: number[] = [];
       for (let seed = 0; seed < seeds; seed++) {
-        const opt = new BayesianOptimizer({ space: fn.space, direction: 'minimize', seed, ...v.options });
+        const opt = benchGp(fn, seed, v.options);
         finals.push((await runOnFunction(opt, fn, seed, evals, v.batch)).final);
       }
       const median = quartiles(finals).median;

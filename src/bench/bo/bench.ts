@@ -1,12 +1,12 @@
 // `bench bo`: GP vs Optuna's multivariate TPE vs random search on 15 test functions at batch 1 and 4, ablations, ask latency beside scikit-learn, event-loop responsiveness with the worker-thread host, and the mathjs GP step.
 import { loadavg } from 'node:os';
-import { BayesianOptimizer, type BayesianStats } from '../../optimizer/bayesian.js';
+import type { BayesianStats } from '../../optimizer/bayesian.js';
 import { RandomOptimizer } from '../../optimizer/random.js';
 import { ablation, type AblationRow, type AblationSummary } from './ablation.js';
 import { timeGpStep, type GpStepTiming } from './gp_step_mathjs.js';
 import { latency, type LatencyResult } from './latency.js';
 import { optunaAvailability, runOptunaTpe, type OptunaTraces } from './optuna_tpe.js';
-import { runOnFunction } from './regret.js';
+import { benchGp, runOnFunction } from './regret.js';
 import { responsiveness, type ResponsivenessRow } from './responsiveness.js';
 import { medianRatioInterval, standing, type Standing } from './ratio_interval.js';
 import { BATCH_TARGET, consoleLine, markdownTable, ratioInterval, regretRow, SOLVED, solvedRatio, TARGET_RATIO, type RegretRow } from './summary.js';
@@ -102,7 +102,7 @@ export async function benchBo(o: BenchBoOptions): Promise<BenchBoResult> {
         let seconds = 0;
         const stats: BayesianStats = { fits: 0, fallbacks: 0, localProposals: 0, proposals: 0 };
         for (let seed = first; seed < first + o.seeds; seed++) {
-          const opt = new BayesianOptimizer({ space: fn.space, direction: 'minimize', seed });
+          const opt = benchGp(fn, seed);
           const r = await runOnFunction(opt, fn, seed, o.evals, batch);
           gp.push(r.final);
           gpFinals.set(finalKey(fn, batch, seed), r.final);
@@ -158,7 +158,7 @@ export async function benchBo(o: BenchBoOptions): Promise<BenchBoResult> {
       for (let seed = 0; seed < o.ablationSeeds; seed++) {
         let final = gpFinals.get(finalKey(fn, batch, seed));
         if (final === undefined) {
-          final = (await runOnFunction(new BayesianOptimizer({ space: fn.space, direction: 'minimize', seed }), fn, seed, o.evals, batch)).final;
+          final = (await runOnFunction(benchGp(fn, seed), fn, seed, o.evals, batch)).final;
           gpFinals.set(finalKey(fn, batch, seed), final);
         }
         out.push(final);

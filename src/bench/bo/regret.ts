@@ -1,6 +1,7 @@
 // One optimizer run on one test function: asks in batches, tells (noisy) values, and measures regret on the noise-free function.
 import { Rng, mixSeed } from '../../gp/rng.js';
-import type { Optimizer, Params } from '../../optimizer/types.js';
+import { BayesianOptimizer } from '../../optimizer/bayesian.js';
+import type { Optimizer, OptimizerOptions, Params } from '../../optimizer/types.js';
 import type { TestFunction } from './test_functions.js';
 
 export interface RunResult {
@@ -15,6 +16,11 @@ export interface RunResult {
   /** Noisy functions only: the noise-free regret of the best noisy observation, for comparison with `final`. */
   bestObservedFinal?: number;
   seconds: number;
+}
+
+/** The GP as every bench section runs it on a test function: minimizing, seeded by the run's seed, defaults unless `options` (an ablation) says otherwise. */
+export function benchGp(fn: TestFunction, seed: number, options: Partial<OptimizerOptions> = {}): BayesianOptimizer {
+  return new BayesianOptimizer({ space: fn.space, direction: 'minimize', seed, ...options });
 }
 
 /** Stable per-function stream of the noise, so every optimizer sees the same noise for the same seed and evaluation order. */

@@ -171,7 +171,6 @@ describe('SqliteStorage: a new file opened by several connections at once', () =
       import(workerData.storageUrl).then(async ({ SqliteStorage }) => {
         const gate = new Int32Array(workerData.gate);
         Atomics.add(gate, 0, 1);
-        Atomics.notify(gate, 0);
         Atomics.wait(gate, 1, 0);
         try {
           const s = new SqliteStorage(workerData.file);
