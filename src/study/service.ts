@@ -58,6 +58,22 @@ export function configOf(study: StudyRecord): StudyConfig {
   };
 }
 
+/** `budget` with the limits in `raise` raised: ConfigError when one is not above the current value or the study has no such limit. */
+function raisedBudget(name: string, budget: StudyConfig['budget'], raise: { trials?: number; timeMinutes?: number }): StudyConfig['budget'] {
+  const out = { ...budget };
+  for (const key of ['trials', 'timeMinutes'] as const) {
+    const to = raise[key];
+    if (to === undefined) continue;
+    const now = out[key];
+    if (now === undefined) {
+      throw new ConfigError(key, `study '${name}' has no ${key} budget to extend (it is not limited by ${key === 'trials' ? 'a trial count' : 'time'})`, `extend ${key === 'trials' ? 'timeMinutes' : 'trials'} instead`);
+    }
+    if (!(to > now)) throw new ConfigError(key, `must be above the current budget.${key} = ${now}, got ${to}`, `give the new total, e.g. ${key === 'trials' ? now + 10 : now * 2}`);
+    out[key] = to;
+  }
+  return out;
+}
+
 /** What a study's config fixes at creation (extend and rename change only the budget and the name). */
 type FixedConfig = Pick<StudyConfig, 'objective' | 'maxRetries'>;
 
@@ -164,19 +180,9 @@ export class StudyService implements StudyApi {
   /** Raises budget.trials and/or budget.timeMinutes (never lowers: what was spent stays spent); a COMPLETE study becomes resumable. */
   async extendStudy(ref: string, raise: { trials?: number; timeMinutes?: number }): Promise<StudySummary> {
     const study = await this.resolve(ref);
-    const budget = { ...configOf(study).budget };
     if (raise.trials === undefined && raise.timeMinutes === undefined) throw new ConfigError('budget', 'needs trials or timeMinutes', 'e.g. {"trials": 40}');
-    for (const key of ['trials', 'timeMinutes'] as const) {
-      const to = raise[key];
-      if (to === undefined) continue;
-      const now = budget[key];
-      if (now === undefined) {
-        throw new ConfigError(key, `study '${study.name}' has no ${key} budget to extend (it is not limited by ${key === 'trials' ? 'a trial count' : 'time'})`, `extend ${key === 'trials' ? 'timeMinutes' : 'trials'} instead`);
-      }
-      if (!(to > now)) throw new ConfigError(key, `must be above the current budget.${key} = ${now}, got ${to}`, `give the new total, e.g. ${key === 'trials' ? now + 10 : now * 2}`);
-      budget[key] = to;
-    }
-    await this.storage.updateStudyConfig(study.id, { ...study.config, budget });
+    // Raised on the config as stored when written, so a rename or another extend at the same moment is kept.
+    await this.storage.updateStudyConfig(study.id, (config) => ({ ...config, budget: raisedBudget(study.name, (config as Partial<StudyConfig>).budget ?? {}, raise) }));
     // A study that ended for want of budget has more now: `run` continues it, asks are granted again.
     if (study.state === 'COMPLETE') await this.storage.setStudyState(study.id, 'STOPPED');
     return this.changed(study.id);
@@ -204,9 +210,8 @@ export class StudyService implements StudyApi {
   /** `name` was checked at the edge (studyName); ConflictError when another study has it. */
   async renameStudy(ref: string, name: string): Promise<StudySummary> {
     const study = await this.resolve(ref);
+    // The store moves the stored config's name too: it says what ran, its name included (`show --json`).
     await this.storage.renameStudy(study.id, name);
-    // The stored config says what ran, its name included (`show --json`).
-    await this.storage.updateStudyConfig(study.id, { ...study.config, name });
     return this.changed(study.id);
   }
 

@@ -136,10 +136,14 @@ export interface Storage {
   listStudies(): Promise<StudyRecord[]>;
   setStudyState(id: string, state: StudyState): Promise<void>;
   setStudyAttr(id: string, key: string, value: unknown): Promise<void>;
-  /** ConflictError if the name is taken. */
+  /** ConflictError if the name is taken. The stored config's `name`, when it has one, moves in the same transaction. */
   renameStudy(id: string, name: string): Promise<void>;
-  /** Replaces the stored config (the caller validated it; e.g. a raised budget). */
-  updateStudyConfig(id: string, config: Record<string, unknown>): Promise<void>;
+  /**
+   * Replaces the stored config with `edit(stored)`, read and written in one transaction, so that two edits of
+   * different fields (an extend and a rename from two processes) never undo each other. The caller validates;
+   * `edit` may throw, and then nothing changes.
+   */
+  updateStudyConfig(id: string, edit: (config: Record<string, unknown>) => Record<string, unknown>): Promise<void>;
   /** The study and everything in it. */
   deleteStudy(id: string): Promise<void>;
   /**

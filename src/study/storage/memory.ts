@@ -8,7 +8,7 @@ import type {
 import {
   alreadyFinished, checkFinish, checkIntermediate, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
   checkStudyState, duplicateName, freshTrials, grant, isFinished, jsonCopy, leaseLost, newStudyId, now, reapOutcome, seedFor, studyNotFound,
-  tickClock, trialNotFound,
+  renamedConfig, tickClock, trialNotFound,
 } from './rules.js';
 
 interface StoredStudy {
@@ -89,11 +89,13 @@ export class MemoryStorage implements Storage {
     const other = this.byName(name);
     if (other && other !== s) throw duplicateName(name);
     s.rec.name = name;
+    s.rec.config = renamedConfig(s.rec.config, name) ?? s.rec.config;
     s.revision++;
   }
 
-  async updateStudyConfig(id: string, config: Record<string, unknown>): Promise<void> {
+  async updateStudyConfig(id: string, edit: (config: Record<string, unknown>) => Record<string, unknown>): Promise<void> {
     const s = this.study(id);
+    const config = edit(jsonCopy(s.rec.config));
     checkNewStudy({ name: s.rec.name, direction: s.rec.direction, config });
     s.rec.config = jsonCopy(config);
     s.revision++;

@@ -29,7 +29,7 @@ import { toStudy, toTrial, type StoredJson, type StudyRow, type TrialRow, type V
 import {
   alreadyFinished, checkFinish, checkIntermediate, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
   checkStudyState, duplicateName, freshTrials, grant, isFinished, leaseLost, newStudyId, reapOutcome, seedFor, studyNotFound, tickClock,
-  trialNotFound,
+  renamedConfig, trialNotFound,
 } from './rules.js';
 
 export type { PgOptions } from './pg_connect.js';
@@ -281,8 +281,10 @@ export class PgStorage implements Storage {
     checkStudyName(name);
     checkText(name, 'name');
     try {
-      await this.write(id, async (c) => {
+      await this.write(id, async (c, s) => {
         await c.query(`UPDATE ${S}.studies SET name = $2 WHERE id = $1 AND name <> $2`, [id, name]);
+        const config = renamedConfig(this.json<Record<string, unknown>>(s.config, `study ${id} config`, {}), name);
+        if (config) await c.query(`UPDATE ${S}.studies SET config = $2 WHERE id = $1`, [id, JSON.stringify(config)]);
       });
     } catch (err) {
       const e = sqlState(err);
@@ -291,8 +293,9 @@ export class PgStorage implements Storage {
     }
   }
 
-  async updateStudyConfig(id: string, config: Record<string, unknown>): Promise<void> {
+  async updateStudyConfig(id: string, edit: (config: Record<string, unknown>) => Record<string, unknown>): Promise<void> {
     await this.write(id, async (c, s) => {
+      const config = edit(this.json<Record<string, unknown>>(s.config, `study ${id} config`, {}));
       checkNewStudy({ name: s.name, direction: s.direction, config });
       await c.query(`UPDATE ${S}.studies SET config = $2 WHERE id = $1`, [id, JSON.stringify(config)]);
     });

@@ -38,6 +38,11 @@ export function checkNewStudy(study: { name: string; direction: Direction; confi
   if (typeof study.config !== 'object' || study.config === null) throw new ConfigError('config', 'must be an object');
 }
 
+/** The config a rename stores: its `name` moved to the study's new one, or null when the config has no name. */
+export function renamedConfig(config: Record<string, unknown>, name: string): Record<string, unknown> | null {
+  return typeof config.name === 'string' ? { ...config, name } : null;
+}
+
 export function checkStudyName(name: unknown): void {
   if (typeof name !== 'string' || name.length === 0) throw new ConfigError('name', 'must be a non-empty string');
 }

@@ -24,7 +24,7 @@ import { studyRecord, trialRecord, type StudyColumns, type TrialColumns, type Va
 import {
   alreadyFinished, checkFinish, checkIntermediate, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
   checkStudyState, duplicateName, freshTrials, grant, isFinished, leaseLost, newStudyId, now, reapOutcome, seedFor, studyNotFound, tickClock,
-  trialNotFound,
+  renamedConfig, trialNotFound,
 } from './rules.js';
 
 export interface SqliteOptions {
@@ -143,12 +143,15 @@ export class SqliteStorage implements Storage {
       const other = this.sql('SELECT id FROM studies WHERE name = ?').get(name) as { id: string } | undefined;
       if (other && other.id !== id) throw duplicateName(name);
       this.sql('UPDATE studies SET name = ? WHERE id = ?').run(name, id);
+      const config = renamedConfig(this.requireStudy(id).config, name);
+      if (config) this.sql('UPDATE studies SET config = ? WHERE id = ?').run(JSON.stringify(config), id);
     });
   }
 
-  async updateStudyConfig(id: string, config: Record<string, unknown>): Promise<void> {
+  async updateStudyConfig(id: string, edit: (config: Record<string, unknown>) => Record<string, unknown>): Promise<void> {
     this.write(() => {
       const s = this.requireStudy(id);
+      const config = edit(s.config);
       checkNewStudy({ name: s.name, direction: s.direction, config });
       this.sql('UPDATE studies SET config = ? WHERE id = ?').run(JSON.stringify(config), id);
     });

@@ -94,6 +94,18 @@ test('stop refuses asks (409 STUDY_STOPPED) but keeps results of trials already 
   await assert.rejects(svc.stopStudy(local.id), (e: unknown) => e instanceof ConflictError && /complete/.test(e.message));
 });
 
+test('extend and rename at the same moment both land: each changes its own field of the config as stored', async () => {
+  const svc = createStudyService(new MemoryStorage());
+  const s = await svc.createStudy(external({ totalSteps: 100, budget: { trials: 10, timeMinutes: 30 } }));
+  await Promise.all([svc.extendStudy(s.id, { trials: 50 }), svc.renameStudy(s.id, 'renamed-at-once'), svc.extendStudy(s.id, { timeMinutes: 60 })]);
+  const after = await svc.resolve(s.id);
+  assert.equal(after.name, 'renamed-at-once');
+  assert.equal(after.config.name, 'renamed-at-once');
+  assert.deepEqual(after.config.budget, { trials: 50, timeMinutes: 60 });
+  await assert.rejects(svc.extendStudy(s.id, { trials: 40 }), (e: unknown) => e instanceof ConfigError && /above the current budget.trials = 50/.test(e.message));
+  assert.deepEqual((await svc.resolve(s.id)).config.budget, { trials: 50, timeMinutes: 60 }, 'a refused extend changes nothing');
+});
+
 test('rename changes the name everywhere it is stored and refuses a taken one; delete removes the study and its trials', async () => {
   const { svc } = fake();
   const s = await svc.createStudy(external({ totalSteps: 100 }));

@@ -65,7 +65,7 @@ export function storageConformance(name: string, open: () => Promise<Opened>): v
       await s.setStudyAttr(a.id, 'report', { n: 4 });
       await s.setStudyAttr(a.id, 'gone', undefined);
       await s.renameStudy(a.id, 'gamma');
-      await s.updateStudyConfig(a.id, { ...config, budget: { trials: 50 } });
+      await s.updateStudyConfig(a.id, (c) => ({ ...c, budget: { trials: 50 } }));
       const got = (await s.getStudy(a.id))!;
       assert.equal(got.state, 'RUNNING');
       assert.equal(got.name, 'gamma');
@@ -76,6 +76,25 @@ export function storageConformance(name: string, open: () => Promise<Opened>): v
       await assert.rejects(s.setStudyAttr('nope', 'k', 1), NotFoundError);
       await assert.rejects(s.renameStudy('nope', 'x'), NotFoundError);
       await assert.rejects(s.setStudyState(a.id, 'BOGUS' as never), ConfigError);
+    });
+
+    it('edits the config as stored: a rename moves its name in the same write, a throwing edit changes nothing', async () => {
+      const a = await study('a', { ...config, name: 'a', budget: { trials: 10 } });
+      await s.renameStudy(a.id, 'b');
+      let seen: Record<string, unknown> | undefined;
+      await s.updateStudyConfig(a.id, (c) => {
+        seen = c;
+        return { ...c, budget: { trials: 20 } };
+      });
+      assert.equal(seen!.name, 'b', 'the edit sees the config as stored, the rename included');
+      await assert.rejects(s.updateStudyConfig(a.id, () => {
+        throw new ConfigError('budget', 'refused by the edit');
+      }), ConfigError);
+      assert.deepEqual((await s.getStudy(a.id))!.config, { ...config, name: 'b', budget: { trials: 20 } });
+      const bare = await study('bare', { x: 1 });
+      await s.renameStudy(bare.id, 'bare2');
+      assert.deepEqual((await s.getStudy(bare.id))!.config, { x: 1 }, 'a config without a name gets none');
+      await assert.rejects(s.updateStudyConfig('nope', (c) => c), NotFoundError);
     });
 
     it('deletes a study with all its trials and values, and nothing else', async () => {
@@ -393,6 +412,21 @@ export function storageConformance(name: string, open: () => Promise<Opened>): v
       now = await view();
       assert.deepEqual([now.get(0)!.state, now.get(0)!.value, now.get(0)!.lease, now.get(1)!.state], ['COMPLETE', 0.5, null, 'FAIL']);
       assert.deepEqual((await s.listTrials(a.id, { states: ['WAITING'], withIntermediate: false })).map((r) => r.number), [2]);
+    });
+
+    it('serialises config edits from two connections: every field edited at once is kept', async (t) => {
+      if (!o.second) return t.skip('this backend has a single connection');
+      const other = await o.second();
+      opened.push(other);
+      const a = await study('a', { ...config, name: 'a' });
+      await Promise.all([
+        ...Array.from({ length: 12 }, (_, i) => (i % 2 ? s : other).updateStudyConfig(a.id, (c) => ({ ...c, [`k${i}`]: i }))),
+        other.renameStudy(a.id, 'renamed'),
+      ]);
+      const got = (await s.getStudy(a.id))!;
+      for (let i = 0; i < 12; i++) assert.equal(got.config[`k${i}`], i, `edit k${i} was lost: ${JSON.stringify(got.config)}`);
+      assert.equal(got.name, 'renamed');
+      assert.equal(got.config.name, 'renamed');
     });
 
     it('serialises concurrent writers: one claim wins, one snapshot wins, the budget holds exactly', async (t) => {
