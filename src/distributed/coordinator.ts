@@ -5,7 +5,7 @@ import { BudgetExhaustedError, StudyStoppedError } from '../study/errors.js';
 import { hasEvidencePhase } from '../study/evidence.js';
 import { processOwner } from '../study/owner.js';
 import type { RunnerEvent, RunStudyResult } from '../study/runner.js';
-import { endStudy } from '../study/runner/end.js';
+import { endStudy, isStopped } from '../study/runner/end.js';
 import { openStudy } from '../study/runner/open.js';
 import { reapDead } from '../study/runner/reap.js';
 import type { StudyConfig } from '../study/config.js';
@@ -70,10 +70,12 @@ export async function coordinateStudy(target: StudyConfig | string, opts: Coordi
     emit({ type: 'phase', studyId: sid, phase: 'search', resumed });
 
     let exhausted = false;
-    // `renorm-tune stop` from elsewhere: no new trials; workers finish (or hand back) the running ones.
+    // `renorm-tune stop` from elsewhere, seen on every pass (an ask sees it only while the queue has room): no new
+    // trials; workers see it at their next heartbeat and hand their trials back, WAITING for the resume.
     let stopped = false;
     for (;;) {
       if (signal.aborted) break;
+      if ((stopped = await isStopped(service, sid))) break;
       let trials = await pass(service, sid, watch);
       const inFlight = trials.filter((t) => !isEvidence(t) && open(t)).length;
       const want = await depth.value();
@@ -95,23 +97,23 @@ export async function coordinateStudy(target: StudyConfig | string, opts: Coordi
       await wake.wait(pollMs);
     }
 
-    // Stopped from outside (the study is STOPPED already): end as a Ctrl-C would.
-    if (stopped) return await endStudy(service, sid, 'STOPPED', resumed, emit);
-    if (!signal.aborted && hasEvidencePhase(config)) {
+    if (!stopped && !signal.aborted && hasEvidencePhase(config)) {
       emit({ type: 'phase', studyId: sid, phase: 'final' });
       // The race, the baselines' final runs, then (once the race is decided) the winner's: advanceEvidence queues
       // each as it becomes due; the loop enqueues them and waits until nothing is due or open.
       for (;;) {
         if (signal.aborted) break;
+        if ((stopped = await isStopped(service, sid))) break;
         const state = await service.advanceEvidence(sid);
         const evidence = (await pass(service, sid, watch)).filter(isEvidence);
         await queue.enqueue(sid, evidence.filter((t) => t.state === 'WAITING'));
         if (state === 'done' && !evidence.some(open)) break;
         await wake.wait(pollMs);
       }
-      if (!signal.aborted) await service.summarizeFinalValidation(sid);
+      if (!stopped && !signal.aborted) await service.summarizeFinalValidation(sid);
     }
-
+    // Stopped from outside (the study is STOPPED already): end as a Ctrl-C would.
+    if (stopped) return await endStudy(service, sid, 'STOPPED', resumed, emit);
     return await endStudy(service, sid, signal.aborted ? 'STOPPED' : 'COMPLETE', resumed, emit);
   } finally {
     await leave();

@@ -8,7 +8,7 @@ import { hasEvidencePhase } from './evidence.js';
 import type { Executor } from './executor/types.js';
 import { createExecutor, resolveIsolation, type Isolation } from './executor/choose.js';
 import { processOwner } from './owner.js';
-import { endStudy } from './runner/end.js';
+import { endStudy, isStopped } from './runner/end.js';
 import { openStudy } from './runner/open.js';
 import { reapDead } from './runner/reap.js';
 import { runTrial, type ProgressEvent } from './runner/trial_run.js';
@@ -94,10 +94,15 @@ export async function runStudy(target: StudyConfig | string, opts: RunStudyOptio
     emit({ type: 'phase', studyId: sid, phase: 'search', resumed });
 
     let exhausted = false;
-    // `renorm-tune stop` from elsewhere: no new trials; those running here finish and are kept.
+    // `renorm-tune stop` from elsewhere, seen whenever a slot is free (by the ask, or by a look once the budget is
+    // spent, and in the evidence phase): no new work; those running here finish and are kept.
     let stopped = false;
     await slots.drain(isSearchWork, async (free) => {
-      if (exhausted) return;
+      if (stopped) return;
+      if (exhausted) {
+        stopped = await isStopped(service, sid);
+        return;
+      }
       try {
         await service.ask(sid, free);
       } catch (err) {
@@ -105,19 +110,19 @@ export async function runStudy(target: StudyConfig | string, opts: RunStudyOptio
         else if (!(err instanceof BudgetExhaustedError)) throw err;
         exhausted = true;
       }
-    }, opts.pollMs ?? 1000);
+    }, opts.pollMs ?? 1000, () => stopped);
 
-    // Stopped from outside (the study is STOPPED already): end as a Ctrl-C would.
-    if (stopped) return await endStudy(service, sid, 'STOPPED', resumed, emit);
-    if (!signal.aborted && hasEvidencePhase(config)) {
+    if (!stopped && !signal.aborted && hasEvidencePhase(config)) {
       emit({ type: 'phase', studyId: sid, phase: 'final' });
       // The race, the baselines' final runs and (once the race is decided) the winner's: advanceEvidence queues
       // each as it becomes due, whenever a slot is free and nothing is queued.
       await slots.drain((t) => !isSearchWork(t), async () => {
-        await service.advanceEvidence(sid);
-      }, opts.pollMs ?? 1000);
-      if (!signal.aborted) await service.summarizeFinalValidation(sid);
+        if (!stopped && !(stopped = await isStopped(service, sid))) await service.advanceEvidence(sid);
+      }, opts.pollMs ?? 1000, () => stopped);
+      if (!stopped && !signal.aborted) await service.summarizeFinalValidation(sid);
     }
+    // Stopped from outside (the study is STOPPED already): end as a Ctrl-C would.
+    if (stopped) return await endStudy(service, sid, 'STOPPED', resumed, emit);
 
     if (signal.aborted) await slots.releaseAll();
     return await endStudy(service, sid, signal.aborted ? 'STOPPED' : 'COMPLETE', resumed, emit);
@@ -172,16 +177,18 @@ class Slots {
   /**
    * Keeps every slot busy with WAITING trials that `accept` takes (calling `refill(free)` when none is queued)
    * until none is left, none runs here, and none of them is RUNNING elsewhere (another runner's trials: waited
-   * for, and reaped if their runner dies); or until the signal fires.
+   * for, and reaped if their runner dies); or until the signal fires. Once `halted()` (the study was stopped from
+   * outside) it takes nothing new and returns when what runs here has finished.
    */
-  async drain(accept: (t: TrialRecord) => boolean, refill: (free: number) => Promise<void>, pollMs: number): Promise<void> {
+  async drain(accept: (t: TrialRecord) => boolean, refill: (free: number) => Promise<void>, pollMs: number, halted: () => boolean = () => false): Promise<void> {
     this.startHeartbeat();
     const aborted = new Promise<void>((r) => (this.signal.aborted ? r() : this.signal.addEventListener('abort', () => r(), { once: true })));
     for (;;) {
-      while (!this.signal.aborted && this.held.size < this.executor.slots) {
+      while (!this.signal.aborted && !halted() && this.held.size < this.executor.slots) {
         let t = await this.claimNext(accept);
         if (!t) {
           await refill(this.executor.slots - this.held.size);
+          if (halted()) break;
           t = await this.claimNext(accept);
         }
         if (!t) break;
@@ -191,6 +198,8 @@ class Slots {
         return;
       }
       if (this.held.size === 0) {
+        // Stopped from outside: what runs here has finished; what waits stays queued for the resume.
+        if (halted()) return;
         await this.service.reapExpired(this.study.id);
         const pending = (await this.service.listTrials(this.study.id, { states: ['WAITING', 'RUNNING'] })).filter(accept);
         if (pending.length === 0) return;

@@ -2,7 +2,7 @@
 import { countsTowardBudget } from '../../src/shared/roles.js';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeTrials, deletePrefix, exitOf, pgSkip, redisSkip, Scene, type Store, until } from './helpers.js';
+import { cli, describeTrials, deletePrefix, exitOf, pgSkip, redisSkip, Scene, type Store, until } from './helpers.js';
 import type { TrialRecord } from '../../src/study/types.js';
 
 const redisDown = await redisSkip();
@@ -151,6 +151,27 @@ both('an expired lease is reclaimed by another worker, and the frozen worker\'s 
   a.child.kill('SIGTERM');
   assert.equal((await exitOf(a)).code, 0);
   assert.equal((await exitOf(b)).code, 0);
+});
+
+both('`stop` from another process while the queue is full: the coordinator ends at its next pass, its worker hands the trial back, nothing spins', async (store) => {
+  const s = await scene(store, 'outside-stop', { scenario: { steps: 400, evalInterval: 20 }, budget: { trials: 20 }, finalValidation: { seeds: 0 }, leaseSeconds: 6 }, 50);
+  const coordinator = s.coordinator(['--queue-depth', '2']);
+  await until('the study in the database', async () => (await s.read()).study);
+  const w = s.worker();
+  await until('the worker mid-trial', () => midTrial(s, w.child.pid!));
+  const stop = await exitOf(cli(['stop', 'outside-stop', '--db', s.db]), 30_000);
+  assert.equal(stop.code, 0, stop.out);
+  // Two trials in flight = the depth: the coordinator never asks, so only a look at the study can see the stop.
+  const ended = await exitOf(coordinator, 20_000);
+  assert.equal(ended.code, 130, ended.out);
+  assert.match(ended.out, /resume: renorm-tune run /);
+  const left = await exitOf(w, 30_000);
+  assert.equal(left.code, 0, left.out);
+  assert.match(left.out, /handed back to the queue \(study stopped\)/);
+  const { study, trials } = await s.read();
+  assert.equal(study!.state, 'STOPPED');
+  assert.equal(trials.filter((t) => t.state === 'RUNNING').length, 0, describeTrials(trials));
+  assert.ok(trials.length < 20, `the search stopped early (${trials.length} trials)`);
 });
 
 both('SIGTERM: a worker hands its running trial back (no retry counted) and exits 0; Ctrl-C on the coordinator stops the study and its workers hand their trials back', async (store) => {

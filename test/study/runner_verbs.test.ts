@@ -53,6 +53,31 @@ test('runner: `stop` from another process ends the search; running trials finish
   assert.equal((await service.listTrials(first.study.id)).filter((t) => countsTowardBudget(t.role)).length, 8, 'the budget counts search trials and baselines (race and final runs come on top)');
 });
 
+test('runner: `stop` from another process during the final validation ends the run STOPPED: the running run finishes, no new one starts, no summary', async () => {
+  const service = setup();
+  const config = baseConfig({ budget: { trials: 3 }, workers: 1, finalValidation: { seeds: 2 } });
+  let stopped = false;
+  const first = await runStudy(config, {
+    service, workerFile: fakeTrainer,
+    onEvent: (e) => {
+      if (!stopped && e.type === 'phase' && e.phase === 'final') {
+        stopped = true;
+        void service.stopStudy(e.studyId);
+      }
+    },
+  });
+  assert.equal(first.state, 'STOPPED');
+  const study = await service.resolve(first.study.id);
+  assert.equal(study.state, 'STOPPED', 'the stop is kept, not overwritten by COMPLETE');
+  assert.equal(study.attrs.finalValidation, undefined, 'no summary of an unfinished evidence phase');
+  const evidence = (await service.listTrials(first.study.id)).filter((t) => !countsTowardBudget(t.role));
+  assert.ok(evidence.filter((t) => t.state === 'COMPLETE').length <= 1, `at most the run already going finished: ${evidence.map((t) => `${t.role}:${t.state}`).join(' ')}`);
+  assert.equal(evidence.filter((t) => t.state === 'RUNNING').length, 0);
+  const second = await runStudy(config, { service, workerFile: fakeTrainer });
+  assert.equal(second.state, 'COMPLETE', 'running again finishes the evidence phase');
+  assert.notEqual((await service.resolve(first.study.id)).attrs.finalValidation, undefined);
+});
+
 test('runner: after extend, a complete study runs the extra trials', async () => {
   const service = setup();
   const config = baseConfig({ budget: { trials: 3 }, workers: 1 });

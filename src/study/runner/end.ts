@@ -10,3 +10,8 @@ export async function endStudy(
   emit({ type: 'phase', studyId: sid, phase: state === 'STOPPED' ? 'stopped' : 'done' });
   return { study: await service.resolve(sid), state, resumed };
 }
+
+/** `renorm-tune stop` (or POST /stop) from elsewhere: the study is STOPPED in the store. Both runners look on every pass. */
+export async function isStopped(service: StudyService, sid: string): Promise<boolean> {
+  return (await service.resolve(sid)).state === 'STOPPED';
+}
