@@ -9,7 +9,7 @@ import { endStudy, isStopped } from '../study/runner/end.js';
 import { openStudy } from '../study/runner/open.js';
 import { reapDead } from '../study/runner/reap.js';
 import type { StudyConfig } from '../study/config.js';
-import { configOf, type StudyService } from '../study/service.js';
+import { configOf, MAX_ASK, type StudyService } from '../study/service.js';
 import { trialSummary } from '../study/service/views.js';
 import type { TrialRecord, TrialState } from '../study/types.js';
 import type { Presence } from './presence.js';
@@ -81,7 +81,8 @@ export async function coordinateStudy(target: StudyConfig | string, opts: Coordi
       const want = await depth.value();
       if (!exhausted && inFlight < want) {
         try {
-          await service.ask(sid, want - inFlight);
+          // The service grants at most MAX_ASK per call; the rest comes on the next passes.
+          await service.ask(sid, Math.min(want - inFlight, MAX_ASK));
           trials = await service.listTrials(sid);
         } catch (err) {
           if (err instanceof StudyStoppedError) stopped = true;

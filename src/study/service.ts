@@ -58,6 +58,9 @@ export function configOf(study: StudyRecord): StudyConfig {
   };
 }
 
+/** The most trials one ask hands out (a queue coordinator with more slots asks again on its next pass). */
+export const MAX_ASK = 1000;
+
 /** `budget` with the limits in `raise` raised: ConfigError when one is not above the current value or the study has no such limit. */
 function raisedBudget(name: string, budget: StudyConfig['budget'], raise: { trials?: number; timeMinutes?: number }): StudyConfig['budget'] {
   const out = { ...budget };
@@ -288,8 +291,8 @@ export class StudyService implements StudyApi {
    * (ask again later); BudgetExhaustedError once everything is done (the study is then COMPLETE).
    */
   async ask(ref: string, count: number, opts: { totalSteps?: number } = {}): Promise<AskedTrial[]> {
-    if (!Number.isInteger(count) || count < 1 || count > 1000) {
-      throw new RequestError('INVALID_ASK', 'count', `must be an integer in [1, 1000], got ${String(count)}`, 'ask for 1 or more trials');
+    if (!Number.isInteger(count) || count < 1 || count > MAX_ASK) {
+      throw new RequestError('INVALID_ASK', 'count', `must be an integer in [1, ${MAX_ASK}], got ${String(count)}`, 'ask for 1 or more trials');
     }
     const asked = opts.totalSteps;
     if (asked !== undefined && (!Number.isInteger(asked) || asked < 1 || asked > 1e9)) {

@@ -174,6 +174,21 @@ both('`stop` from another process while the queue is full: the coordinator ends 
   assert.ok(trials.length < 20, `the search stopped early (${trials.length} trials)`);
 });
 
+test('a queue deeper than one ask grants (--queue-depth 2000): the coordinator asks 1000 at a time and fills it over two passes', { skip: redisDown }, async () => {
+  const s = await scene('sqlite', 'deep-queue', { optimizer: 'random', scenario: { steps: 100 }, budget: { trials: 1100 }, finalValidation: { seeds: 0 } });
+  const coordinator = s.coordinator(['--queue-depth', '2000']);
+  const all = await until('the whole budget asked', async () => {
+    if (coordinator.child.exitCode !== null) throw new Error(`the coordinator exited ${coordinator.child.exitCode}:\n${coordinator.out()}`);
+    const { trials } = await s.read();
+    return trials.length === 1100 && trials;
+  }, 60_000, 250);
+  assert.ok(all.every((t) => t.state === 'WAITING'), 'no worker: everything waits');
+  coordinator.child.kill('SIGINT');
+  const ended = await exitOf(coordinator, 20_000);
+  assert.equal(ended.code, 130, ended.out);
+  assert.doesNotMatch(ended.out, /error/);
+});
+
 both('SIGTERM: a worker hands its running trial back (no retry counted) and exits 0; Ctrl-C on the coordinator stops the study and its workers hand their trials back', async (store) => {
   const s = await scene(store, 'sigterm', { scenario: { steps: 200, evalInterval: 20 }, budget: { trials: 4 }, finalValidation: { seeds: 0 }, leaseSeconds: 6 });
   const coordinator = s.coordinator();
