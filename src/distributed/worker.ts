@@ -69,6 +69,8 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
   let lastBusy = Date.now();
   const running = new Set<AbortController>();
   const prepared = new Map<string, Promise<void>>();
+  /** Studies whose leftover jobs were dropped (said once each). */
+  const gone = new Set<string>();
 
   const handle = async (job: Job<TrialJobData>): Promise<RunEnd | Dropped> => {
     const data = parseJobData(job.data);
@@ -80,7 +82,14 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
       study = await service.resolve(data.studyId);
     } catch (err) {
       if (!(err instanceof NotFoundError)) throw err;
-      throw new ConfigError('--db', `job ${job.id} is for study ${data.studyId}, which ${opts.dbWhere} does not hold: this worker's database is not its coordinator's`,
+      // Deleted (its jobs outlive it in Redis), or another database's study: a live coordinator of it says which.
+      const coordinator = (await presence.coordinators()).find((c) => c.studyId === data.studyId);
+      if (!coordinator) {
+        if (!gone.has(data.studyId)) log(`[worker] jobs for study ${data.studyId} dropped: ${opts.dbWhere} does not hold it and no coordinator runs it (deleted?)`);
+        gone.add(data.studyId);
+        return new Dropped(`study ${data.studyId} is gone`);
+      }
+      throw new ConfigError('--db', `job ${job.id} is for study ${data.studyId}, which ${opts.dbWhere} does not hold while its coordinator ${coordinator.owner} runs it: this worker's database is not its coordinator's`,
         'give the worker the coordinator\'s --db, or give each database its own --redis-prefix');
     }
     if (study.state !== 'RUNNING') return new Dropped(`study '${study.name}' is ${study.state}`);
@@ -91,7 +100,11 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
     if (opts.prepare) {
       const key = JSON.stringify(config.scenario);
       let p = prepared.get(key);
-      if (!p) prepared.set(key, (p = opts.prepare(config)));
+      // A failure is not kept: a fatal one (bad data) stops this worker, a passing one (memory) is tried again.
+      if (!p) prepared.set(key, (p = opts.prepare(config).catch((err: unknown) => {
+        prepared.delete(key);
+        throw err;
+      })));
       await p;
     }
     const claimed = await service.claimTrial(study.id, trial.id, { owner, seconds: config.leaseSeconds });

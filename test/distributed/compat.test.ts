@@ -84,13 +84,16 @@ test('worker CLI: a newer database schema, or a live coordinator of another vers
   assert.match(peer.out, /error: the coordinator elsewhere:1:coordinator-old of study 'old-study' runs renorm-tune 0\.0\.1/);
 });
 
-test('worker CLI: a job from a coordinator of another version, or for a study its database does not hold, stops the worker and leaves the trial WAITING', { skip }, async () => {
+test('worker CLI: a job from a coordinator of another version, or for a study its database does not hold while a coordinator runs it, stops the worker and leaves the trial WAITING', { skip }, async () => {
   const { s, studyId, trialId } = await seeded('refuse-job');
   const queue = new Queue(QUEUE_NAME, { connection: { url: REDIS_URL }, prefix: s.prefix });
+  const redis = new Redis(REDIS_URL);
   try {
+    // The coordinator of a study in another database, live on this queue.
+    await redis.set(`${s.prefix}:presence:coordinator:elsewhere:1:coordinator-x`, JSON.stringify({ owner: 'elsewhere:1:coordinator-x', studyId: 'elsewhere', studyName: 'other', ...THIS_BUILD }), 'PX', 60_000);
     for (const [data, expected] of [
       [{ studyId, trialId, round: 0, version: '9.9.9', schema: STORAGE_SCHEMA_VERSION }, /error: job .* \(from its coordinator\) runs renorm-tune 9\.9\.9/],
-      [{ studyId: 'elsewhere', trialId, round: 0, ...THIS_BUILD }, /error: --db: job .* is for study elsewhere, which .*study\.db does not hold.*--redis-prefix/],
+      [{ studyId: 'elsewhere', trialId, round: 0, ...THIS_BUILD }, /error: --db: job .* is for study elsewhere, which .*study\.db does not hold while its coordinator elsewhere:1:coordinator-x runs it.*--redis-prefix/],
     ] as const) {
       await queue.add('trial', data, { jobId: `probe-${data.studyId}-${data.version}`, removeOnComplete: true, removeOnFail: true });
       const res = await exitOf(s.worker(), 30_000);
@@ -100,12 +103,31 @@ test('worker CLI: a job from a coordinator of another version, or for a study it
       assert.deepEqual(counts, { waiting: 0, active: 0, failed: 0, completed: 0 }, 'the refused job is gone; the coordinator enqueues the trial again');
     }
   } finally {
+    redis.disconnect();
     await queue.close();
   }
   const trial = (await s.read()).trials.find((t) => t.id === trialId)!;
   assert.equal(trial.state, 'WAITING');
   assert.equal(trial.retries, 0);
   assert.equal(s.trainings().size, 0, 'nothing trained');
+});
+
+test('worker CLI: the leftover jobs of a deleted study (no coordinator runs it) are dropped with one line, and do not stop the worker', { skip }, async () => {
+  const { s, trialId } = await seeded('deleted-study');
+  const queue = new Queue(QUEUE_NAME, { connection: { url: REDIS_URL }, prefix: s.prefix });
+  try {
+    for (let i = 0; i < 3; i++) await queue.add('trial', { studyId: 'deadbeef0000', trialId: i + 1, round: 0, ...THIS_BUILD }, { jobId: `gone-${i}`, removeOnComplete: true, removeOnFail: true });
+    // With no coordinator on the queue the worker leaves once idle, as it would after any study: exit 0, not 1.
+    const res = await exitOf(s.worker(), 30_000);
+    assert.equal(res.code, 0, res.out);
+    assert.equal(res.out.match(/jobs for study deadbeef0000 dropped: .*study\.db does not hold it and no coordinator runs it \(deleted\?\)/g)?.length, 1, `said once:\n${res.out}`);
+    assert.doesNotMatch(res.out, /error/);
+    assert.deepEqual(await queue.getJobCounts('waiting', 'active', 'failed'), { waiting: 0, active: 0, failed: 0 }, 'all three are gone');
+  } finally {
+    await queue.close();
+  }
+  const trial = (await s.read()).trials.find((t) => t.id === trialId)!;
+  assert.equal(trial.state, 'WAITING', 'the database\'s own study is untouched');
 });
 
 test('worker CLI: a PostgreSQL database its coordinator has not migrated is refused, not migrated (exit 1)', { skip: pgDown }, async () => {
