@@ -28,7 +28,10 @@ export interface QueueWorkerOptions {
    * leaves. A coordinator that is alive (or was killed less than its presence TTL ago) keeps its workers waiting.
    */
   idleMs?: number;
-  /** Checks this machine can train a study (loads its dataset) before a trial is claimed; a failure stops the worker, not the trial. */
+  /**
+   * Checks this machine can train a study (loads its dataset) before a trial is claimed, once per scenario. A config
+   * or data error stops the worker, not the trial; any other failure fails that job only, and the next job loads again.
+   */
   prepare?: (config: StudyConfig) => Promise<void>;
   /** SIGTERM: take nothing more, cancel running trials and hand them back to the queue, then return. */
   signal?: AbortSignal;

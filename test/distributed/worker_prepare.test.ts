@@ -1,0 +1,63 @@
+// What a queue worker keeps between jobs: a study's data is loaded once, and a load that failed for a passing reason is tried again.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
+import { THIS_BUILD } from '../../src/distributed/compat.js';
+import { Presence } from '../../src/distributed/presence.js';
+import { QUEUE_NAME } from '../../src/distributed/queue.js';
+import { parseRedisRef } from '../../src/distributed/redis.js';
+import { runQueueWorker } from '../../src/distributed/worker.js';
+import { validateStudyConfig } from '../../src/study/config.js';
+import { createExecutor } from '../../src/study/executor/choose.js';
+import { createStudyService } from '../../src/study/service/defaults.js';
+import { MemoryStorage } from '../../src/study/storage/index.js';
+import { deletePrefix, REDIS_URL, redisSkip, until } from './helpers.js';
+
+const skip = await redisSkip();
+const fakeTrainer = fileURLToPath(new URL('../fixtures/workers/fake_trainer.js', import.meta.url));
+const prefix = `rt-test-prepare-${process.pid}`;
+after(async () => {
+  if (!skip) await deletePrefix(prefix);
+});
+
+test('worker: a dataset load that failed for a passing reason fails only that job; the next job loads again and trains', { skip }, async () => {
+  const service = createStudyService(new MemoryStorage());
+  const study = await service.createStudy(validateStudyConfig({ name: 'prepare-again', scenario: { steps: 20 }, budget: { trials: 4 } }));
+  await service.setStudyState(study.id, 'RUNNING');
+  const [first, second] = await service.listTrials(study.id, { states: ['WAITING'] });
+  const [third] = await service.ask(study.id, 1);
+  const redis = parseRedisRef(REDIS_URL, prefix);
+  const presence = new Presence(redis);
+  const executor = createExecutor({ isolation: 'thread', concurrency: 1, trialWorker: fakeTrainer });
+  const queue = new Queue(QUEUE_NAME, { connection: { url: REDIS_URL }, prefix });
+  const stop = new AbortController();
+  let loads = 0;
+  const lines: string[] = [];
+  try {
+    for (const t of [first!, second!, third!]) {
+      await queue.add('trial', { studyId: study.id, trialId: t.id, round: 0, ...THIS_BUILD }, { jobId: `p-${t.id}`, removeOnComplete: true, removeOnFail: true });
+    }
+    const worker = runQueueWorker({
+      service, dbWhere: 'memory', redis, presence, executor, idleMs: 0, signal: stop.signal, log: (l) => lines.push(l),
+      prepare: async () => {
+        if (++loads === 1) throw Object.assign(new Error('EMFILE: too many open files'), { code: 'EMFILE' });
+      },
+    });
+    await until('the second and third trials trained', async () => {
+      const ts = await Promise.all([second!.id, third!.id].map((id) => service.getTrial(study.id, id)));
+      return ts.every((t) => t.state === 'COMPLETE');
+    }, 30_000);
+    assert.equal(loads, 2, 'loaded again after the failure, and kept after that');
+    assert.equal((await service.getTrial(study.id, first!.id)).state, 'WAITING', 'the failed job left its trial for the coordinator to enqueue again');
+    stop.abort();
+    const res = await worker;
+    assert.equal(res.reason, 'signal', lines.join('\n'));
+    assert.equal(res.finished, 2);
+  } finally {
+    stop.abort();
+    await queue.close();
+    await executor.close();
+    await presence.close();
+  }
+});
