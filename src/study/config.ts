@@ -137,12 +137,25 @@ export function validateStudyConfig(raw: unknown): StudyConfig {
     out.space = expectObject(c.space, 'space', 'give a search-space override object, or leave it out for the default space');
     mergeScheduleSpace(out.space, 'space');
   }
-  if (c.trialTimeoutSeconds !== undefined) out.trialTimeoutSeconds = expectNumber(c.trialTimeoutSeconds, 'trialTimeoutSeconds', 0, Infinity, { loOpen: true });
+  if (c.trialTimeoutSeconds !== undefined) {
+    const limit = expectNumber(c.trialTimeoutSeconds, 'trialTimeoutSeconds', 0, Infinity, { loOpen: true });
+    // A final run's limit is scaled by its steps multiplier, and a Node.js timer holds at most 2^31 - 1 ms (a longer
+    // one fires at once, failing every trial).
+    const m = Math.max(...out.finalValidation.stepsMultipliers);
+    if (limit * m > MAX_TIMEOUT_SECONDS) {
+      const scaled = m > 1 ? ` × the largest finalValidation.stepsMultipliers (${m})` : '';
+      throw new ConfigError('trialTimeoutSeconds', `${limit} s${scaled} is over ${MAX_TIMEOUT_SECONDS} s (24.8 days), the longest timer Node.js can set`, `give at most ${Math.floor(MAX_TIMEOUT_SECONDS / m)}`);
+    }
+    out.trialTimeoutSeconds = limit;
+  }
   if (c.trialMemoryMb !== undefined) out.trialMemoryMb = expectNumber(c.trialMemoryMb, 'trialMemoryMb', 63, Infinity, { loOpen: true });
   if (c.backend !== undefined) out.backend = expectOneOf(c.backend, 'backend', STUDY_BACKENDS);
   if (c.warmStartFrom !== undefined) out.warmStartFrom = studyRef(c.warmStartFrom, 'warmStartFrom');
   return out;
 }
+
+/** The longest trial limit, in seconds: 2^31 - 1 ms, the longest timer Node.js can set. */
+const MAX_TIMEOUT_SECONDS = 2_147_483;
 
 /**
  * A local study trains `scenario` (required, completed with defaults). An external study needs neither: it may
@@ -322,7 +335,7 @@ function optimizer(raw: unknown): StudyConfig['optimizer'] {
     type: o.type === undefined ? 'gp' : expectOneOf(o.type, 'optimizer.type', OPTIMIZER_KINDS),
     acquisition: o.acquisition === undefined ? 'logei' : expectOneOf(o.acquisition, 'optimizer.acquisition', ACQUISITIONS),
   };
-  if (o.initialTrials !== undefined) out.initialTrials = expectInt(o.initialTrials, 'optimizer.initialTrials', 0, 10_000);
+  if (o.initialTrials !== undefined) out.initialTrials = expectInt(o.initialTrials, 'optimizer.initialTrials', 1, 10_000);
   return out;
 }
 

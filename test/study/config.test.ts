@@ -50,7 +50,7 @@ describe('validateStudyConfig', () => {
     const full = {
       ...base(), space: { warmup: { type: 'float', low: 0, high: 0.3 }, shape: 'cosine' }, objective: { metric: 'loss' }, budget: { trials: 3, timeMinutes: 0.5 }, workers: 2,
       seedsPerTrial: 10, seed: 42, pruner: { type: 'asha', minResource: 20, reductionFactor: 4 },
-      optimizer: { type: 'random', acquisition: 'ucb', initialTrials: 0 }, finalValidation: { seeds: 0, stepsMultipliers: [4, 1], race: { candidates: 1 } }, executor: 'external',
+      optimizer: { type: 'random', acquisition: 'ucb', initialTrials: 1 }, finalValidation: { seeds: 0, stepsMultipliers: [4, 1], race: { candidates: 1 } }, executor: 'external',
       baselines: false,
       trialTimeoutSeconds: 90, trialMemoryMb: 512, backend: 'wasm',
     };
@@ -126,6 +126,9 @@ describe('validateStudyConfig', () => {
     ['baselines "no"', withField('baselines', 'no'), 'baselines', /true or false/],
     ['executor', withField('executor', 'remote'), 'executor', /local/],
     ['timeout 0', withField('trialTimeoutSeconds', 0), 'trialTimeoutSeconds', /> 0/],
+    ['a 30-day timeout', withField('trialTimeoutSeconds', 30 * 86400), 'trialTimeoutSeconds', /over 2147483 s .*give at most 2147483/],
+    ['a 1-day timeout scaled by a 32x final run', { ...base(), trialTimeoutSeconds: 86400, finalValidation: { stepsMultipliers: [1, 32] } }, 'trialTimeoutSeconds', /× the largest finalValidation.stepsMultipliers \(32\) is over .*give at most 67108/, false],
+    ['initialTrials 0', withField('optimizer', { initialTrials: 0 }), 'optimizer.initialTrials', /integer/],
     ['memory 10', withField('trialMemoryMb', 10), 'trialMemoryMb', /> 63/],
     ['backend', withField('backend', 'webgl'), 'backend', /wasm/],
     ['space not object', withField('space', 3), 'space', /object/],
