@@ -156,6 +156,11 @@ export class ProcessExecutor implements Executor {
     });
     // A child that fails to start reports through 'exit'; without a listener an 'error' would crash the parent.
     child.on('error', () => undefined);
+    // One that dies between trials (a leaked crash, the OOM killer) leaves its slot: the next trial spawns a fresh
+    // one rather than being sent to a closed channel, where nothing, not even its timeout's kill, would settle it.
+    child.once('exit', () => {
+      if (slot.child === child) slot.child = undefined;
+    });
     return child;
   }
 }

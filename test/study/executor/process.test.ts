@@ -45,6 +45,25 @@ test('process executor: one process per device, each seeing only its own CUDA_VI
   }
 });
 
+test('process executor: a child that dies while idle, between trials, is replaced: the next trial runs on a fresh child instead of hanging', async () => {
+  const ex = new ProcessExecutor({ processes: 1, filename: fixture('exits_later'), loadDataset: false });
+  try {
+    const first = await ex.start(job({}, 1)).outcome;
+    assert.equal(first.kind, 'ok', JSON.stringify(first));
+    await new Promise((r) => setTimeout(r, 600)); // its process exits 100 ms after the result
+    const second = await Promise.race([
+      ex.start(job({}, 2), { timeoutMs: 5000 }).outcome,
+      new Promise<'hung'>((r) => setTimeout(() => r('hung'), 10_000)),
+    ]);
+    assert.notEqual(second, 'hung', 'the trial never settled: it was sent to the dead child');
+    assert.equal(second !== 'hung' && second.kind, 'ok', JSON.stringify(second));
+    const pids = [first, second].map((o) => (o !== 'hung' && o.kind === 'ok' ? (o.result as { pid?: number }).pid : undefined));
+    assert.notEqual(pids[0], pids[1], 'a fresh child');
+  } finally {
+    await ex.close();
+  }
+});
+
 test('process executor: a trainer that throws or a child that dies fails its trial with the reason; the next trial gets a fresh child', async () => {
   const throws = new ProcessExecutor({ filename: fixture('throws'), loadDataset: false });
   try {
