@@ -128,10 +128,13 @@ export async function runStudy(target: StudyConfig | string, opts: RunStudyOptio
     return await endStudy(service, sid, signal.aborted ? 'STOPPED' : 'COMPLETE', resumed, emit);
   } catch (err) {
     // Leave nothing of ours RUNNING: stop the pool first so no run still in flight finishes a trial after it was
-    // handed back, then release our leases so another runner can take the trials at once.
+    // handed back, then release our leases so another runner can take the trials at once. The leases are noted
+    // before: a run the closing pool cancels forgets its trial. (One that finished meanwhile, or whose lease was
+    // lost, refuses the release: its token is spent.)
+    const ours = slots.holding();
     if (ownExecutor) await closeOnce();
     try {
-      await slots.releaseAll();
+      await slots.releaseAll(ours);
       await service.setStudyState(sid, 'STOPPED');
     } catch {
       // storage itself is gone; the leases expire and the next run reaps them
@@ -211,9 +214,14 @@ class Slots {
     }
   }
 
-  /** Hands every trial still held back to the queue (after a cancel: their runs have ended). */
-  async releaseAll(): Promise<void> {
-    for (const h of [...this.held.values()]) await this.service.releaseTrial(this.study.id, h.trial.id, h.lease.token).catch(() => false);
+  /** The trials held now, with their leases. */
+  holding(): Held[] {
+    return [...this.held.values()];
+  }
+
+  /** Hands `trials` (default: every one still held) back to the queue (after a cancel: their runs have ended). */
+  async releaseAll(trials: Held[] = this.holding()): Promise<void> {
+    for (const h of trials) await this.service.releaseTrial(this.study.id, h.trial.id, h.lease.token).catch(() => false);
     this.held.clear();
   }
 

@@ -99,6 +99,29 @@ test('runner: Ctrl-C stops cleanly (nothing left RUNNING) and a rerun resumes wi
   for (const t of before.filter((t) => t.state === 'COMPLETE')) assert.deepEqual(after.find((a) => a.id === t.id), t, `trial ${t.id} unchanged`);
 });
 
+test('runner: a crash of the run itself (an ask throws while trials train) hands the running trials back, in both isolations', async () => {
+  for (const isolation of ['thread', 'process'] as const) {
+    const { service } = setup();
+    service.ask = async () => {
+      await new Promise((r) => setTimeout(r, 300));
+      throw new Error('optimizer blew up');
+    };
+    const prev = process.env.RENORM_TEST_STEP_MS;
+    process.env.RENORM_TEST_STEP_MS = '100'; // the baselines train for 2 s: the ask throws while they run
+    try {
+      await assert.rejects(runStudy(baseConfig({ budget: { trials: 6 }, workers: 3 }), { service, isolation, workerFile: fixture('counting_trainer') }), /optimizer blew up/);
+    } finally {
+      if (prev === undefined) delete process.env.RENORM_TEST_STEP_MS;
+      else process.env.RENORM_TEST_STEP_MS = prev;
+    }
+    const [study] = await service.listStudies();
+    assert.equal(study!.state, 'STOPPED', isolation);
+    const trials = await service.listTrials(study!.id);
+    assert.deepEqual(trials.filter((t) => t.state !== 'WAITING').map((t) => `#${t.number} ${t.state}`), [], `${isolation}: every trial is back in the queue, none RUNNING under a dead lease`);
+    assert.ok(trials.every((t) => t.retries === 0), 'a hand-back is not a retry');
+  }
+});
+
 test('runner: a worker crash or a NaN result fails that trial with the reason and the study goes on', async () => {
   for (const [worker, reason] of [['exits', /worker died/], ['nan', /trainer returned valAccuracy = NaN/]] as const) {
     const { service } = setup();
