@@ -364,10 +364,20 @@ export class StudyService implements StudyApi {
     } else if (spent && handed.length + created.length === 0) {
       throw spent;
     }
+    const out = [...handed, ...created];
+    let answers: AskedTrial[];
+    try {
+      answers = out.map((t) => askedTrial(t, totalSteps));
+    } catch (err) {
+      // A schedule with no table at this run length (a formula valid at the study's, not the ask's): the ask is
+      // refused, and what it claimed goes back to the queue rather than sit RUNNING under a lease nobody holds.
+      for (const t of out) if (t.lease) await this.storage.releaseTrial(id, t.id, t.lease.token).catch(() => false);
+      throw err;
+    }
     if (study.state === 'CREATED') await this.setStudyState(id, 'RUNNING');
     // The trainer tells by number next: remember them, so the tell needs no listing of the study.
-    this.numbers.remember(id, [...handed, ...created]);
-    return [...handed, ...created].map((t) => askedTrial(t, totalSteps));
+    this.numbers.remember(id, out);
+    return answers;
   }
 
   private locked<T>(studyId: string, fn: (listed?: TrialRecord[]) => Promise<T>): Promise<T> {

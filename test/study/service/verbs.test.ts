@@ -121,6 +121,18 @@ test('rename changes the name everywhere it is stored and refuses a taken one; d
   assert.deepEqual((await svc.listStudies()).map((x) => x.id), [other.id]);
 });
 
+test('ask: a formula with no table at the ask\'s run length refuses the ask and hands nothing out; the trials wait for an ask it fits', async () => {
+  const svc = createStudyService(new MemoryStorage());
+  const s = await svc.createStudy(external({ totalSteps: 1000, budget: { trials: 4 } }));
+  await svc.enqueue(s.id, { kind: 'formula', rmax: 'max(1, 3 - step / 500)', dmax: 'max(0, 5 - step / 200)' });
+  await svc.enqueue(s.id, { kind: 'formula', rmax: '3 - step / 500', dmax: '0' }); // rmax >= 1 only up to step 1000
+  await assert.rejects(svc.ask(s.id, 2, { totalSteps: 2000 }), (e: unknown) => e instanceof ConfigError && /schedule\.rmax/.test(e.message));
+  const after = await svc.listTrials(s.id);
+  assert.deepEqual(after.map((t) => `${t.role} ${t.state} ${t.retries}`), ['enqueued WAITING 0', 'enqueued WAITING 0'], 'nothing RUNNING under a lease nobody holds');
+  const ok = await svc.ask(s.id, 2);
+  assert.deepEqual(ok.map((t) => t.role), ['enqueued', 'enqueued'], 'the study\'s own run length gets both');
+});
+
 test('enqueue: the schedule is handed out before any new suggestion, with the point of the space it equals; it counts toward the budget', async () => {
   const svc = createStudyService(new MemoryStorage());
   const s = await svc.createStudy(external({ totalSteps: 1000, budget: { trials: 3 } }));
