@@ -220,10 +220,12 @@ export class BayesianOptimizer extends BaseOptimizer {
         best = i;
       }
     });
-    if (best < 0) return null;
+    if (best < 0) return this.bestObserved();
     const o = this.ledger.observations[best]!;
     const p = model.gp.predict(o.x);
     const m = objectiveMoments(model, p.mean, p.variance);
+    // Values past overflow (a diverged run at 1e155) leave the model with no numbers to give: say what was measured.
+    if (!Number.isFinite(m.mean) || !Number.isFinite(m.sd)) return this.bestObserved();
     return { params: { ...o.params }, mean: m.mean, sd: m.sd, observed: o.value! };
   }
 

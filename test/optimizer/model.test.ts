@@ -49,6 +49,19 @@ test('recommend trusts the posterior mean over a lucky noisy draw; random search
   assert.deepEqual(r, { params: { x: 0.9 }, mean: -0.3, sd: null, observed: -0.3 });
 });
 
+test('recommend never returns a prediction that is not a number: past overflow (a run diverged to 1e155) it falls back to the best measured point', async () => {
+  const space = { x: { type: 'float' as const, low: 0, high: 1 }, y: { type: 'float' as const, low: 0, high: 1 } };
+  for (const big of [1e155, 1e300]) {
+    const gp = new BayesianOptimizer({ space, direction: 'minimize', seed: 1 });
+    const pts = Array.from({ length: 10 }, (_, i) => ({ x: (i * 0.37) % 1, y: (i * 0.61) % 1 }));
+    await gp.addObservation(pts[0]!, big);
+    for (let i = 1; i < 10; i++) await gp.addObservation(pts[i]!, 0.5 + 0.01 * i);
+    const rec = (await gp.recommend())!;
+    assert.ok(Number.isFinite(rec.mean) && (rec.sd === null || Number.isFinite(rec.sd)), `${big}: ${JSON.stringify(rec)}`);
+    assert.ok((rec.observed ?? Infinity) < 1, `${big}: recommended the diverged run: ${JSON.stringify(rec)}`);
+  }
+});
+
 test('maximize: recommend returns the highest posterior mean, in the objective units', async () => {
   const space = { x: { type: 'float' as const, low: 0, high: 1 } };
   const gp = new BayesianOptimizer({ space, direction: 'maximize', seed: 2, initialTrials: 5 });
