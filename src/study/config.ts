@@ -116,7 +116,7 @@ export function validateStudyConfig(raw: unknown): StudyConfig {
     name: studyName(c.name),
     ...scenarioAndSteps(c, external),
     objective: objective(c.objective, external),
-    budget: budget(c.budget, external),
+    budget: validateBudget(c.budget, external),
     workers: c.workers === undefined ? Math.max(1, os.availableParallelism()) : expectInt(c.workers, 'workers', 1, 256),
     seedsPerTrial: c.seedsPerTrial === undefined ? 1 : expectInt(c.seedsPerTrial, 'seedsPerTrial', 1, 10),
     seed: c.seed === undefined ? 0 : expectInt(c.seed, 'seed', 0, 2 ** 31 - 1),
@@ -280,7 +280,8 @@ function bounds(raw: unknown): Bounds {
   return out;
 }
 
-function budget(raw: unknown, external: boolean): StudyConfig['budget'] {
+/** The budget rules, for a new config and for an extended one. */
+export function validateBudget(raw: unknown, external: boolean): StudyConfig['budget'] {
   // An outside trainer may not know how many trials it will run: it asks until it (or `renorm-tune stop`) ends the study.
   if (raw === undefined && external) return {};
   const b = expectObject(raw, 'budget', 'give {"trials": 20} and/or {"timeMinutes": 30}');

@@ -7,7 +7,7 @@ import { DEFAULT_RENORM_MOMENTUM } from '../shared/names.js';
 import { isEvidenceRole, isPrunable, roleKind } from '../shared/roles.js';
 import type { AskedTrial, GpView, ImportanceView, RecommendationView, StudyApi, StudyEvent, StudySummary, StudyView } from './api_types.js';
 import { baselineTrials } from './baselines.js';
-import { DEFAULT_FINAL_VALIDATION, DEFAULT_LEASE_SECONDS, DEFAULT_MAX_RETRIES, type StudyConfig, objectiveBounds, studyTotalSteps } from './config.js';
+import { validateBudget, DEFAULT_FINAL_VALIDATION, DEFAULT_LEASE_SECONDS, DEFAULT_MAX_RETRIES, type StudyConfig, objectiveBounds, studyTotalSteps } from './config.js';
 import { enqueuedTrial } from './enqueue.js';
 import { BudgetExhaustedError, StaleSnapshotError, StudyStoppedError } from './errors.js';
 import { evidencePlan, hasEvidencePhase, openEvidenceRuns, pickerFor, pickRecord } from './evidence.js';
@@ -62,8 +62,8 @@ export function configOf(study: StudyRecord): StudyConfig {
 export const MAX_ASK = 1000;
 
 /** `budget` with the limits in `raise` raised: ConfigError when one is not above the current value or the study has no such limit. */
-function raisedBudget(name: string, budget: StudyConfig['budget'], raise: { trials?: number; timeMinutes?: number }): StudyConfig['budget'] {
-  const out = { ...budget };
+function raisedBudget(name: string, now: StudyConfig['budget'], raise: { trials?: number; timeMinutes?: number }, external: boolean): StudyConfig['budget'] {
+  const out = { ...now };
   for (const key of ['trials', 'timeMinutes'] as const) {
     const to = raise[key];
     if (to === undefined) continue;
@@ -74,7 +74,8 @@ function raisedBudget(name: string, budget: StudyConfig['budget'], raise: { tria
     if (!(to > now)) throw new ConfigError(key, `must be above the current budget.${key} = ${now}, got ${to}`, `give the new total, e.g. ${key === 'trials' ? now + 10 : now * 2}`);
     out[key] = to;
   }
-  return out;
+  // The new totals obey the rules a new study's budget does (whole trials, at most 100,000), checked in one place.
+  return validateBudget(out, external);
 }
 
 /** What a study's config fixes at creation (extend and rename change only the budget and the name). */
@@ -185,7 +186,7 @@ export class StudyService implements StudyApi {
     const study = await this.resolve(ref);
     if (raise.trials === undefined && raise.timeMinutes === undefined) throw new ConfigError('budget', 'needs trials or timeMinutes', 'e.g. {"trials": 40}');
     // Raised on the config as stored when written, so a rename or another extend at the same moment is kept.
-    await this.storage.updateStudyConfig(study.id, (config) => ({ ...config, budget: raisedBudget(study.name, (config as Partial<StudyConfig>).budget ?? {}, raise) }));
+    await this.storage.updateStudyConfig(study.id, (config) => ({ ...config, budget: raisedBudget(study.name, (config as Partial<StudyConfig>).budget ?? {}, raise, config.executor === 'external') }));
     // A study that ended for want of budget has more now: `run` continues it, asks are granted again.
     if (study.state === 'COMPLETE') await this.storage.setStudyState(study.id, 'STOPPED');
     return this.changed(study.id);

@@ -103,6 +103,8 @@ test('extend and rename at the same moment both land: each changes its own field
   assert.equal(after.config.name, 'renamed-at-once');
   assert.deepEqual(after.config.budget, { trials: 50, timeMinutes: 60 });
   await assert.rejects(svc.extendStudy(s.id, { trials: 40 }), (e: unknown) => e instanceof ConfigError && /above the current budget.trials = 50/.test(e.message));
+  await assert.rejects(svc.extendStudy(s.id, { trials: 60.5 }), (e: unknown) => e instanceof ConfigError && e.field === 'budget.trials' && /integer/.test(e.message), 'whole trials, as in a new config');
+  await assert.rejects(svc.extendStudy(s.id, { trials: 99_999_999 }), (e: unknown) => e instanceof ConfigError && e.field === 'budget.trials' && /100000/.test(e.message));
   assert.deepEqual((await svc.resolve(s.id)).config.budget, { trials: 50, timeMinutes: 60 }, 'a refused extend changes nothing');
 });
 
