@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { expectOneOf } from '../config/fields.js';
 import type { BackendName } from '../shared/names.js';
-import { checkExecutorOptions, ISOLATIONS, resolveIsolation, type Isolation } from '../study/executor/choose.js';
+import { checkBackendInstalled, checkExecutorOptions, ISOLATIONS, resolveIsolation, type Isolation } from '../study/executor/choose.js';
 import { deviceList } from './options.js';
 import { loadDataset } from '../data/index.js';
 import type { Scenario } from '../train/scenario.js';
@@ -61,6 +61,8 @@ export function localExecutorFlags(o: Pick<RunOpts, 'isolation' | 'devices' | 'r
   const isolation = o.isolation === undefined ? undefined : expectOneOf(o.isolation, '--isolation', ISOLATIONS);
   const devices = deviceList(o.devices);
   checkExecutorOptions({ isolation: resolveIsolation(isolation, devices, backend), ...(backend ? { backend } : {}), ...(devices ? { devices } : {}) });
+  // A local run trains here: a native backend this machine lacks would fail every trial (a coordinator's workers check their own).
+  if (o.redis === undefined) checkBackendInstalled(backend, 'backend');
   return { ...(isolation ? { isolation } : devices ? { isolation: 'process' as const } : {}), ...(devices ? { devices } : {}) };
 }
 

@@ -6,7 +6,7 @@ import type { StudyConfig } from './config.js';
 import { BudgetExhaustedError, StudyStoppedError } from './errors.js';
 import { hasEvidencePhase } from './evidence.js';
 import type { Executor } from './executor/types.js';
-import { createExecutor, resolveIsolation, type Isolation } from './executor/choose.js';
+import { checkBackendInstalled, createExecutor, resolveIsolation, type Isolation } from './executor/choose.js';
 import { processOwner } from './owner.js';
 import { endStudy, isStopped } from './runner/end.js';
 import { openStudy } from './runner/open.js';
@@ -66,6 +66,8 @@ export async function runStudy(target: StudyConfig | string, opts: RunStudyOptio
   if (config.executor === 'external') {
     throw new ConfigError('executor', `study '${study.name}' is driven by external workers over the REST API`, 'use executor "local" to run it here');
   }
+  // The stored config decides (a resumed study keeps its backend): one this machine lacks would fail every trial.
+  if (!opts.executor) checkBackendInstalled(config.backend, 'backend');
   const unsubscribe = opts.onEvent ? await service.subscribe(study.id, opts.onEvent) : () => {};
   const emit = (e: RunnerEvent) => opts.onEvent?.(e);
   const ownExecutor = !opts.executor;

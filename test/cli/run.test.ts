@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,14 @@ import { PACKAGE_VERSION } from '../../src/version.js';
 import { SqliteStorage } from '../../src/study/storage/index.js';
 
 const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const nativeInstalled = (() => {
+  try {
+    createRequire(import.meta.url).resolve('@tensorflow/tfjs-node');
+    return true;
+  } catch {
+    return false;
+  }
+})();
 const fakeTrainer = fileURLToPath(new URL('../fixtures/workers/fake_trainer.js', import.meta.url));
 
 function run(args: string[]): ChildProcess {
@@ -116,6 +125,20 @@ test('--isolation and --devices: process where native TF.js may load, one proces
   assert.throws(() => localExecutorFlags({ isolation: 'thread' }, 'node-gpu'), (e: unknown) => field('--isolation')(e) && /tensorflow\/tfjs#2079/.test((e as Error).message));
   assert.throws(() => localExecutorFlags({ isolation: 'thread', devices: '0' }, 'wasm'), field('--devices'));
   assert.throws(() => localExecutorFlags({ redis: 'redis://x', devices: '0' }, 'wasm'), (e: unknown) => field('--devices')(e) && /renorm-tune worker/.test(String((e as ConfigError).fix ?? (e as Error).message)));
+});
+
+test('run: a study on a native backend this machine lacks is refused before anything is written (it failed every trial and exited 0)', { skip: nativeInstalled && '@tensorflow/tfjs-node is installed here' }, async () => {
+  const { dir, db } = setup();
+  try {
+    const cfg = join(dir, 'native.json');
+    writeFileSync(cfg, JSON.stringify({ name: 'native', backend: 'node', scenario: { steps: 20 }, budget: { trials: 4 } }));
+    const r = collect(run([cfg, '--db', db]));
+    assert.notEqual(await r.exit, 0);
+    assert.match(r.err(), /backend node: @tensorflow\/tfjs-node is not installed on this machine \(fix: npm install @tensorflow\/tfjs-node@4\.22\.0, or set "backend": "wasm"\)/, r.err());
+    assert.equal(existsSync(db), false, 'no database was created');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('run --devices trains each trial in a child process per device (a probe trainer reports where it ran)', async () => {

@@ -44,9 +44,11 @@ export function resolveIsolation(asked: Isolation | undefined, devices: readonly
 }
 
 /** A native backend that is not installed stops the worker at start, with the install line, instead of failing every trial. */
-export function checkBackendInstalled(backend: BackendName | undefined): void {
+/** `where`: how the caller names the setting, e.g. `--backend` (a worker's flag) or `backend` (a study config's field). */
+export function checkBackendInstalled(backend: BackendName | undefined, where = '--backend'): void {
   const pkg = backend ? NATIVE[backend] : undefined;
-  if (pkg && !installed(pkg)) throw new BackendError(`--backend ${backend}: ${pkg} is not installed on this machine (fix: npm install ${pkg}@4.22.0, or use --backend wasm)`);
+  const other = where.startsWith('--') ? `use ${where} wasm` : `set "${where}": "wasm"`;
+  if (pkg && !installed(pkg)) throw new BackendError(`${where} ${backend}: ${pkg} is not installed on this machine (fix: npm install ${pkg}@4.22.0, or ${other})`);
 }
 
 /** Refuses a thread pool for a study whose trials would load native TensorFlow. */
