@@ -116,8 +116,10 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
       // With the defaults of fields added since it was stored, so an older study is not reported as edited.
       const stored = configOf(await service.resolve(existing.id));
       // A resumed study keeps the config it was created with; say so rather than silently ignore edits.
-      const changed = (['budget', 'seedsPerTrial', 'pruner', 'optimizer', 'finalValidation'] as const).filter(
-        (k) => JSON.stringify(stored[k]) !== JSON.stringify(config[k]),
+      // Every field but the name, --workers' default (this run's) and warmStartFrom (said below) comes from the store.
+      const own = new Set(['name', 'workers', 'warmStartFrom', '$schema']);
+      const changed = [...new Set([...Object.keys(stored), ...Object.keys(config)])].filter(
+        (k) => !own.has(k) && JSON.stringify((stored as unknown as Record<string, unknown>)[k]) !== JSON.stringify((config as unknown as Record<string, unknown>)[k]),
       );
       if (changed.length) display.log(`[study] '${config.name}' exists: continuing it with its stored settings; ignored edits to: ${changed.join(', ')} (rename the study to start afresh, or \`renorm-tune extend\` its budget)`);
       if (existing.state === 'COMPLETE') display.log(`[study] '${config.name}' is already complete; showing its results`);

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,6 +67,15 @@ test('run --json: stdout is JSON lines only (events, then one summary); a re-run
     assert.equal(await again.exit, 0, again.err());
     assert.match(again.err(), /'jsonl' is already complete; showing its results/);
     assert.doesNotMatch(again.err(), /continuing the study|resuming/);
+    assert.doesNotMatch(again.err(), /ignored edits/, 'the same file is no edit');
+
+    // Every stored field wins on a rerun, and each edited one is named, not silently ignored.
+    const edited = join(dir, 'jsonl-edited.json');
+    writeFileSync(edited, JSON.stringify({ ...JSON.parse(readFileSync(config('jsonl'), 'utf8')), seed: 7, trialTimeoutSeconds: 600, backend: 'wasm' }));
+    const rerun = collect(run([edited, '--db', db]));
+    assert.equal(await rerun.exit, 0, rerun.err());
+    const ignored = /ignored edits to: ([^(]+)/.exec(rerun.err())?.[1] ?? '';
+    assert.deepEqual(ignored.split(',').map((k) => k.trim()).filter(Boolean).sort(), ['backend', 'seed', 'trialTimeoutSeconds'], rerun.err());
 
     const warm = collect(run([config('warmed'), '--db', db, '--json', '--warm-start-from', 'jsonl']));
     assert.equal(await warm.exit, 0, warm.err());
