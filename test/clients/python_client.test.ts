@@ -54,6 +54,8 @@ describe('Python client against a live server', { skip: pythonMissing }, () => {
     assert.deepEqual(e.budget, ['BudgetExhausted', 'BUDGET_EXHAUSTED', 409]);
     assert.deepEqual(e.notFound, ['NotFound', 'NOT_FOUND', 404]);
     assert.deepEqual(e.unreachable, ['RenormTuneError', 'UNREACHABLE']);
+    assert.deepEqual(e.nanTell, ['ValueError', true], 'a NaN is refused before it is sent, pointing at failed=');
+    assert.deepEqual(e.crossStudy, ['ValueError', true], 'a trial told through another study\'s handle is refused');
   });
 
   it('schedule_at agrees with scheduleAt for asked trials (stretched to other run lengths too) and for the export', () => {

@@ -18,6 +18,7 @@ same numbers renorm-tune's own trainer uses, without re-implementing its ramp fo
 """
 import bisect
 import json
+import math
 import os
 import random
 import time
@@ -95,6 +96,11 @@ def schedule_at(source, step, total_steps=None):
 
 class Trial(dict):
     """An asked trial, exactly as the server sent it (a dict), with attributes for what a trainer uses."""
+
+    def __init__(self, fields=(), _study=None):
+        super().__init__(fields)
+        # The study that asked it (not a field: the dict stays what the server sent).
+        self.__dict__["_study"] = _study
 
     number = property(lambda self: self["number"])
     schedule = property(lambda self: self["schedule"])
@@ -188,7 +194,11 @@ class Study:
         return "/api/studies/" + _segment(self.id) + tail
 
     def ask(self, count=1, total_steps=None):
-        """Up to `count` trials (fewer near the end of the budget); BudgetExhausted when none is left."""
+        """Up to `count` trials (fewer near the end of the budget); BudgetExhausted when none is left.
+
+        An empty list means other trainers hold the last runs (the last search trials, or evidence runs that wait for
+        them): ask again a little later.
+        """
         body = {"count": count}
         if total_steps is not None:
             body["totalSteps"] = total_steps
@@ -196,7 +206,7 @@ class Study:
         # nothing was handed out, so asking again is safe. A few tries with growing, jittered pauses.
         for attempt in range(_ASK_RETRIES + 1):
             try:
-                return [Trial(t) for t in self.client.request("POST", self._path("/ask"), body)["trials"]]
+                return [Trial(t, _study=self.id) for t in self.client.request("POST", self._path("/ask"), body)["trials"]]
             except RenormTuneError as err:
                 if err.code != "STALE_SNAPSHOT" or attempt == _ASK_RETRIES:
                     raise
@@ -204,7 +214,7 @@ class Study:
 
     def report(self, trial, step, value, metrics=None):
         """An intermediate value of the objective at `step`; True when the pruner asks the trial to stop."""
-        body = _with_token(trial, {"step": step, "value": value})
+        body = _with_token(trial, {"step": step, "value": _finite(value, "report")})
         if metrics is not None:
             body["metrics"] = metrics
         return self.client.request("POST", self._trial(trial, "/report"), body)["prune"]
@@ -213,7 +223,7 @@ class Study:
         """The trial's final value, or failed="why". Recorded PRUNED if the pruner had asked it to stop."""
         if (value is None) == (failed is None):
             raise ValueError("tell a value or failed='reason', not both or neither")
-        body = _with_token(trial, {"value": value} if failed is None else {"failed": str(failed)})
+        body = _with_token(trial, {"value": _finite(value, "tell")} if failed is None else {"failed": str(failed)})
         return self.client.request("POST", self._trial(trial, "/tell"), body)["trial"]
 
     def enqueue(self, schedule, renorm_momentum=None):
@@ -244,7 +254,22 @@ class Study:
 
     def _trial(self, trial, tail):
         number = trial if isinstance(trial, int) else trial["number"]
+        # Trial numbers and lease tokens both count from the start in every study: a trial told through another
+        # study's handle would finish that study's trial of the same number.
+        asked_from = trial.__dict__.get("_study") if isinstance(trial, Trial) else None
+        if asked_from is not None and asked_from != self.id:
+            raise ValueError("trial #%d was asked from study %s, not from %s (%s): tell it through the study that asked it"
+                             % (number, asked_from, self.name, self.id))
         return self._path("/trials/%d%s" % (number, tail))
+
+
+def _finite(value, verb):
+    """A number JSON can carry (numpy and torch scalars included); a diverged run is told as failed, not as NaN."""
+    v = float(value)
+    if not math.isfinite(v):
+        raise ValueError("cannot %s a value of %r: tell a diverged run as failed, e.g. study.tell(trial, failed=\"loss became %r\")"
+                         % (verb, v, v))
+    return v
 
 
 def _with_token(trial, body):
