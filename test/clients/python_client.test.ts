@@ -56,6 +56,9 @@ describe('Python client against a live server', { skip: pythonMissing }, () => {
     assert.deepEqual(e.unreachable, ['RenormTuneError', 'UNREACHABLE']);
     assert.deepEqual(e.nanTell, ['ValueError', true], 'a NaN is refused before it is sent, pointing at failed=');
     assert.deepEqual(e.crossStudy, ['ValueError', true], 'a trial told through another study\'s handle is refused');
+    assert.deepEqual(e.absoluteFormula, ['ValueError', true], 'a formula over absolute steps is not stretched to another run length');
+    assert.equal(seen.formulaOwnLength, 2, 'at its own run length it is the table');
+    assert.equal(seen.relativeStretched, 2, 'a formula over t stretches like a ramp');
   });
 
   it('schedule_at agrees with scheduleAt for asked trials (stretched to other run lengths too) and for the export', () => {

@@ -21,6 +21,7 @@ import json
 import math
 import os
 import random
+import re
 import time
 import urllib.error
 import urllib.parse
@@ -64,6 +65,7 @@ class NotFound(RenormTuneError):
     """404: no such study or trial."""
 
 
+_ABSOLUTE = re.compile(r"\b(step|totalSteps)\b")
 _BY_CODE = {"LEASE_LOST": LeaseLost, "BUDGET_EXHAUSTED": BudgetExhausted, "STUDY_STOPPED": StudyStopped, "NOT_FOUND": NotFound}
 
 
@@ -73,13 +75,20 @@ def schedule_at(source, step, total_steps=None):
     """{rmax, rmin, dmax} at `step` of a run of `total_steps`, from an asked trial or an exported schedule.
 
     Time is relative: the trial's table (resolved for its own run length) is stretched to `total_steps`, so a
-    schedule serves runs of any length. Without `total_steps`, the run length the table was made for.
+    schedule serves runs of any length. Without `total_steps`, the run length the table was made for. A formula
+    over `step` or `totalSteps` counts absolute steps, so at another length it is refused (ValueError): ask for a
+    trial of your run length instead.
     """
     table = source["table"]
     own = source["totalSteps"]
     total = own if total_steps is None else total_steps
     if not total or total <= 0:
         raise ValueError("total_steps must be a positive number of training steps")
+    spec = source.get("schedule") or {}
+    if total != own and spec.get("kind") == "formula" and any(_ABSOLUTE.search(str(spec.get(k, ""))) for k in ("rmax", "rmin", "dmax")):
+        # A formula over step or totalSteps means absolute steps; its table holds for its own run length only.
+        raise ValueError("this formula schedule counts absolute steps, and its table is for a run of %s steps, not %s: "
+                         "ask with total_steps=%s (or export for that length) to get a table for your run" % (own, total, total))
     at = min(max(step / total, 0.0), 1.0) * own
     steps = [row["step"] for row in table] if not isinstance(source, Trial) else source._steps()
     i = bisect.bisect_right(steps, at)
