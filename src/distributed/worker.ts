@@ -72,8 +72,9 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
   let lastBusy = Date.now();
   const running = new Set<AbortController>();
   const prepared = new Map<string, Promise<void>>();
-  /** Studies whose leftover jobs were dropped (said once each). */
+  /** Studies whose leftover jobs were dropped, and studies whose memory limit this worker cannot apply (said once each). */
   const gone = new Set<string>();
+  const unlimited = new Set<string>();
 
   const handle = async (job: Job<TrialJobData>): Promise<RunEnd | Dropped> => {
     const data = parseJobData(job.data);
@@ -96,6 +97,11 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
         'give the worker the coordinator\'s --db, or give each database its own --redis-prefix');
     }
     if (study.state !== 'RUNNING') return new Dropped(`study '${study.name}' is ${study.state}`);
+    const memoryMb = configOf(study).trialMemoryMb;
+    if (memoryMb !== undefined && !unlimited.has(study.id)) {
+      unlimited.add(study.id);
+      log(`[worker] study '${study.name}' sets trialMemoryMb = ${memoryMb}: queue workers do not limit a trial's memory (a local run does)`);
+    }
     const trial = await service.getTrial(study.id, data.trialId);
     if (trial.state !== 'WAITING') return new Dropped(`trial #${trial.number} is ${trial.state}`);
     if (trial.retries !== data.round) return new Dropped(`trial #${trial.number} is in round ${trial.retries}, the job is for round ${data.round}`);

@@ -23,7 +23,7 @@ after(async () => {
 
 test('worker: a dataset load that failed for a passing reason fails only that job; the next job loads again and trains', { skip }, async () => {
   const service = createStudyService(new MemoryStorage());
-  const study = await service.createStudy(validateStudyConfig({ name: 'prepare-again', scenario: { steps: 20 }, budget: { trials: 4 } }));
+  const study = await service.createStudy(validateStudyConfig({ name: 'prepare-again', scenario: { steps: 20 }, budget: { trials: 4 }, trialMemoryMb: 512 }));
   await service.setStudyState(study.id, 'RUNNING');
   const [first, second] = await service.listTrials(study.id, { states: ['WAITING'] });
   const [third] = await service.ask(study.id, 1);
@@ -54,6 +54,7 @@ test('worker: a dataset load that failed for a passing reason fails only that jo
     const res = await worker;
     assert.equal(res.reason, 'signal', lines.join('\n'));
     assert.equal(res.finished, 2);
+    assert.equal(lines.filter((l) => /study 'prepare-again' sets trialMemoryMb = 512: queue workers do not limit a trial's memory/.test(l)).length, 1, 'said once, not per trial');
   } finally {
     stop.abort();
     await queue.close();
