@@ -6,7 +6,7 @@ import { ConfigError } from '../errors.js';
 import { expectOneOf } from '../config/fields.js';
 import type { BackendName } from '../shared/names.js';
 import { checkBackendInstalled, checkExecutorOptions, ISOLATIONS, resolveIsolation, type Isolation } from '../study/executor/choose.js';
-import { deviceList } from './options.js';
+import { deviceList, nonNegativeInt } from './options.js';
 import { loadDataset } from '../data/index.js';
 import type { Scenario } from '../train/scenario.js';
 import { createServer, parseAllowedHosts, type RunningServer } from '../server/index.js';
@@ -66,10 +66,19 @@ export function localExecutorFlags(o: Pick<RunOpts, 'isolation' | 'devices' | 'r
   return { ...(isolation ? { isolation } : devices ? { isolation: 'process' as const } : {}), ...(devices ? { devices } : {}) };
 }
 
+/** Flags that only mean something next to another one are refused alone, before anything opens, rather than ignored. */
+export function companionFlags(o: Pick<RunOpts, 'redis' | 'redisPrefix' | 'queueDepth' | 'port' | 'allowedHosts'>): void {
+  for (const [flag, given] of [['--queue-depth', o.queueDepth], ['--redis-prefix', o.redisPrefix]] as const) {
+    if (given !== undefined && o.redis === undefined) throw new ConfigError(flag, 'applies only to a queued study, with --redis', 'add --redis redis://host:6379, or leave it out');
+  }
+  if (o.allowedHosts !== undefined && o.port === undefined) throw new ConfigError('--allowed-hosts', 'applies only to the dashboard server, with --port', 'add --port 8080, or leave it out');
+}
+
 export async function runCommand(configPath: string, o: RunOpts): Promise<number> {
   const loaded = loadStudyConfig(configPath);
   const config = o.warmStartFrom === undefined ? loaded : validateStudyConfig({ ...loaded, warmStartFrom: o.warmStartFrom });
-  const port = o.port === undefined ? undefined : Number(o.port);
+  companionFlags(o);
+  const port = o.port === undefined ? undefined : nonNegativeInt('--port', 8080)(o.port);
   const allowedHosts = o.allowedHosts === undefined ? undefined : parseAllowedHosts(o.allowedHosts);
   const display = o.json
     ? new JsonLinesDisplay()

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { localExecutorFlags, workersOption, workersWarning } from '../../src/cli/run.js';
+import { companionFlags, localExecutorFlags, workersOption, workersWarning } from '../../src/cli/run.js';
 import { ConfigError } from '../../src/errors.js';
 import { PACKAGE_VERSION } from '../../src/version.js';
 import { SqliteStorage } from '../../src/study/storage/index.js';
@@ -123,6 +123,26 @@ test('--workers: an integer in [1, 256]; above twice the cores it warns, and the
   for (const bad of ['0', '999', '1.5', 'four', '-2']) assert.throws(() => workersOption(bad, 2), (e: unknown) => e instanceof ConfigError && e.field === '--workers', bad);
   assert.equal(workersWarning(4, 2), undefined);
   assert.match(workersWarning(5, 2)!, /5 workers is more than twice this machine's 2 cores.*--workers 2/);
+});
+
+test('run: a flag that needs a companion is refused alone (it was ignored), and --port names what it got', () => {
+  const field = (f: string, re: RegExp) => (e: unknown) => e instanceof ConfigError && e.field === f && re.test(e.message);
+  assert.throws(() => companionFlags({ queueDepth: '5' }), field('--queue-depth', /with --redis/));
+  assert.throws(() => companionFlags({ redisPrefix: 'x' }), field('--redis-prefix', /with --redis/));
+  assert.throws(() => companionFlags({ allowedHosts: 'a.example' }), field('--allowed-hosts', /with --port/));
+  companionFlags({ redis: 'redis://x', queueDepth: '5', redisPrefix: 'x', port: '0', allowedHosts: 'a.example' });
+});
+
+test('run --port abc exits 1 naming what it got, before anything is written', async () => {
+  const { dir, db, config } = setup();
+  try {
+    const r = collect(run([config('port'), '--db', db, '--port', 'abc']));
+    assert.equal(await r.exit, 1);
+    assert.match(r.err(), /--port: must be an integer >= 0, got 'abc'/);
+    assert.equal(existsSync(db), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('--isolation and --devices: process where native TF.js may load, one process per device, refused with --redis or a thread pool on native', () => {
