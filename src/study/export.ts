@@ -53,8 +53,8 @@ export function buildExport(study: StudyRecord, trials: TrialRecord[], opts: Bui
   const best = rec.trial;
   // The scenario's run length is what the study trained with; a trial's own step count is the fallback for
   // scenarios that do not spell it out.
-  const totalSteps = studyTotalSteps(study.config) ?? stepsOf(best);
-  if (totalSteps === null) throw new ConflictError(`study '${study.name}': cannot tell the run length (give the study a totalSteps, or a scenario with steps)`);
+  const totalSteps = studyTotalSteps(study.config) ?? stepsOf(best) ?? askedSteps(study);
+  if (totalSteps === null) throw new ConflictError(`study '${study.name}': cannot tell the run length (give the study a totalSteps, or a scenario with steps, or ask with totalSteps)`);
   const objective = (study.config.objective ?? {}) as { metric?: unknown };
   const out: StudyExport = {
     format: 'renorm-tune/schedule',
@@ -88,6 +88,15 @@ export function buildExport(study: StudyRecord, trials: TrialRecord[], opts: Bui
   if (typeof momentum === 'number') out.renormMomentum = momentum;
   if (opts.model) out.model = { trialNumber: opts.model.trialNumber, predicted: opts.model.mean, sd: opts.model.sd, measured: opts.model.observed };
   return out;
+}
+
+/** The study attribute that keeps the run length an external study without one of its own was last asked with. */
+export const ASKED_TOTAL_STEPS = 'askedTotalSteps';
+
+/** An external study without a run length of its own: the one its trainers last asked with. */
+function askedSteps(study: StudyRecord): number | null {
+  const steps = study.attrs[ASKED_TOTAL_STEPS];
+  return typeof steps === 'number' && Number.isInteger(steps) && steps > 0 ? steps : null;
 }
 
 function stepsOf(t: TrialRecord): number | null {

@@ -9,6 +9,7 @@ import type { AskedTrial, GpView, ImportanceView, RecommendationView, StudyApi, 
 import { baselineTrials } from './baselines.js';
 import { validateBudget, DEFAULT_FINAL_VALIDATION, DEFAULT_LEASE_SECONDS, DEFAULT_MAX_RETRIES, type StudyConfig, objectiveBounds, studyTotalSteps } from './config.js';
 import { enqueuedTrial } from './enqueue.js';
+import { ASKED_TOTAL_STEPS } from './export.js';
 import { BudgetExhaustedError, StaleSnapshotError, StudyStoppedError } from './errors.js';
 import { evidencePlan, hasEvidencePhase, openEvidenceRuns, pickerFor, pickRecord } from './evidence.js';
 import { stepsMultiplierOf } from './final.js';
@@ -376,6 +377,8 @@ export class StudyService implements StudyApi {
       throw err;
     }
     if (study.state === 'CREATED') await this.setStudyState(id, 'RUNNING');
+    // A study without a run length of its own keeps its asks' (the latest): the export resolves its table with it.
+    if (asked !== undefined && studyTotalSteps(config) === null && study.attrs[ASKED_TOTAL_STEPS] !== asked) await this.storage.setStudyAttr(id, ASKED_TOTAL_STEPS, asked);
     // The trainer tells by number next: remember them, so the tell needs no listing of the study.
     this.numbers.remember(id, out);
     return answers;

@@ -135,6 +135,17 @@ test('ask: a formula with no table at the ask\'s run length refuses the ask and 
   assert.deepEqual(ok.map((t) => t.role), ['enqueued', 'enqueued'], 'the study\'s own run length gets both');
 });
 
+test('export: an external study without a run length of its own exports at the run length its trainers asked with', async () => {
+  const svc = createStudyService(new MemoryStorage());
+  const s = await svc.createStudy(external({ budget: { trials: 2 } }));
+  await assert.rejects(svc.ask(s.id, 1), (e: unknown) => e instanceof RequestError && e.field === 'totalSteps');
+  const asked = await svc.ask(s.id, 2, { totalSteps: 2000 });
+  for (const [i, t] of asked.entries()) await svc.tell(s.id, t, { value: 0.5 + 0.1 * i });
+  const exp = await svc.bestSchedule(s.id);
+  assert.equal(exp.totalSteps, 2000);
+  assert.equal(exp.table.at(-1)!.step, 2000);
+});
+
 test('enqueue: the schedule is handed out before any new suggestion, with the point of the space it equals; it counts toward the budget', async () => {
   const svc = createStudyService(new MemoryStorage());
   const s = await svc.createStudy(external({ totalSteps: 1000, budget: { trials: 3 } }));
