@@ -63,8 +63,8 @@ export function configOf(study: StudyRecord): StudyConfig {
 export const MAX_ASK = 1000;
 
 /** `budget` with the limits in `raise` raised: ConfigError when one is not above the current value or the study has no such limit. */
-function raisedBudget(name: string, now: StudyConfig['budget'], raise: { trials?: number; timeMinutes?: number }, external: boolean): StudyConfig['budget'] {
-  const out = { ...now };
+function raisedBudget(name: string, current: StudyConfig['budget'], raise: { trials?: number; timeMinutes?: number }, external: boolean): StudyConfig['budget'] {
+  const out = { ...current };
   for (const key of ['trials', 'timeMinutes'] as const) {
     const to = raise[key];
     if (to === undefined) continue;

@@ -43,8 +43,10 @@ export function resolveIsolation(asked: Isolation | undefined, devices: readonly
   return asked ?? (devices ? 'process' : defaultIsolation(backend));
 }
 
-/** A native backend that is not installed stops the worker at start, with the install line, instead of failing every trial. */
-/** `where`: how the caller names the setting, e.g. `--backend` (a worker's flag) or `backend` (a study config's field). */
+/**
+ * A native backend that is not installed stops a worker or a local run at start, with the install line, instead of
+ * failing every trial. `where`: how the caller names the setting (`--backend`, a worker's flag; `backend`, a config's field).
+ */
 export function checkBackendInstalled(backend: BackendName | undefined, where = '--backend'): void {
   const pkg = backend ? NATIVE[backend] : undefined;
   const other = where.startsWith('--') ? `use ${where} wasm` : `set "${where}": "wasm"`;

@@ -38,9 +38,9 @@ export function checkNewStudy(study: { name: string; direction: Direction; confi
   if (typeof study.config !== 'object' || study.config === null) throw new ConfigError('config', 'must be an object');
 }
 
-/** The config a rename stores: its `name` moved to the study's new one, or null when the config has no name. */
+/** The config a rename stores: its `name` moved to the study's new one; null when nothing changes (no name, or that one). */
 export function renamedConfig(config: Record<string, unknown>, name: string): Record<string, unknown> | null {
-  return typeof config.name === 'string' ? { ...config, name } : null;
+  return typeof config.name === 'string' && config.name !== name ? { ...config, name } : null;
 }
 
 export function checkStudyName(name: unknown): void {
