@@ -633,7 +633,9 @@ export class StudyService implements StudyApi {
     const study = await this.resolve(ref);
     return this.asks.run(study.id, async () => {
       const trials = await this.storage.listTrials(study.id, { withIntermediate: false });
-      const best = bestTrial(trials.filter((t) => Object.keys(t.params).length > 0), study.direction);
+      // Centred on the best trial that is a point of the space (an enqueued schedule outside it carries only its momentum).
+      const names = Object.keys(mergeScheduleSpace(configOf(study).space));
+      const best = bestTrial(trials.filter((t) => names.every((n) => n in t.params)), study.direction);
       if (!best) return { available: false, reason: 'no COMPLETE trial with tuned parameters yet' };
       const slices = await (await this.synced(study, trials)).slices(best.params, 60);
       if (!slices) return { available: false, reason: `the ${configOf(study).optimizer.type} optimizer has no model to show` };

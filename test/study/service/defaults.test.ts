@@ -32,6 +32,18 @@ test('service + real GP optimizer: ask/tell rounds, then the GP view and the exp
   assert.equal(exp.value, best.value);
 });
 
+test('GP view: a best trial outside the space (an enqueued formula, params only its momentum) is passed over for the best point of the space', async () => {
+  const svc = createStudyService(new MemoryStorage());
+  const study = await svc.createStudy(baseConfig({ executor: 'external', optimizer: { type: 'gp', initialTrials: 3 }, seed: 3 }));
+  await svc.enqueue(study.id, { kind: 'formula', rmax: '1 + 2 * t', dmax: '3 * t' }, { renormMomentum: 0.95 });
+  for (let round = 0; round < 7; round++) {
+    for (const t of await svc.ask(study.id, 1)) await svc.tell(study.id, t, { value: t.role === 'enqueued' ? 0.99 : 0.5 + 0.01 * round });
+  }
+  const view = await svc.gpView(study.id);
+  assert.equal(view.available, true, view.reason);
+  assert.deepEqual(Object.keys(view.center!).sort(), Object.keys(studySpace(baseConfig())).sort());
+});
+
 test('config: an invalid space override is a ConfigError naming the parameter (validated at the edge, before the service)', () => {
   assert.throws(() => validateStudyConfig(rawConfig({ space: { rmaxFinall: 2 } })), (e: unknown) => e instanceof ConfigError && /space/.test(e.field));
 });
