@@ -59,6 +59,8 @@ export function validateParam(raw: unknown, field: string): ParamSpec {
   const lo = expectNumber(spec.low, `${field}.low`, -Infinity, Infinity);
   const hi = expectNumber(spec.high, `${field}.high`, -Infinity, Infinity);
   if (lo >= hi) throw new ConfigError(field, `low (${lo}) must be below high (${hi})`, 'swap them, or use a one-choice categorical to fix a value');
+  // The encoding divides by the span: one past the largest double would send every point to an end of the range.
+  if (!Number.isFinite(hi - lo)) throw new ConfigError(field, `the span high - low (${hi} - ${lo}) overflows a double`, 'narrow the range, or search it on a log scale');
   const log = spec.log ?? false;
   if (typeof log !== 'boolean') throw new ConfigError(`${field}.log`, `must be true or false, got ${JSON.stringify(log)}`);
   if (type === 'int' && (!Number.isInteger(lo) || !Number.isInteger(hi))) {

@@ -7,6 +7,7 @@ import { Rng } from '../../src/gp/rng.js';
 
 const BAD: [string, unknown, string, RegExp][] = [
   ['low >= high', { lr: { type: 'float', low: 1, high: 1 } }, 'space.lr', /low \(1\) must be below high \(1\)/],
+  ['a span past the largest double', { lr: { type: 'float', low: -1e308, high: 1e308 } }, 'space.lr', /span high - low .* overflows a double/],
   ['log with low <= 0', { lr: { type: 'float', low: 0, high: 1, log: true } }, 'space.lr.low', /log scale needs low > 0/],
   ['empty choices', { act: { type: 'categorical', choices: [] } }, 'space.act.choices', /non-empty/],
   ['duplicate choices', { act: { type: 'categorical', choices: ['relu', 'tanh', 'relu'] } }, 'space.act.choices', /duplicate choice "relu"/],
