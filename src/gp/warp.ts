@@ -40,7 +40,18 @@ function meanStd(v: ArrayLike<number>): { mean: number; std: number } {
   let s = 0;
   for (let i = 0; i < v.length; i++) s += (v[i]! - mean) ** 2;
   const variance = s / v.length;
-  return { mean, std: variance > 1e-24 ? Math.sqrt(variance) : 1 };
+  if (Number.isFinite(mean) && Number.isFinite(variance)) return { mean, std: variance > 1e-24 ? Math.sqrt(variance) : 1 };
+  // Past overflow (a diverged run's 1e160 squares to Infinity, which made every standardized value 0 and the
+  // inverse NaN): the same in units of the largest magnitude. Only then, so ordinary values keep their exact bits.
+  let scale = 0;
+  for (let i = 0; i < v.length; i++) scale = Math.max(scale, Math.abs(v[i]!));
+  let m = 0;
+  for (let i = 0; i < v.length; i++) m += v[i]! / scale;
+  m /= v.length;
+  let q = 0;
+  for (let i = 0; i < v.length; i++) q += (v[i]! / scale - m) ** 2;
+  const sd = Math.sqrt(q / v.length);
+  return { mean: m * scale, std: sd > 1e-12 ? sd * scale : 1 };
 }
 
 /** Profile log likelihood of lambda under a normal model for the transformed values (Yeo & Johnson 2000, eq. 3.1). */

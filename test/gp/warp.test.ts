@@ -85,3 +85,20 @@ test('standardize is the identity up to scale (lambda 1)', () => {
   assert.equal(w.lambda, 1);
   assert.ok(Math.abs(w.forward(2.5)) < 1e-12 && Math.abs(w.inverse(w.forward(7)) - 7) < 1e-12);
 });
+
+test('a value past overflow (a diverged run at 1e160) keeps the warp finite and invertible; ordinary values are untouched', () => {
+  for (const fit of [OutputWarp.fit, OutputWarp.standardize]) {
+    const w = fit([0.1, 0.2, 0.3, 1e160]);
+    const z = [0.1, 0.3, 1e160].map((y) => w.forward(y));
+    assert.ok(z.every(Number.isFinite), `forward ${z}`);
+    assert.ok(z[2]! > z[0]!, 'the outlier stays the largest');
+    assert.ok(Math.abs(w.inverse(z[2]!) / 1e160 - 1) < 1e-9, `inverse(forward(1e160)) = ${w.inverse(z[2]!)}`);
+    assert.ok(Number.isFinite(w.inverse(0)));
+  }
+  const all = OutputWarp.standardize([1e308, 1e308, 1e308]);
+  assert.ok(Number.isFinite(all.forward(1e308)) && Number.isFinite(all.inverse(0)), 'equal values past overflow too');
+  // The overflow path is taken only past overflow: an ordinary sample standardizes exactly as before.
+  const y = [0.5, 1.5, 2.5];
+  const w = OutputWarp.standardize(y);
+  assert.deepEqual(y.map((v) => w.forward(v)), [-1, 0, 1].map((v) => v / Math.sqrt(2 / 3)));
+});
