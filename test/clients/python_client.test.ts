@@ -54,6 +54,7 @@ describe('Python client against a live server', { skip: pythonMissing }, () => {
     assert.deepEqual(e.budget, ['BudgetExhausted', 'BUDGET_EXHAUSTED', 409]);
     assert.deepEqual(e.notFound, ['NotFound', 'NOT_FOUND', 404]);
     assert.deepEqual(e.unreachable, ['RenormTuneError', 'UNREACHABLE']);
+    assert.deepEqual(e.timeout, ['RenormTuneError', 'TIMEOUT', true], 'a server that never answers is a RenormTuneError naming the timeout, not a bare socket error');
     assert.deepEqual(e.nanTell, ['ValueError', true], 'a NaN is refused before it is sent, pointing at failed=');
     assert.deepEqual(e.crossStudy, ['ValueError', true], 'a trial told through another study\'s handle is refused');
     assert.deepEqual(e.absoluteFormula, ['ValueError', true], 'a formula over absolute steps is not stretched to another run length');

@@ -162,6 +162,9 @@ class Client:
             raise _BY_CODE.get(e.get("code"), RenormTuneError)(e.get("code"), e.get("message"), err.code, e.get("field")) from None
         except urllib.error.URLError as err:
             raise RenormTuneError("UNREACHABLE", "cannot reach renorm-tune at %s (%s); start it with `npx renorm-tune serve`" % (self.url, err.reason)) from None
+        except TimeoutError:  # socket.timeout: connected, but no answer in time (a slow ask on a large study)
+            raise RenormTuneError("TIMEOUT", "no answer from renorm-tune at %s within %s s (%s %s); raise Client(timeout=...)"
+                                  % (self.url, self.timeout, method, path)) from None
 
     def create_study(self, name, metric="valAccuracy", direction=None, total_steps=None, budget_trials=None,
                      bounds=None, space=None, seed=None, warm_start_from=None, exist_ok=False, **config):
