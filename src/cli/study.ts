@@ -90,6 +90,13 @@ export function writeFileAtomic(path: string, text: string): void {
     isDir = false;
   }
   if (!isDir) throw new DataError(path, `cannot write it: the folder ${folder} does not exist (create it first, or write somewhere else)`);
+  let targetIsDir = false;
+  try {
+    targetIsDir = statSync(target).isDirectory();
+  } catch {
+    targetIsDir = false;
+  }
+  if (targetIsDir) throw new DataError(path, `cannot write it: it is a folder (give a file name, e.g. ${join(path, 'best-schedule.json')})`);
   const tmpDir = mkdtempSync(join(dirname(target), `.${basename(target)}.tmp-`));
   const tmp = join(tmpDir, 'data');
   try {

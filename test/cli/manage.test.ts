@@ -162,5 +162,9 @@ describe('show wording', () => {
       e instanceof DataError && e.message.includes(join(dir, 'no', 'such')) && /does not exist/.test(e.message) && !/tmp-/.test(e.message));
     assert.equal(existsSync(join(dir, 'no')), false);
     assert.deepEqual(readdirSync(dir).filter((f) => f.includes('tmp-')), []);
+    // A folder as the target: said so, with a file name to use (it failed with a raw EISDIR about a temp file).
+    await assert.rejects(cli('export', 'exp', '--db', db, '--out', dir), (e: unknown) =>
+      e instanceof DataError && /it is a folder \(give a file name, e\.g\. .*best-schedule\.json\)/.test(e.message) && !/EISDIR|tmp-/.test(e.message));
+    assert.deepEqual(readdirSync(dir).filter((f) => f.includes('tmp-')), []);
   });
 });
