@@ -130,7 +130,11 @@ export class ProcessExecutor implements Executor {
         if (slot.child === child) slot.child = undefined;
         if (why === 'cancel' || this.closed) settle({ kind: 'cancelled' });
         else if (why === 'timeout') settle({ kind: 'failed', reason: `timed out after ${opts.timeoutMs! / 1000} s (trialTimeoutSeconds)` });
-        else settle({ kind: 'failed', reason: `worker process died (${signal ? `signal ${signal}` : `exit code ${String(code)}`})${slot.device !== undefined ? ` on device ${slot.device}` : ''}` });
+        else {
+          // V8 aborts a process over its heap limit (--max-old-space-size, set from trialMemoryMb).
+          const oom = this.opts.memoryMb && (signal === 'SIGABRT' || code === 134) ? `: most likely out of memory (trialMemoryMb = ${this.opts.memoryMb})` : '';
+          settle({ kind: 'failed', reason: `worker process died (${signal ? `signal ${signal}` : `exit code ${String(code)}`})${slot.device !== undefined ? ` on device ${slot.device}` : ''}${oom}` });
+        }
       };
       child.on('message', onMessage);
       child.on('exit', onExit);

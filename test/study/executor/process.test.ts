@@ -64,6 +64,17 @@ test('process executor: a child that dies while idle, between trials, is replace
   }
 });
 
+test('process executor: a trial over trialMemoryMb fails with the memory limit named', async () => {
+  const ex = new ProcessExecutor({ processes: 1, filename: fixture('oom'), loadDataset: false, memoryMb: 64 });
+  try {
+    const out = await ex.start(job()).outcome;
+    assert.equal(out.kind, 'failed');
+    assert.match(out.kind === 'failed' ? out.reason : '', /worker process died \(.*\): most likely out of memory \(trialMemoryMb = 64\)/);
+  } finally {
+    await ex.close();
+  }
+});
+
 test('process executor: a trainer that throws or a child that dies fails its trial with the reason; the next trial gets a fresh child', async () => {
   const throws = new ProcessExecutor({ filename: fixture('throws'), loadDataset: false });
   try {
