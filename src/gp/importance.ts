@@ -16,7 +16,7 @@ export interface ImportanceOptions {
 /**
  * Normalized total-order indices of `f` under the uniform distribution on the encoded box (uniform over the
  * choices of a categorical and over the levels of an integer). A function that does not vary at all gets
- * equal shares: no parameter matters more than another.
+ * equal shares among the parameters that can vary: no parameter matters more than another.
  */
 export function totalSobolImportance(f: (x: Float64Array) => number, dims: DimSpec[], opts: ImportanceOptions): Float64Array {
   const d = dims.length;
@@ -37,7 +37,7 @@ export function totalSobolImportance(f: (x: Float64Array) => number, dims: DimSp
   for (let s = 0; s < N; s++) variance += (fA[s]! - mean) ** 2 + (fB[s]! - mean) ** 2;
   variance /= 2 * N;
   const st = new Float64Array(d);
-  if (!(variance > 1e-300)) return st.fill(1 / d);
+  if (!(variance > 1e-300)) return equalShares(dims);
   for (let i = 0; i < d; i++) {
     let s2 = 0;
     for (let s = 0; s < N; s++) {
@@ -50,7 +50,14 @@ export function totalSobolImportance(f: (x: Float64Array) => number, dims: DimSp
   }
   let total = 0;
   for (let i = 0; i < d; i++) total += st[i]!;
-  if (!(total > 0)) return st.fill(1 / d);
+  if (!(total > 0)) return equalShares(dims);
   for (let i = 0; i < d; i++) st[i] = st[i]! / total;
   return st;
+}
+
+/** Equal shares for a flat function, none for a fixed parameter (a one-choice categorical cannot matter). */
+function equalShares(dims: DimSpec[]): Float64Array {
+  const free = dims.map((dim) => !(dim.kind === 'categorical' && (dim.choices ?? 0) <= 1));
+  const k = free.filter(Boolean).length;
+  return Float64Array.from(free, (f) => (k === 0 ? 1 / dims.length : f ? 1 / k : 0));
 }

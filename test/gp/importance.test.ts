@@ -32,6 +32,7 @@ test('categorical and integer dims are sampled over their choices and levels', (
   assert.ok(st2[1]! > 0.999, Array.from(st2).join());
 });
 
-test('a constant function gets equal shares', () => {
+test('a constant function gets equal shares, none for a fixed (one-choice) parameter', () => {
   assert.deepEqual(Array.from(totalSobolImportance(() => 3, [cont, cont], { seed: 5 })), [0.5, 0.5]);
+  assert.deepEqual(Array.from(totalSobolImportance(() => 3, [cont, { kind: 'categorical', choices: 1 }, cont], { seed: 5 })), [0.5, 0, 0.5]);
 });
