@@ -78,25 +78,21 @@ export function showText(v: StudyView, model: ModelNotes = { recommendation: nul
   return `${lines.join('\n')}\n\n${rows.length ? table(['TRIAL', 'STATE', 'ROLE', 'VALUE', 'SCHEDULE'], rows) : 'no trials yet\n'}`;
 }
 
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /** Temp file in the target's folder, then rename: a reader never sees half a file, and a crash leaves the old one. */
 export function writeFileAtomic(path: string, text: string): void {
   const target = resolve(path);
   // Said up front: the temp folder's made-up name in mkdtemp's ENOENT would only confuse.
   const folder = dirname(target);
-  let isDir = false;
-  try {
-    isDir = statSync(folder).isDirectory();
-  } catch {
-    isDir = false;
-  }
-  if (!isDir) throw new DataError(path, `cannot write it: the folder ${folder} does not exist (create it first, or write somewhere else)`);
-  let targetIsDir = false;
-  try {
-    targetIsDir = statSync(target).isDirectory();
-  } catch {
-    targetIsDir = false;
-  }
-  if (targetIsDir) throw new DataError(path, `cannot write it: it is a folder (give a file name, e.g. ${join(path, 'best-schedule.json')})`);
+  if (!isFolder(folder)) throw new DataError(path, `cannot write it: the folder ${folder} does not exist (create it first, or write somewhere else)`);
+  if (isFolder(target)) throw new DataError(path, `cannot write it: it is a folder (give a file name, e.g. ${join(path, 'best-schedule.json')})`);
   const tmpDir = mkdtempSync(join(dirname(target), `.${basename(target)}.tmp-`));
   const tmp = join(tmpDir, 'data');
   try {
