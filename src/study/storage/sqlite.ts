@@ -60,6 +60,25 @@ export function createOwnerOnly(file: string): void {
   }
 }
 
+/**
+ * Puts the file in WAL mode, waiting up to `timeoutMs` for other connections. On a new file every opener reads the
+ * header and then asks to write it; SQLite answers the losers SQLITE_BUSY at once, without its busy handler (a
+ * reader upgrading to a writer could deadlock), so the wait is ours. On a file already in WAL mode this only reads.
+ */
+export function enterWal(db: Database.Database, timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let wait = 1; ; wait = Math.min(2 * wait, 50)) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw err;
+      Atomics.wait(pause, 0, 0, wait);
+    }
+  }
+}
+
 export class SqliteStorage implements Storage {
   readonly kind = 'sqlite';
   readonly file: string;
@@ -81,7 +100,7 @@ export class SqliteStorage implements Storage {
       this.db = new Database(file, { fileMustExist: file !== ':memory:' });
       this.db.pragma(`busy_timeout = ${Math.trunc(opts.busyTimeoutMs ?? 5000)}`);
       // journal_mode is the first statement that reads the file, so a non-SQLite file fails here.
-      if (file !== ':memory:') this.db.pragma('journal_mode = WAL');
+      if (file !== ':memory:') enterWal(this.db, Math.trunc(opts.busyTimeoutMs ?? 5000));
       this.db.pragma(`synchronous = ${opts.durability === 'full' ? 'FULL' : 'NORMAL'}`);
       this.db.pragma('foreign_keys = ON');
       migrate(this.db, file);

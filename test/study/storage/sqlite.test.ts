@@ -4,13 +4,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { DataError } from '../../../src/errors.js';
 import { SqliteStorage, StorageVersionError, STORAGE_SCHEMA_VERSION, openStorage } from '../../../src/study/storage/index.js';
 import { MIGRATIONS, migrate, type Migration } from '../../../src/study/storage/migrations.js';
-import { createOwnerOnly } from '../../../src/study/storage/sqlite.js';
+import { createOwnerOnly, enterWal } from '../../../src/study/storage/sqlite.js';
 import { storageConformance } from './conformance.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'renorm-storage-'));
@@ -161,6 +162,30 @@ describe('SqliteStorage: a new file opened by several connections at once', () =
     writeFileSync(file, 'kept');
     createOwnerOnly(file);
     assert.equal(readFileSync(file, 'utf8'), 'kept');
+  });
+
+  it('enterWal waits for a reader of a new file that SQLite answers busy at once, and gives up at its timeout', async () => {
+    const file = fresh();
+    new Database(file).close();
+    // Another thread holds the write lock of the rollback-mode file for 300 ms, as a racing opener does mid-switch.
+    const holder = new Worker(`
+      const { workerData, parentPort } = require('node:worker_threads');
+      const db = new (require(workerData.sqlite))(workerData.file);
+      db.exec('BEGIN IMMEDIATE');
+      parentPort.postMessage('holding');
+      setTimeout(() => { db.exec('COMMIT'); db.close(); parentPort.postMessage('released'); }, 300);`,
+    { eval: true, workerData: { file, sqlite: createRequire(import.meta.url).resolve('better-sqlite3') } });
+    const released = new Promise((r) => holder.on('message', (m) => m === 'released' && r(m)));
+    await new Promise((r) => holder.once('message', r));
+    const db = new Database(file);
+    db.pragma('busy_timeout = 5000');
+    assert.throws(() => db.pragma('journal_mode = WAL'), { code: 'SQLITE_BUSY' }, 'SQLite does not wait on its own');
+    assert.throws(() => enterWal(db, 20), { code: 'SQLITE_BUSY' }, 'a short timeout gives up');
+    enterWal(db, 5000);
+    assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+    db.close();
+    await released;
+    await holder.terminate();
   });
 
   it('6 threads released together open the same new file: every one opens it (none loses the create)', async () => {
