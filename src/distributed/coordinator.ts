@@ -63,7 +63,7 @@ export async function coordinateStudy(target: StudyConfig | string, opts: Coordi
 
   await service.setStudyState(sid, 'RUNNING');
   await service.tickSearchClock(sid);
-  await service.ensureBaselines(sid);
+  await service.ensureCreated(sid);
   const leave = await presence.announce('coordinator', { owner: opts.owner ?? processOwner('coordinator'), studyId: sid, studyName: study.name });
   try {
     watch.seed(await service.listTrials(sid));

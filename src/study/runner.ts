@@ -91,7 +91,7 @@ export async function runStudy(target: StudyConfig | string, opts: RunStudyOptio
     await service.setStudyState(sid, 'RUNNING');
     // Starts (or continues) the search clock: the time budget counts from here, baselines included.
     await service.tickSearchClock(sid);
-    await service.ensureBaselines(sid);
+    await service.ensureCreated(sid);
     await reapDead(service, sid);
     emit({ type: 'phase', studyId: sid, phase: 'search', resumed });
 

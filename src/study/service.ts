@@ -26,6 +26,8 @@ import { ChangeWatcher, DEFAULT_WATCH_INTERVAL_MS } from './service/watch.js';
 import { warmStartTrials } from './warm_start.js';
 import type { FinishResult, IntermediateValue, Lease, LeaseRequest, NewTrial, Params, Storage, StudyRecord, StudyState, TrialRecord, TrialState } from './types.js';
 
+type WarmStart = ReturnType<typeof warmStartTrials>;
+
 /** The pieces the service plugs together; the defaults come from the optimizer and export packages. */
 export interface ServiceDeps {
   createOptimizer(config: StudyConfig): SuggestingOptimizer;
@@ -98,6 +100,8 @@ export class StudyService implements StudyApi {
    * starts without a read, and a tell by id checks its value against the objective without reading the study.
    */
   private readonly known = new Map<string, FixedConfig>();
+  /** Studies whose create this service has seen complete (ensureCreated), so an ask need not look again. */
+  private readonly created = new Set<string>();
   private readonly optimizers = new Map<string, StudyOptimizer>();
   private readonly pruners = new Map<string, Pruner>();
   private readonly numbers = new TrialNumbers();
@@ -121,18 +125,33 @@ export class StudyService implements StudyApi {
    * incompatible source is refused before anything is written.
    */
   async createStudy(config: StudyConfig): Promise<StudyRecord> {
+    // Read and checked before anything is written: an incompatible or missing source refuses the create.
     const warm = config.warmStartFrom === undefined ? undefined : await this.warmStart(config, config.warmStartFrom);
     const study = await this.storage.createStudy({ name: config.name, direction: config.objective.direction, config: config as unknown as Record<string, unknown> });
-    await this.ensureBaselines(study.id);
-    if (warm) {
-      await this.storage.createTrials(study.id, warm.trials);
-      await this.storage.setStudyAttr(study.id, 'warmStart', warm.report);
-    }
+    await this.ensureCreated(study.id, warm);
     this.emit({ type: 'study', studyId: study.id, state: study.state });
-    return warm ? this.resolve(study.id) : study;
+    return config.warmStartFrom === undefined ? study : this.resolve(study.id);
   }
 
-  private async warmStart(config: StudyConfig, from: string): Promise<ReturnType<typeof warmStartTrials>> {
+  /**
+   * The writes of a create after the study row: its baselines and its warm start. Both are keyed, so repeating them
+   * adds nothing; a create cut short (the process killed, the storage gone between two writes) is finished by the
+   * next `run`, coordinator or ask of the study instead of leaving it without them for good. `warm`: the copy
+   * createStudy already read.
+   */
+  async ensureCreated(studyId: string, warm?: WarmStart): Promise<void> {
+    await this.ensureBaselines(studyId);
+    const study = await this.resolve(studyId);
+    const config = configOf(study);
+    if (config.warmStartFrom !== undefined && study.attrs.warmStart === undefined) {
+      const copy = warm ?? await this.warmStart(config, config.warmStartFrom);
+      await this.storage.createTrials(study.id, copy.trials);
+      await this.storage.setStudyAttr(study.id, 'warmStart', copy.report);
+    }
+    this.created.add(studyId);
+  }
+
+  private async warmStart(config: StudyConfig, from: string): Promise<WarmStart> {
     const source = await this.resolve(from).catch((err: unknown) => {
       if (err instanceof NotFoundError) throw new ConfigError('warmStartFrom', `there is no study '${from}' to warm-start from`, '`renorm-tune studies` lists them');
       throw err;
@@ -301,6 +320,7 @@ export class StudyService implements StudyApi {
       throw new RequestError('INVALID_ASK', 'totalSteps', `must be an integer in [1, 1e9], got ${String(asked)}`, 'send your run length in training steps');
     }
     const id = await this.idOf(ref);
+    if (!this.created.has(id)) await this.ensureCreated(id);
     // One ask of a study at a time in this process (the mutex) and across processes where the storage can lock.
     return this.asks.run(id, async () => {
       // The study, its expired leases and the cross-process lock side by side: where nobody else asks, that is one

@@ -73,3 +73,34 @@ test('points outside a narrowed space, or values outside the new bounds, are ski
   const strict = await svc.createStudy(ext('strict', { warmStartFrom: 'earlier', objective: { metric: 'top1', direction: 'maximize', bounds: [0, 0.65] } }));
   assert.deepEqual((await svc.listTrials(strict.id)).map((t) => t.value), [0.5, 0.6, null]);
 });
+
+test('a create cut short after the study row (storage gone mid-create) is finished by the next ask: warm start and baselines, once', async () => {
+  const storage = new MemoryStorage();
+  await source(storage);
+  // The storage fails every trial insert once, as a PostgreSQL outage between the create's writes would.
+  let failNext = true;
+  const createTrials = storage.createTrials.bind(storage);
+  storage.createTrials = async (...args: Parameters<MemoryStorage['createTrials']>) => {
+    if (failNext) {
+      failNext = false;
+      throw new Error('connection lost');
+    }
+    return createTrials(...args);
+  };
+  const config = ext('later', { warmStartFrom: 'earlier', baselines: true });
+  await assert.rejects(createStudyService(storage).createStudy(config), /connection lost/);
+  const half = (await storage.listStudies()).find((s) => s.name === 'later')!;
+  assert.deepEqual(await storage.listTrials(half.id), [], 'the outage left the study without its trials');
+  // Another process (a fresh service) asks: it finishes the create first.
+  const svc = createStudyService(storage);
+  const asked = await svc.ask('later', 1);
+  assert.equal(asked[0]!.role, 'baseline:batchnorm', 'the baselines came back, and go first');
+  await svc.ask('later', 1);
+  const roles = (await svc.listTrials(half.id)).map((t) => t.role);
+  assert.equal(roles.filter((r) => r === 'warm-start').length, 5);
+  assert.equal(roles.filter((r) => r.startsWith('baseline:')).length, 2);
+  assert.deepEqual((await svc.resolve(half.id)).attrs.warmStart, { from: { id: (await svc.resolve('earlier')).id, name: 'earlier' }, copied: 5, skipped: 0 });
+  // And again from a third process: the keyed copies add nothing.
+  await createStudyService(storage).ensureCreated(half.id);
+  assert.equal((await svc.listTrials(half.id)).length, roles.length);
+});
