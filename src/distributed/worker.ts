@@ -178,6 +178,8 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
     },
     { ...WORKER_SETTINGS, connection: bullConnection(opts.redis), prefix: opts.redis.prefix, concurrency: executor.slots, name: owner, autorun: false },
   );
+  // The idle clock starts once the queue connection is up: a slow connect (a loaded machine, a far Redis) is not idleness.
+  worker.on('ready', () => (lastBusy = Date.now()));
   const errors = new RateLimitedLog(log);
   worker.on('error', (err) => errors.note(`[worker] queue: ${err.message}`));
 
