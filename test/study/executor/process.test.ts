@@ -50,7 +50,18 @@ test('process executor: a child that dies while idle, between trials, is replace
   try {
     const first = await ex.start(job({}, 1)).outcome;
     assert.equal(first.kind, 'ok', JSON.stringify(first));
-    await new Promise((r) => setTimeout(r, 600)); // its process exits 100 ms after the result
+    // Its process exits 100 ms after the result: wait until it is gone (however slow the machine), then one more
+    // turn of the event loop so the executor has handled the exit.
+    const pid = (first.kind === 'ok' ? (first.result as unknown as { pid: number }).pid : 0);
+    for (let i = 0; i < 400; i++) {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    await new Promise((r) => setImmediate(r));
     const second = await Promise.race([
       ex.start(job({}, 2), { timeoutMs: 5000 }).outcome,
       new Promise<'hung'>((r) => setTimeout(() => r('hung'), 10_000)),

@@ -228,15 +228,16 @@ export function storageConformance(name: string, open: () => Promise<Opened>): v
     it('reaps expired leases back to the queue, then fails the trial after maxRetries, with the reason', async () => {
       const a = await study();
       const [t, live] = await s.createTrials(a.id, [newTrial(), newTrial()]);
-      await s.claimTrial(a.id, t!.id, lease('w1', 1));
+      // 3 s leases: PostgreSQL runs on the server's real clock, and a loaded machine can pause for a second.
+      await s.claimTrial(a.id, t!.id, lease('w1', 3));
       await s.claimTrial(a.id, live!.id, lease('w2', 600));
       assert.deepEqual(await s.reapExpiredLeases(a.id, { maxRetries: 1 }), [], 'nothing has expired yet');
-      await o.advance(1500);
+      await o.advance(3500);
       const first = await s.reapExpiredLeases(a.id, { maxRetries: 1 });
       assert.deepEqual(first.map((x) => [x.id, x.state, x.retries]), [[t!.id, 'WAITING', 1]]);
       assert.equal((await s.getTrial(a.id, live!.id))!.state, 'RUNNING', 'a live lease is untouched');
-      await s.claimTrial(a.id, t!.id, lease('w3', 1));
-      await o.advance(1500);
+      await s.claimTrial(a.id, t!.id, lease('w3', 3));
+      await o.advance(3500);
       const second = await s.reapExpiredLeases(a.id, { maxRetries: 1 });
       assert.equal(second[0]!.state, 'FAIL');
       assert.match(second[0]!.failureReason!, /lease expired 2 times.*w3.*maxRetries = 1/);

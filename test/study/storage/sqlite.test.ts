@@ -167,13 +167,13 @@ describe('SqliteStorage: a new file opened by several connections at once', () =
   it('enterWal waits for a reader of a new file that SQLite answers busy at once, and gives up at its timeout', async () => {
     const file = fresh();
     new Database(file).close();
-    // Another thread holds the write lock of the rollback-mode file for 300 ms, as a racing opener does mid-switch.
+    // Another thread holds the write lock of the rollback-mode file, as a racing opener does mid-switch, until told.
     const holder = new Worker(`
       const { workerData, parentPort } = require('node:worker_threads');
       const db = new (require(workerData.sqlite))(workerData.file);
       db.exec('BEGIN IMMEDIATE');
       parentPort.postMessage('holding');
-      setTimeout(() => { db.exec('COMMIT'); db.close(); parentPort.postMessage('released'); }, 300);`,
+      parentPort.once('message', () => { db.exec('COMMIT'); db.close(); parentPort.postMessage('released'); });`,
     { eval: true, workerData: { file, sqlite: createRequire(import.meta.url).resolve('better-sqlite3') } });
     const released = new Promise((r) => holder.on('message', (m) => m === 'released' && r(m)));
     await new Promise((r) => holder.once('message', r));
@@ -181,6 +181,8 @@ describe('SqliteStorage: a new file opened by several connections at once', () =
     db.pragma('busy_timeout = 5000');
     assert.throws(() => db.pragma('journal_mode = WAL'), { code: 'SQLITE_BUSY' }, 'SQLite does not wait on its own');
     assert.throws(() => enterWal(db, 20), { code: 'SQLITE_BUSY' }, 'a short timeout gives up');
+    // The holder lets go while this thread is blocked inside enterWal, which then gets the switch.
+    holder.postMessage('release');
     enterWal(db, 5000);
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
     db.close();
