@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { list, nonNegativeInt, positiveInt } from './options.js';
 import { benchBo, SECTIONS, type Section } from '../bench/bo/bench.js';
-import { functionByName, quickFunctions, testFunctions, type TestFunction } from '../bench/bo/test_functions.js';
+import { functionByName, outlierFunctions, quickFunctions, testFunctions, type TestFunction } from '../bench/bo/test_functions.js';
 
 const fnList = list<TestFunction>('--functions', (s) => functionByName(s)!, testFunctions.map((f) => f.name));
 
@@ -17,11 +17,11 @@ export function register(bench: Command): void {
     .option('--seeds <n>', 'seeds per function (default 10, quick 3)', positiveInt('--seeds'))
     .option('--first-seed <n>', 'first seed (default 0): --first-seed 10 replicates the bench on seeds 10-19', nonNegativeInt('--first-seed'))
     .option('--evals <n>', 'evaluations per run (default 60)', positiveInt('--evals'))
-    .option('--quick', `fast run: ${quickFunctions.map((f) => f.name).join(', ')}; 3 seeds; latency up to 200 observations; n = 1000 for the large ask; no ablations`)
+    .option('--quick', `fast run: ${quickFunctions.map((f) => f.name).join(', ')}; 3 seeds; latency up to 200 observations; n = 1000 for the large ask; no ablations or outlier runs`)
     .option('--functions <names>', 'comma-separated test functions (default all, or the quick set)', fnList)
     .option('--batches <sizes>', 'comma-separated batch sizes (default 1,4)', list('--batches', positiveInt('--batches')))
     .option('--sections <names>', `comma-separated parts to run (default all: ${SECTIONS.join(', ')})`, list<Section>('--sections', (s) => s as Section, SECTIONS))
-    .option('--ablation-seeds <n>', 'seeds per ablation variant (default 5)', positiveInt('--ablation-seeds'))
+    .option('--ablation-seeds <n>', 'seeds per ablation variant and outlier run (default 5)', positiveInt('--ablation-seeds'))
     .option('--no-optuna', 'skip the Optuna TPE side-by-side runs')
     .option('--no-sklearn', "skip timing scikit-learn's GP fit beside the ask latency")
     .option('--json', 'print a JSON summary as the last line')
@@ -38,10 +38,11 @@ export function register(bench: Command): void {
         firstSeed: opts.firstSeed ?? 0,
         evals: opts.evals ?? 60,
         batches: opts.batches ?? [1, 4],
-        sections: opts.sections ?? (quick ? SECTIONS.filter((s) => s !== 'ablation') : [...SECTIONS]),
+        sections: opts.sections ?? (quick ? SECTIONS.filter((s) => s !== 'ablation' && s !== 'outliers') : [...SECTIONS]),
         optuna: opts.optuna,
         sklearn: opts.sklearn,
         ablationFunctions: opts.functions ?? quickFunctions,
+        outlierFunctions: (opts.functions ?? outlierFunctions).filter((f) => Object.values(f.space)[0]?.type === 'float'),
         ablationSeeds: opts.ablationSeeds ?? 5,
         latencySizes: quick ? [100, 200] : [100, 200, 400],
         largeN: quick ? 1000 : 2000,

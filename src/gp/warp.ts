@@ -9,6 +9,8 @@
 //   psi = YJ_lambda(z)                   Yeo-Johnson (1 at lambda = 1: identity)
 //   w   = (psi - m2) / s2                what the GP is fitted to
 
+import { Tails } from './tails.js';
+
 /** Lambda is searched in this range: wide enough for heavy tails either side, narrow enough to stay invertible in practice. */
 export const LAMBDA_RANGE = [-2, 2] as const;
 
@@ -129,6 +131,8 @@ export class OutputWarp {
     readonly m2: number,
     readonly s2: number,
     range: [number, number],
+    /** Compression of far outliers applied before everything else (tails.ts), or null. */
+    readonly tails: Tails | null = null,
   ) {
     const width = Math.max(range[1] - range[0], 1e-12 * Math.max(1, Math.abs(range[0])));
     this.lo = range[0] - width;
@@ -141,8 +145,13 @@ export class OutputWarp {
     return new OutputWarp(mean, std, 1, 0, 1, extent(y));
   }
 
-  /** Fits lambda by maximum likelihood (grid over LAMBDA_RANGE, then golden-section refinement). */
-  static fit(y: ArrayLike<number>): OutputWarp {
+  /**
+   * Fits lambda by maximum likelihood (grid over LAMBDA_RANGE, then golden-section refinement), after compressing
+   * far outliers (tails.ts) unless `tails` is false (ablation).
+   */
+  static fit(raw: ArrayLike<number>, opts: { tails?: boolean } = {}): OutputWarp {
+    const tails = opts.tails === false ? null : Tails.fit(raw);
+    const y = tails ? Float64Array.from(raw, (v) => tails.compress(v)) : raw;
     const { mean: m1, std: s1 } = meanStd(y);
     const z = Float64Array.from(y, (v) => (v - m1) / s1);
     const [lo, hi] = LAMBDA_RANGE;
@@ -170,15 +179,17 @@ export class OutputWarp {
     const lambda = yjLogLikelihood(z, mid) > bestV ? mid : bestL;
     const psi = Float64Array.from(z, (v) => yj(v, lambda));
     const { mean: m2, std: s2 } = meanStd(psi);
-    return new OutputWarp(m1, s1, lambda, m2, s2, extent(y));
+    return new OutputWarp(m1, s1, lambda, m2, s2, extent(raw), tails);
   }
 
   forward(y: number): number {
-    return (yj((y - this.m1) / this.s1, this.lambda) - this.m2) / this.s2;
+    const c = this.tails ? this.tails.compress(y) : y;
+    return (yj((c - this.m1) / this.s1, this.lambda) - this.m2) / this.s2;
   }
 
   inverse(w: number): number {
-    const v = this.m1 + this.s1 * yjInverse(this.m2 + this.s2 * w, this.lambda);
+    const c = this.m1 + this.s1 * yjInverse(this.m2 + this.s2 * w, this.lambda);
+    const v = this.tails ? this.tails.expand(c) : c;
     return Math.min(this.hi, Math.max(this.lo, v));
   }
 

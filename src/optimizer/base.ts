@@ -28,6 +28,7 @@ export interface ResolvedOptions {
   batch: BatchStrategy;
   trustRegion: boolean;
   outputWarp: boolean;
+  outputTails: boolean;
   additiveKernel: boolean;
   maxModelPoints: number;
 }
@@ -48,10 +49,11 @@ export function resolveOptions(raw: OptimizerOptions, field = 'optimizer'): Reso
   const batch = expectOneOf(raw.batch ?? 'qlogei', `${field}.batch`, BATCH_STRATEGIES);
   const trustRegion = expectBool(raw.trustRegion, `${field}.trustRegion`, true);
   const outputWarp = expectBool(raw.outputWarp, `${field}.outputWarp`, true);
+  const outputTails = expectBool(raw.outputTails, `${field}.outputTails`, true);
   const additiveKernel = expectBool(raw.additiveKernel, `${field}.additiveKernel`, true);
   // Below ~20 points a GP says little; above a few thousand one fit takes minutes.
   const maxModelPoints = expectInt(raw.maxModelPoints ?? DEFAULT_MAX_MODEL_POINTS, `${field}.maxModelPoints`, 20, 5000);
-  return { space, direction, seed, acquisition, initialTrials, batch, trustRegion, outputWarp, additiveKernel, maxModelPoints };
+  return { space, direction, seed, acquisition, initialTrials, batch, trustRegion, outputWarp, outputTails, additiveKernel, maxModelPoints };
 }
 
 export abstract class BaseOptimizer implements Optimizer {
@@ -125,7 +127,7 @@ export abstract class BaseOptimizer implements Optimizer {
   /** The GP of `observations` under this optimizer's model options (subset size, output warp, additive term). */
   protected fitModel(observations: readonly EncodedObservation[], seed: number, warm: Float64Array | null): Model {
     return buildModel(this.space, observations, this.opts.direction, {
-      seed, warm, maxPoints: this.opts.maxModelPoints, warp: this.opts.outputWarp, additive: this.opts.additiveKernel,
+      seed, warm, maxPoints: this.opts.maxModelPoints, warp: this.opts.outputWarp, tails: this.opts.outputTails, additive: this.opts.additiveKernel,
     });
   }
 

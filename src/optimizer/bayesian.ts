@@ -15,6 +15,7 @@ import { optimizeAcquisition, snapPoint, type Scorer, type SearchBox } from '../
 import { QLogEI } from '../gp/qlogei.js';
 import { mixSeed, type Rng } from '../gp/rng.js';
 import { sobolPoints } from '../gp/sobol.js';
+import { Tails } from '../gp/tails.js';
 import { BaseOptimizer } from './base.js';
 import { modelImportance } from './importance.js';
 import { objectiveMoments, type Model } from './model.js';
@@ -80,7 +81,10 @@ export class BayesianOptimizer extends BaseOptimizer {
   private trState(): TrustRegionState {
     const sign = this.opts.direction === 'maximize' ? -1 : 1;
     const raw = this.ledger.observations.map((o) => (o.value === null ? null : sign * o.value));
-    return trustRegionState(raw, this.opts.initialTrials, this.space.d);
+    // The machine's "improved" is relative to the observed range, which a diverged run's 1e30 would blow up: far
+    // outliers are compressed as the model's warp compresses them (monotone, so the order is unchanged).
+    const tails = this.opts.outputTails ? Tails.fit(raw.filter((v): v is number => v !== null)) : null;
+    return trustRegionState(tails ? raw.map((v) => (v === null ? null : tails.compress(v))) : raw, this.opts.initialTrials, this.space.d);
   }
 
   /**

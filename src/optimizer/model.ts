@@ -24,6 +24,8 @@ export interface ModelOptions {
   maxPoints: number;
   /** Yeo-Johnson output warp (default on); off = plain standardization (ablation). */
   warp: boolean;
+  /** Compress far outliers before the warp (gp/tails.ts; default on). */
+  tails?: boolean;
   /** Fit the additive kernel term's weight (default true); false = plain product Matérn (ablation). */
   additive?: boolean;
   /** Skip the degenerate-fit fallback (ablation). */
@@ -87,7 +89,7 @@ export function buildModel(space: EncodedSpace, obs: readonly EncodedObservation
   const used = modelSubset(raw, opts.maxPoints, opts.seed);
   const d = space.d;
   const usedRaw = Float64Array.from(used, (i) => raw[i]!);
-  const warp = opts.warp ? OutputWarp.fit(usedRaw) : OutputWarp.standardize(usedRaw);
+  const warp = opts.warp ? OutputWarp.fit(usedRaw, { tails: opts.tails ?? true }) : OutputWarp.standardize(usedRaw);
   const X = new Float64Array(used.length * d);
   used.forEach((i, r) => X.set(obs[i]!.x, r * d));
   const y = Float64Array.from(usedRaw, (v) => warp.forward(v));

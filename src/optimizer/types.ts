@@ -51,6 +51,8 @@ export interface OptimizerOptions {
   trustRegion?: boolean;
   /** GP only: Yeo-Johnson output warp before fitting (default true). */
   outputWarp?: boolean;
+  /** GP only: compress values thousands of interquartile ranges outside the rest (a diverged run's 1e30) before the warp (default true). */
+  outputTails?: boolean;
   /** GP only: mix an additive (first-order) Matérn term into the kernel, its weight fitted (default true). */
   additiveKernel?: boolean;
   /** GP only: most observations the GP is conditioned on; beyond, the best quarter plus a seeded sample (default 500). */

@@ -5,6 +5,7 @@ import { RandomOptimizer } from '../../optimizer/random.js';
 import { ablation, type AblationRow, type AblationSummary } from './ablation.js';
 import { timeGpStep, type GpStepTiming } from './gp_step_mathjs.js';
 import { latency, type LatencyResult } from './latency.js';
+import { outliers, type OutlierRow } from './outliers.js';
 import { optunaAvailability, runOptunaTpe, type OptunaTraces } from './optuna_tpe.js';
 import { benchGp, runOnFunction } from './regret.js';
 import { responsiveness, type ResponsivenessRow } from './responsiveness.js';
@@ -12,7 +13,7 @@ import { medianRatioInterval, standing, type Standing } from './ratio_interval.j
 import { BATCH_TARGET, consoleLine, markdownTable, ratioInterval, regretRow, SOLVED, solvedRatio, TARGET_RATIO, type RegretRow } from './summary.js';
 import type { TestFunction } from './test_functions.js';
 
-export const SECTIONS = ['regret', 'ablation', 'latency', 'threads', 'mathjs'] as const;
+export const SECTIONS = ['regret', 'ablation', 'outliers', 'latency', 'threads', 'mathjs'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchBoOptions {
@@ -28,7 +29,9 @@ export interface BenchBoOptions {
   /** Time scikit-learn's GP fit beside the ask latency when /usr/bin/python3 has sklearn. */
   sklearn: boolean;
   ablationFunctions: TestFunction[];
+  /** Seeds of the ablations and of the outlier section. */
   ablationSeeds: number;
+  outlierFunctions: TestFunction[];
   latencySizes: number[];
   /** Observations of the large ask (7-D schedule space) and of the responsiveness measurement. */
   largeN: number;
@@ -57,6 +60,7 @@ export interface BenchBoResult {
   batchCheck: BatchCheck[];
   gpStats: Record<string, BayesianStats>;
   ablation?: { rows: AblationRow[]; summary: AblationSummary[] };
+  outliers?: OutlierRow[];
   latency?: LatencyResult;
   responsiveness?: ResponsivenessRow[];
   mathjs?: GpStepTiming;
@@ -166,6 +170,10 @@ export async function benchBo(o: BenchBoOptions): Promise<BenchBoResult> {
       return out;
     };
     result.ablation = await ablation(o.ablationFunctions, o.ablationSeeds, o.evals, defaults, o.log);
+  }
+  if (has('outliers')) {
+    o.log(`diverging region (the top 15% of the first parameter returns 1e6 or 1e30), ${o.ablationSeeds} seeds, ${o.evals} evaluations, batch 1; median regret:`);
+    result.outliers = await outliers(o.outlierFunctions, o.ablationSeeds, o.evals, o.log);
   }
   if (has('latency')) {
     o.log('ask latency (one ask; 6-D Hartmann6 data, then the 7-D schedule space):');

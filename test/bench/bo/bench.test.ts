@@ -8,7 +8,7 @@ import { functionByName } from '../../../src/bench/bo/test_functions.js';
 const options = (over: Partial<BenchBoOptions>): BenchBoOptions => ({
   functions: [functionByName('branin')!, functionByName('hartmann3')!],
   seeds: 3, evals: 12, batches: [1, 4], sections: ['regret'], optuna: false, sklearn: false,
-  ablationFunctions: [], ablationSeeds: 0, latencySizes: [], largeN: 0, log: () => {}, ...over,
+  ablationFunctions: [], ablationSeeds: 0, outlierFunctions: [], latencySizes: [], largeN: 0, log: () => {}, ...over,
 });
 
 test('bench bo: every batch check has its ratio inside its 90% interval and the standing that ratio and interval imply; --first-seed replays the later seeds; ablation defaults are seeds 0..n-1', async () => {

@@ -1,0 +1,70 @@
+// Tail compression of far outliers before the output warp: off for well-scaled values, monotone and invertible when on, and it keeps the bulk's resolution that plain standardization loses.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Rng } from '../../src/gp/rng.js';
+import { FENCE, TRIGGER, Tails } from '../../src/gp/tails.js';
+import { OutputWarp } from '../../src/gp/warp.js';
+
+const bulk = (n: number, seed: number) => {
+  const rng = new Rng(seed);
+  return Array.from({ length: n }, () => 1 + rng.normal());
+};
+
+test('values within TRIGGER interquartile ranges of the quartiles are left alone (no compression at all)', () => {
+  const y = bulk(40, 1);
+  assert.equal(Tails.fit(y), null);
+  // A heavy but ordinary tail: a log-normal sample, and a quartic's range.
+  const rng = new Rng(2);
+  assert.equal(Tails.fit(Array.from({ length: 60 }, () => Math.exp(2 * rng.normal()))), null);
+  // 0..9 and one more value: q1 = 2.5, q3 = 7.5 (linear quantiles of 11 values), IQR 5.
+  const ten = Array.from({ length: 10 }, (_, i) => i);
+  assert.equal(Tails.fit([...ten, 7.5 + 0.99 * TRIGGER * 5]), null, 'just inside the trigger');
+  assert.ok(Tails.fit([...ten, 7.5 + 1.01 * TRIGGER * 5]), 'just past it');
+  assert.ok(Tails.fit([...ten, 2.5 - 1.01 * TRIGGER * 5]), 'and below');
+  assert.equal(Tails.fit([1, 2, 3]), null, 'too few values to say what the bulk is');
+});
+
+test('a far outlier triggers it: the quartiles and the fence as defined, compress and expand inverse and increasing', () => {
+  const y = [0, 1, 2, 3, 4, 5, 6, 7, 8, 1e30, -1e20];
+  const t = Tails.fit(y)!;
+  assert.ok(t);
+  // numpy's default (linear) quantiles of the 11 values: q1 = 1.5, q3 = 6.5.
+  assert.equal(t.scale, 5);
+  assert.equal(t.upper, 6.5 + FENCE * 5);
+  assert.equal(t.lower, 1.5 - FENCE * 5);
+  for (const v of [0, 4, 8, t.upper]) assert.equal(t.compress(v), v, 'the bulk keeps its exact bits');
+  const probes = [-1e20, -1e6, -100, t.lower - 1, 0, 8, t.upper + 1e-3, 100, 1e6, 1e30, 1e300];
+  for (let i = 1; i < probes.length; i++) assert.ok(t.compress(probes[i]!) > t.compress(probes[i - 1]!), `increasing at ${probes[i]}`);
+  // Independent reference: the formula in closed form, and the round trip.
+  assert.ok(Math.abs(t.compress(1e30) - (t.upper + 5 * Math.log(1 + Math.log(1 + (1e30 - t.upper) / 5)))) < 1e-12 * t.upper);
+  assert.ok(t.compress(1e30) - t.upper < 5 * t.scale, '1e30 lands a few ranges past the fence');
+  for (const v of [100, 1e6, 1e12, -1e6]) assert.ok(Math.abs(t.expand(t.compress(v)) - v) < 1e-9 * Math.abs(v), `round trip of ${v}: ${t.expand(t.compress(v))}`);
+});
+
+test('ties in the middle half (a plateau) take the smallest distance of another value from it as the scale', () => {
+  const y = [...Array(12).fill(0.5), 0.4, 0.75, 1e9];
+  const t = Tails.fit(y)!;
+  assert.ok(Math.abs(t.scale - 0.1) < 1e-12, String(t?.scale));
+  assert.ok(t.compress(1e9) > t.upper && t.compress(1e9) < t.upper + 5 * t.scale, String(t.compress(1e9)));
+  assert.equal(Tails.fit(Array(10).fill(3)), null, 'all equal: nothing to compress');
+  assert.equal(Tails.fit([...Array(10).fill(3), 1e9]), null, 'only the outlier differs: no bulk resolution to keep');
+});
+
+test('the warp keeps the bulk apart next to a 1e30 outlier, where plain standardization makes it one value', () => {
+  const y = [...bulk(30, 3), 1e30];
+  const plain = OutputWarp.fit(y, { tails: false });
+  const robust = OutputWarp.fit(y);
+  const spread = (w: OutputWarp) => {
+    const f = y.slice(0, 30).map((v) => w.forward(v));
+    return Math.max(...f) - Math.min(...f);
+  };
+  assert.equal(spread(plain), 0, 'plain: every ordinary value maps to the same number');
+  assert.ok(spread(robust) > 0.5, `robust spread ${spread(robust)}`);
+  assert.ok(robust.forward(1e30) > Math.max(...y.slice(0, 30).map((v) => robust.forward(v))), 'the outlier is still the worst');
+  for (const v of y.slice(0, 30)) assert.ok(Math.abs(robust.inverse(robust.forward(v)) - v) < 1e-9 * Math.max(1, Math.abs(v)));
+  // Without a far value the warp is the one it always was, bit for bit.
+  const clean = bulk(30, 4);
+  const a = OutputWarp.fit(clean);
+  const b = OutputWarp.fit(clean, { tails: false });
+  assert.deepEqual([a.m1, a.s1, a.lambda, a.m2, a.s2, a.tails], [b.m1, b.s1, b.lambda, b.m2, b.s2, null]);
+});
