@@ -166,11 +166,16 @@ export interface Storage {
   claimTrial(studyId: string, trialId: number, lease: LeaseRequest): Promise<Lease | null>;
   /** Extends a held lease; LeaseLostError if the trial is no longer RUNNING under `token`. */
   renewLease(studyId: string, trialId: number, token: number, seconds: number): Promise<Lease>;
-  /** RUNNING(token) -> WAITING, no retry counted (a clean hand-back: Ctrl-C, SIGTERM). false if the lease was already lost. */
+  /**
+   * RUNNING(token) -> WAITING, no retry counted (a clean hand-back: Ctrl-C, SIGTERM). false if the lease was already lost.
+   * A trial back in the queue starts over: its intermediate values and prune request go (here and when reaped), or
+   * the old attempt's curve would hide the next one's, whose reports of a step already stored are ignored.
+   */
   releaseTrial(studyId: string, trialId: number, token: number): Promise<boolean>;
   /**
    * RUNNING trials whose lease expired by the storage's clock (or whose owner is in `deadOwners`) go back to
-   * WAITING with retries + 1, or FAIL with the reason once retries reach `maxRetries`. Returns the changed trials.
+   * WAITING with retries + 1 (starting over, as releaseTrial says), or FAIL with the reason once retries reach
+   * `maxRetries`. Returns the changed trials.
    */
   reapExpiredLeases(studyId: string, opts: { maxRetries: number; deadOwners?: string[] }): Promise<TrialRecord[]>;
 

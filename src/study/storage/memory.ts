@@ -31,6 +31,12 @@ interface StoredTrial {
  * anything SQLite would not give back (undefined fields, NaN in metrics). Each method runs to completion before
  * its promise resolves and Node runs it on one thread, so each is atomic by construction.
  */
+/** A trial back in the queue starts over (Storage.releaseTrial). */
+function forgetAttempt(rec: TrialRecord): void {
+  rec.intermediate = [];
+  rec.pruneRequested = false;
+}
+
 export class MemoryStorage implements Storage {
   readonly kind = 'memory';
   private readonly studies = new Map<string, StoredStudy>();
@@ -183,6 +189,7 @@ export class MemoryStorage implements Storage {
     t.rec.state = 'WAITING';
     t.rec.startedAt = null;
     t.rec.lease = null;
+    forgetAttempt(t.rec);
     this.bump(studyId);
     return true;
   }
@@ -200,6 +207,7 @@ export class MemoryStorage implements Storage {
         t.rec.state = 'WAITING';
         t.rec.startedAt = null;
         t.rec.retries++;
+        forgetAttempt(t.rec);
       } else {
         t.rec.state = 'FAIL';
         t.rec.failureReason = outcome.reason;

@@ -90,6 +90,11 @@ function changedSince(id: string, since: string): string {
 const statementNames = new Map<string, string>();
 
 /** A prepared statement's name, one per distinct text (a few dozen: the texts are ours, varying only by batch size). */
+/** A trial back in the queue starts over (Storage.releaseTrial). */
+async function forgetAttempt(c: PoolClient, trialId: number): Promise<void> {
+  await c.query(`DELETE FROM ${S}.trial_values WHERE trial_id = $1`, [trialId]);
+}
+
 function statementName(text: string): string {
   let name = statementNames.get(text);
   if (name === undefined) {
@@ -472,7 +477,8 @@ export class PgStorage implements Storage {
     return this.write(studyId, async (c) => {
       const row = await this.lockTrial(c, studyId, trialId);
       if (row.state !== 'RUNNING' || row.lease_token !== token) return false;
-      await c.query(`UPDATE ${S}.trials SET state = 'WAITING', started_at = NULL, lease_owner = NULL, lease_expires = NULL WHERE id = $1`, [trialId]);
+      await c.query(`UPDATE ${S}.trials SET state = 'WAITING', started_at = NULL, lease_owner = NULL, lease_expires = NULL, prune_requested = false WHERE id = $1`, [trialId]);
+      await forgetAttempt(c, trialId);
       return true;
     });
   }
@@ -500,7 +506,8 @@ export class PgStorage implements Storage {
       for (const r of rows) {
         const outcome = reapOutcome({ retries: r.retries, owner: r.lease_owner }, opts.maxRetries, dead.includes(r.lease_owner ?? ''));
         if (outcome.state === 'WAITING') {
-          await c.query(`UPDATE ${S}.trials SET state = 'WAITING', started_at = NULL, retries = retries + 1, lease_owner = NULL, lease_expires = NULL WHERE id = $1`, [r.id]);
+          await c.query(`UPDATE ${S}.trials SET state = 'WAITING', started_at = NULL, retries = retries + 1, lease_owner = NULL, lease_expires = NULL, prune_requested = false WHERE id = $1`, [r.id]);
+          await forgetAttempt(c, r.id);
         } else {
           await c.query(
             `UPDATE ${S}.trials SET state = 'FAIL', failure_reason = $2, finished_at = statement_timestamp(), lease_owner = NULL, lease_expires = NULL WHERE id = $1`,

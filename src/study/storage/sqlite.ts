@@ -281,7 +281,8 @@ export class SqliteStorage implements Storage {
     return this.write(() => {
       const row = this.trialRow(studyId, trialId);
       if (row.state !== 'RUNNING' || row.lease_token !== token) return false;
-      this.sql("UPDATE trials SET state = 'WAITING', started_at = NULL, lease_owner = NULL, lease_expires_ms = NULL WHERE id = ?").run(trialId);
+      this.sql("UPDATE trials SET state = 'WAITING', started_at = NULL, lease_owner = NULL, lease_expires_ms = NULL, prune_requested = 0 WHERE id = ?").run(trialId);
+      this.forgetAttempt(trialId);
       return true;
     });
   }
@@ -297,7 +298,8 @@ export class SqliteStorage implements Storage {
       for (const r of rows) {
         const outcome = reapOutcome({ retries: r.retries, owner: r.lease_owner }, opts.maxRetries, dead.includes(r.lease_owner ?? ''));
         if (outcome.state === 'WAITING') {
-          this.sql("UPDATE trials SET state = 'WAITING', started_at = NULL, retries = retries + 1, lease_owner = NULL, lease_expires_ms = NULL WHERE id = ?").run(r.id);
+          this.sql("UPDATE trials SET state = 'WAITING', started_at = NULL, retries = retries + 1, lease_owner = NULL, lease_expires_ms = NULL, prune_requested = 0 WHERE id = ?").run(r.id);
+          this.forgetAttempt(r.id);
         } else {
           this.sql("UPDATE trials SET state = 'FAIL', failure_reason = ?, finished_at = ?, lease_owner = NULL, lease_expires_ms = NULL WHERE id = ?")
             .run(outcome.reason, now(), r.id);
@@ -305,6 +307,11 @@ export class SqliteStorage implements Storage {
       }
       return rows.map((r) => this.trialById(studyId, r.id)!);
     });
+  }
+
+  /** A trial back in the queue starts over (Storage.releaseTrial). */
+  private forgetAttempt(trialId: number): void {
+    this.sql('DELETE FROM trial_values WHERE trial_id = ?').run(trialId);
   }
 
   async addIntermediate(studyId: string, trialId: number, value: IntermediateValue, opts: { token?: number; renewSeconds?: number } = {}): Promise<void> {

@@ -204,6 +204,27 @@ export function storageConformance(name: string, open: () => Promise<Opened>): v
       await assert.rejects(s.claimTrial(a.id, t!.id, { owner: '', seconds: 5 }), ConfigError);
     });
 
+    it('a trial back in the queue starts over: released or reaped, its curve and prune request are gone, and the next attempt reports afresh', async () => {
+      const a = await study();
+      const [t] = await s.createTrials(a.id, [newTrial()]);
+      const l1 = (await s.claimTrial(a.id, t!.id, lease('w1', 3)))!;
+      await s.addIntermediate(a.id, t!.id, { step: 1, value: 0.1 }, { token: l1.token });
+      await s.addIntermediate(a.id, t!.id, { step: 2, value: 0.2 }, { token: l1.token });
+      await s.requestPrune(a.id, t!.id);
+      assert.equal(await s.releaseTrial(a.id, t!.id, l1.token), true);
+      const released = (await s.getTrial(a.id, t!.id))!;
+      assert.deepEqual([released.intermediate, released.pruneRequested], [[], false]);
+      const l2 = (await s.claimTrial(a.id, t!.id, lease('w2', 3)))!;
+      await s.addIntermediate(a.id, t!.id, { step: 1, value: 0.5 }, { token: l2.token });
+      await o.advance(3500);
+      const [reaped] = await s.reapExpiredLeases(a.id, { maxRetries: 2 });
+      assert.equal(reaped!.state, 'WAITING');
+      assert.deepEqual(reaped!.intermediate, [], 'the reaped attempt\'s curve is gone too');
+      const l3 = (await s.claimTrial(a.id, t!.id, lease('w3', 60)))!;
+      await s.addIntermediate(a.id, t!.id, { step: 1, value: 0.7 }, { token: l3.token });
+      assert.deepEqual((await s.getTrial(a.id, t!.id))!.intermediate.map((v) => [v.step, v.value]), [[1, 0.7]], 'the new attempt\'s value, not an old one');
+    });
+
     it('renews a held lease; a stale token is refused everywhere and changes nothing', async () => {
       const a = await study();
       const [t] = await s.createTrials(a.id, [newTrial()]);
