@@ -136,7 +136,7 @@ export async function benchBo(o: BenchBoOptions): Promise<BenchBoResult> {
     o.log(`target (GP median <= ${TARGET_RATIO} x TPE-mv) at batch ${batch}: met on ${rows.length - missed.length}/${rows.length}${missed.length ? `; missed on ${detail.join(', ')}; ${unresolved.length} of the ${missed.length} within seed noise` : ''}`);
   }
   const batchCheck: BatchCheck[] = [];
-  if (o.batches.includes(1) && o.batches.includes(4)) {
+  if (o.batches.includes(1) && o.batches.includes(4) && regret.length > 0) {
     for (const fn of o.functions) {
       const one = regret.find((r) => r.fn === fn.name && r.batch === 1);
       const four = regret.find((r) => r.fn === fn.name && r.batch === 4);

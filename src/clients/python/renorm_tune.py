@@ -17,11 +17,13 @@ applied through its table (rows {step, rmax, rmin, dmax} with every breakpoint),
 same numbers renorm-tune's own trainer uses, without re-implementing its ramp formulas here.
 """
 import bisect
+import itertools
 import json
 import math
 import os
 import random
 import re
+import sys
 import time
 import urllib.error
 import urllib.parse
@@ -138,13 +140,33 @@ class Trial(dict):
 class Client:
     """A renorm-tune server. `url` defaults to $RENORM_TUNE_URL, else http://127.0.0.1:8080; `token` to $RENORM_TUNE_TOKEN."""
 
-    def __init__(self, url=None, token=None, timeout=60.0):
+    def __init__(self, url=None, token=None, timeout=60.0, retry_seconds=120.0):
+        """`retry_seconds`: how long a call keeps retrying while the server answers 503 STORAGE_UNAVAILABLE (its
+        database is away; nothing was written), so a database restart does not lose the tell of a long run. 0: never."""
         self.url = (url or os.environ.get("RENORM_TUNE_URL") or DEFAULT_URL).rstrip("/")
         self.token = token if token is not None else os.environ.get("RENORM_TUNE_TOKEN")
         self.timeout = timeout
+        self.retry_seconds = retry_seconds
 
     def request(self, method, path, body=None):
-        """One API call; the parsed JSON answer, or a RenormTuneError (LeaseLost, BudgetExhausted, ... by code)."""
+        """One API call; the parsed JSON answer, or a RenormTuneError (LeaseLost, BudgetExhausted, ... by code).
+
+        503 STORAGE_UNAVAILABLE is retried with growing, jittered pauses (at most 10 s) for `retry_seconds`, with one
+        line on stderr: the server wrote nothing, so the call is safe to repeat.
+        """
+        deadline = time.monotonic() + self.retry_seconds
+        for attempt in itertools.count():
+            try:
+                return self._request_once(method, path, body)
+            except RenormTuneError as err:
+                left = deadline - time.monotonic()
+                if err.code != "STORAGE_UNAVAILABLE" or left <= 0:
+                    raise
+                if attempt == 0:
+                    sys.stderr.write("renorm-tune: %s %s: %s; retrying for up to %.0f s\n" % (method, path, err.message, left))
+                time.sleep(min(left, random.uniform(0.5, 1.0) * min(10.0, 0.25 * 2 ** attempt)))
+
+    def _request_once(self, method, path, body):
         data = None if body is None else json.dumps(body).encode("utf-8")
         # Every POST and DELETE must declare JSON, with or without a body (the server's cross-site guard).
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
