@@ -68,3 +68,19 @@ test('the warp keeps the bulk apart next to a 1e30 outlier, where plain standard
   const b = OutputWarp.fit(clean, { tails: false });
   assert.deepEqual([a.m1, a.s1, a.lambda, a.m2, a.s2, a.tails], [b.m1, b.s1, b.lambda, b.m2, b.s2, null]);
 });
+
+test('posterior moments in raw units read a compressed tail as its fence: a bulk point is not predicted at 1e19', () => {
+  const y = [...bulk(30, 5), 1e30, 1e30, 1e30];
+  const w = OutputWarp.fit(y);
+  const t = w.tails!;
+  assert.ok(t);
+  // A wide posterior at a bulk value reaches past the fence with some of its mass.
+  for (const variance of [0.01, 1, 4]) {
+    const m = w.moments(w.forward(1), variance);
+    assert.ok(Number.isFinite(m.mean) && Number.isFinite(m.sd), JSON.stringify(m));
+    assert.ok(m.mean >= Math.min(...y) - (t.upper - t.lower) && m.mean <= t.upper, `mean ${m.mean} within the fences`);
+    assert.ok(m.sd <= t.upper - t.lower, `sd ${m.sd}`);
+  }
+  // At the diverged values the prediction is "at least the fence".
+  assert.ok(Math.abs(w.moments(w.forward(1e30), 1e-6).mean - t.upper) < 1e-6 * t.upper);
+});
