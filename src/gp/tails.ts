@@ -11,7 +11,8 @@
 // runs bit for bit as without compression. A diverged 1e30 is far past it; 1e6 among values near 1 is not (see
 // README). Then every value past the fence U = q3 + FENCE s is mapped to c = U + s log(1 + log(1 + (y - U) / s))
 // (mirrored below q1 - FENCE s): 1e30 among values of IQR 1 lands about 4 s past the fence. Monotone and
-// invertible, so the order of values, the incumbent and predictions in the objective's units are kept.
+// invertible, so the order of values and the incumbent are kept; predictions in the objective's units read a value
+// past a fence as the fence (OutputWarp.moments).
 
 /** Interquartile ranges past the quartiles from which compression starts, once triggered. */
 export const FENCE = 10;

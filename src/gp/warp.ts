@@ -199,7 +199,7 @@ export class OutputWarp {
    * 0.64, next to diverged 1e30s, was predicted 6.7e19 +- 1.2e25). So a prediction in the bulk is what the bulk says,
    * and one in a diverged region reads as "at least the fence".
    */
-  private atMostFence(w: number): number {
+  private withinFences(w: number): number {
     const v = this.inverse(w);
     return this.tails ? Math.min(this.tails.upper, Math.max(this.tails.lower, v)) : v;
   }
@@ -209,14 +209,14 @@ export class OutputWarp {
    * the warp is non-linear, so inverse(mean) is the median, not the mean. Past a compressed tail's fence, the fence.
    */
   moments(mean: number, variance: number): { mean: number; sd: number } {
-    if (!(variance > 1e-18)) return { mean: this.atMostFence(mean), sd: 0 };
+    if (!(variance > 1e-18)) return { mean: this.withinFences(mean), sd: 0 };
     const sd = Math.sqrt(2 * variance);
     let m = 0;
     let m2 = 0;
-    const c = this.atMostFence(mean);
+    const c = this.withinFences(mean);
     for (let i = 0; i < GH.x.length; i++) {
       // Centred on inverse(mean) so the second moment does not cancel catastrophically.
-      const v = this.atMostFence(mean + sd * GH.x[i]!) - c;
+      const v = this.withinFences(mean + sd * GH.x[i]!) - c;
       const wt = GH.w[i]! / Math.sqrt(Math.PI);
       m += wt * v;
       m2 += wt * v * v;

@@ -237,9 +237,9 @@ export const testFunctions: TestFunction[] = [
   hartmann6Noisy, braninNoisy,
 ];
 
-/** The quick run's subset: one or two per group. */
 /** The outlier section's functions: smooth, multimodal-ish, heavy-tailed; each with a float first parameter. */
 export const outlierFunctions: TestFunction[] = [branin, hartmann6, rosenbrock4];
+/** The quick run's subset: one or two per group. */
 export const quickFunctions: TestFunction[] = [branin, hartmann6, rastrigin4, styblinskiTang5, mixedStyblinski, branin10, hartmann6Noisy];
 
 export function functionByName(name: string): TestFunction | undefined {
