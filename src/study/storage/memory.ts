@@ -26,17 +26,17 @@ interface StoredTrial {
   key: string | null;
 }
 
-/**
- * Records go in and out through a JSON copy, so callers can neither mutate stored state by accident nor see
- * anything SQLite would not give back (undefined fields, NaN in metrics). Each method runs to completion before
- * its promise resolves and Node runs it on one thread, so each is atomic by construction.
- */
 /** A trial back in the queue starts over (Storage.releaseTrial). */
 function forgetAttempt(rec: TrialRecord): void {
   rec.intermediate = [];
   rec.pruneRequested = false;
 }
 
+/**
+ * Records go in and out through a JSON copy, so callers can neither mutate stored state by accident nor see
+ * anything SQLite would not give back (undefined fields, NaN in metrics). Each method runs to completion before
+ * its promise resolves and Node runs it on one thread, so each is atomic by construction.
+ */
 export class MemoryStorage implements Storage {
   readonly kind = 'memory';
   private readonly studies = new Map<string, StoredStudy>();

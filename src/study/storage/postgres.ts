@@ -87,14 +87,14 @@ function changedSince(id: string, since: string): string {
           WHERE s.id = ${id}`;
 }
 
-const statementNames = new Map<string, string>();
-
-/** A prepared statement's name, one per distinct text (a few dozen: the texts are ours, varying only by batch size). */
 /** A trial back in the queue starts over (Storage.releaseTrial). */
 async function forgetAttempt(c: PoolClient, trialId: number): Promise<void> {
   await c.query(`DELETE FROM ${S}.trial_values WHERE trial_id = $1`, [trialId]);
 }
 
+const statementNames = new Map<string, string>();
+
+/** A prepared statement's name, one per distinct text (a few dozen: the texts are ours, varying only by batch size). */
 function statementName(text: string): string {
   let name = statementNames.get(text);
   if (name === undefined) {
