@@ -164,7 +164,7 @@ describe('SqliteStorage: a new file opened by several connections at once', () =
     assert.equal(readFileSync(file, 'utf8'), 'kept');
   });
 
-  it('enterWal waits for a reader of a new file that SQLite answers busy at once, and gives up at its timeout', async () => {
+  it('enterWal waits out another opener\'s write lock, which SQLite answers busy at once, and gives up at its timeout', async () => {
     const file = fresh();
     new Database(file).close();
     // Another thread holds the write lock of the rollback-mode file, as a racing opener does mid-switch, until told.
