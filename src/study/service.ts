@@ -140,8 +140,8 @@ export class StudyService implements StudyApi {
    * createStudy already read.
    */
   async ensureCreated(studyId: string, warm?: WarmStart): Promise<void> {
-    await this.ensureBaselines(studyId);
     const study = await this.resolve(studyId);
+    await this.queueBaselines(study);
     const config = configOf(study);
     if (config.warmStartFrom !== undefined && study.attrs.warmStart === undefined) {
       const copy = warm ?? await this.warmStart(config, config.warmStartFrom);
@@ -586,9 +586,12 @@ export class StudyService implements StudyApi {
 
   /** Queues the two baselines if they are not there yet (keyed: never twice, whoever calls), unless the study opted out. */
   async ensureBaselines(studyId: string): Promise<void> {
-    const study = await this.resolve(studyId);
+    await this.queueBaselines(await this.resolve(studyId));
+  }
+
+  private async queueBaselines(study: StudyRecord): Promise<void> {
     if (!configOf(study).baselines) return;
-    const created = await this.storage.createTrials(studyId, baselineTrials(mergeScheduleSpace(configOf(study).space)));
+    const created = await this.storage.createTrials(study.id, baselineTrials(mergeScheduleSpace(configOf(study).space)));
     for (const t of created) this.emitTrial(t);
   }
 
