@@ -9,7 +9,8 @@ import { type StudyConfig } from '../study/config.js';
 import { configOf, type StudyService } from '../study/service.js';
 import { checkPeer } from './compat.js';
 import { LeaseKeeper } from './lease_keeper.js';
-import type { Presence } from './presence.js';
+import { FOREIGN_AFTER_MS, whoRunsMissing } from './missing_study.js';
+import type { CoordinatorPresence, Presence } from './presence.js';
 import { parseJobData, QUEUE_NAME, type TrialJobData, WORKER_SETTINGS } from './queue.js';
 import { bullConnection, type RedisRef } from './redis.js';
 
@@ -75,6 +76,8 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
   /** Studies whose leftover jobs were dropped, and studies whose memory limit this worker cannot apply (said once each). */
   const gone = new Set<string>();
   const unlimited = new Set<string>();
+  /** Studies its database does not hold, being watched to tell a deleted one from another database's. */
+  const missing = new Map<string, Promise<CoordinatorPresence | undefined>>();
 
   const handle = async (job: Job<TrialJobData>): Promise<RunEnd | Dropped> => {
     const data = parseJobData(job.data);
@@ -86,8 +89,18 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
       study = await service.resolve(data.studyId);
     } catch (err) {
       if (!(err instanceof NotFoundError)) throw err;
-      // Deleted (its jobs outlive it in Redis), or another database's study: a live coordinator of it says which.
-      const coordinator = (await presence.coordinators()).find((c) => c.studyId === data.studyId);
+      // Deleted (its jobs outlive it in Redis, and its coordinator may not have left yet), or another database's
+      // study: a coordinator still announcing it long after says which. Jobs of one study share one look.
+      let look = missing.get(data.studyId);
+      if (!look && !gone.has(data.studyId)) {
+        missing.set(data.studyId, (look = whoRunsMissing(presence, data.studyId, {
+          stopping: () => stopping !== undefined,
+          onWait: (c) => log(`[worker] job ${job.id} is for study ${data.studyId}, which ${opts.dbWhere} does not hold while its coordinator ${c.owner} announces it: waiting up to ${FOREIGN_AFTER_MS / 1000} s for the coordinator to leave (a deleted study) before calling this database the wrong one`),
+        })));
+        void look.finally(() => missing.delete(data.studyId)).catch(() => undefined);
+      }
+      const coordinator = look ? await look : undefined;
+      if (stopping) return new Dropped('this worker is stopping');
       if (!coordinator) {
         if (!gone.has(data.studyId)) log(`[worker] jobs for study ${data.studyId} dropped: ${opts.dbWhere} does not hold it and no coordinator runs it (deleted?)`);
         gone.add(data.studyId);

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { checkPeer, openWorkerService, THIS_BUILD } from '../../src/distributed/compat.js';
+import { FOREIGN_AFTER_MS } from '../../src/distributed/missing_study.js';
 import { QUEUE_NAME } from '../../src/distributed/queue.js';
 import { validateStudyConfig } from '../../src/study/config.js';
 import { createStudyService } from '../../src/study/service/defaults.js';
@@ -96,9 +97,11 @@ test('worker CLI: a job from a coordinator of another version, or for a study it
       [{ studyId: 'elsewhere', trialId, round: 0, ...THIS_BUILD }, /error: --db: job .* is for study elsewhere, which .*study\.db does not hold while its coordinator elsewhere:1:coordinator-x runs it.*--redis-prefix/],
     ] as const) {
       await queue.add('trial', data, { jobId: `probe-${data.studyId}-${data.version}`, removeOnComplete: true, removeOnFail: true });
-      const res = await exitOf(s.worker(), 30_000);
+      // The foreign study is called foreign only after its coordinator has outlived a deletion (FOREIGN_AFTER_MS).
+      const res = await exitOf(s.worker(), FOREIGN_AFTER_MS + 30_000);
       assert.equal(res.code, 1, res.out);
       assert.match(res.out, expected);
+      if (data.studyId === 'elsewhere') assert.match(res.out, /waiting up to 30 s for the coordinator to leave \(a deleted study\)/);
       const counts = await queue.getJobCounts('waiting', 'active', 'failed', 'completed');
       assert.deepEqual(counts, { waiting: 0, active: 0, failed: 0, completed: 0 }, 'the refused job is gone; the coordinator enqueues the trial again');
     }
@@ -124,6 +127,28 @@ test('worker CLI: the leftover jobs of a deleted study (no coordinator runs it) 
     assert.doesNotMatch(res.out, /error/);
     assert.deepEqual(await queue.getJobCounts('waiting', 'active', 'failed'), { waiting: 0, active: 0, failed: 0 }, 'all three are gone');
   } finally {
+    await queue.close();
+  }
+  const trial = (await s.read()).trials.find((t) => t.id === trialId)!;
+  assert.equal(trial.state, 'WAITING', 'the database\'s own study is untouched');
+});
+
+test('worker CLI: a job for a study deleted under its coordinator, whose record lingers a few seconds (killed, or not yet left), is dropped and does not stop the worker', { skip }, async () => {
+  const { s, trialId } = await seeded('deleted-under-coordinator');
+  const queue = new Queue(QUEUE_NAME, { connection: { url: REDIS_URL }, prefix: s.prefix });
+  const redis = new Redis(REDIS_URL);
+  try {
+    // What a SIGKILLed coordinator leaves: its record, unrenewed, expiring on its own (here after 3 s).
+    await redis.set(`${s.prefix}:presence:coordinator:gone:1:coordinator-k`, JSON.stringify({ owner: 'gone:1:coordinator-k', studyId: 'deadbeef0001', studyName: 'deleted', ...THIS_BUILD }), 'PX', 3_000);
+    for (let i = 0; i < 2; i++) await queue.add('trial', { studyId: 'deadbeef0001', trialId: i + 1, round: 0, ...THIS_BUILD }, { jobId: `lingering-${i}`, removeOnComplete: true, removeOnFail: true });
+    const res = await exitOf(s.worker(), FOREIGN_AFTER_MS);
+    assert.equal(res.code, 0, res.out);
+    assert.match(res.out, /study deadbeef0001, which .*study\.db does not hold while its coordinator gone:1:coordinator-k announces it: waiting/);
+    assert.equal(res.out.match(/jobs for study deadbeef0001 dropped: .*does not hold it and no coordinator runs it \(deleted\?\)/g)?.length, 1, `said once:\n${res.out}`);
+    assert.doesNotMatch(res.out, /error/);
+    assert.deepEqual(await queue.getJobCounts('waiting', 'active', 'failed'), { waiting: 0, active: 0, failed: 0 }, 'both are gone');
+  } finally {
+    redis.disconnect();
     await queue.close();
   }
   const trial = (await s.read()).trials.find((t) => t.id === trialId)!;
