@@ -5,7 +5,7 @@ import { BudgetExhaustedError, StudyStoppedError } from '../study/errors.js';
 import { hasEvidencePhase } from '../study/evidence.js';
 import { processOwner } from '../study/owner.js';
 import type { RunnerEvent, RunStudyResult } from '../study/runner.js';
-import { endStudy, isStopped } from '../study/runner/end.js';
+import { endStudy, explainDeleted, isStopped } from '../study/runner/end.js';
 import { openStudy } from '../study/runner/open.js';
 import { reapDead } from '../study/runner/reap.js';
 import type { StudyConfig } from '../study/config.js';
@@ -116,6 +116,8 @@ export async function coordinateStudy(target: StudyConfig | string, opts: Coordi
     // Stopped from outside (the study is STOPPED already): end as a Ctrl-C would.
     if (stopped) return await endStudy(service, sid, 'STOPPED', resumed, emit);
     return await endStudy(service, sid, signal.aborted ? 'STOPPED' : 'COMPLETE', resumed, emit);
+  } catch (err) {
+    throw await explainDeleted(err, service, study);
   } finally {
     await leave();
   }

@@ -1,5 +1,5 @@
 // The study package's own conflict errors: each has a stable code so a client can tell what to do next.
-import { ConflictError, RenormTuneError } from '../errors.js';
+import { ConflictError, NotFoundError, RenormTuneError } from '../errors.js';
 
 /** The trial's lease moved on (it expired and was reclaimed, or the trial finished): the caller is a zombie and must stop. */
 export class LeaseLostError extends ConflictError {
@@ -49,5 +49,13 @@ export class StorageVersionError extends RenormTuneError {
 export class StorageUnavailableError extends RenormTuneError {
   constructor(where: string, why: string) {
     super('STORAGE_UNAVAILABLE', `${where}: the database is unreachable (${why}); nothing was written by this request, retry when it is back`, 503);
+  }
+}
+
+/** The study was deleted (`renorm-tune delete`, DELETE /api/studies/:id) while a run or coordinator held it. */
+export class StudyDeletedError extends NotFoundError {
+  constructor(studyName: string, studyId: string) {
+    super(`study '${studyName}' (${studyId})`);
+    this.message = `study '${studyName}' (${studyId}) was deleted while this run held it: its trials are gone and there is nothing to resume`;
   }
 }

@@ -8,7 +8,7 @@ import { hasEvidencePhase } from './evidence.js';
 import type { Executor } from './executor/types.js';
 import { checkBackendInstalled, createExecutor, resolveIsolation, type Isolation } from './executor/choose.js';
 import { processOwner } from './owner.js';
-import { endStudy, isStopped } from './runner/end.js';
+import { endStudy, explainDeleted, isStopped } from './runner/end.js';
 import { openStudy } from './runner/open.js';
 import { reapDead } from './runner/reap.js';
 import { runTrial, type ProgressEvent } from './runner/trial_run.js';
@@ -139,9 +139,9 @@ export async function runStudy(target: StudyConfig | string, opts: RunStudyOptio
       await slots.releaseAll(ours);
       await service.setStudyState(sid, 'STOPPED');
     } catch {
-      // storage itself is gone; the leases expire and the next run reaps them
+      // storage itself is gone (or the study: deleted); the leases expire and the next run reaps them
     }
-    throw err;
+    throw await explainDeleted(err, service, study);
   } finally {
     slots.stop();
     unsubscribe();

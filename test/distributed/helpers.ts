@@ -161,7 +161,8 @@ export class Scene {
     return out;
   }
 
-  private track(p: Proc): Proc {
+  /** Kills `p` at cleanup if it is still running. */
+  track(p: Proc): Proc {
     this.procs.push(p);
     return p;
   }

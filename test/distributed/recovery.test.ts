@@ -2,7 +2,10 @@
 import { countsTowardBudget } from '../../src/shared/roles.js';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cli, describeTrials, deletePrefix, exitOf, pgSkip, redisSkip, Scene, type Store, until } from './helpers.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openStorage } from '../../src/study/storage/index.js';
+import { cli, describeTrials, deletePrefix, exitOf, pgSkip, REDIS_URL, redisSkip, Scene, type Store, until } from './helpers.js';
 import type { TrialRecord } from '../../src/study/types.js';
 
 const redisDown = await redisSkip();
@@ -217,4 +220,34 @@ both('SIGTERM: a worker hands its running trial back (no retry counted) and exit
   assert.equal(study!.state, 'STOPPED');
   assert.equal(trials.filter((t) => t.state === 'RUNNING').length, 0, describeTrials(trials));
   assert.ok(trials.every((t) => t.retries === 0), describeTrials(trials));
+});
+
+both('a study deleted while its coordinator runs: that coordinator ends, and the worker it shared keeps serving another study to the end', async (store) => {
+  const s = await scene(store, 'doomed', { scenario: { steps: 200, evalInterval: 20 }, budget: { trials: 40 }, finalValidation: { seeds: 0 }, leaseSeconds: 6 });
+  const kept = join(s.dir, 'kept.json');
+  writeFileSync(kept, JSON.stringify({ name: 'kept', optimizer: { type: 'random' }, scenario: { steps: 100, evalInterval: 20 }, budget: { trials: 6 }, finalValidation: { seeds: 0 } }));
+  const doomed = s.coordinator(['--queue-depth', '2']);
+  await until('the study in the database', async () => (await s.read()).study);
+  const other = s.track(cli(['run', kept, '--db', s.db, '--redis', REDIS_URL, '--redis-prefix', s.prefix, '--queue-depth', '2']));
+  const w = s.worker(['--concurrency', '2']);
+  await until('the worker mid-trial on the doomed study', () => midTrial(s, w.child.pid!));
+  const del = await exitOf(cli(['delete', 'doomed', '--db', s.db, '--yes']), 30_000);
+  assert.equal(del.code, 0, del.out);
+  const ended = await exitOf(doomed, 30_000);
+  assert.notEqual(ended.code, 0, ended.out);
+  assert.match(ended.out, /error: study 'doomed' \(\w+\) was deleted while this run held it/);
+  const done = await exitOf(other, 120_000);
+  assert.equal(done.code, 0, `the other study completes on the same worker:\n${done.out}\nworker:\n${w.out()}`);
+  const left = await exitOf(w, 30_000);
+  assert.equal(left.code, 0, left.out);
+  assert.doesNotMatch(left.out, /error/);
+  const storage = await openStorage(s.db);
+  try {
+    assert.equal(await storage.findStudyByName('doomed'), undefined);
+    const study = (await storage.findStudyByName('kept'))!;
+    const trials = await storage.listTrials(study.id);
+    assert.equal(search(trials).filter((t) => t.state === 'COMPLETE').length, 6, describeTrials(trials));
+  } finally {
+    await storage.close();
+  }
 });

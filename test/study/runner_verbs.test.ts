@@ -88,3 +88,25 @@ test('runner: after extend, a complete study runs the extra trials', async () =>
   assert.equal(second.state, 'COMPLETE');
   assert.equal((await service.getStudyView(first.study.id)).counts.COMPLETE, 5);
 });
+
+test('runner: the study deleted from elsewhere mid-run ends the run with an error that says so, not "not found"', async () => {
+  const service = setup();
+  const config = baseConfig({ budget: { trials: 8 }, workers: 1, finalValidation: { seeds: 0 } });
+  let deleted = false;
+  await assert.rejects(runStudy(config, {
+    service, workerFile: fakeTrainer,
+    onEvent: (e) => {
+      if (!deleted && e.type === 'trial' && e.trial.state === 'COMPLETE') {
+        deleted = true;
+        void service.deleteStudy(e.studyId);
+      }
+    },
+  }), (err: Error & { code?: string; status?: number }) => {
+    assert.match(err.message, new RegExp(`^study '${config.name}' \\(\\w+\\) was deleted while this run held it: its trials are gone`));
+    assert.equal(err.code, 'NOT_FOUND');
+    assert.equal(err.status, 404);
+    return true;
+  });
+  assert.equal(deleted, true);
+  await assert.rejects(service.resolve(config.name), /not found/);
+});
