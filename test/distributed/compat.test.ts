@@ -10,7 +10,7 @@ import { QUEUE_NAME } from '../../src/distributed/queue.js';
 import { validateStudyConfig } from '../../src/study/config.js';
 import { createStudyService } from '../../src/study/service/defaults.js';
 import { openStorage, STORAGE_SCHEMA_VERSION } from '../../src/study/storage/index.js';
-import { exitOf, pgDatabase, pgSkip, REDIS_URL, redisSkip, Scene } from './helpers.js';
+import { exitOf, pgDatabase, pgSkip, REDIS_URL, redisSkip, Scene, until } from './helpers.js';
 
 const skip = await redisSkip();
 const pgDown = skip || (await pgSkip());
@@ -138,10 +138,15 @@ test('worker CLI: a job for a study deleted under its coordinator, whose record 
   const queue = new Queue(QUEUE_NAME, { connection: { url: REDIS_URL }, prefix: s.prefix });
   const redis = new Redis(REDIS_URL);
   try {
-    // What a SIGKILLed coordinator leaves: its record, unrenewed, expiring on its own (here after 3 s).
-    await redis.set(`${s.prefix}:presence:coordinator:gone:1:coordinator-k`, JSON.stringify({ owner: 'gone:1:coordinator-k', studyId: 'deadbeef0001', studyName: 'deleted', ...THIS_BUILD }), 'PX', 3_000);
+    // The record of a coordinator whose study was just deleted: it goes when the coordinator leaves (or, killed,
+    // when it expires, at most 11 s later); here the test removes it once the worker says it waits.
+    const key = `${s.prefix}:presence:coordinator:gone:1:coordinator-k`;
+    await redis.set(key, JSON.stringify({ owner: 'gone:1:coordinator-k', studyId: 'deadbeef0001', studyName: 'deleted', ...THIS_BUILD }), 'PX', 60_000);
     for (let i = 0; i < 2; i++) await queue.add('trial', { studyId: 'deadbeef0001', trialId: i + 1, round: 0, ...THIS_BUILD }, { jobId: `lingering-${i}`, removeOnComplete: true, removeOnFail: true });
-    const res = await exitOf(s.worker(), FOREIGN_AFTER_MS);
+    const w = s.worker();
+    await until('the worker waiting for the coordinator to leave', () => /announces it: waiting/.test(w.out()), FOREIGN_AFTER_MS - 5_000);
+    await redis.del(key);
+    const res = await exitOf(w, FOREIGN_AFTER_MS);
     assert.equal(res.code, 0, res.out);
     assert.match(res.out, /study deadbeef0001, which .*study\.db does not hold while its coordinator gone:1:coordinator-k announces it: waiting/);
     assert.equal(res.out.match(/jobs for study deadbeef0001 dropped: .*does not hold it and no coordinator runs it \(deleted\?\)/g)?.length, 1, `said once:\n${res.out}`);
