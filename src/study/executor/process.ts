@@ -22,7 +22,15 @@ export interface ProcessExecutorOptions {
   memoryMb?: number;
   /** Children load the scenario's dataset themselves (each process holds its own copy). Default true. */
   loadDataset?: boolean;
+  /**
+   * With a trial timeout, how long a run may take to start (a new child, the trial-worker module with its backend,
+   * the dataset) before its own clock starts. Default STARTUP_LIMIT_MS.
+   */
+  startupMs?: number;
 }
+
+/** Loading a native backend (CUDA initialisation) and a dataset in a fresh process: minutes at most. */
+export const STARTUP_LIMIT_MS = 300_000;
 
 interface Slot {
   device: string | undefined;
@@ -100,8 +108,9 @@ export class ProcessExecutor implements Executor {
 
   private runOn(slot: Slot, job: TrialJob, opts: StartOptions, stopRequested: () => boolean): Promise<TrialOutcome> {
     const child = (slot.child ??= this.spawn(slot));
+    const startupMs = this.opts.startupMs ?? STARTUP_LIMIT_MS;
     return new Promise<TrialOutcome>((resolve) => {
-      let why: 'cancel' | 'timeout' | undefined;
+      let why: 'cancel' | 'timeout' | 'startup' | undefined;
       let timer: NodeJS.Timeout | undefined;
       const settle = (o: TrialOutcome) => {
         clearTimeout(timer);
@@ -110,14 +119,17 @@ export class ProcessExecutor implements Executor {
         child.off('exit', onExit);
         resolve(o);
       };
-      const kill = (reason: 'cancel' | 'timeout') => {
+      const kill = (reason: 'cancel' | 'timeout' | 'startup') => {
         why ??= reason;
         // A native trainer may never look at a stop flag: the process is the unit that can always be stopped.
         child.kill('SIGKILL');
       };
       const onAbort = () => kill('cancel');
       const onMessage = (m: ChildReply) => {
-        if (m.type === 'progress') {
+        if (m.type === 'started') {
+          clearTimeout(timer);
+          if (opts.timeoutMs !== undefined) timer = setTimeout(() => kill('timeout'), opts.timeoutMs);
+        } else if (m.type === 'progress') {
           try {
             opts.onProgress?.(m.progress as TrialProgress);
           } catch {
@@ -130,6 +142,7 @@ export class ProcessExecutor implements Executor {
         if (slot.child === child) slot.child = undefined;
         if (why === 'cancel' || this.closed) settle({ kind: 'cancelled' });
         else if (why === 'timeout') settle({ kind: 'failed', reason: `timed out after ${opts.timeoutMs! / 1000} s (trialTimeoutSeconds)` });
+        else if (why === 'startup') settle({ kind: 'failed', reason: `did not start within ${startupMs / 1000} s (loading the trial worker, its backend and the dataset in a fresh process)` });
         else {
           // V8 aborts a process over its heap limit (--max-old-space-size, set from trialMemoryMb).
           const oom = this.opts.memoryMb && (signal === 'SIGABRT' || code === 134) ? `: most likely out of memory (trialMemoryMb = ${this.opts.memoryMb})` : '';
@@ -140,7 +153,8 @@ export class ProcessExecutor implements Executor {
       child.on('exit', onExit);
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       if (opts.signal?.aborted) return kill('cancel');
-      if (opts.timeoutMs !== undefined) timer = setTimeout(() => kill('timeout'), opts.timeoutMs);
+      // The trial's clock starts when the child says it has started; until then only a start-up limit applies.
+      if (opts.timeoutMs !== undefined) timer = setTimeout(() => kill('startup'), startupMs);
       child.send({ type: 'run', job, filename: this.filename, loadData: this.opts.loadDataset !== false } satisfies ChildRequest);
       if (stopRequested()) child.send({ type: 'stop' } satisfies ChildRequest);
     });

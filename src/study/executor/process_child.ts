@@ -10,6 +10,7 @@ import type { TrialJob } from './types.js';
 export type ChildRequest = { type: 'run'; job: TrialJob; filename: string; loadData: boolean } | { type: 'stop' };
 /** Child -> parent. */
 export type ChildReply =
+  | { type: 'started' }
   | { type: 'progress'; progress: unknown }
   | { type: 'result'; result: unknown }
   | { type: 'error'; message: string };
@@ -42,7 +43,10 @@ async function run(req: Extract<ChildRequest, { type: 'run' }>): Promise<void> {
   };
   try {
     const dataset = req.loadData ? await loadDataset(((req.job.scenario as { dataset?: DatasetSpec }).dataset ?? 'mnist')) : undefined;
-    const result = await (await handler)({ job: req.job, dataset, port: port2, stopFlag });
+    const train = await handler;
+    // The trial's own clock starts here: a fresh process's start-up, module import and dataset are not the trial's.
+    send({ type: 'started' });
+    const result = await train({ job: req.job, dataset, port: port2, stopFlag });
     // Progress travels on the port, the result returns here: let the last progress out first.
     await Promise.race([allProgress, new Promise((r) => setTimeout(r, 1000).unref())]);
     send({ type: 'result', result });

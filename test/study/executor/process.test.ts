@@ -122,6 +122,25 @@ test('process executor: a cancelled run kills its child (outcome cancelled); a t
   }
 });
 
+test('process executor: the trial timeout counts the trial, not a fresh child loading its worker module; a start-up past startupMs fails the trial and says so', async () => {
+  const ex = new ProcessExecutor({ filename: fixture('slow_import'), loadDataset: false });
+  try {
+    // The module takes 1.5 s to load; the trial itself is instant.
+    const out = await ex.start(job(), { timeoutMs: 1000 }).outcome;
+    assert.equal(out.kind, 'ok', JSON.stringify(out));
+  } finally {
+    await ex.close();
+  }
+  const stuck = new ProcessExecutor({ filename: fixture('slow_import'), loadDataset: false, startupMs: 300 });
+  try {
+    const out = await stuck.start(job(), { timeoutMs: 1000 }).outcome;
+    assert.equal(out.kind, 'failed');
+    assert.match(out.kind === 'failed' ? out.reason : '', /did not start within 0\.3 s \(loading the trial worker, its backend and the dataset in a fresh process\)/);
+  } finally {
+    await stuck.close();
+  }
+});
+
 test('process executor: the real trainer on the wasm backend trains in a child process that loads the dataset itself', async () => {
   const ex = new ProcessExecutor({ processes: 1 });
   try {
