@@ -72,7 +72,8 @@ export function showText(v: StudyView, model: ModelNotes = { recommendation: nul
     lines.push(`importance ${shares.join(', ')}`);
   }
   const warm = (v.config.warmStartFrom === undefined ? undefined : v.trials.filter((t) => t.role === 'warm-start').length);
-  if (warm !== undefined) lines.push(`warm start ${warm} trials copied from ${String(v.config.warmStartFrom)} (observations only: never the best, no budget spent)`);
+  if (v.warmStart?.unavailable) lines.push(`warm start none: ${v.warmStart.unavailable}`);
+  else if (warm !== undefined) lines.push(`warm start ${warm} trials copied from ${String(v.config.warmStartFrom)} (observations only: never the best, no budget spent)`);
   if (v.finalValidation) lines.push(...finalTable(v.finalValidation).map((l, i) => (i === 0 ? `final     ${l}` : `          ${l}`)));
   const rows = v.trials.map((t) => [`#${t.number}`, t.state, role(t.role), fmt(t.value), t.failureReason ?? describeSchedule(t.schedule)]);
   return `${lines.join('\n')}\n\n${rows.length ? table(['TRIAL', 'STATE', 'ROLE', 'VALUE', 'SCHEDULE'], rows) : 'no trials yet\n'}`;

@@ -5,6 +5,7 @@ import type { StoredFinalValidation } from '../shared/evidence.js';
 import type { StudyConfig } from './config.js';
 import type { Direction, IntermediateValue, Lease, Params, StudyRecord, StudyState, TrialRecord, TrialRole } from './types.js';
 import type { TrialRef } from './service/trial_numbers.js';
+import type { WarmStartReport } from './warm_start.js';
 
 /**
  * A trial handed to an outside trainer by `ask`: everything needed to apply its schedule without reading our
@@ -66,6 +67,8 @@ export interface StudyView extends StudySummary {
   trials: TrialRecord[];
   /** The paired report (FinalValidationReport), or the first, unpaired shape for studies stored before it; read either with readFinalValidation. */
   finalValidation: StoredFinalValidation | null;
+  /** What `warmStartFrom` copied (null without one, or while the create is unfinished). */
+  warmStart: WarmStartReport | null;
 }
 
 /** `GET /api/studies/:id/importance`: each schedule parameter's share of the objective's variation under the model. */

@@ -23,7 +23,7 @@ import { StudyOptimizer, type SuggestingOptimizer } from './service/optimizer_sy
 import { type TrialRef, TrialNumbers } from './service/trial_numbers.js';
 import { studyView, summarize, trialSummary } from './service/views.js';
 import { ChangeWatcher, DEFAULT_WATCH_INTERVAL_MS } from './service/watch.js';
-import { warmStartTrials } from './warm_start.js';
+import { unavailableWarmStart, warmStartTrials } from './warm_start.js';
 import type { FinishResult, IntermediateValue, Lease, LeaseRequest, NewTrial, Params, Storage, StudyRecord, StudyState, TrialRecord, TrialState } from './types.js';
 
 type WarmStart = ReturnType<typeof warmStartTrials>;
@@ -144,18 +144,24 @@ export class StudyService implements StudyApi {
     await this.queueBaselines(study);
     const config = configOf(study);
     if (config.warmStartFrom !== undefined && study.attrs.warmStart === undefined) {
-      const copy = warm ?? await this.warmStart(config, config.warmStartFrom);
+      // A source gone since the create checked it copies nothing and says so: refusing would refuse every ask.
+      const copy = warm ?? await this.warmStart(config, config.warmStartFrom, 'report');
       await this.storage.createTrials(study.id, copy.trials);
       await this.storage.setStudyAttr(study.id, 'warmStart', copy.report);
     }
     this.created.add(studyId);
   }
 
-  private async warmStart(config: StudyConfig, from: string): Promise<WarmStart> {
-    const source = await this.resolve(from).catch((err: unknown) => {
-      if (err instanceof NotFoundError) throw new ConfigError('warmStartFrom', `there is no study '${from}' to warm-start from`, '`renorm-tune studies` lists them');
-      throw err;
-    });
+  /** `ifGone`: a missing source refuses (a create) or is reported as nothing copied (finishing a create cut short). */
+  private async warmStart(config: StudyConfig, from: string, ifGone: 'refuse' | 'report' = 'refuse'): Promise<WarmStart> {
+    let source: StudyRecord;
+    try {
+      source = await this.resolve(from);
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+      if (ifGone === 'report') return unavailableWarmStart(from);
+      throw new ConfigError('warmStartFrom', `there is no study '${from}' to warm-start from`, '`renorm-tune studies` lists them');
+    }
     const trials = await this.storage.listTrials(source.id, { withIntermediate: false });
     return warmStartTrials(config, mergeScheduleSpace(config.space), source, mergeScheduleSpace(configOf(source).space), trials);
   }

@@ -9,10 +9,24 @@ import type { NewTrial, StudyRecord, TrialRecord } from './types.js';
 
 /** What a warm start copied, stored in the new study's attrs (`warmStart`) and shown by `show`. */
 export interface WarmStartReport {
-  from: { id: string; name: string };
+  /** `id` is null when the source was gone before anything was copied (see `unavailable`). */
+  from: { id: string | null; name: string };
   copied: number;
   /** Finished trials left out: outside the new study's space or bounds. */
   skipped: number;
+  /** Why nothing was copied: a create cut short whose source was deleted or renamed before it was finished. */
+  unavailable?: string;
+}
+
+/** The report of a warm start whose source (`from`, as the config names it) no longer exists: nothing copied. */
+export function unavailableWarmStart(from: string): { trials: NewTrial[]; report: WarmStartReport } {
+  return {
+    trials: [],
+    report: {
+      from: { id: null, name: from }, copied: 0, skipped: 0,
+      unavailable: `study '${from}' was deleted or renamed before this study's create was finished: nothing was copied`,
+    },
+  };
 }
 
 /**

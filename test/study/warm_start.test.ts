@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../src/errors.js';
+import { showText } from '../../src/cli/study.js';
 import { validateStudyConfig } from '../../src/study/config.js';
 import { StudyService } from '../../src/study/service.js';
 import { createStudyService } from '../../src/study/service/defaults.js';
@@ -103,4 +104,32 @@ test('a create cut short after the study row (storage gone mid-create) is finish
   // And again from a third process: the keyed copies add nothing.
   await createStudyService(storage).ensureCreated(half.id);
   assert.equal((await svc.listTrials(half.id)).length, roles.length);
+});
+
+test('a create cut short whose source is then deleted (or renamed) is finished without it: nothing copied, said in the view and by show, and asks go on', async () => {
+  const storage = new MemoryStorage();
+  await source(storage);
+  let failNext = true;
+  const createTrials = storage.createTrials.bind(storage);
+  storage.createTrials = async (...args: Parameters<MemoryStorage['createTrials']>) => {
+    if (failNext) {
+      failNext = false;
+      throw new Error('connection lost');
+    }
+    return createTrials(...args);
+  };
+  await assert.rejects(createStudyService(storage).createStudy(ext('orphan', { warmStartFrom: 'earlier', baselines: true })), /connection lost/);
+  const svc = createStudyService(storage);
+  await svc.deleteStudy('earlier');
+  const asked = await svc.ask('orphan', 3);
+  assert.deepEqual(asked.map((t) => t.role), ['baseline:batchnorm', 'baseline:paper', 'search']);
+  const view = await svc.getStudyView('orphan');
+  assert.equal(view.trials.filter((t) => t.role === 'warm-start').length, 0);
+  assert.deepEqual(view.warmStart, {
+    from: { id: null, name: 'earlier' }, copied: 0, skipped: 0,
+    unavailable: "study 'earlier' was deleted or renamed before this study's create was finished: nothing was copied",
+  });
+  assert.match(showText(view), /^warm start none: study 'earlier' was deleted or renamed before/m);
+  // A create (not a finish) still refuses a missing source, naming the field.
+  await assert.rejects(svc.createStudy(ext('refused', { warmStartFrom: 'earlier' })), /warmStartFrom: there is no study 'earlier' to warm-start from/);
 });

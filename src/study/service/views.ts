@@ -2,6 +2,7 @@
 import { tally } from '../../shared/summary.js';
 import type { StudySummary, StudyView, TrialSummary } from '../api_types.js';
 import type { StudyRecord, TrialRecord } from '../types.js';
+import type { WarmStartReport } from '../warm_start.js';
 
 export function summarize(study: StudyRecord, trials: readonly TrialRecord[]): StudySummary {
   const { counts, best, baselines } = tally(trials, study.direction);
@@ -30,6 +31,7 @@ export function studyView(study: StudyRecord, trials: TrialRecord[], totalSteps:
     searchSeconds: study.searchSeconds,
     trials,
     finalValidation: (study.attrs.finalValidation as StudyView['finalValidation']) ?? null,
+    warmStart: (study.attrs.warmStart as WarmStartReport | undefined) ?? null,
   };
 }
 
