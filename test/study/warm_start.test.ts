@@ -75,10 +75,11 @@ test('points outside a narrowed space, or values outside the new bounds, are ski
   assert.deepEqual((await svc.listTrials(strict.id)).map((t) => t.value), [0.5, 0.6, null]);
 });
 
-test('a create cut short after the study row (storage gone mid-create) is finished by the next ask: warm start and baselines, once', async () => {
+/** A storage holding the source study 'earlier' and study `name` warm-started from it, whose create was cut short after the study row. */
+async function cutShort(name: string): Promise<MemoryStorage> {
   const storage = new MemoryStorage();
   await source(storage);
-  // The storage fails every trial insert once, as a PostgreSQL outage between the create's writes would.
+  // The storage fails the first trial insert, as a PostgreSQL outage between the create's writes would.
   let failNext = true;
   const createTrials = storage.createTrials.bind(storage);
   storage.createTrials = async (...args: Parameters<MemoryStorage['createTrials']>) => {
@@ -88,8 +89,12 @@ test('a create cut short after the study row (storage gone mid-create) is finish
     }
     return createTrials(...args);
   };
-  const config = ext('later', { warmStartFrom: 'earlier', baselines: true });
-  await assert.rejects(createStudyService(storage).createStudy(config), /connection lost/);
+  await assert.rejects(createStudyService(storage).createStudy(ext(name, { warmStartFrom: 'earlier', baselines: true })), /connection lost/);
+  return storage;
+}
+
+test('a create cut short after the study row (storage gone mid-create) is finished by the next ask: warm start and baselines, once', async () => {
+  const storage = await cutShort('later');
   const half = (await storage.listStudies()).find((s) => s.name === 'later')!;
   assert.deepEqual(await storage.listTrials(half.id), [], 'the outage left the study without its trials');
   // Another process (a fresh service) asks: it finishes the create first.
@@ -107,18 +112,7 @@ test('a create cut short after the study row (storage gone mid-create) is finish
 });
 
 test('a create cut short whose source is then deleted (or renamed) is finished without it: nothing copied, said in the view and by show, and asks go on', async () => {
-  const storage = new MemoryStorage();
-  await source(storage);
-  let failNext = true;
-  const createTrials = storage.createTrials.bind(storage);
-  storage.createTrials = async (...args: Parameters<MemoryStorage['createTrials']>) => {
-    if (failNext) {
-      failNext = false;
-      throw new Error('connection lost');
-    }
-    return createTrials(...args);
-  };
-  await assert.rejects(createStudyService(storage).createStudy(ext('orphan', { warmStartFrom: 'earlier', baselines: true })), /connection lost/);
+  const storage = await cutShort('orphan');
   const svc = createStudyService(storage);
   await svc.deleteStudy('earlier');
   const asked = await svc.ask('orphan', 3);
