@@ -3,7 +3,7 @@ import { type CoordinatorPresence, type Presence } from './presence.js';
 
 /**
  * How long a coordinator's record may outlive its study before the worker concludes the coordinator runs it in
- * another database. A killed coordinator's record expires within COORDINATOR_AFTERLIFE_MS (11 s); a live one whose
+ * another database. A killed coordinator's record expires within its TTL (10 s, presence.ts); a live one whose
  * study was deleted leaves (removing its record) at its next pass, which can wait for an ask on a large study. 30 s
  * is past both, and a worker given the wrong --db still stops within it.
  */

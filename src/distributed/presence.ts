@@ -25,9 +25,6 @@ type Kind = 'worker' | 'coordinator';
 const TTL_MS: Record<Kind, number> = { worker: 5_000, coordinator: 10_000 };
 const RENEW_MS = 1_000;
 
-/** The longest a coordinator's record outlives it (killed without leaving): its TTL, plus one renewal in flight. */
-export const COORDINATOR_AFTERLIFE_MS = TTL_MS.coordinator + RENEW_MS;
-
 export class Presence {
   private readonly redis: Redis;
   private readonly timers = new Set<NodeJS.Timeout>();
