@@ -147,10 +147,11 @@ export class OutputWarp {
 
   /**
    * Fits lambda by maximum likelihood (grid over LAMBDA_RANGE, then golden-section refinement), after compressing
-   * far outliers (tails.ts) unless `tails` is false (ablation).
+   * far outliers (tails.ts). `tails`: fitted to `raw` (true, the default), none (false: the ablation), or the one
+   * given (a Tails or null: a local model takes its global model's, so a study's outliers are judged once, on all of it).
    */
-  static fit(raw: ArrayLike<number>, opts: { tails?: boolean } = {}): OutputWarp {
-    const tails = opts.tails === false ? null : Tails.fit(raw);
+  static fit(raw: ArrayLike<number>, opts: { tails?: boolean | Tails | null } = {}): OutputWarp {
+    const tails = opts.tails === undefined || opts.tails === true ? Tails.fit(raw) : opts.tails === false ? null : opts.tails;
     const y = tails ? Float64Array.from(raw, (v) => tails.compress(v)) : raw;
     const { mean: m1, std: s1 } = meanStd(y);
     const z = Float64Array.from(y, (v) => (v - m1) / s1);

@@ -3,6 +3,7 @@ import { ConfigError } from '../errors.js';
 import { ACQUISITIONS, type AcquisitionName } from '../shared/names.js';
 import { expectInt, expectObject, expectOneOf } from '../config/fields.js';
 import { Rng, mixSeed } from '../gp/rng.js';
+import type { Tails } from '../gp/tails.js';
 import { buildModel, DEFAULT_MAX_MODEL_POINTS, type Model } from './model.js';
 import { TrialLedger, type EncodedObservation } from './ledger.js';
 import { EncodedSpace, validateSpace } from './space.js';
@@ -125,9 +126,11 @@ export abstract class BaseOptimizer implements Optimizer {
   }
 
   /** The GP of `observations` under this optimizer's model options (subset size, output warp, additive term). */
-  protected fitModel(observations: readonly EncodedObservation[], seed: number, warm: Float64Array | null): Model {
+  /** `tails`: the outlier compression to use (a local model passes its global model's); default, fitted to these values. */
+  protected fitModel(observations: readonly EncodedObservation[], seed: number, warm: Float64Array | null, tails?: Tails | null): Model {
     return buildModel(this.space, observations, this.opts.direction, {
-      seed, warm, maxPoints: this.opts.maxModelPoints, warp: this.opts.outputWarp, tails: this.opts.outputTails, additive: this.opts.additiveKernel,
+      seed, warm, maxPoints: this.opts.maxModelPoints, warp: this.opts.outputWarp, additive: this.opts.additiveKernel,
+      tails: this.opts.outputTails && (tails === undefined ? true : tails),
     });
   }
 

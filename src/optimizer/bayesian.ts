@@ -116,7 +116,9 @@ export class BayesianOptimizer extends BaseOptimizer {
     const sub = chosen.map((i) => obs[i]!);
     let local: LocalModel | null = null;
     if (sub.filter((o) => o.value !== null).length >= 2) {
-      const model = this.fitModel(sub, mixSeed(this.opts.seed, 0x70c), null);
+      // Values near the incumbent of a converged run span orders of magnitude on purpose: only what the whole study
+      // calls diverged is compressed here.
+      const model = this.fitModel(sub, mixSeed(this.opts.seed, 0x70c), null, global.warp.tails);
       local = { model, box, center };
     }
     this.local = { observations: obs.length, local };

@@ -8,6 +8,7 @@
 import { fitGp, type FitDiagnostics } from '../gp/fit.js';
 import { GaussianProcess, type GpData } from '../gp/gp.js';
 import { Rng, mixSeed } from '../gp/rng.js';
+import type { Tails } from '../gp/tails.js';
 import { OutputWarp } from '../gp/warp.js';
 import type { EncodedObservation } from './ledger.js';
 import type { EncodedSpace } from './space.js';
@@ -24,8 +25,8 @@ export interface ModelOptions {
   maxPoints: number;
   /** Yeo-Johnson output warp (default on); off = plain standardization (ablation). */
   warp: boolean;
-  /** Compress far outliers before the warp (gp/tails.ts; default on). */
-  tails?: boolean;
+  /** Compress far outliers before the warp (gp/tails.ts; default on), or compress with the Tails given (or none: null). */
+  tails?: boolean | Tails | null;
   /** Fit the additive kernel term's weight (default true); false = plain product Matérn (ablation). */
   additive?: boolean;
   /** Skip the degenerate-fit fallback (ablation). */

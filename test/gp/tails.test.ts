@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/gp/rng.js';
-import { FENCE, TRIGGER, Tails } from '../../src/gp/tails.js';
+import { FENCE, PLATEAU_TRIGGER, TRIGGER, Tails } from '../../src/gp/tails.js';
 import { OutputWarp } from '../../src/gp/warp.js';
 
 const bulk = (n: number, seed: number) => {
@@ -46,6 +46,8 @@ test('ties in the middle half (a plateau) take the smallest distance of another 
   const t = Tails.fit(y)!;
   assert.ok(Math.abs(t.scale - 0.1) < 1e-12, String(t?.scale));
   assert.ok(t.compress(1e9) > t.upper && t.compress(1e9) < t.upper + 5 * t.scale, String(t.compress(1e9)));
+  assert.equal(Tails.fit([...Array(12).fill(0.5), 0.4, 0.75, 0.75 + 0.99 * PLATEAU_TRIGGER * 0.1]), null, 'a plateau needs PLATEAU_TRIGGER, not TRIGGER');
+  assert.ok(0.99 * PLATEAU_TRIGGER > 10 * TRIGGER);
   assert.equal(Tails.fit(Array(10).fill(3)), null, 'all equal: nothing to compress');
   assert.equal(Tails.fit([...Array(10).fill(3), 1e9]), null, 'only the outlier differs: no bulk resolution to keep');
 });
@@ -83,4 +85,18 @@ test('posterior moments in raw units read a compressed tail as its fence: a bulk
   }
   // At the diverged values the prediction is "at least the fence".
   assert.ok(Math.abs(w.moments(w.forward(1e30), 1e-6).mean - t.upper) < 1e-6 * t.upper);
+});
+
+test('a warp can be given its compression: a local model takes its global model\'s, or none, whatever its own values say', () => {
+  const study = [...bulk(30, 6), 1e6, 2e6];
+  const global = OutputWarp.fit(study);
+  assert.ok(global.tails, '1e6 among values of IQR ~1.3 is past the trigger');
+  // Near the incumbent of a converged run: values 1e-9..1e-3 and one far point, a gap its own fit would compress.
+  const local = [1e-9, 2e-9, 5e-9, 1e-8, 3e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 2.5];
+  assert.ok(Tails.fit(local), 'its own judgment would compress 2.5');
+  assert.equal(OutputWarp.fit(local, { tails: null }).tails, null);
+  assert.equal(OutputWarp.fit(local, { tails: global.tails }).tails, global.tails);
+  const mine = OutputWarp.fit(local, { tails: global.tails });
+  for (const v of local) assert.equal(global.tails!.compress(v), v, 'the global fences leave these alone');
+  assert.ok(Math.abs(mine.inverse(mine.forward(2.5)) - 2.5) < 1e-9);
 });
