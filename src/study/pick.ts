@@ -92,6 +92,19 @@ export function racePicker(o: RaceOptions): FinalPicker {
   };
 }
 
+/**
+ * Without a race: the trial the caller's model recommends (the observed search point with the best posterior mean,
+ * the optimizer's `recommend()`) rather than the single best search value, which among noisy trials is the luckiest.
+ * Also what a recorded pick is replayed with, so the choice stays the one first made whoever asks again.
+ */
+export function chosenPicker(trial: TrialRecord, pickedBy: string, estimate: number | null, runs: number): FinalPicker {
+  return {
+    name: 'chosen',
+    extraRuns: () => [],
+    pick: () => ({ ready: true, pick: { ...fromTrial(trial), pickedBy, estimate, runs } }),
+  };
+}
+
 /** Best first; null until every race run of every candidate has finished (a failed run counts as finished, without a value). */
 export function raceStandings(trials: readonly TrialRecord[], candidates: readonly TrialRecord[], o: Pick<RaceOptions, 'seeds' | 'direction' | 'seedsPerTrial'>): RaceStanding[] | null {
   const out: RaceStanding[] = [];

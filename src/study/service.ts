@@ -11,7 +11,8 @@ import { validateBudget, DEFAULT_FINAL_VALIDATION, DEFAULT_LEASE_SECONDS, DEFAUL
 import { enqueuedTrial } from './enqueue.js';
 import { ASKED_TOTAL_STEPS } from './export.js';
 import { BudgetExhaustedError, StaleSnapshotError, StudyStoppedError } from './errors.js';
-import { evidencePlan, hasEvidencePhase, openEvidenceRuns, pickerFor, pickRecord } from './evidence.js';
+import { evidencePlan, hasEvidencePhase, openEvidenceRuns, pickerFor, pickRecord, type PickRecord } from './evidence.js';
+import { chosenPicker, type FinalPicker } from './pick.js';
 import { stepsMultiplierOf } from './final.js';
 import { studyFinalReport } from './final_summary.js';
 import { EXTERNAL_OWNER } from './owner.js';
@@ -614,8 +615,10 @@ export class StudyService implements StudyApi {
     return this.asks.run(`evidence:${study.id}`, async () => {
       const stored = await this.resolve(study.id);
       const trials = await this.storage.listTrials(study.id, { withIntermediate: false });
-      const plan = evidencePlan(trials, config, pickerFor(config, study.direction));
+      let plan = evidencePlan(trials, config, pickerFor(config, study.direction));
       if (plan.searchOpen) return 'search';
+      const chosen = await this.unracedPick(stored, trials);
+      if (chosen) plan = evidencePlan(trials, config, chosen);
       const created = await this.storage.createTrials(study.id, plan.wanted);
       for (const t of created) this.emitTrial(t);
       if (plan.pick.ready) {
@@ -626,6 +629,30 @@ export class StudyService implements StudyApi {
       if (created.length > 0 && config.finalValidation.seeds > 0) await this.summarizeFinalValidation(study.id);
       return created.length === 0 && open === 0 && plan.pick.ready ? 'done' : 'waiting';
     });
+  }
+
+  /**
+   * Without a race (`race.candidates` 1 or no race seeds), once the search is over: the pick already recorded, else
+   * the optimizer's recommendation when it is a search trial and comes from a model (a posterior mean with an sd),
+   * so the final runs go to the schedule the model believes best, not the luckiest single value. Undefined: the
+   * race picker decides (racing, or no model: the best search value). The model is one built for this from the
+   * stored trials, not the study's cached optimizer: an outside trainer's ask calls this holding the study's ask
+   * lock, and a rebuilt model is what any other process would see. It runs once: the pick is then recorded.
+   */
+  private async unracedPick(study: StudyRecord, trials: TrialRecord[]): Promise<FinalPicker | undefined> {
+    if (pickerFor(configOf(study), study.direction).name === 'race') return undefined;
+    const searchTrial = (id: unknown) => trials.find((t) => t.id === id && t.state === 'COMPLETE' && roleKind(t.role) === 'search');
+    const recorded = study.attrs.finalValidationSource as PickRecord | undefined;
+    if (recorded) {
+      const t = searchTrial(recorded.best);
+      return t ? chosenPicker(t, recorded.pickedBy ?? 'recorded', recorded.estimate ?? null, recorded.runs ?? 1) : undefined;
+    }
+    const opt = new StudyOptimizer(this.deps.createOptimizer(configOf(study)));
+    const rec = await opt.sync(trials).then(() => recommendationFrom(opt, trials)).catch(() => null).finally(() => opt.close());
+    const t = rec?.sd != null ? searchTrial(rec.trialId) : undefined;
+    if (!t || !rec) return undefined;
+    const by = `the optimizer's recommendation, no race: the best posterior mean among the observed points (${rec.mean.toFixed(4)} ± ${rec.sd!.toFixed(4)}; measured ${t.value!.toFixed(4)})`;
+    return chosenPicker(t, by, rec.mean, configOf(study).seedsPerTrial);
   }
 
   /** Stores the final-validation report (paired arms, comparisons and verdicts) from the final runs so far. */

@@ -87,14 +87,19 @@ function fromSearch(study: StudyRecord, tuned: TrialRecord | null, baselines: Pa
   };
 }
 
-/** The recorded pick of final validation, else what the study's picker says now, else the best search value. */
-/** The race's pick once decided; before that the model's (posterior mean), else the best search value. */
+/**
+ * The recorded pick of final validation; else, racing, the race's pick once decided and the model's (posterior
+ * mean) before that; without a race the model's pick; else the best search value.
+ */
 function tunedPick(study: StudyRecord, trials: readonly TrialRecord[], modelPick: number | null): TrialRecord | null {
   const source = study.attrs.finalValidationSource as { best?: unknown } | undefined;
   const recorded = typeof source?.best === 'number' ? trials.find((t) => t.id === source.best && t.state === 'COMPLETE') : undefined;
   if (recorded) return recorded;
-  const state = pickerFor(configOf(study), study.direction).pick(trials);
-  const id = state.ready ? state.pick?.trialId : undefined;
+  const picker = pickerFor(configOf(study), study.direction);
   const byModel = modelPick !== null ? trials.find((t) => t.id === modelPick && t.state === 'COMPLETE' && roleKind(t.role) === 'search') : undefined;
+  // Without a race the model's pick beats the single best value, as it does for the final runs (advanceEvidence).
+  if (byModel && picker.name !== 'race') return byModel;
+  const state = picker.pick(trials);
+  const id = state.ready ? state.pick?.trialId : undefined;
   return (id != null ? trials.find((t) => t.id === id) : undefined) ?? byModel ?? rankTrials(trials.filter((t) => roleKind(t.role) === 'search'), study.direction)[0] ?? null;
 }
