@@ -51,7 +51,7 @@ export interface OptimizerOptions {
   trustRegion?: boolean;
   /** GP only: Yeo-Johnson output warp before fitting (default true). */
   outputWarp?: boolean;
-  /** GP only: compress values ten million interquartile ranges or more outside the rest (a diverged run's 1e30) before the warp (default true). */
+  /** GP only: compress values a thousand interquartile ranges or more outside the study's others (a diverged run's 1e6 or 1e30) before the warp (default true; gp/tails.ts). */
   outputTails?: boolean;
   /** GP only: mix an additive (first-order) Matérn term into the kernel, its weight fitted (default true). */
   additiveKernel?: boolean;
