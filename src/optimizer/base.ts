@@ -116,7 +116,7 @@ export abstract class BaseOptimizer implements Optimizer {
   }
 
   abstract slices(center?: Params, points?: number): Promise<GpSlice[] | null>;
-  abstract recommend(): Promise<Recommendation | null>;
+  abstract recommend(among?: readonly Params[]): Promise<Recommendation | null>;
   abstract importance(): Promise<Record<string, number> | null>;
 
   /** True once enough finished trials exist to fit a GP: as many as the initial design, two of them with a value. */
@@ -135,14 +135,22 @@ export abstract class BaseOptimizer implements Optimizer {
   }
 
   /** The best observed point by its measured value: the recommendation of an optimizer without a model. */
-  protected bestObserved(): Recommendation | null {
+  protected bestObserved(among?: readonly Params[]): Recommendation | null {
     const sign = this.opts.direction === 'maximize' ? -1 : 1;
+    const allowed = this.allowed(among);
     let best: Recommendation | null = null;
     for (const o of this.ledger.observations) {
-      if (o.value === null) continue;
+      if (o.value === null || !allowed(o.params)) continue;
       if (!best || sign * o.value < sign * best.mean) best = { params: { ...o.params }, mean: o.value, sd: null, observed: o.value };
     }
     return best;
+  }
+
+  /** recommend()'s `among` as a test on an observation's params (every point passes when it is absent). */
+  protected allowed(among?: readonly Params[]): (params: Params) => boolean {
+    if (!among) return () => true;
+    const keys = new Set(among.map((p) => this.space.key(p)));
+    return (params) => keys.has(this.space.key(params));
   }
 
   async close(): Promise<void> {}

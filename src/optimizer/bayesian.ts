@@ -212,26 +212,27 @@ export class BayesianOptimizer extends BaseOptimizer {
     });
   }
 
-  /** Lowest posterior mean over the observed points (all of them, not just the model's subset). */
-  async recommend(): Promise<Recommendation | null> {
-    if (!this.modelReady()) return this.bestObserved();
+  /** Lowest posterior mean over the observed points (all of them, not just the model's subset), or over `among`. */
+  async recommend(among?: readonly Params[]): Promise<Recommendation | null> {
+    if (!this.modelReady()) return this.bestObserved(among);
     const model = this.model();
+    const allowed = this.allowed(among);
     let best = -1;
     let bestMean = Infinity;
     this.ledger.observations.forEach((o, i) => {
-      if (o.value === null) return;
+      if (o.value === null || !allowed(o.params)) return;
       const m = model.gp.predictMean(o.x);
       if (m < bestMean) {
         bestMean = m;
         best = i;
       }
     });
-    if (best < 0) return this.bestObserved();
+    if (best < 0) return this.bestObserved(among);
     const o = this.ledger.observations[best]!;
     const p = model.gp.predict(o.x);
     const m = objectiveMoments(model, p.mean, p.variance);
     // Values past overflow (a diverged run at 1e155) leave the model with no numbers to give: say what was measured.
-    if (!Number.isFinite(m.mean) || !Number.isFinite(m.sd)) return this.bestObserved();
+    if (!Number.isFinite(m.mean) || !Number.isFinite(m.sd)) return this.bestObserved(among);
     return { params: { ...o.params }, mean: m.mean, sd: m.sd, observed: o.value! };
   }
 

@@ -26,8 +26,8 @@ export class RandomOptimizer extends BaseOptimizer {
   }
 
   /** Random search has no model of the objective: the best measured value, with sd null (it may be a lucky draw). */
-  async recommend(): Promise<Recommendation | null> {
-    return this.bestObserved();
+  async recommend(among?: readonly Params[]): Promise<Recommendation | null> {
+    return this.bestObserved(among);
   }
 
   /**

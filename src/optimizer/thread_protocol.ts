@@ -11,7 +11,7 @@ export type Update =
 export type Query =
   | { op: 'suggest'; call: number; count: number }
   | { op: 'slices'; call: number; center?: Params; points?: number }
-  | { op: 'recommend'; call: number }
+  | { op: 'recommend'; call: number; among?: Params[] }
   | { op: 'importance'; call: number };
 
 export type ToWorker = Update | Query;

@@ -20,7 +20,7 @@ export async function handle(opt: ReturnType<typeof createOptimizer>, msg: ToWor
     let result: Extract<Answer, { ok: true }>['result'];
     if (msg.op === 'suggest') result = opt.suggest(msg.count);
     else if (msg.op === 'slices') result = await opt.slices(msg.center, msg.points);
-    else if (msg.op === 'recommend') result = await opt.recommend();
+    else if (msg.op === 'recommend') result = await opt.recommend(msg.among);
     else result = await opt.importance();
     return { call: msg.call, ok: true, result };
   } catch (e) {

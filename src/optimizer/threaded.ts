@@ -177,8 +177,8 @@ export class ThreadedOptimizer implements Optimizer {
     return await this.query<GpSlice[] | null>({ op: 'slices', ...(c ? { center: c } : {}), ...(points !== undefined ? { points } : {}) });
   }
 
-  async recommend(): Promise<Recommendation | null> {
-    return await this.query<Recommendation | null>({ op: 'recommend' });
+  async recommend(among?: readonly Params[]): Promise<Recommendation | null> {
+    return await this.query<Recommendation | null>({ op: 'recommend', ...(among ? { among: [...among] } : {}) });
   }
 
   async importance(): Promise<Record<string, number> | null> {

@@ -94,9 +94,10 @@ export interface Optimizer {
   /**
    * Best observed point by posterior mean, with its prediction and measured value; null before any finite
    * observation. Without a model (random search, or the GP during its initial design) it is the best measured
-   * value, with mean = observed and sd null.
+   * value, with mean = observed and sd null. `among`: only the observed points with these params (a study's tuned
+   * trials, not its baselines), the model still fitted on all; null when none of them has a finite value.
    */
-  recommend(): Promise<Recommendation | null>;
+  recommend(among?: readonly Params[]): Promise<Recommendation | null>;
   /**
    * Share of the objective's variation each parameter accounts for (total-order Sobol indices of the GP posterior
    * mean, summing to 1), keyed by parameter name; null while too few observations exist to fit a model.

@@ -153,6 +153,22 @@ for (const { label: name, kind, threaded } of VARIANTS) {
       assert.ok(Number.isFinite(rec.mean) && (rec.sd === null || rec.sd >= 0), `mean ${rec.mean}, sd ${rec.sd}`);
     });
 
+    test('recommend among some points: the best of them by its own prediction at each, never one outside them', async () => {
+      const opt = make(kind);
+      const all = await drive(opt, [4, 3, 3]);
+      const overall = (await opt.recommend())!;
+      const others = all.map((s) => s.params).filter((p) => key(p) !== key(overall.params));
+      const among = others.slice(0, 6);
+      const each = await Promise.all(among.map(async (p) => (await opt.recommend([p]))!));
+      each.forEach((r, i) => assert.equal(key(r.params), key(among[i]!), `${name}: recommend([p]) is p`));
+      const best = each.reduce((a, b) => (b.mean < a.mean ? b : a));
+      const rec = (await opt.recommend(among))!;
+      assert.equal(key(rec.params), key(best.params), `${name}: the lowest prediction among the six`);
+      assert.equal(rec.mean, best.mean);
+      assert.equal(await opt.recommend([]), null, 'among nothing: nothing');
+      assert.equal(await opt.recommend([{ ...overall.params, x: 2.999 }]), null, 'among points never observed: nothing');
+    });
+
     test('importance: null with too few results, then one non-negative share per parameter summing to 1', async () => {
       const opt = make(kind);
       assert.equal(await opt.importance(), null);

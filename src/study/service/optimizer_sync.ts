@@ -10,8 +10,8 @@ export interface SuggestingOptimizer {
   addObservation(params: Params, value: number | null): Promise<void> | void;
   addPending(params: Params): string;
   slices?(center: Params | undefined, points: number): Promise<unknown> | unknown;
-  /** The best point by the model's posterior mean among those observed, with its prediction (see the optimizer package). */
-  recommend?(): Promise<Recommendation | null>;
+  /** The best point by the model's posterior mean among those observed (or `among` them), with its prediction (see the optimizer package). */
+  recommend?(among?: readonly Params[]): Promise<Recommendation | null>;
   /** Per-parameter importance shares (summing to 1), or null without enough data. */
   importance?(): Promise<Record<string, number> | null>;
   /** Releases what the optimizer holds (a worker thread). */
@@ -79,8 +79,8 @@ export class StudyOptimizer {
     this.fed.set(trialId, 'pending');
   }
 
-  async recommend(): Promise<Recommendation | null> {
-    return this.optimizer.recommend ? this.optimizer.recommend() : null;
+  async recommend(among?: readonly Params[]): Promise<Recommendation | null> {
+    return this.optimizer.recommend ? this.optimizer.recommend(among) : null;
   }
 
   async importance(): Promise<Record<string, number> | null> {
