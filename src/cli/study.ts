@@ -65,7 +65,9 @@ export function showText(v: StudyView, model: ModelNotes = { recommendation: nul
   const r = model.recommendation;
   if (r) {
     const sd = r.sd === null ? '' : ` ± ${fmt(r.sd)}`;
-    lines.push(`model     recommends ${r.trialNumber === null ? 'a point' : `trial #${r.trialNumber}`}: predicted ${fmt(r.mean)}${sd}, measured ${fmt(r.observed)} (posterior mean, not the single best noisy value)`);
+    // The model learns from the baselines too, and may believe one of them best: say which kind of trial it is.
+    const kind = role(v.trials.find((t) => t.number === r.trialNumber)?.role ?? 'search');
+    lines.push(`model     recommends ${r.trialNumber === null ? 'a point' : `trial #${r.trialNumber}${kind ? `, ${kind}` : ''}`}: predicted ${fmt(r.mean)}${sd}, measured ${fmt(r.observed)} (posterior mean, not the single best noisy value)`);
   }
   if (model.importance?.available && model.importance.importance) {
     const shares = Object.entries(model.importance.importance).map(([k, v]) => `${k} ${(100 * v).toFixed(0)}%`);

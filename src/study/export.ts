@@ -28,7 +28,7 @@ export type StudyExport = ExportedSchedule & {
   comparisons?: Comparison[];
   /** The tuned schedule, when the recommendation is something else. */
   tuned?: { trialId: number; trialNumber: number; value: number | null; schedule: ScheduleSpec };
-  /** The optimizer's recommendation: its prediction at the trial it believes best, next to what was measured there. */
+  /** The optimizer's recommendation: its prediction at the tuned trial it believes best, next to what was measured there. */
   model?: { trialNumber: number | null; predicted: number; sd: number | null; measured: number | null };
   /** The recommended trial's role and visible number. */
   role: string;
@@ -40,7 +40,7 @@ export interface BuildExportOptions {
   /** ISO time to stamp; defaults to now (tests pass a fixed one). */
   exportedAt?: string;
   /**
-   * The optimizer's recommendation (best observed point by posterior mean). While no race or final validation
+   * The optimizer's recommendation (the best tuned trial by posterior mean). While no race or final validation
    * has decided, it is the tuned pick (rather than the single best noisy value), and the export shows its
    * prediction next to what was measured.
    */

@@ -633,8 +633,8 @@ export class StudyService implements StudyApi {
 
   /**
    * Without a race (`race.candidates` 1 or no race seeds), once the search is over: the pick already recorded, else
-   * the optimizer's recommendation when it is a search trial and comes from a model (a posterior mean with an sd),
-   * so the final runs go to the schedule the model believes best, not the luckiest single value. Undefined: the
+   * the optimizer's recommendation among the search trials when it comes from a model (a posterior mean with an sd),
+   * so the final runs go to the tuned schedule the model believes best, not the luckiest single value. Undefined: the
    * race picker decides (racing, or no model: the best search value). The model is one built for this from the
    * stored trials, not the study's cached optimizer: an outside trainer's ask calls this holding the study's ask
    * lock, and a rebuilt model is what any other process would see. It runs once: the pick is then recorded.
@@ -648,10 +648,10 @@ export class StudyService implements StudyApi {
       return t ? chosenPicker(t, recorded.pickedBy ?? 'recorded', recorded.estimate ?? null, recorded.runs ?? 1) : undefined;
     }
     const opt = new StudyOptimizer(this.deps.createOptimizer(configOf(study)));
-    const rec = await opt.sync(trials).then(() => recommendationFrom(opt, trials)).catch(() => null).finally(() => opt.close());
+    const rec = await opt.sync(trials).then(() => recommendationFrom(opt, trials, true)).catch(() => null).finally(() => opt.close());
     const t = rec?.sd != null ? searchTrial(rec.trialId) : undefined;
     if (!t || !rec) return undefined;
-    const by = `the optimizer's recommendation, no race: the best posterior mean among the observed points (${rec.mean.toFixed(4)} ± ${rec.sd!.toFixed(4)}; measured ${t.value!.toFixed(4)})`;
+    const by = `the optimizer's recommendation, no race: the best posterior mean among the tuned trials (${rec.mean.toFixed(4)} ± ${rec.sd!.toFixed(4)}; measured ${t.value!.toFixed(4)})`;
     return chosenPicker(t, by, rec.mean, configOf(study).seedsPerTrial);
   }
 
@@ -673,7 +673,7 @@ export class StudyService implements StudyApi {
     // recommendation is one of its inputs, and a model that cannot answer (too little data) is no error.
     const { trials, model } = await this.asks.run(study.id, async () => {
       const listed = await this.storage.listTrials(study.id, { withIntermediate: false });
-      return { trials: listed, model: await this.synced(study, listed).then((opt) => recommendationFrom(opt, listed)).catch(() => null) };
+      return { trials: listed, model: await this.synced(study, listed).then((opt) => recommendationFrom(opt, listed, true)).catch(() => null) };
     });
     return this.deps.buildExport(study, trials, model);
   }
@@ -817,11 +817,16 @@ function checkValue(objective: StudyConfig['objective'], value: number, code: 'I
   }
 }
 
-/** The optimizer's pick among `trials` (which it was synced with), with the trial that measured it. */
-async function recommendationFrom(opt: StudyOptimizer, trials: TrialRecord[]): Promise<RecommendationView | null> {
-  const r = await opt.recommend();
+/**
+ * The optimizer's pick among `trials` (which it was synced with), with the trial that measured it. `tunedOnly`: among
+ * the search trials alone, for what the tuned arm retrains and exports; the model may believe a baseline best, and
+ * without this the tuned pick fell back to the single best value (the winner's curse) whenever it did.
+ */
+async function recommendationFrom(opt: StudyOptimizer, trials: TrialRecord[], tunedOnly = false): Promise<RecommendationView | null> {
+  const candidates = trials.filter((t) => t.state === 'COMPLETE' && (!tunedOnly || roleKind(t.role) === 'search'));
+  const r = await opt.recommend(tunedOnly ? candidates.map((t) => t.params) : undefined);
   if (!r) return null;
   const key = JSON.stringify(r.params);
-  const trial = trials.find((t) => t.state === 'COMPLETE' && JSON.stringify(t.params) === key);
+  const trial = candidates.find((t) => JSON.stringify(t.params) === key);
   return { params: r.params, mean: r.mean, sd: r.sd, observed: r.observed ?? trial?.value ?? null, trialNumber: trial?.number ?? null, trialId: trial?.id ?? null };
 }
