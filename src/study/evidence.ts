@@ -1,7 +1,7 @@
 // The evidence phase after the search, as a pure plan: which race and final runs to queue next, and when it is over.
 import { isEvidenceRole, roleKind } from '../shared/roles.js';
 import type { StudyConfig } from './config.js';
-import { baselineSources, finalTrials, type FinalArm, type FinalSource } from './final.js';
+import { baselineSources, bestRunTag, finalTrials, type FinalArm, type FinalSource } from './final.js';
 import { racePicker, type FinalPicker, type PickState, type TunedPick } from './pick.js';
 import type { Direction, NewTrial, TrialRecord } from './types.js';
 
@@ -38,7 +38,7 @@ export function evidencePlan(trials: readonly TrialRecord[], config: StudyConfig
   if (seeds > 0) {
     const sources: Partial<Record<FinalArm, FinalSource>> = { ...baselineSources(trials) };
     if (pick.ready && pick.pick) sources.best = pick.pick;
-    wanted.push(...finalTrials(sources, config.seed, seeds, stepsMultipliers));
+    wanted.push(...finalTrials(sources, config.seed, seeds, stepsMultipliers, pick.ready && pick.pick ? bestRunTag(trials, pick.pick) : ''));
   }
   return { searchOpen, wanted, pick };
 }
@@ -55,8 +55,15 @@ export interface PickRecord {
   pickedBy?: string;
   estimate?: number | null;
   runs?: number;
+  /** How many search trials had finished when it was picked: a study extended since has more, and picks again. */
+  searched?: number;
 }
 
-export function pickRecord(p: TunedPick | null): PickRecord {
-  return p ? { best: p.trialId, trialNumber: p.trialNumber, pickedBy: p.pickedBy, estimate: p.estimate, runs: p.runs } : { best: null };
+export function pickRecord(p: TunedPick | null, searched: number): PickRecord {
+  return p ? { best: p.trialId, trialNumber: p.trialNumber, pickedBy: p.pickedBy, estimate: p.estimate, runs: p.runs, searched } : { best: null, searched };
+}
+
+/** Finished search trials: what a pick is made from. */
+export function searchedCount(trials: readonly TrialRecord[]): number {
+  return trials.filter((t) => roleKind(t.role) === 'search' && (t.state === 'COMPLETE' || t.state === 'PRUNED' || t.state === 'FAIL')).length;
 }

@@ -50,19 +50,37 @@ export function baselineSources(trials: readonly TrialRecord[]): Partial<Record<
 /**
  * Every arm on the same `seeds` fresh seeds (paired), at every run length, keyed by arm, multiplier and seed index,
  * so calling this again (a restart, a second coordinator, an outside trainer asking twice) creates only what is
- * missing. The study's own length keeps the keys it always had (`final:best:3`).
+ * missing. The study's own length keeps the keys it always had (`final:best:3`). `bestTag` goes on the best arm's
+ * keys (see bestRunTag): a study extended after its final runs may pick another schedule, which needs runs of its own.
  */
-export function finalTrials(sources: Partial<Record<FinalArm, FinalSource>>, studySeed: number, seeds: number, multipliers: readonly number[]): NewTrial[] {
+export function finalTrials(sources: Partial<Record<FinalArm, FinalSource>>, studySeed: number, seeds: number, multipliers: readonly number[], bestTag = ''): NewTrial[] {
   const out: NewTrial[] = [];
   for (const m of multipliers) {
     for (const [arm, src] of Object.entries(sources) as [FinalArm, FinalSource][]) {
       const role = finalArmRole(arm, m);
+      const tag = arm === 'best' ? bestTag : '';
       for (let i = 0; i < seeds; i++) {
-        out.push({ state: 'WAITING', role, key: `${role}:${i}`, params: src.params, schedule: src.schedule, seed: finalSeed(studySeed, i) });
+        out.push({ state: 'WAITING', role, key: `${role}:${i}${tag}`, params: src.params, schedule: src.schedule, seed: finalSeed(studySeed, i) });
       }
     }
   }
   return out;
+}
+
+/** Does a final run retrain this source (the same schedule and params)? */
+export function retrains(run: FinalSource, source: FinalSource): boolean {
+  return JSON.stringify(run.schedule) === JSON.stringify(source.schedule) && JSON.stringify(run.params) === JSON.stringify(source.params);
+}
+
+/**
+ * The key tag of the best arm's runs for `pick`. The first pick's runs keep the keys they always had (no tag). A
+ * study extended after its final runs may pick another tuned schedule; that one's runs are tagged with its trial
+ * number (`final:best:3#12`), so each pick gets its own runs and going back to an earlier pick reuses its runs.
+ */
+export function bestRunTag(trials: readonly TrialRecord[], pick: FinalSource & { trialNumber: number | null }): string {
+  let first: TrialRecord | undefined;
+  for (const t of trials) if (finalArmOf(t.role)?.startsWith('best') && (!first || t.number < first.number)) first = t;
+  return !first || retrains(first, pick) ? '' : `#${pick.trialNumber}`;
 }
 
 /** The seeds of final validation, in order: every arm and run length uses exactly these. */

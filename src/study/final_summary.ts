@@ -5,7 +5,7 @@ import type { Direction } from '../shared/names.js';
 import { roleKind } from '../shared/roles.js';
 import { studyTotalSteps, type StudyConfig } from './config.js';
 import type { PickRecord } from './evidence.js';
-import { finalArmRole, finalMetricOf, finalSeeds } from './final.js';
+import { finalArmRole, finalMetricOf, finalSeeds, retrains, type FinalSource } from './final.js';
 import { INTERVAL_METHOD, meanInterval, type MetricRange } from './stats/interval.js';
 import { pairedDifference } from './stats/paired.js';
 import type { TrialRecord } from './types.js';
@@ -23,6 +23,11 @@ export interface FinalSummaryContext {
   best: { trialId: number | null; trialNumber: number | null; pickedBy: string } | null;
   /** Best-arm runs still to be created (the race is on): counted as pending. */
   bestRunsToCome: number;
+  /**
+   * What the best arm retrains: only its runs count (a study extended after its final runs may have picked another
+   * schedule since, and the earlier pick's runs stay in the study). Absent: every best-arm run.
+   */
+  bestSource?: FinalSource | null;
 }
 
 /** The report stored in attrs.finalValidation (see FinalValidationReport); provisional while `pending` > 0. */
@@ -30,7 +35,7 @@ export function summarizeFinal(trials: readonly TrialRecord[], ctx: FinalSummary
   const seeds = finalSeeds(ctx.studySeed, ctx.seeds);
   const multipliers = [...ctx.stepsMultipliers].sort((a, b) => (a === 1 ? -1 : b === 1 ? 1 : a - b));
   const byMultiplier = multipliers.map((m) => resultAt(trials, m, seeds, ctx));
-  const pending = trials.filter((t) => t.role.startsWith('final:') && (t.state === 'WAITING' || t.state === 'RUNNING')).length + ctx.bestRunsToCome;
+  const pending = trials.filter((t) => t.role.startsWith('final:') && (t.state === 'WAITING' || t.state === 'RUNNING') && counts(t, ctx)).length + ctx.bestRunsToCome;
   const own = byMultiplier[0] ?? { arms: {}, comparisons: [] };
   const report: FinalValidationReport = {
     version: 2,
@@ -61,8 +66,9 @@ export function studyFinalReport(config: StudyConfig, source: unknown, trials: r
   const picked = source as PickRecord | undefined;
   const best = typeof picked?.best === 'number' ? { trialId: picked.best, trialNumber: picked.trialNumber ?? null, pickedBy: picked.pickedBy ?? 'the best search value' } : null;
   const tunedDone = trials.some((t) => roleKind(t.role) === 'search' && t.state === 'COMPLETE');
+  const bestSource = best ? trials.find((t) => t.id === best.trialId) ?? null : null;
   return summarizeFinal(trials, {
-    studySeed: config.seed, seeds, stepsMultipliers, totalSteps: studyTotalSteps(config), ...finalMetricOf(config), best,
+    studySeed: config.seed, seeds, stepsMultipliers, totalSteps: studyTotalSteps(config), ...finalMetricOf(config), best, bestSource,
     // Until the race is decided the winner's runs do not exist yet, but they are coming.
     bestRunsToCome: picked === undefined && tunedDone ? seeds * stepsMultipliers.length : 0,
   });
@@ -73,7 +79,7 @@ function resultAt(trials: readonly TrialRecord[], multiplier: number, seeds: rea
   const values: Partial<Record<string, (number | null)[]>> = {};
   for (const arm of FINAL_ARMS) {
     const role = finalArmRole(arm, multiplier);
-    const runs = trials.filter((t) => t.role === role);
+    const runs = trials.filter((t) => t.role === role && counts(t, ctx));
     if (runs.length === 0) continue;
     // Aligned with `seeds`, so the same index is the same seed in every arm: that is the pairing.
     const v = seeds.map((seed) => {
@@ -92,6 +98,11 @@ function resultAt(trials: readonly TrialRecord[], multiplier: number, seeds: rea
     comparisons.push({ a: 'best', b, meanDiff: d.meanDiff, ci: d.ci, verdict: d.verdict, n: d.n, diffs: d.diffs });
   }
   return { multiplier, steps: ctx.totalSteps === null ? null : ctx.totalSteps * multiplier, arms, comparisons };
+}
+
+/** Is this final run part of the report: a baseline's, or the current pick's best-arm run. */
+function counts(t: TrialRecord, ctx: FinalSummaryContext): boolean {
+  return !ctx.bestSource || !t.role.startsWith('final:best') || retrains(t, ctx.bestSource);
 }
 
 function armScore(values: readonly (number | null)[], range: MetricRange): ArmScore {

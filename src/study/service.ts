@@ -11,7 +11,7 @@ import { validateBudget, DEFAULT_FINAL_VALIDATION, DEFAULT_LEASE_SECONDS, DEFAUL
 import { enqueuedTrial } from './enqueue.js';
 import { ASKED_TOTAL_STEPS } from './export.js';
 import { BudgetExhaustedError, StaleSnapshotError, StudyStoppedError } from './errors.js';
-import { evidencePlan, hasEvidencePhase, openEvidenceRuns, pickerFor, pickRecord, type PickRecord } from './evidence.js';
+import { evidencePlan, hasEvidencePhase, openEvidenceRuns, pickerFor, pickRecord, searchedCount, type PickRecord } from './evidence.js';
 import { chosenPicker, type FinalPicker } from './pick.js';
 import { stepsMultiplierOf } from './final.js';
 import { studyFinalReport } from './final_summary.js';
@@ -622,7 +622,7 @@ export class StudyService implements StudyApi {
       const created = await this.storage.createTrials(study.id, plan.wanted);
       for (const t of created) this.emitTrial(t);
       if (plan.pick.ready) {
-        const source = pickRecord(plan.pick.pick);
+        const source = pickRecord(plan.pick.pick, searchedCount(trials));
         if (JSON.stringify(stored.attrs.finalValidationSource) !== JSON.stringify(source)) await this.storage.setStudyAttr(study.id, 'finalValidationSource', source);
       }
       const open = openEvidenceRuns([...trials, ...created]).length;
@@ -643,7 +643,8 @@ export class StudyService implements StudyApi {
     if (pickerFor(configOf(study), study.direction).name === 'race') return undefined;
     const searchTrial = (id: unknown) => trials.find((t) => t.id === id && t.state === 'COMPLETE' && roleKind(t.role) === 'search');
     const recorded = study.attrs.finalValidationSource as PickRecord | undefined;
-    if (recorded) {
+    // A pick made before the study was extended (fewer search trials then) is made again from them all.
+    if (recorded && (recorded.searched === undefined || recorded.searched === searchedCount(trials))) {
       const t = searchTrial(recorded.best);
       return t ? chosenPicker(t, recorded.pickedBy ?? 'recorded', recorded.estimate ?? null, recorded.runs ?? 1) : undefined;
     }

@@ -1,7 +1,8 @@
 // Final validation's runs: roles and keys per arm and run length, the same fresh seeds for every arm, the metric per executor.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { finalArmRole, finalMetricOf, finalSeeds, finalTrials, parseFinalRole, stepsMultiplierOf } from '../../src/study/final.js';
+import { bestRunTag, finalArmRole, finalMetricOf, finalSeeds, finalTrials, parseFinalRole, stepsMultiplierOf } from '../../src/study/final.js';
+import type { TrialRecord } from '../../src/study/types.js';
 import { isValidRole, roleKind } from '../../src/shared/roles.js';
 import { finalSeed } from '../../src/study/seeds.js';
 
@@ -33,4 +34,20 @@ test('final roles: arm and run-length multiplier parse back; anything else is no
 test('the final metric: test accuracy for the local trainer; an outside trainer\'s own objective, direction and range', () => {
   assert.deepEqual(finalMetricOf({ executor: 'local', objective: { metric: 'loss', direction: 'minimize' } }), { metric: 'testAccuracy', direction: 'maximize', range: [0, 1] });
   assert.deepEqual(finalMetricOf({ executor: 'external', objective: { metric: 'loss', direction: 'minimize' } }), { metric: 'loss', direction: 'minimize', range: [0, null] });
+});
+
+test('the best arm\'s runs belong to one pick: the first keeps the plain keys, a later different pick (an extended study) gets its own', () => {
+  const ramp = (rmaxFinal: number) => ({ params: { rmaxFinal }, schedule: { kind: 'ramp', shape: 'linear', warmup: 0.1, rmaxFinal, rmaxEnd: 0.8, dmaxFinal: 5, dmaxEnd: 0.5 } as const });
+  const a = { ...ramp(3), trialNumber: 4 };
+  const b = { ...ramp(4), trialNumber: 12 };
+  assert.equal(bestRunTag([], a), '', 'no best-arm run yet: the plain keys');
+  const made = (pick: typeof a, tag: string, from: number) => finalTrials({ best: pick }, 7, 2, [1, 4], tag).map((r, i) => ({ ...r, number: from + i }) as unknown as TrialRecord);
+  const runsA = made(a, bestRunTag([], a), 20);
+  assert.deepEqual(runsA.map((r) => (r as unknown as { key: string }).key), ['final:best:0', 'final:best:1', 'final:best@x4:0', 'final:best@x4:1']);
+  assert.equal(bestRunTag(runsA, a), '', 'the same pick again: its runs are found, nothing twice');
+  assert.equal(bestRunTag(runsA, b), '#12', 'another pick: runs of its own');
+  const runsB = made(b, '#12', 30);
+  assert.deepEqual(runsB.map((r) => (r as unknown as { key: string }).key), ['final:best:0#12', 'final:best:1#12', 'final:best@x4:0#12', 'final:best@x4:1#12']);
+  assert.equal(bestRunTag([...runsB, ...runsA], a), '', 'back to the first pick: its plain keys again');
+  assert.deepEqual(runsB.map((r) => r.seed), runsA.map((r) => r.seed), 'every pick on the same paired seeds');
 });

@@ -1,0 +1,80 @@
+// A study extended after its evidence phase searches on, and its evidence follows: a better tuned schedule found by
+// the extension is raced, retrained on the final seeds and recommended; the earlier pick's runs are left out of the
+// report, not mixed into it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AskedTrial } from '../../../src/study/api_types.js';
+import type { PickRecord } from '../../../src/study/evidence.js';
+import type { StudyExport } from '../../../src/study/export.js';
+import { createStudyService } from '../../../src/study/service/defaults.js';
+import type { StudyService } from '../../../src/study/service.js';
+import { MemoryStorage } from '../../../src/study/storage/index.js';
+import { validateStudyConfig } from '../../../src/study/config.js';
+import type { FinalValidationReport } from '../../../src/shared/evidence.js';
+
+/** Asks one at a time until the study has nothing left, telling each trial what `value` says. */
+async function drain(service: StudyService, id: string, value: (t: AskedTrial) => number): Promise<void> {
+  for (let round = 0; round < 100; round++) {
+    const asked = await service.ask(id, 1).catch((e: { code?: string }) => (e.code === 'BUDGET_EXHAUSTED' ? null : Promise.reject(e)));
+    if (asked === null) return;
+    assert.ok(asked.length > 0, 'nobody else holds a run: an ask hands one out');
+    for (const t of asked) await service.tell(id, t.id, { value: value(t) });
+  }
+  assert.fail('the study never ended');
+}
+
+for (const race of [{ candidates: 2, seeds: 1 }, { candidates: 1 }]) {
+  const label = race.candidates > 1 ? 'a race of 2' : 'no race (the GP\'s pick)';
+  test(`extended after its final runs, with ${label}: the better schedule the extension finds is retrained and recommended`, { timeout: 120_000 }, async () => {
+    const service = createStudyService(new MemoryStorage());
+    try {
+      const study = await service.createStudy(validateStudyConfig({
+        name: 'extended', executor: 'external', totalSteps: 100, seed: 4, budget: { trials: 8 },
+        objective: { metric: 'valAccuracy', direction: 'maximize', bounds: [0, 1] },
+        optimizer: race.candidates > 1 ? { type: 'random' } : { type: 'gp', initialTrials: 4 },
+        finalValidation: { seeds: 2, race },
+      }));
+      // Each tuned schedule's truth is fixed when first told (the search values below, in order); race and final
+      // runs of a schedule measure that truth again. Baselines: paper 0.60, BatchNorm 0.50.
+      const searchValues = [0.7, 0.66, 0.64, 0.63, 0.62, 0.61];
+      const truth = new Map<string, number>();
+      const value = (t: AskedTrial) => {
+        if (t.schedule.kind === 'paper') return 0.6;
+        if (t.schedule.kind === 'batchnorm') return 0.5;
+        const key = JSON.stringify(t.schedule);
+        if (!truth.has(key)) truth.set(key, searchValues[truth.size] ?? 0.95);
+        return truth.get(key)!;
+      };
+      await drain(service, study.id, value);
+      const before = (await service.bestSchedule(study.id)) as StudyExport;
+      assert.equal(before.winner, 'tuned');
+      assert.equal(before.value, 0.7, 'before: the 0.7 schedule is recommended');
+
+      // One more trial: it finds a schedule worth 0.95.
+      await service.extendStudy(study.id, { trials: 9 });
+      await service.resumeStudy(study.id);
+      await drain(service, study.id, value);
+
+      const trials = await service.listTrials(study.id);
+      const found = trials.find((t) => t.role === 'search' && t.value === 0.95)!;
+      assert.ok(found, 'the extension ran its trial');
+      const stored = await service.resolve(study.id);
+      const source = stored.attrs.finalValidationSource as PickRecord;
+      assert.equal(source.best, found.id, `the pick moved to the extension's schedule: ${JSON.stringify(source)}`);
+      const report = stored.attrs.finalValidation as FinalValidationReport;
+      assert.equal(report.trialNumber, found.number);
+      assert.equal(report.pending, 0);
+      assert.deepEqual(report.arms.best!.values, [0.95, 0.95], 'the report holds the new pick\'s runs only');
+      const bestRuns = trials.filter((t) => t.role === 'final:best');
+      assert.equal(bestRuns.length, 4, 'the new pick got runs of its own on the same two seeds; the old ones stay, apart');
+      assert.deepEqual(bestRuns.filter((t) => t.value === 0.95).map((t) => t.seed).sort(), bestRuns.filter((t) => t.value === 0.7).map((t) => t.seed).sort());
+      assert.equal(trials.filter((t) => t.role === 'final:paper').length, 2, 'the baselines\' final runs are reused, not rerun');
+      const after = (await service.bestSchedule(study.id)) as StudyExport;
+      assert.equal(after.trialNumber, found.number);
+      assert.equal(after.evidence, 'paired-final');
+      assert.deepEqual(after.schedule, found.schedule);
+    } finally {
+      service.close();
+    }
+  });
+}
