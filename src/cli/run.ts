@@ -60,7 +60,8 @@ export function localExecutorFlags(o: Pick<RunOpts, 'isolation' | 'devices' | 'r
   }
   const isolation = o.isolation === undefined ? undefined : expectOneOf(o.isolation, '--isolation', ISOLATIONS);
   const devices = deviceList(o.devices);
-  checkExecutorOptions({ isolation: resolveIsolation(isolation, devices, backend), ...(backend ? { backend } : {}), ...(devices ? { devices } : {}) });
+  // `run` has no --backend: the study config's field is how its fixes name the backend.
+  checkExecutorOptions({ isolation: resolveIsolation(isolation, devices, backend), ...(backend ? { backend } : {}), ...(devices ? { devices } : {}) }, 'backend');
   // A local run trains here: a native backend this machine lacks would fail every trial (a coordinator's workers check their own).
   if (o.redis === undefined) checkBackendInstalled(backend, 'backend');
   return { ...(isolation ? { isolation } : devices ? { isolation: 'process' as const } : {}), ...(devices ? { devices } : {}) };

@@ -58,6 +58,8 @@ async function select(name: BackendName): Promise<{ name: string }> {
   return initCpu();
 }
 
+// Fixes say "choose backend 'wasm'", not a flag: these errors reach `train` and `worker` (--backend) but also trials of
+// `run`, whose only backend setting is the study config's field.
 async function initNative(name: 'node-gpu' | 'node', required: true): Promise<{ name: string }>;
 async function initNative(name: 'node-gpu' | 'node', required: false): Promise<{ name: string } | null>;
 async function initNative(name: 'node-gpu' | 'node', required: boolean): Promise<{ name: string } | null> {
@@ -68,7 +70,7 @@ async function initNative(name: 'node-gpu' | 'node', required: boolean): Promise
     if (!required) return null;
     throw new BackendError(
       `backend '${name}': ${pkg} is not installed or failed to load (${(err as Error).message.split('\n')[0]}) ` +
-        `(fix: npm install ${pkg}, or use --backend wasm)`,
+        `(fix: npm install ${pkg}, or choose backend 'wasm')`,
     );
   }
   // The native package registers 'tensorflow' on the tfjs-core it resolves; it must be ours.
@@ -81,7 +83,7 @@ async function initNative(name: 'node-gpu' | 'node', required: boolean): Promise
   }
   if (!(await tf.setBackend('tensorflow'))) {
     if (!required) return null;
-    throw new BackendError(`backend '${name}': ${pkg} failed to initialise (fix: check its native install, or use --backend wasm)`);
+    throw new BackendError(`backend '${name}': ${pkg} failed to initialise (fix: check its native install, or choose backend 'wasm')`);
   }
   await tf.ready();
   return { name };

@@ -6,7 +6,7 @@ import type { StudyConfig } from './config.js';
 import { BudgetExhaustedError, StudyStoppedError } from './errors.js';
 import { hasEvidencePhase } from './evidence.js';
 import type { Executor } from './executor/types.js';
-import { checkBackendInstalled, createExecutor, resolveIsolation, type Isolation } from './executor/choose.js';
+import { checkBackendInstalled, checkIsolation, createExecutor, resolveIsolation, type Isolation } from './executor/choose.js';
 import { processOwner } from './owner.js';
 import { endStudy, explainDeleted, isStopped } from './runner/end.js';
 import { openStudy } from './runner/open.js';
@@ -68,13 +68,16 @@ export async function runStudy(target: StudyConfig | string, opts: RunStudyOptio
   }
   // The stored config decides (a resumed study keeps its backend): one this machine lacks would fail every trial.
   if (!opts.executor) checkBackendInstalled(config.backend, 'backend');
+  const isolation = resolveIsolation(opts.isolation, opts.devices, config.backend);
+  // Also the stored backend (a resumed study keeps its own), named as the config field: `run` has no --backend.
+  if (!opts.executor) checkIsolation(isolation, config.backend, '--isolation', 'backend');
   const unsubscribe = opts.onEvent ? await service.subscribe(study.id, opts.onEvent) : () => {};
   const emit = (e: RunnerEvent) => opts.onEvent?.(e);
   const ownExecutor = !opts.executor;
   const executor =
     opts.executor ??
     createExecutor({
-      isolation: resolveIsolation(opts.isolation, opts.devices, config.backend),
+      isolation,
       concurrency: opts.workers ?? config.workers,
       ...(opts.devices ? { devices: opts.devices } : {}),
       ...(opts.workerFile ? { trialWorker: opts.workerFile } : {}),

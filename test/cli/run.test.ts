@@ -163,7 +163,22 @@ test('run: a study on a native backend this machine lacks is refused before anyt
     writeFileSync(cfg, JSON.stringify({ name: 'native', backend: 'node', scenario: { steps: 20 }, budget: { trials: 4 } }));
     const r = collect(run([cfg, '--db', db]));
     assert.notEqual(await r.exit, 0);
-    assert.match(r.err(), /backend node: @tensorflow\/tfjs-node is not installed on this machine \(fix: npm install @tensorflow\/tfjs-node@4\.22\.0, or set "backend": "wasm"\)/, r.err());
+    assert.match(r.err(), /backend node: @tensorflow\/tfjs-node is not installed on this machine \(fix: npm install @tensorflow\/tfjs-node@4\.22\.0, or set "backend": "wasm" in the study config\)/, r.err());
+    assert.equal(existsSync(db), false, 'no database was created');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('run --isolation thread on a native backend: the fix names what run has (--isolation process, the config\'s "backend"), never a --backend flag', async () => {
+  const { dir, db } = setup();
+  try {
+    const cfg = join(dir, 'gpu.json');
+    writeFileSync(cfg, JSON.stringify({ name: 'gpu', backend: 'node-gpu', scenario: { steps: 20 }, budget: { trials: 4 } }));
+    const r = collect(run([cfg, '--db', db, '--isolation', 'thread']));
+    assert.equal(await r.exit, 1);
+    assert.match(r.err(), /--isolation: thread cannot train on the native backend .*\(fix: use --isolation process .*, or set "backend": "wasm" in the study config\)/, r.err());
+    assert.doesNotMatch(r.err(), /--backend/, 'run has no --backend option');
     assert.equal(existsSync(db), false, 'no database was created');
   } finally {
     rmSync(dir, { recursive: true, force: true });

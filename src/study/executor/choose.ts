@@ -44,20 +44,30 @@ export function resolveIsolation(asked: Isolation | undefined, devices: readonly
 }
 
 /**
- * A native backend that is not installed stops a worker or a local run at start, with the install line, instead of
- * failing every trial. `where`: how the caller names the setting (`--backend`, a worker's flag; `backend`, a config's field).
+ * How the caller sets the backend, so a fix names what exists for its command: `--backend` (a worker's or `train`'s
+ * flag) or `backend` (the field of a study config, the only way for `run`).
  */
-export function checkBackendInstalled(backend: BackendName | undefined, where = '--backend'): void {
+export type BackendSetting = '--backend' | 'backend';
+
+/** "choose wasm instead" in the caller's own terms. */
+function useWasm(where: BackendSetting): string {
+  return where === '--backend' ? 'use --backend wasm' : 'set "backend": "wasm" in the study config';
+}
+
+/**
+ * A native backend that is not installed stops a worker or a local run at start, with the install line, instead of
+ * failing every trial.
+ */
+export function checkBackendInstalled(backend: BackendName | undefined, where: BackendSetting = '--backend'): void {
   const pkg = backend ? NATIVE[backend] : undefined;
-  const other = where.startsWith('--') ? `use ${where} wasm` : `set "${where}": "wasm"`;
-  if (pkg && !installed(pkg)) throw new BackendError(`${where} ${backend}: ${pkg} is not installed on this machine (fix: npm install ${pkg}@4.22.0, or ${other})`);
+  if (pkg && !installed(pkg)) throw new BackendError(`${where} ${backend}: ${pkg} is not installed on this machine (fix: npm install ${pkg}@4.22.0, or ${useWasm(where)})`);
 }
 
 /** Refuses a thread pool for a study whose trials would load native TensorFlow. */
-export function checkIsolation(isolation: Isolation, backend: BackendName | undefined, field = '--isolation'): void {
+export function checkIsolation(isolation: Isolation, backend: BackendName | undefined, field = '--isolation', where: BackendSetting = '--backend'): void {
   if (isolation === 'thread' && mayGoNative(backend)) {
     throw new ConfigError(field, `thread cannot train on the native backend ('${backend ?? 'auto'}' loads TensorFlow for Node, which fails in several threads of one process: tensorflow/tfjs#2079, #3463)`,
-      'use --isolation process (one process per device; the default then), or --backend wasm');
+      `use --isolation process (one process per device; the default then), or ${useWasm(where)}`);
   }
 }
 
@@ -76,9 +86,9 @@ export interface ExecutorChoice {
   loadDataset?: (scenario: Record<string, unknown>) => unknown;
 }
 
-/** The flag combinations createWorkerExecutor refuses, checkable before anything connects. */
-export function checkExecutorOptions(o: Pick<ExecutorChoice, 'isolation' | 'backend' | 'devices'>): void {
-  checkIsolation(o.isolation, o.backend);
+/** The flag combinations createWorkerExecutor refuses, checkable before anything connects. `where`: as in checkIsolation. */
+export function checkExecutorOptions(o: Pick<ExecutorChoice, 'isolation' | 'backend' | 'devices'>, where: BackendSetting = '--backend'): void {
+  checkIsolation(o.isolation, o.backend, '--isolation', where);
   if (o.devices && o.isolation !== 'process') throw new ConfigError('--devices', 'needs --isolation process (one process per device)', 'add --isolation process');
 }
 
