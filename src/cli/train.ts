@@ -52,7 +52,7 @@ export function register(program: Command): void {
     .option('--backend <name>', `backend: ${BACKEND_NAMES.join(', ')} (overrides the config; default auto)`)
     .option('--seed <n>', 'trial seed (overrides the config; default 0)', seedArg)
     .option('--no-test', 'skip scoring the test split at the end')
-    .option('--json', 'print the result as a JSON object on the last stdout line')
+    .option('--json', 'print the result as one JSON object, alone on stdout (the human summary goes to stderr)')
     .action(async (configPath: string, opts: TrainOptions) => {
       // Everything is validated before the (slow) dataset load and training start.
       const config = loadTrainConfig(configPath);
@@ -94,7 +94,8 @@ export function register(program: Command): void {
         ...(opts.test ? [`test accuracy (inference mode):       ${pct(result.testAccuracy)}`] : []),
         `steps ${result.steps}, backend ${result.backend}, ${Math.round(result.imagesPerSecond)} img/s, ${(result.elapsedMs / 1000).toFixed(1)} s`,
       ];
-      process.stdout.write(`${lines.join('\n')}\n`);
+      // With --json, stdout is the one JSON document (for `| jq`); the human lines go to stderr beside the progress.
+      (opts.json ? process.stderr : process.stdout).write(`${lines.join('\n')}\n`);
       if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
       if (result.status === 'diverged') process.exitCode = 2;
     });

@@ -1,4 +1,4 @@
-// `renorm-tune train` end to end on a tiny config: the --json last line parses; bad configs exit non-zero naming the field.
+// `renorm-tune train` end to end on a tiny config: with --json stdout is one JSON document; bad configs exit non-zero naming the field.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -19,13 +19,14 @@ const run = (args: string[]) =>
 
 const tinyScenario = { model: { type: 'mlp', hidden: [16] }, batchSize: 4, steps: 12, evalInterval: 6, validationSize: 200, evalSize: 100, trainSubset: 300 };
 
-test('train --json prints a parsable JSON summary as the last stdout line', async () => {
+test('train --json: stdout is exactly one JSON document (the human summary goes to stderr)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'train-cli-'));
   const config = join(dir, 'tiny.json');
   writeFileSync(config, JSON.stringify({ scenario: tinyScenario, seed: 5 }));
   const r = await run([config, '--json', '--schedule', 'batchnorm', '--seed', '2']);
   assert.equal(r.code, 0, r.stderr);
-  const last = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+  // All of stdout, as `| jq` reads it: human lines before the object made it unparsable.
+  const last = JSON.parse(r.stdout);
   assert.equal(last.status, 'ok');
   assert.equal(last.steps, 12);
   assert.equal(last.seed, 2, '--seed overrides the config');
@@ -34,6 +35,7 @@ test('train --json prints a parsable JSON summary as the last stdout line', asyn
   for (const k of ['valAccuracy', 'valAccuracyTrainMode', 'testAccuracy']) assert.ok(last[k] >= 0 && last[k] <= 1, `${k} = ${last[k]}`);
   assert.ok(last.imagesPerSecond > 0);
   assert.match(r.stderr, /step 12\/12/, 'progress on stderr');
+  assert.match(r.stderr, /status: ok\nvalidation accuracy \(inference mode\)/, 'the human summary on stderr');
   assert.deepEqual(readdirSync(dir), ['tiny.json'], 'train writes no files');
 });
 
