@@ -96,7 +96,8 @@ export interface FinalValidationConfig {
 
 export const DEFAULT_FINAL_VALIDATION: Readonly<FinalValidationConfig> = Object.freeze({ seeds: 5, stepsMultipliers: [1], race: { candidates: 3, seeds: 2 } });
 
-const TOP = ['$schema', 'name', 'scenario', 'totalSteps', 'space', 'objective', 'budget', 'workers', 'seedsPerTrial', 'seed', 'pruner', 'optimizer',
+/** A study config's top-level fields (train's config check uses them to spot a study config given to `train`). */
+export const STUDY_CONFIG_FIELDS = ['$schema', 'name', 'scenario', 'totalSteps', 'space', 'objective', 'budget', 'workers', 'seedsPerTrial', 'seed', 'pruner', 'optimizer',
   'finalValidation', 'baselines', 'executor', 'leaseSeconds', 'maxRetries', 'trialTimeoutSeconds', 'trialMemoryMb', 'backend', 'warmStartFrom'] as const;
 const NAME = /^[A-Za-z0-9._-]{1,100}$/;
 /** A local worker heartbeats every few seconds; an outside trainer may report only every few minutes. */
@@ -109,7 +110,7 @@ export const DEFAULT_MAX_RETRIES = 2;
  */
 export function validateStudyConfig(raw: unknown): StudyConfig {
   const c = expectObject(raw, 'config', 'give the study config as a JSON object');
-  rejectUnknown(c, '', TOP);
+  rejectUnknown(c, '', STUDY_CONFIG_FIELDS);
   const executor = c.executor === undefined ? 'local' : expectOneOf(c.executor, 'executor', ['local', 'external'] as const);
   const external = executor === 'external';
   const out: StudyConfig = {

@@ -9,6 +9,7 @@ import { validateExportedSchedule } from '../schedule/load.js';
 import { validateSchedule } from '../schedule/validate.js';
 import type { ExportedSchedule, ScheduleSpec } from '../schedule/types.js';
 import { parseJsonFile } from '../config/json_text.js';
+import { STUDY_CONFIG_FIELDS } from '../study/config.js';
 
 export interface TrainConfig {
   scenario: Scenario;
@@ -18,11 +19,19 @@ export interface TrainConfig {
 }
 
 const TOP_LEVEL = ['scenario', 'schedule', 'seed', 'backend'];
+/** Fields only a study config has: a file with any of them was meant for `run`, not `train`. */
+const STUDY_ONLY = STUDY_CONFIG_FIELDS.filter((f) => f !== '$schema' && !TOP_LEVEL.includes(f));
 
 /** Field names are prefixed with `prefix` (the file name for configs read from disk) so errors say where to look. */
 export function validateTrainConfig(raw: unknown, prefix = ''): TrainConfig {
   const obj = expectObject(raw, prefix || 'config', 'give {"scenario": {...}, "schedule"?: {...}, "seed"?: 0, "backend"?: "auto"}');
   const at = (f: string) => (prefix ? `${prefix}:${f}` : f);
+  const studyFields = Object.keys(obj).filter((k) => (STUDY_ONLY as readonly string[]).includes(k));
+  // Every study config has a name; one other stray field (a training `optimizer` put at the top) is just unknown.
+  if (studyFields.includes('name') || studyFields.length >= 2) {
+    throw new ConfigError(prefix || 'config', `this is a study config (it has ${studyFields.join(', ')}), not a training config`,
+      `train takes a training config such as configs/mnist-noniid.json ({"scenario": {...}}); run a study config with \`renorm-tune run ${prefix || '<config>'}\``);
+  }
   for (const key of Object.keys(obj)) {
     if (!TOP_LEVEL.includes(key)) throw new ConfigError(at(key), 'unknown top-level field', `remove it; allowed fields are ${TOP_LEVEL.join(', ')}`);
   }

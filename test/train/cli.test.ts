@@ -69,3 +69,17 @@ test('validateTrainConfig: unknown top-level fields, bad schedule, seed and back
   }
   assert.deepEqual(validateTrainConfig({ scenario: {}, seed: 4 }).seed, 4);
 });
+
+test('a study config given to train is named as one, with the command that runs it (it said "name: unknown top-level field")', () => {
+  const quick = fileURLToPath(new URL('../../../configs/quick.json', import.meta.url));
+  assert.throws(() => loadTrainConfig(quick), (e: unknown) => {
+    assert.ok(e instanceof ConfigError, String(e));
+    assert.equal(e.field, quick);
+    assert.match(e.message, /this is a study config \(it has name, .*budget.*\), not a training config/);
+    assert.match(e.fix ?? '', /train takes a training config such as configs\/mnist-noniid\.json.*run a study config with `(npx )?renorm-tune run /);
+    return true;
+  });
+  // Without a name, two study-only fields still say so; one stray field (a training optimizer at the top) is just unknown.
+  assert.throws(() => validateTrainConfig({ scenario: {}, budget: { trials: 8 }, space: {} }, 'cfg.json'), /study config \(it has budget, space\)/);
+  assert.throws(() => validateTrainConfig({ scenario: {}, optimizer: { type: 'adam' } }, 'cfg.json'), (e: unknown) => e instanceof ConfigError && e.field === 'cfg.json:optimizer' && /unknown top-level field/.test(e.message));
+});
