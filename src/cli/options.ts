@@ -31,7 +31,18 @@ export function list<T>(field: string, parse: (s: string) => T, known?: readonly
   };
 }
 
-/** --devices as a list of device ids (`0, 1` -> ['0', '1']), or undefined without the flag. */
+/**
+ * --devices as a list of GPU indices (`0, 1` -> ['0', '1']), or undefined without the flag. Anything else is refused:
+ * CUDA stops reading CUDA_VISIBLE_DEVICES at an entry it cannot parse, so `a,b` would quietly train a whole study on no GPU.
+ */
 export function deviceList(raw: string | undefined): string[] | undefined {
-  return raw?.split(',').map((d) => d.trim());
+  if (raw === undefined) return undefined;
+  const fix = 'give distinct GPU indices separated by commas, e.g. --devices 0,1 (nvidia-smi lists them)';
+  const ids = raw.split(',').map((d) => d.trim());
+  const bad = ids.find((d) => !/^\d{1,4}$/.test(d));
+  if (bad !== undefined) throw new ConfigError('--devices', `must be a comma-separated list of GPU indices (integers >= 0), got ${JSON.stringify(raw)} (${bad === '' ? 'an empty entry' : `'${bad}' is not one`})`, fix);
+  const indices = ids.map((d) => String(Number(d)));
+  const twice = indices.find((d, i) => indices.indexOf(d) !== i);
+  if (twice !== undefined) throw new ConfigError('--devices', `lists GPU ${twice} twice, got ${JSON.stringify(raw)}`, fix);
+  return indices;
 }

@@ -1,7 +1,7 @@
 // The shared option parsers: integers at or above their minimum pass; anything else is a ConfigError naming the flag and an example.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { nonNegativeInt, positiveInt } from '../../src/cli/options.js';
+import { deviceList, nonNegativeInt, positiveInt } from '../../src/cli/options.js';
 import { ConfigError } from '../../src/errors.js';
 
 test('positiveInt takes 1 and up; nonNegativeInt also takes 0; both refuse fractions, negatives, words and blanks with the flag named', () => {
@@ -16,5 +16,23 @@ test('positiveInt takes 1 and up; nonNegativeInt also takes 0; both refuse fract
     [nonNegativeInt('--first-seed'), ' ', /--first-seed/],
   ] as const) {
     assert.throws(() => parse(raw), (e: unknown) => e instanceof ConfigError && msg.test(e.message) && /e\.g\./.test(e.message), raw);
+  }
+});
+
+test('deviceList takes distinct GPU indices; names, blanks, negatives and repeats are refused naming --devices and the fix', () => {
+  assert.equal(deviceList(undefined), undefined);
+  assert.deepEqual(deviceList('0'), ['0']);
+  assert.deepEqual(deviceList('0, 1,3'), ['0', '1', '3']);
+  for (const [raw, msg] of [
+    ['a,b', /--devices: must be a comma-separated list of GPU indices.*got "a,b" \('a' is not one\)/],
+    ['0,', /an empty entry/],
+    ['', /an empty entry/],
+    ['-1', /'-1' is not one/],
+    ['1.5', /'1.5' is not one/],
+    ['cuda:0', /'cuda:0' is not one/],
+    ['0,1,0', /--devices: lists GPU 0 twice/],
+    ['1,01', /--devices: lists GPU 1 twice/],
+  ] as const) {
+    assert.throws(() => deviceList(raw), (e: unknown) => e instanceof ConfigError && e.field === '--devices' && msg.test(e.message) && /e\.g\. --devices 0,1/.test(e.fix ?? ''), raw);
   }
 });

@@ -185,6 +185,19 @@ test('run --isolation thread on a native backend: the fix names what run has (--
   }
 });
 
+test('run --devices a,b exits 1 naming the option and the fix, before anything is created (it ran the whole study)', async () => {
+  const { dir, db, config } = setup();
+  try {
+    const r = collect(run([config('devices-typo'), '--db', db, '--devices', 'a,b']));
+    assert.equal(await r.exit, 1, r.err());
+    assert.match(r.err(), /error: --devices: must be a comma-separated list of GPU indices .*got "a,b".*\(fix: .*e\.g\. --devices 0,1/);
+    assert.equal(r.out(), '');
+    assert.equal(existsSync(db), false, 'no database was created');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('run --devices trains each trial in a child process per device (a probe trainer reports where it ran)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'renorm-run-devices-'));
   try {

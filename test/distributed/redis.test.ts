@@ -48,6 +48,7 @@ test('worker flags are checked before anything connects', async () => {
   await assert.rejects(workerCommand({ ...base, idleExit: 'soon' }), /--idle-exit: must be a number/);
   await assert.rejects(workerCommand({ ...base, backend: 'node-gpu' }), /@tensorflow\/tfjs-node-gpu is not installed.*npm install @tensorflow\/tfjs-node-gpu/);
   await assert.rejects(workerCommand({ ...base, backend: 'wasm', isolation: 'thread', devices: '0,1' }), /--devices: needs --isolation process/);
+  await assert.rejects(workerCommand({ ...base, backend: 'wasm', devices: 'a,b' }), /--devices: must be a comma-separated list of GPU indices/);
   await assert.rejects(workerCommand({ ...base, backend: 'wasm', devices: '0,1' }), /127\.0\.0\.1:1/, '--devices alone implies process isolation, as in a local run: the flags pass and Redis is tried');
   assert.ok(!existsSync(base.db), 'nothing was created');
 });
