@@ -1,7 +1,7 @@
 // `renorm-tune bench train`: training throughput of the reference network, side by side with PyTorch.
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
-import { positiveInt } from './options.js';
+import { nonNegativeInt, positiveInt } from './options.js';
 import { BACKEND_NAMES, type BackendName } from '../engine/backend.js';
 import { benchTrain } from '../bench/train/train_bench.js';
 
@@ -15,7 +15,7 @@ export function register(bench: Command): void {
     .option('--rounds <n>', 'rounds, alternating ours and torch; medians are reported', positiveInt('--rounds'), 5)
     .option('--backend <name>', `backend: ${BACKEND_NAMES.join(', ')}`, 'auto')
     .option('--no-torch', 'skip the PyTorch comparison')
-    .option('--cpu-steps <n>', 'steps of a short pure-JS cpu backend measurement for context (0 to skip)', (s: string) => Number(s), 2)
+    .option('--cpu-steps <n>', 'steps of a short pure-JS cpu backend measurement for context (0 to skip)', nonNegativeInt('--cpu-steps', 0), 2)
     .option('--profile', 'also time every kernel (CPU ms per step) over extra steps')
     .option('--json', 'print a JSON summary as the last line')
     .action(async (opts: {
@@ -24,9 +24,6 @@ export function register(bench: Command): void {
     }) => {
       if (!BACKEND_NAMES.includes(opts.backend as BackendName)) {
         throw new ConfigError('--backend', `unknown backend '${opts.backend}'`, `use one of ${BACKEND_NAMES.join(', ')}`);
-      }
-      if (!Number.isInteger(opts.cpuSteps) || opts.cpuSteps < 0) {
-        throw new ConfigError('--cpu-steps', `must be a non-negative integer, got ${opts.cpuSteps}`, 'e.g. --cpu-steps 0');
       }
       const steps = opts.steps ?? Math.max(20, Math.round(400 / opts.batchSize));
       const log = (line: string) => process.stdout.write(`${line}\n`);

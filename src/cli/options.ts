@@ -19,6 +19,13 @@ export function nonNegativeInt(field: string, example = 10) {
   return integerAtLeast(0, 'an integer >= 0', field, example);
 }
 
+/** --port: an integer in [0, 65535] (0 picks a free port); a refusal quotes what was typed. */
+export function portNumber(raw: string): number {
+  const v = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || v > 65535) throw new ConfigError('--port', `must be an integer in [0, 65535], got ${JSON.stringify(raw)}`, 'e.g. --port 8080 (0 picks a free one)');
+  return v;
+}
+
 /** A commander parser for a comma-separated list, each item parsed by `parse` and, given `known`, one of those. */
 export function list<T>(field: string, parse: (s: string) => T, known?: readonly string[]) {
   return (raw: string): T[] => {

@@ -6,7 +6,7 @@ import { ConfigError } from '../errors.js';
 import { expectOneOf } from '../config/fields.js';
 import type { BackendName } from '../shared/names.js';
 import { checkBackendInstalled, checkExecutorOptions, ISOLATIONS, resolveIsolation, type Isolation } from '../study/executor/choose.js';
-import { deviceList, nonNegativeInt } from './options.js';
+import { deviceList, portNumber } from './options.js';
 import { loadDataset } from '../data/index.js';
 import type { Scenario } from '../train/scenario.js';
 import { createServer, parseAllowedHosts, type RunningServer } from '../server/index.js';
@@ -79,7 +79,7 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
   const loaded = loadStudyConfig(configPath);
   const config = o.warmStartFrom === undefined ? loaded : validateStudyConfig({ ...loaded, warmStartFrom: o.warmStartFrom });
   companionFlags(o);
-  const port = o.port === undefined ? undefined : nonNegativeInt('--port', 8080)(o.port);
+  const port = o.port === undefined ? undefined : portNumber(o.port);
   const allowedHosts = o.allowedHosts === undefined ? undefined : parseAllowedHosts(o.allowedHosts);
   const display = o.json
     ? new JsonLinesDisplay()

@@ -11,6 +11,7 @@ import type { StudyService } from '../study/service.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { DB_HELP, openService, withService } from './db.js';
 import { finalTable } from './final_table.js';
+import { portNumber } from './options.js';
 
 const fmt = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : Number(v.toPrecision(4)).toString());
 
@@ -115,7 +116,7 @@ export interface ServeOptions extends DbOpt { port: string; host: string; token?
 
 /** Checks host and token before touching the database, so a refused start leaves no file behind. */
 export async function serve(o: ServeOptions): Promise<{ url: string; tokenRequired: boolean; stop(): Promise<void> }> {
-  const port = /^\d+$/.test(o.port) ? Number(o.port) : NaN;
+  const port = portNumber(o.port);
   const listen = resolveListenOptions({ host: o.host, port, ...(o.token === undefined ? {} : { token: o.token }), ...(o.env ? { env: o.env } : {}),
     ...(o.allowedHosts === undefined ? {} : { allowedHosts: parseAllowedHosts(o.allowedHosts) }) });
   const { service, close } = await openService(o.db);

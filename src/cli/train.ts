@@ -19,7 +19,7 @@ interface TrainOptions {
 
 function seedArg(raw: string): number {
   const v = Number(raw);
-  if (!Number.isInteger(v) || v < 0 || v > 2 ** 31 - 1) throw new ConfigError('--seed', `must be an integer in [0, 2147483647], got '${raw}'`, 'e.g. --seed 1');
+  if (raw.trim() === '' || !Number.isInteger(v) || v < 0 || v > 2 ** 31 - 1) throw new ConfigError('--seed', `must be an integer in [0, 2147483647], got '${raw}'`, 'e.g. --seed 1');
   return v;
 }
 

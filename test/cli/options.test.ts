@@ -1,7 +1,7 @@
 // The shared option parsers: integers at or above their minimum pass; anything else is a ConfigError naming the flag and an example.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { deviceList, nonNegativeInt, positiveInt } from '../../src/cli/options.js';
+import { deviceList, nonNegativeInt, portNumber, positiveInt } from '../../src/cli/options.js';
 import { ConfigError } from '../../src/errors.js';
 
 test('positiveInt takes 1 and up; nonNegativeInt also takes 0; both refuse fractions, negatives, words and blanks with the flag named', () => {
@@ -34,5 +34,15 @@ test('deviceList takes distinct GPU indices; names, blanks, negatives and repeat
     ['1,01', /--devices: lists GPU 1 twice/],
   ] as const) {
     assert.throws(() => deviceList(raw), (e: unknown) => e instanceof ConfigError && e.field === '--devices' && msg.test(e.message) && /e\.g\. --devices 0,1/.test(e.fix ?? ''), raw);
+  }
+});
+
+test('portNumber takes 0 to 65535 and echoes anything else as typed (it said "got NaN")', () => {
+  assert.equal(portNumber('0'), 0);
+  assert.equal(portNumber('8080'), 8080);
+  assert.equal(portNumber('65535'), 65535);
+  for (const raw of ['abc', '', ' ', '-1', '80.5', '65536', '1e3', '0x50']) {
+    assert.throws(() => portNumber(raw), (e: unknown) => e instanceof ConfigError && e.field === '--port'
+      && e.message.includes(`must be an integer in [0, 65535], got ${JSON.stringify(raw)}`) && /e\.g\. --port 8080/.test(e.fix ?? ''), raw);
   }
 });

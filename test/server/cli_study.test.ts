@@ -86,6 +86,8 @@ describe('renorm-tune show/studies/export', () => {
   it('serve creates the database, serves the API and the dashboard; beyond loopback without a token it refuses first', async () => {
     const fresh = join(dir, 'served.db');
     await assert.rejects(serve({ db: fresh, host: '0.0.0.0', port: '0', env: {} }), (e: unknown) => e instanceof ConfigError && /token/.test(e.message));
+    await assert.rejects(serve({ db: fresh, host: '127.0.0.1', port: 'abc', env: {} }),
+      (e: unknown) => e instanceof ConfigError && e.field === '--port' && e.message.includes('got "abc"'), 'it said "got NaN"');
     assert.equal(existsSync(fresh), false, 'a refused start creates nothing');
     const srv = await serve({ db: fresh, host: '127.0.0.1', port: '0', env: {} });
     try {

@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ConfigError, DataError } from '../../src/errors.js';
 import { loadTrainConfig, validateTrainConfig } from '../../src/train/index.js';
+import { register } from '../../src/cli/train.js';
+import { runCli } from '../fixtures/cli.js';
 
 const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const run = (args: string[]) =>
@@ -53,6 +55,8 @@ test('bad configs and arguments exit non-zero with the field and a fix, and prin
   const broken = join(dir, 'broken.json');
   writeFileSync(broken, '{"scenario": ');
   assert.throws(() => loadTrainConfig(broken), (e: unknown) => e instanceof DataError && /not valid JSON/.test(e.message));
+  // A blank --seed was taken as seed 0.
+  await assert.rejects(runCli(register, 'train', bad, '--seed', ' '), /--seed: must be an integer in \[0, 2147483647\], got ' '/);
 });
 
 test('validateTrainConfig: unknown top-level fields, bad schedule, seed and backend name the field', () => {

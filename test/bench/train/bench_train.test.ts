@@ -47,4 +47,7 @@ test('bench train rejects a bad batch size with the option named', () => {
   const bad = spawnSync(process.execPath, [MAIN, 'bench', 'train', '--batch-size', '0'], { encoding: 'utf8', timeout: 60_000 });
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /--batch-size: must be a positive integer/);
+  const words = spawnSync(process.execPath, [MAIN, 'bench', 'train', '--batch-size', '2', '--cpu-steps', 'abc'], { encoding: 'utf8', timeout: 60_000 });
+  assert.notEqual(words.status, 0);
+  assert.match(words.stderr, /--cpu-steps: must be an integer >= 0, got 'abc'/, 'what was typed, not NaN');
 });
