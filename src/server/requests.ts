@@ -19,11 +19,16 @@ export function bodyObject(raw: unknown, allowEmpty: boolean): Json {
 }
 
 /**
- * A trial in a path is its number in the study (`#7` is `/trials/7`), the identity people see everywhere; anything
- * that is not a number cannot name a trial, so it is a 404 like any unknown number.
+ * A trial in a path is its number in the study (`#7` is `/trials/7`), the identity people see everywhere. Anything
+ * that is not written as one (`abc`, `-1`, `01`) is the client's mistake in the URL: a 400 naming the path parameter;
+ * a well-formed number that names no trial is a 404 like any unknown trial.
  */
 export function trialNumberParam(raw: string): { number: number } {
-  const n = /^(0|[1-9]\d{0,15})$/.test(raw) ? Number(raw) : NaN;
+  if (!/^(0|[1-9]\d*)$/.test(raw)) {
+    throw new RequestError('INVALID_URL', 'number', `the path's trial number must be an integer >= 0 written without leading zeros, got ${JSON.stringify(raw.slice(0, 40))}`,
+      'use the number ask returned, e.g. POST /api/studies/<id>/trials/7/tell');
+  }
+  const n = Number(raw);
   if (!Number.isSafeInteger(n)) throw new NotFoundError(`trial #${raw.slice(0, 40)}`);
   return { number: n };
 }

@@ -1,5 +1,6 @@
 // The /api routes: each one checks its input, calls exactly one StudyApi method and shapes the JSON answer.
-// Every :id is a study's id or its name; every :number is a trial's number in its study (`#7` -> /trials/7).
+// Every :id is a study's id or its name; every :number is a trial's number in its study (`#7` -> /trials/7; anything
+// else there, such as `abc`, is 400 INVALID_URL with field `number`).
 //
 //   GET    /api/health                                  {ok, version}                     (open even with a token)
 //   POST   /api/studies               <study config>    201 {id, name}; `warmStartFrom` copies an earlier study's trials in

@@ -111,9 +111,12 @@ export function restContract(name: string, make: () => Subject): void {
       ['report with metrics []', 'POST', '/api/studies/STUDY/trials/TRIAL/report', { step: 1, value: 0.5, metrics: [] }, null, 400, 'INVALID_REPORT', 'metrics'],
       ['report on a finished trial', 'POST', '/api/studies/STUDY/trials/DONE/report', { step: 1, value: 0.5 }, null, 409, 'CONFLICT'],
       ['report on an unknown trial', 'POST', '/api/studies/STUDY/trials/999999/report', { step: 1, value: 0.5 }, null, 404, 'NOT_FOUND'],
-      ['report on trial "abc"', 'POST', '/api/studies/STUDY/trials/abc/report', { step: 1, value: 0.5 }, null, 404, 'NOT_FOUND'],
-      ['report on trial "-1"', 'POST', '/api/studies/STUDY/trials/-1/report', { step: 1, value: 0.5 }, null, 404, 'NOT_FOUND'],
-      ['report on trial "01"', 'POST', '/api/studies/STUDY/trials/01/report', { step: 1, value: 0.5 }, null, 404, 'NOT_FOUND'],
+      ['report on trial "abc"', 'POST', '/api/studies/STUDY/trials/abc/report', { step: 1, value: 0.5 }, null, 400, 'INVALID_URL', 'number'],
+      ['report on trial "-1"', 'POST', '/api/studies/STUDY/trials/-1/report', { step: 1, value: 0.5 }, null, 400, 'INVALID_URL', 'number'],
+      ['report on trial "01"', 'POST', '/api/studies/STUDY/trials/01/report', { step: 1, value: 0.5 }, null, 400, 'INVALID_URL', 'number'],
+      ['tell on trial "abc"', 'POST', '/api/studies/STUDY/trials/abc/tell', { value: 0.5 }, null, 400, 'INVALID_URL', 'number'],
+      ['tell on trial "1.5"', 'POST', '/api/studies/STUDY/trials/1.5/tell', { value: 0.5 }, null, 400, 'INVALID_URL', 'number'],
+      ['tell on trial 99999999999999999999', 'POST', '/api/studies/STUDY/trials/99999999999999999999/tell', { value: 0.5 }, null, 404, 'NOT_FOUND'],
       ['tell with an empty body', 'POST', '/api/studies/STUDY/trials/TRIAL/tell', {}, null, 400, 'INVALID_TELL', 'body'],
       ['tell with value and failed', 'POST', '/api/studies/STUDY/trials/TRIAL/tell', { value: 1, failed: 'x' }, null, 400, 'INVALID_TELL', 'body'],
       ['tell with value null', 'POST', '/api/studies/STUDY/trials/TRIAL/tell', { value: null }, null, 400, 'INVALID_TELL', 'value'],
@@ -164,6 +167,12 @@ export function restContract(name: string, make: () => Subject): void {
         assert.equal(await snapshot(subject.api), before, `${what} must not change stored state`);
       });
     }
+
+    it('a trial number that is not one is the URL\'s fault: 400 naming the path parameter, what was given and the fix (it was 404 "trial #abc not found")', async () => {
+      const r = await call(base, 'POST', `/api/studies/${studyId}/trials/abc/tell`, { value: 0.5 });
+      assert.equal(r.status, 400, JSON.stringify(r.body));
+      assert.match(r.body.error.message, /^number: the path's trial number must be an integer >= 0 .*got "abc" \(fix: use the number ask returned, e\.g\. POST \/api\/studies\/<id>\/trials\/7\/tell\)$/);
+    });
 
     it('answers 415 to a bodiless POST or DELETE that does not declare JSON (a cross-site form could send it), changing nothing', async () => {
       const before = await snapshot(subject.api);
