@@ -3,6 +3,7 @@ import cliProgress from 'cli-progress';
 import { baselineValues, bestTrial } from '../shared/best.js';
 import { roleKind, roleLabel } from '../shared/roles.js';
 import type { TrialSummary } from '../study/api_types.js';
+import type { EvidenceSteps } from '../study/evidence.js';
 import type { RunnerEvent } from '../study/runner.js';
 import type { Direction } from '../study/types.js';
 import { fmt } from './final_table.js';
@@ -48,7 +49,7 @@ export class ProgressDisplay {
 
   handle(e: RunnerEvent): void {
     if (e.type === 'phase') {
-      const what = { search: e.resumed ? 'continuing the study' : 'searching', final: 'evidence: racing the top tuned schedules on fresh validation seeds, then retraining the winner and both baselines on the same fresh seeds (test set)', done: 'done', stopped: 'stopped; run the same command again to resume' }[e.phase];
+      const what = { search: e.resumed ? 'continuing the study' : 'searching', final: evidenceLine(e.evidence), done: 'done', stopped: 'stopped; run the same command again to resume' }[e.phase];
       this.log(`[study] ${what}`);
       return;
     }
@@ -104,6 +105,21 @@ export class ProgressDisplay {
     this.study.setTotal(this.opts.budgetTrials ?? Math.max(n, 1));
     this.study.update(n, { info: this.scoreboard() });
   }
+}
+
+/** The evidence phase as this study's config has it: a race, final runs, or both (the phase is skipped when neither). */
+export function evidenceLine(steps: EvidenceSteps | undefined): string {
+  if (!steps) return 'evidence';
+  const { race, finalRuns } = steps;
+  const seedCount = (n: number, what: string) => `${n} ${what} seed${n === 1 ? '' : 's'}`;
+  const racing = race ? `racing the top ${race.candidates} tuned schedules on ${seedCount(race.seeds, 'fresh validation')} each` : '';
+  const who = `${race ? 'the winner' : 'the recommended tuned schedule'}${finalRuns?.baselines ? ' and both baselines' : ''}`;
+  const seeds = finalRuns ? `${finalRuns.baselines ? 'the same ' : ''}${seedCount(finalRuns.seeds, 'fresh')}` : '';
+  const retraining = finalRuns ? `retraining ${who} on ${seeds} (test set)` : '';
+  if (race && finalRuns) return `evidence: ${racing}, then ${retraining}`;
+  if (race) return `evidence: ${racing} (no final runs: finalValidation.seeds is 0)`;
+  if (finalRuns) return `evidence: ${retraining}`;
+  return 'evidence: none (no race, no final runs)';
 }
 
 function isDone(t: TrialSummary): boolean {

@@ -2,7 +2,7 @@
 import { ConfigError } from '../errors.js';
 import { isEvidenceRole } from '../shared/roles.js';
 import { BudgetExhaustedError, StudyStoppedError } from '../study/errors.js';
-import { hasEvidencePhase } from '../study/evidence.js';
+import { evidenceSteps, hasEvidencePhase } from '../study/evidence.js';
 import { processOwner } from '../study/owner.js';
 import type { RunnerEvent, RunStudyResult } from '../study/runner.js';
 import { endStudy, explainDeleted, isStopped } from '../study/runner/end.js';
@@ -99,7 +99,7 @@ export async function coordinateStudy(target: StudyConfig | string, opts: Coordi
     }
 
     if (!stopped && !signal.aborted && hasEvidencePhase(config)) {
-      emit({ type: 'phase', studyId: sid, phase: 'final' });
+      emit({ type: 'phase', studyId: sid, phase: 'final', evidence: evidenceSteps(config) });
       // The race, the baselines' final runs, then (once the race is decided) the winner's: advanceEvidence queues
       // each as it becomes due; the loop enqueues them and waits until nothing is due or open.
       for (;;) {

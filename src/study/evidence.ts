@@ -19,9 +19,26 @@ export function pickerFor(config: StudyConfig, direction: Direction): FinalPicke
   return racePicker({ candidates: race.candidates, seeds: race.seeds, studySeed: config.seed, direction, seedsPerTrial: config.seedsPerTrial });
 }
 
+/** What a study's evidence phase does: a race of the top tuned trials, final runs on fresh test seeds, both, or neither. */
+export interface EvidenceSteps {
+  /** The top `candidates` tuned trials re-measured on `seeds` fresh validation seeds each; null: no race. */
+  race: { candidates: number; seeds: number } | null;
+  /** The picked schedule (and the baselines, when the study has them) retrained on the same `seeds` fresh seeds; null: none. */
+  finalRuns: { seeds: number; baselines: boolean } | null;
+}
+
+export function evidenceSteps(config: StudyConfig): EvidenceSteps {
+  const { seeds, race } = config.finalValidation;
+  return {
+    race: race.candidates > 1 && race.seeds > 0 ? { candidates: race.candidates, seeds: race.seeds } : null,
+    finalRuns: seeds > 0 ? { seeds, baselines: config.baselines } : null,
+  };
+}
+
 /** Is there an evidence phase at all? Final validation, a race, or both. */
 export function hasEvidencePhase(config: StudyConfig): boolean {
-  return config.finalValidation.seeds > 0 || (config.finalValidation.race.candidates > 1 && config.finalValidation.race.seeds > 0);
+  const steps = evidenceSteps(config);
+  return steps.race !== null || steps.finalRuns !== null;
 }
 
 /**

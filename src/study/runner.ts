@@ -4,7 +4,7 @@ import { isEvidenceRole } from '../shared/roles.js';
 import type { StudyEvent } from './api_types.js';
 import type { StudyConfig } from './config.js';
 import { BudgetExhaustedError, StudyStoppedError } from './errors.js';
-import { hasEvidencePhase } from './evidence.js';
+import { evidenceSteps, hasEvidencePhase, type EvidenceSteps } from './evidence.js';
 import type { Executor } from './executor/types.js';
 import { checkBackendInstalled, checkIsolation, createExecutor, resolveIsolation, type Isolation } from './executor/choose.js';
 import { processOwner } from './owner.js';
@@ -18,7 +18,7 @@ import type { Lease, StudyRecord, TrialRecord } from './types.js';
 export type RunnerEvent =
   | StudyEvent
   | ProgressEvent
-  | { type: 'phase'; studyId: string; phase: 'search' | 'final' | 'done' | 'stopped'; resumed?: boolean };
+  | { type: 'phase'; studyId: string; phase: 'search' | 'final' | 'done' | 'stopped'; resumed?: boolean; evidence?: EvidenceSteps };
 
 export interface RunStudyOptions {
   /** The one door to the study (share it with the HTTP server so the dashboard sees live events). */
@@ -118,7 +118,7 @@ export async function runStudy(target: StudyConfig | string, opts: RunStudyOptio
     }, opts.pollMs ?? 1000, () => stopped);
 
     if (!stopped && !signal.aborted && hasEvidencePhase(config)) {
-      emit({ type: 'phase', studyId: sid, phase: 'final' });
+      emit({ type: 'phase', studyId: sid, phase: 'final', evidence: evidenceSteps(config) });
       // The race, the baselines' final runs and (once the race is decided) the winner's: advanceEvidence queues
       // each as it becomes due, whenever a slot is free and nothing is queued.
       await slots.drain((t) => !isSearchWork(t), async () => {

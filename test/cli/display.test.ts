@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ProgressDisplay } from '../../src/cli/display.js';
+import { evidenceLine, ProgressDisplay } from '../../src/cli/display.js';
+import { evidenceSteps } from '../../src/study/evidence.js';
+import { validateStudyConfig } from '../../src/study/config.js';
 import { mkTrial } from '../study/pruners/helpers.js';
 
 function capture() {
@@ -26,4 +28,20 @@ test('display: a final run is labelled with the test metric it was scored on', (
   const d = new ProgressDisplay({ stream, metric: 'valAccuracy', direction: 'maximize', budgetTrials: null });
   d.handle({ type: 'trial', studyId: 's', trial: { ...mkTrial([], 'COMPLETE', 'final:best'), value: 0.91 } });
   assert.match(lines[0]!, /final best COMPLETE testAccuracy 0\.9100/);
+});
+
+test('display: the evidence line says what this study\'s config will do (it always promised a race and final runs)', () => {
+  const line = (finalValidation: unknown, extra: Record<string, unknown> = {}) => {
+    const { lines, stream } = capture();
+    const config = validateStudyConfig({ name: 'e', scenario: { steps: 20 }, budget: { trials: 8 }, finalValidation, ...extra });
+    new ProgressDisplay({ stream, metric: 'valAccuracy', direction: 'maximize', budgetTrials: 8 }).handle({ type: 'phase', studyId: 's', phase: 'final', evidence: evidenceSteps(config) });
+    return lines.join('\n');
+  };
+  assert.equal(line({ seeds: 5, race: { candidates: 3, seeds: 2 } }),
+    '[study] evidence: racing the top 3 tuned schedules on 2 fresh validation seeds each, then retraining the winner and both baselines on the same 5 fresh seeds (test set)');
+  assert.equal(line({ seeds: 0 }), '[study] evidence: racing the top 3 tuned schedules on 2 fresh validation seeds each (no final runs: finalValidation.seeds is 0)');
+  assert.equal(line({ seeds: 4, race: { candidates: 1 } }), '[study] evidence: retraining the recommended tuned schedule and both baselines on the same 4 fresh seeds (test set)');
+  assert.equal(line({ seeds: 1, race: { candidates: 3, seeds: 0 } }, { baselines: false }), '[study] evidence: retraining the recommended tuned schedule on 1 fresh seed (test set)');
+  assert.equal(evidenceLine(evidenceSteps(validateStudyConfig({ name: 'e', scenario: {}, budget: { trials: 8 }, finalValidation: { seeds: 0, race: { candidates: 1 } } }))),
+    'evidence: none (no race, no final runs)', 'never shown: the runner skips the phase');
 });

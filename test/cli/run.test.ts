@@ -96,6 +96,26 @@ test('run --json: stdout is JSON lines only (events, then one summary); a re-run
   }
 });
 
+test('run: the evidence line describes this study\'s evidence phase: a race only with finalValidation.seeds 0, nothing without a race either', async () => {
+  const { dir, db } = setup();
+  try {
+    const study = (name: string, finalValidation: unknown) => {
+      const p = join(dir, `${name}.json`);
+      writeFileSync(p, JSON.stringify({ name, scenario: { steps: 20, evalInterval: 5 }, budget: { trials: 5 }, workers: 1, optimizer: 'random', finalValidation }));
+      return p;
+    };
+    const raced = collect(run([study('race-only', { seeds: 0, race: { candidates: 2, seeds: 1 } }), '--db', db]));
+    assert.equal(await raced.exit, 0, raced.err());
+    assert.match(raced.err(), /\[study\] evidence: racing the top 2 tuned schedules on 1 fresh validation seed each \(no final runs: finalValidation\.seeds is 0\)\n/);
+    assert.doesNotMatch(raced.err(), /retraining/, 'it said "then retraining the winner and both baselines", then "final validation: not run"');
+    const none = collect(run([study('no-evidence', { seeds: 0, race: { candidates: 1 } }), '--db', db]));
+    assert.equal(await none.exit, 0, none.err());
+    assert.doesNotMatch(none.err(), /evidence/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('run --port: /api/health reports the package version while the dashboard is served', async () => {
   const { dir, db, config } = setup();
   const child = run([config('served'), '--db', db, '--port', '0', '--no-dashboard']);
