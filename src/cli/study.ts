@@ -7,7 +7,9 @@ import { describeSchedule } from '../schedule/index.js';
 import { createServer, parseAllowedHosts, resolveListenOptions } from '../server/index.js';
 import { roleLabel } from '../shared/roles.js';
 import type { ImportanceView, RecommendationView, StudySummary, StudyView } from '../study/api_types.js';
+import type { StudyExport } from '../study/export.js';
 import type { StudyService } from '../study/service.js';
+import type { ExportedSchedule } from '../schedule/types.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { DB_HELP, openService, withService } from './db.js';
 import { finalTable } from './final_table.js';
@@ -108,7 +110,15 @@ export function writeFileAtomic(path: string, text: string): void {
 }
 
 export async function exportJson(service: StudyService, ref: string): Promise<string> {
-  return `${JSON.stringify(await service.bestSchedule(ref), null, 2)}\n`;
+  return exportText(await service.bestSchedule(ref));
+}
+
+const exportText = (exported: ExportedSchedule): string => `${JSON.stringify(exported, null, 2)}\n`;
+
+/** `export --out F --json`: what was written, as one JSON object (the export itself is in the file). */
+export function exportWritten(out: string, exported: ExportedSchedule & Partial<Pick<StudyExport, 'winner' | 'verdict' | 'trialNumber'>>): Record<string, unknown> {
+  return { out, study: exported.provenance.study, studyId: exported.provenance.studyId, trialNumber: exported.trialNumber ?? null,
+    winner: exported.winner ?? null, verdict: exported.verdict ?? null };
 }
 
 interface DbOpt { db?: string }
@@ -179,12 +189,14 @@ export function register(program: Command): void {
     .description('Write the best schedule of a study (by id or name) as versioned JSON')
     .option('--db <ref>', DB_HELP)
     .option('--out <file>', 'write here (atomically) instead of stdout')
-    .action(async (ref: string, o: DbOpt & { out?: string }) => {
-      const json = await withService(o.db, (s) => exportJson(s, ref));
-      if (o.out === undefined) process.stdout.write(json);
+    .option('--json', 'with --out: print what was written as JSON ({out, study, studyId, trialNumber, winner, verdict}); without it stdout is the JSON export already')
+    .action(async (ref: string, o: DbOpt & { out?: string; json?: boolean }) => {
+      const exported = await withService(o.db, (s) => s.bestSchedule(ref));
+      if (o.out === undefined) process.stdout.write(exportText(exported));
       else {
-        writeFileAtomic(o.out, json);
-        process.stderr.write(`wrote ${o.out}\n`);
+        writeFileAtomic(o.out, exportText(exported));
+        if (o.json) process.stdout.write(`${JSON.stringify(exportWritten(o.out, exported))}\n`);
+        else process.stderr.write(`wrote ${o.out}\n`);
       }
     });
 }

@@ -71,6 +71,11 @@ describe('renorm-tune show/studies/export', () => {
     assert.deepEqual({ step: row.step, ...scheduleAt(exported, row.step) }, row);
     assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp-')), [], 'no temp files left behind');
     assert.equal(JSON.parse(await cli('export', studyId, '--db', db)).trialId, exported.trialId, 'stdout gives the same export');
+    assert.equal(JSON.parse(await cli('export', studyId, '--db', db, '--json')).trialId, exported.trialId, '--json without --out: stdout is the export, as without it');
+    const summary = JSON.parse(await cli('export', 'cli-study', '--db', db, '--out', join(dir, 'again.json'), '--json'));
+    assert.deepEqual({ ...summary, verdict: typeof summary.verdict }, { out: join(dir, 'again.json'), study: 'cli-study', studyId, trialNumber: JSON.parse(readFileSync(out, 'utf8')).trialNumber, winner: null, verdict: 'string' },
+      'export takes --json like every management command (it was "unknown option"): with --out, stdout says what was written');
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'again.json'), 'utf8')).trialId, exported.trialId);
     writeFileAtomic(out, '{"replaced": true}\n');
     assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')), { replaced: true });
   });
