@@ -8,6 +8,7 @@ import type { ScheduleSpec } from '../schedule/types.js';
 import type { StudySummary } from '../study/api_types.js';
 import { loadStudyConfig, studyName, validateStudyConfig } from '../study/config.js';
 import { DB_HELP, withService } from './db.js';
+import { leftOutText, type WarmStartReport } from '../study/warm_start.js';
 
 interface DbOpt {
   db?: string;
@@ -67,8 +68,9 @@ export function register(program: Command): void {
       const loaded = loadStudyConfig(path);
       const config = o.warmStartFrom === undefined ? loaded : validateStudyConfig({ ...loaded, warmStartFrom: o.warmStartFrom });
       const study = await withService(o.db, (s) => s.createStudy(config), { mustExist: false });
-      const warm = study.attrs.warmStart as { copied: number } | undefined;
-      say(o, `created study ${study.name} (${study.id}), ${config.executor}${config.warmStartFrom ? `, warm-started from ${config.warmStartFrom}` : ''}`, { id: study.id, name: study.name, ...(warm ? { warmStart: warm } : {}) });
+      const warm = study.attrs.warmStart as WarmStartReport | undefined;
+      const warmText = config.warmStartFrom ? `, warm-started from ${config.warmStartFrom}${warm ? ` (${warm.copied} trials copied${leftOutText(warm)})` : ''}` : '';
+      say(o, `created study ${study.name} (${study.id}), ${config.executor}${warmText}`, { id: study.id, name: study.name, ...(warm ? { warmStart: warm } : {}) });
     });
 
   program

@@ -9,6 +9,7 @@ import { roleLabel } from '../shared/roles.js';
 import type { ImportanceView, RecommendationView, StudySummary, StudyView } from '../study/api_types.js';
 import type { StudyExport } from '../study/export.js';
 import type { StudyService } from '../study/service.js';
+import { leftOutText } from '../study/warm_start.js';
 import type { ExportedSchedule } from '../schedule/types.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { DB_HELP, openService, withService } from './db.js';
@@ -78,7 +79,7 @@ export function showText(v: StudyView, model: ModelNotes = { recommendation: nul
   }
   const warm = (v.config.warmStartFrom === undefined ? undefined : v.trials.filter((t) => t.role === 'warm-start').length);
   if (v.warmStart?.unavailable) lines.push(`warm start none: ${v.warmStart.unavailable}`);
-  else if (warm !== undefined) lines.push(`warm start ${warm} trials copied from ${String(v.config.warmStartFrom)} (observations only: never the best, no budget spent)`);
+  else if (warm !== undefined) lines.push(`warm start ${warm} trials copied from ${String(v.config.warmStartFrom)} (observations only: never the best, no budget spent)${leftOutText(v.warmStart)}`);
   if (v.finalValidation) lines.push(...finalTable(v.finalValidation).map((l, i) => (i === 0 ? `final     ${l}` : `          ${l}`)));
   const rows = v.trials.map((t) => [`#${t.number}`, t.state, role(t.role), fmt(t.value), t.failureReason ?? describeSchedule(t.schedule)]);
   return `${lines.join('\n')}\n\n${rows.length ? table(['TRIAL', 'STATE', 'ROLE', 'VALUE', 'SCHEDULE'], rows) : 'no trials yet\n'}`;

@@ -7,13 +7,24 @@ import { objectiveBounds } from './config.js';
 import { pointIn } from './schedule_point.js';
 import type { NewTrial, StudyRecord, TrialRecord } from './types.js';
 
+/** Why a finished source trial was not copied. */
+export const WARM_START_SKIPS = {
+  evidence: 'race or final-validation re-runs (re-measurements of other trials, not observations)',
+  noPoint: 'no point in the search space (a formula schedule, or a baseline the source space did not hold)',
+  outsideSpace: 'points outside this study\'s search space',
+  outsideBounds: 'values outside this study\'s objective bounds',
+} as const;
+export type WarmStartSkip = keyof typeof WARM_START_SKIPS;
+
 /** What a warm start copied, stored in the new study's attrs (`warmStart`) and shown by `show`. */
 export interface WarmStartReport {
   /** `id` is null when the source was gone before anything was copied (see `unavailable`). */
   from: { id: string | null; name: string };
   copied: number;
-  /** Finished trials left out: outside the new study's space or bounds. */
+  /** Finished source trials left out (every finished trial is either copied or counted here). */
   skipped: number;
+  /** How many were left out for each reason (WARM_START_SKIPS); only reasons that occurred, absent when none was skipped. */
+  skippedWhy?: Partial<Record<WarmStartSkip, number>>;
   /** Why nothing was copied: a create cut short whose source was deleted or renamed before it was finished. */
   unavailable?: string;
 }
@@ -52,12 +63,17 @@ export function warmStartTrials(config: StudyConfig, space: SearchSpace, source:
   }
   const encoded = new EncodedSpace(space);
   const [lo, hi] = objectiveBounds(config.objective);
-  const finished = trials.filter((t) => (t.state === 'COMPLETE' || t.state === 'PRUNED' || t.state === 'FAIL') && feedsOptimizer(t.role) && Object.keys(t.params).length > 0);
+  const finished = trials.filter((t) => t.state === 'COMPLETE' || t.state === 'PRUNED' || t.state === 'FAIL');
   const out: NewTrial[] = [];
+  const skippedWhy: Partial<Record<WarmStartSkip, number>> = {};
+  const skip = (why: WarmStartSkip) => void (skippedWhy[why] = (skippedWhy[why] ?? 0) + 1);
   for (const t of finished) {
     const inBounds = t.value === null || ((lo === null || t.value >= lo) && (hi === null || t.value <= hi));
-    if (!inBounds || pointIn(encoded, t.params) === null) continue;
-    out.push({
+    if (!feedsOptimizer(t.role)) skip('evidence');
+    else if (Object.keys(t.params).length === 0) skip('noPoint');
+    else if (pointIn(encoded, t.params) === null) skip('outsideSpace');
+    else if (!inBounds) skip('outsideBounds');
+    else out.push({
       state: t.state, role: 'warm-start', params: t.params, schedule: t.schedule, value: t.value, seed: t.seed,
       metrics: { ...(t.metrics ?? {}), warmStart: { studyId: source.id, study: source.name, number: t.number } },
       // Keyed by the source trial: copying twice (a retried create) cannot duplicate an observation.
@@ -65,7 +81,19 @@ export function warmStartTrials(config: StudyConfig, space: SearchSpace, source:
     });
   }
   if (out.length === 0) {
-    throw new ConfigError(field, `study '${source.name}' has no finished trial ${finished.length ? 'inside this study\'s space and bounds' : 'yet'} to learn from`, 'warm-start from a study with finished trials, or leave warmStartFrom out');
+    throw new ConfigError(field, `study '${source.name}' has no finished trial ${finished.length ? `to learn from (${skippedText(skippedWhy)})` : 'yet to learn from'}`, 'warm-start from a study with finished trials, or leave warmStartFrom out');
   }
-  return { trials: out, report: { from: { id: source.id, name: source.name }, copied: out.length, skipped: finished.length - out.length } };
+  const skipped = finished.length - out.length;
+  return { trials: out, report: { from: { id: source.id, name: source.name }, copied: out.length, skipped, ...(skipped ? { skippedWhy } : {}) } };
+}
+
+/** `2 with no point in the search space (...), 1 with values outside ...`: the reasons of a report, for people. */
+function skippedText(why: Partial<Record<WarmStartSkip, number>>): string {
+  return (Object.entries(why) as [WarmStartSkip, number][]).map(([k, n]) => `${n} ${k === 'evidence' ? '' : 'with '}${WARM_START_SKIPS[k]}`).join(', ');
+}
+
+/** `; 2 left out: 2 with no point in the search space (...)` for `show` and `create`, or '' when every finished trial was copied. */
+export function leftOutText(report: WarmStartReport | null | undefined): string {
+  if (!report?.skipped) return '';
+  return `; ${report.skipped} left out${report.skippedWhy ? `: ${skippedText(report.skippedWhy)}` : ''}`;
 }

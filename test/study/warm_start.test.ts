@@ -7,6 +7,8 @@ import { validateStudyConfig } from '../../src/study/config.js';
 import { StudyService } from '../../src/study/service.js';
 import { createStudyService } from '../../src/study/service/defaults.js';
 import { MemoryStorage } from '../../src/study/storage/index.js';
+import { mergeScheduleSpace } from '../../src/study/schedule_space.js';
+import { warmStartTrials } from '../../src/study/warm_start.js';
 import { RecordingOptimizer, fakeDeps } from './service/fakes.js';
 
 const ext = (name: string, over: Record<string, unknown> = {}) =>
@@ -126,4 +128,26 @@ test('a create cut short whose source is then deleted (or renamed) is finished w
   assert.match(showText(view), /^warm start none: study 'earlier' was deleted or renamed before/m);
   // A create (not a finish) still refuses a missing source, naming the field.
   await assert.rejects(svc.createStudy(ext('refused', { warmStartFrom: 'earlier' })), /warmStartFrom: there is no study 'earlier' to warm-start from/);
+});
+
+test('every finished source trial is copied or counted as skipped, with its reason (formula schedules were left out silently: "copied 5, skipped 0")', async () => {
+  const storage = new MemoryStorage();
+  const { svc, s: old } = await source(storage);
+  for (const rmax of ['1 + 2 * t', '1 + t']) await svc.enqueue(old.id, { kind: 'formula', rmax, dmax: '5 * t' });
+  for (const t of await svc.ask(old.id, 2)) await svc.tell(old.id, t.id, { value: 0.55 });
+  const fresh = await svc.createStudy(ext('later', { warmStartFrom: 'earlier' }));
+  assert.deepEqual((await svc.resolve(fresh.id)).attrs.warmStart, { from: { id: old.id, name: 'earlier' }, copied: 5, skipped: 2, skippedWhy: { noPoint: 2 } });
+  const shown = showText(await svc.getStudyView(fresh.id));
+  assert.match(shown, /^warm start 5 trials copied from earlier \(observations only: never the best, no budget spent\); 2 left out: 2 with no point in the search space \(a formula schedule/m);
+  // Each reason is counted apart; every finished trial lands in exactly one place.
+  const narrow = await svc.createStudy(ext('narrow2', { warmStartFrom: 'earlier', objective: { metric: 'top1', direction: 'maximize', bounds: [0, 0.65] } }));
+  const report = (await svc.resolve(narrow.id)).attrs.warmStart as { copied: number; skipped: number; skippedWhy: Record<string, number> };
+  assert.deepEqual(report.skippedWhy, { noPoint: 2, outsideBounds: 2 });
+  assert.equal(report.copied + report.skipped, 7, '5 told or failed + 2 formulas, the running one is not finished');
+  // A race or final re-run re-measures another trial: not an observation, but counted too.
+  const records = await storage.listTrials(old.id);
+  const raced = [...records, { ...records[0]!, id: 999, number: 99, role: 'race:0' as const }];
+  const space = mergeScheduleSpace(undefined);
+  const { report: withRace } = warmStartTrials(ext('x'), space, await svc.resolve(old.id), space, raced);
+  assert.deepEqual([withRace.copied, withRace.skipped, withRace.skippedWhy], [5, 3, { noPoint: 2, evidence: 1 }]);
 });
