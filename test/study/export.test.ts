@@ -38,6 +38,17 @@ async function study(values: { tuned: number[]; batchnorm?: number; paper?: numb
   return { s, st: (await s.getStudy(st.id))!, trials: await s.listTrials(st.id), tuned };
 }
 
+/** The example verdicts README.md quotes: the Python loop's `# e.g. "..."` after printing one, and the prose's *"..."*. */
+function readmeVerdicts(): [string, string][] {
+  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+  const loop = /print\(study\.best_schedule\(\)\["verdict"\]\)\s*((?:#.*\n)+)/.exec(readme);
+  const comment = loop?.[1]!.split('\n').map((l) => l.replace(/^#\s?/, '')).join(' ') ?? '';
+  const inLoop = /e\.g\. "(.*)"/.exec(comment)?.[1];
+  const prose = /says so, e\.g\. \(the MNIST showcase below\) \*"([^"]*)"\*/.exec(readme)?.[1];
+  assert.ok(inLoop && prose, 'README.md should keep its two example verdicts (the Python loop\'s and the one in prose)');
+  return [['(the Python loop)', inLoop], ['(the MNIST showcase verdict)', prose]];
+}
+
 describe('buildExport', () => {
   it('exports the best tuned trial with baselines, provenance and a schema-valid body', async () => {
     const { st, trials, tuned } = await study({ batchnorm: 0.9, paper: 0.91, tuned: [0.92, 0.95, 0.93] });
@@ -152,6 +163,9 @@ describe('buildExport: the verdict', () => {
     assert.match(e.verdict, /was not shown to beat the paper schedule \(.*indistinguishable from the paper schedule.*\); recommending the paper schedule instead/);
     assert.deepEqual(e.tuned, { trialId: tuned[1]!.id, trialNumber: tuned[1]!.number, value: 0.95, schedule: { ...ramp, rmaxFinal: 3 } });
     assert.ok(schemaCheck(e), JSON.stringify(schemaCheck.errors));
+    // The README quotes verdicts of this kind (its Python loop prints one): they must read like this real one, numbers aside.
+    const shape = (v: string) => v.replace(/\s+/g, ' ').replace(/#\d+/g, '#N').replace(/[+−-]?\d+(\.\d+)?/g, 'N');
+    for (const [where, quoted] of readmeVerdicts()) assert.equal(shape(quoted), shape(e.verdict), `README.md ${where} quotes a verdict the code never writes`);
   });
 
   it('no baseline measured: no winner declared, and the export says so', async () => {
