@@ -1,5 +1,6 @@
 // Landing page: every study with its progress and its best value next to the BatchNorm and paper baselines.
 import type { StudySummary } from './types.js';
+import { CLI } from '../src/shared/names.js';
 import { apiJson, ApiFailure } from './ui/api.js';
 import { byId, clear, el } from './ui/dom.js';
 import { formatGain, formatValue, summaryMetric, summaryRow, type SummaryRow } from './data/summary.js';
@@ -23,7 +24,7 @@ function render(studies: StudySummary[]): void {
   clear(root);
   if (studies.length === 0) {
     root.appendChild(
-      el('div', { class: 'empty' }, el('h2', {}, 'No studies yet'), el('p', {}, 'No studies yet — run ', el('code', {}, 'renorm-tune run configs/quick.json'), ' to start one (add ', el('code', {}, '--port 8080'), ' to watch it here live), or create an external study with ', el('code', {}, 'POST /api/studies'), '.')),
+      el('div', { class: 'empty' }, el('h2', {}, 'No studies yet'), el('p', {}, 'No studies yet — run ', el('code', {}, `${CLI} run configs/quick.json`), ' to start one (add ', el('code', {}, '--port 8080'), ' to watch it here live), or create an external study with ', el('code', {}, 'POST /api/studies'), '.')),
     );
     return;
   }

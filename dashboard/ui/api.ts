@@ -1,5 +1,6 @@
 // Fetches from the REST API and turns every failure (network, 4xx/5xx JSON error, bad JSON) into one error type the pages explain; subscribes to live events.
 import type { StudyEvent } from '../types.js';
+import { CLI } from '../../src/shared/names.js';
 
 export class ApiFailure extends Error {
   constructor(
@@ -16,7 +17,7 @@ export async function apiText(path: string): Promise<string> {
   try {
     res = await fetch(path, { headers: { accept: 'application/json' } });
   } catch {
-    throw new ApiFailure('NETWORK', 'cannot reach the renorm-tune API — is `renorm-tune serve` (or `run --port`) still running?', 0);
+    throw new ApiFailure('NETWORK', `cannot reach the renorm-tune API — is \`${CLI} serve\` (or \`run --port\`) still running?`, 0);
   }
   const text = await res.text();
   if (!res.ok) {

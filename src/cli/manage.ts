@@ -8,6 +8,7 @@ import type { ScheduleSpec } from '../schedule/types.js';
 import type { StudySummary } from '../study/api_types.js';
 import { loadStudyConfig, studyName, validateStudyConfig } from '../study/config.js';
 import { DB_HELP, withService } from './db.js';
+import { CLI } from '../shared/names.js';
 import { leftOutText, type WarmStartReport } from '../study/warm_start.js';
 
 interface DbOpt {
@@ -81,7 +82,7 @@ export function register(program: Command): void {
     .option('--time-minutes <m>', 'the new budget.timeMinutes, or +M for M more')
     .option('--json', 'print the study summary as JSON')
     .action(async (ref: string, o: DbOpt & { trials?: string; timeMinutes?: string }) => {
-      if (o.trials === undefined && o.timeMinutes === undefined) throw new ConfigError('--trials', 'give --trials and/or --time-minutes', 'e.g. renorm-tune extend my-study --trials +10');
+      if (o.trials === undefined && o.timeMinutes === undefined) throw new ConfigError('--trials', 'give --trials and/or --time-minutes', `e.g. ${CLI} extend my-study --trials +10`);
       const s = await withService(o.db, async (svc) => {
         const budget = (await svc.resolve(ref)).config.budget as { trials?: number; timeMinutes?: number } | undefined;
         const raise: { trials?: number; timeMinutes?: number } = {};
@@ -99,7 +100,7 @@ export function register(program: Command): void {
     .option('--json', 'print the study summary as JSON')
     .action(async (ref: string, o: DbOpt) => {
       const s = await withService(o.db, (svc) => svc.stopStudy(ref));
-      say(o, `study ${s.name} stopped (${s.counts.RUNNING} trials still out may finish); resume it with ${s.executor === 'external' ? `renorm-tune resume ${s.name}` : 'renorm-tune run <its config>'}`, s);
+      say(o, `study ${s.name} stopped (${s.counts.RUNNING} trials still out may finish); resume it with ${s.executor === 'external' ? `${CLI} resume ${s.name}` : `${CLI} run <its config>`}`, s);
     });
 
   program

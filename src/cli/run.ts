@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { expectOneOf } from '../config/fields.js';
-import type { BackendName } from '../shared/names.js';
+import { CLI, type BackendName } from '../shared/names.js';
 import { checkBackendInstalled, checkExecutorOptions, ISOLATIONS, resolveIsolation, type Isolation } from '../study/executor/choose.js';
 import { deviceList, portNumber } from './options.js';
 import { loadDataset } from '../data/index.js';
@@ -56,7 +56,7 @@ export function workersWarning(n: number, cores = availableParallelism()): strin
 export function localExecutorFlags(o: Pick<RunOpts, 'isolation' | 'devices' | 'redis'>, backend: BackendName | undefined): { isolation?: Isolation; devices?: string[] } {
   if (o.redis !== undefined && (o.isolation !== undefined || o.devices !== undefined)) {
     throw new ConfigError(o.isolation !== undefined ? '--isolation' : '--devices', 'applies to the machines that train: with --redis this process only coordinates',
-      'give it to `renorm-tune worker` on each training machine');
+      `give it to \`${CLI} worker\` on each training machine`);
   }
   const isolation = o.isolation === undefined ? undefined : expectOneOf(o.isolation, '--isolation', ISOLATIONS);
   const devices = deviceList(o.devices);
@@ -131,7 +131,7 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
       const changed = [...new Set([...Object.keys(stored), ...Object.keys(config)])].filter(
         (k) => !own.has(k) && JSON.stringify((stored as unknown as Record<string, unknown>)[k]) !== JSON.stringify((config as unknown as Record<string, unknown>)[k]),
       );
-      if (changed.length) display.log(`[study] '${config.name}' exists: continuing it with its stored settings; ignored edits to: ${changed.join(', ')} (rename the study to start afresh, or \`renorm-tune extend\` its budget)`);
+      if (changed.length) display.log(`[study] '${config.name}' exists: continuing it with its stored settings; ignored edits to: ${changed.join(', ')} (rename the study to start afresh, or \`${CLI} extend\` its budget)`);
       if (existing.state === 'COMPLETE') display.log(`[study] '${config.name}' is already complete; showing its results`);
       if (o.warmStartFrom !== undefined) display.log(`[study] '${config.name}' exists: --warm-start-from applies only when a study is created; ignored`);
     }
@@ -166,9 +166,9 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
     if (view.best) {
       const exported = await service.bestSchedule(view.id) as { verdict?: string };
       if (exported.verdict) out.push(`verdict: ${exported.verdict}`);
-      out.push(`export the recommended schedule: renorm-tune export ${view.name}${dbFlag} --out best-schedule.json`);
+      out.push(`export the recommended schedule: ${CLI} export ${view.name}${dbFlag} --out best-schedule.json`);
     }
-    if (result.state === 'STOPPED') out.push(`resume: renorm-tune run ${configPath}${dbFlag}${queueFlags}`);
+    if (result.state === 'STOPPED') out.push(`resume: ${CLI} run ${configPath}${dbFlag}${queueFlags}`);
     // With --json, stdout carries only JSON lines; the text summary goes to stderr.
     (o.json ? process.stderr : process.stdout).write(`${out.join('\n')}\n`);
     if (server && result.state === 'COMPLETE') {

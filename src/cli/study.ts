@@ -6,6 +6,7 @@ import { DataError } from '../errors.js';
 import { describeSchedule } from '../schedule/index.js';
 import { createServer, parseAllowedHosts, resolveListenOptions } from '../server/index.js';
 import { roleLabel } from '../shared/roles.js';
+import { CLI } from '../shared/names.js';
 import type { ImportanceView, RecommendationView, StudySummary, StudyView } from '../study/api_types.js';
 import type { StudyExport } from '../study/export.js';
 import type { StudyService } from '../study/service.js';
@@ -43,7 +44,7 @@ function progressLine(s: StudySummary): string {
 }
 
 export function studiesText(list: StudySummary[]): string {
-  if (list.length === 0) return 'no studies yet (start one with `renorm-tune run <config.json>`)\n';
+  if (list.length === 0) return `no studies yet (start one with \`${CLI} run <config.json>\`)\n`;
   return table(
     ['NAME', 'ID', 'STATE', 'PROGRESS', 'BEST', 'BATCHNORM', 'PAPER'],
     list.map((s) => [s.name, s.id, s.state, progress(s), fmt(s.best?.value), fmt(s.baselines.batchnorm), fmt(s.baselines.paper)]),

@@ -2,6 +2,7 @@
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { DataError, RenormTuneError } from '../errors.js';
+import { CLI } from '../shared/names.js';
 import { createStudyService } from '../study/service/defaults.js';
 import type { StudyService } from '../study/service.js';
 import { openStorage, parseStorageRef, STORAGE_SCHEMA_VERSION } from '../study/storage/index.js';
@@ -61,7 +62,7 @@ export async function openWorkerService(ref: string): Promise<{ service: StudySe
 
 /** SQLite keeps its schema version in PRAGMA user_version; read it without opening (and so migrating) the store. */
 function checkSqliteSchema(file: string): void {
-  if (!existsSync(file)) throw new DataError(file, 'no such database file (fix: start the coordinator, `renorm-tune run <config> --db ... --redis ...`, first; it creates the database)');
+  if (!existsSync(file)) throw new DataError(file, `no such database file (fix: start the coordinator, \`${CLI} run <config> --db ... --redis ...\`, first; it creates the database)`);
   let version: number;
   try {
     const db = new Database(file, { readonly: true, fileMustExist: true });
@@ -78,7 +79,7 @@ function checkSqliteSchema(file: string): void {
 
 function schemaMismatch(where: string, found: number): VersionMismatchError {
   const fix = found < STORAGE_SCHEMA_VERSION
-    ? 'run the coordinator of this version (`renorm-tune run`, which migrates) first, or install the older renorm-tune here'
+    ? `run the coordinator of this version (\`${CLI} run\`, which migrates) first, or install the older renorm-tune here`
     : 'install the renorm-tune version that wrote it on this worker machine';
   return new VersionMismatchError(`${where}: database schema version ${found}, this worker needs exactly ${STORAGE_SCHEMA_VERSION} and never migrates (fix: ${fix})`);
 }

@@ -1,5 +1,6 @@
 // Coordinates a study over the queue: asks the optimizer, enqueues WAITING trials for workers, reaps lost leases, runs final validation; trains nothing.
 import { ConfigError } from '../errors.js';
+import { CLI } from '../shared/names.js';
 import { isEvidenceRole } from '../shared/roles.js';
 import { BudgetExhaustedError, StudyStoppedError } from '../study/errors.js';
 import { evidenceSteps, hasEvidencePhase } from '../study/evidence.js';
@@ -152,7 +153,7 @@ class Depth {
     if (slots > 0) this.noWorkersSince = undefined;
     else if ((this.noWorkersSince ??= Date.now()) < Date.now() - 5000 && !this.advised) {
       this.advised = true;
-      this.log?.('[queue] no worker has announced itself yet: start `renorm-tune worker --db <same database> --redis <same Redis>` on each training machine');
+      this.log?.(`[queue] no worker has announced itself yet: start \`${CLI} worker --db <same database> --redis <same Redis>\` on each training machine`);
     }
     return this.fixed ?? Math.max(1, slots);
   }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, DataError, RenormTuneError } from '../errors.js';
 import { expectInt, expectObject } from '../config/fields.js';
 import { parseJsonFile } from '../config/json_text.js';
+import { CLI } from '../shared/names.js';
 import { isExportedSchedule } from './evaluate.js';
 import { validateSchedule } from './validate.js';
 import type { ExportedSchedule, ScheduleSpec } from './types.js';
@@ -11,7 +12,7 @@ import type { ExportedSchedule, ScheduleSpec } from './types.js';
 export function validateExportedSchedule(raw: unknown, field = 'schedule'): ExportedSchedule {
   const obj = expectObject(raw, field);
   if (obj.format !== 'renorm-tune/schedule') {
-    throw new ConfigError(`${field}.format`, `must be 'renorm-tune/schedule', got ${JSON.stringify(obj.format)}`, 'use a file written by `renorm-tune export` or the best-schedule endpoint');
+    throw new ConfigError(`${field}.format`, `must be 'renorm-tune/schedule', got ${JSON.stringify(obj.format)}`, `use a file written by \`${CLI} export\` or the best-schedule endpoint`);
   }
   if (obj.version !== 1) throw new ConfigError(`${field}.version`, `unsupported version ${JSON.stringify(obj.version)}`, 'this renorm-tune reads version 1');
   const totalSteps = expectInt(obj.totalSteps, `${field}.totalSteps`, 1, 1e9);

@@ -1,5 +1,11 @@
 // Names that the server, the engine and the dashboard all spell: one home each, browser-safe (no imports at run time).
 
+/**
+ * How every hint spells a command to type: in a clone the binary is not on PATH (`renorm-tune: command not found`),
+ * while `npx renorm-tune` works there and in a project that installed the package alike (the README's spelling too).
+ */
+export const CLI = 'npx renorm-tune';
+
 /** TF.js backends in the automatic order (`auto` picks the first that works: node-gpu, node, wasm, cpu). */
 export const BACKEND_NAMES = ['auto', 'node-gpu', 'node', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];

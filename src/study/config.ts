@@ -6,7 +6,7 @@ import type { Direction } from './types.js';
 import type { PrunerSpec } from './pruners/index.js';
 import { MAX_STEPS, validateScenario, type Scenario } from '../train/scenario.js';
 import { mergeScheduleSpace } from './schedule_space.js';
-import { ACQUISITIONS, BACKEND_NAMES, OPTIMIZER_KINDS, type AcquisitionName, type OptimizerKind } from '../shared/names.js';
+import { ACQUISITIONS, BACKEND_NAMES, CLI, OPTIMIZER_KINDS, type AcquisitionName, type OptimizerKind } from '../shared/names.js';
 import { type Json, describeValue, expectInt, expectNumber, expectObject, expectOneOf, joinField, rejectUnknown } from '../config/fields.js';
 import { parseJsonFile } from '../config/json_text.js';
 
@@ -236,7 +236,7 @@ export function studyName(raw: unknown, field = 'name'): string {
 /** A reference to another study: its id or its name. */
 function studyRef(raw: unknown, field: string): string {
   if (typeof raw !== 'string' || !NAME.test(raw)) {
-    throw new ConfigError(field, `must be a study id or name, got ${describeValue(raw)}`, '`renorm-tune studies` lists them');
+    throw new ConfigError(field, `must be a study id or name, got ${describeValue(raw)}`, `\`${CLI} studies\` lists them`);
   }
   return raw;
 }

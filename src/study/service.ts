@@ -3,7 +3,7 @@ import { ConfigError, ConflictError, NotFoundError, RequestError } from '../erro
 import { scheduleTable } from '../schedule/table.js';
 import type { ExportedSchedule, ScheduleSpec } from '../schedule/types.js';
 import { bestTrial } from '../shared/best.js';
-import { DEFAULT_RENORM_MOMENTUM } from '../shared/names.js';
+import { CLI, DEFAULT_RENORM_MOMENTUM } from '../shared/names.js';
 import { isEvidenceRole, isPrunable, roleKind } from '../shared/roles.js';
 import type { AskedTrial, GpView, ImportanceView, RecommendationView, StudyApi, StudyEvent, StudySummary, StudyView } from './api_types.js';
 import { baselineTrials } from './baselines.js';
@@ -161,7 +161,7 @@ export class StudyService implements StudyApi {
     } catch (err) {
       if (!(err instanceof NotFoundError)) throw err;
       if (ifGone === 'report') return unavailableWarmStart(from);
-      throw new ConfigError('warmStartFrom', `there is no study '${from}' to warm-start from`, '`renorm-tune studies` lists them');
+      throw new ConfigError('warmStartFrom', `there is no study '${from}' to warm-start from`, `\`${CLI} studies\` lists them`);
     }
     const trials = await this.storage.listTrials(source.id, { withIntermediate: false });
     return warmStartTrials(config, mergeScheduleSpace(config.space), source, mergeScheduleSpace(configOf(source).space), trials);
@@ -196,7 +196,7 @@ export class StudyService implements StudyApi {
   async resolve(ref: string): Promise<StudyRecord> {
     const byId = await this.storage.getStudy(ref);
     const s = byId ?? (await this.storage.findStudyByName(ref));
-    if (!s) throw new NotFoundError(`study '${ref}' (neither an id nor a name; \`renorm-tune studies\` lists them)`);
+    if (!s) throw new NotFoundError(`study '${ref}' (neither an id nor a name; \`${CLI} studies\` lists them)`);
     if (!this.known.has(s.id)) this.known.set(s.id, fixedOf(s));
     return s;
   }
@@ -231,7 +231,7 @@ export class StudyService implements StudyApi {
   async resumeStudy(ref: string): Promise<StudySummary> {
     const study = await this.resolve(ref);
     if (configOf(study).executor === 'local') {
-      throw new ConflictError(`study '${study.name}' is trained here by \`renorm-tune run\` (fix: run its config again to resume it)`);
+      throw new ConflictError(`study '${study.name}' is trained here by \`${CLI} run\` (fix: run its config again to resume it)`);
     }
     if (study.state === 'COMPLETE') throw new ConflictError(`study '${study.name}' is complete (fix: extend its budget to continue it)`);
     if (study.state === 'STOPPED') await this.storage.setStudyState(study.id, 'RUNNING');
@@ -351,7 +351,7 @@ export class StudyService implements StudyApi {
     const id = study.id;
     const config = configOf(study);
     if (study.state === 'STOPPED') {
-      throw new StudyStoppedError(study.name, config.executor === 'external' ? `renorm-tune resume ${study.name}, or POST /api/studies/${study.id}/resume` : `renorm-tune run <its config>`);
+      throw new StudyStoppedError(study.name, config.executor === 'external' ? `${CLI} resume ${study.name}, or POST /api/studies/${study.id}/resume` : `${CLI} run <its config>`);
     }
     const totalSteps = asked ?? studyTotalSteps(config);
     if (totalSteps === null) {

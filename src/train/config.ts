@@ -10,6 +10,7 @@ import { validateSchedule } from '../schedule/validate.js';
 import type { ExportedSchedule, ScheduleSpec } from '../schedule/types.js';
 import { parseJsonFile } from '../config/json_text.js';
 import { STUDY_CONFIG_FIELDS } from '../study/config.js';
+import { CLI } from '../shared/names.js';
 
 export interface TrainConfig {
   scenario: Scenario;
@@ -30,7 +31,7 @@ export function validateTrainConfig(raw: unknown, prefix = ''): TrainConfig {
   // Every study config has a name; one other stray field (a training `optimizer` put at the top) is just unknown.
   if (studyFields.includes('name') || studyFields.length >= 2) {
     throw new ConfigError(prefix || 'config', `this is a study config (it has ${studyFields.join(', ')}), not a training config`,
-      `train takes a training config such as configs/mnist-noniid.json ({"scenario": {...}}); run a study config with \`renorm-tune run ${prefix || '<config>'}\``);
+      `train takes a training config such as configs/mnist-noniid.json ({"scenario": {...}}); run a study config with \`${CLI} run ${prefix || '<config>'}\``);
   }
   for (const key of Object.keys(obj)) {
     if (!TOP_LEVEL.includes(key)) throw new ConfigError(at(key), 'unknown top-level field', `remove it; allowed fields are ${TOP_LEVEL.join(', ')}`);

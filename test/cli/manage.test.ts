@@ -79,12 +79,12 @@ describe('renorm-tune create/extend/stop/resume/rename/enqueue/delete', () => {
     assert.match(await cli('extend', 'outside', '--db', db, '--trials', '+3'), /budget 5 trials/);
     assert.equal(JSON.parse(await cli('extend', 'outside', '--db', db, '--trials', '6', '--json')).budgetTrials, 6);
     await assert.rejects(cli('extend', 'outside', '--db', db, '--trials', '4'), /above the current budget.trials = 6/);
-    await assert.rejects(cli('extend', 'outside', '--db', db), /--trials and\/or --time-minutes/);
+    await assert.rejects(cli('extend', 'outside', '--db', db), /--trials and\/or --time-minutes.*e\.g\. npx renorm-tune extend my-study --trials \+10/);
     assert.equal((await withSvc((svc) => svc.ask('outside', 10))).length, 4);
   });
 
   it('stop refuses asks until resume; rename keeps the id', async () => {
-    assert.match(await cli('stop', 'outside', '--db', db), /stopped .*renorm-tune resume outside/);
+    assert.match(await cli('stop', 'outside', '--db', db), /stopped .*resume it with npx renorm-tune resume outside/);
     await withSvc((svc) => assert.rejects(svc.ask('outside', 1), StudyStoppedError));
     assert.match(await cli('resume', 'outside', '--db', db), /is RUNNING/);
     const id = JSON.parse(await cli('rename', 'outside', 'outside-renamed', '--db', db, '--json')).id;

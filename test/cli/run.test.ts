@@ -62,6 +62,8 @@ test('run --json: stdout is JSON lines only (events, then one summary); a re-run
     const done = lines.filter((l) => l.event === 'trial' && (l.trial as { state: string }).state === 'COMPLETE').map((l) => (l.trial as { number: number }).number);
     assert.deepEqual([...new Set(done)].sort(), [0, 1, 2, 3], 'trials are named by their numbers');
     assert.match(first.err(), /study jsonl \(\w+\): COMPLETE/, 'the text summary moves to stderr');
+    // A command to paste works in a clone, where the binary is not on PATH.
+    assert.match(first.err(), new RegExp(`export the recommended schedule: npx renorm-tune export jsonl --db ${db.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} --out best-schedule\\.json`));
 
     const again = collect(run([config('jsonl'), '--db', db]));
     assert.equal(await again.exit, 0, again.err());
@@ -75,6 +77,7 @@ test('run --json: stdout is JSON lines only (events, then one summary); a re-run
     const rerun = collect(run([edited, '--db', db]));
     assert.equal(await rerun.exit, 0, rerun.err());
     const ignored = /ignored edits to: ([^(]+)/.exec(rerun.err())?.[1] ?? '';
+    assert.match(rerun.err(), /\(rename the study to start afresh, or `npx renorm-tune extend` its budget\)/);
     assert.deepEqual(ignored.split(',').map((k) => k.trim()).filter(Boolean).sort(), ['backend', 'seed', 'trialTimeoutSeconds'], rerun.err());
 
     const warm = collect(run([config('warmed'), '--db', db, '--json', '--warm-start-from', 'jsonl']));
@@ -173,7 +176,7 @@ test('--isolation and --devices: process where native TF.js may load, one proces
   assert.throws(() => localExecutorFlags({ isolation: 'fork' }, 'wasm'), field('--isolation'));
   assert.throws(() => localExecutorFlags({ isolation: 'thread' }, 'node-gpu'), (e: unknown) => field('--isolation')(e) && /tensorflow\/tfjs#2079/.test((e as Error).message));
   assert.throws(() => localExecutorFlags({ isolation: 'thread', devices: '0' }, 'wasm'), field('--devices'));
-  assert.throws(() => localExecutorFlags({ redis: 'redis://x', devices: '0' }, 'wasm'), (e: unknown) => field('--devices')(e) && /renorm-tune worker/.test(String((e as ConfigError).fix ?? (e as Error).message)));
+  assert.throws(() => localExecutorFlags({ redis: 'redis://x', devices: '0' }, 'wasm'), (e: unknown) => field('--devices')(e) && /`npx renorm-tune worker`/.test(String((e as ConfigError).fix ?? (e as Error).message)));
 });
 
 test('run: a study on a native backend this machine lacks is refused before anything is written (it failed every trial and exited 0)', { skip: nativeInstalled && '@tensorflow/tfjs-node is installed here' }, async () => {

@@ -96,7 +96,7 @@ test('the landing page explains the empty state', async () => {
   const { page, problems } = await watchedPage();
   await page.goto(`${emptyBase}/`);
   await page.getByText('No studies yet — run').waitFor();
-  assert.match(await page.textContent('#studies') ?? '', /renorm-tune run configs\/quick\.json/);
+  assert.match(await page.textContent('#studies') ?? '', /npx renorm-tune run configs\/quick\.json/);
   assert.deepEqual(problems, []);
   await page.close();
 });
@@ -280,7 +280,7 @@ test('unknown study, study without trials, study without curves or GP and an unr
   await page.route('**/api/**', (route) => route.abort());
   await page.goto(`${base}/`);
   await page.waitForSelector('#status.error');
-  assert.match((await page.textContent('#status')) ?? '', /cannot reach the renorm-tune API/);
+  assert.match((await page.textContent('#status')) ?? '', /cannot reach the renorm-tune API — is `npx renorm-tune serve`/);
   await page.close();
 });
 

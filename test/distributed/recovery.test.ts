@@ -167,7 +167,7 @@ both('`stop` from another process while the queue is full: the coordinator ends 
   // Two trials in flight = the depth: the coordinator never asks, so only a look at the study can see the stop.
   const ended = await exitOf(coordinator, 20_000);
   assert.equal(ended.code, 130, ended.out);
-  assert.match(ended.out, /resume: renorm-tune run /);
+  assert.match(ended.out, /resume: npx renorm-tune run /);
   const left = await exitOf(w, 30_000);
   assert.equal(left.code, 0, left.out);
   assert.match(left.out, /handed back to the queue \(study stopped\)/);
@@ -211,7 +211,7 @@ both('SIGTERM: a worker hands its running trial back (no retry counted) and exit
   coordinator.child.kill('SIGINT');
   const stopped = await exitOf(coordinator, 20_000);
   assert.equal(stopped.code, 130, stopped.out);
-  assert.match(stopped.out, /resume: renorm-tune run .* --redis /);
+  assert.match(stopped.out, /resume: npx renorm-tune run .* --redis /);
   // Worker B sees the study STOPPED at its next heartbeat (every leaseSeconds / 3), hands its trial back and, with no coordinator left, leaves.
   const bLeft = await exitOf(b, 30_000);
   assert.equal(bLeft.code, 0, bLeft.out);

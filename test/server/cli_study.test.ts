@@ -59,7 +59,7 @@ describe('renorm-tune show/studies/export', () => {
     assert.match(listed, /^NAME\s+ID\s+STATE\s+PROGRESS\s+BEST/);
     assert.match(listed, new RegExp(`cli-study\\s+${studyId}\\s+RUNNING\\s+2/10\\s+0\\.93`));
     assert.deepEqual(JSON.parse(await cli('studies', '--db', db, '--json')).map((s: { id: string }) => s.id), [studyId]);
-    assert.match(studiesText([]), /no studies yet/);
+    assert.match(studiesText([]), /no studies yet \(start one with `npx renorm-tune run <config\.json>`\)/);
   });
 
   it('export writes the best schedule atomically, and it resolves with scheduleAt', async () => {

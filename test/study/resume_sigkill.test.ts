@@ -57,7 +57,7 @@ test('run: Ctrl-C stops cleanly, SIGKILL mid-study loses nothing, and a rerun co
     interrupted.kill('SIGINT');
     const stopped = await interruptedExit;
     assert.equal(stopped.code, 130, stopped.out);
-    assert.match(stopped.out, /resume: renorm-tune run/);
+    assert.match(stopped.out, /resume: npx renorm-tune run/);
     assert.equal((await trials(db)).filter((t) => t.state === 'RUNNING').length, 0, 'cancelled trials went back to WAITING');
     const s = new SqliteStorage(db);
     assert.equal((await s.findStudyByName('crash'))!.state, 'STOPPED');

@@ -80,7 +80,7 @@ test('a study config given to train is named as one, with the command that runs 
     assert.ok(e instanceof ConfigError, String(e));
     assert.equal(e.field, quick);
     assert.match(e.message, /this is a study config \(it has name, .*budget.*\), not a training config/);
-    assert.match(e.fix ?? '', /train takes a training config such as configs\/mnist-noniid\.json.*run a study config with `(npx )?renorm-tune run /);
+    assert.match(e.fix ?? '', /train takes a training config such as configs\/mnist-noniid\.json.*run a study config with `npx renorm-tune run /);
     return true;
   });
   // Without a name, two study-only fields still say so; one stray field (a training optimizer at the top) is just unknown.

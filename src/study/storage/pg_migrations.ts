@@ -2,6 +2,7 @@
 import { PACKAGE_VERSION } from '../../version.js';
 import type { ClientBase } from 'pg';
 import { DataError } from '../../errors.js';
+import { CLI } from '../../shared/names.js';
 import { StorageVersionError } from '../errors.js';
 
 export interface PgMigration {
@@ -209,7 +210,7 @@ export async function migrate(client: ClientBase, where: string, opts: MigrateOp
   if (info.version === known) return [];
   if (!opts.migrate) {
     const what = info.version === 0 ? 'holds no renorm-tune schema' : `has schema version ${info.version}, older than this renorm-tune's ${known}`;
-    throw new DataError(where, `${what}, and this process does not migrate (fix: start the coordinator, \`renorm-tune run\` or \`serve\`, of this renorm-tune version once to migrate it, or run this worker from the renorm-tune version that wrote it)`);
+    throw new DataError(where, `${what}, and this process does not migrate (fix: start the coordinator, \`${CLI} run\` or \`serve\`, of this renorm-tune version once to migrate it, or run this worker from the renorm-tune version that wrote it)`);
   }
   const applied: number[] = [];
   for (const m of migrations) {

@@ -82,14 +82,14 @@ test('stop refuses asks (409 STUDY_STOPPED) but keeps results of trials already 
   const s = await svc.createStudy(external({ totalSteps: 100 }));
   const [a] = await svc.ask(s.id, 1);
   assert.equal((await svc.stopStudy(s.id)).state, 'STOPPED');
-  await assert.rejects(svc.ask(s.id, 1), (e: unknown) => e instanceof StudyStoppedError && e.status === 409 && e.code === 'STUDY_STOPPED' && /renorm-tune resume/.test(e.message));
+  await assert.rejects(svc.ask(s.id, 1), (e: unknown) => e instanceof StudyStoppedError && e.status === 409 && e.code === 'STUDY_STOPPED' && /npx renorm-tune resume/.test(e.message));
   assert.equal((await svc.tell(s.id, a!.id, { value: 0.7 })).state, 'COMPLETE');
   assert.equal((await svc.listTrials(s.id)).length, 1);
   assert.equal((await svc.resumeStudy(s.name)).state, 'RUNNING');
   assert.equal((await svc.ask(s.id, 1)).length, 1);
   const local = await svc.createStudy(baseConfig());
   await svc.stopStudy(local.id);
-  await assert.rejects(svc.resumeStudy(local.id), (e: unknown) => e instanceof ConflictError && /renorm-tune run/.test(e.message));
+  await assert.rejects(svc.resumeStudy(local.id), (e: unknown) => e instanceof ConflictError && /`npx renorm-tune run`/.test(e.message));
   await svc.setStudyState(local.id, 'COMPLETE');
   await assert.rejects(svc.stopStudy(local.id), (e: unknown) => e instanceof ConflictError && /complete/.test(e.message));
 });
