@@ -9,6 +9,9 @@ import type { StudyExport } from '../../../src/study/export.js';
 import { createStudyService } from '../../../src/study/service/defaults.js';
 import type { StudyService } from '../../../src/study/service.js';
 import { MemoryStorage } from '../../../src/study/storage/index.js';
+import { PgStorage } from '../../../src/study/storage/postgres.js';
+import type { Storage } from '../../../src/study/types.js';
+import { createTestDatabase } from '../../fixtures/pg.js';
 import { validateStudyConfig } from '../../../src/study/config.js';
 import type { FinalValidationReport } from '../../../src/shared/evidence.js';
 
@@ -23,10 +26,23 @@ async function drain(service: StudyService, id: string, value: (t: AskedTrial) =
   assert.fail('the study never ended');
 }
 
-for (const race of [{ candidates: 2, seeds: 1 }, { candidates: 1 }]) {
+/** A fresh store of each kind: PostgreSQL stores params and schedules as jsonb, which orders keys its own way. */
+const stores: Record<string, () => Promise<{ storage: Storage; done(): Promise<void> } | { unavailable: string }>> = {
+  memory: async () => ({ storage: new MemoryStorage(), done: async () => {} }),
+  postgres: async () => {
+    const db = await createTestDatabase('extended');
+    if ('unavailable' in db) return db;
+    const storage = await PgStorage.connect(db.url);
+    return { storage, done: async () => { await storage.close(); await db.drop(); } };
+  },
+};
+
+for (const [store, open] of Object.entries(stores)) for (const race of [{ candidates: 2, seeds: 1 }, { candidates: 1 }]) {
   const label = race.candidates > 1 ? 'a race of 2' : 'no race (the GP\'s pick)';
-  test(`extended after its final runs, with ${label}: the better schedule the extension finds is retrained and recommended`, { timeout: 120_000 }, async () => {
-    const service = createStudyService(new MemoryStorage());
+  test(`${store}: extended after its final runs, with ${label}: the better schedule the extension finds is retrained and recommended`, { timeout: 120_000 }, async (t) => {
+    const opened = await open();
+    if ('unavailable' in opened) return t.skip(opened.unavailable);
+    const service = createStudyService(opened.storage);
     try {
       const study = await service.createStudy(validateStudyConfig({
         name: 'extended', executor: 'external', totalSteps: 100, seed: 4, budget: { trials: 8 },
@@ -75,6 +91,7 @@ for (const race of [{ candidates: 2, seeds: 1 }, { candidates: 1 }]) {
       assert.deepEqual(after.schedule, found.schedule);
     } finally {
       service.close();
+      await opened.done();
     }
   });
 }
