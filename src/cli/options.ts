@@ -1,10 +1,15 @@
 // Option parsers shared by the commands: each names the flag and shows a valid value when it refuses one.
 import { ConfigError } from '../errors.js';
 
+/** A whole number written in decimal digits, else NaN: Number() alone takes '0x10' as 16, '1e2' as 100 and '' as 0. */
+export function wholeNumber(raw: string): number {
+  return /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
+}
+
 function integerAtLeast(min: number, what: string, field: string, example: number) {
   return (raw: string): number => {
-    const v = Number(raw);
-    if (raw.trim() === '' || !Number.isInteger(v) || v < min) throw new ConfigError(field, `must be ${what}, got '${raw}'`, `e.g. ${field} ${example}`);
+    const v = wholeNumber(raw);
+    if (!Number.isInteger(v) || v < min) throw new ConfigError(field, `must be ${what}, got '${raw}'`, `e.g. ${field} ${example}`);
     return v;
   };
 }

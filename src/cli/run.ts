@@ -5,8 +5,10 @@ import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { expectOneOf } from '../config/fields.js';
 import { CLI, type BackendName } from '../shared/names.js';
+import { roleLabel } from '../shared/roles.js';
+import type { StudyView } from '../study/api_types.js';
 import { checkBackendInstalled, checkExecutorOptions, ISOLATIONS, resolveIsolation, type Isolation } from '../study/executor/choose.js';
-import { deviceList, portNumber } from './options.js';
+import { deviceList, portNumber, wholeNumber } from './options.js';
 import { loadDataset } from '../data/index.js';
 import type { Scenario } from '../train/scenario.js';
 import { createServer, parseAllowedHosts, type RunningServer } from '../server/index.js';
@@ -39,7 +41,7 @@ interface RunOpts {
 /** --workers: a positive integer, or undefined for the config's value. */
 export function workersOption(raw: string | undefined, cores = availableParallelism()): number | undefined {
   if (raw === undefined) return undefined;
-  const n = Number(raw);
+  const n = wholeNumber(raw);
   if (!Number.isInteger(n) || n < 1 || n > 256) throw new ConfigError('--workers', `must be an integer in [1, 256], got ${JSON.stringify(raw)}`, `e.g. --workers ${cores}`);
   return n;
 }
@@ -73,6 +75,17 @@ export function companionFlags(o: Pick<RunOpts, 'redis' | 'redisPrefix' | 'queue
     if (given !== undefined && o.redis === undefined) throw new ConfigError(flag, 'applies only to a queued study, with --redis', 'add --redis redis://host:6379, or leave it out');
   }
   if (o.allowedHosts !== undefined && o.port === undefined) throw new ConfigError('--allowed-hosts', 'applies only to the dashboard server, with --port', 'add --port 8080, or leave it out');
+}
+
+/**
+ * The closing `best` line: the best value the study measured and its trial, named as a baseline when it is one (as
+ * the live scoreboard does), so it is not read as the tuned schedule the final table calls `best (#n)`.
+ */
+export function bestLine(view: Pick<StudyView, 'best' | 'trials' | 'metric' | 'baselines'>): string {
+  const role = view.best ? view.trials.find((t) => t.id === view.best!.trialId)?.role : undefined;
+  const kind = role && role !== 'search' ? `, ${roleLabel(role)}` : '';
+  const best = view.best ? `${view.best.value.toFixed(4)} (trial #${view.best.number}${kind})` : 'none';
+  return `best ${view.metric}: ${best} | batchnorm ${view.baselines.batchnorm?.toFixed(4) ?? '—'} | paper ${view.baselines.paper?.toFixed(4) ?? '—'}`;
 }
 
 export async function runCommand(configPath: string, o: RunOpts): Promise<number> {
@@ -160,8 +173,7 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
     const dbFlag = o.db === undefined ? '' : ` --db ${o.db}`;
     const queueFlags = queued?.flags ?? '';
     out.push(`study ${view.name} (${view.id}): ${result.state}`);
-    const best = view.best ? `${view.best.value.toFixed(4)} (trial #${view.best.number})` : 'none';
-    out.push(`best ${view.metric}: ${best} | batchnorm ${view.baselines.batchnorm?.toFixed(4) ?? '—'} | paper ${view.baselines.paper?.toFixed(4) ?? '—'}`);
+    out.push(bestLine(view));
     if (result.state === 'COMPLETE') out.push(...finalTable(view.finalValidation));
     if (view.best) {
       const exported = await service.bestSchedule(view.id) as { verdict?: string };

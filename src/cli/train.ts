@@ -7,6 +7,7 @@ import { describeSchedule, isExportedSchedule } from '../schedule/evaluate.js';
 import { loadScheduleArg } from '../schedule/load.js';
 import { loadTrainConfig } from '../train/config.js';
 import { train } from '../train/trainer.js';
+import { wholeNumber } from './options.js';
 import type { TrainProgress } from '../train/types.js';
 
 interface TrainOptions {
@@ -18,8 +19,8 @@ interface TrainOptions {
 }
 
 function seedArg(raw: string): number {
-  const v = Number(raw);
-  if (raw.trim() === '' || !Number.isInteger(v) || v < 0 || v > 2 ** 31 - 1) throw new ConfigError('--seed', `must be an integer in [0, 2147483647], got '${raw}'`, 'e.g. --seed 1');
+  const v = wholeNumber(raw);
+  if (!Number.isInteger(v) || v < 0 || v > 2 ** 31 - 1) throw new ConfigError('--seed', `must be an integer in [0, 2147483647], got '${raw}'`, 'e.g. --seed 1');
   return v;
 }
 

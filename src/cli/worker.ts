@@ -7,7 +7,7 @@ import { ConfigError } from '../errors.js';
 import { expectOneOf } from '../config/fields.js';
 import { openWorkerService } from '../distributed/compat.js';
 import { checkBackendInstalled, checkExecutorOptions, checkIsolation, createExecutor, ISOLATIONS, resolveIsolation } from '../study/executor/choose.js';
-import { deviceList } from './options.js';
+import { deviceList, wholeNumber } from './options.js';
 import { Presence } from '../distributed/presence.js';
 import { checkRedis, DEFAULT_PREFIX, parseRedisRef } from '../distributed/redis.js';
 import { redactUrl } from '../study/storage/pg_connect.js';
@@ -37,7 +37,7 @@ export function dbWhere(ref: string): string {
 
 /** A numeric flag in [lo, hi]; the message quotes what was typed. */
 export function numberFlag(raw: string, field: string, lo: number, hi: number, integer: boolean): number {
-  const n = Number(raw);
+  const n = integer ? wholeNumber(raw) : Number(raw);
   if (raw.trim() === '' || !Number.isFinite(n) || n < lo || n > hi || (integer && !Number.isInteger(n))) {
     throw new ConfigError(field, `must be ${integer ? 'an integer' : 'a number'} in [${lo}, ${hi}], got ${JSON.stringify(raw)}`, `e.g. ${field} ${lo === 0 ? 2 : lo}`);
   }

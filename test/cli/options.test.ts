@@ -14,6 +14,10 @@ test('positiveInt takes 1 and up; nonNegativeInt also takes 0; both refuse fract
     [nonNegativeInt('--first-seed'), '-1', /--first-seed.*integer >= 0.*'-1'/s],
     [nonNegativeInt('--first-seed'), 'ten', /--first-seed/],
     [nonNegativeInt('--first-seed'), ' ', /--first-seed/],
+    // Number() would take these as 16, 100 and 3: only decimal digits are a count.
+    [positiveInt('--seeds'), '0x10', /--seeds.*'0x10'/s],
+    [positiveInt('--seeds'), '1e2', /--seeds.*'1e2'/s],
+    [nonNegativeInt('--first-seed'), '0b11', /--first-seed.*'0b11'/s],
   ] as const) {
     assert.throws(() => parse(raw), (e: unknown) => e instanceof ConfigError && msg.test(e.message) && /e\.g\./.test(e.message), raw);
   }

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { companionFlags, localExecutorFlags, workersOption, workersWarning } from '../../src/cli/run.js';
+import { bestLine, companionFlags, localExecutorFlags, workersOption, workersWarning } from '../../src/cli/run.js';
 import { ConfigError } from '../../src/errors.js';
 import { PACKAGE_VERSION } from '../../src/version.js';
 import { SqliteStorage } from '../../src/study/storage/index.js';
@@ -143,7 +143,7 @@ test('run --port: /api/health reports the package version while the dashboard is
 test('--workers: an integer in [1, 256]; above twice the cores it warns, and the default is the config\'s (the cores)', () => {
   assert.equal(workersOption(undefined), undefined);
   assert.equal(workersOption('3', 2), 3);
-  for (const bad of ['0', '999', '1.5', 'four', '-2']) assert.throws(() => workersOption(bad, 2), (e: unknown) => e instanceof ConfigError && e.field === '--workers', bad);
+  for (const bad of ['0', '999', '1.5', 'four', '-2', '0x10', '', ' ']) assert.throws(() => workersOption(bad, 2), (e: unknown) => e instanceof ConfigError && e.field === '--workers', bad);
   assert.equal(workersWarning(4, 2), undefined);
   assert.match(workersWarning(5, 2)!, /5 workers is more than twice this machine's 2 cores.*--workers 2/);
 });
@@ -246,4 +246,12 @@ test('run --devices trains each trial in a child process per device (a probe tra
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the closing best line names a baseline when one holds the best value (it read as the tuned schedule next to the final table\'s best (#2))', () => {
+  const trials = [{ id: 11, number: 0, role: 'baseline:batchnorm' }, { id: 12, number: 1, role: 'baseline:paper' }, { id: 13, number: 2, role: 'search' }];
+  const view = (best: { trialId: number; number: number; value: number }) =>
+    ({ best, trials, metric: 'valAccuracy', baselines: { batchnorm: 0.895, paper: 0.898 } }) as unknown as Parameters<typeof bestLine>[0];
+  assert.equal(bestLine(view({ trialId: 12, number: 1, value: 0.898 })), 'best valAccuracy: 0.8980 (trial #1, paper (Ioffe 2017)) | batchnorm 0.8950 | paper 0.8980');
+  assert.equal(bestLine(view({ trialId: 13, number: 2, value: 0.91 })), 'best valAccuracy: 0.9100 (trial #2) | batchnorm 0.8950 | paper 0.8980');
 });
