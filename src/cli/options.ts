@@ -26,8 +26,8 @@ export function nonNegativeInt(field: string, example = 10) {
 
 /** --port: an integer in [0, 65535] (0 picks a free port); a refusal quotes what was typed. */
 export function portNumber(raw: string): number {
-  const v = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || v > 65535) throw new ConfigError('--port', `must be an integer in [0, 65535], got ${JSON.stringify(raw)}`, 'e.g. --port 8080 (0 picks a free one)');
+  const v = wholeNumber(raw);
+  if (!(v <= 65535)) throw new ConfigError('--port', `must be an integer in [0, 65535], got ${JSON.stringify(raw)}`, 'e.g. --port 8080 (0 picks a free one)');
   return v;
 }
 

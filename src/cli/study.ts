@@ -9,7 +9,6 @@ import { roleLabel } from '../shared/roles.js';
 import { CLI } from '../shared/names.js';
 import type { ImportanceView, RecommendationView, StudySummary, StudyView } from '../study/api_types.js';
 import type { StudyExport } from '../study/export.js';
-import type { StudyService } from '../study/service.js';
 import { leftOutText } from '../study/warm_start.js';
 import type { ExportedSchedule } from '../schedule/types.js';
 import { PACKAGE_VERSION } from '../version.js';
@@ -109,10 +108,6 @@ export function writeFileAtomic(path: string, text: string): void {
   } finally {
     rmSync(tmpDir, { recursive: true, force: true });
   }
-}
-
-export async function exportJson(service: StudyService, ref: string): Promise<string> {
-  return exportText(await service.bestSchedule(ref));
 }
 
 const exportText = (exported: ExportedSchedule): string => `${JSON.stringify(exported, null, 2)}\n`;
