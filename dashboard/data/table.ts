@@ -1,4 +1,5 @@
 // The trial table's rows and their sort order (missing values always last, whatever the direction).
+import { EARLIER_PICK, earlierPickRuns } from '../../src/shared/evidence.js';
 import type { TrialRecord } from '../types.js';
 import { trialName } from './trials.js';
 
@@ -16,14 +17,16 @@ export interface TableRow {
   failureReason: string | null;
 }
 
-export function tableRows(trials: readonly TrialRecord[]): TableRow[] {
+/** `finalValidation`: the study's report, so the best arm's runs of an earlier pick say so (see earlierPickRuns). */
+export function tableRows(trials: readonly TrialRecord[], finalValidation: unknown = null): TableRow[] {
+  const earlier = earlierPickRuns(trials, finalValidation);
   return trials.map((t) => {
     const s = t.startedAt ? Date.parse(t.startedAt) : NaN;
     const f = t.finishedAt ? Date.parse(t.finishedAt) : NaN;
     return {
       id: t.id,
       number: t.number,
-      name: trialName(t),
+      name: earlier.has(t.id) ? `${trialName(t)} (${EARLIER_PICK})` : trialName(t),
       state: t.state,
       value: typeof t.value === 'number' && Number.isFinite(t.value) ? t.value : null,
       duration: Number.isFinite(s) && Number.isFinite(f) ? (f - s) / 1000 : null,

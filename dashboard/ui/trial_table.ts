@@ -66,7 +66,7 @@ export class TrialTable {
     }
     const body = el('tbody');
     if (view.trials.length === 0) body.appendChild(el('tr', {}, el('td', { colspan: String(cols.length), class: 'note' }, 'No trials yet.')));
-    for (const r of sortRows(tableRows(view.trials), this.key, this.ascending)) {
+    for (const r of sortRows(tableRows(view.trials, view.finalValidation), this.key, this.ascending)) {
       const tr = el(
         'tr',
         { 'data-trial-id': String(r.id), class: `state-row-${r.state.toLowerCase()}${r.id === this.selected ? ' selected' : ''}`, title: r.failureReason ?? '', tabindex: '0' },

@@ -5,6 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { DataError } from '../errors.js';
 import { describeSchedule } from '../schedule/index.js';
 import { createServer, parseAllowedHosts, resolveListenOptions } from '../server/index.js';
+import { EARLIER_PICK, earlierPickRuns } from '../shared/evidence.js';
 import { roleLabel } from '../shared/roles.js';
 import { CLI } from '../shared/names.js';
 import type { ImportanceView, RecommendationView, StudySummary, StudyView } from '../study/api_types.js';
@@ -81,7 +82,9 @@ export function showText(v: StudyView, model: ModelNotes = { recommendation: nul
   if (v.warmStart?.unavailable) lines.push(`warm start none: ${v.warmStart.unavailable}`);
   else if (warm !== undefined) lines.push(`warm start ${warm} trials copied from ${String(v.config.warmStartFrom)} (observations only: never the best, no budget spent)${leftOutText(v.warmStart)}`);
   if (v.finalValidation) lines.push(...finalTable(v.finalValidation).map((l, i) => (i === 0 ? `final     ${l}` : `          ${l}`)));
-  const rows = v.trials.map((t) => [`#${t.number}`, t.state, role(t.role), fmt(t.value), t.failureReason ?? describeSchedule(t.schedule)]);
+  const earlier = earlierPickRuns(v.trials, v.finalValidation);
+  const roleOf = (t: StudyView['trials'][number]) => (earlier.has(t.id) ? `${role(t.role)} (${EARLIER_PICK})` : role(t.role));
+  const rows = v.trials.map((t) => [`#${t.number}`, t.state, roleOf(t), fmt(t.value), t.failureReason ?? describeSchedule(t.schedule)]);
   return `${lines.join('\n')}\n\n${rows.length ? table(['TRIAL', 'STATE', 'ROLE', 'VALUE', 'SCHEDULE'], rows) : 'no trials yet\n'}`;
 }
 

@@ -1,5 +1,6 @@
 // The final-validation report (paired arms, comparisons, verdicts), how to read any stored version of it, and how to say it in words; browser-safe.
 import type { Direction } from './names.js';
+import { finalArmOf } from './roles.js';
 
 export type Verdict = 'better' | 'worse' | 'indistinguishable';
 export type FinalArmName = 'batchnorm' | 'paper' | 'best';
@@ -160,3 +161,34 @@ export function verdictSummary(comparisons: readonly Comparison[]): string | nul
 export function multiplierLabel(g: Pick<MultiplierResult, 'multiplier' | 'steps'>): string {
   return g.multiplier === 1 ? '' : `×${g.multiplier}${g.steps ? ` (${g.steps} steps)` : ''}`;
 }
+
+/** What a final run retrains, as far as telling two picks apart goes: the schedule and the params it came from. */
+export interface RetrainedPoint {
+  schedule: unknown;
+  params: unknown;
+}
+
+/** Does a final run retrain this source (the same schedule and params)? */
+export function retrains(run: RetrainedPoint, source: RetrainedPoint): boolean {
+  return JSON.stringify(run.schedule) === JSON.stringify(source.schedule) && JSON.stringify(run.params) === JSON.stringify(source.params);
+}
+
+/** A final run of the tuned (`best`) arm, at any run length. */
+export function isBestArmRun(role: string): boolean {
+  return finalArmOf(role)?.startsWith('best') ?? false;
+}
+
+/**
+ * The ids of the best arm's final runs that retrain an earlier pick, not the report's: a study extended after its
+ * final runs may pick another tuned schedule, and the earlier pick's runs stay in the study, outside the report.
+ * Empty while nothing is picked (every best-arm run is then the report's).
+ */
+export function earlierPickRuns(trials: readonly (RetrainedPoint & { id: number; number: number; role: string })[], finalValidation: unknown): Set<number> {
+  const pickNumber = readFinalValidation(finalValidation)?.bestTrialNumber ?? null;
+  const pick = pickNumber === null ? undefined : trials.find((t) => t.number === pickNumber);
+  if (!pick) return new Set();
+  return new Set(trials.filter((t) => isBestArmRun(t.role) && !retrains(t, pick)).map((t) => t.id));
+}
+
+/** What a table calls such a run, after its role: it is kept, but the report is about another schedule. */
+export const EARLIER_PICK = 'earlier pick';

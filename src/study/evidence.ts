@@ -84,3 +84,14 @@ export function pickRecord(p: TunedPick | null, searched: number): PickRecord {
 export function searchedCount(trials: readonly TrialRecord[]): number {
   return trials.filter((t) => roleKind(t.role) === 'search' && (t.state === 'COMPLETE' || t.state === 'PRUNED' || t.state === 'FAIL')).length;
 }
+
+/**
+ * How many search trials had finished when `record` was picked. A record written before it kept the count is dated
+ * by the evidence runs it caused: the search trials numbered below the first of them (an extension's come after).
+ */
+export function searchedWhenPicked(record: PickRecord, trials: readonly TrialRecord[]): number {
+  if (record.searched !== undefined) return record.searched;
+  const first = trials.reduce((m, t) => (isEvidenceRole(t.role) ? Math.min(m, t.number) : m), Infinity);
+  if (first === Infinity) return searchedCount(trials);
+  return searchedCount(trials.filter((t) => t.number < first));
+}

@@ -1,6 +1,6 @@
 // Final validation's runs: the tuned pick and both baselines retrained on the same fresh seeds (and at longer run lengths), scored on the test set.
 import type { ScheduleSpec } from '../schedule/types.js';
-import type { FinalArmName } from '../shared/evidence.js';
+import { isBestArmRun, retrains, type FinalArmName } from '../shared/evidence.js';
 import { BASELINES, baselineRole, finalArmOf, type BaselineName } from '../shared/roles.js';
 import type { Direction } from '../shared/names.js';
 import { objectiveBounds, type StudyConfig } from './config.js';
@@ -67,11 +67,6 @@ export function finalTrials(sources: Partial<Record<FinalArm, FinalSource>>, stu
   return out;
 }
 
-/** Does a final run retrain this source (the same schedule and params)? */
-export function retrains(run: FinalSource, source: FinalSource): boolean {
-  return JSON.stringify(run.schedule) === JSON.stringify(source.schedule) && JSON.stringify(run.params) === JSON.stringify(source.params);
-}
-
 /**
  * The key tag of the best arm's runs for `pick`. The first pick's runs keep the keys they always had (no tag). A
  * study extended after its final runs may pick another tuned schedule; that one's runs are tagged with its trial
@@ -79,7 +74,7 @@ export function retrains(run: FinalSource, source: FinalSource): boolean {
  */
 export function bestRunTag(trials: readonly TrialRecord[], pick: FinalSource & { trialNumber: number | null }): string {
   let first: TrialRecord | undefined;
-  for (const t of trials) if (finalArmOf(t.role)?.startsWith('best') && (!first || t.number < first.number)) first = t;
+  for (const t of trials) if (isBestArmRun(t.role) && (!first || t.number < first.number)) first = t;
   return !first || retrains(first, pick) ? '' : `#${pick.trialNumber}`;
 }
 

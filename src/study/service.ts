@@ -11,7 +11,7 @@ import { validateBudget, DEFAULT_FINAL_VALIDATION, DEFAULT_LEASE_SECONDS, DEFAUL
 import { enqueuedTrial } from './enqueue.js';
 import { ASKED_TOTAL_STEPS } from './export.js';
 import { BudgetExhaustedError, StaleSnapshotError, StudyStoppedError } from './errors.js';
-import { evidencePlan, hasEvidencePhase, openEvidenceRuns, pickerFor, pickRecord, searchedCount, type PickRecord } from './evidence.js';
+import { evidencePlan, hasEvidencePhase, openEvidenceRuns, pickerFor, pickRecord, searchedCount, searchedWhenPicked, type PickRecord } from './evidence.js';
 import { chosenPicker, type FinalPicker } from './pick.js';
 import { stepsMultiplierOf } from './final.js';
 import { studyFinalReport } from './final_summary.js';
@@ -644,7 +644,7 @@ export class StudyService implements StudyApi {
     const searchTrial = (id: unknown) => trials.find((t) => t.id === id && t.state === 'COMPLETE' && roleKind(t.role) === 'search');
     const recorded = study.attrs.finalValidationSource as PickRecord | undefined;
     // A pick made before the study was extended (fewer search trials then) is made again from them all.
-    if (recorded && (recorded.searched === undefined || recorded.searched === searchedCount(trials))) {
+    if (recorded && searchedWhenPicked(recorded, trials) === searchedCount(trials)) {
       const t = searchTrial(recorded.best);
       return t ? chosenPicker(t, recorded.pickedBy ?? 'recorded', recorded.estimate ?? null, recorded.runs ?? 1) : undefined;
     }

@@ -14,6 +14,8 @@ import type { Storage } from '../../../src/study/types.js';
 import { createTestDatabase } from '../../fixtures/pg.js';
 import { validateStudyConfig } from '../../../src/study/config.js';
 import type { FinalValidationReport } from '../../../src/shared/evidence.js';
+import { showText } from '../../../src/cli/study.js';
+import { tableRows } from '../../../dashboard/data/table.js';
 
 /** Asks one at a time until the study has nothing left, telling each trial what `value` says. */
 async function drain(service: StudyService, id: string, value: (t: AskedTrial) => number): Promise<void> {
@@ -89,9 +91,58 @@ for (const [store, open] of Object.entries(stores)) for (const race of [{ candid
       assert.equal(after.trialNumber, found.number);
       assert.equal(after.evidence, 'paired-final');
       assert.deepEqual(after.schedule, found.schedule);
+
+      // Where people read the trials (show's table, the dashboard's), the old pick's runs say they are not the report's.
+      const view = await service.getStudyView(study.id);
+      const earlier = new Set(bestRuns.filter((t) => t.value === 0.7).map((t) => t.number));
+      const shown = showText(view).split('\n').filter((l) => /^#\d+ .*final best/.test(l));
+      assert.equal(shown.length, 4);
+      for (const line of shown) {
+        const number = Number(/^#(\d+)/.exec(line)![1]);
+        assert.equal(/final best \(earlier pick\)/.test(line), earlier.has(number), `show: ${line}`);
+      }
+      const named = tableRows(view.trials, view.finalValidation).filter((r) => r.name.startsWith('final best'));
+      assert.deepEqual(named.filter((r) => r.name.endsWith('(earlier pick)')).map((r) => r.number).sort(), [...earlier].sort());
+      assert.equal(named.length, 4);
     } finally {
       service.close();
       await opened.done();
     }
   });
 }
+
+test('no race, a pick recorded before picks kept their search count: extending the study still picks again', { timeout: 120_000 }, async () => {
+  const service = createStudyService(new MemoryStorage());
+  try {
+    const study = await service.createStudy(validateStudyConfig({
+      name: 'legacy-pick', executor: 'external', totalSteps: 100, seed: 4, budget: { trials: 8 },
+      objective: { metric: 'valAccuracy', direction: 'maximize', bounds: [0, 1] },
+      optimizer: { type: 'gp', initialTrials: 4 }, finalValidation: { seeds: 2, race: { candidates: 1 } },
+    }));
+    const searchValues = [0.7, 0.66, 0.64, 0.63, 0.62, 0.61];
+    const truth = new Map<string, number>();
+    const value = (t: AskedTrial) => {
+      if (t.schedule.kind === 'paper') return 0.6;
+      if (t.schedule.kind === 'batchnorm') return 0.5;
+      const key = JSON.stringify(t.schedule);
+      if (!truth.has(key)) truth.set(key, searchValues[truth.size] ?? 0.95);
+      return truth.get(key)!;
+    };
+    await drain(service, study.id, value);
+    // The record as an earlier version wrote it: no `searched`.
+    const { searched, ...legacy } = (await service.resolve(study.id)).attrs.finalValidationSource as PickRecord;
+    assert.equal(searched, 6, 'the current version counts the search trials behind a pick');
+    await service.setStudyAttr(study.id, 'finalValidationSource', legacy);
+    assert.equal(((await service.bestSchedule(study.id)) as StudyExport).value, 0.7, 'not extended: the legacy record is replayed');
+
+    await service.extendStudy(study.id, { trials: 9 });
+    await service.resumeStudy(study.id);
+    await drain(service, study.id, value);
+    const found = (await service.listTrials(study.id)).find((t) => t.role === 'search' && t.value === 0.95)!;
+    const source = (await service.resolve(study.id)).attrs.finalValidationSource as PickRecord;
+    assert.equal(source.best, found.id, `extended: picked again among all ${source.searched} search trials`);
+    assert.equal(((await service.bestSchedule(study.id)) as StudyExport).trialNumber, found.number);
+  } finally {
+    service.close();
+  }
+});
