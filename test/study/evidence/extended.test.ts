@@ -28,6 +28,22 @@ async function drain(service: StudyService, id: string, value: (t: AskedTrial) =
   assert.fail('the study never ended');
 }
 
+/**
+ * Each tuned schedule's truth is fixed when first told (0.7, 0.66, ... 0.61 for the first six search schedules, 0.95
+ * for any later one); race and final runs of a schedule measure that truth again. Baselines: paper 0.60, BatchNorm 0.50.
+ */
+function truths(): (t: AskedTrial) => number {
+  const searchValues = [0.7, 0.66, 0.64, 0.63, 0.62, 0.61];
+  const truth = new Map<string, number>();
+  return (t) => {
+    if (t.schedule.kind === 'paper') return 0.6;
+    if (t.schedule.kind === 'batchnorm') return 0.5;
+    const key = JSON.stringify(t.schedule);
+    if (!truth.has(key)) truth.set(key, searchValues[truth.size] ?? 0.95);
+    return truth.get(key)!;
+  };
+}
+
 /** A fresh store of each kind: PostgreSQL stores params and schedules as jsonb, which orders keys its own way. */
 const stores: Record<string, () => Promise<{ storage: Storage; done(): Promise<void> } | { unavailable: string }>> = {
   memory: async () => ({ storage: new MemoryStorage(), done: async () => {} }),
@@ -52,17 +68,7 @@ for (const [store, open] of Object.entries(stores)) for (const race of [{ candid
         optimizer: race.candidates > 1 ? { type: 'random' } : { type: 'gp', initialTrials: 4 },
         finalValidation: { seeds: 2, race },
       }));
-      // Each tuned schedule's truth is fixed when first told (the search values below, in order); race and final
-      // runs of a schedule measure that truth again. Baselines: paper 0.60, BatchNorm 0.50.
-      const searchValues = [0.7, 0.66, 0.64, 0.63, 0.62, 0.61];
-      const truth = new Map<string, number>();
-      const value = (t: AskedTrial) => {
-        if (t.schedule.kind === 'paper') return 0.6;
-        if (t.schedule.kind === 'batchnorm') return 0.5;
-        const key = JSON.stringify(t.schedule);
-        if (!truth.has(key)) truth.set(key, searchValues[truth.size] ?? 0.95);
-        return truth.get(key)!;
-      };
+      const value = truths();
       await drain(service, study.id, value);
       const before = (await service.bestSchedule(study.id)) as StudyExport;
       assert.equal(before.winner, 'tuned');
@@ -119,15 +125,7 @@ test('no race, a pick recorded before picks kept their search count: extending t
       objective: { metric: 'valAccuracy', direction: 'maximize', bounds: [0, 1] },
       optimizer: { type: 'gp', initialTrials: 4 }, finalValidation: { seeds: 2, race: { candidates: 1 } },
     }));
-    const searchValues = [0.7, 0.66, 0.64, 0.63, 0.62, 0.61];
-    const truth = new Map<string, number>();
-    const value = (t: AskedTrial) => {
-      if (t.schedule.kind === 'paper') return 0.6;
-      if (t.schedule.kind === 'batchnorm') return 0.5;
-      const key = JSON.stringify(t.schedule);
-      if (!truth.has(key)) truth.set(key, searchValues[truth.size] ?? 0.95);
-      return truth.get(key)!;
-    };
+    const value = truths();
     await drain(service, study.id, value);
     // The record as an earlier version wrote it: no `searched`.
     const { searched, ...legacy } = (await service.resolve(study.id)).attrs.finalValidationSource as PickRecord;
