@@ -391,6 +391,8 @@ export class StudyService implements StudyApi {
         throw spent;
       }
     } else if (spent && handed.length + created.length === 0) {
+      // No evidence phase: once no trial is out, an outside trainer's 409 means the study is done, as with one.
+      if (external && study.state !== 'COMPLETE' && trials.every((t) => t.state !== 'WAITING' && t.state !== 'RUNNING')) await this.setStudyState(id, 'COMPLETE');
       throw spent;
     }
     const out = [...handed, ...created];

@@ -110,8 +110,12 @@ describe('evidence for an outside trainer over HTTP', () => {
     const id = created.body.id as string;
     const asked = (await ask(id, 5)).body.trials as Asked[];
     assert.deepEqual(asked.map((t) => t.role), ['search', 'search', 'search']);
-    for (const t of asked) await tell(id, t, train(t));
+    await tell(id, asked[0]!, train(asked[0]!));
+    assert.equal((await ask(id, 1)).status, 409, 'nothing left to hand out');
+    assert.equal((await call(srv.url, 'GET', `/api/studies/${id}`)).body.state, 'RUNNING', 'two trials are still out');
+    for (const t of asked.slice(1)) await tell(id, t, train(t));
     assert.equal((await ask(id, 1)).status, 409);
+    assert.equal((await call(srv.url, 'GET', `/api/studies/${id}`)).body.state, 'COMPLETE', '409 BUDGET_EXHAUSTED with nothing out: the study is done');
     const exp = (await call(srv.url, 'GET', `/api/studies/${id}/best-schedule`)).body;
     assert.equal(exp.winner, null, 'not "tuned": there is nothing it was compared with');
     assert.equal(exp.evidence, 'none');
