@@ -2,6 +2,7 @@
 import express, { type RequestHandler } from 'express';
 import { ConfigError } from '../errors.js';
 import { findTooDeep } from '../config/json_bounds.js';
+import { jsonErrorOffset, lineColumn } from '../config/json_text.js';
 import { HttpError } from './http_errors.js';
 
 /**
@@ -19,6 +20,20 @@ const boundDepth: RequestHandler = (req, _res, next) => {
   next();
 };
 
+/**
+ * Where a body that is not a JSON object goes wrong. NaN and Infinity get their own words: Python's json.dumps and
+ * requests write them by default, for a run whose loss diverged.
+ */
+export function invalidJsonMessage(text: string): string {
+  const offset = jsonErrorOffset(text);
+  if (offset < 0) return `the request body must be a JSON object, got ${text.trim().slice(0, 40)} (fix: send a JSON object)`;
+  const { line, column } = lineColumn(text, offset);
+  const at = `the request body is not valid JSON at line ${line}, column ${column}`;
+  const word = /^-?(?:NaN|Infinity)/.exec(text.slice(offset))?.[0];
+  if (word) return `${at}: ${word} is not a JSON number (fix: send a finite number; tell a run that produced none as {"failed": "why"})`;
+  return offset >= text.length ? `${at}: the body ends too early (fix: send a complete JSON object)` : `${at}, near ${JSON.stringify(text.slice(offset, offset + 20))} (fix: send a JSON object)`;
+}
+
 export function jsonBody(limit: string | number): RequestHandler[] {
   const parse = express.json({ limit, strict: true });
   const parseOrExplain: RequestHandler = (req, res, next) =>
@@ -30,6 +45,8 @@ export function jsonBody(limit: string | number): RequestHandler[] {
         const why = err instanceof Error ? err.message : String(err);
         return next(new HttpError(400, 'INVALID_ENCODING', `the body is not valid ${encoding} data (${why}); compress it correctly or send it uncompressed`));
       }
+      const e = err as { type?: unknown; body?: unknown } | undefined;
+      if (e?.type === 'entity.parse.failed' && typeof e.body === 'string') return next(new HttpError(400, 'INVALID_JSON', invalidJsonMessage(e.body)));
       next(err);
     });
   return [parseOrExplain, boundDepth];

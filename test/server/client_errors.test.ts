@@ -44,6 +44,15 @@ describe('client mistakes are 4xx JSON errors', () => {
     }
   });
 
+  it('answers 400 INVALID_JSON saying where the body goes wrong, and that NaN and Infinity are not JSON', async () => {
+    for (const [body, want] of [['{"value": NaN, "token": 1}', /line 1, column 11: NaN is not a JSON number .*"failed"/], ['{\n "value": -Infinity}', /line 2, column 11: -Infinity is not a JSON number/],
+      ['{"value": 0.5', /line 1, column 14: the body ends too early/], ['{"value": 0.5}}', /line 1, column 15, near "}"/], ['null', /must be a JSON object, got null/]] as const) {
+      const r = await rawRequest(port, { method: 'POST', path: `/api/studies/${id}/trials/0/tell`, headers: [['content-type', 'application/json']], body });
+      assertJsonError(r, 400, 'INVALID_JSON', body);
+      assert.match((r.json as { error: { message: string } }).error.message, want, body);
+    }
+  });
+
   for (const [encoding, body] of [['gzip', Buffer.from('not gzip at all')], ['deflate', Buffer.from('nor deflate')], ['br', Buffer.from([0xff, 0xff, 0xff, 0x00, 0x01])],
     ['gzip', gzipSync('{"count": 1}').subarray(0, 12)]] as Array<[string, Buffer]>) {
     it(`answers 400 INVALID_ENCODING to a corrupt ${encoding} body (${body.length} bytes)`, async () => {
