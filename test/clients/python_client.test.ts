@@ -55,6 +55,8 @@ describe('Python client against a live server', { skip: pythonMissing }, () => {
     assert.deepEqual(e.notFound, ['NotFound', 'NOT_FOUND', 404]);
     assert.deepEqual(e.unreachable, ['RenormTuneError', 'UNREACHABLE']);
     assert.deepEqual(e.timeout, ['RenormTuneError', 'TIMEOUT', true], 'a server that never answers is a RenormTuneError naming the timeout, not a bare socket error');
+    assert.deepEqual(e.disconnected, ['RenormTuneError', 'DISCONNECTED', true], 'a server that hangs up mid-call is a RenormTuneError, not http.client.RemoteDisconnected');
+    assert.deepEqual(e.notJson, ['RenormTuneError', 'NOT_JSON', true], 'another service answering 200 with a page is a RenormTuneError, not a JSONDecodeError');
     assert.deepEqual(seen.retried, [[{ name: 'back' }], 3], '503 STORAGE_UNAVAILABLE twice, then the answer: the call waited it out');
     assert.deepEqual(e.unavailable, ['RenormTuneError', 'STORAGE_UNAVAILABLE', 503, 1], 'retry_seconds=0: no retry');
     assert.deepEqual(e.nanTell, ['ValueError', true], 'a NaN is refused before it is sent, pointing at failed=');

@@ -17,6 +17,7 @@ applied through its table (rows {step, rmax, rmin, dmax} with every breakpoint),
 same numbers renorm-tune's own trainer uses, without re-implementing its ramp formulas here.
 """
 import bisect
+import http.client
 import itertools
 import json
 import math
@@ -175,7 +176,7 @@ class Client:
         req = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as res:
-                return json.loads(res.read().decode("utf-8"))
+                raw = res.read()
         except urllib.error.HTTPError as err:
             try:
                 e = json.loads(err.read().decode("utf-8"))["error"]
@@ -187,6 +188,15 @@ class Client:
         except TimeoutError:  # socket.timeout: connected, but no answer in time (a slow ask on a large study)
             raise RenormTuneError("TIMEOUT", "no answer from renorm-tune at %s within %s s (%s %s); raise Client(timeout=...)"
                                   % (self.url, self.timeout, method, path)) from None
+        except (http.client.HTTPException, ConnectionError) as err:  # connected, then cut off: a server stopped mid-call
+            raise RenormTuneError("DISCONNECTED", "renorm-tune at %s closed the connection before answering %s %s (%s): it may have "
+                                  "stopped or restarted; whether the call took effect is unknown (study.view() shows the trials)"
+                                  % (self.url, method, path, type(err).__name__)) from None
+        try:
+            return json.loads(raw.decode("utf-8"))
+        except ValueError:
+            raise RenormTuneError("NOT_JSON", "the answer of %s to %s %s is not JSON (it starts %r): is renorm-tune serving at this URL?"
+                                  % (self.url, method, path, raw[:40])) from None
 
     def create_study(self, name, metric="valAccuracy", direction=None, total_steps=None, budget_trials=None,
                      bounds=None, space=None, seed=None, warm_start_from=None, exist_ok=False, **config):
