@@ -37,6 +37,8 @@ describe('Python client against a live server', { skip: pythonMissing }, () => {
       assert.equal(role, 'search');
     }
     assert.equal(seen.prune, false);
+    assert.equal(seen.scalarReport, false, 'numpy/torch scalars (.item()) in step, value and metrics are sent as numbers');
+    assert.deepEqual(seen.reportsOfA, [{ step: 100, value: 0.5, metrics: { loss: 1.2 } }, { step: 150, value: 0.5, metrics: { loss: 1.1, lrs: [0.001] } }], 'the NaN metric was never sent');
     assert.deepEqual([seen.told, seen.failed, seen.tellByNumber], ['COMPLETE', 'FAIL', 'COMPLETE']);
     assert.deepEqual(seen.enqueuedFirst, [true, 'enqueued', 0.95]);
     assert.equal(seen.grantedAtTheEnd, 2, 'the enqueued trial and one suggestion fill budget_trials = 5');
@@ -60,6 +62,7 @@ describe('Python client against a live server', { skip: pythonMissing }, () => {
     assert.deepEqual(seen.retried, [[{ name: 'back' }], 3], '503 STORAGE_UNAVAILABLE twice, then the answer: the call waited it out');
     assert.deepEqual(e.unavailable, ['RenormTuneError', 'STORAGE_UNAVAILABLE', 503, 1], 'retry_seconds=0: no retry');
     assert.deepEqual(e.nanTell, ['ValueError', true], 'a NaN is refused before it is sent, pointing at failed=');
+    assert.deepEqual(e.nanMetric, ['ValueError', 'metrics.loss'], 'a NaN metric is refused before it is sent (not as invalid JSON), naming it');
     assert.deepEqual(e.crossStudy, ['ValueError', true], 'a trial told through another study\'s handle is refused');
     assert.deepEqual(e.absoluteFormula, ['ValueError', true], 'a formula over absolute steps is not stretched to another run length');
     assert.equal(seen.formulaOwnLength, 2, 'at its own run length it is the table');

@@ -168,7 +168,7 @@ class Client:
                 time.sleep(min(left, random.uniform(0.5, 1.0) * min(10.0, 0.25 * 2 ** attempt)))
 
     def _request_once(self, method, path, body):
-        data = None if body is None else json.dumps(body).encode("utf-8")
+        data = None if body is None else json.dumps(_plain(body, "")).encode("utf-8")
         # Every POST and DELETE must declare JSON, with or without a body (the server's cross-site guard).
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if self.token:
@@ -314,6 +314,20 @@ def _finite(value, verb):
         raise ValueError("cannot %s a value of %r: tell a diverged run as failed, e.g. study.tell(trial, failed=\"loss became %r\")"
                          % (verb, v, v))
     return v
+
+
+def _plain(value, where):
+    """`value` as JSON carries it: numpy and torch scalars (`.item()`) as numbers, anywhere in a body (a report's step or
+    metrics); a NaN or infinity is refused before it is sent, naming where it is (json.dumps would send invalid JSON)."""
+    if isinstance(value, dict):
+        return {k: _plain(v, "%s.%s" % (where, k) if where else str(k)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, "%s[%d]" % (where, i)) for i, v in enumerate(value)]
+    if value is not None and not isinstance(value, (str, int, float)) and callable(getattr(value, "item", None)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("%s: must be a finite number, got %r (JSON cannot carry it): send a finite number, or leave it out" % (where or "body", value))
+    return value
 
 
 def _with_token(trial, body):
