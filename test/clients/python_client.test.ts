@@ -56,6 +56,7 @@ describe('Python client against a live server', { skip: pythonMissing }, () => {
     assert.deepEqual(e.budget, ['BudgetExhausted', 'BUDGET_EXHAUSTED', 409]);
     assert.deepEqual(e.notFound, ['NotFound', 'NOT_FOUND', 404]);
     assert.deepEqual(e.unreachable, ['RenormTuneError', 'UNREACHABLE']);
+    assert.deepEqual(e.noScheme, ['ValueError', true], 'a URL without http:// is named with the fix, not "cannot reach ... start it with serve"');
     assert.deepEqual(e.timeout, ['RenormTuneError', 'TIMEOUT', true], 'a server that never answers is a RenormTuneError naming the timeout, not a bare socket error');
     assert.deepEqual(e.disconnected, ['RenormTuneError', 'DISCONNECTED', true], 'a server that hangs up mid-call is a RenormTuneError, not http.client.RemoteDisconnected');
     assert.deepEqual(e.notJson, ['RenormTuneError', 'NOT_JSON', true], 'another service answering 200 with a page is a RenormTuneError, not a JSONDecodeError');

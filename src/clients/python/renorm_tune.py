@@ -145,6 +145,9 @@ class Client:
         """`retry_seconds`: how long a call keeps retrying while the server answers 503 STORAGE_UNAVAILABLE (its
         database is away; nothing was written), so a database restart does not lose the tell of a long run. 0: never."""
         self.url = (url or os.environ.get("RENORM_TUNE_URL") or DEFAULT_URL).rstrip("/")
+        if not re.match(r"https?://", self.url, re.I):  # urllib would say "unknown url type" at the first call
+            raise ValueError("url must start with http:// or https://, got %r: e.g. Client(\"http://%s\") or RENORM_TUNE_URL=http://%s"
+                             % (self.url, self.url, self.url))
         self.token = token if token is not None else os.environ.get("RENORM_TUNE_TOKEN")
         self.timeout = timeout
         self.retry_seconds = retry_seconds
