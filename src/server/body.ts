@@ -45,8 +45,12 @@ export function jsonBody(limit: string | number): RequestHandler[] {
         const why = err instanceof Error ? err.message : String(err);
         return next(new HttpError(400, 'INVALID_ENCODING', `the body is not valid ${encoding} data (${why}); compress it correctly or send it uncompressed`));
       }
-      const e = err as { type?: unknown; body?: unknown } | undefined;
+      const e = err as { type?: unknown; body?: unknown; limit?: unknown; length?: unknown } | undefined;
       if (e?.type === 'entity.parse.failed' && typeof e.body === 'string') return next(new HttpError(400, 'INVALID_JSON', invalidJsonMessage(e.body)));
+      if (e?.type === 'entity.too.large' && typeof e.limit === 'number') {
+        const size = typeof e.length === 'number' ? `${e.length} bytes` : 'larger';
+        return next(new HttpError(413, 'PAYLOAD_TOO_LARGE', `the request body is ${size}, over the limit of ${e.limit} bytes (fix: send less; stored JSON, a study config or a report's metrics, is bounded at 64 kB anyway)`));
+      }
       next(err);
     });
   return [parseOrExplain, boundDepth];

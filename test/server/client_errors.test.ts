@@ -53,6 +53,13 @@ describe('client mistakes are 4xx JSON errors', () => {
     }
   });
 
+  it('answers 413 PAYLOAD_TOO_LARGE naming the size and the limit', async () => {
+    const body = JSON.stringify({ value: 0.5, pad: 'x'.repeat(300_000) });
+    const r = await rawRequest(port, { method: 'POST', path: `/api/studies/${id}/trials/0/tell`, headers: [['content-type', 'application/json']], body });
+    assertJsonError(r, 413, 'PAYLOAD_TOO_LARGE', 'a 300 kB tell');
+    assert.match((r.json as { error: { message: string } }).error.message, new RegExp(`is ${body.length} bytes, over the limit of 262144 bytes \\(fix: send less`));
+  });
+
   for (const [encoding, body] of [['gzip', Buffer.from('not gzip at all')], ['deflate', Buffer.from('nor deflate')], ['br', Buffer.from([0xff, 0xff, 0xff, 0x00, 0x01])],
     ['gzip', gzipSync('{"count": 1}').subarray(0, 12)]] as Array<[string, Buffer]>) {
     it(`answers 400 INVALID_ENCODING to a corrupt ${encoding} body (${body.length} bytes)`, async () => {
