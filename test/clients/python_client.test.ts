@@ -58,6 +58,8 @@ describe('Python client against a live server', { skip: pythonMissing }, () => {
     assert.deepEqual(e.unreachable, ['RenormTuneError', 'UNREACHABLE']);
     assert.deepEqual(e.noScheme, ['ValueError', true], 'a URL without http:// is named with the fix, not "cannot reach ... start it with serve"');
     assert.deepEqual(e.timeout, ['RenormTuneError', 'TIMEOUT', true], 'a server that never answers is a RenormTuneError naming the timeout, not a bare socket error');
+    assert.deepEqual(e.neverReached, ['UNREACHABLE', true], 'a server this client never reached is said at once, not retried');
+    assert.deepEqual(seen.afterRestart, [[{ name: 'back' }], 2, true], 'a server that answered once and then refused (restarting) is waited for');
     assert.deepEqual(e.disconnected, ['RenormTuneError', 'DISCONNECTED', true], 'a server that hangs up mid-call is a RenormTuneError, not http.client.RemoteDisconnected');
     assert.deepEqual(e.notJson, ['RenormTuneError', 'NOT_JSON', true], 'another service answering 200 with a page is a RenormTuneError, not a JSONDecodeError');
     assert.deepEqual(seen.retried, [[{ name: 'back' }], 3], '503 STORAGE_UNAVAILABLE twice, then the answer: the call waited it out');

@@ -50,6 +50,7 @@ class RenormTuneError(Exception):
     def __init__(self, code, message, status=None, field=None):
         super().__init__(message)
         self.code, self.message, self.status, self.field = code, message, status, field
+        self.refused = False  # UNREACHABLE only: the connection was refused (nothing listens on the port)
 
 
 class LeaseLost(RenormTuneError):
@@ -143,7 +144,8 @@ class Client:
 
     def __init__(self, url=None, token=None, timeout=60.0, retry_seconds=120.0):
         """`retry_seconds`: how long a call keeps retrying while the server answers 503 STORAGE_UNAVAILABLE (its
-        database is away; nothing was written), so a database restart does not lose the tell of a long run. 0: never."""
+        database is away; nothing was written), or refuses connections after this client has reached it (a restart:
+        the call never arrived), so a database or server restart does not lose the tell of a long run. 0: never."""
         self.url = (url or os.environ.get("RENORM_TUNE_URL") or DEFAULT_URL).rstrip("/")
         if not re.match(r"https?://", self.url, re.I):  # urllib would say "unknown url type" at the first call
             raise ValueError("url must start with http:// or https://, got %r: e.g. Client(\"http://%s\") or RENORM_TUNE_URL=http://%s"
@@ -151,12 +153,15 @@ class Client:
         self.token = token if token is not None else os.environ.get("RENORM_TUNE_TOKEN")
         self.timeout = timeout
         self.retry_seconds = retry_seconds
+        self._reached = False  # has the server answered this client once? Then a refused connection is a restart.
 
     def request(self, method, path, body=None):
         """One API call; the parsed JSON answer, or a RenormTuneError (LeaseLost, BudgetExhausted, ... by code).
 
         503 STORAGE_UNAVAILABLE is retried with growing, jittered pauses (at most 10 s) for `retry_seconds`, with one
-        line on stderr: the server wrote nothing, so the call is safe to repeat.
+        line on stderr: the server wrote nothing, so the call is safe to repeat. So is a refused connection once the
+        server has answered this client (it is restarting; the call never reached it); before that, a refused
+        connection is a server that was never started, said at once.
         """
         deadline = time.monotonic() + self.retry_seconds
         for attempt in itertools.count():
@@ -164,10 +169,12 @@ class Client:
                 return self._request_once(method, path, body)
             except RenormTuneError as err:
                 left = deadline - time.monotonic()
-                if err.code != "STORAGE_UNAVAILABLE" or left <= 0:
+                restarting = err.code == "UNREACHABLE" and err.refused and self._reached
+                if not (err.code == "STORAGE_UNAVAILABLE" or restarting) or left <= 0:
                     raise
                 if attempt == 0:
-                    sys.stderr.write("renorm-tune: %s %s: %s; retrying for up to %.0f s\n" % (method, path, err.message, left))
+                    why = "the server at %s refuses connections (restarting?)" % self.url if restarting else err.message
+                    sys.stderr.write("renorm-tune: %s %s: %s; retrying for up to %.0f s\n" % (method, path, why, left))
                 time.sleep(min(left, random.uniform(0.5, 1.0) * min(10.0, 0.25 * 2 ** attempt)))
 
     def _request_once(self, method, path, body):
@@ -180,14 +187,18 @@ class Client:
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as res:
                 raw = res.read()
+            self._reached = True
         except urllib.error.HTTPError as err:
+            self._reached = True
             try:
                 e = json.loads(err.read().decode("utf-8"))["error"]
             except Exception:
                 e = {"code": "HTTP_%d" % err.code, "message": str(err)}
             raise _BY_CODE.get(e.get("code"), RenormTuneError)(e.get("code"), e.get("message"), err.code, e.get("field")) from None
         except urllib.error.URLError as err:
-            raise RenormTuneError("UNREACHABLE", "cannot reach renorm-tune at %s (%s); start it with `npx renorm-tune serve`" % (self.url, err.reason)) from None
+            unreachable = RenormTuneError("UNREACHABLE", "cannot reach renorm-tune at %s (%s); start it with `npx renorm-tune serve`" % (self.url, err.reason))
+            unreachable.refused = isinstance(err.reason, ConnectionRefusedError)
+            raise unreachable from None
         except TimeoutError:  # socket.timeout: connected, but no answer in time (a slow ask on a large study)
             raise RenormTuneError("TIMEOUT", "no answer from renorm-tune at %s within %s s (%s %s); raise Client(timeout=...)"
                                   % (self.url, self.timeout, method, path)) from None
