@@ -27,6 +27,9 @@ describe('Python client against a live server', { skip: pythonMissing }, () => {
 
   it('creates (or loads) a study, asks trials that carry number, table, momentum and lease, and reports and tells them', () => {
     assert.equal(seen.sameStudy, true, 'exist_ok loads the study of that name');
+    assert.deepEqual(seen.silentWhenSame, [], 'settings the study already has (defaults left out) are no edit');
+    assert.equal(seen.editsNamed.length, 1);
+    assert.match(seen.editsNamed[0], /^study 'py-client' exists: loaded with its stored settings; ignored: objective\.direction \(stored "maximize", given "minimize"\); budget\.trials \(stored 5, given 9\) \(use another name/);
     assert.equal(seen.loadedByName, true);
     assert.equal(seen.trials.length, 3);
     for (const [i, [number, totalSteps, momentum, token, role]] of (seen.attributes as [number, number, number, number, string][]).entries()) {

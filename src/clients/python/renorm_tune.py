@@ -29,6 +29,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import warnings
 
 # BatchRenorm2d is left out on purpose: `import *` would then need PyTorch. Import it by name.
 __all__ = [
@@ -214,7 +215,8 @@ class Client:
 
     def create_study(self, name, metric="valAccuracy", direction=None, total_steps=None, budget_trials=None,
                      bounds=None, space=None, seed=None, warm_start_from=None, exist_ok=False, **config):
-        """An external study (your trainer runs the trials). With exist_ok, an existing study of that name is loaded instead."""
+        """An external study (your trainer runs the trials). With exist_ok, an existing study of that name is loaded
+        instead, with its stored settings: any given here that differ from them are named in a warning."""
         body = dict(config, name=name, executor="external", objective={"metric": metric})
         for key, value in (("direction", direction), ("bounds", bounds)):
             if value is not None:
@@ -229,7 +231,12 @@ class Client:
         except RenormTuneError as err:
             if not (exist_ok and err.code == "CONFLICT"):
                 raise
-            return self.load_study(name)
+            view = self.request("GET", "/api/studies/" + _segment(name))
+            ignored = _differences({k: v for k, v in body.items() if k not in ("name", "warmStartFrom")}, view.get("config") or {}, "")
+            if ignored:
+                warnings.warn("study %r exists: loaded with its stored settings; ignored: %s (use another name to start afresh)"
+                              % (name, "; ".join(ignored)), stacklevel=2)
+            return Study(self, view["id"], view["name"])
         return Study(self, created["id"], created["name"])
 
     def load_study(self, study):
@@ -342,6 +349,19 @@ def _plain(value, where):
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError("%s: must be a finite number, got %r (JSON cannot carry it): send a finite number, or leave it out" % (where or "body", value))
     return value
+
+
+def _differences(given, stored, where):
+    """The fields of `given` whose value `stored` does not hold, as `path (stored X, given Y)`; a field `given` leaves
+    out is not compared (the stored config has every default filled in)."""
+    if isinstance(given, dict) and isinstance(stored, dict):
+        out = []
+        for k, v in given.items():
+            out += _differences(v, stored.get(k), "%s.%s" % (where, k) if where else k)
+        return out
+    if isinstance(given, tuple):
+        given = list(given)
+    return [] if given == stored else ["%s (stored %s, given %s)" % (where, json.dumps(stored), json.dumps(given))]
 
 
 def _with_token(trial, body):
