@@ -214,8 +214,9 @@ export class StudyService implements StudyApi {
     if (raise.trials === undefined && raise.timeMinutes === undefined) throw new ConfigError('budget', 'needs trials or timeMinutes', 'e.g. {"trials": 40}');
     // Raised on the config as stored when written, so a rename or another extend at the same moment is kept.
     await this.storage.updateStudyConfig(study.id, (config) => ({ ...config, budget: raisedBudget(study.name, (config as Partial<StudyConfig>).budget ?? {}, raise, config.executor === 'external') }));
-    // A study that ended for want of budget has more now: `run` continues it, asks are granted again.
-    if (study.state === 'COMPLETE') await this.storage.setStudyState(study.id, 'STOPPED');
+    // A study that ended for want of budget has more now: an outside trainer's asks are granted again at once; a
+    // local one waits, resumable, for `run` (its runner owns its trials).
+    if (study.state === 'COMPLETE') await this.storage.setStudyState(study.id, configOf(study).executor === 'external' ? 'RUNNING' : 'STOPPED');
     return this.changed(study.id);
   }
 

@@ -74,7 +74,17 @@ test('extend raises the budget (never lowers it), and a study that had run out t
   assert.deepEqual((await svc.resolve(s.id)).config.budget, { trials: 4 }, 'stored in the config');
   const local = await svc.createStudy(baseConfig({ budget: { trials: 3 } }));
   await svc.setStudyState(local.id, 'COMPLETE');
-  assert.equal((await svc.extendStudy(local.id, { trials: 5 })).state, 'STOPPED', 'a complete study becomes resumable');
+  assert.equal((await svc.extendStudy(local.id, { trials: 5 })).state, 'STOPPED', 'a complete local study becomes resumable by `run`');
+});
+
+test('an outside trainer\'s study that ended (every trial told, budget spent) takes asks again as soon as it is extended', async () => {
+  const { svc } = fake();
+  const s = await svc.createStudy(external({ totalSteps: 100, budget: { trials: 2 } }));
+  for (const t of await svc.ask(s.id, 2)) await svc.tell(s.id, t.id, { value: 0.5 });
+  await assert.rejects(svc.ask(s.id, 1), BudgetExhaustedError);
+  assert.equal((await svc.resolve(s.id)).state, 'COMPLETE', 'nothing out and nothing left: done');
+  assert.equal((await svc.extendStudy(s.id, { trials: 3 })).state, 'RUNNING');
+  assert.equal((await svc.ask(s.id, 1)).length, 1, 'no resume needed');
 });
 
 test('stop refuses asks (409 STUDY_STOPPED) but keeps results of trials already out; resume; a local study resumes by running', async () => {
