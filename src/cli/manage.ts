@@ -76,7 +76,7 @@ export function register(program: Command): void {
 
   program
     .command('extend <study>')
-    .description('Raise a study\'s budget (new totals, or +N); a complete study can then be run again')
+    .description('Raise a study\'s budget (new totals, or +N); a complete study can then be run again (an outside trainer\'s takes asks again)')
     .option('--db <ref>', DB_HELP)
     .option('--trials <n>', 'the new budget.trials, or +N for N more')
     .option('--time-minutes <m>', 'the new budget.timeMinutes, or +M for M more')
@@ -90,7 +90,8 @@ export function register(program: Command): void {
         if (o.timeMinutes !== undefined) raise.timeMinutes = budgetArg(o.timeMinutes, '--time-minutes', budget?.timeMinutes);
         return svc.extendStudy(ref, raise);
       });
-      say(o, `study ${s.name}: ${budgetText(s)}, now ${s.state}${s.state === 'STOPPED' ? ' (run it again to continue)' : ''}`, s);
+      const next = s.state !== 'STOPPED' ? '' : s.executor === 'external' ? ` (it was stopped: \`${CLI} resume ${s.name}\` takes asks again)` : ' (run it again to continue)';
+      say(o, `study ${s.name}: ${budgetText(s)}, now ${s.state}${next}`, s);
     });
 
   program

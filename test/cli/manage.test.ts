@@ -86,6 +86,7 @@ describe('renorm-tune create/extend/stop/resume/rename/enqueue/delete', () => {
   it('stop refuses asks until resume; rename keeps the id', async () => {
     assert.match(await cli('stop', 'outside', '--db', db), /stopped .*resume it with npx renorm-tune resume outside/);
     await withSvc((svc) => assert.rejects(svc.ask('outside', 1), StudyStoppedError));
+    assert.match(await cli('extend', 'outside', '--db', db, '--trials', '+1'), /now STOPPED \(it was stopped: `npx renorm-tune resume outside` takes asks again\)$/m, 'an outside trainer\'s study is resumed, not run');
     assert.match(await cli('resume', 'outside', '--db', db), /is RUNNING/);
     const id = JSON.parse(await cli('rename', 'outside', 'outside-renamed', '--db', db, '--json')).id;
     assert.equal(JSON.parse(await cli('show', id, '--db', db, '--json')).name, 'outside-renamed');
