@@ -7,7 +7,7 @@ import type {
 } from '../types.js';
 import {
   alreadyFinished, checkFinish, checkIntermediate, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
-  checkStudyState, duplicateName, freshTrials, grant, isFinished, jsonCopy, leaseLost, newStudyId, now, reapOutcome, seedFor, studyNotFound,
+  checkStudyState, duplicateName, freshTrials, grant, isFinished, jsonCopy, checkLeaseToken, newStudyId, now, reapOutcome, seedFor, studyNotFound,
   renamedConfig, tickClock, trialNotFound,
 } from './rules.js';
 
@@ -293,8 +293,7 @@ export class MemoryStorage implements Storage {
   }
 
   private checkToken(t: StoredTrial, token: number): void {
-    if (t.rec.state !== 'RUNNING') throw leaseLost(t.rec.number, `it is ${t.rec.state}`);
-    if (t.token !== token) throw leaseLost(t.rec.number, `token ${token} is stale, the lease is at ${t.token}`);
+    checkLeaseToken(t.rec.number, t.rec.state, t.token, token);
   }
 
   private byName(name: string): StoredStudy | undefined {

@@ -28,7 +28,7 @@ import { TrialLists } from './pg_trial_lists.js';
 import { toStudy, toTrial, type StoredJson, type StudyRow, type TrialRow, type ValueRow } from './pg_rows.js';
 import {
   alreadyFinished, checkFinish, checkIntermediate, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
-  checkStudyState, duplicateName, freshTrials, grant, isFinished, leaseLost, newStudyId, reapOutcome, seedFor, studyNotFound, tickClock,
+  checkStudyState, duplicateName, freshTrials, grant, isFinished, checkLeaseToken, newStudyId, reapOutcome, seedFor, studyNotFound, tickClock,
   renamedConfig, trialNotFound,
 } from './rules.js';
 
@@ -763,8 +763,7 @@ export class PgStorage implements Storage {
   }
 
   private checkToken(row: TrialRow, token: number): void {
-    if (row.state !== 'RUNNING') throw leaseLost(row.number, `it is ${row.state}`);
-    if (row.lease_token !== token) throw leaseLost(row.number, `token ${token} is stale, the lease is at ${row.lease_token}`);
+    checkLeaseToken(row.number, row.state, row.lease_token, token);
   }
 
   private async extend(c: PoolClient, trialId: number, seconds: number): Promise<string> {

@@ -160,6 +160,18 @@ export function leaseLost(number: number, why: string): LeaseLostError {
   return new LeaseLostError(number, why);
 }
 
+/**
+ * The one lease check of every backend: a trial's report, tell or heartbeat with `token` goes through only while the
+ * trial runs under that very lease. An older token is a lease that expired and went to someone else; a newer one
+ * was never handed out (a client that made it up or mixed up two trials).
+ */
+export function checkLeaseToken(number: number, state: TrialState, leaseToken: number | null, token: number): void {
+  if (state !== 'RUNNING') throw leaseLost(number, `it is ${state}`);
+  if (leaseToken === token) return;
+  if (leaseToken !== null && token > leaseToken) throw leaseLost(number, `token ${token} was never issued: its lease is at ${leaseToken}, send the token its ask returned`);
+  throw leaseLost(number, `token ${token} is stale, the lease is at ${leaseToken}`);
+}
+
 /** The single source of the "already finished" wording, so clients see the same message from every backend. */
 export function alreadyFinished(number: number, state: TrialState): ConflictError {
   return new ConflictError(`trial #${number} is already finished (${state})`);

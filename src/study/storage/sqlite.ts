@@ -23,7 +23,7 @@ import { migrate } from './migrations.js';
 import { studyRecord, trialRecord, type StudyColumns, type TrialColumns, type ValueRow } from './records.js';
 import {
   alreadyFinished, checkFinish, checkIntermediate, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
-  checkStudyState, duplicateName, freshTrials, grant, isFinished, leaseLost, newStudyId, now, reapOutcome, seedFor, studyNotFound, tickClock,
+  checkStudyState, duplicateName, freshTrials, grant, isFinished, checkLeaseToken, newStudyId, now, reapOutcome, seedFor, studyNotFound, tickClock,
   renamedConfig, trialNotFound,
 } from './rules.js';
 
@@ -413,8 +413,7 @@ export class SqliteStorage implements Storage {
   }
 
   private checkToken(row: TrialRow, token: number): void {
-    if (row.state !== 'RUNNING') throw leaseLost(row.number, `it is ${row.state}`);
-    if (row.lease_token !== token) throw leaseLost(row.number, `token ${token} is stale, the lease is at ${row.lease_token}`);
+    checkLeaseToken(row.number, row.state, row.lease_token, token);
   }
 
   private extend(trialId: number, seconds: number): number {

@@ -236,7 +236,8 @@ export function storageConformance(name: string, open: () => Promise<Opened>): v
       const l2 = (await s.claimTrial(a.id, t!.id, lease('w2')))!;
       await assert.rejects(s.renewLease(a.id, t!.id, l1.token, 60), LeaseLostError);
       await assert.rejects(s.addIntermediate(a.id, t!.id, { step: 1, value: 0.1 }, { token: l1.token }), LeaseLostError);
-      await assert.rejects(s.finishTrial(a.id, t!.id, { state: 'COMPLETE', value: 0.9 }, { token: l1.token }), LeaseLostError);
+      await assert.rejects(s.finishTrial(a.id, t!.id, { state: 'COMPLETE', value: 0.9 }, { token: l1.token }), (e: Error) => e instanceof LeaseLostError && /token 1 is stale, the lease is at 2/.test(e.message));
+      await assert.rejects(s.finishTrial(a.id, t!.id, { state: 'COMPLETE', value: 0.9 }, { token: l2.token + 5 }), (e: Error) => e instanceof LeaseLostError && /token 7 was never issued: its lease is at 2, send the token its ask returned/.test(e.message));
       const still = (await s.getTrial(a.id, t!.id))!;
       assert.equal(still.state, 'RUNNING');
       assert.deepEqual(still.intermediate, []);
