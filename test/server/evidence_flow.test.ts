@@ -12,7 +12,9 @@ interface Asked { id: number; number: number; role: string; schedule: { kind: st
 function train(t: Asked): number {
   const base = t.schedule.kind === 'batchnorm' ? 0.8 : t.schedule.kind === 'paper' ? 0.85 : 0.9;
   const seedEffect = ((t.seed % 97) / 97 - 0.5) * 0.04;
-  const own = (((t.seed * 7 + t.number) % 13) / 13 - 0.5) * 0.002;
+  // A run's own noise, a hash of seed and trial (a sum modulo 13 gave every pair of arms the same difference on every seed).
+  const h = Math.sin(t.seed * 12.9898 + t.number * 78.233) * 43758.5453;
+  const own = (h - Math.floor(h) - 0.5) * 0.002;
   return base + seedEffect + own - (t.evaluateOn === 'test' ? 0.01 : 0);
 }
 
@@ -99,7 +101,7 @@ describe('evidence for an outside trainer over HTTP', () => {
     const exp = (await call(srv.url, 'GET', `/api/studies/${id}/best-schedule`)).body;
     assert.equal(exp.winner, 'tuned');
     assert.equal(exp.evidence, 'paired-final');
-    assert.match(exp.verdict, /better than the paper schedule: \+5\.\d\d pts/);
+    assert.match(exp.verdict, /better than the paper schedule: \+(4\.9\d|5\.0\d) pts/);
   });
 
   it('a study that opts out of baselines asks only for search trials, and its export says "no baseline measured"', async () => {

@@ -22,19 +22,19 @@ test('report: arms aligned with the seeds, the paired comparison per baseline, p
   const make = trialMaker();
   const trials = [
     ...runs(make, 'final:batchnorm', [0.8, 0.85, 0.82, 0.81]),
-    ...runs(make, 'final:paper', [0.9, 0.93, null, 0.91]),
+    ...runs(make, 'final:paper', [0.9, 0.93, null, 0.905]),
     ...runs(make, 'final:best', [0.92, 0.95, 0.93, 0.93]).reverse(), // storage order does not matter, the seed does
   ];
   const r = summarizeFinal(trials, ctx());
   assert.equal(r.version, 2);
   assert.deepEqual(r.seeds, finalSeeds(0, 4));
   assert.deepEqual(r.arms.best!.values, [0.92, 0.95, 0.93, 0.93]);
-  assert.deepEqual(r.arms.paper!.values, [0.9, 0.93, null, 0.91]);
+  assert.deepEqual(r.arms.paper!.values, [0.9, 0.93, null, 0.905]);
   assert.equal(r.arms.paper!.n, 3);
   for (const a of Object.values(r.arms)) assert.ok(a!.ci![0] >= 0 && a!.ci![1] <= 1 && a!.ci![0] <= a!.mean! && a!.mean! <= a!.ci![1]);
   const vsPaper = r.comparisons.find((c) => c.b === 'paper')!;
   assert.equal(vsPaper.n, 3, 'the seed paper failed on drops out of the pair');
-  assert.ok(Math.abs(vsPaper.meanDiff! - (0.02 + 0.02 + 0.02) / 3) < 1e-12);
+  assert.ok(Math.abs(vsPaper.meanDiff! - (0.02 + 0.02 + 0.025) / 3) < 1e-12);
   assert.deepEqual(r.comparisons.map((c) => [c.a, c.b, c.verdict]), [['best', 'paper', 'better'], ['best', 'batchnorm', 'better']]);
   assert.equal(r.pending, 0);
   assert.deepEqual([r.trialId, r.trialNumber], [7, 3], 'readers of the first shape still find the best trial');
@@ -49,14 +49,14 @@ test('report: every run length gets its own arms and verdicts; the study\'s own 
     ...runs(make, 'final:paper', [0.9, 0.91, 0.92]),
     ...runs(make, 'final:best', [0.9, 0.915, 0.915]),
     ...runs(make, 'final:paper@x4', [0.95, 0.96, 0.955]),
-    ...runs(make, 'final:best@x4', [0.93, 0.94, 0.935]),
+    ...runs(make, 'final:best@x4', [0.93, 0.941, 0.934]),
   ];
   const r = summarizeFinal(trials, ctx({ seeds: 3, stepsMultipliers: [4, 1] }));
   assert.deepEqual(r.stepsMultipliers, [1, 4]);
   assert.deepEqual(r.byMultiplier.map((g) => [g.multiplier, g.steps]), [[1, 1000], [4, 4000]]);
   assert.deepEqual(r.arms, r.byMultiplier[0]!.arms);
   assert.equal(r.comparisons[0]!.verdict, 'indistinguishable');
-  assert.equal(r.byMultiplier[1]!.comparisons[0]!.verdict, 'worse', 'at 4x the run length the tuned schedule loses by 2 pts on every seed');
+  assert.equal(r.byMultiplier[1]!.comparisons[0]!.verdict, 'worse', 'at 4x the run length the tuned schedule loses by about 2 pts on every seed');
 });
 
 test('report: a minimised outside metric flips the verdict\'s sign; unbounded metrics are not clipped', () => {

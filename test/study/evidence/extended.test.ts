@@ -29,6 +29,12 @@ async function drain(service: StudyService, id: string, value: (t: AskedTrial) =
 }
 
 /**
+ * Final seeds: every run of a schedule measures the same truth, so each seed gives the same difference, which takes 6
+ * seeds to count as evidence (meanInterval); the verdict decides whether the tuned schedule is recommended.
+ */
+const SEEDS = 6;
+
+/**
  * Each tuned schedule's truth is fixed when first told (0.7, 0.66, ... 0.61 for the first six search schedules, 0.95
  * for any later one); race and final runs of a schedule measure that truth again. Baselines: paper 0.60, BatchNorm 0.50.
  */
@@ -66,7 +72,7 @@ for (const [store, open] of Object.entries(stores)) for (const race of [{ candid
         name: 'extended', executor: 'external', totalSteps: 100, seed: 4, budget: { trials: 8 },
         objective: { metric: 'valAccuracy', direction: 'maximize', bounds: [0, 1] },
         optimizer: race.candidates > 1 ? { type: 'random' } : { type: 'gp', initialTrials: 4 },
-        finalValidation: { seeds: 2, race },
+        finalValidation: { seeds: SEEDS, race },
       }));
       const value = truths();
       await drain(service, study.id, value);
@@ -88,11 +94,11 @@ for (const [store, open] of Object.entries(stores)) for (const race of [{ candid
       const report = stored.attrs.finalValidation as FinalValidationReport;
       assert.equal(report.trialNumber, found.number);
       assert.equal(report.pending, 0);
-      assert.deepEqual(report.arms.best!.values, [0.95, 0.95], 'the report holds the new pick\'s runs only');
+      assert.deepEqual(report.arms.best!.values, Array(SEEDS).fill(0.95), 'the report holds the new pick\'s runs only');
       const bestRuns = trials.filter((t) => t.role === 'final:best');
-      assert.equal(bestRuns.length, 4, 'the new pick got runs of its own on the same two seeds; the old ones stay, apart');
+      assert.equal(bestRuns.length, 2 * SEEDS, 'the new pick got runs of its own on the same seeds; the old ones stay, apart');
       assert.deepEqual(bestRuns.filter((t) => t.value === 0.95).map((t) => t.seed).sort(), bestRuns.filter((t) => t.value === 0.7).map((t) => t.seed).sort());
-      assert.equal(trials.filter((t) => t.role === 'final:paper').length, 2, 'the baselines\' final runs are reused, not rerun');
+      assert.equal(trials.filter((t) => t.role === 'final:paper').length, SEEDS, 'the baselines\' final runs are reused, not rerun');
       const after = (await service.bestSchedule(study.id)) as StudyExport;
       assert.equal(after.trialNumber, found.number);
       assert.equal(after.evidence, 'paired-final');
@@ -102,14 +108,14 @@ for (const [store, open] of Object.entries(stores)) for (const race of [{ candid
       const view = await service.getStudyView(study.id);
       const earlier = new Set(bestRuns.filter((t) => t.value === 0.7).map((t) => t.number));
       const shown = showText(view).split('\n').filter((l) => /^#\d+ .*final best/.test(l));
-      assert.equal(shown.length, 4);
+      assert.equal(shown.length, 2 * SEEDS);
       for (const line of shown) {
         const number = Number(/^#(\d+)/.exec(line)![1]);
         assert.equal(/final best \(earlier pick\)/.test(line), earlier.has(number), `show: ${line}`);
       }
       const named = tableRows(view.trials, view.finalValidation).filter((r) => r.name.startsWith('final best'));
       assert.deepEqual(named.filter((r) => r.name.endsWith('(earlier pick)')).map((r) => r.number).sort(), [...earlier].sort());
-      assert.equal(named.length, 4);
+      assert.equal(named.length, 2 * SEEDS);
     } finally {
       service.close();
       await opened.done();
@@ -123,7 +129,7 @@ test('no race, a pick recorded before picks kept their search count: extending t
     const study = await service.createStudy(validateStudyConfig({
       name: 'legacy-pick', executor: 'external', totalSteps: 100, seed: 4, budget: { trials: 8 },
       objective: { metric: 'valAccuracy', direction: 'maximize', bounds: [0, 1] },
-      optimizer: { type: 'gp', initialTrials: 4 }, finalValidation: { seeds: 2, race: { candidates: 1 } },
+      optimizer: { type: 'gp', initialTrials: 4 }, finalValidation: { seeds: SEEDS, race: { candidates: 1 } },
     }));
     const value = truths();
     await drain(service, study.id, value);

@@ -153,3 +153,31 @@ test('paired vs unpaired on correlated seeds: pairing finds a 1-point gain the u
   // Under no difference a 95% interval excludes 0 about 5% of the time (binomial SE 1% at 500 runs).
   assert.ok(falseAlarms / sims <= 0.08, `false verdicts with no true difference: ${falseAlarms / sims}`);
 });
+
+test('values that are all the same: no interval below 6 of them (the sign test cannot reach 95%), the point itself from 6', () => {
+  for (let n = 2; n < 6; n++) assert.equal(meanInterval(Array(n).fill(0.02), differenceRange([0, 1])), null, `${n} equal values`);
+  assert.deepEqual(meanInterval(Array(6).fill(0.02), differenceRange([0, 1])), [0.02, 0.02]);
+  assert.equal(meanInterval([0.94 - 0.95, 0.95 - 0.96, 0.94 - 0.95]), null, 'equal up to rounding is equal');
+  assert.ok(meanInterval([0.02, 0.021]) !== null, 'two different values have a spread to measure');
+  const d = pairedDifference([0.92, 0.93], [0.9, 0.91], 'maximize', [0, 1]);
+  assert.deepEqual([d.n, d.ci, d.verdict], [2, null, 'indistinguishable']);
+});
+
+test('a coarsely quantized metric (accuracy on 200 images) with no true difference: false verdicts stay near 5% at 2 and 3 seeds', () => {
+  // Per-seed differences of two equally good arms: sd 1.5 images of 200, rounded to whole images. Equal differences
+  // on every seed are then common (about 1 in 5 pairs at 2 seeds, 1 in 50 triples); read as zero spread, each was a
+  // sure verdict.
+  const rng = new Rng(11);
+  const sims = 1500;
+  for (const n of [2, 3]) {
+    let allEqual = 0;
+    let falseVerdicts = 0;
+    for (let k = 0; k < sims; k++) {
+      const diffs = Array.from({ length: n }, () => Math.round(1.5 * rng.normal()) / 200);
+      if (diffs.every((x) => x === diffs[0]) && diffs[0] !== 0) allEqual++;
+      if (pairedDifference(diffs, Array(n).fill(0), 'maximize', [0, 1]).verdict !== 'indistinguishable') falseVerdicts++;
+    }
+    assert.ok(allEqual / sims > (n === 2 ? 0.1 : 0.01), `equal nonzero differences on every seed: ${allEqual / sims} at n = ${n}`);
+    assert.ok(falseVerdicts / sims <= 0.08, `false verdicts at n = ${n}: ${falseVerdicts / sims}`);
+  }
+});
