@@ -148,6 +148,8 @@ export function formatCi(ci: readonly [number, number] | null, fraction: boolean
 /** `better than the paper schedule: +1.23 pts (95% CI +0.41 to +2.05 pts, 5 paired seeds)`. */
 export function comparisonSentence(c: Comparison, fraction: boolean): string {
   if (c.n < 2) return `indistinguishable from ${ARM_LABELS[c.b]}: ${c.n} paired seed${c.n === 1 ? '' : 's'}, too few for an interval`;
+  // Two or more seeds and still no interval: every seed gave the same difference, too few of them to tell (meanInterval).
+  if (!c.ci) return `${verdictPhrase(c)}: ${formatDiff(c.meanDiff, fraction)} on each of ${c.n} paired seeds, too few seeds to tell with no spread to measure`;
   return `${verdictPhrase(c)}: ${formatDiff(c.meanDiff, fraction)} (${formatCi(c.ci, fraction)}, ${c.n} paired seeds)`;
 }
 

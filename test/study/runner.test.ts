@@ -5,7 +5,7 @@ import { runStudy, type RunnerEvent } from '../../src/study/runner.js';
 import { StudyService } from '../../src/study/service.js';
 import { MemoryStorage } from '../../src/study/storage/index.js';
 import type { TrialRecord } from '../../src/study/types.js';
-import type { FinalValidationReport } from '../../src/shared/evidence.js';
+import { comparisonSentence, type FinalValidationReport } from '../../src/shared/evidence.js';
 import { rankTrials } from '../../src/shared/best.js';
 import { countsTowardBudget, roleKind } from '../../src/shared/roles.js';
 import { finalSeed, raceSeed } from '../../src/study/seeds.js';
@@ -69,6 +69,7 @@ test('runner: baselines first, budget counts them, a race of the top tuned trial
   // arm alike: the same difference on both seeds, which two seeds cannot tell from luck (meanInterval's sign-test rule).
   assert.deepEqual(fv.comparisons.map((c) => [c.a, c.b, c.verdict, c.n]), [['best', 'paper', 'indistinguishable', 2], ['best', 'batchnorm', 'indistinguishable', 2]]);
   assert.ok(fv.comparisons.every((c) => c.meanDiff! > 0 && c.ci === null));
+  assert.match(comparisonSentence(fv.comparisons[0]!, true), /^indistinguishable from the paper schedule: \+\d\.\d\d pts on each of 2 paired seeds, too few seeds to tell with no spread to measure$/);
   for (const c of fv.comparisons) {
     const own = fv.arms[c.b]!.values;
     assert.ok(Math.abs(c.meanDiff! - fv.arms.best!.values.reduce((s2: number, v, i) => s2 + (v! - own[i]!), 0) / 2) < 1e-12, 'meanDiff = mean of the per-seed differences');
