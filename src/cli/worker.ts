@@ -104,6 +104,8 @@ export async function workerCommand(o: WorkerOpts): Promise<number> {
         await loadDataset(localScenario(config).dataset);
       },
     });
+    // A queue connection that would not close keeps this process alive: it exits once the cleanup below is done.
+    if (result.queueLeftOpen) setTimeout(() => process.exit(result.error ? 1 : 0), 1000).unref();
     if (result.error) {
       log(`error: ${result.error.message}`);
       return 1;

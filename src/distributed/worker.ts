@@ -45,7 +45,12 @@ export interface QueueWorkerResult {
   /** Trials this worker ran to a recorded end. */
   finished: number;
   error?: Error;
+  /** The queue connection would not close (Redis away): its sockets may keep the process alive, so a CLI exits explicitly. */
+  queueLeftOpen?: true;
 }
+
+/** How long a stopping worker with no trial running waits for BullMQ's close before leaving without it. */
+const CLOSE_GRACE_MS = 5_000;
 
 /** A job this worker will not act on; the job completes (and is forgotten) without touching the trial. */
 class Dropped {
@@ -196,10 +201,30 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
   const errors = new RateLimitedLog(log);
   worker.on('error', (err) => errors.note(`[worker] queue: ${err.message}`));
 
+  // BullMQ's close() never settles when its blocking connection is reconnecting (Redis away, or back less than its
+  // reconnect backoff ago). Once no trial of ours is running, every outcome is in the database and the queue
+  // connection holds nothing worth waiting for: after CLOSE_GRACE_MS it is dropped and the worker leaves anyway.
+  let abandoned = false;
+  let gaveUp: () => void = () => undefined;
+  const closedOrAbandoned = new Promise<void>((r) => (gaveUp = r));
   const shutdown = (reason: QueueWorkerResult['reason']): Promise<void> => {
     stopping ??= reason;
     for (const a of running) a.abort();
-    return (shutdownDone ??= worker.close().catch(() => undefined));
+    if (!shutdownDone) {
+      shutdownDone = worker.close().catch(() => undefined);
+      let quietSince: number | undefined;
+      const watch = setInterval(() => {
+        quietSince = active > 0 ? undefined : quietSince ?? Date.now();
+        if (quietSince === undefined || Date.now() - quietSince < CLOSE_GRACE_MS) return;
+        clearInterval(watch);
+        abandoned = true;
+        log(`[worker] the queue connection to ${opts.redis.where} did not close within ${CLOSE_GRACE_MS / 1000} s (Redis away or just back); leaving without it: every trial's outcome is in the database`);
+        void worker.disconnect().catch(() => undefined);
+        gaveUp();
+      }, 200);
+      void shutdownDone.then(() => clearInterval(watch));
+    }
+    return shutdownDone;
   };
   opts.signal?.addEventListener('abort', () => void shutdown('signal'), { once: true });
   if (opts.signal?.aborted) void shutdown('signal');
@@ -222,13 +247,13 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
   log(`[worker] ${owner}: ${executor.slots} slot${executor.slots > 1 ? 's' : ''}, queue ${opts.redis.where} prefix '${opts.redis.prefix}', database ${opts.dbWhere}`);
   try {
     // run() resolves once close() has stopped the fetch loop and every processor has returned.
-    await Promise.all([worker.run(), new Promise<void>((r) => worker.once('closed', () => r()))]);
-    await shutdownDone;
+    const closed = Promise.all([worker.run(), new Promise<void>((r) => worker.once('closed', () => r()))]).then(() => shutdownDone);
+    await Promise.race([closed, closedOrAbandoned]);
   } finally {
     clearInterval(idleTimer);
     await leave();
   }
-  return { reason: stopping ?? 'idle', finished, ...(fatal ? { error: fatal } : {}) };
+  return { reason: stopping ?? 'idle', finished, ...(fatal ? { error: fatal } : {}), ...(abandoned ? { queueLeftOpen: true } : {}) };
 }
 
 /** The same queue error (a lock that vanished with a Redis flush) is said once per 10 s, not once per job per second. */

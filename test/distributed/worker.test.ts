@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { THIS_BUILD } from '../../src/distributed/compat.js';
 import { openStorage } from '../../src/study/storage/index.js';
-import { exitOf, REDIS_URL, redisSkip, Scene } from './helpers.js';
+import { startRelay } from '../fixtures/relay.js';
+import { cli, countingTrainer, exitOf, REDIS_URL, redisSkip, Scene, until } from './helpers.js';
 
 const skip = await redisSkip();
 const scenes: Scene[] = [];
@@ -40,4 +41,19 @@ test('an idle worker waits while a coordinator announces itself, and leaves once
   const res = await exitOf(s.worker(['--idle-exit', '1']), 30_000);
   assert.equal(res.code, 0, res.out);
   assert.ok(Date.now() >= expiresAt, 'it left only after the coordinator\'s presence expired');
+});
+
+test('a worker stopped while Redis is away leaves (exit 0), though BullMQ\'s close never settles then', { skip, timeout: 60_000 }, async () => {
+  const s = await emptyDatabase('redis-away');
+  // Redis behind a relay: closing the relay refuses every connection, as a stopped server does.
+  const relay = await startRelay(new URL(REDIS_URL));
+  const w = s.track(cli(['worker', '--db', s.db, '--redis', relay.via(REDIS_URL).href, '--redis-prefix', s.prefix, '--trial-worker', countingTrainer, '--idle-exit', '0']));
+  await until('the worker up', () => /1 slot/.test(w.out()), 30_000);
+  await relay.close();
+  await until('the worker seeing Redis gone', () => /ECONNREFUSED/.test(w.out()), 30_000);
+  w.child.kill('SIGTERM');
+  const res = await exitOf(w, 30_000);
+  assert.equal(res.code, 0, res.out);
+  assert.match(res.out, /did not close within 5 s \(Redis away or just back\); leaving without it/);
+  assert.match(res.out, /leaving \(stopped by a signal\); 0 trials trained/);
 });
