@@ -28,6 +28,10 @@ const RENEW_MS = 1_000;
 export class Presence {
   private readonly redis: Redis;
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** The records this process announces, renewed by `renew()`. */
+  private readonly own = new Map<string, { value: string; ttl: number }>();
+  /** When a record of ours was last found gone (Redis restarted, flushed, or unreachable past the TTL). */
+  private lostAt = 0;
 
   constructor(private readonly ref: RedisRef) {
     this.redis = plainClient(ref);
@@ -42,17 +46,32 @@ export class Presence {
   async announce(kind: 'coordinator', record: Omit<CoordinatorPresence, keyof Build>): Promise<() => Promise<void>>;
   async announce(kind: Kind, record: { owner: string }): Promise<() => Promise<void>> {
     const key = this.key(kind, record.owner);
-    const value = JSON.stringify({ ...record, ...THIS_BUILD });
-    const set = () => this.redis.set(key, value, 'PX', TTL_MS[kind]);
-    await set();
-    const timer = setInterval(() => void set().catch(() => undefined), RENEW_MS);
+    await this.redis.set(key, JSON.stringify({ ...record, ...THIS_BUILD }), 'PX', TTL_MS[kind]);
+    this.own.set(key, { value: JSON.stringify({ ...record, ...THIS_BUILD }), ttl: TTL_MS[kind] });
+    const timer = setInterval(() => void this.renew().catch(() => undefined), RENEW_MS);
     timer.unref();
     this.timers.add(timer);
     return async () => {
       clearInterval(timer);
       this.timers.delete(timer);
+      this.own.delete(key);
       await this.redis.del(key).catch(() => undefined);
     };
+  }
+
+  /** Renews every record of ours, noting one that Redis no longer held. */
+  async renew(): Promise<void> {
+    for (const [key, { value, ttl }] of this.own) {
+      if ((await this.redis.set(key, value, 'PX', ttl, 'GET')) === null) this.lostAt = Date.now();
+    }
+  }
+
+  /**
+   * Redis lost a record of ours less than a coordinator's TTL ago: it lost everyone's, and a listing lacks the
+   * peers that have not announced themselves again yet (each does within a second of reaching Redis).
+   */
+  forgotRecently(): boolean {
+    return Date.now() - this.lostAt < TTL_MS.coordinator;
   }
 
   async workers(): Promise<WorkerPresence[]> {

@@ -236,8 +236,9 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
     if (active > 0) lastBusy = now;
     if (stopping || idleMs <= 0 || now - lastBusy < idleMs || now - lastLook < 500) return;
     lastLook = now;
-    void presence.coordinators().then(
-      (cs) => (cs.length > 0 ? (lastBusy = Date.now()) : void shutdown('idle')),
+    // Our own record first: a Redis that lost it (restarted) lost the coordinators' too, until they announce again.
+    void presence.renew().then(async () => presence.forgotRecently() || (await presence.coordinators()).length > 0).then(
+      (wait) => (wait ? (lastBusy = Date.now()) : void shutdown('idle')),
       // Redis away for a moment: not proof that nobody will send work.
       () => (lastBusy = Date.now()),
     );

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { THIS_BUILD } from '../../src/distributed/compat.js';
 import { openStorage } from '../../src/study/storage/index.js';
 import { startRelay } from '../fixtures/relay.js';
-import { cli, countingTrainer, exitOf, REDIS_URL, redisSkip, Scene, until } from './helpers.js';
+import { cli, countingTrainer, deletePrefix, exitOf, REDIS_URL, redisSkip, Scene, until } from './helpers.js';
 
 const skip = await redisSkip();
 const scenes: Scene[] = [];
@@ -41,6 +41,30 @@ test('an idle worker waits while a coordinator announces itself, and leaves once
   const res = await exitOf(s.worker(['--idle-exit', '1']), 30_000);
   assert.equal(res.code, 0, res.out);
   assert.ok(Date.now() >= expiresAt, 'it left only after the coordinator\'s presence expired');
+});
+
+test('after Redis loses every key (a restart), an idle worker waits for its coordinator to announce itself again', { skip, timeout: 60_000 }, async () => {
+  const s = await emptyDatabase('redis-restart');
+  const redis = new Redis(REDIS_URL);
+  const owner = 'here:1:coordinator-test';
+  const announce = (ms: number) => redis.set(`${s.prefix}:presence:coordinator:${owner}`, JSON.stringify({ owner, studyId: 'x', studyName: 'x', ...THIS_BUILD }), 'PX', ms);
+  try {
+    await announce(60_000);
+    const w = s.worker(['--idle-exit', '1']);
+    await until('the worker up and idle', () => /1 slot/.test(w.out()), 30_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    await deletePrefix(s.prefix);
+    // The coordinator's Redis client reconnects a moment after the worker's, and announces itself then.
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.equal(w.child.exitCode, null, `the worker left while its coordinator was reconnecting:\n${w.out()}`);
+    await announce(3000);
+    const expiresAt = Date.now() + 3000;
+    const res = await exitOf(w, 30_000);
+    assert.equal(res.code, 0, res.out);
+    assert.ok(Date.now() >= expiresAt, 'it left only after the coordinator\'s presence expired');
+  } finally {
+    redis.disconnect();
+  }
 });
 
 test('a worker stopped while Redis is away leaves (exit 0), though BullMQ\'s close never settles then', { skip, timeout: 60_000 }, async () => {
