@@ -29,10 +29,12 @@ export async function openQueue(o: QueueFlags): Promise<OpenedQueue> {
   await checkRedis(redis);
   const queue = new TrialQueue(redis);
   const presence = new Presence(redis);
+  const flags = ` --redis ${redis.where}${o.redisPrefix ? ` --redis-prefix ${redis.prefix}` : ''}`;
   return {
     redis,
-    flags: ` --redis ${redis.where}${o.redisPrefix ? ` --redis-prefix ${redis.prefix}` : ''}`,
-    coordinate: (config, c) => coordinateStudy(config, { ...c, queue, presence, ...(depth !== undefined ? { depth } : {}) }),
+    flags,
+    // A worker without this --redis-prefix would watch another queue, find no coordinator and leave.
+    coordinate: (config, c) => coordinateStudy(config, { ...c, queue, presence, workerFlags: flags, ...(depth !== undefined ? { depth } : {}) }),
     close: async () => {
       await queue.close();
       await presence.close();

@@ -34,6 +34,8 @@ export interface CoordinateOptions {
   pollMs?: number;
   /** Advice for the operator ("no worker yet"). */
   log?: (line: string) => void;
+  /** The queue flags a worker needs, quoted in that advice (default `--redis <same Redis>`). */
+  workerFlags?: string;
 }
 
 /** Race and final runs: the evidence phase's work, after the search. */
@@ -60,7 +62,7 @@ export async function coordinateStudy(target: StudyConfig | string, opts: Coordi
   queue.onSettled(() => wake.fire());
   signal.addEventListener('abort', () => wake.fire(), { once: true });
   const watch = new TrialWatch(sid, emit);
-  const depth = new Depth(presence, opts.depth, opts.log);
+  const depth = new Depth(presence, opts.depth, opts.log, opts.workerFlags ?? ' --redis <same Redis>');
 
   await service.setStudyState(sid, 'RUNNING');
   await service.tickSearchClock(sid);
@@ -139,7 +141,7 @@ class Depth {
   private noWorkersSince: number | undefined;
   private advised = false;
 
-  constructor(private readonly presence: Presence, private readonly fixed: number | undefined, private readonly log?: (line: string) => void) {}
+  constructor(private readonly presence: Presence, private readonly fixed: number | undefined, private readonly log: ((line: string) => void) | undefined, private readonly flags: string) {}
 
   async value(): Promise<number> {
     let slots: number;
@@ -153,7 +155,7 @@ class Depth {
     if (slots > 0) this.noWorkersSince = undefined;
     else if ((this.noWorkersSince ??= Date.now()) < Date.now() - 5000 && !this.advised) {
       this.advised = true;
-      this.log?.(`[queue] no worker has announced itself yet: start \`${CLI} worker --db <same database> --redis <same Redis>\` on each training machine`);
+      this.log?.(`[queue] no worker has announced itself yet: start \`${CLI} worker --db <same database>${this.flags}\` on each training machine`);
     }
     return this.fixed ?? Math.max(1, slots);
   }

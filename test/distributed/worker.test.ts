@@ -43,6 +43,14 @@ test('an idle worker waits while a coordinator announces itself, and leaves once
   assert.ok(Date.now() >= expiresAt, 'it left only after the coordinator\'s presence expired');
 });
 
+test('a coordinator with no worker says how to start one, with its own --redis-prefix', { skip, timeout: 60_000 }, async () => {
+  const s = await Scene.create('sqlite', 'no-worker', { scenario: { steps: 20 }, budget: { trials: 4 } });
+  scenes.push(s);
+  const c = s.coordinator();
+  const line = await until('the advice', () => /\[queue\] no worker.*/.exec(c.out())?.[0], 30_000);
+  assert.ok(line.includes(`worker --db <same database> --redis ${REDIS_URL} --redis-prefix ${s.prefix}\``), line);
+});
+
 test('after Redis loses every key (a restart), an idle worker waits for its coordinator to announce itself again', { skip, timeout: 60_000 }, async () => {
   const s = await emptyDatabase('redis-restart');
   const redis = new Redis(REDIS_URL);
