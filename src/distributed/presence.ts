@@ -46,8 +46,9 @@ export class Presence {
   async announce(kind: 'coordinator', record: Omit<CoordinatorPresence, keyof Build>): Promise<() => Promise<void>>;
   async announce(kind: Kind, record: { owner: string }): Promise<() => Promise<void>> {
     const key = this.key(kind, record.owner);
-    await this.redis.set(key, JSON.stringify({ ...record, ...THIS_BUILD }), 'PX', TTL_MS[kind]);
-    this.own.set(key, { value: JSON.stringify({ ...record, ...THIS_BUILD }), ttl: TTL_MS[kind] });
+    const value = JSON.stringify({ ...record, ...THIS_BUILD });
+    await this.redis.set(key, value, 'PX', TTL_MS[kind]);
+    this.own.set(key, { value, ttl: TTL_MS[kind] });
     const timer = setInterval(() => void this.renew().catch(() => undefined), RENEW_MS);
     timer.unref();
     this.timers.add(timer);
@@ -62,7 +63,11 @@ export class Presence {
   /** Renews every record of ours, noting one that Redis no longer held. */
   async renew(): Promise<void> {
     for (const [key, { value, ttl }] of this.own) {
-      if ((await this.redis.set(key, value, 'PX', ttl, 'GET')) === null) this.lostAt = Date.now();
+      // XX: only over a record still there (SET's GET option would need Redis 6.2; BullMQ runs on 5).
+      if ((await this.redis.set(key, value, 'PX', ttl, 'XX')) === null) {
+        this.lostAt = Date.now();
+        await this.redis.set(key, value, 'PX', ttl);
+      }
     }
   }
 
