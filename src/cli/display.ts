@@ -49,7 +49,9 @@ export class ProgressDisplay {
 
   handle(e: RunnerEvent): void {
     if (e.type === 'phase') {
-      const what = { search: e.resumed ? 'continuing the study' : 'searching', final: evidenceLine(e.evidence), done: 'done', stopped: 'stopped; run the same command again to resume' }[e.phase];
+      const tuned = [...this.finished.values()].some((t) => roleKind(t.role) === 'search' && t.state === 'COMPLETE');
+      const evidence = tuned ? evidenceLine(e.evidence) : 'evidence: nothing to race or retrain (no tuned trial completed)';
+      const what = { search: e.resumed ? 'continuing the study' : 'searching', final: evidence, done: 'done', stopped: 'stopped; run the same command again to resume' }[e.phase];
       this.log(`[study] ${what}`);
       return;
     }

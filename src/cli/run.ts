@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { expectOneOf } from '../config/fields.js';
 import { CLI, type BackendName } from '../shared/names.js';
-import { roleLabel } from '../shared/roles.js';
+import { countsTowardBudget, roleLabel } from '../shared/roles.js';
 import type { StudyView } from '../study/api_types.js';
 import { checkBackendInstalled, checkExecutorOptions, ISOLATIONS, resolveIsolation, type Isolation } from '../study/executor/choose.js';
 import { deviceList, portNumber, wholeNumber } from './options.js';
@@ -86,6 +86,19 @@ export function bestLine(view: Pick<StudyView, 'best' | 'trials' | 'metric' | 'b
   const kind = role && role !== 'search' ? `, ${roleLabel(role)}` : '';
   const best = view.best ? `${view.best.value.toFixed(4)} (trial #${view.best.number}${kind})` : 'none';
   return `best ${view.metric}: ${best} | batchnorm ${view.baselines.batchnorm?.toFixed(4) ?? '—'} | paper ${view.baselines.paper?.toFixed(4) ?? '—'}`;
+}
+
+/**
+ * A study that ended without one completed search or baseline trial (a broken trainer, dataset or config): what
+ * went wrong, for the closing lines, else null. Such a run exits 1: a pipeline must not read it as a result.
+ */
+export function nothingLearned(view: Pick<StudyView, 'trials'>): string | null {
+  const spent = view.trials.filter((t) => countsTowardBudget(t.role));
+  if (spent.length === 0 || spent.some((t) => t.state === 'COMPLETE')) return null;
+  const failed = spent.filter((t) => t.state === 'FAIL');
+  const first = failed[0];
+  const why = first ? `, e.g. #${first.number}: ${first.failureReason ?? 'no reason recorded'}` : '';
+  return `no trial completed (${failed.length} of ${spent.length} failed${why})`;
 }
 
 export async function runCommand(configPath: string, o: RunOpts): Promise<number> {
@@ -174,7 +187,9 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
     const queueFlags = queued?.flags ?? '';
     out.push(`study ${view.name} (${view.id}): ${result.state}`);
     out.push(bestLine(view));
-    if (result.state === 'COMPLETE') out.push(...finalTable(view.finalValidation));
+    const failedOut = result.state === 'COMPLETE' ? nothingLearned(view) : null;
+    if (failedOut) out.push(`${failedOut}; fix the cause, then start afresh: ${CLI} delete ${view.name}${dbFlag}, and run again`);
+    else if (result.state === 'COMPLETE') out.push(...finalTable(view.finalValidation));
     if (view.best) {
       const exported = await service.bestSchedule(view.id) as { verdict?: string };
       if (exported.verdict) out.push(`verdict: ${exported.verdict}`);
@@ -193,7 +208,7 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
         process.once('SIGTERM', () => resolveWait());
       });
     }
-    return result.state === 'COMPLETE' ? 0 : 130;
+    return failedOut ? 1 : result.state === 'COMPLETE' ? 0 : 130;
   } finally {
     display.stop();
     process.off('SIGINT', onSignal);

@@ -23,8 +23,8 @@ const nativeInstalled = (() => {
 })();
 const fakeTrainer = fileURLToPath(new URL('../fixtures/workers/fake_trainer.js', import.meta.url));
 
-function run(args: string[]): ChildProcess {
-  return spawn(process.execPath, [main, 'run', ...args, '--trial-worker', fakeTrainer], { stdio: ['ignore', 'pipe', 'pipe'] });
+function run(args: string[], trainer = fakeTrainer): ChildProcess {
+  return spawn(process.execPath, [main, 'run', ...args, '--trial-worker', trainer], { stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 function collect(child: ChildProcess): { out: () => string; err: () => string; exit: Promise<number | null> } {
@@ -114,6 +114,25 @@ test('run: the evidence line describes this study\'s evidence phase: a race only
     const none = collect(run([study('no-evidence', { seeds: 0, race: { candidates: 1 } }), '--db', db]));
     assert.equal(await none.exit, 0, none.err());
     assert.doesNotMatch(none.err(), /evidence/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('run: a study in which every trial failed exits 1, names the first failure and the fix, and races nothing (it exited 0 after "racing the top 3")', async () => {
+  const { dir, db } = setup();
+  try {
+    const p = join(dir, 'broken.json');
+    writeFileSync(p, JSON.stringify({ name: 'broken', scenario: { steps: 20, evalInterval: 5 }, budget: { trials: 4 }, workers: 1, optimizer: 'random', finalValidation: { seeds: 2, race: { candidates: 3, seeds: 1 } } }));
+    const throws = fileURLToPath(new URL('../fixtures/workers/throws.js', import.meta.url));
+    const broken = collect(run([p, '--db', db], throws));
+    assert.equal(await broken.exit, 1, broken.err());
+    assert.match(broken.err(), /\[study\] evidence: nothing to race or retrain \(no tuned trial completed\)\n/);
+    assert.match(broken.out(), /^no trial completed \(4 of 4 failed, e\.g\. #0: trial threw: fixture trainer exploded\); fix the cause, then start afresh: npx renorm-tune delete broken --db \S+, and run again$/m);
+    assert.doesNotMatch(broken.out(), /final validation: not run/, 'it blamed finalValidation.seeds = 0');
+    const again = collect(run([p, '--db', db]));
+    assert.equal(await again.exit, 1, 'a re-run of the finished study says the same');
+    assert.match(again.out(), /^no trial completed/m);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
