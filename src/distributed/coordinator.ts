@@ -79,7 +79,7 @@ export async function coordinateStudy(target: StudyConfig | string, opts: Coordi
     for (;;) {
       if (signal.aborted) break;
       if ((stopped = await isStopped(service, sid))) break;
-      let trials = await pass(service, sid, watch);
+      let trials = await pass(service, sid, watch, opts.log);
       const inFlight = trials.filter((t) => !isEvidence(t) && open(t)).length;
       const want = await depth.value();
       if (!exhausted && inFlight < want) {
@@ -109,7 +109,7 @@ export async function coordinateStudy(target: StudyConfig | string, opts: Coordi
         if (signal.aborted) break;
         if ((stopped = await isStopped(service, sid))) break;
         const state = await service.advanceEvidence(sid);
-        const evidence = (await pass(service, sid, watch)).filter(isEvidence);
+        const evidence = (await pass(service, sid, watch, opts.log)).filter(isEvidence);
         await queue.enqueue(sid, evidence.filter((t) => t.state === 'WAITING'));
         if (state === 'done' && !evidence.some(open)) break;
         await wake.wait(pollMs);
@@ -127,12 +127,18 @@ export async function coordinateStudy(target: StudyConfig | string, opts: Coordi
 }
 
 /** One look at the study: lost leases back to the queue (or FAIL after maxRetries), the search clock, every trial. */
-async function pass(service: StudyService, sid: string, watch: TrialWatch): Promise<TrialRecord[]> {
-  await reapDead(service, sid);
+async function pass(service: StudyService, sid: string, watch: TrialWatch, log?: (line: string) => void): Promise<TrialRecord[]> {
+  for (const t of await reapDead(service, sid)) log?.(lostWorkerLine(t));
   await service.tickSearchClock(sid);
   const trials = await service.listTrials(sid);
   watch.update(trials);
   return trials;
+}
+
+/** Said when a trial's worker is gone (its lease expired, or its process died on this host). */
+export function lostWorkerLine(t: Pick<TrialRecord, 'number' | 'state' | 'retries' | 'failureReason'>): string {
+  const what = t.state === 'WAITING' ? `queued again (retry ${t.retries})` : `${t.state}: ${t.failureReason ?? 'no reason recorded'}`;
+  return `[queue] trial #${t.number} lost its worker (the lease expired, or the process died): ${what}`;
 }
 
 /** How many search trials to keep in flight: fixed, or the live workers' slots. */

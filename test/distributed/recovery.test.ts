@@ -60,6 +60,7 @@ both('a worker SIGKILLed mid-trial: the trial is re-run by another worker and co
   assert.ok(trials.every((t) => t.state === 'COMPLETE'), describeTrials(trials));
   const rerun = trials.find((t) => t.id === victim.id)!;
   assert.equal(rerun.retries, 1, 'the killed run counts as one retry, well under maxRetries');
+  assert.match(done.out, new RegExp(`\\[queue\\] trial #${rerun.number} lost its worker \\(the lease expired, or the process died\\): queued again \\(retry 1\\)`), 'the coordinator says so');
   const log = s.trainings().get(victim.id)!;
   assert.deepEqual(log.starts[0], a.child.pid, 'worker A started it');
   assert.deepEqual(log.ends.map((e) => e.split(':')[0]), [String(b.child.pid)], 'only worker B finished it');
