@@ -12,7 +12,7 @@ import { Presence } from '../distributed/presence.js';
 import { checkRedis, DEFAULT_PREFIX, parseRedisRef } from '../distributed/redis.js';
 import { redactUrl } from '../study/storage/pg_connect.js';
 import { runQueueWorker } from '../distributed/worker.js';
-import { BACKEND_NAMES } from '../shared/names.js';
+import { BACKEND_NAMES, CLI } from '../shared/names.js';
 import { parseStorageRef, storageRefFrom } from '../study/storage/index.js';
 import { localScenario } from '../study/config.js';
 import { DB_HELP } from './db.js';
@@ -112,6 +112,10 @@ export async function workerCommand(o: WorkerOpts): Promise<number> {
     }
     const why = { idle: 'no work and no coordinator left', signal: 'stopped by a signal', fatal: 'error' }[result.reason];
     log(`[worker] leaving (${why}); ${result.finished} trial${result.finished === 1 ? '' : 's'} trained`);
+    // Nothing trained and nobody to wait for: most often started before the coordinator, or on another queue.
+    if (result.reason === 'idle' && result.finished === 0) {
+      log(`[worker] no coordinator is running a study on this queue (prefix '${redis.prefix}'): start \`${CLI} run <config> --db <same database> --redis <same Redis>\` with the same --redis-prefix, or keep this worker waiting with --idle-exit 0`);
+    }
     return 0;
   } finally {
     process.off('SIGINT', onSignal);

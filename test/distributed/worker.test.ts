@@ -25,6 +25,7 @@ test('an idle worker with no coordinator leaves on its own, exit 0', { skip }, a
   const res = await exitOf(s.worker(['--idle-exit', '1']), 30_000);
   assert.equal(res.code, 0, res.out);
   assert.match(res.out, /leaving \(no work and no coordinator left\); 0 trials trained/);
+  assert.match(res.out, /no coordinator is running a study on this queue \(prefix '[^']+'\): start `npx renorm-tune run <config> --db <same database> --redis <same Redis>` with the same --redis-prefix, or keep this worker waiting with --idle-exit 0/);
 });
 
 test('an idle worker waits while a coordinator announces itself, and leaves once it is gone', { skip }, async () => {
