@@ -49,8 +49,10 @@ export class ProgressDisplay {
 
   handle(e: RunnerEvent): void {
     if (e.type === 'phase') {
-      const tuned = [...this.finished.values()].some((t) => roleKind(t.role) === 'search' && t.state === 'COMPLETE');
-      const evidence = tuned ? evidenceLine(e.evidence) : 'evidence: nothing to race or retrain (no tuned trial completed)';
+      // Every tuned trial seen ended without a value: there is nothing to race or retrain, whatever the config says.
+      const tuned = [...this.finished.values()].filter((t) => roleKind(t.role) === 'search');
+      const none = tuned.length > 0 && !tuned.some((t) => t.state === 'COMPLETE');
+      const evidence = none ? 'evidence: nothing to race or retrain (no tuned trial completed)' : evidenceLine(e.evidence);
       const what = { search: e.resumed ? 'continuing the study' : 'searching', final: evidence, done: 'done', stopped: 'stopped; run the same command again to resume' }[e.phase];
       this.log(`[study] ${what}`);
       return;

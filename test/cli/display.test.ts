@@ -44,4 +44,9 @@ test('display: the evidence line says what this study\'s config will do (it alwa
   assert.equal(line({ seeds: 1, race: { candidates: 3, seeds: 0 } }, { baselines: false }), '[study] evidence: retraining the recommended tuned schedule on 1 fresh seed (test set)');
   assert.equal(evidenceLine(evidenceSteps(validateStudyConfig({ name: 'e', scenario: {}, budget: { trials: 8 }, finalValidation: { seeds: 0, race: { candidates: 1 } } }))),
     'evidence: none (no race, no final runs)', 'never shown: the runner skips the phase');
+  const { lines, stream } = capture();
+  const failed = new ProgressDisplay({ stream, metric: 'valAccuracy', direction: 'maximize', budgetTrials: 8 });
+  failed.seed([2, 3].map((id) => ({ id, number: id, role: 'search', state: 'FAIL', value: null }) as unknown as Parameters<ProgressDisplay['seed']>[0][number]));
+  failed.handle({ type: 'phase', studyId: 's', phase: 'final', evidence: evidenceSteps(validateStudyConfig({ name: 'e', scenario: { steps: 20 }, budget: { trials: 8 } })) });
+  assert.equal(lines.join('\n'), '[study] evidence: nothing to race or retrain (no tuned trial completed)', 'every tuned trial failed');
 });
