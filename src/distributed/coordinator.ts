@@ -136,7 +136,7 @@ async function pass(service: StudyService, sid: string, watch: TrialWatch, log?:
 }
 
 /** Said when a trial's worker is gone (its lease expired, or its process died on this host). */
-export function lostWorkerLine(t: Pick<TrialRecord, 'number' | 'state' | 'retries' | 'failureReason'>): string {
+function lostWorkerLine(t: Pick<TrialRecord, 'number' | 'state' | 'retries' | 'failureReason'>): string {
   const what = t.state === 'WAITING' ? `queued again (retry ${t.retries})` : `${t.state}: ${t.failureReason ?? 'no reason recorded'}`;
   return `[queue] trial #${t.number} lost its worker (the lease expired, or the process died): ${what}`;
 }

@@ -181,15 +181,19 @@ export function isBestArmRun(role: string): boolean {
 }
 
 /**
- * The ids of the best arm's final runs that retrain an earlier pick, not the report's: a study extended after its
- * final runs may pick another tuned schedule, and the earlier pick's runs stay in the study, outside the report.
- * Empty while nothing is picked (every best-arm run is then the report's).
+ * A best-arm final run of an earlier pick, not of `pick`: a study extended after its final runs may pick another
+ * tuned schedule, and the earlier pick's runs stay in the study, outside the report.
  */
+export function ofEarlierPick(run: RetrainedPoint & { role: string }, pick: RetrainedPoint): boolean {
+  return isBestArmRun(run.role) && !retrains(run, pick);
+}
+
+/** The ids of the runs ofEarlierPick for the report's pick; empty while nothing is picked. */
 export function earlierPickRuns(trials: readonly (RetrainedPoint & { id: number; number: number; role: string })[], finalValidation: unknown): Set<number> {
   const pickNumber = readFinalValidation(finalValidation)?.bestTrialNumber ?? null;
   const pick = pickNumber === null ? undefined : trials.find((t) => t.number === pickNumber);
   if (!pick) return new Set();
-  return new Set(trials.filter((t) => isBestArmRun(t.role) && !retrains(t, pick)).map((t) => t.id));
+  return new Set(trials.filter((t) => ofEarlierPick(t, pick)).map((t) => t.id));
 }
 
 /** What a table calls such a run, after its role: it is kept, but the report is about another schedule. */

@@ -1,6 +1,6 @@
 // Turns finished final-validation runs into the stored report: each arm's values by seed with an interval, and the paired verdicts.
 import type { ArmScore, Comparison, FinalValidationReport, MultiplierResult } from '../shared/evidence.js';
-import { FINAL_ARMS, isBestArmRun, retrains } from '../shared/evidence.js';
+import { FINAL_ARMS, ofEarlierPick } from '../shared/evidence.js';
 import type { Direction } from '../shared/names.js';
 import { roleKind } from '../shared/roles.js';
 import { studyTotalSteps, type StudyConfig } from './config.js';
@@ -102,7 +102,7 @@ function resultAt(trials: readonly TrialRecord[], multiplier: number, seeds: rea
 
 /** Is this final run part of the report: a baseline's, or the current pick's best-arm run. */
 function counts(t: TrialRecord, ctx: FinalSummaryContext): boolean {
-  return !ctx.bestSource || !isBestArmRun(t.role) || retrains(t, ctx.bestSource);
+  return !ctx.bestSource || !ofEarlierPick(t, ctx.bestSource);
 }
 
 function armScore(values: readonly (number | null)[], range: MetricRange): ArmScore {

@@ -5,6 +5,7 @@ import type { RunningServer } from '../../src/server/index.js';
 import { createStudyService } from '../../src/study/service/defaults.js';
 import { MemoryStorage } from '../../src/study/storage/index.js';
 import { call, start } from './helpers.js';
+import { runNoise } from '../fixtures/rng.js';
 
 interface Asked { id: number; number: number; role: string; schedule: { kind: string }; seed: number; evaluateOn: string; stepsMultiplier: number; steps: number; totalSteps: number; lease: { token: number } }
 
@@ -12,9 +13,7 @@ interface Asked { id: number; number: number; role: string; schedule: { kind: st
 function train(t: Asked): number {
   const base = t.schedule.kind === 'batchnorm' ? 0.8 : t.schedule.kind === 'paper' ? 0.85 : 0.9;
   const seedEffect = ((t.seed % 97) / 97 - 0.5) * 0.04;
-  // A run's own noise, a hash of seed and trial (a sum modulo 13 gave every pair of arms the same difference on every seed).
-  const h = Math.sin(t.seed * 12.9898 + t.number * 78.233) * 43758.5453;
-  const own = (h - Math.floor(h) - 0.5) * 0.002;
+  const own = runNoise(t.seed, t.number) * 0.002;
   return base + seedEffect + own - (t.evaluateOn === 'test' ? 0.01 : 0);
 }
 

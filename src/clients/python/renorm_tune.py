@@ -231,18 +231,22 @@ class Client:
         except RenormTuneError as err:
             if not (exist_ok and err.code == "CONFLICT"):
                 raise
-            view = self.request("GET", "/api/studies/" + _segment(name))
+            study, view = self._load(name)
             ignored = _differences({k: v for k, v in body.items() if k not in ("name", "warmStartFrom")}, view.get("config") or {}, "")
             if ignored:
                 warnings.warn("study %r exists: loaded with its stored settings; ignored: %s (use another name to start afresh)"
                               % (name, "; ".join(ignored)), stacklevel=2)
-            return Study(self, view["id"], view["name"])
+            return study
         return Study(self, created["id"], created["name"])
 
     def load_study(self, study):
         """A study by its name or id."""
+        return self._load(study)[0]
+
+    def _load(self, study):
+        """The study's handle and its view (one GET)."""
         view = self.request("GET", "/api/studies/" + _segment(study))
-        return Study(self, view["id"], view["name"])
+        return Study(self, view["id"], view["name"]), view
 
     def studies(self):
         """Summaries of every study (name, state, counts, best, baselines)."""
