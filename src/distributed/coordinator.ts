@@ -13,6 +13,7 @@ import type { StudyConfig } from '../study/config.js';
 import { configOf, MAX_ASK, type StudyService } from '../study/service.js';
 import { trialSummary } from '../study/service/views.js';
 import type { TrialRecord, TrialState } from '../study/types.js';
+import { RedisOutage } from './outage.js';
 import type { Presence } from './presence.js';
 import type { TrialQueue } from './queue.js';
 
@@ -63,6 +64,7 @@ export async function coordinateStudy(target: StudyConfig | string, opts: Coordi
   signal.addEventListener('abort', () => wake.fire(), { once: true });
   const watch = new TrialWatch(sid, emit);
   const depth = new Depth(presence, opts.depth, opts.log, opts.workerFlags ?? ' --redis <same Redis>');
+  if (opts.log) presence.watch(new RedisOutage(opts.log, '[queue]', queue.where, 'trials in training go on (their leases live in the database); queuing new ones waits until it is back'));
 
   await service.setStudyState(sid, 'RUNNING');
   await service.tickSearchClock(sid);

@@ -1,6 +1,7 @@
 // Who is alive on a queue: coordinators and workers announce themselves in Redis keys that expire unless renewed.
 import type { Redis } from 'ioredis';
 import { type Build, isBuild, THIS_BUILD } from './compat.js';
+import { isConnectionError, type RedisOutage } from './outage.js';
 import { plainClient, type RedisRef } from './redis.js';
 
 export interface WorkerPresence extends Build {
@@ -32,6 +33,8 @@ export class Presence {
   private readonly own = new Map<string, { value: string; ttl: number }>();
   /** When a record of ours was last found gone (Redis restarted, flushed, or unreachable past the TTL). */
   private lostAt = 0;
+  private closing = false;
+  private outage: RedisOutage | undefined;
 
   constructor(private readonly ref: RedisRef) {
     this.redis = plainClient(ref);
@@ -58,6 +61,23 @@ export class Presence {
       this.own.delete(key);
       await this.redis.del(key).catch(() => undefined);
     };
+  }
+
+  /**
+   * Reports this client's connection to `outage` (one at a time: a later call replaces the earlier). It renews
+   * every second, so it notices Redis going and coming back as soon as the queue's own connections do.
+   */
+  watch(outage: RedisOutage): void {
+    if (!this.outage) {
+      this.redis.on('error', (err: Error) => {
+        if (isConnectionError(err)) this.outage?.failed(err.message.split('\n')[0]!.replace(this.ref.url, this.ref.where));
+      });
+      this.redis.on('close', () => {
+        if (!this.closing) this.outage?.failed('the connection closed');
+      });
+      this.redis.on('ready', () => this.outage?.back());
+    }
+    this.outage = outage;
   }
 
   /** Renews every record of ours, noting one that Redis no longer held. */
@@ -88,6 +108,7 @@ export class Presence {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     for (const t of this.timers) clearInterval(t);
     this.timers.clear();
     this.redis.disconnect();

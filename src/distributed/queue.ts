@@ -64,6 +64,11 @@ export class TrialQueue {
   private readonly queue: Queue<TrialJobData>;
   private events: QueueEvents | undefined;
 
+  /** The Redis URL, password redacted. */
+  get where(): string {
+    return this.ref.where;
+  }
+
   constructor(private readonly ref: RedisRef) {
     this.queue = new Queue<TrialJobData>(QUEUE_NAME, {
       connection: bullConnection(ref),

@@ -10,6 +10,7 @@ import { configOf, type StudyService } from '../study/service.js';
 import { checkPeer } from './compat.js';
 import { LeaseKeeper } from './lease_keeper.js';
 import { FOREIGN_AFTER_MS, whoRunsMissing } from './missing_study.js';
+import { isConnectionError, RedisOutage } from './outage.js';
 import type { CoordinatorPresence, Presence } from './presence.js';
 import { parseJobData, QUEUE_NAME, type TrialJobData, WORKER_SETTINGS } from './queue.js';
 import { bullConnection, type RedisRef } from './redis.js';
@@ -199,7 +200,11 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
   // The idle clock starts once the queue connection is up: a slow connect (a loaded machine, a far Redis) is not idleness.
   worker.on('ready', () => (lastBusy = Date.now()));
   const errors = new RateLimitedLog(log);
-  worker.on('error', (err) => errors.note(`[worker] queue: ${err.message}`));
+  // A Redis that went away is said by the outage watch (once, then every minute), not by every reconnect error.
+  presence.watch(new RedisOutage(log, '[worker]', opts.redis.where, 'trials in training go on (their leases live in the database); new ones arrive once it is back'));
+  worker.on('error', (err) => {
+    if (!isConnectionError(err)) errors.note(`[worker] queue: ${queueErrorText(err)}`);
+  });
 
   // BullMQ's close() never settles when its blocking connection is reconnecting (Redis away, or back less than its
   // reconnect backoff ago). Once no trial of ours is running, every outcome is in the database and the queue
@@ -255,6 +260,13 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
     await leave();
   }
   return { reason: stopping ?? 'idle', finished, ...(fatal ? { error: fatal } : {}), ...(abandoned ? { queueLeftOpen: true } : {}) };
+}
+
+/** BullMQ's message, or what it means where it has a known cause. */
+export function queueErrorText(err: Error): string {
+  // A job's keys vanished under it: Redis restarted empty or was flushed while the trial trained.
+  if (/^Missing key for job /.test(err.message)) return `${err.message} (Redis lost the job while it ran, after a restart or a flush; its trial's outcome is in the database)`;
+  return err.message;
 }
 
 /** The same queue error (a lock that vanished with a Redis flush) is said once per 10 s, not once per job per second. */

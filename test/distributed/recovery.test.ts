@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openStorage } from '../../src/study/storage/index.js';
+import { startRelay } from '../fixtures/relay.js';
 import { cli, describeTrials, deletePrefix, exitOf, pgSkip, REDIS_URL, redisSkip, Scene, type Store, until } from './helpers.js';
 import type { TrialRecord } from '../../src/study/types.js';
 
@@ -250,5 +251,33 @@ both('a study deleted while its coordinator runs: that coordinator ends, and the
     assert.equal(search(trials).filter((t) => t.state === 'COMPLETE').length, 6, describeTrials(trials));
   } finally {
     await storage.close();
+  }
+});
+
+test('Redis unreachable for a while: the coordinator says so once and says when it is back, and the study completes [sqlite]', { skip: redisDown, timeout: 120_000 }, async () => {
+  const s = await scene('sqlite', 'redis-away', { scenario: { steps: 60, evalInterval: 20 }, budget: { trials: 6 }, finalValidation: { seeds: 1 } });
+  // Only the coordinator's Redis goes through the relay: its workers keep theirs.
+  const relay = await startRelay(new URL(REDIS_URL));
+  try {
+    const coordinator = s.track(cli(['run', s.config, '--db', s.db, '--redis', relay.via(REDIS_URL).href, '--redis-prefix', s.prefix]));
+    await until('the study in the database', async () => (await s.read()).study);
+    const worker = s.worker();
+    await until('a finished trial', async () => (await s.read()).trials.some((t) => t.state === 'COMPLETE'));
+    relay.cut();
+    await until('the coordinator seeing Redis gone', () => /\[queue\] lost Redis at /.test(coordinator.out()), 30_000);
+    await new Promise((r) => setTimeout(r, 3000));
+    relay.restore();
+    const done = await exitOf(coordinator);
+    assert.equal(done.code, 0, done.out);
+    assert.equal(done.out.match(/lost Redis at/g)?.length, 1, done.out);
+    assert.match(done.out, /\[queue\] lost Redis at redis:\/\/127\.0\.0\.1:\d+\/? \([^)]+\): trials in training go on \(their leases live in the database\); queuing new ones waits until it is back/);
+    assert.match(done.out, /\[queue\] Redis at \S+ is back after \d+(\.\d)? s/);
+    const { trials } = await s.read();
+    assert.equal(search(trials).length, 6, describeTrials(trials));
+    assert.ok(trials.every((t) => t.state === 'COMPLETE'), describeTrials(trials));
+    assertTrainedOnce(s, trials);
+    assert.equal((await exitOf(worker)).code, 0);
+  } finally {
+    await relay.close();
   }
 });

@@ -83,10 +83,35 @@ test('a worker stopped while Redis is away leaves (exit 0), though BullMQ\'s clo
   const w = s.track(cli(['worker', '--db', s.db, '--redis', relay.via(REDIS_URL).href, '--redis-prefix', s.prefix, '--trial-worker', countingTrainer, '--idle-exit', '0']));
   await until('the worker up', () => /1 slot/.test(w.out()), 30_000);
   await relay.close();
-  await until('the worker seeing Redis gone', () => /ECONNREFUSED/.test(w.out()), 30_000);
+  await until('the worker seeing Redis gone', () => /lost Redis at/.test(w.out()), 30_000);
   w.child.kill('SIGTERM');
   const res = await exitOf(w, 30_000);
   assert.equal(res.code, 0, res.out);
   assert.match(res.out, /did not close within 5 s \(Redis away or just back\); leaving without it/);
   assert.match(res.out, /leaving \(stopped by a signal\); 0 trials trained/);
+});
+
+test('a worker says once that Redis went away and once that it is back, not every reconnect error', { skip, timeout: 90_000 }, async () => {
+  const s = await emptyDatabase('redis-back');
+  const relay = await startRelay(new URL(REDIS_URL));
+  try {
+    const via = relay.via(REDIS_URL).href;
+    const w = s.track(cli(['worker', '--db', s.db, '--redis', via, '--redis-prefix', s.prefix, '--trial-worker', countingTrainer, '--idle-exit', '0']));
+    await until('the worker up', () => /1 slot/.test(w.out()), 30_000);
+    relay.cut();
+    await until('the worker seeing Redis gone', () => /lost Redis at/.test(w.out()), 30_000);
+    // Long enough for several reconnect attempts, each of which used to print a line.
+    await new Promise((r) => setTimeout(r, 4000));
+    relay.restore();
+    await until('the worker seeing Redis back', () => /is back after/.test(w.out()), 60_000);
+    w.child.kill('SIGTERM');
+    const res = await exitOf(w, 30_000);
+    const out = res.out;
+    assert.equal(out.match(/lost Redis at/g)?.length, 1, out);
+    assert.match(out, new RegExp(`\\[worker\\] lost Redis at ${via.replace(/[/.]/g, '\\$&')} \\([^)]+\\): trials in training go on \\(their leases live in the database\\); new ones arrive once it is back`));
+    assert.match(out, /\[worker\] Redis at \S+ is back after \d+(\.\d)? s/);
+    assert.doesNotMatch(out, /\[worker\] queue: .*(ECONNREFUSED|ECONNRESET|Connection is closed)/, 'raw reconnect errors are not repeated');
+  } finally {
+    await relay.close();
+  }
 });
