@@ -147,7 +147,9 @@ function lostWorkerLine(t: Pick<TrialRecord, 'number' | 'state' | 'retries' | 'f
 class Depth {
   private last = 1;
   private noWorkersSince: number | undefined;
+  /** Said for the current stretch without workers (a new stretch, after workers came and all went, is said again). */
   private advised = false;
+  private hadWorkers = false;
 
   constructor(private readonly presence: Presence, private readonly fixed: number | undefined, private readonly log: ((line: string) => void) | undefined, private readonly flags: string) {}
 
@@ -160,10 +162,15 @@ class Depth {
       slots = this.last;
     }
     this.last = slots;
-    if (slots > 0) this.noWorkersSince = undefined;
-    else if ((this.noWorkersSince ??= Date.now()) < Date.now() - 5000 && !this.advised) {
+    if (slots > 0) {
+      this.noWorkersSince = undefined;
+      this.advised = false;
+      this.hadWorkers = true;
+    } else if ((this.noWorkersSince ??= Date.now()) < Date.now() - 5000 && !this.advised) {
       this.advised = true;
-      this.log?.(`[queue] no worker has announced itself yet: start \`${CLI} worker --db <same database>${this.flags}\` on each training machine`);
+      const start = `start \`${CLI} worker --db <same database>${this.flags}\` on each training machine`;
+      // Workers leave at idle only when no coordinator is alive: these were stopped, killed or lost their machine.
+      this.log?.(this.hadWorkers ? `[queue] every worker has left (stopped, killed, or its machine lost): nothing trains until one comes; ${start}` : `[queue] no worker has announced itself yet: ${start}`);
     }
     return this.fixed ?? Math.max(1, slots);
   }
