@@ -17,7 +17,7 @@ export function register(bench: Command): void {
     .option('--seeds <n>', 'seeds per function (default 10, quick 3)', positiveInt('--seeds'))
     .option('--first-seed <n>', 'first seed (default 0): --first-seed 10 replicates the bench on seeds 10-19', nonNegativeInt('--first-seed'))
     .option('--evals <n>', 'evaluations per run (default 60)', positiveInt('--evals'))
-    .option('--quick', `fast run: ${quickFunctions.map((f) => f.name).join(', ')}; 3 seeds; latency up to 200 observations; n = 1000 for the large ask; no ablations or outlier runs`)
+    .option('--quick', `fast run: ${quickFunctions.map((f) => f.name).join(', ')}; 3 seeds; latency up to 200 observations; n = 1000 for the large ask; no speedup, ablation or outlier runs`)
     .option('--functions <names>', 'comma-separated test functions (default all, or the quick set)', fnList)
     .option('--batches <sizes>', 'comma-separated batch sizes (default 1,4)', list('--batches', positiveInt('--batches')))
     .option('--sections <names>', `comma-separated parts to run (default all: ${SECTIONS.join(', ')})`, list<Section>('--sections', (s) => s as Section, SECTIONS))
@@ -38,7 +38,7 @@ export function register(bench: Command): void {
         firstSeed: opts.firstSeed ?? 0,
         evals: opts.evals ?? 60,
         batches: opts.batches ?? [1, 4],
-        sections: opts.sections ?? (quick ? SECTIONS.filter((s) => s !== 'ablation' && s !== 'outliers') : [...SECTIONS]),
+        sections: opts.sections ?? (quick ? SECTIONS.filter((s) => s !== 'ablation' && s !== 'outliers' && s !== 'speedup') : [...SECTIONS]),
         optuna: opts.optuna,
         sklearn: opts.sklearn,
         ablationFunctions: opts.functions ?? quickFunctions,

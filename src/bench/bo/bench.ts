@@ -9,11 +9,12 @@ import { outliers, type OutlierRow } from './outliers.js';
 import { optunaAvailability, runOptunaTpe, type OptunaTraces } from './optuna_tpe.js';
 import { benchGp, runOnFunction } from './regret.js';
 import { responsiveness, type ResponsivenessRow } from './responsiveness.js';
+import { speedup, type SpeedupRow } from './speedup.js';
 import { medianRatioInterval, standing, type Standing } from './ratio_interval.js';
 import { BATCH_TARGET, consoleLine, markdownTable, ratioInterval, regretRow, SOLVED, solvedRatio, TARGET_RATIO, type RegretRow } from './summary.js';
 import type { TestFunction } from './test_functions.js';
 
-export const SECTIONS = ['regret', 'ablation', 'outliers', 'latency', 'threads', 'mathjs'] as const;
+export const SECTIONS = ['regret', 'speedup', 'ablation', 'outliers', 'latency', 'threads', 'mathjs'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchBoOptions {
@@ -59,6 +60,8 @@ export interface BenchBoResult {
   targetMet: Record<string, { met: number; of: number; missed: string[]; unresolved: string[] }>;
   batchCheck: BatchCheck[];
   gpStats: Record<string, BayesianStats>;
+  /** Evaluations and rounds asking 4 at a time needs to reach ask(1)'s median regret at `evals`. */
+  speedup?: SpeedupRow[];
   ablation?: { rows: AblationRow[]; summary: AblationSummary[] };
   outliers?: OutlierRow[];
   latency?: LatencyResult;
@@ -93,6 +96,8 @@ export async function benchBo(o: BenchBoOptions): Promise<BenchBoResult> {
   // The default GP's final regret per function, batch size and seed: the ablations reuse whatever the regret runs measured.
   const gpFinals = new Map<string, number>();
   const finalKey = (fn: TestFunction, batch: number, seed: number) => `${fn.name}/${batch}/${seed}`;
+  // Their best-so-far traces, under the same keys: the speedup section reuses the one-at-a-time ones.
+  const gpTraces = new Map<string, number[]>();
   const gpStats: Record<string, BayesianStats> = {};
   if (has('regret')) {
     for (const batch of o.batches) {
@@ -110,6 +115,7 @@ export async function benchBo(o: BenchBoOptions): Promise<BenchBoResult> {
           const r = await runOnFunction(opt, fn, seed, o.evals, batch);
           gp.push(r.final);
           gpFinals.set(finalKey(fn, batch, seed), r.final);
+          gpTraces.set(finalKey(fn, batch, seed), r.trace);
           if (r.bestObservedFinal !== undefined) gpBestObserved.push(r.bestObservedFinal);
           seconds += r.seconds;
           for (const k of Object.keys(stats) as (keyof BayesianStats)[]) stats[k] += opt.stats[k];
@@ -154,6 +160,10 @@ export async function benchBo(o: BenchBoOptions): Promise<BenchBoResult> {
     o.log(markdownTable(regret));
   }
   const result: BenchBoResult = { seeds: o.seeds, evals: o.evals, regret, targetMet, batchCheck, gpStats, optuna, loadAverage: [] };
+  if (has('speedup') && o.batches.some((b) => b > 1)) {
+    o.log(`what parallel asks buy (${o.seeds} seeds): evaluations asking q at a time needs to reach the median regret asking 1 at a time reaches in ${o.evals}, and the rounds of q parallel trials that takes:`);
+    result.speedup = await speedup(o.functions, { seeds: o.seeds, firstSeed: first, evals: o.evals, batches: o.batches, horizon: 2, known: gpTraces, log: o.log });
+  }
   if (has('ablation')) {
     o.log(`ablations (${o.ablationSeeds} seeds, ${o.evals} evaluations; same seeds as the default GP):`);
     // The variants run seeds 0..ablationSeeds-1; the default runs only the seeds the regret runs did not.
