@@ -1,5 +1,6 @@
 // The SQLite schema as an ordered list of migrations, applied one transaction each and tracked in PRAGMA user_version.
 import type Database from 'better-sqlite3';
+import { DataError } from '../../errors.js';
 import { StorageVersionError } from '../errors.js';
 
 export { StorageVersionError } from '../errors.js';
@@ -122,6 +123,22 @@ export const MIGRATIONS: readonly Migration[] = [
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/**
+ * Refuses another application's SQLite file before anything writes to it (our tables, WAL mode): a mistyped --db,
+ * even on a read command, must not change someone else's database. A new (empty) file passes, and so does ours at any
+ * version; one newer than ours is left to `migrate`, which says so.
+ */
+export function checkOwnSchema(db: Database.Database, file: string, migrations: readonly Migration[] = MIGRATIONS): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  const known = migrations.length === 0 ? 0 : migrations[migrations.length - 1]!.version;
+  if (version > known) return;
+  const names = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[])
+    .map((r) => r.name);
+  if (names.length === 0 || (version > 0 && names.includes('studies') && names.includes('trials'))) return;
+  const shown = names.length > 5 ? `${names.slice(0, 5).join(', ')}, ...` : names.join(', ');
+  throw new DataError(file, `is another application's SQLite database (tables ${shown}; no renorm-tune schema), left as it was (fix: point --db at a renorm-tune database, or at a new file)`);
+}
 
 /**
  * Brings `db` up to `migrations`' last version. Each step and its user_version bump share one transaction,

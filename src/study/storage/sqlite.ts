@@ -19,7 +19,7 @@ import type {
   CreateGuard, Direction, FinishResult, IntermediateValue, Lease, LeaseRequest, NewTrial, PeerQuery, Storage, StudyRecord, StudyState,
   TrialRecord, TrialState,
 } from '../types.js';
-import { migrate } from './migrations.js';
+import { checkOwnSchema, migrate } from './migrations.js';
 import { studyRecord, trialRecord, type StudyColumns, type TrialColumns, type ValueRow } from './records.js';
 import {
   alreadyFinished, checkFinish, checkIntermediate, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
@@ -99,7 +99,8 @@ export class SqliteStorage implements Storage {
       if (file !== ':memory:') createOwnerOnly(file);
       this.db = new Database(file, { fileMustExist: file !== ':memory:' });
       this.db.pragma(`busy_timeout = ${Math.trunc(opts.busyTimeoutMs ?? 5000)}`);
-      // journal_mode is the first statement that reads the file, so a non-SQLite file fails here.
+      // The first statement that reads the file, so a non-SQLite file fails here; another application's is refused before it is touched.
+      if (file !== ':memory:') checkOwnSchema(this.db, file);
       if (file !== ':memory:') enterWal(this.db, Math.trunc(opts.busyTimeoutMs ?? 5000));
       this.db.pragma(`synchronous = ${opts.durability === 'full' ? 'FULL' : 'NORMAL'}`);
       this.db.pragma('foreign_keys = ON');

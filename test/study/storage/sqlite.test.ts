@@ -152,6 +152,28 @@ describe('SqliteStorage file behaviour', () => {
     await assert.rejects(openStorage(missing, { mustExist: true }), (e: unknown) => e instanceof DataError && e.message.includes(missing));
     assert.equal(existsSync(missing), false);
   });
+  it("refuses another application's SQLite file, and leaves it exactly as it was", () => {
+    const other = join(dir, 'other-app.sqlite');
+    const db = new Database(other);
+    db.exec("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO users (name) VALUES ('alice')");
+    db.close();
+    const before = readFileSync(other);
+    assert.throws(() => new SqliteStorage(other), (e: unknown) =>
+      e instanceof DataError && e.message.includes(other) && /another application's/.test(e.message) && /users/.test(e.message) && /--db/.test(e.message));
+    assert.deepEqual(readFileSync(other), before, 'no tables added, no WAL mode switched on');
+    assert.equal(existsSync(`${other}-wal`), false);
+    const back = new Database(other);
+    assert.deepEqual(back.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all(), [{ name: 'users' }]);
+    back.close();
+  });
+
+  it('opens an empty file as a new database (the file a previous open created)', async () => {
+    const file = fresh();
+    writeFileSync(file, '');
+    const s = new SqliteStorage(file);
+    assert.deepEqual(await s.listStudies(), []);
+    await s.close();
+  });
 });
 
 describe('SqliteStorage: a new file opened by several connections at once', () => {
