@@ -52,6 +52,14 @@ export class StorageUnavailableError extends RenormTuneError {
   }
 }
 
+/** The disk under the database is full: the write was rolled back. An outage to wait out (503, so clients retry), not a bug. */
+export class StorageFullError extends StorageUnavailableError {
+  constructor(where: string) {
+    super(where, 'disk full');
+    this.message = `${where}: the disk holding the database is full; nothing was written by this request (fix: free space on that disk, then retry, or run the same command again)`;
+  }
+}
+
 /** The study was deleted (`renorm-tune delete`, DELETE /api/studies/:id) while a run or coordinator held it. */
 export class StudyDeletedError extends NotFoundError {
   constructor(studyName: string, studyId: string) {

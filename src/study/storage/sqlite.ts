@@ -14,7 +14,7 @@ import { closeSync, existsSync, openSync } from 'node:fs';
 import { readStoredJson } from '../../config/stored_json.js';
 import { DataError, RenormTuneError } from '../../errors.js';
 import { countsTowardBudget } from '../../shared/roles.js';
-import { StaleSnapshotError } from '../errors.js';
+import { StaleSnapshotError, StorageFullError } from '../errors.js';
 import type {
   CreateGuard, Direction, FinishResult, IntermediateValue, Lease, LeaseRequest, NewTrial, PeerQuery, Storage, StudyRecord, StudyState,
   TrialRecord, TrialState,
@@ -379,7 +379,13 @@ export class SqliteStorage implements Storage {
 
   /** One IMMEDIATE transaction: the write lock first, so the checks and the write see the same state. */
   private write<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    try {
+      return this.db.transaction(fn).immediate();
+    } catch (err) {
+      // SQLite rolled the transaction back: say which file and what to do, not the driver's bare "database or disk is full".
+      if ((err as { code?: string }).code === 'SQLITE_FULL') throw new StorageFullError(this.file);
+      throw err;
+    }
   }
 
   /** Statements are compiled once per connection: the runner calls listTrials on every progress report. */

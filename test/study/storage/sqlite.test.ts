@@ -9,6 +9,8 @@ import { Worker } from 'node:worker_threads';
 import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { DataError } from '../../../src/errors.js';
+import { StorageUnavailableError } from '../../../src/study/errors.js';
+import type { NewTrial } from '../../../src/study/types.js';
 import { SqliteStorage, StorageVersionError, STORAGE_SCHEMA_VERSION, openStorage } from '../../../src/study/storage/index.js';
 import { MIGRATIONS, migrate, type Migration } from '../../../src/study/storage/migrations.js';
 import { createOwnerOnly, enterWal } from '../../../src/study/storage/sqlite.js';
@@ -165,6 +167,22 @@ describe('SqliteStorage file behaviour', () => {
     const back = new Database(other);
     assert.deepEqual(back.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all(), [{ name: 'users' }]);
     back.close();
+  });
+
+  it('a full disk is a 503 naming the file and the fix, and the write leaves nothing behind', async () => {
+    const file = fresh();
+    const s = new SqliteStorage(file);
+    const st = await s.createStudy({ name: 'full', direction: 'maximize', config: {} });
+    // The disk fills: SQLite answers SQLITE_FULL exactly as it does when the file cannot grow past max_page_count.
+    const db = (s as unknown as { db: Database.Database }).db;
+    db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+    const big = { note: 'x'.repeat(3000) };
+    const many: NewTrial[] = Array.from({ length: 20 }, () => ({ state: 'WAITING', role: 'search', params: big, schedule: { kind: 'batchnorm' } }));
+    await assert.rejects(s.createTrials(st.id, many), (e: unknown) =>
+      e instanceof StorageUnavailableError && e.status === 503 && e.message.includes(file) && /full/.test(e.message) && /free space/.test(e.message) &&
+      /nothing was written/.test(e.message));
+    assert.deepEqual(await s.listTrials(st.id), []);
+    await s.close();
   });
 
   it('opens an empty file as a new database (the file a previous open created)', async () => {
