@@ -4,7 +4,7 @@ import { baselineValues, bestTrial } from '../shared/best.js';
 import { roleKind, roleLabel } from '../shared/roles.js';
 import type { TrialSummary } from '../study/api_types.js';
 import type { EvidenceSteps } from '../study/evidence.js';
-import type { RunnerEvent } from '../study/runner.js';
+import type { RecoveredTrial, RunnerEvent } from '../study/runner.js';
 import type { Direction } from '../study/types.js';
 import { fmt } from './final_table.js';
 
@@ -55,6 +55,7 @@ export class ProgressDisplay {
       const evidence = none ? 'evidence: nothing to race or retrain (no tuned trial completed)' : evidenceLine(e.evidence);
       const what = { search: e.resumed ? 'continuing the study' : 'searching', final: evidence, done: 'done', stopped: 'stopped; run the same command again to resume' }[e.phase];
       this.log(`[study] ${what}`);
+      for (const t of e.recovered ?? []) this.log(recoveredLine(t));
       return;
     }
     if (e.type === 'progress') {
@@ -109,6 +110,12 @@ export class ProgressDisplay {
     this.study.setTotal(this.opts.budgetTrials ?? Math.max(n, 1));
     this.study.update(n, { info: this.scoreboard() });
   }
+}
+
+/** Said on resume for each trial a dead run (killed, crashed) left RUNNING. */
+export function recoveredLine(t: RecoveredTrial): string {
+  const what = t.state === 'WAITING' ? `queued again (retry ${t.retries})` : `${t.state}: ${t.failureReason ?? 'no reason recorded'}`;
+  return `[study] trial ${name(t)} was left RUNNING by a run that is gone (killed, or crashed): ${what}`;
 }
 
 /** The evidence phase as this study's config has it: a race, final runs, or both (the phase is skipped when neither). */

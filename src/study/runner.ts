@@ -18,7 +18,13 @@ import type { Lease, StudyRecord, TrialRecord } from './types.js';
 export type RunnerEvent =
   | StudyEvent
   | ProgressEvent
-  | { type: 'phase'; studyId: string; phase: 'search' | 'final' | 'done' | 'stopped'; resumed?: boolean; evidence?: EvidenceSteps };
+  | {
+    type: 'phase'; studyId: string; phase: 'search' | 'final' | 'done' | 'stopped'; resumed?: boolean; evidence?: EvidenceSteps;
+    /** At the start: trials a dead run left RUNNING, now queued again (WAITING) or failed (out of retries). */
+    recovered?: RecoveredTrial[];
+  };
+
+export type RecoveredTrial = Pick<TrialRecord, 'number' | 'role' | 'state' | 'retries' | 'failureReason'>;
 
 export interface RunStudyOptions {
   /** The one door to the study (share it with the HTTP server so the dashboard sees live events). */
@@ -95,8 +101,9 @@ export async function runStudy(target: StudyConfig | string, opts: RunStudyOptio
     // Starts (or continues) the search clock: the time budget counts from here, baselines included.
     await service.tickSearchClock(sid);
     await service.ensureCreated(sid);
-    await reapDead(service, sid);
-    emit({ type: 'phase', studyId: sid, phase: 'search', resumed });
+    // A run killed here (SIGKILL, OOM) left its trials RUNNING: they go back to the queue now, and the display says so.
+    const recovered = (await reapDead(service, sid)).map(({ number, role, state, retries, failureReason }) => ({ number, role, state, retries, failureReason }));
+    emit({ type: 'phase', studyId: sid, phase: 'search', resumed, ...(recovered.length ? { recovered } : {}) });
 
     let exhausted = false;
     // `renorm-tune stop` from elsewhere, seen whenever a slot is free (by the ask, or by a look once the budget is

@@ -83,6 +83,10 @@ test('run: Ctrl-C stops cleanly, SIGKILL mid-study loses nothing, and a rerun co
     const second = await exited(runCli(args));
     assert.equal(second.code, 0, second.out);
     assert.match(second.out, /continuing the study/);
+    for (const t of before.filter((b) => b.state === 'RUNNING')) {
+      assert.match(second.out, new RegExp(`trial #${t.number}\\b[^\\n]*left RUNNING by a run that is gone[^\\n]*queued again \\(retry 1\\)`),
+        `the resume says which of the dead run's trials it requeued:\n${second.out}`);
+    }
     assert.match(second.out, /final validation on the test set/);
     const after = await trials(db);
     for (const t of completeBefore) assert.deepEqual(after.find((a) => a.id === t.id), t, `COMPLETE trial ${t.id} changed by the resume`);
