@@ -130,11 +130,14 @@ export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
  * version; one newer than ours is left to `migrate`, which says so.
  */
 export function checkOwnSchema(db: Database.Database, file: string, migrations: readonly Migration[] = MIGRATIONS): void {
-  const version = db.pragma('user_version', { simple: true }) as number;
+  // One read transaction, one snapshot: another opener may commit our first migration (tables and version together) between two bare reads.
+  const { version, names } = db.transaction(() => ({
+    version: db.pragma('user_version', { simple: true }) as number,
+    names: (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[])
+      .map((r) => r.name),
+  }))();
   const known = migrations.length === 0 ? 0 : migrations[migrations.length - 1]!.version;
   if (version > known) return;
-  const names = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[])
-    .map((r) => r.name);
   if (names.length === 0 || (version > 0 && names.includes('studies') && names.includes('trials'))) return;
   const shown = names.length > 5 ? `${names.slice(0, 5).join(', ')}, ...` : names.join(', ');
   throw new DataError(file, `is another application's SQLite database (tables ${shown}; no renorm-tune schema), left as it was (fix: point --db at a renorm-tune database, or at a new file)`);
