@@ -60,6 +60,14 @@ export class StorageFullError extends StorageUnavailableError {
   }
 }
 
+/** The database file (or its folder) is not writable by this process: nothing was written. Answered like an outage (503): an operator can fix the permissions while clients retry. */
+export class StorageReadOnlyError extends StorageUnavailableError {
+  constructor(where: string) {
+    super(where, 'read-only');
+    this.message = `${where}: the database is read-only to this process (the file or its folder is not writable); nothing was written by this request (fix: make both writable by this user, then retry, or run the same command again)`;
+  }
+}
+
 /** The study was deleted (`renorm-tune delete`, DELETE /api/studies/:id) while a run or coordinator held it. */
 export class StudyDeletedError extends NotFoundError {
   constructor(studyName: string, studyId: string) {

@@ -10,11 +10,12 @@
 // returns a settled promise, so it satisfies the same async Storage contract as PostgreSQL. The storage's clock
 // (leases, the search clock) is this machine's, which every process sharing the file also reads.
 import Database from 'better-sqlite3';
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { readStoredJson } from '../../config/stored_json.js';
 import { DataError, RenormTuneError } from '../../errors.js';
 import { countsTowardBudget } from '../../shared/roles.js';
-import { StaleSnapshotError, StorageFullError } from '../errors.js';
+import { StaleSnapshotError, StorageFullError, StorageReadOnlyError } from '../errors.js';
 import type {
   CreateGuard, Direction, FinishResult, IntermediateValue, Lease, LeaseRequest, NewTrial, PeerQuery, Storage, StudyRecord, StudyState,
   TrialRecord, TrialState,
@@ -79,6 +80,15 @@ export function enterWal(db: Database.Database, timeoutMs: number): void {
   }
 }
 
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export class SqliteStorage implements Storage {
   readonly kind = 'sqlite';
   readonly file: string;
@@ -109,6 +119,10 @@ export class SqliteStorage implements Storage {
       if (err instanceof RenormTuneError) throw err;
       const code = (err as { code?: string }).code;
       if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') throw new DataError(file, 'is not a renorm-tune SQLite database');
+      if ((code === 'SQLITE_CANTOPEN' || code?.startsWith('SQLITE_READONLY')) && (!writable(file) || !writable(dirname(file)))) {
+        throw new DataError(file, 'cannot open it: the file or its folder is read-only to this process, and SQLite writes its -wal and -shm files ' +
+          'beside the database even to read it (fix: make both writable by this user, or copy the database to a writable folder and point --db at the copy)');
+      }
       throw new DataError(file, `cannot open database: ${(err as Error).message}`);
     }
   }
@@ -384,6 +398,7 @@ export class SqliteStorage implements Storage {
     } catch (err) {
       // SQLite rolled the transaction back: say which file and what to do, not the driver's bare "database or disk is full".
       if ((err as { code?: string }).code === 'SQLITE_FULL') throw new StorageFullError(this.file);
+      if (['SQLITE_READONLY', 'SQLITE_READONLY_DIRECTORY'].includes((err as { code?: string }).code ?? '')) throw new StorageReadOnlyError(this.file);
       throw err;
     }
   }

@@ -1,7 +1,7 @@
 // SQLite storage: the shared conformance suite, plus what only a file can show (reopen, migrations, version refusal, cross-process races).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { DataError } from '../../../src/errors.js';
-import { StorageUnavailableError } from '../../../src/study/errors.js';
+import { StorageReadOnlyError, StorageUnavailableError } from '../../../src/study/errors.js';
 import type { NewTrial } from '../../../src/study/types.js';
 import { SqliteStorage, StorageVersionError, STORAGE_SCHEMA_VERSION, openStorage } from '../../../src/study/storage/index.js';
 import { MIGRATIONS, migrate, type Migration } from '../../../src/study/storage/migrations.js';
@@ -183,6 +183,32 @@ describe('SqliteStorage file behaviour', () => {
       /nothing was written/.test(e.message));
     assert.deepEqual(await s.listTrials(st.id), []);
     await s.close();
+  });
+
+  it('a database turned read-only is a 503 naming the file and the fix, and nothing is written', async () => {
+    const file = fresh();
+    const s = new SqliteStorage(file);
+    const st = await s.createStudy({ name: 'ro', direction: 'maximize', config: {} });
+    // SQLite answers a write to a file it may not write with SQLITE_READONLY, as it does under query_only.
+    (s as unknown as { db: Database.Database }).db.pragma('query_only = 1');
+    await assert.rejects(s.setStudyState(st.id, 'RUNNING'), (e: unknown) =>
+      e instanceof StorageReadOnlyError && e.status === 503 && e.message.includes(file) && /read-only/.test(e.message) && /fix: make both writable/.test(e.message));
+    assert.equal((await s.getStudy(st.id))!.state, 'CREATED');
+    await s.close();
+  });
+
+  it('a database in a read-only folder: the error names the file, why and the fix', { skip: process.getuid?.() === 0 ? 'root may write anything: file modes cannot make a read-only folder' : false }, () => {
+    const folder = mkdtempSync(join(dir, 'ro-'));
+    const file = join(folder, 'kept.db');
+    new SqliteStorage(file).close();
+    chmodSync(file, 0o444);
+    chmodSync(folder, 0o555);
+    try {
+      assert.throws(() => new SqliteStorage(file, { mustExist: true }), (e: unknown) =>
+        e instanceof DataError && e.message.includes(file) && /read-only/.test(e.message) && /-wal and -shm/.test(e.message) && /fix: /.test(e.message));
+    } finally {
+      chmodSync(folder, 0o755);
+    }
   });
 
   it('opens an empty file as a new database (the file a previous open created)', async () => {
