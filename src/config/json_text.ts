@@ -91,6 +91,8 @@ export function jsonErrorOffset(text: string): number {
 
 /** JSON.parse, with a syntax error reported as `file: is not valid JSON: line L, column C: <what the parser says>`. */
 export function parseJsonFile(text: string, file: string): unknown {
+  // Windows editors save UTF-8 with a byte-order mark: not JSON, yet not the writer's mistake (Node's require() skips it too).
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
     return JSON.parse(text);
   } catch (err) {

@@ -46,3 +46,9 @@ test('parseJsonFile names the file, the line and the column', () => {
   assert.throws(() => parseJsonFile('{"a": 1', 'f.json'), (e: unknown) => e instanceof DataError && /line 1, column 8: Expected ',' or '}'/.test(e.message));
   assert.deepEqual(parseJsonFile('{"a": [1]}', 'f.json'), { a: [1] });
 });
+
+test('parseJsonFile reads a file saved with a UTF-8 byte-order mark (Windows editors add one) as the JSON after it', () => {
+  assert.deepEqual(parseJsonFile('\uFEFF{"name": "x"}', 'study.json'), { name: 'x' });
+  assert.throws(() => parseJsonFile('\uFEFF{"a": 1', 'f.json'), (e: unknown) => e instanceof DataError && /line 1, column 8: /.test(e.message),
+    'positions count from after the mark');
+});
