@@ -1,6 +1,6 @@
 // The study commands that read or serve a database: `serve`, `studies`, `show` and `export`.
 import type { Command } from 'commander';
-import { mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DataError } from '../errors.js';
 import { describeSchedule } from '../schedule/index.js';
@@ -96,6 +96,26 @@ function isFolder(path: string): boolean {
   }
 }
 
+/** The first bytes of a SQLite database, and of its write-ahead log (either byte order). */
+const SQLITE_MAGIC = [Buffer.from('SQLite format 3\0', 'latin1'), Buffer.from([0x37, 0x7f, 0x06, 0x82]), Buffer.from([0x37, 0x7f, 0x06, 0x83])];
+
+/** Whether `path` is an existing SQLite database or WAL file (read from its header: names prove nothing). */
+function isSqliteFile(path: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return false;
+  }
+  try {
+    const head = Buffer.alloc(16);
+    const n = readSync(fd, head, 0, 16, 0);
+    return SQLITE_MAGIC.some((m) => n >= m.length && head.subarray(0, m.length).equals(m));
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Temp file in the target's folder, then rename: a reader never sees half a file, and a crash leaves the old one. */
 export function writeFileAtomic(path: string, text: string): void {
   const target = resolve(path);
@@ -103,6 +123,8 @@ export function writeFileAtomic(path: string, text: string): void {
   const folder = dirname(target);
   if (!isFolder(folder)) throw new DataError(path, `cannot write it: the folder ${folder} does not exist (create it first, or write somewhere else)`);
   if (isFolder(target)) throw new DataError(path, `cannot write it: it is a folder (give a file name, e.g. ${join(path, 'best-schedule.json')})`);
+  // A slip of --out onto --db would replace every study with one JSON file.
+  if (isSqliteFile(target)) throw new DataError(path, 'cannot write it: it is a SQLite database (or its -wal file), left as it was (fix: give another --out, e.g. best-schedule.json)');
   const tmpDir = mkdtempSync(join(dirname(target), `.${basename(target)}.tmp-`));
   const tmp = join(tmpDir, 'data');
   try {

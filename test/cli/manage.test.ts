@@ -2,7 +2,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -167,5 +167,20 @@ describe('show wording', () => {
     await assert.rejects(cli('export', 'exp', '--db', db, '--out', dir), (e: unknown) =>
       e instanceof DataError && /it is a folder \(give a file name, e\.g\. .*best-schedule\.json\)/.test(e.message) && !/EISDIR|tmp-/.test(e.message));
     assert.deepEqual(readdirSync(dir).filter((f) => f.includes('tmp-')), []);
+  });
+
+  it('export refuses to write over a database (--out naming the --db file would have replaced every study with one JSON file)', async () => {
+    await withSvc(async (svc) => {
+      const s = await svc.createStudy(validateStudyConfig({ name: 'kept', executor: 'external', totalSteps: 100, optimizer: 'random' }));
+      const [t] = await svc.ask(s.id, 1);
+      await svc.tell(s.id, t!.id, { value: 0.5 });
+    });
+    for (const target of [db, `${db}-wal`].filter((f) => existsSync(f))) {
+      const before = readFileSync(target);
+      await assert.rejects(cli('export', 'kept', '--db', db, '--out', target), (e: unknown) =>
+        e instanceof DataError && e.message.includes(target) && /SQLite/.test(e.message) && /fix: give another --out/.test(e.message));
+      assert.deepEqual(readFileSync(target), before, `${target} left as it was`);
+    }
+    assert.equal(await withSvc(async (svc) => (await svc.resolve('kept')).name), 'kept');
   });
 });
