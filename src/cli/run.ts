@@ -117,6 +117,11 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
   const queued: OpenedQueue | undefined = o.redis === undefined ? undefined : await (await import('./run_queue.js')).openQueue(o);
   const crowded = queued ? undefined : workersWarning(workers);
   if (crowded) display.log(crowded);
+  // Load the data before any trial starts, and before the database is opened: a missing or corrupt file should
+  // stop here with its name, not fail every trial of the budget one by one, nor leave a new database file behind.
+  // The data package caches it, so the pool reuses this load. A coordinator trains nothing (its machine may not
+  // even hold the data): its workers check the data instead.
+  if (!queued) await loadDataset(localScenario(config).dataset);
   const { service, close } = await openService(o.db).catch(async (err: unknown) => {
     await queued?.close();
     throw err;
@@ -142,10 +147,6 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
 
   let server: RunningServer | undefined;
   try {
-    // Load the data before any trial starts: a missing or corrupt file should stop here with its name, not
-    // fail every trial of the budget one by one. The data package caches it, so the pool reuses this load.
-    // A coordinator trains nothing (its machine may not even hold the data): its workers check the data instead.
-    if (!queued) await loadDataset(localScenario(config).dataset);
     const existing = (await service.listStudies()).find((s) => s.name === config.name);
     if (existing) {
       display.seed(await service.listTrials(existing.id));

@@ -187,6 +187,21 @@ test('run --port abc exits 1 naming what it got, before anything is written', as
   }
 });
 
+test('run: a dataset that cannot be read is named, and no database is left behind', async () => {
+  const { dir, db } = setup();
+  try {
+    const cfg = join(dir, 'idx.json');
+    const missing = join(dir, 'train-images-idx3-ubyte');
+    writeFileSync(cfg, JSON.stringify({ name: 'idx', scenario: { steps: 20, dataset: { type: 'idx', trainImages: missing, trainLabels: missing, testImages: missing, testLabels: missing } }, budget: { trials: 4 } }));
+    const r = collect(run([cfg, '--db', db]));
+    assert.equal(await r.exit, 1);
+    assert.match(r.err(), new RegExp(`${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot read IDX file`), r.err());
+    assert.equal(existsSync(db), false, 'no database was created');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('--isolation and --devices: process where native TF.js may load, one process per device, refused with --redis or a thread pool on native', () => {
   assert.deepEqual(localExecutorFlags({}, 'wasm'), {}, 'the runner picks: threads for wasm');
   assert.deepEqual(localExecutorFlags({ devices: '0, 1' }, undefined), { isolation: 'process', devices: ['0', '1'] });
