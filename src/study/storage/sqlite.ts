@@ -10,8 +10,8 @@
 // returns a settled promise, so it satisfies the same async Storage contract as PostgreSQL. The storage's clock
 // (leases, the search clock) is this machine's, which every process sharing the file also reads.
 import Database from 'better-sqlite3';
-import { accessSync, closeSync, constants, existsSync, openSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { accessSync, closeSync, constants, existsSync, openSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { readStoredJson } from '../../config/stored_json.js';
 import { DataError, RenormTuneError } from '../../errors.js';
 import { countsTowardBudget } from '../../shared/roles.js';
@@ -80,6 +80,14 @@ export function enterWal(db: Database.Database, timeoutMs: number): void {
   }
 }
 
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 function writable(path: string): boolean {
   try {
     accessSync(path, constants.W_OK);
@@ -119,6 +127,9 @@ export class SqliteStorage implements Storage {
       if (err instanceof RenormTuneError) throw err;
       const code = (err as { code?: string }).code;
       if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') throw new DataError(file, 'is not a renorm-tune SQLite database');
+      if (code === 'SQLITE_CANTOPEN' && isFolder(file)) {
+        throw new DataError(file, `is a folder, not a database file (fix: give a file name, e.g. --db ${join(file, 'renorm-tune.db')})`);
+      }
       if ((code === 'SQLITE_CANTOPEN' || code?.startsWith('SQLITE_READONLY')) && (!writable(file) || !writable(dirname(file)))) {
         throw new DataError(file, 'cannot open it: the file or its folder is read-only to this process, and SQLite writes its -wal and -shm files ' +
           'beside the database even to read it (fix: make both writable by this user, or copy the database to a writable folder and point --db at the copy)');

@@ -211,6 +211,12 @@ describe('SqliteStorage file behaviour', () => {
     }
   });
 
+  it('a folder given as the database is named as a folder, with a file name to use', () => {
+    const folder = mkdtempSync(join(dir, 'folder-'));
+    assert.throws(() => new SqliteStorage(folder), (e: unknown) =>
+      e instanceof DataError && e.message.includes(folder) && /is a folder/.test(e.message) && e.message.includes(join(folder, 'renorm-tune.db')));
+  });
+
   it('opens an empty file as a new database (the file a previous open created)', async () => {
     const file = fresh();
     writeFileSync(file, '');
