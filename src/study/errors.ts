@@ -60,11 +60,14 @@ export class StorageFullError extends StorageUnavailableError {
   }
 }
 
-/** The database file (or its folder) is not writable by this process: nothing was written. Answered like an outage (503): an operator can fix the permissions while clients retry. */
+/**
+ * The database refuses writes (a SQLite file or folder this process may not write, a PostgreSQL standby): nothing
+ * was written. Answered like an outage (503): an operator can fix it while clients retry.
+ */
 export class StorageReadOnlyError extends StorageUnavailableError {
-  constructor(where: string) {
+  constructor(where: string, why: string, fix: string) {
     super(where, 'read-only');
-    this.message = `${where}: the database is read-only to this process (the file or its folder is not writable); nothing was written by this request (fix: make both writable by this user, then retry, or run the same command again)`;
+    this.message = `${where}: the database is read-only to this process (${why}); nothing was written by this request (fix: ${fix}, then retry, or run the same command again)`;
   }
 }
 

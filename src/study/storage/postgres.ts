@@ -15,7 +15,7 @@ import pg from 'pg';
 import type { PoolClient } from 'pg';
 import { ConfigError } from '../../errors.js';
 import { countsTowardBudget } from '../../shared/roles.js';
-import { StaleSnapshotError, StorageUnavailableError } from '../errors.js';
+import { StaleSnapshotError, StorageFullError, StorageReadOnlyError, StorageUnavailableError } from '../errors.js';
 import type {
   CreateGuard, Direction, FinishResult, IntermediateValue, Lease, LeaseRequest, NewTrial, PeerQuery, Storage, StudyRecord, StudyState,
   TrialRecord, TrialState,
@@ -735,12 +735,16 @@ export class PgStorage implements Storage {
     }
   }
 
-  /** A lost connection or a server going down becomes a 503 naming the database; every other error passes through. */
+  /** A lost connection, a server going down, a read-only server or a full disk becomes a 503 naming the database; every other error passes through. */
   private unavailable(err: unknown): unknown {
     const code = sqlState(err).code ?? (err as { code?: string }).code ?? '';
     const lost = /^(08|57P0)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code)
       || /Connection terminated|connection timeout|Client has encountered a connection error/i.test((err as Error)?.message ?? '');
-    return lost ? new StorageUnavailableError(this.where, code || (err as Error).message) : err;
+    if (lost) return new StorageUnavailableError(this.where, code || (err as Error).message);
+    // The server is up but cannot take the write: said with the database's name and the fix, not as a 500.
+    if (code === '25006') return new StorageReadOnlyError(this.where, 'it answers as a read-only server: a standby, or default_transaction_read_only', 'point --db at the primary, or make the database writable');
+    if (code === '53100') return new StorageFullError(this.where);
+    return err;
   }
 
   private async lockTrial(c: PoolClient, studyId: string, trialId: number): Promise<TrialRow> {

@@ -409,7 +409,7 @@ export class SqliteStorage implements Storage {
     } catch (err) {
       // SQLite rolled the transaction back: say which file and what to do, not the driver's bare "database or disk is full".
       if ((err as { code?: string }).code === 'SQLITE_FULL') throw new StorageFullError(this.file);
-      if (['SQLITE_READONLY', 'SQLITE_READONLY_DIRECTORY'].includes((err as { code?: string }).code ?? '')) throw new StorageReadOnlyError(this.file);
+      if (['SQLITE_READONLY', 'SQLITE_READONLY_DIRECTORY'].includes((err as { code?: string }).code ?? '')) throw new StorageReadOnlyError(this.file, 'the file or its folder is not writable', 'make both writable by this user');
       throw err;
     }
   }

@@ -1,9 +1,9 @@
 // PostgreSQL going away mid-run: calls fail with a 503 STORAGE_UNAVAILABLE naming the database, never a raw driver error (a 500).
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { StorageUnavailableError } from '../../../src/study/errors.js';
+import { StorageReadOnlyError, StorageUnavailableError } from '../../../src/study/errors.js';
 import { PgStorage } from '../../../src/study/storage/postgres.js';
-import { createTestDatabase } from '../../fixtures/pg.js';
+import { createTestDatabase, PG_SERVER, withPgClient } from '../../fixtures/pg.js';
 import { startRelay } from '../../fixtures/relay.js';
 
 it('a database cut off after connecting answers 503 STORAGE_UNAVAILABLE, with the password redacted', { timeout: 60_000 }, async (t) => {
@@ -29,6 +29,31 @@ it('a database cut off after connecting answers 503 STORAGE_UNAVAILABLE, with th
     }
   } finally {
     await relay.close();
+    await storage?.close().catch(() => undefined);
+    await db.drop();
+  }
+});
+
+it('a read-only PostgreSQL (a standby, default_transaction_read_only) answers 503 naming the database and the fix (it was a 500 with the driver\'s words)', { timeout: 60_000 }, async (t) => {
+  const db = await createTestDatabase('readonly');
+  if ('unavailable' in db) return t.skip(db.unavailable);
+  let storage: PgStorage | undefined;
+  try {
+    const setup = (await PgStorage.connect(db.url)) as PgStorage;
+    const study = await setup.createStudy({ name: 'ro', direction: 'maximize', config: {} });
+    await setup.close();
+    await withPgClient(PG_SERVER, (c) => c.query(`ALTER DATABASE ${db.name} SET default_transaction_read_only = on`));
+    storage = (await PgStorage.connect(db.url)) as PgStorage;
+    for (const call of [() => storage!.setStudyState(study.id, 'RUNNING'), () => storage!.setStudyAttr(study.id, 'k', 1)]) {
+      await assert.rejects(call(), (e: unknown) => {
+        assert.ok(e instanceof StorageReadOnlyError, `expected a read-only STORAGE_UNAVAILABLE, got ${String(e)}`);
+        assert.equal((e as StorageReadOnlyError).status, 503);
+        assert.match((e as Error).message, new RegExp(`${db.name}.*read-only.*fix: point --db at the primary`));
+        return true;
+      });
+    }
+    assert.equal((await storage.getStudy(study.id))!.state, 'CREATED');
+  } finally {
     await storage?.close().catch(() => undefined);
     await db.drop();
   }
