@@ -126,7 +126,12 @@ export class SqliteStorage implements Storage {
     } catch (err) {
       if (err instanceof RenormTuneError) throw err;
       const code = (err as { code?: string }).code;
-      if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') throw new DataError(file, 'is not a renorm-tune SQLite database');
+      if (code === 'SQLITE_NOTADB') throw new DataError(file, 'is not a renorm-tune SQLite database');
+      // A SQLite header over missing or broken pages: most likely ours, cut short (a full disk, a partial copy).
+      if (code === 'SQLITE_CORRUPT') {
+        throw new DataError(file, 'is a damaged SQLite database: SQLite reports it malformed (truncated, or corrupted on disk) ' +
+          "(fix: restore it from a backup; sqlite3's .recover command may salvage what is left)");
+      }
       if (code === 'SQLITE_CANTOPEN' && isFolder(file)) {
         throw new DataError(file, `is a folder, not a database file (fix: give a file name, e.g. --db ${join(file, 'renorm-tune.db')})`);
       }

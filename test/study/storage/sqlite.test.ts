@@ -217,6 +217,18 @@ describe('SqliteStorage file behaviour', () => {
       e instanceof DataError && e.message.includes(folder) && /is a folder/.test(e.message) && e.message.includes(join(folder, 'renorm-tune.db')));
   });
 
+  it('a truncated database is called damaged, with the fix, not "not a renorm-tune database"', async () => {
+    const file = fresh();
+    const s = new SqliteStorage(file);
+    const st = await s.createStudy({ name: 'cut', direction: 'maximize', config: {} });
+    await s.createTrials(st.id, Array.from({ length: 40 }, (): NewTrial => ({ state: 'WAITING', role: 'search', params: { note: 'x'.repeat(2000) }, schedule: { kind: 'batchnorm' } })));
+    await s.close();
+    const cut = join(dir, 'cut.db');
+    writeFileSync(cut, readFileSync(file).subarray(0, 16384));
+    assert.throws(() => new SqliteStorage(cut, { mustExist: true }), (e: unknown) =>
+      e instanceof DataError && e.message.includes(cut) && /damaged/.test(e.message) && /fix: restore it from a backup/.test(e.message) && !/not a renorm-tune/.test(e.message));
+  });
+
   it('opens an empty file as a new database (the file a previous open created)', async () => {
     const file = fresh();
     writeFileSync(file, '');
