@@ -24,6 +24,25 @@ export interface FormulaScope {
 
 const cache = new Map<string, EvalFunction>();
 
+/**
+ * Deepest expression tree accepted. mathjs walks, compiles and evaluates trees recursively, so a formula such as
+ * `t+t+...+t` with 30,000 terms overflows the stack; real schedules nest a few levels.
+ */
+export const MAX_FORMULA_DEPTH = 200;
+const tooDeep = (field: string) =>
+  new ConfigError(field, `nests deeper than ${MAX_FORMULA_DEPTH} levels`, 'simplify the formula (schedules need a few levels of nesting)');
+
+/** Depth of the tree, walked with an explicit stack so that measuring a deep tree cannot overflow. */
+function depthOver(root: MathNode, limit: number): boolean {
+  const stack: Array<[MathNode, number]> = [[root, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (depth > limit) return true;
+    node.forEach((child: MathNode) => stack.push([child, depth + 1]));
+  }
+  return false;
+}
+
 /** Parses and checks a formula; throws ConfigError naming `field` on syntax errors or anything outside the whitelist. */
 export function compileFormula(expr: string, field: string): EvalFunction {
   const hit = cache.get(expr);
@@ -32,8 +51,10 @@ export function compileFormula(expr: string, field: string): EvalFunction {
   try {
     root = math.parse(expr);
   } catch (err) {
+    if (err instanceof RangeError) throw tooDeep(field);
     throw new ConfigError(field, `syntax error in ${JSON.stringify(expr)}: ${(err as Error).message}`, 'write a mathjs expression such as "1 + 2 * clamp((t - 0.1) / 0.5, 0, 1)"');
   }
+  if (depthOver(root, MAX_FORMULA_DEPTH)) throw tooDeep(field);
   root.traverse((node: MathNode, path: string) => {
     if (!ALLOWED_NODES.has(node.type)) {
       throw new ConfigError(field, `${node.type.replace(/Node$/, '').toLowerCase()} expressions are not allowed (${JSON.stringify(node.toString())})`, 'use only arithmetic, comparisons, ?: and the functions ' + FORMULA_FUNCTIONS.join(', '));
