@@ -22,7 +22,17 @@ export interface FormulaScope {
   totalSteps: number;
 }
 
+/**
+ * Compiled formulas, least recently used first. scheduleAt compiles on every call, so the cache keeps training fast;
+ * it is bounded because formulas arrive from users (every rejected enqueue used to stay compiled here for good).
+ */
+export const FORMULA_CACHE_SIZE = 256;
 const cache = new Map<string, EvalFunction>();
+
+function remember(expr: string, compiled: EvalFunction): void {
+  cache.set(expr, compiled);
+  if (cache.size > FORMULA_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+}
 
 /**
  * Deepest expression tree accepted. mathjs walks, compiles and evaluates trees recursively, so a formula such as
@@ -46,7 +56,12 @@ function depthOver(root: MathNode, limit: number): boolean {
 /** Parses and checks a formula; throws ConfigError naming `field` on syntax errors or anything outside the whitelist. */
 export function compileFormula(expr: string, field: string): EvalFunction {
   const hit = cache.get(expr);
-  if (hit) return hit;
+  if (hit) {
+    // Move to the newest end, so the formulas of the trials being trained are the last to be dropped.
+    cache.delete(expr);
+    cache.set(expr, hit);
+    return hit;
+  }
   let root: MathNode;
   try {
     root = math.parse(expr);
@@ -78,7 +93,7 @@ export function compileFormula(expr: string, field: string): EvalFunction {
     }
   });
   const compiled = root.compile();
-  cache.set(expr, compiled);
+  remember(expr, compiled);
   return compiled;
 }
 
