@@ -39,6 +39,11 @@ function remember(expr: string, compiled: EvalFunction): void {
  * `t+t+...+t` with 30,000 terms overflows the stack; real schedules nest a few levels.
  */
 export const MAX_FORMULA_DEPTH = 200;
+/**
+ * Longest formula accepted. A compiled formula holds about 130 bytes per character (a 120 kB one, which fits in a
+ * request body, held 7.8 MB and took 0.2 s to compile), so this is what keeps the bounded cache small.
+ */
+export const MAX_FORMULA_LENGTH = 2000;
 const tooDeep = (field: string) =>
   new ConfigError(field, `nests deeper than ${MAX_FORMULA_DEPTH} levels`, 'simplify the formula (schedules need a few levels of nesting)');
 
@@ -61,6 +66,9 @@ export function compileFormula(expr: string, field: string): EvalFunction {
     cache.delete(expr);
     cache.set(expr, hit);
     return hit;
+  }
+  if (expr.length > MAX_FORMULA_LENGTH) {
+    throw new ConfigError(field, `is ${expr.length} characters long; at most ${MAX_FORMULA_LENGTH} are allowed`, 'shorten the formula (schedules need a few dozen characters)');
   }
   let root: MathNode;
   try {

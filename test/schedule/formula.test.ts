@@ -1,26 +1,33 @@
-// Formula compilation: hostile formulas (deep nesting) are refused with a ConfigError naming the field, never a crash,
+// Formula compilation: hostile formulas (too long, too deeply nested) are refused with a ConfigError naming the field, never a crash,
 // and the cache of compiled formulas stays bounded however many distinct formulas users send.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../src/errors.js';
-import { compileFormula, evalFormula, FORMULA_CACHE_SIZE, MAX_FORMULA_DEPTH } from '../../src/schedule/formula.js';
+import { compileFormula, evalFormula, FORMULA_CACHE_SIZE, MAX_FORMULA_DEPTH, MAX_FORMULA_LENGTH } from '../../src/schedule/formula.js';
 
 function refusedAsTooDeep(expr: string): void {
   assert.throws(
     () => compileFormula(expr, 'schedule.rmax'),
     (err: unknown) => err instanceof ConfigError && err.field === 'schedule.rmax' && /nests deeper than/.test(err.message),
-    `a formula of ${expr.length} characters nested far past ${MAX_FORMULA_DEPTH} levels must be a ConfigError naming schedule.rmax, not a stack overflow`,
+    `a formula of ${expr.length} characters nested past ${MAX_FORMULA_DEPTH} levels must be a ConfigError naming schedule.rmax, not a stack overflow`,
   );
 }
 
-test('a long chain of operators (t+t+...+t, 30,000 terms) is refused as too deep, not a stack overflow', () => {
-  refusedAsTooDeep(Array(30_000).fill('t').join('+'));
+test('nesting past the depth limit is refused as too deep: chained operators, parentheses, calls, unary minus', () => {
+  refusedAsTooDeep(Array(600).fill('t').join('+'));
+  refusedAsTooDeep(`${'('.repeat(900)}t${')'.repeat(900)}`);
+  refusedAsTooDeep(`${'sqrt('.repeat(300)}t${')'.repeat(300)}`);
+  refusedAsTooDeep(`${'-'.repeat(1900)}t`);
 });
 
-test('deeply nested parentheses, function calls and unary minus are refused as too deep', () => {
-  refusedAsTooDeep(`${'('.repeat(5000)}t${')'.repeat(5000)}`);
-  refusedAsTooDeep(`${'sqrt('.repeat(2000)}t${')'.repeat(2000)}`);
-  refusedAsTooDeep(`${'-'.repeat(50_000)}t`);
+test('a formula longer than MAX_FORMULA_LENGTH is refused before it is parsed (t+t+...+t, 30,000 terms, overflowed the stack)', () => {
+  for (const expr of [Array(30_000).fill('t').join('+'), `max(${'t,'.repeat(60_000)}t)`, `1 + t${' '.repeat(MAX_FORMULA_LENGTH)}`]) {
+    assert.throws(
+      () => compileFormula(expr, 'schedule.dmax'),
+      (err: unknown) => err instanceof ConfigError && err.field === 'schedule.dmax' && new RegExp(`${expr.length} characters long; at most ${MAX_FORMULA_LENGTH}`).test(err.message),
+      `a formula of ${expr.length} characters must be refused naming schedule.dmax and the limit`,
+    );
+  }
 });
 
 test('a formula just inside the depth limit still compiles and evaluates', () => {
