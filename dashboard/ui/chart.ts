@@ -1,5 +1,6 @@
 // The one place that talks to chart.js (a UMD global): creates a chart once per canvas and updates it in place without animation.
 import type { Series } from '../types.js';
+import { plottable } from '../data/plot_range.js';
 
 /** The slice of chart.js's API the dashboard uses; chart.js itself is loaded by a <script> tag, not bundled. */
 export interface ChartInstance {
@@ -43,15 +44,16 @@ export function setupCharts(): void {
 /** Creates the chart on first call and replaces its data/options afterwards, so live refreshes keep the same canvas. */
 export function drawChart(canvas: HTMLCanvasElement, config: ChartConfig): ChartInstance {
   const C = chartLib();
+  const datasets = plottable(config.data.datasets);
   const existing = C.getChart(canvas);
   if (existing) {
     existing.data.labels = config.data.labels;
-    existing.data.datasets = config.data.datasets;
+    existing.data.datasets = datasets;
     existing.options = config.options;
     existing.update('none');
     return existing;
   }
-  return new C(canvas, config);
+  return new C(canvas, { ...config, data: { ...config.data, datasets } });
 }
 
 export interface AxisSpec {
@@ -89,6 +91,8 @@ function axis(a: AxisSpec, extra: Record<string, unknown> = {}): Record<string, 
 interface RawPoint {
   name?: string;
   trialId?: number;
+  /** The true value of a point drawn at the chart's edge (plot_range.ts). */
+  beyond?: number;
 }
 
 /**
@@ -120,6 +124,7 @@ export function chartOptions(o: {
           label: (ctx: { raw: unknown; dataset: { label: string }; formattedValue: string }) => {
             const raw = ctx.raw as RawPoint | null;
             const who = raw && typeof raw === 'object' && raw.name ? raw.name : ctx.dataset.label;
+            if (raw && typeof raw === 'object' && typeof raw.beyond === 'number') return `${who}: ${raw.beyond} (off the chart)`;
             return `${who}: ${ctx.formattedValue}`;
           },
         },

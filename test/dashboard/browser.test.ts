@@ -30,6 +30,7 @@ let studyId = '';
 let evidenceStudyId = '';
 let xssStudyId = '';
 let bareStudyId = '';
+let maxFloatStudyId = '';
 
 function listen(app: ReturnType<typeof createApp>): Promise<[Server, string]> {
   return new Promise((resolve) => {
@@ -73,6 +74,13 @@ before(async () => {
   // An external client that only tells final values: no curves, no clip statistics.
   bareStudyId = (await service.createStudy(validateStudyConfig({ name: 'told-values-only', scenario: { dataset: 'mnist', steps: 100 }, budget: { trials: 4 }, executor: 'external', optimizer: { type: 'random' } }))).id;
   for (const t of await service.ask(bareStudyId, 3)) await service.tell(bareStudyId, t.id, { value: 0.5 + 0.1 * t.number });
+  // A trainer that tells a diverged run as the largest float (a finite value, so the API takes it), reported and told.
+  maxFloatStudyId = (await service.createStudy(validateStudyConfig({ name: 'diverged-to-max-float', executor: 'external', objective: { metric: 'val.loss', direction: 'minimize' }, totalSteps: 100, optimizer: { type: 'random' } }))).id;
+  for (const t of await service.ask(maxFloatStudyId, 4)) {
+    const value = t.number === 2 ? Number.MAX_VALUE : 0.5 + 0.1 * t.number;
+    await service.report(maxFloatStudyId, t.id, 50, value);
+    await service.tell(maxFloatStudyId, t.id, { value });
+  }
   [server, base] = await listen(createApp(service, { ui: mountDashboard }));
   [emptyServer, emptyBase] = await listen(createApp(createStudyService(new MemoryStorage()), { ui: mountDashboard }));
   // Hundreds of trials with long curves: too slow to make through the optimizer here, so served by a fixture API.
@@ -281,6 +289,24 @@ test('unknown study, study without trials, study without curves or GP and an unr
   await page.goto(`${base}/`);
   await page.waitForSelector('#status.error');
   assert.match((await page.textContent('#status')) ?? '', /cannot reach the renorm-tune API — is `npx renorm-tune serve`/);
+  await page.close();
+});
+
+test('a value of Number.MAX_VALUE is drawn at the chart\'s edge: the page renders instead of the tab dying', async () => {
+  const { page, problems } = await watchedPage();
+  let crashed = false;
+  page.on('crash', () => { crashed = true; });
+  await page.goto(`${base}/study.html?id=${encodeURIComponent(maxFloatStudyId)}`);
+  await page.waitForFunction(() => document.body.dataset.refreshMs !== undefined);
+  assert.equal(crashed, false, 'chart.js ran out of memory drawing an axis up to Number.MAX_VALUE');
+  const yRange = await page.evaluate(() => {
+    const C = (window as unknown as { Chart: { getChart(c: HTMLCanvasElement): { scales: { y: { min: number; max: number } } } | undefined } }).Chart;
+    const { min, max } = C.getChart(document.querySelector('#chart-history canvas') as HTMLCanvasElement)!.scales.y;
+    return { min, max };
+  });
+  assert.ok(yRange.min <= 0.5 && yRange.max >= 1e300 && yRange.max < 1e301, `the history axis should reach the chart's edge at 1e300, not Number.MAX_VALUE: ${JSON.stringify(yRange)}`);
+  assert.equal(await page.locator('#trials tbody tr').count(), 4);
+  assert.deepEqual(problems, []);
   await page.close();
 });
 
