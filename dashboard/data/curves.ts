@@ -10,25 +10,34 @@ export interface CurveData {
   /** False when no drawn trial has any progress report (external studies that never call report). */
   hasCurves: boolean;
   hasGap: boolean;
+  /**
+   * True when some drawn point is a report's own value (the study's objective metric: an external trainer's loss or
+   * mAP) rather than its metrics.valAccuracy, so the axis must name the study's metric, not accuracy.
+   */
+  fromObjective: boolean;
 }
 
 /** The two curves of one trial, each decimated to at most `maxPoints`. */
-export function trialCurves(t: Pick<TrialRecord, 'intermediate'>, maxPoints = 200): { accuracy: Point[]; gap: Point[] } {
+export function trialCurves(t: Pick<TrialRecord, 'intermediate'>, maxPoints = 200): { accuracy: Point[]; gap: Point[]; fromObjective: boolean } {
   const acc: Point[] = [];
   const gap: Point[] = [];
+  let fromObjective = false;
   const sorted = [...t.intermediate].sort((a, b) => a.step - b.step);
   for (const iv of sorted) {
     const a = accuracies(iv);
-    if (a.inference !== null && Number.isFinite(a.inference)) acc.push({ x: iv.step, y: a.inference });
+    if (a.inference !== null && Number.isFinite(a.inference)) {
+      acc.push({ x: iv.step, y: a.inference });
+      if (typeof iv.metrics?.valAccuracy !== 'number') fromObjective = true;
+    }
     if (a.inference !== null && a.train !== null && Number.isFinite(a.train - a.inference)) gap.push({ x: iv.step, y: a.train - a.inference });
   }
-  return { accuracy: lttb(acc, maxPoints), gap: lttb(gap, maxPoints) };
+  return { accuracy: lttb(acc, maxPoints), gap: lttb(gap, maxPoints), fromObjective };
 }
 
 /** Curves of the best `topN` trials plus baselines: with hundreds of trials only these stay legible. */
 export function curveData(trials: readonly TrialRecord[], direction: Direction, topN = 8, maxPoints = 200): CurveData {
   const chosen = topTrialsWithBaselines(trials, direction, topN);
-  const out: CurveData = { accuracy: [], gap: [], hasCurves: false, hasGap: false };
+  const out: CurveData = { accuracy: [], gap: [], hasCurves: false, hasGap: false, fromObjective: false };
   chosen.forEach((t, i) => {
     const c = trialCurves(t, maxPoints);
     const role = trialRole(t);
@@ -37,6 +46,7 @@ export function curveData(trials: readonly TrialRecord[], direction: Direction, 
     const style = { type: 'line' as const, borderColor: color, borderDash: dash, borderWidth: i === 0 && role === 'search' ? 3 : 1.5, pointRadius: 0, trialId: t.id };
     if (c.accuracy.length) {
       out.hasCurves = true;
+      out.fromObjective ||= c.fromObjective;
       out.accuracy.push({ label: trialName(t), data: c.accuracy, ...style });
     }
     if (c.gap.length) {

@@ -95,7 +95,9 @@ export function renderSchedules(view: StudyView, open: OpenTrial): void {
 export function renderCurves(view: StudyView, open: OpenTrial): void {
   const c = curveData(view.trials, view.direction, 8);
   const acc = showChartOrNote(byId('chart-acc'), c.hasCurves ? null : noCurvesNote(view));
-  if (c.hasCurves) drawChart(acc, { type: 'line', data: { datasets: c.accuracy }, options: chartOptions({ x: stepAxis(view), y: { title: 'val. accuracy', percent: true }, onTrialClick: open, datasets: c.accuracy }) });
+  // Reports without metrics.valAccuracy are curves of the study's own metric (an external trainer's loss, say).
+  const y = c.fromObjective ? metricAxis(view) : { title: 'val. accuracy', percent: true };
+  if (c.hasCurves) drawChart(acc, { type: 'line', data: { datasets: c.accuracy }, options: chartOptions({ x: stepAxis(view), y, onTrialClick: open, datasets: c.accuracy }) });
   const gapNote = c.hasCurves ? 'Trials reported no train-mode accuracy (metric valAccuracyTrainMode), so the gap cannot be shown.' : noCurvesNote(view);
   const gap = showChartOrNote(byId('chart-gap'), c.hasGap ? null : gapNote);
   if (c.hasGap) drawChart(gap, { type: 'line', data: { datasets: c.gap }, options: chartOptions({ x: stepAxis(view), y: { title: 'gap (train − inference)', percent: true }, onTrialClick: open, datasets: c.gap }) });
@@ -229,9 +231,9 @@ export function renderTrialCharts(view: StudyView, t: TrialRecord): void {
   const cCanvas = showChartOrNote(byId('chart-detail-curves'), c.accuracy.length ? null : 'This trial reported no learning curve.');
   if (c.accuracy.length) {
     const ds = [
-      { label: 'inference-mode accuracy', data: c.accuracy, type: 'line' as const, borderColor: '#059669', pointRadius: 0, yAxisID: 'y' },
+      { label: c.fromObjective ? view.metric : 'inference-mode accuracy', data: c.accuracy, type: 'line' as const, borderColor: '#059669', pointRadius: 0, yAxisID: 'y' },
       { label: 'train − inference gap', data: c.gap, type: 'line' as const, borderColor: '#dc2626', borderDash: [5, 4], pointRadius: 0, yAxisID: 'y2' },
     ];
-    drawChart(cCanvas, { type: 'line', data: { datasets: ds }, options: chartOptions({ x: stepAxis(view), y: { title: 'accuracy', percent: true }, y2: { title: 'gap', percent: true } }) });
+    drawChart(cCanvas, { type: 'line', data: { datasets: ds }, options: chartOptions({ x: stepAxis(view), y: c.fromObjective ? metricAxis(view) : { title: 'accuracy', percent: true }, y2: { title: 'gap', percent: true } }) });
   }
 }

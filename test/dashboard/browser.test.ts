@@ -310,6 +310,21 @@ test('a value of Number.MAX_VALUE is drawn at the chart\'s edge: the page render
   await page.close();
 });
 
+test("an external study reporting a loss draws its learning curves on the loss's axis, not as an accuracy in percent", async () => {
+  const { page, problems } = await watchedPage();
+  await page.goto(`${base}/study.html?id=${encodeURIComponent(maxFloatStudyId)}`);
+  await page.waitForSelector('#chart-acc[data-state="chart"]');
+  const axis = await page.evaluate(() => {
+    const C = (window as unknown as { Chart: { getChart(c: HTMLCanvasElement): { options: { scales: { y: { title: { text: string } } } }; scales: { y: { ticks: Array<{ label: string }> } } } | undefined } }).Chart;
+    const chart = C.getChart(document.querySelector('#chart-acc canvas') as HTMLCanvasElement)!;
+    return { title: chart.options.scales.y.title.text, ticks: chart.scales.y.ticks.map((t) => t.label) };
+  });
+  assert.equal(axis.title, 'val.loss (lower is better)');
+  assert.ok(!axis.ticks.some((t) => String(t).endsWith('%')), `a loss is not a percentage: ${JSON.stringify(axis.ticks)}`);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('a study of 250 trials, the best with 1000 reports each: curves decimated, only top trials drawn, every row listed', async () => {
   const { page, problems } = await watchedPage();
   await page.goto(`${bigBase}/study.html?id=s1`);

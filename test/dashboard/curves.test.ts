@@ -21,6 +21,15 @@ test('the gap is train-mode minus inference-mode accuracy at each step', () => {
   assert.ok(Math.abs(c.gap[0].y - 0.05) < 1e-12 && Math.abs(c.gap[1].y - 0.2) < 1e-12);
 });
 
+test("reports without metrics.valAccuracy are the study's own metric (an external trainer's loss), and say so", () => {
+  const loss = trial({ id: 1, value: 0.9, intermediate: [{ step: 10, value: 2.3 }, { step: 20, value: 0.9 }] });
+  const acc = trial({ id: 2, value: 0.4, intermediate: [{ step: 10, value: 2.3, metrics: { valAccuracy: 0.4 } }] });
+  assert.equal(trialCurves(loss).fromObjective, true, 'a curve of bare report values is the objective, not accuracy');
+  assert.equal(trialCurves(acc).fromObjective, false);
+  assert.equal(curveData([loss], 'minimize').fromObjective, true);
+  assert.equal(curveData([acc], 'minimize').fromObjective, false);
+});
+
 test('hundreds of trials: only the top N plus both baselines are drawn, each at most 200 points', () => {
   const v = fixtureStudy(300, 3);
   for (const t of v.trials) {
