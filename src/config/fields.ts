@@ -82,7 +82,8 @@ export function rejectUnknown(obj: Json, path: string, allowed: readonly string[
   for (const key of Object.keys(obj)) {
     if (allowed.includes(key)) continue;
     const near = closestMatch(key, allowed);
-    throw new ConfigError(joinField(path, key), 'unknown field', near ? `did you mean '${near}'?` : `remove it; allowed fields are ${allowed.join(', ')}`);
+    const fix = near ? `did you mean '${near}'?` : allowed.length ? `remove it; allowed fields are ${allowed.join(', ')}` : 'remove it; this takes no fields (send {} or no body)';
+    throw new ConfigError(joinField(path, key), 'unknown field', fix);
   }
 }
 

@@ -38,6 +38,7 @@ const BAD: [string, () => unknown, string, RegExp, RegExp][] = [
   ['unknown key, typo', () => rejectUnknown({ rmaxFinale: 3 }, 'schedule', ['kind', 'rmaxFinal']), 'schedule.rmaxFinale', /unknown field/, /did you mean 'rmaxFinal'\?/],
   ['unknown key, top level', () => rejectUnknown({ budjet: 1 }, '', ['name', 'budget']), 'budjet', /unknown field/, /did you mean 'budget'\?/],
   ['unknown key, unrelated', () => rejectUnknown({ colour: 'red' }, 'cfg', ['name', 'budget']), 'cfg.colour', /unknown field/, /remove it; allowed fields are name, budget/],
+  ['a field where none is taken (the body of stop, resume, delete)', () => rejectUnknown({ now: true }, '', []), 'now', /unknown field/, /^remove it; this takes no fields \(send \{\} or no body\)$/],
 ];
 
 for (const [what, call, field, problem, fix] of BAD) {
