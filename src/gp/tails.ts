@@ -30,6 +30,15 @@ function quantile(sorted: Float64Array, p: number): number {
   return i + 1 < sorted.length ? sorted[i]! + (h - i) * (sorted[i + 1]! - sorted[i]!) : sorted[i]!;
 }
 
+/**
+ * log(1 + d / s) for d, s > 0, also where d / s overflows: a value near Number.MAX_VALUE (which a trainer may tell
+ * for a diverged run) over a scale below 1 would compress to Infinity, and one infinity makes the GP's mean NaN.
+ */
+function log1pRatio(d: number, s: number): number {
+  const r = d / s;
+  return Number.isFinite(r) ? Math.log1p(r) : Math.log(d) - Math.log(s);
+}
+
 export class Tails {
   private constructor(readonly lower: number, readonly upper: number, readonly scale: number) {}
 
@@ -57,8 +66,8 @@ export class Tails {
   }
 
   compress(y: number): number {
-    if (y > this.upper) return this.upper + this.scale * Math.log1p(Math.log1p((y - this.upper) / this.scale));
-    if (y < this.lower) return this.lower - this.scale * Math.log1p(Math.log1p((this.lower - y) / this.scale));
+    if (y > this.upper) return this.upper + this.scale * Math.log1p(log1pRatio(y - this.upper, this.scale));
+    if (y < this.lower) return this.lower - this.scale * Math.log1p(log1pRatio(this.lower - y, this.scale));
     return y;
   }
 

@@ -100,3 +100,17 @@ test('a warp can be given its compression: a local model takes its global model\
   for (const v of local) assert.equal(global.tails!.compress(v), v, 'the global fences leave these alone');
   assert.ok(Math.abs(mine.inverse(mine.forward(2.5)) - 2.5) < 1e-9);
 });
+
+test('values up to ±Number.MAX_VALUE (a diverged run told as the largest float) compress to finite values, in order', () => {
+  // Accuracies or losses a few hundredths apart: an interquartile range below 1, so MAX_VALUE / range overflows.
+  const y = [...bulk(30, 5).map((v) => 0.25 + 0.01 * v), Number.MAX_VALUE, -Number.MAX_VALUE, 1e300, -1e300];
+  const tails = Tails.fit(y)!;
+  assert.ok(tails, 'the far values trigger compression');
+  const top = tails.compress(Number.MAX_VALUE);
+  const bottom = tails.compress(-Number.MAX_VALUE);
+  assert.ok(Number.isFinite(top) && Number.isFinite(bottom), `compressed to ${top} and ${bottom}: the GP's fit turns an infinity into NaN everywhere`);
+  assert.ok(top > tails.compress(1e300) && tails.compress(1e300) > tails.upper, 'order kept past the upper fence');
+  assert.ok(bottom < tails.compress(-1e300) && tails.compress(-1e300) < tails.lower, 'order kept past the lower fence');
+  const warp = OutputWarp.fit(y);
+  for (const v of y) assert.ok(Number.isFinite(warp.forward(v)), `the warp maps ${v} to ${warp.forward(v)}`);
+});
