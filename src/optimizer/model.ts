@@ -61,7 +61,10 @@ export function rawValues(obs: readonly EncodedObservation[], direction: Directi
   }
   // Slightly worse than the worst seen (5% of the observed range): bad enough to steer away, close enough
   // that a run of failures does not turn the standardized scale into "failures vs everything else".
-  const imputed = hi + 0.05 * (hi - lo);
+  let imputed = hi + 0.05 * (hi - lo);
+  // A value near Number.MAX_VALUE (a diverged run told as the largest float) overflows that sum, and one infinity
+  // makes the GP's mean NaN everywhere: take 5% of each end apart (neither can overflow), and stop at the largest double.
+  if (!Number.isFinite(imputed) && Number.isFinite(hi)) imputed = Math.min(hi + (0.05 * hi - 0.05 * lo), Number.MAX_VALUE);
   const raw = Float64Array.from(obs, (o) => (o.value === null ? imputed : sign * o.value));
   const finite = Uint8Array.from(obs, (o) => (o.value === null ? 0 : 1));
   return { raw, finite };

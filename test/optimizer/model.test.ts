@@ -13,6 +13,20 @@ test('failures are imputed 5% of the range beyond the worst value, on the side t
   assert.deepEqual(Array.from(rawValues(obs, 'minimize').finite), [1, 1, 0, 1]);
 });
 
+test('failures stay finite next to values near ±Number.MAX_VALUE, still no better than the worst value', () => {
+  const obs = (values: Array<number | null>) => values.map((value) => ({ params: {}, value, x: new Float64Array(0) }));
+  for (const [values, direction] of [
+    [[0.2, Number.MAX_VALUE, null, 0.3], 'minimize'],
+    [[0.2, -Number.MAX_VALUE, null, 0.3], 'maximize'],
+    [[0.2, -Number.MAX_VALUE, null, 0.3], 'minimize'],
+    [[Number.MAX_VALUE, -Number.MAX_VALUE, null], 'minimize'],
+  ] as const) {
+    const { raw } = rawValues(obs([...values]), direction);
+    const worst = Math.max(...Array.from(raw).filter((_, i) => values[i] !== null));
+    assert.ok(Number.isFinite(raw[2]!) && raw[2]! >= worst, `${direction} ${JSON.stringify(values)}: a failure imputed as ${raw[2]} (worst ${worst}); an infinity makes the GP's mean NaN`);
+  }
+});
+
 test('the subset keeps every point up to maxPoints; beyond, the best quarter plus a seeded sample, same every time', () => {
   const small = Float64Array.from([3, 1, 2]);
   assert.deepEqual(modelSubset(small, 5, 1), [0, 1, 2]);
