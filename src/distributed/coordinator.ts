@@ -1,6 +1,5 @@
 // Coordinates a study over the queue: asks the optimizer, enqueues WAITING trials for workers, reaps lost leases, runs final validation; trains nothing.
 import { ConfigError } from '../errors.js';
-import { CLI } from '../shared/names.js';
 import { isEvidenceRole } from '../shared/roles.js';
 import { BudgetExhaustedError, StudyStoppedError } from '../study/errors.js';
 import { evidenceSteps, hasEvidencePhase } from '../study/evidence.js';
@@ -13,6 +12,7 @@ import type { StudyConfig } from '../study/config.js';
 import { configOf, MAX_ASK, type StudyService } from '../study/service.js';
 import { trialSummary } from '../study/service/views.js';
 import type { TrialRecord, TrialState } from '../study/types.js';
+import { Depth } from './depth.js';
 import { RedisOutage } from './outage.js';
 import type { Presence } from './presence.js';
 import type { TrialQueue } from './queue.js';
@@ -143,38 +143,6 @@ function lostWorkerLine(t: Pick<TrialRecord, 'number' | 'state' | 'retries' | 'f
   return `[queue] trial #${t.number} lost its worker (the lease expired, or the process died): ${what}`;
 }
 
-/** How many search trials to keep in flight: fixed, or the live workers' slots. */
-class Depth {
-  private last = 1;
-  private noWorkersSince: number | undefined;
-  /** Said for the current stretch without workers (a new stretch, after workers came and all went, is said again). */
-  private advised = false;
-  private hadWorkers = false;
-
-  constructor(private readonly presence: Presence, private readonly fixed: number | undefined, private readonly log: ((line: string) => void) | undefined, private readonly flags: string) {}
-
-  async value(): Promise<number> {
-    let slots: number;
-    try {
-      slots = (await this.presence.workers()).reduce((n, w) => n + w.slots, 0);
-    } catch {
-      // Redis is away for a moment: keep the last known size rather than stall the study.
-      slots = this.last;
-    }
-    this.last = slots;
-    if (slots > 0) {
-      this.noWorkersSince = undefined;
-      this.advised = false;
-      this.hadWorkers = true;
-    } else if ((this.noWorkersSince ??= Date.now()) < Date.now() - 5000 && !this.advised) {
-      this.advised = true;
-      const start = `start \`${CLI} worker --db <same database>${this.flags}\` on each training machine`;
-      // Workers leave at idle only when no coordinator is alive: these were stopped, killed or lost their machine.
-      this.log?.(this.hadWorkers ? `[queue] every worker has left (stopped, killed, or its machine lost): nothing trains until one comes; ${start}` : `[queue] no worker has announced itself yet: ${start}`);
-    }
-    return this.fixed ?? Math.max(1, slots);
-  }
-}
 
 /** Turns state changes seen in the database (made by any worker) into the runner's trial events. */
 class TrialWatch {

@@ -52,21 +52,6 @@ test('a coordinator with no worker says how to start one, with its own --redis-p
   assert.ok(line.includes(`worker --db <same database> --redis ${REDIS_URL} --redis-prefix ${s.prefix}\``), line);
 });
 
-test('a coordinator whose workers all left says so again, once, with how to start one', { skip, timeout: 180_000 }, async () => {
-  const s = await Scene.create('sqlite', 'workers-left', { scenario: { steps: 2000, evalInterval: 1000 }, budget: { trials: 4 } }, 20);
-  scenes.push(s);
-  const c = s.coordinator();
-  await until('the first advice', () => /\[queue\] no worker has announced itself yet/.test(c.out()), 60_000);
-  const w = s.worker();
-  await until('a trial in training', () => /training \(lease token/.test(w.out()), 60_000);
-  w.child.kill('SIGTERM');
-  assert.equal((await exitOf(w, 60_000)).code, 0);
-  const line = await until('the second advice', () => /\[queue\] every worker has left.*/.exec(c.out())?.[0], 60_000);
-  assert.match(line, /^\[queue\] every worker has left \(stopped, killed, or its machine lost\): nothing trains until one comes; start `npx renorm-tune worker --db <same database> --redis \S+ --redis-prefix \S+` on each training machine$/);
-  await new Promise((r) => setTimeout(r, 2000));
-  assert.equal(c.out().match(/every worker has left/g)?.length, 1, c.out());
-});
-
 test('after Redis loses every key (a restart), an idle worker waits for its coordinator to announce itself again', { skip, timeout: 60_000 }, async () => {
   const s = await emptyDatabase('redis-restart');
   const redis = new Redis(REDIS_URL);
