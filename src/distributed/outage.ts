@@ -6,10 +6,13 @@
 /** Socket-level failures: the server is away or unreachable, as opposed to a command Redis refused. */
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
 
+/** The same codes where a client put them only in the message, and ioredis's own word for a dropped connection. */
+const CONNECTION_MESSAGE = new RegExp(`\\b(${[...CONNECTION_CODES].join('|')})\\b|Connection is closed`);
+
 export function isConnectionError(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown } | null;
   if (typeof e?.code === 'string' && CONNECTION_CODES.has(e.code)) return true;
-  return typeof e?.message === 'string' && /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|EPIPE)\b|Connection is closed/.test(e.message);
+  return typeof e?.message === 'string' && CONNECTION_MESSAGE.test(e.message);
 }
 
 /** How often a Redis that stays away is mentioned again. */

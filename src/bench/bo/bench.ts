@@ -9,7 +9,7 @@ import { outliers, type OutlierRow } from './outliers.js';
 import { optunaAvailability, runOptunaTpe, type OptunaTraces } from './optuna_tpe.js';
 import { benchGp, runOnFunction } from './regret.js';
 import { responsiveness, type ResponsivenessRow } from './responsiveness.js';
-import { speedup, type SpeedupRow } from './speedup.js';
+import { runKey, speedup, type SpeedupRow } from './speedup.js';
 import { medianRatioInterval, standing, type Standing } from './ratio_interval.js';
 import { BATCH_TARGET, consoleLine, markdownTable, ratioInterval, regretRow, SOLVED, solvedRatio, TARGET_RATIO, type RegretRow } from './summary.js';
 import type { TestFunction } from './test_functions.js';
@@ -95,7 +95,7 @@ export async function benchBo(o: BenchBoOptions): Promise<BenchBoResult> {
   const regret: RegretRow[] = [];
   // The default GP's final regret per function, batch size and seed: the ablations reuse whatever the regret runs measured.
   const gpFinals = new Map<string, number>();
-  const finalKey = (fn: TestFunction, batch: number, seed: number) => `${fn.name}/${batch}/${seed}`;
+  const finalKey = runKey;
   // Their best-so-far traces, under the same keys: the speedup section reuses the one-at-a-time ones.
   const gpTraces = new Map<string, number[]>();
   const gpStats: Record<string, BayesianStats> = {};

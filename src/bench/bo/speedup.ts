@@ -52,6 +52,9 @@ export function speedupRow(fn: string, batch: number, evals: number, one: readon
   };
 }
 
+/** A run's key among known traces (and the regret section's finals): function, batch size, seed. */
+export const runKey = (fn: TestFunction, batch: number, seed: number): string => `${fn.name}/${batch}/${seed}`;
+
 export interface SpeedupOptions {
   seeds: number;
   firstSeed: number;
@@ -60,7 +63,7 @@ export interface SpeedupOptions {
   batches: number[];
   /** Runs asking `batch` at a time go on to `horizon` x evals evaluations. */
   horizon: number;
-  /** Traces already measured (the regret section's), by `${fn}/${batch}/${seed}`, at least `evals` long. */
+  /** Traces already measured (the regret section's), by runKey, at least `evals` long. */
   known?: Map<string, number[]>;
   log: (line: string) => void;
 }
@@ -69,7 +72,7 @@ export async function speedup(fns: readonly TestFunction[], o: SpeedupOptions): 
   const traces = async (fn: TestFunction, batch: number, evals: number): Promise<number[][]> => {
     const out: number[][] = [];
     for (let seed = o.firstSeed; seed < o.firstSeed + o.seeds; seed++) {
-      const hit = o.known?.get(`${fn.name}/${batch}/${seed}`);
+      const hit = o.known?.get(runKey(fn, batch, seed));
       out.push(hit && hit.length >= evals ? hit : (await runOnFunction(benchGp(fn, seed), fn, seed, evals, batch)).trace);
     }
     return out;
