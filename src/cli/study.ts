@@ -1,6 +1,7 @@
 // The study commands that read or serve a database: `serve`, `studies`, `show` and `export`.
+import { isFolder } from '../shared/files.js';
 import type { Command } from 'commander';
-import { closeSync, mkdtempSync, openSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DataError } from '../errors.js';
 import { describeSchedule } from '../schedule/index.js';
@@ -86,14 +87,6 @@ export function showText(v: StudyView, model: ModelNotes = { recommendation: nul
   const roleOf = (t: StudyView['trials'][number]) => (earlier.has(t.id) ? `${role(t.role)} (${EARLIER_PICK})` : role(t.role));
   const rows = v.trials.map((t) => [`#${t.number}`, t.state, roleOf(t), fmt(t.value), t.failureReason ?? describeSchedule(t.schedule)]);
   return `${lines.join('\n')}\n\n${rows.length ? table(['TRIAL', 'STATE', 'ROLE', 'VALUE', 'SCHEDULE'], rows) : 'no trials yet\n'}`;
-}
-
-function isFolder(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 /** The first bytes of a SQLite database, and of its write-ahead log (either byte order). */

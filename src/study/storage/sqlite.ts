@@ -9,8 +9,9 @@
 // interleave inside it, in this process or another: IMMEDIATE transactions take the file's write lock first) and
 // returns a settled promise, so it satisfies the same async Storage contract as PostgreSQL. The storage's clock
 // (leases, the search clock) is this machine's, which every process sharing the file also reads.
+import { isFolder } from '../../shared/files.js';
 import Database from 'better-sqlite3';
-import { accessSync, closeSync, constants, existsSync, openSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { readStoredJson } from '../../config/stored_json.js';
 import { DataError, RenormTuneError } from '../../errors.js';
@@ -77,14 +78,6 @@ export function enterWal(db: Database.Database, timeoutMs: number): void {
       if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw err;
       Atomics.wait(pause, 0, 0, wait);
     }
-  }
-}
-
-function isFolder(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
   }
 }
 
