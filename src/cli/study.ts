@@ -1,5 +1,5 @@
 // The study commands that read or serve a database: `serve`, `studies`, `show` and `export`.
-import { isFolder } from '../shared/files.js';
+import { isFolder } from '../files.js';
 import type { Command } from 'commander';
 import { closeSync, mkdtempSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';

@@ -9,7 +9,7 @@
 // interleave inside it, in this process or another: IMMEDIATE transactions take the file's write lock first) and
 // returns a settled promise, so it satisfies the same async Storage contract as PostgreSQL. The storage's clock
 // (leases, the search clock) is this machine's, which every process sharing the file also reads.
-import { isFolder } from '../../shared/files.js';
+import { isFolder } from '../../files.js';
 import Database from 'better-sqlite3';
 import { accessSync, closeSync, constants, existsSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
