@@ -89,12 +89,63 @@ export function jsonErrorOffset(text: string): number {
   }
 }
 
+/** `scenario.model`, `tags[]`: where a container sits, from the open containers above it. */
+function keyPath(frames: readonly { keys: Map<string, number> | null; name: string }[]): string {
+  return frames.map((f) => (f.keys ? `.${f.name}` : '[]')).join('').replace(/^\./, '');
+}
+
+/**
+ * The first key that an object of a *valid* JSON text repeats, or null. JSON.parse keeps the last of them without a
+ * word, so a config edited by hand (a second "steps" pasted below the first) would silently run with the other value.
+ * Keys compare after unescaping ("a" and "\\u0061" are one key). Iterative, like the scanner above.
+ */
+export function duplicateKey(text: string): { key: string; path: string; first: number; second: number } | null {
+  // One frame per open container: for an object, its keys so far (-> offset) and the key whose value is open.
+  const stack: { keys: Map<string, number> | null; name: string }[] = [];
+  let wantKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '"') {
+      const start = i;
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+      const top = stack[stack.length - 1];
+      if (wantKey && top?.keys) {
+        let key: string;
+        try {
+          key = JSON.parse(text.slice(start, i + 1)) as string;
+        } catch {
+          return null; // not valid JSON: the scanner's case, not this one's
+        }
+        const seen = top.keys.get(key);
+        if (seen !== undefined) return { key, path: keyPath(stack.slice(0, -1)), first: seen, second: start };
+        top.keys.set(key, start);
+        top.name = key;
+        wantKey = false;
+      }
+    } else if (c === '{') {
+      stack.push({ keys: new Map(), name: '' });
+      wantKey = true;
+    } else if (c === '[') {
+      stack.push({ keys: null, name: '' });
+    } else if (c === '}' || c === ']') {
+      stack.pop();
+      wantKey = false;
+    } else if (c === ',') {
+      wantKey = stack[stack.length - 1]?.keys != null;
+    } else if (c === ':') {
+      wantKey = false;
+    }
+  }
+  return null;
+}
+
 /** JSON.parse, with a syntax error reported as `file: is not valid JSON: line L, column C: <what the parser says>`. */
 export function parseJsonFile(text: string, file: string): unknown {
   // Windows editors save UTF-8 with a byte-order mark: not JSON, yet not the writer's mistake (Node's require() skips it too).
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (err) {
     const offset = jsonErrorOffset(text);
     const { line, column } = lineColumn(text, offset < 0 ? text.length : offset);
@@ -102,4 +153,11 @@ export function parseJsonFile(text: string, file: string): unknown {
     const reason = (err as Error).message.replace(/, ".*" is not valid JSON$/s, '').replace(/ in JSON at position \d+.*$/s, '').replace(/^Unexpected end of JSON input$/, 'the text ends too early');
     throw new DataError(file, `is not valid JSON: line ${line}, column ${column}: ${reason}`);
   }
+  const twice = duplicateKey(text);
+  if (twice) {
+    const where = twice.path ? ` in ${twice.path}` : '';
+    const [a, b] = [lineColumn(text, twice.first).line, lineColumn(text, twice.second).line];
+    throw new DataError(file, `has the key "${twice.key}" twice${where} (lines ${a} and ${b}); JSON would keep only the second silently (fix: remove one of them)`);
+  }
+  return value;
 }

@@ -2,7 +2,7 @@
 import express, { type RequestHandler } from 'express';
 import { ConfigError } from '../errors.js';
 import { findTooDeep } from '../config/json_bounds.js';
-import { jsonErrorOffset, lineColumn } from '../config/json_text.js';
+import { duplicateKey, jsonErrorOffset, lineColumn } from '../config/json_text.js';
 import { HttpError } from './http_errors.js';
 
 /**
@@ -34,8 +34,21 @@ export function invalidJsonMessage(text: string): string {
   return offset >= text.length ? `${at}: the body ends too early (fix: send a complete JSON object)` : `${at}, near ${JSON.stringify(text.slice(offset, offset + 20))} (fix: send a JSON object)`;
 }
 
+/** The raw text of a parsed body, kept for the one check JSON.parse cannot make (a key given twice). */
+const RAW = Symbol('raw body');
+type WithRaw = { [RAW]?: Buffer };
+
+/** JSON.parse keeps the last of two equal keys: `{"value": 0.9, "value": 0.1}` would be told as 0.1 without a word. */
+const refuseDuplicateKeys: RequestHandler = (req, _res, next) => {
+  const raw = (req as unknown as WithRaw)[RAW];
+  const twice = raw ? duplicateKey(raw.toString('utf8')) : null;
+  if (!twice) return next();
+  const where = twice.path ? ` in ${twice.path}` : '';
+  next(new HttpError(400, 'INVALID_JSON', `the request body has the key "${twice.key}" twice${where} (fix: send each key once)`));
+};
+
 export function jsonBody(limit: string | number): RequestHandler[] {
-  const parse = express.json({ limit, strict: true });
+  const parse = express.json({ limit, strict: true, verify: (req, _res, buf) => void ((req as unknown as WithRaw)[RAW] = buf) });
   const parseOrExplain: RequestHandler = (req, res, next) =>
     parse(req, res, (err?: unknown) => {
       const encoding = (req.get('content-encoding') ?? 'identity').toLowerCase();
@@ -53,5 +66,5 @@ export function jsonBody(limit: string | number): RequestHandler[] {
       }
       next(err);
     });
-  return [parseOrExplain, boundDepth];
+  return [parseOrExplain, refuseDuplicateKeys, boundDepth];
 }

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DataError } from '../../src/errors.js';
-import { jsonErrorOffset, lineColumn, parseJsonFile } from '../../src/config/json_text.js';
+import { duplicateKey, jsonErrorOffset, lineColumn, parseJsonFile } from '../../src/config/json_text.js';
 import { rng } from '../fixtures/rng.js';
 
 test('the scanner points at the first offending character of hand-written mistakes', () => {
@@ -35,6 +35,7 @@ test('the scanner agrees with JSON.parse on 3000 random mutations of a config, a
       valid = false;
     }
     assert.equal(jsonErrorOffset(text) < 0, valid, JSON.stringify(text));
+    duplicateKey(text); // ends, and never throws, on any text
   }
   assert.equal(jsonErrorOffset('['.repeat(200_000)), 200_000);
 });
@@ -51,4 +52,20 @@ test('parseJsonFile reads a file saved with a UTF-8 byte-order mark (Windows edi
   assert.deepEqual(parseJsonFile('\uFEFF{"name": "x"}', 'study.json'), { name: 'x' });
   assert.throws(() => parseJsonFile('\uFEFF{"a": 1', 'f.json'), (e: unknown) => e instanceof DataError && /line 1, column 8: /.test(e.message),
     'positions count from after the mark');
+});
+
+test('a key given twice in one object is refused with both lines and where it sits; the same key in two objects is fine', () => {
+  assert.equal(duplicateKey('{"a": 1, "b": {"a": 2}, "c": [{"a": 3}, {"a": 4}]}'), null);
+  assert.equal(duplicateKey('{"a": "\\"a\\": 1, \\"a\\"", "b": ["a", "a"]}'), null, 'keys inside strings and array values are not keys');
+  assert.deepEqual(duplicateKey('{"a": 1, "a": 2}'), { key: 'a', path: '', first: 1, second: 9 });
+  assert.equal(duplicateKey('{"a": 1, "\\u0061": 2}')?.key, 'a', 'keys compare unescaped');
+  assert.equal(duplicateKey('{"x": {"s": {"k": 1, "k": 2}}}')?.path, 'x.s');
+  assert.equal(duplicateKey('{"t": [1, {"k": 1, "k": 2}]}')?.path, 't[]');
+  const text = '{\n  "name": "x",\n  "scenario": {\n    "steps": 500,\n    "batchSize": 4,\n    "steps": 3000\n  }\n}';
+  assert.throws(() => parseJsonFile(text, 'configs/a.json'), (err: unknown) => {
+    assert.ok(err instanceof DataError);
+    assert.match(err.message, /^configs\/a\.json: has the key "steps" twice in scenario \(lines 4 and 6\).*fix: remove one/);
+    return true;
+  });
+  assert.deepEqual(parseJsonFile('{"scenario": {"steps": 1}, "steps": 2}', 'b.json'), { scenario: { steps: 1 }, steps: 2 });
 });

@@ -53,6 +53,21 @@ describe('client mistakes are 4xx JSON errors', () => {
     }
   });
 
+  it('answers 400 INVALID_JSON to a key given twice, even gzipped, rather than keeping the last one silently', async () => {
+    for (const [body, gz] of [['{"value": 0.9, "value": 0.1}', false], ['{"value": 0.9, "\\u0076alue": 0.1}', true]] as const) {
+      const r = await rawRequest(port, {
+        method: 'POST', path: `/api/studies/${id}/trials/0/tell`, body: gz ? gzipSync(body) : body,
+        headers: [['content-type', 'application/json'], ...(gz ? [['content-encoding', 'gzip'] as [string, string]] : [])],
+      });
+      assertJsonError(r, 400, 'INVALID_JSON', body);
+      assert.match((r.json as { error: { message: string } }).error.message, /has the key "value" twice \(fix: send each key once\)/, body);
+    }
+    const nested = '{"name": "n", "scenario": {"steps": 10, "steps": 20}}';
+    const r = await rawRequest(port, { method: 'POST', path: '/api/studies', headers: [['content-type', 'application/json']], body: nested });
+    assertJsonError(r, 400, 'INVALID_JSON', nested);
+    assert.match((r.json as { error: { message: string } }).error.message, /"steps" twice in scenario/);
+  });
+
   it('answers 413 PAYLOAD_TOO_LARGE naming the size and the limit', async () => {
     const body = JSON.stringify({ value: 0.5, pad: 'x'.repeat(300_000) });
     const r = await rawRequest(port, { method: 'POST', path: `/api/studies/${id}/trials/0/tell`, headers: [['content-type', 'application/json']], body });
