@@ -35,11 +35,12 @@ export class StudyStoppedError extends ConflictError {
 
 /** A database written by a newer renorm-tune: opening it could corrupt data this version does not understand. */
 export class StorageVersionError extends RenormTuneError {
-  constructor(where: string, found: number, known: number) {
+  /** `other`: what else --db could name, a SQLite `file` or a PostgreSQL `database`. */
+  constructor(where: string, found: number, known: number, other: 'file' | 'database') {
     super(
       'STORAGE_VERSION',
       `${where}: database schema version ${found} is newer than this renorm-tune understands (up to ${known}); ` +
-        'upgrade renorm-tune, or point --db at another file',
+        `upgrade renorm-tune, or point --db at another ${other}`,
       500,
     );
   }

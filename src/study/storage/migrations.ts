@@ -150,7 +150,7 @@ export function checkOwnSchema(db: Database.Database, file: string, migrations: 
 export function migrate(db: Database.Database, file: string, migrations: readonly Migration[] = MIGRATIONS): number[] {
   const known = migrations.length === 0 ? 0 : migrations[migrations.length - 1]!.version;
   const version = (): number => db.pragma('user_version', { simple: true }) as number;
-  if (version() > known) throw new StorageVersionError(file, version(), known);
+  if (version() > known) throw new StorageVersionError(file, version(), known, 'file');
   const applied: number[] = [];
   for (const m of migrations) {
     db.transaction(() => {

@@ -203,7 +203,7 @@ export interface MigrateOptions {
 export async function migrate(client: ClientBase, where: string, opts: MigrateOptions, migrations: readonly PgMigration[] = PG_MIGRATIONS): Promise<number[]> {
   const known = migrations.length === 0 ? 0 : migrations[migrations.length - 1]!.version;
   const info = await readSchemaInfo(client, known);
-  if (info.version > known) throw new StorageVersionError(where, info.version, known);
+  if (info.version > known) throw new StorageVersionError(where, info.version, known, 'database');
   if (info.version === 0 && opts.mustExist) {
     throw new DataError(where, 'holds no renorm-tune schema (fix: check --db, or run a study on it first to create it)');
   }
@@ -222,7 +222,7 @@ export async function migrate(client: ClientBase, where: string, opts: MigrateOp
         version INTEGER PRIMARY KEY, note TEXT NOT NULL, package_version TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT statement_timestamp())`);
       // Re-read under the lock: another process may have migrated since we looked, even past what we know.
       const now = (await readSchemaInfo(client, known)).version;
-      if (now > known) throw new StorageVersionError(where, now, known);
+      if (now > known) throw new StorageVersionError(where, now, known, 'database');
       if (now < m.version) {
         await client.query(m.sql);
         await client.query(`INSERT INTO ${SCHEMA}.schema_migrations (version, note, package_version) VALUES ($1, $2, $3)`,

@@ -94,7 +94,7 @@ if (unavailable) {
         assert.ok(e instanceof StorageVersionError, String(e));
         assert.match(e.message, new RegExp(dbName));
         assert.match(e.message, new RegExp(`version ${PG_LATEST_VERSION + 1} is newer`));
-        assert.match(e.message, /upgrade renorm-tune/);
+        assert.match(e.message, /upgrade renorm-tune, or point --db at another database$/);
         assert.ok(!e.message.includes(pw), `the password leaked: ${e.message}`);
         assert.ok(e.message.includes('***'), e.message);
         return true;
