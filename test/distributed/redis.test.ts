@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkRedis, parseRedisRef, redactUrl } from '../../src/distributed/redis.js';
+import { Queue, Worker } from 'bullmq';
+import { bullConnection, checkRedis, MAX_RECONNECT_DELAY_MS, parseRedisRef, reconnectDelay, redactUrl } from '../../src/distributed/redis.js';
 import { workerCommand } from '../../src/cli/worker.js';
 import { cli, exitOf, REDIS_URL, redisSkip } from './helpers.js';
 
@@ -81,4 +82,25 @@ test('worker: an unreachable Redis, a missing SQLite file or an unreachable Post
     assert.ok(!res.out.includes('hunter2'));
   }
   assert.ok(!existsSync(missing), 'a worker never creates a database');
+});
+
+test('queue clients retry a lost Redis at most every 2 s (BullMQ alone waits up to 20 s), through BullMQ own option merge', { skip: await redisSkip() }, async () => {
+  for (let times = 1; times <= 1000; times++) {
+    const ms = reconnectDelay(times);
+    assert.ok(ms >= 500 && ms <= MAX_RECONNECT_DELAY_MS, `attempt ${times}: ${ms} ms`);
+  }
+  const ref = parseRedisRef(REDIS_URL, `rt-retry-${process.pid}`);
+  const queue = new Queue('retry-probe', { connection: bullConnection(ref), prefix: ref.prefix });
+  const worker = new Worker('retry-probe', async () => undefined, { connection: bullConnection(ref), prefix: ref.prefix, autorun: false });
+  try {
+    const [q, w] = [queue.getBackend(), worker.getBackend()];
+    for (const [who, client] of [['queue', await q.client], ['worker', await w.client], ['worker blocking', await w.blockingClient]] as const) {
+      const strategy = client?.options.retryStrategy;
+      assert.ok(strategy, `${who}: no retry strategy`);
+      assert.ok((strategy(30) as number) <= MAX_RECONNECT_DELAY_MS, `${who} waits ${String(strategy(30))} ms before its 30th reconnect attempt`);
+    }
+  } finally {
+    await worker.close();
+    await queue.close();
+  }
 });
