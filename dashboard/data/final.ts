@@ -1,6 +1,7 @@
 // Final validation for the page: paired differences (tuned − baseline per seed, with their interval and verdict), or an older study's unpaired bars.
 import { comparisonSentence, formatCi, formatDiff, multiplierLabel, readFinalValidation, verdictPhrase, type Comparison, type FinalReading, type Verdict } from '../../src/shared/evidence.js';
 import type { Series, StudyView } from '../types.js';
+import { BASELINE_LABELS } from '../../src/shared/roles.js';
 import { withAlpha } from './palette.js';
 
 export const VERDICT_COLORS: Record<Verdict, string> = { better: '#059669', worse: '#dc2626', indistinguishable: '#64748b' };
@@ -33,11 +34,9 @@ export function finalData(fv: StudyView['finalValidation'] | Record<string, neve
   return r.paired ? pairedData(r) : unpairedData(r);
 }
 
-const BASELINE_NAMES = { paper: 'paper', batchnorm: 'BatchNorm' } as const;
-
 /** `vs paper`, `vs paper ×4`: short enough for an axis; the run length in steps is in the notes. */
 function comparisonLabel(c: Comparison, multiplier: number): string {
-  return `vs ${BASELINE_NAMES[c.b]}${multiplier === 1 ? '' : ` ×${multiplier}`}`;
+  return `vs ${BASELINE_LABELS[c.b].short}${multiplier === 1 ? '' : ` ×${multiplier}`}`;
 }
 
 function pairedData(r: FinalReading): FinalData | null {
@@ -53,7 +52,7 @@ function pairedData(r: FinalReading): FinalData | null {
         if (d !== null) seeds.push({ x: label, y: d, name: `seed ${r.seeds[i] ?? i}: ${formatDiff(d, r.fraction)}` });
       });
       const m = multiplierLabel(g);
-      notes.push(`Tuned vs ${BASELINE_NAMES[c.b]}${m ? ` at ${m}` : ''}: ${comparisonSentence(c, r.fraction)}.`);
+      notes.push(`Tuned vs ${BASELINE_LABELS[c.b].short}${m ? ` at ${m}` : ''}: ${comparisonSentence(c, r.fraction)}.`);
     }
   }
   if (rows.length === 0) return null;
@@ -85,8 +84,8 @@ function pairedData(r: FinalReading): FinalData | null {
 function unpairedData(r: FinalReading): FinalData | null {
   const g = r.groups[0]!;
   const entries = [
-    ['BatchNorm', g.arms.batchnorm],
-    ['Paper (Ioffe 2017)', g.arms.paper],
+    [BASELINE_LABELS.batchnorm.title, g.arms.batchnorm],
+    [BASELINE_LABELS.paper.title, g.arms.paper],
     ['Best schedule', g.arms.best],
   ] as const;
   const present = entries.filter((e) => !!e[1] && e[1].mean !== null);
@@ -135,7 +134,7 @@ export function verdictCards(fv: StudyView['finalValidation']): VerdictCard[] {
       const phrase = verdictPhrase(c);
       const ci = formatCi(c.ci, r.fraction);
       return {
-        label: `Tuned vs ${BASELINE_NAMES[c.b]}, test set${provisional}`,
+        label: `Tuned vs ${BASELINE_LABELS[c.b].short}, test set${provisional}`,
         value: phrase.charAt(0).toUpperCase() + phrase.slice(1, phrase.indexOf(c.verdict === 'indistinguishable' ? ' from' : ' than')),
         sub: `${formatDiff(c.meanDiff, r.fraction)}, ${ci}, ${c.n} paired seeds`,
         cls: c.verdict === 'better' ? 'good' : c.verdict === 'worse' ? 'bad' : '',

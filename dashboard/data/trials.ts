@@ -1,6 +1,6 @@
 // Classifies a study's trials for the charts (baselines, search, final validation) and ranks them, on the shared role and best-trial rules.
 import { isBetter, rankTrials } from '../../src/shared/best.js';
-import { baselineOf, isEvidenceRole, roleLabel } from '../../src/shared/roles.js';
+import { BASELINE_LABELS, baselineOf, isEvidenceRole, roleLabel } from '../../src/shared/roles.js';
 import type { Direction, TrialRecord } from '../types.js';
 
 export { baselineValues } from '../../src/shared/best.js';
@@ -43,7 +43,7 @@ export function topTrialsWithBaselines(trials: readonly TrialRecord[], direction
 /** A trial's display name in legends and tables: the baseline's name, else `#number` (with the arm, or the raced trial, for reruns). */
 export function trialName(t: Pick<TrialRecord, 'role' | 'number'>): string {
   const b = baselineOf(t.role);
-  if (b) return b === 'batchnorm' ? 'BatchNorm' : 'Paper (Ioffe 2017)';
+  if (b) return BASELINE_LABELS[b].title;
   return trialRole(t) === 'final' ? `${roleLabel(t.role)} #${t.number}` : `#${t.number}`;
 }
 

@@ -1,6 +1,6 @@
 // The final-validation report (paired arms, comparisons, verdicts), how to read any stored version of it, and how to say it in words; browser-safe.
 import type { Direction } from './names.js';
-import { finalArmOf } from './roles.js';
+import { BASELINE_LABELS, finalArmOf } from './roles.js';
 
 export type Verdict = 'better' | 'worse' | 'indistinguishable';
 export type FinalArmName = 'batchnorm' | 'paper' | 'best';
@@ -124,7 +124,7 @@ export function readFinalValidation(raw: unknown): FinalReading | null {
   };
 }
 
-export const ARM_LABELS: Readonly<Record<FinalArmName, string>> = { batchnorm: 'BatchNorm', paper: 'the paper schedule', best: 'the tuned schedule' };
+export const ARM_LABELS: Readonly<Record<FinalArmName, string>> = { batchnorm: BASELINE_LABELS.batchnorm.prose, paper: BASELINE_LABELS.paper.prose, best: 'the tuned schedule' };
 
 /** `better than BatchNorm`, `indistinguishable from the paper schedule`. */
 export function verdictPhrase(c: Pick<Comparison, 'b' | 'verdict'>): string {

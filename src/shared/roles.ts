@@ -5,6 +5,15 @@ export const BASELINES = ['batchnorm', 'paper'] as const;
 export type BaselineName = (typeof BASELINES)[number];
 
 /**
+ * How people see each baseline, in every place that names one: `title` in a legend, a table or a chart's category;
+ * `label` inside a line of text; `short` on an axis (`vs paper`); `prose` in a verdict sentence.
+ */
+export const BASELINE_LABELS: Readonly<Record<BaselineName, { title: string; label: string; short: string; prose: string }>> = {
+  batchnorm: { title: 'BatchNorm', label: 'BatchNorm', short: 'BatchNorm', prose: 'BatchNorm' },
+  paper: { title: 'Paper (Ioffe 2017)', label: 'paper (Ioffe 2017)', short: 'paper', prose: 'the paper schedule' },
+};
+
+/**
  * - `search`: proposed by the optimizer; `enqueued`: a schedule the user queued by hand (evaluated like a search trial);
  * - `baseline:batchnorm` / `baseline:paper`: the automatic yardsticks (they compete for "best" too);
  * - `race:<n>`: after the search, tuned trial #n re-measured on a fresh seed (validation set) to pick the schedule
@@ -89,7 +98,7 @@ export function isPrunable(role: string): boolean {
 /** A short name for people: `BatchNorm`, `paper`, `final best`, `search`. */
 export function roleLabel(role: string): string {
   const b = baselineOf(role);
-  if (b) return b === 'batchnorm' ? 'BatchNorm' : 'paper (Ioffe 2017)';
+  if (b) return BASELINE_LABELS[b].label;
   const arm = finalArmOf(role);
   if (arm !== null) return `final ${arm}`;
   const raced = raceOf(role);
