@@ -1,10 +1,24 @@
 // Compiles user schedule formulas with a private mathjs instance, allowing only arithmetic over t, step and totalSteps.
-import { create, all, type EvalFunction, type MathNode } from 'mathjs';
+import { createRequire } from 'node:module';
+import type { EvalFunction, MathJsInstance, MathNode } from 'mathjs';
 import { ConfigError } from '../errors.js';
 
-const math = create(all, { number: 'number' });
-// clamp is the one helper mathjs lacks that schedules need all the time ("ramp between two fractions").
-math.import({ clamp: (x: number, lo: number, hi: number) => Math.min(Math.max(x, lo), hi) }, { override: true });
+let instance: MathJsInstance | undefined;
+
+/**
+ * The private mathjs instance, made on the first formula. Loading mathjs takes about a second, the largest part of
+ * the CLI's start-up, and most commands (`studies`, `show`, `export`, a run of built-in ramps) never compile a formula.
+ * A synchronous require keeps formula checks synchronous (the package ships a CommonJS build beside its ES modules).
+ */
+function mathjs(): MathJsInstance {
+  if (!instance) {
+    const { create, all } = createRequire(import.meta.url)('mathjs') as typeof import('mathjs');
+    instance = create(all, { number: 'number' });
+    // clamp is the one helper mathjs lacks that schedules need all the time ("ramp between two fractions").
+    instance.import({ clamp: (x: number, lo: number, hi: number) => Math.min(Math.max(x, lo), hi) }, { override: true });
+  }
+  return instance;
+}
 
 export const FORMULA_VARIABLES = ['t', 'step', 'totalSteps'] as const;
 const CONSTANTS = ['pi', 'e'];
@@ -72,7 +86,7 @@ export function compileFormula(expr: string, field: string): EvalFunction {
   }
   let root: MathNode;
   try {
-    root = math.parse(expr);
+    root = mathjs().parse(expr);
   } catch (err) {
     if (err instanceof RangeError) throw tooDeep(field);
     throw new ConfigError(field, `syntax error in ${JSON.stringify(expr)}: ${(err as Error).message}`, 'write a mathjs expression such as "1 + 2 * clamp((t - 0.1) / 0.5, 0, 1)"');
