@@ -12,7 +12,9 @@
 //                                                       renormMomentum, totalSteps, table, lease, seed, id); never more
 //                                                       than is left of budget.trials, 409 BUDGET_EXHAUSTED once none is
 //                                                       left, 409 STUDY_STOPPED while stopped
-//   POST   /api/studies/:id/trials/:number/report  {step, value, metrics?, token?}   {prune}; renews the lease
+//   POST   /api/studies/:id/trials/:number/report  {step, value, metrics?, token?}   {prune, ignored?}; renews the lease;
+//                                                       a step reported before keeps its first value (`ignored` says so
+//                                                       when the new value differs)
 //   POST   /api/studies/:id/trials/:number/tell    {value, token?} | {failed, token?} {trial}
 //   POST   /api/studies/:id/enqueue   {schedule, renormMomentum?}   201 {trial}: evaluated before new suggestions
 //   POST   /api/studies/:id/extend    {trials?, timeMinutes?}       {study}: the new totals (raise only)

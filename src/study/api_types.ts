@@ -114,6 +114,13 @@ export type StudyEvent =
   | { type: 'trial'; studyId: string; trial: TrialSummary }
   | { type: 'report'; studyId: string; trialId: number; number: number; point: IntermediateValue };
 
+/** What a report answers: whether the pruner wants the trial stopped, and why the report was not stored, if it was not. */
+export interface ReportAnswer {
+  prune: boolean;
+  /** Set when the step already had another value (the first report of a step is kept); a plain retry sets nothing. */
+  ignored?: string;
+}
+
 /**
  * Everything the REST API does; every study argument is an id or a name. Methods reject with RenormTuneError
  * subclasses (ConfigError 400, NotFoundError 404, ConflictError 409 and its coded kinds).
@@ -124,7 +131,7 @@ export interface StudyApi {
   listStudies(): Promise<StudySummary[]>;
   getStudyView(study: string): Promise<StudyView>;
   ask(study: string, count: number, opts?: { totalSteps?: number }): Promise<AskedTrial[]>;
-  report(study: string, trial: TrialRef, step: number, value: number, opts?: { metrics?: Record<string, unknown>; token?: number }): Promise<{ prune: boolean }>;
+  report(study: string, trial: TrialRef, step: number, value: number, opts?: { metrics?: Record<string, unknown>; token?: number }): Promise<ReportAnswer>;
   tell(study: string, trial: TrialRef, outcome: { value: number } | { failed: string }, opts?: { token?: number }): Promise<TrialRecord>;
   /** Raises budget.trials and/or budget.timeMinutes; a COMPLETE study becomes resumable (STOPPED). */
   extendStudy(study: string, budget: { trials?: number; timeMinutes?: number }): Promise<StudySummary>;

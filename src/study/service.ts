@@ -5,7 +5,7 @@ import type { ExportedSchedule, ScheduleSpec } from '../schedule/types.js';
 import { bestTrial } from '../shared/best.js';
 import { CLI, DEFAULT_RENORM_MOMENTUM } from '../shared/names.js';
 import { isEvidenceRole, isPrunable, roleKind } from '../shared/roles.js';
-import type { AskedTrial, GpView, ImportanceView, RecommendationView, StudyApi, StudyEvent, StudySummary, StudyView } from './api_types.js';
+import type { AskedTrial, GpView, ImportanceView, RecommendationView, ReportAnswer, StudyApi, StudyEvent, StudySummary, StudyView } from './api_types.js';
 import { baselineTrials } from './baselines.js';
 import { validateBudget, DEFAULT_FINAL_VALIDATION, DEFAULT_LEASE_SECONDS, DEFAULT_MAX_RETRIES, type StudyConfig, objectiveBounds, studyTotalSteps } from './config.js';
 import { enqueuedTrial } from './enqueue.js';
@@ -521,24 +521,29 @@ export class StudyService implements StudyApi {
    * 409 LEASE_LOST) and answers whether the pruner wants the trial stopped. Costs one trial's read and one
    * indexed peer query, however large the study.
    */
-  async report(ref: string, trial: TrialRef, step: number, value: number, opts: { metrics?: Record<string, unknown>; token?: number } = {}): Promise<{ prune: boolean }> {
+  async report(ref: string, trial: TrialRef, step: number, value: number, opts: { metrics?: Record<string, unknown>; token?: number } = {}): Promise<ReportAnswer> {
     const study = await this.resolve(ref);
     const config = configOf(study);
     checkValue(config.objective, value, 'INVALID_REPORT');
     const trialId = await this.trialIdOf(study.id, trial);
     const point: IntermediateValue = opts.metrics ? { step, value, metrics: opts.metrics } : { step, value };
-    await this.storage.addIntermediate(study.id, trialId, point, { ...(opts.token !== undefined ? { token: opts.token } : {}), renewSeconds: config.leaseSeconds });
+    const repeated = await this.storage.addIntermediate(study.id, trialId, point, { ...(opts.token !== undefined ? { token: opts.token } : {}), renewSeconds: config.leaseSeconds });
     const stored = await this.getTrial(study.id, trialId);
-    this.emit({ type: 'report', studyId: study.id, trialId, number: stored.number, point });
-    if (stored.pruneRequested) return { prune: true };
+    if (!repeated) this.emit({ type: 'report', studyId: study.id, trialId, number: stored.number, point });
+    // A retry (the same value again) is what the rule is for; a different value is a trainer counting steps wrong.
+    const ignored = repeated && !Object.is(repeated.kept, value)
+      ? `trial #${stored.number} already has ${repeated.kept} at step ${step}: this report's ${value} is ignored (fix: report each step once, with a step counter that grows; resending the same report is harmless)`
+      : undefined;
+    const answer = (prune: boolean): ReportAnswer => (ignored ? { prune, ignored } : { prune });
+    if (stored.pruneRequested) return answer(true);
     // Baselines and final-validation reruns always run to the end: they are what the study is measured against.
-    if (!isPrunable(stored.role)) return { prune: false };
+    if (!isPrunable(stored.role)) return answer(false);
     const prune = await this.prunerFor(study).shouldPrune(stored, (q) => this.storage.peerValues(study.id, { ...q, exceptTrialId: trialId }));
     if (prune) {
       await this.storage.requestPrune(study.id, trialId);
       this.emitTrial(await this.getTrial(study.id, trialId));
     }
-    return { prune };
+    return answer(prune);
   }
 
   /**

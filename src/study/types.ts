@@ -180,10 +180,11 @@ export interface Storage {
   reapExpiredLeases(studyId: string, opts: { maxRetries: number; deadOwners?: string[] }): Promise<TrialRecord[]>;
 
   /**
-   * A repeated step keeps the first value. With `token`, a stale lease is refused (LeaseLostError); with
-   * `renewSeconds`, a RUNNING trial's lease is extended in the same transaction.
+   * A repeated step keeps the first value (a retried report must not fail): the answer is then the value already
+   * stored at that step, else null. With `token`, a stale lease is refused (LeaseLostError); with `renewSeconds`,
+   * a RUNNING trial's lease is extended in the same transaction.
    */
-  addIntermediate(studyId: string, trialId: number, value: IntermediateValue, opts?: { token?: number; renewSeconds?: number }): Promise<void>;
+  addIntermediate(studyId: string, trialId: number, value: IntermediateValue, opts?: { token?: number; renewSeconds?: number }): Promise<{ kept: number } | null>;
   /** Marks the trial pruned-on-request (idempotent). */
   requestPrune(studyId: string, trialId: number): Promise<void>;
   /** See PeerQuery; only search and enqueued trials are peers. */

@@ -286,7 +286,11 @@ class Study:
         body = _with_token(trial, {"step": step, "value": _finite(value, "report")})
         if metrics is not None:
             body["metrics"] = metrics
-        return self.client.request("POST", self._trial(trial, "/report"), body)["prune"]
+        answer = self.client.request("POST", self._trial(trial, "/report"), body)
+        if answer.get("ignored"):
+            # The server kept the step's first value; a resent identical report says nothing.
+            warnings.warn(answer["ignored"], stacklevel=2)
+        return answer["prune"]
 
     def tell(self, trial, value=None, failed=None):
         """The trial's final value, or failed="why". Recorded PRUNED if the pruner had asked it to stop."""

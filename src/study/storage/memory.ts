@@ -220,19 +220,21 @@ export class MemoryStorage implements Storage {
     return out;
   }
 
-  async addIntermediate(studyId: string, trialId: number, value: IntermediateValue, opts: { token?: number; renewSeconds?: number } = {}): Promise<void> {
+  async addIntermediate(studyId: string, trialId: number, value: IntermediateValue, opts: { token?: number; renewSeconds?: number } = {}): Promise<{ kept: number } | null> {
     checkIntermediate(value);
     if (opts.renewSeconds !== undefined) checkLeaseSeconds(opts.renewSeconds, 'renewSeconds');
     const t = this.trial(studyId, trialId);
     if (isFinished(t.rec.state)) throw alreadyFinished(t.rec.number, t.rec.state);
     if (opts.token !== undefined) this.checkToken(t, opts.token);
     if (opts.renewSeconds !== undefined && t.rec.state === 'RUNNING') this.extend(t, opts.renewSeconds);
-    if (t.rec.intermediate.some((v) => v.step === value.step)) return;
+    const earlier = t.rec.intermediate.find((v) => v.step === value.step);
+    if (earlier) return { kept: earlier.value };
     const entry: IntermediateValue = { step: value.step, value: value.value };
     if (value.metrics != null) entry.metrics = jsonCopy(value.metrics);
     t.rec.intermediate.push(entry);
     t.rec.intermediate.sort((a, b) => a.step - b.step);
     this.bump(studyId);
+    return null;
   }
 
   async requestPrune(studyId: string, trialId: number): Promise<void> {

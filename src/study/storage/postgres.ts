@@ -519,19 +519,22 @@ export class PgStorage implements Storage {
     });
   }
 
-  async addIntermediate(studyId: string, trialId: number, value: IntermediateValue, opts: { token?: number; renewSeconds?: number } = {}): Promise<void> {
+  async addIntermediate(studyId: string, trialId: number, value: IntermediateValue, opts: { token?: number; renewSeconds?: number } = {}): Promise<{ kept: number } | null> {
     checkIntermediate(value);
     if (opts.renewSeconds !== undefined) checkLeaseSeconds(opts.renewSeconds, 'renewSeconds');
     const metrics = value.metrics == null ? null : JSON.stringify(value.metrics);
-    await this.write(studyId, async (c) => {
+    return this.write(studyId, async (c) => {
       const row = await this.lockTrial(c, studyId, trialId);
       if (isFinished(row.state)) throw alreadyFinished(row.number, row.state);
       if (opts.token !== undefined) this.checkToken(row, opts.token);
       if (opts.renewSeconds !== undefined && row.state === 'RUNNING') await this.extend(c, trialId, opts.renewSeconds);
-      await c.query(
+      const added = await c.query(
         `INSERT INTO ${S}.trial_values (trial_id, step, value, metrics) VALUES ($1, $2, $3, $4) ON CONFLICT (trial_id, step) DO NOTHING`,
         [trialId, value.step, value.value, metrics],
       );
+      if ((added.rowCount ?? 0) > 0) return null;
+      const kept = await c.query<{ value: number }>(`SELECT value FROM ${S}.trial_values WHERE trial_id = $1 AND step = $2`, [trialId, value.step]);
+      return { kept: Number(kept.rows[0]!.value) };
     });
   }
 

@@ -338,16 +338,18 @@ export class SqliteStorage implements Storage {
     this.sql('DELETE FROM trial_values WHERE trial_id = ?').run(trialId);
   }
 
-  async addIntermediate(studyId: string, trialId: number, value: IntermediateValue, opts: { token?: number; renewSeconds?: number } = {}): Promise<void> {
+  async addIntermediate(studyId: string, trialId: number, value: IntermediateValue, opts: { token?: number; renewSeconds?: number } = {}): Promise<{ kept: number } | null> {
     checkIntermediate(value);
     if (opts.renewSeconds !== undefined) checkLeaseSeconds(opts.renewSeconds, 'renewSeconds');
-    this.write(() => {
+    return this.write(() => {
       const row = this.trialRow(studyId, trialId);
       if (isFinished(row.state)) throw alreadyFinished(row.number, row.state);
       if (opts.token !== undefined) this.checkToken(row, opts.token);
       if (opts.renewSeconds !== undefined && row.state === 'RUNNING') this.extend(trialId, opts.renewSeconds);
-      this.sql('INSERT OR IGNORE INTO trial_values (trial_id, step, value, metrics) VALUES (?, ?, ?, ?)')
+      const added = this.sql('INSERT OR IGNORE INTO trial_values (trial_id, step, value, metrics) VALUES (?, ?, ?, ?)')
         .run(trialId, value.step, value.value, value.metrics == null ? null : JSON.stringify(value.metrics));
+      if (added.changes > 0) return null;
+      return { kept: (this.sql('SELECT value FROM trial_values WHERE trial_id = ? AND step = ?').get(trialId, value.step) as { value: number }).value };
     });
   }
 

@@ -125,6 +125,24 @@ test('service: an external trial whose trainer vanished is reclaimed at lease ex
   assert.equal((await svc.tell(s.id, t!.id, { value: 0.95 }, { token: reclaimed!.lease!.token })).value, 0.95);
 });
 
+test('service: a repeated step keeps its first value; another value is answered as ignored, and only stored reports are events', async () => {
+  const { svc, study: s } = await study({ executor: 'external', baselines: false });
+  const [t] = await svc.ask(s.id, 1);
+  const events: StudyEvent[] = [];
+  const off = await svc.subscribe(s.id, (e) => events.push(e));
+  try {
+    assert.deepEqual(await svc.report(s.id, t!.id, 10, 0.5), { prune: false });
+    assert.deepEqual(await svc.report(s.id, t!.id, 10, 0.5), { prune: false }, 'a retry says nothing');
+    const other = await svc.report(s.id, t!.id, 10, 0.75);
+    assert.equal(other.prune, false);
+    assert.match(other.ignored ?? '', /^trial #0 already has 0\.5 at step 10: this report's 0\.75 is ignored \(fix: report each step once/);
+    assert.deepEqual((await svc.getTrial(s.id, t!.id)).intermediate, [{ step: 10, value: 0.5 }]);
+    assert.equal(events.filter((e) => e.type === 'report').length, 1, 'the dashboard is sent the one stored value');
+  } finally {
+    off();
+  }
+});
+
 test('service: tell finishes once; a second tell is a ConflictError; the optimizer learns the value', async () => {
   const { svc, study: s, made } = await study({ executor: 'external', baselines: false });
   const [t] = await svc.ask(s.id, 1);

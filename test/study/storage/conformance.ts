@@ -270,9 +270,9 @@ export function storageConformance(name: string, open: () => Promise<Opened>): v
     it('records intermediate values in step order, first report of a step wins', async () => {
       const a = await study();
       const [t] = await s.createTrials(a.id, [newTrial({ state: 'RUNNING', lease: lease() })]);
-      await s.addIntermediate(a.id, t!.id, { step: 20, value: 0.5, metrics: { loss: 1.2 } });
-      await s.addIntermediate(a.id, t!.id, { step: 10, value: 0.25 });
-      await s.addIntermediate(a.id, t!.id, { step: 20, value: 0.9 });
+      assert.equal(await s.addIntermediate(a.id, t!.id, { step: 20, value: 0.5, metrics: { loss: 1.2 } }), null, 'a new step is stored');
+      assert.equal(await s.addIntermediate(a.id, t!.id, { step: 10, value: 0.25 }), null);
+      assert.deepEqual(await s.addIntermediate(a.id, t!.id, { step: 20, value: 0.9 }), { kept: 0.5 }, 'a repeated step answers with the value it kept');
       assert.deepEqual((await s.getTrial(a.id, t!.id))!.intermediate, [{ step: 10, value: 0.25 }, { step: 20, value: 0.5, metrics: { loss: 1.2 } }]);
       assert.equal((await s.listTrials(a.id))[0]!.intermediate.length, 2, 'listTrials includes intermediates by default');
       assert.deepEqual((await s.listTrials(a.id, { withIntermediate: false }))[0]!.intermediate, []);
