@@ -26,7 +26,10 @@ export interface Series {
   borderDash?: number[];
   borderWidth?: number;
   pointRadius?: number | number[];
-  pointStyle?: string;
+  pointStyle?: string | string[];
+  rotation?: number | number[];
+  /** false: points are not clipped at the chart area (a point pinned at its edge). */
+  clip?: boolean;
   showLine?: boolean;
   stepped?: boolean | 'before' | 'after';
   fill?: boolean | string | number;

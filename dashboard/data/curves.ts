@@ -3,6 +3,8 @@ import type { Direction, Point, Series, TrialRecord } from '../types.js';
 import { lttb } from './decimate.js';
 import { COLORS, rankColor } from './palette.js';
 import { accuracies, topTrialsWithBaselines, trialName, trialRole } from './trials.js';
+import { valueRange, type ValueRange } from './value_range.js';
+import { TRIGGER } from '../../src/shared/bulk.js';
 
 export interface CurveData {
   accuracy: Series[];
@@ -15,10 +17,12 @@ export interface CurveData {
    * mAP) rather than its metrics.valAccuracy, so the axis must name the study's metric, not accuracy.
    */
   fromObjective: boolean;
+  /** The accuracy chart's y range when a reported value lies TRIGGER IQRs outside the others (a diverged loss), else null. */
+  yRange: ValueRange | null;
 }
 
 /** The two curves of one trial, each decimated to at most `maxPoints`. */
-export function trialCurves(t: Pick<TrialRecord, 'intermediate'>, maxPoints = 200): { accuracy: Point[]; gap: Point[]; fromObjective: boolean } {
+export function trialCurves(t: Pick<TrialRecord, 'intermediate'>, maxPoints = 200): { accuracy: Point[]; gap: Point[]; fromObjective: boolean; yRange: ValueRange | null } {
   const acc: Point[] = [];
   const gap: Point[] = [];
   let fromObjective = false;
@@ -31,13 +35,14 @@ export function trialCurves(t: Pick<TrialRecord, 'intermediate'>, maxPoints = 20
     }
     if (a.inference !== null && a.train !== null && Number.isFinite(a.train - a.inference)) gap.push({ x: iv.step, y: a.train - a.inference });
   }
-  return { accuracy: lttb(acc, maxPoints), gap: lttb(gap, maxPoints), fromObjective };
+  const accuracy = lttb(acc, maxPoints);
+  return { accuracy, gap: lttb(gap, maxPoints), fromObjective, yRange: valueRange(accuracy.map((p) => p.y), [], TRIGGER) };
 }
 
 /** Curves of the best `topN` trials plus baselines: with hundreds of trials only these stay legible. */
 export function curveData(trials: readonly TrialRecord[], direction: Direction, topN = 8, maxPoints = 200): CurveData {
   const chosen = topTrialsWithBaselines(trials, direction, topN);
-  const out: CurveData = { accuracy: [], gap: [], hasCurves: false, hasGap: false, fromObjective: false };
+  const out: CurveData = { accuracy: [], gap: [], hasCurves: false, hasGap: false, fromObjective: false, yRange: null };
   chosen.forEach((t, i) => {
     const c = trialCurves(t, maxPoints);
     const role = trialRole(t);
@@ -54,5 +59,6 @@ export function curveData(trials: readonly TrialRecord[], direction: Direction, 
       out.gap.push({ label: trialName(t), data: c.gap, ...style });
     }
   });
+  out.yRange = valueRange(out.accuracy.flatMap((s) => (s.data as Point[]).map((p) => p.y)), [], TRIGGER);
   return out;
 }

@@ -2,12 +2,15 @@
 import type { Direction, Series, TrialRecord } from '../types.js';
 import { COLORS, STATE_COLORS } from './palette.js';
 import { better, hasValue, optimizationTrials, trialName } from './trials.js';
+import { valueRange, type ValueRange } from './value_range.js';
 
 export interface HistoryData {
   datasets: Series[];
   /** Trials that have no value to plot (running, failed, pruned without a value), so the page can say so. */
   unplotted: number;
   xMax: number;
+  /** The y range when some trial's value lies far outside the others' (a diverged 1e30 loss), else null: see value_range.ts. */
+  yRange: ValueRange | null;
 }
 
 /** Best value among finished trials up to and including each trial number; pruned/failed trials never set it. */
@@ -26,9 +29,11 @@ export function historyData(trials: readonly TrialRecord[], direction: Direction
   const xMax = opt.length ? opt[opt.length - 1].number : 1;
   const datasets: Series[] = [];
   let unplotted = 0;
+  const values: number[] = [];
   for (const state of ['COMPLETE', 'PRUNED', 'FAIL'] as const) {
     const pts = opt.filter((t) => t.state === state && hasValue(t)).map((t) => ({ x: t.number, y: t.value as number, trialId: t.id, name: trialName(t) }));
     if (pts.length === 0) continue;
+    for (const p of pts) values.push(p.y);
     datasets.push({
       label: state === 'COMPLETE' ? 'trial (complete)' : state === 'PRUNED' ? 'trial (pruned)' : 'trial (failed)',
       data: pts,
@@ -53,5 +58,6 @@ export function historyData(trials: readonly TrialRecord[], direction: Direction
   };
   hline('BatchNorm baseline', baselines.batchnorm, COLORS.batchnorm);
   hline('paper schedule baseline', baselines.paper, COLORS.paper);
-  return { datasets, unplotted, xMax };
+  const lines = [baselines.batchnorm, baselines.paper].filter((v): v is number => v !== null);
+  return { datasets, unplotted, xMax, yRange: valueRange(values, lines) };
 }

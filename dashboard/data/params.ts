@@ -2,6 +2,7 @@
 import type { Direction, ParamValue, Series, TrialRecord } from '../types.js';
 import { valueColor } from './palette.js';
 import { hasValue, rankedTrials, trialName, trialRole } from './trials.js';
+import { valueRange, type ValueRange } from './value_range.js';
 
 export interface ParamInfo {
   name: string;
@@ -64,6 +65,8 @@ export function normalize(p: ParamInfo, v: ParamValue | undefined): number {
 export interface SliceData {
   param: ParamInfo;
   datasets: Series[];
+  /** The y range when a value lies far outside the others (value_range.ts), else null. */
+  yRange: ValueRange | null;
 }
 
 /** One slice plot per parameter: every trial with a value, coloured from early (dark) to late (bright) trials. */
@@ -82,6 +85,7 @@ export function sliceData(trials: readonly TrialRecord[], space?: SpaceHint): Sl
     return {
       param,
       datasets: [{ label: `${param.name}`, data, type: 'scatter', pointRadius: 4, pointBackgroundColor: colors, borderColor: 'rgba(0,0,0,0.25)', showLine: false }],
+      yRange: valueRange(data.map((d) => d.y)),
     };
   });
 }
@@ -104,17 +108,19 @@ export function parallelData(trials: readonly TrialRecord[], direction: Directio
   const total = ranked.length;
   const chosen = ranked.slice(0, maxLines);
   const vals = chosen.map((t) => t.value as number);
-  const vmin = Math.min(...vals);
-  const vmax = Math.max(...vals);
+  // The objective's axis spans the bulk: a diverged 1e30 would put every other line at its bottom, in one colour.
+  const range = valueRange(vals);
+  const vmin = range ? Math.max(range.min, Math.min(...vals)) : Math.min(...vals);
+  const vmax = range ? Math.min(range.max, Math.max(...vals)) : Math.max(...vals);
   const fmt = (v: number) => (Math.abs(v) >= 100 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(1) : String(Number(v.toPrecision(3))));
   const labels = params.map((p) => [p.name, p.type === 'categorical' ? (p.choices.length > 1 ? `${p.choices[0]} … ${p.choices[p.choices.length - 1]}` : p.choices[0] ?? '') : `${fmt(p.min)} … ${fmt(p.max)}${p.log ? ' (log)' : ''}`]);
-  labels.push(['objective', total ? `${fmt(vmin)} … ${fmt(vmax)}` : '']);
+  labels.push(['objective', total ? `${fmt(vmin)} … ${fmt(vmax)}${range?.off.length ? ` (${range.off.length} off the scale)` : ''}` : '']);
   const datasets: Series[] = [];
   // Worst first so the best lines are painted over the rest.
   for (let i = chosen.length - 1; i >= 0; i--) {
     const t = chosen[i];
     const v = t.value as number;
-    const vNorm = vmax === vmin ? 0.5 : (v - vmin) / (vmax - vmin);
+    const vNorm = vmax === vmin ? 0.5 : Math.min(1, Math.max(0, (v - vmin) / (vmax - vmin)));
     const goodness = direction === 'maximize' ? vNorm : 1 - vNorm;
     const data = params.map((p) => {
       const y = normalize(p, t.params[p.name]);

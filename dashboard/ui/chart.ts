@@ -1,6 +1,7 @@
 // The one place that talks to chart.js (a UMD global): creates a chart once per canvas and updates it in place without animation.
 import type { Series } from '../types.js';
 import { plottable } from '../data/plot_range.js';
+import { offScaleNote, type ValueRange } from '../data/value_range.js';
 
 /** The slice of chart.js's API the dashboard uses; chart.js itself is loaded by a <script> tag, not bundled. */
 export interface ChartInstance {
@@ -24,6 +25,8 @@ export interface ChartConfig {
   type: 'line' | 'scatter' | 'bar';
   data: { labels?: unknown[]; datasets: Series[] };
   options: Record<string, unknown>;
+  /** The main y axis's range when some values lie far outside the bulk (value_range.ts): they are drawn at its edge and named in a note. */
+  yRange?: ValueRange | null;
 }
 
 export function chartLib(): ChartStatic {
@@ -44,16 +47,41 @@ export function setupCharts(): void {
 /** Creates the chart on first call and replaces its data/options afterwards, so live refreshes keep the same canvas. */
 export function drawChart(canvas: HTMLCanvasElement, config: ChartConfig): ChartInstance {
   const C = chartLib();
-  const datasets = plottable(config.data.datasets);
+  const range = config.yRange ?? undefined;
+  const datasets = plottable(config.data.datasets, range);
+  const options = range ? withYRange(config.options, range) : config.options;
+  showOffScale(canvas, range ? offScaleNote(range.off) : null);
   const existing = C.getChart(canvas);
   if (existing) {
     existing.data.labels = config.data.labels;
     existing.data.datasets = datasets;
-    existing.options = config.options;
+    existing.options = options;
     existing.update('none');
     return existing;
   }
-  return new C(canvas, { ...config, data: { ...config.data, datasets } });
+  return new C(canvas, { type: config.type, options, data: { ...config.data, datasets } });
+}
+
+function withYRange(options: Record<string, unknown>, r: ValueRange): Record<string, unknown> {
+  const scales = (options.scales ?? {}) as Record<string, Record<string, unknown>>;
+  return { ...options, scales: { ...scales, y: { ...scales.y, min: r.min, max: r.max } } };
+}
+
+/** The small note over a chart naming the values drawn at its edge; removed when there are none. */
+function showOffScale(canvas: HTMLCanvasElement, text: string | null): void {
+  const box = canvas.parentElement;
+  if (!box) return;
+  let note = box.querySelector<HTMLElement>('.off-scale');
+  if (!text) {
+    note?.remove();
+    return;
+  }
+  if (!note) {
+    note = document.createElement('p');
+    note.className = 'off-scale';
+    box.appendChild(note);
+  }
+  note.textContent = text;
 }
 
 export interface AxisSpec {
@@ -124,7 +152,7 @@ export function chartOptions(o: {
           label: (ctx: { raw: unknown; dataset: { label: string }; formattedValue: string }) => {
             const raw = ctx.raw as RawPoint | null;
             const who = raw && typeof raw === 'object' && raw.name ? raw.name : ctx.dataset.label;
-            if (raw && typeof raw === 'object' && typeof raw.beyond === 'number') return `${who}: ${raw.beyond} (off the chart)`;
+            if (raw && typeof raw === 'object' && typeof raw.beyond === 'number') return `${who}: ${String(raw.beyond).replace('e+', 'e')} (off the scale)`;
             return `${who}: ${ctx.formattedValue}`;
           },
         },

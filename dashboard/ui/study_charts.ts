@@ -46,6 +46,7 @@ export function renderHistory(view: StudyView, open: OpenTrial): void {
   drawChart(canvas, {
     type: 'scatter',
     data: { datasets: h.datasets },
+    yRange: h.yRange,
     options: chartOptions({ x: { title: 'trial number', min: 0, max: h.xMax + 1 }, y: metricAxis(view), onTrialClick: open, datasets: h.datasets }),
   });
 }
@@ -97,7 +98,7 @@ export function renderCurves(view: StudyView, open: OpenTrial): void {
   const acc = showChartOrNote(byId('chart-acc'), c.hasCurves ? null : noCurvesNote(view));
   // Reports without metrics.valAccuracy are curves of the study's own metric (an external trainer's loss, say).
   const y = c.fromObjective ? metricAxis(view) : { title: 'val. accuracy', percent: true };
-  if (c.hasCurves) drawChart(acc, { type: 'line', data: { datasets: c.accuracy }, options: chartOptions({ x: stepAxis(view), y, onTrialClick: open, datasets: c.accuracy }) });
+  if (c.hasCurves) drawChart(acc, { type: 'line', data: { datasets: c.accuracy }, yRange: c.yRange, options: chartOptions({ x: stepAxis(view), y, onTrialClick: open, datasets: c.accuracy }) });
   const gapNote = c.hasCurves ? 'Trials reported no train-mode accuracy (metric valAccuracyTrainMode), so the gap cannot be shown.' : noCurvesNote(view);
   const gap = showChartOrNote(byId('chart-gap'), c.hasGap ? null : gapNote);
   if (c.hasGap) drawChart(gap, { type: 'line', data: { datasets: c.gap }, options: chartOptions({ x: stepAxis(view), y: { title: 'gap (train − inference)', percent: true }, onTrialClick: open, datasets: c.gap }) });
@@ -177,7 +178,7 @@ export function renderSlices(view: StudyView, open: OpenTrial): void {
   for (const s of slices) {
     const canvas = showChartOrNote(boxes.get(s.param.name)!, null);
     const x = s.param.type === 'categorical' ? { title: s.param.name, type: 'category' as const, labels: s.param.choices } : { title: s.param.name, type: s.param.log ? ('logarithmic' as const) : ('linear' as const) };
-    drawChart(canvas, { type: 'scatter', data: { datasets: s.datasets }, options: chartOptions({ x, y: { title: view.metric, percent: isAccuracy(view.metric) }, legend: false, onTrialClick: open, datasets: s.datasets }) });
+    drawChart(canvas, { type: 'scatter', data: { datasets: s.datasets }, yRange: s.yRange, options: chartOptions({ x, y: { title: view.metric, percent: isAccuracy(view.metric) }, legend: false, onTrialClick: open, datasets: s.datasets }) });
   }
 }
 
@@ -234,6 +235,6 @@ export function renderTrialCharts(view: StudyView, t: TrialRecord): void {
       { label: c.fromObjective ? view.metric : 'inference-mode accuracy', data: c.accuracy, type: 'line' as const, borderColor: '#059669', pointRadius: 0, yAxisID: 'y' },
       { label: 'train − inference gap', data: c.gap, type: 'line' as const, borderColor: '#dc2626', borderDash: [5, 4], pointRadius: 0, yAxisID: 'y2' },
     ];
-    drawChart(cCanvas, { type: 'line', data: { datasets: ds }, options: chartOptions({ x: stepAxis(view), y: c.fromObjective ? metricAxis(view) : { title: 'accuracy', percent: true }, y2: { title: 'gap', percent: true } }) });
+    drawChart(cCanvas, { type: 'line', data: { datasets: ds }, yRange: c.yRange, options: chartOptions({ x: stepAxis(view), y: c.fromObjective ? metricAxis(view) : { title: 'accuracy', percent: true }, y2: { title: 'gap', percent: true } }) });
   }
 }

@@ -15,20 +15,11 @@
 // How: every value past the fence U = q3 + FENCE s is mapped to c = U + s log(1 + log(1 + (y - U) / s)) (mirrored
 // below q1 - FENCE s): 1e30 among values of IQR 1 lands about 4 s past the fence. Monotone and invertible, so the
 // order of values and the incumbent are kept; predictions in the objective's units read a value past a fence as the
-// fence (OutputWarp.moments).
+// fence (OutputWarp.moments). The quartiles, the plateau's scale and the three constants live in src/shared/bulk.ts (the dashboard's chart ranges use them too).
+import { FENCE, PLATEAU_TRIGGER, TRIGGER, bulkOf } from '../shared/bulk.js';
 
-/** Interquartile ranges past the quartiles from which compression starts, once triggered. */
-export const FENCE = 10;
-/** Interquartile ranges past the quartiles that trigger it. */
-export const TRIGGER = 1e3;
-/** The same when the middle half ties (a plateau): a scale from one smallest distance is a far weaker estimate. */
-export const PLATEAU_TRIGGER = 1e7;
-
-function quantile(sorted: Float64Array, p: number): number {
-  const h = (sorted.length - 1) * p;
-  const i = Math.floor(h);
-  return i + 1 < sorted.length ? sorted[i]! + (h - i) * (sorted[i + 1]! - sorted[i]!) : sorted[i]!;
-}
+/** FENCE: IQRs past the quartiles from which compression starts; TRIGGER (PLATEAU_TRIGGER on a plateau): the IQRs that trigger it. */
+export { FENCE, PLATEAU_TRIGGER, TRIGGER };
 
 /**
  * log(1 + d / s) for d, s > 0, also where d / s overflows: a value near Number.MAX_VALUE (which a trainer may tell
@@ -44,23 +35,16 @@ export class Tails {
 
   /** Fitted to `y`; null when nothing is far enough out to need it. */
   static fit(y: ArrayLike<number>): Tails | null {
-    if (y.length < 4) return null;
-    const sorted = Float64Array.from(y).sort();
-    const q1 = quantile(sorted, 0.25);
-    const q3 = quantile(sorted, 0.75);
-    let scale = q3 - q1;
-    let trigger = TRIGGER;
-    if (!(scale > 0)) {
-      trigger = PLATEAU_TRIGGER;
-      // Half the values or more tie (a plateau): the smallest distance of another value from it (a mean distance
-      // would be the outlier's own size, and never trigger).
-      const med = quantile(sorted, 0.5);
-      scale = Infinity;
-      for (const v of sorted) if (v !== med) scale = Math.min(scale, Math.abs(v - med));
+    const bulk = bulkOf(y);
+    if (!bulk) return null;
+    const { q1, q3, scale } = bulk;
+    const trigger = bulk.plateau ? PLATEAU_TRIGGER : TRIGGER;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < y.length; i++) {
+      lo = Math.min(lo, y[i]!);
+      hi = Math.max(hi, y[i]!);
     }
-    if (!(scale > 0) || !Number.isFinite(scale)) return null;
-    const lo = sorted[0]!;
-    const hi = sorted[sorted.length - 1]!;
     if ((hi - q3) / scale <= trigger && (q1 - lo) / scale <= trigger) return null;
     return new Tails(q1 - FENCE * scale, q3 + FENCE * scale, scale);
   }

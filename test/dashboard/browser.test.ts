@@ -31,6 +31,7 @@ let evidenceStudyId = '';
 let xssStudyId = '';
 let bareStudyId = '';
 let maxFloatStudyId = '';
+let divergedStudyId = '';
 
 function listen(app: ReturnType<typeof createApp>): Promise<[Server, string]> {
   return new Promise((resolve) => {
@@ -80,6 +81,13 @@ before(async () => {
     const value = t.number === 2 ? Number.MAX_VALUE : 0.5 + 0.1 * t.number;
     await service.report(maxFloatStudyId, t.id, 50, value);
     await service.tell(maxFloatStudyId, t.id, { value });
+  }
+  // One diverged loss of 1e30 among losses near 1, reported and told.
+  divergedStudyId = (await service.createStudy(validateStudyConfig({ name: 'one-diverged-loss', executor: 'external', objective: { metric: 'val.loss', direction: 'minimize' }, totalSteps: 100, optimizer: { type: 'random' } }))).id;
+  const losses = [0.92, 1.04, 0.98, 1e30, 1.11, 0.87, 1.0, 0.95];
+  for (const t of await service.ask(divergedStudyId, losses.length)) {
+    await service.report(divergedStudyId, t.id, 50, losses[t.number]!);
+    await service.tell(divergedStudyId, t.id, { value: losses[t.number]! });
   }
   [server, base] = await listen(createApp(service, { ui: mountDashboard }));
   [emptyServer, emptyBase] = await listen(createApp(createStudyService(new MemoryStorage()), { ui: mountDashboard }));
@@ -306,6 +314,41 @@ test('a value of Number.MAX_VALUE is drawn at the chart\'s edge: the page render
   });
   assert.ok(yRange.min <= 0.5 && yRange.max >= 1e300 && yRange.max < 1e301, `the history axis should reach the chart's edge at 1e300, not Number.MAX_VALUE: ${JSON.stringify(yRange)}`);
   assert.equal(await page.locator('#trials tbody tr').count(), 4);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('one value of 1e30 among values near 1 goes off the scale: the ordinary points spread over the axis, the outlier is pinned and named', async () => {
+  const { page, problems } = await watchedPage();
+  await page.goto(`${base}/study.html?id=${encodeURIComponent(divergedStudyId)}`);
+  await page.waitForSelector('#chart-history[data-state="chart"]');
+  await page.waitForFunction(() => document.body.dataset.refreshMs !== undefined);
+  const charts = await page.evaluate(() => {
+    type Meta = { data: Array<{ y: number }> };
+    type Chart = { scales: { y: { min: number; max: number } }; chartArea: { top: number; bottom: number }; data: { datasets: Array<{ label: string; data: Array<{ y: number; beyond?: number }> }> }; getDatasetMeta(i: number): Meta };
+    const C = (window as unknown as { Chart: { getChart(c: HTMLCanvasElement): Chart | undefined } }).Chart;
+    const out: Record<string, { min: number; max: number; spread: number; pinned: number[]; note: string }> = {};
+    for (const id of ['chart-history', 'chart-acc']) {
+      const chart = C.getChart(document.querySelector(`#${id} canvas`) as HTMLCanvasElement)!;
+      const ys: number[] = [];
+      const pinned: number[] = [];
+      chart.data.datasets.forEach((d, i) => {
+        if (!d.label.startsWith('trial') && id === 'chart-history') return;
+        d.data.forEach((p, j) => (typeof p.beyond === 'number' ? pinned.push(p.beyond) : ys.push(chart.getDatasetMeta(i).data[j]!.y)));
+      });
+      const { top, bottom } = chart.chartArea;
+      out[id] = { min: chart.scales.y.min, max: chart.scales.y.max, spread: (Math.max(...ys) - Math.min(...ys)) / (bottom - top), pinned, note: document.querySelector(`#${id} .off-scale`)?.textContent ?? '' };
+    }
+    return out;
+  });
+  const h = charts['chart-history']!;
+  assert.ok(h.max < 2 && h.min > 0.5, `the history's axis should span the ordinary values near 1, not reach 1e30: ${JSON.stringify(h)}`);
+  assert.ok(h.spread > 0.6, `the ordinary points should spread over the axis, not lie on one line: ${JSON.stringify(h)}`);
+  assert.deepEqual(h.pinned, [1e30]);
+  assert.equal(h.note, '1 value off the scale: 1e30');
+  const acc = charts['chart-acc']!;
+  assert.ok(acc.max < 2 && acc.spread > 0.6, `the loss curves too: ${JSON.stringify(acc)}`);
+  assert.equal(acc.note, '1 value off the scale: 1e30');
   assert.deepEqual(problems, []);
   await page.close();
 });

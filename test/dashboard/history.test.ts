@@ -42,3 +42,12 @@ test('no baselines and no trials give no datasets rather than NaN lines', () => 
   assert.deepEqual(h.datasets, []);
   assert.equal(h.unplotted, 0);
 });
+
+test('one diverged value among values near 1 gives the history a y range over the ordinary values, not up to 1e30', () => {
+  const values = [0.92, 1.04, 0.98, 1.11, 0.87, 1e30, 1.0, 0.95];
+  const h = historyData(values.map((value, i) => trial({ id: i + 1, value })), 'minimize', { batchnorm: null, paper: null });
+  assert.ok(h.yRange, 'a value 1e30 among values near 1 should set the range');
+  assert.ok(h.yRange.min > 0.8 && h.yRange.max < 1.2, JSON.stringify(h.yRange));
+  assert.deepEqual(h.yRange.off, [1e30]);
+  assert.equal(historyData(trials, 'maximize', { batchnorm: 0.8, paper: 0.85 }).yRange, null, 'ordinary values scale as before');
+});

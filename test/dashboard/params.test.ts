@@ -62,3 +62,14 @@ test('GP slice: band is mean ± 2 std, acquisition on the second axis, best poin
   assert.equal(by.acquisition.yAxisID, 'y2');
   assert.deepEqual(by['best point'].data, [{ x: 0.5, y: 0.9 }]);
 });
+
+test('a diverged 1e30 among values near 1: slices get a y range over the ordinary values, parallel coordinates spread them over the objective axis', () => {
+  const values = [0.92, 1.04, 0.98, 1e30, 1.11, 0.87, 1.0, 0.95];
+  const ts = values.map((value, i) => trial({ id: i + 1, value, params: { a: i } }));
+  const [slice] = sliceData(ts);
+  assert.ok(slice!.yRange && slice!.yRange.max < 1.2, JSON.stringify(slice!.yRange));
+  const p = parallelData(ts, 'minimize');
+  const objective = p.datasets.filter((d) => d.trialId !== 4).map((d) => d.data[d.data.length - 1] as number);
+  assert.ok(Math.max(...objective) - Math.min(...objective) > 0.9, `ordinary values should span the objective axis: ${objective}`);
+  assert.match(p.labels[p.labels.length - 1]![1]!, /\(1 off the scale\)$/);
+});

@@ -26,3 +26,21 @@ test('datasets within the limit come back as the same objects (nothing copied on
   assert.equal(out[0], series[0]);
   assert.equal(out[1], series[1]);
 });
+
+test('with a chart\'s y range, points outside it are pinned at its edge as triangles pointing off the chart, keeping their true value', () => {
+  const [scatter, line, right] = plottable(
+    [
+      { label: 'trials', data: [{ x: 0, y: 1 }, { x: 1, y: 1e30 }, { x: 2, y: -5 }], type: 'scatter', pointRadius: 4 },
+      { label: 'best so far', data: [{ x: 0, y: 1e30 }, { x: 1, y: 1 }], type: 'line', pointRadius: 0 },
+      { label: 'acquisition', data: [{ x: 0, y: 1e30 }], yAxisID: 'y2' },
+    ],
+    { min: 0, max: 2 },
+  );
+  assert.deepEqual(scatter.data, [{ x: 0, y: 1 }, { x: 1, y: 2, beyond: 1e30 }, { x: 2, y: 0, beyond: -5 }]);
+  assert.deepEqual(scatter.pointStyle, ['circle', 'triangle', 'triangle']);
+  assert.deepEqual(scatter.rotation, [0, 0, 180]);
+  assert.deepEqual(scatter.pointRadius, [4, 7, 7]);
+  assert.deepEqual(line.data, [{ x: 0, y: 2, beyond: 1e30 }, { x: 1, y: 1 }]);
+  assert.equal(line.pointStyle, undefined, 'a line without points gets no markers');
+  assert.deepEqual(right.data, [{ x: 0, y: 1e30 }], 'the range is the main axis\'s; a second axis keeps its own');
+});
