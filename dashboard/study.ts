@@ -119,7 +119,7 @@ async function loadGp(force = false): Promise<void> {
   try {
     renderImportance(await apiJson<ImportanceView>(`${base}/importance`));
   } catch (err) {
-    renderImportance({ available: false, reason: `it could not be loaded (${err instanceof Error ? err.message : String(err)})` });
+    renderImportance(null, err instanceof Error ? err.message : String(err));
   }
 }
 

@@ -6,9 +6,12 @@ export interface ImportanceData {
   datasets: Series[];
 }
 
-/** null (with the reason for the page to show) when there is no model to ask yet. */
-export function importanceData(view: ImportanceView | null): ImportanceData | { note: string } {
+/** A note instead of bars while loading, when it failed to load, before there is a model, and when the model is flat. */
+export function importanceData(view: ImportanceView | null, error: string | null = null): ImportanceData | { note: string } {
+  if (error) return { note: `Importance could not be loaded: ${error}.` };
   if (!view) return { note: 'Loading…' };
+  // Equal bars for a flat model would read as "every parameter matters as much"; nothing showed that.
+  if (view.status === 'flat') return { note: `Importance is unavailable: ${view.reason ?? 'the model sees no variation'}.` };
   if (!view.available || !view.importance) return { note: `No importance yet: ${view.reason ?? 'the model needs more finished trials'}.` };
   const entries = Object.entries(view.importance).sort((a, b) => b[1] - a[1]);
   return {

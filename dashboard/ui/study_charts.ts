@@ -183,8 +183,8 @@ export function renderSlices(view: StudyView, open: OpenTrial): void {
 }
 
 /** The parameters' importance as horizontal bars, largest on top. */
-export function renderImportance(imp: ImportanceView | null): void {
-  const d = importanceData(imp);
+export function renderImportance(imp: ImportanceView | null, error: string | null = null): void {
+  const d = importanceData(imp, error);
   const canvas = showChartOrNote(byId('importance'), 'note' in d ? d.note : null);
   if ('note' in d) return;
   drawChart(canvas, {

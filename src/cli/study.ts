@@ -78,6 +78,8 @@ export function showText(v: StudyView, model: ModelNotes = { recommendation: nul
   if (model.importance?.available && model.importance.importance) {
     const shares = Object.entries(model.importance.importance).map(([k, v]) => `${k} ${(100 * v).toFixed(0)}%`);
     lines.push(`importance ${shares.join(', ')}`);
+  } else if (model.importance?.status === 'flat') {
+    lines.push(`importance unavailable: ${model.importance.reason ?? 'the model sees no variation'}`);
   }
   const warm = (v.config.warmStartFrom === undefined ? undefined : v.trials.filter((t) => t.role === 'warm-start').length);
   if (v.warmStart?.unavailable) lines.push(`warm start none: ${v.warmStart.unavailable}`);

@@ -7,6 +7,13 @@
 import { snapPoint, type DimSpec } from './optimize_acqf.js';
 import { sobolPoints } from './sobol.js';
 
+export interface SobolImportance {
+  /** Normalized total-order indices (summing to 1), or null when `f` does not vary at all on the box. */
+  shares: Float64Array | null;
+  /** The variance of `f` under the uniform distribution on the box (its total variance, estimated on the same points). */
+  variance: number;
+}
+
 export interface ImportanceOptions {
   /** Base sample size N; the mean function is evaluated N (d + 2) times (default 1024). */
   samples?: number;
@@ -15,10 +22,11 @@ export interface ImportanceOptions {
 
 /**
  * Normalized total-order indices of `f` under the uniform distribution on the encoded box (uniform over the
- * choices of a categorical and over the levels of an integer). A function that does not vary at all gets
- * equal shares among the parameters that can vary: no parameter matters more than another.
+ * choices of a categorical and over the levels of an integer), with the variance they divide. A function that does
+ * not vary at all has no shares: equal ones would read as "every parameter matters as much", which nothing showed.
+ * Whether a small variance is a real one is the caller's to judge, against its output's scale.
  */
-export function totalSobolImportance(f: (x: Float64Array) => number, dims: DimSpec[], opts: ImportanceOptions): Float64Array {
+export function totalSobolImportance(f: (x: Float64Array) => number, dims: DimSpec[], opts: ImportanceOptions): SobolImportance {
   const d = dims.length;
   const N = opts.samples ?? 1024;
   const u = sobolPoints(2 * d, 0, N, opts.seed);
@@ -37,7 +45,7 @@ export function totalSobolImportance(f: (x: Float64Array) => number, dims: DimSp
   for (let s = 0; s < N; s++) variance += (fA[s]! - mean) ** 2 + (fB[s]! - mean) ** 2;
   variance /= 2 * N;
   const st = new Float64Array(d);
-  if (!(variance > 1e-300)) return equalShares(dims);
+  if (!(variance > 1e-300)) return { shares: null, variance: Number.isFinite(variance) ? variance : 0 };
   for (let i = 0; i < d; i++) {
     let s2 = 0;
     for (let s = 0; s < N; s++) {
@@ -50,14 +58,7 @@ export function totalSobolImportance(f: (x: Float64Array) => number, dims: DimSp
   }
   let total = 0;
   for (let i = 0; i < d; i++) total += st[i]!;
-  if (!(total > 0)) return equalShares(dims);
+  if (!(total > 0)) return { shares: null, variance };
   for (let i = 0; i < d; i++) st[i] = st[i]! / total;
-  return st;
-}
-
-/** Equal shares for a flat function, none for a fixed parameter (a one-choice categorical cannot matter). */
-function equalShares(dims: DimSpec[]): Float64Array {
-  const free = dims.map((dim) => !(dim.kind === 'categorical' && (dim.choices ?? 0) <= 1));
-  const k = free.filter(Boolean).length;
-  return Float64Array.from(free, (f) => (k === 0 ? 1 / dims.length : f ? 1 / k : 0));
+  return { shares: st, variance };
 }

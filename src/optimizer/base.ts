@@ -7,7 +7,7 @@ import type { Tails } from '../gp/tails.js';
 import { buildModel, DEFAULT_MAX_MODEL_POINTS, type Model } from './model.js';
 import { TrialLedger, type EncodedObservation } from './ledger.js';
 import { EncodedSpace, validateSpace } from './space.js';
-import { BATCH_STRATEGIES, type BatchStrategy, type GpSlice, type Optimizer, type OptimizerKind, type OptimizerOptions, type Params, type Recommendation, type Suggestion } from './types.js';
+import { BATCH_STRATEGIES, type BatchStrategy, type GpSlice, type Importance, type Optimizer, type OptimizerKind, type OptimizerOptions, type Params, type Recommendation, type Suggestion } from './types.js';
 
 /** Upper bound on one ask: a batch larger than this is almost certainly a bug in the caller. */
 export const MAX_BATCH = 1000;
@@ -117,7 +117,7 @@ export abstract class BaseOptimizer implements Optimizer {
 
   abstract slices(center?: Params, points?: number): Promise<GpSlice[] | null>;
   abstract recommend(among?: readonly Params[]): Promise<Recommendation | null>;
-  abstract importance(): Promise<Record<string, number> | null>;
+  abstract importance(): Promise<Importance | null>;
 
   /** True once enough finished trials exist to fit a GP: as many as the initial design, two of them with a value. */
   protected modelReady(): boolean {

@@ -20,7 +20,7 @@ import { BaseOptimizer } from './base.js';
 import { modelImportance } from './importance.js';
 import { objectiveMoments, type Model } from './model.js';
 import { batchMode, trustRegionBox, trustRegionState, type TrustRegionState } from './trust_region.js';
-import type { GpSlice, Params, Recommendation } from './types.js';
+import type { GpSlice, Importance, Params, Recommendation } from './types.js';
 
 /** Counters for `bench bo` and debugging; they never influence a suggestion. */
 export interface BayesianStats {
@@ -236,7 +236,7 @@ export class BayesianOptimizer extends BaseOptimizer {
     return { params: { ...o.params }, mean: m.mean, sd: m.sd, observed: o.value! };
   }
 
-  async importance(): Promise<Record<string, number> | null> {
+  async importance(): Promise<Importance | null> {
     if (!this.modelReady()) return null;
     return modelImportance(this.space, this.model(), this.opts.seed);
   }

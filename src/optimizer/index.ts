@@ -6,4 +6,4 @@ export { ThreadedOptimizer, OptimizerWorkerError, DEFAULT_OPTIMIZER_WORKER } fro
 export type { ThreadedOptimizerOptions } from './threaded.js';
 export { validateSpace, validateParam, EncodedSpace } from './space.js';
 export type { SearchSpace, ParamSpec, FloatParam, IntParam, CategoricalParam } from './space.js';
-export type { Optimizer, OptimizerKind, OptimizerOptions, Suggestion, GpSlice, Observation, Direction, Params, ParamValue, Recommendation, BatchStrategy } from './types.js';
+export type { Optimizer, OptimizerKind, OptimizerOptions, Suggestion, GpSlice, Importance, Observation, Direction, Params, ParamValue, Recommendation, BatchStrategy } from './types.js';

@@ -1,5 +1,5 @@
 // Random search: the baseline every other optimizer must beat. Uniform (log-uniform for log params), seeded.
-import type { GpSlice, Params, Recommendation } from './types.js';
+import type { GpSlice, Importance, Params, Recommendation } from './types.js';
 import { BaseOptimizer } from './base.js';
 import { modelImportance } from './importance.js';
 import type { Model } from './model.js';
@@ -34,7 +34,7 @@ export class RandomOptimizer extends BaseOptimizer {
    * Importance is a property of the data, not of how points were chosen: a GP is fitted to the observations on
    * demand (the same model the GP optimizer uses), once there are as many as the GP's initial design.
    */
-  async importance(): Promise<Record<string, number> | null> {
+  async importance(): Promise<Importance | null> {
     if (!this.modelReady()) return null;
     const obs = this.ledger.observations;
     if (this.cache?.observations !== obs.length) {

@@ -1,5 +1,5 @@
 // Messages between ThreadedOptimizer (main thread) and its worker (thread_worker.ts): one ordered stream each way.
-import type { GpSlice, OptimizerKind, OptimizerOptions, Params, Recommendation } from './types.js';
+import type { GpSlice, Importance, OptimizerKind, OptimizerOptions, Params, Recommendation } from './types.js';
 
 /** State changes: applied in order, never answered (the main side has already validated them). */
 export type Update =
@@ -17,7 +17,7 @@ export type Query =
 export type ToWorker = Update | Query;
 
 export type Answer =
-  | { call: number; ok: true; result: Params[] | GpSlice[] | Recommendation | Record<string, number> | null }
+  | { call: number; ok: true; result: Params[] | GpSlice[] | Recommendation | Importance | null }
   | { call: number; ok: false; error: { name: string; message: string; code?: string } };
 
 /** What the worker is started with (`workerData`). */

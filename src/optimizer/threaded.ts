@@ -15,7 +15,7 @@ import { MAX_BATCH, resolveOptions } from './base.js';
 import { TrialLedger } from './ledger.js';
 import type { EncodedSpace } from './space.js';
 import type { Answer, Query, ToWorker, Update, WorkerInit } from './thread_protocol.js';
-import type { GpSlice, Optimizer, OptimizerKind, OptimizerOptions, Params, Recommendation, Suggestion } from './types.js';
+import type { GpSlice, Importance, Optimizer, OptimizerKind, OptimizerOptions, Params, Recommendation, Suggestion } from './types.js';
 
 /** The compiled worker entry, beside this module in dist/src/optimizer/. */
 export const DEFAULT_OPTIMIZER_WORKER = fileURLToPath(new URL('./thread_worker.js', import.meta.url));
@@ -181,8 +181,8 @@ export class ThreadedOptimizer implements Optimizer {
     return await this.query<Recommendation | null>({ op: 'recommend', ...(among ? { among: [...among] } : {}) });
   }
 
-  async importance(): Promise<Record<string, number> | null> {
-    return await this.query<Record<string, number> | null>({ op: 'importance' });
+  async importance(): Promise<Importance | null> {
+    return await this.query<Importance | null>({ op: 'importance' });
   }
 
   /** Terminates the worker; calls in flight and later calls reject with OPTIMIZER_CLOSED. */

@@ -79,6 +79,15 @@ export interface Recommendation {
   observed?: number;
 }
 
+/**
+ * The parameters' importance under the model: each one's share of its posterior mean's variation, or, when that mean
+ * is flat (all values equal, or differences the model reads as noise), the reason there are no shares.
+ * `explained`: the mean's variance over the search space over the observed values' variance (src/optimizer/importance.ts).
+ */
+export type Importance =
+  | { status: 'available'; explained: number; shares: Record<string, number> }
+  | { status: 'flat'; explained: number; reason: string };
+
 export interface Optimizer {
   readonly name: OptimizerKind;
   /** `count` distinct suggestions, each registered as pending until told. */
@@ -100,9 +109,10 @@ export interface Optimizer {
   recommend(among?: readonly Params[]): Promise<Recommendation | null>;
   /**
    * Share of the objective's variation each parameter accounts for (total-order Sobol indices of the GP posterior
-   * mean, summing to 1), keyed by parameter name; null while too few observations exist to fit a model.
+   * mean, summing to 1), keyed by parameter name, or status 'flat' when the model sees no variation; null while too
+   * few observations exist to fit a model.
    */
-  importance(): Promise<Record<string, number> | null>;
+  importance(): Promise<Importance | null>;
   /** Releases what the optimizer holds (a worker thread); later calls reject. In-process optimizers hold nothing. */
   close(): Promise<void>;
 }

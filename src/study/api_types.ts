@@ -73,7 +73,14 @@ export interface StudyView extends StudySummary {
 
 /** `GET /api/studies/:id/importance`: each schedule parameter's share of the objective's variation under the model. */
 export interface ImportanceView {
+  /** True when `importance` holds shares (status 'available'). */
   available: boolean;
+  /**
+   * 'too-few-trials': no model yet. 'flat': the model sees no variation (every finished trial has the same value, or
+   * its posterior mean is nearly constant: the differences look like noise), so there are no shares to tell.
+   */
+  status: 'available' | 'too-few-trials' | 'flat';
+  /** Why there are no shares, in words. */
   reason?: string;
   /** Parameter name -> share (summing to 1), largest first. */
   importance?: Record<string, number>;

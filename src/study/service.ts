@@ -710,16 +710,18 @@ export class StudyService implements StudyApi {
 
   /**
    * Which schedule parameters matter: the optimizer's importance shares (Sobol indices of the GP's posterior mean),
-   * computed off the event loop like its asks.
+   * computed off the event loop like its asks; status 'flat' with the reason when the model sees no variation.
    */
   async importance(ref: string): Promise<ImportanceView> {
     const study = await this.resolve(ref);
     return this.asks.run(study.id, async () => {
       const trials = await this.storage.listTrials(study.id, { withIntermediate: false });
-      const shares = await (await this.synced(study, trials)).importance();
-      if (!shares) return { available: false, reason: 'too few finished trials with tuned parameters for a model yet' };
-      const ranked = Object.entries(shares).sort((a, b) => b[1] - a[1]);
-      return { available: true, importance: Object.fromEntries(ranked), method: 'total-order Sobol indices of the GP posterior mean' };
+      const imp = await (await this.synced(study, trials)).importance();
+      const method = 'total-order Sobol indices of the GP posterior mean';
+      if (!imp) return { available: false, status: 'too-few-trials', reason: 'too few finished trials with tuned parameters for a model yet' };
+      if (imp.status === 'flat') return { available: false, status: 'flat', reason: imp.reason, method };
+      const ranked = Object.entries(imp.shares).sort((a, b) => b[1] - a[1]);
+      return { available: true, status: 'available', importance: Object.fromEntries(ranked), method };
     });
   }
 

@@ -32,6 +32,7 @@ let xssStudyId = '';
 let bareStudyId = '';
 let maxFloatStudyId = '';
 let divergedStudyId = '';
+let flatStudyId = '';
 
 function listen(app: ReturnType<typeof createApp>): Promise<[Server, string]> {
   return new Promise((resolve) => {
@@ -89,6 +90,9 @@ before(async () => {
     await service.report(divergedStudyId, t.id, 50, losses[t.number]!);
     await service.tell(divergedStudyId, t.id, { value: losses[t.number]! });
   }
+  // Every trial scored the same: the model sees no variation, so importance has no shares to show.
+  flatStudyId = (await service.createStudy(validateStudyConfig({ name: 'all-equal', executor: 'external', totalSteps: 100, budget: { trials: 20 }, optimizer: { type: 'random' } }))).id;
+  for (const t of await service.ask(flatStudyId, 12)) await service.tell(flatStudyId, t.id, { value: 0.9 });
   [server, base] = await listen(createApp(service, { ui: mountDashboard }));
   [emptyServer, emptyBase] = await listen(createApp(createStudyService(new MemoryStorage()), { ui: mountDashboard }));
   // Hundreds of trials with long curves: too slow to make through the optimizer here, so served by a fixture API.
@@ -349,6 +353,16 @@ test('one value of 1e30 among values near 1 goes off the scale: the ordinary poi
   const acc = charts['chart-acc']!;
   assert.ok(acc.max < 2 && acc.spread > 0.6, `the loss curves too: ${JSON.stringify(acc)}`);
   assert.equal(acc.note, '1 value off the scale: 1e30');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('a study whose trials all scored the same says importance is unavailable instead of drawing equal bars', async () => {
+  const { page, problems } = await watchedPage();
+  await page.goto(`${base}/study.html?id=${encodeURIComponent(flatStudyId)}`);
+  await page.waitForFunction(() => /Importance is unavailable/.test(document.querySelector('#importance .note')?.textContent ?? ''), undefined, { timeout: 20_000 });
+  assert.equal(await page.textContent('#importance .note'), 'Importance is unavailable: the model sees no variation: every finished trial has the same value.');
+  assert.equal(await page.isVisible('#importance canvas'), false, 'no bars beside the message');
   assert.deepEqual(problems, []);
   await page.close();
 });

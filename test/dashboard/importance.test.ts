@@ -4,11 +4,19 @@ import assert from 'node:assert/strict';
 import { importanceData } from '../../dashboard/data/importance.js';
 
 test('importance: bars largest first; the reason shown when there is no model', () => {
-  const d = importanceData({ available: true, importance: { warmup: 0.05, rmaxFinal: 0.6, dmaxFinal: 0.35 } });
+  const d = importanceData({ available: true, status: 'available', importance: { warmup: 0.05, rmaxFinal: 0.6, dmaxFinal: 0.35 } });
   assert.ok(!('note' in d));
   assert.deepEqual(d.labels, ['rmaxFinal', 'dmaxFinal', 'warmup']);
   assert.deepEqual(d.datasets[0]!.data, [0.6, 0.35, 0.05]);
-  const none = importanceData({ available: false, reason: 'too few finished trials' });
+  const none = importanceData({ available: false, status: 'too-few-trials', reason: 'too few finished trials' });
   assert.ok('note' in none && /too few finished trials/.test(none.note));
   assert.ok('note' in importanceData(null));
+});
+
+test('importance on a flat model: a note saying it is unavailable and why, never equal bars', () => {
+  const flat = importanceData({ available: false, status: 'flat', reason: 'the model sees no variation: every finished trial has the same value' });
+  assert.ok('note' in flat, 'a flat model must not be drawn as bars');
+  assert.equal(flat.note, 'Importance is unavailable: the model sees no variation: every finished trial has the same value.');
+  const failed = importanceData(null, 'HTTP 503');
+  assert.ok('note' in failed && /could not be loaded: HTTP 503/.test(failed.note));
 });

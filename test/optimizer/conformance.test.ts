@@ -173,8 +173,10 @@ for (const { label: name, kind, threaded } of VARIANTS) {
       const opt = make(kind);
       assert.equal(await opt.importance(), null);
       await drive(opt, [4, 2, 2]);
-      const imp = await opt.importance();
-      assert.ok(imp, `${name} gave no importance after 8 results`);
+      const r = await opt.importance();
+      assert.ok(r, `${name} gave no importance after 8 results`);
+      assert.equal(r.status, 'available', `${name}: ${JSON.stringify(r)}`);
+      const imp = (r as { shares: Record<string, number> }).shares;
       assert.deepEqual(Object.keys(imp), Object.keys(SPACE));
       const total = Object.values(imp).reduce((a, b) => a + b, 0);
       assert.ok(Object.values(imp).every((v) => v >= 0) && Math.abs(total - 1) < 1e-9, JSON.stringify(imp));

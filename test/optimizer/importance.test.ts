@@ -1,9 +1,10 @@
-// Parameter importance from the optimizers: inert parameters (continuous, integer, categorical) get < 0.05, on the GP's own history and on random search's.
+// Parameter importance from the optimizers: inert parameters (continuous, integer, categorical) get < 0.05, on the GP's own history and on random search's; a flat model says so instead of giving shares.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createOptimizer } from '../../src/optimizer/factory.js';
 import type { SearchSpace } from '../../src/optimizer/space.js';
-import type { OptimizerKind, Params } from '../../src/optimizer/types.js';
+import type { Importance, Optimizer, OptimizerKind, Params } from '../../src/optimizer/types.js';
+import { FLAT_VARIANCE } from '../../src/optimizer/importance.js';
 
 const SPACE: SearchSpace = {
   lr: { type: 'float', low: 1e-4, high: 1, log: true },
@@ -21,16 +22,43 @@ function objective(p: Params): number {
   return (Math.log10(p.lr as number) + 2.5) ** 2 + 0.3 * ((p.depth as number) - 5) ** 2 + (p.act === 'gelu' ? 0 : 1.5);
 }
 
+async function run(kind: OptimizerKind, f: (p: Params) => number, n = 40): Promise<Importance> {
+  const opt: Optimizer = createOptimizer(kind, { space: SPACE, direction: 'minimize', seed: 11 });
+  for (let i = 0; i < n; i++) {
+    const [s] = await opt.ask(1);
+    await opt.tell(s!.id, f(s!.params));
+  }
+  return (await opt.importance())!;
+}
+
+function sharesOf(kind: OptimizerKind, r: Importance): Record<string, number> {
+  assert.equal(r.status, 'available', `${kind}: ${r.status === 'flat' ? r.reason : ''}`);
+  return (r as Extract<Importance, { status: 'available' }>).shares;
+}
+
 for (const kind of ['gp', 'random'] as OptimizerKind[]) {
   test(`${kind}: inert parameters get importance < 0.05, the active ones the rest`, async () => {
-    const opt = createOptimizer(kind, { space: SPACE, direction: 'minimize', seed: 11 });
-    for (let i = 0; i < 40; i++) {
-      const [s] = await opt.ask(1);
-      await opt.tell(s!.id, objective(s!.params));
-    }
-    const imp = (await opt.importance())!;
+    const imp = sharesOf(kind, await run(kind, objective));
     const detail = JSON.stringify(Object.fromEntries(Object.entries(imp).map(([k, v]) => [k, Number(v.toFixed(4))])));
     for (const name of INERT) assert.ok(imp[name]! < 0.05, `${kind}: ${name} is inert but got ${imp[name]} (${detail})`);
     for (const name of ['lr', 'depth', 'act']) assert.ok(imp[name]! > 0.1, `${kind}: ${name} matters but got ${imp[name]} (${detail})`);
+  });
+}
+
+for (const kind of ['gp', 'random'] as OptimizerKind[]) {
+  test(`${kind}: one active dimension gets > 0.9, every inert one < 0.05, and the model is far from flat`, async () => {
+    const r = await run(kind, (p) => (Math.log10(p.lr as number) + 2.5) ** 2);
+    const imp = sharesOf(kind, r);
+    const detail = JSON.stringify(Object.fromEntries(Object.entries(imp).map(([k, v]) => [k, Number(v.toFixed(4))])));
+    assert.ok(imp.lr! > 0.9, `${kind}: lr is the only active parameter but got ${imp.lr} (${detail})`);
+    for (const name of Object.keys(SPACE).filter((n) => n !== 'lr')) assert.ok(imp[name]! < 0.05, `${kind}: ${name} is inert but got ${imp[name]} (${detail})`);
+    assert.ok(r.explained > 10 * FLAT_VARIANCE, `${kind}: the flat threshold should sit far below a real effect (explained ${r.explained})`);
+  });
+
+  test(`${kind}: a constant objective gives status 'flat' with the reason, not equal shares`, async () => {
+    const r = await run(kind, () => 0.7, 12);
+    assert.equal(r.status, 'flat', `${kind}: ${JSON.stringify(r)}`);
+    assert.equal('shares' in r, false);
+    assert.match((r as { reason: string }).reason, /the model sees no variation: every finished trial has the same value/);
   });
 }

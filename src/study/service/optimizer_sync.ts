@@ -1,5 +1,5 @@
 // Keeps one optimizer per study in step with the stored trials (Vizier's DesignerPolicy: storage is the truth).
-import type { GpSlice, Recommendation } from '../../optimizer/types.js';
+import type { GpSlice, Importance, Recommendation } from '../../optimizer/types.js';
 import { feedsOptimizer } from '../../shared/roles.js';
 import type { Params, TrialRecord } from '../types.js';
 
@@ -12,8 +12,8 @@ export interface SuggestingOptimizer {
   slices?(center: Params | undefined, points: number): Promise<unknown> | unknown;
   /** The best point by the model's posterior mean among those observed (or `among` them), with its prediction (see the optimizer package). */
   recommend?(among?: readonly Params[]): Promise<Recommendation | null>;
-  /** Per-parameter importance shares (summing to 1), or null without enough data. */
-  importance?(): Promise<Record<string, number> | null>;
+  /** Per-parameter importance shares (summing to 1) or why there are none (a flat model), or null without enough data. */
+  importance?(): Promise<Importance | null>;
   /** Releases what the optimizer holds (a worker thread). */
   close?(): Promise<void>;
 }
@@ -83,7 +83,7 @@ export class StudyOptimizer {
     return this.optimizer.recommend ? this.optimizer.recommend(among) : null;
   }
 
-  async importance(): Promise<Record<string, number> | null> {
+  async importance(): Promise<Importance | null> {
     return this.optimizer.importance ? this.optimizer.importance() : null;
   }
 

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { createStudyService } from '../../../src/study/service/defaults.js';
 import { MemoryStorage } from '../../../src/study/storage/index.js';
 import { baseConfig } from './fakes.js';
+import { showText } from '../../../src/cli/study.js';
 
 /** Depends on rmaxFinal and dmaxFinal only: the other five schedule parameters are inert. */
 const objective = (p: Record<string, unknown>) => 0.95 - 0.02 * (Math.log(Number(p.rmaxFinal)) - Math.log(3)) ** 2 - 0.004 * (Number(p.dmaxFinal) - 4) ** 2;
@@ -37,6 +38,26 @@ test('importance, recommendation and export over a real GP study in a worker thr
     const exp = (await svc.bestSchedule(s.id)) as unknown as { model?: { trialNumber: number; predicted: number; measured: number }; trialNumber: number };
     assert.equal(exp.model?.trialNumber, rec.trialNumber, 'the export shows the model\'s prediction next to the measured value');
     assert.equal(exp.trialNumber, rec.trialNumber, 'with no race or final validation, the export recommends the model\'s pick');
+  } finally {
+    svc.close();
+  }
+});
+
+test('a study whose trials all scored the same: importance says the model sees no variation, in the API and in `show`, with no shares', { timeout: 120_000 }, async () => {
+  const svc = createStudyService(new MemoryStorage());
+  try {
+    const s = await svc.createStudy(baseConfig({
+      executor: 'external', budget: { trials: 20 }, optimizer: { type: 'random' }, seed: 5,
+      baselines: false, finalValidation: { seeds: 0, race: { candidates: 1 } },
+    }));
+    for (let i = 0; i < 12; i++) for (const t of await svc.ask(s.id, 1)) await svc.tell(s.id, t.id, { value: 0.9 });
+    const imp = await svc.importance(s.id);
+    assert.equal(imp.status, 'flat', JSON.stringify(imp));
+    assert.equal(imp.available, false);
+    assert.equal(imp.importance, undefined, 'no shares: equal ones would read as every parameter mattering as much');
+    assert.match(imp.reason ?? '', /^the model sees no variation: every finished trial has the same value$/);
+    const text = showText(await svc.getStudyView(s.id), { recommendation: null, importance: imp });
+    assert.match(text, /\nimportance unavailable: the model sees no variation: every finished trial has the same value\n/);
   } finally {
     svc.close();
   }
