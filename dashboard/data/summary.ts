@@ -55,10 +55,14 @@ export function formatValue(v: number | null, metric = ''): string {
   return Math.abs(v) >= 1000 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : v.toPrecision(4);
 }
 
-/** A gain for display: "+1.23 pts" for accuracies, signed raw difference otherwise. */
+/**
+ * A gain for display: "+1.23 pts" for accuracies, signed raw difference otherwise. Two finite values can differ by
+ * more than a double holds (a diverged run told as Number.MAX_VALUE beside one at -MAX_VALUE): shown as past it.
+ */
 export function formatGain(g: number | null, metric = ''): string {
-  if (g === null) return '—';
+  if (g === null || Number.isNaN(g)) return '—';
   const sign = g > 0 ? '+' : g < 0 ? '−' : '±';
+  if (!Number.isFinite(g)) return `${sign}>${formatValue(Number.MAX_VALUE)}`;
   if (/acc/i.test(metric)) return `${sign}${Math.abs(g * 100).toFixed(2)} pts`;
   return `${sign}${formatValue(Math.abs(g))}`;
 }

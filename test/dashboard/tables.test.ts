@@ -118,6 +118,9 @@ test('gains are positive when the best beats the baseline, in either direction',
   assert.equal(gain('maximize', null, 0.3), null);
   assert.equal(formatGain(0.0123, 'valAccuracy'), '+1.23 pts');
   assert.equal(formatGain(-0.0123, 'valAccuracy'), '−1.23 pts');
+  // Number.MAX_VALUE beside -Number.MAX_VALUE: the difference overflows; it read '+—', a sign and no number.
+  assert.equal(formatGain(gain('maximize', Number.MAX_VALUE, -Number.MAX_VALUE)), '+>1.798e+308');
+  assert.equal(formatGain(gain('minimize', Number.MAX_VALUE, -Number.MAX_VALUE)), '−>1.798e+308');
   const v = fixtureStudy(4);
   const r = summaryRow(v);
   assert.equal(r.done, v.counts.COMPLETE + v.counts.PRUNED + v.counts.FAIL);
