@@ -33,6 +33,7 @@ let bareStudyId = '';
 let maxFloatStudyId = '';
 let divergedStudyId = '';
 let flatStudyId = '';
+let failedStudyId = '';
 
 function listen(app: ReturnType<typeof createApp>): Promise<[Server, string]> {
   return new Promise((resolve) => {
@@ -93,6 +94,9 @@ before(async () => {
   // Every trial scored the same: the model sees no variation, so importance has no shares to show.
   flatStudyId = (await service.createStudy(validateStudyConfig({ name: 'all-equal', executor: 'external', totalSteps: 100, budget: { trials: 20 }, optimizer: { type: 'random' } }))).id;
   for (const t of await service.ask(flatStudyId, 12)) await service.tell(flatStudyId, t.id, { value: 0.9 });
+  // Every trial failed: nothing has a value.
+  failedStudyId = (await service.createStudy(validateStudyConfig({ name: 'all-failed', executor: 'external', totalSteps: 100, optimizer: { type: 'random' } }))).id;
+  for (const t of await service.ask(failedStudyId, 4)) await service.tell(failedStudyId, t.id, { failed: 'diverged' });
   [server, base] = await listen(createApp(service, { ui: mountDashboard }));
   [emptyServer, emptyBase] = await listen(createApp(createStudyService(new MemoryStorage()), { ui: mountDashboard }));
   // Hundreds of trials with long curves: too slow to make through the optimizer here, so served by a fixture API.
@@ -365,6 +369,21 @@ test('a study whose trials all scored the same says importance is unavailable in
   assert.equal(await page.isVisible('#importance canvas'), false, 'no bars beside the message');
   assert.deepEqual(problems, []);
   await page.close();
+});
+
+test('a study with zero trials and one whose trials all failed: every chart explains itself, no console errors', async () => {
+  for (const [id, history] of [[xssStudyId, /No trials yet/], [failedStudyId, /No finished trial has a value yet/]] as const) {
+    const { page, problems } = await watchedPage();
+    await page.goto(`${base}/study.html?id=${encodeURIComponent(id)}`);
+    await page.waitForFunction(() => document.body.dataset.refreshMs !== undefined);
+    await page.waitForSelector('#importance .note');
+    assert.match((await page.textContent('#chart-history .note')) ?? '', history);
+    for (const box of ['chart-acc', 'chart-clip', 'chart-parallel', 'importance']) {
+      assert.equal(await page.getAttribute(`#${box}`, 'data-state'), 'note', `${box} should say why it is empty (${id})`);
+    }
+    assert.deepEqual(problems, [], `study ${id}`);
+    await page.close();
+  }
 });
 
 test("an external study reporting a loss draws its learning curves on the loss's axis, not as an accuracy in percent", async () => {
