@@ -5,6 +5,7 @@ import { requireToken, tokenLogin } from './auth.js';
 import { jsonBody } from './body.js';
 import { refuseCrossSite, requireJsonType } from './cross_site.js';
 import { hostCheck } from './host_check.js';
+import { refuseWrongMethod } from './methods.js';
 import { errorHandler, notFound } from './http_errors.js';
 import { apiRouter, type RouteOptions } from './routes.js';
 import { securityHeaders } from './security_headers.js';
@@ -38,8 +39,10 @@ export function createApp(api: StudyApi, opts: AppOptions = {}): Express {
   app.use(requireDecodablePath);
   // Auth runs before the body is read, so an unauthenticated client cannot make the server parse anything.
   if (opts.token !== undefined) app.use('/api', requireToken(opts.token));
-  app.use('/api', refuseCrossSite, requireJsonType, ...jsonBody(opts.bodyLimit ?? '256kb'));
-  app.use('/api', apiRouter(api, opts));
+  const routes = apiRouter(api, opts);
+  // A wrong method is refused before the body checks: a PUT's missing Content-Type is not what needs fixing.
+  app.use('/api', refuseWrongMethod(routes), refuseCrossSite, requireJsonType, ...jsonBody(opts.bodyLimit ?? '256kb'));
+  app.use('/api', routes);
   app.use('/api', notFound);
   if (opts.token !== undefined && opts.ui) app.use(tokenLogin(opts.token));
   opts.ui?.(app);

@@ -150,7 +150,6 @@ export function restContract(name: string, make: () => Subject): void {
       ['gp of an unknown study', 'GET', '/api/studies/nope/gp', undefined, null, 404, 'NOT_FOUND'],
       ['events of an unknown study', 'GET', '/api/studies/nope/events', undefined, null, 404, 'NOT_FOUND'],
       ['an unknown API route', 'GET', '/api/nothing/here', undefined, null, 404, 'NOT_FOUND'],
-      ['a wrong method', 'PUT', '/api/studies/STUDY', undefined, null, 404, 'NOT_FOUND'],
       ['an unknown page', 'GET', '/nothing.html', undefined, null, 404, 'NOT_FOUND'],
     ];
     for (const [what, method, path, body, type, status, code, field] of cases) {
@@ -172,6 +171,30 @@ export function restContract(name: string, make: () => Subject): void {
       const r = await call(base, 'POST', `/api/studies/${studyId}/trials/abc/tell`, { value: 0.5 });
       assert.equal(r.status, 400, JSON.stringify(r.body));
       assert.match(r.body.error.message, /^number: the path's trial number must be an integer >= 0 .*got "abc" \(fix: use the number ask returned, e\.g\. POST \/api\/studies\/<id>\/trials\/7\/tell\)$/);
+    });
+
+    it('answers 405 METHOD_NOT_ALLOWED to a known path asked with another method, listing its methods in Allow and the message (it was 404), changing nothing', async () => {
+      const before = await snapshot(subject.api);
+      const study = `/api/studies/${studyId}`;
+      for (const [method, path, allow, named, type] of [
+        ['PUT', study, 'GET, HEAD, DELETE', 'one of GET, DELETE', 'application/json'],
+        ['GET', `${study}/ask`, 'POST', 'POST', null],
+        ['DELETE', '/api/health', 'GET, HEAD', 'GET', null],
+        ['PATCH', `${study}/trials/${running[2]}/tell/`, 'POST', 'POST', 'text/plain'],
+        ['POST', '/api/studies/x/events', 'GET, HEAD', 'GET', 'application/json'],
+        ['DELETE', '/api/studies', 'POST, GET, HEAD', 'one of POST, GET', null],
+      ] as const) {
+        const r = await call(base, method, path, undefined, {}, type);
+        assert.equal(r.status, 405, `${method} ${path}: ${JSON.stringify(r.body)}`);
+        assert.equal(r.body.error.code, 'METHOD_NOT_ALLOWED');
+        assert.equal(r.headers.get('allow'), allow, `${method} ${path}`);
+        assert.equal(r.body.error.message, `${path} takes ${allow.replace(', HEAD', '')} only, not ${method} (fix: send ${named} ${path})`);
+      }
+      for (const [method, path] of [['PUT', '/api/nothing/here'], ['GET', `${study}/trials`], ['POST', `${study}/trials/0`]] as const) {
+        assert.equal((await call(base, method, path)).status, 404, `${method} ${path}: an unknown path stays 404`);
+      }
+      assert.equal((await call(base, 'HEAD', '/api/health')).status, 200, 'HEAD comes with GET');
+      assert.equal(await snapshot(subject.api), before);
     });
 
     it('answers 415 to a bodiless POST or DELETE that does not declare JSON (a cross-site form could send it), changing nothing', async () => {
