@@ -79,3 +79,20 @@ export class StudyDeletedError extends NotFoundError {
     this.message = `study '${studyName}' (${studyId}) was deleted while this run held it: its trials are gone and there is nothing to resume`;
   }
 }
+
+/** The numbers a study's trials run over, for naming what a caller could have meant. */
+export interface TrialSpan {
+  count: number;
+  first: number;
+  last: number;
+}
+
+/** A `#number` the study does not have (a REST route's :number): names the study and the numbers it does have. */
+export class NoSuchTrialError extends NotFoundError {
+  constructor(studyName: string, number: number, span: TrialSpan | null) {
+    super(`trial #${number} of study '${studyName}'`);
+    const which = Number.isSafeInteger(number) ? `#${number}` : 'numbered beyond 2^53';
+    const has = span === null ? 'it has no trials yet' : span.count === 1 ? `its only trial is #${span.first}` : `its trials are #${span.first}-#${span.last}`;
+    this.message = `study '${studyName}' has no trial ${which}; ${has} (fix: use a number ask returned, or GET /api/studies/${encodeURIComponent(studyName)} to list them)`;
+  }
+}

@@ -10,7 +10,7 @@ import { baselineTrials } from './baselines.js';
 import { validateBudget, DEFAULT_FINAL_VALIDATION, DEFAULT_LEASE_SECONDS, DEFAULT_MAX_RETRIES, type StudyConfig, objectiveBounds, studyTotalSteps } from './config.js';
 import { enqueuedTrial } from './enqueue.js';
 import { ASKED_TOTAL_STEPS } from './export.js';
-import { BudgetExhaustedError, StaleSnapshotError, StudyStoppedError } from './errors.js';
+import { BudgetExhaustedError, NoSuchTrialError, StaleSnapshotError, StudyStoppedError } from './errors.js';
 import { evidencePlan, hasEvidencePhase, openEvidenceRuns, pickerFor, pickRecord, searchedCount, searchedWhenPicked, type PickRecord } from './evidence.js';
 import { chosenPicker, type FinalPicker } from './pick.js';
 import { stepsMultiplierOf } from './final.js';
@@ -571,12 +571,13 @@ export class StudyService implements StudyApi {
     }
   }
 
-  /** A storage id as is; a `{number}` looked up (NotFoundError naming `#number` when the study has no such trial). */
+  /** A storage id as is; a `{number}` looked up (NoSuchTrialError naming the study and its numbers when it has no such trial). */
   private async trialIdOf(studyId: string, ref: TrialRef): Promise<number> {
     if (typeof ref === 'number') return ref;
     const n = ref.number;
-    const id = Number.isSafeInteger(n) && n >= 0 ? await this.numbers.idOf(studyId, n, () => this.storage.listTrials(studyId, { withIntermediate: false })) : undefined;
-    if (id === undefined) throw new NotFoundError(`trial #${String(n)} of study '${(await this.resolve(studyId)).name}'`);
+    // A miss lists the study afresh, so the span below is every number it has.
+    const id = await this.numbers.idOf(studyId, n, () => this.storage.listTrials(studyId, { withIntermediate: false }));
+    if (id === undefined) throw new NoSuchTrialError((await this.resolve(studyId)).name, n, this.numbers.span(studyId));
     return id;
   }
 

@@ -110,3 +110,30 @@ describe('live events across processes (two connections to one SQLite file)', ()
     }
   });
 });
+
+describe('a trial number the study does not have', () => {
+  it('is a 404 naming the study and the numbers it has, on report and tell alike (it was "trial #99999999 of study \'x\' not found")', async () => {
+    const srv = await start({ api: createStudyService(new MemoryStorage()) });
+    try {
+      const id = (await call(srv.url, 'POST', '/api/studies', studyConfig('numbered', { optimizer: { type: 'random' } }))).body.id;
+      const none = await call(srv.url, 'POST', `/api/studies/${id}/trials/0/tell`, { value: 0.5 });
+      assert.equal(none.status, 404, JSON.stringify(none.body));
+      assert.match(none.body.error.message, /^study 'numbered' has no trial #0; it has no trials yet \(fix: /);
+      await call(srv.url, 'POST', `/api/studies/${id}/ask`, { count: 1 });
+      const one = await call(srv.url, 'POST', `/api/studies/numbered/trials/7/report`, { step: 1, value: 0.5 });
+      assert.match(one.body.error.message, /^study 'numbered' has no trial #7; its only trial is #0 \(fix: /);
+      await call(srv.url, 'POST', `/api/studies/${id}/ask`, { count: 3 });
+      for (const [method, path] of [['tell', '99999999'], ['report', '99999999'], ['tell', '4']]) {
+        const r = await call(srv.url, 'POST', `/api/studies/${id}/trials/${path}/${method}`, method === 'tell' ? { value: 0.5 } : { step: 1, value: 0.5 });
+        assert.equal(r.status, 404, JSON.stringify(r.body));
+        assert.equal(r.body.error.code, 'NOT_FOUND');
+        assert.equal(r.body.error.message, `study 'numbered' has no trial #${path}; its trials are #0-#3 (fix: use a number ask returned, or GET /api/studies/numbered to list them)`);
+      }
+      const huge = await call(srv.url, 'POST', `/api/studies/${id}/trials/99999999999999999999/tell`, { value: 0.5 });
+      assert.equal(huge.status, 404);
+      assert.match(huge.body.error.message, /^study 'numbered' has no trial numbered beyond 2\^53; its trials are #0-#3/);
+    } finally {
+      await srv.close();
+    }
+  });
+});

@@ -1,4 +1,5 @@
 // Finds a trial by its visible number (`#n`, what people and the REST routes use) without reading the whole study on every report.
+import type { TrialSpan } from '../errors.js';
 import type { TrialRecord } from '../types.js';
 
 /**
@@ -21,6 +22,19 @@ export class TrialNumbers {
     if (!ids) this.byStudy.set(studyId, (ids = new Map()));
     for (const t of await list()) ids.set(t.number, t.id);
     return ids.get(number);
+  }
+
+  /** The numbers known for the study (all of them just after `idOf` missed, since a miss lists the study), or null for none. */
+  span(studyId: string): TrialSpan | null {
+    const ids = this.byStudy.get(studyId);
+    if (!ids || ids.size === 0) return null;
+    let first = Infinity;
+    let last = -Infinity;
+    for (const n of ids.keys()) {
+      first = Math.min(first, n);
+      last = Math.max(last, n);
+    }
+    return { count: ids.size, first, last };
   }
 
   /** Trials this process just created or handed out: their numbers are known without a listing. */
