@@ -1,8 +1,9 @@
-// Builds the express app: security headers, Host and token checks, cross-site guards, bounded JSON bodies, the /api routes, the dashboard, JSON errors.
+// Builds the express app: security headers, Host and token checks, compressed answers, cross-site guards, bounded JSON bodies, the /api routes, the dashboard, JSON errors.
 import express, { type Express } from 'express';
 import type { StudyApi } from '../study/api_types.js';
 import { requireToken, tokenLogin } from './auth.js';
 import { jsonBody } from './body.js';
+import { compress } from './compress.js';
 import { refuseCrossSite, requireJsonType } from './cross_site.js';
 import { hostCheck } from './host_check.js';
 import { refuseWrongMethod } from './methods.js';
@@ -37,6 +38,7 @@ export function createApp(api: StudyApi, opts: AppOptions = {}): Express {
   app.use(securityHeaders);
   if (opts.token === undefined || opts.allowedHosts !== undefined) app.use(hostCheck(opts.allowedHosts ?? []));
   app.use(requireDecodablePath);
+  app.use(compress);
   // Auth runs before the body is read, so an unauthenticated client cannot make the server parse anything.
   if (opts.token !== undefined) app.use('/api', requireToken(opts.token));
   const routes = apiRouter(api, opts);

@@ -1,5 +1,6 @@
 // A raw HTTP/1.1 client over a TCP socket: sends exactly the bytes given (bad Host, bad escapes, CL+TE, huge headers) and reads one response, with a timeout.
 import { connect } from 'node:net';
+import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 
 export interface RawRequest {
   method: string;
@@ -17,6 +18,7 @@ export interface RawRequest {
 export interface RawResponse {
   status: number;
   headers: Record<string, string>;
+  /** As sent, but decompressed when the server compressed it (a request that sent Accept-Encoding). */
   body: Buffer;
   /** Parsed when the body is JSON text, else undefined. */
   json: unknown;
@@ -52,6 +54,16 @@ function decodeChunked(buf: Buffer): Buffer {
   return Buffer.concat(parts);
 }
 
+/** The body a client that sent Accept-Encoding reads; a body that does not decode is left as sent, for the test to show. */
+function decompressed(body: Buffer, encoding: string | undefined): Buffer {
+  const decode = { gzip: gunzipSync, deflate: inflateSync, br: brotliDecompressSync }[(encoding ?? '').toLowerCase()];
+  try {
+    return decode ? decode(body) : body;
+  } catch {
+    return body;
+  }
+}
+
 /** Parses what the server sent; `complete` says whether the whole response is there (for early stop). */
 function parse(raw: Buffer, method: string): { res: Omit<RawResponse, 'ms'>; complete: boolean } | null {
   // Interim answers (100 Continue) come before the real one.
@@ -78,6 +90,7 @@ function parse(raw: Buffer, method: string): { res: Omit<RawResponse, 'ms'>; com
     body = rest.subarray(0, n);
   }
   if (stream || method === 'HEAD') body = Buffer.alloc(0);
+  if (complete && body.length > 0) body = decompressed(body, headers['content-encoding']);
   let json: unknown;
   try {
     json = body.length ? JSON.parse(body.toString('utf8')) : undefined;
