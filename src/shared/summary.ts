@@ -11,13 +11,17 @@ export interface TrialTally {
   baselines: { batchnorm: number | null; paper: number | null };
 }
 
+export const noTrials = (): TrialCounts => ({ WAITING: 0, RUNNING: 0, COMPLETE: 0, PRUNED: 0, FAIL: 0 });
+
 /** Counts cover the search (baselines included); final-validation reruns and warm starts are not search progress. */
+export function countTrials(counts: TrialCounts, role: string, state: string, n = 1): void {
+  const kind = roleKind(role);
+  if ((kind === 'search' || kind === 'baseline') && state in counts) counts[state as keyof TrialCounts] += n;
+}
+
 export function tally(trials: readonly (RankableTrial & { id: number })[], direction: Direction): TrialTally {
-  const counts: TrialCounts = { WAITING: 0, RUNNING: 0, COMPLETE: 0, PRUNED: 0, FAIL: 0 };
-  for (const t of trials) {
-    const kind = roleKind(t.role);
-    if ((kind === 'search' || kind === 'baseline') && t.state in counts) counts[t.state as keyof TrialCounts]++;
-  }
+  const counts = noTrials();
+  for (const t of trials) countTrials(counts, t.role, t.state);
   const best = bestTrial(trials, direction);
   return { counts, best: best ? { trialId: best.id, number: best.number, value: best.value! } : null, baselines: baselineValues(trials) };
 }

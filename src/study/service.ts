@@ -22,7 +22,7 @@ import { StudyEventBus } from './service/events.js';
 import { KeyedMutex } from './service/mutex.js';
 import { StudyOptimizer, type SuggestingOptimizer } from './service/optimizer_sync.js';
 import { type TrialRef, TrialNumbers } from './service/trial_numbers.js';
-import { studyView, summarize, trialSummary } from './service/views.js';
+import { studyView, summarize, summaryOf, trialSummary } from './service/views.js';
 import { ChangeWatcher, DEFAULT_WATCH_INTERVAL_MS } from './service/watch.js';
 import { unavailableWarmStart, warmStartTrials } from './warm_start.js';
 import type { FinishResult, IntermediateValue, Lease, LeaseRequest, NewTrial, Params, Storage, StudyRecord, StudyState, TrialRecord, TrialState } from './types.js';
@@ -181,10 +181,11 @@ export class StudyService implements StudyApi {
     }
   }
 
+  /** Two aggregate reads, however many trials: the list must not stall the server (it read every trial once). */
   async listStudies(): Promise<StudySummary[]> {
-    const out: StudySummary[] = [];
-    for (const s of await this.storage.listStudies()) out.push(summarize(s, await this.storage.listTrials(s.id, { withIntermediate: false })));
-    return out;
+    const studies = await this.storage.listStudies();
+    const tallies = await this.storage.trialTallies();
+    return studies.map((s) => summaryOf(s, tallies.get(s.id)));
   }
 
   async getStudyView(ref: string): Promise<StudyView> {

@@ -2,6 +2,7 @@
 import type { Direction, Params } from '../optimizer/types.js';
 import type { ScheduleSpec } from '../schedule/types.js';
 import type { TrialRole } from '../shared/roles.js';
+import type { TrialTally } from '../shared/summary.js';
 
 export type { Direction, ParamValue, Params } from '../optimizer/types.js';
 export type { TrialRole } from '../shared/roles.js';
@@ -134,6 +135,11 @@ export interface Storage {
   getStudy(id: string): Promise<StudyRecord | undefined>;
   findStudyByName(name: string): Promise<StudyRecord | undefined>;
   listStudies(): Promise<StudyRecord[]>;
+  /**
+   * Per study with trials, what its summary needs of them (counts, best, baselines: `tally` in src/shared/summary.ts
+   * gives the same answer from the trials), without reading them: the SQL stores aggregate. Studies without trials are absent.
+   */
+  trialTallies(): Promise<Map<string, TrialTally>>;
   setStudyState(id: string, state: StudyState): Promise<void>;
   setStudyAttr(id: string, key: string, value: unknown): Promise<void>;
   /** ConflictError if the name is taken. The stored config's `name`, when it has one, moves in the same transaction. */

@@ -1,11 +1,16 @@
 // Builds the JSON views of a study (summary for lists, full view for one study) from stored records.
-import { tally } from '../../shared/summary.js';
+import { tally, type TrialTally } from '../../shared/summary.js';
 import type { StudySummary, StudyView, TrialSummary } from '../api_types.js';
 import type { StudyRecord, TrialRecord } from '../types.js';
 import type { WarmStartReport } from '../warm_start.js';
 
 export function summarize(study: StudyRecord, trials: readonly TrialRecord[]): StudySummary {
-  const { counts, best, baselines } = tally(trials, study.direction);
+  return summaryOf(study, tally(trials, study.direction));
+}
+
+/** The summary from a tally the store computed (Storage.trialTallies); a study with no tally has no trials. */
+export function summaryOf(study: StudyRecord, counted: TrialTally = tally([], study.direction)): StudySummary {
+  const { counts, best, baselines } = counted;
   const budget = (study.config.budget ?? {}) as { trials?: number };
   return {
     id: study.id,

@@ -1,5 +1,6 @@
 // The RAM Storage: same contract as SQLite and PostgreSQL, for tests and throwaway studies (Vizier keeps a RAM datastore too).
 import { countsTowardBudget, isPrunable } from '../../shared/roles.js';
+import { tally, type TrialTally } from '../../shared/summary.js';
 import { StaleSnapshotError } from '../errors.js';
 import type {
   CreateGuard, Direction, FinishResult, IntermediateValue, Lease, LeaseRequest, NewTrial, PeerQuery, Storage, StudyRecord, StudyState,
@@ -72,6 +73,16 @@ export class MemoryStorage implements Storage {
   async listStudies(): Promise<StudyRecord[]> {
     this.check();
     return [...this.studies.values()].map((s) => this.studyOut(s));
+  }
+
+  async trialTallies(): Promise<Map<string, TrialTally>> {
+    this.check();
+    const out = new Map<string, TrialTally>();
+    for (const s of this.studies.values()) {
+      const trials = this.trialsOf(s.rec.id).map((t) => t.rec);
+      if (trials.length > 0) out.set(s.rec.id, tally(trials, s.rec.direction));
+    }
+    return out;
   }
 
   async setStudyState(id: string, state: StudyState): Promise<void> {

@@ -26,6 +26,8 @@ import { CHANGE_CHANNEL, migrate, readSchemaInfo, SCHEMA, type SchemaInfo } from
 import { ChangeFeed } from './pg_notify.js';
 import { TrialLists } from './pg_trial_lists.js';
 import { toStudy, toTrial, type StoredJson, type StudyRow, type TrialRow, type ValueRow } from './pg_rows.js';
+import { talliesFromRows, tallyGroupsSql, tallyPicksSql, type TallyGroupRow, type TallyPickRow } from './tallies.js';
+import type { TrialTally } from '../../shared/summary.js';
 import {
   alreadyFinished, checkFinish, checkIntermediate, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
   checkStudyState, duplicateName, freshTrials, grant, isFinished, checkLeaseToken, newStudyId, reapOutcome, seedFor, studyNotFound, tickClock,
@@ -260,6 +262,14 @@ export class PgStorage implements Storage {
       const rows = (await c.query(`SELECT * FROM ${S}.studies ORDER BY seq`)).rows as StudyRow[];
       const attrs = await this.attrRows(c, rows.map((r) => r.id));
       return rows.map((r) => toStudy(r, attrs.filter((a) => a.study_id === r.id), this.json));
+    });
+  }
+
+  async trialTallies(): Promise<Map<string, TrialTally>> {
+    return this.read(async (c) => {
+      // Both in one round trip (a parameterless multi-statement query answers with one result per statement).
+      const [groups, picks] = (await c.query(`${tallyGroupsSql(`${S}.`)}; ${tallyPicksSql(`${S}.`)}`)) as unknown as [pg.QueryResult, pg.QueryResult];
+      return talliesFromRows(groups.rows as TallyGroupRow[], picks.rows as TallyPickRow[]);
     });
   }
 

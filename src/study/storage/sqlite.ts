@@ -23,6 +23,8 @@ import type {
 } from '../types.js';
 import { checkOwnSchema, migrate } from './migrations.js';
 import { studyRecord, trialRecord, type StudyColumns, type TrialColumns, type ValueRow } from './records.js';
+import { talliesFromRows, tallyGroupsSql, tallyPicksSql, type TallyGroupRow, type TallyPickRow } from './tallies.js';
+import type { TrialTally } from '../../shared/summary.js';
 import {
   alreadyFinished, checkFinish, checkIntermediate, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
   checkStudyState, duplicateName, freshTrials, grant, isFinished, checkLeaseToken, newStudyId, now, reapOutcome, seedFor, studyNotFound, tickClock,
@@ -160,6 +162,12 @@ export class SqliteStorage implements Storage {
   async listStudies(): Promise<StudyRecord[]> {
     const rows = this.sql('SELECT * FROM studies ORDER BY created_at, rowid').all() as StudyRow[];
     return rows.map((r) => this.toStudy(r));
+  }
+
+  async trialTallies(): Promise<Map<string, TrialTally>> {
+    // One read transaction: the counts and the picks describe the same moment.
+    return this.db.transaction(() =>
+      talliesFromRows(this.sql(tallyGroupsSql('')).all() as TallyGroupRow[], this.sql(tallyPicksSql('')).all() as TallyPickRow[]))();
   }
 
   async setStudyState(id: string, state: StudyState): Promise<void> {

@@ -5,6 +5,7 @@ import { ConfigError, ConflictError, NotFoundError } from '../../../src/errors.j
 import { BudgetExhaustedError, LeaseLostError, StaleSnapshotError } from '../../../src/study/errors.js';
 import { trialSeed } from '../../../src/study/seeds.js';
 import type { NewTrial, Storage } from '../../../src/study/types.js';
+import { tally } from '../../../src/shared/summary.js';
 
 const ramp = { kind: 'ramp', shape: 'linear', warmup: 0.1, rmaxFinal: 3, rmaxEnd: 0.8, dmaxFinal: 5, dmaxEnd: 0.5 } as const;
 export const newTrial = (over: Partial<NewTrial> = {}): NewTrial => ({ state: 'WAITING', role: 'search', params: { warmup: 0.1, shape: 'linear' }, schedule: ramp, ...over });
@@ -467,6 +468,37 @@ export function storageConformance(name: string, open: () => Promise<Opened>): v
       const created = grants.reduce((n, r) => n + (r.status === 'fulfilled' ? r.value.length : 0), 0);
       assert.equal(created, 9 - 2, 'the budget of 9 holds exactly (2 trials existed)');
       assert.ok(grants.every((r) => r.status === 'fulfilled' || r.reason instanceof BudgetExhaustedError), 'refusals are BudgetExhaustedError');
+    });
+
+    it('tallies every study\'s trials (counts, best, baselines) exactly as tally() does over its listed trials: mixed states, roles, ties, both directions', async () => {
+      const max = await s.createStudy({ name: 'max', direction: 'maximize', config });
+      const min = await s.createStudy({ name: 'min', direction: 'minimize', config });
+      const empty = await s.createStudy({ name: 'empty', direction: 'maximize', config });
+      // [role, final state (undefined: left WAITING, RUNNING: claimed), value]
+      const plan: Array<[string, string | undefined, number | null]> = [
+        ['search', 'COMPLETE', 0.5], ['search', undefined, null], ['baseline:paper', 'COMPLETE', 0.7], ['search', 'COMPLETE', 0.9],
+        ['enqueued', 'COMPLETE', 0.9], ['search', 'PRUNED', 0.95], ['search', 'FAIL', null], ['search', 'RUNNING', null],
+        ['baseline:batchnorm', 'COMPLETE', 0.6], ['baseline:paper', 'COMPLETE', 0.2], ['race:3', 'COMPLETE', 0.99], ['final:best', 'COMPLETE', 1],
+        ['final:paper', 'FAIL', null], ['race:3', 'RUNNING', null], ['search', 'COMPLETE', -0.25], ['baseline:batchnorm', 'FAIL', null],
+      ];
+      for (const st of [max, min]) {
+        for (const [role, state, value] of plan) {
+          const [t] = await s.createTrials(st.id, [newTrial({ role: role as NewTrial['role'] })]);
+          if (state === 'RUNNING') await s.claimTrial(st.id, t!.id, lease());
+          else if (state === 'FAIL') await s.finishTrial(st.id, t!.id, { state: 'FAIL', failureReason: 'x' });
+          else if (state) await s.finishTrial(st.id, t!.id, { state: state as 'COMPLETE' | 'PRUNED', value });
+        }
+        await s.createTrials(st.id, [newTrial({ role: 'warm-start', state: 'COMPLETE', value: st.direction === 'maximize' ? 5 : -5 })]);
+      }
+      const tallies = await s.trialTallies();
+      for (const st of [max, min]) {
+        const want = tally(await s.listTrials(st.id, { withIntermediate: false }), st.direction);
+        assert.deepEqual(tallies.get(st.id), want, `${st.name}: the store's tally is the one the trials give`);
+      }
+      assert.deepEqual(tallies.get(max.id)?.best?.value, 0.9, 'ties go to the lower number');
+      assert.deepEqual(tallies.get(min.id)?.best?.value, -0.25);
+      assert.deepEqual(tallies.get(max.id)?.counts, { WAITING: 1, RUNNING: 1, COMPLETE: 7, PRUNED: 1, FAIL: 2 });
+      assert.equal(tallies.has(empty.id), false, 'a study without trials has no tally');
     });
   });
 }
