@@ -143,8 +143,13 @@ class Trial(dict):
 class Client:
     """A renorm-tune server. `url` defaults to $RENORM_TUNE_URL, else http://127.0.0.1:8080; `token` to $RENORM_TUNE_TOKEN."""
 
-    def __init__(self, url=None, token=None, timeout=60.0, retry_seconds=120.0):
-        """`retry_seconds`: how long a call keeps retrying while the server answers 503 STORAGE_UNAVAILABLE (its
+    def __init__(self, url=None, token=None, timeout=60.0, retry_seconds=120.0, ask_seconds=2.0):
+        """`timeout`: seconds to wait for an answer. An ask waits `timeout + ask_seconds * count`: the server fits its
+        model and optimises once per trial asked for, so a big ask takes longer (count 64 on a 400-trial study took
+        45 s, over the default 60 s with the rest of a call), and an ask given up on still hands its trials out (their
+        leases must expire before anyone else gets them). Raise `ask_seconds` for studies of thousands of trials.
+
+        `retry_seconds`: how long a call keeps retrying while the server answers 503 STORAGE_UNAVAILABLE (its
         database is away; nothing was written), or refuses connections after this client has reached it (a restart:
         the call never arrived), so a database or server restart does not lose the tell of a long run. 0: never."""
         self.url = (url or os.environ.get("RENORM_TUNE_URL") or DEFAULT_URL).rstrip("/")
@@ -154,20 +159,21 @@ class Client:
         self.token = token if token is not None else os.environ.get("RENORM_TUNE_TOKEN")
         self.timeout = timeout
         self.retry_seconds = retry_seconds
+        self.ask_seconds = ask_seconds
         self._reached = False  # has the server answered this client once? Then a refused connection is a restart.
 
-    def request(self, method, path, body=None):
+    def request(self, method, path, body=None, timeout=None):
         """One API call; the parsed JSON answer, or a RenormTuneError (LeaseLost, BudgetExhausted, ... by code).
 
         503 STORAGE_UNAVAILABLE is retried with growing, jittered pauses (at most 10 s) for `retry_seconds`, with one
         line on stderr: the server wrote nothing, so the call is safe to repeat. So is a refused connection once the
         server has answered this client (it is restarting; the call never reached it); before that, a refused
-        connection is a server that was never started, said at once.
+        connection is a server that was never started, said at once. `timeout`: this call's, instead of the client's.
         """
         deadline = time.monotonic() + self.retry_seconds
         for attempt in itertools.count():
             try:
-                return self._request_once(method, path, body)
+                return self._request_once(method, path, body, self.timeout if timeout is None else timeout)
             except RenormTuneError as err:
                 left = deadline - time.monotonic()
                 restarting = err.code == "UNREACHABLE" and err.refused and self._reached
@@ -178,7 +184,7 @@ class Client:
                     sys.stderr.write("renorm-tune: %s %s: %s; retrying for up to %.0f s\n" % (method, path, why, left))
                 time.sleep(min(left, random.uniform(0.5, 1.0) * min(10.0, 0.25 * 2 ** attempt)))
 
-    def _request_once(self, method, path, body):
+    def _request_once(self, method, path, body, timeout):
         data = None if body is None else json.dumps(_plain(body, "")).encode("utf-8")
         # Every POST and DELETE must declare JSON, with or without a body (the server's cross-site guard).
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
@@ -186,7 +192,7 @@ class Client:
             headers["Authorization"] = "Bearer " + self.token
         req = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as res:
+            with urllib.request.urlopen(req, timeout=timeout) as res:
                 raw = res.read()
             self._reached = True
         except urllib.error.HTTPError as err:
@@ -201,8 +207,10 @@ class Client:
             unreachable.refused = isinstance(err.reason, ConnectionRefusedError)
             raise unreachable from None
         except TimeoutError:  # socket.timeout: connected, but no answer in time (a slow ask on a large study)
-            raise RenormTuneError("TIMEOUT", "no answer from renorm-tune at %s within %s s (%s %s); raise Client(timeout=...)"
-                                  % (self.url, self.timeout, method, path)) from None
+            fix = "raise Client(ask_seconds=...) (each trial asked for adds that much to timeout); trials this ask handed out " \
+                  "go to other trainers once their leases expire" if path.endswith("/ask") else "raise Client(timeout=...)"
+            raise RenormTuneError("TIMEOUT", "no answer from renorm-tune at %s within %s s (%s %s); %s"
+                                  % (self.url, round(timeout, 3), method, path, fix)) from None
         except (http.client.HTTPException, ConnectionError) as err:  # connected, then cut off: a server stopped mid-call
             raise RenormTuneError("DISCONNECTED", "renorm-tune at %s closed the connection before answering %s %s (%s): it may have "
                                   "stopped or restarted; whether the call took effect is unknown (study.view() shows the trials)"
@@ -263,7 +271,8 @@ class Study:
         return "/api/studies/" + _segment(self.id) + tail
 
     def ask(self, count=1, total_steps=None):
-        """Up to `count` trials (fewer near the end of the budget); BudgetExhausted when none is left.
+        """Up to `count` trials (fewer near the end of the budget); BudgetExhausted when none is left. Waits up to
+        Client.timeout + Client.ask_seconds * count for the answer.
 
         An empty list means other trainers hold the last runs (the last search trials, or evidence runs that wait for
         them): ask again a little later.
@@ -275,7 +284,8 @@ class Study:
         # nothing was handed out, so asking again is safe. A few tries with growing, jittered pauses.
         for attempt in range(_ASK_RETRIES + 1):
             try:
-                return [Trial(t, _study=self.id) for t in self.client.request("POST", self._path("/ask"), body)["trials"]]
+                answer = self.client.request("POST", self._path("/ask"), body, timeout=self.client.timeout + self.client.ask_seconds * count)
+                return [Trial(t, _study=self.id) for t in answer["trials"]]
             except RenormTuneError as err:
                 if err.code != "STALE_SNAPSHOT" or attempt == _ASK_RETRIES:
                     raise
