@@ -117,3 +117,26 @@ test('close terminates the worker: a call in flight and later calls reject with 
 test('a bad option fails the constructor on the main side, before any worker starts', () => {
   assert.throws(() => new ThreadedOptimizer('gp', { space: SPACE, direction: 'sideways' as 'minimize' }), ConfigError);
 });
+
+test('importance crosses the thread as the in-process optimizer gives it: shares on a real signal, the reason on a flat one', async () => {
+  for (const flat of [false, true]) {
+    const options = { space: SPACE, direction: 'minimize' as const, seed: 8 };
+    const threaded = new ThreadedOptimizer('gp', options);
+    const local = new BayesianOptimizer(options);
+    try {
+      const rng = new Rng(3, 0);
+      for (let i = 0; i < 20; i++) {
+        const params = encoded.decode(encoded.sampleUniform(rng));
+        const value = flat ? 0.5 : 10 * (params.c as number);
+        await threaded.addObservation(params, value);
+        await local.addObservation(params, value);
+      }
+      const got = await threaded.importance();
+      assert.deepEqual(got, await local.importance());
+      assert.equal(got?.status, flat ? 'flat' : 'available', JSON.stringify(got));
+      if (got?.status === 'flat') assert.match(got.reason, /\w/);
+    } finally {
+      await threaded.close();
+    }
+  }
+});
