@@ -96,3 +96,16 @@ export class NoSuchTrialError extends NotFoundError {
     this.message = `study '${studyName}' has no trial ${which}; ${has} (fix: use a number ask returned, or GET /api/studies/${encodeURIComponent(studyName)} to list them)`;
   }
 }
+
+/**
+ * The SQLite file (or its -wal) was deleted or replaced while this process held it open: writes would land where
+ * nobody can read them again. Everything written so far was copied to `recovered` when that was possible.
+ */
+export class DatabaseFileGoneError extends RenormTuneError {
+  constructor(file: string, how: string, recovered: string | null, why?: string) {
+    const fix = recovered
+      ? `every result written until now is saved in ${recovered}; move it to ${file} and run the same command again to resume`
+      : `the results could not be copied out (${why ?? 'unknown'}); restore ${file} from a backup`;
+    super('DATABASE_FILE_GONE', `${file} ${how} while this process had it open, so nothing more is written to it (fix: ${fix})`, 503);
+  }
+}

@@ -16,7 +16,8 @@ import { dirname, join } from 'node:path';
 import { readStoredJson } from '../../config/stored_json.js';
 import { DataError, RenormTuneError } from '../../errors.js';
 import { countsTowardBudget } from '../../shared/roles.js';
-import { StaleSnapshotError, StorageFullError, StorageReadOnlyError } from '../errors.js';
+import { DatabaseFileGoneError, StaleSnapshotError, StorageFullError, StorageReadOnlyError } from '../errors.js';
+import { FileIdentity } from './file_identity.js';
 import type {
   CreateGuard, Direction, FinishResult, IntermediateValue, Lease, LeaseRequest, NewTrial, PeerQuery, Storage, StudyRecord, StudyState,
   TrialRecord, TrialState,
@@ -99,6 +100,10 @@ export class SqliteStorage implements Storage {
   private readonly statements = new Map<string, Database.Statement>();
   private readonly clock: () => number;
   private readonly warn: (message: string) => void;
+  /** Null for ':memory:'. */
+  private identity: FileIdentity | null = null;
+  /** Set once the file was found deleted or replaced: every later write is refused with it. */
+  private gone: DatabaseFileGoneError | null = null;
 
   constructor(file: string, opts: SqliteOptions = {}) {
     this.file = file;
@@ -118,6 +123,7 @@ export class SqliteStorage implements Storage {
       this.db.pragma(`synchronous = ${opts.durability === 'full' ? 'FULL' : 'NORMAL'}`);
       this.db.pragma('foreign_keys = ON');
       migrate(this.db, file);
+      if (file !== ':memory:') this.identity = new FileIdentity(file);
     } catch (err) {
       if (err instanceof RenormTuneError) throw err;
       const code = (err as { code?: string }).code;
@@ -412,6 +418,7 @@ export class SqliteStorage implements Storage {
 
   /** One IMMEDIATE transaction: the write lock first, so the checks and the write see the same state. */
   private write<T>(fn: () => T): T {
+    this.checkFileIsOurs();
     try {
       return this.db.transaction(fn).immediate();
     } catch (err) {
@@ -420,6 +427,27 @@ export class SqliteStorage implements Storage {
       if (['SQLITE_READONLY', 'SQLITE_READONLY_DIRECTORY'].includes((err as { code?: string }).code ?? '')) throw new StorageReadOnlyError(this.file, 'the file or its folder is not writable', 'make both writable by this user');
       throw err;
     }
+  }
+
+  /**
+   * Before each write, a stat of the file and its -wal (microseconds): once either was deleted or replaced, this
+   * connection alone still sees the data, so it is copied out once (VACUUM INTO, beside the file) and every write is
+   * refused with where the copy is, rather than going on into a file no one can open again.
+   */
+  private checkFileIsOurs(): void {
+    if (this.gone) throw this.gone;
+    const how = this.identity?.lost();
+    if (!how) return;
+    const recovered = `${this.file}.recovered-${new Date(this.clock()).toISOString().replace(/[:.]/g, '-')}.db`;
+    try {
+      createOwnerOnly(recovered); // private like the database itself (VACUUM INTO fills an empty file)
+      this.db.exec(`VACUUM INTO '${recovered.replace(/'/g, "''")}'`);
+      this.gone = new DatabaseFileGoneError(this.file, how, recovered);
+    } catch (err) {
+      this.gone = new DatabaseFileGoneError(this.file, how, null, (err as Error).message);
+    }
+    this.warn(this.gone.message);
+    throw this.gone;
   }
 
   /** Statements are compiled once per connection: the runner calls listTrials on every progress report. */

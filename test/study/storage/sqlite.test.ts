@@ -1,7 +1,7 @@
 // SQLite storage: the shared conformance suite, plus what only a file can show (reopen, migrations, version refusal, cross-process races).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { DataError } from '../../../src/errors.js';
-import { StorageReadOnlyError, StorageUnavailableError } from '../../../src/study/errors.js';
+import { DatabaseFileGoneError, StorageReadOnlyError, StorageUnavailableError } from '../../../src/study/errors.js';
 import type { NewTrial } from '../../../src/study/types.js';
 import { SqliteStorage, StorageVersionError, STORAGE_SCHEMA_VERSION, openStorage } from '../../../src/study/storage/index.js';
 import { MIGRATIONS, migrate, type Migration } from '../../../src/study/storage/migrations.js';
@@ -37,6 +37,53 @@ storageConformance('SqliteStorage (:memory:)', async () => {
 });
 
 describe('SqliteStorage file behaviour', () => {
+  it('a database whose whole folder was deleted: the write is refused, saying the results could not be copied out', async () => {
+    const sub = join(dir, `gone-folder-${n++}`);
+    mkdirSync(sub);
+    const s = new SqliteStorage(join(sub, 'x.db'), { warn: () => undefined });
+    await s.createStudy({ name: 'gone', direction: 'maximize', config: {} });
+    rmSync(sub, { recursive: true });
+    await assert.rejects(s.createStudy({ name: 'gone2', direction: 'maximize', config: {} }),
+      (e: unknown) => e instanceof DatabaseFileGoneError && /was deleted .*the results could not be copied out \(.+\); restore .*x\.db from a backup\)$/.test(e.message));
+    await s.close();
+  });
+
+  for (const [what, lose, said] of [
+    ['deleted', (file: string) => rmSync(file), /was deleted/],
+    ['replaced (mv over it)', (file: string) => { const other = `${file}.other`; new Database(other).close(); renameSync(other, file); }, /was replaced by another file/],
+    ['its -wal deleted', (file: string) => rmSync(`${file}-wal`), /lost its -wal file/],
+  ] as const) {
+    it(`a database file ${what} under an open connection: the next write copies everything out once and refuses, naming the copy`, async () => {
+      const file = fresh();
+      const warned: string[] = [];
+      const s = new SqliteStorage(file, { warn: (m) => warned.push(m) });
+      const st = await s.createStudy({ name: 'gone', direction: 'maximize', config: {} });
+      const [t] = await s.createTrials(st.id, [{ state: 'RUNNING', role: 'search', params: { w: 0.2 }, schedule: { kind: 'batchnorm' }, lease: { owner: 'me', seconds: 60 } }]);
+      await s.addIntermediate(st.id, t!.id, { step: 5, value: 0.4 }); // in the -wal only: no checkpoint has run
+      lose(file);
+      let copy = '';
+      await assert.rejects(s.finishTrial(st.id, t!.id, { state: 'COMPLETE', value: 0.9 }), (e: unknown) => {
+        assert.ok(e instanceof DatabaseFileGoneError, String(e));
+        assert.equal(e.status, 503);
+        assert.match(e.message, said);
+        copy = /saved in (.+\.db); move it to/.exec(e.message)?.[1] ?? '';
+        assert.match(e.message, /run the same command again to resume\)$/);
+        return true;
+      });
+      await assert.rejects(s.addIntermediate(st.id, t!.id, { step: 6, value: 0.5 }), DatabaseFileGoneError, 'every later write is refused');
+      assert.equal(warned.length, 1, 'copied and said once');
+      const files = readdirSync(dir).filter((f) => f.includes('.recovered-'));
+      assert.equal(files.filter((f) => copy.endsWith(f)).length, 1, `${copy} among ${files.join(', ')}`);
+      assert.equal(statSync(copy).mode & 0o777, 0o600, 'the copy is as private as the database');
+      await s.close();
+      const back = new SqliteStorage(copy);
+      const trial = (await back.getTrial(st.id, t!.id))!;
+      assert.deepEqual([trial.state, trial.intermediate], ['RUNNING', [{ step: 5, value: 0.4 }]], 'the copy holds what was written before the loss, the refused write not');
+      await back.close();
+      rmSync(copy);
+    });
+  }
+
   it('keeps everything across close and reopen', async () => {
     const file = fresh();
     const a = new SqliteStorage(file);
