@@ -21,8 +21,14 @@ export interface CurveData {
   yRange: ValueRange | null;
 }
 
-/** The two curves of one trial, each decimated to at most `maxPoints`. */
+/** The two curves of one trial, each decimated to at most `maxPoints`, and the y range of its own chart (the trial's detail). */
 export function trialCurves(t: Pick<TrialRecord, 'intermediate'>, maxPoints = 200): { accuracy: Point[]; gap: Point[]; fromObjective: boolean; yRange: ValueRange | null } {
+  const c = curvesOf(t, maxPoints);
+  return { ...c, yRange: valueRange(c.accuracy.map((p) => p.y), [], TRIGGER) };
+}
+
+/** The two curves alone: the study's chart takes one range over all its trials' points. */
+function curvesOf(t: Pick<TrialRecord, 'intermediate'>, maxPoints: number): { accuracy: Point[]; gap: Point[]; fromObjective: boolean } {
   const acc: Point[] = [];
   const gap: Point[] = [];
   let fromObjective = false;
@@ -35,8 +41,7 @@ export function trialCurves(t: Pick<TrialRecord, 'intermediate'>, maxPoints = 20
     }
     if (a.inference !== null && a.train !== null && Number.isFinite(a.train - a.inference)) gap.push({ x: iv.step, y: a.train - a.inference });
   }
-  const accuracy = lttb(acc, maxPoints);
-  return { accuracy, gap: lttb(gap, maxPoints), fromObjective, yRange: valueRange(accuracy.map((p) => p.y), [], TRIGGER) };
+  return { accuracy: lttb(acc, maxPoints), gap: lttb(gap, maxPoints), fromObjective };
 }
 
 /** Curves of the best `topN` trials plus baselines: with hundreds of trials only these stay legible. */
@@ -44,7 +49,7 @@ export function curveData(trials: readonly TrialRecord[], direction: Direction, 
   const chosen = topTrialsWithBaselines(trials, direction, topN);
   const out: CurveData = { accuracy: [], gap: [], hasCurves: false, hasGap: false, fromObjective: false, yRange: null };
   chosen.forEach((t, i) => {
-    const c = trialCurves(t, maxPoints);
+    const c = curvesOf(t, maxPoints);
     const role = trialRole(t);
     const color = role === 'paper' ? COLORS.paper : role === 'batchnorm' ? COLORS.batchnorm : rankColor(i);
     const dash = role === 'paper' ? [6, 4] : role === 'batchnorm' ? [2, 3] : undefined;
