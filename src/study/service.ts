@@ -22,7 +22,7 @@ import { StudyEventBus } from './service/events.js';
 import { KeyedMutex } from './service/mutex.js';
 import { StudyOptimizer, type SuggestingOptimizer } from './service/optimizer_sync.js';
 import { type TrialRef, TrialNumbers } from './service/trial_numbers.js';
-import { studyView, summarize, summaryOf, trialSummary } from './service/views.js';
+import { studyView, summaryOf, trialSummary } from './service/views.js';
 import { ChangeWatcher, DEFAULT_WATCH_INTERVAL_MS } from './service/watch.js';
 import { unavailableWarmStart, warmStartTrials } from './warm_start.js';
 import type { FinishResult, IntermediateValue, Lease, LeaseRequest, NewTrial, Params, Storage, StudyRecord, StudyState, TrialRecord, TrialState } from './types.js';
@@ -282,7 +282,7 @@ export class StudyService implements StudyApi {
   private async changed(studyId: string): Promise<StudySummary> {
     const study = await this.resolve(studyId);
     this.emit({ type: 'study', studyId, state: study.state, refetch: true });
-    return summarize(study, await this.storage.listTrials(studyId, { withIntermediate: false }));
+    return summaryOf(study, (await this.storage.trialTallies(study.id)).get(study.id));
   }
 
   async setStudyState(studyId: string, state: StudyState): Promise<void> {

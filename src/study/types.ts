@@ -137,9 +137,10 @@ export interface Storage {
   listStudies(): Promise<StudyRecord[]>;
   /**
    * Per study with trials, what its summary needs of them (counts, best, baselines: `tally` in src/shared/summary.ts
-   * gives the same answer from the trials), without reading them: the SQL stores aggregate. Studies without trials are absent.
+   * gives the same answer from the trials), without reading them: the SQL stores aggregate. Studies without trials are
+   * absent. With `studyId`, only that study's (an unknown id gives an empty map).
    */
-  trialTallies(): Promise<Map<string, TrialTally>>;
+  trialTallies(studyId?: string): Promise<Map<string, TrialTally>>;
   setStudyState(id: string, state: StudyState): Promise<void>;
   setStudyAttr(id: string, key: string, value: unknown): Promise<void>;
   /** ConflictError if the name is taken. The stored config's `name`, when it has one, moves in the same transaction. */

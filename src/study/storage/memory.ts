@@ -75,10 +75,11 @@ export class MemoryStorage implements Storage {
     return [...this.studies.values()].map((s) => this.studyOut(s));
   }
 
-  async trialTallies(): Promise<Map<string, TrialTally>> {
+  async trialTallies(studyId?: string): Promise<Map<string, TrialTally>> {
     this.check();
     const out = new Map<string, TrialTally>();
     for (const s of this.studies.values()) {
+      if (studyId !== undefined && s.rec.id !== studyId) continue;
       const trials = this.trialsOf(s.rec.id).map((t) => t.rec);
       if (trials.length > 0) out.set(s.rec.id, tally(trials, s.rec.direction));
     }

@@ -265,8 +265,14 @@ export class PgStorage implements Storage {
     });
   }
 
-  async trialTallies(): Promise<Map<string, TrialTally>> {
+  async trialTallies(studyId?: string): Promise<Map<string, TrialTally>> {
     return this.read(async (c) => {
+      if (studyId !== undefined) {
+        // A parameterised query is one statement: two queries, in the read's one snapshot.
+        const groups = await c.query(tallyGroupsSql(`${S}.`, '$1'), [studyId]);
+        const picks = await c.query(tallyPicksSql(`${S}.`, '$1'), [studyId]);
+        return talliesFromRows(groups.rows as TallyGroupRow[], picks.rows as TallyPickRow[]);
+      }
       // Both in one round trip (a parameterless multi-statement query answers with one result per statement).
       const [groups, picks] = (await c.query(`${tallyGroupsSql(`${S}.`)}; ${tallyPicksSql(`${S}.`)}`)) as unknown as [pg.QueryResult, pg.QueryResult];
       return talliesFromRows(groups.rows as TallyGroupRow[], picks.rows as TallyPickRow[]);

@@ -170,10 +170,15 @@ export class SqliteStorage implements Storage {
     return rows.map((r) => this.toStudy(r));
   }
 
-  async trialTallies(): Promise<Map<string, TrialTally>> {
+  async trialTallies(studyId?: string): Promise<Map<string, TrialTally>> {
+    const only = studyId === undefined ? undefined : '?';
+    const args = studyId === undefined ? [] : [studyId];
     // One read transaction: the counts and the picks describe the same moment.
     return this.db.transaction(() =>
-      talliesFromRows(this.sql(tallyGroupsSql('')).all() as TallyGroupRow[], this.sql(tallyPicksSql('')).all() as TallyPickRow[]))();
+      talliesFromRows(
+        this.sql(tallyGroupsSql('', only)).all(...args) as TallyGroupRow[],
+        this.sql(tallyPicksSql('', only)).all(...args) as TallyPickRow[],
+      ))();
   }
 
   async setStudyState(id: string, state: StudyState): Promise<void> {

@@ -20,9 +20,9 @@ export interface TallyPickRow {
   direction: Direction;
 }
 
-/** `prefix` is the schema (`renorm_tune.`) or ''. */
-export function tallyGroupsSql(prefix: string): string {
-  return `SELECT study_id, role, state, COUNT(*) AS n FROM ${prefix}trials GROUP BY study_id, role, state`;
+/** `prefix` is the schema (`renorm_tune.`) or ''; `only` the placeholder (`?` or `$1`) of one study's id, or absent for all. */
+export function tallyGroupsSql(prefix: string, only?: string): string {
+  return `SELECT study_id, role, state, COUNT(*) AS n FROM ${prefix}trials ${only ? `WHERE study_id = ${only} ` : ''}GROUP BY study_id, role, state`;
 }
 
 /**
@@ -32,10 +32,10 @@ export function tallyGroupsSql(prefix: string): string {
  * ranking window: sorting thousands of rows by text keys cost PostgreSQL 30 ms at 5,000 trials. Stored values are
  * finite (the stores refuse anything else), so no row needs filtering for it.
  */
-export function tallyPicksSql(prefix: string): string {
+export function tallyPicksSql(prefix: string, only?: string): string {
   return `WITH g AS (
       SELECT study_id, role, MAX(value) AS hi, MIN(value) AS lo, MIN(number) AS first FROM ${prefix}trials
-      WHERE state = 'COMPLETE' AND value IS NOT NULL GROUP BY study_id, role)
+      WHERE state = 'COMPLETE' AND value IS NOT NULL ${only ? `AND study_id = ${only} ` : ''}GROUP BY study_id, role)
     SELECT t.study_id, t.role, t.id, t.number, t.value, s.direction
     FROM g JOIN ${prefix}studies s ON s.id = g.study_id
       JOIN ${prefix}trials t ON t.study_id = g.study_id AND t.role = g.role AND t.state = 'COMPLETE'

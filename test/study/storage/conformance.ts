@@ -499,6 +499,13 @@ export function storageConformance(name: string, open: () => Promise<Opened>): v
       assert.deepEqual(tallies.get(min.id)?.best?.value, -0.25);
       assert.deepEqual(tallies.get(max.id)?.counts, { WAITING: 1, RUNNING: 1, COMPLETE: 7, PRUNED: 1, FAIL: 2 });
       assert.equal(tallies.has(empty.id), false, 'a study without trials has no tally');
+      for (const st of [max, min]) {
+        const one = await s.trialTallies(st.id);
+        assert.deepEqual([...one.keys()], [st.id], `${st.name}: asked for one study, only its tally comes back`);
+        assert.deepEqual(one.get(st.id), tallies.get(st.id), `${st.name}: the same tally as in the list of all`);
+      }
+      assert.equal((await s.trialTallies(empty.id)).size, 0, 'one study without trials: no tally');
+      assert.equal((await s.trialTallies('no-such-study')).size, 0, 'an unknown study: no tally');
     });
   });
 }
