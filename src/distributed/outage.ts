@@ -2,17 +2,13 @@
 //
 // Without this a worker printed BullMQ's raw reconnect errors ("[worker] queue: connect ECONNREFUSED 127.0.0.1:6379")
 // every 10 s and said nothing when Redis returned, and a coordinator said nothing at all: its study seemed to hang.
+import { SOCKET_LOST_CODES, SOCKET_LOST_IN_MESSAGE } from '../net_errors.js';
 
-/** Socket-level failures: the server is away or unreachable, as opposed to a command Redis refused. */
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
-
-/** The same codes where a client put them only in the message, and ioredis's own word for a dropped connection. */
-const CONNECTION_MESSAGE = new RegExp(`\\b(${[...CONNECTION_CODES].join('|')})\\b|Connection is closed`);
-
+/** A socket-level failure (the codes of src/net_errors.ts, in the code or only the message), or ioredis's own word for a dropped connection. */
 export function isConnectionError(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown } | null;
-  if (typeof e?.code === 'string' && CONNECTION_CODES.has(e.code)) return true;
-  return typeof e?.message === 'string' && CONNECTION_MESSAGE.test(e.message);
+  if (typeof e?.code === 'string' && SOCKET_LOST_CODES.has(e.code)) return true;
+  return typeof e?.message === 'string' && (SOCKET_LOST_IN_MESSAGE.test(e.message) || e.message.includes('Connection is closed'));
 }
 
 /** How often a Redis that stays away is mentioned again. */

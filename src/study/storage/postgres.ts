@@ -15,7 +15,7 @@ import pg from 'pg';
 import type { PoolClient } from 'pg';
 import { ConfigError } from '../../errors.js';
 import { countsTowardBudget } from '../../shared/roles.js';
-import { StaleSnapshotError, StorageFullError, StorageReadOnlyError, StorageUnavailableError } from '../errors.js';
+import { StaleSnapshotError } from '../errors.js';
 import type {
   CreateGuard, Direction, FinishResult, IntermediateValue, Lease, LeaseRequest, NewTrial, PeerQuery, Storage, StudyRecord, StudyState,
   TrialRecord, TrialState,
@@ -23,6 +23,7 @@ import type {
 import { readStoredJson } from '../../config/stored_json.js';
 import { ACQUIRE_TIMEOUT_MS, connectError, redactUrl, resolveConfig, scrub, type PgOptions } from './pg_connect.js';
 import { CHANGE_CHANNEL, migrate, readSchemaInfo, SCHEMA, type SchemaInfo } from './pg_migrations.js';
+import { storageError, sqlState } from './pg_errors.js';
 import { ChangeFeed } from './pg_notify.js';
 import { TrialLists } from './pg_trial_lists.js';
 import { toStudy, toTrial, type StoredJson, type StudyRow, type TrialRow, type ValueRow } from './pg_rows.js';
@@ -119,10 +120,6 @@ function hasNul(value: unknown): boolean {
 /** A failure reason is recorded whatever it holds: a NUL becomes U+FFFD rather than losing the failure. */
 function storableText(value: string | null | undefined): string | null {
   return value == null ? null : value.replace(/\u0000/g, '\uFFFD');
-}
-
-function sqlState(err: unknown): { code?: string; constraint?: string } {
-  return (err ?? {}) as { code?: string; constraint?: string };
 }
 
 export class PgStorage implements Storage {
@@ -756,14 +753,7 @@ export class PgStorage implements Storage {
 
   /** A lost connection, a server going down, a read-only server or a full disk becomes a 503 naming the database; every other error passes through. */
   private unavailable(err: unknown): unknown {
-    const code = sqlState(err).code ?? (err as { code?: string }).code ?? '';
-    const lost = /^(08|57P0)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code)
-      || /Connection terminated|connection timeout|Client has encountered a connection error/i.test((err as Error)?.message ?? '');
-    if (lost) return new StorageUnavailableError(this.where, code || (err as Error).message);
-    // The server is up but cannot take the write: said with the database's name and the fix, not as a 500.
-    if (code === '25006') return new StorageReadOnlyError(this.where, 'it answers as a read-only server: a standby, or default_transaction_read_only', 'point --db at the primary, or make the database writable');
-    if (code === '53100') return new StorageFullError(this.where);
-    return err;
+    return storageError(err, this.where);
   }
 
   private async lockTrial(c: PoolClient, studyId: string, trialId: number): Promise<TrialRow> {

@@ -1,0 +1,26 @@
+// What a PostgreSQL driver error means for the store: a lost server or connection, a read-only or full one (each a
+// 503 naming the database, never a raw driver error), or anything else, passed through unchanged.
+import { SOCKET_LOST_CODES } from '../../net_errors.js';
+import { StorageFullError, StorageReadOnlyError, StorageUnavailableError } from '../errors.js';
+
+/** The SQLSTATE (or socket code) and constraint a driver error carries, if any. */
+export function sqlState(err: unknown): { code?: string; constraint?: string } {
+  return (err ?? {}) as { code?: string; constraint?: string };
+}
+
+/** Connection exceptions (class 08), the server shutting down (57P0x), a socket gone, or the pool's words for them. */
+function connectionLost(code: string, message: string): boolean {
+  return /^(08|57P0)/.test(code) || SOCKET_LOST_CODES.has(code)
+    || /Connection terminated|connection timeout|Client has encountered a connection error/i.test(message);
+}
+
+/** `err` as the store reports it: one of the storage errors for the database `where` (password redacted), or `err` itself. */
+export function storageError(err: unknown, where: string): unknown {
+  const code = sqlState(err).code ?? '';
+  const message = String((err as Error | null)?.message ?? '');
+  if (connectionLost(code, message)) return new StorageUnavailableError(where, code || message);
+  // The server is up but cannot take the write: said with the database's name and the fix, not as a 500.
+  if (code === '25006') return new StorageReadOnlyError(where, 'it answers as a read-only server: a standby, or default_transaction_read_only', 'point --db at the primary, or make the database writable');
+  if (code === '53100') return new StorageFullError(where);
+  return err;
+}

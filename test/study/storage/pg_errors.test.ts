@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { SOCKET_LOST_CODES } from '../../../src/net_errors.js';
+import { StorageFullError, StorageReadOnlyError, StorageUnavailableError } from '../../../src/study/errors.js';
+import { storageError } from '../../../src/study/storage/pg_errors.js';
+
+const where = 'postgres://app@db.example:5432/tune';
+const failure = (code: string, message = `driver said ${code}`) => Object.assign(new Error(message), { code });
+
+test('every socket code that means the server is gone or unreachable is a 503 naming the database', () => {
+  // ENETUNREACH (the network down) and EAI_AGAIN (DNS failing for now) were missing here, so they reached the
+  // client as a raw driver error, while the connect path and the Redis outage already named them.
+  for (const code of SOCKET_LOST_CODES) {
+    const err = storageError(failure(code), where);
+    assert.ok(err instanceof StorageUnavailableError, `${code}: ${String(err)}`);
+    assert.match((err as Error).message, /db\.example/, code);
+  }
+});
+
+test('connection exceptions, a shutting-down server and the pool\'s own words are 503 too', () => {
+  for (const code of ['08006', '08003', '57P01', '57P03']) assert.ok(storageError(failure(code), where) instanceof StorageUnavailableError, code);
+  assert.ok(storageError(new Error('Connection terminated unexpectedly'), where) instanceof StorageUnavailableError);
+  assert.ok(storageError(new Error('timeout exceeded when trying to connect: connection timeout'), where) instanceof StorageUnavailableError);
+});
+
+test('a read-only or full server is named with its fix; any other error passes through unchanged', () => {
+  assert.ok(storageError(failure('25006'), where) instanceof StorageReadOnlyError);
+  assert.ok(storageError(failure('53100'), where) instanceof StorageFullError);
+  for (const err of [failure('23505', 'duplicate key'), failure('40001', 'could not serialize'), new TypeError('a bug'), null]) {
+    assert.equal(storageError(err, where), err);
+  }
+});
