@@ -9,7 +9,7 @@ import { renderTrialDetail, TrialTable } from './ui/trial_table.js';
 import { formatGain, formatValue, gain } from './data/summary.js';
 import { rankedTrials } from './data/trials.js';
 import { verdictCards } from './data/final.js';
-import { trialsCsv } from './data/csv.js';
+import { trialsCsv } from '../src/shared/trials_csv.js';
 
 const studyId = new URLSearchParams(location.search).get('id');
 const base = studyId ? `/api/studies/${encodeURIComponent(studyId)}` : '';

@@ -3,12 +3,13 @@ import { isFolder } from '../files.js';
 import type { Command } from 'commander';
 import { closeSync, mkdtempSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { DataError } from '../errors.js';
+import { ConfigError, DataError } from '../errors.js';
 import { describeSchedule } from '../schedule/index.js';
 import { createServer, parseAllowedHosts, resolveListenOptions } from '../server/index.js';
 import { EARLIER_PICK, earlierPickRuns } from '../shared/evidence.js';
 import { roleLabel } from '../shared/roles.js';
 import { CLI } from '../shared/names.js';
+import { trialsCsv } from '../shared/trials_csv.js';
 import type { ImportanceView, RecommendationView, StudySummary, StudyView } from '../study/api_types.js';
 import type { StudyExport } from '../study/export.js';
 import { leftOutText } from '../study/warm_start.js';
@@ -184,12 +185,15 @@ export function register(program: Command): void {
 
   program
     .command('show <study>')
-    .description('Show one study (by id or name): progress, best schedule, baselines and every trial')
+    .description('Show one study (by id or name): progress, best schedule, baselines and every trial (or them alone as CSV)')
     .option('--db <ref>', DB_HELP)
     .option('--json', 'print exactly the body of GET /api/studies/:id')
-    .action(async (ref: string, o: DbOpt & { json?: boolean }) => {
-      if (o.json) {
-        process.stdout.write(`${JSON.stringify(await withService(o.db, (s) => s.getStudyView(ref)), null, 2)}\n`);
+    .option('--csv', "print every trial as CSV (the dashboard's download: a row per trial, a column per parameter), e.g. for pandas.read_csv")
+    .action(async (ref: string, o: DbOpt & { json?: boolean; csv?: boolean }) => {
+      if (o.json && o.csv) throw new ConfigError('--csv', 'cannot be given with --json', 'give one of them: --json for the whole study, --csv for its trials');
+      if (o.json || o.csv) {
+        const view = await withService(o.db, (s) => s.getStudyView(ref));
+        process.stdout.write(o.csv ? trialsCsv(view.trials) : `${JSON.stringify(view, null, 2)}\n`);
         return;
       }
       const [view, notes] = await withService(o.db, async (s) => {

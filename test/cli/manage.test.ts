@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { runCli } from '../fixtures/cli.js';
 import { register as registerManage, budgetArg, scheduleArg } from '../../src/cli/manage.js';
 import { register as registerStudy, progress, showText } from '../../src/cli/study.js';
+import { trialsCsv } from '../../src/shared/trials_csv.js';
 import { DataError } from '../../src/errors.js';
 import { SqliteStorage } from '../../src/study/storage/index.js';
 import { createStudyService } from '../../src/study/service/defaults.js';
@@ -72,6 +73,17 @@ describe('renorm-tune create/extend/stop/resume/rename/enqueue/delete', () => {
     const shown = await cli('show', 'outside-2', '--db', db);
     assert.match(shown, /warm start 1 trials copied from outside/);
     assert.match(shown, /#0\s+COMPLETE\s+warm-start\s+0\.8/);
+  });
+
+  it('show --csv prints every trial as the dashboard\'s CSV; with --json it is refused', async () => {
+    const csv = await cli('show', 'outside-2', '--db', db, '--csv');
+    const view = JSON.parse(await cli('show', 'outside-2', '--db', db, '--json'));
+    assert.equal(csv, trialsCsv(view.trials), 'the same bytes as the dashboard\'s download of the same trials');
+    const lines = csv.trimEnd().split('\r\n');
+    assert.equal(lines.length, view.trials.length + 1);
+    assert.match(lines[0]!, /^id,number,role,state,value,/);
+    assert.match(lines[1]!, /^\d+,0,warm-start,COMPLETE,0\.8,/);
+    await assert.rejects(cli('show', 'outside-2', '--db', db, '--csv', '--json'), /--csv: cannot be given with --json.*--json for the whole study, --csv for its trials/);
   });
 
   it('extend takes a new total or +N and the study takes asks again', async () => {

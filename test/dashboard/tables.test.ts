@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sortRows, tableRows } from '../../dashboard/data/table.js';
-import { csvCell, trialsCsv } from '../../dashboard/data/csv.js';
+import { csvCell, trialsCsv } from '../../src/shared/trials_csv.js';
 import { finalData, verdictCards, VERDICT_COLORS } from '../../dashboard/data/final.js';
 import type { Comparison, FinalValidationReport } from '../../src/shared/evidence.js';
 import { formatGain, formatValue, gain, summaryMetric, summaryRow } from '../../dashboard/data/summary.js';

@@ -1,6 +1,6 @@
-// CSV export of all trials: one row per trial, one column per parameter, safe to open in a spreadsheet.
-import type { TrialRecord } from '../types.js';
-import { describeSchedule } from '../../src/shared/describe.js';
+// CSV of a study's trials: one row per trial, one column per parameter, safe to open in a spreadsheet; the dashboard's download and `show --csv` write it.
+import type { TrialRecord } from '../study/types.js';
+import { describeSchedule } from './describe.js';
 
 /**
  * Quotes per RFC 4180 and defuses spreadsheet formulas: a text cell starting with = + - @ (or a tab/CR) gets a leading
