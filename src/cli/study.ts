@@ -188,7 +188,7 @@ export function register(program: Command): void {
     .description('Show one study (by id or name): progress, best schedule, baselines and every trial (or them alone as CSV)')
     .option('--db <ref>', DB_HELP)
     .option('--json', 'print exactly the body of GET /api/studies/:id')
-    .option('--csv', "print every trial as CSV (the dashboard's download: a row per trial, a column per parameter), e.g. for pandas.read_csv")
+    .option('--csv', "print every trial as CSV (the dashboard's download: a row per trial, a column per parameter, RFC 4180)")
     .action(async (ref: string, o: DbOpt & { json?: boolean; csv?: boolean }) => {
       if (o.json && o.csv) throw new ConfigError('--csv', 'cannot be given with --json', 'give one of them: --json for the whole study, --csv for its trials');
       if (o.json || o.csv) {
