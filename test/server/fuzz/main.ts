@@ -2,20 +2,43 @@
 import { parseArgs } from 'node:util';
 import { FUZZ_STORAGES, FuzzFailure, runFuzz, type FuzzStorage } from './harness.js';
 
-const { values } = parseArgs({
-  options: {
-    seed: { type: 'string' },
-    requests: { type: 'string', default: '5000' },
-    minutes: { type: 'string', default: '5' },
-    storage: { type: 'string', default: 'memory' },
-    timeout: { type: 'string', default: '10000' },
-  },
-});
+const USAGE = `usage: npm run fuzz [-- --seed N --requests N --minutes M --storage ${FUZZ_STORAGES.join('|')} --timeout MS]
+  --seed N      replay this seed alone (default: seeds from a time-based start until the time is up)
+  --requests N  requests per seed (default 5000)
+  --minutes M   time for the whole run (default 5)
+  --storage S   the store behind the server (default memory)
+  --timeout MS  longest answer a request may take before it counts as a hang (default 10000)
+`;
 
-function positive(name: string, raw: string): number {
+function parse() {
+  try {
+    return parseArgs({
+      options: {
+        seed: { type: 'string' },
+        requests: { type: 'string', default: '5000' },
+        minutes: { type: 'string', default: '5' },
+        storage: { type: 'string', default: 'memory' },
+        timeout: { type: 'string', default: '10000' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (err) {
+    // An unknown or malformed option: say which, and how it is used, not a stack trace.
+    process.stderr.write(`fuzz: ${(err as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const values = parse();
+if (values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+
+function positive(name: string, raw: string, least = 'positive'): number {
   const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) {
-    process.stderr.write(`fuzz: --${name} must be a positive number, got ${JSON.stringify(raw)}\n`);
+  if (!Number.isFinite(n) || (least === 'positive' ? n <= 0 : n < 0)) {
+    process.stderr.write(`fuzz: --${name} must be a ${least} number, got ${JSON.stringify(raw)}\n`);
     process.exit(2);
   }
   return n;
@@ -31,7 +54,7 @@ if (!(FUZZ_STORAGES as readonly string[]).includes(values.storage!)) {
 const storage = values.storage as FuzzStorage;
 // One given seed replays exactly; without one, seeds run from a time-based start until the time is up.
 const fixed = values.seed !== undefined;
-let seed = fixed ? Math.floor(positive('seed', values.seed!)) : Date.now() % 1_000_000;
+let seed = fixed ? Math.floor(positive('seed', values.seed!, 'non-negative')) : Date.now() % 1_000_000;
 const t0 = Date.now();
 let total = 0;
 try {
