@@ -1,10 +1,18 @@
 // `renorm-tune bench bo`: optimizer quality (GP vs Optuna TPE vs random search regret, ablations), ask latency, event-loop responsiveness, mathjs.
 import type { Command } from 'commander';
+import { ConfigError } from '../errors.js';
+import { BATCH_STRATEGIES, type BatchStrategy } from '../optimizer/types.js';
 import { list, nonNegativeInt, positiveInt } from './options.js';
 import { benchBo, SECTIONS, type Section } from '../bench/bo/bench.js';
 import { functionByName, outlierFunctions, quickFunctions, testFunctions, type TestFunction } from '../bench/bo/test_functions.js';
 
 const fnList = list<TestFunction>('--functions', (s) => functionByName(s)!, testFunctions.map((f) => f.name));
+
+function batchMethod(raw: string): BatchStrategy {
+  const s = raw.trim() as BatchStrategy;
+  if (!BATCH_STRATEGIES.includes(s)) throw new ConfigError('--batch-method', `unknown value '${raw}'`, `use one of ${BATCH_STRATEGIES.join(', ')}`);
+  return s;
+}
 
 export function register(bench: Command): void {
   bench
@@ -22,12 +30,13 @@ export function register(bench: Command): void {
     .option('--batches <sizes>', 'comma-separated batch sizes (default 1,4)', list('--batches', positiveInt('--batches')))
     .option('--sections <names>', `comma-separated parts to run (default all: ${SECTIONS.join(', ')})`, list<Section>('--sections', (s) => s as Section, SECTIONS))
     .option('--ablation-seeds <n>', 'seeds per ablation variant and outlier run (default 5)', positiveInt('--ablation-seeds'))
+    .option('--batch-method <name>', `the GP's batch strategy in the regret section (${BATCH_STRATEGIES.join(', ')}; default the optimizer's)`, batchMethod)
     .option('--no-optuna', 'skip the Optuna TPE side-by-side runs')
     .option('--no-sklearn', "skip timing scikit-learn's GP fit beside the ask latency")
     .option('--json', 'print a JSON summary as the last line')
     .action(async (opts: {
       seeds?: number; firstSeed?: number; evals?: number; quick?: boolean; functions?: TestFunction[]; batches?: number[]; sections?: Section[];
-      ablationSeeds?: number; optuna: boolean; sklearn: boolean; json?: boolean;
+      ablationSeeds?: number; batchMethod?: BatchStrategy; optuna: boolean; sklearn: boolean; json?: boolean;
     }) => {
       const quick = opts.quick ?? false;
       const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -39,6 +48,7 @@ export function register(bench: Command): void {
         evals: opts.evals ?? 60,
         batches: opts.batches ?? [1, 4],
         sections: opts.sections ?? (quick ? SECTIONS.filter((s) => s !== 'ablation' && s !== 'outliers' && s !== 'speedup') : [...SECTIONS]),
+        ...(opts.batchMethod ? { batchMethod: opts.batchMethod } : {}),
         optuna: opts.optuna,
         sklearn: opts.sklearn,
         ablationFunctions: opts.functions ?? quickFunctions,
