@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { benchBo, type BenchBoOptions } from '../../../src/bench/bo/bench.js';
+import { benchGp, runOnFunction } from '../../../src/bench/bo/regret.js';
 import { BATCH_TARGET, SOLVED } from '../../../src/bench/bo/summary.js';
 import { functionByName } from '../../../src/bench/bo/test_functions.js';
 
@@ -40,4 +41,20 @@ test('bench bo: every batch check has its ratio inside its 90% interval and the 
     const seeds01 = all.regret.find((x) => x.fn === 'branin' && x.batch === row.batch)!.perSeed.gp.slice(0, 2);
     assert.equal(row.defaultMedian, (seeds01[0]! + seeds01[1]!) / 2, `${row.variant} q=${row.batch}`);
   }
+});
+
+test('bench bo --batch-method: the regret runs use that strategy; the ablations still compare against the default', async () => {
+  const branin = functionByName('branin')!;
+  const lines: string[] = [];
+  const r = await benchBo(options({
+    functions: [branin], seeds: 1, evals: 24, batches: [4], sections: ['regret', 'ablation'], ablationFunctions: [branin], ablationSeeds: 1, batchMethod: 'mace', log: (l) => lines.push(l),
+  }));
+  const mace = (await runOnFunction(benchGp(branin, 0, { batch: 'mace' }), branin, 0, 24, 4)).final;
+  const dflt = (await runOnFunction(benchGp(branin, 0), branin, 0, 24, 4)).final;
+  assert.notEqual(mace, dflt, 'the two strategies should differ on this run, or the test shows nothing');
+  assert.equal(r.regret[0]!.perSeed.gp[0], mace);
+  const rows = r.ablation!.rows.filter((x) => x.batch === 4);
+  assert.ok(rows.length > 0);
+  for (const row of rows) assert.equal(row.defaultMedian, dflt, row.variant);
+  assert.ok(lines.some((l) => /batch strategy in the regret section: mace/.test(l)), lines.join('\n'));
 });
