@@ -16,7 +16,7 @@ import type { Importance } from './types.js';
  * as signal (0.03 to 0.5), is caught only when the model also predicts the trials, left out one at a time, worse than
  * their mean does (FitDiagnostics.looLpd under MEAN_BASELINE_LPD; the fit then fell back to the safe prior): measured
  * on 7 parameters, 8 seeds of Gaussian noise, 3 of 8 at 20 trials and 4 of 8 at 40 (2 of them by the 1% rule). One
- * active parameter, alone or under noise of half its size, was never caught (5 seeds, 8 to 40 trials); the weak
+ * active parameter of 5, alone or under noise of half its size, was never caught (5 seeds, 8 to 40 trials); the weak
  * effect under unit noise was, on 2 of 5 seeds at 40 trials beyond the 1% rule's: the model cannot predict it either.
  * Values that differ only in their last digits, which standardization blows up to unit variance, are not caught.
  */
