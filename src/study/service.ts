@@ -22,6 +22,7 @@ import { StudyEventBus } from './service/events.js';
 import { KeyedMutex } from './service/mutex.js';
 import { StudyOptimizer, type SuggestingOptimizer } from './service/optimizer_sync.js';
 import { type TrialRef, TrialNumbers } from './service/trial_numbers.js';
+import { TallyCache } from './service/tally_cache.js';
 import { studyView, summaryOf, trialSummary } from './service/views.js';
 import { ChangeWatcher, DEFAULT_WATCH_INTERVAL_MS } from './service/watch.js';
 import { unavailableWarmStart, warmStartTrials } from './warm_start.js';
@@ -106,6 +107,7 @@ export class StudyService implements StudyApi {
   private readonly optimizers = new Map<string, StudyOptimizer>();
   private readonly pruners = new Map<string, Pruner>();
   private readonly numbers = new TrialNumbers();
+  private readonly tallies = new TallyCache();
   private readonly watcher: ChangeWatcher;
 
   constructor(private readonly storage: Storage, private readonly deps: ServiceDeps, opts: ServiceOptions = {}) {
@@ -181,10 +183,13 @@ export class StudyService implements StudyApi {
     }
   }
 
-  /** Two aggregate reads, however many trials: the list must not stall the server (it read every trial once). */
+  /**
+   * Never reads every trial: the tallies are aggregates, kept between lists and recomputed only for studies that
+   * changed since (a dashboard's landing page lists every 5 s).
+   */
   async listStudies(): Promise<StudySummary[]> {
     const studies = await this.storage.listStudies();
-    const tallies = await this.storage.trialTallies();
+    const tallies = await this.tallies.tallies(this.storage);
     return studies.map((s) => summaryOf(s, tallies.get(s.id)));
   }
 

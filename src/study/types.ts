@@ -207,6 +207,8 @@ export interface Storage {
    * moves it. Only equality is meaningful. Throws NotFoundError.
    */
   changeStamp(studyId: string): Promise<number>;
+  /** Every study's changeStamp, by study id, in one read. */
+  changeStamps(): Promise<Map<string, number>>;
   /**
    * Optional: runs `fn` holding a lock on the study that other processes' `lockStudy` calls wait for (PostgreSQL
    * advisory locks). Without it, concurrent asks of several processes are kept apart by CreateGuard.snapshot alone.

@@ -291,6 +291,11 @@ export class MemoryStorage implements Storage {
     return this.study(studyId).revision;
   }
 
+  async changeStamps(): Promise<Map<string, number>> {
+    this.check();
+    return new Map([...this.studies.values()].map((s) => [s.rec.id, s.revision]));
+  }
+
   async close(): Promise<void> {
     this.closed = true;
   }

@@ -639,6 +639,11 @@ export class PgStorage implements Storage {
     return row.revision;
   }
 
+  async changeStamps(): Promise<Map<string, number>> {
+    const rows = (await this.query(`SELECT id, revision FROM ${S}.studies`)).rows as { id: string; revision: number | string }[];
+    return new Map(rows.map((r) => [r.id, Number(r.revision)]));
+  }
+
   /** LISTEN/NOTIFY: `listener` hears the id of every study any process changes (or creates, or deletes). */
   onChange(listener: (studyId: string) => void): () => void {
     return this.feed.subscribe(listener);

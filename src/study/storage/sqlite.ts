@@ -417,6 +417,11 @@ export class SqliteStorage implements Storage {
     return row.revision;
   }
 
+  async changeStamps(): Promise<Map<string, number>> {
+    const rows = this.sql('SELECT id, revision FROM studies').all() as { id: string; revision: number }[];
+    return new Map(rows.map((r) => [r.id, r.revision]));
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }

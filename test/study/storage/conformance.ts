@@ -390,6 +390,13 @@ export function storageConformance(name: string, open: () => Promise<Opened>): v
       await s.renameStudy(a.id, 'renamed');
       await moved('renameStudy');
       await assert.rejects(s.changeStamp('nope'), NotFoundError);
+      const b = await study('other');
+      const all = await s.changeStamps();
+      assert.deepEqual(new Map([...all].filter(([id]) => id === a.id || id === b.id)), new Map([[a.id, await s.changeStamp(a.id)], [b.id, await s.changeStamp(b.id)]]),
+        'changeStamps: every study\'s stamp in one read');
+      await s.createTrials(b.id, [newTrial()]);
+      assert.notEqual((await s.changeStamps()).get(b.id), all.get(b.id), 'and it moves with the study');
+      assert.equal((await s.changeStamps()).get(a.id), all.get(a.id), 'only with that study');
     });
 
     it('returns copies: mutating a returned record does not change storage', async () => {
