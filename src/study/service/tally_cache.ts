@@ -4,8 +4,8 @@ import type { Storage } from '../types.js';
 
 /**
  * More stale studies than this and the whole aggregate is read at once (one query over every trial, as without the
- * cache); up to it, one small aggregate per stale study. Measured on PostgreSQL with 25,000 trials in 5 studies: the
- * whole aggregate 15 ms, one study's 3-5 ms.
+ * cache); up to it, one aggregate per stale study, over that study's trials alone. Measured on PostgreSQL: the whole
+ * aggregate over 25,000 trials 15 ms; one study's over its 20,000 trials 12.8 ms.
  */
 const PER_STUDY_UP_TO = 4;
 
