@@ -8,7 +8,9 @@ import { StudyService } from '../../../src/study/service.js';
 import { MemoryStorage, SqliteStorage } from '../../../src/study/storage/index.js';
 import { tally } from '../../../src/shared/summary.js';
 import type { Storage } from '../../../src/study/types.js';
+import { createTestDatabase } from '../../fixtures/pg.js';
 import { RecordingOptimizer, baseConfig, fakeDeps } from './fakes.js';
+import { twoServers } from './pg_servers.js';
 
 /** `storage` with its trialTallies calls counted: `all` without a study id, `one` with. */
 function counted<S extends Storage>(storage: S): { storage: S; calls: { all: number; one: number } } {
@@ -68,7 +70,7 @@ test('a list of unchanged studies reads no tally; a change re-reads that study a
   assert.deepEqual(await listed(svc), await truth(storage), 'a deleted study leaves the list, a new one joins it with no trials');
 });
 
-test('a change made through another connection to the same database is seen at the next list', async () => {
+test('a change made through another connection to the same SQLite file is seen at the next list', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tally-cache-'));
   const file = join(dir, 'studies.db');
   const a = new SqliteStorage(file);
@@ -88,5 +90,29 @@ test('a change made through another connection to the same database is seen at t
     await a.close();
     await b.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('on PostgreSQL: a change made by another server is seen at the next list, and an unchanged list reads no tally', { timeout: 60_000 }, async (t) => {
+  const db = await createTestDatabase('tallies');
+  if ('unavailable' in db) return t.skip(db.unavailable);
+  const servers = await twoServers(db.url, { watchIntervalMs: 0 });
+  const { a, b, sa } = servers;
+  const { calls } = counted(sa);
+  try {
+    const s = await a.createStudy(baseConfig({ name: 'shared', executor: 'external', baselines: false }));
+    for (const x of await a.ask(s.id, 2)) await a.tell(s.id, x.id, { value: 0.4 });
+    assert.deepEqual(await listed(a), await truth(sa));
+    const before = { ...calls };
+    assert.deepEqual(await listed(a), await truth(sa));
+    assert.deepEqual(calls, before, 'nothing changed: no tally is read');
+    const [x] = await b.ask(s.id, 1);
+    await b.tell(s.id, x!.id, { value: 0.8 });
+    const after = await listed(a);
+    assert.deepEqual(after, await truth(sa));
+    assert.equal((after.shared as { best: number }).best, 0.8, 'the other server\'s better trial is the best in this server\'s list');
+  } finally {
+    await servers.close();
+    await db.drop();
   }
 });
