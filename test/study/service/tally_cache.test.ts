@@ -42,6 +42,25 @@ async function listed(svc: StudyService): Promise<Record<string, unknown>> {
   return out;
 }
 
+/**
+ * Through `a` (over `storeA`, whose tally reads are `calls`): a study with two told trials is listed as its trials say,
+ * a second unchanged list reads no tally, and a better trial told through `b` (another connection to the same database)
+ * is the study's best at `a`'s next list.
+ */
+async function seenAcross(a: StudyService, b: StudyService, storeA: Storage, calls: { all: number; one: number }): Promise<void> {
+  const s = await a.createStudy(baseConfig({ name: 'shared', executor: 'external', baselines: false }));
+  for (const x of await a.ask(s.id, 2)) await a.tell(s.id, x.id, { value: 0.4 });
+  assert.deepEqual(await listed(a), await truth(storeA));
+  const before = { ...calls };
+  assert.deepEqual(await listed(a), await truth(storeA));
+  assert.deepEqual(calls, before, 'nothing changed: no tally is read');
+  const [x] = await b.ask(s.id, 1);
+  await b.tell(s.id, x!.id, { value: 0.8 });
+  const after = await listed(a);
+  assert.deepEqual(after, await truth(storeA));
+  assert.equal((after.shared as { best: number }).best, 0.8, 'the better trial told through the other connection is the best in this one\'s list');
+}
+
 test('a list of unchanged studies reads no tally; a change re-reads that study alone, and the list matches the trials', async () => {
   const { storage, calls } = counted(new MemoryStorage());
   const svc = service(storage);
@@ -70,22 +89,13 @@ test('a list of unchanged studies reads no tally; a change re-reads that study a
   assert.deepEqual(await listed(svc), await truth(storage), 'a deleted study leaves the list, a new one joins it with no trials');
 });
 
-test('a change made through another connection to the same SQLite file is seen at the next list', async () => {
+test('a change made through another connection to the same SQLite file is seen at the next list, and an unchanged list reads no tally', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tally-cache-'));
   const file = join(dir, 'studies.db');
   const a = new SqliteStorage(file);
   const b = new SqliteStorage(file);
   try {
-    const svcA = service(a);
-    const svcB = service(b);
-    const s = await svcA.createStudy(baseConfig({ name: 'shared', executor: 'external', baselines: false }));
-    for (const t of await svcA.ask(s.id, 2)) await svcA.tell(s.id, t.id, { value: 0.4 });
-    assert.deepEqual(await listed(svcA), await truth(a));
-    const [t] = await svcB.ask(s.id, 1);
-    await svcB.tell(s.id, t!.id, { value: 0.8 });
-    const after = await listed(svcA);
-    assert.deepEqual(after, await truth(a));
-    assert.equal((after.shared as { best: number }).best, 0.8, 'the other process\'s better trial is the best in this process\'s list');
+    await seenAcross(service(a), service(b), a, counted(a).calls);
   } finally {
     await a.close();
     await b.close();
@@ -97,20 +107,8 @@ test('on PostgreSQL: a change made by another server is seen at the next list, a
   const db = await createTestDatabase('tallies');
   if ('unavailable' in db) return t.skip(db.unavailable);
   const servers = await twoServers(db.url, { watchIntervalMs: 0 });
-  const { a, b, sa } = servers;
-  const { calls } = counted(sa);
   try {
-    const s = await a.createStudy(baseConfig({ name: 'shared', executor: 'external', baselines: false }));
-    for (const x of await a.ask(s.id, 2)) await a.tell(s.id, x.id, { value: 0.4 });
-    assert.deepEqual(await listed(a), await truth(sa));
-    const before = { ...calls };
-    assert.deepEqual(await listed(a), await truth(sa));
-    assert.deepEqual(calls, before, 'nothing changed: no tally is read');
-    const [x] = await b.ask(s.id, 1);
-    await b.tell(s.id, x!.id, { value: 0.8 });
-    const after = await listed(a);
-    assert.deepEqual(after, await truth(sa));
-    assert.equal((after.shared as { best: number }).best, 0.8, 'the other server\'s better trial is the best in this server\'s list');
+    await seenAcross(servers.a, servers.b, servers.sa, counted(servers.sa).calls);
   } finally {
     await servers.close();
     await db.drop();
