@@ -8,10 +8,9 @@
 // Learning curves use TRIGGER: a curve's own start (a loss of 2.3 falling to a plateau of 0.3 +- 0.02) lies a hundred
 // IQRs from the pooled points and must stay on the chart, while a diverged 1e6 or 1e30 goes off it.
 import { FENCE, bulkOf, fences } from '../../src/shared/bulk.js';
+import type { YRange } from './plot_range.js';
 
-export interface ValueRange {
-  min: number;
-  max: number;
+export interface ValueRange extends YRange {
   /** The values outside [min, max], drawn at the edge; their true values go to the tooltip and the note. */
   off: number[];
 }

@@ -15,11 +15,10 @@
 // How: every value past the fence U = q3 + FENCE s is mapped to c = U + s log(1 + log(1 + (y - U) / s)) (mirrored
 // below q1 - FENCE s): 1e30 among values of IQR 1 lands about 4 s past the fence. Monotone and invertible, so the
 // order of values and the incumbent are kept; predictions in the objective's units read a value past a fence as the
-// fence (OutputWarp.moments). The quartiles, the plateau's scale and the three constants live in src/shared/bulk.ts (the dashboard's chart ranges use them too).
+// fence (OutputWarp.moments). The quartiles, the plateau's scale and the three constants (FENCE: where compression
+// starts; TRIGGER, PLATEAU_TRIGGER on a plateau: what triggers it) live in src/shared/bulk.ts, which the dashboard's
+// chart ranges use too.
 import { FENCE, PLATEAU_TRIGGER, TRIGGER, bulkOf } from '../shared/bulk.js';
-
-/** FENCE: IQRs past the quartiles from which compression starts; TRIGGER (PLATEAU_TRIGGER on a plateau): the IQRs that trigger it. */
-export { FENCE, PLATEAU_TRIGGER, TRIGGER };
 
 /**
  * log(1 + d / s) for d, s > 0, also where d / s overflows: a value near Number.MAX_VALUE (which a trainer may tell

@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/gp/rng.js';
-import { FENCE, PLATEAU_TRIGGER, TRIGGER, Tails } from '../../src/gp/tails.js';
+import { FENCE, PLATEAU_TRIGGER, TRIGGER } from '../../src/shared/bulk.js';
+import { Tails } from '../../src/gp/tails.js';
 import { OutputWarp } from '../../src/gp/warp.js';
 
 const bulk = (n: number, seed: number) => {

@@ -78,8 +78,8 @@ export class MemoryStorage implements Storage {
   async trialTallies(studyId?: string): Promise<Map<string, TrialTally>> {
     this.check();
     const out = new Map<string, TrialTally>();
-    for (const s of this.studies.values()) {
-      if (studyId !== undefined && s.rec.id !== studyId) continue;
+    const one = studyId === undefined ? undefined : this.studies.get(studyId);
+    for (const s of studyId === undefined ? this.studies.values() : one ? [one] : []) {
       const trials = this.trialsOf(s.rec.id).map((t) => t.rec);
       if (trials.length > 0) out.set(s.rec.id, tally(trials, s.rec.direction));
     }

@@ -640,8 +640,8 @@ export class PgStorage implements Storage {
   }
 
   async changeStamps(): Promise<Map<string, number>> {
-    const rows = (await this.query(`SELECT id, revision FROM ${S}.studies`)).rows as { id: string; revision: number | string }[];
-    return new Map(rows.map((r) => [r.id, Number(r.revision)]));
+    const rows = (await this.query(`SELECT id, revision FROM ${S}.studies`)).rows as { id: string; revision: number }[];
+    return new Map(rows.map((r) => [r.id, r.revision]));
   }
 
   /** LISTEN/NOTIFY: `listener` hears the id of every study any process changes (or creates, or deletes). */
