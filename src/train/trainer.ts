@@ -16,6 +16,7 @@ import { accuracy } from './accuracy.js';
 import { imageTensor, labelTensor, trainModeOrder } from './batches.js';
 import { seedModelWeights } from './seed.js';
 import type { ClipReport, TrainProgress, TrainRequest, TrainResult } from './types.js';
+import { yieldToEventLoop } from '../event_loop.js';
 
 /** Inference batches are independent of the training batch size: only throughput depends on it. */
 const INFERENCE_BATCH = 256;
@@ -38,8 +39,6 @@ function deriveSeeds(seed: number): { init: number; sampler: number; evalOrder: 
 function clipReport(model: tf.LayersModel): ClipReport[] {
   return renormLayers(model).map((l) => ({ layer: l.name, ...l.clipFractions() }));
 }
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export async function train(request: TrainRequest): Promise<TrainResult> {
   const started = performance.now();

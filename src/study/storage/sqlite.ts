@@ -14,6 +14,7 @@ import Database from 'better-sqlite3';
 import { accessSync, closeSync, constants, existsSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { readStoredJson } from '../../config/stored_json.js';
+import { yieldToEventLoop } from '../../event_loop.js';
 import { DataError, RenormTuneError } from '../../errors.js';
 import { countsTowardBudget } from '../../shared/roles.js';
 import { DatabaseFileGoneError, StaleSnapshotError, StorageFullError, StorageReadOnlyError } from '../errors.js';
@@ -29,7 +30,7 @@ import type { TrialTally } from '../../shared/summary.js';
 import {
   alreadyFinished, checkFinish, checkIntermediate, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
   checkStudyState, duplicateName, freshTrials, grant, isFinished, checkLeaseToken, newStudyId, now, reapOutcome, seedFor, studyNotFound, tickClock,
-  renamedConfig, trialNotFound,
+  renamedConfig, trialNotFound, LIST_PAGE,
 } from './rules.js';
 
 export interface SqliteOptions {
@@ -49,6 +50,7 @@ interface StudyRow extends StudyColumns { created_at: string }
 interface TrialRow extends TrialColumns {
   created_at: string; started_at: string | null; finished_at: string | null; prune_requested: number; lease_expires_ms: number | null;
 }
+
 
 const PRUNABLE = "t.role IN ('search', 'enqueued')";
 
@@ -276,17 +278,23 @@ export class SqliteStorage implements Storage {
     return this.db.transaction(() => this.trialById(studyId, trialId))();
   }
 
+  /**
+   * Read in pages of LIST_PAGE trials by number, each page one read transaction (its trials and their values from one
+   * snapshot), with the event loop let in between: better-sqlite3 blocks while it reads. A trial changed between
+   * pages is listed once, as its page saw it; one created meanwhile is listed if its page is still to come.
+   */
   async listTrials(studyId: string, opts: { states?: TrialState[]; withIntermediate?: boolean } = {}): Promise<TrialRecord[]> {
     const states = opts.states;
     if (states && states.length === 0) return [];
     const inStates = states ? ` AND t.state IN (${states.map(() => '?').join(', ')})` : '';
-    // One read transaction: trials and their values come from the same snapshot even while another process writes.
-    return this.db.transaction(() => {
-      const rows = this.sql(`SELECT * FROM trials t WHERE t.study_id = ?${inStates} ORDER BY t.number`).all(studyId, ...(states ?? [])) as TrialRow[];
+    const page = this.db.transaction((after: number) => {
+      const rows = this.sql(`SELECT * FROM trials t WHERE t.study_id = ? AND t.number > ?${inStates} ORDER BY t.number LIMIT ${LIST_PAGE}`)
+        .all(studyId, after, ...(states ?? [])) as TrialRow[];
       const byTrial = new Map<number, ValueRow[]>();
       if (opts.withIntermediate !== false && rows.length > 0) {
-        const values = this.sql(`SELECT v.* FROM trial_values v JOIN trials t ON t.id = v.trial_id WHERE t.study_id = ?${inStates} ORDER BY v.trial_id, v.step`)
-          .all(studyId, ...(states ?? [])) as ValueRow[];
+        const values = this.sql(`SELECT v.* FROM trial_values v JOIN trials t ON t.id = v.trial_id
+          WHERE t.study_id = ? AND t.number >= ? AND t.number <= ?${inStates} ORDER BY v.trial_id, v.step`)
+          .all(studyId, rows[0]!.number, rows[rows.length - 1]!.number, ...(states ?? [])) as ValueRow[];
         for (const v of values) {
           const list = byTrial.get(v.trial_id);
           if (list) list.push(v);
@@ -294,7 +302,15 @@ export class SqliteStorage implements Storage {
         }
       }
       return rows.map((r) => this.toTrial(r, byTrial.get(r.id) ?? []));
-    })();
+    });
+    const out: TrialRecord[] = [];
+    for (let after = -1; ;) {
+      const got = page(after);
+      for (const t of got) out.push(t);
+      if (got.length < LIST_PAGE) return out;
+      after = got[got.length - 1]!.number;
+      await yieldToEventLoop();
+    }
   }
 
   async claimTrial(studyId: string, trialId: number, lease: LeaseRequest): Promise<Lease | null> {

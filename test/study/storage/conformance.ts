@@ -5,6 +5,7 @@ import { ConfigError, ConflictError, NotFoundError } from '../../../src/errors.j
 import { BudgetExhaustedError, LeaseLostError, StaleSnapshotError } from '../../../src/study/errors.js';
 import { trialSeed } from '../../../src/study/seeds.js';
 import type { NewTrial, Storage } from '../../../src/study/types.js';
+import { LIST_PAGE } from '../../../src/study/storage/rules.js';
 import { tally } from '../../../src/shared/summary.js';
 
 const ramp = { kind: 'ramp', shape: 'linear', warmup: 0.1, rmaxFinal: 3, rmaxEnd: 0.8, dmaxFinal: 5, dmaxEnd: 0.5 } as const;
@@ -348,6 +349,34 @@ export function storageConformance(name: string, open: () => Promise<Opened>): v
       assert.deepEqual((await s.listTrials(a.id, { states: ['RUNNING'] })).map((t) => t.number), [0]);
       assert.deepEqual((await s.listTrials(a.id, { states: ['WAITING', 'COMPLETE'] })).map((t) => t.number), [1, 2]);
       assert.deepEqual(await s.listTrials(a.id, { states: [] }), []);
+    });
+
+    it('lists a study larger than a page whole and in order, curves with their trials, and lets the event loop in while it reads', async () => {
+      const a = await study();
+      const n = 2 * LIST_PAGE + 37;
+      const made = await s.createTrials(a.id, Array.from({ length: n }, (_, i) => newTrial({ params: { warmup: i / n, shape: 'linear' } })));
+      // Curves on trials either side of each page boundary, and a finished trial in each page, for the state filter.
+      const marked = [0, LIST_PAGE - 1, LIST_PAGE, 2 * LIST_PAGE - 1, 2 * LIST_PAGE, n - 1];
+      for (const i of marked) {
+        const t = made[i]!;
+        const held = (await s.claimTrial(a.id, t.id, lease()))!;
+        await s.addIntermediate(a.id, t.id, { step: 1, value: i }, { token: held.token });
+        await s.addIntermediate(a.id, t.id, { step: 2, value: i + 0.5 }, { token: held.token });
+        await s.finishTrial(a.id, t.id, { state: 'COMPLETE', value: i });
+      }
+      let turned = false;
+      setImmediate(() => { turned = true; });
+      const all = await s.listTrials(a.id);
+      assert.ok(turned, 'the event loop ran while the listing was read');
+      assert.deepEqual(all.map((t) => t.number), made.map((t) => t.number));
+      for (const [i, t] of all.entries()) {
+        assert.equal(t.params.warmup, i / n);
+        assert.deepEqual(t.intermediate, marked.includes(i) ? [{ step: 1, value: i }, { step: 2, value: i + 0.5 }] : [], `trial #${i}'s curve`);
+      }
+      assert.deepEqual((await s.listTrials(a.id, { states: ['COMPLETE'] })).map((t) => t.number), marked.map((i) => made[i]!.number));
+      const bare = await s.listTrials(a.id, { states: ['WAITING'], withIntermediate: false });
+      assert.equal(bare.length, n - marked.length);
+      assert.ok(bare.every((t) => t.intermediate.length === 0 && t.state === 'WAITING'));
     });
 
     it('keeps the search clock: ticks add up, a long gap does not count', async () => {
