@@ -37,6 +37,7 @@ import { Router, type Request } from 'express';
 import type { StudyApi } from '../study/api_types.js';
 import { askBody, emptyBody, enqueueBody, extendBody, renameBody, reportBody, studyConfigBody, tellBody, trialNumberParam } from './requests.js';
 import { streamStudyEvents, type SseOptions } from './sse.js';
+import { sendJsonSlices } from './json_slices.js';
 
 export interface RouteOptions extends SseOptions {
   /** Reported by /api/health. */
@@ -62,7 +63,9 @@ export function apiRouter(api: StudyApi, opts: RouteOptions = {}): Router {
   });
 
   r.get('/studies/:id', async (req, res) => {
-    res.json(await api.getStudyView(studyId(req)));
+    // A study of 100,000 trials is ~90 MB of JSON: sent in slices, not stringified in one block of the event loop.
+    const { trials, ...head } = await api.getStudyView(studyId(req));
+    await sendJsonSlices(res, head, 'trials', trials);
   });
 
   r.delete('/studies/:id', async (req, res) => {

@@ -1,0 +1,40 @@
+// Sends a JSON answer with one long array in slices, so the event loop serves other requests while it is written.
+import type { Response } from 'express';
+import { yieldToEventLoop } from '../event_loop.js';
+
+/** Items serialized per slice: a study's trial is ~0.9 kB of JSON, so ~1 MB and a few ms a slice. */
+export const ITEMS_PER_SLICE = 1000;
+
+/**
+ * Answers 200 with `{...head, [key]: items}` (the array last), serialized ITEMS_PER_SLICE items at a time with the
+ * event loop let in between, and waiting whenever the client (or the compressor) has not taken the last slice yet.
+ * The text is what `res.json` would send, keys reordered. Stops quietly if the client goes away.
+ */
+export async function sendJsonSlices(res: Response, head: Record<string, unknown>, key: string, items: readonly unknown[]): Promise<void> {
+  const opening = JSON.stringify(head);
+  res.status(200).type('application/json');
+  let pending = `${opening.slice(0, -1)}${opening === '{}' ? '' : ','}${JSON.stringify(key)}:[`;
+  for (let i = 0; i < items.length; i += ITEMS_PER_SLICE) {
+    const slice = JSON.stringify(items.slice(i, i + ITEMS_PER_SLICE));
+    pending += (i > 0 ? ',' : '') + slice.slice(1, -1);
+    if (!(await write(res, pending))) return;
+    pending = '';
+    await yieldToEventLoop();
+  }
+  res.end(`${pending}]}`);
+}
+
+/** false when the client went away before the slice could be taken. */
+async function write(res: Response, text: string): Promise<boolean> {
+  if (res.destroyed) return false;
+  if (res.write(text)) return true;
+  // `once` for 'drain': the compressor hands drain listeners to its stream, where `off` on the response cannot reach them.
+  return new Promise<boolean>((resolve) => {
+    const onClose = () => resolve(false);
+    res.once('drain', () => {
+      res.off('close', onClose);
+      resolve(true);
+    });
+    res.once('close', onClose);
+  });
+}
