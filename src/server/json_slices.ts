@@ -11,30 +11,28 @@ export const ITEMS_PER_SLICE = 1000;
  * The text is what `res.json` would send, keys reordered. Stops quietly if the client goes away.
  */
 export async function sendJsonSlices(res: Response, head: Record<string, unknown>, key: string, items: readonly unknown[]): Promise<void> {
+  let resume: (() => void) | undefined;
+  let gone = false;
+  const wake = () => resume?.();
+  // One listener of each for the whole answer: the compressor hands 'drain' listeners on to its own stream, where
+  // removing them from the response cannot reach them, so one per wait would pile up.
+  res.on('drain', wake);
+  res.once('close', () => {
+    gone = true;
+    wake();
+  });
   const opening = JSON.stringify(head);
   res.status(200).type('application/json');
   let pending = `${opening.slice(0, -1)}${opening === '{}' ? '' : ','}${JSON.stringify(key)}:[`;
   for (let i = 0; i < items.length; i += ITEMS_PER_SLICE) {
     const slice = JSON.stringify(items.slice(i, i + ITEMS_PER_SLICE));
     pending += (i > 0 ? ',' : '') + slice.slice(1, -1);
-    if (!(await write(res, pending))) return;
+    if (gone) return;
+    if (!res.write(pending)) await new Promise<void>((r) => (resume = r));
+    resume = undefined;
+    if (gone) return;
     pending = '';
     await yieldToEventLoop();
   }
   res.end(`${pending}]}`);
-}
-
-/** false when the client went away before the slice could be taken. */
-async function write(res: Response, text: string): Promise<boolean> {
-  if (res.destroyed) return false;
-  if (res.write(text)) return true;
-  // `once` for 'drain': the compressor hands drain listeners to its stream, where `off` on the response cannot reach them.
-  return new Promise<boolean>((resolve) => {
-    const onClose = () => resolve(false);
-    res.once('drain', () => {
-      res.off('close', onClose);
-      resolve(true);
-    });
-    res.once('close', onClose);
-  });
 }

@@ -72,6 +72,24 @@ describe('sendJsonSlices', () => {
     assert.equal((await bodyOf(await rawGet(await port(), '/empty'))).toString('utf8'), '{"trials":[]}');
   });
 
+  it('waits on the compressor slice after slice without piling up listeners', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      const res = await rawGet(await port(), '/huge', { 'accept-encoding': 'gzip' });
+      assert.equal(res.headers['content-encoding'], 'gzip');
+      const back = JSON.parse(gunzipSync(await bodyOf(res)).toString('utf8')) as { items: { i: number }[] };
+      assert.equal(back.items.length, 40 * ITEMS_PER_SLICE);
+      assert.equal(back.items[back.items.length - 1]!.i, 40 * ITEMS_PER_SLICE - 1);
+      await finished;
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(warnings, []);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('stops writing when the client leaves mid-answer, without waiting on it forever', async () => {
     const res = await rawGet(await port(), '/huge');
     await new Promise((r) => res.once('data', r));
