@@ -19,6 +19,7 @@ import { DataError, RenormTuneError } from '../../errors.js';
 import { countsTowardBudget } from '../../shared/roles.js';
 import { DatabaseFileGoneError, StaleSnapshotError, StorageFullError, StorageReadOnlyError } from '../errors.js';
 import { FileIdentity } from './file_identity.js';
+import { TrialLists, type ListedTrial } from './trial_lists.js';
 import type {
   CreateGuard, Direction, FinishResult, IntermediateValue, Lease, LeaseRequest, NewTrial, PeerQuery, Storage, StudyRecord, StudyState,
   TrialRecord, TrialState,
@@ -49,6 +50,8 @@ export interface SqliteOptions {
 interface StudyRow extends StudyColumns { created_at: string }
 interface TrialRow extends TrialColumns {
   created_at: string; started_at: string | null; finished_at: string | null; prune_requested: number; lease_expires_ms: number | null;
+  /** The study revision of the row's last change (migration 4). */
+  rev: number;
 }
 
 
@@ -100,6 +103,8 @@ export class SqliteStorage implements Storage {
   readonly file: string;
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
+  /** Each listed study's trials without values, kept between listings (see listChanged). */
+  private readonly lists = new TrialLists();
   private readonly clock: () => number;
   private readonly warn: (message: string) => void;
   /** Null for ':memory:'. */
@@ -227,6 +232,7 @@ export class SqliteStorage implements Storage {
       // ON DELETE CASCADE removes attrs, trials and their values in the same transaction.
       this.sql('DELETE FROM studies WHERE id = ?').run(id);
     });
+    this.lists.forget(id);
   }
 
   async tickSearchClock(id: string, gapSeconds: number): Promise<number> {
@@ -278,32 +284,57 @@ export class SqliteStorage implements Storage {
     return this.db.transaction(() => this.trialById(studyId, trialId))();
   }
 
-  /**
-   * Read in pages of LIST_PAGE trials by number, each page one read transaction (its trials and their values from one
-   * snapshot), with the event loop let in between: better-sqlite3 blocks while it reads. A trial changed between
-   * pages is listed once, as its page saw it; one created meanwhile is listed if its page is still to come.
-   */
   async listTrials(studyId: string, opts: { states?: TrialState[]; withIntermediate?: boolean } = {}): Promise<TrialRecord[]> {
     const states = opts.states;
     if (states && states.length === 0) return [];
-    const inStates = states ? ` AND t.state IN (${states.map(() => '?').join(', ')})` : '';
+    if (opts.withIntermediate === false) {
+      const all = await this.listChanged(studyId);
+      return states ? all.filter((t) => states.includes(t.state)) : all;
+    }
+    const inStates = states ? { sql: ` AND t.state IN (${states.map(() => '?').join(', ')})`, params: states } : { sql: '', params: [] };
+    return (await this.readPages(studyId, inStates, true)).map((t) => t.record);
+  }
+
+  /**
+   * The study's trials without values: those changed since this connection last listed it (trials.rev) and the
+   * RUNNING ones (a heartbeat moves a lease without a revision), merged into the copy in `lists`. The study's
+   * revision is read first, so a change committed while the pages are read is read again next time.
+   */
+  private async listChanged(studyId: string): Promise<TrialRecord[]> {
+    const since = this.lists.since(studyId);
+    const study = this.sql('SELECT revision FROM studies WHERE id = ?').get(studyId) as { revision: number } | undefined;
+    if (!study) {
+      this.lists.forget(studyId);
+      return [];
+    }
+    const changed = await this.readPages(studyId, { sql: " AND (t.rev > ? OR t.state = 'RUNNING')", params: [since] }, false);
+    return this.lists.merge(studyId, study.revision, changed);
+  }
+
+  /**
+   * The study's trials matching `filter` (SQL on `t` and its parameters), read LIST_PAGE at a time by number, each page
+   * one read transaction (its trials and their values from one snapshot), with the event loop let in between:
+   * better-sqlite3 blocks while it reads. A trial changed between pages is listed once, as its page saw it; one
+   * created meanwhile is listed if its page is still to come.
+   */
+  private async readPages(studyId: string, filter: { sql: string; params: unknown[] }, withValues: boolean): Promise<ListedTrial[]> {
     const page = this.db.transaction((after: number) => {
-      const rows = this.sql(`SELECT * FROM trials t WHERE t.study_id = ? AND t.number > ?${inStates} ORDER BY t.number LIMIT ${LIST_PAGE}`)
-        .all(studyId, after, ...(states ?? [])) as TrialRow[];
+      const rows = this.sql(`SELECT * FROM trials t WHERE t.study_id = ? AND t.number > ?${filter.sql} ORDER BY t.number LIMIT ${LIST_PAGE}`)
+        .all(studyId, after, ...filter.params) as TrialRow[];
       const byTrial = new Map<number, ValueRow[]>();
-      if (opts.withIntermediate !== false && rows.length > 0) {
+      if (withValues && rows.length > 0) {
         const values = this.sql(`SELECT v.* FROM trial_values v JOIN trials t ON t.id = v.trial_id
-          WHERE t.study_id = ? AND t.number >= ? AND t.number <= ?${inStates} ORDER BY v.trial_id, v.step`)
-          .all(studyId, rows[0]!.number, rows[rows.length - 1]!.number, ...(states ?? [])) as ValueRow[];
+          WHERE t.study_id = ? AND t.number >= ? AND t.number <= ?${filter.sql} ORDER BY v.trial_id, v.step`)
+          .all(studyId, rows[0]!.number, rows[rows.length - 1]!.number, ...filter.params) as ValueRow[];
         for (const v of values) {
           const list = byTrial.get(v.trial_id);
           if (list) list.push(v);
           else byTrial.set(v.trial_id, [v]);
         }
       }
-      return rows.map((r) => this.toTrial(r, byTrial.get(r.id) ?? []));
+      return rows.map((r) => ({ record: this.toTrial(r, byTrial.get(r.id) ?? []), rev: r.rev, number: r.number }));
     });
-    const out: TrialRecord[] = [];
+    const out: ListedTrial[] = [];
     for (let after = -1; ;) {
       const got = page(after);
       for (const t of got) out.push(t);

@@ -134,6 +134,37 @@ describe('SqliteStorage file behaviour', () => {
     await s.close();
   });
 
+  it('migrates a version-3 database: its trials are listed whole, then each change is stamped and listed again', async () => {
+    const file = fresh();
+    const db = new Database(file);
+    migrate(db, file, MIGRATIONS.slice(0, 3));
+    db.prepare("INSERT INTO studies (id, name, direction, state, config, created_at) VALUES ('abc', 'old', 'maximize', 'RUNNING', '{\"seed\":1}', 'x')").run();
+    const ins = db.prepare("INSERT INTO trials (study_id, number, state, params, schedule, seed, created_at, value) VALUES ('abc', ?, ?, '{}', '{\"kind\":\"batchnorm\"}', 1, 'x', ?)");
+    ins.run(0, 'COMPLETE', 0.5);
+    ins.run(1, 'WAITING', null);
+    db.close();
+    const s = new SqliteStorage(file);
+    const other = new SqliteStorage(file);
+    try {
+      const listed = async () => (await s.listTrials('abc', { withIntermediate: false })).map((t) => [t.number, t.state, t.value]);
+      assert.deepEqual(await listed(), [[0, 'COMPLETE', 0.5], [1, 'WAITING', null]]);
+      const [t1] = (await other.listTrials('abc')).slice(1);
+      const held = (await other.claimTrial('abc', t1!.id, { owner: 'o', seconds: 60 }))!;
+      await other.finishTrial('abc', t1!.id, { state: 'COMPLETE', value: 0.7 }, { token: held.token });
+      await other.createTrials('abc', [{ state: 'WAITING', role: 'search', params: {}, schedule: { kind: 'batchnorm' } }]);
+      assert.deepEqual(await listed(), [[0, 'COMPLETE', 0.5], [1, 'COMPLETE', 0.7], [2, 'WAITING', null]]);
+      const check = new Database(file, { readonly: true });
+      const revs = check.prepare("SELECT number, rev FROM trials WHERE study_id = 'abc' ORDER BY number").all() as { number: number; rev: number }[];
+      const revision = (check.prepare("SELECT revision FROM studies WHERE id = 'abc'").get() as { revision: number }).revision;
+      check.close();
+      assert.equal(revs[0]!.rev, 0, 'an untouched old row keeps rev 0');
+      assert.ok(revs[1]!.rev > 0 && revs[1]!.rev < revs[2]!.rev && revs[2]!.rev === revision, `each change stamped with the study revision: ${JSON.stringify(revs)}, revision ${revision}`);
+    } finally {
+      await s.close();
+      await other.close();
+    }
+  });
+
   it('never fails a read on a value stored too deep or corrupt: it is cut down or skipped, with a warning', async () => {
     const file = fresh();
     const warnings: string[] = [];

@@ -1,4 +1,4 @@
-// PgStorage's per-study copy of the trial listing, brought up to date from the rows changed since it was read (trials.rev, migration 4).
+// A store's per-study copy of the trial listing (PostgreSQL and SQLite), brought up to date from the rows changed since it was read (trials.rev, migration 4 of each).
 import type { TrialRecord } from '../types.js';
 
 /** A trial as listed, with the study revision of its last change. */
