@@ -1,4 +1,22 @@
 // Long synchronous work split into slices, so the server's event loop answers between them.
 
+/**
+ * Items handled between two turns of the event loop wherever a long list is worked through on the server (a store's
+ * listing, the optimizer's first sync, a sliced answer): a few ms each. 100,000 trials read at once held the server
+ * for seconds; smaller is fairer to other requests: serving a 20,000-trial SQLite study on 2 cores, /api/health
+ * waited up to 2.2 s during the first ask with slices of 2,000, 1.2 s with 500, 0.3-0.4 s with 200.
+ */
+export const SLICE_ITEMS = 200;
+
 /** Resolves after pending I/O callbacks have run (setImmediate): the point where a long loop lets others in. */
 export const yieldToEventLoop = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** `items.map(fn)`, SLICE_ITEMS at a time with the event loop let in between (never for a list of one slice). */
+export async function mapInSlices<T, U>(items: readonly T[], fn: (item: T) => U): Promise<U[]> {
+  const out: U[] = new Array(items.length);
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0 && i % SLICE_ITEMS === 0) await yieldToEventLoop();
+    out[i] = fn(items[i]!);
+  }
+  return out;
+}

@@ -1,12 +1,9 @@
 // Sends a JSON answer with one long array in slices, so the event loop serves other requests while it is written.
 import type { Response } from 'express';
-import { yieldToEventLoop } from '../event_loop.js';
-
-/** Items serialized per slice: a study's trial is ~0.9 kB of JSON, so ~1 MB and a few ms a slice. */
-export const ITEMS_PER_SLICE = 1000;
+import { SLICE_ITEMS, yieldToEventLoop } from '../event_loop.js';
 
 /**
- * Answers 200 with `{...head, [key]: items}` (the array last), serialized ITEMS_PER_SLICE items at a time with the
+ * Answers 200 with `{...head, [key]: items}` (the array last), serialized SLICE_ITEMS items at a time with the
  * event loop let in between, and waiting whenever the client (or the compressor) has not taken the last slice yet.
  * The text is what `res.json` would send, keys reordered. Stops quietly if the client goes away.
  */
@@ -24,8 +21,8 @@ export async function sendJsonSlices(res: Response, head: Record<string, unknown
   const opening = JSON.stringify(head);
   res.status(200).type('application/json');
   let pending = `${opening.slice(0, -1)}${opening === '{}' ? '' : ','}${JSON.stringify(key)}:[`;
-  for (let i = 0; i < items.length; i += ITEMS_PER_SLICE) {
-    const slice = JSON.stringify(items.slice(i, i + ITEMS_PER_SLICE));
+  for (let i = 0; i < items.length; i += SLICE_ITEMS) {
+    const slice = JSON.stringify(items.slice(i, i + SLICE_ITEMS));
     pending += (i > 0 ? ',' : '') + slice.slice(1, -1);
     if (gone) return;
     if (!res.write(pending)) await new Promise<void>((r) => (resume = r));

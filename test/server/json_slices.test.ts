@@ -6,9 +6,10 @@ import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import express from 'express';
 import { compress } from '../../src/server/compress.js';
-import { ITEMS_PER_SLICE, sendJsonSlices } from '../../src/server/json_slices.js';
+import { SLICE_ITEMS } from '../../src/event_loop.js';
+import { sendJsonSlices } from '../../src/server/json_slices.js';
 
-const items = Array.from({ length: 2 * ITEMS_PER_SLICE + 345 }, (_, i) => ({ number: i, params: { warmup: i / 7, shape: 'linear' }, note: i % 3 ? null : 'é"\\' }));
+const items = Array.from({ length: 2 * SLICE_ITEMS + 345 }, (_, i) => ({ number: i, params: { warmup: i / 7, shape: 'linear' }, note: i % 3 ? null : 'é"\\' }));
 const head = { id: 'abc', counts: { COMPLETE: 3 }, best: null };
 
 let turnsWhileSending = -1;
@@ -30,7 +31,7 @@ app.get('/view', async (_req, res) => {
 });
 app.get('/empty', async (_req, res) => sendJsonSlices(res, {}, 'trials', []));
 app.get('/huge', (_req, res) => {
-  const many = Array.from({ length: 40 * ITEMS_PER_SLICE }, (_, i) => ({ i, pad: 'x'.repeat(1000) }));
+  const many = Array.from({ length: 40 * SLICE_ITEMS }, (_, i) => ({ i, pad: 'x'.repeat(1000) }));
   finished = sendJsonSlices(res, {}, 'items', many);
 });
 
@@ -80,8 +81,8 @@ describe('sendJsonSlices', () => {
       const res = await rawGet(await port(), '/huge', { 'accept-encoding': 'gzip' });
       assert.equal(res.headers['content-encoding'], 'gzip');
       const back = JSON.parse(gunzipSync(await bodyOf(res)).toString('utf8')) as { items: { i: number }[] };
-      assert.equal(back.items.length, 40 * ITEMS_PER_SLICE);
-      assert.equal(back.items[back.items.length - 1]!.i, 40 * ITEMS_PER_SLICE - 1);
+      assert.equal(back.items.length, 40 * SLICE_ITEMS);
+      assert.equal(back.items[back.items.length - 1]!.i, 40 * SLICE_ITEMS - 1);
       await finished;
       await new Promise((r) => setImmediate(r));
       assert.deepEqual(warnings, []);

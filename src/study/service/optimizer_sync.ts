@@ -2,7 +2,7 @@
 import type { GpSlice, Importance, Recommendation } from '../../optimizer/types.js';
 import { feedsOptimizer } from '../../shared/roles.js';
 import type { Params, TrialRecord } from '../types.js';
-import { yieldToEventLoop } from '../../event_loop.js';
+import { SLICE_ITEMS, yieldToEventLoop } from '../../event_loop.js';
 
 /** What the service needs from an optimizer (the optimizer package's BayesianOptimizer / RandomOptimizer). */
 export interface SuggestingOptimizer {
@@ -29,9 +29,6 @@ export function observedValue(t: TrialRecord): number | null {
   return t.value ?? null;
 }
 
-/** Trials fed to the optimizer between two turns of the event loop. */
-const FEED_SLICE = 2000;
-
 /** Trials the optimizer learns from: those whose role feeds it and whose params come from the space (baselines may have none). */
 function feeds(t: TrialRecord): boolean {
   return feedsOptimizer(t.role) && Object.keys(t.params).length > 0;
@@ -54,7 +51,7 @@ export class StudyOptimizer {
       const seen = this.fed.get(t.id);
       if (seen === 'done' || seen === 'skipped') continue;
       // The first sync of a 100,000-trial study feeds them all: the server's event loop gets turns in between.
-      if (++added % FEED_SLICE === 0) await yieldToEventLoop();
+      if (++added % SLICE_ITEMS === 0) await yieldToEventLoop();
       try {
         if (t.state === 'WAITING' || t.state === 'RUNNING') {
           if (!seen) {

@@ -9,9 +9,9 @@ import type {
 import {
   alreadyFinished, checkFinish, checkIntermediate, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
   checkStudyState, duplicateName, freshTrials, grant, isFinished, jsonCopy, checkLeaseToken, newStudyId, now, reapOutcome, seedFor, studyNotFound,
-  renamedConfig, tickClock, trialNotFound, LIST_PAGE,
+  renamedConfig, tickClock, trialNotFound,
 } from './rules.js';
-import { yieldToEventLoop } from '../../event_loop.js';
+import { mapInSlices } from '../../event_loop.js';
 
 interface StoredStudy {
   rec: Omit<StudyRecord, 'searchSeconds'>;
@@ -167,16 +167,13 @@ export class MemoryStorage implements Storage {
 
   async listTrials(studyId: string, opts: { states?: TrialState[]; withIntermediate?: boolean } = {}): Promise<TrialRecord[]> {
     this.check();
-    // Copies handed out, LIST_PAGE at a time with the event loop let in between, as SQLite reads its pages.
+    // Copies handed out SLICE_ITEMS at a time with the event loop let in between, as SQLite reads its pages.
     const source = this.trialsOf(studyId).filter((t) => !opts.states || opts.states.includes(t.rec.state));
-    const out: TrialRecord[] = [];
-    for (const t of source) {
-      if (out.length > 0 && out.length % LIST_PAGE === 0) await yieldToEventLoop();
+    return mapInSlices(source, (t) => {
       const copy = jsonCopy(t.rec);
       if (opts.withIntermediate === false) copy.intermediate = [];
-      out.push(copy);
-    }
-    return out;
+      return copy;
+    });
   }
 
   async claimTrial(studyId: string, trialId: number, lease: LeaseRequest): Promise<Lease | null> {

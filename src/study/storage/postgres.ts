@@ -25,7 +25,8 @@ import { ACQUIRE_TIMEOUT_MS, connectError, redactUrl, resolveConfig, scrub, type
 import { CHANGE_CHANNEL, migrate, readSchemaInfo, SCHEMA, type SchemaInfo } from './pg_migrations.js';
 import { storageError, sqlState } from './pg_errors.js';
 import { ChangeFeed } from './pg_notify.js';
-import { TrialLists } from './trial_lists.js';
+import { freeze, TrialLists } from './trial_lists.js';
+import { mapInSlices } from '../../event_loop.js';
 import { toStudy, toTrial, type StoredJson, type StudyRow, type TrialRow, type ValueRow } from './pg_rows.js';
 import { talliesFromRows, tallyGroupsSql, tallyPicksSql, type TallyGroupRow, type TallyPickRow } from './tallies.js';
 import type { TrialTally } from '../../shared/summary.js';
@@ -434,7 +435,7 @@ export class PgStorage implements Storage {
           else byTrial.set(v.trial_id, [v]);
         }
       }
-      return rows.map((r) => toTrial(r, byTrial.get(r.id) ?? [], this.json));
+      return mapInSlices(rows, (r) => toTrial(r, byTrial.get(r.id) ?? [], this.json));
     });
   }
 
@@ -448,12 +449,13 @@ export class PgStorage implements Storage {
   }
 
   /** Rows of `changedSince` into the study's listing. */
-  private mergeListed(studyId: string, rows: ChangedRow[]): TrialRecord[] {
+  private async mergeListed(studyId: string, rows: ChangedRow[]): Promise<TrialRecord[]> {
     if (rows.length === 0) {
       this.lists.forget(studyId);
       return [];
     }
-    const changed = rows.filter((r) => r.id !== null).map((r) => ({ record: toTrial(r, [], this.json), rev: r.rev }));
+    // The first listing of a big study converts every row: SLICE_ITEMS at a time, frozen for the shared copy as they come.
+    const changed = await mapInSlices(rows.filter((r) => r.id !== null), (r) => ({ record: freeze(toTrial(r, [], this.json)), rev: r.rev }));
     return this.lists.merge(studyId, rows[0]!.study_revision, changed);
   }
 
@@ -686,7 +688,7 @@ export class PgStorage implements Storage {
       const since = this.lists.since(studyId);
       const results = (await c.query(`SELECT pg_advisory_lock(hashtextextended(${c.escapeLiteral(key)}, 0));
         ${changedSince(c.escapeLiteral(studyId), String(since))}`)) as unknown as pg.QueryResult[];
-      listed = this.mergeListed(studyId, results[1]!.rows as ChangedRow[]);
+      listed = await this.mergeListed(studyId, results[1]!.rows as ChangedRow[]);
     } catch (err) {
       release(true);
       throw this.unavailable(err);

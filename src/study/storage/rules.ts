@@ -11,11 +11,6 @@ const FINISHED: readonly TrialState[] = ['COMPLETE', 'PRUNED', 'FAIL'];
 const TRIAL_STATES: readonly TrialState[] = ['WAITING', 'RUNNING', ...FINISHED];
 /** A lease shorter than this could expire between two heartbeats of a healthy worker; longer than a week is a typo. */
 const LEASE_SECONDS = { min: 1, max: 7 * 24 * 3600 };
-/**
- * Trials a store lists between two turns of the event loop (~15 ms of SQLite reading): a listing of 100,000 trials
- * read at once held the server for seconds.
- */
-export const LIST_PAGE = 2000;
 
 export function isFinished(state: TrialState): boolean {
   return FINISHED.includes(state);

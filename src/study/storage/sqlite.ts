@@ -14,12 +14,12 @@ import Database from 'better-sqlite3';
 import { accessSync, closeSync, constants, existsSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { readStoredJson } from '../../config/stored_json.js';
-import { yieldToEventLoop } from '../../event_loop.js';
+import { SLICE_ITEMS, yieldToEventLoop } from '../../event_loop.js';
 import { DataError, RenormTuneError } from '../../errors.js';
 import { countsTowardBudget } from '../../shared/roles.js';
 import { DatabaseFileGoneError, StaleSnapshotError, StorageFullError, StorageReadOnlyError } from '../errors.js';
 import { FileIdentity } from './file_identity.js';
-import { TrialLists, type ListedTrial } from './trial_lists.js';
+import { freeze, TrialLists, type ListedTrial } from './trial_lists.js';
 import type {
   CreateGuard, Direction, FinishResult, IntermediateValue, Lease, LeaseRequest, NewTrial, PeerQuery, Storage, StudyRecord, StudyState,
   TrialRecord, TrialState,
@@ -31,7 +31,7 @@ import type { TrialTally } from '../../shared/summary.js';
 import {
   alreadyFinished, checkFinish, checkIntermediate, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
   checkStudyState, duplicateName, freshTrials, grant, isFinished, checkLeaseToken, newStudyId, now, reapOutcome, seedFor, studyNotFound, tickClock,
-  renamedConfig, trialNotFound, LIST_PAGE,
+  renamedConfig, trialNotFound,
 } from './rules.js';
 
 export interface SqliteOptions {
@@ -307,19 +307,19 @@ export class SqliteStorage implements Storage {
       this.lists.forget(studyId);
       return [];
     }
-    const changed = await this.readPages(studyId, { sql: " AND (t.rev > ? OR t.state = 'RUNNING')", params: [since] }, false);
+    const changed = await this.readPages(studyId, { sql: " AND (t.rev > ? OR t.state = 'RUNNING')", params: [since] }, false, true);
     return this.lists.merge(studyId, study.revision, changed);
   }
 
   /**
-   * The study's trials matching `filter` (SQL on `t` and its parameters), read LIST_PAGE at a time by number, each page
+   * The study's trials matching `filter` (SQL on `t` and its parameters), read SLICE_ITEMS at a time by number, each page
    * one read transaction (its trials and their values from one snapshot), with the event loop let in between:
-   * better-sqlite3 blocks while it reads. A trial changed between pages is listed once, as its page saw it; one
+   * better-sqlite3 blocks while it reads. `frozen`: records for the shared copy, frozen here a page at a time. A trial changed between pages is listed once, as its page saw it; one
    * created meanwhile is listed if its page is still to come.
    */
-  private async readPages(studyId: string, filter: { sql: string; params: unknown[] }, withValues: boolean): Promise<ListedTrial[]> {
+  private async readPages(studyId: string, filter: { sql: string; params: unknown[] }, withValues: boolean, frozen = false): Promise<ListedTrial[]> {
     const page = this.db.transaction((after: number) => {
-      const rows = this.sql(`SELECT * FROM trials t WHERE t.study_id = ? AND t.number > ?${filter.sql} ORDER BY t.number LIMIT ${LIST_PAGE}`)
+      const rows = this.sql(`SELECT * FROM trials t WHERE t.study_id = ? AND t.number > ?${filter.sql} ORDER BY t.number LIMIT ${SLICE_ITEMS}`)
         .all(studyId, after, ...filter.params) as TrialRow[];
       const byTrial = new Map<number, ValueRow[]>();
       if (withValues && rows.length > 0) {
@@ -332,13 +332,16 @@ export class SqliteStorage implements Storage {
           else byTrial.set(v.trial_id, [v]);
         }
       }
-      return rows.map((r) => ({ record: this.toTrial(r, byTrial.get(r.id) ?? []), rev: r.rev, number: r.number }));
+      return rows.map((r) => {
+        const record = this.toTrial(r, byTrial.get(r.id) ?? []);
+        return { record: frozen ? freeze(record) : record, rev: r.rev, number: r.number };
+      });
     });
     const out: ListedTrial[] = [];
     for (let after = -1; ;) {
       const got = page(after);
       for (const t of got) out.push(t);
-      if (got.length < LIST_PAGE) return out;
+      if (got.length < SLICE_ITEMS) return out;
       after = got[got.length - 1]!.number;
       await yieldToEventLoop();
     }

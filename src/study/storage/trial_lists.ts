@@ -10,8 +10,10 @@ export interface ListedTrial {
 interface StudyList {
   /** The study revision the copy is complete up to. */
   revision: number;
-  byId: Map<number, ListedTrial>;
-  ordered: TrialRecord[] | null;
+  /** Each trial's latest listing and its place in `ordered`. */
+  byId: Map<number, ListedTrial & { at: number }>;
+  /** By number. */
+  ordered: TrialRecord[];
 }
 
 /** Studies whose listing is kept; the least recently listed goes first. */
@@ -37,19 +39,40 @@ export class TrialLists {
    */
   merge(studyId: string, revision: number, changed: ListedTrial[]): TrialRecord[] {
     let list = this.studies.get(studyId);
-    if (!list) list = { revision: -1, byId: new Map(), ordered: null };
+    if (!list) list = { revision: -1, byId: new Map(), ordered: [] };
     this.studies.delete(studyId);
     this.studies.set(studyId, list);
     if (this.studies.size > KEPT_STUDIES) this.studies.delete(this.studies.keys().next().value!);
     const fresher = revision >= list.revision;
+    const added: ListedTrial[] = [];
     for (const t of changed) {
       const had = list.byId.get(t.record.id);
       if (had && (had.rev > t.rev || (had.rev === t.rev && !fresher))) continue;
-      list.byId.set(t.record.id, { record: freeze(t.record), rev: t.rev });
-      list.ordered = null;
+      const record = freeze(t.record);
+      if (had) {
+        // A change in place: a trial keeps its number, so it keeps its place.
+        list.byId.set(t.record.id, { record, rev: t.rev, at: had.at });
+        list.ordered[had.at] = record;
+      } else {
+        added.push({ record, rev: t.rev });
+      }
+    }
+    if (added.length > 0) {
+      // New trials take the next numbers, so they usually go at the end; anything else is sorted in.
+      added.sort((a, b) => a.record.number - b.record.number);
+      const last = list.ordered[list.ordered.length - 1];
+      if (last === undefined || added[0]!.record.number > last.number) {
+        for (const t of added) {
+          list.byId.set(t.record.id, { ...t, at: list.ordered.length });
+          list.ordered.push(t.record);
+        }
+      } else {
+        for (const t of added) list.byId.set(t.record.id, { ...t, at: -1 });
+        list.ordered = [...list.ordered, ...added.map((t) => t.record)].sort((a, b) => a.number - b.number);
+        list.ordered.forEach((r, i) => (list.byId.get(r.id)!.at = i));
+      }
     }
     list.revision = Math.max(list.revision, revision);
-    list.ordered ??= [...list.byId.values()].map((t) => t.record).sort((a, b) => a.number - b.number);
     return list.ordered.slice();
   }
 
@@ -58,7 +81,8 @@ export class TrialLists {
   }
 }
 
-function freeze<T>(value: T): T {
+/** Deep-freezes a record for sharing; one already frozen (a store may freeze as it reads, a page at a time) costs nothing. */
+export function freeze<T>(value: T): T {
   if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
   for (const v of Object.values(value)) freeze(v);
   return Object.freeze(value);

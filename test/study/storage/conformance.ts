@@ -5,7 +5,7 @@ import { ConfigError, ConflictError, NotFoundError } from '../../../src/errors.j
 import { BudgetExhaustedError, LeaseLostError, StaleSnapshotError } from '../../../src/study/errors.js';
 import { trialSeed } from '../../../src/study/seeds.js';
 import type { NewTrial, Storage } from '../../../src/study/types.js';
-import { LIST_PAGE } from '../../../src/study/storage/rules.js';
+import { SLICE_ITEMS } from '../../../src/event_loop.js';
 import { tally } from '../../../src/shared/summary.js';
 
 const ramp = { kind: 'ramp', shape: 'linear', warmup: 0.1, rmaxFinal: 3, rmaxEnd: 0.8, dmaxFinal: 5, dmaxEnd: 0.5 } as const;
@@ -353,10 +353,10 @@ export function storageConformance(name: string, open: () => Promise<Opened>): v
 
     it('lists a study larger than a page whole and in order, curves with their trials, and lets the event loop in while it reads', async () => {
       const a = await study();
-      const n = 2 * LIST_PAGE + 37;
+      const n = 2 * SLICE_ITEMS + 37;
       const made = await s.createTrials(a.id, Array.from({ length: n }, (_, i) => newTrial({ params: { warmup: i / n, shape: 'linear' } })));
       // Curves on trials either side of each page boundary, and a finished trial in each page, for the state filter.
-      const marked = [0, LIST_PAGE - 1, LIST_PAGE, 2 * LIST_PAGE - 1, 2 * LIST_PAGE, n - 1];
+      const marked = [0, SLICE_ITEMS - 1, SLICE_ITEMS, 2 * SLICE_ITEMS - 1, 2 * SLICE_ITEMS, n - 1];
       for (const i of marked) {
         const t = made[i]!;
         const held = (await s.claimTrial(a.id, t.id, lease()))!;
