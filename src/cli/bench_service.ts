@@ -1,9 +1,10 @@
-// `renorm-tune bench service`: pool throughput (2 vs 1 workers), ask/tell latency over HTTP, and report cost against study size.
+// `renorm-tune bench service`: pool throughput (2 vs 1 workers), ask/tell latency over HTTP, report cost against study size, and a large study served.
 import { availableParallelism, loadavg } from 'node:os';
 import type { Command } from 'commander';
 import { positiveInt } from './options.js';
 import { benchAskTell, benchThroughput } from '../bench/service.js';
 import { benchReport } from '../bench/report.js';
+import { benchLargeStudy } from '../bench/large_study.js';
 
 interface Opts {
   config: string;
@@ -15,6 +16,9 @@ interface Opts {
   skipLatency?: boolean;
   skipReport?: boolean;
   reportTrials: number;
+  largeTrials: number;
+  largeDb?: string;
+  skipLarge?: boolean;
 }
 
 export async function benchService(o: Opts): Promise<void> {
@@ -32,6 +36,12 @@ export async function benchService(o: Opts): Promise<void> {
     const r = await benchReport({ small: 10, large: o.reportTrials, reports: 20, rounds: 300, log });
     log(`report cost vs study size: ${r.large.trials} trials / ${r.small.trials} trials = ${r.ratio.toFixed(2)}x at the median (target: about 1, independent of size)`);
   }
+  if (!o.skipLarge) {
+    const big = await benchLargeStudy({ trials: o.largeTrials, ...(o.largeDb ? { db: o.largeDb } : {}), log });
+    const worst = Math.max(...big.steps.map((s) => s.health.maxMs));
+    const idle = big.steps.find((s) => s.what === 'idle')!.health.p99Ms;
+    log(`large study (${big.trials} trials, ${big.store}): the longest /api/health wait during its asks and view fetches ${worst.toFixed(0)} ms, idle p99 ${idle.toFixed(0)} ms (target: well under 300 ms)`);
+  }
   log(`load average after: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 }
 
@@ -48,6 +58,9 @@ export function register(bench: Command): void {
     .option('--skip-latency', 'skip the ask/tell latency benchmark')
     .option('--skip-report', 'skip the report-cost-vs-study-size benchmark')
     .option('--report-trials <n>', 'finished trials in the large study of the report benchmark', positiveInt('--report-trials', 2000), 2000)
+    .option('--skip-large', 'skip the large-study benchmark (server responsiveness while a big study is viewed and asked)')
+    .option('--large-trials <n>', 'finished trials in the large study', positiveInt('--large-trials', 100_000), 100_000)
+    .option('--large-db <url>', 'build the large study in this PostgreSQL database (a postgres:// URL) instead of a temporary SQLite file')
     .action(async (o: Opts) => benchService(o));
 }
 

@@ -1,0 +1,164 @@
+// A very large study served: N finished trials (each with a 4-point curve), `renorm-tune serve` in a process of its
+// own, and how long GET /api/health waits (../health_probe.ts) while the study's view is fetched and while it is asked.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { get } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { validateStudyConfig } from '../study/config.js';
+import { createStudyService } from '../study/service/defaults.js';
+import { openStorage } from '../study/storage/index.js';
+import { startProbe, summarizeLatencies, type LatencySummary } from './health_probe.js';
+
+export interface LargeStudyOptions {
+  trials: number;
+  /** A postgres:// URL to build the study in (it is deleted afterwards); default a SQLite file in a temporary folder. */
+  db?: string;
+  log: (line: string) => void;
+}
+
+export interface TimedStep {
+  what: string;
+  seconds: number;
+  health: LatencySummary;
+  /** The view as sent, gzipped. */
+  megabytes?: number;
+}
+
+export interface LargeStudyResult {
+  trials: number;
+  store: string;
+  fillSeconds: number;
+  steps: TimedStep[];
+}
+
+const CLI_MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+const ASK_BATCH = 500;
+const CURVE_STEPS = [100, 200, 300, 400];
+
+/** Fills a study through the service, as trainers would: asked in batches, four reports and a tell per trial. */
+async function fill(ref: string, name: string, trials: number, log: (line: string) => void): Promise<string> {
+  const storage = await openStorage(ref);
+  const service = createStudyService(storage);
+  try {
+    const config = validateStudyConfig({
+      name, scenario: { dataset: 'mnist', steps: 1000 }, executor: 'external', optimizer: { type: 'random' },
+      baselines: false, finalValidation: { seeds: 0 },
+    });
+    const id = (await service.createStudy(config)).id;
+    let told = 0;
+    let shown = 0;
+    while (told < trials) {
+      for (const t of await service.ask(id, Math.min(ASK_BATCH, trials - told))) {
+        for (const step of CURVE_STEPS) await service.report(id, t.id, step, Math.random() * step / 400);
+        await service.tell(id, t.id, { value: Math.random() });
+        told++;
+      }
+      if (told - shown >= trials / 10) {
+        log(`  filled ${told} of ${trials} trials`);
+        shown = told;
+      }
+    }
+    return id;
+  } finally {
+    service.close();
+    await storage.close();
+  }
+}
+
+/** `renorm-tune serve` on a free port; resolves with its URL once it says where it listens. */
+function serve(ref: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [CLI_MAIN, 'serve', '--db', ref, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = / at (http:\/\/\S+?);/.exec(out);
+      if (m) resolve({ url: m[1]!, child });
+    });
+    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('exit', (code) => reject(new Error(`renorm-tune serve exited (${code}) before listening: ${err || out}`)));
+  });
+}
+
+async function timed(port: number, what: string, work: () => Promise<number | void>): Promise<TimedStep> {
+  const probe = startProbe(port, '/api/health');
+  const t0 = performance.now();
+  const bytes = await work();
+  const seconds = (performance.now() - t0) / 1000;
+  const health = summarizeLatencies(await probe.stop());
+  return { what, seconds, health, ...(typeof bytes === 'number' ? { megabytes: bytes / 1e6 } : {}) };
+}
+
+/**
+ * GET as the dashboard's browser does (gzip), counting the bytes without decoding them: decoding 90 MB would busy
+ * this process, whose probe would then report its own delays as the server's.
+ */
+function gzippedBytes(port: number, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path, headers: { 'accept-encoding': 'gzip' } }, (res) => {
+      if (res.statusCode !== 200 || res.headers['content-encoding'] !== 'gzip') {
+        res.resume();
+        reject(new Error(`GET ${path}: HTTP ${res.statusCode}, content-encoding ${res.headers['content-encoding'] ?? 'none'}`));
+        return;
+      }
+      let bytes = 0;
+      res.on('data', (c: Buffer) => (bytes += c.length));
+      res.on('end', () => resolve(bytes));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+}
+
+async function call(url: string, init?: RequestInit): Promise<Response> {
+  const res = await fetch(url, init);
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status} ${await res.text()}`);
+  return res;
+}
+
+export async function benchLargeStudy(o: LargeStudyOptions): Promise<LargeStudyResult> {
+  const dir = o.db ? undefined : mkdtempSync(join(tmpdir(), 'renorm-large-'));
+  const ref = o.db ?? join(dir!, 'large.db');
+  const name = `bench-large-${process.pid}-${Date.now()}`;
+  const store = o.db ? 'PostgreSQL' : 'SQLite';
+  let id: string | undefined;
+  let child: ChildProcess | undefined;
+  try {
+    o.log(`large study: ${o.trials} finished trials on ${store}, served by \`renorm-tune serve\` in its own process; GET /api/health every 20 ms, each charged from its due time`);
+    const f0 = performance.now();
+    id = await fill(ref, name, o.trials, o.log);
+    const fillSeconds = (performance.now() - f0) / 1000;
+    const served = await serve(ref);
+    child = served.child;
+    const port = Number(new URL(served.url).port);
+    const api = `${served.url}/api/studies/${id}`;
+    const steps: TimedStep[] = [];
+    const show = (s: TimedStep) => {
+      steps.push(s);
+      const size = s.megabytes === undefined ? '' : ` (${s.megabytes.toFixed(1)} MB gzipped)`;
+      o.log(`  ${s.what.padEnd(34)} ${s.seconds.toFixed(2).padStart(6)} s${size}: /api/health p50 ${s.health.p50Ms.toFixed(1)} ms, p99 ${s.health.p99Ms.toFixed(0)} ms, max ${s.health.maxMs.toFixed(0)} ms over ${s.health.requests} requests`);
+    };
+    show(await timed(port, 'idle', () => new Promise((r) => setTimeout(r, 2000))));
+    for (let k = 1; k <= 3; k++) {
+      show(await timed(port, k === 1 ? 'ask 1 (lists the whole study)' : `ask ${k}`, async () => {
+        const asked = (await (await call(`${api}/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"count":1}' })).json()) as { trials: { number: number }[] };
+        await call(`${api}/trials/${asked.trials[0]!.number}/tell`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"value":0.5}' });
+      }));
+    }
+    for (let k = 1; k <= 2; k++) show(await timed(port, `GET the study's view (gzip), ${k}`, () => gzippedBytes(port, `/api/studies/${id}`)));
+    return { trials: o.trials, store, fillSeconds, steps };
+  } finally {
+    if (child && child.exitCode === null) {
+      const exited = new Promise((r) => child!.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    if (o.db && id) {
+      const storage = await openStorage(o.db);
+      await storage.deleteStudy(id).finally(() => storage.close());
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
+}
