@@ -54,7 +54,6 @@ interface TrialRow extends TrialColumns {
   rev: number;
 }
 
-
 const PRUNABLE = "t.role IN ('search', 'enqueued')";
 
 /**
@@ -291,13 +290,13 @@ export class SqliteStorage implements Storage {
       const all = await this.listChanged(studyId);
       return states ? all.filter((t) => states.includes(t.state)) : all;
     }
-    const inStates = states ? { sql: ` AND t.state IN (${states.map(() => '?').join(', ')})`, params: states } : { sql: '', params: [] };
-    return (await this.readPages(studyId, inStates, true)).map((t) => t.record);
+    const filter = states ? { sql: ` AND t.state IN (${states.map(() => '?').join(', ')})`, params: states } : undefined;
+    return (await this.readPages(studyId, { by: 'number', after: -1, withValues: true, ...(filter ? { filter } : {}) })).map((t) => t.record);
   }
 
   /**
-   * The study's trials without values: those changed since this connection last listed it (trials.rev) and the
-   * RUNNING ones (a heartbeat moves a lease without a revision), merged into the copy in `lists`. The study's
+   * The study's trials without values: those changed since this connection last listed it (trials.rev, by its index)
+   * and the RUNNING ones (a heartbeat moves a lease without a revision), merged into the copy in `lists`. The study's
    * revision is read first, so a change committed while the pages are read is read again next time.
    */
   private async listChanged(studyId: string): Promise<TrialRecord[]> {
@@ -307,22 +306,31 @@ export class SqliteStorage implements Storage {
       this.lists.forget(studyId);
       return [];
     }
-    const changed = await this.readPages(studyId, { sql: " AND (t.rev > ? OR t.state = 'RUNNING')", params: [since] }, false, true);
-    return this.lists.merge(studyId, study.revision, changed);
+    if (since < 0) return this.lists.merge(studyId, study.revision, await this.readPages(studyId, { by: 'number', after: -1, frozen: true }));
+    // Each change stamps its own revision, so revisions above `since` page exactly.
+    const changed = await this.readPages(studyId, { by: 'rev', after: since, frozen: true });
+    const running = (this.sql("SELECT * FROM trials t WHERE t.study_id = ? AND t.state = 'RUNNING'").all(studyId) as TrialRow[])
+      .map((r) => ({ record: freeze(this.toTrial(r, [])), rev: r.rev }));
+    return this.lists.merge(studyId, study.revision, [...changed, ...running]);
   }
 
   /**
-   * The study's trials matching `filter` (SQL on `t` and its parameters), read SLICE_ITEMS at a time by number, each page
-   * one read transaction (its trials and their values from one snapshot), with the event loop let in between:
-   * better-sqlite3 blocks while it reads. `frozen`: records for the shared copy, frozen here a page at a time. A trial changed between pages is listed once, as its page saw it; one
-   * created meanwhile is listed if its page is still to come.
+   * The study's trials after `after` in `by` order (and matching `filter`, SQL on `t` and its parameters), SLICE_ITEMS
+   * per read transaction (a page's trials and their values from one snapshot), with the event loop let in between:
+   * better-sqlite3 blocks while it reads. A trial changed between pages is listed once, as its page saw it; one
+   * created meanwhile is listed if its page is still to come. `frozen`: records for the shared copy, frozen here a
+   * page at a time. Values are read only by number.
    */
-  private async readPages(studyId: string, filter: { sql: string; params: unknown[] }, withValues: boolean, frozen = false): Promise<ListedTrial[]> {
+  private async readPages(
+    studyId: string,
+    o: { by: 'number' | 'rev'; after: number; filter?: { sql: string; params: unknown[] }; withValues?: boolean; frozen?: boolean },
+  ): Promise<ListedTrial[]> {
+    const filter = o.filter ?? { sql: '', params: [] };
     const page = this.db.transaction((after: number) => {
-      const rows = this.sql(`SELECT * FROM trials t WHERE t.study_id = ? AND t.number > ?${filter.sql} ORDER BY t.number LIMIT ${SLICE_ITEMS}`)
+      const rows = this.sql(`SELECT * FROM trials t WHERE t.study_id = ? AND t.${o.by} > ?${filter.sql} ORDER BY t.${o.by} LIMIT ${SLICE_ITEMS}`)
         .all(studyId, after, ...filter.params) as TrialRow[];
       const byTrial = new Map<number, ValueRow[]>();
-      if (withValues && rows.length > 0) {
+      if (o.withValues && o.by === 'number' && rows.length > 0) {
         const values = this.sql(`SELECT v.* FROM trial_values v JOIN trials t ON t.id = v.trial_id
           WHERE t.study_id = ? AND t.number >= ? AND t.number <= ?${filter.sql} ORDER BY v.trial_id, v.step`)
           .all(studyId, rows[0]!.number, rows[rows.length - 1]!.number, ...filter.params) as ValueRow[];
@@ -332,17 +340,18 @@ export class SqliteStorage implements Storage {
           else byTrial.set(v.trial_id, [v]);
         }
       }
-      return rows.map((r) => {
+      const listed = rows.map((r) => {
         const record = this.toTrial(r, byTrial.get(r.id) ?? []);
-        return { record: frozen ? freeze(record) : record, rev: r.rev, number: r.number };
+        return { record: o.frozen ? freeze(record) : record, rev: r.rev };
       });
+      return { listed, last: rows[rows.length - 1]?.[o.by] };
     });
     const out: ListedTrial[] = [];
-    for (let after = -1; ;) {
-      const got = page(after);
-      for (const t of got) out.push(t);
-      if (got.length < SLICE_ITEMS) return out;
-      after = got[got.length - 1]!.number;
+    for (let after = o.after; ;) {
+      const { listed, last } = page(after);
+      for (const t of listed) out.push(t);
+      if (listed.length < SLICE_ITEMS || last === undefined) return out;
+      after = last;
       await yieldToEventLoop();
     }
   }

@@ -44,19 +44,22 @@ export class TrialLists {
     this.studies.set(studyId, list);
     if (this.studies.size > KEPT_STUDIES) this.studies.delete(this.studies.keys().next().value!);
     const fresher = revision >= list.revision;
-    const added: ListedTrial[] = [];
+    const fresh = new Map<number, ListedTrial>();
     for (const t of changed) {
       const had = list.byId.get(t.record.id);
-      if (had && (had.rev > t.rev || (had.rev === t.rev && !fresher))) continue;
+      // The same trial twice in one read (a store that reads changes and RUNNING trials apart): the later one, as ever.
+      const seen = had ?? fresh.get(t.record.id);
+      if (seen && (seen.rev > t.rev || (seen.rev === t.rev && !fresher))) continue;
       const record = freeze(t.record);
       if (had) {
         // A change in place: a trial keeps its number, so it keeps its place.
         list.byId.set(t.record.id, { record, rev: t.rev, at: had.at });
         list.ordered[had.at] = record;
       } else {
-        added.push({ record, rev: t.rev });
+        fresh.set(t.record.id, { record, rev: t.rev });
       }
     }
+    const added = [...fresh.values()];
     if (added.length > 0) {
       // New trials take the next numbers, so they usually go at the end; anything else is sorted in.
       added.sort((a, b) => a.record.number - b.record.number);

@@ -377,6 +377,18 @@ export function storageConformance(name: string, open: () => Promise<Opened>): v
       const bare = await s.listTrials(a.id, { states: ['WAITING'], withIntermediate: false });
       assert.equal(bare.length, n - marked.length);
       assert.ok(bare.every((t) => t.intermediate.length === 0 && t.state === 'WAITING'));
+      // More changes since that listing than one page holds: every one is listed next time, in place and in order.
+      const more = await s.createTrials(a.id, Array.from({ length: SLICE_ITEMS + 5 }, () => newTrial()));
+      const toFail = [...made.slice(1, SLICE_ITEMS + 4).filter((_, k) => !marked.includes(k + 1)), more[3]!];
+      assert.ok(toFail.length > SLICE_ITEMS);
+      for (const t of toFail) {
+        const held = (await s.claimTrial(a.id, t.id, lease()))!;
+        await s.finishTrial(a.id, t.id, { state: 'FAIL', failureReason: 'x' }, { token: held.token });
+      }
+      const again = await s.listTrials(a.id, { withIntermediate: false });
+      assert.deepEqual(again.map((t) => t.number), [...made, ...more].map((t) => t.number));
+      assert.deepEqual(again.filter((t) => t.state === 'FAIL').map((t) => t.number), toFail.map((t) => t.number));
+      assert.deepEqual(again.filter((t) => t.state === 'COMPLETE').map((t) => t.number), marked.map((i) => made[i]!.number));
     });
 
     it('keeps the search clock: ticks add up, a long gap does not count', async () => {

@@ -38,6 +38,12 @@ describe('TrialLists', () => {
       'after a sort-in, changes still land in their place');
   });
 
+  it('lists a trial read twice in one batch once: the later read of an equal change, else the newer change', () => {
+    const lists = new TrialLists();
+    assert.deepEqual(shape(listed(lists, 2, [[trial(1, 0, 0.1), 2], [trial(1, 0, 0.2), 2], [trial(2, 1, 0.3), 2], [trial(2, 1, 0.4), 1]])), [[0, 0.2], [1, 0.3]]);
+    assert.deepEqual(shape(listed(lists, 3, [[trial(1, 0, 0.5), 3], [trial(1, 0, 0.6), 3]])), [[0, 0.6], [1, 0.3]]);
+  });
+
   it('hands out a copy of the list and frozen records', () => {
     const lists = new TrialLists();
     const first = listed(lists, 1, [[trial(1, 0), 1]]);
