@@ -7,8 +7,9 @@
 //
 // better-sqlite3 is synchronous: each method does its work in one synchronous transaction (so nothing can
 // interleave inside it, in this process or another: IMMEDIATE transactions take the file's write lock first) and
-// returns a settled promise, so it satisfies the same async Storage contract as PostgreSQL. The storage's clock
-// (leases, the search clock) is this machine's, which every process sharing the file also reads.
+// returns a settled promise, so it satisfies the same async Storage contract as PostgreSQL. The one exception is a
+// listing, read a page (one read transaction) at a time so the event loop is let in between (readPages). The
+// storage's clock (leases, the search clock) is this machine's, which every process sharing the file also reads.
 import { isFolder } from '../../files.js';
 import Database from 'better-sqlite3';
 import { accessSync, closeSync, constants, existsSync, openSync } from 'node:fs';
