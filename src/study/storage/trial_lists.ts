@@ -10,8 +10,8 @@ export interface ListedTrial {
 interface StudyList {
   /** The study revision the copy is complete up to. */
   revision: number;
-  /** Each trial's latest listing and its place in `ordered`. */
-  byId: Map<number, ListedTrial & { at: number }>;
+  /** Each trial's latest listing. */
+  byId: Map<number, ListedTrial>;
   /** By number. */
   ordered: TrialRecord[];
 }
@@ -53,27 +53,19 @@ export class TrialLists {
       const record = freeze(t.record);
       if (had) {
         // A change in place: a trial keeps its number, so it keeps its place.
-        list.byId.set(t.record.id, { record, rev: t.rev, at: had.at });
-        list.ordered[had.at] = record;
+        list.byId.set(t.record.id, { record, rev: t.rev });
+        list.ordered[placeOf(list.ordered, record.number)] = record;
       } else {
         fresh.set(t.record.id, { record, rev: t.rev });
       }
     }
-    const added = [...fresh.values()];
-    if (added.length > 0) {
+    if (fresh.size > 0) {
       // New trials take the next numbers, so they usually go at the end; anything else is sorted in.
-      added.sort((a, b) => a.record.number - b.record.number);
+      const added = [...fresh.values()].sort((a, b) => a.record.number - b.record.number);
+      for (const t of added) list.byId.set(t.record.id, t);
       const last = list.ordered[list.ordered.length - 1];
-      if (last === undefined || added[0]!.record.number > last.number) {
-        for (const t of added) {
-          list.byId.set(t.record.id, { ...t, at: list.ordered.length });
-          list.ordered.push(t.record);
-        }
-      } else {
-        for (const t of added) list.byId.set(t.record.id, { ...t, at: -1 });
-        list.ordered = [...list.ordered, ...added.map((t) => t.record)].sort((a, b) => a.number - b.number);
-        list.ordered.forEach((r, i) => (list.byId.get(r.id)!.at = i));
-      }
+      if (last === undefined || added[0]!.record.number > last.number) for (const t of added) list.ordered.push(t.record);
+      else list.ordered = [...list.ordered, ...added.map((t) => t.record)].sort((a, b) => a.number - b.number);
     }
     list.revision = Math.max(list.revision, revision);
     return list.ordered.slice();
@@ -82,6 +74,18 @@ export class TrialLists {
   forget(studyId: string): void {
     this.studies.delete(studyId);
   }
+}
+
+/** The index of the trial numbered `number` in `ordered` (sorted by number, where it is). */
+function placeOf(ordered: readonly TrialRecord[], number: number): number {
+  let lo = 0;
+  let hi = ordered.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ordered[mid]!.number < number) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Deep-freezes a record for sharing; one already frozen (a store may freeze as it reads, a page at a time) costs nothing. */
