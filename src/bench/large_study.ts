@@ -10,6 +10,7 @@ import { validateStudyConfig } from '../study/config.js';
 import { createStudyService } from '../study/service/defaults.js';
 import { openStorage } from '../study/storage/index.js';
 import { startProbe, summarizeLatencies, type LatencySummary } from './health_probe.js';
+import { cloneTrials } from './pg_clone.js';
 
 export interface LargeStudyOptions {
   trials: number;
@@ -36,6 +37,8 @@ export interface LargeStudyResult {
 const CLI_MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 const ASK_BATCH = 500;
 const CURVE_STEPS = [100, 200, 300, 400];
+/** On PostgreSQL, trials filled through the service before the rest are copied in SQL (./pg_clone.ts). */
+const PG_FILLED = 1000;
 
 /** Fills a study through the service, as trainers would: asked in batches, four reports and a tell per trial. */
 async function fill(ref: string, name: string, trials: number, log: (line: string) => void): Promise<string> {
@@ -128,7 +131,11 @@ export async function benchLargeStudy(o: LargeStudyOptions): Promise<LargeStudyR
   try {
     o.log(`large study: ${o.trials} finished trials on ${store}, served by \`renorm-tune serve\` in its own process; GET /api/health every 20 ms, each charged from its due time`);
     const f0 = performance.now();
-    id = await fill(ref, name, o.trials, o.log);
+    id = await fill(ref, name, o.db ? Math.min(o.trials, PG_FILLED) : o.trials, o.log);
+    if (o.db && o.trials > PG_FILLED) {
+      o.log(`  copying them in SQL to ${o.trials} trials`);
+      await cloneTrials(o.db, id, PG_FILLED, o.trials);
+    }
     const fillSeconds = (performance.now() - f0) / 1000;
     const served = await serve(ref);
     child = served.child;
