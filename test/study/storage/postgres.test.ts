@@ -10,7 +10,7 @@ import { ConfigError, ConflictError, DataError, NotFoundError } from '../../../s
 import { StorageVersionError } from '../../../src/study/errors.js';
 import { openStorage } from '../../../src/study/storage/index.js';
 import { redactUrl, scrub } from '../../../src/study/storage/pg_connect.js';
-import { PgStorage } from '../../../src/study/storage/postgres.js';
+import { PG_PAGE_TRIALS, PgStorage } from '../../../src/study/storage/postgres.js';
 import { PG_LATEST_VERSION, PG_MIGRATIONS, SCHEMA, migrate } from '../../../src/study/storage/pg_migrations.js';
 import { PACKAGE_VERSION } from '../../../src/version.js';
 import { newTrial, storageConformance } from './conformance.js';
@@ -45,7 +45,7 @@ if (unavailable) {
     await resetSchema();
     const storage = await PgStorage.connect(URL_);
     // The clock is the server's: time passes by waiting.
-    return { storage, advance: sleep, second: async () => PgStorage.connect(URL_) };
+    return { storage, advance: sleep, second: async () => PgStorage.connect(URL_), pageTrials: PG_PAGE_TRIALS };
   });
 
   describe('PgStorage server behaviour', () => {
