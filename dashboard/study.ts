@@ -18,7 +18,7 @@ let selected: number | null = null;
 let gpLoadedAt = 0;
 /** How long the last fetch + redraw took: live refreshes wait at least 4× that, so a huge study never saturates the tab. */
 let lastRefreshMs = 0;
-const table = new TrialTable(byId<HTMLTableElement>('trials'), openTrial);
+const table = new TrialTable(byId<HTMLTableElement>('trials'), byId('trials-pager'), openTrial);
 
 function setStatus(text: string, kind: 'error' | 'info' | '' = ''): void {
   const s = byId('status');

@@ -41,9 +41,15 @@ export function paramInfo(trials: readonly TrialRecord[], space?: SpaceHint): Pa
       choices.push(...extra);
       return { name, type: 'categorical', log: false, min: 0, max: Math.max(choices.length - 1, 1), choices };
     }
-    const nums = vs as number[];
-    const min = typeof hint?.low === 'number' ? hint.low : Math.min(...nums);
-    const max = typeof hint?.high === 'number' ? hint.high : Math.max(...nums);
+    // A loop, not Math.min(...nums): spread arguments overflow the stack past ~120,000 values.
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const v of vs as number[]) {
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    const min = typeof hint?.low === 'number' ? hint.low : lo;
+    const max = typeof hint?.high === 'number' ? hint.high : hi;
     const log = hint?.log === true && min > 0;
     return { name, type: 'numeric', log, min, max, choices: [] };
   });
@@ -69,12 +75,32 @@ export interface SliceData {
   yRange: ValueRange | null;
 }
 
-/** One slice plot per parameter: every trial with a value, coloured from early (dark) to late (bright) trials. */
-export function sliceData(trials: readonly TrialRecord[], space?: SpaceHint): SliceData[] {
-  const withValue = trials.filter((t) => hasValue(t) && (t.state === 'COMPLETE' || t.state === 'PRUNED') && trialRole(t) !== 'final');
-  const maxNum = Math.max(1, ...withValue.map((t) => t.number));
-  return paramInfo(withValue, space).map((param) => {
-    const pts = withValue.filter((t) => t.params[param.name] !== undefined);
+export interface Slices {
+  slices: SliceData[];
+  /** Trials drawn in each slice, of `total` with a value. */
+  drawn: number;
+  total: number;
+}
+
+/**
+ * Trials a slice draws at most. Each point is a chart.js element with its own colour: 100,000 of them per parameter
+ * took 12 s to draw for 7 parameters, a page no one can use.
+ */
+export const SLICE_POINTS = 2000;
+
+/**
+ * One slice plot per parameter: each trial with a value, coloured from early (dark) to late (bright) trials. Past
+ * `maxPoints` trials it draws the best quarter of them and an even sample by trial number of the rest, so both where
+ * the optimizer converged and what it tried stay visible.
+ */
+export function sliceData(trials: readonly TrialRecord[], direction: Direction, space?: SpaceHint, maxPoints = SLICE_POINTS): Slices {
+  // Baselines have no parameters: they are in no slice, and are not sampled.
+  const withValue = trials.filter((t) => hasValue(t) && (t.state === 'COMPLETE' || t.state === 'PRUNED') && trialRole(t) !== 'final' && Object.keys(t.params ?? {}).length > 0);
+  const drawn = sampleTrials(withValue, direction, maxPoints);
+  let maxNum = 1;
+  for (const t of withValue) maxNum = Math.max(maxNum, t.number);
+  const slices = paramInfo(withValue, space).map((param): SliceData => {
+    const pts = drawn.filter((t) => t.params[param.name] !== undefined);
     const data = pts.map((t) => ({
       x: param.type === 'categorical' ? String(t.params[param.name]) : Number(t.params[param.name]),
       y: t.value as number,
@@ -88,6 +114,19 @@ export function sliceData(trials: readonly TrialRecord[], space?: SpaceHint): Sl
       yRange: valueRange(data.map((d) => d.y)),
     };
   });
+  return { slices, drawn: drawn.length, total: withValue.length };
+}
+
+/** At most `max` of `trials` (all when they fit): the best max/4, then evenly spaced ones of the rest; in trial order. */
+function sampleTrials(trials: readonly TrialRecord[], direction: Direction, max: number): TrialRecord[] {
+  if (trials.length <= max) return trials.slice();
+  const best = rankedTrials(trials, direction).slice(0, Math.floor(max / 4));
+  const taken = new Set(best.map((t) => t.id));
+  const rest = trials.filter((t) => !taken.has(t.id));
+  const more = max - best.length;
+  const picked = [...best];
+  for (let k = 0; k < more; k++) picked.push(rest[Math.floor((k * rest.length) / more)]!);
+  return picked.sort((a, b) => a.number - b.number);
 }
 
 export interface ParallelData {

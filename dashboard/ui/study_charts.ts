@@ -6,7 +6,7 @@ import { finalData } from '../data/final.js';
 import { scheduleData } from '../data/schedules.js';
 import { curveData, trialCurves } from '../data/curves.js';
 import { clipData } from '../data/clips.js';
-import { parallelData, sliceData, type SpaceHint } from '../data/params.js';
+import { parallelData, SLICE_POINTS, sliceData, type SpaceHint } from '../data/params.js';
 import { gpSliceData } from '../data/gp.js';
 import { trialScheduleCurves } from '../data/schedule_curve.js';
 import { baselineValues, trialName } from '../data/trials.js';
@@ -166,7 +166,8 @@ function smallMultiples(root: HTMLElement, names: string[]): Map<string, HTMLEle
 }
 
 export function renderSlices(view: StudyView, open: OpenTrial): void {
-  const slices = sliceData(view.trials, spaceOf(view));
+  const { slices, drawn, total } = sliceData(view.trials, view.direction, spaceOf(view));
+  byId('slices-foot').textContent = total > drawn ? `Showing ${drawn} of ${total} trials: the best ${Math.floor(SLICE_POINTS / 4)} and an even sample of the rest.` : '';
   const root = byId('slices');
   if (slices.length === 0) {
     smallMultiples(root, []);

@@ -1,6 +1,6 @@
 // The sortable trial table and the detail panel a row (or any chart point) opens.
 import type { StudyView, TrialRecord } from '../types.js';
-import { sortRows, tableRows, type SortKey } from '../data/table.js';
+import { pageOf, sortRows, tablePage, tableRows, type SortKey } from '../data/table.js';
 import { formatValue } from '../data/summary.js';
 import { describeSchedule } from '../../src/shared/describe.js';
 import { trialName } from '../data/trials.js';
@@ -11,9 +11,13 @@ export class TrialTable {
   private key: SortKey = 'number';
   private ascending = true;
   private view: StudyView | null = null;
+  /** The page shown (data/table.ts: TABLE_PAGE_ROWS rows each); a selection elsewhere turns to its page. */
+  private page = 0;
+  private turnToSelected = false;
 
   constructor(
     private readonly table: HTMLTableElement,
+    private readonly pager: HTMLElement,
     private readonly onOpen: (trialId: number) => void,
   ) {}
 
@@ -27,6 +31,7 @@ export class TrialTable {
 
   select(trialId: number): void {
     this.selected = trialId;
+    this.turnToSelected = true;
     this.draw();
   }
 
@@ -37,6 +42,7 @@ export class TrialTable {
       // Values read best-first by default; everything else in natural order.
       this.ascending = key === 'value' ? this.view?.direction !== 'maximize' : true;
     }
+    this.page = 0;
     this.draw();
   }
 
@@ -66,7 +72,13 @@ export class TrialTable {
     }
     const body = el('tbody');
     if (view.trials.length === 0) body.appendChild(el('tr', {}, el('td', { colspan: String(cols.length), class: 'note' }, 'No trials yet.')));
-    for (const r of sortRows(tableRows(view.trials, view.finalValidation), this.key, this.ascending)) {
+    const sorted = sortRows(tableRows(view.trials, view.finalValidation), this.key, this.ascending);
+    if (this.turnToSelected && this.selected !== null) this.page = pageOf(sorted, this.selected) ?? this.page;
+    this.turnToSelected = false;
+    const shown = tablePage(sorted, this.page);
+    this.page = shown.page;
+    this.drawPager(shown.page, shown.pages, shown.first, shown.rows.length, shown.total);
+    for (const r of shown.rows) {
       const tr = el(
         'tr',
         { 'data-trial-id': String(r.id), class: `state-row-${r.state.toLowerCase()}${r.id === this.selected ? ' selected' : ''}`, title: r.failureReason ?? '', tabindex: '0' },
@@ -88,6 +100,24 @@ export class TrialTable {
     }
     this.table.appendChild(el('thead', {}, head));
     this.table.appendChild(body);
+  }
+
+  /** Previous and next, and which rows these are; nothing while every row fits on one page. */
+  private drawPager(page: number, pages: number, first: number, count: number, total: number): void {
+    clear(this.pager);
+    this.pager.hidden = pages <= 1;
+    if (pages <= 1) return;
+    const turn = (to: number, label: string) => {
+      const b = el('button', { type: 'button', class: 'pager-turn' }, label);
+      b.disabled = to < 0 || to >= pages;
+      b.addEventListener('click', () => {
+        this.page = to;
+        this.draw();
+      });
+      return b;
+    };
+    const where = el('span', { class: 'pager-where' }, `rows ${first + 1}–${first + count} of ${total} (page ${page + 1} of ${pages})`);
+    this.pager.append(turn(page - 1, '‹ previous'), where, turn(page + 1, 'next ›'));
   }
 }
 

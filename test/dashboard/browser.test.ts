@@ -425,6 +425,45 @@ test('a study of 250 trials, the best with 1000 reports each: curves decimated, 
   await page.close();
 });
 
+test('a study of 2,500 trials: the table shows a page of 500 rows at a time, the slices a sample of 2,000 trials', async () => {
+  const huge = fixtureStudy(2500, 13, 'huge');
+  const [hugeServer, hugeBase] = await listen(createApp(new FakeStudyApi([huge]), { ui: mountDashboard }));
+  const { page, problems } = await watchedPage();
+  try {
+    await page.goto(`${hugeBase}/study.html?id=s1`);
+    await page.waitForSelector('#trials tbody tr');
+    await page.waitForFunction(() => document.body.dataset.refreshMs !== undefined);
+    const numbers = () => page.$$eval('#trials tbody tr', (rows) => rows.map((r) => Number(r.querySelector('td')!.textContent)));
+    const where = () => page.locator('#trials-pager .pager-where').textContent();
+    assert.equal((await numbers()).length, 500);
+    assert.equal(await where(), 'rows 1–500 of 2502 (page 1 of 6)');
+    assert.ok(await page.locator('#trials-pager button', { hasText: 'previous' }).isDisabled());
+    await page.locator('#trials-pager button', { hasText: 'next' }).click();
+    assert.equal(await where(), 'rows 501–1000 of 2502 (page 2 of 6)');
+    assert.deepEqual((await numbers()).slice(0, 2), [500, 501]);
+    // A new sort starts at its first page: the best trial first.
+    await page.locator('#trials th[data-key="value"]').click();
+    assert.equal(await where(), 'rows 1–500 of 2502 (page 1 of 6)');
+    const best = Math.max(...huge.trials.filter((t) => t.state === 'COMPLETE' && t.value !== null).map((t) => t.value as number));
+    const first = huge.trials.find((t) => t.value === best)!;
+    assert.equal((await numbers())[0], first.number);
+    for (let k = 0; k < 5; k++) await page.locator('#trials-pager button', { hasText: 'next' }).click();
+    assert.equal(await where(), 'rows 2501–2502 of 2502 (page 6 of 6)');
+    assert.ok(await page.locator('#trials-pager button', { hasText: 'next' }).isDisabled());
+    const points = await page.evaluate(() => {
+      const C = (window as unknown as { Chart: { getChart(c: HTMLCanvasElement): { data: { datasets: Array<{ data: unknown[] }> } } | undefined } }).Chart;
+      return Array.from(document.querySelectorAll('#slices canvas')).map((c) => C.getChart(c as HTMLCanvasElement)!.data.datasets[0]!.data.length);
+    });
+    assert.ok(points.length >= 5 && points.every((n) => n === 2000), `points per slice: ${points}`);
+    const withValue = huge.trials.filter((t) => t.value !== null && (t.state === 'COMPLETE' || t.state === 'PRUNED') && t.role === 'search').length;
+    assert.equal(await page.locator('#slices-foot').textContent(), `Showing 2000 of ${withValue} trials: the best 500 and an even sample of the rest.`);
+    assert.deepEqual(problems, []);
+  } finally {
+    await page.close();
+    hugeServer.close();
+  }
+});
+
 /**
  * `RENORM_TUNE_SCREENSHOT=dashboard/screenshot.png` writes the README screenshot; with `RENORM_TUNE_SCREENSHOT_DB=<file>`
  * it shows the first study of that database (a real `renorm-tune run`) instead of the synthetic one.

@@ -27,7 +27,8 @@ test('param types come from the values, log scaling and bounds from the space', 
 });
 
 test('slices: one per parameter, every trial with a value, categories as strings', () => {
-  const s = sliceData(trials);
+  const { slices: s, drawn, total } = sliceData(trials, 'maximize');
+  assert.deepEqual([drawn, total], [3, 3]);
   assert.deepEqual(s.map((x) => x.param.name), ['a', 'lr', 'shape']);
   assert.deepEqual(s[2].datasets[0].data.map((p) => (p as { x: string }).x), ['linear', 'cosine', 'linear']);
   assert.equal((s[0].datasets[0].pointBackgroundColor as string[]).length, 3);
@@ -54,6 +55,25 @@ test('parallel coordinates cap the number of lines to the best ones', () => {
   assert.ok(p.total > 150);
 });
 
+test('slices of a study past the cap draw the best quarter and an even sample of the rest, in trial order', () => {
+  // 5,000 trials whose value is the trial number: minimizing, the best are the first numbers.
+  const many = Array.from({ length: 5000 }, (_, i) => trial({ id: i + 1, number: i, value: i, params: { a: (i * 7919) % 5000 } }));
+  const { slices, drawn, total } = sliceData(many, 'minimize', undefined, 400);
+  assert.deepEqual([drawn, total], [400, 5000]);
+  const ids = slices[0]!.datasets[0]!.data.map((p) => (p as { trialId: number }).trialId);
+  assert.equal(new Set(ids).size, 400, 'no trial twice');
+  assert.deepEqual(ids, [...ids].sort((a, b) => a - b), 'in trial order, so colours still run from early to late');
+  for (let id = 1; id <= 100; id++) assert.ok(ids.includes(id), `best trial ${id} drawn`);
+  const rest = ids.filter((id) => id > 100);
+  assert.equal(rest.length, 300);
+  assert.ok(rest[rest.length - 1]! > 4900, `the sample reaches the latest trials: ${rest[rest.length - 1]}`);
+  const gaps = rest.slice(1).map((id, k) => id - rest[k]!);
+  assert.ok(Math.max(...gaps) - Math.min(...gaps) <= 1, `evenly spaced: gaps ${Math.min(...gaps)}-${Math.max(...gaps)}`);
+  // Maximizing, the best are the last numbers.
+  const top = sliceData(many, 'maximize', undefined, 400).slices[0]!.datasets[0]!.data.map((p) => (p as { trialId: number }).trialId);
+  for (let id = 4901; id <= 5000; id++) assert.ok(top.includes(id), `best trial ${id} drawn when maximizing`);
+});
+
 test('GP slice: band is mean ± 2 std, acquisition on the second axis, best point marked', () => {
   const g = gpSliceData({ name: 'warmup', type: 'float', x: [0, 0.5, 1], mean: [0.8, 0.9, 0.85], std: [0.01, 0.02, 0.05], acquisition: [-3, -1, -2] }, { warmup: 0.5 });
   const by = Object.fromEntries(g.datasets.map((d) => [d.label, d]));
@@ -66,7 +86,7 @@ test('GP slice: band is mean ± 2 std, acquisition on the second axis, best poin
 test('a diverged 1e30 among values near 1: slices get a y range over the ordinary values, parallel coordinates spread them over the objective axis', () => {
   const values = [0.92, 1.04, 0.98, 1e30, 1.11, 0.87, 1.0, 0.95];
   const ts = values.map((value, i) => trial({ id: i + 1, value, params: { a: i } }));
-  const [slice] = sliceData(ts);
+  const [slice] = sliceData(ts, 'minimize').slices;
   assert.ok(slice!.yRange && slice!.yRange.max < 1.2, JSON.stringify(slice!.yRange));
   const p = parallelData(ts, 'minimize');
   const objective = p.datasets.filter((d) => d.trialId !== 4).map((d) => d.data[d.data.length - 1] as number);

@@ -1,7 +1,7 @@
 // Trial table sorting, CSV export, final-validation bars and headline gains.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sortRows, tableRows } from '../../dashboard/data/table.js';
+import { pageOf, sortRows, TABLE_PAGE_ROWS, tablePage, tableRows } from '../../dashboard/data/table.js';
 import { csvCell, trialsCsv } from '../../src/shared/trials_csv.js';
 import { finalData, verdictCards, VERDICT_COLORS } from '../../dashboard/data/final.js';
 import type { Comparison, FinalValidationReport } from '../../src/shared/evidence.js';
@@ -152,3 +152,23 @@ function pairedFixture(): FinalValidationReport {
     arms: own.arms, comparisons: own.comparisons, byMultiplier: [own, x4], best: { trialId: 1, trialNumber: 1, pickedBy: 'race' }, pending: 2,
   };
 }
+
+test('the table pages its rows: a page past the end is the last one, and a trial is found on its page', () => {
+  const many = tableRows(Array.from({ length: 1203 }, (_, i) => trial({ id: i + 1, value: i })));
+  const first = tablePage(many, 0);
+  assert.deepEqual([first.rows.length, first.page, first.pages, first.first, first.total], [TABLE_PAGE_ROWS, 0, 3, 0, 1203]);
+  assert.equal(first.rows[0]!.id, 1);
+  const last = tablePage(many, 2);
+  assert.deepEqual([last.rows.length, last.first], [1203 - 2 * TABLE_PAGE_ROWS, 2 * TABLE_PAGE_ROWS]);
+  assert.equal(last.rows[last.rows.length - 1]!.id, 1203);
+  assert.equal(tablePage(many, 99).page, 2, 'a page past the end (the study shrank, or a stale click) shows the last');
+  assert.equal(tablePage(many, -1).page, 0);
+  assert.deepEqual([tablePage([], 0).pages, tablePage([], 0).rows.length], [1, 0]);
+  assert.equal(pageOf(many, 1), 0);
+  assert.equal(pageOf(many, TABLE_PAGE_ROWS), 0);
+  assert.equal(pageOf(many, TABLE_PAGE_ROWS + 1), 1);
+  assert.equal(pageOf(many, 1203), 2);
+  assert.equal(pageOf(many, 5000), null);
+  // Sorted best-first, the best trial (the largest value, the last id) is on the first page.
+  assert.equal(pageOf(sortRows(many, 'value', false), 1203), 0);
+});
