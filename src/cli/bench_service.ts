@@ -60,7 +60,7 @@ export function register(bench: Command): void {
     .option('--report-trials <n>', 'finished trials in the large study of the report benchmark', positiveInt('--report-trials', 2000), 2000)
     .option('--skip-large', 'skip the large-study benchmark (server responsiveness while a big study is viewed and asked)')
     .option('--large-trials <n>', 'finished trials in the large study', positiveInt('--large-trials', 100_000), 100_000)
-    .option('--large-db <url>', 'build the large study in this PostgreSQL database (a postgres:// URL) instead of a temporary SQLite file')
+    .option('--large-db <url>', 'build the large study in this PostgreSQL database (a postgres:// URL, as a superuser: the bench copies trials with the triggers off) instead of a temporary SQLite file')
     .action(async (o: Opts) => benchService(o));
 }
 
