@@ -450,6 +450,21 @@ test('a study of 2,500 trials: the table shows a page of 500 rows at a time, the
     for (let k = 0; k < 5; k++) await page.locator('#trials-pager button', { hasText: 'next' }).click();
     assert.equal(await where(), 'rows 2501–2502 of 2502 (page 6 of 6)');
     assert.ok(await page.locator('#trials-pager button', { hasText: 'next' }).isDisabled());
+    // A trial picked in a chart (here the last point of the first slice: a late trial, far down the value order, on
+    // its handler as a click calls it) turns the table to the page that holds it, highlighted.
+    const picked = await page.evaluate(() => {
+      type Click = (e: unknown, els: Array<{ datasetIndex: number; index: number }>) => void;
+      const C = (window as unknown as { Chart: { getChart(c: HTMLCanvasElement): { data: { datasets: Array<{ data: Array<{ trialId: number }> }> }; options: { onClick: Click } } | undefined } }).Chart;
+      const chart = C.getChart(document.querySelector('#slices canvas') as HTMLCanvasElement)!;
+      const data = chart.data.datasets[0]!.data;
+      chart.options.onClick({}, [{ datasetIndex: 0, index: data.length - 1 }]);
+      return data[data.length - 1]!.trialId;
+    });
+    await page.waitForSelector(`#trials tbody tr.selected[data-trial-id="${picked}"]`, { timeout: 10_000 });
+    const position = [...huge.trials].sort((x, y) => (y.value ?? -Infinity) - (x.value ?? -Infinity) || x.number - y.number).findIndex((t) => t.id === picked);
+    const p = Math.floor(position / 500);
+    assert.ok(p !== 5, 'the picked trial is on another page than the one shown');
+    assert.equal(await where(), `rows ${500 * p + 1}–${Math.min(500 * p + 500, 2502)} of 2502 (page ${p + 1} of 6)`);
     const points = await page.evaluate(() => {
       const C = (window as unknown as { Chart: { getChart(c: HTMLCanvasElement): { data: { datasets: Array<{ data: unknown[] }> } } | undefined } }).Chart;
       return Array.from(document.querySelectorAll('#slices canvas')).map((c) => C.getChart(c as HTMLCanvasElement)!.data.datasets[0]!.data.length);
