@@ -491,7 +491,7 @@ export class PgStorage implements Storage {
       this.lists.forget(studyId);
       return [];
     }
-    // The first listing of a big study converts every row: SLICE_ITEMS at a time, frozen for the shared copy as they come.
+    // Many rows change at once now and then (a big batch asked, a reap): converted SLICE_ITEMS at a time, frozen as they come.
     const changed = await mapInSlices(rows.filter((r) => r.id !== null), (r) => ({ record: freeze(toTrial(r, [], this.json)), rev: r.rev }));
     return this.lists.merge(studyId, rows[0]!.study_revision, changed);
   }
