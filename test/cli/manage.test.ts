@@ -164,6 +164,18 @@ describe('show wording', () => {
     assert.equal(progress(busy), '3/6, 1 running, 2 queued');
   });
 
+  it('lists every trial of a study larger than spread arguments allow, in aligned columns', async () => {
+    const local = validateStudyConfig({ name: 'many', scenario: { steps: 100 }, budget: { trials: 6 } });
+    const view = await withSvc(async (svc) => svc.getStudyView((await svc.createStudy(local)).id));
+    // 150,000 rows: Math.max(...widths) over them overflows the stack (the limit is near 120,000 here).
+    const t0 = { id: 1, number: 0, state: 'COMPLETE' as const, role: 'search', value: 0.5, failureReason: null, schedule: { kind: 'batchnorm' as const } };
+    const trials = Array.from({ length: 150_000 }, (_, i) => ({ ...t0, id: i + 1, number: i })) as unknown as typeof view.trials;
+    const lines = showText({ ...view, trials, best: null }).split('\n');
+    const rows = lines.filter((l) => l.startsWith('#'));
+    assert.equal(rows.length, 150_000);
+    assert.equal(rows[0]!.indexOf('COMPLETE'), rows[149_999]!.indexOf('COMPLETE'), 'columns padded to the widest trial number');
+  });
+
   it('export into a missing folder says the folder is missing, and leaves nothing behind', async () => {
     await withSvc(async (svc) => {
       const s = await svc.createStudy(validateStudyConfig({ name: 'exp', executor: 'external', totalSteps: 100, optimizer: 'random' }));
