@@ -143,6 +143,14 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 5,
+    note: 'trials_by_role: an ask counts the budget spent (BUDGET_COUNT_SQL) from the index instead of every trial row',
+    // 41 ms per ask at 100,000 trials, on the event loop (better-sqlite3 is synchronous); 4.5 ms from the index.
+    sql: `
+      CREATE INDEX trials_by_role ON trials (study_id, role);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -35,6 +35,9 @@ import {
   renamedConfig, trialNotFound,
 } from './rules.js';
 
+/** Trials per role of a study, for the budget an ask may spend (countsTowardBudget says which roles count); read from trials_by_role (migration 5). */
+export const BUDGET_COUNT_SQL = 'SELECT role, COUNT(*) AS n FROM trials WHERE study_id = ? GROUP BY role';
+
 export interface SqliteOptions {
   /** 'normal' (default) survives a killed process; 'full' also survives power loss. */
   durability?: 'normal' | 'full';
@@ -255,7 +258,7 @@ export class SqliteStorage implements Storage {
       const fresh = freshTrials(trials, (key) => keyTaken.get(studyId, key) !== undefined);
       let counted = 0;
       if (guard.budget !== undefined) {
-        for (const r of this.sql('SELECT role, COUNT(*) AS n FROM trials WHERE study_id = ? GROUP BY role').all(studyId) as { role: string; n: number }[]) {
+        for (const r of this.sql(BUDGET_COUNT_SQL).all(studyId) as { role: string; n: number }[]) {
           if (countsTowardBudget(r.role)) counted += r.n;
         }
       }

@@ -13,7 +13,7 @@ import { DatabaseFileGoneError, StorageReadOnlyError, StorageUnavailableError } 
 import type { NewTrial } from '../../../src/study/types.js';
 import { SqliteStorage, StorageVersionError, STORAGE_SCHEMA_VERSION, openStorage } from '../../../src/study/storage/index.js';
 import { MIGRATIONS, migrate, type Migration } from '../../../src/study/storage/migrations.js';
-import { createOwnerOnly, enterWal } from '../../../src/study/storage/sqlite.js';
+import { BUDGET_COUNT_SQL, createOwnerOnly, enterWal } from '../../../src/study/storage/sqlite.js';
 import { storageConformance } from './conformance.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'renorm-storage-'));
@@ -163,6 +163,28 @@ describe('SqliteStorage file behaviour', () => {
       await s.close();
       await other.close();
     }
+  });
+
+  it('migrates a version-4 database: an ask counts the budget spent from the role index, not the trial rows', async () => {
+    const file = fresh();
+    const db = new Database(file);
+    migrate(db, file, MIGRATIONS.slice(0, 4));
+    const plan = () => (db.prepare(`EXPLAIN QUERY PLAN ${BUDGET_COUNT_SQL}`).all('abc') as { detail: string }[]).map((r) => r.detail).join('; ');
+    assert.doesNotMatch(plan(), /COVERING INDEX/, `version 4: ${plan()}`);
+    db.close();
+    const s = new SqliteStorage(file);
+    try {
+      const a = await s.createStudy({ name: 'counted', direction: 'maximize', config: {} });
+      const t = { state: 'WAITING' as const, params: {}, schedule: { kind: 'batchnorm' as const } };
+      await s.createTrials(a.id, [{ ...t, role: 'baseline:paper' }, { ...t, role: 'search' }, { ...t, role: 'final:best' }]);
+      assert.equal((await s.createTrials(a.id, [{ ...t, role: 'search' }, { ...t, role: 'search' }], { budget: 3 })).length, 1, 'two of three spent: one more granted');
+    } finally {
+      await s.close();
+    }
+    const after = new Database(file, { readonly: true });
+    const detail = (after.prepare(`EXPLAIN QUERY PLAN ${BUDGET_COUNT_SQL}`).all('abc') as { detail: string }[]).map((r) => r.detail).join('; ');
+    after.close();
+    assert.match(detail, /COVERING INDEX trials_by_role/);
   });
 
   it('never fails a read on a value stored too deep or corrupt: it is cut down or skipped, with a warning', async () => {
