@@ -161,6 +161,15 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         FOR EACH ROW EXECUTE FUNCTION renorm_tune.stamp_trial();
     `,
   },
+  {
+    version: 5,
+    note: 'trials_charged: an ask counts the budget spent from a partial index instead of scanning the trials',
+    // The count runs inside the ask's insert, under the study's row lock, so every writer of the study waited on it:
+    // 70 ms at 100,000 trials (a parallel sequential scan), 5-9 ms as an index-only scan.
+    sql: `
+      CREATE INDEX trials_charged ON renorm_tune.trials (study_id) WHERE charged;
+    `,
+  },
 ];
 
 export const PG_LATEST_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

@@ -70,6 +70,9 @@ if (unavailable) {
       const rows = await withClient(URL_, async (c) => (await c.query(`SELECT version, package_version FROM ${SCHEMA}.schema_migrations ORDER BY version`)).rows);
       assert.deepEqual(rows, PG_MIGRATIONS.map((m) => ({ version: m.version, package_version: PACKAGE_VERSION })));
       assert.deepEqual((await connect()).applied, [], 'a current schema is left alone');
+      // Migration 5: the ask's budget count reads a partial index of the charged trials.
+      const charged = await withClient(URL_, async (c) => (await c.query(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = 'trials_charged'`, [SCHEMA])).rows);
+      assert.match(String(charged[0]?.indexdef), /ON renorm_tune\.trials USING btree \(study_id\) WHERE charged/);
     });
 
     it('rolls back a failing migration whole, leaving the previous version', async () => {
