@@ -11,6 +11,27 @@ export const SLICE_ITEMS = 200;
 /** Resolves after pending I/O callbacks have run (setImmediate): the point where a long loop lets others in. */
 export const yieldToEventLoop = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** One page of a listing: its items, and the cursor (number or revision) of the last one. */
+export interface Page<T> {
+  items: T[];
+  last: number | undefined;
+}
+
+/**
+ * A listing read a page at a time: `page(after)` gives at most `size` items after the cursor `after`; pages are read
+ * until a short one, with the event loop let in between (a store that reads synchronously blocks while it reads).
+ */
+export async function collectPages<T>(after: number, size: number, page: (after: number) => Page<T> | Promise<Page<T>>): Promise<T[]> {
+  const out: T[] = [];
+  for (let cursor = after; ;) {
+    const { items, last } = await page(cursor);
+    for (const t of items) out.push(t);
+    if (items.length < size || last === undefined) return out;
+    cursor = last;
+    await yieldToEventLoop();
+  }
+}
+
 /** `items.map(fn)`, SLICE_ITEMS at a time with the event loop let in between (never for a list of one slice). */
 export async function mapInSlices<T, U>(items: readonly T[], fn: (item: T) => U): Promise<U[]> {
   const out: U[] = new Array(items.length);

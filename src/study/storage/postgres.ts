@@ -26,8 +26,9 @@ import { CHANGE_CHANNEL, migrate, readSchemaInfo, SCHEMA, type SchemaInfo } from
 import { storageError, sqlState } from './pg_errors.js';
 import { ChangeFeed } from './pg_notify.js';
 import { freeze, TrialLists, type ListedTrial } from './trial_lists.js';
-import { mapInSlices, SLICE_ITEMS, yieldToEventLoop } from '../../event_loop.js';
+import { collectPages, mapInSlices, SLICE_ITEMS, type Page } from '../../event_loop.js';
 import { toStudy, toTrial, type StoredJson, type StudyRow, type TrialRow, type ValueRow } from './pg_rows.js';
+import { valuesByTrial } from './records.js';
 import { talliesFromRows, tallyGroupsSql, tallyPicksSql, type TallyGroupRow, type TallyPickRow } from './tallies.js';
 import type { TrialTally } from '../../shared/summary.js';
 import {
@@ -461,28 +462,18 @@ export class PgStorage implements Storage {
     const inStates = o.states ? ' AND t.state = ANY($3::text[])' : '';
     const select = `SELECT * FROM ${S}.trials t WHERE t.study_id = $1 AND t.number > $2${inStates} ORDER BY t.number LIMIT ${PG_PAGE_TRIALS}`;
     const selectValues = `SELECT * FROM ${S}.trial_values WHERE trial_id = ANY($1::bigint[]) ORDER BY trial_id, step`;
-    const out: ListedTrial[] = [];
-    for (let after = -1; ;) {
+    return collectPages(-1, PG_PAGE_TRIALS, async (after): Promise<Page<ListedTrial>> => {
       const values = o.states ? [studyId, after, o.states] : [studyId, after];
       const rows = (await c.query({ name: statementName(select), text: select, values })).rows as TrialRow[];
-      const byTrial = new Map<number, ValueRow[]>();
-      if (o.withValues && rows.length > 0) {
-        const ids = rows.map((r) => r.id);
-        for (const v of (await c.query({ name: statementName(selectValues), text: selectValues, values: [ids] })).rows as ValueRow[]) {
-          const list = byTrial.get(v.trial_id);
-          if (list) list.push(v);
-          else byTrial.set(v.trial_id, [v]);
-        }
-      }
-      const listed = await mapInSlices(rows, (r) => {
+      const byTrial = valuesByTrial(o.withValues && rows.length > 0
+        ? (await c.query({ name: statementName(selectValues), text: selectValues, values: [rows.map((r) => r.id)] })).rows as ValueRow[]
+        : []);
+      const items = await mapInSlices(rows, (r) => {
         const record = toTrial(r, byTrial.get(r.id) ?? [], this.json);
         return { record: o.frozen ? freeze(record) : record, rev: r.rev };
       });
-      for (const t of listed) out.push(t);
-      if (rows.length < PG_PAGE_TRIALS) return out;
-      after = rows[rows.length - 1]!.number;
-      await yieldToEventLoop();
-    }
+      return { items, last: rows[rows.length - 1]?.number };
+    });
   }
 
   /** Rows of `changedSince` into the study's listing. */
@@ -820,7 +811,8 @@ export class PgStorage implements Storage {
     const rows = (await c.query(`SELECT * FROM ${S}.trials WHERE study_id = $1 AND id = ANY($2::bigint[]) ORDER BY number`, [studyId, ids])).rows as TrialRow[];
     if (rows.length === 0) return [];
     const values = (await c.query(`SELECT * FROM ${S}.trial_values WHERE trial_id = ANY($1::bigint[]) ORDER BY trial_id, step`, [rows.map((r) => r.id)])).rows as ValueRow[];
-    return rows.map((r) => toTrial(r, values.filter((v) => v.trial_id === r.id), this.json));
+    const byTrial = valuesByTrial(values);
+    return rows.map((r) => toTrial(r, byTrial.get(r.id) ?? [], this.json));
   }
 
   private async attrRows(c: PoolClient, ids: string[]): Promise<{ study_id: string; key: string; value: string }[]> {

@@ -17,6 +17,17 @@ export interface TrialColumns {
 }
 export interface ValueRow { trial_id: number; step: number; value: number; metrics: string | null }
 
+/** Value rows (ordered by trial, then step) grouped by trial: each trial's curve, in step order. */
+export function valuesByTrial(values: readonly ValueRow[]): Map<number, ValueRow[]> {
+  const byTrial = new Map<number, ValueRow[]>();
+  for (const v of values) {
+    const list = byTrial.get(v.trial_id);
+    if (list) list.push(v);
+    else byTrial.set(v.trial_id, [v]);
+  }
+  return byTrial;
+}
+
 /** What differs between stores, as ISO strings and booleans. */
 export interface TrialTimes {
   createdAt: string; startedAt: string | null; finishedAt: string | null; leaseExpiresAt: string; pruneRequested: boolean;

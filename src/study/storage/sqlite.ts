@@ -15,7 +15,7 @@ import Database from 'better-sqlite3';
 import { accessSync, closeSync, constants, existsSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { readStoredJson } from '../../config/stored_json.js';
-import { SLICE_ITEMS, yieldToEventLoop } from '../../event_loop.js';
+import { collectPages, SLICE_ITEMS } from '../../event_loop.js';
 import { DataError, RenormTuneError } from '../../errors.js';
 import { countsTowardBudget } from '../../shared/roles.js';
 import { DatabaseFileGoneError, StaleSnapshotError, StorageFullError, StorageReadOnlyError } from '../errors.js';
@@ -26,7 +26,7 @@ import type {
   TrialRecord, TrialState,
 } from '../types.js';
 import { checkOwnSchema, migrate } from './migrations.js';
-import { studyRecord, trialRecord, type StudyColumns, type TrialColumns, type ValueRow } from './records.js';
+import { studyRecord, trialRecord, valuesByTrial, type StudyColumns, type TrialColumns, type ValueRow } from './records.js';
 import { talliesFromRows, tallyGroupsSql, tallyPicksSql, type TallyGroupRow, type TallyPickRow } from './tallies.js';
 import type { TrialTally } from '../../shared/summary.js';
 import {
@@ -333,31 +333,18 @@ export class SqliteStorage implements Storage {
     const page = this.db.transaction((after: number) => {
       const rows = this.sql(`SELECT * FROM trials t WHERE t.study_id = ? AND t.${o.by} > ?${filter.sql} ORDER BY t.${o.by} LIMIT ${SLICE_ITEMS}`)
         .all(studyId, after, ...filter.params) as TrialRow[];
-      const byTrial = new Map<number, ValueRow[]>();
-      if (o.withValues && o.by === 'number' && rows.length > 0) {
-        const values = this.sql(`SELECT v.* FROM trial_values v JOIN trials t ON t.id = v.trial_id
-          WHERE t.study_id = ? AND t.number >= ? AND t.number <= ?${filter.sql} ORDER BY v.trial_id, v.step`)
-          .all(studyId, rows[0]!.number, rows[rows.length - 1]!.number, ...filter.params) as ValueRow[];
-        for (const v of values) {
-          const list = byTrial.get(v.trial_id);
-          if (list) list.push(v);
-          else byTrial.set(v.trial_id, [v]);
-        }
-      }
-      const listed = rows.map((r) => {
+      const byTrial = valuesByTrial(o.withValues && o.by === 'number' && rows.length > 0
+        ? this.sql(`SELECT v.* FROM trial_values v JOIN trials t ON t.id = v.trial_id
+            WHERE t.study_id = ? AND t.number >= ? AND t.number <= ?${filter.sql} ORDER BY v.trial_id, v.step`)
+          .all(studyId, rows[0]!.number, rows[rows.length - 1]!.number, ...filter.params) as ValueRow[]
+        : []);
+      const items = rows.map((r) => {
         const record = this.toTrial(r, byTrial.get(r.id) ?? []);
         return { record: o.frozen ? freeze(record) : record, rev: r.rev };
       });
-      return { listed, last: rows[rows.length - 1]?.[o.by] };
+      return { items, last: rows[rows.length - 1]?.[o.by] };
     });
-    const out: ListedTrial[] = [];
-    for (let after = o.after; ;) {
-      const { listed, last } = page(after);
-      for (const t of listed) out.push(t);
-      if (listed.length < SLICE_ITEMS || last === undefined) return out;
-      after = last;
-      await yieldToEventLoop();
-    }
+    return collectPages(o.after, SLICE_ITEMS, page);
   }
 
   async claimTrial(studyId: string, trialId: number, lease: LeaseRequest): Promise<Lease | null> {
