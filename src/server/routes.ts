@@ -12,6 +12,7 @@
 //                                                       renormMomentum, totalSteps, table, lease, seed, id); never more
 //                                                       than is left of budget.trials, 409 BUDGET_EXHAUSTED once none is
 //                                                       left, 409 STUDY_STOPPED while stopped
+//   GET    /api/studies/:id/trials/:number              {trial}: one trial with its curve, as the view lists it
 //   POST   /api/studies/:id/trials/:number/report  {step, value, metrics?, token?}   {prune, ignored?}; renews the lease;
 //                                                       a step reported before keeps its first value (`ignored` says so
 //                                                       when the new value differs)
@@ -76,6 +77,10 @@ export function apiRouter(api: StudyApi, opts: RouteOptions = {}): Router {
   r.post('/studies/:id/ask', async (req, res) => {
     const { count, totalSteps } = askBody(req.body);
     res.json({ trials: await api.ask(studyId(req), count, totalSteps === undefined ? {} : { totalSteps }) });
+  });
+
+  r.get('/studies/:id/trials/:number', async (req, res) => {
+    res.json({ trial: await api.getTrialView(studyId(req), trialNumberParam(String(req.params.number))) });
   });
 
   r.post('/studies/:id/trials/:number/report', async (req, res) => {

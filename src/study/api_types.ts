@@ -137,6 +137,8 @@ export interface StudyApi {
   createStudy(config: StudyConfig): Promise<StudyRecord>;
   listStudies(): Promise<StudySummary[]>;
   getStudyView(study: string): Promise<StudyView>;
+  /** One trial with its curve, as the view lists it; a number the study lacks is NotFoundError naming the numbers it has. */
+  getTrialView(study: string, trial: TrialRef): Promise<TrialRecord>;
   ask(study: string, count: number, opts?: { totalSteps?: number }): Promise<AskedTrial[]>;
   report(study: string, trial: TrialRef, step: number, value: number, opts?: { metrics?: Record<string, unknown>; token?: number }): Promise<ReportAnswer>;
   tell(study: string, trial: TrialRef, outcome: { value: number } | { failed: string }, opts?: { token?: number }): Promise<TrialRecord>;

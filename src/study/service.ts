@@ -198,6 +198,11 @@ export class StudyService implements StudyApi {
     return studyView(study, await this.storage.listTrials(study.id), studyTotalSteps(study.config));
   }
 
+  async getTrialView(ref: string, trial: TrialRef): Promise<TrialRecord> {
+    const study = await this.resolve(ref);
+    return this.getTrial(study.id, await this.trialIdOf(study.id, trial));
+  }
+
   /** An id or a name: ids first (unique by construction), then names, as the CLI always did. */
   async resolve(ref: string): Promise<StudyRecord> {
     const byId = await this.storage.getStudy(ref);

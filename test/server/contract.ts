@@ -77,6 +77,15 @@ export function restContract(name: string, make: () => Subject): void {
       const failed = await call(base, 'POST', `/api/studies/${studyId}/trials/${b}/tell`, { failed: 'diverged' });
       assert.equal(failed.status, 200);
       assert.equal(failed.body.trial.state, 'FAIL');
+      const one = await call(base, 'GET', `/api/studies/${studyId}/trials/${a}`);
+      assert.equal(one.status, 200, JSON.stringify(one.body));
+      assert.equal(one.body.trial.number, a);
+      assert.equal(one.body.trial.state, 'COMPLETE');
+      assert.equal(one.body.trial.value, 0.9);
+      assert.deepEqual(one.body.trial.intermediate.map((p: { step: number; value: number }) => [p.step, p.value]), [[100, 0.8]], 'with its curve');
+      const listed = (await call(base, 'GET', `/api/studies/${studyId}`)).body.trials.find((t: { number: number }) => t.number === a);
+      assert.deepEqual(one.body.trial, listed, 'the trial as the view lists it');
+      assert.equal((await call(base, 'GET', `/api/studies/${studyId}/trials/${b}`)).body.trial.state, 'FAIL');
       const best = await call(base, 'GET', `/api/studies/${studyId}/best-schedule`);
       assert.equal(best.status, 200, JSON.stringify(best.body));
       assert.equal(best.body.format, 'renorm-tune/schedule');
@@ -146,6 +155,9 @@ export function restContract(name: string, make: () => Subject): void {
       ['create with a typo', 'POST', '/api/studies', { ...studyConfig('other'), budjet: 1 }, null, 400, 'INVALID_CONFIG', 'budjet'],
       ['a huge body', 'POST', '/api/studies', JSON.stringify({ ...studyConfig('huge'), scenario: { pad: 'x'.repeat(400_000) } }), null, 413, 'PAYLOAD_TOO_LARGE'],
       ['an unknown study', 'GET', '/api/studies/nope', undefined, null, 404, 'NOT_FOUND'],
+      ['an unknown trial', 'GET', '/api/studies/STUDY/trials/999999', undefined, null, 404, 'NOT_FOUND'],
+      ['trial "abc"', 'GET', '/api/studies/STUDY/trials/abc', undefined, null, 400, 'INVALID_URL', 'number'],
+      ['a trial of an unknown study', 'GET', '/api/studies/nope/trials/TRIAL', undefined, null, 404, 'NOT_FOUND'],
       ['best schedule of an unknown study', 'GET', '/api/studies/nope/best-schedule', undefined, null, 404, 'NOT_FOUND'],
       ['gp of an unknown study', 'GET', '/api/studies/nope/gp', undefined, null, 404, 'NOT_FOUND'],
       ['events of an unknown study', 'GET', '/api/studies/nope/events', undefined, null, 404, 'NOT_FOUND'],
@@ -183,6 +195,7 @@ export function restContract(name: string, make: () => Subject): void {
         ['PATCH', `${study}/trials/${running[2]}/tell/`, 'POST', 'POST', 'text/plain'],
         ['POST', '/api/studies/x/events', 'GET, HEAD', 'GET', 'application/json'],
         ['DELETE', '/api/studies', 'POST, GET, HEAD', 'one of POST, GET', null],
+        ['POST', `${study}/trials/0`, 'GET, HEAD', 'GET', 'application/json'],
       ] as const) {
         const r = await call(base, method, path, undefined, {}, type);
         assert.equal(r.status, 405, `${method} ${path}: ${JSON.stringify(r.body)}`);
@@ -190,7 +203,7 @@ export function restContract(name: string, make: () => Subject): void {
         assert.equal(r.headers.get('allow'), allow, `${method} ${path}`);
         assert.equal(r.body.error.message, `${path} takes ${allow.replace(', HEAD', '')} only, not ${method} (fix: send ${named} ${path})`);
       }
-      for (const [method, path] of [['PUT', '/api/nothing/here'], ['GET', `${study}/trials`], ['POST', `${study}/trials/0`]] as const) {
+      for (const [method, path] of [['PUT', '/api/nothing/here'], ['GET', `${study}/trials`], ['GET', `${study}/trials/0/curve`]] as const) {
         assert.equal((await call(base, method, path)).status, 404, `${method} ${path}: an unknown path stays 404`);
       }
       assert.equal((await call(base, 'HEAD', '/api/health')).status, 200, 'HEAD comes with GET');
@@ -220,6 +233,7 @@ export function restContract(name: string, make: () => Subject): void {
       const [a, b] = (await ok('POST', '/ask', { count: 2 })).trials.map((t: { number: number }) => t.number);
       assert.equal(typeof (await ok('POST', `/trials/${a}/report`, { step: 1, value: 0.4 })).prune, 'boolean');
       assert.equal((await ok('POST', `/trials/${a}/tell`, { value: 0.6 })).trial.state, 'COMPLETE');
+      assert.equal((await ok('GET', `/trials/${a}`)).trial.value, 0.6);
       assert.equal((await ok('GET', '/best-schedule')).trialNumber, a);
       assert.equal(typeof (await ok('GET', '/gp')).available, 'boolean');
       assert.equal((await ok('POST', '/enqueue', { schedule: { kind: 'paper' } }, 201)).trial.role, 'enqueued');

@@ -331,6 +331,11 @@ class Study:
         """The whole study: state, counts, best, baselines and every trial (GET /api/studies/:id)."""
         return self.client.request("GET", self._path())
 
+    def trial(self, trial):
+        """One trial with its curve, by number or as asked (GET /api/studies/:id/trials/:number): e.g. its state,
+        whether the pruner asked it to stop, or its value once told."""
+        return self.client.request("GET", self._trial(trial, ""))["trial"]
+
     def best_schedule(self):
         """The export of the best schedule (its table works with schedule_at)."""
         return self.client.request("GET", self._path("/best-schedule"))

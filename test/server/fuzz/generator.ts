@@ -163,6 +163,7 @@ function routes(p: Pick): Route[] {
     { name: 'list', method: 'GET', path: '/api/studies' },
     { name: 'view', method: 'GET', path: `/api/studies/${s}` },
     { name: 'ask', method: 'POST', path: `/api/studies/${s}/ask` },
+    { name: 'trial', method: 'GET', path: `/api/studies/${s}/trials/${t}` },
     { name: 'report', method: 'POST', path: `/api/studies/${s}/trials/${t}/report` },
     { name: 'tell', method: 'POST', path: `/api/studies/${s}/trials/${t}/tell` },
     { name: 'best', method: 'GET', path: `/api/studies/${s}/best-schedule` },
