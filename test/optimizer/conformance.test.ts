@@ -173,8 +173,12 @@ for (const { label: name, kind, threaded } of VARIANTS) {
       const opt = make(kind);
       assert.equal(await opt.importance(), null);
       await drive(opt, [4, 2, 2]);
-      const r = await opt.importance();
-      assert.ok(r, `${name} gave no importance after 8 results`);
+      const early = await opt.importance();
+      assert.ok(early, `${name} gave no importance after 8 results`);
+      // With 8 points in 5 dimensions a model may fit the values shuffled as well: then it says so, with no shares.
+      if (early.status === 'flat') assert.match(early.reason, /shuffled among them/);
+      await drive(opt, [4, 4]);
+      const r = (await opt.importance())!;
       assert.equal(r.status, 'available', `${name}: ${JSON.stringify(r)}`);
       const imp = (r as { shares: Record<string, number> }).shares;
       assert.deepEqual(Object.keys(imp), Object.keys(SPACE));

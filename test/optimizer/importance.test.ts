@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createOptimizer } from '../../src/optimizer/factory.js';
 import type { SearchSpace } from '../../src/optimizer/space.js';
 import type { Importance, Optimizer, OptimizerKind, Params } from '../../src/optimizer/types.js';
-import { FLAT_VARIANCE } from '../../src/optimizer/importance.js';
+import { FLAT_VARIANCE, SIGNAL_P } from '../../src/optimizer/importance.js';
 
 const SPACE: SearchSpace = {
   lr: { type: 'float', low: 1e-4, high: 1, log: true },
@@ -86,4 +86,35 @@ test('gp: pure noise that the model predicts worse than the mean does gives stat
   assert.equal(r.status, 'flat', JSON.stringify(r));
   assert.ok(r.explained >= FLAT_VARIANCE, `the variance rule alone would have given shares here (explained ${r.explained})`);
   assert.match((r as { reason: string }).reason, /no variation it can predict: left out one at a time, the finished trials are predicted worse than by their mean/);
+});
+
+test('gp: pure noise that the model fits and predicts as if it were signal is still flat: it fits the values shuffled as well', async () => {
+  // Seeds 3-6 of the measurement in src/optimizer/importance.ts (SIGNAL_P): 20 trials of N(0, 1) that the
+  // variance and leave-one-out rules let through; the shares they would have shown ranked noise.
+  for (const seed of [3, 4, 5, 6]) {
+    const g = noise(seed);
+    const opt = createOptimizer('gp', { space: SPACE, direction: 'minimize', seed });
+    for (let i = 0; i < 20; i++) {
+      const [s] = await opt.ask(1);
+      await opt.tell(s!.id, g());
+    }
+    const r = (await opt.importance())!;
+    assert.equal(r.status, 'flat', `seed ${seed}: ${JSON.stringify(r)}`);
+    assert.ok(r.explained >= FLAT_VARIANCE, `seed ${seed}: the variance rule alone would have given shares (explained ${r.explained})`);
+    const m = (r as { reason: string }).reason.match(/^the model sees no variation it can tell from noise: it fits the finished trials no better than the same values shuffled among them \((\d+) of 19 shuffles fit as well, p = ([0-9.]+)\)$/);
+    assert.ok(m, (r as { reason: string }).reason);
+    assert.ok(Number(m[2]) > SIGNAL_P && Number(m[2]) === (Number(m[1]) + 1) / 20, `seed ${seed}: ${m[0]}`);
+  }
+});
+
+test('gp: a weak effect under unit noise, whose shares gave the active parameter no more than chance, is flat', async () => {
+  const g = noise(4);
+  const opt = createOptimizer('gp', { space: SPACE, direction: 'minimize', seed: 4 });
+  for (let i = 0; i < 40; i++) {
+    const [s] = await opt.ask(1);
+    await opt.tell(s!.id, 0.5 * Math.sin((6 * (Math.log10(s!.params.lr as number) + 4)) / 4) + g());
+  }
+  const r = (await opt.importance())!;
+  assert.equal(r.status, 'flat', JSON.stringify(r));
+  assert.match((r as { reason: string }).reason, /shuffled among them/);
 });

@@ -1,0 +1,66 @@
+// Is there anything in the data for a GP to explain? A permutation test of the fitted model's evidence against the same values shuffled among the points.
+//
+// A GP fitted to a few dozen points of pure noise in several dimensions can find "structure" (short lengthscales on
+// a parameter or two) that its own leave-one-out check does not always reject. Shuffling the values among the points
+// keeps their distribution and destroys any link to the parameters, so fits to shuffled copies show how well the
+// model does on data with nothing to find. The observed fit is the same procedure on the real order; its p-value is
+// the share of the copies (and itself) that fit at least as well (Phipson & Smyth 2010: never 0).
+//
+// The statistic is the log marginal likelihood at the MAP hyperparameters (the model's evidence, without the
+// hyperprior): measured against leave-one-out density and against the posterior mean's explained variance on 7
+// parameters (8 seeds of pure noise, 5 seeds each of four real effects, 12 to 40 points), it separated them best.
+import { fitTheta, subsetData } from './fit.js';
+import { negLogPosterior, type GpData } from './gp.js';
+import { Rng } from './rng.js';
+
+export interface SignalTestOptions {
+  seed: number;
+  /** Shuffled copies (default 19: p can go down to 0.05). */
+  permutations?: number;
+  /**
+   * Points used, a seeded sample beyond (default 100): each fit is O(n^3), and the 20 fits at 100 points take 1-1.6 s
+   * on one core. Fewer cost power on an optimizer's history, whose later points crowd around its best: an effect
+   * under noise of half its size passed on all 100 points of 2 seeds and failed on 60 of them (p 0.25, 0.30).
+   */
+  maxRows?: number;
+}
+
+export interface SignalTest {
+  /** (1 + copies fitting at least as well) / (1 + copies). */
+  p: number;
+  permutations: number;
+  /** Points the test used. */
+  rows: number;
+}
+
+export function signalTest(data: GpData, opts: SignalTestOptions): SignalTest {
+  const rng = new Rng(opts.seed, 0x5169);
+  const K = opts.permutations ?? 19;
+  const maxRows = opts.maxRows ?? 100;
+  const sample = data.n > maxRows ? subsetData(data, shuffled(data.n, rng).slice(0, maxRows).sort((a, b) => a - b)) : data;
+  // One start from the prior's mode for every fit, the observed one included: the same procedure on every copy.
+  const evidence = (y: Float64Array): number => {
+    const copy = { ...sample, y };
+    const theta = fitTheta(copy, { rng, starts: 1 });
+    return -negLogPosterior(copy, theta, undefined, false).value;
+  };
+  const observed = evidence(sample.y);
+  let atLeast = 0;
+  for (let k = 0; k < K; k++) {
+    const order = shuffled(sample.n, rng);
+    const v = evidence(Float64Array.from(order, (i) => sample.y[i]!));
+    // A failed fit (non-finite) counts against the observed order: the test errs toward "no signal".
+    if (!(v < observed)) atLeast++;
+  }
+  return { p: (1 + atLeast) / (1 + K), permutations: K, rows: sample.n };
+}
+
+/** 0..n-1 in a seeded random order (Fisher-Yates). */
+function shuffled(n: number, rng: Rng): number[] {
+  const a = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}
