@@ -12,12 +12,14 @@ import { CLI } from '../shared/names.js';
 import { trialsCsv } from '../shared/trials_csv.js';
 import type { ImportanceView, RecommendationView, StudySummary, StudyView } from '../study/api_types.js';
 import type { StudyExport } from '../study/export.js';
+import { metricOf } from '../study/service/views.js';
 import { leftOutText } from '../study/warm_start.js';
 import type { ExportedSchedule } from '../schedule/types.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { DB_HELP, openService, withService } from './db.js';
 import { finalTable } from './final_table.js';
-import { portNumber } from './options.js';
+import { nonNegativeInt, portNumber } from './options.js';
+import { trialText } from './trial_text.js';
 
 const fmt = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : Number(v.toPrecision(4)).toString());
 
@@ -187,12 +189,20 @@ export function register(program: Command): void {
 
   program
     .command('show <study>')
-    .description('Show one study (by id or name): progress, best schedule, baselines and every trial (or them alone as CSV)')
+    .description('Show one study (by id or name): progress, best schedule, baselines and every trial (or them alone as CSV, or one trial)')
     .option('--db <ref>', DB_HELP)
-    .option('--json', 'print exactly the body of GET /api/studies/:id')
+    .option('--json', 'print exactly the body of GET /api/studies/:id (with --trial: of GET /api/studies/:id/trials/:number)')
     .option('--csv', "print every trial as CSV (the dashboard's download: a row per trial, a column per parameter, RFC 4180)")
-    .action(async (ref: string, o: DbOpt & { json?: boolean; csv?: boolean }) => {
+    .option('--trial <number>', 'show this one trial (#number): how it ended, its schedule, lease and curve', nonNegativeInt('--trial', 7))
+    .action(async (ref: string, o: DbOpt & { json?: boolean; csv?: boolean; trial?: number }) => {
       if (o.json && o.csv) throw new ConfigError('--csv', 'cannot be given with --json', 'give one of them: --json for the whole study, --csv for its trials');
+      if (o.trial !== undefined) {
+        if (o.csv) throw new ConfigError('--csv', 'cannot be given with --trial', 'give --trial alone, or with --json');
+        // One trial's read: the study's record names the metric, without listing its trials.
+        const [trial, metric] = await withService(o.db, async (s) => [await s.getTrialView(ref, { number: o.trial! }), metricOf(await s.resolve(ref))] as const);
+        process.stdout.write(o.json ? `${JSON.stringify({ trial }, null, 2)}\n` : trialText(trial, metric));
+        return;
+      }
       if (o.json || o.csv) {
         const view = await withService(o.db, (s) => s.getStudyView(ref));
         process.stdout.write(o.csv ? trialsCsv(view.trials) : `${JSON.stringify(view, null, 2)}\n`);

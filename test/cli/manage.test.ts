@@ -86,6 +86,31 @@ describe('renorm-tune create/extend/stop/resume/rename/enqueue/delete', () => {
     await assert.rejects(cli('show', 'outside-2', '--db', db, '--csv', '--json'), /--csv: cannot be given with --json.*--json for the whole study, --csv for its trials/);
   });
 
+  it('show --trial prints one trial: how it ended, schedule, params, curve; with --json the body of GET /trials/:number', async () => {
+    await cli('create', file('one.json', { name: 'one-trial', executor: 'external', objective: { metric: 'top1', direction: 'maximize' }, budget: { trials: 3 }, totalSteps: 1000, optimizer: 'random', ...VERBS_ONLY }), '--db', db);
+    const number = await withSvc(async (svc) => {
+      const [first] = await svc.ask('one-trial', 1);
+      await svc.tell('one-trial', { number: first!.number }, { value: 0.8 });
+      const [t] = await svc.ask('one-trial', 1);
+      for (let step = 100; step <= 1200; step += 100) await svc.report('one-trial', { number: t!.number }, step, step / 2000);
+      return t!.number;
+    });
+    const text = await cli('show', 'one-trial', '--db', db, '--trial', String(number));
+    assert.match(text, new RegExp(`^trial     #${number} \\(id \\d+\\), RUNNING\n`));
+    assert.match(text, /\nlease     held by external \(token 1\) until \d{4}-/);
+    assert.match(text, /\ncurve     12 reports: step 100 0\.05, step 200 0\.1, step 300 0\.15, step 400 0\.2, step 500 0\.25, … 2 more …, step 800 0\.4, .*step 1200 0\.6\n/);
+    const json = JSON.parse(await cli('show', 'one-trial', '--db', db, '--trial', String(number), '--json'));
+    const listed = JSON.parse(await cli('show', 'one-trial', '--db', db, '--json')).trials.find((t: { number: number }) => t.number === number);
+    assert.deepEqual(json, { trial: listed }, 'the trial as the study view lists it');
+    const done = await cli('show', 'one-trial', '--db', db, '--trial', '0');
+    assert.match(done, /^trial     #0 \(id \d+\), COMPLETE, top1 0\.8\n/, "named by the study's metric");
+    assert.match(done, /\ncurve     no reports\n/);
+    await assert.rejects(cli('show', 'one-trial', '--db', db, '--trial', 'abc'), /--trial: must be an integer >= 0, got 'abc' \(fix: e\.g\. --trial 7\)/);
+    await assert.rejects(cli('show', 'one-trial', '--db', db, '--trial', '999'), /#999/);
+    await assert.rejects(cli('show', 'one-trial', '--db', db, '--trial', '0', '--csv'), /--csv: cannot be given with --trial/);
+    await withSvc((svc) => svc.deleteStudy('one-trial'));
+  });
+
   it('extend takes a new total or +N and the study takes asks again', async () => {
     await withSvc((svc) => svc.ask('outside', 1));
     assert.match(await cli('extend', 'outside', '--db', db, '--trials', '+3'), /budget 5 trials/);

@@ -26,12 +26,16 @@ export function summaryOf(study: StudyRecord, counted: TrialTally = tally([], st
   };
 }
 
+/** The name of the study's objective metric, as its stored config has it. */
+export function metricOf(study: StudyRecord): string {
+  return ((study.config.objective ?? {}) as { metric?: string }).metric ?? 'valAccuracy';
+}
+
 export function studyView(study: StudyRecord, trials: TrialRecord[], totalSteps: number | null): StudyView {
-  const objective = (study.config.objective ?? {}) as { metric?: string };
   return {
     ...summarize(study, trials),
     config: study.config,
-    metric: objective.metric ?? 'valAccuracy',
+    metric: metricOf(study),
     totalSteps,
     searchSeconds: study.searchSeconds,
     trials,

@@ -1,0 +1,40 @@
+// `renorm-tune show <study> --trial N`: one trial as text (what ended it, its schedule, its lease while running, its curve).
+import { describeSchedule } from '../schedule/index.js';
+import { roleLabel } from '../shared/roles.js';
+import type { TrialRecord } from '../study/types.js';
+
+/** Curve points printed: the first and the last few, the rest counted (a long run reports hundreds). */
+export const CURVE_ENDS = 5;
+
+const fmt = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : Number(v.toPrecision(4)).toString());
+
+function seconds(from: string | null, to: string | null): string {
+  if (!from || !to) return '';
+  const s = (Date.parse(to) - Date.parse(from)) / 1000;
+  return Number.isFinite(s) ? ` (${s < 60 ? `${s.toFixed(1)} s` : `${(s / 60).toFixed(1)} min`})` : '';
+}
+
+export function trialText(t: TrialRecord, metric: string): string {
+  const role = t.role === 'search' ? 'search' : `${t.role} (${roleLabel(t.role)})`;
+  const ended = t.state === 'FAIL' ? `: ${t.failureReason ?? 'no reason recorded'}` : t.value === null ? '' : `, ${metric} ${fmt(t.value)}`;
+  const lines = [
+    `trial     #${t.number} (id ${t.id}), ${t.state}${ended}`,
+    `role      ${role}`,
+    `schedule  ${describeSchedule(t.schedule)}`,
+    `params    ${Object.keys(t.params).length ? Object.entries(t.params).map(([k, v]) => `${k} ${typeof v === 'number' ? fmt(v) : v}`).join(', ') : '-'}`,
+    `seed      ${t.seed}${t.retries ? `, requeued ${t.retries} time${t.retries === 1 ? '' : 's'} after a lost lease` : ''}`,
+    `times     created ${t.createdAt}${t.startedAt ? `, started ${t.startedAt}` : ''}${t.finishedAt ? `, finished ${t.finishedAt}${seconds(t.startedAt, t.finishedAt)}` : ''}`,
+  ];
+  if (t.lease) lines.push(`lease     held by ${t.lease.owner} (token ${t.lease.token}) until ${t.lease.expiresAt}`);
+  if (t.pruneRequested) lines.push(`pruning   the pruner asked this trial to stop${t.state === 'PRUNED' ? '' : ' (a value told now is recorded PRUNED)'}`);
+  const curve = [...t.intermediate].sort((a, b) => a.step - b.step);
+  if (curve.length === 0) lines.push('curve     no reports');
+  else {
+    const point = (p: (typeof curve)[number]) => `step ${p.step} ${fmt(p.value)}`;
+    const shown = curve.length <= 2 * CURVE_ENDS
+      ? curve.map(point)
+      : [...curve.slice(0, CURVE_ENDS).map(point), `… ${curve.length - 2 * CURVE_ENDS} more …`, ...curve.slice(-CURVE_ENDS).map(point)];
+    lines.push(`curve     ${curve.length} report${curve.length === 1 ? '' : 's'}: ${shown.join(', ')}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
