@@ -18,10 +18,10 @@ import type { ExportedSchedule } from '../schedule/types.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { DB_HELP, openService, withService } from './db.js';
 import { finalTable } from './final_table.js';
+import { sig4 as fmt } from './format.js';
 import { nonNegativeInt, portNumber } from './options.js';
 import { trialText } from './trial_text.js';
 
-const fmt = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : Number(v.toPrecision(4)).toString());
 
 function table(header: string[], rows: string[][]): string {
   // A loop, not Math.max(...): spread arguments overflow the stack past ~120,000 rows, and a study may hold 100,000 trials.

@@ -2,11 +2,11 @@
 import { describeSchedule } from '../schedule/index.js';
 import { roleLabel } from '../shared/roles.js';
 import type { TrialRecord } from '../study/types.js';
+import { sig4 as fmt } from './format.js';
 
 /** Curve points printed: the first and the last few, the rest counted (a long run reports hundreds). */
 export const CURVE_ENDS = 5;
 
-const fmt = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : Number(v.toPrecision(4)).toString());
 
 function seconds(from: string | null, to: string | null): string {
   if (!from || !to) return '';
