@@ -22,7 +22,6 @@ import { sig4 as fmt } from './format.js';
 import { nonNegativeInt, portNumber } from './options.js';
 import { trialText } from './trial_text.js';
 
-
 function table(header: string[], rows: string[][]): string {
   // A loop, not Math.max(...): spread arguments overflow the stack past ~120,000 rows, and a study may hold 100,000 trials.
   const widths = header.map((h) => h.length);

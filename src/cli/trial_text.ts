@@ -7,7 +7,6 @@ import { sig4 as fmt } from './format.js';
 /** Curve points printed: the first and the last few, the rest counted (a long run reports hundreds). */
 export const CURVE_ENDS = 5;
 
-
 function seconds(from: string | null, to: string | null): string {
   if (!from || !to) return '';
   const s = (Date.parse(to) - Date.parse(from)) / 1000;

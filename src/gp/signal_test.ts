@@ -26,8 +26,10 @@ export interface SignalTestOptions {
 }
 
 export interface SignalTest {
-  /** (1 + copies fitting at least as well) / (1 + copies). */
+  /** (1 + asGood) / (1 + permutations). */
   p: number;
+  /** Shuffled copies that fit at least as well as the observed order. */
+  asGood: number;
   permutations: number;
   /** Points the test used. */
   rows: number;
@@ -45,14 +47,14 @@ export function signalTest(data: GpData, opts: SignalTestOptions): SignalTest {
     return -negLogPosterior(copy, theta, undefined, false).value;
   };
   const observed = evidence(sample.y);
-  let atLeast = 0;
+  let asGood = 0;
   for (let k = 0; k < K; k++) {
     const order = shuffled(sample.n, rng);
     const v = evidence(Float64Array.from(order, (i) => sample.y[i]!));
     // A failed fit (non-finite) counts against the observed order: the test errs toward "no signal".
-    if (!(v < observed)) atLeast++;
+    if (!(v < observed)) asGood++;
   }
-  return { p: (1 + atLeast) / (1 + K), permutations: K, rows: sample.n };
+  return { p: (1 + asGood) / (1 + K), asGood, permutations: K, rows: sample.n };
 }
 
 /** 0..n-1 in a seeded random order (Fisher-Yates). */

@@ -70,13 +70,12 @@ export function modelImportance(space: EncodedSpace, model: Model, seed: number)
     };
   }
   cached.signal ??= signalTest({ X: model.gp.X, y: model.gp.y, n: model.gp.n, d: model.gp.d, categorical: model.gp.categorical }, { seed: mixSeed(seed, 0x5e7) });
-  const { p, permutations } = cached.signal;
+  const { p, asGood, permutations } = cached.signal;
   if (p > SIGNAL_P) {
-    const fitAsWell = Math.round(p * (permutations + 1)) - 1;
     return {
       status: 'flat',
       explained,
-      reason: `the model sees no variation it can tell from noise: it fits the finished trials no better than the same values shuffled among them (${fitAsWell} of ${permutations} shuffles fit as well, p = ${p.toFixed(2)})`,
+      reason: `the model sees no variation it can tell from noise: it fits the finished trials no better than the same values shuffled among them (${asGood} of ${permutations} shuffles fit as well, p = ${p.toFixed(2)})`,
     };
   }
   return { status: 'available', explained, shares: Object.fromEntries(space.names.map((name, j) => [name, shares[j]!])) };

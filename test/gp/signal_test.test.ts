@@ -29,6 +29,7 @@ test('a plain effect beats every shuffle (p = 1/20), on every seed', () => {
   for (let seed = 1; seed <= 10; seed++) {
     const r = signalTest(data(16, 3, (x) => Math.sin(4 * x[0]!) + x[1]!, seed), { seed });
     assert.equal(r.p, 1 / 20, `seed ${seed}: p ${r.p}`);
+    assert.equal(r.asGood, 0);
     assert.equal(r.permutations, 19);
     assert.equal(r.rows, 16);
   }
