@@ -11,8 +11,8 @@ import { roleLabel } from '../shared/roles.js';
 import { CLI } from '../shared/names.js';
 import { trialsCsv } from '../shared/trials_csv.js';
 import type { ImportanceView, RecommendationView, StudySummary, StudyView } from '../study/api_types.js';
+import { metricOf } from '../study/config.js';
 import type { StudyExport } from '../study/export.js';
-import { metricOf } from '../study/service/views.js';
 import { leftOutText } from '../study/warm_start.js';
 import type { ExportedSchedule } from '../schedule/types.js';
 import { PACKAGE_VERSION } from '../version.js';
@@ -198,7 +198,7 @@ export function register(program: Command): void {
       if (o.trial !== undefined) {
         if (o.csv) throw new ConfigError('--csv', 'cannot be given with --trial', 'give --trial alone, or with --json');
         // One trial's read: the study's record names the metric, without listing its trials.
-        const [trial, metric] = await withService(o.db, async (s) => [await s.getTrialView(ref, { number: o.trial! }), metricOf(await s.resolve(ref))] as const);
+        const [trial, metric] = await withService(o.db, async (s) => [await s.getTrialView(ref, { number: o.trial! }), metricOf((await s.resolve(ref)).config)] as const);
         process.stdout.write(o.json ? `${JSON.stringify({ trial }, null, 2)}\n` : trialText(trial, metric));
         return;
       }

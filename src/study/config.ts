@@ -225,6 +225,12 @@ export function studyTotalSteps(config: { scenario?: unknown; totalSteps?: unkno
   return positive(config.totalSteps) ?? positive((config.scenario as Json | undefined)?.steps);
 }
 
+/** The name of the metric a study's stored config optimizes ('valAccuracy' when it names none). */
+export function metricOf(config: { objective?: unknown }): string {
+  const metric = (config.objective as { metric?: unknown } | undefined)?.metric;
+  return typeof metric === 'string' ? metric : 'valAccuracy';
+}
+
 /** A study name: what `renorm-tune rename` and the rename route check too. */
 export function studyName(raw: unknown, field = 'name'): string {
   if (typeof raw !== 'string' || !NAME.test(raw)) {

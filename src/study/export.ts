@@ -5,7 +5,7 @@ import type { ExportedSchedule, ScheduleSpec } from '../schedule/types.js';
 import { baselineValues } from '../shared/best.js';
 import type { Comparison } from '../shared/evidence.js';
 import type { StudyRecord, TrialRecord } from './types.js';
-import { studyTotalSteps } from './config.js';
+import { metricOf, studyTotalSteps } from './config.js';
 import type { RecommendationView } from './api_types.js';
 import { decideWinner, type StudyRecommendation, type Winner } from './winner.js';
 
@@ -55,7 +55,6 @@ export function buildExport(study: StudyRecord, trials: TrialRecord[], opts: Bui
   // scenarios that do not spell it out.
   const totalSteps = studyTotalSteps(study.config) ?? stepsOf(best) ?? askedSteps(study);
   if (totalSteps === null) throw new ConflictError(`study '${study.name}': cannot tell the run length (give the study a totalSteps, or a scenario with steps, or ask with totalSteps)`);
-  const objective = (study.config.objective ?? {}) as { metric?: unknown };
   const out: StudyExport = {
     format: 'renorm-tune/schedule',
     version: 1,
@@ -64,7 +63,7 @@ export function buildExport(study: StudyRecord, trials: TrialRecord[], opts: Bui
     resolved: resolveSchedule(best.schedule, totalSteps),
     table: scheduleTable(best.schedule, totalSteps, { points: EXPORT_TABLE_POINTS }),
     trialId: best.id,
-    objective: { metric: typeof objective.metric === 'string' ? objective.metric : 'valAccuracy', direction: study.direction },
+    objective: { metric: metricOf(study.config), direction: study.direction },
     value: best.value!,
     baselines: baselineValues(trials),
     winner: rec.winner,

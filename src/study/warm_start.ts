@@ -3,7 +3,7 @@ import { ConfigError } from '../errors.js';
 import { EncodedSpace, type SearchSpace } from '../optimizer/index.js';
 import { feedsOptimizer } from '../shared/roles.js';
 import type { StudyConfig } from './config.js';
-import { objectiveBounds } from './config.js';
+import { metricOf, objectiveBounds } from './config.js';
 import { pointIn } from './schedule_point.js';
 import type { NewTrial, StudyRecord, TrialRecord } from './types.js';
 
@@ -49,8 +49,7 @@ export function unavailableWarmStart(from: string): { trials: NewTrial[]; report
  */
 export function warmStartTrials(config: StudyConfig, space: SearchSpace, source: StudyRecord, sourceSpace: SearchSpace, trials: readonly TrialRecord[]): { trials: NewTrial[]; report: WarmStartReport } {
   const field = 'warmStartFrom';
-  const theirs = source.config.objective as { metric?: unknown } | undefined;
-  const metric = typeof theirs?.metric === 'string' ? theirs.metric : 'valAccuracy';
+  const metric = metricOf(source.config);
   if (metric !== config.objective.metric || source.direction !== config.objective.direction) {
     throw new ConfigError(field, `study '${source.name}' ${source.direction}s ${metric}, this one ${config.objective.direction}s ${config.objective.metric}: their values cannot be compared`,
       'warm-start from a study with the same objective');

@@ -1,6 +1,7 @@
 // Builds the JSON views of a study (summary for lists, full view for one study) from stored records.
 import { tally, type TrialTally } from '../../shared/summary.js';
 import type { StudySummary, StudyView, TrialSummary } from '../api_types.js';
+import { metricOf } from '../config.js';
 import type { StudyRecord, TrialRecord } from '../types.js';
 import type { WarmStartReport } from '../warm_start.js';
 
@@ -26,16 +27,11 @@ export function summaryOf(study: StudyRecord, counted: TrialTally = tally([], st
   };
 }
 
-/** The name of the study's objective metric, as its stored config has it. */
-export function metricOf(study: StudyRecord): string {
-  return ((study.config.objective ?? {}) as { metric?: string }).metric ?? 'valAccuracy';
-}
-
 export function studyView(study: StudyRecord, trials: TrialRecord[], totalSteps: number | null): StudyView {
   return {
     ...summarize(study, trials),
     config: study.config,
-    metric: metricOf(study),
+    metric: metricOf(study.config),
     totalSteps,
     searchSeconds: study.searchSeconds,
     trials,
