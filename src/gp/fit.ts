@@ -149,6 +149,11 @@ export function subsetData(data: GpData, rows: number[]): GpData {
   return { X, y: Float64Array.from(rows, (r) => data.y[r]!), n: rows.length, d, categorical: data.categorical };
 }
 
+/** At most `maxRows` of the rows, a seeded sample kept in their order (all of them, as is, when there are no more). */
+export function sampleRows(data: GpData, maxRows: number, rng: Rng): GpData {
+  return data.n > maxRows ? subsetData(data, rng.permutation(data.n).slice(0, maxRows).sort((a, b) => a - b)) : data;
+}
+
 /** MAP fit (on `fitRows` when given), checked; falls back to `safeTheta` when the fit is degenerate. The GP conditions on all of `data`. */
 export function fitGp(data: GpData, opts: FitOptions): FitResult {
   const fitData = opts.fitRows ? subsetData(data, opts.fitRows) : data;

@@ -128,6 +128,18 @@ function kernelMatrix(pd: PairDistances, theta: Float64Array): KernelMatrix {
 }
 
 /**
+ * The log marginal likelihood at theta, without the hyperprior: the model's evidence, to compare fits of the same
+ * points. -Infinity where the kernel matrix cannot be factored even with jitter.
+ */
+export function logEvidence(data: GpData, theta: Float64Array): number {
+  try {
+    return -negLogPosterior(data, theta, undefined, false).value;
+  } catch {
+    return -Infinity;
+  }
+}
+
+/**
  * Negative log marginal likelihood minus log prior, and its analytic gradient in theta:
  *   nll = 1/2 y^T alpha + 1/2 log det K + n/2 log 2pi
  *   d nll / d theta = 1/2 tr((W - alpha alpha^T) dK/dtheta)

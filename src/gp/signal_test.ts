@@ -9,8 +9,8 @@
 // The statistic is the log marginal likelihood at the MAP hyperparameters (the model's evidence, without the
 // hyperprior): measured against leave-one-out density and against the posterior mean's explained variance on 7
 // parameters (8 seeds of pure noise, 5 seeds each of four real effects, 12 to 40 points), it separated them best.
-import { fitTheta, subsetData } from './fit.js';
-import { negLogPosterior, type GpData } from './gp.js';
+import { fitTheta, sampleRows } from './fit.js';
+import { logEvidence, type GpData } from './gp.js';
 import { Rng } from './rng.js';
 
 export interface SignalTestOptions {
@@ -39,30 +39,19 @@ export function signalTest(data: GpData, opts: SignalTestOptions): SignalTest {
   const rng = new Rng(opts.seed, 0x5169);
   const K = opts.permutations ?? 19;
   const maxRows = opts.maxRows ?? 100;
-  const sample = data.n > maxRows ? subsetData(data, shuffled(data.n, rng).slice(0, maxRows).sort((a, b) => a - b)) : data;
+  const sample = sampleRows(data, maxRows, rng);
   // One start from the prior's mode for every fit, the observed one included: the same procedure on every copy.
   const evidence = (y: Float64Array): number => {
     const copy = { ...sample, y };
-    const theta = fitTheta(copy, { rng, starts: 1 });
-    return -negLogPosterior(copy, theta, undefined, false).value;
+    return logEvidence(copy, fitTheta(copy, { rng, starts: 1 }));
   };
   const observed = evidence(sample.y);
   let asGood = 0;
   for (let k = 0; k < K; k++) {
-    const order = shuffled(sample.n, rng);
+    const order = rng.permutation(sample.n);
     const v = evidence(Float64Array.from(order, (i) => sample.y[i]!));
     // A failed fit (non-finite) counts against the observed order: the test errs toward "no signal".
     if (!(v < observed)) asGood++;
   }
   return { p: (1 + asGood) / (1 + K), asGood, permutations: K, rows: sample.n };
-}
-
-/** 0..n-1 in a seeded random order (Fisher-Yates). */
-function shuffled(n: number, rng: Rng): number[] {
-  const a = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
 }
