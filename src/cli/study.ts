@@ -80,8 +80,10 @@ export function showText(v: StudyView, model: ModelNotes = { recommendation: nul
     lines.push(`model     recommends ${r.trialNumber === null ? 'a point' : `trial #${r.trialNumber}${kind ? `, ${kind}` : ''}`}: predicted ${fmt(r.mean)}${sd}, measured ${fmt(r.observed)} (posterior mean, not the single best noisy value)`);
   }
   if (model.importance?.available && model.importance.importance) {
-    const shares = Object.entries(model.importance.importance).map(([k, v]) => `${k} ${(100 * v).toFixed(0)}%`);
+    const tentative = new Set(model.importance.tentative ?? []);
+    const shares = Object.entries(model.importance.importance).map(([k, v]) => `${k} ${(100 * v).toFixed(0)}%${tentative.has(k) ? ' (tentative)' : ''}`);
     lines.push(`importance ${shares.join(', ')}`);
+    if (tentative.size) lines.push(`           tentative: the trials fit about as well without ${[...tentative].join(' or ')}; more trials will tell`);
   } else if (model.importance?.status === 'flat') {
     lines.push(`importance unavailable: ${model.importance.reason ?? 'the model sees no variation'}`);
   }

@@ -85,7 +85,13 @@ export interface Recommendation {
  * `explained`: the mean's variance over the search space over the observed values' variance (src/optimizer/importance.ts).
  */
 export type Importance =
-  | { status: 'available'; explained: number; shares: Record<string, number> }
+  | {
+      status: 'available';
+      explained: number;
+      shares: Record<string, number>;
+      /** Parameters given a share (>= 0.05) that the trials do not yet need: fitted without one, the model explains them about as well. */
+      tentative: string[];
+    }
   | { status: 'flat'; explained: number; reason: string };
 
 export interface Optimizer {

@@ -84,6 +84,12 @@ export interface ImportanceView {
   reason?: string;
   /** Parameter name -> share (summing to 1), largest first. */
   importance?: Record<string, number>;
+  /**
+   * With shares: the parameters given one (>= 0.05) that the finished trials do not yet need, since the model fitted
+   * without one explains them about as well (under 1 nat of evidence lost). Their shares may belong to another
+   * parameter; more trials will tell.
+   */
+  tentative?: string[];
   method?: string;
 }
 

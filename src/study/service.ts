@@ -733,7 +733,7 @@ export class StudyService implements StudyApi {
       if (!imp) return { available: false, status: 'too-few-trials', reason: 'too few finished trials with tuned parameters for a model yet' };
       if (imp.status === 'flat') return { available: false, status: 'flat', reason: imp.reason, method };
       const ranked = Object.entries(imp.shares).sort((a, b) => b[1] - a[1]);
-      return { available: true, status: 'available', importance: Object.fromEntries(ranked), method };
+      return { available: true, status: 'available', importance: Object.fromEntries(ranked), tentative: imp.tentative, method };
     });
   }
 

@@ -20,3 +20,12 @@ test('importance on a flat model: a note saying it is unavailable and why, never
   const failed = importanceData(null, 'HTTP 503');
   assert.ok('note' in failed && /could not be loaded: HTTP 503/.test(failed.note));
 });
+
+test('importance: a tentative share is labelled and drawn pale, the others in the usual colour', () => {
+  const d = importanceData({ available: true, status: 'available', importance: { rmaxFinal: 0.6, warmup: 0.3, dmaxFinal: 0.1 }, tentative: ['warmup'] });
+  assert.ok(!('note' in d));
+  assert.deepEqual(d.labels, ['rmaxFinal', 'warmup (tentative)', 'dmaxFinal']);
+  const colours = d.datasets[0]!.backgroundColor as string[];
+  assert.equal(colours[0], colours[2]);
+  assert.notEqual(colours[1], colours[0], 'the tentative bar must look different');
+});

@@ -31,6 +31,13 @@ test('importance, recommendation and export over a real GP study in a worker thr
     for (const inert of ['warmup', 'rmaxEndFrac', 'dmaxEndFrac', 'shape', 'renormMomentum']) {
       assert.ok(shares[inert]! < 0.05, `${inert} is inert: ${shares[inert]}`);
     }
+    assert.deepEqual(imp.tentative, [], `at 40 trials the live parameters' shares are needed: ${JSON.stringify(imp)}`);
+    // `show` marks a share the trials do not yet need, and says what that means.
+    const view = await svc.getStudyView(s.id);
+    assert.match(showText(view, { recommendation: null, importance: imp }), /\nimportance (rmaxFinal|dmaxFinal) \d+%, (dmaxFinal|rmaxFinal) \d+%, [^\n(]*\n(?! {11}tentative)/);
+    const marked = showText(view, { recommendation: null, importance: { ...imp, tentative: ['warmup'] } });
+    assert.match(marked, /, warmup \d+% \(tentative\)/);
+    assert.match(marked, /\n {11}tentative: the trials fit about as well without warmup; more trials will tell\n/);
     const rec = (await svc.recommendation(s.id))!;
     assert.ok(rec.trialNumber !== null, 'the recommendation is one of the observed trials');
     assert.ok(rec.sd !== null && rec.sd >= 0);
