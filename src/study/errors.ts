@@ -9,6 +9,17 @@ export class LeaseLostError extends ConflictError {
   }
 }
 
+/**
+ * A result or report for a queued (WAITING) trial sent without a lease token: nobody was handed that trial, so
+ * nobody can have trained it (Optuna refuses to tell a WAITING trial too). Ask first: asks hand out queued trials.
+ */
+export class TrialNotRunningError extends ConflictError {
+  override readonly code = 'TRIAL_NOT_RUNNING';
+  constructor(trialNumber: number, state: string) {
+    super(`trial #${trialNumber} is ${state}: it was never handed out, so there is no result of it to take (fix: ask for it first, since asks hand out queued trials before new ones, then report and tell with the lease token the ask returned)`);
+  }
+}
+
 /** Trials were created since the caller's snapshot: retry with fresh pending trials (the service does, transparently). */
 export class StaleSnapshotError extends ConflictError {
   override readonly code = 'STALE_SNAPSHOT';

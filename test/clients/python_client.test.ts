@@ -54,12 +54,13 @@ describe('Python client against a live server', { skip: pythonMissing }, () => {
     assert.equal(seen.view.best.value, 0.75);
   });
 
-  it('turns error answers into distinct exceptions: LeaseLost, BudgetExhausted, StudyStopped, NotFound, and the request\'s code and field', () => {
+  it('turns error answers into distinct exceptions: LeaseLost, BudgetExhausted, StudyStopped, TrialNotRunning, NotFound, and the request\'s code and field', () => {
     const e = seen.errors as Record<string, unknown[]>;
     assert.deepEqual(e.outOfBounds, ['RenormTuneError', 'INVALID_REPORT', 400, 'value']);
     assert.deepEqual(e.leaseLost, ['LeaseLost', 'LEASE_LOST', 409]);
     assert.deepEqual(e.toldTwice, ['RenormTuneError', 'CONFLICT', 409]);
     assert.deepEqual(e.stopped, ['StudyStopped', 'STUDY_STOPPED', 409]);
+    assert.deepEqual(e.notRunning, ['TrialNotRunning', 'TRIAL_NOT_RUNNING', 409], 'a tell for a queued trial nobody was handed is refused, by its own class');
     assert.deepEqual(e.budget, ['BudgetExhausted', 'BUDGET_EXHAUSTED', 409]);
     assert.deepEqual(e.notFound, ['NotFound', 'NOT_FOUND', 404]);
     assert.deepEqual(e.unreachable, ['RenormTuneError', 'UNREACHABLE']);

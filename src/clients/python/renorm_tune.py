@@ -33,7 +33,7 @@ import warnings
 
 # BatchRenorm2d is left out on purpose: `import *` would then need PyTorch. Import it by name.
 __all__ = [
-    "Client", "Study", "Trial", "RenormTuneError", "LeaseLost", "BudgetExhausted", "StudyStopped", "NotFound",
+    "Client", "Study", "Trial", "RenormTuneError", "LeaseLost", "BudgetExhausted", "StudyStopped", "TrialNotRunning", "NotFound",
     "schedule_at", "apply_clipping", "renorm_modules", "keras_clipping", "keras_callback",
 ]
 
@@ -66,12 +66,16 @@ class StudyStopped(RenormTuneError):
     """409 STUDY_STOPPED: the study was stopped; no new trials until it is resumed. Trials already out may still report and tell."""
 
 
+class TrialNotRunning(RenormTuneError):
+    """409 TRIAL_NOT_RUNNING: a result or report, without a lease token, for a queued trial nobody was handed. Ask first: asks hand out queued trials."""
+
+
 class NotFound(RenormTuneError):
     """404: no such study or trial."""
 
 
 _ABSOLUTE = re.compile(r"\b(step|totalSteps)\b")
-_BY_CODE = {"LEASE_LOST": LeaseLost, "BUDGET_EXHAUSTED": BudgetExhausted, "STUDY_STOPPED": StudyStopped, "NOT_FOUND": NotFound}
+_BY_CODE = {"LEASE_LOST": LeaseLost, "BUDGET_EXHAUSTED": BudgetExhausted, "STUDY_STOPPED": StudyStopped, "TRIAL_NOT_RUNNING": TrialNotRunning, "NOT_FOUND": NotFound}
 
 
 # ---- schedules -------------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import type {
 } from '../types.js';
 import {
   alreadyFinished, checkFinish, checkIntermediate, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
-  checkStudyState, duplicateName, freshTrials, grant, isFinished, jsonCopy, checkLeaseToken, newStudyId, now, reapOutcome, seedFor, studyNotFound,
+  checkStudyState, duplicateName, freshTrials, grant, isFinished, jsonCopy, checkLeaseToken, checkReporter, newStudyId, now, reapOutcome, seedFor, studyNotFound,
   renamedConfig, tickClock, trialNotFound,
 } from './rules.js';
 import { mapInSlices } from '../../event_loop.js';
@@ -237,7 +237,7 @@ export class MemoryStorage implements Storage {
     if (opts.renewSeconds !== undefined) checkLeaseSeconds(opts.renewSeconds, 'renewSeconds');
     const t = this.trial(studyId, trialId);
     if (isFinished(t.rec.state)) throw alreadyFinished(t.rec.number, t.rec.state);
-    if (opts.token !== undefined) this.checkToken(t, opts.token);
+    checkReporter(t.rec.number, t.rec.state, t.token, opts.token);
     if (opts.renewSeconds !== undefined && t.rec.state === 'RUNNING') this.extend(t, opts.renewSeconds);
     const earlier = t.rec.intermediate.find((v) => v.step === value.step);
     if (earlier) return { kept: earlier.value };
@@ -274,7 +274,7 @@ export class MemoryStorage implements Storage {
     checkFinish(result);
     const t = this.trial(studyId, trialId);
     if (isFinished(t.rec.state)) throw alreadyFinished(t.rec.number, t.rec.state);
-    if (opts.token !== undefined) this.checkToken(t, opts.token);
+    checkReporter(t.rec.number, t.rec.state, t.token, opts.token);
     const at = now();
     t.rec.state = result.state === 'COMPLETE' && opts.honourPrune && t.rec.pruneRequested ? 'PRUNED' : result.state;
     t.rec.value = result.value ?? null;

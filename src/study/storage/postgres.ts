@@ -33,7 +33,7 @@ import { talliesFromRows, tallyGroupsSql, tallyPicksSql, type TallyGroupRow, typ
 import type { TrialTally } from '../../shared/summary.js';
 import {
   alreadyFinished, checkFinish, checkIntermediate, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
-  checkStudyState, duplicateName, freshTrials, grant, isFinished, checkLeaseToken, newStudyId, reapOutcome, seedFor, studyNotFound, tickClock,
+  checkStudyState, duplicateName, freshTrials, grant, isFinished, checkLeaseToken, checkReporter, newStudyId, reapOutcome, seedFor, studyNotFound, tickClock,
   renamedConfig, trialNotFound,
 } from './rules.js';
 
@@ -569,7 +569,7 @@ export class PgStorage implements Storage {
     return this.write(studyId, async (c) => {
       const row = await this.lockTrial(c, studyId, trialId);
       if (isFinished(row.state)) throw alreadyFinished(row.number, row.state);
-      if (opts.token !== undefined) this.checkToken(row, opts.token);
+      checkReporter(row.number, row.state, row.lease_token, opts.token);
       if (opts.renewSeconds !== undefined && row.state === 'RUNNING') await this.extend(c, trialId, opts.renewSeconds);
       const added = await c.query(
         `INSERT INTO ${S}.trial_values (trial_id, step, value, metrics) VALUES ($1, $2, $3, $4) ON CONFLICT (trial_id, step) DO NOTHING`,
@@ -613,7 +613,7 @@ export class PgStorage implements Storage {
       // Under the study lock, a second finisher reads the first one's terminal state.
       const row = await this.lockTrial(c, studyId, trialId);
       if (isFinished(row.state)) throw alreadyFinished(row.number, row.state);
-      if (opts.token !== undefined) this.checkToken(row, opts.token);
+      checkReporter(row.number, row.state, row.lease_token, opts.token);
       const state = result.state === 'COMPLETE' && opts.honourPrune && row.prune_requested ? 'PRUNED' : result.state;
       // The trial's values come back with the update (one round trip), as our own JSON of the stored rows.
       const done = (await c.query(
@@ -629,7 +629,7 @@ export class PgStorage implements Storage {
 
   /**
    * The usual finish in one statement (one round trip, one commit): the study's row locked first (the EXISTS is
-   * evaluated once, before the trial is read), then the trial updated only if it is unfinished and, with a token,
+   * evaluated once, before the trial is read), then the trial updated only if it is RUNNING and, with a token,
    * still held under it. null when it was not: the transaction path then finds out why, with its exact error.
    */
   private async finishAtOnce(studyId: string, trialId: number, result: FinishResult, metrics: string | null, opts: { token?: number; honourPrune?: boolean }): Promise<TrialRecord | null> {
@@ -637,8 +637,8 @@ export class PgStorage implements Storage {
       const done = (await this.query(
         `UPDATE ${S}.trials t SET state = CASE WHEN $6::boolean AND t.prune_requested THEN 'PRUNED' ELSE $2 END, value = $3, failure_reason = $4,
                 metrics = $5, finished_at = statement_timestamp(), started_at = COALESCE(t.started_at, statement_timestamp()), lease_owner = NULL, lease_expires = NULL
-         WHERE t.id = $1 AND t.study_id = $7 AND t.state IN ('WAITING', 'RUNNING')
-           AND ($8::bigint IS NULL OR (t.state = 'RUNNING' AND t.lease_token = $8::bigint))
+         WHERE t.id = $1 AND t.study_id = $7 AND t.state = 'RUNNING'
+           AND ($8::bigint IS NULL OR t.lease_token = $8::bigint)
            AND EXISTS (SELECT 1 FROM ${S}.studies WHERE id = $7 FOR UPDATE)
          RETURNING t.*, ${VALUE_LIST}`,
         [trialId, result.state, result.value ?? null, storableText(result.failureReason), metrics,

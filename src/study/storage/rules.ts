@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigError, ConflictError, NotFoundError } from '../../errors.js';
 import { countsTowardBudget, isValidRole } from '../../shared/roles.js';
-import { BudgetExhaustedError, LeaseLostError } from '../errors.js';
+import { BudgetExhaustedError, LeaseLostError, TrialNotRunningError } from '../errors.js';
 import { trialSeed } from '../seeds.js';
 import type { Direction, FinishResult, IntermediateValue, LeaseRequest, NewTrial, StudyState, TrialState } from '../types.js';
 
@@ -170,6 +170,15 @@ export function checkLeaseToken(number: number, state: TrialState, leaseToken: n
   if (leaseToken === token) return;
   if (leaseToken !== null && token > leaseToken) throw leaseLost(number, `token ${token} was never issued: its lease is at ${leaseToken}, send the token its ask returned`);
   throw leaseLost(number, `token ${token} is stale, the lease is at ${leaseToken}`);
+}
+
+/**
+ * The one check of a report or result for an unfinished trial, in every backend: with `token`, the lease check above;
+ * without one, the trial must at least have been handed out (RUNNING), not sit queued.
+ */
+export function checkReporter(number: number, state: TrialState, leaseToken: number | null, token: number | undefined): void {
+  if (token !== undefined) checkLeaseToken(number, state, leaseToken, token);
+  else if (state !== 'RUNNING') throw new TrialNotRunningError(number, state);
 }
 
 /** The single source of the "already finished" wording, so clients see the same message from every backend. */

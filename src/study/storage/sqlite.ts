@@ -31,7 +31,7 @@ import { talliesFromRows, tallyGroupsSql, tallyPicksSql, type TallyGroupRow, typ
 import type { TrialTally } from '../../shared/summary.js';
 import {
   alreadyFinished, checkFinish, checkIntermediate, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
-  checkStudyState, duplicateName, freshTrials, grant, isFinished, checkLeaseToken, newStudyId, now, reapOutcome, seedFor, studyNotFound, tickClock,
+  checkStudyState, duplicateName, freshTrials, grant, isFinished, checkLeaseToken, checkReporter, newStudyId, now, reapOutcome, seedFor, studyNotFound, tickClock,
   renamedConfig, trialNotFound,
 } from './rules.js';
 
@@ -413,7 +413,7 @@ export class SqliteStorage implements Storage {
     return this.write(() => {
       const row = this.trialRow(studyId, trialId);
       if (isFinished(row.state)) throw alreadyFinished(row.number, row.state);
-      if (opts.token !== undefined) this.checkToken(row, opts.token);
+      checkReporter(row.number, row.state, row.lease_token, opts.token);
       if (opts.renewSeconds !== undefined && row.state === 'RUNNING') this.extend(trialId, opts.renewSeconds);
       const added = this.sql('INSERT OR IGNORE INTO trial_values (trial_id, step, value, metrics) VALUES (?, ?, ?, ?)')
         .run(trialId, value.step, value.value, value.metrics == null ? null : JSON.stringify(value.metrics));
@@ -448,7 +448,7 @@ export class SqliteStorage implements Storage {
     return this.write(() => {
       const row = this.trialRow(studyId, trialId);
       if (isFinished(row.state)) throw alreadyFinished(row.number, row.state);
-      if (opts.token !== undefined) this.checkToken(row, opts.token);
+      checkReporter(row.number, row.state, row.lease_token, opts.token);
       const at = now();
       const state = result.state === 'COMPLETE' && opts.honourPrune && row.prune_requested ? 'PRUNED' : result.state;
       this.sql(

@@ -6,6 +6,7 @@ import { MemoryStorage } from '../../../src/study/storage/index.js';
 import { ConfigError, ConflictError, NotFoundError } from '../../../src/errors.js';
 import { BudgetExhaustedError, LeaseLostError } from '../../../src/study/errors.js';
 import type { StudyEvent } from '../../../src/study/api_types.js';
+import type { FinishResult } from '../../../src/study/types.js';
 import { RecordingOptimizer, baseConfig, fakeDeps } from './fakes.js';
 
 function setup(over: Record<string, unknown> = {}) {
@@ -218,16 +219,23 @@ test('service: baselines and final runs are never pruned', async () => {
   assert.deepEqual(await svc.report(s.id, bn!.id, 10, 0.01, { token: got.lease.token }), { prune: false });
 });
 
+/** What a runner does with a queued trial: claims it, then finishes it under that lease (a queued trial cannot be finished). */
+async function runToEnd(svc: StudyService, studyId: string, trialId: number, result: FinishResult): Promise<void> {
+  const got = await svc.claimTrial(studyId, trialId, { owner: 'test:1', seconds: 60 });
+  assert.ok(got, `trial ${trialId} was claimed by someone else`);
+  await svc.finishTrial(studyId, trialId, result, got.lease.token);
+}
+
 test('service: views count states, pick the best, report baselines and final validation', async () => {
   const { svc, study: s } = await study();
   const [bn, pa] = await svc.listTrials(s.id);
-  await svc.finishTrial(s.id, bn!.id, { state: 'COMPLETE', value: 0.8 });
-  await svc.finishTrial(s.id, pa!.id, { state: 'COMPLETE', value: 0.85 });
+  await runToEnd(svc, s.id, bn!.id, { state: 'COMPLETE', value: 0.8 });
+  await runToEnd(svc, s.id, pa!.id, { state: 'COMPLETE', value: 0.85 });
   const [t] = await svc.ask(s.id, 2);
-  await svc.finishTrial(s.id, t!.id, { state: 'COMPLETE', value: 0.9 });
+  await runToEnd(svc, s.id, t!.id, { state: 'COMPLETE', value: 0.9 });
   await svc.advanceEvidence(s.id);
   const finals = (await svc.listTrials(s.id)).filter((x) => x.role.startsWith('final:'));
-  for (const f of finals) await svc.finishTrial(s.id, f.id, { state: 'COMPLETE', value: 0.99 });
+  for (const f of finals) await runToEnd(svc, s.id, f.id, { state: 'COMPLETE', value: 0.99 });
   await svc.setStudyAttr(s.id, 'finalValidation', { best: { values: [0.99], mean: 0.99, ci: [0.98, 1] }, trialId: t!.id });
   const view = await svc.getStudyView(s.id);
   assert.deepEqual(view.counts, { WAITING: 1, RUNNING: 0, COMPLETE: 3, PRUNED: 0, FAIL: 0 }, 'final runs are not counted');
@@ -243,10 +251,10 @@ test('service: views count states, pick the best, report baselines and final val
 test('service: final validation runs every arm on the same fresh seeds, once however often it is asked for', async () => {
   const { svc, study: s } = await study({ finalValidation: { seeds: 3 } });
   const [bn, pa] = await svc.listTrials(s.id);
-  await svc.finishTrial(s.id, bn!.id, { state: 'COMPLETE', value: 0.8 });
-  await svc.finishTrial(s.id, pa!.id, { state: 'COMPLETE', value: 0.85 });
+  await runToEnd(svc, s.id, bn!.id, { state: 'COMPLETE', value: 0.8 });
+  await runToEnd(svc, s.id, pa!.id, { state: 'COMPLETE', value: 0.85 });
   const [t] = await svc.ask(s.id, 1);
-  await svc.finishTrial(s.id, t!.id, { state: 'COMPLETE', value: 0.9 });
+  await runToEnd(svc, s.id, t!.id, { state: 'COMPLETE', value: 0.9 });
   await svc.advanceEvidence(s.id);
   await svc.advanceEvidence(s.id);
   const finals = (await svc.listTrials(s.id)).filter((x) => x.role.startsWith('final:'));
@@ -279,7 +287,7 @@ test('service: the evidence phase moves in steps (race and baseline finals, then
   const b = new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 });
   const s = await a.createStudy(baseConfig({ budget: { trials: 5 }, finalValidation: { seeds: 2, race: { candidates: 2, seeds: 1 } } }));
   const finishAll = async (pick: (role: string) => boolean, value: (role: string) => number) => {
-    for (const t of (await a.listTrials(s.id)).filter((x) => x.state === 'WAITING' && pick(x.role))) await a.finishTrial(s.id, t.id, { state: 'COMPLETE', value: value(t.role) });
+    for (const t of (await a.listTrials(s.id)).filter((x) => x.state === 'WAITING' && pick(x.role))) await runToEnd(a, s.id, t.id, { state: 'COMPLETE', value: value(t.role) });
   };
   await a.ask(s.id, 3);
   assert.equal(await a.advanceEvidence(s.id), 'search', 'nothing is planned while search trials are queued');

@@ -2,7 +2,7 @@
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, ConflictError, NotFoundError } from '../../../src/errors.js';
-import { BudgetExhaustedError, LeaseLostError, StaleSnapshotError } from '../../../src/study/errors.js';
+import { BudgetExhaustedError, LeaseLostError, StaleSnapshotError, TrialNotRunningError } from '../../../src/study/errors.js';
 import { trialSeed } from '../../../src/study/seeds.js';
 import type { NewTrial, Storage } from '../../../src/study/types.js';
 import { SLICE_ITEMS } from '../../../src/event_loop.js';
@@ -320,7 +320,7 @@ export function storageConformance(name: string, open: () => Promise<Opened>): v
 
     it('finishes a trial once; the second finish is a ConflictError and changes nothing', async () => {
       const a = await study();
-      const [t, w] = await s.createTrials(a.id, [newTrial({ state: 'RUNNING', lease: lease() }), newTrial()]);
+      const [t, t2] = await s.createTrials(a.id, [newTrial({ state: 'RUNNING', lease: lease() }), newTrial({ state: 'RUNNING', lease: lease() })]);
       const done = await s.finishTrial(a.id, t!.id, { state: 'COMPLETE', value: 0.93, metrics: { valAccuracy: 0.93, backend: 'cpu' } });
       assert.equal(done.state, 'COMPLETE');
       assert.equal(done.value, 0.93);
@@ -328,11 +328,25 @@ export function storageConformance(name: string, open: () => Promise<Opened>): v
       assert.ok(done.finishedAt);
       await assert.rejects(s.finishTrial(a.id, t!.id, { state: 'FAIL', failureReason: 'x' }), ConflictError);
       assert.deepEqual(await s.getTrial(a.id, t!.id), done);
-      const failed = await s.finishTrial(a.id, w!.id, { state: 'FAIL', failureReason: 'out of memory' });
+      const failed = await s.finishTrial(a.id, t2!.id, { state: 'FAIL', failureReason: 'out of memory' });
       assert.equal(failed.failureReason, 'out of memory');
       assert.equal(failed.value, null);
-      assert.ok(failed.startedAt, 'a WAITING trial finished directly gets startedAt = finishedAt');
       await assert.rejects(s.finishTrial(a.id, 9999, { state: 'COMPLETE', value: 1 }), NotFoundError);
+    });
+
+    it('refuses a result or report for a queued trial sent without a token (TRIAL_NOT_RUNNING, nothing written); with a token it is LEASE_LOST', async () => {
+      const a = await study();
+      const [w] = await s.createTrials(a.id, [newTrial()]);
+      const before = await s.getTrial(a.id, w!.id);
+      await assert.rejects(s.finishTrial(a.id, w!.id, { state: 'COMPLETE', value: 0.9 }), (err: unknown) => err instanceof TrialNotRunningError && /trial #0 is WAITING: it was never handed out.*fix: ask for it first/.test(err.message));
+      await assert.rejects(s.finishTrial(a.id, w!.id, { state: 'FAIL', failureReason: 'x' }), TrialNotRunningError);
+      await assert.rejects(s.addIntermediate(a.id, w!.id, { step: 1, value: 0.5 }), TrialNotRunningError);
+      await assert.rejects(s.finishTrial(a.id, w!.id, { state: 'COMPLETE', value: 0.9 }, { token: 1 }), LeaseLostError);
+      assert.deepEqual(await s.getTrial(a.id, w!.id), before, 'a refused result changes nothing');
+      // Once handed out, the same calls go through, with or without the token.
+      await s.claimTrial(a.id, w!.id, lease());
+      assert.equal(await s.addIntermediate(a.id, w!.id, { step: 1, value: 0.5 }), null);
+      assert.equal((await s.finishTrial(a.id, w!.id, { state: 'COMPLETE', value: 0.9 })).state, 'COMPLETE');
     });
 
     it('rejects a COMPLETE without a finite value before touching the trial', async () => {
@@ -484,6 +498,7 @@ export function storageConformance(name: string, open: () => Promise<Opened>): v
       const renewed = await other.renewLease(a.id, w!.id, held.token, 3600);
       assert.equal((await view()).get(0)!.lease!.expiresAt, renewed.expiresAt, 'a renewal moves the listed expiry');
       await other.finishTrial(a.id, w!.id, { state: 'COMPLETE', value: 0.5 });
+      await other.claimTrial(a.id, x!.id, lease('other'));
       await other.finishTrial(a.id, x!.id, { state: 'FAIL', failureReason: 'x' });
       now = await view();
       assert.deepEqual([now.get(0)!.state, now.get(0)!.value, now.get(0)!.lease, now.get(1)!.state], ['COMPLETE', 0.5, null, 'FAIL']);
@@ -536,9 +551,9 @@ export function storageConformance(name: string, open: () => Promise<Opened>): v
       for (const st of [max, min]) {
         for (const [role, state, value] of plan) {
           const [t] = await s.createTrials(st.id, [newTrial({ role: role as NewTrial['role'] })]);
-          if (state === 'RUNNING') await s.claimTrial(st.id, t!.id, lease());
-          else if (state === 'FAIL') await s.finishTrial(st.id, t!.id, { state: 'FAIL', failureReason: 'x' });
-          else if (state) await s.finishTrial(st.id, t!.id, { state: state as 'COMPLETE' | 'PRUNED', value });
+          if (state) await s.claimTrial(st.id, t!.id, lease());
+          if (state === 'FAIL') await s.finishTrial(st.id, t!.id, { state: 'FAIL', failureReason: 'x' });
+          else if (state && state !== 'RUNNING') await s.finishTrial(st.id, t!.id, { state: state as 'COMPLETE' | 'PRUNED', value });
         }
         await s.createTrials(st.id, [newTrial({ role: 'warm-start', state: 'COMPLETE', value: st.direction === 'maximize' ? 5 : -5 })]);
       }

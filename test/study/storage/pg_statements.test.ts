@@ -3,7 +3,7 @@
 // the odd case to it. Skipped, never passed, without a server.
 import { describe, it, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { BudgetExhaustedError, LeaseLostError, StaleSnapshotError } from '../../../src/study/errors.js';
+import { BudgetExhaustedError, LeaseLostError, StaleSnapshotError, TrialNotRunningError } from '../../../src/study/errors.js';
 import { trialSeed } from '../../../src/study/seeds.js';
 import { PgStorage } from '../../../src/study/storage/postgres.js';
 import { PG_MIGRATIONS, SCHEMA, migrate } from '../../../src/study/storage/pg_migrations.js';
@@ -139,6 +139,9 @@ if (unavailable) {
       await s.requestPrune(st.id, a!.id);
       const done = await s.finishTrial(st.id, a!.id, { state: 'COMPLETE', value: 0.5 }, { token: second.token, honourPrune: true });
       assert.deepEqual([done.state, done.value, done.lease, done.intermediate], ['PRUNED', 0.5, null, [{ step: 3, value: 0.25 }]]);
+      // The one statement finishes only a RUNNING trial; a queued one goes to the transaction path for its error.
+      await assert.rejects(s.finishTrial(st.id, b!.id, { state: 'FAIL', failureReason: 'oom' }), TrialNotRunningError);
+      await s.claimTrial(st.id, b!.id, lease('z'));
       const failed = await s.finishTrial(st.id, b!.id, { state: 'FAIL', failureReason: 'oom' });
       assert.deepEqual([failed.state, failed.failureReason, failed.startedAt !== null], ['FAIL', 'oom', true]);
       await assert.rejects(s.finishTrial(st.id, b!.id, { state: 'COMPLETE', value: 1 }), /already finished \(FAIL\)/);

@@ -259,7 +259,7 @@ if (unavailable) {
       const st = await s.createStudy({ name: 'verbatim', direction: 'maximize', config });
       assert.equal(JSON.stringify((await s.getStudy(st.id))!.config), JSON.stringify(config), 'key order and every character survive');
       await assert.rejects(s.createStudy({ name: 'a\u0000b', direction: 'maximize', config: {} }), (e: unknown) => e instanceof ConfigError && /NUL/.test(e.message));
-      const [t] = await s.createTrials(st.id, [newTrial()]);
+      const [t] = await s.createTrials(st.id, [newTrial({ state: 'RUNNING', lease: { owner: 'host:1', seconds: 60 } })]);
       const failed = await s.finishTrial(st.id, t!.id, { state: 'FAIL', failureReason: 'native \u0000 crash' });
       assert.equal(failed.failureReason, 'native \uFFFD crash', 'a failure is recorded whatever its message holds');
     });
