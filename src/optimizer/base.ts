@@ -4,6 +4,7 @@ import { ACQUISITIONS, type AcquisitionName } from '../shared/names.js';
 import { expectInt, expectObject, expectOneOf } from '../config/fields.js';
 import { Rng, mixSeed } from '../gp/rng.js';
 import type { Tails } from '../gp/tails.js';
+import { ImportanceMemo, modelImportance } from './importance.js';
 import { buildModel, DEFAULT_MAX_MODEL_POINTS, type Model } from './model.js';
 import { TrialLedger, type EncodedObservation } from './ledger.js';
 import { EncodedSpace, validateSpace } from './space.js';
@@ -117,7 +118,17 @@ export abstract class BaseOptimizer implements Optimizer {
 
   abstract slices(center?: Params, points?: number): Promise<GpSlice[] | null>;
   abstract recommend(among?: readonly Params[]): Promise<Recommendation | null>;
-  abstract importance(): Promise<Importance | null>;
+  private readonly importanceMemo = new ImportanceMemo();
+
+  /** The parameters' importance under the model of the observations (kept a while on large studies: ImportanceMemo). */
+  async importance(): Promise<Importance | null> {
+    if (!this.modelReady()) return null;
+    const n = this.ledger.observations.length;
+    return this.importanceMemo.get(n, () => modelImportance(this.space, this.importanceModel(), this.opts.seed, n));
+  }
+
+  /** The fitted model of every observation that importance reads. */
+  protected abstract importanceModel(): Model;
 
   /** True once enough finished trials exist to fit a GP: as many as the initial design, two of them with a value. */
   protected modelReady(): boolean {

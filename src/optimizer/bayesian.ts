@@ -17,10 +17,9 @@ import { mixSeed, type Rng } from '../gp/rng.js';
 import { sobolPoints } from '../gp/sobol.js';
 import { Tails } from '../gp/tails.js';
 import { BaseOptimizer } from './base.js';
-import { modelImportance } from './importance.js';
 import { objectiveMoments, type Model } from './model.js';
 import { batchMode, trustRegionBox, trustRegionState, type TrustRegionState } from './trust_region.js';
-import type { GpSlice, Importance, Params, Recommendation } from './types.js';
+import type { GpSlice, Params, Recommendation } from './types.js';
 
 /** Counters for `bench bo` and debugging; they never influence a suggestion. */
 export interface BayesianStats {
@@ -236,9 +235,8 @@ export class BayesianOptimizer extends BaseOptimizer {
     return { params: { ...o.params }, mean: m.mean, sd: m.sd, observed: o.value! };
   }
 
-  async importance(): Promise<Importance | null> {
-    if (!this.modelReady()) return null;
-    return modelImportance(this.space, this.model(), this.opts.seed);
+  protected importanceModel(): Model {
+    return this.model();
   }
 }
 

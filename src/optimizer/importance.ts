@@ -55,10 +55,34 @@ export const CLAIM_SHARE = 0.05;
 export const SUPPORT_NATS = 1;
 
 /**
+ * Importance costs 20-30 small fits, run in the optimizer's thread, where the study's asks wait behind it: 1.3-2.4 s
+ * from 100 trials on (the signal test and the support refits, 3 to 7 claiming parameters), once per new model, and
+ * a study whose dashboard is open asks for it every 10 s. Past this many observations a result is therefore kept
+ * until RECOMPUTE_GROWTH more of them (a share of those it was computed from) have come in; below it, where a
+ * computation costs under 0.3 s and each trial can change the picture, every new model gets its own.
+ */
+export const RECOMPUTE_FROM = 60;
+export const RECOMPUTE_GROWTH = 0.1;
+
+/** The last importance an optimizer computed, reused as RECOMPUTE_FROM says; `observations` tells how old it is. */
+export class ImportanceMemo {
+  private last: Importance | null = null;
+
+  get(observations: number, compute: () => Importance): Importance {
+    const last = this.last;
+    const same = last?.observations === observations;
+    const young = last !== null && last.observations >= RECOMPUTE_FROM && observations > last.observations && observations < last.observations + Math.round(RECOMPUTE_GROWTH * last.observations);
+    if (same || young) return last!;
+    this.last = compute();
+    return this.last;
+  }
+}
+
+/**
  * Computed on the warped, standardized scale the GP is fitted on: a monotone warp keeps which parameter moves
  * the objective, and a tail of huge bad values cannot claim all the variance for the parameter that causes it.
  */
-export function modelImportance(space: EncodedSpace, model: Model, seed: number): Importance {
+export function modelImportance(space: EncodedSpace, model: Model, seed: number, observations: number): Importance {
   // ~9,000 posterior means and 20-30 small fits: computed once per fitted model (the optimizers refit only when
   // observations change), so a dashboard polling the importance does not redo them while the study's asks wait.
   const bySeed = computed.get(model) ?? new Map<number, Computed>();
@@ -76,12 +100,13 @@ export function modelImportance(space: EncodedSpace, model: Model, seed: number)
     const why = observed > 0
       ? `its posterior mean varies over the search space by ${fraction(explained)} of the finished trials' variance (under ${fraction(FLAT_VARIANCE)}: their differences look like noise)`
       : 'every finished trial has the same value';
-    return { status: 'flat', explained, reason: `the model sees no variation: ${why}` };
+    return { status: 'flat', explained, observations, reason: `the model sees no variation: ${why}` };
   }
   if (!(model.diagnostics.looLpd >= MEAN_BASELINE_LPD)) {
     return {
       status: 'flat',
       explained,
+      observations,
       reason: 'the model sees no variation it can predict: left out one at a time, the finished trials are predicted worse than by their mean (their differences look like noise)',
     };
   }
@@ -91,6 +116,7 @@ export function modelImportance(space: EncodedSpace, model: Model, seed: number)
     return {
       status: 'flat',
       explained,
+      observations,
       reason: `the model sees no variation it can tell from noise: it fits the finished trials no better than the same values shuffled among them (${asGood} of ${permutations} shuffles fit as well, p = ${p.toFixed(2)})`,
     };
   }
@@ -100,6 +126,7 @@ export function modelImportance(space: EncodedSpace, model: Model, seed: number)
   return {
     status: 'available',
     explained,
+    observations,
     shares: Object.fromEntries(space.names.map((name, j) => [name, shares[j]!])),
     tentative: claimed.filter((_, i) => !(support[i]! >= SUPPORT_NATS)).map((j) => space.names[j]!),
   };

@@ -1,12 +1,10 @@
 // Random search: the baseline every other optimizer must beat. Uniform (log-uniform for log params), seeded.
-import type { GpSlice, Importance, Params, Recommendation } from './types.js';
+import type { GpSlice, Params, Recommendation } from './types.js';
 import { BaseOptimizer } from './base.js';
-import { modelImportance } from './importance.js';
 import type { Model } from './model.js';
 
 export class RandomOptimizer extends BaseOptimizer {
   readonly name = 'random' as const;
-  private cache: { observations: number; model: Model } | null = null;
 
   suggest(count: number): Params[] {
     const taken = new Set<string>();
@@ -34,12 +32,7 @@ export class RandomOptimizer extends BaseOptimizer {
    * Importance is a property of the data, not of how points were chosen: a GP is fitted to the observations on
    * demand (the same model the GP optimizer uses), once there are as many as the GP's initial design.
    */
-  async importance(): Promise<Importance | null> {
-    if (!this.modelReady()) return null;
-    const obs = this.ledger.observations;
-    if (this.cache?.observations !== obs.length) {
-      this.cache = { observations: obs.length, model: this.fitModel(obs, this.opts.seed, null) };
-    }
-    return modelImportance(this.space, this.cache.model, this.opts.seed);
+  protected importanceModel(): Model {
+    return this.fitModel(this.ledger.observations, this.opts.seed, null);
   }
 }

@@ -88,11 +88,13 @@ export type Importance =
   | {
       status: 'available';
       explained: number;
+      /** Observations (finished trials, failures included) the model had when this was computed. */
+      observations: number;
       shares: Record<string, number>;
       /** Parameters given a share (>= 0.05) that the trials do not yet need: fitted without one, the model explains them about as well. */
       tentative: string[];
     }
-  | { status: 'flat'; explained: number; reason: string };
+  | { status: 'flat'; explained: number; observations: number; reason: string };
 
 export interface Optimizer {
   readonly name: OptimizerKind;

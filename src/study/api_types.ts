@@ -91,6 +91,11 @@ export interface ImportanceView {
    */
   tentative?: string[];
   method?: string;
+  /**
+   * With a model: the finished trials (failures included) it had when this was computed. Past 60 of them a result
+   * is kept until 10% more have finished (src/optimizer/importance.ts, RECOMPUTE_FROM): each costs 20-30 fits.
+   */
+  observations?: number;
 }
 
 /** The optimizer's recommendation: the best observed point by posterior mean, the prediction there and what was measured. */

@@ -731,9 +731,9 @@ export class StudyService implements StudyApi {
       const imp = await (await this.synced(study, trials)).importance();
       const method = 'total-order Sobol indices of the GP posterior mean';
       if (!imp) return { available: false, status: 'too-few-trials', reason: 'too few finished trials with tuned parameters for a model yet' };
-      if (imp.status === 'flat') return { available: false, status: 'flat', reason: imp.reason, method };
+      if (imp.status === 'flat') return { available: false, status: 'flat', reason: imp.reason, method, observations: imp.observations };
       const ranked = Object.entries(imp.shares).sort((a, b) => b[1] - a[1]);
-      return { available: true, status: 'available', importance: Object.fromEntries(ranked), tentative: imp.tentative, method };
+      return { available: true, status: 'available', importance: Object.fromEntries(ranked), tentative: imp.tentative, method, observations: imp.observations };
     });
   }
 

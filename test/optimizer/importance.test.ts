@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createOptimizer } from '../../src/optimizer/factory.js';
 import type { SearchSpace } from '../../src/optimizer/space.js';
 import type { Importance, Optimizer, OptimizerKind, Params } from '../../src/optimizer/types.js';
-import { FLAT_VARIANCE, SIGNAL_P, SUPPORT_NATS } from '../../src/optimizer/importance.js';
+import { FLAT_VARIANCE, ImportanceMemo, RECOMPUTE_FROM, RECOMPUTE_GROWTH, SIGNAL_P, SUPPORT_NATS } from '../../src/optimizer/importance.js';
 
 const SPACE: SearchSpace = {
   lr: { type: 'float', low: 1e-4, high: 1, log: true },
@@ -146,4 +146,37 @@ test('gp: at 12 trials a wiggly effect of lr credited to an inert 4-way categori
     assert.ok(sharesOf('gp', late).lr! > 0.9, `seed ${seed}: ${JSON.stringify(late)}`);
     assert.deepEqual((late as { tentative: string[] }).tentative, [], `seed ${seed}: at 40 trials lr's share is needed (> ${SUPPORT_NATS} nat)`);
   }
+});
+
+test('ImportanceMemo: every new count of observations recomputes up to RECOMPUTE_FROM; past it a result is kept until RECOMPUTE_GROWTH more', () => {
+  const memo = new ImportanceMemo();
+  const computed: number[] = [];
+  const at = (n: number) => memo.get(n, () => {
+    computed.push(n);
+    return { status: 'flat', explained: 0, observations: n, reason: 'test' };
+  }).observations;
+  assert.deepEqual([at(12), at(12), at(13), at(40)], [12, 12, 13, 40]);
+  assert.deepEqual(computed, [12, 13, 40], 'the same count reuses; a new one below the threshold recomputes');
+  assert.equal(RECOMPUTE_FROM, 60);
+  assert.equal(RECOMPUTE_GROWTH, 0.1);
+  assert.deepEqual([at(100), at(101), at(109), at(110), at(111)], [100, 100, 100, 110, 110]);
+  assert.deepEqual(computed.slice(3), [100, 110], '10% more observations than the kept result recompute it');
+  assert.equal(at(90), 90, 'fewer observations (a rebuilt optimizer) never get a result from more');
+});
+
+test('random: past 60 observations importance is recomputed once 10% more have finished, and says from how many', async () => {
+  const opt: Optimizer = createOptimizer('random', { space: SPACE, direction: 'minimize', seed: 3 });
+  let told = 0;
+  const tellUpTo = async (n: number) => {
+    for (; told < n; told++) {
+      const [s] = await opt.ask(1);
+      await opt.tell(s!.id, objective(s!.params));
+    }
+  };
+  await tellUpTo(70);
+  assert.equal((await opt.importance())!.observations, 70);
+  await tellUpTo(76);
+  assert.equal((await opt.importance())!.observations, 70, 'at 76 the result from 70 is kept');
+  await tellUpTo(77);
+  assert.equal((await opt.importance())!.observations, 77, 'at 77 (10% more) it is recomputed');
 });
