@@ -586,10 +586,11 @@ export class StudyService implements StudyApi {
   private async trialIdOf(studyId: string, ref: TrialRef): Promise<number> {
     if (typeof ref === 'number') return ref;
     const n = ref.number;
-    // A miss lists the study afresh, so the span below is every number it has.
-    const id = await this.numbers.idOf(studyId, n, () => this.storage.listTrials(studyId, { withIntermediate: false }));
-    if (id === undefined) throw new NoSuchTrialError((await this.resolve(studyId)).name, n, this.numbers.span(studyId));
-    return id;
+    const id = await this.numbers.idOf(studyId, n, () => this.storage.trialIdByNumber(studyId, n));
+    if (id !== undefined) return id;
+    // Only a wrong number lists the study: the error names the numbers it has.
+    this.numbers.remember(studyId, await this.storage.listTrials(studyId, { withIntermediate: false }));
+    throw new NoSuchTrialError((await this.resolve(studyId)).name, n, this.numbers.span(studyId));
   }
 
   /**

@@ -163,6 +163,8 @@ export interface Storage {
   /** Returns the trials created (keyed ones that already existed are skipped), numbered in order. See CreateGuard. */
   createTrials(studyId: string, trials: NewTrial[], guard?: CreateGuard): Promise<TrialRecord[]>;
   getTrial(studyId: string, trialId: number): Promise<TrialRecord | undefined>;
+  /** The id of the study's trial `number` (#n), or undefined: one indexed read, however large the study. */
+  trialIdByNumber(studyId: string, number: number): Promise<number | undefined>;
   /**
    * Ordered by number. Intermediate values are included unless `withIntermediate: false`. Records are the caller's
    * to read, not to change: a store may hand out copies or shared frozen records (PostgreSQL's incremental listing).

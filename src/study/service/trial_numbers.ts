@@ -10,21 +10,20 @@ export type TrialRef = number | { number: number };
 
 /**
  * number -> id per study. Both never change once a trial exists, so entries never go stale; a number not seen yet
- * (a trial another process created) costs one listing of the study, then is remembered.
+ * (a trial another process created) costs one indexed read of the store, then is remembered.
  */
 export class TrialNumbers {
   private readonly byStudy = new Map<string, Map<number, number>>();
 
-  async idOf(studyId: string, number: number, list: () => Promise<readonly Pick<TrialRecord, 'id' | 'number'>[]>): Promise<number | undefined> {
-    let ids = this.byStudy.get(studyId);
-    const hit = ids?.get(number);
+  async idOf(studyId: string, number: number, find: () => Promise<number | undefined>): Promise<number | undefined> {
+    const hit = this.byStudy.get(studyId)?.get(number);
     if (hit !== undefined) return hit;
-    if (!ids) this.byStudy.set(studyId, (ids = new Map()));
-    for (const t of await list()) ids.set(t.number, t.id);
-    return ids.get(number);
+    const id = await find();
+    if (id !== undefined) this.remember(studyId, [{ id, number }]);
+    return id;
   }
 
-  /** The numbers known for the study (all of them just after `idOf` missed, since a miss lists the study), or null for none. */
+  /** The numbers known for the study (all of them once its listing was remembered), or null for none. */
   span(studyId: string): TrialSpan | null {
     const ids = this.byStudy.get(studyId);
     if (!ids || ids.size === 0) return null;

@@ -165,6 +165,12 @@ export class MemoryStorage implements Storage {
     return t && t.rec.studyId === studyId ? jsonCopy(t.rec) : undefined;
   }
 
+  async trialIdByNumber(studyId: string, number: number): Promise<number | undefined> {
+    this.check();
+    for (const t of this.trials.values()) if (t.rec.studyId === studyId && t.rec.number === number) return t.rec.id;
+    return undefined;
+  }
+
   async listTrials(studyId: string, opts: { states?: TrialState[]; withIntermediate?: boolean } = {}): Promise<TrialRecord[]> {
     this.check();
     // Copies handed out SLICE_ITEMS at a time with the event loop let in between, as SQLite reads its pages.

@@ -420,6 +420,12 @@ export class PgStorage implements Storage {
     return this.read(async (c) => (await this.trialsWithValues(c, studyId, [trialId]))[0]);
   }
 
+  async trialIdByNumber(studyId: string, number: number): Promise<number | undefined> {
+    if (!Number.isSafeInteger(number) || number < -(2 ** 31) || number >= 2 ** 31 || hasNul(studyId)) return undefined;
+    const row = (await this.query(`SELECT id FROM ${S}.trials WHERE study_id = $1 AND number = $2`, [studyId, number])).rows[0] as { id: string | number } | undefined;
+    return row === undefined ? undefined : Number(row.id);
+  }
+
   async listTrials(studyId: string, opts: { states?: TrialState[]; withIntermediate?: boolean } = {}): Promise<TrialRecord[]> {
     const states = opts.states;
     if ((states && states.length === 0) || hasNul(studyId)) return [];

@@ -287,6 +287,11 @@ export class SqliteStorage implements Storage {
     return this.db.transaction(() => this.trialById(studyId, trialId))();
   }
 
+  async trialIdByNumber(studyId: string, number: number): Promise<number | undefined> {
+    const row = this.sql('SELECT id FROM trials WHERE study_id = ? AND number = ?').get(studyId, number) as { id: number } | undefined;
+    return row?.id;
+  }
+
   async listTrials(studyId: string, opts: { states?: TrialState[]; withIntermediate?: boolean } = {}): Promise<TrialRecord[]> {
     const states = opts.states;
     if (states && states.length === 0) return [];

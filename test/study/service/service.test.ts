@@ -306,3 +306,21 @@ test('service: the evidence phase moves in steps (race and baseline finals, then
   assert.equal(fv.pending, 0);
   assert.equal(fv.best.trialNumber, 3);
 });
+
+test('service: a read, report or tell by number on a fresh service reads that one trial, never the study; only a wrong number lists it, to name the numbers it has', async () => {
+  const { svc, storage, study: s } = await study({ executor: 'external', baselines: false });
+  await svc.ask(s.id, 3);
+  const fresh = new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 });
+  let listed = 0;
+  const list = storage.listTrials.bind(storage);
+  storage.listTrials = async (...args: Parameters<typeof list>) => {
+    listed++;
+    return list(...args);
+  };
+  assert.equal((await fresh.getTrialView(s.id, { number: 1 })).number, 1);
+  assert.deepEqual(await fresh.report(s.id, { number: 2 }, 5, 0.5), { prune: false });
+  assert.equal((await fresh.tell(s.id, { number: 2 }, { value: 0.6 })).state, 'COMPLETE');
+  assert.equal(listed, 0, 'a study of 100,000 trials took about 2 s to list: a trial by number must not cost that');
+  await assert.rejects(fresh.tell(s.id, { number: 9 }, { value: 0.5 }), /has no trial #9; its trials are #0-#2 /);
+  assert.equal(listed, 1);
+});

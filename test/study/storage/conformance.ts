@@ -138,6 +138,11 @@ export function storageConformance(name: string, open: () => Promise<Opened>): v
       assert.equal(t1[1]!.lease?.token, 1);
       assert.deepEqual(await s.getTrial(a.id, t1[1]!.id), t1[1]);
       assert.equal(await s.getTrial(b.id, t1[1]!.id), undefined, 'a trial is only found under its own study');
+      assert.deepEqual(await Promise.all([0, 1, 2].map((n) => s.trialIdByNumber(a.id, n))), [t1[0]!.id, t1[1]!.id, t3[0]!.id], 'by number, one read each');
+      assert.equal(await s.trialIdByNumber(b.id, 0), t2[0]!.id, 'numbers are per study');
+      for (const n of [3, -1, 0.5, 2 ** 53, 2 ** 31]) assert.equal(await s.trialIdByNumber(a.id, n), undefined, `no trial #${n}`);
+      assert.equal(await s.trialIdByNumber('no-such-study', 0), undefined);
+      assert.equal(await s.trialIdByNumber('a\u0000b', 0), undefined, 'a NUL in the id finds nothing (PostgreSQL cannot even take it)');
       await assert.rejects(s.createTrials('nope', [newTrial()]), NotFoundError);
       await assert.rejects(s.createTrials(a.id, [newTrial({ state: 'COMPLETE', value: 1 })]), ConfigError, 'only warm starts are created finished');
       await assert.rejects(s.createTrials(a.id, [newTrial({ role: 'bogus' as never })]), ConfigError);
