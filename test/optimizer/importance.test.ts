@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { createOptimizer } from '../../src/optimizer/factory.js';
 import type { SearchSpace } from '../../src/optimizer/space.js';
 import type { Importance, Optimizer, OptimizerKind, Params } from '../../src/optimizer/types.js';
+import { branin10 } from '../../src/bench/bo/test_functions.js';
 import { FLAT_VARIANCE, ImportanceMemo, RECOMPUTE_FROM, RECOMPUTE_GROWTH, SIGNAL_P, SUPPORT_NATS } from '../../src/optimizer/importance.js';
 
 const SPACE: SearchSpace = {
@@ -179,4 +180,26 @@ test('random: past 60 observations importance is recomputed once 10% more have f
   assert.equal((await opt.importance())!.observations, 70, 'at 76 the result from 70 is kept');
   await tellUpTo(77);
   assert.equal((await opt.importance())!.observations, 77, 'at 77 (10% more) it is recomputed');
+});
+
+test('gp on the bench\'s branin_10d: shares credited to two inert dimensions at 20 evaluations are tentative; at 40 the two active ones hold them, needed', async () => {
+  // Seed 1 of the measurement in README (importance): x2 0.56 and x8 0.44 at 20 evaluations, x0 and x1 from 40 on.
+  const opt = createOptimizer('gp', { space: branin10.space, direction: 'minimize', seed: 1 });
+  let told = 0;
+  const tellUpTo = async (n: number) => {
+    for (; told < n; told++) {
+      const [s] = await opt.ask(1);
+      await opt.tell(s!.id, branin10.f(s!.params));
+    }
+  };
+  await tellUpTo(20);
+  const early = (await opt.importance())!;
+  const claimed = Object.entries(sharesOf('gp', early)).filter(([, v]) => v >= 0.05).map(([k]) => k).sort();
+  assert.deepEqual(claimed, ['x2', 'x8'], `the case measured: ${JSON.stringify(early)}`);
+  assert.deepEqual([...(early as { tentative: string[] }).tentative].sort(), ['x2', 'x8']);
+  await tellUpTo(40);
+  const late = (await opt.importance())!;
+  const shares = sharesOf('gp', late);
+  assert.ok(shares.x0! + shares.x1! > 0.95, JSON.stringify(late));
+  assert.deepEqual((late as { tentative: string[] }).tentative, []);
 });
