@@ -7,6 +7,8 @@ const TENTATIVE_COLOR = '#bfdbfe';
 export interface ImportanceData {
   labels: string[];
   datasets: Series[];
+  /** Under the chart: how many finished trials the shares come from. */
+  foot: string;
 }
 
 /** A note instead of bars while loading, when it failed to load, before there is a model, and when the model is flat. */
@@ -22,5 +24,7 @@ export function importanceData(view: ImportanceView | null, error: string | null
   return {
     labels: entries.map(([k]) => (tentative.has(k) ? `${k} (tentative)` : k)),
     datasets: [{ label: 'share of the variation', data: entries.map(([, v]) => v), type: 'bar', backgroundColor: entries.map(([k]) => (tentative.has(k) ? TENTATIVE_COLOR : SHARE_COLOR)) }],
+    // Past 60 trials the server keeps a result until 10% more have finished: say which trials these bars describe.
+    foot: view.observations === undefined ? '' : `From ${view.observations} finished trials.`,
   };
 }

@@ -187,6 +187,7 @@ export function renderSlices(view: StudyView, open: OpenTrial): void {
 export function renderImportance(imp: ImportanceView | null, error: string | null = null): void {
   const d = importanceData(imp, error);
   const canvas = showChartOrNote(byId('importance'), 'note' in d ? d.note : null);
+  byId('importance-foot').textContent = 'note' in d ? '' : d.foot;
   if ('note' in d) return;
   drawChart(canvas, {
     type: 'bar',

@@ -22,8 +22,9 @@ test('importance on a flat model: a note saying it is unavailable and why, never
 });
 
 test('importance: a tentative share is labelled and drawn pale, the others in the usual colour', () => {
-  const d = importanceData({ available: true, status: 'available', importance: { rmaxFinal: 0.6, warmup: 0.3, dmaxFinal: 0.1 }, tentative: ['warmup'] });
+  const d = importanceData({ available: true, status: 'available', importance: { rmaxFinal: 0.6, warmup: 0.3, dmaxFinal: 0.1 }, tentative: ['warmup'], observations: 73 });
   assert.ok(!('note' in d));
+  assert.equal(d.foot, 'From 73 finished trials.', 'past 60 trials the shares can lag a few trials: say which ones they describe');
   assert.deepEqual(d.labels, ['rmaxFinal', 'warmup (tentative)', 'dmaxFinal']);
   const colours = d.datasets[0]!.backgroundColor as string[];
   assert.equal(colours[0], colours[2]);
