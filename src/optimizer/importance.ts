@@ -1,9 +1,9 @@
 // Parameter importance of a fitted model: total-order Sobol indices of its posterior mean, keyed by parameter name, or why there are none (a flat model).
 import { MEAN_BASELINE_LPD } from '../gp/fit.js';
 import type { GpData } from '../gp/gp.js';
-import { totalSobolImportance, type SobolImportance } from '../gp/importance.js';
+import { totalSobolImportance } from '../gp/importance.js';
 import { mixSeed } from '../gp/rng.js';
-import { signalTest, type SignalTest } from '../gp/signal_test.js';
+import { signalTest } from '../gp/signal_test.js';
 import { dimensionSupport } from '../gp/support.js';
 import type { Model } from './model.js';
 import type { EncodedSpace } from './space.js';
@@ -85,16 +85,9 @@ export class ImportanceMemo {
  * the objective, and a tail of huge bad values cannot claim all the variance for the parameter that causes it.
  */
 export function modelImportance(space: EncodedSpace, model: Model, seed: number, observations: number): Importance {
-  // ~9,000 posterior means and 20-30 small fits: computed once per fitted model (the optimizers refit only when
-  // observations change), so a dashboard polling the importance does not redo them while the study's asks wait.
-  const bySeed = computed.get(model) ?? new Map<number, Computed>();
-  computed.set(model, bySeed);
-  let cached = bySeed.get(seed);
-  if (!cached) {
-    cached = { st: totalSobolImportance((x) => model.gp.predictMean(x), space.dims, { seed: mixSeed(seed, 0x1a9) }), signal: null, support: null };
-    bySeed.set(seed, cached);
-  }
-  const st = cached.st;
+  // ~9,000 posterior means, then 20-30 small fits only where the cheaper rules let shares through: once per
+  // ImportanceMemo.get that misses, so a dashboard polling the importance does not redo them.
+  const st = totalSobolImportance((x) => model.gp.predictMean(x), space.dims, { seed: mixSeed(seed, 0x1a9) });
   const observed = variance(model.gp.y);
   const explained = observed > 0 ? st.variance / observed : 0;
   const shares = st.shares;
@@ -112,8 +105,7 @@ export function modelImportance(space: EncodedSpace, model: Model, seed: number,
       reason: 'the model sees no variation it can predict: left out one at a time, the finished trials are predicted worse than by their mean (their differences look like noise)',
     };
   }
-  cached.signal ??= signalTest(gpData(model), { seed: mixSeed(seed, 0x5e7) });
-  const { p, asGood, permutations } = cached.signal;
+  const { p, asGood, permutations } = signalTest(gpData(model), { seed: mixSeed(seed, 0x5e7) });
   if (p > SIGNAL_P) {
     return {
       status: 'flat',
@@ -123,8 +115,7 @@ export function modelImportance(space: EncodedSpace, model: Model, seed: number,
     };
   }
   const claimed = space.names.map((_, j) => j).filter((j) => shares[j]! >= CLAIM_SHARE);
-  cached.support ??= dimensionSupport(gpData(model), model.theta, claimed, { seed: mixSeed(seed, 0x5a9) });
-  const support = cached.support;
+  const support = dimensionSupport(gpData(model), model.theta, claimed, { seed: mixSeed(seed, 0x5a9) });
   return {
     status: 'available',
     explained,
@@ -149,13 +140,3 @@ function variance(y: ArrayLike<number>): number {
 }
 
 const fraction = (f: number) => (f >= 0.01 ? `${(100 * f).toFixed(0)}%` : `${Number((100 * f).toPrecision(1))}%`);
-
-interface Computed {
-  st: SobolImportance;
-  /** Run only when the rules before it let shares through. */
-  signal: SignalTest | null;
-  /** Evidence lost without each claiming parameter (nats), in parameter order; run only when shares are given. */
-  support: number[] | null;
-}
-
-const computed = new WeakMap<Model, Map<number, Computed>>();

@@ -32,6 +32,17 @@ async function run(kind: OptimizerKind, f: (p: Params) => number, n = 40): Promi
   return (await opt.importance())!;
 }
 
+/** Asks and tells `f` one trial at a time until `n` have been told in all. */
+function teller(opt: Optimizer, f: (p: Params) => number): (n: number) => Promise<void> {
+  let told = 0;
+  return async (n) => {
+    for (; told < n; told++) {
+      const [s] = await opt.ask(1);
+      await opt.tell(s!.id, f(s!.params));
+    }
+  };
+}
+
 function sharesOf(kind: OptimizerKind, r: Importance): Record<string, number> {
   assert.equal(r.status, 'available', `${kind}: ${r.status === 'flat' ? r.reason : ''}`);
   return (r as Extract<Importance, { status: 'available' }>).shares;
@@ -130,13 +141,7 @@ test('gp: at 12 trials a wiggly effect of lr credited to an inert 4-way categori
   const f = (p: Params) => Math.sin((6 * (Math.log10(p.lr as number) + 4)) / 4);
   for (const seed of [2, 3, 4]) {
     const opt = createOptimizer('gp', { space: SPACE, direction: 'minimize', seed });
-    let told = 0;
-    const tellUpTo = async (n: number) => {
-      for (; told < n; told++) {
-        const [s] = await opt.ask(1);
-        await opt.tell(s!.id, f(s!.params));
-      }
-    };
+    const tellUpTo = teller(opt, f);
     await tellUpTo(12);
     const early = (await opt.importance())!;
     const shares = sharesOf('gp', early);
@@ -167,13 +172,7 @@ test('ImportanceMemo: every new count of observations recomputes up to RECOMPUTE
 
 test('random: past 60 observations importance is recomputed once 10% more have finished, and says from how many', async () => {
   const opt: Optimizer = createOptimizer('random', { space: SPACE, direction: 'minimize', seed: 3 });
-  let told = 0;
-  const tellUpTo = async (n: number) => {
-    for (; told < n; told++) {
-      const [s] = await opt.ask(1);
-      await opt.tell(s!.id, objective(s!.params));
-    }
-  };
+  const tellUpTo = teller(opt, objective);
   await tellUpTo(70);
   assert.equal((await opt.importance())!.observations, 70);
   await tellUpTo(76);
@@ -185,13 +184,7 @@ test('random: past 60 observations importance is recomputed once 10% more have f
 test('gp on the bench\'s branin_10d: shares credited to two inert dimensions at 20 evaluations are tentative; at 40 the two active ones hold them, needed', async () => {
   // Seed 1 of the measurement in README (importance): x2 0.56 and x8 0.44 at 20 evaluations, x0 and x1 from 40 on.
   const opt = createOptimizer('gp', { space: branin10.space, direction: 'minimize', seed: 1 });
-  let told = 0;
-  const tellUpTo = async (n: number) => {
-    for (; told < n; told++) {
-      const [s] = await opt.ask(1);
-      await opt.tell(s!.id, branin10.f(s!.params));
-    }
-  };
+  const tellUpTo = teller(opt, branin10.f);
   await tellUpTo(20);
   const early = (await opt.importance())!;
   const claimed = Object.entries(sharesOf('gp', early)).filter(([, v]) => v >= 0.05).map(([k]) => k).sort();
