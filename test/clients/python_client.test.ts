@@ -50,6 +50,7 @@ describe('Python client against a live server', { skip: pythonMissing }, () => {
     assert.deepEqual(seen.enqueuedFirst, [true, 'enqueued', 0.95]);
     assert.equal(seen.grantedAtTheEnd, 2, 'the enqueued trial and one suggestion fill budget_trials = 5');
     assert.equal(seen.extended, 6);
+    assert.deepEqual(seen.importance, [false, 'too-few-trials', true], 'importance through the client: 5 trials are fewer than the GP\'s design');
     assert.deepEqual(seen.view.counts, { WAITING: 0, RUNNING: 0, COMPLETE: 4, PRUNED: 0, FAIL: 1 });
     assert.equal(seen.view.best.value, 0.75);
   });

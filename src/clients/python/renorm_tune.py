@@ -344,6 +344,13 @@ class Study:
         """The export of the best schedule (its table works with schedule_at)."""
         return self.client.request("GET", self._path("/best-schedule"))
 
+    def importance(self):
+        """Which schedule parameters matter (GET /api/studies/:id/importance): with shares, ``{"available": True,
+        "importance": {param: share}, "tentative": [param, ...], "observations": n, ...}``, largest first; a parameter
+        listed in ``tentative`` has a share the trials do not yet need. Without shares, ``"available": False`` with
+        ``status`` ("too-few-trials" or "flat") and ``reason``."""
+        return self.client.request("GET", self._path("/importance"))
+
     def _trial(self, trial, tail):
         number = trial if isinstance(trial, int) else trial["number"]
         # Trial numbers and lease tokens both count from the start in every study: a trial told through another
