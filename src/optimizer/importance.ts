@@ -57,8 +57,9 @@ export const CLAIM_SHARE = 0.05;
 export const SUPPORT_NATS = 1;
 
 /**
- * Importance costs 20-30 small fits, run in the optimizer's thread, where the study's asks wait behind it: 1.3-2.4 s
- * from 100 trials on (the signal test and the support refits, 3 to 7 claiming parameters), once per new model, and
+ * Importance costs 20-30 small fits, run in the optimizer's thread, where the study's asks wait behind it: 1.3-1.7 s
+ * from 100 trials on with 3 parameters claiming shares (the signal test 0.83-0.99 s, the support refits 0.14-0.25 s
+ * per claiming parameter; measured at 100, 200 and 400 trials in 7-D), once per new model, and
  * a study whose dashboard is open asks for it every 10 s. Past this many observations a result is therefore kept
  * until RECOMPUTE_GROWTH more of them (a share of those it was computed from) have come in; below it, where a
  * computation costs under 0.3 s and each trial can change the picture, every new model gets its own.
