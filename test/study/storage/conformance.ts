@@ -339,7 +339,7 @@ export function storageConformance(name: string, open: () => Promise<Opened>): v
       await assert.rejects(s.finishTrial(a.id, 9999, { state: 'COMPLETE', value: 1 }), NotFoundError);
     });
 
-    it('refuses a result or report for a queued trial sent without a token (TRIAL_NOT_RUNNING, nothing written); with a token it is LEASE_LOST', async () => {
+    it('refuses a result or report for a queued trial sent without a token: TRIAL_NOT_RUNNING if it was never handed out, LEASE_LOST if its lease ended; nothing written', async () => {
       const a = await study();
       const [w] = await s.createTrials(a.id, [newTrial()]);
       const before = await s.getTrial(a.id, w!.id);
@@ -348,6 +348,11 @@ export function storageConformance(name: string, open: () => Promise<Opened>): v
       await assert.rejects(s.addIntermediate(a.id, w!.id, { step: 1, value: 0.5 }), TrialNotRunningError);
       await assert.rejects(s.finishTrial(a.id, w!.id, { state: 'COMPLETE', value: 0.9 }, { token: 1 }), LeaseLostError);
       assert.deepEqual(await s.getTrial(a.id, w!.id), before, 'a refused result changes nothing');
+      // Handed out and handed back, it is queued again: a result without the token is a lost lease's, as with it.
+      const first = (await s.claimTrial(a.id, w!.id, lease()))!;
+      await s.releaseTrial(a.id, w!.id, first.token);
+      await assert.rejects(s.finishTrial(a.id, w!.id, { state: 'COMPLETE', value: 0.9 }), (err: unknown) => err instanceof LeaseLostError && /it is WAITING: its lease ended and it went back to the queue/.test(err.message));
+      await assert.rejects(s.addIntermediate(a.id, w!.id, { step: 1, value: 0.5 }), LeaseLostError);
       // Once handed out, the same calls go through, with or without the token.
       await s.claimTrial(a.id, w!.id, lease());
       assert.equal(await s.addIntermediate(a.id, w!.id, { step: 1, value: 0.5 }), null);
