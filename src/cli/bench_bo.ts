@@ -31,12 +31,13 @@ export function register(bench: Command): void {
     .option('--sections <names>', `comma-separated parts to run (default all: ${SECTIONS.join(', ')})`, list<Section>('--sections', (s) => s as Section, SECTIONS))
     .option('--ablation-seeds <n>', 'seeds per ablation variant and outlier run (default 5)', positiveInt('--ablation-seeds'))
     .option('--batch-method <name>', `the GP's batch strategy in the regret section (${BATCH_STRATEGIES.join(', ')}; default the optimizer's)`, batchMethod)
+    .option('--asynchronous', 'in the regret section, keep a batch in flight: after the first ask of q, each told trial is followed by an ask of 1 with q - 1 pending, as the runner asks when a worker frees up (the GP and TPE alike)')
     .option('--no-optuna', 'skip the Optuna TPE side-by-side runs')
     .option('--no-sklearn', "skip timing scikit-learn's GP fit beside the ask latency")
     .option('--json', 'print a JSON summary as the last line')
     .action(async (opts: {
       seeds?: number; firstSeed?: number; evals?: number; quick?: boolean; functions?: TestFunction[]; batches?: number[]; sections?: Section[];
-      ablationSeeds?: number; batchMethod?: BatchStrategy; optuna: boolean; sklearn: boolean; json?: boolean;
+      ablationSeeds?: number; batchMethod?: BatchStrategy; asynchronous?: boolean; optuna: boolean; sklearn: boolean; json?: boolean;
     }) => {
       const quick = opts.quick ?? false;
       const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -49,6 +50,7 @@ export function register(bench: Command): void {
         batches: opts.batches ?? [1, 4],
         sections: opts.sections ?? (quick ? SECTIONS.filter((s) => s !== 'ablation' && s !== 'outliers' && s !== 'speedup') : [...SECTIONS]),
         ...(opts.batchMethod ? { batchMethod: opts.batchMethod } : {}),
+        ...(opts.asynchronous ? { pacing: 'asynchronous' as const } : {}),
         optuna: opts.optuna,
         sklearn: opts.sklearn,
         ablationFunctions: opts.functions ?? quickFunctions,

@@ -8,7 +8,7 @@ import { timeGpStep, type GpStepTiming } from './gp_step_mathjs.js';
 import { latency, type LatencyResult } from './latency.js';
 import { outliers, type OutlierRow } from './outliers.js';
 import { optunaAvailability, runOptunaTpe, type OptunaTraces } from './optuna_tpe.js';
-import { benchGp, runOnFunction } from './regret.js';
+import { benchGp, runOnFunction, type Pacing } from './regret.js';
 import { responsiveness, type ResponsivenessRow } from './responsiveness.js';
 import { runKey, speedup, type SpeedupRow } from './speedup.js';
 import { medianRatioInterval, standing, type Standing } from './ratio_interval.js';
@@ -31,6 +31,11 @@ export interface BenchBoOptions {
    * speedup and ablation sections reuse, so those still measure the default.
    */
   batchMethod?: BatchStrategy;
+  /**
+   * How the regret section's runs with batch > 1 ask, the GP's and TPE's alike (default 'batches'; regret.ts). Like
+   * `batchMethod`, other pacings are kept out of what the speedup and ablation sections reuse.
+   */
+  pacing?: Pacing;
   /** Run Optuna's TPE side by side when /usr/bin/python3 has optuna. */
   optuna: boolean;
   /** Time scikit-learn's GP fit beside the ask latency when /usr/bin/python3 has sklearn. */
@@ -80,8 +85,9 @@ export interface BenchBoResult {
 async function optunaSide(fns: TestFunction[], batch: number, o: BenchBoOptions): Promise<OptunaTraces | undefined> {
   if (!o.optuna) return undefined;
   const t0 = performance.now();
-  const tpe = await runOptunaTpe({ functions: fns.map((f) => f.name), seeds: o.seeds, firstSeed: o.firstSeed ?? 0, evals: o.evals, batch });
-  o.log(`  Optuna ${tpe.version} TPE (multivariate${batch > 1 ? ', constant liar' : ''}) at batch ${batch}: ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  const asynchronous = o.pacing === 'asynchronous';
+  const tpe = await runOptunaTpe({ functions: fns.map((f) => f.name), seeds: o.seeds, firstSeed: o.firstSeed ?? 0, evals: o.evals, batch, ...(asynchronous ? { asynchronous } : {}) });
+  o.log(`  Optuna ${tpe.version} TPE (multivariate${batch > 1 ? `, constant liar${asynchronous ? ', asynchronous' : ''}` : ''}) at batch ${batch}: ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   return tpe;
 }
 
@@ -90,6 +96,10 @@ export async function benchBo(o: BenchBoOptions): Promise<BenchBoResult> {
   const first = o.firstSeed ?? 0;
   o.log(`bench bo: ${o.functions.length} functions x ${o.seeds} seeds${first ? ` (from seed ${first})` : ''} x ${o.evals} evaluations, batch ${o.batches.join(' and ')}; regret = noise-free value - known optimum; median [q1, q3]`);
   if (o.batchMethod) o.log(`the GP's batch strategy in the regret section: ${o.batchMethod}`);
+  const pacing = o.pacing ?? 'batches';
+  if (pacing === 'asynchronous') o.log('asynchronous: a batch of q stays in flight, each told trial followed by an ask of 1 with q - 1 pending (the GP and TPE alike)');
+  // Only the default GP's runs are kept for the sections that reuse them.
+  const reusable = !o.batchMethod && pacing === 'batches';
   let optuna: BenchBoResult['optuna'] = { skipped: '--no-optuna' };
   if (o.optuna) {
     const avail = optunaAvailability();
@@ -119,16 +129,16 @@ export async function benchBo(o: BenchBoOptions): Promise<BenchBoResult> {
         const stats: BayesianStats = { fits: 0, fallbacks: 0, localProposals: 0, proposals: 0 };
         for (let seed = first; seed < first + o.seeds; seed++) {
           const opt = benchGp(fn, seed, o.batchMethod ? { batch: o.batchMethod } : {});
-          const r = await runOnFunction(opt, fn, seed, o.evals, batch);
+          const r = await runOnFunction(opt, fn, seed, o.evals, batch, pacing);
           gp.push(r.final);
-          if (!o.batchMethod) {
+          if (reusable) {
             gpFinals.set(finalKey(fn, batch, seed), r.final);
             gpTraces.set(finalKey(fn, batch, seed), r.trace);
           }
           if (r.bestObservedFinal !== undefined) gpBestObserved.push(r.bestObservedFinal);
           seconds += r.seconds;
           for (const k of Object.keys(stats) as (keyof BayesianStats)[]) stats[k] += opt.stats[k];
-          random.push((await runOnFunction(new RandomOptimizer({ space: fn.space, direction: 'minimize', seed }), fn, seed, o.evals, batch)).final);
+          random.push((await runOnFunction(new RandomOptimizer({ space: fn.space, direction: 'minimize', seed }), fn, seed, o.evals, batch, pacing)).final);
         }
         gpStats[`${fn.name}/${batch}`] = stats;
         const row = regretRow(fn, batch, o.evals, {

@@ -2,12 +2,14 @@
 """Optuna's multivariate TPE on the same test functions as src/bench/bo/test_functions.ts, for `renorm-tune bench bo`.
 
 Two modes, both reading a JSON request from argv[2] (or stdin when absent) and writing one JSON line:
-  run   {"functions": [...], "seeds": N, "firstSeed": F (default 0), "evals": M, "batch": Q}
-        -> {"optuna": version, "runs": [{"fn", "sampler": "tpe_multivariate", "seed", "batch",
+  run   {"functions": [...], "seeds": N, "firstSeed": F (default 0), "evals": M, "batch": Q,
+         "asynchronous": A (default false)}
+        -> {"optuna": version, "runs": [{"fn", "sampler": "tpe_multivariate", "seed", "batch", "asynchronous",
                                          "trace": [best-so-far regret of the noise-free values after each evaluation],
                                          "final": regret of the trial Optuna reports as best (by the noisy value)}]}
         TPESampler(multivariate=True, seed=s); with Q > 1 it asks Q trials before telling any, with
-        constant_liar=True (Optuna's own remedy for parallel asks) so the batch is spread out.
+        constant_liar=True (Optuna's own remedy for parallel asks) so the batch is spread out. Asynchronous:
+        Q trials stay in flight, the oldest told and one more asked each time (as workers free up).
   eval  {"points": [{"fn": name, "x": {param: value}}, ...]}
         -> {"values": [...]}: the noise-free Python values, so a test can check they agree with TypeScript
         without needing optuna (this mode imports only the standard library).
@@ -147,7 +149,7 @@ def suggest(trial, space):
     return params
 
 
-def run_one(name, seed, evals, batch):
+def run_one(name, seed, evals, batch, asynchronous=False):
     import optuna
 
     f, space, optimum, noise_sd = lookup(name)
@@ -156,19 +158,22 @@ def run_one(name, seed, evals, batch):
     noise = random.Random(seed * 7919 + 17)
     trace, best_true = [], math.inf
     best_noisy, best_noisy_true = math.inf, math.inf
-    done = 0
-    while done < evals:
-        trials = [study.ask() for _ in range(min(batch, evals - done))]
-        rows = [(t, suggest(t, space)) for t in trials]
-        for t, params in rows:
-            true = f(params)
-            observed = true + (noise.gauss(0.0, noise_sd) if noise_sd else 0.0)
-            study.tell(t, observed)
-            best_true = min(best_true, true)
-            if observed < best_noisy:
-                best_noisy, best_noisy_true = observed, true
-            trace.append(best_true - optimum)
-        done += len(rows)
+    in_flight, asked = [], 0
+    while len(trace) < evals:
+        room = min(batch - len(in_flight), evals - asked)
+        if room > 0 and (not in_flight or asynchronous):
+            for _ in range(room):
+                t = study.ask()
+                in_flight.append((t, suggest(t, space)))
+            asked += room
+        t, params = in_flight.pop(0)
+        true = f(params)
+        observed = true + (noise.gauss(0.0, noise_sd) if noise_sd else 0.0)
+        study.tell(t, observed)
+        best_true = min(best_true, true)
+        if observed < best_noisy:
+            best_noisy, best_noisy_true = observed, true
+        trace.append(best_true - optimum)
     return trace, best_noisy_true - optimum
 
 
@@ -187,12 +192,14 @@ def main():
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     batch = int(request.get("batch", 1))
+    asynchronous = bool(request.get("asynchronous", False))
     first = int(request.get("firstSeed", 0))
     runs = []
     for name in request["functions"]:
         for seed in range(first, first + int(request["seeds"])):
-            trace, final = run_one(name, seed, int(request["evals"]), batch)
-            runs.append({"fn": name, "sampler": "tpe_multivariate", "seed": seed, "batch": batch, "trace": trace, "final": final})
+            trace, final = run_one(name, seed, int(request["evals"]), batch, asynchronous)
+            runs.append({"fn": name, "sampler": "tpe_multivariate", "seed": seed, "batch": batch, "asynchronous": asynchronous,
+                         "trace": trace, "final": final})
     print(json.dumps({"optuna": optuna.__version__, "runs": runs}))
 
 

@@ -20,6 +20,8 @@ export interface OptunaRequest {
   evals: number;
   /** Trials asked before any is told (constant liar on when > 1). */
   batch: number;
+  /** Keep `batch` trials in flight, telling the oldest and asking one more each time (default false: whole batches). */
+  asynchronous?: boolean;
 }
 
 export function optunaScriptPath(): string {
@@ -51,11 +53,12 @@ export function parseOptunaOutput(text: string, request: OptunaRequest): OptunaT
   const runs: OptunaTraces['runs'] = {};
   const first = request.firstSeed ?? 0;
   for (const run of obj.runs as Array<Record<string, unknown>>) {
-    const { fn, sampler, seed, trace, final, batch } = run;
+    const { fn, sampler, seed, trace, final, batch, asynchronous } = run;
     const where = `run ${JSON.stringify({ fn, seed })}`;
     if (typeof fn !== 'string' || !request.functions.includes(fn)) throw new DataError(SOURCE, `${where}: unrequested function`);
     if (sampler !== 'tpe_multivariate') throw new DataError(SOURCE, `${where}: unknown sampler ${JSON.stringify(sampler)}`);
     if (batch !== request.batch) throw new DataError(SOURCE, `${where}: batch ${batch}, requested ${request.batch}`);
+    if (asynchronous !== (request.asynchronous ?? false)) throw new DataError(SOURCE, `${where}: asynchronous ${asynchronous}, requested ${request.asynchronous ?? false}`);
     if (!Number.isInteger(seed) || (seed as number) < first || (seed as number) >= first + request.seeds) throw new DataError(SOURCE, `${where}: seed out of range`);
     const index = (seed as number) - first;
     if (!Array.isArray(trace) || trace.length !== request.evals) throw new DataError(SOURCE, `${where}: trace has ${Array.isArray(trace) ? trace.length : 'no'} entries, expected ${request.evals}`);

@@ -1,7 +1,7 @@
 // One optimizer run on one test function: asks in batches, tells (noisy) values, and measures regret on the noise-free function.
 import { Rng, mixSeed } from '../../gp/rng.js';
 import { BayesianOptimizer } from '../../optimizer/bayesian.js';
-import type { Optimizer, OptimizerOptions, Params } from '../../optimizer/types.js';
+import type { Optimizer, OptimizerOptions, Params, Suggestion } from '../../optimizer/types.js';
 import type { TestFunction } from './test_functions.js';
 
 export interface RunResult {
@@ -30,26 +30,40 @@ function noiseStream(fn: TestFunction, seed: number): Rng {
   return new Rng(seed, mixSeed(0x7015e, h));
 }
 
-export async function runOnFunction(opt: Optimizer, fn: TestFunction, seed: number, evals: number, batch: number): Promise<RunResult> {
+/**
+ * How a run with `batch` > 1 asks. 'batches': ask `batch`, tell them all, ask again (the issue's "asking 4 at a
+ * time"). 'asynchronous': keep `batch` trials in flight, telling the oldest and asking one more each time, so every
+ * ask after the first has `batch` - 1 pending trials: how the runner and the coordinator ask as workers free up.
+ */
+export type Pacing = 'batches' | 'asynchronous';
+export const PACINGS: readonly Pacing[] = ['batches', 'asynchronous'];
+
+export async function runOnFunction(opt: Optimizer, fn: TestFunction, seed: number, evals: number, batch: number, pacing: Pacing = 'batches'): Promise<RunResult> {
   const noise = noiseStream(fn, seed);
   const trace: number[] = [];
   let bestTrue = Infinity;
   let bestNoisy = Infinity;
   let bestNoisyParams: Params | null = null;
   const t0 = performance.now();
+  const inFlight: Suggestion[] = [];
+  let asked = 0;
   while (trace.length < evals) {
-    const asked = await opt.ask(Math.min(batch, evals - trace.length));
-    for (const s of asked) {
-      const v = fn.f(s.params);
-      const observed = fn.noiseSd ? v + fn.noiseSd * noise.normal() : v;
-      await opt.tell(s.id, observed);
-      bestTrue = Math.min(bestTrue, v);
-      if (observed < bestNoisy) {
-        bestNoisy = observed;
-        bestNoisyParams = s.params;
-      }
-      trace.push(bestTrue - fn.optimum);
+    const room = Math.min(batch - inFlight.length, evals - asked);
+    if (room > 0 && (inFlight.length === 0 || pacing === 'asynchronous')) {
+      const got = await opt.ask(room);
+      inFlight.push(...got);
+      asked += got.length;
     }
+    const s = inFlight.shift()!;
+    const v = fn.f(s.params);
+    const observed = fn.noiseSd ? v + fn.noiseSd * noise.normal() : v;
+    await opt.tell(s.id, observed);
+    bestTrue = Math.min(bestTrue, v);
+    if (observed < bestNoisy) {
+      bestNoisy = observed;
+      bestNoisyParams = s.params;
+    }
+    trace.push(bestTrue - fn.optimum);
   }
   let final = trace[trace.length - 1]!;
   let bestObservedFinal: number | undefined;

@@ -33,7 +33,7 @@ test('Python and TypeScript test functions agree to 1e-9 at random points and at
 });
 
 const request = { functions: ['branin'], seeds: 2, evals: 3, batch: 1 };
-const run = (seed: number, trace: unknown, over: Record<string, unknown> = {}) => ({ fn: 'branin', sampler: 'tpe_multivariate', seed, batch: 1, trace, final: Array.isArray(trace) ? trace[trace.length - 1] : 0, ...over });
+const run = (seed: number, trace: unknown, over: Record<string, unknown> = {}) => ({ fn: 'branin', sampler: 'tpe_multivariate', seed, batch: 1, asynchronous: false, trace, final: Array.isArray(trace) ? trace[trace.length - 1] : 0, ...over });
 const full = (...extra: unknown[]) => [run(0, [3, 2, 1]), run(1, [5, 5, 0.5]), ...extra];
 const text = (runs: unknown[]) => `some warning\n${JSON.stringify({ optuna: '3.1.0', runs })}\n`;
 
@@ -51,7 +51,7 @@ test('parseOptunaOutput indexes a seed set that starts at firstSeed from 0, and 
   assert.throws(() => parseOptunaOutput(text(full()), req), /seed out of range/);
 });
 
-test('parseOptunaOutput rejects missing seeds, short or rising traces, NaN, unknown samplers, wrong batches and duplicates', () => {
+test('parseOptunaOutput rejects missing seeds, short or rising traces, NaN, unknown samplers, wrong batches or pacings and duplicates', () => {
   const cases: Array<[string, unknown[], RegExp]> = [
     ['missing seed', full().slice(1), /branin: 1 of 2 seeds/],
     ['short trace', [run(0, [3, 2]), run(1, [5, 5, 0.5])], /2 entries, expected 3/],
@@ -60,6 +60,8 @@ test('parseOptunaOutput rejects missing seeds, short or rising traces, NaN, unkn
     ['NaN final', [run(0, [3, 2, 1], { final: null }), run(1, [5, 5, 0.5])], /final regret null/],
     ['unknown sampler', full(run(1, [1, 1, 1], { sampler: 'cmaes' })), /unknown sampler/],
     ['other batch', [run(0, [3, 2, 1], { batch: 4 }), run(1, [5, 5, 0.5])], /batch 4, requested 1/],
+    ['other pacing', [run(0, [3, 2, 1], { asynchronous: true }), run(1, [5, 5, 0.5])], /asynchronous true, requested false/],
+    ['no pacing', [run(0, [3, 2, 1], { asynchronous: undefined }), run(1, [5, 5, 0.5])], /asynchronous undefined, requested false/],
     ['duplicate', full(run(1, [1, 1, 1])), /duplicate run/],
     ['seed out of range', full(run(2, [1, 1, 1])), /seed out of range/],
   ];
@@ -92,4 +94,7 @@ test('a real Optuna TPE run (mixed space, batch 4) parses, improves on its first
   // Seed 1 alone, asked as a second seed set from firstSeed 1, is the same run as the second seed above.
   const second = await runOptunaTpe({ ...req, seeds: 1, firstSeed: 1 });
   assert.deepEqual(second.runs.mixed_styblinski!.trace, [traces[1]]);
+  // Asynchronous pacing is requested, echoed (the parser checks it) and seeded too.
+  const async = { ...req, seeds: 1, asynchronous: true };
+  assert.deepEqual((await runOptunaTpe(async)).runs, (await runOptunaTpe(async)).runs);
 });
