@@ -146,3 +146,39 @@ print(json.dumps(out))
     assert.deepEqual(runPython(driver(99), 'http://127.0.0.1:9'), { error: 'STALE_SNAPSHOT', asks: 6 });
   });
 });
+
+describe('study.optimize (Optuna\'s loop) against a live server', { skip: pythonMissing }, () => {
+  let server: Awaited<ReturnType<typeof liveServer>>;
+  let seen: Record<string, any>;
+
+  before(async () => {
+    server = await liveServer();
+    seen = runPython(`exec(open(${JSON.stringify(join(FIXTURES, 'optimize_driver.py'))}).read())`, server.url) as Record<string, any>;
+  });
+  after(() => server?.stop());
+
+  it('asks, calls the objective and tells its value until the budget is spent, or for n_trials, or until the timeout', () => {
+    assert.deepEqual(seen.budget, [[0, 1, 2, 3], ['COMPLETE', 'COMPLETE', 'COMPLETE', 'COMPLETE'], [0.1, 0.2, 0.1 + 0.2, 0.4],
+      [[0, 'COMPLETE', null], [1, 'COMPLETE', null], [2, 'COMPLETE', null], [3, 'COMPLETE', null]]]);
+    assert.deepEqual(seen.nTrials, [2, 2, [0, 1, 2, 3], { WAITING: 0, RUNNING: 0, COMPLETE: 4, PRUNED: 0, FAIL: 0 }], 'a second call goes on where the first stopped');
+    assert.deepEqual(seen.timeout, [1, 0], 'a trial of 0.6 s under a 0.5 s timeout is finished, and no second one asked; timeout=0 asks none');
+    assert.deepEqual(seen.stopped, [], 'a stopped study ends the loop at once');
+    assert.match(seen.badNTrials, /^n_trials must be a positive whole number or None .*got 0$/);
+  });
+
+  it('tells failures as failed with the reason, raises what is not caught, leaves an interrupted trial on its lease, and skips a lost lease', () => {
+    assert.deepEqual(seen.badReturns, [['FAIL', 'FAIL', 'FAIL', 'COMPLETE'], [
+      'the objective returned nan, not a finite number', 'the objective returned None, not a finite number',
+      'the objective returned [0.7], not a finite number', null]]);
+    assert.deepEqual(seen.caught, [['FAIL', 'COMPLETE', 'COMPLETE'], 'RuntimeError: CUDA out of memory', 3]);
+    assert.deepEqual(seen.raised, ['ZeroDivisionError', [[0, 'FAIL', 'ZeroDivisionError: division by zero']]], 'told failed, then raised; nothing more asked');
+    assert.deepEqual(seen.interrupted, [[0, 'RUNNING', null]], 'nothing told: the lease brings it back to the queue');
+    assert.equal(seen.leaseLost[0], 0);
+    assert.equal(seen.leaseLost[1].length, 1);
+    assert.match(seen.leaseLost[1][0], /^trial #0: lease lost .*\(optimize goes on with the next trial\)$/);
+  });
+
+  it('passes the pruner\'s answer through study.report: the value returned then is recorded PRUNED', () => {
+    assert.deepEqual(seen.pruned, ['COMPLETE', 'PRUNED', 'PRUNED']);
+  });
+});

@@ -1,4 +1,4 @@
-// The README's whole PyTorch loop, run as printed against a live `renorm-tune serve` (a tiny CNN on synthetic data stands in for "yours").
+// The README's whole PyTorch loop, and the same as an objective for study.optimize, run as printed against a live `renorm-tune serve` (a tiny CNN on synthetic data stands in for "yours").
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -9,13 +9,13 @@ const README = fileURLToPath(new URL('../../../README.md', import.meta.url));
 
 const noTorch = torchMissing('the README loop needs it');
 
-/** The first python block after the README's "The whole loop in PyTorch" paragraph. */
-export function readmeLoop(): string {
+/** The first python block after the README's paragraph that starts with `heading`. */
+export function readmeSnippet(heading: string): string {
   const text = readFileSync(README, 'utf8');
-  const at = text.indexOf('**The whole loop in PyTorch**');
+  const at = text.indexOf(heading);
   const start = text.indexOf('```python\n', at);
   const end = text.indexOf('\n```', start + 10);
-  assert.ok(at >= 0 && start > at && end > start, 'README.md must keep its "The whole loop in PyTorch" snippet');
+  assert.ok(at >= 0 && start > at && end > start, `README.md must keep its "${heading}" snippet`);
   return text.slice(start + '```python\n'.length, end);
 }
 
@@ -66,7 +66,7 @@ describe('the README PyTorch loop', { skip: noTorch }, () => {
   after(() => server?.stop());
 
   it('asks, trains with the trial\'s clipping on every BatchRenorm2d, reports and tells until the budget is spent', () => {
-    const got = runPython(`${PRELUDE}\n${readmeLoop()}\n${POSTLUDE}`, server.url, 300_000) as {
+    const got = runPython(`${PRELUDE}\n${readmeSnippet('**The whole loop in PyTorch**')}\n${POSTLUDE}`, server.url, 300_000) as {
       counts: Record<string, number>; trials: [number, string, number, number | null, string][]; modules: number; last: number[][]; want: Record<string, number>;
       momentum: number[]; trialMomentum: number; verdict: string; studyState: string;
     };
@@ -86,5 +86,33 @@ describe('the README PyTorch loop', { skip: noTorch }, () => {
     assert.equal(got.modules, 2, 'both BatchRenorm2d layers of the model');
     for (const [rmax, rmin, dmax] of got.last) assert.deepEqual({ rmax, rmin, dmax }, got.want, 'the clipping of the last step applied');
     assert.ok(got.momentum.every((m) => m === got.trialMomentum), "the layers use the trial's renorm momentum");
+  });
+});
+
+describe('the README objective for study.optimize', { skip: noTorch }, () => {
+  let server: Awaited<ReturnType<typeof liveServer>>;
+  before(async () => {
+    server = await liveServer();
+  });
+  after(() => server?.stop());
+
+  it('runs the baselines, the search and the evidence runs to a complete study, each told the value the objective returned', () => {
+    const got = runPython(`${PRELUDE}\n${readmeSnippet('**Or let the client run that loop**')}
+import json
+view = study.view()
+print(json.dumps({"counts": view["counts"], "state": view["state"], "verdict": study.best_schedule()["verdict"],
+                  "trials": [[t["role"], t["state"], len(t["intermediate"]), t["value"]] for t in view["trials"]]}))
+`, server.url, 300_000) as { counts: Record<string, number>; state: string; verdict: string; trials: [string, string, number, number | null][] };
+    const roles = got.trials.map((t) => t[0]);
+    assert.deepEqual(roles.slice(0, 4), ['baseline:batchnorm', 'baseline:paper', 'search', 'search'], 'budget_trials = 4, the two baselines first');
+    assert.ok(roles.some((r) => r.startsWith('race:')), 'the race ran');
+    assert.ok(roles.filter((r) => r.startsWith('final:')).length >= 4, 'paired final runs');
+    assert.equal(got.counts.FAIL, 0, JSON.stringify(got.trials));
+    assert.equal(got.state, 'COMPLETE', 'optimize ran until the last evidence tell completed the study');
+    assert.ok(got.verdict.length > 0);
+    for (const [role, state, reports, value] of got.trials) {
+      assert.ok(state === 'COMPLETE' || state === 'PRUNED', `${role} ${state}`);
+      assert.ok(reports >= 1 && reports <= 3 && typeof value === 'number' && value >= 0 && value <= 1, `${role}: ${reports} reports, value ${value}`);
+    }
   });
 });

@@ -12,6 +12,9 @@ parts that need them (BatchRenorm2d, apply_clipping; keras_clipping, keras_callb
     study.report(trial, step, value)    # True: the pruner asks you to stop
     study.tell(trial, value)            # or study.tell(trial, failed="diverged")
 
+or let the client run that loop, as Optuna's study.optimize does: study.optimize(objective), where
+objective(trial) trains and returns the trial's value.
+
 Trials are named by their number in the study (trial.number, shown as #n everywhere). The schedule of a trial is
 applied through its table (rows {step, rmax, rmin, dmax} with every breakpoint), by linear interpolation: the
 same numbers renorm-tune's own trainer uses, without re-implementing its ramp formulas here.
@@ -312,6 +315,61 @@ class Study:
             raise ValueError("tell a value or failed='reason', not both or neither")
         body = _with_token(trial, {"value": _finite(value, "tell")} if failed is None else {"failed": str(failed)})
         return self.client.request("POST", self._trial(trial, "/tell"), body)["trial"]
+
+    def optimize(self, objective, n_trials=None, timeout=None, catch=(), wait_seconds=5.0, total_steps=None):
+        """Optuna's loop over this study: ask a trial, call ``objective(trial)``, tell what it returns. Ends when the
+        budget is spent, the study is stopped, `n_trials` objectives have run in this call, or `timeout` seconds have
+        passed (checked before each ask); returns the trials this call told, as the server recorded them.
+
+        - The objective returns the trial's value. It reports intermediate values through ``study.report(trial, step,
+          value)``, which answers True when the pruner asks the trial to stop: return the value reached, and the trial
+          is recorded PRUNED.
+        - Anything but a finite number returned (None, NaN, a string) is told as failed, naming it; the loop goes on.
+        - An exception in the objective is told as ``failed="<type>: <message>"`` and then raised again, unless it is
+          an instance of a class in `catch` (e.g. ``catch=(RuntimeError,)``): then the loop goes on, as in Optuna.
+        - KeyboardInterrupt (any BaseException that is not an Exception) tells nothing and is raised again: the
+          trial's lease expires and it goes back to the queue for the next trainer.
+        - LeaseLost from a report or the tell: the lease expired and the trial went to someone else; the loop goes on.
+        - An empty ask (other trainers hold the last runs, and what comes next waits on them): wait `wait_seconds`
+          and ask again.
+        """
+        if n_trials is not None and (not isinstance(n_trials, int) or isinstance(n_trials, bool) or n_trials < 1):
+            raise ValueError("n_trials must be a positive whole number or None (until the budget is spent), got %r" % (n_trials,))
+        if catch is None or isinstance(catch, type):
+            catch = () if catch is None else (catch,)
+        deadline = None if timeout is None else time.monotonic() + float(timeout)
+        told, ran = [], 0
+        while n_trials is None or ran < n_trials:
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            try:
+                trials = self.ask(total_steps=total_steps)
+            except (BudgetExhausted, StudyStopped):
+                break
+            if not trials:
+                time.sleep(wait_seconds if deadline is None else max(0.0, min(wait_seconds, deadline - time.monotonic())))
+                continue
+            trial = trials[0]
+            ran += 1
+            try:
+                try:
+                    value = objective(trial)
+                except LeaseLost:
+                    raise
+                except Exception as err:
+                    told.append(self.tell(trial, failed=("%s: %s" % (type(err).__name__, err))[:500]))
+                    if not isinstance(err, tuple(catch)):
+                        raise
+                    continue
+                try:
+                    value = _finite(value, "tell")
+                except (TypeError, ValueError):
+                    told.append(self.tell(trial, failed=("the objective returned %r, not a finite number" % (value,))[:500]))
+                    continue
+                told.append(self.tell(trial, value))
+            except LeaseLost as lost:
+                warnings.warn("%s (optimize goes on with the next trial)" % lost.message, stacklevel=2)
+        return told
 
     def enqueue(self, schedule, renorm_momentum=None):
         """Queue a schedule of your own (e.g. {"kind": "paper"}); the next ask hands it out first."""
