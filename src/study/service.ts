@@ -10,7 +10,8 @@ import { baselineTrials } from './baselines.js';
 import { validateBudget, DEFAULT_FINAL_VALIDATION, DEFAULT_LEASE_SECONDS, DEFAULT_MAX_RETRIES, type StudyConfig, objectiveBounds, studyTotalSteps } from './config.js';
 import { enqueuedTrial } from './enqueue.js';
 import { ASKED_TOTAL_STEPS } from './export.js';
-import { BudgetExhaustedError, NoSuchTrialError, StaleSnapshotError, StudyStoppedError } from './errors.js';
+import { BudgetExhaustedError, LeaseLostError, NoSuchTrialError, StaleSnapshotError, StudyStoppedError } from './errors.js';
+import { alreadyFinished, checkLeaseToken, isFinished } from './storage/rules.js';
 import { evidencePlan, hasEvidencePhase, openEvidenceRuns, pickerFor, pickRecord, searchedCount, searchedWhenPicked, type PickRecord } from './evidence.js';
 import { chosenPicker, type FinalPicker } from './pick.js';
 import { stepsMultiplierOf } from './final.js';
@@ -513,6 +514,22 @@ export class StudyService implements StudyApi {
     const ok = await this.storage.releaseTrial(studyId, trialId, token);
     if (ok) this.emitTrial(await this.getTrial(studyId, trialId));
     return ok;
+  }
+
+  /**
+   * An outside trainer hands back a trial it cannot finish (interrupted, preempted): queued again at once for the next
+   * ask, its reports dropped, no retry counted. Refused unless `token` still holds the trial's lease: 409 LEASE_LOST
+   * (it expired, went to someone else, or was handed back already), CONFLICT once it is finished.
+   */
+  async release(ref: string, trial: TrialRef, token: number): Promise<TrialRecord> {
+    const study = await this.resolve(ref);
+    const trialId = await this.trialIdOf(study.id, trial);
+    if (await this.releaseTrial(study.id, trialId, token)) return this.getTrial(study.id, trialId);
+    const now = await this.getTrial(study.id, trialId);
+    if (isFinished(now.state)) throw alreadyFinished(now.number, now.state);
+    checkLeaseToken(now.number, now.state, now.lease?.token ?? null, token);
+    // The lease checks out on this second read: another call took the trial and gave it back in between.
+    throw new LeaseLostError(now.number, 'it changed hands while being handed back');
   }
 
   /** Optuna's fail_stale_trials: expired leases (and those of owners known dead) go back to the queue, or FAIL after maxRetries. */

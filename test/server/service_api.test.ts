@@ -137,3 +137,48 @@ describe('a trial number the study does not have', () => {
     }
   });
 });
+
+describe('an outside trainer hands a trial back over HTTP (POST .../release)', () => {
+  for (const [name, storage] of [['memory', () => new MemoryStorage()], ['SQLite', () => new SqliteStorage(join(dir, 'release.db'))]] as const) {
+    it(`${name}: only the lease holder may; the trial is queued again, without its reports, for the next ask under a new token`, async () => {
+      const api = createStudyService(storage());
+      const srv = await start({ api });
+      try {
+        const id = (await call(srv.url, 'POST', '/api/studies', studyConfig('handed-back', { optimizer: { type: 'random' } }))).body.id;
+        const [t] = (await call(srv.url, 'POST', `/api/studies/${id}/ask`, { count: 1 })).body.trials;
+        const token = t.lease.token as number;
+        const path = `/api/studies/${id}/trials/${t.number}`;
+        assert.equal((await call(srv.url, 'POST', `${path}/report`, { step: 10, value: 0.5, token })).status, 200);
+        const before = await snapshot(api);
+        for (const [wrong, why] of [[token + 1, /token \d+ was never issued/], [token - 1 || 99, /token/]] as const) {
+          const r = await call(srv.url, 'POST', `${path}/release`, { token: wrong });
+          assert.equal(r.status, 409, JSON.stringify(r.body));
+          assert.equal(r.body.error.code, 'LEASE_LOST');
+          assert.match(r.body.error.message, why);
+        }
+        assert.equal(await snapshot(api), before, 'a refused hand-back changes nothing');
+        const released = await call(srv.url, 'POST', `${path}/release`, { token });
+        assert.equal(released.status, 200, JSON.stringify(released.body));
+        assert.equal(released.body.trial.state, 'WAITING');
+        assert.equal(released.body.trial.lease, null);
+        assert.equal(released.body.trial.retries, 0, 'a hand-back is not a failure: no retry counted');
+        assert.deepEqual(released.body.trial.intermediate, [], 'its reports are dropped: the next run starts over');
+        const again = await call(srv.url, 'POST', `${path}/release`, { token });
+        assert.deepEqual([again.status, again.body.error.code], [409, 'LEASE_LOST'], 'handed back once is enough');
+        const late = await call(srv.url, 'POST', `${path}/tell`, { value: 0.7, token });
+        assert.deepEqual([late.status, late.body.error.code], [409, 'LEASE_LOST'], 'the old holder cannot tell it any more');
+        const [next] = (await call(srv.url, 'POST', `/api/studies/${id}/ask`, { count: 1 })).body.trials;
+        assert.equal(next.number, t.number, 'the next ask hands the queued trial out first');
+        assert.deepEqual(next.params, t.params);
+        assert.ok(next.lease.token > token, 'under a new token');
+        const told = await call(srv.url, 'POST', `${path}/tell`, { value: 0.7, token: next.lease.token });
+        assert.equal(told.body.trial.state, 'COMPLETE');
+        const done = await call(srv.url, 'POST', `${path}/release`, { token: next.lease.token });
+        assert.deepEqual([done.status, done.body.error.code], [409, 'CONFLICT'], 'a finished trial has nothing to hand back');
+        assert.match(done.body.error.message, /already finished \(COMPLETE\)/);
+      } finally {
+        await srv.close();
+      }
+    });
+  }
+});
