@@ -166,13 +166,15 @@ describe('study.optimize (Optuna\'s loop) against a live server', { skip: python
     assert.match(seen.badNTrials, /^n_trials must be a positive whole number or None .*got 0$/);
   });
 
-  it('tells failures as failed with the reason, raises what is not caught, leaves an interrupted trial on its lease, and skips a lost lease', () => {
+  it('tells failures as failed with the reason, raises what is not caught, hands an interrupted trial back, and skips a lost lease', () => {
     assert.deepEqual(seen.badReturns, [['FAIL', 'FAIL', 'FAIL', 'COMPLETE'], [
       'the objective returned nan, not a finite number', 'the objective returned None, not a finite number',
       'the objective returned [0.7], not a finite number', null]]);
     assert.deepEqual(seen.caught, [['FAIL', 'COMPLETE', 'COMPLETE'], 'RuntimeError: CUDA out of memory', 3]);
     assert.deepEqual(seen.raised, ['ZeroDivisionError', [[0, 'FAIL', 'ZeroDivisionError: division by zero']]], 'told failed, then raised; nothing more asked');
-    assert.deepEqual(seen.interrupted, [[0, 'RUNNING', null]], 'nothing told: the lease brings it back to the queue');
+    assert.deepEqual(seen.interrupted, [[[0, 'WAITING', null]], [0]], 'nothing told; handed back, so the next ask gets it at once');
+    assert.deepEqual(seen.release, ['WAITING', null, [['LeaseLost', 'trial #0: lease lost (it is WAITING); stop working on it, it'],
+      ['ValueError', 'release needs the trial as ask returned it (with its lease t']]]);
     assert.equal(seen.leaseLost[0], 0);
     assert.equal(seen.leaseLost[1].length, 1);
     assert.match(seen.leaseLost[1][0], /^trial #0: lease lost .*\(optimize goes on with the next trial\)$/);

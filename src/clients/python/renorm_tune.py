@@ -327,8 +327,8 @@ class Study:
         - Anything but a finite number returned (None, NaN, a string) is told as failed, naming it; the loop goes on.
         - An exception in the objective is told as ``failed="<type>: <message>"`` and then raised again, unless it is
           an instance of a class in `catch` (e.g. ``catch=(RuntimeError,)``): then the loop goes on, as in Optuna.
-        - KeyboardInterrupt (any BaseException that is not an Exception) tells nothing and is raised again: the
-          trial's lease expires and it goes back to the queue for the next trainer.
+        - KeyboardInterrupt (any BaseException that is not an Exception) hands the trial back (``release``: queued
+          again at once for the next trainer) and is raised again.
         - LeaseLost from a report or the tell: the lease expired and the trial went to someone else; the loop goes on.
         - An empty ask (other trainers hold the last runs, and what comes next waits on them): wait `wait_seconds`
           and ask again.
@@ -369,7 +369,24 @@ class Study:
                 told.append(self.tell(trial, value))
             except LeaseLost as lost:
                 warnings.warn("%s (optimize goes on with the next trial)" % lost.message, stacklevel=2)
+            except Exception:
+                raise
+            except BaseException:
+                # Ctrl-C, SystemExit: nothing to tell; hand the trial back so nobody waits for its lease to run out.
+                try:
+                    self.release(trial)
+                except Exception:
+                    pass  # the lease is gone already, or the server is: it comes back when the lease expires
+                raise
         return told
+
+    def release(self, trial):
+        """Hands back a trial you cannot finish (interrupted, preempted): it is queued again at once for the next ask,
+        its reports dropped, no retry counted. Needs the lease: LeaseLost if it already expired or went to someone else."""
+        token = None if isinstance(trial, int) else trial.token
+        if token is None:
+            raise ValueError("release needs the trial as ask returned it (with its lease token), not a bare number")
+        return self.client.request("POST", self._trial(trial, "/release"), {"token": token})["trial"]
 
     def enqueue(self, schedule, renorm_momentum=None):
         """Queue a schedule of your own (e.g. {"kind": "paper"}); the next ask hands it out first."""
