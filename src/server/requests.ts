@@ -33,7 +33,7 @@ export function trialNumberParam(raw: string): { number: number } {
 }
 
 /**
- * The errors of a body are the request's own (INVALID_ASK, INVALID_REPORT, INVALID_TELL, INVALID_RELEASE): the field checkers
+ * The errors of a body are the request's own (INVALID_ASK, INVALID_REPORT, INVALID_TELL, INVALID_RELEASE, INVALID_HEARTBEAT): the field checkers
  * throw ConfigErrors, re-coded here so a client can tell a bad report from a bad config.
  */
 function coded<T>(code: string, check: () => T): T {
@@ -108,12 +108,15 @@ function tellFields(raw: unknown): { outcome: { value: number } | { failed: stri
   return { outcome: { value: expectNumber(body.value, 'value', -Infinity, Infinity, { fix: 'send {"failed": "why"} for a trial that produced no number' }) }, ...token(body) };
 }
 
-/** A hand-back: `{"token": 3}`, the lease token the ask returned (required: only the lease holder may hand a trial back). */
-export function releaseBody(raw: unknown): { token: number } {
-  return coded('INVALID_RELEASE', () => {
+/**
+ * A request that only proves it holds a trial's lease (a hand-back, a heartbeat): `{"token": 3}`, the lease token the
+ * ask returned, required, with the request's own `code`.
+ */
+export function leaseTokenBody(code: 'INVALID_RELEASE' | 'INVALID_HEARTBEAT', raw: unknown): { token: number } {
+  return coded(code, () => {
     const body = bodyObject(raw, false);
     rejectUnknown(body, '', ['token']);
-    if (body.token === undefined) throw new ConfigError('token', 'is required: only the holder of the lease can hand the trial back', 'send {"token": <lease.token of the ask>}');
+    if (body.token === undefined) throw new ConfigError('token', "is required: only the lease's holder may send this", 'send {"token": <lease.token of the ask>}');
     return { token: token(body).token! };
   });
 }

@@ -18,6 +18,7 @@
 //                                                       when the new value differs)
 //   POST   /api/studies/:id/trials/:number/tell    {value, token?} | {failed, token?} {trial}
 //   POST   /api/studies/:id/trials/:number/release {token}          {trial}: handed back, WAITING for the next ask
+//   POST   /api/studies/:id/trials/:number/heartbeat {token}        {lease}: renewed for the study's leaseSeconds
 //   POST   /api/studies/:id/enqueue   {schedule, renormMomentum?}   201 {trial}: evaluated before new suggestions
 //   POST   /api/studies/:id/extend    {trials?, timeMinutes?}       {study}: the new totals (raise only)
 //   POST   /api/studies/:id/stop                        {study}: STOPPED, asks refused until resumed
@@ -29,7 +30,7 @@
 //                                                       incremental; changes another process makes to the database
 //                                                       arrive as `study` events with `refetch: true`
 // Errors are {error: {code, message, field?}}: 400 INVALID_JSON / INVALID_CONFIG (a config, schedule or management
-// body) / INVALID_ASK / INVALID_REPORT / INVALID_TELL / INVALID_RELEASE / INVALID_ENCODING / INVALID_URL, 401 UNAUTHORIZED,
+// body) / INVALID_ASK / INVALID_REPORT / INVALID_TELL / INVALID_RELEASE / INVALID_HEARTBEAT / INVALID_ENCODING / INVALID_URL, 401 UNAUTHORIZED,
 // 403 HOST_NOT_ALLOWED / CROSS_SITE_REQUEST, 404 NOT_FOUND, 405 METHOD_NOT_ALLOWED (a path above with another method; the
 // Allow header lists its methods, read from this router), 409 CONFLICT / BUDGET_EXHAUSTED / LEASE_LOST / STUDY_STOPPED,
 // 413 PAYLOAD_TOO_LARGE, 415 UNSUPPORTED_MEDIA_TYPE, 431 HEADERS_TOO_LARGE, 500 INTERNAL (details only in the server log).
@@ -37,7 +38,7 @@
 // metrics) are bounded: 32 levels, 4096 entries, 64 kB, finite numbers, no __proto__ keys.
 import { Router, type Request } from 'express';
 import type { StudyApi } from '../study/api_types.js';
-import { askBody, emptyBody, enqueueBody, extendBody, releaseBody, renameBody, reportBody, studyConfigBody, tellBody, trialNumberParam } from './requests.js';
+import { askBody, emptyBody, enqueueBody, extendBody, leaseTokenBody, renameBody, reportBody, studyConfigBody, tellBody, trialNumberParam } from './requests.js';
 import { streamStudyEvents, type SseOptions } from './sse.js';
 import { sendJsonSlices } from './json_slices.js';
 
@@ -98,8 +99,14 @@ export function apiRouter(api: StudyApi, opts: RouteOptions = {}): Router {
 
   r.post('/studies/:id/trials/:number/release', async (req, res) => {
     const trial = trialNumberParam(String(req.params.number));
-    const { token } = releaseBody(req.body);
+    const { token } = leaseTokenBody('INVALID_RELEASE', req.body);
     res.json({ trial: await api.release(studyId(req), trial, token) });
+  });
+
+  r.post('/studies/:id/trials/:number/heartbeat', async (req, res) => {
+    const trial = trialNumberParam(String(req.params.number));
+    const { token } = leaseTokenBody('INVALID_HEARTBEAT', req.body);
+    res.json({ lease: await api.heartbeat(studyId(req), trial, token) });
   });
 
   r.post('/studies/:id/enqueue', async (req, res) => {

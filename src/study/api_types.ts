@@ -153,6 +153,8 @@ export interface StudyApi {
   ask(study: string, count: number, opts?: { totalSteps?: number }): Promise<AskedTrial[]>;
   report(study: string, trial: TrialRef, step: number, value: number, opts?: { metrics?: Record<string, unknown>; token?: number }): Promise<ReportAnswer>;
   tell(study: string, trial: TrialRef, outcome: { value: number } | { failed: string }, opts?: { token?: number }): Promise<TrialRecord>;
+  /** Renews the lease the caller holds (`token`) for the study's leaseSeconds, as a report would, without a value. */
+  heartbeat(study: string, trial: TrialRef, token: number): Promise<Lease>;
   /** Hands back a trial the caller holds the lease of (`token`) and cannot finish: WAITING again, for the next ask. */
   release(study: string, trial: TrialRef, token: number): Promise<TrialRecord>;
   /** Raises budget.trials and/or budget.timeMinutes; a COMPLETE study becomes resumable (STOPPED). */

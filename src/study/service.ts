@@ -517,6 +517,15 @@ export class StudyService implements StudyApi {
   }
 
   /**
+   * An outside trainer's sign of life for a trial it trains without reporting for a while (a long epoch): its lease
+   * runs for the study's `leaseSeconds` from now. 409 LEASE_LOST unless `token` still holds the lease.
+   */
+  async heartbeat(ref: string, trial: TrialRef, token: number): Promise<Lease> {
+    const study = await this.resolve(ref);
+    return this.renewLease(study.id, await this.trialIdOf(study.id, trial), token, configOf(study).leaseSeconds);
+  }
+
+  /**
    * An outside trainer hands back a trial it cannot finish (interrupted, preempted): queued again at once for the next
    * ask, its reports dropped, no retry counted. Refused unless `token` still holds the trial's lease: 409 LEASE_LOST
    * (it expired, went to someone else, or was handed back already), CONFLICT once it is finished.

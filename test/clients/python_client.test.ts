@@ -180,6 +180,12 @@ describe('study.optimize (Optuna\'s loop) against a live server', { skip: python
     assert.match(seen.leaseLost[1][0], /^trial #0: lease lost .*\(optimize goes on with the next trial\)$/);
   });
 
+  it('renews the lease: study.heartbeat by hand, and a background thread while the objective runs without reporting', () => {
+    assert.deepEqual(seen.heartbeat, [true, true]);
+    assert.deepEqual(seen.heartbeatThread, [0.6], 'the lease expiry moved while the objective sat silent');
+    assert.equal(seen.heartbeatFinished, 'LEASE_LOST', 'a finished trial has no lease to renew');
+  });
+
   it('passes the pruner\'s answer through study.report: the value returned then is recorded PRUNED', () => {
     assert.deepEqual(seen.pruned, ['COMPLETE', 'PRUNED', 'PRUNED']);
   });

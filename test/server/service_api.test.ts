@@ -138,9 +138,9 @@ describe('a trial number the study does not have', () => {
   });
 });
 
-describe('an outside trainer hands a trial back over HTTP (POST .../release)', () => {
+describe('an outside trainer keeps a trial alive (POST .../heartbeat) and hands it back (POST .../release) over HTTP', () => {
   for (const [name, storage] of [['memory', () => new MemoryStorage()], ['SQLite', () => new SqliteStorage(join(dir, 'release.db'))]] as const) {
-    it(`${name}: only the lease holder may; the trial is queued again, without its reports, for the next ask under a new token`, async () => {
+    it(`${name}: only the lease holder may; a heartbeat renews the lease; a handed-back trial is queued again, without its reports, for the next ask under a new token`, async () => {
       const api = createStudyService(storage());
       const srv = await start({ api });
       try {
@@ -149,6 +149,17 @@ describe('an outside trainer hands a trial back over HTTP (POST .../release)', (
         const token = t.lease.token as number;
         const path = `/api/studies/${id}/trials/${t.number}`;
         assert.equal((await call(srv.url, 'POST', `${path}/report`, { step: 10, value: 0.5, token })).status, 200);
+        // A heartbeat renews the lease for the study's leaseSeconds (an external study's 3,600 s) from now.
+        const expires = (await call(srv.url, 'GET', path)).body.trial.lease.expiresAt as string;
+        await new Promise((r) => setTimeout(r, 20));
+        const beat = await call(srv.url, 'POST', `${path}/heartbeat`, { token });
+        assert.equal(beat.status, 200, JSON.stringify(beat.body));
+        assert.equal(beat.body.lease.token, token);
+        assert.ok(Date.parse(beat.body.lease.expiresAt) > Date.parse(expires), `${beat.body.lease.expiresAt} after ${expires}`);
+        assert.ok(Math.abs(Date.parse(beat.body.lease.expiresAt) - Date.now() - 3_600_000) < 60_000);
+        assert.equal((await call(srv.url, 'GET', path)).body.trial.lease.expiresAt, beat.body.lease.expiresAt, 'stored');
+        const staleBeat = await call(srv.url, 'POST', `${path}/heartbeat`, { token: token + 1 });
+        assert.deepEqual([staleBeat.status, staleBeat.body.error.code], [409, 'LEASE_LOST']);
         const before = await snapshot(api);
         for (const [wrong, why] of [[token + 1, /token \d+ was never issued/], [token - 1 || 99, /token/]] as const) {
           const r = await call(srv.url, 'POST', `${path}/release`, { token: wrong });
@@ -165,6 +176,8 @@ describe('an outside trainer hands a trial back over HTTP (POST .../release)', (
         assert.deepEqual(released.body.trial.intermediate, [], 'its reports are dropped: the next run starts over');
         const again = await call(srv.url, 'POST', `${path}/release`, { token });
         assert.deepEqual([again.status, again.body.error.code], [409, 'LEASE_LOST'], 'handed back once is enough');
+        const lateBeat = await call(srv.url, 'POST', `${path}/heartbeat`, { token });
+        assert.deepEqual([lateBeat.status, lateBeat.body.error.code], [409, 'LEASE_LOST'], 'nor keep it alive');
         const late = await call(srv.url, 'POST', `${path}/tell`, { value: 0.7, token });
         assert.deepEqual([late.status, late.body.error.code], [409, 'LEASE_LOST'], 'the old holder cannot tell it any more');
         const [next] = (await call(srv.url, 'POST', `/api/studies/${id}/ask`, { count: 1 })).body.trials;

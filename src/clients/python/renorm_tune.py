@@ -20,6 +20,7 @@ applied through its table (rows {step, rmax, rmin, dmax} with every breakpoint),
 same numbers renorm-tune's own trainer uses, without re-implementing its ramp formulas here.
 """
 import bisect
+import datetime
 import http.client
 import itertools
 import json
@@ -28,6 +29,7 @@ import os
 import random
 import re
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -316,7 +318,7 @@ class Study:
         body = _with_token(trial, {"value": _finite(value, "tell")} if failed is None else {"failed": str(failed)})
         return self.client.request("POST", self._trial(trial, "/tell"), body)["trial"]
 
-    def optimize(self, objective, n_trials=None, timeout=None, catch=(), wait_seconds=5.0, total_steps=None):
+    def optimize(self, objective, n_trials=None, timeout=None, catch=(), wait_seconds=5.0, total_steps=None, heartbeat_seconds=None):
         """Optuna's loop over this study: ask a trial, call ``objective(trial)``, tell what it returns. Ends when the
         budget is spent, the study is stopped, `n_trials` objectives have run in this call, or `timeout` seconds have
         passed (checked before each ask); returns the trials this call told, as the server recorded them.
@@ -332,6 +334,9 @@ class Study:
         - LeaseLost from a report or the tell: the lease expired and the trial went to someone else; the loop goes on.
         - An empty ask (other trainers hold the last runs, and what comes next waits on them): wait `wait_seconds`
           and ask again.
+        - While the objective runs, a background thread renews the trial's lease every `heartbeat_seconds` (default:
+          a third of the lease's time left when it was asked, at most 10 minutes), so a long stretch without reports
+          (an epoch of hours) does not lose it, while a trainer that dies loses it after the study's leaseSeconds.
         """
         if n_trials is not None and (not isinstance(n_trials, int) or isinstance(n_trials, bool) or n_trials < 1):
             raise ValueError("n_trials must be a positive whole number or None (until the budget is spent), got %r" % (n_trials,))
@@ -353,7 +358,8 @@ class Study:
             ran += 1
             try:
                 try:
-                    value = objective(trial)
+                    with _Heartbeat(self, trial, heartbeat_seconds):
+                        value = objective(trial)
                 except LeaseLost:
                     raise
                 except Exception as err:
@@ -383,10 +389,12 @@ class Study:
     def release(self, trial):
         """Hands back a trial you cannot finish (interrupted, preempted): it is queued again at once for the next ask,
         its reports dropped, no retry counted. Needs the lease: LeaseLost if it already expired or went to someone else."""
-        token = None if isinstance(trial, int) else trial.token
-        if token is None:
-            raise ValueError("release needs the trial as ask returned it (with its lease token), not a bare number")
-        return self.client.request("POST", self._trial(trial, "/release"), {"token": token})["trial"]
+        return self.client.request("POST", self._trial(trial, "/release"), {"token": _lease_token(trial, "release")})["trial"]
+
+    def heartbeat(self, trial):
+        """Renews the trial's lease for the study's leaseSeconds from now, as a report does, for training that goes long
+        without reporting (optimize does this for you); returns the lease. LeaseLost once it went to someone else."""
+        return self.client.request("POST", self._trial(trial, "/heartbeat"), {"token": _lease_token(trial, "heartbeat")})["lease"]
 
     def enqueue(self, schedule, renorm_momentum=None):
         """Queue a schedule of your own (e.g. {"kind": "paper"}); the next ask hands it out first."""
@@ -435,6 +443,53 @@ class Study:
             raise ValueError("trial #%d was asked from study %s, not from %s (%s): tell it through the study that asked it"
                              % (number, asked_from, self.name, self.id))
         return self._path("/trials/%d%s" % (number, tail))
+
+
+def _lease_token(trial, verb):
+    token = None if isinstance(trial, int) else (trial.get("lease") or {}).get("token")
+    if token is None:
+        raise ValueError("%s needs the trial as ask returned it (with its lease token), not a bare number" % verb)
+    return token
+
+
+class _Heartbeat:
+    """Renews a trial's lease from a daemon thread while the objective trains it (as Optuna's heartbeat thread does)."""
+
+    def __init__(self, study, trial, seconds=None):
+        self.study, self.trial = study, trial
+        self.seconds = _heartbeat_interval(trial) if seconds is None else max(0.05, float(seconds))
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name="renorm-tune heartbeat #%s" % trial.get("number"), daemon=True)
+
+    def _beat(self):
+        while not self.stopped.wait(self.seconds):
+            try:
+                self.study.heartbeat(self.trial)
+            except LeaseLost:
+                return  # gone to someone else: the objective's next report or its tell says so
+            except RenormTuneError:
+                continue  # the server is away for now; the lease may still outlive the outage
+
+    def __enter__(self):
+        if (self.trial.get("lease") or {}).get("token") is not None:
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopped.set()
+        if self.thread.is_alive():
+            self.thread.join(timeout=1.0)
+        return False
+
+
+def _heartbeat_interval(trial):
+    """A third of the lease's time left at the ask (by this machine's clock), between 1 s and 10 minutes."""
+    try:
+        expires = datetime.datetime.fromisoformat(trial["lease"]["expiresAt"].replace("Z", "+00:00"))
+        left = (expires - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+    except (KeyError, TypeError, ValueError, AttributeError):
+        left = 60.0
+    return min(600.0, max(1.0, left / 3.0))
 
 
 def _finite(value, verb):

@@ -102,7 +102,8 @@ function validBody(p: Pick, route: Route): Record<string, unknown> | undefined {
     case 'ask': return p.chance(0.3) ? undefined : { count: p.int(1, 4) };
     case 'report': return { step: p.int(0, 500), value: p.rand(), ...(p.chance(0.5) ? { metrics: { loss: p.rand(), note: p.one(HOSTILE_STRINGS.slice(0, 8)) } } : {}) };
     case 'tell': return p.chance(0.8) ? { value: p.rand() } : { failed: p.one(['diverged', '💩 nan loss']) };
-    case 'release': return { token: p.int(1, 4) };
+    case 'release':
+    case 'heartbeat': return { token: p.int(1, 4) };
     case 'extend': return p.chance(0.7) ? { trials: p.int(1, 200) } : { timeMinutes: p.one([1, 60, 0.5]) };
     case 'rename': return { name: `fuzz-r${p.int(0, 3)}` };
     case 'enqueue': return { schedule: p.one([{ kind: 'paper' }, { kind: 'batchnorm' }, { kind: 'ramp', shape: 'cosine', warmup: 0.2 }, { kind: 'formula', rmax: '1 + 2 * t', dmax: '3 * t' }]), ...(p.chance(0.3) ? { renormMomentum: 0.95 } : {}) };
@@ -168,6 +169,7 @@ function routes(p: Pick): Route[] {
     { name: 'report', method: 'POST', path: `/api/studies/${s}/trials/${t}/report` },
     { name: 'tell', method: 'POST', path: `/api/studies/${s}/trials/${t}/tell` },
     { name: 'release', method: 'POST', path: `/api/studies/${s}/trials/${t}/release` },
+    { name: 'heartbeat', method: 'POST', path: `/api/studies/${s}/trials/${t}/heartbeat` },
     { name: 'best', method: 'GET', path: `/api/studies/${s}/best-schedule` },
     { name: 'gp', method: 'GET', path: `/api/studies/${s}/gp` },
     { name: 'importance', method: 'GET', path: `/api/studies/${s}/importance` },
