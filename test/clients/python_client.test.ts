@@ -178,6 +178,7 @@ describe('study.optimize (Optuna\'s loop) against a live server', { skip: python
     assert.equal(seen.leaseLost[0], 0);
     assert.equal(seen.leaseLost[1].length, 1);
     assert.match(seen.leaseLost[1][0], /^trial #0: lease lost .*\(optimize goes on with the next trial\)$/);
+    assert.deepEqual(seen.lostRaise, ['bad batch', 1, [[0, 'RUNNING', null]]], 'the objective\'s exception is raised even when its failed-tell finds the lease lost');
   });
 
   it('renews the lease: study.heartbeat by hand, and a background thread while the objective runs without reporting', () => {

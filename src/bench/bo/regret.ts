@@ -36,7 +36,6 @@ function noiseStream(fn: TestFunction, seed: number): Rng {
  * ask after the first has `batch` - 1 pending trials: how the runner and the coordinator ask as workers free up.
  */
 export type Pacing = 'batches' | 'asynchronous';
-export const PACINGS: readonly Pacing[] = ['batches', 'asynchronous'];
 
 export async function runOnFunction(opt: Optimizer, fn: TestFunction, seed: number, evals: number, batch: number, pacing: Pacing = 'batches'): Promise<RunResult> {
   const noise = noiseStream(fn, seed);

@@ -356,27 +356,24 @@ class Study:
                 continue
             trial = trials[0]
             ran += 1
+
+            def settle(**outcome):
+                try:
+                    told.append(self.tell(trial, **outcome))
+                except LeaseLost as lost:
+                    warnings.warn("%s (optimize goes on with the next trial)" % lost.message, stacklevel=3)
+
             try:
-                try:
-                    with _Heartbeat(self, trial, heartbeat_seconds):
-                        value = objective(trial)
-                except LeaseLost:
-                    raise
-                except Exception as err:
-                    told.append(self.tell(trial, failed=("%s: %s" % (type(err).__name__, err))[:500]))
-                    if not isinstance(err, tuple(catch)):
-                        raise
-                    continue
-                try:
-                    value = _finite(value, "tell")
-                except (TypeError, ValueError):
-                    told.append(self.tell(trial, failed=("the objective returned %r, not a finite number" % (value,))[:500]))
-                    continue
-                told.append(self.tell(trial, value))
-            except LeaseLost as lost:
+                with _Heartbeat(self, trial, heartbeat_seconds):
+                    value = objective(trial)
+            except LeaseLost as lost:  # from a report: the trial is someone else's now
                 warnings.warn("%s (optimize goes on with the next trial)" % lost.message, stacklevel=2)
-            except Exception:
-                raise
+                continue
+            except Exception as err:
+                settle(failed=("%s: %s" % (type(err).__name__, err))[:500])
+                if not isinstance(err, tuple(catch)):
+                    raise
+                continue
             except BaseException:
                 # Ctrl-C, SystemExit: nothing to tell; hand the trial back so nobody waits for its lease to run out.
                 try:
@@ -384,6 +381,12 @@ class Study:
                 except Exception:
                     pass  # the lease is gone already, or the server is: it comes back when the lease expires
                 raise
+            try:
+                value = _finite(value, "tell")
+            except (TypeError, ValueError):
+                settle(failed=("the objective returned %r, not a finite number" % (value,))[:500])
+                continue
+            settle(value=value)
         return told
 
     def release(self, trial):
@@ -445,8 +448,13 @@ class Study:
         return self._path("/trials/%d%s" % (number, tail))
 
 
+def _token_of(trial):
+    """The lease token of a trial as ask returned it; None for a bare number (or a trial asked without a lease)."""
+    return None if isinstance(trial, int) else (trial.get("lease") or {}).get("token")
+
+
 def _lease_token(trial, verb):
-    token = None if isinstance(trial, int) else (trial.get("lease") or {}).get("token")
+    token = _token_of(trial)
     if token is None:
         raise ValueError("%s needs the trial as ask returned it (with its lease token), not a bare number" % verb)
     return token
@@ -471,7 +479,7 @@ class _Heartbeat:
                 continue  # the server is away for now; the lease may still outlive the outage
 
     def __enter__(self):
-        if (self.trial.get("lease") or {}).get("token") is not None:
+        if _token_of(self.trial) is not None:
             self.thread.start()
         return self
 
@@ -529,7 +537,7 @@ def _differences(given, stored, where):
 
 
 def _with_token(trial, body):
-    token = None if isinstance(trial, int) else (trial.get("lease") or {}).get("token")
+    token = _token_of(trial)
     if token is not None:
         body["token"] = token
     return body
