@@ -33,8 +33,9 @@ export function trialNumberParam(raw: string): { number: number } {
 }
 
 /**
- * The errors of a body are the request's own (INVALID_ASK, INVALID_REPORT, INVALID_TELL, INVALID_RELEASE, INVALID_HEARTBEAT): the field checkers
- * throw ConfigErrors, re-coded here so a client can tell a bad report from a bad config.
+ * The errors of a body are the request's own (INVALID_ASK, INVALID_REPORT, INVALID_TELL, INVALID_RELEASE,
+ * INVALID_HEARTBEAT): the field checkers throw ConfigErrors, re-coded here so a client can tell a bad report from a
+ * bad config.
  */
 function coded<T>(code: string, check: () => T): T {
   try {
