@@ -11,7 +11,7 @@ import { validateBudget, DEFAULT_FINAL_VALIDATION, DEFAULT_LEASE_SECONDS, DEFAUL
 import { enqueuedTrial } from './enqueue.js';
 import { ASKED_TOTAL_STEPS } from './export.js';
 import { BudgetExhaustedError, LeaseLostError, NoSuchTrialError, StaleSnapshotError, StudyStoppedError } from './errors.js';
-import { alreadyFinished, checkLeaseToken, isFinished } from './storage/rules.js';
+import { checkReporter } from './storage/rules.js';
 import { evidencePlan, hasEvidencePhase, openEvidenceRuns, pickerFor, pickRecord, searchedCount, searchedWhenPicked, type PickRecord } from './evidence.js';
 import { chosenPicker, type FinalPicker } from './pick.js';
 import { stepsMultiplierOf } from './final.js';
@@ -535,8 +535,7 @@ export class StudyService implements StudyApi {
     const trialId = await this.trialIdOf(study.id, trial);
     if (await this.releaseTrial(study.id, trialId, token)) return this.getTrial(study.id, trialId);
     const now = await this.getTrial(study.id, trialId);
-    if (isFinished(now.state)) throw alreadyFinished(now.number, now.state);
-    checkLeaseToken(now.number, now.state, now.lease?.token ?? null, token);
+    checkReporter(now.number, now.state, now.lease?.token ?? null, token);
     // The lease checks out on this second read: another call took the trial and gave it back in between.
     throw new LeaseLostError(now.number, 'it changed hands while being handed back');
   }

@@ -7,7 +7,7 @@ import type {
   TrialRecord, TrialState,
 } from '../types.js';
 import {
-  alreadyFinished, checkFinish, checkIntermediate, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
+  checkFinish, checkIntermediate, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
   checkStudyState, duplicateName, freshTrials, grant, isFinished, jsonCopy, checkLeaseToken, checkReporter, newStudyId, now, reapOutcome, seedFor, studyNotFound,
   renamedConfig, tickClock, trialNotFound,
 } from './rules.js';
@@ -242,7 +242,6 @@ export class MemoryStorage implements Storage {
     checkIntermediate(value);
     if (opts.renewSeconds !== undefined) checkLeaseSeconds(opts.renewSeconds, 'renewSeconds');
     const t = this.trial(studyId, trialId);
-    if (isFinished(t.rec.state)) throw alreadyFinished(t.rec.number, t.rec.state);
     checkReporter(t.rec.number, t.rec.state, t.token, opts.token);
     if (opts.renewSeconds !== undefined && t.rec.state === 'RUNNING') this.extend(t, opts.renewSeconds);
     const earlier = t.rec.intermediate.find((v) => v.step === value.step);
@@ -279,7 +278,6 @@ export class MemoryStorage implements Storage {
   async finishTrial(studyId: string, trialId: number, result: FinishResult, opts: { token?: number; honourPrune?: boolean } = {}): Promise<TrialRecord> {
     checkFinish(result);
     const t = this.trial(studyId, trialId);
-    if (isFinished(t.rec.state)) throw alreadyFinished(t.rec.number, t.rec.state);
     checkReporter(t.rec.number, t.rec.state, t.token, opts.token);
     const at = now();
     t.rec.state = result.state === 'COMPLETE' && opts.honourPrune && t.rec.pruneRequested ? 'PRUNED' : result.state;

@@ -32,7 +32,7 @@ import { valuesByTrial } from './records.js';
 import { talliesFromRows, tallyGroupsSql, tallyPicksSql, type TallyGroupRow, type TallyPickRow } from './tallies.js';
 import type { TrialTally } from '../../shared/summary.js';
 import {
-  alreadyFinished, checkFinish, checkIntermediate, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
+  checkFinish, checkIntermediate, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
   checkStudyState, duplicateName, freshTrials, grant, isFinished, checkLeaseToken, checkReporter, newStudyId, reapOutcome, seedFor, studyNotFound, tickClock,
   renamedConfig, trialNotFound,
 } from './rules.js';
@@ -574,7 +574,6 @@ export class PgStorage implements Storage {
     const metrics = value.metrics == null ? null : JSON.stringify(value.metrics);
     return this.write(studyId, async (c) => {
       const row = await this.lockTrial(c, studyId, trialId);
-      if (isFinished(row.state)) throw alreadyFinished(row.number, row.state);
       checkReporter(row.number, row.state, row.lease_token, opts.token);
       if (opts.renewSeconds !== undefined && row.state === 'RUNNING') await this.extend(c, trialId, opts.renewSeconds);
       const added = await c.query(
@@ -618,7 +617,6 @@ export class PgStorage implements Storage {
     return this.write(studyId, async (c) => {
       // Under the study lock, a second finisher reads the first one's terminal state.
       const row = await this.lockTrial(c, studyId, trialId);
-      if (isFinished(row.state)) throw alreadyFinished(row.number, row.state);
       checkReporter(row.number, row.state, row.lease_token, opts.token);
       const state = result.state === 'COMPLETE' && opts.honourPrune && row.prune_requested ? 'PRUNED' : result.state;
       // The trial's values come back with the update (one round trip), as our own JSON of the stored rows.

@@ -173,11 +173,13 @@ export function checkLeaseToken(number: number, state: TrialState, leaseToken: n
 }
 
 /**
- * The one check of a report or result for an unfinished trial, in every backend: with `token`, the lease check above;
- * without one, the trial must at least be out (RUNNING). A queued one that had a lease (it expired or was handed
- * back) lost it, as a token would say; one that never had a lease was never handed out.
+ * The one check of a report, result or hand-back, in every backend and the service: a finished trial is a conflict
+ * ("already finished"); otherwise, with `token`, the lease check above; without one, the trial must at least be out
+ * (RUNNING). A queued one that had a lease (it expired or was handed back) lost it, as a token would say; one that
+ * never had a lease was never handed out.
  */
 export function checkReporter(number: number, state: TrialState, leaseToken: number | null, token: number | undefined): void {
+  if (isFinished(state)) throw alreadyFinished(number, state);
   if (token !== undefined) return checkLeaseToken(number, state, leaseToken, token);
   if (state === 'RUNNING') return;
   if (leaseToken) throw leaseLost(number, `it is ${state}: its lease ended and it went back to the queue`);

@@ -30,7 +30,7 @@ import { studyRecord, trialRecord, valuesByTrial, type StudyColumns, type TrialC
 import { talliesFromRows, tallyGroupsSql, tallyPicksSql, type TallyGroupRow, type TallyPickRow } from './tallies.js';
 import type { TrialTally } from '../../shared/summary.js';
 import {
-  alreadyFinished, checkFinish, checkIntermediate, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
+  checkFinish, checkIntermediate, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
   checkStudyState, duplicateName, freshTrials, grant, isFinished, checkLeaseToken, checkReporter, newStudyId, now, reapOutcome, seedFor, studyNotFound, tickClock,
   renamedConfig, trialNotFound,
 } from './rules.js';
@@ -417,7 +417,6 @@ export class SqliteStorage implements Storage {
     if (opts.renewSeconds !== undefined) checkLeaseSeconds(opts.renewSeconds, 'renewSeconds');
     return this.write(() => {
       const row = this.trialRow(studyId, trialId);
-      if (isFinished(row.state)) throw alreadyFinished(row.number, row.state);
       checkReporter(row.number, row.state, row.lease_token, opts.token);
       if (opts.renewSeconds !== undefined && row.state === 'RUNNING') this.extend(trialId, opts.renewSeconds);
       const added = this.sql('INSERT OR IGNORE INTO trial_values (trial_id, step, value, metrics) VALUES (?, ?, ?, ?)')
@@ -452,7 +451,6 @@ export class SqliteStorage implements Storage {
     // and the second one sees the first one's terminal state.
     return this.write(() => {
       const row = this.trialRow(studyId, trialId);
-      if (isFinished(row.state)) throw alreadyFinished(row.number, row.state);
       checkReporter(row.number, row.state, row.lease_token, opts.token);
       const at = now();
       const state = result.state === 'COMPLETE' && opts.honourPrune && row.prune_requested ? 'PRUNED' : result.state;
