@@ -173,6 +173,10 @@ describe('study.optimize (Optuna\'s loop) against a live server', { skip: python
     assert.deepEqual(seen.caught, [['FAIL', 'COMPLETE', 'COMPLETE'], 'RuntimeError: CUDA out of memory', 3]);
     assert.deepEqual(seen.raised, ['ZeroDivisionError', [[0, 'FAIL', 'ZeroDivisionError: division by zero']]], 'told failed, then raised; nothing more asked');
     assert.deepEqual(seen.interrupted, [[[0, 'WAITING', null]], [0]], 'nothing told; handed back, so the next ask gets it at once');
+    const [awayStates, awayErr] = seen.interruptedAway as [unknown, string];
+    assert.deepEqual(awayStates, [[0, 'RUNNING', null]], 'not handed back: it keeps its lease until that expires');
+    assert.match(awayErr, /^renorm-tune: trial #0 was not handed back \(cannot reach renorm-tune at http:\/\/127\.0\.0\.1:9 .*\); it returns to the queue when its lease expires\n$/);
+    assert.doesNotMatch(awayErr, /retrying/, 'one try, not the retries for a restarting server');
     assert.deepEqual(seen.release, ['WAITING', null, [['LeaseLost', 'trial #0: lease lost (it is WAITING); stop working on it, it'],
       ['ValueError', 'release needs the trial as ask returned it (with its lease t']]]);
     assert.equal(seen.leaseLost[0], 0);

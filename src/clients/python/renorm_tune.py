@@ -46,6 +46,8 @@ DEFAULT_URL = "http://127.0.0.1:8080"
 _KEYS = ("rmax", "rmin", "dmax")
 # How often `ask` repeats after 409 STALE_SNAPSHOT (contention between servers sharing one database).
 _ASK_RETRIES = 5
+# optimize's one try to hand back an interrupted trial: short, since someone pressed Ctrl-C and waits.
+_HAND_BACK_SECONDS = 5.0
 
 
 # ---- errors --------------------------------------------------------------------------------------------------
@@ -171,15 +173,16 @@ class Client:
         self.ask_seconds = ask_seconds
         self._reached = False  # has the server answered this client once? Then a refused connection is a restart.
 
-    def request(self, method, path, body=None, timeout=None):
+    def request(self, method, path, body=None, timeout=None, retry_seconds=None):
         """One API call; the parsed JSON answer, or a RenormTuneError (LeaseLost, BudgetExhausted, ... by code).
 
         503 STORAGE_UNAVAILABLE is retried with growing, jittered pauses (at most 10 s) for `retry_seconds`, with one
         line on stderr: the server wrote nothing, so the call is safe to repeat. So is a refused connection once the
         server has answered this client (it is restarting; the call never reached it); before that, a refused
-        connection is a server that was never started, said at once. `timeout`: this call's, instead of the client's.
+        connection is a server that was never started, said at once. `timeout` and `retry_seconds`: this call's,
+        instead of the client's.
         """
-        deadline = time.monotonic() + self.retry_seconds
+        deadline = time.monotonic() + (self.retry_seconds if retry_seconds is None else retry_seconds)
         for attempt in itertools.count():
             try:
                 return self._request_once(method, path, body, self.timeout if timeout is None else timeout)
@@ -376,10 +379,12 @@ class Study:
                 continue
             except BaseException:
                 # Ctrl-C, SystemExit: nothing to tell; hand the trial back so nobody waits for its lease to run out.
+                # One short try: whoever pressed Ctrl-C is not kept waiting through the retries for a server that is away.
                 try:
-                    self.release(trial)
-                except Exception:
-                    pass  # the lease is gone already, or the server is: it comes back when the lease expires
+                    self.release(trial, timeout=_HAND_BACK_SECONDS)
+                except Exception as err:
+                    sys.stderr.write("renorm-tune: trial #%d was not handed back (%s); it returns to the queue when its lease "
+                                     "expires\n" % (trial.number, getattr(err, "message", None) or err))
                 raise
             try:
                 value = _finite(value, "tell")
@@ -389,10 +394,16 @@ class Study:
             settle(value=value)
         return told
 
-    def release(self, trial):
+    def release(self, trial, timeout=None):
         """Hands back a trial you cannot finish (interrupted, preempted): it is queued again at once for the next ask,
-        its reports dropped, no retry counted. Needs the lease: LeaseLost if it already expired or went to someone else."""
-        return self.client.request("POST", self._trial(trial, "/release"), {"token": _lease_token(trial, "release")})["trial"]
+        its reports dropped, no retry counted. Needs the lease: LeaseLost if it already expired or went to someone else.
+        `timeout`: one attempt of at most that many seconds, no retries while the server is away (as optimize hands
+        back an interrupted trial); default the client's timeout and retry_seconds."""
+        body = {"token": _lease_token(trial, "release")}
+        path = self._trial(trial, "/release")
+        if timeout is None:
+            return self.client.request("POST", path, body)["trial"]
+        return self.client.request("POST", path, body, timeout=timeout, retry_seconds=0)["trial"]
 
     def heartbeat(self, trial):
         """Renews the trial's lease for the study's leaseSeconds from now, as a report does, for training that goes long
