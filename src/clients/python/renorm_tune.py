@@ -399,11 +399,8 @@ class Study:
         its reports dropped, no retry counted. Needs the lease: LeaseLost if it already expired or went to someone else.
         `timeout`: one attempt of at most that many seconds, no retries while the server is away (as optimize hands
         back an interrupted trial); default the client's timeout and retry_seconds."""
-        body = {"token": _lease_token(trial, "release")}
-        path = self._trial(trial, "/release")
-        if timeout is None:
-            return self.client.request("POST", path, body)["trial"]
-        return self.client.request("POST", path, body, timeout=timeout, retry_seconds=0)["trial"]
+        return self.client.request("POST", self._trial(trial, "/release"), {"token": _lease_token(trial, "release")},
+                                   timeout=timeout, retry_seconds=None if timeout is None else 0)["trial"]
 
     def heartbeat(self, trial):
         """Renews the trial's lease for the study's leaseSeconds from now, as a report does, for training that goes long
