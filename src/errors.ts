@@ -24,8 +24,9 @@ export class ConfigError extends RenormTuneError {
 }
 
 /**
- * A field of an ask, report, tell, release or heartbeat request is wrong: a ConfigError (it names the field and the fix) with the
- * request's own code (INVALID_ASK, INVALID_REPORT, INVALID_TELL, INVALID_RELEASE, INVALID_HEARTBEAT), so a client can tell its report from its config.
+ * A field of an ask, report, tell, release or heartbeat request is wrong: a ConfigError (it names the field and the
+ * fix) with the request's own code (INVALID_ASK, INVALID_REPORT, INVALID_TELL, INVALID_RELEASE, INVALID_HEARTBEAT),
+ * so a client can tell its report from its config.
  */
 export class RequestError extends ConfigError {
   override readonly code: string;

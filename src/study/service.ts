@@ -509,11 +509,15 @@ export class StudyService implements StudyApi {
     return this.storage.renewLease(studyId, trialId, token, seconds);
   }
 
-  /** A clean hand-back (Ctrl-C, SIGTERM): the trial is queued again, no retry counted. */
-  async releaseTrial(studyId: string, trialId: number, token: number): Promise<boolean> {
-    const ok = await this.storage.releaseTrial(studyId, trialId, token);
-    if (ok) this.emitTrial(await this.getTrial(studyId, trialId));
-    return ok;
+  /**
+   * A clean hand-back (Ctrl-C, SIGTERM): the trial is queued again, no retry counted. The trial as queued again, or
+   * null when `token` no longer held its lease.
+   */
+  async releaseTrial(studyId: string, trialId: number, token: number): Promise<TrialRecord | null> {
+    if (!(await this.storage.releaseTrial(studyId, trialId, token))) return null;
+    const trial = await this.getTrial(studyId, trialId);
+    this.emitTrial(trial);
+    return trial;
   }
 
   /**
@@ -533,7 +537,8 @@ export class StudyService implements StudyApi {
   async release(ref: string, trial: TrialRef, token: number): Promise<TrialRecord> {
     const study = await this.resolve(ref);
     const trialId = await this.trialIdOf(study.id, trial);
-    if (await this.releaseTrial(study.id, trialId, token)) return this.getTrial(study.id, trialId);
+    const released = await this.releaseTrial(study.id, trialId, token);
+    if (released) return released;
     const now = await this.getTrial(study.id, trialId);
     checkReporter(now.number, now.state, now.lease?.token ?? null, token);
     // The lease checks out on this second read: another call took the trial and gave it back in between.
