@@ -124,8 +124,8 @@ export type TrialSummary = Omit<TrialRecord, 'intermediate'>;
 
 /**
  * Live events, incremental so a stream costs the same however long the study: `trial` (state or value changed),
- * `report` (one new point of a curve), `study` (study-level change; `refetch` when another process changed the
- * study and what changed is not known, so a viewer should reload it).
+ * `report` (one new point of a curve), `study` (study-level change; `refetch` when a viewer should reload the study:
+ * a rename or a new config or budget, or another process's change too large to tell trial by trial).
  */
 export type StudyEvent =
   | { type: 'study'; studyId: string; state: StudyState; refetch?: boolean }

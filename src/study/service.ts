@@ -25,6 +25,7 @@ import { StudyOptimizer, type SuggestingOptimizer } from './service/optimizer_sy
 import { type TrialRef, TrialNumbers } from './service/trial_numbers.js';
 import { TallyCache } from './service/tally_cache.js';
 import { studyView, summaryOf, trialSummary } from './service/views.js';
+import { ForeignEvents } from './service/foreign_events.js';
 import { ChangeWatcher, DEFAULT_WATCH_INTERVAL_MS } from './service/watch.js';
 import { unavailableWarmStart, warmStartTrials } from './warm_start.js';
 import type { FinishResult, IntermediateValue, Lease, LeaseRequest, NewTrial, Params, Storage, StudyRecord, StudyState, TrialRecord, TrialState } from './types.js';
@@ -112,7 +113,8 @@ export class StudyService implements StudyApi {
   private readonly watcher: ChangeWatcher;
 
   constructor(private readonly storage: Storage, private readonly deps: ServiceDeps, opts: ServiceOptions = {}) {
-    this.watcher = new ChangeWatcher(storage, (studyId) => void this.emitForeignChange(studyId), opts.watchIntervalMs ?? DEFAULT_WATCH_INTERVAL_MS);
+    const foreign = new ForeignEvents(storage, (event) => this.bus.emit(event));
+    this.watcher = new ChangeWatcher(storage, foreign, opts.watchIntervalMs ?? DEFAULT_WATCH_INTERVAL_MS);
   }
 
   /** `sqlite`, `memory` or `postgres`. */
@@ -782,7 +784,10 @@ export class StudyService implements StudyApi {
 
   // ---- live events ----------------------------------------------------------------------------------------
 
-  /** Also sees other processes' changes to the same database, as `study` events with `refetch` (see ServiceOptions.watchIntervalMs). */
+  /**
+   * Also sees other processes' changes to the same database (see ServiceOptions.watchIntervalMs), told as this
+   * process tells its own (./service/foreign_events.ts), or as a `study` event with `refetch`.
+   */
   async subscribe(ref: string, listener: (event: StudyEvent) => void): Promise<() => void> {
     const study = await this.resolve(ref);
     const off = this.bus.subscribe(study.id, listener);
@@ -837,12 +842,6 @@ export class StudyService implements StudyApi {
     if (!this.bus.has(event.studyId)) return;
     void this.watcher.noteLocal(event.studyId);
     this.bus.emit(event);
-  }
-
-  /** Another process changed the study: which trials changed is not known cheaply, so say "refetch". */
-  private async emitForeignChange(studyId: string): Promise<void> {
-    const study = await this.storage.getStudy(studyId).catch(() => undefined);
-    if (study) this.bus.emit({ type: 'study', studyId, state: study.state, refetch: true });
   }
 }
 

@@ -96,10 +96,10 @@ describe('live events across processes (two connections to one SQLite file)', ()
       };
       await waitFor(/: connected/, 2000);
       const trial = (await call(b.url, 'POST', `/api/studies/${id}/ask`, { count: 1 })).body.trials[0].number;
-      await waitFor(/event: study\ndata: [^\n]*"refetch":true/, 5000);
+      await waitFor(/event: trial\ndata: [^\n]*"state":"RUNNING"/, 5000);
       const seen = text.length;
       await call(b.url, 'POST', `/api/studies/${id}/trials/${trial}/tell`, { value: 0.7 });
-      await waitFor(/event: study\n/, 5000, seen);
+      await waitFor(/event: trial\ndata: [^\n]*"state":"COMPLETE"[^\n]*"value":0.7/, 5000, seen);
       const view = await call(a.url, 'GET', `/api/studies/${id}`);
       assert.equal(view.body.trials[0].state, 'COMPLETE', 'the event is followed by a view that has the change');
     } finally {

@@ -3,14 +3,25 @@
 // Why both: SQLite has no cross-process notifications, and `renorm-tune serve` must show a study that a separate
 // `renorm-tune run` is writing, so there one indexed read per watched study per second stands in for them; nothing
 // runs while no one listens. Either way a change is judged by the study's change stamp, and changes made through
-// this process are noted as they are emitted (`noteLocal`), so they are not reported a second time.
+// this process are noted as they are emitted (`noteLocal`), so they are not reported a second time. What changed
+// is the listener's to find out (./foreign_events.ts).
 import type { Storage } from '../types.js';
 
 export const DEFAULT_WATCH_INTERVAL_MS = 1000;
 
+/** Told of each watched study's foreign changes; `begin` and `end` bracket the time a study is watched at all. */
+export interface ForeignChangeListener {
+  /** Before the study's first change can be reported (its stamp is read first, so no change falls between). */
+  begin?(studyId: string): Promise<void>;
+  changed(studyId: string): void;
+  end?(studyId: string): void;
+}
+
 interface Watched {
   listeners: number;
   stamp: number | undefined;
+  /** The stamp read and the listener's `begin` done. */
+  ready: Promise<void>;
 }
 
 export class ChangeWatcher {
@@ -22,7 +33,7 @@ export class ChangeWatcher {
   /** `intervalMs` 0 turns watching off (in-process events only). */
   constructor(
     private readonly storage: Pick<Storage, 'changeStamp' | 'onChange'>,
-    private readonly onForeignChange: (studyId: string) => void,
+    private readonly listener: ForeignChangeListener,
     private readonly intervalMs = DEFAULT_WATCH_INTERVAL_MS,
   ) {}
 
@@ -30,15 +41,28 @@ export class ChangeWatcher {
   async watch(studyId: string): Promise<() => void> {
     if (this.intervalMs <= 0) return () => {};
     let w = this.studies.get(studyId);
-    if (!w) this.studies.set(studyId, (w = { listeners: 0, stamp: await this.read(studyId) }));
+    if (!w) {
+      // Set before anything is awaited, so two first subscribers share one entry.
+      const entry: Watched = { listeners: 0, stamp: undefined, ready: Promise.resolve() };
+      entry.ready = (async () => {
+        entry.stamp = await this.read(studyId);
+        await this.listener.begin?.(studyId);
+      })();
+      this.studies.set(studyId, (w = entry));
+    }
     w.listeners++;
+    await w.ready;
     this.start();
     let stopped = false;
+    const watched = w;
     return () => {
       if (stopped) return;
       stopped = true;
-      if (--w.listeners > 0) return;
-      if (this.studies.get(studyId) === w) this.studies.delete(studyId);
+      if (--watched.listeners > 0) return;
+      if (this.studies.get(studyId) === watched) {
+        this.studies.delete(studyId);
+        this.listener.end?.(studyId);
+      }
       if (this.studies.size === 0) this.stop();
     };
   }
@@ -46,7 +70,9 @@ export class ChangeWatcher {
   /** Called as this process emits an event for `studyId`: its change is already announced, so absorb it. */
   async noteLocal(studyId: string): Promise<void> {
     const w = this.studies.get(studyId);
-    if (w) w.stamp = await this.read(studyId);
+    if (!w) return;
+    await w.ready;
+    w.stamp = await this.read(studyId);
   }
 
   get watching(): number {
@@ -86,11 +112,12 @@ export class ChangeWatcher {
   private async check(studyId: string): Promise<void> {
     const w = this.studies.get(studyId);
     if (!w) return;
+    await w.ready;
     const stamp = await this.read(studyId);
     if (stamp === undefined || stamp === w.stamp) return;
     w.stamp = stamp;
     try {
-      this.onForeignChange(studyId);
+      this.listener.changed(studyId);
     } catch {
       // A timer or notification callback has no caller to tell; the next change (or the subscriber's refetch) catches up.
     }

@@ -6,7 +6,7 @@ import { createTestDatabase } from '../../fixtures/pg.js';
 import { baseConfig } from './fakes.js';
 import { twoServers } from './pg_servers.js';
 
-it('a subscriber on one PgStorage sees another connection\'s ask and tell as refetch events, pushed (the watcher never polls)', { timeout: 60_000 }, async (t) => {
+it('a subscriber on one PgStorage sees another connection\'s ask, report and tell trial by trial, pushed (the watcher never polls)', { timeout: 60_000 }, async (t) => {
   const db = await createTestDatabase('events');
   if ('unavailable' in db) return t.skip(db.unavailable);
   // An hour between polls: only a notification can deliver the event within the test's time.
@@ -23,13 +23,16 @@ it('a subscriber on one PgStorage sees another connection\'s ask and tell as ref
     const [trial] = await b.ask(study.id, 1);
     await waitFor(1);
     assert.ok(events.length >= 1, 'the ask made through b reached a');
-    assert.ok(events.every((e) => e.type === 'study' && e.refetch === true), 'another process\'s changes arrive as refetch prompts');
+    assert.ok(events.some((e) => e.type === 'trial' && e.trial.id === trial!.id && e.trial.state === 'RUNNING'), `the asked trial is told: ${JSON.stringify(events)}`);
     for (let i = 0; i < 100 && !events.some((e) => e.type === 'study' && e.state === 'RUNNING'); i++) await new Promise((r) => setTimeout(r, 50));
     assert.ok(events.some((e) => e.type === 'study' && e.state === 'RUNNING'), 'the study turning RUNNING is seen too');
-    const seen = events.length;
+    const told = (e: StudyEvent) => e.type === 'trial' && e.trial.state === 'COMPLETE';
+    await b.report(study.id, trial!.id, 10, 0.4);
     await b.tell(study.id, trial!.id, { value: 0.5 });
-    await waitFor(seen + 1);
-    assert.ok(events.length > seen, 'the tell made through b reached a');
+    for (let i = 0; i < 100 && !events.some(told); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(events.some((e) => e.type === 'report' && e.trialId === trial!.id && e.point.step === 10 && e.point.value === 0.4), 'the report made through b reached a');
+    assert.ok(events.some((e) => told(e) && e.type === 'trial' && e.trial.value === 0.5), 'the tell made through b reached a');
+    assert.ok(events.every((e) => !(e.type === 'study' && e.refetch)), 'nothing needed a reload');
     assert.equal((await a.getTrial(study.id, trial!.id)).state, 'COMPLETE');
     off();
   } finally {

@@ -40,8 +40,8 @@ test('watch: two services over two SQLite connections to one file: a subscriber 
     const [t] = await b.ask(study.id, 1);
     const e1 = await asked.got;
     asked.off();
-    assert.deepEqual(e1, { type: 'study', studyId: study.id, state: 'RUNNING', refetch: true }, 'a study event: refetch');
-    const told = await nextEvent(a, study.id, () => true, 5000);
+    assert.ok(e1.type === 'trial' && e1.trial.id === t!.id && e1.trial.state === 'RUNNING', `the asked trial, as this process would tell it: ${JSON.stringify(e1)}`);
+    const told = await nextEvent(a, study.id, (e) => e.type === 'trial' && e.trial.state === 'COMPLETE', 5000);
     await b.tell(study.id, t!.id, { value: 0.8 });
     await told.got;
     told.off();
@@ -81,7 +81,7 @@ test('watch: polls only while someone listens, and stops on the last unsubscribe
   const counting = { changeStamp: (id: string) => (reads++, storage.changeStamp(id)) };
   const study = await storage.createStudy({ name: 'x', direction: 'maximize', config: {} });
   const foreign: string[] = [];
-  const w = new ChangeWatcher(counting, (id) => foreign.push(id), 10);
+  const w = new ChangeWatcher(counting, { changed: (id) => foreign.push(id) }, 10);
   await sleep(50);
   assert.equal(reads, 0, 'no polling before anyone watches');
   const [off1, off2] = [await w.watch(study.id), await w.watch(study.id)];
@@ -104,7 +104,7 @@ test('watch: polls only while someone listens, and stops on the last unsubscribe
 test('watch: a closed store stops nothing from working and throws nothing from the timer', async () => {
   const storage = new MemoryStorage();
   const study = await storage.createStudy({ name: 'x', direction: 'maximize', config: {} });
-  const w = new ChangeWatcher(storage, () => assert.fail('no change to report'), 10);
+  const w = new ChangeWatcher(storage, { changed: () => assert.fail('no change to report') }, 10);
   const off = await w.watch(study.id);
   await storage.close();
   await sleep(40);
@@ -122,7 +122,7 @@ test('watch: a storage with push notifications (PostgreSQL) is not polled; a not
     onChange: (l: (id: string) => void) => ((notify = l), listening++, () => void listening--),
   };
   const foreign: string[] = [];
-  const w = new ChangeWatcher(pushing, (id) => foreign.push(id), 10);
+  const w = new ChangeWatcher(pushing, { changed: (id) => foreign.push(id) }, 10);
   const off = await w.watch(study.id);
   assert.equal(listening, 1);
   notify(study.id);
@@ -135,4 +135,25 @@ test('watch: a storage with push notifications (PostgreSQL) is not polled; a not
   assert.deepEqual(foreign, [study.id]);
   off();
   assert.equal(listening, 0, 'the listener goes with the last watcher');
+});
+
+test('watch: two first subscribers at once share one watch: the listener begins once, ends once after both leave', async () => {
+  const storage = new MemoryStorage();
+  const study = await storage.createStudy({ name: 'x', direction: 'maximize', config: {} });
+  const calls: string[] = [];
+  const w = new ChangeWatcher(storage, {
+    begin: async (id) => {
+      calls.push(`begin ${id === study.id}`);
+      await sleep(20);
+    },
+    changed: () => calls.push('changed'),
+    end: (id) => calls.push(`end ${id === study.id}`),
+  }, 10);
+  const [off1, off2] = await Promise.all([w.watch(study.id), w.watch(study.id)]);
+  assert.equal(w.watching, 1);
+  off1();
+  assert.deepEqual(calls, ['begin true'], 'one listener left: still watched');
+  off2();
+  assert.deepEqual(calls, ['begin true', 'end true']);
+  assert.equal(w.watching, 0);
 });

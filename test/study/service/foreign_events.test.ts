@@ -1,0 +1,139 @@
+// Another process's changes reach a subscriber as incremental events (a trial per change, a report per curve point), and a viewer that applies them holds what a reload would show.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { applyEvent } from '../../../dashboard/data/live.js';
+import type { StudyView as PageView } from '../../../dashboard/types.js';
+import type { StudyEvent } from '../../../src/study/api_types.js';
+import { StudyService } from '../../../src/study/service.js';
+import { ForeignEvents, MAX_FINISHED_READ, MAX_RUNNING_READ } from '../../../src/study/service/foreign_events.js';
+import { MemoryStorage } from '../../../src/study/storage/index.js';
+import { baseConfig, fakeDeps } from './fakes.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Two services over one store: to `a`, everything `b` does is another process's change. */
+function twoServices() {
+  const storage = new MemoryStorage();
+  const a = new StudyService(storage, fakeDeps(), { watchIntervalMs: 10 });
+  const b = new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 });
+  return { a, b, close: () => (a.close(), b.close()) };
+}
+
+/** Waits until no event has arrived for `quietMs` (descriptions are at least 200 ms apart). */
+async function settle(events: unknown[], quietMs = 600): Promise<void> {
+  let n = -1;
+  for (let i = 0; i < 100 && n !== events.length; i++) {
+    n = events.length;
+    await sleep(quietMs);
+  }
+}
+
+/** What a viewer shows of each trial; a lease's expiry moves with every renewal and is not announced. */
+const shown = (v: { trials: readonly { number: number; state: string; value: number | null; failureReason: string | null; intermediate: readonly { step: number; value: number }[] }[] }) =>
+  v.trials.map((t) => ({ number: t.number, state: t.state, value: t.value, failureReason: t.failureReason, curve: t.intermediate.map((p) => [p.step, p.value]) }));
+
+test('foreign events: asks, reports, tells, a failure and an enqueued trial by another process are told trial by trial, and applied they equal a reload', async () => {
+  const { a, b, close } = twoServices();
+  try {
+    const study = await b.createStudy(baseConfig({ executor: 'external' }));
+    const [done] = await b.ask(study.id, 1);
+    await b.report(study.id, done!.id, 10, 0.3);
+    await b.tell(study.id, done!.id, { value: 0.4 });
+    const events: StudyEvent[] = [];
+    const off = await a.subscribe(study.id, (e) => events.push(e));
+    const page = (await a.getStudyView(study.id)) as unknown as PageView;
+    const [t1, t2, t3] = await b.ask(study.id, 3);
+    await b.report(study.id, t1!.id, 10, 0.5);
+    await b.report(study.id, t2!.id, 10, 0.6);
+    await settle(events);
+    await b.report(study.id, t1!.id, 20, 0.7);
+    await b.tell(study.id, t1!.id, { value: 0.75 });
+    await b.tell(study.id, t2!.id, { failed: 'out of memory' });
+    await b.enqueue(study.id, { kind: 'ramp', shape: 'linear', warmup: 0.1, rmaxFinal: 2, rmaxEnd: 0.5, dmaxFinal: 1, dmaxEnd: 0.5 });
+    await b.report(study.id, t3!.id, 10, 0.2);
+    await settle(events);
+    off();
+    assert.ok(events.length > 0);
+    assert.deepEqual(events.filter((e) => e.type === 'study' && e.refetch), [], 'nothing needed a reload');
+    for (const e of events) assert.equal(applyEvent(page, e as never), true, `the page applies ${JSON.stringify(e)}`);
+    const fresh = await a.getStudyView(study.id);
+    assert.deepEqual(shown(page), shown(fresh), 'the events rebuilt what a reload shows');
+    assert.equal(page.trials.length, 5);
+    assert.deepEqual(page.trials.find((t) => t.id === t1!.id)!.intermediate.map((p) => p.step), [10, 20], 'both points of the curve arrived');
+    assert.deepEqual(
+      events.filter((e) => e.type === 'report').map((e) => e.type === 'report' && [e.number, e.point.step]),
+      [[t1!.number, 10], [t2!.number, 10], [t1!.number, 20], [t3!.number, 10]],
+      'each point once, though t3\'s curve was read at every look',
+    );
+  } finally {
+    close();
+  }
+});
+
+test('foreign events: a rename is a refetch, a stop a state change, and a quiet study gets no event', async () => {
+  const { a, b, close } = twoServices();
+  try {
+    const study = await b.createStudy(baseConfig({ executor: 'external' }));
+    await b.ask(study.id, 2);
+    const events: StudyEvent[] = [];
+    const off = await a.subscribe(study.id, (e) => events.push(e));
+    await sleep(300);
+    await settle(events);
+    const first = events.length;
+    await sleep(500);
+    assert.equal(events.length, first, `no event without a change: ${JSON.stringify(events.slice(first))}`);
+    await b.stopStudy(study.id);
+    await settle(events);
+    assert.deepEqual(events.slice(first), [{ type: 'study', studyId: study.id, state: 'STOPPED' }]);
+    await b.renameStudy(study.id, 'renamed-elsewhere');
+    await settle(events);
+    assert.deepEqual(events.slice(first + 1), [{ type: 'study', studyId: study.id, state: 'STOPPED', refetch: true }]);
+    off();
+  } finally {
+    close();
+  }
+});
+
+test(`foreign events: more than ${MAX_FINISHED_READ} trials finished between two looks is one refetch, then events again`, async () => {
+  const storage = new MemoryStorage();
+  const b = new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 });
+  const events: StudyEvent[] = [];
+  const foreign = new ForeignEvents(storage, (e) => events.push(e), 0);
+  try {
+    const study = await b.createStudy(baseConfig({ executor: 'external', budget: { trials: 200 } }));
+    await foreign.begin(study.id);
+    const asked = [...(await b.ask(study.id, 40)), ...(await b.ask(study.id, 40))];
+    await foreign.changed(study.id);
+    assert.equal(events.filter((e) => e.type === 'trial').length, 80, '80 new RUNNING trials, told one by one');
+    assert.ok(events.every((e) => !(e.type === 'study' && e.refetch)));
+    events.length = 0;
+    for (const t of asked.slice(0, MAX_FINISHED_READ + 1)) await b.tell(study.id, t.id, { value: 0.5 });
+    await foreign.changed(study.id);
+    assert.deepEqual(events, [{ type: 'study', studyId: study.id, state: 'RUNNING', refetch: true }], 'too many to read one by one: one refetch');
+    events.length = 0;
+    await foreign.changed(study.id);
+    assert.equal(events.length, 0, 'a look with nothing new says nothing');
+    await b.tell(study.id, asked[79]!.id, { value: 0.25 });
+    await foreign.changed(study.id);
+    assert.deepEqual(events.map((e) => e.type === 'trial' && [e.trial.number, e.trial.state]), [[asked[79]!.number, 'COMPLETE']], 'after it, changes are told one by one again');
+  } finally {
+    b.close();
+  }
+});
+
+test(`foreign events: more than ${MAX_RUNNING_READ} RUNNING trials is a refetch at every look`, async () => {
+  const storage = new MemoryStorage();
+  const b = new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 });
+  const events: StudyEvent[] = [];
+  const foreign = new ForeignEvents(storage, (e) => events.push(e), 0);
+  try {
+    const study = await b.createStudy(baseConfig({ executor: 'external', budget: { trials: 1000 } }));
+    await foreign.begin(study.id);
+    for (let n = 0; n <= MAX_RUNNING_READ; n += 64) await b.ask(study.id, 64);
+    await foreign.changed(study.id);
+    await foreign.changed(study.id);
+    assert.deepEqual(events.map((e) => e.type === 'study' && e.refetch), [true, true]);
+  } finally {
+    b.close();
+  }
+});
