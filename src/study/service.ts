@@ -111,10 +111,11 @@ export class StudyService implements StudyApi {
   private readonly numbers = new TrialNumbers();
   private readonly tallies = new TallyCache();
   private readonly watcher: ChangeWatcher;
+  private readonly foreign: ForeignEvents;
 
   constructor(private readonly storage: Storage, private readonly deps: ServiceDeps, opts: ServiceOptions = {}) {
-    const foreign = new ForeignEvents(storage, (event) => this.bus.emit(event));
-    this.watcher = new ChangeWatcher(storage, foreign, opts.watchIntervalMs ?? DEFAULT_WATCH_INTERVAL_MS);
+    this.foreign = new ForeignEvents(storage, (event) => this.bus.emit(event));
+    this.watcher = new ChangeWatcher(storage, this.foreign, opts.watchIntervalMs ?? DEFAULT_WATCH_INTERVAL_MS);
   }
 
   /** `sqlite`, `memory` or `postgres`. */
@@ -840,8 +841,7 @@ export class StudyService implements StudyApi {
 
   private emit(event: StudyEvent): void {
     if (!this.bus.has(event.studyId)) return;
-    void this.watcher.noteLocal(event.studyId);
-    this.bus.emit(event);
+    if (this.foreign.own(event)) this.bus.emit(event);
   }
 }
 

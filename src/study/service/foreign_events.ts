@@ -7,7 +7,11 @@
 // each change is told as a `trial` event per changed trial and a `report` event per new curve point. A `study`
 // event with `refetch` remains for what is not described so: a renamed or reconfigured study (or new attrs), and a
 // change too large to read trial by trial (MAX_FINISHED_READ, MAX_RUNNING_READ).
-import type { StudyEvent } from '../api_types.js';
+//
+// This process's own events pass through `own` on their way out, so that what it told itself is not told again when
+// a look finds it, and what a look told first is not told twice: each trial change and curve point goes out once,
+// whichever of the two sees it first.
+import type { StudyEvent, TrialSummary } from '../api_types.js';
 import type { Storage, StudyRecord, StudyState, TrialRecord } from '../types.js';
 import { trialSummary } from './views.js';
 
@@ -22,15 +26,17 @@ export const MAX_RUNNING_READ = 512;
 export const DESCRIBE_GAP_MS = 200;
 
 type Store = Pick<Storage, 'getStudy' | 'listTrials' | 'getTrial'>;
-const finished = (t: TrialRecord) => t.state !== 'RUNNING' && t.state !== 'WAITING';
+/** `fields` after this process's own reload prompt: the next look takes the study's fields as they are. */
+const ADOPT_FIELDS = '';
+const finished = (t: TrialSummary) => t.state !== 'RUNNING' && t.state !== 'WAITING';
 
 interface Described {
   /** The study's own fields that only a refetch shows (name, config, attrs), as JSON. */
   fields: string;
   state: StudyState;
-  /** The listing as last described, by trial id; null before the first read succeeded. */
-  trials: Map<number, TrialRecord> | null;
-  /** Steps already announced, for each trial whose curve was read and may still grow. */
+  /** Each trial as last told (or as listed when watching began), by id; null before the first read succeeded. */
+  trials: Map<number, TrialSummary> | null;
+  /** Steps already told, for each trial whose curve may still grow (dropped as it finishes). */
   steps: Map<number, Set<number>>;
   /** The description running or queued; changes that arrive meanwhile share the next one. */
   chain: Promise<void>;
@@ -66,8 +72,39 @@ export class ForeignEvents {
   }
 
   /**
-   * Another process changed the study: described after any description under way, once for all that arrive
-   * meanwhile. Resolves when that description is out.
+   * This process's own event, about to be sent: false when it would repeat what a look already told. Notes what
+   * it tells, so a look does not tell it again.
+   */
+  own(event: StudyEvent): boolean {
+    const d = this.studies.get(event.studyId);
+    if (!d) return true;
+    switch (event.type) {
+      case 'trial': {
+        if (!d.trials) return true;
+        const told = d.trials.get(event.trial.id);
+        if (told && !changedTrial(told, event.trial)) return false;
+        d.trials.set(event.trial.id, event.trial);
+        if (finished(event.trial)) d.steps.delete(event.trial.id);
+        return true;
+      }
+      case 'report': {
+        let steps = d.steps.get(event.trialId);
+        if (!steps) d.steps.set(event.trialId, (steps = new Set()));
+        if (steps.has(event.point.step)) return false;
+        steps.add(event.point.step);
+        return true;
+      }
+      case 'study':
+        // A rename or a new config is this process's own: a look should not ask for a second reload.
+        if (event.refetch) d.fields = ADOPT_FIELDS;
+        d.state = event.state;
+        return true;
+    }
+  }
+
+  /**
+   * The study changed (another process's change, or this one's own): described after any description under way,
+   * once for all that arrive meanwhile. Resolves when that description is out.
    */
   changed(studyId: string): Promise<void> {
     const d = this.studies.get(studyId);
@@ -97,7 +134,7 @@ export class ForeignEvents {
     // pass 2-14 ms.
     const running: TrialRecord[] = [];
     const changed: TrialRecord[] = [];
-    const was = new Map<number, TrialRecord | undefined>();
+    const was = new Map<number, TrialSummary | undefined>();
     if (known) {
       for (const t of listed) {
         const before = known.get(t.id);
@@ -105,8 +142,8 @@ export class ForeignEvents {
         if (t.state === 'RUNNING') running.push(t);
         else if (changedTrial(before, t)) changed.push(t);
         else {
-          // The same trial in another copy (the one read whole last time): keep the listing's, so the next look
-          // compares identities again, not JSON.
+          // The same trial in another copy (read whole last time, or told by this process): keep the listing's,
+          // so the next look compares identities again, not fields.
           known.set(t.id, t);
           continue;
         }
@@ -114,6 +151,7 @@ export class ForeignEvents {
         known.set(t.id, t);
       }
     }
+    if (d.fields === ADOPT_FIELDS) d.fields = fields;
     if (!known || fields !== d.fields || changed.length > MAX_FINISHED_READ || running.length > MAX_RUNNING_READ) {
       d.trials = new Map(listed.map((t) => [t.id, t]));
       d.fields = fields;
@@ -158,7 +196,7 @@ function fieldsOf(study: StudyRecord): string {
  * change: this process announces none for its own either. No JSON: a store whose copy of the listing was dropped
  * hands out new records for every trial, and 100,000 JSON comparisons took 1-2 s of the event loop.
  */
-function changedTrial(was: TrialRecord | undefined, now: TrialRecord): boolean {
+function changedTrial(was: TrialSummary | undefined, now: TrialSummary): boolean {
   if (was === now) return false;
   if (!was) return true;
   return was.state !== now.state || !Object.is(was.value, now.value) || was.failureReason !== now.failureReason

@@ -2,14 +2,14 @@
 //
 // Why both: SQLite has no cross-process notifications, and `renorm-tune serve` must show a study that a separate
 // `renorm-tune run` is writing, so there one indexed read per watched study per second stands in for them; nothing
-// runs while no one listens. Either way a change is judged by the study's change stamp, and changes made through
-// this process are noted as they are emitted (`noteLocal`), so they are not reported a second time. What changed
-// is the listener's to find out (./foreign_events.ts).
+// runs while no one listens. Either way a change is judged by the study's change stamp. Every change is reported,
+// this process's own too: absorbing those by stamp would also swallow another process's change that came just
+// before one. What changed, and whether it was told already, is the listener's to find out (./foreign_events.ts).
 import type { Storage } from '../types.js';
 
 export const DEFAULT_WATCH_INTERVAL_MS = 1000;
 
-/** Told of each watched study's foreign changes; `begin` and `end` bracket the time a study is watched at all. */
+/** Told of each watched study's changes; `begin` and `end` bracket the time a study is watched at all. */
 export interface ForeignChangeListener {
   /** Before the study's first change can be reported (its stamp is read first, so no change falls between). */
   begin?(studyId: string): Promise<void>;
@@ -65,14 +65,6 @@ export class ChangeWatcher {
       }
       if (this.studies.size === 0) this.stop();
     };
-  }
-
-  /** Called as this process emits an event for `studyId`: its change is already announced, so absorb it. */
-  async noteLocal(studyId: string): Promise<void> {
-    const w = this.studies.get(studyId);
-    if (!w) return;
-    await w.ready;
-    w.stamp = await this.read(studyId);
   }
 
   get watching(): number {

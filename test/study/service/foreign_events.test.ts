@@ -137,3 +137,53 @@ test(`foreign events: more than ${MAX_RUNNING_READ} RUNNING trials is a refetch 
     b.close();
   }
 });
+
+test('foreign events: another process\'s change just before one of this process\'s own is still told', async () => {
+  const storage = new MemoryStorage();
+  // Looks 300 ms apart: this process's own ask lands before the watcher's next look.
+  const a = new StudyService(storage, fakeDeps(), { watchIntervalMs: 300 });
+  const b = new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 });
+  try {
+    const study = await b.createStudy(baseConfig({ executor: 'external' }));
+    const [t] = await b.ask(study.id, 1);
+    const events: StudyEvent[] = [];
+    const off = await a.subscribe(study.id, (e) => events.push(e));
+    await b.tell(study.id, t!.id, { value: 0.9 });
+    const [mine] = await a.ask(study.id, 1);
+    await settle(events);
+    off();
+    const told = events.filter((e) => e.type === 'trial').map((e) => e.type === 'trial' && [e.trial.number, e.trial.state]);
+    assert.deepEqual(told, [[mine!.number, 'RUNNING'], [t!.number, 'COMPLETE']], 'this process\'s ask at once, the other\'s tell at the next look, each once');
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+test('foreign events: what a look told first is not sent again as this process\'s own, and the other way round', async () => {
+  const storage = new MemoryStorage();
+  const b = new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 });
+  const events: StudyEvent[] = [];
+  const foreign = new ForeignEvents(storage, (e) => events.push(e), 0);
+  try {
+    const study = await b.createStudy(baseConfig({ executor: 'external' }));
+    await foreign.begin(study.id);
+    const [t] = await b.ask(study.id, 1);
+    await b.report(study.id, t!.id, 10, 0.5);
+    await foreign.changed(study.id);
+    const trialEvent = events.find((e) => e.type === 'trial');
+    const reportEvent = events.find((e) => e.type === 'report');
+    assert.ok(trialEvent && reportEvent, `a look told the trial and its point: ${JSON.stringify(events)}`);
+    assert.equal(foreign.own(trialEvent), false, 'the same trial, unchanged: not sent again');
+    assert.equal(foreign.own(reportEvent), false, 'the same point: not sent again');
+    const later = { type: 'report' as const, studyId: study.id, trialId: t!.id, number: t!.number, point: { step: 20, value: 0.6 } };
+    assert.equal(foreign.own(later), true, 'a new point is sent');
+    await b.report(study.id, t!.id, 20, 0.6);
+    events.length = 0;
+    await foreign.changed(study.id);
+    assert.equal(events.length, 0, `the look does not repeat what this process sent: ${JSON.stringify(events)}`);
+    assert.equal(foreign.own({ type: 'trial', studyId: 'another study', trial: { ...(trialEvent.type === 'trial' ? trialEvent.trial : ({} as never)) } }), true, 'an unwatched study passes');
+  } finally {
+    b.close();
+  }
+});
