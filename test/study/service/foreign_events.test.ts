@@ -19,6 +19,13 @@ function twoServices() {
   return { a, b, close: () => (a.close(), b.close()) };
 }
 
+/** A ForeignEvents whose looks the test takes (`await foreign.changed(id)`), over the store `b` writes. */
+function looksByHand() {
+  const storage = new MemoryStorage();
+  const events: StudyEvent[] = [];
+  return { b: new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 }), events, foreign: new ForeignEvents(storage, (e) => events.push(e), 0) };
+}
+
 /** Waits until no event has arrived for `quietMs` (descriptions are at least 200 ms apart). */
 async function settle(events: unknown[], quietMs = 600): Promise<void> {
   let n = -1;
@@ -95,10 +102,7 @@ test('foreign events: a rename is a refetch, a stop a state change, and a quiet 
 });
 
 test(`foreign events: more than ${MAX_FINISHED_READ} trials finished between two looks is one refetch, then events again`, async () => {
-  const storage = new MemoryStorage();
-  const b = new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 });
-  const events: StudyEvent[] = [];
-  const foreign = new ForeignEvents(storage, (e) => events.push(e), 0);
+  const { b, events, foreign } = looksByHand();
   try {
     const study = await b.createStudy(baseConfig({ executor: 'external', budget: { trials: 200 } }));
     await foreign.begin(study.id);
@@ -122,10 +126,7 @@ test(`foreign events: more than ${MAX_FINISHED_READ} trials finished between two
 });
 
 test(`foreign events: more than ${MAX_RUNNING_READ} RUNNING trials is a refetch at every look`, async () => {
-  const storage = new MemoryStorage();
-  const b = new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 });
-  const events: StudyEvent[] = [];
-  const foreign = new ForeignEvents(storage, (e) => events.push(e), 0);
+  const { b, events, foreign } = looksByHand();
   try {
     const study = await b.createStudy(baseConfig({ executor: 'external', budget: { trials: 1000 } }));
     await foreign.begin(study.id);
@@ -161,10 +162,7 @@ test('foreign events: another process\'s change just before one of this process\
 });
 
 test('foreign events: what a look told first is not sent again as this process\'s own, and the other way round', async () => {
-  const storage = new MemoryStorage();
-  const b = new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 });
-  const events: StudyEvent[] = [];
-  const foreign = new ForeignEvents(storage, (e) => events.push(e), 0);
+  const { b, events, foreign } = looksByHand();
   try {
     const study = await b.createStudy(baseConfig({ executor: 'external' }));
     await foreign.begin(study.id);
