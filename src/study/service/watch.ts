@@ -1,4 +1,4 @@
-// Notices changes other processes make to a watched study: pushed by the storage (PostgreSQL LISTEN/NOTIFY) or polled by change stamp (SQLite).
+// Notices changes to a watched study, other processes' included: pushed by the storage (PostgreSQL LISTEN/NOTIFY) or polled by change stamp (SQLite).
 //
 // Why both: SQLite has no cross-process notifications, and `renorm-tune serve` must show a study that a separate
 // `renorm-tune run` is writing, so there one indexed read per watched study per second stands in for them; nothing
@@ -10,7 +10,7 @@ import type { Storage } from '../types.js';
 export const DEFAULT_WATCH_INTERVAL_MS = 1000;
 
 /** Told of each watched study's changes; `begin` and `end` bracket the time a study is watched at all. */
-export interface ForeignChangeListener {
+export interface StudyChangeListener {
   /** Before the study's first change can be reported (its stamp is read first, so no change falls between). */
   begin?(studyId: string): Promise<void>;
   changed(studyId: string): void;
@@ -33,7 +33,7 @@ export class ChangeWatcher {
   /** `intervalMs` 0 turns watching off (in-process events only). */
   constructor(
     private readonly storage: Pick<Storage, 'changeStamp' | 'onChange'>,
-    private readonly listener: ForeignChangeListener,
+    private readonly listener: StudyChangeListener,
     private readonly intervalMs = DEFAULT_WATCH_INTERVAL_MS,
   ) {}
 
