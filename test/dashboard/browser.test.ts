@@ -26,6 +26,7 @@ let bigBase = '';
 let base = '';
 let emptyBase = '';
 let service: StudyService;
+let storage: MemoryStorage;
 let studyId = '';
 let evidenceStudyId = '';
 let xssStudyId = '';
@@ -65,7 +66,7 @@ before(async () => {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
   });
   const t0 = Date.now();
-  const storage = new MemoryStorage();
+  storage = new MemoryStorage();
   service = createStudyService(storage);
   const s = await runSyntheticStudy(service, { name: 'synthetic-noniid-k1', rounds: 4, batch: 4, failOne: `${XSS} diverged` });
   studyId = s.studyId;
@@ -281,6 +282,32 @@ test('a trial told while the page is open appears live over server-sent events',
   await page.waitForFunction((n) => document.querySelectorAll('#trials tbody tr').length === n, before + 1, { timeout: 10_000 });
   assert.ok(await page.locator(`#trials tbody tr[data-trial-id="${t.id}"]`).count());
   assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('a trial asked, reported and told by another process appears live, without the page reloading the study', async () => {
+  // A second service over the same store: to the page's server, everything it does is another process's change.
+  const other = createStudyService(storage);
+  const { page, problems } = await watchedPage();
+  const viewPath = `/api/studies/${encodeURIComponent(studyId)}`;
+  let viewFetches = 0;
+  page.on('request', (r) => {
+    if (new URL(r.url()).pathname === viewPath) viewFetches++;
+  });
+  await page.goto(`${base}/study.html?id=${encodeURIComponent(studyId)}`);
+  await page.waitForSelector('#trials tbody tr');
+  await page.waitForSelector('#live.on');
+  assert.equal(viewFetches, 1, 'the page loaded the study once');
+  const before = await page.locator('#trials tbody tr').count();
+  const [t] = await other.ask(studyId, 1);
+  const run = syntheticRun(t.schedule);
+  for (const r of run.reports) await other.report(studyId, t.id, r.step, r.value, r.metrics);
+  await other.tell(studyId, t.id, { value: run.value });
+  await page.waitForFunction((n) => document.querySelectorAll('#trials tbody tr').length === n, before + 1, { timeout: 10_000 });
+  await page.waitForSelector(`#trials tbody tr[data-trial-id="${t.id}"].state-row-complete`, { timeout: 10_000 });
+  assert.equal(viewFetches, 1, 'the change arrived as trial and report events: the study was not fetched again');
+  assert.deepEqual(problems, []);
+  other.close();
   await page.close();
 });
 
