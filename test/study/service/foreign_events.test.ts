@@ -26,12 +26,16 @@ function looksByHand() {
   return { b: new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 }), events, foreign: new ForeignEvents(storage, (e) => events.push(e), 0) };
 }
 
-/** Waits until no event has arrived for `quietMs` (descriptions are at least 200 ms apart). */
-async function settle(events: unknown[], quietMs = 600): Promise<void> {
+/** Waits for `done` to hold (polled; fails after 20 s), then until no event has arrived for 600 ms (looks are 200 ms apart). */
+async function settle(events: unknown[], done: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; !(await done()); i++) {
+    if (i > 1000) assert.fail(`not reached within 20 s; ${events.length} events so far`);
+    await sleep(20);
+  }
   let n = -1;
-  for (let i = 0; i < 100 && n !== events.length; i++) {
+  while (n !== events.length) {
     n = events.length;
-    await sleep(quietMs);
+    await sleep(600);
   }
 }
 
@@ -52,18 +56,21 @@ test('foreign events: asks, reports, tells, a failure and an enqueued trial by a
     const [t1, t2, t3] = await b.ask(study.id, 3);
     await b.report(study.id, t1!.id, 10, 0.5);
     await b.report(study.id, t2!.id, 10, 0.6);
-    await settle(events);
+    await settle(events, () => events.filter((e) => e.type === 'report').length >= 2);
     await b.report(study.id, t1!.id, 20, 0.7);
     await b.tell(study.id, t1!.id, { value: 0.75 });
     await b.tell(study.id, t2!.id, { failed: 'out of memory' });
     await b.enqueue(study.id, { kind: 'ramp', shape: 'linear', warmup: 0.1, rmaxFinal: 2, rmaxEnd: 0.5, dmaxFinal: 1, dmaxEnd: 0.5 });
     await b.report(study.id, t3!.id, 10, 0.2);
-    await settle(events);
-    off();
-    assert.ok(events.length > 0);
-    assert.deepEqual(events.filter((e) => e.type === 'study' && e.refetch), [], 'nothing needed a reload');
-    for (const e of events) assert.equal(applyEvent(page, e as never), true, `the page applies ${JSON.stringify(e)}`);
     const fresh = await a.getStudyView(study.id);
+    let applied = 0;
+    await settle(events, () => {
+      for (; applied < events.length; applied++) assert.equal(applyEvent(page, events[applied] as never), true, `the page applies ${JSON.stringify(events[applied])}`);
+      return JSON.stringify(shown(page)) === JSON.stringify(shown(fresh));
+    });
+    off();
+    for (; applied < events.length; applied++) applyEvent(page, events[applied] as never);
+    assert.deepEqual(events.filter((e) => e.type === 'study' && e.refetch), [], 'nothing needed a reload');
     assert.deepEqual(shown(page), shown(fresh), 'the events rebuilt what a reload shows');
     assert.equal(page.trials.length, 5);
     assert.deepEqual(page.trials.find((t) => t.id === t1!.id)!.intermediate.map((p) => p.step), [10, 20], 'both points of the curve arrived');
@@ -84,17 +91,14 @@ test('foreign events: a rename is a refetch, a stop a state change, and a quiet 
     await b.ask(study.id, 2);
     const events: StudyEvent[] = [];
     const off = await a.subscribe(study.id, (e) => events.push(e));
-    await sleep(300);
-    await settle(events);
-    const first = events.length;
-    await sleep(500);
-    assert.equal(events.length, first, `no event without a change: ${JSON.stringify(events.slice(first))}`);
+    await sleep(800);
+    assert.deepEqual(events, [], 'no event without a change');
     await b.stopStudy(study.id);
-    await settle(events);
-    assert.deepEqual(events.slice(first), [{ type: 'study', studyId: study.id, state: 'STOPPED' }]);
+    await settle(events, () => events.length > 0);
+    assert.deepEqual(events, [{ type: 'study', studyId: study.id, state: 'STOPPED' }]);
     await b.renameStudy(study.id, 'renamed-elsewhere');
-    await settle(events);
-    assert.deepEqual(events.slice(first + 1), [{ type: 'study', studyId: study.id, state: 'STOPPED', refetch: true }]);
+    await settle(events, () => events.length > 1);
+    assert.deepEqual(events.slice(1), [{ type: 'study', studyId: study.id, state: 'STOPPED', refetch: true }]);
     off();
   } finally {
     close();
@@ -151,7 +155,7 @@ test('foreign events: another process\'s change just before one of this process\
     const off = await a.subscribe(study.id, (e) => events.push(e));
     await b.tell(study.id, t!.id, { value: 0.9 });
     const [mine] = await a.ask(study.id, 1);
-    await settle(events);
+    await settle(events, () => events.some((e) => e.type === 'trial' && e.trial.id === t!.id));
     off();
     const told = events.filter((e) => e.type === 'trial').map((e) => e.type === 'trial' && [e.trial.number, e.trial.state]);
     assert.deepEqual(told, [[mine!.number, 'RUNNING'], [t!.number, 'COMPLETE']], 'this process\'s ask at once, the other\'s tell at the next look, each once');
