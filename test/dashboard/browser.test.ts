@@ -269,17 +269,23 @@ test('a finished study shows its paired final validation: per-seed differences w
   await page.close();
 });
 
+/** Asks, reports and tells one synthetic trial of the main study through `svc`, and waits for the open page to list it. */
+async function trainOneLive(page: Page, svc: StudyService) {
+  const before = await page.locator('#trials tbody tr').count();
+  const [t] = await svc.ask(studyId, 1);
+  const run = syntheticRun(t!.schedule);
+  for (const r of run.reports) await svc.report(studyId, t!.id, r.step, r.value, r.metrics);
+  await svc.tell(studyId, t!.id, { value: run.value });
+  await page.waitForFunction((n) => document.querySelectorAll('#trials tbody tr').length === n, before + 1, { timeout: 10_000 });
+  return t!;
+}
+
 test('a trial told while the page is open appears live over server-sent events', async () => {
   const { page, problems } = await watchedPage();
   await page.goto(`${base}/study.html?id=${encodeURIComponent(studyId)}`);
   await page.waitForSelector('#trials tbody tr');
   await page.waitForSelector('#live.on');
-  const before = await page.locator('#trials tbody tr').count();
-  const [t] = await service.ask(studyId, 1);
-  const run = syntheticRun(t.schedule);
-  for (const r of run.reports) await service.report(studyId, t.id, r.step, r.value, r.metrics);
-  await service.tell(studyId, t.id, { value: run.value });
-  await page.waitForFunction((n) => document.querySelectorAll('#trials tbody tr').length === n, before + 1, { timeout: 10_000 });
+  const t = await trainOneLive(page, service);
   assert.ok(await page.locator(`#trials tbody tr[data-trial-id="${t.id}"]`).count());
   assert.deepEqual(problems, []);
   await page.close();
@@ -298,12 +304,7 @@ test('a trial asked, reported and told by another process appears live, without 
   await page.waitForSelector('#trials tbody tr');
   await page.waitForSelector('#live.on');
   assert.equal(viewFetches, 1, 'the page loaded the study once');
-  const before = await page.locator('#trials tbody tr').count();
-  const [t] = await other.ask(studyId, 1);
-  const run = syntheticRun(t.schedule);
-  for (const r of run.reports) await other.report(studyId, t.id, r.step, r.value, r.metrics);
-  await other.tell(studyId, t.id, { value: run.value });
-  await page.waitForFunction((n) => document.querySelectorAll('#trials tbody tr').length === n, before + 1, { timeout: 10_000 });
+  const t = await trainOneLive(page, other);
   await page.waitForSelector(`#trials tbody tr[data-trial-id="${t.id}"].state-row-complete`, { timeout: 10_000 });
   assert.equal(viewFetches, 1, 'the change arrived as trial and report events: the study was not fetched again');
   assert.deepEqual(problems, []);
