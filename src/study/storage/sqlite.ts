@@ -300,7 +300,29 @@ export class SqliteStorage implements Storage {
       return states ? all.filter((t) => states.includes(t.state)) : all;
     }
     const filter = states ? { sql: ` AND t.state IN (${states.map(() => '?').join(', ')})`, params: states } : undefined;
+    if (filter) {
+      const few = this.fewInStates(studyId, filter);
+      if (few) return few;
+    }
     return (await this.readPages(studyId, { by: 'number', after: -1, withValues: true, ...(filter ? { filter } : {}) })).map((t) => t.record);
+  }
+
+  /**
+   * The trials in a few states (a runner's WAITING ones, a reaper's RUNNING ones) with their values, read at once by
+   * the (study_id, state) index when at most SLICE_ITEMS match; null when more do (they are paged). Paged in number
+   * order, the filter stepped through every trial of the study to find them: 42-111 ms of the event loop at 100,000.
+   */
+  private fewInStates(studyId: string, filter: { sql: string; params: unknown[] }): TrialRecord[] | null {
+    return this.db.transaction(() => {
+      const rows = this.sql(`SELECT * FROM trials t INDEXED BY trials_by_study_state WHERE t.study_id = ?${filter.sql} LIMIT ${SLICE_ITEMS + 1}`)
+        .all(studyId, ...filter.params) as TrialRow[];
+      if (rows.length > SLICE_ITEMS) return null;
+      rows.sort((a, b) => a.number - b.number);
+      const byTrial = valuesByTrial(rows.length === 0 ? [] : this.sql(`SELECT v.* FROM trials t INDEXED BY trials_by_study_state
+          JOIN trial_values v ON v.trial_id = t.id WHERE t.study_id = ?${filter.sql} ORDER BY v.trial_id, v.step`)
+        .all(studyId, ...filter.params) as ValueRow[]);
+      return rows.map((r) => this.toTrial(r, byTrial.get(r.id) ?? []));
+    })();
   }
 
   /**

@@ -400,7 +400,11 @@ export function storageConformance(name: string, open: () => Promise<Opened>): v
         assert.equal(t.params.warmup, i / n);
         assert.deepEqual(t.intermediate, marked.includes(i) ? [{ step: 1, value: i }, { step: 2, value: i + 0.5 }] : [], `trial #${i}'s curve`);
       }
-      assert.deepEqual((await s.listTrials(a.id, { states: ['COMPLETE'] })).map((t) => t.number), marked.map((i) => made[i]!.number));
+      // A filter few trials match (SQLite reads those by the state index) and one more than a page match (paged).
+      const done = await s.listTrials(a.id, { states: ['COMPLETE'] });
+      assert.deepEqual(done.map((t) => t.number), marked.map((i) => made[i]!.number));
+      assert.deepEqual(done.map((t) => t.intermediate), marked.map((i) => [{ step: 1, value: i }, { step: 2, value: i + 0.5 }]), 'curves come with a state filter');
+      assert.deepEqual((await s.listTrials(a.id, { states: ['WAITING', 'RUNNING'] })).map((t) => t.number), made.filter((_, i) => !marked.includes(i)).map((t) => t.number));
       const bare = await s.listTrials(a.id, { states: ['WAITING'], withIntermediate: false });
       assert.equal(bare.length, n - marked.length);
       assert.ok(bare.every((t) => t.intermediate.length === 0 && t.state === 'WAITING'));
