@@ -19,8 +19,8 @@ import { trialSummary } from './views.js';
 export const MAX_FINISHED_READ = 64;
 /**
  * More RUNNING trials than this: announced as `refetch`. Each one is read whole at every look (a report moves no
- * trial's own stamp, so which curves grew is not known), by id: a listing by state with curves pages through the
- * study in number order, and on SQLite it held the event loop 42-111 ms at 100,000 trials.
+ * trial's own stamp, so which curves grew is not known), by id: an indexed read on every store, and one round trip
+ * each to PostgreSQL.
  */
 export const MAX_RUNNING_READ = 128;
 /** Between two descriptions of one study: a study that many workers report to is read at most this often. */
