@@ -13,14 +13,15 @@
 // whichever of the two sees it first.
 import type { StudyEvent, TrialSummary } from '../api_types.js';
 import type { Storage, StudyRecord, StudyState, TrialRecord } from '../types.js';
+import { isFinished } from '../storage/rules.js';
 import { trialSummary } from './views.js';
 
 /** More trials than this finished (or otherwise changed, not RUNNING) since the last look: announced as `refetch`. */
 export const MAX_FINISHED_READ = 64;
 /**
- * More RUNNING trials than this: announced as `refetch`. Each one is read whole at every look (a report moves no
- * trial's own stamp, so which curves grew is not known), by id: an indexed read on every store, and one round trip
- * each to PostgreSQL.
+ * More RUNNING trials than this: announced as `refetch`. Their curves are read at every look (a report moves no
+ * trial's own stamp, so which of them grew is not known), in one listing by state (the stores read it by their
+ * state index).
  */
 export const MAX_RUNNING_READ = 128;
 /** Between two descriptions of one study: a study that many workers report to is read at most this often. */
@@ -29,7 +30,6 @@ export const DESCRIBE_GAP_MS = 200;
 type Store = Pick<Storage, 'getStudy' | 'listTrials' | 'getTrial'>;
 /** `fields` after this process's own reload prompt: the next look takes the study's fields as they are. */
 const ADOPT_FIELDS = '';
-const finished = (t: TrialSummary) => t.state !== 'RUNNING' && t.state !== 'WAITING';
 
 interface Described {
   /** The study's own fields that only a refetch shows (name, config, attrs), as JSON. */
@@ -85,7 +85,7 @@ export class ForeignEvents {
         const told = d.trials.get(event.trial.id);
         if (told && !changedTrial(told, event.trial)) return false;
         d.trials.set(event.trial.id, event.trial);
-        if (finished(event.trial)) d.steps.delete(event.trial.id);
+        if (isFinished(event.trial.state)) d.steps.delete(event.trial.id);
         return true;
       }
       case 'report': {
@@ -161,10 +161,12 @@ export class ForeignEvents {
       this.emit({ type: 'study', studyId, state: study.state, refetch: true });
       return;
     }
+    const curves = new Map((running.length > 0 ? await this.store.listTrials(studyId, { states: ['RUNNING'] }) : []).map((t) => [t.id, t]));
     const events: StudyEvent[] = [];
     for (const listedTrial of [...running, ...changed].sort((x, y) => x.number - y.number)) {
-      // Read whole, so the trial and its curve are told as of one moment.
-      const t = (await this.store.getTrial(studyId, listedTrial.id)) ?? listedTrial;
+      // Read whole, so the trial and its curve are told as of one moment (by id: a finished one, or one that
+      // finished since the listing).
+      const t = curves.get(listedTrial.id) ?? (await this.store.getTrial(studyId, listedTrial.id)) ?? listedTrial;
       known.set(t.id, t);
       if (changedTrial(was.get(t.id), t)) events.push({ type: 'trial', studyId, trial: trialSummary(t) });
       let steps = d.steps.get(t.id);
@@ -175,7 +177,7 @@ export class ForeignEvents {
         events.push({ type: 'report', studyId, trialId: t.id, number: t.number, point });
       }
       // A finished trial's curve is complete.
-      if (finished(t)) d.steps.delete(t.id);
+      if (isFinished(t.state)) d.steps.delete(t.id);
     }
     if (this.studies.get(studyId) !== d) return;
     if (study.state !== d.state) {
