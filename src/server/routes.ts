@@ -19,6 +19,7 @@
 //   POST   /api/studies/:id/trials/:number/tell    {value, token?} | {failed, token?} {trial}
 //   POST   /api/studies/:id/trials/:number/release {token}          {trial}: handed back, WAITING for the next ask
 //   POST   /api/studies/:id/trials/:number/heartbeat {token}        {lease}: renewed for the study's leaseSeconds
+//                                                       (lease.seconds, as in an ask's answer: pace heartbeats by it)
 //   POST   /api/studies/:id/enqueue   {schedule, renormMomentum?}   201 {trial}: evaluated before new suggestions
 //   POST   /api/studies/:id/extend    {trials?, timeMinutes?}       {study}: the new totals (raise only)
 //   POST   /api/studies/:id/stop                        {study}: STOPPED, asks refused until resumed

@@ -11,6 +11,15 @@ import type { WarmStartReport } from './warm_start.js';
  * A trial handed to an outside trainer by `ask`: everything needed to apply its schedule without reading our
  * source. `number` is its visible identity (`#n`, what the report and tell routes take); `id` is the storage's.
  */
+/**
+ * A lease as an ask or a heartbeat hands it out: `seconds` is its length, which each report or heartbeat renews from
+ * then on. A trainer paces its heartbeats by it (a third of it), not by `expiresAt`, which is the storage's clock and
+ * may differ from the trainer's by minutes.
+ */
+export interface GrantedLease extends Lease {
+  seconds: number;
+}
+
 export interface AskedTrial {
   id: number;
   number: number;
@@ -25,7 +34,7 @@ export interface AskedTrial {
   /** `{step, rmax, rmin, dmax}` from 0 to totalSteps with every breakpoint: interpolate linearly (src/schedule/table.ts). */
   table: ScheduleTableRow[];
   /** Send `lease.token` with report and tell: once the lease is lost (expired and reclaimed) they are refused with 409 LEASE_LOST. */
-  lease: Lease | null;
+  lease: GrantedLease | null;
   seed: number;
   /**
    * Where to score it: `validation` for search, baseline and race trials; `test` for final-validation runs
@@ -154,7 +163,7 @@ export interface StudyApi {
   report(study: string, trial: TrialRef, step: number, value: number, opts?: { metrics?: Record<string, unknown>; token?: number }): Promise<ReportAnswer>;
   tell(study: string, trial: TrialRef, outcome: { value: number } | { failed: string }, opts?: { token?: number }): Promise<TrialRecord>;
   /** Renews the lease the caller holds (`token`) for the study's leaseSeconds, as a report would, without a value. */
-  heartbeat(study: string, trial: TrialRef, token: number): Promise<Lease>;
+  heartbeat(study: string, trial: TrialRef, token: number): Promise<GrantedLease>;
   /** Hands back a trial the caller holds the lease of (`token`) and cannot finish: WAITING again, for the next ask. */
   release(study: string, trial: TrialRef, token: number): Promise<TrialRecord>;
   /** Raises budget.trials and/or budget.timeMinutes; a COMPLETE study becomes resumable (STOPPED). */

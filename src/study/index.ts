@@ -4,7 +4,7 @@ export type {
   Lease, LeaseRequest, FinishResult, CreateGuard, PeerQuery,
 } from './types.js';
 export type {
-  AskedTrial, StudySummary, FinalScore, FinalValidationReport, StoredFinalValidation, StudyView, GpView, StudyEvent, StudyApi, TrialSummary, TrialRef,
+  AskedTrial, GrantedLease, StudySummary, FinalScore, FinalValidationReport, StoredFinalValidation, StudyView, GpView, StudyEvent, StudyApi, TrialSummary, TrialRef,
 } from './api_types.js';
 export { LeaseLostError, BudgetExhaustedError, StaleSnapshotError, StudyStoppedError } from './errors.js';
 export { trialSeed, repeatSeed, finalSeed, raceSeed } from './seeds.js';

@@ -5,7 +5,7 @@ import type { ExportedSchedule, ScheduleSpec } from '../schedule/types.js';
 import { bestTrial } from '../shared/best.js';
 import { CLI, DEFAULT_RENORM_MOMENTUM } from '../shared/names.js';
 import { isEvidenceRole, isPrunable, roleKind } from '../shared/roles.js';
-import type { AskedTrial, GpView, ImportanceView, RecommendationView, ReportAnswer, StudyApi, StudyEvent, StudySummary, StudyView } from './api_types.js';
+import type { AskedTrial, GpView, GrantedLease, ImportanceView, RecommendationView, ReportAnswer, StudyApi, StudyEvent, StudySummary, StudyView } from './api_types.js';
 import { baselineTrials } from './baselines.js';
 import { validateBudget, DEFAULT_FINAL_VALIDATION, DEFAULT_LEASE_SECONDS, DEFAULT_MAX_RETRIES, type StudyConfig, objectiveBounds, studyTotalSteps } from './config.js';
 import { enqueuedTrial } from './enqueue.js';
@@ -414,7 +414,7 @@ export class StudyService implements StudyApi {
     const out = [...handed, ...created];
     let answers: AskedTrial[];
     try {
-      answers = out.map((t) => askedTrial(t, totalSteps));
+      answers = out.map((t) => askedTrial(t, totalSteps, config.leaseSeconds));
     } catch (err) {
       // A schedule with no table at this run length (a formula valid at the study's, not the ask's): the ask is
       // refused, and what it claimed goes back to the queue rather than sit RUNNING under a lease nobody holds.
@@ -527,9 +527,10 @@ export class StudyService implements StudyApi {
    * An outside trainer's sign of life for a trial it trains without reporting for a while (a long epoch): its lease
    * runs for the study's `leaseSeconds` from now. 409 LEASE_LOST unless `token` still holds the lease.
    */
-  async heartbeat(ref: string, trial: TrialRef, token: number): Promise<Lease> {
+  async heartbeat(ref: string, trial: TrialRef, token: number): Promise<GrantedLease> {
     const study = await this.resolve(ref);
-    return this.renewLease(study.id, await this.trialIdOf(study.id, trial), token, configOf(study).leaseSeconds);
+    const seconds = configOf(study).leaseSeconds;
+    return { ...(await this.renewLease(study.id, await this.trialIdOf(study.id, trial), token, seconds)), seconds };
   }
 
   /**
@@ -846,13 +847,13 @@ export class StudyService implements StudyApi {
 }
 
 /** Final runs are scored on the test set, and may train longer than the study's own run length (the table covers that length). */
-function askedTrial(t: TrialRecord, totalSteps: number): AskedTrial {
+function askedTrial(t: TrialRecord, totalSteps: number, leaseSeconds: number): AskedTrial {
   const m = stepsMultiplierOf(t.role);
   const momentum = t.params.renormMomentum;
   return {
     id: t.id, number: t.number, role: t.role, params: t.params, schedule: t.schedule,
     renormMomentum: typeof momentum === 'number' ? momentum : DEFAULT_RENORM_MOMENTUM,
-    totalSteps: totalSteps * m, table: scheduleTable(t.schedule, totalSteps * m), lease: t.lease, seed: t.seed,
+    totalSteps: totalSteps * m, table: scheduleTable(t.schedule, totalSteps * m), lease: t.lease ? { ...t.lease, seconds: leaseSeconds } : null, seed: t.seed,
     evaluateOn: roleKind(t.role) === 'final' ? 'test' : 'validation', stepsMultiplier: m, steps: totalSteps * m,
   };
 }

@@ -186,9 +186,14 @@ describe('study.optimize (Optuna\'s loop) against a live server', { skip: python
   });
 
   it('renews the lease: study.heartbeat by hand, and a background thread while the objective runs without reporting', () => {
-    assert.deepEqual(seen.heartbeat, [true, true]);
+    assert.deepEqual(seen.heartbeat, [true, true, 30], 'the renewed lease says its length');
     assert.deepEqual(seen.heartbeatThread, [0.6], 'the lease expiry moved while the objective sat silent');
     assert.equal(seen.heartbeatFinished, 'LEASE_LOST', 'a finished trial has no lease to renew');
+  });
+
+  it('paces the heartbeat by the lease\'s length, not by its expiry on a client clock an hour behind the server\'s', () => {
+    // [interval, the asked lease's seconds, the interval an older server's answer (expiresAt alone) would give]
+    assert.deepEqual(seen.heartbeatPace, [10, 30, 600]);
   });
 
   it('passes the pruner\'s answer through study.report: the value returned then is recorded PRUNED', () => {

@@ -499,12 +499,19 @@ class _Heartbeat:
 
 
 def _heartbeat_interval(trial):
-    """A third of the lease's time left at the ask (by this machine's clock), between 1 s and 10 minutes."""
-    try:
-        expires = datetime.datetime.fromisoformat(trial["lease"]["expiresAt"].replace("Z", "+00:00"))
-        left = (expires - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
-    except (KeyError, TypeError, ValueError, AttributeError):
-        left = 60.0
+    """A third of the lease's length, between 1 s and 10 minutes. The length is the lease's `seconds`; an older server
+    sends only `expiresAt`, by its own clock, so the time left is then read against this machine's clock, which may be
+    minutes off."""
+    lease = trial.get("lease") if isinstance(trial, dict) else None
+    seconds = lease.get("seconds") if isinstance(lease, dict) else None
+    if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds > 0:
+        left = float(seconds)
+    else:
+        try:
+            expires = datetime.datetime.fromisoformat(lease["expiresAt"].replace("Z", "+00:00"))
+            left = (expires - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+        except (KeyError, TypeError, ValueError, AttributeError):
+            left = 60.0
     return min(600.0, max(1.0, left / 3.0))
 
 

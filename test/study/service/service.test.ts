@@ -57,7 +57,7 @@ test('service: ask persists trials before returning them (WAITING for local, RUN
   assert.equal(stored.state, 'RUNNING');
   assert.deepEqual(stored.schedule, b!.schedule);
   assert.deepEqual(stored.params, b!.params);
-  assert.deepEqual(b!.lease, stored.lease);
+  assert.deepEqual(b!.lease, { ...stored.lease, seconds: 3600 }, 'the stored lease, and its length (an external study\'s default leaseSeconds)');
   assert.equal(b!.lease?.owner, 'external');
   assert.equal(b!.role, 'search');
 });
