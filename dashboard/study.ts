@@ -187,15 +187,26 @@ function main(): void {
     lastRefreshMs = performance.now() - started;
     void loadGp();
   }, () => Math.max(1000, 4 * lastRefreshMs));
-  const refetch = throttled(() => void refresh(), () => Math.max(1000, 4 * lastRefreshMs));
+  let gone = false;
+  const refetch = throttled(() => {
+    if (!gone) void refresh();
+  }, () => Math.max(1000, 4 * lastRefreshMs));
   subscribeStudy(
     studyId,
     (event) => {
-      if (!view) return;
+      if (event.type === 'deleted') {
+        gone = true;
+        live.className = 'live off';
+        live.textContent = 'deleted';
+        setStatus(`This study was deleted (renorm-tune delete, or DELETE /api/studies/${studyId}, here or from another process): the page shows it as it was last received. Go back to the list of studies.`, 'error');
+        return;
+      }
+      if (!view || gone) return;
       if (applyEvent(view, event)) redraw();
       else refetch();
     },
     (on) => {
+      if (gone) return;
       live.className = on ? 'live on' : 'live off';
       live.textContent = on ? 'live' : 'reconnecting…';
     },

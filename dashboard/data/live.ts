@@ -31,6 +31,9 @@ export function applyEvent(view: StudyView, event: StudyEvent): boolean {
       else t.intermediate.splice(at, 0, event.point);
       return true;
     }
+    case 'deleted':
+      // Nothing to apply, and nothing left to fetch: the page says so and keeps what it shows.
+      return true;
     default:
       return false;
   }

@@ -47,19 +47,25 @@ export async function apiJson<T>(path: string): Promise<T> {
 
 /**
  * Subscribes to a study's server-sent events. Each event goes to `onEvent` as it arrives (they are small and
- * incremental); `onReconnect` runs when the stream comes back after a drop, since events may have been missed.
+ * incremental); `onReconnect` runs when the stream comes back after a drop, since events may have been missed. A
+ * `deleted` event ends the subscription.
  */
 export function subscribeStudy(studyId: string, onEvent: (event: StudyEvent) => void, onStatus: (live: boolean) => void, onReconnect: () => void): () => void {
   const source = new EventSource(`/api/studies/${encodeURIComponent(studyId)}/events`);
   let dropped = false;
   const deliver = (e: Event) => {
+    let event: StudyEvent;
     try {
-      onEvent(JSON.parse((e as MessageEvent<string>).data) as StudyEvent);
+      event = JSON.parse((e as MessageEvent<string>).data) as StudyEvent;
     } catch {
       onReconnect();
+      return;
     }
+    // The study's last event: reconnecting would only find it gone.
+    if (event.type === 'deleted') source.close();
+    onEvent(event);
   };
-  for (const type of ['trial', 'report', 'study']) source.addEventListener(type, deliver);
+  for (const type of ['trial', 'report', 'study', 'deleted']) source.addEventListener(type, deliver);
   source.addEventListener('open', () => {
     onStatus(true);
     if (dropped) onReconnect();

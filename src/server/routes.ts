@@ -27,10 +27,11 @@
 //   POST   /api/studies/:id/rename    {name}            {study}
 //   GET    /api/studies/:id/best-schedule               ExportedSchedule (= `renorm-tune export`)
 //   GET    /api/studies/:id/gp                          GpView
-//   GET    /api/studies/:id/events                      text/event-stream of StudyEvent (`event: trial|report|study`):
+//   GET    /api/studies/:id/events                      text/event-stream of StudyEvent (`event: trial|report|study|deleted`):
 //                                                       incremental, also for changes another process makes to the
 //                                                       database (a worker, a `run`); `study` with `refetch: true` when
-//                                                       such a change is too large to tell trial by trial
+//                                                       such a change is too large to tell trial by trial; `deleted`
+//                                                       last, then the stream ends
 // Errors are {error: {code, message, field?}}: 400 INVALID_JSON / INVALID_CONFIG (a config, schedule or management
 // body) / INVALID_ASK / INVALID_REPORT / INVALID_TELL / INVALID_RELEASE / INVALID_HEARTBEAT / INVALID_ENCODING /
 // INVALID_URL, 401 UNAUTHORIZED, 403 HOST_NOT_ALLOWED / CROSS_SITE_REQUEST, 404 NOT_FOUND, 405 METHOD_NOT_ALLOWED (a

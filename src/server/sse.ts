@@ -1,4 +1,5 @@
-// Streams one study's events as server-sent events, with heartbeats and a bounded send buffer, until the client goes away.
+// Streams one study's events as server-sent events, with heartbeats and a bounded send buffer, until the client goes away
+// or the study is deleted.
 import type { Request, Response } from 'express';
 import type { StudyApi, StudyEvent } from '../study/api_types.js';
 
@@ -23,6 +24,7 @@ export async function streamStudyEvents(api: StudyApi, study: string, req: Reque
   const limit = opts.maxBufferedBytes ?? 1 << 20;
   let open = true;
   let early: StudyEvent[] | null = [];
+  let heartbeat: NodeJS.Timeout | undefined;
   const send = (text: string) => {
     if (!open) return;
     if (res.writableLength > limit) {
@@ -33,7 +35,7 @@ export async function streamStudyEvents(api: StudyApi, study: string, req: Reque
   };
   const unsubscribe = await api.subscribe(study, (event) => {
     if (early) early.push(event);
-    else send(formatEvent(event));
+    else deliver(event);
   });
   res.status(200).set({
     'Content-Type': 'text/event-stream; charset=utf-8',
@@ -45,9 +47,15 @@ export async function streamStudyEvents(api: StudyApi, study: string, req: Reque
   res.flushHeaders();
   // retry: how long a browser's EventSource waits before reconnecting after the server restarts.
   res.write('retry: 3000\n: connected\n\n');
-  for (const e of early) send(formatEvent(e));
+  // A deleted study's stream ends with that event (a browser's EventSource then reconnects into a 404 and stops).
+  function deliver(event: StudyEvent): void {
+    send(formatEvent(event));
+    if (event.type === 'deleted') close();
+  }
+  for (const e of early) deliver(e);
   early = null;
-  const heartbeat = setInterval(() => send(': heartbeat\n\n'), opts.heartbeatMs ?? 15_000);
+  if (!open) return;
+  heartbeat = setInterval(() => send(': heartbeat\n\n'), opts.heartbeatMs ?? 15_000);
   heartbeat.unref();
   function close(): void {
     if (!open) return;

@@ -134,10 +134,12 @@ export type TrialSummary = Omit<TrialRecord, 'intermediate'>;
 /**
  * Live events, incremental so a stream costs the same however long the study: `trial` (state or value changed),
  * `report` (one new point of a curve), `study` (study-level change; `refetch` when a viewer should reload the study:
- * a rename or a new config or budget, or another process's change too large to tell trial by trial).
+ * a rename or a new config or budget, or another process's change too large to tell trial by trial), `deleted` (the
+ * study and its trials are gone, deleted by this process or another: the last event of its stream).
  */
 export type StudyEvent =
   | { type: 'study'; studyId: string; state: StudyState; refetch?: boolean }
+  | { type: 'deleted'; studyId: string }
   | { type: 'trial'; studyId: string; trial: TrialSummary }
   | { type: 'report'; studyId: string; trialId: number; number: number; point: IntermediateValue };
 

@@ -269,6 +269,7 @@ export class StudyService implements StudyApi {
     await this.storage.deleteStudy(study.id);
     this.forget(study.id);
     this.numbers.forget(study.id);
+    this.emit({ type: 'deleted', studyId: study.id });
     return { id: study.id, name: study.name, trials };
   }
 

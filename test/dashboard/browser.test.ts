@@ -312,6 +312,32 @@ test('a trial asked, reported and told by another process appears live, without 
   await page.close();
 });
 
+test('a study deleted by another process while its page is open: the page says so, keeps what it showed, and fetches nothing more', async () => {
+  const other = createStudyService(storage);
+  const doomed = (await service.createStudy(validateStudyConfig({ name: 'deleted-while-open', executor: 'external', totalSteps: 100, optimizer: { type: 'random' } }))).id;
+  for (const t of await service.ask(doomed, 2)) await service.tell(doomed, t.id, { value: 0.6 });
+  const { page, problems } = await watchedPage();
+  const apiCalls: string[] = [];
+  page.on('request', (r) => {
+    if (new URL(r.url()).pathname.startsWith('/api/')) apiCalls.push(new URL(r.url()).pathname);
+  });
+  await page.goto(`${base}/study.html?id=${encodeURIComponent(doomed)}`);
+  await page.waitForSelector('#trials tbody tr');
+  await page.waitForSelector('#live.on');
+  const before = apiCalls.length;
+  await other.deleteStudy(doomed);
+  await page.waitForSelector('#live.off', { timeout: 10_000 });
+  assert.equal(await page.textContent('#live'), 'deleted');
+  assert.match((await page.textContent('#status')) ?? '', /^This study was deleted .*the page shows it as it was last received/);
+  assert.equal(await page.locator('#trials tbody tr').count(), 2, 'what the page showed stays');
+  await page.waitForTimeout(4000); // past the EventSource's retry (3 s): it must not reconnect
+  assert.deepEqual(apiCalls.slice(before), [], 'no refetch of the view and no reconnect of the stream');
+  assert.equal(await page.textContent('#live'), 'deleted');
+  assert.deepEqual(problems, []);
+  other.close();
+  await page.close();
+});
+
 test('unknown study, study without trials, study without curves or GP and an unreachable API are explained, never blank', async () => {
   const { page } = await watchedPage();
   await page.goto(`${base}/study.html?id=no-such-study`);

@@ -111,6 +111,57 @@ describe('live events across processes (two connections to one SQLite file)', ()
   });
 });
 
+describe('a deleted study ends its event streams', () => {
+  /** The whole stream, until the server ends it; fails after 10 s. */
+  async function untilEnd(res: Response, ac: AbortController): Promise<string> {
+    const deadline = setTimeout(() => ac.abort(), 10_000);
+    const decoder = new TextDecoder();
+    const reader = res.body!.getReader();
+    let text = '';
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return text;
+        text += decoder.decode(value, { stream: true });
+      }
+    } catch (err) {
+      throw new Error(`the stream did not end within 10 s (got: ${JSON.stringify(text)}): ${String(err)}`);
+    } finally {
+      clearTimeout(deadline);
+    }
+  }
+
+  for (const where of ['this server', 'another server over the same SQLite file']) {
+    it(`deleted through ${where}: the stream's last event is \`deleted\`, then it ends, and a reconnect is a 404`, async () => {
+      const file = join(dir, `deleted-${where.length}.db`);
+      const [sa, sb] = [new SqliteStorage(file), new SqliteStorage(file)];
+      const [a, b] = [await start({ api: createStudyService(sa) }), await start({ api: createStudyService(sb) })];
+      const ac = new AbortController();
+      try {
+        const id = (await call(a.url, 'POST', '/api/studies', studyConfig('doomed'))).body.id;
+        await call(a.url, 'POST', `/api/studies/${id}/ask`, { count: 1 });
+        const res = await fetch(`${a.url}/api/studies/${id}/events`, { signal: ac.signal });
+        assert.equal(res.status, 200);
+        const ended = untilEnd(res, ac);
+        const deleted = await call(where === 'this server' ? a.url : b.url, 'DELETE', `/api/studies/${id}`);
+        assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+        const text = await ended;
+        const events = text.split('\n\n').filter((block) => block.startsWith('event:'));
+        assert.equal(events.at(-1), `event: deleted\ndata: ${JSON.stringify({ type: 'deleted', studyId: id })}`, text);
+        assert.equal(events.filter((e) => e.startsWith('event: deleted')).length, 1, 'told once');
+        const again = await fetch(`${a.url}/api/studies/${id}/events`);
+        assert.equal(again.status, 404);
+        assert.equal(((await again.json()) as { error: { code: string } }).error.code, 'NOT_FOUND');
+      } finally {
+        ac.abort();
+        await Promise.all([a.close(), b.close()]);
+        await sa.close();
+        await sb.close();
+      }
+    });
+  }
+});
+
 describe('a trial number the study does not have', () => {
   it('is a 404 naming the study and the numbers it has, on report and tell alike (it was "trial #99999999 of study \'x\' not found")', async () => {
     const srv = await start({ api: createStudyService(new MemoryStorage()) });

@@ -6,7 +6,8 @@
 // study as last described is kept (the listing's records, shared with the store's own copy, so little memory), and
 // each change is told as a `trial` event per changed trial and a `report` event per new curve point. A `study`
 // event with `refetch` remains for what is not described so: a renamed or reconfigured study (or new attrs), and a
-// change too large to read trial by trial (MAX_FINISHED_READ, MAX_RUNNING_READ).
+// change too large to read trial by trial (MAX_FINISHED_READ, MAX_RUNNING_READ). A study found gone is told as
+// `deleted`, once.
 //
 // This process's own events pass through `own` on their way out, so that what it told itself is not told again when
 // a look finds it, and what a look told first is not told twice: each trial change and curve point goes out once,
@@ -100,7 +101,17 @@ export class ForeignEvents {
         if (event.refetch) d.fields = ADOPT_FIELDS;
         d.state = event.state;
         return true;
+      case 'deleted':
+        // Told once, whoever finds it first: this process's delete, or a look that finds the study gone.
+        this.studies.delete(event.studyId);
+        return true;
     }
+  }
+
+  /** The study is gone (another process deleted it): its viewers are told so once, and nothing more of it is described. */
+  gone(studyId: string): void {
+    if (this.studies.has(studyId)) this.emit({ type: 'deleted', studyId });
+    this.studies.delete(studyId);
   }
 
   /**
@@ -126,7 +137,10 @@ export class ForeignEvents {
 
   private async describe(studyId: string, d: Described): Promise<void> {
     const study = await this.store.getStudy(studyId);
-    if (!study) return;
+    if (!study) {
+      if (this.studies.get(studyId) === d) this.gone(studyId);
+      return;
+    }
     const listed = await this.store.listTrials(studyId, { withIntermediate: false });
     if (this.studies.get(studyId) !== d) return;
     const known = d.trials;

@@ -8,12 +8,15 @@
 import type { Storage } from '../types.js';
 
 export const DEFAULT_WATCH_INTERVAL_MS = 1000;
+const GONE = Symbol('gone');
 
 /** Told of each watched study's changes; `begin` and `end` bracket the time a study is watched at all. */
 export interface StudyChangeListener {
   /** Before the study's first change can be reported (its stamp is read first, so no change falls between). */
   begin?(studyId: string): Promise<void>;
   changed(studyId: string): void;
+  /** The study no longer exists (deleted by this process or another); it is no longer watched. */
+  gone?(studyId: string): void;
   end?(studyId: string): void;
 }
 
@@ -45,7 +48,9 @@ export class ChangeWatcher {
       // Set before anything is awaited, so two first subscribers share one entry.
       const entry: Watched = { listeners: 0, stamp: undefined, ready: Promise.resolve() };
       entry.ready = (async () => {
-        entry.stamp = await this.read(studyId);
+        const first = await this.read(studyId);
+        // Gone already (deleted as it was subscribed to): the first check reports it.
+        entry.stamp = first === GONE ? undefined : first;
         await this.listener.begin?.(studyId);
       })();
       this.studies.set(studyId, (w = entry));
@@ -106,21 +111,35 @@ export class ChangeWatcher {
     if (!w) return;
     await w.ready;
     const stamp = await this.read(studyId);
+    if (stamp === GONE) {
+      if (this.studies.get(studyId) !== w) return;
+      this.studies.delete(studyId);
+      if (this.studies.size === 0) this.stop();
+      this.tell(() => this.listener.gone?.(studyId));
+      return;
+    }
     if (stamp === undefined || stamp === w.stamp) return;
     w.stamp = stamp;
+    this.tell(() => this.listener.changed(studyId));
+  }
+
+  private tell(fn: () => void): void {
     try {
-      this.listener.changed(studyId);
+      fn();
     } catch {
       // A timer or notification callback has no caller to tell; the next change (or the subscriber's refetch) catches up.
     }
   }
 
-  /** undefined when the store is closed or the study is gone: then there is nothing to report, and no reason to throw from a timer. */
-  private async read(studyId: string): Promise<number | undefined> {
+  /**
+   * GONE when the study no longer exists; undefined when the store could not say (closed, or away for a moment):
+   * then there is nothing to report, and no reason to throw from a timer.
+   */
+  private async read(studyId: string): Promise<number | undefined | typeof GONE> {
     try {
       return await this.storage.changeStamp(studyId);
-    } catch {
-      return undefined;
+    } catch (err) {
+      return (err as { code?: unknown }).code === 'NOT_FOUND' ? GONE : undefined;
     }
   }
 }

@@ -19,6 +19,15 @@ function twoServices() {
   return { a, b, close: () => (a.close(), b.close()) };
 }
 
+/** A study `b` creates and asks `asks` trials of, then `a`'s subscription to it. */
+async function watched(a: StudyService, b: StudyService, asks: number) {
+  const study = await b.createStudy(baseConfig({ executor: 'external' }));
+  if (asks > 0) await b.ask(study.id, asks);
+  const events: StudyEvent[] = [];
+  const off = await a.subscribe(study.id, (e) => events.push(e));
+  return { study, events, off };
+}
+
 /** A ForeignEvents whose looks the test takes (`await foreign.changed(id)`), over the store `b` writes. */
 function looksByHand() {
   const storage = new MemoryStorage();
@@ -87,10 +96,7 @@ test('foreign events: asks, reports, tells, a failure and an enqueued trial by a
 test('foreign events: a rename is a refetch, a stop a state change, and a quiet study gets no event', async () => {
   const { a, b, close } = twoServices();
   try {
-    const study = await b.createStudy(baseConfig({ executor: 'external' }));
-    await b.ask(study.id, 2);
-    const events: StudyEvent[] = [];
-    const off = await a.subscribe(study.id, (e) => events.push(e));
+    const { study, events, off } = await watched(a, b, 2);
     await sleep(800);
     assert.deepEqual(events, [], 'no event without a change');
     await b.stopStudy(study.id);
@@ -99,6 +105,42 @@ test('foreign events: a rename is a refetch, a stop a state change, and a quiet 
     await b.renameStudy(study.id, 'renamed-elsewhere');
     await settle(events, () => events.length > 1);
     assert.deepEqual(events.slice(1), [{ type: 'study', studyId: study.id, state: 'STOPPED', refetch: true }]);
+    off();
+  } finally {
+    close();
+  }
+});
+
+test('foreign events: a study deleted by another process is told once as `deleted`, and no longer looked at', async () => {
+  const { a, b, close } = twoServices();
+  try {
+    const { study, events, off } = await watched(a, b, 2);
+    await b.deleteStudy(study.id);
+    await settle(events, () => events.length > 0);
+    assert.deepEqual(events, [{ type: 'deleted', studyId: study.id }]);
+    const { study: other, events: seen, off: offOther } = await watched(a, b, 0);
+    await b.ask(other.id, 1);
+    await settle(seen, () => seen.length > 0);
+    assert.equal(events.length, 1, 'the watch that still polls for the other study tells nothing more of the deleted one');
+    offOther();
+    off();
+  } finally {
+    close();
+  }
+});
+
+test('foreign events: this process\'s own delete is told once, not again when a look finds the study gone', async () => {
+  const { a, close } = twoServices();
+  try {
+    const study = await a.createStudy(baseConfig({ executor: 'external' }));
+    const events: StudyEvent[] = [];
+    const off = await a.subscribe(study.id, (e) => events.push(e));
+    await a.ask(study.id, 1);
+    await settle(events, () => events.some((e) => e.type === 'trial'));
+    events.length = 0;
+    await a.deleteStudy(study.id);
+    await settle(events, () => events.length > 0);
+    assert.deepEqual(events, [{ type: 'deleted', studyId: study.id }]);
     off();
   } finally {
     close();

@@ -40,3 +40,25 @@ it('a subscriber on one PgStorage sees another connection\'s ask, report and tel
     await db.drop();
   }
 });
+
+it('a study deleted through another connection reaches the subscriber as one `deleted` event, pushed', { timeout: 60_000 }, async (t) => {
+  const db = await createTestDatabase('events_deleted');
+  if ('unavailable' in db) return t.skip(db.unavailable);
+  const servers = await twoServers(db.url, { watchIntervalMs: 3_600_000 });
+  const { a, b, sa } = servers;
+  try {
+    const study = await b.createStudy(baseConfig({ executor: 'external' }));
+    await b.ask(study.id, 1);
+    const events: StudyEvent[] = [];
+    const off = await a.subscribe(study.id, (e) => events.push(e));
+    await sa.changesListening?.();
+    await b.deleteStudy(study.id);
+    for (let i = 0; i < 200 && !events.some((e) => e.type === 'deleted'); i++) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(events, [{ type: 'deleted', studyId: study.id }]);
+    off();
+  } finally {
+    await servers.close();
+    await db.drop();
+  }
+});

@@ -275,7 +275,7 @@ test('service: subscribers get incremental events of their study (no curve in tr
   await svc.tell(s.id, t!.id, { value: 0.6 });
   off();
   await svc.ask(s.id, 1);
-  const shown = events.map((e) => (e.type === 'trial' ? e.trial.state : e.type === 'report' ? `report@${e.point.step}` : `study:${e.state}`));
+  const shown = events.map((e) => (e.type === 'trial' ? e.trial.state : e.type === 'report' ? `report@${e.point.step}` : e.type === 'study' ? `study:${e.state}` : e.type));
   assert.deepEqual(shown, ['RUNNING', 'study:RUNNING', 'report@5', 'report@10', 'COMPLETE']);
   for (const e of events) if (e.type === 'trial') assert.equal('intermediate' in e.trial, false, 'a state change does not resend the curve');
   await assert.rejects(svc.subscribe('nope', () => {}), NotFoundError);

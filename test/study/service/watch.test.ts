@@ -72,7 +72,7 @@ test('watch: in one process, each change is announced once (the poll does not re
   await sleep(100);
   off();
   svc.close();
-  assert.deepEqual(events.map((e) => (e.type === 'trial' ? e.trial.state : e.type === 'report' ? 'report' : `study:${e.state}`)), ['RUNNING', 'study:RUNNING', 'report', 'COMPLETE']);
+  assert.deepEqual(events.map((e) => (e.type === 'trial' ? e.trial.state : e.type === 'report' ? 'report' : e.type === 'study' ? `study:${e.state}` : e.type)), ['RUNNING', 'study:RUNNING', 'report', 'COMPLETE']);
 });
 
 test('watch: polls only while someone listens, and stops on the last unsubscribe', async () => {
