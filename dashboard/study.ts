@@ -16,6 +16,8 @@ const base = studyId ? `/api/studies/${encodeURIComponent(studyId)}` : '';
 let view: StudyView | null = null;
 let selected: number | null = null;
 let gpLoadedAt = 0;
+/** The study was deleted while the page was open: it keeps what it shows and fetches nothing more. */
+let gone = false;
 /** How long the last fetch + redraw took: live refreshes wait at least 4× that, so a huge study never saturates the tab. */
 let lastRefreshMs = 0;
 const table = new TrialTable(byId<HTMLTableElement>('trials'), byId('trials-pager'), openTrial);
@@ -104,7 +106,7 @@ function renderAll(v: StudyView): void {
 }
 
 async function loadGp(force = false): Promise<void> {
-  if (!view || (!force && Date.now() - gpLoadedAt < 10_000)) return;
+  if (!view || gone || (!force && Date.now() - gpLoadedAt < 10_000)) return;
   gpLoadedAt = Date.now();
   try {
     const gp = await apiJson<GpView>(`${base}/gp`);
@@ -187,7 +189,6 @@ function main(): void {
     lastRefreshMs = performance.now() - started;
     void loadGp();
   }, () => Math.max(1000, 4 * lastRefreshMs));
-  let gone = false;
   const refetch = throttled(() => {
     if (!gone) void refresh();
   }, () => Math.max(1000, 4 * lastRefreshMs));

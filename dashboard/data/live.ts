@@ -12,6 +12,7 @@ export function applyEvent(view: StudyView, event: StudyEvent): boolean {
     case 'study':
       if (event.refetch) return false;
       view.state = event.state;
+      if (event.results) Object.assign(view, event.results);
       return true;
     case 'trial': {
       const i = view.trials.findIndex((t) => t.id === event.trial.id);

@@ -29,7 +29,8 @@
 //   GET    /api/studies/:id/gp                          GpView
 //   GET    /api/studies/:id/events                      text/event-stream of StudyEvent (`event: trial|report|study|deleted`):
 //                                                       incremental, also for changes another process makes to the
-//                                                       database (a worker, a `run`); `study` with `refetch: true` when
+//                                                       database (a worker, a `run`); `study` with `results` when the
+//                                                       verdict or warm-start report changed, with `refetch: true` when
 //                                                       such a change is too large to tell trial by trial; `deleted`
 //                                                       last, then the stream ends
 // Errors are {error: {code, message, field?}}: 400 INVALID_JSON / INVALID_CONFIG (a config, schedule or management

@@ -80,6 +80,9 @@ export interface StudyView extends StudySummary {
   warmStart: WarmStartReport | null;
 }
 
+/** The parts of a study's view written as results while it runs (the evidence phase's report, a warm start's). */
+export type StudyResults = Pick<StudyView, 'finalValidation' | 'warmStart'>;
+
 /** `GET /api/studies/:id/importance`: each schedule parameter's share of the objective's variation under the model. */
 export interface ImportanceView {
   /** True when `importance` holds shares (status 'available'). */
@@ -133,12 +136,13 @@ export type TrialSummary = Omit<TrialRecord, 'intermediate'>;
 
 /**
  * Live events, incremental so a stream costs the same however long the study: `trial` (state or value changed),
- * `report` (one new point of a curve), `study` (study-level change; `refetch` when a viewer should reload the study:
- * a rename or a new config or budget, or another process's change too large to tell trial by trial), `deleted` (the
- * study and its trials are gone, deleted by this process or another: the last event of its stream).
+ * `report` (one new point of a curve), `study` (study-level change; `results` when the study's results changed, e.g.
+ * a new final-validation report; `refetch` when a viewer should reload the study: a rename or a new config or budget,
+ * or another process's change too large to tell trial by trial), `deleted` (the study and its trials are gone,
+ * deleted by this process or another: the last event of its stream).
  */
 export type StudyEvent =
-  | { type: 'study'; studyId: string; state: StudyState; refetch?: boolean }
+  | { type: 'study'; studyId: string; state: StudyState; refetch?: boolean; results?: StudyResults }
   | { type: 'deleted'; studyId: string }
   | { type: 'trial'; studyId: string; trial: TrialSummary }
   | { type: 'report'; studyId: string; trialId: number; number: number; point: IntermediateValue };

@@ -24,7 +24,7 @@ import { KeyedMutex } from './service/mutex.js';
 import { StudyOptimizer, type SuggestingOptimizer } from './service/optimizer_sync.js';
 import { type TrialRef, TrialNumbers } from './service/trial_numbers.js';
 import { TallyCache } from './service/tally_cache.js';
-import { studyView, summaryOf, trialSummary } from './service/views.js';
+import { studyResults, studyView, summaryOf, trialSummary } from './service/views.js';
 import { ForeignEvents } from './service/foreign_events.js';
 import { ChangeWatcher, DEFAULT_WATCH_INTERVAL_MS } from './service/watch.js';
 import { unavailableWarmStart, warmStartTrials } from './warm_start.js';
@@ -154,7 +154,7 @@ export class StudyService implements StudyApi {
       // A source gone since the create checked it copies nothing and says so: refusing would refuse every ask.
       const copy = warm ?? await this.warmStart(config, config.warmStartFrom, 'report');
       await this.storage.createTrials(study.id, copy.trials);
-      await this.storage.setStudyAttr(study.id, 'warmStart', copy.report);
+      await this.setStudyAttr(study.id, 'warmStart', copy.report);
     }
     this.created.add(studyId);
   }
@@ -305,10 +305,12 @@ export class StudyService implements StudyApi {
     this.emit({ type: 'study', studyId, state });
   }
 
+  /** Writes a result of the study (`attrs[key]`); a live view is sent the study's results as they now are. */
   async setStudyAttr(studyId: string, key: string, value: unknown): Promise<void> {
     await this.storage.setStudyAttr(studyId, key, value);
+    if (!this.bus.has(studyId)) return;
     const study = await this.storage.getStudy(studyId);
-    if (study) this.emit({ type: 'study', studyId, state: study.state });
+    if (study) this.emit({ type: 'study', studyId, state: study.state, results: studyResults(study) });
   }
 
   /** Advances and returns the study's search clock; gaps longer than a lease (nobody working) do not count. */

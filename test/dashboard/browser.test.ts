@@ -312,18 +312,43 @@ test('a trial asked, reported and told by another process appears live, without 
   await page.close();
 });
 
+test('the final-validation verdict written while the page is open appears live, without the page reloading the study', async () => {
+  const id = (await service.createStudy(validateStudyConfig({ name: 'verdict-arrives-live', executor: 'external', totalSteps: 100, optimizer: { type: 'random' } }))).id;
+  for (const t of await service.ask(id, 2)) await service.tell(id, t.id, { value: 0.6 });
+  const { page, problems } = await watchedPage();
+  const viewPath = `/api/studies/${encodeURIComponent(id)}`;
+  let viewFetches = 0;
+  page.on('request', (r) => {
+    if (new URL(r.url()).pathname === viewPath) viewFetches++;
+  });
+  await page.goto(`${base}/study.html?id=${encodeURIComponent(id)}`);
+  await page.waitForSelector('#trials tbody tr');
+  await page.waitForSelector('#live.on');
+  assert.doesNotMatch((await page.textContent('#cards')) ?? '', /Tuned vs paper, test set/);
+  // What the evidence phase writes at its end (here: the report of the study that ran one).
+  await service.setStudyAttr(id, 'finalValidation', (await storage.getStudy(evidenceStudyId))!.attrs.finalValidation);
+  await page.waitForFunction(() => /Tuned vs paper, test set(Better|Worse|Indistinguishable)/.test(document.querySelector('#cards')?.textContent ?? ''), undefined, { timeout: 10_000 });
+  await page.waitForSelector('#chart-final[data-state="chart"]');
+  assert.equal(viewFetches, 1, 'the report arrived in a study event: the study was not fetched again');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('a study deleted by another process while its page is open: the page says so, keeps what it showed, and fetches nothing more', async () => {
   const other = createStudyService(storage);
   const doomed = (await service.createStudy(validateStudyConfig({ name: 'deleted-while-open', executor: 'external', totalSteps: 100, optimizer: { type: 'random' } }))).id;
   for (const t of await service.ask(doomed, 2)) await service.tell(doomed, t.id, { value: 0.6 });
   const { page, problems } = await watchedPage();
+  const watchedPaths = [`/api/studies/${doomed}`, `/api/studies/${doomed}/events`];
   const apiCalls: string[] = [];
   page.on('request', (r) => {
-    if (new URL(r.url()).pathname.startsWith('/api/')) apiCalls.push(new URL(r.url()).pathname);
+    if (watchedPaths.includes(new URL(r.url()).pathname)) apiCalls.push(new URL(r.url()).pathname);
   });
   await page.goto(`${base}/study.html?id=${encodeURIComponent(doomed)}`);
   await page.waitForSelector('#trials tbody tr');
   await page.waitForSelector('#live.on');
+  // The panels' first load done (the importance panel is drawn last): a fetch still under way would 404 after the delete.
+  await page.waitForSelector('#importance[data-state]');
   const before = apiCalls.length;
   await other.deleteStudy(doomed);
   await page.waitForSelector('#live.off', { timeout: 10_000 });

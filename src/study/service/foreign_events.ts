@@ -4,10 +4,10 @@
 // connections, so to the serving process every trial they ask, report and tell is a foreign change. Announced as
 // "refetch", each would make a dashboard reload the whole study (93 MB of JSON at 100,000 trials). Instead the
 // study as last described is kept (the listing's records, shared with the store's own copy, so little memory), and
-// each change is told as a `trial` event per changed trial and a `report` event per new curve point. A `study`
-// event with `refetch` remains for what is not described so: a renamed or reconfigured study (or new attrs), and a
-// change too large to read trial by trial (MAX_FINISHED_READ, MAX_RUNNING_READ). A study found gone is told as
-// `deleted`, once.
+// each change is told as a `trial` event per changed trial and a `report` event per new curve point, and new results
+// (a final-validation report) as a `study` event that carries them. A `study` event with `refetch` remains for what
+// is not described so: a renamed or reconfigured study, and a change too large to read trial by trial
+// (MAX_FINISHED_READ, MAX_RUNNING_READ). A study found gone is told as `deleted`, once.
 //
 // This process's own events pass through `own` on their way out, so that what it told itself is not told again when
 // a look finds it, and what a look told first is not told twice: each trial change and curve point goes out once,
@@ -15,7 +15,7 @@
 import type { StudyEvent, TrialSummary } from '../api_types.js';
 import type { Storage, StudyRecord, StudyState, TrialRecord } from '../types.js';
 import { isFinished } from '../storage/rules.js';
-import { trialSummary } from './views.js';
+import { studyResults, trialSummary } from './views.js';
 
 /** More trials than this finished (or otherwise changed, not RUNNING) since the last look: announced as `refetch`. */
 export const MAX_FINISHED_READ = 64;
@@ -33,8 +33,10 @@ type Store = Pick<Storage, 'getStudy' | 'listTrials' | 'getTrial'>;
 const ADOPT_FIELDS = '';
 
 interface Described {
-  /** The study's own fields that only a refetch shows (name, config, attrs), as JSON. */
+  /** The study's own fields that only a refetch shows (name, config), as JSON. */
   fields: string;
+  /** Its results (studyResults) as last told, as JSON. */
+  results: string;
   state: StudyState;
   /** Each trial as last told (or as listed when watching began), by id; null before the first read succeeded. */
   trials: Map<number, TrialSummary> | null;
@@ -56,12 +58,13 @@ export class ForeignEvents {
 
   /** The study as it is when watching starts: later changes are told against it. */
   async begin(studyId: string): Promise<void> {
-    const d: Described = { fields: '', state: 'CREATED', trials: null, steps: new Map(), chain: Promise.resolve(), queued: false };
+    const d: Described = { fields: '', results: '', state: 'CREATED', trials: null, steps: new Map(), chain: Promise.resolve(), queued: false };
     this.studies.set(studyId, d);
     try {
       const [study, trials] = await Promise.all([this.store.getStudy(studyId), this.store.listTrials(studyId, { withIntermediate: false })]);
       if (!study || this.studies.get(studyId) !== d) return;
       d.fields = fieldsOf(study);
+      d.results = JSON.stringify(studyResults(study));
       d.state = study.state;
       d.trials = new Map(trials.map((t) => [t.id, t]));
     } catch {
@@ -99,6 +102,7 @@ export class ForeignEvents {
       case 'study':
         // A rename or a new config is this process's own: a look should not ask for a second reload.
         if (event.refetch) d.fields = ADOPT_FIELDS;
+        if (event.results) d.results = JSON.stringify(event.results);
         d.state = event.state;
         return true;
       case 'deleted':
@@ -167,9 +171,12 @@ export class ForeignEvents {
       }
     }
     if (d.fields === ADOPT_FIELDS) d.fields = fields;
+    const results = studyResults(study);
+    const resultsJson = JSON.stringify(results);
     if (!known || fields !== d.fields || changed.length > MAX_FINISHED_READ || running.length > MAX_RUNNING_READ) {
       d.trials = new Map(listed.map((t) => [t.id, t]));
       d.fields = fields;
+      d.results = resultsJson;
       d.state = study.state;
       d.steps.clear();
       this.emit({ type: 'study', studyId, state: study.state, refetch: true });
@@ -194,16 +201,17 @@ export class ForeignEvents {
       if (isFinished(t.state)) d.steps.delete(t.id);
     }
     if (this.studies.get(studyId) !== d) return;
-    if (study.state !== d.state) {
+    if (study.state !== d.state || resultsJson !== d.results) {
+      events.push({ type: 'study', studyId, state: study.state, ...(resultsJson !== d.results ? { results } : {}) });
       d.state = study.state;
-      events.push({ type: 'study', studyId, state: study.state });
+      d.results = resultsJson;
     }
     for (const e of events) this.emit(e);
   }
 }
 
 function fieldsOf(study: StudyRecord): string {
-  return JSON.stringify([study.name, study.config, study.attrs]);
+  return JSON.stringify([study.name, study.config]);
 }
 
 /**

@@ -1,6 +1,6 @@
 // Builds the JSON views of a study (summary for lists, full view for one study) from stored records.
 import { tally, type TrialTally } from '../../shared/summary.js';
-import type { StudySummary, StudyView, TrialSummary } from '../api_types.js';
+import type { StudyResults, StudySummary, StudyView, TrialSummary } from '../api_types.js';
 import { metricOf } from '../config.js';
 import type { StudyRecord, TrialRecord } from '../types.js';
 import type { WarmStartReport } from '../warm_start.js';
@@ -35,6 +35,13 @@ export function studyView(study: StudyRecord, trials: TrialRecord[], totalSteps:
     totalSteps,
     searchSeconds: study.searchSeconds,
     trials,
+    ...studyResults(study),
+  };
+}
+
+/** The view's parts read from the study's attrs: what a `study` event carries when they change. */
+export function studyResults(study: StudyRecord): StudyResults {
+  return {
     finalValidation: (study.attrs.finalValidation as StudyView['finalValidation']) ?? null,
     warmStart: (study.attrs.warmStart as WarmStartReport | undefined) ?? null,
   };

@@ -111,6 +111,27 @@ test('foreign events: a rename is a refetch, a stop a state change, and a quiet 
   }
 });
 
+test('foreign events: new results (a final-validation report) by another process arrive in a `study` event, without a reload; an attr the view does not show sends nothing', async () => {
+  const { a, b, close } = twoServices();
+  try {
+    const { study, events, off } = await watched(a, b, 1);
+    const page = (await a.getStudyView(study.id)) as unknown as PageView;
+    await b.setStudyAttr(study.id, 'finalValidationSource', { best: null, searched: 1 });
+    await b.setStudyAttr(study.id, 'askedTotalSteps', 123);
+    await sleep(800);
+    assert.deepEqual(events, [], 'attrs the view does not show are no change to it');
+    const report = { version: 2, seeds: [1, 2], arms: {}, pending: 0 };
+    await b.setStudyAttr(study.id, 'finalValidation', report);
+    await settle(events, () => events.length > 0);
+    assert.deepEqual(events, [{ type: 'study', studyId: study.id, state: 'RUNNING', results: { finalValidation: report, warmStart: null } }]);
+    assert.equal(applyEvent(page, events[0] as never), true, 'applied without a reload');
+    assert.deepEqual(page.finalValidation, report);
+    off();
+  } finally {
+    close();
+  }
+});
+
 test('foreign events: a study deleted by another process is told once as `deleted`, and no longer looked at', async () => {
   const { a, b, close } = twoServices();
   try {

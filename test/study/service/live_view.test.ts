@@ -1,0 +1,43 @@
+// A page that applies a study's live events from the moment it loaded holds what a reload would show at the end:
+// trials, curves, state, and the evidence phase's verdict (the final-validation report) and warm-start report.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { applyEvent } from '../../../dashboard/data/live.js';
+import type { StudyView as PageView } from '../../../dashboard/types.js';
+import type { StudyEvent } from '../../../src/study/api_types.js';
+import { runStudy } from '../../../src/study/runner.js';
+import { StudyService } from '../../../src/study/service.js';
+import { MemoryStorage } from '../../../src/study/storage/index.js';
+import { baseConfig, fakeDeps } from './fakes.js';
+
+const trainer = fileURLToPath(new URL('../../fixtures/workers/fake_trainer.js', import.meta.url));
+
+/** What a page shows of the study, less what moves on its own (lease expiries, the search clock). */
+function shown(v: PageView) {
+  return {
+    state: v.state,
+    counts: v.counts,
+    best: v.best,
+    finalValidation: v.finalValidation,
+    warmStart: v.warmStart,
+    totalSteps: v.totalSteps,
+    trials: v.trials.map((t) => ({ number: t.number, state: t.state, role: t.role, value: t.value, curve: t.intermediate.map((p) => [p.step, p.value]) })),
+  };
+}
+
+test('live view: a local run with its evidence phase, its events applied to the page from the start, equals a reload at the end', async () => {
+  const service = new StudyService(new MemoryStorage(), fakeDeps(), { watchIntervalMs: 0 });
+  const study = await service.createStudy(baseConfig({ budget: { trials: 5 }, workers: 2, finalValidation: { seeds: 2, race: { candidates: 2, seeds: 1 } } }));
+  const page = (await service.getStudyView(study.id)) as unknown as PageView;
+  const events: StudyEvent[] = [];
+  const off = await service.subscribe(study.id, (e) => events.push(e));
+  const res = await runStudy(study.id, { service, workerFile: trainer });
+  off();
+  assert.equal(res.state, 'COMPLETE');
+  let reloads = 0;
+  for (const e of events) if (!applyEvent(page, e as never)) reloads++;
+  const fresh = (await service.getStudyView(study.id)) as unknown as PageView;
+  assert.ok(fresh.finalValidation, 'the run ended with a final-validation report');
+  assert.deepEqual(shown(page), shown(fresh), `the events (${reloads} asking for a reload) rebuilt what a reload shows`);
+});
