@@ -1,4 +1,5 @@
 // Applies the server's incremental live events to the study the page holds, so a stream never forces a refetch of the whole study.
+import { curveRestarted } from '../../src/shared/attempts.js';
 import { tally } from '../../src/shared/summary.js';
 import type { StudyEvent, StudyView } from '../types.js';
 
@@ -16,7 +17,8 @@ export function applyEvent(view: StudyView, event: StudyEvent): boolean {
       return true;
     case 'trial': {
       const i = view.trials.findIndex((t) => t.id === event.trial.id);
-      if (i >= 0) view.trials[i] = { ...event.trial, intermediate: view.trials[i]!.intermediate };
+      const was = i >= 0 ? view.trials[i]! : undefined;
+      if (was) view.trials[i] = { ...event.trial, intermediate: curveRestarted(was, event.trial) ? [] : was.intermediate };
       else view.trials.push({ ...event.trial, intermediate: [] });
       view.trials.sort((a, b) => a.number - b.number);
       Object.assign(view, tally(view.trials, view.direction));

@@ -14,6 +14,7 @@
 // whichever of the two sees it first.
 import type { StudyEvent, TrialSummary } from '../api_types.js';
 import type { Storage, StudyRecord, StudyState, TrialRecord } from '../types.js';
+import { curveRestarted } from '../../shared/attempts.js';
 import { isFinished } from '../storage/rules.js';
 import { studyResults, trialSummary } from './views.js';
 
@@ -89,7 +90,7 @@ export class ForeignEvents {
         const told = d.trials.get(event.trial.id);
         if (told && !changedTrial(told, event.trial)) return false;
         d.trials.set(event.trial.id, event.trial);
-        if (isFinished(event.trial.state)) d.steps.delete(event.trial.id);
+        if (isFinished(event.trial.state) || curveRestarted(told, event.trial)) d.steps.delete(event.trial.id);
         return true;
       }
       case 'report': {
@@ -190,6 +191,8 @@ export class ForeignEvents {
       const t = curves.get(listedTrial.id) ?? (await this.store.getTrial(studyId, listedTrial.id)) ?? listedTrial;
       known.set(t.id, t);
       if (changedTrial(was.get(t.id), t)) events.push({ type: 'trial', studyId, trial: trialSummary(t) });
+      // A new attempt's points are new even at steps the last one reported (a viewer starts its curve over too).
+      if (curveRestarted(was.get(t.id), t)) d.steps.delete(t.id);
       let steps = d.steps.get(t.id);
       if (!steps) d.steps.set(t.id, (steps = new Set()));
       for (const point of t.intermediate) {

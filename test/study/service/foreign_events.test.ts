@@ -206,6 +206,32 @@ test(`foreign events: more than ${MAX_RUNNING_READ} RUNNING trials is a refetch 
   }
 });
 
+for (const lookBetween of [true, false]) {
+  test(`foreign events: a trial handed back and run again starts its curve over (${lookBetween ? 'a look sees it queued' : 'no look while it is queued'}); applied, the events equal a reload`, async () => {
+    const { b, events, foreign } = looksByHand();
+    try {
+      const study = await b.createStudy(baseConfig({ executor: 'external' }));
+      await foreign.begin(study.id);
+      const page = (await b.getStudyView(study.id)) as unknown as PageView;
+      const [t] = await b.ask(study.id, 1);
+      await b.report(study.id, t!.id, 10, 0.3, { token: t!.lease!.token });
+      await b.report(study.id, t!.id, 20, 0.35, { token: t!.lease!.token });
+      await foreign.changed(study.id);
+      await b.release(study.id, t!.id, t!.lease!.token);
+      if (lookBetween) await foreign.changed(study.id);
+      const [again] = await b.ask(study.id, 1);
+      assert.equal(again!.id, t!.id, 'the queued trial is handed out again');
+      await b.report(study.id, t!.id, 10, 0.4, { token: again!.lease!.token });
+      await foreign.changed(study.id);
+      for (const e of events) assert.equal(applyEvent(page, e as never), true, `applied: ${JSON.stringify(e)}`);
+      assert.deepEqual(shown(page), shown(await b.getStudyView(study.id)), 'the page shows the new attempt\'s curve alone');
+      assert.deepEqual(page.trials[0]!.intermediate.map((p) => [p.step, p.value]), [[10, 0.4]]);
+    } finally {
+      b.close();
+    }
+  });
+}
+
 test('foreign events: another process\'s change just before one of this process\'s own is still told', async () => {
   const storage = new MemoryStorage();
   // Looks 300 ms apart: this process's own ask lands before the watcher's next look.

@@ -8,6 +8,7 @@ import type { StudyView as PageView } from '../../../dashboard/types.js';
 import type { StudyEvent } from '../../../src/study/api_types.js';
 import { runStudy } from '../../../src/study/runner.js';
 import { StudyService } from '../../../src/study/service.js';
+import { BudgetExhaustedError } from '../../../src/study/errors.js';
 import { MemoryStorage } from '../../../src/study/storage/index.js';
 import { baseConfig, fakeDeps } from './fakes.js';
 
@@ -41,3 +42,41 @@ test('live view: a local run with its evidence phase, its events applied to the 
   assert.ok(fresh.finalValidation, 'the run ended with a final-validation report');
   assert.deepEqual(shown(page), shown(fresh), `the events (${reloads} asking for a reload) rebuilt what a reload shows`);
 });
+
+for (const watchIntervalMs of [0, 50]) {
+test(`live view: an outside trainer's study through its evidence phase (asks, reports, tells, a hand-back), its events applied from the start, equals a reload at the end (${watchIntervalMs ? 'also watching for other processes' : 'events of this process alone'})`, async () => {
+  const service = new StudyService(new MemoryStorage(), fakeDeps(), { watchIntervalMs });
+  const study = await service.createStudy(baseConfig({ executor: 'external', budget: { trials: 5 }, finalValidation: { seeds: 2, race: { candidates: 2, seeds: 1 } } }));
+  const page = (await service.getStudyView(study.id)) as unknown as PageView;
+  const events: StudyEvent[] = [];
+  const off = await service.subscribe(study.id, (e) => events.push(e));
+  let released = false;
+  let reports = 0;
+  for (let round = 0; round < 50; round++) {
+    let asked;
+    try {
+      asked = await service.ask(study.id, 3);
+    } catch (err) {
+      if (err instanceof BudgetExhaustedError) break;
+      throw err;
+    }
+    for (const t of asked) {
+      // A different value at every report: a handed-back trial's curve starts over, and its new point must replace the old.
+      await service.report(study.id, t.id, 10, 0.3 + 0.001 * ++reports, { token: t.lease!.token });
+      if (!released && t.role === 'search') {
+        released = true;
+        await service.release(study.id, t.id, t.lease!.token);
+        continue;
+      }
+      await service.tell(study.id, t.id, { value: 0.5 + 0.01 * t.number }, { token: t.lease!.token });
+    }
+  }
+  off();
+  assert.equal((await service.resolve(study.id)).state, 'COMPLETE');
+  let reloads = 0;
+  for (const e of events) if (!applyEvent(page, e as never)) reloads++;
+  const fresh = (await service.getStudyView(study.id)) as unknown as PageView;
+  assert.ok(released && fresh.finalValidation, 'a trial was handed back, and the study ended with a final-validation report');
+  assert.deepEqual(shown(page), shown(fresh), `the events (${reloads} asking for a reload) rebuilt what a reload shows`);
+});
+}
