@@ -1,5 +1,6 @@
 // A very large study served: N finished trials (each with a 4-point curve), `renorm-tune serve` in a process of its
-// own, and how long GET /api/health waits (../health_probe.ts) while the study's view is fetched and while it is asked.
+// own, and how long GET /api/health waits (../health_probe.ts) while the study's view is fetched, while it is asked,
+// and while another process writes it with the view's event stream open (./live_stream.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { get } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { validateStudyConfig } from '../study/config.js';
 import { createStudyService } from '../study/service/defaults.js';
 import { openStorage } from '../study/storage/index.js';
 import { startProbe, summarizeLatencies, type LatencySummary } from './health_probe.js';
+import { DEFAULT_WRITER, tallyStream, writeLikeWorkers, type StreamTally } from './live_stream.js';
 import { cloneTrials } from './pg_clone.js';
 
 export interface LargeStudyOptions {
@@ -25,6 +27,8 @@ export interface TimedStep {
   health: LatencySummary;
   /** The view as sent, gzipped. */
   megabytes?: number;
+  /** What the study's event stream carried meanwhile. */
+  stream?: StreamTally;
 }
 
 export interface LargeStudyResult {
@@ -86,13 +90,27 @@ function serve(ref: string): Promise<{ url: string; child: ChildProcess }> {
   });
 }
 
-async function timed(port: number, what: string, work: () => Promise<number | void>): Promise<TimedStep> {
+async function timed(port: number, what: string, work: () => Promise<number | StreamTally | void>): Promise<TimedStep> {
   const probe = startProbe(port, '/api/health');
   const t0 = performance.now();
-  const bytes = await work();
+  const got = await work();
   const seconds = (performance.now() - t0) / 1000;
   const health = summarizeLatencies(await probe.stop());
-  return { what, seconds, health, ...(typeof bytes === 'number' ? { megabytes: bytes / 1e6 } : {}) };
+  return { what, seconds, health, ...(typeof got === 'number' ? { megabytes: got / 1e6 } : got ? { stream: got } : {}) };
+}
+
+/**
+ * Another process (a store connection of this one's) writes trials as workers would while the study's event stream
+ * is open: the stream should tell each change as it comes (trial and report events), not prompt reloads.
+ */
+async function writtenElsewhere(ref: string, id: string, events: string): Promise<StreamTally> {
+  const trials = DEFAULT_WRITER.rounds * DEFAULT_WRITER.perRound;
+  let opened!: () => void;
+  const open = new Promise<void>((r) => (opened = r));
+  const reading = tallyStream(events, (t) => t.completed >= trials, 120_000, opened);
+  await Promise.race([open, reading]);
+  await writeLikeWorkers(ref, id);
+  return reading;
 }
 
 /**
@@ -146,6 +164,8 @@ export async function benchLargeStudy(o: LargeStudyOptions): Promise<LargeStudyR
       steps.push(s);
       const size = s.megabytes === undefined ? '' : ` (${s.megabytes.toFixed(1)} MB gzipped)`;
       o.log(`  ${s.what.padEnd(34)} ${s.seconds.toFixed(2).padStart(6)} s${size}: /api/health p50 ${s.health.p50Ms.toFixed(1)} ms, p99 ${s.health.p99Ms.toFixed(0)} ms, max ${s.health.maxMs.toFixed(0)} ms over ${s.health.requests} requests`);
+      const st = s.stream;
+      if (st) o.log(`    its event stream: ${Object.entries(st.events).map(([k, v]) => `${v} ${k}`).join(', ') || 'no events'}; ${(st.bytes / 1e3).toFixed(0)} kB; ${st.reloads} reload prompts`);
     };
     show(await timed(port, 'idle', () => new Promise((r) => setTimeout(r, 2000))));
     for (let k = 1; k <= 3; k++) {
@@ -155,6 +175,8 @@ export async function benchLargeStudy(o: LargeStudyOptions): Promise<LargeStudyR
       }));
     }
     for (let k = 1; k <= 2; k++) show(await timed(port, `GET the study's view (gzip), ${k}`, () => gzippedBytes(port, `/api/studies/${id}`)));
+    const written = DEFAULT_WRITER.rounds * DEFAULT_WRITER.perRound;
+    show(await timed(port, `${written} trials written elsewhere, live`, () => writtenElsewhere(ref, id!, `${api}/events`)));
     return { trials: o.trials, store, fillSeconds, steps };
   } finally {
     if (child && child.exitCode === null) {
