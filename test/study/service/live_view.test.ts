@@ -23,13 +23,18 @@ function shown(v: PageView) {
     finalValidation: v.finalValidation,
     warmStart: v.warmStart,
     totalSteps: v.totalSteps,
-    trials: v.trials.map((t) => ({ number: t.number, state: t.state, role: t.role, value: t.value, curve: t.intermediate.map((p) => [p.step, p.value]) })),
+    // Every field of every trial, its whole curve (metrics included) and lease holder, but not the lease's expiry.
+    trials: v.trials.map(({ lease, intermediate, ...t }) => ({ ...t, lease: lease && { owner: lease.owner, token: lease.token }, curve: intermediate })),
   };
 }
 
-test('live view: a local run with its evidence phase, its events applied to the page from the start, equals a reload at the end', async () => {
-  const service = new StudyService(new MemoryStorage(), fakeDeps(), { watchIntervalMs: 0 });
-  const study = await service.createStudy(baseConfig({ budget: { trials: 5 }, workers: 2, finalValidation: { seeds: 2, race: { candidates: 2, seeds: 1 } } }));
+for (const pruner of ['none', 'median'] as const) {
+test(`live view: a local run with its evidence phase (pruner ${pruner}), its events applied to the page from the start, equals a reload at the end`, async () => {
+  const service = new StudyService(new MemoryStorage(), fakeDeps(), { watchIntervalMs: 50 });
+  const study = await service.createStudy(baseConfig({
+    budget: { trials: pruner === 'none' ? 5 : 10 }, workers: 2, finalValidation: { seeds: 2, race: { candidates: 2, seeds: 1 } },
+    pruner: pruner === 'none' ? pruner : { type: pruner, warmupSteps: 0, minTrials: 1 },
+  }));
   const page = (await service.getStudyView(study.id)) as unknown as PageView;
   const events: StudyEvent[] = [];
   const off = await service.subscribe(study.id, (e) => events.push(e));
@@ -40,8 +45,10 @@ test('live view: a local run with its evidence phase, its events applied to the 
   for (const e of events) if (!applyEvent(page, e as never)) reloads++;
   const fresh = (await service.getStudyView(study.id)) as unknown as PageView;
   assert.ok(fresh.finalValidation, 'the run ended with a final-validation report');
+  if (pruner !== 'none') assert.ok(fresh.trials.some((t) => t.state === 'PRUNED'), 'the pruner stopped a trial');
   assert.deepEqual(shown(page), shown(fresh), `the events (${reloads} asking for a reload) rebuilt what a reload shows`);
 });
+}
 
 for (const watchIntervalMs of [0, 50]) {
 test(`live view: an outside trainer's study through its evidence phase (asks, reports, tells, a hand-back), its events applied from the start, equals a reload at the end (${watchIntervalMs ? 'also watching for other processes' : 'events of this process alone'})`, async () => {
