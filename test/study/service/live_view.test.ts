@@ -87,3 +87,34 @@ test(`live view: an outside trainer's study through its evidence phase (asks, re
   assert.deepEqual(shown(page), shown(fresh), `the events (${reloads} asking for a reload) rebuilt what a reload shows`);
 });
 }
+
+test('live view: a local run in another process (its own store connection), its events applied to this process\'s page from the start, ends equal to a reload', async () => {
+  const storage = new MemoryStorage();
+  const viewer = new StudyService(storage, fakeDeps(), { watchIntervalMs: 20 });
+  const runner = new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 });
+  try {
+    const study = await runner.createStudy(baseConfig({
+      budget: { trials: 10 }, workers: 2, finalValidation: { seeds: 2, race: { candidates: 2, seeds: 1 } }, pruner: { type: 'median', warmupSteps: 0, minTrials: 1 },
+    }));
+    const page = (await viewer.getStudyView(study.id)) as unknown as PageView;
+    const events: StudyEvent[] = [];
+    const off = await viewer.subscribe(study.id, (e) => events.push(e));
+    const res = await runStudy(study.id, { service: runner, workerFile: trainer });
+    assert.equal(res.state, 'COMPLETE');
+    const fresh = shown((await viewer.getStudyView(study.id)) as unknown as PageView);
+    let applied = 0;
+    let reloads = 0;
+    // Until the viewer's looks have caught up with the run's last write (20 s at most).
+    for (let i = 0; ; i++) {
+      for (; applied < events.length; applied++) if (!applyEvent(page, events[applied] as never)) reloads++;
+      if (JSON.stringify(shown(page)) === JSON.stringify(fresh) || i > 1000) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    off();
+    assert.equal(reloads, 0, 'nothing asked for a reload');
+    assert.deepEqual(shown(page), fresh, 'the events rebuilt what a reload shows');
+  } finally {
+    viewer.close();
+    runner.close();
+  }
+});
