@@ -8,10 +8,6 @@ import type { TrialRef } from './service/trial_numbers.js';
 import type { WarmStartReport } from './warm_start.js';
 
 /**
- * A trial handed to an outside trainer by `ask`: everything needed to apply its schedule without reading our
- * source. `number` is its visible identity (`#n`, what the report and tell routes take); `id` is the storage's.
- */
-/**
  * A lease as an ask or a heartbeat hands it out: `seconds` is its length, which each report or heartbeat renews from
  * then on. A trainer paces its heartbeats by it (a third of it), not by `expiresAt`, which is the storage's clock and
  * may differ from the trainer's by minutes.
@@ -20,6 +16,10 @@ export interface GrantedLease extends Lease {
   seconds: number;
 }
 
+/**
+ * A trial handed to an outside trainer by `ask`: everything needed to apply its schedule without reading our
+ * source. `number` is its visible identity (`#n`, what the report and tell routes take); `id` is the storage's.
+ */
 export interface AskedTrial {
   id: number;
   number: number;
