@@ -1,12 +1,14 @@
 // Keeps one claimed trial's database lease alive while a worker trains it, and says when to stop (lease lost, study stopped).
 import type { StudyService } from '../study/service.js';
 
-export type StopReason = 'lease lost' | 'study stopped';
+export type StopReason = 'lease lost' | 'study stopped' | 'study deleted';
 
 /**
  * Renews every third of the lease, like the local runner's heartbeat, so two missed beats still leave the lease
- * standing. A lost lease (this worker was presumed dead and the trial went to another) or a study no longer
- * RUNNING (its coordinator was stopped with Ctrl-C) calls `onStop` once; the caller cancels the run.
+ * standing. A lost lease (this worker was presumed dead and the trial went to another), a study no longer RUNNING
+ * (its coordinator was stopped with Ctrl-C) or a study deleted calls `onStop` once; the caller cancels the run.
+ * (A deleted study's reports fail too, but a run goes on through a failed report: without this a GPU would train a
+ * deleted study's trial to its end.)
  */
 export class LeaseKeeper {
   private timer: NodeJS.Timeout | undefined;
@@ -38,7 +40,9 @@ export class LeaseKeeper {
       await this.service.renewLease(this.studyId, this.trialId, this.token, this.seconds);
       if ((await this.service.resolve(this.studyId)).state !== 'RUNNING') this.halt('study stopped');
     } catch (err) {
-      if ((err as { code?: string }).code === 'LEASE_LOST') this.halt('lease lost');
+      const code = (err as { code?: string }).code;
+      if (code === 'LEASE_LOST') this.halt('lease lost');
+      else if (code === 'NOT_FOUND') this.halt('study deleted');
       // Anything else (the database away for a moment): the next beat tries again; the lease has two more to spare.
     }
   }

@@ -160,7 +160,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
     }
     if (end === 'cancelled') {
       const released = await service.releaseTrial(study.id, trial.id, token).catch(() => false);
-      log(`[worker] ${name}: ${released ? `handed back to the queue (${why})` : 'lease lost: another worker owns it now, nothing recorded'}`);
+      log(`[worker] ${name}: ${why === 'study deleted' ? 'stopped: its study was deleted' : released ? `handed back to the queue (${why})` : 'lease lost: another worker owns it now, nothing recorded'}`);
     } else if (end === 'lost') {
       log(`[worker] ${name}: lease lost (token ${token} is stale): another worker owns it now, result discarded`);
     } else {

@@ -279,7 +279,10 @@ class Slots {
       try {
         h.lease = await this.service.renewLease(this.study.id, h.trial.id, h.lease.token, this.leaseSeconds);
       } catch (err) {
-        if ((err as { code?: string }).code === 'LEASE_LOST') h.abort.abort();
+        // Lost (another runner owns the trial now), or the study deleted: a run goes on through failed reports, so
+        // without this it would train to its end.
+        const code = (err as { code?: string }).code;
+        if (code === 'LEASE_LOST' || code === 'NOT_FOUND') h.abort.abort();
       }
     }
   }

@@ -179,6 +179,24 @@ both('`stop` from another process while the queue is full: the coordinator ends 
   assert.ok(trials.length < 20, `the search stopped early (${trials.length} trials)`);
 });
 
+both('a study deleted while a worker trains its trial: the worker stops it at its next heartbeat, not at its end, and the coordinator ends saying so', async (store) => {
+  // 4,000 steps of 50 ms: 200 s per trial; the heartbeat comes every 2 s.
+  const s = await scene(store, 'deleted-mid-trial', { scenario: { steps: 4000, evalInterval: 20 }, budget: { trials: 4 }, finalValidation: { seeds: 0 }, leaseSeconds: 6 }, 50);
+  const coordinator = s.coordinator(['--queue-depth', '1']);
+  await until('the study in the database', async () => (await s.read()).study);
+  const w = s.worker();
+  const victim = await until('the worker mid-trial', () => midTrial(s, w.child.pid!));
+  const del = await exitOf(cli(['delete', 'deleted-mid-trial', '--yes', '--db', s.db]), 30_000);
+  assert.equal(del.code, 0, del.out);
+  await until('the worker to stop the trial', () => new RegExp(`trial #${victim.number}( \\([^)]*\\))? of 'deleted-mid-trial': stopped: its study was deleted`).test(w.out()), 30_000)
+    .catch((err: Error) => assert.fail(`${err.message}; worker: ${w.out()}; coordinator: ${coordinator.out()}`));
+  const ended = await exitOf(coordinator, 30_000);
+  assert.equal(ended.code, 1, ended.out);
+  assert.match(ended.out, /study 'deleted-mid-trial' \([0-9a-f]+\) was deleted while this run held it/);
+  const left = await exitOf(w, 30_000);
+  assert.equal(left.code, 0, left.out);
+});
+
 test('a queue deeper than one ask grants (--queue-depth 2000): the coordinator asks 1000 at a time and fills it over two passes', { skip: redisDown }, async () => {
   const s = await scene('sqlite', 'deep-queue', { optimizer: 'random', scenario: { steps: 100 }, budget: { trials: 1100 }, finalValidation: { seeds: 0 } });
   const coordinator = s.coordinator(['--queue-depth', '2000']);

@@ -194,3 +194,22 @@ test('runner: isolation process trains in child processes, one per device with -
   assert.ok(ran.every((m) => typeof m.pid === 'number' && m.pid !== process.pid), JSON.stringify(ran));
   assert.ok(ran.every((m) => m.allowGrowth === 'true'));
 });
+
+test('runner: a study deleted (by another process) while its trials train stops them at the next heartbeat, not at their end, and the run says the study was deleted', async () => {
+  const storage = new MemoryStorage();
+  const service = new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 });
+  const other = new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 });
+  // 20,000 steps of 2 ms: 40 s per trial; the heartbeat comes every leaseSeconds / 3 = 1.7 s.
+  const study = await service.createStudy(baseConfig({ scenario: { steps: 20_000, evalInterval: 50 }, budget: { trials: 4 }, workers: 2, leaseSeconds: 5 }));
+  let lastStep = 0;
+  const run = runStudy(study.id, {
+    service, workerFile: fixture('fake_trainer'),
+    onEvent: (e: RunnerEvent) => {
+      if (e.type === 'progress') lastStep = Math.max(lastStep, e.progress.step);
+    },
+  });
+  while (lastStep === 0) await new Promise((r) => setTimeout(r, 20));
+  await other.deleteStudy(study.id);
+  await assert.rejects(run, (err: Error & { code?: string }) => err.code === 'NOT_FOUND' && /was deleted while this run held it/.test(err.message));
+  assert.ok(lastStep < 20_000, `the trials were stopped, not trained to their end (last step ${lastStep})`);
+});
