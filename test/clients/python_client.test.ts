@@ -196,6 +196,10 @@ describe('study.optimize (Optuna\'s loop) against a live server', { skip: python
     assert.deepEqual(seen.heartbeatPace, [10, 30, 600]);
   });
 
+  it('stops the heartbeat at the first 404 (the study was deleted), as at a lost lease', () => {
+    assert.equal(seen.heartbeatDeleted, 1);
+  });
+
   it('passes the pruner\'s answer through study.report: the value returned then is recorded PRUNED', () => {
     assert.deepEqual(seen.pruned, ['COMPLETE', 'PRUNED', 'PRUNED']);
   });

@@ -481,8 +481,8 @@ class _Heartbeat:
         while not self.stopped.wait(self.seconds):
             try:
                 self.study.heartbeat(self.trial)
-            except LeaseLost:
-                return  # gone to someone else: the objective's next report or its tell says so
+            except (LeaseLost, NotFound):
+                return  # gone to someone else, or the study deleted: the objective's next report or its tell says so
             except RenormTuneError:
                 continue  # the server is away for now; the lease may still outlive the outage
 
