@@ -269,6 +269,20 @@ test('a finished study shows its paired final validation: per-seed differences w
   await page.close();
 });
 
+/** Study `id`'s page, once its trial table is drawn and its stream is live, counting the page's fetches of the study's view. */
+async function openLive(id: string) {
+  const { page, problems } = await watchedPage();
+  const viewPath = `/api/studies/${encodeURIComponent(id)}`;
+  let fetches = 0;
+  page.on('request', (r) => {
+    if (new URL(r.url()).pathname === viewPath) fetches++;
+  });
+  await page.goto(`${base}/study.html?id=${encodeURIComponent(id)}`);
+  await page.waitForSelector('#trials tbody tr');
+  await page.waitForSelector('#live.on');
+  return { page, problems, viewFetches: () => fetches };
+}
+
 /** Asks, reports and tells one synthetic trial of the main study through `svc`, and waits for the open page to list it. */
 async function trainOneLive(page: Page, svc: StudyService) {
   const before = await page.locator('#trials tbody tr').count();
@@ -294,19 +308,11 @@ test('a trial told while the page is open appears live over server-sent events',
 test('a trial asked, reported and told by another process appears live, without the page reloading the study', async () => {
   // A second service over the same store: to the page's server, everything it does is another process's change.
   const other = createStudyService(storage);
-  const { page, problems } = await watchedPage();
-  const viewPath = `/api/studies/${encodeURIComponent(studyId)}`;
-  let viewFetches = 0;
-  page.on('request', (r) => {
-    if (new URL(r.url()).pathname === viewPath) viewFetches++;
-  });
-  await page.goto(`${base}/study.html?id=${encodeURIComponent(studyId)}`);
-  await page.waitForSelector('#trials tbody tr');
-  await page.waitForSelector('#live.on');
-  assert.equal(viewFetches, 1, 'the page loaded the study once');
+  const { page, problems, viewFetches } = await openLive(studyId);
+  assert.equal(viewFetches(), 1, 'the page loaded the study once');
   const t = await trainOneLive(page, other);
   await page.waitForSelector(`#trials tbody tr[data-trial-id="${t.id}"].state-row-complete`, { timeout: 10_000 });
-  assert.equal(viewFetches, 1, 'the change arrived as trial and report events: the study was not fetched again');
+  assert.equal(viewFetches(), 1, 'the change arrived as trial and report events: the study was not fetched again');
   assert.deepEqual(problems, []);
   other.close();
   await page.close();
@@ -315,21 +321,13 @@ test('a trial asked, reported and told by another process appears live, without 
 test('the final-validation verdict written while the page is open appears live, without the page reloading the study', async () => {
   const id = (await service.createStudy(validateStudyConfig({ name: 'verdict-arrives-live', executor: 'external', totalSteps: 100, optimizer: { type: 'random' } }))).id;
   for (const t of await service.ask(id, 2)) await service.tell(id, t.id, { value: 0.6 });
-  const { page, problems } = await watchedPage();
-  const viewPath = `/api/studies/${encodeURIComponent(id)}`;
-  let viewFetches = 0;
-  page.on('request', (r) => {
-    if (new URL(r.url()).pathname === viewPath) viewFetches++;
-  });
-  await page.goto(`${base}/study.html?id=${encodeURIComponent(id)}`);
-  await page.waitForSelector('#trials tbody tr');
-  await page.waitForSelector('#live.on');
+  const { page, problems, viewFetches } = await openLive(id);
   assert.doesNotMatch((await page.textContent('#cards')) ?? '', /Tuned vs paper, test set/);
   // What the evidence phase writes at its end (here: the report of the study that ran one).
   await service.setStudyAttr(id, 'finalValidation', (await storage.getStudy(evidenceStudyId))!.attrs.finalValidation);
   await page.waitForFunction(() => /Tuned vs paper, test set(Better|Worse|Indistinguishable)/.test(document.querySelector('#cards')?.textContent ?? ''), undefined, { timeout: 10_000 });
   await page.waitForSelector('#chart-final[data-state="chart"]');
-  assert.equal(viewFetches, 1, 'the report arrived in a study event: the study was not fetched again');
+  assert.equal(viewFetches(), 1, 'the report arrived in a study event: the study was not fetched again');
   assert.deepEqual(problems, []);
   await page.close();
 });
