@@ -1,7 +1,7 @@
 // Study page: loads one study, draws every view and redraws on the study's server-sent events.
 import type { GpView, ImportanceView, StudyView, TrialRecord } from './types.js';
 import { apiJson, apiText, ApiFailure, subscribeStudy, throttled } from './ui/api.js';
-import { applyEvent } from './data/live.js';
+import { applyEvent } from '../src/shared/live_view.js';
 import { setupCharts } from './ui/chart.js';
 import { byId, clear, downloadText, el } from './ui/dom.js';
 import { renderClips, renderCurves, renderFinal, renderGp, renderImportance, renderHistory, renderParallel, renderSchedules, renderSlices } from './ui/study_charts.js';

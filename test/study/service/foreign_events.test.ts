@@ -1,7 +1,7 @@
 // Another process's changes reach a subscriber as incremental events (a trial per change, a report per curve point), and a viewer that applies them holds what a reload would show.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyEvent } from '../../../dashboard/data/live.js';
+import { applyEvent } from '../../../src/shared/live_view.js';
 import type { StudyView as PageView } from '../../../dashboard/types.js';
 import type { StudyEvent } from '../../../src/study/api_types.js';
 import { StudyService } from '../../../src/study/service.js';

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { applyEvent } from '../../../dashboard/data/live.js';
+import { applyEvent } from '../../../src/shared/live_view.js';
 import type { StudyView as PageView } from '../../../dashboard/types.js';
 import type { StudyEvent } from '../../../src/study/api_types.js';
 import { runStudy } from '../../../src/study/runner.js';
