@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateStudyConfig } from '../study/config.js';
 import { createStudyService } from '../study/service/defaults.js';
+import type { StudyEvent, StudyView } from '../study/api_types.js';
 import { openStorage } from '../study/storage/index.js';
+import { applyEvent } from '../shared/live_view.js';
 import { startProbe, summarizeLatencies, type LatencySummary } from './health_probe.js';
 import { DEFAULT_WRITER, tallyStream, writeLikeWorkers, type StreamTally } from './live_stream.js';
 import { cloneTrials } from './pg_clone.js';
@@ -31,11 +33,21 @@ export interface TimedStep {
   stream?: StreamTally;
 }
 
+/** What a dashboard page spends applying the live step's events to the whole study's view. */
+export interface PageApply {
+  events: number;
+  totalMs: number;
+  /** The slowest event: the first trial or report event, which indexes the view's trials. */
+  slowestMs: number;
+  medianMs: number;
+}
+
 export interface LargeStudyResult {
   trials: number;
   store: string;
   fillSeconds: number;
   steps: TimedStep[];
+  page?: PageApply;
 }
 
 const CLI_MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
@@ -133,6 +145,18 @@ function gzippedBytes(port: number, path: string): Promise<number> {
   });
 }
 
+/** Times the dashboard's own applyEvent over `events`, on the study's view as fetched after them (the probe is off). */
+async function pageApplies(api: string, events: StudyEvent[]): Promise<PageApply> {
+  const view = (await (await call(api)).json()) as StudyView;
+  const each = events.map((e) => {
+    const t0 = performance.now();
+    applyEvent(view, e);
+    return performance.now() - t0;
+  });
+  const sorted = [...each].sort((a, b) => a - b);
+  return { events: each.length, totalMs: each.reduce((a, b) => a + b, 0), slowestMs: sorted.at(-1) ?? 0, medianMs: sorted[sorted.length >> 1] ?? 0 };
+}
+
 async function call(url: string, init?: RequestInit): Promise<Response> {
   const res = await fetch(url, init);
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status} ${await res.text()}`);
@@ -176,8 +200,11 @@ export async function benchLargeStudy(o: LargeStudyOptions): Promise<LargeStudyR
     }
     for (let k = 1; k <= 2; k++) show(await timed(port, `GET the study's view (gzip), ${k}`, () => gzippedBytes(port, `/api/studies/${id}`)));
     const written = DEFAULT_WRITER.rounds * DEFAULT_WRITER.perRound;
-    show(await timed(port, `${written} trials written elsewhere, live`, () => writtenElsewhere(ref, id!, `${api}/events`)));
-    return { trials: o.trials, store, fillSeconds, steps };
+    const live = await timed(port, `${written} trials written elsewhere, live`, () => writtenElsewhere(ref, id!, `${api}/events`));
+    show(live);
+    const page = await pageApplies(api, live.stream!.received);
+    o.log(`    a dashboard page applies its ${page.events} events to the ${o.trials}-trial view in ${page.totalMs.toFixed(1)} ms: the slowest (the first, which indexes the trials) ${page.slowestMs.toFixed(1)} ms, the median ${(page.medianMs * 1000).toFixed(1)} µs`);
+    return { trials: o.trials, store, fillSeconds, steps, page };
   } finally {
     if (child && child.exitCode === null) {
       const exited = new Promise((r) => child!.once('exit', r));

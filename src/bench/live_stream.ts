@@ -1,6 +1,7 @@
 // What a dashboard's event stream carries while another process writes the study: a writer with a store connection
 // of its own asks, reports and tells trials as queue workers would, and a reader tallies the served stream's events,
 // their bytes and its reload prompts (each a fetch of the whole view).
+import type { StudyEvent } from '../study/api_types.js';
 import { createStudyService } from '../study/service/defaults.js';
 import { openStorage } from '../study/storage/index.js';
 
@@ -12,6 +13,8 @@ export interface StreamTally {
   /** `study` events with `refetch: true`: a viewer reloads the whole study at each. */
   reloads: number;
   bytes: number;
+  /** The events themselves, parsed, in order (what a page would apply). */
+  received: StudyEvent[];
 }
 
 export interface LiveWriter {
@@ -26,7 +29,7 @@ export const DEFAULT_WRITER: LiveWriter = { rounds: 5, perRound: 4, reports: 4, 
 
 /** Reads `url`'s event stream until `done` holds or `timeoutMs` passes. */
 export async function tallyStream(url: string, done: (t: StreamTally) => boolean, timeoutMs: number, opened: () => void): Promise<StreamTally> {
-  const tally: StreamTally = { events: {}, completed: 0, reloads: 0, bytes: 0 };
+  const tally: StreamTally = { events: {}, completed: 0, reloads: 0, bytes: 0, received: [] };
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), timeoutMs);
   try {
@@ -49,6 +52,8 @@ export async function tallyStream(url: string, done: (t: StreamTally) => boolean
         tally.events[type] = (tally.events[type] ?? 0) + 1;
         if (type === 'trial' && block.includes('"state":"COMPLETE"')) tally.completed++;
         if (type === 'study' && block.includes('"refetch":true')) tally.reloads++;
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (data) tally.received.push(JSON.parse(data) as StudyEvent);
       }
     }
   } catch (err) {
