@@ -1,7 +1,8 @@
 // Opens the study service for a CLI command from `--db` (a SQLite file or a postgres:// URL; $RENORM_TUNE_DB when the flag is absent).
 import { createStudyService } from '../study/service/defaults.js';
 import type { StudyService } from '../study/service.js';
-import { openStorage, storageRefFrom } from '../study/storage/index.js';
+import { openStorage, parseStorageRef, storageRefFrom } from '../study/storage/index.js';
+import { redactUrl } from '../study/storage/pg_connect.js';
 
 export { DB_ENV, DEFAULT_DB } from '../study/storage/index.js';
 
@@ -31,4 +32,10 @@ export async function withService<T>(db: string | undefined, fn: (s: StudyServic
   } finally {
     await close();
   }
+}
+
+/** The database as messages name it: a file path, or the URL without its password. */
+export function dbWhere(ref: string): string {
+  const parsed = parseStorageRef(ref);
+  return parsed.kind === 'postgres' ? redactUrl(parsed.url) : parsed.kind === 'sqlite' ? parsed.file : ':memory:';
 }

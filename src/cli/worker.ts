@@ -10,12 +10,11 @@ import { checkBackendInstalled, checkExecutorOptions, checkIsolation, createExec
 import { deviceList, wholeNumber } from './options.js';
 import { Presence } from '../distributed/presence.js';
 import { checkRedis, DEFAULT_PREFIX, parseRedisRef } from '../distributed/redis.js';
-import { redactUrl } from '../study/storage/pg_connect.js';
 import { runQueueWorker } from '../distributed/worker.js';
 import { BACKEND_NAMES, CLI } from '../shared/names.js';
-import { parseStorageRef, storageRefFrom } from '../study/storage/index.js';
+import { storageRefFrom } from '../study/storage/index.js';
 import { localScenario } from '../study/config.js';
-import { DB_HELP } from './db.js';
+import { DB_HELP, dbWhere } from './db.js';
 
 interface WorkerOpts {
   db?: string;
@@ -27,12 +26,6 @@ interface WorkerOpts {
   devices?: string;
   idleExit: string;
   trialWorker?: string;
-}
-
-/** The database as messages name it: a file path, or the URL without its password. */
-export function dbWhere(ref: string): string {
-  const parsed = parseStorageRef(ref);
-  return parsed.kind === 'postgres' ? redactUrl(parsed.url) : parsed.kind === 'sqlite' ? parsed.file : ':memory:';
 }
 
 /** A numeric flag in [lo, hi]; the message quotes what was typed. */

@@ -1,5 +1,5 @@
 // The study service: the one door between the edges (REST, CLI, runner, workers) and storage + optimizer + pruner.
-import { ConfigError, ConflictError, NotFoundError, RequestError } from '../errors.js';
+import { ConfigError, ConflictError, DataError, NotFoundError, RequestError } from '../errors.js';
 import { scheduleTable } from '../schedule/table.js';
 import type { ExportedSchedule, ScheduleSpec } from '../schedule/types.js';
 import { bestTrial } from '../shared/best.js';
@@ -8,6 +8,7 @@ import { isEvidenceRole, isPrunable, roleKind } from '../shared/roles.js';
 import type { AskedTrial, GpView, GrantedLease, ImportanceView, RecommendationView, ReportAnswer, StudyApi, StudyEvent, StudySummary, StudyView } from './api_types.js';
 import { baselineTrials } from './baselines.js';
 import { validateBudget, DEFAULT_FINAL_VALIDATION, DEFAULT_LEASE_SECONDS, DEFAULT_MAX_RETRIES, type StudyConfig, objectiveBounds, studyTotalSteps } from './config.js';
+import { attrsDiffer, copyDiffers, remapTrialIds, snapshotOf, type StudyCopySource } from './copy.js';
 import { enqueuedTrial } from './enqueue.js';
 import { ASKED_TOTAL_STEPS } from './export.js';
 import { BudgetExhaustedError, LeaseLostError, NoSuchTrialError, StaleSnapshotError, StudyStoppedError } from './errors.js';
@@ -271,6 +272,31 @@ export class StudyService implements StudyApi {
     this.numbers.forget(study.id);
     this.emit({ type: 'deleted', studyId: study.id });
     return { id: study.id, name: study.name, trials };
+  }
+
+  /** The study whole, to copy it to another store (src/study/copy.ts), under `name` when given. */
+  async snapshot(ref: string, name?: string): Promise<StudyCopySource> {
+    const study = await this.resolve(ref);
+    const trials = await this.storage.listTrials(study.id);
+    const { snapshot, requeued } = snapshotOf(study, trials, await this.storage.trialKeys(study.id), name);
+    return { id: study.id, name: study.name, snapshot, requeued, numberOf: new Map(trials.map((t) => [t.id, t.number])) };
+  }
+
+  /**
+   * Creates `from`'s copy in this store (one transaction), its results' trial ids made the copy's, then reads it back:
+   * a copy that differs from the snapshot in any field is deleted again, and the difference named.
+   */
+  async importCopy(from: StudyCopySource): Promise<StudyRecord> {
+    const attrsFor = (idOf: ReadonlyMap<number, number>) => remapTrialIds(from.snapshot.study.attrs, from.numberOf, idOf);
+    const made = await this.storage.importStudy(from.snapshot, attrsFor);
+    const trials = await this.storage.listTrials(made.id);
+    const differs = copyDiffers(from.snapshot, made, trials, await this.storage.trialKeys(made.id))
+      ?? attrsDiffer(made.attrs, attrsFor(new Map(trials.map((t) => [t.number, t.id]))));
+    if (differs) {
+      await this.storage.deleteStudy(made.id);
+      throw new DataError(this.storage.kind, `the copy of study '${from.snapshot.study.name}' did not read back as written (${differs}): it was deleted again, nothing is left of it`);
+    }
+    return made;
   }
 
   /**

@@ -72,6 +72,17 @@ export interface StudyRecord {
   createdAt: string;
 }
 
+/**
+ * A whole study as another store takes it in (`importStudy`, for `renorm-tune copy`): everything a store keeps of it
+ * but its ids, leases and change counters. Trials are in number order and none is RUNNING (a lease does not travel).
+ */
+export interface StudySnapshot {
+  study: Omit<StudyRecord, 'id'>;
+  trials: SnapshotTrial[];
+}
+/** A trial of a snapshot: its record without ids or lease, with its idempotency key (baselines, race and final runs). */
+export type SnapshotTrial = Omit<TrialRecord, 'id' | 'studyId' | 'lease'> & { key: string | null };
+
 export type FinishState = 'COMPLETE' | 'PRUNED' | 'FAIL';
 
 /** How a trial ended; the one definition (the executor, the service and every storage use it). */
@@ -223,5 +234,13 @@ export interface Storage {
    * service polls changeStamp while someone watches.
    */
   onChange?(listener: (studyId: string) => void): () => void;
+  /** The idempotency keys of the study's keyed trials, by trial id (an unknown study gives an empty map). */
+  trialKeys(studyId: string): Promise<Map<number, string>>;
+  /**
+   * Creates a study with every trial of `snapshot` as it is, in one transaction: all of it or nothing. New ids; the
+   * name must be free (ConflictError). See checkSnapshot for what is refused. The study's attrs are
+   * `attrsFor(idOf)` when given (`idOf`: trial number -> the new trial id), for results that name trials by id.
+   */
+  importStudy(snapshot: StudySnapshot, attrsFor?: (idOf: ReadonlyMap<number, number>) => Record<string, unknown>): Promise<StudyRecord>;
   close(): Promise<void>;
 }

@@ -3,11 +3,11 @@ import { countsTowardBudget, isPrunable } from '../../shared/roles.js';
 import { tally, type TrialTally } from '../../shared/summary.js';
 import { StaleSnapshotError } from '../errors.js';
 import type {
-  CreateGuard, Direction, FinishResult, IntermediateValue, Lease, LeaseRequest, NewTrial, PeerQuery, Storage, StudyRecord, StudyState,
+  CreateGuard, Direction, FinishResult, IntermediateValue, Lease, LeaseRequest, NewTrial, PeerQuery, Storage, StudyRecord, StudySnapshot, StudyState,
   TrialRecord, TrialState,
 } from '../types.js';
 import {
-  checkFinish, checkIntermediate, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
+  checkFinish, checkIntermediate, checkSnapshot, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
   checkStudyState, duplicateName, freshTrials, grant, isFinished, jsonCopy, checkLeaseToken, checkReporter, newStudyId, now, reapOutcome, seedFor, studyNotFound,
   renamedConfig, tickClock, trialNotFound,
 } from './rules.js';
@@ -157,6 +157,37 @@ export class MemoryStorage implements Storage {
     });
     if (created.length) s.revision++;
     return created;
+  }
+
+  async trialKeys(studyId: string): Promise<Map<number, string>> {
+    this.check();
+    return new Map(this.trialsOf(studyId).filter((t) => t.key !== null).map((t) => [t.rec.id, t.key!]));
+  }
+
+  async importStudy(snapshot: StudySnapshot, attrsFor?: (idOf: ReadonlyMap<number, number>) => Record<string, unknown>): Promise<StudyRecord> {
+    this.check();
+    checkSnapshot(snapshot);
+    const { study } = snapshot;
+    if (this.byName(study.name)) throw duplicateName(study.name);
+    let id = newStudyId();
+    while (this.studies.has(id)) id = newStudyId();
+    const idOf = new Map<number, number>();
+    const trials = snapshot.trials.map((t) => {
+      const { key, ...fields } = jsonCopy(t);
+      const rec: TrialRecord = { ...fields, id: this.nextTrialId++, studyId: id, lease: null };
+      idOf.set(rec.number, rec.id);
+      return { rec, token: 0, expiresMs: 0, key };
+    });
+    // Everything is built before anything is stored: a throw above leaves no trace (attrsFor included).
+    const attrs = jsonCopy(attrsFor ? attrsFor(idOf) : study.attrs);
+    const rec = { id, name: study.name, direction: study.direction, state: study.state, config: jsonCopy(study.config), attrs, createdAt: study.createdAt };
+    const stored: StoredStudy = { rec, revision: 0, clock: { seconds: study.searchSeconds, lastTickMs: null }, keys: new Set() };
+    this.studies.set(id, stored);
+    for (const t of trials) {
+      this.trials.set(t.rec.id, t);
+      if (t.key !== null) stored.keys.add(t.key);
+    }
+    return this.studyOut(stored);
   }
 
   async getTrial(studyId: string, trialId: number): Promise<TrialRecord | undefined> {

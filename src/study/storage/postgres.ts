@@ -17,8 +17,8 @@ import { ConfigError } from '../../errors.js';
 import { countsTowardBudget } from '../../shared/roles.js';
 import { StaleSnapshotError } from '../errors.js';
 import type {
-  CreateGuard, Direction, FinishResult, IntermediateValue, Lease, LeaseRequest, NewTrial, PeerQuery, Storage, StudyRecord, StudyState,
-  TrialRecord, TrialState,
+  CreateGuard, Direction, FinishResult, IntermediateValue, Lease, LeaseRequest, NewTrial, PeerQuery, Storage, StudyRecord, StudySnapshot, StudyState,
+  SnapshotTrial, TrialRecord, TrialState,
 } from '../types.js';
 import { readStoredJson } from '../../config/stored_json.js';
 import { ACQUIRE_TIMEOUT_MS, connectError, redactUrl, resolveConfig, scrub, type PgOptions } from './pg_connect.js';
@@ -32,7 +32,7 @@ import { valuesByTrial } from './records.js';
 import { talliesFromRows, tallyGroupsSql, tallyPicksSql, type TallyGroupRow, type TallyPickRow } from './tallies.js';
 import type { TrialTally } from '../../shared/summary.js';
 import {
-  checkFinish, checkIntermediate, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
+  checkFinish, checkIntermediate, checkSnapshot, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
   checkStudyState, duplicateName, freshTrials, grant, isFinished, checkLeaseToken, checkReporter, newStudyId, reapOutcome, seedFor, studyNotFound, tickClock,
   renamedConfig, trialNotFound,
 } from './rules.js';
@@ -131,6 +131,9 @@ function hasNul(value: unknown): boolean {
 function storableText(value: string | null | undefined): string | null {
   return value == null ? null : value.replace(/\u0000/g, '\uFFFD');
 }
+
+/** Trials per statement when a study is imported (each statement's parameters are arrays of this length). */
+const IMPORT_ROWS = 1000;
 
 export class PgStorage implements Storage {
   readonly kind = 'postgres';
@@ -238,6 +241,61 @@ export class PgStorage implements Storage {
         throw err;
       }
     }
+  }
+
+  async importStudy(snapshot: StudySnapshot, attrsFor?: (idOf: ReadonlyMap<number, number>) => Record<string, unknown>): Promise<StudyRecord> {
+    checkSnapshot(snapshot);
+    const { study, trials } = snapshot;
+    checkText(study.name, 'name');
+    trials.forEach((t, i) => t.key !== null && checkText(t.key, `trials[${i}].key`));
+    const json = (v: unknown) => (v == null ? null : JSON.stringify(v));
+    try {
+      return await this.transaction('BEGIN', async (c) => {
+        const id = newStudyId();
+        await c.query(
+          `INSERT INTO ${S}.studies (id, name, direction, state, config, created_at, search_seconds) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+          [id, study.name, study.direction, study.state, JSON.stringify(study.config), study.createdAt, study.searchSeconds],
+        );
+        const idOf = new Map<number, number>();
+        // In statements of IMPORT_ROWS trials (and their curves) as arrays, not one round trip per row.
+        for (let at = 0; at < trials.length; at += IMPORT_ROWS) {
+          const part = trials.slice(at, at + IMPORT_ROWS);
+          const col = <T>(f: (t: SnapshotTrial) => T) => part.map(f);
+          const ids = (await c.query(
+            `INSERT INTO ${S}.trials (study_id, number, state, role, params, schedule, seed, value, failure_reason, metrics, trial_key, created_at,
+                                      started_at, finished_at, prune_requested, retries, charged)
+             SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::json[], $6::json[], $7::bigint[], $8::float8[], $9::text[], $10::json[],
+                                      $11::text[], $12::timestamptz[], $13::timestamptz[], $14::timestamptz[], $15::bool[], $16::int[], $17::bool[])
+             RETURNING id, number`,
+            [id, col((t) => t.number), col((t) => t.state), col((t) => t.role), col((t) => JSON.stringify(t.params)), col((t) => JSON.stringify(t.schedule)),
+              col((t) => t.seed), col((t) => t.value), col((t) => storableText(t.failureReason)), col((t) => json(t.metrics)), col((t) => t.key),
+              col((t) => t.createdAt), col((t) => t.startedAt), col((t) => t.finishedAt), col((t) => t.pruneRequested), col((t) => t.retries),
+              col((t) => countsTowardBudget(t.role))],
+          )).rows as { id: string | number; number: number }[];
+          for (const r of ids) idOf.set(r.number, Number(r.id));
+          const points = part.flatMap((t) => t.intermediate.map((v) => [idOf.get(t.number)!, v.step, v.value, json(v.metrics)] as const));
+          if (points.length === 0) continue;
+          await c.query(
+            `INSERT INTO ${S}.trial_values (trial_id, step, value, metrics) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::float8[], $4::json[])`,
+            [points.map((p) => p[0]), points.map((p) => p[1]), points.map((p) => p[2]), points.map((p) => p[3])],
+          );
+        }
+        for (const [key, value] of Object.entries(attrsFor ? attrsFor(idOf) : study.attrs)) {
+          await c.query(`INSERT INTO ${S}.study_attrs (study_id, key, value) VALUES ($1, $2, $3)`, [id, key, JSON.stringify(value ?? null)]);
+        }
+        return id;
+      }).then((id) => this.getStudy(id).then((s) => s!));
+    } catch (err) {
+      const e = sqlState(err);
+      if (e.code === UNIQUE_VIOLATION && e.constraint === 'studies_name_unique') throw duplicateName(study.name);
+      throw err;
+    }
+  }
+
+  async trialKeys(studyId: string): Promise<Map<number, string>> {
+    if (hasNul(studyId)) return new Map();
+    const rows = (await this.query(`SELECT id, trial_key FROM ${S}.trials WHERE study_id = $1 AND trial_key IS NOT NULL`, [studyId])).rows as { id: string | number; trial_key: string }[];
+    return new Map(rows.map((r) => [Number(r.id), r.trial_key]));
   }
 
   async getStudy(id: string): Promise<StudyRecord | undefined> {

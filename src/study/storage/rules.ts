@@ -4,7 +4,7 @@ import { ConfigError, ConflictError, NotFoundError } from '../../errors.js';
 import { countsTowardBudget, isValidRole } from '../../shared/roles.js';
 import { BudgetExhaustedError, LeaseLostError, TrialNotRunningError } from '../errors.js';
 import { trialSeed } from '../seeds.js';
-import type { Direction, FinishResult, IntermediateValue, LeaseRequest, NewTrial, StudyState, TrialState } from '../types.js';
+import type { Direction, FinishResult, IntermediateValue, LeaseRequest, NewTrial, StudySnapshot, StudyState, TrialState } from '../types.js';
 
 const STUDY_STATES: readonly StudyState[] = ['CREATED', 'RUNNING', 'STOPPED', 'COMPLETE'];
 const FINISHED: readonly TrialState[] = ['COMPLETE', 'PRUNED', 'FAIL'];
@@ -201,4 +201,26 @@ export function studyNotFound(studyId: string): NotFoundError {
 
 export function duplicateName(name: string): ConflictError {
   return new ConflictError(`a study named '${name}' already exists`);
+}
+
+/**
+ * What every store refuses in a snapshot before it writes anything: a bad study (checkNewStudy, its state), a trial
+ * RUNNING (a lease does not travel: the copier queues it again), an unknown state or role, numbers out of order or
+ * repeated, a key given twice.
+ */
+export function checkSnapshot(snapshot: StudySnapshot): void {
+  const { study, trials } = snapshot;
+  checkNewStudy(study);
+  checkStudyState(study.state);
+  const keys = new Set<string>();
+  trials.forEach((t, i) => {
+    const f = `trials[${i}]`;
+    if (t.state === 'RUNNING' || !TRIAL_STATES.includes(t.state)) throw new ConfigError(`${f}.state`, `must be WAITING or finished, got ${JSON.stringify(t.state)}`, 'queue a RUNNING trial again before copying it');
+    if (!isValidRole(t.role)) throw new ConfigError(`${f}.role`, `unknown role ${JSON.stringify(t.role)}`);
+    if (!Number.isSafeInteger(t.number) || t.number < 0 || (i > 0 && t.number <= trials[i - 1]!.number)) throw new ConfigError(`${f}.number`, 'numbers must grow from 0 up, each once');
+    if (t.key !== null) {
+      if (keys.has(t.key)) throw new ConfigError(`${f}.key`, `key ${JSON.stringify(t.key)} is given twice`);
+      keys.add(t.key);
+    }
+  });
 }

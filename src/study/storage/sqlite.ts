@@ -22,7 +22,7 @@ import { DatabaseFileGoneError, StaleSnapshotError, StorageFullError, StorageRea
 import { FileIdentity } from './file_identity.js';
 import { freeze, TrialLists, type ListedTrial } from './trial_lists.js';
 import type {
-  CreateGuard, Direction, FinishResult, IntermediateValue, Lease, LeaseRequest, NewTrial, PeerQuery, Storage, StudyRecord, StudyState,
+  CreateGuard, Direction, FinishResult, IntermediateValue, Lease, LeaseRequest, NewTrial, PeerQuery, Storage, StudyRecord, StudySnapshot, StudyState,
   TrialRecord, TrialState,
 } from '../types.js';
 import { checkOwnSchema, migrate } from './migrations.js';
@@ -30,7 +30,7 @@ import { studyRecord, trialRecord, valuesByTrial, type StudyColumns, type TrialC
 import { talliesFromRows, tallyGroupsSql, tallyPicksSql, type TallyGroupRow, type TallyPickRow } from './tallies.js';
 import type { TrialTally } from '../../shared/summary.js';
 import {
-  checkFinish, checkIntermediate, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
+  checkFinish, checkIntermediate, checkSnapshot, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
   checkStudyState, duplicateName, freshTrials, grant, isFinished, checkLeaseToken, checkReporter, newStudyId, now, reapOutcome, seedFor, studyNotFound, tickClock,
   renamedConfig, trialNotFound,
 } from './rules.js';
@@ -164,6 +164,41 @@ export class SqliteStorage implements Storage {
         .run(id, study.name, study.direction, 'CREATED', JSON.stringify(study.config), now());
       return this.studyById(id)!;
     });
+  }
+
+  async importStudy(snapshot: StudySnapshot, attrsFor?: (idOf: ReadonlyMap<number, number>) => Record<string, unknown>): Promise<StudyRecord> {
+    checkSnapshot(snapshot);
+    const { study } = snapshot;
+    return this.write(() => {
+      if (this.sql('SELECT 1 FROM studies WHERE name = ?').get(study.name)) throw duplicateName(study.name);
+      let id = newStudyId();
+      while (this.sql('SELECT 1 FROM studies WHERE id = ?').get(id)) id = newStudyId();
+      this.sql('INSERT INTO studies (id, name, direction, state, config, created_at, search_seconds) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(id, study.name, study.direction, study.state, JSON.stringify(study.config), study.createdAt, study.searchSeconds);
+      const trial = this.sql(
+        `INSERT INTO trials (study_id, number, state, role, params, schedule, seed, value, failure_reason, metrics, trial_key, created_at,
+                             started_at, finished_at, prune_requested, retries)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      const point = this.sql('INSERT INTO trial_values (trial_id, step, value, metrics) VALUES (?, ?, ?, ?)');
+      const idOf = new Map<number, number>();
+      for (const t of snapshot.trials) {
+        const trialId = trial.run(
+          id, t.number, t.state, t.role, JSON.stringify(t.params), JSON.stringify(t.schedule), t.seed, t.value, t.failureReason,
+          t.metrics === null ? null : JSON.stringify(t.metrics), t.key, t.createdAt, t.startedAt, t.finishedAt, t.pruneRequested ? 1 : 0, t.retries,
+        ).lastInsertRowid;
+        for (const v of t.intermediate) point.run(trialId, v.step, v.value, v.metrics === undefined ? null : JSON.stringify(v.metrics));
+        idOf.set(t.number, Number(trialId));
+      }
+      const attr = this.sql('INSERT INTO study_attrs (study_id, key, value) VALUES (?, ?, ?)');
+      for (const [key, value] of Object.entries(attrsFor ? attrsFor(idOf) : study.attrs)) attr.run(id, key, JSON.stringify(value ?? null));
+      return this.studyById(id)!;
+    });
+  }
+
+  async trialKeys(studyId: string): Promise<Map<number, string>> {
+    const rows = this.sql('SELECT id, trial_key FROM trials WHERE study_id = ? AND trial_key IS NOT NULL').all(studyId) as { id: number; trial_key: string }[];
+    return new Map(rows.map((r) => [r.id, r.trial_key]));
   }
 
   async getStudy(id: string): Promise<StudyRecord | undefined> {
