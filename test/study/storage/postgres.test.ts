@@ -153,6 +153,24 @@ if (unavailable) {
       stop();
     });
 
+    it('moves a study\'s revision once per transaction, however many rows it writes, and lists the rows as changed since the revision before', async () => {
+      const writer = await connect();
+      const reader = await connect();
+      const st = await writer.createStudy({ name: 'many', direction: 'maximize', config: {} });
+      await reader.listTrials(st.id, { withIntermediate: false });
+      const before = await writer.changeStamp(st.id);
+      const made = await writer.createTrials(st.id, Array.from({ length: 300 }, () => newTrial({ state: 'RUNNING', lease: { owner: 'w', seconds: 60 } })));
+      assert.equal(await writer.changeStamp(st.id), before + 1, 'one move for 300 trials written in one transaction');
+      const revs = await withClient(URL_, (c) => c.query(`SELECT DISTINCT rev FROM ${SCHEMA}.trials WHERE study_id = $1`, [st.id]));
+      assert.deepEqual(revs.rows.map((r: { rev: string | number }) => Number(r.rev)), [before + 1], 'every row stamped with it');
+      // Separate transactions still move it each.
+      await writer.addIntermediate(st.id, made[0]!.id, { step: 1, value: 0.5 });
+      await writer.addIntermediate(st.id, made[1]!.id, { step: 1, value: 0.5 });
+      assert.equal(await writer.changeStamp(st.id), before + 3);
+      // Another connection's incremental listing (rows with rev above the revision it last saw) sees all 300.
+      assert.equal((await reader.listTrials(st.id, { withIntermediate: false })).length, 300);
+    });
+
     it('reconnects a dropped LISTEN connection, warns, and announces what changed while it was down', async () => {
       const warnings: string[] = [];
       const watcher = await connect(URL_, { warn: (m) => warnings.push(m) });
