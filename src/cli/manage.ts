@@ -1,7 +1,7 @@
 // The study-management commands: create, extend, stop, resume, rename, delete, copy and enqueue (each one service call, like its REST route; copy two).
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { ConfigError } from '../errors.js';
+import { ConfigError, ConflictError } from '../errors.js';
 import { parseJsonFile } from '../config/json_text.js';
 import { isExportedSchedule, loadScheduleArg, validateSchedule, describeSchedule } from '../schedule/index.js';
 import type { ScheduleSpec } from '../schedule/types.js';
@@ -9,6 +9,7 @@ import type { StudySummary } from '../study/api_types.js';
 import { loadStudyConfig, studyName, validateStudyConfig } from '../study/config.js';
 import { DB_HELP, dbWhere, withService } from './db.js';
 import { copyStudy } from '../study/copy.js';
+import { parseStorageRef } from '../study/storage/index.js';
 import { CLI } from '../shared/names.js';
 import { leftOutText, type WarmStartReport } from '../study/warm_start.js';
 
@@ -157,7 +158,11 @@ export function register(program: Command): void {
     .option('--json', 'print what was copied as JSON')
     .action(async (ref: string, o: DbOpt & { to: string; name?: string }) => {
       const name = o.name === undefined ? undefined : studyName(o.name, '--name');
-      const copied = await withService(o.db, (from) => withService(o.to, (to) => copyStudy(from, to, ref, name), { mustExist: false }));
+      if (parseStorageRef(o.to, '--to').kind === 'memory') throw new ConfigError('--to', 'is :memory:, a database gone when the command exits', 'give a SQLite file or a postgres:// URL');
+      const copied = await withService(o.db, (from) => withService(o.to, (to) => copyStudy(from, to, ref, name), { mustExist: false })).catch((err: unknown) => {
+        if (!(err instanceof ConflictError)) throw err;
+        throw new ConfigError('--name', `the copy's name is taken: ${err.message} in ${dbWhere(o.to)}`, 'give the copy another name with --name, or delete that study there first');
+      });
       const requeued = copied.requeued === 0 ? '' : `; ${copied.requeued} running trial${copied.requeued > 1 ? 's' : ''} queued again there (a lease does not travel: they start over)`;
       say(o, `copied study ${copied.from.name} (${copied.from.id}) to ${dbWhere(o.to)} as ${copied.to.name} (${copied.to.id}): ${copied.trials} trials, ${copied.points} curve points${requeued}`,
         { ...copied, to: { ...copied.to, db: dbWhere(o.to) } });

@@ -274,8 +274,13 @@ export class StudyService implements StudyApi {
     return { id: study.id, name: study.name, trials };
   }
 
-  /** The study whole, to copy it to another store (src/study/copy.ts), under `name` when given. */
+  /**
+   * The study whole, to copy it to another store (src/study/copy.ts), under `name` when given. A create cut short is
+   * finished first, here, as the study's next run or ask would: in the copy its warm start would look for its source
+   * in the wrong database.
+   */
   async snapshot(ref: string, name?: string): Promise<StudyCopySource> {
+    await this.ensureCreated((await this.resolve(ref)).id);
     const study = await this.resolve(ref);
     const trials = await this.storage.listTrials(study.id);
     const { snapshot, requeued } = snapshotOf(study, trials, await this.storage.trialKeys(study.id), name);

@@ -12,6 +12,7 @@ import type { StudyView } from '../../src/study/api_types.js';
 import { copyStudy } from '../../src/study/copy.js';
 import { runStudy } from '../../src/study/runner.js';
 import { StudyService } from '../../src/study/service.js';
+import { createStudyService } from '../../src/study/service/defaults.js';
 import { MemoryStorage, SqliteStorage } from '../../src/study/storage/index.js';
 import { PgStorage } from '../../src/study/storage/postgres.js';
 import type { Storage } from '../../src/study/types.js';
@@ -172,4 +173,25 @@ test('a copy that does not read back as written is deleted again, and says which
   assert.equal((await source.getTrial(s.id, t!.id))!.retries, 1, 'the source trial was requeued once');
   await assert.rejects(copyStudy(from, to, s.id), (e: unknown) => e instanceof DataError && /trial #0's retries/.test(e.message) && /deleted again/.test(e.message));
   assert.equal((await target.listStudies()).length, 0, 'nothing is left of the copy');
+});
+
+test("a study whose create was cut short (no baselines or warm start yet) is finished in its own database before it is copied", async () => {
+  const source = new MemoryStorage();
+  const from = createStudyService(source);
+  const to = createStudyService(new MemoryStorage());
+  const ext = (over: Record<string, unknown>) => baseConfig({ executor: 'external', optimizer: 'random', budget: { trials: 6 }, ...over });
+  const earlier = await from.createStudy(ext({ baselines: false }));
+  for (const t of await from.ask(earlier.id, 3)) await from.tell(earlier.id, t.id, { value: 0.6 + 0.01 * t.number }, { token: t.lease!.token });
+  // The study row alone, as a create killed after its first write leaves it.
+  const config = ext({ warmStartFrom: earlier.name });
+  const cut = await source.createStudy({ name: config.name, direction: config.objective.direction, config: config as unknown as Record<string, unknown> });
+  // In the target, a study of the source's name that is not it: a warm start finished there would copy from it.
+  const impostor = await to.createStudy(ext({ name: earlier.name, baselines: false }));
+  for (const t of await to.ask(impostor.id, 2)) await to.tell(impostor.id, t.id, { value: 0.1 }, { token: t.lease!.token });
+  const copied = await copyStudy(from, to, cut.id);
+  const view = await to.getStudyView(copied.to.id);
+  assert.deepEqual(view.trials.map((t) => t.role).sort(), ['baseline:batchnorm', 'baseline:paper', 'warm-start', 'warm-start', 'warm-start']);
+  assert.deepEqual([view.warmStart?.from.id, view.warmStart?.copied], [earlier.id, 3], 'the warm start is the one from its own database');
+  from.close();
+  to.close();
 });
