@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { validateStudyConfig } from '../study/config.js';
 import { createStudyService } from '../study/service/defaults.js';
 import type { StudyEvent, StudyView } from '../study/api_types.js';
+import { copyStudy } from '../study/copy.js';
 import { openStorage } from '../study/storage/index.js';
 import { applyEvent } from '../shared/live_view.js';
 import { startProbe, summarizeLatencies, type LatencySummary } from './health_probe.js';
@@ -20,6 +21,8 @@ export interface LargeStudyOptions {
   trials: number;
   /** A postgres:// URL to build the study in (it is deleted afterwards); default a SQLite file in a temporary folder. */
   db?: string;
+  /** Also copy the study into this database (`renorm-tune copy`), timed, then delete the copy. */
+  copyTo?: string;
   log: (line: string) => void;
 }
 
@@ -48,6 +51,8 @@ export interface LargeStudyResult {
   fillSeconds: number;
   steps: TimedStep[];
   page?: PageApply;
+  /** Seconds `renorm-tune copy` took into `copyTo`, reading back and checking included. */
+  copySeconds?: number;
 }
 
 const CLI_MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
@@ -145,6 +150,25 @@ function gzippedBytes(port: number, path: string): Promise<number> {
   });
 }
 
+/** `renorm-tune copy` of study `id` from `ref` into `to` (read, one transaction, read back and compared), timed; the copy is deleted. */
+async function timedCopy(ref: string, to: string, id: string, log: (line: string) => void): Promise<number> {
+  const [a, b] = [await openStorage(ref), await openStorage(to)];
+  const [from, into] = [createStudyService(a), createStudyService(b)];
+  try {
+    const t0 = performance.now();
+    const copied = await copyStudy(from, into, id, `${id}-copy-${process.pid}`);
+    const seconds = (performance.now() - t0) / 1000;
+    log(`  renorm-tune copy into ${to.startsWith('postgres') ? 'PostgreSQL' : to}: ${copied.trials} trials, ${copied.points} curve points in ${seconds.toFixed(1)} s, read back and checked`);
+    await into.deleteStudy(copied.to.id);
+    return seconds;
+  } finally {
+    from.close();
+    into.close();
+    await a.close();
+    await b.close();
+  }
+}
+
 /** Times the dashboard's own applyEvent over `events`, on the study's view as fetched after them (the probe is off). */
 async function pageApplies(api: string, events: StudyEvent[]): Promise<PageApply> {
   const view = (await (await call(api)).json()) as StudyView;
@@ -204,7 +228,8 @@ export async function benchLargeStudy(o: LargeStudyOptions): Promise<LargeStudyR
     show(live);
     const page = await pageApplies(api, live.stream!.received);
     o.log(`    a dashboard page applies its ${page.events} events to the ${o.trials}-trial view in ${page.totalMs.toFixed(1)} ms: the slowest (the first, which indexes the trials) ${page.slowestMs.toFixed(1)} ms, the median ${(page.medianMs * 1000).toFixed(1)} µs`);
-    return { trials: o.trials, store, fillSeconds, steps, page };
+    const copySeconds = o.copyTo ? await timedCopy(ref, o.copyTo, id, o.log) : undefined;
+    return { trials: o.trials, store, fillSeconds, steps, page, ...(copySeconds === undefined ? {} : { copySeconds }) };
   } finally {
     if (child && child.exitCode === null) {
       const exited = new Promise((r) => child!.once('exit', r));
