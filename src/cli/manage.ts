@@ -159,7 +159,7 @@ export function register(program: Command): void {
     .action(async (ref: string, o: DbOpt & { to: string; name?: string }) => {
       const name = o.name === undefined ? undefined : studyName(o.name, '--name');
       if (parseStorageRef(o.to, '--to').kind === 'memory') throw new ConfigError('--to', 'is :memory:, a database gone when the command exits', 'give a SQLite file or a postgres:// URL');
-      const copied = await withService(o.db, (from) => withService(o.to, (to) => copyStudy(from, to, ref, name), { mustExist: false })).catch((err: unknown) => {
+      const copied = await withService(o.db, (from) => withService(o.to, (to) => copyStudy(from, to, ref, name, (line) => process.stderr.isTTY && process.stderr.write(`${line}\n`)), { mustExist: false })).catch((err: unknown) => {
         if (!(err instanceof ConflictError)) throw err;
         throw new ConfigError('--name', `the copy's name is taken: ${err.message} in ${dbWhere(o.to)}`, 'give the copy another name with --name, or delete that study there first');
       });

@@ -92,9 +92,10 @@ export function attrsDiffer(got: Record<string, unknown>, want: Record<string, u
   return null;
 }
 
-/** Copies study `ref` from `from`'s store into `to`'s, under `name` when given. */
-export async function copyStudy(from: Snapshots, to: Snapshots, ref: string, name?: string): Promise<CopyReport> {
+/** Copies study `ref` from `from`'s store into `to`'s, under `name` when given; `progress` hears when the study is read (the long part follows). */
+export async function copyStudy(from: Snapshots, to: Snapshots, ref: string, name?: string, progress: (line: string) => void = () => {}): Promise<CopyReport> {
   const source = await from.snapshot(ref, name);
+  progress(`read study ${source.name}: ${source.snapshot.trials.length} trials; writing the copy (one transaction), then reading it back to check it`);
   const made = await to.importCopy(source);
   return {
     from: { id: source.id, name: source.name },

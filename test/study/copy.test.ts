@@ -90,7 +90,9 @@ for (const [fromKind, toKind] of PAIRS) {
       await to.ask(other.id, 17);
       const src = await sources(from, a.storage);
 
-      const local = await copyStudy(from, to, src.local);
+      const heard: string[] = [];
+      const local = await copyStudy(from, to, src.local, undefined, (line) => heard.push(line));
+      assert.match(heard.join('\n'), /^read study \S+: \d+ trials; writing the copy/, 'it says what it read before the long part');
       const was = await from.getStudyView(src.local);
       const now = await to.getStudyView(local.to.id);
       assert.equal(local.requeued, 0);
