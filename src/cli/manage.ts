@@ -6,6 +6,7 @@ import { parseJsonFile } from '../config/json_text.js';
 import { isExportedSchedule, loadScheduleArg, validateSchedule, describeSchedule } from '../schedule/index.js';
 import type { ScheduleSpec } from '../schedule/types.js';
 import type { StudySummary } from '../study/api_types.js';
+import type { StudyService } from '../study/service.js';
 import { loadStudyConfig, studyName, validateStudyConfig } from '../study/config.js';
 import { DB_HELP, dbWhere, withService } from './db.js';
 import { copyStudy } from '../study/copy.js';
@@ -159,7 +160,10 @@ export function register(program: Command): void {
     .action(async (ref: string, o: DbOpt & { to: string; name?: string }) => {
       const name = o.name === undefined ? undefined : studyName(o.name, '--name');
       if (parseStorageRef(o.to, '--to').kind === 'memory') throw new ConfigError('--to', 'is :memory:, a database gone when the command exits', 'give a SQLite file or a postgres:// URL');
-      const copied = await withService(o.db, (from) => withService(o.to, (to) => copyStudy(from, to, ref, name, (line) => process.stderr.isTTY && process.stderr.write(`${line}\n`)), { mustExist: false })).catch((err: unknown) => {
+      // What it read, before the long part: on a terminal only.
+      const progress = (line: string) => void (process.stderr.isTTY && process.stderr.write(`${line}\n`));
+      const copy = (from: StudyService) => withService(o.to, (to) => copyStudy(from, to, ref, name, progress), { mustExist: false });
+      const copied = await withService(o.db, copy).catch((err: unknown) => {
         if (!(err instanceof ConflictError)) throw err;
         throw new ConfigError('--name', `the copy's name is taken: ${err.message} in ${dbWhere(o.to)}`, 'give the copy another name with --name, or delete that study there first');
       });

@@ -93,6 +93,9 @@ for (const [fromKind, toKind] of PAIRS) {
       const heard: string[] = [];
       const local = await copyStudy(from, to, src.local, undefined, (line) => heard.push(line));
       assert.match(heard.join('\n'), /^read study \S+: \d+ trials; writing the copy/, 'it says what it read before the long part');
+      const studies = (await b.storage.listStudies()).length;
+      await assert.rejects(copyStudy(from, to, src.local), (e: unknown) => e instanceof ConflictError, 'a second copy under the same name is refused');
+      assert.equal((await b.storage.listStudies()).length, studies, 'and leaves nothing');
       const was = await from.getStudyView(src.local);
       const now = await to.getStudyView(local.to.id);
       assert.equal(local.requeued, 0);

@@ -247,7 +247,9 @@ export class PgStorage implements Storage {
     checkSnapshot(snapshot);
     const { study, trials } = snapshot;
     checkText(study.name, 'name');
-    trials.forEach((t, i) => t.key !== null && checkText(t.key, `trials[${i}].key`));
+    trials.forEach((t, i) => {
+      if (t.key !== null) checkText(t.key, `trials[${i}].key`);
+    });
     const json = (v: unknown) => (v == null ? null : JSON.stringify(v));
     try {
       return await this.transaction('BEGIN', async (c) => {

@@ -217,7 +217,7 @@ export function checkSnapshot(snapshot: StudySnapshot): void {
     const f = `trials[${i}]`;
     if (t.state === 'RUNNING' || !TRIAL_STATES.includes(t.state)) throw new ConfigError(`${f}.state`, `must be WAITING or finished, got ${JSON.stringify(t.state)}`, 'queue a RUNNING trial again before copying it');
     if (!isValidRole(t.role)) throw new ConfigError(`${f}.role`, `unknown role ${JSON.stringify(t.role)}`);
-    if (!Number.isSafeInteger(t.number) || t.number < 0 || (i > 0 && t.number <= trials[i - 1]!.number)) throw new ConfigError(`${f}.number`, 'numbers must grow from 0 up, each once');
+    if (!Number.isSafeInteger(t.number) || t.number < 0 || (i > 0 && t.number <= trials[i - 1]!.number)) throw new ConfigError(`${f}.number`, `must be a whole number from 0, larger than the trial's before it, got ${JSON.stringify(t.number)}`);
     if (t.key !== null) {
       if (keys.has(t.key)) throw new ConfigError(`${f}.key`, `key ${JSON.stringify(t.key)} is given twice`);
       keys.add(t.key);
