@@ -196,8 +196,11 @@ describe('study.optimize (Optuna\'s loop) against a live server', { skip: python
     assert.deepEqual(seen.heartbeatPace, [10, 30, 600]);
   });
 
-  it('stops the heartbeat at the first 404 (the study was deleted), as at a lost lease', () => {
+  it('stops the heartbeat at the first 404 (the study was deleted), as at a lost lease, and says so on the trial (trial.should_stop)', () => {
     assert.equal(seen.heartbeatDeleted, 1);
+    assert.deepEqual(seen.shouldStop, [false, true, "study 'gone' not found"]);
+    assert.deepEqual(seen.silentSaw, [true, true, true], 'an objective that never reports saw its study deleted within seconds');
+    assert.equal(seen.silentStopped, 'NOT_FOUND', 'and its tell says the study is gone');
   });
 
   it('passes the pruner\'s answer through study.report: the value returned then is recorded PRUNED', () => {

@@ -139,6 +139,10 @@ class Trial(dict):
     evaluate_on = property(lambda self: self.get("evaluateOn", "validation"))
     # The lease token: report and tell send it, so a trainer whose lease was lost is refused (LeaseLost).
     token = property(lambda self: (self.get("lease") or {}).get("token"))
+    # Set by optimize's heartbeat thread when the trial is no longer this trainer's to finish: its lease went to someone
+    # else, or its study was deleted. An objective that reports rarely (or never) can check it and return early.
+    stop_reason = property(lambda self: self.__dict__.get("_stop_reason"))
+    should_stop = property(lambda self: self.__dict__.get("_stop_reason") is not None)
 
     def clipping(self, step, total_steps=None):
         """{rmax, rmin, dmax} at `step` (see schedule_at)."""
@@ -481,8 +485,12 @@ class _Heartbeat:
         while not self.stopped.wait(self.seconds):
             try:
                 self.study.heartbeat(self.trial)
-            except (LeaseLost, NotFound):
-                return  # gone to someone else, or the study deleted: the objective's next report or its tell says so
+            except (LeaseLost, NotFound) as gone:
+                # Gone to someone else, or the study deleted: trial.should_stop says so at once; its next report or
+                # its tell would say it too.
+                if isinstance(self.trial, Trial):
+                    self.trial.__dict__["_stop_reason"] = gone.message
+                return
             except RenormTuneError:
                 continue  # the server is away for now; the lease may still outlive the outage
 
