@@ -5,9 +5,10 @@ import type { StudyEvent, StudyView } from '../study/api_types.js';
 import type { TrialRecord } from '../study/types.js';
 
 /**
- * What the page keeps beside a view's trial list, so that an event costs O(log n), not a scan, sort and tally of
- * every trial (9 ms per trial and report event at 100,000 trials): each trial's index by id, and the list's tally.
- * Keyed by the list itself, so a refetched view starts afresh.
+ * What the page keeps beside a view's trial list, so that an event costs a lookup, not a scan, sort and tally of
+ * every trial (0.9 ms median per event at 100,000 trials in `bench service`; now about 1 µs): each trial's index by
+ * id, and the list's tally. A trial placed before others (out of number order, rare) re-indexes the list. Keyed by
+ * the list itself, so a refetched view starts afresh.
  */
 interface Index {
   at: Map<number, number>;
