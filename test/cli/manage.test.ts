@@ -180,6 +180,10 @@ describe('renorm-tune create/extend/stop/resume/rename/enqueue/delete', () => {
     assert.equal(renamed.code, 0, renamed.err);
     const out = JSON.parse(renamed.out) as { from: { id: string; name: string }; to: { name: string; db: string }; trials: number; points: number; requeued: number };
     assert.deepEqual([out.from, out.to.name, out.to.db, out.trials, out.points, out.requeued], [{ id: s.id, name: 'to-copy' }, 'second', target, 1, 1, 0]);
+    const within = await binary(['copy', 'to-copy', '--db', db, '--to', db, '--name', 'to-copy-2', '--json'], '');
+    assert.equal(within.code, 0, within.err);
+    const twin = await withSvc((svc) => svc.getStudyView('to-copy-2'));
+    assert.deepEqual([twin.trials.length, twin.trials[0]!.value, twin.trials[0]!.intermediate], [1, 0.5, [{ step: 5, value: 0.25 }]], 'a copy within one database, under another name');
     const listed = await binary(['studies', '--db', target, '--json'], '');
     assert.deepEqual((JSON.parse(listed.out) as { name: string }[]).map((x) => x.name).sort(), ['second', 'to-copy']);
     const missing = await binary(['copy', 'to-copy', '--db', join(dir, 'nope.db'), '--to', target], '');
