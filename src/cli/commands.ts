@@ -20,7 +20,8 @@ export const COMMAND_MODULES: CommandModule[] = [
   { parent: 'program', commands: ['run'], load: () => import('./run.js') },
   { parent: 'program', commands: ['worker'], load: () => import('./worker.js') },
   { parent: 'program', commands: ['serve', 'studies', 'show', 'export'], load: () => import('./study.js') },
-  { parent: 'program', commands: ['create', 'extend', 'stop', 'resume', 'rename', 'delete', 'copy', 'enqueue'], load: () => import('./manage.js') },
+  { parent: 'program', commands: ['create', 'extend', 'stop', 'resume', 'rename', 'delete', 'enqueue'], load: () => import('./manage.js') },
+  { parent: 'program', commands: ['copy'], load: () => import('./copy.js') },
 ];
 
 /**

@@ -1,16 +1,13 @@
-// The study-management commands: create, extend, stop, resume, rename, delete, copy and enqueue (each one service call, like its REST route; copy two).
+// The study-management commands: create, extend, stop, resume, rename, delete and enqueue (each one service call, like its REST route).
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { ConfigError, ConflictError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import { parseJsonFile } from '../config/json_text.js';
 import { isExportedSchedule, loadScheduleArg, validateSchedule, describeSchedule } from '../schedule/index.js';
 import type { ScheduleSpec } from '../schedule/types.js';
 import type { StudySummary } from '../study/api_types.js';
-import type { StudyService } from '../study/service.js';
 import { loadStudyConfig, studyName, validateStudyConfig } from '../study/config.js';
-import { DB_HELP, dbWhere, withService } from './db.js';
-import { copyStudy } from '../study/copy.js';
-import { parseStorageRef } from '../study/storage/index.js';
+import { DB_HELP, withService } from './db.js';
 import { CLI } from '../shared/names.js';
 import { leftOutText, type WarmStartReport } from '../study/warm_start.js';
 
@@ -148,28 +145,6 @@ export function register(program: Command): void {
         return;
       }
       say(o, `deleted study ${gone.name} (${gone.id}) and its ${gone.trials} trials`, gone);
-    });
-
-  program
-    .command('copy <study>')
-    .description('Copy a study whole (trials, curves, results, search clock) into another database: the embedded SQLite file to PostgreSQL to scale it out, or back')
-    .requiredOption('--to <ref>', 'the database to copy it into: a SQLite file or a postgres:// URL')
-    .option('--db <ref>', DB_HELP)
-    .option('--name <name>', "the copy's name (default: the study's own; a name the target database already holds is refused)")
-    .option('--json', 'print what was copied as JSON')
-    .action(async (ref: string, o: DbOpt & { to: string; name?: string }) => {
-      const name = o.name === undefined ? undefined : studyName(o.name, '--name');
-      if (parseStorageRef(o.to, '--to').kind === 'memory') throw new ConfigError('--to', 'is :memory:, a database gone when the command exits', 'give a SQLite file or a postgres:// URL');
-      // What it read, before the long part: on a terminal only.
-      const progress = (line: string) => void (process.stderr.isTTY && process.stderr.write(`${line}\n`));
-      const copy = (from: StudyService) => withService(o.to, (to) => copyStudy(from, to, ref, name, progress), { mustExist: false });
-      const copied = await withService(o.db, copy).catch((err: unknown) => {
-        if (!(err instanceof ConflictError)) throw err;
-        throw new ConfigError('--name', `the copy's name is taken: ${err.message} in ${dbWhere(o.to)}`, 'give the copy another name with --name, or delete that study there first');
-      });
-      const requeued = copied.requeued === 0 ? '' : `; ${copied.requeued} running trial${copied.requeued > 1 ? 's' : ''} queued again there (a lease does not travel: they start over)`;
-      say(o, `copied study ${copied.from.name} (${copied.from.id}) to ${dbWhere(o.to)} as ${copied.to.name} (${copied.to.id}): ${copied.trials} trials, ${copied.points} curve points${requeued}`,
-        { ...copied, to: { ...copied.to, db: dbWhere(o.to) } });
     });
 
   program

@@ -162,39 +162,6 @@ describe('renorm-tune create/extend/stop/resume/rename/enqueue/delete', () => {
     assert.deepEqual(await withSvc((svc) => svc.listStudies()), []);
   });
 
-  it('copy takes a study whole into another database (SQLite here; PostgreSQL in test/study/copy.test.ts), and refuses a taken name, naming the fix', async () => {
-    const s = await withSvc((svc) => svc.createStudy(validateStudyConfig({ name: 'to-copy', executor: 'external', totalSteps: 100, budget: { trials: 5 }, ...VERBS_ONLY })));
-    await withSvc(async (svc) => {
-      const [t] = await svc.ask(s.id, 1);
-      await svc.report(s.id, t!.id, 5, 0.25, { token: t!.lease!.token });
-      await svc.tell(s.id, t!.id, { value: 0.5 }, { token: t!.lease!.token });
-    });
-    const target = join(dir, 'target.db');
-    const first = await binary(['copy', 'to-copy', '--db', db, '--to', target], '');
-    assert.equal(first.code, 0, first.err);
-    assert.match(first.out, new RegExp(`^copied study to-copy \\(${s.id}\\) to .*target\\.db as to-copy \\([0-9a-f]+\\): 1 trials, 1 curve points\\n$`));
-    const again = await binary(['copy', 'to-copy', '--db', db, '--to', target], '');
-    assert.equal(again.code, 1);
-    assert.match(again.err, /--name: the copy's name is taken: a study named 'to-copy' already exists in .*target\.db \(fix: give the copy another name with --name/);
-    const renamed = await binary(['copy', s.id, '--db', db, '--to', target, '--name', 'second', '--json'], '');
-    assert.equal(renamed.code, 0, renamed.err);
-    const out = JSON.parse(renamed.out) as { from: { id: string; name: string }; to: { name: string; db: string }; trials: number; points: number; requeued: number };
-    assert.deepEqual([out.from, out.to.name, out.to.db, out.trials, out.points, out.requeued], [{ id: s.id, name: 'to-copy' }, 'second', target, 1, 1, 0]);
-    const within = await binary(['copy', 'to-copy', '--db', db, '--to', db, '--name', 'to-copy-2', '--json'], '');
-    assert.equal(within.code, 0, within.err);
-    const twin = await withSvc((svc) => svc.getStudyView('to-copy-2'));
-    assert.deepEqual([twin.trials.length, twin.trials[0]!.value, twin.trials[0]!.intermediate], [1, 0.5, [{ step: 5, value: 0.25 }]], 'a copy within one database, under another name');
-    const listed = await binary(['studies', '--db', target, '--json'], '');
-    assert.deepEqual((JSON.parse(listed.out) as { name: string }[]).map((x) => x.name).sort(), ['second', 'to-copy']);
-    const missing = await binary(['copy', 'to-copy', '--db', join(dir, 'nope.db'), '--to', target], '');
-    assert.equal(missing.code, 1);
-    assert.match(missing.err, /nope\.db: no such database file/);
-    assert.equal(existsSync(join(dir, 'nope.db')), false, 'no file is made for a mistyped --db');
-    const gone = await binary(['copy', 'to-copy', '--db', db, '--to', ':memory:'], '');
-    assert.equal(gone.code, 1);
-    assert.match(gone.err, /--to: is :memory:, a database gone when the command exits \(fix: give a SQLite file or a postgres:\/\/ URL\)/);
-  });
-
   it('budgetArg and scheduleArg read what people type', () => {
     assert.equal(budgetArg('40', '--trials', 10), 40);
     assert.equal(budgetArg('+10', '--trials', 30), 40);
