@@ -1,4 +1,5 @@
 // Keeps one claimed trial's database lease alive while a worker trains it, and says when to stop (lease lost, study stopped).
+import { beatEnds } from '../study/errors.js';
 import type { StudyService } from '../study/service.js';
 
 export type StopReason = 'lease lost' | 'study stopped' | 'study deleted';
@@ -40,10 +41,9 @@ export class LeaseKeeper {
       await this.service.renewLease(this.studyId, this.trialId, this.token, this.seconds);
       if ((await this.service.resolve(this.studyId)).state !== 'RUNNING') this.halt('study stopped');
     } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code === 'LEASE_LOST') this.halt('lease lost');
-      else if (code === 'NOT_FOUND') this.halt('study deleted');
+      const ends = beatEnds(err);
       // Anything else (the database away for a moment): the next beat tries again; the lease has two more to spare.
+      if (ends) this.halt(ends);
     }
   }
 

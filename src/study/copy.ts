@@ -75,8 +75,9 @@ export function copyDiffers(snapshot: StudySnapshot, study: StudyRecord, trials:
   }
   if (JSON.stringify(study.config) !== JSON.stringify(want.config)) return "the study's config";
   if (trials.length !== snapshot.trials.length) return `the trial count (${trials.length}, not ${snapshot.trials.length})`;
-  for (let i = 0; i < trials.length; i++) {
-    const got = snapshotOf(study, [trials[i]!], keys).snapshot.trials[0]!;
+  const read = snapshotOf(study, trials, keys).snapshot.trials;
+  for (let i = 0; i < read.length; i++) {
+    const got = read[i]!;
     const exp = snapshot.trials[i]!;
     for (const f of Object.keys(exp) as (keyof SnapshotTrial)[]) {
       if (JSON.stringify(got[f]) !== JSON.stringify(exp[f])) return `trial #${exp.number}'s ${f}`;

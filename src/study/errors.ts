@@ -120,3 +120,14 @@ export class DatabaseFileGoneError extends RenormTuneError {
     super('DATABASE_FILE_GONE', `${file} ${how} while this process had it open, so nothing more is written to it (fix: ${fix})`, 503);
   }
 }
+
+/**
+ * What a failed lease renewal means for the trial in training: its lease went to someone else, or its study was
+ * deleted (a run goes on through failed reports, so without this it would train to its end); undefined for anything
+ * else (the store away for a moment): the next beat tries again. The runner's heartbeat and a queue worker's lease
+ * keeper both read it here.
+ */
+export function beatEnds(err: unknown): 'lease lost' | 'study deleted' | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'LEASE_LOST' ? 'lease lost' : code === 'NOT_FOUND' ? 'study deleted' : undefined;
+}

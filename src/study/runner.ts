@@ -3,7 +3,7 @@ import { ConfigError } from '../errors.js';
 import { isEvidenceRole } from '../shared/roles.js';
 import type { StudyEvent } from './api_types.js';
 import type { StudyConfig } from './config.js';
-import { BudgetExhaustedError, StudyStoppedError } from './errors.js';
+import { beatEnds, BudgetExhaustedError, StudyStoppedError } from './errors.js';
 import { evidenceSteps, hasEvidencePhase, type EvidenceSteps } from './evidence.js';
 import type { Executor } from './executor/types.js';
 import { checkBackendInstalled, checkIsolation, createExecutor, resolveIsolation, type Isolation } from './executor/choose.js';
@@ -279,10 +279,8 @@ class Slots {
       try {
         h.lease = await this.service.renewLease(this.study.id, h.trial.id, h.lease.token, this.leaseSeconds);
       } catch (err) {
-        // Lost (another runner owns the trial now), or the study deleted: a run goes on through failed reports, so
-        // without this it would train to its end.
-        const code = (err as { code?: string }).code;
-        if (code === 'LEASE_LOST' || code === 'NOT_FOUND') h.abort.abort();
+        // Lost (another runner owns the trial now), or the study deleted.
+        if (beatEnds(err)) h.abort.abort();
       }
     }
   }
