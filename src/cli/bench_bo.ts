@@ -1,9 +1,10 @@
 // `renorm-tune bench bo`: optimizer quality (GP vs Optuna TPE vs random search regret, ablations), ask latency, event-loop responsiveness, mathjs.
 import type { Command } from 'commander';
-import { ConfigError } from '../errors.js';
+import { ConfigError, DataError } from '../errors.js';
 import { BATCH_STRATEGIES, type BatchStrategy } from '../optimizer/types.js';
 import { list, nonNegativeInt, positiveInt } from './options.js';
 import { benchBo, SECTIONS, type Section } from '../bench/bo/bench.js';
+import { parseReferenceRuns, referenceReport, referenceRows } from '../bench/bo/reference.js';
 import { functionByName, outlierFunctions, quickFunctions, testFunctions, type TestFunction } from '../bench/bo/test_functions.js';
 
 const fnList = list<TestFunction>('--functions', (s) => functionByName(s)!, testFunctions.map((f) => f.name));
@@ -61,5 +62,27 @@ export function register(bench: Command): void {
         log,
       });
       if (opts.json) log(JSON.stringify(r));
+    });
+  bench
+    .command('bo-reference')
+    .description(
+      "the batch target read off an outside reference's runs (src/bench/bo/botorch_batch.py's JSON lines, e.g. BoTorch on a machine that has it): " +
+        'median regret asking 1 and 4 at a time per function, and their ratio with the bootstrap interval `bench bo` gives ours',
+    )
+    .argument('<file>', 'the JSON-lines file botorch_batch.py appended its runs to')
+    .option('--evals <n>', 'read the regret after this many evaluations (default the runs\' length)', positiveInt('--evals'))
+    .option('--json', 'print the rows as JSON as the last line')
+    .action(async (file: string, opts: { evals?: number; json?: boolean }) => {
+      const { readFile } = await import('node:fs/promises');
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch (err) {
+        throw new DataError(file, `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); give the path of botorch_batch.py's output`);
+      }
+      const rows = referenceRows(parseReferenceRuns(text, file), file, opts.evals);
+      if (rows.length === 0) throw new DataError(file, 'no function has runs at both batch 1 and batch 4 for one seed; run botorch_batch.py with "batches": [1, 4]');
+      for (const line of referenceReport(rows)) process.stdout.write(`${line}\n`);
+      if (opts.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
     });
 }

@@ -14,7 +14,7 @@ export interface CommandModule {
 export const COMMAND_MODULES: CommandModule[] = [
   { parent: 'program', commands: ['train'], load: () => import('./train.js') },
   { parent: 'bench', commands: ['train'], load: () => import('./bench_train.js') },
-  { parent: 'bench', commands: ['bo'], load: () => import('./bench_bo.js') },
+  { parent: 'bench', commands: ['bo', 'bo-reference'], load: () => import('./bench_bo.js') },
   { parent: 'bench', commands: ['service'], load: () => import('./bench_service.js') },
   { parent: 'bench', commands: ['distributed'], load: () => import('./bench_distributed.js') },
   { parent: 'program', commands: ['run'], load: () => import('./run.js') },

@@ -81,9 +81,11 @@ export function regretRow(
   return row;
 }
 
-const num = (v: number) => (v === 0 ? '0' : Math.abs(v) >= 0.01 && Math.abs(v) < 1000 ? v.toPrecision(3) : v.toExponential(1));
+/** A regret or ratio, 3 significant digits (exponent outside [0.01, 1000)). */
+export const num = (v: number) => (v === 0 ? '0' : Math.abs(v) >= 0.01 && Math.abs(v) < 1000 ? v.toPrecision(3) : v.toExponential(1));
 export const ratioInterval = (i: [number, number] | null | undefined) => (i ? `[${num(i[0])}, ${num(i[1])}]` : '');
-const cell = (q: Quartiles) => `${num(q.median)} [${num(q.q1)}, ${num(q.q3)}]`;
+/** `median [q1, q3]`. */
+export const cell = (q: Quartiles) => `${num(q.median)} [${num(q.q1)}, ${num(q.q3)}]`;
 
 /** One console line per row. */
 export function consoleLine(r: RegretRow): string {
