@@ -2,8 +2,8 @@
 """Reference throughput for `renorm-tune bench train`: the same network and batch renorm in PyTorch, one thread.
 
 Network: conv3x3x16 (no bias) -> BRN -> ReLU -> maxpool 2 -> conv3x3x32 (no bias) -> BRN -> ReLU -> maxpool 2
--> dense 10; Adam; softmax cross-entropy; 28x28x1 random data. Batch renorm follows Keras (renorm=True):
-r and d are detached, statistics updated after they are formed.
+-> dense 10; Adam; softmax cross-entropy; 28x28x1 random data. Batch renorm is the Python client's BatchRenorm2d
+(Keras renorm=True semantics, r and d held constant for backprop), clipping at rmax 3, dmax 5.
 
 One-shot:   bench_torch.py --batch-size 32 --steps 50 --warmup 10   -> one JSON line
 Serve mode: bench_torch.py --batch-size 32 --serve                   -> reads a step count per stdin line,
@@ -12,6 +12,7 @@ Serve mode: bench_torch.py --batch-size 32 --serve                   -> reads a 
 """
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -19,42 +20,20 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "clients", "python"))
+from renorm_tune import BatchRenorm2d  # noqa: E402  (the layer PyTorch users get: one fused F.batch_norm)
 
-class BatchRenorm(nn.Module):
-    def __init__(self, channels, momentum=0.99, renorm_momentum=0.99, eps=1e-3, rmax=3.0, dmax=5.0):
-        super().__init__()
-        self.gamma = nn.Parameter(torch.ones(channels))
-        self.beta = nn.Parameter(torch.zeros(channels))
-        for name, value in [("moving_mean", 0.0), ("moving_stddev", 1.0), ("renorm_mean", 0.0), ("renorm_stddev", 1.0)]:
-            self.register_buffer(name, torch.full((channels,), value))
-        self.register_buffer("moving_variance", torch.ones(channels))
-        self.momentum, self.renorm_momentum, self.eps = momentum, renorm_momentum, eps
-        self.rmax, self.rmin, self.dmax = rmax, 1.0 / rmax, dmax
 
-    def forward(self, x):  # NCHW
-        dims = (0, 2, 3)
-        mean = x.mean(dims)
-        var = x.var(dims, unbiased=False)
-        std = torch.sqrt(var + self.eps)
-        with torch.no_grad():
-            rs = torch.clamp(self.renorm_stddev, min=self.eps ** 0.5)
-            r = torch.clamp(std / rs, self.rmin, self.rmax)
-            d = torch.clamp((mean - self.renorm_mean) / rs, -self.dmax, self.dmax)
-            m, rm = 1 - self.momentum, 1 - self.renorm_momentum
-            self.renorm_mean.add_((mean - self.renorm_mean) * rm)
-            self.renorm_stddev.add_((std - self.renorm_stddev) * rm)
-            self.moving_mean.add_((mean - self.moving_mean) * m)
-            self.moving_stddev.add_((std - self.moving_stddev) * m)
-            self.moving_variance.copy_(torch.relu(self.moving_stddev ** 2 - self.eps))
-        shape = (1, -1, 1, 1)
-        xhat = (x - mean.view(shape)) / std.view(shape)
-        return (xhat * r.view(shape) + d.view(shape)) * self.gamma.view(shape) + self.beta.view(shape)
+def batch_renorm(channels):
+    layer = BatchRenorm2d(channels)
+    layer.set_clipping(3.0, 1 / 3.0, 5.0)
+    return layer
 
 
 def make_model():
     return nn.Sequential(
-        nn.Conv2d(1, 16, 3, padding=1, bias=False), BatchRenorm(16), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1, bias=False), BatchRenorm(32), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(1, 16, 3, padding=1, bias=False), batch_renorm(16), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1, bias=False), batch_renorm(32), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(), nn.Linear(32 * 7 * 7, 10),
     )
 
