@@ -149,3 +149,95 @@ print(json.dumps({"sizes": sizes, "runs": runs, "hasKernel": hasattr(torch, "bat
   const d = maxDiff(out.runs.kernel, out.runs.var_mean);
   assert.ok(d < 1e-10, `the two statistics paths differ by ${d}`);
 });
+
+test('convert_batchnorm swaps every BatchNorm1d/2d/3d for its BatchRenorm: eval outputs unchanged, training unchanged until the limits relax', { skip: noTorch }, () => {
+  const out = python(`
+import copy, json, torch
+from torch import nn
+from renorm_tune import BatchRenorm1d, BatchRenorm2d, BatchRenorm3d, apply_clipping, convert_batchnorm
+torch.manual_seed(2)
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(3, 6, 3), nn.BatchNorm2d(6, momentum=0.2), nn.ReLU(), nn.Flatten())
+        self.head = nn.Sequential(nn.Linear(6 * 6 * 6, 5), nn.BatchNorm1d(5, eps=1e-4, affine=False))
+        self.vol = nn.BatchNorm3d(2)
+    def forward(self, x, v):
+        return self.head(self.body(x)), self.vol(v)
+net = Net()
+opt = torch.optim.SGD(net.parameters(), lr=0.05)
+for _ in range(5):  # trained a little, so weights and running statistics are not their defaults
+    y, w = net(torch.randn(8, 3, 8, 8) * 2 + 1, torch.randn(4, 2, 3, 3, 3) + 0.5)
+    (y.pow(2).mean() + w.pow(2).mean()).backward()
+    opt.step()
+    opt.zero_grad()
+x, v = torch.randn(8, 3, 8, 8) * 2 + 1, torch.randn(4, 2, 3, 3, 3) + 0.5
+conv = convert_batchnorm(copy.deepcopy(net), renorm_momentum=0.95)
+bn2, brn2 = net.body[1], conv.body[1]
+start = {"renormMean": (brn2.renorm_mean - bn2.running_mean).abs().max().item(),
+         "renormStd": (brn2.renorm_std - torch.sqrt(bn2.running_var + bn2.eps)).abs().max().item(),
+         "runningMean": bn2.running_mean.abs().max().item()}
+kinds = sorted(type(m).__name__ for m in conv.modules() if "Batch" in type(m).__name__)
+net.eval(); conv.eval()
+diff = lambda a, b: max((p - q).abs().max().item() for p, q in zip(a, b))
+eval_diff = diff(net(x, v), conv(x, v))
+net.train(); conv.train()
+train_diff = diff(net(x, v), conv(x, v))  # clipping starts at rmax = rmin = 1, dmax = 0: plain batch norm
+relaxed = {"step": 0, "rmax": 3.0, "rmin": 1 / 3, "dmax": 5.0}
+n = apply_clipping(conv, {"totalSteps": 100, "table": [relaxed, dict(relaxed, step=100)]}, 0)
+relaxed_diff = diff(net(x * 3, v), conv(x * 3, v))
+head = conv.head[1]
+print(json.dumps({"kinds": kinds, "evalDiff": eval_diff, "trainDiff": train_diff, "relaxedDiff": relaxed_diff, "clipped": n,
+                  "momentum": [brn2.momentum, brn2.renorm_momentum, head.eps], "headTrainable": [p.requires_grad for p in head.parameters()],
+                  "sameObject": convert_batchnorm(net) is net, "start": start}))
+`);
+  assert.deepEqual(out.kinds, ['BatchRenorm1d', 'BatchRenorm2d', 'BatchRenorm3d']);
+  assert.ok(out.evalDiff < 1e-5, `eval outputs moved by ${out.evalDiff}`);
+  assert.ok(out.trainDiff < 1e-5, `training outputs moved by ${out.trainDiff} before the limits relaxed`);
+  assert.ok(out.relaxedDiff > 1e-3, `relaxed limits changed nothing (${out.relaxedDiff}): the running statistics did not start the renorm ones`);
+  assert.equal(out.clipped, 3);
+  assert.ok(Math.abs(out.momentum[0] - 0.8) < 1e-12 && out.momentum[1] === 0.95 && out.momentum[2] === 1e-4, JSON.stringify(out.momentum));
+  assert.deepEqual(out.headTrainable, [false, false], 'affine=False stays without a trained scale and shift');
+  assert.equal(out.sameObject, true);
+  assert.ok(out.start.runningMean > 0.05 && out.start.renormMean < 1e-7 && out.start.renormStd < 1e-6, `renorm statistics start from the running ones: ${JSON.stringify(out.start)}`);
+});
+
+test('convert_batchnorm names the BatchNorm it cannot carry over; BatchRenorm1d equals BatchRenorm2d on the same values; a wrong rank is a ValueError', { skip: noTorch }, () => {
+  const out = python(`
+import json, torch
+from torch import nn
+from renorm_tune import BatchRenorm1d, BatchRenorm2d, convert_batchnorm
+errors = {}
+for name, model in [("stats", nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2, track_running_stats=False))),
+                    ("cumulative", nn.Sequential(nn.Sequential(nn.BatchNorm2d(3, momentum=None)))),
+                    ("sync", nn.Sequential(nn.SyncBatchNorm(3)))]:
+    try:
+        convert_batchnorm(model)
+        errors[name] = None
+    except ValueError as e:
+        errors[name] = str(e)
+torch.set_default_dtype(torch.float64)
+torch.manual_seed(4)
+one, two = BatchRenorm1d(3, momentum=0.9), BatchRenorm2d(3, momentum=0.9)
+for m in (one, two):
+    m.set_clipping(2.0, 0.5, 1.0)
+worst = 0.0
+for step in range(4):
+    x = torch.randn(5, 3, 7) * 2 + step
+    worst = max(worst, (one(x) - two(x.unsqueeze(-1)).squeeze(-1)).abs().max().item())
+worst = max([worst] + [(a - b).abs().max().item() for a, b in zip(one.buffers(), two.buffers())])
+flat = BatchRenorm1d(3)(torch.randn(6, 3)).shape
+try:
+    two(torch.randn(5, 3, 7))
+    rank = None
+except ValueError as e:
+    rank = str(e)
+print(json.dumps({"errors": errors, "worst": worst, "flat": list(flat), "rank": rank}))
+`);
+  assert.match(out.errors.stats, /^1: track_running_stats=False .* build it with track_running_stats=True/);
+  assert.match(out.errors.cumulative, /^0\.0: momentum=None .* give it a momentum such as 0\.1/);
+  assert.match(out.errors.sync, /^0 \(SyncBatchNorm\): only BatchNorm1d, BatchNorm2d and BatchNorm3d convert/);
+  assert.ok(out.worst < 1e-12, `BatchRenorm1d and BatchRenorm2d differ by ${out.worst}`);
+  assert.deepEqual(out.flat, [6, 3]);
+  assert.equal(out.rank, 'BatchRenorm2d takes 4-D input (got 3-D, shape (5, 3, 7))');
+});

@@ -2,7 +2,7 @@
 
 One file, standard library only (Python 3.8+): copy it next to your trainer, or import it from the npm package
 (node_modules/renorm-tune/src/clients/python/renorm_tune.py). PyTorch and TensorFlow are imported only by the
-parts that need them (BatchRenorm2d, apply_clipping; keras_clipping, keras_callback).
+parts that need them (BatchRenorm1d/2d/3d, convert_batchnorm, apply_clipping; keras_clipping, keras_callback).
 
     from renorm_tune import Client, BatchRenorm2d, apply_clipping
     study = Client("http://127.0.0.1:8080").create_study("my-resnet", metric="top1", direction="maximize",
@@ -36,10 +36,10 @@ import urllib.parse
 import urllib.request
 import warnings
 
-# BatchRenorm2d is left out on purpose: `import *` would then need PyTorch. Import it by name.
+# BatchRenorm1d/2d/3d are left out on purpose: `import *` would then need PyTorch. Import them by name.
 __all__ = [
     "Client", "Study", "Trial", "RenormTuneError", "LeaseLost", "BudgetExhausted", "StudyStopped", "TrialNotRunning", "NotFound",
-    "schedule_at", "apply_clipping", "renorm_modules", "keras_clipping", "keras_callback",
+    "schedule_at", "apply_clipping", "renorm_modules", "convert_batchnorm", "keras_clipping", "keras_callback",
 ]
 
 DEFAULT_URL = "http://127.0.0.1:8080"
@@ -573,28 +573,35 @@ def _segment(ref):
 # ---- PyTorch ---------------------------------------------------------------------------------------------------
 
 def _batch_statistics(torch, x):
-    """Each channel's mean and biased variance over N, H and W: by BatchNorm's own statistics kernel where torch
-    exposes it (on a CPU 4x faster than var_mean over NCHW), else by var_mean."""
+    """Each channel's (dimension 1's) mean and biased variance over every other dimension: by BatchNorm's own
+    statistics kernel where torch exposes it (on a CPU 4x faster than var_mean over NCHW), else by var_mean."""
     stats = getattr(torch, "batch_norm_update_stats", None)
     if stats is not None:
         return stats(x, None, None, 0.0)
-    var, mean = torch.var_mean(x, dim=(0, 2, 3), correction=0)
+    var, mean = torch.var_mean(x, dim=[0] + list(range(2, x.dim())), correction=0)
     return mean, var
 
 
-def _define_batch_renorm_2d():
+_LAYERS = ("BatchRenorm1d", "BatchRenorm2d", "BatchRenorm3d")
+
+
+def _define_layers():
     import torch
     from torch import nn
     from torch.nn import functional as F
 
-    class BatchRenorm2d(nn.Module):
-        """Batch Renormalization (Ioffe 2017) over NCHW, Keras renorm=True semantics (and renorm-tune's own layer's).
+    class _BatchRenorm(nn.Module):
+        """Batch Renormalization (Ioffe 2017) over dimension 1 (channels), Keras renorm=True semantics (and
+        renorm-tune's own layer's). `momentum` and `renorm_momentum` are Keras': the weight of the old value (0.99),
+        not PyTorch's weight of the new one (0.1).
 
         With the batch's mean and std, y = gamma * ((x - mean) / std * r + d) + beta, r and d held constant for
         backprop. That is batch normalization by the batch's statistics with weight gamma * r and bias
         gamma * d + beta, so the normalization runs as one fused `F.batch_norm` (cuDNN's on a GPU): it keeps only
-        what BatchNorm2d keeps for backprop, not each step of the formula.
+        what BatchNorm keeps for backprop, not each step of the formula.
         """
+
+        _input_dims = ()
 
         def __init__(self, channels, momentum=0.99, renorm_momentum=0.99, eps=1e-3):
             super().__init__()
@@ -610,6 +617,9 @@ def _define_batch_renorm_2d():
             self.rmax, self.rmin, self.dmax = rmax, rmin, dmax
 
         def forward(self, x):
+            if x.dim() not in self._input_dims:
+                raise ValueError("%s takes %s-D input (got %d-D, shape %s)" % (
+                    type(self).__name__, " or ".join(map(str, self._input_dims)), x.dim(), tuple(x.shape)))
             if not self.training:
                 return F.batch_norm(x, self.moving_mean, self.moving_var, self.weight, self.bias, False, 0.0, self.eps)
             with torch.no_grad():  # r, d and the statistics' updates are constants for backprop
@@ -625,24 +635,84 @@ def _define_batch_renorm_2d():
             # Training mode with no running buffers: normalized by this batch's mean and biased variance, as above.
             return F.batch_norm(x, None, None, self.weight * r, self.weight * d + self.bias, True, 0.0, self.eps)
 
-    return BatchRenorm2d
+    class BatchRenorm1d(_BatchRenorm):
+        """Batch renorm over (N, C) or (N, C, L), where BatchNorm1d goes."""
+        _input_dims = (2, 3)
+
+    class BatchRenorm2d(_BatchRenorm):
+        """Batch renorm over NCHW, where BatchNorm2d goes."""
+        _input_dims = (4,)
+
+    class BatchRenorm3d(_BatchRenorm):
+        """Batch renorm over NCDHW, where BatchNorm3d goes."""
+        _input_dims = (5,)
+
+    return {"BatchRenorm1d": BatchRenorm1d, "BatchRenorm2d": BatchRenorm2d, "BatchRenorm3d": BatchRenorm3d}
 
 
 def __getattr__(name):
     # Built on first use, so `import renorm_tune` works (and stays fast) without PyTorch.
-    if name == "BatchRenorm2d":
-        cls = globals()["BatchRenorm2d"] = _define_batch_renorm_2d()
-        return cls
+    if name in _LAYERS:
+        globals().update(_define_layers())
+        return globals()[name]
     raise AttributeError("module 'renorm_tune' has no attribute %r" % name)
 
 
+def convert_batchnorm(module, renorm_momentum=0.99, _path=""):
+    """Returns `module` with every torch BatchNorm1d/2d/3d in it replaced by the matching BatchRenorm, as
+    torch.nn.SyncBatchNorm.convert_sync_batchnorm does: a BatchNorm itself comes back as a new layer, anything else
+    is changed in place. Each new layer takes over its BatchNorm's weights, eps, momentum (converted to Keras' sense,
+    1 - PyTorch's) and running statistics, which also start the renorm statistics, so in eval mode, and in training
+    until apply_clipping relaxes the limits, the model computes what it did. `renorm_momentum` is the trial's (the
+    study tunes it; 0.99 otherwise). A BatchNorm that cannot carry over is a ValueError naming it."""
+    import torch
+    from torch import nn
+
+    kinds = {nn.BatchNorm1d: "BatchRenorm1d", nn.BatchNorm2d: "BatchRenorm2d", nn.BatchNorm3d: "BatchRenorm3d"}
+    where = _path or type(module).__name__
+    if isinstance(module, nn.modules.batchnorm._BatchNorm):
+        kind = kinds.get(type(module))
+        if kind is None:
+            raise ValueError("%s (%s): only BatchNorm1d, BatchNorm2d and BatchNorm3d convert; convert the model "
+                             "before wrapping it (SyncBatchNorm) or initializing it (LazyBatchNorm)" % (where, type(module).__name__))
+        if not module.track_running_stats or module.running_mean is None:
+            raise ValueError("%s: track_running_stats=False normalizes by the batch in eval mode too; batch renorm needs "
+                             "the moving statistics, so build it with track_running_stats=True" % where)
+        if module.momentum is None:
+            raise ValueError("%s: momentum=None (a cumulative average) has no batch renorm equivalent; give it a "
+                             "momentum such as 0.1 before converting" % where)
+        bn = module
+        new = globals()[kind] if kind in globals() else __getattr__(kind)
+        layer = new(bn.num_features, momentum=1.0 - bn.momentum, renorm_momentum=renorm_momentum, eps=bn.eps)
+        layer = layer.to(device=bn.running_mean.device, dtype=bn.running_mean.dtype)
+        with torch.no_grad():
+            if bn.affine:
+                layer.weight.copy_(bn.weight)
+                layer.bias.copy_(bn.bias)
+            else:  # a BatchNorm without its own scale and shift: the converted one keeps them at 1 and 0
+                layer.weight.requires_grad_(False)
+                layer.bias.requires_grad_(False)
+            std = torch.sqrt(bn.running_var + bn.eps)
+            layer.moving_mean.copy_(bn.running_mean)
+            layer.moving_var.copy_(bn.running_var)
+            layer.moving_std.copy_(std)
+            layer.renorm_mean.copy_(bn.running_mean)
+            layer.renorm_std.copy_(std)
+        return layer.train(bn.training)
+    for name, child in module.named_children():
+        converted = convert_batchnorm(child, renorm_momentum, "%s.%s" % (_path, name) if _path else name)
+        if converted is not child:
+            setattr(module, name, converted)
+    return module
+
+
 def renorm_modules(model):
-    """Every BatchRenorm2d of a torch model (or anything with a set_clipping method)."""
+    """Every BatchRenorm1d/2d/3d of a torch model (or anything with a set_clipping method)."""
     return [m for m in model.modules() if callable(getattr(m, "set_clipping", None))]
 
 
 def apply_clipping(model, source, step, total_steps=None):
-    """Sets the trial's (or export's) clipping at `step` on every BatchRenorm2d of `model`; returns how many it set."""
+    """Sets the trial's (or export's) clipping at `step` on every BatchRenorm of `model`; returns how many it set."""
     c = schedule_at(source, step, total_steps)
     modules = renorm_modules(model)
     for m in modules:
