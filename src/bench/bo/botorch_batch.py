@@ -162,6 +162,8 @@ def run(request):
                       flush=True)
         left_out = len(pending) + len(running)
         if running:
+            # Runs past the deadline are stopped, not awaited: the executor has no public way to end a running
+            # task, so its worker processes are terminated (and the pool then shuts down without waiting).
             for proc in list(getattr(pool, "_processes", {}).values()):
                 proc.terminate()
             pool.shutdown(wait=False, cancel_futures=True)

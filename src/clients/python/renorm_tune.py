@@ -650,11 +650,16 @@ def _define_layers():
     return {"BatchRenorm1d": BatchRenorm1d, "BatchRenorm2d": BatchRenorm2d, "BatchRenorm3d": BatchRenorm3d}
 
 
-def __getattr__(name):
-    # Built on first use, so `import renorm_tune` works (and stays fast) without PyTorch.
-    if name in _LAYERS:
+def _layer_class(name):
+    # Built once, on first use, so `import renorm_tune` works (and stays fast) without PyTorch.
+    if name not in globals():
         globals().update(_define_layers())
-        return globals()[name]
+    return globals()[name]
+
+
+def __getattr__(name):
+    if name in _LAYERS:
+        return _layer_class(name)
     raise AttributeError("module 'renorm_tune' has no attribute %r" % name)
 
 
@@ -682,8 +687,7 @@ def convert_batchnorm(module, renorm_momentum=0.99, _path=""):
             raise ValueError("%s: momentum=None (a cumulative average) has no batch renorm equivalent; give it a "
                              "momentum such as 0.1 before converting" % where)
         bn = module
-        new = globals()[kind] if kind in globals() else __getattr__(kind)
-        layer = new(bn.num_features, momentum=1.0 - bn.momentum, renorm_momentum=renorm_momentum, eps=bn.eps)
+        layer = _layer_class(kind)(bn.num_features, momentum=1.0 - bn.momentum, renorm_momentum=renorm_momentum, eps=bn.eps)
         layer = layer.to(device=bn.running_mean.device, dtype=bn.running_mean.dtype)
         with torch.no_grad():
             if bn.affine:
