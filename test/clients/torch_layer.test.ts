@@ -109,7 +109,7 @@ test('BatchRenorm2d gradients match float64 finite differences: gamma and beta w
   assert.ok(out.off.r.every((v: number) => v === 1) && out.off.d.every((v: number) => v === 0));
 });
 
-test('BatchRenorm2d keeps no more for backprop than BatchNorm2d, and the var_mean fallback gives the same layer', { skip: noTorch }, () => {
+test('BatchRenorm2d keeps no more for backprop than BatchNorm2d, and the var_mean fallback (no kernel, or a kernel that refuses) gives the same layer', { skip: noTorch }, () => {
   const out = python(`
 import json, torch, renorm_tune
 from renorm_tune import BatchRenorm2d
@@ -127,7 +127,11 @@ brn.set_clipping(3.0, 1 / 3, 5.0)
 sizes = {"bn": saved(torch.nn.BatchNorm2d(16), x), "brn": saved(brn, x), "input": x.numel() * x.element_size()}
 torch.set_default_dtype(torch.float64)
 runs = {}
-for path in ("kernel", "var_mean"):
+def refuses(*args):
+    raise RuntimeError('"batch_norm_update_stats" not implemented for this dtype')
+for path in ("kernel", "refused", "var_mean"):
+    if path == "refused":
+        torch.batch_norm_update_stats = refuses
     if path == "var_mean":
         del torch.batch_norm_update_stats
     torch.manual_seed(5)
@@ -145,9 +149,11 @@ print(json.dumps({"sizes": sizes, "runs": runs, "hasKernel": hasattr(torch, "bat
   assert.ok(out.sizes.brn <= out.sizes.bn, `BatchRenorm2d keeps ${out.sizes.brn} bytes, BatchNorm2d ${out.sizes.bn}`);
   assert.ok(out.sizes.brn <= 1.5 * out.sizes.input, `${out.sizes.brn} bytes kept for an input of ${out.sizes.input}`);
   assert.equal(out.hasKernel, false, 'the second run went through var_mean');
-  assert.equal(out.runs.kernel.length, out.runs.var_mean.length);
-  const d = maxDiff(out.runs.kernel, out.runs.var_mean);
-  assert.ok(d < 1e-10, `the two statistics paths differ by ${d}`);
+  for (const path of ['var_mean', 'refused']) {
+    assert.equal(out.runs.kernel.length, out.runs[path].length);
+    const d = maxDiff(out.runs.kernel, out.runs[path]);
+    assert.ok(d < 1e-10, `the kernel and the ${path} path differ by ${d}`);
+  }
 });
 
 test('convert_batchnorm swaps every BatchNorm1d/2d/3d for its BatchRenorm: eval outputs unchanged, training unchanged until the limits relax', { skip: noTorch }, () => {

@@ -574,10 +574,14 @@ def _segment(ref):
 
 def _batch_statistics(torch, x):
     """Each channel's (dimension 1's) mean and biased variance over every other dimension: by BatchNorm's own
-    statistics kernel where torch exposes it (on a CPU 4x faster than var_mean over NCHW), else by var_mean."""
+    statistics kernel where torch exposes it (on a CPU 4x faster than var_mean over NCHW), else by var_mean, also
+    when the kernel refuses this tensor's dtype or device (it is unchecked on CUDA with half precision)."""
     stats = getattr(torch, "batch_norm_update_stats", None)
     if stats is not None:
-        return stats(x, None, None, 0.0)
+        try:
+            return stats(x, None, None, 0.0)
+        except (RuntimeError, NotImplementedError):
+            pass
     var, mean = torch.var_mean(x, dim=[0] + list(range(2, x.dim())), correction=0)
     return mean, var
 
