@@ -152,9 +152,13 @@ function gzippedBytes(port: number, path: string): Promise<number> {
 
 /** `renorm-tune copy` of study `id` from `ref` into `to` (read, one transaction, read back and compared), timed; the copy is deleted. */
 async function timedCopy(ref: string, to: string, id: string, log: (line: string) => void): Promise<number> {
-  const [a, b] = [await openStorage(ref), await openStorage(to)];
-  const [from, into] = [createStudyService(a), createStudyService(b)];
+  const a = await openStorage(ref);
+  const from = createStudyService(a);
+  let b: Awaited<ReturnType<typeof openStorage>> | undefined;
+  let into: ReturnType<typeof createStudyService> | undefined;
   try {
+    b = await openStorage(to);
+    into = createStudyService(b);
     const t0 = performance.now();
     const copied = await copyStudy(from, into, id, `${id}-copy-${process.pid}`);
     const seconds = (performance.now() - t0) / 1000;
@@ -163,9 +167,9 @@ async function timedCopy(ref: string, to: string, id: string, log: (line: string
     return seconds;
   } finally {
     from.close();
-    into.close();
+    into?.close();
     await a.close();
-    await b.close();
+    await b?.close();
   }
 }
 

@@ -18,7 +18,6 @@ interface CopyOpts {
 /** One study's outcome: what was copied, or why not (a name the target holds). */
 type Outcome = (CopyReport & { to: { db: string } }) | { study: string; refused: string };
 
-
 function line(c: Outcome): string {
   if ('refused' in c) return `not copied: study ${c.study}: ${c.refused}`;
   const requeued = c.requeued === 0 ? '' : `; ${c.requeued} running trial${c.requeued > 1 ? 's' : ''} queued again there (a lease does not travel: they start over)`;

@@ -3,9 +3,6 @@
 // baselines and final runs are not made twice), and a refused or failed copy leaves nothing behind.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, ConflictError, DataError } from '../../src/errors.js';
 import type { StudyView } from '../../src/study/api_types.js';
@@ -13,28 +10,19 @@ import { copyStudy } from '../../src/study/copy.js';
 import { runStudy } from '../../src/study/runner.js';
 import { StudyService } from '../../src/study/service.js';
 import { createStudyService } from '../../src/study/service/defaults.js';
-import { MemoryStorage, SqliteStorage } from '../../src/study/storage/index.js';
-import { PgStorage } from '../../src/study/storage/postgres.js';
+import { MemoryStorage } from '../../src/study/storage/index.js';
 import type { Storage } from '../../src/study/types.js';
-import { createTestDatabase } from '../fixtures/pg.js';
+import { freshStore, type StoreKind } from '../fixtures/stores.js';
 import { baseConfig, fakeDeps } from './service/fakes.js';
 
 const trainer = fileURLToPath(new URL('../fixtures/workers/fake_trainer.js', import.meta.url));
 
-type Kind = 'memory' | 'sqlite' | 'postgres';
+type Kind = StoreKind;
 
-/** A fresh store of `kind`, or why there is none. */
+/** A fresh store of `kind` (one connection), or why there is none. */
 async function store(kind: Kind): Promise<{ storage: Storage; close(): Promise<void> } | { unavailable: string }> {
-  if (kind === 'memory') return { storage: new MemoryStorage(), close: async () => {} };
-  if (kind === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'renorm-copy-'));
-    const storage = new SqliteStorage(join(dir, 'study.db'));
-    return { storage, close: async () => { await storage.close(); rmSync(dir, { recursive: true, force: true }); } };
-  }
-  const db = await createTestDatabase('copy');
-  if ('unavailable' in db) return db;
-  const storage = await PgStorage.connect(db.url);
-  return { storage, close: async () => { await storage.close(); await db.drop(); } };
+  const fresh = await freshStore(kind, 'copy');
+  return 'unavailable' in fresh ? fresh : { storage: fresh.connections[0]!, close: fresh.close };
 }
 
 /** A view with its ids as numbers: trial ids (the best's, and the results') read through each trial's number. */

@@ -142,7 +142,7 @@ class Trial(dict):
     # Set by optimize's heartbeat thread when the trial is no longer this trainer's to finish: its lease went to someone
     # else, or its study was deleted. An objective that reports rarely (or never) can check it and return early.
     stop_reason = property(lambda self: self.__dict__.get("_stop_reason"))
-    should_stop = property(lambda self: self.__dict__.get("_stop_reason") is not None)
+    should_stop = property(lambda self: self.stop_reason is not None)
 
     def clipping(self, step, total_steps=None):
         """{rmax, rmin, dmax} at `step` (see schedule_at)."""

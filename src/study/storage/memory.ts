@@ -48,12 +48,18 @@ export class MemoryStorage implements Storage {
   /** Injectable clock (ms) so lease-expiry tests need not sleep. */
   constructor(private readonly clock: () => number = Date.now) {}
 
+  /** An id no study has, for a new study named `name` (a ConflictError when the name is taken). */
+  private newStudyIdFor(name: string): string {
+    if (this.byName(name)) throw duplicateName(name);
+    let id = newStudyId();
+    while (this.studies.has(id)) id = newStudyId();
+    return id;
+  }
+
   async createStudy(study: { name: string; direction: Direction; config: Record<string, unknown> }): Promise<StudyRecord> {
     this.check();
     checkNewStudy(study);
-    if (this.byName(study.name)) throw duplicateName(study.name);
-    let id = newStudyId();
-    while (this.studies.has(id)) id = newStudyId();
+    const id = this.newStudyIdFor(study.name);
     const rec = { id, name: study.name, direction: study.direction, state: 'CREATED' as const, config: jsonCopy(study.config), attrs: {}, createdAt: now() };
     this.studies.set(id, { rec, revision: 0, clock: { seconds: 0, lastTickMs: null }, keys: new Set() });
     return this.studyOut(this.studies.get(id)!);
@@ -168,9 +174,7 @@ export class MemoryStorage implements Storage {
     this.check();
     checkSnapshot(snapshot);
     const { study } = snapshot;
-    if (this.byName(study.name)) throw duplicateName(study.name);
-    let id = newStudyId();
-    while (this.studies.has(id)) id = newStudyId();
+    const id = this.newStudyIdFor(study.name);
     const idOf = new Map<number, number>();
     const trials = snapshot.trials.map((t) => {
       const { key, ...fields } = jsonCopy(t);

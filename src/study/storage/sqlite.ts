@@ -154,12 +154,18 @@ export class SqliteStorage implements Storage {
     }
   }
 
+  /** Inside a write: an id no study has, for a new study named `name` (a ConflictError when the name is taken). */
+  private newStudyIdFor(name: string): string {
+    if (this.sql('SELECT 1 FROM studies WHERE name = ?').get(name)) throw duplicateName(name);
+    let id = newStudyId();
+    while (this.sql('SELECT 1 FROM studies WHERE id = ?').get(id)) id = newStudyId();
+    return id;
+  }
+
   async createStudy(study: { name: string; direction: Direction; config: Record<string, unknown> }): Promise<StudyRecord> {
     checkNewStudy(study);
     return this.write(() => {
-      if (this.sql('SELECT 1 FROM studies WHERE name = ?').get(study.name)) throw duplicateName(study.name);
-      let id = newStudyId();
-      while (this.sql('SELECT 1 FROM studies WHERE id = ?').get(id)) id = newStudyId();
+      const id = this.newStudyIdFor(study.name);
       this.sql('INSERT INTO studies (id, name, direction, state, config, created_at) VALUES (?, ?, ?, ?, ?, ?)')
         .run(id, study.name, study.direction, 'CREATED', JSON.stringify(study.config), now());
       return this.studyById(id)!;
@@ -170,9 +176,7 @@ export class SqliteStorage implements Storage {
     checkSnapshot(snapshot);
     const { study } = snapshot;
     return this.write(() => {
-      if (this.sql('SELECT 1 FROM studies WHERE name = ?').get(study.name)) throw duplicateName(study.name);
-      let id = newStudyId();
-      while (this.sql('SELECT 1 FROM studies WHERE id = ?').get(id)) id = newStudyId();
+      const id = this.newStudyIdFor(study.name);
       this.sql('INSERT INTO studies (id, name, direction, state, config, created_at, search_seconds) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(id, study.name, study.direction, study.state, JSON.stringify(study.config), study.createdAt, study.searchSeconds);
       const trial = this.sql(

@@ -9,13 +9,8 @@ import type { StudyEvent } from '../../../src/study/api_types.js';
 import { runStudy } from '../../../src/study/runner.js';
 import { StudyService } from '../../../src/study/service.js';
 import { BudgetExhaustedError } from '../../../src/study/errors.js';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { MemoryStorage, SqliteStorage } from '../../../src/study/storage/index.js';
-import { PgStorage } from '../../../src/study/storage/postgres.js';
-import type { Storage } from '../../../src/study/types.js';
-import { createTestDatabase } from '../../fixtures/pg.js';
+import { MemoryStorage } from '../../../src/study/storage/index.js';
+import { freshStore } from '../../fixtures/stores.js';
 import { baseConfig, fakeDeps } from './fakes.js';
 
 const trainer = fileURLToPath(new URL('../../fixtures/workers/fake_trainer.js', import.meta.url));
@@ -94,29 +89,13 @@ test(`live view: an outside trainer's study through its evidence phase (asks, re
 });
 }
 
-/** Two connections to one store, as two processes hold: the viewer's and the runner's. */
-async function twoConnections(kind: 'memory' | 'sqlite' | 'postgres'): Promise<{ viewer: Storage; runner: Storage; close(): Promise<void> } | { unavailable: string }> {
-  if (kind === 'memory') {
-    const storage = new MemoryStorage();
-    return { viewer: storage, runner: storage, close: async () => {} };
-  }
-  if (kind === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'renorm-live-view-'));
-    const [viewer, runner] = [new SqliteStorage(join(dir, 'study.db')), new SqliteStorage(join(dir, 'study.db'))];
-    return { viewer, runner, close: async () => { await viewer.close(); await runner.close(); rmSync(dir, { recursive: true, force: true }); } };
-  }
-  const db = await createTestDatabase('live_view');
-  if ('unavailable' in db) return db;
-  const [viewer, runner] = [await PgStorage.connect(db.url), await PgStorage.connect(db.url)];
-  return { viewer, runner, close: async () => { await viewer.close(); await runner.close(); await db.drop(); } };
-}
-
 for (const kind of ['memory', 'sqlite', 'postgres'] as const) {
 test(`live view: a local run in another process (its own ${kind} store connection), its events applied to this process's page from the start, ends equal to a reload`, { timeout: 120_000 }, async (t) => {
-  const stores = await twoConnections(kind);
+  // Two connections to one store, as two processes hold: the viewer's and the runner's.
+  const stores = await freshStore(kind, 'live_view', 2);
   if ('unavailable' in stores) return t.skip(stores.unavailable);
-  const viewer = new StudyService(stores.viewer, fakeDeps(), { watchIntervalMs: 20 });
-  const runner = new StudyService(stores.runner, fakeDeps(), { watchIntervalMs: 0 });
+  const viewer = new StudyService(stores.connections[0]!, fakeDeps(), { watchIntervalMs: 20 });
+  const runner = new StudyService(stores.connections[1]!, fakeDeps(), { watchIntervalMs: 0 });
   try {
     const study = await runner.createStudy(baseConfig({
       budget: { trials: 10 }, workers: 2, finalValidation: { seeds: 2, race: { candidates: 2, seeds: 1 } }, pruner: { type: 'median', warmupSteps: 0, minTrials: 1 },
