@@ -1,59 +1,56 @@
 // The Python client's BatchRenorm2d beyond its float64 cross-check (test/engine/torch_crosscheck.test.ts): gradients
 // against finite differences, what it keeps for backprop, the statistics fallback for a torch without BatchNorm's
-// statistics kernel, and mixed precision as GPU trainers run it (torch.autocast; checked with CPU bfloat16, the one
-// this machine has).
+// statistics kernel, and mixed precision and compilation as GPU trainers run them (torch.autocast, checked with CPU
+// bfloat16, the one this machine has; torch.compile, which Debian's torch 1.13 lacks: its contract, limits held in
+// tensors, is checked here, the compiled runs on a machine with torch 2).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { CLIENT_DIR, PYTHON, torchMissing } from './helpers.js';
 
 const noTorch = torchMissing('the layer checks need it');
 
-const DRIVER = `
-import copy, json, sys, torch
-sys.path.insert(0, ${JSON.stringify(CLIENT_DIR)})
-from renorm_tune import BatchRenorm2d
-torch.manual_seed(0)
-conv = torch.nn.Conv2d(3, 8, 3)
-layer = BatchRenorm2d(8)
-layer.set_clipping(3.0, 1 / 3, 5.0)
-pair = {"fp32": (conv, layer), "bf16": (copy.deepcopy(conv), copy.deepcopy(layer))}
-out = {}
-for step in range(6):
-    x = torch.randn(4, 3, 10, 10) * 2 + 1
-    for name, (c, m) in pair.items():
-        c.zero_grad()
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=name == "bf16"):
-            h = c(x)
-            y = m(h)
-        y.float().pow(2).mean().backward()
-        out.setdefault(name, []).append({"hDtype": str(h.dtype), "y": y.detach().float().flatten().tolist(),
-                                         "grad": c.weight.grad.flatten().tolist()})
-for name, (c, m) in pair.items():
-    out[name + "State"] = {k: getattr(m, k).tolist() for k in ("moving_mean", "moving_var", "renorm_mean", "renorm_std")}
-    out[name + "Dtypes"] = sorted({str(getattr(m, k).dtype) for k in ("moving_mean", "moving_var", "moving_std", "renorm_mean", "renorm_std")})
-print(json.dumps(out))
-`;
+// The checks GPU trainers' setups are measured with (npm run check:torch-layer on a CUDA machine), here on the CPU:
+// one home for the autocast and torch.compile checks.
+const CHECKS = fileURLToPath(new URL('../../../src/bench/train/torch_layer_checks.py', import.meta.url));
 
 const maxDiff = (a: number[], b: number[]) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
 
 test('BatchRenorm2d under torch.autocast (CPU bfloat16): float32 statistics that track the float32 run, output within bfloat16 rounding', { skip: noTorch }, () => {
-  const r = spawnSync(PYTHON, ['-c', DRIVER], { encoding: 'utf8', timeout: 120_000 });
-  assert.equal(r.status, 0, r.stderr);
-  const out = JSON.parse(r.stdout) as Record<string, any>;
-  assert.equal(out.bf16[0].hDtype, 'torch.bfloat16', 'the convolution ran in bfloat16, so the layer saw bfloat16 input');
-  assert.deepEqual(out.bf16Dtypes, ['torch.float32']);
-  for (const k of ['moving_mean', 'moving_var', 'renorm_mean', 'renorm_std']) {
-    const d = maxDiff(out.bf16State[k], out.fp32State[k]);
-    assert.ok(d < 2e-3, `${k} drifted ${d} from the float32 run`);
-  }
-  for (let s = 0; s < out.fp32.length; s++) {
-    // bfloat16 keeps 8 significant bits: about 0.4% of values of order 1 to 5 here.
-    const dy = maxDiff(out.bf16[s].y, out.fp32[s].y);
-    assert.ok(dy < 0.06, `step ${s}: output ${dy} from the float32 run`);
-    const g = out.bf16[s].grad as number[];
-    assert.ok(g.every(Number.isFinite) && g.some((v) => v !== 0), `step ${s}: gradients reach the convolution`);
-  }
+  const r = spawnSync(PYTHON, [CHECKS, '--device', 'cpu'], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  const checks = (JSON.parse(r.stdout) as { checks: Record<string, any>[] }).checks;
+  const bf16 = checks.find((c) => c.check === 'autocast' && c.dtype === 'bfloat16')!;
+  assert.equal(bf16.layerInput, 'torch.bfloat16', 'the convolution ran in bfloat16, so the layer saw bfloat16 input');
+  assert.deepEqual(bf16.statisticsDtypes, ['torch.float32']);
+  assert.ok(bf16.maxStatisticsDiff < 2e-3, `statistics drifted ${bf16.maxStatisticsDiff} from the float32 run`);
+  // bfloat16 keeps 8 significant bits: about 0.4% of values, twice over through two convolutions.
+  assert.ok(bf16.maxRelativeOutputDiff > 0 && bf16.maxRelativeOutputDiff < 0.02, `output ${bf16.maxRelativeOutputDiff} from the float32 run`);
+  assert.equal(bf16.gradientsFinite, true);
+  assert.equal(bf16.ok, true);
+  const compiled = checks.find((c) => c.check === 'compile')!;
+  assert.ok(compiled.ok !== false, JSON.stringify(compiled)); // torch 1.13 (Debian's) has no torch.compile: skipped, said so
+});
+
+test('the clipping limits are tensors changed in place (data to a compiled graph, not constants), and not part of a checkpoint', { skip: noTorch }, () => {
+  const out = python(`
+import json, torch
+from renorm_tune import BatchRenorm2d
+layer = BatchRenorm2d(3)
+before = {k: id(v) for k, v in layer.named_buffers()}
+layer.set_clipping(2.5, 0.4, 1.25)
+after = {k: id(v) for k, v in layer.named_buffers()}
+print(json.dumps({"same": before == after, "limits": [layer.rmax, layer.rmin, layer.dmax],
+                  "tensors": sorted(k for k, v in layer.named_buffers() if v.dim() == 0),
+                  "saved": sorted(layer.state_dict()), "double": str(layer.double().clip_rmax.dtype)}))
+`);
+  assert.equal(out.same, true, 'set_clipping fills the same tensors');
+  assert.deepEqual(out.limits, [2.5, 0.4, 1.25].map(Math.fround));
+  assert.deepEqual(out.tensors, ['clip_dmax', 'clip_rmax', 'clip_rmin']);
+  // A checkpoint holds what it held before the limits were tensors, so old ones load (strict) and new ones into old code.
+  assert.deepEqual(out.saved, ['bias', 'moving_mean', 'moving_std', 'moving_var', 'renorm_mean', 'renorm_std', 'weight']);
+  assert.equal(out.double, 'torch.float64');
 });
 
 function python(code: string): Record<string, any> {
@@ -143,7 +140,7 @@ for path in ("kernel", "refused", "var_mean"):
         y = layer(xi)
         (y * torch.randn_like(y)).sum().backward()
         ys += y.flatten().tolist() + xi.grad.flatten().tolist() + layer.weight.grad.tolist()
-    runs[path] = ys + [v for b in layer.buffers() for v in b.tolist()]
+    runs[path] = ys + [v for b in layer.buffers() for v in b.flatten().tolist()]
 print(json.dumps({"sizes": sizes, "runs": runs, "hasKernel": hasattr(torch, "batch_norm_update_stats")}))
 `);
   assert.ok(out.sizes.brn <= out.sizes.bn, `BatchRenorm2d keeps ${out.sizes.brn} bytes, BatchNorm2d ${out.sizes.bn}`);

@@ -6,7 +6,8 @@ backward in alternating rounds (A-B-B-A, so a noisy machine's drift falls on bot
 else on the CPU. Prints the fastest round's milliseconds per forward+backward of each (on a shared 2-core machine one
 shape's rounds ranged 17-130 ms: the fastest is the cost, the rest is other work), their ratio, and the bytes each keeps
 for backprop (counted through autograd's saved-tensor hooks: deterministic, unlike a peak-memory reading).
-  bench_torch_layer.py [--rounds N] [--iters N] [--device cpu|cuda] [--json]
+With --compile both layers run through torch.compile (torch >= 2; inductor), as a trainer that compiles its model.
+  bench_torch_layer.py [--rounds N] [--iters N] [--device cpu|cuda] [--compile] [--json]
 """
 import argparse
 import json
@@ -49,14 +50,18 @@ def main():
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--iters", type=int, default=5)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--compile", action="store_true")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
+    if a.compile and not hasattr(torch, "compile"):
+        raise SystemExit(f"--compile: torch {torch.__version__} has no torch.compile (it came with torch 2.0)")
     dev = torch.device(a.device)
     sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
     torch.manual_seed(0)
     rows = []
     print(f"torch {torch.__version__} on {dev.type}"
-          f"{' (' + torch.cuda.get_device_name(dev) + ')' if dev.type == 'cuda' else f', {torch.get_num_threads()} threads'}")
+          f"{' (' + torch.cuda.get_device_name(dev) + ')' if dev.type == 'cuda' else f', {torch.get_num_threads()} threads'}"
+          f"{', compiled' if a.compile else ''}")
     for shape in SHAPES:
         c = shape[1]
         bn = torch.nn.BatchNorm2d(c, eps=1e-3).to(dev)
@@ -64,14 +69,15 @@ def main():
         brn.set_clipping(3.0, 1 / 3, 5.0)
         x = (torch.randn(*shape, device=dev) * 2 + 1).requires_grad_(True)
         g = torch.randn(*shape, device=dev)
-        for layer in (bn, brn):  # warm-up
+        run = {"bn": torch.compile(bn) if a.compile else bn, "brn": torch.compile(brn) if a.compile else brn}
+        for layer in run.values():  # warm-up (and compilation)
             timed(layer, x, g, 5, sync)
         times = {"bn": [], "brn": []}
         for r in range(a.rounds):
             order = ("bn", "brn") if r % 2 == 0 else ("brn", "bn")
             for name in order:
-                times[name].append(timed(bn if name == "bn" else brn, x, g, a.iters, sync))
-        row = {"shape": list(shape), "device": dev.type,
+                times[name].append(timed(run[name], x, g, a.iters, sync))
+        row = {"shape": list(shape), "device": dev.type, "compiled": a.compile,
                "bnMs": min(times["bn"]), "brnMs": min(times["brn"]),
                "bnSavedBytes": saved_bytes(bn, x), "brnSavedBytes": saved_bytes(brn, x)}
         row["timeRatio"] = row["brnMs"] / row["bnMs"]

@@ -614,11 +614,22 @@ def _define_layers():
             for name, init in [("moving_mean", 0.0), ("moving_var", 1.0), ("moving_std", 1.0),
                                ("renorm_mean", 0.0), ("renorm_std", 1.0)]:
                 self.register_buffer(name, torch.full((channels,), init))
+            # The clipping limits are tensors changed in place, so that a torch.compile'd model reads each step's
+            # limits as data: as Python floats they would be constants of the compiled graph, recompiled whenever the
+            # schedule moves. Not saved with the model (the schedule sets them); plain BatchNorm until set_clipping.
+            for name, init in (("clip_rmax", 1.0), ("clip_rmin", 1.0), ("clip_dmax", 0.0)):
+                self.register_buffer(name, torch.tensor(init), persistent=False)
             self.momentum, self.renorm_momentum, self.eps = momentum, renorm_momentum, eps
-            self.rmax, self.rmin, self.dmax = 1.0, 1.0, 0.0  # plain BatchNorm until set_clipping
 
         def set_clipping(self, rmax, rmin, dmax):
-            self.rmax, self.rmin, self.dmax = rmax, rmin, dmax
+            with torch.no_grad():
+                self.clip_rmax.fill_(rmax)
+                self.clip_rmin.fill_(rmin)
+                self.clip_dmax.fill_(dmax)
+
+        rmax = property(lambda self: float(self.clip_rmax))
+        rmin = property(lambda self: float(self.clip_rmin))
+        dmax = property(lambda self: float(self.clip_dmax))
 
         def forward(self, x):
             if x.dim() not in self._input_dims:
@@ -627,17 +638,21 @@ def _define_layers():
             if not self.training:
                 return F.batch_norm(x, self.moving_mean, self.moving_var, self.weight, self.bias, False, 0.0, self.eps)
             with torch.no_grad():  # r, d and the statistics' updates are constants for backprop
-                mean, var = _batch_statistics(torch, x)
-                std = torch.sqrt(var + self.eps)
-                denom = torch.clamp(self.renorm_std, min=self.eps ** 0.5)
-                r = torch.clamp(std / denom, self.rmin, self.rmax)
-                d = torch.clamp((mean - self.renorm_mean) / denom, -self.dmax, self.dmax)
-                for buf, new, m in [(self.renorm_mean, mean, self.renorm_momentum), (self.renorm_std, std, self.renorm_momentum),
-                                    (self.moving_mean, mean, self.momentum), (self.moving_std, std, self.momentum)]:
-                    buf.mul_(m).add_((1 - m) * new)
-                self.moving_var.copy_(torch.clamp(self.moving_std ** 2 - self.eps, min=0))
+                # In the buffers' dtype: a CPU kernel returns a bfloat16 batch's statistics in bfloat16. Each line is
+                # one or two kernels on tiny per-channel tensors; on a GPU their launches are most of the layer's
+                # cost beyond BatchNorm's, so updates run in place (lerp_: old + (1 - momentum) * (new - old)).
+                mean, var = (s.to(self.renorm_mean.dtype) for s in _batch_statistics(torch, x))
+                std = var.add_(self.eps).sqrt_()
+                denom = self.renorm_std.clamp(min=self.eps ** 0.5)
+                r = (std / denom).clamp_(self.clip_rmin, self.clip_rmax)
+                d = (mean - self.renorm_mean).div_(denom).clamp_(-self.clip_dmax, self.clip_dmax)
+                self.renorm_mean.lerp_(mean, 1 - self.renorm_momentum)
+                self.renorm_std.lerp_(std, 1 - self.renorm_momentum)
+                self.moving_mean.lerp_(mean, 1 - self.momentum)
+                self.moving_std.lerp_(std, 1 - self.momentum)
+                self.moving_var.copy_(self.moving_std.square().sub_(self.eps).clamp_(min=0))
             # Training mode with no running buffers: normalized by this batch's mean and biased variance, as above.
-            return F.batch_norm(x, None, None, self.weight * r, self.weight * d + self.bias, True, 0.0, self.eps)
+            return F.batch_norm(x, None, None, self.weight * r, torch.addcmul(self.bias, self.weight, d), True, 0.0, self.eps)
 
     class BatchRenorm1d(_BatchRenorm):
         """Batch renorm over (N, C) or (N, C, L), where BatchNorm1d goes."""
