@@ -244,3 +244,22 @@ print(json.dumps({"errors": errors, "worst": worst, "flat": list(flat), "rank": 
   assert.deepEqual(out.flat, [6, 3]);
   assert.equal(out.rank, 'BatchRenorm2d takes 4-D input (got 3-D, shape (5, 3, 7))');
 });
+
+test('npm run bench:torch-layer runs its layer and whole-model modes and reports what it measured', { skip: noTorch }, () => {
+  const BENCH = fileURLToPath(new URL('../../../src/bench/train/bench_torch_layer.py', import.meta.url));
+  const run = (...args: string[]) => {
+    const r = spawnSync(PYTHON, [BENCH, '--device', 'cpu', '--rounds', '1', '--iters', '1', '--json', ...args], { encoding: 'utf8', timeout: 300_000 });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    return (JSON.parse(r.stdout.trim().split('\n').pop()!) as { rows: Record<string, any>[] }).rows;
+  };
+  const layers = run();
+  assert.deepEqual(layers.map((r) => r.shape.join('x')), ['32x64x56x56', '32x256x14x14', '8x32x112x112', '256x16x28x28']);
+  for (const r of layers) {
+    assert.ok(r.bnMs > 0 && r.brnMs > 0 && Math.abs(r.timeRatio - r.brnMs / r.bnMs) < 1e-12);
+    assert.equal(r.brnSavedBytes, r.bnSavedBytes, 'the layer keeps what BatchNorm2d keeps for backprop');
+  }
+  const [model] = run('--model', 'resnet18', '--batch', '2', '--size', '32', '--autocast', 'bfloat16');
+  assert.equal(model!.layers, 20, "every one of ResNet-18's BatchNorm2d converted");
+  assert.equal(model!.autocast, 'bfloat16');
+  assert.ok(model!.bnMs > 0 && model!.brnMs > 0);
+});
