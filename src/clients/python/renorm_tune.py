@@ -575,7 +575,8 @@ def _segment(ref):
 def _batch_statistics(torch, x):
     """Each channel's (dimension 1's) mean and biased variance over every other dimension: by BatchNorm's own
     statistics kernel where torch exposes it (on a CPU 4x faster than var_mean over NCHW), else by var_mean, also
-    when the kernel refuses this tensor's dtype or device (it is unchecked on CUDA with half precision)."""
+    when the kernel refuses this tensor's dtype or device (torch 2.11 on CUDA takes float16 and bfloat16 and returns
+    float32 statistics; a CPU returns bfloat16 ones, which the layer widens)."""
     stats = getattr(torch, "batch_norm_update_stats", None)
     if stats is not None:
         try:
