@@ -33,17 +33,28 @@ test('BatchRenorm2d under torch.autocast (CPU bfloat16): float32 statistics that
   assert.ok(compiled.ok !== false, JSON.stringify(compiled)); // torch 1.13 (Debian's) has no torch.compile: skipped, said so
 });
 
-test('the clipping limits are tensors changed in place (data to a compiled graph, not constants), and not part of a checkpoint', { skip: noTorch }, () => {
+test('the clipping limits are tensors changed in place (data to a compiled or traced graph, not constants), and not part of a checkpoint', { skip: noTorch }, () => {
   const out = python(`
-import json, torch
+import copy, json, torch
 from renorm_tune import BatchRenorm2d
 layer = BatchRenorm2d(3)
 before = {k: id(v) for k, v in layer.named_buffers()}
 layer.set_clipping(2.5, 0.4, 1.25)
 after = {k: id(v) for k, v in layer.named_buffers()}
+# A traced model (torch.jit.trace, as for export) follows limits set after tracing: they are its inputs, not constants.
+torch.manual_seed(0)
+m = BatchRenorm2d(3, momentum=0.5, renorm_momentum=0.5)
+for _ in range(3):
+    m(torch.randn(4, 3, 5, 5) * 3 + 2)
+traced = torch.jit.trace(m, torch.randn(4, 3, 5, 5), check_trace=False)
+eager = copy.deepcopy(m)
+for net in (m, eager):
+    net.set_clipping(1.5, 1 / 1.5, 0.5)
+x = torch.randn(4, 3, 5, 5) * 2 + 1
 print(json.dumps({"same": before == after, "limits": [layer.rmax, layer.rmin, layer.dmax],
                   "tensors": sorted(k for k, v in layer.named_buffers() if v.dim() == 0),
-                  "saved": sorted(layer.state_dict()), "double": str(layer.double().clip_rmax.dtype)}))
+                  "saved": sorted(layer.state_dict()), "double": str(layer.double().clip_rmax.dtype),
+                  "traced": (traced(x) - eager(x)).abs().max().item()}))
 `);
   assert.equal(out.same, true, 'set_clipping fills the same tensors');
   assert.deepEqual(out.limits, [2.5, 0.4, 1.25].map(Math.fround));
@@ -51,6 +62,7 @@ print(json.dumps({"same": before == after, "limits": [layer.rmax, layer.rmin, la
   // A checkpoint holds what it held before the limits were tensors, so old ones load (strict) and new ones into old code.
   assert.deepEqual(out.saved, ['bias', 'moving_mean', 'moving_std', 'moving_var', 'renorm_mean', 'renorm_std', 'weight']);
   assert.equal(out.double, 'torch.float64');
+  assert.ok(out.traced < 1e-6, `the traced layer is ${out.traced} from the eager one under the new limits`);
 });
 
 function python(code: string): Record<string, any> {
