@@ -274,4 +274,9 @@ test('npm run bench:torch-layer runs its layer and whole-model modes and reports
   assert.equal(model!.layers, 20, "every one of ResNet-18's BatchNorm2d converted");
   assert.equal(model!.autocast, 'bfloat16');
   assert.ok(model!.bnMs > 0 && model!.brnMs > 0);
+  for (const [args, named] of [[['--batch', '4'], '--batch'], [['--model', 'resnet18', '--size', '0'], '--size 0']] as const) {
+    const r = spawnSync(PYTHON, [BENCH, ...args], { encoding: 'utf8', timeout: 60_000 });
+    assert.notEqual(r.status, 0, `${args.join(' ')} is refused`);
+    assert.ok(r.stderr.includes(named), `the refusal names ${named}: ${r.stderr}`);
+  }
 });

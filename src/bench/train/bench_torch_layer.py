@@ -2,7 +2,7 @@
 """What switching BatchNorm2d for the Python client's BatchRenorm2d costs a PyTorch trainer: `npm run bench:torch-layer`.
 
 For each shape, both layers in training mode (clipping active for BatchRenorm2d: rmax 3, dmax 5) run forward and
-backward in alternating rounds (A-B-B-A, so a noisy machine's drift falls on both), on CUDA when torch sees a GPU,
+backward in alternating rounds (A-B-B-A, so a noisy machine's drift falls on both; `fastest`), on CUDA when torch sees a GPU,
 else on the CPU. Prints the fastest round's milliseconds per forward+backward of each (on a shared 2-core machine one
 shape's rounds ranged 17-130 ms: the fastest is the cost, the rest is other work), their ratio, and the bytes each keeps
 for backprop (counted through autograd's saved-tensor hooks: deterministic, unlike a peak-memory reading).
@@ -42,13 +42,24 @@ def saved_bytes(layer, x):
     return total
 
 
-def timed(layer, x, g, iters, sync):
-    sync()
-    t0 = time.perf_counter()
-    for _ in range(iters):
-        layer(x).backward(g)
-    sync()
-    return (time.perf_counter() - t0) / iters * 1000
+def fastest(runs, rounds, iters, sync):
+    """Each callable's fastest round, in milliseconds per call: `rounds` rounds of `iters` calls, in alternating order
+    (A-B, then B-A) so a noisy machine's drift falls on all of them, after a warm-up (and compilation) of 5 calls."""
+    def timed(run, n):
+        sync()
+        t0 = time.perf_counter()
+        for _ in range(n):
+            run()
+        sync()
+        return (time.perf_counter() - t0) / n * 1000
+
+    for run in runs.values():
+        timed(run, 5)
+    times = {name: [] for name in runs}
+    for r in range(rounds):
+        for name in (list(runs) if r % 2 == 0 else list(runs)[::-1]):
+            times[name].append(timed(runs[name], iters))
+    return {name: min(t) for name, t in times.items()}
 
 
 def resnet18(classes=10):
@@ -101,21 +112,9 @@ def bench_model(a, dev, sync):
             loss.backward()
             opt.step()
         steps[name] = step
-    times = {"bn": [], "brn": []}
-    for name in steps:  # warm-up (and compilation)
-        for _ in range(3):
-            steps[name]()
-    for r in range(a.rounds):
-        for name in (("bn", "brn") if r % 2 == 0 else ("brn", "bn")):
-            sync()
-            t0 = time.perf_counter()
-            for _ in range(a.iters):
-                steps[name]()
-            sync()
-            times[name].append((time.perf_counter() - t0) / a.iters * 1000)
+    ms = fastest(steps, a.rounds, a.iters, sync)
     row = {"model": "resnet18", "batch": a.batch, "size": a.size, "device": dev.type, "compiled": a.compile,
-           "autocast": a.autocast, "layers": len(renorm_modules(nets["brn"])),
-           "bnMs": min(times["bn"]), "brnMs": min(times["brn"])}
+           "autocast": a.autocast, "layers": len(renorm_modules(nets["brn"])), "bnMs": ms["bn"], "brnMs": ms["brn"]}
     row["timeRatio"] = row["brnMs"] / row["bnMs"]
     print(f"  ResNet-18 ({row['layers']} normalization layers), batch {a.batch} of {a.size}x{a.size}, autocast {a.autocast}:"
           f"  BatchNorm2d {row['bnMs']:8.2f} ms  BatchRenorm2d {row['brnMs']:8.2f} ms per training step  ({row['timeRatio']:.2f}x)",
@@ -131,10 +130,20 @@ def main():
     ap.add_argument("--compile", action="store_true")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--model", choices=["resnet18"])
-    ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--size", type=int, default=64)
-    ap.add_argument("--autocast", choices=["none", "float16", "bfloat16"], default="none")
+    ap.add_argument("--batch", type=int)
+    ap.add_argument("--size", type=int)
+    ap.add_argument("--autocast", choices=["none", "float16", "bfloat16"])
     a = ap.parse_args()
+    if not a.model:
+        given = [f"--{k}" for k in ("batch", "size", "autocast") if getattr(a, k) is not None]
+        if given:
+            raise SystemExit(f"{', '.join(given)}: only with --model resnet18 (the layer mode times fixed input shapes)")
+    for k, default in (("batch", 32), ("size", 64), ("autocast", "none")):
+        if getattr(a, k) is None:
+            setattr(a, k, default)
+    for k in ("batch", "size", "rounds", "iters"):
+        if getattr(a, k) < 1:
+            raise SystemExit(f"--{k} {getattr(a, k)}: give a whole number of at least 1")
     if a.compile and not hasattr(torch, "compile"):
         raise SystemExit(f"--compile: torch {torch.__version__} has no torch.compile (it came with torch 2.0)")
     dev = torch.device(a.device)
@@ -154,15 +163,8 @@ def main():
         x = (torch.randn(*shape, device=dev) * 2 + 1).requires_grad_(True)
         g = torch.randn(*shape, device=dev)
         run = {"bn": torch.compile(bn) if a.compile else bn, "brn": torch.compile(brn) if a.compile else brn}
-        for layer in run.values():  # warm-up (and compilation)
-            timed(layer, x, g, 5, sync)
-        times = {"bn": [], "brn": []}
-        for r in range(a.rounds):
-            order = ("bn", "brn") if r % 2 == 0 else ("brn", "bn")
-            for name in order:
-                times[name].append(timed(run[name], x, g, a.iters, sync))
-        row = {"shape": list(shape), "device": dev.type, "compiled": a.compile,
-               "bnMs": min(times["bn"]), "brnMs": min(times["brn"]),
+        ms = fastest({name: (lambda layer=layer: layer(x).backward(g)) for name, layer in run.items()}, a.rounds, a.iters, sync)
+        row = {"shape": list(shape), "device": dev.type, "compiled": a.compile, "bnMs": ms["bn"], "brnMs": ms["brn"],
                "bnSavedBytes": saved_bytes(bn, x), "brnSavedBytes": saved_bytes(brn, x)}
         row["timeRatio"] = row["brnMs"] / row["bnMs"]
         row["savedRatio"] = row["brnSavedBytes"] / row["bnSavedBytes"]

@@ -81,7 +81,7 @@ def check_autocast(mod, dev, dtype, steps):
         stat_dtypes.add(str(getattr(half[1], k).dtype))
     # 8 (bfloat16) or 11 (float16) significant bits: relative output error of order 1e-2 / 1e-3 after two convolutions.
     tol = 0.05 if dtype == torch.bfloat16 else 0.01
-    ok = (finite and stat_dtypes == {"torch.float32"} and half_input == str(dtype).replace("torch.", "torch.")
+    ok = (finite and stat_dtypes == {"torch.float32"} and half_input == str(dtype)
           and worst["output"] < tol and worst["stats"] < 5e-3)
     return {"check": "autocast", "dtype": str(dtype).replace("torch.", ""), "ok": ok, "layerInput": half_input,
             "statisticsDtypes": sorted(stat_dtypes), "statisticsPath": stats_path(dev, dtype),
@@ -108,28 +108,28 @@ def check_compile(mod, dev, steps):
     for key, compiler in (("eager", lambda gm, _: gm.forward), ("inductor", compile_fx)):
         dynamo.reset()
         graphs.clear()
-        eager = model(mod).to(dev).train()
-        compiled_net = copy.deepcopy(eager)
+        reference = model(mod).to(dev).train()
+        compiled_net = copy.deepcopy(reference)
         compiled = torch.compile(compiled_net, backend=counted(compiler))
         out, grad = 0.0, 0.0
         try:
             for step in range(steps):
                 torch.manual_seed(200 + step)
                 x = (torch.randn(8, 3, 12, 12) * 2 + 1).to(dev)
-                for net in (eager, compiled_net):
+                for net in (reference, compiled_net):
                     set_all(net, clipping(step, steps))
                     net.zero_grad()
-                ye, yc = eager(x), compiled(x)
+                ye, yc = reference(x), compiled(x)
                 ye.pow(2).mean().backward()
                 yc.pow(2).mean().backward()
                 out = max(out, max_diff(yc, ye))
                 if step == 1:
                     warm = len(graphs)
-                grad = max(grad, max(max_diff(a.grad, b.grad) for a, b in zip(compiled_net.parameters(), eager.parameters())))
+                grad = max(grad, max(max_diff(a.grad, b.grad) for a, b in zip(compiled_net.parameters(), reference.parameters())))
         except Exception as err:  # an inductor that cannot build here (no C compiler, say) is a finding, not a crash
             result[key] = {"error": "%s: %s" % (type(err).__name__, str(err).splitlines()[0][:200])}
             continue
-        stats = max(max_diff(getattr(compiled_net[1], k), getattr(eager[1], k)) for k in STATS)
+        stats = max(max_diff(getattr(compiled_net[1], k), getattr(reference[1], k)) for k in STATS)
         result[key] = {"graphs": len(graphs), "graphsAfterStep2": len(graphs) - warm, "maxOutputDiff": out, "maxGradientDiff": grad, "maxStatisticsDiff": stats}
     # The clipping moved on every step: a graph built after the first two steps is a recompile for a new limit (and
     # past dynamo's recompile limit, 8, the model runs uncompiled).
