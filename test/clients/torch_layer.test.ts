@@ -217,6 +217,61 @@ print(json.dumps({"kinds": kinds, "evalDiff": eval_diff, "trainDiff": train_diff
   assert.ok(out.start.runningMean > 0.05 && out.start.renormMean < 1e-7 && out.start.renormStd < 1e-6, `renorm statistics start from the running ones: ${JSON.stringify(out.start)}`);
 });
 
+test('revert_batchnorm turns a trained batch renorm model back into torch BatchNorms that compute the same in eval mode, which conv-BN fusion then takes', { skip: noTorch }, () => {
+  const out = python(`
+import copy, json, torch
+from torch import nn
+from renorm_tune import BatchRenorm1d, BatchRenorm2d, BatchRenorm3d, apply_clipping, convert_batchnorm, revert_batchnorm
+torch.manual_seed(4)
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(3, 6, 3), BatchRenorm2d(6, momentum=0.8), nn.ReLU(), nn.Flatten())
+        self.head = nn.Sequential(nn.Linear(6 * 6 * 6, 5), nn.BatchNorm1d(5, eps=1e-4, affine=False))
+        self.vol = BatchRenorm3d(2, eps=1e-2)
+    def forward(self, x, v):
+        return self.head(self.body(x)), self.vol(v)
+net = convert_batchnorm(Net())  # the BatchNorm1d without scale and shift too
+relaxed = {"step": 0, "rmax": 2.0, "rmin": 0.5, "dmax": 1.0}
+apply_clipping(net, {"totalSteps": 10, "table": [relaxed, dict(relaxed, step=10)]}, 0)
+opt = torch.optim.SGD(net.parameters(), lr=0.05)
+for _ in range(6):  # trained with r and d in play, so every statistic and weight is away from its start
+    y, w = net(torch.randn(8, 3, 8, 8) * 2 + 1, torch.randn(4, 2, 3, 3, 3) + 0.5)
+    (y.pow(2).mean() + w.pow(2).mean()).backward()
+    opt.step()
+    opt.zero_grad()
+net.eval()
+x, v = torch.randn(8, 3, 8, 8) * 2 + 1, torch.randn(4, 2, 3, 3, 3) + 0.5
+rev = revert_batchnorm(copy.deepcopy(net))
+diff = lambda a, b: max((p - q).abs().max().item() for p, q in zip(a, b))
+fused = torch.ao.quantization.fuse_modules(copy.deepcopy(rev.body), [["0", "1"]]) if hasattr(torch, "ao") else None
+print(json.dumps({
+    "kinds": sorted(type(m).__name__ for m in rev.modules() if "Batch" in type(m).__name__),
+    "evalDiff": diff(net(x, v), rev(x, v)),
+    "bn2": [rev.body[1].momentum, rev.body[1].eps, rev.body[1].affine, rev.body[1].training],
+    "head": [rev.head[1].affine, rev.head[1].eps], "vol": [rev.vol.eps, rev.vol.affine],
+    "trainedMean": net.body[1].moving_mean.abs().max().item(),
+    "fusedKinds": [type(m).__name__ for m in fused] if fused is not None else None,
+    "fusedDiff": (fused(x) - rev.body(x)).abs().max().item() if fused is not None else None,
+    "roundTrip": diff(net(x, v), convert_batchnorm(copy.deepcopy(rev)).eval()(x, v)),
+    "bare": type(revert_batchnorm(BatchRenorm1d(3))).__name__, "sameObject": revert_batchnorm(net) is net}))
+`);
+  assert.deepEqual(out.kinds, ['BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d']);
+  assert.ok(out.trainedMean > 0.05, 'the moving statistics were trained');
+  assert.ok(out.evalDiff < 1e-6, `eval outputs moved by ${out.evalDiff}`);
+  assert.ok(Math.abs(out.bn2[0] - 0.2) < 1e-12 && out.bn2[1] === 1e-3 && out.bn2[2] === true && out.bn2[3] === false, JSON.stringify(out.bn2));
+  assert.deepEqual(out.head, [false, 1e-4], 'the layer converted from affine=False goes back without scale and shift');
+  assert.deepEqual(out.vol, [1e-2, true]);
+  if (out.fusedKinds) {
+    assert.equal(out.fusedKinds[0], 'Conv2d', 'the convolution absorbed the BatchNorm');
+    assert.equal(out.fusedKinds[1], 'Identity');
+    assert.ok(out.fusedDiff < 1e-5, `the fused model is ${out.fusedDiff} off`);
+  }
+  assert.ok(out.roundTrip < 1e-6, `converted back again, eval outputs moved by ${out.roundTrip}`);
+  assert.equal(out.bare, 'BatchNorm1d');
+  assert.equal(out.sameObject, true);
+});
+
 test('convert_batchnorm names the BatchNorm it cannot carry over; BatchRenorm1d equals BatchRenorm2d on the same values; a wrong rank is a ValueError', { skip: noTorch }, () => {
   const out = python(`
 import json, torch

@@ -2,7 +2,8 @@
 
 One file, standard library only (Python 3.8+): copy it next to your trainer, or import it from the npm package
 (node_modules/renorm-tune/src/clients/python/renorm_tune.py). PyTorch and TensorFlow are imported only by the
-parts that need them (BatchRenorm1d/2d/3d, convert_batchnorm, apply_clipping; keras_clipping, keras_callback).
+parts that need them (BatchRenorm1d/2d/3d, convert_batchnorm, revert_batchnorm, apply_clipping; keras_clipping,
+keras_callback).
 
     from renorm_tune import Client, BatchRenorm2d, apply_clipping
     study = Client("http://127.0.0.1:8080").create_study("my-resnet", metric="top1", direction="maximize",
@@ -39,7 +40,7 @@ import warnings
 # BatchRenorm1d/2d/3d are left out on purpose: `import *` would then need PyTorch. Import them by name.
 __all__ = [
     "Client", "Study", "Trial", "RenormTuneError", "LeaseLost", "BudgetExhausted", "StudyStopped", "TrialNotRunning", "NotFound",
-    "schedule_at", "apply_clipping", "renorm_modules", "convert_batchnorm", "keras_clipping", "keras_callback",
+    "schedule_at", "apply_clipping", "renorm_modules", "convert_batchnorm", "revert_batchnorm", "keras_clipping", "keras_callback",
 ]
 
 DEFAULT_URL = "http://127.0.0.1:8080"
@@ -727,6 +728,40 @@ def convert_batchnorm(module, renorm_momentum=0.99, _path=""):
         converted = convert_batchnorm(child, renorm_momentum, "%s.%s" % (_path, name) if _path else name)
         if converted is not child:
             setattr(module, name, converted)
+    return module
+
+
+def revert_batchnorm(module, _path=""):
+    """convert_batchnorm's inverse, for a trained model: every BatchRenorm1d/2d/3d in `module` becomes the torch
+    BatchNorm1d/2d/3d that computes the same in eval mode (its running statistics the moving ones; the weights, eps,
+    and momentum in PyTorch's sense), so tools that know only BatchNorm take the model: conv-BN folding, quantization,
+    ONNX or TensorRT export. A layer whose scale and shift are frozen at 1 and 0 (converted from affine=False) becomes
+    affine=False. Trained further, the result is plain BatchNorm. Changes `module` in place and returns it; a
+    BatchRenorm itself comes back as a new layer."""
+    import torch
+    from torch import nn
+
+    kinds = {_layer_class("BatchRenorm1d"): nn.BatchNorm1d, _layer_class("BatchRenorm2d"): nn.BatchNorm2d,
+             _layer_class("BatchRenorm3d"): nn.BatchNorm3d}
+    kind = kinds.get(type(module))
+    if kind is not None:
+        w, b = module.weight, module.bias
+        frozen = not w.requires_grad and not b.requires_grad and bool((w == 1).all()) and bool((b == 0).all())
+        bn = kind(w.numel(), eps=module.eps, momentum=1.0 - module.momentum, affine=not frozen)
+        bn = bn.to(device=module.moving_mean.device, dtype=module.moving_mean.dtype)
+        with torch.no_grad():
+            if not frozen:
+                bn.weight.copy_(w)
+                bn.bias.copy_(b)
+                bn.weight.requires_grad_(w.requires_grad)
+                bn.bias.requires_grad_(b.requires_grad)
+            bn.running_mean.copy_(module.moving_mean)
+            bn.running_var.copy_(module.moving_var)
+        return bn.train(module.training)
+    for name, child in module.named_children():
+        reverted = revert_batchnorm(child, "%s.%s" % (_path, name) if _path else name)
+        if reverted is not child:
+            setattr(module, name, reverted)
     return module
 
 
