@@ -724,14 +724,10 @@ def convert_batchnorm(module, renorm_momentum=0.99, _path=""):
             layer.renorm_mean.copy_(bn.running_mean)
             layer.renorm_std.copy_(std)
         return layer.train(bn.training)
-    for name, child in module.named_children():
-        converted = convert_batchnorm(child, renorm_momentum, "%s.%s" % (_path, name) if _path else name)
-        if converted is not child:
-            setattr(module, name, converted)
-    return module
+    return _swap_children(module, lambda child, name: convert_batchnorm(child, renorm_momentum, "%s.%s" % (_path, name) if _path else name))
 
 
-def revert_batchnorm(module, _path=""):
+def revert_batchnorm(module):
     """convert_batchnorm's inverse, for a trained model: every BatchRenorm1d/2d/3d in `module` becomes the torch
     BatchNorm1d/2d/3d that computes the same in eval mode (its running statistics the moving ones; the weights, eps,
     and momentum in PyTorch's sense), so tools that know only BatchNorm take the model: conv-BN folding, quantization,
@@ -758,10 +754,15 @@ def revert_batchnorm(module, _path=""):
             bn.running_mean.copy_(module.moving_mean)
             bn.running_var.copy_(module.moving_var)
         return bn.train(module.training)
+    return _swap_children(module, lambda child, _: revert_batchnorm(child))
+
+
+def _swap_children(module, swap):
+    """Puts swap(child, name) in each child's place where it returns another module; returns `module`."""
     for name, child in module.named_children():
-        reverted = revert_batchnorm(child, "%s.%s" % (_path, name) if _path else name)
-        if reverted is not child:
-            setattr(module, name, reverted)
+        new = swap(child, name)
+        if new is not child:
+            setattr(module, name, new)
     return module
 
 
