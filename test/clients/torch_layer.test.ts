@@ -272,6 +272,20 @@ print(json.dumps({
   assert.equal(out.sameObject, true);
 });
 
+test('the layer trains under DistributedDataParallel (2 CPU processes, gloo): parameters stay equal across ranks, each rank on its own data', { skip: noTorch }, () => {
+  const DRIVER = fileURLToPath(new URL('../../../test/clients/fixtures/ddp_driver.py', import.meta.url));
+  const r = spawnSync(PYTHON, [DRIVER, CLIENT_DIR], { encoding: 'utf8', timeout: 180_000 });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ranks: { params: number[]; moved: number; limits: number[] }[]; exitCodes: number[] };
+  assert.deepEqual(out.exitCodes, [0, 0]);
+  const [a, b] = out.ranks;
+  assert.ok(a!.moved > 1e-3, 'training moved the parameters');
+  assert.equal(a!.params.length, b!.params.length);
+  assert.ok(maxDiff(a!.params, b!.params) < 1e-6, `the ranks' parameters differ by ${maxDiff(a!.params, b!.params)}`);
+  assert.deepEqual(a!.limits, b!.limits);
+  assert.ok(Math.abs(a!.limits[0]! - 2.6) < 1e-6, `the last step's clipping (${a!.limits})`);
+});
+
 test('convert_batchnorm names the BatchNorm it cannot carry over; BatchRenorm1d equals BatchRenorm2d on the same values; a wrong rank is a ValueError', { skip: noTorch }, () => {
   const out = python(`
 import json, torch
