@@ -2,13 +2,14 @@
 """The Python client's batch renorm layer as GPU trainers run it: `npm run check:torch-layer` (on the machine with the GPU).
 
 Checks, each a verdict with the numbers behind it, printed as one JSON object:
-  - autocast: under torch.autocast (float16 and bfloat16 on CUDA, bfloat16 on a CPU) a conv + layer model beside its
-    float32 copy for 6 steps: the layer's statistics stay float32 and track the float32 run; outputs within the
-    half type's rounding; gradients finite. Also which statistics path ran (BatchNorm's kernel or var_mean).
-  - compile: torch.compile (torch >= 2) of a conv + layer + conv model while the clipping moves every step, as a
-    schedule does: how many graphs dynamo captured over the steps (1 per graph break, and again on every recompile;
-    they must not grow with the steps) and, compiled with the default backend (inductor), the outputs, gradients and
-    statistics against the same model run eagerly.
+  - autocast: under torch.autocast (float16 and bfloat16 on CUDA, bfloat16 on a CPU) a conv + layer + conv model
+    beside its float32 copy for --steps steps (8) of a moving schedule: the layer's statistics stay float32 and track
+    the float32 run; outputs within the half type's rounding; gradients finite. Also which statistics path a half
+    batch takes (BatchNorm's kernel, or var_mean when it refuses).
+  - compile: torch.compile (torch >= 2) of the same model over those steps, once running dynamo's graphs as captured
+    and once through inductor (the default): no graph may be built after the second step (a graph is built per
+    graph break, and again on every recompile: a limit baked in as a constant recompiles at every step, and past
+    dynamo's recompile limit, 8, the model runs uncompiled), and outputs, gradients and statistics match an eager run.
   torch_layer_checks.py [--device cpu|cuda] [--client DIR] [--steps N]
 --client imports renorm_tune from DIR instead of this repository's client (to check an older copy).
 """
