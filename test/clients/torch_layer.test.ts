@@ -28,6 +28,7 @@ test('BatchRenorm2d under torch.autocast (CPU bfloat16): float32 statistics that
   // bfloat16 keeps 8 significant bits: about 0.4% of values, twice over through two convolutions.
   assert.ok(bf16.maxRelativeOutputDiff > 0 && bf16.maxRelativeOutputDiff < 0.02, `output ${bf16.maxRelativeOutputDiff} from the float32 run`);
   assert.equal(bf16.gradientsFinite, true);
+  assert.equal(bf16.gradientsReachInput, true, 'gradients reach the convolution before the layer');
   assert.equal(bf16.ok, true);
   const compiled = checks.find((c) => c.check === 'compile')!;
   assert.ok(compiled.ok !== false, JSON.stringify(compiled)); // torch 1.13 (Debian's) has no torch.compile: skipped, said so

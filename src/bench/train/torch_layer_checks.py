@@ -4,8 +4,8 @@
 Checks, each a verdict with the numbers behind it, printed as one JSON object:
   - autocast: under torch.autocast (float16 and bfloat16 on CUDA, bfloat16 on a CPU) a conv + layer + conv model
     beside its float32 copy for --steps steps (8) of a moving schedule: the layer's statistics stay float32 and track
-    the float32 run; outputs within the half type's rounding; gradients finite. Also which statistics path a half
-    batch takes (BatchNorm's kernel, or var_mean when it refuses).
+    the float32 run; outputs within the half type's rounding; gradients finite, and reaching the first convolution.
+    Also which statistics path a half batch takes (BatchNorm's kernel, or var_mean when it refuses).
   - compile: torch.compile (torch >= 2) of the same model over those steps, once running dynamo's graphs as captured
     and once through inductor (the default): no graph may be built after the second step (a graph is built per
     graph break, and again on every recompile: a limit baked in as a constant recompiles at every step, and past
@@ -77,16 +77,19 @@ def check_autocast(mod, dev, dtype, steps):
         scale = float(y32.detach().abs().max()) or 1.0
         worst["output"] = max(worst["output"], max_diff(y, y32) / scale)
         finite = finite and all(bool(torch.isfinite(p.grad).all()) for p in half.parameters() if p.grad is not None)
+    first = half[0].weight.grad  # the layer passes gradients on to what comes before it
+    reached = first is not None and bool(first.abs().sum() > 0)
     for k in STATS:
         worst["stats"] = max(worst["stats"], max_diff(getattr(half[1], k), getattr(base[1], k)))
         stat_dtypes.add(str(getattr(half[1], k).dtype))
     # 8 (bfloat16) or 11 (float16) significant bits: relative output error of order 1e-2 / 1e-3 after two convolutions.
     tol = 0.05 if dtype == torch.bfloat16 else 0.01
-    ok = (finite and stat_dtypes == {"torch.float32"} and half_input == str(dtype)
+    ok = (finite and reached and stat_dtypes == {"torch.float32"} and half_input == str(dtype)
           and worst["output"] < tol and worst["stats"] < 5e-3)
     return {"check": "autocast", "dtype": str(dtype).replace("torch.", ""), "ok": ok, "layerInput": half_input,
             "statisticsDtypes": sorted(stat_dtypes), "statisticsPath": stats_path(dev, dtype),
-            "maxRelativeOutputDiff": worst["output"], "maxStatisticsDiff": worst["stats"], "gradientsFinite": finite}
+            "maxRelativeOutputDiff": worst["output"], "maxStatisticsDiff": worst["stats"], "gradientsFinite": finite,
+            "gradientsReachInput": reached}
 
 
 def check_compile(mod, dev, steps):
