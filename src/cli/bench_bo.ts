@@ -4,6 +4,7 @@ import { ConfigError, DataError } from '../errors.js';
 import { BATCH_STRATEGIES, type BatchStrategy } from '../optimizer/types.js';
 import { list, nonNegativeInt, positiveInt } from './options.js';
 import { benchBo, SECTIONS, type Section } from '../bench/bo/bench.js';
+import { readTextFile } from '../config/read_text.js';
 import { parseReferenceRuns, referenceReport, referenceRows } from '../bench/bo/reference.js';
 import { functionByName, outlierFunctions, quickFunctions, testFunctions, type TestFunction } from '../bench/bo/test_functions.js';
 
@@ -73,13 +74,7 @@ export function register(bench: Command): void {
     .option('--evals <n>', 'read the regret after this many evaluations (default the runs\' length)', positiveInt('--evals'))
     .option('--json', 'print the rows as JSON as the last line')
     .action(async (file: string, opts: { evals?: number; json?: boolean }) => {
-      const { readFile } = await import('node:fs/promises');
-      let text: string;
-      try {
-        text = await readFile(file, 'utf8');
-      } catch (err) {
-        throw new DataError(file, `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); give the path of botorch_batch.py's output`);
-      }
+      const text = readTextFile(file, (reason) => `cannot be read (${reason}); give the path of botorch_batch.py's output`);
       const rows = referenceRows(parseReferenceRuns(text, file), file, opts.evals);
       if (rows.length === 0) throw new DataError(file, 'no function has runs at both batch 1 and batch 4 for one seed; run botorch_batch.py with "batches": [1, 4]');
       for (const line of referenceReport(rows)) process.stdout.write(`${line}\n`);

@@ -1,8 +1,8 @@
 // Resolves a `--schedule` argument: a built-in name, or a JSON file holding a ScheduleSpec or an exported schedule.
-import { readFileSync } from 'node:fs';
 import { ConfigError, DataError, RenormTuneError } from '../errors.js';
 import { expectInt, expectObject } from '../config/fields.js';
 import { parseJsonFile } from '../config/json_text.js';
+import { readTextFile } from '../config/read_text.js';
 import { CLI } from '../shared/names.js';
 import { isExportedSchedule } from './evaluate.js';
 import { validateSchedule } from './validate.js';
@@ -27,12 +27,7 @@ export function validateExportedSchedule(raw: unknown, field = 'schedule'): Expo
 export function loadScheduleArg(arg: string): ScheduleSpec | ExportedSchedule {
   if (arg === 'paper') return { kind: 'paper' };
   if (arg === 'batchnorm') return { kind: 'batchnorm' };
-  let text: string;
-  try {
-    text = readFileSync(arg, 'utf8');
-  } catch (err) {
-    throw new DataError(arg, `cannot read schedule file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); expected 'paper', 'batchnorm' or a path to a JSON schedule`);
-  }
+  const text = readTextFile(arg, (reason) => `cannot read schedule file (${reason}); expected 'paper', 'batchnorm' or a path to a JSON schedule`);
   const raw = parseJsonFile(text, arg);
   try {
     return isExportedSchedule(raw) ? validateExportedSchedule(raw, arg) : validateSchedule(raw, arg);

@@ -1,7 +1,6 @@
 // The study config: one pure validator that turns untrusted JSON into a complete StudyConfig, or names the field to fix.
 import os from 'node:os';
-import { readFileSync } from 'node:fs';
-import { ConfigError, DataError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import type { Direction } from './types.js';
 import type { PrunerSpec } from './pruners/index.js';
 import { MAX_STEPS, validateScenario, type Scenario } from '../train/scenario.js';
@@ -9,6 +8,7 @@ import { mergeScheduleSpace } from './schedule_space.js';
 import { ACQUISITIONS, BACKEND_NAMES, CLI, OPTIMIZER_KINDS, type AcquisitionName, type OptimizerKind } from '../shared/names.js';
 import { type Json, describeValue, expectInt, expectNumber, expectObject, expectOneOf, joinField, rejectUnknown } from '../config/fields.js';
 import { parseJsonFile } from '../config/json_text.js';
+import { readTextFile } from '../config/read_text.js';
 
 /**
  * Metrics the built-in trainer measures, with the direction that makes sense for each. A local study optimises one
@@ -203,12 +203,7 @@ export function objectiveBounds(objective: { metric?: unknown; bounds?: unknown 
 
 /** Reads and validates a config file; read and JSON errors name the file. */
 export function loadStudyConfig(path: string): StudyConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new DataError(path, `cannot read study config: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+  const text = readTextFile(path, (reason) => `cannot read study config: ${reason}`);
   const raw = parseJsonFile(text, path);
   try {
     return validateStudyConfig(raw);

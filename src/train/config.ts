@@ -1,6 +1,6 @@
 // The `renorm-tune train` config file: {scenario, schedule?, seed?, backend?}, validated whole before anything runs.
-import { readFileSync } from 'node:fs';
-import { ConfigError, DataError } from '../errors.js';
+import { ConfigError } from '../errors.js';
+import { readTextFile } from '../config/read_text.js';
 import { validateScenario, type Scenario } from './scenario.js';
 import { BACKEND_NAMES } from '../engine/backend.js';
 import { expectInt, expectObject, expectOneOf } from '../config/fields.js';
@@ -49,11 +49,6 @@ export function validateTrainConfig(raw: unknown, prefix = ''): TrainConfig {
 }
 
 export function loadTrainConfig(file: string): TrainConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new DataError(file, `cannot read config (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
+  const text = readTextFile(file, (reason) => `cannot read config (${reason})`);
   return validateTrainConfig(parseJsonFile(text, file), file);
 }

@@ -11,8 +11,8 @@ import { optunaAvailability, runOptunaTpe, type OptunaTraces } from './optuna_tp
 import { benchGp, runOnFunction, type Pacing } from './regret.js';
 import { responsiveness, type ResponsivenessRow } from './responsiveness.js';
 import { runKey, speedup, type SpeedupRow } from './speedup.js';
-import { medianRatioInterval, standing, type Standing } from './ratio_interval.js';
-import { BATCH_TARGET, consoleLine, markdownTable, ratioInterval, regretRow, SOLVED, solvedRatio, TARGET_RATIO, type RegretRow } from './summary.js';
+import { standing, type Standing } from './ratio_interval.js';
+import { BATCH_TARGET, batchVerdict, type BatchVerdict, consoleLine, markdownTable, ratioInterval, regretRow, SOLVED, TARGET_RATIO, type RegretRow } from './summary.js';
 import type { TestFunction } from './test_functions.js';
 
 export const SECTIONS = ['regret', 'speedup', 'ablation', 'outliers', 'latency', 'threads', 'mathjs'] as const;
@@ -50,15 +50,7 @@ export interface BenchBoOptions {
   log: (line: string) => void;
 }
 
-export interface BatchCheck {
-  fn: string;
-  /** GP median at batch 4 / at batch 1, both floored at SOLVED: the issue's target is <= BATCH_TARGET. */
-  ratio: number;
-  /** 90% bootstrap interval of that ratio over seeds. */
-  interval: [number, number] | null;
-  /** 'missed' only when the whole interval is above the target; 'unresolved' when seed noise could explain the miss. */
-  standing: Standing;
-}
+export type BatchCheck = { fn: string } & BatchVerdict;
 
 export interface BenchBoResult {
   seeds: number;
@@ -166,9 +158,7 @@ export async function benchBo(o: BenchBoOptions): Promise<BenchBoResult> {
       const one = regret.find((r) => r.fn === fn.name && r.batch === 1);
       const four = regret.find((r) => r.fn === fn.name && r.batch === 4);
       if (!one || !four) continue;
-      const ratio = solvedRatio(four.gp.median, one.gp.median);
-      const interval = medianRatioInterval(four.perSeed.gp, one.perSeed.gp, { floor: SOLVED });
-      batchCheck.push({ fn: fn.name, ratio, interval, standing: standing(ratio, interval, BATCH_TARGET) });
+      batchCheck.push({ fn: fn.name, ...batchVerdict(four.perSeed.gp, one.perSeed.gp) });
     }
     const count = (s: Standing) => batchCheck.filter((b) => b.standing === s).length;
     o.log(`batch target (ask(4) median <= ${BATCH_TARGET} x ask(1); regrets < ${SOLVED} count as solved): met on ${count('met')}/${batchCheck.length}, missed beyond seed noise on ${count('missed')}, missed within it on ${count('unresolved')}; ratios [90% bootstrap interval over seeds]:`);

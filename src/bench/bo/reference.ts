@@ -1,8 +1,7 @@
 // The batch target read off an outside reference run (botorch_batch.py's JSON lines): each function's median regret
 // asking 1 and 4 at a time, and their ratio with the same bootstrap interval and standing `bench bo` gives our GP.
 import { DataError } from '../../errors.js';
-import { medianRatioInterval, standing, type Standing } from './ratio_interval.js';
-import { BATCH_TARGET, cell, num, quartiles, ratioInterval, SOLVED, solvedRatio, type Quartiles } from './summary.js';
+import { BATCH_TARGET, batchVerdict, cell, num, quartiles, ratioInterval, SOLVED, type BatchVerdict, type Quartiles } from './summary.js';
 
 export interface ReferenceRun {
   fn: string;
@@ -16,7 +15,7 @@ export interface ReferenceRun {
   botorch: string;
 }
 
-export interface ReferenceRow {
+export interface ReferenceRow extends BatchVerdict {
   fn: string;
   sampler: string;
   /** Seeds run at both batch sizes (the only ones counted). */
@@ -24,10 +23,6 @@ export interface ReferenceRow {
   evals: number;
   one: Quartiles;
   four: Quartiles;
-  /** Median at batch 4 / at batch 1, both floored at SOLVED, as `bench bo` computes ours. */
-  ratio: number;
-  interval: [number, number] | null;
-  standing: Standing;
   secondsPerRun: { one: number; four: number };
   /** Model rounds that fell back to quasi-random points, over all counted runs. */
   fallbacks: number;
@@ -85,7 +80,9 @@ export function referenceRows(runs: ReferenceRun[], file: string, evals?: number
   const groups = new Map<string, ReferenceRun[]>();
   for (const r of runs) {
     const key = `${r.fn}\u0000${r.sampler}`;
-    groups.set(key, [...(groups.get(key) ?? []), r]);
+    const group = groups.get(key);
+    if (group) group.push(r);
+    else groups.set(key, [r]);
   }
   const rows: ReferenceRow[] = [];
   for (const group of groups.values()) {
@@ -110,13 +107,8 @@ export function referenceRows(runs: ReferenceRun[], file: string, evals?: number
     const finals = (i: 0 | 1) => pairs.map((p) => p[i].trace[n - 1]!);
     const a = finals(0);
     const b = finals(1);
-    const oneQ = quartiles(a);
-    const fourQ = quartiles(b);
-    const ratio = solvedRatio(fourQ.median, oneQ.median);
-    const interval = medianRatioInterval(b, a, { floor: SOLVED });
     rows.push({
-      fn: group[0]!.fn, sampler: group[0]!.sampler, seeds, evals: n, one: oneQ, four: fourQ, ratio, interval,
-      standing: standing(ratio, interval, BATCH_TARGET),
+      fn: group[0]!.fn, sampler: group[0]!.sampler, seeds, evals: n, one: quartiles(a), four: quartiles(b), ...batchVerdict(b, a),
       secondsPerRun: { one: mean(pairs.map((p) => p[0].seconds)), four: mean(pairs.map((p) => p[1].seconds)) },
       fallbacks: pairs.reduce((s, [x, y]) => s + x.fallbacks + y.fallbacks, 0),
     });

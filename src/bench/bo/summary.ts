@@ -1,6 +1,6 @@
 // Quartiles, win counts and the side-by-side regret table of `bench bo` (console lines and the README's markdown).
 import { quantileSorted } from '../../study/stats/bootstrap.js';
-import { flooredRatio, medianRatio, medianRatioInterval } from './ratio_interval.js';
+import { flooredRatio, medianRatio, medianRatioInterval, standing, type Standing } from './ratio_interval.js';
 
 export interface Quartiles {
   q1: number;
@@ -33,6 +33,23 @@ export const SOLVED = 1e-4;
 /** a / b with both floored at SOLVED. */
 export function solvedRatio(a: number, b: number): number {
   return flooredRatio(a, b, SOLVED);
+}
+
+/** The batch target on one function: how ask(4)'s median regret stands against ask(1)'s. */
+export interface BatchVerdict {
+  /** Median at batch 4 / at batch 1, both floored at SOLVED: the issue's target is <= BATCH_TARGET. */
+  ratio: number;
+  /** 90% bootstrap interval of that ratio over seeds. */
+  interval: [number, number] | null;
+  /** 'missed' only when the whole interval is above the target; 'unresolved' when seed noise could explain the miss. */
+  standing: Standing;
+}
+
+/** The batch target from per-seed final regrets asking 4 and 1 at a time (ours in `bench bo`, or a reference's). */
+export function batchVerdict(four: number[], one: number[]): BatchVerdict {
+  const ratio = solvedRatio(quartiles(four).median, quartiles(one).median);
+  const interval = medianRatioInterval(four, one, { floor: SOLVED });
+  return { ratio, interval, standing: standing(ratio, interval, BATCH_TARGET) };
 }
 
 export interface RegretRow {

@@ -41,10 +41,9 @@ def clipping(step, steps):
     return rmax, 1.0 / rmax, 5.0 * t
 
 
-def set_all(net, clip):
-    for m in net.modules():
-        if hasattr(m, "set_clipping"):
-            m.set_clipping(*clip)
+def set_all(mod, net, clip):
+    for m in mod.renorm_modules(net):
+        m.set_clipping(*clip)
 
 
 def stats_path(dev, dtype):
@@ -66,7 +65,7 @@ def check_autocast(mod, dev, dtype, steps):
         torch.manual_seed(100 + step)
         x = (torch.randn(8, 3, 12, 12) * 2 + 1).to(dev)
         for net in (base, half):
-            set_all(net, clipping(step, steps))
+            set_all(mod, net, clipping(step, steps))
         y32 = base(x)
         y32.float().pow(2).mean().backward()
         with torch.autocast(dev.type, dtype=dtype):
@@ -121,7 +120,7 @@ def check_compile(mod, dev, steps):
                 torch.manual_seed(200 + step)
                 x = (torch.randn(8, 3, 12, 12) * 2 + 1).to(dev)
                 for net in (reference, compiled_net):
-                    set_all(net, clipping(step, steps))
+                    set_all(mod, net, clipping(step, steps))
                     net.zero_grad()
                 ye, yc = reference(x), compiled(x)
                 ye.pow(2).mean().backward()
