@@ -2,7 +2,8 @@
 // against finite differences, what it keeps for backprop, the statistics fallback for a torch without BatchNorm's
 // statistics kernel, and mixed precision and compilation as GPU trainers run them (torch.autocast, checked with CPU
 // bfloat16, the one this machine has; torch.compile, which Debian's torch 1.13 lacks: its contract, limits held in
-// tensors, is checked here, the compiled runs on a machine with torch 2).
+// tensors, is checked here, the compiled runs on a machine with torch 2); DistributedDataParallel and SyncBatchRenorm
+// over 2 CPU processes (gloo).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -273,11 +274,11 @@ print(json.dumps({
   assert.equal(out.sameObject, true);
 });
 
-test('the layer trains under DistributedDataParallel (2 CPU processes, gloo): parameters stay equal across ranks, each rank on its own data', { skip: noTorch }, () => {
+const ddp = (layer: string) => {
   const DRIVER = fileURLToPath(new URL('../../../test/clients/fixtures/ddp_driver.py', import.meta.url));
-  const r = spawnSync(PYTHON, [DRIVER, CLIENT_DIR], { encoding: 'utf8', timeout: 180_000 });
+  const r = spawnSync(PYTHON, [DRIVER, CLIENT_DIR, layer], { encoding: 'utf8', timeout: 180_000 });
   assert.equal(r.status, 0, r.stdout + r.stderr);
-  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ranks: { params: number[]; moved: number; limits: number[] }[]; exitCodes: number[] };
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ranks: { params: number[]; moved: number; limits: number[]; moving: number[] }[]; exitCodes: number[] };
   assert.deepEqual(out.exitCodes, [0, 0]);
   const [a, b] = out.ranks;
   assert.ok(a!.moved > 1e-3, 'training moved the parameters');
@@ -285,6 +286,32 @@ test('the layer trains under DistributedDataParallel (2 CPU processes, gloo): pa
   assert.ok(maxDiff(a!.params, b!.params) < 1e-6, `the ranks' parameters differ by ${maxDiff(a!.params, b!.params)}`);
   assert.deepEqual(a!.limits, b!.limits);
   assert.ok(Math.abs(a!.limits[0]! - 2.6) < 1e-6, `the last step's clipping (${a!.limits})`);
+  return maxDiff(a!.moving, b!.moving);
+};
+
+test('the layers train under DistributedDataParallel (2 CPU processes, gloo): parameters stay equal across ranks, each rank on its own data; SyncBatchRenorm\'s statistics are the group\'s', { skip: noTorch }, () => {
+  // BatchRenorm2d normalizes by each rank's own batch, so its last step leaves the ranks' moving statistics apart
+  // (DDP copies rank 0's buffers at each forward); SyncBatchRenorm's are the group's on every rank.
+  const local = ddp('BatchRenorm2d');
+  assert.ok(local > 1e-3, `BatchRenorm2d's moving statistics differ across ranks by ${local}`);
+  assert.equal(ddp('SyncBatchRenorm'), 0);
+});
+
+test('SyncBatchRenorm over 2 processes equals one BatchRenorm2d on both ranks\' samples (float64, r and d in play): outputs, input and parameter gradients, statistics; unequal and empty batches; a float32 variance when the mean dwarfs the spread', { skip: noTorch }, () => {
+  const DRIVER = fileURLToPath(new URL('../../../test/clients/fixtures/sync_driver.py', import.meta.url));
+  const r = spawnSync(PYTHON, [DRIVER, CLIENT_DIR], { encoding: 'utf8', timeout: 180_000 });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ranks: Record<string, any>[]; exitCodes: number[] };
+  assert.deepEqual(out.exitCodes, [0, 0]);
+  for (const rank of out.ranks) {
+    for (const sizes of ['unequal', 'empty']) {
+      const w = rank[sizes] as Record<string, number>;
+      assert.ok(w.effect! > 0.1, `r and d move the output from BatchNorm's by ${w.effect} (${sizes})`);
+      for (const k of ['y', 'dx', 'dparams', 'buffers']) assert.ok(w[k]! < 1e-12, `rank ${rank.rank}, ${sizes} batches: ${k} differs by ${w[k]}`);
+    }
+    // Sums of squares in float32 would give this variance to ~750% (mean 100, sd 0.01); float64 sums keep var_mean's digits.
+    assert.ok(rank.precision < 1e-3, `rank ${rank.rank}: the group's float32 variance is ${rank.precision} off, relatively`);
+  }
 });
 
 test('convert_batchnorm names the BatchNorm it cannot carry over; BatchRenorm1d equals BatchRenorm2d on the same values; a wrong rank is a ValueError', { skip: noTorch }, () => {
@@ -295,7 +322,7 @@ from renorm_tune import BatchRenorm1d, BatchRenorm2d, convert_batchnorm
 errors = {}
 for name, model in [("stats", nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2, track_running_stats=False))),
                     ("cumulative", nn.Sequential(nn.Sequential(nn.BatchNorm2d(3, momentum=None)))),
-                    ("sync", nn.Sequential(nn.SyncBatchNorm(3)))]:
+                    ("lazy", nn.Sequential(nn.LazyBatchNorm2d()))]:
     try:
         convert_batchnorm(model)
         errors[name] = None
@@ -321,10 +348,57 @@ print(json.dumps({"errors": errors, "worst": worst, "flat": list(flat), "rank": 
 `);
   assert.match(out.errors.stats, /^1: track_running_stats=False .* build it with track_running_stats=True/);
   assert.match(out.errors.cumulative, /^0\.0: momentum=None .* give it a momentum such as 0\.1/);
-  assert.match(out.errors.sync, /^0 \(SyncBatchNorm\): only BatchNorm1d, BatchNorm2d and BatchNorm3d convert/);
+  assert.match(out.errors.lazy, /^0 \(LazyBatchNorm2d\): only BatchNorm1d, BatchNorm2d, BatchNorm3d and SyncBatchNorm convert; convert the model before initializing it/);
   assert.ok(out.worst < 1e-12, `BatchRenorm1d and BatchRenorm2d differ by ${out.worst}`);
   assert.deepEqual(out.flat, [6, 3]);
   assert.equal(out.rank, 'BatchRenorm2d takes 4-D input (got 3-D, shape (5, 3, 7))');
+});
+
+test('SyncBatchRenorm outside a process group is BatchRenorm2d; convert_batchnorm makes SyncBatchNorms (and with sync=True every BatchNorm) SyncBatchRenorms over their group, and revert_batchnorm turns them back', { skip: noTorch }, () => {
+  const out = python(`
+import json, torch
+from torch import nn
+from renorm_tune import BatchRenorm2d, SyncBatchRenorm, convert_batchnorm, revert_batchnorm
+torch.set_default_dtype(torch.float64)
+torch.manual_seed(6)
+sync, plain = SyncBatchRenorm(3, momentum=0.9), BatchRenorm2d(3, momentum=0.9)
+worst = 0.0
+for step in range(4):
+    for m in (sync, plain):
+        m.set_clipping(2.0, 0.5, 1.0)
+    x = torch.randn(5, 3, 4, 4) * 2 + step
+    worst = max(worst, (sync(x) - plain(x)).abs().max().item())
+worst = max([worst] + [(a - b).abs().max().item() for a, b in zip(sync.buffers(), plain.buffers())])
+ranks = [list(sync(torch.randn(*shape)).shape) for shape in [(4, 3), (4, 3, 5), (4, 3, 2, 2, 2)]]
+group = object()  # convert and revert carry a SyncBatchNorm's process group through, whatever it is
+bn = nn.SyncBatchNorm(3, momentum=0.2, eps=1e-4, process_group=group)
+with torch.no_grad():
+    bn.running_mean.uniform_()
+    bn.running_var.uniform_(0.5, 2)
+    bn.weight.uniform_()
+net = convert_batchnorm(nn.Sequential(bn, nn.Sequential(nn.BatchNorm1d(3))), renorm_momentum=0.9)
+every = convert_batchnorm(nn.Sequential(nn.BatchNorm2d(3), nn.BatchNorm1d(3)), sync=True)
+out = {"worst": worst, "ranks": ranks,
+       "converted": [type(m).__name__ for m in net.modules()][1:], "every": [type(m).__name__ for m in every],
+       "group": net[0].process_group is group, "momentum": net[0].momentum, "renorm": net[0].renorm_momentum,
+       "moving": (net[0].moving_var - bn.running_var).abs().max().item()}
+back = revert_batchnorm(net)
+print(json.dumps({**out, "reverted": type(back[0]).__name__, "backGroup": back[0].process_group is group, "eps": back[0].eps,
+                  "backMomentum": back[0].momentum, "backVar": (back[0].running_var - bn.running_var).abs().max().item()}))
+`);
+  assert.ok(out.worst < 1e-12, `SyncBatchRenorm without a process group differs from BatchRenorm2d by ${out.worst}`);
+  assert.deepEqual(out.ranks, [[4, 3], [4, 3, 5], [4, 3, 2, 2, 2]]);
+  // The BatchNorm1d stays local unless asked: a SyncBatchNorm is the user's choice of what to synchronize.
+  assert.deepEqual(out.converted, ['SyncBatchRenorm', 'Sequential', 'BatchRenorm1d']);
+  assert.deepEqual(out.every, ['SyncBatchRenorm', 'SyncBatchRenorm']);
+  assert.equal(out.group, true);
+  assert.ok(Math.abs(out.momentum - 0.8) < 1e-12 && out.renorm === 0.9);
+  assert.ok(out.moving < 1e-12);
+  assert.equal(out.reverted, 'SyncBatchNorm');
+  assert.equal(out.backGroup, true);
+  assert.equal(out.eps, 1e-4);
+  assert.ok(Math.abs(out.backMomentum - 0.2) < 1e-12);
+  assert.ok(out.backVar < 1e-12);
 });
 
 test('npm run bench:torch-layer runs its layer and whole-model modes and reports what it measured', { skip: noTorch }, () => {

@@ -2,7 +2,7 @@
 
 One file, standard library only (Python 3.8+): copy it next to your trainer, or import it from the npm package
 (node_modules/renorm-tune/src/clients/python/renorm_tune.py). PyTorch and TensorFlow are imported only by the
-parts that need them (BatchRenorm1d/2d/3d, convert_batchnorm, revert_batchnorm, apply_clipping; keras_clipping,
+parts that need them (BatchRenorm1d/2d/3d, SyncBatchRenorm, convert_batchnorm, revert_batchnorm, apply_clipping; keras_clipping,
 keras_callback).
 
     from renorm_tune import Client, BatchRenorm2d, apply_clipping
@@ -37,7 +37,7 @@ import urllib.parse
 import urllib.request
 import warnings
 
-# BatchRenorm1d/2d/3d are left out on purpose: `import *` would then need PyTorch. Import them by name.
+# BatchRenorm1d/2d/3d and SyncBatchRenorm are left out on purpose: `import *` would then need PyTorch. Import them by name.
 __all__ = [
     "Client", "Study", "Trial", "RenormTuneError", "LeaseLost", "BudgetExhausted", "StudyStopped", "TrialNotRunning", "NotFound",
     "schedule_at", "apply_clipping", "renorm_modules", "convert_batchnorm", "revert_batchnorm", "keras_clipping", "keras_callback",
@@ -588,7 +588,7 @@ def _batch_statistics(torch, x):
     return mean, var
 
 
-_LAYERS = ("BatchRenorm1d", "BatchRenorm2d", "BatchRenorm3d")
+_LAYERS = ("BatchRenorm1d", "BatchRenorm2d", "BatchRenorm3d", "SyncBatchRenorm")
 
 
 def _define_layers():
@@ -633,26 +633,41 @@ def _define_layers():
         rmin = property(lambda self: float(self.clip_rmin))
         dmax = property(lambda self: float(self.clip_dmax))
 
-        def forward(self, x):
+        def _check_rank(self, x):
             if x.dim() not in self._input_dims:
                 raise ValueError("%s takes %s-D input (got %d-D, shape %s)" % (
                     type(self).__name__, " or ".join(map(str, self._input_dims)), x.dim(), tuple(x.shape)))
-            if not self.training:
-                return F.batch_norm(x, self.moving_mean, self.moving_var, self.weight, self.bias, False, 0.0, self.eps)
+
+        def _eval(self, x):
+            return F.batch_norm(x, self.moving_mean, self.moving_var, self.weight, self.bias, False, 0.0, self.eps)
+
+        def _renorm(self, mean, var):
+            """r and d for a batch of this mean and biased variance (in the buffers' dtype); moves the statistics."""
             with torch.no_grad():  # r, d and the statistics' updates are constants for backprop
-                # In the buffers' dtype: a CPU kernel returns a bfloat16 batch's statistics in bfloat16. Each line is
-                # one or two kernels on tiny per-channel tensors; on a GPU their launches are most of the layer's
-                # cost beyond BatchNorm's, so updates run in place (lerp_: old + (1 - momentum) * (new - old)).
+                return self._renorm_step(mean, var)
+
+        def _renorm_step(self, mean, var):
+            # Each line is one or two kernels on tiny per-channel tensors; on a GPU their launches are most of the
+            # layer's cost beyond BatchNorm's, so updates run in place (lerp_: old + (1 - momentum) * (new - old)).
+            std = (var + self.eps).sqrt_()
+            denom = self.renorm_std.clamp(min=self.eps ** 0.5)
+            r = (std / denom).clamp_(self.clip_rmin, self.clip_rmax)
+            d = (mean - self.renorm_mean).div_(denom).clamp_(-self.clip_dmax, self.clip_dmax)
+            self.renorm_mean.lerp_(mean, 1 - self.renorm_momentum)
+            self.renorm_std.lerp_(std, 1 - self.renorm_momentum)
+            self.moving_mean.lerp_(mean, 1 - self.momentum)
+            self.moving_std.lerp_(std, 1 - self.momentum)
+            self.moving_var.copy_(self.moving_std.square().sub_(self.eps).clamp_(min=0))
+            return r, d
+
+        def forward(self, x):
+            self._check_rank(x)
+            if not self.training:
+                return self._eval(x)
+            with torch.no_grad():
+                # In the buffers' dtype: a CPU kernel returns a bfloat16 batch's statistics in bfloat16.
                 mean, var = (s.to(self.renorm_mean.dtype) for s in _batch_statistics(torch, x))
-                std = var.add_(self.eps).sqrt_()
-                denom = self.renorm_std.clamp(min=self.eps ** 0.5)
-                r = (std / denom).clamp_(self.clip_rmin, self.clip_rmax)
-                d = (mean - self.renorm_mean).div_(denom).clamp_(-self.clip_dmax, self.clip_dmax)
-                self.renorm_mean.lerp_(mean, 1 - self.renorm_momentum)
-                self.renorm_std.lerp_(std, 1 - self.renorm_momentum)
-                self.moving_mean.lerp_(mean, 1 - self.momentum)
-                self.moving_std.lerp_(std, 1 - self.momentum)
-                self.moving_var.copy_(self.moving_std.square().sub_(self.eps).clamp_(min=0))
+            r, d = self._renorm(mean, var)
             # Training mode with no running buffers: normalized by this batch's mean and biased variance, as above.
             return F.batch_norm(x, None, None, self.weight * r, torch.addcmul(self.bias, self.weight, d), True, 0.0, self.eps)
 
@@ -668,7 +683,78 @@ def _define_layers():
         """Batch renorm over NCDHW, where BatchNorm3d goes."""
         _input_dims = (5,)
 
-    return {"BatchRenorm1d": BatchRenorm1d, "BatchRenorm2d": BatchRenorm2d, "BatchRenorm3d": BatchRenorm3d}
+    class _AllReduceSum(torch.autograd.Function):
+        """Sums a tensor over the process group, on every rank. Every rank's output depends on every rank's input, so
+        the gradient is the sum of the ranks' gradients: the backward pass is an all-reduce too (which every rank
+        runs, as DistributedDataParallel's own does)."""
+
+        @staticmethod
+        def forward(ctx, tensor, group):
+            ctx.group = group
+            total = tensor.clone()
+            torch.distributed.all_reduce(total, group=group)
+            return total
+
+        @staticmethod
+        def backward(ctx, grad):
+            grad = grad.clone()
+            torch.distributed.all_reduce(grad, group=ctx.group)
+            return grad, None
+
+    class SyncBatchRenorm(_BatchRenorm):
+        """Batch renorm by the statistics of the whole batch across the processes of a group (every rank of
+        torch.distributed's default group unless `process_group` is given), where torch's SyncBatchNorm goes: the
+        mean and variance that normalize, set r and d, and move the moving statistics are those of all ranks' samples
+        together, and gradients flow through them to every rank's input. One all-reduce per layer each way, of 2C + 1
+        numbers, over any backend (gloo on CPUs, NCCL on GPUs); ranks may hold different batch sizes. Outside a
+        process group of more than one rank, and in eval mode, it is the plain layer. Takes (N, C, ...) input."""
+
+        _input_dims = (2, 3, 4, 5)
+
+        def __init__(self, channels, momentum=0.99, renorm_momentum=0.99, eps=1e-3, process_group=None):
+            super().__init__(channels, momentum=momentum, renorm_momentum=renorm_momentum, eps=eps)
+            self.process_group = process_group
+
+        def _group_size(self):
+            dist = torch.distributed
+            if not (dist.is_available() and dist.is_initialized()):
+                return 1
+            return dist.get_world_size(self.process_group or dist.group.WORLD)
+
+        def forward(self, x):
+            self._check_rank(x)
+            if not self.training or self._group_size() == 1:
+                return _BatchRenorm.forward(self, x)
+            mean, var = self._group_statistics(x)
+            r, d = self._renorm(mean.detach().to(self.renorm_mean.dtype), var.detach().to(self.renorm_mean.dtype))
+            # y = gamma * ((x - mean) / std * r + d) + beta = x * a + b per channel, with gradients through mean and std.
+            a = self.weight.to(mean.dtype) * r / (var + self.eps).sqrt()
+            b = self.bias.to(mean.dtype) + self.weight.to(mean.dtype) * d - mean * a
+            shape = (1, -1) + (1,) * (x.dim() - 2)
+            return torch.addcmul(b.to(x.dtype).view(shape), x, a.to(x.dtype).view(shape))
+
+        def _group_statistics(self, x):
+            """The group's mean and biased variance per channel, differentiable. Each rank sends its count n, n * mean
+            and n * (var + mean^2), the two sums of its values and their squares, in float64: a variance recovered from
+            sums of squares loses digits as mean^2 / var grows, so float32 would lose them when the mean dwarfs the
+            spread."""
+            dims = [0] + list(range(2, x.dim()))
+            n = x.numel() // x.shape[1]
+            if n > 0:
+                var, mean = torch.var_mean(x, dim=dims, correction=0)
+            else:  # an empty batch on this rank still joins both all-reduces, with zeros linked to x
+                mean = var = x.sum(dim=dims)
+            wide = torch.float32 if x.device.type == "mps" else torch.float64  # MPS has no float64
+            mean, var = mean.to(wide), var.to(wide)
+            total = _AllReduceSum.apply(torch.cat([mean.new_full((1,), n), n * mean, n * (var + mean * mean)]),
+                                        self.process_group or torch.distributed.group.WORLD)
+            c = x.shape[1]
+            count = total[:1]
+            group_mean = total[1:1 + c] / count
+            return group_mean, (total[1 + c:] / count - group_mean * group_mean).clamp(min=0)
+
+    return {"BatchRenorm1d": BatchRenorm1d, "BatchRenorm2d": BatchRenorm2d, "BatchRenorm3d": BatchRenorm3d,
+            "SyncBatchRenorm": SyncBatchRenorm}
 
 
 def _layer_class(name):
@@ -684,23 +770,26 @@ def __getattr__(name):
     raise AttributeError("module 'renorm_tune' has no attribute %r" % name)
 
 
-def convert_batchnorm(module, renorm_momentum=0.99, _path=""):
+def convert_batchnorm(module, renorm_momentum=0.99, sync=False, process_group=None, _path=""):
     """Returns `module` with every torch BatchNorm1d/2d/3d in it replaced by the matching BatchRenorm, as
     torch.nn.SyncBatchNorm.convert_sync_batchnorm does: a BatchNorm itself comes back as a new layer, anything else
     is changed in place. Each new layer takes over its BatchNorm's weights, eps, momentum (converted to Keras' sense,
     1 - PyTorch's) and running statistics, which also start the renorm statistics, so in eval mode, and in training
     until apply_clipping relaxes the limits, the model computes what it did. `renorm_momentum` is the trial's (the
-    study tunes it; 0.99 otherwise). A BatchNorm that cannot carry over is a ValueError naming it."""
+    study tunes it; 0.99 otherwise). A torch SyncBatchNorm becomes a SyncBatchRenorm over its process group; with
+    sync=True every BatchNorm does, over `process_group` (torch.distributed's default group when None). A BatchNorm
+    that cannot carry over is a ValueError naming it."""
     import torch
     from torch import nn
 
-    kinds = {nn.BatchNorm1d: "BatchRenorm1d", nn.BatchNorm2d: "BatchRenorm2d", nn.BatchNorm3d: "BatchRenorm3d"}
+    kinds = {nn.BatchNorm1d: "BatchRenorm1d", nn.BatchNorm2d: "BatchRenorm2d", nn.BatchNorm3d: "BatchRenorm3d",
+             nn.SyncBatchNorm: "SyncBatchRenorm"}
     where = _path or type(module).__name__
     if isinstance(module, nn.modules.batchnorm._BatchNorm):
         kind = kinds.get(type(module))
         if kind is None:
-            raise ValueError("%s (%s): only BatchNorm1d, BatchNorm2d and BatchNorm3d convert; convert the model "
-                             "before wrapping it (SyncBatchNorm) or initializing it (LazyBatchNorm)" % (where, type(module).__name__))
+            raise ValueError("%s (%s): only BatchNorm1d, BatchNorm2d, BatchNorm3d and SyncBatchNorm convert; convert "
+                             "the model before initializing it (LazyBatchNorm)" % (where, type(module).__name__))
         if not module.track_running_stats or module.running_mean is None:
             raise ValueError("%s: track_running_stats=False normalizes by the batch in eval mode too; batch renorm needs "
                              "the moving statistics, so build it with track_running_stats=True" % where)
@@ -708,7 +797,12 @@ def convert_batchnorm(module, renorm_momentum=0.99, _path=""):
             raise ValueError("%s: momentum=None (a cumulative average) has no batch renorm equivalent; give it a "
                              "momentum such as 0.1 before converting" % where)
         bn = module
-        layer = _layer_class(kind)(bn.num_features, momentum=1.0 - bn.momentum, renorm_momentum=renorm_momentum, eps=bn.eps)
+        args = dict(momentum=1.0 - bn.momentum, renorm_momentum=renorm_momentum, eps=bn.eps)
+        if kind == "SyncBatchRenorm" or sync:
+            group = bn.process_group if kind == "SyncBatchRenorm" else process_group
+            layer = _layer_class("SyncBatchRenorm")(bn.num_features, process_group=group, **args)
+        else:
+            layer = _layer_class(kind)(bn.num_features, **args)
         layer = layer.to(device=bn.running_mean.device, dtype=bn.running_mean.dtype)
         with torch.no_grad():
             if bn.affine:
@@ -724,7 +818,8 @@ def convert_batchnorm(module, renorm_momentum=0.99, _path=""):
             layer.renorm_mean.copy_(bn.running_mean)
             layer.renorm_std.copy_(std)
         return layer.train(bn.training)
-    return _swap_children(module, lambda child, name: convert_batchnorm(child, renorm_momentum, "%s.%s" % (_path, name) if _path else name))
+    return _swap_children(module, lambda child, name: convert_batchnorm(
+        child, renorm_momentum, sync, process_group, "%s.%s" % (_path, name) if _path else name))
 
 
 def revert_batchnorm(module):
@@ -732,18 +827,19 @@ def revert_batchnorm(module):
     BatchNorm1d/2d/3d that computes the same in eval mode (its running statistics the moving ones; the weights, eps,
     and momentum in PyTorch's sense), so tools that know only BatchNorm take the model: conv-BN folding, quantization,
     ONNX or TensorRT export. A layer whose scale and shift are frozen at 1 and 0 (converted from affine=False) becomes
-    affine=False. Trained further, the result is plain BatchNorm. Changes `module` in place and returns it; a
-    BatchRenorm itself comes back as a new layer."""
+    affine=False. A SyncBatchRenorm becomes a torch SyncBatchNorm over its process group. Trained further, the result
+    is plain BatchNorm. Changes `module` in place and returns it; a BatchRenorm itself comes back as a new layer."""
     import torch
     from torch import nn
 
     kinds = {_layer_class("BatchRenorm1d"): nn.BatchNorm1d, _layer_class("BatchRenorm2d"): nn.BatchNorm2d,
-             _layer_class("BatchRenorm3d"): nn.BatchNorm3d}
+             _layer_class("BatchRenorm3d"): nn.BatchNorm3d, _layer_class("SyncBatchRenorm"): nn.SyncBatchNorm}
     kind = kinds.get(type(module))
     if kind is not None:
         w, b = module.weight, module.bias
         frozen = not w.requires_grad and not b.requires_grad and bool((w == 1).all()) and bool((b == 0).all())
-        bn = kind(w.numel(), eps=module.eps, momentum=1.0 - module.momentum, affine=not frozen)
+        group = {"process_group": module.process_group} if kind is nn.SyncBatchNorm else {}
+        bn = kind(w.numel(), eps=module.eps, momentum=1.0 - module.momentum, affine=not frozen, **group)
         bn = bn.to(device=module.moving_mean.device, dtype=module.moving_mean.dtype)
         with torch.no_grad():
             if not frozen:
