@@ -1,7 +1,7 @@
 // Helpers of the Python client tests: /usr/bin/python3 with the client importable, and a live `renorm-tune serve` started as a user would.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 export const PYTHON = '/usr/bin/python3';
 export const CLIENT_DIR = fileURLToPath(new URL('../../../src/clients/python/', import.meta.url));
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const README = fileURLToPath(new URL('../../../README.md', import.meta.url));
 
 export const pythonMissing = spawnSync(PYTHON, ['-c', 'import json, urllib.request'], { encoding: 'utf8' }).status !== 0
   ? `${PYTHON} is not installed (Debian: apt-get install python3); the Python client tests need it` : false;
@@ -59,3 +60,38 @@ export function runPython(code: string, url: string, timeoutMs = 120_000): unkno
   return JSON.parse(py.stdout.trim().split('\n').at(-1)!);
 }
 
+/** The first python block after the README's paragraph that starts with `heading`. */
+export function readmeSnippet(heading: string): string {
+  const text = readFileSync(README, 'utf8');
+  const at = text.indexOf(heading);
+  const start = text.indexOf('```python\n', at);
+  const end = text.indexOf('\n```', start + 10);
+  assert.ok(at >= 0 && start > at && end > start, `README.md must keep its "${heading}" snippet`);
+  return text.slice(start + '```python\n'.length, end);
+}
+
+/** What the README's PyTorch loops leave to the reader: a model built with a norm layer factory, batches, and a validation accuracy. */
+export const README_PRELUDE = `
+import torch
+from torch import nn
+torch.set_num_threads(1)
+_g = torch.Generator().manual_seed(0)
+_W = torch.randn(64, 4, generator=_g)
+_X = torch.randn(1024, 1, 8, 8, generator=_g)
+_Y = (_X.flatten(1) @ _W).argmax(1)
+_SPLITS = {"validation": (_X[768:896], _Y[768:896]), "test": (_X[896:], _Y[896:])}
+def make_model(norm):
+    return nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), norm(8), nn.ReLU(), nn.Conv2d(8, 8, 3, padding=1), norm(8), nn.ReLU(),
+                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 4))
+def batches():
+    while True:
+        idx = torch.randint(0, 768, (8,))
+        yield _X[idx], _Y[idx]
+def evaluate(model, split):
+    x, y = _SPLITS[split]
+    model.eval()
+    with torch.no_grad():
+        acc = (model(x).argmax(1) == y).float().mean().item()
+    model.train()
+    return acc
+`;

@@ -1,49 +1,9 @@
 // The README's whole PyTorch loop, and the same as an objective for study.optimize, run as printed against a live `renorm-tune serve` (a tiny CNN on synthetic data stands in for "yours").
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { liveServer, runPython, torchMissing } from './helpers.js';
-
-const README = fileURLToPath(new URL('../../../README.md', import.meta.url));
+import { README_PRELUDE as PRELUDE, liveServer, readmeSnippet, runPython, torchMissing } from './helpers.js';
 
 const noTorch = torchMissing('the README loop needs it');
-
-/** The first python block after the README's paragraph that starts with `heading`. */
-export function readmeSnippet(heading: string): string {
-  const text = readFileSync(README, 'utf8');
-  const at = text.indexOf(heading);
-  const start = text.indexOf('```python\n', at);
-  const end = text.indexOf('\n```', start + 10);
-  assert.ok(at >= 0 && start > at && end > start, `README.md must keep its "${heading}" snippet`);
-  return text.slice(start + '```python\n'.length, end);
-}
-
-/** What the README leaves to the reader: a model built with a norm layer factory, batches, and a validation accuracy. */
-const PRELUDE = `
-import torch
-from torch import nn
-torch.set_num_threads(1)
-_g = torch.Generator().manual_seed(0)
-_W = torch.randn(64, 4, generator=_g)
-_X = torch.randn(1024, 1, 8, 8, generator=_g)
-_Y = (_X.flatten(1) @ _W).argmax(1)
-_SPLITS = {"validation": (_X[768:896], _Y[768:896]), "test": (_X[896:], _Y[896:])}
-def make_model(norm):
-    return nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), norm(8), nn.ReLU(), nn.Conv2d(8, 8, 3, padding=1), norm(8), nn.ReLU(),
-                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 4))
-def batches():
-    while True:
-        idx = torch.randint(0, 768, (8,))
-        yield _X[idx], _Y[idx]
-def evaluate(model, split):
-    x, y = _SPLITS[split]
-    model.eval()
-    with torch.no_grad():
-        acc = (model(x).argmax(1) == y).float().mean().item()
-    model.train()
-    return acc
-`;
 
 /** After the loop: what it left behind, as JSON. */
 const POSTLUDE = `

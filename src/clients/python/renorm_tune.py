@@ -2,8 +2,8 @@
 
 One file, standard library only (Python 3.8+): copy it next to your trainer, or import it from the npm package
 (node_modules/renorm-tune/src/clients/python/renorm_tune.py). PyTorch and TensorFlow are imported only by the
-parts that need them (BatchRenorm1d/2d/3d, SyncBatchRenorm, convert_batchnorm, revert_batchnorm, apply_clipping; keras_clipping,
-keras_callback).
+parts that need them (BatchRenorm1d/2d/3d, SyncBatchRenorm, on_rank_zero, convert_batchnorm, revert_batchnorm,
+apply_clipping; keras_clipping, keras_callback).
 
     from renorm_tune import Client, BatchRenorm2d, apply_clipping
     study = Client("http://127.0.0.1:8080").create_study("my-resnet", metric="top1", direction="maximize",
@@ -40,7 +40,8 @@ import warnings
 # BatchRenorm1d/2d/3d and SyncBatchRenorm are left out on purpose: `import *` would then need PyTorch. Import them by name.
 __all__ = [
     "Client", "Study", "Trial", "RenormTuneError", "LeaseLost", "BudgetExhausted", "StudyStopped", "TrialNotRunning", "NotFound",
-    "schedule_at", "apply_clipping", "renorm_modules", "convert_batchnorm", "revert_batchnorm", "keras_clipping", "keras_callback",
+    "schedule_at", "apply_clipping", "renorm_modules", "convert_batchnorm", "revert_batchnorm", "on_rank_zero", "keras_clipping",
+    "keras_callback",
 ]
 
 DEFAULT_URL = "http://127.0.0.1:8080"
@@ -60,6 +61,9 @@ class RenormTuneError(Exception):
         super().__init__(message)
         self.code, self.message, self.status, self.field = code, message, status, field
         self.refused = False  # UNREACHABLE only: the connection was refused (nothing listens on the port)
+
+    def __reduce__(self):  # picklable whole (code, status, field), e.g. to cross processes in on_rank_zero
+        return (type(self), (self.code, self.message, self.status, self.field), self.__dict__)
 
 
 class LeaseLost(RenormTuneError):
@@ -874,6 +878,39 @@ def apply_clipping(model, source, step, total_steps=None):
     for m in modules:
         m.set_clipping(c["rmax"], c["rmin"], c["dmax"])
     return len(modules)
+
+
+def on_rank_zero(fn, group=None):
+    """For trainers of several processes (DistributedDataParallel, torchrun): calls fn() on the first rank of
+    torch.distributed's process group (`group`; the default group when None) only, and returns its result on every
+    rank, or raises the exception it raised (BudgetExhausted, LeaseLost, ...) on every rank. So one process creates
+    the study, asks, reports and tells, while every rank trains the same trial and stops at the same prune decision or
+    the same end of the budget; a rank that went its own way would leave the others waiting in a collective. Every
+    rank of the group must call it at the same point. Without a process group of more than one rank it is fn()."""
+    import pickle
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size(group) == 1:
+        return fn()
+    src = 0 if group is None else dist.get_process_group_ranks(group)[0]
+    box, raised = [None], None
+    if dist.get_rank() == src:
+        try:
+            box[0] = (True, fn())
+        except Exception as err:  # noqa: BLE001 - raised on every rank: here as it is, elsewhere as sent
+            raised = err
+            try:
+                pickle.dumps(err)
+                box[0] = (False, err)
+            except Exception:  # noqa: BLE001 - one that cannot cross processes goes as its words
+                box[0] = (False, RuntimeError("%s: %s (raised on rank %d)" % (type(err).__name__, err, src)))
+    dist.broadcast_object_list(box, src=src, group=group)
+    if raised is not None:
+        raise raised
+    ok, value = box[0]
+    if not ok:
+        raise value
+    return value
 
 
 # ---- Keras (tf.keras 2 / tf_keras: Keras 3 dropped `renorm`) --------------------------------------------------------

@@ -1,0 +1,113 @@
+// The README's loop for trainers of several processes, run as printed against a live `renorm-tune serve`: 2 CPU
+// processes over gloo, started with torchrun's environment variables, each with its own share of the data.
+import { after, before, describe, it, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { CLIENT_DIR, PYTHON, README_PRELUDE, liveServer, readmeSnippet, torchMissing } from './helpers.js';
+
+const noTorch = torchMissing('the README loop for several processes needs it');
+
+/** Each rank its own batches, as a DistributedSampler would give. */
+const SHARDS = `
+import os
+def batches():
+    g = torch.Generator().manual_seed(1000 + int(os.environ["RANK"]))
+    while True:
+        idx = torch.randint(0, 768, (8,), generator=g)
+        yield _X[idx], _Y[idx]
+`;
+
+/** After the loop, on every rank: the last trial it trained, its model's state, and the server's view (asked by rank 0). */
+const POSTLUDE = `
+import json
+state = torch.cat([t.detach().flatten() for t in list(net.parameters()) + list(net.buffers())])
+view = on_rank_zero(study.view)
+print(json.dumps({"rank": dist.get_rank(), "last": trial.number, "state": state.tolist(), "counts": view["counts"],
+                  "studyState": view["state"], "roles": [[t["role"], t["state"], len(t["intermediate"])] for t in view["trials"]]}))
+dist.destroy_process_group()
+`;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+interface RankOut { rank: number; last: number; state: number[]; counts: Record<string, number>; studyState: string; roles: [string, string, number][] }
+
+/** Runs `code` as rank 0 and rank 1 of a torchrun-style job (env://); each rank's last stdout line as JSON. */
+async function twoRanks(code: string, url: string, timeoutMs: number): Promise<RankOut[]> {
+  const port = await freePort();
+  const runs = [0, 1].map((rank) => new Promise<RankOut>((resolve, reject) => {
+    const child = spawn(PYTHON, ['-c', code], {
+      env: {
+        ...process.env, PYTHONPATH: CLIENT_DIR, RENORM_TUNE_URL: url, PYTHONDONTWRITEBYTECODE: '1',
+        RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: '2', MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code !== 0) reject(new Error(`rank ${rank} exited with ${signal ?? code}:\n${err}\n${out.slice(0, 2000)}`));
+      else resolve(JSON.parse(out.trim().split('\n').at(-1)!) as RankOut);
+    });
+  }));
+  return Promise.all(runs);
+}
+
+describe('the README loop for several processes (DistributedDataParallel, on_rank_zero)', { skip: noTorch }, () => {
+  let server: Awaited<ReturnType<typeof liveServer>>;
+  before(async () => {
+    server = await liveServer();
+  });
+  after(() => server?.stop());
+
+  it('rank 0 asks, reports and tells; both ranks train every trial in step and both stop at the end of the budget', async () => {
+    const code = `${README_PRELUDE}\n${SHARDS}\n${readmeSnippet('**With several processes**')}\n${POSTLUDE}`;
+    const [a, b] = await twoRanks(code, server.url, 600_000);
+    // Both ranks left the loop (BudgetExhausted raised on each), after the same last trial, with the same model:
+    // DistributedDataParallel kept the weights equal and SyncBatchRenorm the statistics.
+    assert.equal(a!.last, b!.last);
+    assert.equal(a!.state.length, b!.state.length);
+    const diff = a!.state.reduce((m, v, i) => Math.max(m, Math.abs(v - b!.state[i]!)), 0);
+    assert.ok(diff < 1e-6, `the ranks' final models differ by ${diff}`);
+    // The server saw one trainer: each trial asked once, reported every 100 steps and told once.
+    assert.deepEqual([a!.counts, a!.studyState, a!.roles], [b!.counts, b!.studyState, b!.roles], 'on_rank_zero gave every rank the same view');
+    const roles = a!.roles.map((t) => t[0]);
+    assert.deepEqual(roles.slice(0, 4), ['baseline:batchnorm', 'baseline:paper', 'search', 'search']);
+    assert.ok(roles.some((r) => r.startsWith('race:')) && roles.filter((r) => r.startsWith('final:')).length >= 4, roles.join(', '));
+    assert.equal(a!.studyState, 'COMPLETE');
+    assert.equal(a!.counts.FAIL, 0);
+    for (const [role, state, reports] of a!.roles) {
+      assert.ok(state === 'COMPLETE' || state === 'PRUNED', `${role} ${state}`);
+      assert.ok(reports >= 1 && reports <= 2, `${role}: ${reports} reports (every 100 of 200 steps)`);
+    }
+  });
+});
+
+test('on_rank_zero (2 gloo processes): fn runs on rank 0 only, every rank gets its result or its exception (a client error whole, one that cannot be pickled in words); without a process group it is fn()', { skip: noTorch }, () => {
+  const DRIVER = fileURLToPath(new URL('../../../test/clients/fixtures/rank_zero_driver.py', import.meta.url));
+  const r = spawnSync(PYTHON, [DRIVER, CLIENT_DIR], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ranks: Record<string, any>[]; exitCodes: number[] };
+  assert.deepEqual(out.exitCodes, [0, 0]);
+  const [zero, one] = out.ranks;
+  for (const rank of [zero!, one!]) {
+    assert.equal(rank.alone, 'no group');
+    assert.deepEqual(rank.value, { 'asked by': 0 });
+    assert.deepEqual(rank.exhausted, ['BudgetExhausted', "study 'x' has used its budget", 'BUDGET_EXHAUSTED', 409]);
+  }
+  assert.deepEqual(zero!.calls, [0, 0, 0]);
+  assert.deepEqual(one!.calls, []);
+  assert.deepEqual(zero!.unpicklable, ['ValueError', 'holds a lock', null, null], 'rank 0 raises its own exception as it is');
+  assert.deepEqual(one!.unpicklable, ['RuntimeError', 'ValueError: holds a lock (raised on rank 0)', null, null]);
+});
