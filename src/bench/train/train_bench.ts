@@ -6,6 +6,7 @@ import { createTrainStep } from '../../engine/train_step.js';
 import { setModelClipping } from '../../engine/models.js';
 import { TorchBench, torchUnavailableReason } from './torch_reference.js';
 import { profileKernels, type KernelRow } from './kernel_profile.js';
+import { cpuDescription } from '../cpu_info.js';
 
 export interface TrainBenchOptions {
   batchSize: number;
@@ -42,6 +43,8 @@ export interface TrainBenchResult {
   torchImagesPerCpuSecond: number | null;
   cpuTimeRatio: number | null;
   cpuImagesPerSecond: number | null;
+  /** The CPU it ran on (cpuDescription): the ratio to PyTorch depends on its vector width. */
+  cpu: string;
   kernelProfile: { totalMsPerStep: number; rows: KernelRow[] } | null;
 }
 
@@ -79,7 +82,8 @@ function makeRunner(batchSize: number) {
 
 export async function benchTrain(o: TrainBenchOptions): Promise<TrainBenchResult> {
   const { name: backend } = await initBackend(o.backend);
-  o.log(`backend ${backend}, batch ${o.batchSize}, ${o.rounds} rounds of ${o.steps} steps after ${o.warmup} warm-up steps, one thread`);
+  const cpu = cpuDescription();
+  o.log(`backend ${backend}, batch ${o.batchSize}, ${o.rounds} rounds of ${o.steps} steps after ${o.warmup} warm-up steps, one thread; ${cpu}`);
   const runner = makeRunner(o.batchSize);
   runner.run(o.warmup);
 
@@ -148,6 +152,7 @@ export async function benchTrain(o: TrainBenchOptions): Promise<TrainBenchResult
     o.log(`context: pure-JS cpu backend ${cpuImagesPerSecond.toFixed(1)} img/s (${o.cpuSteps} steps), ${(ips / cpuImagesPerSecond).toFixed(0)}x slower than ${backend}`);
   }
   return {
+    cpu,
     imagesPerSecond: ips,
     msPerStep: (o.batchSize * 1000) / ips,
     backend,

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { initBackend } from '../../../src/engine/backend.js';
 import { BACKEND_NAMES } from '../../../src/shared/names.js';
 import { BackendError } from '../../../src/errors.js';
+import { cpuDescription, vectorExtensions } from '../../../src/bench/cpu_info.js';
 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../src/cli/main.js');
 
@@ -35,6 +36,7 @@ test('bench train --profile --json prints a JSON summary (with the kernel profil
   assert.equal(summary['torchImagesPerSecond'], null);
   assert.equal(summary['ratio'], null);
   assert.equal(summary['torchNote'], 'disabled by --no-torch');
+  assert.equal(summary['cpu'], cpuDescription(), 'the CPU it ran on, since ratios to native code depend on it');
   const profile = summary['kernelProfile'] as { rows: { kernel: string; callsPerStep: number }[] };
   const names = profile.rows.map((r) => r.kernel);
   // Our fused BRN kernels exist only where the engine registers them (wasm, cpu); native TensorFlow runs generic ops.
@@ -50,4 +52,14 @@ test('bench train rejects a bad batch size with the option named', () => {
   const words = spawnSync(process.execPath, [MAIN, 'bench', 'train', '--batch-size', '2', '--cpu-steps', 'abc'], { encoding: 'utf8', timeout: 60_000 });
   assert.notEqual(words.status, 0);
   assert.match(words.stderr, /--cpu-steps: must be an integer >= 0, got 'abc'/, 'what was typed, not NaN');
+});
+
+test('the CPU line names the widest vector instructions /proc/cpuinfo lists', () => {
+  const info = (flags: string) => `processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: fpu sse2 ${flags}\n\nprocessor\t: 1\n`;
+  assert.equal(vectorExtensions(info('avx avx2 avx512f avx512bw')), 'AVX-512');
+  assert.equal(vectorExtensions(info('avx avx2 fma')), 'AVX2');
+  assert.equal(vectorExtensions(info('avx')), 'AVX');
+  assert.equal(vectorExtensions(info('neon')), null);
+  assert.equal(vectorExtensions('Processor\t: AArch64\nFeatures\t: fp asimd'), null);
+  assert.match(cpuDescription(), /\d+ cores/);
 });
