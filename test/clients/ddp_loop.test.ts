@@ -2,10 +2,9 @@
 // processes over gloo, started with torchrun's environment variables, each with its own share of the data.
 import { after, before, describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { CLIENT_DIR, PYTHON, README_PRELUDE, liveServer, readmeSnippet, torchMissing } from './helpers.js';
+import { CLIENT_DIR, PYTHON, README_PRELUDE, liveServer, readmeSnippet, runGlooDriver, torchMissing } from './helpers.js';
 
 const noTorch = torchMissing('the README loop for several processes needs it');
 
@@ -94,19 +93,16 @@ describe('the README loop for several processes (DistributedDataParallel, on_ran
   });
 });
 
-test('on_rank_zero (2 gloo processes): fn runs on rank 0 only, every rank gets its result or its exception (a client error whole, one that cannot be pickled in words); without a process group it is fn()', { skip: noTorch }, () => {
-  const DRIVER = fileURLToPath(new URL('../../../test/clients/fixtures/rank_zero_driver.py', import.meta.url));
-  const r = spawnSync(PYTHON, [DRIVER, CLIENT_DIR], { encoding: 'utf8', timeout: 120_000 });
-  assert.equal(r.status, 0, r.stdout + r.stderr);
-  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ranks: Record<string, any>[]; exitCodes: number[] };
-  assert.deepEqual(out.exitCodes, [0, 0]);
-  const [zero, one] = out.ranks;
+test('on_rank_zero (2 gloo processes): fn runs on rank 0 only, every rank gets its result or its exception (a client error whole, one that cannot be pickled in words, a result that cannot be as a TypeError saying so); without a process group it is fn()', { skip: noTorch }, () => {
+  const [zero, one] = runGlooDriver('rank_zero_driver.py');
   for (const rank of [zero!, one!]) {
     assert.equal(rank.alone, 'no group');
     assert.deepEqual(rank.value, { 'asked by': 0 });
     assert.deepEqual(rank.exhausted, ['BudgetExhausted', "study 'x' has used its budget", 'BUDGET_EXHAUSTED', 409]);
+    assert.equal(rank.lock[0], 'TypeError');
+    assert.match(rank.lock[1], /^on_rank_zero: fn's result \(a lock\) cannot be sent to the other ranks/);
   }
-  assert.deepEqual(zero!.calls, [0, 0, 0]);
+  assert.deepEqual(zero!.calls, [0, 0, 0, 0]);
   assert.deepEqual(one!.calls, []);
   assert.deepEqual(zero!.unpicklable, ['ValueError', 'holds a lock', null, null], 'rank 0 raises its own exception as it is');
   assert.deepEqual(one!.unpicklable, ['RuntimeError', 'ValueError: holds a lock (raised on rank 0)', null, null]);

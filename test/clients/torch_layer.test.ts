@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { CLIENT_DIR, PYTHON, torchMissing } from './helpers.js';
+import { CLIENT_DIR, PYTHON, runGlooDriver, torchMissing } from './helpers.js';
 
 const noTorch = torchMissing('the layer checks need it');
 
@@ -275,12 +275,7 @@ print(json.dumps({
 });
 
 const ddp = (layer: string) => {
-  const DRIVER = fileURLToPath(new URL('../../../test/clients/fixtures/ddp_driver.py', import.meta.url));
-  const r = spawnSync(PYTHON, [DRIVER, CLIENT_DIR, layer], { encoding: 'utf8', timeout: 180_000 });
-  assert.equal(r.status, 0, r.stdout + r.stderr);
-  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ranks: { params: number[]; moved: number; limits: number[]; moving: number[] }[]; exitCodes: number[] };
-  assert.deepEqual(out.exitCodes, [0, 0]);
-  const [a, b] = out.ranks;
+  const [a, b] = runGlooDriver('ddp_driver.py', layer);
   assert.ok(a!.moved > 1e-3, 'training moved the parameters');
   assert.equal(a!.params.length, b!.params.length);
   assert.ok(maxDiff(a!.params, b!.params) < 1e-6, `the ranks' parameters differ by ${maxDiff(a!.params, b!.params)}`);
@@ -298,12 +293,7 @@ test('the layers train under DistributedDataParallel (2 CPU processes, gloo): pa
 });
 
 test('SyncBatchRenorm over 2 processes equals one BatchRenorm2d on both ranks\' samples (float64, r and d in play): outputs, input and parameter gradients, statistics; unequal and empty batches; a float32 variance when the mean dwarfs the spread', { skip: noTorch }, () => {
-  const DRIVER = fileURLToPath(new URL('../../../test/clients/fixtures/sync_driver.py', import.meta.url));
-  const r = spawnSync(PYTHON, [DRIVER, CLIENT_DIR], { encoding: 'utf8', timeout: 180_000 });
-  assert.equal(r.status, 0, r.stdout + r.stderr);
-  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ranks: Record<string, any>[]; exitCodes: number[] };
-  assert.deepEqual(out.exitCodes, [0, 0]);
-  for (const rank of out.ranks) {
+  for (const rank of runGlooDriver('sync_driver.py')) {
     for (const sizes of ['unequal', 'empty']) {
       const w = rank[sizes] as Record<string, number>;
       assert.ok(w.effect! > 0.1, `r and d move the output from BatchNorm's by ${w.effect} (${sizes})`);

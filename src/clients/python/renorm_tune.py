@@ -648,21 +648,18 @@ def _define_layers():
         def _renorm(self, mean, var):
             """r and d for a batch of this mean and biased variance (in the buffers' dtype); moves the statistics."""
             with torch.no_grad():  # r, d and the statistics' updates are constants for backprop
-                return self._renorm_step(mean, var)
-
-        def _renorm_step(self, mean, var):
-            # Each line is one or two kernels on tiny per-channel tensors; on a GPU their launches are most of the
-            # layer's cost beyond BatchNorm's, so updates run in place (lerp_: old + (1 - momentum) * (new - old)).
-            std = (var + self.eps).sqrt_()
-            denom = self.renorm_std.clamp(min=self.eps ** 0.5)
-            r = (std / denom).clamp_(self.clip_rmin, self.clip_rmax)
-            d = (mean - self.renorm_mean).div_(denom).clamp_(-self.clip_dmax, self.clip_dmax)
-            self.renorm_mean.lerp_(mean, 1 - self.renorm_momentum)
-            self.renorm_std.lerp_(std, 1 - self.renorm_momentum)
-            self.moving_mean.lerp_(mean, 1 - self.momentum)
-            self.moving_std.lerp_(std, 1 - self.momentum)
-            self.moving_var.copy_(self.moving_std.square().sub_(self.eps).clamp_(min=0))
-            return r, d
+                # Each line is one or two kernels on tiny per-channel tensors; on a GPU their launches are most of the
+                # layer's cost beyond BatchNorm's, so updates run in place (lerp_: old + (1 - momentum) * (new - old)).
+                std = (var + self.eps).sqrt_()
+                denom = self.renorm_std.clamp(min=self.eps ** 0.5)
+                r = (std / denom).clamp_(self.clip_rmin, self.clip_rmax)
+                d = (mean - self.renorm_mean).div_(denom).clamp_(-self.clip_dmax, self.clip_dmax)
+                self.renorm_mean.lerp_(mean, 1 - self.renorm_momentum)
+                self.renorm_std.lerp_(std, 1 - self.renorm_momentum)
+                self.moving_mean.lerp_(mean, 1 - self.momentum)
+                self.moving_std.lerp_(std, 1 - self.momentum)
+                self.moving_var.copy_(self.moving_std.square().sub_(self.eps).clamp_(min=0))
+                return r, d
 
         def forward(self, x):
             self._check_rank(x)
@@ -719,25 +716,29 @@ def _define_layers():
             super().__init__(channels, momentum=momentum, renorm_momentum=renorm_momentum, eps=eps)
             self.process_group = process_group
 
-        def _group_size(self):
+        def _group(self):
+            """The process group when one of more than one rank is running, else None (then it is the plain layer)."""
             dist = torch.distributed
             if not (dist.is_available() and dist.is_initialized()):
-                return 1
-            return dist.get_world_size(self.process_group or dist.group.WORLD)
+                return None
+            group = self.process_group or dist.group.WORLD
+            return group if dist.get_world_size(group) > 1 else None
 
         def forward(self, x):
+            group = self._group() if self.training else None
+            if group is None:
+                return super().forward(x)
             self._check_rank(x)
-            if not self.training or self._group_size() == 1:
-                return _BatchRenorm.forward(self, x)
-            mean, var = self._group_statistics(x)
+            mean, var = self._group_statistics(x, group)
             r, d = self._renorm(mean.detach().to(self.renorm_mean.dtype), var.detach().to(self.renorm_mean.dtype))
             # y = gamma * ((x - mean) / std * r + d) + beta = x * a + b per channel, with gradients through mean and std.
-            a = self.weight.to(mean.dtype) * r / (var + self.eps).sqrt()
-            b = self.bias.to(mean.dtype) + self.weight.to(mean.dtype) * d - mean * a
+            w = self.weight.to(mean.dtype)
+            a = w * r / (var + self.eps).sqrt()
+            b = self.bias.to(mean.dtype) + w * d - mean * a
             shape = (1, -1) + (1,) * (x.dim() - 2)
             return torch.addcmul(b.to(x.dtype).view(shape), x, a.to(x.dtype).view(shape))
 
-        def _group_statistics(self, x):
+        def _group_statistics(self, x, group):
             """The group's mean and biased variance per channel, differentiable. Each rank sends its count n, n * mean
             and n * (var + mean^2), the two sums of its values and their squares, in float64: a variance recovered from
             sums of squares loses digits as mean^2 / var grows, so float32 would lose them when the mean dwarfs the
@@ -750,8 +751,7 @@ def _define_layers():
                 mean = var = x.sum(dim=dims)
             wide = torch.float32 if x.device.type == "mps" else torch.float64  # MPS has no float64
             mean, var = mean.to(wide), var.to(wide)
-            total = _AllReduceSum.apply(torch.cat([mean.new_full((1,), n), n * mean, n * (var + mean * mean)]),
-                                        self.process_group or torch.distributed.group.WORLD)
+            total = _AllReduceSum.apply(torch.cat([mean.new_full((1,), n), n * mean, n * (var + mean * mean)]), group)
             c = x.shape[1]
             count = total[:1]
             group_mean = total[1:1 + c] / count
@@ -895,19 +895,27 @@ def on_rank_zero(fn, group=None):
     src = 0 if group is None else dist.get_process_group_ranks(group)[0]
     box, raised = [None], None
     if dist.get_rank() == src:
+        # Pickled here, so that what cannot cross processes fails before the broadcast, not in it (the other ranks
+        # would wait there for good).
         try:
-            box[0] = (True, fn())
+            value = fn()
         except Exception as err:  # noqa: BLE001 - raised on every rank: here as it is, elsewhere as sent
             raised = err
             try:
-                pickle.dumps(err)
-                box[0] = (False, err)
-            except Exception:  # noqa: BLE001 - one that cannot cross processes goes as its words
-                box[0] = (False, RuntimeError("%s: %s (raised on rank %d)" % (type(err).__name__, err, src)))
+                box[0] = pickle.dumps((False, err))
+            except Exception:  # noqa: BLE001 - one that cannot cross processes goes in words
+                box[0] = pickle.dumps((False, RuntimeError("%s: %s (raised on rank %d)" % (type(err).__name__, err, src))))
+        else:
+            try:
+                box[0] = pickle.dumps((True, value))
+            except Exception as err:  # noqa: BLE001
+                raised = TypeError("on_rank_zero: fn's result (a %s) cannot be sent to the other ranks (%s); return "
+                                   "something picklable, such as a number, a dict or a Trial" % (type(value).__name__, err))
+                box[0] = pickle.dumps((False, raised))
     dist.broadcast_object_list(box, src=src, group=group)
     if raised is not None:
         raise raised
-    ok, value = box[0]
+    ok, value = pickle.loads(box[0])
     if not ok:
         raise value
     return value
