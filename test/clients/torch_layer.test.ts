@@ -292,7 +292,7 @@ test('the layers train under DistributedDataParallel (2 CPU processes, gloo): pa
   assert.equal(ddp('SyncBatchRenorm'), 0);
 });
 
-test('SyncBatchRenorm over 2 processes equals one BatchRenorm2d on both ranks\' samples (float64, r and d in play): outputs, input and parameter gradients, statistics; unequal and empty batches; a float32 variance when the mean dwarfs the spread', { skip: noTorch }, () => {
+test('SyncBatchRenorm over 2 processes equals one BatchRenorm2d on both ranks\' samples (float64, r and d in play): outputs, input and parameter gradients, statistics; unequal and empty batches; a float32 variance when the mean dwarfs the spread; autocast', { skip: noTorch }, () => {
   for (const rank of runGlooDriver('sync_driver.py')) {
     for (const sizes of ['unequal', 'empty']) {
       const w = rank[sizes] as Record<string, number>;
@@ -301,6 +301,10 @@ test('SyncBatchRenorm over 2 processes equals one BatchRenorm2d on both ranks\' 
     }
     // Sums of squares in float32 would give this variance to ~750% (mean 100, sd 0.01); float64 sums keep var_mean's digits.
     assert.ok(rank.precision < 1e-3, `rank ${rank.rank}: the group's float32 variance is ${rank.precision} off, relatively`);
+    // Autocast (CPU bfloat16): the output in the half type, the statistics float32 and within its rounding of a float32 run.
+    const amp = rank.autocast as { dtype: string; statsDtype: string; y: number; stats: number; gradsFinite: boolean };
+    assert.deepEqual([amp.dtype, amp.statsDtype, amp.gradsFinite], ['torch.bfloat16', 'torch.float32', true]);
+    assert.ok(amp.y < 0.02 && amp.stats < 5e-3, `under autocast: output ${amp.y} (relative), statistics ${amp.stats} from float32`);
   }
 });
 
