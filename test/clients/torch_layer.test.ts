@@ -348,7 +348,7 @@ print(json.dumps({"errors": errors, "worst": worst, "flat": list(flat), "rank": 
   assert.equal(out.rank, 'BatchRenorm2d takes 4-D input (got 3-D, shape (5, 3, 7))');
 });
 
-test('SyncBatchRenorm outside a process group is BatchRenorm2d; convert_batchnorm makes SyncBatchNorms (and with sync=True every BatchNorm) SyncBatchRenorms over their group, and revert_batchnorm turns them back', { skip: noTorch }, () => {
+test('SyncBatchRenorm outside a process group is BatchRenorm2d; convert_batchnorm makes SyncBatchNorms (and with sync=True every BatchNorm and BatchRenorm) SyncBatchRenorms over their group, and revert_batchnorm turns them back', { skip: noTorch }, () => {
   const out = python(`
 import json, torch
 from torch import nn
@@ -372,10 +372,27 @@ with torch.no_grad():
     bn.weight.uniform_()
 net = convert_batchnorm(nn.Sequential(bn, nn.Sequential(nn.BatchNorm1d(3))), renorm_momentum=0.9)
 every = convert_batchnorm(nn.Sequential(nn.BatchNorm2d(3), nn.BatchNorm1d(3)), sync=True)
+# A model built with batch renorm, trained a little, made to normalize across processes: the same layer but for that.
+built = nn.Sequential(nn.Conv2d(3, 3, 1), BatchRenorm2d(3, momentum=0.9, renorm_momentum=0.8, eps=1e-4))
+built[1].weight.requires_grad_(False)
+built[1].set_clipping(2.0, 0.5, 1.0)
+for step in range(3):
+    built(torch.randn(4, 3, 5, 5) + step)
+before = [t.clone() for t in built.state_dict().values()]
+x = torch.randn(4, 3, 5, 5)
+eval_before = built.eval()(x)
+built.train()
+synced = convert_batchnorm(built, sync=True)
+layer = synced[1]
+made = {"type": type(layer).__name__, "same": synced is built,
+        "state": max((a - b).abs().max().item() for a, b in zip(before, synced.state_dict().values())),
+        "hyper": [layer.momentum, layer.renorm_momentum, layer.eps, layer.rmax, layer.rmin, layer.dmax],
+        "frozen": [layer.weight.requires_grad, layer.bias.requires_grad], "training": layer.training,
+        "eval": (synced.eval()(x) - eval_before).abs().max().item()}
 out = {"worst": worst, "ranks": ranks,
        "converted": [type(m).__name__ for m in net.modules()][1:], "every": [type(m).__name__ for m in every],
        "group": net[0].process_group is group, "momentum": net[0].momentum, "renorm": net[0].renorm_momentum,
-       "moving": (net[0].moving_var - bn.running_var).abs().max().item()}
+       "moving": (net[0].moving_var - bn.running_var).abs().max().item(), "made": made}
 back = revert_batchnorm(net)
 print(json.dumps({**out, "reverted": type(back[0]).__name__, "backGroup": back[0].process_group is group, "eps": back[0].eps,
                   "backMomentum": back[0].momentum, "backVar": (back[0].running_var - bn.running_var).abs().max().item()}))
@@ -385,6 +402,10 @@ print(json.dumps({**out, "reverted": type(back[0]).__name__, "backGroup": back[0
   // The BatchNorm1d stays local unless asked: a SyncBatchNorm is the user's choice of what to synchronize.
   assert.deepEqual(out.converted, ['SyncBatchRenorm', 'Sequential', 'BatchRenorm1d']);
   assert.deepEqual(out.every, ['SyncBatchRenorm', 'SyncBatchRenorm']);
+  const made = out.made as Record<string, any>;
+  assert.deepEqual([made.type, made.same, made.frozen, made.training], ['SyncBatchRenorm', true, [false, true], true]);
+  assert.deepEqual(made.hyper, [0.9, 0.8, 1e-4, 2, 0.5, 1]);
+  assert.ok(made.state === 0 && made.eval < 1e-12, `a converted BatchRenorm2d keeps its state (${made.state}) and eval outputs (${made.eval})`);
   assert.equal(out.group, true);
   assert.ok(Math.abs(out.momentum - 0.8) < 1e-12 && out.renorm === 0.9);
   assert.ok(out.moving < 1e-12);

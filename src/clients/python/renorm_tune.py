@@ -781,14 +781,26 @@ def convert_batchnorm(module, renorm_momentum=0.99, sync=False, process_group=No
     1 - PyTorch's) and running statistics, which also start the renorm statistics, so in eval mode, and in training
     until apply_clipping relaxes the limits, the model computes what it did. `renorm_momentum` is the trial's (the
     study tunes it; 0.99 otherwise). A torch SyncBatchNorm becomes a SyncBatchRenorm over its process group; with
-    sync=True every BatchNorm does, over `process_group` (torch.distributed's default group when None). A BatchNorm
-    that cannot carry over is a ValueError naming it."""
+    sync=True every BatchNorm does, over `process_group` (torch.distributed's default group when None), and so does
+    every BatchRenorm1d/2d/3d, with all its state (a model built with batch renorm, made to normalize across
+    processes). A BatchNorm that cannot carry over is a ValueError naming it."""
     import torch
     from torch import nn
 
     kinds = {nn.BatchNorm1d: "BatchRenorm1d", nn.BatchNorm2d: "BatchRenorm2d", nn.BatchNorm3d: "BatchRenorm3d",
              nn.SyncBatchNorm: "SyncBatchRenorm"}
     where = _path or type(module).__name__
+    if sync and type(module) in [_layer_class(name) for name in _LAYERS[:3]]:
+        layer = _layer_class("SyncBatchRenorm")(module.weight.numel(), momentum=module.momentum, eps=module.eps,
+                                                 renorm_momentum=module.renorm_momentum, process_group=process_group)
+        layer = layer.to(device=module.moving_mean.device, dtype=module.moving_mean.dtype)
+        layer.load_state_dict(module.state_dict())
+        with torch.no_grad():
+            for name in ("clip_rmax", "clip_rmin", "clip_dmax"):  # not in a state_dict: the schedule's, set by now
+                getattr(layer, name).copy_(getattr(module, name))
+        layer.weight.requires_grad_(module.weight.requires_grad)
+        layer.bias.requires_grad_(module.bias.requires_grad)
+        return layer.train(module.training)
     if isinstance(module, nn.modules.batchnorm._BatchNorm):
         kind = kinds.get(type(module))
         if kind is None:
