@@ -93,17 +93,20 @@ describe('the README loop for several processes (DistributedDataParallel, on_ran
   });
 });
 
-test('on_rank_zero (2 gloo processes): fn runs on rank 0 only, every rank gets its result or its exception (a client error whole, one that cannot be pickled in words, a result that cannot be as a TypeError saying so); without a process group it is fn()', { skip: noTorch }, () => {
-  const [zero, one] = runGlooDriver('rank_zero_driver.py');
-  for (const rank of [zero!, one!]) {
+test('on_rank_zero (3 gloo processes): fn runs on the group\'s first rank only, every rank gets its result or its exception (a client error whole, one that cannot be pickled in words, a result that cannot be as a TypeError saying so); over a subgroup its first rank answers; without a process group it is fn()', { skip: noTorch }, () => {
+  const ranks = runGlooDriver('rank_zero_driver.py');
+  assert.equal(ranks.length, 3);
+  for (const rank of ranks) {
     assert.equal(rank.alone, 'no group');
     assert.deepEqual(rank.value, { 'asked by': 0 });
     assert.deepEqual(rank.exhausted, ['BudgetExhausted', "study 'x' has used its budget", 'BUDGET_EXHAUSTED', 409]);
     assert.equal(rank.lock[0], 'TypeError');
     assert.match(rank.lock[1], /^on_rank_zero: fn's result \(a lock\) cannot be sent to the other ranks/);
   }
+  const [zero, one, two] = ranks;
   assert.deepEqual(zero!.calls, [0, 0, 0, 0]);
-  assert.deepEqual(one!.calls, []);
+  assert.deepEqual([one!.calls, two!.calls], [[], []]);
   assert.deepEqual(zero!.unpicklable, ['ValueError', 'holds a lock', null, null], 'rank 0 raises its own exception as it is');
-  assert.deepEqual(one!.unpicklable, ['RuntimeError', 'ValueError: holds a lock (raised on rank 0)', null, null]);
+  for (const rank of [one!, two!]) assert.deepEqual(rank.unpicklable, ['RuntimeError', 'ValueError: holds a lock (raised on rank 0)', null, null]);
+  assert.deepEqual(ranks.map((r) => r.pair), [null, { 'asked by': 1 }, { 'asked by': 1 }]);
 });

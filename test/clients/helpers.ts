@@ -96,12 +96,12 @@ def evaluate(model, split):
     return acc
 `;
 
-/** Runs a test driver under test/clients/fixtures that starts 2 ranks over gloo (gloo_ranks.py): each rank's JSON, in rank order, after checking that both exited 0. */
+/** Runs a test driver under test/clients/fixtures that starts its ranks over gloo (gloo_ranks.py): each rank's JSON, in rank order, after checking that every rank exited 0. */
 export function runGlooDriver(driver: string, ...args: string[]): Record<string, any>[] {
   const file = fileURLToPath(new URL(`../../../test/clients/fixtures/${driver}`, import.meta.url));
   const r = spawnSync(PYTHON, [file, CLIENT_DIR, ...args], { encoding: 'utf8', timeout: 180_000 });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ranks: Record<string, any>[]; exitCodes: number[] };
-  assert.deepEqual(out.exitCodes, [0, 0]);
+  assert.ok(out.exitCodes.length >= 2 && out.exitCodes.every((c) => c === 0), `exit codes ${out.exitCodes}`);
   return out.ranks;
 }

@@ -904,7 +904,12 @@ def on_rank_zero(fn, group=None):
 
     if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size(group) == 1:
         return fn()
-    src = 0 if group is None else dist.get_process_group_ranks(group)[0]
+    if group is None:
+        src = 0
+    elif hasattr(dist, "get_process_group_ranks"):
+        src = dist.get_process_group_ranks(group)[0]
+    else:  # torch before 1.13
+        src = dist.distributed_c10d._get_global_rank(group, 0)
     box, raised = [None], None
     if dist.get_rank() == src:
         # Pickled here, so that what cannot cross processes fails before the broadcast, not in it (the other ranks
