@@ -203,8 +203,13 @@ train_diff = diff(net(x, v), conv(x, v))  # clipping starts at rmax = rmin = 1, 
 relaxed = {"step": 0, "rmax": 3.0, "rmin": 1 / 3, "dmax": 5.0}
 n = apply_clipping(conv, {"totalSteps": 100, "table": [relaxed, dict(relaxed, step=100)]}, 0)
 relaxed_diff = diff(net(x * 3, v), conv(x * 3, v))
+from renorm_tune import renorm_modules
+layers = renorm_modules(conv)  # found once, set every step
+listed = apply_clipping(layers, {"totalSteps": 100, "table": [dict(relaxed, rmax=1.0, rmin=1.0, dmax=0.0), dict(relaxed, step=100)]}, 50)
+listed_limits = sorted({(m.rmax, m.rmin, m.dmax) for m in layers})
 head = conv.head[1]
 print(json.dumps({"kinds": kinds, "evalDiff": eval_diff, "trainDiff": train_diff, "relaxedDiff": relaxed_diff, "clipped": n,
+                  "listed": listed, "listedLimits": listed_limits,
                   "momentum": [brn2.momentum, brn2.renorm_momentum, head.eps], "headTrainable": [p.requires_grad for p in head.parameters()],
                   "sameObject": convert_batchnorm(net) is net, "start": start}))
 `);
@@ -213,6 +218,9 @@ print(json.dumps({"kinds": kinds, "evalDiff": eval_diff, "trainDiff": train_diff
   assert.ok(out.trainDiff < 1e-5, `training outputs moved by ${out.trainDiff} before the limits relaxed`);
   assert.ok(out.relaxedDiff > 1e-3, `relaxed limits changed nothing (${out.relaxedDiff}): the running statistics did not start the renorm ones`);
   assert.equal(out.clipped, 3);
+  assert.equal(out.listed, 3, 'apply_clipping takes the list renorm_modules gave');
+  assert.equal(out.listedLimits.length, 1);
+  assert.ok(maxDiff(out.listedLimits[0], [2, (1 + 1 / 3) / 2, 2.5]) < 1e-6, `halfway along the table: ${out.listedLimits}`);
   assert.ok(Math.abs(out.momentum[0] - 0.8) < 1e-12 && out.momentum[1] === 0.95 && out.momentum[2] === 1e-4, JSON.stringify(out.momentum));
   assert.deepEqual(out.headTrainable, [false, false], 'affine=False stays without a trained scale and shift');
   assert.equal(out.sameObject, true);
