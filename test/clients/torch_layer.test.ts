@@ -424,7 +424,7 @@ print(json.dumps({**out, "reverted": type(back[0]).__name__, "backGroup": back[0
   assert.ok(out.backVar < 1e-12);
 });
 
-test('npm run bench:torch-layer runs its layer and whole-model modes and reports what it measured', { skip: noTorch }, () => {
+test('npm run bench:torch-layer runs its layer, whole-model and --sync modes and reports what it measured', { skip: noTorch }, () => {
   const BENCH = fileURLToPath(new URL('../../../src/bench/train/bench_torch_layer.py', import.meta.url));
   const run = (...args: string[]) => {
     const r = spawnSync(PYTHON, [BENCH, '--device', 'cpu', '--rounds', '1', '--iters', '1', '--json', ...args], { encoding: 'utf8', timeout: 300_000 });
@@ -441,7 +441,15 @@ test('npm run bench:torch-layer runs its layer and whole-model modes and reports
   assert.equal(model!.layers, 20, "every one of ResNet-18's BatchNorm2d converted");
   assert.equal(model!.autocast, 'bfloat16');
   assert.ok(model!.bnMs > 0 && model!.brnMs > 0);
-  for (const [args, named] of [[['--batch', '4'], '--batch'], [['--model', 'resnet18', '--size', '0'], '--size 0']] as const) {
+  const synced = run('--sync');
+  assert.deepEqual(synced.map((r) => r.perProcess.join('x')), ['16x64x56x56', '16x256x14x14', '4x32x112x112', '128x16x28x28']);
+  for (const r of synced) {
+    assert.ok(r.brnMs > 0 && r.syncMs > 0 && r.backend === 'gloo');
+    // Both keep the input once and a few per-channel vectors (the synchronized one also the group's count).
+    const input = r.perProcess.reduce((a: number, b: number) => a * b, 1) * 4;
+    assert.ok(r.syncSavedBytes >= input && Math.abs(r.syncSavedBytes - r.brnSavedBytes) < 16 * 1024, `kept for backprop ${r.syncSavedBytes} against ${r.brnSavedBytes}`);
+  }
+  for (const [args, named] of [[['--batch', '4'], '--batch'], [['--model', 'resnet18', '--size', '0'], '--size 0'], [['--sync', '--model', 'resnet18'], '--sync']] as const) {
     const r = spawnSync(PYTHON, [BENCH, ...args], { encoding: 'utf8', timeout: 60_000 });
     assert.notEqual(r.status, 0, `${args.join(' ')} is refused`);
     assert.ok(r.stderr.includes(named), `the refusal names ${named}: ${r.stderr}`);

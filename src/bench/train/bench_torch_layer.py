@@ -10,8 +10,12 @@ With --compile both layers run through torch.compile (torch >= 2; inductor), as 
 With --model resnet18, a whole training step instead (forward, cross-entropy, backward, SGD step) of a ResNet-18 (He
 et al. 2016; built here, no torchvision needed) as written, with BatchNorm2d, and after convert_batchnorm, clipping
 active; --batch and --size set its input, --autocast float16|bfloat16 runs it in mixed precision as GPU trainers do.
+With --sync, SyncBatchRenorm (the whole batch's statistics across 2 processes: one all-reduce each way) against
+BatchRenorm2d on the same per-process batches: 2 processes over gloo, one thread each (on CUDA, NCCL when torch sees
+2 GPUs, else gloo with both on the first), each shape's batch split between them; rank 0 prints.
   bench_torch_layer.py [--rounds N] [--iters N] [--device cpu|cuda] [--compile] [--json]
                        [--model resnet18 [--batch N] [--size PX] [--autocast float16|bfloat16]]
+                       [--sync]
 """
 import argparse
 import contextlib
@@ -24,22 +28,22 @@ import time
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "clients", "python"))
-from renorm_tune import BatchRenorm2d, convert_batchnorm, renorm_modules  # noqa: E402
+from renorm_tune import BatchRenorm2d, SyncBatchRenorm, convert_batchnorm, renorm_modules  # noqa: E402
 
 SHAPES = [(32, 64, 56, 56), (32, 256, 14, 14), (8, 32, 112, 112), (256, 16, 28, 28)]
 
 
 def saved_bytes(layer, x):
-    total = 0
+    """Bytes autograd keeps for the layer's backward pass; a tensor saved twice (by two operations) counts once."""
+    saved = {}
 
     def pack(t):
-        nonlocal total
-        total += t.numel() * t.element_size()
+        saved[(t.data_ptr(), t.numel(), t.dtype)] = t.numel() * t.element_size()
         return t
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         layer(x).sum().backward()
-    return total
+    return sum(saved.values())
 
 
 def fastest(runs, rounds, iters, sync):
@@ -122,6 +126,56 @@ def bench_model(a, dev, sync):
     return [row]
 
 
+def sync_rank(rank, init, a, results):
+    """One of the 2 processes of --sync: times both layers on its half of each shape's batch, in step with the other."""
+    import torch.distributed as dist
+
+    torch.set_num_threads(1)
+    gpus = torch.cuda.device_count() if a.device == "cuda" else 0
+    dev = torch.device("cuda", rank % gpus) if gpus else torch.device("cpu")
+    backend = "nccl" if gpus >= 2 else "gloo"
+    dist.init_process_group(backend, init_method=init, rank=rank, world_size=2)
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+    rows = []
+    for shape in SHAPES:
+        c, half = shape[1], (shape[0] // 2,) + tuple(shape[1:])
+        torch.manual_seed(rank)
+        layers = {"brn": BatchRenorm2d(c).to(dev), "sync": SyncBatchRenorm(c).to(dev)}
+        for layer in layers.values():
+            layer.set_clipping(3.0, 1 / 3, 5.0)
+        x = (torch.randn(*half, device=dev) * 2 + 1).requires_grad_(True)
+        g = torch.randn(*half, device=dev)
+        ms = fastest({name: (lambda layer=layer: layer(x).backward(g)) for name, layer in layers.items()}, a.rounds, a.iters, sync)
+        row = {"shape": list(shape), "perProcess": list(half), "device": dev.type, "backend": backend,
+               "brnMs": ms["brn"], "syncMs": ms["sync"], "timeRatio": ms["sync"] / ms["brn"],
+               "brnSavedBytes": saved_bytes(layers["brn"], x), "syncSavedBytes": saved_bytes(layers["sync"], x)}
+        rows.append(row)
+    results.put(rows if rank == 0 else None)
+    dist.destroy_process_group()
+
+
+def bench_sync(a):
+    import tempfile
+    import torch.multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    results = ctx.Queue()
+    init = "file://" + os.path.join(tempfile.mkdtemp(prefix="renorm-bench-"), "rendezvous")
+    procs = [ctx.Process(target=sync_rank, args=(r, init, a, results)) for r in range(2)]
+    for p in procs:
+        p.start()
+    rows = [r for r in (results.get(timeout=1800) for _ in procs) if r is not None][0]
+    for p in procs:
+        p.join()
+    print(f"  SyncBatchRenorm over 2 processes ({rows[0]['backend']}, {rows[0]['device']}, one thread each) against BatchRenorm2d"
+          " on the same per-process batch, forward+backward:")
+    for row in rows:
+        print(f"  {'x'.join(map(str, row['shape'])):>16} (per process {'x'.join(map(str, row['perProcess']))})"
+              f"  BatchRenorm2d {row['brnMs']:8.2f} ms  SyncBatchRenorm {row['syncMs']:8.2f} ms  ({row['timeRatio']:.2f}x)"
+              f"   kept for backprop {row['brnSavedBytes'] / 2**20:7.1f} / {row['syncSavedBytes'] / 2**20:7.1f} MiB", flush=True)
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=10)
@@ -133,7 +187,10 @@ def main():
     ap.add_argument("--batch", type=int)
     ap.add_argument("--size", type=int)
     ap.add_argument("--autocast", choices=["none", "float16", "bfloat16"])
+    ap.add_argument("--sync", action="store_true")
     a = ap.parse_args()
+    if a.sync and (a.model or a.compile):
+        raise SystemExit("--sync: times the layers alone, uncompiled; give it without --model and --compile")
     if not a.model:
         given = [f"--{k}" for k in ("batch", "size", "autocast") if getattr(a, k) is not None]
         if given:
@@ -155,7 +212,9 @@ def main():
           f"{', compiled' if a.compile else ''}")
     if a.model:
         rows = bench_model(a, dev, sync)
-    for shape in ([] if a.model else SHAPES):
+    if a.sync:
+        rows = bench_sync(a)
+    for shape in ([] if a.model or a.sync else SHAPES):
         c = shape[1]
         bn = torch.nn.BatchNorm2d(c, eps=1e-3).to(dev)
         brn = BatchRenorm2d(c).to(dev)

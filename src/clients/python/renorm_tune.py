@@ -684,31 +684,58 @@ def _define_layers():
         """Batch renorm over NCDHW, where BatchNorm3d goes."""
         _input_dims = (5,)
 
-    class _AllReduceSum(torch.autograd.Function):
-        """Sums a tensor over the process group, on every rank. Every rank's output depends on every rank's input, so
-        the gradient is the sum of the ranks' gradients: the backward pass is an all-reduce too (which every rank
-        runs, as DistributedDataParallel's own does)."""
+    def _wide(x):
+        """float64 for sums sent between ranks (MPS has none): a variance recovered from sums of squares loses digits
+        as mean^2 / var grows, so float32 would lose them where the mean dwarfs the spread."""
+        return torch.float32 if x.device.type == "mps" else torch.float64
+
+    class _SyncRenorm(torch.autograd.Function):
+        """y = gamma * ((x - mean) / std * r + d) + beta by the group's mean and std, r and d held constant: batch norm
+        with weight gamma * r and bias gamma * d + beta, so the forward pass is one fused F.batch_norm (in eval form,
+        given the statistics) and the backward pass batch norm's, with its two per-channel sums taken over the group:
+        one all-reduce of 2C numbers, as torch's SyncBatchNorm does. Keeps only x for backprop."""
 
         @staticmethod
-        def forward(ctx, tensor, group):
+        def forward(ctx, x, weight, bias, mean, var, count, r, d, eps, group):
+            w, b = weight * r, torch.addcmul(bias, weight, d)
+            mean, var = mean.to(w.dtype), var.to(w.dtype)
+            ctx.save_for_backward(x, weight, mean, (var + eps).rsqrt(), r, d, count)
             ctx.group = group
-            total = tensor.clone()
-            torch.distributed.all_reduce(total, group=group)
-            return total
+            return F.batch_norm(x, mean, var, w, b, False, 0.0, eps)
 
         @staticmethod
-        def backward(ctx, grad):
-            grad = grad.clone()
-            torch.distributed.all_reduce(grad, group=ctx.group)
-            return grad, None
+        def backward(ctx, dy):
+            x, weight, mean, invstd, r, d, count = ctx.saved_tensors
+            dims = [0] + list(range(2, x.dim()))
+            shape = (1, -1) + (1,) * (x.dim() - 2)
+            sum_dy = dy.sum(dim=dims, dtype=invstd.dtype)
+            sum_dy_xhat = ((dy * x).sum(dim=dims, dtype=invstd.dtype) - mean * sum_dy) * invstd
+            dweight = r * sum_dy_xhat + d * sum_dy if ctx.needs_input_grad[1] else None
+            dbias = sum_dy if ctx.needs_input_grad[2] else None
+            dx = None
+            if ctx.needs_input_grad[0]:
+                # The gradient through the group's mean and std needs the group's sums: every rank that has an x to
+                # differentiate runs this all-reduce (as every rank does the forward one).
+                sums = torch.cat([sum_dy, sum_dy_xhat]).to(_wide(x))
+                torch.distributed.all_reduce(sums, group=ctx.group)
+                c = x.shape[1]
+                mean_dy, mean_dy_xhat = (sums[:c] / count).to(invstd.dtype), (sums[c:] / count).to(invstd.dtype)
+                # dx = k * (dy - mean_dy - xhat * mean_dy_xhat), k = gamma * r / std: dy * k + x * m + c0 per channel.
+                k = weight * r * invstd
+                m = -k * invstd * mean_dy_xhat
+                c0 = k * (mean * invstd * mean_dy_xhat - mean_dy)
+                dx = torch.addcmul(c0.to(x.dtype).view(shape), x, m.to(x.dtype).view(shape))
+                dx.addcmul_(dy, k.to(dy.dtype).view(shape))
+            return dx, dweight, dbias, None, None, None, None, None, None, None
 
     class SyncBatchRenorm(_BatchRenorm):
         """Batch renorm by the statistics of the whole batch across the processes of a group (every rank of
         torch.distributed's default group unless `process_group` is given), where torch's SyncBatchNorm goes: the
         mean and variance that normalize, set r and d, and move the moving statistics are those of all ranks' samples
         together, and gradients flow through them to every rank's input. One all-reduce per layer each way, of 2C + 1
-        numbers, over any backend (gloo on CPUs, NCCL on GPUs); ranks may hold different batch sizes. Outside a
-        process group of more than one rank, and in eval mode, it is the plain layer. Takes (N, C, ...) input."""
+        numbers forward and 2C backward, over any backend (gloo on CPUs, NCCL on GPUs); ranks may hold different batch
+        sizes. Outside a process group of more than one rank, and in eval mode, it is the plain layer. Takes (N, C, ...)
+        input."""
 
         _input_dims = (2, 3, 4, 5)
 
@@ -729,33 +756,27 @@ def _define_layers():
             if group is None:
                 return super().forward(x)
             self._check_rank(x)
-            mean, var = self._group_statistics(x, group)
-            r, d = self._renorm(mean.detach().to(self.renorm_mean.dtype), var.detach().to(self.renorm_mean.dtype))
-            # y = gamma * ((x - mean) / std * r + d) + beta = x * a + b per channel, with gradients through mean and std.
-            w = self.weight.to(mean.dtype)
-            a = w * r / (var + self.eps).sqrt()
-            b = self.bias.to(mean.dtype) + w * d - mean * a
-            shape = (1, -1) + (1,) * (x.dim() - 2)
-            return torch.addcmul(b.to(x.dtype).view(shape), x, a.to(x.dtype).view(shape))
+            mean, var, count = self._group_statistics(x, group)
+            r, d = self._renorm(mean.to(self.renorm_mean.dtype), var.to(self.renorm_mean.dtype))
+            return _SyncRenorm.apply(x, self.weight, self.bias, mean, var, count, r, d, self.eps, group)
 
         def _group_statistics(self, x, group):
-            """The group's mean and biased variance per channel, differentiable. Each rank sends its count n, n * mean
-            and n * (var + mean^2), the two sums of its values and their squares, in float64: a variance recovered from
-            sums of squares loses digits as mean^2 / var grows, so float32 would lose them when the mean dwarfs the
-            spread."""
-            dims = [0] + list(range(2, x.dim()))
+            """The group's mean, biased variance and count (float64 tensors: reading one would wait for the GPU). Each
+            rank sends its count n, n * mean and n * (var + mean^2), the sums of its values and of their squares (see
+            _wide)."""
             n = x.numel() // x.shape[1]
-            if n > 0:
-                var, mean = torch.var_mean(x, dim=dims, correction=0)
-            else:  # an empty batch on this rank still joins both all-reduces, with zeros linked to x
-                mean = var = x.sum(dim=dims)
-            wide = torch.float32 if x.device.type == "mps" else torch.float64  # MPS has no float64
-            mean, var = mean.to(wide), var.to(wide)
-            total = _AllReduceSum.apply(torch.cat([mean.new_full((1,), n), n * mean, n * (var + mean * mean)]), group)
+            with torch.no_grad():
+                if n > 0:
+                    mean, var = _batch_statistics(torch, x)
+                else:  # an empty batch on this rank still joins the all-reduces, with nothing to add
+                    mean = var = x.new_zeros(x.shape[1], dtype=torch.float32)
+                mean, var = mean.to(_wide(x)), var.to(_wide(x))
+                total = torch.cat([mean.new_full((1,), n), n * mean, n * (var + mean * mean)])
+                torch.distributed.all_reduce(total, group=group)
             c = x.shape[1]
             count = total[:1]
             group_mean = total[1:1 + c] / count
-            return group_mean, (total[1 + c:] / count - group_mean * group_mean).clamp(min=0)
+            return group_mean, (total[1 + c:] / count - group_mean * group_mean).clamp_(min=0), count
 
     return {"BatchRenorm1d": BatchRenorm1d, "BatchRenorm2d": BatchRenorm2d, "BatchRenorm3d": BatchRenorm3d,
             "SyncBatchRenorm": SyncBatchRenorm}
