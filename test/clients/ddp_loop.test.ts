@@ -24,7 +24,14 @@ import json
 state = torch.cat([t.detach().flatten() for t in list(net.parameters()) + list(net.buffers())])
 view = on_rank_zero(study.view)
 print(json.dumps({"rank": dist.get_rank(), "last": trial.number, "state": state.tolist(), "counts": view["counts"],
-                  "studyState": view["state"], "roles": [[t["role"], t["state"], len(t["intermediate"])] for t in view["trials"]]}))
+                  "studyState": view["state"], "roles": [[t["role"], t["state"], len(t["intermediate"])] for t in view["trials"]]}), flush=True)
+# The wrapper holds the process group: released first, or gloo's work objects may outlive it into the interpreter's
+# teardown and abort the process (rank 1 ended with SIGABRT after all its work once in CI, 1 run in 13 here; the
+# mechanism pytorch/pytorch#179291 describes, so likely this).
+import gc
+del model
+gc.collect()
+dist.barrier()
 dist.destroy_process_group()
 `;
 
