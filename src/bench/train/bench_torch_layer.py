@@ -29,6 +29,7 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "clients", "python"))
 from renorm_tune import BatchRenorm2d, SyncBatchRenorm, convert_batchnorm, renorm_modules  # noqa: E402
+from ranks import spawn_ranks  # noqa: E402
 
 SHAPES = [(32, 64, 56, 56), (32, 256, 14, 14), (8, 32, 112, 112), (256, 16, 28, 28)]
 
@@ -126,7 +127,7 @@ def bench_model(a, dev, sync):
     return [row]
 
 
-def sync_rank(rank, init, a, results):
+def sync_rank(rank, world, init, a, results):
     """One of the 2 processes of --sync: times both layers on its half of each shape's batch, in step with the other."""
     import torch.distributed as dist
 
@@ -134,7 +135,7 @@ def sync_rank(rank, init, a, results):
     gpus = torch.cuda.device_count() if a.device == "cuda" else 0
     dev = torch.device("cuda", rank % gpus) if gpus else torch.device("cpu")
     backend = "nccl" if gpus >= 2 else "gloo"
-    dist.init_process_group(backend, init_method=init, rank=rank, world_size=2)
+    dist.init_process_group(backend, init_method=init, rank=rank, world_size=world)
     sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
     rows = []
     for shape in SHAPES:
@@ -150,23 +151,12 @@ def sync_rank(rank, init, a, results):
                "brnMs": ms["brn"], "syncMs": ms["sync"], "timeRatio": ms["sync"] / ms["brn"],
                "brnSavedBytes": saved_bytes(layers["brn"], x), "syncSavedBytes": saved_bytes(layers["sync"], x)}
         rows.append(row)
-    results.put(rows if rank == 0 else None)
+    results.put({"rank": rank, "rows": rows})
     dist.destroy_process_group()
 
 
 def bench_sync(a):
-    import tempfile
-    import torch.multiprocessing as mp
-
-    ctx = mp.get_context("spawn")
-    results = ctx.Queue()
-    init = "file://" + os.path.join(tempfile.mkdtemp(prefix="renorm-bench-"), "rendezvous")
-    procs = [ctx.Process(target=sync_rank, args=(r, init, a, results)) for r in range(2)]
-    for p in procs:
-        p.start()
-    rows = [r for r in (results.get(timeout=1800) for _ in procs) if r is not None][0]
-    for p in procs:
-        p.join()
+    rows = spawn_ranks(sync_rank, a)[0][0]["rows"]  # rank 0's
     print(f"  SyncBatchRenorm over 2 processes ({rows[0]['backend']}, {rows[0]['device']}, one thread each) against BatchRenorm2d"
           " on the same per-process batch, forward+backward:")
     for row in rows:

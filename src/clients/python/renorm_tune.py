@@ -743,16 +743,8 @@ def _define_layers():
             super().__init__(channels, momentum=momentum, renorm_momentum=renorm_momentum, eps=eps)
             self.process_group = process_group
 
-        def _group(self):
-            """The process group when one of more than one rank is running, else None (then it is the plain layer)."""
-            dist = torch.distributed
-            if not (dist.is_available() and dist.is_initialized()):
-                return None
-            group = self.process_group or dist.group.WORLD
-            return group if dist.get_world_size(group) > 1 else None
-
         def forward(self, x):
-            group = self._group() if self.training else None
+            group = _running_group(self.process_group) if self.training else None
             if group is None:
                 return super().forward(x)
             self._check_rank(x)
@@ -915,6 +907,17 @@ def apply_clipping(model, source, step, total_steps=None):
     return len(modules)
 
 
+def _running_group(group=None):
+    """`group` (torch.distributed's default group when None) when a process group of more than one rank is running,
+    else None: then SyncBatchRenorm is the plain layer and on_rank_zero just calls its function."""
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()):
+        return None
+    group = group or dist.group.WORLD
+    return group if dist.get_world_size(group) > 1 else None
+
+
 def on_rank_zero(fn, group=None):
     """For trainers of several processes (DistributedDataParallel, torchrun): calls fn() on the first rank of
     torch.distributed's process group (`group`; the default group when None) only, and returns its result on every
@@ -925,7 +928,7 @@ def on_rank_zero(fn, group=None):
     import pickle
     import torch.distributed as dist
 
-    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size(group) == 1:
+    if _running_group(group) is None:
         return fn()
     if group is None:
         src = 0

@@ -1,0 +1,20 @@
+"""Runs a function on several CPU processes that join one torch.distributed group (a file rendezvous), as the
+PyTorch layer's bench and its multi-process tests do: worker(rank, world, init, *args, results) puts its result on
+`results`; spawn_ranks returns them in rank order."""
+import os
+import tempfile
+
+import torch.multiprocessing as mp
+
+
+def spawn_ranks(worker, *args, world=2, timeout=1800):
+    ctx = mp.get_context("spawn")
+    results = ctx.Queue()
+    init = "file://" + os.path.join(tempfile.mkdtemp(prefix="renorm-ranks-"), "rendezvous")
+    procs = [ctx.Process(target=worker, args=(r, world, init) + args + (results,)) for r in range(world)]
+    for p in procs:
+        p.start()
+    got = sorted((results.get(timeout=timeout) for _ in procs), key=lambda r: r["rank"])
+    for p in procs:
+        p.join()
+    return got, [p.exitcode for p in procs]
