@@ -98,6 +98,30 @@ describe('the README loop for several processes (DistributedDataParallel, on_ran
       assert.ok(reports >= 1 && reports <= 2, `${role}: ${reports} reports (every 100 of 200 steps)`);
     }
   });
+
+  it('the same with study.optimize: every rank runs the objective, rank 0 alone talks to the server, and both return the trials told', async () => {
+    const postlude = `
+import gc, json
+view = on_rank_zero(study.view)
+print(json.dumps({"rank": dist.get_rank(), "told": [[t["number"], t["state"], t.get("value")] for t in told], "counts": view["counts"],
+                  "studyState": view["state"], "roles": [[t["role"], t["state"], len(t["intermediate"])] for t in view["trials"]]}), flush=True)
+gc.collect()  # the objective's DDP wrappers hold the process group (see the loop above)
+dist.barrier()
+dist.destroy_process_group()
+`;
+    const code = `${README_PRELUDE}\n${SHARDS}\n${readmeSnippet('**Or let `study.optimize` run the ranks.**')}\n${postlude}`;
+    const [a, b] = (await twoRanks(code, server.url, 600_000)) as unknown as { told: [number, string, number][]; counts: Record<string, number>; studyState: string; roles: [string, string, number][] }[];
+    assert.deepEqual(b!.told, a!.told, 'both ranks return the same trials told');
+    assert.equal(a!.studyState, 'COMPLETE');
+    assert.equal(a!.counts.FAIL, 0);
+    assert.equal(a!.told.length, a!.roles.length, 'one trainer ran every trial');
+    const roles = a!.roles.map((t) => t[0]);
+    assert.deepEqual(roles.slice(0, 4), ['baseline:batchnorm', 'baseline:paper', 'search', 'search']);
+    for (const [role, state, reports] of a!.roles) {
+      assert.ok(state === 'COMPLETE' || state === 'PRUNED', `${role} ${state}`);
+      assert.ok(reports >= 1 && reports <= 2, `${role}: ${reports} reports (every 100 of 200 steps, sent once)`);
+    }
+  });
 });
 
 test('on_rank_zero (3 gloo processes): fn runs on the group\'s first rank only, every rank gets its result or its exception (a client error whole, one that cannot be pickled in words, a result that cannot be as a TypeError saying so); over a subgroup its first rank answers; without a process group it is fn()', { skip: noTorch }, () => {
@@ -116,4 +140,37 @@ test('on_rank_zero (3 gloo processes): fn runs on the group\'s first rank only, 
   assert.deepEqual(zero!.unpicklable, ['ValueError', 'holds a lock', null, null], 'rank 0 raises its own exception as it is');
   for (const rank of [one!, two!]) assert.deepEqual(rank.unpicklable, ['RuntimeError', 'ValueError: holds a lock (raised on rank 0)', null, null]);
   assert.deepEqual(ranks.map((r) => r.pair), [null, { 'asked by': 1 }, { 'asked by': 1 }]);
+});
+
+describe('study.optimize over a process group (2 gloo processes)', { skip: noTorch }, () => {
+  let server: Awaited<ReturnType<typeof liveServer>>;
+  before(async () => {
+    server = await liveServer();
+  });
+  after(() => server?.stop());
+
+  it('every rank trains the same trials; rank 0 alone asks, reports and tells; an exception on one rank is told naming it, and ends every rank unless caught', () => {
+    const ranks = runGlooDriver('optimize_ranks_driver.py', server.url);
+    assert.equal(ranks.length, 2);
+    const [zero, one] = ranks as [Record<string, any>, Record<string, any>];
+    // The same trials on both ranks, each asked once: without the group each rank would ask its own.
+    assert.deepEqual(zero.loop.seen, [0, 1, 2, 3]);
+    assert.deepEqual(one.loop.seen, zero.loop.seen);
+    assert.deepEqual(one.loop.decisions, zero.loop.decisions);
+    assert.equal(zero.loop.decisions.length, 12);
+    // Reports sent once, with rank 0's value (rank 1's is 0.75), also the one the objective wrapped in on_rank_zero
+    // itself; no report was sent twice (the server would have answered with an "ignored" warning).
+    assert.deepEqual([...zero.loop.warnings, ...one.loop.warnings], []);
+    const told = [[0, 'COMPLETE', 0.5, null], [1, 'FAIL', null, 'rank 1: RuntimeError: rank one only'], [2, 'COMPLETE', 0.5, null], [3, 'COMPLETE', 0.5, null]];
+    assert.deepEqual(zero.loop.told, told);
+    assert.deepEqual(one.loop.told, told, 'every rank returns the trials told');
+    assert.deepEqual(zero.loop.recorded, told.map((t) => [...t, [[1, 0.5], [2, 0.5], [3, 0.5]]]));
+    assert.deepEqual(one.loop.recorded, zero.loop.recorded);
+    // n_trials counts the same on both ranks; a second call goes on where the first stopped.
+    for (const rank of ranks) assert.deepEqual(rank.nTrials, [[0, 1], [2, 3]]);
+    // Not caught: told failed once, then each rank raises, rank 1 its own exception and rank 0 one naming it.
+    assert.deepEqual(one.raised, ['ValueError', 'bad shard']);
+    assert.deepEqual(zero.raised, ['RuntimeError', 'optimize: the objective raised on rank 1 (ValueError: bad shard); the trial was told failed, and every rank stops']);
+    for (const rank of ranks) assert.deepEqual(rank.raisedRecorded, [[0, 'FAIL', null, 'rank 1: ValueError: bad shard', []]]);
+  });
 });

@@ -164,6 +164,7 @@ describe('study.optimize (Optuna\'s loop) against a live server', { skip: python
     assert.deepEqual(seen.timeout, [1, 0], 'a trial of 0.6 s under a 0.5 s timeout is finished, and no second one asked; timeout=0 asks none');
     assert.deepEqual(seen.stopped, [], 'a stopped study ends the loop at once');
     assert.match(seen.badNTrials, /^n_trials must be a positive whole number or None .*got 0$/);
+    assert.equal(seen.torchImported, false, 'optimize alone never imports PyTorch');
   });
 
   it('tells failures as failed with the reason, raises what is not caught, hands an interrupted trial back, and skips a lost lease', () => {

@@ -21,6 +21,7 @@ applied through its table (rows {step, rmax, rmin, dmax} with every breakpoint),
 same numbers renorm-tune's own trainer uses, without re-implementing its ramp formulas here.
 """
 import bisect
+import contextlib
 import datetime
 import http.client
 import itertools
@@ -313,14 +314,21 @@ class Study:
                 time.sleep(random.uniform(0.5, 1.0) * 0.05 * 2 ** attempt)
 
     def report(self, trial, step, value, metrics=None):
-        """An intermediate value of the objective at `step`; True when the pruner asks the trial to stop."""
+        """An intermediate value of the objective at `step`; True when the pruner asks the trial to stop. For a trial
+        that optimize runs over a process group, a collective: every rank calls it, the first rank's value is sent."""
+        group = trial.__dict__.get("_group") if isinstance(trial, Trial) else None
+        if group is not None and not _AT_RANK_ZERO.depth:
+            return on_rank_zero(lambda: self._report(trial, step, value, metrics), group)
+        return self._report(trial, step, value, metrics)
+
+    def _report(self, trial, step, value, metrics):
         body = _with_token(trial, {"step": step, "value": _finite(value, "report")})
         if metrics is not None:
             body["metrics"] = metrics
         answer = self.client.request("POST", self._trial(trial, "/report"), body)
         if answer.get("ignored"):
             # The server kept the step's first value; a resent identical report says nothing.
-            warnings.warn(answer["ignored"], stacklevel=2)
+            warnings.warn(answer["ignored"], stacklevel=3)
         return answer["prune"]
 
     def tell(self, trial, value=None, failed=None):
@@ -330,7 +338,8 @@ class Study:
         body = _with_token(trial, {"value": _finite(value, "tell")} if failed is None else {"failed": str(failed)})
         return self.client.request("POST", self._trial(trial, "/tell"), body)["trial"]
 
-    def optimize(self, objective, n_trials=None, timeout=None, catch=(), wait_seconds=5.0, total_steps=None, heartbeat_seconds=None):
+    def optimize(self, objective, n_trials=None, timeout=None, catch=(), wait_seconds=5.0, total_steps=None,
+                 heartbeat_seconds=None, group=None):
         """Optuna's loop over this study: ask a trial, call ``objective(trial)``, tell what it returns. Ends when the
         budget is spent, the study is stopped, `n_trials` objectives have run in this call, or `timeout` seconds have
         passed (checked before each ask); returns the trials this call told, as the server recorded them.
@@ -349,59 +358,100 @@ class Study:
         - While the objective runs, a background thread renews the trial's lease every `heartbeat_seconds` (default:
           a third of the lease's time left when it was asked, at most 10 minutes), so a long stretch without reports
           (an epoch of hours) does not lose it, while a trainer that dies loses it after the study's leaseSeconds.
+
+        Under a running torch.distributed process group of more than one rank (`group`; the default group when None),
+        e.g. DistributedDataParallel started by torchrun, every rank of the group calls optimize and trains the same
+        trials; the group's first rank alone talks to the server (asks, renews the lease, tells). Inside the objective
+        ``study.report`` is then a collective: every rank calls it at the same step, the first rank's value is sent,
+        and every rank gets the same prune decision (or the same LeaseLost). The first rank's return is told. An
+        exception on any rank is told as failed (naming the rank when it is not the first), and ends the loop on every
+        rank unless each rank that raised caught it by `catch`.
         """
         if n_trials is not None and (not isinstance(n_trials, int) or isinstance(n_trials, bool) or n_trials < 1):
             raise ValueError("n_trials must be a positive whole number or None (until the budget is spent), got %r" % (n_trials,))
         if catch is None or isinstance(catch, type):
             catch = () if catch is None else (catch,)
+        ranks = _Ranks(group)
         deadline = None if timeout is None else time.monotonic() + float(timeout)
+
+        def next_trials():  # on the first rank: None to stop, else what the ask gave
+            if deadline is not None and time.monotonic() >= deadline:
+                return None
+            try:
+                return self.ask(total_steps=total_steps)
+            except (BudgetExhausted, StudyStopped):
+                return None
+
+        def settle(trial, **outcome):  # on the first rank
+            try:
+                return self.tell(trial, **outcome)
+            except LeaseLost as lost:
+                warnings.warn("%s (optimize goes on with the next trial)" % lost.message, stacklevel=4)
+                return None
+
         told, ran = [], 0
         while n_trials is None or ran < n_trials:
-            if deadline is not None and time.monotonic() >= deadline:
-                break
-            try:
-                trials = self.ask(total_steps=total_steps)
-            except (BudgetExhausted, StudyStopped):
+            trials = ranks.lead(next_trials)
+            if trials is None:
                 break
             if not trials:
                 time.sleep(wait_seconds if deadline is None else max(0.0, min(wait_seconds, deadline - time.monotonic())))
                 continue
             trial = trials[0]
             ran += 1
-
-            def settle(**outcome):
-                try:
-                    told.append(self.tell(trial, **outcome))
-                except LeaseLost as lost:
-                    warnings.warn("%s (optimize goes on with the next trial)" % lost.message, stacklevel=3)
-
-            try:
-                with _Heartbeat(self, trial, heartbeat_seconds):
-                    value = objective(trial)
-            except LeaseLost as lost:  # from a report: the trial is someone else's now
-                warnings.warn("%s (optimize goes on with the next trial)" % lost.message, stacklevel=2)
+            if ranks.group is not None:
+                trial.__dict__["_group"] = ranks.group  # makes study.report a collective (see report)
+            mine, err = self._objective_outcome(objective, trial, heartbeat_seconds, catch, ranks)
+            outcomes = ranks.gather(mine)
+            lost = next((o[1] for o in outcomes if o[0] == "lost"), None)
+            if lost is not None:  # from a report, so on every rank: the trial is someone else's now
+                if ranks.is_lead:
+                    warnings.warn("%s (optimize goes on with the next trial)" % lost, stacklevel=2)
                 continue
-            except Exception as err:
-                settle(failed=("%s: %s" % (type(err).__name__, err))[:500])
-                if not isinstance(err, tuple(catch)):
-                    raise
-                continue
-            except BaseException:
-                # Ctrl-C, SystemExit: nothing to tell; hand the trial back so nobody waits for its lease to run out.
-                # One short try: whoever pressed Ctrl-C is not kept waiting through the retries for a server that is away.
+            raised = [(i, o) for i, o in enumerate(outcomes) if o[0] == "raised"]
+            if raised:
+                at, first = raised[0]
+                reason = first[1] if at == 0 else "rank %d: %s" % (ranks.rank_of(at), first[1])
+                record = ranks.lead(lambda: settle(trial, failed=reason[:500]))
+            elif outcomes[0][0] == "bad":
+                record = ranks.lead(lambda: settle(trial, failed=outcomes[0][1][:500]))
+            else:
+                record = ranks.lead(lambda: settle(trial, value=outcomes[0][1]))
+            if record is not None:
+                told.append(record)
+            uncaught = [(i, o) for i, o in raised if not o[2]]
+            if uncaught:
+                if err is not None and not mine[2]:
+                    raise err
+                at, first = uncaught[0]
+                raise RuntimeError("optimize: the objective raised on rank %d (%s); the trial was told failed, and every "
+                                   "rank stops" % (ranks.rank_of(at), first[1]))
+        return told
+
+    def _objective_outcome(self, objective, trial, heartbeat_seconds, catch, ranks):
+        """Runs the objective on this rank: (("value", v) | ("bad", why) | ("lost", message) | ("raised", "Type: message",
+        caught), the exception raised or None). A BaseException (Ctrl-C) hands the trial back (the first rank) and goes on up."""
+        try:
+            with (_Heartbeat(self, trial, heartbeat_seconds) if ranks.is_lead else _NO_HEARTBEAT):
+                value = objective(trial)
+        except LeaseLost as lost:
+            return ("lost", lost.message), None
+        except Exception as err:  # noqa: BLE001 - told as failed; raised again unless caught
+            return ("raised", "%s: %s" % (type(err).__name__, err), isinstance(err, tuple(catch))), err
+        except BaseException:
+            # Ctrl-C, SystemExit: nothing to tell; hand the trial back so nobody waits for its lease to run out.
+            # One short try: whoever pressed Ctrl-C is not kept waiting through the retries for a server that is away.
+            if ranks.is_lead:
                 try:
                     self.release(trial, timeout=_HAND_BACK_SECONDS)
-                except Exception as err:
-                    sys.stderr.write("renorm-tune: trial #%d was not handed back (%s); it returns to the queue when its lease "
-                                     "expires\n" % (trial.number, getattr(err, "message", None) or err))
-                raise
-            try:
-                value = _finite(value, "tell")
-            except (TypeError, ValueError):
-                settle(failed=("the objective returned %r, not a finite number" % (value,))[:500])
-                continue
-            settle(value=value)
-        return told
+                except Exception as err:  # noqa: BLE001
+                    sys.stderr.write("renorm-tune: trial #%d was not handed back (%s); it returns to the queue when its "
+                                     "lease expires\n" % (trial.number, getattr(err, "message", None) or err))
+            raise
+        try:
+            return ("value", _finite(value, "tell")), None
+        except (TypeError, ValueError):
+            return ("bad", "the objective returned %r, not a finite number" % (value,)), None
 
     def release(self, trial, timeout=None):
         """Hands back a trial you cannot finish (interrupted, preempted): it is queued again at once for the next ask,
@@ -909,13 +959,33 @@ def apply_clipping(model, source, step, total_steps=None):
 
 def _running_group(group=None):
     """`group` (torch.distributed's default group when None) when a process group of more than one rank is running,
-    else None: then SyncBatchRenorm is the plain layer and on_rank_zero just calls its function."""
+    else None: then SyncBatchRenorm is the plain layer, on_rank_zero just calls its function, and optimize runs alone."""
+    if "torch" not in sys.modules:  # no process group without torch; and optimize must not import it for nothing
+        return None
     import torch.distributed as dist
 
     if not (dist.is_available() and dist.is_initialized()):
         return None
     group = group or dist.group.WORLD
     return group if dist.get_world_size(group) > 1 else None
+
+
+def _group_ranks(group):
+    """The global ranks of a running group, in the group's order."""
+    import torch.distributed as dist
+
+    if group is dist.group.WORLD:
+        return list(range(dist.get_world_size()))
+    if hasattr(dist, "get_process_group_ranks"):
+        return list(dist.get_process_group_ranks(group))
+    return [dist.distributed_c10d._get_global_rank(group, i) for i in range(dist.get_world_size(group))]  # torch < 1.13
+
+
+class _AtRankZero(threading.local):
+    depth = 0  # > 0 while on_rank_zero runs its function on this thread: a report in it goes straight to the server
+
+
+_AT_RANK_ZERO = _AtRankZero()
 
 
 def on_rank_zero(fn, group=None):
@@ -926,20 +996,18 @@ def on_rank_zero(fn, group=None):
     the same end of the budget; a rank that went its own way would leave the others waiting in a collective. Every
     rank of the group must call it at the same point. Without a process group of more than one rank it is fn()."""
     import pickle
+
+    group = _running_group(group)
+    if group is None:
+        return fn()
     import torch.distributed as dist
 
-    if _running_group(group) is None:
-        return fn()
-    if group is None:
-        src = 0
-    elif hasattr(dist, "get_process_group_ranks"):
-        src = dist.get_process_group_ranks(group)[0]
-    else:  # torch before 1.13
-        src = dist.distributed_c10d._get_global_rank(group, 0)
+    src = _group_ranks(group)[0]
     box, raised = [None], None
     if dist.get_rank() == src:
         # Pickled here, so that what cannot cross processes fails before the broadcast, not in it (the other ranks
         # would wait there for good).
+        _AT_RANK_ZERO.depth += 1
         try:
             value = fn()
         except Exception as err:  # noqa: BLE001 - raised on every rank: here as it is, elsewhere as sent
@@ -955,6 +1023,8 @@ def on_rank_zero(fn, group=None):
                 raised = TypeError("on_rank_zero: fn's result (a %s) cannot be sent to the other ranks (%s); return "
                                    "something picklable, such as a number, a dict or a Trial" % (type(value).__name__, err))
                 box[0] = pickle.dumps((False, raised))
+        finally:
+            _AT_RANK_ZERO.depth -= 1
     dist.broadcast_object_list(box, src=src, group=group)
     if raised is not None:
         raise raised
@@ -962,6 +1032,34 @@ def on_rank_zero(fn, group=None):
     if not ok:
         raise value
     return value
+
+
+class _Ranks:
+    """The processes one optimize call runs in: this one alone, or a running process group whose first rank talks to
+    the server for all."""
+
+    def __init__(self, group=None):
+        self.group = _running_group(group)
+        self.ranks = [None] if self.group is None else _group_ranks(self.group)
+        self.is_lead = self.group is None or self.ranks[0] == sys.modules["torch.distributed"].get_rank()
+
+    def lead(self, fn):
+        """fn() on the first rank; its result (or exception) on every rank."""
+        return fn() if self.group is None else on_rank_zero(fn, self.group)
+
+    def gather(self, item):
+        """Every rank's item, in the group's order."""
+        if self.group is None:
+            return [item]
+        out = [None] * len(self.ranks)
+        sys.modules["torch.distributed"].all_gather_object(out, item, group=self.group)
+        return out
+
+    def rank_of(self, index):
+        return self.ranks[index]
+
+
+_NO_HEARTBEAT = contextlib.nullcontext()
 
 
 # ---- Keras (tf.keras 2 / tf_keras: Keras 3 dropped `renorm`) --------------------------------------------------------
