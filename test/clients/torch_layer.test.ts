@@ -356,6 +356,34 @@ print(json.dumps({"errors": errors, "worst": worst, "flat": list(flat), "rank": 
   assert.equal(out.rank, 'BatchRenorm2d takes 4-D input (got 3-D, shape (5, 3, 7))');
 });
 
+test('an empty batch (a detection head\'s step without boxes) trains as BatchNorm: an empty output, zero parameter gradients, nothing moved; in every layer, and in training between full batches', { skip: noTorch }, () => {
+  const out = python(`
+import json, torch
+from torch import nn
+from renorm_tune import BatchRenorm1d, BatchRenorm2d, BatchRenorm3d, SyncBatchRenorm
+torch.manual_seed(0)
+rows = []
+for cls, bn, shape in [(BatchRenorm1d, nn.BatchNorm1d, (0, 3)), (BatchRenorm1d, nn.BatchNorm1d, (0, 3, 5)), (BatchRenorm2d, nn.BatchNorm2d, (0, 3, 4, 4)),
+                       (BatchRenorm3d, nn.BatchNorm3d, (0, 3, 2, 2, 2)), (SyncBatchRenorm, nn.BatchNorm2d, (0, 3, 4, 4))]:
+    layer, ref = cls(3), bn(3)
+    layer.set_clipping(2.0, 0.5, 1.0)
+    layer(torch.randn((4,) + shape[1:]) * 3 + 1)  # a full batch first, so the statistics are not at their initial values
+    before = [b.clone() for b in layer.buffers()]
+    x = torch.randn(*shape, requires_grad=True)
+    y = layer(x)
+    y.sum().backward()
+    y_ref = ref(x)
+    rows.append([cls.__name__, list(y.shape) == list(y_ref.shape), layer.weight.grad.tolist(), layer.bias.grad.tolist(),
+                 list(x.grad.shape) == list(shape), all(torch.equal(a, b) for a, b in zip(before, layer.buffers())),
+                 bool(layer(torch.randn((4,) + shape[1:])).isfinite().all())])
+print(json.dumps(rows))
+`) as unknown as [string, boolean, number[], number[], boolean, boolean, boolean][];
+  assert.deepEqual(out.map((r) => r[0]), ['BatchRenorm1d', 'BatchRenorm1d', 'BatchRenorm2d', 'BatchRenorm3d', 'SyncBatchRenorm']);
+  for (const [name, shape, dw, db, dx, kept, next] of out) {
+    assert.deepEqual([name, shape, dw, db, dx, kept, next], [name, true, [0, 0, 0], [0, 0, 0], true, true, true]);
+  }
+});
+
 test('SyncBatchRenorm outside a process group is BatchRenorm2d; convert_batchnorm makes SyncBatchNorms (and with sync=True every BatchNorm and BatchRenorm) SyncBatchRenorms over their group, and revert_batchnorm turns them back', { skip: noTorch }, () => {
   const out = python(`
 import json, torch

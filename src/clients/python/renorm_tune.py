@@ -713,7 +713,9 @@ def _define_layers():
 
         def forward(self, x):
             self._check_rank(x)
-            if not self.training:
+            if not self.training or x.numel() == 0:
+                # An empty batch (a detection head's step without boxes) has no statistics: as BatchNorm, an empty
+                # output and nothing moved (BatchNorm's statistics kernel would divide by zero and kill the process).
                 return self._eval(x)
             with torch.no_grad():
                 # In the buffers' dtype: a CPU kernel returns a bfloat16 batch's statistics in bfloat16.
