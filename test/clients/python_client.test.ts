@@ -165,6 +165,10 @@ describe('study.optimize (Optuna\'s loop) against a live server', { skip: python
     assert.deepEqual(seen.stopped, [], 'a stopped study ends the loop at once');
     assert.match(seen.badNTrials, /^n_trials must be a positive whole number or None .*got 0$/);
     assert.equal(seen.torchImported, false, 'optimize alone never imports PyTorch');
+    assert.deepEqual(seen.callbacks, [[[true, 0, 'COMPLETE'], [true, 1, 'FAIL'], [true, 2, 'COMPLETE']], 3, 3, 'STOPPED'],
+      'each told trial reaches the callbacks, the third stops the study and so the loop; a collection after each objective');
+    assert.deepEqual(seen.callbacksRaise, [], 'no callback for the trial whose exception ends the loop');
+    assert.equal(seen.badCallback, "callbacks must be a list of functions callback(study, trial), got 'print' in it");
   });
 
   it('tells failures as failed with the reason, raises what is not caught, hands an interrupted trial back, and skips a lost lease', () => {

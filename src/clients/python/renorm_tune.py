@@ -23,6 +23,7 @@ same numbers renorm-tune's own trainer uses, without re-implementing its ramp fo
 import bisect
 import contextlib
 import datetime
+import gc
 import http.client
 import itertools
 import json
@@ -339,7 +340,7 @@ class Study:
         return self.client.request("POST", self._trial(trial, "/tell"), body)["trial"]
 
     def optimize(self, objective, n_trials=None, timeout=None, catch=(), wait_seconds=5.0, total_steps=None,
-                 heartbeat_seconds=None, group=None):
+                 heartbeat_seconds=None, group=None, callbacks=None, gc_after_trial=False):
         """Optuna's loop over this study: ask a trial, call ``objective(trial)``, tell what it returns. Ends when the
         budget is spent, the study is stopped, `n_trials` objectives have run in this call, or `timeout` seconds have
         passed (checked before each ask); returns the trials this call told, as the server recorded them.
@@ -358,6 +359,10 @@ class Study:
         - While the objective runs, a background thread renews the trial's lease every `heartbeat_seconds` (default:
           a third of the lease's time left when it was asked, at most 10 minutes), so a long stretch without reports
           (an epoch of hours) does not lose it, while a trainer that dies loses it after the study's leaseSeconds.
+        - `callbacks`: functions called as ``callback(study, trial)`` after each trial is told, with the trial as the
+          server recorded it (as Optuna's: e.g. one that calls ``study.stop()`` once a value is good enough ends the
+          loop); not after a trial whose exception ends the loop. `gc_after_trial=True` runs ``gc.collect()`` after
+          each objective, for objectives whose reference cycles hold GPU memory.
 
         Under a running torch.distributed process group of more than one rank (`group`; the default group when None),
         e.g. DistributedDataParallel started by torchrun, every rank of the group calls optimize and trains the same
@@ -371,6 +376,10 @@ class Study:
             raise ValueError("n_trials must be a positive whole number or None (until the budget is spent), got %r" % (n_trials,))
         if catch is None or isinstance(catch, type):
             catch = () if catch is None else (catch,)
+        callbacks = list(callbacks or ())
+        for cb in callbacks:
+            if not callable(cb):
+                raise TypeError("callbacks must be a list of functions callback(study, trial), got %r in it" % (cb,))
         ranks = _Ranks(group)
         deadline = None if timeout is None else time.monotonic() + float(timeout)
 
@@ -402,6 +411,8 @@ class Study:
             if ranks.group is not None:
                 trial.__dict__["_group"] = ranks.group  # makes study.report a collective (see report)
             mine, err = self._objective_outcome(objective, trial, heartbeat_seconds, catch, ranks)
+            if gc_after_trial:
+                gc.collect()
             outcomes = ranks.gather(mine)
             lost = next((o[1] for o in outcomes if o[0] == "lost"), None)
             if lost is not None:  # from a report, so on every rank: the trial is someone else's now
@@ -426,6 +437,9 @@ class Study:
                 at, first = uncaught[0]
                 raise RuntimeError("optimize: the objective raised on rank %d (%s); the trial was told failed, and every "
                                    "rank stops" % (ranks.rank_of(at), first[1]))
+            if record is not None:
+                for cb in callbacks:
+                    cb(self, record)
         return told
 
     def _objective_outcome(self, objective, trial, heartbeat_seconds, catch, ranks):
