@@ -300,7 +300,7 @@ test('the layers train under DistributedDataParallel (2 CPU processes, gloo): pa
   assert.equal(ddp('SyncBatchRenorm'), 0);
 });
 
-test('SyncBatchRenorm over 2 processes equals one BatchRenorm2d on both ranks\' samples (float64, r and d in play): outputs, input and parameter gradients, statistics; unequal and empty batches; a float32 variance when the mean dwarfs the spread; autocast', { skip: noTorch }, () => {
+test('SyncBatchRenorm over 2 processes equals one BatchRenorm2d on both ranks\' samples (float64, r and d in play): outputs, input and parameter gradients, statistics; unequal and empty batches, and a step with every batch empty; a float32 variance when the mean dwarfs the spread; autocast', { skip: noTorch }, () => {
   for (const rank of runGlooDriver('sync_driver.py')) {
     for (const sizes of ['unequal', 'empty']) {
       const w = rank[sizes] as Record<string, number>;
@@ -313,6 +313,8 @@ test('SyncBatchRenorm over 2 processes equals one BatchRenorm2d on both ranks\' 
     const amp = rank.autocast as { dtype: string; statsDtype: string; y: number; stats: number; gradsFinite: boolean };
     assert.deepEqual([amp.dtype, amp.statsDtype, amp.gradsFinite], ['torch.bfloat16', 'torch.float32', true]);
     assert.ok(amp.y < 0.02 && amp.stats < 5e-3, `under autocast: output ${amp.y} (relative), statistics ${amp.stats} from float32`);
+    // Every rank's batch empty (a detection head's step without boxes anywhere): nothing moved, no NaN left behind.
+    assert.deepEqual(rank.allEmpty, { shape: [0, 3, 2, 2], kept: true, dweight: [0, 0, 0], dbias: [0, 0, 0], dx: [0, 3, 2, 2], next: true });
   }
 });
 

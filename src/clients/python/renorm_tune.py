@@ -709,8 +709,9 @@ def _define_layers():
         def _eval(self, x):
             return F.batch_norm(x, self.moving_mean, self.moving_var, self.weight, self.bias, False, 0.0, self.eps)
 
-        def _renorm(self, mean, var):
-            """r and d for a batch of this mean and biased variance (in the buffers' dtype); moves the statistics."""
+        def _renorm(self, mean, var, moved=None):
+            """r and d for a batch of this mean and biased variance (in the buffers' dtype); moves the statistics, by
+            `moved` (a 1-element tensor, 0 or 1) times the momenta' steps when given."""
             with torch.no_grad():  # r, d and the statistics' updates are constants for backprop
                 # Each line is one or two kernels on tiny per-channel tensors; on a GPU their launches are most of the
                 # layer's cost beyond BatchNorm's, so updates run in place (lerp_: old + (1 - momentum) * (new - old)).
@@ -718,10 +719,13 @@ def _define_layers():
                 denom = self.renorm_std.clamp(min=self.eps ** 0.5)
                 r = (std / denom).clamp_(self.clip_rmin, self.clip_rmax)
                 d = (mean - self.renorm_mean).div_(denom).clamp_(-self.clip_dmax, self.clip_dmax)
-                self.renorm_mean.lerp_(mean, 1 - self.renorm_momentum)
-                self.renorm_std.lerp_(std, 1 - self.renorm_momentum)
-                self.moving_mean.lerp_(mean, 1 - self.momentum)
-                self.moving_std.lerp_(std, 1 - self.momentum)
+                step, renorm_step = 1 - self.momentum, 1 - self.renorm_momentum
+                if moved is not None:
+                    step, renorm_step = moved * step, moved * renorm_step
+                self.renorm_mean.lerp_(mean, renorm_step)
+                self.renorm_std.lerp_(std, renorm_step)
+                self.moving_mean.lerp_(mean, step)
+                self.moving_std.lerp_(std, step)
                 self.moving_var.copy_(self.moving_std.square().sub_(self.eps).clamp_(min=0))
                 return r, d
 
@@ -815,7 +819,10 @@ def _define_layers():
                 return super().forward(x)
             self._check_rank(x)
             mean, var, count = self._group_statistics(x, group)
-            r, d = self._renorm(mean.to(self.renorm_mean.dtype), var.to(self.renorm_mean.dtype))
+            dtype = self.renorm_mean.dtype
+            # When every rank's batch is empty (a detection head's step without boxes anywhere), nothing moves: the
+            # momenta' steps times 0, as the count says without a GPU sync to ask it.
+            r, d = self._renorm(mean.to(dtype), var.to(dtype), moved=count.clamp(max=1).to(dtype))
             return _SyncRenorm.apply(x, self.weight, self.bias, mean, var, count, r, d, self.eps, group)
 
         def _group_statistics(self, x, group):
@@ -833,8 +840,9 @@ def _define_layers():
                 torch.distributed.all_reduce(total, group=group)
             c = x.shape[1]
             count = total[:1]
-            group_mean = total[1:1 + c] / count
-            return group_mean, (total[1 + c:] / count - group_mean * group_mean).clamp_(min=0), count
+            at_least_one = count.clamp(min=1)  # an empty group's statistics: 0 and 0, not NaN (they then move nothing)
+            group_mean = total[1:1 + c] / at_least_one
+            return group_mean, (total[1 + c:] / at_least_one - group_mean * group_mean).clamp_(min=0), count
 
     return {"BatchRenorm1d": BatchRenorm1d, "BatchRenorm2d": BatchRenorm2d, "BatchRenorm3d": BatchRenorm3d,
             "SyncBatchRenorm": SyncBatchRenorm}
