@@ -43,6 +43,11 @@ describe('Python client against a live server', { skip: pythonMissing }, () => {
     assert.equal(seen.scalarReport, false, 'numpy/torch scalars (.item()) in step, value and metrics are sent as numbers');
     assert.deepEqual(seen.reportsOfA, [{ step: 100, value: 0.5, metrics: { loss: 1.2 } }, { step: 150, value: 0.5, metrics: { loss: 1.1, lrs: [0.001] } }], 'the NaN metric was never sent; a repeated step kept its first value');
     assert.equal(seen.trialByNumber, true, 'study.trial(n) is the trial as the view lists it');
+    const [renamed, deleted, gone, names] = seen.renameDelete as [unknown[], unknown[], unknown[], string[]];
+    assert.deepEqual(renamed, ['py-client-renamed', 'py-client-renamed', true, ['CONFLICT', 409, 'py-client-renamed']], 'renamed, the handle too; a taken name refused');
+    assert.deepEqual(deleted, ['py-client-renamed', 2], 'with its two queued baselines');
+    assert.deepEqual(gone, ['NOT_FOUND', 404]);
+    assert.ok(!names.includes('py-client-renamed') && names.includes('py-client'), names.join(', '));
     assert.deepEqual(seen.retryWarnings, [], 'resending the same report is a retry, said nothing of');
     assert.equal(seen.repeatWarnings.length, 1);
     assert.match(seen.repeatWarnings[0], /^trial #\d+ already has 0\.5 at step 100: this report's 0\.25 is ignored \(fix: report each step once/);

@@ -498,6 +498,17 @@ class Study:
     def resume(self):
         return self.client.request("POST", self._path("/resume"), {})["study"]
 
+    def rename(self, name):
+        """A new name (the id never changes); a name another study has is a RenormTuneError (409 CONFLICT)."""
+        study = self.client.request("POST", self._path("/rename"), {"name": name})["study"]
+        self.name = study["name"]
+        return study
+
+    def delete(self):
+        """Deletes the study and all its trials, for good: {id, name, trials}. Trainers still holding its trials get
+        NotFound from their next report or tell (optimize's heartbeat thread sets trial.should_stop at once)."""
+        return self.client.request("DELETE", self._path())["deleted"]
+
     def view(self):
         """The whole study: state, counts, best, baselines and every trial (GET /api/studies/:id)."""
         return self.client.request("GET", self._path())
