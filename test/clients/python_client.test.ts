@@ -213,6 +213,22 @@ describe('study.optimize (Optuna\'s loop) against a live server', { skip: python
     assert.equal(seen.silentStopped, 'NOT_FOUND', 'and its tell says the study is gone');
   });
 
+  it('says each trial\'s end and why the loop ended, on stderr as Optuna does where nothing configured logging; through the configured handlers otherwise, and not at all once silenced', () => {
+    // How long each took (with its tell) is the machine's: "in 0.0 s" stands for any time under a minute.
+    const lines = (mode: string) => (runPython(`MODE = ${JSON.stringify(mode)}\nexec(open(${JSON.stringify(join(FIXTURES, 'optimize_log_driver.py'))}).read())`, server.url) as { lines: string[] })
+      .lines.map((l) => l.replace(/ in \d+\.\d s$/, ' in 0.0 s'));
+    const said = [
+      'trial #0 (search) COMPLETE: 0.5 in 0.0 s', 'trial #1 (search) FAIL (the objective returned None, not a finite number) in 0.0 s',
+      'trial #2 (search) COMPLETE: 0.25 in 0.0 s', "optimize ends: the study's budget is spent; 3 trials told in this call",
+      'trial #3 (search) COMPLETE: 0.75 in 0.0 s', 'optimize ends: n_trials=1 have run; 1 trial told in this call',
+    ];
+    const stamped = lines('default');
+    for (const line of stamped) assert.match(line, /^\[renorm-tune \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] /);
+    assert.deepEqual(stamped.map((l) => l.replace(/^\[[^\]]*\] /, '')), said);
+    assert.deepEqual(lines('basic'), said.map((l) => `renorm_tune|${l}`), 'once, through the root handler alone');
+    assert.deepEqual(lines('silent'), []);
+  });
+
   it('passes the pruner\'s answer through study.report: the value returned then is recorded PRUNED', () => {
     assert.deepEqual(seen.pruned, ['COMPLETE', 'PRUNED', 'PRUNED']);
   });

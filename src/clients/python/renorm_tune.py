@@ -27,6 +27,7 @@ import gc
 import http.client
 import itertools
 import json
+import logging
 import math
 import os
 import random
@@ -52,6 +53,9 @@ _KEYS = ("rmax", "rmin", "dmax")
 _ASK_RETRIES = 5
 # optimize's one try to hand back an interrupted trial: short, since someone pressed Ctrl-C and waits.
 _HAND_BACK_SECONDS = 5.0
+
+
+_LOG = logging.getLogger("renorm_tune")
 
 
 # ---- errors --------------------------------------------------------------------------------------------------
@@ -383,13 +387,15 @@ class Study:
         ranks = _Ranks(group)
         deadline = None if timeout is None else time.monotonic() + float(timeout)
 
-        def next_trials():  # on the first rank: None to stop, else what the ask gave
+        def next_trials():  # on the first rank: what the ask gave, or why the loop ends
             if deadline is not None and time.monotonic() >= deadline:
-                return None
+                return "the timeout (%g s) has passed" % timeout
             try:
                 return self.ask(total_steps=total_steps)
-            except (BudgetExhausted, StudyStopped):
-                return None
+            except BudgetExhausted:
+                return "the study's budget is spent"
+            except StudyStopped:
+                return "the study is stopped"
 
         def settle(trial, **outcome):  # on the first rank
             try:
@@ -398,15 +404,21 @@ class Study:
                 warnings.warn("%s (optimize goes on with the next trial)" % lost.message, stacklevel=4)
                 return None
 
-        told, ran = [], 0
+        log = _progress_log() if ranks.is_lead else None
+        told, ran, waiting, ended = [], 0, False, "n_trials=%s have run" % n_trials
         while n_trials is None or ran < n_trials:
             trials = ranks.lead(next_trials)
-            if trials is None:
+            if isinstance(trials, str):
+                ended = trials
                 break
             if not trials:
+                if log and not waiting:
+                    log.info("no trial to ask for now: other trainers hold the last runs, and what comes next waits on "
+                             "them; asking again every %g s", wait_seconds)
+                waiting = True
                 time.sleep(wait_seconds if deadline is None else max(0.0, min(wait_seconds, deadline - time.monotonic())))
                 continue
-            trial = trials[0]
+            trial, waiting, began = trials[0], False, time.monotonic()
             ran += 1
             if ranks.group is not None:
                 trial.__dict__["_group"] = ranks.group  # makes study.report a collective (see report)
@@ -430,6 +442,8 @@ class Study:
                 record = ranks.lead(lambda: settle(trial, value=outcomes[0][1]))
             if record is not None:
                 told.append(record)
+                if log:
+                    log.info("%s", _trial_line(record, time.monotonic() - began))
             uncaught = [(i, o) for i, o in raised if not o[2]]
             if uncaught:
                 if err is not None and not mine[2]:
@@ -440,6 +454,8 @@ class Study:
             if record is not None:
                 for cb in callbacks:
                     cb(self, record)
+        if log:
+            log.info("optimize ends: %s; %d trial%s told in this call", ended, len(told), "" if len(told) == 1 else "s")
         return told
 
     def _objective_outcome(self, objective, trial, heartbeat_seconds, catch, ranks):
@@ -538,6 +554,33 @@ class Study:
             raise ValueError("trial #%d was asked from study %s, not from %s (%s): tell it through the study that asked it"
                              % (number, asked_from, self.name, self.id))
         return self._path("/trials/%d%s" % (number, tail))
+
+
+def _progress_log():
+    """The "renorm_tune" logger, where optimize says each trial's end at INFO. Where nothing configured logging (no
+    handler on it or on the root logger, no level set), its lines go to stderr, as Optuna's do; silence them with
+    logging.getLogger("renorm_tune").setLevel(logging.WARNING)."""
+    if _LOG.level == logging.NOTSET and not _LOG.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("[renorm-tune %(asctime)s] %(message)s", "%Y-%m-%d %H:%M:%S"))
+        _LOG.addHandler(handler)
+        _LOG.setLevel(logging.INFO)
+    return _LOG
+
+
+def _trial_line(record, seconds):
+    """`trial #7 (search) COMPLETE: 0.9123 in 2m 03s`, or FAIL with its reason."""
+    state, value = record.get("state"), record.get("value")
+    told = "" if value is None else ": %.6g" % value
+    if state == "FAIL":
+        told = " (%s)" % (record.get("failureReason") or "no reason given")
+    if seconds < 60:
+        took = "%.1f s" % seconds
+    elif seconds < 3600:
+        took = "%dm %02ds" % divmod(int(seconds), 60)
+    else:
+        took = "%dh %02dm" % divmod(int(seconds) // 60, 60)
+    return "trial #%s (%s) %s%s in %s" % (record.get("number"), record.get("role"), state, told, took)
 
 
 def _token_of(trial):
