@@ -431,26 +431,23 @@ class Study:
                 if ranks.is_lead:
                     warnings.warn("%s (optimize goes on with the next trial)" % lost, stacklevel=2)
                 continue
-            raised = [(i, o) for i, o in enumerate(outcomes) if o[0] == "raised"]
-            if raised:
-                at, first = raised[0]
-                reason = first[1] if at == 0 else "rank %d: %s" % (ranks.rank_of(at), first[1])
-                record = ranks.lead(lambda: settle(trial, failed=reason[:500]))
-            elif outcomes[0][0] == "bad":
-                record = ranks.lead(lambda: settle(trial, failed=outcomes[0][1][:500]))
+            raised = [(ranks.rank_of(i), o[1], o[2]) for i, o in enumerate(outcomes) if o[0] == "raised"]
+            if raised:  # the first rank's words as they are; another's naming it
+                at, why = raised[0][:2]
+                outcome = {"failed": (why if at == ranks.rank_of(0) else "rank %d: %s" % (at, why))[:500]}
             else:
-                record = ranks.lead(lambda: settle(trial, value=outcomes[0][1]))
+                outcome = {"failed": outcomes[0][1][:500]} if outcomes[0][0] == "bad" else {"value": outcomes[0][1]}
+            record = ranks.lead(lambda: settle(trial, **outcome))
             if record is not None:
                 told.append(record)
                 if log:
                     log.info("%s", _trial_line(record, time.monotonic() - began))
-            uncaught = [(i, o) for i, o in raised if not o[2]]
+            uncaught = [r for r in raised if not r[2]]
             if uncaught:
                 if err is not None and not mine[2]:
                     raise err
-                at, first = uncaught[0]
                 raise RuntimeError("optimize: the objective raised on rank %d (%s); the trial was told failed, and every "
-                                   "rank stops" % (ranks.rank_of(at), first[1]))
+                                   "rank stops" % uncaught[0][:2])
             if record is not None:
                 for cb in callbacks:
                     cb(self, record)
