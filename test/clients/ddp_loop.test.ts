@@ -70,7 +70,7 @@ async function twoRanks(code: string, url: string, timeoutMs: number): Promise<R
   return Promise.all(runs);
 }
 
-describe('the README loop for several processes (DistributedDataParallel, on_rank_zero)', { skip: noTorch }, () => {
+describe('several processes against one live server: the README loops (DistributedDataParallel, on_rank_zero, study.optimize) and optimize over a group', { skip: noTorch }, () => {
   let server: Awaited<ReturnType<typeof liveServer>>;
   before(async () => {
     server = await liveServer();
@@ -122,34 +122,8 @@ dist.destroy_process_group()
       assert.ok(reports >= 1 && reports <= 2, `${role}: ${reports} reports (every 100 of 200 steps, sent once)`);
     }
   });
-});
 
-test('on_rank_zero (3 gloo processes): fn runs on the group\'s first rank only, every rank gets its result or its exception (a client error whole, one that cannot be pickled in words, a result that cannot be as a TypeError saying so); over a subgroup its first rank answers; without a process group it is fn()', { skip: noTorch }, () => {
-  const ranks = runGlooDriver('rank_zero_driver.py');
-  assert.equal(ranks.length, 3);
-  for (const rank of ranks) {
-    assert.equal(rank.alone, 'no group');
-    assert.deepEqual(rank.value, { 'asked by': 0 });
-    assert.deepEqual(rank.exhausted, ['BudgetExhausted', "study 'x' has used its budget", 'BUDGET_EXHAUSTED', 409]);
-    assert.equal(rank.lock[0], 'TypeError');
-    assert.match(rank.lock[1], /^on_rank_zero: fn's result \(a lock\) cannot be sent to the other ranks/);
-  }
-  const [zero, one, two] = ranks;
-  assert.deepEqual(zero!.calls, [0, 0, 0, 0]);
-  assert.deepEqual([one!.calls, two!.calls], [[], []]);
-  assert.deepEqual(zero!.unpicklable, ['ValueError', 'holds a lock', null, null], 'rank 0 raises its own exception as it is');
-  for (const rank of [one!, two!]) assert.deepEqual(rank.unpicklable, ['RuntimeError', 'ValueError: holds a lock (raised on rank 0)', null, null]);
-  assert.deepEqual(ranks.map((r) => r.pair), [null, { 'asked by': 1 }, { 'asked by': 1 }]);
-});
-
-describe('study.optimize over a process group (2 gloo processes)', { skip: noTorch }, () => {
-  let server: Awaited<ReturnType<typeof liveServer>>;
-  before(async () => {
-    server = await liveServer();
-  });
-  after(() => server?.stop());
-
-  it('every rank trains the same trials; rank 0 alone asks, reports and tells; an exception on one rank is told naming it, and ends every rank unless caught', () => {
+  it('study.optimize over a process group (driver): every rank trains the same trials; rank 0 alone asks, reports and tells; an exception on one rank is told naming it, and ends every rank unless caught', () => {
     const ranks = runGlooDriver('optimize_ranks_driver.py', server.url);
     assert.equal(ranks.length, 2);
     const [zero, one] = ranks as [Record<string, any>, Record<string, any>];
@@ -179,4 +153,22 @@ describe('study.optimize over a process group (2 gloo processes)', { skip: noTor
       'trial #1 (search) COMPLETE: 0.5', 'optimize ends: n_trials=2 have run; 2 trials told in this call',
       'optimize ends: n_trials=2 have run; 2 trials told in this call']);
   });
+});
+
+test('on_rank_zero (3 gloo processes): fn runs on the group\'s first rank only, every rank gets its result or its exception (a client error whole, one that cannot be pickled in words, a result that cannot be as a TypeError saying so); over a subgroup its first rank answers; without a process group it is fn()', { skip: noTorch }, () => {
+  const ranks = runGlooDriver('rank_zero_driver.py');
+  assert.equal(ranks.length, 3);
+  for (const rank of ranks) {
+    assert.equal(rank.alone, 'no group');
+    assert.deepEqual(rank.value, { 'asked by': 0 });
+    assert.deepEqual(rank.exhausted, ['BudgetExhausted', "study 'x' has used its budget", 'BUDGET_EXHAUSTED', 409]);
+    assert.equal(rank.lock[0], 'TypeError');
+    assert.match(rank.lock[1], /^on_rank_zero: fn's result \(a lock\) cannot be sent to the other ranks/);
+  }
+  const [zero, one, two] = ranks;
+  assert.deepEqual(zero!.calls, [0, 0, 0, 0]);
+  assert.deepEqual([one!.calls, two!.calls], [[], []]);
+  assert.deepEqual(zero!.unpicklable, ['ValueError', 'holds a lock', null, null], 'rank 0 raises its own exception as it is');
+  for (const rank of [one!, two!]) assert.deepEqual(rank.unpicklable, ['RuntimeError', 'ValueError: holds a lock (raised on rank 0)', null, null]);
+  assert.deepEqual(ranks.map((r) => r.pair), [null, { 'asked by': 1 }, { 'asked by': 1 }]);
 });
