@@ -1,5 +1,6 @@
-// The README's loop for trainers of several processes, run as printed against a live `renorm-tune serve`: 2 CPU
-// processes over gloo, started with torchrun's environment variables, each with its own share of the data.
+// The README's loops for trainers of several processes (by hand with on_rank_zero, and study.optimize), run as printed
+// against a live `renorm-tune serve`: 2 CPU processes over gloo, started with torchrun's environment variables, each
+// with its own share of the data; and optimize over a group, and on_rank_zero, by drivers.
 import { after, before, describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
