@@ -147,12 +147,14 @@ dist.destroy_process_group()
     assert.deepEqual(one.raised, ['ValueError', 'bad shard']);
     assert.deepEqual(zero.raised, ['RuntimeError', 'optimize: the objective raised on rank 1 (ValueError: bad shard); the trial was told failed, and every rank stops']);
     for (const rank of ranks) assert.deepEqual(rank.raisedRecorded, [[0, 'FAIL', null, 'rank 1: ValueError: bad shard', []]]);
+    assert.deepEqual(zero.alone, ['COMPLETE', 'COMPLETE'], 'group=False: one rank tunes alone, the other not involved');
     // Rank 0 alone says how each trial ended.
     assert.deepEqual(one.said, []);
     assert.deepEqual(zero.said.filter((l: string) => l.startsWith('trial #1 ') || l.startsWith('optimize ends')).map((l: string) => l.replace(/ in \d+\.\d s$/, '')), [
       'trial #1 (search) FAIL (rank 1: RuntimeError: rank one only)', "optimize ends: the study's budget is spent; 4 trials told in this call",
       'trial #1 (search) COMPLETE: 0.5', 'optimize ends: n_trials=2 have run; 2 trials told in this call',
-      'optimize ends: n_trials=2 have run; 2 trials told in this call']);
+      'optimize ends: n_trials=2 have run; 2 trials told in this call',
+      'trial #1 (search) COMPLETE: 0.5', "optimize ends: the study's budget is spent; 2 trials told in this call"]);
   });
 });
 

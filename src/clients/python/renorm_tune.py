@@ -374,7 +374,8 @@ class Study:
         ``study.report`` is then a collective: every rank calls it at the same step, the first rank's value is sent,
         and every rank gets the same prune decision (or the same LeaseLost). The first rank's return is told. An
         exception on any rank is told as failed (naming the rank when it is not the first), and ends the loop on every
-        rank unless each rank that raised caught it by `catch`.
+        rank unless each rank that raised caught it by `catch`. `group=False`: this process alone runs the loop, as
+        without a group (one rank tuning while the others do something else).
         """
         if n_trials is not None and (not isinstance(n_trials, int) or isinstance(n_trials, bool) or n_trials < 1):
             raise ValueError("n_trials must be a positive whole number or None (until the budget is spent), got %r" % (n_trials,))
@@ -1114,7 +1115,7 @@ class _Ranks:
     the server for all."""
 
     def __init__(self, group=None):
-        self.group = _running_group(group)
+        self.group = None if group is False else _running_group(group)
         self.ranks = [None] if self.group is None else _group_ranks(self.group)
         self.is_lead = self.group is None or self.ranks[0] == sys.modules["torch.distributed"].get_rank()
 
