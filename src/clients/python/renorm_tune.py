@@ -873,7 +873,7 @@ def _define_layers():
             mean, var, count = self._group_statistics(x, group)
             dtype = self.renorm_mean.dtype
             # When every rank's batch is empty (a detection head's step without boxes anywhere), nothing moves: the
-            # momenta' steps times 0, as the count says without a GPU sync to ask it.
+            # steps of the momenta times 0, as the count says without a GPU sync to ask it.
             r, d = self._renorm(mean.to(dtype), var.to(dtype), moved=count.clamp(max=1).to(dtype))
             return _SyncRenorm.apply(x, self.weight, self.bias, mean, var, count, r, d, self.eps, group)
 
