@@ -3,11 +3,13 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const PYTHON = '/usr/bin/python3';
 export const CLIENT_DIR = fileURLToPath(new URL('../../../src/clients/python/', import.meta.url));
+/** The test fixtures' folder, importable too (studies.py). */
+export const FIXTURES = fileURLToPath(new URL('../../../test/clients/fixtures/', import.meta.url));
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const README = fileURLToPath(new URL('../../../README.md', import.meta.url));
 
@@ -50,11 +52,11 @@ export async function liveServer(): Promise<{ url: string; stop(): Promise<void>
   };
 }
 
-/** Runs a Python script with the client importable and $RENORM_TUNE_URL set; its stdout as JSON. */
+/** Runs a Python script with the client and the fixtures importable and $RENORM_TUNE_URL set; its stdout as JSON. */
 export function runPython(code: string, url: string, timeoutMs = 120_000): unknown {
   const py = spawnSync(PYTHON, ['-c', code], {
     encoding: 'utf8', timeout: timeoutMs, maxBuffer: 1 << 26,
-    env: { ...process.env, PYTHONPATH: CLIENT_DIR, RENORM_TUNE_URL: url, PYTHONDONTWRITEBYTECODE: '1' },
+    env: { ...process.env, PYTHONPATH: [CLIENT_DIR, FIXTURES].join(delimiter), RENORM_TUNE_URL: url, PYTHONDONTWRITEBYTECODE: '1' },
   });
   assert.equal(py.status, 0, `python failed (${py.signal ?? py.status}):\n${py.stderr}\n${py.stdout.slice(0, 2000)}`);
   return JSON.parse(py.stdout.trim().split('\n').at(-1)!);
@@ -98,7 +100,7 @@ def evaluate(model, split):
 
 /** Runs a test driver under test/clients/fixtures that starts its ranks over gloo (gloo_ranks.py): each rank's JSON, in rank order, after checking that every rank exited 0. */
 export function runGlooDriver(driver: string, ...args: string[]): Record<string, any>[] {
-  const file = fileURLToPath(new URL(`../../../test/clients/fixtures/${driver}`, import.meta.url));
+  const file = join(FIXTURES, driver);
   const r = spawnSync(PYTHON, [file, CLIENT_DIR, ...args], { encoding: 'utf8', timeout: 180_000 });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ranks: Record<string, any>[]; exitCodes: number[] };

@@ -2,11 +2,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { scheduleAt, type Clipping, type ScheduleSpec } from '../../src/schedule/index.js';
-import { liveServer, pythonMissing, runPython } from './helpers.js';
+import { FIXTURES, liveServer, pythonMissing, runPython } from './helpers.js';
 
-const FIXTURES = fileURLToPath(new URL('../../../test/clients/fixtures/', import.meta.url));
 
 const STEPS = [0, 1, 17, 99.5, 250, 777, 1234.5, 2500, 3333, 4999, 5000, 6000];
 const STRETCHED = [undefined, 5000, 12345, 200];
