@@ -139,6 +139,7 @@ dist.destroy_process_group()
     const told = [[0, 'COMPLETE', 0.5, null], [1, 'FAIL', null, 'rank 1: RuntimeError: rank one only'], [2, 'COMPLETE', 0.5, null], [3, 'COMPLETE', 0.5, null]];
     assert.deepEqual(zero.loop.told, told);
     assert.deepEqual(one.loop.told, told, 'every rank returns the trials told');
+    for (const rank of ranks) assert.deepEqual(rank.loop.callbacks, told.map((t) => [true, t[0], t[1]]), 'callbacks run on every rank');
     assert.deepEqual(zero.loop.recorded, told.map((t) => [...t, [[1, 0.5], [2, 0.5], [3, 0.5]]]));
     assert.deepEqual(one.loop.recorded, zero.loop.recorded);
     // n_trials counts the same on both ranks; a second call goes on where the first stopped.

@@ -374,7 +374,8 @@ class Study:
         ``study.report`` is then a collective: every rank calls it at the same step, the first rank's value is sent,
         and every rank gets the same prune decision (or the same LeaseLost). The first rank's return is told. An
         exception on any rank is told as failed (naming the rank when it is not the first), and ends the loop on every
-        rank unless each rank that raised caught it by `catch`. `group=False`: this process alone runs the loop, as
+        rank unless each rank that raised caught it by `catch`. Callbacks run on every rank, with the same trial (one
+        that calls the server can wrap the call in on_rank_zero). `group=False`: this process alone runs the loop, as
         without a group (one rank tuning while the others do something else).
         """
         if n_trials is not None and (not isinstance(n_trials, int) or isinstance(n_trials, bool) or n_trials < 1):
