@@ -148,6 +148,7 @@ dist.destroy_process_group()
     assert.deepEqual(one.raised, ['ValueError', 'bad shard']);
     assert.deepEqual(zero.raised, ['RuntimeError', 'optimize: the objective raised on rank 1 (ValueError: bad shard); the trial was told failed, and every rank stops']);
     for (const rank of ranks) assert.deepEqual(rank.raisedRecorded, [[0, 'FAIL', null, 'rank 1: ValueError: bad shard', []]]);
+    for (const rank of ranks) assert.deepEqual(rank.stopped, [true, true, true, 'NOT_FOUND'], 'the study deleted: every rank saw should_stop, and the tell NotFound');
     assert.deepEqual(zero.alone, ['COMPLETE', 'COMPLETE'], 'group=False: one rank tunes alone, the other not involved');
     // Rank 0 alone says how each trial ended.
     assert.deepEqual(one.said, []);

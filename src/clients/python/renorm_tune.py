@@ -152,7 +152,15 @@ class Trial(dict):
     token = property(lambda self: (self.get("lease") or {}).get("token"))
     # Set by optimize's heartbeat thread when the trial is no longer this trainer's to finish: its lease went to someone
     # else, or its study was deleted. An objective that reports rarely (or never) can check it and return early.
-    stop_reason = property(lambda self: self.__dict__.get("_stop_reason"))
+    # For a trial that optimize runs over a process group, a collective (rank 0's heartbeat is the one that knows): read
+    # it at the same point on every rank, as a report, and every rank gets the same answer.
+    @property
+    def stop_reason(self):
+        group = self.__dict__.get("_group")
+        if group is not None and not _AT_RANK_ZERO.depth:
+            return on_rank_zero(lambda: self.__dict__.get("_stop_reason"), group)
+        return self.__dict__.get("_stop_reason")
+
     should_stop = property(lambda self: self.stop_reason is not None)
 
     def clipping(self, step, total_steps=None):
