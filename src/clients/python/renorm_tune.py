@@ -380,7 +380,7 @@ class Study:
         e.g. DistributedDataParallel started by torchrun, every rank of the group calls optimize and trains the same
         trials; the group's first rank alone talks to the server (asks, renews the lease, tells). Inside the objective
         ``study.report`` is then a collective: every rank calls it at the same step, the first rank's value is sent,
-        and every rank gets the same prune decision (or the same LeaseLost). The first rank's return is told. An
+        and every rank gets the same prune decision (or the same LeaseLost); so is ``trial.should_stop``. The first rank's return is told. An
         exception on any rank is told as failed (naming the rank when it is not the first), and ends the loop on every
         rank unless each rank that raised caught it by `catch`. Callbacks run on every rank, with the same trial (one
         that calls the server can wrap the call in on_rank_zero). `group=False`: this process alone runs the loop, as
