@@ -14,7 +14,8 @@ apply_clipping; keras_clipping, keras_callback).
     study.tell(trial, value)            # or study.tell(trial, failed="diverged")
 
 or let the client run that loop, as Optuna's study.optimize does: study.optimize(objective), where
-objective(trial) trains and returns the trial's value.
+objective(trial) trains and returns the trial's value. Under torchrun (DistributedDataParallel) every rank calls it
+and trains the same trials, while rank 0 alone talks to the server.
 
 Trials are named by their number in the study (trial.number, shown as #n everywhere). The schedule of a trial is
 applied through its table (rows {step, rmax, rmin, dmax} with every breakpoint), by linear interpolation: the
