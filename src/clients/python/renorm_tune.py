@@ -155,12 +155,7 @@ class Trial(dict):
     # else, or its study was deleted. An objective that reports rarely (or never) can check it and return early.
     # For a trial that optimize runs over a process group, a collective (rank 0's heartbeat is the one that knows): read
     # it at the same point on every rank, as a report, and every rank gets the same answer.
-    @property
-    def stop_reason(self):
-        group = self.__dict__.get("_group")
-        if group is not None and not _AT_RANK_ZERO.depth:
-            return on_rank_zero(lambda: self.__dict__.get("_stop_reason"), group)
-        return self.__dict__.get("_stop_reason")
+    stop_reason = property(lambda self: _through_lead(self, lambda: self.__dict__.get("_stop_reason")))
 
     should_stop = property(lambda self: self.stop_reason is not None)
 
@@ -330,10 +325,7 @@ class Study:
     def report(self, trial, step, value, metrics=None):
         """An intermediate value of the objective at `step`; True when the pruner asks the trial to stop. For a trial
         that optimize runs over a process group, a collective: every rank calls it, the first rank's value is sent."""
-        group = trial.__dict__.get("_group") if isinstance(trial, Trial) else None
-        if group is not None and not _AT_RANK_ZERO.depth:
-            return on_rank_zero(lambda: self._report(trial, step, value, metrics), group)
-        return self._report(trial, step, value, metrics)
+        return _through_lead(trial, lambda: self._report(trial, step, value, metrics))
 
     def _report(self, trial, step, value, metrics):
         body = _with_token(trial, {"step": step, "value": _finite(value, "report")})
@@ -1118,6 +1110,15 @@ def on_rank_zero(fn, group=None):
     if not ok:
         raise value
     return value
+
+
+def _through_lead(trial, fn):
+    """fn(), for a trial that optimize runs over a process group a collective: run on the group's first rank, its result
+    (or exception) on every rank; a call already inside on_rank_zero's function runs as it is."""
+    group = trial.__dict__.get("_group") if isinstance(trial, Trial) else None
+    if group is None or _AT_RANK_ZERO.depth:
+        return fn()
+    return on_rank_zero(fn, group)
 
 
 class _Ranks:
