@@ -5,7 +5,7 @@ import { after, before, describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { CLIENT_DIR, PYTHON, README_PRELUDE, liveServer, readmeSnippet, runGlooDriver, torchMissing } from './helpers.js';
+import { PYTHON, README_PRELUDE, liveServer, pythonEnv, readmeSnippet, runGlooDriver, torchMissing } from './helpers.js';
 
 const noTorch = torchMissing('the README loop for several processes needs it');
 
@@ -19,22 +19,38 @@ def batches():
         yield _X[idx], _Y[idx]
 `;
 
-/** After the loop, on every rank: the last trial it trained, its model's state, and the server's view (asked by rank 0). */
-const POSTLUDE = `
-import json
-state = torch.cat([t.detach().flatten() for t in list(net.parameters()) + list(net.buffers())])
+/**
+ * After a loop, on every rank: `fields` (Python, a dict's items) and the server's view as rank 0 reads it (counts,
+ * state, each trial's role, state and number of reports); then the process group's teardown, after `release`.
+ */
+function postlude(fields: string, release: string): string {
+  return `
+import gc, json
 view = on_rank_zero(study.view)
-print(json.dumps({"rank": dist.get_rank(), "last": trial.number, "state": state.tolist(), "counts": view["counts"],
-                  "studyState": view["state"], "roles": [[t["role"], t["state"], len(t["intermediate"])] for t in view["trials"]]}), flush=True)
-# The wrapper holds the process group: released first, or gloo's work objects may outlive it into the interpreter's
+print(json.dumps({"rank": dist.get_rank(), ${fields}, "counts": view["counts"], "studyState": view["state"],
+                  "roles": [[t["role"], t["state"], len(t["intermediate"])] for t in view["trials"]]}), flush=True)
+# The DDP wrapper holds the process group: released first, or gloo's work objects may outlive it into the interpreter's
 # teardown and abort the process (rank 1 ended with SIGABRT after all its work once in CI, 1 run in 13 here; the
 # mechanism pytorch/pytorch#179291 describes, so likely this).
-import gc
-del model
+${release}
 gc.collect()
 dist.barrier()
 dist.destroy_process_group()
 `;
+}
+
+interface ViewOut { counts: Record<string, number>; studyState: string; roles: [string, string, number][] }
+
+/** The whole study went through as one trainer ran it: complete, nothing failed, each trial reported 1 or 2 times of its 200 steps (every 100). */
+function assertOneTrainer(out: ViewOut): void {
+  assert.equal(out.studyState, 'COMPLETE');
+  assert.equal(out.counts.FAIL, 0);
+  assert.deepEqual(out.roles.slice(0, 4).map((t) => t[0]), ['baseline:batchnorm', 'baseline:paper', 'search', 'search']);
+  for (const [role, state, reports] of out.roles) {
+    assert.ok(state === 'COMPLETE' || state === 'PRUNED', `${role} ${state}`);
+    assert.ok(reports >= 1 && reports <= 2, `${role}: ${reports} reports (every 100 of 200 steps, sent once)`);
+  }
+}
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -44,15 +60,13 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-interface RankOut { rank: number; last: number; state: number[]; counts: Record<string, number>; studyState: string; roles: [string, string, number][] }
-
 /** Runs `code` as rank 0 and rank 1 of a torchrun-style job (env://); each rank's last stdout line as JSON. */
-async function twoRanks(code: string, url: string, timeoutMs: number): Promise<RankOut[]> {
+async function twoRanks<T>(code: string, url: string, timeoutMs: number): Promise<T[]> {
   const port = await freePort();
-  const runs = [0, 1].map((rank) => new Promise<RankOut>((resolve, reject) => {
+  const runs = [0, 1].map((rank) => new Promise<T>((resolve, reject) => {
     const child = spawn(PYTHON, ['-c', code], {
       env: {
-        ...process.env, PYTHONPATH: CLIENT_DIR, RENORM_TUNE_URL: url, PYTHONDONTWRITEBYTECODE: '1',
+        ...pythonEnv(url),
         RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: '2', MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -65,7 +79,7 @@ async function twoRanks(code: string, url: string, timeoutMs: number): Promise<R
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       if (code !== 0) reject(new Error(`rank ${rank} exited with ${signal ?? code}:\n${err}\n${out.slice(0, 2000)}`));
-      else resolve(JSON.parse(out.trim().split('\n').at(-1)!) as RankOut);
+      else resolve(JSON.parse(out.trim().split('\n').at(-1)!) as T);
     });
   }));
   return Promise.all(runs);
@@ -79,8 +93,9 @@ describe('several processes against one live server: the README loops (Distribut
   after(() => server?.stop());
 
   it('rank 0 asks, reports and tells; both ranks train every trial in step and both stop at the end of the budget', async () => {
-    const code = `${README_PRELUDE}\n${SHARDS}\n${readmeSnippet('**With several processes**')}\n${POSTLUDE}`;
-    const [a, b] = await twoRanks(code, server.url, 600_000);
+    const state = '"last": trial.number, "state": torch.cat([t.detach().flatten() for t in list(net.parameters()) + list(net.buffers())]).tolist()';
+    const code = `${README_PRELUDE}\n${SHARDS}\n${readmeSnippet('**With several processes**')}\n${postlude(state, 'del model')}`;
+    const [a, b] = await twoRanks<ViewOut & { last: number; state: number[] }>(code, server.url, 600_000);
     // Both ranks left the loop (BudgetExhausted raised on each), after the same last trial, with the same model:
     // DistributedDataParallel kept the weights equal and SyncBatchRenorm the statistics.
     assert.equal(a!.last, b!.last);
@@ -90,38 +105,18 @@ describe('several processes against one live server: the README loops (Distribut
     // The server saw one trainer: each trial asked once, reported every 100 steps and told once.
     assert.deepEqual([a!.counts, a!.studyState, a!.roles], [b!.counts, b!.studyState, b!.roles], 'on_rank_zero gave every rank the same view');
     const roles = a!.roles.map((t) => t[0]);
-    assert.deepEqual(roles.slice(0, 4), ['baseline:batchnorm', 'baseline:paper', 'search', 'search']);
     assert.ok(roles.some((r) => r.startsWith('race:')) && roles.filter((r) => r.startsWith('final:')).length >= 4, roles.join(', '));
-    assert.equal(a!.studyState, 'COMPLETE');
-    assert.equal(a!.counts.FAIL, 0);
-    for (const [role, state, reports] of a!.roles) {
-      assert.ok(state === 'COMPLETE' || state === 'PRUNED', `${role} ${state}`);
-      assert.ok(reports >= 1 && reports <= 2, `${role}: ${reports} reports (every 100 of 200 steps)`);
-    }
+    assertOneTrainer(a!);
   });
 
   it('the same with study.optimize: every rank runs the objective, rank 0 alone talks to the server, and both return the trials told', async () => {
-    const postlude = `
-import gc, json
-view = on_rank_zero(study.view)
-print(json.dumps({"rank": dist.get_rank(), "told": [[t["number"], t["state"], t.get("value")] for t in told], "counts": view["counts"],
-                  "studyState": view["state"], "roles": [[t["role"], t["state"], len(t["intermediate"])] for t in view["trials"]]}), flush=True)
-gc.collect()  # the objective's DDP wrappers hold the process group (see the loop above)
-dist.barrier()
-dist.destroy_process_group()
-`;
-    const code = `${README_PRELUDE}\n${SHARDS}\n${readmeSnippet('**Or let `study.optimize` run the ranks.**')}\n${postlude}`;
-    const [a, b] = (await twoRanks(code, server.url, 600_000)) as unknown as { told: [number, string, number][]; counts: Record<string, number>; studyState: string; roles: [string, string, number][] }[];
+    // The objective's DDP wrappers were its locals: the collection in the teardown releases them.
+    const told = '"told": [[t["number"], t["state"], t.get("value")] for t in told]';
+    const code = `${README_PRELUDE}\n${SHARDS}\n${readmeSnippet('**Or let `study.optimize` run the ranks.**')}\n${postlude(told, '')}`;
+    const [a, b] = await twoRanks<ViewOut & { told: [number, string, number][] }>(code, server.url, 600_000);
     assert.deepEqual(b!.told, a!.told, 'both ranks return the same trials told');
-    assert.equal(a!.studyState, 'COMPLETE');
-    assert.equal(a!.counts.FAIL, 0);
     assert.equal(a!.told.length, a!.roles.length, 'one trainer ran every trial');
-    const roles = a!.roles.map((t) => t[0]);
-    assert.deepEqual(roles.slice(0, 4), ['baseline:batchnorm', 'baseline:paper', 'search', 'search']);
-    for (const [role, state, reports] of a!.roles) {
-      assert.ok(state === 'COMPLETE' || state === 'PRUNED', `${role} ${state}`);
-      assert.ok(reports >= 1 && reports <= 2, `${role}: ${reports} reports (every 100 of 200 steps, sent once)`);
-    }
+    assertOneTrainer(a!);
   });
 
   it('study.optimize over a process group (driver): every rank trains the same trials; rank 0 alone asks, reports and tells; an exception on one rank is told naming it, and ends every rank unless caught', () => {

@@ -52,12 +52,14 @@ export async function liveServer(): Promise<{ url: string; stop(): Promise<void>
   };
 }
 
-/** Runs a Python script with the client and the fixtures importable and $RENORM_TUNE_URL set; its stdout as JSON. */
+/** The environment of a Python process of these tests: the client and the fixtures importable, $RENORM_TUNE_URL set. */
+export function pythonEnv(url: string): NodeJS.ProcessEnv {
+  return { ...process.env, PYTHONPATH: [CLIENT_DIR, FIXTURES].join(delimiter), RENORM_TUNE_URL: url, PYTHONDONTWRITEBYTECODE: '1' };
+}
+
+/** Runs a Python script under pythonEnv(url); its stdout as JSON. */
 export function runPython(code: string, url: string, timeoutMs = 120_000): unknown {
-  const py = spawnSync(PYTHON, ['-c', code], {
-    encoding: 'utf8', timeout: timeoutMs, maxBuffer: 1 << 26,
-    env: { ...process.env, PYTHONPATH: [CLIENT_DIR, FIXTURES].join(delimiter), RENORM_TUNE_URL: url, PYTHONDONTWRITEBYTECODE: '1' },
-  });
+  const py = spawnSync(PYTHON, ['-c', code], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 1 << 26, env: pythonEnv(url) });
   assert.equal(py.status, 0, `python failed (${py.signal ?? py.status}):\n${py.stderr}\n${py.stdout.slice(0, 2000)}`);
   return JSON.parse(py.stdout.trim().split('\n').at(-1)!);
 }

@@ -10,11 +10,12 @@ import torch.multiprocessing as mp
 def spawn_ranks(worker, *args, world=2, timeout=1800):
     ctx = mp.get_context("spawn")
     results = ctx.Queue()
-    init = "file://" + os.path.join(tempfile.mkdtemp(prefix="renorm-ranks-"), "rendezvous")
-    procs = [ctx.Process(target=worker, args=(r, world, init) + args + (results,)) for r in range(world)]
-    for p in procs:
-        p.start()
-    got = sorted((results.get(timeout=timeout) for _ in procs), key=lambda r: r["rank"])
-    for p in procs:
-        p.join()
+    with tempfile.TemporaryDirectory(prefix="renorm-ranks-") as folder:  # the rendezvous file, removed after
+        init = "file://" + os.path.join(folder, "rendezvous")
+        procs = [ctx.Process(target=worker, args=(r, world, init) + args + (results,)) for r in range(world)]
+        for p in procs:
+            p.start()
+        got = sorted((results.get(timeout=timeout) for _ in procs), key=lambda r: r["rank"])
+        for p in procs:
+            p.join()
     return got, [p.exitcode for p in procs]

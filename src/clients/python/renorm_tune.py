@@ -373,9 +373,9 @@ class Study:
         e.g. DistributedDataParallel started by torchrun, every rank of the group calls optimize and trains the same
         trials; the group's first rank alone talks to the server (asks, renews the lease, tells). Inside the objective
         ``study.report`` is then a collective: every rank calls it at the same step, the first rank's value is sent,
-        and every rank gets the same prune decision (or the same LeaseLost); so is ``trial.should_stop``. The first rank's return is told. An
-        exception on any rank is told as failed (naming the rank when it is not the first), and ends the loop on every
-        rank unless each rank that raised caught it by `catch`. Callbacks run on every rank, with the same trial (one
+        and every rank gets the same prune decision (or the same LeaseLost); so is ``trial.should_stop``. The first
+        rank's return is told. An exception on any rank is told as failed (naming the rank when it is not the first),
+        and ends the loop on every rank unless each rank that raised caught it by `catch`. Callbacks run on every rank, with the same trial (one
         that calls the server can wrap the call in on_rank_zero). `group=False`: this process alone runs the loop, as
         without a group (one rank tuning while the others do something else).
         """
@@ -404,7 +404,7 @@ class Study:
             try:
                 return self.tell(trial, **outcome)
             except LeaseLost as lost:
-                warnings.warn("%s (optimize goes on with the next trial)" % lost.message, stacklevel=4)
+                _going_on(lost.message, stacklevel=4)
                 return None
 
         log = _progress_log() if ranks.is_lead else None
@@ -432,12 +432,12 @@ class Study:
             lost = next((o[1] for o in outcomes if o[0] == "lost"), None)
             if lost is not None:  # from a report, so on every rank: the trial is someone else's now
                 if ranks.is_lead:
-                    warnings.warn("%s (optimize goes on with the next trial)" % lost, stacklevel=2)
+                    _going_on(lost, stacklevel=2)
                 continue
-            raised = [(ranks.rank_of(i), o[1], o[2]) for i, o in enumerate(outcomes) if o[0] == "raised"]
+            raised = [(ranks.ranks[i], o[1], o[2]) for i, o in enumerate(outcomes) if o[0] == "raised"]
             if raised:  # the first rank's words as they are; another's naming it
                 at, why = raised[0][:2]
-                outcome = {"failed": (why if at == ranks.rank_of(0) else "rank %d: %s" % (at, why))[:500]}
+                outcome = {"failed": (why if at == ranks.ranks[0] else "rank %d: %s" % (at, why))[:500]}
             else:
                 outcome = {"failed": outcomes[0][1][:500]} if outcomes[0][0] == "bad" else {"value": outcomes[0][1]}
             record = ranks.lead(lambda: settle(trial, **outcome))
@@ -554,6 +554,11 @@ class Study:
             raise ValueError("trial #%d was asked from study %s, not from %s (%s): tell it through the study that asked it"
                              % (number, asked_from, self.name, self.id))
         return self._path("/trials/%d%s" % (number, tail))
+
+
+def _going_on(lost, stacklevel):
+    """optimize's warning for a trial whose lease was lost (at a report or at the tell): `lost` is the server's words."""
+    warnings.warn("%s (optimize goes on with the next trial)" % lost, stacklevel=stacklevel + 1)
 
 
 def _progress_log():
@@ -1060,7 +1065,9 @@ def _group_ranks(group):
 
 
 class _AtRankZero(threading.local):
-    depth = 0  # > 0 while on_rank_zero runs its function on this thread: a report in it goes straight to the server
+    # > 0 while on_rank_zero runs its function on this thread: a collective call in it (a report, should_stop) runs as
+    # it is (see _through_lead).
+    depth = 0
 
 
 _AT_RANK_ZERO = _AtRankZero()
@@ -1141,9 +1148,6 @@ class _Ranks:
         out = [None] * len(self.ranks)
         sys.modules["torch.distributed"].all_gather_object(out, item, group=self.group)
         return out
-
-    def rank_of(self, index):
-        return self.ranks[index]
 
 
 _NO_HEARTBEAT = contextlib.nullcontext()
