@@ -1,4 +1,4 @@
-// The batch target read off an outside reference run (botorch_batch.py's JSON lines): each function's median regret
+// The batch target read off an outside reference run (batch_reference.py's JSON lines): each function's median regret
 // asking 1 and 4 at a time, and their ratio with the same bootstrap interval and standing `bench bo` gives our GP.
 import { DataError } from '../../errors.js';
 import { BATCH_TARGET, batchVerdict, cell, num, quartiles, ratioInterval, SOLVED, type BatchVerdict, type Quartiles } from './summary.js';
@@ -12,8 +12,12 @@ export interface ReferenceRun {
   seconds: number;
   fallbacks: number;
   sampler: string;
-  botorch: string;
+  /** The library and its version, e.g. "botorch 0.18.1" (a line holds it under the library's name). */
+  library: string;
 }
+
+/** The libraries batch_reference.py runs; a line carries its version under one of these names. */
+const LIBRARIES = ['botorch', 'optuna'] as const;
 
 export interface ReferenceRow extends BatchVerdict {
   fn: string;
@@ -30,7 +34,7 @@ export interface ReferenceRow extends BatchVerdict {
 
 function field<T>(where: string, rec: Record<string, unknown>, name: string, ok: (v: unknown) => v is T, want: string): T {
   const v = rec[name];
-  if (!ok(v)) throw new DataError(where, `field '${name}' must be ${want}, got ${JSON.stringify(v) ?? 'nothing'}; the file should hold botorch_batch.py's output lines unchanged`);
+  if (!ok(v)) throw new DataError(where, `field '${name}' must be ${want}, got ${JSON.stringify(v) ?? 'nothing'}; the file should hold batch_reference.py's output lines unchanged`);
   return v;
 }
 
@@ -40,6 +44,12 @@ const isBatch = (v: unknown): v is number => Number.isInteger(v) && (v as number
 const isSeconds = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 const isTrace = (v: unknown): v is number[] =>
   Array.isArray(v) && v.length > 0 && v.every((x, i) => typeof x === 'number' && x >= 0 && (i === 0 || x <= (v[i - 1] as number)));
+
+function libraryOf(where: string, r: Record<string, unknown>): string {
+  const name = LIBRARIES.find((l) => l in r);
+  if (name === undefined) throw new DataError(where, `has no library version (a field ${LIBRARIES.map((l) => `'${l}'`).join(' or ')}); the file should hold batch_reference.py's output lines unchanged`);
+  return `${name} ${field(where, r, name, isString, 'a version')}`;
+}
 
 /** One run per non-blank line; a bad line is a DataError naming the file, the line and the field. */
 export function parseReferenceRuns(text: string, file: string): ReferenceRun[] {
@@ -51,9 +61,9 @@ export function parseReferenceRuns(text: string, file: string): ReferenceRun[] {
     try {
       rec = JSON.parse(line);
     } catch (err) {
-      throw new DataError(where, `not JSON (${(err as Error).message}); the file should hold botorch_batch.py's output lines unchanged`);
+      throw new DataError(where, `not JSON (${(err as Error).message}); the file should hold batch_reference.py's output lines unchanged`);
     }
-    if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) throw new DataError(where, 'not a JSON object; the file should hold botorch_batch.py\'s output lines unchanged');
+    if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) throw new DataError(where, 'not a JSON object; the file should hold batch_reference.py\'s output lines unchanged');
     const r = rec as Record<string, unknown>;
     runs.push({
       fn: field(where, r, 'fn', isString, 'a function name'),
@@ -63,10 +73,10 @@ export function parseReferenceRuns(text: string, file: string): ReferenceRun[] {
       seconds: field(where, r, 'seconds', isSeconds, 'a number of seconds'),
       fallbacks: field(where, r, 'fallbacks', isCount, 'a non-negative integer'),
       sampler: field(where, r, 'sampler', isString, 'a sampler name'),
-      botorch: field(where, r, 'botorch', isString, 'a version'),
+      library: libraryOf(where, r),
     });
   });
-  if (runs.length === 0) throw new DataError(file, 'holds no runs; run botorch_batch.py run first');
+  if (runs.length === 0) throw new DataError(file, 'holds no runs; run batch_reference.py run first');
   return runs;
 }
 

@@ -1,20 +1,23 @@
-// The outside batch reference: botorch_batch.py's harness (its dry, Sobol mode: BoTorch is on no CI machine), the
-// reader's statistics against a direct computation on the committed H200 runs, and its errors on bad files.
+// The outside batch references: batch_reference.py's harness (BoTorch's loop in its dry, Sobol mode: BoTorch is on no
+// CI machine; Optuna's GPSampler for real, from .venv), the reader's statistics against a direct computation on the
+// committed H200 runs, and its errors on bad files.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataError } from '../../../src/errors.js';
 import { parseReferenceRuns, referenceReport, referenceRows } from '../../../src/bench/bo/reference.js';
 import { pythonModuleVersion, REFERENCE_PYTHON, referenceScriptPath } from '../../../src/bench/python_reference.js';
+import { VENV_PYTHON, venvMissing } from '../../python_venv.js';
 
 const fixture = fileURLToPath(new URL('../../../../test/fixtures/bench/botorch_batch_h200.jsonl', import.meta.url));
 const cli = fileURLToPath(new URL('../../../src/cli/main.js', import.meta.url));
 const torch = pythonModuleVersion(REFERENCE_PYTHON, 'torch', 'python3-torch');
 const noTorch = 'missing' in torch ? torch.missing : false;
+const noOptunaGp = venvMissing(['torch', 'optuna.samplers._gp'], "Optuna's GPSampler reference would run");
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -29,7 +32,7 @@ test('the committed BoTorch runs: 60 evaluations, the same Sobol design at both 
   for (const r of runs) {
     assert.equal(r.trace.length, 60);
     assert.equal(r.fallbacks, 0);
-    assert.equal(r.botorch, '0.18.1');
+    assert.equal(r.library, 'botorch 0.18.1');
     const twin = runs.find((o) => o.fn === r.fn && o.seed === r.seed && o.batch !== r.batch);
     if (twin) assert.deepEqual(r.trace.slice(0, design[r.fn]), twin.trace.slice(0, design[r.fn]), `${r.fn} seed ${r.seed}`);
   }
@@ -71,6 +74,9 @@ test('parseReferenceRuns / referenceRows name the line and field of a bad file',
   bad(`${line({ trace: [1, 2] })}\n`, /field 'trace' must be a non-empty, non-increasing list/);
   bad(`${line({ batch: 0 })}\n`, /field 'batch' must be a positive integer/);
   bad(`${line({ seed: -1 })}\n`, /field 'seed'/);
+  bad(`${line({ botorch: undefined })}\n`, /line 1: has no library version \(a field 'botorch' or 'optuna'\)/);
+  bad(`${line({ botorch: undefined, optuna: 5 })}\n`, /line 1: field 'optuna' must be a version/);
+  assert.equal(parseReferenceRuns(`${line({ botorch: undefined, optuna: '5.0.0' })}\n`, 'f')[0]!.library, 'optuna 5.0.0');
   bad('[1]\n', /line 1: not a JSON object/);
   bad('\n\n', /holds no runs/);
   bad(`${line()}\n${line()}\n${line({ batch: 4 })}\n`, /branin seed 0 batch 1 appears twice/);
@@ -94,11 +100,11 @@ test('bench bo-reference: the table from the committed runs; a bad or missing fi
   }
 });
 
-function script(request: unknown) {
-  return spawnSync(REFERENCE_PYTHON, [referenceScriptPath('bo/botorch_batch.py'), 'run', JSON.stringify(request)], { encoding: 'utf8', timeout: 120_000 });
+function script(request: unknown, python = REFERENCE_PYTHON) {
+  return spawnSync(python, [referenceScriptPath('bo/batch_reference.py'), 'run', JSON.stringify(request)], { encoding: 'utf8', timeout: 120_000 });
 }
 
-test('botorch_batch.py (dry): every run lands as a line the reader takes, the design shared across batch sizes', { skip: noTorch }, () => {
+test('batch_reference.py (dry): every run lands as a line the reader takes, the design shared across batch sizes', { skip: noTorch }, () => {
   const out = join(mkdtempSync(join(tmpdir(), 'bo-ref-')), 'runs.jsonl');
   const r = script({ functions: ['rosenbrock4', 'hartmann6'], seeds: 2, firstSeed: 3, evals: 14, workers: 2, dry: true, out });
   assert.equal(r.status, 0, r.stderr);
@@ -118,14 +124,40 @@ test('botorch_batch.py (dry): every run lands as a line the reader takes, the de
   assert.equal(referenceRows(runs, out).length, 2);
 });
 
-test('botorch_batch.py refuses noisy or mixed functions and unknown names before running anything; a deadline leaves runs out', { skip: noTorch }, () => {
+test('batch_reference.py refuses noisy functions, mixed ones for BoTorch, unknown names and libraries before running anything; a deadline leaves runs out', { skip: noTorch }, () => {
   const out = join(mkdtempSync(join(tmpdir(), 'bo-ref-')), 'runs.jsonl');
-  for (const [fn, pattern] of [['branin_noisy', /'branin_noisy' is noisy or has integer\/categorical parameters/], ['nope', /unknown function 'nope'/]] as const) {
-    const r = script({ functions: ['branin', fn], seeds: 1, dry: true, out });
-    assert.notEqual(r.status, 0);
+  for (const [request, pattern] of [
+    [{ functions: ['branin', 'branin_noisy'] }, /'branin_noisy' is noisy; this reference takes only noise-free functions/],
+    [{ functions: ['branin', 'branin_noisy'], library: 'optuna', dry: false }, /'branin_noisy' is noisy/],
+    [{ functions: ['branin', 'mixed_ackley'] }, /'mixed_ackley' has integer\/categorical parameters; BoTorch's loop here takes only continuous functions \("library": "optuna" takes them\)/],
+    [{ functions: ['branin', 'nope'] }, /unknown function 'nope'/],
+    [{ functions: ['branin'], library: 'gpytorch' }, /unknown library 'gpytorch'; give "botorch" or "optuna"/],
+    [{ functions: ['branin'], library: 'optuna' }, /"dry" stands in for BoTorch only/],
+  ] as const) {
+    const r = script({ seeds: 1, dry: true, out, ...request });
+    assert.notEqual(r.status, 0, JSON.stringify(request));
     assert.match(r.stderr, pattern);
   }
+  assert.equal(existsSync(out), false, 'nothing was run');
   const late = script({ functions: ['branin'], seeds: 3, evals: 10, dry: true, out, stopAfter: 0 });
   assert.equal(late.status, 0, late.stderr);
   assert.deepEqual(JSON.parse(late.stdout.trim()), { finished: 0, left_out: 6, seconds: JSON.parse(late.stdout.trim()).seconds });
+});
+
+test("batch_reference.py with Optuna's GPSampler: continuous and mixed functions, the start-up trials shared across batch sizes, lines the reader takes", { skip: noOptunaGp }, () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'bo-ref-')), 'runs.jsonl');
+  const r = script({ functions: ['branin', 'mixed_ackley'], seeds: 1, firstSeed: 2, evals: 14, workers: 2, library: 'optuna', out }, VENV_PYTHON);
+  assert.equal(r.status, 0, r.stderr);
+  const runs = parseReferenceRuns(readFileSync(out, 'utf8'), out);
+  assert.equal(runs.length, 4);
+  for (const run of runs) {
+    assert.equal(run.sampler, 'optuna_gp');
+    assert.match(run.library, /^optuna [5-9]\./);
+    assert.equal(run.seed, 2);
+    assert.equal(run.trace.length, 14);
+  }
+  // Optuna's 10 random start-up trials are the same at both batch sizes (the sampler's seed), its GP's proposals not.
+  const [one, four] = [1, 4].map((b) => runs.find((x) => x.fn === 'branin' && x.batch === b)!);
+  assert.deepEqual(one!.trace.slice(0, 10), four!.trace.slice(0, 10));
+  assert.deepEqual(referenceRows(runs, out).map((row) => row.fn).sort(), ['branin', 'mixed_ackley']);
 });
