@@ -35,11 +35,12 @@ export function register(bench: Command): void {
     .option('--batch-method <name>', `the GP's batch strategy in the regret section (${BATCH_STRATEGIES.join(', ')}; default the optimizer's)`, batchMethod)
     .option('--asynchronous', 'in the regret section, keep a batch in flight: after the first ask of q, each told trial is followed by an ask of 1 with q - 1 pending, as the runner asks when a worker frees up (the GP and TPE alike)')
     .option('--no-optuna', 'skip the Optuna TPE side-by-side runs')
+    .option('--optuna-python <path>', "the Python interpreter whose optuna runs TPE (default /usr/bin/python3, Debian's python3-optuna); e.g. a virtual environment's bin/python with a newer Optuna")
     .option('--no-sklearn', "skip timing scikit-learn's GP fit beside the ask latency")
     .option('--json', 'print a JSON summary as the last line')
     .action(async (opts: {
       seeds?: number; firstSeed?: number; evals?: number; quick?: boolean; functions?: TestFunction[]; batches?: number[]; sections?: Section[];
-      ablationSeeds?: number; batchMethod?: BatchStrategy; asynchronous?: boolean; optuna: boolean; sklearn: boolean; json?: boolean;
+      ablationSeeds?: number; batchMethod?: BatchStrategy; asynchronous?: boolean; optuna: boolean; optunaPython?: string; sklearn: boolean; json?: boolean;
     }) => {
       const quick = opts.quick ?? false;
       const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -54,6 +55,7 @@ export function register(bench: Command): void {
         ...(opts.batchMethod ? { batchMethod: opts.batchMethod } : {}),
         ...(opts.asynchronous ? { pacing: 'asynchronous' as const } : {}),
         optuna: opts.optuna,
+        ...(opts.optunaPython ? { optunaPython: opts.optunaPython } : {}),
         sklearn: opts.sklearn,
         ablationFunctions: opts.functions ?? quickFunctions,
         outlierFunctions: (opts.functions ?? outlierFunctions).filter((f) => Object.values(f.space)[0]?.type === 'float'),
@@ -67,16 +69,16 @@ export function register(bench: Command): void {
   bench
     .command('bo-reference')
     .description(
-      "the batch target read off an outside reference's runs (src/bench/bo/botorch_batch.py's JSON lines, e.g. BoTorch on a machine that has it): " +
+      "the batch target read off an outside reference's runs (src/bench/bo/batch_reference.py's JSON lines, e.g. BoTorch on a machine that has it): " +
         'median regret asking 1 and 4 at a time per function, and their ratio with the bootstrap interval `bench bo` gives ours',
     )
-    .argument('<file>', 'the JSON-lines file botorch_batch.py appended its runs to')
+    .argument('<file>', 'the JSON-lines file batch_reference.py appended its runs to')
     .option('--evals <n>', 'read the regret after this many evaluations (default the runs\' length)', positiveInt('--evals'))
     .option('--json', 'print the rows as JSON as the last line')
     .action(async (file: string, opts: { evals?: number; json?: boolean }) => {
-      const text = readTextFile(file, (reason) => `cannot be read (${reason}); give the path of botorch_batch.py's output`);
+      const text = readTextFile(file, (reason) => `cannot be read (${reason}); give the path of batch_reference.py's output`);
       const rows = referenceRows(parseReferenceRuns(text, file), file, opts.evals);
-      if (rows.length === 0) throw new DataError(file, 'no function has runs at both batch 1 and batch 4 for one seed; run botorch_batch.py with "batches": [1, 4]');
+      if (rows.length === 0) throw new DataError(file, 'no function has runs at both batch 1 and batch 4 for one seed; run batch_reference.py with "batches": [1, 4]');
       for (const line of referenceReport(rows)) process.stdout.write(`${line}\n`);
       if (opts.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
     });

@@ -1,5 +1,6 @@
 // `bench bo`: GP vs Optuna's multivariate TPE vs random search on 15 test functions at batch 1 and 4, ablations, ask latency beside scikit-learn, event-loop responsiveness with the worker-thread host, and the mathjs GP step.
 import { loadavg } from 'node:os';
+import { ConfigError } from '../../errors.js';
 import type { BayesianStats } from '../../optimizer/bayesian.js';
 import type { BatchStrategy } from '../../optimizer/types.js';
 import { RandomOptimizer } from '../../optimizer/random.js';
@@ -36,8 +37,10 @@ export interface BenchBoOptions {
    * `batchMethod`, other pacings are kept out of what the speedup and ablation sections reuse.
    */
   pacing?: Pacing;
-  /** Run Optuna's TPE side by side when /usr/bin/python3 has optuna. */
+  /** Run Optuna's TPE side by side when the interpreter has optuna. */
   optuna: boolean;
+  /** The interpreter whose optuna runs TPE (default Debian's /usr/bin/python3 and its python3-optuna). */
+  optunaPython?: string;
   /** Time scikit-learn's GP fit beside the ask latency when /usr/bin/python3 has sklearn. */
   sklearn: boolean;
   ablationFunctions: TestFunction[];
@@ -78,7 +81,7 @@ async function optunaSide(fns: TestFunction[], batch: number, o: BenchBoOptions)
   if (!o.optuna) return undefined;
   const t0 = performance.now();
   const asynchronous = o.pacing === 'asynchronous';
-  const tpe = await runOptunaTpe({ functions: fns.map((f) => f.name), seeds: o.seeds, firstSeed: o.firstSeed ?? 0, evals: o.evals, batch, ...(asynchronous ? { asynchronous } : {}) });
+  const tpe = await runOptunaTpe({ functions: fns.map((f) => f.name), seeds: o.seeds, firstSeed: o.firstSeed ?? 0, evals: o.evals, batch, ...(asynchronous ? { asynchronous } : {}) }, o.optunaPython);
   o.log(`  Optuna ${tpe.version} TPE (multivariate${batch > 1 ? `, constant liar${asynchronous ? ', asynchronous' : ''}` : ''}) at batch ${batch}: ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   return tpe;
 }
@@ -94,7 +97,8 @@ export async function benchBo(o: BenchBoOptions): Promise<BenchBoResult> {
   const reusable = !o.batchMethod && pacing === 'batches';
   let optuna: BenchBoResult['optuna'] = { skipped: '--no-optuna' };
   if (o.optuna) {
-    const avail = optunaAvailability();
+    const avail = optunaAvailability(o.optunaPython);
+    if ('missing' in avail && o.optunaPython) throw new ConfigError('--optuna-python', avail.missing, 'name an interpreter that has optuna (a virtual environment\'s bin/python), or leave the flag out for /usr/bin/python3');
     if ('missing' in avail) {
       o.log(`note: Optuna TPE comparison skipped: ${avail.missing}`);
       optuna = { skipped: avail.missing };

@@ -1,6 +1,9 @@
 // benchBo end to end on two cheap functions (no Optuna): batch checks carry an interval and a standing, --first-seed runs exactly the later seeds, and ablations compare on seeds from 0.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { ConfigError } from '../../../src/errors.js';
+import { VENV_PYTHON, venvMissing } from '../../python_venv.js';
 import { benchBo, type BenchBoOptions } from '../../../src/bench/bo/bench.js';
 import { benchGp, runOnFunction } from '../../../src/bench/bo/regret.js';
 import { BATCH_TARGET, SOLVED } from '../../../src/bench/bo/summary.js';
@@ -57,4 +60,16 @@ test('bench bo --batch-method: the regret runs use that strategy; the ablations 
   assert.ok(rows.length > 0);
   for (const row of rows) assert.equal(row.defaultMedian, dflt, row.variant);
   assert.ok(lines.some((l) => /batch strategy in the regret section: constant-liar/.test(l)), lines.join('\n'));
+});
+
+test('bench bo --optuna-python: TPE runs under that interpreter (its Optuna version reported); one without optuna is a ConfigError naming the flag', { skip: venvMissing(['optuna'], 'TPE would run under .venv\'s Optuna') }, async () => {
+  const lines: string[] = [];
+  const branin = functionByName('branin')!;
+  const r = await benchBo(options({ functions: [branin], seeds: 1, evals: 12, batches: [1], optuna: true, optunaPython: VENV_PYTHON, log: (l) => lines.push(l) }));
+  const venvOptuna = spawnSync(VENV_PYTHON, ['-c', 'import optuna; print(optuna.__version__)'], { encoding: 'utf8' }).stdout.trim();
+  assert.deepEqual(r.optuna, { version: venvOptuna });
+  assert.ok(lines.some((l) => l.includes(`Optuna ${venvOptuna} TPE (multivariate) at batch 1`)), lines.join('\n'));
+  assert.equal(r.regret[0]!.perSeed.tpe?.length, 1);
+  await assert.rejects(benchBo(options({ optuna: true, optunaPython: '/bin/false' })),
+    (e: unknown) => e instanceof ConfigError && /--optuna-python: \/bin\/false cannot import optuna/.test(e.message));
 });
