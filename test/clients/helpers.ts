@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const PYTHON = '/usr/bin/python3';
+export const PYTHON = process.env.RENORM_TUNE_TEST_PYTHON ?? '/usr/bin/python3';
 export const CLIENT_DIR = fileURLToPath(new URL('../../../src/clients/python/', import.meta.url));
 /** The test fixtures' folder, importable too (studies.py). */
 export const FIXTURES = fileURLToPath(new URL('../../../test/clients/fixtures/', import.meta.url));
