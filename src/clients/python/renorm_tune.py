@@ -1,9 +1,9 @@
 """renorm-tune's Python client: drive a study from your own PyTorch or Keras trainer over the ask/tell REST API.
 
 One file, standard library only (Python 3.8+): copy it next to your trainer, or import it from the npm package
-(node_modules/renorm-tune/src/clients/python/renorm_tune.py). PyTorch and TensorFlow are imported only by the
+(node_modules/renorm-tune/src/clients/python/renorm_tune.py). PyTorch, Keras and TensorFlow are imported only by the
 parts that need them (BatchRenorm1d/2d/3d, SyncBatchRenorm, on_rank_zero, convert_batchnorm, revert_batchnorm,
-apply_clipping; keras_clipping, keras_callback).
+apply_clipping; BatchRenormalization, keras_callback, keras_reporter for Keras 3; keras_clipping for tf.keras 2).
 
     from renorm_tune import Client, BatchRenorm2d, apply_clipping
     study = Client("http://127.0.0.1:8080").create_study("my-resnet", metric="top1", direction="maximize",
@@ -41,11 +41,12 @@ import urllib.parse
 import urllib.request
 import warnings
 
-# BatchRenorm1d/2d/3d and SyncBatchRenorm are left out on purpose: `import *` would then need PyTorch. Import them by name.
+# BatchRenorm1d/2d/3d, SyncBatchRenorm and BatchRenormalization are left out on purpose: `import *` would then need
+# PyTorch or Keras. Import them by name.
 __all__ = [
     "Client", "Study", "Trial", "RenormTuneError", "LeaseLost", "BudgetExhausted", "StudyStopped", "TrialNotRunning", "NotFound",
     "schedule_at", "apply_clipping", "renorm_modules", "convert_batchnorm", "revert_batchnorm", "on_rank_zero", "keras_clipping",
-    "keras_callback",
+    "keras_callback", "keras_reporter",
 ]
 
 DEFAULT_URL = "http://127.0.0.1:8080"
@@ -917,6 +918,8 @@ def _layer_class(name):
 def __getattr__(name):
     if name in _LAYERS:
         return _layer_class(name)
+    if name in _KERAS_LAYERS:
+        return _keras_layer_class(name)
     raise AttributeError("module 'renorm_tune' has no attribute %r" % name)
 
 
@@ -1153,6 +1156,139 @@ class _Ranks:
 _NO_HEARTBEAT = contextlib.nullcontext()
 
 
+# ---- Keras 3 (TensorFlow or PyTorch backend) -------------------------------------------------------------------------
+
+_KERAS_LAYERS = ("BatchRenormalization",)
+
+
+def _define_keras_layers():
+    import keras
+    from keras import ops
+
+    @keras.saving.register_keras_serializable(package="renorm_tune")
+    class BatchRenormalization(keras.layers.Layer):
+        """Batch Renormalization (Ioffe 2017) for Keras 3, where BatchNormalization goes: the semantics of tf.keras 2's
+        BatchNormalization(renorm=True), which Keras 3 dropped (and of renorm-tune's own layer and BatchRenorm2d).
+        `axis` is the channels' axis (-1, channels last); `momentum` and `renorm_momentum` weigh the old value.
+
+        Training normalizes by the batch's mean and std, then y = gamma * (xhat * r + d) + beta with r clipped to
+        [rmin, rmax] and d to [-dmax, dmax], both held constant for backprop; inference uses the moving statistics.
+        The limits are non-trainable weights of the layer (plain BatchNorm, 1, 1, 0, until set): keras_callback(trial,
+        total_steps) moves every such layer of the model along the trial's schedule before each batch, and
+        set_clipping(rmax, rmin, dmax) sets one by hand. As data, not constants, they reach a compiled train step.
+        Under mixed precision the statistics are taken in float32, as BatchNormalization does."""
+
+        def __init__(self, axis=-1, momentum=0.99, renorm_momentum=0.99, epsilon=1e-3, center=True, scale=True, **kwargs):
+            super().__init__(**kwargs)
+            self.axis, self.momentum, self.renorm_momentum = int(axis), float(momentum), float(renorm_momentum)
+            self.epsilon, self.center, self.scale = float(epsilon), bool(center), bool(scale)
+
+        def build(self, input_shape):
+            rank = len(input_shape)
+            if not -rank <= self.axis < rank:
+                raise ValueError("BatchRenormalization: axis %d is outside %d-D input (shape %s)" % (self.axis, rank, tuple(input_shape)))
+            self._channel_axis = self.axis % rank
+            channels = input_shape[self._channel_axis]
+            if channels is None:
+                raise ValueError("BatchRenormalization: axis %d of input shape %s must be known" % (self.axis, tuple(input_shape)))
+            shape = (channels,)
+            self.gamma = self.add_weight(shape=shape, initializer="ones", name="gamma") if self.scale else None
+            self.beta = self.add_weight(shape=shape, initializer="zeros", name="beta") if self.center else None
+            for name, init in (("moving_mean", "zeros"), ("moving_variance", "ones"), ("moving_stddev", "ones"),
+                               ("renorm_mean", "zeros"), ("renorm_stddev", "ones")):
+                setattr(self, name, self.add_weight(shape=shape, initializer=init, name=name, trainable=False))
+            for name, init in (("rmax", 1.0), ("rmin", 1.0), ("dmax", 0.0)):
+                setattr(self, name, self.add_weight(shape=(), initializer=keras.initializers.Constant(init), name=name,
+                                                    trainable=False))
+
+        def set_clipping(self, rmax, rmin, dmax):
+            for variable, value in ((self.rmax, rmax), (self.rmin, rmin), (self.dmax, dmax)):
+                variable.assign(self._constant(value))
+
+        def _constant(self, value):
+            # In the variables' dtype from the start: a Python float would become a float32 tensor first (the torch
+            # backend), off by 1e-8 in a float64 layer.
+            return ops.convert_to_tensor(value, dtype=self.variable_dtype)
+
+        def _broadcast(self, v, rank):
+            shape = [1] * rank
+            shape[self._channel_axis] = -1
+            return ops.reshape(v, shape)
+
+        def call(self, inputs, training=False):
+            rank = len(inputs.shape)
+            x = ops.cast(inputs, self.variable_dtype)  # float32 statistics under mixed precision
+            eps = self._constant(self.epsilon)
+            if training:
+                axes = [i for i in range(rank) if i != self._channel_axis]
+                mean, var = ops.moments(x, axes=axes)  # the biased variance
+                std = ops.sqrt(var + eps)
+                m, s = ops.stop_gradient(mean), ops.stop_gradient(std)
+                # clip and where, not maximum/minimum: Keras 3.15's torch backend returns float32 from those.
+                floor = ops.sqrt(eps)
+                denom = ops.where(self.renorm_stddev > floor, self.renorm_stddev, floor)
+                r = ops.clip(s / denom, self.rmin, self.rmax)
+                d = ops.clip((m - self.renorm_mean) / denom, -self.dmax, self.dmax)
+                step, renorm_step = self._constant(1 - self.momentum), self._constant(1 - self.renorm_momentum)
+                self.renorm_mean.assign(self.renorm_mean + renorm_step * (m - self.renorm_mean))
+                self.renorm_stddev.assign(self.renorm_stddev + renorm_step * (s - self.renorm_stddev))
+                self.moving_mean.assign(self.moving_mean + step * (m - self.moving_mean))
+                moving_stddev = self.moving_stddev + step * (s - self.moving_stddev)
+                self.moving_stddev.assign(moving_stddev)
+                self.moving_variance.assign(ops.relu(moving_stddev * moving_stddev - eps))
+                y = (x - self._broadcast(mean, rank)) / self._broadcast(std, rank)
+                y = y * self._broadcast(r, rank) + self._broadcast(d, rank)
+            else:
+                y = (x - self._broadcast(self.moving_mean, rank)) / self._broadcast(ops.sqrt(self.moving_variance + eps), rank)
+            if self.gamma is not None:
+                y = y * self._broadcast(self.gamma, rank)
+            if self.beta is not None:
+                y = y + self._broadcast(self.beta, rank)
+            return ops.cast(y, self.compute_dtype)
+
+        def compute_output_shape(self, input_shape):
+            return input_shape
+
+        def get_config(self):
+            return {**super().get_config(), "axis": self.axis, "momentum": self.momentum,
+                    "renorm_momentum": self.renorm_momentum, "epsilon": self.epsilon, "center": self.center,
+                    "scale": self.scale}
+
+    return {"BatchRenormalization": BatchRenormalization}
+
+
+def _keras_renorm_layers(model):
+    """Every layer of a Keras 3 model with a set_clipping method (BatchRenormalization), nested ones included."""
+    layers = model._flatten_layers() if hasattr(model, "_flatten_layers") else model.layers
+    return [layer for layer in layers if callable(getattr(layer, "set_clipping", None))]
+
+
+def _keras_step(model):
+    import keras
+    return int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+
+
+def keras_reporter(study, trial, monitor="val_loss"):
+    """A Keras callback that reports `monitor` from each epoch's logs to `trial` at the optimizer's step count (the
+    steps the schedule counts) and, when the pruner asks the trial to stop, ends the fit (model.stop_training; its
+    `pruned` is then True). Return or tell the last value as usual: a trial the pruner stopped is recorded PRUNED."""
+    import keras
+
+    class RenormTuneReporter(keras.callbacks.Callback):
+        pruned = False
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            if monitor not in logs:
+                raise KeyError("keras_reporter: %r is not among this epoch's logs (%s); pass monitor= one of them "
+                               "(val_ ones need validation_data in fit)" % (monitor, ", ".join(sorted(logs)) or "none"))
+            if study.report(trial, _keras_step(self.model), float(logs[monitor])):
+                self.pruned = True
+                self.model.stop_training = True
+
+    return RenormTuneReporter()
+
+
 # ---- Keras (tf.keras 2 / tf_keras: Keras 3 dropped `renorm`) --------------------------------------------------------
 
 def keras_clipping():
@@ -1161,8 +1297,29 @@ def keras_clipping():
     return {k: tf.Variable(v, trainable=False, dtype=tf.float32) for k, v in (("rmax", 1.0), ("rmin", 1.0), ("dmax", 0.0))}
 
 
-def keras_callback(source, total_steps, clipping):
-    """A Keras callback that moves `clipping` (from keras_clipping) along the trial's schedule before every batch."""
+def keras_callback(source, total_steps, clipping=None):
+    """A Keras callback that moves the clipping along the trial's (or export's) schedule before every batch, at the
+    optimizer's step count: on every BatchRenormalization layer of the model (Keras 3), or, given `clipping` from
+    keras_clipping, on those variables (tf.keras 2's BatchNormalization(renorm=True, renorm_clipping=clipping))."""
+    if clipping is None:
+        import keras
+
+        class RenormSchedule(keras.callbacks.Callback):
+            layers = None
+
+            def on_train_begin(self, logs=None):
+                self.layers = _keras_renorm_layers(self.model)
+                if not self.layers:
+                    warnings.warn("keras_callback: the model has no BatchRenormalization layer; the schedule moves nothing",
+                                  stacklevel=2)
+
+            def on_train_batch_begin(self, batch, logs=None):
+                c = schedule_at(source, _keras_step(self.model), total_steps)
+                for layer in self.layers:
+                    layer.set_clipping(c["rmax"], c["rmin"], c["dmax"])
+
+        return RenormSchedule()
+
     import tensorflow as tf
 
     class RenormSchedule(tf.keras.callbacks.Callback):
@@ -1172,3 +1329,10 @@ def keras_callback(source, total_steps, clipping):
                 clipping[k].assign(v)
 
     return RenormSchedule()
+
+
+def _keras_layer_class(name):
+    # Built once, on first use, so `import renorm_tune` works without Keras.
+    if name not in globals():
+        globals().update(_define_keras_layers())
+    return globals()[name]

@@ -1,0 +1,121 @@
+// The Python client's Keras 3 side, with .venv's Keras under both backends it runs on here (TensorFlow, PyTorch):
+// BatchRenormalization against the client's own PyTorch layer in float64, its limits as data to a compiled step,
+// keras_callback and keras_reporter in a fit against a live `renorm-tune serve`, and the README's Keras objective as
+// printed (test/clients/fixtures/keras_driver.py).
+import { after, before, describe, it, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { FIXTURES, liveServer, pythonEnv, readmeSnippet } from './helpers.js';
+import { VENV_PYTHON, venvMissing } from '../python_venv.js';
+
+const noKeras = venvMissing(['keras', 'tensorflow', 'torch'], 'the Keras 3 layer and callbacks would run');
+const BACKENDS = ['tensorflow', 'torch'] as const;
+
+/** The driver's JSON for `mode` under `backend` (url: a live server, for the modes that need one). */
+function driver(mode: string, backend: string, url = 'http://127.0.0.1:9', code?: string): Record<string, any> {
+  const args = code === undefined ? [join(FIXTURES, 'keras_driver.py'), mode] : ['-c', code];
+  const r = spawnSync(VENV_PYTHON, args, {
+    encoding: 'utf8', timeout: 600_000, maxBuffer: 1 << 26,
+    env: { ...pythonEnv(url), KERAS_BACKEND: backend, TF_CPP_MIN_LOG_LEVEL: '3', CUDA_VISIBLE_DEVICES: '' },
+  });
+  assert.equal(r.status, 0, `${mode} (${backend}) failed (${r.signal ?? r.status}):\n${r.stderr.slice(-4000)}\n${r.stdout.slice(0, 2000)}`);
+  const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, any>;
+  if (code === undefined) assert.equal(out.backend, backend);
+  return out;
+}
+
+for (const backend of BACKENDS) {
+  test(`BatchRenormalization (Keras 3, ${backend}) equals the PyTorch BatchRenorm in float64, r and d clipped and not: outputs, gradients, statistics, inference; channels first and last, 2-D and 4-D`, { skip: noKeras }, () => {
+    const rows = driver('crosscheck', backend).crosscheck as { shape: number[]; axis: number; worst: Record<string, number>; stepsClipped: number; stepsFree: number; outputScale: number }[];
+    assert.equal(rows.length, 3);
+    for (const row of rows) {
+      const where = `${JSON.stringify(row.shape)} axis ${row.axis}`;
+      assert.equal(row.stepsClipped, 2, `${where}: the tight limits bound`);
+      assert.equal(row.stepsFree, 2, `${where}: r fell inside the wide limits`);
+      assert.ok(row.outputScale > 1, where);
+      for (const [what, diff] of Object.entries(row.worst)) assert.ok(diff < 1e-12, `${where}: ${what} differs by ${diff}`);
+    }
+  });
+
+  test(`keras_callback and keras_reporter in a fit (${backend}): every batch's limits the schedule's, a report per epoch at the optimizer's step, the value told; the saved model loads back`, { skip: noKeras }, async () => {
+    const server = await liveServer();
+    try {
+      const got = driver('fit', backend, server.url).fit as {
+        runs: { number: number; batches: number; worstLimit: number; distinctLimits: number; valLoss: number[]; savedDiff: number; steps: number[] }[];
+        trials: { number: number; state: string; value: number; reports: [number, number][] }[]; totalSteps: number;
+      };
+      assert.equal(got.runs.length, 2);
+      for (const run of got.runs) {
+        assert.deepEqual(run.steps, Array.from({ length: got.totalSteps }, (_, i) => i), 'one batch per optimizer step, from 0');
+        assert.ok(run.worstLimit < 1e-6, `#${run.number}: a limit ${run.worstLimit} from schedule_at (float32 variables)`);
+        assert.ok(run.distinctLimits >= 3, `#${run.number}: the limits moved along the ramp (${run.distinctLimits} settings)`);
+        assert.ok(run.savedDiff < 1e-6, `#${run.number}: the loaded model predicts ${run.savedDiff} off`);
+        const trial = got.trials.find((t) => t.number === run.number)!;
+        assert.equal(trial.state, 'COMPLETE');
+        assert.deepEqual(trial.reports.map((p) => p[0]), [5, 10, 15], 'after each epoch, at the steps taken');
+        trial.reports.forEach(([, value], i) => assert.ok(Math.abs(value - run.valLoss[i]!) < 1e-9));
+        assert.ok(Math.abs(trial.value - run.valLoss.at(-1)!) < 1e-9, 'the objective returned the last val_loss');
+      }
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test(`keras_reporter (${backend}) ends the fit when the pruner asks; a monitor the logs lack is an error naming the ones they have`, { skip: noKeras }, () => {
+    const got = driver('prune', backend).prune as { epochs: number; pruned: boolean; reports: [number, number][]; missing: string };
+    assert.equal(got.epochs, 2, 'of 6: stopped after the report that was answered prune');
+    assert.equal(got.pruned, true);
+    assert.deepEqual(got.reports.map((p) => p[0]), [3, 6]);
+    assert.match(got.missing, /'val_acc' is not among this epoch's logs \(loss\); pass monitor= one of them \(val_ ones need validation_data in fit\)/);
+  });
+}
+
+test('BatchRenormalization under a jit-compiled (XLA) TensorFlow step: traced once, it follows the limits set afterwards', { skip: noKeras }, () => {
+  const got = driver('compiled', 'tensorflow').compiled as { plain: number; relaxed: number; traces: number; settingsDiffer: number };
+  assert.equal(got.traces, 1);
+  assert.ok(got.settingsDiffer > 0.1, `the two settings must differ to tell them apart (${got.settingsDiffer})`);
+  assert.ok(got.plain < 1e-5 && got.relaxed < 1e-5, JSON.stringify(got));
+});
+
+/** What the README's Keras objective leaves to the reader: a model built with a norm layer factory, and the data. */
+const KERAS_PRELUDE = `
+import numpy as np
+import keras
+_rng = np.random.default_rng(0)
+_X = _rng.normal(0, 1, (1024, 16)).astype("float32")
+_Y = (_X @ _rng.normal(0, 1, (16, 4))).argmax(1)
+x_train, y_train = _X[:768], _Y[:768]
+splits = {"validation": (_X[768:896], _Y[768:896]), "test": (_X[896:], _Y[896:])}
+def make_keras_model(norm):
+    return keras.Sequential([keras.Input((16,)), keras.layers.Dense(32), norm(), keras.layers.Activation("relu"),
+                             keras.layers.Dense(32), norm(), keras.layers.Activation("relu"), keras.layers.Dense(4, activation="softmax")])
+`;
+
+describe('the README Keras objective for study.optimize (TensorFlow backend)', { skip: noKeras }, () => {
+  let server: Awaited<ReturnType<typeof liveServer>>;
+  before(async () => {
+    server = await liveServer();
+  });
+  after(() => server?.stop());
+
+  it('runs the baselines, the search and the evidence runs to a complete study, each reported per epoch and told', () => {
+    const got = driver('readme', 'tensorflow', server.url, `${KERAS_PRELUDE}\n${readmeSnippet('**For Keras 3**')}
+import json
+view = study.view()
+print(json.dumps({"counts": view["counts"], "state": view["state"], "verdict": study.best_schedule()["verdict"],
+                  "trials": [[t["role"], t["state"], [p["step"] for p in t["intermediate"]], t["value"]] for t in view["trials"]]}))
+`) as { counts: Record<string, number>; state: string; verdict: string; trials: [string, string, number[], number | null][] };
+    const roles = got.trials.map((t) => t[0]);
+    assert.deepEqual(roles.slice(0, 4), ['baseline:batchnorm', 'baseline:paper', 'search', 'search'], 'budget_trials = 4, the two baselines first');
+    assert.ok(roles.some((r) => r.startsWith('race:')), 'the race ran');
+    assert.ok(roles.filter((r) => r.startsWith('final:')).length >= 4, 'paired final runs');
+    assert.equal(got.state, 'COMPLETE', 'optimize ran until the last evidence tell completed the study');
+    assert.ok(got.verdict.length > 0);
+    for (const [role, state, steps, value] of got.trials) {
+      assert.ok(state === 'COMPLETE' || state === 'PRUNED', `${role} ${state}`);
+      assert.ok(steps.length >= 1 && steps.every((s, i) => s === 24 * (i + 1)), `${role}: a report after each epoch of 24 steps (${steps})`);
+      assert.ok(typeof value === 'number' && value >= 0 && value <= 1, `${role}: told an accuracy (${value})`);
+    }
+  });
+});
