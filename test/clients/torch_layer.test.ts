@@ -2,8 +2,8 @@
 // against finite differences, what it keeps for backprop, the statistics fallback for a torch without BatchNorm's
 // statistics kernel, and mixed precision and compilation as GPU trainers run them (torch.autocast, checked with CPU
 // bfloat16, the one this machine has; torch.compile, which Debian's torch 1.13 lacks: its contract, limits held in
-// tensors, is checked here, the compiled runs on a machine with torch 2); DistributedDataParallel and SyncBatchRenorm
-// over 2 CPU processes (gloo).
+// tensors, is checked here, the compiled runs when torch2.test.ts runs this file under .venv's torch 2);
+// DistributedDataParallel and SyncBatchRenorm over 2 CPU processes (gloo).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
