@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { VENV_PYTHON } from '../python_venv.js';
 
 export const PYTHON = process.env.RENORM_TUNE_TEST_PYTHON ?? '/usr/bin/python3';
 export const CLIENT_DIR = fileURLToPath(new URL('../../../src/clients/python/', import.meta.url));
@@ -55,6 +56,13 @@ export async function liveServer(): Promise<{ url: string; stop(): Promise<void>
 /** The environment of a Python process of these tests: the client and the fixtures importable, $RENORM_TUNE_URL set. */
 export function pythonEnv(url: string): NodeJS.ProcessEnv {
   return { ...process.env, PYTHONPATH: [CLIENT_DIR, FIXTURES].join(delimiter), RENORM_TUNE_URL: url, PYTHONDONTWRITEBYTECODE: '1' };
+}
+
+/** Runs .venv's interpreter with `args` (a fixture driver and its arguments, or -c code) under pythonEnv(url) and `env`, in `cwd`; its last stdout line as JSON. */
+export function runVenvPython(args: string[], url = 'http://127.0.0.1:9', env: NodeJS.ProcessEnv = {}, cwd?: string): Record<string, any> {
+  const r = spawnSync(VENV_PYTHON, args, { encoding: 'utf8', timeout: 600_000, maxBuffer: 1 << 26, env: { ...pythonEnv(url), ...env }, ...(cwd ? { cwd } : {}) });
+  assert.equal(r.status, 0, `${args.slice(0, 2).join(' ').slice(0, 200)} failed (${r.signal ?? r.status}):\n${r.stderr.slice(-4000)}\n${r.stdout.slice(0, 2000)}`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, any>;
 }
 
 /** Runs a Python script under pythonEnv(url); its stdout as JSON. */

@@ -4,23 +4,17 @@
 // printed (test/clients/fixtures/keras_driver.py).
 import { after, before, describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { FIXTURES, liveServer, pythonEnv, readmeSnippet } from './helpers.js';
-import { VENV_PYTHON, venvMissing } from '../python_venv.js';
+import { FIXTURES, liveServer, readmeSnippet, runVenvPython } from './helpers.js';
+import { venvMissing } from '../python_venv.js';
 
 const noKeras = venvMissing(['keras', 'tensorflow', 'torch'], 'the Keras 3 layer and callbacks would run');
 const BACKENDS = ['tensorflow', 'torch'] as const;
 
-/** The driver's JSON for `mode` under `backend` (url: a live server, for the modes that need one). */
-function driver(mode: string, backend: string, url = 'http://127.0.0.1:9', code?: string): Record<string, any> {
+/** The driver's JSON for `mode` under `backend` (url: a live server, for the modes that need one), or `code`'s. */
+function driver(mode: string, backend: string, url?: string, code?: string): Record<string, any> {
   const args = code === undefined ? [join(FIXTURES, 'keras_driver.py'), mode] : ['-c', code];
-  const r = spawnSync(VENV_PYTHON, args, {
-    encoding: 'utf8', timeout: 600_000, maxBuffer: 1 << 26,
-    env: { ...pythonEnv(url), KERAS_BACKEND: backend, TF_CPP_MIN_LOG_LEVEL: '3', CUDA_VISIBLE_DEVICES: '' },
-  });
-  assert.equal(r.status, 0, `${mode} (${backend}) failed (${r.signal ?? r.status}):\n${r.stderr.slice(-4000)}\n${r.stdout.slice(0, 2000)}`);
-  const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, any>;
+  const out = runVenvPython(args, url, { KERAS_BACKEND: backend, TF_CPP_MIN_LOG_LEVEL: '3', CUDA_VISIBLE_DEVICES: '' });
   if (code === undefined) assert.equal(out.backend, backend);
   return out;
 }

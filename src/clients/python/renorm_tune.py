@@ -3,7 +3,8 @@
 One file, standard library only (Python 3.8+): copy it next to your trainer, or import it from the npm package
 (node_modules/renorm-tune/src/clients/python/renorm_tune.py). PyTorch, Keras and TensorFlow are imported only by the
 parts that need them (BatchRenorm1d/2d/3d, SyncBatchRenorm, on_rank_zero, convert_batchnorm, revert_batchnorm,
-apply_clipping; BatchRenormalization, keras_callback, keras_reporter for Keras 3; keras_clipping for tf.keras 2).
+apply_clipping, lightning_callback; BatchRenormalization, keras_callback, keras_reporter for Keras 3; keras_clipping for
+tf.keras 2).
 
     from renorm_tune import Client, BatchRenorm2d, apply_clipping
     study = Client("http://127.0.0.1:8080").create_study("my-resnet", metric="top1", direction="maximize",
@@ -46,7 +47,7 @@ import warnings
 __all__ = [
     "Client", "Study", "Trial", "RenormTuneError", "LeaseLost", "BudgetExhausted", "StudyStopped", "TrialNotRunning", "NotFound",
     "schedule_at", "apply_clipping", "renorm_modules", "convert_batchnorm", "revert_batchnorm", "on_rank_zero", "keras_clipping",
-    "keras_callback", "keras_reporter",
+    "keras_callback", "keras_reporter", "lightning_callback",
 ]
 
 DEFAULT_URL = "http://127.0.0.1:8080"
@@ -1154,6 +1155,52 @@ class _Ranks:
 
 
 _NO_HEARTBEAT = contextlib.nullcontext()
+
+
+# ---- PyTorch Lightning -------------------------------------------------------------------------------------------
+
+def lightning_callback(trial, total_steps=None, study=None, monitor="val_loss"):
+    """A Lightning callback (lightning.pytorch, or the older pytorch_lightning package) for one trial's fit: before each
+    training batch it sets the trial's (or an export's) clipping at trainer.global_step on every batch renorm layer of
+    the LightningModule, the schedule stretched to `total_steps` (default the fit's own length,
+    trainer.estimated_stepping_batches). Given `study`, after each validation it reports `monitor` from
+    trainer.callback_metrics at global_step and, when the pruner asks, stops the fit (trainer.should_stop; the
+    callback's `pruned` is then True); return or tell the last value as usual. Under DDP the first rank reports and
+    every rank stops together (log the monitored value with sync_dist=True so that the ranks agree on it)."""
+    try:
+        from lightning.pytorch import Callback
+    except ImportError:
+        from pytorch_lightning import Callback
+
+    class RenormTuneCallback(Callback):
+        pruned = False
+        modules = ()
+        steps = total_steps
+
+        def on_train_start(self, trainer, pl_module):
+            self.modules = renorm_modules(pl_module)
+            if not self.modules:
+                warnings.warn("lightning_callback: the module has no batch renorm layer; the schedule moves nothing", stacklevel=2)
+            if total_steps is None:
+                self.steps = int(trainer.estimated_stepping_batches)
+
+        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+            apply_clipping(self.modules, trial, trainer.global_step, self.steps)
+
+        def on_validation_end(self, trainer, pl_module):
+            # Only the fit's own validations: not its sanity check, nor a trainer.validate() after it.
+            if study is None or trainer.sanity_checking or trainer.state.fn != "fit":
+                return
+            metrics = trainer.callback_metrics
+            if monitor not in metrics:
+                raise KeyError("lightning_callback: %r is not among the logged metrics (%s); pass monitor= one of them, "
+                               "logged with self.log in validation_step" % (monitor, ", ".join(sorted(metrics)) or "none"))
+            value, step = float(metrics[monitor]), trainer.global_step
+            if on_rank_zero(lambda: study.report(trial, step, value)):
+                self.pruned = True
+                trainer.should_stop = True
+
+    return RenormTuneCallback()
 
 
 # ---- Keras 3 (TensorFlow or PyTorch backend) -------------------------------------------------------------------------
