@@ -38,6 +38,22 @@ test('the committed BoTorch runs: 60 evaluations, the same Sobol design at both 
   }
 });
 
+test("the committed runs of Optuna 5's GPSampler: 13 functions x 20 seeds x both batch sizes, 60 evaluations, the 10 start-up trials shared across batch sizes", () => {
+  const file = fileURLToPath(new URL('../../../../test/fixtures/bench/optuna_gp_cpu.jsonl', import.meta.url));
+  const runs = parseReferenceRuns(readFileSync(file, 'utf8'), file);
+  assert.equal(runs.length, 13 * 20 * 2);
+  for (const r of runs) {
+    assert.equal(r.library, 'optuna 5.0.0');
+    assert.equal(r.sampler, 'optuna_gp');
+    assert.equal(r.trace.length, 60);
+    const twin = runs.find((o) => o.fn === r.fn && o.seed === r.seed && o.batch !== r.batch)!;
+    assert.deepEqual(r.trace.slice(0, 10), twin.trace.slice(0, 10), `${r.fn} seed ${r.seed}`);
+  }
+  const rows = referenceRows(runs, file);
+  assert.equal(rows.length, 13);
+  assert.ok(rows.every((row) => row.seeds.length === 20));
+});
+
 test('referenceRows: medians and the floored ratio match a direct computation over the seeds run at both sizes', () => {
   const runs = parseReferenceRuns(readFileSync(fixture, 'utf8'), fixture);
   const rows = referenceRows(runs, fixture);
