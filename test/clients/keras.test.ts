@@ -1,4 +1,4 @@
-// The Python client's Keras 3 side, with .venv's Keras under both backends it runs on here (TensorFlow, PyTorch):
+// The Python client's Keras 3 side, with .venv's Keras under the three backends it runs on (TensorFlow, PyTorch, JAX):
 // BatchRenormalization against the client's own PyTorch layer in float64, its limits as data to a compiled step,
 // keras_callback and keras_reporter in a fit against a live `renorm-tune serve`, and the README's Keras objective as
 // printed (test/clients/fixtures/keras_driver.py).
@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { FIXTURES, liveServer, readmeSnippet, runVenvPython } from './helpers.js';
 import { venvMissing } from '../python_venv.js';
 
-const noKeras = venvMissing(['keras', 'tensorflow', 'torch'], 'the Keras 3 layer and callbacks would run');
-const BACKENDS = ['tensorflow', 'torch'] as const;
+const noKeras = venvMissing(['keras', 'tensorflow', 'torch', 'jax'], 'the Keras 3 layer and callbacks would run');
+const BACKENDS = ['tensorflow', 'torch', 'jax'] as const;
 
 /** The driver's JSON for `mode` under `backend` (url: a live server, for the modes that need one), or `code`'s. */
 function driver(mode: string, backend: string, url?: string, code?: string): Record<string, any> {
@@ -36,7 +36,7 @@ for (const backend of BACKENDS) {
     const server = await liveServer();
     try {
       const got = driver('fit', backend, server.url).fit as {
-        runs: { number: number; batches: number; worstLimit: number; distinctLimits: number; valLoss: number[]; savedDiff: number; steps: number[] }[];
+        runs: { number: number; batches: number; worstLimit: number; distinctLimits: number; afterFit: number; valLoss: number[]; savedDiff: number; steps: number[] }[];
         trials: { number: number; state: string; value: number; reports: [number, number][] }[]; totalSteps: number;
       };
       assert.equal(got.runs.length, 2);
@@ -44,6 +44,7 @@ for (const backend of BACKENDS) {
         assert.deepEqual(run.steps, Array.from({ length: got.totalSteps }, (_, i) => i), 'one batch per optimizer step, from 0');
         assert.ok(run.worstLimit < 1e-6, `#${run.number}: a limit ${run.worstLimit} from schedule_at (float32 variables)`);
         assert.ok(run.distinctLimits >= 3, `#${run.number}: the limits moved along the ramp (${run.distinctLimits} settings)`);
+        assert.equal(run.afterFit, 0, `#${run.number}: after the fit the layer holds the last step's limits`);
         assert.ok(run.savedDiff < 1e-6, `#${run.number}: the loaded model predicts ${run.savedDiff} off`);
         const trial = got.trials.find((t) => t.number === run.number)!;
         assert.equal(trial.state, 'COMPLETE');

@@ -1203,7 +1203,7 @@ def lightning_callback(trial, total_steps=None, study=None, monitor="val_loss"):
     return RenormTuneCallback()
 
 
-# ---- Keras 3 (TensorFlow or PyTorch backend) -------------------------------------------------------------------------
+# ---- Keras 3 (TensorFlow, PyTorch or JAX backend) ---------------------------------------------------------------------
 
 _KERAS_LAYERS = ("BatchRenormalization",)
 
@@ -1271,14 +1271,16 @@ def _define_keras_layers():
                 mean, var = ops.moments(x, axes=axes)  # the biased variance
                 std = ops.sqrt(var + eps)
                 m, s = ops.stop_gradient(mean), ops.stop_gradient(std)
-                # clip and where, not maximum/minimum: Keras 3.15's torch backend returns float32 from those.
+                # The variables' values as tensors (JAX's where takes no Variable); clip and where, not maximum and
+                # minimum: Keras 3.15's torch backend returns float32 from those.
+                renorm_mean, renorm_stddev = self.renorm_mean.value, self.renorm_stddev.value
                 floor = ops.sqrt(eps)
-                denom = ops.where(self.renorm_stddev > floor, self.renorm_stddev, floor)
-                r = ops.clip(s / denom, self.rmin, self.rmax)
-                d = ops.clip((m - self.renorm_mean) / denom, -self.dmax, self.dmax)
+                denom = ops.where(renorm_stddev > floor, renorm_stddev, floor)
+                r = ops.clip(s / denom, self.rmin.value, self.rmax.value)
+                d = ops.clip((m - renorm_mean) / denom, -self.dmax.value, self.dmax.value)
                 step, renorm_step = self._constant(1 - self.momentum), self._constant(1 - self.renorm_momentum)
-                self.renorm_mean.assign(self.renorm_mean + renorm_step * (m - self.renorm_mean))
-                self.renorm_stddev.assign(self.renorm_stddev + renorm_step * (s - self.renorm_stddev))
+                self.renorm_mean.assign(renorm_mean + renorm_step * (m - renorm_mean))
+                self.renorm_stddev.assign(renorm_stddev + renorm_step * (s - renorm_stddev))
                 self.moving_mean.assign(self.moving_mean + step * (m - self.moving_mean))
                 moving_stddev = self.moving_stddev + step * (s - self.moving_stddev)
                 self.moving_stddev.assign(moving_stddev)
@@ -1361,6 +1363,8 @@ def keras_callback(source, total_steps, clipping=None):
                                   stacklevel=2)
 
             def on_train_batch_begin(self, batch, logs=None):
+                # On JAX, reading self.model brings its variables up to date with the fit's state (the optimizer's step
+                # count among them), and the fit then reads them back with the new limits.
                 c = schedule_at(source, _keras_step(self.model), total_steps)
                 for layer in self.layers:
                     layer.set_clipping(c["rmax"], c["rmin"], c["dmax"])
