@@ -57,6 +57,24 @@ for (const backend of BACKENDS) {
     }
   });
 
+  test(`keras_convert_batchnorm (${backend}) on a keras.applications MobileNetV2: every BatchNormalization replaced, the same outputs, the copy trains under the schedule and the original is untouched; a subclassed model refused`, { skip: noKeras }, () => {
+    const got = driver('convert', backend).convert as {
+      batchNorms: number; renorms: number; batchNormsLeft: number; momenta: number[]; inference: number; training: number;
+      fitLoss: number[]; limitsAfter: number[]; originalAfter: number; subclassed: string | null;
+    };
+    assert.equal(got.batchNorms, 52);
+    assert.equal(got.renorms, 52);
+    assert.equal(got.batchNormsLeft, 0);
+    assert.deepEqual(got.momenta, [0.9], "the trial's renorm momentum on every layer");
+    assert.ok(got.inference < 1e-6, `inference differs by ${got.inference}`);
+    assert.ok(got.training < 1e-4, `training mode (limits 1, 1, 0: batch norm) differs by ${got.training}`);
+    assert.ok(got.fitLoss.length === 2 && got.fitLoss.every(Number.isFinite));
+    // 4 steps of a ramp over 4: the last step's rmax, on every layer, in float32.
+    assert.deepEqual(got.limitsAfter, [Math.fround(2.5)]);
+    assert.equal(got.originalAfter, 0, 'the original model is left as it was');
+    assert.match(got.subclassed ?? '', /Sub is a subclassed model, which Keras cannot copy layer by layer; use BatchRenormalization where it makes BatchNormalization/);
+  });
+
   test(`keras_reporter (${backend}) ends the fit when the pruner asks; a monitor the logs lack is an error naming the ones they have`, { skip: noKeras }, () => {
     const got = driver('prune', backend).prune as { epochs: number; pruned: boolean; reports: [number, number][]; missing: string };
     assert.equal(got.epochs, 2, 'of 6: stopped after the report that was answered prune');

@@ -3,8 +3,8 @@
 One file, standard library only (Python 3.8+): copy it next to your trainer, or import it from the npm package
 (node_modules/renorm-tune/src/clients/python/renorm_tune.py). PyTorch, Keras and TensorFlow are imported only by the
 parts that need them (BatchRenorm1d/2d/3d, SyncBatchRenorm, on_rank_zero, convert_batchnorm, revert_batchnorm,
-apply_clipping, lightning_callback; BatchRenormalization, keras_callback, keras_reporter for Keras 3; keras_clipping for
-tf.keras 2).
+apply_clipping, lightning_callback; BatchRenormalization, keras_callback, keras_reporter, keras_convert_batchnorm for
+Keras 3; keras_clipping for tf.keras 2).
 
     from renorm_tune import Client, BatchRenorm2d, apply_clipping
     study = Client("http://127.0.0.1:8080").create_study("my-resnet", metric="top1", direction="maximize",
@@ -47,7 +47,7 @@ import warnings
 __all__ = [
     "Client", "Study", "Trial", "RenormTuneError", "LeaseLost", "BudgetExhausted", "StudyStopped", "TrialNotRunning", "NotFound",
     "schedule_at", "apply_clipping", "renorm_modules", "convert_batchnorm", "revert_batchnorm", "on_rank_zero", "keras_clipping",
-    "keras_callback", "keras_reporter", "lightning_callback",
+    "keras_callback", "keras_reporter", "keras_convert_batchnorm", "lightning_callback",
 ]
 
 DEFAULT_URL = "http://127.0.0.1:8080"
@@ -1262,7 +1262,9 @@ def _define_keras_layers():
             shape[self._channel_axis] = -1
             return ops.reshape(v, shape)
 
-        def call(self, inputs, training=False):
+        def call(self, inputs, training=False, mask=None):
+            if mask is not None:
+                raise ValueError("BatchRenormalization (%s) takes no mask: normalize unmasked inputs" % self.name)
             rank = len(inputs.shape)
             x = ops.cast(inputs, self.variable_dtype)  # float32 statistics under mixed precision
             eps = self._constant(self.epsilon)
@@ -1304,6 +1306,63 @@ def _define_keras_layers():
                     "scale": self.scale}
 
     return {"BatchRenormalization": BatchRenormalization}
+
+
+def keras_convert_batchnorm(model, renorm_momentum=0.99):
+    """A copy of a Keras 3 Functional or Sequential model (a keras.applications network, say; nested models too) with
+    every BatchNormalization replaced by a BatchRenormalization that takes over its axis, momentum, epsilon, scale,
+    shift and moving statistics, which also start the renorm statistics: in inference, and in training until
+    keras_callback relaxes the limits, the copy computes what the model did. Every other layer keeps its weights.
+    `renorm_momentum` is the trial's (0.99 otherwise). Compile the copy afresh. A subclassed model (its layers made in
+    Python code, not a graph) cannot be copied so: build it with BatchRenormalization instead."""
+    import keras
+    from keras import ops
+
+    renorm = _keras_layer_class("BatchRenormalization")
+
+    def clone(layer):
+        if isinstance(layer, keras.layers.BatchNormalization):
+            if getattr(layer, "synchronized", False):
+                raise ValueError("keras_convert_batchnorm: %s is synchronized across replicas; BatchRenormalization "
+                                 "normalizes by each replica's batch" % layer.name)
+            return renorm(axis=layer.axis, momentum=layer.momentum, renorm_momentum=renorm_momentum,
+                          epsilon=layer.epsilon, center=layer.center, scale=layer.scale, name=layer.name,
+                          dtype=layer.dtype_policy)
+        return layer.__class__.from_config(layer.get_config())
+
+    try:
+        copy = keras.models.clone_model(model, clone_function=clone, recursive=True)
+    except ValueError as err:
+        if "only supported for Sequential models or Functional models" not in str(err):
+            raise
+        raise ValueError("keras_convert_batchnorm: %s is a subclassed model, which Keras cannot copy layer by layer; "
+                         "use BatchRenormalization where it makes BatchNormalization" % type(model).__name__) from None
+    _keras_take_weights(model, copy)
+    return copy
+
+
+def _keras_take_weights(model, copy):
+    """Each layer of `copy` (keras_convert_batchnorm's) takes the weights of the layer of `model` of its name, level by
+    level (a layer's name is unique within its model; nested models recurse)."""
+    import keras
+    from keras import ops
+
+    for old in model.layers:
+        if not old.weights:  # an input layer (renamed in the copy) or one without weights
+            continue
+        new = copy.get_layer(old.name)
+        if isinstance(old, keras.Model):
+            _keras_take_weights(old, new)
+        elif isinstance(old, keras.layers.BatchNormalization):
+            std = ops.sqrt(old.moving_variance + old.epsilon)
+            pairs = [("moving_mean", old.moving_mean), ("moving_variance", old.moving_variance), ("moving_stddev", std),
+                     ("renorm_mean", old.moving_mean), ("renorm_stddev", std)]
+            pairs += [(name, getattr(old, name)) for name in ("gamma", "beta") if getattr(old, name) is not None]
+            for name, value in pairs:
+                # Each its own copy: on JAX two variables holding one buffer fail a compiled step that donates them.
+                getattr(new, name).assign(ops.copy(value))
+        else:
+            new.set_weights(old.get_weights())
 
 
 def _keras_renorm_layers(model):
