@@ -117,3 +117,27 @@ export function runGlooDriver(driver: string, ...args: string[]): Record<string,
   assert.ok(out.exitCodes.length >= 2 && out.exitCodes.every((c) => c === 0), `exit codes ${out.exitCodes}`);
   return out.ranks;
 }
+
+/**
+ * Runs a README objective for study.optimize as printed (`prelude`, then the snippet after `heading`) under .venv
+ * against the live server at `url`, and checks it took its study to the end: the two baselines, the search, the race
+ * and paired final runs, every trial reported after each epoch of `perEpoch` steps and told an accuracy.
+ */
+export function checkReadmeObjective(prelude: string, heading: string, url: string, perEpoch: number, env: NodeJS.ProcessEnv = {}, cwd?: string): void {
+  const got = runVenvPython(['-c', `${prelude}\n${readmeSnippet(heading)}
+import json
+view = study.view()
+print(json.dumps({"state": view["state"], "verdict": study.best_schedule()["verdict"],
+                  "trials": [[t["role"], t["state"], [p["step"] for p in t["intermediate"]], t["value"]] for t in view["trials"]]}))
+`], url, env, cwd) as { state: string; verdict: string; trials: [string, string, number[], number | null][] };
+  const roles = got.trials.map((t) => t[0]);
+  assert.deepEqual(roles.slice(0, 4), ['baseline:batchnorm', 'baseline:paper', 'search', 'search'], 'budget_trials = 4, the two baselines first');
+  assert.ok(roles.some((r) => r.startsWith('race:')) && roles.filter((r) => r.startsWith('final:')).length >= 4, 'the race and paired final runs');
+  assert.equal(got.state, 'COMPLETE', 'optimize ran until the last evidence tell completed the study');
+  assert.ok(got.verdict.length > 0);
+  for (const [role, state, steps, value] of got.trials) {
+    assert.ok(state === 'COMPLETE' || state === 'PRUNED', `${role} ${state}`);
+    assert.ok(steps.length >= 1 && steps.every((s, i) => s === perEpoch * (i + 1)), `${role}: a report after each epoch of ${perEpoch} steps (${steps})`);
+    assert.ok(typeof value === 'number' && value >= 0 && value <= 1, `${role}: told an accuracy (${value})`);
+  }
+}

@@ -5,17 +5,18 @@
 import { after, before, describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { FIXTURES, liveServer, readmeSnippet, runVenvPython } from './helpers.js';
+import { FIXTURES, checkReadmeObjective, liveServer, runVenvPython } from './helpers.js';
 import { venvMissing } from '../python_venv.js';
 
 const noKeras = venvMissing(['keras', 'tensorflow', 'torch', 'jax'], 'the Keras 3 layer and callbacks would run');
 const BACKENDS = ['tensorflow', 'torch', 'jax'] as const;
 
-/** The driver's JSON for `mode` under `backend` (url: a live server, for the modes that need one), or `code`'s. */
-function driver(mode: string, backend: string, url?: string, code?: string): Record<string, any> {
-  const args = code === undefined ? [join(FIXTURES, 'keras_driver.py'), mode] : ['-c', code];
-  const out = runVenvPython(args, url, { KERAS_BACKEND: backend, TF_CPP_MIN_LOG_LEVEL: '3', CUDA_VISIBLE_DEVICES: '' });
-  if (code === undefined) assert.equal(out.backend, backend);
+const KERAS_ENV = (backend: string) => ({ KERAS_BACKEND: backend, TF_CPP_MIN_LOG_LEVEL: '3', CUDA_VISIBLE_DEVICES: '' });
+
+/** The driver's JSON for `mode` under `backend` (url: a live server, for the modes that need one). */
+function driver(mode: string, backend: string, url?: string): Record<string, any> {
+  const out = runVenvPython([join(FIXTURES, 'keras_driver.py'), mode], url, KERAS_ENV(backend));
+  assert.equal(out.backend, backend);
   return out;
 }
 
@@ -113,22 +114,6 @@ describe('the README Keras objective for study.optimize (TensorFlow backend)', {
   after(() => server?.stop());
 
   it('runs the baselines, the search and the evidence runs to a complete study, each reported per epoch and told', () => {
-    const got = driver('readme', 'tensorflow', server.url, `${KERAS_PRELUDE}\n${readmeSnippet('**For Keras 3**')}
-import json
-view = study.view()
-print(json.dumps({"counts": view["counts"], "state": view["state"], "verdict": study.best_schedule()["verdict"],
-                  "trials": [[t["role"], t["state"], [p["step"] for p in t["intermediate"]], t["value"]] for t in view["trials"]]}))
-`) as { counts: Record<string, number>; state: string; verdict: string; trials: [string, string, number[], number | null][] };
-    const roles = got.trials.map((t) => t[0]);
-    assert.deepEqual(roles.slice(0, 4), ['baseline:batchnorm', 'baseline:paper', 'search', 'search'], 'budget_trials = 4, the two baselines first');
-    assert.ok(roles.some((r) => r.startsWith('race:')), 'the race ran');
-    assert.ok(roles.filter((r) => r.startsWith('final:')).length >= 4, 'paired final runs');
-    assert.equal(got.state, 'COMPLETE', 'optimize ran until the last evidence tell completed the study');
-    assert.ok(got.verdict.length > 0);
-    for (const [role, state, steps, value] of got.trials) {
-      assert.ok(state === 'COMPLETE' || state === 'PRUNED', `${role} ${state}`);
-      assert.ok(steps.length >= 1 && steps.every((s, i) => s === 24 * (i + 1)), `${role}: a report after each epoch of 24 steps (${steps})`);
-      assert.ok(typeof value === 'number' && value >= 0 && value <= 1, `${role}: told an accuracy (${value})`);
-    }
+    checkReadmeObjective(KERAS_PRELUDE, '**For Keras 3**', server.url, 24, KERAS_ENV('tensorflow'));
   });
 });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FIXTURES, liveServer, readmeSnippet, runVenvPython } from './helpers.js';
+import { FIXTURES, checkReadmeObjective, liveServer, runVenvPython } from './helpers.js';
 import { venvMissing } from '../python_venv.js';
 
 const noLightning = venvMissing(['lightning', 'torch'], 'the Lightning callback would run');
@@ -43,24 +43,24 @@ test('lightning_callback in Trainer.fit under study.optimize: every batch the sc
 });
 
 test('lightning_callback stops the fit when the pruner asks, and reports nothing from a validate() after it; a monitor that was not logged is an error naming the logged ones', { skip: noLightning }, () => {
-  const got = runVenvPython([DRIVER, 'prune']).prune as { epochs: number; pruned: boolean; reports: number[]; missing: string };
+  const got = runVenvPython([DRIVER, 'prune']).prune as { epochs: number; pruned: boolean; reports: [number, number][]; missing: string };
   assert.equal(got.epochs, 2, 'of 6: stopped after the report that was answered prune');
   assert.equal(got.pruned, true);
-  assert.deepEqual(got.reports, [5, 10]);
+  assert.deepEqual(got.reports.map((r) => r[0]), [5, 10]);
   assert.match(got.missing, /'val_acc' is not among the logged metrics \(val_loss\); pass monitor= one of them, logged with self\.log in validation_step/);
 });
 
 test("lightning_callback under Lightning's DDP over 2 CPU processes (launched as torchrun would): both ranks follow the schedule, rank 0 reports, both stop at its prune", { skip: noLightning }, async () => {
   const server = await liveServer();
   try {
-    const out = runVenvPython([DRIVER, 'ddp'], server.url) as { ranks: (Fit & { rank: number; prune: { epochs: number; pruned: boolean; reports: number[] } })[]; exitCodes: number[] };
+    const out = runVenvPython([DRIVER, 'ddp'], server.url) as { ranks: (Fit & { rank: number; prune: { epochs: number; pruned: boolean; reports: [number, number][] } })[]; exitCodes: number[] };
     assert.deepEqual(out.exitCodes, [0, 0]);
     for (const rank of out.ranks) {
       // 80 samples over 2 ranks in batches of 16: 3 steps an epoch on each.
       checkFit(rank, 3, `rank ${rank.rank}`);
       assert.equal(rank.prune.epochs, 2, `rank ${rank.rank} stopped with the first rank`);
       assert.equal(rank.prune.pruned, true);
-      assert.deepEqual(rank.prune.reports, rank.rank === 0 ? [3, 6] : [], 'only the first rank asks its study');
+      assert.deepEqual(rank.prune.reports.map((r) => r[0]), rank.rank === 0 ? [3, 6] : [], 'only the first rank asks its study');
     }
   } finally {
     await server.stop();
@@ -102,22 +102,7 @@ test('the README Lightning objective, as printed: the baselines, the search and 
   const server = await liveServer();
   const cwd = mkdtempSync(join(tmpdir(), 'renorm-lightning-'));  // Lightning writes its logs and checkpoints here
   try {
-    const got = runVenvPython(['-c', `${LIGHTNING_PRELUDE}\n${readmeSnippet('**With PyTorch Lightning**')}
-import json
-view = study.view()
-print(json.dumps({"state": view["state"], "verdict": study.best_schedule()["verdict"],
-                  "trials": [[t["role"], t["state"], [p["step"] for p in t["intermediate"]], t["value"]] for t in view["trials"]]}))
-`], server.url, {}, cwd) as { state: string; verdict: string; trials: [string, string, number[], number | null][] };
-    const roles = got.trials.map((t) => t[0]);
-    assert.deepEqual(roles.slice(0, 4), ['baseline:batchnorm', 'baseline:paper', 'search', 'search'], 'budget_trials = 4, the two baselines first');
-    assert.ok(roles.some((r) => r.startsWith('race:')) && roles.filter((r) => r.startsWith('final:')).length >= 4, 'the race and paired final runs');
-    assert.equal(got.state, 'COMPLETE', 'optimize ran until the last evidence tell completed the study');
-    assert.ok(got.verdict.length > 0);
-    for (const [role, state, steps, value] of got.trials) {
-      assert.ok(state === 'COMPLETE' || state === 'PRUNED', `${role} ${state}`);
-      assert.ok(steps.length >= 1 && steps.every((s, i) => s === 24 * (i + 1)), `${role}: a report after each epoch of 24 steps (${steps})`);
-      assert.ok(typeof value === 'number' && value >= 0 && value <= 1, `${role}: told an accuracy (${value})`);
-    }
+    checkReadmeObjective(LIGHTNING_PRELUDE, '**With PyTorch Lightning**', server.url, 24, {}, cwd);
   } finally {
     await server.stop();
     rmSync(cwd, { recursive: true, force: true });
