@@ -1,15 +1,16 @@
-// The PyTorch side of the Python client under the current PyTorch: the layer's and the multi-process tests, run again
-// with .venv's interpreter (torch 2, `bash .ci/python-venv`) in place of Debian's torch 1.13, where torch.compile is
-// checked for real. The other client tests do not depend on torch's version and run once.
+// The PyTorch layer under the current PyTorch: its tests (DistributedDataParallel and SyncBatchRenorm over gloo
+// included) run again with .venv's interpreter (torch 2, `bash .ci/python-venv`) in place of Debian's torch 1.13,
+// where torch.compile is checked for real. The README's multi-process loops run once, under Debian's torch (torch 2's
+// DDP runs in test/clients/lightning.test.ts); the other client tests do not depend on torch's version.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { VENV_PYTHON, venvMissing } from '../python_venv.js';
 
-const FILES = ['torch_layer.test.js', 'ddp_loop.test.js'].map((f) => fileURLToPath(new URL(`./${f}`, import.meta.url)));
+const FILES = ['torch_layer.test.js'].map((f) => fileURLToPath(new URL(`./${f}`, import.meta.url)));
 
-test("the PyTorch layer and multi-process tests pass under .venv's torch 2, none skipped", { skip: venvMissing(['torch'], 'the PyTorch tests would run again under torch 2') }, () => {
+test("the PyTorch layer's tests pass under .venv's torch 2, none skipped", { skip: venvMissing(['torch'], 'the PyTorch tests would run again under torch 2') }, () => {
   const version = spawnSync(VENV_PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' }).stdout.trim();
   assert.match(version, /^2\./, `.venv has torch ${version}`);
   // A runner started from a test sees NODE_TEST_CONTEXT and declines to run files: this one is a runner of its own.
