@@ -58,6 +58,16 @@ for (const backend of BACKENDS) {
     }
   });
 
+  test(`BatchRenormalization under mixed precision (${backend}, bfloat16): a bfloat16 output, float32 weights and statistics that track a float32 run; limits set before it is built hold`, { skip: noKeras }, () => {
+    const got = driver('mixed', backend).mixed as { output: string; weights: string[]; limits: number[]; meanDrift: number; outputDiff: number; outputScale: number };
+    assert.equal(got.output, 'bfloat16');
+    assert.deepEqual(got.weights, ['float32']);
+    assert.deepEqual(got.limits, [2, 0.5, 1]);
+    // bfloat16 keeps 8 significant bits: inputs near 300 round by up to 1 in 256.
+    assert.ok(got.meanDrift < 2e-3, `the moving mean drifted ${got.meanDrift} from the float32 run's`);
+    assert.ok(got.outputDiff < 0.02 * got.outputScale, `output ${got.outputDiff} from the float32 run's (scale ${got.outputScale})`);
+  });
+
   test(`keras_convert_batchnorm (${backend}) on a keras.applications MobileNetV2: every BatchNormalization replaced, the same outputs, the copy trains under the schedule and the original is untouched; a subclassed model refused`, { skip: noKeras }, () => {
     const got = driver('convert', backend).convert as {
       batchNorms: number; renorms: number; batchNormsLeft: number; momenta: number[]; inference: number; training: number;

@@ -1229,6 +1229,7 @@ def _define_keras_layers():
             super().__init__(**kwargs)
             self.axis, self.momentum, self.renorm_momentum = int(axis), float(momentum), float(renorm_momentum)
             self.epsilon, self.center, self.scale = float(epsilon), bool(center), bool(scale)
+            self._limits = (1.0, 1.0, 0.0)  # rmax, rmin, dmax until built (set_clipping may come first)
 
         def build(self, input_shape):
             rank = len(input_shape)
@@ -1239,16 +1240,22 @@ def _define_keras_layers():
             if channels is None:
                 raise ValueError("BatchRenormalization: axis %d of input shape %s must be known" % (self.axis, tuple(input_shape)))
             shape = (channels,)
-            self.gamma = self.add_weight(shape=shape, initializer="ones", name="gamma") if self.scale else None
-            self.beta = self.add_weight(shape=shape, initializer="zeros", name="beta") if self.center else None
+            # autocast=False, as BatchNormalization's: under mixed precision call() reads them in float32, not in the
+            # compute dtype, and the statistics stay float32.
+            weight = lambda name, init, trainable=True, shape=shape: self.add_weight(
+                shape=shape, initializer=init, name=name, trainable=trainable, autocast=False)
+            self.gamma = weight("gamma", "ones") if self.scale else None
+            self.beta = weight("beta", "zeros") if self.center else None
             for name, init in (("moving_mean", "zeros"), ("moving_variance", "ones"), ("moving_stddev", "ones"),
                                ("renorm_mean", "zeros"), ("renorm_stddev", "ones")):
-                setattr(self, name, self.add_weight(shape=shape, initializer=init, name=name, trainable=False))
-            for name, init in (("rmax", 1.0), ("rmin", 1.0), ("dmax", 0.0)):
-                setattr(self, name, self.add_weight(shape=(), initializer=keras.initializers.Constant(init), name=name,
-                                                    trainable=False))
+                setattr(self, name, weight(name, init, trainable=False))
+            for name, init in zip(("rmax", "rmin", "dmax"), self._limits):
+                setattr(self, name, weight(name, keras.initializers.Constant(init), trainable=False, shape=()))
 
         def set_clipping(self, rmax, rmin, dmax):
+            if not self.built:
+                self._limits = (float(rmax), float(rmin), float(dmax))
+                return
             for variable, value in ((self.rmax, rmax), (self.rmin, rmin), (self.dmax, dmax)):
                 variable.assign(self._constant(value))
 
