@@ -6,9 +6,11 @@ import { list, nonNegativeInt, positiveInt } from './options.js';
 import { benchBo, SECTIONS, type Section } from '../bench/bo/bench.js';
 import { readTextFile } from '../config/read_text.js';
 import { parseReferenceRuns, referenceReport, referenceRows } from '../bench/bo/reference.js';
-import { functionByName, outlierFunctions, quickFunctions, testFunctions, type TestFunction } from '../bench/bo/test_functions.js';
+import { outlierFunctions, quickFunctions, testFunctions, type TestFunction } from '../bench/bo/test_functions.js';
+import { heldOutFunctions } from '../bench/bo/held_out_functions.js';
 
-const fnList = list<TestFunction>('--functions', (s) => functionByName(s)!, testFunctions.map((f) => f.name));
+const known = [...testFunctions, ...heldOutFunctions];
+const fnList = list<TestFunction>('--functions', (s) => known.find((f) => f.name === s)!, known.map((f) => f.name));
 
 function batchMethod(raw: string): BatchStrategy {
   const s = raw.trim() as BatchStrategy;
@@ -28,7 +30,8 @@ export function register(bench: Command): void {
     .option('--first-seed <n>', 'first seed (default 0): --first-seed 10 replicates the bench on seeds 10-19', nonNegativeInt('--first-seed'))
     .option('--evals <n>', 'evaluations per run (default 60)', positiveInt('--evals'))
     .option('--quick', `fast run: ${quickFunctions.map((f) => f.name).join(', ')}; 3 seeds; latency up to 200 observations; n = 1000 for the large ask; no speedup, ablation or outlier runs`)
-    .option('--functions <names>', 'comma-separated test functions (default all, or the quick set)', fnList)
+    .option('--functions <names>', 'comma-separated test functions (default all, or the quick set; held-out ones too)', fnList)
+    .option('--held-out', `run the ${heldOutFunctions.length} held-out functions (${heldOutFunctions.map((f) => f.name).join(', ')}; src/bench/bo/held_out_functions.ts: never tuned on) instead of the bench's ${testFunctions.length}`)
     .option('--batches <sizes>', 'comma-separated batch sizes (default 1,4)', list('--batches', positiveInt('--batches')))
     .option('--sections <names>', `comma-separated parts to run (default all: ${SECTIONS.join(', ')})`, list<Section>('--sections', (s) => s as Section, SECTIONS))
     .option('--ablation-seeds <n>', 'seeds per ablation variant and outlier run (default 5)', positiveInt('--ablation-seeds'))
@@ -39,12 +42,14 @@ export function register(bench: Command): void {
     .option('--no-sklearn', "skip timing scikit-learn's GP fit beside the ask latency")
     .option('--json', 'print a JSON summary as the last line')
     .action(async (opts: {
-      seeds?: number; firstSeed?: number; evals?: number; quick?: boolean; functions?: TestFunction[]; batches?: number[]; sections?: Section[];
+      seeds?: number; firstSeed?: number; evals?: number; quick?: boolean; functions?: TestFunction[]; heldOut?: boolean; batches?: number[]; sections?: Section[];
       ablationSeeds?: number; batchMethod?: BatchStrategy; asynchronous?: boolean; optuna: boolean; optunaPython?: string; sklearn: boolean; json?: boolean;
     }) => {
       const quick = opts.quick ?? false;
       const log = (line: string) => process.stdout.write(`${line}\n`);
-      const functions = opts.functions ?? (quick ? quickFunctions : testFunctions);
+      if (opts.heldOut && opts.functions) throw new ConfigError('--held-out', 'cannot be given with --functions', 'give one of them (held-out names are accepted by --functions)');
+      const chosen = opts.functions ?? (opts.heldOut ? heldOutFunctions : undefined);
+      const functions = chosen ?? (quick ? quickFunctions : testFunctions);
       const r = await benchBo({
         functions,
         seeds: opts.seeds ?? (quick ? 3 : 10),
@@ -57,8 +62,8 @@ export function register(bench: Command): void {
         optuna: opts.optuna,
         ...(opts.optunaPython ? { optunaPython: opts.optunaPython } : {}),
         sklearn: opts.sklearn,
-        ablationFunctions: opts.functions ?? quickFunctions,
-        outlierFunctions: (opts.functions ?? outlierFunctions).filter((f) => Object.values(f.space)[0]?.type === 'float'),
+        ablationFunctions: chosen ?? quickFunctions,
+        outlierFunctions: (chosen ?? outlierFunctions).filter((f) => Object.values(f.space)[0]?.type === 'float'),
         ablationSeeds: opts.ablationSeeds ?? 5,
         latencySizes: quick ? [100, 200] : [100, 200, 400],
         largeN: quick ? 1000 : 2000,

@@ -166,7 +166,7 @@ export async function benchBo(o: BenchBoOptions): Promise<BenchBoResult> {
     }
     const count = (s: Standing) => batchCheck.filter((b) => b.standing === s).length;
     o.log(`batch target (ask(4) median <= ${BATCH_TARGET} x ask(1); regrets < ${SOLVED} count as solved): met on ${count('met')}/${batchCheck.length}, missed beyond seed noise on ${count('missed')}, missed within it on ${count('unresolved')}; ratios [90% bootstrap interval over seeds]:`);
-    for (const b of batchCheck) o.log(`  ${b.fn.padEnd(17)} ${b.ratio.toPrecision(3).padStart(7)} ${ratioInterval(b.interval).padEnd(22)} ${b.standing}`);
+    for (const b of batchCheck) o.log(`  ${b.fn.padEnd(20)} ${b.ratio.toPrecision(3).padStart(7)} ${ratioInterval(b.interval).padEnd(22)} ${b.standing}`);
   }
   if (regret.some((r) => r.tpe)) {
     o.log('markdown table:');

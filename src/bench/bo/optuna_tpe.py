@@ -89,6 +89,53 @@ def mixed_styblinski(p):
     return styblinski_tang([p[f"x{i}"] for i in range(5)], linear) + offset
 
 
+# The held-out functions (src/bench/bo/held_out_functions.ts), from Surjanovic & Bingham's library.
+def six_hump_camel(x):
+    x1, x2 = x
+    return (4 - 2.1 * x1 ** 2 + x1 ** 4 / 3) * x1 ** 2 + x1 * x2 + (-4 + 4 * x2 ** 2) * x2 ** 2
+
+
+def goldstein_price(x):
+    x1, x2 = x
+    fact1 = 1 + (x1 + x2 + 1) ** 2 * (19 - 14 * x1 + 3 * x1 ** 2 - 14 * x2 + 6 * x1 * x2 + 3 * x2 ** 2)
+    fact2 = 30 + (2 * x1 - 3 * x2) ** 2 * (18 - 32 * x1 + 12 * x1 ** 2 + 48 * x2 - 36 * x1 * x2 + 27 * x2 ** 2)
+    return fact1 * fact2
+
+
+def griewank(x):
+    return sum(v * v for v in x) / 4000 - math.prod(math.cos(v / math.sqrt(i)) for i, v in enumerate(x, start=1)) + 1
+
+
+def levy(x):
+    w = [1 + (v - 1) / 4 for v in x]
+    term1 = math.sin(math.pi * w[0]) ** 2
+    term3 = (w[-1] - 1) ** 2 * (1 + math.sin(2 * math.pi * w[-1]) ** 2)
+    return term1 + sum((wi - 1) ** 2 * (1 + 10 * math.sin(math.pi * wi + 1) ** 2) for wi in w[:-1]) + term3
+
+
+SHEKEL_B = [0.1, 0.2, 0.2, 0.4, 0.4, 0.6, 0.3, 0.7, 0.5, 0.5]
+SHEKEL_C = [
+    [4.0, 1.0, 8.0, 6.0, 3.0, 2.0, 5.0, 8.0, 6.0, 7.0],
+    [4.0, 1.0, 8.0, 6.0, 7.0, 9.0, 3.0, 1.0, 2.0, 3.6],
+    [4.0, 1.0, 8.0, 6.0, 3.0, 2.0, 5.0, 8.0, 6.0, 7.0],
+    [4.0, 1.0, 8.0, 6.0, 7.0, 9.0, 3.0, 1.0, 2.0, 3.6],
+]
+
+
+def shekel(x):
+    return -sum(1 / (sum((x[j] - SHEKEL_C[j][i]) ** 2 for j in range(4)) + SHEKEL_B[i]) for i in range(10))
+
+
+def mixed_levy(p):
+    shift, offset = {"p": (0, 1), "q": (2, 0), "r": (-4, 0.5)}[p["c"]]
+    return levy([p[f"x{i}"] - shift for i in range(5)]) + offset
+
+
+def powell(x):
+    x1, x2, x3, x4 = x
+    return (x1 + 10 * x2) ** 2 + 5 * (x3 - x4) ** 2 + (x2 - 2 * x3) ** 4 + 10 * (x1 - x4) ** 4
+
+
 def floats(d, lo, hi, start=0):
     return {f"x{i}": ("float", lo, hi) for i in range(start, start + d)}
 
@@ -128,6 +175,20 @@ FUNCTIONS = {
     ),
     "hartmann6_noisy": (lambda p: hartmann(vec(p, 6), H6_A, H6_P), floats(6, 0.0, 1.0), -3.32236801141551, 0.1),
     "branin_noisy": (lambda p: branin(vec(p, 2)), {"x0": ("float", -5.0, 10.0), "x1": ("float", 0.0, 15.0)}, 0.397887357729738, 1.0),
+    # held out
+    "six_hump_camel": (lambda p: six_hump_camel(vec(p, 2)), {"x0": ("float", -3.0, 3.0), "x1": ("float", -2.0, 2.0)}, -1.031628453489877, 0),
+    "goldstein_price": (lambda p: goldstein_price(vec(p, 2)), floats(2, -2.0, 2.0), 3.0, 0),
+    "griewank5": (lambda p: griewank(vec(p, 5)), floats(5, -300.0, 600.0), 0.0, 0),
+    "levy5": (lambda p: levy(vec(p, 5)), floats(5, -10.0, 10.0), 0.0, 0),
+    "shekel4": (lambda p: shekel(vec(p, 4)), floats(4, 0.0, 10.0), -10.536443153483503, 0),
+    "mixed_levy": (
+        mixed_levy,
+        {**floats(3, -10.0, 10.0), "x3": ("int", -10, 10), "x4": ("int", -10, 10), "c": ("cat", ["p", "q", "r"])},
+        0.0, 0,
+    ),
+    "powell4_12d": (lambda p: powell(vec(p, 4)), {**floats(4, -4.0, 5.0), **floats(8, 0.0, 1.0, start=4)}, 0.0, 0),
+    "six_hump_camel_noisy": (lambda p: six_hump_camel(vec(p, 2)), {"x0": ("float", -3.0, 3.0), "x1": ("float", -2.0, 2.0)}, -1.031628453489877, 0.1),
+    "levy5_noisy": (lambda p: levy(vec(p, 5)), floats(5, -10.0, 10.0), 0.0, 1.0),
 }
 
 

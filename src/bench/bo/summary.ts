@@ -108,7 +108,7 @@ export const cell = (q: Quartiles) => `${num(q.median)} [${num(q.q1)}, ${num(q.q
 export function consoleLine(r: RegretRow): string {
   const tpe = r.tpe ? `TPE-mv ${cell(r.tpe).padEnd(28)} GP/TPE ${num(r.gpOverTpe!).padStart(7)} ${r.gpOverTpe! <= TARGET_RATIO ? 'ok ' : `MISS (90% ${ratioInterval(r.gpOverTpeInterval)})`} wins ${r.winsVsTpe}/${r.seeds}` : '';
   const noisy = r.gpBestObserved ? `  (GP best-observed ${num(r.gpBestObserved.median)})` : '';
-  return `  ${r.fn.padEnd(17)} q=${r.batch}  GP ${cell(r.gp).padEnd(28)} ${tpe}  random ${cell(r.random)}  (${r.gpSecondsPerRun.toFixed(1)} s/run)${noisy}`;
+  return `  ${r.fn.padEnd(20)} q=${r.batch}  GP ${cell(r.gp).padEnd(28)} ${tpe}  random ${cell(r.random)}  (${r.gpSecondsPerRun.toFixed(1)} s/run)${noisy}`;
 }
 
 /** The README table: one line per function, batch 1 and batch 4 side by side. */

@@ -23,16 +23,16 @@ export interface TestFunction {
   noiseSd?: number;
 }
 
-function floats(names: string[], low: number, high: number): SearchSpace {
+export function floats(names: string[], low: number, high: number): SearchSpace {
   return Object.fromEntries(names.map((n) => [n, { type: 'float' as const, low, high }]));
 }
 
-function vec(p: Params, d: number, from = 0): number[] {
+export function vec(p: Params, d: number, from = 0): number[] {
   return Array.from({ length: d }, (_, i) => p[`x${i + from}`] as number);
 }
 
-const xs = (d: number, from = 0) => Array.from({ length: d }, (_, i) => `x${i + from}`);
-const point = (values: number[]): Params => Object.fromEntries(values.map((v, i) => [`x${i}`, v]));
+export const xs = (d: number, from = 0) => Array.from({ length: d }, (_, i) => `x${i + from}`);
+export const point = (values: number[]): Params => Object.fromEntries(values.map((v, i) => [`x${i}`, v]));
 
 function braninValue(x: number, y: number): number {
   const b = 5.1 / (4 * Math.PI * Math.PI);

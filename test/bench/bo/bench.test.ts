@@ -8,6 +8,7 @@ import { benchBo, type BenchBoOptions } from '../../../src/bench/bo/bench.js';
 import { benchGp, runOnFunction } from '../../../src/bench/bo/regret.js';
 import { BATCH_TARGET, SOLVED } from '../../../src/bench/bo/summary.js';
 import { functionByName } from '../../../src/bench/bo/test_functions.js';
+import { heldOutFunctions } from '../../../src/bench/bo/held_out_functions.js';
 
 const options = (over: Partial<BenchBoOptions>): BenchBoOptions => ({
   functions: [functionByName('branin')!, functionByName('hartmann3')!],
@@ -72,4 +73,16 @@ test('bench bo --optuna-python: TPE runs under that interpreter (its Optuna vers
   assert.equal(r.regret[0]!.perSeed.tpe?.length, 1);
   await assert.rejects(benchBo(options({ optuna: true, optunaPython: '/bin/false' })),
     (e: unknown) => e instanceof ConfigError && /--optuna-python: \/bin\/false cannot import optuna/.test(e.message));
+});
+
+test('bench bo --held-out runs the held-out functions in place of the 15 (each with TPE when optuna is there); with --functions it is refused naming both flags', () => {
+  const cli = new URL('../../../src/cli/main.js', import.meta.url).pathname;
+  const r = spawnSync(process.execPath, [cli, 'bench', 'bo', '--held-out', '--seeds', '1', '--evals', '6', '--batches', '1', '--sections', 'regret', '--no-optuna'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const rows = r.stdout.split('\n').map((l) => /^ {2}(\S+) +q=1 {2}GP /.exec(l)?.[1]).filter((n) => n !== undefined);
+  assert.deepEqual(rows, heldOutFunctions.map((f) => f.name));
+  const both = spawnSync(process.execPath, [cli, 'bench', 'bo', '--held-out', '--functions', 'branin'], { encoding: 'utf8' });
+  assert.equal(both.status, 1);
+  assert.match(both.stderr, /--held-out: cannot be given with --functions/);
+  assert.doesNotMatch(both.stderr, /\n\s+at /);
 });

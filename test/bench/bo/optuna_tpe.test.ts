@@ -7,27 +7,29 @@ import { Rng } from '../../../src/gp/rng.js';
 import { DataError } from '../../../src/errors.js';
 import { OPTUNA_PYTHON, optunaAvailability, parseOptunaOutput, pythonTestFunctionValues, runOptunaTpe } from '../../../src/bench/bo/optuna_tpe.js';
 import { testFunctions } from '../../../src/bench/bo/test_functions.js';
+import { heldOutFunctions } from '../../../src/bench/bo/held_out_functions.js';
 import { EncodedSpace } from '../../../src/optimizer/space.js';
 
 const noPython = existsSync(OPTUNA_PYTHON) ? false : `${OPTUNA_PYTHON} not found`;
 
-test('Python and TypeScript test functions agree to 1e-9 at random points and at the known optima', { skip: noPython }, async () => {
+test('Python and TypeScript test functions (the held-out ones too) agree to 1e-9 at random points and at the known optima', { skip: noPython }, async () => {
+  const functions = [...testFunctions, ...heldOutFunctions];
   const rng = new Rng(11, 0);
   const points: Array<{ fn: string; x: Record<string, number | string> }> = [];
-  for (const fn of testFunctions) {
+  for (const fn of functions) {
     const space = new EncodedSpace(fn.space);
     for (let k = 0; k < 20; k++) points.push({ fn: fn.name, x: space.decode(space.sampleUniform(rng)) });
   }
   // Known minimisers: the values there must also equal the optimum both sides quote (rounded literature values).
-  for (const fn of testFunctions) points.push({ fn: fn.name, x: fn.minimizer });
+  for (const fn of functions) points.push({ fn: fn.name, x: fn.minimizer });
   const py = await pythonTestFunctionValues(points);
   points.forEach((p, i) => {
-    const fn = testFunctions.find((f) => f.name === p.fn)!;
+    const fn = functions.find((f) => f.name === p.fn)!;
     const ts = fn.f(p.x);
     assert.ok(Math.abs(ts - py[i]!) <= 1e-9 * Math.max(1, Math.abs(ts)), `${p.fn}(${JSON.stringify(p.x)}): TypeScript ${ts}, Python ${py[i]}`);
   });
-  for (const fn of testFunctions) {
-    const at = py[points.length - testFunctions.length + testFunctions.indexOf(fn)]!;
+  for (const fn of functions) {
+    const at = py[points.length - functions.length + functions.indexOf(fn)]!;
     assert.ok(Math.abs(at - fn.optimum) < 1e-5 * Math.max(1, Math.abs(fn.optimum)), `${fn.name} at its known minimiser is ${at}, quoted optimum ${fn.optimum}`);
   }
 });

@@ -1,9 +1,10 @@
-// The bench's test functions: each quoted optimum is attained at its minimizer and undercut nowhere on a dense random sample of its space.
+// The bench's test functions and the held-out ones: each quoted optimum is attained at its minimizer and undercut nowhere on a dense random sample of its space.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../../src/gp/rng.js';
 import { EncodedSpace } from '../../../src/optimizer/space.js';
 import { testFunctions, quickFunctions } from '../../../src/bench/bo/test_functions.js';
+import { heldOutFunctions } from '../../../src/bench/bo/held_out_functions.js';
 
 test('15 functions covering every group the issue asks for, the quick set a subset', () => {
   assert.ok(testFunctions.length >= 12);
@@ -15,7 +16,14 @@ test('15 functions covering every group the issue asks for, the quick set a subs
   assert.equal(new Set(testFunctions.map((f) => f.name)).size, testFunctions.length);
 });
 
-for (const fn of testFunctions) {
+test('9 held-out functions, every group again, each name new', () => {
+  const groups = new Set(heldOutFunctions.map((f) => f.group));
+  assert.deepEqual([...groups].sort(), ['high-dim', 'mixed', 'multimodal', 'noisy', 'smooth']);
+  const names = new Set([...testFunctions, ...heldOutFunctions].map((f) => f.name));
+  assert.equal(names.size, testFunctions.length + heldOutFunctions.length);
+});
+
+for (const fn of [...testFunctions, ...heldOutFunctions]) {
   test(`${fn.name}: f(minimizer) = optimum, and 20,000 random points never go below it`, () => {
     const space = new EncodedSpace(fn.space);
     assert.doesNotThrow(() => space.validateParams(fn.minimizer), 'the minimizer must be a point of the space');
