@@ -18,6 +18,8 @@ let selected: number | null = null;
 let gpLoadedAt = 0;
 /** The study was deleted while the page was open: it keeps what it shows and fetches nothing more. */
 let gone = false;
+/** Trials whose curves the lean view (curves=top) left out: fetched one at a time when opened. */
+let omitted = new Set<number>();
 /** How long the last fetch + redraw took: live refreshes wait at least 4× that, so a huge study never saturates the tab. */
 let lastRefreshMs = 0;
 const table = new TrialTable(byId<HTMLTableElement>('trials'), byId('trials-pager'), openTrial);
@@ -37,6 +39,24 @@ function openTrial(trialId: number): void {
   renderClips(view, t);
   table.select(trialId);
   byId('trial-detail').scrollIntoView({ behavior: 'smooth', block: 'nearest' });
+  if (omitted.has(trialId)) void showWithCurve(trialId);
+}
+
+/** Fetches the curve of a trial the lean view left out, then draws it in the detail and clip charts if still open. */
+async function showWithCurve(trialId: number): Promise<void> {
+  const t = view?.trials.find((x) => x.id === trialId);
+  if (!t || !omitted.has(trialId)) return;
+  try {
+    const { trial } = await apiJson<{ trial: TrialRecord }>(`${base}/trials/${t.number}`);
+    t.intermediate = trial.intermediate ?? [];
+    if (view?.trials.includes(t)) omitted.delete(trialId);
+  } catch (err) {
+    setStatus(`Could not load trial #${t.number}'s curve: ${err instanceof Error ? err.message : String(err)}`, 'error');
+    return;
+  }
+  if (!view || selected !== trialId || !view.trials.includes(t)) return;
+  renderTrialDetail(view, t);
+  renderClips(view, t);
 }
 
 function card(label: string, value: string, sub?: string, cls = ''): HTMLElement {
@@ -128,17 +148,22 @@ async function loadGp(force = false): Promise<void> {
 async function refresh(): Promise<void> {
   const started = performance.now();
   try {
-    view = await apiJson<StudyView>(base);
+    // Only the curves the page draws (the best trials', the baselines', the unfinished ones'): a study of thousands of
+    // trials with long curves would otherwise be mostly curves nobody looks at.
+    view = await apiJson<StudyView>(`${base}?curves=top`);
     // Older servers or trimmed views may leave these out; every chart below expects them.
     for (const t of view.trials) {
       t.intermediate ??= [];
       t.params ??= {};
     }
+    const sent = new Set(view.curveTrials ?? view.trials.map((t) => t.id));
+    omitted = new Set(view.trials.filter((t) => !sent.has(t.id)).map((t) => t.id));
     document.body.dataset.fetchMs = String(Math.round(performance.now() - started));
     setStatus('');
     renderAll(view);
     lastRefreshMs = performance.now() - started;
     document.body.dataset.refreshMs = String(Math.round(lastRefreshMs));
+    if (selected !== null) void showWithCurve(selected);
     void loadGp(gpLoadedAt === 0);
   } catch (err) {
     if (err instanceof ApiFailure && err.status === 404) {

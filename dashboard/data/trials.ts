@@ -4,6 +4,7 @@ import { BASELINE_LABELS, baselineOf, isEvidenceRole, roleLabel } from '../../sr
 import type { Direction, TrialRecord } from '../types.js';
 
 export { baselineValues } from '../../src/shared/best.js';
+export { topTrialsWithBaselines } from '../../src/shared/charted.js';
 
 /** The four groups the charts draw differently (warm starts draw as search trials; `final` = the evidence reruns, race runs included). */
 export type ChartRole = 'batchnorm' | 'paper' | 'search' | 'final';
@@ -33,12 +34,6 @@ export function rankedTrials(trials: readonly TrialRecord[], direction: Directio
   return rankTrials(trials, direction);
 }
 
-/** The best `n` search trials plus the baselines (each at most once), so a chart stays readable with hundreds of trials. */
-export function topTrialsWithBaselines(trials: readonly TrialRecord[], direction: Direction, n: number): TrialRecord[] {
-  const top = rankedTrials(trials, direction).filter((t) => trialRole(t) === 'search').slice(0, n);
-  const baselines = optimizationTrials(trials).filter((t) => trialRole(t) === 'batchnorm' || trialRole(t) === 'paper');
-  return [...top, ...baselines];
-}
 
 /** A trial's display name in legends and tables: the baseline's name, else `#number` (with the arm, or the raced trial, for reruns). */
 export function trialName(t: Pick<TrialRecord, 'role' | 'number'>): string {

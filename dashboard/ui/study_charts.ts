@@ -5,6 +5,7 @@ import { historyData } from '../data/history.js';
 import { finalData } from '../data/final.js';
 import { scheduleData } from '../data/schedules.js';
 import { curveData, trialCurves } from '../data/curves.js';
+import { CURVE_CHART_TRIALS } from '../../src/shared/charted.js';
 import { clipData } from '../data/clips.js';
 import { parallelData, SLICE_POINTS, sliceData, type SpaceHint } from '../data/params.js';
 import { gpSliceData } from '../data/gp.js';
@@ -94,7 +95,7 @@ export function renderSchedules(view: StudyView, open: OpenTrial): void {
 }
 
 export function renderCurves(view: StudyView, open: OpenTrial): void {
-  const c = curveData(view.trials, view.direction, 8);
+  const c = curveData(view.trials, view.direction, CURVE_CHART_TRIALS);
   const acc = showChartOrNote(byId('chart-acc'), c.hasCurves ? null : noCurvesNote(view));
   // Reports without metrics.valAccuracy are curves of the study's own metric (an external trainer's loss, say).
   const y = c.fromObjective ? metricAxis(view) : { title: 'val. accuracy', percent: true };

@@ -19,6 +19,8 @@ import { cloneTrials } from './pg_clone.js';
 
 export interface LargeStudyOptions {
   trials: number;
+  /** Reports per trial (default 4); with 8 or more, each carries the metrics the built-in trainer reports. */
+  curvePoints?: number;
   /** A postgres:// URL to build the study in (it is deleted afterwards); default a SQLite file in a temporary folder. */
   db?: string;
   /** Also copy the study into this database (`renorm-tune copy`), timed, then delete the copy. */
@@ -57,12 +59,29 @@ export interface LargeStudyResult {
 
 const CLI_MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 const ASK_BATCH = 500;
-const CURVE_STEPS = [100, 200, 300, 400];
+const CURVE_POINTS = 4;
 /** On PostgreSQL, trials filled through the service before the rest are copied in SQL (./pg_clone.ts). */
 const PG_FILLED = 1000;
 
-/** Fills a study through the service, as trainers would: asked in batches, four reports and a tell per trial. */
-async function fill(ref: string, name: string, trials: number, log: (line: string) => void): Promise<string> {
+/**
+ * What a trial reports at `step` of `points`: a value alone for a short curve, else also the metrics the built-in
+ * trainer sends with each (both accuracies, the loss, the clipping limits, two layers' clip fractions, the speed).
+ */
+function report(step: number, points: number): { value: number; metrics?: Record<string, unknown> } {
+  const value = Math.random() * step / (points * 100);
+  if (points < 8) return { value };
+  const clip = (layer: string) => ({ layer, r: Math.random(), d: Math.random() });
+  return {
+    value,
+    metrics: {
+      loss: 2 * (1 - value), valAccuracy: value, valAccuracyTrainMode: value * (0.9 + 0.1 * Math.random()), rmax: 1 + 2 * Math.random(), rmin: 1 / 3, dmax: 5 * Math.random(),
+      clip: [clip('brn1'), clip('brn2')], imagesPerSecond: 2000 + 100 * Math.random(), elapsedMs: step * 16.7,
+    },
+  };
+}
+
+/** Fills a study through the service, as trainers would: asked in batches, `points` reports and a tell per trial. */
+async function fill(ref: string, name: string, trials: number, points: number, log: (line: string) => void): Promise<string> {
   const storage = await openStorage(ref);
   const service = createStudyService(storage);
   try {
@@ -75,7 +94,10 @@ async function fill(ref: string, name: string, trials: number, log: (line: strin
     let shown = 0;
     while (told < trials) {
       for (const t of await service.ask(id, Math.min(ASK_BATCH, trials - told))) {
-        for (const step of CURVE_STEPS) await service.report(id, t.id, step, Math.random() * step / 400);
+        for (let k = 1; k <= points; k++) {
+          const r = report(100 * k, points);
+          await service.report(id, t.id, 100 * k, r.value, r.metrics ? { metrics: r.metrics } : {});
+        }
         await service.tell(id, t.id, { value: Math.random() });
         told++;
       }
@@ -199,9 +221,10 @@ export async function benchLargeStudy(o: LargeStudyOptions): Promise<LargeStudyR
   let id: string | undefined;
   let child: ChildProcess | undefined;
   try {
-    o.log(`large study: ${o.trials} finished trials on ${store}, served by \`renorm-tune serve\` in its own process; GET /api/health every 20 ms, each charged from its due time`);
+    const points = o.curvePoints ?? CURVE_POINTS;
+    o.log(`large study: ${o.trials} finished trials (${points} reports each) on ${store}, served by \`renorm-tune serve\` in its own process; GET /api/health every 20 ms, each charged from its due time`);
     const f0 = performance.now();
-    id = await fill(ref, name, o.db ? Math.min(o.trials, PG_FILLED) : o.trials, o.log);
+    id = await fill(ref, name, o.db ? Math.min(o.trials, PG_FILLED) : o.trials, points, o.log);
     if (o.db && o.trials > PG_FILLED) {
       o.log(`  copying them in SQL to ${o.trials} trials`);
       await cloneTrials(o.db, id, PG_FILLED, o.trials);
@@ -227,6 +250,8 @@ export async function benchLargeStudy(o: LargeStudyOptions): Promise<LargeStudyR
       }));
     }
     for (let k = 1; k <= 2; k++) show(await timed(port, `GET the study's view (gzip), ${k}`, () => gzippedBytes(port, `/api/studies/${id}`)));
+    // What the study page fetches: only the curves it draws (the best trials', the baselines', the unfinished ones').
+    show(await timed(port, "GET the page's view, curves=top", () => gzippedBytes(port, `/api/studies/${id}?curves=top`)));
     const written = DEFAULT_WRITER.rounds * DEFAULT_WRITER.perRound;
     const live = await timed(port, `${written} trials written elsewhere, live`, () => writtenElsewhere(ref, id!, `${api}/events`));
     show(live);

@@ -17,6 +17,7 @@ interface Opts {
   skipReport?: boolean;
   reportTrials: number;
   largeTrials: number;
+  largeCurvePoints: number;
   largeDb?: string;
   copyTo?: string;
   skipLarge?: boolean;
@@ -38,7 +39,7 @@ export async function benchService(o: Opts): Promise<void> {
     log(`report cost vs study size: ${r.large.trials} trials / ${r.small.trials} trials = ${r.ratio.toFixed(2)}x at the median (target: about 1, independent of size)`);
   }
   if (!o.skipLarge) {
-    const big = await benchLargeStudy({ trials: o.largeTrials, ...(o.largeDb ? { db: o.largeDb } : {}), ...(o.copyTo ? { copyTo: o.copyTo } : {}), log });
+    const big = await benchLargeStudy({ trials: o.largeTrials, curvePoints: o.largeCurvePoints, ...(o.largeDb ? { db: o.largeDb } : {}), ...(o.copyTo ? { copyTo: o.copyTo } : {}), log });
     const worst = Math.max(...big.steps.map((s) => s.health.maxMs));
     const idle = big.steps.find((s) => s.what === 'idle')!.health.p99Ms;
     log(`large study (${big.trials} trials, ${big.store}): the longest /api/health wait during its asks and view fetches ${worst.toFixed(0)} ms, idle p99 ${idle.toFixed(0)} ms (target: well under 300 ms)`);
@@ -61,6 +62,7 @@ export function register(bench: Command): void {
     .option('--report-trials <n>', 'finished trials in the large study of the report benchmark', positiveInt('--report-trials', 2000), 2000)
     .option('--skip-large', 'skip the large-study benchmark (server responsiveness while a big study is viewed and asked)')
     .option('--large-trials <n>', 'finished trials in the large study', positiveInt('--large-trials', 100_000), 100_000)
+    .option('--large-curve-points <n>', 'reports per trial in the large study; from 8 on, each with the metrics the built-in trainer reports (a trainer reporting every 50 of 3,000 steps sends 60)', positiveInt('--large-curve-points', 4), 4)
     .option('--large-db <url>', 'build the large study in this PostgreSQL database (a postgres:// URL, as a superuser: the bench copies trials with the triggers off) instead of a temporary SQLite file')
     .option('--copy-to <ref>', 'also time `renorm-tune copy` of the large study into this database (a SQLite file or postgres:// URL); the copy is deleted')
     .action(async (o: Opts) => benchService(o));

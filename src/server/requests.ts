@@ -5,6 +5,7 @@ import { expectBoundedJson } from '../config/json_bounds.js';
 import { validateSchedule } from '../schedule/validate.js';
 import type { ScheduleSpec } from '../schedule/types.js';
 import { studyName, validateStudyConfig, type StudyConfig } from '../study/config.js';
+import type { ViewCurves } from '../study/api_types.js';
 
 export const MAX_ASK = 64;
 const MAX_REASON = 2000;
@@ -16,6 +17,15 @@ export function bodyObject(raw: unknown, allowEmpty: boolean): Json {
     throw new ConfigError('body', `must be a JSON object, got ${raw === undefined ? 'no body' : describeValue(raw)}`, 'send Content-Type: application/json with an object body');
   }
   return raw as Json;
+}
+
+/** `?curves=` of a study's view: `all` (the default) or `top` (only the curves the study page draws). */
+export function viewCurvesQuery(raw: unknown): ViewCurves {
+  if (raw === undefined || raw === 'all') return 'all';
+  if (raw === 'top') return 'top';
+  const got = typeof raw === 'string' ? `must be all or top, got ${JSON.stringify(raw.slice(0, 40))}` : 'is given more than once';
+  throw new RequestError('INVALID_URL', 'curves', `the query's curves ${got}`,
+    'use ?curves=top for the curves the study page draws (the rest: GET /api/studies/<id>/trials/<number>), or leave it out for every curve');
 }
 
 /**

@@ -5,7 +5,8 @@
 //   GET    /api/health                                  {ok, version}                     (open even with a token)
 //   POST   /api/studies               <study config>    201 {id, name}; `warmStartFrom` copies an earlier study's trials in
 //   GET    /api/studies                                 {studies: StudySummary[]}
-//   GET    /api/studies/:id                             StudyView (= `renorm-tune show --json`)
+//   GET    /api/studies/:id                             StudyView (= `renorm-tune show --json`); ?curves=top: only the curves
+//                                                       the study page draws (curveTrials lists them; the others' are empty)
 //   DELETE /api/studies/:id                             {deleted: {id, name, trials}}
 //   POST   /api/studies/:id/ask       {count?: 1-64, totalSteps?}
 //                                                       {trials: AskedTrial[]} (number, role, params, schedule,
@@ -43,7 +44,7 @@
 // metrics) are bounded: 32 levels, 4096 entries, 64 kB, finite numbers, no __proto__ keys.
 import { Router, type Request } from 'express';
 import type { StudyApi } from '../study/api_types.js';
-import { askBody, emptyBody, enqueueBody, extendBody, leaseTokenBody, renameBody, reportBody, studyConfigBody, tellBody, trialNumberParam } from './requests.js';
+import { askBody, emptyBody, enqueueBody, extendBody, leaseTokenBody, renameBody, reportBody, studyConfigBody, tellBody, trialNumberParam, viewCurvesQuery } from './requests.js';
 import { streamStudyEvents, type SseOptions } from './sse.js';
 import { sendJsonSlices } from './json_slices.js';
 
@@ -72,7 +73,7 @@ export function apiRouter(api: StudyApi, opts: RouteOptions = {}): Router {
 
   r.get('/studies/:id', async (req, res) => {
     // A study of 100,000 trials is ~90 MB of JSON: sent in slices, not stringified in one block of the event loop.
-    const { trials, ...head } = await api.getStudyView(studyId(req));
+    const { trials, ...head } = await api.getStudyView(studyId(req), { curves: viewCurvesQuery(req.query.curves) });
     await sendJsonSlices(res, head, 'trials', trials);
   });
 

@@ -78,7 +78,16 @@ export interface StudyView extends StudySummary {
   finalValidation: StoredFinalValidation | null;
   /** What `warmStartFrom` copied (null without one, or while the create is unfinished). */
   warmStart: WarmStartReport | null;
+  /**
+   * Only in a lean view (curves 'top'): the ids of the trials whose curves it carries, those the study page draws
+   * (the best search trials, the baselines, every unfinished trial: src/shared/charted.ts). Every other trial's
+   * `intermediate` is empty there; GET /api/studies/:id/trials/:number has it.
+   */
+  curveTrials?: number[];
 }
+
+/** Which curves a study's view carries: every trial's (the default), or only those the study page draws. */
+export type ViewCurves = 'all' | 'top';
 
 /** The parts of a study's view written as results while it runs (the evidence phase's report, a warm start's). */
 export type StudyResults = Pick<StudyView, 'finalValidation' | 'warmStart'>;
@@ -162,7 +171,8 @@ export interface StudyApi {
   /** With `config.warmStartFrom`, the earlier study's finished trials are copied in as warm-start observations. */
   createStudy(config: StudyConfig): Promise<StudyRecord>;
   listStudies(): Promise<StudySummary[]>;
-  getStudyView(study: string): Promise<StudyView>;
+  /** With `curves: 'top'`, only the curves the study page draws (StudyView.curveTrials). */
+  getStudyView(study: string, opts?: { curves?: ViewCurves }): Promise<StudyView>;
   /** One trial with its curve, as the view lists it; a number the study lacks is NotFoundError naming the numbers it has. */
   getTrialView(study: string, trial: TrialRef): Promise<TrialRecord>;
   ask(study: string, count: number, opts?: { totalSteps?: number }): Promise<AskedTrial[]>;

@@ -5,7 +5,7 @@ import type { ExportedSchedule, ScheduleSpec } from '../schedule/types.js';
 import { bestTrial } from '../shared/best.js';
 import { CLI, DEFAULT_RENORM_MOMENTUM } from '../shared/names.js';
 import { isEvidenceRole, isPrunable, roleKind } from '../shared/roles.js';
-import type { AskedTrial, GpView, GrantedLease, ImportanceView, RecommendationView, ReportAnswer, StudyApi, StudyEvent, StudySummary, StudyView } from './api_types.js';
+import type { AskedTrial, GpView, GrantedLease, ImportanceView, RecommendationView, ReportAnswer, StudyApi, StudyEvent, StudySummary, StudyView, ViewCurves } from './api_types.js';
 import { baselineTrials } from './baselines.js';
 import { validateBudget, DEFAULT_FINAL_VALIDATION, DEFAULT_LEASE_SECONDS, DEFAULT_MAX_RETRIES, type StudyConfig, objectiveBounds, studyTotalSteps } from './config.js';
 import { attrsDiffer, copyDiffers, remapTrialIds, snapshotOf, type StudyCopySource } from './copy.js';
@@ -26,6 +26,7 @@ import { StudyOptimizer, type SuggestingOptimizer } from './service/optimizer_sy
 import { type TrialRef, TrialNumbers } from './service/trial_numbers.js';
 import { TallyCache } from './service/tally_cache.js';
 import { studyResults, studyView, summaryOf, trialSummary } from './service/views.js';
+import { trialsWithDrawnCurves } from './service/view_curves.js';
 import { ForeignEvents } from './service/foreign_events.js';
 import { ChangeWatcher, DEFAULT_WATCH_INTERVAL_MS } from './service/watch.js';
 import { unavailableWarmStart, warmStartTrials } from './warm_start.js';
@@ -198,9 +199,11 @@ export class StudyService implements StudyApi {
     return studies.map((s) => summaryOf(s, tallies.get(s.id)));
   }
 
-  async getStudyView(ref: string): Promise<StudyView> {
+  async getStudyView(ref: string, opts: { curves?: ViewCurves } = {}): Promise<StudyView> {
     const study = await this.resolve(ref);
-    return studyView(study, await this.storage.listTrials(study.id), studyTotalSteps(study.config));
+    if (opts.curves !== 'top') return studyView(study, await this.storage.listTrials(study.id), studyTotalSteps(study.config));
+    const { trials, withCurves } = await trialsWithDrawnCurves(this.storage, study);
+    return { ...studyView(study, trials, studyTotalSteps(study.config)), curveTrials: withCurves };
   }
 
   async getTrialView(ref: string, trial: TrialRef): Promise<TrialRecord> {

@@ -233,6 +233,30 @@ test('"Export best schedule" downloads exactly the API response; "Download CSV" 
   await page.close();
 });
 
+test('the page asks for the lean view (curves=top); a trial opened whose curve it left out is fetched and drawn', async () => {
+  const { page, problems } = await watchedPage();
+  const viewed = page.waitForResponse((r) => r.url() === `${base}/api/studies/${studyId}?curves=top`);
+  await page.goto(`${base}/study.html?id=${encodeURIComponent(studyId)}`);
+  const lean = (await (await viewed).json()) as { curveTrials: number[]; trials: Array<{ id: number; number: number }> };
+  await page.waitForSelector('#trials tbody tr');
+  const full = (await (await fetch(`${base}/api/studies/${studyId}`)).json()) as { trials: Array<{ id: number; number: number; intermediate: unknown[] }> };
+  const left = full.trials.find((t) => t.intermediate.length > 0 && !lean.curveTrials.includes(t.id));
+  assert.ok(left, `every trial with a curve was sent with it (${lean.curveTrials.length} of ${lean.trials.length})`);
+  const clipPoints = () => page.evaluate(() => {
+    const C = (window as unknown as { Chart: { getChart(c: HTMLCanvasElement): { data: { datasets: Array<{ data: unknown[] }> } } | undefined } }).Chart;
+    const canvas = document.querySelector('#chart-clip canvas') as HTMLCanvasElement | null;
+    return canvas ? C.getChart(canvas)!.data.datasets.reduce((n, d) => n + d.data.length, 0) : 0;
+  });
+  const fetched = page.waitForResponse((r) => r.url() === `${base}/api/studies/${studyId}/trials/${left.number}`);
+  await page.click(`#trials tbody tr[data-trial-id="${left.id}"]`);
+  await fetched;
+  await page.waitForFunction(() => document.querySelector('#chart-clip canvas') !== null);
+  assert.match((await page.textContent('#clip-trial')) ?? '', new RegExp(`#${left.number}$`));
+  assert.ok((await clipPoints()) > 0, 'the opened trial\'s clip chart is drawn from its fetched curve');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('the trial table sorts by value and by parameter when a header is clicked', async () => {
   const { page, problems } = await watchedPage();
   await page.goto(`${base}/study.html?id=${encodeURIComponent(studyId)}`);

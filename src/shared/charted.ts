@@ -1,0 +1,26 @@
+// Which trials the study page draws curves for, one rule for the page and for the server's lean view (curves=top),
+// so the view sends exactly the curves the page draws; browser-safe.
+import { rankTrials, type RankableTrial } from './best.js';
+import { baselineOf } from './roles.js';
+import type { Direction } from './names.js';
+
+/** The learning-curve charts draw this many of the best search trials (and the baselines). */
+export const CURVE_CHART_TRIALS = 8;
+
+/** The best `n` search trials plus the baselines (each at most once, by number), so a chart stays readable with hundreds of trials. */
+export function topTrialsWithBaselines<T extends RankableTrial>(trials: readonly T[], direction: Direction, n: number): T[] {
+  const top = rankTrials(trials, direction).filter((t) => baselineOf(t.role) === null).slice(0, n);
+  const baselines = trials.filter((t) => baselineOf(t.role) !== null).sort((a, b) => a.number - b.number);
+  return [...top, ...baselines];
+}
+
+/**
+ * The trials whose curves the study page may draw without asking for them: the charted ones (the curve charts'
+ * best trials and the baselines; the schedule chart and the default clip chart draw a subset), and every trial
+ * not finished yet, whose curves grow by events. A finished trial outside them never enters them later (its value
+ * is fixed, and newer trials start unfinished), so the page fetches the others only when one is opened.
+ */
+export function curveTrials<T extends RankableTrial>(trials: readonly T[], direction: Direction): T[] {
+  const charted = new Set(topTrialsWithBaselines(trials, direction, CURVE_CHART_TRIALS));
+  return trials.filter((t) => charted.has(t) || t.state === 'WAITING' || t.state === 'RUNNING');
+}
