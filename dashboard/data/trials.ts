@@ -34,7 +34,6 @@ export function rankedTrials(trials: readonly TrialRecord[], direction: Directio
   return rankTrials(trials, direction);
 }
 
-
 /** A trial's display name in legends and tables: the baseline's name, else `#number` (with the arm, or the raced trial, for reruns). */
 export function trialName(t: Pick<TrialRecord, 'role' | 'number'>): string {
   const b = baselineOf(t.role);

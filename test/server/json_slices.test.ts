@@ -7,7 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import express from 'express';
 import { compress } from '../../src/server/compress.js';
 import { SLICE_ITEMS } from '../../src/event_loop.js';
-import { sendJsonSlices } from '../../src/server/json_slices.js';
+import { SLICE_CHARS, sendJsonSlices } from '../../src/server/json_slices.js';
 
 const items = Array.from({ length: 2 * SLICE_ITEMS + 345 }, (_, i) => ({ number: i, params: { warmup: i / 7, shape: 'linear' }, note: i % 3 ? null : 'é"\\' }));
 const head = { id: 'abc', counts: { COMPLETE: 3 }, best: null };
@@ -30,6 +30,18 @@ app.get('/view', async (_req, res) => {
   turnsWhileSending = turns;
 });
 app.get('/empty', async (_req, res) => sendJsonSlices(res, {}, 'trials', []));
+// Trials with long curves: 120 items of ~50 kB, 6 MB in all.
+const large = Array.from({ length: 120 }, (_, i) => ({ number: i, intermediate: Array.from({ length: 500 }, (_, k) => ({ step: k, value: k / 500, note: 'x'.repeat(60) })) }));
+let largeWrites: number[] = [];
+app.get('/large', async (_req, res) => {
+  largeWrites = [];
+  const write = res.write.bind(res) as (chunk: string) => boolean;
+  res.write = ((chunk: string) => {
+    largeWrites.push(chunk.length);
+    return write(chunk);
+  }) as typeof res.write;
+  await sendJsonSlices(res, head, 'trials', large);
+});
 app.get('/huge', (_req, res) => {
   const many = Array.from({ length: 40 * SLICE_ITEMS }, (_, i) => ({ i, pad: 'x'.repeat(1000) }));
   finished = sendJsonSlices(res, {}, 'items', many);
@@ -61,6 +73,16 @@ describe('sendJsonSlices', () => {
     const text = (await bodyOf(res)).toString('utf8');
     assert.equal(text, JSON.stringify({ ...head, trials: items }));
     assert.ok(turnsWhileSending >= 2, `the event loop turned ${turnsWhileSending} times while ${items.length} items were sent`);
+  });
+
+  it('sends large items fewer at a time (about SLICE_CHARS of text a slice), still exactly the JSON text', async () => {
+    const res = await rawGet(await port(), '/large');
+    const text = (await bodyOf(res)).toString('utf8');
+    assert.equal(text, JSON.stringify({ ...head, trials: large }));
+    assert.ok(text.length > 5 * SLICE_CHARS, `${text.length} characters`);
+    // The first slice is one item; every later one (the last aside) about SLICE_CHARS.
+    assert.ok(largeWrites.length >= Math.floor(text.length / SLICE_CHARS), `writes of ${largeWrites.join(', ')} characters`);
+    assert.ok(largeWrites.every((w) => w < 1.2 * SLICE_CHARS), `writes of ${largeWrites.join(', ')} characters`);
   });
 
   it('reads back the same through gzip', async () => {

@@ -519,26 +519,28 @@ export class PgStorage implements Storage {
   }
 
   /**
-   * The study's trials in number order (in `states` when given), PG_PAGE_TRIALS per statement on `c`, which must be
+   * The study's trials in number order (in `states` when given), PG_PAGE_TRIALS per statement (fewer when they carry
+   * many values: collectPages) on `c`, which must be
    * inside a snapshot so the pages agree, with the event loop let in between. In one statement, a 100,000-trial
    * study held the server for up to a second while node-postgres parsed the rows as fast as they came.
    * `frozen`: records for the shared copy, frozen here as they are converted.
    */
   private async readPages(c: PoolClient, studyId: string, o: { states?: TrialState[]; withValues: boolean; frozen?: boolean }): Promise<ListedTrial[]> {
-    const inStates = o.states ? ' AND t.state = ANY($3::text[])' : '';
-    const select = `SELECT * FROM ${S}.trials t WHERE t.study_id = $1 AND t.number > $2${inStates} ORDER BY t.number LIMIT ${PG_PAGE_TRIALS}`;
+    const inStates = o.states ? ' AND t.state = ANY($4::text[])' : '';
+    const select = `SELECT * FROM ${S}.trials t WHERE t.study_id = $1 AND t.number > $2${inStates} ORDER BY t.number LIMIT $3`;
     const selectValues = `SELECT * FROM ${S}.trial_values WHERE trial_id = ANY($1::bigint[]) ORDER BY trial_id, step`;
-    return collectPages(-1, PG_PAGE_TRIALS, async (after): Promise<Page<ListedTrial>> => {
-      const values = o.states ? [studyId, after, o.states] : [studyId, after];
+    return collectPages(-1, PG_PAGE_TRIALS, async (after, n): Promise<Page<ListedTrial>> => {
+      const values = o.states ? [studyId, after, n, o.states] : [studyId, after, n];
       const rows = (await c.query({ name: statementName(select), text: select, values })).rows as TrialRow[];
-      const byTrial = valuesByTrial(o.withValues && rows.length > 0
+      const points = o.withValues && rows.length > 0
         ? (await c.query({ name: statementName(selectValues), text: selectValues, values: [rows.map((r) => r.id)] })).rows as ValueRow[]
-        : []);
+        : [];
+      const byTrial = valuesByTrial(points);
       const items = await mapInSlices(rows, (r) => {
         const record = toTrial(r, byTrial.get(r.id) ?? [], this.json);
         return { record: o.frozen ? freeze(record) : record, rev: r.rev };
       });
-      return { items, last: rows[rows.length - 1]?.number };
+      return { items, last: rows[rows.length - 1]?.number, rows: points.length };
     });
   }
 

@@ -386,7 +386,8 @@ export class SqliteStorage implements Storage {
 
   /**
    * The study's trials after `after` in `by` order (and matching `filter`, SQL on `t` and its parameters), SLICE_ITEMS
-   * per read transaction (a page's trials and their values from one snapshot), with the event loop let in between:
+   * per read transaction (fewer when they carry many values: collectPages; a page's trials and their values from one
+   * snapshot), with the event loop let in between:
    * better-sqlite3 blocks while it reads. A trial changed between pages is listed once, as its page saw it; one
    * created meanwhile is listed if its page is still to come. `frozen`: records for the shared copy, frozen here a
    * page at a time. Values are read only by number.
@@ -396,19 +397,20 @@ export class SqliteStorage implements Storage {
     o: { by: 'number' | 'rev'; after: number; filter?: { sql: string; params: unknown[] }; withValues?: boolean; frozen?: boolean },
   ): Promise<ListedTrial[]> {
     const filter = o.filter ?? { sql: '', params: [] };
-    const page = this.db.transaction((after: number) => {
-      const rows = this.sql(`SELECT * FROM trials t WHERE t.study_id = ? AND t.${o.by} > ?${filter.sql} ORDER BY t.${o.by} LIMIT ${SLICE_ITEMS}`)
-        .all(studyId, after, ...filter.params) as TrialRow[];
-      const byTrial = valuesByTrial(o.withValues && o.by === 'number' && rows.length > 0
+    const page = this.db.transaction((after: number, n: number) => {
+      const rows = this.sql(`SELECT * FROM trials t WHERE t.study_id = ? AND t.${o.by} > ?${filter.sql} ORDER BY t.${o.by} LIMIT ?`)
+        .all(studyId, after, ...filter.params, n) as TrialRow[];
+      const values = o.withValues && o.by === 'number' && rows.length > 0
         ? this.sql(`SELECT v.* FROM trial_values v JOIN trials t ON t.id = v.trial_id
             WHERE t.study_id = ? AND t.number >= ? AND t.number <= ?${filter.sql} ORDER BY v.trial_id, v.step`)
           .all(studyId, rows[0]!.number, rows[rows.length - 1]!.number, ...filter.params) as ValueRow[]
-        : []);
+        : [];
+      const byTrial = valuesByTrial(values);
       const items = rows.map((r) => {
         const record = this.toTrial(r, byTrial.get(r.id) ?? []);
         return { record: o.frozen ? freeze(record) : record, rev: r.rev };
       });
-      return { items, last: rows[rows.length - 1]?.[o.by] };
+      return { items, last: rows[rows.length - 1]?.[o.by], rows: values.length };
     });
     return collectPages(o.after, SLICE_ITEMS, page);
   }

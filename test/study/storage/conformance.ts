@@ -5,7 +5,7 @@ import { ConfigError, ConflictError, NotFoundError } from '../../../src/errors.j
 import { BudgetExhaustedError, LeaseLostError, StaleSnapshotError, TrialNotRunningError } from '../../../src/study/errors.js';
 import { trialSeed } from '../../../src/study/seeds.js';
 import type { NewTrial, Storage } from '../../../src/study/types.js';
-import { SLICE_ITEMS } from '../../../src/event_loop.js';
+import { SLICE_ITEMS, SLICE_ROWS } from '../../../src/event_loop.js';
 import { tally } from '../../../src/shared/summary.js';
 
 const ramp = { kind: 'ramp', shape: 'linear', warmup: 0.1, rmaxFinal: 3, rmaxEnd: 0.8, dmaxFinal: 5, dmaxEnd: 0.5 } as const;
@@ -375,6 +375,27 @@ export function storageConformance(name: string, open: () => Promise<Opened>): v
       assert.deepEqual((await s.listTrials(a.id, { states: ['RUNNING'] })).map((t) => t.number), [0]);
       assert.deepEqual((await s.listTrials(a.id, { states: ['WAITING', 'COMPLETE'] })).map((t) => t.number), [1, 2]);
       assert.deepEqual(await s.listTrials(a.id, { states: [] }), []);
+    });
+
+    it('lists trials with long curves in smaller pages (SLICE_ROWS rows a page), still whole and in order', async () => {
+      const { id: _id, ...stored } = (await s.getStudy((await study('long-curves')).id))!;
+      const page = o.pageTrials ?? SLICE_ITEMS;
+      const n = 2 * page;
+      const at = new Date(0).toISOString();
+      const curve = (i: number) => Array.from({ length: 20 }, (_, k) => ({ step: 10 * (k + 1), value: i + k / 100 }));
+      const trials = Array.from({ length: n }, (_, i) => ({
+        number: i, state: 'COMPLETE' as const, role: 'search' as const, params: { warmup: i / n, shape: 'linear' }, schedule: ramp, value: i,
+        failureReason: null, seed: trialSeed(42, i), metrics: null, intermediate: curve(i), retries: 0, pruneRequested: false,
+        createdAt: at, startedAt: at, finishedAt: at, key: null,
+      }));
+      // 20 points a trial: a first page of `page` trials reads 20 x page points, past SLICE_ROWS, so the next ones are
+      // smaller (and full: a listing ends at its first short page).
+      assert.ok(21 * page > SLICE_ROWS);
+      const copy = await s.importStudy({ study: { ...stored, name: 'long-curves-copy' }, trials });
+      const all = await s.listTrials(copy.id);
+      assert.deepEqual(all.map((t) => t.number), trials.map((t) => t.number));
+      for (const [i, t] of all.entries()) assert.deepEqual(t.intermediate, curve(i), `trial #${i}'s curve`);
+      assert.deepEqual((await s.listTrials(copy.id, { states: ['COMPLETE'] })).map((t) => t.intermediate.length), trials.map(() => 20));
     });
 
     it('lists a study larger than a page whole and in order, curves with their trials, and lets the event loop in while it reads', async () => {
