@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { accuracies, rankedTrials, topTrialsWithBaselines, trialName, trialRole } from '../../dashboard/data/trials.js';
-import { trial } from './fixtures/study.js';
+import { rng, trial } from './fixtures/study.js';
 
 test('chart roles and names follow the trial roles the service gives', () => {
   assert.equal(trialRole({ role: 'baseline:batchnorm' }), 'batchnorm');
@@ -53,4 +53,24 @@ test('no dashboard module builds markup from strings (user data goes in as text 
   const files = ['', 'ui/', 'data/'].flatMap((d) => readdirSync(root + d).filter((f) => f.endsWith('.js')).map((f) => root + d + f));
   assert.ok(files.length >= 15);
   for (const f of files) assert.doesNotMatch(readFileSync(f, 'utf8'), /innerHTML|outerHTML|insertAdjacentHTML|document\.write/, `${f} writes HTML from strings`);
+});
+
+test('topTrialsWithBaselines (one pass) picks what ranking every trial would, ties by number, in both directions', () => {
+  const r = rng(3);
+  const states = ['COMPLETE', 'COMPLETE', 'PRUNED', 'RUNNING', 'FAIL'] as const;
+  const roles = ['search', 'search', 'enqueued', 'warm-start', 'baseline:paper', 'baseline:batchnorm', 'final:best', 'race:3'] as const;
+  for (let rep = 0; rep < 200; rep++) {
+    const ts = Array.from({ length: 1 + Math.floor(r() * 40) }, (_, i) => trial({
+      id: i, number: (i * 37) % 101, state: states[Math.floor(r() * states.length)]!, role: roles[Math.floor(r() * roles.length)]!,
+      // Coarse values, so ties are common.
+      value: r() < 0.1 ? null : Math.round(r() * 5) / 5,
+    }));
+    for (const direction of ['maximize', 'minimize'] as const) {
+      for (const n of [0, 1, 3, 8]) {
+        const ranked = rankedTrials(ts, direction).filter((t) => trialRole(t) === 'search').slice(0, n);
+        const baselines = ts.filter((t) => trialRole(t) === 'batchnorm' || trialRole(t) === 'paper').sort((a, b) => a.number - b.number);
+        assert.deepEqual(topTrialsWithBaselines(ts, direction, n).map((t) => t.id), [...ranked, ...baselines].map((t) => t.id));
+      }
+    }
+  }
 });
