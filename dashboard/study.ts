@@ -156,8 +156,8 @@ async function refresh(): Promise<void> {
       t.intermediate ??= [];
       t.params ??= {};
     }
-    const sent = new Set(view.curveTrials ?? view.trials.map((t) => t.id));
-    omitted = new Set(view.trials.filter((t) => !sent.has(t.id)).map((t) => t.id));
+    const sent = view.curveTrials ? new Set(view.curveTrials) : null;
+    omitted = new Set(sent ? view.trials.filter((t) => !sent.has(t.id)).map((t) => t.id) : []);
     document.body.dataset.fetchMs = String(Math.round(performance.now() - started));
     setStatus('');
     renderAll(view);
