@@ -520,9 +520,9 @@ export class PgStorage implements Storage {
 
   /**
    * The study's trials in number order (in `states` when given), PG_PAGE_TRIALS per statement (fewer when they carry
-   * many values: collectPages) on `c`, which must be
-   * inside a snapshot so the pages agree, with the event loop let in between. In one statement, a 100,000-trial
-   * study held the server for up to a second while node-postgres parsed the rows as fast as they came.
+   * many values: collectPages) on `c`, which must be inside a snapshot so the pages agree, with the event loop let in
+   * between. In one statement, a 100,000-trial study held the server for up to a second while node-postgres parsed
+   * the rows as fast as they came.
    * `frozen`: records for the shared copy, frozen here as they are converted.
    */
   private async readPages(c: PoolClient, studyId: string, o: { states?: TrialState[]; withValues: boolean; frozen?: boolean }): Promise<ListedTrial[]> {
