@@ -28,12 +28,13 @@ export interface Page<T> {
 /**
  * A listing read a page at a time: `page(after, n)` gives at most `n` items after the cursor `after`; pages are read
  * until a short one, with the event loop let in between (a store that reads synchronously blocks while it reads).
- * The first page is one item (nothing is known yet of how many other rows an item brings); each next one as many as
+ * The first page is `first` items: 1 for a listing whose items bring other rows (nothing is known yet of how many),
+ * `size` for one whose items come alone (the usual listing of what changed: one read). Each next page is as many as
  * make about SLICE_ROWS rows (items and their other rows) at the last page's mix, at most `size`.
  */
-export async function collectPages<T>(after: number, size: number, page: (after: number, n: number) => Page<T> | Promise<Page<T>>): Promise<T[]> {
+export async function collectPages<T>(after: number, size: number, first: number, page: (after: number, n: number) => Page<T> | Promise<Page<T>>): Promise<T[]> {
   const out: T[] = [];
-  for (let cursor = after, n = 1; ;) {
+  for (let cursor = after, n = first; ;) {
     const { items, last, rows = 0 } = await page(cursor, n);
     for (const t of items) out.push(t);
     if (items.length < n || last === undefined) return out;

@@ -529,7 +529,7 @@ export class PgStorage implements Storage {
     const inStates = o.states ? ' AND t.state = ANY($4::text[])' : '';
     const select = `SELECT * FROM ${S}.trials t WHERE t.study_id = $1 AND t.number > $2${inStates} ORDER BY t.number LIMIT $3`;
     const selectValues = `SELECT * FROM ${S}.trial_values WHERE trial_id = ANY($1::bigint[]) ORDER BY trial_id, step`;
-    return collectPages(-1, PG_PAGE_TRIALS, async (after, n): Promise<Page<ListedTrial>> => {
+    return collectPages(-1, PG_PAGE_TRIALS, o.withValues ? 1 : PG_PAGE_TRIALS, async (after, n): Promise<Page<ListedTrial>> => {
       const values = o.states ? [studyId, after, n, o.states] : [studyId, after, n];
       const rows = (await c.query({ name: statementName(select), text: select, values })).rows as TrialRow[];
       const points = o.withValues && rows.length > 0

@@ -397,10 +397,11 @@ export class SqliteStorage implements Storage {
     o: { by: 'number' | 'rev'; after: number; filter?: { sql: string; params: unknown[] }; withValues?: boolean; frozen?: boolean },
   ): Promise<ListedTrial[]> {
     const filter = o.filter ?? { sql: '', params: [] };
+    const withValues = o.withValues === true && o.by === 'number';
     const page = this.db.transaction((after: number, n: number) => {
       const rows = this.sql(`SELECT * FROM trials t WHERE t.study_id = ? AND t.${o.by} > ?${filter.sql} ORDER BY t.${o.by} LIMIT ?`)
         .all(studyId, after, ...filter.params, n) as TrialRow[];
-      const values = o.withValues && o.by === 'number' && rows.length > 0
+      const values = withValues && rows.length > 0
         ? this.sql(`SELECT v.* FROM trial_values v JOIN trials t ON t.id = v.trial_id
             WHERE t.study_id = ? AND t.number >= ? AND t.number <= ?${filter.sql} ORDER BY v.trial_id, v.step`)
           .all(studyId, rows[0]!.number, rows[rows.length - 1]!.number, ...filter.params) as ValueRow[]
@@ -412,7 +413,7 @@ export class SqliteStorage implements Storage {
       });
       return { items, last: rows[rows.length - 1]?.[o.by], rows: values.length };
     });
-    return collectPages(o.after, SLICE_ITEMS, page);
+    return collectPages(o.after, SLICE_ITEMS, withValues ? 1 : SLICE_ITEMS, page);
   }
 
   async claimTrial(studyId: string, trialId: number, lease: LeaseRequest): Promise<Lease | null> {
