@@ -5,7 +5,8 @@ import { after, before, describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { PYTHON, README_PRELUDE, liveServer, pythonEnv, readmeSnippet, runGlooDriver, torchMissing } from './helpers.js';
+import { PYTHON, README_PRELUDE, liveServer, pythonEnv, readmeSnippet, runGlooDriver, runGlooDriverUnder, torchMissing } from './helpers.js';
+import { VENV_PYTHON, venvMissing } from '../python_venv.js';
 
 const noTorch = torchMissing('the README loop for several processes needs it');
 
@@ -153,7 +154,37 @@ describe('several processes against one live server: the README loops (Distribut
       'optimize ends: n_trials=2 have run; 2 trials told in this call',
       'trial #1 (search) COMPLETE: 0.5', "optimize ends: the study's budget is spent; 2 trials told in this call"]);
   });
+
+  it('study.optimize over a process group, the objective raising on one rank (driver): a rank that does not come back within the grace is not waited for; the rank that raised tells the failure itself and leaves, also when rank 0 waits in an all-reduce it will never join (as in DDP\'s backward), instead of hanging until the group\'s timeout', () => {
+    checkParting(runGlooDriver('optimize_parting_driver.py', server.url));
+  });
+
+  it('the same under .venv\'s torch 2', { skip: venvMissing(['torch'], 'the parting of ranks would run again under torch 2') }, () => {
+    checkParting(runGlooDriverUnder(VENV_PYTHON, 'optimize_parting_driver.py', server.url));
+  });
 });
+
+/** What optimize_parting_driver.py's two ranks raised, and the server recorded, in each of its cases. */
+function checkParting(ranks: Record<string, any>[]): void {
+  const [zero, one] = ranks as [Record<string, any>, Record<string, any>];
+  const left = (rank: number) => ['RuntimeError', `optimize: another rank's objective raised and it left the loop, since rank ${rank} did not come back from trial #0's objective within 2 s; that rank told the trial failed, and every rank stops`];
+  // Back within the grace: they meet, and stop together as before (rank 0 tells, naming rank 1).
+  assert.deepEqual(one.late, { raised: ['ValueError', 'bad shard'], recorded: ['FAIL', 'rank 1: ValueError: bad shard'] });
+  assert.deepEqual(zero.late, { raised: ['RuntimeError', 'optimize: the objective raised on rank 1 (ValueError: bad shard); the trial was told failed, and every rank stops'], recorded: ['FAIL', 'rank 1: ValueError: bad shard'] });
+  // Not back within it: rank 1 told the failure (rank 0 saw it on the server before it came back) and raised its own
+  // exception; rank 0 then stops, saying why.
+  assert.deepEqual(one.slow, { raised: ['FloatingPointError', 'loss is nan'], recorded: ['FAIL', 'rank 1: FloatingPointError: loss is nan'] });
+  assert.deepEqual(zero.slow, { raised: left(0), recorded: ['FAIL', 'rank 1: FloatingPointError: loss is nan'] });
+  // Caught by `catch` on rank 1: the loop cannot go on without rank 0, so rank 1 stops too, saying so.
+  assert.deepEqual(one.caught, { raised: ['RuntimeError', "optimize: rank 1's objective raised (RuntimeError: flaky) and the other ranks did not come back from trial #0's objective within 2 s, so the loop cannot go on together; trial #0 was told failed from this rank"], recorded: ['FAIL', 'rank 1: RuntimeError: flaky'] });
+  assert.deepEqual(zero.caught, { raised: left(0), recorded: ['FAIL', 'rank 1: RuntimeError: flaky'] });
+  // Rank 0 raising, rank 1 slow: rank 0 tells in its own words.
+  assert.deepEqual(zero.lead, { raised: ['ValueError', 'lead fails'], recorded: ['FAIL', 'ValueError: lead fails'] });
+  assert.deepEqual(one.lead, { raised: left(1), recorded: ['FAIL', 'ValueError: lead fails'] });
+  // Rank 0 in an all-reduce: rank 1 told the failure and left; its process ended, and rank 0's all-reduce with it.
+  assert.deepEqual(one.stuck, { raised: ['FloatingPointError', 'loss is nan'], recorded: ['FAIL', 'rank 1: FloatingPointError: loss is nan'] });
+  assert.deepEqual(zero.stuck, { raised: left(0), recorded: ['FAIL', 'rank 1: FloatingPointError: loss is nan'] });
+}
 
 test('on_rank_zero (3 gloo processes): fn runs on the group\'s first rank only, every rank gets its result or its exception (a client error whole, one that cannot be pickled in words, a result that cannot be as a TypeError saying so); over a subgroup its first rank answers; without a process group it is fn()', { skip: noTorch }, () => {
   const ranks = runGlooDriver('rank_zero_driver.py');

@@ -110,8 +110,13 @@ def evaluate(model, split):
 
 /** Runs a test driver under test/clients/fixtures that starts its ranks over gloo (gloo_ranks.py): each rank's JSON, in rank order, after checking that every rank exited 0. */
 export function runGlooDriver(driver: string, ...args: string[]): Record<string, any>[] {
+  return runGlooDriverUnder(PYTHON, driver, ...args);
+}
+
+/** runGlooDriver with another interpreter (.venv's, for torch 2). */
+export function runGlooDriverUnder(python: string, driver: string, ...args: string[]): Record<string, any>[] {
   const file = join(FIXTURES, driver);
-  const r = spawnSync(PYTHON, [file, CLIENT_DIR, ...args], { encoding: 'utf8', timeout: 180_000 });
+  const r = spawnSync(python, [file, CLIENT_DIR, ...args], { encoding: 'utf8', timeout: 180_000 });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ranks: Record<string, any>[]; exitCodes: number[] };
   assert.ok(out.exitCodes.length >= 2 && out.exitCodes.every((c) => c === 0), `exit codes ${out.exitCodes}`);

@@ -56,6 +56,12 @@ _KEYS = ("rmax", "rmin", "dmax")
 _ASK_RETRIES = 5
 # optimize's one try to hand back an interrupted trial: short, since someone pressed Ctrl-C and waits.
 _HAND_BACK_SECONDS = 5.0
+# How long a rank whose objective raised waits for the other ranks to come back from theirs, under optimize over a
+# process group: they may wait in a collective it left (DDP's gradient all-reduce, a report). Then it tells the
+# failure itself and ends, rather than hang with them until the process group's timeout (10 to 30 minutes).
+_PEER_GRACE_SECONDS = 120.0
+# What a rank that gives up waiting adds to the meeting's counter (_Ranks.meet): more than any number of ranks.
+_LEFT = 1 << 30
 
 
 _LOG = logging.getLogger("renorm_tune")
@@ -377,9 +383,13 @@ class Study:
         ``study.report`` is then a collective: every rank calls it at the same step, the first rank's value is sent,
         and every rank gets the same prune decision (or the same LeaseLost); so is ``trial.should_stop``. The first
         rank's return is told. An exception on any rank is told as failed (naming the rank when it is not the first),
-        and ends the loop on every rank unless each rank that raised caught it by `catch`. Callbacks run on every rank, with the same trial (one
-        that calls the server can wrap the call in on_rank_zero). `group=False`: this process alone runs the loop, as
-        without a group (one rank tuning while the others do something else).
+        and ends the loop on every rank unless each rank that raised caught it by `catch`. A rank that raised waits at
+        most _PEER_GRACE_SECONDS (2 minutes) for the others to come back from the objective: one may wait for good in a
+        collective it left (DDP's gradient all-reduce). If they do not, it tells the trial failed itself and raises,
+        caught or not, so that the launcher ends the job; a rank that comes back later raises RuntimeError. Callbacks
+        run on every rank, with the same trial (one that calls the server can wrap the call in on_rank_zero).
+        `group=False`: this process alone runs the loop, as without a group (one rank tuning while the others do
+        something else).
         """
         if n_trials is not None and (not isinstance(n_trials, int) or isinstance(n_trials, bool) or n_trials < 1):
             raise ValueError("n_trials must be a positive whole number or None (until the budget is spent), got %r" % (n_trials,))
@@ -430,7 +440,13 @@ class Study:
             mine, err = self._objective_outcome(objective, trial, heartbeat_seconds, catch, ranks)
             if gc_after_trial:
                 gc.collect()
+            # Lease tokens count from the start in every study: the study and number make the meeting's key unique.
+            meeting = "renorm_tune/optimize/%s/%d/%s" % (self.id, trial.number, _token_of(trial))
+            met = ranks.meet(meeting, waits=mine[0] == "raised")
+            if met != "met":
+                self._part(trial, mine, err, met, ranks)
             outcomes = ranks.gather(mine)
+            ranks.parted(meeting)
             lost = next((o[1] for o in outcomes if o[0] == "lost"), None)
             if lost is not None:  # from a report, so on every rank: the trial is someone else's now
                 if ranks.is_lead:
@@ -484,6 +500,30 @@ class Study:
             return ("value", _finite(value, "tell")), None
         except (TypeError, ValueError):
             return ("bad", "the objective returned %r, not a finite number" % (value,)), None
+
+    def _part(self, trial, mine, err, met, ranks):
+        """Ends the loop on this rank when the ranks did not all come back from trial's objective (see _Ranks.meet):
+        the rank that gave up waiting tells the trial failed itself, naming its rank; every rank raises."""
+        me = sys.modules["torch.distributed"].get_rank()
+        if met == "gave up":
+            why = mine[1] if ranks.is_lead else "rank %d: %s" % (me, mine[1])
+            try:
+                self.tell(trial, failed=why[:500])
+                told = "trial #%d was told failed from this rank" % trial.number
+            except RenormTuneError as gone:
+                told = "trial #%d could not be told failed (%s); its lease runs out" % (trial.number, gone.message)
+            sys.stderr.write("renorm-tune: rank %d's objective raised (%s), and the other ranks did not come back from "
+                             "theirs within %g s (they may wait in a collective this rank left: DDP's gradient "
+                             "all-reduce, a report). %s, and the loop ends on this rank; the launcher (torchrun) stops "
+                             "the others when this process exits\n" % (me, mine[1], _PEER_GRACE_SECONDS, told))
+            if err is not None and not mine[2]:
+                raise err
+            raise RuntimeError("optimize: rank %d's objective raised (%s) and the other ranks did not come back from "
+                               "trial #%d's objective within %g s, so the loop cannot go on together; %s"
+                               % (me, mine[1], trial.number, _PEER_GRACE_SECONDS, told)) from err
+        raise RuntimeError("optimize: another rank's objective raised and it left the loop, since rank %d did not come "
+                           "back from trial #%d's objective within %g s; that rank told the trial failed, and every "
+                           "rank stops" % (me, trial.number, _PEER_GRACE_SECONDS)) from err
 
     def release(self, trial, timeout=None):
         """Hands back a trial you cannot finish (interrupted, preempted): it is queued again at once for the next ask,
@@ -1144,6 +1184,43 @@ class _Ranks:
     def lead(self, fn):
         """fn() on the first rank; its result (or exception) on every rank."""
         return fn() if self.group is None else on_rank_zero(fn, self.group)
+
+    def meet(self, key, waits):
+        """Before the ranks gather their outcomes of one trial (`key`: its lease's). A rank whose objective raised
+        (`waits`) may have left a collective that the others wait in for good, so it does not enter the gather at
+        once: it waits at most _PEER_GRACE_SECONDS for every rank to come back from its objective, through the
+        process group's store (not a collective). "met": every rank gathers; "gave up": this rank waited in vain and
+        leaves; "left": a rank gave up before this one came back. One atomic counter decides, so the ranks agree
+        on whether the gather happens: each arrival adds 1, a rank that gives up adds _LEFT."""
+        store = self._store()
+        if store is None:
+            return "met"
+        arrived = store.add(key, 1)
+        if arrived >= _LEFT:
+            return "left"
+        if arrived == len(self.ranks):
+            store.set(key + "/all", "1")
+        elif waits:
+            try:
+                store.wait([key + "/all"], datetime.timedelta(seconds=_PEER_GRACE_SECONDS))
+            except RuntimeError:  # the store's wait timed out (DistStoreError is one too)
+                if store.add(key, _LEFT) - _LEFT < len(self.ranks):
+                    return "gave up"
+        return "met"
+
+    def parted(self, key):
+        """After the gather: the meeting's keys removed (the first rank's job; every rank has read them)."""
+        store = self._store()
+        if store is not None and self.is_lead:
+            for k in (key, key + "/all"):
+                with contextlib.suppress(Exception):
+                    store.delete_key(k)
+
+    def _store(self):
+        if self.group is None:
+            return None
+        c10d = sys.modules["torch.distributed"].distributed_c10d
+        return c10d._get_default_store() if hasattr(c10d, "_get_default_store") else None
 
     def gather(self, item):
         """Every rank's item, in the group's order."""
