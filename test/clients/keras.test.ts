@@ -33,6 +33,18 @@ for (const backend of BACKENDS) {
     }
   });
 
+  test(`BatchRenormalization (${backend}) equals Keras's own BatchNormalization(renorm=True) where Keras has it (3.15), r and d clipped and not: outputs, statistics, inference; keras_callback warns that it cannot move that layer's limits`, { skip: noKeras }, () => {
+    const got = driver('native', backend).native as { worst: Record<string, number>; stepsClipped: number; scale: number; warnings: string[] } | null;
+    assert.ok(got, 'Keras 3.15 has BatchNormalization(renorm=True)');
+    assert.equal(got.stepsClipped, 2, 'the tight limits bound');
+    assert.ok(got.scale > 1);
+    // On the PyTorch and JAX backends Keras's own layer, in float64, agrees with ours (and with the PyTorch reference
+    // above) only to about float32 rounding: 1.8e-6 to 4.1e-6 when measured; on TensorFlow to 1.8e-15.
+    const tolerance = backend === 'tensorflow' ? 1e-12 : 1e-5;
+    for (const [what, diff] of Object.entries(got.worst)) assert.ok(diff < tolerance, `${what} differs by ${diff}`);
+    assert.match(got.warnings[0] ?? '', /^keras_callback: own uses Keras's own renorm, whose limits are fixed when the layer is made: the schedule does not move them \(keras_convert_batchnorm\(model\) makes them BatchRenormalization/);
+  });
+
   test(`keras_callback and keras_reporter in a fit (${backend}): every batch's limits the schedule's, a report per epoch at the optimizer's step, the value told; the saved model loads back`, { skip: noKeras }, async () => {
     const server = await liveServer();
     try {
@@ -72,6 +84,7 @@ for (const backend of BACKENDS) {
     const got = driver('convert', backend).convert as {
       batchNorms: number; renorms: number; batchNormsLeft: number; momenta: number[]; inference: number; training: number;
       fitLoss: number[]; limitsAfter: number[]; originalAfter: number; subclassed: string | null;
+      ownRenorm: { kind: string; limits: number[]; training: number; inference: number };
     };
     assert.equal(got.batchNorms, 52);
     assert.equal(got.renorms, 52);
@@ -83,6 +96,12 @@ for (const backend of BACKENDS) {
     // 4 steps of a ramp over 4: the last step's rmax, on every layer, in float32.
     assert.deepEqual(got.limitsAfter, [Math.fround(2.5)]);
     assert.equal(got.originalAfter, 0, 'the original model is left as it was');
+    // Keras's own renorm layer: its limits (rmin absent: no lower clip) and renorm statistics taken over, so that a
+    // training step (its renorm statistics apart from the moving ones) computes what it did, in float32.
+    assert.equal(got.ownRenorm.kind, 'BatchRenormalization');
+    assert.deepEqual(got.ownRenorm.limits, [1.5, 0, 0.5]);
+    assert.ok(got.ownRenorm.training < 1e-5, `training differs by ${got.ownRenorm.training}`);
+    assert.ok(got.ownRenorm.inference < 1e-5, `inference differs by ${got.ownRenorm.inference}`);
     assert.match(got.subclassed ?? '', /Sub is a subclassed model, which Keras cannot copy layer by layer; use BatchRenormalization where it makes BatchNormalization/);
   });
 

@@ -52,6 +52,8 @@ __all__ = [
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 _KEYS = ("rmax", "rmin", "dmax")
+# A limit Keras's own renorm_clipping leaves out does not clip.
+_UNCLIPPED = {"rmax": math.inf, "rmin": 0.0, "dmax": math.inf}
 # How often `ask` repeats after 409 STALE_SNAPSHOT (contention between servers sharing one database).
 _ASK_RETRIES = 5
 # optimize's one try to hand back an interrupted trial: short, since someone pressed Ctrl-C and waits.
@@ -1292,8 +1294,9 @@ def _define_keras_layers():
     @keras.saving.register_keras_serializable(package="renorm_tune")
     class BatchRenormalization(keras.layers.Layer):
         """Batch Renormalization (Ioffe 2017) for Keras 3, where BatchNormalization goes: the semantics of tf.keras 2's
-        BatchNormalization(renorm=True), which Keras 3 dropped (and of renorm-tune's own layer and BatchRenorm2d).
-        `axis` is the channels' axis (-1, channels last); `momentum` and `renorm_momentum` weigh the old value.
+        BatchNormalization(renorm=True), which Keras 3 dropped (3.15 has it again, its limits fixed when the layer is
+        made), and of renorm-tune's own layer and BatchRenorm2d. `axis` is the channels' axis (-1, channels last);
+        `momentum` and `renorm_momentum` weigh the old value.
 
         Training normalizes by the batch's mean and std, then y = gamma * (xhat * r + d) + beta with r clipped to
         [rmin, rmax] and d to [-dmax, dmax], both held constant for backprop; inference uses the moving statistics.
@@ -1396,7 +1399,8 @@ def keras_convert_batchnorm(model, renorm_momentum=0.99):
     """A copy of a Keras 3 Functional or Sequential model (a keras.applications network, say; nested models too) with
     every BatchNormalization replaced by a BatchRenormalization that takes over its axis, momentum, epsilon, scale,
     shift and moving statistics, which also start the renorm statistics: in inference, and in training until
-    keras_callback relaxes the limits, the copy computes what the model did. Every other layer keeps its weights.
+    keras_callback relaxes the limits, the copy computes what the model did (a BatchNormalization(renorm=True) of
+    Keras 3.15 gives its own renorm statistics and limits instead). Every other layer keeps its weights.
     `renorm_momentum` is the trial's (0.99 otherwise). Compile the copy afresh. A subclassed model (its layers made in
     Python code, not a graph) cannot be copied so: build it with BatchRenormalization instead."""
     import keras
@@ -1438,9 +1442,15 @@ def _keras_take_weights(model, copy):
         if isinstance(old, keras.Model):
             _keras_take_weights(old, new)
         elif isinstance(old, keras.layers.BatchNormalization):
-            std = ops.sqrt(old.moving_variance + old.epsilon)
-            pairs = [("moving_mean", old.moving_mean), ("moving_variance", old.moving_variance), ("moving_stddev", std),
-                     ("renorm_mean", old.moving_mean), ("renorm_stddev", std)]
+            pairs = [("moving_mean", old.moving_mean), ("moving_variance", old.moving_variance)]
+            if getattr(old, "renorm", False):
+                # Keras's own renorm (3.15 has it again): its renorm statistics and limits, as they are.
+                pairs += [(name, getattr(old, name)) for name in ("moving_stddev", "renorm_mean", "renorm_stddev")]
+                clip = old.renorm_clipping or {}
+                new.set_clipping(*(_UNCLIPPED[k] if clip.get(k) is None else float(clip[k]) for k in _KEYS))
+            else:
+                std = ops.sqrt(old.moving_variance + old.epsilon)
+                pairs += [("moving_stddev", std), ("renorm_mean", old.moving_mean), ("renorm_stddev", std)]
             pairs += [(name, getattr(old, name)) for name in ("gamma", "beta") if getattr(old, name) is not None]
             for name, value in pairs:
                 # Each its own copy: on JAX two variables holding one buffer fail a compiled step that donates them.
@@ -1449,10 +1459,14 @@ def _keras_take_weights(model, copy):
             new.set_weights(old.get_weights())
 
 
+def _keras_layers(model):
+    """Every layer of a Keras 3 model, nested ones included."""
+    return model._flatten_layers() if hasattr(model, "_flatten_layers") else model.layers
+
+
 def _keras_renorm_layers(model):
     """Every layer of a Keras 3 model with a set_clipping method (BatchRenormalization), nested ones included."""
-    layers = model._flatten_layers() if hasattr(model, "_flatten_layers") else model.layers
-    return [layer for layer in layers if callable(getattr(layer, "set_clipping", None))]
+    return [layer for layer in _keras_layers(model) if callable(getattr(layer, "set_clipping", None))]
 
 
 def _keras_step(model):
@@ -1481,7 +1495,7 @@ def keras_reporter(study, trial, monitor="val_loss"):
     return RenormTuneReporter()
 
 
-# ---- Keras (tf.keras 2 / tf_keras: Keras 3 dropped `renorm`) --------------------------------------------------------
+# ---- Keras (tf.keras 2 / tf_keras, whose `renorm_clipping` takes variables) ------------------------------------------
 
 def keras_clipping():
     """{rmax, rmin, dmax} as tf.Variables, for BatchNormalization(renorm=True, renorm_clipping=...); plain BatchNorm at first."""
@@ -1501,6 +1515,13 @@ def keras_callback(source, total_steps, clipping=None):
 
             def on_train_begin(self, logs=None):
                 self.layers = _keras_renorm_layers(self.model)
+                own = [layer.name for layer in _keras_layers(self.model)
+                       if isinstance(layer, keras.layers.BatchNormalization) and getattr(layer, "renorm", False)]
+                if own:
+                    warnings.warn("keras_callback: %s use%s Keras's own renorm, whose limits are fixed when the layer is "
+                                  "made: the schedule does not move them (keras_convert_batchnorm(model) makes them "
+                                  "BatchRenormalization, statistics and limits kept)"
+                                  % (", ".join(own), "s" if len(own) == 1 else ""), stacklevel=2)
                 if not self.layers:
                     warnings.warn("keras_callback: the model has no BatchRenormalization layer; the schedule moves nothing",
                                   stacklevel=2)
