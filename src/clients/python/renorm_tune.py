@@ -1182,6 +1182,7 @@ class _Ranks:
         self.group = None if group is False else _running_group(group)
         self.ranks = [None] if self.group is None else _group_ranks(self.group)
         self.is_lead = self.group is None or self.ranks[0] == sys.modules["torch.distributed"].get_rank()
+        self.store = None if self.group is None else _default_store()  # where the ranks meet after each objective
 
     def lead(self, fn):
         """fn() on the first rank; its result (or exception) on every rank."""
@@ -1194,7 +1195,7 @@ class _Ranks:
         process group's store (not a collective). "met": every rank gathers; "gave up": this rank waited in vain and
         leaves; "left": a rank gave up before this one came back. One atomic counter decides, so the ranks agree
         on whether the gather happens: each arrival adds 1, a rank that gives up adds _LEFT."""
-        store = self._store()
+        store = self.store
         if store is None:
             return "met"
         arrived = store.add(key, 1)
@@ -1212,17 +1213,10 @@ class _Ranks:
 
     def parted(self, key):
         """After the gather: the meeting's keys removed (the first rank's job; every rank has read them)."""
-        store = self._store()
-        if store is not None and self.is_lead:
+        if self.store is not None and self.is_lead:
             for k in (key, key + "/all"):
                 with contextlib.suppress(Exception):
-                    store.delete_key(k)
-
-    def _store(self):
-        if self.group is None:
-            return None
-        c10d = sys.modules["torch.distributed"].distributed_c10d
-        return c10d._get_default_store() if hasattr(c10d, "_get_default_store") else None
+                    self.store.delete_key(k)
 
     def gather(self, item):
         """Every rank's item, in the group's order."""
@@ -1231,6 +1225,13 @@ class _Ranks:
         out = [None] * len(self.ranks)
         sys.modules["torch.distributed"].all_gather_object(out, item, group=self.group)
         return out
+
+
+def _default_store():
+    """The running process group's key-value store (torchrun's TCPStore, a file's FileStore); None where this torch
+    does not expose it (then a rank that raised waits in the gather, as before)."""
+    c10d = sys.modules["torch.distributed"].distributed_c10d
+    return c10d._get_default_store() if hasattr(c10d, "_get_default_store") else None
 
 
 _NO_HEARTBEAT = contextlib.nullcontext()
