@@ -33,8 +33,11 @@ for (const backend of BACKENDS) {
     }
   });
 
-  test(`BatchRenormalization (${backend}) equals Keras's own BatchNormalization(renorm=True) where Keras has it (3.15), r and d clipped and not: outputs, statistics, inference; keras_callback warns that it cannot move that layer's limits`, { skip: noKeras }, () => {
-    const got = driver('native', backend).native as { worst: Record<string, number>; stepsClipped: number; scale: number; warnings: string[] } | null;
+  test(`BatchRenormalization (${backend}) equals Keras's own BatchNormalization(renorm=True) where Keras has it (3.15), r and d clipped and not: outputs, statistics, inference, also with a mask; keras_callback warns that it cannot move that layer's limits`, { skip: noKeras }, () => {
+    const got = driver('native', backend).native as {
+      worst: Record<string, number>; stepsClipped: number; scale: number; warnings: string[];
+      masked: { worst: { keras: number; kerasStatistics: number; alone: number; aloneStatistics: number }; refused: string | null };
+    } | null;
     assert.ok(got, 'Keras 3.15 has BatchNormalization(renorm=True)');
     assert.equal(got.stepsClipped, 2, 'the tight limits bound');
     assert.ok(got.scale > 1);
@@ -42,6 +45,12 @@ for (const backend of BACKENDS) {
     // above) only to about float32 rounding: 1.8e-6 to 4.1e-6 when measured; on TensorFlow to 1.8e-15.
     const tolerance = backend === 'tensorflow' ? 1e-12 : 1e-5;
     for (const [what, diff] of Object.entries(got.worst)) assert.ok(diff < tolerance, `${what} differs by ${diff}`);
+    // With a mask: Keras's own masked statistics (relative to the output's scale), and our layer fed the unmasked
+    // positions alone (up to Keras's 1e-7 in the count); the masked positions, at 1000, counted nowhere.
+    const m = got.masked.worst;
+    assert.ok(m.keras < tolerance && m.kerasStatistics < tolerance, `masked: Keras's own differs by ${m.keras}, statistics by ${m.kerasStatistics}`);
+    assert.ok(m.alone < 1e-6 && m.aloneStatistics < 1e-6, `masked: the unmasked positions alone differ by ${m.alone}, statistics by ${m.aloneStatistics}`);
+    assert.match(got.masked.refused ?? '', /a mask must have the input's shape without its channels, the last axis \(axis=-1\), as BatchNormalization's; got mask shape \(2, 4\) for input shape \(2, 3, 4\) with axis 1/);
     assert.match(got.warnings[0] ?? '', /^keras_callback: own uses Keras's own renorm, whose limits are fixed when the layer is made: the schedule does not move them \(keras_convert_batchnorm\(model\) makes them BatchRenormalization/);
   });
 
@@ -80,11 +89,12 @@ for (const backend of BACKENDS) {
     assert.ok(got.outputDiff < 0.02 * got.outputScale, `output ${got.outputDiff} from the float32 run's (scale ${got.outputScale})`);
   });
 
-  test(`keras_convert_batchnorm (${backend}) on a keras.applications MobileNetV2: every BatchNormalization replaced, the same outputs, the copy trains under the schedule and the original is untouched; a subclassed model refused`, { skip: noKeras }, () => {
+  test(`keras_convert_batchnorm (${backend}) on a keras.applications MobileNetV2: every BatchNormalization replaced, the same outputs (also Keras's own renorm layer, and a masked sequence model), the copy trains under the schedule and the original is untouched; a subclassed model refused`, { skip: noKeras }, () => {
     const got = driver('convert', backend).convert as {
       batchNorms: number; renorms: number; batchNormsLeft: number; momenta: number[]; inference: number; training: number;
       fitLoss: number[]; limitsAfter: number[]; originalAfter: number; subclassed: string | null;
       ownRenorm: { kind: string; limits: number[]; training: number; inference: number };
+      masked: { kind: string; training: number };
     };
     assert.equal(got.batchNorms, 52);
     assert.equal(got.renorms, 52);
@@ -102,6 +112,9 @@ for (const backend of BACKENDS) {
     assert.deepEqual(got.ownRenorm.limits, [1.5, 0, 0.5]);
     assert.ok(got.ownRenorm.training < 1e-5, `training differs by ${got.ownRenorm.training}`);
     assert.ok(got.ownRenorm.inference < 1e-5, `inference differs by ${got.ownRenorm.inference}`);
+    // A masked sequence model: the mask reaches the copy's layer, which takes BatchNormalization's masked statistics.
+    assert.equal(got.masked.kind, 'BatchRenormalization');
+    assert.ok(got.masked.training < 1e-6, `masked training differs by ${got.masked.training}`);
     assert.match(got.subclassed ?? '', /Sub is a subclassed model, which Keras cannot copy layer by layer; use BatchRenormalization where it makes BatchNormalization/);
   });
 

@@ -1304,6 +1304,8 @@ def _define_keras_layers():
         The limits are non-trainable weights of the layer (plain BatchNorm, 1, 1, 0, until set): keras_callback(trial,
         total_steps) moves every such layer of the model along the trial's schedule before each batch, and
         set_clipping(rmax, rmin, dmax) sets one by hand. As data, not constants, they reach a compiled train step.
+        A mask (the input's shape without its channels, channels last) limits the batch statistics to its True
+        positions, as BatchNormalization's does, and passes on.
         Under mixed precision the statistics are taken in float32, as BatchNormalization does."""
 
         def __init__(self, axis=-1, momentum=0.99, renorm_momentum=0.99, epsilon=1e-3, center=True, scale=True, **kwargs):
@@ -1311,6 +1313,7 @@ def _define_keras_layers():
             self.axis, self.momentum, self.renorm_momentum = int(axis), float(momentum), float(renorm_momentum)
             self.epsilon, self.center, self.scale = float(epsilon), bool(center), bool(scale)
             self._limits = (1.0, 1.0, 0.0)  # rmax, rmin, dmax until built (set_clipping may come first)
+            self.supports_masking = True  # the mask passes through, as BatchNormalization's does
 
         def build(self, input_shape):
             rank = len(input_shape)
@@ -1350,15 +1353,28 @@ def _define_keras_layers():
             shape[self._channel_axis] = -1
             return ops.reshape(v, shape)
 
+        def _moments(self, x, axes, mask):
+            """The batch's mean and biased variance per channel; with a mask, over its True positions only, as
+            Keras 3's BatchNormalization takes them (its small constant in the denominators included)."""
+            if mask is None:
+                return ops.moments(x, axes=axes)
+            if len(mask.shape) != len(x.shape) - 1 or self._channel_axis != len(x.shape) - 1:
+                raise ValueError("BatchRenormalization (%s): a mask must have the input's shape without its channels, "
+                                 "the last axis (axis=-1), as BatchNormalization's; got mask shape %s for input shape %s "
+                                 "with axis %d" % (self.name, tuple(mask.shape), tuple(x.shape), self.axis))
+            keep = ops.broadcast_to(ops.expand_dims(ops.cast(mask, "bool"), -1), ops.shape(x))
+            count = ops.sum(ops.cast(keep, x.dtype), axes) + self._constant(keras.backend.epsilon())
+            mean = ops.sum(ops.where(keep, x, 0), axes) / count
+            centred = ops.where(keep, x - mean, 0)
+            return mean, ops.sum(centred * centred, axes) / count
+
         def call(self, inputs, training=False, mask=None):
-            if mask is not None:
-                raise ValueError("BatchRenormalization (%s) takes no mask: normalize unmasked inputs" % self.name)
             rank = len(inputs.shape)
             x = ops.cast(inputs, self.variable_dtype)  # float32 statistics under mixed precision
             eps = self._constant(self.epsilon)
             if training:
                 axes = [i for i in range(rank) if i != self._channel_axis]
-                mean, var = ops.moments(x, axes=axes)  # the biased variance
+                mean, var = self._moments(x, axes, mask)  # the biased variance
                 std = ops.sqrt(var + eps)
                 m, s = ops.stop_gradient(mean), ops.stop_gradient(std)
                 # The variables' values as tensors (JAX's where takes no Variable); clip and where, not maximum and
