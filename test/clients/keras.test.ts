@@ -54,6 +54,18 @@ for (const backend of BACKENDS) {
     assert.match(got.warnings[0] ?? '', /^keras_callback: own uses Keras's own renorm, whose limits are fixed when the layer is made: the schedule does not move them \(keras_convert_batchnorm\(model\) makes them BatchRenormalization/);
   });
 
+  test(`BatchRenormalization(synchronized=True) (${backend}): ${backend === 'tensorflow' ? 'across 2 replicas (a MirroredStrategy over logical CPUs) it computes what one layer does on the whole batch, as Keras\'s own synchronized renorm does; keras_convert_batchnorm keeps a synchronized layer synchronized' : 'refused, as BatchNormalization\'s is, off TensorFlow'}`, { skip: noKeras }, () => {
+    const got = driver('synchronized', backend).synchronized as { refused?: string | null; worst: Record<string, number>; stepsClipped: number; converted: [string, boolean] };
+    if (backend !== 'tensorflow') {
+      assert.equal(got.refused, `BatchRenormalization: synchronized=True needs the TensorFlow backend (as BatchNormalization's), not ${backend}; use SyncBatchRenorm on PyTorch`);
+      return;
+    }
+    assert.equal(got.stepsClipped, 3, 'the limits bound at every step');
+    for (const key of ['synced', 'syncedStatistics', 'own'] as const) assert.ok(got.worst[key]! < 1e-12, `${key} differs by ${got.worst[key]}`);
+    assert.ok(got.worst.alone! > 0.1, `a layer that is not synchronized normalizes each replica's half by its own statistics (${got.worst.alone})`);
+    assert.deepEqual(got.converted, ['BatchRenormalization', true]);
+  });
+
   test(`keras_callback and keras_reporter in a fit (${backend}): every batch's limits the schedule's, a report per epoch at the optimizer's step, the value told; the saved model loads back`, { skip: noKeras }, async () => {
     const server = await liveServer();
     try {

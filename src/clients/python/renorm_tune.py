@@ -1305,13 +1305,19 @@ def _define_keras_layers():
         total_steps) moves every such layer of the model along the trial's schedule before each batch, and
         set_clipping(rmax, rmin, dmax) sets one by hand. As data, not constants, they reach a compiled train step.
         A mask (the input's shape without its channels, channels last) limits the batch statistics to its True
-        positions, as BatchNormalization's does, and passes on.
+        positions, as BatchNormalization's does, and passes on. `synchronized=True` (TensorFlow, under a
+        tf.distribute strategy) takes the statistics of the global batch across replicas, as BatchNormalization's.
         Under mixed precision the statistics are taken in float32, as BatchNormalization does."""
 
-        def __init__(self, axis=-1, momentum=0.99, renorm_momentum=0.99, epsilon=1e-3, center=True, scale=True, **kwargs):
+        def __init__(self, axis=-1, momentum=0.99, renorm_momentum=0.99, epsilon=1e-3, center=True, scale=True,
+                     synchronized=False, **kwargs):
+            if synchronized and keras.backend.backend() != "tensorflow":
+                raise ValueError("BatchRenormalization: synchronized=True needs the TensorFlow backend (as "
+                                 "BatchNormalization's), not %s; use SyncBatchRenorm on PyTorch" % keras.backend.backend())
             super().__init__(**kwargs)
             self.axis, self.momentum, self.renorm_momentum = int(axis), float(momentum), float(renorm_momentum)
             self.epsilon, self.center, self.scale = float(epsilon), bool(center), bool(scale)
+            self.synchronized = bool(synchronized)
             self._limits = (1.0, 1.0, 0.0)  # rmax, rmin, dmax until built (set_clipping may come first)
             self.supports_masking = True  # the mask passes through, as BatchNormalization's does
 
@@ -1354,10 +1360,11 @@ def _define_keras_layers():
             return ops.reshape(v, shape)
 
         def _moments(self, x, axes, mask):
-            """The batch's mean and biased variance per channel; with a mask, over its True positions only, as
-            Keras 3's BatchNormalization takes them (its small constant in the denominators included)."""
+            """The batch's mean and biased variance per channel: synchronized, the global batch's across replicas;
+            with a mask, over its True positions only (this replica's), as Keras 3's BatchNormalization takes them
+            (its small constant in the denominators included)."""
             if mask is None:
-                return ops.moments(x, axes=axes)
+                return ops.moments(x, axes=axes, synchronized=self.synchronized)
             if len(mask.shape) != len(x.shape) - 1 or self._channel_axis != len(x.shape) - 1:
                 raise ValueError("BatchRenormalization (%s): a mask must have the input's shape without its channels, "
                                  "the last axis (axis=-1), as BatchNormalization's; got mask shape %s for input shape %s "
@@ -1407,7 +1414,7 @@ def _define_keras_layers():
         def get_config(self):
             return {**super().get_config(), "axis": self.axis, "momentum": self.momentum,
                     "renorm_momentum": self.renorm_momentum, "epsilon": self.epsilon, "center": self.center,
-                    "scale": self.scale}
+                    "scale": self.scale, "synchronized": self.synchronized}
 
     return {"BatchRenormalization": BatchRenormalization}
 
@@ -1427,12 +1434,9 @@ def keras_convert_batchnorm(model, renorm_momentum=0.99):
 
     def clone(layer):
         if isinstance(layer, keras.layers.BatchNormalization):
-            if getattr(layer, "synchronized", False):
-                raise ValueError("keras_convert_batchnorm: %s is synchronized across replicas; BatchRenormalization "
-                                 "normalizes by each replica's batch" % layer.name)
             return renorm(axis=layer.axis, momentum=layer.momentum, renorm_momentum=renorm_momentum,
                           epsilon=layer.epsilon, center=layer.center, scale=layer.scale, name=layer.name,
-                          dtype=layer.dtype_policy)
+                          synchronized=getattr(layer, "synchronized", False), dtype=layer.dtype_policy)
         return layer.__class__.from_config(layer.get_config())
 
     try:
