@@ -167,6 +167,14 @@ describe('study.optimize (Optuna\'s loop) against a live server', { skip: python
     assert.deepEqual(seen.timeout, [1, 0], 'a trial of 0.6 s under a 0.5 s timeout is finished, and no second one asked; timeout=0 asks none');
     assert.deepEqual(seen.stopped, [], 'a stopped study ends the loop at once');
     assert.match(seen.badNTrials, /^n_trials must be a positive whole number or None .*got 0$/);
+    assert.deepEqual(seen.badSeconds, [
+      'timeout must be a number of seconds (0 or more), or None, got -1',
+      'wait_seconds must be a number of seconds (0 or more), got None',
+      'heartbeat_seconds must be a number of seconds (0 or more), or None, got nan',
+      'peer_grace_seconds must be a number of seconds (more than 0), got 0',
+      "peer_grace_seconds must be a number of seconds (more than 0), got '60'",
+      'timeout must be a number of seconds (0 or more), or None, got True',
+    ], 'each duration is checked before anything is asked, naming the argument');
     assert.equal(seen.torchImported, false, 'optimize alone never imports PyTorch');
     assert.deepEqual(seen.callbacks, [[[true, 0, 'COMPLETE'], [true, 1, 'FAIL'], [true, 2, 'COMPLETE']], 3, 3, 'STOPPED'],
       'each told trial reaches the callbacks, the third stops the study and so the loop; a collection after each objective');

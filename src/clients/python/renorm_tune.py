@@ -355,7 +355,7 @@ class Study:
         return self.client.request("POST", self._trial(trial, "/tell"), body)["trial"]
 
     def optimize(self, objective, n_trials=None, timeout=None, catch=(), wait_seconds=5.0, total_steps=None,
-                 heartbeat_seconds=None, group=None, callbacks=None, gc_after_trial=False):
+                 heartbeat_seconds=None, group=None, callbacks=None, gc_after_trial=False, peer_grace_seconds=_PEER_GRACE_SECONDS):
         """Optuna's loop over this study: ask a trial, call ``objective(trial)``, tell what it returns. Ends when the
         budget is spent, the study is stopped, `n_trials` objectives have run in this call, or `timeout` seconds have
         passed (checked before each ask); returns the trials this call told, as the server recorded them.
@@ -386,22 +386,27 @@ class Study:
         and every rank gets the same prune decision (or the same LeaseLost); so is ``trial.should_stop``. The first
         rank's return is told. An exception on any rank is told as failed (naming the rank when it is not the first),
         and ends the loop on every rank unless each rank that raised caught it by `catch`. A rank that raised waits at
-        most _PEER_GRACE_SECONDS (2 minutes) for the others to come back from the objective: one may wait for good in a
-        collective it left (DDP's gradient all-reduce). If they do not, it tells the trial failed itself and raises,
-        caught or not, so that the launcher ends the job; a rank that comes back later raises RuntimeError. Callbacks
+        most `peer_grace_seconds` (2 minutes) for the others to come back from the objective: one may wait for good in
+        a collective it left (DDP's gradient all-reduce). If they do not, it tells the trial failed itself and raises,
+        caught or not, so that the launcher ends the job; a rank that comes back later raises RuntimeError. Raise it
+        where a rank can spend longer than that between two collectives (a long evaluation on one rank only). Callbacks
         run on every rank, with the same trial (one that calls the server can wrap the call in on_rank_zero).
         `group=False`: this process alone runs the loop, as without a group (one rank tuning while the others do
         something else).
         """
         if n_trials is not None and (not isinstance(n_trials, int) or isinstance(n_trials, bool) or n_trials < 1):
             raise ValueError("n_trials must be a positive whole number or None (until the budget is spent), got %r" % (n_trials,))
+        _check_seconds("timeout", timeout, or_none=True)
+        _check_seconds("wait_seconds", wait_seconds)
+        _check_seconds("heartbeat_seconds", heartbeat_seconds, or_none=True)
+        _check_seconds("peer_grace_seconds", peer_grace_seconds, zero=False)
         if catch is None or isinstance(catch, type):
             catch = () if catch is None else (catch,)
         callbacks = list(callbacks or ())
         for cb in callbacks:
             if not callable(cb):
                 raise TypeError("callbacks must be a list of functions callback(study, trial), got %r in it" % (cb,))
-        ranks = _Ranks(group)
+        ranks = _Ranks(group, peer_grace_seconds)
         deadline = None if timeout is None else time.monotonic() + float(timeout)
 
         def next_trials():  # on the first rank: what the ask gave, or why the loop ends
@@ -517,15 +522,15 @@ class Study:
             sys.stderr.write("renorm-tune: rank %d's objective raised (%s), and the other ranks did not come back from "
                              "theirs within %g s (they may wait in a collective this rank left: DDP's gradient "
                              "all-reduce, a report). %s, and the loop ends on this rank; the launcher (torchrun) stops "
-                             "the others when this process exits\n" % (me, mine[1], _PEER_GRACE_SECONDS, told))
+                             "the others when this process exits\n" % (me, mine[1], ranks.grace, told))
             if err is not None and not mine[2]:
                 raise err
             raise RuntimeError("optimize: rank %d's objective raised (%s) and the other ranks did not come back from "
                                "trial #%d's objective within %g s, so the loop cannot go on together; %s"
-                               % (me, mine[1], trial.number, _PEER_GRACE_SECONDS, told)) from err
+                               % (me, mine[1], trial.number, ranks.grace, told)) from err
         raise RuntimeError("optimize: another rank's objective raised and it left the loop, since rank %d did not come "
                            "back from trial #%d's objective within %g s; that rank told the trial failed, and every "
-                           "rank stops" % (me, trial.number, _PEER_GRACE_SECONDS)) from err
+                           "rank stops" % (me, trial.number, ranks.grace)) from err
 
     def release(self, trial, timeout=None):
         """Hands back a trial you cannot finish (interrupted, preempted): it is queued again at once for the next ask,
@@ -693,6 +698,17 @@ def _heartbeat_interval(trial):
         except (KeyError, TypeError, ValueError, AttributeError):
             left = 60.0
     return min(600.0, max(1.0, left / 3.0))
+
+
+def _check_seconds(name, value, or_none=False, zero=True):
+    """An optimize argument that is a duration: a finite number of seconds (0 allowed where `zero`), or None where
+    `or_none`; anything else is a ValueError naming it, before anything is asked."""
+    if value is None and or_none:
+        return
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
+    if not ok or (value == 0 and not zero):
+        raise ValueError("%s must be a number of seconds (%s)%s, got %r" % (
+            name, "0 or more" if zero else "more than 0", ", or None" if or_none else "", value))
 
 
 def _finite(value, verb):
@@ -1178,7 +1194,8 @@ class _Ranks:
     """The processes one optimize call runs in: this one alone, or a running process group whose first rank talks to
     the server for all."""
 
-    def __init__(self, group=None):
+    def __init__(self, group=None, grace=_PEER_GRACE_SECONDS):
+        self.grace = grace  # optimize's peer_grace_seconds
         self.group = None if group is False else _running_group(group)
         self.ranks = [None] if self.group is None else _group_ranks(self.group)
         self.is_lead = self.group is None or self.ranks[0] == sys.modules["torch.distributed"].get_rank()
@@ -1191,7 +1208,7 @@ class _Ranks:
     def meet(self, key, waits):
         """Before the ranks gather their outcomes of one trial (`key`: its lease's). A rank whose objective raised
         (`waits`) may have left a collective that the others wait in for good, so it does not enter the gather at
-        once: it waits at most _PEER_GRACE_SECONDS for every rank to come back from its objective, through the
+        once: it waits at most `self.grace` seconds for every rank to come back from its objective, through the
         process group's store (not a collective). "met": every rank gathers; "gave up": this rank waited in vain and
         leaves; "left": a rank gave up before this one came back. One atomic counter decides, so the ranks agree
         on whether the gather happens: each arrival adds 1, a rank that gives up adds _LEFT."""
@@ -1205,7 +1222,7 @@ class _Ranks:
             store.set(key + "/all", "1")
         elif waits:
             try:
-                store.wait([key + "/all"], datetime.timedelta(seconds=_PEER_GRACE_SECONDS))
+                store.wait([key + "/all"], datetime.timedelta(seconds=self.grace))
             except RuntimeError:  # the store's wait timed out (DistStoreError is one too)
                 if store.add(key, _LEFT) - _LEFT < len(self.ranks):
                     return "gave up"
