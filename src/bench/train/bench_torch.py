@@ -16,9 +16,15 @@ import os
 import sys
 import time
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+# torch.set_num_threads(1) does not reach the BLAS that Debian's torch calls for the dense layer (OpenBLAS, with its
+# own pthreads): unless these are set before torch loads, OpenBLAS's threads keep a second core busy (2.0-2.3 CPU
+# seconds per second measured on 2 cores), and the reference is no longer one thread.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "clients", "python"))
 from renorm_tune import BatchRenorm2d  # noqa: E402  (the layer PyTorch users get: one fused F.batch_norm)
