@@ -103,10 +103,16 @@ for (const backend of BACKENDS) {
     assert.ok(got.outputDiff < 0.02 * got.outputScale, `output ${got.outputDiff} from the float32 run's (scale ${got.outputScale})`);
   });
 
-  test(`keras_convert_batchnorm (${backend}) on a keras.applications MobileNetV2: every BatchNormalization replaced, the same outputs (also Keras's own renorm layer, and a masked sequence model), the copy trains under the schedule and the original is untouched; a subclassed model refused`, { skip: noKeras }, () => {
+  test(`keras_convert_batchnorm (${backend}) on a keras.applications MobileNetV2: every BatchNormalization replaced, the same outputs (also Keras's own renorm layer, and a masked sequence model), the copy trains under the schedule and the original is untouched; a custom layer's inside a Functional model; a subclassed model converted in place, or refused as a whole where one is made inside call`, { skip: noKeras }, () => {
     const got = driver('convert', backend).convert as {
       batchNorms: number; renorms: number; batchNormsLeft: number; momenta: number[]; inference: number; training: number;
-      fitLoss: number[]; limitsAfter: number[]; originalAfter: number; subclassed: string | null;
+      fitLoss: number[]; limitsAfter: number[]; originalAfter: number;
+      subclassed: {
+        batchNorms: number; batchNormsLeft: number; renorms: number; momenta: number[]; refused: string | null; same: boolean;
+        held: (string | boolean)[]; trainableBefore: number; trainableAfter: number; inference: number; training: number;
+        fitLoss: number[]; limitsAfter: number[]; hidden: string | null; hiddenLeft: number;
+      };
+      customInFunctional: { kinds: string[]; inference: number; originalKinds: string[] }; inPlaceFunctional: string | null;
       ownRenorm: { kind: string; limits: number[]; training: number; inference: number };
       masked: { kind: string; training: number };
     };
@@ -129,7 +135,29 @@ for (const backend of BACKENDS) {
     // A masked sequence model: the mask reaches the copy's layer, which takes BatchNormalization's masked statistics.
     assert.equal(got.masked.kind, 'BatchRenormalization');
     assert.ok(got.masked.training < 1e-6, `masked training differs by ${got.masked.training}`);
-    assert.match(got.subclassed ?? '', /Sub is a subclassed model, which Keras cannot copy layer by layer; use BatchRenormalization where it makes BatchNormalization/);
+    // A custom layer's BatchNormalization inside a Functional model (the clone renames the layer): converted in the copy.
+    assert.deepEqual(got.customInFunctional.kinds, ['BatchRenormalization', 'BatchRenormalization']);
+    assert.deepEqual(got.customInFunctional.originalKinds, ['BatchNormalization', 'BatchNormalization'], 'the original keeps its own');
+    assert.ok(got.customInFunctional.inference < 1e-6, `inference differs by ${got.customInFunctional.inference}`);
+    assert.match(got.inPlaceFunctional ?? '', /^keras_convert_batchnorm: in_place=True is for subclassed models; 'functional\w*' is a Functional model, which is copied instead \(leave in_place out\)$/);
+    // A subclassed model: refused without in_place; with it, converted in the model itself wherever an attribute holds
+    // one (a private attribute, a custom layer's list, a tuple, a Sequential model, swapped for its copy).
+    const sub = got.subclassed;
+    assert.match(sub.refused ?? '', /^keras_convert_batchnorm: Net is a subclassed model, which Keras cannot copy layer by layer; convert it in place with in_place=True/);
+    assert.equal(sub.same, true, 'in place: the model itself comes back');
+    assert.equal(sub.batchNorms, 5);
+    assert.equal(sub.renorms, 5);
+    assert.equal(sub.batchNormsLeft, 0);
+    assert.deepEqual(sub.momenta, [0.9]);
+    assert.deepEqual(sub.held, ['BatchRenormalization', 'BatchRenormalization', 'BatchRenormalization', true]);
+    assert.equal(sub.trainableAfter, sub.trainableBefore, 'the same trainable weights: the old layers are no longer tracked');
+    assert.ok(sub.inference < 1e-5, `inference differs by ${sub.inference}`);
+    assert.ok(sub.training < 1e-5, `training mode (limits 1, 1, 0: batch norm) differs by ${sub.training}`);
+    assert.ok(sub.fitLoss.length === 2 && sub.fitLoss.every(Number.isFinite));
+    assert.deepEqual(sub.limitsAfter, [Math.fround(2.5)]);
+    // One made inside call, held in no attribute: the whole model refused, and left as it was.
+    assert.match(sub.hidden ?? '', /^keras_convert_batchnorm: Hidden holds BatchNormalization 'made_in_call' in no attribute of its layers .*nothing was changed/);
+    assert.equal(sub.hiddenLeft, 2);
   });
 
   test(`keras_reporter (${backend}) ends the fit when the pruner asks; a monitor the logs lack is an error naming the ones they have`, { skip: noKeras }, () => {

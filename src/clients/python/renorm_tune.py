@@ -1436,65 +1436,164 @@ def _define_keras_layers():
     return {"BatchRenormalization": BatchRenormalization}
 
 
-def keras_convert_batchnorm(model, renorm_momentum=0.99):
+def keras_convert_batchnorm(model, renorm_momentum=0.99, in_place=False):
     """A copy of a Keras 3 Functional or Sequential model (a keras.applications network, say; nested models too) with
     every BatchNormalization replaced by a BatchRenormalization that takes over its axis, momentum, epsilon, scale,
     shift and moving statistics, which also start the renorm statistics: in inference, and in training until
     keras_callback relaxes the limits, the copy computes what the model did (a BatchNormalization(renorm=True) of
-    Keras 3.15 gives its own renorm statistics and limits instead). Every other layer keeps its weights.
-    `renorm_momentum` is the trial's (0.99 otherwise). Compile the copy afresh. A subclassed model (its layers made in
-    Python code, not a graph) cannot be copied so: build it with BatchRenormalization instead."""
+    Keras 3.15 gives its own renorm statistics and limits instead). Every other layer keeps its weights; a
+    BatchNormalization inside a custom layer of the model is replaced in the copy as below. `renorm_momentum` is the
+    trial's (0.99 otherwise). Compile the copy afresh.
+
+    A subclassed model (its layers made in Python code, not a graph) cannot be copied so: with `in_place=True` its
+    BatchNormalization layers are swapped in the model itself, which is returned. Each must be held in an attribute
+    of the model or of one of its layers (``self.norm = ...``, or in a list, tuple or dict attribute); a Functional
+    or Sequential model held so is swapped for its converted copy. Where one is not (made inside call, say), nothing
+    is changed and a ValueError names it. Compile the model afresh."""
     import keras
-    from keras import ops
 
     renorm = _keras_layer_class("BatchRenormalization")
 
-    def clone(layer):
-        if isinstance(layer, keras.layers.BatchNormalization):
-            return renorm(axis=layer.axis, momentum=layer.momentum, renorm_momentum=renorm_momentum,
-                          epsilon=layer.epsilon, center=layer.center, scale=layer.scale, name=layer.name,
-                          synchronized=getattr(layer, "synchronized", False), dtype=layer.dtype_policy)
-        return layer.__class__.from_config(layer.get_config())
+    def make(layer):
+        return renorm(axis=layer.axis, momentum=layer.momentum, renorm_momentum=renorm_momentum,
+                      epsilon=layer.epsilon, center=layer.center, scale=layer.scale, name=layer.name,
+                      synchronized=getattr(layer, "synchronized", False), dtype=layer.dtype_policy)
 
-    try:
-        copy = keras.models.clone_model(model, clone_function=clone, recursive=True)
-    except ValueError as err:
-        if "only supported for Sequential models or Functional models" not in str(err):
-            raise
-        raise ValueError("keras_convert_batchnorm: %s is a subclassed model, which Keras cannot copy layer by layer; "
-                         "use BatchRenormalization where it makes BatchNormalization" % type(model).__name__) from None
+    def clone(layer):
+        return make(layer) if isinstance(layer, keras.layers.BatchNormalization) else layer.__class__.from_config(layer.get_config())
+
+    if not isinstance(model, (keras.Sequential, keras.Function)):
+        if not in_place:
+            raise ValueError("keras_convert_batchnorm: %s is a subclassed model, which Keras cannot copy layer by layer; "
+                             "convert it in place with in_place=True (its BatchNormalization layers swapped in the model "
+                             "itself), or use BatchRenormalization where it makes BatchNormalization" % type(model).__name__)
+        _keras_swap_batchnorms(model, make, renorm_momentum)
+        return model
+    if in_place:
+        raise ValueError("keras_convert_batchnorm: in_place=True is for subclassed models; %r is a %s model, which is "
+                         "copied instead (leave in_place out)" % (model.name, type(model).__name__))
+    copy = keras.models.clone_model(model, clone_function=clone, recursive=True)
     _keras_take_weights(model, copy)
+    _keras_swap_batchnorms(copy, make, renorm_momentum)  # those inside custom layers, which the clone copied whole
     return copy
 
 
 def _keras_take_weights(model, copy):
-    """Each layer of `copy` (keras_convert_batchnorm's) takes the weights of the layer of `model` of its name, level by
-    level (a layer's name is unique within its model; nested models recurse)."""
+    """Each layer of `copy` (keras_convert_batchnorm's clone) takes the weights of the layer of `model` in its place,
+    level by level (nested models recurse)."""
     import keras
-    from keras import ops
 
-    for old in model.layers:
-        if not old.weights:  # an input layer (renamed in the copy) or one without weights
+    # Matched by place, not by name: the clone renames a layer whose get_config leaves its name out (a custom
+    # layer's default one does).
+    assert len(model.layers) == len(copy.layers), "clone_model copies every layer"
+    for old, new in zip(model.layers, copy.layers):
+        if not old.weights:  # an input layer, or one without weights
             continue
-        new = copy.get_layer(old.name)
         if isinstance(old, keras.Model):
             _keras_take_weights(old, new)
         elif isinstance(old, keras.layers.BatchNormalization):
-            pairs = [("moving_mean", old.moving_mean), ("moving_variance", old.moving_variance)]
-            if getattr(old, "renorm", False):
-                # Keras's own renorm (3.15 has it again): its renorm statistics and limits, as they are.
-                pairs += [(name, getattr(old, name)) for name in ("moving_stddev", "renorm_mean", "renorm_stddev")]
-                clip = old.renorm_clipping or {}
-                new.set_clipping(*(_UNCLIPPED[k] if clip.get(k) is None else float(clip[k]) for k in _KEYS))
-            else:
-                std = ops.sqrt(old.moving_variance + old.epsilon)
-                pairs += [("moving_stddev", std), ("renorm_mean", old.moving_mean), ("renorm_stddev", std)]
-            pairs += [(name, getattr(old, name)) for name in ("gamma", "beta") if getattr(old, name) is not None]
-            for name, value in pairs:
-                # Each its own copy: on JAX two variables holding one buffer fail a compiled step that donates them.
-                getattr(new, name).assign(ops.copy(value))
+            _keras_take_batchnorm(old, new)
         else:
             new.set_weights(old.get_weights())
+
+
+def _keras_take_batchnorm(old, new):
+    """A BatchRenormalization (`new`, built) takes over a BatchNormalization's weights and statistics: its moving
+    statistics also start the renorm ones, or Keras's own renorm's statistics and limits, as they are."""
+    from keras import ops
+
+    pairs = [("moving_mean", old.moving_mean), ("moving_variance", old.moving_variance)]
+    if getattr(old, "renorm", False):
+        # Keras's own renorm (3.15 has it again): its renorm statistics and limits, as they are.
+        pairs += [(name, getattr(old, name)) for name in ("moving_stddev", "renorm_mean", "renorm_stddev")]
+        clip = old.renorm_clipping or {}
+        new.set_clipping(*(_UNCLIPPED[k] if clip.get(k) is None else float(clip[k]) for k in _KEYS))
+    else:
+        std = ops.sqrt(old.moving_variance + old.epsilon)
+        pairs += [("moving_stddev", std), ("renorm_mean", old.moving_mean), ("renorm_stddev", std)]
+    pairs += [(name, getattr(old, name)) for name in ("gamma", "beta") if getattr(old, name) is not None]
+    for name, value in pairs:
+        # Each its own copy: on JAX two variables holding one buffer fail a compiled step that donates them.
+        getattr(new, name).assign(ops.copy(value))
+
+
+# A layer's own records of what it holds, which the swap updates itself (Keras's list of sublayers and its tracker),
+# and TensorFlow's record of attribute names ("_self_..."), which setattr updates.
+_KERAS_RECORDS = ("_layers", "_tracker")
+
+
+def _keras_swap_batchnorms(root, make, renorm_momentum):
+    """keras_convert_batchnorm(in_place=True): every BatchNormalization that a layer of `root` holds in an attribute
+    (or in a list, tuple or dict attribute) swapped for make(it), built and given its weights, in every place that
+    holds it; a Functional or Sequential model that holds one, for its converted copy. Planned first: when a
+    BatchNormalization of root is held nowhere so, nothing is changed."""
+    import keras
+
+    norm = keras.layers.BatchNormalization
+    swaps, seen = {}, set()  # id(old): [old, new, places]; a place: (owner, attribute, list or dict or None, key)
+
+    def note(owner, attribute, container, key, value):
+        if isinstance(value, (list, dict)):  # nested ones too (Keras tracks them)
+            for k, item in list(value.items() if isinstance(value, dict) else enumerate(value)):
+                note(owner, attribute, value, k, item)
+            return
+        if isinstance(value, tuple) and container is None:  # rebuilt whole: a tuple cannot change
+            for k, item in enumerate(value):
+                note(owner, attribute, value, k, item)
+            return
+        if id(value) not in swaps:
+            if isinstance(value, norm):
+                new = make(value)
+            elif isinstance(value, (keras.Sequential, keras.Function)) and any(isinstance(l, norm) for l in _keras_layers(value)):
+                new = keras_convert_batchnorm(value, renorm_momentum)
+            else:
+                return
+            swaps[id(value)] = [value, new, []]
+        swaps[id(value)][2].append((owner, attribute, container, key))
+
+    def visit(layer):
+        if id(layer) in seen:
+            return
+        seen.add(id(layer))
+        for name, value in list(vars(layer).items()):
+            if name not in _KERAS_RECORDS and not name.startswith("_self_"):
+                note(layer, name, None, None, value)
+        for child in getattr(layer, "_layers", ()):
+            if id(child) not in swaps:
+                visit(child)
+
+    visit(root)
+    reached = set(swaps)
+    for old, _, _ in swaps.values():
+        if not isinstance(old, norm):
+            reached.update(id(l) for l in _keras_layers(old))
+    missed = [l.name for l in _keras_layers(root) if isinstance(l, norm) and id(l) not in reached]
+    if missed:
+        raise ValueError("keras_convert_batchnorm: %s holds BatchNormalization %s in no attribute of its layers (made "
+                         "inside call, kept elsewhere, or in a tuple inside a list or dict), so they cannot be swapped; "
+                         "nothing was changed: keep each in an attribute (self.norm = ...), or make "
+                         "BatchRenormalization there" % (type(root).__name__, ", ".join(repr(n) for n in missed)))
+    owners = [root] + [l for l in _keras_layers(root) if l is not root]
+    for old, new, places in swaps.values():
+        if isinstance(old, norm) and old.built:
+            spec = old.input_spec  # what BatchNormalization was built for: its rank and its channels
+            shape = [None] * spec.ndim
+            for axis, size in (spec.axes or {}).items():
+                shape[axis] = size
+            new.build(shape)
+            _keras_take_batchnorm(old, new)
+        for owner in owners:  # every layer that tracks it, whichever holds it
+            tracker = getattr(owner, "_tracker", None)
+            if tracker is not None and tracker.is_in_store("layers", old):
+                tracker.replace_tracked_value("layers", old, new)
+        for owner, attribute, container, key in places:
+            if container is None:
+                setattr(owner, attribute, new)
+            elif isinstance(container, tuple):
+                held = getattr(owner, attribute)
+                setattr(owner, attribute, held[:key] + (new,) + held[key + 1:])
+            else:  # a list or dict (Keras's tracked ones: the tracker already holds the new layer)
+                container[key] = new
 
 
 def _keras_layers(model):
