@@ -110,7 +110,7 @@ for (const backend of BACKENDS) {
       subclassed: {
         batchNorms: number; batchNormsLeft: number; renorms: number; momenta: number[]; refused: string | null; same: boolean;
         held: (string | boolean)[]; trainableBefore: number; trainableAfter: number; inference: number; training: number;
-        fitLoss: number[]; limitsAfter: number[]; hidden: string | null; hiddenLeft: number;
+        fitLoss: number[]; limitsAfter: number[]; reloaded: number; hidden: string | null; hiddenLeft: number;
       };
       customInFunctional: { kinds: string[]; inference: number; originalKinds: string[] }; inPlaceFunctional: string | null;
       ownRenorm: { kind: string; limits: number[]; training: number; inference: number };
@@ -155,6 +155,7 @@ for (const backend of BACKENDS) {
     assert.ok(sub.training < 1e-5, `training mode (limits 1, 1, 0: batch norm) differs by ${sub.training}`);
     assert.ok(sub.fitLoss.length === 2 && sub.fitLoss.every(Number.isFinite));
     assert.deepEqual(sub.limitsAfter, [Math.fround(2.5)]);
+    assert.ok(sub.reloaded < 1e-6, `its saved weights, loaded into another model converted the same way, give outputs ${sub.reloaded} apart`);
     // One made inside call, held in no attribute: the whole model refused, and left as it was.
     assert.match(sub.hidden ?? '', /^keras_convert_batchnorm: Hidden holds BatchNormalization 'made_in_call' in no attribute of its layers .*nothing was changed/);
     assert.equal(sub.hiddenLeft, 2);
