@@ -16,8 +16,8 @@ import os
 import sys
 import time
 
-# torch.set_num_threads(1) does not reach the BLAS that Debian's torch calls for the dense layer (OpenBLAS, with its
-# own pthreads): unless these are set before torch loads, OpenBLAS's threads keep a second core busy (2.0-2.3 CPU
+# torch.set_num_threads(1) does not reach the BLAS that Debian's torch calls (OpenBLAS, with its own
+# pthreads): unless these are set before torch loads, OpenBLAS's threads keep a second core busy (1.9-2.0 CPU
 # seconds per second measured on 2 cores), and the reference is no longer one thread.
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"

@@ -355,7 +355,8 @@ class Study:
         return self.client.request("POST", self._trial(trial, "/tell"), body)["trial"]
 
     def optimize(self, objective, n_trials=None, timeout=None, catch=(), wait_seconds=5.0, total_steps=None,
-                 heartbeat_seconds=None, group=None, callbacks=None, gc_after_trial=False, peer_grace_seconds=_PEER_GRACE_SECONDS):
+                 heartbeat_seconds=None, group=None, callbacks=None, gc_after_trial=False,
+                 peer_grace_seconds=_PEER_GRACE_SECONDS):
         """Optuna's loop over this study: ask a trial, call ``objective(trial)``, tell what it returns. Ends when the
         budget is spent, the study is stopped, `n_trials` objectives have run in this call, or `timeout` seconds have
         passed (checked before each ask); returns the trials this call told, as the server recorded them.
