@@ -119,7 +119,7 @@ export function runGlooDriverUnder(python: string, driver: string, ...args: stri
   const r = spawnSync(python, [file, CLIENT_DIR, ...args], { encoding: 'utf8', timeout: 180_000 });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ranks: Record<string, any>[]; exitCodes: number[] };
-  assert.ok(out.exitCodes.length >= 2 && out.exitCodes.every((c) => c === 0), `exit codes ${out.exitCodes}`);
+  assert.ok(out.exitCodes.length >= 2 && out.exitCodes.every((c) => c === 0), `exit codes ${out.exitCodes}; stderr: ${r.stderr.slice(-3000)}`);
   return out.ranks;
 }
 
