@@ -29,7 +29,7 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "clients", "python"))
 from renorm_tune import BatchRenorm2d, SyncBatchRenorm, convert_batchnorm, renorm_modules  # noqa: E402
-from ranks import spawn_ranks  # noqa: E402
+from ranks import leave_group, spawn_ranks  # noqa: E402
 
 SHAPES = [(32, 64, 56, 56), (32, 256, 14, 14), (8, 32, 112, 112), (256, 16, 28, 28)]
 
@@ -152,7 +152,7 @@ def sync_rank(rank, world, init, a, results):
                "brnSavedBytes": saved_bytes(layers["brn"], x), "syncSavedBytes": saved_bytes(layers["sync"], x)}
         rows.append(row)
     results.put({"rank": rank, "rows": rows})
-    dist.destroy_process_group()
+    leave_group()
 
 
 def bench_sync(a):

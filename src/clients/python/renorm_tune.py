@@ -1531,6 +1531,8 @@ def _keras_swap_batchnorms(root, make, renorm_momentum):
     import keras
 
     norm = keras.layers.BatchNormalization
+    if not any(isinstance(l, norm) for l in _keras_layers(root)):
+        return  # nothing to swap (a clone whose custom layers hold none): no walk through every layer's attributes
     swaps, seen = {}, set()  # id(old): [old, new, places]; a place: (owner, attribute, list or dict or None, key)
 
     def note(owner, attribute, container, key, value):
