@@ -40,6 +40,15 @@ function convCases(): ConvCase[] {
     { n: 2, h: 7, w: 9, ci: 3, co: 4, kh: 3, kw: 2, stride: [2, 2], pad: 'valid' },
     { n: 1, h: 8, w: 8, ci: 2, co: 3, kh: 3, kw: 3, stride: [2, 1], pad: 'same' },
     { n: 2, h: 6, w: 5, ci: 2, co: 2, kh: 2, kw: 2, stride: [1, 1], pad: 1 },
+    // The SIMD filter gradient (co % 4 == 0): 4 x 8 blocks plus a 4 x 4 one (co 12, 20), kw*ci not a multiple
+    // of 4 (its scratch rows), strided grids that crop the last rows or columns, and padding on all sides.
+    { n: 2, h: 8, w: 9, ci: 5, co: 12, kh: 3, kw: 3, stride: [2, 2], pad: 'valid' },
+    { n: 1, h: 10, w: 12, ci: 3, co: 8, kh: 3, kw: 2, stride: [2, 3], pad: 'valid' },
+    { n: 3, h: 8, w: 7, ci: 7, co: 20, kh: 2, kw: 3, stride: [2, 1], pad: 'same' },
+    { n: 2, h: 5, w: 6, ci: 12, co: 16, kh: 3, kw: 3, stride: [1, 1], pad: 2 },
+    // The SIMD input gradient (stride 1, ci % 4 == 0, w >= 4): rows not a multiple of 4 pixels, a 4 x 4 block.
+    { n: 2, h: 6, w: 9, ci: 8, co: 4, kh: 2, kw: 3, stride: [1, 1], pad: 'same' },
+    { n: 1, h: 4, w: 4, ci: 4, co: 3, kh: 3, kw: 1, stride: [1, 1], pad: 'valid' },
   ];
   for (let i = 0; i < 10; i++) {
     const c: ConvCase = {
@@ -57,7 +66,7 @@ function convCases(): ConvCase[] {
   return cases;
 }
 
-test('Conv2DBackpropFilter and Conv2DBackpropInput on wasm match cpu on 15 shapes (strides, same/valid/explicit pad, batch 1)', async () => {
+test('Conv2D, Conv2DBackpropFilter and Conv2DBackpropInput on wasm match cpu on 21 shapes (strides, same/valid/explicit pad, batch 1)', async () => {
   const rand = rng(5);
   for (const c of convCases()) {
     const xs = Array.from({ length: c.n * c.h * c.w * c.ci }, () => randn(rand));
@@ -69,15 +78,36 @@ test('Conv2DBackpropFilter and Conv2DBackpropInput on wasm match cpu on 15 shape
       const dy = tf.tensor4d(Array.from({ length: y.size }, (_, i) => Math.sin(i * 0.37) + 0.1 * i % 1.3), y.shape);
       const dx = tf.conv2dTranspose(dy, f, x.shape, c.stride, c.pad);
       const [gx, gf] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), dy)))([x, f]);
-      return [dx, gx!, gf!];
+      return [y, dx, gx!, gf!];
     };
     const want = await on('cpu', run);
     const got = await on('wasm', run);
-    const names = ['Conv2DBackpropInput (conv2dTranspose)', 'dx of conv2d', 'Conv2DBackpropFilter'];
+    const names = ['Conv2D', 'Conv2DBackpropInput (conv2dTranspose)', 'dx of conv2d', 'Conv2DBackpropFilter'];
     want.forEach((w, i) => {
       const err = maxAbsDiff(got[i]!, w);
       assert.ok(err <= 2e-5 * scaleOf(w), `${names[i]} ${JSON.stringify(c)}: max error ${err}, scale ${scaleOf(w)}`);
     });
+  }
+});
+
+test('Conv2D on wasm matches cpu where it takes the stock kernel too: dilated, strided, co % 4 != 0, narrow outputs', async () => {
+  const rand = rng(17);
+  const cases = [
+    { x: [2, 9, 9, 4], f: [3, 3, 4, 8], stride: 1, pad: 'same' as const, dilation: 2 },
+    { x: [2, 9, 10, 3], f: [3, 2, 3, 8], stride: 2, pad: 'valid' as const, dilation: 1 },
+    { x: [1, 6, 7, 4], f: [3, 3, 4, 6], stride: 1, pad: 'same' as const, dilation: 1 },
+    { x: [3, 5, 3, 5], f: [2, 2, 5, 4], stride: 1, pad: 'valid' as const, dilation: 1 }, // 2 output columns
+    { x: [2, 5, 8, 1], f: [1, 1, 1, 12], stride: 1, pad: 'valid' as const, dilation: 1 }, // 1 x 1 filter
+  ];
+  for (const c of cases) {
+    const xs = Array.from({ length: c.x.reduce((a, b) => a * b, 1) }, () => randn(rand));
+    const fs = Array.from({ length: c.f.reduce((a, b) => a * b, 1) }, () => randn(rand));
+    const run = () => [tf.conv2d(tf.tensor4d(xs, c.x as [number, number, number, number]),
+      tf.tensor4d(fs, c.f as [number, number, number, number]), c.stride, c.pad, 'NHWC', c.dilation)];
+    const want = await on('cpu', run);
+    const got = await on('wasm', run);
+    const err = maxAbsDiff(got[0]!, want[0]!);
+    assert.ok(err <= 2e-5 * scaleOf(want[0]!), `Conv2D ${JSON.stringify(c)}: max error ${err}`);
   }
 });
 

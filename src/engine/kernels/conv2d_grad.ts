@@ -1,6 +1,9 @@
-// Conv2D gradients for the wasm backend, composed from its fast forward Conv2D (XNNPACK) plus transposes.
+// Conv2D gradients for the wasm backend: our SIMD loops where the channels allow, else composed from the
+// backend's forward Conv2D (XNNPACK) plus transposes.
 import * as tf from '@tensorflow/tfjs';
 import { type Backend, type Info, free, runWasm, transpose } from './wasm_ops.js';
+import { simdKernels } from './simd/index.js';
+import { filterGradSimd, inputGradSimd } from './conv_simd.js';
 
 type Pad = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
 
@@ -25,7 +28,9 @@ function requireNHWC(kernel: string, dataFormat: string | undefined): void {
 }
 
 /**
- * dW[kh,kw,ci,co] = sum over n,oh,ow of xpad[n, oh*s+kh, ow*s+kw, ci] * dy[n,oh,ow,co]. That is a forward
+ * dW[kh,kw,ci,co] = sum over n,oh,ow of xpad[n, oh*s+kh, ow*s+kw, ci] * dy[n,oh,ow,co]. Where co % 4 == 0 our
+ * SIMD loop computes it straight from the padded input (`conv_wgrad` in simd/kernels.wat: for each kernel row, a
+ * [kw*ci, P] x [P, co] product read in place, 4 x 8 blocks held in registers). Otherwise it is a forward
  * convolution of x laid out as [ci, h, w, n] (batch = ci, channels = n) with dy laid out as [oh, ow, n, co]
  * as the filter, dilated by the original stride: XNNPACK turns it into one GEMM.
  */
@@ -47,6 +52,8 @@ export function conv2DBackpropFilterWasm(args: { inputs: tf.NamedTensorInfoMap; 
   const needW = kw + (ow - 1) * sw;
   const pb = needH - h - pt;
   const pr = needW - w - pl;
+  const simd = attrs.filterShape[3] % 4 === 0 && info.batchSize * oh * ow > 0 ? simdKernels(backend) : null;
+  if (simd) return filterGradSimd(simd, backend, x, dy, info, attrs.filterShape);
   let xt = transpose(backend, x, [3, 1, 2, 0]);
   if (pb < 0 || pr < 0) {
     const cropped = runWasm(backend, 'Slice', { x: xt }, {
@@ -93,6 +100,8 @@ export function makeConv2DBackpropInputWasm(fallback: tf.KernelFunc) {
       const out = fallback(args as unknown as Parameters<tf.KernelFunc>[0]);
       return Array.isArray(out) ? out[0]! : out;
     }
+    const simd = filter.shape[2]! % 4 === 0 && info.inWidth >= 4 ? simdKernels(backend) : null;
+    if (simd) return inputGradSimd(simd, backend, dy, filter, info, ptT, plT);
     const rotated = runWasm(backend, 'Reverse', { x: filter }, { dims: [0, 1] });
     const wt = transpose(backend, rotated, [0, 1, 3, 2]);
     free(backend, rotated);

@@ -1,5 +1,6 @@
 // Installs our kernels over the stock ones, once per backend, after that backend has run its kernels' setup.
 import * as tf from '@tensorflow/tfjs';
+import { makeConv2DWasm } from './conv2d.js';
 import { conv2DBackpropFilterWasm, makeConv2DBackpropInputWasm } from './conv2d_grad.js';
 import { maxPoolGradJs } from './max_pool_grad.js';
 import { makeSliceWasm } from './slice.js';
@@ -35,6 +36,8 @@ export function registerWasmKernels(): void {
   if (!stockInput) throw new Error('wasm backend has no Conv2DBackpropInput kernel to wrap');
   replace('Conv2DBackpropInput', makeConv2DBackpropInputWasm(stockInput.kernelFunc));
   replace('Conv2DBackpropFilter', conv2DBackpropFilterWasm);
+  const stockConv = tf.getKernel('Conv2D', 'wasm');
+  if (stockConv) replace('Conv2D', makeConv2DWasm(stockConv.kernelFunc));
   replace('MaxPoolGrad', maxPoolGradJs);
   const stockIdentity = tf.getKernel('Identity', 'wasm');
   if (stockIdentity) replace('Identity', makeIdentityShared(stockIdentity.kernelFunc));

@@ -11,6 +11,10 @@ export interface SimdKernels {
   maxpool2_grad(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number): void;
   adam(w: number, g: number, m: number, v: number, w2: number, m2: number, v2: number, n: number,
     b1: number, b2: number, lrc1: number, ic2: number, eps: number): void;
+  pad_nhwc(x: number, out: number, n: number, h: number, w: number, c: number, hp: number, wp: number, pt: number, pl: number): void;
+  conv_wgrad(xp: number, dy: number, out: number, n: number, hp: number, wp: number, c: number, oh: number, ow: number,
+    co: number, kh: number, lp: number, sh: number, sw: number): void;
+  conv_s1(xp: number, wt: number, out: number, n: number, oh: number, ow: number, c: number, co: number, kh: number, kw: number): void;
 }
 
 interface WasmBackendInternals {
@@ -45,6 +49,10 @@ export function heapOffset(backend: tf.KernelBackend, t: tf.TensorInfo): number 
 
 export function heapF64(backend: tf.KernelBackend, offset: number, length: number): Float64Array {
   return new Float64Array((backend as unknown as WasmBackendInternals).wasm.HEAPU8.buffer, offset, length);
+}
+
+export function heapU8(backend: tf.KernelBackend): Uint8Array {
+  return (backend as unknown as WasmBackendInternals).wasm.HEAPU8;
 }
 
 export function heapF32(backend: tf.KernelBackend, offset: number, length: number): Float32Array {

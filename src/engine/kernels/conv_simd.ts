@@ -1,0 +1,85 @@
+// Conv2D and its two gradients as our wasm SIMD loops (simd/kernels.wat), run in place on the backend's heap.
+// XNNPACK builds an operator and packs the filter whenever the filter tensor is new, which in training is every
+// call (the weights change each step, and a gradient's "filter" is dy or the rotated weights); these loops read
+// the filter as it lies, so nothing is created or packed per call.
+import * as tf from '@tensorflow/tfjs';
+import { type Backend, type Info, free } from './wasm_ops.js';
+import { type SimdKernels, heapF32, heapOffset, heapU8 } from './simd/index.js';
+
+type HeapBackend = Backend & { makeOutput(shape: number[], dtype: 'float32'): Info };
+
+/**
+ * A stride-1, undilated convolution: x [n,h,w,c] zero-padded by (pt, pl) to [n, oh+kh-1, ow+kw-1, c], then
+ * `conv_s1` with weights `wt` laid out [kh, kw, c, co] (a Conv2D filter's own layout). Needs co % 4 == 0, ow >= 4.
+ */
+export function convS1Simd(simd: SimdKernels, backend: Backend, x: Info, wt: Info, oh: number, ow: number,
+  pt: number, pl: number): Info {
+  const b = backend as HeapBackend;
+  const [n, h, w, c] = x.shape as [number, number, number, number];
+  const [kh, kw, , co] = wt.shape as [number, number, number, number];
+  const hp = oh + kh - 1;
+  const wp = ow + kw - 1;
+  const xp = b.makeOutput([n, hp, wp, c], 'float32');
+  simd.pad_nhwc(heapOffset(b, x), heapOffset(b, xp), n, h, w, c, hp, wp, pt, pl);
+  const y = b.makeOutput([n, oh, ow, co], 'float32');
+  simd.conv_s1(heapOffset(b, xp), heapOffset(b, wt), heapOffset(b, y), n, oh, ow, c, co, kh, kw);
+  free(b, xp);
+  return y;
+}
+
+/**
+ * dx of a stride-1 convolution: dy padded by k-1-pad, convolved with the filter rotated 180 degrees, its in and
+ * out channels swapped ([kh, kw, co, ci]). Needs ci % 4 == 0 and w >= 4.
+ */
+export function inputGradSimd(simd: SimdKernels, backend: Backend, dy: Info, filter: Info, info: tf.backend_util.Conv2DInfo,
+  pt: number, pl: number): Info {
+  const b = backend as HeapBackend;
+  const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
+  const wt = b.makeOutput([kh, kw, co, ci], 'float32');
+  const f = heapF32(b, heapOffset(b, filter), kh * kw * ci * co);
+  const t = heapF32(b, heapOffset(b, wt), kh * kw * ci * co);
+  for (let y = 0; y < kh; y++) {
+    for (let x = 0; x < kw; x++) {
+      const src = ((kh - 1 - y) * kw + (kw - 1 - x)) * ci * co;
+      const dst = (y * kw + x) * co * ci;
+      for (let i = 0; i < ci; i++) for (let o = 0; o < co; o++) t[dst + o * ci + i] = f[src + i * co + o]!;
+    }
+  }
+  const dx = convS1Simd(simd, b, dy, wt, info.inHeight, info.inWidth, pt, pl);
+  free(b, wt);
+  return dx;
+}
+
+/**
+ * dW [kh,kw,ci,co] by `conv_wgrad`: for each kernel row, a [kw*ci, P] x [P, co] product over the P = n*oh*ow
+ * output positions, read in place from the zero-padded input, 4 x 8 blocks held in registers. Any stride; needs
+ * co % 4 == 0 and at least one output position.
+ */
+export function filterGradSimd(simd: SimdKernels, backend: Backend, x: Info, dy: Info, info: tf.backend_util.Conv2DInfo,
+  filterShape: [number, number, number, number]): Info {
+  const b = backend as HeapBackend;
+  const [kh, kw, c, co] = filterShape;
+  const { batchSize: n, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
+  // The rows and columns the strided grid reaches: the rest are cropped, any shortfall is zero padding.
+  const hp = kh + (oh - 1) * sh;
+  const wp = kw + (ow - 1) * sw;
+  // 4 floats of slack: the last block of 4 rows may read past a (kw, ci) run.
+  const size = n * hp * wp * c;
+  const xp = b.makeOutput([size + 4], 'float32');
+  simd.pad_nhwc(heapOffset(b, x), heapOffset(b, xp), n, h, w, c, hp, wp, info.padInfo.top, info.padInfo.left);
+  heapF32(b, heapOffset(b, xp) + 4 * size, 4).fill(0);
+  const rows = kw * c;
+  const lp = Math.ceil(rows / 4) * 4; // rows >= kw*c in each kernel row's block are scratch
+  const out = b.makeOutput(lp === rows ? filterShape : [kh * lp * co], 'float32');
+  simd.conv_wgrad(heapOffset(b, xp), heapOffset(b, dy), heapOffset(b, out), n, hp, wp, c, oh, ow, co, kh, lp, sh, sw);
+  free(b, xp);
+  if (lp === rows) return out;
+  const dw = b.makeOutput(filterShape, 'float32');
+  const heap = heapU8(b);
+  const src = heapOffset(b, out);
+  const dst = heapOffset(b, dw);
+  const bytes = rows * co * 4;
+  for (let k = 0; k < kh; k++) heap.copyWithin(dst + k * bytes, src + k * lp * co * 4, src + k * lp * co * 4 + bytes);
+  free(b, out);
+  return dw;
+}
