@@ -10,8 +10,10 @@ export function register(bench: Command): void {
     .command('train')
     .description('Images/s of one training thread on the reference CNN (random 28x28x1 data, Adam), vs PyTorch CPU when installed')
     .requiredOption('--batch-size <n>', 'batch size', positiveInt('--batch-size', 32))
-    .option('--steps <n>', 'timed steps per round (default max(20, 400 / batch size))', positiveInt('--steps', 100))
-    .option('--warmup <n>', 'untimed warm-up steps', positiveInt('--warmup'), 15)
+    .option('--steps <n>', 'timed steps per round (default max(40, 4000 / batch size): about 1-2 s a side)', positiveInt('--steps', 1000))
+    .option('--warmup <n>', 'untimed warm-up steps, at least', positiveInt('--warmup'), 15)
+    .option('--warmup-seconds <s>', 'and warm up for at least this long: V8 compiles the wasm backend\'s hot code in the background over the first seconds',
+      nonNegativeInt('--warmup-seconds', 5), 5)
     .option('--rounds <n>', 'rounds, alternating ours and torch; medians are reported', positiveInt('--rounds'), 5)
     .option('--backend <name>', `backend: ${BACKEND_NAMES.join(', ')}`, 'auto')
     .option('--no-torch', 'skip the PyTorch comparison')
@@ -19,21 +21,24 @@ export function register(bench: Command): void {
     .option('--profile', 'also time every kernel (CPU ms per step) over extra steps')
     .option('--json', 'print a JSON summary as the last line')
     .action(async (opts: {
-      batchSize: number; steps?: number; warmup: number; rounds: number; backend: string;
+      batchSize: number; steps?: number; warmup: number; warmupSeconds: number; rounds: number; backend: string;
       torch: boolean; cpuSteps: number; profile?: boolean; json?: boolean;
     }) => {
       if (!BACKEND_NAMES.includes(opts.backend as BackendName)) {
         throw new ConfigError('--backend', `unknown backend '${opts.backend}'`, `use one of ${BACKEND_NAMES.join(', ')}`);
       }
-      const steps = opts.steps ?? Math.max(20, Math.round(400 / opts.batchSize));
+      const steps = opts.steps ?? Math.max(40, Math.round(4000 / opts.batchSize));
       const log = (line: string) => process.stdout.write(`${line}\n`);
       const r = await benchTrain({
-        batchSize: opts.batchSize, steps, warmup: opts.warmup, rounds: opts.rounds,
+        batchSize: opts.batchSize, steps, warmup: opts.warmup, warmupSeconds: opts.warmupSeconds, rounds: opts.rounds,
         backend: opts.backend as BackendName, torch: opts.torch, cpuSteps: opts.cpuSteps, profile: opts.profile === true, log,
       });
       log(`bench train: ${r.imagesPerSecond.toFixed(1)} img/s (${r.msPerStep.toFixed(2)} ms/step) on ${r.backend}, batch ${r.batchSize}`);
       if (r.ratio !== null) {
         log(`PyTorch CPU (1 thread): ${r.torchImagesPerSecond!.toFixed(1)} img/s; ratio ${r.ratio.toFixed(2)}x (target >= 0.35x)`);
+        const rr = r.roundRatios!;
+        log(`paired by round (each round's two sides ran back to back): median ratio ${r.pairedRatio!.toFixed(2)}x, ` +
+          `rounds ${Math.min(...rr).toFixed(2)}-${Math.max(...rr).toFixed(2)}x`);
         log(`per CPU second (ignores time-slicing on a busy machine): tfjs ${r.imagesPerCpuSecond.toFixed(0)}, ` +
           `torch ${r.torchImagesPerCpuSecond!.toFixed(0)}, ratio ${r.cpuTimeRatio!.toFixed(2)}x`);
       }

@@ -11,7 +11,9 @@ import { cpuDescription } from '../cpu_info.js';
 export interface TrainBenchOptions {
   batchSize: number;
   steps: number;
+  /** Warm-up: at least `warmup` steps and `warmupSeconds` seconds of ours; PyTorch warms up as many steps. */
   warmup: number;
+  warmupSeconds: number;
   rounds: number;
   backend: BackendName;
   torch: boolean;
@@ -28,12 +30,17 @@ export interface TrainBenchResult {
   backend: string;
   batchSize: number;
   steps: number;
+  /** Warm-up steps actually run (each side), and how long ours took. */
   warmup: number;
+  warmupSeconds: number;
   rounds: number;
   roundsImagesPerSecond: number[];
   torchImagesPerSecond: number | null;
   torchRoundsImagesPerSecond: number[] | null;
   ratio: number | null;
+  /** Each round's ours / PyTorch (the two ran back to back, so a noisy neighbour slows both), and their median. */
+  roundRatios: number[] | null;
+  pairedRatio: number | null;
   torchNote: string | null;
   /**
    * Images per CPU second of each side (process CPU time, not wall clock): steadier than wall time on a
@@ -83,9 +90,18 @@ function makeRunner(batchSize: number) {
 export async function benchTrain(o: TrainBenchOptions): Promise<TrainBenchResult> {
   const { name: backend } = await initBackend(o.backend);
   const cpu = cpuDescription();
-  o.log(`backend ${backend}, batch ${o.batchSize}, ${o.rounds} rounds of ${o.steps} steps after ${o.warmup} warm-up steps, one thread; ${cpu}`);
+  o.log(`backend ${backend}, batch ${o.batchSize}, ${o.rounds} rounds of ${o.steps} steps after at least ${o.warmup} warm-up steps ` +
+    `and ${o.warmupSeconds} s, one thread; ${cpu}`);
   const runner = makeRunner(o.batchSize);
-  runner.run(o.warmup);
+  const warmStart = performance.now();
+  let warmSteps = 0;
+  while (warmSteps < o.warmup || performance.now() - warmStart < o.warmupSeconds * 1000) {
+    const n = Math.max(1, Math.min(o.warmup, 50));
+    runner.run(n);
+    warmSteps += n;
+  }
+  const warmSeconds = (performance.now() - warmStart) / 1000;
+  o.log(`warmed up: ${warmSteps} steps in ${warmSeconds.toFixed(1)} s`);
 
   let torch: TorchBench | null = null;
   let torchNote: string | null = null;
@@ -94,7 +110,7 @@ export async function benchTrain(o: TrainBenchOptions): Promise<TrainBenchResult
     if (!torchNote) {
       const started = await TorchBench.start(o.batchSize);
       torch = started.bench;
-      await torch.run(o.warmup);
+      await torch.run(warmSteps);
       o.log(`PyTorch ${started.version} reference (src/bench/train/bench_torch.py, 1 thread) interleaved round by round`);
     } else {
       o.log(`PyTorch comparison skipped: ${torchNote}`);
@@ -158,12 +174,15 @@ export async function benchTrain(o: TrainBenchOptions): Promise<TrainBenchResult
     backend,
     batchSize: o.batchSize,
     steps: o.steps,
-    warmup: o.warmup,
+    warmup: warmSteps,
+    warmupSeconds: warmSeconds,
     rounds: o.rounds,
     roundsImagesPerSecond: ours,
     torchImagesPerSecond: tips,
     torchRoundsImagesPerSecond: torch ? theirs : null,
     ratio: tips ? ips / tips : null,
+    roundRatios: torch ? ours.map((a, i) => a / theirs[i]!) : null,
+    pairedRatio: torch ? median(ours.map((a, i) => a / theirs[i]!)) : null,
     torchNote,
     imagesPerCpuSecond: cpuIps,
     torchImagesPerCpuSecond: cpuTips,

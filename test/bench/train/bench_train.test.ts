@@ -8,6 +8,7 @@ import { initBackend } from '../../../src/engine/backend.js';
 import { BACKEND_NAMES } from '../../../src/shared/names.js';
 import { BackendError } from '../../../src/errors.js';
 import { cpuDescription, vectorExtensions } from '../../../src/bench/cpu_info.js';
+import { torchUnavailableReason } from '../../../src/bench/train/torch_reference.js';
 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../src/cli/main.js');
 
@@ -25,8 +26,8 @@ async function firstAvailableBackend(): Promise<string> {
 
 test('bench train --profile --json prints a JSON summary (with the kernel profile) as its last line, on the automatic backend', async () => {
   const expected = await firstAvailableBackend();
-  const r = spawnSync(process.execPath, [MAIN, 'bench', 'train', '--batch-size', '2', '--steps', '2', '--warmup', '1', '--rounds', '1',
-    '--no-torch', '--cpu-steps', '0', '--profile', '--json'], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [MAIN, 'bench', 'train', '--batch-size', '2', '--steps', '2', '--warmup', '1',
+    '--warmup-seconds', '0', '--rounds', '1', '--no-torch', '--cpu-steps', '0', '--profile', '--json'], { encoding: 'utf8', timeout: 120_000 });
   assert.equal(r.status, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
   const summary = JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>;
@@ -35,6 +36,8 @@ test('bench train --profile --json prints a JSON summary (with the kernel profil
   assert.ok(typeof summary['imagesPerSecond'] === 'number' && summary['imagesPerSecond'] > 0);
   assert.equal(summary['torchImagesPerSecond'], null);
   assert.equal(summary['ratio'], null);
+  assert.equal(summary['roundRatios'], null);
+  assert.equal(summary['warmup'], 1, 'at least --warmup steps, and no more once --warmup-seconds 0 has passed');
   assert.equal(summary['torchNote'], 'disabled by --no-torch');
   assert.equal(summary['cpu'], cpuDescription(), 'the CPU it ran on, since ratios to native code depend on it');
   const profile = summary['kernelProfile'] as { rows: { kernel: string; callsPerStep: number }[] };
@@ -43,6 +46,22 @@ test('bench train --profile --json prints a JSON summary (with the kernel profil
   const fused = expected === 'wasm' || expected === 'cpu' ? ['RenormMoments', 'RenormBackward'] : [];
   for (const k of ['Conv2DBackpropFilter', 'MaxPoolGrad', ...fused]) assert.ok(names.includes(k), `${k} in ${names}`);
   assert.equal(profile.rows.find((r) => r.kernel === 'Conv2DBackpropFilter')!.callsPerStep, 2, 'one per conv layer');
+});
+
+test('bench train pairs each round of ours with the PyTorch round run right after it', { skip: torchUnavailableReason() ?? false }, () => {
+  const r = spawnSync(process.execPath, [MAIN, 'bench', 'train', '--batch-size', '2', '--steps', '3', '--warmup', '2',
+    '--warmup-seconds', '1', '--rounds', '3', '--cpu-steps', '0', '--json'], { encoding: 'utf8', timeout: 180_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  const s = JSON.parse(lines[lines.length - 1]!) as {
+    roundsImagesPerSecond: number[]; torchRoundsImagesPerSecond: number[]; roundRatios: number[]; pairedRatio: number;
+    warmup: number; warmupSeconds: number;
+  };
+  assert.equal(s.roundRatios.length, 3);
+  s.roundRatios.forEach((q, i) => assert.ok(Math.abs(q - s.roundsImagesPerSecond[i]! / s.torchRoundsImagesPerSecond[i]!) < 1e-12));
+  assert.equal(s.pairedRatio, [...s.roundRatios].sort((a, b) => a - b)[1]);
+  assert.ok(s.warmupSeconds >= 1 && s.warmup >= 2, `warmed up ${s.warmup} steps over ${s.warmupSeconds} s`);
+  assert.match(r.stdout, /paired by round \(each round's two sides ran back to back\): median ratio [\d.]+x, rounds [\d.]+-[\d.]+x/);
 });
 
 test('bench train rejects a bad batch size with the option named', () => {
