@@ -111,6 +111,46 @@ test('Conv2D on wasm matches cpu where it takes the stock kernel too: dilated, s
   }
 });
 
+test('BatchMatMul and _FusedMatMul on wasm match cpu: every transpose, n % 4 != 0, batches, fewer than 4 rows, a bias', async () => {
+  const rand = rng(23);
+  const cases = [
+    { a: [4, 1568], b: [1568, 10], tA: false, tB: false }, // the reference network's dense layer
+    { a: [4, 1568], b: [4, 10], tA: true, tB: false }, // its weight gradient
+    { a: [4, 10], b: [1568, 10], tA: false, tB: true }, // its input gradient
+    { a: [7, 5], b: [3, 7], tA: true, tB: true },
+    { a: [3, 6, 5], b: [3, 5, 8], tA: false, tB: false }, // batched
+    { a: [2, 9, 6], b: [2, 12, 9], tA: true, tB: true },
+    { a: [2, 3], b: [3, 4], tA: false, tB: false }, // 2 rows: padded to 4
+    { a: [5, 3], b: [5, 6], tA: true, tB: false }, // 3 rows, transposed
+    { a: [1, 7], b: [7, 2], tA: false, tB: false }, // 1 row
+    { a: [5, 1], b: [1, 13], tA: false, tB: false }, // k = 1; 13 columns: 8, 4, then 4 pulled back
+    { a: [6, 5], b: [5, 7], tA: false, tB: false }, // 7 columns: 4, then 4 pulled back
+    { a: [6, 5], b: [5, 2], tA: false, tB: false }, // 2 columns: padded to 4
+  ];
+  for (const c of cases) {
+    const as = Array.from({ length: c.a.reduce((x, y) => x * y, 1) }, () => randn(rand));
+    const bs = Array.from({ length: c.b.reduce((x, y) => x * y, 1) }, () => randn(rand));
+    const run = () => {
+      const a = tf.tensor(as, c.a);
+      const b = tf.tensor(bs, c.b);
+      const y = tf.matMul(a, b, c.tA, c.tB);
+      const n = y.shape[y.shape.length - 1]!;
+      const bias = tf.linspace(-1, 1, n);
+      const fused = (activation: tf.fused.Activation, more: { leakyreluAlpha?: number; preluActivationWeights?: tf.Tensor } = {}) =>
+        tf.fused.matMul({ a, b, transposeA: c.tA, transposeB: c.tB, bias, activation, ...more });
+      return [y, fused('linear'), fused('relu'), fused('leakyrelu', { leakyreluAlpha: 0.3 }), fused('sigmoid'),
+        fused('prelu', { preluActivationWeights: tf.linspace(0.1, 0.5, n) })];
+    };
+    const want = await on('cpu', run);
+    const got = await on('wasm', run);
+    // The stock wasm _FusedMatMul adds the bias wrongly when A is transposed; ours is checked with each activation.
+    ['BatchMatMul', '_FusedMatMul + bias', '+ relu', '+ leakyrelu', '+ sigmoid', '+ prelu'].forEach((name, i) => {
+      const err = maxAbsDiff(got[i]!, want[i]!);
+      assert.ok(err <= 2e-5 * scaleOf(want[i]!), `${name} ${JSON.stringify(c)}: max error ${err}`);
+    });
+  }
+});
+
 test('MaxPoolGrad on wasm matches cpu, including ties (ReLU zeros) and padded windows', async () => {
   const rand = rng(9);
   const cases = [

@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { makeConv2DWasm } from './conv2d.js';
 import { conv2DBackpropFilterWasm, makeConv2DBackpropInputWasm } from './conv2d_grad.js';
+import { makeBatchMatMulWasm, makeFusedMatMulWasm } from './matmul.js';
 import { maxPoolGradJs } from './max_pool_grad.js';
 import { makeSliceWasm } from './slice.js';
 import { registerRenormKernels } from './renorm_kernels.js';
@@ -38,6 +39,10 @@ export function registerWasmKernels(): void {
   replace('Conv2DBackpropFilter', conv2DBackpropFilterWasm);
   const stockConv = tf.getKernel('Conv2D', 'wasm');
   if (stockConv) replace('Conv2D', makeConv2DWasm(stockConv.kernelFunc));
+  const stockMatMul = tf.getKernel('BatchMatMul', 'wasm');
+  if (stockMatMul) replace('BatchMatMul', makeBatchMatMulWasm(stockMatMul.kernelFunc));
+  const stockFused = tf.getKernel('_FusedMatMul', 'wasm');
+  if (stockFused) replace('_FusedMatMul', makeFusedMatMulWasm(stockFused.kernelFunc));
   replace('MaxPoolGrad', maxPoolGradJs);
   const stockIdentity = tf.getKernel('Identity', 'wasm');
   if (stockIdentity) replace('Identity', makeIdentityShared(stockIdentity.kernelFunc));

@@ -14,6 +14,7 @@ export interface SimdKernels {
   pad_nhwc(x: number, out: number, n: number, h: number, w: number, c: number, hp: number, wp: number, pt: number, pl: number): void;
   conv_wgrad(xp: number, dy: number, out: number, n: number, hp: number, wp: number, c: number, oh: number, ow: number,
     co: number, kh: number, lp: number, sh: number, sw: number): void;
+  gemm(a: number, b: number, c: number, m: number, k: number, n: number, sam: number, sak: number): void;
   conv_s1(xp: number, wt: number, out: number, n: number, oh: number, ow: number, c: number, co: number, kh: number, kw: number): void;
 }
 

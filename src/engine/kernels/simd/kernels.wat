@@ -375,10 +375,11 @@
       (local.set $k (i32.add (local.get $k) (i32.const 1)))
       (br $kl)))
   )
-;; Four consecutive output pixels x 8 (or 4) output channels of a stride-1 convolution over a padded input:
-;; out[r, j] (rows brow bytes apart) = sum over k < kh, l < len of a[k*row + r*pix + 4l] * b[k*krow + l*brow + 4j].
-  (func $conv_tile8 (param $a i32) (param $b i32) (param $o i32) (param $kh i32) (param $len i32)
-        (param $pix i32) (param $row i32) (param $brow i32) (param $krow i32)
+;; A 4 x 8 (or 4 x 4) block of a matrix product, summed over kh slabs: out[r, j] (rows brow bytes apart) = sum over
+;; k < kh, l < len of a[k*row + r*pix + l*step] * b[k*krow + l*brow + 4j]. For a stride-1 convolution the rows are 4
+;; consecutive output pixels (step 4, one slab per kernel row); for a plain product kh = 1.
+  (func $tile8 (param $a i32) (param $b i32) (param $o i32) (param $kh i32) (param $len i32)
+        (param $pix i32) (param $row i32) (param $brow i32) (param $krow i32) (param $step i32)
     (local $k i32) (local $l i32) (local $ak i32) (local $bk i32) (local $b0 v128) (local $b1 v128) (local $s v128)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
     (block $kd (loop $kl
@@ -401,7 +402,7 @@
         (local.set $s (v128.load32_splat (i32.add (local.get $ak) (i32.mul (local.get $pix) (i32.const 3)))))
         (local.set $a6 (f32x4.add (local.get $a6) (f32x4.mul (local.get $s) (local.get $b0))))
         (local.set $a7 (f32x4.add (local.get $a7) (f32x4.mul (local.get $s) (local.get $b1))))
-        (local.set $ak (i32.add (local.get $ak) (i32.const 4)))
+        (local.set $ak (i32.add (local.get $ak) (local.get $step)))
         (local.set $bk (i32.add (local.get $bk) (local.get $brow)))
         (local.set $l (i32.sub (local.get $l) (i32.const 1)))
         (br_if $ll (local.get $l)))
@@ -419,8 +420,8 @@
     (v128.store (local.get $o) (local.get $a6))
     (v128.store offset=16 (local.get $o) (local.get $a7)))
 
-  (func $conv_tile4 (param $a i32) (param $b i32) (param $o i32) (param $kh i32) (param $len i32)
-        (param $pix i32) (param $row i32) (param $brow i32) (param $krow i32)
+  (func $tile4 (param $a i32) (param $b i32) (param $o i32) (param $kh i32) (param $len i32)
+        (param $pix i32) (param $row i32) (param $brow i32) (param $krow i32) (param $step i32)
     (local $k i32) (local $l i32) (local $ak i32) (local $bk i32) (local $b0 v128) (local $b1 v128) (local $s v128)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
     (block $kd (loop $kl
@@ -438,7 +439,7 @@
         (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $s) (local.get $b0))))
         (local.set $s (v128.load32_splat (i32.add (local.get $ak) (i32.mul (local.get $pix) (i32.const 3)))))
         (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $s) (local.get $b0))))
-        (local.set $ak (i32.add (local.get $ak) (i32.const 4)))
+        (local.set $ak (i32.add (local.get $ak) (local.get $step)))
         (local.set $bk (i32.add (local.get $bk) (local.get $brow)))
         (local.set $l (i32.sub (local.get $l) (i32.const 1)))
         (br_if $ll (local.get $l)))
@@ -485,15 +486,15 @@
           (local.set $j (i32.const 0))
           (block $jd (loop $jl
             (br_if $jd (i32.gt_u (i32.add (local.get $j) (i32.const 8)) (local.get $co)))
-            (call $conv_tile8 (local.get $xa) (i32.add (local.get $wt) (i32.shl (local.get $j) (i32.const 2)))
+            (call $tile8 (local.get $xa) (i32.add (local.get $wt) (i32.shl (local.get $j) (i32.const 2)))
               (i32.add (local.get $oa) (i32.shl (local.get $j) (i32.const 2)))
-              (local.get $kh) (local.get $len) (local.get $pix) (local.get $row) (local.get $brow) (local.get $krow))
+              (local.get $kh) (local.get $len) (local.get $pix) (local.get $row) (local.get $brow) (local.get $krow) (i32.const 4))
             (local.set $j (i32.add (local.get $j) (i32.const 8)))
             (br $jl)))
           (if (i32.lt_u (local.get $j) (local.get $co)) (then
-            (call $conv_tile4 (local.get $xa) (i32.add (local.get $wt) (i32.shl (local.get $j) (i32.const 2)))
+            (call $tile4 (local.get $xa) (i32.add (local.get $wt) (i32.shl (local.get $j) (i32.const 2)))
               (i32.add (local.get $oa) (i32.shl (local.get $j) (i32.const 2)))
-              (local.get $kh) (local.get $len) (local.get $pix) (local.get $row) (local.get $brow) (local.get $krow))))
+              (local.get $kh) (local.get $len) (local.get $pix) (local.get $row) (local.get $brow) (local.get $krow) (i32.const 4))))
           (local.set $x (i32.add (local.get $x) (i32.const 4)))
           (br_if $xl (i32.lt_s (local.get $x) (local.get $ow))))
         (local.set $y (i32.add (local.get $y) (i32.const 1)))
@@ -501,4 +502,39 @@
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $il)))
   )
+
+;; C [m, n] = A [m, k] x B [k, n], with A's element (i, l) at a + i*sam + l*sak (bytes: a row-major A, or a
+;; transposed one read in place) and B, C row-major. Needs m >= 4 and n >= 4: a last block of 4 rows, or of 4
+;; columns, that would run past the end is pulled back to overlap the one before it.
+  (func (export "gemm") (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $k i32) (param $n i32)
+        (param $sam i32) (param $sak i32)
+    (local $i i32) (local $j i32) (local $last i32) (local $brow i32) (local $ai i32) (local $ci i32)
+    (local.set $brow (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $last (i32.sub (local.get $m) (i32.const 4)))
+    (loop $il
+      (if (i32.gt_s (local.get $i) (local.get $last)) (then (local.set $i (local.get $last))))
+      (local.set $ai (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $sam))))
+      (local.set $ci (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $brow))))
+      (local.set $j (i32.const 0))
+      (block $jd (loop $jl
+        (br_if $jd (i32.gt_u (i32.add (local.get $j) (i32.const 8)) (local.get $n)))
+        (call $tile8 (local.get $ai) (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2)))
+          (i32.add (local.get $ci) (i32.shl (local.get $j) (i32.const 2)))
+          (i32.const 1) (local.get $k) (local.get $sam) (i32.const 0) (local.get $brow) (i32.const 0) (local.get $sak))
+        (local.set $j (i32.add (local.get $j) (i32.const 8)))
+        (br $jl)))
+      ;; up to 7 columns left: a block of 4, then one pulled back to end at the last column
+      (block $td (loop $tl
+        (br_if $td (i32.ge_u (local.get $j) (local.get $n)))
+        (if (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $n))
+          (then (local.set $j (i32.sub (local.get $n) (i32.const 4)))))
+        (call $tile4 (local.get $ai) (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2)))
+          (i32.add (local.get $ci) (i32.shl (local.get $j) (i32.const 2)))
+          (i32.const 1) (local.get $k) (local.get $sam) (i32.const 0) (local.get $brow) (i32.const 0) (local.get $sak))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $tl)))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br_if $il (i32.lt_s (local.get $i) (local.get $m))))
+  )
+
 )
