@@ -1,6 +1,6 @@
 // Conv2D for wasm: our SIMD loop for stride-1 undilated NHWC convolutions with co % 4 == 0, else the stock kernel.
 import * as tf from '@tensorflow/tfjs';
-import type { Backend, Info } from './wasm_ops.js';
+import { type Info, type KernelArgs, callKernel } from './wasm_ops.js';
 import { simdKernels } from './simd/index.js';
 import { convS1Simd } from './conv_simd.js';
 
@@ -17,7 +17,7 @@ interface Conv2DAttrs {
  * changed weights again on every training step (measured in src/engine/README.md).
  */
 export function makeConv2DWasm(stock: tf.KernelFunc) {
-  return (args: { inputs: tf.NamedTensorInfoMap; backend: Backend; attrs: tf.NamedAttrMap }): Info => {
+  return (args: KernelArgs): Info => {
     const attrs = args.attrs as unknown as Conv2DAttrs;
     const x = args.inputs['x']!;
     const filter = args.inputs['filter']!;
@@ -31,7 +31,6 @@ export function makeConv2DWasm(stock: tf.KernelFunc) {
         ? simdKernels(args.backend) : null;
       if (simd) return convS1Simd(simd, args.backend, x, filter, info.outHeight, info.outWidth, info.padInfo.top, info.padInfo.left);
     }
-    const out = stock(args as unknown as Parameters<tf.KernelFunc>[0]);
-    return Array.isArray(out) ? out[0]! : out;
+    return callKernel(stock, args);
   };
 }

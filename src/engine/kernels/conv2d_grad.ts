@@ -1,7 +1,7 @@
 // Conv2D gradients for the wasm backend: our SIMD loops where the channels allow, else composed from the
 // backend's forward Conv2D (XNNPACK) plus transposes.
 import * as tf from '@tensorflow/tfjs';
-import { type Backend, type Info, free, runWasm, transpose } from './wasm_ops.js';
+import { type Backend, type Info, type KernelArgs, callKernel, free, runWasm, transpose } from './wasm_ops.js';
 import { simdKernels } from './simd/index.js';
 import { filterGradSimd, inputGradSimd } from './conv_simd.js';
 
@@ -34,7 +34,7 @@ function requireNHWC(kernel: string, dataFormat: string | undefined): void {
  * convolution of x laid out as [ci, h, w, n] (batch = ci, channels = n) with dy laid out as [oh, ow, n, co]
  * as the filter, dilated by the original stride: XNNPACK turns it into one GEMM.
  */
-export function conv2DBackpropFilterWasm(args: { inputs: tf.NamedTensorInfoMap; backend: Backend; attrs: tf.NamedAttrMap }): Info {
+export function conv2DBackpropFilterWasm(args: KernelArgs): Info {
   const { inputs, backend } = args;
   const attrs = args.attrs as unknown as FilterGradAttrs;
   requireNHWC('Conv2DBackpropFilter', attrs.dataFormat);
@@ -82,7 +82,7 @@ export function conv2DBackpropFilterWasm(args: { inputs: tf.NamedTensorInfoMap; 
  * direct loop. Other strides keep the stock kernel (`fallback`).
  */
 export function makeConv2DBackpropInputWasm(fallback: tf.KernelFunc) {
-  return (args: { inputs: tf.NamedTensorInfoMap; backend: Backend; attrs: tf.NamedAttrMap }): Info => {
+  return (args: KernelArgs): Info => {
     const { inputs, backend } = args;
     const attrs = args.attrs as unknown as InputGradAttrs;
     requireNHWC('Conv2DBackpropInput', attrs.dataFormat);
@@ -97,8 +97,7 @@ export function makeConv2DBackpropInputWasm(fallback: tf.KernelFunc) {
     const pbT = info.inHeight - info.outHeight - ptT + kh - 1;
     const prT = info.inWidth - info.outWidth - plT + kw - 1;
     if (info.strideHeight !== 1 || info.strideWidth !== 1 || ptT < 0 || plT < 0 || pbT < 0 || prT < 0) {
-      const out = fallback(args as unknown as Parameters<tf.KernelFunc>[0]);
-      return Array.isArray(out) ? out[0]! : out;
+      return callKernel(fallback, args);
     }
     const simd = filter.shape[2]! % 4 === 0 && info.inWidth >= 4 ? simdKernels(backend) : null;
     if (simd) return inputGradSimd(simd, backend, dy, filter, info, ptT, plT);

@@ -3,10 +3,8 @@
 // call (the weights change each step, and a gradient's "filter" is dy or the rotated weights); these loops read
 // the filter as it lies, so nothing is created or packed per call.
 import * as tf from '@tensorflow/tfjs';
-import { type Backend, type Info, free } from './wasm_ops.js';
+import { type Backend, type HeapBackend, type Info, free } from './wasm_ops.js';
 import { type SimdKernels, heapF32, heapOffset, heapU8 } from './simd/index.js';
-
-type HeapBackend = Backend & { makeOutput(shape: number[], dtype: 'float32'): Info };
 
 /**
  * A stride-1, undilated convolution: x [n,h,w,c] zero-padded by (pt, pl) to [n, oh+kh-1, ow+kw-1, c], then

@@ -3,11 +3,8 @@
 // call (the dense layer's weights change each step; its gradients multiply by dy), for a product of a few 10k
 // multiply-adds.
 import * as tf from '@tensorflow/tfjs';
-import { type Backend, type Info, free, runWasm } from './wasm_ops.js';
+import { type Backend, type HeapBackend, type Info, type KernelArgs as Args, callKernel, free, runWasm } from './wasm_ops.js';
 import { type SimdKernels, heapF32, heapOffset, simdKernels } from './simd/index.js';
-
-type HeapBackend = Backend & { makeOutput(shape: number[], dtype: 'float32'): Info };
-type Args = { inputs: tf.NamedTensorInfoMap; backend: Backend; attrs: tf.NamedAttrMap };
 
 interface Product {
   batch: number;
@@ -82,18 +79,13 @@ function product(simd: SimdKernels, backend: Backend, a: Info, b: Info, transpos
   return out;
 }
 
-function stockCall(stock: tf.KernelFunc, args: Args): Info {
-  const out = stock(args as unknown as Parameters<tf.KernelFunc>[0]);
-  return Array.isArray(out) ? out[0]! : out;
-}
-
 export function makeBatchMatMulWasm(stock: tf.KernelFunc) {
   return (args: Args): Info => {
     const { a, b } = args.inputs as { a: Info; b: Info };
     const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
     const p = plan(a, b, transposeA, transposeB);
     const simd = p ? simdKernels(args.backend) : null;
-    return simd && p ? product(simd, args.backend, a, b, transposeA, transposeB, p) : stockCall(stock, args);
+    return simd && p ? product(simd, args.backend, a, b, transposeA, transposeB, p) : callKernel(stock, args);
   };
 }
 
@@ -124,7 +116,7 @@ export function makeFusedMatMulWasm(stock: tf.KernelFunc) {
     const p = plan(a, b, transposeA, transposeB);
     const plainBias = !bias || (bias.dtype === 'float32' && bias.shape.length === 1 && p !== null && bias.shape[0] === p.n);
     const simd = p && plainBias ? simdKernels(args.backend) : null;
-    if (!simd || !p) return stockCall(stock, args);
+    if (!simd || !p) return callKernel(stock, args);
     const out = product(simd, args.backend, a, b, transposeA, transposeB, p);
     if (bias) {
       const y = heapF32(args.backend, heapOffset(args.backend, out), p.batch * p.m * p.n);

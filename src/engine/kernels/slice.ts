@@ -1,5 +1,6 @@
 // Slice for wasm without the stock kernel's copy of the whole input (readSync) before taking a contiguous part.
 import * as tf from '@tensorflow/tfjs';
+import { type KernelArgs, callKernel } from './wasm_ops.js';
 
 type WasmBackend = tf.KernelBackend & {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
@@ -11,7 +12,7 @@ type WasmBackend = tf.KernelBackend & {
  * heap to heap. Everything else goes to the stock kernel.
  */
 export function makeSliceWasm(stock: tf.KernelFunc) {
-  return (args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap }): tf.TensorInfo => {
+  return (args: KernelArgs): tf.TensorInfo => {
     const x = args.inputs['x']!;
     const { begin, size } = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
     if (x.dtype !== 'string') {
@@ -25,7 +26,6 @@ export function makeSliceWasm(stock: tf.KernelFunc) {
         return out;
       }
     }
-    const out = stock(args as unknown as Parameters<tf.KernelFunc>[0]);
-    return Array.isArray(out) ? out[0]! : out;
+    return callKernel(stock, args);
   };
 }
