@@ -95,10 +95,10 @@ export async function benchTrain(o: TrainBenchOptions): Promise<TrainBenchResult
   const runner = makeRunner(o.batchSize);
   const warmStart = performance.now();
   let warmSteps = 0;
+  const chunk = Math.max(1, Math.min(o.warmup, 50));
   while (warmSteps < o.warmup || performance.now() - warmStart < o.warmupSeconds * 1000) {
-    const n = Math.max(1, Math.min(o.warmup, 50));
-    runner.run(n);
-    warmSteps += n;
+    runner.run(chunk);
+    warmSteps += chunk;
   }
   const warmSeconds = (performance.now() - warmStart) / 1000;
   o.log(`warmed up: ${warmSteps} steps in ${warmSeconds.toFixed(1)} s`);
@@ -156,6 +156,7 @@ export async function benchTrain(o: TrainBenchOptions): Promise<TrainBenchResult
   const tips = torch ? median(theirs) : null;
   const cpuIps = median(oursCpu);
   const cpuTips = torch ? median(theirsCpu) : null;
+  const roundRatios = torch ? ours.map((a, i) => a / theirs[i]!) : null;
 
   let cpuImagesPerSecond: number | null = null;
   if (o.cpuSteps > 0 && backend !== 'cpu') {
@@ -181,8 +182,8 @@ export async function benchTrain(o: TrainBenchOptions): Promise<TrainBenchResult
     torchImagesPerSecond: tips,
     torchRoundsImagesPerSecond: torch ? theirs : null,
     ratio: tips ? ips / tips : null,
-    roundRatios: torch ? ours.map((a, i) => a / theirs[i]!) : null,
-    pairedRatio: torch ? median(ours.map((a, i) => a / theirs[i]!)) : null,
+    roundRatios,
+    pairedRatio: roundRatios ? median(roundRatios) : null,
     torchNote,
     imagesPerCpuSecond: cpuIps,
     torchImagesPerCpuSecond: cpuTips,

@@ -1,9 +1,9 @@
 // Conv2D gradients for the wasm backend: our SIMD loops where the channels allow, else composed from the
 // backend's forward Conv2D (XNNPACK) plus transposes.
 import * as tf from '@tensorflow/tfjs';
-import { type Backend, type Info, type KernelArgs, callKernel, free, runWasm, transpose } from './wasm_ops.js';
-import { simdKernels } from './simd/index.js';
-import { filterGradSimd, inputGradSimd } from './conv_simd.js';
+import { type HeapBackend, type Info, type KernelArgs, callKernel, free, runWasm, transpose } from './wasm_ops.js';
+import { heapF32, heapOffset, simdKernels } from './simd/index.js';
+import { filterGradSimd } from './conv_simd.js';
 
 type Pad = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
 
@@ -45,6 +45,8 @@ export function conv2DBackpropFilterWasm(args: KernelArgs): Info {
     x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode,
   );
   const { strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow, inHeight: h, inWidth: w } = info;
+  const simd = attrs.filterShape[3] % 4 === 0 && info.batchSize * oh * ow > 0 ? simdKernels(backend) : null;
+  if (simd) return filterGradSimd(simd, backend, x, dy, info, attrs.filterShape);
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;
   // Rows/cols the filter grid actually touches; anything beyond is cropped, any shortfall is zero padding.
@@ -52,8 +54,6 @@ export function conv2DBackpropFilterWasm(args: KernelArgs): Info {
   const needW = kw + (ow - 1) * sw;
   const pb = needH - h - pt;
   const pr = needW - w - pl;
-  const simd = attrs.filterShape[3] % 4 === 0 && info.batchSize * oh * ow > 0 ? simdKernels(backend) : null;
-  if (simd) return filterGradSimd(simd, backend, x, dy, info, attrs.filterShape);
   let xt = transpose(backend, x, [3, 1, 2, 0]);
   if (pb < 0 || pr < 0) {
     const cropped = runWasm(backend, 'Slice', { x: xt }, {
@@ -77,9 +77,29 @@ export function conv2DBackpropFilterWasm(args: KernelArgs): Info {
 }
 
 /**
+ * The filter [kh, kw, ci, co] rotated 180 degrees with its in and out channels swapped: [kh, kw, co, ci]. One JS
+ * pass over the heap; the backend's Reverse and Transpose kernels took twice as long as the whole dx convolution.
+ */
+function rotatedFilter(backend: HeapBackend, filter: Info): Info {
+  const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
+  const wt = backend.makeOutput([kh, kw, co, ci], 'float32');
+  const f = heapF32(backend, heapOffset(backend, filter), kh * kw * ci * co);
+  const t = heapF32(backend, heapOffset(backend, wt), kh * kw * ci * co);
+  for (let y = 0; y < kh; y++) {
+    for (let x = 0; x < kw; x++) {
+      const src = ((kh - 1 - y) * kw + (kw - 1 - x)) * ci * co;
+      const dst = (y * kw + x) * co * ci;
+      for (let i = 0; i < ci; i++) for (let o = 0; o < co; o++) t[dst + o * ci + i] = f[src + i * co + o]!;
+    }
+  }
+  return wt;
+}
+
+/**
  * For stride 1, dx is a forward convolution of dy with the filter rotated 180 degrees and its in/out channels
- * swapped, padded by k-1-pad. XNNPACK runs that as fast as the forward pass, unlike the stock wasm kernel's
- * direct loop. Other strides keep the stock kernel (`fallback`).
+ * swapped, padded by k-1-pad: the registered Conv2D (ours, `conv2d.ts`, where ci % 4 == 0; else XNNPACK) runs that
+ * as fast as the forward pass, unlike the stock wasm kernel's direct loop. Other strides keep the stock kernel
+ * (`fallback`).
  */
 export function makeConv2DBackpropInputWasm(fallback: tf.KernelFunc) {
   return (args: KernelArgs): Info => {
@@ -99,11 +119,7 @@ export function makeConv2DBackpropInputWasm(fallback: tf.KernelFunc) {
     if (info.strideHeight !== 1 || info.strideWidth !== 1 || ptT < 0 || plT < 0 || pbT < 0 || prT < 0) {
       return callKernel(fallback, args);
     }
-    const simd = filter.shape[2]! % 4 === 0 && info.inWidth >= 4 ? simdKernels(backend) : null;
-    if (simd) return inputGradSimd(simd, backend, dy, filter, info, ptT, plT);
-    const rotated = runWasm(backend, 'Reverse', { x: filter }, { dims: [0, 1] });
-    const wt = transpose(backend, rotated, [0, 1, 3, 2]);
-    free(backend, rotated);
+    const wt = rotatedFilter(backend as HeapBackend, filter);
     const dx = runWasm(backend, 'Conv2D', { x: dy, filter: wt }, {
       strides: [1, 1],
       pad: [[0, 0], [ptT, pbT], [plT, prT], [0, 0]],

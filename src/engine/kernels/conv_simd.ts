@@ -1,4 +1,5 @@
-// Conv2D and its two gradients as our wasm SIMD loops (simd/kernels.wat), run in place on the backend's heap.
+// Conv2D and its filter gradient as our wasm SIMD loops (simd/kernels.wat), run in place on the backend's heap (the
+// input gradient is a Conv2D: conv2d_grad.ts).
 // XNNPACK builds an operator and packs the filter whenever the filter tensor is new, which in training is every
 // call (the weights change each step, and a gradient's "filter" is dy or the rotated weights); these loops read
 // the filter as it lies, so nothing is created or packed per call.
@@ -23,29 +24,6 @@ export function convS1Simd(simd: SimdKernels, backend: Backend, x: Info, wt: Inf
   simd.conv_s1(heapOffset(b, xp), heapOffset(b, wt), heapOffset(b, y), n, oh, ow, c, co, kh, kw);
   free(b, xp);
   return y;
-}
-
-/**
- * dx of a stride-1 convolution: dy padded by k-1-pad, convolved with the filter rotated 180 degrees, its in and
- * out channels swapped ([kh, kw, co, ci]). Needs ci % 4 == 0 and w >= 4.
- */
-export function inputGradSimd(simd: SimdKernels, backend: Backend, dy: Info, filter: Info, info: tf.backend_util.Conv2DInfo,
-  pt: number, pl: number): Info {
-  const b = backend as HeapBackend;
-  const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
-  const wt = b.makeOutput([kh, kw, co, ci], 'float32');
-  const f = heapF32(b, heapOffset(b, filter), kh * kw * ci * co);
-  const t = heapF32(b, heapOffset(b, wt), kh * kw * ci * co);
-  for (let y = 0; y < kh; y++) {
-    for (let x = 0; x < kw; x++) {
-      const src = ((kh - 1 - y) * kw + (kw - 1 - x)) * ci * co;
-      const dst = (y * kw + x) * co * ci;
-      for (let i = 0; i < ci; i++) for (let o = 0; o < co; o++) t[dst + o * ci + i] = f[src + i * co + o]!;
-    }
-  }
-  const dx = convS1Simd(simd, b, dy, wt, info.inHeight, info.inWidth, pt, pl);
-  free(b, wt);
-  return dx;
 }
 
 /**
