@@ -46,6 +46,8 @@ interface Described {
   /** The description running or queued; changes that arrive meanwhile share the next one. */
   chain: Promise<void>;
   queued: boolean;
+  /** A description is reading the store: this process's own events may be newer than what it reads. */
+  looking: boolean;
 }
 
 export class ForeignEvents {
@@ -59,7 +61,7 @@ export class ForeignEvents {
 
   /** The study as it is when watching starts: later changes are told against it. */
   async begin(studyId: string): Promise<void> {
-    const d: Described = { fields: '', results: '', state: 'CREATED', trials: null, steps: new Map(), chain: Promise.resolve(), queued: false };
+    const d: Described = { fields: '', results: '', state: 'CREATED', trials: null, steps: new Map(), chain: Promise.resolve(), queued: false, looking: false };
     this.studies.set(studyId, d);
     try {
       const [study, trials] = await Promise.all([this.store.getStudy(studyId), this.store.listTrials(studyId, { withIntermediate: false })]);
@@ -90,7 +92,8 @@ export class ForeignEvents {
         const told = d.trials.get(event.trial.id);
         if (told && !changedTrial(told, event.trial)) return false;
         d.trials.set(event.trial.id, event.trial);
-        if (isFinished(event.trial.state) || curveRestarted(told, event.trial)) d.steps.delete(event.trial.id);
+        // A finish during a look leaves the steps to the look, whose read may still hold points not yet told.
+        if ((isFinished(event.trial.state) && !d.looking) || curveRestarted(told, event.trial)) d.steps.delete(event.trial.id);
         return true;
       }
       case 'report': {
@@ -130,10 +133,13 @@ export class ForeignEvents {
     d.queued = true;
     d.chain = d.chain.then(async () => {
       d.queued = false;
+      d.looking = true;
       try {
         await this.describe(studyId, d);
       } catch {
         // A notification has no caller to tell; the next change (or a viewer's reload) catches up.
+      } finally {
+        d.looking = false;
       }
       if (this.gapMs > 0) await new Promise<void>((r) => setTimeout(r, this.gapMs).unref());
     });
@@ -141,6 +147,9 @@ export class ForeignEvents {
   }
 
   private async describe(studyId: string, d: Described): Promise<void> {
+    // The study as told when the look began: an own event during the look is newer than the look's read.
+    const toldState = d.state;
+    const toldResults = d.results;
     const study = await this.store.getStudy(studyId);
     if (!study) {
       if (this.studies.get(studyId) === d) this.gone(studyId);
@@ -151,7 +160,8 @@ export class ForeignEvents {
     const known = d.trials;
     const fields = fieldsOf(study);
     // One pass, in place: over 100,000 listed records a fresh map per look took 40-100 ms of the event loop, this
-    // pass 2-14 ms.
+    // pass 2-14 ms. A trial read again below keeps its last told record in `known` until then: this process's own
+    // event for it may arrive while the look waits on the store, and must find what was told, not what was listed.
     const running: TrialRecord[] = [];
     const changed: TrialRecord[] = [];
     const was = new Map<number, TrialSummary | undefined>();
@@ -168,7 +178,6 @@ export class ForeignEvents {
           continue;
         }
         was.set(t.id, before);
-        known.set(t.id, t);
       }
     }
     if (d.fields === ADOPT_FIELDS) d.fields = fields;
@@ -184,15 +193,28 @@ export class ForeignEvents {
       return;
     }
     const curves = new Map((running.length > 0 ? await this.store.listTrials(studyId, { states: ['RUNNING'] }) : []).map((t) => [t.id, t]));
-    const events: StudyEvent[] = [];
+    const reads: TrialRecord[] = [];
     for (const listedTrial of [...running, ...changed].sort((x, y) => x.number - y.number)) {
       // Read whole, so the trial and its curve are told as of one moment (by id: a finished one, or one that
       // finished since the listing).
-      const t = curves.get(listedTrial.id) ?? (await this.store.getTrial(studyId, listedTrial.id)) ?? listedTrial;
-      known.set(t.id, t);
-      if (changedTrial(was.get(t.id), t)) events.push({ type: 'trial', studyId, trial: trialSummary(t) });
-      // A new attempt's points are new even at steps the last one reported (a viewer starts its curve over too).
-      if (curveRestarted(was.get(t.id), t)) d.steps.delete(t.id);
+      reads.push(curves.get(listedTrial.id) ?? (await this.store.getTrial(studyId, listedTrial.id)) ?? listedTrial);
+    }
+    if (this.studies.get(studyId) !== d) return;
+    // From here to the emits nothing waits, so no event of this process's own comes between a comparison and its emit.
+    const events: StudyEvent[] = [];
+    for (const t of reads) {
+      // What was told last: the look's starting point, or this process's own event that arrived during the reads.
+      const told = known.get(t.id);
+      const stale = told !== undefined && told !== was.get(t.id) && olderThan(t, told);
+      if (!stale) {
+        known.set(t.id, t);
+        if (changedTrial(told, t)) events.push({ type: 'trial', studyId, trial: trialSummary(t) });
+        // A new attempt's points are new even at steps the last one reported (a viewer starts its curve over too).
+        if (curveRestarted(told, t)) d.steps.delete(t.id);
+      }
+      // A read from before this process's own later event: that event was told, and stands. The read's points are
+      // still told where they belong to the attempt the viewer shows.
+      if (stale && curveRestarted(t, told)) continue;
       let steps = d.steps.get(t.id);
       if (!steps) d.steps.set(t.id, (steps = new Set()));
       for (const point of t.intermediate) {
@@ -200,17 +222,28 @@ export class ForeignEvents {
         steps.add(point.step);
         events.push({ type: 'report', studyId, trialId: t.id, number: t.number, point });
       }
-      // A finished trial's curve is complete.
-      if (isFinished(t.state)) d.steps.delete(t.id);
     }
-    if (this.studies.get(studyId) !== d) return;
-    if (study.state !== d.state || resultsJson !== d.results) {
+    // A finished trial's curve is complete (this process's own finish, during the look, left its steps for the look).
+    for (const id of d.steps.keys()) if (isFinished(known.get(id)?.state ?? 'RUNNING')) d.steps.delete(id);
+    const ownMeanwhile = d.state !== toldState || d.results !== toldResults;
+    if (!ownMeanwhile && (study.state !== d.state || resultsJson !== d.results)) {
       events.push({ type: 'study', studyId, state: study.state, ...(resultsJson !== d.results ? { results } : {}) });
       d.state = study.state;
       d.results = resultsJson;
     }
     for (const e of events) this.emit(e);
   }
+}
+
+/**
+ * Whether `read` shows a trial as it was before `told` (a store read that began before the write behind an event of
+ * this process's own). Finished is final, and each claim takes a larger fencing token and counts no fewer retries.
+ */
+function olderThan(read: TrialSummary, told: TrialSummary): boolean {
+  if (isFinished(told.state)) return !isFinished(read.state);
+  if (read.retries !== told.retries) return read.retries < told.retries;
+  if (read.lease && told.lease && read.lease.token !== told.lease.token) return read.lease.token < told.lease.token;
+  return read.state === told.state && read.pruneRequested !== told.pruneRequested && told.pruneRequested;
 }
 
 function fieldsOf(study: StudyRecord): string {

@@ -7,6 +7,7 @@ import type { StudyEvent } from '../../../src/study/api_types.js';
 import { StudyService } from '../../../src/study/service.js';
 import { ForeignEvents, MAX_FINISHED_READ, MAX_RUNNING_READ } from '../../../src/study/service/foreign_events.js';
 import { MemoryStorage } from '../../../src/study/storage/index.js';
+import { trialSummary } from '../../../src/study/service/views.js';
 import { baseConfig, fakeDeps } from './fakes.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -274,6 +275,97 @@ test('foreign events: what a look told first is not sent again as this process\'
     await foreign.changed(study.id);
     assert.equal(events.length, 0, `the look does not repeat what this process sent: ${JSON.stringify(events)}`);
     assert.equal(foreign.own({ type: 'trial', studyId: 'another study', trial: { ...(trialEvent.type === 'trial' ? trialEvent.trial : ({} as never)) } }), true, 'an unwatched study passes');
+  } finally {
+    b.close();
+  }
+});
+
+/** A store whose RUNNING listing (the look's read of the curves) or study read waits for the test, before or after it reads. */
+function gatedRead(storage: MemoryStorage, when: 'before' | 'after', which: 'curves' | 'study' = 'curves') {
+  let open!: () => void;
+  let reached!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  const atGate = new Promise<void>((r) => (reached = r));
+  let armed = false;
+  async function held<T>(read: () => Promise<T>): Promise<T> {
+    armed = false;
+    if (when === 'before') {
+      reached();
+      await gate;
+      return read();
+    }
+    const value = await read();
+    reached();
+    await gate;
+    return value;
+  }
+  const store = {
+    getStudy: (id: string) => (armed && which === 'study' ? held(() => storage.getStudy(id)) : storage.getStudy(id)),
+    getTrial: (id: string, trialId: number) => storage.getTrial(id, trialId),
+    listTrials: (id: string, opts?: Parameters<MemoryStorage['listTrials']>[1]) =>
+      armed && which === 'curves' && opts?.states ? held(() => storage.listTrials(id, opts)) : storage.listTrials(id, opts),
+  };
+  return { store, arm: () => (armed = true), atGate, open: () => open() };
+}
+
+for (const when of ['before', 'after'] as const) {
+  test(`foreign events: this process's own tell during a look (its read of the curves ${when} the tell) is told once, never followed by the older state, and the new point once`, async () => {
+    const storage = new MemoryStorage();
+    const b = new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 });
+    const gated = gatedRead(storage, when);
+    const events: StudyEvent[] = [];
+    const foreign = new ForeignEvents(gated.store, (e) => events.push(e), 0);
+    // What leaves the process: a look's events, and this process's own where `own` lets them pass.
+    const sent = (e: StudyEvent) => foreign.own(e) && events.push(e);
+    try {
+      const study = await b.createStudy(baseConfig({ executor: 'external' }));
+      await foreign.begin(study.id);
+      const [t] = await b.ask(study.id, 1);
+      await foreign.changed(study.id);
+      await b.report(study.id, t!.id, 10, 0.5);
+      gated.arm();
+      const look = foreign.changed(study.id);
+      await gated.atGate;
+      const finished = await b.tell(study.id, t!.id, { value: 0.9 });
+      sent({ type: 'trial', studyId: study.id, trial: trialSummary(finished) });
+      gated.open();
+      await look;
+      await b.report(study.id, (await b.ask(study.id, 1))[0]!.id, 5, 0.1);
+      await foreign.changed(study.id);
+      const ofT = events.filter((e) => (e.type === 'trial' && e.trial.id === t!.id) || (e.type === 'report' && e.trialId === t!.id));
+      const told = ofT.map((e) => (e.type === 'trial' ? e.trial.state : e.type === 'report' ? `step ${e.point.step}` : e.type));
+      assert.deepEqual(told.filter((x) => x !== 'step 10'), ['RUNNING', 'COMPLETE'], `the trial told once in each state, in order: ${JSON.stringify(told)}`);
+      assert.equal(told.filter((x) => x === 'step 10').length, 1, `its new point told once: ${JSON.stringify(told)}`);
+      const page = { id: study.id, direction: 'maximize', trials: [] } as unknown as PageView;
+      for (const e of events) applyEvent(page, e as never);
+      const fresh = await b.getStudyView(study.id);
+      assert.deepEqual(shown(page).filter((x) => x.number === t!.number), shown(fresh).filter((x) => x.number === t!.number), 'applied, the events show the trial as a reload does');
+    } finally {
+      b.close();
+    }
+  });
+}
+
+test('foreign events: this process\'s own study event during a look is not followed by the look\'s older read of the study', async () => {
+  const storage = new MemoryStorage();
+  const b = new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 });
+  const gated = gatedRead(storage, 'after', 'study');
+  const events: StudyEvent[] = [];
+  const foreign = new ForeignEvents(gated.store, (e) => events.push(e), 0);
+  try {
+    const study = await b.createStudy(baseConfig({ executor: 'external' }));
+    await foreign.begin(study.id);
+    await b.ask(study.id, 1);
+    gated.arm();
+    const look = foreign.changed(study.id);
+    await gated.atGate;
+    await b.stopStudy(study.id);
+    const stopped = (await storage.getStudy(study.id))!;
+    if (foreign.own({ type: 'study', studyId: study.id, state: stopped.state })) events.push({ type: 'study', studyId: study.id, state: stopped.state });
+    gated.open();
+    await look;
+    const states = events.filter((e) => e.type === 'study').map((e) => e.type === 'study' && e.state);
+    assert.deepEqual(states, [stopped.state], `the study told in its newest state only: ${JSON.stringify(events)}`);
   } finally {
     b.close();
   }
