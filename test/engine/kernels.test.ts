@@ -111,6 +111,43 @@ test('Conv2D on wasm matches cpu where it takes the stock kernel too: dilated, s
   }
 });
 
+test('FusedConv2D (tfjs-layers\' conv) on wasm matches cpu: bias and every activation on our shapes, the stock kernel elsewhere', async () => {
+  const rand = rng(31);
+  const cases = [
+    { x: [3, 28, 28, 1], f: [3, 3, 1, 16], pad: 'same' as const, stride: 1 }, // the reference network's
+    { x: [2, 14, 14, 16], f: [3, 3, 16, 32], pad: 'same' as const, stride: 1 },
+    { x: [2, 7, 9, 5], f: [2, 3, 5, 12], pad: 'valid' as const, stride: 1 },
+    { x: [1, 6, 7, 4], f: [3, 3, 4, 6], pad: 'same' as const, stride: 1 }, // co % 4 != 0: stock
+    { x: [2, 9, 10, 3], f: [3, 2, 3, 8], pad: 'valid' as const, stride: 2 }, // strided: stock
+  ];
+  const activations: tf.fused.Activation[] = ['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu', 'prelu'];
+  for (const c of cases) {
+    const co = c.f[3]!;
+    const xs = Array.from({ length: c.x.reduce((a, b) => a * b, 1) }, () => randn(rand));
+    const fs = Array.from({ length: c.f.reduce((a, b) => a * b, 1) }, () => randn(rand));
+    const bs = Array.from({ length: co }, () => randn(rand));
+    const alphas = Array.from({ length: co }, () => 0.1 + rand());
+    const run = () => {
+      const x = tf.tensor4d(xs, c.x as [number, number, number, number]);
+      const filter = tf.tensor4d(fs, c.f as [number, number, number, number]);
+      const bias = tf.tensor1d(bs);
+      return [
+        tf.fused.conv2d({ x, filter, strides: c.stride, pad: c.pad }),
+        ...activations.map((activation) => tf.fused.conv2d({
+          x, filter, strides: c.stride, pad: c.pad, bias, activation, leakyreluAlpha: 0.3,
+          ...(activation === 'prelu' ? { preluActivationWeights: tf.tensor1d(alphas) } : {}),
+        })),
+      ];
+    };
+    const want = await on('cpu', run);
+    const got = await on('wasm', run);
+    ['no bias', ...activations.map((a) => `bias + ${a}`)].forEach((name, i) => {
+      const err = maxAbsDiff(got[i]!, want[i]!);
+      assert.ok(err <= 2e-5 * scaleOf(want[i]!), `FusedConv2D ${name} ${JSON.stringify(c)}: max error ${err}`);
+    });
+  }
+});
+
 test('BatchMatMul and _FusedMatMul on wasm match cpu: every transpose, n % 4 != 0, batches, fewer than 4 rows, a bias', async () => {
   const rand = rng(23);
   const cases = [

@@ -3,7 +3,8 @@
 // call (the dense layer's weights change each step; its gradients multiply by dy), for a product of a few 10k
 // multiply-adds.
 import * as tf from '@tensorflow/tfjs';
-import { type Backend, type HeapBackend, type Info, type KernelArgs as Args, callKernel, free, runWasm } from './wasm_ops.js';
+import { type Backend, type HeapBackend, type Info, type KernelArgs as Args, callKernel, free } from './wasm_ops.js';
+import { applyEpilogue, plainBias } from './fused_epilogue.js';
 import { type SimdKernels, heapF32, heapOffset, simdKernels } from './simd/index.js';
 
 interface Product {
@@ -89,20 +90,6 @@ export function makeBatchMatMulWasm(stock: tf.KernelFunc) {
   };
 }
 
-/** The activations tfjs fuses into a product, as the backend's own kernels (tfjs' `applyActivation`). */
-function activate(backend: Backend, y: Info, activation: string, alpha: number | undefined, prelu: Info | undefined): Info {
-  switch (activation) {
-    case 'linear': return y;
-    case 'relu': return runWasm(backend, 'Relu', { x: y });
-    case 'relu6': return runWasm(backend, 'Relu6', { x: y });
-    case 'elu': return runWasm(backend, 'Elu', { x: y });
-    case 'sigmoid': return runWasm(backend, 'Sigmoid', { x: y });
-    case 'leakyrelu': return runWasm(backend, 'LeakyRelu', { x: y }, { alpha: alpha ?? 0.2 });
-    case 'prelu': return runWasm(backend, 'Prelu', { x: y, alpha: prelu! });
-    default: throw new Error(`_FusedMatMul: unknown activation '${activation}'`);
-  }
-}
-
 /**
  * The dense layer's forward product: ours, then a bias of one value per column and the activation. (The stock
  * wasm kernel adds the bias wrongly when A is transposed: tfjs-backend-wasm 4.22, `transposeA` with a bias.)
@@ -114,17 +101,9 @@ export function makeFusedMatMulWasm(stock: tf.KernelFunc) {
       transposeA: boolean; transposeB: boolean; activation?: string; leakyreluAlpha?: number;
     };
     const p = plan(a, b, transposeA, transposeB);
-    const plainBias = !bias || (bias.dtype === 'float32' && bias.shape.length === 1 && p !== null && bias.shape[0] === p.n);
-    const simd = p && plainBias ? simdKernels(args.backend) : null;
+    const simd = p && plainBias(bias, p.n) ? simdKernels(args.backend) : null;
     if (!simd || !p) return callKernel(stock, args);
     const out = product(simd, args.backend, a, b, transposeA, transposeB, p);
-    if (bias) {
-      const y = heapF32(args.backend, heapOffset(args.backend, out), p.batch * p.m * p.n);
-      const v = heapF32(args.backend, heapOffset(args.backend, bias), p.n);
-      for (let r = 0; r < p.batch * p.m; r++) for (let c = 0; c < p.n; c++) y[r * p.n + c] += v[c]!;
-    }
-    const y = activate(args.backend, out, activation ?? 'linear', leakyreluAlpha, preluActivationWeights);
-    if (y !== out) free(args.backend, out);
-    return y;
+    return applyEpilogue(args.backend, out, p.batch * p.m, p.n, { bias, activation, leakyreluAlpha, preluActivationWeights });
   };
 }

@@ -1,6 +1,6 @@
 // Installs our kernels over the stock ones, once per backend, after that backend has run its kernels' setup.
 import * as tf from '@tensorflow/tfjs';
-import { makeConv2DWasm } from './conv2d.js';
+import { makeConv2DWasm, makeFusedConv2DWasm } from './conv2d.js';
 import { conv2DBackpropFilterWasm, makeConv2DBackpropInputWasm } from './conv2d_grad.js';
 import { makeBatchMatMulWasm, makeFusedMatMulWasm } from './matmul.js';
 import { maxPoolGradJs } from './max_pool_grad.js';
@@ -39,6 +39,8 @@ export function registerWasmKernels(): void {
   replace('Conv2DBackpropFilter', conv2DBackpropFilterWasm);
   const stockConv = tf.getKernel('Conv2D', 'wasm');
   if (stockConv) replace('Conv2D', makeConv2DWasm(stockConv.kernelFunc));
+  const stockFusedConv = tf.getKernel('FusedConv2D', 'wasm');
+  if (stockFusedConv) replace('FusedConv2D', makeFusedConv2DWasm(stockFusedConv.kernelFunc));
   const stockMatMul = tf.getKernel('BatchMatMul', 'wasm');
   if (stockMatMul) replace('BatchMatMul', makeBatchMatMulWasm(stockMatMul.kernelFunc));
   const stockFused = tf.getKernel('_FusedMatMul', 'wasm');
