@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DataSplit, Dataset } from '../data/types.js';
 import { renormLayers } from '../engine/models.js';
+import { chainLayers, forward } from '../engine/forward.js';
 import { imageTensor } from './batches.js';
 
 /**
@@ -15,11 +16,14 @@ export function accuracy(model: tf.LayersModel, dataset: Dataset, split: DataSpl
   const brns = training ? renormLayers(model) : [];
   const saved = brns.map((l) => l.updateStatistics);
   brns.forEach((l) => (l.updateStatistics = false));
+  // The layers called directly, as the training step does: through model.apply a train-mode pass of 1,000 images at
+  // batch 4 took 219 ms, this way 128 ms (the symbolic executor's bookkeeping per call).
+  const chain = chainLayers(model);
   let correct = 0;
   try {
     for (let start = 0; start < indices.length; start += batchSize) {
       const idx = indices.subarray(start, Math.min(indices.length, start + batchSize));
-      const predicted = tf.tidy(() => tf.argMax(model.apply(imageTensor(dataset, split, idx), { training }) as tf.Tensor, -1).dataSync());
+      const predicted = tf.tidy(() => tf.argMax(forward(model, chain, imageTensor(dataset, split, idx), { training }, true), -1).dataSync());
       for (let i = 0; i < idx.length; i++) if (predicted[i] === split.labels[idx[i]]) correct++;
     }
   } finally {

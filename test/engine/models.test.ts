@@ -49,5 +49,17 @@ test('the direct chain forward equals model.apply, including conv bias, activati
   const direct = forward(model, chain, x, { training: false }).dataSync();
   const viaApply = (model.apply(x, { training: false }) as import('@tensorflow/tfjs').Tensor).dataSync();
   assert.deepEqual(Array.from(direct), Array.from(viaApply));
+  // Released as it goes (a scoring pass, whose train-mode form leaves the statistics alone): the same output, and
+  // no tensor left behind but the output.
+  for (const l of renormLayers(model)) l.updateStatistics = false;
+  for (const training of [false, true]) {
+    const before = tf.memory().numTensors;
+    const released = forward(model, chain, x, { training }, true);
+    assert.equal(tf.memory().numTensors, before + 1, `training=${training}: only the output is left`);
+    const kept: import("@tensorflow/tfjs").Tensor = tf.tidy(() => forward(model, chain, x, { training }));
+    assert.deepEqual(Array.from(released.dataSync()), Array.from(kept.dataSync()), `training=${training}: released, the same output`);
+    tf.dispose([released, kept]);
+  }
+  assert.equal(x.isDisposed, false, 'the input is the caller\'s');
   model.dispose();
 });
