@@ -39,11 +39,10 @@ export function chainLayers(model: tf.LayersModel): tf.layers.Layer[] | null {
 }
 
 /**
- * model.apply(x, kwargs), faster for a chain; identical results (the same layer call()s). With `release` (a pass
- * no gradient will be taken of, such as scoring) each layer's output, and what it made on the way, is disposed once
- * the next layer has read it,
- * as model.apply does when not training: holding every activation of a batch of 256 to the end grew the wasm heap
- * from 27 to 67 MB, and the first such pass took twice as long while the heap grew.
+ * model.apply(x, kwargs), faster for a chain; identical results (the same layer call()s). With `release` (a pass no
+ * gradient will be taken of, such as scoring) each layer's output, and what it made on the way, is disposed once the
+ * next layer has read it, as model.apply does when not training: holding every activation of a batch of 256 to the
+ * end grew the wasm heap from 27 to 67 MB, and the first such pass took twice as long while the heap grew.
  */
 export function forward(model: tf.LayersModel, chain: tf.layers.Layer[] | null, x: tf.Tensor, kwargs: Kwargs, release = false): tf.Tensor {
   if (!chain) return model.apply(x, kwargs) as tf.Tensor;

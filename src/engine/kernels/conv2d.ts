@@ -44,8 +44,9 @@ export function makeConv2DWasm(stock: tf.KernelFunc) {
 }
 
 /**
- * tfjs-layers' Conv2D layer (`model.apply`, `predict`: the trainer's accuracy passes) calls FusedConv2D: our loop,
- * then its bias and activation, where the convolution is ours and the bias has one value per output channel.
+ * tfjs-layers' Conv2D layer calls FusedConv2D (`model.apply` and `predict`, where `forward` does not run the layers
+ * itself: a model that is not a plain chain): our loop, then its bias and activation, where the convolution is ours
+ * and the bias has one value per output channel.
  */
 export function makeFusedConv2DWasm(stock: tf.KernelFunc) {
   return (args: KernelArgs): Info => {
