@@ -12,10 +12,28 @@ interface RouteLayer {
   route?: { _methods(): string[] };
 }
 
-/** Every method the router's routes take on `path` (GET brings HEAD), in route order; empty for an unknown path. */
+/** Whether the router's layers are as read here: express 5's (a router of another version is not read at all). */
+function readable(stack: unknown): stack is RouteLayer[] {
+  return Array.isArray(stack) && stack.every((l: Partial<RouteLayer> | null) =>
+    typeof l?.match === 'function' && (l.route === undefined || typeof l.route._methods === 'function'));
+}
+
+let warned = false;
+
+/**
+ * Every method the router's routes take on `path` (GET brings HEAD), in route order; empty for an unknown path, and
+ * for every path when the router's internals are not express 5's (an express the dependency range let in): then a
+ * wrong method is a 404 as before there was a 405, never a 500 on every request.
+ */
 export function allowedMethods(router: Router, path: string): string[] {
+  const stack: unknown = router.stack;
+  if (!readable(stack)) {
+    if (!warned) process.emitWarning('this express router does not expose the route layers express 5 did: a wrong method is answered 404, not 405', { code: 'RENORM_TUNE_405' });
+    warned = true;
+    return [];
+  }
   const out = new Set<string>();
-  for (const layer of router.stack as unknown as RouteLayer[]) {
+  for (const layer of stack) {
     if (layer.route && layer.match(path)) for (const m of layer.route._methods()) out.add(m);
   }
   return [...out];
