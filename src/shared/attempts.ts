@@ -1,3 +1,6 @@
+// A trial's attempts: when its curve starts over, and which of two records of it is the later. A trial handed back
+// or requeued starts a new attempt; a finished one is final.
+//
 // When a trial's curve starts over. A trial handed back (release) or requeued (its lease expired) loses its reports
 // in the store, and its next claim is a new attempt with a new lease token and start time: a viewer that kept the
 // old points would show them, and would take the new attempt's first report of a step for a repeat.
@@ -14,4 +17,30 @@ export function curveRestarted(was: AttemptFields | undefined, now: AttemptField
   if (!was) return false;
   if (was.lease && now.lease && was.lease.token !== now.lease.token) return true;
   return was.startedAt !== null && now.startedAt !== null && was.startedAt !== now.startedAt;
+}
+
+/** The states a trial ends in: none is ever left. */
+export const FINISHED_STATES = ['COMPLETE', 'PRUNED', 'FAIL'] as const;
+
+export function isFinished(state: string): boolean {
+  return (FINISHED_STATES as readonly string[]).includes(state);
+}
+
+interface ProgressFields {
+  state: string;
+  retries: number;
+  pruneRequested: boolean;
+  lease: { token: number } | null;
+}
+
+/**
+ * Whether `a` shows the trial as it was before `b` (a read, or an event, overtaken by a later one): finished is final,
+ * each claim takes a larger fencing token and counts no fewer retries, and a prune request is never taken back. Where
+ * the records cannot tell (a trial back in the queue against a claim of the same retry count), false.
+ */
+export function olderThan(a: ProgressFields, b: ProgressFields): boolean {
+  if (isFinished(b.state)) return !isFinished(a.state);
+  if (a.retries !== b.retries) return a.retries < b.retries;
+  if (a.lease && b.lease && a.lease.token !== b.lease.token) return a.lease.token < b.lease.token;
+  return a.state === b.state && !a.pruneRequested && b.pruneRequested;
 }

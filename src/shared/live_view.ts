@@ -1,5 +1,5 @@
 // Applies the server's incremental live events to a study view held by a viewer (the dashboard), so a stream never forces a refetch of the whole study; browser-safe.
-import { curveRestarted } from './attempts.js';
+import { curveRestarted, olderThan } from './attempts.js';
 import { retally, tally, type TrialTally } from './summary.js';
 import type { StudyEvent, StudyView } from '../study/api_types.js';
 import type { TrialRecord } from '../study/types.js';
@@ -56,6 +56,9 @@ export function applyEvent(view: StudyView, event: StudyEvent): boolean {
       const index = indexOf(view);
       const i = index.at.get(event.trial.id);
       const was = i === undefined ? undefined : view.trials[i]!;
+      // An event the page has already seen overtaken (sent before the view it fetched was read, and arrived after):
+      // applied, it would show a finished trial running again.
+      if (was && olderThan(event.trial, was)) return true;
       const now = { ...event.trial, intermediate: was && !curveRestarted(was, event.trial) ? was.intermediate : [] };
       if (i !== undefined) view.trials[i] = now;
       else {

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyEvent } from '../../src/shared/live_view.js';
-import { curveRestarted } from '../../src/shared/attempts.js';
+import { curveRestarted, olderThan } from '../../src/shared/attempts.js';
 import { retally, tally } from '../../src/shared/summary.js';
 import type { StudyEvent, StudyView, TrialSummary } from '../../src/study/api_types.js';
 import type { TrialRecord, TrialRole, TrialState } from '../../src/study/types.js';
@@ -18,6 +18,7 @@ function reference(view: StudyView, event: StudyEvent): void {
   if (event.type === 'trial') {
     const i = view.trials.findIndex((t) => t.id === event.trial.id);
     const was = i >= 0 ? view.trials[i]! : undefined;
+    if (was && olderThan(event.trial, was)) return;
     if (was) view.trials[i] = { ...event.trial, intermediate: curveRestarted(was, event.trial) ? [] : was.intermediate };
     else view.trials.push({ ...event.trial, intermediate: [] });
     view.trials.sort((a, b) => a.number - b.number);
@@ -132,4 +133,33 @@ test('retally equals tally after each change, whichever trial changes, in both d
       assert.deepEqual(before, tally(trials, direction), `${direction}, change ${k}`);
     }
   }
+});
+
+test('a trial event overtaken by what the page holds (sent before the view it fetched was read) is ignored; a later attempt is not', () => {
+  const view = fixtureStudy(0, 1);
+  const lease = (token: number) => ({ owner: 'w', token, expiresAt: '2026-01-01T00:01:00.000Z' });
+  const running = trial({ id: 1000, number: 100, state: 'RUNNING', value: null });
+  running.lease = lease(1);
+  running.startedAt = '2026-01-01T00:00:00.000Z';
+  const done = { ...running, state: 'COMPLETE' as const, value: 0.9, lease: null, finishedAt: '2026-01-01T00:00:09.000Z' };
+  const at = () => view.trials.find((t) => t.id === 1000)!;
+  assert.equal(applyEvent(view, { type: 'trial', studyId: 's1', trial: summary(done) }), true);
+  assert.equal(applyEvent(view, { type: 'trial', studyId: 's1', trial: summary(running) }), true, 'ignored, not a refetch');
+  assert.equal(at().state, 'COMPLETE', 'a finished trial does not show running again');
+  assert.equal(view.counts.COMPLETE, 3, 'the two baselines and it');
+  // A requeued trial (its lease expired: one more retry) and its next claim are later attempts.
+  const view2 = fixtureStudy(0, 1);
+  const at2 = () => view2.trials.find((t) => t.id === 1000)!;
+  const requeued = { ...running, state: 'WAITING' as const, lease: null, retries: 1 };
+  const reclaimed = { ...running, retries: 1, lease: lease(2), startedAt: '2026-01-01T00:00:05.000Z' };
+  applyEvent(view2, { type: 'trial', studyId: 's1', trial: summary(running) });
+  applyEvent(view2, { type: 'report', studyId: 's1', trialId: 1000, number: 100, point: { step: 10, value: 0.5 } });
+  applyEvent(view2, { type: 'trial', studyId: 's1', trial: summary(requeued) });
+  assert.equal(at2().state, 'WAITING');
+  assert.equal(applyEvent(view2, { type: 'trial', studyId: 's1', trial: summary(running) }), true);
+  assert.equal(at2().state, 'WAITING', 'the first attempt, arriving late, does not undo the requeue');
+  applyEvent(view2, { type: 'trial', studyId: 's1', trial: summary(reclaimed) });
+  assert.deepEqual([at2().state, at2().lease?.token], ['RUNNING', 2], 'the next claim is applied');
+  assert.equal(applyEvent(view2, { type: 'trial', studyId: 's1', trial: summary({ ...reclaimed, lease: lease(1) }) }), true);
+  assert.equal(at2().lease?.token, 2, 'an older claim is not');
 });

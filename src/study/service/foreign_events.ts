@@ -14,8 +14,7 @@
 // whichever of the two sees it first.
 import type { StudyEvent, TrialSummary } from '../api_types.js';
 import type { Storage, StudyRecord, StudyState, TrialRecord } from '../types.js';
-import { curveRestarted } from '../../shared/attempts.js';
-import { isFinished } from '../storage/rules.js';
+import { curveRestarted, isFinished, olderThan } from '../../shared/attempts.js';
 import { studyResults, trialSummary } from './views.js';
 
 /** More trials than this finished (or otherwise changed, not RUNNING) since the last look: announced as `refetch`. */
@@ -233,17 +232,6 @@ export class ForeignEvents {
     }
     for (const e of events) this.emit(e);
   }
-}
-
-/**
- * Whether `read` shows a trial as it was before `told` (a store read that began before the write behind an event of
- * this process's own). Finished is final, and each claim takes a larger fencing token and counts no fewer retries.
- */
-function olderThan(read: TrialSummary, told: TrialSummary): boolean {
-  if (isFinished(told.state)) return !isFinished(read.state);
-  if (read.retries !== told.retries) return read.retries < told.retries;
-  if (read.lease && told.lease && read.lease.token !== told.lease.token) return read.lease.token < told.lease.token;
-  return read.state === told.state && read.pruneRequested !== told.pruneRequested && told.pruneRequested;
 }
 
 function fieldsOf(study: StudyRecord): string {

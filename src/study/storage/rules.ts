@@ -2,19 +2,18 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigError, ConflictError, NotFoundError } from '../../errors.js';
 import { countsTowardBudget, isValidRole } from '../../shared/roles.js';
+import { FINISHED_STATES, isFinished } from '../../shared/attempts.js';
 import { BudgetExhaustedError, LeaseLostError, TrialNotRunningError } from '../errors.js';
 import { trialSeed } from '../seeds.js';
 import type { Direction, FinishResult, IntermediateValue, LeaseRequest, NewTrial, StudySnapshot, StudyState, TrialState } from '../types.js';
 
 const STUDY_STATES: readonly StudyState[] = ['CREATED', 'RUNNING', 'STOPPED', 'COMPLETE'];
-const FINISHED: readonly TrialState[] = ['COMPLETE', 'PRUNED', 'FAIL'];
+const FINISHED: readonly TrialState[] = FINISHED_STATES;
 const TRIAL_STATES: readonly TrialState[] = ['WAITING', 'RUNNING', ...FINISHED];
 /** A lease shorter than this could expire between two heartbeats of a healthy worker; longer than a week is a typo. */
 const LEASE_SECONDS = { min: 1, max: 7 * 24 * 3600 };
 
-export function isFinished(state: TrialState): boolean {
-  return FINISHED.includes(state);
-}
+export { isFinished };
 
 /** 12 hex characters: short enough to type in `renorm-tune show`, random enough that two hosts never collide in practice. */
 export function newStudyId(): string {
