@@ -1,5 +1,5 @@
 // Study page: loads one study, draws every view and redraws on the study's server-sent events.
-import type { GpView, ImportanceView, StudyView, TrialRecord } from './types.js';
+import type { GpView, ImportanceView, StudyEvent, StudyView, TrialRecord } from './types.js';
 import { apiJson, apiText, ApiFailure, subscribeStudy, throttled } from './ui/api.js';
 import { applyEvent } from '../src/shared/live_view.js';
 import { setupCharts } from './ui/chart.js';
@@ -22,6 +22,14 @@ let gone = false;
 let omitted = new Set<number>();
 /** How long the last fetch + redraw took: live refreshes wait at least 4× that, so a huge study never saturates the tab. */
 let lastRefreshMs = 0;
+/**
+ * The events that arrived while each view fetch was on its way: the server may have read that view before them, so
+ * they are applied to it once it is in (one it already holds changes nothing). Without this the first load dropped
+ * them, and a refetch lost them with the view it replaced: a trial told meanwhile showed running until reloaded.
+ */
+const inFlight = new Set<StudyEvent[]>();
+/** Set by main: a fetched view that an event it missed cannot be applied to is fetched again. */
+let fetchAgain = (): void => undefined;
 const table = new TrialTable(byId<HTMLTableElement>('trials'), byId('trials-pager'), openTrial);
 
 function setStatus(text: string, kind: 'error' | 'info' | '' = ''): void {
@@ -147,15 +155,22 @@ async function loadGp(force = false): Promise<void> {
 
 async function refresh(): Promise<void> {
   const started = performance.now();
+  const missed: StudyEvent[] = [];
+  inFlight.add(missed);
   try {
     // Only the curves the page draws (the best trials', the baselines', the unfinished ones'): a study of thousands of
     // trials with long curves would otherwise be mostly curves nobody looks at.
-    view = await apiJson<StudyView>(`${base}?curves=top`);
+    const fetched = await apiJson<StudyView>(`${base}?curves=top`);
     // Older servers or trimmed views may leave these out; every chart below expects them.
-    for (const t of view.trials) {
+    for (const t of fetched.trials) {
       t.intermediate ??= [];
       t.params ??= {};
     }
+    inFlight.delete(missed);
+    let whole = true;
+    for (const e of missed) whole = applyEvent(fetched, e) && whole;
+    view = fetched;
+    if (!whole) fetchAgain();
     const sent = view.curveTrials ? new Set(view.curveTrials) : null;
     omitted = new Set(sent ? view.trials.filter((t) => !sent.has(t.id)).map((t) => t.id) : []);
     document.body.dataset.fetchMs = String(Math.round(performance.now() - started));
@@ -166,6 +181,7 @@ async function refresh(): Promise<void> {
     if (selected !== null) void showWithCurve(selected);
     void loadGp(gpLoadedAt === 0);
   } catch (err) {
+    inFlight.delete(missed);
     if (err instanceof ApiFailure && err.status === 404) {
       byId('overview').hidden = true;
       byId('panels').hidden = true;
@@ -217,9 +233,12 @@ function main(): void {
   const refetch = throttled(() => {
     if (!gone) void refresh();
   }, () => Math.max(1000, 4 * lastRefreshMs));
+  fetchAgain = refetch;
   subscribeStudy(
     studyId,
     (event) => {
+      for (const missed of inFlight) missed.push(event);
+      if (event.type === 'trial') document.body.dataset.lastEvent = `trial ${event.trial.id} ${event.trial.state}`;
       if (event.type === 'deleted') {
         gone = true;
         live.className = 'live off';

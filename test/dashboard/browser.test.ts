@@ -342,6 +342,33 @@ test('a trial asked, reported and told by another process appears live, without 
   await page.close();
 });
 
+test('a trial told while the page\'s first view is on its way (read before the tell) shows as told once the view is in', async () => {
+  const { page, problems } = await watchedPage();
+  const [t] = await service.ask(studyId, 1);
+  // The view is read now, with the trial running, and held until the tell's event has reached the page.
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let read!: () => void;
+  const wasRead = new Promise<void>((r) => (read = r));
+  await page.route((u) => u.pathname === `/api/studies/${encodeURIComponent(studyId)}`, async (route) => {
+    const response = await route.fetch();
+    const body = await response.text();
+    read();
+    await held;
+    await route.fulfill({ response, body });
+  });
+  await page.goto(`${base}/study.html?id=${encodeURIComponent(studyId)}`);
+  await wasRead;
+  await page.waitForSelector('#live.on');
+  await service.tell(studyId, t!.id, { value: 0.5 });
+  await page.waitForFunction((id) => document.body.dataset.lastEvent === `trial ${id} COMPLETE`, t!.id, { timeout: 10_000 });
+  release();
+  await page.waitForSelector(`#trials tbody tr[data-trial-id="${t!.id}"]`);
+  assert.ok(await page.locator(`#trials tbody tr[data-trial-id="${t!.id}"].state-row-complete`).count(), 'the trial shows complete, not running');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('the final-validation verdict written while the page is open appears live, without the page reloading the study', async () => {
   const id = (await service.createStudy(validateStudyConfig({ name: 'verdict-arrives-live', executor: 'external', totalSteps: 100, optimizer: { type: 'random' } }))).id;
   for (const t of await service.ask(id, 2)) await service.tell(id, t.id, { value: 0.6 });
