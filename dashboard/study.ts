@@ -28,8 +28,6 @@ let lastRefreshMs = 0;
  * them, and a refetch lost them with the view it replaced: a trial told meanwhile showed running until reloaded.
  */
 const inFlight = new Set<StudyEvent[]>();
-/** Set by main: a fetched view that an event it missed cannot be applied to is fetched again. */
-let fetchAgain = (): void => undefined;
 const table = new TrialTable(byId<HTMLTableElement>('trials'), byId('trials-pager'), openTrial);
 
 function setStatus(text: string, kind: 'error' | 'info' | '' = ''): void {
@@ -153,7 +151,8 @@ async function loadGp(force = false): Promise<void> {
   }
 }
 
-async function refresh(): Promise<void> {
+/** Fetches and draws the view. False when an event it missed cannot be applied to it: it must be fetched again. */
+async function refresh(): Promise<boolean> {
   const started = performance.now();
   const missed: StudyEvent[] = [];
   inFlight.add(missed);
@@ -170,7 +169,6 @@ async function refresh(): Promise<void> {
     let whole = true;
     for (const e of missed) whole = applyEvent(fetched, e) && whole;
     view = fetched;
-    if (!whole) fetchAgain();
     const sent = view.curveTrials ? new Set(view.curveTrials) : null;
     omitted = new Set(sent ? view.trials.filter((t) => !sent.has(t.id)).map((t) => t.id) : []);
     document.body.dataset.fetchMs = String(Math.round(performance.now() - started));
@@ -180,6 +178,7 @@ async function refresh(): Promise<void> {
     document.body.dataset.refreshMs = String(Math.round(lastRefreshMs));
     if (selected !== null) void showWithCurve(selected);
     void loadGp(gpLoadedAt === 0);
+    return whole;
   } catch (err) {
     inFlight.delete(missed);
     if (err instanceof ApiFailure && err.status === 404) {
@@ -189,6 +188,7 @@ async function refresh(): Promise<void> {
     } else {
       setStatus(`Could not load the study: ${err instanceof Error ? err.message : String(err)}${view ? ' — showing the last data received.' : ''}`, 'error');
     }
+    return true;
   }
 }
 
@@ -230,10 +230,12 @@ function main(): void {
     lastRefreshMs = performance.now() - started;
     void loadGp();
   }, () => Math.max(1000, 4 * lastRefreshMs));
+  const load = async () => {
+    if (!(await refresh())) refetch();
+  };
   const refetch = throttled(() => {
-    if (!gone) void refresh();
+    if (!gone) void load();
   }, () => Math.max(1000, 4 * lastRefreshMs));
-  fetchAgain = refetch;
   subscribeStudy(
     studyId,
     (event) => {
@@ -257,7 +259,7 @@ function main(): void {
     },
     refetch,
   );
-  void refresh();
+  void load();
 }
 
 main();

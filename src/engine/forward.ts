@@ -32,6 +32,10 @@ function conv2d(layer: tf.layers.Layer, x: tf.Tensor): tf.Tensor {
   return c.activation.getClassName() === 'linear' ? y : c.activation.apply(y);
 }
 
+function callLayer(layer: tf.layers.Layer, x: tf.Tensor, kwargs: Kwargs): tf.Tensor {
+  return isPlainConv2D(layer) ? conv2d(layer, x) : (layer.call(x, kwargs) as tf.Tensor);
+}
+
 /** The layers of `model` if it is a plain chain we can run directly, else null. */
 export function chainLayers(model: tf.LayersModel): tf.layers.Layer[] | null {
   if (!(model instanceof tf.Sequential)) return null;
@@ -48,11 +52,13 @@ export function forward(model: tf.LayersModel, chain: tf.layers.Layer[] | null, 
   if (!chain) return model.apply(x, kwargs) as tf.Tensor;
   let h = x;
   for (const layer of chain) {
+    if (!release) {
+      h = callLayer(layer, h, kwargs);
+      continue;
+    }
     const input = h;
-    const run = () => (isPlainConv2D(layer) ? conv2d(layer, input) : (layer.call(input, kwargs) as tf.Tensor));
-    const next = release ? tf.tidy(run) : run();
-    if (release && h !== x && next !== h) h.dispose();
-    h = next;
+    h = tf.tidy(() => callLayer(layer, input, kwargs));
+    if (input !== x && h !== input) input.dispose();
   }
   return h;
 }

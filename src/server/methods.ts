@@ -12,12 +12,6 @@ interface RouteLayer {
   route?: { _methods(): string[] };
 }
 
-/** Whether the router's layers are as read here: express 5's (a router of another version is not read at all). */
-function readable(stack: unknown): stack is RouteLayer[] {
-  return Array.isArray(stack) && stack.every((l: Partial<RouteLayer> | null) =>
-    typeof l?.match === 'function' && (l.route === undefined || typeof l.route._methods === 'function'));
-}
-
 let warned = false;
 
 /**
@@ -27,13 +21,13 @@ let warned = false;
  */
 export function allowedMethods(router: Router, path: string): string[] {
   const stack: unknown = router.stack;
-  if (!readable(stack)) {
-    if (!warned) process.emitWarning('this express router does not expose the route layers express 5 did: a wrong method is answered 404, not 405', { code: 'RENORM_TUNE_405' });
-    warned = true;
-    return [];
-  }
   const out = new Set<string>();
-  for (const layer of stack) {
+  for (const layer of (Array.isArray(stack) ? stack : [null]) as (Partial<RouteLayer> | null)[]) {
+    if (typeof layer?.match !== 'function' || (layer.route !== undefined && typeof layer.route._methods !== 'function')) {
+      if (!warned) process.emitWarning('this express router does not expose the route layers express 5 did: a wrong method is answered 404, not 405', { code: 'RENORM_TUNE_405' });
+      warned = true;
+      return [];
+    }
     if (layer.route && layer.match(path)) for (const m of layer.route._methods()) out.add(m);
   }
   return [...out];

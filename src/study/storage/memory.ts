@@ -8,9 +8,10 @@ import type {
 } from '../types.js';
 import {
   checkFinish, checkIntermediate, checkSnapshot, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
-  checkStudyState, duplicateName, freshTrials, grant, isFinished, jsonCopy, checkLeaseToken, checkReporter, newStudyId, now, reapOutcome, seedFor, studyNotFound,
+  checkStudyState, duplicateName, freshTrials, grant, jsonCopy, checkLeaseToken, checkReporter, newStudyId, now, reapOutcome, seedFor, studyNotFound,
   renamedConfig, tickClock, trialNotFound,
 } from './rules.js';
+import { isFinished } from '../../shared/attempts.js';
 import { mapInSlices } from '../../event_loop.js';
 
 interface StoredStudy {

@@ -33,9 +33,10 @@ import { talliesFromRows, tallyGroupsSql, tallyPicksSql, type TallyGroupRow, typ
 import type { TrialTally } from '../../shared/summary.js';
 import {
   checkFinish, checkIntermediate, checkSnapshot, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
-  checkStudyState, duplicateName, freshTrials, grant, isFinished, checkLeaseToken, checkReporter, newStudyId, reapOutcome, seedFor, studyNotFound, tickClock,
+  checkStudyState, duplicateName, freshTrials, grant, checkLeaseToken, checkReporter, newStudyId, reapOutcome, seedFor, studyNotFound, tickClock,
   renamedConfig, trialNotFound,
 } from './rules.js';
+import { isFinished } from '../../shared/attempts.js';
 
 export type { PgOptions } from './pg_connect.js';
 export type { SchemaInfo } from './pg_migrations.js';

@@ -13,8 +13,6 @@ const TRIAL_STATES: readonly TrialState[] = ['WAITING', 'RUNNING', ...FINISHED];
 /** A lease shorter than this could expire between two heartbeats of a healthy worker; longer than a week is a typo. */
 const LEASE_SECONDS = { min: 1, max: 7 * 24 * 3600 };
 
-export { isFinished };
-
 /** 12 hex characters: short enough to type in `renorm-tune show`, random enough that two hosts never collide in practice. */
 export function newStudyId(): string {
   return randomBytes(6).toString('hex');

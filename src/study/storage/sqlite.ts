@@ -31,9 +31,10 @@ import { talliesFromRows, tallyGroupsSql, tallyPicksSql, type TallyGroupRow, typ
 import type { TrialTally } from '../../shared/summary.js';
 import {
   checkFinish, checkIntermediate, checkSnapshot, checkLease, checkLeaseSeconds, checkNewStudy, checkNewTrial, checkStudyName,
-  checkStudyState, duplicateName, freshTrials, grant, isFinished, checkLeaseToken, checkReporter, newStudyId, now, reapOutcome, seedFor, studyNotFound, tickClock,
+  checkStudyState, duplicateName, freshTrials, grant, checkLeaseToken, checkReporter, newStudyId, now, reapOutcome, seedFor, studyNotFound, tickClock,
   renamedConfig, trialNotFound,
 } from './rules.js';
+import { isFinished } from '../../shared/attempts.js';
 
 /** Trials per role of a study, for the budget an ask may spend (countsTowardBudget says which roles count); read from trials_by_role (migration 5). */
 export const BUDGET_COUNT_SQL = 'SELECT role, COUNT(*) AS n FROM trials WHERE study_id = ? GROUP BY role';
