@@ -13,6 +13,7 @@ import { configOf, MAX_ASK, type StudyService } from '../study/service.js';
 import { trialSummary } from '../study/service/views.js';
 import type { TrialRecord, TrialState } from '../study/types.js';
 import { Depth } from './depth.js';
+import { isOpen } from '../shared/attempts.js';
 import { RedisOutage } from './outage.js';
 import type { Presence } from './presence.js';
 import type { TrialQueue } from './queue.js';
@@ -41,7 +42,6 @@ export interface CoordinateOptions {
 
 /** Race and final runs: the evidence phase's work, after the search. */
 const isEvidence = (t: TrialRecord) => isEvidenceRole(t.role);
-const open = (t: TrialRecord) => t.state === 'WAITING' || t.state === 'RUNNING';
 
 /**
  * Everything the coordinator knows lives in the database, so it can be killed and restarted at any moment (or
@@ -82,7 +82,7 @@ export async function coordinateStudy(target: StudyConfig | string, opts: Coordi
       if (signal.aborted) break;
       if ((stopped = await isStopped(service, sid))) break;
       let trials = await pass(service, sid, watch, opts.log);
-      const inFlight = trials.filter((t) => !isEvidence(t) && open(t)).length;
+      const inFlight = trials.filter((t) => !isEvidence(t) && isOpen(t.state)).length;
       const want = await depth.value();
       if (!exhausted && inFlight < want) {
         try {
@@ -99,7 +99,7 @@ export async function coordinateStudy(target: StudyConfig | string, opts: Coordi
       const search = trials.filter((t) => !isEvidence(t));
       await queue.enqueue(sid, search.filter((t) => t.state === 'WAITING'));
       watch.update(trials);
-      if (exhausted && !search.some(open)) break;
+      if (exhausted && !search.some((t) => isOpen(t.state))) break;
       await wake.wait(pollMs);
     }
 
@@ -113,7 +113,7 @@ export async function coordinateStudy(target: StudyConfig | string, opts: Coordi
         const state = await service.advanceEvidence(sid);
         const evidence = (await pass(service, sid, watch, opts.log)).filter(isEvidence);
         await queue.enqueue(sid, evidence.filter((t) => t.state === 'WAITING'));
-        if (state === 'done' && !evidence.some(open)) break;
+        if (state === 'done' && !evidence.some((t) => isOpen(t.state))) break;
         await wake.wait(pollMs);
       }
       if (!stopped && !signal.aborted) await service.summarizeFinalValidation(sid);

@@ -26,6 +26,13 @@ export function isFinished(state: string): boolean {
   return (FINISHED_STATES as readonly string[]).includes(state);
 }
 
+/** The states of a trial still open: queued (WAITING) or out with a worker or trainer (RUNNING). */
+export const OPEN_STATES = ['WAITING', 'RUNNING'] as const;
+
+export function isOpen(state: string): boolean {
+  return (OPEN_STATES as readonly string[]).includes(state);
+}
+
 interface ProgressFields {
   state: string;
   retries: number;

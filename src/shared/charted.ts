@@ -1,5 +1,6 @@
 // Which trials the study page draws curves for, one rule for the page and for the server's lean view (curves=top),
 // so the view sends exactly the curves the page draws; browser-safe.
+import { isOpen } from './attempts.js';
 import { compareTrials, isCandidate, type RankableTrial } from './best.js';
 import { baselineOf } from './roles.js';
 import type { Direction } from './names.js';
@@ -35,5 +36,5 @@ export function topTrialsWithBaselines<T extends RankableTrial>(trials: readonly
  */
 export function curveTrials<T extends RankableTrial>(trials: readonly T[], direction: Direction): T[] {
   const charted = new Set(topTrialsWithBaselines(trials, direction, CURVE_CHART_TRIALS));
-  return trials.filter((t) => charted.has(t) || t.state === 'WAITING' || t.state === 'RUNNING');
+  return trials.filter((t) => charted.has(t) || isOpen(t.state));
 }

@@ -1,6 +1,7 @@
 // The evidence phase after the search, as a pure plan: which race and final runs to queue next, and when it is over.
 import { isEvidenceRole, roleKind } from '../shared/roles.js';
 import type { StudyConfig } from './config.js';
+import { isOpen } from '../shared/attempts.js';
 import { baselineSources, bestRunTag, finalTrials, type FinalArm, type FinalSource } from './final.js';
 import { racePicker, type FinalPicker, type PickState, type TunedPick } from './pick.js';
 import type { Direction, NewTrial, TrialRecord } from './types.js';
@@ -47,7 +48,7 @@ export function hasEvidencePhase(config: StudyConfig): boolean {
  * phase along; each call is cheap and safe from any number of processes.
  */
 export function evidencePlan(trials: readonly TrialRecord[], config: StudyConfig, picker: FinalPicker): EvidencePlan {
-  const searchOpen = trials.some((t) => (roleKind(t.role) === 'search' || roleKind(t.role) === 'baseline') && (t.state === 'WAITING' || t.state === 'RUNNING'));
+  const searchOpen = trials.some((t) => (roleKind(t.role) === 'search' || roleKind(t.role) === 'baseline') && isOpen(t.state));
   if (searchOpen) return { searchOpen, wanted: [], pick: { ready: false } };
   const { seeds, stepsMultipliers } = config.finalValidation;
   const wanted = picker.extraRuns(trials);
@@ -62,7 +63,7 @@ export function evidencePlan(trials: readonly TrialRecord[], config: StudyConfig
 
 /** Race and final runs not finished yet. */
 export function openEvidenceRuns(trials: readonly TrialRecord[]): TrialRecord[] {
-  return trials.filter((t) => isEvidenceRole(t.role) && (t.state === 'WAITING' || t.state === 'RUNNING'));
+  return trials.filter((t) => isEvidenceRole(t.role) && isOpen(t.state));
 }
 
 /** What attrs.finalValidationSource records of a pick: the trial behind the `best` arm and how it was chosen. */

@@ -6,6 +6,7 @@ import { roleKind } from '../shared/roles.js';
 import { studyTotalSteps, type StudyConfig } from './config.js';
 import type { PickRecord } from './evidence.js';
 import { finalArmRole, finalMetricOf, finalSeeds, type FinalSource } from './final.js';
+import { isOpen } from '../shared/attempts.js';
 import { INTERVAL_METHOD, meanInterval, type MetricRange } from './stats/interval.js';
 import { pairedDifference } from './stats/paired.js';
 import type { TrialRecord } from './types.js';
@@ -35,7 +36,7 @@ export function summarizeFinal(trials: readonly TrialRecord[], ctx: FinalSummary
   const seeds = finalSeeds(ctx.studySeed, ctx.seeds);
   const multipliers = [...ctx.stepsMultipliers].sort((a, b) => (a === 1 ? -1 : b === 1 ? 1 : a - b));
   const byMultiplier = multipliers.map((m) => resultAt(trials, m, seeds, ctx));
-  const pending = trials.filter((t) => t.role.startsWith('final:') && (t.state === 'WAITING' || t.state === 'RUNNING') && counts(t, ctx)).length + ctx.bestRunsToCome;
+  const pending = trials.filter((t) => t.role.startsWith('final:') && isOpen(t.state) && counts(t, ctx)).length + ctx.bestRunsToCome;
   const own = byMultiplier[0] ?? { arms: {}, comparisons: [] };
   const report: FinalValidationReport = {
     version: 2,

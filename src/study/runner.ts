@@ -11,6 +11,7 @@ import { processOwner } from './owner.js';
 import { endStudy, explainDeleted, isStopped } from './runner/end.js';
 import { openStudy } from './runner/open.js';
 import { reapDead } from './runner/reap.js';
+import { OPEN_STATES } from '../shared/attempts.js';
 import { runTrial, type ProgressEvent } from './runner/trial_run.js';
 import { configOf, type StudyService } from './service.js';
 import type { Lease, StudyRecord, TrialRecord } from './types.js';
@@ -216,7 +217,7 @@ class Slots {
         // Stopped from outside: what runs here has finished; what waits stays queued for the resume.
         if (halted()) return;
         await this.service.reapExpired(this.study.id);
-        const pending = (await this.service.listTrials(this.study.id, { states: ['WAITING', 'RUNNING'] })).filter(accept);
+        const pending = (await this.service.listTrials(this.study.id, { states: [...OPEN_STATES] })).filter(accept);
         if (pending.length === 0) return;
         // Others hold the last trials: wait for them (their leases tell us if they die).
         await Promise.race([aborted, new Promise((r) => setTimeout(r, pollMs))]);

@@ -28,6 +28,7 @@ import { TallyCache } from './service/tally_cache.js';
 import { studyResults, studyView, summaryOf, trialSummary } from './service/views.js';
 import { trialsWithDrawnCurves } from './service/view_curves.js';
 import { ForeignEvents } from './service/foreign_events.js';
+import { isOpen } from '../shared/attempts.js';
 import { ChangeWatcher, DEFAULT_WATCH_INTERVAL_MS } from './service/watch.js';
 import { unavailableWarmStart, warmStartTrials } from './warm_start.js';
 import type { FinishResult, IntermediateValue, Lease, LeaseRequest, NewTrial, Params, Storage, StudyRecord, StudyState, TrialRecord, TrialState } from './types.js';
@@ -445,7 +446,7 @@ export class StudyService implements StudyApi {
       }
     } else if (spent && handed.length + created.length === 0) {
       // No evidence phase: once no trial is out, an outside trainer's 409 means the study is done, as with one.
-      if (external && study.state !== 'COMPLETE' && trials.every((t) => t.state !== 'WAITING' && t.state !== 'RUNNING')) await this.setStudyState(id, 'COMPLETE');
+      if (external && study.state !== 'COMPLETE' && !trials.some((t) => isOpen(t.state))) await this.setStudyState(id, 'COMPLETE');
       throw spent;
     }
     const out = [...handed, ...created];

@@ -1,5 +1,6 @@
 // Keeps one optimizer per study in step with the stored trials (Vizier's DesignerPolicy: storage is the truth).
 import type { GpSlice, Importance, Recommendation } from '../../optimizer/types.js';
+import { isOpen } from '../../shared/attempts.js';
 import { feedsOptimizer } from '../../shared/roles.js';
 import type { Params, TrialRecord } from '../types.js';
 import { SLICE_ITEMS, yieldToEventLoop } from '../../event_loop.js';
@@ -53,7 +54,7 @@ export class StudyOptimizer {
       // The first sync of a 100,000-trial study feeds them all: the server's event loop gets turns in between.
       if (++added % SLICE_ITEMS === 0) await yieldToEventLoop();
       try {
-        if (t.state === 'WAITING' || t.state === 'RUNNING') {
+        if (isOpen(t.state)) {
           if (!seen) {
             this.optIds.set(t.id, this.optimizer.addPending(t.params));
             this.fed.set(t.id, 'pending');

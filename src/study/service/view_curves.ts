@@ -1,5 +1,6 @@
 // A study's trials for the lean view (curves=top): every trial, but the curves only of those the study page draws
 // (src/shared/charted.ts), so the view of a study with long curves stays small; GET /trials/:n has any other's.
+import { OPEN_STATES } from '../../shared/attempts.js';
 import { curveTrials } from '../../shared/charted.js';
 import type { Storage, StudyRecord, TrialRecord } from '../types.js';
 
@@ -9,7 +10,7 @@ export async function trialsWithDrawnCurves(storage: Storage, study: StudyRecord
   const listed = await storage.listTrials(study.id, { withIntermediate: false });
   const drawn = curveTrials(listed, study.direction);
   // The unfinished ones in one read; a charted trial (or one that finished meanwhile) one at a time: about ten.
-  const curves = new Map((await storage.listTrials(study.id, { states: ['WAITING', 'RUNNING'] })).map((t) => [t.id, t.intermediate]));
+  const curves = new Map((await storage.listTrials(study.id, { states: [...OPEN_STATES] })).map((t) => [t.id, t.intermediate]));
   for (const t of drawn) if (!curves.has(t.id)) curves.set(t.id, (await storage.getTrial(study.id, t.id))?.intermediate ?? []);
   const withCurves = drawn.map((t) => t.id);
   const sent = new Set(withCurves);
