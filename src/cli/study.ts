@@ -200,7 +200,10 @@ export function register(program: Command): void {
       if (o.trial !== undefined) {
         if (o.csv) throw new ConfigError('--csv', 'cannot be given with --trial', 'give --trial alone, or with --json');
         // One trial's read: the study's record names the metric, without listing its trials.
-        const [trial, metric] = await withService(o.db, async (s) => [await s.getTrialView(ref, { number: o.trial! }), metricOf((await s.resolve(ref)).config)] as const);
+        const [trial, metric] = await withService(o.db, async (s) => {
+          const study = await s.resolve(ref);
+          return [await s.getTrialView(study.id, { number: o.trial! }), metricOf(study.config)] as const;
+        });
         process.stdout.write(o.json ? `${JSON.stringify({ trial }, null, 2)}\n` : trialText(trial, metric));
         return;
       }

@@ -208,8 +208,8 @@ export class StudyService implements StudyApi {
   }
 
   async getTrialView(ref: string, trial: TrialRef): Promise<TrialRecord> {
-    const study = await this.resolve(ref);
-    return this.getTrial(study.id, await this.trialIdOf(study.id, trial));
+    const id = await this.idOf(ref);
+    return this.getTrial(id, await this.trialIdOf(id, trial));
   }
 
   /** An id or a name: ids first (unique by construction), then names, as the CLI always did. */

@@ -307,6 +307,24 @@ test('service: the evidence phase moves in steps (race and baseline finals, then
   assert.equal(fv.best.trialNumber, 3);
 });
 
+test('service: a trial read by number after the study was resolved reads the study row no second time (`show --trial`)', async () => {
+  const { storage, study: s } = await study({ executor: 'external', baselines: false });
+  const fresh = new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 });
+  await fresh.ask(s.id, 2);
+  const again = new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 });
+  let reads = 0;
+  const get = storage.getStudy.bind(storage);
+  storage.getStudy = async (...args: Parameters<typeof get>) => {
+    reads++;
+    return get(...args);
+  };
+  const resolved = await again.resolve(s.name);
+  const before = reads;
+  assert.equal((await again.getTrialView(resolved.id, { number: 1 })).number, 1);
+  assert.equal(reads, before, 'the study row once, by the resolve');
+  await assert.rejects(again.getTrialView('no-such-study', { number: 1 }), /study 'no-such-study'/);
+});
+
 test('service: a read, report or tell by number on a fresh service reads that one trial, never the study; only a wrong number lists it, to name the numbers it has', async () => {
   const { svc, storage, study: s } = await study({ executor: 'external', baselines: false });
   await svc.ask(s.id, 3);
