@@ -36,18 +36,19 @@ export function isOpen(state: string): boolean {
 interface ProgressFields {
   state: string;
   retries: number;
+  claims: number;
   pruneRequested: boolean;
-  lease: { token: number } | null;
 }
 
 /**
  * Whether `a` shows the trial as it was before `b` (a read, or an event, overtaken by a later one): finished is final,
- * each claim takes a larger fencing token and counts no fewer retries, and a prune request is never taken back. Where
- * the records cannot tell (a trial back in the queue against a claim of the same retry count), false.
+ * a requeue counts a retry, each claim counts one more claim (its fencing token), a claim's lease ends (a hand-back,
+ * a requeue) after it began, and a prune request is never taken back. Where the records cannot tell, false.
  */
 export function olderThan(a: ProgressFields, b: ProgressFields): boolean {
   if (isFinished(b.state)) return !isFinished(a.state);
   if (a.retries !== b.retries) return a.retries < b.retries;
-  if (a.lease && b.lease && a.lease.token !== b.lease.token) return a.lease.token < b.lease.token;
-  return a.state === b.state && !a.pruneRequested && b.pruneRequested;
+  if (a.claims !== b.claims) return a.claims < b.claims;
+  if (a.state !== b.state) return a.state === 'RUNNING' && b.state === 'WAITING';
+  return !a.pruneRequested && b.pruneRequested;
 }

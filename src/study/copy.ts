@@ -32,7 +32,7 @@ export interface CopyReport {
 export function snapshotOf(study: StudyRecord, trials: readonly TrialRecord[], keys: ReadonlyMap<number, string>, name = study.name): { snapshot: StudySnapshot; requeued: number } {
   let requeued = 0;
   const out = trials.map((t): SnapshotTrial => {
-    const { id, studyId: _study, lease: _lease, ...fields } = t;
+    const { id, studyId: _study, lease: _lease, claims: _claims, ...fields } = t;
     const trial = { ...fields, key: keys.get(id) ?? null };
     if (t.state !== 'RUNNING') return trial;
     requeued++;

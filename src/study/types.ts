@@ -51,6 +51,12 @@ export interface TrialRecord {
   lease: Lease | null;
   /** How often an expired lease sent it back to the queue. */
   retries: number;
+  /**
+   * How often it was handed out: its latest lease's fencing token, kept once the lease ends (a hand-back, a
+   * requeue), so a record of the trial back in the queue can be ordered against one of an earlier claim. 0 if never;
+   * a copy (`renorm-tune copy`) starts over at 0, as its leases do.
+   */
+  claims: number;
   /** A pruner asked it to stop: a value told afterwards is recorded PRUNED. Survives restarts. */
   pruneRequested: boolean;
   createdAt: string;
@@ -74,14 +80,14 @@ export interface StudyRecord {
 
 /**
  * A whole study as another store takes it in (`importStudy`, for `renorm-tune copy`): everything a store keeps of it
- * but its ids, leases and change counters. Trials are in number order and none is RUNNING (a lease does not travel).
+ * but its ids, leases (and claim counts) and change counters. Trials are in number order and none is RUNNING (a lease does not travel).
  */
 export interface StudySnapshot {
   study: Omit<StudyRecord, 'id'>;
   trials: SnapshotTrial[];
 }
 /** A trial of a snapshot: its record without ids or lease, with its idempotency key (baselines, race and final runs). */
-export type SnapshotTrial = Omit<TrialRecord, 'id' | 'studyId' | 'lease'> & { key: string | null };
+export type SnapshotTrial = Omit<TrialRecord, 'id' | 'studyId' | 'lease' | 'claims'> & { key: string | null };
 
 export type FinishState = 'COMPLETE' | 'PRUNED' | 'FAIL';
 

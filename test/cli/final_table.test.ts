@@ -9,7 +9,7 @@ import type { TrialRecord, TrialRole } from '../../src/study/types.js';
 function run(role: TrialRole, seed: number, value: number): TrialRecord {
   return {
     id: seed, studyId: 's', number: 0, state: 'COMPLETE', role, params: {}, schedule: { kind: 'batchnorm' }, value, failureReason: null, seed,
-    metrics: null, intermediate: [], lease: null, retries: 0, pruneRequested: false, createdAt: '', startedAt: null, finishedAt: null,
+    metrics: null, intermediate: [], lease: null, retries: 0, claims: 0, pruneRequested: false, createdAt: '', startedAt: null, finishedAt: null,
   };
 }
 

@@ -59,7 +59,10 @@ function* events(seed: number, count: number, start: TrialRecord[]): Generator<S
       t.state = pick(STATES);
       t.value = t.state === 'COMPLETE' || t.state === 'PRUNED' ? Math.round(r() * 20) / 20 : null;
       if (r() < 0.15) t.role = pick(ROLES);
-      if (r() < 0.3) t.lease = { owner: 'w', token: Math.floor(r() * 3), expiresAt: '2026-01-01T00:01:00.000Z' };
+      if (r() < 0.3) {
+        t.lease = { owner: 'w', token: Math.floor(r() * 3), expiresAt: '2026-01-01T00:01:00.000Z' };
+        t.claims = t.lease.token;
+      }
       if (r() < 0.2) t.startedAt = `2026-01-01T00:00:0${Math.floor(r() * 3)}.000Z`;
       yield { type: 'trial', studyId: 's1', trial: summary(t) };
     } else {
@@ -140,6 +143,7 @@ test('a trial event overtaken by what the page holds (sent before the view it fe
   const lease = (token: number) => ({ owner: 'w', token, expiresAt: '2026-01-01T00:01:00.000Z' });
   const running = trial({ id: 1000, number: 100, state: 'RUNNING', value: null });
   running.lease = lease(1);
+  running.claims = 1;
   running.startedAt = '2026-01-01T00:00:00.000Z';
   const done = { ...running, state: 'COMPLETE' as const, value: 0.9, lease: null, finishedAt: '2026-01-01T00:00:09.000Z' };
   const at = () => view.trials.find((t) => t.id === 1000)!;
@@ -151,7 +155,7 @@ test('a trial event overtaken by what the page holds (sent before the view it fe
   const view2 = fixtureStudy(0, 1);
   const at2 = () => view2.trials.find((t) => t.id === 1000)!;
   const requeued = { ...running, state: 'WAITING' as const, lease: null, retries: 1 };
-  const reclaimed = { ...running, retries: 1, lease: lease(2), startedAt: '2026-01-01T00:00:05.000Z' };
+  const reclaimed = { ...running, retries: 1, lease: lease(2), claims: 2, startedAt: '2026-01-01T00:00:05.000Z' };
   applyEvent(view2, { type: 'trial', studyId: 's1', trial: summary(running) });
   applyEvent(view2, { type: 'report', studyId: 's1', trialId: 1000, number: 100, point: { step: 10, value: 0.5 } });
   applyEvent(view2, { type: 'trial', studyId: 's1', trial: summary(requeued) });
@@ -160,6 +164,18 @@ test('a trial event overtaken by what the page holds (sent before the view it fe
   assert.equal(at2().state, 'WAITING', 'the first attempt, arriving late, does not undo the requeue');
   applyEvent(view2, { type: 'trial', studyId: 's1', trial: summary(reclaimed) });
   assert.deepEqual([at2().state, at2().lease?.token], ['RUNNING', 2], 'the next claim is applied');
-  assert.equal(applyEvent(view2, { type: 'trial', studyId: 's1', trial: summary({ ...reclaimed, lease: lease(1) }) }), true);
+  assert.equal(applyEvent(view2, { type: 'trial', studyId: 's1', trial: summary({ ...reclaimed, lease: lease(1), claims: 1 }) }), true);
   assert.equal(at2().lease?.token, 2, 'an older claim is not');
+  // A trial handed back (release: no retry counted) and its next claim: the claim count orders them.
+  const view3 = fixtureStudy(0, 1);
+  const at3 = () => view3.trials.find((t) => t.id === 1000)!;
+  const released = { ...running, state: 'WAITING' as const, lease: null, startedAt: null };
+  const claimedAgain = { ...running, lease: lease(2), claims: 2, startedAt: '2026-01-01T00:00:05.000Z' };
+  applyEvent(view3, { type: 'trial', studyId: 's1', trial: summary(released) });
+  assert.equal(applyEvent(view3, { type: 'trial', studyId: 's1', trial: summary(running) }), true);
+  assert.equal(at3().state, 'WAITING', 'the claim it was handed back from, arriving late, does not show it running');
+  applyEvent(view3, { type: 'trial', studyId: 's1', trial: summary(claimedAgain) });
+  assert.deepEqual([at3().state, at3().lease?.token], ['RUNNING', 2], 'its next claim is applied');
+  applyEvent(view3, { type: 'trial', studyId: 's1', trial: summary(released) });
+  assert.deepEqual([at3().state, at3().lease?.token], ['RUNNING', 2], 'and the earlier hand-back, arriving late, does not undo it');
 });

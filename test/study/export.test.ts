@@ -199,6 +199,6 @@ describe('buildExport: the verdict', () => {
 function fakeTrial(role: TrialRole, seed: number): TrialRecord {
   return {
     id: seed, studyId: 's', number: 0, state: 'COMPLETE', role, params: {}, schedule: { kind: 'batchnorm' }, value: null, failureReason: null, seed,
-    metrics: null, intermediate: [], lease: null, retries: 0, pruneRequested: false, createdAt: '', startedAt: null, finishedAt: null,
+    metrics: null, intermediate: [], lease: null, retries: 0, claims: 0, pruneRequested: false, createdAt: '', startedAt: null, finishedAt: null,
   };
 }

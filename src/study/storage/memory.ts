@@ -153,7 +153,7 @@ export class MemoryStorage implements Storage {
       const rec: TrialRecord = {
         id: this.nextTrialId++, studyId, number, state: t.state, role: t.role, params: jsonCopy(t.params), schedule: jsonCopy(t.schedule),
         value: isFinished(t.state) ? (t.value ?? null) : null, failureReason: null, seed: seedFor(t, s.rec.config, number),
-        metrics: t.metrics == null ? null : jsonCopy(t.metrics), intermediate: [], lease: null, retries: 0, pruneRequested: false,
+        metrics: t.metrics == null ? null : jsonCopy(t.metrics), intermediate: [], lease: null, retries: 0, claims: 0, pruneRequested: false,
         createdAt: at, startedAt: t.state === 'WAITING' ? null : at, finishedAt: isFinished(t.state) ? at : null,
       };
       const stored: StoredTrial = { rec, token: 0, expiresMs: 0, key: t.key ?? null };
@@ -179,7 +179,7 @@ export class MemoryStorage implements Storage {
     const idOf = new Map<number, number>();
     const trials = snapshot.trials.map((t) => {
       const { key, ...fields } = jsonCopy(t);
-      const rec: TrialRecord = { ...fields, id: this.nextTrialId++, studyId: id, lease: null };
+      const rec: TrialRecord = { ...fields, id: this.nextTrialId++, studyId: id, lease: null, claims: 0 };
       idOf.set(rec.number, rec.id);
       return { rec, token: 0, expiresMs: 0, key };
     });
@@ -341,7 +341,7 @@ export class MemoryStorage implements Storage {
   }
 
   private grantLease(t: StoredTrial, lease: LeaseRequest): void {
-    t.token++;
+    t.rec.claims = ++t.token;
     t.expiresMs = this.clock() + lease.seconds * 1000;
     t.rec.lease = { owner: lease.owner, token: t.token, expiresAt: new Date(t.expiresMs).toISOString() };
   }

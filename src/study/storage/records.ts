@@ -65,6 +65,7 @@ export function trialRecord(row: TrialColumns, values: ValueRow[], json: StoredJ
       ? { owner: row.lease_owner, token: row.lease_token, expiresAt: times.leaseExpiresAt }
       : null,
     retries: row.retries,
+    claims: row.lease_token,
     pruneRequested: times.pruneRequested,
     createdAt: times.createdAt,
     startedAt: times.startedAt,

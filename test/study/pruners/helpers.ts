@@ -21,7 +21,7 @@ export function mkTrial(curve: [number, number][], state: TrialState = 'COMPLETE
     metrics: null,
     intermediate: curve.map(([step, value]) => ({ step, value })),
     lease: null,
-    retries: 0,
+    retries: 0, claims: 0,
     pruneRequested: false,
     createdAt: '',
     startedAt: null,

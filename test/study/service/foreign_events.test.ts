@@ -280,7 +280,7 @@ test('foreign events: what a look told first is not sent again as this process\'
   }
 });
 
-/** A store whose RUNNING listing (the look's read of the curves) or study read waits for the test, before or after it reads. */
+/** A store whose RUNNING listing (the look's read of the curves) or study read waits for the test, before it reads (so it reads what the test did meanwhile) or after. */
 function gatedRead(storage: MemoryStorage, when: 'before' | 'after', which: 'curves' | 'study' = 'curves') {
   let open!: () => void;
   let reached!: () => void;
@@ -309,7 +309,7 @@ function gatedRead(storage: MemoryStorage, when: 'before' | 'after', which: 'cur
 }
 
 for (const when of ['before', 'after'] as const) {
-  test(`foreign events: this process's own tell during a look (its read of the curves ${when} the tell) is told once, never followed by the older state, and the new point once`, async () => {
+  test(`foreign events: this process's own tell during a look (its read of the curves ${when === 'before' ? 'after' : 'before'} the tell) is told once, never followed by the older state, and the new point once`, async () => {
     const storage = new MemoryStorage();
     const b = new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 });
     const gated = gatedRead(storage, when);
@@ -370,3 +370,37 @@ test('foreign events: this process\'s own study event during a look is not follo
     b.close();
   }
 });
+
+for (const when of ['before', 'after'] as const) {
+  test(`foreign events: this process's own hand-back during a look (its read of the curves ${when === 'before' ? 'after' : 'before'} it) is never followed by the claim it ended`, async () => {
+    const storage = new MemoryStorage();
+    const b = new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 });
+    const gated = gatedRead(storage, when);
+    const events: StudyEvent[] = [];
+    const foreign = new ForeignEvents(gated.store, (e) => events.push(e), 0);
+    const sent = (e: StudyEvent) => foreign.own(e) && events.push(e);
+    try {
+      const study = await b.createStudy(baseConfig({ executor: 'external' }));
+      await foreign.begin(study.id);
+      const [t] = await b.ask(study.id, 1);
+      await foreign.changed(study.id);
+      await b.report(study.id, t!.id, 10, 0.5);
+      gated.arm();
+      const look = foreign.changed(study.id);
+      await gated.atGate;
+      const released = await b.release(study.id, { number: t!.number }, t!.lease!.token);
+      sent({ type: 'trial', studyId: study.id, trial: trialSummary(released) });
+      gated.open();
+      await look;
+      await foreign.changed(study.id);
+      const told = events.filter((e) => e.type === 'trial' && e.trial.id === t!.id).map((e) => (e.type === 'trial' ? e.trial.state : ''));
+      assert.deepEqual(told, ['RUNNING', 'WAITING'], `the claim, then the hand-back, and no claim after it: ${JSON.stringify(told)}`);
+      const page = { id: study.id, direction: 'maximize', trials: [] } as unknown as PageView;
+      for (const e of events) applyEvent(page, e as never);
+      const fresh = await b.getStudyView(study.id);
+      assert.deepEqual(shown(page).filter((x) => x.number === t!.number), shown(fresh).filter((x) => x.number === t!.number), 'applied, the events show the trial as a reload does');
+    } finally {
+      b.close();
+    }
+  });
+}

@@ -127,6 +127,7 @@ export function storageConformance(name: string, open: () => Promise<Opened>): v
       const ids = [...t1, ...t2, ...t3].map((t) => t.id);
       assert.ok(ids.every(Number.isInteger) && new Set(ids).size === 4, `ids must be distinct integers: ${ids}`);
       assert.deepEqual([...t1, ...t3].map((t) => t.role), ['baseline:batchnorm', 'search', 'final:best']);
+      assert.deepEqual(t1.map((t) => [t.claims, t.lease?.token ?? null]), [[0, null], [1, 1]], 'one created handed out counts its claim');
       assert.deepEqual([t1[0]!.seed, t1[1]!.seed], [trialSeed(42, 0), trialSeed(42, 1)], 'default seeds come from the assigned number');
       assert.equal(t3[0]!.seed, 7, 'an explicit seed is kept');
       assert.deepEqual(t1[0]!.schedule, { kind: 'batchnorm' });
@@ -195,6 +196,7 @@ export function storageConformance(name: string, open: () => Promise<Opened>): v
     it('claims a WAITING trial once, under a lease whose token grows with every claim', async () => {
       const a = await study();
       const [t] = await s.createTrials(a.id, [newTrial()]);
+      assert.equal(t!.claims, 0, 'never handed out');
       const l1 = await s.claimTrial(a.id, t!.id, lease('w1'));
       assert.equal(l1?.token, 1);
       assert.equal(l1?.owner, 'w1');
@@ -207,7 +209,9 @@ export function storageConformance(name: string, open: () => Promise<Opened>): v
       assert.equal(back.state, 'WAITING');
       assert.equal(back.lease, null);
       assert.equal(back.retries, 0, 'a clean release is not a retry');
+      assert.equal(back.claims, 1, 'the claim it was handed back from is still counted: it orders the two records');
       assert.equal((await s.claimTrial(a.id, t!.id, lease('w2')))?.token, 2);
+      assert.equal((await s.getTrial(a.id, t!.id))!.claims, 2);
       assert.equal(await s.releaseTrial(a.id, t!.id, 1), false, 'a stale token cannot release');
       await assert.rejects(s.claimTrial(a.id, 9999, lease()), NotFoundError);
       await assert.rejects(s.claimTrial(a.id, t!.id, { owner: '', seconds: 5 }), ConfigError);
@@ -228,6 +232,7 @@ export function storageConformance(name: string, open: () => Promise<Opened>): v
       await o.advance(3500);
       const [reaped] = await s.reapExpiredLeases(a.id, { maxRetries: 2 });
       assert.equal(reaped!.state, 'WAITING');
+      assert.equal(reaped!.claims, 2, 'a requeue keeps the claim count too');
       assert.deepEqual(reaped!.intermediate, [], 'the reaped attempt\'s curve is gone too');
       const l3 = (await s.claimTrial(a.id, t!.id, lease('w3', 60)))!;
       await s.addIntermediate(a.id, t!.id, { step: 1, value: 0.7 }, { token: l3.token });

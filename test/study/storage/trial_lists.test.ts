@@ -6,7 +6,7 @@ import type { TrialRecord } from '../../../src/study/types.js';
 
 const trial = (id: number, number: number, value: number | null = null): TrialRecord => ({
   id, studyId: 's', number, state: value === null ? 'WAITING' : 'COMPLETE', role: 'search', params: { warmup: id }, schedule: { kind: 'batchnorm' },
-  value, failureReason: null, seed: 1, metrics: null, intermediate: [], lease: null, retries: 0, pruneRequested: false,
+  value, failureReason: null, seed: 1, metrics: null, intermediate: [], lease: null, retries: 0, claims: 0, pruneRequested: false,
   createdAt: 'x', startedAt: null, finishedAt: null,
 });
 const listed = (lists: TrialLists, revision: number, changed: [TrialRecord, number][]) =>
