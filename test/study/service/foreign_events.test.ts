@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyEvent } from '../../../src/shared/live_view.js';
 import type { StudyView as PageView } from '../../../dashboard/types.js';
-import type { StudyEvent } from '../../../src/study/api_types.js';
+import type { AskedTrial, StudyEvent } from '../../../src/study/api_types.js';
+import type { TrialRecord } from '../../../src/study/types.js';
 import { StudyService } from '../../../src/study/service.js';
 import { ForeignEvents, MAX_FINISHED_READ, MAX_RUNNING_READ } from '../../../src/study/service/foreign_events.js';
 import { MemoryStorage } from '../../../src/study/storage/index.js';
@@ -308,41 +309,59 @@ function gatedRead(storage: MemoryStorage, when: 'before' | 'after', which: 'cur
   return { store, arm: () => (armed = true), atGate, open: () => open() };
 }
 
-for (const when of ['before', 'after'] as const) {
-  test(`foreign events: this process's own tell during a look (its read of the curves ${when === 'before' ? 'after' : 'before'} the tell) is told once, never followed by the older state, and the new point once`, async () => {
-    const storage = new MemoryStorage();
-    const b = new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 });
-    const gated = gatedRead(storage, when);
-    const events: StudyEvent[] = [];
-    const foreign = new ForeignEvents(gated.store, (e) => events.push(e), 0);
+/**
+ * A study with one trial asked and reported at step 10, told by a look; then `own` (a change by this process, whose
+ * event it sends as the server does) happens while the next look is held at its read of the curves, `when` that
+ * read; then one more trial asked and reported, and a look. Returns what was told of the first trial, and the page
+ * the events build next to a reload.
+ */
+async function ownChangeDuringLook(when: 'before' | 'after', own: (b: StudyService, studyId: string, t: AskedTrial) => Promise<TrialRecord>) {
+  const storage = new MemoryStorage();
+  const b = new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 });
+  const gated = gatedRead(storage, when);
+  const events: StudyEvent[] = [];
+  const foreign = new ForeignEvents(gated.store, (e) => events.push(e), 0);
+  try {
+    const study = await b.createStudy(baseConfig({ executor: 'external' }));
+    await foreign.begin(study.id);
+    const [t] = await b.ask(study.id, 1);
+    await foreign.changed(study.id);
+    await b.report(study.id, t!.id, 10, 0.5);
+    gated.arm();
+    const look = foreign.changed(study.id);
+    await gated.atGate;
     // What leaves the process: a look's events, and this process's own where `own` lets them pass.
-    const sent = (e: StudyEvent) => foreign.own(e) && events.push(e);
-    try {
-      const study = await b.createStudy(baseConfig({ executor: 'external' }));
-      await foreign.begin(study.id);
-      const [t] = await b.ask(study.id, 1);
-      await foreign.changed(study.id);
-      await b.report(study.id, t!.id, 10, 0.5);
-      gated.arm();
-      const look = foreign.changed(study.id);
-      await gated.atGate;
-      const finished = await b.tell(study.id, t!.id, { value: 0.9 });
-      sent({ type: 'trial', studyId: study.id, trial: trialSummary(finished) });
-      gated.open();
-      await look;
-      await b.report(study.id, (await b.ask(study.id, 1))[0]!.id, 5, 0.1);
-      await foreign.changed(study.id);
-      const ofT = events.filter((e) => (e.type === 'trial' && e.trial.id === t!.id) || (e.type === 'report' && e.trialId === t!.id));
-      const told = ofT.map((e) => (e.type === 'trial' ? e.trial.state : e.type === 'report' ? `step ${e.point.step}` : e.type));
-      assert.deepEqual(told.filter((x) => x !== 'step 10'), ['RUNNING', 'COMPLETE'], `the trial told once in each state, in order: ${JSON.stringify(told)}`);
-      assert.equal(told.filter((x) => x === 'step 10').length, 1, `its new point told once: ${JSON.stringify(told)}`);
-      const page = { id: study.id, direction: 'maximize', trials: [] } as unknown as PageView;
-      for (const e of events) applyEvent(page, e as never);
-      const fresh = await b.getStudyView(study.id);
-      assert.deepEqual(shown(page).filter((x) => x.number === t!.number), shown(fresh).filter((x) => x.number === t!.number), 'applied, the events show the trial as a reload does');
-    } finally {
-      b.close();
-    }
+    const changed = await own(b, study.id, t!);
+    if (foreign.own({ type: 'trial', studyId: study.id, trial: trialSummary(changed) })) events.push({ type: 'trial', studyId: study.id, trial: trialSummary(changed) });
+    gated.open();
+    await look;
+    await b.report(study.id, (await b.ask(study.id, 1))[0]!.id, 5, 0.1);
+    await foreign.changed(study.id);
+    const ofT = events.filter((e) => (e.type === 'trial' && e.trial.id === t!.id) || (e.type === 'report' && e.trialId === t!.id));
+    const told = ofT.map((e) => (e.type === 'trial' ? e.trial.state : e.type === 'report' ? `step ${e.point.step}` : e.type));
+    const page = { id: study.id, direction: 'maximize', trials: [] } as unknown as PageView;
+    for (const e of events) applyEvent(page, e as never);
+    const fresh = await b.getStudyView(study.id);
+    return { told, page: shown(page).filter((x) => x.number === t!.number), reload: shown(fresh).filter((x) => x.number === t!.number) };
+  } finally {
+    b.close();
+  }
+}
+
+for (const when of ['before', 'after'] as const) {
+  const read = when === 'before' ? 'after' : 'before';
+  test(`foreign events: this process's own tell during a look (its read of the curves ${read} the tell) is told once, never followed by the older state, and the new point once`, async () => {
+    const { told, page, reload } = await ownChangeDuringLook(when, (b, id, t) => b.tell(id, t.id, { value: 0.9 }));
+    assert.deepEqual(told.filter((x) => x !== 'step 10'), ['RUNNING', 'COMPLETE'], `the trial told once in each state, in order: ${JSON.stringify(told)}`);
+    assert.equal(told.filter((x) => x === 'step 10').length, 1, `its new point told once: ${JSON.stringify(told)}`);
+    assert.deepEqual(page, reload, 'applied, the events show the trial as a reload does');
+  });
+
+  test(`foreign events: this process's own hand-back during a look (its read of the curves ${read} it) is never followed by the claim it ended`, async () => {
+    const { told, page, reload } = await ownChangeDuringLook(when, (b, id, t) => b.release(id, { number: t.number }, t.lease!.token));
+    // The ask after the look hands the trial out again (queued trials first): a new claim, told as one.
+    assert.deepEqual(told.filter((x) => !x.startsWith('step')), ['RUNNING', 'WAITING', 'RUNNING'], `the claim, the hand-back, its next claim, and no stale claim between: ${JSON.stringify(told)}`);
+    assert.deepEqual(page, reload, 'applied, the events show the trial as a reload does');
   });
 }
 
@@ -371,36 +390,3 @@ test('foreign events: this process\'s own study event during a look is not follo
   }
 });
 
-for (const when of ['before', 'after'] as const) {
-  test(`foreign events: this process's own hand-back during a look (its read of the curves ${when === 'before' ? 'after' : 'before'} it) is never followed by the claim it ended`, async () => {
-    const storage = new MemoryStorage();
-    const b = new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 });
-    const gated = gatedRead(storage, when);
-    const events: StudyEvent[] = [];
-    const foreign = new ForeignEvents(gated.store, (e) => events.push(e), 0);
-    const sent = (e: StudyEvent) => foreign.own(e) && events.push(e);
-    try {
-      const study = await b.createStudy(baseConfig({ executor: 'external' }));
-      await foreign.begin(study.id);
-      const [t] = await b.ask(study.id, 1);
-      await foreign.changed(study.id);
-      await b.report(study.id, t!.id, 10, 0.5);
-      gated.arm();
-      const look = foreign.changed(study.id);
-      await gated.atGate;
-      const released = await b.release(study.id, { number: t!.number }, t!.lease!.token);
-      sent({ type: 'trial', studyId: study.id, trial: trialSummary(released) });
-      gated.open();
-      await look;
-      await foreign.changed(study.id);
-      const told = events.filter((e) => e.type === 'trial' && e.trial.id === t!.id).map((e) => (e.type === 'trial' ? e.trial.state : ''));
-      assert.deepEqual(told, ['RUNNING', 'WAITING'], `the claim, then the hand-back, and no claim after it: ${JSON.stringify(told)}`);
-      const page = { id: study.id, direction: 'maximize', trials: [] } as unknown as PageView;
-      for (const e of events) applyEvent(page, e as never);
-      const fresh = await b.getStudyView(study.id);
-      assert.deepEqual(shown(page).filter((x) => x.number === t!.number), shown(fresh).filter((x) => x.number === t!.number), 'applied, the events show the trial as a reload does');
-    } finally {
-      b.close();
-    }
-  });
-}
