@@ -22,9 +22,8 @@ interface StoredStudy {
 }
 
 interface StoredTrial {
+  /** Its lease's fencing token is `rec.claims`, which survives the lease (release, reap), so tokens only grow. */
   rec: TrialRecord;
-  /** Survives the lease (kept after release/reap) so tokens only grow. */
-  token: number;
   expiresMs: number;
   key: string | null;
 }
@@ -156,7 +155,7 @@ export class MemoryStorage implements Storage {
         metrics: t.metrics == null ? null : jsonCopy(t.metrics), intermediate: [], lease: null, retries: 0, claims: 0, pruneRequested: false,
         createdAt: at, startedAt: t.state === 'WAITING' ? null : at, finishedAt: isFinished(t.state) ? at : null,
       };
-      const stored: StoredTrial = { rec, token: 0, expiresMs: 0, key: t.key ?? null };
+      const stored: StoredTrial = { rec, expiresMs: 0, key: t.key ?? null };
       if (t.state === 'RUNNING') this.grantLease(stored, t.lease!);
       if (t.key !== undefined) s.keys.add(t.key);
       this.trials.set(rec.id, stored);
@@ -181,7 +180,7 @@ export class MemoryStorage implements Storage {
       const { key, ...fields } = jsonCopy(t);
       const rec: TrialRecord = { ...fields, id: this.nextTrialId++, studyId: id, lease: null, claims: 0 };
       idOf.set(rec.number, rec.id);
-      return { rec, token: 0, expiresMs: 0, key };
+      return { rec, expiresMs: 0, key };
     });
     // Everything is built before anything is stored: a throw above leaves no trace (attrsFor included).
     const attrs = jsonCopy(attrsFor ? attrsFor(idOf) : study.attrs);
@@ -239,7 +238,7 @@ export class MemoryStorage implements Storage {
 
   async releaseTrial(studyId: string, trialId: number, token: number): Promise<boolean> {
     const t = this.trial(studyId, trialId);
-    if (t.rec.state !== 'RUNNING' || t.token !== token) return false;
+    if (t.rec.state !== 'RUNNING' || t.rec.claims !== token) return false;
     t.rec.state = 'WAITING';
     t.rec.startedAt = null;
     t.rec.lease = null;
@@ -278,7 +277,7 @@ export class MemoryStorage implements Storage {
     checkIntermediate(value);
     if (opts.renewSeconds !== undefined) checkLeaseSeconds(opts.renewSeconds, 'renewSeconds');
     const t = this.trial(studyId, trialId);
-    checkReporter(t.rec.number, t.rec.state, t.token, opts.token);
+    checkReporter(t.rec.number, t.rec.state, t.rec.claims, opts.token);
     if (opts.renewSeconds !== undefined && t.rec.state === 'RUNNING') this.extend(t, opts.renewSeconds);
     const earlier = t.rec.intermediate.find((v) => v.step === value.step);
     if (earlier) return { kept: earlier.value };
@@ -314,7 +313,7 @@ export class MemoryStorage implements Storage {
   async finishTrial(studyId: string, trialId: number, result: FinishResult, opts: { token?: number; honourPrune?: boolean } = {}): Promise<TrialRecord> {
     checkFinish(result);
     const t = this.trial(studyId, trialId);
-    checkReporter(t.rec.number, t.rec.state, t.token, opts.token);
+    checkReporter(t.rec.number, t.rec.state, t.rec.claims, opts.token);
     const at = now();
     t.rec.state = result.state === 'COMPLETE' && opts.honourPrune && t.rec.pruneRequested ? 'PRUNED' : result.state;
     t.rec.value = result.value ?? null;
@@ -341,9 +340,9 @@ export class MemoryStorage implements Storage {
   }
 
   private grantLease(t: StoredTrial, lease: LeaseRequest): void {
-    t.rec.claims = ++t.token;
+    t.rec.claims++;
     t.expiresMs = this.clock() + lease.seconds * 1000;
-    t.rec.lease = { owner: lease.owner, token: t.token, expiresAt: new Date(t.expiresMs).toISOString() };
+    t.rec.lease = { owner: lease.owner, token: t.rec.claims, expiresAt: new Date(t.expiresMs).toISOString() };
   }
 
   private extend(t: StoredTrial, seconds: number): void {
@@ -352,7 +351,7 @@ export class MemoryStorage implements Storage {
   }
 
   private checkToken(t: StoredTrial, token: number): void {
-    checkLeaseToken(t.rec.number, t.rec.state, t.token, token);
+    checkLeaseToken(t.rec.number, t.rec.state, t.rec.claims, token);
   }
 
   private byName(name: string): StoredStudy | undefined {
