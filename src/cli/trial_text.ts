@@ -21,7 +21,7 @@ export function trialText(t: TrialRecord, metric: string): string {
     `role      ${role}`,
     `schedule  ${describeSchedule(t.schedule)}`,
     `params    ${Object.keys(t.params).length ? Object.entries(t.params).map(([k, v]) => `${k} ${typeof v === 'number' ? fmt(v) : v}`).join(', ') : '-'}`,
-    `seed      ${t.seed}${t.retries ? `, requeued ${t.retries} time${t.retries === 1 ? '' : 's'} after a lost lease` : ''}`,
+    `seed      ${t.seed}${t.claims > 1 ? `, handed out ${t.claims} times` : ''}${t.retries ? `, requeued ${t.retries} time${t.retries === 1 ? '' : 's'} after a lost lease` : ''}`,
     `times     created ${t.createdAt}${t.startedAt ? `, started ${t.startedAt}` : ''}${t.finishedAt ? `, finished ${t.finishedAt}${seconds(t.startedAt, t.finishedAt)}` : ''}`,
   ];
   if (t.lease) lines.push(`lease     held by ${t.lease.owner} (token ${t.lease.token}) until ${t.lease.expiresAt}`);

@@ -90,7 +90,10 @@ describe('renorm-tune create/extend/stop/resume/rename/enqueue/delete', () => {
     await cli('create', file('one.json', { name: 'one-trial', executor: 'external', objective: { metric: 'top1', direction: 'maximize' }, budget: { trials: 3 }, totalSteps: 1000, optimizer: 'random', ...VERBS_ONLY }), '--db', db);
     const number = await withSvc(async (svc) => {
       const [first] = await svc.ask('one-trial', 1);
-      await svc.tell('one-trial', { number: first!.number }, { value: 0.8 });
+      await svc.release('one-trial', { number: first!.number }, first!.lease!.token);
+      const [again] = await svc.ask('one-trial', 1);
+      assert.equal(again!.number, first!.number, 'a trial handed back is handed out first');
+      await svc.tell('one-trial', { number: again!.number }, { value: 0.8 });
       const [t] = await svc.ask('one-trial', 1);
       for (let step = 100; step <= 1200; step += 100) await svc.report('one-trial', { number: t!.number }, step, step / 2000);
       return t!.number;
@@ -104,6 +107,8 @@ describe('renorm-tune create/extend/stop/resume/rename/enqueue/delete', () => {
     assert.deepEqual(json, { trial: listed }, 'the trial as the study view lists it');
     const done = await cli('show', 'one-trial', '--db', db, '--trial', '0');
     assert.match(done, /^trial     #0 \(id \d+\), COMPLETE, top1 0\.8\n/, "named by the study's metric");
+    assert.match(done, /\nseed      \d+, handed out 2 times\n/, 'handed back once, then out again');
+    assert.match(text, /\nseed      \d+\n/, 'a trial out once says nothing of it');
     assert.match(done, /\ncurve     no reports\n/);
     await assert.rejects(cli('show', 'one-trial', '--db', db, '--trial', 'abc'), /--trial: must be an integer >= 0, got 'abc' \(fix: e\.g\. --trial 7\)/);
     await assert.rejects(cli('show', 'one-trial', '--db', db, '--trial', '999'), /#999/);
