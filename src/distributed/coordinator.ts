@@ -42,6 +42,7 @@ export interface CoordinateOptions {
 
 /** Race and final runs: the evidence phase's work, after the search. */
 const isEvidence = (t: TrialRecord) => isEvidenceRole(t.role);
+const open = (t: TrialRecord) => isOpen(t.state);
 
 /**
  * Everything the coordinator knows lives in the database, so it can be killed and restarted at any moment (or
@@ -82,7 +83,7 @@ export async function coordinateStudy(target: StudyConfig | string, opts: Coordi
       if (signal.aborted) break;
       if ((stopped = await isStopped(service, sid))) break;
       let trials = await pass(service, sid, watch, opts.log);
-      const inFlight = trials.filter((t) => !isEvidence(t) && isOpen(t.state)).length;
+      const inFlight = trials.filter((t) => !isEvidence(t) && open(t)).length;
       const want = await depth.value();
       if (!exhausted && inFlight < want) {
         try {
@@ -99,7 +100,7 @@ export async function coordinateStudy(target: StudyConfig | string, opts: Coordi
       const search = trials.filter((t) => !isEvidence(t));
       await queue.enqueue(sid, search.filter((t) => t.state === 'WAITING'));
       watch.update(trials);
-      if (exhausted && !search.some((t) => isOpen(t.state))) break;
+      if (exhausted && !search.some(open)) break;
       await wake.wait(pollMs);
     }
 
@@ -113,7 +114,7 @@ export async function coordinateStudy(target: StudyConfig | string, opts: Coordi
         const state = await service.advanceEvidence(sid);
         const evidence = (await pass(service, sid, watch, opts.log)).filter(isEvidence);
         await queue.enqueue(sid, evidence.filter((t) => t.state === 'WAITING'));
-        if (state === 'done' && !evidence.some((t) => isOpen(t.state))) break;
+        if (state === 'done' && !evidence.some(open)) break;
         await wake.wait(pollMs);
       }
       if (!stopped && !signal.aborted) await service.summarizeFinalValidation(sid);

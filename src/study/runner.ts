@@ -217,7 +217,7 @@ class Slots {
         // Stopped from outside: what runs here has finished; what waits stays queued for the resume.
         if (halted()) return;
         await this.service.reapExpired(this.study.id);
-        const pending = (await this.service.listTrials(this.study.id, { states: [...OPEN_STATES] })).filter(accept);
+        const pending = (await this.service.listTrials(this.study.id, { states: OPEN_STATES })).filter(accept);
         if (pending.length === 0) return;
         // Others hold the last trials: wait for them (their leases tell us if they die).
         await Promise.race([aborted, new Promise((r) => setTimeout(r, pollMs))]);

@@ -527,7 +527,7 @@ export class StudyService implements StudyApi {
 
   // ---- trials: running, reporting, finishing ----------------------------------------------------------------
 
-  async listTrials(studyId: string, opts: { states?: TrialState[]; withIntermediate?: boolean } = {}): Promise<TrialRecord[]> {
+  async listTrials(studyId: string, opts: { states?: readonly TrialState[]; withIntermediate?: boolean } = {}): Promise<TrialRecord[]> {
     return this.storage.listTrials(studyId, { withIntermediate: false, ...opts });
   }
 

@@ -135,7 +135,7 @@ export interface PeerQuery {
   /** `at`: values reported exactly at `step`; `firstAtOrAfter`: each trial's first value at or after it (ASHA rungs). */
   mode: 'at' | 'firstAtOrAfter';
   /** Default: every state. */
-  states?: TrialState[];
+  states?: readonly TrialState[];
   exceptTrialId?: number;
 }
 
@@ -186,7 +186,7 @@ export interface Storage {
    * Ordered by number. Intermediate values are included unless `withIntermediate: false`. Records are the caller's
    * to read, not to change: a store may hand out copies or shared frozen records (PostgreSQL's incremental listing).
    */
-  listTrials(studyId: string, opts?: { states?: TrialState[]; withIntermediate?: boolean }): Promise<TrialRecord[]>;
+  listTrials(studyId: string, opts?: { states?: readonly TrialState[]; withIntermediate?: boolean }): Promise<TrialRecord[]>;
 
   /** WAITING -> RUNNING under a new lease; null if it was not WAITING (someone else claimed it). */
   claimTrial(studyId: string, trialId: number, lease: LeaseRequest): Promise<Lease | null>;

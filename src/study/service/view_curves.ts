@@ -10,7 +10,7 @@ export async function trialsWithDrawnCurves(storage: Storage, study: StudyRecord
   const listed = await storage.listTrials(study.id, { withIntermediate: false });
   const drawn = curveTrials(listed, study.direction);
   // The unfinished ones in one read; a charted trial (or one that finished meanwhile) one at a time: about ten.
-  const curves = new Map((await storage.listTrials(study.id, { states: [...OPEN_STATES] })).map((t) => [t.id, t.intermediate]));
+  const curves = new Map((await storage.listTrials(study.id, { states: OPEN_STATES })).map((t) => [t.id, t.intermediate]));
   for (const t of drawn) if (!curves.has(t.id)) curves.set(t.id, (await storage.getTrial(study.id, t.id))?.intermediate ?? []);
   const withCurves = drawn.map((t) => t.id);
   const sent = new Set(withCurves);

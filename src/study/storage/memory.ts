@@ -206,7 +206,7 @@ export class MemoryStorage implements Storage {
     return undefined;
   }
 
-  async listTrials(studyId: string, opts: { states?: TrialState[]; withIntermediate?: boolean } = {}): Promise<TrialRecord[]> {
+  async listTrials(studyId: string, opts: { states?: readonly TrialState[]; withIntermediate?: boolean } = {}): Promise<TrialRecord[]> {
     this.check();
     // Copies handed out SLICE_ITEMS at a time with the event loop let in between, as SQLite reads its pages.
     const source = this.trialsOf(studyId).filter((t) => !opts.states || opts.states.includes(t.rec.state));

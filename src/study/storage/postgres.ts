@@ -487,7 +487,7 @@ export class PgStorage implements Storage {
     return row === undefined ? undefined : Number(row.id);
   }
 
-  async listTrials(studyId: string, opts: { states?: TrialState[]; withIntermediate?: boolean } = {}): Promise<TrialRecord[]> {
+  async listTrials(studyId: string, opts: { states?: readonly TrialState[]; withIntermediate?: boolean } = {}): Promise<TrialRecord[]> {
     const states = opts.states;
     if ((states && states.length === 0) || hasNul(studyId)) return [];
     if (opts.withIntermediate === false) {
@@ -526,7 +526,7 @@ export class PgStorage implements Storage {
    * the rows as fast as they came.
    * `frozen`: records for the shared copy, frozen here as they are converted.
    */
-  private async readPages(c: PoolClient, studyId: string, o: { states?: TrialState[]; withValues: boolean; frozen?: boolean }): Promise<ListedTrial[]> {
+  private async readPages(c: PoolClient, studyId: string, o: { states?: readonly TrialState[]; withValues: boolean; frozen?: boolean }): Promise<ListedTrial[]> {
     const inStates = o.states ? ' AND t.state = ANY($4::text[])' : '';
     const select = `SELECT * FROM ${S}.trials t WHERE t.study_id = $1 AND t.number > $2${inStates} ORDER BY t.number LIMIT $3`;
     const selectValues = `SELECT * FROM ${S}.trial_values WHERE trial_id = ANY($1::bigint[]) ORDER BY trial_id, step`;

@@ -2,14 +2,13 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigError, ConflictError, NotFoundError } from '../../errors.js';
 import { countsTowardBudget, isValidRole } from '../../shared/roles.js';
-import { FINISHED_STATES, isFinished } from '../../shared/attempts.js';
+import { FINISHED_STATES, isFinished, OPEN_STATES } from '../../shared/attempts.js';
 import { BudgetExhaustedError, LeaseLostError, TrialNotRunningError } from '../errors.js';
 import { trialSeed } from '../seeds.js';
 import type { Direction, FinishResult, IntermediateValue, LeaseRequest, NewTrial, StudySnapshot, StudyState, TrialState } from '../types.js';
 
 const STUDY_STATES: readonly StudyState[] = ['CREATED', 'RUNNING', 'STOPPED', 'COMPLETE'];
-const FINISHED: readonly TrialState[] = FINISHED_STATES;
-const TRIAL_STATES: readonly TrialState[] = ['WAITING', 'RUNNING', ...FINISHED];
+const TRIAL_STATES: readonly TrialState[] = [...OPEN_STATES, ...FINISHED_STATES];
 /** A lease shorter than this could expire between two heartbeats of a healthy worker; longer than a week is a typo. */
 const LEASE_SECONDS = { min: 1, max: 7 * 24 * 3600 };
 
@@ -128,7 +127,7 @@ export function checkIntermediate(v: IntermediateValue): void {
 }
 
 export function checkFinish(r: FinishResult): void {
-  if (!FINISHED.includes(r.state)) throw new ConfigError('state', `must be COMPLETE, PRUNED or FAIL, got ${JSON.stringify(r.state)}`);
+  if (!isFinished(r.state)) throw new ConfigError('state', `must be COMPLETE, PRUNED or FAIL, got ${JSON.stringify(r.state)}`);
   const v = r.value ?? null;
   if (r.state === 'COMPLETE' && (typeof v !== 'number' || !Number.isFinite(v))) {
     throw new ConfigError('value', `a COMPLETE trial needs a finite value, got ${String(v)}`, 'report a failure instead');

@@ -332,7 +332,7 @@ export class SqliteStorage implements Storage {
     return row?.id;
   }
 
-  async listTrials(studyId: string, opts: { states?: TrialState[]; withIntermediate?: boolean } = {}): Promise<TrialRecord[]> {
+  async listTrials(studyId: string, opts: { states?: readonly TrialState[]; withIntermediate?: boolean } = {}): Promise<TrialRecord[]> {
     const states = opts.states;
     if (states && states.length === 0) return [];
     if (opts.withIntermediate === false) {
@@ -352,7 +352,7 @@ export class SqliteStorage implements Storage {
    * the (study_id, state) index when at most SLICE_ITEMS match; null when more do (they are paged). Paged in number
    * order, the filter stepped through every trial of the study to find them: 42-111 ms of the event loop at 100,000.
    */
-  private fewInStates(studyId: string, filter: { sql: string; params: unknown[] }): TrialRecord[] | null {
+  private fewInStates(studyId: string, filter: { sql: string; params: readonly unknown[] }): TrialRecord[] | null {
     return this.db.transaction(() => {
       const rows = this.sql(`SELECT * FROM trials t INDEXED BY trials_by_study_state WHERE t.study_id = ?${filter.sql} LIMIT ${SLICE_ITEMS + 1}`)
         .all(studyId, ...filter.params) as TrialRow[];
@@ -395,7 +395,7 @@ export class SqliteStorage implements Storage {
    */
   private async readPages(
     studyId: string,
-    o: { by: 'number' | 'rev'; after: number; filter?: { sql: string; params: unknown[] }; withValues?: boolean; frozen?: boolean },
+    o: { by: 'number' | 'rev'; after: number; filter?: { sql: string; params: readonly unknown[] }; withValues?: boolean; frozen?: boolean },
   ): Promise<ListedTrial[]> {
     const filter = o.filter ?? { sql: '', params: [] };
     const withValues = o.withValues === true && o.by === 'number';

@@ -307,21 +307,26 @@ test('service: the evidence phase moves in steps (race and baseline finals, then
   assert.equal(fv.best.trialNumber, 3);
 });
 
-test('service: a trial read by number after the study was resolved reads the study row no second time (`show --trial`)', async () => {
-  const { storage, study: s } = await study({ executor: 'external', baselines: false });
-  const fresh = new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 });
-  await fresh.ask(s.id, 2);
-  const again = new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 });
-  let reads = 0;
-  const get = storage.getStudy.bind(storage);
-  storage.getStudy = async (...args: Parameters<typeof get>) => {
-    reads++;
-    return get(...args);
+/** Counts the calls of one of `storage`'s methods from here on. */
+function countCalls(storage: MemoryStorage, method: 'getStudy' | 'listTrials'): () => number {
+  let calls = 0;
+  const inner = storage[method].bind(storage) as (...args: unknown[]) => Promise<unknown>;
+  (storage as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+    calls++;
+    return inner(...args);
   };
+  return () => calls;
+}
+
+test('service: a trial read by number after the study was resolved reads the study row no second time (`show --trial`)', async () => {
+  const { svc, storage, study: s } = await study({ executor: 'external', baselines: false });
+  await svc.ask(s.id, 2);
+  const again = new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 });
+  const reads = countCalls(storage, 'getStudy');
   const resolved = await again.resolve(s.name);
-  const before = reads;
+  const before = reads();
   assert.equal((await again.getTrialView(resolved.id, { number: 1 })).number, 1);
-  assert.equal(reads, before, 'the study row once, by the resolve');
+  assert.equal(reads(), before, 'the study row once, by the resolve');
   await assert.rejects(again.getTrialView('no-such-study', { number: 1 }), /study 'no-such-study'/);
 });
 
@@ -329,16 +334,11 @@ test('service: a read, report or tell by number on a fresh service reads that on
   const { svc, storage, study: s } = await study({ executor: 'external', baselines: false });
   await svc.ask(s.id, 3);
   const fresh = new StudyService(storage, fakeDeps(), { watchIntervalMs: 0 });
-  let listed = 0;
-  const list = storage.listTrials.bind(storage);
-  storage.listTrials = async (...args: Parameters<typeof list>) => {
-    listed++;
-    return list(...args);
-  };
+  const listed = countCalls(storage, 'listTrials');
   assert.equal((await fresh.getTrialView(s.id, { number: 1 })).number, 1);
   assert.deepEqual(await fresh.report(s.id, { number: 2 }, 5, 0.5), { prune: false });
   assert.equal((await fresh.tell(s.id, { number: 2 }, { value: 0.6 })).state, 'COMPLETE');
-  assert.equal(listed, 0, 'a study of 100,000 trials took about 2 s to list: a trial by number must not cost that');
+  assert.equal(listed(), 0, 'a study of 100,000 trials took about 2 s to list: a trial by number must not cost that');
   await assert.rejects(fresh.tell(s.id, { number: 9 }, { value: 0.5 }), /has no trial #9; its trials are #0-#2 /);
-  assert.equal(listed, 1);
+  assert.equal(listed(), 1);
 });
