@@ -31,7 +31,7 @@ function baselinesOf(view: StudyView) {
 
 function noCurvesNote(view: StudyView): string {
   return view.executor === 'external'
-    ? 'No learning curves: this external study\'s trials did not report intermediate values (POST …/report with metrics valAccuracy and valAccuracyTrainMode to see them).'
+    ? `No learning curves: the trials this chart draws (the best ${CURVE_CHART_TRIALS} of this external study and its baselines) did not report intermediate values (POST …/report with metrics valAccuracy and valAccuracyTrainMode to see them).`
     : view.trials.length === 0
       ? noTrials
       : 'No progress reports yet — curves appear after the first evaluation interval.';
