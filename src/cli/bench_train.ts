@@ -14,6 +14,7 @@ export function register(bench: Command): void {
     .option('--warmup <n>', 'untimed warm-up steps, at least', positiveInt('--warmup'), 15)
     .option('--warmup-seconds <s>', 'and warm up for at least this long: V8 compiles the wasm backend\'s hot code in the background over the first seconds',
       nonNegativeInt('--warmup-seconds', 5), 5)
+    .option('--width <n>', 'first conv block\'s filters, doubling in the second (the model spec\'s width: 16 is the reference CNN); PyTorch runs the same net', positiveInt('--width', 512), 16)
     .option('--rounds <n>', 'rounds, alternating ours and torch; medians are reported', positiveInt('--rounds'), 5)
     .option('--backend <name>', `backend: ${BACKEND_NAMES.join(', ')}`, 'auto')
     .option('--no-torch', 'skip the PyTorch comparison')
@@ -21,7 +22,7 @@ export function register(bench: Command): void {
     .option('--profile', 'also time every kernel (CPU ms per step) over extra steps')
     .option('--json', 'print a JSON summary as the last line')
     .action(async (opts: {
-      batchSize: number; steps?: number; warmup: number; warmupSeconds: number; rounds: number; backend: string;
+      batchSize: number; steps?: number; warmup: number; warmupSeconds: number; width: number; rounds: number; backend: string;
       torch: boolean; cpuSteps: number; profile?: boolean; json?: boolean;
     }) => {
       if (!BACKEND_NAMES.includes(opts.backend as BackendName)) {
@@ -30,10 +31,10 @@ export function register(bench: Command): void {
       const steps = opts.steps ?? Math.max(40, Math.round(4000 / opts.batchSize));
       const log = (line: string) => process.stdout.write(`${line}\n`);
       const r = await benchTrain({
-        batchSize: opts.batchSize, steps, warmup: opts.warmup, warmupSeconds: opts.warmupSeconds, rounds: opts.rounds,
+        batchSize: opts.batchSize, steps, warmup: opts.warmup, warmupSeconds: opts.warmupSeconds, width: opts.width, rounds: opts.rounds,
         backend: opts.backend as BackendName, torch: opts.torch, cpuSteps: opts.cpuSteps, profile: opts.profile === true, log,
       });
-      log(`bench train: ${r.imagesPerSecond.toFixed(1)} img/s (${r.msPerStep.toFixed(2)} ms/step) on ${r.backend}, batch ${r.batchSize}`);
+      log(`bench train: ${r.imagesPerSecond.toFixed(1)} img/s (${r.msPerStep.toFixed(2)} ms/step) on ${r.backend}, batch ${r.batchSize}, width ${r.width}`);
       if (r.ratio !== null) {
         log(`PyTorch CPU (1 thread): ${r.torchImagesPerSecond!.toFixed(1)} img/s; ratio ${r.ratio.toFixed(2)}x (target >= 0.35x)`);
         const rr = r.roundRatios!;

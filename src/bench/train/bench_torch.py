@@ -36,17 +36,19 @@ def batch_renorm(channels):
     return layer
 
 
-def make_model():
+def make_model(width):
+    # The cnn model spec's two blocks (src/engine/models.ts): `width` filters, then twice as many; 16 is the reference.
     return nn.Sequential(
-        nn.Conv2d(1, 16, 3, padding=1, bias=False), batch_renorm(16), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1, bias=False), batch_renorm(32), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(32 * 7 * 7, 10),
+        nn.Conv2d(1, width, 3, padding=1, bias=False), batch_renorm(width), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(width, 2 * width, 3, padding=1, bias=False), batch_renorm(2 * width), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(2 * width * 7 * 7, 10),
     )
 
 
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--batch-size", type=int, required=True)
+    p.add_argument("--width", type=int, default=16)
     p.add_argument("--steps", type=int, default=50)
     p.add_argument("--warmup", type=int, default=10)
     p.add_argument("--serve", action="store_true")
@@ -57,7 +59,7 @@ def main():
     except RuntimeError:
         pass
     torch.manual_seed(0)
-    model = make_model()
+    model = make_model(a.width)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     x = torch.randn(a.batch_size, 1, 28, 28)
     y = torch.randint(0, 10, (a.batch_size,))
@@ -74,7 +76,8 @@ def main():
         return time.perf_counter() - t0, time.process_time() - c0
 
     if a.serve:
-        print(json.dumps({"ready": True, "torch": torch.__version__}), flush=True)
+        params = sum(p.numel() for p in model.parameters())  # the JS side checks it ran the same net
+        print(json.dumps({"ready": True, "torch": torch.__version__, "params": params}), flush=True)
         for line in sys.stdin:
             steps = int(line.strip() or 0)
             if steps <= 0:

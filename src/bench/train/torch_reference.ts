@@ -20,8 +20,8 @@ export class TorchBench {
   private readonly pending: ((line: string) => void)[] = [];
   private stderr = '';
 
-  private constructor(batchSize: number) {
-    this.child = spawn(PYTHON, [referenceScriptPath(TORCH_SCRIPT), '--batch-size', String(batchSize), '--serve'], { stdio: 'pipe' });
+  private constructor(batchSize: number, width: number) {
+    this.child = spawn(PYTHON, [referenceScriptPath(TORCH_SCRIPT), '--batch-size', String(batchSize), '--width', String(width), '--serve'], { stdio: 'pipe' });
     this.child.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
     this.lines = createInterface({ input: this.child.stdout });
     this.lines.on('line', (line) => this.pending.shift()?.(line));
@@ -38,10 +38,11 @@ export class TorchBench {
     });
   }
 
-  static async start(batchSize: number): Promise<{ bench: TorchBench; version: string }> {
-    const bench = new TorchBench(batchSize);
+  /** `params`: the PyTorch net's parameter count, to check against ours (the same network). */
+  static async start(batchSize: number, width: number): Promise<{ bench: TorchBench; version: string; params: number }> {
+    const bench = new TorchBench(batchSize, width);
     const ready = await bench.next();
-    return { bench, version: String(ready['torch']) };
+    return { bench, version: String(ready['torch']), params: Number(ready['params']) };
   }
 
   /** Runs `steps` training steps in torch; resolves to images per wall-clock second and per CPU second. */

@@ -14,6 +14,8 @@ export interface TrainBenchOptions {
   /** Warm-up: at least `warmup` steps and `warmupSeconds` seconds of ours; PyTorch warms up as many steps. */
   warmup: number;
   warmupSeconds: number;
+  /** The first conv block's filters (the cnn model spec's `width`; 16 is the reference network), doubling in the second. */
+  width: number;
   rounds: number;
   backend: BackendName;
   torch: boolean;
@@ -29,6 +31,9 @@ export interface TrainBenchResult {
   msPerStep: number;
   backend: string;
   batchSize: number;
+  width: number;
+  /** Trainable parameters of the network (PyTorch's is checked to have as many). */
+  params: number;
   steps: number;
   /** Warm-up steps actually run (each side), and how long ours took. */
   warmup: number;
@@ -62,14 +67,16 @@ function median(xs: number[]): number {
 }
 
 /** One trainer on the active backend; `run(steps)` returns images per second over those steps. */
-function makeRunner(batchSize: number) {
-  const model = buildModel({ type: 'cnn' }, { height: 28, width: 28, channels: 1 }, 10);
+function makeRunner(batchSize: number, width: number) {
+  const model = buildModel({ type: 'cnn', width }, { height: 28, width: 28, channels: 1 }, 10);
   // Clipping active (the costly, realistic case), values as in Ioffe's schedule end.
   setModelClipping(model, { rmax: 3, dmax: 5 });
   const trainer = createTrainStep(model, { optimizer: 'adam', learningRate: 1e-3 });
   const x = tf.randomNormal([batchSize, 28, 28, 1], 0, 1, 'float32', 1);
   const labels = tf.randomUniform([batchSize], 0, 10, 'int32', 2);
   return {
+    /** Trainable parameters: the PyTorch reference must have as many (the same network). */
+    params: model.trainableWeights.reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0),
     run(steps: number): { wall: number; cpu: number } {
       const c0 = process.cpuUsage();
       const t0 = performance.now();
@@ -90,9 +97,9 @@ function makeRunner(batchSize: number) {
 export async function benchTrain(o: TrainBenchOptions): Promise<TrainBenchResult> {
   const { name: backend } = await initBackend(o.backend);
   const cpu = cpuDescription();
-  o.log(`backend ${backend}, batch ${o.batchSize}, ${o.rounds} rounds of ${o.steps} steps after at least ${o.warmup} warm-up steps ` +
+  o.log(`backend ${backend}, batch ${o.batchSize}, width ${o.width}, ${o.rounds} rounds of ${o.steps} steps after at least ${o.warmup} warm-up steps ` +
     `and ${o.warmupSeconds} s, one thread; ${cpu}`);
-  const runner = makeRunner(o.batchSize);
+  const runner = makeRunner(o.batchSize, o.width);
   const warmStart = performance.now();
   let warmSteps = 0;
   const chunk = Math.max(1, Math.min(o.warmup, 50));
@@ -108,8 +115,12 @@ export async function benchTrain(o: TrainBenchOptions): Promise<TrainBenchResult
   if (o.torch) {
     torchNote = torchUnavailableReason();
     if (!torchNote) {
-      const started = await TorchBench.start(o.batchSize);
+      const started = await TorchBench.start(o.batchSize, o.width);
       torch = started.bench;
+      if (started.params !== runner.params) {
+        torch.close();
+        throw new Error(`the PyTorch reference has ${started.params} parameters, ours ${runner.params}: src/bench/train/bench_torch.py must build the same network as buildModel`);
+      }
       await torch.run(warmSteps);
       o.log(`PyTorch ${started.version} reference (src/bench/train/bench_torch.py, 1 thread) interleaved round by round`);
     } else {
@@ -161,7 +172,7 @@ export async function benchTrain(o: TrainBenchOptions): Promise<TrainBenchResult
   let cpuImagesPerSecond: number | null = null;
   if (o.cpuSteps > 0 && backend !== 'cpu') {
     await initBackend('cpu');
-    const cpu = makeRunner(o.batchSize);
+    const cpu = makeRunner(o.batchSize, o.width);
     cpu.run(1);
     cpuImagesPerSecond = cpu.run(o.cpuSteps).wall;
     cpu.dispose();
@@ -174,6 +185,8 @@ export async function benchTrain(o: TrainBenchOptions): Promise<TrainBenchResult
     msPerStep: (o.batchSize * 1000) / ips,
     backend,
     batchSize: o.batchSize,
+    width: o.width,
+    params: runner.params,
     steps: o.steps,
     warmup: warmSteps,
     warmupSeconds: warmSeconds,

@@ -32,6 +32,8 @@ test('bench train --profile --json prints a JSON summary (with the kernel profil
   const lines = r.stdout.trim().split('\n');
   const summary = JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>;
   assert.equal(summary['batchSize'], 2);
+  assert.equal(summary['width'], 16, 'the reference CNN by default');
+  assert.equal(summary['params'], 9 * 16 + 2 * 16 + 9 * 16 * 32 + 2 * 32 + 32 * 7 * 7 * 10 + 10, 'two convs, two BRN layers, the dense layer');
   assert.equal(summary['backend'], expected, `auto must take the first available of ${BACKEND_NAMES.slice(1).join(', ')}`);
   assert.ok(typeof summary['imagesPerSecond'] === 'number' && summary['imagesPerSecond'] > 0);
   assert.equal(summary['torchImagesPerSecond'], null);
@@ -48,15 +50,18 @@ test('bench train --profile --json prints a JSON summary (with the kernel profil
   assert.equal(profile.rows.find((r) => r.kernel === 'Conv2DBackpropFilter')!.callsPerStep, 2, 'one per conv layer');
 });
 
-test('bench train pairs each round of ours with the PyTorch round run right after it', { skip: torchUnavailableReason() ?? false }, () => {
+test('bench train pairs each round of ours with the PyTorch round run right after it, on the same network at another width', { skip: torchUnavailableReason() ?? false }, () => {
   const r = spawnSync(process.execPath, [MAIN, 'bench', 'train', '--batch-size', '2', '--steps', '3', '--warmup', '2',
-    '--warmup-seconds', '1', '--rounds', '3', '--cpu-steps', '0', '--json'], { encoding: 'utf8', timeout: 180_000 });
+    '--warmup-seconds', '1', '--rounds', '3', '--cpu-steps', '0', '--width', '6', '--json'], { encoding: 'utf8', timeout: 180_000 });
   assert.equal(r.status, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
   const s = JSON.parse(lines[lines.length - 1]!) as {
     roundsImagesPerSecond: number[]; torchRoundsImagesPerSecond: number[]; roundRatios: number[]; pairedRatio: number;
-    warmup: number; warmupSeconds: number;
+    warmup: number; warmupSeconds: number; width: number; params: number;
   };
+  // It would have stopped had PyTorch's net another parameter count (src/bench/train/bench_torch.py builds its own).
+  assert.equal(s.width, 6);
+  assert.equal(s.params, 9 * 6 + 2 * 6 + 9 * 6 * 12 + 2 * 12 + 12 * 7 * 7 * 10 + 10);
   assert.equal(s.roundRatios.length, 3);
   s.roundRatios.forEach((q, i) => assert.ok(Math.abs(q - s.roundsImagesPerSecond[i]! / s.torchRoundsImagesPerSecond[i]!) < 1e-12));
   assert.equal(s.pairedRatio, [...s.roundRatios].sort((a, b) => a - b)[1]);
