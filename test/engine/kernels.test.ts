@@ -49,6 +49,11 @@ function convCases(): ConvCase[] {
     // The SIMD input gradient (stride 1, ci % 4 == 0, w >= 4): rows not a multiple of 4 pixels, a 4 x 4 block.
     { n: 2, h: 6, w: 9, ci: 8, co: 4, kh: 2, kw: 3, stride: [1, 1], pad: 'same' },
     { n: 1, h: 4, w: 4, ci: 4, co: 3, kh: 3, kw: 1, stride: [1, 1], pad: 'valid' },
+    // Channel counts not a multiple of 4, widened to one with zero channels: the forward conv and the filter
+    // gradient by co (6, 10 and 1), the input gradient by ci (6, 3), a 4 x 8 block plus a 4 x 4 one after widening.
+    { n: 2, h: 7, w: 8, ci: 6, co: 10, kh: 3, kw: 3, stride: [1, 1], pad: 'same' },
+    { n: 3, h: 6, w: 6, ci: 3, co: 6, kh: 2, kw: 3, stride: [1, 1], pad: 'valid' },
+    { n: 1, h: 9, w: 9, ci: 3, co: 1, kh: 3, kw: 3, stride: [1, 1], pad: 'same' },
   ];
   for (let i = 0; i < 10; i++) {
     const c: ConvCase = {
@@ -66,7 +71,7 @@ function convCases(): ConvCase[] {
   return cases;
 }
 
-test('Conv2D, Conv2DBackpropFilter and Conv2DBackpropInput on wasm match cpu on 21 shapes (strides, same/valid/explicit pad, batch 1)', async () => {
+test('Conv2D, Conv2DBackpropFilter and Conv2DBackpropInput on wasm match cpu on 24 shapes (strides, same/valid/explicit pad, batch 1, channels widened to a multiple of 4)', async () => {
   const rand = rng(5);
   for (const c of convCases()) {
     const xs = Array.from({ length: c.n * c.h * c.w * c.ci }, () => randn(rand));
@@ -90,7 +95,7 @@ test('Conv2D, Conv2DBackpropFilter and Conv2DBackpropInput on wasm match cpu on 
   }
 });
 
-test('Conv2D on wasm matches cpu where it takes the stock kernel too: dilated, strided, co % 4 != 0, narrow outputs', async () => {
+test('Conv2D on wasm matches cpu where it takes the stock kernel too: dilated, strided, narrow outputs (and co % 4 != 0, widened)', async () => {
   const rand = rng(17);
   const cases = [
     { x: [2, 9, 9, 4], f: [3, 3, 4, 8], stride: 1, pad: 'same' as const, dilation: 2 },
@@ -117,7 +122,7 @@ test('FusedConv2D (tfjs-layers\' conv) on wasm matches cpu: bias and every activ
     { x: [3, 28, 28, 1], f: [3, 3, 1, 16], pad: 'same' as const, stride: 1 }, // the reference network's
     { x: [2, 14, 14, 16], f: [3, 3, 16, 32], pad: 'same' as const, stride: 1 },
     { x: [2, 7, 9, 5], f: [2, 3, 5, 12], pad: 'valid' as const, stride: 1 },
-    { x: [1, 6, 7, 4], f: [3, 3, 4, 6], pad: 'same' as const, stride: 1 }, // co % 4 != 0: stock
+    { x: [1, 6, 7, 4], f: [3, 3, 4, 6], pad: 'same' as const, stride: 1 }, // co % 4 != 0: widened to 8
     { x: [2, 9, 10, 3], f: [3, 2, 3, 8], pad: 'valid' as const, stride: 2 }, // strided: stock
   ];
   const activations: tf.fused.Activation[] = ['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu', 'prelu'];

@@ -1,4 +1,4 @@
-// Conv2D and FusedConv2D for wasm: our SIMD loop for stride-1 undilated NHWC convolutions with co % 4 == 0, else the stock kernel.
+// Conv2D and FusedConv2D for wasm: our SIMD loop for stride-1 undilated NHWC convolutions at least 4 wide, else the stock kernel.
 import * as tf from '@tensorflow/tfjs';
 import { type Info, type KernelArgs, callKernel } from './wasm_ops.js';
 import { type SimdKernels, simdKernels } from './simd/index.js';
@@ -13,7 +13,7 @@ interface Conv2DAttrs {
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
 }
 
-/** The convolution's geometry when our loop takes it (NHWC float32, stride 1, undilated, co % 4 == 0, ow >= 4), else null. */
+/** The convolution's geometry when our loop takes it (NHWC float32, stride 1, undilated, ow >= 4), else null. */
 function planS1(args: KernelArgs): tf.backend_util.Conv2DInfo | null {
   const attrs = args.attrs as unknown as Conv2DAttrs;
   const x = args.inputs['x']!;
@@ -24,7 +24,7 @@ function planS1(args: KernelArgs): tf.backend_util.Conv2DInfo | null {
     attrs.dilations ?? 1, attrs.pad, attrs.dimRoundingMode,
   );
   const plain = info.strideHeight === 1 && info.strideWidth === 1 && info.dilationHeight === 1 && info.dilationWidth === 1;
-  return plain && info.outChannels % 4 === 0 && info.outWidth >= 4 && info.batchSize * info.outHeight > 0 ? info : null;
+  return plain && info.outWidth >= 4 && info.batchSize * info.outHeight * info.outChannels > 0 ? info : null;
 }
 
 function convS1(simd: SimdKernels, args: KernelArgs, info: tf.backend_util.Conv2DInfo): Info {

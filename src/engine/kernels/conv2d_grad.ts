@@ -1,4 +1,4 @@
-// Conv2D gradients for the wasm backend: our SIMD loops where the channels allow, else composed from the
+// Conv2D gradients for the wasm backend: our SIMD loops, else (no wasm SIMD in this engine) composed from the
 // backend's forward Conv2D (XNNPACK) plus transposes.
 import * as tf from '@tensorflow/tfjs';
 import { type HeapBackend, type Info, type KernelArgs, callKernel, free, runWasm, transpose } from './wasm_ops.js';
@@ -28,9 +28,9 @@ function requireNHWC(kernel: string, dataFormat: string | undefined): void {
 }
 
 /**
- * dW[kh,kw,ci,co] = sum over n,oh,ow of xpad[n, oh*s+kh, ow*s+kw, ci] * dy[n,oh,ow,co]. Where co % 4 == 0 our
- * SIMD loop computes it straight from the padded input (`conv_wgrad` in simd/kernels.wat: for each kernel row, a
- * [kw*ci, P] x [P, co] product read in place, 4 x 8 blocks held in registers). Otherwise it is a forward
+ * dW[kh,kw,ci,co] = sum over n,oh,ow of xpad[n, oh*s+kh, ow*s+kw, ci] * dy[n,oh,ow,co]. Our SIMD loop computes
+ * it straight from the padded input (`conv_wgrad` in simd/kernels.wat: for each kernel row, a [kw*ci, P] x [P, co]
+ * product read in place, 4 x 8 blocks held in registers; co % 4 != 0 widened). Without wasm SIMD it is a forward
  * convolution of x laid out as [ci, h, w, n] (batch = ci, channels = n) with dy laid out as [oh, ow, n, co]
  * as the filter, dilated by the original stride: XNNPACK turns it into one GEMM.
  */
@@ -45,7 +45,7 @@ export function conv2DBackpropFilterWasm(args: KernelArgs): Info {
     x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode,
   );
   const { strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow, inHeight: h, inWidth: w } = info;
-  const simd = attrs.filterShape[3] % 4 === 0 && info.batchSize * oh * ow > 0 ? simdKernels(backend) : null;
+  const simd = info.batchSize * oh * ow * attrs.filterShape[3] > 0 ? simdKernels(backend) : null;
   if (simd) return filterGradSimd(simd, backend, x, dy, info, attrs.filterShape);
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;
@@ -97,7 +97,7 @@ function rotatedFilter(backend: HeapBackend, filter: Info): Info {
 
 /**
  * For stride 1, dx is a forward convolution of dy with the filter rotated 180 degrees and its in/out channels
- * swapped, padded by k-1-pad: the registered Conv2D (ours, `conv2d.ts`, where ci % 4 == 0; else XNNPACK) runs that
+ * swapped, padded by k-1-pad: the registered Conv2D (ours, `conv2d.ts`, where dx is at least 4 wide) runs that
  * as fast as the forward pass, unlike the stock wasm kernel's direct loop. Other strides keep the stock kernel
  * (`fallback`).
  */

@@ -12,6 +12,7 @@ export interface SimdKernels {
   adam(w: number, g: number, m: number, v: number, w2: number, m2: number, v2: number, n: number,
     b1: number, b2: number, lrc1: number, ic2: number, eps: number): void;
   pad_nhwc(x: number, out: number, n: number, h: number, w: number, c: number, hp: number, wp: number, pt: number, pl: number): void;
+  regroup(src: number, dst: number, rows: number, from: number, to: number): void;
   conv_wgrad(xp: number, dy: number, out: number, n: number, hp: number, wp: number, c: number, oh: number, ow: number,
     co: number, kh: number, lp: number, sh: number, sw: number): void;
   gemm(a: number, b: number, c: number, m: number, k: number, n: number, sam: number, sak: number): void;

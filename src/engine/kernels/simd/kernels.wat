@@ -241,6 +241,36 @@
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $nl))))
 
+;; dst as rows of `to` floats from src's rows of `from`: each row's first min(from, to) floats, zeros after them.
+;; Widens a channel count to a multiple of 4 for the loops below, or narrows their output back (any counts).
+  (func (export "regroup") (param $src i32) (param $dst i32) (param $rows i32) (param $from i32) (param $to i32)
+    (local $keep i32) (local $vec i32) (local $r i32) (local $j i32) (local $s i32) (local $d i32)
+    (local.set $keep (select (local.get $from) (local.get $to) (i32.lt_s (local.get $from) (local.get $to))))
+    (if (i32.gt_s (local.get $to) (local.get $from)) (then
+      (memory.fill (local.get $dst) (i32.const 0) (i32.shl (i32.mul (local.get $rows) (local.get $to)) (i32.const 2)))))
+    (local.set $vec (i32.and (local.get $keep) (i32.const -4)))
+    (local.set $s (local.get $src))
+    (local.set $d (local.get $dst))
+    (block $rd (loop $rl
+      (br_if $rd (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $j (i32.const 0))
+      (block $vd (loop $vl
+        (br_if $vd (i32.ge_u (local.get $j) (local.get $vec)))
+        (v128.store (i32.add (local.get $d) (i32.shl (local.get $j) (i32.const 2)))
+          (v128.load (i32.add (local.get $s) (i32.shl (local.get $j) (i32.const 2)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $vl)))
+      (block $td (loop $tl
+        (br_if $td (i32.ge_u (local.get $j) (local.get $keep)))
+        (f32.store (i32.add (local.get $d) (i32.shl (local.get $j) (i32.const 2)))
+          (f32.load (i32.add (local.get $s) (i32.shl (local.get $j) (i32.const 2)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $tl)))
+      (local.set $s (i32.add (local.get $s) (i32.shl (local.get $from) (i32.const 2))))
+      (local.set $d (i32.add (local.get $d) (i32.shl (local.get $to) (i32.const 2))))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rl))))
+
 ;; One 4 x 8 block of a conv filter gradient: out[r, j] (rows co apart, r < 4, j < 8) = sum over every output
 ;; position (i, y, x) of xq[r] * dy[j], where xq = xb + i*img + y*rowstep + x*xstep (4 consecutive floats of the
 ;; padded input: (kw, ci) pairs) and dy advances by dpos bytes per position, starting at dp.
