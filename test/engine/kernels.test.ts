@@ -201,6 +201,8 @@ test('MaxPoolGrad on wasm matches cpu, including ties (ReLU zeros) and padded wi
     { shape: [2, 6, 5, 2], size: 3, stride: 1, pad: 'same' as const },
     { shape: [2, 9, 8, 1], size: 3, stride: 2, pad: 'valid' as const },
     { shape: [2, 7, 9, 8], size: 2, stride: 2, pad: 'valid' as const }, // SIMD path, odd sizes: uncovered pixels get 0
+    { shape: [2, 8, 6, 6], size: 2, stride: 2, pad: 'valid' as const }, // SIMD, channels widened to 8 and narrowed back
+    { shape: [1, 7, 9, 3], size: 2, stride: 2, pad: 'valid' as const }, // both: widened to 4, odd sizes
   ];
   for (const c of cases) {
     const n = c.shape.reduce((a, b) => a * b, 1);

@@ -6,21 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type Backend, type HeapBackend, type Info, free } from './wasm_ops.js';
 import { type SimdKernels, heapF32, heapOffset, heapU8 } from './simd/index.js';
-
-/** The loops work on 4 output channels at a time: other counts are widened to this with zero channels. */
-function lanes(co: number): number {
-  return Math.ceil(co / 4) * 4;
-}
-
-/**
- * `src` read as `rows` rows of `from` channels, copied into a new tensor of `shape` as rows of `to`: the first
- * min(from, to) channels of each row, zeros after them when widened.
- */
-function regrouped(simd: SimdKernels, b: HeapBackend, src: Info, shape: number[], rows: number, from: number, to: number): Info {
-  const out = b.makeOutput(shape, 'float32');
-  simd.regroup(heapOffset(b, src), heapOffset(b, out), rows, from, to);
-  return out;
-}
+import { lanes, regrouped } from './channel_groups.js';
 
 /**
  * A stride-1, undilated convolution: x [n,h,w,c] zero-padded by (pt, pl) to [n, oh+kh-1, ow+kw-1, c], then

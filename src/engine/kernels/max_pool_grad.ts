@@ -1,8 +1,11 @@
-// MaxPoolGrad for wasm in JS over the heap: the stock kernel rescans every window per output and is ~30x slower.
+// MaxPoolGrad for wasm: a SIMD loop for 2x2 windows of stride 2 (any channel count), else JS over the heap: the
+// stock kernel rescans every window per output and is ~30x slower.
 import * as tf from '@tensorflow/tfjs';
 import { withViews } from './heap.js';
 import { heapF32, heapOffset } from './simd/index.js';
 import { simdFor } from './renorm_simd.js';
+import { lanes, regrouped } from './channel_groups.js';
+import { type HeapBackend, free } from './wasm_ops.js';
 
 type Args = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap };
 
@@ -27,16 +30,25 @@ export function maxPoolGradJs({ inputs, backend, attrs }: Args): tf.TensorInfo {
   const fw = info.effectiveFilterWidth;
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;
-  const simd = simdFor(backend, c);
+  const simd = simdFor(backend, 4); // wasm with SIMD: any channel count, widened to a multiple of 4
   if (simd && fh === 2 && fw === 2 && strideHeight === 2 && strideWidth === 2 && pt === 0 && pl === 0 &&
       outHeight === inHeight >> 1 && outWidth === inWidth >> 1) {
-    const out = (backend as unknown as { makeOutput(s: number[], d: 'float32'): tf.TensorInfo }).makeOutput(input.shape, 'float32');
+    const b = backend as HeapBackend;
+    const c4 = lanes(c);
+    const pixels = batchSize * inHeight * inWidth;
+    const x4 = c4 === c ? input : regrouped(simd, b, input, [batchSize, inHeight, inWidth, c4], pixels, c, c4);
+    const dy4 = c4 === c ? dy : regrouped(simd, b, dy, [batchSize, outHeight, outWidth, c4], batchSize * outHeight * outWidth, c, c4);
+    const out = b.makeOutput([batchSize, inHeight, inWidth, c4], 'float32');
     if (inHeight % 2 || inWidth % 2) {
       // Rows/columns no window covers get no gradient; the SIMD loop writes only covered pixels.
-      heapF32(backend, heapOffset(backend, out), tf.util.sizeFromShape(input.shape)).fill(0);
+      heapF32(backend, heapOffset(backend, out), pixels * c4).fill(0);
     }
-    simd.maxpool2_grad(heapOffset(backend, input), heapOffset(backend, dy), heapOffset(backend, out), batchSize, inHeight, inWidth, c);
-    return out;
+    simd.maxpool2_grad(heapOffset(backend, x4), heapOffset(backend, dy4), heapOffset(backend, out), batchSize, inHeight, inWidth, c4);
+    if (c4 === c) return out;
+    free(b, x4, dy4);
+    const dx = regrouped(simd, b, out, input.shape, pixels, c4, c);
+    free(b, out);
+    return dx;
   }
   const { outs, ins, outViews } = withViews(backend, [dy, input], [input.shape]);
   const [g, x] = ins as [Float32Array, Float32Array];
