@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/engine/index.js';
 import { FusedAdamOptimizer } from '../../src/engine/fused_adam.js';
+import { renormSimd } from '../../src/engine/kernels/renorm_simd.js';
 import { sparseSoftmaxCrossEntropy } from '../../src/engine/kernels/sparse_ce_kernel.js';
 import { maxAbsDiff, randn, rng } from './brn_reference.js';
 
@@ -220,14 +221,26 @@ test('MaxPoolGrad on wasm matches cpu, including ties (ReLU zeros) and padded wi
   }
 });
 
-for (const c of [6, 8]) {
-  test(`fused BRN kernels agree on wasm (${c % 4 ? 'JS loops' : 'SIMD'}) and cpu (JS loops), c = ${c}`, async () => {
+// The SIMD loops read rows of lcm(c, 4) values (several pixels' channels, per-channel values tiled), where the pixel
+// count allows (src/engine/kernels/renorm_simd.ts); else JS loops.
+const brnCases: { shape: [number, number, number, number]; lanes: number | null; path: string }[] = [
+  { shape: [3, 5, 5, 8], lanes: 8, path: 'SIMD' },
+  { shape: [2, 4, 5, 6], lanes: 12, path: 'SIMD, rows of 2 pixels' },
+  { shape: [4, 3, 3, 5], lanes: 20, path: 'SIMD, rows of 4 pixels' },
+  { shape: [3, 5, 5, 6], lanes: null, path: 'JS loops: 75 pixels, not a multiple of 2' },
+  { shape: [1, 3, 2, 3], lanes: null, path: 'JS loops: 6 pixels, not a multiple of 4' },
+];
+for (const { shape, lanes, path } of brnCases) {
+  const c = shape[3];
+  test(`fused BRN kernels agree on wasm (${path}) and cpu (JS loops), shape ${shape.join('x')}`, async () => {
+    await tf.setBackend('wasm');
+    assert.equal(renormSimd(tf.backend(), c, tf.util.sizeFromShape(shape))?.lanes ?? null, lanes, 'the path the test is named for');
     const rand = rng(13 + c);
-    const xs = Array.from({ length: 3 * 5 * 5 * c }, () => 2 * randn(rand) + 1);
+    const xs = Array.from({ length: tf.util.sizeFromShape(shape) }, () => 2 * randn(rand) + 1);
     const ws = Array.from({ length: xs.length }, () => randn(rand));
     const run = () => {
-      const x = tf.tensor4d(xs, [3, 5, 5, c]);
-      const w = tf.tensor4d(ws, [3, 5, 5, c]);
+      const x = tf.tensor4d(xs, shape);
+      const w = tf.tensor4d(ws, shape);
       const e = tf.engine();
       const [mean, variance] = e.runKernel('RenormMoments', { x }) as tf.Tensor[];
       const scale = tf.linspace(0.5, 1.5, c);

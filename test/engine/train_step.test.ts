@@ -10,9 +10,9 @@ const rand = rng(17);
 const XS = Array.from({ length: 6 * 8 * 8 * 1 }, () => randn(rand));
 const LABELS = [0, 1, 2, 0, 1, 2];
 
-/** Trains 4 steps of a small CNN from fixed weights; returns losses and final weights. */
-function trainSmall(initial?: tf.Tensor[]) {
-  const model = buildModel({ type: 'cnn', depth: 2, width: 4 }, { height: 8, width: 8, channels: 1 }, 3, { renormMomentum: 0.9, momentum: 0.9 });
+/** Trains 4 steps of a small CNN (`width` filters, then twice as many) from fixed weights; returns losses and final weights. */
+function trainSmall(initial?: tf.Tensor[], width = 4) {
+  const model = buildModel({ type: 'cnn', depth: 2, width }, { height: 8, width: 8, channels: 1 }, 3, { renormMomentum: 0.9, momentum: 0.9 });
   if (initial) model.setWeights(initial);
   setModelClipping(model, { rmax: 1.5, dmax: 0.5 });
   const step = createTrainStep(model, { optimizer: 'adam', learningRate: 0.01 });
@@ -55,20 +55,27 @@ for (const name of ['wasm', 'cpu', 'node', 'node-gpu'] as const) {
   });
 }
 
-test('wasm and cpu agree on four full training steps from the same weights', async () => {
-  await initBackend('wasm');
-  const seedModel = buildModel({ type: 'cnn', depth: 2, width: 4 }, { height: 8, width: 8, channels: 1 }, 3);
-  const initial = seedModel.getWeights().map((w) => Array.from(w.dataSync()));
-  const shapes = seedModel.getWeights().map((w) => w.shape);
-  seedModel.dispose();
-  const tensors = () => initial.map((v, i) => tf.tensor(v, shapes[i]));
-  const onWasm = trainSmall(tensors());
-  await initBackend('cpu');
-  const onCpu = trainSmall(tensors());
-  assert.ok(maxAbsDiff(onWasm.losses, onCpu.losses) < 1e-4, `losses ${onWasm.losses} vs ${onCpu.losses}`);
-  onWasm.weights.forEach((w, i) => assert.ok(maxAbsDiff(w, onCpu.weights[i]!) < 1e-3, `weight ${i}`));
-  await initBackend('wasm');
-});
+// Width 4 keeps every channel count a multiple of 4; 6 and 3 take the widened convolutions and max-pool gradient
+// and the BRN kernels' tiled rows (src/engine/kernels/channel_groups.ts, renorm_simd.ts).
+for (const width of [4, 6, 3]) {
+  test(`wasm and cpu agree on four full training steps from the same weights, width ${width}`, async () => {
+    await initBackend('wasm');
+    const seedModel = buildModel({ type: 'cnn', depth: 2, width }, { height: 8, width: 8, channels: 1 }, 3);
+    const initial = seedModel.getWeights().map((w) => Array.from(w.dataSync()));
+    const shapes = seedModel.getWeights().map((w) => w.shape);
+    seedModel.dispose();
+    const tensors = () => initial.map((v, i) => tf.tensor(v, shapes[i]));
+    const onWasm = trainSmall(tensors(), width);
+    assert.equal(onWasm.leak, 0, 'no tensors may leak per step');
+    await initBackend('cpu');
+    const onCpu = trainSmall(tensors(), width);
+    assert.ok(maxAbsDiff(onWasm.losses, onCpu.losses) < 1e-4, `losses ${onWasm.losses} vs ${onCpu.losses}`);
+    onWasm.weights.forEach((w, i) => assert.ok(maxAbsDiff(w, onCpu.weights[i]!) < 1e-3, `weight ${i}`));
+    onWasm.model.dispose();
+    onCpu.model.dispose();
+    await initBackend('wasm');
+  });
+}
 
 test('createTrainStep rejects bad options with the field named', async () => {
   await initBackend('wasm');

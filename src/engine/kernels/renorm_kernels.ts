@@ -2,7 +2,7 @@
 // They replace ~15 generic tensor passes (plus the transposes wasm reductions need) with 1-2 passes each.
 import * as tf from '@tensorflow/tfjs';
 import { withViews } from './heap.js';
-import { affineSimd, backwardSimd, momentsSimd, simdFor } from './renorm_simd.js';
+import { affineSimd, backwardSimd, momentsSimd, renormSimd } from './renorm_simd.js';
 
 export const RENORM_MOMENTS = 'RenormMoments';
 export const CHANNEL_AFFINE = 'RenormChannelAffine';
@@ -34,8 +34,8 @@ function channels(x: tf.TensorInfo): number {
 function moments({ inputs, backend }: Args): tf.TensorInfo[] {
   const x = inputs['x']!;
   const c = channels(x);
-  const simd = simdFor(backend, c);
-  if (simd) return momentsSimd(simd, backend, x, c);
+  const simd = renormSimd(backend, c, tf.util.sizeFromShape(x.shape));
+  if (simd) return momentsSimd(simd.k, backend, x, c, simd.lanes);
   const { outs, ins, outViews } = withViews(backend, [x], [[c], [c]]);
   const xv = ins[0]!;
   const m = xv.length / c;
@@ -61,8 +61,8 @@ function moments({ inputs, backend }: Args): tf.TensorInfo[] {
 function affine({ inputs, backend }: Args): tf.TensorInfo {
   const x = inputs['x']!;
   const c = channels(x);
-  const simd = simdFor(backend, c);
-  if (simd) return affineSimd(simd, backend, x, c, inputs['center']!, inputs['scale']!, inputs['offset']!);
+  const simd = renormSimd(backend, c, tf.util.sizeFromShape(x.shape));
+  if (simd) return affineSimd(simd.k, backend, x, c, simd.lanes, inputs['center']!, inputs['scale']!, inputs['offset']!);
   const { outs, ins, outViews } = withViews(backend, [x, inputs['center']!, inputs['scale']!, inputs['offset']!], [x.shape]);
   const [xv, mu, a, b] = ins as [Float32Array, Float32Array, Float32Array, Float32Array];
   const y = outViews[0]!;
@@ -79,9 +79,9 @@ function affine({ inputs, backend }: Args): tf.TensorInfo {
 function backward({ inputs, backend }: Args): tf.TensorInfo[] {
   const x = inputs['x']!;
   const c = channels(x);
-  const simd = simdFor(backend, c);
+  const simd = renormSimd(backend, c, tf.util.sizeFromShape(x.shape));
   if (simd) {
-    return backwardSimd(simd, backend, c, {
+    return backwardSimd(simd.k, backend, c, simd.lanes, {
       dy: inputs['dy']!, x, mean: inputs['mean']!, invstd: inputs['invstd']!, scale: inputs['scale']!, r: inputs['r']!, d: inputs['d']!,
     });
   }

@@ -1,5 +1,6 @@
 ;; Hand-written wasm SIMD loops over the tfjs-backend-wasm heap (its memory is imported), for channel-last
-;; tensors whose channel count c is a multiple of 4. Pointers are byte offsets into that heap.
+;; tensors whose channel count c is a multiple of 4 (callers widen or regroup others). Pointers are byte offsets
+;; into that heap.
 ;; Column sums accumulate in f64 (promoted f32 lanes) so means/variances of large batches stay exact enough.
 ;; Build: wat2wasm kernels.wat -o - | base64 -w0  (see build.sh, which regenerates binary.ts).
 (module
