@@ -2,8 +2,7 @@
 // stock kernel rescans every window per output and is ~30x slower.
 import * as tf from '@tensorflow/tfjs';
 import { withViews } from './heap.js';
-import { heapF32, heapOffset } from './simd/index.js';
-import { simdFor } from './renorm_simd.js';
+import { heapF32, heapOffset, simdKernels } from './simd/index.js';
 import { lanes, regrouped } from './channel_groups.js';
 import { type HeapBackend, free } from './wasm_ops.js';
 
@@ -30,7 +29,7 @@ export function maxPoolGradJs({ inputs, backend, attrs }: Args): tf.TensorInfo {
   const fw = info.effectiveFilterWidth;
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;
-  const simd = simdFor(backend, 4); // wasm with SIMD: any channel count, widened to a multiple of 4
+  const simd = simdKernels(backend); // wasm with SIMD: any channel count, widened to a multiple of 4
   if (simd && fh === 2 && fw === 2 && strideHeight === 2 && strideWidth === 2 && pt === 0 && pl === 0 &&
       outHeight === inHeight >> 1 && outWidth === inWidth >> 1) {
     const b = backend as HeapBackend;

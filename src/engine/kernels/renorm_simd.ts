@@ -18,7 +18,7 @@ export function simdFor(backend: tf.KernelBackend, c: number): SimdKernels | nul
  */
 export function renormSimd(backend: tf.KernelBackend, c: number, size: number): { k: SimdKernels; lanes: number } | null {
   const lanes = c % 4 === 0 ? c : c % 2 === 0 ? 2 * c : 4 * c;
-  const k = simdFor(backend, 4);
+  const k = simdKernels(backend);
   return k && size % lanes === 0 ? { k, lanes } : null;
 }
 
