@@ -29,16 +29,16 @@ let cached: { backend: tf.KernelBackend; kernels: SimdKernels | null } | null = 
 /** The SIMD kernels bound to this wasm backend's heap, or null where the heap or SIMD is unavailable. */
 export function simdKernels(backend: tf.KernelBackend): SimdKernels | null {
   if (cached?.backend === backend) return cached.kernels;
-  let kernels: SimdKernels | null = null;
   const memory = (backend as unknown as WasmBackendInternals).wasm?.asm?.memory;
-  if (memory instanceof WebAssembly.Memory) {
-    try {
-      const bytes = Uint8Array.from(Buffer.from(SIMD_KERNELS_WASM, 'base64'));
-      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-      kernels = instance.exports as unknown as SimdKernels;
-    } catch {
-      kernels = null; // no SIMD in this engine: callers use their JS loops
-    }
+  // Not the wasm backend (cpu, say): nothing to cache, so the wasm backend's instance stays cached beside it.
+  if (!(memory instanceof WebAssembly.Memory)) return null;
+  let kernels: SimdKernels | null = null;
+  try {
+    const bytes = Uint8Array.from(Buffer.from(SIMD_KERNELS_WASM, 'base64'));
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+    kernels = instance.exports as unknown as SimdKernels;
+  } catch {
+    kernels = null; // no SIMD in this engine: callers use their JS loops
   }
   cached = { backend, kernels };
   return kernels;
