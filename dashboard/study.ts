@@ -10,7 +10,7 @@ import { formatGain, formatValue, gain } from './data/summary.js';
 import { rankedTrials } from './data/trials.js';
 import { verdictCards } from './data/final.js';
 import { trialsCsv } from '../src/shared/trials_csv.js';
-import { CURVE_CHART_TRIALS } from '../src/shared/charted.js';
+import { CHARTED_TRIALS_TEXT } from '../src/shared/charted.js';
 
 const studyId = new URLSearchParams(location.search).get('id');
 const base = studyId ? `/api/studies/${encodeURIComponent(studyId)}` : '';
@@ -102,7 +102,7 @@ function renderOverview(v: StudyView): void {
   ext.hidden = !(v.executor === 'external' && !anyCurves && v.trials.length > 0);
   // The view carries only the curves the charts draw (curves=top): another trial may have reported some, so the note
   // speaks of the charted trials and points at a trial's own detail.
-  ext.textContent = `External study: trials are evaluated outside renorm-tune, and none of those the charts draw (the best ${CURVE_CHART_TRIALS} search trials, the baselines, any unfinished) reported learning curves, so the curve, gap and clip charts are empty; a trial opened from the table shows any it reported. Report them with POST /api/studies/:id/trials/:number/report (the trial number shown as #n).`;
+  ext.textContent = `External study: trials are evaluated outside renorm-tune, and none of those the charts draw (${CHARTED_TRIALS_TEXT}) reported learning curves, so the curve, gap and clip charts are empty; a trial opened from the table shows any it reported. Report them with POST /api/studies/:id/trials/:number/report (the trial number shown as #n).`;
   (byId<HTMLButtonElement>('export-best')).disabled = !v.best;
   (byId<HTMLButtonElement>('export-best')).title = v.best ? 'Download GET /best-schedule as JSON: the schedule the evidence supports, with the verdict' : 'No complete trial yet';
 }

@@ -5,7 +5,7 @@ import { historyData } from '../data/history.js';
 import { finalData } from '../data/final.js';
 import { scheduleData } from '../data/schedules.js';
 import { curveData, trialCurves } from '../data/curves.js';
-import { CURVE_CHART_TRIALS } from '../../src/shared/charted.js';
+import { CHARTED_TRIALS_TEXT, CURVE_CHART_TRIALS } from '../../src/shared/charted.js';
 import { clipData } from '../data/clips.js';
 import { parallelData, SLICE_POINTS, sliceData, type SpaceHint } from '../data/params.js';
 import { gpSliceData } from '../data/gp.js';
@@ -31,7 +31,7 @@ function baselinesOf(view: StudyView) {
 
 function noCurvesNote(view: StudyView): string {
   return view.executor === 'external'
-    ? `No learning curves: the trials this chart draws (the best ${CURVE_CHART_TRIALS} of this external study and its baselines) did not report intermediate values (POST …/report with metrics valAccuracy and valAccuracyTrainMode to see them).`
+    ? `No learning curves: none of the trials this chart draws (${CHARTED_TRIALS_TEXT}) reported intermediate values (POST …/report with metrics valAccuracy and valAccuracyTrainMode to see them).`
     : view.trials.length === 0
       ? noTrials
       : 'No progress reports yet — curves appear after the first evaluation interval.';

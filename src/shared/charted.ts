@@ -8,6 +8,9 @@ import type { Direction } from './names.js';
 /** The learning-curve charts draw this many of the best search trials (and the baselines). */
 export const CURVE_CHART_TRIALS = 8;
 
+/** The trials whose curves the study page holds and draws (curveTrials), in words for its notes. */
+export const CHARTED_TRIALS_TEXT = `the best ${CURVE_CHART_TRIALS} search trials, the baselines and any unfinished trial`;
+
 /**
  * The best `n` search trials (best first, as rankTrials orders them) plus the baselines (each at most once, by
  * number), so a chart stays readable with hundreds of trials. One pass, keeping the best `n` so far: sorting a

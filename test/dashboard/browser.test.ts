@@ -424,11 +424,11 @@ test('unknown study, study without trials, study without curves or GP and an unr
   assert.equal(await page.locator('img').count(), 0);
   await page.goto(`${base}/study.html?id=${encodeURIComponent(bareStudyId)}`);
   await page.waitForSelector('#chart-history[data-state="chart"]');
-  assert.match((await page.textContent('#chart-acc .note')) ?? '', /No learning curves: the trials this chart draws \(the best 8 of this external study and its baselines\)/);
+  assert.match((await page.textContent('#chart-acc .note')) ?? '', /No learning curves: none of the trials this chart draws \(the best 8 search trials, the baselines and any unfinished trial\) reported intermediate values/);
   assert.match((await page.textContent('#chart-clip .note')) ?? '', /reported no clip statistics/);
   assert.equal(await page.isVisible('#external-note'), true);
   // The view carries only the charted trials' curves: the note speaks of those, and points at a trial's own detail.
-  assert.match((await page.textContent('#external-note')) ?? '', /none of those the charts draw \(the best 8 search trials, the baselines, any unfinished\) reported learning curves.*a trial opened from the table shows any it reported/);
+  assert.match((await page.textContent('#external-note')) ?? '', /none of those the charts draw \(the best 8 search trials, the baselines and any unfinished trial\) reported learning curves.*a trial opened from the table shows any it reported/);
   await page.waitForSelector('#gp .note');
   assert.match((await page.textContent('#gp .note')) ?? '', /GP's view is unavailable/, 'a random-search study has no GP to show');
   await page.route('**/api/**', (route) => route.abort());

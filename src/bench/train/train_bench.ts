@@ -76,7 +76,7 @@ function makeRunner(batchSize: number, width: number) {
   const labels = tf.randomUniform([batchSize], 0, 10, 'int32', 2);
   return {
     /** Trainable parameters: the PyTorch reference must have as many (the same network). */
-    params: model.trainableWeights.reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0),
+    params: model.trainableWeights.reduce((n, w) => n + w.read().size, 0),
     run(steps: number): { wall: number; cpu: number } {
       const c0 = process.cpuUsage();
       const t0 = performance.now();

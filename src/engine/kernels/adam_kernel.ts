@@ -1,8 +1,7 @@
 // One JS kernel per variable for an Adam update, replacing the ~13 tensor ops (and kernel launches) tfjs uses.
 import * as tf from '@tensorflow/tfjs';
 import { withViews } from './heap.js';
-import { heapOffset } from './simd/index.js';
-import { simdFor } from './renorm_simd.js';
+import { heapOffset, simdKernels } from './simd/index.js';
 
 export const FUSED_ADAM = 'RenormTuneFusedAdam';
 
@@ -21,7 +20,7 @@ function fusedAdam({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; 
   const value = inputs['value']!;
   const a = attrs as unknown as AdamAttrs;
   const n = tf.util.sizeFromShape(value.shape);
-  const simd = simdFor(backend, n);
+  const simd = n % 4 === 0 ? simdKernels(backend) : null; // whole 4-lane vectors only
   if (simd) {
     // float32 SIMD (as tfjs' own Adam), n % 4 == 0 so no tail.
     const b = backend as unknown as { makeOutput(s: number[], d: 'float32'): tf.TensorInfo };

@@ -4,7 +4,7 @@ import type { HeapBackend, Info } from './wasm_ops.js';
 import { type SimdKernels, heapOffset } from './simd/index.js';
 
 /** `c` rounded up to a multiple of 4. */
-export function lanes(c: number): number {
+export function widened(c: number): number {
   return Math.ceil(c / 4) * 4;
 }
 

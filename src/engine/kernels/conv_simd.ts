@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type Backend, type HeapBackend, type Info, free } from './wasm_ops.js';
 import { type SimdKernels, heapF32, heapOffset, heapU8 } from './simd/index.js';
-import { lanes, regrouped } from './channel_groups.js';
+import { regrouped, widened } from './channel_groups.js';
 
 /**
  * A stride-1, undilated convolution: x [n,h,w,c] zero-padded by (pt, pl) to [n, oh+kh-1, ow+kw-1, c], then
@@ -19,7 +19,7 @@ export function convS1Simd(simd: SimdKernels, backend: Backend, x: Info, wt: Inf
   const b = backend as HeapBackend;
   const [n, h, w, c] = x.shape as [number, number, number, number];
   const [kh, kw, , co] = wt.shape as [number, number, number, number];
-  const co4 = lanes(co);
+  const co4 = widened(co);
   const hp = oh + kh - 1;
   const wp = ow + kw - 1;
   const xp = b.makeOutput([n, hp, wp, c], 'float32');
@@ -44,7 +44,7 @@ export function filterGradSimd(simd: SimdKernels, backend: Backend, x: Info, dy:
   filterShape: [number, number, number, number]): Info {
   const b = backend as HeapBackend;
   const [kh, kw, c, co] = filterShape;
-  const co4 = lanes(co);
+  const co4 = widened(co);
   if (co4 !== co) {
     const p = info.batchSize * info.outHeight * info.outWidth;
     const dy4 = regrouped(simd, b, dy, [p, co4], p, co, co4);

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { withViews } from './heap.js';
 import { heapF32, heapOffset, simdKernels } from './simd/index.js';
-import { lanes, regrouped } from './channel_groups.js';
+import { regrouped, widened } from './channel_groups.js';
 import { type HeapBackend, free } from './wasm_ops.js';
 
 type Args = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap };
@@ -33,7 +33,7 @@ export function maxPoolGradJs({ inputs, backend, attrs }: Args): tf.TensorInfo {
   if (simd && fh === 2 && fw === 2 && strideHeight === 2 && strideWidth === 2 && pt === 0 && pl === 0 &&
       outHeight === inHeight >> 1 && outWidth === inWidth >> 1) {
     const b = backend as HeapBackend;
-    const c4 = lanes(c);
+    const c4 = widened(c);
     const pixels = batchSize * inHeight * inWidth;
     const x4 = c4 === c ? input : regrouped(simd, b, input, [batchSize, inHeight, inWidth, c4], pixels, c, c4);
     const dy4 = c4 === c ? dy : regrouped(simd, b, dy, [batchSize, outHeight, outWidth, c4], batchSize * outHeight * outWidth, c, c4);

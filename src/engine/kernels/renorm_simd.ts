@@ -4,12 +4,6 @@ import { heapF32, heapF64, heapOffset, simdKernels, type SimdKernels } from './s
 
 type WasmBackend = tf.KernelBackend & { makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo };
 
-/** The SIMD kernels when `backend` is wasm and channels fill whole 4-lane vectors, else null. */
-export function simdFor(backend: tf.KernelBackend, c: number): SimdKernels | null {
-  if (c % 4 !== 0 || typeof (backend as Partial<WasmBackend>).makeOutput !== 'function') return null;
-  return simdKernels(backend);
-}
-
 /**
  * The per-channel kernels read a channel-last tensor as rows of `lanes` values: c itself where c % 4 == 0, else
  * lcm(c, 4), each such row holding lanes / c pixels, whose per-channel values (means, scales) are tiled to match and
