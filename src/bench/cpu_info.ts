@@ -13,14 +13,28 @@ export function vectorExtensions(cpuinfo: string): string | null {
   return null;
 }
 
-/** E.g. "AMD EPYC, 2 cores, AVX-512". */
+/**
+ * x86's family and model numbers from /proc/cpuinfo ("family 25 model 17"), or null. A virtual machine may name its
+ * CPU only "AMD EPYC": the numbers still tell one generation from another (25/17 is Zen 4), whose speeds differ.
+ */
+export function modelNumbers(cpuinfo: string): string | null {
+  const family = /^cpu family\s*:\s*(\d+)/m.exec(cpuinfo)?.[1];
+  const model = /^model\s*:\s*(\d+)/m.exec(cpuinfo)?.[1];
+  return family !== undefined && model !== undefined ? `family ${family} model ${model}` : null;
+}
+
+/** E.g. "AMD EPYC (family 25 model 17), 2 cores, AVX-512". */
 export function cpuDescription(): string {
   const all = cpus();
   let vectors: string | null = null;
+  let numbers: string | null = null;
   try {
-    vectors = vectorExtensions(readFileSync('/proc/cpuinfo', 'utf8'));
+    const info = readFileSync('/proc/cpuinfo', 'utf8');
+    vectors = vectorExtensions(info);
+    numbers = modelNumbers(info);
   } catch {
     // not Linux: the model alone
   }
-  return [all[0]?.model.trim() || 'unknown CPU', `${all.length} cores`, vectors].filter(Boolean).join(', ');
+  const name = all[0]?.model.trim() || 'unknown CPU';
+  return [numbers ? `${name} (${numbers})` : name, `${all.length} cores`, vectors].filter(Boolean).join(', ');
 }
