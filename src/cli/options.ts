@@ -58,3 +58,15 @@ export function deviceList(raw: string | undefined): string[] | undefined {
   if (twice !== undefined) throw new ConfigError('--devices', `lists GPU ${twice} twice, got ${JSON.stringify(raw)}`, fix);
   return indices;
 }
+
+/** --input as HxWxC (e.g. 32x32x3): an image shape of positive integers, each at most `max`. */
+export function imageShape(field: string, max = 1024) {
+  return (raw: string): { height: number; width: number; channels: number } => {
+    const parts = raw.trim().split(/x/i).map(wholeNumber);
+    if (parts.length !== 3 || parts.some((v) => !(v >= 1 && v <= max))) {
+      throw new ConfigError(field, `must be height x width x channels, each an integer in [1, ${max}], got ${JSON.stringify(raw)}`, `e.g. ${field} 32x32x3`);
+    }
+    const [height, width, channels] = parts as [number, number, number];
+    return { height, width, channels };
+  };
+}

@@ -12,6 +12,11 @@ export interface InputShape {
   channels: number;
 }
 
+/** HxWxC, as `bench train --input` takes it. */
+export function shapeText(s: InputShape): string {
+  return `${s.height}x${s.width}x${s.channels}`;
+}
+
 /** Layer options every BRN of a model shares (renormMomentum, initial clipping, ...). */
 export type RenormOptions = Omit<BatchRenormalizationArgs, 'axis' | 'name' | 'inputShape' | 'batchInputShape'>;
 

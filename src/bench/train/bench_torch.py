@@ -2,7 +2,7 @@
 """Reference throughput for `renorm-tune bench train`: the same network and batch renorm in PyTorch, one thread.
 
 Network: conv3x3x16 (no bias) -> BRN -> ReLU -> maxpool 2 -> conv3x3x32 (no bias) -> BRN -> ReLU -> maxpool 2
--> dense 10; Adam; softmax cross-entropy; 28x28x1 random data. Batch renorm is the Python client's BatchRenorm2d
+-> dense 10; Adam; softmax cross-entropy; 28x28x1 random data (--input HxWxC for another shape). Batch renorm is the Python client's BatchRenorm2d
 (Keras renorm=True semantics, r and d held constant for backprop), clipping at rmax 3, dmax 5.
 
 One-shot:   bench_torch.py --batch-size 32 --steps 50 --warmup 10   -> one JSON line
@@ -36,12 +36,13 @@ def batch_renorm(channels):
     return layer
 
 
-def make_model(width):
+def make_model(width, height, image_width, channels):
     # The cnn model spec's two blocks (src/engine/models.ts): `width` filters, then twice as many; 16 is the reference.
+    # Each max-pool floors odd sizes, as the Keras layer does.
     return nn.Sequential(
-        nn.Conv2d(1, width, 3, padding=1, bias=False), batch_renorm(width), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(channels, width, 3, padding=1, bias=False), batch_renorm(width), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(width, 2 * width, 3, padding=1, bias=False), batch_renorm(2 * width), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(2 * width * 7 * 7, 10),
+        nn.Flatten(), nn.Linear(2 * width * (height // 2 // 2) * (image_width // 2 // 2), 10),
     )
 
 
@@ -49,6 +50,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--batch-size", type=int, required=True)
     p.add_argument("--width", type=int, default=16)
+    p.add_argument("--input", default="28x28x1", help="HxWxC")
     p.add_argument("--steps", type=int, default=50)
     p.add_argument("--warmup", type=int, default=10)
     p.add_argument("--serve", action="store_true")
@@ -59,9 +61,10 @@ def main():
     except RuntimeError:
         pass
     torch.manual_seed(0)
-    model = make_model(a.width)
+    height, image_width, channels = (int(v) for v in a.input.lower().split("x"))
+    model = make_model(a.width, height, image_width, channels)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    x = torch.randn(a.batch_size, 1, 28, 28)
+    x = torch.randn(a.batch_size, channels, height, image_width)
     y = torch.randint(0, 10, (a.batch_size,))
 
     def run(steps):

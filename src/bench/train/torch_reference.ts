@@ -1,6 +1,7 @@
 // Drives src/bench/train/bench_torch.py as a long-lived child so torch rounds interleave with ours on a noisy machine.
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface, type Interface } from 'node:readline';
+import { shapeText, type InputShape } from '../../engine/models.js';
 import { REFERENCE_PYTHON as PYTHON, referenceScriptPath } from '../python_reference.js';
 
 /** tsc does not copy .py files: the script is found in src/bench/train/ whether this runs from dist/ or src/. */
@@ -20,8 +21,8 @@ export class TorchBench {
   private readonly pending: ((line: string) => void)[] = [];
   private stderr = '';
 
-  private constructor(batchSize: number, width: number) {
-    this.child = spawn(PYTHON, [referenceScriptPath(TORCH_SCRIPT), '--batch-size', String(batchSize), '--width', String(width), '--serve'], { stdio: 'pipe' });
+  private constructor(batchSize: number, width: number, input: InputShape) {
+    this.child = spawn(PYTHON, [referenceScriptPath(TORCH_SCRIPT), '--batch-size', String(batchSize), '--width', String(width), '--input', shapeText(input), '--serve'], { stdio: 'pipe' });
     this.child.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
     this.lines = createInterface({ input: this.child.stdout });
     this.lines.on('line', (line) => this.pending.shift()?.(line));
@@ -39,8 +40,8 @@ export class TorchBench {
   }
 
   /** `params`: the PyTorch net's parameter count, to check against ours (the same network). */
-  static async start(batchSize: number, width: number): Promise<{ bench: TorchBench; version: string; params: number }> {
-    const bench = new TorchBench(batchSize, width);
+  static async start(batchSize: number, width: number, input: InputShape): Promise<{ bench: TorchBench; version: string; params: number }> {
+    const bench = new TorchBench(batchSize, width, input);
     const ready = await bench.next();
     return { bench, version: String(ready['torch']), params: Number(ready['params']) };
   }

@@ -1,7 +1,7 @@
 // Measures training throughput of the reference network on random data, side by side with PyTorch when present.
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendName } from '../../engine/backend.js';
-import { buildModel } from '../../engine/models.js';
+import { buildModel, shapeText, type InputShape } from '../../engine/models.js';
 import { createTrainStep } from '../../engine/train_step.js';
 import { setModelClipping } from '../../engine/models.js';
 import { TorchBench, torchUnavailableReason } from './torch_reference.js';
@@ -16,6 +16,8 @@ export interface TrainBenchOptions {
   warmupSeconds: number;
   /** The first conv block's filters (the cnn model spec's `width`; 16 is the reference network), doubling in the second. */
   width: number;
+  /** The random images' shape (28x28x1 is the reference network's input). */
+  input: InputShape;
   rounds: number;
   backend: BackendName;
   torch: boolean;
@@ -32,6 +34,7 @@ export interface TrainBenchResult {
   backend: string;
   batchSize: number;
   width: number;
+  input: InputShape;
   /** Trainable parameters of the network (PyTorch's is checked to have as many). */
   params: number;
   steps: number;
@@ -67,12 +70,12 @@ function median(xs: number[]): number {
 }
 
 /** One trainer on the active backend; `run(steps)` returns images per second over those steps. */
-function makeRunner(batchSize: number, width: number) {
-  const model = buildModel({ type: 'cnn', width }, { height: 28, width: 28, channels: 1 }, 10);
+function makeRunner(batchSize: number, width: number, input: InputShape) {
+  const model = buildModel({ type: 'cnn', width }, input, 10);
   // Clipping active (the costly, realistic case), values as in Ioffe's schedule end.
   setModelClipping(model, { rmax: 3, dmax: 5 });
   const trainer = createTrainStep(model, { optimizer: 'adam', learningRate: 1e-3 });
-  const x = tf.randomNormal([batchSize, 28, 28, 1], 0, 1, 'float32', 1);
+  const x = tf.randomNormal([batchSize, input.height, input.width, input.channels], 0, 1, 'float32', 1);
   const labels = tf.randomUniform([batchSize], 0, 10, 'int32', 2);
   return {
     /** Trainable parameters: the PyTorch reference must have as many (the same network). */
@@ -97,9 +100,9 @@ function makeRunner(batchSize: number, width: number) {
 export async function benchTrain(o: TrainBenchOptions): Promise<TrainBenchResult> {
   const { name: backend } = await initBackend(o.backend);
   const cpu = cpuDescription();
-  o.log(`backend ${backend}, batch ${o.batchSize}, width ${o.width}, ${o.rounds} rounds of ${o.steps} steps after at least ${o.warmup} warm-up steps ` +
+  o.log(`backend ${backend}, batch ${o.batchSize}, width ${o.width}, input ${shapeText(o.input)}, ${o.rounds} rounds of ${o.steps} steps after at least ${o.warmup} warm-up steps ` +
     `and ${o.warmupSeconds} s, one thread; ${cpu}`);
-  const runner = makeRunner(o.batchSize, o.width);
+  const runner = makeRunner(o.batchSize, o.width, o.input);
   const warmStart = performance.now();
   let warmSteps = 0;
   const chunk = Math.max(1, Math.min(o.warmup, 50));
@@ -115,7 +118,7 @@ export async function benchTrain(o: TrainBenchOptions): Promise<TrainBenchResult
   if (o.torch) {
     torchNote = torchUnavailableReason();
     if (!torchNote) {
-      const started = await TorchBench.start(o.batchSize, o.width);
+      const started = await TorchBench.start(o.batchSize, o.width, o.input);
       torch = started.bench;
       if (started.params !== runner.params) {
         torch.close();
@@ -172,7 +175,7 @@ export async function benchTrain(o: TrainBenchOptions): Promise<TrainBenchResult
   let cpuImagesPerSecond: number | null = null;
   if (o.cpuSteps > 0 && backend !== 'cpu') {
     await initBackend('cpu');
-    const cpu = makeRunner(o.batchSize, o.width);
+    const cpu = makeRunner(o.batchSize, o.width, o.input);
     cpu.run(1);
     cpuImagesPerSecond = cpu.run(o.cpuSteps).wall;
     cpu.dispose();
@@ -186,6 +189,7 @@ export async function benchTrain(o: TrainBenchOptions): Promise<TrainBenchResult
     backend,
     batchSize: o.batchSize,
     width: o.width,
+    input: o.input,
     params: runner.params,
     steps: o.steps,
     warmup: warmSteps,
