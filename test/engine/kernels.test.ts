@@ -224,7 +224,8 @@ test('MaxPoolGrad on wasm matches cpu, including ties (ReLU zeros) and padded wi
 // The SIMD loops read rows of lcm(c, 4) values (several pixels' channels, per-channel values tiled), where the pixel
 // count allows (src/engine/kernels/renorm_simd.ts); else JS loops.
 const brnCases: { shape: [number, number, number, number]; lanes: number | null; path: string }[] = [
-  { shape: [3, 5, 5, 8], lanes: 8, path: 'SIMD' },
+  { shape: [3, 5, 5, 8], lanes: 8, path: 'SIMD, 75 rows: 9 groups of 8 and 3 left' },
+  { shape: [8, 14, 14, 32], lanes: 32, path: 'SIMD, 1568 rows: groups of 8 only' },
   { shape: [2, 4, 5, 6], lanes: 12, path: 'SIMD, rows of 2 pixels' },
   { shape: [4, 3, 3, 5], lanes: 20, path: 'SIMD, rows of 4 pixels' },
   { shape: [3, 5, 5, 6], lanes: null, path: 'JS loops: 75 pixels, not a multiple of 2' },
