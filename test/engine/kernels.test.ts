@@ -362,3 +362,27 @@ test('wasm Identity shares the buffer safely: clones outlive the original and ne
   tf.dispose([b, v, snapshot, init, next]);
   assert.equal(tf.memory().numTensors, before);
 });
+
+test('wasm Cast to the same dtype shares the buffer safely; other casts still convert', async () => {
+  await tf.setBackend('wasm');
+  const before = tf.memory().numTensors;
+  const a = tf.tensor1d([1.5, -2, 0]);
+  const same = tf.cast(a, 'float32');
+  assert.notEqual(same, a, 'a new tensor');
+  assert.equal(same.dataId, a.dataId, 'on the same buffer, not a copy');
+  a.dispose();
+  assert.deepEqual(Array.from(same.dataSync()), [1.5, -2, 0], 'outlives the original');
+  const ints = tf.cast(same, 'int32');
+  assert.equal(ints.dtype, 'int32');
+  assert.deepEqual(Array.from(ints.dataSync()), [1, -2, 0]);
+  const intsAgain = tf.cast(ints, 'int32');
+  ints.dispose();
+  assert.deepEqual(Array.from(intsAgain.dataSync()), [1, -2, 0]);
+  // ReLU's gradient casts step(x), float32, to float32.
+  const x = tf.tensor1d([-1, 0.5, 2, -0.25]);
+  const w = tf.tensor1d([1, 2, 3, 4]);
+  const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.relu(t), w)))(x);
+  assert.deepEqual(Array.from(g.dataSync()), [0, 2, 3, 0]);
+  tf.dispose([same, intsAgain, x, w, g]);
+  assert.equal(tf.memory().numTensors, before, 'no tensor leaked');
+});

@@ -30,6 +30,19 @@ function makeIdentityShared(stock: tf.KernelFunc) {
   };
 }
 
+/**
+ * A cast to the dtype a tensor already has (ReLU's gradient casts step(x), float32, to float32 every step) shares
+ * the buffer as Identity does; wasm's own Cast copies it. Other casts go to the stock kernel.
+ */
+function makeCastShared(stock: tf.KernelFunc) {
+  return (args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: { dtype?: tf.DataType } }): tf.TensorInfo => {
+    const x = args.inputs['x']!;
+    if (x.dtype === 'string' || args.attrs.dtype !== x.dtype) return stock(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+    (args.backend as unknown as { incRef(id: tf.DataId): void }).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+}
+
 /** Must run after `tf.setBackend('wasm')` resolved: the stock kernels we fall back to are set up at init. */
 export function registerWasmKernels(): void {
   if (done.has('wasm')) return;
@@ -48,6 +61,8 @@ export function registerWasmKernels(): void {
   replace('MaxPoolGrad', maxPoolGradJs);
   const stockIdentity = tf.getKernel('Identity', 'wasm');
   if (stockIdentity) replace('Identity', makeIdentityShared(stockIdentity.kernelFunc));
+  const stockCast = tf.getKernel('Cast', 'wasm');
+  if (stockCast) replace('Cast', makeCastShared(stockCast.kernelFunc));
   const stockSlice = tf.getKernel('Slice', 'wasm');
   if (stockSlice) replace('Slice', makeSliceWasm(stockSlice.kernelFunc));
   registerRenormKernels('wasm');
