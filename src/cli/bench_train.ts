@@ -1,5 +1,5 @@
 // `renorm-tune bench train`: training throughput of the reference network, side by side with PyTorch.
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { ConfigError } from '../errors.js';
 import { imageShape, nonNegativeInt, positiveInt } from './options.js';
 import { BACKEND_NAMES, type BackendName } from '../engine/backend.js';
@@ -16,7 +16,8 @@ export function register(bench: Command): void {
     .option('--warmup-seconds <s>', 'and warm up for at least this long: V8 compiles the wasm backend\'s hot code in the background over the first seconds',
       nonNegativeInt('--warmup-seconds', 5), 5)
     .option('--width <n>', 'first conv block\'s filters, doubling in the second (the model spec\'s width: 16 is the reference CNN); PyTorch runs the same net', positiveInt('--width', 512), 16)
-    .option('--input <HxWxC>', 'image shape of the random data (28x28x1 is the reference; 32x32x3 is CIFAR\'s); PyTorch runs the same', imageShape('--input'), { height: 28, width: 28, channels: 1 })
+    .addOption(new Option('--input <HxWxC>', 'image shape of the random data (32x32x3 is CIFAR\'s); PyTorch runs the same')
+      .argParser(imageShape('--input')).default({ height: 28, width: 28, channels: 1 }, '28x28x1, the reference'))
     .option('--rounds <n>', 'rounds, alternating ours and torch; medians are reported', positiveInt('--rounds'), 5)
     .option('--backend <name>', `backend: ${BACKEND_NAMES.join(', ')}`, 'auto')
     .option('--no-torch', 'skip the PyTorch comparison')
