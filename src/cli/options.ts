@@ -1,5 +1,6 @@
 // Option parsers shared by the commands: each names the flag and shows a valid value when it refuses one.
 import { ConfigError } from '../errors.js';
+import type { InputShape } from '../engine/models.js';
 
 /** A whole number written in decimal digits, else NaN: Number() alone takes '0x10' as 16, '1e2' as 100 and '' as 0. */
 export function wholeNumber(raw: string): number {
@@ -61,7 +62,7 @@ export function deviceList(raw: string | undefined): string[] | undefined {
 
 /** --input as HxWxC (e.g. 32x32x3): an image shape of positive integers, each at most `max`. */
 export function imageShape(field: string, max = 1024) {
-  return (raw: string): { height: number; width: number; channels: number } => {
+  return (raw: string): InputShape => {
     const parts = raw.trim().split(/x/i).map(wholeNumber);
     if (parts.length !== 3 || parts.some((v) => !(v >= 1 && v <= max))) {
       throw new ConfigError(field, `must be height x width x channels, each an integer in [1, ${max}], got ${JSON.stringify(raw)}`, `e.g. ${field} 32x32x3`);

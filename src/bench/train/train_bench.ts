@@ -1,9 +1,8 @@
 // Measures training throughput of the reference network on random data, side by side with PyTorch when present.
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendName } from '../../engine/backend.js';
-import { buildModel, shapeText, type InputShape } from '../../engine/models.js';
+import { buildModel, setModelClipping, shapeText, type InputShape } from '../../engine/models.js';
 import { createTrainStep } from '../../engine/train_step.js';
-import { setModelClipping } from '../../engine/models.js';
 import { TorchBench, torchUnavailableReason } from './torch_reference.js';
 import { profileKernels, type KernelRow } from './kernel_profile.js';
 import { cpuDescription } from '../cpu_info.js';

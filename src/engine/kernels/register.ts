@@ -17,27 +17,14 @@ function replace(kernelName: string, kernelFunc: unknown): void {
 }
 
 /**
- * The engine clones every tensor a gradient saves (customGrad, conv, relu, ...) through Identity, and wasm's
- * Identity copies the buffer. Tensors are immutable (a variable's assign swaps its dataId), so sharing the
- * buffer with a reference count is safe; the cpu backend's Identity and wasm's own Reshape already do this.
+ * A kernel that hands back its input's buffer, ref-counted, where `shares(x, attrs)` says the result would equal it,
+ * else runs the stock kernel. Tensors are immutable (a variable's assign swaps its dataId), so sharing is safe; the
+ * cpu backend's Identity and wasm's own Reshape already do this.
  */
-function makeIdentityShared(stock: tf.KernelFunc) {
-  return (args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend }): tf.TensorInfo => {
+function makeShared(stock: tf.KernelFunc, shares: (x: tf.TensorInfo, attrs: tf.NamedAttrMap) => boolean) {
+  return (args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }): tf.TensorInfo => {
     const x = args.inputs['x']!;
-    if (x.dtype === 'string') return stock(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
-    (args.backend as unknown as { incRef(id: tf.DataId): void }).incRef(x.dataId);
-    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-  };
-}
-
-/**
- * A cast to the dtype a tensor already has (ReLU's gradient casts step(x), float32, to float32 every step) shares
- * the buffer as Identity does; wasm's own Cast copies it. Other casts go to the stock kernel.
- */
-function makeCastShared(stock: tf.KernelFunc) {
-  return (args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: { dtype?: tf.DataType } }): tf.TensorInfo => {
-    const x = args.inputs['x']!;
-    if (x.dtype === 'string' || args.attrs.dtype !== x.dtype) return stock(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+    if (x.dtype === 'string' || !shares(x, args.attrs ?? {})) return stock(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
     (args.backend as unknown as { incRef(id: tf.DataId): void }).incRef(x.dataId);
     return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   };
@@ -60,9 +47,11 @@ export function registerWasmKernels(): void {
   if (stockFused) replace('_FusedMatMul', makeFusedMatMulWasm(stockFused.kernelFunc));
   replace('MaxPoolGrad', maxPoolGradJs);
   const stockIdentity = tf.getKernel('Identity', 'wasm');
-  if (stockIdentity) replace('Identity', makeIdentityShared(stockIdentity.kernelFunc));
+  // The engine clones every tensor a gradient saves (customGrad, conv, relu, ...) through Identity, which copies on wasm.
+  if (stockIdentity) replace('Identity', makeShared(stockIdentity.kernelFunc, () => true));
+  // ReLU's gradient casts step(x), float32, to float32 every step; wasm's own Cast copies it.
   const stockCast = tf.getKernel('Cast', 'wasm');
-  if (stockCast) replace('Cast', makeCastShared(stockCast.kernelFunc));
+  if (stockCast) replace('Cast', makeShared(stockCast.kernelFunc, (x, attrs) => attrs['dtype'] === x.dtype));
   const stockSlice = tf.getKernel('Slice', 'wasm');
   if (stockSlice) replace('Slice', makeSliceWasm(stockSlice.kernelFunc));
   registerRenormKernels('wasm');
