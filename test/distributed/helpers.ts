@@ -41,8 +41,8 @@ export async function redisSkip(): Promise<string | false> {
 }
 
 /** Deletes every key under `prefix` (what a Redis that lost everything looks like to this test's queue). */
-export async function deletePrefix(prefix: string): Promise<number> {
-  const r = new Redis(REDIS_URL);
+export async function deletePrefix(prefix: string, redis = REDIS_URL): Promise<number> {
+  const r = new Redis(redis);
   try {
     let cursor = '0';
     let n = 0;
@@ -114,26 +114,28 @@ export class Scene {
     private readonly dropDb: () => Promise<void>,
     config: Record<string, unknown>,
     private readonly stepMs: number,
+    readonly redis: string,
   ) {
     this.log = join(dir, 'train.log');
     this.config = join(dir, 'study.json');
     writeFileSync(this.config, JSON.stringify({ name, optimizer: { type: 'random' }, ...config }));
   }
 
-  static async create(store: Store, name: string, config: Record<string, unknown>, stepMs = 10): Promise<Scene> {
+  /** `redis`: the queue's server (another than the tests' shared one, for a test that restarts it). */
+  static async create(store: Store, name: string, config: Record<string, unknown>, stepMs = 10, redis = REDIS_URL): Promise<Scene> {
     const dir = mkdtempSync(join(tmpdir(), 'renorm-queue-'));
-    if (store === 'sqlite') return new Scene(name, dir, join(dir, 'study.db'), async () => {}, config, stepMs);
+    if (store === 'sqlite') return new Scene(name, dir, join(dir, 'study.db'), async () => {}, config, stepMs, redis);
     const { url, drop } = await pgDatabase();
-    return new Scene(name, dir, url, drop, config, stepMs);
+    return new Scene(name, dir, url, drop, config, stepMs, redis);
   }
 
   /** `db`: another way to the same database (a relay in front of the server). */
   coordinator(extra: string[] = [], db = this.db): Proc {
-    return this.track(cli(['run', this.config, '--db', db, '--redis', REDIS_URL, '--redis-prefix', this.prefix, ...extra]));
+    return this.track(cli(['run', this.config, '--db', db, '--redis', this.redis, '--redis-prefix', this.prefix, ...extra]));
   }
 
   worker(extra: string[] = [], db = this.db): Proc {
-    return this.track(cli(['worker', '--db', db, '--redis', REDIS_URL, '--redis-prefix', this.prefix, '--trial-worker', countingTrainer, ...extra], {
+    return this.track(cli(['worker', '--db', db, '--redis', this.redis, '--redis-prefix', this.prefix, '--trial-worker', countingTrainer, ...extra], {
       RENORM_TEST_TRAIN_LOG: this.log,
       RENORM_TEST_STEP_MS: String(this.stepMs),
     }));
@@ -147,15 +149,19 @@ export class Scene {
     return { study, trials: study ? await s.listTrials(study.id) : [] };
   }
 
-  /** Training starts and ends per trial id, from the fixture trainer's log (every process appends to it). */
-  trainings(): Map<number, { starts: number[]; ends: string[] }> {
-    const out = new Map<number, { starts: number[]; ends: string[] }>();
+  /** Training starts (pids, and when) and ends per trial id, from the fixture trainer's log (every process appends to it). */
+  trainings(): Map<number, { starts: number[]; startMs: number[]; ends: string[] }> {
+    const out = new Map<number, { starts: number[]; startMs: number[]; ends: string[] }>();
     const text = existsSync(this.log) ? readFileSync(this.log, 'utf8') : '';
     for (const line of text.split('\n').filter(Boolean)) {
-      const [what, id, , pid, status] = line.split(' ');
-      const rec = out.get(Number(id)) ?? { starts: [], ends: [] };
-      if (what === 'start') rec.starts.push(Number(pid));
-      else rec.ends.push(`${pid}:${status}`);
+      const [what, id, , pid, statusOrMs] = line.split(' ');
+      const rec = out.get(Number(id)) ?? { starts: [], startMs: [], ends: [] };
+      if (what === 'start') {
+        rec.starts.push(Number(pid));
+        rec.startMs.push(Number(statusOrMs));
+      } else {
+        rec.ends.push(`${pid}:${statusOrMs}`);
+      }
       out.set(Number(id), rec);
     }
     return out;
@@ -171,7 +177,7 @@ export class Scene {
     for (const p of this.procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
     await Promise.all(this.procs.map((p) => p.exited));
     if (this.store) await (await this.store).close();
-    await deletePrefix(this.prefix).catch(() => 0);
+    await deletePrefix(this.prefix, this.redis).catch(() => 0);
     await this.dropDb().catch(() => undefined);
     rmSync(this.dir, { recursive: true, force: true });
   }
