@@ -1,0 +1,267 @@
+// A study run over the queue while faults land at random: workers killed, stopped, frozen past their lease;
+// coordinators killed, interrupted, doubled; Redis restarted empty; PostgreSQL cut off. Then every invariant a
+// user relies on is checked: the study completes within its exact budget, every trial ends, nothing trains twice
+// without a fault to explain it, no process prints a stack trace, and the best schedule exports.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { countsTowardBudget } from '../../../src/shared/roles.js';
+import type { TrialRecord } from '../../../src/study/types.js';
+import { type Relay, startRelay } from '../../fixtures/relay.js';
+import { type PrivateRedis, startPrivateRedis } from '../../fixtures/redis_server.js';
+import { cli, describeTrials, exitOf, type Proc, Scene, type Store } from '../helpers.js';
+
+export const FAULTS = [
+  'worker-kill', 'worker-term', 'worker-freeze', 'coordinator-kill', 'coordinator-interrupt', 'rival-coordinator',
+  'redis-restart', 'database-cut',
+] as const;
+export type Fault = (typeof FAULTS)[number];
+
+/** Relative odds of each fault per tick (database-cut only on PostgreSQL, behind a relay). */
+const ODDS: Record<Fault, number> = {
+  'worker-kill': 5, 'worker-term': 3, 'worker-freeze': 3, 'coordinator-kill': 3, 'coordinator-interrupt': 1,
+  'rival-coordinator': 1.5, 'redis-restart': 1.5, 'database-cut': 1.5,
+};
+
+/** Faults after which a trial may train again from the start: its worker died, froze past its lease or handed it back. */
+const RESTARTS_ITS_WORKERS_TRIAL: ReadonlySet<Fault> = new Set(['worker-kill', 'worker-term', 'worker-freeze']);
+/** Faults that hand back or orphan every running trial: a stop (Ctrl-C), or the database out of reach. */
+const RESTARTS_EVERY_TRIAL: ReadonlySet<Fault> = new Set(['coordinator-interrupt', 'database-cut']);
+
+const LEASE_SECONDS = 5;
+const MAX_RETRIES = 2;
+const WORKERS = 3;
+
+export interface ChaosOptions {
+  store: Store;
+  seed: number;
+  /** The study's search budget. */
+  trials: number;
+  /** How long faults keep coming (the study may end first). */
+  chaosMs: number;
+  /** How long the study may take to finish once they stop. */
+  settleMs: number;
+  progress?: (line: string) => void;
+}
+
+export interface ChaosReport {
+  store: Store;
+  seed: number;
+  ms: number;
+  faults: Partial<Record<Fault, number>>;
+  trials: number;
+  /** Trials that started training more than once, every extra start explained by a fault. */
+  retrained: number;
+  /** Trials failed after losing their lease (a worker killed or frozen) maxRetries + 1 times. */
+  failed: number;
+  /** Every invariant broken, in words; empty when the run held. */
+  problems: string[];
+}
+
+interface Event {
+  kind: Fault;
+  ms: number;
+  pid?: number;
+}
+
+/** Park-Miller: the same fault sequence for the same seed (their timing still depends on the machine). */
+function rng(seed: number): () => number {
+  let s = (Math.abs(Math.floor(seed)) % 2147483646) + 1;
+  return () => (s = (s * 48271) % 2147483647) / 2147483647;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const alive = (p: Proc) => p.child.exitCode === null && p.child.signalCode === null;
+
+export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
+  const redis = await startPrivateRedis();
+  if ('unavailable' in redis) throw new Error(redis.unavailable);
+  const t0 = Date.now();
+  const random = rng(opts.seed);
+  const say = (line: string) => opts.progress?.(`${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s  ${line}`);
+  const scene = await Scene.create(opts.store, `chaos-${opts.seed}`, {
+    optimizer: { type: 'gp', initialTrials: 5 },
+    scenario: { steps: 300, evalInterval: 20 },
+    budget: { trials: opts.trials },
+    pruner: { type: 'median', warmupSteps: 60, minTrials: 3 },
+    finalValidation: { seeds: 2, race: { candidates: 2, seeds: 1 } },
+    leaseSeconds: LEASE_SECONDS,
+    maxRetries: MAX_RETRIES,
+  }, 10, redis.url);
+  let relay: Relay | undefined;
+  let db = scene.db;
+  if (opts.store === 'postgres') {
+    relay = await startRelay(new URL(scene.db));
+    const via = relay.via(scene.db);
+    via.searchParams.set('connect_timeout', '2');
+    db = via.href;
+  }
+  const events: Event[] = [];
+  const fault = (kind: Fault, detail: string, pid?: number) => {
+    events.push({ kind, ms: Date.now(), pid });
+    say(`${kind} ${detail}`);
+  };
+  const procs: Proc[] = [];
+  const track = (p: Proc) => (procs.push(p), p);
+  const workers: Proc[] = [];
+  const frozen = new Set<Proc>();
+  const startWorker = () => workers.push(track(scene.worker(workers.length % 2 ? ['--concurrency', '2'] : [], db)));
+  let coordinator = track(scene.coordinator([], db));
+  let finished = false;
+  const watch = (c: Proc) => void c.exited.then((r) => {
+    if (r.code === 0 && c === coordinator) finished = true;
+  });
+  watch(coordinator);
+
+  const problems: string[] = [];
+  try {
+    const until = Date.now() + 60_000;
+    while (!(await scene.read()).study) {
+      if (Date.now() > until) throw new Error(`the coordinator created no study within 60 s:\n${coordinator.out()}`);
+      await sleep(100);
+    }
+    for (let i = 0; i < WORKERS; i++) startWorker();
+
+    const keepUp = () => {
+      if (!finished && !alive(coordinator)) {
+        say(`coordinator ended (${coordinator.child.exitCode ?? coordinator.child.signalCode}): started again`);
+        coordinator = track(scene.coordinator([], db));
+        watch(coordinator);
+      }
+      for (let live = workers.filter(alive).length; live < WORKERS; live++) startWorker();
+    };
+    const kinds = FAULTS.filter((f) => f !== 'database-cut' || relay);
+    const total = kinds.reduce((a, f) => a + ODDS[f], 0);
+    const pick = (): Fault => {
+      let u = random() * total;
+      for (const f of kinds) if ((u -= ODDS[f]) < 0) return f;
+      return kinds[kinds.length - 1]!;
+    };
+    const chaosEnd = Date.now() + opts.chaosMs;
+    while (!finished && Date.now() < chaosEnd) {
+      await sleep(1000 + random() * 2500);
+      if (finished) break;
+      keepUp();
+      const kind = pick();
+      const candidates = workers.filter((w) => alive(w) && !frozen.has(w));
+      const victim = candidates[Math.floor(random() * candidates.length)];
+      switch (kind) {
+        case 'worker-kill':
+        case 'worker-term':
+          if (!victim) break;
+          fault(kind, `pid ${victim.child.pid}`, victim.child.pid);
+          victim.child.kill(kind === 'worker-kill' ? 'SIGKILL' : 'SIGTERM');
+          break;
+        case 'worker-freeze': {
+          if (!victim) break;
+          const ms = (0.6 + random() * 1.2) * LEASE_SECONDS * 1000;
+          fault(kind, `pid ${victim.child.pid} for ${(ms / 1000).toFixed(1)} s (lease ${LEASE_SECONDS} s)`, victim.child.pid);
+          victim.child.kill('SIGSTOP');
+          frozen.add(victim);
+          setTimeout(() => {
+            victim.child.kill('SIGCONT');
+            frozen.delete(victim);
+          }, ms);
+          break;
+        }
+        case 'coordinator-kill':
+          fault(kind, `pid ${coordinator.child.pid}`, coordinator.child.pid);
+          coordinator.child.kill('SIGKILL');
+          break;
+        case 'coordinator-interrupt':
+          fault(kind, `pid ${coordinator.child.pid} (Ctrl-C: the study stops; run again resumes it)`, coordinator.child.pid);
+          coordinator.child.kill('SIGINT');
+          break;
+        case 'rival-coordinator': {
+          const ms = 2000 + random() * 4000;
+          const rival = track(scene.coordinator([], db));
+          fault(kind, `pid ${rival.child.pid} beside the first for ${(ms / 1000).toFixed(1)} s`, rival.child.pid);
+          setTimeout(() => rival.child.kill('SIGKILL'), ms);
+          break;
+        }
+        case 'redis-restart': {
+          const ms = 1000 + random() * 3000;
+          fault(kind, `down ${(ms / 1000).toFixed(1)} s, back empty`);
+          await redis.kill();
+          await sleep(ms);
+          await redis.start();
+          break;
+        }
+        case 'database-cut': {
+          const ms = 2000 + random() * 4000;
+          fault(kind, `for ${(ms / 1000).toFixed(1)} s`);
+          relay!.cut();
+          await sleep(ms);
+          relay!.restore();
+          break;
+        }
+      }
+    }
+    say(finished ? 'the study ended during the faults' : 'faults stop; waiting for the study to end');
+    for (const w of frozen) w.child.kill('SIGCONT');
+    const settleEnd = Date.now() + opts.settleMs;
+    while (!finished && Date.now() < settleEnd) {
+      keepUp();
+      await sleep(500);
+    }
+    if (!finished) problems.push(`the study did not end within ${opts.settleMs / 1000} s of the last fault`);
+    return await check(scene, db, opts, events, procs, problems, Date.now() - t0);
+  } finally {
+    for (const w of frozen) w.child.kill('SIGCONT');
+    for (const p of procs) if (alive(p)) p.child.kill('SIGKILL');
+    await Promise.all(procs.map((p) => p.exited));
+    await relay?.close();
+    await scene.cleanup();
+    await redis.close();
+  }
+}
+
+async function check(scene: Scene, db: string, opts: ChaosOptions, events: Event[], procs: Proc[], problems: string[], ms: number): Promise<ChaosReport> {
+  const { study, trials } = await scene.read();
+  const search = trials.filter((t) => countsTowardBudget(t.role));
+  if (study?.state !== 'COMPLETE') problems.push(`the study is ${study?.state ?? 'missing'}, not COMPLETE`);
+  if (search.length !== opts.trials) problems.push(`${search.length} search trials for a budget of ${opts.trials}: ${describeTrials(trials)}`);
+  // A trial whose lease was lost maxRetries + 1 times fails, each loss a start in the log.
+  const runs = scene.trainings();
+  const failed = trials.filter((t) => t.state === 'FAIL');
+  const lost = new RegExp(`(worker died|lease expired) ${MAX_RETRIES + 1} times`);
+  const lostTooOften = (t: TrialRecord) => lost.test(t.failureReason ?? '') && (runs.get(t.id)?.starts.length ?? 0) >= MAX_RETRIES + 1;
+  const unfinished = trials.filter((t) => t.state !== 'COMPLETE' && t.state !== 'PRUNED' && !(t.state === 'FAIL' && lostTooOften(t)));
+  if (unfinished.length) problems.push(`trials neither COMPLETE, PRUNED nor failed after losing their lease ${MAX_RETRIES + 1} times: ${describeTrials(unfinished)}`);
+
+  let retrained = 0;
+  const byId = new Map<number, TrialRecord>(trials.map((t) => [t.id, t]));
+  for (const [id, run] of runs) {
+    if (run.starts.length < 2) continue;
+    retrained++;
+    for (let i = 0; i + 1 < run.starts.length; i++) {
+      const [pid, from, to] = [run.starts[i]!, run.startMs[i]!, run.startMs[i + 1]!];
+      const cause = events.find((e) => e.ms >= from - 50 && e.ms <= to && (RESTARTS_EVERY_TRIAL.has(e.kind) || (RESTARTS_ITS_WORKERS_TRIAL.has(e.kind) && e.pid === pid)));
+      if (!cause) {
+        const near = events.filter((e) => e.ms >= from - 5000 && e.ms <= to + 1000).map((e) => `${e.kind}${e.pid ? ` ${e.pid}` : ''} at +${e.ms - from} ms`);
+        problems.push(`trial ${byId.get(id) ? `#${byId.get(id)!.number} (${byId.get(id)!.role})` : `id ${id}`} started again ${to - from} ms after pid ${pid} started it, with no fault to explain it (faults near: ${near.join(', ') || 'none'})`);
+      }
+    }
+  }
+
+  for (const p of procs) {
+    const out = p.out();
+    const stack = /\n\s+at .+:\d+:\d+\)?/.exec(out);
+    if (stack) problems.push(`pid ${p.child.pid} printed a stack trace:\n${out.slice(Math.max(0, stack.index - 600), stack.index + 400)}`);
+  }
+
+  if (study?.state === 'COMPLETE') {
+    const out = join(scene.dir, 'best.json');
+    const exported = await exitOf(cli(['export', scene.name, '--db', db, '--out', out]), 60_000);
+    let schedule: { schedule?: unknown } | undefined;
+    try {
+      schedule = JSON.parse(readFileSync(out, 'utf8')) as { schedule?: unknown };
+    } catch {
+      schedule = undefined;
+    }
+    if (exported.code !== 0 || !schedule?.schedule) problems.push(`export exited ${exported.code}, writing ${schedule ? JSON.stringify(schedule).slice(0, 200) : 'nothing readable'}:\n${exported.out}`);
+  }
+
+  const faults: Partial<Record<Fault, number>> = {};
+  for (const e of events) faults[e.kind] = (faults[e.kind] ?? 0) + 1;
+  return { store: opts.store, seed: opts.seed, ms, faults, trials: trials.length, retrained, failed: failed.length, problems };
+}
