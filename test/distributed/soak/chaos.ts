@@ -203,7 +203,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       keepUp();
       await sleep(500);
     }
-    if (!finished) problems.push(`the study did not end within ${opts.settleMs / 1000} s of the last fault`);
+    if (!finished) {
+      const { study, trials } = await scene.read();
+      const tail = (p: Proc) => p.out().split('\n').slice(-15).join('\n');
+      problems.push(`the study did not end within ${opts.settleMs / 1000} s of the last fault. The study ${study?.state}: ${describeTrials(trials)}\n` +
+        `its coordinator (pid ${coordinator.child.pid}) said last:\n${tail(coordinator)}\n` +
+        workers.filter(alive).map((w) => `worker ${w.child.pid} said last:\n${tail(w)}`).join('\n'));
+    }
     return await check(scene, db, opts, events, procs, problems, Date.now() - t0);
   } finally {
     for (const w of frozen) w.child.kill('SIGCONT');
