@@ -215,7 +215,7 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await server?.close();
-    await queued?.close();
+    await queued?.close((line) => process.stderr.write(`${line}\n`));
     await close();
   }
 }

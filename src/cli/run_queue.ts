@@ -1,7 +1,7 @@
 // `renorm-tune run <config> --redis ...`: the coordinator's side of `run`; queue workers (`renorm-tune worker`) train the trials.
 import { coordinateStudy } from '../distributed/coordinator.js';
 import { Presence } from '../distributed/presence.js';
-import { TrialQueue } from '../distributed/queue.js';
+import { CLOSE_GRACE_MS, TrialQueue } from '../distributed/queue.js';
 import { checkRedis, parseRedisRef, type RedisRef } from '../distributed/redis.js';
 import type { StudyConfig } from '../study/config.js';
 import type { RunnerEvent, RunStudyResult } from '../study/runner.js';
@@ -19,7 +19,8 @@ export interface OpenedQueue {
   /** The flags to repeat in a "resume:" hint. */
   flags: string;
   coordinate(config: StudyConfig, o: { service: StudyService; signal: AbortSignal; onEvent: (e: RunnerEvent) => void; log: (line: string) => void }): Promise<RunStudyResult>;
-  close(): Promise<void>;
+  /** False when the queue's connection would not close (Redis away or just back), said through `log`. */
+  close(log?: (line: string) => void): Promise<boolean>;
 }
 
 /** Checks the flags and reaches Redis before the database is opened, so a bad URL leaves nothing written anywhere. */
@@ -35,9 +36,11 @@ export async function openQueue(o: QueueFlags): Promise<OpenedQueue> {
     flags,
     // A worker without this --redis-prefix would watch another queue, find no coordinator and leave.
     coordinate: (config, c) => coordinateStudy(config, { ...c, queue, presence, workerFlags: flags, ...(depth !== undefined ? { depth } : {}) }),
-    close: async () => {
-      await queue.close();
+    close: async (log) => {
+      const closed = await queue.close();
       await presence.close();
+      if (!closed) log?.(`[queue] the connection to ${redis.where} did not close within ${CLOSE_GRACE_MS / 1000} s (Redis away or just back); leaving without it: the study's outcome is in the database`);
+      return closed;
     },
   };
 }

@@ -12,6 +12,12 @@ import { bullConnection, type RedisRef } from './redis.js';
  */
 export const QUEUE_NAME = 'trials';
 
+/**
+ * How long closing waits for BullMQ before leaving without it: its close() never settles when a connection is
+ * reconnecting (Redis away, or back less than its reconnect backoff ago). By then every outcome is in the database.
+ */
+export const CLOSE_GRACE_MS = 5_000;
+
 /** What a job carries: which trial, which round of it, and the coordinator's build. Never the trial's params: those live in the database. */
 export interface TrialJobData extends Build {
   studyId: string;
@@ -105,7 +111,17 @@ export class TrialQueue {
     this.events.on('failed', listener);
   }
 
-  async close(): Promise<void> {
-    await Promise.allSettled([this.events?.close(), this.queue.close()]);
+  /**
+   * Closes both connections. False when they had not closed within `graceMs`: they are left to go (the process
+   * still exits; nothing of theirs keeps it alive), since they hold nothing the database does not.
+   */
+  async close(graceMs = CLOSE_GRACE_MS): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((r) => (timer = setTimeout(() => r(false), graceMs)));
+    try {
+      return await Promise.race([Promise.allSettled([this.events?.close(), this.queue.close()]).then(() => true), late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

@@ -12,7 +12,7 @@ import { LeaseKeeper } from './lease_keeper.js';
 import { FOREIGN_AFTER_MS, whoRunsMissing } from './missing_study.js';
 import { isConnectionError, RedisOutage } from './outage.js';
 import type { CoordinatorPresence, Presence } from './presence.js';
-import { parseJobData, QUEUE_NAME, type TrialJobData, WORKER_SETTINGS } from './queue.js';
+import { CLOSE_GRACE_MS, parseJobData, QUEUE_NAME, type TrialJobData, WORKER_SETTINGS } from './queue.js';
 import { bullConnection, type RedisRef } from './redis.js';
 
 export interface QueueWorkerOptions {
@@ -49,9 +49,6 @@ export interface QueueWorkerResult {
   /** The queue connection would not close (Redis away): its sockets may keep the process alive, so a CLI exits explicitly. */
   queueLeftOpen?: true;
 }
-
-/** How long a stopping worker with no trial running waits for BullMQ's close before leaving without it. */
-const CLOSE_GRACE_MS = 5_000;
 
 /** A job this worker will not act on; the job completes (and is forgotten) without touching the trial. */
 class Dropped {
