@@ -86,7 +86,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     finalValidation: { seeds: 2, race: { candidates: 2, seeds: 1 } },
     leaseSeconds: LEASE_SECONDS,
     maxRetries: MAX_RETRIES,
-  }, 10, redis.url);
+  }, 10, redis.url).catch(async (err: unknown) => {
+    await redis.close();
+    throw err;
+  });
   let relay: Relay | undefined;
   let db = scene.db;
   if (opts.store === 'postgres') {
