@@ -104,7 +104,8 @@ export class Scene {
   readonly prefix = `renorm-test-${randomBytes(4).toString('hex')}`;
   readonly log: string;
   readonly config: string;
-  private readonly procs: Proc[] = [];
+  /** Every process this scene started (through `coordinator`, `worker` or `track`), killed at cleanup. */
+  readonly procs: Proc[] = [];
   private store: Promise<Storage> | undefined;
 
   private constructor(

@@ -103,12 +103,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     events.push({ kind, ms: Date.now(), pid });
     say(`${kind} ${detail}`);
   };
-  const procs: Proc[] = [];
-  const track = (p: Proc) => (procs.push(p), p);
   const workers: Proc[] = [];
   const frozen = new Set<Proc>();
-  const startWorker = () => workers.push(track(scene.worker(workers.length % 2 ? ['--concurrency', '2'] : [], db)));
-  let coordinator = track(scene.coordinator([], db));
+  const startWorker = () => workers.push(scene.worker(workers.length % 2 ? ['--concurrency', '2'] : [], db));
+  let coordinator = scene.coordinator([], db);
   let finished = false;
   const watch = (c: Proc) => void c.exited.then((r) => {
     if (r.code === 0 && c === coordinator) finished = true;
@@ -127,7 +125,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const keepUp = () => {
       if (!finished && !alive(coordinator)) {
         say(`coordinator ended (${coordinator.child.exitCode ?? coordinator.child.signalCode}): started again`);
-        coordinator = track(scene.coordinator([], db));
+        coordinator = scene.coordinator([], db);
         watch(coordinator);
       }
       for (let live = workers.filter(alive).length; live < WORKERS; live++) startWorker();
@@ -176,7 +174,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           break;
         case 'rival-coordinator': {
           const ms = 2000 + random() * 4000;
-          const rival = track(scene.coordinator([], db));
+          const rival = scene.coordinator([], db);
           fault(kind, `pid ${rival.child.pid} beside the first for ${(ms / 1000).toFixed(1)} s`, rival.child.pid);
           setTimeout(() => rival.child.kill('SIGKILL'), ms);
           break;
@@ -213,18 +211,16 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         `its coordinator (pid ${coordinator.child.pid}) said last:\n${tail(coordinator)}\n` +
         workers.filter(alive).map((w) => `worker ${w.child.pid} said last:\n${tail(w)}`).join('\n'));
     }
-    return await check(scene, db, opts, events, procs, problems, Date.now() - t0);
+    return await check(scene, db, opts, events, problems, Date.now() - t0);
   } finally {
     for (const w of frozen) w.child.kill('SIGCONT');
-    for (const p of procs) if (alive(p)) p.child.kill('SIGKILL');
-    await Promise.all(procs.map((p) => p.exited));
-    await relay?.close();
     await scene.cleanup();
+    await relay?.close();
     await redis.close();
   }
 }
 
-async function check(scene: Scene, db: string, opts: ChaosOptions, events: Event[], procs: Proc[], problems: string[], ms: number): Promise<ChaosReport> {
+async function check(scene: Scene, db: string, opts: ChaosOptions, events: Event[], problems: string[], ms: number): Promise<ChaosReport> {
   const { study, trials } = await scene.read();
   const search = trials.filter((t) => countsTowardBudget(t.role));
   if (study?.state !== 'COMPLETE') problems.push(`the study is ${study?.state ?? 'missing'}, not COMPLETE`);
@@ -252,7 +248,7 @@ async function check(scene: Scene, db: string, opts: ChaosOptions, events: Event
     }
   }
 
-  for (const p of procs) {
+  for (const p of scene.procs) {
     const out = p.out();
     const stack = /\n\s+at .+:\d+:\d+\)?/.exec(out);
     if (stack) problems.push(`pid ${p.child.pid} printed a stack trace:\n${out.slice(Math.max(0, stack.index - 600), stack.index + 400)}`);
