@@ -56,14 +56,24 @@ function coded<T>(code: string, check: () => T): T {
   }
 }
 
-export function askBody(raw: unknown): { count: number; totalSteps?: number } {
+/** An askId: what a client names one ask by, so that it can send it again safely (AskOptions.askId). */
+const ASK_ID = /^[A-Za-z0-9_-]{8,64}$/;
+
+export function askBody(raw: unknown): { count: number; totalSteps?: number; askId?: string } {
   return coded('INVALID_ASK', () => {
     const body = bodyObject(raw, true);
-    rejectUnknown(body, '', ['count', 'totalSteps']);
-    const out: { count: number; totalSteps?: number } = {
+    rejectUnknown(body, '', ['count', 'totalSteps', 'askId']);
+    const out: { count: number; totalSteps?: number; askId?: string } = {
       count: body.count === undefined ? 1 : expectInt(body.count, 'count', 1, MAX_ASK, `ask for 1 to ${MAX_ASK} trials at a time`),
     };
     if (body.totalSteps !== undefined) out.totalSteps = expectInt(body.totalSteps, 'totalSteps', 1, 1e9, 'send your run length in training steps');
+    if (body.askId !== undefined) {
+      if (typeof body.askId !== 'string' || !ASK_ID.test(body.askId)) {
+        throw new ConfigError('askId', `must be 8 to 64 letters, digits, _ or -, got ${JSON.stringify(body.askId).slice(0, 80)}`,
+          'send a fresh random id per ask (e.g. a UUID\'s hex), and the same one only when sending that ask again');
+      }
+      out.askId = body.askId;
+    }
     return out;
   });
 }

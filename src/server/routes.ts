@@ -8,7 +8,7 @@
 //   GET    /api/studies/:id                             StudyView (= `renorm-tune show --json`); ?curves=top: only the curves
 //                                                       the study page draws (curveTrials lists them; the others' are empty)
 //   DELETE /api/studies/:id                             {deleted: {id, name, trials}}
-//   POST   /api/studies/:id/ask       {count?: 1-64, totalSteps?}
+//   POST   /api/studies/:id/ask       {count?: 1-64, totalSteps?, askId?}
 //                                                       {trials: AskedTrial[]} (number, role, params, schedule,
 //                                                       renormMomentum, totalSteps, table, lease, seed, id); never more
 //                                                       than is left of budget.trials, 409 BUDGET_EXHAUSTED once none is
@@ -83,8 +83,8 @@ export function apiRouter(api: StudyApi, opts: RouteOptions = {}): Router {
   });
 
   r.post('/studies/:id/ask', async (req, res) => {
-    const { count, totalSteps } = askBody(req.body);
-    res.json({ trials: await api.ask(studyId(req), count, totalSteps === undefined ? {} : { totalSteps }) });
+    const { count, ...opts } = askBody(req.body);
+    res.json({ trials: await api.ask(studyId(req), count, opts) });
   });
 
   r.get('/studies/:id/trials/:number', async (req, res) => {

@@ -167,6 +167,16 @@ export interface ReportAnswer {
  * Everything the REST API does; every study argument is an id or a name. Methods reject with RenormTuneError
  * subclasses (ConfigError 400, NotFoundError 404, ConflictError 409 and its coded kinds).
  */
+export interface AskOptions {
+  /** The run length the trials' tables are resolved for (else the study's). */
+  totalSteps?: number;
+  /**
+   * Names this ask, so that sending it again is safe: while the trials it handed out are still out under its leases,
+   * the same ask answers with them again instead of handing out more (an answer lost to a server restart mid-call).
+   */
+  askId?: string;
+}
+
 export interface StudyApi {
   /** With `config.warmStartFrom`, the earlier study's finished trials are copied in as warm-start observations. */
   createStudy(config: StudyConfig): Promise<StudyRecord>;
@@ -175,7 +185,7 @@ export interface StudyApi {
   getStudyView(study: string, opts?: { curves?: ViewCurves }): Promise<StudyView>;
   /** One trial with its curve, as the view lists it; a number the study lacks is NotFoundError naming the numbers it has. */
   getTrialView(study: string, trial: TrialRef): Promise<TrialRecord>;
-  ask(study: string, count: number, opts?: { totalSteps?: number }): Promise<AskedTrial[]>;
+  ask(study: string, count: number, opts?: AskOptions): Promise<AskedTrial[]>;
   report(study: string, trial: TrialRef, step: number, value: number, opts?: { metrics?: Record<string, unknown>; token?: number }): Promise<ReportAnswer>;
   tell(study: string, trial: TrialRef, outcome: { value: number } | { failed: string }, opts?: { token?: number }): Promise<TrialRecord>;
   /** Renews the lease the caller holds (`token`) for the study's leaseSeconds, as a report would, without a value. */

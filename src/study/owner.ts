@@ -5,6 +5,14 @@ import { hostname } from 'node:os';
 /** The owner name of outside trainers' leases (they are identified by their token, not their process). */
 export const EXTERNAL_OWNER = 'external';
 
+/**
+ * The owner of the leases one ask hands out: `external`, or `external:<askId>` for an ask that names itself, so
+ * that the same ask sent again (its answer lost when the server restarted mid-call) finds what it was given.
+ */
+export function askOwner(askId?: string): string {
+  return askId === undefined ? EXTERNAL_OWNER : `${EXTERNAL_OWNER}:${askId}`;
+}
+
 /** A fresh owner name for this process (one per runner or worker, so two in one process stay apart). */
 export function processOwner(role: string): string {
   return `${hostname()}:${process.pid}:${role}-${randomBytes(3).toString('hex')}`;

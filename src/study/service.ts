@@ -5,7 +5,7 @@ import type { ExportedSchedule, ScheduleSpec } from '../schedule/types.js';
 import { bestTrial } from '../shared/best.js';
 import { CLI, DEFAULT_RENORM_MOMENTUM } from '../shared/names.js';
 import { isEvidenceRole, isPrunable, roleKind } from '../shared/roles.js';
-import type { AskedTrial, GpView, GrantedLease, ImportanceView, RecommendationView, ReportAnswer, StudyApi, StudyEvent, StudySummary, StudyView, ViewCurves } from './api_types.js';
+import type { AskedTrial, AskOptions, GpView, GrantedLease, ImportanceView, RecommendationView, ReportAnswer, StudyApi, StudyEvent, StudySummary, StudyView, ViewCurves } from './api_types.js';
 import { baselineTrials } from './baselines.js';
 import { validateBudget, DEFAULT_FINAL_VALIDATION, DEFAULT_LEASE_SECONDS, DEFAULT_MAX_RETRIES, type StudyConfig, objectiveBounds, studyTotalSteps } from './config.js';
 import { attrsDiffer, copyDiffers, remapTrialIds, snapshotOf, type StudyCopySource } from './copy.js';
@@ -17,7 +17,7 @@ import { evidencePlan, hasEvidencePhase, openEvidenceRuns, pickerFor, pickRecord
 import { chosenPicker, type FinalPicker } from './pick.js';
 import { stepsMultiplierOf } from './final.js';
 import { studyFinalReport } from './final_summary.js';
-import { EXTERNAL_OWNER } from './owner.js';
+import { askOwner, EXTERNAL_OWNER } from './owner.js';
 import { createPruner, type Pruner } from './pruners/index.js';
 import { mergeScheduleSpace } from './schedule_space.js';
 import { StudyEventBus } from './service/events.js';
@@ -372,7 +372,7 @@ export class StudyService implements StudyApi {
    * validation set, then final runs with `evaluateOn: 'test'`); an empty list means others hold the last runs
    * (ask again later); BudgetExhaustedError once everything is done (the study is then COMPLETE).
    */
-  async ask(ref: string, count: number, opts: { totalSteps?: number } = {}): Promise<AskedTrial[]> {
+  async ask(ref: string, count: number, opts: AskOptions = {}): Promise<AskedTrial[]> {
     if (!Number.isInteger(count) || count < 1 || count > MAX_ASK) {
       throw new RequestError('INVALID_ASK', 'count', `must be an integer in [1, ${MAX_ASK}], got ${String(count)}`, 'ask for 1 or more trials');
     }
@@ -392,7 +392,7 @@ export class StudyService implements StudyApi {
       return this.locked(id, async (listed) => {
         const [study, reaped] = await read;
         // Trials just sent back to the queue may postdate the lock's listing: list again to hand them out.
-        return this.askLocked(study, count, asked, reaped.length > 0 ? undefined : listed);
+        return this.askLocked(study, count, asked, reaped.length > 0 ? undefined : listed, opts.askId);
       });
     });
   }
@@ -401,9 +401,19 @@ export class StudyService implements StudyApi {
    * The rest of an ask, under the study's lock: its state and run length checked, the time budget ticked, then
    * queued trials claimed, suggestions inserted, evidence runs handed out. `listed`: the trials as the lock read them.
    */
-  private async askLocked(study: StudyRecord, count: number, asked: number | undefined, listed: TrialRecord[] | undefined): Promise<AskedTrial[]> {
+  private async askLocked(study: StudyRecord, count: number, asked: number | undefined, listed: TrialRecord[] | undefined, askId?: string): Promise<AskedTrial[]> {
     const id = study.id;
     const config = configOf(study);
+    const external = config.executor === 'external';
+    const lease = { owner: askOwner(askId), seconds: config.leaseSeconds };
+    // The same ask again (its answer was lost on the way: the server restarted mid-call): the trials it handed out,
+    // still out under its leases, rather than new ones held by nobody until their leases run out.
+    const earlier = askId === undefined || !external ? [] : (listed ?? await this.storage.listTrials(id, { states: ['RUNNING'], withIntermediate: false }))
+      .filter((t) => t.state === 'RUNNING' && t.lease?.owner === lease.owner);
+    if (earlier.length > 0) {
+      const totalSteps = asked ?? studyTotalSteps(config);
+      if (totalSteps !== null) return earlier.map((t) => askedTrial(t, totalSteps, config.leaseSeconds));
+    }
     if (study.state === 'STOPPED') {
       throw new StudyStoppedError(study.name, config.executor === 'external' ? `${CLI} resume ${study.name}, or POST /api/studies/${study.id}/resume` : `${CLI} run <its config>`);
     }
@@ -412,7 +422,6 @@ export class StudyService implements StudyApi {
       throw new RequestError('INVALID_ASK', 'totalSteps', `study '${study.name}' has no run length to resolve the schedules' tables for`,
         'send {"totalSteps": <your run length in steps>} with the ask, or create the study with "totalSteps"');
     }
-    const external = config.executor === 'external';
     let spent: BudgetExhaustedError | undefined;
     try {
       await this.checkTimeBudget(study);
@@ -420,7 +429,6 @@ export class StudyService implements StudyApi {
       if (!(err instanceof BudgetExhaustedError) || !external) throw err;
       spent = err;
     }
-    const lease = { owner: EXTERNAL_OWNER, seconds: config.leaseSeconds };
     // One read of the study's trials (the lock's, where the store locks) serves the queued claims and the optimizer's first suggestion.
     let trials = listed ?? await this.storage.listTrials(id, { withIntermediate: false });
     const handed = external ? await this.claimQueued(id, count, lease, 'search', trials) : [];
@@ -431,7 +439,7 @@ export class StudyService implements StudyApi {
     let created: TrialRecord[] = [];
     if (handed.length < count && !spent) {
       try {
-        created = await this.suggestAndInsert(study, count - handed.length, trials);
+        created = await this.suggestAndInsert(study, count - handed.length, trials, lease.owner);
       } catch (err) {
         if (!(err instanceof BudgetExhaustedError)) throw err;
         spent = err;
@@ -472,7 +480,7 @@ export class StudyService implements StudyApi {
   }
 
   /** `listed`: the study's trials as just read (the first attempt's snapshot); a retry reads them again. */
-  private async suggestAndInsert(study: StudyRecord, count: number, listed?: TrialRecord[]): Promise<TrialRecord[]> {
+  private async suggestAndInsert(study: StudyRecord, count: number, listed?: TrialRecord[], owner = EXTERNAL_OWNER): Promise<TrialRecord[]> {
     const config = configOf(study);
     const external = config.executor === 'external';
     for (let attempt = 1; ; attempt++) {
@@ -486,7 +494,7 @@ export class StudyService implements StudyApi {
           role: 'search',
           params: s.params,
           schedule: this.deps.paramsToSchedule(s.params, config).schedule,
-          ...(external ? { lease: { owner: EXTERNAL_OWNER, seconds: config.leaseSeconds } } : {}),
+          ...(external ? { lease: { owner, seconds: config.leaseSeconds } } : {}),
         }));
         const budget = config.budget.trials;
         const created = await this.storage.createTrials(study.id, fresh, { snapshot: trials.length, ...(budget !== undefined ? { budget } : {}) });
