@@ -170,12 +170,19 @@ export function checkLeaseToken(number: number, state: TrialState, leaseToken: n
 
 /**
  * The one check of a report, result or hand-back, in every backend and the service: a finished trial is a conflict
- * ("already finished"); otherwise, with `token`, the lease check above; without one, the trial must at least be out
- * (RUNNING). A queued one that had a lease (it expired or was handed back) lost it, as a token would say; one that
- * never had a lease was never handed out.
+ * ("already finished"), unless `token` is older than its last lease: then that lease expired, the trial went to
+ * someone else and they finished it, which its holder hears as the lease lost, as it would have before they did.
+ * Otherwise, with `token`, the lease check above; without one, the trial must at least be out (RUNNING). A queued
+ * one that had a lease (it expired or was handed back) lost it, as a token would say; one that never had a lease
+ * was never handed out.
  */
 export function checkReporter(number: number, state: TrialState, leaseToken: number | null, token: number | undefined): void {
-  if (isFinished(state)) throw alreadyFinished(number, state);
+  if (isFinished(state)) {
+    if (token !== undefined && leaseToken !== null && token < leaseToken) {
+      throw leaseLost(number, `token ${token} is stale: its lease expired, the trial went to another trainer (lease ${leaseToken}), and it is ${state} now`);
+    }
+    throw alreadyFinished(number, state);
+  }
   if (token !== undefined) return checkLeaseToken(number, state, leaseToken, token);
   if (state === 'RUNNING') return;
   if (leaseToken) throw leaseLost(number, `it is ${state}: its lease ended and it went back to the queue`);

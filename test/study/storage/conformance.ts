@@ -259,6 +259,14 @@ export function storageConformance(name: string, open: () => Promise<Opened>): v
       const done = await s.finishTrial(a.id, t!.id, { state: 'COMPLETE', value: 0.9 }, { token: l2.token });
       assert.equal(done.lease, null);
       await assert.rejects(s.renewLease(a.id, t!.id, l2.token, 60), LeaseLostError, 'a finished trial has no lease to renew');
+      // Once the trial is finished by the next holder, the stale holder still hears that its lease was lost (a trainer
+      // frozen past its lease and woken after the trial's end heard "already finished", a CONFLICT that ended its
+      // loop: npm run soak); the holder that finished it hears CONFLICT, as for any trial told twice.
+      const lostToOther = (e: Error) => e instanceof LeaseLostError && /token 1 is stale: its lease expired, the trial went to another trainer \(lease 2\), and it is COMPLETE now/.test(e.message);
+      await assert.rejects(s.finishTrial(a.id, t!.id, { state: 'COMPLETE', value: 0.5 }, { token: l1.token }), lostToOther);
+      await assert.rejects(s.addIntermediate(a.id, t!.id, { step: 2, value: 0.5 }, { token: l1.token }), lostToOther);
+      await assert.rejects(s.finishTrial(a.id, t!.id, { state: 'COMPLETE', value: 0.5 }, { token: l2.token }), (e: Error) => e instanceof ConflictError && /already finished \(COMPLETE\)/.test(e.message));
+      await assert.rejects(s.finishTrial(a.id, t!.id, { state: 'COMPLETE', value: 0.5 }), (e: Error) => e instanceof ConflictError, 'without a token: already finished');
     });
 
     it('reaps expired leases back to the queue, then fails the trial after maxRetries, with the reason', async () => {
