@@ -64,6 +64,18 @@ export class StorageUnavailableError extends RenormTuneError {
   }
 }
 
+/**
+ * Every pooled connection stayed busy past the wait for one: queries slower than the load, or a lock held by a
+ * session whose process is gone and whose server has not noticed yet. Nothing was written (503, so clients retry).
+ */
+export class StorageBusyError extends StorageUnavailableError {
+  constructor(where: string, waitedMs: number) {
+    super(where, 'busy');
+    this.message = `${where}: every connection of this process to the database stayed busy for ${waitedMs / 1000} s; nothing was written by this ` +
+      'request, retry (if it lasts, look in pg_stat_activity for sessions waiting on a lock, and for the session holding it)';
+  }
+}
+
 /** The disk under the database is full: the write was rolled back. An outage to wait out (503, so clients retry), not a bug. */
 export class StorageFullError extends StorageUnavailableError {
   constructor(where: string) {

@@ -1,7 +1,8 @@
 // What a PostgreSQL driver error means for the store: a lost server or connection, a read-only or full one (each a
 // 503 naming the database, never a raw driver error), or anything else, passed through unchanged.
 import { SOCKET_LOST_CODES } from '../../net_errors.js';
-import { StorageFullError, StorageReadOnlyError, StorageUnavailableError } from '../errors.js';
+import { StorageBusyError, StorageFullError, StorageReadOnlyError, StorageUnavailableError } from '../errors.js';
+import { ACQUIRE_TIMEOUT_MS } from './pg_connect.js';
 
 /** The SQLSTATE (or socket code) and constraint a driver error carries, if any. */
 export function sqlState(err: unknown): { code?: string; constraint?: string } {
@@ -18,6 +19,8 @@ function connectionLost(code: string, message: string): boolean {
 export function storageError(err: unknown, where: string): unknown {
   const code = sqlState(err).code ?? '';
   const message = String((err as Error | null)?.message ?? '');
+  // pg-pool's words when no pooled connection came free within connectionTimeoutMillis (not a lost server: busy).
+  if (message === 'timeout exceeded when trying to connect') return new StorageBusyError(where, ACQUIRE_TIMEOUT_MS);
   if (connectionLost(code, message)) return new StorageUnavailableError(where, code || message);
   // The server is up but cannot take the write: said with the database's name and the fix, not as a 500.
   if (code === '25006') return new StorageReadOnlyError(where, 'it answers as a read-only server: a standby, or default_transaction_read_only', 'point --db at the primary, or make the database writable');

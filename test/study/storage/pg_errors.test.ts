@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SOCKET_LOST_CODES } from '../../../src/net_errors.js';
-import { StorageFullError, StorageReadOnlyError, StorageUnavailableError } from '../../../src/study/errors.js';
+import { StorageBusyError, StorageFullError, StorageReadOnlyError, StorageUnavailableError } from '../../../src/study/errors.js';
 import { storageError } from '../../../src/study/storage/pg_errors.js';
 
 const where = 'postgres://app@db.example:5432/tune';
@@ -20,7 +20,15 @@ test('every socket code that means the server is gone or unreachable is a 503 na
 test('connection exceptions, a shutting-down server and the pool\'s own words are 503 too', () => {
   for (const code of ['08006', '08003', '57P01', '57P03']) assert.ok(storageError(failure(code), where) instanceof StorageUnavailableError, code);
   assert.ok(storageError(new Error('Connection terminated unexpectedly'), where) instanceof StorageUnavailableError);
-  assert.ok(storageError(new Error('timeout exceeded when trying to connect: connection timeout'), where) instanceof StorageUnavailableError);
+  assert.ok(storageError(new Error('Connection terminated due to connection timeout'), where) instanceof StorageUnavailableError);
+});
+
+test('no pooled connection free in time (pg-pool\'s exact words) is a 503 saying the connections stayed busy, not a 500', () => {
+  // It was a 500 "internal error": the test above had matched a message pg-pool never writes. npm run soak found it.
+  const err = storageError(new Error('timeout exceeded when trying to connect'), where);
+  assert.ok(err instanceof StorageBusyError, String(err));
+  assert.equal((err as StorageBusyError).code, 'STORAGE_UNAVAILABLE');
+  assert.match((err as Error).message, /db\.example.*stayed busy for 30 s; nothing was written/);
 });
 
 test('a read-only or full server is named with its fix; any other error passes through unchanged', () => {
