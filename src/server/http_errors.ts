@@ -69,10 +69,30 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
 }
 
 /** Last middleware: never lets a stack trace reach the client, and never turns a client mistake into a 5xx. */
-export function errorHandler(log: (msg: string) => void): ErrorRequestHandler {
+/** How often a server whose database is away says so: once, then at most once a minute while 503s go on. */
+export const OUTAGE_LOG_MS = 60_000;
+
+/**
+ * Answers an error as `{error: {code, message, field?}}` and logs what the operator must see: a stray exception
+ * (500) with its stack; a 503 (the database away: an outage that clients wait out, not a bug) as one line, at most
+ * once a minute with how many more there were, since every trainer's every call meets it while it lasts.
+ */
+export function errorHandler(log: (msg: string) => void, now: () => number = Date.now): ErrorRequestHandler {
+  const outage = { saidAt: -Infinity, unsaid: 0 };
   return (err, req, res, _next) => {
     const { status, body, internal } = toErrorResponse(err);
-    if (internal) log(`${req.method} ${req.originalUrl} -> ${status}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    if (status === 503 && err instanceof RenormTuneError) {
+      if (now() - outage.saidAt >= OUTAGE_LOG_MS) {
+        const more = outage.unsaid ? ` (and ${outage.unsaid} more 503 answer${outage.unsaid === 1 ? '' : 's'} since the last such line)` : '';
+        log(`${req.method} ${req.originalUrl} -> 503 ${body.error.code}: ${body.error.message}${more}`);
+        outage.saidAt = now();
+        outage.unsaid = 0;
+      } else {
+        outage.unsaid++;
+      }
+    } else if (internal) {
+      log(`${req.method} ${req.originalUrl} -> ${status}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    }
     if (res.headersSent) {
       // An SSE stream or half-sent body: all we can do is end it.
       res.end();

@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeStudyApi } from '../fixtures/fake_api.js';
 import { validateStudyConfig } from '../../src/study/config.js';
+import { errorHandler, OUTAGE_LOG_MS } from '../../src/server/http_errors.js';
+import { StorageUnavailableError } from '../../src/study/errors.js';
 import { restContract } from './contract.js';
 import { call, start } from './helpers.js';
 
@@ -27,6 +29,31 @@ describe('server robustness (fake StudyApi)', () => {
     } finally {
       await srv.close();
     }
+  });
+
+  it('logs a 503 (its database away) as one line without a stack, at most once a minute with how many more there were', async () => {
+    // Every trainer's every call meets the outage while it lasts: a stack each buried the log (npm run soak).
+    const api = new FakeStudyApi();
+    const logged: string[] = [];
+    const srv = await start({ api, log: (m) => logged.push(m) });
+    try {
+      api.explode = new StorageUnavailableError('postgres://db.example/tune', 'ECONNRESET');
+      for (let i = 0; i < 3; i++) assert.equal((await call(srv.url, 'GET', '/api/studies')).status, 503);
+      assert.deepEqual(logged, ['GET /api/studies -> 503 STORAGE_UNAVAILABLE: postgres://db.example/tune: the database is unreachable (ECONNRESET); nothing was written by this request, retry when it is back']);
+    } finally {
+      await srv.close();
+    }
+    let clock = 0;
+    const lines: string[] = [];
+    const handle = errorHandler((m) => lines.push(m), () => clock);
+    const res = { headersSent: false, status: () => res, json: () => res } as never;
+    const outage = new StorageUnavailableError('db', 'down');
+    for (const at of [0, 1000, 59_000, OUTAGE_LOG_MS, OUTAGE_LOG_MS + 1]) {
+      clock = at;
+      handle(outage, { method: 'POST', originalUrl: '/api/studies/s/ask' } as never, res, () => undefined);
+    }
+    assert.equal(lines.length, 2);
+    assert.match(lines[1]!, /-> 503 STORAGE_UNAVAILABLE: db: the database is unreachable \(down\).* \(and 2 more 503 answers since the last such line\)$/);
   });
 
   it('unsubscribes an SSE listener when the client disconnects', async () => {
