@@ -40,6 +40,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 import warnings
 
 # BatchRenorm1d/2d/3d, SyncBatchRenorm and BatchRenormalization are left out on purpose: `import *` would then need
@@ -78,6 +79,7 @@ class RenormTuneError(Exception):
         super().__init__(message)
         self.code, self.message, self.status, self.field = code, message, status, field
         self.refused = False  # UNREACHABLE only: the connection was refused (nothing listens on the port)
+        self.after_disconnect = False  # set by Client.request when this came after retrying a cut connection: the first try may have landed
 
     def __reduce__(self):  # picklable whole (code, status, field), e.g. to cross processes in on_rank_zero
         return (type(self), (self.code, self.message, self.status, self.field), self.__dict__)
@@ -201,28 +203,43 @@ class Client:
         self.retry_seconds = retry_seconds
         self.ask_seconds = ask_seconds
         self._reached = False  # has the server answered this client once? Then a refused connection is a restart.
+        self._ask_ids = None  # False once the server refused an ask's askId (a server older than it)
 
-    def request(self, method, path, body=None, timeout=None, retry_seconds=None):
+    def request(self, method, path, body=None, timeout=None, retry_seconds=None, repeatable=None):
         """One API call; the parsed JSON answer, or a RenormTuneError (LeaseLost, BudgetExhausted, ... by code).
 
         503 STORAGE_UNAVAILABLE is retried with growing, jittered pauses (at most 10 s) for `retry_seconds`, with one
         line on stderr: the server wrote nothing, so the call is safe to repeat. So is a refused connection once the
         server has answered this client (it is restarting; the call never reached it); before that, a refused
-        connection is a server that was never started, said at once. `timeout` and `retry_seconds`: this call's,
-        instead of the client's.
+        connection is a server that was never started, said at once. A connection closed before the answer
+        (DISCONNECTED: the server was killed or restarted mid-call) is retried the same way only for a `repeatable`
+        call, one whose second arrival changes nothing (every GET; a report, heartbeat, a named ask); an error that
+        follows such a retry has ``after_disconnect`` set, since the first try may have landed. `timeout` and
+        `retry_seconds`: this call's, instead of the client's.
         """
+        repeatable = method == "GET" if repeatable is None else repeatable
         deadline = time.monotonic() + (self.retry_seconds if retry_seconds is None else retry_seconds)
+        said, disconnected = False, False
         for attempt in itertools.count():
             try:
                 return self._request_once(method, path, body, self.timeout if timeout is None else timeout)
             except RenormTuneError as err:
+                err.after_disconnect = disconnected
                 left = deadline - time.monotonic()
                 restarting = err.code == "UNREACHABLE" and err.refused and self._reached
-                if not (err.code == "STORAGE_UNAVAILABLE" or restarting) or left <= 0:
+                cut = err.code == "DISCONNECTED" and repeatable
+                if not (err.code == "STORAGE_UNAVAILABLE" or restarting or cut) or left <= 0:
                     raise
-                if attempt == 0:
-                    why = "the server at %s refuses connections (restarting?)" % self.url if restarting else err.message
+                disconnected = disconnected or cut
+                if not said:
+                    if cut:
+                        why = "the server at %s closed the connection before answering (restarting?); sending it again is safe" % self.url
+                    elif restarting:
+                        why = "the server at %s refuses connections (restarting?)" % self.url
+                    else:
+                        why = err.message
                     sys.stderr.write("renorm-tune: %s %s: %s; retrying for up to %.0f s\n" % (method, path, why, left))
+                    said = True
                 time.sleep(min(left, random.uniform(0.5, 1.0) * min(10.0, 0.25 * 2 ** attempt)))
 
     def _request_once(self, method, path, body, timeout):
@@ -321,13 +338,24 @@ class Study:
         body = {"count": count}
         if total_steps is not None:
             body["totalSteps"] = total_steps
+        # The ask's name: sent again after a connection cut mid-call, it gets the trials the first try handed out
+        # (rather than new ones, the first try's held by nobody until their leases run out). A server older than
+        # askId refuses the field: then asks go unnamed, and a cut ask is not sent again.
+        named = self.client._ask_ids is not False
+        if named:
+            body["askId"] = uuid.uuid4().hex
         # 409 STALE_SNAPSHOT: other servers on the same database kept inserting trials while this ask retried;
         # nothing was handed out, so asking again is safe. A few tries with growing, jittered pauses.
         for attempt in range(_ASK_RETRIES + 1):
             try:
-                answer = self.client.request("POST", self._path("/ask"), body, timeout=self.client.timeout + self.client.ask_seconds * count)
+                answer = self.client.request("POST", self._path("/ask"), body, timeout=self.client.timeout + self.client.ask_seconds * count,
+                                             repeatable=named)
                 return [Trial(t, _study=self.id) for t in answer["trials"]]
             except RenormTuneError as err:
+                if named and err.code == "INVALID_ASK" and err.field == "askId":
+                    self.client._ask_ids, named = False, False
+                    del body["askId"]
+                    continue
                 if err.code != "STALE_SNAPSHOT" or attempt == _ASK_RETRIES:
                     raise
                 time.sleep(random.uniform(0.5, 1.0) * 0.05 * 2 ** attempt)
@@ -341,7 +369,8 @@ class Study:
         body = _with_token(trial, {"step": step, "value": _finite(value, "report")})
         if metrics is not None:
             body["metrics"] = metrics
-        answer = self.client.request("POST", self._trial(trial, "/report"), body)
+        # A step's first value is kept: the same report sent again changes nothing.
+        answer = self.client.request("POST", self._trial(trial, "/report"), body, repeatable=True)
         if answer.get("ignored"):
             # The server kept the step's first value; a resent identical report says nothing.
             warnings.warn(answer["ignored"], stacklevel=3)
@@ -352,7 +381,17 @@ class Study:
         if (value is None) == (failed is None):
             raise ValueError("tell a value or failed='reason', not both or neither")
         body = _with_token(trial, {"value": _finite(value, "tell")} if failed is None else {"failed": str(failed)})
-        return self.client.request("POST", self._trial(trial, "/tell"), body)["trial"]
+        try:
+            return self.client.request("POST", self._trial(trial, "/tell"), body, repeatable=True)["trial"]
+        except RenormTuneError as err:
+            # Sent again after a cut connection, a tell that had landed is "already finished": if what is stored is
+            # what this tell said, it was this tell.
+            if err.code != "CONFLICT" or not getattr(err, "after_disconnect", False):
+                raise
+            stored = self.trial(trial)
+            if not _same_outcome(stored, body):
+                raise
+            return stored
 
     def optimize(self, objective, n_trials=None, timeout=None, catch=(), wait_seconds=5.0, total_steps=None,
                  heartbeat_seconds=None, group=None, callbacks=None, gc_after_trial=False,
@@ -538,13 +577,23 @@ class Study:
         its reports dropped, no retry counted. Needs the lease: LeaseLost if it already expired or went to someone else.
         `timeout`: one attempt of at most that many seconds, no retries while the server is away (as optimize hands
         back an interrupted trial); default the client's timeout and retry_seconds."""
-        return self.client.request("POST", self._trial(trial, "/release"), {"token": _lease_token(trial, "release")},
-                                   timeout=timeout, retry_seconds=None if timeout is None else 0)["trial"]
+        try:
+            return self.client.request("POST", self._trial(trial, "/release"), {"token": _lease_token(trial, "release")},
+                                       timeout=timeout, retry_seconds=None if timeout is None else 0, repeatable=True)["trial"]
+        except LeaseLost as err:
+            # Sent again after a cut connection, a release that had landed finds its lease gone: the trial is back
+            # in the queue (or out again under another token), which is what the release was for.
+            if not err.after_disconnect:
+                raise
+            stored = self.trial(trial)
+            if stored.get("state") != "WAITING" and (stored.get("lease") or {}).get("token") == _token_of(trial):
+                raise
+            return stored
 
     def heartbeat(self, trial):
         """Renews the trial's lease for the study's leaseSeconds from now, as a report does, for training that goes long
         without reporting (optimize does this for you); returns the lease. LeaseLost once it went to someone else."""
-        return self.client.request("POST", self._trial(trial, "/heartbeat"), {"token": _lease_token(trial, "heartbeat")})["lease"]
+        return self.client.request("POST", self._trial(trial, "/heartbeat"), {"token": _lease_token(trial, "heartbeat")}, repeatable=True)["lease"]
 
     def enqueue(self, schedule, renorm_momentum=None):
         """Queue a schedule of your own (e.g. {"kind": "paper"}); the next ask hands it out first."""
@@ -604,6 +653,14 @@ class Study:
             raise ValueError("trial #%d was asked from study %s, not from %s (%s): tell it through the study that asked it"
                              % (number, asked_from, self.name, self.id))
         return self._path("/trials/%d%s" % (number, tail))
+
+
+def _same_outcome(stored, told):
+    """Whether a stored trial is what the tell body `told` would have made of it (PRUNED too, for a value: the pruner
+    had asked it to stop)."""
+    if "failed" in told:
+        return stored.get("state") == "FAIL" and stored.get("failureReason") == told["failed"]
+    return stored.get("state") in ("COMPLETE", "PRUNED") and stored.get("value") == told["value"]
 
 
 def _going_on(lost, stacklevel):

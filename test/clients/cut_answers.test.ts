@@ -1,0 +1,98 @@
+// The Python client against a live server behind a proxy that cuts connections mid-call (a server killed or
+// restarted while a request is in flight): calls safe to send again are sent again, and what the first try did is
+// found instead of done twice (an ask by its askId, a tell by what is stored). `npm run soak` found the loop dying of it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { join } from 'node:path';
+import { FIXTURES, liveServer, pythonEnv, PYTHON, pythonMissing } from './helpers.js';
+
+type Act = 'pass' | 'cut-answer' | 'cut-request' | { status: number; body: unknown };
+
+/** A proxy to `target` that, per request, does what `plan` says: forward it, forward it and cut the answer, cut it unsent, or answer itself. */
+async function proxy(target: string, plan: (method: string, path: string, body: string) => Act): Promise<{ url: string; close(): Promise<void> }> {
+  const read = (req: IncomingMessage) => new Promise<string>((r) => {
+    let s = '';
+    req.on('data', (d) => (s += d));
+    req.on('end', () => r(s));
+  });
+  const server: Server = createServer((req, res) => void (async () => {
+    const body = await read(req);
+    const act = plan(req.method!, req.url!, body);
+    if (act === 'cut-request') return void req.socket.destroy();
+    if (typeof act === 'object') {
+      res.writeHead(act.status, { 'content-type': 'application/json' });
+      return void res.end(JSON.stringify(act.body));
+    }
+    const answer = await fetch(target + req.url, {
+      method: req.method, body: req.method === 'GET' ? undefined : body,
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+    });
+    const text = await answer.text();
+    if (act === 'cut-answer') return void req.socket.destroy();
+    res.writeHead(answer.status, { 'content-type': 'application/json' });
+    res.end(text);
+  })());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    close: () => new Promise((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    }),
+  };
+}
+
+/** What to do with the n-th arrival (from 0) of each kind of call; anything past its list is passed. */
+function byArrival(plans: Record<string, Act[]>): (method: string, path: string) => Act {
+  const seen = new Map<string, number>();
+  return (method, path) => {
+    const kind = /\/(ask|report|heartbeat|tell|release)$/.exec(path)?.[1];
+    if (method !== 'POST' || !kind) return 'pass';
+    const n = seen.get(kind) ?? 0;
+    seen.set(kind, n + 1);
+    return plans[kind]?.[n] ?? 'pass';
+  };
+}
+
+test('calls safe to repeat are sent again after a cut connection, and an ask or a tell that landed is not done twice', { skip: pythonMissing, timeout: 120_000 }, async () => {
+  const server = await liveServer();
+  const cutting = await proxy(server.url, byArrival({
+    ask: ['cut-answer'],
+    report: ['cut-answer'],
+    heartbeat: ['cut-answer'],
+    release: ['cut-answer'],
+    // a's tell cut and sent again; b's failure cut and sent again; c's tell cut before it reached the server
+    tell: ['cut-answer', 'pass', 'cut-answer', 'pass', 'cut-request'],
+  }));
+  const unnamed = byArrival({ ask: ['pass', 'cut-answer'] });
+  const old = await proxy(server.url, (method, path, body) => (body.includes('"askId"')
+    ? { status: 400, body: { error: { code: 'INVALID_ASK', message: 'askId: unknown field (an older server)', field: 'askId' } } }
+    : unnamed(method, path)));
+  try {
+    // Not spawnSync: the proxies answer from this process's event loop.
+    const child = spawn(PYTHON, [join(FIXTURES, 'cut_answers_driver.py'), cutting.url, server.url, old.url], { env: pythonEnv(server.url), timeout: 100_000 });
+    const py = { stdout: '', stderr: '', status: null as number | null };
+    child.stdout.on('data', (d) => (py.stdout += d));
+    child.stderr.on('data', (d) => (py.stderr += d));
+    py.status = await new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    assert.equal(py.status, 0, py.stderr + py.stdout);
+    const seen = JSON.parse(py.stdout.trim().split('\n').at(-1)!) as Record<string, any>;
+    assert.deepEqual(seen.ask, [0, 1, [[0, 'RUNNING']]], 'the ask sent again got the trial the first one handed out, and nothing more was handed out');
+    assert.deepEqual(seen.report, [false, [[10, 0.5]]], 'the report sent again: one value at its step, no "ignored" warning');
+    assert.deepEqual(seen.heartbeat, ['expiresAt', 'owner', 'seconds', 'token']);
+    assert.deepEqual(seen.tell, ['COMPLETE', 0.7, [[0, 'COMPLETE']]], 'the tell that landed is acknowledged, not a 409');
+    assert.deepEqual(seen.release, [true, 'WAITING']);
+    assert.deepEqual(seen.reasked, [true, 2]);
+    assert.deepEqual(seen.failed, ['FAIL', 'RuntimeError: out of memory']);
+    assert.deepEqual(seen.conflict, ['CONFLICT', true, 0.1], 'a tell whose trial holds another outcome still fails');
+    assert.deepEqual(seen.legacy, [3, false], 'an older server that refuses askId: asked again without it, and not named after');
+    assert.deepEqual(seen.legacyCut, ['DISCONNECTED', true], 'an unnamed ask cut is not sent again (it may have handed out trials)');
+    for (const line of ['closed the connection before answering (restarting?); sending it again is safe']) assert.ok(py.stderr.includes(line), py.stderr);
+  } finally {
+    await cutting.close();
+    await old.close();
+    await server.stop();
+  }
+});
