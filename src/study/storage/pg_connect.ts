@@ -22,6 +22,15 @@ export interface PgOptions {
 
 export const DEFAULT_POOL_MAX = 4;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+/**
+ * How soon the database gives up on a session whose client vanished without closing it (its host lost, a network
+ * partition): after 30 s without traffic, a probe every 10 s, 3 unanswered. The session then ends, and with it any
+ * lock it held (a study's advisory lock mid-ask, a row locked mid-write), where Linux's default keeps it two hours and
+ * more while every other server's asks of that study wait. Sent as SET on each new pooled connection, not as startup
+ * options, which poolers such as PgBouncer refuse; a Unix-socket session ignores them.
+ */
+export const SESSION_KEEPALIVE_SQL = 'SET tcp_keepalives_idle = 30; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3';
+
 /** How long a query may wait for a free pooled connection before failing instead of hanging. */
 export const ACQUIRE_TIMEOUT_MS = 30_000;
 const APP_NAME = 'renorm-tune';

@@ -21,7 +21,7 @@ import type {
   SnapshotTrial, TrialRecord, TrialState,
 } from '../types.js';
 import { readStoredJson } from '../../config/stored_json.js';
-import { ACQUIRE_TIMEOUT_MS, connectError, redactUrl, resolveConfig, scrub, type PgOptions } from './pg_connect.js';
+import { ACQUIRE_TIMEOUT_MS, connectError, redactUrl, resolveConfig, scrub, SESSION_KEEPALIVE_SQL, type PgOptions } from './pg_connect.js';
 import { CHANGE_CHANNEL, migrate, readSchemaInfo, SCHEMA, type SchemaInfo } from './pg_migrations.js';
 import { storageError, sqlState } from './pg_errors.js';
 import { ChangeFeed } from './pg_notify.js';
@@ -203,6 +203,8 @@ export class PgStorage implements Storage {
     });
     const lockPool = new pg.Pool({ ...cfg.client, application_name: 'renorm-tune lock', max: 4, connectionTimeoutMillis: Math.max(cfg.connectTimeoutMs, ACQUIRE_TIMEOUT_MS), idleTimeoutMillis: 10_000, allowExitOnIdle: true });
     lockPool.on('error', (err) => warn(`${where}: an idle lock connection failed (${scrub(err.message, url)}); the pool replaces it`));
+    // Queued on each new connection ahead of any query of ours (any user may set these; were one refused, the defaults stay).
+    for (const p of [pool, lockPool]) p.on('connect', (c) => void c.query(SESSION_KEEPALIVE_SQL).catch(() => undefined));
     storage = new PgStorage(where, pool, lockPool, feed, warn, applied);
     return storage;
   }
