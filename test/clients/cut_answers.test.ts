@@ -8,9 +8,9 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { join } from 'node:path';
 import { FIXTURES, liveServer, pythonEnv, PYTHON, pythonMissing } from './helpers.js';
 
-type Act = 'pass' | 'cut-answer' | 'cut-request' | { status: number; body: unknown };
+type Act = 'pass' | 'cut-answer' | 'cut-request' | 'late-answer' | { status: number; body: unknown };
 
-/** A proxy to `target` that, per request, does what `plan` says: forward it, forward it and cut the answer, cut it unsent, or answer itself. */
+/** A proxy to `target` that, per request, does what `plan` says: forward it, forward it and cut the answer (or answer 1.5 s late), cut it unsent, or answer itself. */
 async function proxy(target: string, plan: (method: string, path: string, body: string) => Act): Promise<{ url: string; close(): Promise<void> }> {
   const read = (req: IncomingMessage) => new Promise<string>((r) => {
     let s = '';
@@ -31,6 +31,7 @@ async function proxy(target: string, plan: (method: string, path: string, body: 
     });
     const text = await answer.text();
     if (act === 'cut-answer') return void req.socket.destroy();
+    if (act === 'late-answer') await new Promise((r) => setTimeout(r, 1500));
     res.writeHead(answer.status, { 'content-type': 'application/json' });
     res.end(text);
   })());
@@ -70,9 +71,10 @@ test('calls safe to repeat are sent again after a cut connection, and an ask or 
   const old = await proxy(server.url, (method, path, body) => (body.includes('"askId"')
     ? { status: 400, body: { error: { code: 'INVALID_ASK', message: 'askId: unknown field (an older server)', field: 'askId' } } }
     : unnamed(method, path)));
+  const late = await proxy(server.url, byArrival({ ask: ['late-answer'] }));
   try {
     // Not spawnSync: the proxies answer from this process's event loop.
-    const child = spawn(PYTHON, [join(FIXTURES, 'cut_answers_driver.py'), cutting.url, server.url, old.url], { env: pythonEnv(server.url), timeout: 100_000 });
+    const child = spawn(PYTHON, [join(FIXTURES, 'cut_answers_driver.py'), cutting.url, server.url, old.url, late.url], { env: pythonEnv(server.url), timeout: 100_000 });
     const py = { stdout: '', stderr: '', status: null as number | null };
     child.stdout.on('data', (d) => (py.stdout += d));
     child.stderr.on('data', (d) => (py.stderr += d));
@@ -87,12 +89,14 @@ test('calls safe to repeat are sent again after a cut connection, and an ask or 
     assert.deepEqual(seen.reasked, [true, 2]);
     assert.deepEqual(seen.failed, ['FAIL', 'RuntimeError: out of memory']);
     assert.deepEqual(seen.conflict, ['CONFLICT', true, 0.1], 'a tell whose trial holds another outcome still fails');
-    assert.deepEqual(seen.legacy, [3, false], 'an older server that refuses askId: asked again without it, and not named after');
+    assert.deepEqual(seen.slowAsk, [3, 1], 'an ask answered after the client gave up waiting is sent again and gets the trial the first try handed out');
+    assert.deepEqual(seen.legacy, [4, false], 'an older server that refuses askId: asked again without it, and not named after');
     assert.deepEqual(seen.legacyCut, ['DISCONNECTED', true], 'an unnamed ask cut is not sent again (it may have handed out trials)');
-    for (const line of ['closed the connection before answering (restarting?); sending it again is safe']) assert.ok(py.stderr.includes(line), py.stderr);
+    for (const line of ['closed the connection before answering (restarting?); sending it again is safe', 'within 0.5 s; sending it again is safe']) assert.ok(py.stderr.includes(line), py.stderr);
   } finally {
     await cutting.close();
     await old.close();
+    await late.close();
     await server.stop();
   }
 });

@@ -70,6 +70,7 @@ describe('Python client against a live server', { skip: pythonMissing }, () => {
     assert.deepEqual(e.unreachable, ['RenormTuneError', 'UNREACHABLE']);
     assert.deepEqual(e.noScheme, ['ValueError', true], 'a URL without http:// is named with the fix, not "cannot reach ... start it with serve"');
     assert.deepEqual(e.timeout, ['RenormTuneError', 'TIMEOUT', true], 'a server that never answers is a RenormTuneError naming the timeout, not a bare socket error');
+    assert.deepEqual(e.timeoutRetried, ['TIMEOUT', true, true], 'a read that timed out is sent again for retry_seconds, then the timeout is said');
     assert.deepEqual(e.askTimeout, ['TIMEOUT', true, true, true], 'an ask waits timeout + ask_seconds per trial asked for (a 64-trial ask can take 45 s), and its timeout names ask_seconds');
     assert.deepEqual(e.neverReached, ['UNREACHABLE', true], 'a server this client never reached is said at once, not retried');
     assert.deepEqual(seen.afterRestart, [[{ name: 'back' }], 2, true], 'a server that answered once and then refused (restarting) is waited for');

@@ -188,12 +188,13 @@ class Client:
     def __init__(self, url=None, token=None, timeout=60.0, retry_seconds=120.0, ask_seconds=2.0):
         """`timeout`: seconds to wait for an answer. An ask waits `timeout + ask_seconds * count`: the server fits its
         model and optimises once per trial asked for, so a big ask takes longer (count 64 on a 400-trial study took
-        45 s, over the default 60 s with the rest of a call), and an ask given up on still hands its trials out (their
-        leases must expire before anyone else gets them). Raise `ask_seconds` for studies of thousands of trials.
+        45 s, over the default 60 s with the rest of a call); an ask given up on is sent again under its askId and
+        gets the trials the first try handed out. Raise `ask_seconds` for studies of thousands of trials.
 
         `retry_seconds`: how long a call keeps retrying while the server answers 503 STORAGE_UNAVAILABLE (its
         database is away; nothing was written), or refuses connections after this client has reached it (a restart:
-        the call never arrived), so a database or server restart does not lose the tell of a long run. 0: never."""
+        the call never arrived), so a database or server restart does not lose the tell of a long run; and, for a
+        call safe to send twice, after a cut connection or a timeout (see request). 0: never."""
         self.url = (url or os.environ.get("RENORM_TUNE_URL") or DEFAULT_URL).rstrip("/")
         if not re.match(r"https?://", self.url, re.I):  # urllib would say "unknown url type" at the first call
             raise ValueError("url must start with http:// or https://, got %r: e.g. Client(\"http://%s\") or RENORM_TUNE_URL=http://%s"
@@ -212,10 +213,10 @@ class Client:
         line on stderr: the server wrote nothing, so the call is safe to repeat. So is a refused connection once the
         server has answered this client (it is restarting; the call never reached it); before that, a refused
         connection is a server that was never started, said at once. A connection closed before the answer
-        (DISCONNECTED: the server was killed or restarted mid-call) is retried the same way only for a `repeatable`
-        call, one whose second arrival changes nothing (every GET; a report, heartbeat, a named ask); an error that
-        follows such a retry has ``after_disconnect`` set, since the first try may have landed. `timeout` and
-        `retry_seconds`: this call's, instead of the client's.
+        (DISCONNECTED: the server was killed or restarted mid-call) or no answer in time (TIMEOUT) is retried the
+        same way only for a `repeatable` call, one whose second arrival changes nothing (every GET; a report,
+        heartbeat, a named ask); an error that follows such a retry has ``after_disconnect`` set, since the first
+        try may have landed. `timeout` and `retry_seconds`: this call's, instead of the client's.
         """
         repeatable = method == "GET" if repeatable is None else repeatable
         deadline = time.monotonic() + (self.retry_seconds if retry_seconds is None else retry_seconds)
@@ -227,12 +228,14 @@ class Client:
                 err.after_disconnect = disconnected
                 left = deadline - time.monotonic()
                 restarting = err.code == "UNREACHABLE" and err.refused and self._reached
-                cut = err.code == "DISCONNECTED" and repeatable
+                cut = err.code in ("DISCONNECTED", "TIMEOUT") and repeatable
                 if not (err.code == "STORAGE_UNAVAILABLE" or restarting or cut) or left <= 0:
                     raise
                 disconnected = disconnected or cut
                 if not said:
-                    if cut:
+                    if cut and err.code == "TIMEOUT":
+                        why = "no answer from %s within %s s; sending it again is safe" % (self.url, round(self.timeout if timeout is None else timeout, 3))
+                    elif cut:
                         why = "the server at %s closed the connection before answering (restarting?); sending it again is safe" % self.url
                     elif restarting:
                         why = "the server at %s refuses connections (restarting?)" % self.url
