@@ -182,8 +182,11 @@ export class PgStorage implements Storage {
     } finally {
       await client.end().catch(() => undefined);
     }
+    // Run on each new connection before it is handed out (any user may set these; were one refused, the defaults stay).
+    const keepalive = async (c: pg.ClientBase) => void await c.query(SESSION_KEEPALIVE_SQL).catch(() => undefined);
     const pool = new pg.Pool({
       ...cfg.client,
+      onConnect: keepalive,
       max: cfg.poolMax,
       // Later connects (after a server restart) and waits for a free connection fail rather than hang.
       connectionTimeoutMillis: Math.max(cfg.connectTimeoutMs, ACQUIRE_TIMEOUT_MS),
@@ -201,10 +204,8 @@ export class PgStorage implements Storage {
       warn,
       resync: async () => (await storage.pool.query(`SELECT id FROM ${S}.studies ORDER BY seq`)).rows.map((r: { id: string }) => r.id),
     });
-    const lockPool = new pg.Pool({ ...cfg.client, application_name: 'renorm-tune lock', max: 4, connectionTimeoutMillis: Math.max(cfg.connectTimeoutMs, ACQUIRE_TIMEOUT_MS), idleTimeoutMillis: 10_000, allowExitOnIdle: true });
+    const lockPool = new pg.Pool({ ...cfg.client, application_name: 'renorm-tune lock', max: 4, connectionTimeoutMillis: Math.max(cfg.connectTimeoutMs, ACQUIRE_TIMEOUT_MS), idleTimeoutMillis: 10_000, allowExitOnIdle: true, onConnect: keepalive });
     lockPool.on('error', (err) => warn(`${where}: an idle lock connection failed (${scrub(err.message, url)}); the pool replaces it`));
-    // Queued on each new connection ahead of any query of ours (any user may set these; were one refused, the defaults stay).
-    for (const p of [pool, lockPool]) p.on('connect', (c) => void c.query(SESSION_KEEPALIVE_SQL).catch(() => undefined));
     storage = new PgStorage(where, pool, lockPool, feed, warn, applied);
     return storage;
   }
