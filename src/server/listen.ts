@@ -9,6 +9,7 @@ import { createApp, type AppOptions } from './app.js';
 import { isLoopback } from './auth.js';
 import { mountDashboard } from './dashboard.js';
 import { parseAllowedHosts } from './host_check.js';
+import { drainOnClose } from './drain.js';
 import { answerNodeErrors } from './node_errors.js';
 
 export const TOKEN_ENV = 'RENORM_TUNE_TOKEN';
@@ -38,8 +39,11 @@ export interface RunningServer {
   url: string;
   host: string;
   port: number;
-  /** Stops accepting, ends open event streams, resolves when the socket is closed. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting, ends open event streams, lets the answers in flight finish for up to `graceMs` (DRAIN_MS)
+   * before cutting them, and resolves when every connection is closed.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** Checks host/port/token before anything listens; exported so the CLI can fail fast with the same message. */
@@ -86,6 +90,7 @@ export async function createServer(opts: ServerOptions): Promise<RunningServer> 
   // (a corrupt gzip body) would never arrive. Half-open, the socket ends after the last answer instead.
   (http as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   answerNodeErrors(http);
+  const drain = drainOnClose(http);
   const server = await new Promise<Server>((resolve, reject) => {
     const s = http.listen(port, host);
     s.once('listening', () => resolve(s));
@@ -105,11 +110,6 @@ export async function createServer(opts: ServerOptions): Promise<RunningServer> 
     url: `http://${shownHost}:${addr.port}`,
     host: addr.address,
     port: addr.port,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        // Event streams never end on their own; without this, close() would wait for every browser tab.
-        server.closeAllConnections();
-      }),
+    close: (graceMs?: number) => drain.close(graceMs),
   };
 }

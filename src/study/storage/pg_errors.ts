@@ -21,6 +21,8 @@ export function storageError(err: unknown, where: string): unknown {
   const message = String((err as Error | null)?.message ?? '');
   // pg-pool's words when no pooled connection came free within connectionTimeoutMillis (not a lost server: busy).
   if (message === 'timeout exceeded when trying to connect') return new StorageBusyError(where, ACQUIRE_TIMEOUT_MS);
+  // A request that outlasted its server's stop (past the HTTP drain's grace) finds the pools closed.
+  if (message === 'Cannot use a pool after calling end on the pool') return new StorageUnavailableError(where, 'this server is stopping and has closed its connections');
   if (connectionLost(code, message)) return new StorageUnavailableError(where, code || message);
   // The server is up but cannot take the write: said with the database's name and the fix, not as a 500.
   if (code === '25006') return new StorageReadOnlyError(where, 'it answers as a read-only server: a standby, or default_transaction_read_only', 'point --db at the primary, or make the database writable');

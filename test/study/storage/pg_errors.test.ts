@@ -31,6 +31,12 @@ test('no pooled connection free in time (pg-pool\'s exact words) is a 503 saying
   assert.match((err as Error).message, /db\.example.*stayed busy for 30 s; nothing was written/);
 });
 
+test('a request that outlasted its server\'s stop, finding the pools ended, is a 503 saying the server is stopping, not a 500', () => {
+  const err = storageError(new Error('Cannot use a pool after calling end on the pool'), where);
+  assert.ok(err instanceof StorageUnavailableError, String(err));
+  assert.match((err as Error).message, /this server is stopping/);
+});
+
 test('a read-only or full server is named with its fix; any other error passes through unchanged', () => {
   assert.ok(storageError(failure('25006'), where) instanceof StorageReadOnlyError);
   assert.ok(storageError(failure('53100'), where) instanceof StorageFullError);
