@@ -2,13 +2,12 @@
 // coordinators killed, interrupted, doubled; Redis restarted empty; PostgreSQL cut off. Then every invariant a
 // user relies on is checked: the study completes within its exact budget, every trial ends, nothing trains twice
 // without a fault to explain it, no process prints a stack trace, and the best schedule exports.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { countsTowardBudget } from '../../../src/shared/roles.js';
-import type { TrialRecord } from '../../../src/study/types.js';
-import { type Relay, startRelay } from '../../fixtures/relay.js';
-import { type PrivateRedis, startPrivateRedis } from '../../fixtures/redis_server.js';
-import { cli, describeTrials, exitOf, type Proc, Scene, type Store } from '../helpers.js';
+import { countsTowardBudget } from '../../src/shared/roles.js';
+import type { TrialRecord } from '../../src/study/types.js';
+import { describeTrials, type Proc, Scene, type Store } from '../distributed/helpers.js';
+import { type Relay, startRelay } from '../fixtures/relay.js';
+import { startPrivateRedis } from '../fixtures/redis_server.js';
+import { alive, countFaults, Freezer, explainRestarts, exportProblems, type FaultEvent, picker, rng, sleep, type SoakOptions, type SoakReport, stackTraces } from './invariants.js';
 
 export const FAULTS = [
   'worker-kill', 'worker-term', 'worker-freeze', 'coordinator-kill', 'coordinator-interrupt', 'rival-coordinator',
@@ -31,48 +30,12 @@ const LEASE_SECONDS = 5;
 const MAX_RETRIES = 2;
 const WORKERS = 3;
 
-export interface ChaosOptions {
-  store: Store;
-  seed: number;
-  /** The study's search budget. */
-  trials: number;
-  /** How long faults keep coming (the study may end first). */
-  chaosMs: number;
-  /** How long the study may take to finish once they stop. */
-  settleMs: number;
-  progress?: (line: string) => void;
-}
+export type QueueChaosOptions = SoakOptions;
+export type QueueChaosReport = SoakReport<Fault>;
 
-export interface ChaosReport {
-  store: Store;
-  seed: number;
-  ms: number;
-  faults: Partial<Record<Fault, number>>;
-  trials: number;
-  /** Trials that started training more than once, every extra start explained by a fault. */
-  retrained: number;
-  /** Trials failed after losing their lease (a worker killed or frozen) maxRetries + 1 times. */
-  failed: number;
-  /** Every invariant broken, in words; empty when the run held. */
-  problems: string[];
-}
+type Event = FaultEvent<Fault>;
 
-interface Event {
-  kind: Fault;
-  ms: number;
-  pid?: number;
-}
-
-/** Park-Miller: the same fault sequence for the same seed (their timing still depends on the machine). */
-function rng(seed: number): () => number {
-  let s = (Math.abs(Math.floor(seed)) % 2147483646) + 1;
-  return () => (s = (s * 48271) % 2147483647) / 2147483647;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const alive = (p: Proc) => p.child.exitCode === null && p.child.signalCode === null;
-
-export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
+export async function runQueueChaos(opts: QueueChaosOptions): Promise<QueueChaosReport> {
   const redis = await startPrivateRedis();
   if ('unavailable' in redis) throw new Error(redis.unavailable);
   const t0 = Date.now();
@@ -104,7 +67,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     say(`${kind} ${detail}`);
   };
   const workers: Proc[] = [];
-  const frozen = new Set<Proc>();
+  const freezer = new Freezer();
   const startWorker = () => workers.push(scene.worker(workers.length % 2 ? ['--concurrency', '2'] : [], db));
   let coordinator = scene.coordinator([], db);
   let finished = false;
@@ -130,21 +93,14 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       }
       for (let live = workers.filter(alive).length; live < WORKERS; live++) startWorker();
     };
-    const kinds = FAULTS.filter((f) => f !== 'database-cut' || relay);
-    const total = kinds.reduce((a, f) => a + ODDS[f], 0);
-    const pick = (): Fault => {
-      let u = random() * total;
-      for (const f of kinds) if ((u -= ODDS[f]) < 0) return f;
-      return kinds[kinds.length - 1]!;
-    };
+    const pick = picker(FAULTS.filter((f) => f !== 'database-cut' || relay), ODDS, random);
     const chaosEnd = Date.now() + opts.chaosMs;
     while (!finished && Date.now() < chaosEnd) {
       await sleep(1000 + random() * 2500);
       if (finished) break;
       keepUp();
       const kind = pick();
-      const candidates = workers.filter((w) => alive(w) && !frozen.has(w));
-      const victim = candidates[Math.floor(random() * candidates.length)];
+      const victim = freezer.victim(workers, random);
       switch (kind) {
         case 'worker-kill':
         case 'worker-term':
@@ -156,12 +112,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           if (!victim) break;
           const ms = (0.6 + random() * 1.2) * LEASE_SECONDS * 1000;
           fault(kind, `pid ${victim.child.pid} for ${(ms / 1000).toFixed(1)} s (lease ${LEASE_SECONDS} s)`, victim.child.pid);
-          victim.child.kill('SIGSTOP');
-          frozen.add(victim);
-          setTimeout(() => {
-            victim.child.kill('SIGCONT');
-            frozen.delete(victim);
-          }, ms);
+          freezer.freeze(victim, ms);
           break;
         }
         case 'coordinator-kill':
@@ -198,7 +149,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       }
     }
     say(finished ? 'the study ended during the faults' : 'faults stop; waiting for the study to end');
-    for (const w of frozen) w.child.kill('SIGCONT');
+    freezer.thawAll();
     const settleEnd = Date.now() + opts.settleMs;
     while (!finished && Date.now() < settleEnd) {
       keepUp();
@@ -213,14 +164,14 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     }
     return await check(scene, db, opts, events, problems, Date.now() - t0);
   } finally {
-    for (const w of frozen) w.child.kill('SIGCONT');
+    freezer.thawAll();
     await scene.cleanup();
     await relay?.close();
     await redis.close();
   }
 }
 
-async function check(scene: Scene, db: string, opts: ChaosOptions, events: Event[], problems: string[], ms: number): Promise<ChaosReport> {
+async function check(scene: Scene, db: string, opts: QueueChaosOptions, events: Event[], problems: string[], ms: number): Promise<QueueChaosReport> {
   const { study, trials } = await scene.read();
   const search = trials.filter((t) => countsTowardBudget(t.role));
   if (study?.state !== 'COMPLETE') problems.push(`the study is ${study?.state ?? 'missing'}, not COMPLETE`);
@@ -233,40 +184,12 @@ async function check(scene: Scene, db: string, opts: ChaosOptions, events: Event
   const unfinished = trials.filter((t) => t.state !== 'COMPLETE' && t.state !== 'PRUNED' && !(t.state === 'FAIL' && lostTooOften(t)));
   if (unfinished.length) problems.push(`trials neither COMPLETE, PRUNED nor failed after losing their lease ${MAX_RETRIES + 1} times: ${describeTrials(unfinished)}`);
 
-  let retrained = 0;
   const byId = new Map<number, TrialRecord>(trials.map((t) => [t.id, t]));
-  for (const [id, run] of runs) {
-    if (run.starts.length < 2) continue;
-    retrained++;
-    for (let i = 0; i + 1 < run.starts.length; i++) {
-      const [pid, from, to] = [run.starts[i]!, run.startMs[i]!, run.startMs[i + 1]!];
-      const cause = events.find((e) => e.ms >= from - 50 && e.ms <= to && (RESTARTS_EVERY_TRIAL.has(e.kind) || (RESTARTS_ITS_WORKERS_TRIAL.has(e.kind) && e.pid === pid)));
-      if (!cause) {
-        const near = events.filter((e) => e.ms >= from - 5000 && e.ms <= to + 1000).map((e) => `${e.kind}${e.pid ? ` ${e.pid}` : ''} at +${e.ms - from} ms`);
-        problems.push(`trial ${byId.get(id) ? `#${byId.get(id)!.number} (${byId.get(id)!.role})` : `id ${id}`} started again ${to - from} ms after pid ${pid} started it, with no fault to explain it (faults near: ${near.join(', ') || 'none'})`);
-      }
-    }
-  }
-
-  for (const p of scene.procs) {
-    const out = p.out();
-    const stack = /\n\s+at .+:\d+:\d+\)?/.exec(out);
-    if (stack) problems.push(`pid ${p.child.pid} printed a stack trace:\n${out.slice(Math.max(0, stack.index - 600), stack.index + 400)}`);
-  }
-
-  if (study?.state === 'COMPLETE') {
-    const out = join(scene.dir, 'best.json');
-    const exported = await exitOf(cli(['export', scene.name, '--db', db, '--out', out]), 60_000);
-    let schedule: { schedule?: unknown } | undefined;
-    try {
-      schedule = JSON.parse(readFileSync(out, 'utf8')) as { schedule?: unknown };
-    } catch {
-      schedule = undefined;
-    }
-    if (exported.code !== 0 || !schedule?.schedule) problems.push(`export exited ${exported.code}, writing ${schedule ? JSON.stringify(schedule).slice(0, 200) : 'nothing readable'}:\n${exported.out}`);
-  }
-
-  const faults: Partial<Record<Fault, number>> = {};
-  for (const e of events) faults[e.kind] = (faults[e.kind] ?? 0) + 1;
+  const label = (id: number) => (byId.get(id) ? `#${byId.get(id)!.number} (${byId.get(id)!.role})` : `id ${id}`);
+  const starts = new Map([...runs].map(([id, run]) => [label(id), run.starts.map((pid, i) => ({ pid, ms: run.startMs[i]! }))]));
+  const { retrained, problems: unexplained } = explainRestarts(starts, events, RESTARTS_EVERY_TRIAL, RESTARTS_ITS_WORKERS_TRIAL);
+  problems.push(...unexplained, ...stackTraces(scene.procs));
+  if (study?.state === 'COMPLETE') problems.push(...await exportProblems(scene, db));
+  const faults = countFaults(events);
   return { store: opts.store, seed: opts.seed, ms, faults, trials: trials.length, retrained, failed: failed.length, problems };
 }

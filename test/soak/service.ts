@@ -1,0 +1,248 @@
+// An external study served over HTTP while faults land at random: outside trainers (the Python client's
+// study.optimize) killed, interrupted, frozen past their lease; the server killed or stopped and started again on the
+// same port; PostgreSQL cut off. Then every invariant a trainer relies on is checked: the study completes within its
+// exact budget, every trial ends, every tell the server acknowledged is the one stored, nothing trains twice without
+// a fault to explain it, no trainer dies of a fault that was not its own, nothing prints a stack trace, and the best
+// schedule exports.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { countsTowardBudget } from '../../src/shared/roles.js';
+import type { TrialRecord } from '../../src/study/types.js';
+import { PYTHON, pythonEnv } from '../clients/helpers.js';
+import { cli, describeTrials, exitOf, type Proc, Scene, type Store } from '../distributed/helpers.js';
+import { type Relay, startRelay } from '../fixtures/relay.js';
+import { alive, countFaults, Freezer, explainRestarts, exportProblems, type FaultEvent, picker, rng, sleep, type SoakOptions, type SoakReport, stackTraces } from './invariants.js';
+
+export const FAULTS = ['trainer-kill', 'trainer-interrupt', 'trainer-freeze', 'server-kill', 'server-term', 'database-cut'] as const;
+export type Fault = (typeof FAULTS)[number];
+
+/** Relative odds of each fault per tick (database-cut only on PostgreSQL, behind a relay). */
+const ODDS: Record<Fault, number> = {
+  'trainer-kill': 4, 'trainer-interrupt': 2, 'trainer-freeze': 3, 'server-kill': 3, 'server-term': 1.5, 'database-cut': 1.5,
+};
+
+/** Faults after which a trial may train again from the start: its trainer died, froze past its lease or handed it back. */
+const RESTARTS_ITS_TRAINERS_TRIAL: ReadonlySet<Fault> = new Set(['trainer-kill', 'trainer-interrupt', 'trainer-freeze']);
+/** Faults that may cost any running trial its lease: the server or its database away while leases run out. */
+const RESTARTS_EVERY_TRIAL: ReadonlySet<Fault> = new Set(['server-kill', 'server-term', 'database-cut']);
+/** Faults after which a trainer's exit is its own fault's doing. */
+const ENDS_ITS_TRAINER: ReadonlySet<Fault> = new Set(['trainer-kill', 'trainer-interrupt']);
+
+const LEASE_SECONDS = 6;
+const MAX_RETRIES = 2;
+const TRAINERS = 3;
+/** The failure the trainer raises on purpose (trainer.py): told failed, the loop goes on. */
+const OWN_FAILURE = /^RuntimeError: the trainer's own failure/;
+const TRAINER = fileURLToPath(new URL('../../../test/soak/trainer.py', import.meta.url));
+
+export type ServiceChaosOptions = SoakOptions;
+export type ServiceChaosReport = SoakReport<Fault>;
+
+type Event = FaultEvent<Fault>;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+function python(args: string[], env: NodeJS.ProcessEnv): Proc {
+  const child = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>((r) => child.on('exit', (code, signal) => r({ code, signal, out })));
+  return { child, out: () => out, exited };
+}
+
+/** What the trainers wrote to their shared log (trainer.py). */
+interface TrainerLog {
+  starts: Map<number, { pid: number; ms: number }[]>;
+  told: Map<number, { pid: number; state: string; value: number | null }[]>;
+}
+
+function readLog(path: string): TrainerLog {
+  const log: TrainerLog = { starts: new Map(), told: new Map() };
+  const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  for (const line of text.split('\n').filter(Boolean)) {
+    const [what, a, b, c, d] = line.split(' ');
+    if (what === 'start') {
+      const list = log.starts.get(Number(a)) ?? [];
+      list.push({ pid: Number(b), ms: Number(c) });
+      log.starts.set(Number(a), list);
+    } else if (what === 'told') {
+      const list = log.told.get(Number(a)) ?? [];
+      list.push({ pid: Number(b), state: c!, value: d === 'None' ? null : Number(d) });
+      log.told.set(Number(a), list);
+    }
+  }
+  return log;
+}
+
+export async function runServiceChaos(opts: ServiceChaosOptions): Promise<ServiceChaosReport> {
+  const t0 = Date.now();
+  const random = rng(opts.seed);
+  const say = (line: string) => opts.progress?.(`${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s  ${line}`);
+  const scene = await Scene.create(opts.store, `serve-chaos-${opts.seed}`, {});
+  const trainerLog = join(scene.dir, 'trainers.log');
+  let relay: Relay | undefined;
+  let db = scene.db;
+  const events: Event[] = [];
+  const problems: string[] = [];
+  const freezer = new Freezer();
+  const trainers: Proc[] = [];
+  try {
+    if (opts.store === 'postgres') {
+      relay = await startRelay(new URL(scene.db));
+      const via = relay.via(scene.db);
+      via.searchParams.set('connect_timeout', '2');
+      db = via.href;
+    }
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const startServer = async (): Promise<Proc> => {
+      const p = scene.track(cli(['serve', '--port', String(port), '--db', db]));
+      const until = Date.now() + 30_000;
+      while (!p.out().includes(` at ${url}`)) {
+        if (!alive(p) || Date.now() > until) throw new Error(`serve did not start on port ${port}: ${p.out()}`);
+        await sleep(50);
+      }
+      return p;
+    };
+    let server = await startServer();
+    const created = await fetch(`${url}/api/studies`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: scene.name, executor: 'external', objective: { metric: 'score', direction: 'maximize', bounds: [0, 1] },
+        totalSteps: 300, optimizer: { type: 'gp', initialTrials: 5 }, budget: { trials: opts.trials },
+        pruner: { type: 'median', warmupSteps: 60, minTrials: 3 }, finalValidation: { seeds: 2, race: { candidates: 2, seeds: 1 } },
+        leaseSeconds: LEASE_SECONDS, maxRetries: MAX_RETRIES, seed: opts.seed,
+      }),
+    });
+    if (created.status !== 201) throw new Error(`the study was not created: ${created.status} ${await created.text()}`);
+
+    const fault = (kind: Fault, detail: string, pid?: number) => {
+      events.push({ kind, ms: Date.now(), pid });
+      say(`${kind} ${detail}`);
+    };
+    const startTrainer = () => trainers.push(scene.track(python([TRAINER, url, scene.name, trainerLog], pythonEnv(url))));
+    let finished = false;
+    const look = async () => {
+      finished ||= (await scene.read()).study?.state === 'COMPLETE';
+      return finished;
+    };
+    const keepUp = () => {
+      for (let live = trainers.filter(alive).length; !finished && live < TRAINERS; live++) startTrainer();
+    };
+    keepUp();
+
+    const pick = picker(FAULTS.filter((f) => f !== 'database-cut' || relay), ODDS, random);
+    const chaosEnd = Date.now() + opts.chaosMs;
+    while (!(await look()) && Date.now() < chaosEnd) {
+      await sleep(1000 + random() * 2500);
+      if (await look()) break;
+      keepUp();
+      const kind = pick();
+      const victim = freezer.victim(trainers, random);
+      switch (kind) {
+        case 'trainer-kill':
+        case 'trainer-interrupt':
+          if (!victim) break;
+          fault(kind, `pid ${victim.child.pid}`, victim.child.pid);
+          victim.child.kill(kind === 'trainer-kill' ? 'SIGKILL' : 'SIGINT');
+          break;
+        case 'trainer-freeze': {
+          if (!victim) break;
+          const ms = (0.6 + random() * 1.2) * LEASE_SECONDS * 1000;
+          fault(kind, `pid ${victim.child.pid} for ${(ms / 1000).toFixed(1)} s (lease ${LEASE_SECONDS} s)`, victim.child.pid);
+          freezer.freeze(victim, ms);
+          break;
+        }
+        case 'server-kill':
+        case 'server-term': {
+          const ms = kind === 'server-kill' ? 300 + random() * 2700 : 0;
+          fault(kind, `pid ${server.child.pid}${ms ? `, down ${(ms / 1000).toFixed(1)} s` : ''}`, server.child.pid);
+          server.child.kill(kind === 'server-kill' ? 'SIGKILL' : 'SIGTERM');
+          const gone = await exitOf(server, 30_000).catch((err: Error) => ({ code: null, signal: null, out: err.message }));
+          if (kind === 'server-term' && gone.code !== 0) problems.push(`the server stopped by SIGTERM exited ${gone.code ?? gone.signal}:\n${gone.out.slice(-2000)}`);
+          await sleep(ms);
+          server = await startServer();
+          break;
+        }
+        case 'database-cut': {
+          const ms = 2000 + random() * 4000;
+          fault(kind, `for ${(ms / 1000).toFixed(1)} s`);
+          relay!.cut();
+          await sleep(ms);
+          relay!.restore();
+          break;
+        }
+      }
+    }
+    say(finished ? 'the study ended during the faults' : 'faults stop; waiting for the study to end');
+    freezer.thawAll();
+    const settleEnd = Date.now() + opts.settleMs;
+    while (!(await look()) && Date.now() < settleEnd) {
+      keepUp();
+      await sleep(500);
+    }
+    const tail = (p: Proc) => p.out().split('\n').slice(-15).join('\n');
+    if (!finished) {
+      const { study, trials } = await scene.read();
+      problems.push(`the study did not end within ${opts.settleMs / 1000} s of the last fault. The study ${study?.state}: ${describeTrials(trials)}\n` +
+        `its server (pid ${server.child.pid}) said last:\n${tail(server)}\n` +
+        trainers.filter(alive).map((w) => `trainer ${w.child.pid} said last:\n${tail(w)}`).join('\n'));
+    }
+    // Every trainer still running ends on its own once the study is complete (its next ask is BUDGET_EXHAUSTED).
+    for (const w of trainers.filter(alive)) {
+      const end = await exitOf(w, 30_000).catch(() => undefined);
+      if (!end) problems.push(`trainer ${w.child.pid} still ran 30 s after the study ended; it said last:\n${tail(w)}`);
+    }
+    const ended = new Set(events.filter((e) => ENDS_ITS_TRAINER.has(e.kind)).map((e) => e.pid));
+    for (const w of trainers) {
+      const { exitCode, signalCode, pid } = w.child;
+      if (exitCode !== 0 && !ended.has(pid)) problems.push(`trainer ${pid} exited ${exitCode ?? signalCode} with no fault of its own:\n${tail(w)}`);
+    }
+    return await check(scene, db, opts, events, problems, readLog(trainerLog), Date.now() - t0);
+  } finally {
+    freezer.thawAll();
+    await scene.cleanup();
+    await relay?.close();
+  }
+}
+
+async function check(scene: Scene, db: string, opts: ServiceChaosOptions, events: Event[], problems: string[], log: TrainerLog, ms: number): Promise<ServiceChaosReport> {
+  const { study, trials } = await scene.read();
+  const search = trials.filter((t) => countsTowardBudget(t.role));
+  if (study?.state !== 'COMPLETE') problems.push(`the study is ${study?.state ?? 'missing'}, not COMPLETE`);
+  if (search.length !== opts.trials) problems.push(`${search.length} search trials for a budget of ${opts.trials}: ${describeTrials(trials)}`);
+  const lost = new RegExp(`lease expired ${MAX_RETRIES + 1} times`);
+  const lostTooOften = (t: TrialRecord) => lost.test(t.failureReason ?? '') && (log.starts.get(t.number)?.length ?? 0) >= MAX_RETRIES + 1;
+  const failed = trials.filter((t) => t.state === 'FAIL' && !OWN_FAILURE.test(t.failureReason ?? ''));
+  const unfinished = trials.filter((t) => t.state !== 'COMPLETE' && t.state !== 'PRUNED' && !(t.state === 'FAIL' && (OWN_FAILURE.test(t.failureReason ?? '') || lostTooOften(t))));
+  if (unfinished.length) problems.push(`trials neither COMPLETE, PRUNED, failed by the trainer nor failed after losing their lease ${MAX_RETRIES + 1} times: ${describeTrials(unfinished)}`);
+
+  // Every tell the server acknowledged is the one it stored, and none was acknowledged twice.
+  const byNumber = new Map<number, TrialRecord>(trials.map((t) => [t.number, t]));
+  for (const [number, tells] of log.told) {
+    const t = byNumber.get(number);
+    if (tells.length > 1) problems.push(`trial #${number} was told ${tells.length} times, each acknowledged: ${JSON.stringify(tells)}`);
+    const last = tells[tells.length - 1]!;
+    const stored = t?.value ?? null;
+    const same = last.value === null ? stored === null : stored !== null && Math.abs(stored - last.value) <= 1e-9 * Math.max(1, Math.abs(last.value));
+    if (!t || t.state !== last.state || !same) problems.push(`trial #${number} was acknowledged ${last.state} ${last.value} but is stored ${t ? `${t.state} ${t.value}` : 'nowhere'}`);
+  }
+
+  const starts = new Map([...log.starts].map(([number, list]) => [`#${number}${byNumber.get(number) ? ` (${byNumber.get(number)!.role})` : ''}`, list]));
+  const { retrained, problems: unexplained } = explainRestarts(starts, events, RESTARTS_EVERY_TRIAL, RESTARTS_ITS_TRAINERS_TRIAL);
+  problems.push(...unexplained, ...stackTraces(scene.procs));
+  if (study?.state === 'COMPLETE') problems.push(...await exportProblems(scene, db));
+  const faults = countFaults(events);
+  return { store: opts.store, seed: opts.seed, ms, faults, trials: trials.length, retrained, failed: failed.length, problems };
+}
