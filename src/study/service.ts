@@ -590,7 +590,7 @@ export class StudyService implements StudyApi {
     const released = await this.releaseTrial(study.id, trialId, token);
     if (released) return released;
     const now = await this.getTrial(study.id, trialId);
-    checkReporter(now.number, now.state, now.claims ?? null, token);
+    checkReporter(now.number, now.state, now.claims ?? null, token, now.failureReason);
     // The lease checks out on this second read: another call took the trial and gave it back in between.
     throw new LeaseLostError(now.number, 'it changed hands while being handed back');
   }

@@ -277,7 +277,7 @@ export class MemoryStorage implements Storage {
     checkIntermediate(value);
     if (opts.renewSeconds !== undefined) checkLeaseSeconds(opts.renewSeconds, 'renewSeconds');
     const t = this.trial(studyId, trialId);
-    checkReporter(t.rec.number, t.rec.state, t.rec.claims, opts.token);
+    checkReporter(t.rec.number, t.rec.state, t.rec.claims, opts.token, t.rec.failureReason);
     if (opts.renewSeconds !== undefined && t.rec.state === 'RUNNING') this.extend(t, opts.renewSeconds);
     const earlier = t.rec.intermediate.find((v) => v.step === value.step);
     if (earlier) return { kept: earlier.value };
@@ -313,7 +313,7 @@ export class MemoryStorage implements Storage {
   async finishTrial(studyId: string, trialId: number, result: FinishResult, opts: { token?: number; honourPrune?: boolean } = {}): Promise<TrialRecord> {
     checkFinish(result);
     const t = this.trial(studyId, trialId);
-    checkReporter(t.rec.number, t.rec.state, t.rec.claims, opts.token);
+    checkReporter(t.rec.number, t.rec.state, t.rec.claims, opts.token, t.rec.failureReason);
     const at = now();
     t.rec.state = result.state === 'COMPLETE' && opts.honourPrune && t.rec.pruneRequested ? 'PRUNED' : result.state;
     t.rec.value = result.value ?? null;

@@ -640,7 +640,7 @@ export class PgStorage implements Storage {
     const metrics = value.metrics == null ? null : JSON.stringify(value.metrics);
     return this.write(studyId, async (c) => {
       const row = await this.lockTrial(c, studyId, trialId);
-      checkReporter(row.number, row.state, row.lease_token, opts.token);
+      checkReporter(row.number, row.state, row.lease_token, opts.token, row.failure_reason);
       if (opts.renewSeconds !== undefined && row.state === 'RUNNING') await this.extend(c, trialId, opts.renewSeconds);
       const added = await c.query(
         `INSERT INTO ${S}.trial_values (trial_id, step, value, metrics) VALUES ($1, $2, $3, $4) ON CONFLICT (trial_id, step) DO NOTHING`,
@@ -683,7 +683,7 @@ export class PgStorage implements Storage {
     return this.write(studyId, async (c) => {
       // Under the study lock, a second finisher reads the first one's terminal state.
       const row = await this.lockTrial(c, studyId, trialId);
-      checkReporter(row.number, row.state, row.lease_token, opts.token);
+      checkReporter(row.number, row.state, row.lease_token, opts.token, row.failure_reason);
       const state = result.state === 'COMPLETE' && opts.honourPrune && row.prune_requested ? 'PRUNED' : result.state;
       // The trial's values come back with the update (one round trip), as our own JSON of the stored rows.
       const done = (await c.query(

@@ -142,6 +142,11 @@ export function reapOutcome(t: { retries: number; owner: string | null }, maxRet
   return { state: 'FAIL', reason: `${why} ${t.retries + 1} times (last owner ${t.owner ?? 'unknown'}; maxRetries = ${maxRetries})` };
 }
 
+/** Whether a failure reason is reapOutcome's: the trial was failed for its lost leases, not told failed by a holder. */
+function failedByReaper(reason: string | null | undefined): boolean {
+  return /^(its worker died|its lease expired) \d+ times \(last owner /.test(reason ?? '');
+}
+
 /**
  * The search clock after a tick at `nowMs`: time since the last tick counts unless it is a gap longer than
  * `gapSeconds` (nobody was working). Pure, so every backend applies the same arithmetic inside its transaction.
@@ -170,17 +175,20 @@ export function checkLeaseToken(number: number, state: TrialState, leaseToken: n
 
 /**
  * The one check of a report, result or hand-back, in every backend and the service: a finished trial is a conflict
- * ("already finished"), unless `token` is older than its last lease: then that lease expired, the trial went to
- * someone else and they finished it, which its holder hears as the lease lost, as it would have before they did.
+ * ("already finished"), unless `token` is older than its last lease (that lease expired, the trial went to someone
+ * else and they finished it) or the trial was failed for its lost leases (`failureReason`): either way its holder
+ * hears that its lease was lost, as it would have before the trial finished.
  * Otherwise, with `token`, the lease check above; without one, the trial must at least be out (RUNNING). A queued
  * one that had a lease (it expired or was handed back) lost it, as a token would say; one that never had a lease
  * was never handed out.
  */
-export function checkReporter(number: number, state: TrialState, leaseToken: number | null, token: number | undefined): void {
+export function checkReporter(number: number, state: TrialState, leaseToken: number | null, token: number | undefined, failureReason?: string | null): void {
   if (isFinished(state)) {
     if (token !== undefined && leaseToken !== null && token < leaseToken) {
       throw leaseLost(number, `token ${token} is stale: its lease expired, the trial went to another trainer (lease ${leaseToken}), and it is ${state} now`);
     }
+    // The last holder of a trial failed for its lost leases lost its lease too (it expired, or its worker died).
+    if (token !== undefined && state === 'FAIL' && failedByReaper(failureReason)) throw leaseLost(number, `it was failed: ${failureReason}`);
     throw alreadyFinished(number, state);
   }
   if (token !== undefined) return checkLeaseToken(number, state, leaseToken, token);

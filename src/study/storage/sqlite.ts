@@ -482,7 +482,7 @@ export class SqliteStorage implements Storage {
     if (opts.renewSeconds !== undefined) checkLeaseSeconds(opts.renewSeconds, 'renewSeconds');
     return this.write(() => {
       const row = this.trialRow(studyId, trialId);
-      checkReporter(row.number, row.state, row.lease_token, opts.token);
+      checkReporter(row.number, row.state, row.lease_token, opts.token, row.failure_reason);
       if (opts.renewSeconds !== undefined && row.state === 'RUNNING') this.extend(trialId, opts.renewSeconds);
       const added = this.sql('INSERT OR IGNORE INTO trial_values (trial_id, step, value, metrics) VALUES (?, ?, ?, ?)')
         .run(trialId, value.step, value.value, value.metrics == null ? null : JSON.stringify(value.metrics));
@@ -516,7 +516,7 @@ export class SqliteStorage implements Storage {
     // and the second one sees the first one's terminal state.
     return this.write(() => {
       const row = this.trialRow(studyId, trialId);
-      checkReporter(row.number, row.state, row.lease_token, opts.token);
+      checkReporter(row.number, row.state, row.lease_token, opts.token, row.failure_reason);
       const at = now();
       const state = result.state === 'COMPLETE' && opts.honourPrune && row.prune_requested ? 'PRUNED' : result.state;
       this.sql(

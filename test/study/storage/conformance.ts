@@ -280,11 +280,17 @@ export function storageConformance(name: string, open: () => Promise<Opened>): v
       const first = await s.reapExpiredLeases(a.id, { maxRetries: 1 });
       assert.deepEqual(first.map((x) => [x.id, x.state, x.retries]), [[t!.id, 'WAITING', 1]]);
       assert.equal((await s.getTrial(a.id, live!.id))!.state, 'RUNNING', 'a live lease is untouched');
-      await s.claimTrial(a.id, t!.id, lease('w3', 3));
+      const l3 = (await s.claimTrial(a.id, t!.id, lease('w3', 3)))!;
       await o.advance(3500);
       const second = await s.reapExpiredLeases(a.id, { maxRetries: 1 });
       assert.equal(second[0]!.state, 'FAIL');
       assert.match(second[0]!.failureReason!, /lease expired 2 times.*w3.*maxRetries = 1/);
+      // Its last holder, back after the trial was failed for it, hears its lease was lost, not "already finished"
+      // (a CONFLICT, which ended a trainer's loop in npm run soak); without a token it is just finished.
+      const failedForIt = (e: Error) => e instanceof LeaseLostError && /it was failed: its lease expired 2 times/.test(e.message);
+      await assert.rejects(s.finishTrial(a.id, t!.id, { state: 'COMPLETE', value: 0.5 }, { token: l3.token }), failedForIt);
+      await assert.rejects(s.addIntermediate(a.id, t!.id, { step: 1, value: 0.5 }, { token: l3.token }), failedForIt);
+      await assert.rejects(s.finishTrial(a.id, t!.id, { state: 'COMPLETE', value: 0.5 }), ConflictError);
       const killed = await s.reapExpiredLeases(a.id, { maxRetries: 1, deadOwners: ['w2'] });
       assert.deepEqual(killed.map((x) => [x.id, x.state]), [[live!.id, 'WAITING']], 'a dead owner\'s lease is void at once');
     });
