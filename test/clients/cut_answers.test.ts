@@ -4,46 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { join } from 'node:path';
+import { type ProxyAct as Act, startHttpProxy as proxy } from '../fixtures/http_proxy.js';
 import { FIXTURES, liveServer, pythonEnv, PYTHON, pythonMissing } from './helpers.js';
-
-type Act = 'pass' | 'cut-answer' | 'cut-request' | 'late-answer' | { status: number; body: unknown };
-
-/** A proxy to `target` that, per request, does what `plan` says: forward it, forward it and cut the answer (or answer 1.5 s late), cut it unsent, or answer itself. */
-async function proxy(target: string, plan: (method: string, path: string, body: string) => Act): Promise<{ url: string; close(): Promise<void> }> {
-  const read = (req: IncomingMessage) => new Promise<string>((r) => {
-    let s = '';
-    req.on('data', (d) => (s += d));
-    req.on('end', () => r(s));
-  });
-  const server: Server = createServer((req, res) => void (async () => {
-    const body = await read(req);
-    const act = plan(req.method!, req.url!, body);
-    if (act === 'cut-request') return void req.socket.destroy();
-    if (typeof act === 'object') {
-      res.writeHead(act.status, { 'content-type': 'application/json' });
-      return void res.end(JSON.stringify(act.body));
-    }
-    const answer = await fetch(target + req.url, {
-      method: req.method, body: req.method === 'GET' ? undefined : body,
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-    });
-    const text = await answer.text();
-    if (act === 'cut-answer') return void req.socket.destroy();
-    if (act === 'late-answer') await new Promise((r) => setTimeout(r, 1500));
-    res.writeHead(answer.status, { 'content-type': 'application/json' });
-    res.end(text);
-  })());
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return {
-    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-    close: () => new Promise((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
-  };
-}
 
 /** What to do with the n-th arrival (from 0) of each kind of call; anything past its list is passed. */
 function byArrival(plans: Record<string, Act[]>): (method: string, path: string) => Act {

@@ -1,6 +1,6 @@
 // An external study served over HTTP while faults land at random: outside trainers (the Python client's
 // study.optimize) killed, interrupted, frozen past their lease; the server killed or stopped and started again on the
-// same port; PostgreSQL cut off. Then every invariant a trainer relies on is checked: the study completes within its
+// same port; a call's answer cut off after it landed; PostgreSQL cut off. Then every invariant a trainer relies on is checked: the study completes within its
 // exact budget, every trial ends, every tell the server acknowledged is the one stored, nothing trains twice without
 // a fault to explain it, no trainer dies of a fault that was not its own, nothing prints a stack trace, and the best
 // schedule exports.
@@ -13,15 +13,16 @@ import { countsTowardBudget } from '../../src/shared/roles.js';
 import type { TrialRecord } from '../../src/study/types.js';
 import { PYTHON, pythonEnv } from '../clients/helpers.js';
 import { cli, describeTrials, exitOf, type Proc, Scene, type Store } from '../distributed/helpers.js';
+import { type HttpProxy, startHttpProxy } from '../fixtures/http_proxy.js';
 import { type Relay, startRelay } from '../fixtures/relay.js';
 import { alive, countFaults, Freezer, explainRestarts, exportProblems, type FaultEvent, picker, rng, sleep, type SoakOptions, type SoakReport, stackTraces } from './invariants.js';
 
-export const FAULTS = ['trainer-kill', 'trainer-interrupt', 'trainer-freeze', 'server-kill', 'server-term', 'database-cut'] as const;
+export const FAULTS = ['trainer-kill', 'trainer-interrupt', 'trainer-freeze', 'server-kill', 'server-term', 'answer-cut', 'database-cut'] as const;
 export type Fault = (typeof FAULTS)[number];
 
 /** Relative odds of each fault per tick (database-cut only on PostgreSQL, behind a relay). */
 const ODDS: Record<Fault, number> = {
-  'trainer-kill': 4, 'trainer-interrupt': 2, 'trainer-freeze': 3, 'server-kill': 3, 'server-term': 1.5, 'database-cut': 1.5,
+  'trainer-kill': 4, 'trainer-interrupt': 2, 'trainer-freeze': 3, 'server-kill': 3, 'server-term': 1.5, 'answer-cut': 3, 'database-cut': 1.5,
 };
 
 /** Faults after which a trial may train again from the start: its trainer died, froze past its lease or handed it back. */
@@ -91,6 +92,7 @@ export async function runServiceChaos(opts: ServiceChaosOptions): Promise<Servic
   const scene = await Scene.create(opts.store, `serve-chaos-${opts.seed}`, {});
   const trainerLog = join(scene.dir, 'trainers.log');
   let relay: Relay | undefined;
+  let proxy: HttpProxy | undefined;
   let db = scene.db;
   const events: Event[] = [];
   const problems: string[] = [];
@@ -104,11 +106,20 @@ export async function runServiceChaos(opts: ServiceChaosOptions): Promise<Servic
       db = via.href;
     }
     const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
+    const serverUrl = `http://127.0.0.1:${port}`;
+    // The trainers call through a proxy that can cut the answer of a call that landed, as a server killed right
+    // after doing the work does; while the server is down it listens on nothing, so calls are refused, as they are.
+    let cutNext = false;
+    proxy = await startHttpProxy(serverUrl, (method) => {
+      if (!cutNext || method !== 'POST') return 'pass';
+      cutNext = false;
+      return 'cut-answer';
+    });
+    const url = proxy.url;
     const startServer = async (): Promise<Proc> => {
       const p = scene.track(cli(['serve', '--port', String(port), '--db', db]));
       const until = Date.now() + 30_000;
-      while (!p.out().includes(` at ${url}`)) {
+      while (!p.out().includes(` at ${serverUrl}`)) {
         if (!alive(p) || Date.now() > until) throw new Error(`serve did not start on port ${port}: ${p.out()}`);
         await sleep(50);
       }
@@ -171,10 +182,16 @@ export async function runServiceChaos(opts: ServiceChaosOptions): Promise<Servic
           server.child.kill(kind === 'server-kill' ? 'SIGKILL' : 'SIGTERM');
           const gone = await exitOf(server, 30_000).catch((err: Error) => ({ code: null, signal: null, out: err.message }));
           if (kind === 'server-term' && gone.code !== 0) problems.push(`the server stopped by SIGTERM exited ${gone.code ?? gone.signal}:\n${gone.out.slice(-2000)}`);
+          await proxy.pause();
           await sleep(ms);
           server = await startServer();
+          await proxy.resume();
           break;
         }
+        case 'answer-cut':
+          fault(kind, 'the next call lands, its answer is cut off');
+          cutNext = true;
+          break;
         case 'database-cut': {
           const ms = 2000 + random() * 4000;
           fault(kind, `for ${(ms / 1000).toFixed(1)} s`);
@@ -214,6 +231,7 @@ export async function runServiceChaos(opts: ServiceChaosOptions): Promise<Servic
     freezer.thawAll();
     await scene.cleanup();
     await relay?.close();
+    await proxy?.close();
   }
 }
 
