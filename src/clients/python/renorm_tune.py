@@ -79,7 +79,7 @@ class RenormTuneError(Exception):
         super().__init__(message)
         self.code, self.message, self.status, self.field = code, message, status, field
         self.refused = False  # UNREACHABLE only: the connection was refused (nothing listens on the port)
-        self.after_disconnect = False  # set by Client.request when this came after retrying a cut connection: the first try may have landed
+        self.after_disconnect = False  # set by Client.request when this came after resending a call cut off or timed out: the first try may have landed
 
     def __reduce__(self):  # picklable whole (code, status, field), e.g. to cross processes in on_rank_zero
         return (type(self), (self.code, self.message, self.status, self.field), self.__dict__)
@@ -336,7 +336,8 @@ class Study:
         Client.timeout + Client.ask_seconds * count for the answer.
 
         An empty list means other trainers hold the last runs (the last search trials, or evidence runs that wait for
-        them): ask again a little later.
+        them): ask again a little later. Each ask carries a fresh askId, so that sent again after a cut connection or
+        a timeout it gets the trials its first try handed out (see Client.request).
         """
         body = {"count": count}
         if total_steps is not None:
