@@ -4,9 +4,9 @@
 import { after, before, describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { PYTHON, README_PRELUDE, liveServer, pythonEnv, readmeSnippet, runGlooDriver, runGlooDriverUnder, torchMissing } from './helpers.js';
 import { VENV_PYTHON, venvMissing } from '../python_venv.js';
+import { freePort } from '../fixtures/ports.js';
 
 const noTorch = torchMissing('the README loop for several processes needs it');
 
@@ -51,14 +51,6 @@ function assertOneTrainer(out: ViewOut): void {
     assert.ok(state === 'COMPLETE' || state === 'PRUNED', `${role} ${state}`);
     assert.ok(reports >= 1 && reports <= 2, `${role}: ${reports} reports (every 100 of 200 steps, sent once)`);
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Runs `code` as rank 0 and rank 1 of a torchrun-style job (env://); each rank's last stdout line as JSON. */

@@ -6,7 +6,6 @@
 // schedule exports.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { countsTowardBudget } from '../../src/shared/roles.js';
@@ -14,6 +13,7 @@ import type { TrialRecord } from '../../src/study/types.js';
 import { PYTHON, pythonEnv } from '../clients/helpers.js';
 import { cli, describeTrials, exitOf, type Proc, Scene, type Store } from '../distributed/helpers.js';
 import { type HttpProxy, startHttpProxy } from '../fixtures/http_proxy.js';
+import { freePort } from '../fixtures/ports.js';
 import { type Relay, startRelay } from '../fixtures/relay.js';
 import { alive, countFaults, Freezer, explainRestarts, exportProblems, type FaultEvent, picker, rng, sleep, type SoakOptions, type SoakReport, stackTraces } from './invariants.js';
 
@@ -43,14 +43,6 @@ export type ServiceChaosOptions = SoakOptions;
 export type ServiceChaosReport = SoakReport<Fault>;
 
 type Event = FaultEvent<Fault>;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 function python(args: string[], env: NodeJS.ProcessEnv): Proc {
   const child = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
