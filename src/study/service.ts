@@ -408,8 +408,9 @@ export class StudyService implements StudyApi {
     const lease = { owner: askOwner(askId), seconds: config.leaseSeconds };
     // The same ask again (its answer was lost on the way: the server restarted mid-call): the trials it handed out,
     // still out under its leases, rather than new ones held by nobody until their leases run out.
-    const earlier = askId === undefined || !external ? [] : (listed ?? await this.storage.listTrials(id, { states: ['RUNNING'], withIntermediate: false }))
-      .filter((t) => t.state === 'RUNNING' && t.lease?.owner === lease.owner);
+    // One read of the study's trials (the lock's, where the store locks) serves this, the queued claims and the optimizer's first suggestion.
+    let trials = listed ?? await this.storage.listTrials(id, { withIntermediate: false });
+    const earlier = askId === undefined || !external ? [] : trials.filter((t) => t.state === 'RUNNING' && t.lease?.owner === lease.owner);
     if (earlier.length > 0) {
       const totalSteps = asked ?? studyTotalSteps(config);
       if (totalSteps !== null) return earlier.map((t) => askedTrial(t, totalSteps, config.leaseSeconds));
@@ -429,8 +430,6 @@ export class StudyService implements StudyApi {
       if (!(err instanceof BudgetExhaustedError) || !external) throw err;
       spent = err;
     }
-    // One read of the study's trials (the lock's, where the store locks) serves the queued claims and the optimizer's first suggestion.
-    let trials = listed ?? await this.storage.listTrials(id, { withIntermediate: false });
     const handed = external ? await this.claimQueued(id, count, lease, 'search', trials) : [];
     if (handed.length > 0) {
       const claimed = new Map(handed.map((t) => [t.id, t]));

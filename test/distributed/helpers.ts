@@ -65,7 +65,11 @@ export interface Proc {
 }
 
 export function cli(args: string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  return procOf(spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } }));
+}
+
+/** A spawned process (stdout and stderr piped) as a Proc: its output gathered, its exit awaited. */
+export function procOf(child: ChildProcess): Proc {
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

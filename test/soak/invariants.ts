@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, exitOf, type Proc, type Scene, type Store } from '../distributed/helpers.js';
+import type { Relay } from '../fixtures/relay.js';
 
 /** One soak study: where, which fault sequence, how big, how long. */
 export interface SoakOptions {
@@ -70,6 +71,33 @@ export class Freezer {
   thawAll(): void {
     for (const p of this.frozen) p.child.kill('SIGCONT');
   }
+}
+
+/**
+ * A fault on one of the processes a soak keeps alive (a worker, a trainer): a signal, or a freeze (SIGSTOP) of 0.6 to
+ * 1.8 leases. Nothing when no process was there to hit.
+ */
+export function strike<F extends string>(kind: F, victim: Proc | undefined, how: NodeJS.Signals | 'freeze',
+  at: { freezer: Freezer; leaseSeconds: number; random: () => number; fault: (kind: F, detail: string, pid?: number) => void }): void {
+  if (!victim) return;
+  const pid = victim.child.pid;
+  if (how !== 'freeze') {
+    at.fault(kind, `pid ${pid}`, pid);
+    victim.child.kill(how);
+    return;
+  }
+  const ms = (0.6 + at.random() * 1.2) * at.leaseSeconds * 1000;
+  at.fault(kind, `pid ${pid} for ${(ms / 1000).toFixed(1)} s (lease ${at.leaseSeconds} s)`, pid);
+  at.freezer.freeze(victim, ms);
+}
+
+/** The database out of reach for 2 to 6 s: the relay in front of it drops every connection and refuses new ones. */
+export async function cutDatabase<F extends string>(kind: F, relay: Relay, random: () => number, fault: (kind: F, detail: string) => void): Promise<void> {
+  const ms = 2000 + random() * 4000;
+  fault(kind, `for ${(ms / 1000).toFixed(1)} s`);
+  relay.cut();
+  await sleep(ms);
+  relay.restore();
 }
 
 /** Draws a fault kind by its relative odds. */

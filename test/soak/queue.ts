@@ -7,7 +7,7 @@ import type { TrialRecord } from '../../src/study/types.js';
 import { describeTrials, type Proc, Scene, type Store } from '../distributed/helpers.js';
 import { type Relay, startRelay } from '../fixtures/relay.js';
 import { startPrivateRedis } from '../fixtures/redis_server.js';
-import { alive, countFaults, Freezer, explainRestarts, exportProblems, type FaultEvent, picker, rng, sleep, type SoakOptions, type SoakReport, stackTraces } from './invariants.js';
+import { alive, countFaults, cutDatabase, Freezer, explainRestarts, exportProblems, type FaultEvent, picker, rng, sleep, type SoakOptions, type SoakReport, stackTraces, strike } from './invariants.js';
 
 export const FAULTS = [
   'worker-kill', 'worker-term', 'worker-freeze', 'coordinator-kill', 'coordinator-interrupt', 'rival-coordinator',
@@ -104,17 +104,9 @@ export async function runQueueChaos(opts: QueueChaosOptions): Promise<QueueChaos
       switch (kind) {
         case 'worker-kill':
         case 'worker-term':
-          if (!victim) break;
-          fault(kind, `pid ${victim.child.pid}`, victim.child.pid);
-          victim.child.kill(kind === 'worker-kill' ? 'SIGKILL' : 'SIGTERM');
+        case 'worker-freeze':
+          strike(kind, victim, kind === 'worker-kill' ? 'SIGKILL' : kind === 'worker-term' ? 'SIGTERM' : 'freeze', { freezer, leaseSeconds: LEASE_SECONDS, random, fault });
           break;
-        case 'worker-freeze': {
-          if (!victim) break;
-          const ms = (0.6 + random() * 1.2) * LEASE_SECONDS * 1000;
-          fault(kind, `pid ${victim.child.pid} for ${(ms / 1000).toFixed(1)} s (lease ${LEASE_SECONDS} s)`, victim.child.pid);
-          freezer.freeze(victim, ms);
-          break;
-        }
         case 'coordinator-kill':
           fault(kind, `pid ${coordinator.child.pid}`, coordinator.child.pid);
           coordinator.child.kill('SIGKILL');
@@ -138,14 +130,9 @@ export async function runQueueChaos(opts: QueueChaosOptions): Promise<QueueChaos
           await redis.start();
           break;
         }
-        case 'database-cut': {
-          const ms = 2000 + random() * 4000;
-          fault(kind, `for ${(ms / 1000).toFixed(1)} s`);
-          relay!.cut();
-          await sleep(ms);
-          relay!.restore();
+        case 'database-cut':
+          await cutDatabase(kind, relay!, random, fault);
           break;
-        }
       }
     }
     say(finished ? 'the study ended during the faults' : 'faults stop; waiting for the study to end');

@@ -11,11 +11,11 @@ import { fileURLToPath } from 'node:url';
 import { countsTowardBudget } from '../../src/shared/roles.js';
 import type { TrialRecord } from '../../src/study/types.js';
 import { PYTHON, pythonEnv } from '../clients/helpers.js';
-import { cli, describeTrials, exitOf, type Proc, Scene, type Store } from '../distributed/helpers.js';
+import { cli, describeTrials, exitOf, type Proc, procOf, Scene, type Store } from '../distributed/helpers.js';
 import { type HttpProxy, startHttpProxy } from '../fixtures/http_proxy.js';
 import { freePort } from '../fixtures/ports.js';
 import { type Relay, startRelay } from '../fixtures/relay.js';
-import { alive, countFaults, Freezer, explainRestarts, exportProblems, type FaultEvent, picker, rng, sleep, type SoakOptions, type SoakReport, stackTraces } from './invariants.js';
+import { alive, countFaults, cutDatabase, Freezer, explainRestarts, exportProblems, type FaultEvent, picker, rng, sleep, type SoakOptions, type SoakReport, stackTraces, strike } from './invariants.js';
 
 export const FAULTS = ['trainer-kill', 'trainer-interrupt', 'trainer-freeze', 'server-kill', 'server-term', 'answer-cut', 'database-cut'] as const;
 export type Fault = (typeof FAULTS)[number];
@@ -45,12 +45,7 @@ export type ServiceChaosReport = SoakReport<Fault>;
 type Event = FaultEvent<Fault>;
 
 function python(args: string[], env: NodeJS.ProcessEnv): Proc {
-  const child = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>((r) => child.on('exit', (code, signal) => r({ code, signal, out })));
-  return { child, out: () => out, exited };
+  return procOf(spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'], env }));
 }
 
 /** What the trainers wrote to their shared log (trainer.py). */
@@ -156,17 +151,9 @@ export async function runServiceChaos(opts: ServiceChaosOptions): Promise<Servic
       switch (kind) {
         case 'trainer-kill':
         case 'trainer-interrupt':
-          if (!victim) break;
-          fault(kind, `pid ${victim.child.pid}`, victim.child.pid);
-          victim.child.kill(kind === 'trainer-kill' ? 'SIGKILL' : 'SIGINT');
+        case 'trainer-freeze':
+          strike(kind, victim, kind === 'trainer-kill' ? 'SIGKILL' : kind === 'trainer-interrupt' ? 'SIGINT' : 'freeze', { freezer, leaseSeconds: LEASE_SECONDS, random, fault });
           break;
-        case 'trainer-freeze': {
-          if (!victim) break;
-          const ms = (0.6 + random() * 1.2) * LEASE_SECONDS * 1000;
-          fault(kind, `pid ${victim.child.pid} for ${(ms / 1000).toFixed(1)} s (lease ${LEASE_SECONDS} s)`, victim.child.pid);
-          freezer.freeze(victim, ms);
-          break;
-        }
         case 'server-kill':
         case 'server-term': {
           const ms = kind === 'server-kill' ? 300 + random() * 2700 : 0;
@@ -184,14 +171,9 @@ export async function runServiceChaos(opts: ServiceChaosOptions): Promise<Servic
           fault(kind, 'the next call lands, its answer is cut off');
           cutNext = true;
           break;
-        case 'database-cut': {
-          const ms = 2000 + random() * 4000;
-          fault(kind, `for ${(ms / 1000).toFixed(1)} s`);
-          relay!.cut();
-          await sleep(ms);
-          relay!.restore();
+        case 'database-cut':
+          await cutDatabase(kind, relay!, random, fault);
           break;
-        }
       }
     }
     say(finished ? 'the study ended during the faults' : 'faults stop; waiting for the study to end');
