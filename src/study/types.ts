@@ -230,7 +230,8 @@ export interface Storage {
   changeStamps(): Promise<Map<string, number>>;
   /**
    * Optional: runs `fn` holding a lock on the study that other processes' `lockStudy` calls wait for (PostgreSQL
-   * advisory locks). Without it, concurrent asks of several processes are kept apart by CreateGuard.snapshot alone.
+   * advisory locks), for a while: past the store's lock wait `fn` runs without it. Without the lock, concurrent asks
+   * of several processes are kept apart by CreateGuard.snapshot alone.
    * `fn` gets the study's trials without values as listed just after the lock was granted (read with it, in one
    * round trip); NotFoundError-free: an unknown study lists nothing.
    */

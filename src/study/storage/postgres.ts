@@ -48,6 +48,8 @@ const inSeconds = (param: string) => `statement_timestamp() + make_interval(secs
 /** Lost races and aborted transactions that are safe to run again from the start: serialization failure, deadlock. */
 const RETRYABLE = new Set(['40001', '40P01']);
 const UNIQUE_VIOLATION = '23505';
+/** lock_timeout ran out. */
+const LOCK_NOT_AVAILABLE = '55P03';
 /** An updated trial's values as one column of our own JSON (`$1` is the trial id), so a finish is one round trip. */
 const VALUE_LIST = `(SELECT json_agg(json_build_object('trial_id', v.trial_id, 'step', v.step, 'value', v.value, 'metrics', v.metrics::text) ORDER BY v.step)::text
                        FROM ${S}.trial_values v WHERE v.trial_id = $1) AS value_list`;
@@ -151,9 +153,12 @@ export class PgStorage implements Storage {
   /** Connections that hold study locks (`lockStudy`), apart from the pool so a lock holder never starves its own queries. */
   private readonly lockPool: pg.Pool;
   private readonly lists = new TrialLists();
+  /** The lock pool's lock_timeout: how long `lockStudy` waits for another holder. */
+  private readonly lockWaitMs: number;
 
-  private constructor(where: string, pool: pg.Pool, lockPool: pg.Pool, feed: ChangeFeed, warn: (message: string) => void, applied: number[]) {
+  private constructor(where: string, pool: pg.Pool, lockPool: pg.Pool, lockWaitMs: number, feed: ChangeFeed, warn: (message: string) => void, applied: number[]) {
     this.where = where;
+    this.lockWaitMs = lockWaitMs;
     this.pool = pool;
     this.lockPool = lockPool;
     this.feed = feed;
@@ -204,9 +209,19 @@ export class PgStorage implements Storage {
       warn,
       resync: async () => (await storage.pool.query(`SELECT id FROM ${S}.studies ORDER BY seq`)).rows.map((r: { id: string }) => r.id),
     });
-    const lockPool = new pg.Pool({ ...cfg.client, application_name: 'renorm-tune lock', max: 4, connectionTimeoutMillis: Math.max(cfg.connectTimeoutMs, ACQUIRE_TIMEOUT_MS), idleTimeoutMillis: 10_000, allowExitOnIdle: true, onConnect: keepalive });
+    // A lock connection's statements are the study lock, the listing and the unlock: only the lock ever waits.
+    const lockSession = `SET lock_timeout = ${cfg.lockWaitMs}; ${SESSION_KEEPALIVE_SQL}`;
+    const lockPool = new pg.Pool({
+      ...cfg.client,
+      application_name: 'renorm-tune lock',
+      max: 4,
+      connectionTimeoutMillis: Math.max(cfg.connectTimeoutMs, ACQUIRE_TIMEOUT_MS),
+      idleTimeoutMillis: 10_000,
+      allowExitOnIdle: true,
+      onConnect: async (c: pg.ClientBase) => void await c.query(lockSession).catch(() => undefined),
+    });
     lockPool.on('error', (err) => warn(`${where}: an idle lock connection failed (${scrub(err.message, url)}); the pool replaces it`));
-    storage = new PgStorage(where, pool, lockPool, feed, warn, applied);
+    storage = new PgStorage(where, pool, lockPool, cfg.lockWaitMs, feed, warn, applied);
     return storage;
   }
 
@@ -765,7 +780,9 @@ export class PgStorage implements Storage {
   /**
    * Runs `fn` while holding the study's advisory lock (a session lock on a connection of the lock pool): the
    * service asks under it, so servers in front of one database compute suggestions one at a time instead of
-   * racing and recomputing. The lock goes with the connection if this process dies.
+   * racing and recomputing. The lock goes with the connection if this process dies. A holder that keeps it past
+   * the lock wait (`lockWaitMs`: a server suspended mid-ask, or a very large ask) is named in a warning, and `fn`
+   * runs without the lock: the lock only saves work, since CreateGuard's snapshot keeps concurrent asks apart.
    */
   async lockStudy<T>(studyId: string, fn: (listed: TrialRecord[]) => Promise<T>): Promise<T> {
     const c = await this.lockPool.connect().catch((err: unknown) => {
@@ -779,35 +796,73 @@ export class PgStorage implements Storage {
       c.release(broken);
     };
     let listed: TrialRecord[];
+    let held = true;
     try {
-      // The lock, then the listing: the listing's snapshot is taken once the lock is granted, so it sees what the
-      // previous holder committed. The changes since the last listing come in the same simple query, a statement of
-      // its own (simple queries take no parameters: the strings go in as escaped literals); a study this process has
-      // not listed yet is read whole, a page at a time, in a snapshot begun after the lock. A session lock outlives
-      // a failed listing: the connection is dropped then.
-      const since = this.lists.since(studyId);
-      const lock = `SELECT pg_advisory_lock(hashtextextended(${c.escapeLiteral(key)}, 0))`;
-      if (since < 0) {
-        await c.query(lock);
-        await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-        listed = await this.listWhole(c, studyId);
-        await c.query('COMMIT');
-      } else {
-        const results = (await c.query(`${lock}; ${changedSince(c.escapeLiteral(studyId), String(since))}`)) as unknown as pg.QueryResult[];
-        listed = await this.mergeListed(studyId, results[1]!.rows as ChangedRow[]);
-      }
+      listed = await this.lockAndList(c, studyId, key);
     } catch (err) {
-      release(true);
-      throw this.unavailable(err);
+      if (sqlState(err).code !== LOCK_NOT_AVAILABLE) {
+        release(true);
+        throw this.unavailable(err);
+      }
+      held = false;
+      try {
+        this.warn(`${this.where}: study ${studyId}: ${await this.lockHolder(c, key)}; asking without the lock (a concurrent ask may be computed twice, never handed out twice)`);
+        listed = await this.lockAndList(c, studyId, null);
+      } catch (err2) {
+        release(true);
+        throw this.unavailable(err2);
+      }
     }
     try {
       return await fn(listed);
     } finally {
       // The caller need not wait for the unlock's round trip: the connection returns to the pool once it is done
       // (dropped if it failed, which frees the lock), and a locker meanwhile takes another and waits on the server.
-      c.query({ name: 'renorm_tune_unlock', text: 'SELECT pg_advisory_unlock(hashtextextended($1, 0))', values: [key] })
+      if (!held) release(false);
+      else c.query({ name: 'renorm_tune_unlock', text: 'SELECT pg_advisory_unlock(hashtextextended($1, 0))', values: [key] })
         .then(() => release(false), () => release(true));
     }
+  }
+
+  /**
+   * The lock (unless `key` is null), then the listing: the listing's snapshot is taken once the lock is granted, so
+   * it sees what the previous holder committed. The changes since the last listing come in the same simple query, a
+   * statement of its own (simple queries take no parameters: the strings go in as escaped literals); a study this
+   * process has not listed yet is read whole, a page at a time, in a snapshot begun after the lock. A session lock
+   * outlives a failed listing: the caller drops the connection then. A wait past the connection's lock_timeout
+   * throws LOCK_NOT_AVAILABLE with nothing listed.
+   */
+  private async lockAndList(c: PoolClient, studyId: string, key: string | null): Promise<TrialRecord[]> {
+    const since = this.lists.since(studyId);
+    const lock = key === null ? null : `SELECT pg_advisory_lock(hashtextextended(${c.escapeLiteral(key)}, 0))`;
+    if (since < 0) {
+      if (lock) await c.query(lock);
+      await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const listed = await this.listWhole(c, studyId);
+      await c.query('COMMIT');
+      return listed;
+    }
+    const changed = changedSince(c.escapeLiteral(studyId), String(since));
+    if (!lock) return this.mergeListed(studyId, (await c.query(changed)).rows as ChangedRow[]);
+    const results = (await c.query(`${lock}; ${changed}`)) as unknown as pg.QueryResult[];
+    return this.mergeListed(studyId, results[1]!.rows as ChangedRow[]);
+  }
+
+  /** Who holds the study lock `key` (the database's view of that session), for the warning of a wait given up. */
+  private async lockHolder(c: PoolClient, key: string): Promise<string> {
+    const waited = `another process has held its ask lock for over ${this.lockWaitMs / 1000} s`;
+    const r = await c.query(
+      `SELECT a.pid, host(a.client_addr) AS addr, a.application_name AS app, a.state,
+         round(extract(epoch FROM now() - a.state_change))::int AS seconds
+       FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+       WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+         AND ((l.classid::int8 << 32) | l.objid::int8) = hashtextextended($1, 0)`,
+      [key],
+    ).catch(() => null);
+    const h = r?.rows[0] as { pid: number; addr: string | null; app: string; state: string | null; seconds: number | null } | undefined;
+    if (!h) return waited;
+    const idle = h.state === 'idle' && h.seconds !== null ? `, idle for ${h.seconds} s: suspended mid-ask, or still computing` : '';
+    return `${waited} (database session ${h.pid} of '${h.app}' at ${h.addr ?? 'a local socket'}${idle})`;
   }
 
   /**

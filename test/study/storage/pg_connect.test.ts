@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, DataError, NotFoundError } from '../../../src/errors.js';
-import { connectError, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_POOL_MAX, redactUrl, resolveConfig } from '../../../src/study/storage/pg_connect.js';
+import { connectError, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_LOCK_WAIT_MS, DEFAULT_POOL_MAX, redactUrl, resolveConfig } from '../../../src/study/storage/pg_connect.js';
 
 describe('redactUrl', () => {
   it('hides a password in the user info or the query, and keeps everything else', () => {
@@ -19,20 +19,23 @@ describe('redactUrl', () => {
 });
 
 describe('resolveConfig', () => {
-  it('takes pool size and connect timeout from the URL, options winning, with small defaults', () => {
+  it('takes pool size, connect timeout and lock wait from the URL, options winning, with small defaults', () => {
     const d = resolveConfig('postgres://u@h/db', {});
     assert.equal(d.poolMax, DEFAULT_POOL_MAX);
     assert.equal(d.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS);
     assert.equal(d.client.connectionTimeoutMillis, DEFAULT_CONNECT_TIMEOUT_MS);
-    const u = resolveConfig('postgres://u@h/db?pool_max=8&connect_timeout=2', {});
-    assert.deepEqual([u.poolMax, u.connectTimeoutMs], [8, 2000]);
-    const o = resolveConfig('postgres://u@h/db?pool_max=8', { poolMax: 2, connectTimeoutMs: 300 });
-    assert.deepEqual([o.poolMax, o.connectTimeoutMs], [2, 300]);
+    assert.equal(d.lockWaitMs, DEFAULT_LOCK_WAIT_MS);
+    const u = resolveConfig('postgres://u@h/db?pool_max=8&connect_timeout=2&lock_wait=90', {});
+    assert.deepEqual([u.poolMax, u.connectTimeoutMs, u.lockWaitMs], [8, 2000, 90_000]);
+    const o = resolveConfig('postgres://u@h/db?pool_max=8&lock_wait=90', { poolMax: 2, connectTimeoutMs: 300, lockWaitMs: 250 });
+    assert.deepEqual([o.poolMax, o.connectTimeoutMs, o.lockWaitMs], [2, 300, 250]);
   });
 
   it('names a bad option, a missing database and a malformed URL, never the password', () => {
     assert.throws(() => resolveConfig('postgres://u@h/db?pool_max=lots', {}), (e: unknown) => e instanceof ConfigError && /\?pool_max/.test(e.message) && /'lots'/.test(e.message));
     assert.throws(() => resolveConfig('postgres://u@h/db?connect_timeout=0', {}), (e: unknown) => e instanceof ConfigError && /\?connect_timeout/.test(e.message));
+    assert.throws(() => resolveConfig('postgres://u@h/db?lock_wait=1.5', {}), (e: unknown) => e instanceof ConfigError && /\?lock_wait/.test(e.message) && /\[1, 3600\]/.test(e.message));
+    assert.throws(() => resolveConfig('postgres://u@h/db', { lockWaitMs: 0 }), (e: unknown) => e instanceof ConfigError && /lockWaitMs/.test(e.message));
     assert.throws(() => resolveConfig('postgres://u@h/db', { poolMax: 0 }), ConfigError);
     assert.throws(() => resolveConfig('postgres://u:pw123@h:5432', {}), (e: unknown) => e instanceof ConfigError && /names no database/.test(e.message) && !e.message.includes('pw123'));
     assert.throws(() => resolveConfig('postgres://u:pw123@h:port/db', {}), (e: unknown) => e instanceof ConfigError && /not a valid URL/.test(e.message) && !e.message.includes('pw123'));
