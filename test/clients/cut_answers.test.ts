@@ -12,7 +12,7 @@ import { FIXTURES, liveServer, pythonEnv, PYTHON, pythonMissing } from './helper
 function byArrival(plans: Record<string, Act[]>): (method: string, path: string) => Act {
   const seen = new Map<string, number>();
   return (method, path) => {
-    const kind = /\/(ask|report|heartbeat|tell|release)$/.exec(path)?.[1];
+    const kind = path === '/api/studies' ? 'create' : /\/(ask|report|heartbeat|tell|release)$/.exec(path)?.[1];
     if (method !== 'POST' || !kind) return 'pass';
     const n = seen.get(kind) ?? 0;
     seen.set(kind, n + 1);
@@ -27,6 +27,7 @@ test('calls safe to repeat are sent again after a cut connection, and an ask or 
     report: ['cut-answer'],
     heartbeat: ['cut-answer'],
     release: ['cut-answer'],
+    create: ['pass', 'cut-answer'],
     // a's tell cut and sent again; b's failure cut and sent again; c's tell cut before it reached the server
     tell: ['cut-answer', 'pass', 'cut-answer', 'pass', 'cut-request'],
   }));
@@ -55,6 +56,7 @@ test('calls safe to repeat are sent again after a cut connection, and an ask or 
     assert.deepEqual(seen.slowAsk, [3, 1], 'an ask answered after the client gave up waiting is sent again and gets the trial the first try handed out');
     assert.deepEqual(seen.legacy, [4, false], 'an older server that refuses askId: asked again without it, and not named after');
     assert.deepEqual(seen.legacyCut, ['DISCONNECTED', true], 'an unnamed ask cut is not sent again (it may have handed out trials)');
+    assert.deepEqual(seen.created, [true, ['cut', 'cut-again']], 'a create_study with exist_ok cut and sent again loads the study its first try made, and makes no other');
     for (const line of ['closed the connection before answering (restarting?); sending it again is safe', 'within 0.5 s; sending it again is safe']) assert.ok(py.stderr.includes(line), py.stderr);
   } finally {
     await cutting.close();

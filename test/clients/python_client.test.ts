@@ -74,7 +74,8 @@ describe('Python client against a live server', { skip: pythonMissing }, () => {
     assert.deepEqual(e.askTimeout, ['TIMEOUT', true, true, true], 'an ask waits timeout + ask_seconds per trial asked for (a 64-trial ask can take 45 s), and its timeout names ask_seconds');
     assert.deepEqual(e.neverReached, ['UNREACHABLE', true], 'a server this client never reached is said at once, not retried');
     assert.deepEqual(seen.afterRestart, [[{ name: 'back' }], 2, true], 'a server that answered once and then refused (restarting) is waited for');
-    assert.deepEqual(e.disconnected, ['RenormTuneError', 'DISCONNECTED', true], 'a server that hangs up mid-call is a RenormTuneError, not http.client.RemoteDisconnected');
+    assert.deepEqual(seen.afterHostAway, [[{ name: 'back' }], 1, true], 'a server that answered once and then could not be connected to (its host away: the connect times out) is waited for');
+    assert.deepEqual(e.disconnected, ['RenormTuneError', 'DISCONNECTED', true, true], 'a server that hangs up mid-call is a RenormTuneError, not http.client.RemoteDisconnected; a create_study cut so names exist_ok=True, safe to send again');
     assert.deepEqual(e.notJson, ['RenormTuneError', 'NOT_JSON', true], 'another service answering 200 with a page is a RenormTuneError, not a JSONDecodeError');
     assert.deepEqual(seen.retried, [[{ name: 'back' }], 3], '503 STORAGE_UNAVAILABLE twice, then the answer: the call waited it out');
     assert.deepEqual(e.unavailable, ['RenormTuneError', 'STORAGE_UNAVAILABLE', 503, 1], 'retry_seconds=0: no retry');

@@ -34,6 +34,7 @@ import math
 import os
 import random
 import re
+import ssl
 import sys
 import threading
 import time
@@ -79,6 +80,7 @@ class RenormTuneError(Exception):
         super().__init__(message)
         self.code, self.message, self.status, self.field = code, message, status, field
         self.refused = False  # UNREACHABLE only: the connection was refused (nothing listens on the port)
+        self.never_sent = False  # UNREACHABLE only: the call never reached the server (no connection, or cut while sending)
         self.after_disconnect = False  # set by Client.request when this came after resending a call cut off or timed out: the first try may have landed
 
     def __reduce__(self):  # picklable whole (code, status, field), e.g. to cross processes in on_rank_zero
@@ -192,9 +194,10 @@ class Client:
         gets the trials the first try handed out. Raise `ask_seconds` for studies of thousands of trials.
 
         `retry_seconds`: how long a call keeps retrying while the server answers 503 STORAGE_UNAVAILABLE (its
-        database is away; nothing was written), or refuses connections after this client has reached it (a restart:
-        the call never arrived), so a database or server restart does not lose the tell of a long run; and, for a
-        call safe to send twice, after a cut connection or a timeout (see request). 0: never."""
+        database is away; nothing was written), or cannot be connected to after this client has reached it (a
+        restart, or its host away: the call never arrived), so a database or server restart does not lose the tell
+        of a long run; and, for a call safe to send twice, after a cut connection or a timeout (see request). 0:
+        never."""
         self.url = (url or os.environ.get("RENORM_TUNE_URL") or DEFAULT_URL).rstrip("/")
         if not re.match(r"https?://", self.url, re.I):  # urllib would say "unknown url type" at the first call
             raise ValueError("url must start with http:// or https://, got %r: e.g. Client(\"http://%s\") or RENORM_TUNE_URL=http://%s"
@@ -210,9 +213,10 @@ class Client:
         """One API call; the parsed JSON answer, or a RenormTuneError (LeaseLost, BudgetExhausted, ... by code).
 
         503 STORAGE_UNAVAILABLE is retried with growing, jittered pauses (at most 10 s) for `retry_seconds`, with one
-        line on stderr: the server wrote nothing, so the call is safe to repeat. So is a refused connection once the
-        server has answered this client (it is restarting; the call never reached it); before that, a refused
-        connection is a server that was never started, said at once. A connection closed before the answer
+        line on stderr: the server wrote nothing, so the call is safe to repeat. So is a connection that could not be
+        made (refused, timed out, no route) once the server has answered this client (it is restarting, or its host
+        is away: the call never reached it); before that, it is a server that was never started or a wrong URL, said
+        at once. A connection closed before the answer
         (DISCONNECTED: the server was killed or restarted mid-call) or no answer in time (TIMEOUT) is retried the
         same way only for a `repeatable` call, one whose second arrival changes nothing (every GET; a report,
         heartbeat, a named ask); an error that follows such a retry has ``after_disconnect`` set, since the first
@@ -227,7 +231,7 @@ class Client:
             except RenormTuneError as err:
                 err.after_disconnect = disconnected
                 left = deadline - time.monotonic()
-                restarting = err.code == "UNREACHABLE" and err.refused and self._reached
+                restarting = err.code == "UNREACHABLE" and err.never_sent and self._reached
                 cut = err.code in ("DISCONNECTED", "TIMEOUT") and repeatable
                 if not (err.code == "STORAGE_UNAVAILABLE" or restarting or cut) or left <= 0:
                     raise
@@ -237,8 +241,10 @@ class Client:
                         why = "no answer from %s within %s s; sending it again is safe" % (self.url, round(self.timeout if timeout is None else timeout, 3))
                     elif cut:
                         why = "the server at %s closed the connection before answering (restarting?); sending it again is safe" % self.url
-                    elif restarting:
+                    elif restarting and err.refused:
                         why = "the server at %s refuses connections (restarting?)" % self.url
+                    elif restarting:
+                        why = "cannot connect to the server at %s (%s: restarting, or its host unreachable?)" % (self.url, err.reason)
                     else:
                         why = err.message
                     sys.stderr.write("renorm-tune: %s %s: %s; retrying for up to %.0f s\n" % (method, path, why, left))
@@ -266,6 +272,10 @@ class Client:
         except urllib.error.URLError as err:
             unreachable = RenormTuneError("UNREACHABLE", "cannot reach renorm-tune at %s (%s); start it with `npx renorm-tune serve`" % (self.url, err.reason))
             unreachable.refused = isinstance(err.reason, ConnectionRefusedError)
+            # urllib raises URLError only while connecting or sending the request (never once it is sent whole): the
+            # server did not get the call. A TLS failure is no passing outage, so it is not sent again.
+            unreachable.never_sent = not isinstance(err.reason, ssl.SSLError)
+            unreachable.reason = str(err.reason)
             raise unreachable from None
         except TimeoutError:  # socket.timeout: connected, but no answer in time (a slow ask on a large study)
             fix = "raise Client(ask_seconds=...) (each trial asked for adds that much to timeout); trials this ask handed out " \
@@ -296,8 +306,12 @@ class Client:
         if budget_trials is not None:
             body["budget"] = dict(body.get("budget") or {}, trials=budget_trials)
         try:
-            created = self.request("POST", "/api/studies", body)
+            # With exist_ok it is safe to send again after a cut connection: a study the first try made is loaded.
+            created = self.request("POST", "/api/studies", body, repeatable=exist_ok)
         except RenormTuneError as err:
+            if err.code in ("DISCONNECTED", "TIMEOUT") and not exist_ok:
+                err.message += "; create_study(..., exist_ok=True) is safe to send again: it loads the study if the first try made it"
+                err.args = (err.message,)
             if not (exist_ok and err.code == "CONFLICT"):
                 raise
             study, view = self._load(name)
