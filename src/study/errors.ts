@@ -65,6 +65,20 @@ export class StorageUnavailableError extends RenormTuneError {
 }
 
 /**
+ * The connection to the database was lost after a write was sent and before its commit was confirmed: it may or may
+ * not have been made. Still a 503 to wait out, under its own code: a client sends again only a call that is safe to
+ * repeat, and finds what the first try did otherwise (as after a connection cut mid-call).
+ */
+export class StorageOutcomeUnknownError extends StorageUnavailableError {
+  override readonly code = 'STORAGE_OUTCOME_UNKNOWN';
+  constructor(where: string, why: string) {
+    super(where, why);
+    this.message = `${where}: the connection to the database was lost (${why}) after this request's change was sent and before it was ` +
+      'confirmed: it may or may not have been written; read it back before doing it again (a call safe to repeat may simply be sent again)';
+  }
+}
+
+/**
  * Every pooled connection stayed busy past the wait for one: queries slower than the load, or a lock held by a
  * session whose process is gone and whose server has not noticed yet. Nothing was written (503, so clients retry).
  */

@@ -8,6 +8,12 @@ import { join } from 'node:path';
 import { type ProxyAct as Act, startHttpProxy as proxy } from '../fixtures/http_proxy.js';
 import { FIXTURES, liveServer, pythonEnv, PYTHON, pythonMissing } from './helpers.js';
 
+/** The answer of a server that sent the change, then lost its database before the commit was confirmed. */
+const OUTCOME_UNKNOWN: Act = {
+  landed: true, status: 503,
+  body: { error: { code: 'STORAGE_OUTCOME_UNKNOWN', message: 'postgres://db/x: the connection to the database was lost (ECONNRESET) after this request\'s change was sent and before it was confirmed: it may or may not have been written' } },
+};
+
 /** What to do with the n-th arrival (from 0) of each kind of call; anything past its list is passed. */
 function byArrival(plans: Record<string, Act[]>): (method: string, path: string) => Act {
   const seen = new Map<string, number>();
@@ -28,8 +34,9 @@ test('calls safe to repeat are sent again after a cut connection, and an ask or 
     heartbeat: ['cut-answer'],
     release: ['cut-answer'],
     create: ['pass', 'cut-answer'],
-    // a's tell cut and sent again; b's failure cut and sent again; c's tell cut before it reached the server
-    tell: ['cut-answer', 'pass', 'cut-answer', 'pass', 'cut-request'],
+    // a's tell cut and sent again; b's failure cut and sent again; c's tell cut before it reached the server; f's
+    // tell landed, and its server lost the database before answering
+    tell: ['cut-answer', 'pass', 'cut-answer', 'pass', 'cut-request', 'pass', OUTCOME_UNKNOWN],
   }));
   const unnamed = byArrival({ ask: ['pass', 'cut-answer'] });
   const old = await proxy(server.url, (method, path, body) => (body.includes('"askId"')
@@ -56,6 +63,7 @@ test('calls safe to repeat are sent again after a cut connection, and an ask or 
     assert.deepEqual(seen.slowAsk, [3, 1], 'an ask answered after the client gave up waiting is sent again and gets the trial the first try handed out');
     assert.deepEqual(seen.legacy, [4, false], 'an older server that refuses askId: asked again without it, and not named after');
     assert.deepEqual(seen.legacyCut, ['DISCONNECTED', true], 'an unnamed ask cut is not sent again (it may have handed out trials)');
+    assert.deepEqual(seen.outcomeUnknown, ['COMPLETE', 0.4, 'COMPLETE', 0.4], 'a tell answered STORAGE_OUTCOME_UNKNOWN is sent again, and finds that it landed');
     assert.deepEqual(seen.created, [true, ['cut', 'cut-again']], 'a create_study with exist_ok cut and sent again loads the study its first try made, and makes no other');
     for (const line of ['closed the connection before answering (restarting?); sending it again is safe', 'within 0.5 s; sending it again is safe']) assert.ok(py.stderr.includes(line), py.stderr);
   } finally {

@@ -216,11 +216,11 @@ class Client:
         line on stderr: the server wrote nothing, so the call is safe to repeat. So is a connection that could not be
         made (refused, timed out, no route) once the server has answered this client (it is restarting, or its host
         is away: the call never reached it); before that, it is a server that was never started or a wrong URL, said
-        at once. A connection closed before the answer
-        (DISCONNECTED: the server was killed or restarted mid-call) or no answer in time (TIMEOUT) is retried the
-        same way only for a `repeatable` call, one whose second arrival changes nothing (every GET; a report,
-        heartbeat, a named ask); an error that follows such a retry has ``after_disconnect`` set, since the first
-        try may have landed. `timeout` and `retry_seconds`: this call's, instead of the client's.
+        at once. A connection closed before the answer (DISCONNECTED: the server was killed or restarted mid-call),
+        no answer in time (TIMEOUT), or 503 STORAGE_OUTCOME_UNKNOWN (the server lost its database after sending the
+        change: it may have landed) is retried the same way only for a `repeatable` call, one whose second arrival
+        changes nothing (every GET; a report, heartbeat, a named ask); an error that follows such a retry has
+        ``after_disconnect`` set, since the first try may have landed. `timeout` and `retry_seconds`: this call's, instead of the client's.
         """
         repeatable = method == "GET" if repeatable is None else repeatable
         deadline = time.monotonic() + (self.retry_seconds if retry_seconds is None else retry_seconds)
@@ -232,12 +232,14 @@ class Client:
                 err.after_disconnect = disconnected
                 left = deadline - time.monotonic()
                 restarting = err.code == "UNREACHABLE" and err.never_sent and self._reached
-                cut = err.code in ("DISCONNECTED", "TIMEOUT") and repeatable
+                cut = err.code in ("DISCONNECTED", "TIMEOUT", "STORAGE_OUTCOME_UNKNOWN") and repeatable
                 if not (err.code == "STORAGE_UNAVAILABLE" or restarting or cut) or left <= 0:
                     raise
                 disconnected = disconnected or cut
                 if not said:
-                    if cut and err.code == "TIMEOUT":
+                    if cut and err.code == "STORAGE_OUTCOME_UNKNOWN":
+                        why = "%s; sending it again is safe" % err.message
+                    elif cut and err.code == "TIMEOUT":
                         why = "no answer from %s within %s s; sending it again is safe" % (self.url, round(self.timeout if timeout is None else timeout, 3))
                     elif cut:
                         why = "the server at %s closed the connection before answering (restarting?); sending it again is safe" % self.url

@@ -250,6 +250,7 @@ export class PgStorage implements Storage {
         const row = (await this.query(
           `INSERT INTO ${S}.studies (id, name, direction, state, config, created_at) VALUES ($1, $2, $3, 'CREATED', $4, statement_timestamp()) RETURNING *`,
           [newStudyId(), study.name, study.direction, config],
+          true,
         )).rows[0] as StudyRow;
         return toStudy(row, [], this.json);
       } catch (err) {
@@ -484,6 +485,7 @@ export class PgStorage implements Storage {
            AND ($3::bigint IS NULL OR (SELECT count(*) FROM ${S}.trials WHERE study_id = $1 AND charged) + $4 <= $3::bigint)
          RETURNING *`,
         values,
+        true,
       )).rows as TrialRow[];
       return inserted.length === 0 ? null : inserted.sort((a, b) => a.number - b.number).map((r) => toTrial(r, [], this.json));
     } catch (err) {
@@ -728,6 +730,7 @@ export class PgStorage implements Storage {
          RETURNING t.*, ${VALUE_LIST}`,
         [trialId, result.state, result.value ?? null, storableText(result.failureReason), metrics,
           result.state === 'COMPLETE' && opts.honourPrune === true, studyId, opts.token ?? null],
+        true,
       )).rows[0] as (TrialRow & { value_list: string | null }) | undefined;
       return done ? toTrial(done, await this.valueList(this.pool, done), this.json) : null;
     } catch (err) {
@@ -893,16 +896,20 @@ export class PgStorage implements Storage {
       const ignore = () => undefined;
       c.on('error', ignore);
       let broken = false;
+      let committing = false;
       try {
         await c.query(begin);
         const out = await fn(c);
+        committing = true;
         await c.query('COMMIT');
         return out;
       } catch (err) {
         // A connection that cannot even roll back is dropped, not handed to the next caller.
         await c.query('ROLLBACK').catch(() => (broken = true));
         if (attempt < 3 && RETRYABLE.has(sqlState(err).code ?? '')) continue;
-        throw this.unavailable(err);
+        // Lost before the COMMIT went out, the session's transaction dies with it: nothing was written. Lost after,
+        // it may have committed.
+        throw this.unavailable(err, committing && !begin.includes('READ ONLY'));
       } finally {
         c.off('error', ignore);
         c.release(broken);
@@ -910,19 +917,41 @@ export class PgStorage implements Storage {
     }
   }
 
-  /** One statement outside a transaction, with a lost connection turned into StorageUnavailableError. */
-  private async query(text: string, values?: unknown[]): Promise<pg.QueryResult> {
-    try {
-      // Named, so each pooled connection parses and plans the statement once (planning cost more than running).
-      return await this.pool.query({ name: statementName(text), text, ...(values ? { values } : {}) });
-    } catch (err) {
+  /**
+   * One statement outside a transaction, with a lost connection turned into StorageUnavailableError; for a statement
+   * that `writes` (and so commits on its own), lost once the statement went out, into StorageOutcomeUnknownError.
+   */
+  private async query(text: string, values?: unknown[], writes = false): Promise<pg.QueryResult> {
+    // Named, so each pooled connection parses and plans the statement once (planning cost more than running).
+    const statement = { name: statementName(text), text, ...(values ? { values } : {}) };
+    if (!writes) {
+      try {
+        return await this.pool.query(statement);
+      } catch (err) {
+        throw this.unavailable(err);
+      }
+    }
+    // The connection first, apart: a failure to get one means the statement never went out.
+    const c = await this.pool.connect().catch((err: unknown) => {
       throw this.unavailable(err);
+    });
+    const ignore = () => undefined;
+    c.on('error', ignore);
+    let failed = false;
+    try {
+      return await c.query(statement);
+    } catch (err) {
+      failed = true;
+      throw this.unavailable(err, true);
+    } finally {
+      c.off('error', ignore);
+      c.release(failed); // as pool.query does: a connection whose statement failed is not reused
     }
   }
 
   /** A lost connection, a server going down, a read-only server or a full disk becomes a 503 naming the database; every other error passes through. */
-  private unavailable(err: unknown): unknown {
-    return storageError(err, this.where);
+  private unavailable(err: unknown, sent = false): unknown {
+    return storageError(err, this.where, sent);
   }
 
   private async lockTrial(c: PoolClient, studyId: string, trialId: number): Promise<TrialRow> {

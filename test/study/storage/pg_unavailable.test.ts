@@ -1,10 +1,12 @@
-// PostgreSQL going away mid-run: calls fail with a 503 STORAGE_UNAVAILABLE naming the database, never a raw driver error (a 500).
+// PostgreSQL going away mid-run: calls fail with a 503 STORAGE_UNAVAILABLE naming the database, never a raw driver error (a 500);
+// lost after a write went out, with STORAGE_OUTCOME_UNKNOWN, since that write may have landed.
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { StorageReadOnlyError, StorageUnavailableError } from '../../../src/study/errors.js';
+import { StorageOutcomeUnknownError, StorageReadOnlyError, StorageUnavailableError } from '../../../src/study/errors.js';
 import { PgStorage } from '../../../src/study/storage/postgres.js';
 import { createTestDatabase, PG_SERVER, withPgClient } from '../../fixtures/pg.js';
 import { startRelay } from '../../fixtures/relay.js';
+import { newTrial } from './conformance.js';
 
 it('a database cut off after connecting answers 503 STORAGE_UNAVAILABLE, with the password redacted', { timeout: 60_000 }, async (t) => {
   const db = await createTestDatabase('unavailable');
@@ -27,6 +29,56 @@ it('a database cut off after connecting answers 503 STORAGE_UNAVAILABLE, with th
         return true;
       });
     }
+  } finally {
+    await relay.close();
+    await storage?.close().catch(() => undefined);
+    await db.drop();
+  }
+});
+
+it('a connection lost after a write went out and before its answer came is 503 STORAGE_OUTCOME_UNKNOWN, not "nothing was written": the write may have landed (here it did)', { timeout: 60_000 }, async (t) => {
+  const db = await createTestDatabase('outcome');
+  if ('unavailable' in db) return t.skip(db.unavailable);
+  const relay = await startRelay(new URL(db.url));
+  const via = relay.via(db.url);
+  via.searchParams.set('connect_timeout', '2');
+  let storage: PgStorage | undefined;
+  const unknown = (e: unknown) => {
+    assert.ok(e instanceof StorageOutcomeUnknownError, `expected STORAGE_OUTCOME_UNKNOWN, got ${String(e)}`);
+    assert.equal((e as StorageOutcomeUnknownError).code, 'STORAGE_OUTCOME_UNKNOWN');
+    assert.equal((e as StorageOutcomeUnknownError).status, 503);
+    assert.match((e as Error).message, /may or may not have been written; read it back before doing it again/);
+    return true;
+  };
+  const nothingWritten = (e: unknown) => {
+    assert.ok(e instanceof StorageUnavailableError && !(e instanceof StorageOutcomeUnknownError), `expected STORAGE_UNAVAILABLE, got ${String(e)}`);
+    assert.match((e as Error).message, /nothing was written/);
+    return true;
+  };
+  try {
+    storage = (await PgStorage.connect(via.toString())) as PgStorage;
+    const study = await storage.createStudy({ name: 'outcome', direction: 'maximize', config: {} });
+    const [trial] = await storage.createTrials(study.id, [newTrial({ state: 'RUNNING', lease: { owner: 'w', seconds: 60 } })]);
+    // A tell: one statement that commits on its own. It committed; its answer was lost.
+    let cut = relay.cutAnswerTo("prune_requested THEN 'PRUNED'");
+    await assert.rejects(storage.finishTrial(study.id, trial!.id, { state: 'COMPLETE', value: 0.5 }, { token: trial!.lease!.token }), unknown);
+    await cut;
+    const stored = await withPgClient(db.url, async (c) => (await c.query('SELECT state, value FROM renorm_tune.trials WHERE id = $1', [trial!.id])).rows[0] as { state: string; value: number });
+    assert.deepEqual(stored, { state: 'COMPLETE', value: 0.5 });
+    // A write transaction: lost once its COMMIT went out.
+    cut = relay.cutAnswerTo('COMMIT');
+    await assert.rejects(storage.setStudyAttr(study.id, 'k', 1), unknown);
+    await cut;
+    assert.equal((await storage.getStudy(study.id))!.attrs.k, 1);
+    // A read-only snapshot lost at its COMMIT wrote nothing either way.
+    cut = relay.cutAnswerTo('COMMIT');
+    await assert.rejects(storage.getTrial(study.id, trial!.id), nothingWritten);
+    await cut;
+    // Lost before anything went out: nothing was written.
+    relay.cut();
+    await assert.rejects(storage.setStudyAttr(study.id, 'k', 2), nothingWritten);
+    relay.restore();
+    assert.equal((await storage.getStudy(study.id))!.attrs.k, 1);
   } finally {
     await relay.close();
     await storage?.close().catch(() => undefined);
