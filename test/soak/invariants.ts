@@ -1,7 +1,8 @@
 // What every soak shares: its seeded fault sequence, the log of faults, and the checks that hold whatever the path
 // (every restart explained by a fault, no stack trace, the best schedule exports).
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { cli, exitOf, type Proc, type Scene, type Store } from '../distributed/helpers.js';
 import type { Relay } from '../fixtures/relay.js';
 
@@ -31,6 +32,8 @@ export interface SoakReport<F extends string> {
   failed: number;
   /** Every invariant broken, in words; empty when the run held. */
   problems: string[];
+  /** What else the run saw that a reader of its summary should know (e.g. asks that went ahead past a held lock). */
+  notes?: string[];
 }
 
 /** A fault as it landed: its kind, when, and the process it hit. */
@@ -113,21 +116,28 @@ export function picker<F extends string>(kinds: readonly F[], odds: Record<F, nu
 /**
  * Each time a trial started training again, a fault between its two starts must explain it: one of `every`
  * (restarts any trial), or one of `its` that hit the process that started it. `starts`: per trial (its label),
- * the pids and times it started at. Returns how many trials started more than once, and the unexplained restarts.
+ * the pids and times it started at. With `leaseMs` (where a trial reaches its trainer in an answer over the network,
+ * which a fault can delay past the trial's lease: it then went to another trainer, and the late one trains it until
+ * its first heartbeat says LEASE_LOST), a fault from before the first start may explain a restart too: one of `every`
+ * up to a lease (and 2 s for the reaping ask) before it (a server stopped mid-ask answered late), or one of `its`
+ * that hit the process that started it again, up to two leases before that (a trainer frozen mid-ask, up to 1.8
+ * leases, started the trial once thawed). Returns how many trials started more than once, and the unexplained restarts.
  */
 export function explainRestarts<F extends string>(starts: Map<string, { pid: number; ms: number }[]>, events: FaultEvent<F>[],
-  every: ReadonlySet<F>, its: ReadonlySet<F>): { retrained: number; problems: string[] } {
+  every: ReadonlySet<F>, its: ReadonlySet<F>, leaseMs?: number): { retrained: number; problems: string[] } {
   let retrained = 0;
   const problems: string[] = [];
   for (const [trial, list] of starts) {
     if (list.length < 2) continue;
     retrained++;
     for (let i = 0; i + 1 < list.length; i++) {
-      const [{ pid, ms: from }, { ms: to }] = [list[i]!, list[i + 1]!];
-      const cause = events.find((e) => e.ms >= from - 50 && e.ms <= to && (every.has(e.kind) || (its.has(e.kind) && e.pid === pid)));
-      if (!cause) {
-        const near = events.filter((e) => e.ms >= from - 5000 && e.ms <= to + 1000).map((e) => `${e.kind}${e.pid ? ` ${e.pid}` : ''} at +${e.ms - from} ms`);
-        problems.push(`trial ${trial} started again ${to - from} ms after pid ${pid} started it, with no fault to explain it (faults near: ${near.join(', ') || 'none'})`);
+      const [{ pid, ms: from }, { pid: again, ms: to }] = [list[i]!, list[i + 1]!];
+      const between = (e: FaultEvent<F>) => e.ms >= from - 50 && e.ms <= to && (every.has(e.kind) || (its.has(e.kind) && e.pid === pid));
+      const late = (e: FaultEvent<F>) => leaseMs !== undefined && e.ms <= to
+        && ((every.has(e.kind) && e.ms >= from - leaseMs - 2000) || (its.has(e.kind) && e.pid === again && e.ms >= to - 2 * leaseMs - 1000));
+      if (!events.some((e) => between(e) || late(e))) {
+        const near = events.filter((e) => e.ms >= from - 5000 - (leaseMs ?? 0) && e.ms <= to + 1000).map((e) => `${e.kind}${e.pid ? ` ${e.pid}` : ''} at +${e.ms - from} ms`);
+        problems.push(`trial ${trial} started again (by pid ${again}) ${to - from} ms after pid ${pid} started it, with no fault to explain it (faults near: ${near.join(', ') || 'none'})`);
       }
     }
   }
@@ -163,4 +173,18 @@ export function countFaults<F extends string>(events: FaultEvent<F>[]): Partial<
   const faults: Partial<Record<F, number>> = {};
   for (const e of events) faults[e.kind] = (faults[e.kind] ?? 0) + 1;
   return faults;
+}
+
+/**
+ * A broken run's evidence, copied out of the scene before its cleanup: every process's output (`<pid>.log`), the
+ * faults as they landed (`faults.log`: epoch ms, kind, pid) and `files`; the report's problems end with where it went.
+ */
+export function keepEvidence<F extends string>(report: SoakReport<F>, scene: Scene, events: FaultEvent<F>[], files: string[] = []): SoakReport<F> {
+  if (!report.problems.length) return report;
+  const dir = mkdtempSync(join(tmpdir(), `renorm-tune-soak-${report.store}-seed${report.seed}-`));
+  for (const p of scene.procs) writeFileSync(join(dir, `${p.child.pid}.log`), p.out());
+  writeFileSync(join(dir, 'faults.log'), events.map((e) => `${e.ms} ${e.kind}${e.pid ? ` ${e.pid}` : ''}\n`).join(''));
+  for (const f of files) if (existsSync(f)) copyFileSync(f, join(dir, basename(f)));
+  report.problems.push(`every process's output (by pid) and the run's files are kept in ${dir}`);
+  return report;
 }

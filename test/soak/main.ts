@@ -69,7 +69,8 @@ do {
   const report = path === 'queue' ? await runQueueChaos(opts) : await runServiceChaos(opts);
   const faults = Object.entries(report.faults).map(([k, n]) => `${k} ${n}`).join(', ');
   process.stdout.write(`soak seed ${seed} (${path}, ${store}): ${report.trials} trials in ${(report.ms / 1000).toFixed(1)} s; faults: ${faults || 'none'}; ` +
-    `${report.retrained} trained again after a fault, ${report.failed} failed after losing their lease 3 times\n`);
+    `${report.retrained} trained again after a fault, ${report.failed} failed after losing their lease 3 times` +
+    `${report.notes?.length ? `; ${report.notes.join('; ')}` : ''}\n`);
   if (report.problems.length) {
     process.stderr.write(`soak seed ${seed} (${path}, ${store}) broke ${report.problems.length} invariant(s):\n${report.problems.map((p) => `- ${p}`).join('\n')}\n`);
     process.exit(1);

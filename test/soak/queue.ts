@@ -7,7 +7,7 @@ import type { TrialRecord } from '../../src/study/types.js';
 import { describeTrials, type Proc, Scene, type Store } from '../distributed/helpers.js';
 import { type Relay, startRelay } from '../fixtures/relay.js';
 import { startPrivateRedis } from '../fixtures/redis_server.js';
-import { alive, countFaults, cutDatabase, Freezer, explainRestarts, exportProblems, type FaultEvent, picker, rng, sleep, type SoakOptions, type SoakReport, stackTraces, strike } from './invariants.js';
+import { alive, countFaults, cutDatabase, Freezer, explainRestarts, exportProblems, type FaultEvent, keepEvidence, picker, rng, sleep, type SoakOptions, type SoakReport, stackTraces, strike } from './invariants.js';
 
 export const FAULTS = [
   'worker-kill', 'worker-term', 'worker-freeze', 'coordinator-kill', 'coordinator-interrupt', 'rival-coordinator',
@@ -149,7 +149,7 @@ export async function runQueueChaos(opts: QueueChaosOptions): Promise<QueueChaos
         `its coordinator (pid ${coordinator.child.pid}) said last:\n${tail(coordinator)}\n` +
         workers.filter(alive).map((w) => `worker ${w.child.pid} said last:\n${tail(w)}`).join('\n'));
     }
-    return await check(scene, db, opts, events, problems, Date.now() - t0);
+    return keepEvidence(await check(scene, db, opts, events, problems, Date.now() - t0), scene, events, [scene.log]);
   } finally {
     freezer.thawAll();
     await scene.cleanup();
