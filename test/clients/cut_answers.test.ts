@@ -43,9 +43,14 @@ test('calls safe to repeat are sent again after a cut connection, and an ask or 
     ? { status: 400, body: { error: { code: 'INVALID_ASK', message: 'askId: unknown field (an older server)', field: 'askId' } } }
     : unnamed(method, path)));
   const late = await proxy(server.url, byArrival({ ask: ['late-answer'] }));
+  // An ask answered late, by when the trial's lease had gone to another trainer (its heartbeat says so).
+  const stale = await proxy(server.url, byArrival({
+    ask: ['late-answer'],
+    heartbeat: [{ status: 409, body: { error: { code: 'LEASE_LOST', message: 'trial #0: lease lost (token 1 is stale, the lease is at 2)' } } }],
+  }));
   try {
     // Not spawnSync: the proxies answer from this process's event loop.
-    const child = spawn(PYTHON, [join(FIXTURES, 'cut_answers_driver.py'), cutting.url, server.url, old.url, late.url], { env: pythonEnv(server.url), timeout: 100_000 });
+    const child = spawn(PYTHON, [join(FIXTURES, 'cut_answers_driver.py'), cutting.url, server.url, old.url, late.url, stale.url], { env: pythonEnv(server.url), timeout: 100_000 });
     const py = { stdout: '', stderr: '', status: null as number | null };
     child.stdout.on('data', (d) => (py.stdout += d));
     child.stderr.on('data', (d) => (py.stderr += d));
@@ -64,12 +69,14 @@ test('calls safe to repeat are sent again after a cut connection, and an ask or 
     assert.deepEqual(seen.legacy, [4, false], 'an older server that refuses askId: asked again without it, and not named after');
     assert.deepEqual(seen.legacyCut, ['DISCONNECTED', true], 'an unnamed ask cut is not sent again (it may have handed out trials)');
     assert.deepEqual(seen.outcomeUnknown, ['COMPLETE', 0.4, 'COMPLETE', 0.4], 'a tell answered STORAGE_OUTCOME_UNKNOWN is sent again, and finds that it landed');
-    assert.deepEqual(seen.created, [true, ['cut', 'cut-again']], 'a create_study with exist_ok cut and sent again loads the study its first try made, and makes no other');
+    assert.deepEqual(seen.staleAnswer, [[1], true], 'optimize renews a trial whose ask was answered a heartbeat\'s interval late, and skips it when its lease is gone');
+    assert.deepEqual(seen.created, [true, ['cut', 'cut-again', 'stale']], 'a create_study with exist_ok cut and sent again loads the study its first try made, and makes no other');
     for (const line of ['closed the connection before answering (restarting?); sending it again is safe', 'within 0.5 s; sending it again is safe']) assert.ok(py.stderr.includes(line), py.stderr);
   } finally {
     await cutting.close();
     await old.close();
     await late.close();
+    await stale.close();
     await server.stop();
   }
 });

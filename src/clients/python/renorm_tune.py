@@ -470,14 +470,28 @@ class Study:
         deadline = None if timeout is None else time.monotonic() + float(timeout)
 
         def next_trials():  # on the first rank: what the ask gave, or why the loop ends
-            if deadline is not None and time.monotonic() >= deadline:
-                return "the timeout (%g s) has passed" % timeout
-            try:
-                return self.ask(total_steps=total_steps)
-            except BudgetExhausted:
-                return "the study's budget is spent"
-            except StudyStopped:
-                return "the study is stopped"
+            while True:
+                if deadline is not None and time.monotonic() >= deadline:
+                    return "the timeout (%g s) has passed" % timeout
+                sent = time.monotonic()
+                try:
+                    trials = self.ask(total_steps=total_steps)
+                except BudgetExhausted:
+                    return "the study's budget is spent"
+                except StudyStopped:
+                    return "the study is stopped"
+                # An answer that took a heartbeat's interval or more (a server stopped mid-ask, an ask sent again
+                # after a cut) may hand on a trial whose lease ran out meanwhile and went to another trainer: renew
+                # it before training it, rather than learn it at the first heartbeat.
+                if not trials or time.monotonic() - sent < _heartbeat_interval(trials[0]):
+                    return trials
+                try:
+                    self.heartbeat(trials[0])
+                    return trials
+                except LeaseLost as lost:
+                    _going_on("trial #%s, answered after %.1f s: %s" % (trials[0].number, time.monotonic() - sent, lost.message), stacklevel=4)
+                except RenormTuneError:
+                    return trials  # the server is away for now: its lease may still hold
 
         def settle(trial, **outcome):  # on the first rank
             try:
