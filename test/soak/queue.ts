@@ -4,7 +4,7 @@
 // without a fault to explain it, no process prints a stack trace, and the best schedule exports.
 import { countsTowardBudget } from '../../src/shared/roles.js';
 import type { TrialRecord } from '../../src/study/types.js';
-import { describeTrials, type Proc, Scene, type Store } from '../distributed/helpers.js';
+import { describeTrials, type Proc, Scene } from '../distributed/helpers.js';
 import { type Relay, startRelay } from '../fixtures/relay.js';
 import { startPrivateRedis } from '../fixtures/redis_server.js';
 import { alive, countFaults, cutDatabase, Freezer, explainRestarts, exportProblems, type FaultEvent, keepEvidence, picker, rng, sleep, type SoakOptions, type SoakReport, stackTraces, strike } from './invariants.js';

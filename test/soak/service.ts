@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { countsTowardBudget } from '../../src/shared/roles.js';
 import type { TrialRecord } from '../../src/study/types.js';
 import { PYTHON, pythonEnv } from '../clients/helpers.js';
-import { cli, describeTrials, exitOf, type Proc, procOf, Scene, type Store } from '../distributed/helpers.js';
+import { cli, describeTrials, exitOf, type Proc, procOf, Scene } from '../distributed/helpers.js';
 import { type HttpProxy, startHttpProxy } from '../fixtures/http_proxy.js';
 import { freePort } from '../fixtures/ports.js';
 import { type Relay, startRelay } from '../fixtures/relay.js';
