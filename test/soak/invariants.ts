@@ -116,15 +116,10 @@ export function picker<F extends string>(kinds: readonly F[], odds: Record<F, nu
 /**
  * Each time a trial started training again, a fault between its two starts must explain it: one of `every`
  * (restarts any trial), or one of `its` that hit the process that started it. `starts`: per trial (its label),
- * the pids and times it started at. With `leaseMs` (where a trial reaches its trainer in an answer over the network,
- * which a fault can delay past the trial's lease: it then went to another trainer, and the late one trains it until
- * its first heartbeat says LEASE_LOST), a fault from before the first start may explain a restart too: one of `every`
- * up to a lease (and 2 s for the reaping ask) before it (a server stopped mid-ask answered late), or one of `its`
- * that hit the process that started it again, up to two leases before that (a trainer frozen mid-ask, up to 1.8
- * leases, started the trial once thawed). Returns how many trials started more than once, and the unexplained restarts.
+ * the pids and times it started at. Returns how many trials started more than once, and the unexplained restarts.
  */
 export function explainRestarts<F extends string>(starts: Map<string, { pid: number; ms: number }[]>, events: FaultEvent<F>[],
-  every: ReadonlySet<F>, its: ReadonlySet<F>, leaseMs?: number): { retrained: number; problems: string[] } {
+  every: ReadonlySet<F>, its: ReadonlySet<F>): { retrained: number; problems: string[] } {
   let retrained = 0;
   const problems: string[] = [];
   for (const [trial, list] of starts) {
@@ -132,11 +127,9 @@ export function explainRestarts<F extends string>(starts: Map<string, { pid: num
     retrained++;
     for (let i = 0; i + 1 < list.length; i++) {
       const [{ pid, ms: from }, { pid: again, ms: to }] = [list[i]!, list[i + 1]!];
-      const between = (e: FaultEvent<F>) => e.ms >= from - 50 && e.ms <= to && (every.has(e.kind) || (its.has(e.kind) && e.pid === pid));
-      const late = (e: FaultEvent<F>) => leaseMs !== undefined && e.ms <= to
-        && ((every.has(e.kind) && e.ms >= from - leaseMs - 2000) || (its.has(e.kind) && e.pid === again && e.ms >= to - 2 * leaseMs - 1000));
-      if (!events.some((e) => between(e) || late(e))) {
-        const near = events.filter((e) => e.ms >= from - 5000 - (leaseMs ?? 0) && e.ms <= to + 1000).map((e) => `${e.kind}${e.pid ? ` ${e.pid}` : ''} at +${e.ms - from} ms`);
+      const cause = events.find((e) => e.ms >= from - 50 && e.ms <= to && (every.has(e.kind) || (its.has(e.kind) && e.pid === pid)));
+      if (!cause) {
+        const near = events.filter((e) => e.ms >= from - 5000 && e.ms <= to + 1000).map((e) => `${e.kind}${e.pid ? ` ${e.pid}` : ''} at +${e.ms - from} ms`);
         problems.push(`trial ${trial} started again (by pid ${again}) ${to - from} ms after pid ${pid} started it, with no fault to explain it (faults near: ${near.join(', ') || 'none'})`);
       }
     }

@@ -40,6 +40,8 @@ const TRAINERS = 3;
 const LOCK_WAIT_SECONDS = 1;
 /** What another server's ask says when it gives up waiting for the lock (PgStorage.lockStudy). */
 const ASKED_UNLOCKED = /asking without the lock/g;
+/** What optimize says of a trial whose ask was answered after its lease had gone to another trainer. */
+const ANSWERED_LATE = /answered after [\d.]+ s: .*lease lost/g;
 /** How long after an ask reaches a server it is suspended: its study lock taken, its model still fitting. */
 const FREEZE_AFTER_MS = 30;
 
@@ -258,7 +260,7 @@ async function check(scene: Scene, db: string, opts: ServiceChaosOptions, events
   if (search.length !== opts.trials) problems.push(`${search.length} search trials for a budget of ${opts.trials}: ${describeTrials(trials)}`);
   const lost = new RegExp(`lease expired ${MAX_RETRIES + 1} times`);
   // A lease may run out on a trial that no trainer started: its ask's answer was lost with a trainer killed mid-ask,
-  // or came too late (see explainRestarts). So a trial failed for its lost leases must have started once, not three times.
+  // or came too late (optimize then asks again). So a trial failed for its lost leases must have started once, not three times.
   const lostTooOften = (t: TrialRecord) => lost.test(t.failureReason ?? '') && (log.starts.get(t.number)?.length ?? 0) >= 1;
   const failed = trials.filter((t) => t.state === 'FAIL' && !OWN_FAILURE.test(t.failureReason ?? ''));
   const unfinished = trials.filter((t) => t.state !== 'COMPLETE' && t.state !== 'PRUNED' && !(t.state === 'FAIL' && (OWN_FAILURE.test(t.failureReason ?? '') || lostTooOften(t))));
@@ -276,11 +278,12 @@ async function check(scene: Scene, db: string, opts: ServiceChaosOptions, events
   }
 
   const starts = new Map([...log.starts].map(([number, list]) => [`#${number}${byNumber.get(number) ? ` (${byNumber.get(number)!.role})` : ''}`, list]));
-  const { retrained, problems: unexplained } = explainRestarts(starts, events, RESTARTS_EVERY_TRIAL, RESTARTS_ITS_TRAINERS_TRIAL, LEASE_SECONDS * 1000);
+  const { retrained, problems: unexplained } = explainRestarts(starts, events, RESTARTS_EVERY_TRIAL, RESTARTS_ITS_TRAINERS_TRIAL);
   problems.push(...unexplained, ...stackTraces(scene.procs));
   if (study?.state === 'COMPLETE') problems.push(...await exportProblems(scene, db));
   const faults = countFaults(events);
-  const unlocked = scene.procs.reduce((n, p) => n + (p.out().match(ASKED_UNLOCKED)?.length ?? 0), 0);
-  const notes = opts.store === 'postgres' ? [`${unlocked} ask(s) went ahead past a study lock held longer than ${LOCK_WAIT_SECONDS} s`] : [];
+  const count = (re: RegExp) => scene.procs.reduce((n, p) => n + (p.out().match(re)?.length ?? 0), 0);
+  const notes = [`${count(ANSWERED_LATE)} trial(s) answered too late to train (their lease gone), asked again`];
+  if (opts.store === 'postgres') notes.push(`${count(ASKED_UNLOCKED)} ask(s) went ahead past a study lock held longer than ${LOCK_WAIT_SECONDS} s`);
   return { store: opts.store, seed: opts.seed, ms, faults, trials: trials.length, retrained, failed: failed.length, problems, notes };
 }
