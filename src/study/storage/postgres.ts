@@ -788,16 +788,8 @@ export class PgStorage implements Storage {
    * runs without the lock: the lock only saves work, since CreateGuard's snapshot keeps concurrent asks apart.
    */
   async lockStudy<T>(studyId: string, fn: (listed: TrialRecord[]) => Promise<T>): Promise<T> {
-    const c = await this.lockPool.connect().catch((err: unknown) => {
-      throw this.unavailable(err);
-    });
-    const ignore = () => undefined;
-    c.on('error', ignore);
+    const { c, release } = await this.checkout(this.lockPool);
     const key = `renorm-tune:study:${studyId}`;
-    const release = (broken: boolean) => {
-      c.off('error', ignore);
-      c.release(broken);
-    };
     let listed: TrialRecord[];
     let held = true;
     try {
@@ -888,13 +880,7 @@ export class PgStorage implements Storage {
 
   private async transaction<T>(begin: string, fn: (c: PoolClient) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const c = await this.pool.connect().catch((err: unknown) => {
-        throw this.unavailable(err);
-      });
-      // A connection cut while checked out also emits 'error' on the client: the query fails with it already, so
-      // the event itself must not become an uncaught exception that takes the process down.
-      const ignore = () => undefined;
-      c.on('error', ignore);
+      const { c, release } = await this.checkout(this.pool);
       let broken = false;
       let committing = false;
       try {
@@ -911,8 +897,7 @@ export class PgStorage implements Storage {
         // it may have committed.
         throw this.unavailable(err, committing && !begin.includes('READ ONLY'));
       } finally {
-        c.off('error', ignore);
-        c.release(broken);
+        release(broken);
       }
     }
   }
@@ -932,11 +917,7 @@ export class PgStorage implements Storage {
       }
     }
     // The connection first, apart: a failure to get one means the statement never went out.
-    const c = await this.pool.connect().catch((err: unknown) => {
-      throw this.unavailable(err);
-    });
-    const ignore = () => undefined;
-    c.on('error', ignore);
+    const { c, release } = await this.checkout(this.pool);
     let failed = false;
     try {
       return await c.query(statement);
@@ -944,9 +925,28 @@ export class PgStorage implements Storage {
       failed = true;
       throw this.unavailable(err, true);
     } finally {
-      c.off('error', ignore);
-      c.release(failed); // as pool.query does: a connection whose statement failed is not reused
+      release(failed); // as pool.query does: a connection whose statement failed is not reused
     }
+  }
+
+  /**
+   * A connection of `pool` (none to be had is a 503), and its release: `broken` drops it rather than pool it. While
+   * it is checked out, a cut connection also emits 'error' on the client; the query fails with it already, so the
+   * event itself must not become an uncaught exception that takes the process down.
+   */
+  private async checkout(pool: pg.Pool): Promise<{ c: PoolClient; release: (broken: boolean) => void }> {
+    const c = await pool.connect().catch((err: unknown) => {
+      throw this.unavailable(err);
+    });
+    const ignore = () => undefined;
+    c.on('error', ignore);
+    return {
+      c,
+      release: (broken) => {
+        c.off('error', ignore);
+        c.release(broken);
+      },
+    };
   }
 
   /** A lost connection, a server going down, a read-only server or a full disk becomes a 503 naming the database; every other error passes through. */
