@@ -39,7 +39,7 @@ const TRAINERS = 3;
 /** How long a server's ask waits for a study lock another one holds (PostgreSQL's `?lock_wait`), s: below a freeze. */
 const LOCK_WAIT_SECONDS = 1;
 /** What another server's ask says when it gives up waiting for the lock (PgStorage.lockStudy). */
-const ASKED_UNLOCKED = /asking without the lock/g;
+const WAITS_GIVEN_UP = /has held its ask lock for over/g;
 /** What optimize says of a trial whose ask was answered after its lease had gone to another trainer. */
 const ANSWERED_LATE = /answered after [\d.]+ s: .*lease lost/g;
 /** How long after an ask reaches a server it is suspended: its study lock taken, its model still fitting. */
@@ -284,6 +284,6 @@ async function check(scene: Scene, db: string, opts: ServiceChaosOptions, events
   const faults = countFaults(events);
   const count = (re: RegExp) => scene.procs.reduce((n, p) => n + (p.out().match(re)?.length ?? 0), 0);
   const notes = [`${count(ANSWERED_LATE)} trial(s) answered too late to train (their lease gone), asked again`];
-  if (opts.store === 'postgres') notes.push(`${count(ASKED_UNLOCKED)} ask(s) went ahead past a study lock held longer than ${LOCK_WAIT_SECONDS} s`);
+  if (opts.store === 'postgres') notes.push(`${count(WAITS_GIVEN_UP)} wait(s) for a study lock held longer than ${LOCK_WAIT_SECONDS} s given up (the ask went ahead without it, as do later asks while that holder stays idle)`);
   return { store: opts.store, seed: opts.seed, ms, faults, trials: trials.length, retrained, failed: failed.length, problems, notes };
 }

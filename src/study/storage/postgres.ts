@@ -25,6 +25,7 @@ import { ACQUIRE_TIMEOUT_MS, connectError, redactUrl, resolveConfig, scrub, SESS
 import { CHANGE_CHANNEL, migrate, readSchemaInfo, SCHEMA, type SchemaInfo } from './pg_migrations.js';
 import { storageError, sqlState } from './pg_errors.js';
 import { ChangeFeed } from './pg_notify.js';
+import { describeHolder, lockHolder, tryLock, WaitedOut } from './pg_lock_holder.js';
 import { freeze, TrialLists, type ListedTrial } from './trial_lists.js';
 import { collectPages, mapInSlices, SLICE_ITEMS, type Page } from '../../event_loop.js';
 import { toStudy, toTrial, type StoredJson, type StudyRow, type TrialRow, type ValueRow } from './pg_rows.js';
@@ -153,6 +154,8 @@ export class PgStorage implements Storage {
   /** Connections that hold study locks (`lockStudy`), apart from the pool so a lock holder never starves its own queries. */
   private readonly lockPool: pg.Pool;
   private readonly lists = new TrialLists();
+  /** Lock holders this process gave up waiting for, per study. */
+  private readonly waitedOut = new WaitedOut();
   /** The lock pool's lock_timeout: how long `lockStudy` waits for another holder. */
   private readonly lockWaitMs: number;
 
@@ -790,33 +793,56 @@ export class PgStorage implements Storage {
   async lockStudy<T>(studyId: string, fn: (listed: TrialRecord[]) => Promise<T>): Promise<T> {
     const { c, release } = await this.checkout(this.lockPool);
     const key = `renorm-tune:study:${studyId}`;
-    let listed: TrialRecord[];
-    let held = true;
+    let taken: { listed: TrialRecord[]; held: boolean };
     try {
-      listed = await this.lockAndList(c, studyId, key);
+      taken = await this.takeLock(c, studyId, key);
     } catch (err) {
-      if (sqlState(err).code !== LOCK_NOT_AVAILABLE) {
-        release(true);
-        throw this.unavailable(err);
-      }
-      held = false;
-      try {
-        this.warn(`${this.where}: study ${studyId}: ${await this.lockHolder(c, key)}; asking without the lock (a concurrent ask may be computed twice, never handed out twice)`);
-        listed = await this.lockAndList(c, studyId, null);
-      } catch (err2) {
-        release(true);
-        throw this.unavailable(err2);
-      }
+      release(true);
+      throw this.unavailable(err);
     }
     try {
-      return await fn(listed);
+      return await fn(taken.listed);
     } finally {
       // The caller need not wait for the unlock's round trip: the connection returns to the pool once it is done
       // (dropped if it failed, which frees the lock), and a locker meanwhile takes another and waits on the server.
-      if (!held) release(false);
+      if (!taken.held) release(false);
       else c.query({ name: 'renorm_tune_unlock', text: 'SELECT pg_advisory_unlock(hashtextextended($1, 0))', values: [key] })
         .then(() => release(false), () => release(true));
     }
+  }
+
+  /**
+   * The study lock and the listing, or the listing alone once the lock wait ran out. A holder waited out before
+   * that still sits idle holding the lock is not waited for again (a warning a minute says it still does); once it
+   * has let go, or done anything else, asks wait for the lock as usual.
+   */
+  private async takeLock(c: PoolClient, studyId: string, key: string): Promise<{ listed: TrialRecord[]; held: boolean }> {
+    const known = this.waitedOut.identity(studyId);
+    if (known !== undefined) {
+      if (await tryLock(c, key)) {
+        this.waitedOut.forget(studyId);
+        return { listed: await this.lockAndList(c, studyId, null), held: true };
+      }
+      const holder = await lockHolder(c, key);
+      if (holder?.identity === known) {
+        if (this.waitedOut.warnAgain(studyId, Date.now())) {
+          this.warn(`${this.where}: study ${studyId}: its ask lock is still held by ${describeHolder(holder)}; asking without the lock`);
+        }
+        return { listed: await this.lockAndList(c, studyId, null), held: false };
+      }
+      this.waitedOut.forget(studyId);
+    }
+    try {
+      return { listed: await this.lockAndList(c, studyId, key), held: true };
+    } catch (err) {
+      if (sqlState(err).code !== LOCK_NOT_AVAILABLE) throw err;
+    }
+    const holder = await lockHolder(c, key).catch(() => null);
+    this.waitedOut.remember(studyId, holder, Date.now());
+    const waited = `another process has held its ask lock for over ${this.lockWaitMs / 1000} s`;
+    const later = this.waitedOut.identity(studyId) === undefined ? '' : '; later asks go ahead without waiting while that session stays idle';
+    this.warn(`${this.where}: study ${studyId}: ${waited}${holder ? ` (${describeHolder(holder)})` : ''}; asking without the lock (a concurrent ask may be computed twice, never handed out twice)${later}`);
+    return { listed: await this.lockAndList(c, studyId, null), held: false };
   }
 
   /**
@@ -841,23 +867,6 @@ export class PgStorage implements Storage {
     if (!lock) return this.mergeListed(studyId, (await c.query(changed)).rows as ChangedRow[]);
     const results = (await c.query(`${lock}; ${changed}`)) as unknown as pg.QueryResult[];
     return this.mergeListed(studyId, results[1]!.rows as ChangedRow[]);
-  }
-
-  /** Who holds the study lock `key` (the database's view of that session), for the warning of a wait given up. */
-  private async lockHolder(c: PoolClient, key: string): Promise<string> {
-    const waited = `another process has held its ask lock for over ${this.lockWaitMs / 1000} s`;
-    const r = await c.query(
-      `SELECT a.pid, host(a.client_addr) AS addr, a.application_name AS app, a.state,
-         round(extract(epoch FROM now() - a.state_change))::int AS seconds
-       FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-       WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-         AND ((l.classid::int8 << 32) | l.objid::int8) = hashtextextended($1, 0)`,
-      [key],
-    ).catch(() => null);
-    const h = r?.rows[0] as { pid: number; addr: string | null; app: string; state: string | null; seconds: number | null } | undefined;
-    if (!h) return waited;
-    const idle = h.state === 'idle' && h.seconds !== null ? `, idle for ${h.seconds} s: suspended mid-ask, or still computing` : '';
-    return `${waited} (database session ${h.pid} of '${h.app}' at ${h.addr ?? 'a local socket'}${idle})`;
   }
 
   /**
