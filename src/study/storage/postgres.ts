@@ -15,7 +15,7 @@ import pg from 'pg';
 import type { PoolClient } from 'pg';
 import { ConfigError } from '../../errors.js';
 import { countsTowardBudget } from '../../shared/roles.js';
-import { StaleSnapshotError } from '../errors.js';
+import { StaleSnapshotError, StorageOutcomeUnknownError } from '../errors.js';
 import type {
   CreateGuard, Direction, FinishResult, IntermediateValue, Lease, LeaseRequest, NewTrial, PeerQuery, Storage, StudyRecord, StudySnapshot, StudyState,
   SnapshotTrial, TrialRecord, TrialState,
@@ -26,6 +26,7 @@ import { CHANGE_CHANNEL, migrate, readSchemaInfo, SCHEMA, type SchemaInfo } from
 import { storageError, sqlState } from './pg_errors.js';
 import { ChangeFeed } from './pg_notify.js';
 import { describeHolder, lockHolder, tryLock, WaitedOut } from './pg_lock_holder.js';
+import { beginWithId, commitOutcome } from './pg_commit_outcome.js';
 import { freeze, TrialLists, type ListedTrial } from './trial_lists.js';
 import { collectPages, mapInSlices, SLICE_ITEMS, type Page } from '../../event_loop.js';
 import { toStudy, toTrial, type StoredJson, type StudyRow, type TrialRow, type ValueRow } from './pg_rows.js';
@@ -887,27 +888,42 @@ export class PgStorage implements Storage {
     return this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', fn);
   }
 
+  /**
+   * `fn` in one transaction begun with `begin`. A write transaction whose connection was lost after its COMMIT went
+   * out is looked up by its id on another connection: committed, it returns as if nothing happened; rolled back, it
+   * is STORAGE_UNAVAILABLE (nothing was written); only when the database cannot tell is it STORAGE_OUTCOME_UNKNOWN.
+   */
   private async transaction<T>(begin: string, fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    const writes = !begin.includes('READ ONLY');
     for (let attempt = 1; ; attempt++) {
       const { c, release } = await this.checkout(this.pool);
-      let broken = false;
-      let committing = false;
+      let xid: string | undefined;
+      let out: { value: T } | undefined;
+      let failure: unknown;
       try {
-        await c.query(begin);
-        const out = await fn(c);
-        committing = true;
+        if (writes) xid = await beginWithId(c, begin);
+        else await c.query(begin);
+        out = { value: await fn(c) };
         await c.query('COMMIT');
-        return out;
+        release(false);
+        return out.value;
       } catch (err) {
+        failure = err;
         // A connection that cannot even roll back is dropped, not handed to the next caller.
+        let broken = false;
         await c.query('ROLLBACK').catch(() => (broken = true));
-        if (attempt < 3 && RETRYABLE.has(sqlState(err).code ?? '')) continue;
-        // Lost before the COMMIT went out, the session's transaction dies with it: nothing was written. Lost after,
-        // it may have committed.
-        throw this.unavailable(err, committing && !begin.includes('READ ONLY'));
-      } finally {
         release(broken);
       }
+      if (attempt < 3 && RETRYABLE.has(sqlState(failure).code ?? '')) continue;
+      // Lost before the COMMIT went out, the session's transaction dies with it: nothing was written. Lost after,
+      // it may have committed: the database knows which (asked once the lost connection went back to the pool).
+      const error = this.unavailable(failure, out !== undefined && writes);
+      if (out !== undefined && xid !== undefined && error instanceof StorageOutcomeUnknownError) {
+        const outcome = await commitOutcome((text, values) => this.pool.query(text, values), xid);
+        if (outcome === 'committed') return out.value;
+        if (outcome === 'aborted') throw this.unavailable(failure);
+      }
+      throw error;
     }
   }
 

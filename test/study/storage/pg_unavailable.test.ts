@@ -1,5 +1,6 @@
 // PostgreSQL going away mid-run: calls fail with a 503 STORAGE_UNAVAILABLE naming the database, never a raw driver error (a 500);
-// lost after a write went out, with STORAGE_OUTCOME_UNKNOWN, since that write may have landed.
+// lost after a write went out, with STORAGE_OUTCOME_UNKNOWN, since that write may have landed (a transaction is looked up
+// first: the database knows whether it committed).
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { StorageOutcomeUnknownError, StorageReadOnlyError, StorageUnavailableError } from '../../../src/study/errors.js';
@@ -36,7 +37,7 @@ it('a database cut off after connecting answers 503 STORAGE_UNAVAILABLE, with th
   }
 });
 
-it('a connection lost after a write went out and before its answer came is 503 STORAGE_OUTCOME_UNKNOWN, not "nothing was written": the write may have landed (here it did)', { timeout: 60_000 }, async (t) => {
+it('a connection lost after a write went out and before its answer came is 503 STORAGE_OUTCOME_UNKNOWN, not "nothing was written", unless the database can say what became of the transaction', { timeout: 60_000 }, async (t) => {
   const db = await createTestDatabase('outcome');
   if ('unavailable' in db) return t.skip(db.unavailable);
   const relay = await startRelay(new URL(db.url));
@@ -65,11 +66,22 @@ it('a connection lost after a write went out and before its answer came is 503 S
     await cut;
     const stored = await withPgClient(db.url, async (c) => (await c.query('SELECT state, value FROM renorm_tune.trials WHERE id = $1', [trial!.id])).rows[0] as { state: string; value: number });
     assert.deepEqual(stored, { state: 'COMPLETE', value: 0.5 });
-    // A write transaction: lost once its COMMIT went out.
+    // A write transaction lost once its COMMIT went out is looked up by its id: it committed, so the call succeeds.
     cut = relay.cutAnswerTo('COMMIT');
-    await assert.rejects(storage.setStudyAttr(study.id, 'k', 1), unknown);
+    await storage.setStudyAttr(study.id, 'k', 1);
     await cut;
     assert.equal((await storage.getStudy(study.id))!.attrs.k, 1);
+    // Its COMMIT lost on the way: the transaction was rolled back, and the lookup says so.
+    cut = relay.dropAt('COMMIT');
+    await assert.rejects(storage.setStudyAttr(study.id, 'k', 3), nothingWritten);
+    await cut;
+    assert.equal((await storage.getStudy(study.id))!.attrs.k, 1);
+    // Its answer lost and the database out of reach for the lookup: unknown (here it had committed).
+    cut = relay.cutAnswerTo('COMMIT', { down: true });
+    await assert.rejects(storage.setStudyAttr(study.id, 'k', 4), unknown);
+    await cut;
+    relay.restore();
+    assert.equal((await storage.getStudy(study.id))!.attrs.k, 4);
     // A read-only snapshot lost at its COMMIT wrote nothing either way.
     cut = relay.cutAnswerTo('COMMIT');
     await assert.rejects(storage.getTrial(study.id, trial!.id), nothingWritten);
@@ -78,7 +90,7 @@ it('a connection lost after a write went out and before its answer came is 503 S
     relay.cut();
     await assert.rejects(storage.setStudyAttr(study.id, 'k', 2), nothingWritten);
     relay.restore();
-    assert.equal((await storage.getStudy(study.id))!.attrs.k, 1);
+    assert.equal((await storage.getStudy(study.id))!.attrs.k, 4);
   } finally {
     await relay.close();
     await storage?.close().catch(() => undefined);
