@@ -1,6 +1,6 @@
-// What became of a write transaction whose COMMIT went out on a connection lost before the answer came back: the
-// database still knows, by the transaction's id (txid_status), once the session that ran it has read the COMMIT or
-// noticed that its client is gone.
+// What became of a write whose connection was lost after it went out and before the answer came back. The database
+// still knows: a transaction by its id (txid_status), once the session that ran it has read the COMMIT or noticed that
+// its client is gone; a statement that commits on its own by reading back what it wrote, once that session has ended.
 import type pg from 'pg';
 
 export type CommitOutcome = 'committed' | 'aborted' | 'unknown';
@@ -31,6 +31,24 @@ export async function commitOutcome(query: (text: string, values: unknown[]) => 
     }
     if (status === 'committed' || status === 'aborted') return status;
     if (status !== 'in progress' || Date.now() >= until) return 'unknown';
+    await new Promise((r) => setTimeout(r, LOOK_EVERY_MS));
+  }
+}
+
+/**
+ * Whether database session `pid` has ended within `lookMs` (asked through `query`): after that nothing it ran can
+ * still commit, so a statement it was sent that commits on its own has either landed or not, for a read to say.
+ * false when it lives on (a client gone without a word) or the database cannot be asked.
+ */
+export async function sessionEnded(query: (text: string, values: unknown[]) => Promise<pg.QueryResult>, pid: number, lookMs = OUTCOME_LOOK_MS): Promise<boolean> {
+  const until = Date.now() + lookMs;
+  for (;;) {
+    try {
+      if ((await query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rowCount === 0) return true;
+    } catch {
+      return false;
+    }
+    if (Date.now() >= until) return false;
     await new Promise((r) => setTimeout(r, LOOK_EVERY_MS));
   }
 }

@@ -26,7 +26,7 @@ import { CHANGE_CHANNEL, migrate, readSchemaInfo, SCHEMA, type SchemaInfo } from
 import { storageError, sqlState } from './pg_errors.js';
 import { ChangeFeed } from './pg_notify.js';
 import { describeHolder, lockHolder, tryLock, WaitedOut } from './pg_lock_holder.js';
-import { beginWithId, commitOutcome } from './pg_commit_outcome.js';
+import { beginWithId, commitOutcome, sessionEnded } from './pg_commit_outcome.js';
 import { freeze, TrialLists, type ListedTrial } from './trial_lists.js';
 import { collectPages, mapInSlices, SLICE_ITEMS, type Page } from '../../event_loop.js';
 import { toStudy, toTrial, type StoredJson, type StudyRow, type TrialRow, type ValueRow } from './pg_rows.js';
@@ -55,6 +55,12 @@ const LOCK_NOT_AVAILABLE = '55P03';
 /** An updated trial's values as one column of our own JSON (`$1` is the trial id), so a finish is one round trip. */
 const VALUE_LIST = `(SELECT json_agg(json_build_object('trial_id', v.trial_id, 'step', v.step, 'value', v.value, 'metrics', v.metrics::text) ORDER BY v.step)::text
                        FROM ${S}.trial_values v WHERE v.trial_id = $1) AS value_list`;
+
+/**
+ * What a statement that commits on its own did, read once the session that ran it has ended: its answer's rows as
+ * they now stand, 'unwritten', or undefined when the rows cannot say.
+ */
+type ReadBack = () => Promise<pg.QueryResult | 'unwritten' | undefined>;
 
 /** The columns of `newTrialRows`' VALUES, in order. */
 const NEW_TRIAL_COLUMNS = 'number, state, role, params, schedule, seed, value, metrics, trial_key, started, finished, owner, token, seconds, charged';
@@ -250,11 +256,17 @@ export class PgStorage implements Storage {
     checkText(study.name, 'name');
     const config = JSON.stringify(study.config);
     for (;;) {
+      const id = newStudyId();
       try {
         const row = (await this.query(
           `INSERT INTO ${S}.studies (id, name, direction, state, config, created_at) VALUES ($1, $2, $3, 'CREATED', $4, statement_timestamp()) RETURNING *`,
-          [newStudyId(), study.name, study.direction, config],
+          [id, study.name, study.direction, config],
           true,
+          async () => {
+            // Lost after it went out: the study is there under its new id, or it is not.
+            const now = await this.pool.query(`SELECT * FROM ${S}.studies WHERE id = $1`, [id]);
+            return now.rows.length === 0 ? 'unwritten' : now;
+          },
         )).rows[0] as StudyRow;
         return toStudy(row, [], this.json);
       } catch (err) {
@@ -735,12 +747,28 @@ export class PgStorage implements Storage {
         [trialId, result.state, result.value ?? null, storableText(result.failureReason), metrics,
           result.state === 'COMPLETE' && opts.honourPrune === true, studyId, opts.token ?? null],
         true,
+        () => this.readBackFinish(studyId, trialId, result, opts),
       )).rows[0] as (TrialRow & { value_list: string | null }) | undefined;
       return done ? toTrial(done, await this.valueList(this.pool, done), this.json) : null;
     } catch (err) {
       if (RETRYABLE.has(sqlState(err).code ?? '')) return null;
       throw err;
     }
+  }
+
+  /**
+   * What a finish whose answer was lost did (see `query`): the trial still running under the same lease is
+   * 'unwritten'; finished as this finish says (state, value, reason), it is taken as this finish, as the clients do
+   * with a tell they sent again; anything else cannot be told apart from another finisher's work.
+   */
+  private async readBackFinish(studyId: string, trialId: number, result: FinishResult, opts: { token?: number; honourPrune?: boolean }): Promise<pg.QueryResult | 'unwritten' | undefined> {
+    const now = await this.pool.query(`SELECT t.*, ${VALUE_LIST} FROM ${S}.trials t WHERE t.id = $1 AND t.study_id = $2`, [trialId, studyId]);
+    const row = now.rows[0] as TrialRow | undefined;
+    if (!row) return undefined;
+    if (row.state === 'RUNNING') return opts.token === undefined || Number(row.lease_token) === opts.token ? 'unwritten' : undefined;
+    const state = result.state === 'COMPLETE' && opts.honourPrune && row.prune_requested ? 'PRUNED' : result.state;
+    const same = row.state === state && row.value === (result.value ?? null) && row.failure_reason === storableText(result.failureReason);
+    return same ? now : undefined;
   }
 
   /** A finished trial's values from the `value_list` aggregate its update returned. */
@@ -929,9 +957,11 @@ export class PgStorage implements Storage {
 
   /**
    * One statement outside a transaction, with a lost connection turned into StorageUnavailableError; for a statement
-   * that `writes` (and so commits on its own), lost once the statement went out, into StorageOutcomeUnknownError.
+   * that `writes` (and so commits on its own), lost once the statement went out, into StorageOutcomeUnknownError,
+   * unless `readBack` can say what it did once the session that ran it has ended: its rows as they now stand (the
+   * answer the statement would have given), or 'unwritten' (STORAGE_UNAVAILABLE: nothing was written).
    */
-  private async query(text: string, values?: unknown[], writes = false): Promise<pg.QueryResult> {
+  private async query(text: string, values?: unknown[], writes = false, readBack?: ReadBack): Promise<pg.QueryResult> {
     // Named, so each pooled connection parses and plans the statement once (planning cost more than running).
     const statement = { name: statementName(text), text, ...(values ? { values } : {}) };
     if (!writes) {
@@ -943,15 +973,24 @@ export class PgStorage implements Storage {
     }
     // The connection first, apart: a failure to get one means the statement never went out.
     const { c, release } = await this.checkout(this.pool);
-    let failed = false;
+    // The session's process id (from the connection's start; the driver's types omit it), to see it end.
+    const pid = (c as unknown as { processID: number | null }).processID;
+    let failure: unknown;
     try {
-      return await c.query(statement);
+      const done = await c.query(statement);
+      release(false);
+      return done;
     } catch (err) {
-      failed = true;
-      throw this.unavailable(err, true);
-    } finally {
-      release(failed); // as pool.query does: a connection whose statement failed is not reused
+      failure = err;
+      release(true); // as pool.query does: a connection whose statement failed is not reused
     }
+    const error = this.unavailable(failure, true);
+    if (!(error instanceof StorageOutcomeUnknownError) || !readBack || pid === null) throw error;
+    const ask = (q: string, v: unknown[]) => this.pool.query(q, v);
+    const now = (await sessionEnded(ask, pid)) ? await readBack().catch(() => undefined) : undefined;
+    if (now === 'unwritten') throw this.unavailable(failure);
+    if (now === undefined) throw error;
+    return now;
   }
 
   /**

@@ -3,7 +3,7 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import type pg from 'pg';
-import { beginWithId, commitOutcome } from '../../../src/study/storage/pg_commit_outcome.js';
+import { beginWithId, commitOutcome, sessionEnded } from '../../../src/study/storage/pg_commit_outcome.js';
 import { createTestDatabase, withPgClient } from '../../fixtures/pg.js';
 
 const answer = (status: string | null) => ({ rows: [{ status }] }) as unknown as pg.QueryResult;
@@ -52,4 +52,23 @@ it('a lookup that cannot reach the database, or gets no status, is unknown; one 
     return Promise.resolve(answer(statuses[seen.length - 1]!));
   }, '42'), 'aborted');
   assert.deepEqual(seen, Array(3).fill('SELECT txid_status($1::bigint) AS status 42'));
+});
+
+it('on PostgreSQL: a session still open has not ended once the look is over; one closed has', { timeout: 30_000 }, async (t) => {
+  const db = await createTestDatabase('sessionend');
+  if ('unavailable' in db) return t.skip(db.unavailable);
+  try {
+    await withPgClient(db.url, async (other) => {
+      const ask = (text: string, values: unknown[]) => other.query(text, values);
+      const pid = await withPgClient(db.url, async (session) => {
+        const own = ((await session.query('SELECT pg_backend_pid() AS pid')).rows[0] as { pid: number }).pid;
+        assert.equal(await sessionEnded(ask, own, 100), false);
+        return own;
+      });
+      assert.equal(await sessionEnded(ask, pid, 20_000), true, 'the session ends once its client closed');
+      assert.equal(await sessionEnded(() => Promise.reject(new Error('ECONNREFUSED')), pid), false, 'a database that cannot be asked says nothing');
+    });
+  } finally {
+    await db.drop();
+  }
 });

@@ -1,6 +1,6 @@
 // PostgreSQL going away mid-run: calls fail with a 503 STORAGE_UNAVAILABLE naming the database, never a raw driver error (a 500);
-// lost after a write went out, with STORAGE_OUTCOME_UNKNOWN, since that write may have landed (a transaction is looked up
-// first: the database knows whether it committed).
+// lost after a write went out, with STORAGE_OUTCOME_UNKNOWN, since that write may have landed, unless the database can
+// say what it did (a transaction by its id; a tell or a new study by its rows, once the session that ran it ended).
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { StorageOutcomeUnknownError, StorageReadOnlyError, StorageUnavailableError } from '../../../src/study/errors.js';
@@ -37,7 +37,7 @@ it('a database cut off after connecting answers 503 STORAGE_UNAVAILABLE, with th
   }
 });
 
-it('a connection lost after a write went out and before its answer came is 503 STORAGE_OUTCOME_UNKNOWN, not "nothing was written", unless the database can say what became of the transaction', { timeout: 60_000 }, async (t) => {
+it('a connection lost after a write went out and before its answer came is 503 STORAGE_OUTCOME_UNKNOWN, not "nothing was written", unless the database can say what became of it (a transaction\'s id, or a single statement\'s rows once its session ended)', { timeout: 60_000 }, async (t) => {
   const db = await createTestDatabase('outcome');
   if ('unavailable' in db) return t.skip(db.unavailable);
   const relay = await startRelay(new URL(db.url));
@@ -59,13 +59,39 @@ it('a connection lost after a write went out and before its answer came is 503 S
   try {
     storage = (await PgStorage.connect(via.toString())) as PgStorage;
     const study = await storage.createStudy({ name: 'outcome', direction: 'maximize', config: {} });
-    const [trial] = await storage.createTrials(study.id, [newTrial({ state: 'RUNNING', lease: { owner: 'w', seconds: 60 } })]);
-    // A tell: one statement that commits on its own. It committed; its answer was lost.
-    let cut = relay.cutAnswerTo("prune_requested THEN 'PRUNED'");
-    await assert.rejects(storage.finishTrial(study.id, trial!.id, { state: 'COMPLETE', value: 0.5 }, { token: trial!.lease!.token }), unknown);
+    const stored = (id: number) => withPgClient(db.url, async (c) => (await c.query('SELECT state, value FROM renorm_tune.trials WHERE id = $1', [id])).rows[0] as { state: string; value: number | null });
+    const running = async () => (await storage!.createTrials(study.id, [newTrial({ state: 'RUNNING', lease: { owner: 'w', seconds: 60 } })]))[0]!;
+    const TELL = "prune_requested THEN 'PRUNED'";
+    // A tell: one statement that commits on its own, so it has no transaction id to look up. Once the session that
+    // ran it has ended, the trial says what it did. Here it committed, and its answer was lost: the call succeeds.
+    const trial = await running();
+    let cut = relay.cutAnswerTo(TELL);
+    const told = await storage.finishTrial(study.id, trial.id, { state: 'COMPLETE', value: 0.5 }, { token: trial.lease!.token });
     await cut;
-    const stored = await withPgClient(db.url, async (c) => (await c.query('SELECT state, value FROM renorm_tune.trials WHERE id = $1', [trial!.id])).rows[0] as { state: string; value: number });
-    assert.deepEqual(stored, { state: 'COMPLETE', value: 0.5 });
+    assert.deepEqual([told.state, told.value, told.number], ['COMPLETE', 0.5, trial.number]);
+    assert.deepEqual(await stored(trial.id), { state: 'COMPLETE', value: 0.5 });
+    // Lost on its way: the trial still runs under its lease, so nothing was written.
+    const second = await running();
+    cut = relay.dropAt(TELL);
+    await assert.rejects(storage.finishTrial(study.id, second.id, { state: 'COMPLETE', value: 0.25 }, { token: second.lease!.token }), nothingWritten);
+    await cut;
+    assert.deepEqual(await stored(second.id), { state: 'RUNNING', value: null });
+    // Its answer lost and the database out of reach: unknown (it committed).
+    cut = relay.cutAnswerTo(TELL, { down: true });
+    await assert.rejects(storage.finishTrial(study.id, second.id, { state: 'FAIL', failureReason: 'x' }, { token: second.lease!.token }), unknown);
+    await cut;
+    relay.restore();
+    assert.deepEqual(await stored(second.id), { state: 'FAIL', value: null });
+    // A new study's row: there under its new id after a lost answer, so the create succeeds.
+    cut = relay.cutAnswerTo('INSERT INTO renorm_tune.studies');
+    const made = await storage.createStudy({ name: 'made', direction: 'minimize', config: { a: 1 } });
+    await cut;
+    assert.deepEqual([made.name, made.direction, made.config], ['made', 'minimize', { a: 1 }]);
+    assert.equal((await storage.findStudyByName('made'))?.id, made.id);
+    cut = relay.dropAt('INSERT INTO renorm_tune.studies');
+    await assert.rejects(storage.createStudy({ name: 'never', direction: 'minimize', config: {} }), nothingWritten);
+    await cut;
+    assert.equal(await storage.findStudyByName('never'), undefined);
     // A write transaction lost once its COMMIT went out is looked up by its id: it committed, so the call succeeds.
     cut = relay.cutAnswerTo('COMMIT');
     await storage.setStudyAttr(study.id, 'k', 1);
@@ -84,7 +110,7 @@ it('a connection lost after a write went out and before its answer came is 503 S
     assert.equal((await storage.getStudy(study.id))!.attrs.k, 4);
     // A read-only snapshot lost at its COMMIT wrote nothing either way.
     cut = relay.cutAnswerTo('COMMIT');
-    await assert.rejects(storage.getTrial(study.id, trial!.id), nothingWritten);
+    await assert.rejects(storage.getTrial(study.id, trial.id), nothingWritten);
     await cut;
     // Lost before anything went out: nothing was written.
     relay.cut();
