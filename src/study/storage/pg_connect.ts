@@ -2,6 +2,7 @@
 import type { ClientConfig, CustomTypesConfig } from 'pg';
 import pg from 'pg';
 import { ConfigError, DataError, RenormTuneError } from '../../errors.js';
+import { ignoredUrlOptions } from './pg_url_options.js';
 
 /** What `PgStorage.connect` accepts besides the URL (every field also has a URL query parameter or a default). */
 export interface PgOptions {
@@ -105,6 +106,8 @@ export function scrub(message: string, url: string): string {
 
 export interface ResolvedConfig {
   client: ClientConfig;
+  /** Query options of the URL that nothing reads (to be reported once connected). */
+  ignored: string[];
   poolMax: number;
   connectTimeoutMs: number;
   lockWaitMs: number;
@@ -121,6 +124,7 @@ export function resolveConfig(url: string, opts: PgOptions, field = '--db'): Res
   if (u.pathname.length <= 1) {
     throw new ConfigError(field, `${redactUrl(url)} names no database`, 'add it to the URL: postgres://user@host:5432/database');
   }
+  const ignored = ignoredUrlOptions(u, field);
   const int = (name: string, value: string | null, min: number, max: number): number | undefined => {
     if (value === null) return undefined;
     const n = Number(value);
@@ -137,6 +141,7 @@ export function resolveConfig(url: string, opts: PgOptions, field = '--db'): Res
   // The driver ignores query parameters it does not know (pool_max), and reads connect_timeout from our ms value.
   return {
     client: { connectionString: url, types: TYPES, keepAlive: true, fallback_application_name: APP_NAME, connectionTimeoutMillis: connectTimeoutMs },
+    ignored,
     poolMax,
     connectTimeoutMs,
     lockWaitMs,

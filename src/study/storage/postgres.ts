@@ -185,6 +185,7 @@ export class PgStorage implements Storage {
     const where = redactUrl(url);
     const cfg = resolveConfig(url, opts);
     const warn = opts.warn ?? ((m: string) => process.stderr.write(`renorm-tune: ${m}\n`));
+    if (cfg.ignored.length > 0) warn(`${where}: ${cfg.ignored.map((n) => `?${n}`).join(', ')} ${cfg.ignored.length === 1 ? 'is' : 'are'} not read by renorm-tune or its PostgreSQL driver, and ignored`);
     // A client of its own for the check and the migrations: its connect timeout is the short one users wait for.
     const client = new pg.Client(cfg.client);
     client.on('error', () => undefined);
