@@ -235,6 +235,12 @@ export interface MigrateOptions {
   packageVersion?: string;
 }
 
+/** CREATE SCHEMA IF NOT EXISTS finding the schema made by another session meanwhile (a unique violation, or 42P06). */
+function lostSchemaRace(err: unknown): boolean {
+  const e = (err ?? {}) as { code?: string; constraint?: string };
+  return e.code === '42P06' || (e.code === '23505' && e.constraint === 'pg_namespace_nspname_index');
+}
+
 /**
  * Brings the database `client` is connected to up to the last of `migrations`; `where` (the redacted URL) names it
  * in errors. Each migration and its record share one transaction, taken under an advisory lock and re-checked
@@ -254,7 +260,8 @@ export async function migrate(client: ClientBase, where: string, opts: MigrateOp
     throw new DataError(where, `${what}, and this process does not migrate (fix: start the coordinator, \`${CLI} run\` or \`serve\`, of this renorm-tune version once to migrate it, or run this worker from the renorm-tune version that wrote it)`);
   }
   const applied: number[] = [];
-  for (const m of migrations) {
+  for (let i = 0, retried = false; i < migrations.length; i++) {
+    const m = migrations[i]!;
     await client.query('BEGIN');
     try {
       await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
@@ -271,8 +278,16 @@ export async function migrate(client: ClientBase, where: string, opts: MigrateOp
         applied.push(m.version);
       }
       await client.query('COMMIT');
+      retried = false;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
+      // A session that has looked the schema up before (a pooler's, one that saw it dropped) may still see it
+      // missing after waiting for the lock, and lose the race to create it: the next transaction sees it.
+      if (!retried && lostSchemaRace(err)) {
+        retried = true;
+        i--;
+        continue;
+      }
       throw err;
     }
   }

@@ -75,6 +75,23 @@ if (unavailable) {
       assert.match(String(charged[0]?.indexdef), /ON renorm_tune\.trials USING btree \(study_id\) WHERE charged/);
     });
 
+    it('migrates from two long-lived sessions at once (a pooler\'s) after the schema was dropped under them: each migration once, neither fails', async () => {
+      // Such a session has looked the schema up before; waiting for the migration lock does not make it see the
+      // other's new schema, so its CREATE SCHEMA IF NOT EXISTS used to fail with a unique violation.
+      const sessions = [new pg.Client({ connectionString: URL_ }), new pg.Client({ connectionString: URL_ })];
+      for (const c of sessions) await c.connect();
+      try {
+        for (let round = 0; round < 3; round++) {
+          await resetSchema();
+          for (const c of sessions) await c.query(`SELECT to_regclass('${SCHEMA}.schema_migrations')`);
+          const applied = await Promise.all(sessions.map((c) => migrate(c, 'here', { migrate: true, mustExist: false })));
+          assert.deepEqual(applied.flat().sort(), PG_MIGRATIONS.map((m) => m.version), `round ${round}: each migration by exactly one session: ${applied.join(' | ')}`);
+        }
+      } finally {
+        for (const c of sessions) await c.end();
+      }
+    });
+
     it('rolls back a failing migration whole, leaving the previous version', async () => {
       const broken = [...PG_MIGRATIONS, { version: PG_LATEST_VERSION + 1, note: 'broken', sql: `CREATE TABLE ${SCHEMA}.extra (x INT); CREATE TABLE ${SCHEMA}.trials (dup INT);` }];
       await withClient(URL_, async (c) => {
