@@ -172,6 +172,14 @@ function diagnose(err: { code?: string; message: string }, timeoutMs: number): {
       return { problem: 'the server is starting up or shutting down', fix: 'retry in a moment' };
     case '53300':
       return { problem: 'the server has no free connections (max_connections)', fix: 'lower ?pool_max on every process, or raise max_connections' };
+    case '08P01':
+      // PgBouncer says what PostgreSQL would under this one code.
+      if (/database ".*" does not exist|no such database/i.test(err.message)) {
+        return { problem: `the database does not exist (${err.message}, from PgBouncer)`, fix: 'create it (createdb NAME, or CREATE DATABASE), or correct its name in the URL, or list it under PgBouncer\'s [databases]' };
+      }
+      if (/authentication failed|no such user/i.test(err.message)) {
+        return { problem: `the login was refused (${err.message}, from PgBouncer)`, fix: 'correct the user and password in the URL, or PgBouncer\'s auth_file' };
+      }
   }
   if (/timeout/i.test(err.message)) {
     return { problem: `no answer within ${timeoutMs / 1000} s`, fix: 'check that the host and port lead to PostgreSQL, or raise ?connect_timeout=' };

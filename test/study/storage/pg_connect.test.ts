@@ -53,6 +53,19 @@ describe('connectError', () => {
     assert.match(connectError(Object.assign(new Error('x'), { code: '3D000' }), url, 5000).message, /database does not exist.*createdb/);
   });
 
+  it('reads PgBouncer\'s words for a missing database and a refused login (it sends both as 08P01, as it did in 1.18)', () => {
+    const bouncer = (message: string) => connectError(Object.assign(new Error(message), { code: '08P01' }), url, 5000);
+    for (const m of ['database "db" does not exist', 'no such database: db']) {
+      const e = bouncer(m);
+      assert.ok(e instanceof ConfigError, String(e));
+      assert.match(e.message, /the database does not exist \(.*, from PgBouncer\).*list it under PgBouncer's \[databases\]/);
+    }
+    for (const m of ['"trust" authentication failed', 'no such user: u', 'password authentication failed']) {
+      assert.match(bouncer(m).message, /the login was refused \(.*, from PgBouncer\).*PgBouncer's auth_file/);
+    }
+    assert.ok(!(bouncer('some other protocol violation') instanceof ConfigError), 'anything else PgBouncer says is passed on as it is');
+  });
+
   it('scrubs the password from anything else the driver says, and lets renorm-tune\'s own errors through', () => {
     const e = connectError(new Error('weird failure mentioning pw123'), url, 5000);
     assert.ok(e instanceof DataError);
