@@ -109,6 +109,20 @@ export class StorageReadOnlyError extends StorageUnavailableError {
   }
 }
 
+/**
+ * A pooler in front of the database hands each transaction to whichever server session is free (PgBouncer's
+ * transaction or statement mode): the named statements, study locks and notifications renorm-tune keeps per session
+ * go astray. Nothing was written by the call that found it; 503, like a read-only database, while an operator fixes it.
+ */
+export class StoragePoolerError extends StorageUnavailableError {
+  constructor(where: string, said: string) {
+    super(where, 'pooler');
+    this.message = `${where}: the connections reach the database through a pooler that hands each transaction to another server session ` +
+      `(PgBouncer's pool_mode = transaction or statement; it said: ${said}); nothing was written by this request ` +
+      '(fix: give this database pool_mode = session in the pooler, or connect to PostgreSQL directly)';
+  }
+}
+
 /** The study was deleted (`renorm-tune delete`, DELETE /api/studies/:id) while a run or coordinator held it. */
 export class StudyDeletedError extends NotFoundError {
   constructor(studyName: string, studyId: string) {

@@ -1,7 +1,7 @@
 // What a PostgreSQL driver error means for the store: a lost server or connection, a read-only or full one (each a
 // 503 naming the database, never a raw driver error), or anything else, passed through unchanged.
 import { SOCKET_LOST_CODES } from '../../net_errors.js';
-import { StorageBusyError, StorageFullError, StorageOutcomeUnknownError, StorageReadOnlyError, StorageUnavailableError } from '../errors.js';
+import { StorageBusyError, StorageFullError, StorageOutcomeUnknownError, StoragePoolerError, StorageReadOnlyError, StorageUnavailableError } from '../errors.js';
 import { ACQUIRE_TIMEOUT_MS } from './pg_connect.js';
 
 /** The SQLSTATE (or socket code) and constraint a driver error carries, if any. */
@@ -31,5 +31,7 @@ export function storageError(err: unknown, where: string, sent = false): unknown
   // The server is up but cannot take the write: said with the database's name and the fix, not as a 500.
   if (code === '25006') return new StorageReadOnlyError(where, 'it answers as a read-only server: a standby, or default_transaction_read_only', 'point --db at the primary, or make the database writable');
   if (code === '53100') return new StorageFullError(where);
+  // A named statement prepared on one server session and used on another: only a pooler in transaction mode does that.
+  if (code === '42P05' || code === '26000') return new StoragePoolerError(where, message);
   return err;
 }

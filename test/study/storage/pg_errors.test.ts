@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SOCKET_LOST_CODES } from '../../../src/net_errors.js';
-import { StorageBusyError, StorageFullError, StorageReadOnlyError, StorageUnavailableError } from '../../../src/study/errors.js';
+import { StorageBusyError, StorageFullError, StoragePoolerError, StorageReadOnlyError, StorageUnavailableError } from '../../../src/study/errors.js';
 import { storageError } from '../../../src/study/storage/pg_errors.js';
 
 const where = 'postgres://app@db.example:5432/tune';
@@ -35,6 +35,16 @@ test('a request that outlasted its server\'s stop, finding the pools ended, is a
   const err = storageError(new Error('Cannot use a pool after calling end on the pool'), where);
   assert.ok(err instanceof StorageUnavailableError, String(err));
   assert.match((err as Error).message, /this server is stopping/);
+});
+
+test('a named statement lost between server sessions (PgBouncer in transaction mode) is a 503 naming the pooler and the fix, not a 500', () => {
+  // What PgBouncer 1.18 in transaction mode gave the storage suite: 34 of its tests failed with this raw driver error.
+  for (const [code, said] of [['42P05', 'prepared statement "renorm_tune_187ebc6f5e43f461213f" already exists'], ['26000', 'prepared statement "renorm_tune_1" does not exist']] as const) {
+    const err = storageError(failure(code, said), where);
+    assert.ok(err instanceof StoragePoolerError, `${code}: ${String(err)}`);
+    assert.equal((err as StoragePoolerError).status, 503);
+    assert.match((err as Error).message, new RegExp(`db\\.example.*pool_mode = transaction or statement; it said: ${said.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\); nothing was written.*fix: give this database pool_mode = session`));
+  }
 });
 
 test('a read-only or full server is named with its fix; any other error passes through unchanged', () => {
