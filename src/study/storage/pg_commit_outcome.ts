@@ -5,6 +5,24 @@ import type pg from 'pg';
 
 export type CommitOutcome = 'committed' | 'aborted' | 'unknown';
 
+/**
+ * Each pooled connection's server session, as the server names it (pg_backend_pid() when the connection was made).
+ * Not the driver's processID: a proxy in between (PgBouncer, among others) hands the client a made-up one, which no
+ * session has, so it would look ended at once.
+ */
+const sessionPids = new WeakMap<object, number>();
+
+/** Notes the server session of a new connection (a pool's onConnect); without it, lost writes are not read back. */
+export async function noteSession(c: pg.ClientBase): Promise<void> {
+  const pid = await c.query('SELECT pg_backend_pid() AS pid').then((r) => (r.rows[0] as { pid: number }).pid, () => undefined);
+  if (pid !== undefined) sessionPids.set(c, pid);
+}
+
+/** The server session noted for connection `c`, if any. */
+export function sessionOf(c: object): number | undefined {
+  return sessionPids.get(c);
+}
+
 /** How long to look while the transaction is still in progress (its session has not yet read the COMMIT, or the cut). */
 export const OUTCOME_LOOK_MS = 2_000;
 const LOOK_EVERY_MS = 50;

@@ -26,7 +26,7 @@ import { CHANGE_CHANNEL, migrate, readSchemaInfo, SCHEMA, type SchemaInfo } from
 import { storageError, sqlState } from './pg_errors.js';
 import { ChangeFeed } from './pg_notify.js';
 import { describeHolder, lockHolder, tryLock, WaitedOut } from './pg_lock_holder.js';
-import { beginWithId, commitOutcome, sessionEnded } from './pg_commit_outcome.js';
+import { beginWithId, commitOutcome, noteSession, sessionEnded, sessionOf } from './pg_commit_outcome.js';
 import { freeze, TrialLists, type ListedTrial } from './trial_lists.js';
 import { collectPages, mapInSlices, SLICE_ITEMS, type Page } from '../../event_loop.js';
 import { toStudy, toTrial, type StoredJson, type StudyRow, type TrialRow, type ValueRow } from './pg_rows.js';
@@ -199,7 +199,10 @@ export class PgStorage implements Storage {
       await client.end().catch(() => undefined);
     }
     // Run on each new connection before it is handed out (any user may set these; were one refused, the defaults stay).
-    const keepalive = async (c: pg.ClientBase) => void await c.query(SESSION_KEEPALIVE_SQL).catch(() => undefined);
+    const keepalive = async (c: pg.ClientBase) => {
+      await c.query(SESSION_KEEPALIVE_SQL).catch(() => undefined);
+      await noteSession(c);
+    };
     const pool = new pg.Pool({
       ...cfg.client,
       onConnect: keepalive,
@@ -974,8 +977,8 @@ export class PgStorage implements Storage {
     }
     // The connection first, apart: a failure to get one means the statement never went out.
     const { c, release } = await this.checkout(this.pool);
-    // The session's process id (from the connection's start; the driver's types omit it), to see it end.
-    const pid = (c as unknown as { processID: number | null }).processID;
+    // The server session running it, to see it end.
+    const pid = sessionOf(c);
     let failure: unknown;
     try {
       const done = await c.query(statement);
@@ -986,7 +989,7 @@ export class PgStorage implements Storage {
       release(true); // as pool.query does: a connection whose statement failed is not reused
     }
     const error = this.unavailable(failure, true);
-    if (!(error instanceof StorageOutcomeUnknownError) || !readBack || pid === null) throw error;
+    if (!(error instanceof StorageOutcomeUnknownError) || !readBack || pid === undefined) throw error;
     const ask = (q: string, v: unknown[]) => this.pool.query(q, v);
     const now = (await sessionEnded(ask, pid)) ? await readBack().catch(() => undefined) : undefined;
     if (now === 'unwritten') throw this.unavailable(failure);

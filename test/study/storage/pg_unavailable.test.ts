@@ -124,6 +124,46 @@ it('a connection lost after a write went out and before its answer came is 503 S
   }
 });
 
+it('behind a proxy that hands out made-up process ids, a tell still running (waiting for a lock) when its connection is lost is STORAGE_OUTCOME_UNKNOWN, not "nothing was written": it lands after', { timeout: 60_000 }, async (t) => {
+  const db = await createTestDatabase('outcomeproxy');
+  if ('unavailable' in db) return t.skip(db.unavailable);
+  const relay = await startRelay(new URL(db.url), { fakePid: true });
+  let storage: PgStorage | undefined;
+  try {
+    storage = (await PgStorage.connect(relay.via(db.url).toString())) as PgStorage;
+    const study = await storage.createStudy({ name: 'proxy', direction: 'maximize', config: {} });
+    const [trial] = await storage.createTrials(study.id, [newTrial({ state: 'RUNNING', lease: { owner: 'w', seconds: 60 } })]);
+    const stateOf = () => withPgClient(db.url, async (c) => ((await c.query('SELECT state FROM renorm_tune.trials WHERE id = $1', [trial!.id])).rows[0] as { state: string }).state);
+    await withPgClient(db.url, async (blocker) => {
+      // Another writer holds the study's row: the tell's statement waits for it on the server.
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT 1 FROM renorm_tune.studies WHERE id = $1 FOR UPDATE', [study.id]);
+      const told = storage!.finishTrial(study.id, trial!.id, { state: 'COMPLETE', value: 0.5 }, { token: trial!.lease!.token });
+      const outcome = told.then(() => 'succeeded', (e: unknown) => e);
+      for (let waiting = 0; waiting === 0;) {
+        waiting = ((await blocker.query(`SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE NOT l.granted AND a.datname = current_database()`)).rows[0] as { n: number }).n;
+      }
+      // The tell's connection is lost; new ones still get through.
+      relay.cut();
+      relay.restore();
+      const e = await outcome;
+      assert.ok(e instanceof StorageOutcomeUnknownError, `expected STORAGE_OUTCOME_UNKNOWN (its session still runs it), got ${String(e)}`);
+      await blocker.query('COMMIT');
+    });
+    // Its session, free to go on, commits it.
+    let state = await stateOf();
+    for (let i = 0; i < 100 && state === 'RUNNING'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      state = await stateOf();
+    }
+    assert.equal(state, 'COMPLETE', 'the tell landed after its connection was lost');
+  } finally {
+    await relay.close();
+    await storage?.close().catch(() => undefined);
+    await db.drop();
+  }
+});
+
 it('a read-only PostgreSQL (a standby, default_transaction_read_only) answers 503 naming the database and the fix (it was a 500 with the driver\'s words)', { timeout: 60_000 }, async (t) => {
   const db = await createTestDatabase('readonly');
   if ('unavailable' in db) return t.skip(db.unavailable);
