@@ -28,6 +28,8 @@ describe('URL options', () => {
     assert.deepEqual(read.ignored, []);
     assert.equal((read.client as { connectionString: string }).connectionString.includes('statement_timeout=100'), true, 'the driver still gets the URL whole');
     assert.deepEqual(resolveConfig('postgres://u@h/db?target_session_attrs=read-write&gssencmode=disable&pool_max=2', {}).ignored, ['target_session_attrs', 'gssencmode']);
+    // libpq's own options are never taken for near misses of the ones that are read.
+    assert.deepEqual(resolveConfig('postgres://u@h/db?sslcrl=/c.pem&sslpassword=x&dbname=db&passfile=/p', {}).ignored, ['sslcrl', 'sslpassword', 'dbname', 'passfile']);
   });
 
   it('says once, on connecting, which options are ignored', { timeout: 30_000 }, async (t) => {
