@@ -1,7 +1,11 @@
 // What became of a write whose connection was lost after it went out and before the answer came back. The database
 // still knows: a transaction by its id (txid_status), once the session that ran it has read the COMMIT or noticed that
 // its client is gone; a statement that commits on its own by reading back what it wrote, once that session has ended.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
+
+/** A statement on another connection than the lost one (the pool's). */
+type Query = (text: string, values: unknown[]) => Promise<pg.QueryResult>;
 
 export type CommitOutcome = 'committed' | 'aborted' | 'unknown';
 
@@ -34,23 +38,36 @@ export async function beginWithId(c: pg.PoolClient, begin: string): Promise<stri
 }
 
 /**
+ * The first answer `look` gives that is not undefined, asked every LOOK_EVERY_MS for up to `lookMs`; `otherwise` when
+ * the time runs out or the database cannot be asked.
+ */
+async function lookUntil<T>(lookMs: number, otherwise: T, look: () => Promise<T | undefined>): Promise<T> {
+  const until = Date.now() + lookMs;
+  for (;;) {
+    let seen: T | undefined;
+    try {
+      seen = await look();
+    } catch {
+      return otherwise;
+    }
+    if (seen !== undefined) return seen;
+    if (Date.now() >= until) return otherwise;
+    await sleep(LOOK_EVERY_MS);
+  }
+}
+
+/**
  * The outcome of transaction `xid`, asked on another connection (`query`, e.g. the pool's): committed, aborted
  * (nothing it wrote stays), or unknown when the database cannot be asked, or the transaction is still in progress
  * after `lookMs` (a session whose client vanished without a word stays open until TCP gives up on it).
  */
-export async function commitOutcome(query: (text: string, values: unknown[]) => Promise<pg.QueryResult>, xid: string, lookMs = OUTCOME_LOOK_MS): Promise<CommitOutcome> {
-  const until = Date.now() + lookMs;
-  for (;;) {
-    let status: string | null;
-    try {
-      status = ((await query('SELECT txid_status($1::bigint) AS status', [xid])).rows[0] as { status: string | null }).status;
-    } catch {
-      return 'unknown';
-    }
+export async function commitOutcome(query: Query, xid: string, lookMs = OUTCOME_LOOK_MS): Promise<CommitOutcome> {
+  return lookUntil<CommitOutcome>(lookMs, 'unknown', async () => {
+    const status = ((await query('SELECT txid_status($1::bigint) AS status', [xid])).rows[0] as { status: string | null }).status;
     if (status === 'committed' || status === 'aborted') return status;
-    if (status !== 'in progress' || Date.now() >= until) return 'unknown';
-    await new Promise((r) => setTimeout(r, LOOK_EVERY_MS));
-  }
+    // null: an id older than the commit log keeps, which cannot be ours.
+    return status === 'in progress' ? undefined : 'unknown';
+  });
 }
 
 /**
@@ -58,15 +75,6 @@ export async function commitOutcome(query: (text: string, values: unknown[]) => 
  * still commit, so a statement it was sent that commits on its own has either landed or not, for a read to say.
  * false when it lives on (a client gone without a word) or the database cannot be asked.
  */
-export async function sessionEnded(query: (text: string, values: unknown[]) => Promise<pg.QueryResult>, pid: number, lookMs = OUTCOME_LOOK_MS): Promise<boolean> {
-  const until = Date.now() + lookMs;
-  for (;;) {
-    try {
-      if ((await query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rowCount === 0) return true;
-    } catch {
-      return false;
-    }
-    if (Date.now() >= until) return false;
-    await new Promise((r) => setTimeout(r, LOOK_EVERY_MS));
-  }
+export async function sessionEnded(query: Query, pid: number, lookMs = OUTCOME_LOOK_MS): Promise<boolean> {
+  return lookUntil(lookMs, false, async () => ((await query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rowCount === 0 ? true : undefined));
 }

@@ -260,8 +260,7 @@ export async function migrate(client: ClientBase, where: string, opts: MigrateOp
     throw new DataError(where, `${what}, and this process does not migrate (fix: start the coordinator, \`${CLI} run\` or \`serve\`, of this renorm-tune version once to migrate it, or run this worker from the renorm-tune version that wrote it)`);
   }
   const applied: number[] = [];
-  for (let i = 0, retried = false; i < migrations.length; i++) {
-    const m = migrations[i]!;
+  const apply = async (m: PgMigration): Promise<void> => {
     await client.query('BEGIN');
     try {
       await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
@@ -278,18 +277,15 @@ export async function migrate(client: ClientBase, where: string, opts: MigrateOp
         applied.push(m.version);
       }
       await client.query('COMMIT');
-      retried = false;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
-      // A session that has looked the schema up before (a pooler's, one that saw it dropped) may still see it
-      // missing after waiting for the lock, and lose the race to create it: the next transaction sees it.
-      if (!retried && lostSchemaRace(err)) {
-        retried = true;
-        i--;
-        continue;
-      }
       throw err;
     }
+  };
+  for (const m of migrations) {
+    // A session that has looked the schema up before (a pooler's, one that saw it dropped) may still see it missing
+    // after waiting for the lock, and lose the race to create it: the next transaction sees it.
+    await apply(m).catch((err: unknown) => (lostSchemaRace(err) ? apply(m) : Promise.reject(err)));
   }
   return applied;
 }
