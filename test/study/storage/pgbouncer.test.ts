@@ -1,0 +1,73 @@
+// PostgreSQL storage behind PgBouncer, the pooler production deployments put in front of PostgreSQL: the whole
+// conformance suite through session mode (supported), and transaction mode refused with the fix named, nothing
+// written (unsupported: named statements, study locks and notifications are per session). Needs the `pgbouncer`
+// binary (.ci/run installs it) and the server in $RENORM_TUNE_TEST_PG; without either every test is skipped.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { StoragePoolerError } from '../../../src/study/errors.js';
+import { PG_PAGE_TRIALS, PgStorage } from '../../../src/study/storage/postgres.js';
+import { SCHEMA } from '../../../src/study/storage/pg_migrations.js';
+import { storageConformance } from './conformance.js';
+import { createTestDatabase, withPgClient } from '../../fixtures/pg.js';
+import { type PgBouncer, startPgBouncer } from '../../fixtures/pgbouncer.js';
+
+const db = await createTestDatabase('pgbouncer');
+const started = async (mode: 'session' | 'transaction'): Promise<PgBouncer | { unavailable: string }> =>
+  'unavailable' in db ? db : startPgBouncer(mode, db.name);
+const session = await started('session');
+const transaction = await started('transaction');
+after(async () => {
+  for (const p of [session, transaction]) if (!('unavailable' in p)) await p.close();
+  if (!('unavailable' in db)) await db.drop();
+});
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const resetSchema = () => ('unavailable' in db ? Promise.resolve() : withPgClient(db.url, (c) => c.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`)));
+
+if ('unavailable' in session || 'unavailable' in db) {
+  describe('Storage conformance: PgStorage through PgBouncer (session mode)', () => {
+    it('runs the conformance suite through the pooler', { skip: 'unavailable' in session ? session.unavailable : 'no database' }, () => {});
+  });
+} else {
+  const url = session.url(db.name);
+  storageConformance('PgStorage through PgBouncer (session mode)', async () => {
+    await resetSchema();
+    const storage = await PgStorage.connect(url);
+    return { storage, advance: sleep, second: async () => PgStorage.connect(url), pageTrials: PG_PAGE_TRIALS };
+  });
+}
+
+describe('PgStorage through PgBouncer in transaction mode', () => {
+  const skip = 'unavailable' in transaction ? transaction.unavailable : false;
+  it('answers the first statement that lands in another session 503, naming pool_mode = session, and writes nothing for it', { skip }, async () => {
+    if ('unavailable' in transaction || 'unavailable' in db) return;
+    await resetSchema();
+    // Migrations run in one transaction, so connecting works; the named statements of later calls then meet
+    // server sessions that never prepared them (or already did).
+    const store = await PgStorage.connect(transaction.url(db.name));
+    const refused: StoragePoolerError[] = [];
+    const created: string[] = [];
+    const attempt = async (name: string) => {
+      try {
+        await store.createStudy({ name, direction: 'maximize', config: { name } });
+        created.push(name);
+      } catch (err) {
+        assert.ok(err instanceof StoragePoolerError, `only the pooler's refusal, not ${String(err)}`);
+        refused.push(err);
+      }
+    };
+    try {
+      // Four at a time: the store's pooled connections share the pooler's server sessions between transactions.
+      for (let round = 0; round < 6 && refused.length === 0; round++) await Promise.all([0, 1, 2, 3].map((i) => attempt(`s${round}_${i}`)));
+    } finally {
+      await store.close();
+    }
+    assert.ok(refused.length > 0, `no create was refused in 24: ${created.join(', ')}`);
+    for (const err of refused) {
+      assert.equal(err.status, 503);
+      assert.match(err.message, /pool_mode = transaction or statement/);
+      assert.match(err.message, /fix: give this database pool_mode = session in the pooler, or connect to PostgreSQL directly/);
+    }
+    const stored = await withPgClient(db.url, async (c) => (await c.query(`SELECT name FROM ${SCHEMA}.studies ORDER BY name`)).rows.map((r) => r.name as string));
+    assert.deepEqual(stored, [...created].sort(), 'a refused create wrote nothing; every answered one is stored');
+  });
+});
