@@ -1,11 +1,12 @@
-// Builds the express app: security headers, Host and token checks, compressed answers, cross-site guards, bounded JSON bodies, the /api routes, the dashboard, JSON errors.
-import express, { type Express } from 'express';
+// Builds the express app: security headers, Host and token checks, compressed answers, cross-site guards, bounded JSON bodies, the /api routes, /metrics, the dashboard, JSON errors.
+import express, { Router, type Express } from 'express';
 import type { StudyApi } from '../study/api_types.js';
 import { requireToken, tokenLogin } from './auth.js';
 import { jsonBody } from './body.js';
 import { compress } from './compress.js';
 import { refuseCrossSite, requireJsonType } from './cross_site.js';
 import { hostCheck } from './host_check.js';
+import { serverMetrics } from './metrics.js';
 import { refuseWrongMethod } from './methods.js';
 import { errorHandler, notFound } from './http_errors.js';
 import { apiRouter, type RouteOptions } from './routes.js';
@@ -14,7 +15,7 @@ import { requireDecodablePath } from './url_check.js';
 
 export interface AppOptions extends RouteOptions {
   /**
-   * When set, every /api route but /api/health needs `Authorization: Bearer <token>` (or the cookie the dashboard
+   * When set, /metrics and every /api route but /api/health and /api/ready need `Authorization: Bearer <token>` (or the cookie the dashboard
    * gets from opening `/?token=<token>` once).
    */
   token?: string;
@@ -35,6 +36,9 @@ export interface AppOptions extends RouteOptions {
 export function createApp(api: StudyApi, opts: AppOptions = {}): Express {
   const app = express();
   app.disable('x-powered-by');
+  const metrics = serverMetrics(api);
+  // First: every request is counted, those refused by the checks below too.
+  app.use(metrics.observe);
   app.use(securityHeaders);
   if (opts.token === undefined || opts.allowedHosts !== undefined) app.use(hostCheck(opts.allowedHosts ?? []));
   app.use(requireDecodablePath);
@@ -46,6 +50,10 @@ export function createApp(api: StudyApi, opts: AppOptions = {}): Express {
   app.use('/api', refuseWrongMethod(routes), refuseCrossSite, requireJsonType, ...jsonBody(opts.bodyLimit ?? '256kb'));
   app.use('/api', routes);
   app.use('/api', notFound);
+  // Prometheus's scrape: behind the token like the API (a scraper sends it as its bearer_token).
+  const scrape = Router().get('/metrics', metrics.scrape);
+  if (opts.token !== undefined) app.use('/metrics', requireToken(opts.token));
+  app.use(refuseWrongMethod(scrape), scrape);
   if (opts.token !== undefined && opts.ui) app.use(tokenLogin(opts.token));
   opts.ui?.(app);
   app.use(notFound);

@@ -13,8 +13,8 @@ export function tokensEqual(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-/** Paths under /api that stay open: a load balancer or `curl` must be able to check liveness without the secret. */
-const OPEN = new Set(['/api/health']);
+/** Paths under /api that stay open: a load balancer or `curl` must be able to check liveness and readiness without the secret. */
+const OPEN = new Set(['/api/health', '/api/ready']);
 
 /**
  * Browsers cannot put a bearer header on page loads or EventSource, so the dashboard authenticates with a cookie

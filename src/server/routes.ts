@@ -2,7 +2,9 @@
 // Every :id is a study's id or its name; every :number is a trial's number in its study (`#7` -> /trials/7; anything
 // else there, such as `abc`, is 400 INVALID_URL with field `number`).
 //
-//   GET    /api/health                                  {ok, version}                     (open even with a token)
+//   GET    /api/health                                  {ok, version}: liveness, never touches the storage (open even with a token)
+//   GET    /api/ready                                   {ok, studies}: readiness, the study list read from the storage within
+//                                                       READY_WAIT_MS (2 s), else 503 STORAGE_UNAVAILABLE (open even with a token)
 //   POST   /api/studies               <study config>    201 {id, name}; `warmStartFrom` copies an earlier study's trials in
 //   GET    /api/studies                                 {studies: StudySummary[]}
 //   GET    /api/studies/:id                             StudyView (= `renorm-tune show --json`); ?curves=top: only the curves
@@ -43,6 +45,7 @@
 // Every POST and DELETE needs Content-Type: application/json, with or without a body. Stored values (a config, a report's
 // metrics) are bounded: 32 levels, 4096 entries, 64 kB, finite numbers, no __proto__ keys.
 import { Router, type Request } from 'express';
+import { StorageUnavailableError } from '../study/errors.js';
 import type { StudyApi } from '../study/api_types.js';
 import { askBody, emptyBody, enqueueBody, extendBody, leaseTokenBody, renameBody, reportBody, studyConfigBody, tellBody, trialNumberParam, viewCurvesQuery } from './requests.js';
 import { streamStudyEvents, type SseOptions } from './sse.js';
@@ -51,15 +54,39 @@ import { sendJsonSlices } from './json_slices.js';
 export interface RouteOptions extends SseOptions {
   /** Reported by /api/health. */
   version?: string;
+  /** How long /api/ready waits for the storage before answering 503. Default READY_WAIT_MS. */
+  readyWaitMs?: number;
 }
 
 const studyId = (req: Request): string => String(req.params.id);
+
+/** How long a readiness check waits for the storage: a load balancer's probe gives up after a second or a few. */
+export const READY_WAIT_MS = 2000;
+
+/** `read`, or StorageUnavailableError (503) once it has taken `waitMs`: a storage that hangs is not ready. */
+async function withinReadyWait<T>(read: Promise<T>, waitMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StorageUnavailableError('readiness check', `no answer within ${waitMs / 1000} s`)), waitMs);
+  });
+  try {
+    return await Promise.race([read, late]);
+  } finally {
+    clearTimeout(timer);
+    read.catch(() => undefined);
+  }
+}
 
 export function apiRouter(api: StudyApi, opts: RouteOptions = {}): Router {
   const r = Router();
 
   r.get('/health', (_req, res) => {
     res.json({ ok: true, version: opts.version ?? null });
+  });
+
+  r.get('/ready', async (_req, res) => {
+    const studies = await withinReadyWait(api.listStudies(), opts.readyWaitMs ?? READY_WAIT_MS);
+    res.json({ ok: true, studies: studies.length });
   });
 
   r.post('/studies', async (req, res) => {

@@ -161,6 +161,8 @@ function routes(p: Pick): Route[] {
   const t = String(p.chance(0.85) ? p.int(0, 29) : p.one([30, 999999, -1, 1.5, 'abc', '1e3', '0x10', '01', '9'.repeat(30)]));
   return [
     { name: 'health', method: 'GET', path: '/api/health' },
+    { name: 'ready', method: 'GET', path: '/api/ready' },
+    { name: 'metrics', method: 'GET', path: '/metrics' },
     { name: 'create', method: 'POST', path: '/api/studies' },
     { name: 'list', method: 'GET', path: '/api/studies' },
     { name: 'view', method: 'GET', path: `/api/studies/${s}` },

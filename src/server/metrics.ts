@@ -1,0 +1,127 @@
+// GET /metrics: the server in Prometheus's text format, for the monitoring a production deployment already runs.
+// Three kinds of series: the process (CPU, memory, event-loop delay, GC: prom-client's defaults), the HTTP API
+// (requests and their durations by route pattern, never by raw URL, so a study name cannot grow the series), and the
+// studies as the storage holds them at scrape time (trials by state, budget, best value), read through the one
+// `listStudies` call the study list uses. A storage that cannot be read makes `renorm_tune_storage_up` 0 and leaves the
+// study series out; the scrape itself still answers 200, as Prometheus exporters do.
+import type { Request, RequestHandler, Response } from 'express';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { StudyApi, StudySummary } from '../study/api_types.js';
+
+export const METRICS_PREFIX = 'renorm_tune_';
+const TRIAL_STATES = ['WAITING', 'RUNNING', 'COMPLETE', 'PRUNED', 'FAIL'] as const;
+/** Seconds: an ask on a large study takes seconds, a health check a millisecond. */
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+let processRegistry: Registry | undefined;
+/** The process's own series, one registry per process (each collector watches the whole process, however many apps). */
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry, prefix: METRICS_PREFIX });
+  }
+  return processRegistry;
+}
+
+/**
+ * The route pattern a request matched (`/api/studies/:id/trials/:number/tell`), `unmatched` for a 404 or a request
+ * refused before routing (a wrong token or Host), so the label takes a bounded set of values.
+ */
+export function routeLabel(req: Request): string {
+  const path: unknown = (req as { route?: { path?: unknown } }).route?.path;
+  if (typeof path !== 'string') return 'unmatched';
+  // The /api router's routes are relative to its mount point; express has restored req.baseUrl by the time the
+  // answer is sent, so the mount is read from the URL.
+  return req.originalUrl.startsWith('/api/') || req.originalUrl === '/api' ? `/api${path}` : path;
+}
+
+export interface ServerMetrics {
+  /** Mounted first: counts every request and times every answer but an event stream's (open for as long as a page). */
+  observe: RequestHandler;
+  /** GET /metrics. */
+  scrape: RequestHandler;
+}
+
+export function serverMetrics(api: StudyApi): ServerMetrics {
+  const http = new Registry();
+  const requests = new Counter({
+    name: `${METRICS_PREFIX}http_requests_total`, help: 'HTTP requests answered, by method, route pattern and status',
+    labelNames: ['method', 'route', 'status'] as const, registers: [http],
+  });
+  const durations = new Histogram({
+    name: `${METRICS_PREFIX}http_request_duration_seconds`, help: 'Time to answer an HTTP request (event streams excluded), by method and route pattern',
+    labelNames: ['method', 'route'] as const, buckets: DURATION_BUCKETS, registers: [http],
+  });
+  const streams = new Gauge({ name: `${METRICS_PREFIX}event_streams_open`, help: 'Study event streams (dashboard pages) open now', registers: [http] });
+
+  const observe: RequestHandler = (req, res, next) => {
+    const start = process.hrtime.bigint();
+    let stream = false;
+    const done = () => {
+      const route = routeLabel(req);
+      requests.inc({ method: req.method, route, status: String(res.statusCode) });
+      if (stream) streams.dec();
+      else durations.observe({ method: req.method, route }, Number(process.hrtime.bigint() - start) / 1e9);
+    };
+    // An event stream announces itself in its headers; it is counted open until it ends.
+    const writeHead = res.writeHead;
+    res.writeHead = function (this: Response, ...args: Parameters<Response['writeHead']>) {
+      if (!stream && String(res.getHeader('content-type') ?? '').startsWith('text/event-stream')) {
+        stream = true;
+        streams.inc();
+      }
+      return writeHead.apply(this, args);
+    } as Response['writeHead'];
+    res.once('close', done);
+    next();
+  };
+
+  const scrape: RequestHandler = async (_req, res, next) => {
+    try {
+      const studies = studyRegistry(await storageRead(api));
+      const body = await Registry.merge([processMetrics(), http, studies]).metrics();
+      res.set('Content-Type', Registry.PROMETHEUS_CONTENT_TYPE).set('Cache-Control', 'no-store').send(body);
+    } catch (err) {
+      next(err);
+    }
+  };
+  return { observe, scrape };
+}
+
+interface StorageRead {
+  studies: StudySummary[] | undefined;
+  seconds: number;
+}
+
+async function storageRead(api: StudyApi): Promise<StorageRead> {
+  const start = process.hrtime.bigint();
+  let studies: StudySummary[] | undefined;
+  try {
+    studies = await api.listStudies();
+  } catch {
+    studies = undefined;
+  }
+  return { studies, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
+}
+
+/** The storage's series as read for this scrape, in a registry of their own (nothing kept between scrapes). */
+function studyRegistry({ studies, seconds }: StorageRead): Registry {
+  const r = new Registry();
+  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new Gauge<L>({ name: `${METRICS_PREFIX}${name}`, help, labelNames, registers: [r] });
+  gauge('storage_up', 'Whether the study list could be read from the storage for this scrape (1) or not (0)').set(studies ? 1 : 0);
+  gauge('storage_read_seconds', 'Time this scrape took to read the study list from the storage').set(seconds);
+  if (!studies) return r;
+  const info = gauge('study_info', 'One series per study, with its state, executor and direction as labels', ['study', 'study_id', 'state', 'executor', 'direction']);
+  const trials = gauge('study_trials', 'Trials of a study in each state', ['study', 'study_id', 'state']);
+  const budget = gauge('study_budget_trials', 'A study\'s trials budget (baselines included); absent with only a time budget', ['study', 'study_id']);
+  const best = gauge('study_best_value', 'The best value of a study\'s completed search trials; absent before the first', ['study', 'study_id']);
+  for (const s of studies) {
+    const who = { study: s.name, study_id: s.id };
+    info.set({ ...who, state: s.state, executor: s.executor, direction: s.direction }, 1);
+    for (const state of TRIAL_STATES) trials.set({ ...who, state }, s.counts[state] ?? 0);
+    if (s.budgetTrials !== null) budget.set(who, s.budgetTrials);
+    if (s.best) best.set(who, s.best.value);
+  }
+  return r;
+}
