@@ -5,7 +5,8 @@ import { closeSync, mkdtempSync, openSync, readSync, renameSync, rmSync, writeFi
 import { basename, dirname, join, resolve } from 'node:path';
 import { ConfigError, DataError } from '../errors.js';
 import { describeSchedule } from '../schedule/index.js';
-import { createServer, parseAllowedHosts, resolveListenOptions } from '../server/index.js';
+import { createServer, isLoopback, parseAllowedHosts, resolveListenOptions } from '../server/index.js';
+import { expiryWarning, loadTls, tlsFlags } from '../server/tls.js';
 import { EARLIER_PICK, earlierPickRuns } from '../shared/evidence.js';
 import { roleLabel } from '../shared/roles.js';
 import { CLI } from '../shared/names.js';
@@ -145,20 +146,55 @@ export function exportWritten(out: string, exported: ExportedSchedule & Partial<
 }
 
 interface DbOpt { db?: string }
-export interface ServeOptions extends DbOpt { port: string; host: string; token?: string; allowedHosts?: string; env?: NodeJS.ProcessEnv }
+export interface ServeOptions extends DbOpt {
+  port: string; host: string; token?: string; allowedHosts?: string; env?: NodeJS.ProcessEnv; tlsCert?: string; tlsKey?: string;
+}
 
-/** Checks host and token before touching the database, so a refused start leaves no file behind. */
-export async function serve(o: ServeOptions): Promise<{ url: string; tokenRequired: boolean; stop(): Promise<void> }> {
+export interface Serving {
+  url: string;
+  tokenRequired: boolean;
+  /** What the operator should hear at start: plain HTTP beyond loopback, a certificate near or past its end. */
+  warnings: string[];
+  /** Reads the TLS files again (SIGHUP): what to print, the new certificate's end or why the old one stays. */
+  reloadTls?(): string;
+  stop(): Promise<void>;
+}
+
+/** Checks host, token and the TLS files before touching the database, so a refused start leaves no file behind. */
+export async function serve(o: ServeOptions): Promise<Serving> {
   const port = portNumber(o.port);
   const listen = resolveListenOptions({ host: o.host, port, ...(o.token === undefined ? {} : { token: o.token }), ...(o.env ? { env: o.env } : {}),
     ...(o.allowedHosts === undefined ? {} : { allowedHosts: parseAllowedHosts(o.allowedHosts) }) });
+  const tls = tlsFlags(o);
+  if (tls) loadTls(tls);
   const { service, close } = await openService(o.db);
   try {
-    const srv = await createServer({ api: service, ...listen, version: PACKAGE_VERSION, ...(o.env ? { env: o.env } : {}) });
-    return { url: srv.url, tokenRequired: listen.token !== undefined, stop: () => srv.close().finally(close) };
+    const srv = await createServer({ api: service, ...listen, version: PACKAGE_VERSION, ...(o.env ? { env: o.env } : {}), ...(tls ? { tls } : {}) });
+    const warnings: string[] = [];
+    if (!srv.tls && !isLoopback(listen.host)) {
+      warnings.push(`serving ${listen.host} over plain HTTP: the bearer token and every study cross the network unencrypted ` +
+        '(give --tls-cert and --tls-key, or put a TLS-terminating proxy in front)');
+    }
+    const expiry = srv.tls && expiryWarning(srv.tls);
+    if (expiry) warnings.push(expiry);
+    const reload = srv.tls?.reload;
+    return {
+      url: srv.url, tokenRequired: listen.token !== undefined, warnings, stop: () => srv.close().finally(close),
+      ...(reload ? { reloadTls: () => reloadMessage(reload) } : {}),
+    };
   } catch (err) {
     await close();
     throw err;
+  }
+}
+
+function reloadMessage(reload: () => { subject: string; validTo: Date }): string {
+  try {
+    const next = reload();
+    const expiry = expiryWarning(next);
+    return `reloaded the TLS certificate (${next.subject}, valid until ${next.validTo.toISOString()})${expiry ? `; warning: ${expiry}` : ''}`;
+  } catch (err) {
+    return `kept the TLS certificate served so far: ${(err as Error).message}`;
   }
 }
 
@@ -171,11 +207,16 @@ export function register(program: Command): void {
     .option('--db <ref>', `${DB_HELP}; a SQLite file is created if missing`)
     .option('--token <token>', 'bearer token the API requires (or set RENORM_TUNE_TOKEN)')
     .option('--allowed-hosts <names>', 'comma-separated host names to serve besides localhost/127.0.0.1/[::1] (DNS-rebinding guard)')
+    .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (then any intermediates); SIGHUP reads it and the key again')
+    .option('--tls-key <file>', 'the PEM private key of --tls-cert')
     .action(async (o: ServeOptions) => {
       const srv = await serve(o);
+      for (const w of srv.warnings) process.stderr.write(`renorm-tune: warning: ${w}\n`);
       process.stdout.write(`renorm-tune: serving ${o.db ?? 'the database'} at ${srv.url}${srv.tokenRequired ? ' (open /?token=<token> once in the browser)' : ''}; Ctrl-C stops\n`);
       process.once('SIGINT', () => void srv.stop());
       process.once('SIGTERM', () => void srv.stop());
+      const reload = srv.reloadTls;
+      if (reload) process.on('SIGHUP', () => process.stdout.write(`renorm-tune: ${reload()}\n`));
     });
 
   program

@@ -73,7 +73,8 @@ export function tokenLogin(token: string): RequestHandler {
     const given = req.method === 'GET' ? req.query.token : undefined;
     if (typeof given !== 'string') return next();
     if (!tokensEqual(given, token)) return next(new HttpError(401, 'UNAUTHORIZED', 'wrong token in the ?token= link'));
-    res.cookie(TOKEN_COOKIE, token, { httpOnly: true, sameSite: 'strict', path: '/' });
+    // Over HTTPS the cookie is Secure: a browser never sends it over plain HTTP to the same host.
+    res.cookie(TOKEN_COOKIE, token, { httpOnly: true, sameSite: 'strict', path: '/', secure: req.secure });
     const rest = new URLSearchParams(req.query as Record<string, string>);
     rest.delete('token');
     const q = rest.toString();

@@ -1,5 +1,6 @@
-// Starts the HTTP server: loopback by default, and it refuses to listen anywhere else without a bearer token.
+// Starts the HTTP(S) server: loopback by default, and it refuses to listen anywhere else without a bearer token.
 import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { ConfigError } from '../errors.js';
@@ -11,6 +12,7 @@ import { mountDashboard } from './dashboard.js';
 import { parseAllowedHosts } from './host_check.js';
 import { drainOnClose } from './drain.js';
 import { answerNodeErrors } from './node_errors.js';
+import { loadTls, type TlsFiles, type TlsMaterial } from './tls.js';
 
 export const TOKEN_ENV = 'RENORM_TUNE_TOKEN';
 /** `1` serves the dashboard's source maps (development only). */
@@ -31,6 +33,8 @@ export interface ServerOptions extends Omit<AppOptions, 'token' | 'ui'> {
   sourceMaps?: boolean;
   /** Environment to read the token from (tests pass their own). */
   env?: NodeJS.ProcessEnv;
+  /** Serve HTTPS with this certificate and key (checked before anything listens). */
+  tls?: TlsFiles;
 }
 
 export interface RunningServer {
@@ -39,6 +43,12 @@ export interface RunningServer {
   url: string;
   host: string;
   port: number;
+  /**
+   * With `tls`: the certificate served now, and `reload()`, which reads the files again and serves the new pair to
+   * every later connection (a renewed certificate without a restart); a pair that does not check out throws the
+   * ConfigError `loadTls` gives, and the old one stays.
+   */
+  tls?: { subject: string; validTo: Date; reload(): TlsMaterial };
   /**
    * Stops accepting, ends open event streams, lets the answers in flight finish for up to `graceMs` (DRAIN_MS)
    * before cutting them, and resolves when every connection is closed.
@@ -83,8 +93,11 @@ export async function createServer(opts: ServerOptions): Promise<RunningServer> 
     ...opts, ...(token === undefined ? {} : { token }), ...(ui ? { ui } : {}),
     ...(guard ? { allowedHosts: [...(allowedHosts ?? []), ...(own === undefined ? [] : [own])] } : {}),
   });
+  const material = opts.tls === undefined ? undefined : loadTls(opts.tls);
   // requireHostHeader off: a request without Host reaches the Host guard and gets its JSON 403, not Node's bare 400.
-  const http = createHttpServer({ requireHostHeader: false }, app);
+  const http: Server = material === undefined
+    ? createHttpServer({ requireHostHeader: false }, app)
+    : createHttpsServer({ requireHostHeader: false, cert: material.cert, key: material.key }, app);
   // A client may end its side once its request is sent (shutdown(SHUT_WR), `nc -N`). Node's default then ends the
   // socket at once, losing any answer that is not already written: an answer that waits on the database or on zlib
   // (a corrupt gzip body) would never arrive. Half-open, the socket ends after the last answer instead.
@@ -104,10 +117,23 @@ export async function createServer(opts: ServerOptions): Promise<RunningServer> 
   });
   const addr = server.address() as AddressInfo;
   const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  let served = material;
+  const files = opts.tls;
+  const tls = served === undefined || files === undefined ? undefined : {
+    get subject() { return served!.subject; },
+    get validTo() { return served!.validTo; },
+    reload: () => {
+      const next = loadTls(files);
+      (http as HttpsServer).setSecureContext({ cert: next.cert, key: next.key });
+      served = next;
+      return next;
+    },
+  };
   return {
     server,
     app,
-    url: `http://${shownHost}:${addr.port}`,
+    url: `${material === undefined ? 'http' : 'https'}://${shownHost}:${addr.port}`,
+    ...(tls === undefined ? {} : { tls }),
     host: addr.address,
     port: addr.port,
     close: (graceMs?: number) => drain.close(graceMs),
