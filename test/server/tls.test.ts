@@ -250,25 +250,41 @@ describe('renorm-tune serve --tls-cert/--tls-key', () => {
 });
 
 describe('the Python client over HTTPS', () => {
-  it('creates a study and asks through a server whose certificate it trusts (SSL_CERT_FILE)', { skip: skip || pythonMissing }, async () => {
+  it('works with a server whose certificate it is given (ca_file, $RENORM_TUNE_CA_FILE or $SSL_CERT_FILE), and refuses one it cannot verify, saying how', { skip: skip || pythonMissing }, async () => {
     const a = pair('alpha');
     const s = serveCli(['--db', join(dir, 'py.db'), '--tls-cert', a.cert, '--tls-key', a.key]);
     try {
       const url = await s.listening;
-      const code = [
-        'import json, renorm_tune as rt',
-        `c = rt.Client(${JSON.stringify(url)})`,
-        'c.create_study("py-tls", metric="loss", direction="minimize", total_steps=100, budget_trials=3)',
-        'print(json.dumps([s["name"] for s in c.studies()]))',
+      const script = (clientArgs: string) => [
+        'import json, sys, renorm_tune as rt',
+        `c = rt.Client(${JSON.stringify(url)}${clientArgs})`,
+        'try:',
+        '    c.create_study("py-tls", metric="loss", direction="minimize", total_steps=100, budget_trials=3, exist_ok=True)',
+        '    print(json.dumps({"studies": [s["name"] for s in c.studies()]}))',
+        'except rt.RenormTuneError as e:',
+        '    print(json.dumps({"code": e.code, "message": e.message}))',
       ].join('\n');
-      const env = { ...process.env, PYTHONPATH: CLIENT_DIR, PYTHONDONTWRITEBYTECODE: '1', SSL_CERT_FILE: a.cert };
-      const py = spawnSync(PYTHON, ['-c', code], { encoding: 'utf8', timeout: 60_000, env });
-      assert.equal(py.status, 0, py.stderr);
-      assert.deepEqual(JSON.parse(py.stdout.trim().split('\n').at(-1)!), ['py-tls']);
-      // Without the certificate trusted, the client refuses the server instead of talking to it unverified.
-      const untrusted = spawnSync(PYTHON, ['-c', code], { encoding: 'utf8', timeout: 60_000, env: { ...env, SSL_CERT_FILE: pair('stranger').cert } });
-      assert.notEqual(untrusted.status, 0);
-      assert.match(untrusted.stderr, /CERTIFICATE_VERIFY_FAILED|certificate verify failed/i);
+      const python = (clientArgs: string, env: NodeJS.ProcessEnv = {}) => {
+        const py = spawnSync(PYTHON, ['-c', script(clientArgs)], {
+          encoding: 'utf8', timeout: 60_000,
+          env: { ...process.env, PYTHONPATH: CLIENT_DIR, PYTHONDONTWRITEBYTECODE: '1', RENORM_TUNE_CA_FILE: '', SSL_CERT_FILE: '', ...env },
+        });
+        assert.equal(py.status, 0, py.stderr);
+        return JSON.parse(py.stdout.trim().split('\n').at(-1)!) as { studies?: string[]; code?: string; message?: string };
+      };
+      assert.deepEqual(python(`, ca_file=${JSON.stringify(a.cert)}`), { studies: ['py-tls'] });
+      assert.deepEqual(python('', { RENORM_TUNE_CA_FILE: a.cert }), { studies: ['py-tls'] });
+      assert.deepEqual(python('', { SSL_CERT_FILE: a.cert }), { studies: ['py-tls'] });
+      // Trusting another certificate, or the system's authorities alone: refused at once, the fix named.
+      for (const refused of [python(`, ca_file=${JSON.stringify(pair('stranger').cert)}`), python('')]) {
+        assert.equal(refused.code, 'UNREACHABLE');
+        assert.match(refused.message!, /the TLS certificate of renorm-tune at https:\/\/127\.0\.0\.1:\d+ was not verified \(.*certificate.*\); give Client\(ca_file=\.\.\.\) or RENORM_TUNE_CA_FILE/);
+      }
+      // A ca_file that is not one: a ValueError naming it, before any call.
+      const bad = spawnSync(PYTHON, ['-c', `import renorm_tune as rt; rt.Client(${JSON.stringify(url)}, ca_file=${JSON.stringify(join(dir, 'none.pem'))})`],
+        { encoding: 'utf8', env: { ...process.env, PYTHONPATH: CLIENT_DIR, PYTHONDONTWRITEBYTECODE: '1' } });
+      assert.notEqual(bad.status, 0);
+      assert.match(bad.stderr, /ValueError: ca_file '.*none\.pem' cannot be used \(.*No such file.*\): give the PEM file of the authority/);
     } finally {
       await stop(s.child);
     }

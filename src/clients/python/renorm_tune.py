@@ -185,9 +185,10 @@ class Trial(dict):
 
 
 class Client:
-    """A renorm-tune server. `url` defaults to $RENORM_TUNE_URL, else http://127.0.0.1:8080; `token` to $RENORM_TUNE_TOKEN."""
+    """A renorm-tune server. `url` defaults to $RENORM_TUNE_URL, else http://127.0.0.1:8080; `token` to $RENORM_TUNE_TOKEN;
+    `ca_file` to $RENORM_TUNE_CA_FILE."""
 
-    def __init__(self, url=None, token=None, timeout=60.0, retry_seconds=120.0, ask_seconds=2.0):
+    def __init__(self, url=None, token=None, timeout=60.0, retry_seconds=120.0, ask_seconds=2.0, ca_file=None):
         """`timeout`: seconds to wait for an answer. An ask waits `timeout + ask_seconds * count`: the server fits its
         model and optimises once per trial asked for, so a big ask takes longer (count 64 on a 400-trial study took
         45 s, over the default 60 s with the rest of a call); an ask given up on is sent again under its askId and
@@ -197,12 +198,25 @@ class Client:
         database is away; nothing was written), or cannot be connected to after this client has reached it (a
         restart, or its host away: the call never arrived), so a database or server restart does not lose the tell
         of a long run; and, for a call safe to send twice, after a cut connection or a timeout (see request). 0:
-        never."""
+        never.
+
+        `ca_file`: for an https:// URL, the PEM file of the authority that issued the server's certificate (a
+        private CA's, or the self-signed certificate itself), checked instead of the system's authorities. The
+        certificate is always verified."""
         self.url = (url or os.environ.get("RENORM_TUNE_URL") or DEFAULT_URL).rstrip("/")
         if not re.match(r"https?://", self.url, re.I):  # urllib would say "unknown url type" at the first call
             raise ValueError("url must start with http:// or https://, got %r: e.g. Client(\"http://%s\") or RENORM_TUNE_URL=http://%s"
                              % (self.url, self.url, self.url))
         self.token = token if token is not None else os.environ.get("RENORM_TUNE_TOKEN")
+        self.ca_file = ca_file or os.environ.get("RENORM_TUNE_CA_FILE") or None
+        self._tls = None
+        if self.ca_file:
+            try:
+                self._tls = ssl.create_default_context(cafile=self.ca_file)
+            except (OSError, ssl.SSLError) as err:
+                raise ValueError("ca_file %r cannot be used (%s): give the PEM file of the authority that issued the server's "
+                                 "certificate (or the self-signed certificate), e.g. Client(ca_file=\"ca.pem\") or "
+                                 "RENORM_TUNE_CA_FILE=ca.pem" % (self.ca_file, err)) from None
         self.timeout = timeout
         self.retry_seconds = retry_seconds
         self.ask_seconds = ask_seconds
@@ -261,7 +275,7 @@ class Client:
             headers["Authorization"] = "Bearer " + self.token
         req = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as res:
+            with urllib.request.urlopen(req, timeout=timeout, context=self._tls) as res:
                 raw = res.read()
             self._reached = True
         except urllib.error.HTTPError as err:
@@ -272,7 +286,12 @@ class Client:
                 e = {"code": "HTTP_%d" % err.code, "message": str(err)}
             raise _BY_CODE.get(e.get("code"), RenormTuneError)(e.get("code"), e.get("message"), err.code, e.get("field")) from None
         except urllib.error.URLError as err:
-            unreachable = RenormTuneError("UNREACHABLE", "cannot reach renorm-tune at %s (%s); start it with `npx renorm-tune serve`" % (self.url, err.reason))
+            if isinstance(err.reason, ssl.SSLCertVerificationError):
+                fix = "give Client(ca_file=...) or RENORM_TUNE_CA_FILE the PEM file of the authority that issued it (or the self-signed certificate)"
+                unreachable = RenormTuneError("UNREACHABLE", "the TLS certificate of renorm-tune at %s was not verified (%s); %s"
+                                              % (self.url, err.reason.verify_message or err.reason, fix))
+            else:
+                unreachable = RenormTuneError("UNREACHABLE", "cannot reach renorm-tune at %s (%s); start it with `npx renorm-tune serve`" % (self.url, err.reason))
             unreachable.refused = isinstance(err.reason, ConnectionRefusedError)
             # urllib raises URLError only while connecting or sending the request (never once it is sent whole): the
             # server did not get the call. A TLS failure is no passing outage, so it is not sent again.
