@@ -77,6 +77,25 @@ export function plainClient(ref: RedisRef): Redis {
   return client;
 }
 
+/** Node's codes for a TLS certificate it could not verify (an unknown authority, expired, another host's). */
+const UNVERIFIED_CERT = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS_CERT_ALTNAME_INVALID/;
+
+/** What to do about a first connection that failed with `err`. */
+function redisFix(ref: RedisRef, err: NodeJS.ErrnoException): string {
+  const tls = /^rediss:/i.test(ref.url);
+  if (tls && UNVERIFIED_CERT.test(err.code ?? '')) {
+    return 'make this process trust the authority that signed Redis\'s certificate: NODE_EXTRA_CA_CERTS=/path/to/ca.pem (PEM) in its ' +
+      'environment (for a certificate issued to another name, connect by a name it lists)';
+  }
+  if (tls && err.code === 'ETIMEDOUT') {
+    return 'a Redis that does not speak TLS never answers the handshake of a rediss:// URL: give redis:// for it; otherwise start Redis, or check the host and port';
+  }
+  if (!tls && err.code === 'ECONNRESET') {
+    return 'a Redis that speaks only TLS resets plain connections: give a rediss:// URL; otherwise check the host, port and password in --redis';
+  }
+  return 'start Redis (redis-server), or check the host, port and password in --redis';
+}
+
 /**
  * Connects once, without retries, and pings: an unreachable server, a refused password or a wrong database
  * number is a ConfigError naming the URL (redacted) within a few seconds, before anything is written anywhere.
@@ -95,8 +114,9 @@ export async function checkRedis(ref: RedisRef): Promise<void> {
     await probe.connect();
     await probe.ping();
   } catch (err) {
-    const why = (cause ?? (err as Error)).message.split('\n')[0]!.replace(ref.url, ref.where);
-    throw new ConfigError('--redis', `cannot reach Redis at ${ref.where} (${why})`, 'start Redis (redis-server), or check the host, port and password in --redis');
+    const failure = (cause ?? (err as Error)) as NodeJS.ErrnoException;
+    const why = failure.message.split('\n')[0]!.replace(ref.url, ref.where);
+    throw new ConfigError('--redis', `cannot reach Redis at ${ref.where} (${why})`, redisFix(ref, failure));
   } finally {
     probe.disconnect();
   }
