@@ -1,4 +1,5 @@
 // How PgStorage reaches its server: connection settings from the URL and options, a password-free name for messages, and connect failures turned into errors that say what to fix.
+import { accessSync, constants } from 'node:fs';
 import type { ClientConfig, CustomTypesConfig } from 'pg';
 import pg from 'pg';
 import { ConfigError, DataError, RenormTuneError } from '../../errors.js';
@@ -125,6 +126,7 @@ export function resolveConfig(url: string, opts: PgOptions, field = '--db'): Res
     throw new ConfigError(field, `${redactUrl(url)} names no database`, 'add it to the URL: postgres://user@host:5432/database');
   }
   const ignored = ignoredUrlOptions(u, field);
+  checkTlsFiles(u, field);
   const int = (name: string, value: string | null, min: number, max: number): number | undefined => {
     if (value === null) return undefined;
     const n = Number(value);
@@ -147,6 +149,28 @@ export function resolveConfig(url: string, opts: PgOptions, field = '--db'): Res
     lockWaitMs,
   };
 }
+
+/** The URL's TLS files, which node-postgres reads as it parses the URL: one it cannot read would be a raw ENOENT. */
+const TLS_FILES: Record<string, string> = {
+  sslrootcert: 'the PEM certificate of the authority that signed the server\'s certificate',
+  sslcert: 'this client\'s PEM certificate',
+  sslkey: 'the PEM key of ?sslcert=',
+};
+
+function checkTlsFiles(u: URL, field: string): void {
+  for (const [name, what] of Object.entries(TLS_FILES)) {
+    const file = u.searchParams.get(name);
+    if (file === null) continue;
+    try {
+      accessSync(file, constants.R_OK);
+    } catch (err) {
+      throw new ConfigError(`${field} ?${name}`, `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, `give ${what}`);
+    }
+  }
+}
+
+/** Node's codes for a TLS certificate it could not verify (an unknown authority, expired, another host's). */
+const UNVERIFIED_CERT = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS_CERT_ALTNAME_INVALID/;
 
 /** SQLSTATEs and socket codes that mean "this URL does not lead to a usable database", with what to do about each. */
 function diagnose(err: { code?: string; message: string }, timeoutMs: number): { problem: string; fix: string } | null {
@@ -187,6 +211,14 @@ function diagnose(err: { code?: string; message: string }, timeoutMs: number): {
   if (/terminated unexpectedly/i.test(err.message)) {
     return { problem: 'the connection was closed before the server answered', fix: 'check that the host and port lead to PostgreSQL, and ?sslmode=' };
   }
+  if (UNVERIFIED_CERT.test(err.code ?? '')) {
+    return {
+      problem: `the server's TLS certificate was not verified (${err.message})`,
+      fix: 'give the authority that signed it with ?sslrootcert=/path/to/ca.pem (or NODE_EXTRA_CA_CERTS); for a certificate issued to another name, connect by a name it lists',
+    };
+  }
+  if (/does not support SSL/i.test(err.message)) return { problem: err.message, fix: 'leave ?sslmode= out for this server, or turn ssl on in its postgresql.conf' };
+  if (/SSL required/i.test(err.message)) return { problem: `${err.message} (the server takes only encrypted connections)`, fix: 'add ?sslmode=verify-full to the URL (and ?sslrootcert=ca.pem for a private authority)' };
   if (/SSL|certificate/i.test(err.message)) return { problem: err.message, fix: 'match ?sslmode= to what the server offers' };
   return null;
 }
