@@ -19,6 +19,7 @@ export const COMMAND_MODULES: CommandModule[] = [
   { parent: 'bench', commands: ['distributed'], load: () => import('./bench_distributed.js') },
   { parent: 'program', commands: ['run'], load: () => import('./run.js') },
   { parent: 'program', commands: ['worker'], load: () => import('./worker.js') },
+  { parent: 'program', commands: ['queue'], load: () => import('./queue.js') },
   { parent: 'program', commands: ['serve', 'studies', 'show', 'export'], load: () => import('./study.js') },
   { parent: 'program', commands: ['create', 'extend', 'stop', 'resume', 'rename', 'delete', 'enqueue'], load: () => import('./manage.js') },
   { parent: 'program', commands: ['copy'], load: () => import('./copy.js') },

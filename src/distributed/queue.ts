@@ -101,6 +101,12 @@ export class TrialQueue {
     return this.queue.getWaitingCount();
   }
 
+  /** Jobs by state: waiting for a worker (prioritized ones included), taken by one, delayed. */
+  async jobCounts(): Promise<{ waiting: number; active: number; delayed: number }> {
+    const c = await this.queue.getJobCounts('wait', 'prioritized', 'active', 'delayed');
+    return { waiting: (c.wait ?? 0) + (c.prioritized ?? 0), active: c.active ?? 0, delayed: c.delayed ?? 0 };
+  }
+
   /** Calls `listener` whenever a job completes or fails (a slot freed somewhere): the coordinator's cue to look again. */
   onSettled(listener: () => void): void {
     if (!this.events) {
