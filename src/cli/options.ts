@@ -25,10 +25,10 @@ export function nonNegativeInt(field: string, example = 10) {
   return integerAtLeast(0, 'an integer >= 0', field, example);
 }
 
-/** --port: an integer in [0, 65535] (0 picks a free port); a refusal quotes what was typed. */
-export function portNumber(raw: string): number {
+/** --port (or `field`): an integer in [0, 65535] (0 picks a free port); a refusal quotes what was typed. */
+export function portNumber(raw: string, field = '--port'): number {
   const v = wholeNumber(raw);
-  if (!(v <= 65535)) throw new ConfigError('--port', `must be an integer in [0, 65535], got ${JSON.stringify(raw)}`, 'e.g. --port 8080 (0 picks a free one)');
+  if (!(v <= 65535)) throw new ConfigError(field, `must be an integer in [0, 65535], got ${JSON.stringify(raw)}`, `e.g. ${field} ${field === '--port' ? 8080 : 9464} (0 picks a free one)`);
   return v;
 }
 

@@ -7,10 +7,11 @@ import { ConfigError } from '../errors.js';
 import { expectOneOf } from '../config/fields.js';
 import { openWorkerService } from '../distributed/compat.js';
 import { checkBackendInstalled, checkExecutorOptions, checkIsolation, createExecutor, ISOLATIONS, resolveIsolation } from '../study/executor/choose.js';
-import { deviceList, wholeNumber } from './options.js';
+import { deviceList, portNumber, wholeNumber } from './options.js';
 import { Presence } from '../distributed/presence.js';
 import { checkRedis, DEFAULT_PREFIX, parseRedisRef } from '../distributed/redis.js';
 import { runQueueWorker } from '../distributed/worker.js';
+import { WorkerMetrics } from '../distributed/worker_metrics.js';
 import { BACKEND_NAMES, CLI } from '../shared/names.js';
 import { storageRefFrom } from '../study/storage/index.js';
 import { localScenario } from '../study/config.js';
@@ -26,6 +27,8 @@ interface WorkerOpts {
   devices?: string;
   idleExit: string;
   trialWorker?: string;
+  metricsPort?: string;
+  metricsHost?: string;
 }
 
 /** A numeric flag in [lo, hi]; the message quotes what was typed. */
@@ -50,7 +53,13 @@ export async function workerCommand(o: WorkerOpts): Promise<number> {
   const idleSeconds = numberFlag(o.idleExit, '--idle-exit', 0, 24 * 3600, false);
   checkBackendInstalled(backend);
   checkExecutorOptions({ isolation, ...(backend ? { backend } : {}), ...(devices ? { devices } : {}) });
+  if (o.metricsHost !== undefined && o.metricsPort === undefined) throw new ConfigError('--metrics-host', 'applies only with --metrics-port', 'add --metrics-port 9464, or leave it out');
+  const metricsPort = o.metricsPort === undefined ? undefined : portNumber(o.metricsPort, '--metrics-port');
   await checkRedis(redis);
+  // Listening comes before the database opens: a port in use is refused with nothing else started.
+  const metrics = metricsPort === undefined ? undefined : new WorkerMetrics();
+  const endpoint = metrics ? await metrics.serve(o.metricsHost ?? '127.0.0.1', metricsPort!) : undefined;
+  if (endpoint) log(`[worker] metrics at ${endpoint.url}/metrics, liveness at ${endpoint.url}/health`);
   const { service, close } = await openWorkerService(ref);
   let executor;
   try {
@@ -64,6 +73,7 @@ export async function workerCommand(o: WorkerOpts): Promise<number> {
     });
   } catch (err) {
     await close();
+    await endpoint?.close();
     throw err;
   }
   const presence = new Presence(redis);
@@ -90,6 +100,7 @@ export async function workerCommand(o: WorkerOpts): Promise<number> {
       idleMs: idleSeconds * 1000,
       signal: stop.signal,
       log,
+      ...(metrics ? { observer: metrics } : {}),
       // A study whose trials would load native TensorFlow in a thread pool, or whose data this machine cannot
       // read, stops the worker here rather than failing its trials one by one.
       prepare: async (config) => {
@@ -116,6 +127,7 @@ export async function workerCommand(o: WorkerOpts): Promise<number> {
     await executor.close().catch(() => undefined);
     await presence.close();
     await close();
+    await endpoint?.close();
   }
 }
 
@@ -131,6 +143,8 @@ export function register(program: Command): void {
     .option('--isolation <how>', 'thread (a piscina pool) or process (one child process per slot; the default, and required, for node/node-gpu)')
     .option('--devices <ids>', 'one process per device, e.g. 0,1 (sets CUDA_VISIBLE_DEVICES per process; implies --isolation process)')
     .option('--idle-exit <seconds>', 'leave after this long with nothing to train and no live coordinator; 0 waits forever', '2')
+    .option('--metrics-port <port>', 'serve Prometheus metrics at /metrics and a liveness check at /health on this port (0 picks a free one)')
+    .option('--metrics-host <host>', 'address for --metrics-port (default 127.0.0.1; 0.0.0.0 for a scraper on another machine: counts only, no API)')
     // The CLI tests and the benchmark plug in fast fixture trainers (same protocol as workers/trial.ts).
     .addOption(new Option('--trial-worker <file>', 'worker module that trains one trial').hideHelp())
     .action(async (o: WorkerOpts) => {

@@ -14,6 +14,7 @@ import { isConnectionError, RedisOutage } from './outage.js';
 import type { CoordinatorPresence, Presence } from './presence.js';
 import { CLOSE_GRACE_MS, parseJobData, QUEUE_NAME, type TrialJobData, WORKER_SETTINGS } from './queue.js';
 import { bullConnection, type RedisRef } from './redis.js';
+import type { WorkerObserver } from './worker_metrics.js';
 
 export interface QueueWorkerOptions {
   service: StudyService;
@@ -38,6 +39,8 @@ export interface QueueWorkerOptions {
   /** SIGTERM: take nothing more, cancel running trials and hand them back to the queue, then return. */
   signal?: AbortSignal;
   log?: (line: string) => void;
+  /** Told of slots taken and freed and of each trial's end (`worker --metrics-port`). */
+  observer?: WorkerObserver;
 }
 
 export interface QueueWorkerResult {
@@ -157,12 +160,15 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
     }
     if (end === 'cancelled') {
       const released = await service.releaseTrial(study.id, trial.id, token).catch(() => false);
+      opts.observer?.trialEnded(released ? 'handed_back' : 'lease_lost');
       log(`[worker] ${name}: ${why === 'study deleted' ? 'stopped: its study was deleted' : released ? `handed back to the queue (${why})` : 'lease lost: another worker owns it now, nothing recorded'}`);
     } else if (end === 'lost') {
+      opts.observer?.trialEnded('lease_lost');
       log(`[worker] ${name}: lease lost (token ${token} is stale): another worker owns it now, result discarded`);
     } else {
       finished++;
       const t = await service.getTrial(study.id, trial.id);
+      opts.observer?.trialEnded(t.state === 'PRUNED' || t.state === 'FAIL' ? t.state : 'COMPLETE');
       log(`[worker] ${name}: ${t.state}${t.value !== null ? ` ${t.value.toFixed(4)}` : ''}${t.failureReason ? ` (${t.failureReason})` : ''}`);
     }
     return end;
@@ -173,12 +179,17 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
     QUEUE_NAME,
     async (job) => {
       active++;
+      opts.observer?.busy(1);
       lastBusy = Date.now();
       try {
         const out = await handle(job);
-        if (out instanceof Dropped) return { dropped: out.why };
+        if (out instanceof Dropped) {
+          opts.observer?.trialEnded('dropped');
+          return { dropped: out.why };
+        }
         return { end: out };
       } catch (err) {
+        opts.observer?.trialEnded('error');
         // A version mismatch, a foreign study or a machine that cannot load the data: this worker must stop; the
         // job fails (and is removed), the trial stays WAITING and its coordinator enqueues it for another worker.
         if (err instanceof ConfigError || (err as { code?: string }).code === 'VERSION_MISMATCH' || (err as { code?: string }).code === 'INVALID_DATA') {
@@ -189,6 +200,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
         throw err;
       } finally {
         active--;
+        opts.observer?.busy(-1);
         lastBusy = Date.now();
       }
     },
@@ -232,6 +244,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
   if (opts.signal?.aborted) void shutdown('signal');
 
   const leave = await presence.announce('worker', { owner, slots: executor.slots });
+  opts.observer?.started(owner, executor.slots);
   let lastLook = 0;
   const idleTimer = setInterval(() => {
     const now = Date.now();
