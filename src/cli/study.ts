@@ -147,7 +147,7 @@ export function exportWritten(out: string, exported: ExportedSchedule & Partial<
 
 interface DbOpt { db?: string }
 export interface ServeOptions extends DbOpt {
-  port: string; host: string; token?: string; allowedHosts?: string; env?: NodeJS.ProcessEnv; tlsCert?: string; tlsKey?: string;
+  port: string; host: string; token?: string; readToken?: string; allowedHosts?: string; env?: NodeJS.ProcessEnv; tlsCert?: string; tlsKey?: string;
 }
 
 export interface Serving {
@@ -163,7 +163,8 @@ export interface Serving {
 /** Checks host, token and the TLS files before touching the database, so a refused start leaves no file behind. */
 export async function serve(o: ServeOptions): Promise<Serving> {
   const port = portNumber(o.port);
-  const listen = resolveListenOptions({ host: o.host, port, ...(o.token === undefined ? {} : { token: o.token }), ...(o.env ? { env: o.env } : {}),
+  const listen = resolveListenOptions({ host: o.host, port, ...(o.token === undefined ? {} : { token: o.token }), ...(o.readToken === undefined ? {} : { readToken: o.readToken }),
+    ...(o.env ? { env: o.env } : {}),
     ...(o.allowedHosts === undefined ? {} : { allowedHosts: parseAllowedHosts(o.allowedHosts) }) });
   const tls = tlsFlags(o);
   if (tls) loadTls(tls);
@@ -206,6 +207,7 @@ export function register(program: Command): void {
     .option('--host <host>', 'address to bind; anything but loopback needs a token', '127.0.0.1')
     .option('--db <ref>', `${DB_HELP}; a SQLite file is created if missing`)
     .option('--token <token>', 'bearer token the API requires (or set RENORM_TUNE_TOKEN)')
+    .option('--read-token <token>', 'a second token that may only read: the dashboard, GETs, /metrics (or set RENORM_TUNE_READ_TOKEN); needs --token')
     .option('--allowed-hosts <names>', 'comma-separated host names to serve besides localhost/127.0.0.1/[::1] (DNS-rebinding guard)')
     .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (then any intermediates); SIGHUP reads it and the key again')
     .option('--tls-key <file>', 'the PEM private key of --tls-cert')

@@ -19,6 +19,8 @@ export interface AppOptions extends RouteOptions {
    * gets from opening `/?token=<token>` once).
    */
   token?: string;
+  /** With `token`: a second secret that may only read (GET, HEAD): the dashboard's viewers and scrapers. */
+  readToken?: string;
   /**
    * Host names served besides localhost, 127.0.0.1 and [::1] (the DNS-rebinding guard). Without a token the guard
    * is always on; with a token it is on only when this is given, since the token already keeps rebound pages out
@@ -44,7 +46,8 @@ export function createApp(api: StudyApi, opts: AppOptions = {}): Express {
   app.use(requireDecodablePath);
   app.use(compress);
   // Auth runs before the body is read, so an unauthenticated client cannot make the server parse anything.
-  if (opts.token !== undefined) app.use('/api', requireToken(opts.token));
+  const tokens = opts.token === undefined ? undefined : { write: opts.token, ...(opts.readToken === undefined ? {} : { read: opts.readToken }) };
+  if (tokens) app.use('/api', requireToken(tokens));
   const routes = apiRouter(api, opts);
   // A wrong method is refused before the body checks: a PUT's missing Content-Type is not what needs fixing.
   app.use('/api', refuseWrongMethod(routes), refuseCrossSite, requireJsonType, ...jsonBody(opts.bodyLimit ?? '256kb'));
@@ -52,9 +55,9 @@ export function createApp(api: StudyApi, opts: AppOptions = {}): Express {
   app.use('/api', notFound);
   // Prometheus's scrape: behind the token like the API (a scraper sends it as its bearer_token).
   const scrape = Router().get('/metrics', metrics.scrape);
-  if (opts.token !== undefined) app.use('/metrics', requireToken(opts.token));
+  if (tokens) app.use('/metrics', requireToken(tokens));
   app.use(refuseWrongMethod(scrape), scrape);
-  if (opts.token !== undefined && opts.ui) app.use(tokenLogin(opts.token));
+  if (tokens && opts.ui) app.use(tokenLogin(tokens));
   opts.ui?.(app);
   app.use(notFound);
   app.use(errorHandler(opts.log ?? ((m) => process.stderr.write(`renorm-tune server: ${m}\n`))));

@@ -47,18 +47,40 @@ export function isBearerAuthenticated(res: Response): boolean {
   return res.locals[BEARER] === true;
 }
 
-export function requireToken(token: string): RequestHandler {
+/** The server's secrets: `write` may do anything; `read`, when set, only what GET, HEAD and OPTIONS do (viewers, scrapers). */
+export interface Tokens {
+  write: string;
+  read?: string;
+}
+
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Which of the tokens `given` is, if any. */
+function grant(given: string, tokens: Tokens): 'write' | 'read' | undefined {
+  // Both compared every time: which one matched takes no less time than a miss.
+  const write = tokensEqual(given, tokens.write);
+  const read = tokens.read !== undefined && tokensEqual(given, tokens.read);
+  return write ? 'write' : read ? 'read' : undefined;
+}
+
+export function requireToken(tokens: Tokens): RequestHandler {
   return (req, res, next) => {
     const header = req.get('authorization') ?? '';
     const match = /^Bearer\s+(.+)$/i.exec(header);
-    if (match && tokensEqual(match[1]!.trim(), token)) {
-      res.locals[BEARER] = true;
+    const byBearer = match ? grant(match[1]!.trim(), tokens) : undefined;
+    // Mounted under /api, so req.path alone would be '/health'.
+    const open = OPEN.has(req.baseUrl + req.path);
+    const fromCookie = match ? undefined : cookie(req.get('cookie'), TOKEN_COOKIE);
+    const granted = byBearer ?? (fromCookie === undefined ? undefined : grant(fromCookie, tokens));
+    if (granted === 'read' && !READS.has(req.method) && !open) {
+      return next(new HttpError(403, 'READ_ONLY_TOKEN',
+        `the token given may only read (the --read-token / RENORM_TUNE_READ_TOKEN one); ${req.method.slice(0, 20)} ${(req.baseUrl + req.path).slice(0, 200)} needs the --token one`));
+    }
+    if (granted !== undefined) {
+      if (byBearer !== undefined) res.locals[BEARER] = true;
       return next();
     }
-    // Mounted under /api, so req.path alone would be '/health'.
-    if (OPEN.has(req.baseUrl + req.path)) return next();
-    const fromCookie = match ? undefined : cookie(req.get('cookie'), TOKEN_COOKIE);
-    if (fromCookie !== undefined && tokensEqual(fromCookie, token)) return next();
+    if (open) return next();
     res.set('WWW-Authenticate', 'Bearer realm="renorm-tune"');
     next(new HttpError(401, 'UNAUTHORIZED', match ? 'wrong bearer token' : 'this server needs "Authorization: Bearer <token>" (the --token / RENORM_TUNE_TOKEN it was started with)'));
   };
@@ -68,13 +90,14 @@ export function requireToken(token: string): RequestHandler {
  * `GET /?token=...` for the dashboard: a right token becomes the cookie and the URL loses the query (so it does
  * not linger in history); a wrong one is a 401 page rather than a dashboard full of failing requests.
  */
-export function tokenLogin(token: string): RequestHandler {
+export function tokenLogin(tokens: Tokens): RequestHandler {
   return (req, res, next) => {
     const given = req.method === 'GET' ? req.query.token : undefined;
     if (typeof given !== 'string') return next();
-    if (!tokensEqual(given, token)) return next(new HttpError(401, 'UNAUTHORIZED', 'wrong token in the ?token= link'));
+    if (grant(given, tokens) === undefined) return next(new HttpError(401, 'UNAUTHORIZED', 'wrong token in the ?token= link'));
+    // The token given becomes the cookie: a read token's link opens a dashboard that can only read.
     // Over HTTPS the cookie is Secure: a browser never sends it over plain HTTP to the same host.
-    res.cookie(TOKEN_COOKIE, token, { httpOnly: true, sameSite: 'strict', path: '/', secure: req.secure });
+    res.cookie(TOKEN_COOKIE, given, { httpOnly: true, sameSite: 'strict', path: '/', secure: req.secure });
     const rest = new URLSearchParams(req.query as Record<string, string>);
     rest.delete('token');
     const q = rest.toString();

@@ -15,11 +15,12 @@ import { answerNodeErrors } from './node_errors.js';
 import { loadTls, type TlsFiles, type TlsMaterial } from './tls.js';
 
 export const TOKEN_ENV = 'RENORM_TUNE_TOKEN';
+export const READ_TOKEN_ENV = 'RENORM_TUNE_READ_TOKEN';
 /** `1` serves the dashboard's source maps (development only). */
 export const SOURCE_MAPS_ENV = 'RENORM_TUNE_SOURCE_MAPS';
 const MIN_TOKEN_LENGTH = 8;
 
-export interface ServerOptions extends Omit<AppOptions, 'token' | 'ui'> {
+export interface ServerOptions extends Omit<AppOptions, 'token' | 'readToken' | 'ui'> {
   api: StudyApi;
   /** Default 127.0.0.1. */
   host?: string;
@@ -27,6 +28,8 @@ export interface ServerOptions extends Omit<AppOptions, 'token' | 'ui'> {
   port?: number;
   /** Falls back to $RENORM_TUNE_TOKEN. */
   token?: string;
+  /** A token that may only read (GET, HEAD); falls back to $RENORM_TUNE_READ_TOKEN. Needs `token`. */
+  readToken?: string;
   /** Serve the dashboard at `/` (default true). */
   dashboard?: boolean;
   /** Serve the dashboard's `.js.map` files too (default false, or $RENORM_TUNE_SOURCE_MAPS=1): development only. */
@@ -56,22 +59,35 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>;
 }
 
-/** Checks host/port/token before anything listens; exported so the CLI can fail fast with the same message. */
-export function resolveListenOptions(opts: Pick<ServerOptions, 'host' | 'port' | 'token' | 'env' | 'allowedHosts'>): { host: string; port: number; token?: string; allowedHosts?: string[] } {
+/** Checks host/port/tokens before anything listens; exported so the CLI can fail fast with the same message. */
+export function resolveListenOptions(opts: Pick<ServerOptions, 'host' | 'port' | 'token' | 'readToken' | 'env' | 'allowedHosts'>): { host: string; port: number; token?: string; readToken?: string; allowedHosts?: string[] } {
   const host = opts.host ?? '127.0.0.1';
   const port = opts.port ?? 8080;
   expectInt(port, 'port', 0, 65535, 'e.g. --port 8080');
-  const raw = opts.token ?? (opts.env ?? process.env)[TOKEN_ENV];
-  const token = raw === undefined || raw === '' ? undefined : raw;
-  if (token !== undefined && token.length < MIN_TOKEN_LENGTH) {
-    throw new ConfigError('token', `must be at least ${MIN_TOKEN_LENGTH} characters`, 'use a random one, e.g. `openssl rand -hex 16`');
+  const given = (flag: string | undefined, env: string) => {
+    const raw = flag ?? (opts.env ?? process.env)[env];
+    return raw === undefined || raw === '' ? undefined : raw;
+  };
+  const token = given(opts.token, TOKEN_ENV);
+  const readToken = given(opts.readToken, READ_TOKEN_ENV);
+  for (const [field, t] of [['token', token], ['read-token', readToken]] as const) {
+    if (t !== undefined && t.length < MIN_TOKEN_LENGTH) {
+      throw new ConfigError(field, `must be at least ${MIN_TOKEN_LENGTH} characters`, 'use a random one, e.g. `openssl rand -hex 16`');
+    }
+  }
+  if (readToken !== undefined && token === undefined) {
+    throw new ConfigError('read-token', 'needs a --token as well: without one the server takes no token at all, and anyone may write',
+      `pass --token <secret> (or set ${TOKEN_ENV}) for the trainers, and give the read token to viewers`);
+  }
+  if (readToken !== undefined && readToken === token) {
+    throw new ConfigError('read-token', 'is the same as --token, so it could write', 'give viewers a secret of their own, e.g. `openssl rand -hex 16`');
   }
   if (!isLoopback(host) && token === undefined) {
     throw new ConfigError('token', `listening on ${host} exposes the API beyond this machine, so a bearer token is required`,
       `pass --token <secret> or set ${TOKEN_ENV}, or listen on 127.0.0.1`);
   }
   const allowedHosts = opts.allowedHosts === undefined ? undefined : parseAllowedHosts(opts.allowedHosts);
-  return { host, port, ...(token === undefined ? {} : { token }), ...(allowedHosts === undefined ? {} : { allowedHosts }) };
+  return { host, port, ...(token === undefined ? {} : { token }), ...(readToken === undefined ? {} : { readToken }), ...(allowedHosts === undefined ? {} : { allowedHosts }) };
 }
 
 /** The name a client uses for an address we listen on, if it is one a browser could send as Host (not 0.0.0.0/::). */
@@ -82,7 +98,7 @@ function listenName(host: string): string | undefined {
 }
 
 export async function createServer(opts: ServerOptions): Promise<RunningServer> {
-  const { host, port, token, allowedHosts } = resolveListenOptions(opts);
+  const { host, port, token, readToken, allowedHosts } = resolveListenOptions(opts);
   const sourceMaps = opts.sourceMaps ?? (opts.env ?? process.env)[SOURCE_MAPS_ENV] === '1';
   const ui = opts.dashboard === false ? undefined : (a: Express) => mountDashboard(a, { sourceMaps });
   // The Host guard is always on without a token; with one, only when names were listed (see AppOptions.allowedHosts).
@@ -90,7 +106,7 @@ export async function createServer(opts: ServerOptions): Promise<RunningServer> 
   const own = listenName(host);
   const guard = token === undefined || allowedHosts !== undefined;
   const app = createApp(opts.api, {
-    ...opts, ...(token === undefined ? {} : { token }), ...(ui ? { ui } : {}),
+    ...opts, ...(token === undefined ? {} : { token }), ...(readToken === undefined ? {} : { readToken }), ...(ui ? { ui } : {}),
     ...(guard ? { allowedHosts: [...(allowedHosts ?? []), ...(own === undefined ? [] : [own])] } : {}),
   });
   const material = opts.tls === undefined ? undefined : loadTls(opts.tls);

@@ -38,7 +38,7 @@
 //                                                       last, then the stream ends
 // Errors are {error: {code, message, field?}}: 400 INVALID_JSON / INVALID_CONFIG (a config, schedule or management
 // body) / INVALID_ASK / INVALID_REPORT / INVALID_TELL / INVALID_RELEASE / INVALID_HEARTBEAT / INVALID_ENCODING /
-// INVALID_URL, 401 UNAUTHORIZED, 403 HOST_NOT_ALLOWED / CROSS_SITE_REQUEST, 404 NOT_FOUND, 405 METHOD_NOT_ALLOWED (a
+// INVALID_URL, 401 UNAUTHORIZED, 403 HOST_NOT_ALLOWED / CROSS_SITE_REQUEST / READ_ONLY_TOKEN, 404 NOT_FOUND, 405 METHOD_NOT_ALLOWED (a
 // path above with another method; the Allow header lists its methods, read from this router), 409 CONFLICT /
 // BUDGET_EXHAUSTED / LEASE_LOST / STUDY_STOPPED, 413 PAYLOAD_TOO_LARGE, 415 UNSUPPORTED_MEDIA_TYPE, 431
 // HEADERS_TOO_LARGE, 500 INTERNAL (details only in the server log).

@@ -102,3 +102,51 @@ describe('dashboard with a token', () => {
     }
   });
 });
+
+describe('with a read token beside the token', () => {
+  const READ = 'viewer-only-secret';
+  it('lets the read token GET (the API, the dashboard\'s cookie, /metrics) and refuses it every write with 403, storing nothing', async () => {
+    const api = new FakeStudyApi();
+    const srv = await start({ api, token: TOKEN, readToken: READ, dashboard: true });
+    try {
+      const writer = { authorization: `Bearer ${TOKEN}` };
+      const reader = { authorization: `Bearer ${READ}` };
+      const created = await call(srv.url, 'POST', '/api/studies', studyConfig(), writer);
+      assert.equal(created.status, 201);
+      const id = created.body.id as string;
+      assert.equal((await call(srv.url, 'GET', '/api/studies', undefined, reader)).body.studies.length, 1);
+      assert.equal((await call(srv.url, 'GET', `/api/studies/${id}`, undefined, reader)).status, 200);
+      assert.equal((await fetch(`${srv.url}/metrics`, { headers: reader })).status, 200);
+      const before = JSON.stringify(await api.listStudies());
+      for (const [method, path, body] of [
+        ['POST', '/api/studies', studyConfig('second')], ['POST', `/api/studies/${id}/ask`, {}], ['POST', `/api/studies/${id}/stop`, {}], ['DELETE', `/api/studies/${id}`, undefined],
+      ] as const) {
+        const r = await call(srv.url, method, path, body, reader);
+        assert.equal(r.status, 403, `${method} ${path}`);
+        assert.equal(r.body.error.code, 'READ_ONLY_TOKEN');
+        assert.match(r.body.error.message, new RegExp(`may only read .*; ${method} ${path.replace(/[/]/g, '\\/')} needs the --token one`));
+      }
+      assert.equal(JSON.stringify(await api.listStudies()), before, 'nothing written');
+      // The dashboard opened with the read token's link reads, and cannot write through its cookie either.
+      const login = await fetch(`${srv.url}/?token=${READ}`, { redirect: 'manual' });
+      assert.equal(login.status, 303);
+      const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+      assert.equal((await call(srv.url, 'GET', '/api/studies', undefined, { cookie })).status, 200);
+      assert.equal((await call(srv.url, 'POST', `/api/studies/${id}/stop`, {}, { cookie })).body.error.code, 'READ_ONLY_TOKEN');
+      // The token still writes; a wrong one is still 401.
+      assert.equal((await call(srv.url, 'POST', `/api/studies/${id}/stop`, {}, writer)).status, 200);
+      assert.equal((await call(srv.url, 'GET', '/api/studies', undefined, { authorization: 'Bearer viewer-only-secreT' })).status, 401);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('is refused at start when short, equal to the token, or given without one', () => {
+    const refused = (opts: Parameters<typeof resolveListenOptions>[0], message: RegExp) =>
+      assert.throws(() => resolveListenOptions({ env: {}, ...opts }), (e: unknown) => e instanceof ConfigError && e.field === 'read-token' && message.test(e.message), message.source);
+    refused({ token: TOKEN, readToken: 'short' }, /at least 8/);
+    refused({ token: TOKEN, readToken: TOKEN }, /is the same as --token, so it could write/);
+    refused({ readToken: READ }, /needs a --token as well/);
+    assert.deepEqual(resolveListenOptions({ env: { RENORM_TUNE_TOKEN: TOKEN, RENORM_TUNE_READ_TOKEN: READ } }), { host: '127.0.0.1', port: 8080, token: TOKEN, readToken: READ });
+  });
+});
