@@ -9,7 +9,7 @@ import { hostCheck } from './host_check.js';
 import { serverMetrics } from './metrics.js';
 import { refuseWrongMethod } from './methods.js';
 import { errorHandler, notFound } from './http_errors.js';
-import { apiRouter, type RouteOptions } from './routes.js';
+import { apiRouter, READY_WAIT_MS, type RouteOptions } from './routes.js';
 import { securityHeaders } from './security_headers.js';
 import { requireDecodablePath } from './url_check.js';
 
@@ -38,7 +38,7 @@ export interface AppOptions extends RouteOptions {
 export function createApp(api: StudyApi, opts: AppOptions = {}): Express {
   const app = express();
   app.disable('x-powered-by');
-  const metrics = serverMetrics(api);
+  const metrics = serverMetrics(api, opts.readyWaitMs ?? READY_WAIT_MS);
   // First: every request is counted, those refused by the checks below too.
   app.use(metrics.observe);
   app.use(securityHeaders);

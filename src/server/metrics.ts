@@ -2,11 +2,12 @@
 // Three kinds of series: the process (CPU, memory, event-loop delay, GC: prom-client's defaults), the HTTP API
 // (requests and their durations by route pattern, never by raw URL, so a study name cannot grow the series), and the
 // studies as the storage holds them at scrape time (trials by state, budget, best value), read through the one
-// `listStudies` call the study list uses. A storage that cannot be read makes `renorm_tune_storage_up` 0 and leaves the
-// study series out; the scrape itself still answers 200, as Prometheus exporters do.
+// `listStudies` call the study list uses. A storage that cannot be read within the readiness wait makes
+// `renorm_tune_storage_up` 0 and leaves the study series out; the scrape itself still answers 200, as exporters do.
 import type { Request, RequestHandler, Response } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { StudyApi, StudySummary } from '../study/api_types.js';
+import { storageWithin } from './storage_wait.js';
 
 export const METRICS_PREFIX = 'renorm_tune_';
 const TRIAL_STATES = ['WAITING', 'RUNNING', 'COMPLETE', 'PRUNED', 'FAIL'] as const;
@@ -42,7 +43,8 @@ export interface ServerMetrics {
   scrape: RequestHandler;
 }
 
-export function serverMetrics(api: StudyApi): ServerMetrics {
+/** `waitMs`: how long a scrape waits for the storage before reporting it down. */
+export function serverMetrics(api: StudyApi, waitMs: number): ServerMetrics {
   const http = new Registry();
   const requests = new Counter({
     name: `${METRICS_PREFIX}http_requests_total`, help: 'HTTP requests answered, by method, route pattern and status',
@@ -78,7 +80,7 @@ export function serverMetrics(api: StudyApi): ServerMetrics {
 
   const scrape: RequestHandler = async (_req, res, next) => {
     try {
-      const studies = studyRegistry(await storageRead(api));
+      const studies = studyRegistry(await storageRead(api, waitMs));
       const body = await Registry.merge([processMetrics(), http, studies]).metrics();
       res.set('Content-Type', Registry.PROMETHEUS_CONTENT_TYPE).set('Cache-Control', 'no-store').send(body);
     } catch (err) {
@@ -93,11 +95,11 @@ interface StorageRead {
   seconds: number;
 }
 
-async function storageRead(api: StudyApi): Promise<StorageRead> {
+async function storageRead(api: StudyApi, waitMs: number): Promise<StorageRead> {
   const start = process.hrtime.bigint();
   let studies: StudySummary[] | undefined;
   try {
-    studies = await api.listStudies();
+    studies = await storageWithin(api.listStudies(), waitMs, 'metrics');
   } catch {
     studies = undefined;
   }
@@ -115,7 +117,7 @@ function studyRegistry({ studies, seconds }: StorageRead): Registry {
   const info = gauge('study_info', 'One series per study, with its state, executor and direction as labels', ['study', 'study_id', 'state', 'executor', 'direction']);
   const trials = gauge('study_trials', 'Trials of a study in each state', ['study', 'study_id', 'state']);
   const budget = gauge('study_budget_trials', 'A study\'s trials budget (baselines included); absent with only a time budget', ['study', 'study_id']);
-  const best = gauge('study_best_value', 'The best value of a study\'s completed search trials; absent before the first', ['study', 'study_id']);
+  const best = gauge('study_best_value', 'The value of a study\'s best trial among its search trials and baselines (as `renorm-tune studies` lists it); absent before one completes', ['study', 'study_id']);
   for (const s of studies) {
     const who = { study: s.name, study_id: s.id };
     info.set({ ...who, state: s.state, executor: s.executor, direction: s.direction }, 1);

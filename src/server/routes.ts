@@ -45,7 +45,7 @@
 // Every POST and DELETE needs Content-Type: application/json, with or without a body. Stored values (a config, a report's
 // metrics) are bounded: 32 levels, 4096 entries, 64 kB, finite numbers, no __proto__ keys.
 import { Router, type Request } from 'express';
-import { StorageUnavailableError } from '../study/errors.js';
+import { storageWithin } from './storage_wait.js';
 import type { StudyApi } from '../study/api_types.js';
 import { askBody, emptyBody, enqueueBody, extendBody, leaseTokenBody, renameBody, reportBody, studyConfigBody, tellBody, trialNumberParam, viewCurvesQuery } from './requests.js';
 import { streamStudyEvents, type SseOptions } from './sse.js';
@@ -60,22 +60,8 @@ export interface RouteOptions extends SseOptions {
 
 const studyId = (req: Request): string => String(req.params.id);
 
-/** How long a readiness check waits for the storage: a load balancer's probe gives up after a second or a few. */
+/** How long a readiness check (and a scrape of /metrics) waits for the storage: a probe gives up after a second or a few. */
 export const READY_WAIT_MS = 2000;
-
-/** `read`, or StorageUnavailableError (503) once it has taken `waitMs`: a storage that hangs is not ready. */
-async function withinReadyWait<T>(read: Promise<T>, waitMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StorageUnavailableError('readiness check', `no answer within ${waitMs / 1000} s`)), waitMs);
-  });
-  try {
-    return await Promise.race([read, late]);
-  } finally {
-    clearTimeout(timer);
-    read.catch(() => undefined);
-  }
-}
 
 export function apiRouter(api: StudyApi, opts: RouteOptions = {}): Router {
   const r = Router();
@@ -85,7 +71,7 @@ export function apiRouter(api: StudyApi, opts: RouteOptions = {}): Router {
   });
 
   r.get('/ready', async (_req, res) => {
-    const studies = await withinReadyWait(api.listStudies(), opts.readyWaitMs ?? READY_WAIT_MS);
+    const studies = await storageWithin(api.listStudies(), opts.readyWaitMs ?? READY_WAIT_MS, 'readiness check');
     res.json({ ok: true, studies: studies.length });
   });
 

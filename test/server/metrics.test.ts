@@ -174,6 +174,10 @@ describe('GET /api/ready', () => {
       assert.equal(ready.body.error.code, 'STORAGE_UNAVAILABLE');
       assert.match(ready.body.error.message, /no answer within 0\.15 s/);
       assert.equal((await call(srv.url, 'GET', '/api/health')).status, 200);
+      const samples = await scrape(srv.url);
+      assert.equal(value(samples, 'renorm_tune_storage_up'), 0, 'the scrape reports the storage down instead of hanging with it');
+      assert.ok(value(samples, 'renorm_tune_storage_read_seconds')! >= 0.15);
+      assert.equal(matching(samples, 'renorm_tune_study_info').length, 0);
     } finally {
       await srv.close();
     }
