@@ -1,17 +1,37 @@
 // Who is on a queue right now, as `renorm-tune queue` shows it: the coordinators (and their studies) and workers
 // (and their slots) that announce themselves in Redis, each marked when it runs another build, and the jobs waiting
 // or taken.
+import type { Storage, TrialRecord } from '../study/types.js';
 import { type Build, THIS_BUILD } from './compat.js';
 import { Presence, type CoordinatorPresence, type WorkerPresence } from './presence.js';
 import { TrialQueue } from './queue.js';
 import type { RedisRef } from './redis.js';
+import { roleLabel } from '../shared/roles.js';
+
+/** A RUNNING trial of a coordinated study, as the database has it. */
+export interface HeldTrial {
+  studyName: string;
+  studyId: string;
+  number: number;
+  role: TrialRecord['role'];
+  /** Its lease's owner: a worker's `host:pid:worker-xxxxxx`. */
+  owner: string;
+  startedAt: string | null;
+  /** When the lease runs out unless renewed (by the database's clock). */
+  leaseExpiresAt: string;
+  /** The last step it reported, null before the first report. */
+  lastStep: number | null;
+}
 
 export interface QueueStatus {
   /** The Redis URL, password redacted, and the key prefix. */
   redis: string;
   prefix: string;
   coordinators: (CoordinatorPresence & { otherBuild: boolean })[];
-  workers: (WorkerPresence & { otherBuild: boolean })[];
+  /** With a database: `training` lists the trials each worker holds a lease on. */
+  workers: (WorkerPresence & { otherBuild: boolean; training?: HeldTrial[] })[];
+  /** With a database: RUNNING trials whose lease owner is no live worker (gone, frozen, or on another queue). */
+  orphans?: HeldTrial[];
   /** Slots over the workers of this build (those a coordinator of this build hands trials to). */
   slots: number;
   jobs: { waiting: number; active: number; delayed: number };
@@ -19,14 +39,18 @@ export interface QueueStatus {
 
 const other = (b: Build) => b.version !== THIS_BUILD.version || b.schema !== THIS_BUILD.schema;
 
-export async function queueStatus(ref: RedisRef): Promise<QueueStatus> {
+/**
+ * The queue's peers and jobs; given the database the coordinators' studies live in, also the trials each worker
+ * trains and those held by no live worker.
+ */
+export async function queueStatus(ref: RedisRef, storage?: Storage): Promise<QueueStatus> {
   const presence = new Presence(ref);
   const queue = new TrialQueue(ref);
   try {
     const [coordinators, workers, jobs] = await Promise.all([presence.coordinators(), presence.workers(), queue.jobCounts()]);
     const byOwner = <T extends { owner: string }>(a: T, b: T) => a.owner.localeCompare(b.owner);
-    const marked = workers.map((w) => ({ ...w, otherBuild: other(w) })).sort(byOwner);
-    return {
+    const marked: QueueStatus['workers'] = workers.map((w) => ({ ...w, otherBuild: other(w) })).sort(byOwner);
+    const status: QueueStatus = {
       redis: ref.where,
       prefix: ref.prefix,
       coordinators: coordinators.map((c) => ({ ...c, otherBuild: other(c) })).sort(byOwner),
@@ -34,11 +58,37 @@ export async function queueStatus(ref: RedisRef): Promise<QueueStatus> {
       slots: marked.filter((w) => !w.otherBuild).reduce((n, w) => n + w.slots, 0),
       jobs,
     };
+    if (storage) {
+      const held = await heldTrials(storage, coordinators);
+      for (const w of marked) w.training = held.filter((t) => t.owner === w.owner);
+      const live = new Set(marked.map((w) => w.owner));
+      status.orphans = held.filter((t) => !live.has(t.owner));
+    }
+    return status;
   } finally {
     await presence.close();
     await queue.close();
   }
 }
+
+/** The RUNNING trials of the coordinators' studies (each study once), in study then trial order. */
+async function heldTrials(storage: Storage, coordinators: readonly CoordinatorPresence[]): Promise<HeldTrial[]> {
+  const studies = new Map(coordinators.map((c) => [c.studyId, c.studyName]));
+  const out: HeldTrial[] = [];
+  for (const [studyId, studyName] of studies) {
+    for (const t of await storage.listTrials(studyId, { states: ['RUNNING'] })) {
+      if (!t.lease) continue;
+      out.push({
+        studyName, studyId, number: t.number, role: t.role, owner: t.lease.owner, startedAt: t.startedAt,
+        leaseExpiresAt: t.lease.expiresAt, lastStep: t.intermediate.at(-1)?.step ?? null,
+      });
+    }
+  }
+  return out;
+}
+
+const heldText = (t: HeldTrial) =>
+  `'${t.studyName}' #${t.number}${t.role === 'search' ? '' : ` (${roleLabel(t.role)})`}${t.startedAt ? ` since ${t.startedAt}` : ''}${t.lastStep === null ? ', no report yet' : `, at step ${t.lastStep}`}`;
 
 /** The status in words, a line per peer. */
 export function queueStatusText(s: QueueStatus): string {
@@ -48,7 +98,14 @@ export function queueStatusText(s: QueueStatus): string {
   lines.push(`coordinators: ${s.coordinators.length === 0 ? 'none alive' : s.coordinators.length}`);
   for (const c of s.coordinators) lines.push(`  ${c.owner}  study '${c.studyName}' (${c.studyId})  ${build(c)}`);
   lines.push(`workers: ${s.workers.length === 0 ? 'none alive' : `${s.workers.length}, ${plural(s.slots, 'slot')} in all`}`);
-  for (const w of s.workers) lines.push(`  ${w.owner}  ${plural(w.slots, 'slot')}  ${build(w)}`);
+  for (const w of s.workers) {
+    lines.push(`  ${w.owner}  ${plural(w.slots, 'slot')}  ${build(w)}`);
+    if (w.training) lines.push(`    ${w.training.length === 0 ? 'training nothing' : `training ${w.training.map(heldText).join('; ')}`}`);
+  }
+  if (s.orphans && s.orphans.length > 0) {
+    lines.push(`trials held by no live worker (gone or frozen: each goes back to the queue when its lease runs out): ${s.orphans.length}`);
+    for (const t of s.orphans) lines.push(`  ${heldText(t)}, lease of ${t.owner} until ${t.leaseExpiresAt}`);
+  }
   lines.push(`jobs: ${s.jobs.waiting} waiting for a worker, ${s.jobs.active} taken${s.jobs.delayed ? `, ${s.jobs.delayed} delayed` : ''}`);
   return `${lines.join('\n')}\n`;
 }

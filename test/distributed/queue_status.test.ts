@@ -5,6 +5,9 @@ import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { THIS_BUILD } from '../../src/distributed/compat.js';
 import type { QueueStatus } from '../../src/distributed/status.js';
+import { validateStudyConfig } from '../../src/study/config.js';
+import { createStudyService } from '../../src/study/service/defaults.js';
+import { openStorage } from '../../src/study/storage/index.js';
 import { cli, exitOf, REDIS_URL, redisSkip, Scene, until } from './helpers.js';
 
 const skip = await redisSkip();
@@ -43,6 +46,20 @@ test('shows the coordinator with its study, the worker with its slots, a job tak
   assert.deepEqual([busy.workers[0]!.slots, busy.workers[0]!.otherBuild, busy.slots], [2, false, 2]);
   assert.match(busy.workers[0]!.owner, /:\d+:worker-/);
   assert.equal(busy.redis, s.redis);
+
+  // With the database: the trial the worker holds, as the database has it.
+  const withDb = await until('the worker\'s trial listed', async () => {
+    const r = await status(s, ['--db', s.db, '--json']);
+    assert.equal(r.code, 0, r.out);
+    const st = JSON.parse(r.out) as QueueStatus;
+    return (st.workers[0]?.training?.length ?? 0) > 0 && st;
+  }, 60_000, 200);
+  const held = withDb.workers[0]!.training![0]!;
+  const running = (await s.read()).trials.find((t) => t.number === held.number)!;
+  assert.equal(held.studyName, 'watched-queue');
+  assert.equal(held.owner, withDb.workers[0]!.owner);
+  assert.ok(['RUNNING', 'COMPLETE'].includes(running.state), 'it was RUNNING when listed (it may have finished since)');
+  assert.deepEqual(withDb.orphans, []);
 
   const text = await status(s);
   assert.equal(text.code, 0, text.out);
@@ -83,4 +100,28 @@ test('an unreachable Redis or a missing --redis is named, exit 1', async () => {
   assert.equal(away.code, 1);
   assert.match(away.out, /cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:9/);
   assert.doesNotMatch(away.out, /hunter2/);
+});
+
+test('with --db, a RUNNING trial whose lease owner is on no live worker is listed as held by no live worker', { skip }, async () => {
+  const s = await Scene.create('sqlite', 'orphaned', {});
+  scenes.push(s);
+  const storage = await openStorage(s.db);
+  const service = createStudyService(storage);
+  const r = new Redis(REDIS_URL);
+  try {
+    const study = await service.createStudy(validateStudyConfig({ name: 'orphaned', scenario: { steps: 10 }, budget: { trials: 4 } }));
+    const [first] = await service.listTrials(study.id, { states: ['WAITING'] });
+    assert.ok(await storage.claimTrial(study.id, first!.id, { owner: 'gone-host:77:worker-dead01', seconds: 600 }));
+    // A live coordinator announces the study (as `run` does); no worker is alive.
+    await r.set(`${s.prefix}:presence:coordinator:c:1:coordinator-x`, JSON.stringify({ owner: 'c:1:coordinator-x', studyId: study.id, studyName: 'orphaned', ...THIS_BUILD }), 'PX', 20_000);
+    const out = await status(s, ['--db', s.db]);
+    assert.equal(out.code, 0, out.out);
+    assert.match(out.out, /trials held by no live worker \(gone or frozen: each goes back to the queue when its lease runs out\): 1\n  'orphaned' #0 \(BatchNorm\) since \S+, no report yet, lease of gone-host:77:worker-dead01 until \S+/);
+    const st = JSON.parse((await status(s, ['--db', s.db, '--json'])).out) as QueueStatus;
+    assert.deepEqual(st.orphans!.map((t) => [t.studyName, t.number, t.owner, t.lastStep]), [['orphaned', 0, 'gone-host:77:worker-dead01', null]]);
+  } finally {
+    r.disconnect();
+    service.close();
+    await storage.close();
+  }
 });
