@@ -160,6 +160,9 @@ export interface Serving {
   stop(): Promise<void>;
 }
 
+/** A token shorter than this, served beyond loopback, is warned of (8 is refused; 32 hex characters are 128 bits). */
+const STRONG_TOKEN_LENGTH = 20;
+
 /** Checks host, token and the TLS files before touching the database, so a refused start leaves no file behind. */
 export async function serve(o: ServeOptions): Promise<Serving> {
   const port = portNumber(o.port);
@@ -175,6 +178,12 @@ export async function serve(o: ServeOptions): Promise<Serving> {
     if (!srv.tls && !isLoopback(listen.host)) {
       warnings.push(`serving ${listen.host} over plain HTTP: the bearer token and every study cross the network unencrypted ` +
         '(give --tls-cert and --tls-key, or put a TLS-terminating proxy in front)');
+    }
+    for (const [flag, t] of [['--token', listen.token], ['--read-token', listen.readToken]] as const) {
+      if (t !== undefined && t.length < STRONG_TOKEN_LENGTH && !isLoopback(listen.host)) {
+        warnings.push(`the ${flag} has ${t.length} characters: anyone who reaches ${listen.host} can try short ones until one works ` +
+          `(use at least ${STRONG_TOKEN_LENGTH} random characters, e.g. \`openssl rand -hex 16\`)`);
+      }
     }
     const expiry = srv.tls && expiryWarning(srv.tls);
     if (expiry) warnings.push(expiry);

@@ -238,13 +238,22 @@ describe('renorm-tune serve --tls-cert/--tls-key', () => {
     }
   });
 
-  it('warns when it serves beyond loopback over plain HTTP', async () => {
-    const s = serveCli(['--db', join(dir, 'plain.db'), '--host', '0.0.0.0', '--token', 'plain-http-token-1']);
+  it('warns when it serves beyond loopback over plain HTTP, or with a short token', async () => {
+    const s = serveCli(['--db', join(dir, 'plain.db'), '--host', '0.0.0.0', '--token', 'plain-http-token-1234']);
     try {
       await s.listening;
       assert.match(s.output(), /warning: serving 0\.0\.0\.0 over plain HTTP: the bearer token and every study cross the network unencrypted \(give --tls-cert and --tls-key/);
+      assert.doesNotMatch(s.output(), /characters: anyone who reaches/, 'a 21-character token is not warned of');
     } finally {
       await stop(s.child);
+    }
+    const short = serveCli(['--db', join(dir, 'short.db'), '--host', '0.0.0.0', '--token', 'short-tok1', '--read-token', 'viewer-token-abcdefgh-1']);
+    try {
+      await short.listening;
+      assert.match(short.output(), /warning: the --token has 10 characters: anyone who reaches 0\.0\.0\.0 can try short ones until one works \(use at least 20 random characters, e\.g\. `openssl rand -hex 16`\)/);
+      assert.doesNotMatch(short.output(), /the --read-token has/);
+    } finally {
+      await stop(short.child);
     }
   });
 });
