@@ -27,7 +27,8 @@ export interface QueueStatus {
   /** The Redis URL, password redacted, and the key prefix. */
   redis: string;
   prefix: string;
-  coordinators: (CoordinatorPresence & { otherBuild: boolean })[];
+  /** `inDatabase`, with a database: whether it holds the coordinator's study (false: the coordinator runs on another one). */
+  coordinators: (CoordinatorPresence & { otherBuild: boolean; inDatabase?: boolean })[];
   /** With a database: `training` lists the trials each worker holds a lease on. */
   workers: (WorkerPresence & { otherBuild: boolean; training?: HeldTrial[] })[];
   /** With a database: RUNNING trials whose lease owner is no live worker (gone, frozen, or on another queue). */
@@ -59,6 +60,7 @@ export async function queueStatus(ref: RedisRef, storage?: Storage): Promise<Que
       jobs,
     };
     if (storage) {
+      for (const c of status.coordinators) c.inDatabase = (await storage.getStudy(c.studyId)) !== undefined;
       const held = await heldTrials(storage, coordinators);
       for (const w of marked) w.training = held.filter((t) => t.owner === w.owner);
       const live = new Set(marked.map((w) => w.owner));
@@ -96,7 +98,10 @@ export function queueStatusText(s: QueueStatus): string {
   const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
   const lines = [`queue ${s.redis} prefix '${s.prefix}'`];
   lines.push(`coordinators: ${s.coordinators.length === 0 ? 'none alive' : s.coordinators.length}`);
-  for (const c of s.coordinators) lines.push(`  ${c.owner}  study '${c.studyName}' (${c.studyId})  ${build(c)}`);
+  for (const c of s.coordinators) {
+    const elsewhere = c.inDatabase === false ? '  (not in the --db given: it runs on another database)' : '';
+    lines.push(`  ${c.owner}  study '${c.studyName}' (${c.studyId})  ${build(c)}${elsewhere}`);
+  }
   lines.push(`workers: ${s.workers.length === 0 ? 'none alive' : `${s.workers.length}, ${plural(s.slots, 'slot')} in all`}`);
   for (const w of s.workers) {
     lines.push(`  ${w.owner}  ${plural(w.slots, 'slot')}  ${build(w)}`);

@@ -119,6 +119,10 @@ test('with --db, a RUNNING trial whose lease owner is on no live worker is liste
     assert.match(out.out, /trials held by no live worker \(gone or frozen: each goes back to the queue when its lease runs out\): 1\n  'orphaned' #0 \(BatchNorm\) since \S+, no report yet, lease of gone-host:77:worker-dead01 until \S+/);
     const st = JSON.parse((await status(s, ['--db', s.db, '--json'])).out) as QueueStatus;
     assert.deepEqual(st.orphans!.map((t) => [t.studyName, t.number, t.owner, t.lastStep]), [['orphaned', 0, 'gone-host:77:worker-dead01', null]]);
+    assert.equal(st.coordinators[0]!.inDatabase, true);
+    // A coordinator of a study this database does not hold: named as running on another database.
+    await r.set(`${s.prefix}:presence:coordinator:d:2:coordinator-y`, JSON.stringify({ owner: 'd:2:coordinator-y', studyId: 'f00dfeedbeef', studyName: 'elsewhere', ...THIS_BUILD }), 'PX', 20_000);
+    assert.match((await status(s, ['--db', s.db])).out, /d:2:coordinator-y  study 'elsewhere' \(f00dfeedbeef\)  renorm-tune \S+  \(not in the --db given: it runs on another database\)/);
   } finally {
     r.disconnect();
     service.close();
