@@ -28,6 +28,10 @@ export default async function trialWorker(task: TrialTask): Promise<TrialResult>
     // The curve is already streamed step by step; sending it again would only cost a copy.
     const { curve: _curve, ...rest } = result;
     return rest;
+  } catch (err) {
+    // The backend did not start: the machine's fault, not the trial's (its code would not survive the thread).
+    if ((err as { code?: string }).code === 'BACKEND_UNAVAILABLE') io.unavailable((err as Error).message);
+    throw err;
   } finally {
     io.finish();
   }

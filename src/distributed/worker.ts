@@ -151,8 +151,12 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
     try {
       end = await runTrial(service, executor, study, claimed.trial, token, { signal: abort.signal });
     } catch (err) {
-      // The store failed under us: hand the trial back so another worker can take it now, not at lease expiry.
-      await service.releaseTrial(study.id, trial.id, token).catch(() => false);
+      // The store failed under us, or this machine cannot train: hand the trial back so another worker can take it
+      // now, not at lease expiry.
+      const released = await service.releaseTrial(study.id, trial.id, token).catch(() => false);
+      if ((err as { code?: string }).code === 'BACKEND_UNAVAILABLE') {
+        log(`[worker] ${name}: ${released ? 'handed back to the queue' : 'lease lost'}: this machine cannot train it; stopping`);
+      }
       throw err;
     } finally {
       keeper.stop();
@@ -192,7 +196,9 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
         opts.observer?.trialEnded('error');
         // A version mismatch, a foreign study or a machine that cannot load the data: this worker must stop; the
         // job fails (and is removed), the trial stays WAITING and its coordinator enqueues it for another worker.
-        if (err instanceof ConfigError || (err as { code?: string }).code === 'VERSION_MISMATCH' || (err as { code?: string }).code === 'INVALID_DATA') {
+        // A backend that cannot start here stops it too, before it fails every trial of the queue in turn.
+        const code = (err as { code?: string }).code;
+        if (err instanceof ConfigError || code === 'VERSION_MISMATCH' || code === 'INVALID_DATA' || code === 'BACKEND_UNAVAILABLE') {
           fatal ??= err as Error;
           setImmediate(() => void shutdown('fatal'));
           throw new UnrecoverableError((err as Error).message);

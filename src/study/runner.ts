@@ -254,6 +254,15 @@ class Slots {
       this.signal.addEventListener('abort', onStop, { once: true });
       const h: Held = { trial: claimed.trial, lease: claimed.lease, abort, done: Promise.resolve() };
       h.done = runTrial(this.service, this.executor, this.study, claimed.trial, claimed.lease.token, { signal: abort.signal, onProgress: this.emit })
+        .catch(async (err: unknown) => {
+          // This machine cannot train (its backend did not start): the trial goes back to the queue, not to FAIL,
+          // and the error ends the run rather than failing every trial in turn.
+          if ((err as { code?: string }).code === 'BACKEND_UNAVAILABLE') {
+            await this.service.releaseTrial(this.study.id, t.id, claimed.lease.token).catch(() => false);
+            this.held.delete(t.id);
+          }
+          throw err;
+        })
         .then(async (end) => {
           await this.service.tickSearchClock(this.study.id).catch(() => 0);
           // Cancelled by Ctrl-C, a run keeps its lease until releaseAll hands it back; finished, lost (or stopped

@@ -78,8 +78,10 @@ export class PiscinaExecutor implements Executor {
           // A failing listener (display, storage) must not crash the process from inside a port event.
         }
       }
+      else if (m.type === 'unavailable') unavailable = true;
       else if (m.type === 'done') drained();
     });
+    let unavailable = false;
 
     let timer: NodeJS.Timeout | undefined;
     const outcome = (async (): Promise<TrialOutcome> => {
@@ -94,7 +96,16 @@ export class PiscinaExecutor implements Executor {
       } catch (err) {
         if (why === 'cancel') return { kind: 'cancelled' };
         if (why === 'timeout') return { kind: 'failed', reason: `timed out after ${opts.timeoutMs! / 1000} s (trialTimeoutSeconds)` };
-        return { kind: 'failed', reason: this.describe(err) };
+        // The port's last messages (an `unavailable` among them) may still be on their way: 'done' follows them.
+        // A worker that died sends no 'done'; the wait then ends after a second (a timer that holds the process).
+        await new Promise<void>((r) => {
+          const late = setTimeout(r, 1000);
+          void allProgress.then(() => {
+            clearTimeout(late);
+            r();
+          });
+        });
+        return { kind: 'failed', reason: this.describe(err), ...(unavailable ? { unavailable: true as const } : {}) };
       } finally {
         clearTimeout(timer);
         opts.signal?.removeEventListener('abort', onCallerAbort);

@@ -136,7 +136,7 @@ export class ProcessExecutor implements Executor {
             // a failing listener must not take the executor down
           }
         } else if (m.type === 'result') settle(classify(m.result as TrialResult | undefined));
-        else if (m.type === 'error') settle({ kind: 'failed', reason: `trial threw: ${m.message}` });
+        else if (m.type === 'error') settle({ kind: 'failed', reason: `trial threw: ${m.message}`, ...(m.unavailable ? { unavailable: true as const } : {}) });
       };
       const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
         if (slot.child === child) slot.child = undefined;

@@ -13,7 +13,7 @@ export type ChildReply =
   | { type: 'started' }
   | { type: 'progress'; progress: unknown }
   | { type: 'result'; result: unknown }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string; unavailable?: true };
 
 const handlers = new Map<string, Promise<TrialHandler>>();
 let stopCurrent: (() => void) | undefined;
@@ -33,8 +33,10 @@ async function run(req: Extract<ChildRequest, { type: 'run' }>): Promise<void> {
   const stopFlag = new SharedArrayBuffer(4);
   let drained!: () => void;
   const allProgress = new Promise<void>((r) => (drained = r));
+  let unavailable = false;
   port1.on('message', (m: WorkerMessage) => {
     if (m.type === 'progress') send({ type: 'progress', progress: m.progress });
+    else if (m.type === 'unavailable') unavailable = true;
     else if (m.type === 'done') drained();
   });
   stopCurrent = () => {
@@ -51,7 +53,9 @@ async function run(req: Extract<ChildRequest, { type: 'run' }>): Promise<void> {
     await Promise.race([allProgress, new Promise((r) => setTimeout(r, 1000).unref())]);
     send({ type: 'result', result });
   } catch (err) {
-    send({ type: 'error', message: (err as Error)?.message ?? String(err) });
+    // An `unavailable` from the trial worker travels on the port, ahead of its 'done'.
+    await Promise.race([allProgress, new Promise((r) => setTimeout(r, 1000).unref())]);
+    send({ type: 'error', message: (err as Error)?.message ?? String(err), ...(unavailable ? { unavailable: true as const } : {}) });
   } finally {
     stopCurrent = undefined;
     port1.close();

@@ -16,7 +16,11 @@ export interface TrialTask {
   stopFlag: SharedArrayBuffer;
 }
 
-export type WorkerMessage = { type: 'progress'; progress: TrialProgress } | { type: 'done' };
+/**
+ * `unavailable`: the trial could not start because this machine cannot train (its backend did not initialise):
+ * the trial is not at fault, so it goes back to the queue instead of failing, and the worker stops.
+ */
+export type WorkerMessage = { type: 'progress'; progress: TrialProgress } | { type: 'unavailable'; reason: string } | { type: 'done' };
 export type ControlMessage = { type: 'stop' };
 
 export type TrialHandler = (task: TrialTask) => Promise<TrialResult>;
@@ -25,6 +29,8 @@ export type TrialHandler = (task: TrialTask) => Promise<TrialResult>;
 export function connectWorker(task: TrialTask): {
   shouldStop: () => boolean;
   progress: (p: TrialProgress) => void;
+  /** Says this machine cannot train (sent before the error is thrown, which loses its code crossing the thread). */
+  unavailable: (reason: string) => void;
   finish: () => void;
 } {
   const flag = new Int32Array(task.stopFlag);
@@ -35,6 +41,7 @@ export function connectWorker(task: TrialTask): {
   return {
     shouldStop: () => stopRequested || Atomics.load(flag, 0) === 1,
     progress: (p) => task.port.postMessage({ type: 'progress', progress: p } satisfies WorkerMessage),
+    unavailable: (reason) => task.port.postMessage({ type: 'unavailable', reason } satisfies WorkerMessage),
     finish: () => {
       // 'done' tells the pool every progress message was sent before the result, which travels on another channel.
       task.port.postMessage({ type: 'done' } satisfies WorkerMessage);

@@ -20,13 +20,14 @@ export type TrialResult = Omit<TrainResult, 'curve'> & { readonly [metric: strin
 
 /**
  * How a run ended. `stopped` = a stop request (prune) was honoured; `failed` = the run threw, diverged,
- * timed out, ran out of memory or its worker died; `cancelled` = the caller's signal aborted it (Ctrl-C),
- * so the trial goes back to the queue rather than failing.
+ * timed out, ran out of memory or its worker died (`unavailable`: it never started, because this machine cannot
+ * train: its backend did not initialise); `cancelled` = the caller's signal aborted it (Ctrl-C), so the trial goes
+ * back to the queue rather than failing.
  */
 export type TrialOutcome =
   | { kind: 'ok'; result: TrialResult }
   | { kind: 'stopped'; result: TrialResult }
-  | { kind: 'failed'; reason: string; result?: TrialResult }
+  | { kind: 'failed'; reason: string; result?: TrialResult; unavailable?: true }
   | { kind: 'cancelled' };
 
 export interface StartOptions {

@@ -1,4 +1,5 @@
 // Runs one claimed trial on an executor: seeds, progress -> report (under the lease) -> prune, and the outcome -> finished record.
+import { BackendError } from '../../errors.js';
 import { LeaseLostError } from '../errors.js';
 import type { Executor, TrialProgress, TrialResult } from '../executor/types.js';
 import { localScenario } from '../config.js';
@@ -29,7 +30,9 @@ export type RunEnd = 'finished' | 'cancelled' | 'lost';
  * Runs `trial`, which the caller claimed under lease `token`. With seedsPerTrial > 1 the seeds run one after
  * another; only the first seed's curve is reported (so the pruner compares like with like), and the trial's
  * value is the mean over seeds. Every report and the finish carry the token, so a run whose lease was taken
- * over (this worker was presumed dead) can never overwrite the new owner's work.
+ * over (this worker was presumed dead) can never overwrite the new owner's work. A run that could not start
+ * because this machine cannot train (its backend did not initialise) throws BackendError and leaves the trial
+ * RUNNING under the lease, for the caller to hand back: the trial is not at fault.
  */
 export async function runTrial(
   service: StudyService,
@@ -97,6 +100,10 @@ export async function runTrial(
     await reports;
     if (lost) return 'lost';
     if (out.kind === 'cancelled') return 'cancelled';
+    if (out.kind === 'failed' && out.unavailable) {
+      // Not the trial's doing: it stays RUNNING under the caller's lease, for the caller to hand back.
+      throw new BackendError(`this machine cannot train trial #${trial.number} of '${study.name}': ${out.reason.replace(/^trial threw: /, '')}`);
+    }
     if (out.kind === 'failed') {
       return finish(service, trial, token, { state: 'FAIL', failureReason: seeds > 1 ? `seed ${j + 1}/${seeds}: ${out.reason}` : out.reason, metrics: out.result ? finalMetrics(out.result) : null });
     }

@@ -1,0 +1,46 @@
+// A queue worker on a machine that cannot train a study (its backend does not start there) hands the trial back and
+// stops, instead of failing every trial of the queue in turn; a worker that can train then finishes the study with no
+// trial failed. The broken backend is the real one: @tensorflow/tfjs-node-gpu is not installed on the test machines.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { cli, describeTrials, exitOf, redisSkip, Scene, until } from './helpers.js';
+
+const installed = (() => {
+  try {
+    createRequire(import.meta.url).resolve('@tensorflow/tfjs-node-gpu');
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const skip = (await redisSkip()) || (installed ? '@tensorflow/tfjs-node-gpu is installed here, so its backend is not broken' : false);
+const scenes: Scene[] = [];
+after(async () => {
+  for (const s of scenes) await s.cleanup();
+});
+
+test('a worker whose backend does not start hands its trial back and stops; another worker finishes the study, nothing FAILs', { skip, timeout: 180_000 }, async () => {
+  const s = await Scene.create('sqlite', 'wants-gpu', { backend: 'node-gpu', scenario: { steps: 10 }, budget: { trials: 3 }, finalValidation: { seeds: 0, race: { candidates: 1 } } });
+  scenes.push(s);
+  const coordinator = s.coordinator();
+  await until('the study in the database', async () => (await s.read()).study);
+  // The real trial worker, one process (the study's native backend may not share a process with threads).
+  const broken = s.track(cli(['worker', '--db', s.db, '--redis', s.redis, '--redis-prefix', s.prefix, '--isolation', 'process']));
+  const gone = await exitOf(broken, 120_000);
+  assert.equal(gone.code, 1, gone.out);
+  assert.match(gone.out, /\[worker\] trial #\d+ \([^)]+(\([^)]*\))?\) of 'wants-gpu': handed back to the queue: this machine cannot train it; stopping/);
+  assert.match(gone.out, /error: this machine cannot train trial #\d+ of 'wants-gpu': backend 'node-gpu': @tensorflow\/tfjs-node-gpu is not installed or failed to load .*\(fix: npm install @tensorflow\/tfjs-node-gpu, or choose backend 'wasm'\)/);
+  const { trials: meanwhile } = await s.read();
+  assert.deepEqual(meanwhile.filter((t) => t.state === 'FAIL' || t.state === 'RUNNING').map((t) => `#${t.number} ${t.state}`), [], describeTrials(meanwhile));
+  assert.ok(meanwhile.every((t) => t.retries === 0), 'handed back, not counted as retries');
+
+  // A worker that can: here, one told to train every trial on wasm whatever the study asks.
+  const good = s.worker(['--backend', 'wasm']);
+  const done = await exitOf(coordinator, 120_000).catch((err: Error) => assert.fail(`${err.message}\nworker:\n${good.out()}`));
+  assert.equal(done.code, 0, `${done.out}\nworker:\n${good.out()}`);
+  const { study, trials } = await s.read();
+  assert.equal(study?.state, 'COMPLETE');
+  assert.deepEqual(trials.filter((t) => t.state !== 'COMPLETE').map((t) => `#${t.number} ${t.state}`), [], describeTrials(trials));
+  assert.equal((await exitOf(good, 30_000)).code, 0);
+});
