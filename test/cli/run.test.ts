@@ -3,7 +3,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,16 +10,10 @@ import { bestLine, companionFlags, localExecutorFlags, workersOption, workersWar
 import { ConfigError } from '../../src/errors.js';
 import { PACKAGE_VERSION } from '../../src/version.js';
 import { SqliteStorage } from '../../src/study/storage/index.js';
+import { installed } from '../fixtures/installed.js';
 
 const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-const nativeInstalled = (() => {
-  try {
-    createRequire(import.meta.url).resolve('@tensorflow/tfjs-node');
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const nativeInstalled = installed('@tensorflow/tfjs-node');
 const fakeTrainer = fileURLToPath(new URL('../fixtures/workers/fake_trainer.js', import.meta.url));
 
 function run(args: string[], trainer = fakeTrainer): ChildProcess {

@@ -3,18 +3,10 @@
 // trial failed. The broken backend is the real one: @tensorflow/tfjs-node-gpu is not installed on the test machines.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { cli, describeTrials, exitOf, redisSkip, Scene, until } from './helpers.js';
+import { gpuBackendPresent } from '../fixtures/installed.js';
 
-const installed = (() => {
-  try {
-    createRequire(import.meta.url).resolve('@tensorflow/tfjs-node-gpu');
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const skip = (await redisSkip()) || (installed ? '@tensorflow/tfjs-node-gpu is installed here, so its backend is not broken' : false);
+const skip = (await redisSkip()) || gpuBackendPresent;
 const scenes: Scene[] = [];
 after(async () => {
   for (const s of scenes) await s.cleanup();

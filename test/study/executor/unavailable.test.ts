@@ -4,7 +4,6 @@
 // is not installed on the test machines (a machine that has it skips these tests, for want of a broken backend).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { BackendError } from '../../../src/errors.js';
 import { PiscinaExecutor, ProcessExecutor, type Executor, type TrialJob } from '../../../src/study/executor/index.js';
@@ -13,16 +12,9 @@ import { runStudy } from '../../../src/study/runner.js';
 import { createStudyService } from '../../../src/study/service/defaults.js';
 import { MemoryStorage } from '../../../src/study/storage/index.js';
 import { validateScenario } from '../../../src/train/scenario.js';
+import { gpuBackendPresent } from '../../fixtures/installed.js';
 
-const installed = (() => {
-  try {
-    createRequire(import.meta.url).resolve('@tensorflow/tfjs-node-gpu');
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const skip = installed ? '@tensorflow/tfjs-node-gpu is installed here, so its backend is not broken' : false;
+const skip = gpuBackendPresent;
 const throws = fileURLToPath(new URL('../../fixtures/workers/throws.js', import.meta.url));
 
 const scenario = validateScenario({
