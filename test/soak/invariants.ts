@@ -116,10 +116,13 @@ export function picker<F extends string>(kinds: readonly F[], odds: Record<F, nu
 /**
  * Each time a trial started training again, a fault between its two starts must explain it: one of `every`
  * (restarts any trial), or one of `its` that hit the process that started it. `starts`: per trial (its label),
- * the pids and times it started at. Returns how many trials started more than once, and the unexplained restarts.
+ * the pids and times it started at. `lateBy`: kinds whose effect lands up to that many ms after the fault, so one
+ * that came shortly before the first start still explains (a Ctrl-C'd coordinator marks the study STOPPED only once
+ * its pass ends; a trial a worker started meanwhile is handed back at its next heartbeat). Returns how many trials
+ * started more than once, and the unexplained restarts.
  */
 export function explainRestarts<F extends string>(starts: Map<string, { pid: number; ms: number }[]>, events: FaultEvent<F>[],
-  every: ReadonlySet<F>, its: ReadonlySet<F>): { retrained: number; problems: string[] } {
+  every: ReadonlySet<F>, its: ReadonlySet<F>, lateBy: Partial<Record<F, number>> = {}): { retrained: number; problems: string[] } {
   let retrained = 0;
   const problems: string[] = [];
   for (const [trial, list] of starts) {
@@ -127,7 +130,7 @@ export function explainRestarts<F extends string>(starts: Map<string, { pid: num
     retrained++;
     for (let i = 0; i + 1 < list.length; i++) {
       const [{ pid, ms: from }, { pid: again, ms: to }] = [list[i]!, list[i + 1]!];
-      const cause = events.find((e) => e.ms >= from - 50 && e.ms <= to && (every.has(e.kind) || (its.has(e.kind) && e.pid === pid)));
+      const cause = events.find((e) => e.ms >= from - (lateBy[e.kind] ?? 50) && e.ms <= to && (every.has(e.kind) || (its.has(e.kind) && e.pid === pid)));
       if (!cause) {
         const near = events.filter((e) => e.ms >= from - 5000 && e.ms <= to + 1000).map((e) => `${e.kind}${e.pid ? ` ${e.pid}` : ''} at +${e.ms - from} ms`);
         problems.push(`trial ${trial} started again (by pid ${again}) ${to - from} ms after pid ${pid} started it, with no fault to explain it (faults near: ${near.join(', ') || 'none'})`);
