@@ -2,10 +2,10 @@
 // they ended, slots and busy slots, the process's series) and GET /health for a supervisor's liveness probe. Plain
 // node:http, read-only, nothing of the studies but counts: a worker holds no API to protect.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { ConfigError } from '../errors.js';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { METRICS_PREFIX, processMetrics } from '../process_metrics.js';
 import { PACKAGE_VERSION } from '../version.js';
+import { listenOn } from '../server/listen_on.js';
 
 /**
  * How a job this worker took ended, as counted: the trial's recorded state; handed back (a stop); its lease lost to
@@ -22,7 +22,7 @@ export interface WorkerObserver {
   trialEnded(outcome: TrialOutcome): void;
 }
 
-const PREFIX = 'renorm_tune_worker_';
+const PREFIX = `${METRICS_PREFIX}worker_`;
 
 export class WorkerMetrics implements WorkerObserver {
   readonly registry = new Registry();
@@ -33,7 +33,6 @@ export class WorkerMetrics implements WorkerObserver {
   owner: string | undefined;
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'renorm_tune_' });
     // Every outcome present from the start, so a rate over it is defined before the first of each.
     for (const outcome of ['COMPLETE', 'PRUNED', 'FAIL', 'handed_back', 'lease_lost', 'dropped', 'error'] satisfies TrialOutcome[]) this.trials.inc({ outcome }, 0);
   }
@@ -59,7 +58,7 @@ export class WorkerMetrics implements WorkerObserver {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain' }).end('GET only\n');
       } else if (path === '/metrics') {
-        this.registry.metrics().then(
+        Registry.merge([processMetrics(), this.registry]).metrics().then(
           (body) => res.writeHead(200, { 'Content-Type': this.registry.contentType, 'Cache-Control': 'no-store' }).end(body),
           (err: Error) => res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`metrics failed: ${err.message}\n`),
         );
@@ -69,19 +68,12 @@ export class WorkerMetrics implements WorkerObserver {
         res.writeHead(404, { 'Content-Type': 'text/plain' }).end('this worker serves /metrics and /health\n');
       }
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE'
-        ? new ConfigError('--metrics-port', `${host}:${port} is already in use`, 'pick another --metrics-port (one per worker on a machine), or 0 for a free one')
-        : err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND'
-          ? new ConfigError('--metrics-host', `cannot listen on ${host} (${err.code})`, 'use an address of this machine, e.g. 127.0.0.1 or 0.0.0.0')
-          : err));
-      server.listen(port, host, () => resolve());
+    const bound = await listenOn(server, host, port, {
+      port: '--metrics-port', host: '--metrics-host', portFix: 'pick another --metrics-port (one per worker on a machine), or 0 for a free one',
     });
     server.unref();
-    const addr = server.address() as AddressInfo;
-    const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     return {
-      url: `http://${shown}:${addr.port}`,
+      url: `http://${bound}`,
       close: () => new Promise<void>((r) => {
         server.close(() => r());
         server.closeAllConnections();

@@ -12,6 +12,7 @@ import { mountDashboard } from './dashboard.js';
 import { parseAllowedHosts } from './host_check.js';
 import { drainOnClose } from './drain.js';
 import { answerNodeErrors } from './node_errors.js';
+import { listenOn } from './listen_on.js';
 import { loadTls, type TlsFiles, type TlsMaterial } from './tls.js';
 
 export const TOKEN_ENV = 'RENORM_TUNE_TOKEN';
@@ -120,19 +121,9 @@ export async function createServer(opts: ServerOptions): Promise<RunningServer> 
   (http as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   answerNodeErrors(http);
   const drain = drainOnClose(http);
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = http.listen(port, host);
-    s.once('listening', () => resolve(s));
-    s.once('error', (err: NodeJS.ErrnoException) => {
-      reject(err.code === 'EADDRINUSE'
-        ? new ConfigError('port', `${host}:${port} is already in use`, 'pick another --port, or stop the other server')
-        : err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND'
-          ? new ConfigError('host', `cannot listen on ${host} (${err.code})`, 'use an address of this machine, e.g. 127.0.0.1 or 0.0.0.0')
-          : err);
-    });
-  });
+  const bound = await listenOn(http, host, port, { port: 'port', host: 'host', portFix: 'pick another --port, or stop the other server' });
+  const server = http;
   const addr = server.address() as AddressInfo;
-  const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   let served = material;
   const files = opts.tls;
   const tls = served === undefined || files === undefined ? undefined : {
@@ -148,7 +139,7 @@ export async function createServer(opts: ServerOptions): Promise<RunningServer> 
   return {
     server,
     app,
-    url: `${material === undefined ? 'http' : 'https'}://${shownHost}:${addr.port}`,
+    url: `${material === undefined ? 'http' : 'https'}://${bound}`,
     ...(tls === undefined ? {} : { tls }),
     host: addr.address,
     port: addr.port,

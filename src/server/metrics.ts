@@ -5,24 +5,14 @@
 // `listStudies` call the study list uses. A storage that cannot be read within the readiness wait makes
 // `renorm_tune_storage_up` 0 and leaves the study series out; the scrape itself still answers 200, as exporters do.
 import type { Request, RequestHandler, Response } from 'express';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { METRICS_PREFIX, processMetrics } from '../process_metrics.js';
 import type { StudyApi, StudySummary } from '../study/api_types.js';
 import { storageWithin } from './storage_wait.js';
 
-export const METRICS_PREFIX = 'renorm_tune_';
 const TRIAL_STATES = ['WAITING', 'RUNNING', 'COMPLETE', 'PRUNED', 'FAIL'] as const;
 /** Seconds: an ask on a large study takes seconds, a health check a millisecond. */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
-
-let processRegistry: Registry | undefined;
-/** The process's own series, one registry per process (each collector watches the whole process, however many apps). */
-function processMetrics(): Registry {
-  if (!processRegistry) {
-    processRegistry = new Registry();
-    collectDefaultMetrics({ register: processRegistry, prefix: METRICS_PREFIX });
-  }
-  return processRegistry;
-}
 
 /**
  * The route pattern a request matched (`/api/studies/:id/trials/:number/tell`), `unmatched` for a 404 or a request

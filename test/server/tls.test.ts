@@ -28,6 +28,16 @@ const skip = opensslMissing;
 const pairs: Record<string, CertPair> = {};
 /** A certificate made once per name for this file. */
 const pair = (name: string, days = 30) => (pairs[name] ??= makeCert(dir, name, days));
+/** Files a server is given (`<name>.cert.pem`, `<name>.key.pem`), holding `from` now; `renew(to)` writes another pair over them. */
+function livePair(name: string, from: CertPair): CertPair & { renew(to: CertPair): void } {
+  const live = { cert: join(dir, `${name}.cert.pem`), key: join(dir, `${name}.key.pem`) };
+  const renew = (to: CertPair) => {
+    copyFileSync(to.cert, live.cert);
+    copyFileSync(to.key, live.key);
+  };
+  renew(from);
+  return { ...live, renew };
+}
 
 interface Answer {
   status: number;
@@ -129,16 +139,13 @@ describe('the TLS files', () => {
   });
 
   it('are read again on reload: later connections get the new certificate; a bad pair keeps the old one', { skip }, async () => {
-    const cert = join(dir, 'live.cert.pem');
-    const key = join(dir, 'live.key.pem');
     const [a, b] = [pair('alpha'), pair('beta')];
-    copyFileSync(a.cert, cert);
-    copyFileSync(a.key, key);
+    const live = livePair('live', a);
+    const { cert, key } = live;
     const srv = await start({ api: createStudyService(new MemoryStorage()), tls: { cert, key } });
     try {
       assert.equal((await get(srv.url, '/api/health', a.cert)).servedCn, 'alpha');
-      copyFileSync(b.cert, cert);
-      copyFileSync(b.key, key);
+      live.renew(b);
       assert.equal(srv.tls!.reload().subject, 'CN=beta');
       assert.equal(srv.tls!.subject, 'CN=beta');
       assert.equal((await get(srv.url, '/api/health', b.cert)).servedCn, 'beta');
@@ -185,18 +192,15 @@ async function stop(child: ChildProcess): Promise<void> {
 
 describe('renorm-tune serve --tls-cert/--tls-key', () => {
   it('serves HTTPS, reloads the renewed certificate on SIGHUP, and says so', { skip }, async () => {
-    const cert = join(dir, 'cli.cert.pem');
-    const key = join(dir, 'cli.key.pem');
     const [a, b] = [pair('alpha'), pair('beta')];
-    copyFileSync(a.cert, cert);
-    copyFileSync(a.key, key);
+    const live = livePair('cli', a);
+    const { cert, key } = live;
     const s = serveCli(['--db', join(dir, 'cli.db'), '--tls-cert', cert, '--tls-key', key]);
     try {
       const url = await s.listening;
       assert.match(url, /^https:\/\/127\.0\.0\.1:\d+$/);
       assert.equal((await get(url, '/api/health', a.cert)).servedCn, 'alpha');
-      copyFileSync(b.cert, cert);
-      copyFileSync(b.key, key);
+      live.renew(b);
       s.child.kill('SIGHUP');
       for (let i = 0; i < 100 && !/reloaded the TLS certificate/.test(s.output()); i++) await new Promise((r) => setTimeout(r, 50));
       assert.match(s.output(), /reloaded the TLS certificate \(CN=beta, valid until \d{4}-/);
