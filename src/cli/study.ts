@@ -170,10 +170,10 @@ export async function serve(o: ServeOptions): Promise<Serving> {
     ...(o.env ? { env: o.env } : {}),
     ...(o.allowedHosts === undefined ? {} : { allowedHosts: parseAllowedHosts(o.allowedHosts) }) });
   const tls = tlsFlags(o);
-  if (tls) loadTls(tls);
+  const tlsLoaded = tls && loadTls(tls);
   const { service, close } = await openService(o.db);
   try {
-    const srv = await createServer({ api: service, ...listen, version: PACKAGE_VERSION, ...(o.env ? { env: o.env } : {}), ...(tls ? { tls } : {}) });
+    const srv = await createServer({ api: service, ...listen, version: PACKAGE_VERSION, ...(o.env ? { env: o.env } : {}), ...(tls && tlsLoaded ? { tls, tlsLoaded } : {}) });
     const warnings: string[] = [];
     if (!srv.tls && !isLoopback(listen.host)) {
       warnings.push(`serving ${listen.host} over plain HTTP: the bearer token and every study cross the network unencrypted ` +

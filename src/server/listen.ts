@@ -39,6 +39,8 @@ export interface ServerOptions extends Omit<AppOptions, 'token' | 'readToken' | 
   env?: NodeJS.ProcessEnv;
   /** Serve HTTPS with this certificate and key (checked before anything listens). */
   tls?: TlsFiles;
+  /** `tls`'s files as already read (`serve` reads them before it opens the database): served as they are, not read again. */
+  tlsLoaded?: TlsMaterial;
 }
 
 export interface RunningServer {
@@ -110,7 +112,7 @@ export async function createServer(opts: ServerOptions): Promise<RunningServer> 
     ...opts, ...(token === undefined ? {} : { token }), ...(readToken === undefined ? {} : { readToken }), ...(ui ? { ui } : {}),
     ...(guard ? { allowedHosts: [...(allowedHosts ?? []), ...(own === undefined ? [] : [own])] } : {}),
   });
-  const material = opts.tls === undefined ? undefined : loadTls(opts.tls);
+  const material = opts.tls === undefined ? undefined : opts.tlsLoaded ?? loadTls(opts.tls);
   // requireHostHeader off: a request without Host reaches the Host guard and gets its JSON 403, not Node's bare 400.
   const http: Server = material === undefined
     ? createHttpServer({ requireHostHeader: false }, app)

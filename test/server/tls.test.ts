@@ -87,6 +87,21 @@ describe('serve over HTTPS', () => {
     }
   });
 
+  it('serves the certificate as `serve` read it before opening the database, without reading the files again', { skip }, async () => {
+    const live = livePair('read-once', pair('alpha'));
+    const loaded = loadTls(live);
+    // Renewed between the check and the listen: the server serves what was checked, and says so.
+    live.renew(pair('beta'));
+    const srv = await start({ api: createStudyService(new MemoryStorage()), tls: live, tlsLoaded: loaded });
+    try {
+      assert.equal((await get(srv.url, '/api/health', pair('alpha').cert)).servedCn, 'alpha');
+      assert.equal(srv.tls?.subject, 'CN=alpha');
+      assert.equal(srv.tls?.reload().subject, 'CN=beta', 'a reload reads the files');
+    } finally {
+      await srv.close();
+    }
+  });
+
   it('sets the dashboard token cookie Secure over HTTPS (and not over plain HTTP, where a browser would drop it)', { skip }, async () => {
     const a = pair('alpha');
     const token = 'tls-cookie-token-1';
