@@ -30,7 +30,7 @@ export interface CoordinateOptions {
   /** This coordinator's name in presence records (default `host:pid:coordinator-xxxxxx`). */
   owner?: string;
   onEvent?: (e: RunnerEvent) => void;
-  /** Ctrl-C: stop asking, mark the study STOPPED (workers hand their trials back at their next heartbeat). */
+  /** Ctrl-C: the study is marked STOPPED at once (workers drop its queued jobs, and hand their running trials back at their next heartbeat); asking stops. */
   signal?: AbortSignal;
   /** Longest wait between passes, ms (a finished job wakes the coordinator sooner). Default 1000. */
   pollMs?: number;
@@ -62,12 +62,20 @@ export async function coordinateStudy(target: StudyConfig | string, opts: Coordi
   const pollMs = opts.pollMs ?? 1000;
   const wake = new Wake();
   queue.onSettled(() => wake.fire());
-  signal.addEventListener('abort', () => wake.fire(), { once: true });
   const watch = new TrialWatch(sid, emit);
   const depth = new Depth(presence, opts.depth, opts.log, opts.workerFlags ?? ' --redis <same Redis>');
   if (opts.log) presence.watch(new RedisOutage(opts.log, '[queue]', queue.where, 'trials in training go on (their leases live in the database); queuing new ones waits until it is back'));
 
   await service.setStudyState(sid, 'RUNNING');
+  // Ctrl-C: the study is STOPPED in the store at once, not when the pass under way ends (its ask may take seconds),
+  // so no worker starts one of its queued trials meanwhile (workers drop the jobs of a study that is not RUNNING).
+  let stopping: Promise<unknown> | undefined;
+  const onAbort = () => {
+    wake.fire();
+    stopping ??= service.setStudyState(sid, 'STOPPED').catch(() => undefined);
+  };
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
   await service.tickSearchClock(sid);
   await service.ensureCreated(sid);
   const leave = await presence.announce('coordinator', { owner: opts.owner ?? processOwner('coordinator'), studyId: sid, studyName: study.name });
@@ -96,7 +104,7 @@ export async function coordinateStudy(target: StudyConfig | string, opts: Coordi
           exhausted = true;
         }
       }
-      if (stopped) break;
+      if (stopped || signal.aborted) break;
       const search = trials.filter((t) => !isEvidence(t));
       await queue.enqueue(sid, search.filter((t) => t.state === 'WAITING'));
       watch.update(trials);
@@ -113,18 +121,21 @@ export async function coordinateStudy(target: StudyConfig | string, opts: Coordi
         if ((stopped = await isStopped(service, sid))) break;
         const state = await service.advanceEvidence(sid);
         const evidence = (await pass(service, sid, watch, opts.log)).filter(isEvidence);
+        if (signal.aborted) break;
         await queue.enqueue(sid, evidence.filter((t) => t.state === 'WAITING'));
         if (state === 'done' && !evidence.some(open)) break;
         await wake.wait(pollMs);
       }
       if (!stopped && !signal.aborted) await service.summarizeFinalValidation(sid);
     }
+    await stopping;
     // Stopped from outside (the study is STOPPED already): end as a Ctrl-C would.
     if (stopped) return await endStudy(service, sid, 'STOPPED', resumed, emit);
     return await endStudy(service, sid, signal.aborted ? 'STOPPED' : 'COMPLETE', resumed, emit);
   } catch (err) {
     throw await explainDeleted(err, service, study);
   } finally {
+    signal.removeEventListener('abort', onAbort);
     await leave();
   }
 }

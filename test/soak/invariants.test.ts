@@ -1,5 +1,5 @@
 // The soak's rule for a trial that trained twice: a fault between its two starts explains it, or one whose effect
-// lands late (a Ctrl-C'd coordinator stops the study when its pass ends) shortly before the first start.
+// lands late (a worker that read the study RUNNING just before a Ctrl-C stopped it) shortly before the first start.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { explainRestarts, type FaultEvent } from './invariants.js';

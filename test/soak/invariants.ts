@@ -117,8 +117,8 @@ export function picker<F extends string>(kinds: readonly F[], odds: Record<F, nu
  * Each time a trial started training again, a fault between its two starts must explain it: one of `every`
  * (restarts any trial), or one of `its` that hit the process that started it. `starts`: per trial (its label),
  * the pids and times it started at. `lateBy`: kinds whose effect lands up to that many ms after the fault, so one
- * that came shortly before the first start still explains (a Ctrl-C'd coordinator marks the study STOPPED only once
- * its pass ends; a trial a worker started meanwhile is handed back at its next heartbeat). Returns how many trials
+ * that came shortly before the first start still explains (a worker that read the study RUNNING just before a
+ * Ctrl-C'd coordinator marked it STOPPED starts the trial, and hands it back at its next heartbeat). Returns how many trials
  * started more than once, and the unexplained restarts.
  */
 export function explainRestarts<F extends string>(starts: Map<string, { pid: number; ms: number }[]>, events: FaultEvent<F>[],
