@@ -1,17 +1,17 @@
 // Helpers of the Python client tests: /usr/bin/python3 with the client importable, and a live `renorm-tune serve` started as a user would.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { serveProcess } from '../fixtures/serve_process.js';
 import { VENV_PYTHON } from '../python_venv.js';
 
 export const PYTHON = process.env.RENORM_TUNE_TEST_PYTHON ?? '/usr/bin/python3';
 export const CLIENT_DIR = fileURLToPath(new URL('../../../src/clients/python/', import.meta.url));
 /** The test fixtures' folder, importable too (studies.py). */
 export const FIXTURES = fileURLToPath(new URL('../../../test/clients/fixtures/', import.meta.url));
-const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const README = fileURLToPath(new URL('../../../README.md', import.meta.url));
 
 export const pythonMissing = spawnSync(PYTHON, ['-c', 'import json, urllib.request'], { encoding: 'utf8' }).status !== 0
@@ -26,28 +26,14 @@ export function torchMissing(need: string): string | false {
 /** `renorm-tune serve --port 0` on a fresh database, as a user starts it; resolves with its URL. */
 export async function liveServer(): Promise<{ url: string; stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'renorm-py-'));
-  const child: ChildProcess = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--db', join(dir, 'studies.db')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start within 20 s: ${out}`)), 20_000);
-    const look = () => {
-      const m = / at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    };
-    child.stdout!.on('data', look);
-    child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
+  const s = await serveProcess(['--db', join(dir, 'studies.db')]).catch((err: unknown) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
   });
   return {
-    url,
+    url: s.url,
     stop: async () => {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
+      await s.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -3,7 +3,7 @@
 // after SIGHUP without a restart, a warning for plain HTTP beyond loopback, and the Python client over HTTPS.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -18,6 +18,7 @@ import { createStudyService } from '../../src/study/service/defaults.js';
 import { MemoryStorage } from '../../src/study/storage/index.js';
 import { EXPIRY_WARN_DAYS, expiryWarning, loadTls, tlsFlags } from '../../src/server/tls.js';
 import { makeCert, opensslMissing, type CertPair } from '../fixtures/certs.js';
+import { serveProcess } from '../fixtures/serve_process.js';
 import { CLIENT_DIR, PYTHON, pythonMissing } from '../clients/helpers.js';
 import { start, studyConfig } from './helpers.js';
 
@@ -176,43 +177,14 @@ describe('the TLS files', () => {
 });
 
 /** `renorm-tune serve ...args` as a user starts it; resolves with its first line naming a URL, and all it printed so far. */
-function serveCli(args: string[]): { child: ChildProcess; output(): string; listening: Promise<string> } {
-  const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const listening = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start within 20 s: ${out}`)), 20_000);
-    child.stdout!.on('data', () => {
-      const m = / at (https?:\/\/[^\s;]+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited with ${code}: ${out}`));
-    });
-  });
-  return { child, output: () => out, listening };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-}
-
 describe('renorm-tune serve --tls-cert/--tls-key', () => {
   it('serves HTTPS, reloads the renewed certificate on SIGHUP, and says so', { skip }, async () => {
     const [a, b] = [pair('alpha'), pair('beta')];
     const live = livePair('cli', a);
     const { cert, key } = live;
-    const s = serveCli(['--db', join(dir, 'cli.db'), '--tls-cert', cert, '--tls-key', key]);
+    const s = await serveProcess(['--db', join(dir, 'cli.db'), '--tls-cert', cert, '--tls-key', key]);
     try {
-      const url = await s.listening;
+      const url = s.url;
       assert.match(url, /^https:\/\/127\.0\.0\.1:\d+$/);
       assert.equal((await get(url, '/api/health', a.cert)).servedCn, 'alpha');
       live.renew(b);
@@ -227,18 +199,17 @@ describe('renorm-tune serve --tls-cert/--tls-key', () => {
       assert.equal((await get(url, '/api/health', b.cert)).servedCn, 'beta', 'still served after a failed reload');
       assert.equal(s.child.exitCode, null, 'a failed reload does not stop the server');
     } finally {
-      await stop(s.child);
+      await s.stop();
     }
   });
 
   it('warns at start of a certificate near its end', { skip }, async () => {
     const soon = pair('soon', 3);
-    const s = serveCli(['--db', join(dir, 'soon.db'), '--tls-cert', soon.cert, '--tls-key', soon.key]);
+    const s = await serveProcess(['--db', join(dir, 'soon.db'), '--tls-cert', soon.cert, '--tls-key', soon.key]);
     try {
-      await s.listening;
       assert.match(s.output(), /warning: the TLS certificate \(CN=soon\) expires in [23]\.\d days/);
     } finally {
-      await stop(s.child);
+      await s.stop();
     }
   });
 
@@ -258,21 +229,19 @@ describe('renorm-tune serve --tls-cert/--tls-key', () => {
   });
 
   it('warns when it serves beyond loopback over plain HTTP, or with a short token', async () => {
-    const s = serveCli(['--db', join(dir, 'plain.db'), '--host', '0.0.0.0', '--token', 'plain-http-token-1234']);
+    const s = await serveProcess(['--db', join(dir, 'plain.db'), '--host', '0.0.0.0', '--token', 'plain-http-token-1234']);
     try {
-      await s.listening;
       assert.match(s.output(), /warning: serving 0\.0\.0\.0 over plain HTTP: the bearer token and every study cross the network unencrypted \(give --tls-cert and --tls-key/);
       assert.doesNotMatch(s.output(), /characters: anyone who reaches/, 'a 21-character token is not warned of');
     } finally {
-      await stop(s.child);
+      await s.stop();
     }
-    const short = serveCli(['--db', join(dir, 'short.db'), '--host', '0.0.0.0', '--token', 'short-tok1', '--read-token', 'viewer-token-abcdefgh-1']);
+    const short = await serveProcess(['--db', join(dir, 'short.db'), '--host', '0.0.0.0', '--token', 'short-tok1', '--read-token', 'viewer-token-abcdefgh-1']);
     try {
-      await short.listening;
       assert.match(short.output(), /warning: the --token has 10 characters: anyone who reaches 0\.0\.0\.0 can try short ones until one works \(use at least 20 random characters, e\.g\. `openssl rand -hex 16`\)/);
       assert.doesNotMatch(short.output(), /the --read-token has/);
     } finally {
-      await stop(short.child);
+      await short.stop();
     }
   });
 });
@@ -280,9 +249,9 @@ describe('renorm-tune serve --tls-cert/--tls-key', () => {
 describe('the Python client over HTTPS', () => {
   it('works with a server whose certificate it is given (ca_file, $RENORM_TUNE_CA_FILE or $SSL_CERT_FILE), and refuses one it cannot verify, saying how', { skip: skip || pythonMissing }, async () => {
     const a = pair('alpha');
-    const s = serveCli(['--db', join(dir, 'py.db'), '--tls-cert', a.cert, '--tls-key', a.key]);
+    const s = await serveProcess(['--db', join(dir, 'py.db'), '--tls-cert', a.cert, '--tls-key', a.key]);
     try {
-      const url = await s.listening;
+      const url = s.url;
       const script = (clientArgs: string) => [
         'import json, sys, renorm_tune as rt',
         `c = rt.Client(${JSON.stringify(url)}${clientArgs})`,
@@ -314,7 +283,7 @@ describe('the Python client over HTTPS', () => {
       assert.notEqual(bad.status, 0);
       assert.match(bad.stderr, /ValueError: ca_file '.*none\.pem' cannot be used \(.*No such file.*\): give the PEM file of the authority/);
     } finally {
-      await stop(s.child);
+      await s.stop();
     }
   });
 });

@@ -1,34 +1,15 @@
 // Two `renorm-tune serve` processes in front of one database (PostgreSQL, and a SQLite file), asked at once: the budget is exact and no suggestion repeats.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createTestDatabase } from '../fixtures/pg.js';
+import { serveProcess } from '../fixtures/serve_process.js';
 import { call, studyConfig } from './helpers.js';
 
-const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-
-/** A real `serve` process on a free port; resolves with its URL once it listens. */
-function serveProcess(db: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [main, 'serve', '--db', db, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const m = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) resolve({ url: m[1]!, child });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child.once('exit', (code) => reject(new Error(`serve exited (${code}) before listening: ${out}`)));
-  });
-}
-
 async function askHammer(db: string): Promise<void> {
-  const servers = await Promise.all([serveProcess(db), serveProcess(db)]);
+  const servers = await Promise.all([serveProcess(['--db', db]), serveProcess(['--db', db])]);
   try {
     const [a, b] = servers.map((s) => s.url) as [string, string];
     const budget = 14;
@@ -57,8 +38,7 @@ async function askHammer(db: string): Promise<void> {
     assert.equal(view.body.trials.length, budget, 'what both servers stored');
     assert.deepEqual(view.body.trials.map((t: { number: number }) => t.number), Array.from({ length: budget }, (_, i) => i));
   } finally {
-    for (const s of servers) s.child.kill('SIGTERM');
-    await Promise.all(servers.map((s) => new Promise((r) => (s.child.exitCode !== null ? r(null) : s.child.once('exit', r)))));
+    await Promise.all(servers.map((s) => s.stop()));
   }
 }
 
