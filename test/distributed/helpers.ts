@@ -69,8 +69,12 @@ export interface Proc {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>;
 }
 
-export function cli(args: string[], env: Record<string, string> = {}): Proc {
-  return procOf(spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } }));
+/**
+ * `renorm-tune ...args`. `ownGroup`: the process leads a process group of its own (with the children it forks), so a
+ * test can signal the whole group, as a terminal's Ctrl-C and systemd's stop do: `process.kill(-pid, signal)`.
+ */
+export function cli(args: string[], env: Record<string, string> = {}, { ownGroup = false } = {}): Proc {
+  return procOf(spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, detached: ownGroup }));
 }
 
 /** A spawned process (stdout and stderr piped) as a Proc: its output gathered, its exit awaited. */
@@ -144,11 +148,11 @@ export class Scene {
     return this.track(cli(['run', this.config, '--db', db, '--redis', this.redis, '--redis-prefix', this.prefix, ...extra]));
   }
 
-  worker(extra: string[] = [], db = this.db): Proc {
+  worker(extra: string[] = [], db = this.db, opts: { ownGroup?: boolean } = {}): Proc {
     return this.track(cli(['worker', '--db', db, '--redis', this.redis, '--redis-prefix', this.prefix, '--trial-worker', countingTrainer, ...extra], {
       RENORM_TEST_TRAIN_LOG: this.log,
       RENORM_TEST_STEP_MS: String(this.stepMs),
-    }));
+    }, opts));
   }
 
   /** The study as stored, through this test's own connection (another process, as far as the CLI processes know). */
