@@ -2,6 +2,7 @@
 // CLI entry: registers the command being run (loading only its module), then lets commander parse the arguments.
 import { Command } from 'commander';
 import { modulesFor } from './commands.js';
+import { exitStatusOf } from './exit_status.js';
 import { PACKAGE_VERSION } from '../version.js';
 
 async function main(argv: string[]): Promise<void> {
@@ -20,5 +21,5 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv).catch((err: unknown) => {
   process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exitCode = 1;
+  process.exitCode = exitStatusOf(err);
 });

@@ -7,6 +7,7 @@ import { ConfigError, DataError } from '../errors.js';
 import { describeSchedule } from '../schedule/index.js';
 import { createServer, isLoopback, parseAllowedHosts, resolveListenOptions } from '../server/index.js';
 import { expiryWarning, loadTls, tlsFlags } from '../server/tls.js';
+import { EXIT_SETUP, withExitStatus } from './exit_status.js';
 import { EARLIER_PICK, earlierPickRuns } from '../shared/evidence.js';
 import { roleLabel } from '../shared/roles.js';
 import { CLI } from '../shared/names.js';
@@ -163,14 +164,26 @@ export interface Serving {
 /** A token shorter than this, served beyond loopback, is warned of (8 is refused; 32 hex characters are 128 bits). */
 const STRONG_TOKEN_LENGTH = 20;
 
+/**
+ * Host, port, tokens and the TLS files, checked before anything opens; what they refuse ends the CLI with
+ * EXIT_SETUP (a supervisor does not start it again for nothing).
+ */
+function serveFlags(o: ServeOptions) {
+  try {
+    const port = portNumber(o.port);
+    const listen = resolveListenOptions({ host: o.host, port, ...(o.token === undefined ? {} : { token: o.token }), ...(o.readToken === undefined ? {} : { readToken: o.readToken }),
+      ...(o.env ? { env: o.env } : {}),
+      ...(o.allowedHosts === undefined ? {} : { allowedHosts: parseAllowedHosts(o.allowedHosts) }) });
+    const tls = tlsFlags(o);
+    return { listen, tls, tlsLoaded: tls && loadTls(tls) };
+  } catch (err) {
+    throw withExitStatus(err, EXIT_SETUP);
+  }
+}
+
 /** Checks host, token and the TLS files before touching the database, so a refused start leaves no file behind. */
 export async function serve(o: ServeOptions): Promise<Serving> {
-  const port = portNumber(o.port);
-  const listen = resolveListenOptions({ host: o.host, port, ...(o.token === undefined ? {} : { token: o.token }), ...(o.readToken === undefined ? {} : { readToken: o.readToken }),
-    ...(o.env ? { env: o.env } : {}),
-    ...(o.allowedHosts === undefined ? {} : { allowedHosts: parseAllowedHosts(o.allowedHosts) }) });
-  const tls = tlsFlags(o);
-  const tlsLoaded = tls && loadTls(tls);
+  const { listen, tls, tlsLoaded } = serveFlags(o);
   const { service, close } = await openService(o.db);
   try {
     const srv = await createServer({ api: service, ...listen, version: PACKAGE_VERSION, ...(o.env ? { env: o.env } : {}), ...(tls && tlsLoaded ? { tls, tlsLoaded } : {}) });
@@ -212,6 +225,7 @@ export function register(program: Command): void {
   program
     .command('serve')
     .description('Serve the REST API and the dashboard for a study database')
+    .addHelpText('after', `\nExit status: ${EXIT_SETUP} when a flag, token or certificate file is refused (nothing was opened: do not restart it); 1 on any other failure.`)
     .option('--port <port>', 'port to listen on (0 picks a free one)', '8080')
     .option('--host <host>', 'address to bind; anything but loopback needs a token', '127.0.0.1')
     .option('--db <ref>', `${DB_HELP}; a SQLite file is created if missing`)

@@ -16,6 +16,7 @@ import { BACKEND_NAMES, CLI } from '../shared/names.js';
 import { storageRefFrom } from '../study/storage/index.js';
 import { localScenario } from '../study/config.js';
 import { DB_HELP, dbWhere } from './db.js';
+import { EXIT_SETUP, withExitStatus } from './exit_status.js';
 
 interface WorkerOpts {
   db?: string;
@@ -40,12 +41,10 @@ export function numberFlag(raw: string, field: string, lo: number, hi: number, i
   return n;
 }
 
-export async function workerCommand(o: WorkerOpts): Promise<number> {
-  const log = (line: string) => process.stderr.write(`${line}\n`);
-  // Every flag is checked before anything connects, so a typo costs nothing and leaves nothing behind.
+/** Every flag checked before anything connects, so a typo costs nothing and leaves nothing behind. */
+function workerFlags(o: WorkerOpts) {
   const redis = parseRedisRef(o.redis, o.redisPrefix);
   const ref = storageRefFrom(o.db);
-  const where = dbWhere(ref);
   const concurrency = o.concurrency === undefined ? 1 : numberFlag(o.concurrency, '--concurrency', 1, 256, true);
   const backend = o.backend === undefined ? undefined : expectOneOf(o.backend, '--backend', BACKEND_NAMES);
   const devices = deviceList(o.devices);
@@ -55,6 +54,24 @@ export async function workerCommand(o: WorkerOpts): Promise<number> {
   checkExecutorOptions({ isolation, ...(backend ? { backend } : {}), ...(devices ? { devices } : {}) });
   if (o.metricsHost !== undefined && o.metricsPort === undefined) throw new ConfigError('--metrics-host', 'applies only with --metrics-port', 'add --metrics-port 9464, or leave it out');
   const metricsPort = o.metricsPort === undefined ? undefined : portNumber(o.metricsPort, '--metrics-port');
+  return { redis, ref, concurrency, backend, devices, isolation, idleSeconds, metricsPort };
+}
+
+/**
+ * Exit 0 when it leaves (idle, or a signal), EXIT_SETUP when it cannot serve as set up (a flag, this machine's
+ * backend or data, a database that is not its coordinator's), 1 otherwise (Redis or the database out of reach, a
+ * peer of another version: running it again gets past those once they are fixed elsewhere).
+ */
+export async function workerCommand(o: WorkerOpts): Promise<number> {
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  let flags;
+  try {
+    flags = workerFlags(o);
+  } catch (err) {
+    throw withExitStatus(err, EXIT_SETUP);
+  }
+  const { redis, ref, concurrency, backend, devices, isolation, idleSeconds, metricsPort } = flags;
+  const where = dbWhere(ref);
   await checkRedis(redis);
   // Listening comes before the database opens: a port in use is refused with nothing else started.
   const metrics = metricsPort === undefined ? undefined : new WorkerMetrics();
@@ -74,7 +91,7 @@ export async function workerCommand(o: WorkerOpts): Promise<number> {
   } catch (err) {
     await close();
     await endpoint?.close();
-    throw err;
+    throw withExitStatus(err, EXIT_SETUP);
   }
   const presence = new Presence(redis);
 
@@ -109,10 +126,11 @@ export async function workerCommand(o: WorkerOpts): Promise<number> {
       },
     });
     // A queue connection that would not close keeps this process alive: it exits once the cleanup below is done.
-    if (result.queueLeftOpen) setTimeout(() => process.exit(result.error ? 1 : 0), 1000).unref();
+    const status = !result.error ? 0 : (result.error as { code?: string }).code === 'VERSION_MISMATCH' ? 1 : EXIT_SETUP;
+    if (result.queueLeftOpen) setTimeout(() => process.exit(status), 1000).unref();
     if (result.error) {
       log(`error: ${result.error.message}`);
-      return 1;
+      return status;
     }
     const why = { idle: 'no work and no coordinator left', signal: 'stopped by a signal', fatal: 'error' }[result.reason];
     log(`[worker] leaving (${why}); ${result.finished} trial${result.finished === 1 ? '' : 's'} trained`);
@@ -135,6 +153,7 @@ export function register(program: Command): void {
   program
     .command('worker')
     .description('Train trials from the queue of `renorm-tune run <config> --redis ...` (on any machine that reaches the database and Redis)')
+    .addHelpText('after', `\nExit status: 0 when it leaves (idle, or SIGTERM: running trials are handed back); ${EXIT_SETUP} when it cannot serve as set up (a flag, this machine's backend or data, a database that is not its coordinator's: do not restart it); 1 on a failure a restart may get past (the database or Redis out of reach).`)
     .option('--db <ref>', DB_HELP)
     .option('--redis <url>', "the coordinator's Redis: redis://[user:password@]host:6379[/db]")
     .option('--redis-prefix <prefix>', `key prefix of the queue; one per database sharing a Redis (default: ${DEFAULT_PREFIX})`)

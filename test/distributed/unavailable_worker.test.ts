@@ -20,7 +20,7 @@ test('a worker whose backend does not start hands its trial back and stops; anot
   // The real trial worker, one process (the study's native backend may not share a process with threads).
   const broken = s.track(cli(['worker', '--db', s.db, '--redis', s.redis, '--redis-prefix', s.prefix, '--isolation', 'process']));
   const gone = await exitOf(broken, 120_000);
-  assert.equal(gone.code, 1, gone.out);
+  assert.equal(gone.code, 78, `exit 78: a supervisor does not start it again\n${gone.out}`);
   assert.match(gone.out, /\[worker\] trial #\d+ \([^)]+(\([^)]*\))?\) of 'wants-gpu': handed back to the queue: this machine cannot train it; stopping/);
   assert.match(gone.out, /error: this machine cannot train trial #\d+ of 'wants-gpu': backend 'node-gpu': @tensorflow\/tfjs-node-gpu is not installed or failed to load .*\(fix: npm install @tensorflow\/tfjs-node-gpu, or choose backend 'wasm'\)/);
   const { trials: meanwhile } = await s.read();

@@ -28,6 +28,19 @@ test('an idle worker with no coordinator leaves on its own, exit 0', { skip }, a
   assert.match(res.out, /no coordinator is running a study on this queue \(prefix '[^']+'\): start `npx renorm-tune run <config> --db <same database> --redis <same Redis>` with the same --redis-prefix, or keep this worker waiting with --idle-exit 0/);
 });
 
+test('its exit status tells a supervisor not to start it again: 78 for a flag it cannot run with (redis.test.ts: 1 for a server out of reach)', { skip }, async () => {
+  const s = await emptyDatabase('exit-status');
+  for (const [extra, said] of [
+    [['--concurrency', '0'], /error: --concurrency: must be an integer in \[1, 256\], got "0"/],
+    [['--backend', 'cuda'], /error: --backend: /],
+    [['--devices', 'a,b'], /error: --devices: must be a comma-separated list of GPU indices/],
+  ] as const) {
+    const res = await exitOf(s.worker([...extra]), 30_000);
+    assert.equal(res.code, 78, res.out);
+    assert.match(res.out, said);
+  }
+});
+
 test('an idle worker waits while a coordinator announces itself, and leaves once it is gone', { skip }, async () => {
   const s = await emptyDatabase('waits');
   const redis = new Redis(REDIS_URL);

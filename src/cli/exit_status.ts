@@ -1,0 +1,23 @@
+// The CLI's exit statuses beyond 0: 1 for a failure that running the command again may get past (a server down, a
+// peer of another version mid-upgrade), and EXIT_SETUP for one it cannot, so that a supervisor stops restarting it.
+
+/**
+ * A worker that cannot serve as installed or set up: a bad flag, a backend that does not start on this machine
+ * (CUDA or cuDNN missing), data this machine lacks, a database that is not its coordinator's. sysexits' EX_CONFIG;
+ * systemd stops restarting on it with `RestartPreventExitStatus=78`.
+ */
+export const EXIT_SETUP = 78;
+
+const STATUS = Symbol('exitStatus');
+
+/** `err`, marked to end the process with `status` when nothing catches it. */
+export function withExitStatus<E>(err: E, status: number): E {
+  if (err !== null && typeof err === 'object') (err as Record<symbol, number>)[STATUS] = status;
+  return err;
+}
+
+/** The exit status an uncaught error ends the CLI with: its mark, else 1. */
+export function exitStatusOf(err: unknown): number {
+  const status = err !== null && typeof err === 'object' ? (err as Record<symbol, unknown>)[STATUS] : undefined;
+  return typeof status === 'number' ? status : 1;
+}

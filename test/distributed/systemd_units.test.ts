@@ -1,0 +1,145 @@
+// The systemd units shipped in configs/systemd: systemd itself accepts them, their "do not restart" status is the
+// one the CLI exits with when it cannot run as set up, and their command lines, expanded from the shipped env file
+// as systemd expands them, run: refused with that status where this machine lacks what the example names (a GPU
+// backend, certificate files), serving once given what it needs, stopped and reloaded the way the units do it.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EXIT_SETUP } from '../../src/cli/exit_status.js';
+import { openStorage } from '../../src/study/storage/index.js';
+import { makeCert, opensslMissing } from '../fixtures/certs.js';
+import { deletePrefix, exitOf, procOf, REDIS_URL, redisSkip, until } from './helpers.js';
+
+const UNITS = fileURLToPath(new URL('../../../configs/systemd/', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const INSTALLED = '/usr/local/bin/renorm-tune';
+const analyzeMissing = spawnSync('systemd-analyze', ['--version'], { encoding: 'utf8' }).status === 0
+  ? false : 'systemd-analyze is not installed (Debian: systemd)';
+const redisDown = await redisSkip();
+const dir = mkdtempSync(join(tmpdir(), 'renorm-systemd-'));
+const prefix = `rt-test-systemd-${process.pid}`;
+after(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  if (!redisDown) await deletePrefix(prefix);
+});
+
+/** A unit file's `[Service]` settings (the last of each key). */
+function serviceSettings(unit: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  let section = '';
+  for (const line of readFileSync(join(UNITS, unit), 'utf8').split('\n')) {
+    const head = /^\[(\w+)\]$/.exec(line.trim());
+    if (head) section = head[1]!;
+    else if (section === 'Service' && /^\w+=/.test(line)) out[line.slice(0, line.indexOf('='))] = line.slice(line.indexOf('=') + 1);
+  }
+  return out;
+}
+
+/** The shipped env file's variables. */
+function envFile(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of readFileSync(join(UNITS, 'renorm-tune.env'), 'utf8').split('\n')) {
+    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line);
+    if (m) out[m[1]!] = m[2]!;
+  }
+  return out;
+}
+
+/** A command line as systemd expands it: `${VAR}` is one word, `$VAR` alone is split at whitespace (none when empty). */
+function expand(line: string, env: Record<string, string>): string[] {
+  return line.split(/\s+/).filter(Boolean).flatMap((word) => {
+    const split = /^\$([A-Z_][A-Z0-9_]*)$/.exec(word);
+    if (split) return (env[split[1]!] ?? '').split(/\s+/).filter(Boolean);
+    return [word.replace(/\$\{([A-Z_][A-Z0-9_]*)\}/g, (_, v: string) => env[v] ?? '')];
+  });
+}
+
+/** The unit's ExecStart, expanded, with the installed CLI replaced by this build's; in its own process group. */
+function start(unit: string, env: Record<string, string>) {
+  const [bin, ...args] = expand(serviceSettings(unit).ExecStart!, env);
+  assert.equal(bin, INSTALLED);
+  return procOf(spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, detached: true }));
+}
+
+describe('configs/systemd', () => {
+  it('systemd-analyze verify accepts both units (with the CLI at its installed path)', { skip: analyzeMissing }, () => {
+    const shim = join(dir, 'renorm-tune');
+    writeFileSync(shim, `#!/bin/sh\nexec ${process.execPath} ${MAIN} "$@"\n`);
+    chmodSync(shim, 0o755);
+    for (const unit of ['renorm-tune-worker.service', 'renorm-tune-serve.service']) {
+      const copy = join(dir, unit);
+      writeFileSync(copy, readFileSync(join(UNITS, unit), 'utf8').replaceAll(INSTALLED, shim));
+      const r = spawnSync('systemd-analyze', ['verify', copy], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(r.status, 0, `${unit}: ${r.stderr}`);
+      assert.equal(r.stderr.trim(), '', `${unit}: systemd warned`);
+    }
+  });
+
+  it('both leave a process stopped on the CLI\'s set-up status, stop it with SIGTERM, and restart any other failure', () => {
+    for (const unit of ['renorm-tune-worker.service', 'renorm-tune-serve.service']) {
+      const s = serviceSettings(unit);
+      assert.equal(s.RestartPreventExitStatus, String(EXIT_SETUP), unit);
+      assert.equal(s.Restart, 'on-failure', unit);
+      assert.equal(s.KillSignal, 'SIGTERM', unit);
+      assert.equal(s.EnvironmentFile, '/etc/renorm-tune/renorm-tune.env', unit);
+    }
+    // The worker's trial processes are its own to stop: SIGTERM reaches the worker alone.
+    assert.equal(serviceSettings('renorm-tune-worker.service').KillMode, 'mixed');
+    assert.equal(serviceSettings('renorm-tune-serve.service').ExecReload, '/bin/kill -HUP $MAINPID');
+  });
+
+  it('the worker as shipped, on a machine without tfjs-node-gpu: exit 78 naming the backend; with this machine\'s backend it serves, and leaves on SIGTERM with exit 0', { skip: redisDown }, async () => {
+    const db = join(dir, 'worker.db');
+    await (await openStorage(db)).close();
+    const env: Record<string, string> = { ...envFile(), RENORM_TUNE_DB: db, RENORM_TUNE_REDIS: REDIS_URL, RENORM_TUNE_REDIS_PREFIX: prefix };
+    let gpu = false;
+    try {
+      await import('@tensorflow/tfjs-node-gpu' as string);
+      gpu = true;
+    } catch {
+      // the usual case here: no GPU package
+    }
+    if (!gpu) {
+      const refused = await exitOf(start('renorm-tune-worker.service', env), 30_000);
+      assert.equal(refused.code, EXIT_SETUP, refused.out);
+      assert.match(refused.out, /error: .*node-gpu/);
+    }
+    const w = start('renorm-tune-worker.service', { ...env, RENORM_TUNE_WORKER_ARGS: '--metrics-port 0' });
+    const url = await until('its metrics endpoint', () => / at (http:\/\/[^\s/]+)\/metrics/.exec(w.out())?.[1], 30_000);
+    assert.equal((await fetch(`${url}/health`)).status, 200);
+    process.kill(w.child.pid!, 'SIGTERM');
+    const left = await exitOf(w, 30_000);
+    assert.equal(left.code, 0, left.out);
+    assert.match(left.out, /leaving \(stopped by a signal\)/);
+  });
+
+  it('serve as shipped, without its certificate files: exit 78 naming the flag; with them and a token it serves HTTPS, and the unit\'s reload serves a renewed certificate', { skip: opensslMissing }, async () => {
+    const env: Record<string, string> = { ...envFile(), RENORM_TUNE_DB: join(dir, 'serve.db'), RENORM_TUNE_TOKEN: 'systemd-test-token-0123456789' };
+    const refused = await exitOf(start('renorm-tune-serve.service', env), 30_000);
+    assert.equal(refused.code, EXIT_SETUP, refused.out);
+    assert.match(refused.out, /error: --tls-cert: cannot read \/etc\/renorm-tune\/tls\/cert\.pem/);
+
+    const a = makeCert(dir, 'alpha');
+    const b = makeCert(dir, 'beta');
+    const live = { cert: join(dir, 'live.cert.pem'), key: join(dir, 'live.key.pem') };
+    writeFileSync(live.cert, readFileSync(a.cert));
+    writeFileSync(live.key, readFileSync(a.key));
+    const args = env.RENORM_TUNE_SERVE_ARGS!.replace('/etc/renorm-tune/tls/cert.pem', live.cert).replace('/etc/renorm-tune/tls/key.pem', live.key).replace('0.0.0.0', '127.0.0.1');
+    const s = start('renorm-tune-serve.service', { ...env, RENORM_TUNE_SERVE_ARGS: `${args} --port 0` });
+    try {
+      await until('serve listening', () => / at https:\/\//.test(s.out()), 30_000);
+      writeFileSync(live.cert, readFileSync(b.cert));
+      writeFileSync(live.key, readFileSync(b.key));
+      const [kill, ...reload] = expand(serviceSettings('renorm-tune-serve.service').ExecReload!, { MAINPID: String(s.child.pid) });
+      assert.equal(spawnSync(kill!, reload).status, 0);
+      await until('the certificate reloaded', () => /reloaded the TLS certificate \(CN=beta/.test(s.out()), 10_000);
+    } finally {
+      process.kill(s.child.pid!, 'SIGTERM');
+      assert.equal((await exitOf(s, 30_000)).code, 0, s.out());
+    }
+  });
+});
