@@ -9,8 +9,8 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { METRICS_PREFIX, processMetrics } from '../process_metrics.js';
 import type { StudyApi, StudySummary } from '../study/api_types.js';
 import { storageWithin } from './storage_wait.js';
+import { type StorageRead, studySeries } from './study_series.js';
 
-const TRIAL_STATES = ['WAITING', 'RUNNING', 'COMPLETE', 'PRUNED', 'FAIL'] as const;
 /** Seconds: an ask on a large study takes seconds, a health check a millisecond. */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
@@ -70,19 +70,14 @@ export function serverMetrics(api: StudyApi, waitMs: number): ServerMetrics {
 
   const scrape: RequestHandler = async (_req, res, next) => {
     try {
-      const studies = studyRegistry(await storageRead(api, waitMs));
-      const body = await Registry.merge([processMetrics(), http, studies]).metrics();
+      const studies = studySeries(await storageRead(api, waitMs));
+      const body = `${await Registry.merge([processMetrics(), http]).metrics()}\n${studies}`;
       res.set('Content-Type', Registry.PROMETHEUS_CONTENT_TYPE).set('Cache-Control', 'no-store').send(body);
     } catch (err) {
       next(err);
     }
   };
   return { observe, scrape };
-}
-
-interface StorageRead {
-  studies: StudySummary[] | undefined;
-  seconds: number;
 }
 
 async function storageRead(api: StudyApi, waitMs: number): Promise<StorageRead> {
@@ -94,26 +89,4 @@ async function storageRead(api: StudyApi, waitMs: number): Promise<StorageRead> 
     studies = undefined;
   }
   return { studies, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
-}
-
-/** The storage's series as read for this scrape, in a registry of their own (nothing kept between scrapes). */
-function studyRegistry({ studies, seconds }: StorageRead): Registry {
-  const r = new Registry();
-  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
-    new Gauge<L>({ name: `${METRICS_PREFIX}${name}`, help, labelNames, registers: [r] });
-  gauge('storage_up', 'Whether the study list could be read from the storage for this scrape (1) or not (0)').set(studies ? 1 : 0);
-  gauge('storage_read_seconds', 'Time this scrape took to read the study list from the storage').set(seconds);
-  if (!studies) return r;
-  const info = gauge('study_info', 'One series per study, with its state, executor and direction as labels', ['study', 'study_id', 'state', 'executor', 'direction']);
-  const trials = gauge('study_trials', 'Trials of a study in each state', ['study', 'study_id', 'state']);
-  const budget = gauge('study_budget_trials', 'A study\'s trials budget (baselines included); absent with only a time budget', ['study', 'study_id']);
-  const best = gauge('study_best_value', 'The value of a study\'s best trial among its search trials and baselines (as `renorm-tune studies` lists it); absent before one completes', ['study', 'study_id']);
-  for (const s of studies) {
-    const who = { study: s.name, study_id: s.id };
-    info.set({ ...who, state: s.state, executor: s.executor, direction: s.direction }, 1);
-    for (const state of TRIAL_STATES) trials.set({ ...who, state }, s.counts[state] ?? 0);
-    if (s.budgetTrials !== null) budget.set(who, s.budgetTrials);
-    if (s.best) best.set(who, s.best.value);
-  }
-  return r;
 }
