@@ -1,12 +1,13 @@
 // The CLI's exit statuses beyond 0: 1 for a failure that running the command again may get past (a server down, a
-// peer of another version mid-upgrade), and EXIT_SETUP for one it cannot, so that a supervisor stops restarting it.
+// peer of another version mid-upgrade), and EXIT_NO_RETRY for one it cannot, so that a supervisor stops restarting it.
 
 /**
- * A worker that cannot serve as installed or set up: a bad flag, a backend that does not start on this machine
- * (CUDA or cuDNN missing), data this machine lacks, a database that is not its coordinator's. sysexits' EX_CONFIG;
- * systemd stops restarting on it with `RestartPreventExitStatus=78`.
+ * Running the command again cannot help: the config, a flag, a token or a certificate file refused; a worker's
+ * backend that does not start on its machine (CUDA or cuDNN missing), data the machine lacks, a database that is not
+ * its coordinator's; a study in which no trial completed, or one deleted under its run (run again, it would start a
+ * new one). sysexits' EX_CONFIG; systemd stops restarting on it with `RestartPreventExitStatus=78`.
  */
-export const EXIT_SETUP = 78;
+export const EXIT_NO_RETRY = 78;
 
 const STATUS = Symbol('exitStatus');
 

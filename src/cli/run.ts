@@ -13,6 +13,7 @@ import { loadDataset } from '../data/index.js';
 import type { Scenario } from '../train/scenario.js';
 import { createServer, parseAllowedHosts, type RunningServer } from '../server/index.js';
 import { loadStudyConfig, localScenario, validateStudyConfig } from '../study/config.js';
+import { DatabaseFileGoneError, StudyDeletedError } from '../study/errors.js';
 import { runStudy } from '../study/runner.js';
 import { configOf } from '../study/service.js';
 import { PACKAGE_VERSION } from '../version.js';
@@ -21,6 +22,7 @@ import { ProgressDisplay } from './display.js';
 import { finalTable } from './final_table.js';
 import type { OpenedQueue } from './run_queue.js';
 import { JsonLinesDisplay } from './json_lines.js';
+import { EXIT_NO_RETRY, withExitStatus } from './exit_status.js';
 
 interface RunOpts {
   db?: string;
@@ -90,7 +92,8 @@ export function bestLine(view: Pick<StudyView, 'best' | 'trials' | 'metric' | 'b
 
 /**
  * A study that ended without one completed search or baseline trial (a broken trainer, dataset or config): what
- * went wrong, for the closing lines, else null. Such a run exits 1: a pipeline must not read it as a result.
+ * went wrong, for the closing lines, else null. Such a run exits EXIT_NO_RETRY: a pipeline must not read it as a
+ * result, and a supervisor must not start it again (it would only report the same).
  */
 export function nothingLearned(view: Pick<StudyView, 'trials'>): string | null {
   const spent = view.trials.filter((t) => countsTowardBudget(t.role));
@@ -101,17 +104,42 @@ export function nothingLearned(view: Pick<StudyView, 'trials'>): string | null {
   return `no trial completed (${failed.length} of ${spent.length} failed${why})`;
 }
 
+/** The config file and every flag, checked before anything opens: what they refuse ends the CLI with EXIT_NO_RETRY. */
+function runFlags(configPath: string, o: RunOpts) {
+  try {
+    const loaded = loadStudyConfig(configPath);
+    const config = o.warmStartFrom === undefined ? loaded : validateStudyConfig({ ...loaded, warmStartFrom: o.warmStartFrom });
+    companionFlags(o);
+    const port = o.port === undefined ? undefined : portNumber(o.port);
+    const allowedHosts = o.allowedHosts === undefined ? undefined : parseAllowedHosts(o.allowedHosts);
+    const workers = workersOption(o.workers) ?? config.workers;
+    const local = localExecutorFlags(o, config.backend);
+    return { config, port, allowedHosts, workers, local };
+  } catch (err) {
+    throw withExitStatus(err, EXIT_NO_RETRY);
+  }
+}
+
+/**
+ * Exit 0 when the study is complete, 130 when it stopped (Ctrl-C, SIGTERM, `stop`), EXIT_NO_RETRY when running it
+ * again cannot help (the config, a flag or the data refused; a study in which no trial completed, or deleted under
+ * the run, or its database file), 1 otherwise.
+ */
 export async function runCommand(configPath: string, o: RunOpts): Promise<number> {
-  const loaded = loadStudyConfig(configPath);
-  const config = o.warmStartFrom === undefined ? loaded : validateStudyConfig({ ...loaded, warmStartFrom: o.warmStartFrom });
-  companionFlags(o);
-  const port = o.port === undefined ? undefined : portNumber(o.port);
-  const allowedHosts = o.allowedHosts === undefined ? undefined : parseAllowedHosts(o.allowedHosts);
+  try {
+    return await runStudyCommand(configPath, o);
+  } catch (err) {
+    // Run again, a study deleted under its run, or one whose database file was deleted or moved away, would start
+    // anew in an empty one: not what a supervisor should do.
+    throw err instanceof StudyDeletedError || err instanceof DatabaseFileGoneError ? withExitStatus(err, EXIT_NO_RETRY) : err;
+  }
+}
+
+async function runStudyCommand(configPath: string, o: RunOpts): Promise<number> {
+  const { config, port, allowedHosts, workers, local } = runFlags(configPath, o);
   const display = o.json
     ? new JsonLinesDisplay()
     : new ProgressDisplay({ stream: process.stderr, metric: config.objective.metric, direction: config.objective.direction, budgetTrials: config.budget.trials ?? null });
-  const workers = workersOption(o.workers) ?? config.workers;
-  const local = localExecutorFlags(o, config.backend);
   // With --redis this process only coordinates: queue workers on any machine train the trials.
   // (Loaded only then: a local run never pays for BullMQ.)
   const queued: OpenedQueue | undefined = o.redis === undefined ? undefined : await (await import('./run_queue.js')).openQueue(o);
@@ -121,7 +149,7 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
   // stop here with its name, not fail every trial of the budget one by one, nor leave a new database file behind.
   // The data package caches it, so the pool reuses this load. A coordinator trains nothing (its machine may not
   // even hold the data): its workers check the data instead.
-  if (!queued) await loadDataset(localScenario(config).dataset);
+  if (!queued) await loadDataset(localScenario(config).dataset).catch((err: unknown) => { throw withExitStatus(err, EXIT_NO_RETRY); });
   const { service, close } = await openService(o.db).catch(async (err: unknown) => {
     await queued?.close();
     throw err;
@@ -209,7 +237,7 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
         process.once('SIGTERM', () => resolveWait());
       });
     }
-    return failedOut ? 1 : result.state === 'COMPLETE' ? 0 : 130;
+    return failedOut ? EXIT_NO_RETRY : result.state === 'COMPLETE' ? 0 : 130;
   } finally {
     display.stop();
     process.off('SIGINT', onSignal);

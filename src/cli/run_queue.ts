@@ -6,6 +6,7 @@ import { checkRedis, parseRedisRef, type RedisRef } from '../distributed/redis.j
 import type { StudyConfig } from '../study/config.js';
 import type { RunnerEvent, RunStudyResult } from '../study/runner.js';
 import type { StudyService } from '../study/service.js';
+import { EXIT_NO_RETRY, withExitStatus } from './exit_status.js';
 import { numberFlag } from './worker.js';
 
 export interface QueueFlags {
@@ -23,10 +24,19 @@ export interface OpenedQueue {
   close(log?: (line: string) => void): Promise<boolean>;
 }
 
-/** Checks the flags and reaches Redis before the database is opened, so a bad URL leaves nothing written anywhere. */
+/**
+ * Checks the flags (refused: EXIT_NO_RETRY) and reaches Redis (out of reach: 1, a restart may get past it) before the
+ * database is opened, so a bad URL leaves nothing written anywhere.
+ */
 export async function openQueue(o: QueueFlags): Promise<OpenedQueue> {
-  const redis = parseRedisRef(o.redis, o.redisPrefix);
-  const depth = o.queueDepth === undefined ? undefined : numberFlag(o.queueDepth, '--queue-depth', 1, 100_000, true);
+  let redis: RedisRef;
+  let depth: number | undefined;
+  try {
+    redis = parseRedisRef(o.redis, o.redisPrefix);
+    depth = o.queueDepth === undefined ? undefined : numberFlag(o.queueDepth, '--queue-depth', 1, 100_000, true);
+  } catch (err) {
+    throw withExitStatus(err, EXIT_NO_RETRY);
+  }
   await checkRedis(redis);
   const queue = new TrialQueue(redis);
   const presence = new Presence(redis);

@@ -7,7 +7,7 @@ import { ConfigError, DataError } from '../errors.js';
 import { describeSchedule } from '../schedule/index.js';
 import { createServer, isLoopback, parseAllowedHosts, resolveListenOptions } from '../server/index.js';
 import { expiryWarning, loadTls, tlsFlags } from '../server/tls.js';
-import { EXIT_SETUP, withExitStatus } from './exit_status.js';
+import { EXIT_NO_RETRY, withExitStatus } from './exit_status.js';
 import { EARLIER_PICK, earlierPickRuns } from '../shared/evidence.js';
 import { roleLabel } from '../shared/roles.js';
 import { CLI } from '../shared/names.js';
@@ -166,7 +166,7 @@ const STRONG_TOKEN_LENGTH = 20;
 
 /**
  * Host, port, tokens and the TLS files, checked before anything opens; what they refuse ends the CLI with
- * EXIT_SETUP (a supervisor does not start it again for nothing).
+ * EXIT_NO_RETRY (a supervisor does not start it again for nothing).
  */
 function serveFlags(o: ServeOptions) {
   try {
@@ -177,7 +177,7 @@ function serveFlags(o: ServeOptions) {
     const tls = tlsFlags(o);
     return { listen, tls, tlsLoaded: tls && loadTls(tls) };
   } catch (err) {
-    throw withExitStatus(err, EXIT_SETUP);
+    throw withExitStatus(err, EXIT_NO_RETRY);
   }
 }
 
@@ -225,7 +225,7 @@ export function register(program: Command): void {
   program
     .command('serve')
     .description('Serve the REST API and the dashboard for a study database')
-    .addHelpText('after', `\nExit status: ${EXIT_SETUP} when a flag, token or certificate file is refused (nothing was opened: do not restart it); 1 on any other failure.`)
+    .addHelpText('after', `\nExit status: ${EXIT_NO_RETRY} when a flag, token or certificate file is refused (nothing was opened: do not restart it); 1 on any other failure.`)
     .option('--port <port>', 'port to listen on (0 picks a free one)', '8080')
     .option('--host <host>', 'address to bind; anything but loopback needs a token', '127.0.0.1')
     .option('--db <ref>', `${DB_HELP}; a SQLite file is created if missing`)

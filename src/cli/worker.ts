@@ -16,7 +16,7 @@ import { BACKEND_NAMES, CLI } from '../shared/names.js';
 import { storageRefFrom } from '../study/storage/index.js';
 import { localScenario } from '../study/config.js';
 import { DB_HELP, dbWhere } from './db.js';
-import { EXIT_SETUP, withExitStatus } from './exit_status.js';
+import { EXIT_NO_RETRY, withExitStatus } from './exit_status.js';
 
 interface WorkerOpts {
   db?: string;
@@ -58,7 +58,7 @@ function workerFlags(o: WorkerOpts) {
 }
 
 /**
- * Exit 0 when it leaves (idle, or a signal), EXIT_SETUP when it cannot serve as set up (a flag, this machine's
+ * Exit 0 when it leaves (idle, or a signal), EXIT_NO_RETRY when it cannot serve as set up (a flag, this machine's
  * backend or data, a database that is not its coordinator's), 1 otherwise (Redis or the database out of reach, a
  * peer of another version: running it again gets past those once they are fixed elsewhere).
  */
@@ -68,7 +68,7 @@ export async function workerCommand(o: WorkerOpts): Promise<number> {
   try {
     flags = workerFlags(o);
   } catch (err) {
-    throw withExitStatus(err, EXIT_SETUP);
+    throw withExitStatus(err, EXIT_NO_RETRY);
   }
   const { redis, ref, concurrency, backend, devices, isolation, idleSeconds, metricsPort } = flags;
   const where = dbWhere(ref);
@@ -91,7 +91,7 @@ export async function workerCommand(o: WorkerOpts): Promise<number> {
   } catch (err) {
     await close();
     await endpoint?.close();
-    throw withExitStatus(err, EXIT_SETUP);
+    throw withExitStatus(err, EXIT_NO_RETRY);
   }
   const presence = new Presence(redis);
 
@@ -126,7 +126,7 @@ export async function workerCommand(o: WorkerOpts): Promise<number> {
       },
     });
     // A queue connection that would not close keeps this process alive: it exits once the cleanup below is done.
-    const status = !result.error ? 0 : (result.error as { code?: string }).code === 'VERSION_MISMATCH' ? 1 : EXIT_SETUP;
+    const status = !result.error ? 0 : (result.error as { code?: string }).code === 'VERSION_MISMATCH' ? 1 : EXIT_NO_RETRY;
     if (result.queueLeftOpen) setTimeout(() => process.exit(status), 1000).unref();
     if (result.error) {
       log(`error: ${result.error.message}`);
@@ -153,7 +153,7 @@ export function register(program: Command): void {
   program
     .command('worker')
     .description('Train trials from the queue of `renorm-tune run <config> --redis ...` (on any machine that reaches the database and Redis)')
-    .addHelpText('after', `\nExit status: 0 when it leaves (idle, or SIGTERM: running trials are handed back); ${EXIT_SETUP} when it cannot serve as set up (a flag, this machine's backend or data, a database that is not its coordinator's: do not restart it); 1 on a failure a restart may get past (the database or Redis out of reach).`)
+    .addHelpText('after', `\nExit status: 0 when it leaves (idle, or SIGTERM: running trials are handed back); ${EXIT_NO_RETRY} when it cannot serve as set up (a flag, this machine's backend or data, a database that is not its coordinator's: do not restart it); 1 on a failure a restart may get past (the database or Redis out of reach).`)
     .option('--db <ref>', DB_HELP)
     .option('--redis <url>', "the coordinator's Redis: redis://[user:password@]host:6379[/db]")
     .option('--redis-prefix <prefix>', `key prefix of the queue; one per database sharing a Redis (default: ${DEFAULT_PREFIX})`)

@@ -112,20 +112,38 @@ test('run: the evidence line describes this study\'s evidence phase: a race only
   }
 });
 
-test('run: a study in which every trial failed exits 1, names the first failure and the fix, and races nothing (it exited 0 after "racing the top 3")', async () => {
+test('run: a study in which every trial failed exits 78 (a restart would only say the same), names the first failure and the fix, and races nothing (it exited 0 after "racing the top 3")', async () => {
   const { dir, db } = setup();
   try {
     const p = join(dir, 'broken.json');
     writeFileSync(p, JSON.stringify({ name: 'broken', scenario: { steps: 20, evalInterval: 5 }, budget: { trials: 4 }, workers: 1, optimizer: 'random', finalValidation: { seeds: 2, race: { candidates: 3, seeds: 1 } } }));
     const throws = fileURLToPath(new URL('../fixtures/workers/throws.js', import.meta.url));
     const broken = collect(run([p, '--db', db], throws));
-    assert.equal(await broken.exit, 1, broken.err());
+    assert.equal(await broken.exit, 78, broken.err());
     assert.match(broken.err(), /\[study\] evidence: nothing to race or retrain \(no tuned trial completed\)\n/);
     assert.match(broken.out(), /^no trial completed \(4 of 4 failed, e\.g\. #0: trial threw: fixture trainer exploded\); fix the cause, then start afresh: npx renorm-tune delete broken --db \S+, and run again$/m);
     assert.doesNotMatch(broken.out(), /final validation: not run/, 'it blamed finalValidation.seeds = 0');
     const again = collect(run([p, '--db', db]));
-    assert.equal(await again.exit, 1, 'a re-run of the finished study says the same');
+    assert.equal(await again.exit, 78, 'a re-run of the finished study says the same');
     assert.match(again.out(), /^no trial completed/m);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('run: a database file deleted under the run ends it with exit 78 (run again, it would start anew in an empty file), naming the copy of the results', async () => {
+  const { dir, db, config } = setup();
+  try {
+    const counting = fileURLToPath(new URL('../fixtures/workers/counting_trainer.js', import.meta.url));
+    const child = spawn(process.execPath, [main, 'run', config('file-gone'), '--db', db, '--trial-worker', counting], {
+      stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RENORM_TEST_TRAIN_LOG: join(dir, 'train.log'), RENORM_TEST_STEP_MS: '100' },
+    });
+    const r = collect(child);
+    for (let i = 0; i < 300 && !existsSync(join(dir, 'train.log')); i++) await new Promise((w) => setTimeout(w, 50));
+    assert.ok(existsSync(join(dir, 'train.log')), `no trial started: ${r.err()}`);
+    rmSync(db);
+    assert.equal(await r.exit, 78, r.err());
+    assert.match(r.err(), /run\.db was deleted while this process had it open, so nothing more is written to it \(fix: every result written until now is saved in .*\.recovered-.*\.db; move it to/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -168,11 +186,11 @@ test('run: a flag that needs a companion is refused alone (it was ignored), and 
   companionFlags({ redis: 'redis://x', queueDepth: '5', redisPrefix: 'x', port: '0', allowedHosts: 'a.example' });
 });
 
-test('run --port abc exits 1 naming what it got, before anything is written', async () => {
+test('run --port abc exits 78 naming what it got, before anything is written', async () => {
   const { dir, db, config } = setup();
   try {
     const r = collect(run([config('port'), '--db', db, '--port', 'abc']));
-    assert.equal(await r.exit, 1);
+    assert.equal(await r.exit, 78);
     assert.match(r.err(), /--port: must be an integer in \[0, 65535\], got "abc"/);
     assert.equal(existsSync(db), false);
   } finally {
@@ -187,7 +205,7 @@ test('run: a dataset that cannot be read is named, and no database is left behin
     const missing = join(dir, 'train-images-idx3-ubyte');
     writeFileSync(cfg, JSON.stringify({ name: 'idx', scenario: { steps: 20, dataset: { type: 'idx', trainImages: missing, trainLabels: missing, testImages: missing, testLabels: missing } }, budget: { trials: 4 } }));
     const r = collect(run([cfg, '--db', db]));
-    assert.equal(await r.exit, 1);
+    assert.equal(await r.exit, 78);
     assert.match(r.err(), new RegExp(`${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot read IDX file`), r.err());
     assert.equal(existsSync(db), false, 'no database was created');
   } finally {
@@ -226,7 +244,7 @@ test('run --isolation thread on a native backend: the fix names what run has (--
     const cfg = join(dir, 'gpu.json');
     writeFileSync(cfg, JSON.stringify({ name: 'gpu', backend: 'node-gpu', scenario: { steps: 20 }, budget: { trials: 4 } }));
     const r = collect(run([cfg, '--db', db, '--isolation', 'thread']));
-    assert.equal(await r.exit, 1);
+    assert.equal(await r.exit, 78);
     assert.match(r.err(), /--isolation: thread cannot train on the native backend .*\(fix: use --isolation process .*, or set "backend": "wasm" in the study config\)/, r.err());
     assert.doesNotMatch(r.err(), /--backend/, 'run has no --backend option');
     assert.equal(existsSync(db), false, 'no database was created');
@@ -235,11 +253,11 @@ test('run --isolation thread on a native backend: the fix names what run has (--
   }
 });
 
-test('run --devices a,b exits 1 naming the option and the fix, before anything is created (it ran the whole study)', async () => {
+test('run --devices a,b exits 78 naming the option and the fix, before anything is created (it ran the whole study)', async () => {
   const { dir, db, config } = setup();
   try {
     const r = collect(run([config('devices-typo'), '--db', db, '--devices', 'a,b']));
-    assert.equal(await r.exit, 1, r.err());
+    assert.equal(await r.exit, 78, r.err());
     assert.match(r.err(), /error: --devices: must be a comma-separated list of GPU indices .*got "a,b".*\(fix: .*e\.g\. --devices 0,1/);
     assert.equal(r.out(), '');
     assert.equal(existsSync(db), false, 'no database was created');

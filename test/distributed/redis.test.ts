@@ -54,14 +54,14 @@ test('worker flags are checked before anything connects', async () => {
   assert.ok(!existsSync(base.db), 'nothing was created');
 });
 
-test('run --redis: an unreachable Redis (password redacted) or a wrong scheme exits 1 before the database is created', async () => {
+test('run --redis: an unreachable Redis (password redacted, exit 1) or a wrong scheme (exit 78) is refused before the database is created', async () => {
   const db = join(dir, 'run.db');
-  for (const [url, expected] of [
-    ['redis://user:hunter2@127.0.0.1:1', /error: --redis: cannot reach Redis at redis:\/\/user:\*\*\*@127\.0\.0\.1:1/],
-    ['http://127.0.0.1:6379', /error: --redis: unsupported URL scheme 'http:\/\/'/],
+  for (const [url, expected, status] of [
+    ['redis://user:hunter2@127.0.0.1:1', /error: --redis: cannot reach Redis at redis:\/\/user:\*\*\*@127\.0\.0\.1:1/, 1],
+    ['http://127.0.0.1:6379', /error: --redis: unsupported URL scheme 'http:\/\/'/, 78],
   ] as const) {
     const res = await exitOf(cli(['run', config, '--db', db, '--redis', url]), 30_000);
-    assert.equal(res.code, 1, res.out);
+    assert.equal(res.code, status, res.out);
     assert.match(res.out, expected);
     assert.ok(!res.out.includes('hunter2'), 'the password never appears');
     assert.ok(!existsSync(db), 'nothing half-written: no database file');
