@@ -252,6 +252,7 @@ export function register(program: Command): void {
   program
     .command('run <config>')
     .description('Run a study from a JSON config (resumes the study of the same name if the database has it)')
+    .addHelpText('after', `\nExit status: 0 when the study is complete; 130 when it stopped (Ctrl-C, SIGTERM, \`stop\`); ${EXIT_NO_RETRY} when running it again cannot help (the config, a flag or the data refused, no trial completed, the study or its database file deleted under the run); 1 on any other error (the database or Redis out of reach).`)
     .option('--db <ref>', DB_HELP)
     .option('--workers <n>', 'trials training at once (default: the config, else the number of cores)')
     .option('--isolation <how>', 'thread (a piscina pool) or process (one child process per trial slot); default: process when the backend may be native TF.js, which fails in several threads of one process')
