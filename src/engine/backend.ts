@@ -8,14 +8,10 @@ import { registerCpuKernels, registerWasmKernels } from './kernels/register.js';
 import { BACKEND_NAMES, type BackendName } from '../shared/names.js';
 
 export { BACKEND_NAMES, type BackendName } from '../shared/names.js';
+import { NATIVE_PACKAGES, nativeInstallFix } from '../shared/names.js';
 
 const require = createRequire(import.meta.url);
 
-/** Native packages are optional: a variable specifier keeps tsc from resolving (and demanding) them. */
-const NATIVE_PACKAGES: Record<'node-gpu' | 'node', string> = {
-  'node-gpu': '@tensorflow/tfjs-node-gpu',
-  node: '@tensorflow/tfjs-node',
-};
 
 let active: Promise<{ name: string }> | null = null;
 let activeRequest: BackendName | null = null;
@@ -63,14 +59,15 @@ async function select(name: BackendName): Promise<{ name: string }> {
 async function initNative(name: 'node-gpu' | 'node', required: true): Promise<{ name: string }>;
 async function initNative(name: 'node-gpu' | 'node', required: false): Promise<{ name: string } | null>;
 async function initNative(name: 'node-gpu' | 'node', required: boolean): Promise<{ name: string } | null> {
-  const pkg = NATIVE_PACKAGES[name];
+  // Native packages are optional: a variable specifier keeps tsc from resolving (and demanding) them.
+  const pkg: string = NATIVE_PACKAGES[name];
   try {
     await import(pkg);
   } catch (err) {
     if (!required) return null;
     throw new BackendError(
       `backend '${name}': ${pkg} is not installed or failed to load (${(err as Error).message.split('\n')[0]}) ` +
-        `(fix: npm install ${pkg}, or choose backend 'wasm')`,
+        `(fix: ${nativeInstallFix(pkg)}, or choose backend 'wasm')`,
     );
   }
   // The native package registers 'tensorflow' on the tfjs-core it resolves; it must be ours.

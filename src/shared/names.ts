@@ -10,6 +10,18 @@ export const CLI = 'npx renorm-tune';
 export const BACKEND_NAMES = ['auto', 'node-gpu', 'node', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
+/** The optional native TF.js packages, by the backend each provides. */
+export const NATIVE_PACKAGES = { 'node-gpu': '@tensorflow/tfjs-node-gpu', node: '@tensorflow/tfjs-node' } as const;
+export type NativeBackend = keyof typeof NATIVE_PACKAGES;
+
+/**
+ * The fix for a native package missing (or failing to load): the version matching our @tensorflow/tfjs, installed where
+ * renorm-tune is (a global install finds one installed globally beside it).
+ */
+export function nativeInstallFix(pkg: string): string {
+  return `npm install ${pkg}@4.22.0 where renorm-tune is installed (npm install -g beside a global install)`;
+}
+
 /** Acquisition functions of the GP optimizer. */
 export const ACQUISITIONS = ['logei', 'ucb', 'pi'] as const;
 export type AcquisitionName = (typeof ACQUISITIONS)[number];

@@ -231,7 +231,7 @@ test('run: a study on a native backend this machine lacks is refused before anyt
     writeFileSync(cfg, JSON.stringify({ name: 'native', backend: 'node', scenario: { steps: 20 }, budget: { trials: 4 } }));
     const r = collect(run([cfg, '--db', db]));
     assert.notEqual(await r.exit, 0);
-    assert.match(r.err(), /backend node: @tensorflow\/tfjs-node is not installed on this machine \(fix: npm install @tensorflow\/tfjs-node@4\.22\.0, or set "backend": "wasm" in the study config\)/, r.err());
+    assert.match(r.err(), /backend node: @tensorflow\/tfjs-node is not installed on this machine \(fix: npm install @tensorflow\/tfjs-node@4\.22\.0 where renorm-tune is installed \(npm install -g beside a global install\), or set "backend": "wasm" in the study config\)/, r.err());
     assert.equal(existsSync(db), false, 'no database was created');
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -22,7 +22,7 @@ test('a worker whose backend does not start hands its trial back and stops; anot
   const gone = await exitOf(broken, 120_000);
   assert.equal(gone.code, 78, `exit 78: a supervisor does not start it again\n${gone.out}`);
   assert.match(gone.out, /\[worker\] trial #\d+ \([^)]+(\([^)]*\))?\) of 'wants-gpu': handed back to the queue: this machine cannot train it; stopping/);
-  assert.match(gone.out, /error: this machine cannot train trial #\d+ of 'wants-gpu': backend 'node-gpu': @tensorflow\/tfjs-node-gpu is not installed or failed to load .*\(fix: npm install @tensorflow\/tfjs-node-gpu, or choose backend 'wasm'\)/);
+  assert.match(gone.out, /error: this machine cannot train trial #\d+ of 'wants-gpu': backend 'node-gpu': @tensorflow\/tfjs-node-gpu is not installed or failed to load .*\(fix: npm install @tensorflow\/tfjs-node-gpu@4\.22\.0 where renorm-tune is installed \(npm install -g beside a global install\), or choose backend 'wasm'\)/);
   const { trials: meanwhile } = await s.read();
   assert.deepEqual(meanwhile.filter((t) => t.state === 'FAIL' || t.state === 'RUNNING').map((t) => `#${t.number} ${t.state}`), [], describeTrials(meanwhile));
   assert.ok(meanwhile.every((t) => t.retries === 0), 'handed back, not counted as retries');

@@ -1,7 +1,7 @@
 // Which executor trains a machine's trials (a local `run` or a queue `worker`): a thread pool for wasm/cpu, one process per device for native TF.js (tfjs-node, tfjs-node-gpu).
 import { createRequire } from 'node:module';
 import { BackendError, ConfigError } from '../../errors.js';
-import type { BackendName } from '../../shared/names.js';
+import { NATIVE_PACKAGES, nativeInstallFix, type BackendName } from '../../shared/names.js';
 import { PiscinaExecutor } from './piscina.js';
 import { ProcessExecutor } from './process.js';
 import type { Executor, RunningTrial, StartOptions, TrialJob } from './types.js';
@@ -9,7 +9,6 @@ import type { Executor, RunningTrial, StartOptions, TrialJob } from './types.js'
 export const ISOLATIONS = ['thread', 'process'] as const;
 export type Isolation = (typeof ISOLATIONS)[number];
 
-const NATIVE: Partial<Record<BackendName, string>> = { 'node-gpu': '@tensorflow/tfjs-node-gpu', node: '@tensorflow/tfjs-node' };
 const require = createRequire(import.meta.url);
 
 function installed(pkg: string): boolean {
@@ -27,7 +26,7 @@ function installed(pkg: string): boolean {
  */
 export function mayGoNative(backend: BackendName | undefined): boolean {
   if (backend === 'node' || backend === 'node-gpu') return true;
-  return (backend === undefined || backend === 'auto') && Object.values(NATIVE).some((p) => installed(p!));
+  return (backend === undefined || backend === 'auto') && Object.values(NATIVE_PACKAGES).some((p) => installed(p));
 }
 
 /** Native TF.js fails in several threads of one process (tensorflow/tfjs#2079, #3463): it gets processes. */
@@ -59,8 +58,8 @@ function useWasm(where: BackendSetting): string {
  * failing every trial.
  */
 export function checkBackendInstalled(backend: BackendName | undefined, where: BackendSetting = '--backend'): void {
-  const pkg = backend ? NATIVE[backend] : undefined;
-  if (pkg && !installed(pkg)) throw new BackendError(`${where} ${backend}: ${pkg} is not installed on this machine (fix: npm install ${pkg}@4.22.0, or ${useWasm(where)})`);
+  const pkg = backend === 'node-gpu' || backend === 'node' ? NATIVE_PACKAGES[backend] : undefined;
+  if (pkg && !installed(pkg)) throw new BackendError(`${where} ${backend}: ${pkg} is not installed on this machine (fix: ${nativeInstallFix(pkg)}, or ${useWasm(where)})`);
 }
 
 /** Refuses a thread pool for a study whose trials would load native TensorFlow. */
