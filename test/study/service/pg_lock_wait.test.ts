@@ -41,8 +41,17 @@ it('on PostgreSQL: asks of a study whose lock another session holds past the loc
       assert.equal(warnings.length, 2, warnings.join('\n'));
       gaveUp(warnings[1]);
 
-      // A holder busy with a statement is working, not suspended: each ask waits for it.
+      // A holder busy with a statement is working, not suspended: each ask waits for it. The ask starts once the
+      // server runs the statement: one that looked before would find the holder idle since its last wait, as it was.
       const busy = holder.query('SELECT pg_sleep(5)');
+      await withPgClient(db.url, async (watch: pg.Client) => {
+        for (let i = 0; i < 500; i++) {
+          const row = (await watch.query('SELECT state FROM pg_stat_activity WHERE pid = $1', [holderPid])).rows[0] as { state?: string } | undefined;
+          if (row?.state === 'active') return;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        assert.fail('the holder never ran its statement');
+      });
       await service.ask(study.id, 1);
       await busy;
       assert.equal(warnings.length, 3, warnings.join('\n'));
