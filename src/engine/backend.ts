@@ -4,14 +4,11 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { BackendError } from '../errors.js';
 import { registerCpuKernels, registerWasmKernels } from './kernels/register.js';
-
-import { BACKEND_NAMES, type BackendName } from '../shared/names.js';
+import { BACKEND_NAMES, NATIVE_PACKAGES, nativeInstallFix, type BackendName } from '../shared/names.js';
 
 export { BACKEND_NAMES, type BackendName } from '../shared/names.js';
-import { NATIVE_PACKAGES, nativeInstallFix } from '../shared/names.js';
 
 const require = createRequire(import.meta.url);
-
 
 let active: Promise<{ name: string }> | null = null;
 let activeRequest: BackendName | null = null;

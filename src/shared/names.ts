@@ -12,7 +12,6 @@ export type BackendName = (typeof BACKEND_NAMES)[number];
 
 /** The optional native TF.js packages, by the backend each provides. */
 export const NATIVE_PACKAGES = { 'node-gpu': '@tensorflow/tfjs-node-gpu', node: '@tensorflow/tfjs-node' } as const;
-export type NativeBackend = keyof typeof NATIVE_PACKAGES;
 
 /**
  * The fix for a native package missing (or failing to load): the version matching our @tensorflow/tfjs, installed where

@@ -128,9 +128,13 @@ describe('configs/systemd', () => {
       assert.match(refused.out, /error: .*node-gpu/);
     }
     const w = start('renorm-tune-worker.service', { ...env, RENORM_TUNE_WORKER_ARGS: '--metrics-port 0' });
-    const url = await until('its metrics endpoint', () => / at (http:\/\/[^\s/]+)\/metrics/.exec(w.out())?.[1], 30_000);
-    assert.equal((await fetch(`${url}/health`)).status, 200);
-    process.kill(w.child.pid!, 'SIGTERM');
+    try {
+      const url = await until('its metrics endpoint', () => / at (http:\/\/[^\s/]+)\/metrics/.exec(w.out())?.[1], 30_000);
+      assert.equal((await fetch(`${url}/health`)).status, 200);
+    } finally {
+      // It waits for work for good (--idle-exit 0): stopped here whatever happened above.
+      process.kill(w.child.pid!, 'SIGTERM');
+    }
     const left = await exitOf(w, 30_000);
     assert.equal(left.code, 0, left.out);
     assert.match(left.out, /leaving \(stopped by a signal\)/);
@@ -180,7 +184,10 @@ describe('configs/systemd', () => {
       }
     };
     const first = study();
-    await until('the study created', () => existsSync(db) && first.out().includes('no worker'), 30_000);
+    await until('the study created', () => existsSync(db) && first.out().includes('no worker'), 30_000).catch((err: unknown) => {
+      first.child.kill('SIGKILL');
+      throw err;
+    });
     process.kill(first.child.pid!, 'SIGTERM');
     const stopped = await exitOf(first, 30_000);
     assert.equal(stopped.code, 130, stopped.out);
