@@ -11,6 +11,19 @@ export const EXIT_NO_RETRY = 78;
 
 const STATUS = Symbol('exitStatus');
 
+/** `f()`, with whatever it throws (or its promise rejects with) marked EXIT_NO_RETRY: for checks of what the user gave. */
+export function noRetry<T>(f: () => T): T {
+  const mark = (err: unknown): never => {
+    throw withExitStatus(err, EXIT_NO_RETRY);
+  };
+  try {
+    const out = f();
+    return (out instanceof Promise ? out.catch(mark) : out) as T;
+  } catch (err) {
+    return mark(err);
+  }
+}
+
 /** `err`, marked to end the process with `status` when nothing catches it. */
 export function withExitStatus<E>(err: E, status: number): E {
   if (err !== null && typeof err === 'object') (err as Record<symbol, number>)[STATUS] = status;

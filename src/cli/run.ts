@@ -22,7 +22,7 @@ import { ProgressDisplay } from './display.js';
 import { finalTable } from './final_table.js';
 import type { OpenedQueue } from './run_queue.js';
 import { JsonLinesDisplay } from './json_lines.js';
-import { EXIT_NO_RETRY, withExitStatus } from './exit_status.js';
+import { EXIT_NO_RETRY, noRetry, withExitStatus } from './exit_status.js';
 
 interface RunOpts {
   db?: string;
@@ -106,7 +106,7 @@ export function nothingLearned(view: Pick<StudyView, 'trials'>): string | null {
 
 /** The config file and every flag, checked before anything opens: what they refuse ends the CLI with EXIT_NO_RETRY. */
 function runFlags(configPath: string, o: RunOpts) {
-  try {
+  return noRetry(() => {
     const loaded = loadStudyConfig(configPath);
     const config = o.warmStartFrom === undefined ? loaded : validateStudyConfig({ ...loaded, warmStartFrom: o.warmStartFrom });
     companionFlags(o);
@@ -115,9 +115,7 @@ function runFlags(configPath: string, o: RunOpts) {
     const workers = workersOption(o.workers) ?? config.workers;
     const local = localExecutorFlags(o, config.backend);
     return { config, port, allowedHosts, workers, local };
-  } catch (err) {
-    throw withExitStatus(err, EXIT_NO_RETRY);
-  }
+  });
 }
 
 /**
@@ -149,7 +147,7 @@ async function runStudyCommand(configPath: string, o: RunOpts): Promise<number> 
   // stop here with its name, not fail every trial of the budget one by one, nor leave a new database file behind.
   // The data package caches it, so the pool reuses this load. A coordinator trains nothing (its machine may not
   // even hold the data): its workers check the data instead.
-  if (!queued) await loadDataset(localScenario(config).dataset).catch((err: unknown) => { throw withExitStatus(err, EXIT_NO_RETRY); });
+  if (!queued) await noRetry(() => loadDataset(localScenario(config).dataset));
   const { service, close } = await openService(o.db).catch(async (err: unknown) => {
     await queued?.close();
     throw err;

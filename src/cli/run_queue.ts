@@ -6,7 +6,7 @@ import { checkRedis, parseRedisRef, type RedisRef } from '../distributed/redis.j
 import type { StudyConfig } from '../study/config.js';
 import type { RunnerEvent, RunStudyResult } from '../study/runner.js';
 import type { StudyService } from '../study/service.js';
-import { EXIT_NO_RETRY, withExitStatus } from './exit_status.js';
+import { noRetry } from './exit_status.js';
 import { numberFlag } from './worker.js';
 
 export interface QueueFlags {
@@ -29,14 +29,10 @@ export interface OpenedQueue {
  * database is opened, so a bad URL leaves nothing written anywhere.
  */
 export async function openQueue(o: QueueFlags): Promise<OpenedQueue> {
-  let redis: RedisRef;
-  let depth: number | undefined;
-  try {
-    redis = parseRedisRef(o.redis, o.redisPrefix);
-    depth = o.queueDepth === undefined ? undefined : numberFlag(o.queueDepth, '--queue-depth', 1, 100_000, true);
-  } catch (err) {
-    throw withExitStatus(err, EXIT_NO_RETRY);
-  }
+  const { redis, depth } = noRetry(() => ({
+    redis: parseRedisRef(o.redis, o.redisPrefix),
+    depth: o.queueDepth === undefined ? undefined : numberFlag(o.queueDepth, '--queue-depth', 1, 100_000, true),
+  }));
   await checkRedis(redis);
   const queue = new TrialQueue(redis);
   const presence = new Presence(redis);

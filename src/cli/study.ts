@@ -7,7 +7,7 @@ import { ConfigError, DataError } from '../errors.js';
 import { describeSchedule } from '../schedule/index.js';
 import { createServer, isLoopback, parseAllowedHosts, resolveListenOptions } from '../server/index.js';
 import { expiryWarning, loadTls, tlsFlags } from '../server/tls.js';
-import { EXIT_NO_RETRY, withExitStatus } from './exit_status.js';
+import { EXIT_NO_RETRY, noRetry } from './exit_status.js';
 import { EARLIER_PICK, earlierPickRuns } from '../shared/evidence.js';
 import { roleLabel } from '../shared/roles.js';
 import { CLI } from '../shared/names.js';
@@ -169,16 +169,14 @@ const STRONG_TOKEN_LENGTH = 20;
  * EXIT_NO_RETRY (a supervisor does not start it again for nothing).
  */
 function serveFlags(o: ServeOptions) {
-  try {
+  return noRetry(() => {
     const port = portNumber(o.port);
     const listen = resolveListenOptions({ host: o.host, port, ...(o.token === undefined ? {} : { token: o.token }), ...(o.readToken === undefined ? {} : { readToken: o.readToken }),
       ...(o.env ? { env: o.env } : {}),
       ...(o.allowedHosts === undefined ? {} : { allowedHosts: parseAllowedHosts(o.allowedHosts) }) });
     const tls = tlsFlags(o);
     return { listen, tls, tlsLoaded: tls && loadTls(tls) };
-  } catch (err) {
-    throw withExitStatus(err, EXIT_NO_RETRY);
-  }
+  });
 }
 
 /** Checks host, token and the TLS files before touching the database, so a refused start leaves no file behind. */

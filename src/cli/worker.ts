@@ -16,7 +16,7 @@ import { BACKEND_NAMES, CLI } from '../shared/names.js';
 import { storageRefFrom } from '../study/storage/index.js';
 import { localScenario } from '../study/config.js';
 import { DB_HELP, dbWhere } from './db.js';
-import { EXIT_NO_RETRY, withExitStatus } from './exit_status.js';
+import { EXIT_NO_RETRY, noRetry, withExitStatus } from './exit_status.js';
 
 interface WorkerOpts {
   db?: string;
@@ -64,13 +64,7 @@ function workerFlags(o: WorkerOpts) {
  */
 export async function workerCommand(o: WorkerOpts): Promise<number> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  let flags;
-  try {
-    flags = workerFlags(o);
-  } catch (err) {
-    throw withExitStatus(err, EXIT_NO_RETRY);
-  }
-  const { redis, ref, concurrency, backend, devices, isolation, idleSeconds, metricsPort } = flags;
+  const { redis, ref, concurrency, backend, devices, isolation, idleSeconds, metricsPort } = noRetry(() => workerFlags(o));
   const where = dbWhere(ref);
   await checkRedis(redis);
   // Listening comes before the database opens: a port in use is refused with nothing else started.

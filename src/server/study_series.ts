@@ -3,9 +3,10 @@
 // keep it in a map: at 2,000 studies (14,000 series) that took 50-100 ms to fill and 50-60 ms more to print, all on
 // the event loop, for numbers thrown away after the scrape. Printed here, the same text costs a few milliseconds.
 import { METRICS_PREFIX } from '../process_metrics.js';
+import { FINISHED_STATES, OPEN_STATES } from '../shared/attempts.js';
 import type { StudySummary } from '../study/api_types.js';
 
-const TRIAL_STATES = ['WAITING', 'RUNNING', 'COMPLETE', 'PRUNED', 'FAIL'] as const;
+const TRIAL_STATES = [...OPEN_STATES, ...FINISHED_STATES] as const;
 
 /** What a scrape read from the storage: the study list, or undefined when it could not be read in time. */
 export interface StorageRead {
