@@ -82,6 +82,7 @@ export function register(program: Command): void {
         loss: result.loss,
         steps: result.steps,
         backend: result.backend,
+        ...(result.device ? { device: result.device } : {}),
         imagesPerSecond: Math.round(result.imagesPerSecond * 10) / 10,
         elapsedMs: Math.round(result.elapsedMs),
         seed,
@@ -93,7 +94,7 @@ export function register(program: Command): void {
         `validation accuracy (inference mode): ${pct(result.valAccuracy)}`,
         `validation accuracy (train mode):     ${pct(result.valAccuracyTrainMode)}`,
         ...(opts.test ? [`test accuracy (inference mode):       ${pct(result.testAccuracy)}`] : []),
-        `steps ${result.steps}, backend ${result.backend}, ${Math.round(result.imagesPerSecond)} img/s, ${(result.elapsedMs / 1000).toFixed(1)} s`,
+        `steps ${result.steps}, backend ${result.backend}${result.device ? ` on the ${result.device}` : ''}, ${Math.round(result.imagesPerSecond)} img/s, ${(result.elapsedMs / 1000).toFixed(1)} s`,
       ];
       // With --json, stdout is the one JSON document (for `| jq`); the human lines go to stderr beside the progress.
       (opts.json ? process.stderr : process.stdout).write(`${lines.join('\n')}\n`);

@@ -5,19 +5,26 @@ import path from 'node:path';
 import { BackendError } from '../errors.js';
 import { registerCpuKernels, registerWasmKernels } from './kernels/register.js';
 import { BACKEND_NAMES, NATIVE_PACKAGES, nativeInstallFix, type BackendName } from '../shared/names.js';
+import { nativeDevice, type Device, type NativeBackendFlags } from './native_device.js';
 
 export { BACKEND_NAMES, type BackendName } from '../shared/names.js';
 
 const require = createRequire(import.meta.url);
 
-let active: Promise<{ name: string }> | null = null;
+/** The backend in use, and the device it computes on where it can say (wasm and cpu: the CPU). */
+export interface ActiveBackend {
+  name: string;
+  device?: Device;
+}
+
+let active: Promise<ActiveBackend> | null = null;
 let activeRequest: BackendName | null = null;
 
 /**
  * Initialise the backend named by `name` ('auto' tries node-gpu, node, wasm, cpu in that order).
  * Idempotent: a second call with the same request (or 'auto' after anything) returns the first result.
  */
-export function initBackend(name: BackendName = 'auto'): Promise<{ name: string }> {
+export function initBackend(name: BackendName = 'auto'): Promise<ActiveBackend> {
   if (!BACKEND_NAMES.includes(name)) {
     return Promise.reject(
       new BackendError(`backend: unknown backend '${String(name)}' (fix: use one of ${BACKEND_NAMES.join(', ')})`),
@@ -34,7 +41,7 @@ export function initBackend(name: BackendName = 'auto'): Promise<{ name: string 
   return active;
 }
 
-async function select(name: BackendName): Promise<{ name: string }> {
+async function select(name: BackendName): Promise<ActiveBackend> {
   if (name === 'node-gpu' || name === 'node') return initNative(name, true);
   if (name === 'wasm') return (await initWasm(true))!;
   if (name === 'cpu') return initCpu();
@@ -53,9 +60,9 @@ async function select(name: BackendName): Promise<{ name: string }> {
 
 // Fixes say "choose backend 'wasm'", not a flag: these errors reach `train` and `worker` (--backend) but also trials of
 // `run`, whose only backend setting is the study config's field.
-async function initNative(name: 'node-gpu' | 'node', required: true): Promise<{ name: string }>;
-async function initNative(name: 'node-gpu' | 'node', required: false): Promise<{ name: string } | null>;
-async function initNative(name: 'node-gpu' | 'node', required: boolean): Promise<{ name: string } | null> {
+async function initNative(name: 'node-gpu' | 'node', required: true): Promise<ActiveBackend>;
+async function initNative(name: 'node-gpu' | 'node', required: false): Promise<ActiveBackend | null>;
+async function initNative(name: 'node-gpu' | 'node', required: boolean): Promise<ActiveBackend | null> {
   // Native packages are optional: a variable specifier keeps tsc from resolving (and demanding) them.
   const pkg: string = NATIVE_PACKAGES[name];
   try {
@@ -80,12 +87,14 @@ async function initNative(name: 'node-gpu' | 'node', required: boolean): Promise
     throw new BackendError(`backend '${name}': ${pkg} failed to initialise (fix: check its native install, or choose backend 'wasm')`);
   }
   await tf.ready();
-  return { name };
+  const { device, warning } = nativeDevice(name, tf.backend() as NativeBackendFlags, required);
+  if (warning) process.stderr.write(`\n*** renorm-tune WARNING: ${warning} ***\n\n`);
+  return device ? { name, device } : { name };
 }
 
 let wasmPathsSet = false;
 
-async function initWasm(required: boolean): Promise<{ name: string } | null> {
+async function initWasm(required: boolean): Promise<ActiveBackend | null> {
   try {
     const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as typeof import('@tensorflow/tfjs-backend-wasm');
     if (!wasmPathsSet) {
@@ -98,7 +107,7 @@ async function initWasm(required: boolean): Promise<{ name: string } | null> {
     if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") returned false');
     await tf.ready();
     registerWasmKernels();
-    return { name: 'wasm' };
+    return { name: 'wasm', device: 'CPU' };
   } catch (err) {
     if (!required) return null;
     throw new BackendError(
@@ -107,14 +116,14 @@ async function initWasm(required: boolean): Promise<{ name: string } | null> {
   }
 }
 
-async function initCpu(): Promise<{ name: string }> {
+async function initCpu(): Promise<ActiveBackend> {
   if (!(await tf.setBackend('cpu'))) throw new BackendError("backend 'cpu' failed to initialise (fix: reinstall @tensorflow/tfjs)");
   await tf.ready();
   // The cpu backend advertises tfjs-node on its first write; choosing cpu here is deliberate (auto already
   // warned when it fell back), and the banner would land after `bench train --json`'s last line.
   (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
   registerCpuKernels();
-  return { name: 'cpu' };
+  return { name: 'cpu', device: 'CPU' };
 }
 
 /** Whether the wasm build with SIMD instructions is the one in use (false on cpu/native backends). */

@@ -91,6 +91,8 @@ export interface ExportedSchedule {
     scenario: Record<string, unknown>;
     seed: number;
     backend: string | null;
+    /** Where that backend computed ('GPU' or 'CPU'), when the trial's trainer said. */
+    device?: 'GPU' | 'CPU';
     packageVersion: string;
     exportedAt: string;
   };

@@ -77,6 +77,7 @@ export function buildExport(study: StudyRecord, trials: TrialRecord[], opts: Bui
       scenario: (study.config.scenario ?? {}) as Record<string, unknown>,
       seed: best.seed,
       backend: backendOf(best, study),
+      ...deviceOf(best),
       packageVersion: opts.packageVersion,
       exportedAt: opts.exportedAt ?? new Date().toISOString(),
     },
@@ -101,6 +102,12 @@ function askedSteps(study: StudyRecord): number | null {
 function stepsOf(t: TrialRecord): number | null {
   const steps = t.metrics?.steps;
   return typeof steps === 'number' && Number.isInteger(steps) && steps > 0 ? steps : null;
+}
+
+/** Where the best trial's backend computed, as its trainer reported (trials trained before it did say nothing). */
+function deviceOf(t: TrialRecord): { device?: 'GPU' | 'CPU' } {
+  const device = t.metrics?.device;
+  return device === 'GPU' || device === 'CPU' ? { device } : {};
 }
 
 /** The backend that actually ran (reported by the trainer) beats the one the config asked for ('auto'). */

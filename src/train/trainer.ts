@@ -48,7 +48,7 @@ export async function train(request: TrainRequest): Promise<TrainResult> {
   const schedule: ScheduleSpec = isExportedSchedule(request.schedule)
     ? validateExportedSchedule(request.schedule).schedule
     : validateSchedule(request.schedule, 'schedule', { totalSteps });
-  const backend = (await initBackend((request.backend ?? 'auto') as BackendName)).name;
+  const { name: backend, device } = await initBackend((request.backend ?? 'auto') as BackendName);
   const dataset: Dataset = request.dataset ? attachDataset(request.dataset) : await loadDataset(scenario.dataset);
   const split = splitTrainValidation(dataset, scenario.validationSize, scenario.splitSeed, scenario.trainSubset);
   const seeds = deriveSeeds(request.seed);
@@ -90,7 +90,7 @@ export async function train(request: TrainRequest): Promise<TrainResult> {
     return p;
   };
   const result = (status: TrainResult['status'], extra: Partial<TrainResult>): TrainResult => ({
-    status, valAccuracy: null, valAccuracyTrainMode: null, loss: lastLoss, steps: stepsDone, backend,
+    status, valAccuracy: null, valAccuracyTrainMode: null, loss: lastLoss, steps: stepsDone, backend, ...(device ? { device } : {}),
     imagesPerSecond: imagesPerSecond(), elapsedMs: performance.now() - started, curve, ...extra,
   });
 

@@ -70,6 +70,8 @@ export type TrainResult = {
   /** Steps actually taken. */
   steps: number;
   backend: string;
+  /** Where the backend computed: 'GPU' or 'CPU' (absent where a native build does not say). */
+  device?: 'GPU' | 'CPU';
   imagesPerSecond: number;
   elapsedMs: number;
   curve: TrainProgress[];

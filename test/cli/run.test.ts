@@ -281,9 +281,9 @@ test('run --devices trains each trial in a child process per device (a probe tra
     const storage = new SqliteStorage(db);
     try {
       const study = (await storage.findStudyByName('devices'))!;
-      const ran = (await storage.listTrials(study.id)).map((t) => t.metrics as { pid: number; device: string });
+      const ran = (await storage.listTrials(study.id)).map((t) => t.metrics as { pid: number; visibleDevices: string });
       assert.equal(ran.length, 4);
-      assert.deepEqual(new Set(ran.map((m) => m.device)), new Set(['0', '1']));
+      assert.deepEqual(new Set(ran.map((m) => m.visibleDevices)), new Set(['0', '1']));
       assert.ok(ran.every((m) => m.pid !== child.pid), 'never in the run process itself');
     } finally {
       await storage.close();

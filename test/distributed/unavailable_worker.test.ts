@@ -5,6 +5,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cli, describeTrials, exitOf, redisSkip, Scene, until } from './helpers.js';
 import { gpuBackendPresent } from '../fixtures/installed.js';
+import { fakeGpuEnv } from '../fixtures/fake_gpu/index.js';
 
 const skip = (await redisSkip()) || gpuBackendPresent;
 const scenes: Scene[] = [];
@@ -35,4 +36,24 @@ test('a worker whose backend does not start hands its trial back and stops; anot
   assert.equal(study?.state, 'COMPLETE');
   assert.deepEqual(trials.filter((t) => t.state !== 'COMPLETE').map((t) => `#${t.number} ${t.state}`), [], describeTrials(trials));
   assert.equal((await exitOf(good, 30_000)).code, 0);
+});
+
+test('a worker whose tfjs-node-gpu finds no GPU (--devices names one the machine lacks) hands its trial back and stops with exit 78', { skip, timeout: 180_000 }, async () => {
+  // tfjs-node-gpu is a fake here (test/fixtures/fake_gpu) whose TensorFlow, like the real one without CUDA 11.2 and
+  // cuDNN 8.1 or with CUDA_VISIBLE_DEVICES naming no GPU, finds none: without the check it would train on the CPU.
+  const s = await Scene.create('sqlite', 'no-gpu', { backend: 'node-gpu', scenario: { steps: 10 }, budget: { trials: 3 }, finalValidation: { seeds: 0, race: { candidates: 1 } } });
+  scenes.push(s);
+  const coordinator = s.coordinator();
+  await until('the study in the database', async () => (await s.read()).study).catch((err: Error) => assert.fail(`${err.message}\n${coordinator.out()}`));
+  const env = fakeGpuEnv(false) as Record<string, string>;
+  const gpuless = s.track(cli(['worker', '--db', s.db, '--redis', s.redis, '--redis-prefix', s.prefix, '--devices', '7'], env));
+  const gone = await exitOf(gpuless, 120_000);
+  assert.equal(gone.code, 78, gone.out);
+  assert.match(gone.out, /handed back to the queue: this machine cannot train it; stopping/);
+  assert.match(gone.out, /backend 'node-gpu': @tensorflow\/tfjs-node-gpu loaded, but TensorFlow found no GPU and would train on the CPU: CUDA_VISIBLE_DEVICES is '7' in this process/);
+  const { trials } = await s.read();
+  assert.deepEqual(trials.filter((t) => t.state === 'FAIL' || t.state === 'RUNNING' || t.state === 'COMPLETE').map((t) => `#${t.number} ${t.state}`), [], describeTrials(trials));
+  assert.ok(trials.every((t) => t.retries === 0), 'handed back, not counted as retries');
+  coordinator.child.kill('SIGINT');
+  await exitOf(coordinator, 60_000);
 });

@@ -73,6 +73,17 @@ describe('buildExport', () => {
     assert.ok(schemaCheck(e), JSON.stringify(schemaCheck.errors));
   });
 
+  it('carries the device the winning trial trained on, when its trainer said; the schema knows only GPU and CPU', async () => {
+    const { st, trials, tuned } = await study({ batchnorm: 0.9, paper: 0.91, tuned: [0.92, 0.95, 0.93] });
+    const on = (device: string) => trials.map((t) => (t.id === tuned[1]!.id ? { ...t, metrics: { ...t.metrics, device } } : t));
+    const e = buildExport(st, on('GPU'), { packageVersion: '0.1.0' });
+    assert.equal(e.provenance.backend, 'cpu');
+    assert.equal(e.provenance.device, 'GPU');
+    assert.ok(schemaCheck(e), JSON.stringify(schemaCheck.errors));
+    assert.equal(schemaCheck({ ...e, provenance: { ...e.provenance, device: 'TPU' } }), false);
+    assert.equal('device' in buildExport(st, on('elsewhere'), { packageVersion: '0.1.0' }).provenance, false, 'a device it does not know is left out');
+  });
+
   it('has a table that scheduleAt(export, step) reproduces, and that matches the ramp computed by hand', async () => {
     const { st, trials } = await study({ batchnorm: 0.9, paper: 0.91, tuned: [0.92, 0.95] });
     const e = JSON.parse(JSON.stringify(buildExport(st, trials, { packageVersion: 'x' })));

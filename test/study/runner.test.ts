@@ -189,8 +189,8 @@ test('runner: isolation process trains in child processes, one per device with -
   assert.equal(res.state, 'COMPLETE');
   const trials = await service.listTrials(res.study.id);
   assert.equal(trials.length, 4);
-  const ran = trials.map((t) => t.metrics as { pid?: number; device?: string; allowGrowth?: string });
-  assert.deepEqual(new Set(ran.map((m) => m.device)), new Set(['0', '1']), 'both devices trained: workers follows --devices');
+  const ran = trials.map((t) => t.metrics as { pid?: number; visibleDevices?: string; allowGrowth?: string });
+  assert.deepEqual(new Set(ran.map((m) => m.visibleDevices)), new Set(['0', '1']), 'both devices trained: workers follows --devices');
   assert.ok(ran.every((m) => typeof m.pid === 'number' && m.pid !== process.pid), JSON.stringify(ran));
   assert.ok(ran.every((m) => m.allowGrowth === 'true'));
 });

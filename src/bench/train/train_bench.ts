@@ -97,9 +97,9 @@ function makeRunner(batchSize: number, width: number, input: InputShape) {
 }
 
 export async function benchTrain(o: TrainBenchOptions): Promise<TrainBenchResult> {
-  const { name: backend } = await initBackend(o.backend);
+  const { name: backend, device } = await initBackend(o.backend);
   const cpu = cpuDescription();
-  o.log(`backend ${backend}, batch ${o.batchSize}, width ${o.width}, input ${shapeText(o.input)}, ${o.rounds} rounds of ${o.steps} steps after at least ${o.warmup} warm-up steps ` +
+  o.log(`backend ${backend}${device ? ` on the ${device}` : ''}, batch ${o.batchSize}, width ${o.width}, input ${shapeText(o.input)}, ${o.rounds} rounds of ${o.steps} steps after at least ${o.warmup} warm-up steps ` +
     `and ${o.warmupSeconds} s, one thread; ${cpu}`);
   const runner = makeRunner(o.batchSize, o.width, o.input);
   const warmStart = performance.now();

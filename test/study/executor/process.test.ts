@@ -35,7 +35,7 @@ test('process executor: one process per device, each seeing only its own CUDA_VI
     assert.equal(ex.slots, 2);
     const outs = await Promise.all([1, 2, 3, 4].map((i) => ex.start(job({ holdMs: 200 }, i)).outcome));
     const results = outs.map((o) => (o.kind === 'ok' ? o.result : assert.fail(JSON.stringify(o))));
-    assert.deepEqual(new Set(results.map((r) => r.device)), new Set(['0', '1']));
+    assert.deepEqual(new Set(results.map((r) => r.visibleDevices)), new Set(['0', '1']));
     const pids = new Set(results.map((r) => r.pid));
     assert.equal(pids.size, 2, 'two long-lived children, not one per trial');
     assert.ok(results.every((r) => r.allowGrowth === 'true'), 'TensorFlow grows GPU memory on demand, so processes can share a GPU');
