@@ -7,14 +7,12 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
-import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXIT_NO_RETRY } from '../../src/cli/exit_status.js';
 import { openStorage } from '../../src/study/storage/index.js';
-import { makeCert, opensslMissing } from '../fixtures/certs.js';
+import { httpsGet, makeCert, opensslMissing } from '../fixtures/certs.js';
 import { cli, countingTrainer, deletePrefix, exitOf, procOf, REDIS_URL, redisSkip, until } from './helpers.js';
 
 const UNITS = fileURLToPath(new URL('../../../configs/systemd/', import.meta.url));
@@ -71,15 +69,10 @@ function start(unit: string, env: Record<string, string>, instance = '', paths: 
   return procOf(spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, detached: true }));
 }
 
-/** The common name of the certificate an HTTPS server presents for GET /api/health, trusting only `ca`; the status must be 200. */
-function servedName(url: string, ca: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    httpsGet(new URL('/api/health', url), { ca: readFileSync(ca), agent: false }, (res) => {
-      res.resume();
-      if (res.statusCode !== 200) reject(new Error(`GET /api/health: ${res.statusCode}`));
-      else resolve(String((res.socket as TLSSocket).getPeerCertificate().subject?.CN ?? ''));
-    }).on('error', reject);
-  });
+/** The status of GET /api/health on an HTTPS server trusting only `ca`, and the common name of the certificate it presented. */
+async function served(url: string, ca: string): Promise<[number, string]> {
+  const answer = await httpsGet(url, '/api/health', ca);
+  return [answer.status, answer.servedCn];
 }
 
 describe('configs/systemd', () => {
@@ -155,13 +148,13 @@ describe('configs/systemd', () => {
     const s = start('renorm-tune-serve.service', { ...env, RENORM_TUNE_SERVE_ARGS: `${args} --port 0` });
     try {
       const url = await until('serve listening', () => / at (https:\/\/[^\s;]+)/.exec(s.out())?.[1], 30_000);
-      assert.equal(await servedName(url, a.cert), 'alpha');
+      assert.deepEqual(await served(url, a.cert), [200, 'alpha']);
       writeFileSync(live.cert, readFileSync(b.cert));
       writeFileSync(live.key, readFileSync(b.key));
       const [kill, ...reload] = expand(serviceSettings('renorm-tune-serve.service').ExecReload!, { MAINPID: String(s.child.pid) });
       assert.equal(spawnSync(kill!, reload).status, 0);
       await until('the certificate reloaded', () => /reloaded the TLS certificate \(CN=beta/.test(s.out()), 10_000);
-      assert.equal(await servedName(url, b.cert), 'beta');
+      assert.deepEqual(await served(url, b.cert), [200, 'beta']);
     } finally {
       process.kill(s.child.pid!, 'SIGTERM');
       assert.equal((await exitOf(s, 30_000)).code, 0, s.out());

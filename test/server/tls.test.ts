@@ -6,18 +6,16 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { X509Certificate } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { TLSSocket } from 'node:tls';
 import { ConfigError } from '../../src/errors.js';
 import { validateStudyConfig } from '../../src/study/config.js';
 import { createStudyService } from '../../src/study/service/defaults.js';
 import { MemoryStorage } from '../../src/study/storage/index.js';
 import { EXPIRY_WARN_DAYS, expiryWarning, loadTls, tlsFlags } from '../../src/server/tls.js';
-import { makeCert, opensslMissing, type CertPair } from '../fixtures/certs.js';
+import { httpsGet as get, makeCert, opensslMissing, type CertPair } from '../fixtures/certs.js';
 import { serveProcess } from '../fixtures/serve_process.js';
 import { CLIENT_DIR, PYTHON, pythonMissing } from '../clients/helpers.js';
 import { start, studyConfig } from './helpers.js';
@@ -38,26 +36,6 @@ function livePair(name: string, from: CertPair): CertPair & { renew(to: CertPair
   };
   renew(from);
   return { ...live, renew };
-}
-
-interface Answer {
-  status: number;
-  body: string;
-  headers: Record<string, string | string[] | undefined>;
-  /** The common name of the certificate the server presented. */
-  servedCn: string;
-}
-
-/** One HTTPS request that trusts only `ca` (a fresh connection each time: no agent reuse). */
-function get(url: string, path: string, ca: string, headers: Record<string, string> = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(new URL(path, url), { ca: readFileSync(ca), agent: false, headers }, (res) => {
-      const cn = ((res.socket as TLSSocket).getPeerCertificate().subject?.CN ?? '') as string;
-      let body = '';
-      res.setEncoding('utf8').on('data', (d) => (body += d)).on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers, servedCn: cn }));
-    });
-    req.on('error', reject).end();
-  });
 }
 
 describe('serve over HTTPS', () => {
