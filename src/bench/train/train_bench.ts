@@ -31,6 +31,8 @@ export interface TrainBenchResult {
   imagesPerSecond: number;
   msPerStep: number;
   backend: string;
+  /** Where the backend computed ('GPU' or 'CPU'), when it can say. */
+  device?: 'GPU' | 'CPU';
   batchSize: number;
   width: number;
   input: InputShape;
@@ -186,6 +188,7 @@ export async function benchTrain(o: TrainBenchOptions): Promise<TrainBenchResult
     imagesPerSecond: ips,
     msPerStep: (o.batchSize * 1000) / ips,
     backend,
+    ...(device ? { device } : {}),
     batchSize: o.batchSize,
     width: o.width,
     input: o.input,

@@ -35,6 +35,7 @@ test('bench train --profile --json prints a JSON summary (with the kernel profil
   assert.equal(summary['width'], 16, 'the reference CNN by default');
   assert.equal(summary['params'], 9 * 16 + 2 * 16 + 9 * 16 * 32 + 2 * 32 + 32 * 7 * 7 * 10 + 10, 'two convs, two BRN layers, the dense layer');
   assert.equal(summary['backend'], expected, `auto must take the first available of ${BACKEND_NAMES.slice(1).join(', ')}`);
+  if (expected === 'wasm' || expected === 'cpu') assert.equal(summary['device'], 'CPU');
   assert.ok(typeof summary['imagesPerSecond'] === 'number' && summary['imagesPerSecond'] > 0);
   assert.equal(summary['torchImagesPerSecond'], null);
   assert.equal(summary['ratio'], null);
