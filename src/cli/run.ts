@@ -2,7 +2,7 @@
 import { type Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { ConfigError } from '../errors.js';
+import { BackendError, ConfigError } from '../errors.js';
 import { expectOneOf } from '../config/fields.js';
 import { CLI, type BackendName } from '../shared/names.js';
 import { countsTowardBudget, roleLabel } from '../shared/roles.js';
@@ -120,16 +120,18 @@ function runFlags(configPath: string, o: RunOpts) {
 
 /**
  * Exit 0 when the study is complete, 130 when it stopped (Ctrl-C, SIGTERM, `stop`), EXIT_NO_RETRY when running it
- * again cannot help (the config, a flag or the data refused; a study in which no trial completed, or deleted under
- * the run, or its database file), 1 otherwise.
+ * again cannot help (the config, a flag, the data or this machine's backend refused; a study in which no trial
+ * completed, or deleted under the run, or its database file), 1 otherwise.
  */
 export async function runCommand(configPath: string, o: RunOpts): Promise<number> {
   try {
     return await runStudyCommand(configPath, o);
   } catch (err) {
     // Run again, a study deleted under its run, or one whose database file was deleted or moved away, would start
-    // anew in an empty one: not what a supervisor should do.
-    throw err instanceof StudyDeletedError || err instanceof DatabaseFileGoneError ? withExitStatus(err, EXIT_NO_RETRY) : err;
+    // anew in an empty one: not what a supervisor should do. Nor is one on a machine whose backend does not start
+    // (tfjs-node-gpu without a GPU it can use): its trial is handed back, and a restart would hand it back again.
+    const retryCannotHelp = err instanceof StudyDeletedError || err instanceof DatabaseFileGoneError || err instanceof BackendError;
+    throw retryCannotHelp ? withExitStatus(err, EXIT_NO_RETRY) : err;
   }
 }
 
@@ -250,7 +252,7 @@ export function register(program: Command): void {
   program
     .command('run <config>')
     .description('Run a study from a JSON config (resumes the study of the same name if the database has it)')
-    .addHelpText('after', `\nExit status: 0 when the study is complete; 130 when it stopped (Ctrl-C, SIGTERM, \`stop\`); ${EXIT_NO_RETRY} when running it again cannot help (the config, a flag or the data refused, no trial completed, the study or its database file deleted under the run); 1 on any other error (the database or Redis out of reach).`)
+    .addHelpText('after', `\nExit status: 0 when the study is complete; 130 when it stopped (Ctrl-C, SIGTERM, \`stop\`); ${EXIT_NO_RETRY} when running it again cannot help (the config, a flag, the data or this machine's backend refused, no trial completed, the study or its database file deleted under the run); 1 on any other error (the database or Redis out of reach).`)
     .option('--db <ref>', DB_HELP)
     .option('--workers <n>', 'trials training at once (default: the config, else the number of cores)')
     .option('--isolation <how>', 'thread (a piscina pool) or process (one child process per trial slot); default: process when the backend may be native TF.js, which fails in several threads of one process')

@@ -10,7 +10,8 @@ import { bestLine, companionFlags, localExecutorFlags, workersOption, workersWar
 import { ConfigError } from '../../src/errors.js';
 import { PACKAGE_VERSION } from '../../src/version.js';
 import { SqliteStorage } from '../../src/study/storage/index.js';
-import { installed } from '../fixtures/installed.js';
+import { gpuBackendPresent, installed } from '../fixtures/installed.js';
+import { fakeGpuEnv } from '../fixtures/fake_gpu/index.js';
 
 const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const nativeInstalled = installed('@tensorflow/tfjs-node');
@@ -233,6 +234,29 @@ test('run: a study on a native backend this machine lacks is refused before anyt
     assert.notEqual(await r.exit, 0);
     assert.match(r.err(), /backend node: @tensorflow\/tfjs-node is not installed on this machine \(fix: npm install @tensorflow\/tfjs-node@4\.22\.0 where renorm-tune is installed \(npm install -g beside a global install\), or set "backend": "wasm" in the study config\)/, r.err());
     assert.equal(existsSync(db), false, 'no database was created');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('run: a study on node-gpu whose TensorFlow finds no GPU exits 78 at its first trial, handed back (WAITING, not FAILED), the study STOPPED', { skip: gpuBackendPresent }, async () => {
+  // tfjs-node-gpu here is a fake that finds no GPU, as the real one where CUDA 11.2 or cuDNN 8.1 is missing.
+  const { dir, db } = setup();
+  try {
+    const cfg = join(dir, 'gpu.json');
+    writeFileSync(cfg, JSON.stringify({ name: 'gpu', backend: 'node-gpu', scenario: { model: { type: 'mlp' }, steps: 10, validationSize: 100, evalSize: 50, evalInterval: 5 }, budget: { trials: 3 }, finalValidation: { seeds: 0, race: { candidates: 1 } } }));
+    const r = collect(spawn(process.execPath, [main, 'run', cfg, '--db', db], { stdio: ['ignore', 'pipe', 'pipe'], env: fakeGpuEnv(false) }));
+    assert.equal(await r.exit, 78, r.err());
+    assert.match(r.err(), /error: this machine cannot train trial #0 of 'gpu': backend 'node-gpu': @tensorflow\/tfjs-node-gpu loaded, but TensorFlow found no GPU/);
+    const storage = new SqliteStorage(db);
+    try {
+      const study = (await storage.findStudyByName('gpu'))!;
+      assert.equal(study.state, 'STOPPED');
+      const trials = await storage.listTrials(study.id);
+      assert.deepEqual(trials.filter((t) => t.state !== 'WAITING').map((t) => `#${t.number} ${t.state}`), [], 'nothing failed or left running');
+    } finally {
+      await storage.close();
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
