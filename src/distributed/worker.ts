@@ -14,7 +14,7 @@ import { isConnectionError, RedisOutage } from './outage.js';
 import type { CoordinatorPresence, Presence } from './presence.js';
 import { CLOSE_GRACE_MS, parseJobData, QUEUE_NAME, type TrialJobData, WORKER_SETTINGS } from './queue.js';
 import { bullConnection, type RedisRef } from './redis.js';
-import type { WorkerObserver } from './worker_metrics.js';
+import type { TrainedOn, WorkerObserver } from './worker_metrics.js';
 
 export interface QueueWorkerOptions {
   service: StudyService;
@@ -172,7 +172,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
     } else {
       finished++;
       const t = await service.getTrial(study.id, trial.id);
-      opts.observer?.trialEnded(t.state === 'PRUNED' || t.state === 'FAIL' ? t.state : 'COMPLETE');
+      opts.observer?.trialEnded(t.state === 'PRUNED' || t.state === 'FAIL' ? t.state : 'COMPLETE', trainedOn(t.metrics));
       log(`[worker] ${name}: ${t.state}${t.value !== null ? ` ${t.value.toFixed(4)}` : ''}${t.failureReason ? ` (${t.failureReason})` : ''}`);
     }
     return end;
@@ -298,4 +298,12 @@ class RateLimitedLog {
     this.last.set(key, now);
     this.log(line);
   }
+}
+
+/** What a finished trial's metrics say it trained on, or nothing (a stand-in trainer that reports no backend). */
+function trainedOn(metrics: Record<string, unknown> | null | undefined): TrainedOn | undefined {
+  const backend = metrics?.backend;
+  if (typeof backend !== 'string') return undefined;
+  const device = metrics?.device;
+  return { backend, device: device === 'GPU' || device === 'CPU' ? device : 'unknown' };
 }

@@ -1,6 +1,7 @@
 // A queue worker's own endpoint (`worker --metrics-port`): GET /metrics in Prometheus's text format (trials by how
-// they ended, slots and busy slots, the process's series) and GET /health for a supervisor's liveness probe. Plain
-// node:http, read-only, nothing of the studies but counts: a worker holds no API to protect.
+// they ended and by the backend and device they trained on, slots and busy slots, the process's series) and GET
+// /health for a supervisor's liveness probe. Plain node:http, read-only, nothing of the studies but counts: a worker
+// holds no API to protect.
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { METRICS_PREFIX, processMetrics } from '../process_metrics.js';
@@ -19,7 +20,14 @@ export interface WorkerObserver {
   started(owner: string, slots: number): void;
   /** A job began (`+1`) or ended (`-1`) occupying a slot. */
   busy(delta: 1 | -1): void;
-  trialEnded(outcome: TrialOutcome): void;
+  /** A job ended; a trial trained to its end says on what (its trainer's backend and device, where it reported them). */
+  trialEnded(outcome: TrialOutcome, ran?: TrainedOn): void;
+}
+
+/** The backend a trial trained on and the device it computed on ('GPU', 'CPU'; 'unknown' where it did not say). */
+export interface TrainedOn {
+  backend: string;
+  device: string;
 }
 
 const PREFIX = `${METRICS_PREFIX}worker_`;
@@ -27,6 +35,7 @@ const PREFIX = `${METRICS_PREFIX}worker_`;
 export class WorkerMetrics implements WorkerObserver {
   readonly registry = new Registry();
   private readonly trials = new Counter({ name: `${PREFIX}trials_total`, help: 'Jobs this worker took, by how they ended: the trial\'s state, handed_back, lease_lost, dropped (never trained) or error', labelNames: ['outcome'] as const, registers: [this.registry] });
+  private readonly trained = new Counter({ name: `${PREFIX}trained_total`, help: 'Trials this worker trained to their end, by the TF.js backend and the device it computed on (GPU, CPU, unknown): node-gpu on the CPU is a GPU machine whose TensorFlow found no GPU', labelNames: ['backend', 'device'] as const, registers: [this.registry] });
   private readonly slots = new Gauge({ name: `${PREFIX}slots`, help: 'Trials this worker trains at once (--concurrency)', registers: [this.registry] });
   private readonly busySlots = new Gauge({ name: `${PREFIX}busy_slots`, help: 'Slots taken by a job now', registers: [this.registry] });
   private readonly info = new Gauge({ name: `${PREFIX}info`, help: 'This worker: its lease owner name and renorm-tune version', labelNames: ['owner', 'version'] as const, registers: [this.registry] });
@@ -47,8 +56,9 @@ export class WorkerMetrics implements WorkerObserver {
     this.busySlots.inc(delta);
   }
 
-  trialEnded(outcome: TrialOutcome): void {
+  trialEnded(outcome: TrialOutcome, ran?: TrainedOn): void {
     this.trials.inc({ outcome });
+    if (ran) this.trained.inc({ backend: ran.backend, device: ran.device });
   }
 
   /** Listens on `host:port` (0: a free port); resolves with the URL once listening. */

@@ -23,7 +23,7 @@ function samples(text: string): Map<string, number> {
   return out;
 }
 
-test('counts the trials it trained by outcome, its slots and busy slots, and answers /health, while serving a queue run', { skip, timeout: 120_000 }, async () => {
+test('counts the trials it trained by outcome and by what they trained on, its slots and busy slots, and answers /health, while serving a queue run', { skip, timeout: 120_000 }, async () => {
   const s = await Scene.create('sqlite', 'metered-worker', { scenario: { steps: 20 }, budget: { trials: 4 }, finalValidation: { seeds: 0, race: { candidates: 1 } } });
   scenes.push(s);
   const coordinator = s.coordinator();
@@ -48,6 +48,9 @@ test('counts the trials it trained by outcome, its slots and busy slots, and ans
   assert.equal(scraped.get('renorm_tune_worker_trials_total{outcome="FAIL"}'), byState('FAIL'));
   assert.equal(scraped.get('renorm_tune_worker_trials_total{outcome="handed_back"}'), 0);
   assert.equal(scraped.get('renorm_tune_worker_trials_total{outcome="error"}'), 0);
+  // What they trained on: the stand-in trainer names its backend 'fake' and no device.
+  const trainedToEnd = byState('COMPLETE') + byState('PRUNED') + byState('FAIL');
+  assert.equal(scraped.get('renorm_tune_worker_trained_total{backend="fake",device="unknown"}'), trainedToEnd, [...scraped.keys()].join('\n'));
   assert.equal(scraped.get('renorm_tune_worker_slots'), 2);
   assert.ok([...scraped.keys()].some((k) => /^renorm_tune_worker_info\{owner="[^"]+:\d+:worker-[^"]+",version="[^"]+"\}$/.test(k)), [...scraped.keys()].join('\n'));
   assert.ok(scraped.has('renorm_tune_process_cpu_user_seconds_total'));
