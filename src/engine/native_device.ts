@@ -7,9 +7,8 @@ import { NATIVE_PACKAGES } from '../shared/names.js';
 
 export type Device = 'GPU' | 'CPU';
 
-/** What tfjs-node's kernel backend says of itself (both fields are set in its constructor, from its binding). */
+/** What tfjs-node's kernel backend says of itself (set in its constructor, from its binding's device list). */
 export interface NativeBackendFlags {
-  isGPUPackage?: unknown;
   isUsingGpuDevice?: unknown;
 }
 
@@ -38,12 +37,12 @@ export function nativeDevice(
   if (typeof flags.isUsingGpuDevice !== 'boolean') return {};
   if (flags.isUsingGpuDevice) return { device: 'GPU' };
   if (name === 'node') return { device: 'CPU' };
-  const what = `backend 'node-gpu': ${NATIVE_PACKAGES['node-gpu']} loaded, but TensorFlow found no GPU and would train on the CPU`;
+  const what = `backend 'node-gpu': ${NATIVE_PACKAGES['node-gpu']} loaded, but TensorFlow found no GPU`;
   if (required) {
-    throw new BackendError(`${what}: ${noGpuDiagnosis(env)} (fix: make the GPU visible to TensorFlow as above, or choose backend 'wasm')`);
+    throw new BackendError(`${what} and would train on the CPU: ${noGpuDiagnosis(env)} (fix: make the GPU visible to TensorFlow as above, or choose backend 'wasm')`);
   }
   return {
     device: 'CPU',
-    warning: `${what}, so it does (native TensorFlow on the CPU): ${noGpuDiagnosis(env)}. Ask for backend 'node-gpu' by name to make this an error.`,
+    warning: `${what}: trials train on the CPU (native TensorFlow), far slower. ${noGpuDiagnosis(env)}. Ask for backend 'node-gpu' by name to make this an error.`,
   };
 }

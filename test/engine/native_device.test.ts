@@ -19,8 +19,8 @@ const backendModule = new URL('../../src/engine/backend.js', import.meta.url).hr
 
 describe('nativeDevice', () => {
   it('a GPU found is the device; native CPU TensorFlow (tfjs-node) is the CPU; a build that does not say stays unknown', () => {
-    assert.deepEqual(nativeDevice('node-gpu', { isGPUPackage: true, isUsingGpuDevice: true }, true), { device: 'GPU' });
-    assert.deepEqual(nativeDevice('node', { isGPUPackage: false, isUsingGpuDevice: false }, true), { device: 'CPU' });
+    assert.deepEqual(nativeDevice('node-gpu', { isUsingGpuDevice: true }, true), { device: 'GPU' });
+    assert.deepEqual(nativeDevice('node', { isUsingGpuDevice: false }, true), { device: 'CPU' });
     assert.deepEqual(nativeDevice('node-gpu', {}, true), {});
   });
 
@@ -39,7 +39,7 @@ describe('nativeDevice', () => {
   it('under auto it trains on the CPU with a warning that says how to make it an error; the variable is named only when set', () => {
     const got = nativeDevice('node-gpu', { isUsingGpuDevice: false }, false, {});
     assert.equal(got.device, 'CPU');
-    assert.match(got.warning ?? '', /TensorFlow found no GPU and would train on the CPU, so it does \(native TensorFlow on the CPU\)/);
+    assert.match(got.warning ?? '', /TensorFlow found no GPU: trials train on the CPU \(native TensorFlow\), far slower\. tfjs-node-gpu 4\.22 needs/);
     assert.match(got.warning ?? '', /Ask for backend 'node-gpu' by name to make this an error\.$/);
     assert.doesNotMatch(noGpuDiagnosis({}), /CUDA_VISIBLE_DEVICES/);
   });
