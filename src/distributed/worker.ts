@@ -14,7 +14,8 @@ import { isConnectionError, RedisOutage } from './outage.js';
 import type { CoordinatorPresence, Presence } from './presence.js';
 import { CLOSE_GRACE_MS, parseJobData, QUEUE_NAME, type TrialJobData, WORKER_SETTINGS } from './queue.js';
 import { bullConnection, type RedisRef } from './redis.js';
-import type { TrainedOn, WorkerObserver } from './worker_metrics.js';
+import { trainedOn } from '../shared/trained_on.js';
+import type { WorkerObserver } from './worker_metrics.js';
 
 export interface QueueWorkerOptions {
   service: StudyService;
@@ -298,12 +299,4 @@ class RateLimitedLog {
     this.last.set(key, now);
     this.log(line);
   }
-}
-
-/** What a finished trial's metrics say it trained on, or nothing (a stand-in trainer that reports no backend). */
-function trainedOn(metrics: Record<string, unknown> | null | undefined): TrainedOn | undefined {
-  const backend = metrics?.backend;
-  if (typeof backend !== 'string') return undefined;
-  const device = metrics?.device;
-  return { backend, device: device === 'GPU' || device === 'CPU' ? device : 'unknown' };
 }

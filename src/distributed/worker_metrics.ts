@@ -7,6 +7,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { METRICS_PREFIX, processMetrics } from '../process_metrics.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { listenOn } from '../server/listen_on.js';
+import type { TrainedOn } from '../shared/trained_on.js';
 
 /**
  * How a job this worker took ended, as counted: the trial's recorded state; handed back (a stop); its lease lost to
@@ -22,12 +23,6 @@ export interface WorkerObserver {
   busy(delta: 1 | -1): void;
   /** A job ended; a trial trained to its end says on what (its trainer's backend and device, where it reported them). */
   trialEnded(outcome: TrialOutcome, ran?: TrainedOn): void;
-}
-
-/** The backend a trial trained on and the device it computed on ('GPU', 'CPU'; 'unknown' where it did not say). */
-export interface TrainedOn {
-  backend: string;
-  device: string;
 }
 
 const PREFIX = `${METRICS_PREFIX}worker_`;

@@ -194,6 +194,17 @@ describe('show wording', () => {
     assert.equal(progress(busy), '3/6, 1 running, 2 queued');
   });
 
+  it('says what the trials trained on, most first, and where tfjs-node-gpu found no GPU; nothing when no trial says', async () => {
+    const local = validateStudyConfig({ name: 'fleet', scenario: { steps: 100 }, budget: { trials: 6 } });
+    const view = await withSvc(async (svc) => svc.getStudyView((await svc.createStudy(local)).id));
+    const t0 = { id: 1, number: 0, state: 'COMPLETE' as const, role: 'search', value: 0.5, failureReason: null, schedule: { kind: 'batchnorm' as const } };
+    const ran = [{ backend: 'wasm', device: 'CPU' }, { backend: 'node-gpu', device: 'GPU' }, { backend: 'node-gpu', device: 'CPU' }, { backend: 'node-gpu', device: 'GPU' }, null, { backend: 'fake' }];
+    const trials = ran.map((metrics, i) => ({ ...t0, id: i + 1, number: i, metrics })) as unknown as typeof view.trials;
+    assert.match(showText({ ...view, trials }), /\ntrained   node-gpu on the GPU \(2 trials\), wasm on the CPU \(1 trial\), node-gpu on the CPU \(1 trial\), fake \(1 trial\); node-gpu on the CPU: TensorFlow found no GPU on those machines\n/);
+    assert.match(showText({ ...view, trials: trials.slice(0, 2) }), /\ntrained   wasm on the CPU \(1 trial\), node-gpu on the GPU \(1 trial\)\n/);
+    assert.doesNotMatch(showText({ ...view, trials: trials.slice(4, 5) }), /trained/);
+  });
+
   it('lists every trial of a study larger than spread arguments allow, in aligned columns', async () => {
     const local = validateStudyConfig({ name: 'many', scenario: { steps: 100 }, budget: { trials: 6 } });
     const view = await withSvc(async (svc) => svc.getStudyView((await svc.createStudy(local)).id));
