@@ -12,6 +12,7 @@ import { Presence } from '../distributed/presence.js';
 import { checkRedis, DEFAULT_PREFIX, parseRedisRef } from '../distributed/redis.js';
 import { runQueueWorker } from '../distributed/worker.js';
 import { WorkerMetrics } from '../distributed/worker_metrics.js';
+import { probeBackend } from '../study/executor/backend_probe.js';
 import { BACKEND_NAMES, CLI } from '../shared/names.js';
 import { storageRefFrom } from '../study/storage/index.js';
 import { localScenario } from '../study/config.js';
@@ -66,6 +67,12 @@ export async function workerCommand(o: WorkerOpts): Promise<number> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const { redis, ref, concurrency, backend, devices, isolation, idleSeconds, metricsPort } = noRetry(() => workerFlags(o));
   const where = dbWhere(ref);
+  if (backend === 'node-gpu' || backend === 'node') {
+    // Named here, the backend is what every trial will load: start it on each device now, not at the first trial.
+    const started = await noRetry(() => probeBackend(backend, devices));
+    const on = started[0]?.device ? ` on the ${started[0].device}` : '';
+    log(`[worker] backend ${backend}${on}${devices ? ` on device${devices.length > 1 ? 's' : ''} ${devices.join(', ')}` : ''}: started in a process of its own, as trials will be`);
+  }
   await checkRedis(redis);
   // Listening comes before the database opens: a port in use is refused with nothing else started.
   const metrics = metricsPort === undefined ? undefined : new WorkerMetrics();
@@ -152,7 +159,7 @@ export function register(program: Command): void {
     .option('--redis <url>', "the coordinator's Redis: redis://[user:password@]host:6379[/db]")
     .option('--redis-prefix <prefix>', `key prefix of the queue; one per database sharing a Redis (default: ${DEFAULT_PREFIX})`)
     .option('--concurrency <n>', 'trials training at once: threads, or processes with --isolation process (default 1)')
-    .option('--backend <name>', `TF.js backend for every trial here, whatever the study says (${BACKEND_NAMES.join(', ')})`)
+    .option('--backend <name>', `TF.js backend for every trial here, whatever the study says (${BACKEND_NAMES.join(', ')}); node-gpu and node are started on each device before any trial`)
     .option('--isolation <how>', 'thread (a piscina pool) or process (one child process per slot; the default, and required, for node/node-gpu)')
     .option('--devices <ids>', 'one process per device, e.g. 0,1 (sets CUDA_VISIBLE_DEVICES per process; implies --isolation process)')
     .option('--idle-exit <seconds>', 'leave after this long with nothing to train and no live coordinator; 0 waits forever', '2')

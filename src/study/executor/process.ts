@@ -8,6 +8,16 @@ import type { Executor, RunningTrial, StartOptions, TrialJob, TrialOutcome, Tria
 
 const CHILD = fileURLToPath(new URL('./process_child.js', import.meta.url));
 
+/** The environment of a process that trains on `device` (one GPU index), or on what this process sees. */
+export function deviceEnv(device: string | undefined): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  if (device !== undefined) env.CUDA_VISIBLE_DEVICES = device;
+  // TensorFlow takes nearly all of a GPU's memory per process by default, so a second process on the same GPU
+  // (processes without --devices) would fail to allocate: grow on demand instead, unless the user chose.
+  env.TF_FORCE_GPU_ALLOW_GROWTH ??= 'true';
+  return env;
+}
+
 export interface ProcessExecutorOptions {
   /**
    * One child per entry, each seeing only its device through CUDA_VISIBLE_DEVICES (`['0', '1']` for two GPUs).
@@ -161,13 +171,8 @@ export class ProcessExecutor implements Executor {
   }
 
   private spawn(slot: Slot): ChildProcess {
-    const env = { ...process.env };
-    if (slot.device !== undefined) env.CUDA_VISIBLE_DEVICES = slot.device;
-    // TensorFlow takes nearly all of a GPU's memory per process by default, so a second process on the same GPU
-    // (processes without --devices) would fail to allocate: grow on demand instead, unless the user chose.
-    env.TF_FORCE_GPU_ALLOW_GROWTH ??= 'true';
     const child = fork(CHILD, [], {
-      env,
+      env: deviceEnv(slot.device),
       execArgv: this.opts.memoryMb ? [`--max-old-space-size=${Math.trunc(this.opts.memoryMb)}`] : [],
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

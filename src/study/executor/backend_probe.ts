@@ -1,0 +1,40 @@
+// Before a queue worker takes trials on a native backend named on its command line, the backend is started once on
+// each of its devices, in a process of its own with that device's environment, as its trials will be. A GPU machine
+// whose TensorFlow finds no GPU (or a --devices index it lacks) is then refused when the worker starts, not at its
+// first trial, which may come hours later: until then an idle worker looked ready.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { ActiveBackend } from '../../engine/backend.js';
+import { BackendError } from '../../errors.js';
+import { deviceEnv } from './process.js';
+
+const CHILD = fileURLToPath(new URL('./backend_probe_child.js', import.meta.url));
+/** Loading native TensorFlow and listing its devices takes seconds; a probe that hangs is a failure too. */
+const PROBE_MS = 120_000;
+
+/** What the backend became on `device`; a BackendError naming the device when it did not start. */
+function probeOne(backend: string, device: string | undefined): Promise<ActiveBackend> {
+  const where = device === undefined ? '' : `device ${device}: `;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CHILD, backend], { env: deviceEnv(device), stdio: ['ignore', 'pipe', 'inherit'], timeout: PROBE_MS });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.on('error', (err) => reject(new BackendError(`${where}backend '${backend}' could not be checked: ${err.message}`)));
+    child.on('close', (code, signal) => {
+      let said: (ActiveBackend & { code?: string; message?: string }) | undefined;
+      try {
+        said = JSON.parse(out.trim().split('\n').pop() || 'null') as typeof said;
+      } catch {
+        said = undefined;
+      }
+      if (code === 0 && said?.name) return resolve({ name: said.name, ...(said.device ? { device: said.device } : {}) });
+      const why = said?.message ?? `its check process ended with ${signal ?? `exit ${String(code)}`} (its output is above)`;
+      reject(new BackendError(`${where}${why}`));
+    });
+  });
+}
+
+/** Starts `backend` on every device (or once, without `devices`), all at once; the first refusal is thrown. */
+export async function probeBackend(backend: 'node-gpu' | 'node', devices: string[] | undefined): Promise<ActiveBackend[]> {
+  return Promise.all((devices ?? [undefined]).map((d) => probeOne(backend, d)));
+}
