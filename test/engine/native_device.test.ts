@@ -15,7 +15,8 @@ import { fakeGpuEnv } from '../fixtures/fake_gpu/index.js';
 import { gpuBackendPresent } from '../fixtures/installed.js';
 
 const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-const backendModule = new URL('../../src/engine/backend.js', import.meta.url).href;
+// Starts a backend as a trial's process would and prints what came of it (the worker's start-up check uses it too).
+const probeChild = fileURLToPath(new URL('../../src/study/executor/backend_probe_child.js', import.meta.url));
 
 describe('nativeDevice', () => {
   it('a GPU found is the device; native CPU TensorFlow (tfjs-node) is the CPU; a build that does not say stays unknown', () => {
@@ -45,11 +46,9 @@ describe('nativeDevice', () => {
   });
 });
 
-/** initBackend(`name`) in a process with the fake package; prints its result, or the error's code and message. */
+/** initBackend(`name`) in a process with the fake package: its result, or the error's code and message (exit 3). */
 function initIn(name: string, gpu: boolean, extra: NodeJS.ProcessEnv = {}) {
-  const script = `import(${JSON.stringify(backendModule)}).then((m) => m.initBackend(${JSON.stringify(name)}))` +
-    `.then((r) => console.log(JSON.stringify(r)), (e) => { console.log(JSON.stringify({ code: e.code, message: e.message })); process.exitCode = 3; });`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...fakeGpuEnv(gpu), ...extra }, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [probeChild, name], { env: { ...fakeGpuEnv(gpu), ...extra }, encoding: 'utf8', timeout: 60_000 });
   return { status: r.status, out: JSON.parse(r.stdout.trim().split('\n').pop() || 'null') as Record<string, string>, stderr: r.stderr };
 }
 
