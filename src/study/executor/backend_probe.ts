@@ -34,7 +34,17 @@ function probeOne(backend: string, device: string | undefined): Promise<ActiveBa
   });
 }
 
-/** Starts `backend` on every device (or once, without `devices`), all at once; the first refusal is thrown. */
+/**
+ * Starts `backend` on every device (or once, without `devices`), all at once, and waits for every check to end; the
+ * first refusal is thrown, naming the other devices refused.
+ */
 export async function probeBackend(backend: 'node-gpu' | 'node', devices: string[] | undefined): Promise<ActiveBackend[]> {
-  return Promise.all((devices ?? [undefined]).map((d) => probeOne(backend, d)));
+  const all = devices ?? [undefined];
+  const settled = await Promise.allSettled(all.map((d) => probeOne(backend, d)));
+  const refused = settled.flatMap((s, i) => (s.status === 'rejected' ? [{ device: all[i], err: s.reason as Error }] : []));
+  if (refused.length) {
+    const others = refused.slice(1).map((r) => r.device);
+    throw others.length ? new BackendError(`${refused[0]!.err.message} (refused on device${others.length > 1 ? 's' : ''} ${others.join(', ')} too)`) : refused[0]!.err;
+  }
+  return settled.map((s) => (s as PromiseFulfilledResult<ActiveBackend>).value);
 }
