@@ -14,6 +14,7 @@ import type { Scenario } from '../train/scenario.js';
 import { createServer, parseAllowedHosts, type RunningServer } from '../server/index.js';
 import { loadStudyConfig, localScenario, validateStudyConfig } from '../study/config.js';
 import { DatabaseFileGoneError, StudyDeletedError } from '../study/errors.js';
+import { probeBackend } from '../study/executor/backend_probe.js';
 import { runStudy } from '../study/runner.js';
 import { configOf } from '../study/service.js';
 import { PACKAGE_VERSION } from '../version.js';
@@ -150,6 +151,10 @@ async function runStudyCommand(configPath: string, o: RunOpts): Promise<number> 
   // The data package caches it, so the pool reuses this load. A coordinator trains nothing (its machine may not
   // even hold the data): its workers check the data instead.
   if (!queued) await noRetry(() => loadDataset(localScenario(config).dataset));
+  // A native backend the config names is what every trial loads: start it on each device (as the trials' processes
+  // will) before anything is written, so a machine whose TensorFlow finds no GPU is refused here, not at a trial.
+  const native = config.backend === 'node-gpu' || config.backend === 'node' ? config.backend : undefined;
+  if (!queued && native) await noRetry(() => probeBackend(native, local.devices));
   const { service, close } = await openService(o.db).catch(async (err: unknown) => {
     await queued?.close();
     throw err;

@@ -1,7 +1,7 @@
 // `renorm-tune run` end to end with a fast fake trainer: --json lines, a finished study re-run, --warm-start-from, /api/health under --port, and --workers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -239,14 +239,37 @@ test('run: a study on a native backend this machine lacks is refused before anyt
   }
 });
 
-test('run: a study on node-gpu whose TensorFlow finds no GPU exits 78 at its first trial, handed back (WAITING, not FAILED), the study STOPPED', { skip: gpuBackendPresent }, async () => {
-  // tfjs-node-gpu here is a fake that finds no GPU, as the real one where CUDA 11.2 or cuDNN 8.1 is missing.
+// tfjs-node-gpu in these two is a fake that finds no GPU, as the real one where CUDA 11.2 or cuDNN 8.1 is missing.
+const gpuStudy = { name: 'gpu', backend: 'node-gpu', scenario: { model: { type: 'mlp' }, steps: 10, validationSize: 100, evalSize: 50, evalInterval: 5 }, budget: { trials: 3 }, finalValidation: { seeds: 0, race: { candidates: 1 } } };
+
+test('run: a study on node-gpu whose TensorFlow finds no GPU is refused with exit 78 before anything is written, naming each device', { skip: gpuBackendPresent }, async () => {
   const { dir, db } = setup();
   try {
     const cfg = join(dir, 'gpu.json');
-    writeFileSync(cfg, JSON.stringify({ name: 'gpu', backend: 'node-gpu', scenario: { model: { type: 'mlp' }, steps: 10, validationSize: 100, evalSize: 50, evalInterval: 5 }, budget: { trials: 3 }, finalValidation: { seeds: 0, race: { candidates: 1 } } }));
-    const r = collect(spawn(process.execPath, [main, 'run', cfg, '--db', db], { stdio: ['ignore', 'pipe', 'pipe'], env: fakeGpuEnv(false) }));
+    writeFileSync(cfg, JSON.stringify(gpuStudy));
+    const r = collect(spawn(process.execPath, [main, 'run', cfg, '--db', db, '--devices', '2'], { stdio: ['ignore', 'pipe', 'pipe'], env: fakeGpuEnv(false) }));
     assert.equal(await r.exit, 78, r.err());
+    assert.match(r.err(), /error: device 2: backend 'node-gpu': @tensorflow\/tfjs-node-gpu loaded, but TensorFlow found no GPU and would train on the CPU: CUDA_VISIBLE_DEVICES is '2'/);
+    assert.equal(existsSync(db), false, 'no database was created');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('run: a stored study on node-gpu resumed from a config naming another backend, on a machine whose TensorFlow finds no GPU: its first trial is handed back (WAITING, not FAILED), exit 78', { skip: gpuBackendPresent }, async () => {
+  // The stored settings win over the file's (the run says it ignores the edit), so the start-up check, which reads the
+  // file, passes; the trial's own start then refuses, and the run stops as it would for any machine that cannot train.
+  const { dir, db } = setup();
+  try {
+    const stored = join(dir, 'gpu.json');
+    writeFileSync(stored, JSON.stringify(gpuStudy));
+    const created = spawnSync(process.execPath, [main, 'create', stored, '--db', db], { encoding: 'utf8' });
+    assert.equal(created.status, 0, created.stderr);
+    const edited = join(dir, 'gpu-wasm.json');
+    writeFileSync(edited, JSON.stringify({ ...gpuStudy, backend: 'wasm' }));
+    const r = collect(spawn(process.execPath, [main, 'run', edited, '--db', db], { stdio: ['ignore', 'pipe', 'pipe'], env: fakeGpuEnv(false) }));
+    assert.equal(await r.exit, 78, r.err());
+    assert.match(r.err(), /ignored edits to: backend/);
     assert.match(r.err(), /error: this machine cannot train trial #0 of 'gpu': backend 'node-gpu': @tensorflow\/tfjs-node-gpu loaded, but TensorFlow found no GPU/);
     const storage = new SqliteStorage(db);
     try {
