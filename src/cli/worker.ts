@@ -67,11 +67,11 @@ export async function workerCommand(o: WorkerOpts): Promise<number> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const { redis, ref, concurrency, backend, devices, isolation, idleSeconds, metricsPort } = noRetry(() => workerFlags(o));
   const where = dbWhere(ref);
+  let device: 'GPU' | 'CPU' | undefined;
   if (backend === 'node-gpu' || backend === 'node') {
     // Named here, the backend is what every trial will load: start it on each device now, not at the first trial.
-    const started = await noRetry(() => probeBackend(backend, devices));
-    const on = started[0]?.device ? ` on the ${started[0].device}` : '';
-    log(`[worker] backend ${backend}${on}${devices ? ` on device${devices.length > 1 ? 's' : ''} ${devices.join(', ')}` : ''}: started in a process of its own, as trials will be`);
+    device = (await noRetry(() => probeBackend(backend, devices)))[0]?.device;
+    log(`[worker] backend ${backend}${device ? ` on the ${device}` : ''}${devices ? ` on device${devices.length > 1 ? 's' : ''} ${devices.join(', ')}` : ''}: started in a process of its own, as trials will be`);
   }
   await checkRedis(redis);
   // Listening comes before the database opens: a port in use is refused with nothing else started.
@@ -119,6 +119,7 @@ export async function workerCommand(o: WorkerOpts): Promise<number> {
       signal: stop.signal,
       log,
       ...(metrics ? { observer: metrics } : {}),
+      trainsOn: { ...(backend ? { backend } : {}), ...(device ? { device } : {}), ...(devices ? { devices } : {}) },
       // A study whose trials would load native TensorFlow in a thread pool, or whose data this machine cannot
       // read, stops the worker here rather than failing its trials one by one.
       prepare: async (config) => {

@@ -8,6 +8,11 @@ export interface WorkerPresence extends Build {
   owner: string;
   /** Trials it trains at once: the coordinator keeps about this many (summed over workers) in flight. */
   slots: number;
+  /** The backend its --backend names for every trial (absent: each study's own), and where it was found to compute. */
+  backend?: string;
+  device?: 'GPU' | 'CPU';
+  /** Its --devices, one process each. */
+  devices?: string[];
 }
 
 export interface CoordinatorPresence extends Build {

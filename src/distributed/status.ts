@@ -92,6 +92,14 @@ async function heldTrials(storage: Storage, coordinators: readonly CoordinatorPr
 const heldText = (t: HeldTrial) =>
   `'${t.studyName}' #${t.number}${t.role === 'search' ? '' : ` (${roleLabel(t.role)})`}${t.startedAt ? ` since ${t.startedAt}` : ''}${t.lastStep === null ? ', no report yet' : `, at step ${t.lastStep}`}`;
 
+/** `node-gpu on the GPU, devices 0, 1  `: what a worker was told to train on, if anything (else each study's backend). */
+function trainsOnText(w: WorkerPresence): string {
+  const backend = w.backend ? `${w.backend}${w.device ? ` on the ${w.device}` : ''}` : '';
+  const devices = w.devices?.length ? `device${w.devices.length > 1 ? 's' : ''} ${w.devices.join(', ')}` : '';
+  const both = [backend, devices].filter(Boolean).join(', ');
+  return both ? `${both}  ` : '';
+}
+
 /** The status in words, a line per peer. */
 export function queueStatusText(s: QueueStatus): string {
   const build = (b: Build & { otherBuild: boolean }) => `renorm-tune ${b.version}${b.otherBuild ? ` (another build: this is ${THIS_BUILD.version}, schema ${THIS_BUILD.schema}; it is refused)` : ''}`;
@@ -104,7 +112,7 @@ export function queueStatusText(s: QueueStatus): string {
   }
   lines.push(`workers: ${s.workers.length === 0 ? 'none alive' : `${s.workers.length}, ${plural(s.slots, 'slot')} in all`}`);
   for (const w of s.workers) {
-    lines.push(`  ${w.owner}  ${plural(w.slots, 'slot')}  ${build(w)}`);
+    lines.push(`  ${w.owner}  ${plural(w.slots, 'slot')}  ${trainsOnText(w)}${build(w)}`);
     if (w.training) lines.push(`    ${w.training.length === 0 ? 'training nothing' : `training ${w.training.map(heldText).join('; ')}`}`);
   }
   if (s.orphans && s.orphans.length > 0) {

@@ -11,7 +11,7 @@ import { checkPeer } from './compat.js';
 import { LeaseKeeper } from './lease_keeper.js';
 import { FOREIGN_AFTER_MS, whoRunsMissing } from './missing_study.js';
 import { isConnectionError, RedisOutage } from './outage.js';
-import type { CoordinatorPresence, Presence } from './presence.js';
+import type { CoordinatorPresence, Presence, WorkerPresence } from './presence.js';
 import { CLOSE_GRACE_MS, parseJobData, QUEUE_NAME, type TrialJobData, WORKER_SETTINGS } from './queue.js';
 import { bullConnection, type RedisRef } from './redis.js';
 import { trainedOn } from '../shared/trained_on.js';
@@ -40,6 +40,8 @@ export interface QueueWorkerOptions {
   /** SIGTERM: take nothing more, cancel running trials and hand them back to the queue, then return. */
   signal?: AbortSignal;
   log?: (line: string) => void;
+  /** What it was told to train on (--backend, the device found there, --devices), for `renorm-tune queue` to show. */
+  trainsOn?: Pick<WorkerPresence, 'backend' | 'device' | 'devices'>;
   /** Told of slots taken and freed and of each trial's end (`worker --metrics-port`). */
   observer?: WorkerObserver;
 }
@@ -250,7 +252,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
   opts.signal?.addEventListener('abort', () => void shutdown('signal'), { once: true });
   if (opts.signal?.aborted) void shutdown('signal');
 
-  const leave = await presence.announce('worker', { owner, slots: executor.slots });
+  const leave = await presence.announce('worker', { owner, slots: executor.slots, ...opts.trainsOn });
   opts.observer?.started(owner, executor.slots);
   let lastLook = 0;
   const idleTimer = setInterval(() => {

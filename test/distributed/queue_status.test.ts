@@ -73,20 +73,24 @@ test('shows the coordinator with its study, the worker with its slots and what i
   assert.deepEqual([gone.coordinators, gone.workers], [[], []], 'each removes its own record as it leaves');
 });
 
-test('a worker of another build is marked, and its slots are not counted', { skip }, async () => {
+test('a worker of another build is marked, and its slots are not counted; one given a backend and devices shows them', { skip }, async () => {
   const s = await Scene.create('sqlite', 'other-build', {});
   scenes.push(s);
   const r = new Redis(REDIS_URL);
   try {
-    const record = (owner: string, version: string, slots: number) => JSON.stringify({ owner, slots, version, schema: THIS_BUILD.schema });
+    const record = (owner: string, version: string, slots: number, more = {}) => JSON.stringify({ owner, slots, version, schema: THIS_BUILD.schema, ...more });
     await r.set(`${s.prefix}:presence:worker:old:1:worker-a`, record('old:1:worker-a', '0.0.1', 4), 'PX', 20_000);
     await r.set(`${s.prefix}:presence:worker:new:2:worker-b`, record('new:2:worker-b', THIS_BUILD.version, 3), 'PX', 20_000);
+    // One started with --backend node-gpu --devices 0,1 (its start-up check found the GPU).
+    await r.set(`${s.prefix}:presence:worker:new:3:worker-c`, record('new:3:worker-c', THIS_BUILD.version, 2, { backend: 'node-gpu', device: 'GPU', devices: ['0', '1'] }), 'PX', 20_000);
     const st = await statusJson(s);
-    assert.deepEqual(st.workers.map((w) => [w.owner, w.slots, w.otherBuild]), [['new:2:worker-b', 3, false], ['old:1:worker-a', 4, true]]);
-    assert.equal(st.slots, 3);
+    assert.deepEqual(st.workers.map((w) => [w.owner, w.slots, w.otherBuild]), [['new:2:worker-b', 3, false], ['new:3:worker-c', 2, false], ['old:1:worker-a', 4, true]]);
+    assert.equal(st.slots, 5);
     const text = (await status(s)).out;
     assert.match(text, /old:1:worker-a  4 slots  renorm-tune 0\.0\.1 \(another build: this is .*; it is refused\)/);
-    assert.match(text, /workers: 2, 3 slots in all/);
+    assert.match(text, /\n  new:3:worker-c  2 slots  node-gpu on the GPU, devices 0, 1  renorm-tune /);
+    assert.match(text, /\n  new:2:worker-b  3 slots  renorm-tune /, 'a worker without --backend trains each study\'s own: nothing said');
+    assert.match(text, /workers: 3, 5 slots in all/);
   } finally {
     r.disconnect();
   }

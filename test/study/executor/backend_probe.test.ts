@@ -9,9 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { probeBackend } from '../../../src/study/executor/backend_probe.js';
+import { openStorage } from '../../../src/study/storage/index.js';
 import { BackendError } from '../../../src/errors.js';
 import { fakeGpuEnv } from '../../fixtures/fake_gpu/index.js';
 import { gpuBackendPresent } from '../../fixtures/installed.js';
+import { cli, deletePrefix, exitOf, REDIS_URL, redisSkip, until } from '../../distributed/helpers.js';
 
 const main = fileURLToPath(new URL('../../../src/cli/main.js', import.meta.url));
 const saved = { ...process.env };
@@ -65,5 +67,29 @@ describe('worker --backend node-gpu', { skip: gpuBackendPresent }, () => {
     assert.match(r.stderr, /\[worker\] backend node-gpu on the GPU on devices 0, 1: started in a process of its own, as trials will be\n/);
     assert.equal(r.status, 1, r.stderr);
     rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('worker --backend node-gpu on a queue', { skip: gpuBackendPresent }, async () => {
+  const redisDown = await redisSkip();
+  it('announces its backend, the device found and its devices: `renorm-tune queue` shows them', { skip: redisDown, timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'renorm-probe-q-'));
+    const prefix = `probe${process.pid}`;
+    const db = join(dir, 'w.db');
+    // A worker opens a database its coordinator created: make it as one would.
+    await (await openStorage(db)).close();
+    const worker = cli(['worker', '--db', db, '--redis', REDIS_URL, '--redis-prefix', prefix, '--backend', 'node-gpu', '--devices', '0,1', '--idle-exit', '0'], fakeGpuEnv(true) as Record<string, string>);
+    try {
+      const seen = await until('the worker in the queue status', async () => {
+        const q = await exitOf(cli(['queue', '--redis', REDIS_URL, '--redis-prefix', prefix]), 30_000);
+        return /workers: 1,/.test(q.out) && q.out;
+      }).catch((err: Error) => assert.fail(`${err.message}\nworker:\n${worker.out()}`));
+      assert.match(seen, /\n  \S+:worker-\S+  2 slots  node-gpu on the GPU, devices 0, 1  renorm-tune /, `${seen}\nworker:\n${worker.out()}`);
+    } finally {
+      worker.child.kill('SIGTERM');
+      await exitOf(worker, 30_000).catch(() => worker.child.kill('SIGKILL'));
+      await deletePrefix(prefix);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
