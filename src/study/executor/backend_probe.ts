@@ -1,7 +1,8 @@
-// Before a queue worker takes trials on a native backend named on its command line, the backend is started once on
-// each of its devices, in a process of its own with that device's environment, as its trials will be. A GPU machine
-// whose TensorFlow finds no GPU (or a --devices index it lacks) is then refused when the worker starts, not at its
-// first trial, which may come hours later: until then an idle worker looked ready.
+// Before a queue worker (or a local run) takes trials on a native backend it was given by name (--backend, the study
+// config's "backend"), the backend is started once on each of its devices, in a process of its own with that
+// device's environment, as its trials will be. A GPU machine whose TensorFlow finds no GPU (or a --devices index it
+// lacks) is then refused at the start, not at a first trial, which for a worker may come hours later: until then an
+// idle worker looked ready.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ActiveBackend } from '../../engine/backend.js';
