@@ -38,9 +38,10 @@ test('a worker whose backend does not start hands its trial back and stops; anot
   assert.equal((await exitOf(good, 30_000)).code, 0);
 });
 
-test('a worker whose tfjs-node-gpu finds no GPU (--devices names one the machine lacks) hands its trial back and stops with exit 78', { skip, timeout: 180_000 }, async () => {
+test('a worker given no --backend, for a study asking for node-gpu, whose tfjs-node-gpu finds no GPU at the first trial: the trial is handed back, exit 78', { skip, timeout: 180_000 }, async () => {
   // tfjs-node-gpu is a fake here (test/fixtures/fake_gpu) whose TensorFlow, like the real one without CUDA 11.2 and
   // cuDNN 8.1 or with CUDA_VISIBLE_DEVICES naming no GPU, finds none: without the check it would train on the CPU.
+  // Given no --backend, the worker learns what its trials load only from the study, so no start-up check runs.
   const s = await Scene.create('sqlite', 'no-gpu', { backend: 'node-gpu', scenario: { steps: 10 }, budget: { trials: 3 }, finalValidation: { seeds: 0, race: { candidates: 1 } } });
   scenes.push(s);
   const coordinator = s.coordinator();
