@@ -16,7 +16,7 @@ import { gpuBackendPresent } from '../fixtures/installed.js';
 
 const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 // Starts a backend as a trial's process would and prints what came of it (the worker's start-up check uses it too).
-const probeChild = fileURLToPath(new URL('../../src/study/executor/backend_probe_child.js', import.meta.url));
+const probeChild = fileURLToPath(new URL('../../workers/backend_probe.js', import.meta.url));
 
 describe('nativeDevice', () => {
   it('a GPU found is the device; native CPU TensorFlow (tfjs-node) is the CPU; a build that does not say stays unknown', () => {

@@ -9,7 +9,7 @@ import type { ActiveBackend } from '../../engine/backend.js';
 import { BackendError } from '../../errors.js';
 import { deviceEnv } from './process.js';
 
-const CHILD = fileURLToPath(new URL('./backend_probe_child.js', import.meta.url));
+const CHILD = fileURLToPath(new URL('../../../workers/backend_probe.js', import.meta.url));
 /** Loading native TensorFlow and listing its devices takes seconds; a probe that hangs is a failure too. */
 const PROBE_MS = 120_000;
 
