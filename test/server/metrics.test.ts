@@ -176,7 +176,9 @@ describe('GET /api/ready', () => {
       assert.equal((await call(srv.url, 'GET', '/api/health')).status, 200);
       const samples = await scrape(srv.url);
       assert.equal(value(samples, 'renorm_tune_storage_up'), 0, 'the scrape reports the storage down instead of hanging with it');
-      assert.ok(value(samples, 'renorm_tune_storage_read_seconds')! >= 0.15);
+      // It waited out the deadline. A libuv timer may fire up to a millisecond before the process clock says its delay
+      // is up (it starts from the loop's cached time): one CI run read under 0.15 here against a bound of exactly 0.15.
+      assert.ok(value(samples, 'renorm_tune_storage_read_seconds')! >= 0.145, String(value(samples, 'renorm_tune_storage_read_seconds')));
       assert.equal(matching(samples, 'renorm_tune_study_info').length, 0);
     } finally {
       await srv.close();
