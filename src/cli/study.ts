@@ -12,7 +12,7 @@ import { EARLIER_PICK, earlierPickRuns } from '../shared/evidence.js';
 import { roleLabel } from '../shared/roles.js';
 import { CLI } from '../shared/names.js';
 import { trialsCsv } from '../shared/trials_csv.js';
-import { trainedOn } from '../shared/trained_on.js';
+import { trainedOnSummary } from '../shared/trained_on.js';
 import type { ImportanceView, RecommendationView, StudySummary, StudyView } from '../study/api_types.js';
 import { metricOf } from '../study/config.js';
 import type { StudyExport } from '../study/export.js';
@@ -51,23 +51,6 @@ function progressLine(s: StudySummary): string {
   return `${finished}${inFlight.length ? `; ${inFlight.join(', ')}${waiting}` : ''}`;
 }
 
-/**
- * `trained   node-gpu on the GPU (12 trials), wasm on the CPU (3 trials)`: what the trials that say so trained on, most
- * first, and a word where tfjs-node-gpu found no GPU; null when no trial says (an outside trainer's study).
- */
-function trainedOnLine(trials: StudyView['trials']): string | null {
-  const counts = new Map<string, number>();
-  for (const t of trials) {
-    const on = trainedOn(t.metrics);
-    if (!on) continue;
-    const key = on.device === 'unknown' ? on.backend : `${on.backend} on the ${on.device}`;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  if (!counts.size) return null;
-  const parts = [...counts].sort((a, b) => b[1] - a[1]).map(([on, n]) => `${on} (${n} trial${n === 1 ? '' : 's'})`);
-  const gpuless = counts.has('node-gpu on the CPU') ? '; node-gpu on the CPU: TensorFlow found no GPU on those machines' : '';
-  return `trained   ${parts.join(', ')}${gpuless}`;
-}
 
 export function studiesText(list: StudySummary[]): string {
   if (list.length === 0) return `no studies yet (start one with \`${CLI} run <config.json>\`)\n`;
@@ -93,8 +76,8 @@ export function showText(v: StudyView, model: ModelNotes = { recommendation: nul
     `baselines batchnorm ${fmt(v.baselines.batchnorm)}, paper ${fmt(v.baselines.paper)}`,
     `best      ${best ? `${fmt(best.value)} (trial #${best.number}${role(best.role) ? `, ${role(best.role)}` : ''}): ${describeSchedule(best.schedule)}` : '-'}`,
   ];
-  const trained = trainedOnLine(v.trials);
-  if (trained) lines.push(trained);
+  const trained = trainedOnSummary(v.trials);
+  if (trained) lines.push(`trained   ${trained}`);
   const r = model.recommendation;
   if (r) {
     const sd = r.sd === null ? '' : ` ± ${fmt(r.sd)}`;

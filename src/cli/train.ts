@@ -9,6 +9,7 @@ import { loadTrainConfig } from '../train/config.js';
 import { train } from '../train/trainer.js';
 import { wholeNumber } from './options.js';
 import type { TrainProgress } from '../train/types.js';
+import { backendOnDevice } from '../shared/trained_on.js';
 
 interface TrainOptions {
   schedule?: string;
@@ -94,7 +95,7 @@ export function register(program: Command): void {
         `validation accuracy (inference mode): ${pct(result.valAccuracy)}`,
         `validation accuracy (train mode):     ${pct(result.valAccuracyTrainMode)}`,
         ...(opts.test ? [`test accuracy (inference mode):       ${pct(result.testAccuracy)}`] : []),
-        `steps ${result.steps}, backend ${result.backend}${result.device ? ` on the ${result.device}` : ''}, ${Math.round(result.imagesPerSecond)} img/s, ${(result.elapsedMs / 1000).toFixed(1)} s`,
+        `steps ${result.steps}, backend ${backendOnDevice(result.backend, result.device)}, ${Math.round(result.imagesPerSecond)} img/s, ${(result.elapsedMs / 1000).toFixed(1)} s`,
       ];
       // With --json, stdout is the one JSON document (for `| jq`); the human lines go to stderr beside the progress.
       (opts.json ? process.stderr : process.stdout).write(`${lines.join('\n')}\n`);

@@ -18,6 +18,7 @@ import { storageRefFrom } from '../study/storage/index.js';
 import { localScenario } from '../study/config.js';
 import { DB_HELP, dbWhere } from './db.js';
 import { EXIT_NO_RETRY, noRetry, withExitStatus } from './exit_status.js';
+import { backendOnDevice } from '../shared/trained_on.js';
 
 interface WorkerOpts {
   db?: string;
@@ -71,7 +72,7 @@ export async function workerCommand(o: WorkerOpts): Promise<number> {
   if (backend === 'node-gpu' || backend === 'node') {
     // Named here, the backend is what every trial will load: start it on each device now, not at the first trial.
     device = (await noRetry(() => probeBackend(backend, devices)))[0]?.device;
-    log(`[worker] backend ${backend}${device ? ` on the ${device}` : ''}${devices ? ` on device${devices.length > 1 ? 's' : ''} ${devices.join(', ')}` : ''}: started in a process of its own, as trials will be`);
+    log(`[worker] backend ${backendOnDevice(backend, device)}${devices ? ` on device${devices.length > 1 ? 's' : ''} ${devices.join(', ')}` : ''}: started in a process of its own, as trials will be`);
   }
   await checkRedis(redis);
   // Listening comes before the database opens: a port in use is refused with nothing else started.

@@ -7,6 +7,7 @@ import { Presence, type CoordinatorPresence, type WorkerPresence } from './prese
 import { TrialQueue } from './queue.js';
 import type { RedisRef } from './redis.js';
 import { roleLabel } from '../shared/roles.js';
+import { backendOnDevice } from '../shared/trained_on.js';
 
 /** A RUNNING trial of a coordinated study, as the database has it. */
 export interface HeldTrial {
@@ -94,7 +95,7 @@ const heldText = (t: HeldTrial) =>
 
 /** `node-gpu on the GPU, devices 0, 1  `: what a worker was told to train on, if anything (else each study's backend). */
 function trainsOnText(w: WorkerPresence): string {
-  const backend = w.backend ? `${w.backend}${w.device ? ` on the ${w.device}` : ''}` : '';
+  const backend = w.backend ? backendOnDevice(w.backend, w.device) : '';
   const devices = w.devices?.length ? `device${w.devices.length > 1 ? 's' : ''} ${w.devices.join(', ')}` : '';
   const both = [backend, devices].filter(Boolean).join(', ');
   return both ? `${both}  ` : '';

@@ -1,5 +1,5 @@
 // What a trial trained on, as its trainer reported in the trial's metrics: the TF.js backend and the device it
-// computed on. Browser-safe; the queue worker's metrics and `show` read it alike.
+// computed on. Browser-safe; the queue worker's metrics, `show` and the dashboard read it alike, and every output names a backend and its device through backendOnDevice.
 
 /** The backend a trial trained on, and the device: 'GPU', 'CPU', or 'unknown' where the trainer did not say. */
 export interface TrainedOn {
@@ -13,4 +13,28 @@ export function trainedOn(metrics: Readonly<Record<string, unknown>> | null | un
   if (typeof backend !== 'string') return undefined;
   const device = metrics?.device;
   return { backend, device: device === 'GPU' || device === 'CPU' ? device : 'unknown' };
+}
+
+/** `node-gpu on the GPU`, or the backend alone where the device is not known: how every output names what trained. */
+export function backendOnDevice(backend: string, device?: TrainedOn['device']): string {
+  return device && device !== 'unknown' ? `${backend} on the ${device}` : backend;
+}
+
+/**
+ * `node-gpu on the GPU (12 trials), wasm on the CPU (3 trials)`: what the trials that say so trained on, most first,
+ * and a word where tfjs-node-gpu found no GPU; null when no trial says (an outside trainer's study). `show` prints it
+ * on its `trained` line and the dashboard in the study's header.
+ */
+export function trainedOnSummary(trials: ReadonlyArray<{ metrics?: Readonly<Record<string, unknown>> | null }>): string | null {
+  const counts = new Map<string, number>();
+  for (const t of trials) {
+    const on = trainedOn(t.metrics);
+    if (!on) continue;
+    const key = backendOnDevice(on.backend, on.device);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  if (!counts.size) return null;
+  const parts = [...counts].sort((a, b) => b[1] - a[1]).map(([on, n]) => `${on} (${n} trial${n === 1 ? '' : 's'})`);
+  const gpuless = backendOnDevice('node-gpu', 'CPU');
+  return `${parts.join(', ')}${counts.has(gpuless) ? `; ${gpuless}: TensorFlow found no GPU on those machines` : ''}`;
 }

@@ -6,6 +6,7 @@ import { createTrainStep } from '../../engine/train_step.js';
 import { TorchBench, torchUnavailableReason } from './torch_reference.js';
 import { profileKernels, type KernelRow } from './kernel_profile.js';
 import { cpuDescription } from '../cpu_info.js';
+import { backendOnDevice } from '../../shared/trained_on.js';
 
 export interface TrainBenchOptions {
   batchSize: number;
@@ -101,7 +102,7 @@ function makeRunner(batchSize: number, width: number, input: InputShape) {
 export async function benchTrain(o: TrainBenchOptions): Promise<TrainBenchResult> {
   const { name: backend, device } = await initBackend(o.backend);
   const cpu = cpuDescription();
-  o.log(`backend ${backend}${device ? ` on the ${device}` : ''}, batch ${o.batchSize}, width ${o.width}, input ${shapeText(o.input)}, ${o.rounds} rounds of ${o.steps} steps after at least ${o.warmup} warm-up steps ` +
+  o.log(`backend ${backendOnDevice(backend, device)}, batch ${o.batchSize}, width ${o.width}, input ${shapeText(o.input)}, ${o.rounds} rounds of ${o.steps} steps after at least ${o.warmup} warm-up steps ` +
     `and ${o.warmupSeconds} s, one thread; ${cpu}`);
   const runner = makeRunner(o.batchSize, o.width, o.input);
   const warmStart = performance.now();
