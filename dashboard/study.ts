@@ -11,6 +11,7 @@ import { rankedTrials } from './data/trials.js';
 import { verdictCards } from './data/final.js';
 import { trialsCsv } from '../src/shared/trials_csv.js';
 import { CHARTED_TRIALS_TEXT } from '../src/shared/charted.js';
+import { trainedOnSummary } from '../src/shared/trained_on.js';
 
 const studyId = new URLSearchParams(location.search).get('id');
 const base = studyId ? `/api/studies/${encodeURIComponent(studyId)}` : '';
@@ -82,7 +83,8 @@ function renderOverview(v: StudyView): void {
   state.textContent = v.state;
   state.className = `badge state-${v.state.toLowerCase()}`;
   const done = v.counts.COMPLETE + v.counts.PRUNED + v.counts.FAIL;
-  byId('study-meta').textContent = `${v.executor} study · ${v.direction} ${v.metric} · ${done}${v.budgetTrials ? ` / ${v.budgetTrials}` : ''} trials finished (${v.counts.COMPLETE} complete, ${v.counts.PRUNED} pruned, ${v.counts.FAIL} failed, ${v.counts.RUNNING} running)${v.totalSteps ? ` · ${v.totalSteps} steps per trial` : ''} · id ${v.id}`;
+  const trained = trainedOnSummary(v.trials);
+  byId('study-meta').textContent = `${v.executor} study · ${v.direction} ${v.metric} · ${done}${v.budgetTrials ? ` / ${v.budgetTrials}` : ''} trials finished (${v.counts.COMPLETE} complete, ${v.counts.PRUNED} pruned, ${v.counts.FAIL} failed, ${v.counts.RUNNING} running)${v.totalSteps ? ` · ${v.totalSteps} steps per trial` : ''}${trained ? ` · trained on ${trained}` : ''} · id ${v.id}`;
   const best = v.best?.value ?? null;
   const bn = v.baselines.batchnorm;
   const paper = v.baselines.paper;

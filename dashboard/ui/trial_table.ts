@@ -4,6 +4,7 @@ import { pageOf, sortRows, tablePage, tableRows, type SortKey } from '../data/ta
 import { formatValue } from '../data/summary.js';
 import { describeSchedule } from '../../src/shared/describe.js';
 import { trialName } from '../data/trials.js';
+import { backendOnDevice, trainedOn } from '../../src/shared/trained_on.js';
 import { byId, clear, el } from './dom.js';
 import { renderTrialCharts } from './study_charts.js';
 
@@ -138,6 +139,8 @@ export function renderTrialDetail(view: StudyView, t: TrialRecord): void {
   if (entries.length === 0) dl.appendChild(el('dd', { class: 'muted' }, 'no parameters (baseline or fixed schedule)'));
   for (const [k, v] of entries) dl.append(el('dt', {}, k), el('dd', {}, fmtParam(v)));
   dl.append(el('dt', {}, 'seed'), el('dd', {}, t.seed));
+  const on = trainedOn(t.metrics);
+  if (on) dl.append(el('dt', {}, 'trained on'), el('dd', {}, backendOnDevice(on.backend, on.device)));
   byId('detail-schedule').textContent = describeSchedule(t.schedule);
   const failure = byId('detail-failure');
   failure.hidden = !t.failureReason;

@@ -609,6 +609,41 @@ test('a study of 2,500 trials: the table shows a page of 500 rows at a time, the
   }
 });
 
+test('the header says what the trials trained on, and where tfjs-node-gpu found no GPU; a trial\'s detail says its own', async () => {
+  const study = fixtureStudy(8, 17, 'devices');
+  const finished = study.trials.filter((t) => t.state !== 'RUNNING');
+  // Nine finished trials (both baselines among them): six on the GPU, two where tfjs-node-gpu found none, one on wasm.
+  const on = [['node-gpu', 'GPU'], ['node-gpu', 'GPU'], ['node-gpu', 'CPU'], ['node-gpu', 'GPU'], ['wasm', 'CPU'], ['node-gpu', 'GPU'], ['node-gpu', 'CPU'], ['node-gpu', 'GPU'], ['node-gpu', 'GPU']] as const;
+  finished.forEach((t, i) => {
+    const [backend, device] = on[i]!;
+    t.metrics = { backend, device, valAccuracy: t.value };
+  });
+  const gpuless = finished.find((t) => t.metrics?.backend === 'node-gpu' && t.metrics.device === 'CPU')!;
+  const [devServer, devBase] = await listen(createApp(new FakeStudyApi([study]), { ui: mountDashboard }));
+  const { page, problems } = await watchedPage();
+  try {
+    await page.goto(`${devBase}/study.html?id=s1`);
+    await page.waitForSelector('#trials tbody tr');
+    const meta = (await page.textContent('#study-meta')) ?? '';
+    assert.equal(finished.length, on.length);
+    assert.match(meta, / · trained on node-gpu on the GPU \(6 trials\), node-gpu on the CPU \(2 trials\), wasm on the CPU \(1 trial\); node-gpu on the CPU: TensorFlow found no GPU on those machines · /);
+    await page.locator(`#trials tbody tr[data-trial-id="${gpuless.id}"]`).click();
+    await page.waitForSelector('#trial-detail:not([hidden])');
+    const detail = await page.$$eval('#detail-params > *', (els) => els.map((e) => e.textContent));
+    const at = detail.indexOf('trained on');
+    assert.ok(at >= 0, `no "trained on" in the detail: ${JSON.stringify(detail)}`);
+    assert.equal(detail[at + 1], 'node-gpu on the CPU');
+    // A running trial has not said what it trains on.
+    await page.locator('#trials tbody tr.state-row-running').click();
+    await page.waitForFunction(() => document.querySelector('#detail-title')?.textContent?.includes('RUNNING'));
+    assert.ok(!(await page.$$eval('#detail-params > *', (els) => els.map((e) => e.textContent))).includes('trained on'));
+    assert.deepEqual(problems, []);
+  } finally {
+    await page.close();
+    devServer.close();
+  }
+});
+
 /**
  * `RENORM_TUNE_SCREENSHOT=dashboard/screenshot.png` writes the README screenshot; with `RENORM_TUNE_SCREENSHOT_DB=<file>`
  * it shows the first study of that database (a real `renorm-tune run`) instead of the synthetic one.
