@@ -1,5 +1,6 @@
 // What a trial trained on, as its trainer reported in the trial's metrics: the TF.js backend and the device it
-// computed on. Browser-safe; the queue worker's metrics, `show` and the dashboard read it alike, and every output names a backend and its device through backendOnDevice.
+// computed on. Browser-safe; the queue worker's metrics, `show` and the dashboard read it alike, and every output
+// names a backend and its device through backendOnDevice.
 
 /** The backend a trial trained on, and the device: 'GPU', 'CPU', or 'unknown' where the trainer did not say. */
 export interface TrainedOn {
