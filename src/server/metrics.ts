@@ -8,7 +8,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { METRICS_PREFIX, processMetrics } from '../process_metrics.js';
 import type { StudyApi, StudySummary } from '../study/api_types.js';
-import { storageWithin } from './storage_wait.js';
+import { storageWithin } from './deadline.js';
 import { type StorageRead, studySeries } from './study_series.js';
 
 /** Seconds: an ask on a large study takes seconds, a health check a millisecond. */

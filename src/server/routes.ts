@@ -45,7 +45,7 @@
 // Every POST and DELETE needs Content-Type: application/json, with or without a body. Stored values (a config, a report's
 // metrics) are bounded: 32 levels, 4096 entries, 64 kB, finite numbers, no __proto__ keys.
 import { Router, type Request } from 'express';
-import { storageWithin } from './storage_wait.js';
+import { storageWithin } from './deadline.js';
 import type { StudyApi } from '../study/api_types.js';
 import { askBody, emptyBody, enqueueBody, extendBody, leaseTokenBody, renameBody, reportBody, studyConfigBody, tellBody, trialNumberParam, viewCurvesQuery } from './requests.js';
 import { streamStudyEvents, type SseOptions } from './sse.js';
