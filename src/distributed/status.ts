@@ -6,8 +6,7 @@ import { type Build, THIS_BUILD } from './compat.js';
 import { Presence, type CoordinatorPresence, type WorkerPresence } from './presence.js';
 import { TrialQueue } from './queue.js';
 import type { RedisRef } from './redis.js';
-import { roleLabel } from '../shared/roles.js';
-import { backendOnDevice } from '../shared/trained_on.js';
+import { heldText, trainsOnText } from '../shared/queue_text.js';
 
 /** A RUNNING trial of a coordinated study, as the database has it. */
 export interface HeldTrial {
@@ -42,19 +41,29 @@ export interface QueueStatus {
 const other = (b: Build) => b.version !== THIS_BUILD.version || b.schema !== THIS_BUILD.schema;
 
 /**
- * The queue's peers and jobs; given the database the coordinators' studies live in, also the trials each worker
- * trains and those held by no live worker.
+ * A queue watched over its own two connections, kept open between looks: `serve --redis` looks every few seconds for
+ * the dashboard, `renorm-tune queue` once (queueStatus).
  */
-export async function queueStatus(ref: RedisRef, storage?: Storage): Promise<QueueStatus> {
-  const presence = new Presence(ref);
-  const queue = new TrialQueue(ref);
-  try {
-    const [coordinators, workers, jobs] = await Promise.all([presence.coordinators(), presence.workers(), queue.jobCounts()]);
+export class QueueWatch {
+  private readonly presence: Presence;
+  private readonly queue: TrialQueue;
+
+  constructor(readonly ref: RedisRef) {
+    this.presence = new Presence(ref);
+    this.queue = new TrialQueue(ref);
+  }
+
+  /**
+   * The queue's peers and jobs; given the database the coordinators' studies live in, also the trials each worker
+   * trains and those held by no live worker.
+   */
+  async status(storage?: Storage): Promise<QueueStatus> {
+    const [coordinators, workers, jobs] = await Promise.all([this.presence.coordinators(), this.presence.workers(), this.queue.jobCounts()]);
     const byOwner = <T extends { owner: string }>(a: T, b: T) => a.owner.localeCompare(b.owner);
     const marked: QueueStatus['workers'] = workers.map((w) => ({ ...w, otherBuild: other(w) })).sort(byOwner);
     const status: QueueStatus = {
-      redis: ref.where,
-      prefix: ref.prefix,
+      redis: this.ref.where,
+      prefix: this.ref.prefix,
       coordinators: coordinators.map((c) => ({ ...c, otherBuild: other(c) })).sort(byOwner),
       workers: marked,
       slots: marked.filter((w) => !w.otherBuild).reduce((n, w) => n + w.slots, 0),
@@ -68,9 +77,21 @@ export async function queueStatus(ref: RedisRef, storage?: Storage): Promise<Que
       status.orphans = held.filter((t) => !live.has(t.owner));
     }
     return status;
+  }
+
+  async close(): Promise<void> {
+    await this.presence.close();
+    await this.queue.close();
+  }
+}
+
+/** One look at a queue (QueueWatch.status), its connections closed after. */
+export async function queueStatus(ref: RedisRef, storage?: Storage): Promise<QueueStatus> {
+  const watch = new QueueWatch(ref);
+  try {
+    return await watch.status(storage);
   } finally {
-    await presence.close();
-    await queue.close();
+    await watch.close();
   }
 }
 
@@ -90,17 +111,6 @@ async function heldTrials(storage: Storage, coordinators: readonly CoordinatorPr
   return out;
 }
 
-const heldText = (t: HeldTrial) =>
-  `'${t.studyName}' #${t.number}${t.role === 'search' ? '' : ` (${roleLabel(t.role)})`}${t.startedAt ? ` since ${t.startedAt}` : ''}${t.lastStep === null ? ', no report yet' : `, at step ${t.lastStep}`}`;
-
-/** `node-gpu on the GPU, devices 0, 1  `: what a worker was told to train on, if anything (else each study's backend). */
-function trainsOnText(w: WorkerPresence): string {
-  const backend = w.backend ? backendOnDevice(w.backend, w.device) : '';
-  const devices = w.devices?.length ? `device${w.devices.length > 1 ? 's' : ''} ${w.devices.join(', ')}` : '';
-  const both = [backend, devices].filter(Boolean).join(', ');
-  return both ? `${both}  ` : '';
-}
-
 /** The status in words, a line per peer. */
 export function queueStatusText(s: QueueStatus): string {
   const build = (b: Build & { otherBuild: boolean }) => `renorm-tune ${b.version}${b.otherBuild ? ` (another build: this is ${THIS_BUILD.version}, schema ${THIS_BUILD.schema}; it is refused)` : ''}`;
@@ -113,7 +123,8 @@ export function queueStatusText(s: QueueStatus): string {
   }
   lines.push(`workers: ${s.workers.length === 0 ? 'none alive' : `${s.workers.length}, ${plural(s.slots, 'slot')} in all`}`);
   for (const w of s.workers) {
-    lines.push(`  ${w.owner}  ${plural(w.slots, 'slot')}  ${trainsOnText(w)}${build(w)}`);
+    const on = trainsOnText(w);
+    lines.push(`  ${w.owner}  ${plural(w.slots, 'slot')}  ${on ? `${on}  ` : ''}${build(w)}`);
     if (w.training) lines.push(`    ${w.training.length === 0 ? 'training nothing' : `training ${w.training.map(heldText).join('; ')}`}`);
   }
   if (s.orphans && s.orphans.length > 0) {
