@@ -1,6 +1,7 @@
 // Opens the study service for a CLI command from `--db` (a SQLite file or a postgres:// URL; $RENORM_TUNE_DB when the flag is absent).
 import { createStudyService } from '../study/service/defaults.js';
 import type { StudyService } from '../study/service.js';
+import type { Storage } from '../study/types.js';
 import { openStorage, parseStorageRef, storageRefFrom } from '../study/storage/index.js';
 import { redactUrl } from '../study/storage/pg_connect.js';
 
@@ -10,12 +11,13 @@ export { DB_ENV, DEFAULT_DB } from '../study/storage/index.js';
 export const DB_HELP = 'SQLite file or postgres:// URL (default: $RENORM_TUNE_DB, else ./renorm-tune.db)';
 
 /** Read-only commands pass `mustExist`: a typo in --db must not leave an empty SQLite file behind. */
-export async function openService(db: string | undefined, opts: { mustExist?: boolean } = {}): Promise<{ service: StudyService; ref: string; close(): Promise<void> }> {
+export async function openService(db: string | undefined, opts: { mustExist?: boolean } = {}): Promise<{ service: StudyService; storage: Storage; ref: string; close(): Promise<void> }> {
   const ref = storageRefFrom(db);
   const storage = await openStorage(ref, { mustExist: opts.mustExist === true });
   const service = createStudyService(storage);
   return {
     service,
+    storage,
     ref,
     close: async () => {
       service.close();

@@ -12,6 +12,7 @@ import { deviceList, portNumber, wholeNumber } from './options.js';
 import { loadDataset } from '../data/index.js';
 import type { Scenario } from '../train/scenario.js';
 import { createServer, parseAllowedHosts, type RunningServer } from '../server/index.js';
+import { ServedQueue } from '../server/queue_view.js';
 import { loadStudyConfig, localScenario, validateStudyConfig } from '../study/config.js';
 import { DatabaseFileGoneError, StudyDeletedError } from '../study/errors.js';
 import { probeBackend } from '../study/executor/backend_probe.js';
@@ -155,7 +156,7 @@ async function runStudyCommand(configPath: string, o: RunOpts): Promise<number> 
   // will) before anything is written, so a machine whose TensorFlow finds no GPU is refused here, not at a trial.
   const native = config.backend === 'node-gpu' || config.backend === 'node' ? config.backend : undefined;
   if (!queued && native) await noRetry(() => probeBackend(native, local.devices));
-  const { service, close } = await openService(o.db).catch(async (err: unknown) => {
+  const { service, storage, close } = await openService(o.db).catch(async (err: unknown) => {
     await queued?.close();
     throw err;
   });
@@ -179,6 +180,7 @@ async function runStudyCommand(configPath: string, o: RunOpts): Promise<number> 
   process.on('SIGTERM', onSignal);
 
   let server: RunningServer | undefined;
+  let watched: ServedQueue | undefined;
   try {
     const existing = (await service.listStudies()).find((s) => s.name === config.name);
     if (existing) {
@@ -196,7 +198,9 @@ async function runStudyCommand(configPath: string, o: RunOpts): Promise<number> 
       if (o.warmStartFrom !== undefined) display.log(`[study] '${config.name}' exists: --warm-start-from applies only when a study is created; ignored`);
     }
     if (port !== undefined) {
-      server = await createServer({ api: service, port, dashboard: o.dashboard, version: PACKAGE_VERSION, ...(allowedHosts === undefined ? {} : { allowedHosts }) });
+      // A coordinator's dashboard shows its queue too: the workers, what each trains, the jobs.
+      watched = queued && new ServedQueue(queued.redis, storage);
+      server = await createServer({ api: service, port, dashboard: o.dashboard, version: PACKAGE_VERSION, ...(allowedHosts === undefined ? {} : { allowedHosts }), ...(watched ? { queue: watched } : {}) });
       display.log(`[study] dashboard and API at ${server.url}`);
     }
     const result = existing?.state === 'COMPLETE'
@@ -248,6 +252,7 @@ async function runStudyCommand(configPath: string, o: RunOpts): Promise<number> 
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await server?.close();
+    await watched?.close();
     await queued?.close((line) => process.stderr.write(`${line}\n`));
     await close();
   }

@@ -7,6 +7,8 @@ import { ConfigError, DataError } from '../errors.js';
 import { describeSchedule } from '../schedule/index.js';
 import { createServer, isLoopback, parseAllowedHosts, resolveListenOptions } from '../server/index.js';
 import { expiryWarning, loadTls, tlsFlags } from '../server/tls.js';
+import { ServedQueue } from '../server/queue_view.js';
+import { checkRedis, DEFAULT_PREFIX, parseRedisRef } from '../distributed/redis.js';
 import { EXIT_NO_RETRY, noRetry } from './exit_status.js';
 import { EARLIER_PICK, earlierPickRuns } from '../shared/evidence.js';
 import { roleLabel } from '../shared/roles.js';
@@ -153,6 +155,8 @@ export function exportWritten(out: string, exported: ExportedSchedule & Partial<
 interface DbOpt { db?: string }
 export interface ServeOptions extends DbOpt {
   port: string; host: string; token?: string; readToken?: string; allowedHosts?: string; env?: NodeJS.ProcessEnv; tlsCert?: string; tlsKey?: string;
+  /** The study queue to show on the dashboard (GET /api/queue). */
+  redis?: string; redisPrefix?: string;
 }
 
 export interface Serving {
@@ -179,17 +183,26 @@ function serveFlags(o: ServeOptions) {
       ...(o.env ? { env: o.env } : {}),
       ...(o.allowedHosts === undefined ? {} : { allowedHosts: parseAllowedHosts(o.allowedHosts) }) });
     const tls = tlsFlags(o);
-    return { listen, tls, tlsLoaded: tls && loadTls(tls) };
+    if (o.redis === undefined && o.redisPrefix !== undefined) throw new ConfigError('--redis-prefix', 'needs --redis', 'give the queue\'s --redis URL too, or leave --redis-prefix out');
+    const redis = o.redis === undefined ? undefined : parseRedisRef(o.redis, o.redisPrefix);
+    return { listen, tls, tlsLoaded: tls && loadTls(tls), redis };
   });
 }
 
 /** Checks host, token and the TLS files before touching the database, so a refused start leaves no file behind. */
 export async function serve(o: ServeOptions): Promise<Serving> {
-  const { listen, tls, tlsLoaded } = serveFlags(o);
-  const { service, close } = await openService(o.db);
+  const { listen, tls, tlsLoaded, redis } = serveFlags(o);
+  const opened = await openService(o.db);
+  const queue = redis && new ServedQueue(redis, opened.storage);
+  const close = async () => {
+    await queue?.close();
+    await opened.close();
+  };
   try {
-    const srv = await createServer({ api: service, ...listen, version: PACKAGE_VERSION, ...(o.env ? { env: o.env } : {}), ...(tls && tlsLoaded ? { tls, tlsLoaded } : {}) });
+    const srv = await createServer({ api: opened.service, ...listen, version: PACKAGE_VERSION, ...(o.env ? { env: o.env } : {}), ...(tls && tlsLoaded ? { tls, tlsLoaded } : {}), ...(queue ? { queue } : {}) });
     const warnings: string[] = [];
+    // A queue that is down at start is no reason to keep the studies unserved: its panel says so until it is back.
+    if (redis) await checkRedis(redis).catch((err: Error) => warnings.push(`${err.message}; the dashboard's queue panel says so until it is reachable`));
     if (!srv.tls && !isLoopback(listen.host)) {
       warnings.push(`serving ${listen.host} over plain HTTP: the bearer token and every study cross the network unencrypted ` +
         '(give --tls-cert and --tls-key, or put a TLS-terminating proxy in front)');
@@ -236,6 +249,8 @@ export function register(program: Command): void {
     .option('--allowed-hosts <names>', 'comma-separated host names to serve besides localhost/127.0.0.1/[::1] (DNS-rebinding guard)')
     .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (then any intermediates); SIGHUP reads it and the key again')
     .option('--tls-key <file>', 'the PEM private key of --tls-cert')
+    .option('--redis <url>', 'the study queue\'s Redis, as given to `run` and `worker`: the dashboard then shows its workers, what each trains, and the jobs (GET /api/queue)')
+    .option('--redis-prefix <prefix>', `the queue's key prefix, as given to \`run\` and \`worker\` (default ${DEFAULT_PREFIX})`)
     .action(async (o: ServeOptions) => {
       const srv = await serve(o);
       for (const w of srv.warnings) process.stderr.write(`renorm-tune: warning: ${w}\n`);

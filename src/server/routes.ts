@@ -46,6 +46,7 @@
 // metrics) are bounded: 32 levels, 4096 entries, 64 kB, finite numbers, no __proto__ keys.
 import { Router, type Request } from 'express';
 import { storageWithin } from './deadline.js';
+import { queueAnswer, type QueueView } from './queue_view.js';
 import type { StudyApi } from '../study/api_types.js';
 import { askBody, emptyBody, enqueueBody, extendBody, leaseTokenBody, renameBody, reportBody, studyConfigBody, tellBody, trialNumberParam, viewCurvesQuery } from './requests.js';
 import { streamStudyEvents, type SseOptions } from './sse.js';
@@ -56,6 +57,8 @@ export interface RouteOptions extends SseOptions {
   version?: string;
   /** How long /api/ready waits for the storage before answering 503. Default READY_WAIT_MS. */
   readyWaitMs?: number;
+  /** The study queue GET /api/queue shows (`serve --redis`); without it that route answers `{watched: false}`. */
+  queue?: QueueView;
 }
 
 const studyId = (req: Request): string => String(req.params.id);
@@ -73,6 +76,10 @@ export function apiRouter(api: StudyApi, opts: RouteOptions = {}): Router {
   r.get('/ready', async (_req, res) => {
     const studies = await storageWithin(api.listStudies(), opts.readyWaitMs ?? READY_WAIT_MS, 'readiness check');
     res.json({ ok: true, studies: studies.length });
+  });
+
+  r.get('/queue', async (_req, res) => {
+    res.json(await queueAnswer(opts.queue));
   });
 
   r.post('/studies', async (req, res) => {

@@ -33,8 +33,10 @@ test('shows the coordinator with its study, the worker with its slots and what i
   const empty = await statusJson(s);
   assert.deepEqual([empty.coordinators, empty.workers, empty.slots, empty.jobs], [[], [], 0, { waiting: 0, active: 0, delayed: 0 }]);
 
-  const coordinator = s.coordinator();
+  // Its dashboard (--port) shows the queue too: GET /api/queue answers what `queue --db` prints.
+  const coordinator = s.coordinator(['--port', '0']);
   await until('the study in the database', async () => (await s.read()).study);
+  const url = await until('the coordinator\'s dashboard', () => /dashboard and API at (http:\S+)/.exec(coordinator.out())?.[1], 60_000);
   const worker = s.worker(['--concurrency', '2']);
   const busy = await until('two jobs taken, their trials listed as the worker\'s', async () => {
     const r = await status(s, ['--db', s.db, '--json']);
@@ -58,6 +60,13 @@ test('shows the coordinator with its study, the worker with its slots and what i
     assert.equal(running.find((r) => r.number === t.number)!.lease!.owner, busy.workers[0]!.owner);
   }
   assert.deepEqual(busy.orphans, []);
+  const served = await until('the dashboard\'s look at the same two trials', async () => {
+    const r = (await (await fetch(`${url}/api/queue`)).json()) as QueueStatus & { watched: boolean };
+    return r.workers[0]?.training?.length === 2 && r;
+  }, 30_000, 200);
+  assert.equal(served.watched, true);
+  assert.deepEqual([served.coordinators.map((c) => [c.studyId, c.inDatabase]), served.workers.map((w) => [w.owner, w.slots]), served.prefix],
+    [[[study!.id, true]], [[busy.workers[0]!.owner, 2]], s.prefix]);
 
   const text = await status(s, ['--db', s.db]);
   assert.equal(text.code, 0, text.out);
