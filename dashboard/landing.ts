@@ -3,6 +3,7 @@ import type { StudySummary } from './types.js';
 import { CLI } from '../src/shared/names.js';
 import { apiJson, ApiFailure } from './ui/api.js';
 import { byId, clear, el } from './ui/dom.js';
+import { loadQueuePanel } from './ui/queue_panel.js';
 import { formatGain, formatValue, summaryMetric, summaryRow, type SummaryRow } from './data/summary.js';
 
 /** Search values are single noisy runs: shown, never coloured as a win (the study page has the paired verdict). */
@@ -68,5 +69,9 @@ async function load(): Promise<void> {
 }
 
 void load();
+void loadQueuePanel();
 // The list is small: polling keeps it fresh without one event stream per study.
-setInterval(() => void load(), 5000);
+setInterval(() => {
+  void load();
+  void loadQueuePanel();
+}, 5000);

@@ -14,6 +14,8 @@ import { runSyntheticStudy, syntheticRun } from './fixtures/synthetic.js';
 import { FakeStudyApi } from '../fixtures/fake_api.js';
 import { validateStudyConfig } from '../../src/study/config.js';
 import { curves, fixtureStudy, rng } from './fixtures/study.js';
+import type { QueueStatus } from '../../src/distributed/status.js';
+import { HttpError } from '../../src/server/http_errors.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const XSS = '<img src=x onerror="window.__xss=1">';
@@ -142,6 +144,65 @@ test('the landing page lists studies with progress and links to each, names as t
   assert.equal(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined);
   await page.click(`a[href*="${encodeURIComponent(studyId)}"]`);
   await page.waitForURL(/study\.html\?id=/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('the landing page shows the queue a server watches: workers, what each trains on and holds, studies, jobs, trials no live worker holds', async () => {
+  const build = { version: '0.2.0', schema: 1 };
+  const held = (number: number, owner: string, lastStep: number | null) => ({ studyName: 'brn-cifar', studyId: 'c1f4r', number, role: 'search' as const, owner, startedAt: '2026-12-07T04:00:00.000Z', leaseExpiresAt: '2026-12-07T05:00:00.000Z', lastStep });
+  const status: QueueStatus = {
+    redis: 'redis://:***@queue-host:6379', prefix: 'renorm-tune',
+    coordinators: [
+      { owner: 'head:3:coordinator-c', studyId: 'c1f4r', studyName: 'brn-cifar', ...build, otherBuild: false, inDatabase: true },
+      { owner: 'lab:8:coordinator-d', studyId: 'e15e', studyName: 'elsewhere', ...build, otherBuild: false, inDatabase: false },
+    ],
+    workers: [
+      { owner: 'gpu-1:41:worker-aaaaaa', slots: 2, backend: 'node-gpu', device: 'GPU', devices: ['0', '1'], ...build, otherBuild: false, training: [held(12, 'gpu-1:41:worker-aaaaaa', 400), held(13, 'gpu-1:41:worker-aaaaaa', null)] },
+      { owner: 'old:5:worker-bbbbbb', slots: 4, version: '0.1.0', schema: 0, otherBuild: true, training: [] },
+    ],
+    orphans: [held(9, 'gone:7:worker-dead00', 150)],
+    slots: 2,
+    jobs: { waiting: 3, active: 2, delayed: 0 },
+  };
+  let answer: () => Promise<QueueStatus> = async () => status;
+  const [queueServer, queueBase] = await listen(createApp(new FakeStudyApi([fixtureStudy(3, 3, 'brn-cifar')]), { ui: mountDashboard, queue: { status: () => answer() } }));
+  const { page, problems } = await watchedPage();
+  try {
+    await page.goto(`${queueBase}/`);
+    await page.waitForSelector('#queue-workers');
+    assert.equal(await page.locator('#queue').isVisible(), true);
+    assert.equal(await page.textContent('#queue-summary'), "redis://:***@queue-host:6379 prefix 'renorm-tune' · 2 workers, 2 slots in all · jobs: 3 waiting for a worker, 2 taken");
+    const rows = await page.$$eval('#queue-workers tbody tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.innerText)));
+    assert.deepEqual(rows, [
+      ['gpu-1:41:worker-aaaaaa', '2', 'node-gpu on the GPU, devices 0, 1', "'brn-cifar' #12 since 2026-12-07T04:00:00.000Z, at step 400\n'brn-cifar' #13 since 2026-12-07T04:00:00.000Z, no report yet", '0.2.0'],
+      ['old:5:worker-bbbbbb', '4', "each study's backend", 'nothing', '0.1.0 (another build: refused)'],
+    ]);
+    assert.equal(await page.getAttribute('#queue-coordinators tr[data-owner="head:3:coordinator-c"] a', 'href'), 'study.html?id=c1f4r');
+    assert.match(await page.textContent('#queue-coordinators tr[data-owner="lab:8:coordinator-d"]') ?? '', /elsewhere \(on another database\)/);
+    assert.equal(await page.locator('#queue-coordinators tr[data-owner="lab:8:coordinator-d"] a').count(), 0);
+    assert.match(await page.textContent('#queue-orphans') ?? '', /Trials held by no live worker \(gone or frozen\): 1\..*'brn-cifar' #9 since \S+, at step 150, lease of gone:7:worker-dead00 until 2026-12-07T05:00:00\.000Z/);
+    // Redis goes away: the next look (every 5 s) says so in the panel, and the studies stay listed.
+    answer = async () => {
+      throw new HttpError(503, 'QUEUE_UNAVAILABLE', "the queue's Redis at redis://:***@queue-host:6379 is unreachable (no answer within 3 s)");
+    };
+    await page.waitForSelector('#queue .status.error', { timeout: 15_000 });
+    assert.match(await page.textContent('#queue .status.error') ?? '', /^Could not read the queue: the queue's Redis at .* is unreachable/);
+    assert.equal(await page.locator('#study-table tbody tr').count(), 1);
+    // The browser logs the 503 itself; nothing else went wrong.
+    assert.deepEqual(problems.filter((p) => !/status of 503/.test(p)), []);
+  } finally {
+    await page.close();
+    queueServer.close();
+  }
+});
+
+test('the landing page of a server that watches no queue shows no queue panel', async () => {
+  const { page, problems } = await watchedPage();
+  await page.goto(`${base}/`);
+  await page.waitForSelector('#study-table');
+  await page.waitForFunction(() => performance.getEntriesByType('resource').some((e) => e.name.endsWith('/api/queue')));
+  assert.equal(await page.locator('#queue').isHidden(), true);
   assert.deepEqual(problems, []);
   await page.close();
 });
