@@ -145,10 +145,15 @@ describe('configs/systemd', () => {
     writeFileSync(live.cert, readFileSync(a.cert));
     writeFileSync(live.key, readFileSync(a.key));
     const args = env.RENORM_TUNE_SERVE_ARGS!.replace('/etc/renorm-tune/tls/cert.pem', live.cert).replace('/etc/renorm-tune/tls/key.pem', live.key).replace('0.0.0.0', '127.0.0.1');
+    // The env file's Redis (queue-host) is no host here: serve starts all the same, saying so.
     const s = start('renorm-tune-serve.service', { ...env, RENORM_TUNE_SERVE_ARGS: `${args} --port 0` });
     try {
       const url = await until('serve listening', () => / at (https:\/\/[^\s;]+)/.exec(s.out())?.[1], 30_000);
       assert.deepEqual(await served(url, a.cert), [200, 'alpha']);
+      assert.match(s.out(), /warning: --redis: cannot reach Redis at redis:\/\/queue-host:6379 .*the dashboard's queue panel says so until it is reachable/);
+      const queue = await httpsGet(url, '/api/queue', a.cert, { authorization: `Bearer ${env.RENORM_TUNE_TOKEN}` });
+      assert.equal(queue.status, 503, queue.body);
+      assert.match(JSON.parse(queue.body).error.message, /^the queue's Redis at redis:\/\/queue-host:6379 is unreachable/);
       writeFileSync(live.cert, readFileSync(b.cert));
       writeFileSync(live.key, readFileSync(b.key));
       const [kill, ...reload] = expand(serviceSettings('renorm-tune-serve.service').ExecReload!, { MAINPID: String(s.child.pid) });
