@@ -38,7 +38,7 @@ export interface AppOptions extends RouteOptions {
 export function createApp(api: StudyApi, opts: AppOptions = {}): Express {
   const app = express();
   app.disable('x-powered-by');
-  const metrics = serverMetrics(api, opts.readyWaitMs ?? READY_WAIT_MS);
+  const metrics = serverMetrics(api, opts.readyWaitMs ?? READY_WAIT_MS, opts.queue);
   // First: every request is counted, those refused by the checks below too.
   app.use(metrics.observe);
   app.use(securityHeaders);

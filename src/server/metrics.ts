@@ -4,11 +4,16 @@
 // studies as the storage holds them at scrape time (trials by state, budget, best value), read through the one
 // `listStudies` call the study list uses. A storage that cannot be read within the readiness wait makes
 // `renorm_tune_storage_up` 0 and leaves the study series out; the scrape itself still answers 200, as exporters do.
+// A server that watches a queue (`serve --redis`) adds the queue's series (src/server/queue_series.ts), likewise
+// `renorm_tune_queue_up` 0 alone when Redis does not answer in time.
 import type { Request, RequestHandler, Response } from 'express';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { METRICS_PREFIX, processMetrics } from '../process_metrics.js';
 import type { StudyApi, StudySummary } from '../study/api_types.js';
-import { storageWithin } from './deadline.js';
+import { storageWithin, within } from './deadline.js';
+import type { QueueStatus } from '../distributed/status.js';
+import type { QueueView } from './queue_view.js';
+import { type QueueRead, queueSeries } from './queue_series.js';
 import { type StorageRead, studySeries } from './study_series.js';
 
 /** Seconds: an ask on a large study takes seconds, a health check a millisecond. */
@@ -33,8 +38,8 @@ export interface ServerMetrics {
   scrape: RequestHandler;
 }
 
-/** `waitMs`: how long a scrape waits for the storage before reporting it down. */
-export function serverMetrics(api: StudyApi, waitMs: number): ServerMetrics {
+/** `waitMs`: how long a scrape waits for the storage (and the queue) before reporting it down. */
+export function serverMetrics(api: StudyApi, waitMs: number, queue?: QueueView): ServerMetrics {
   const http = new Registry();
   const requests = new Counter({
     name: `${METRICS_PREFIX}http_requests_total`, help: 'HTTP requests answered, by method, route pattern and status',
@@ -70,8 +75,8 @@ export function serverMetrics(api: StudyApi, waitMs: number): ServerMetrics {
 
   const scrape: RequestHandler = async (_req, res, next) => {
     try {
-      const studies = studySeries(await storageRead(api, waitMs));
-      const body = `${await Registry.merge([processMetrics(), http]).metrics()}\n${studies}`;
+      const [stored, queued] = await Promise.all([storageRead(api, waitMs), queue && queueRead(queue, waitMs)]);
+      const body = `${await Registry.merge([processMetrics(), http]).metrics()}\n${studySeries(stored)}${queued ? `\n${queueSeries(queued)}` : ''}`;
       res.set('Content-Type', Registry.PROMETHEUS_CONTENT_TYPE).set('Cache-Control', 'no-store').send(body);
     } catch (err) {
       next(err);
@@ -89,4 +94,15 @@ async function storageRead(api: StudyApi, waitMs: number): Promise<StorageRead> 
     studies = undefined;
   }
   return { studies, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
+}
+
+async function queueRead(queue: QueueView, waitMs: number): Promise<QueueRead> {
+  const start = process.hrtime.bigint();
+  let status: QueueStatus | undefined;
+  try {
+    status = await within(queue.status(), waitMs, () => new Error('late'));
+  } catch {
+    status = undefined;
+  }
+  return { status, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
 }

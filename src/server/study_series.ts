@@ -36,7 +36,7 @@ function sampleValue(v: number): string {
 }
 
 /** One gauge family: its HELP and TYPE lines, then a line per sample. */
-class Family {
+export class Family {
   private readonly lines: string[];
 
   constructor(private readonly name: string, help: string) {

@@ -89,6 +89,12 @@ describe('GET /api/queue', () => {
       assert.deepEqual(s.orphans!.map((t) => [t.studyName, t.number, t.owner]), [['watched', second!.number, 'gone:7:worker-dead00']]);
       assert.deepEqual(s.jobs, { waiting: 1, active: 0, delayed: 0 });
 
+      // The scrape carries the same, for the alerting rules (RenormTuneQueueNoWorkers, RenormTuneQueueDown).
+      const scraped = await (await fetch(`${srv.url}/metrics`)).text();
+      for (const line of ['renorm_tune_queue_up 1', 'renorm_tune_queue_jobs{state="waiting"} 1', 'renorm_tune_queue_jobs{state="active"} 0',
+        'renorm_tune_queue_workers{build="this"} 2', 'renorm_tune_queue_workers{build="other"} 0', 'renorm_tune_queue_slots 3',
+        'renorm_tune_queue_coordinators 1', 'renorm_tune_queue_trials_unheld 1']) assert.ok(scraped.split('\n').includes(line), `${line} not in the scrape:\n${scraped}`);
+
       // A worker that leaves removes its record: the next look no longer lists it, and its trial has no live holder.
       await leaving.splice(1, 1)[0]!();
       const later = (await call(srv.url, 'GET', '/api/queue')).body as QueueStatus;
@@ -108,6 +114,12 @@ describe('GET /api/queue', () => {
       assert.match(r.body.error.message, /^the queue's Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:9 is unreachable \(.+\); the studies are served as before \(fix: start Redis/);
       assert.doesNotMatch(JSON.stringify(r.body), /hunter2/);
       assert.equal((await call(srv.url, 'GET', '/api/studies')).status, 200);
+      // Its scrape answers, the queue down and the studies' series as before.
+      const scrape = await fetch(`${srv.url}/metrics`);
+      assert.equal(scrape.status, 200);
+      const lines = (await scrape.text()).split('\n');
+      assert.ok(lines.includes('renorm_tune_queue_up 0') && lines.includes('renorm_tune_storage_up 1'));
+      assert.ok(!lines.some((l) => l.startsWith('renorm_tune_queue_jobs')), 'no job counts without an answer');
     } finally {
       await srv.close();
       await refused.close();
