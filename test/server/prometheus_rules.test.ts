@@ -12,6 +12,7 @@ import { validateStudyConfig } from '../../src/study/config.js';
 import { createStudyService } from '../../src/study/service/defaults.js';
 import { MemoryStorage } from '../../src/study/storage/index.js';
 import { start, studyConfig } from './helpers.js';
+import type { QueueStatus } from '../../src/distributed/status.js';
 
 const RULES = fileURLToPath(new URL('../../../configs/prometheus/renorm-tune.rules.yml', import.meta.url));
 const RULE_TESTS = fileURLToPath(new URL('../../../test/fixtures/prometheus/renorm-tune.rules.test.yml', import.meta.url));
@@ -27,7 +28,7 @@ describe('configs/prometheus/renorm-tune.rules.yml', () => {
   it('promtool checks the rules and passes their unit tests', { skip: promtoolMissing }, () => {
     const check = spawnSync('promtool', ['check', 'rules', RULES], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(check.status, 0, check.stdout + check.stderr);
-    assert.match(check.stdout, /SUCCESS: 8 rules found/);
+    assert.match(check.stdout, /SUCCESS: 10 rules found/);
     const tests = spawnSync('promtool', ['test', 'rules', RULE_TESTS], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(tests.status, 0, tests.stdout + tests.stderr);
     assert.match(tests.stdout, /SUCCESS/);
@@ -35,10 +36,12 @@ describe('configs/prometheus/renorm-tune.rules.yml', () => {
 
   it('names only series that serve and a worker answer', async () => {
     const named = new Set(readFileSync(RULES, 'utf8').match(/renorm_tune_[a-z0-9_]+/g));
-    assert.equal(named.size, 5, [...named].join(', '));
+    assert.equal(named.size, 8, [...named].join(', '));
     const api = createStudyService(new MemoryStorage());
     await api.createStudy(validateStudyConfig(studyConfig('scraped')));
-    const srv = await start({ api });
+    // A server that watches a queue (serve --redis): its series as queueSeries prints them for a status read from Redis.
+    const queue = { status: async (): Promise<QueueStatus> => ({ redis: 'redis://q:6379', prefix: 'p', coordinators: [], workers: [], orphans: [], slots: 0, jobs: { waiting: 0, active: 0, delayed: 0 } }) };
+    const srv = await start({ api, queue });
     const metrics = new WorkerMetrics();
     // A worker that has trained one trial: the series by backend and device appear with the first.
     metrics.trialEnded('COMPLETE', { backend: 'node-gpu', device: 'CPU' });
