@@ -4,7 +4,7 @@ import { pageOf, sortRows, tablePage, tableRows, type SortKey } from '../data/ta
 import { formatValue } from '../data/summary.js';
 import { describeSchedule } from '../../src/shared/describe.js';
 import { trialName } from '../data/trials.js';
-import { backendOnDevice, trainedOn } from '../../src/shared/trained_on.js';
+import { backendOnDevice, trainedBy, trainedOn } from '../../src/shared/trained_on.js';
 import { byId, clear, el } from './dom.js';
 import { renderTrialCharts } from './study_charts.js';
 
@@ -141,6 +141,8 @@ export function renderTrialDetail(view: StudyView, t: TrialRecord): void {
   dl.append(el('dt', {}, 'seed'), el('dd', {}, t.seed));
   const on = trainedOn(t.metrics);
   if (on) dl.append(el('dt', {}, 'trained on'), el('dd', {}, backendOnDevice(on.backend, on.device)));
+  const by = trainedBy(t.metrics);
+  if (by) dl.append(el('dt', {}, 'trained by'), el('dd', {}, by));
   byId('detail-schedule').textContent = describeSchedule(t.schedule);
   const failure = byId('detail-failure');
   failure.hidden = !t.failureReason;

@@ -1,6 +1,7 @@
 // `renorm-tune show <study> --trial N`: one trial as text (what ended it, its schedule, its lease while running, its curve).
 import { describeSchedule } from '../schedule/index.js';
 import { roleLabel } from '../shared/roles.js';
+import { backendOnDevice, trainedBy, trainedOn } from '../shared/trained_on.js';
 import type { TrialRecord } from '../study/types.js';
 import { sig4 as fmt } from './format.js';
 
@@ -24,6 +25,9 @@ export function trialText(t: TrialRecord, metric: string): string {
     `seed      ${t.seed}${t.claims > 1 ? `, handed out ${t.claims} times` : ''}${t.retries ? `, requeued ${t.retries} time${t.retries === 1 ? '' : 's'} after a lost lease` : ''}`,
     `times     created ${t.createdAt}${t.startedAt ? `, started ${t.startedAt}` : ''}${t.finishedAt ? `, finished ${t.finishedAt}${seconds(t.startedAt, t.finishedAt)}` : ''}`,
   ];
+  const on = trainedOn(t.metrics);
+  const by = trainedBy(t.metrics);
+  if (on || by) lines.push(`trained   ${[on && backendOnDevice(on.backend, on.device), by && `by ${by}`].filter(Boolean).join(', ')}`);
   if (t.lease) lines.push(`lease     held by ${t.lease.owner} (token ${t.lease.token}) until ${t.lease.expiresAt}`);
   if (t.pruneRequested) lines.push(`pruning   the pruner asked this trial to stop${t.state === 'PRUNED' ? '' : ' (a value told now is recorded PRUNED)'}`);
   const curve = [...t.intermediate].sort((a, b) => a.step - b.step);

@@ -8,6 +8,15 @@ export interface TrainedOn {
   device: 'GPU' | 'CPU' | 'unknown';
 }
 
+/** The key of a finished trial's metrics naming the lease owner that trained it (a queue worker, a local run). */
+export const TRAINED_BY = 'trainedBy';
+
+/** Who trained a finished trial (`host:pid:worker-xxxxxx`), or nothing (an outside trainer's, or an older trial). */
+export function trainedBy(metrics: Readonly<Record<string, unknown>> | null | undefined): string | undefined {
+  const by = metrics?.[TRAINED_BY];
+  return typeof by === 'string' ? by : undefined;
+}
+
 /** What a finished trial's metrics say it trained on, or nothing (an outside trainer, or one that names no backend). */
 export function trainedOn(metrics: Readonly<Record<string, unknown>> | null | undefined): TrainedOn | undefined {
   const backend = metrics?.backend;

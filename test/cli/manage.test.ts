@@ -10,6 +10,7 @@ import { runCli } from '../fixtures/cli.js';
 import { register as registerManage, budgetArg, scheduleArg } from '../../src/cli/manage.js';
 import { register as registerStudy, progress, showText } from '../../src/cli/study.js';
 import { trialsCsv } from '../../src/shared/trials_csv.js';
+import { trialText } from '../../src/cli/trial_text.js';
 import { DataError } from '../../src/errors.js';
 import { SqliteStorage } from '../../src/study/storage/index.js';
 import { createStudyService } from '../../src/study/service/defaults.js';
@@ -203,6 +204,16 @@ describe('show wording', () => {
     assert.match(showText({ ...view, trials }), /\ntrained   node-gpu on the GPU \(2 trials\), wasm on the CPU \(1 trial\), node-gpu on the CPU \(1 trial\), fake \(1 trial\); node-gpu on the CPU: TensorFlow found no GPU on those machines\n/);
     assert.match(showText({ ...view, trials: trials.slice(0, 2) }), /\ntrained   wasm on the CPU \(1 trial\), node-gpu on the GPU \(1 trial\)\n/);
     assert.doesNotMatch(showText({ ...view, trials: trials.slice(4, 5) }), /trained/);
+  });
+
+  it('show --trial says what a trial trained on and who trained it, as far as its metrics say', () => {
+    const t = { id: 3, number: 2, state: 'COMPLETE' as const, role: 'search' as const, params: {}, schedule: { kind: 'batchnorm' as const }, value: 0.9, failureReason: null, seed: 1,
+      intermediate: [], lease: null, retries: 0, claims: 1, pruneRequested: false, createdAt: '2026-12-07T00:00:00.000Z', startedAt: null, finishedAt: null, studyId: 's' };
+    const text = (metrics: Record<string, unknown> | null) => trialText({ ...t, metrics }, 'valAccuracy');
+    assert.match(text({ backend: 'node-gpu', device: 'GPU', trainedBy: 'gpu-1:41:worker-aaaaaa' }), /\ntrained   node-gpu on the GPU, by gpu-1:41:worker-aaaaaa\n/);
+    assert.match(text({ trainedBy: 'gpu-1:41:worker-aaaaaa' }), /\ntrained   by gpu-1:41:worker-aaaaaa\n/, 'a trial that failed before its trainer said anything');
+    assert.match(text({ backend: 'wasm', device: 'CPU' }), /\ntrained   wasm on the CPU\n/, 'a trial of an older version names no trainer');
+    assert.doesNotMatch(text(null), /trained/, 'an outside trainer\'s trial says neither');
   });
 
   it('lists every trial of a study larger than spread arguments allow, in aligned columns', async () => {

@@ -670,14 +670,14 @@ test('a study of 2,500 trials: the table shows a page of 500 rows at a time, the
   }
 });
 
-test('the header says what the trials trained on, and where tfjs-node-gpu found no GPU; a trial\'s detail says its own', async () => {
+test('the header says what the trials trained on, and where tfjs-node-gpu found no GPU; a trial\'s detail says its own, and who trained it', async () => {
   const study = fixtureStudy(8, 17, 'devices');
   const finished = study.trials.filter((t) => t.state !== 'RUNNING');
   // Nine finished trials (both baselines among them): six on the GPU, two where tfjs-node-gpu found none, one on wasm.
   const on = [['node-gpu', 'GPU'], ['node-gpu', 'GPU'], ['node-gpu', 'CPU'], ['node-gpu', 'GPU'], ['wasm', 'CPU'], ['node-gpu', 'GPU'], ['node-gpu', 'CPU'], ['node-gpu', 'GPU'], ['node-gpu', 'GPU']] as const;
   finished.forEach((t, i) => {
     const [backend, device] = on[i]!;
-    t.metrics = { backend, device, valAccuracy: t.value };
+    t.metrics = { backend, device, valAccuracy: t.value, trainedBy: `gpu-${i}:4${i}:worker-aaaaa${i}` };
   });
   const gpuless = finished.find((t) => t.metrics?.backend === 'node-gpu' && t.metrics.device === 'CPU')!;
   const [devServer, devBase] = await listen(createApp(new FakeStudyApi([study]), { ui: mountDashboard }));
@@ -694,6 +694,7 @@ test('the header says what the trials trained on, and where tfjs-node-gpu found 
     const at = detail.indexOf('trained on');
     assert.ok(at >= 0, `no "trained on" in the detail: ${JSON.stringify(detail)}`);
     assert.equal(detail[at + 1], 'node-gpu on the CPU');
+    assert.equal(detail[detail.indexOf('trained by') + 1], gpuless.metrics!.trainedBy, 'the worker that trained it');
     // A running trial has not said what it trains on.
     await page.locator('#trials tbody tr.state-row-running').click();
     await page.waitForFunction(() => document.querySelector('#detail-title')?.textContent?.includes('RUNNING'));

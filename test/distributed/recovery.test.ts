@@ -8,6 +8,7 @@ import { openStorage } from '../../src/study/storage/index.js';
 import { startRelay } from '../fixtures/relay.js';
 import { cli, describeTrials, deletePrefix, exitOf, pgSkip, REDIS_URL, redisSkip, Scene, type Store, until } from './helpers.js';
 import type { TrialRecord } from '../../src/study/types.js';
+import { trainedBy } from '../../src/shared/trained_on.js';
 
 const redisDown = await redisSkip();
 const pgDown = redisDown || (await pgSkip());
@@ -65,6 +66,7 @@ both('a worker SIGKILLed mid-trial: the trial is re-run by another worker and co
   const log = s.trainings().get(victim.id)!;
   assert.deepEqual(log.starts[0], a.child.pid, 'worker A started it');
   assert.deepEqual(log.ends.map((e) => e.split(':')[0]), [String(b.child.pid)], 'only worker B finished it');
+  assert.match(trainedBy(rerun.metrics) ?? '', new RegExp(`^[^:]+:${b.child.pid}:worker-[0-9a-f]{6}$`), 'the trial names worker B, which trained it to its end');
   assertTrainedOnce(s, trials, [victim.id]);
   assert.equal((await exitOf(b)).code, 0, 'the surviving worker leaves on its own once the study is done');
 });

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
+import { hostname } from 'node:os';
+import { trainedBy } from '../../src/shared/trained_on.js';
 import { runStudy, type RunnerEvent } from '../../src/study/runner.js';
 import { StudyService } from '../../src/study/service.js';
 import { MemoryStorage } from '../../src/study/storage/index.js';
@@ -34,6 +36,8 @@ test('runner: baselines first, budget counts them, a race of the top tuned trial
   assert.equal(search.length, 6, 'trial budget includes the 2 baselines');
   assert.deepEqual(search.slice(0, 2).map((t) => t.role), ['baseline:batchnorm', 'baseline:paper'], 'baselines are trials 0 and 1');
   assert.ok(search.every((t) => t.state === 'COMPLETE'));
+  // Each finished trial names the run that trained it (its lease owner, kept once the lease is gone).
+  assert.ok(trials.every((t) => t.lease === null && new RegExp(`^${hostname()}:${process.pid}:run-[0-9a-f]{6}$`).test(trainedBy(t.metrics) ?? '')), JSON.stringify(trials.map((t) => t.metrics)));
   // Fake trainer: batchnorm 0.8, paper 0.85 (x (1 - e^-4)); test-set runs score 0.01 lower.
   assert.ok(Math.abs(byRole(trials, 'baseline:batchnorm')[0]!.value! - 0.8 * (1 - Math.exp(-4))) < 1e-3);
 
@@ -128,7 +132,8 @@ test('runner: a crash of the run itself (an ask throws while trials train) hands
 test('runner: a worker crash or a NaN result fails that trial with the reason and the study goes on', async () => {
   for (const [worker, reason] of [['exits', /worker died/], ['nan', /trainer returned valAccuracy = NaN/]] as const) {
     const { service } = setup();
-    const res = await runStudy(baseConfig({ budget: { trials: 3 }, workers: 1, finalValidation: { seeds: 1 } }), { service, workerFile: fixture(worker) });
+    const owner = `${hostname()}:${process.pid}:run-failing`;
+    const res = await runStudy(baseConfig({ budget: { trials: 3 }, workers: 1, finalValidation: { seeds: 1 } }), { service, workerFile: fixture(worker), owner });
     assert.equal((await service.resolve(res.study.id)).attrs.finalValidation, undefined, 'no report without a final run');
     assert.equal(res.state, 'COMPLETE');
     const trials = await service.listTrials(res.study.id);
@@ -136,6 +141,7 @@ test('runner: a worker crash or a NaN result fails that trial with the reason an
     for (const t of trials) {
       assert.equal(t.state, 'FAIL');
       assert.match(t.failureReason ?? '', reason);
+      assert.equal(trainedBy(t.metrics), owner, 'a failed trial names who trained it too');
     }
   }
 });

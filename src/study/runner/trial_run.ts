@@ -1,6 +1,7 @@
 // Runs one claimed trial on an executor: seeds, progress -> report (under the lease) -> prune, and the outcome -> finished record.
 import { BackendError } from '../../errors.js';
 import { LeaseLostError } from '../errors.js';
+import { TRAINED_BY } from '../../shared/trained_on.js';
 import type { Executor, TrialProgress, TrialResult } from '../executor/types.js';
 import { localScenario } from '../config.js';
 import { FINAL_METRIC, stepsMultiplierOf } from '../final.js';
@@ -123,8 +124,10 @@ export async function runTrial(
 }
 
 async function finish(service: StudyService, trial: TrialRecord, token: number, result: FinishResult): Promise<RunEnd> {
+  // Who trained it (`host:pid:worker-xxxxxx`, or a local run's), kept once the lease is gone: which machine to look at.
+  const by = trial.lease?.owner;
   try {
-    await service.finishTrial(trial.studyId, trial.id, result, token);
+    await service.finishTrial(trial.studyId, trial.id, by ? { ...result, metrics: { ...(result.metrics ?? {}), [TRAINED_BY]: by } } : result, token);
     return 'finished';
   } catch (err) {
     if (err instanceof LeaseLostError) return 'lost';
