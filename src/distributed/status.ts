@@ -47,6 +47,7 @@ const other = (b: Build) => b.version !== THIS_BUILD.version || b.schema !== THI
 export class QueueWatch {
   private readonly presence: Presence;
   private readonly queue: TrialQueue;
+  private jobsRead: Promise<QueueStatus['jobs']> | undefined;
 
   constructor(readonly ref: RedisRef) {
     this.presence = new Presence(ref);
@@ -58,7 +59,7 @@ export class QueueWatch {
    * trains and those held by no live worker.
    */
   async status(storage?: Storage): Promise<QueueStatus> {
-    const [coordinators, workers, jobs] = await Promise.all([this.presence.coordinators(), this.presence.workers(), this.queue.jobCounts()]);
+    const [coordinators, workers, jobs] = await Promise.all([this.presence.coordinators(), this.presence.workers(), this.jobCounts()]);
     const byOwner = <T extends { owner: string }>(a: T, b: T) => a.owner.localeCompare(b.owner);
     const marked: QueueStatus['workers'] = workers.map((w) => ({ ...w, otherBuild: other(w) })).sort(byOwner);
     const status: QueueStatus = {
@@ -77,6 +78,15 @@ export class QueueWatch {
       status.orphans = held.filter((t) => !live.has(t.owner));
     }
     return status;
+  }
+
+  /**
+   * The job counts, one read at a time: while Redis is away BullMQ's client holds a command until it is back, and a
+   * look that left one behind each time (serve looks every few seconds; presence fails fast) would pile them up.
+   */
+  private jobCounts(): Promise<QueueStatus['jobs']> {
+    this.jobsRead ??= this.queue.jobCounts().finally(() => (this.jobsRead = undefined));
+    return this.jobsRead;
   }
 
   async close(): Promise<void> {
