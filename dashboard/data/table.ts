@@ -2,8 +2,9 @@
 import { EARLIER_PICK, earlierPickRuns } from '../../src/shared/evidence.js';
 import type { TrialRecord } from '../types.js';
 import { trialName } from './trials.js';
+import { trainedBy } from '../../src/shared/trained_on.js';
 
-export type SortKey = 'number' | 'name' | 'state' | 'value' | 'duration' | `param:${string}`;
+export type SortKey = 'number' | 'name' | 'state' | 'value' | 'duration' | 'worker' | `param:${string}`;
 
 export interface TableRow {
   id: number;
@@ -15,6 +16,8 @@ export interface TableRow {
   duration: number | null;
   params: Record<string, number | string>;
   failureReason: string | null;
+  /** Who trains it now (its lease's owner) or trained it to its end (`trainedBy`); null when nobody says (an outside trainer). */
+  worker: string | null;
 }
 
 /** `finalValidation`: the study's report, so the best arm's runs of an earlier pick say so (see earlierPickRuns). */
@@ -32,6 +35,7 @@ export function tableRows(trials: readonly TrialRecord[], finalValidation: unkno
       duration: Number.isFinite(s) && Number.isFinite(f) ? (f - s) / 1000 : null,
       params: t.params ?? {},
       failureReason: t.failureReason,
+      worker: t.lease?.owner ?? trainedBy(t.metrics) ?? null,
     };
   });
 }
@@ -84,4 +88,11 @@ export function tablePage(rows: readonly TableRow[], page: number, size = TABLE_
 export function pageOf(rows: readonly TableRow[], id: number, size = TABLE_PAGE_ROWS): number | null {
   const i = rows.findIndex((r) => r.id === id);
   return i < 0 ? null : Math.floor(i / size);
+}
+
+/** Whether the table has a worker column: only where trials name two or more (one local run's every trial names it). */
+export function showsWorkers(rows: readonly TableRow[]): boolean {
+  const seen = new Set<string>();
+  for (const r of rows) if (r.worker !== null && seen.add(r.worker).size > 1) return true;
+  return false;
 }

@@ -1,6 +1,6 @@
 // The sortable trial table and the detail panel a row (or any chart point) opens.
 import type { StudyView, TrialRecord } from '../types.js';
-import { pageOf, sortRows, tablePage, tableRows, type SortKey } from '../data/table.js';
+import { pageOf, showsWorkers, sortRows, tablePage, tableRows, type SortKey } from '../data/table.js';
 import { formatValue } from '../data/summary.js';
 import { describeSchedule } from '../../src/shared/describe.js';
 import { trialName } from '../data/trials.js';
@@ -53,6 +53,8 @@ export class TrialTable {
     clear(this.table);
     const paramNames: string[] = [];
     for (const t of view.trials) for (const k of Object.keys(t.params ?? {})) if (!paramNames.includes(k)) paramNames.push(k);
+    const all = tableRows(view.trials, view.finalValidation);
+    const workers = showsWorkers(all);
     const cols: Array<[SortKey, string]> = [
       ['number', '#'],
       ['name', 'trial'],
@@ -60,6 +62,7 @@ export class TrialTable {
       ['value', view.metric],
       ...paramNames.map((p): [SortKey, string] => [`param:${p}`, p]),
       ['duration', 'duration (s)'],
+      ...(workers ? [['worker', 'worker'] as [SortKey, string]] : []),
     ];
     const head = el('tr');
     for (const [key, label] of cols) {
@@ -73,7 +76,7 @@ export class TrialTable {
     }
     const body = el('tbody');
     if (view.trials.length === 0) body.appendChild(el('tr', {}, el('td', { colspan: String(cols.length), class: 'note' }, 'No trials yet.')));
-    const sorted = sortRows(tableRows(view.trials, view.finalValidation), this.key, this.ascending);
+    const sorted = sortRows(all, this.key, this.ascending);
     if (this.turnToSelected && this.selected !== null) this.page = pageOf(sorted, this.selected) ?? this.page;
     this.turnToSelected = false;
     const shown = tablePage(sorted, this.page);
@@ -89,6 +92,7 @@ export class TrialTable {
         el('td', { class: 'num' }, formatValue(r.value, view.metric)),
         ...paramNames.map((p) => el('td', { class: 'num' }, fmtParam(r.params[p]))),
         el('td', { class: 'num' }, r.duration === null ? '—' : r.duration.toFixed(1)),
+        workers ? el('td', { class: 'worker' }, r.worker ?? '—') : null,
       );
       tr.addEventListener('click', () => this.onOpen(r.id));
       tr.addEventListener('keydown', (e) => {
@@ -143,6 +147,7 @@ export function renderTrialDetail(view: StudyView, t: TrialRecord): void {
   if (on) dl.append(el('dt', {}, 'trained on'), el('dd', {}, backendOnDevice(on.backend, on.device)));
   const by = trainedBy(t.metrics);
   if (by) dl.append(el('dt', {}, 'trained by'), el('dd', {}, by));
+  if (t.lease) dl.append(el('dt', {}, 'training on'), el('dd', {}, `${t.lease.owner} (lease until ${t.lease.expiresAt})`));
   byId('detail-schedule').textContent = describeSchedule(t.schedule);
   const failure = byId('detail-failure');
   failure.hidden = !t.failureReason;

@@ -680,6 +680,8 @@ test('the header says what the trials trained on, and where tfjs-node-gpu found 
     t.metrics = { backend, device, valAccuracy: t.value, trainedBy: `gpu-${i}:4${i}:worker-aaaaa${i}` };
   });
   const gpuless = finished.find((t) => t.metrics?.backend === 'node-gpu' && t.metrics.device === 'CPU')!;
+  const running = study.trials.find((t) => t.state === 'RUNNING')!;
+  running.lease = { owner: 'gpu-9:49:worker-ffffff', token: 2, expiresAt: '2026-12-07T05:00:00.000Z' };
   const [devServer, devBase] = await listen(createApp(new FakeStudyApi([study]), { ui: mountDashboard }));
   const { page, problems } = await watchedPage();
   try {
@@ -695,10 +697,18 @@ test('the header says what the trials trained on, and where tfjs-node-gpu found 
     assert.ok(at >= 0, `no "trained on" in the detail: ${JSON.stringify(detail)}`);
     assert.equal(detail[at + 1], 'node-gpu on the CPU');
     assert.equal(detail[detail.indexOf('trained by') + 1], gpuless.metrics!.trainedBy, 'the worker that trained it');
-    // A running trial has not said what it trains on.
+    // A running trial has not said what it trains on; its lease says where.
     await page.locator('#trials tbody tr.state-row-running').click();
     await page.waitForFunction(() => document.querySelector('#detail-title')?.textContent?.includes('RUNNING'));
-    assert.ok(!(await page.$$eval('#detail-params > *', (els) => els.map((e) => e.textContent))).includes('trained on'));
+    const live = await page.$$eval('#detail-params > *', (els) => els.map((e) => e.textContent));
+    assert.ok(!live.includes('trained on'));
+    assert.equal(live[live.indexOf('training on') + 1], 'gpu-9:49:worker-ffffff (lease until 2026-12-07T05:00:00.000Z)');
+    // Trials trained by several workers: the table has a worker column, sortable like the others.
+    const heads = await page.$$eval('#trials thead th', (ths) => ths.map((th) => th.getAttribute('data-key')));
+    assert.equal(heads.at(-1), 'worker');
+    await page.locator('#trials th[data-key="worker"]').click();
+    const workers = await page.$$eval('#trials tbody tr td.worker', (tds) => tds.map((td) => td.textContent));
+    assert.deepEqual(workers, [...finished.map((t) => t.metrics!.trainedBy as string), running.lease.owner].sort());
     assert.deepEqual(problems, []);
   } finally {
     await page.close();

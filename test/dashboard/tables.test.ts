@@ -1,7 +1,7 @@
 // Trial table sorting, CSV export, final-validation bars and headline gains.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pageOf, sortRows, TABLE_PAGE_ROWS, tablePage, tableRows } from '../../dashboard/data/table.js';
+import { pageOf, showsWorkers, sortRows, TABLE_PAGE_ROWS, tablePage, tableRows } from '../../dashboard/data/table.js';
 import { csvCell, trialsCsv } from '../../src/shared/trials_csv.js';
 import { finalData, verdictCards, VERDICT_COLORS } from '../../dashboard/data/final.js';
 import type { Comparison, FinalValidationReport } from '../../src/shared/evidence.js';
@@ -24,6 +24,23 @@ test('sorting by a numeric or categorical parameter', () => {
   assert.deepEqual(sortRows(rows, 'param:w', true).map((r) => r.id), [2, 3, 1, 4]);
   assert.deepEqual(sortRows(rows, 'param:shape', true).map((r) => r.id), [2, 3, 1, 4]);
   assert.deepEqual(sortRows(rows, 'state', false).map((r) => r.state), ['FAIL', 'COMPLETE', 'COMPLETE', 'COMPLETE']);
+});
+
+test('a row names its worker: the lease owner while it trains, else who trained it; the column only where trials name two or more', () => {
+  const lease = { owner: 'gpu-2:7:worker-bbbbbb', token: 3, expiresAt: '2026-12-07T05:00:00.000Z' };
+  const fleet = tableRows([
+    trial({ id: 1, number: 0, value: 0.5, metrics: { trainedBy: 'gpu-1:4:worker-aaaaaa' } }),
+    trial({ id: 2, number: 1, value: null, state: 'RUNNING', lease }),
+    trial({ id: 3, number: 2, value: 0.7, metrics: { backend: 'wasm' } }),
+    trial({ id: 4, number: 3, value: 0.6, metrics: { trainedBy: 'cpu-0:9:worker-cccccc' } }),
+  ]);
+  assert.deepEqual(fleet.map((r) => r.worker), ['gpu-1:4:worker-aaaaaa', 'gpu-2:7:worker-bbbbbb', null, 'cpu-0:9:worker-cccccc']);
+  assert.deepEqual(sortRows(fleet, 'worker', true).map((r) => r.id), [4, 1, 2, 3], 'by name, nobody last');
+  assert.deepEqual(sortRows(fleet, 'worker', false).map((r) => r.id), [2, 1, 4, 3]);
+  assert.equal(showsWorkers(fleet), true);
+  const oneRun = tableRows([1, 2, 3].map((id) => trial({ id, number: id - 1, value: 0.5, metrics: { trainedBy: 'laptop:12:run-dddddd' } })));
+  assert.equal(showsWorkers(oneRun), false, 'one local run trained them all: no column');
+  assert.equal(showsWorkers(rows), false, 'nobody said');
 });
 
 /** An independent RFC 4180 reader, so the writer is checked by parsing rather than by string comparison. */
