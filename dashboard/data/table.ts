@@ -2,7 +2,7 @@
 import { EARLIER_PICK, earlierPickRuns } from '../../src/shared/evidence.js';
 import type { TrialRecord } from '../types.js';
 import { trialName } from './trials.js';
-import { trainedBy } from '../../src/shared/trained_on.js';
+import { trialWorker } from '../../src/shared/trained_on.js';
 
 export type SortKey = 'number' | 'name' | 'state' | 'value' | 'duration' | 'worker' | `param:${string}`;
 
@@ -35,7 +35,7 @@ export function tableRows(trials: readonly TrialRecord[], finalValidation: unkno
       duration: Number.isFinite(s) && Number.isFinite(f) ? (f - s) / 1000 : null,
       params: t.params ?? {},
       failureReason: t.failureReason,
-      worker: t.lease?.owner ?? trainedBy(t.metrics) ?? null,
+      worker: trialWorker(t),
     };
   });
 }

@@ -17,6 +17,11 @@ export function trainedBy(metrics: Readonly<Record<string, unknown>> | null | un
   return typeof by === 'string' ? by : undefined;
 }
 
+/** Who trains a trial now (its lease's owner) or trained it to its end; null when nobody says (an outside trainer's). */
+export function trialWorker(t: { lease: { owner: string } | null; metrics: Readonly<Record<string, unknown>> | null }): string | null {
+  return t.lease?.owner ?? trainedBy(t.metrics) ?? null;
+}
+
 /** What a finished trial's metrics say it trained on, or nothing (an outside trainer, or one that names no backend). */
 export function trainedOn(metrics: Readonly<Record<string, unknown>> | null | undefined): TrainedOn | undefined {
   const backend = metrics?.backend;

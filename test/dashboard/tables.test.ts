@@ -78,6 +78,23 @@ test('CSV round-trips awkward strings and defuses spreadsheet formulas', () => {
   assert.equal(csvCell(null), '');
 });
 
+test('CSV says what each trial trained on and who trained it, empty where nothing says', () => {
+  const parsed = parseCsv(trialsCsv([
+    trial({ id: 1, number: 0, value: 0.5, metrics: { backend: 'node-gpu', device: 'GPU', trainedBy: 'gpu-1:4:worker-aaaaaa' } }),
+    trial({ id: 2, number: 1, state: 'RUNNING', lease: { owner: 'gpu-2:7:worker-bbbbbb', token: 1, expiresAt: '2026-12-07T05:00:00.000Z' } }),
+    trial({ id: 3, number: 2, value: 0.6, metrics: { backend: 'fake' } }),
+    trial({ id: 4, number: 3, value: 0.7 }),
+  ]));
+  const [header, ...rows] = parsed;
+  assert.deepEqual(header.slice(-3), ['backend', 'device', 'worker']);
+  assert.deepEqual(rows.map((r) => r.slice(-3)), [
+    ['node-gpu', 'GPU', 'gpu-1:4:worker-aaaaaa'],
+    ['', '', 'gpu-2:7:worker-bbbbbb'],
+    ['fake', '', ''],
+    ['', '', ''],
+  ]);
+});
+
 test('CSV has one row per trial and a column per parameter seen in any trial', () => {
   const v = fixtureStudy(10);
   const parsed = parseCsv(trialsCsv(v.trials));
