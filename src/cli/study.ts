@@ -53,7 +53,6 @@ function progressLine(s: StudySummary): string {
   return `${finished}${inFlight.length ? `; ${inFlight.join(', ')}${waiting}` : ''}`;
 }
 
-
 export function studiesText(list: StudySummary[]): string {
   if (list.length === 0) return `no studies yet (start one with \`${CLI} run <config.json>\`)\n`;
   return table(

@@ -42,7 +42,7 @@ export class ServedQueue implements QueueView {
   }
 
   status(): Promise<QueueStatus> {
-    // While Redis is away BullMQ's client holds its commands until it is back: one look at a time, never a pile.
+    // Looks that overlap (several pages open, a scrape) share one read of Redis and the database.
     this.pending ??= this.watch.status(this.storage).finally(() => (this.pending = undefined));
     const where = this.watch.ref.where;
     return within(this.pending, this.waitMs, () => unavailable(where, `no answer within ${this.waitMs / 1000} s`)).catch((err: unknown) => {

@@ -5,6 +5,9 @@
 //   GET    /api/health                                  {ok, version}: liveness, never touches the storage (open even with a token)
 //   GET    /api/ready                                   {ok, studies}: readiness, the study list read from the storage within
 //                                                       READY_WAIT_MS (2 s), else 503 STORAGE_UNAVAILABLE (open even with a token)
+//   GET    /api/queue                                   {watched: true, ...QueueStatus} (= `renorm-tune queue --db --json`) with
+//                                                       `serve --redis`, else {watched: false, message}; 503 QUEUE_UNAVAILABLE
+//                                                       when Redis does not answer within QUEUE_WAIT_MS (3 s)
 //   POST   /api/studies               <study config>    201 {id, name}; `warmStartFrom` copies an earlier study's trials in
 //   GET    /api/studies                                 {studies: StudySummary[]}
 //   GET    /api/studies/:id                             StudyView (= `renorm-tune show --json`); ?curves=top: only the curves

@@ -1,6 +1,7 @@
-// What a trial trained on, as its trainer reported in the trial's metrics: the TF.js backend and the device it
-// computed on. Browser-safe; the queue worker's metrics, `show` and the dashboard read it alike, and every output
-// names a backend and its device through backendOnDevice.
+// What a trial trained on, as its trainer reported in the trial's metrics (the TF.js backend and the device it
+// computed on), and who trained it (the lease owner that finished it, kept in its metrics as `trainedBy`).
+// Browser-safe; the queue worker's metrics, `show`, the CSV and the dashboard read it alike, and every output names a
+// backend and its device through backendOnDevice.
 
 /** The backend a trial trained on, and the device: 'GPU', 'CPU', or 'unknown' where the trainer did not say. */
 export interface TrainedOn {
