@@ -12,6 +12,8 @@ import { verdictCards } from './data/final.js';
 import { trialsCsv } from '../src/shared/trials_csv.js';
 import { CHARTED_TRIALS_TEXT } from '../src/shared/charted.js';
 import { trainedOnSummary } from '../src/shared/trained_on.js';
+import type { QueueAnswer } from '../src/server/queue_view.js';
+import { studyQueueNote } from './data/queue_note.js';
 
 const studyId = new URLSearchParams(location.search).get('id');
 const base = studyId ? `/api/studies/${encodeURIComponent(studyId)}` : '';
@@ -197,6 +199,25 @@ async function refresh(): Promise<boolean> {
   }
 }
 
+/**
+ * Says when the queue the server watches has this study's coordinator but no worker for it; true while the server
+ * watches a queue (asked again every few seconds), false when it watches none (never asked again).
+ */
+async function loadQueueNote(): Promise<boolean> {
+  const note = byId('queue-note');
+  try {
+    const answer = await apiJson<QueueAnswer>('/api/queue');
+    const text = studyQueueNote(answer, studyId!);
+    note.hidden = text === null;
+    note.textContent = text ?? '';
+    return answer.watched;
+  } catch {
+    // Redis away (the landing page's panel says so) or the server gone (the page's status says so): no word here.
+    note.hidden = true;
+    return true;
+  }
+}
+
 async function exportBest(): Promise<void> {
   try {
     // The file holds the response bytes exactly as the API sent them: what the CLI's export and the API give.
@@ -222,6 +243,9 @@ function main(): void {
     setStatus(String(err instanceof Error ? err.message : err), 'error');
     return;
   }
+  void loadQueueNote().then((watched) => {
+    if (watched) setInterval(() => void loadQueueNote(), 5000);
+  });
   byId('export-best').addEventListener('click', () => void exportBest());
   byId('export-csv').addEventListener('click', () => {
     if (view) downloadText(`${safeName(view.name)}-trials.csv`, trialsCsv(view.trials), 'text/csv');

@@ -207,6 +207,29 @@ test('the landing page of a server that watches no queue shows no queue panel', 
   await page.close();
 });
 
+test('a study page says when its coordinator is on the watched queue with no worker to train for it, and stops once one comes', async () => {
+  const build = { version: '0.2.0', schema: 1 };
+  const status = (workers: number): QueueStatus => ({
+    redis: 'redis://queue-host:6379', prefix: 'lab', slots: workers, jobs: { waiting: 4, active: 0, delayed: 0 }, orphans: [],
+    coordinators: [{ owner: 'head:3:coordinator-c', studyId: 's1', studyName: 'queued', ...build, otherBuild: false, inDatabase: true }],
+    workers: Array.from({ length: workers }, (_, i) => ({ owner: `gpu-${i}:1:worker-aaaaaa`, slots: 1, ...build, otherBuild: false, training: [] })),
+  });
+  let workers = 0;
+  const [queueServer, queueBase] = await listen(createApp(new FakeStudyApi([fixtureStudy(3, 5, 'queued')]), { ui: mountDashboard, queue: { status: async () => status(workers) } }));
+  const { page, problems } = await watchedPage();
+  try {
+    await page.goto(`${queueBase}/study.html?id=s1`);
+    await page.waitForSelector('#queue-note:not([hidden])');
+    assert.match(await page.textContent('#queue-note') ?? '', /^No worker is alive on the queue \(redis:\/\/queue-host:6379, prefix 'lab'\): this study's coordinator hands out trials, and they wait\. Start `(npx )?renorm-tune worker --db <this database> --redis redis:\/\/queue-host:6379 --redis-prefix lab` on a training machine\.$/);
+    workers = 1;
+    await page.waitForSelector('#queue-note[hidden]', { state: 'attached', timeout: 15_000 });
+    assert.deepEqual(problems, []);
+  } finally {
+    await page.close();
+    queueServer.close();
+  }
+});
+
 interface CanvasReport {
   id: string;
   datasets: number;
