@@ -45,7 +45,8 @@ export class ServedQueue implements QueueView {
     // Looks that overlap (several pages open, a scrape) share one read of Redis and the database.
     this.pending ??= this.watch.status(this.storage).finally(() => (this.pending = undefined));
     const where = this.watch.ref.where;
-    return within(this.pending, this.waitMs, () => unavailable(where, `no answer within ${this.waitMs / 1000} s`)).catch((err: unknown) => {
+    const late = () => new HttpError(503, 'QUEUE_UNAVAILABLE', `no answer within ${this.waitMs / 1000} s from the queue's Redis at ${where} (or from the database, for the trials each worker holds); the studies are served as before (fix: start Redis, or check the --redis given to serve)`);
+    return within(this.pending, this.waitMs, late).catch((err: unknown) => {
       throw redisFailed(err) ? unavailable(where, (err as Error).message.split('\n')[0]!.replace(this.watch.ref.url, where)) : err;
     });
   }
