@@ -162,6 +162,7 @@ function routes(p: Pick): Route[] {
   return [
     { name: 'health', method: 'GET', path: '/api/health' },
     { name: 'ready', method: 'GET', path: '/api/ready' },
+    { name: 'queue', method: 'GET', path: '/api/queue' },
     { name: 'metrics', method: 'GET', path: '/metrics' },
     { name: 'create', method: 'POST', path: '/api/studies' },
     { name: 'list', method: 'GET', path: '/api/studies' },
