@@ -5,6 +5,7 @@ import type { QueueStatus } from '../../src/distributed/status.js';
 import { heldText, trainsOnText } from '../../src/shared/queue_text.js';
 import type { QueueAnswer } from '../../src/server/queue_view.js';
 import { apiJson } from './api.js';
+import { queueWarning } from '../data/queue_note.js';
 import { byId, clear, el } from './dom.js';
 
 const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
@@ -20,6 +21,8 @@ function render(root: HTMLElement, s: QueueStatus): void {
     el('p', { class: 'muted', id: 'queue-summary' },
       `${s.redis} prefix '${s.prefix}' · ${s.workers.length ? `${plural(s.workers.length, 'worker')}, ${plural(s.slots, 'slot')} in all` : 'no worker alive'} · jobs: ${jobs}`),
   );
+  const warning = queueWarning(s);
+  if (warning) root.appendChild(el('p', { class: 'note-inline', id: 'queue-warning' }, warning));
   if (s.workers.length) {
     const body = el('tbody');
     for (const w of s.workers) {

@@ -173,6 +173,7 @@ test('the landing page shows the queue a server watches: workers, what each trai
     await page.waitForSelector('#queue-workers');
     assert.equal(await page.locator('#queue').isVisible(), true);
     assert.equal(await page.textContent('#queue-summary'), "redis://:***@queue-host:6379 prefix 'renorm-tune' · 2 workers, 2 slots in all · jobs: 3 waiting for a worker, 2 taken");
+    assert.equal(await page.locator('#queue-warning').count(), 0, 'a worker of this version is alive');
     const rows = await page.$$eval('#queue-workers tbody tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.innerText)));
     assert.deepEqual(rows, [
       ['gpu-1:41:worker-aaaaaa', '2', 'node-gpu on the GPU, devices 0, 1', "'brn-cifar' #12 since 2026-12-07T04:00:00.000Z, at step 400\n'brn-cifar' #13 since 2026-12-07T04:00:00.000Z, no report yet", '0.2.0'],
@@ -182,6 +183,10 @@ test('the landing page shows the queue a server watches: workers, what each trai
     assert.match(await page.textContent('#queue-coordinators tr[data-owner="lab:8:coordinator-d"]') ?? '', /elsewhere \(on another database\)/);
     assert.equal(await page.locator('#queue-coordinators tr[data-owner="lab:8:coordinator-d"] a').count(), 0);
     assert.match(await page.textContent('#queue-orphans') ?? '', /Trials held by no live worker \(gone or frozen\): 1\..*'brn-cifar' #9 since \S+, at step 150, lease of gone:7:worker-dead00 until 2026-12-07T05:00:00\.000Z/);
+    // Every worker of this version leaves: the next look (every 5 s) warns that the trials wait.
+    answer = async () => ({ ...status, workers: status.workers.filter((w) => w.otherBuild), slots: 0 });
+    await page.waitForSelector('#queue-warning', { timeout: 15_000 });
+    assert.match(await page.textContent('#queue-warning') ?? '', /^No worker of this version is alive: the one there runs another version, and 3 trials wait\. Start `/);
     // Redis goes away: the next look (every 5 s) says so in the panel, and the studies stay listed.
     answer = async () => {
       throw new HttpError(503, 'QUEUE_UNAVAILABLE', "the queue's Redis at redis://:***@queue-host:6379 is unreachable (no answer within 3 s)");

@@ -1,7 +1,8 @@
 // The study page's note for a study whose coordinator is alive on the watched queue with no worker to train for it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { studyQueueNote } from '../../dashboard/data/queue_note.js';
+import { queueWarning, studyQueueNote } from '../../dashboard/data/queue_note.js';
+import type { QueueStatus } from '../../src/distributed/status.js';
 import type { QueueAnswer } from '../../src/server/queue_view.js';
 
 const build = { version: '0.2.0', schema: 1 };
@@ -26,4 +27,13 @@ test('no note: a worker of this version is there, the study has no live coordina
   assert.equal(studyQueueNote(answer({ coordinatorOf: 'other' }), 's1'), null);
   assert.equal(studyQueueNote(answer({}), 's1'), null);
   assert.equal(studyQueueNote({ watched: false, message: 'none' }, 's1'), null);
+});
+
+test('the landing panel warns when coordinators hand out trials and no worker of this version is alive', () => {
+  const status = (o: Parameters<typeof answer>[0]) => answer(o) as QueueStatus;
+  assert.equal(queueWarning(status({ coordinatorOf: 's1' })),
+    'No worker is alive on this queue, and 4 trials wait. Start `npx renorm-tune worker --db <this database> --redis redis://:***@queue-host:6379 --redis-prefix lab` on a training machine.');
+  assert.match(queueWarning(status({ coordinatorOf: 's1', workers: [{ otherBuild: true }] })) ?? '', /^No worker of this version is alive: the one there runs another version, and 4 trials wait\. Start /);
+  assert.equal(queueWarning(status({ coordinatorOf: 's1', workers: [{ otherBuild: false }] })), null);
+  assert.equal(queueWarning(status({})), null, 'no coordinator: nothing is handed out, so nothing waits for a worker');
 });
