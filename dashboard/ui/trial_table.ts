@@ -5,6 +5,7 @@ import { formatValue } from '../data/summary.js';
 import { describeSchedule } from '../../src/shared/describe.js';
 import { trialName } from '../data/trials.js';
 import { backendOnDevice, trainedBy, trainedOn } from '../../src/shared/trained_on.js';
+import { isExternalOwner } from '../../src/shared/owners.js';
 import { byId, clear, el } from './dom.js';
 import { renderTrialCharts } from './study_charts.js';
 
@@ -147,7 +148,11 @@ export function renderTrialDetail(view: StudyView, t: TrialRecord): void {
   if (on) dl.append(el('dt', {}, 'trained on'), el('dd', {}, backendOnDevice(on.backend, on.device)));
   const by = trainedBy(t.metrics);
   if (by) dl.append(el('dt', {}, 'trained by'), el('dd', {}, by));
-  if (t.lease) dl.append(el('dt', {}, 'training on'), el('dd', {}, `${t.lease.owner} (lease until ${t.lease.expiresAt})`));
+  if (t.lease) {
+    dl.append(...(isExternalOwner(t.lease.owner)
+      ? [el('dt', {}, 'lease'), el('dd', {}, `an outside trainer's, until ${t.lease.expiresAt}`)]
+      : [el('dt', {}, 'training on'), el('dd', {}, `${t.lease.owner} (lease until ${t.lease.expiresAt})`)]));
+  }
   byId('detail-schedule').textContent = describeSchedule(t.schedule);
   const failure = byId('detail-failure');
   failure.hidden = !t.failureReason;

@@ -2,6 +2,7 @@
 // computed on), and who trained it (the lease owner that finished it, kept in its metrics as `trainedBy`).
 // Browser-safe; the queue worker's metrics, `show`, the CSV and the dashboard read it alike, and every output names a
 // backend and its device through backendOnDevice.
+import { isExternalOwner } from './owners.js';
 
 /** The backend a trial trained on, and the device: 'GPU', 'CPU', or 'unknown' where the trainer did not say. */
 export interface TrainedOn {
@@ -18,9 +19,13 @@ export function trainedBy(metrics: Readonly<Record<string, unknown>> | null | un
   return typeof by === 'string' ? by : undefined;
 }
 
-/** Who trains a trial now (its lease's owner) or trained it to its end; null when nobody says (an outside trainer's). */
+/**
+ * Who trains a trial now (its lease's owner) or trained it to its end; null when nobody says: an outside trainer's
+ * trial, whose lease names its ask (`external:<askId>`), not a machine.
+ */
 export function trialWorker(t: { lease: { owner: string } | null; metrics: Readonly<Record<string, unknown>> | null }): string | null {
-  return t.lease?.owner ?? trainedBy(t.metrics) ?? null;
+  const owner = t.lease?.owner;
+  return owner !== undefined && !isExternalOwner(owner) ? owner : trainedBy(t.metrics) ?? null;
 }
 
 /** What a finished trial's metrics say it trained on, or nothing (an outside trainer, or one that names no backend). */

@@ -1,9 +1,9 @@
 // Who holds a lease: `host:pid:nonce` for processes of ours, so a restart on the same host can tell a dead holder from a live one.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { EXTERNAL_OWNER } from '../shared/owners.js';
 
-/** The owner name of outside trainers' leases (they are identified by their token, not their process). */
-export const EXTERNAL_OWNER = 'external';
+export { EXTERNAL_OWNER };
 
 /**
  * The owner of the leases one ask hands out: `external`, or `external:<askId>` for an ask that names itself, so

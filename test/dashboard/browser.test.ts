@@ -235,6 +235,27 @@ test('a study page says when its coordinator is on the watched queue with no wor
   }
 });
 
+test('a trial out with an outside trainer: its detail says whose lease it is and until when, no worker column', async () => {
+  const study = fixtureStudy(3, 9, 'outside');
+  const running = study.trials.find((t) => t.state === 'RUNNING')!;
+  running.lease = { owner: 'external:0123456789abcdef', token: 1, expiresAt: '2026-12-07T06:00:00.000Z' };
+  const [outsideServer, outsideBase] = await listen(createApp(new FakeStudyApi([study]), { ui: mountDashboard }));
+  const { page, problems } = await watchedPage();
+  try {
+    await page.goto(`${outsideBase}/study.html?id=s1`);
+    await page.locator('#trials tbody tr.state-row-running').click();
+    await page.waitForFunction(() => document.querySelector('#detail-title')?.textContent?.includes('RUNNING'));
+    const detail = await page.$$eval('#detail-params > *', (els) => els.map((e) => e.textContent));
+    assert.equal(detail[detail.indexOf('lease') + 1], "an outside trainer's, until 2026-12-07T06:00:00.000Z");
+    assert.ok(!detail.includes('training on'));
+    assert.equal(await page.locator('#trials th[data-key="worker"]').count(), 0);
+    assert.deepEqual(problems, []);
+  } finally {
+    await page.close();
+    outsideServer.close();
+  }
+});
+
 interface CanvasReport {
   id: string;
   datasets: number;

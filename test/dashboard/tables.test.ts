@@ -41,6 +41,10 @@ test('a row names its worker: the lease owner while it trains, else who trained 
   const oneRun = tableRows([1, 2, 3].map((id) => trial({ id, number: id - 1, value: 0.5, metrics: { trainedBy: 'laptop:12:run-dddddd' } })));
   assert.equal(showsWorkers(oneRun), false, 'one local run trained them all: no column');
   assert.equal(showsWorkers(rows), false, 'nobody said');
+  // Outside trainers' leases name their asks (`external:<askId>`), not machines: no worker, so no column.
+  const external = tableRows([1, 2, 3].map((id) => trial({ id, number: id - 1, state: 'RUNNING', lease: { owner: `external:ask${id}abcdef`, token: 1, expiresAt: '2026-12-07T05:00:00.000Z' } })));
+  assert.deepEqual(external.map((r) => r.worker), [null, null, null]);
+  assert.equal(showsWorkers(external), false);
 });
 
 /** An independent RFC 4180 reader, so the writer is checked by parsing rather than by string comparison. */
