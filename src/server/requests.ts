@@ -99,21 +99,26 @@ function reportFields(raw: unknown): { step: number; value: number; metrics?: Re
   rejectUnknown(body, '', ['step', 'value', 'metrics', 'token']);
   const step = expectInt(body.step, 'step', 0, undefined, 'send the training step this value was measured at');
   const value = expectNumber(body.value, 'value', -Infinity, Infinity, { fix: 'send the objective metric at this step' });
-  const out = { step, value, ...token(body) };
-  if (body.metrics === undefined) return out;
-  const metrics = expectObject(body.metrics, 'metrics', 'send e.g. {"loss": 0.3} or leave it out');
-  // Stored as given and read back by every view of the study: bounded here so no report can poison it.
-  expectBoundedJson(metrics, 'metrics');
-  return { ...out, metrics };
+  return { step, value, ...token(body), ...metricsField(body, '{"loss": 0.3}') };
 }
 
-export function tellBody(raw: unknown): { outcome: { value: number } | { failed: string }; token?: number } {
+/** A request's `metrics`, when it has one: stored as given and read back by every view, so bounded here. */
+function metricsField(body: Json, example: string): { metrics?: Record<string, unknown> } {
+  if (body.metrics === undefined) return {};
+  const metrics = expectObject(body.metrics, 'metrics', `send e.g. ${example} or leave it out`);
+  expectBoundedJson(metrics, 'metrics');
+  return { metrics };
+}
+
+/** A tell: its outcome, the lease token when sent, and the trial's final metrics when sent (what it trained on, by whom, a test score). */
+export function tellBody(raw: unknown): { outcome: { value: number } | { failed: string }; token?: number; metrics?: Record<string, unknown> } {
   return coded('INVALID_TELL', () => tellFields(raw));
 }
 
-function tellFields(raw: unknown): { outcome: { value: number } | { failed: string }; token?: number } {
+function tellFields(raw: unknown): { outcome: { value: number } | { failed: string }; token?: number; metrics?: Record<string, unknown> } {
   const body = bodyObject(raw, false);
-  rejectUnknown(body, '', ['value', 'failed', 'token']);
+  rejectUnknown(body, '', ['value', 'failed', 'token', 'metrics']);
+  const extra = { ...token(body), ...metricsField(body, '{"testAccuracy": 0.91, "device": "GPU"}') };
   const hasValue = body.value !== undefined;
   const hasFailed = body.failed !== undefined;
   if (hasValue === hasFailed) {
@@ -124,9 +129,9 @@ function tellFields(raw: unknown): { outcome: { value: number } | { failed: stri
     if (typeof f !== 'string' || f.trim() === '' || f.length > MAX_REASON) {
       throw new ConfigError('failed', `must be a non-empty reason of at most ${MAX_REASON} characters, got ${describeValue(f)}`, 'say why the trial failed');
     }
-    return { outcome: { failed: f }, ...token(body) };
+    return { outcome: { failed: f }, ...extra };
   }
-  return { outcome: { value: expectNumber(body.value, 'value', -Infinity, Infinity, { fix: 'send {"failed": "why"} for a trial that produced no number' }) }, ...token(body) };
+  return { outcome: { value: expectNumber(body.value, 'value', -Infinity, Infinity, { fix: 'send {"failed": "why"} for a trial that produced no number' }) }, ...extra };
 }
 
 /**

@@ -22,7 +22,7 @@
 //   POST   /api/studies/:id/trials/:number/report  {step, value, metrics?, token?}   {prune, ignored?}; renews the lease;
 //                                                       a step reported before keeps its first value (`ignored` says so
 //                                                       when the new value differs)
-//   POST   /api/studies/:id/trials/:number/tell    {value, token?} | {failed, token?} {trial}
+//   POST   /api/studies/:id/trials/:number/tell    {value | failed, token?, metrics?}          {trial}
 //   POST   /api/studies/:id/trials/:number/release {token}          {trial}: handed back, WAITING for the next ask
 //   POST   /api/studies/:id/trials/:number/heartbeat {token}        {lease}: renewed for the study's leaseSeconds
 //                                                       (lease.seconds, as in an ask's answer: pace heartbeats by it)
@@ -122,8 +122,8 @@ export function apiRouter(api: StudyApi, opts: RouteOptions = {}): Router {
 
   r.post('/studies/:id/trials/:number/tell', async (req, res) => {
     const trial = trialNumberParam(String(req.params.number));
-    const { outcome, token } = tellBody(req.body);
-    res.json({ trial: await api.tell(studyId(req), trial, outcome, token === undefined ? {} : { token }) });
+    const { outcome, ...opts } = tellBody(req.body);
+    res.json({ trial: await api.tell(studyId(req), trial, outcome, opts) });
   });
 
   r.post('/studies/:id/trials/:number/release', async (req, res) => {

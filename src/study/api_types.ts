@@ -187,7 +187,8 @@ export interface StudyApi {
   getTrialView(study: string, trial: TrialRef): Promise<TrialRecord>;
   ask(study: string, count: number, opts?: AskOptions): Promise<AskedTrial[]>;
   report(study: string, trial: TrialRef, step: number, value: number, opts?: { metrics?: Record<string, unknown>; token?: number }): Promise<ReportAnswer>;
-  tell(study: string, trial: TrialRef, outcome: { value: number } | { failed: string }, opts?: { token?: number }): Promise<TrialRecord>;
+  /** `metrics`: the trial's final metrics, stored as its trainer's would be (what it trained on, by whom, a test score). */
+  tell(study: string, trial: TrialRef, outcome: { value: number } | { failed: string }, opts?: { token?: number; metrics?: Record<string, unknown> }): Promise<TrialRecord>;
   /** Renews the lease the caller holds (`token`) for the study's leaseSeconds, as a report would, without a value. */
   heartbeat(study: string, trial: TrialRef, token: number): Promise<GrantedLease>;
   /** Hands back a trial the caller holds the lease of (`token`) and cannot finish: WAITING again, for the next ask. */

@@ -640,7 +640,7 @@ export class StudyService implements StudyApi {
    * An outside trainer's result: a value (PRUNED if the pruner had asked it to stop) or a failure. A value outside
    * the objective's bounds is refused (400 INVALID_TELL): an accuracy of 1.5 would take over the study.
    */
-  async tell(ref: string, trial: TrialRef, outcome: { value: number } | { failed: string }, opts: { token?: number } = {}): Promise<TrialRecord> {
+  async tell(ref: string, trial: TrialRef, outcome: { value: number } | { failed: string }, opts: { token?: number; metrics?: Record<string, unknown> } = {}): Promise<TrialRecord> {
     const cached = this.known.get(ref);
     const study = cached ? undefined : await this.resolve(ref);
     const studyId = study?.id ?? ref;
@@ -652,6 +652,7 @@ export class StudyService implements StudyApi {
       checkValue(cached?.objective ?? configOf(study!).objective, outcome.value, 'INVALID_TELL');
       result = { state: 'COMPLETE', value: outcome.value };
     }
+    if (opts.metrics) result.metrics = opts.metrics;
     try {
       return await this.finishTrial(studyId, await this.trialIdOf(studyId, trial), result, opts.token);
     } catch (err) {

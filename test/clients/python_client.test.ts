@@ -50,6 +50,12 @@ describe('Python client against a live server', { skip: pythonMissing }, () => {
     assert.equal(seen.repeatWarnings.length, 1);
     assert.match(seen.repeatWarnings[0], /^trial #\d+ already has 0\.5 at step 100: this report's 0\.25 is ignored \(fix: report each step once/);
     assert.deepEqual([seen.told, seen.failed, seen.tellByNumber], ['COMPLETE', 'FAIL', 'COMPLETE']);
+    assert.deepEqual(seen.tellMetrics, [true, true], 'a tell names this process (host:pid) as trainedBy, beside the metrics given');
+    assert.deepEqual(seen.errors.metricsNotDict, ['ValueError', "metrics must be a dict of the trial's final metrics"]);
+    assert.deepEqual(seen.olderServer, [null, null], 'a server that refuses a tell\'s metrics takes the tell without them');
+    assert.deepEqual(seen.olderServerSent, [['metrics', 'token', 'value'], ['token', 'value'], ['token', 'value'], ['metrics', 'token', 'value']],
+      'once refused, tells go without metrics; given metrics are sent, and their refusal raised');
+    assert.deepEqual(seen.errors.olderServerMetrics, ['INVALID_TELL', 'metrics']);
     assert.deepEqual(seen.enqueuedFirst, [true, 'enqueued', 0.95]);
     assert.equal(seen.grantedAtTheEnd, 2, 'the enqueued trial and one suggestion fill budget_trials = 5');
     assert.equal(seen.extended, 6);

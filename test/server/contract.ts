@@ -71,9 +71,12 @@ export function restContract(name: string, make: () => Subject): void {
       const rep = await call(base, 'POST', `/api/studies/${studyId}/trials/${a}/report`, { step: 100, value: 0.8, metrics: { loss: 0.5 } });
       assert.equal(rep.status, 200, JSON.stringify(rep.body));
       assert.equal(typeof rep.body.prune, 'boolean');
-      const told = await call(base, 'POST', `/api/studies/${studyId}/trials/${a}/tell`, { value: 0.9 });
+      // With the trial's final metrics: what it trained on, who trained it, a score of its own.
+      const metrics = { testAccuracy: 0.88, backend: 'torch', device: 'GPU', trainedBy: 'gpu-3:77' };
+      const told = await call(base, 'POST', `/api/studies/${studyId}/trials/${a}/tell`, { value: 0.9, metrics });
       assert.equal(told.status, 200, JSON.stringify(told.body));
       assert.equal(told.body.trial.state, 'COMPLETE');
+      assert.deepEqual(told.body.trial.metrics, metrics);
       const failed = await call(base, 'POST', `/api/studies/${studyId}/trials/${b}/tell`, { failed: 'diverged' });
       assert.equal(failed.status, 200);
       assert.equal(failed.body.trial.state, 'FAIL');
@@ -82,6 +85,7 @@ export function restContract(name: string, make: () => Subject): void {
       assert.equal(one.body.trial.number, a);
       assert.equal(one.body.trial.state, 'COMPLETE');
       assert.equal(one.body.trial.value, 0.9);
+      assert.deepEqual(one.body.trial.metrics, metrics, 'kept with the trial');
       assert.deepEqual(one.body.trial.intermediate.map((p: { step: number; value: number }) => [p.step, p.value]), [[100, 0.8]], 'with its curve');
       const listed = (await call(base, 'GET', `/api/studies/${studyId}`)).body.trials.find((t: { number: number }) => t.number === a);
       assert.deepEqual(one.body.trial, listed, 'the trial as the view lists it');
@@ -135,6 +139,8 @@ export function restContract(name: string, make: () => Subject): void {
       ['tell of an accuracy of 1.5', 'POST', '/api/studies/STUDY/trials/TRIAL/tell', { value: 1.5 }, null, 400, 'INVALID_TELL', 'value'],
       ['tell of a negative accuracy', 'POST', '/api/studies/STUDY/trials/TRIAL/tell', { value: -0.01 }, null, 400, 'INVALID_TELL', 'value'],
       ['tell with an empty reason', 'POST', '/api/studies/STUDY/trials/TRIAL/tell', { failed: '  ' }, null, 400, 'INVALID_TELL', 'failed'],
+      ['tell with metrics []', 'POST', '/api/studies/STUDY/trials/TRIAL/tell', { value: 0.5, metrics: [] }, null, 400, 'INVALID_TELL', 'metrics'],
+      ['tell with metrics 32 levels deep', 'POST', '/api/studies/STUDY/trials/TRIAL/tell', { value: 0.5, metrics: JSON.parse(`${'{"a":'.repeat(40)}1${'}'.repeat(40)}`) }, null, 400, 'INVALID_TELL', 'metrics'],
       ['tell with no body', 'POST', '/api/studies/STUDY/trials/TRIAL/tell', undefined, null, 400, 'INVALID_TELL', 'body'],
       ['tell a finished trial', 'POST', '/api/studies/STUDY/trials/DONE/tell', { value: 0.5 }, null, 409, 'CONFLICT'],
       ['release without a token', 'POST', '/api/studies/STUDY/trials/TRIAL/release', {}, null, 400, 'INVALID_RELEASE', 'token'],

@@ -34,6 +34,7 @@ import math
 import os
 import random
 import re
+import socket
 import ssl
 import sys
 import threading
@@ -222,6 +223,7 @@ class Client:
         self.ask_seconds = ask_seconds
         self._reached = False  # has the server answered this client once? Then a refused connection is a restart.
         self._ask_ids = None  # False once the server refused an ask's askId (a server older than it)
+        self._tell_metrics = None  # False once the server refused a tell's metrics (a server older than them)
 
     def request(self, method, path, body=None, timeout=None, retry_seconds=None, repeatable=None):
         """One API call; the parsed JSON answer, or a RenormTuneError (LeaseLost, BudgetExhausted, ... by code).
@@ -415,22 +417,40 @@ class Study:
             warnings.warn(answer["ignored"], stacklevel=3)
         return answer["prune"]
 
-    def tell(self, trial, value=None, failed=None):
-        """The trial's final value, or failed="why". Recorded PRUNED if the pruner had asked it to stop."""
+    def tell(self, trial, value=None, failed=None, metrics=None):
+        """The trial's final value, or failed="why". Recorded PRUNED if the pruner had asked it to stop.
+
+        `metrics`: the trial's final metrics, kept with it as a trainer's are (e.g. ``{"testAccuracy": 0.91, "device":
+        "GPU"}``: the export's provenance and the dashboard read ``backend`` and ``device``). Every tell adds
+        ``trainedBy``, this process as ``host:pid`` (unless `metrics` names one), which the dashboard's worker column
+        and the CSV show; a server older than tells with metrics takes the tell without them (unless `metrics` was
+        given: then its refusal is raised)."""
         if (value is None) == (failed is None):
             raise ValueError("tell a value or failed='reason', not both or neither")
+        if metrics is not None and not isinstance(metrics, dict):
+            raise ValueError("metrics must be a dict of the trial's final metrics, e.g. {\"testAccuracy\": 0.91}, got %r" % (metrics,))
         body = _with_token(trial, {"value": _finite(value, "tell")} if failed is None else {"failed": str(failed)})
-        try:
-            return self.client.request("POST", self._trial(trial, "/tell"), body, repeatable=True)["trial"]
-        except RenormTuneError as err:
-            # Sent again after a cut connection, a tell that had landed is "already finished": if what is stored is
-            # what this tell said, it was this tell.
-            if err.code != "CONFLICT" or not getattr(err, "after_disconnect", False):
-                raise
-            stored = self.trial(trial)
-            if not _same_outcome(stored, body):
-                raise
-            return stored
+        if metrics is not None or self.client._tell_metrics is not False:
+            told = {"trainedBy": _trained_by()}
+            told.update(metrics or {})
+            body["metrics"] = told
+        for _ in range(2):
+            try:
+                return self.client.request("POST", self._trial(trial, "/tell"), body, repeatable=True)["trial"]
+            except RenormTuneError as err:
+                # A server older than tells with metrics refuses the field: tell without them from now on.
+                if metrics is None and "metrics" in body and err.code == "INVALID_TELL" and err.field == "metrics":
+                    self.client._tell_metrics = False
+                    del body["metrics"]
+                    continue
+                # Sent again after a cut connection, a tell that had landed is "already finished": if what is stored
+                # is what this tell said, it was this tell.
+                if err.code != "CONFLICT" or not getattr(err, "after_disconnect", False):
+                    raise
+                stored = self.trial(trial)
+                if not _same_outcome(stored, body):
+                    raise
+                return stored
 
     def optimize(self, objective, n_trials=None, timeout=None, catch=(), wait_seconds=5.0, total_steps=None,
                  heartbeat_seconds=None, group=None, callbacks=None, gc_after_trial=False,
@@ -856,6 +876,11 @@ def _differences(given, stored, where):
     if isinstance(given, tuple):
         given = list(given)
     return [] if given == stored else ["%s (stored %s, given %s)" % (where, json.dumps(stored), json.dumps(given))]
+
+
+def _trained_by():
+    """Who tells, as a tell's metrics name it (`trainedBy`): this machine and process, as a worker's lease names it."""
+    return "%s:%d" % (socket.gethostname(), os.getpid())
 
 
 def _with_token(trial, body):
