@@ -16,6 +16,8 @@ import { validateStudyConfig } from '../../src/study/config.js';
 import { curves, fixtureStudy, rng } from './fixtures/study.js';
 import type { QueueStatus } from '../../src/distributed/status.js';
 import { HttpError } from '../../src/server/http_errors.js';
+import type { QueueView } from '../../src/server/queue_view.js';
+import type { StudyView } from '../../src/study/api_types.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const XSS = '<img src=x onerror="window.__xss=1">';
@@ -57,6 +59,21 @@ async function watchedPage(): Promise<{ page: Page; problems: string[] }> {
     if (!['127.0.0.1', ''].includes(u.hostname) && u.protocol !== 'blob:' && u.protocol !== 'data:') problems.push(`request left the machine: ${r.url()}`);
   });
   return { page, problems };
+}
+
+/**
+ * Serves `studies` from a fixture API (with `queue` as the watched queue, if given) for one test: `fn` gets the base
+ * URL and a watched page; both are closed after, whatever happens.
+ */
+async function onFixtureServer(studies: StudyView[], queue: QueueView | undefined, fn: (base: string, page: Page, problems: string[]) => Promise<void>): Promise<void> {
+  const [fixtureServer, fixtureBase] = await listen(createApp(new FakeStudyApi(studies), { ui: mountDashboard, ...(queue ? { queue } : {}) }));
+  const { page, problems } = await watchedPage();
+  try {
+    await fn(fixtureBase, page, problems);
+  } finally {
+    await page.close();
+    fixtureServer.close();
+  }
 }
 
 before(async () => {
@@ -166,10 +183,8 @@ test('the landing page shows the queue a server watches: workers, what each trai
     jobs: { waiting: 3, active: 2, delayed: 0 },
   };
   let answer: () => Promise<QueueStatus> = async () => status;
-  const [queueServer, queueBase] = await listen(createApp(new FakeStudyApi([fixtureStudy(3, 3, 'brn-cifar')]), { ui: mountDashboard, queue: { status: () => answer() } }));
-  const { page, problems } = await watchedPage();
-  try {
-    await page.goto(`${queueBase}/`);
+  await onFixtureServer([fixtureStudy(3, 3, 'brn-cifar')], { status: () => answer() }, async (fixtureBase, page, problems) => {
+    await page.goto(`${fixtureBase}/`);
     await page.waitForSelector('#queue-workers');
     assert.equal(await page.locator('#queue').isVisible(), true);
     assert.equal(await page.textContent('#queue-summary'), "redis://:***@queue-host:6379 prefix 'renorm-tune' · 2 workers, 2 slots in all · jobs: 3 waiting for a worker, 2 taken");
@@ -196,10 +211,7 @@ test('the landing page shows the queue a server watches: workers, what each trai
     assert.equal(await page.locator('#study-table tbody tr').count(), 1);
     // The browser logs the 503 itself; nothing else went wrong.
     assert.deepEqual(problems.filter((p) => !/status of 503/.test(p)), []);
-  } finally {
-    await page.close();
-    queueServer.close();
-  }
+  });
 });
 
 test('the landing page of a server that watches no queue shows no queue panel', async () => {
@@ -220,29 +232,22 @@ test('a study page says when its coordinator is on the watched queue with no wor
     workers: Array.from({ length: workers }, (_, i) => ({ owner: `gpu-${i}:1:worker-aaaaaa`, slots: 1, ...build, otherBuild: false, training: [] })),
   });
   let workers = 0;
-  const [queueServer, queueBase] = await listen(createApp(new FakeStudyApi([fixtureStudy(3, 5, 'queued')]), { ui: mountDashboard, queue: { status: async () => status(workers) } }));
-  const { page, problems } = await watchedPage();
-  try {
-    await page.goto(`${queueBase}/study.html?id=s1`);
+  await onFixtureServer([fixtureStudy(3, 5, 'queued')], { status: async () => status(workers) }, async (fixtureBase, page, problems) => {
+    await page.goto(`${fixtureBase}/study.html?id=s1`);
     await page.waitForSelector('#queue-note:not([hidden])');
     assert.match(await page.textContent('#queue-note') ?? '', /^No worker is alive on the queue \(redis:\/\/queue-host:6379, prefix 'lab'\): this study's coordinator hands out trials, and they wait\. Start `(npx )?renorm-tune worker --db <this database> --redis redis:\/\/queue-host:6379 --redis-prefix lab` on a training machine\.$/);
     workers = 1;
     await page.waitForSelector('#queue-note[hidden]', { state: 'attached', timeout: 15_000 });
     assert.deepEqual(problems, []);
-  } finally {
-    await page.close();
-    queueServer.close();
-  }
+  });
 });
 
 test('a trial out with an outside trainer: its detail says whose lease it is and until when, no worker column', async () => {
   const study = fixtureStudy(3, 9, 'outside');
   const running = study.trials.find((t) => t.state === 'RUNNING')!;
   running.lease = { owner: 'external:0123456789abcdef', token: 1, expiresAt: '2026-12-07T06:00:00.000Z' };
-  const [outsideServer, outsideBase] = await listen(createApp(new FakeStudyApi([study]), { ui: mountDashboard }));
-  const { page, problems } = await watchedPage();
-  try {
-    await page.goto(`${outsideBase}/study.html?id=s1`);
+  await onFixtureServer([study], undefined, async (fixtureBase, page, problems) => {
+    await page.goto(`${fixtureBase}/study.html?id=s1`);
     await page.locator('#trials tbody tr.state-row-running').click();
     await page.waitForFunction(() => document.querySelector('#detail-title')?.textContent?.includes('RUNNING'));
     const detail = await page.$$eval('#detail-params > *', (els) => els.map((e) => e.textContent));
@@ -250,10 +255,7 @@ test('a trial out with an outside trainer: its detail says whose lease it is and
     assert.ok(!detail.includes('training on'));
     assert.equal(await page.locator('#trials th[data-key="worker"]').count(), 0);
     assert.deepEqual(problems, []);
-  } finally {
-    await page.close();
-    outsideServer.close();
-  }
+  });
 });
 
 interface CanvasReport {
@@ -730,11 +732,10 @@ test('the header says what the trials trained on, and where tfjs-node-gpu found 
   });
   const gpuless = finished.find((t) => t.metrics?.backend === 'node-gpu' && t.metrics.device === 'CPU')!;
   const running = study.trials.find((t) => t.state === 'RUNNING')!;
-  running.lease = { owner: 'gpu-9:49:worker-ffffff', token: 2, expiresAt: '2026-12-07T05:00:00.000Z' };
-  const [devServer, devBase] = await listen(createApp(new FakeStudyApi([study]), { ui: mountDashboard }));
-  const { page, problems } = await watchedPage();
-  try {
-    await page.goto(`${devBase}/study.html?id=s1`);
+  const lease = { owner: 'gpu-9:49:worker-ffffff', token: 2, expiresAt: '2026-12-07T05:00:00.000Z' };
+  running.lease = lease;
+  await onFixtureServer([study], undefined, async (fixtureBase, page, problems) => {
+    await page.goto(`${fixtureBase}/study.html?id=s1`);
     await page.waitForSelector('#trials tbody tr');
     const meta = (await page.textContent('#study-meta')) ?? '';
     assert.equal(finished.length, on.length);
@@ -757,12 +758,9 @@ test('the header says what the trials trained on, and where tfjs-node-gpu found 
     assert.equal(heads.at(-1), 'worker');
     await page.locator('#trials th[data-key="worker"]').click();
     const workers = await page.$$eval('#trials tbody tr td.worker', (tds) => tds.map((td) => td.textContent));
-    assert.deepEqual(workers, [...finished.map((t) => t.metrics!.trainedBy as string), running.lease.owner].sort());
+    assert.deepEqual(workers, [...finished.map((t) => t.metrics!.trainedBy as string), lease.owner].sort());
     assert.deepEqual(problems, []);
-  } finally {
-    await page.close();
-    devServer.close();
-  }
+  });
 });
 
 /**
