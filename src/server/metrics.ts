@@ -9,9 +9,8 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { METRICS_PREFIX, processMetrics } from '../process_metrics.js';
-import type { StudyApi, StudySummary } from '../study/api_types.js';
-import { storageWithin, within } from './deadline.js';
-import type { QueueStatus } from '../distributed/status.js';
+import type { StudyApi } from '../study/api_types.js';
+import { within } from './deadline.js';
 import type { QueueView } from './queue_view.js';
 import { type QueueRead, queueSeries } from './queue_series.js';
 import { type StorageRead, studySeries } from './study_series.js';
@@ -85,24 +84,24 @@ export function serverMetrics(api: StudyApi, waitMs: number, queue?: QueueView):
   return { observe, scrape };
 }
 
-async function storageRead(api: StudyApi, waitMs: number): Promise<StorageRead> {
+/** `read` with the deadline `within` gives it: its value, or undefined once it failed or took `waitMs`; and how long it took. */
+async function timedRead<T>(read: Promise<T>, waitMs: number): Promise<{ value: T | undefined; seconds: number }> {
   const start = process.hrtime.bigint();
-  let studies: StudySummary[] | undefined;
+  let value: T | undefined;
   try {
-    studies = await storageWithin(api.listStudies(), waitMs, 'metrics');
+    value = await within(read, waitMs, () => new Error(`no answer within ${waitMs / 1000} s`));
   } catch {
-    studies = undefined;
+    value = undefined;
   }
-  return { studies, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
+  return { value, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
+}
+
+async function storageRead(api: StudyApi, waitMs: number): Promise<StorageRead> {
+  const { value: studies, seconds } = await timedRead(api.listStudies(), waitMs);
+  return { studies, seconds };
 }
 
 async function queueRead(queue: QueueView, waitMs: number): Promise<QueueRead> {
-  const start = process.hrtime.bigint();
-  let status: QueueStatus | undefined;
-  try {
-    status = await within(queue.status(), waitMs, () => new Error('late'));
-  } catch {
-    status = undefined;
-  }
-  return { status, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
+  const { value: status, seconds } = await timedRead(queue.status(), waitMs);
+  return { status, seconds };
 }
