@@ -2,7 +2,7 @@
 import type { StudySummary } from './types.js';
 import { CLI } from '../src/shared/names.js';
 import { apiJson, ApiFailure } from './ui/api.js';
-import { byId, clear, el } from './ui/dom.js';
+import { byId, clear, el, setMessage } from './ui/dom.js';
 import { loadQueuePanel } from './ui/queue_panel.js';
 import { formatGain, formatValue, summaryMetric, summaryRow, type SummaryRow } from './data/summary.js';
 
@@ -64,7 +64,7 @@ async function load(): Promise<void> {
     render(studies);
   } catch (err) {
     status.className = 'status error';
-    status.textContent = err instanceof ApiFailure ? `Could not load studies: ${err.message}` : `Could not load studies: ${String(err)}`;
+    setMessage(status, `Could not load studies: ${err instanceof ApiFailure ? err.message : String(err)}`);
   }
 }
 

@@ -3,7 +3,7 @@ import type { GpView, ImportanceView, StudyEvent, StudyView, TrialRecord } from 
 import { apiJson, apiText, ApiFailure, subscribeStudy, throttled } from './ui/api.js';
 import { applyEvent } from '../src/shared/live_view.js';
 import { setupCharts } from './ui/chart.js';
-import { byId, clear, downloadText, el } from './ui/dom.js';
+import { byId, clear, downloadText, el, setMessage } from './ui/dom.js';
 import { renderClips, renderCurves, renderFinal, renderGp, renderImportance, renderHistory, renderParallel, renderSchedules, renderSlices } from './ui/study_charts.js';
 import { renderTrialDetail, TrialTable } from './ui/trial_table.js';
 import { formatGain, formatValue, gain } from './data/summary.js';
@@ -37,7 +37,7 @@ const table = new TrialTable(byId<HTMLTableElement>('trials'), byId('trials-page
 function setStatus(text: string, kind: 'error' | 'info' | '' = ''): void {
   const s = byId('status');
   s.className = kind ? `status ${kind}` : 'status';
-  s.textContent = text;
+  setMessage(s, text);
 }
 
 function openTrial(trialId: number): void {
@@ -209,7 +209,7 @@ async function loadQueueNote(): Promise<boolean> {
     const answer = await apiJson<QueueAnswer>('/api/queue');
     const text = studyQueueNote(answer, studyId!);
     note.hidden = text === null;
-    note.textContent = text ?? '';
+    setMessage(note, text ?? '');
     return answer.watched;
   } catch {
     // Redis away (the landing page's panel says so) or the server gone (the page's status says so): no word here.

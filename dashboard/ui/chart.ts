@@ -2,6 +2,7 @@
 import type { Series } from '../types.js';
 import { plottable } from '../data/plot_range.js';
 import { offScaleNote, type ValueRange } from '../data/value_range.js';
+import { setMessage } from './dom.js';
 
 /** The slice of chart.js's API the dashboard uses; chart.js itself is loaded by a <script> tag, not bundled. */
 export interface ChartInstance {
@@ -81,7 +82,7 @@ function showOffScale(canvas: HTMLCanvasElement, text: string | null): void {
     note.className = 'off-scale';
     box.appendChild(note);
   }
-  note.textContent = text;
+  setMessage(note, text);
 }
 
 export interface AxisSpec {

@@ -1,4 +1,6 @@
-// DOM helpers that only ever insert user data as text nodes: there is no innerHTML anywhere in the dashboard.
+// DOM helpers that only ever insert user data as text nodes: the dashboard never parses a string as markup.
+import { codeSpans } from '../data/code_spans.js';
+
 export type Child = Node | string | number | null | undefined | false;
 
 /** Creates an element; string children become text nodes, so names and failure reasons can never become markup. */
@@ -18,6 +20,20 @@ export function append(node: Node, ...children: Child[]): void {
     if (c === null || c === undefined || c === false) continue;
     node.appendChild(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c);
   }
+}
+
+/**
+ * Sets `node`'s content to `text`, its backtick-quoted commands as <code> elements (../data/code_spans.ts), all of it
+ * text nodes: a message can quote a command without ever becoming markup.
+ */
+export function setMessage(node: Node, text: string): void {
+  clear(node);
+  append(node, ...messageNodes(text));
+}
+
+/** `text` as nodes: prose as text, each backtick-quoted part as a <code> element. */
+export function messageNodes(text: string): Child[] {
+  return codeSpans(text).map((s) => (s.code ? el('code', {}, s.text) : s.text));
 }
 
 export function clear(node: Node): void {
@@ -48,7 +64,7 @@ export function showChartOrNote(box: HTMLElement, note: string | null): HTMLCanv
   }
   canvas.style.display = note ? 'none' : 'block';
   p.style.display = note ? 'flex' : 'none';
-  p.textContent = note ?? '';
+  setMessage(p, note ?? '');
   box.dataset.state = note ? 'note' : 'chart';
   return canvas;
 }

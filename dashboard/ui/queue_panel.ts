@@ -6,7 +6,7 @@ import { heldText, trainsOnText } from '../../src/shared/queue_text.js';
 import type { QueueAnswer } from '../../src/server/queue_view.js';
 import { apiJson } from './api.js';
 import { queueWarning } from '../data/queue_note.js';
-import { byId, clear, el } from './dom.js';
+import { byId, clear, el, messageNodes } from './dom.js';
 
 const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
 
@@ -22,7 +22,7 @@ function render(root: HTMLElement, s: QueueStatus): void {
       `${s.redis} prefix '${s.prefix}' · ${s.workers.length ? `${plural(s.workers.length, 'worker')}, ${plural(s.slots, 'slot')} in all` : 'no worker alive'} · jobs: ${jobs}`),
   );
   const warning = queueWarning(s);
-  if (warning) root.appendChild(el('p', { class: 'note-inline', id: 'queue-warning' }, warning));
+  if (warning) root.appendChild(el('p', { class: 'note-inline', id: 'queue-warning' }, ...messageNodes(warning)));
   if (s.workers.length) {
     const body = el('tbody');
     for (const w of s.workers) {
@@ -69,7 +69,7 @@ export async function loadQueuePanel(): Promise<void> {
   } catch (err) {
     section.hidden = false;
     clear(root);
-    root.appendChild(el('div', { class: 'status error', role: 'status' }, `Could not read the queue: ${err instanceof Error ? err.message : String(err)}`));
+    root.appendChild(el('div', { class: 'status error', role: 'status' }, ...messageNodes(`Could not read the queue: ${err instanceof Error ? err.message : String(err)}`)));
     return;
   }
   section.hidden = !answer.watched;

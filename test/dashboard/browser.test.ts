@@ -201,7 +201,9 @@ test('the landing page shows the queue a server watches: workers, what each trai
     // Every worker of this version leaves: the next look (every 5 s) warns that the trials wait.
     answer = async () => ({ ...status, workers: status.workers.filter((w) => w.otherBuild), slots: 0 });
     await page.waitForSelector('#queue-warning', { timeout: 15_000 });
-    assert.match(await page.textContent('#queue-warning') ?? '', /^No worker of this version is alive: the one there runs another version, and 3 trials wait\. Start `/);
+    assert.match(await page.textContent('#queue-warning') ?? '', /^No worker of this version is alive: the one there runs another version, and 3 trials wait\. Start (npx )?renorm-tune worker /);
+    // The command is set as code, its backticks gone.
+    assert.match(await page.textContent('#queue-warning code') ?? '', /^(npx )?renorm-tune worker --db <this database> --redis \S+ --redis-prefix \S+$/);
     // Redis goes away: the next look (every 5 s) says so in the panel, and the studies stay listed.
     answer = async () => {
       throw new HttpError(503, 'QUEUE_UNAVAILABLE', "the queue's Redis at redis://:***@queue-host:6379 is unreachable (no answer within 3 s)");
@@ -235,7 +237,8 @@ test('a study page says when its coordinator is on the watched queue with no wor
   await onFixtureServer([fixtureStudy(3, 5, 'queued')], { status: async () => status(workers) }, async (fixtureBase, page, problems) => {
     await page.goto(`${fixtureBase}/study.html?id=s1`);
     await page.waitForSelector('#queue-note:not([hidden])');
-    assert.match(await page.textContent('#queue-note') ?? '', /^No worker is alive on the queue \(redis:\/\/queue-host:6379, prefix 'lab'\): this study's coordinator hands out trials, and they wait\. Start `(npx )?renorm-tune worker --db <this database> --redis redis:\/\/queue-host:6379 --redis-prefix lab` on a training machine\.$/);
+    assert.match(await page.textContent('#queue-note') ?? '', /^No worker is alive on the queue \(redis:\/\/queue-host:6379, prefix 'lab'\): this study's coordinator hands out trials, and they wait\. Start (npx )?renorm-tune worker --db <this database> --redis redis:\/\/queue-host:6379 --redis-prefix lab on a training machine\.$/);
+    assert.equal(await page.locator('#queue-note code').count(), 1, 'the worker command, set as code');
     workers = 1;
     await page.waitForSelector('#queue-note[hidden]', { state: 'attached', timeout: 15_000 });
     assert.deepEqual(problems, []);
@@ -546,7 +549,8 @@ test('unknown study, study without trials, study without curves or GP and an unr
   await page.route('**/api/**', (route) => route.abort());
   await page.goto(`${base}/`);
   await page.waitForSelector('#status.error');
-  assert.match((await page.textContent('#status')) ?? '', /cannot reach the renorm-tune API — is `npx renorm-tune serve`/);
+  assert.match((await page.textContent('#status')) ?? '', /cannot reach the renorm-tune API — is npx renorm-tune serve \(or run --port\) still running\?/);
+  assert.deepEqual(await page.locator('#status code').allTextContents(), ['npx renorm-tune serve', 'run --port'], 'the commands set as code');
   await page.close();
 });
 
