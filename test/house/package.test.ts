@@ -23,22 +23,22 @@ function npm(args: string[], cwd = ROOT): string {
   return execFileSync('npm', args, { cwd, encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-test('npm pack ships the built code, the dashboard pages, configs, the Python client, the README and the license: no tests, sources, maps or CI', () => {
+test('npm pack ships the built code, the dashboard pages, configs, the Python client (with its pyproject.toml), the README and the license: no tests, sources, maps or CI', () => {
   const [info] = JSON.parse(npm(['pack', '--dry-run', '--json', '--ignore-scripts'])) as [{ files: { path: string }[]; entryCount: number }];
   const files = info.files.map((f) => f.path);
   for (const want of [
     'package.json', 'README.md', 'LICENSE', 'dist/src/index.js', 'dist/src/index.d.ts', pkg.bin['renorm-tune']!.replace(/^\.\//, ''), 'dist/workers/trial.js',
     'dist/dashboard/study.js', 'dashboard/index.html', 'dashboard/study.html', 'dashboard/style.css', 'configs/quick.json',
     'configs/schemas/study-config.schema.json', 'configs/schemas/schedule-export.schema.json', 'src/clients/python/renorm_tune.py',
-    'src/bench/bo/optuna_tpe.py', 'dist/src/shared/ramp.js',
+    'src/clients/python/pyproject.toml', 'src/bench/bo/optuna_tpe.py', 'dist/src/shared/ramp.js',
   ]) assert.ok(files.includes(want), `the package lacks ${want}`);
-  const stray = files.filter((f) => /^(test|dist\/test|\.ci|node_modules)\//.test(f) || f.endsWith('.map') || (f.startsWith('src/') && !/\.py$/.test(f)) || f.endsWith('.db'));
+  const stray = files.filter((f) => /^(test|dist\/test|\.ci|node_modules)\//.test(f) || f.endsWith('.map') || (f.startsWith('src/') && !/\.py$|^src\/clients\/python\/pyproject\.toml$/.test(f)) || f.endsWith('.db'));
   assert.deepEqual(stray, [], 'files that have no business in the package');
   // Exactly what the files list names, nothing more: the built code (no maps), the pages, configs and Python files.
   const expected = [
     ...['dist/src', 'dist/workers', 'dist/dashboard'].flatMap((d) => walk(d)).filter((f) => !f.endsWith('.map')),
     ...walk('configs'), ...walk('src/bench').filter((f) => f.endsWith('.py')),
-    'dashboard/index.html', 'dashboard/study.html', 'dashboard/style.css', 'src/clients/python/renorm_tune.py', 'README.md', 'LICENSE', 'package.json',
+    'dashboard/index.html', 'dashboard/study.html', 'dashboard/style.css', 'src/clients/python/renorm_tune.py', 'src/clients/python/pyproject.toml', 'README.md', 'LICENSE', 'package.json',
   ];
   assert.deepEqual([...files].sort(), [...new Set(expected)].sort());
   assert.equal(info.entryCount, files.length);

@@ -1,7 +1,7 @@
 """renorm-tune's Python client: drive a study from your own PyTorch or Keras trainer over the ask/tell REST API.
 
-One file, standard library only (Python 3.8+): copy it next to your trainer, or import it from the npm package
-(node_modules/renorm-tune/src/clients/python/renorm_tune.py). PyTorch, Keras and TensorFlow are imported only by the
+One file, standard library only (Python 3.8+): copy it next to your trainer, import it from the npm package
+(node_modules/renorm-tune/src/clients/python/renorm_tune.py), or pip-install that folder (its pyproject.toml). PyTorch, Keras and TensorFlow are imported only by the
 parts that need them (BatchRenorm1d/2d/3d, SyncBatchRenorm, on_rank_zero, convert_batchnorm, revert_batchnorm,
 apply_clipping, lightning_callback; BatchRenormalization, keras_callback, keras_reporter, keras_convert_batchnorm for
 Keras 3; keras_clipping for tf.keras 2).
@@ -52,6 +52,9 @@ __all__ = [
     "schedule_at", "apply_clipping", "renorm_modules", "convert_batchnorm", "revert_batchnorm", "on_rank_zero", "keras_clipping",
     "keras_callback", "keras_reporter", "keras_convert_batchnorm", "lightning_callback",
 ]
+
+# renorm-tune's version this client comes with (package.json's; a test holds them equal), and the package's.
+__version__ = "0.1.0"
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 _KEYS = ("rmax", "rmin", "dmax")

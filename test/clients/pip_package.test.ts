@@ -1,0 +1,60 @@
+// The Python client as a pip package (src/clients/python/pyproject.toml): it builds offline into a wheel of the one
+// module, installs, imports from where it was installed, and carries renorm-tune's version.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CLIENT_DIR, PYTHON, pythonMissing } from './helpers.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+function py(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+  return spawnSync(PYTHON, args, { encoding: 'utf8', timeout: 120_000, ...opts });
+}
+
+/** Why a wheel cannot be built here (no pip, or a setuptools older than the pyproject needs), or false. */
+function buildMissing(): string | false {
+  if (pythonMissing) return pythonMissing;
+  // Read from the metadata, not imported: importing setuptools beside pip trips its distutils shim on Debian.
+  const r = py(['-c', 'import importlib.metadata as m, importlib.util as u; v = m.version("setuptools"); assert u.find_spec("pip"), "no pip"; assert int(v.split(".")[0]) >= 61, "setuptools " + v']);
+  return r.status === 0 ? false : `${PYTHON} has no pip, or a setuptools older than 61 (Debian: apt-get install python3-pip python3-setuptools): ${r.stderr.trim().split('\n').pop()}`;
+}
+
+test('the client module says the version of renorm-tune it comes with (package.json\'s)', { skip: pythonMissing }, () => {
+  const r = py(['-c', 'import renorm_tune; print(renorm_tune.__version__)'], { env: { ...process.env, PYTHONPATH: CLIENT_DIR } });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), VERSION);
+});
+
+test('pip builds the client offline into a wheel of the one module, which installs and imports from where it went', { skip: buildMissing() }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'renorm-pip-'));
+  try {
+    // A copy: building in place would leave build/ and an egg-info beside the client.
+    const src = join(dir, 'src');
+    cpSync(CLIENT_DIR, src, { recursive: true, filter: (f) => !f.includes('__pycache__') });
+    const wheels = join(dir, 'wheels');
+    const built = py(['-m', 'pip', 'wheel', '--no-build-isolation', '--no-deps', '--no-index', '--disable-pip-version-check', '-w', wheels, src], { cwd: dir });
+    assert.equal(built.status, 0, built.stdout + built.stderr);
+    const [wheel, ...more] = readdirSync(wheels);
+    assert.deepEqual(more, []);
+    assert.equal(wheel, `renorm_tune_client-${VERSION}-py3-none-any.whl`);
+    const listed = py(['-c', 'import sys, zipfile; print("\\n".join(sorted(zipfile.ZipFile(sys.argv[1]).namelist())))', join(wheels, wheel!)]);
+    assert.deepEqual(listed.stdout.trim().split('\n').filter((f) => !f.includes('.dist-info/')), ['renorm_tune.py'], 'the wheel holds the one module');
+
+    const site = join(dir, 'site');
+    const installed = py(['-m', 'pip', 'install', '--no-deps', '--no-index', '--disable-pip-version-check', '--target', site, join(wheels, wheel!)], { cwd: dir });
+    assert.equal(installed.status, 0, installed.stdout + installed.stderr);
+    // Run from the temporary folder with only the installed copy on the path: the repository's file cannot answer.
+    const probe = py(['-c', 'import importlib.metadata as m, renorm_tune; print(renorm_tune.__file__); print(m.version("renorm-tune-client")); t = [{"step": 0, "rmax": 1, "rmin": 1, "dmax": 0}, {"step": 10, "rmax": 3, "rmin": 0.5, "dmax": 5}]; print(renorm_tune.schedule_at({"table": t, "totalSteps": 10}, 5)["dmax"])'],
+      { cwd: dir, env: { ...process.env, PYTHONPATH: site } });
+    assert.equal(probe.status, 0, probe.stderr);
+    const [file, version, dmax] = probe.stdout.trim().split('\n');
+    assert.equal(file, join(site, 'renorm_tune.py'));
+    assert.equal(version, VERSION);
+    assert.equal(dmax, '2.5', 'the installed module works: halfway along a 0 → 5 ramp');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
