@@ -1,10 +1,10 @@
 """renorm-tune's Python client: drive a study from your own PyTorch or Keras trainer over the ask/tell REST API.
 
 One file, standard library only (Python 3.8+): copy it next to your trainer, import it from the npm package
-(node_modules/renorm-tune/src/clients/python/renorm_tune.py), or pip-install that folder (its pyproject.toml). PyTorch, Keras and TensorFlow are imported only by the
-parts that need them (BatchRenorm1d/2d/3d, SyncBatchRenorm, on_rank_zero, convert_batchnorm, revert_batchnorm,
-apply_clipping, lightning_callback; BatchRenormalization, keras_callback, keras_reporter, keras_convert_batchnorm for
-Keras 3; keras_clipping for tf.keras 2).
+(node_modules/renorm-tune/src/clients/python/renorm_tune.py), or pip-install that folder (its pyproject.toml).
+PyTorch, Keras and TensorFlow are imported only by the parts that need them (BatchRenorm1d/2d/3d, SyncBatchRenorm,
+on_rank_zero, convert_batchnorm, revert_batchnorm, apply_clipping, lightning_callback; BatchRenormalization,
+keras_callback, keras_reporter, keras_convert_batchnorm for Keras 3; keras_clipping for tf.keras 2).
 
     from renorm_tune import Client, BatchRenorm2d, apply_clipping
     study = Client("http://127.0.0.1:8080").create_study("my-resnet", metric="top1", direction="maximize",
