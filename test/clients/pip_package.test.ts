@@ -28,6 +28,28 @@ test('the client module says the version of renorm-tune it comes with (package.j
   assert.equal(r.stdout.trim(), VERSION);
 });
 
+test('the client names itself and its version to the server (User-Agent), not as Python-urllib', { skip: pythonMissing }, () => {
+  // A one-request HTTP server in the same Python process, answering the studies list and keeping the header it got.
+  const code = `
+import http.server, json, threading, renorm_tune
+got = []
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        got.append(self.headers.get("User-Agent"))
+        body = json.dumps({"studies": []}).encode()
+        self.send_response(200); self.send_header("Content-Type", "application/json"); self.send_header("Content-Length", str(len(body))); self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a): pass
+srv = http.server.HTTPServer(("127.0.0.1", 0), H)
+threading.Thread(target=srv.handle_request, daemon=True).start()
+assert renorm_tune.Client("http://127.0.0.1:%d" % srv.server_address[1]).studies() == []
+print(got[0])
+`;
+  const r = py(['-c', code], { env: { ...process.env, PYTHONPATH: CLIENT_DIR } });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout.trim(), new RegExp(`^renorm-tune-client/${VERSION.replace(/\./g, '\\.')} \\(Python 3\\.\\d+\\)$`));
+});
+
 test('pip builds the client offline into a wheel of the one module, which installs and imports from where it went', { skip: buildMissing() }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'renorm-pip-'));
   try {

@@ -56,6 +56,9 @@ __all__ = [
 # renorm-tune's version this client comes with (package.json's; a test holds them equal), and the package's.
 __version__ = "0.1.0"
 
+# What the server, and any proxy's access log, sees of this client: its version and the Python that runs it.
+_USER_AGENT = "renorm-tune-client/%s (Python %d.%d)" % (__version__, sys.version_info[0], sys.version_info[1])
+
 DEFAULT_URL = "http://127.0.0.1:8080"
 _KEYS = ("rmax", "rmin", "dmax")
 # A limit Keras's own renorm_clipping leaves out does not clip.
@@ -275,7 +278,7 @@ class Client:
     def _request_once(self, method, path, body, timeout):
         data = None if body is None else json.dumps(_plain(body, "")).encode("utf-8")
         # Every POST and DELETE must declare JSON, with or without a body (the server's cross-site guard).
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        headers = {"Content-Type": "application/json", "Accept": "application/json", "User-Agent": _USER_AGENT}
         if self.token:
             headers["Authorization"] = "Bearer " + self.token
         req = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
