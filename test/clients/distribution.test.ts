@@ -1,5 +1,5 @@
-// The Python client as a pip package (src/clients/python/pyproject.toml): it builds offline into a wheel of the one
-// module, installs, imports from where it was installed, and carries renorm-tune's version.
+// The Python client as it is handed out: it carries renorm-tune's version, names itself to servers by it, and as a
+// pip package (src/clients/python/pyproject.toml) builds offline into a wheel of the one module that installs and imports.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
