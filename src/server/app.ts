@@ -11,6 +11,7 @@ import { refuseWrongMethod } from './methods.js';
 import { errorHandler, notFound } from './http_errors.js';
 import { apiRouter, READY_WAIT_MS, type RouteOptions } from './routes.js';
 import { securityHeaders } from './security_headers.js';
+import { VERSION_HEADER } from '../shared/names.js';
 import { requireDecodablePath } from './url_check.js';
 
 export interface AppOptions extends RouteOptions {
@@ -42,6 +43,9 @@ export function createApp(api: StudyApi, opts: AppOptions = {}): Express {
   // First: every request is counted, those refused by the checks below too.
   app.use(metrics.observe);
   app.use(securityHeaders);
+  // Every /api answer names the server's version, refusals included: a client told 401 or 404 learns it too.
+  const version = opts.version;
+  if (version !== undefined) app.use('/api', (_req, res, next) => void (res.set(VERSION_HEADER, version), next()));
   if (opts.token === undefined || opts.allowedHosts !== undefined) app.use(hostCheck(opts.allowedHosts ?? []));
   app.use(requireDecodablePath);
   app.use(compress);

@@ -21,6 +21,12 @@ export function nativeInstallFix(pkg: string): string {
   return `npm install ${pkg}@4.22.0 where renorm-tune is installed (npm install -g beside a global install)`;
 }
 
+/**
+ * The response header with the server's renorm-tune version, on every /api answer: a client of another version (the
+ * Python client, installed apart from the server) can say so once rather than fail later on a field it does not know.
+ */
+export const VERSION_HEADER = 'Renorm-Tune-Version';
+
 /** Acquisition functions of the GP optimizer. */
 export const ACQUISITIONS = ['logei', 'ucb', 'pi'] as const;
 export type AcquisitionName = (typeof ACQUISITIONS)[number];

@@ -50,6 +50,45 @@ print(got[0])
   assert.match(r.stdout.trim(), new RegExp(`^renorm-tune-client/${VERSION.replace(/\./g, '\\.')} \\(Python 3\\.\\d+\\)$`));
 });
 
+test('a server of another release (major.minor) is named in one warning, again only when it changes; the same release or none is not', { skip: pythonMissing }, () => {
+  // The server answers each request with the next version in the list (None: no header), the studies list as body.
+  const code = `
+import http.server, json, threading, warnings, renorm_tune
+versions = ["%s.9" % renorm_tune._release(renorm_tune.__version__), None, "0.999.0", "0.999.0", "0.999.1", "0.998.0", "0.998.0", "0.997.0"]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        last = len(versions) == 1  # the last answer is a refusal, which names its version too
+        body = json.dumps({"error": {"code": "NOT_FOUND", "message": "no such study"}} if last else {"studies": []}).encode()
+        self.send_response(404 if last else 200); self.send_header("Content-Type", "application/json"); self.send_header("Content-Length", str(len(body)))
+        v = versions.pop(0)
+        if v: self.send_header("Renorm-Tune-Version", v)
+        self.end_headers(); self.wfile.write(body)
+    def log_message(self, *a): pass
+srv = http.server.HTTPServer(("127.0.0.1", 0), H)
+threading.Thread(target=srv.serve_forever, daemon=True).start()
+client = renorm_tune.Client("http://127.0.0.1:%d" % srv.server_address[1])
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    for _ in range(7):
+        client.studies()
+        print(len(caught))
+    try:
+        client.studies()
+    except renorm_tune.NotFound:
+        print(len(caught))
+print(caught[0].message)
+print(caught[0].filename)
+`;
+  const r = py(['-c', code], { env: { ...process.env, PYTHONPATH: CLIENT_DIR } });
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  // Same release, no header, 0.999.0 (warned), 0.999.0 again, 0.999.1 (same release: no new word), 0.998.0 (warned),
+  // then a 404 from 0.997.0 (warned).
+  assert.deepEqual(lines.slice(0, 8), ['0', '0', '1', '1', '1', '2', '2', '3']);
+  assert.match(lines[8]!, new RegExp(`^renorm-tune at http://127\\.0\\.0\\.1:\\d+ is version 0\\.999\\.0 and this client is ${VERSION.replace(/\./g, '\\.')}: .*use the client that comes with the server`));
+  assert.equal(lines[9], '<string>', 'the warning points at the caller\'s line, not the client\'s');
+});
+
 test('pip builds the client offline into a wheel of the one module, which installs and imports from where it went', { skip: buildMissing() }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'renorm-pip-'));
   try {

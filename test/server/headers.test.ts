@@ -1,4 +1,4 @@
-// Finding 6: nosniff, Referrer-Policy and the CSP on every response, and the dashboard serves browser modules only (no source maps unless asked).
+// Finding 6: nosniff, Referrer-Policy and the CSP on every response, and the dashboard serves browser modules only (no source maps unless asked); the API names its version.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createStudyService } from '../../src/study/service/defaults.js';
@@ -6,6 +6,7 @@ import { MemoryStorage } from '../../src/study/storage/index.js';
 import type { RunningServer, ServerOptions } from '../../src/server/index.js';
 import { start } from './helpers.js';
 import { rawRequest } from './raw_http.js';
+import { VERSION_HEADER } from '../../src/shared/names.js';
 
 async function withServer(opts: Partial<ServerOptions>, f: (srv: RunningServer) => Promise<void>): Promise<void> {
   const srv = await start({ api: createStudyService(new MemoryStorage()), dashboard: true, ...opts });
@@ -58,6 +59,33 @@ describe('dashboard files', () => {
       assert.equal(res.status, 200);
       assert.equal(((await res.json()) as { version: number }).version, 3);
       assert.equal((await fetch(`${srv.url}/js/study.d.ts`)).status, 404, 'declarations stay hidden');
+    });
+  });
+});
+
+describe('the version header', () => {
+  it('names the server\'s version on every /api answer, refusals included, and on nothing else', async () => {
+    await withServer({ version: '7.3.1', token: 'tok-12345678' }, async (srv) => {
+      for (const [path, status] of [['/api/health', 200], ['/api/studies', 401], ['/api/nope', 401]] as const) {
+        const res = await fetch(srv.url + path);
+        assert.equal(res.status, status, path);
+        assert.equal(res.headers.get(VERSION_HEADER), '7.3.1', path);
+        await res.arrayBuffer();
+      }
+      const authed = await fetch(`${srv.url}/api/studies/nope`, { headers: { authorization: 'Bearer tok-12345678' } });
+      assert.equal(authed.status, 404);
+      assert.equal(authed.headers.get(VERSION_HEADER), '7.3.1');
+      const page = await fetch(`${srv.url}/style.css`);
+      assert.equal(page.headers.get(VERSION_HEADER), null, 'the dashboard\'s files do not say it');
+      await page.arrayBuffer();
+    });
+  });
+
+  it('is left out by a server given no version', async () => {
+    await withServer({}, async (srv) => {
+      const res = await fetch(`${srv.url}/api/health`);
+      assert.equal(res.headers.get(VERSION_HEADER), null);
+      await res.arrayBuffer();
     });
   });
 });

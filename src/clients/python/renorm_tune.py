@@ -56,6 +56,8 @@ __all__ = [
 # renorm-tune's version this client comes with (package.json's; a test holds them equal), and the package's.
 __version__ = "0.1.0"
 
+# The header in which the server names its version (src/shared/names.ts, VERSION_HEADER).
+_VERSION_HEADER = "Renorm-Tune-Version"
 # What the server, and any proxy's access log, sees of this client: its version and the Python that runs it.
 _USER_AGENT = "renorm-tune-client/%s (Python %d.%d)" % (__version__, sys.version_info[0], sys.version_info[1])
 
@@ -228,6 +230,7 @@ class Client:
         self.retry_seconds = retry_seconds
         self.ask_seconds = ask_seconds
         self._reached = False  # has the server answered this client once? Then a refused connection is a restart.
+        self._server_release = None  # the last renorm-tune release (major.minor) the server named in its Renorm-Tune-Version
         self._ask_ids = None  # False once the server refused an ask's askId (a server older than it)
         self._tell_metrics = None  # False once the server refused a tell's metrics (a server older than them)
 
@@ -286,8 +289,10 @@ class Client:
             with urllib.request.urlopen(req, timeout=timeout, context=self._tls) as res:
                 raw = res.read()
             self._reached = True
+            self._saw_version(res.headers.get(_VERSION_HEADER))
         except urllib.error.HTTPError as err:
             self._reached = True
+            self._saw_version(err.headers.get(_VERSION_HEADER) if err.headers else None)
             try:
                 e = json.loads(err.read().decode("utf-8"))["error"]
             except Exception:
@@ -320,6 +325,17 @@ class Client:
         except ValueError:
             raise RenormTuneError("NOT_JSON", "the answer of %s to %s %s is not JSON (it starts %r): is renorm-tune serving at this URL?"
                                   % (self.url, method, path, raw[:40])) from None
+
+    def _saw_version(self, version):
+        """Warns when the server names a renorm-tune release (major.minor) other than this client's: once, and again
+        only if it changes (a server upgraded while a trainer runs)."""
+        if not version or _release(version) == self._server_release:
+            return
+        self._server_release = _release(version)
+        if self._server_release != _release(__version__):
+            warnings.warn("renorm-tune at %s is version %s and this client is %s: calls the two do not share may be refused; "
+                          "use the client that comes with the server (its src/clients/python/renorm_tune.py, or pip install "
+                          "that folder)" % (self.url, version, __version__), stacklevel=5)
 
     def create_study(self, name, metric="valAccuracy", direction=None, total_steps=None, budget_trials=None,
                      bounds=None, space=None, seed=None, warm_start_from=None, exist_ok=False, **config):
@@ -835,6 +851,11 @@ def _heartbeat_interval(trial):
         except (KeyError, TypeError, ValueError, AttributeError):
             left = 60.0
     return min(600.0, max(1.0, left / 3.0))
+
+
+def _release(version):
+    """'0.1' of '0.1.3': releases that differ here may differ in their API (0.x moves its minor version for that)."""
+    return ".".join(str(version).split(".")[:2])
 
 
 def _check_seconds(name, value, or_none=False, zero=True):
