@@ -28,21 +28,34 @@ test('the client module says the version of renorm-tune it comes with (package.j
   assert.equal(r.stdout.trim(), VERSION);
 });
 
-test('the client names itself and its version to the server (User-Agent), not as Python-urllib', { skip: pythonMissing }, () => {
-  // A one-request HTTP server in the same Python process, answering the studies list and keeping the header it got.
-  const code = `
+/**
+ * Python that serves GETs on a free port in a thread of the same process, each answered by `answer(request)` as
+ * (status, JSON body, extra headers), and makes `client` a renorm_tune.Client of it.
+ */
+const FAKE_SERVER = `
 import http.server, json, threading, renorm_tune
+def serve(answer):
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            status, body, headers = answer(self)
+            raw = json.dumps(body).encode()
+            self.send_response(status)
+            for k, v in dict(headers, **{"Content-Type": "application/json", "Content-Length": str(len(raw))}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(raw)
+        def log_message(self, *a):
+            pass
+    srv = http.server.HTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return renorm_tune.Client("http://127.0.0.1:%d" % srv.server_address[1])
+`;
+
+test('the client names itself and its version to the server (User-Agent), not as Python-urllib', { skip: pythonMissing }, () => {
+  const code = `${FAKE_SERVER}
 got = []
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        got.append(self.headers.get("User-Agent"))
-        body = json.dumps({"studies": []}).encode()
-        self.send_response(200); self.send_header("Content-Type", "application/json"); self.send_header("Content-Length", str(len(body))); self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *a): pass
-srv = http.server.HTTPServer(("127.0.0.1", 0), H)
-threading.Thread(target=srv.handle_request, daemon=True).start()
-assert renorm_tune.Client("http://127.0.0.1:%d" % srv.server_address[1]).studies() == []
+client = serve(lambda req: (got.append(req.headers.get("User-Agent")), (200, {"studies": []}, {}))[1])
+assert client.studies() == []
 print(got[0])
 `;
   const r = py(['-c', code], { env: { ...process.env, PYTHONPATH: CLIENT_DIR } });
@@ -52,21 +65,15 @@ print(got[0])
 
 test('a server of another release (major.minor) is named in one warning, again only when it changes; the same release or none is not', { skip: pythonMissing }, () => {
   // The server answers each request with the next version in the list (None: no header), the studies list as body.
-  const code = `
-import http.server, json, threading, warnings, renorm_tune
+  const code = `${FAKE_SERVER}
+import warnings
 versions = ["%s.9" % renorm_tune._release(renorm_tune.__version__), None, "0.999.0", "0.999.0", "0.999.1", "0.998.0", "0.998.0", "0.997.0"]
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        last = len(versions) == 1  # the last answer is a refusal, which names its version too
-        body = json.dumps({"error": {"code": "NOT_FOUND", "message": "no such study"}} if last else {"studies": []}).encode()
-        self.send_response(404 if last else 200); self.send_header("Content-Type", "application/json"); self.send_header("Content-Length", str(len(body)))
-        v = versions.pop(0)
-        if v: self.send_header("Renorm-Tune-Version", v)
-        self.end_headers(); self.wfile.write(body)
-    def log_message(self, *a): pass
-srv = http.server.HTTPServer(("127.0.0.1", 0), H)
-threading.Thread(target=srv.serve_forever, daemon=True).start()
-client = renorm_tune.Client("http://127.0.0.1:%d" % srv.server_address[1])
+def answer(req):
+    last = len(versions) == 1  # the last answer is a refusal, which names its version too
+    v = versions.pop(0)
+    headers = {"Renorm-Tune-Version": v} if v else {}
+    return (404, {"error": {"code": "NOT_FOUND", "message": "no such study"}}, headers) if last else (200, {"studies": []}, headers)
+client = serve(answer)
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     for _ in range(7):
