@@ -23,6 +23,7 @@ export const COMMAND_MODULES: CommandModule[] = [
   { parent: 'program', commands: ['serve', 'studies', 'show', 'export'], load: () => import('./study.js') },
   { parent: 'program', commands: ['create', 'extend', 'stop', 'resume', 'rename', 'delete', 'enqueue'], load: () => import('./manage.js') },
   { parent: 'program', commands: ['copy'], load: () => import('./copy.js') },
+  { parent: 'program', commands: ['doctor'], load: () => import('./doctor.js') },
 ];
 
 /**

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ActiveBackend } from '../../engine/backend.js';
 import { BackendError } from '../../errors.js';
+import type { BackendName } from '../../shared/names.js';
 import { deviceEnv } from './process.js';
 
 const CHILD = fileURLToPath(new URL('../../../workers/backend_probe.js', import.meta.url));
@@ -37,9 +38,9 @@ function probeOne(backend: string, device: string | undefined): Promise<ActiveBa
 
 /**
  * Starts `backend` on every device (or once, without `devices`), all at once, and waits for every check to end; the
- * first refusal is thrown, naming the other devices refused.
+ * first refusal is thrown, naming the other devices refused. (`renorm-tune doctor` checks wasm and cpu this way too.)
  */
-export async function probeBackend(backend: 'node-gpu' | 'node', devices: string[] | undefined): Promise<ActiveBackend[]> {
+export async function probeBackend(backend: Exclude<BackendName, 'auto'>, devices: string[] | undefined): Promise<ActiveBackend[]> {
   const all = devices ?? [undefined];
   const settled = await Promise.allSettled(all.map((d) => probeOne(backend, d)));
   const refused = settled.flatMap((s, i) => (s.status === 'rejected' ? [{ device: all[i], err: s.reason as Error }] : []));
