@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { availableParallelism, totalmem } from 'node:os';
 import { expectOneOf } from '../config/fields.js';
+import { ConfigError } from '../errors.js';
 import { openWorkerService } from '../distributed/compat.js';
 import { checkRedis, DEFAULT_PREFIX, parseRedisRef } from '../distributed/redis.js';
 import { queueStatus } from '../distributed/status.js';
@@ -91,11 +92,15 @@ async function redisCheck(url: string, prefix: string | undefined): Promise<Chec
 
 /** Every check the flags ask for, the backends always; flags are checked first, before anything starts. */
 export async function doctor(o: DoctorOpts): Promise<Check[]> {
-  const { backend, devices, redis } = noRetry(() => ({
-    backend: o.backend === undefined ? undefined : expectOneOf(o.backend, '--backend', BACKEND_NAMES),
-    devices: deviceList(o.devices),
-    redis: o.redis === undefined ? undefined : (parseRedisRef(o.redis, o.redisPrefix), o.redis),
-  }));
+  const { backend, devices, redis } = noRetry(() => {
+    if (o.redisPrefix !== undefined && o.redis === undefined) throw new ConfigError('--redis-prefix', 'applies only with --redis', 'add --redis <url>, or leave it out');
+    return {
+      backend: o.backend === undefined ? undefined : expectOneOf(o.backend, '--backend', BACKEND_NAMES),
+      devices: deviceList(o.devices),
+      // Parsed here only to refuse a bad URL before anything starts; redisCheck parses it again.
+      redis: o.redis === undefined ? undefined : (parseRedisRef(o.redis, o.redisPrefix), o.redis),
+    };
+  });
   const node: Check = {
     check: 'node',
     ok: true,

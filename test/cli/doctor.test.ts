@@ -92,5 +92,11 @@ describe('doctor', { skip: gpuBackendPresent || (installed('@tensorflow/tfjs-nod
     assert.equal(r.status, 78);
     assert.match(r.stderr, /--backend: must be one of .*did you mean 'cpu'/);
     assert.equal(r.stdout, '');
+    for (const [args, said] of [[['--redis', 'http://x'], /--redis: unsupported URL scheme 'http:\/\/'/], [['--redis-prefix', 'p'], /--redis-prefix: applies only with --redis/], [['--devices', '0,0'], /--devices/]] as const) {
+      const bad = spawnSync(process.execPath, [MAIN, 'doctor', ...args], { encoding: 'utf8' });
+      assert.equal(bad.status, 78, args.join(' '));
+      assert.match(bad.stderr, said);
+      assert.equal(bad.stdout, '');
+    }
   });
 });
