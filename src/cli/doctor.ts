@@ -33,27 +33,20 @@ export interface Check {
   detail: string;
 }
 
-/** The backends `auto` tries, in its order. */
-const CONCRETE = BACKEND_NAMES.filter((b) => b !== 'auto');
-
 async function backendChecks(wanted: string | undefined, devices: string[] | undefined): Promise<Check[]> {
-  // All at once: each loads TF.js in a process of its own (seconds each), as a trial's process would.
-  const settled = await Promise.allSettled(CONCRETE.map((b) => probeBackend(b, b === 'node-gpu' ? devices : undefined)));
-  const checks = CONCRETE.map((b, i): Check => {
+  // All at once: each loads TF.js in a process of its own (seconds each), as a trial's process would. auto is started
+  // too, not inferred: it keeps a native package that finds no GPU (on the CPU), where node-gpu by name is refused.
+  const settled = await Promise.allSettled(BACKEND_NAMES.map((b) => probeBackend(b, b === 'node-gpu' ? devices : undefined)));
+  return BACKEND_NAMES.map((b, i): Check => {
     const s = settled[i]!;
+    const check = `backend ${b}`;
     const needed = wanted === b;
-    if (s.status === 'rejected') return { check: `backend ${b}`, ok: false, needed, detail: (s.reason as Error).message };
+    if (s.status === 'rejected') return { check, ok: false, needed, detail: (s.reason as Error).message };
+    const got = s.value[0]!;
+    if (b === 'auto') return { check, ok: true, needed, detail: `would use ${backendOnDevice(got.name, got.device)} (the first of node-gpu, node, wasm, cpu that starts)` };
     const where = b === 'node-gpu' && devices ? ` on device${devices.length > 1 ? 's' : ''} ${devices.join(', ')}` : '';
-    return { check: `backend ${b}`, ok: true, needed, detail: `starts: ${backendOnDevice(b, s.value[0]?.device)}${where}` };
-  });
-  const auto = checks.find((c) => c.ok);
-  checks.push({
-    check: 'backend auto',
-    ok: auto !== undefined,
-    needed: wanted === 'auto',
-    detail: auto ? `would use ${auto.check.replace('backend ', '')} (the first of ${CONCRETE.join(', ')} that starts)` : 'no backend starts here',
-  });
-  return checks;
+    return { check, ok: true, needed, detail: `starts: ${backendOnDevice(b, got.device)}${where}` };
+  }).sort((a, b) => Number(a.check === 'backend auto') - Number(b.check === 'backend auto'));
 }
 
 async function databaseCheck(ref: string): Promise<Check> {

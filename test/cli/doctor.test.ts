@@ -61,6 +61,8 @@ describe('doctor', { skip: gpuBackendPresent || (installed('@tensorflow/tfjs-nod
     const none = doctor(['--backend', 'node-gpu', '--devices', '0,1'], fakeGpuEnv(false));
     assert.equal(none.status, 1);
     assert.match(none.byName['backend node-gpu']!.detail, /^device 0: backend 'node-gpu': @tensorflow\/tfjs-node-gpu loaded, but TensorFlow found no GPU .*\(refused on device 1 too\)$/);
+    // auto, started rather than inferred, keeps that package on the CPU (as a study's trials would), not wasm.
+    assert.match(none.byName['backend auto']!.detail, /^would use node-gpu on the CPU /);
   });
 
   it('--db: opens the database as a worker would (it must exist, with this schema), counting its studies', () => {

@@ -38,9 +38,9 @@ function probeOne(backend: string, device: string | undefined): Promise<ActiveBa
 
 /**
  * Starts `backend` on every device (or once, without `devices`), all at once, and waits for every check to end; the
- * first refusal is thrown, naming the other devices refused. (`renorm-tune doctor` checks wasm and cpu this way too.)
+ * first refusal is thrown, naming the other devices refused. (`renorm-tune doctor` checks wasm, cpu and auto this way too.)
  */
-export async function probeBackend(backend: Exclude<BackendName, 'auto'>, devices: string[] | undefined): Promise<ActiveBackend[]> {
+export async function probeBackend(backend: BackendName, devices: string[] | undefined): Promise<ActiveBackend[]> {
   const all = devices ?? [undefined];
   const settled = await Promise.allSettled(all.map((d) => probeOne(backend, d)));
   const refused = settled.flatMap((s, i) => (s.status === 'rejected' ? [{ device: all[i], err: s.reason as Error }] : []));
