@@ -215,7 +215,9 @@ test('a queue deeper than one ask grants (--queue-depth 2000): the coordinator a
 });
 
 both('SIGTERM: a worker hands its running trial back (no retry counted) and exits 0; Ctrl-C on the coordinator stops the study and its workers hand their trials back', async (store) => {
-  const s = await scene(store, 'sigterm', { scenario: { steps: 200, evalInterval: 20 }, budget: { trials: 4 }, finalValidation: { seeds: 0 }, leaseSeconds: 6 });
+  // 200 steps of 50 ms: 10 s per trial, so worker B is still training when its heartbeat (every 2 s) finds the study
+  // stopped. At the default 10 ms a trial took 2 s, and on a loaded machine B's could end before that heartbeat came.
+  const s = await scene(store, 'sigterm', { scenario: { steps: 200, evalInterval: 20 }, budget: { trials: 4 }, finalValidation: { seeds: 0 }, leaseSeconds: 6 }, 50);
   const coordinator = s.coordinator();
   await until('the study in the database', async () => (await s.read()).study);
   const a = s.worker();
