@@ -5,7 +5,7 @@ import { availableParallelism, totalmem } from 'node:os';
 import { expectOneOf } from '../config/fields.js';
 import { ConfigError } from '../errors.js';
 import { openWorkerService } from '../distributed/compat.js';
-import { checkRedis, DEFAULT_PREFIX, parseRedisRef } from '../distributed/redis.js';
+import { checkRedis, DEFAULT_PREFIX, parseRedisRef, type RedisRef } from '../distributed/redis.js';
 import { queueStatus } from '../distributed/status.js';
 import { probeBackend } from '../study/executor/backend_probe.js';
 import { BACKEND_NAMES, CLI } from '../shared/names.js';
@@ -66,8 +66,7 @@ async function databaseCheck(ref: string): Promise<Check> {
   }
 }
 
-async function redisCheck(url: string, prefix: string | undefined): Promise<Check> {
-  const ref = parseRedisRef(url, prefix);
+async function redisCheck(ref: RedisRef): Promise<Check> {
   try {
     await checkRedis(ref);
     const s = await queueStatus(ref);
@@ -90,8 +89,7 @@ export async function doctor(o: DoctorOpts): Promise<Check[]> {
     return {
       backend: o.backend === undefined ? undefined : expectOneOf(o.backend, '--backend', BACKEND_NAMES),
       devices: deviceList(o.devices),
-      // Parsed here only to refuse a bad URL before anything starts; redisCheck parses it again.
-      redis: o.redis === undefined ? undefined : (parseRedisRef(o.redis, o.redisPrefix), o.redis),
+      redis: o.redis === undefined ? undefined : parseRedisRef(o.redis, o.redisPrefix),
     };
   });
   const node: Check = {
@@ -103,7 +101,7 @@ export async function doctor(o: DoctorOpts): Promise<Check[]> {
   const [backends, database, queue] = await Promise.all([
     backendChecks(backend, devices),
     o.db === undefined ? undefined : databaseCheck(storageRefFrom(o.db)),
-    redis === undefined ? undefined : redisCheck(redis, o.redisPrefix),
+    redis === undefined ? undefined : redisCheck(redis),
   ]);
   return [node, ...backends, ...(database ? [database] : []), ...(queue ? [queue] : [])];
 }
