@@ -3,7 +3,7 @@ import { type Command, Option } from 'commander';
 import { resolve } from 'node:path';
 import { loadDataset } from '../data/index.js';
 import type { Scenario } from '../train/scenario.js';
-import { ConfigError } from '../errors.js';
+import { BackendError, ConfigError } from '../errors.js';
 import { expectOneOf } from '../config/fields.js';
 import { openWorkerService } from '../distributed/compat.js';
 import { checkBackendInstalled, checkExecutorOptions, checkIsolation, createExecutor, ISOLATIONS, resolveIsolation } from '../study/executor/choose.js';
@@ -43,6 +43,9 @@ export function numberFlag(raw: string, field: string, lo: number, hi: number, i
   return n;
 }
 
+/** ' on device 0' or ' on devices 0, 1', or nothing without --devices. */
+const onDevices = (devices: string[] | undefined) => (devices ? ` on device${devices.length > 1 ? 's' : ''} ${devices.join(', ')}` : '');
+
 /** Every flag checked before anything connects, so a typo costs nothing and leaves nothing behind. */
 function workerFlags(o: WorkerOpts) {
   const redis = parseRedisRef(o.redis, o.redisPrefix);
@@ -72,7 +75,7 @@ export async function workerCommand(o: WorkerOpts): Promise<number> {
   if (backend === 'node-gpu' || backend === 'node') {
     // Named here, the backend is what every trial will load: start it on each device now, not at the first trial.
     device = (await noRetry(() => probeBackend(backend, devices)))[0]?.device;
-    log(`[worker] backend ${backendOnDevice(backend, device)}${devices ? ` on device${devices.length > 1 ? 's' : ''} ${devices.join(', ')}` : ''}: started in a process of its own, as trials will be`);
+    log(`[worker] backend ${backendOnDevice(backend, device)}${onDevices(devices)}: started in a process of its own, as trials will be`);
   }
   await checkRedis(redis);
   // Listening comes before the database opens: a port in use is refused with nothing else started.
@@ -96,6 +99,22 @@ export async function workerCommand(o: WorkerOpts): Promise<number> {
     throw withExitStatus(err, EXIT_NO_RETRY);
   }
   const presence = new Presence(redis);
+  // Given no --backend, the worker learns what its trials load from each study: a native one is started on each
+  // device before the first of its trials is claimed, once per backend, as --backend would have at start-up.
+  const probes = new Map<'node-gpu' | 'node', Promise<void>>();
+  const studyBackend = (name: 'node-gpu' | 'node', study: string): Promise<void> => {
+    let p = probes.get(name);
+    if (p === undefined) {
+      probes.set(name, (p = probeBackend(name, devices).then(
+        (started) => void log(`[worker] study '${study}' asks for backend ${backendOnDevice(name, started[0]?.device)}${onDevices(devices)}: started in a process of its own, as its trials will be`),
+        (err: Error) => {
+          log(`[worker] study '${study}' asks for backend '${name}', which does not start on this machine: stopping before taking any of its trials`);
+          throw new BackendError(`this machine cannot train study '${study}': ${err.message}`);
+        },
+      )));
+    }
+    return p;
+  };
 
   // First SIGTERM/Ctrl-C: take nothing more, hand running trials back to the queue, exit 0. Second: exit at once;
   // the leases then expire (or the coordinator on this host sees this process is gone) and the trials are requeued.
@@ -125,6 +144,7 @@ export async function workerCommand(o: WorkerOpts): Promise<number> {
       // read, stops the worker here rather than failing its trials one by one.
       prepare: async (config) => {
         checkIsolation(isolation, backend ?? config.backend, `${where}: study '${config.name}' asks for backend '${config.backend ?? 'auto'}'; --isolation`);
+        if (!backend && (config.backend === 'node-gpu' || config.backend === 'node')) await studyBackend(config.backend, config.name);
         await loadDataset(localScenario(config).dataset);
       },
     });
