@@ -59,6 +59,9 @@ export class BackendError extends RenormTuneError {
   }
 }
 
+/** A database that holds no renorm-tune schema yet (a SQLite file not yet created): no coordinator has run on it. */
+export class SchemaMissingError extends DataError {}
+
 /** Something the caller referred to does not exist (study, trial id). */
 export class NotFoundError extends RenormTuneError {
   constructor(what: string) {

@@ -5,7 +5,7 @@ import { loadDataset } from '../data/index.js';
 import type { Scenario } from '../train/scenario.js';
 import { BackendError, ConfigError } from '../errors.js';
 import { expectOneOf } from '../config/fields.js';
-import { openWorkerService } from '../distributed/compat.js';
+import { openWorkerServiceWhenCreated, WrongDatabaseError } from '../distributed/compat.js';
 import { checkBackendInstalled, checkExecutorOptions, checkIsolation, createExecutor, ISOLATIONS, resolveIsolation } from '../study/executor/choose.js';
 import { deviceList, portNumber, wholeNumber } from './options.js';
 import { Presence } from '../distributed/presence.js';
@@ -42,6 +42,9 @@ export function numberFlag(raw: string, field: string, lo: number, hi: number, i
   }
   return n;
 }
+
+/** How a coordinator for this worker is started. */
+const START_HINT = `\`${CLI} run <config> --db <same database> --redis <same Redis>\``;
 
 /** ' on device 0' or ' on devices 0, 1', or nothing without --devices. */
 const onDevices = (devices: string[] | undefined) => (devices ? ` on device${devices.length > 1 ? 's' : ''} ${devices.join(', ')}` : '');
@@ -82,40 +85,7 @@ export async function workerCommand(o: WorkerOpts): Promise<number> {
   const metrics = metricsPort === undefined ? undefined : new WorkerMetrics();
   const endpoint = metrics ? await metrics.serve(o.metricsHost ?? '127.0.0.1', metricsPort!) : undefined;
   if (endpoint) log(`[worker] metrics at ${endpoint.url}/metrics, liveness at ${endpoint.url}/health`);
-  const { service, close } = await openWorkerService(ref);
-  let executor;
-  try {
-    executor = createExecutor({
-      ...(backend ? { backend } : {}),
-      isolation,
-      concurrency,
-      ...(devices ? { devices } : {}),
-      ...(o.trialWorker ? { trialWorker: resolve(o.trialWorker) } : {}),
-      loadDataset: (s) => loadDataset((s as unknown as Scenario).dataset),
-    });
-  } catch (err) {
-    await close();
-    await endpoint?.close();
-    throw withExitStatus(err, EXIT_NO_RETRY);
-  }
   const presence = new Presence(redis);
-  // Given no --backend, the worker learns what its trials load from each study: a native one is started on each
-  // device before the first of its trials is claimed, once per backend, as --backend would have at start-up.
-  const probes = new Map<'node-gpu' | 'node', Promise<void>>();
-  const studyBackend = (name: 'node-gpu' | 'node', study: string): Promise<void> => {
-    let p = probes.get(name);
-    if (p === undefined) {
-      probes.set(name, (p = probeBackend(name, devices).then(
-        (started) => void log(`[worker] study '${study}' asks for backend ${backendOnDevice(name, started[0]?.device)}${onDevices(devices)}: started in a process of its own, as its trials will be`),
-        (err: Error) => {
-          log(`[worker] study '${study}' asks for backend '${name}', which does not start on this machine: stopping before taking any of its trials`);
-          throw new BackendError(`this machine cannot train study '${study}': ${err.message}`);
-        },
-      )));
-    }
-    return p;
-  };
-
   // First SIGTERM/Ctrl-C: take nothing more, hand running trials back to the queue, exit 0. Second: exit at once;
   // the leases then expire (or the coordinator on this host sees this process is gone) and the trials are requeued.
   const stop = new AbortController();
@@ -128,7 +98,54 @@ export async function workerCommand(o: WorkerOpts): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  let opened: Awaited<ReturnType<typeof openWorkerServiceWhenCreated>>;
+  let executor: ReturnType<typeof createExecutor> | undefined;
   try {
+    // A worker may start before its coordinator, which creates the schema: it waits for one as it waits for work.
+    opened = await openWorkerServiceWhenCreated(ref, {
+      where,
+      waitMs: idleSeconds === 0 ? Infinity : idleSeconds * 1000,
+      signal: stop.signal,
+      coordinators: () => presence.coordinators(),
+      onWait: () => log(`[worker] ${where}: no renorm-tune schema yet; waiting${idleSeconds === 0 ? '' : ` up to ${idleSeconds} s`} for its coordinator (${START_HINT}), which creates it`),
+    }).catch((err: unknown) => {
+      throw err instanceof WrongDatabaseError ? withExitStatus(err, EXIT_NO_RETRY) : err;
+    });
+    if (!opened) {
+      log(`[worker] leaving (${stop.signal.aborted ? 'stopped by a signal' : `${where} still holds no renorm-tune schema after ${idleSeconds} s`}); 0 trials trained`);
+      if (!stop.signal.aborted) log(`[worker] no coordinator has run a study on this database: start ${START_HINT} with the same --redis-prefix, or keep this worker waiting with --idle-exit 0`);
+      return 0;
+    }
+    const { service } = opened;
+    try {
+      executor = createExecutor({
+        ...(backend ? { backend } : {}),
+        isolation,
+        concurrency,
+        ...(devices ? { devices } : {}),
+        ...(o.trialWorker ? { trialWorker: resolve(o.trialWorker) } : {}),
+        loadDataset: (s) => loadDataset((s as unknown as Scenario).dataset),
+      });
+    } catch (err) {
+      throw withExitStatus(err, EXIT_NO_RETRY);
+    }
+    // Given no --backend, the worker learns what its trials load from each study: a native one is started on each
+    // device before the first of its trials is claimed, once per backend, as --backend would have at start-up.
+    const probes = new Map<'node-gpu' | 'node', Promise<void>>();
+    const studyBackend = (name: 'node-gpu' | 'node', study: string): Promise<void> => {
+      let p = probes.get(name);
+      if (p === undefined) {
+        probes.set(name, (p = probeBackend(name, devices).then(
+          (started) => void log(`[worker] study '${study}' asks for backend ${backendOnDevice(name, started[0]?.device)}${onDevices(devices)}: started in a process of its own, as its trials will be`),
+          (err: Error) => {
+            log(`[worker] study '${study}' asks for backend '${name}', which does not start on this machine: stopping before taking any of its trials`);
+            throw new BackendError(`this machine cannot train study '${study}': ${err.message}`);
+          },
+        )));
+      }
+      return p;
+    };
+
     const result = await runQueueWorker({
       service,
       dbWhere: where,
@@ -159,15 +176,15 @@ export async function workerCommand(o: WorkerOpts): Promise<number> {
     log(`[worker] leaving (${why}); ${result.finished} trial${result.finished === 1 ? '' : 's'} trained`);
     // Nothing trained and nobody to wait for: most often started before the coordinator, or on another queue.
     if (result.reason === 'idle' && result.finished === 0) {
-      log(`[worker] no coordinator is running a study on this queue (prefix '${redis.prefix}'): start \`${CLI} run <config> --db <same database> --redis <same Redis>\` with the same --redis-prefix, or keep this worker waiting with --idle-exit 0`);
+      log(`[worker] no coordinator is running a study on this queue (prefix '${redis.prefix}'): start ${START_HINT} with the same --redis-prefix, or keep this worker waiting with --idle-exit 0`);
     }
     return 0;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await executor.close().catch(() => undefined);
+    await executor?.close().catch(() => undefined);
     await presence.close();
-    await close();
+    await opened?.close();
     await endpoint?.close();
   }
 }

@@ -1,7 +1,8 @@
 // Which builds may work on one study together: the package version and the storage schema, checked here and nowhere else.
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
-import { DataError, RenormTuneError } from '../errors.js';
+import { ConfigError, DataError, RenormTuneError, SchemaMissingError } from '../errors.js';
+import { FOREIGN_AFTER_MS } from './missing_study.js';
 import { CLI } from '../shared/names.js';
 import { createStudyService } from '../study/service/defaults.js';
 import type { StudyService } from '../study/service.js';
@@ -60,9 +61,66 @@ export async function openWorkerService(ref: string): Promise<{ service: StudySe
   };
 }
 
+/** The worker's --db is not the database its queue's coordinator runs on. */
+export class WrongDatabaseError extends ConfigError {}
+
+export interface SchemaWait {
+  /** The database as it may be shown (a URL without its password). */
+  where: string;
+  /** How long to wait for a schema: the worker's --idle-exit (Infinity: until `signal`). */
+  waitMs: number;
+  signal: AbortSignal;
+  /** The coordinators announced on the worker's queue now. */
+  coordinators: () => Promise<{ owner: string; studyName: string }[]>;
+  /** Called once, when the database first holds none. */
+  onWait: () => void;
+  /** Looks again this often (default 1 s). */
+  everyMs?: number;
+  /** Default FOREIGN_AFTER_MS. */
+  foreignAfterMs?: number;
+}
+
+/**
+ * openWorkerService, waiting while the database holds no schema yet: its coordinator, which creates it, has not
+ * started, so a worker may be started first. Undefined when the wait ended (`waitMs`, or `signal`) with none. A
+ * coordinator announced on the worker's queue for `foreignAfterMs` while the database still holds none created its
+ * study's schema before announcing it, in another database: a WrongDatabaseError (a ConfigError naming --db).
+ */
+export async function openWorkerServiceWhenCreated(ref: string, w: SchemaWait): Promise<Awaited<ReturnType<typeof openWorkerService>> | undefined> {
+  const start = Date.now();
+  const everyMs = w.everyMs ?? 1_000;
+  let announcedSince: number | undefined;
+  for (let first = true; !w.signal.aborted; first = false) {
+    try {
+      return await openWorkerService(ref);
+    } catch (err) {
+      if (!(err instanceof SchemaMissingError)) throw err;
+      if (first) w.onWait();
+    }
+    const coordinator = (await w.coordinators())[0];
+    announcedSince = coordinator ? announcedSince ?? Date.now() : undefined;
+    if (coordinator && Date.now() - announcedSince! >= (w.foreignAfterMs ?? FOREIGN_AFTER_MS)) {
+      throw new WrongDatabaseError('--db', `${w.where} still holds no renorm-tune schema while coordinator ${coordinator.owner} runs study '${coordinator.studyName}' on this queue: this worker's database is not its coordinator's`,
+        'give the worker the coordinator\'s --db, or give each database its own --redis-prefix');
+    }
+    const left = w.waitMs - (Date.now() - start);
+    if (left <= 0) return undefined;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        w.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.min(everyMs, left));
+      w.signal.addEventListener('abort', done);
+    });
+  }
+  return undefined;
+}
+
 /** SQLite keeps its schema version in PRAGMA user_version; read it without opening (and so migrating) the store. */
 function checkSqliteSchema(file: string): void {
-  if (!existsSync(file)) throw new DataError(file, `no such database file (fix: start the coordinator, \`${CLI} run <config> --db ... --redis ...\`, first; it creates the database)`);
+  if (!existsSync(file)) throw new SchemaMissingError(file, `no such database file (fix: start the coordinator, \`${CLI} run <config> --db ... --redis ...\`, first; it creates the database)`);
   let version: number;
   try {
     const db = new Database(file, { readonly: true, fileMustExist: true });
@@ -72,8 +130,12 @@ function checkSqliteSchema(file: string): void {
       db.close();
     }
   } catch (err) {
+    // Locked: its coordinator is creating it (a reader waits only on that).
+    if ((err as { code?: string }).code === 'SQLITE_BUSY') throw new SchemaMissingError(file, 'being created by its coordinator (locked)');
     throw new DataError(file, `cannot read database: ${(err as Error).message}`);
   }
+  // 0: a file being created by its coordinator (the schema comes in the same transaction), or an empty one.
+  if (version === 0) throw new SchemaMissingError(file, 'holds no renorm-tune schema yet (fix: start the coordinator, `' + CLI + ' run <config> --db ... --redis ...`, on it first; it creates the schema)');
   if (version !== STORAGE_SCHEMA_VERSION) throw schemaMismatch(file, version);
 }
 

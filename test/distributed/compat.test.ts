@@ -10,6 +10,8 @@ import { QUEUE_NAME } from '../../src/distributed/queue.js';
 import { validateStudyConfig } from '../../src/study/config.js';
 import { createStudyService } from '../../src/study/service/defaults.js';
 import { openStorage, STORAGE_SCHEMA_VERSION } from '../../src/study/storage/index.js';
+import { SCHEMA } from '../../src/study/storage/pg_migrations.js';
+import { withPgClient } from '../fixtures/pg.js';
 import { exitOf, pgDatabase, pgSkip, REDIS_URL, redisSkip, Scene, until } from './helpers.js';
 
 const skip = await redisSkip();
@@ -162,14 +164,18 @@ test('worker CLI: a job for a study deleted under its coordinator, whose record 
   assert.equal(trial.state, 'WAITING', 'the database\'s own study is untouched');
 });
 
-test('worker CLI: a PostgreSQL database its coordinator has not migrated is refused, not migrated (exit 1)', { skip: pgDown }, async () => {
+test('worker CLI: a PostgreSQL database its coordinator has not migrated is waited on for --idle-exit, never migrated; then the worker leaves 0 with the fix', { skip: pgDown }, async () => {
   const { url, drop } = await pgDatabase();
   const s = await Scene.create('sqlite', 'pg-refuse', {});
   scenes.push(s);
   try {
-    const res = await exitOf(s.worker(['--db', url]), 30_000);
-    assert.equal(res.code, 1, res.out);
-    assert.match(res.out, /error: postgres:\/\/.*: holds no renorm-tune schema/);
+    const res = await exitOf(s.worker(['--db', url, '--idle-exit', '1']), 30_000);
+    assert.equal(res.code, 0, res.out);
+    assert.match(res.out, /\[worker\] postgres:\/\/.*: no renorm-tune schema yet; waiting up to 1 s for its coordinator/);
+    assert.match(res.out, /\[worker\] leaving \(postgres:\/\/.* still holds no renorm-tune schema after 1 s\); 0 trials trained/);
+    assert.match(res.out, /no coordinator has run a study on this database: start `npx renorm-tune run <config> --db <same database> --redis <same Redis>`/);
+    const schemas = await withPgClient(url, async (c) => (await c.query('SELECT count(*)::int AS n FROM information_schema.schemata WHERE schema_name = $1', [SCHEMA])).rows[0].n as number);
+    assert.equal(schemas, 0, 'not migrated');
   } finally {
     await drop();
   }

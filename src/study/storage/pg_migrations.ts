@@ -1,7 +1,7 @@
 // The PostgreSQL schema as an ordered list of migrations, applied one transaction each under an advisory lock and recorded, with the package version that applied them, in renorm_tune.schema_migrations.
 import { PACKAGE_VERSION } from '../../version.js';
 import type { ClientBase } from 'pg';
-import { DataError } from '../../errors.js';
+import { DataError, SchemaMissingError } from '../../errors.js';
 import { CLI } from '../../shared/names.js';
 import { StorageVersionError } from '../errors.js';
 
@@ -252,12 +252,13 @@ export async function migrate(client: ClientBase, where: string, opts: MigrateOp
   const info = await readSchemaInfo(client, known);
   if (info.version > known) throw new StorageVersionError(where, info.version, known, 'database');
   if (info.version === 0 && opts.mustExist) {
-    throw new DataError(where, 'holds no renorm-tune schema (fix: check --db, or run a study on it first to create it)');
+    throw new SchemaMissingError(where, 'holds no renorm-tune schema (fix: check --db, or run a study on it first to create it)');
   }
   if (info.version === known) return [];
   if (!opts.migrate) {
     const what = info.version === 0 ? 'holds no renorm-tune schema' : `has schema version ${info.version}, older than this renorm-tune's ${known}`;
-    throw new DataError(where, `${what}, and this process does not migrate (fix: start the coordinator, \`${CLI} run\` or \`serve\`, of this renorm-tune version once to migrate it, or run this worker from the renorm-tune version that wrote it)`);
+    const Err = info.version === 0 ? SchemaMissingError : DataError;
+    throw new Err(where, `${what}, and this process does not migrate (fix: start the coordinator, \`${CLI} run\` or \`serve\`, of this renorm-tune version once to migrate it, or run this worker from the renorm-tune version that wrote it)`);
   }
   const applied: number[] = [];
   const apply = async (m: PgMigration): Promise<void> => {
