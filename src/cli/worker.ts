@@ -49,6 +49,28 @@ const START_HINT = `\`${CLI} run <config> --db <same database> --redis <same Red
 /** ' on device 0' or ' on devices 0, 1', or nothing without --devices. */
 const onDevices = (devices: string[] | undefined) => (devices ? ` on device${devices.length > 1 ? 's' : ''} ${devices.join(', ')}` : '');
 
+/**
+ * Given no --backend, a worker learns what its trials load from each study: a native one is started on each device
+ * before the first of that study's trials is claimed, once per backend, as --backend would have been at start-up.
+ * The returned function rejects with a BackendError naming the study when the backend does not start here.
+ */
+function studyBackends(devices: string[] | undefined, log: (line: string) => void): (name: 'node-gpu' | 'node', study: string) => Promise<void> {
+  const probes = new Map<'node-gpu' | 'node', Promise<void>>();
+  return (name, study) => {
+    let p = probes.get(name);
+    if (p === undefined) {
+      probes.set(name, (p = probeBackend(name, devices).then(
+        (started) => void log(`[worker] study '${study}' asks for backend ${backendOnDevice(name, started[0]?.device)}${onDevices(devices)}: started in a process of its own, as its trials will be`),
+        (err: Error) => {
+          log(`[worker] study '${study}' asks for backend '${name}', which does not start on this machine: stopping before taking any of its trials`);
+          throw new BackendError(`this machine cannot train study '${study}': ${err.message}`);
+        },
+      )));
+    }
+    return p;
+  };
+}
+
 /** Every flag checked before anything connects, so a typo costs nothing and leaves nothing behind. */
 function workerFlags(o: WorkerOpts) {
   const redis = parseRedisRef(o.redis, o.redisPrefix);
@@ -129,22 +151,7 @@ export async function workerCommand(o: WorkerOpts): Promise<number> {
     } catch (err) {
       throw withExitStatus(err, EXIT_NO_RETRY);
     }
-    // Given no --backend, the worker learns what its trials load from each study: a native one is started on each
-    // device before the first of its trials is claimed, once per backend, as --backend would have at start-up.
-    const probes = new Map<'node-gpu' | 'node', Promise<void>>();
-    const studyBackend = (name: 'node-gpu' | 'node', study: string): Promise<void> => {
-      let p = probes.get(name);
-      if (p === undefined) {
-        probes.set(name, (p = probeBackend(name, devices).then(
-          (started) => void log(`[worker] study '${study}' asks for backend ${backendOnDevice(name, started[0]?.device)}${onDevices(devices)}: started in a process of its own, as its trials will be`),
-          (err: Error) => {
-            log(`[worker] study '${study}' asks for backend '${name}', which does not start on this machine: stopping before taking any of its trials`);
-            throw new BackendError(`this machine cannot train study '${study}': ${err.message}`);
-          },
-        )));
-      }
-      return p;
-    };
+    const studyBackend = studyBackends(devices, log);
 
     const result = await runQueueWorker({
       service,
