@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { availableParallelism, totalmem } from 'node:os';
 import { expectOneOf } from '../config/fields.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, SchemaMissingError } from '../errors.js';
 import { openWorkerService } from '../distributed/compat.js';
 import { checkRedis, DEFAULT_PREFIX, parseRedisRef, type RedisRef } from '../distributed/redis.js';
 import { queueStatus } from '../distributed/status.js';
@@ -61,6 +61,10 @@ async function databaseCheck(ref: string): Promise<Check> {
       await close();
     }
   } catch (err) {
+    // Not ready yet rather than wrong: a worker started now waits for its coordinator to create the schema.
+    if (err instanceof SchemaMissingError) {
+      return { check: 'database', ok: false, needed: true, detail: `${where}: no renorm-tune schema yet; a worker started now waits for its coordinator to create it (\`${CLI} run <config> --db <same database> --redis <same Redis>\`)` };
+    }
     const why = (err as Error).message;
     return { check: 'database', ok: false, needed: true, detail: why.includes(where) ? why : `${where}: ${why}` };
   }

@@ -65,10 +65,10 @@ describe('doctor', { skip: gpuBackendPresent || (installed('@tensorflow/tfjs-nod
     assert.match(none.byName['backend auto']!.detail, /^would use node-gpu on the CPU /);
   });
 
-  it('--db: opens the database as a worker would (it must exist, with this schema), counting its studies', () => {
+  it('--db: opens the database as a worker would, counting its studies; one not yet created fails as not ready, saying a worker would wait', () => {
     const missing = doctor(['--db', join(dir, 'none.db')]);
     assert.equal(missing.status, 1);
-    assert.match(missing.byName.database!.detail, /none\.db: no such database file \(fix: start the coordinator/);
+    assert.match(missing.byName.database!.detail, /none\.db: no renorm-tune schema yet; a worker started now waits for its coordinator to create it \(`npx renorm-tune run <config> --db <same database> --redis <same Redis>`\)/);
     const db = join(dir, 'one.db');
     const created = spawnSync(process.execPath, [MAIN, 'create', CONFIG, '--db', db], { encoding: 'utf8', cwd: dir });
     assert.equal(created.status, 0, created.stderr);
