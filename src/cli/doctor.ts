@@ -8,8 +8,8 @@ import { openWorkerService } from '../distributed/compat.js';
 import { checkRedis, DEFAULT_PREFIX, parseRedisRef, type RedisRef } from '../distributed/redis.js';
 import { queueStatus } from '../distributed/status.js';
 import { probeBackend } from '../study/executor/backend_probe.js';
-import { BACKEND_NAMES, CLI } from '../shared/names.js';
-import { backendOnDevice } from '../shared/trained_on.js';
+import { BACKEND_NAMES, CLI, RUN_COORDINATOR } from '../shared/names.js';
+import { backendOnDevice, devicesText } from '../shared/trained_on.js';
 import { storageRefFrom } from '../study/storage/index.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { DB_HELP, dbWhere } from './db.js';
@@ -44,7 +44,7 @@ async function backendChecks(wanted: string | undefined, devices: string[] | und
     if (s.status === 'rejected') return { check, ok: false, needed, detail: (s.reason as Error).message };
     const got = s.value[0]!;
     if (b === 'auto') return { check, ok: true, needed, detail: `would use ${backendOnDevice(got.name, got.device)} (the first of node-gpu, node, wasm, cpu that starts)` };
-    const where = b === 'node-gpu' && devices ? ` on device${devices.length > 1 ? 's' : ''} ${devices.join(', ')}` : '';
+    const where = b === 'node-gpu' && devices ? ` on ${devicesText(devices)}` : '';
     return { check, ok: true, needed, detail: `starts: ${backendOnDevice(b, got.device)}${where}` };
   }).sort((a, b) => Number(a.check === 'backend auto') - Number(b.check === 'backend auto'));
 }
@@ -63,7 +63,7 @@ async function databaseCheck(ref: string): Promise<Check> {
   } catch (err) {
     // Not ready yet rather than wrong: a worker started now waits for its coordinator to create the schema.
     if (err instanceof SchemaMissingError) {
-      return { check: 'database', ok: false, needed: true, detail: `${where}: no renorm-tune schema yet; a worker started now waits for its coordinator to create it (\`${CLI} run <config> --db <same database> --redis <same Redis>\`)` };
+      return { check: 'database', ok: false, needed: true, detail: `${where}: no renorm-tune schema yet; a worker started now waits for its coordinator to create it (${RUN_COORDINATOR})` };
     }
     const why = (err as Error).message;
     return { check: 'database', ok: false, needed: true, detail: why.includes(where) ? why : `${where}: ${why}` };

@@ -13,12 +13,12 @@ import { checkRedis, DEFAULT_PREFIX, parseRedisRef } from '../distributed/redis.
 import { runQueueWorker } from '../distributed/worker.js';
 import { WorkerMetrics } from '../distributed/worker_metrics.js';
 import { probeBackend } from '../study/executor/backend_probe.js';
-import { BACKEND_NAMES, CLI } from '../shared/names.js';
+import { BACKEND_NAMES, RUN_COORDINATOR } from '../shared/names.js';
 import { storageRefFrom } from '../study/storage/index.js';
 import { localScenario } from '../study/config.js';
 import { DB_HELP, dbWhere } from './db.js';
 import { EXIT_NO_RETRY, noRetry, withExitStatus } from './exit_status.js';
-import { backendOnDevice } from '../shared/trained_on.js';
+import { backendOnDevice, devicesText } from '../shared/trained_on.js';
 
 interface WorkerOpts {
   db?: string;
@@ -43,11 +43,8 @@ export function numberFlag(raw: string, field: string, lo: number, hi: number, i
   return n;
 }
 
-/** How a coordinator for this worker is started. */
-const START_HINT = `\`${CLI} run <config> --db <same database> --redis <same Redis>\``;
-
 /** ' on device 0' or ' on devices 0, 1', or nothing without --devices. */
-const onDevices = (devices: string[] | undefined) => (devices ? ` on device${devices.length > 1 ? 's' : ''} ${devices.join(', ')}` : '');
+const onDevices = (devices: string[] | undefined) => (devices ? ` on ${devicesText(devices)}` : '');
 
 /**
  * Given no --backend, a worker learns what its trials load from each study: a native one is started on each device
@@ -129,13 +126,13 @@ export async function workerCommand(o: WorkerOpts): Promise<number> {
       waitMs: idleSeconds === 0 ? Infinity : idleSeconds * 1000,
       signal: stop.signal,
       coordinators: () => presence.coordinators(),
-      onWait: () => log(`[worker] ${where}: no renorm-tune schema yet; waiting${idleSeconds === 0 ? '' : ` up to ${idleSeconds} s`} for its coordinator (${START_HINT}), which creates it`),
+      onWait: () => log(`[worker] ${where}: no renorm-tune schema yet; waiting${idleSeconds === 0 ? '' : ` up to ${idleSeconds} s`} for its coordinator (${RUN_COORDINATOR}), which creates it`),
     }).catch((err: unknown) => {
       throw err instanceof WrongDatabaseError ? withExitStatus(err, EXIT_NO_RETRY) : err;
     });
     if (!opened) {
       log(`[worker] leaving (${stop.signal.aborted ? 'stopped by a signal' : `${where} still holds no renorm-tune schema after ${idleSeconds} s`}); 0 trials trained`);
-      if (!stop.signal.aborted) log(`[worker] no coordinator has run a study on this database: start ${START_HINT} with the same --redis-prefix, or keep this worker waiting with --idle-exit 0`);
+      if (!stop.signal.aborted) log(`[worker] no coordinator has run a study on this database: start ${RUN_COORDINATOR} with the same --redis-prefix, or keep this worker waiting with --idle-exit 0`);
       return 0;
     }
     const { service } = opened;
@@ -183,7 +180,7 @@ export async function workerCommand(o: WorkerOpts): Promise<number> {
     log(`[worker] leaving (${why}); ${result.finished} trial${result.finished === 1 ? '' : 's'} trained`);
     // Nothing trained and nobody to wait for: most often started before the coordinator, or on another queue.
     if (result.reason === 'idle' && result.finished === 0) {
-      log(`[worker] no coordinator is running a study on this queue (prefix '${redis.prefix}'): start ${START_HINT} with the same --redis-prefix, or keep this worker waiting with --idle-exit 0`);
+      log(`[worker] no coordinator is running a study on this queue (prefix '${redis.prefix}'): start ${RUN_COORDINATOR} with the same --redis-prefix, or keep this worker waiting with --idle-exit 0`);
     }
     return 0;
   } finally {

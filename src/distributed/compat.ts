@@ -1,9 +1,10 @@
 // Which builds may work on one study together: the package version and the storage schema, checked here and nowhere else.
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, DataError, RenormTuneError, SchemaMissingError } from '../errors.js';
 import { FOREIGN_AFTER_MS } from './missing_study.js';
-import { CLI } from '../shared/names.js';
+import { CLI, RUN_COORDINATOR } from '../shared/names.js';
 import { createStudyService } from '../study/service/defaults.js';
 import type { StudyService } from '../study/service.js';
 import { openStorage, parseStorageRef, STORAGE_SCHEMA_VERSION } from '../study/storage/index.js';
@@ -105,22 +106,14 @@ export async function openWorkerServiceWhenCreated(ref: string, w: SchemaWait): 
     }
     const left = w.waitMs - (Date.now() - start);
     if (left <= 0) return undefined;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        w.signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.min(everyMs, left));
-      w.signal.addEventListener('abort', done);
-    });
+    await sleep(Math.min(everyMs, left), undefined, { signal: w.signal }).catch(() => undefined); // a signal ends it at once
   }
   return undefined;
 }
 
 /** SQLite keeps its schema version in PRAGMA user_version; read it without opening (and so migrating) the store. */
 function checkSqliteSchema(file: string): void {
-  if (!existsSync(file)) throw new SchemaMissingError(file, `no such database file (fix: start the coordinator, \`${CLI} run <config> --db ... --redis ...\`, first; it creates the database)`);
+  if (!existsSync(file)) throw new SchemaMissingError(file, `no such database file (fix: start its coordinator, ${RUN_COORDINATOR}; it creates the database)`);
   let version: number;
   try {
     const db = new Database(file, { readonly: true, fileMustExist: true });
@@ -135,7 +128,7 @@ function checkSqliteSchema(file: string): void {
     throw new DataError(file, `cannot read database: ${(err as Error).message}`);
   }
   // 0: a file being created by its coordinator (the schema comes in the same transaction), or an empty one.
-  if (version === 0) throw new SchemaMissingError(file, 'holds no renorm-tune schema yet (fix: start the coordinator, `' + CLI + ' run <config> --db ... --redis ...`, on it first; it creates the schema)');
+  if (version === 0) throw new SchemaMissingError(file, `holds no renorm-tune schema yet (fix: start its coordinator, ${RUN_COORDINATOR}; it creates the schema)`);
   if (version !== STORAGE_SCHEMA_VERSION) throw schemaMismatch(file, version);
 }
 

@@ -6,6 +6,9 @@
  */
 export const CLI = 'npx renorm-tune';
 
+/** How a queue study's coordinator is started, as its workers' messages quote it. */
+export const RUN_COORDINATOR = `\`${CLI} run <config> --db <same database> --redis <same Redis>\``;
+
 /** TF.js backends in the automatic order (`auto` picks the first that works: node-gpu, node, wasm, cpu). */
 export const BACKEND_NAMES = ['auto', 'node-gpu', 'node', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];

@@ -3,13 +3,12 @@
 import type { HeldTrial } from '../distributed/status.js';
 import type { WorkerPresence } from '../distributed/presence.js';
 import { roleLabel } from './roles.js';
-import { backendOnDevice } from './trained_on.js';
+import { backendOnDevice, devicesText } from './trained_on.js';
 
 /** `node-gpu on the GPU, devices 0, 1`: what a worker was told to train on; '' when nothing (each study's backend). */
 export function trainsOnText(w: Pick<WorkerPresence, 'backend' | 'device' | 'devices'>): string {
   const backend = w.backend ? backendOnDevice(w.backend, w.device) : '';
-  const devices = w.devices?.length ? `device${w.devices.length > 1 ? 's' : ''} ${w.devices.join(', ')}` : '';
-  return [backend, devices].filter(Boolean).join(', ');
+  return [backend, devicesText(w.devices)].filter(Boolean).join(', ');
 }
 
 /** `'brn-cifar' #12 (BatchNorm) since 2026-…, at step 400`: a trial a worker holds, as the database has it. */

@@ -59,3 +59,8 @@ export function trainedOnSummary(trials: ReadonlyArray<{ metrics?: Readonly<Reco
   const gpuless = backendOnDevice('node-gpu', 'CPU');
   return `${parts.join(', ')}${counts.has(gpuless) ? `; ${gpuless}: TensorFlow found no GPU on those machines` : ''}`;
 }
+
+/** `device 0` or `devices 0, 1`: GPU indices as every output names them; '' for none. */
+export function devicesText(devices: readonly string[] | undefined): string {
+  return devices?.length ? `device${devices.length > 1 ? 's' : ''} ${devices.join(', ')}` : '';
+}

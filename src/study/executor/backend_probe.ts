@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { ActiveBackend } from '../../engine/backend.js';
 import { BackendError } from '../../errors.js';
 import type { BackendName } from '../../shared/names.js';
+import { devicesText } from '../../shared/trained_on.js';
 import { deviceEnv } from './process.js';
 
 const CHILD = fileURLToPath(new URL('../../../workers/backend_probe.js', import.meta.url));
@@ -46,7 +47,7 @@ export async function probeBackend(backend: BackendName, devices: string[] | und
   const refused = settled.flatMap((s, i) => (s.status === 'rejected' ? [{ device: all[i], err: s.reason as Error }] : []));
   if (refused.length) {
     const others = refused.slice(1).map((r) => r.device);
-    throw others.length ? new BackendError(`${refused[0]!.err.message} (refused on device${others.length > 1 ? 's' : ''} ${others.join(', ')} too)`) : refused[0]!.err;
+    throw others.length ? new BackendError(`${refused[0]!.err.message} (refused on ${devicesText(others as string[])} too)`) : refused[0]!.err;
   }
   return settled.map((s) => (s as PromiseFulfilledResult<ActiveBackend>).value);
 }
