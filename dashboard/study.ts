@@ -11,7 +11,7 @@ import { rankedTrials } from './data/trials.js';
 import { verdictCards } from './data/final.js';
 import { trialsCsv } from '../src/shared/trials_csv.js';
 import { CHARTED_TRIALS_TEXT } from '../src/shared/charted.js';
-import { trainedOnSummary } from '../src/shared/trained_on.js';
+import { trainedOnSummary, trainersText } from '../src/shared/trained_on.js';
 import type { QueueAnswer } from '../src/server/queue_view.js';
 import { studyQueueNote } from './data/queue_note.js';
 
@@ -86,7 +86,8 @@ function renderOverview(v: StudyView): void {
   state.className = `badge state-${v.state.toLowerCase()}`;
   const done = v.counts.COMPLETE + v.counts.PRUNED + v.counts.FAIL;
   const trained = trainedOnSummary(v.trials);
-  byId('study-meta').textContent = `${v.executor} study · ${v.direction} ${v.metric} · ${done}${v.budgetTrials ? ` / ${v.budgetTrials}` : ''} trials finished (${v.counts.COMPLETE} complete, ${v.counts.PRUNED} pruned, ${v.counts.FAIL} failed, ${v.counts.RUNNING} running)${v.totalSteps ? ` · ${v.totalSteps} steps per trial` : ''}${trained ? ` · trained on ${trained}` : ''} · id ${v.id}`;
+  const by = v.executor === 'local' ? trainersText(v.trials) : null;
+  byId('study-meta').textContent = `${by ? `trained by ${by}` : `${v.executor} study`} · ${v.direction} ${v.metric} · ${done}${v.budgetTrials ? ` / ${v.budgetTrials}` : ''} trials finished (${v.counts.COMPLETE} complete, ${v.counts.PRUNED} pruned, ${v.counts.FAIL} failed, ${v.counts.RUNNING} running)${v.totalSteps ? ` · ${v.totalSteps} steps per trial` : ''}${trained ? ` · trained on ${trained}` : ''} · id ${v.id}`;
   const best = v.best?.value ?? null;
   const bn = v.baselines.batchnorm;
   const paper = v.baselines.paper;

@@ -8,3 +8,17 @@ export const EXTERNAL_OWNER = 'external';
 export function isExternalOwner(owner: string): boolean {
   return owner === EXTERNAL_OWNER || owner.startsWith(`${EXTERNAL_OWNER}:`);
 }
+
+/** What a process of ours says of itself in its owner name, `host:pid:role-nonce` (see processOwner). */
+export interface ProcessOwner {
+  host: string;
+  pid: number;
+  /** `worker` (a queue worker) or `run` (a study run on one machine); `coordinator` never holds a lease. */
+  role: string;
+}
+
+/** The parts of a process's owner name, or nothing for an outside trainer's or another name a library caller gave (`owner` in the runner's or worker's options). */
+export function processOwnerParts(owner: string): ProcessOwner | undefined {
+  const m = /^(.+):(\d+):([a-z]+)-[0-9a-f]+$/.exec(owner);
+  return m ? { host: m[1]!, pid: Number(m[2]), role: m[3]! } : undefined;
+}

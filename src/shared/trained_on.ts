@@ -2,7 +2,7 @@
 // computed on), and who trained it (the lease owner that finished it, kept in its metrics as `trainedBy`).
 // Browser-safe; the queue worker's metrics, `show`, the CSV and the dashboard read it alike, and every output names a
 // backend and its device through backendOnDevice.
-import { isExternalOwner } from './owners.js';
+import { isExternalOwner, processOwnerParts } from './owners.js';
 
 /** The backend a trial trained on, and the device: 'GPU', 'CPU', or 'unknown' where the trainer did not say. */
 export interface TrainedOn {
@@ -63,4 +63,30 @@ export function trainedOnSummary(trials: ReadonlyArray<{ metrics?: Readonly<Reco
 /** `device 0` or `devices 0, 1`: GPU indices as every output names them; '' for none. */
 export function devicesText(devices: readonly string[] | undefined): string {
   return devices?.length ? `device${devices.length > 1 ? 's' : ''} ${devices.join(', ')}` : '';
+}
+
+/**
+ * Who trains a study of ours, as its trials' owners say (running ones by their lease, finished ones by `trainedBy`):
+ * `3 queue workers on gpu-1, gpu-2`, `a run on laptop`, or both (a study begun by a run and moved to a queue); null
+ * when no trial names one (none started yet, an outside trainer's study, or trials older than trainedBy). `show`
+ * heads the study with it and the dashboard its header, where the config's word `local` would hide a queue.
+ */
+export function trainersText(trials: ReadonlyArray<{ lease: { owner: string } | null; metrics?: Readonly<Record<string, unknown>> | null }>): string | null {
+  const hostsBy = new Map<string, Set<string>>();
+  const workers = new Set<string>();
+  for (const t of trials) {
+    const owner = trialWorker({ lease: t.lease, metrics: t.metrics ?? null });
+    const parts = owner === null ? undefined : processOwnerParts(owner);
+    if (!parts || (parts.role !== 'worker' && parts.role !== 'run')) continue;
+    if (parts.role === 'worker') workers.add(owner!);
+    const hosts = hostsBy.get(parts.role) ?? new Set<string>();
+    hostsBy.set(parts.role, hosts.add(parts.host));
+  }
+  const on = (hosts: Set<string>) => (hosts.size <= 3 ? [...hosts].sort().join(', ') : `${hosts.size} hosts`);
+  const said: string[] = [];
+  const runs = hostsBy.get('run');
+  if (runs) said.push(`${runs.size === 1 ? 'a run' : 'runs'} on ${on(runs)}`);
+  const queue = hostsBy.get('worker');
+  if (queue) said.push(`${workers.size} queue worker${workers.size === 1 ? '' : 's'} on ${on(queue)}`);
+  return said.length ? said.join(' and ') : null;
 }

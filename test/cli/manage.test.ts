@@ -206,6 +206,33 @@ describe('show wording', () => {
     assert.doesNotMatch(showText({ ...view, trials: trials.slice(4, 5) }), /trained/);
   });
 
+  it('heads a study with who trains it (a run, queue workers, both), and with its executor where no trial says', async () => {
+    const local = validateStudyConfig({ name: 'trainers', scenario: { steps: 100 }, budget: { trials: 6 } });
+    const view = await withSvc(async (svc) => svc.getStudyView((await svc.createStudy(local)).id));
+    const t0 = { id: 1, number: 0, state: 'COMPLETE' as const, role: 'search', value: 0.5, failureReason: null, schedule: { kind: 'batchnorm' as const }, lease: null, metrics: null };
+    const trial = (i: number, by: { trainedBy?: string; lease?: string }) =>
+      ({ ...t0, id: i + 1, number: i, ...(by.lease ? { state: 'RUNNING' as const, lease: { owner: by.lease, token: 1, expiresAt: '2026-12-07T05:00:00.000Z' } } : {}), metrics: by.trainedBy ? { trainedBy: by.trainedBy } : null });
+    const head = (trials: Array<ReturnType<typeof trial>>, executor = view.executor) =>
+      showText({ ...view, executor, trials: trials as unknown as typeof view.trials }).split('\n')[0]!;
+    const fleet = [
+      trial(0, { trainedBy: 'laptop:12:run-abcdef' }),
+      trial(1, { trainedBy: 'laptop:14:run-123456' }),
+      trial(2, { trainedBy: 'gpu-1:41:worker-aaaaaa' }),
+      trial(3, { trainedBy: 'gpu-1:41:worker-aaaaaa' }),
+      trial(4, { trainedBy: 'gpu-1:52:worker-bbbbbb' }),
+      trial(5, { lease: 'gpu-2:7:worker-cccccc' }),
+      trial(6, { lease: 'external:ask-1' }),
+      trial(7, { trainedBy: 'by hand' }),
+    ];
+    assert.match(head(fleet), /, CREATED, trained by a run on laptop and 3 queue workers on gpu-1, gpu-2$/);
+    assert.match(head(fleet.slice(2)), /, trained by 3 queue workers on gpu-1, gpu-2$/, 'a queue study is not called local');
+    assert.match(head(fleet.slice(0, 2)), /, trained by a run on laptop$/);
+    const many = ['a', 'b', 'c', 'd'].map((h, i) => trial(i, { trainedBy: `${h}:1:worker-00000${i}` }));
+    assert.match(head(many), /, trained by 4 queue workers on 4 hosts$/);
+    assert.match(head(fleet.slice(6)), /, CREATED, local executor$/, 'nobody named yet: the config\'s word');
+    assert.match(head([], 'external'), /, external executor$/);
+  });
+
   it('show --trial says what a trial trained on and who trained it, as far as its metrics say', () => {
     const t = { id: 3, number: 2, state: 'COMPLETE' as const, role: 'search' as const, params: {}, schedule: { kind: 'batchnorm' as const }, value: 0.9, failureReason: null, seed: 1,
       intermediate: [], lease: null, retries: 0, claims: 1, pruneRequested: false, createdAt: '2026-12-07T00:00:00.000Z', startedAt: null, finishedAt: null, studyId: 's' };

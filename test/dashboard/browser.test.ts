@@ -743,6 +743,7 @@ test('the header says what the trials trained on, and where tfjs-node-gpu found 
     await page.waitForSelector('#trials tbody tr');
     const meta = (await page.textContent('#study-meta')) ?? '';
     assert.equal(finished.length, on.length);
+    assert.match(meta, /^trained by 10 queue workers on 10 hosts · /, 'who trains it, not the config\'s word "local"');
     assert.match(meta, / · trained on node-gpu on the GPU \(6 trials\), node-gpu on the CPU \(2 trials\), wasm on the CPU \(1 trial\); node-gpu on the CPU: TensorFlow found no GPU on those machines · /);
     await page.locator(`#trials tbody tr[data-trial-id="${gpuless.id}"]`).click();
     await page.waitForSelector('#trial-detail:not([hidden])');
