@@ -13,7 +13,7 @@ export function askOwner(askId?: string): string {
   return askId === undefined ? EXTERNAL_OWNER : `${EXTERNAL_OWNER}:${askId}`;
 }
 
-/** A fresh owner name for this process (one per runner or worker, so two in one process stay apart). */
+/** A fresh owner name for this process (one per runner or worker, so two in one process stay apart); processOwnerParts reads it back. */
 export function processOwner(role: string): string {
   return `${hostname()}:${process.pid}:${role}-${randomBytes(3).toString('hex')}`;
 }
