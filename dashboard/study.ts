@@ -86,7 +86,7 @@ function renderOverview(v: StudyView): void {
   state.className = `badge state-${v.state.toLowerCase()}`;
   const done = v.counts.COMPLETE + v.counts.PRUNED + v.counts.FAIL;
   const trained = trainedOnSummary(v.trials);
-  const by = v.executor === 'local' ? trainersText(v.trials) : null;
+  const by = trainersText(v.trials);
   byId('study-meta').textContent = `${by ? `trained by ${by}` : `${v.executor} study`} · ${v.direction} ${v.metric} · ${done}${v.budgetTrials ? ` / ${v.budgetTrials}` : ''} trials finished (${v.counts.COMPLETE} complete, ${v.counts.PRUNED} pruned, ${v.counts.FAIL} failed, ${v.counts.RUNNING} running)${v.totalSteps ? ` · ${v.totalSteps} steps per trial` : ''}${trained ? ` · trained on ${trained}` : ''} · id ${v.id}`;
   const best = v.best?.value ?? null;
   const bn = v.baselines.batchnorm;

@@ -69,7 +69,7 @@ export interface ModelNotes {
 
 /** `trained by 3 queue workers on gpu-1`, or the config's `local executor` until a trial names its trainer. */
 function executorText(v: StudyView): string {
-  const by = v.executor === 'local' ? trainersText(v.trials) : null;
+  const by = trainersText(v.trials);
   return by ? `trained by ${by}` : `${v.executor} executor`;
 }
 

@@ -68,8 +68,9 @@ export function devicesText(devices: readonly string[] | undefined): string {
 /**
  * Who trains a study of ours, as its trials' owners say (running ones by their lease, finished ones by `trainedBy`):
  * `3 queue workers on gpu-1, gpu-2`, `a run on laptop`, or both (a study begun by a run and moved to a queue); null
- * when no trial names one (none started yet, an outside trainer's study, or trials older than trainedBy). `show`
- * heads the study with it and the dashboard its header, where the config's word `local` would hide a queue.
+ * when no trial names one (none started yet, an outside trainer's study, or trials older than trainedBy). Workers
+ * are counted by process: one restarted counts again. `show` heads the study with it and the dashboard its header,
+ * where the config's word `local` would hide a queue.
  */
 export function trainersText(trials: ReadonlyArray<{ lease: { owner: string } | null; metrics?: Readonly<Record<string, unknown>> | null }>): string | null {
   const hostsBy = new Map<string, Set<string>>();
