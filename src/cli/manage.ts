@@ -101,17 +101,18 @@ export function register(program: Command): void {
     .option('--json', 'print the study summary as JSON')
     .action(async (ref: string, o: DbOpt) => {
       const s = await withService(o.db, (svc) => svc.stopStudy(ref));
-      say(o, `study ${s.name} stopped (${s.counts.RUNNING} trials still out may finish); resume it with ${s.executor === 'external' ? `${CLI} resume ${s.name}` : `${CLI} run <its config>`}`, s);
+      say(o, `study ${s.name} stopped (${s.counts.RUNNING} trials still out may finish); resume it with ${s.executor === 'external' ? `${CLI} resume ${s.name}` : `${CLI} run <its config> (a run started with --unless-stopped, as the systemd unit's, leaves it stopped until \`${CLI} resume ${s.name}\`)`}`, s);
     });
 
   program
     .command('resume <study>')
-    .description('Let a stopped external study take asks again (a local study resumes with `renorm-tune run`)')
+    .description('Lift a stop: a stopped external study takes asks again; a local one is resumed by its next run, also one started with --unless-stopped')
     .option('--db <ref>', DB_HELP)
     .option('--json', 'print the study summary as JSON')
     .action(async (ref: string, o: DbOpt) => {
       const s = await withService(o.db, (svc) => svc.resumeStudy(ref));
-      say(o, `study ${s.name} is ${s.state}`, s);
+      const next = s.state === 'STOPPED' ? `; \`${CLI} run <its config>\` resumes it (under systemd, \`systemctl start\` its unit)` : '';
+      say(o, `study ${s.name} is ${s.state}${next}`, s);
     });
 
   program

@@ -16,6 +16,7 @@ import { ServedQueue } from '../server/queue_view.js';
 import { loadStudyConfig, localScenario, validateStudyConfig } from '../study/config.js';
 import { DatabaseFileGoneError, StudyDeletedError } from '../study/errors.js';
 import { probeBackend } from '../study/executor/backend_probe.js';
+import { stopRequestedAt } from '../study/stop_request.js';
 import { runStudy } from '../study/runner.js';
 import { configOf } from '../study/service.js';
 import { PACKAGE_VERSION } from '../version.js';
@@ -40,6 +41,7 @@ interface RunOpts {
   warmStartFrom?: string;
   isolation?: string;
   devices?: string;
+  unlessStopped?: boolean;
 }
 
 /** --workers: a positive integer, or undefined for the config's value. */
@@ -183,6 +185,8 @@ async function runStudyCommand(configPath: string, o: RunOpts): Promise<number> 
   let watched: ServedQueue | undefined;
   try {
     const existing = (await service.listStudies()).find((s) => s.name === config.name);
+    // With --unless-stopped, a study stopped on request (not by a signal) when this run started: left so.
+    let held: string | null = null;
     if (existing) {
       display.seed(await service.listTrials(existing.id));
       // With the defaults of fields added since it was stored, so an older study is not reported as edited.
@@ -195,6 +199,8 @@ async function runStudyCommand(configPath: string, o: RunOpts): Promise<number> 
       );
       if (changed.length) display.log(`[study] '${config.name}' exists: continuing it with its stored settings; ignored edits to: ${changed.join(', ')} (rename the study to start afresh, or \`${CLI} extend\` its budget)`);
       if (existing.state === 'COMPLETE') display.log(`[study] '${config.name}' is already complete; showing its results`);
+      held = o.unlessStopped ? stopRequestedAt(await service.resolve(existing.id)) : null;
+      if (held) display.log(`[study] '${config.name}' was stopped with \`${CLI} stop\` at ${held}: left stopped (--unless-stopped); \`${CLI} resume ${config.name}\` lets it run again`);
       if (o.warmStartFrom !== undefined) display.log(`[study] '${config.name}' exists: --warm-start-from applies only when a study is created; ignored`);
     }
     if (port !== undefined) {
@@ -203,8 +209,8 @@ async function runStudyCommand(configPath: string, o: RunOpts): Promise<number> 
       server = await createServer({ api: service, port, dashboard: o.dashboard, version: PACKAGE_VERSION, ...(allowedHosts === undefined ? {} : { allowedHosts }), ...(watched ? { queue: watched } : {}) });
       display.log(`[study] dashboard and API at ${server.url}`);
     }
-    const result = existing?.state === 'COMPLETE'
-      ? { study: await service.resolve(existing.id), state: 'COMPLETE' as const }
+    const result = existing?.state === 'COMPLETE' || held
+      ? { study: await service.resolve(existing!.id), state: held ? 'STOPPED' as const : 'COMPLETE' as const }
       : queued
       ? await queued.coordinate(config, { service, signal: stop.signal, onEvent: (e) => display.handle(e), log: (l) => display.log(l) })
       : await runStudy(config, {
@@ -233,7 +239,7 @@ async function runStudyCommand(configPath: string, o: RunOpts): Promise<number> 
       if (exported.verdict) out.push(`verdict: ${exported.verdict}`);
       out.push(`export the recommended schedule: ${CLI} export ${view.name}${dbFlag} --out best-schedule.json`);
     }
-    if (result.state === 'STOPPED') out.push(`resume: ${CLI} run ${configPath}${dbFlag}${queueFlags}`);
+    if (result.state === 'STOPPED') out.push(held ? `resume: ${CLI} resume ${view.name}${dbFlag}, then start this run again` : `resume: ${CLI} run ${configPath}${dbFlag}${queueFlags}`);
     // With --json, stdout carries only JSON lines; the text summary goes to stderr.
     (o.json ? process.stderr : process.stdout).write(`${out.join('\n')}\n`);
     if (server && result.state === 'COMPLETE') {
@@ -275,6 +281,7 @@ export function register(program: Command): void {
     .option('--allowed-hosts <names>', 'with --port: comma-separated host names to serve besides localhost (DNS-rebinding guard)')
     .option('--warm-start-from <study>', 'when the study is created: copy the finished trials of an earlier study in as observations')
     .option('--json', 'progress and the summary as JSON lines on stdout (one object per event, the last with "event": "summary")')
+    .option('--unless-stopped', `leave a study stopped with \`${CLI} stop\` stopped (exit 130) until \`${CLI} resume\`; one stopped by a signal (Ctrl-C, a shutdown) resumes: for a supervisor that starts it at boot`)
     // A plug point for a custom trial worker module (same protocol as workers/trial.ts); the CLI tests use a fast fake trainer.
     .addOption(new Option('--trial-worker <file>', 'worker module that trains one trial').hideHelp())
     .action(async (configPath: string, o: RunOpts) => {

@@ -29,7 +29,8 @@
 //   POST   /api/studies/:id/enqueue   {schedule, renormMomentum?}   201 {trial}: evaluated before new suggestions
 //   POST   /api/studies/:id/extend    {trials?, timeMinutes?}       {study}: the new totals (raise only)
 //   POST   /api/studies/:id/stop                        {study}: STOPPED, asks refused until resumed
-//   POST   /api/studies/:id/resume                      {study}: an external study takes asks again
+//   POST   /api/studies/:id/resume                      {study}: the stop lifted: an external study takes asks again, a
+//                                                       local one's next run resumes it (even under --unless-stopped)
 //   POST   /api/studies/:id/rename    {name}            {study}
 //   GET    /api/studies/:id/best-schedule               ExportedSchedule (= `renorm-tune export`)
 //   GET    /api/studies/:id/gp                          GpView

@@ -31,6 +31,7 @@ import { ForeignEvents } from './service/foreign_events.js';
 import { isOpen } from '../shared/attempts.js';
 import { ChangeWatcher, DEFAULT_WATCH_INTERVAL_MS } from './service/watch.js';
 import { unavailableWarmStart, warmStartTrials } from './warm_start.js';
+import { STOP_REQUEST } from './stop_request.js';
 import type { FinishResult, IntermediateValue, Lease, LeaseRequest, NewTrial, Params, Storage, StudyRecord, StudyState, TrialRecord, TrialState } from './types.js';
 
 type WarmStart = ReturnType<typeof warmStartTrials>;
@@ -240,22 +241,28 @@ export class StudyService implements StudyApi {
     return this.changed(study.id);
   }
 
-  /** No new trials until resumed (409 STUDY_STOPPED on ask); trials already handed out may still report and tell. */
+  /**
+   * No new trials until resumed (409 STUDY_STOPPED on ask); trials already handed out may still report and tell.
+   * Recorded as a request (src/study/stop_request.ts): a run started under `--unless-stopped` leaves it stopped.
+   */
   async stopStudy(ref: string): Promise<StudySummary> {
     const study = await this.resolve(ref);
     if (study.state === 'COMPLETE') throw new ConflictError(`study '${study.name}' is complete: there is nothing to stop (extend its budget to continue it)`);
     if (study.state !== 'STOPPED') await this.storage.setStudyState(study.id, 'STOPPED');
+    // After the state: a stop whose second write is lost is a stop by a signal, which a boot resumes (as before).
+    await this.storage.setStudyAttr(study.id, STOP_REQUEST, new Date().toISOString());
     return this.changed(study.id);
   }
 
-  /** An external study takes asks again; a local one is resumed by running it (the runner owns its trials). */
+  /**
+   * Lifts a stop request. An external study takes asks again; a local one stays STOPPED until a run resumes it (the
+   * runner owns its trials), now also one started under `--unless-stopped`.
+   */
   async resumeStudy(ref: string): Promise<StudySummary> {
     const study = await this.resolve(ref);
-    if (configOf(study).executor === 'local') {
-      throw new ConflictError(`study '${study.name}' is trained here by \`${CLI} run\` (fix: run its config again to resume it)`);
-    }
     if (study.state === 'COMPLETE') throw new ConflictError(`study '${study.name}' is complete (fix: extend its budget to continue it)`);
-    if (study.state === 'STOPPED') await this.storage.setStudyState(study.id, 'RUNNING');
+    if (study.attrs[STOP_REQUEST]) await this.storage.setStudyAttr(study.id, STOP_REQUEST, null);
+    if (study.state === 'STOPPED' && configOf(study).executor === 'external') await this.storage.setStudyState(study.id, 'RUNNING');
     return this.changed(study.id);
   }
 
@@ -336,6 +343,9 @@ export class StudyService implements StudyApi {
   }
 
   async setStudyState(studyId: string, state: StudyState): Promise<void> {
+    // A run resuming the study (a run or coordinator starts by this) is asked to by whoever started it: a stop
+    // request is spent.
+    if (state === 'RUNNING' && (await this.storage.getStudy(studyId))?.attrs[STOP_REQUEST]) await this.storage.setStudyAttr(studyId, STOP_REQUEST, null);
     await this.storage.setStudyState(studyId, state);
     this.emit({ type: 'study', studyId, state });
   }

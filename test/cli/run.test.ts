@@ -93,6 +93,49 @@ test('run --json: stdout is JSON lines only (events, then one summary); a re-run
   }
 });
 
+test('run --unless-stopped leaves a study stopped with `stop` stopped (exit 130, no trial trained) until `resume`; plain run resumes it', async () => {
+  const { dir, db, config } = setup();
+  const cliSync = (...args: string[]) => spawnSync(process.execPath, [main, ...args, '--db', db], { encoding: 'utf8' });
+  const counts = async () => {
+    const storage = new SqliteStorage(db);
+    try {
+      const study = (await storage.listStudies()).find((s) => s.name === 'held')!;
+      return { state: study.state, trials: (await storage.listTrials(study.id)).filter((t) => t.state === 'COMPLETE').length };
+    } finally {
+      await storage.close();
+    }
+  };
+  try {
+    assert.equal(cliSync('create', config('held')).status, 0);
+    const stop = cliSync('stop', 'held');
+    assert.equal(stop.status, 0, stop.stderr);
+    assert.match(stop.stdout, /a run started with --unless-stopped, as the systemd unit's, leaves it stopped until `npx renorm-tune resume held`/);
+    const held = collect(run([config('held'), '--db', db, '--unless-stopped', '--json']));
+    assert.equal(await held.exit, 130, held.err());
+    assert.match(held.err(), /'held' was stopped with `npx renorm-tune stop` at \d{4}-\d\d-\d\dT[\d:.]+Z: left stopped \(--unless-stopped\); `npx renorm-tune resume held` lets it run again/);
+    assert.match(held.err(), /resume: npx renorm-tune resume held --db \S+, then start this run again/);
+    const summary = JSON.parse(held.out().trim().split('\n').at(-1)!) as { event: string; state: string };
+    assert.deepEqual([summary.event, summary.state], ['summary', 'STOPPED']);
+    assert.deepEqual(await counts(), { state: 'STOPPED', trials: 0 }, 'nothing trained');
+
+    const resume = cliSync('resume', 'held');
+    assert.equal(resume.status, 0, resume.stderr);
+    assert.match(resume.stdout, /study held is STOPPED; `npx renorm-tune run <its config>` resumes it \(under systemd, `systemctl start` its unit\)/);
+    const resumed = collect(run([config('held'), '--db', db, '--unless-stopped']));
+    assert.equal(await resumed.exit, 0, resumed.err());
+    assert.deepEqual(await counts(), { state: 'COMPLETE', trials: 4 });
+
+    // Without the flag a run is a request to resume: it trains (and spends the stop request).
+    assert.equal(cliSync('extend', 'held', '--trials', '+1').status, 0);
+    assert.equal(cliSync('stop', 'held').status, 0);
+    const plain = collect(run([config('held'), '--db', db]));
+    assert.equal(await plain.exit, 0, plain.err());
+    assert.deepEqual(await counts(), { state: 'COMPLETE', trials: 5 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('run: the evidence line describes this study\'s evidence phase: a race only with finalValidation.seeds 0, nothing without a race either', async () => {
   const { dir, db } = setup();
   try {

@@ -2,7 +2,8 @@
 // one the CLI exits with when it cannot run as set up, and their command lines, expanded from the shipped env file
 // as systemd expands them, run: refused with that status where this machine lacks what the example names (a GPU
 // backend, certificate files), serving once given what it needs, stopped and reloaded the way the units do it; a
-// study's coordinator stopped by the unit's signal, resumed to the end, and started once more only reporting.
+// study's coordinator stopped by the unit's signal, left stopped after `renorm-tune stop` until `resume`, resumed to
+// the end, and started once more only reporting.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -166,7 +167,7 @@ describe('configs/systemd', () => {
     }
   });
 
-  it('a study as shipped: SIGTERM stops it (exit 130, STOPPED), started again with a worker it completes (exit 0), and started once more it only reports', { skip: redisDown }, async () => {
+  it('a study as shipped: SIGTERM stops it (exit 130, STOPPED); stopped with `stop`, started again it stays stopped (130) until `resume`; then with a worker it completes (exit 0), and started once more it only reports', { skip: redisDown }, async () => {
     const studies = join(dir, 'studies');
     mkdirSync(studies, { recursive: true });
     writeFileSync(join(studies, 'unit-study.json'), JSON.stringify({ name: 'unit-study', optimizer: { type: 'random' }, scenario: { steps: 200, evalInterval: 20 }, budget: { trials: 4 }, finalValidation: { seeds: 0 } }));
@@ -190,6 +191,15 @@ describe('configs/systemd', () => {
     const stopped = await exitOf(first, 30_000);
     assert.equal(stopped.code, 130, stopped.out);
     assert.equal(await state(), 'STOPPED');
+
+    // Stopped with `renorm-tune stop` (here on a study the signal stopped already), the unit started again (a
+    // reboot) leaves it stopped, at once, until `renorm-tune resume`; stopped by a signal alone, it resumes (below).
+    assert.equal((await exitOf(cli(['stop', 'unit-study', '--db', db]), 30_000)).code, 0);
+    const held = await exitOf(study(), 30_000);
+    assert.equal(held.code, 130, held.out);
+    assert.match(held.out, /'unit-study' was stopped with `npx renorm-tune stop` at .*: left stopped \(--unless-stopped\)/);
+    assert.equal(await state(), 'STOPPED');
+    assert.equal((await exitOf(cli(['resume', 'unit-study', '--db', db]), 30_000)).code, 0);
 
     const again = study();
     const worker = cli(['worker', '--db', db, '--redis', REDIS_URL, '--redis-prefix', `${prefix}-study`, '--trial-worker', countingTrainer, '--idle-exit', '1'],

@@ -706,6 +706,8 @@ class Study:
         return self.client.request("POST", self._path("/stop"), {})["study"]
 
     def resume(self):
+        """Lift a stop: an external study takes asks again; a local one is resumed by its next `run` (also one
+        started with --unless-stopped, as the systemd unit starts it)."""
         return self.client.request("POST", self._path("/resume"), {})["study"]
 
     def rename(self, name):
