@@ -77,7 +77,7 @@ export function showText(v: StudyView, model: ModelNotes = { recommendation: nul
   const best = v.best ? v.trials.find((t) => t.id === v.best!.trialId) : undefined;
   const role = (r: string) => (r === 'search' ? '' : roleLabel(r));
   const lines = [
-    `study     ${v.name} (${v.id}), ${v.state}, ${executorText(v)}`,
+    `study     ${v.name} (${v.id}), ${v.state}${v.stopRequestedAt ? ` with \`${CLI} stop\` at ${v.stopRequestedAt} (until \`${CLI} resume\`, a run under --unless-stopped leaves it so)` : ''}, ${executorText(v)}`,
     `objective ${v.direction} ${v.metric}${v.totalSteps ? ` over ${v.totalSteps} steps` : ''}`,
     `progress  ${progressLine(v)}`,
     `baselines batchnorm ${fmt(v.baselines.batchnorm)}, paper ${fmt(v.baselines.paper)}`,

@@ -62,6 +62,8 @@ export interface StudySummary {
   budgetTrials: number | null;
   best: { trialId: number; number: number; value: number } | null;
   baselines: { batchnorm: number | null; paper: number | null };
+  /** When it was stopped with `stop` (an ISO time), while it stays so: a run under --unless-stopped leaves it stopped. */
+  stopRequestedAt: string | null;
 }
 
 export type { FinalScore, FinalValidationReport, StoredFinalValidation } from '../shared/evidence.js';

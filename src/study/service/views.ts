@@ -4,6 +4,7 @@ import type { StudyResults, StudySummary, StudyView, TrialSummary } from '../api
 import { metricOf } from '../config.js';
 import type { StudyRecord, TrialRecord } from '../types.js';
 import type { WarmStartReport } from '../warm_start.js';
+import { stopRequestedAt } from '../stop_request.js';
 
 export function summarize(study: StudyRecord, trials: readonly TrialRecord[]): StudySummary {
   return summaryOf(study, tally(trials, study.direction));
@@ -24,6 +25,7 @@ export function summaryOf(study: StudyRecord, counted: TrialTally = tally([], st
     budgetTrials: budget.trials ?? null,
     best,
     baselines,
+    stopRequestedAt: stopRequestedAt(study),
   };
 }
 
