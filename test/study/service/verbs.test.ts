@@ -10,6 +10,7 @@ import { BudgetExhaustedError, StudyStoppedError } from '../../../src/study/erro
 import { validateStudyConfig } from '../../../src/study/config.js';
 import { paramsToSchedule } from '../../../src/study/schedule_space.js';
 import { STOP_REQUEST, stopRequestedAt } from '../../../src/study/stop_request.js';
+import { freshStore } from '../../fixtures/stores.js';
 import { RecordingOptimizer, baseConfig, fakeDeps } from './fakes.js';
 
 function fake() {
@@ -105,33 +106,41 @@ test('stop refuses asks (409 STUDY_STOPPED) but keeps results of trials already 
   await assert.rejects(svc.stopStudy(local.id), (e: unknown) => e instanceof ConflictError && /complete/.test(e.message));
 });
 
-test('a stop on request is told from a stop by a signal, until the study is resumed or runs again', async () => {
-  const { svc } = fake();
-  const held = async (id: string) => stopRequestedAt(await svc.resolve(id));
-  const local = await svc.createStudy(baseConfig());
-  await svc.setStudyState(local.id, 'RUNNING');
-  await svc.setStudyState(local.id, 'STOPPED');
-  assert.equal(await held(local.id), null, 'a run stopped by Ctrl-C or SIGTERM: a boot resumes it');
-  const before = Date.now();
-  await svc.stopStudy(local.id);
-  const at = await held(local.id);
-  assert.ok(at !== null && Date.parse(at) >= before - 1000, `stopped on request at ${at}`);
-  assert.equal((await svc.resumeStudy(local.id)).state, 'STOPPED');
-  assert.equal(await held(local.id), null, 'resume lifts it');
-  await svc.stopStudy(local.id);
-  await svc.setStudyState(local.id, 'RUNNING');
-  assert.equal((await svc.resolve(local.id)).attrs[STOP_REQUEST], null, 'a run resuming it spends the request');
-  await svc.setStudyState(local.id, 'STOPPED');
-  assert.equal(await held(local.id), null, 'and its later stop by a signal is not one on request');
-  // Stopping a study already stopped by a signal is a request too; an outside trainer's study is lifted and runs.
-  await svc.stopStudy(local.id);
-  assert.notEqual(await held(local.id), null);
-  const outside = await svc.createStudy(external({ totalSteps: 100 }));
-  await svc.stopStudy(outside.id);
-  assert.notEqual(await held(outside.id), null);
-  assert.equal((await svc.resumeStudy(outside.id)).state, 'RUNNING');
-  assert.equal(stopRequestedAt(await svc.resolve(outside.id)), null);
-});
+for (const kind of ['memory', 'sqlite', 'postgres'] as const) {
+  test(`a stop on request is told from a stop by a signal, until the study is resumed or runs again (${kind})`, async (t) => {
+    const fresh = await freshStore(kind, 'stop_request');
+    if ('unavailable' in fresh) return t.skip(fresh.unavailable);
+    const svc = new StudyService(fresh.connections[0]!, fakeDeps([]), { watchIntervalMs: 0 });
+    try {
+      const held = async (id: string) => stopRequestedAt(await svc.resolve(id));
+      const local = await svc.createStudy(baseConfig());
+      await svc.setStudyState(local.id, 'RUNNING');
+      await svc.setStudyState(local.id, 'STOPPED');
+      assert.equal(await held(local.id), null, 'a run stopped by Ctrl-C or SIGTERM: a boot resumes it');
+      const before = Date.now();
+      await svc.stopStudy(local.id);
+      const at = await held(local.id);
+      assert.ok(at !== null && Date.parse(at) >= before - 1000, `stopped on request at ${at}`);
+      assert.equal((await svc.resumeStudy(local.id)).state, 'STOPPED');
+      assert.equal(await held(local.id), null, 'resume lifts it');
+      await svc.stopStudy(local.id);
+      await svc.setStudyState(local.id, 'RUNNING');
+      assert.equal((await svc.resolve(local.id)).attrs[STOP_REQUEST], null, 'a run resuming it spends the request');
+      await svc.setStudyState(local.id, 'STOPPED');
+      assert.equal(await held(local.id), null, 'and its later stop by a signal is not one on request');
+      // Stopping a study already stopped by a signal is a request too; an outside trainer's study is lifted and runs.
+      await svc.stopStudy(local.id);
+      assert.notEqual(await held(local.id), null);
+      const outside = await svc.createStudy(external({ totalSteps: 100 }));
+      await svc.stopStudy(outside.id);
+      assert.notEqual(await held(outside.id), null);
+      assert.equal((await svc.resumeStudy(outside.id)).state, 'RUNNING');
+      assert.equal(stopRequestedAt(await svc.resolve(outside.id)), null);
+    } finally {
+      await fresh.close();
+    }
+  });
+}
 
 test('extend and rename at the same moment both land: each changes its own field of the config as stored', async () => {
   const svc = createStudyService(new MemoryStorage());
