@@ -16,7 +16,6 @@ import { ServedQueue } from '../server/queue_view.js';
 import { loadStudyConfig, localScenario, validateStudyConfig } from '../study/config.js';
 import { DatabaseFileGoneError, StudyDeletedError } from '../study/errors.js';
 import { probeBackend } from '../study/executor/backend_probe.js';
-import { stopRequestedAt } from '../study/stop_request.js';
 import { runStudy } from '../study/runner.js';
 import { configOf } from '../study/service.js';
 import { PACKAGE_VERSION } from '../version.js';
@@ -199,7 +198,7 @@ async function runStudyCommand(configPath: string, o: RunOpts): Promise<number> 
       );
       if (changed.length) display.log(`[study] '${config.name}' exists: continuing it with its stored settings; ignored edits to: ${changed.join(', ')} (rename the study to start afresh, or \`${CLI} extend\` its budget)`);
       if (existing.state === 'COMPLETE') display.log(`[study] '${config.name}' is already complete; showing its results`);
-      held = o.unlessStopped ? stopRequestedAt(await service.resolve(existing.id)) : null;
+      held = o.unlessStopped ? existing.stopRequestedAt : null;
       if (held) display.log(`[study] '${config.name}' was stopped with \`${CLI} stop\` at ${held}: left stopped (--unless-stopped); \`${CLI} resume ${config.name}\` lets it run again`);
       if (o.warmStartFrom !== undefined) display.log(`[study] '${config.name}' exists: --warm-start-from applies only when a study is created; ignored`);
     }
