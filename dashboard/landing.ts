@@ -1,6 +1,7 @@
 // Landing page: every study with its progress and its best value next to the BatchNorm and paper baselines.
 import type { StudySummary } from './types.js';
 import { CLI } from '../src/shared/names.js';
+import { stopRequestText } from '../src/shared/stopped.js';
 import { apiJson, ApiFailure } from './ui/api.js';
 import { byId, clear, el, setMessage } from './ui/dom.js';
 import { loadQueuePanel } from './ui/queue_panel.js';
@@ -29,7 +30,7 @@ function render(studies: StudySummary[]): void {
     );
     return;
   }
-  const rows = studies.map((s) => ({ ...summaryRow(s), metric: '' }));
+  const rows = studies.map((s) => ({ ...summaryRow(s), metric: '', held: stopRequestText(s) }));
   studies.forEach((s, i) => (rows[i].metric = summaryMetric(rows[i], s.direction)));
   const head = el('tr', {}, ...['Study', 'State', 'Progress', 'Best', 'BatchNorm', 'Paper', 'Best vs BatchNorm', 'Best vs paper'].map((h) => el('th', {}, h)));
   const body = el('tbody');
@@ -39,7 +40,7 @@ function render(studies: StudySummary[]): void {
         'tr',
         { 'data-study-id': r.id },
         el('td', {}, el('a', { href: r.href, class: 'study-link' }, r.name), el('div', { class: 'muted small' }, `${r.executor} · ${r.id}`)),
-        el('td', {}, el('span', { class: `badge state-${r.state.toLowerCase()}` }, r.state)),
+        el('td', {}, el('span', { class: `badge state-${r.state.toLowerCase()}`, ...(r.held ? { title: r.held } : {}) }, r.state), r.held ? el('div', { class: 'muted small held' }, 'held until resume') : null),
         el('td', {}, progressCell(r)),
         el('td', { class: 'num strong' }, formatValue(r.best, r.metric)),
         el('td', { class: 'num' }, formatValue(r.batchnorm, r.metric)),

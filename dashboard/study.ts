@@ -12,6 +12,7 @@ import { verdictCards } from './data/final.js';
 import { trialsCsv } from '../src/shared/trials_csv.js';
 import { CHARTED_TRIALS_TEXT } from '../src/shared/charted.js';
 import { trainedOnSummary, trainersText } from '../src/shared/trained_on.js';
+import { stopRequestText } from '../src/shared/stopped.js';
 import type { QueueAnswer } from '../src/server/queue_view.js';
 import { studyQueueNote } from './data/queue_note.js';
 
@@ -87,7 +88,9 @@ function renderOverview(v: StudyView): void {
   const done = v.counts.COMPLETE + v.counts.PRUNED + v.counts.FAIL;
   const trained = trainedOnSummary(v.trials);
   const by = trainersText(v.trials);
-  byId('study-meta').textContent = `${by ? `trained by ${by}` : `${v.executor} study`} · ${v.direction} ${v.metric} · ${done}${v.budgetTrials ? ` / ${v.budgetTrials}` : ''} trials finished (${v.counts.COMPLETE} complete, ${v.counts.PRUNED} pruned, ${v.counts.FAIL} failed, ${v.counts.RUNNING} running)${v.totalSteps ? ` · ${v.totalSteps} steps per trial` : ''}${trained ? ` · trained on ${trained}` : ''} · id ${v.id}`;
+  const held = stopRequestText(v);
+  state.title = held ?? '';
+  byId('study-meta').textContent = `${held ? `${held} · ` : ''}${by ? `trained by ${by}` : `${v.executor} study`} · ${v.direction} ${v.metric} · ${done}${v.budgetTrials ? ` / ${v.budgetTrials}` : ''} trials finished (${v.counts.COMPLETE} complete, ${v.counts.PRUNED} pruned, ${v.counts.FAIL} failed, ${v.counts.RUNNING} running)${v.totalSteps ? ` · ${v.totalSteps} steps per trial` : ''}${trained ? ` · trained on ${trained}` : ''} · id ${v.id}`;
   const best = v.best?.value ?? null;
   const bn = v.baselines.batchnorm;
   const paper = v.baselines.paper;

@@ -15,6 +15,7 @@ import { roleLabel } from '../shared/roles.js';
 import { CLI } from '../shared/names.js';
 import { trialsCsv } from '../shared/trials_csv.js';
 import { trainedOnSummary, trainersText } from '../shared/trained_on.js';
+import { stopRequestText } from '../shared/stopped.js';
 import type { ImportanceView, RecommendationView, StudySummary, StudyView } from '../study/api_types.js';
 import { metricOf } from '../study/config.js';
 import type { StudyExport } from '../study/export.js';
@@ -77,7 +78,7 @@ export function showText(v: StudyView, model: ModelNotes = { recommendation: nul
   const best = v.best ? v.trials.find((t) => t.id === v.best!.trialId) : undefined;
   const role = (r: string) => (r === 'search' ? '' : roleLabel(r));
   const lines = [
-    `study     ${v.name} (${v.id}), ${v.state}${v.stopRequestedAt ? ` with \`${CLI} stop\` at ${v.stopRequestedAt} (until \`${CLI} resume\`, a run under --unless-stopped leaves it so)` : ''}, ${executorText(v)}`,
+    `study     ${v.name} (${v.id}), ${stopRequestText(v) ?? v.state}, ${executorText(v)}`,
     `objective ${v.direction} ${v.metric}${v.totalSteps ? ` over ${v.totalSteps} steps` : ''}`,
     `progress  ${progressLine(v)}`,
     `baselines batchnorm ${fmt(v.baselines.batchnorm)}, paper ${fmt(v.baselines.paper)}`,

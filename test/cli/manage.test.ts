@@ -188,7 +188,7 @@ describe('show wording', () => {
     });
     const text = showText(view);
     assert.match(text, /progress  0 of 6 finished; 2 queued \(the study is stopped\)/);
-    assert.match(text, /^study     local \(\w+\), STOPPED with `npx renorm-tune stop` at [\d-]+T[\d:.]+Z \(until `npx renorm-tune resume`, a run under --unless-stopped leaves it so\), local executor\n/);
+    assert.match(text, /^study     local \(\w+\), stopped with `npx renorm-tune stop` at [\d-]+T[\d:.]+Z \(until `npx renorm-tune resume`, a run under --unless-stopped leaves it so\), local executor\n/);
     assert.match(showText({ ...view, stopRequestedAt: null }), /^study     local \(\w+\), STOPPED, local executor\n/, 'stopped by a signal');
     assert.doesNotMatch(text, /running/);
     assert.equal(progress(view), '0/6, 2 queued');

@@ -245,6 +245,35 @@ test('a study page says when its coordinator is on the watched queue with no wor
   });
 });
 
+test('a study stopped with `stop` says so on the landing page and in its header, with what lifts it; one stopped by a signal does not', async () => {
+  const held = { ...fixtureStudy(3, 5, 'held'), state: 'STOPPED' as const, stopRequestedAt: '2026-12-07T10:00:00.000Z' };
+  const words = /^stopped with `(npx )?renorm-tune stop` at 2026-12-07T10:00:00\.000Z \(until `(npx )?renorm-tune resume`, a run under --unless-stopped leaves it so\)$/;
+  await onFixtureServer([held], undefined, async (fixtureBase, page, problems) => {
+    await page.goto(`${fixtureBase}/`);
+    await page.waitForSelector('#study-table');
+    const row = page.locator('tr[data-study-id="s1"]');
+    assert.equal(await row.locator('.badge').textContent(), 'STOPPED');
+    assert.match(await row.locator('.badge').getAttribute('title') ?? '', words);
+    assert.equal(await row.locator('.held').textContent(), 'held until resume');
+    await page.goto(`${fixtureBase}/study.html?id=s1`);
+    await page.waitForSelector('#trials tbody tr');
+    assert.match(await page.getAttribute('#study-state', 'title') ?? '', words);
+    const meta = (await page.textContent('#study-meta')) ?? '';
+    assert.match(meta.split(' · ')[0]!, words);
+    assert.deepEqual(problems, []);
+  });
+  await onFixtureServer([{ ...held, stopRequestedAt: null }], undefined, async (fixtureBase, page, problems) => {
+    await page.goto(`${fixtureBase}/`);
+    await page.waitForSelector('#study-table');
+    assert.equal(await page.locator('tr[data-study-id="s1"] .held').count(), 0);
+    assert.equal(await page.locator('tr[data-study-id="s1"] .badge').getAttribute('title'), null);
+    await page.goto(`${fixtureBase}/study.html?id=s1`);
+    await page.waitForSelector('#trials tbody tr');
+    assert.doesNotMatch((await page.textContent('#study-meta')) ?? '', /stopped with/);
+    assert.deepEqual(problems, []);
+  });
+});
+
 test('a trial out with an outside trainer: its detail says whose lease it is and until when, no worker column', async () => {
   const study = fixtureStudy(3, 9, 'outside');
   const running = study.trials.find((t) => t.state === 'RUNNING')!;

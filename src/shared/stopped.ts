@@ -1,0 +1,10 @@
+// How every output names a study stopped with `renorm-tune stop` (its summary's stopRequestedAt): `show`'s head, the
+// dashboard's study header and the landing page's state badge. Browser-safe.
+import { CLI } from './names.js';
+
+/** `stopped with \`npx renorm-tune stop\` at T (...)`, or null for a study not stopped on request. */
+export function stopRequestText(s: { stopRequestedAt?: string | null }): string | null {
+  return s.stopRequestedAt
+    ? `stopped with \`${CLI} stop\` at ${s.stopRequestedAt} (until \`${CLI} resume\`, a run under --unless-stopped leaves it so)`
+    : null;
+}
