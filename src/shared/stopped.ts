@@ -2,9 +2,12 @@
 // dashboard's study header and the landing page's state badge. Browser-safe.
 import { CLI } from './names.js';
 
-/** `stopped with \`npx renorm-tune stop\` at T (...)`, or null for a study not stopped on request. */
-export function stopRequestText(s: { stopRequestedAt?: string | null }): string | null {
-  return s.stopRequestedAt
+/**
+ * `stopped with \`npx renorm-tune stop\` at T (...)`, or null for a study not stopped on request. Only while STOPPED: a
+ * page told by a live event that the study runs again has not refetched the summary that says the request is spent.
+ */
+export function stopRequestText(s: { state: string; stopRequestedAt?: string | null }): string | null {
+  return s.state === 'STOPPED' && s.stopRequestedAt
     ? `stopped with \`${CLI} stop\` at ${s.stopRequestedAt} (until \`${CLI} resume\`, a run under --unless-stopped leaves it so)`
     : null;
 }

@@ -190,6 +190,7 @@ describe('show wording', () => {
     assert.match(text, /progress  0 of 6 finished; 2 queued \(the study is stopped\)/);
     assert.match(text, /^study     local \(\w+\), stopped with `npx renorm-tune stop` at [\d-]+T[\d:.]+Z \(until `npx renorm-tune resume`, a run under --unless-stopped leaves it so\), local executor\n/);
     assert.match(showText({ ...view, stopRequestedAt: null }), /^study     local \(\w+\), STOPPED, local executor\n/, 'stopped by a signal');
+    assert.match(showText({ ...view, state: 'RUNNING' }), /^study     local \(\w+\), RUNNING, local executor\n/, 'running again: a summary read before is not believed');
     assert.doesNotMatch(text, /running/);
     assert.equal(progress(view), '0/6, 2 queued');
     const busy = { ...view, state: 'RUNNING' as const, counts: { WAITING: 2, RUNNING: 1, COMPLETE: 2, PRUNED: 0, FAIL: 1 } };
