@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../fixtures/cli.js';
 import { register as registerManage, budgetArg, scheduleArg } from '../../src/cli/manage.js';
-import { register as registerStudy, progress, showText } from '../../src/cli/study.js';
+import { register as registerStudy, progress, showText, studiesText } from '../../src/cli/study.js';
 import { trialsCsv } from '../../src/shared/trials_csv.js';
 import { trialText } from '../../src/cli/trial_text.js';
 import { DataError } from '../../src/errors.js';
@@ -190,6 +190,8 @@ describe('show wording', () => {
     assert.match(text, /progress  0 of 6 finished; 2 queued \(the study is stopped\)/);
     assert.match(text, /^study     local \(\w+\), stopped with `npx renorm-tune stop` at [\d-]+T[\d:.]+Z \(until `npx renorm-tune resume`, a run under --unless-stopped leaves it so\), local executor\n/);
     assert.match(showText({ ...view, stopRequestedAt: null }), /^study     local \(\w+\), STOPPED, local executor\n/, 'stopped by a signal');
+    assert.match(studiesText([view]), /\nlocal\s+\w+\s+STOPPED \(held\)\s+0\/6, 2 queued\s.*\n\(held: stopped with `npx renorm-tune stop`; a run under --unless-stopped leaves it so until `npx renorm-tune resume`\)\n$/);
+    assert.doesNotMatch(studiesText([{ ...view, stopRequestedAt: null }]), /held/);
     assert.match(showText({ ...view, state: 'RUNNING' }), /^study     local \(\w+\), RUNNING, local executor\n/, 'running again: a summary read before is not believed');
     assert.doesNotMatch(text, /running/);
     assert.equal(progress(view), '0/6, 2 queued');
