@@ -39,7 +39,7 @@ function render(studies: StudySummary[]): void {
       el(
         'tr',
         { 'data-study-id': r.id },
-        el('td', {}, el('a', { href: r.href, class: 'study-link' }, r.name), el('div', { class: 'muted small' }, `${r.executor} · ${r.id}`)),
+        el('td', {}, el('a', { href: r.href, class: 'study-link' }, r.name), el('div', { class: 'muted small' }, `${r.executor === 'external' ? 'outside trainer' : 'built-in trainer'} · ${r.id}`)),
         el('td', {}, el('span', { class: `badge state-${r.state.toLowerCase()}`, ...(r.held ? { title: r.held } : {}) }, r.state), r.held ? el('div', { class: 'muted small held' }, 'held until resume') : null),
         el('td', {}, progressCell(r)),
         el('td', { class: 'num strong' }, formatValue(r.best, r.metric)),

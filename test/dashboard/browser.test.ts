@@ -153,6 +153,7 @@ test('the landing page lists studies with progress and links to each, names as t
   assert.equal(href, `study.html?id=${encodeURIComponent(studyId)}`);
   const row = await page.textContent(`tr[data-study-id="${studyId}"]`);
   assert.match(row ?? '', /synthetic-noniid-k1/);
+  assert.match(row ?? '', /outside trainer · /, 'who trains it: an outside trainer over ask/tell');
   assert.match(row ?? '', /16 \/ 20/, 'progress is done / budget');
   assert.match(row ?? '', /\d+\.\d\d%/, 'accuracies in percent');
   const xssRow = page.locator(`tr[data-study-id="${xssStudyId}"] a`);
@@ -255,6 +256,7 @@ test('a study stopped with `stop` says so on the landing page and in its header,
     assert.equal(await row.locator('.badge').textContent(), 'STOPPED');
     assert.match(await row.locator('.badge').getAttribute('title') ?? '', words);
     assert.equal(await row.locator('.held').textContent(), 'held until resume');
+    assert.match(await row.textContent() ?? '', /built-in trainer · s1/, 'not the config\'s "local", which read as "on this machine" under a queue study');
     await page.goto(`${fixtureBase}/study.html?id=s1`);
     await page.waitForSelector('#trials tbody tr');
     assert.match(await page.getAttribute('#study-state', 'title') ?? '', words);
