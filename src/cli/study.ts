@@ -56,11 +56,11 @@ function progressLine(s: StudySummary): string {
 
 export function studiesText(list: StudySummary[]): string {
   if (list.length === 0) return `no studies yet (start one with \`${CLI} run <config.json>\`)\n`;
-  const held = list.some((s) => stopRequestText(s));
+  const held = list.map((s) => stopRequestText(s) !== null);
   return table(
     ['NAME', 'ID', 'STATE', 'PROGRESS', 'BEST', 'BATCHNORM', 'PAPER'],
-    list.map((s) => [s.name, s.id, stopRequestText(s) ? `${s.state} (held)` : s.state, progress(s), fmt(s.best?.value), fmt(s.baselines.batchnorm), fmt(s.baselines.paper)]),
-  ) + (held ? `(held: stopped with \`${CLI} stop\`; a run under --unless-stopped leaves it so until \`${CLI} resume\`)\n` : '');
+    list.map((s, i) => [s.name, s.id, held[i] ? `${s.state} (held)` : s.state, progress(s), fmt(s.best?.value), fmt(s.baselines.batchnorm), fmt(s.baselines.paper)]),
+  ) + (held.includes(true) ? `(held: stopped with \`${CLI} stop\`; a run under --unless-stopped leaves it so until \`${CLI} resume\`)\n` : '');
 }
 
 /** What the model adds to `show`: its recommendation (prediction next to measurement) and the parameters' importance. */

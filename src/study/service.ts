@@ -261,7 +261,7 @@ export class StudyService implements StudyApi {
   async resumeStudy(ref: string): Promise<StudySummary> {
     const study = await this.resolve(ref);
     if (study.state === 'COMPLETE') throw new ConflictError(`study '${study.name}' is complete (fix: extend its budget to continue it)`);
-    if (study.attrs[STOP_REQUEST]) await this.storage.setStudyAttr(study.id, STOP_REQUEST, null);
+    await this.liftStopRequest(study);
     if (study.state === 'STOPPED' && configOf(study).executor === 'external') await this.storage.setStudyState(study.id, 'RUNNING');
     return this.changed(study.id);
   }
@@ -342,10 +342,15 @@ export class StudyService implements StudyApi {
     return summaryOf(study, (await this.storage.trialTallies(study.id)).get(study.id));
   }
 
+  /** Clears `study`'s stop request, if it has one (src/study/stop_request.ts): by `resume`, or a run resuming it. */
+  private async liftStopRequest(study: StudyRecord | undefined): Promise<void> {
+    if (study?.attrs[STOP_REQUEST]) await this.storage.setStudyAttr(study.id, STOP_REQUEST, null);
+  }
+
   async setStudyState(studyId: string, state: StudyState): Promise<void> {
     // A run resuming the study (a run or coordinator starts by this) is asked to by whoever started it: a stop
     // request is spent.
-    if (state === 'RUNNING' && (await this.storage.getStudy(studyId))?.attrs[STOP_REQUEST]) await this.storage.setStudyAttr(studyId, STOP_REQUEST, null);
+    if (state === 'RUNNING') await this.liftStopRequest(await this.storage.getStudy(studyId));
     await this.storage.setStudyState(studyId, state);
     this.emit({ type: 'study', studyId, state });
   }
