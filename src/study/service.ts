@@ -31,7 +31,7 @@ import { ForeignEvents } from './service/foreign_events.js';
 import { isOpen } from '../shared/attempts.js';
 import { ChangeWatcher, DEFAULT_WATCH_INTERVAL_MS } from './service/watch.js';
 import { unavailableWarmStart, warmStartTrials } from './warm_start.js';
-import { STOP_REQUEST } from './stop_request.js';
+import { liftedStopRequest, STOP_REQUEST } from './stop_request.js';
 import type { FinishResult, IntermediateValue, Lease, LeaseRequest, NewTrial, Params, Storage, StudyRecord, StudyState, TrialRecord, TrialState } from './types.js';
 
 type WarmStart = ReturnType<typeof warmStartTrials>;
@@ -248,9 +248,8 @@ export class StudyService implements StudyApi {
   async stopStudy(ref: string): Promise<StudySummary> {
     const study = await this.resolve(ref);
     if (study.state === 'COMPLETE') throw new ConflictError(`study '${study.name}' is complete: there is nothing to stop (extend its budget to continue it)`);
-    if (study.state !== 'STOPPED') await this.storage.setStudyState(study.id, 'STOPPED');
-    // After the state: a stop whose second write is lost is a stop by a signal, which a boot resumes (as before).
-    await this.storage.setStudyAttr(study.id, STOP_REQUEST, new Date().toISOString());
+    // The state and the request in one transaction: a stop is never half a request.
+    await this.storage.setStudyState(study.id, 'STOPPED', { [STOP_REQUEST]: new Date().toISOString() });
     return this.changed(study.id);
   }
 
@@ -261,8 +260,9 @@ export class StudyService implements StudyApi {
   async resumeStudy(ref: string): Promise<StudySummary> {
     const study = await this.resolve(ref);
     if (study.state === 'COMPLETE') throw new ConflictError(`study '${study.name}' is complete (fix: extend its budget to continue it)`);
-    await this.liftStopRequest(study);
-    if (study.state === 'STOPPED' && configOf(study).executor === 'external') await this.storage.setStudyState(study.id, 'RUNNING');
+    const lift = liftedStopRequest(study);
+    if (study.state === 'STOPPED' && configOf(study).executor === 'external') await this.storage.setStudyState(study.id, 'RUNNING', lift);
+    else if (lift) await this.storage.setStudyAttr(study.id, STOP_REQUEST, null);
     return this.changed(study.id);
   }
 
@@ -342,16 +342,11 @@ export class StudyService implements StudyApi {
     return summaryOf(study, (await this.storage.trialTallies(study.id)).get(study.id));
   }
 
-  /** Clears `study`'s stop request, if it has one (src/study/stop_request.ts): by `resume`, or a run resuming it. */
-  private async liftStopRequest(study: StudyRecord | undefined): Promise<void> {
-    if (study?.attrs[STOP_REQUEST]) await this.storage.setStudyAttr(study.id, STOP_REQUEST, null);
-  }
-
   async setStudyState(studyId: string, state: StudyState): Promise<void> {
     // A run resuming the study (a run or coordinator starts by this) is asked to by whoever started it: a stop
     // request is spent.
-    if (state === 'RUNNING') await this.liftStopRequest(await this.storage.getStudy(studyId));
-    await this.storage.setStudyState(studyId, state);
+    const lift = state === 'RUNNING' ? liftedStopRequest(await this.storage.getStudy(studyId)) : undefined;
+    await this.storage.setStudyState(studyId, state, lift);
     this.emit({ type: 'study', studyId, state });
   }
 

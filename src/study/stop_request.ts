@@ -12,3 +12,11 @@ export function stopRequestedAt(study: Pick<StudyRecord, 'state' | 'attrs'>): st
   const at = study.attrs[STOP_REQUEST];
   return study.state === 'STOPPED' && typeof at === 'string' ? at : null;
 }
+
+/**
+ * The attrs that spend `study`'s stop request, to write with its next state (Storage.setStudyState's attrs), or
+ * undefined when it has none: `resume` and a run resuming the study lift it.
+ */
+export function liftedStopRequest(study: Pick<StudyRecord, 'attrs'> | undefined): Record<string, null> | undefined {
+  return study?.attrs[STOP_REQUEST] ? { [STOP_REQUEST]: null } : undefined;
+}

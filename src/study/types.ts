@@ -158,7 +158,8 @@ export interface Storage {
    * absent. With `studyId`, only that study's (an unknown id gives an empty map).
    */
   trialTallies(studyId?: string): Promise<Map<string, TrialTally>>;
-  setStudyState(id: string, state: StudyState): Promise<void>;
+  /** With `attrs`, those study attrs are written in the same transaction, each as setStudyAttr writes it. */
+  setStudyState(id: string, state: StudyState, attrs?: Readonly<Record<string, unknown>>): Promise<void>;
   setStudyAttr(id: string, key: string, value: unknown): Promise<void>;
   /** ConflictError if the name is taken. The stored config's `name`, when it has one, moves in the same transaction. */
   renameStudy(id: string, name: string): Promise<void>;

@@ -93,13 +93,17 @@ export class MemoryStorage implements Storage {
     return out;
   }
 
-  async setStudyState(id: string, state: StudyState): Promise<void> {
+  async setStudyState(id: string, state: StudyState, attrs: Readonly<Record<string, unknown>> = {}): Promise<void> {
     checkStudyState(state);
     const s = this.study(id);
+    // Copied before anything changes: a value that cannot be stored leaves the state as it was, as a rollback would.
+    const copies = Object.entries(attrs).map(([key, value]) => [key, jsonCopy(value ?? null)] as const);
     if (s.rec.state !== state) {
       s.rec.state = state;
       s.revision++;
     }
+    for (const [key, value] of copies) s.rec.attrs[key] = value;
+    if (copies.length > 0) s.revision++;
   }
 
   async setStudyAttr(id: string, key: string, value: unknown): Promise<void> {

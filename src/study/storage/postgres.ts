@@ -116,6 +116,14 @@ async function forgetAttempt(c: PoolClient, trialId: number): Promise<void> {
   await c.query(`DELETE FROM ${S}.trial_values WHERE trial_id = $1`, [trialId]);
 }
 
+/** Upserts one study attr (setStudyAttr, setStudyState's attrs); undefined would vanish from JSON, so null is stored. */
+async function putStudyAttr(c: PoolClient, id: string, key: string, value: unknown): Promise<void> {
+  await c.query(
+    `INSERT INTO ${S}.study_attrs (study_id, key, value) VALUES ($1, $2, $3) ON CONFLICT (study_id, key) DO UPDATE SET value = excluded.value`,
+    [id, key, JSON.stringify(value ?? null)],
+  );
+}
+
 const statementNames = new Map<string, string>();
 
 /** A prepared statement's name, one per distinct text (a few dozen: the texts are ours, varying only by batch size). */
@@ -386,23 +394,18 @@ export class PgStorage implements Storage {
     });
   }
 
-  async setStudyState(id: string, state: StudyState): Promise<void> {
+  async setStudyState(id: string, state: StudyState, attrs: Readonly<Record<string, unknown>> = {}): Promise<void> {
     checkStudyState(state);
+    for (const key of Object.keys(attrs)) checkText(key, 'key');
     await this.write(id, async (c) => {
       await c.query(`UPDATE ${S}.studies SET state = $2 WHERE id = $1 AND state <> $2`, [id, state]);
+      for (const [key, value] of Object.entries(attrs)) await putStudyAttr(c, id, key, value);
     });
   }
 
   async setStudyAttr(id: string, key: string, value: unknown): Promise<void> {
     checkText(key, 'key');
-    // undefined would vanish from JSON; store null so the key still reads back.
-    const json = JSON.stringify(value ?? null);
-    await this.write(id, async (c) => {
-      await c.query(
-        `INSERT INTO ${S}.study_attrs (study_id, key, value) VALUES ($1, $2, $3) ON CONFLICT (study_id, key) DO UPDATE SET value = excluded.value`,
-        [id, key, json],
-      );
-    });
+    await this.write(id, (c) => putStudyAttr(c, id, key, value));
   }
 
   async renameStudy(id: string, name: string): Promise<void> {

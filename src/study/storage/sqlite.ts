@@ -231,21 +231,26 @@ export class SqliteStorage implements Storage {
       ))();
   }
 
-  async setStudyState(id: string, state: StudyState): Promise<void> {
+  async setStudyState(id: string, state: StudyState, attrs: Readonly<Record<string, unknown>> = {}): Promise<void> {
     checkStudyState(state);
     this.write(() => {
       if (!this.sql('SELECT 1 FROM studies WHERE id = ?').get(id)) throw studyNotFound(id);
       this.sql('UPDATE studies SET state = ? WHERE id = ? AND state <> ?').run(state, id, state);
+      for (const [key, value] of Object.entries(attrs)) this.putStudyAttr(id, key, value);
     });
   }
 
   async setStudyAttr(id: string, key: string, value: unknown): Promise<void> {
     this.write(() => {
       this.requireStudy(id);
-      // undefined would vanish from JSON; store null so the key still reads back.
-      this.sql('INSERT INTO study_attrs (study_id, key, value) VALUES (?, ?, ?) ON CONFLICT (study_id, key) DO UPDATE SET value = excluded.value')
-        .run(id, key, JSON.stringify(value ?? null));
+      this.putStudyAttr(id, key, value);
     });
+  }
+
+  private putStudyAttr(id: string, key: string, value: unknown): void {
+    // undefined would vanish from JSON; store null so the key still reads back.
+    this.sql('INSERT INTO study_attrs (study_id, key, value) VALUES (?, ?, ?) ON CONFLICT (study_id, key) DO UPDATE SET value = excluded.value')
+      .run(id, key, JSON.stringify(value ?? null));
   }
 
   async renameStudy(id: string, name: string): Promise<void> {

@@ -82,6 +82,25 @@ export function storageConformance(name: string, open: () => Promise<Opened>): v
       await assert.rejects(s.setStudyState(a.id, 'BOGUS' as never), ConfigError);
     });
 
+    it('writes a state and attrs together (setStudyState\'s attrs): both, or neither when one cannot be stored', async () => {
+      const a = await study('alpha');
+      const before = await s.changeStamp(a.id);
+      await s.setStudyState(a.id, 'STOPPED', { held: '2026-12-07T18:00:00.000Z', other: { n: 1 } });
+      let got = (await s.getStudy(a.id))!;
+      assert.equal(got.state, 'STOPPED');
+      assert.deepEqual(got.attrs, { held: '2026-12-07T18:00:00.000Z', other: { n: 1 } });
+      assert.notEqual(await s.changeStamp(a.id), before, 'the write is news to a live view');
+      const stamp = await s.changeStamp(a.id);
+      await s.setStudyState(a.id, 'STOPPED', { held: null });
+      got = (await s.getStudy(a.id))!;
+      assert.deepEqual(got.attrs, { held: null, other: { n: 1 } }, 'the attrs are written with the state unchanged, null kept as a value');
+      assert.notEqual(await s.changeStamp(a.id), stamp, 'an attr written with an unchanged state is news too');
+      await assert.rejects(s.setStudyState(a.id, 'RUNNING', { held: 'x', bad: 1n }), TypeError);
+      got = (await s.getStudy(a.id))!;
+      assert.equal(got.state, 'STOPPED', 'an attr that cannot be stored leaves the state as it was');
+      assert.deepEqual(got.attrs, { held: null, other: { n: 1 } }, 'and no attr of the call written');
+    });
+
     it('edits the config as stored: a rename moves its name in the same write, a throwing edit changes nothing', async () => {
       const a = await study('a', { ...config, name: 'a', budget: { trials: 10 } });
       await s.renameStudy(a.id, 'b');
