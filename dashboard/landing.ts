@@ -2,6 +2,7 @@
 import type { StudySummary } from './types.js';
 import { CLI } from '../src/shared/names.js';
 import { stopRequestText } from '../src/shared/stopped.js';
+import { executorWords } from '../src/shared/trained_on.js';
 import { apiJson, ApiFailure } from './ui/api.js';
 import { byId, clear, el, setMessage } from './ui/dom.js';
 import { loadQueuePanel } from './ui/queue_panel.js';
@@ -39,7 +40,7 @@ function render(studies: StudySummary[]): void {
       el(
         'tr',
         { 'data-study-id': r.id },
-        el('td', {}, el('a', { href: r.href, class: 'study-link' }, r.name), el('div', { class: 'muted small' }, `${r.executor === 'external' ? 'outside trainer' : 'built-in trainer'} · ${r.id}`)),
+        el('td', {}, el('a', { href: r.href, class: 'study-link' }, r.name), el('div', { class: 'muted small' }, `${executorWords(r.executor)} · ${r.id}`)),
         el('td', {}, el('span', { class: `badge state-${r.state.toLowerCase()}`, ...(r.held ? { title: r.held } : {}) }, r.state), r.held ? el('div', { class: 'muted small held' }, 'held until resume') : null),
         el('td', {}, progressCell(r)),
         el('td', { class: 'num strong' }, formatValue(r.best, r.metric)),

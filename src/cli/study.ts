@@ -14,7 +14,7 @@ import { EARLIER_PICK, earlierPickRuns } from '../shared/evidence.js';
 import { roleLabel } from '../shared/roles.js';
 import { CLI } from '../shared/names.js';
 import { trialsCsv } from '../shared/trials_csv.js';
-import { trainedOnSummary, trainersText } from '../shared/trained_on.js';
+import { studyTrainerText, trainedOnSummary } from '../shared/trained_on.js';
 import { stopRequestText } from '../shared/stopped.js';
 import type { ImportanceView, RecommendationView, StudySummary, StudyView } from '../study/api_types.js';
 import { metricOf } from '../study/config.js';
@@ -69,17 +69,11 @@ export interface ModelNotes {
   importance: ImportanceView | null;
 }
 
-/** `trained by 3 queue workers on gpu-1`, or the config's `local executor` until a trial names its trainer. */
-function executorText(v: StudyView): string {
-  const by = trainersText(v.trials);
-  return by ? `trained by ${by}` : `${v.executor} executor`;
-}
-
 export function showText(v: StudyView, model: ModelNotes = { recommendation: null, importance: null }): string {
   const best = v.best ? v.trials.find((t) => t.id === v.best!.trialId) : undefined;
   const role = (r: string) => (r === 'search' ? '' : roleLabel(r));
   const lines = [
-    `study     ${v.name} (${v.id}), ${stopRequestText(v) ?? v.state}, ${executorText(v)}`,
+    `study     ${v.name} (${v.id}), ${stopRequestText(v) ?? v.state}, ${studyTrainerText(v)}`,
     `objective ${v.direction} ${v.metric}${v.totalSteps ? ` over ${v.totalSteps} steps` : ''}`,
     `progress  ${progressLine(v)}`,
     `baselines batchnorm ${fmt(v.baselines.batchnorm)}, paper ${fmt(v.baselines.paper)}`,

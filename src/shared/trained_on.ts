@@ -91,3 +91,14 @@ export function trainersText(trials: ReadonlyArray<{ lease: { owner: string } | 
   if (queue) said.push(`${workers.size} queue worker${workers.size === 1 ? '' : 's'} on ${on(queue)}`);
   return said.length ? said.join(' and ') : null;
 }
+
+/** The trainer a study's config names (its `executor`), in the words every output uses. */
+export function executorWords(executor: string): string {
+  return executor === 'external' ? 'outside trainer' : 'built-in trainer';
+}
+
+/** `trained by 3 queue workers on gpu-1` once a trial names who trains it (trainersText), else the config's trainer. */
+export function studyTrainerText(v: { executor: string; trials: Parameters<typeof trainersText>[0] }): string {
+  const by = trainersText(v.trials);
+  return by ? `trained by ${by}` : executorWords(v.executor);
+}

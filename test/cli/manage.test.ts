@@ -188,11 +188,11 @@ describe('show wording', () => {
     });
     const text = showText(view);
     assert.match(text, /progress  0 of 6 finished; 2 queued \(the study is stopped\)/);
-    assert.match(text, /^study     local \(\w+\), stopped with `npx renorm-tune stop` at [\d-]+T[\d:.]+Z \(until `npx renorm-tune resume`, a run under --unless-stopped leaves it so\), local executor\n/);
-    assert.match(showText({ ...view, stopRequestedAt: null }), /^study     local \(\w+\), STOPPED, local executor\n/, 'stopped by a signal');
+    assert.match(text, /^study     local \(\w+\), stopped with `npx renorm-tune stop` at [\d-]+T[\d:.]+Z \(until `npx renorm-tune resume`, a run under --unless-stopped leaves it so\), built-in trainer\n/);
+    assert.match(showText({ ...view, stopRequestedAt: null }), /^study     local \(\w+\), STOPPED, built-in trainer\n/, 'stopped by a signal');
     assert.match(studiesText([view]), /\nlocal\s+\w+\s+STOPPED \(held\)\s+0\/6, 2 queued\s.*\n\(held: stopped with `npx renorm-tune stop`; a run under --unless-stopped leaves it so until `npx renorm-tune resume`\)\n$/);
     assert.doesNotMatch(studiesText([{ ...view, stopRequestedAt: null }]), /held/);
-    assert.match(showText({ ...view, state: 'RUNNING' }), /^study     local \(\w+\), RUNNING, local executor\n/, 'running again: a summary read before is not believed');
+    assert.match(showText({ ...view, state: 'RUNNING' }), /^study     local \(\w+\), RUNNING, built-in trainer\n/, 'running again: a summary read before is not believed');
     assert.doesNotMatch(text, /running/);
     assert.equal(progress(view), '0/6, 2 queued');
     const busy = { ...view, state: 'RUNNING' as const, counts: { WAITING: 2, RUNNING: 1, COMPLETE: 2, PRUNED: 0, FAIL: 1 } };
@@ -211,7 +211,7 @@ describe('show wording', () => {
     assert.doesNotMatch(showText({ ...view, trials: trials.slice(4, 5) }), /trained/);
   });
 
-  it('heads a study with who trains it (a run, queue workers, both), and with its executor where no trial says', async () => {
+  it('heads a study with who trains it (a run, queue workers, both), and with the trainer its config names where no trial says', async () => {
     const local = validateStudyConfig({ name: 'trainers', scenario: { steps: 100 }, budget: { trials: 6 } });
     const view = await withSvc(async (svc) => svc.getStudyView((await svc.createStudy(local)).id));
     const t0 = { id: 1, number: 0, state: 'COMPLETE' as const, role: 'search', value: 0.5, failureReason: null, schedule: { kind: 'batchnorm' as const }, lease: null, metrics: null };
@@ -234,8 +234,8 @@ describe('show wording', () => {
     assert.match(head(fleet.slice(0, 2)), /, trained by a run on laptop$/);
     const many = ['a', 'b', 'c', 'd'].map((h, i) => trial(i, { trainedBy: `${h}:1:worker-00000${i}` }));
     assert.match(head(many), /, trained by 4 queue workers on 4 hosts$/);
-    assert.match(head(fleet.slice(6)), /, CREATED, local executor$/, 'nobody named yet: the config\'s word');
-    assert.match(head([], 'external'), /, external executor$/);
+    assert.match(head(fleet.slice(6)), /, CREATED, built-in trainer$/, 'nobody named yet: the config\'s trainer, in the landing page\'s words');
+    assert.match(head([], 'external'), /, outside trainer$/);
   });
 
   it('show --trial says what a trial trained on and who trained it, as far as its metrics say', () => {

@@ -262,6 +262,7 @@ test('a study stopped with `stop` says so on the landing page and in its header,
     assert.match(await page.getAttribute('#study-state', 'title') ?? '', words);
     const meta = (await page.textContent('#study-meta')) ?? '';
     assert.match(meta.split(' · ')[0]!, words);
+    assert.equal(meta.split(' · ')[1], 'built-in trainer', 'no trial names who trains it: the config\'s trainer, in the landing page\'s words');
     assert.deepEqual(problems, []);
   });
   await onFixtureServer([{ ...held, stopRequestedAt: null }], undefined, async (fixtureBase, page, problems) => {
