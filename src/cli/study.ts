@@ -19,6 +19,7 @@ import { stopRequestText } from '../shared/stopped.js';
 import type { ImportanceView, RecommendationView, StudySummary, StudyView } from '../study/api_types.js';
 import { metricOf } from '../study/config.js';
 import type { StudyExport } from '../study/export.js';
+import { NoSuchTrialError } from '../study/errors.js';
 import { leftOutText } from '../study/warm_start.js';
 import type { ExportedSchedule } from '../schedule/types.js';
 import { PACKAGE_VERSION } from '../version.js';
@@ -286,7 +287,11 @@ export function register(program: Command): void {
         // One trial's read: the study's record names the metric, without listing its trials.
         const [trial, metric] = await withService(o.db, async (s) => {
           const study = await s.resolve(ref);
-          return [await s.getTrialView(study.id, { number: o.trial! }), metricOf(study.config)] as const;
+          const view = await s.getTrialView(study.id, { number: o.trial! }).catch((e: unknown) => {
+            // The service's fix names the REST route; here the CLI lists them.
+            throw e instanceof NoSuchTrialError ? new NoSuchTrialError(e.studyName, e.number, e.span, `\`${CLI} show ${e.studyName}${o.db === undefined ? '' : ` --db ${o.db}`}\` lists them`) : e;
+          });
+          return [view, metricOf(study.config)] as const;
         });
         process.stdout.write(o.json ? `${JSON.stringify({ trial }, null, 2)}\n` : trialText(trial, metric));
         return;

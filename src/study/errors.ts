@@ -138,13 +138,21 @@ export interface TrialSpan {
   last: number;
 }
 
-/** A `#number` the study does not have (a REST route's :number): names the study and the numbers it does have. */
+/**
+ * A `#number` the study does not have (a REST route's :number, `show --trial`): names the study and the numbers it
+ * does have. The fix says where to list them, over HTTP unless the caller (the CLI) names its own way.
+ */
 export class NoSuchTrialError extends NotFoundError {
-  constructor(studyName: string, number: number, span: TrialSpan | null) {
+  constructor(
+    readonly studyName: string,
+    readonly number: number,
+    readonly span: TrialSpan | null,
+    fix = `use a number ask returned, or GET /api/studies/${encodeURIComponent(studyName)} to list them`,
+  ) {
     super(`trial #${number} of study '${studyName}'`);
     const which = Number.isSafeInteger(number) ? `#${number}` : 'numbered beyond 2^53';
     const has = span === null ? 'it has no trials yet' : span.count === 1 ? `its only trial is #${span.first}` : `its trials are #${span.first}-#${span.last}`;
-    this.message = `study '${studyName}' has no trial ${which}; ${has} (fix: use a number ask returned, or GET /api/studies/${encodeURIComponent(studyName)} to list them)`;
+    this.message = `study '${studyName}' has no trial ${which}; ${has} (fix: ${fix})`;
   }
 }
 

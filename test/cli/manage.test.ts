@@ -112,7 +112,7 @@ describe('renorm-tune create/extend/stop/resume/rename/enqueue/delete', () => {
     assert.match(text, /\nseed      \d+\n/, 'a trial out once says nothing of it');
     assert.match(done, /\ncurve     no reports\n/);
     await assert.rejects(cli('show', 'one-trial', '--db', db, '--trial', 'abc'), /--trial: must be an integer >= 0, got 'abc' \(fix: e\.g\. --trial 7\)/);
-    await assert.rejects(cli('show', 'one-trial', '--db', db, '--trial', '999'), /#999/);
+    await assert.rejects(cli('show', 'one-trial', '--db', db, '--trial', '999'), (e: Error) => e.message.includes(`study 'one-trial' has no trial #999; its trials are #0-#${number} (fix: \`npx renorm-tune show one-trial --db ${db}\` lists them)`), "the CLI's fix, not the REST route's");
     await assert.rejects(cli('show', 'one-trial', '--db', db, '--trial', '0', '--csv'), /--csv: cannot be given with --trial/);
     await withSvc((svc) => svc.deleteStudy('one-trial'));
   });
