@@ -3,6 +3,7 @@
 // Browser-safe; the queue worker's metrics, `show`, the CSV and the dashboard read it alike, and every output names a
 // backend and its device through backendOnDevice.
 import { isExternalOwner, processOwnerParts } from './owners.js';
+import { roleKind } from './roles.js';
 
 /** The backend a trial trained on, and the device: 'GPU', 'CPU', or 'unknown' where the trainer did not say. */
 export interface TrainedOn {
@@ -43,21 +44,28 @@ export function backendOnDevice(backend: string, device?: TrainedOn['device']): 
 
 /**
  * `node-gpu on the GPU (12 trials), wasm on the CPU (3 trials)`: what the trials that say so trained on, most first,
- * and a word where tfjs-node-gpu found no GPU; null when no trial says (an outside trainer's study). `show` prints it
- * on its `trained` line and the dashboard in the study's header.
+ * and a word where tfjs-node-gpu found no GPU; null when no trial says (an outside trainer's study). The counts take
+ * in the race's and the final validation's runs, which a study's progress does not count, and then say how many of
+ * them there are. `show` prints it on its `trained` line and the dashboard in the study's header.
  */
-export function trainedOnSummary(trials: ReadonlyArray<{ metrics?: Readonly<Record<string, unknown>> | null }>): string | null {
+export function trainedOnSummary(trials: ReadonlyArray<{ role?: string; metrics?: Readonly<Record<string, unknown>> | null }>): string | null {
   const counts = new Map<string, number>();
+  let total = 0;
+  let after = 0;
   for (const t of trials) {
     const on = trainedOn(t.metrics);
     if (!on) continue;
     const key = backendOnDevice(on.backend, on.device);
     counts.set(key, (counts.get(key) ?? 0) + 1);
+    total++;
+    const kind = t.role === undefined ? 'search' : roleKind(t.role);
+    if (kind === 'race' || kind === 'final') after++;
   }
   if (!counts.size) return null;
   const parts = [...counts].sort((a, b) => b[1] - a[1]).map(([on, n]) => `${on} (${n} trial${n === 1 ? '' : 's'})`);
   const gpuless = backendOnDevice('node-gpu', 'CPU');
-  return `${parts.join(', ')}${counts.has(gpuless) ? `; ${gpuless}: TensorFlow found no GPU on those machines` : ''}`;
+  const runs = after === 0 ? '' : `; ${after === total ? (total === 1 ? 'it is a' : `all ${total} are`) : `${after} of the ${total} are`} race or final validation run${after === 1 ? '' : 's'}`;
+  return `${parts.join(', ')}${runs}${counts.has(gpuless) ? `; ${gpuless}: TensorFlow found no GPU on those machines` : ''}`;
 }
 
 /** `device 0` or `devices 0, 1`: GPU indices as every output names them; '' for none. */

@@ -209,6 +209,12 @@ describe('show wording', () => {
     assert.match(showText({ ...view, trials }), /\ntrained   node-gpu on the GPU \(2 trials\), wasm on the CPU \(1 trial\), node-gpu on the CPU \(1 trial\), fake \(1 trial\); node-gpu on the CPU: TensorFlow found no GPU on those machines\n/);
     assert.match(showText({ ...view, trials: trials.slice(0, 2) }), /\ntrained   wasm on the CPU \(1 trial\), node-gpu on the GPU \(1 trial\)\n/);
     assert.doesNotMatch(showText({ ...view, trials: trials.slice(4, 5) }), /trained/);
+    // The race's and the final validation's runs are trials too, which the progress line does not count: said so.
+    const after = trials.map((t, i) => ({ ...t, role: (['race:1', 'final:best', 'final:paper@x3', 'search', 'search', 'baseline:paper'] as const)[i]! }));
+    assert.match(showText({ ...view, trials: after }), /\ntrained   node-gpu on the GPU \(2 trials\), wasm on the CPU \(1 trial\), node-gpu on the CPU \(1 trial\), fake \(1 trial\); 3 of the 5 are race or final validation runs; node-gpu on the CPU: TensorFlow/);
+    assert.match(showText({ ...view, trials: after.slice(0, 2) }), /\ntrained   wasm on the CPU \(1 trial\), node-gpu on the GPU \(1 trial\); all 2 are race or final validation runs\n/);
+    assert.match(showText({ ...view, trials: after.slice(1, 2) }), /\ntrained   node-gpu on the GPU \(1 trial\); it is a race or final validation run\n/);
+    assert.match(showText({ ...view, trials: after.slice(3, 4) }), /\ntrained   node-gpu on the GPU \(1 trial\)\n/, 'a search trial alone: nothing to say');
   });
 
   it('heads a study with who trains it (a run, queue workers, both), and with the trainer its config names where no trial says', async () => {
