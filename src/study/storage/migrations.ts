@@ -175,23 +175,25 @@ export function checkOwnSchema(db: Database.Database, file: string, migrations: 
 }
 
 /**
- * Brings `db` up to `migrations`' last version. Each step and its user_version bump share one transaction,
- * so a crash mid-migration leaves the previous version intact. Returns the versions applied.
+ * Brings `db` up to `migrations`' last version. Every pending step and the user_version bump share one transaction,
+ * so a crash mid-migration leaves the version it had, and no reader ever sees a version in between: a worker waiting
+ * for its coordinator to create a new file sees no schema, then the whole (src/distributed/compat.ts). Returns the
+ * versions applied.
  */
 export function migrate(db: Database.Database, file: string, migrations: readonly Migration[] = MIGRATIONS): number[] {
   const known = migrations.length === 0 ? 0 : migrations[migrations.length - 1]!.version;
   const version = (): number => db.pragma('user_version', { simple: true }) as number;
   if (version() > known) throw new StorageVersionError(file, version(), known, 'file');
-  const applied: number[] = [];
-  for (const m of migrations) {
-    db.transaction(() => {
-      // Re-read under the write lock: another process may have migrated since we looked.
-      if (version() >= m.version) return;
+  return db.transaction(() => {
+    const applied: number[] = [];
+    for (const m of migrations) {
+      // Read under the write lock: another process may have migrated since we looked.
+      if (version() >= m.version) continue;
       db.exec(m.sql);
       // PRAGMA cannot take a bound parameter; the version is an integer from our own list.
       db.pragma(`user_version = ${Math.trunc(m.version)}`);
       applied.push(m.version);
-    }).immediate();
-  }
-  return applied;
+    }
+    return applied;
+  }).immediate();
 }

@@ -243,9 +243,10 @@ function lostSchemaRace(err: unknown): boolean {
 
 /**
  * Brings the database `client` is connected to up to the last of `migrations`; `where` (the redacted URL) names it
- * in errors. Each migration and its record share one transaction, taken under an advisory lock and re-checked
- * under it, so concurrent starters apply each migration exactly once and a failure leaves the previous version.
- * Returns the versions this call applied.
+ * in errors. Every pending migration and its record share one transaction, taken under an advisory lock and
+ * re-checked under it, so concurrent starters apply each migration exactly once, a failure leaves the version the
+ * database had, and no session ever sees a version in between: a worker waiting for its coordinator to create the
+ * schema sees none, then the whole (src/distributed/compat.ts). Returns the versions this call applied.
  */
 export async function migrate(client: ClientBase, where: string, opts: MigrateOptions, migrations: readonly PgMigration[] = PG_MIGRATIONS): Promise<number[]> {
   const known = migrations.length === 0 ? 0 : migrations[migrations.length - 1]!.version;
@@ -260,8 +261,9 @@ export async function migrate(client: ClientBase, where: string, opts: MigrateOp
     const Err = info.version === 0 ? SchemaMissingError : DataError;
     throw new Err(where, `${what}, and this process does not migrate (fix: start the coordinator, \`${CLI} run\` or \`serve\`, of this renorm-tune version once to migrate it, or run this worker from the renorm-tune version that wrote it)`);
   }
-  const applied: number[] = [];
-  const apply = async (m: PgMigration): Promise<void> => {
+  let applied: number[] = [];
+  const apply = async (): Promise<void> => {
+    applied = [];
     await client.query('BEGIN');
     try {
       await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
@@ -271,7 +273,8 @@ export async function migrate(client: ClientBase, where: string, opts: MigrateOp
       // Re-read under the lock: another process may have migrated since we looked, even past what we know.
       const now = (await readSchemaInfo(client, known)).version;
       if (now > known) throw new StorageVersionError(where, now, known, 'database');
-      if (now < m.version) {
+      for (const m of migrations) {
+        if (now >= m.version) continue;
         await client.query(m.sql);
         await client.query(`INSERT INTO ${SCHEMA}.schema_migrations (version, note, package_version) VALUES ($1, $2, $3)`,
           [m.version, m.note, opts.packageVersion ?? PACKAGE_VERSION]);
@@ -279,14 +282,13 @@ export async function migrate(client: ClientBase, where: string, opts: MigrateOp
       }
       await client.query('COMMIT');
     } catch (err) {
+      applied = [];
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     }
   };
-  for (const m of migrations) {
-    // A session that has looked the schema up before (a pooler's, one that saw it dropped) may still see it missing
-    // after waiting for the lock, and lose the race to create it: the next transaction sees it.
-    await apply(m).catch((err: unknown) => (lostSchemaRace(err) ? apply(m) : Promise.reject(err)));
-  }
+  // A session that has looked the schema up before (a pooler's, one that saw it dropped) may still see it missing
+  // after waiting for the lock, and lose the race to create it: the next transaction sees it.
+  await apply().catch((err: unknown) => (lostSchemaRace(err) ? apply() : Promise.reject(err)));
   return applied;
 }

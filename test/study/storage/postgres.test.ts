@@ -11,7 +11,7 @@ import { StorageVersionError } from '../../../src/study/errors.js';
 import { openStorage } from '../../../src/study/storage/index.js';
 import { redactUrl, scrub } from '../../../src/study/storage/pg_connect.js';
 import { PG_PAGE_TRIALS, PgStorage } from '../../../src/study/storage/postgres.js';
-import { PG_LATEST_VERSION, PG_MIGRATIONS, SCHEMA, migrate } from '../../../src/study/storage/pg_migrations.js';
+import { PG_LATEST_VERSION, PG_MIGRATIONS, SCHEMA, migrate, readSchemaInfo } from '../../../src/study/storage/pg_migrations.js';
 import { PACKAGE_VERSION } from '../../../src/version.js';
 import { newTrial, storageConformance } from './conformance.js';
 import { PG_SERVER, createTestDatabase, pgUrl, withPgClient } from '../../fixtures/pg.js';
@@ -100,6 +100,31 @@ if (unavailable) {
         const v = (await c.query(`SELECT max(version) AS v FROM ${SCHEMA}.schema_migrations`)).rows[0].v;
         assert.equal(v, PG_LATEST_VERSION);
         assert.equal((await c.query(`SELECT to_regclass('${SCHEMA}.extra') AS t`)).rows[0].t, null, 'the failed migration left nothing');
+      });
+    });
+
+    it('applies every pending migration in one transaction: a fresh database shows no schema or the whole, never a version in between', async () => {
+      // A worker waiting for its coordinator to create the schema read a version in between as an old schema and left.
+      await resetSchema();
+      const broken = [...PG_MIGRATIONS, { version: PG_LATEST_VERSION + 1, note: 'broken', sql: `CREATE TABLE ${SCHEMA}.trials (dup INT);` }];
+      await withClient(URL_, async (c) => {
+        await assert.rejects(migrate(c, 'here', { migrate: true, mustExist: false }, broken), /already exists/);
+        assert.equal((await readSchemaInfo(c)).version, 0, 'the failure of the last left no schema, not the versions before it');
+        assert.equal((await c.query(`SELECT to_regclass('${SCHEMA}.trials') AS t`)).rows[0].t, null);
+        // And while a fresh schema is being created, another session sees none of it until the whole commits.
+        const slow = [...PG_MIGRATIONS.slice(0, -1), { ...PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!, sql: `SELECT pg_sleep(1.5); ${PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.sql}` }];
+        const seen = new Set<number>();
+        let done = false;
+        const migrating = migrate(c, 'here', { migrate: true, mustExist: false }, slow).finally(() => (done = true));
+        await withClient(URL_, async (watcher) => {
+          while (!done) {
+            seen.add((await readSchemaInfo(watcher)).version);
+            await new Promise((r) => setTimeout(r, 50));
+          }
+          seen.add((await readSchemaInfo(watcher)).version);
+        });
+        assert.deepEqual(await migrating, PG_MIGRATIONS.map((m) => m.version));
+        assert.deepEqual([...seen].sort((a, b) => a - b), [0, PG_LATEST_VERSION], 'no version in between was ever visible');
       });
     });
 

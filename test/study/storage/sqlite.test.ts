@@ -246,6 +246,21 @@ describe('SqliteStorage file behaviour', () => {
     db.close();
   });
 
+  it('applies every pending migration in one transaction: a new file shows no schema or the whole, never a version in between', () => {
+    // A worker waiting for its coordinator to create the file would read a version in between as an old schema.
+    const db = new Database(':memory:');
+    const steps: Migration[] = [
+      { version: 1, note: 'a', sql: 'CREATE TABLE a (x INTEGER);' },
+      { version: 2, note: 'b', sql: 'CREATE TABLE b (y INTEGER);' },
+      { version: 3, note: 'c', sql: 'CREATE TABLE c (z INTEGER); CREATE TABLE a (dup INTEGER);' },
+    ];
+    assert.throws(() => migrate(db, 'mem', steps), /already exists/);
+    assert.equal(db.pragma('user_version', { simple: true }), 0, 'the failure of the last left the version the file had, not the one before it');
+    assert.deepEqual(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get(), { n: 0 }, 'and none of the earlier ones\' tables');
+    assert.deepEqual(migrate(db, 'mem', steps.slice(0, 2)), [1, 2]);
+    db.close();
+  });
+
   it('names the file when it is not a database, and does not create one for read commands', async () => {
     const junk = join(dir, 'junk.db');
     writeFileSync(junk, 'this is not sqlite, just text that is long enough to have a header of sorts........');
