@@ -58,7 +58,7 @@ export function trainedOnSummary(trials: ReadonlyArray<{ role?: string; metrics?
     const key = backendOnDevice(on.backend, on.device);
     counts.set(key, (counts.get(key) ?? 0) + 1);
     total++;
-    const kind = t.role === undefined ? 'search' : roleKind(t.role);
+    const kind = roleKind(t.role ?? 'search');
     if (kind === 'race' || kind === 'final') after++;
   }
   if (!counts.size) return null;

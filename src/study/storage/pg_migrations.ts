@@ -261,9 +261,8 @@ export async function migrate(client: ClientBase, where: string, opts: MigrateOp
     const Err = info.version === 0 ? SchemaMissingError : DataError;
     throw new Err(where, `${what}, and this process does not migrate (fix: start the coordinator, \`${CLI} run\` or \`serve\`, of this renorm-tune version once to migrate it, or run this worker from the renorm-tune version that wrote it)`);
   }
-  let applied: number[] = [];
-  const apply = async (): Promise<void> => {
-    applied = [];
+  const apply = async (): Promise<number[]> => {
+    const applied: number[] = [];
     await client.query('BEGIN');
     try {
       await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
@@ -281,14 +280,13 @@ export async function migrate(client: ClientBase, where: string, opts: MigrateOp
         applied.push(m.version);
       }
       await client.query('COMMIT');
+      return applied;
     } catch (err) {
-      applied = [];
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     }
   };
   // A session that has looked the schema up before (a pooler's, one that saw it dropped) may still see it missing
   // after waiting for the lock, and lose the race to create it: the next transaction sees it.
-  await apply().catch((err: unknown) => (lostSchemaRace(err) ? apply() : Promise.reject(err)));
-  return applied;
+  return apply().catch((err: unknown) => (lostSchemaRace(err) ? apply() : Promise.reject(err)));
 }
