@@ -39,6 +39,11 @@ export interface ProcessExecutorOptions {
   startupMs?: number;
 }
 
+/** The signals a terminal or a service manager sends to stop a process group. */
+const STOP_SIGNALS: ReadonlySet<NodeJS.Signals> = new Set(['SIGINT', 'SIGTERM', 'SIGHUP']);
+/** How long a child killed by one of them waits for the caller's cancel before its trial fails. */
+export const STOP_SIGNAL_GRACE_MS = 2000;
+
 /** Loading a native backend (CUDA initialisation) and a dataset in a fresh process: minutes at most. */
 export const STARTUP_LIMIT_MS = 300_000;
 
@@ -134,7 +139,13 @@ export class ProcessExecutor implements Executor {
         // A native trainer may never look at a stop flag: the process is the unit that can always be stopped.
         child.kill('SIGKILL');
       };
-      const onAbort = () => kill('cancel');
+      /** Set once the child has died of a stop signal and its outcome waits for our own cancel (see onExit). */
+      let died: (() => void) | undefined;
+      const onAbort = () => {
+        if (!died) return kill('cancel');
+        why ??= 'cancel';
+        died();
+      };
       const onMessage = (m: ChildReply) => {
         if (m.type === 'started') {
           clearTimeout(timer);
@@ -150,6 +161,21 @@ export class ProcessExecutor implements Executor {
       };
       const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
         if (slot.child === child) slot.child = undefined;
+        clearTimeout(timer);
+        // A stop signal sent to the whole process group (a terminal's Ctrl-C, systemd's stop) reaches the trial's
+        // process and this one together, and the child's death may be seen before our own handler cancels the run:
+        // the trial would FAIL where it should be handed back. Such a death waits a moment for that cancel.
+        if (why === undefined && !this.closed && signal !== null && STOP_SIGNALS.has(signal)) {
+          died = () => {
+            clearTimeout(timer);
+            decide(code, signal);
+          };
+          timer = setTimeout(died, STOP_SIGNAL_GRACE_MS);
+          return;
+        }
+        decide(code, signal);
+      };
+      const decide = (code: number | null, signal: NodeJS.Signals | null) => {
         if (why === 'cancel' || this.closed) settle({ kind: 'cancelled' });
         else if (why === 'timeout') settle({ kind: 'failed', reason: `timed out after ${opts.timeoutMs! / 1000} s (trialTimeoutSeconds)` });
         else if (why === 'startup') settle({ kind: 'failed', reason: `did not start within ${startupMs / 1000} s (loading the trial worker, its backend and the dataset in a fresh process)` });

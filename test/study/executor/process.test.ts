@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { validateScenario } from '../../../src/train/scenario.js';
+import { STOP_SIGNAL_GRACE_MS } from '../../../src/study/executor/process.js';
 import { ProcessExecutor, type TrialJob, type TrialProgress } from '../../../src/study/executor/index.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/workers/${name}.js`, import.meta.url));
@@ -117,6 +118,27 @@ test('process executor: a cancelled run kills its child (outcome cancelled); a t
     assert.equal(slow.kind, 'failed');
     assert.match(slow.kind === 'failed' ? slow.reason : '', /timed out after 0.3 s/);
     assert.equal((await ex.start(job({ steps: 5 })).outcome).kind, 'ok', 'the slot recovers');
+  } finally {
+    await ex.close();
+  }
+});
+
+test('process executor: a child killed by a stop signal (a process group\'s Ctrl-C) waits for the caller\'s cancel: cancelled when it comes, failed with the signal when it does not; SIGKILL fails at once', async () => {
+  const ex = new ProcessExecutor({ filename: fixture('signals_itself'), loadDataset: false });
+  try {
+    // The child dies 10 ms after its progress; our cancel comes 300 ms after it, well after its death was seen.
+    for (const signal of ['SIGINT', 'SIGTERM']) {
+      const ac = new AbortController();
+      const run = ex.start(job({ signal }), { signal: ac.signal, onProgress: () => setTimeout(() => ac.abort(), 300) });
+      assert.deepEqual(await run.outcome, { kind: 'cancelled' }, signal);
+    }
+    const t0 = Date.now();
+    const alone = await ex.start(job({ signal: 'SIGINT' })).outcome;
+    assert.equal(alone.kind, 'failed');
+    assert.match(alone.kind === 'failed' ? alone.reason : '', /worker process died \(signal SIGINT\)/);
+    assert.ok(Date.now() - t0 >= STOP_SIGNAL_GRACE_MS - 50, 'it waited for a cancel that never came');
+    const killed = await ex.start(job({ signal: 'SIGKILL' }), { signal: new AbortController().signal }).outcome;
+    assert.match(killed.kind === 'failed' ? killed.reason : JSON.stringify(killed), /worker process died \(signal SIGKILL\)/);
   } finally {
     await ex.close();
   }
