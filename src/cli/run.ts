@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { BackendError, ConfigError } from '../errors.js';
 import { expectOneOf } from '../config/fields.js';
-import { CLI, type BackendName } from '../shared/names.js';
+import { CLI, shellWord, type BackendName } from '../shared/names.js';
 import { countsTowardBudget, roleLabel } from '../shared/roles.js';
 import type { StudyView } from '../study/api_types.js';
 import { checkBackendInstalled, checkExecutorOptions, ISOLATIONS, resolveIsolation, type Isolation } from '../study/executor/choose.js';
@@ -226,7 +226,7 @@ async function runStudyCommand(configPath: string, o: RunOpts): Promise<number> 
     const view = await service.getStudyView(result.study.id);
     if (display instanceof JsonLinesDisplay) display.summary(view);
     const out: string[] = [];
-    const dbFlag = o.db === undefined ? '' : ` --db ${o.db}`;
+    const dbFlag = o.db === undefined ? '' : ` --db ${shellWord(o.db)}`;
     const queueFlags = queued?.flags ?? '';
     out.push(`study ${view.name} (${view.id}): ${result.state}`);
     out.push(bestLine(view));
@@ -238,7 +238,7 @@ async function runStudyCommand(configPath: string, o: RunOpts): Promise<number> 
       if (exported.verdict) out.push(`verdict: ${exported.verdict}`);
       out.push(`export the recommended schedule: ${CLI} export ${view.name}${dbFlag} --out best-schedule.json`);
     }
-    if (result.state === 'STOPPED') out.push(held ? `resume: ${CLI} resume ${view.name}${dbFlag}, then start this run again` : `resume: ${CLI} run ${configPath}${dbFlag}${queueFlags}`);
+    if (result.state === 'STOPPED') out.push(held ? `resume: ${CLI} resume ${view.name}${dbFlag}, then start this run again` : `resume: ${CLI} run ${shellWord(configPath)}${dbFlag}${queueFlags}`);
     // With --json, stdout carries only JSON lines; the text summary goes to stderr.
     (o.json ? process.stderr : process.stdout).write(`${out.join('\n')}\n`);
     if (server && result.state === 'COMPLETE') {

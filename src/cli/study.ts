@@ -12,7 +12,7 @@ import { checkRedis, DEFAULT_PREFIX, parseRedisRef } from '../distributed/redis.
 import { EXIT_NO_RETRY, noRetry } from './exit_status.js';
 import { EARLIER_PICK, earlierPickRuns } from '../shared/evidence.js';
 import { roleLabel } from '../shared/roles.js';
-import { CLI } from '../shared/names.js';
+import { CLI, shellWord } from '../shared/names.js';
 import { trialsCsv } from '../shared/trials_csv.js';
 import { studyTrainerText, trainedOnSummary } from '../shared/trained_on.js';
 import { stopRequestText } from '../shared/stopped.js';
@@ -289,7 +289,7 @@ export function register(program: Command): void {
           const study = await s.resolve(ref);
           const view = await s.getTrialView(study.id, { number: o.trial! }).catch((e: unknown) => {
             // The service's fix names the REST route; here the CLI lists them.
-            throw e instanceof NoSuchTrialError ? new NoSuchTrialError(e.studyName, e.number, e.span, `\`${CLI} show ${e.studyName}${o.db === undefined ? '' : ` --db ${o.db}`}\` lists them`) : e;
+            throw e instanceof NoSuchTrialError ? new NoSuchTrialError(e.studyName, e.number, e.span, `\`${CLI} show ${e.studyName}${o.db === undefined ? '' : ` --db ${shellWord(o.db)}`}\` lists them`) : e;
           });
           return [view, metricOf(study.config)] as const;
         });

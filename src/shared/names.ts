@@ -6,6 +6,14 @@
  */
 export const CLI = 'npx renorm-tune';
 
+/**
+ * One word of such a command as a POSIX shell reads it back, so a hint pastes as is: plain when it is plain,
+ * else in single quotes (a database in `~/My Studies/`; study names need none).
+ */
+export function shellWord(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
 /** How a queue study's coordinator is started, as its workers' messages quote it. */
 export const RUN_COORDINATOR = `\`${CLI} run <config> --db <same database> --redis <same Redis>\``;
 

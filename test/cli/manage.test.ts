@@ -1,8 +1,8 @@
 // The management verbs end to end through the CLI (create, extend, stop, resume, rename, enqueue, delete), and the wording of `show`.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -114,6 +114,12 @@ describe('renorm-tune create/extend/stop/resume/rename/enqueue/delete', () => {
     await assert.rejects(cli('show', 'one-trial', '--db', db, '--trial', 'abc'), /--trial: must be an integer >= 0, got 'abc' \(fix: e\.g\. --trial 7\)/);
     await assert.rejects(cli('show', 'one-trial', '--db', db, '--trial', '999'), (e: Error) => e.message.includes(`study 'one-trial' has no trial #999; its trials are #0-#${number} (fix: \`npx renorm-tune show one-trial --db ${db}\` lists them)`), "the CLI's fix, not the REST route's");
     await assert.rejects(cli('show', 'one-trial', '--db', db, '--trial', '0', '--csv'), /--csv: cannot be given with --trial/);
+    // A --db path with a space and a quote: the fix pastes into a shell as it is printed.
+    const odd = join(dir, "it's my studies.db");
+    copyFileSync(db, odd);
+    const fix = await cli('show', 'one-trial', '--db', odd, '--trial', '999').then(() => assert.fail('no trial #999'), (e: Error) => /\(fix: `npx renorm-tune show one-trial --db (.*)` lists them\)/.exec(e.message)?.[1]);
+    assert.equal(fix, `'${dir}/it'\\''s my studies.db'`);
+    assert.equal(execFileSync('sh', ['-c', `printf %s ${fix}`], { encoding: 'utf8' }), odd, 'the shell reads the path back whole');
     await withSvc((svc) => svc.deleteStudy('one-trial'));
   });
 

@@ -17,6 +17,7 @@ import { dirname, join } from 'node:path';
 import { readStoredJson } from '../../config/stored_json.js';
 import { collectPages, SLICE_ITEMS } from '../../event_loop.js';
 import { DataError, RenormTuneError } from '../../errors.js';
+import { shellWord } from '../../shared/names.js';
 import { countsTowardBudget } from '../../shared/roles.js';
 import { DatabaseFileGoneError, StaleSnapshotError, StorageFullError, StorageReadOnlyError } from '../errors.js';
 import { FileIdentity } from './file_identity.js';
@@ -145,7 +146,7 @@ export class SqliteStorage implements Storage {
           "(fix: restore it from a backup; sqlite3's .recover command may salvage what is left)");
       }
       if (code === 'SQLITE_CANTOPEN' && isFolder(file)) {
-        throw new DataError(file, `is a folder, not a database file (fix: give a file name, e.g. --db ${join(file, 'renorm-tune.db')})`);
+        throw new DataError(file, `is a folder, not a database file (fix: give a file name, e.g. --db ${shellWord(join(file, 'renorm-tune.db'))})`);
       }
       if ((code === 'SQLITE_CANTOPEN' || code?.startsWith('SQLITE_READONLY')) && (!writable(file) || !writable(dirname(file)))) {
         throw new DataError(file, 'cannot open it: the file or its folder is read-only to this process, and SQLite writes its -wal and -shm files ' +
