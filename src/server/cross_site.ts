@@ -13,6 +13,12 @@ function mediaType(header: string | undefined): string {
   return (header ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
+/** The charset parameter of a Content-Type header, lower-cased and unquoted (undefined when absent). */
+function charsetOf(header: string | undefined): string | undefined {
+  const m = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(header ?? '');
+  return m ? m[1]!.toLowerCase() : undefined;
+}
+
 /**
  * A state-changing request must say `Content-Type: application/json`, with or without a body: a page on another
  * site can send a bodiless or text/plain POST without asking, but an application/json one needs a CORS preflight,
@@ -22,7 +28,13 @@ export const requireJsonType: RequestHandler = (req, _res, next) => {
   const hasBody = req.get('transfer-encoding') !== undefined || Number(req.get('content-length') ?? 0) > 0;
   if ((changesState(req) || hasBody) && mediaType(req.get('content-type')) !== 'application/json') {
     return next(new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE',
-      `send Content-Type: application/json (also on a ${req.method} without a body), not ${req.get('content-type') ? JSON.stringify(req.get('content-type')!.slice(0, 100)) : 'no type'}`));
+      `send Content-Type: application/json (also on a ${req.method} without a body); got ${req.get('content-type') ? JSON.stringify(req.get('content-type')!.slice(0, 100)) : 'none'}`));
+  }
+  // JSON is UTF-8 (RFC 8259). Other charsets would be decoded by the parser but not by the duplicate-key check,
+  // which reads the raw bytes as UTF-8: `{"value": 0.9, "value": 0.1}` in UTF-16 would be told as 0.1.
+  const charset = charsetOf(req.get('content-type'));
+  if (charset !== undefined && charset !== 'utf-8') {
+    return next(new HttpError(415, 'UNSUPPORTED_CHARSET', `JSON bodies are UTF-8, got charset=${JSON.stringify(charset.slice(0, 40))} (fix: send UTF-8 with Content-Type: application/json, or add ; charset=utf-8)`));
   }
   next();
 };

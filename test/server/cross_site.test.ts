@@ -39,6 +39,27 @@ describe('state-changing requests must declare JSON', () => {
       assert.equal(await trials(), 3);
     });
   });
+
+  it('refuses a charset other than UTF-8 (415 UNSUPPORTED_CHARSET): the duplicate-key check reads the bytes as UTF-8', async () => {
+    await withStudy({}, async (srv, id, trials) => {
+      // In UTF-16 the parser would read {"count": 1, "count": 2} as 2 while the check saw no key twice.
+      const body = Buffer.from('{"count": 1, "count": 2}', 'utf16le');
+      for (const type of ['application/json; charset=utf-16le', 'application/json; charset=UTF-7', 'application/json; charset="latin1"', 'application/json;charset=utf8']) {
+        const r = await rawRequest(srv.port, { method: 'POST', path: `/api/studies/${id}/ask`, headers: [['content-type', type]], body });
+        assert.equal(r.status, 415, type);
+        const error = (r.json as { error: { code: string; message: string } }).error;
+        assert.equal(error.code, 'UNSUPPORTED_CHARSET');
+        assert.match(error.message, /JSON bodies are UTF-8, got charset=.*\(fix: send UTF-8/);
+      }
+      assert.equal(await trials(), 0, 'nothing handed out');
+      for (const type of ['application/json; charset=UTF-8', 'application/json; charset="utf-8"', 'application/json;charset=utf-8']) {
+        assert.equal((await ask(srv, id, [['content-type', type]], '{"count": 1}')).status, 200, type);
+      }
+      const twice = await ask(srv, id, [['content-type', 'application/json; charset=utf-8']], '{"count": 1, "count": 2}');
+      assert.equal((twice.json as { error: { code: string } }).error.code, 'INVALID_JSON');
+      assert.equal(await trials(), 3);
+    });
+  });
 });
 
 describe('cross-site requests', () => {
