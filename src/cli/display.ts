@@ -1,6 +1,7 @@
 // Terminal progress for `renorm-tune run`: live bars on a TTY, plain lines otherwise (CI logs, pipes).
 import cliProgress from 'cli-progress';
 import { baselineValues, bestTrial } from '../shared/best.js';
+import { printable } from '../shared/printable.js';
 import { roleKind, roleLabel } from '../shared/roles.js';
 import type { TrialSummary } from '../study/api_types.js';
 import type { EvidenceSteps } from '../study/evidence.js';
@@ -82,7 +83,7 @@ export class ProgressDisplay {
       }
       // Final-validation runs are scored on the test set, so their value is not the search metric.
       const metric = roleKind(t.role) === 'final' ? 'testAccuracy' : this.opts.metric;
-      const what = t.state === 'FAIL' ? `FAIL (${t.failureReason})` : `${t.state} ${metric} ${fmt(t.value)}`;
+      const what = t.state === 'FAIL' ? `FAIL (${printable(t.failureReason ?? 'no reason recorded')})` : `${t.state} ${metric} ${fmt(t.value)}`;
       this.log(`trial ${name(t)} ${what}   ${this.scoreboard()}`);
       this.updateStudy();
     }
@@ -114,7 +115,7 @@ export class ProgressDisplay {
 
 /** Said on resume for each trial a dead run (killed, crashed) left RUNNING. */
 export function recoveredLine(t: RecoveredTrial): string {
-  const what = t.state === 'WAITING' ? `queued again (retry ${t.retries})` : `${t.state}: ${t.failureReason ?? 'no reason recorded'}`;
+  const what = t.state === 'WAITING' ? `queued again (retry ${t.retries})` : `${t.state}: ${printable(t.failureReason ?? 'no reason recorded')}`;
   return `[study] trial ${name(t)} was left RUNNING by a run that is gone (killed, or crashed): ${what}`;
 }
 

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { BackendError, ConfigError } from '../errors.js';
 import { expectOneOf } from '../config/fields.js';
 import { CLI, shellWord, type BackendName } from '../shared/names.js';
+import { printable } from '../shared/printable.js';
 import { countsTowardBudget, roleLabel } from '../shared/roles.js';
 import type { StudyView } from '../study/api_types.js';
 import { checkBackendInstalled, checkExecutorOptions, ISOLATIONS, resolveIsolation, type Isolation } from '../study/executor/choose.js';
@@ -103,7 +104,7 @@ export function nothingLearned(view: Pick<StudyView, 'trials'>): string | null {
   if (spent.length === 0 || spent.some((t) => t.state === 'COMPLETE')) return null;
   const failed = spent.filter((t) => t.state === 'FAIL');
   const first = failed[0];
-  const why = first ? `, e.g. #${first.number}: ${first.failureReason ?? 'no reason recorded'}` : '';
+  const why = first ? `, e.g. #${first.number}: ${printable(first.failureReason ?? 'no reason recorded')}` : '';
   return `no trial completed (${failed.length} of ${spent.length} failed${why})`;
 }
 

@@ -11,6 +11,7 @@ import { ServedQueue } from '../server/queue_view.js';
 import { checkRedis, DEFAULT_PREFIX, parseRedisRef } from '../distributed/redis.js';
 import { EXIT_NO_RETRY, noRetry } from './exit_status.js';
 import { EARLIER_PICK, earlierPickRuns } from '../shared/evidence.js';
+import { printable } from '../shared/printable.js';
 import { roleLabel } from '../shared/roles.js';
 import { CLI, shellWord } from '../shared/names.js';
 import { trialsCsv } from '../shared/trials_csv.js';
@@ -103,7 +104,7 @@ export function showText(v: StudyView, model: ModelNotes = { recommendation: nul
   if (v.finalValidation) lines.push(...finalTable(v.finalValidation).map((l, i) => (i === 0 ? `final     ${l}` : `          ${l}`)));
   const earlier = earlierPickRuns(v.trials, v.finalValidation);
   const roleOf = (t: StudyView['trials'][number]) => (earlier.has(t.id) ? `${role(t.role)} (${EARLIER_PICK})` : role(t.role));
-  const rows = v.trials.map((t) => [`#${t.number}`, t.state, roleOf(t), fmt(t.value), t.failureReason ?? describeSchedule(t.schedule)]);
+  const rows = v.trials.map((t) => [`#${t.number}`, t.state, roleOf(t), fmt(t.value), t.failureReason !== null ? printable(t.failureReason) : describeSchedule(t.schedule)]);
   return `${lines.join('\n')}\n\n${rows.length ? table(['TRIAL', 'STATE', 'ROLE', 'VALUE', 'SCHEDULE'], rows) : 'no trials yet\n'}`;
 }
 

@@ -1,5 +1,6 @@
 // `renorm-tune show <study> --trial N`: one trial as text (what ended it, its schedule, its lease while running, its curve).
 import { describeSchedule } from '../schedule/index.js';
+import { printable } from '../shared/printable.js';
 import { roleLabel } from '../shared/roles.js';
 import { backendOnDevice, trainedBy, trainedOn } from '../shared/trained_on.js';
 import type { TrialRecord } from '../study/types.js';
@@ -39,5 +40,6 @@ export function trialText(t: TrialRecord, metric: string): string {
       : [...curve.slice(0, CURVE_ENDS).map(point), `… ${curve.length - 2 * CURVE_ENDS} more …`, ...curve.slice(-CURVE_ENDS).map(point)];
     lines.push(`curve     ${curve.length} report${curve.length === 1 ? '' : 's'}: ${shown.join(', ')}`);
   }
-  return `${lines.join('\n')}\n`;
+  // Every line is built whole here: what a trainer sent (its failure reason, its worker's name) cannot break one.
+  return `${lines.map(printable).join('\n')}\n`;
 }

@@ -1,5 +1,6 @@
 // Coordinates a study over the queue: asks the optimizer, enqueues WAITING trials for workers, reaps lost leases, runs final validation; trains nothing.
 import { ConfigError } from '../errors.js';
+import { printable } from '../shared/printable.js';
 import { isEvidenceRole } from '../shared/roles.js';
 import { BudgetExhaustedError, StudyStoppedError } from '../study/errors.js';
 import { evidenceSteps, hasEvidencePhase } from '../study/evidence.js';
@@ -151,7 +152,7 @@ async function pass(service: StudyService, sid: string, watch: TrialWatch, log?:
 
 /** Said when a trial's worker is gone (its lease expired, or its process died on this host). */
 function lostWorkerLine(t: Pick<TrialRecord, 'number' | 'state' | 'retries' | 'failureReason'>): string {
-  const what = t.state === 'WAITING' ? `queued again (retry ${t.retries})` : `${t.state}: ${t.failureReason ?? 'no reason recorded'}`;
+  const what = t.state === 'WAITING' ? `queued again (retry ${t.retries})` : `${t.state}: ${printable(t.failureReason ?? 'no reason recorded')}`;
   return `[queue] trial #${t.number} lost its worker (the lease expired, or the process died): ${what}`;
 }
 

@@ -1,6 +1,7 @@
 // A queue worker: takes trial jobs, claims each trial under its own database lease, trains it on an executor, and leaves when idle or told to.
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { ConfigError, NotFoundError } from '../errors.js';
+import { printable } from '../shared/printable.js';
 import { roleLabel } from '../shared/roles.js';
 import type { Executor } from '../study/executor/types.js';
 import { processOwner } from '../study/owner.js';
@@ -176,7 +177,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
       finished++;
       const t = await service.getTrial(study.id, trial.id);
       opts.observer?.trialEnded(t.state === 'PRUNED' || t.state === 'FAIL' ? t.state : 'COMPLETE', trainedOn(t.metrics));
-      log(`[worker] ${name}: ${t.state}${t.value !== null ? ` ${t.value.toFixed(4)}` : ''}${t.failureReason ? ` (${t.failureReason})` : ''}`);
+      log(`[worker] ${name}: ${t.state}${t.value !== null ? ` ${t.value.toFixed(4)}` : ''}${t.failureReason ? ` (${printable(t.failureReason)})` : ''}`);
     }
     return end;
   };

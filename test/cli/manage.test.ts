@@ -260,6 +260,27 @@ describe('show wording', () => {
     assert.doesNotMatch(text(null), /trained/, 'an outside trainer\'s trial says neither');
   });
 
+  it('prints what a trainer sent inert: a failure reason\'s escape sequences and line breaks are written out, in show and show --trial', async () => {
+    const evil = '\u001b]0;pwned\u0007\u001b[31mRED\u001b[0m\r\nfake line\u202e';
+    const shown = 'FAIL: \\u001b]0;pwned\\u0007\\u001b[31mRED\\u001b[0m\\r\\nfake line\\u202e';
+    const t = { id: 3, number: 2, state: 'FAIL' as const, role: 'search' as const, params: {}, schedule: { kind: 'batchnorm' as const }, value: null, failureReason: `FAIL: ${evil}`, seed: 1,
+      intermediate: [], lease: null, retries: 0, claims: 1, pruneRequested: false, createdAt: '2026-12-07T00:00:00.000Z', startedAt: null, finishedAt: null, studyId: 's', metrics: { trainedBy: 'h:1:\u001b[2Jw' } };
+    const one = trialText(t, 'valAccuracy');
+    assert.ok(one.includes(`, FAIL: ${shown}\n`), one);
+    assert.ok(one.includes('by h:1:\\u001b[2Jw\n'), one);
+    assert.doesNotMatch(one, /[\u0000-\u0009\u000b-\u001f\u202e]/, 'no control character but the line ends');
+    assert.equal(one.split('\n').length, 9, 'the reason added no line');
+    await withSvc(async (svc) => {
+      const s = await svc.createStudy(validateStudyConfig({ name: 'evil-reason', executor: 'external', totalSteps: 1000, objective: { metric: 'top1', direction: 'maximize' }, optimizer: 'random', ...VERBS_ONLY }));
+      const [a] = await svc.ask(s.id, 1);
+      await svc.tell(s.id, { number: a!.number }, { failed: evil });
+    });
+    const listed = await cli('show', 'evil-reason', '--db', db);
+    assert.doesNotMatch(listed, /[\u0000-\u0009\u000b-\u001f\u202e]/);
+    assert.ok(listed.includes('\\u001b]0;pwned'), listed);
+    await withSvc((svc) => svc.deleteStudy('evil-reason'));
+  });
+
   it('lists every trial of a study larger than spread arguments allow, in aligned columns', async () => {
     const local = validateStudyConfig({ name: 'many', scenario: { steps: 100 }, budget: { trials: 6 } });
     const view = await withSvc(async (svc) => svc.getStudyView((await svc.createStudy(local)).id));
