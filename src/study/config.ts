@@ -100,6 +100,8 @@ export const DEFAULT_FINAL_VALIDATION: Readonly<FinalValidationConfig> = Object.
 export const STUDY_CONFIG_FIELDS = ['$schema', 'name', 'scenario', 'totalSteps', 'space', 'objective', 'budget', 'workers', 'seedsPerTrial', 'seed', 'pruner', 'optimizer',
   'finalValidation', 'baselines', 'executor', 'leaseSeconds', 'maxRetries', 'trialTimeoutSeconds', 'trialMemoryMb', 'backend', 'warmStartFrom'] as const;
 const NAME = /^[A-Za-z0-9._-]{1,100}$/;
+/** What newStudyId makes (storage/rules.ts). */
+const ID_FORM = /^[0-9a-f]{12}$/;
 /** A local worker heartbeats every few seconds; an outside trainer may report only every few minutes. */
 export const DEFAULT_LEASE_SECONDS = { local: 60, external: 3600 } as const;
 export const DEFAULT_MAX_RETRIES = 2;
@@ -117,7 +119,7 @@ export function validateStudyConfig(raw: unknown): StudyConfig {
     name: studyName(c.name),
     ...scenarioAndSteps(c, external),
     objective: objective(c.objective, external),
-    budget: validateBudget(c.budget, external),
+    budget: validateBudget(c.budget, external, c.baselines !== false),
     workers: c.workers === undefined ? Math.max(1, os.availableParallelism()) : expectInt(c.workers, 'workers', 1, 256),
     seedsPerTrial: c.seedsPerTrial === undefined ? 1 : expectInt(c.seedsPerTrial, 'seedsPerTrial', 1, 10),
     seed: c.seed === undefined ? 0 : expectInt(c.seed, 'seed', 0, 2 ** 31 - 1),
@@ -229,8 +231,12 @@ export function metricOf(config: { objective?: unknown }): string {
 /** A study name: what `renorm-tune rename` and the rename route check too. */
 export function studyName(raw: unknown, field = 'name'): string {
   if (typeof raw !== 'string' || !NAME.test(raw)) {
-    throw new ConfigError(field, `must be 1-100 characters of letters, digits, '.', '_' or '-', got ${describeValue(raw)}`, 'e.g. "mnist-small-batch"');
+    throw new ConfigError(field, `must be 1-100 characters of ASCII letters, digits, '.', '_' or '-', got ${describeValue(raw)}`, 'e.g. "mnist-small-batch"');
   }
+  // Studies are looked up by id or by name, ids first: a name of an id's form could stand for another study.
+  if (ID_FORM.test(raw)) throw new ConfigError(field, `must not have the form of a study id (12 hex digits), got '${raw}': a name is looked up like an id, so it could stand for another study`, 'add a letter beyond a-f or a dash, e.g. "study-' + raw + '"');
+  // A URL path reads '.' and '..' as its own segments: /api/studies/./ask would never reach the study.
+  if (raw === '.' || raw === '..') throw new ConfigError(field, `must not be '.' or '..', got '${raw}': a URL path cannot carry it`, 'e.g. "mnist-small-batch"');
   return raw;
 }
 
@@ -283,7 +289,7 @@ function bounds(raw: unknown): Bounds {
 }
 
 /** The budget rules, for a new config and for an extended one. */
-export function validateBudget(raw: unknown, external: boolean): StudyConfig['budget'] {
+export function validateBudget(raw: unknown, external: boolean, baselines: boolean): StudyConfig['budget'] {
   // An outside trainer may not know how many trials it will run: it asks until it (or `renorm-tune stop`) ends the study.
   if (raw === undefined && external) return {};
   const b = expectObject(raw, 'budget', 'give {"trials": 20} and/or {"timeMinutes": 30}');
@@ -292,11 +298,11 @@ export function validateBudget(raw: unknown, external: boolean): StudyConfig['bu
     throw new ConfigError('budget', 'needs trials or timeMinutes (or both)', 'e.g. {"trials": 20}; trials include the 2 baselines');
   }
   const out: StudyConfig['budget'] = {};
-  // A local study spends two trials on its baselines first; an external one has none.
-  const least = external ? 1 : 3;
+  // The two baselines come out of budget.trials first (an outside trainer's asks hand them out too).
+  const least = baselines ? 3 : 1;
   if (b.trials !== undefined) {
-    if (!external && typeof b.trials === 'number' && Number.isInteger(b.trials) && b.trials < least) {
-      throw new ConfigError('budget.trials', `must be at least 3 (the 2 baselines and one tuned trial), got ${b.trials}`, 'set budget.trials >= 3');
+    if (baselines && typeof b.trials === 'number' && Number.isInteger(b.trials) && b.trials < least) {
+      throw new ConfigError('budget.trials', `must be at least 3 (the 2 baselines and one tuned trial), got ${b.trials}`, 'set budget.trials >= 3, or "baselines": false to tune without them');
     }
     out.trials = expectInt(b.trials, 'budget.trials', least, 100_000);
   }

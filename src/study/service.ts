@@ -4,7 +4,7 @@ import { scheduleTable } from '../schedule/table.js';
 import type { ExportedSchedule, ScheduleSpec } from '../schedule/types.js';
 import { bestTrial } from '../shared/best.js';
 import { CLI, DEFAULT_RENORM_MOMENTUM } from '../shared/names.js';
-import { isEvidenceRole, isPrunable, roleKind } from '../shared/roles.js';
+import { countsTowardBudget, isEvidenceRole, isPrunable, roleKind } from '../shared/roles.js';
 import type { AskedTrial, AskOptions, GpView, GrantedLease, ImportanceView, RecommendationView, ReportAnswer, StudyApi, StudyEvent, StudySummary, StudyView, ViewCurves } from './api_types.js';
 import { baselineTrials } from './baselines.js';
 import { validateBudget, DEFAULT_FINAL_VALIDATION, DEFAULT_LEASE_SECONDS, DEFAULT_MAX_RETRIES, type StudyConfig, objectiveBounds, studyTotalSteps } from './config.js';
@@ -73,20 +73,23 @@ export function configOf(study: StudyRecord): StudyConfig {
 export const MAX_ASK = 1000;
 
 /** `budget` with the limits in `raise` raised: ConfigError when one is not above the current value or the study has no such limit. */
-function raisedBudget(name: string, current: StudyConfig['budget'], raise: { trials?: number; timeMinutes?: number }, external: boolean): StudyConfig['budget'] {
+function raisedBudget(name: string, current: StudyConfig['budget'], raise: { trials?: number; timeMinutes?: number }, config: Pick<StudyConfig, 'executor' | 'baselines'>, used: number): StudyConfig['budget'] {
   const out = { ...current };
   for (const key of ['trials', 'timeMinutes'] as const) {
     const to = raise[key];
     if (to === undefined) continue;
     const now = out[key];
     if (now === undefined) {
-      throw new ConfigError(key, `study '${name}' has no ${key} budget to extend (it is not limited by ${key === 'trials' ? 'a trial count' : 'time'})`, `extend ${key === 'trials' ? 'timeMinutes' : 'trials'} instead`);
+      const other = key === 'trials' ? 'timeMinutes' : 'trials';
+      throw new ConfigError(key, `study '${name}' has no ${key} budget to extend (it is not limited by ${key === 'trials' ? 'a trial count' : 'time'})`,
+        out[other] !== undefined ? `extend ${other} instead` : 'nothing to extend: it has no budget at all, and takes asks until it is stopped');
     }
     if (!(to > now)) throw new ConfigError(key, `must be above the current budget.${key} = ${now}, got ${to}`, `give the new total, e.g. ${key === 'trials' ? now + 10 : now * 2}`);
+    if (key === 'trials' && !(to > used)) throw new ConfigError(key, `must be above the ${used} trials the study has used, got ${to}`, `give the new total, e.g. ${used + 10}`);
     out[key] = to;
   }
   // The new totals obey the rules a new study's budget does (whole trials, at most 100,000), checked in one place.
-  return validateBudget(out, external);
+  return validateBudget(out, config.executor === 'external', config.baselines !== false);
 }
 
 /** What a study's config fixes at creation (extend and rename change only the budget and the name). */
@@ -234,7 +237,10 @@ export class StudyService implements StudyApi {
     const study = await this.resolve(ref);
     if (raise.trials === undefined && raise.timeMinutes === undefined) throw new ConfigError('budget', 'needs trials or timeMinutes', 'e.g. {"trials": 40}');
     // Raised on the config as stored when written, so a rename or another extend at the same moment is kept.
-    await this.storage.updateStudyConfig(study.id, (config) => ({ ...config, budget: raisedBudget(study.name, (config as Partial<StudyConfig>).budget ?? {}, raise, config.executor === 'external') }));
+    // A study may hold more than its budget (one created before budgets counted its baselines): a total at or
+    // below what it used would reopen it for nothing.
+    const used = raise.trials === undefined ? 0 : (await this.storage.listTrials(study.id)).filter((t) => countsTowardBudget(t.role)).length;
+    await this.storage.updateStudyConfig(study.id, (config) => ({ ...config, budget: raisedBudget(study.name, (config as Partial<StudyConfig>).budget ?? {}, raise, config as unknown as StudyConfig, used) }));
     // A study that ended for want of budget has more now: an outside trainer's asks are granted again at once; a
     // local one waits, resumable, for `run` (its runner owns its trials).
     if (study.state === 'COMPLETE') await this.storage.setStudyState(study.id, configOf(study).executor === 'external' ? 'RUNNING' : 'STOPPED');
@@ -922,8 +928,12 @@ function checkValue(objective: StudyConfig['objective'], value: number, code: 'I
   const [lo, hi] = objectiveBounds(objective);
   if ((lo !== null && value < lo) || (hi !== null && value > hi)) {
     const metric = objective.metric;
-    throw new RequestError(code, 'value', `${value} is outside the bounds of ${metric}, [${lo ?? '-inf'}, ${hi ?? 'inf'}]`,
-      `send ${metric} itself (an accuracy as a fraction, not a percentage), or create the study with objective.bounds`);
+    // The hint fits the bounds: an accuracy's [0, 1] is most often broken by a percentage; a loss's floor by a sign;
+    // bounds the study was created with can only be honoured.
+    const own = Array.isArray(objective.bounds);
+    const fix = hi === 1 ? `send ${metric} as a fraction, not a percentage${own ? '' : ', or create the study with objective.bounds'}`
+      : own ? `send ${metric} inside the bounds this study was created with` : `send ${metric} itself, or create the study with objective.bounds`;
+    throw new RequestError(code, 'value', `${value} is outside the bounds of ${metric}, [${lo ?? '-inf'}, ${hi ?? 'inf'}]`, fix);
   }
 }
 

@@ -82,6 +82,9 @@ describe('validateStudyConfig', () => {
     ['missing name', withField('name', undefined), 'name', /letters/],
     ['name with a space', withField('name', 'my study'), 'name', /letters/],
     ['name too long', withField('name', 'x'.repeat(101)), 'name', /1-100/],
+    ['a name of a study id\'s form', withField('name', '7f06bd626423'), 'name', /form of a study id/],
+    ['the name .', withField('name', '.'), 'name', /'\.' or '\.\.'/],
+    ['the name ..', withField('name', '..'), 'name', /'\.' or '\.\.'/],
     ['missing scenario', withField('scenario', undefined), 'scenario', /object/],
     ['scenario.steps 0', withField('scenario.steps', 0), 'scenario.steps', /integer/],
     ['scenario typo', withField('scenario.batchSise', 8), 'scenario.batchSise', /unknown/],
@@ -165,8 +168,17 @@ describe('external studies', () => {
     assert.equal(studyTotalSteps(c), null);
   });
 
+  it('count the baselines in budget.trials as a local study does: fewer than 3 with baselines on is refused, naming the way out', () => {
+    // The first ask hands out both baselines: a budget of 1 went over at once, and no tuned trial ever ran.
+    assert.throws(() => validateStudyConfig(ext({ budget: { trials: 1 } })), (e: unknown) => e instanceof ConfigError && e.field === 'budget.trials' && /at least 3 \(the 2 baselines/.test(e.message) && /"baselines": false/.test(e.message));
+    assert.throws(() => validateStudyConfig(ext({ budget: { trials: 2 } })), /at least 3/);
+    assert.deepEqual(validateStudyConfig(ext({ budget: { trials: 3 } })).budget, { trials: 3 });
+    assert.deepEqual(validateStudyConfig(ext({ budget: { trials: 1 }, baselines: false })).budget, { trials: 1 });
+    assert.deepEqual(validateStudyConfig({ ...base(), budget: { trials: 1 }, baselines: false }).budget, { trials: 1 }, 'a local study without baselines too');
+  });
+
   it('take totalSteps, a budget of any size, bounds, and a scenario kept exactly as given', () => {
-    const c = validateStudyConfig(ext({ totalSteps: 90_000, budget: { trials: 1 }, objective: { metric: 'mAP', direction: 'maximize', bounds: [0, 100] }, scenario: { steps: 90_000 } }));
+    const c = validateStudyConfig(ext({ totalSteps: 90_000, budget: { trials: 1 }, baselines: false, objective: { metric: 'mAP', direction: 'maximize', bounds: [0, 100] }, scenario: { steps: 90_000 } }));
     assert.equal(studyTotalSteps(c), 90_000);
     assert.deepEqual(c.scenario, { steps: 90_000 }, 'no dataset, batch size or sampler made up');
     assert.deepEqual(objectiveBounds(c.objective), [0, 100]);

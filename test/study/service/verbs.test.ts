@@ -58,6 +58,13 @@ test('report and tell: a trial is named by its number; values outside the bounds
   await assert.rejects(svc.tell(s.id, { number: 999 }, { value: 0.5 }), (e: unknown) => e instanceof NotFoundError && /#999/.test(e.message));
   assert.equal((await svc.tell(s.id, { number: b!.number }, { value: 1 })).state, 'COMPLETE', 'the bounds are inclusive');
   assert.equal((await svc.getTrial(s.id, a!.id)).intermediate.length, 1, 'the refused report stored nothing');
+  // The hint fits the bounds: a loss below 0 is not a percentage, and bounds the study was given are not to be re-given.
+  const loss = await svc.createStudy(external({ totalSteps: 100, objective: { metric: 'loss', direction: 'minimize' } }));
+  const [l] = await svc.ask(loss.id, 1);
+  await assert.rejects(svc.tell(loss.id, { number: l!.number }, { value: -1 }), (e: unknown) => e instanceof RequestError && /outside the bounds of loss, \[0, inf\]/.test(e.message) && /send loss itself, or create the study with objective.bounds/.test(e.message) && !/percentage/.test(e.message));
+  const given = await svc.createStudy(external({ totalSteps: 100, objective: { metric: 'val.loss', direction: 'minimize', bounds: [0, null] } }));
+  const [g] = await svc.ask(given.id, 1);
+  await assert.rejects(svc.report(given.id, { number: g!.number }, 1, -1), (e: unknown) => e instanceof RequestError && /send val.loss inside the bounds this study was created with/.test(e.message));
   const open = await svc.createStudy(external({ totalSteps: 100, objective: { metric: 'error', direction: 'minimize' } }));
   const [c] = await svc.ask(open.id, 1);
   assert.equal((await svc.tell(open.id, { number: c!.number }, { value: -12.5 })).value, -12.5, 'a metric of its own has no bounds unless given');
@@ -74,6 +81,10 @@ test('extend raises the budget (never lowers it), and a study that had run out t
   assert.equal(after.budgetTrials, 4);
   assert.equal((await svc.ask(s.id, 5)).length, 2, 'two more, and no more');
   assert.deepEqual((await svc.resolve(s.id)).config.budget, { trials: 4 }, 'stored in the config');
+  const unlimited = await svc.createStudy(external({ totalSteps: 100 }));
+  await assert.rejects(svc.extendStudy(unlimited.id, { trials: 5 }), (e: unknown) => e instanceof ConfigError && /no trials budget/.test(e.message) && /nothing to extend: it has no budget at all/.test(e.message), 'not "extend timeMinutes instead", which says the same back');
+  const timed = await svc.createStudy(external({ totalSteps: 100, budget: { timeMinutes: 5 } }));
+  await assert.rejects(svc.extendStudy(timed.id, { trials: 5 }), /extend timeMinutes instead/);
   const local = await svc.createStudy(baseConfig({ budget: { trials: 3 } }));
   await svc.setStudyState(local.id, 'COMPLETE');
   assert.equal((await svc.extendStudy(local.id, { trials: 5 })).state, 'STOPPED', 'a complete local study becomes resumable by `run`');
