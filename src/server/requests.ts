@@ -79,8 +79,8 @@ export function askBody(raw: unknown): { count: number; totalSteps?: number; ask
 }
 
 /** A lease token, when the client sends one (the Python client does): a stale one is refused with 409 LEASE_LOST. */
-function token(body: Json): { token?: number } {
-  return body.token === undefined ? {} : { token: expectInt(body.token, 'token', 1, undefined, 'send the lease.token the ask gave you, or leave it out') };
+function token(body: Json, optional = true): { token?: number } {
+  return body.token === undefined ? {} : { token: expectInt(body.token, 'token', 1, undefined, `send the lease.token the ask gave you${optional ? ', or leave it out' : ''}`) };
 }
 
 /** A study config is stored (and shown) as sent once valid: its bounds, then its fields, are checked here, at the edge. */
@@ -143,7 +143,7 @@ export function leaseTokenBody(code: 'INVALID_RELEASE' | 'INVALID_HEARTBEAT', ra
     const body = bodyObject(raw, false);
     rejectUnknown(body, '', ['token']);
     if (body.token === undefined) throw new ConfigError('token', "is required: only the lease's holder may send this", 'send {"token": <lease.token of the ask>}');
-    return { token: token(body).token! };
+    return { token: token(body, false).token! };
   });
 }
 
