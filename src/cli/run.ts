@@ -2,7 +2,7 @@
 import { type Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { BackendError, ConfigError } from '../errors.js';
+import { BackendError, ConfigError, DataError } from '../errors.js';
 import { expectOneOf } from '../config/fields.js';
 import { CLI, shellWord, type BackendName } from '../shared/names.js';
 import { printable } from '../shared/printable.js';
@@ -10,7 +10,7 @@ import { countsTowardBudget, roleLabel } from '../shared/roles.js';
 import type { StudyView } from '../study/api_types.js';
 import { checkBackendInstalled, checkExecutorOptions, ISOLATIONS, resolveIsolation, type Isolation } from '../study/executor/choose.js';
 import { deviceList, portNumber, wholeNumber } from './options.js';
-import { loadDataset } from '../data/index.js';
+import { checkValidationSize, loadDataset } from '../data/index.js';
 import type { Scenario } from '../train/scenario.js';
 import { createServer, parseAllowedHosts, type RunningServer } from '../server/index.js';
 import { ServedQueue } from '../server/queue_view.js';
@@ -134,7 +134,10 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
     // Run again, a study deleted under its run, or one whose database file was deleted or moved away, would start
     // anew in an empty one: not what a supervisor should do. Nor is one on a machine whose backend does not start
     // (tfjs-node-gpu without a GPU it can use): its trial is handed back, and a restart would hand it back again.
-    const retryCannotHelp = err instanceof StudyDeletedError || err instanceof DatabaseFileGoneError || err instanceof BackendError;
+    // Nor is a --db that is not a database (a folder, another application's file, a URL of another kind), or a
+    // config the store refused (a --warm-start-from study it does not hold).
+    const retryCannotHelp = err instanceof StudyDeletedError || err instanceof DatabaseFileGoneError || err instanceof BackendError
+      || err instanceof ConfigError || err instanceof DataError;
     throw retryCannotHelp ? withExitStatus(err, EXIT_NO_RETRY) : err;
   }
 }
@@ -153,7 +156,11 @@ async function runStudyCommand(configPath: string, o: RunOpts): Promise<number> 
   // stop here with its name, not fail every trial of the budget one by one, nor leave a new database file behind.
   // The data package caches it, so the pool reuses this load. A coordinator trains nothing (its machine may not
   // even hold the data): its workers check the data instead.
-  if (!queued) await noRetry(() => loadDataset(localScenario(config).dataset));
+  if (!queued) {
+    const scenario = localScenario(config);
+    const data = await noRetry(() => loadDataset(scenario.dataset));
+    noRetry(() => checkValidationSize(data, scenario.validationSize, 'scenario.validationSize'));
+  }
   // A native backend the config names is what every trial loads: start it on each device (as the trials' processes
   // will) before anything is written, so a machine whose TensorFlow finds no GPU is refused here, not at a trial.
   const native = config.backend === 'node-gpu' || config.backend === 'node' ? config.backend : undefined;

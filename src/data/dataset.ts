@@ -1,5 +1,5 @@
 // Loads a dataset once per process into shared memory, checks one received by a worker, and splits off validation.
-import { DataError } from '../errors.js';
+import { ConfigError, DataError } from '../errors.js';
 import { createRng, permutation } from './rng.js';
 import { loadFashionMnist, loadIdxDataset, loadMnist } from './sources.js';
 import type { DataSplit, Dataset, DatasetSpec } from './types.js';
@@ -55,6 +55,17 @@ export interface TrainValidationSplit {
   train: Int32Array;
   /** Indices into `dataset.train` held out to score trials; the test split is kept for final reports. */
   validation: Int32Array;
+}
+
+/**
+ * A config's validationSize against the dataset it names, checked where both are known before any trial runs: a
+ * study whose every trial would fail on it is refused with the field, not run to the end of its budget.
+ */
+export function checkValidationSize(dataset: Dataset, validationSize: number, field: string): void {
+  const n = dataset.train.count;
+  if (validationSize >= n) {
+    throw new ConfigError(field, `${validationSize} leaves no training images: ${dataset.name} has ${n} (its validation images are held out of these)`, `give at most ${n - 1}, e.g. ${Math.min(5000, Math.floor(n / 10))}`);
+  }
 }
 
 /**

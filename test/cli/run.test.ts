@@ -242,6 +242,33 @@ test('run --port abc exits 78 naming what it got, before anything is written', a
   }
 });
 
+test('run: what cannot work on a second try exits 78 (a supervisor stops restarting), naming the flag or field and the fix: a mistyped flag, a --db that is no database or in no folder, a validationSize the dataset cannot give', async () => {
+  const { dir, db, config } = setup();
+  try {
+    const refused = async (args: string[], said: RegExp) => {
+      const r = collect(run(args));
+      assert.equal(await r.exit, 78, `${args.join(' ')}: ${r.err()}`);
+      assert.match(r.err(), said);
+    };
+    // Commander's own refusals ended with exit 1, which systemd's RestartPreventExitStatus=78 restarts forever.
+    await refused([config('typo'), '--db', db, '--wokers', '2'], /unknown option '--wokers'\s+\(Did you mean --workers\?\)/);
+    await refused([config('extra'), 'more', '--db', db], /too many arguments/);
+    await refused([config('folder'), '--db', dir], /is a folder, not a database file \(fix: give a file name/);
+    const junk = join(dir, 'notes.db');
+    writeFileSync(junk, 'not a database at all, but longer than a hundred bytes so that SQLite reads a header from it and finds none..');
+    await refused([config('junk'), '--db', junk], /is not a SQLite database \(no SQLite header\), left as it was \(fix: point --db at a renorm-tune database/);
+    assert.match(readFileSync(junk, 'utf8'), /^not a database at all/, 'left as it was');
+    await refused([config('nowhere'), '--db', join(dir, 'missing', 'x.db')], /its folder .*missing does not exist \(fix: create the folder/);
+    const big = join(dir, 'big.json');
+    writeFileSync(big, JSON.stringify({ name: 'big', scenario: { steps: 20, validationSize: 70_000 }, budget: { trials: 4 } }));
+    // It created the study and failed every trial of the budget on the split.
+    await refused([big, '--db', db], /scenario\.validationSize: 70000 leaves no training images: mnist has 60000 .*\(fix: give at most 59999/);
+    assert.equal(existsSync(db), false, 'no database was created');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('run: a dataset that cannot be read is named, and no database is left behind', async () => {
   const { dir, db } = setup();
   try {

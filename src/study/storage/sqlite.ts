@@ -139,7 +139,11 @@ export class SqliteStorage implements Storage {
     } catch (err) {
       if (err instanceof RenormTuneError) throw err;
       const code = (err as { code?: string }).code;
-      if (code === 'SQLITE_NOTADB') throw new DataError(file, 'is not a renorm-tune SQLite database');
+      if (code === 'SQLITE_NOTADB') throw new DataError(file, 'is not a SQLite database (no SQLite header), left as it was (fix: point --db at a renorm-tune database, or at a new file)');
+      // createOwnerOnly's open: the folder the file would go in is missing.
+      if (code === 'ENOENT' && !existsSync(dirname(file))) {
+        throw new DataError(file, `cannot create it: its folder ${dirname(file)} does not exist (fix: create the folder, mkdir -p ${shellWord(dirname(file))}, or give a path in an existing one)`);
+      }
       // A SQLite header over missing or broken pages: most likely ours, cut short (a full disk, a partial copy).
       if (code === 'SQLITE_CORRUPT') {
         throw new DataError(file, 'is a damaged SQLite database: SQLite reports it malformed (truncated, or corrupted on disk) ' +
