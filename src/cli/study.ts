@@ -1,9 +1,6 @@
 // The study commands that read or serve a database: `serve`, `studies`, `show` and `export`.
-import { isFolder } from '../files.js';
 import type { Command } from 'commander';
-import { closeSync, mkdtempSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { ConfigError, DataError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import { describeSchedule } from '../schedule/index.js';
 import { createServer, isLoopback, parseAllowedHosts, resolveListenOptions } from '../server/index.js';
 import { expiryWarning, loadTls, tlsFlags } from '../server/tls.js';
@@ -29,6 +26,7 @@ import { finalTable } from './final_table.js';
 import { sig4 as fmt } from './format.js';
 import { nonNegativeInt, portNumber } from './options.js';
 import { trialText } from './trial_text.js';
+import { writeFileAtomic } from './write_out.js';
 
 function table(header: string[], rows: string[][]): string {
   // A loop, not Math.max(...): spread arguments overflow the stack past ~120,000 rows, and a study may hold 100,000 trials.
@@ -106,45 +104,6 @@ export function showText(v: StudyView, model: ModelNotes = { recommendation: nul
   const roleOf = (t: StudyView['trials'][number]) => (earlier.has(t.id) ? `${role(t.role)} (${EARLIER_PICK})` : role(t.role));
   const rows = v.trials.map((t) => [`#${t.number}`, t.state, roleOf(t), fmt(t.value), t.failureReason !== null ? printable(t.failureReason) : describeSchedule(t.schedule)]);
   return `${lines.join('\n')}\n\n${rows.length ? table(['TRIAL', 'STATE', 'ROLE', 'VALUE', 'SCHEDULE'], rows) : 'no trials yet\n'}`;
-}
-
-/** The first bytes of a SQLite database, and of its write-ahead log (either byte order). */
-const SQLITE_MAGIC = [Buffer.from('SQLite format 3\0', 'latin1'), Buffer.from([0x37, 0x7f, 0x06, 0x82]), Buffer.from([0x37, 0x7f, 0x06, 0x83])];
-
-/** Whether `path` is an existing SQLite database or WAL file (read from its header: names prove nothing). */
-function isSqliteFile(path: string): boolean {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return false;
-  }
-  try {
-    const head = Buffer.alloc(16);
-    const n = readSync(fd, head, 0, 16, 0);
-    return SQLITE_MAGIC.some((m) => n >= m.length && head.subarray(0, m.length).equals(m));
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Temp file in the target's folder, then rename: a reader never sees half a file, and a crash leaves the old one. */
-export function writeFileAtomic(path: string, text: string): void {
-  const target = resolve(path);
-  // Said up front: the temp folder's made-up name in mkdtemp's ENOENT would only confuse.
-  const folder = dirname(target);
-  if (!isFolder(folder)) throw new DataError(path, `cannot write it: the folder ${folder} does not exist (create it first, or write somewhere else)`);
-  if (isFolder(target)) throw new DataError(path, `cannot write it: it is a folder (give a file name, e.g. ${join(path, 'best-schedule.json')})`);
-  // A slip of --out onto --db would replace every study with one JSON file.
-  if (isSqliteFile(target)) throw new DataError(path, 'cannot write it: it is a SQLite database (or its -wal file), left as it was (fix: give another --out, e.g. best-schedule.json)');
-  const tmpDir = mkdtempSync(join(dirname(target), `.${basename(target)}.tmp-`));
-  const tmp = join(tmpDir, 'data');
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, target);
-  } finally {
-    rmSync(tmpDir, { recursive: true, force: true });
-  }
 }
 
 const exportText = (exported: ExportedSchedule): string => `${JSON.stringify(exported, null, 2)}\n`;
@@ -315,11 +274,12 @@ export function register(program: Command): void {
     .command('export <study>')
     .description('Write the best schedule of a study (by id or name) as versioned JSON')
     .option('--db <ref>', DB_HELP)
-    .option('--out <file>', 'write here (atomically) instead of stdout')
+    .option('--out <file>', 'write here (atomically) instead of stdout (- for stdout)')
     .option('--json', 'with --out: print what was written as JSON ({out, study, studyId, trialNumber, winner, verdict}); without it stdout is the JSON export already')
     .action(async (ref: string, o: DbOpt & { out?: string; json?: boolean }) => {
       const exported = await withService(o.db, (s) => s.bestSchedule(ref));
-      if (o.out === undefined) process.stdout.write(exportText(exported));
+      // `--out -` is stdout, as most tools read it (it wrote a file named '-').
+      if (o.out === undefined || o.out === '-') process.stdout.write(exportText(exported));
       else {
         writeFileAtomic(o.out, exportText(exported));
         if (o.json) process.stdout.write(`${JSON.stringify(exportWritten(o.out, exported))}\n`);

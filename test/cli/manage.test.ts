@@ -2,7 +2,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { copyFileSync, existsSync, lstatSync, mkdtempSync, symlinkSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -323,5 +325,38 @@ describe('show wording', () => {
       assert.deepEqual(readFileSync(target), before, `${target} left as it was`);
     }
     assert.equal(await withSvc(async (svc) => (await svc.resolve('kept')).name), 'kept');
+    // Beside the database, a -wal or -journal that is not there yet: SQLite deletes the first on close (the export was
+    // gone after an exit 0) and reads the second as the database's own.
+    for (const companion of ['-wal', '-shm', '-journal']) {
+      const target = `${db}${companion}`;
+      const before = existsSync(target) ? readFileSync(target) : undefined;
+      await assert.rejects(cli('export', 'kept', '--db', db, '--out', target), (e: unknown) =>
+        e instanceof DataError && (new RegExp(`it is the ${companion.slice(1)} file of the SQLite database`).test(e.message) || /it is a SQLite database/.test(e.message)) && /fix: give another --out/.test(e.message));
+      assert.deepEqual(existsSync(target) ? readFileSync(target) : undefined, before, `${target} left as it was`);
+    }
+    // A file this user cannot read might be a database: refused, not written over (a socket stands in for a file
+    // another user owns, which root, running the tests, could read).
+    const sock = join(dir, 'other-user.db');
+    const server = createServer().listen(sock);
+    await once(server, 'listening');
+    try {
+      await assert.rejects(cli('export', 'kept', '--db', db, '--out', sock), (e: unknown) => e instanceof DataError && /this user cannot read it, so it cannot be checked not to be a database; left as it was/.test(e.message));
+    } finally {
+      server.close();
+    }
+  });
+
+  it('export --out: - is stdout, an empty name is refused, a link is written through (not replaced by a plain file)', async () => {
+    const stdout = await cli('export', 'kept', '--db', db, '--out', '-');
+    assert.equal(JSON.parse(stdout).format, 'renorm-tune/schedule');
+    assert.equal(existsSync(join(process.cwd(), '-')), false, 'no file named -');
+    await assert.rejects(cli('export', 'kept', '--db', db, '--out', ''), /--out: is empty \(fix: give a file name/);
+    const real = join(dir, 'real-best.json');
+    writeFileSync(real, '{}');
+    const link = join(dir, 'best-link.json');
+    symlinkSync(real, link);
+    await cli('export', 'kept', '--db', db, '--out', link);
+    assert.ok(lstatSync(link).isSymbolicLink(), 'still a link');
+    assert.equal(JSON.parse(readFileSync(real, 'utf8')).format, 'renorm-tune/schedule', 'the file it links to holds the export');
   });
 });
