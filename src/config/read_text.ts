@@ -7,6 +7,15 @@ export function readTextFile(file: string, refusal: (reason: string) => string):
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
-    throw new DataError(file, refusal((err as NodeJS.ErrnoException).code ?? (err as Error).message));
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new DataError(file, refusal(code === undefined ? (err as Error).message : `${REASONS[code] ?? code}`));
   }
 }
+
+/** The codes a path given by hand meets, in words (the code kept for a search). */
+const REASONS: Record<string, string> = {
+  ENOENT: 'ENOENT, no such file: check the path',
+  EISDIR: 'EISDIR, it is a folder: give a file in it',
+  EACCES: 'EACCES, this user may not read it',
+  ENOTDIR: 'ENOTDIR, a part of the path is a file, not a folder',
+};

@@ -41,6 +41,7 @@ export function validateParam(raw: unknown, field: string): ParamSpec {
   const spec = expectObject(raw, field, "give an object like { type: 'float', low, high }");
   const type = expectOneOf(spec.type, `${field}.type`, TYPES);
   if (type === 'categorical') {
+    rejectUnknown(spec, field, ['type', 'choices']);
     const choices = spec.choices;
     if (!Array.isArray(choices) || choices.length === 0) {
       throw new ConfigError(`${field}.choices`, 'must be a non-empty array', 'list at least one choice (one choice fixes the parameter)');
@@ -58,7 +59,7 @@ export function validateParam(raw: unknown, field: string): ParamSpec {
   }
   const lo = expectNumber(spec.low, `${field}.low`, -Infinity, Infinity);
   const hi = expectNumber(spec.high, `${field}.high`, -Infinity, Infinity);
-  if (lo >= hi) throw new ConfigError(field, `low (${lo}) must be below high (${hi})`, 'swap them, or use a one-choice categorical to fix a value');
+  if (lo >= hi) throw new ConfigError(field, `low (${lo}) must be below high (${hi})`, lo === hi ? 'widen the range, or use a one-choice categorical to fix the value' : 'swap them, or use a one-choice categorical to fix a value');
   // The encoding divides by the span: one past the largest double would send every point to an end of the range.
   if (!Number.isFinite(hi - lo)) throw new ConfigError(field, `the span high - low (${hi} - ${lo}) overflows a double`, 'narrow the range, or search it on a log scale');
   const log = spec.log ?? false;

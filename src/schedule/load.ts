@@ -1,6 +1,6 @@
 // Resolves a `--schedule` argument: a built-in name, or a JSON file holding a ScheduleSpec or an exported schedule.
 import { ConfigError, DataError, RenormTuneError } from '../errors.js';
-import { expectInt, expectObject } from '../config/fields.js';
+import { closestMatch, expectInt, expectObject } from '../config/fields.js';
 import { parseJsonFile } from '../config/json_text.js';
 import { readTextFile } from '../config/read_text.js';
 import { CLI } from '../shared/names.js';
@@ -27,7 +27,9 @@ export function validateExportedSchedule(raw: unknown, field = 'schedule'): Expo
 export function loadScheduleArg(arg: string): ScheduleSpec | ExportedSchedule {
   if (arg === 'paper') return { kind: 'paper' };
   if (arg === 'batchnorm') return { kind: 'batchnorm' };
-  const text = readTextFile(arg, (reason) => `cannot read schedule file (${reason}); expected 'paper', 'batchnorm' or a path to a JSON schedule`);
+  // A near miss of a built-in (`papr`) is a typo, not a file name.
+  const near = /[/\\.]/.test(arg) ? undefined : closestMatch(arg, ['paper', 'batchnorm']);
+  const text = readTextFile(arg, (reason) => `cannot read schedule file (${reason}); expected 'paper', 'batchnorm' or a path to a JSON schedule${near ? ` (did you mean '${near}'?)` : ''}`);
   const raw = parseJsonFile(text, arg);
   try {
     return isExportedSchedule(raw) ? validateExportedSchedule(raw, arg) : validateSchedule(raw, arg);

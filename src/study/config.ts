@@ -113,6 +113,8 @@ export const DEFAULT_MAX_RETRIES = 2;
 export function validateStudyConfig(raw: unknown): StudyConfig {
   const c = expectObject(raw, 'config', 'give the study config as a JSON object');
   rejectUnknown(c, '', STUDY_CONFIG_FIELDS);
+  // Kept for editors, never read: but a number there is a mistake of the file, said like any other field's.
+  if (c.$schema !== undefined && typeof c.$schema !== 'string') throw new ConfigError('$schema', `must be a string (the schema's path or URL, for editors), got ${describeValue(c.$schema)}`, 'e.g. "./schemas/study-config.schema.json", or leave it out');
   const executor = c.executor === undefined ? 'local' : expectOneOf(c.executor, 'executor', ['local', 'external'] as const);
   const external = executor === 'external';
   const out: StudyConfig = {

@@ -6,7 +6,8 @@ import { EncodedSpace, validateSpace } from '../../src/optimizer/space.js';
 import { Rng } from '../../src/gp/rng.js';
 
 const BAD: [string, unknown, string, RegExp][] = [
-  ['low >= high', { lr: { type: 'float', low: 1, high: 1 } }, 'space.lr', /low \(1\) must be below high \(1\)/],
+  ['low >= high', { lr: { type: 'float', low: 1, high: 1 } }, 'space.lr', /low \(1\) must be below high \(1\) \(fix: widen the range/],
+  ['low > high', { lr: { type: 'float', low: 2, high: 1 } }, 'space.lr', /low \(2\) must be below high \(1\) \(fix: swap them/],
   ['a span past the largest double', { lr: { type: 'float', low: -1e308, high: 1e308 } }, 'space.lr', /span high - low .* overflows a double/],
   ['log with low <= 0', { lr: { type: 'float', low: 0, high: 1, log: true } }, 'space.lr.low', /log scale needs low > 0/],
   ['empty choices', { act: { type: 'categorical', choices: [] } }, 'space.act.choices', /non-empty/],
@@ -19,6 +20,7 @@ const BAD: [string, unknown, string, RegExp][] = [
   ['log not boolean', { x: { type: 'float', low: 1, high: 2, log: 'yes' } }, 'space.x.log', /true or false/],
   ['unknown key', { x: { type: 'float', low: 1, high: 2, step: 0.1 } }, 'space.x.step', /unknown field \(fix: remove it; allowed fields are type, low, high, log\)/],
   ['spec not an object', { x: 3 }, 'space.x', /must be an object/],
+  ['unknown key of a categorical', { act: { type: 'categorical', choices: ['a'], log: true } }, 'space.act.log', /unknown field \(fix: remove it; allowed fields are type, choices\)/],
   ['type typo', { x: { type: 'flaot', low: 0, high: 1 } }, 'space.x.type', /did you mean 'float'\?/],
   ['empty space', {}, 'space', /no parameters/],
   ['space not an object', [1, 2], 'space', /object keyed by parameter name/],

@@ -142,7 +142,9 @@ test('an exported schedule resolves with its own totalSteps unless given one, an
 test('loadScheduleArg names the file on missing, unparsable or invalid schedules', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sched-'));
   const missing = join(dir, 'missing.json');
-  assert.throws(() => loadScheduleArg(missing), (e: unknown) => e instanceof DataError && e.file === missing && /ENOENT/.test(e.message));
+  assert.throws(() => loadScheduleArg(missing), (e: unknown) => e instanceof DataError && e.file === missing && /ENOENT/.test(e.message) && !/did you mean/.test(e.message));
+  assert.throws(() => loadScheduleArg('papr'), (e: unknown) => e instanceof DataError && /\(did you mean 'paper'\?\)/.test(e.message), 'a near miss of a built-in is a typo');
+  assert.throws(() => loadScheduleArg('batchnrm'), /did you mean 'batchnorm'/);
   const broken = join(dir, 'broken.json');
   writeFileSync(broken, '{"kind": ');
   assert.throws(() => loadScheduleArg(broken), (e: unknown) => e instanceof DataError && e.file === broken);

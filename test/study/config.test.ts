@@ -136,6 +136,7 @@ describe('validateStudyConfig', () => {
     ['backend', withField('backend', 'webgl'), 'backend', /wasm/],
     ['space not object', withField('space', 3), 'space', /object/],
     ['top-level typo', withField('budjet', { trials: 5 }), 'budjet', /did you mean 'budget'/],
+    ['$schema a number', withField('$schema', 5), '$schema', /must be a string/],
     ['unrelated unknown', withField('colour', 'red'), 'colour', /allowed fields/],
   ];
   for (const [what, raw, field, phrase, schemaToo = true] of bad) {
@@ -246,7 +247,7 @@ describe('loadStudyConfig', () => {
   it('names the file when it is missing, not JSON, or invalid', (t) => {
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const missing = join(dir, 'missing.json');
-    assert.throws(() => loadStudyConfig(missing), (e: unknown) => e instanceof DataError && e.message.includes(missing) && /ENOENT/.test(e.message));
+    assert.throws(() => loadStudyConfig(missing), (e: unknown) => e instanceof DataError && e.message.includes(missing) && /ENOENT, no such file: check the path/.test(e.message));
     const broken = join(dir, 'broken.json');
     writeFileSync(broken, '{"name": "x",');
     assert.throws(() => loadStudyConfig(broken), (e: unknown) => e instanceof DataError && e.message.includes(broken) && /not valid JSON: line 1, column 14/.test(e.message));

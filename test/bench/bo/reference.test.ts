@@ -108,7 +108,7 @@ test('bench bo-reference: the table from the committed runs; a bad or missing fi
   const dir = mkdtempSync(join(tmpdir(), 'bo-ref-'));
   const bad = join(dir, 'bad.jsonl');
   writeFileSync(bad, `${line()}\nnot json\n`);
-  for (const [file, pattern] of [[bad, /bad\.jsonl line 2: not JSON/], [join(dir, 'none.jsonl'), /none\.jsonl: cannot be read \(ENOENT\)/]] as const) {
+  for (const [file, pattern] of [[bad, /bad\.jsonl line 2: not JSON/], [join(dir, 'none.jsonl'), /none\.jsonl: cannot be read \(ENOENT, no such file: check the path\)/]] as const) {
     const r = spawnSync(process.execPath, [cli, 'bench', 'bo-reference', file], { encoding: 'utf8' });
     assert.equal(r.status, 1);
     assert.match(r.stderr, pattern);
