@@ -14,7 +14,7 @@ import { storageRefFrom } from '../study/storage/index.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { DB_HELP, dbWhere } from './db.js';
 import { deviceList } from './options.js';
-import { noRetry } from './exit_status.js';
+import { EXIT_NO_RETRY, noRetry } from './exit_status.js';
 
 interface DoctorOpts {
   db?: string;
@@ -127,7 +127,7 @@ export function register(program: Command): void {
     .option('--backend <name>', `the backend trials will use here: its failure fails the command (${BACKEND_NAMES.join(', ')})`)
     .option('--devices <list>', 'GPU indices to start node-gpu on, each in a process of its own, e.g. 0,1')
     .option('--json', 'print the checks as JSON')
-    .addHelpText('after', `\nExit status: 0 when every check asked for (--db, --redis, --backend) passed, 1 otherwise; a backend not asked for\nthat does not start is reported, not failed. Before a worker: ${CLI} doctor --db <url> --redis <url> --backend node-gpu --devices 0,1`)
+    .addHelpText('after', `\nExit status: 0 when every check asked for (--db, --redis, --backend) passed, 1 otherwise, ${EXIT_NO_RETRY} when a flag is refused; a backend not\nasked for that does not start is reported, not failed. Before a worker: ${CLI} doctor --db <url> --redis <url> --backend node-gpu --devices 0,1`)
     .action(async (o: DoctorOpts) => {
       const checks = await doctor(o);
       process.stdout.write(o.json ? `${JSON.stringify({ version: PACKAGE_VERSION, checks }, null, 2)}\n` : report(checks));

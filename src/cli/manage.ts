@@ -8,6 +8,7 @@ import type { ScheduleSpec } from '../schedule/types.js';
 import type { StudySummary } from '../study/api_types.js';
 import { loadStudyConfig, studyName, validateStudyConfig } from '../study/config.js';
 import { DB_HELP, withService } from './db.js';
+import { noRetry } from './exit_status.js';
 import { CLI } from '../shared/names.js';
 import { leftOutText, type WarmStartReport } from '../study/warm_start.js';
 
@@ -66,8 +67,11 @@ export function register(program: Command): void {
     .option('--warm-start-from <study>', 'copy the finished trials of an earlier study (same objective and parameters) in as observations')
     .option('--json', 'print {id, name} as JSON')
     .action(async (path: string, o: DbOpt & { warmStartFrom?: string }) => {
-      const loaded = loadStudyConfig(path);
-      const config = o.warmStartFrom === undefined ? loaded : validateStudyConfig({ ...loaded, warmStartFrom: o.warmStartFrom });
+      // As run's: a config refused is refused again on a second try (exit 78), for scripts that retry.
+      const config = noRetry(() => {
+        const loaded = loadStudyConfig(path);
+        return o.warmStartFrom === undefined ? loaded : validateStudyConfig({ ...loaded, warmStartFrom: o.warmStartFrom });
+      });
       const study = await withService(o.db, (s) => s.createStudy(config), { mustExist: false });
       const warm = study.attrs.warmStart as WarmStartReport | undefined;
       const warmText = config.warmStartFrom ? `, warm-started from ${config.warmStartFrom}${warm ? ` (${warm.copied} trials copied${leftOutText(warm)})` : ''}` : '';

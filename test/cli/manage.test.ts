@@ -76,6 +76,10 @@ describe('renorm-tune create/extend/stop/resume/rename/enqueue/delete', () => {
     const shown = await cli('show', 'outside-2', '--db', db);
     assert.match(shown, /warm start 1 trials copied from outside/);
     assert.match(shown, /#0\s+COMPLETE\s+warm-start\s+0\.8/);
+    // A refused config exits 78 as run's does (it was 1, which a retrying script tries again).
+    const refused = await binary(['create', file('bad-name.json', { name: 5, executor: 'external' }), '--db', db], '');
+    assert.equal(refused.code, 78, refused.err);
+    assert.match(refused.err, /name: must be 1-100 characters/);
   });
 
   it('show --csv prints every trial as the dashboard\'s CSV; with --json it is refused', async () => {
