@@ -1,5 +1,6 @@
 // `renorm-tune run <config>`: run (or resume) a local study with live progress, optionally serving the dashboard.
 import { type Command, Option } from 'commander';
+import { existsSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { BackendError, ConfigError, DataError } from '../errors.js';
@@ -13,6 +14,7 @@ import { deviceList, portNumber, wholeNumber } from './options.js';
 import { checkValidationSize, loadDataset } from '../data/index.js';
 import type { Scenario } from '../train/scenario.js';
 import { createServer, parseAllowedHosts, type RunningServer } from '../server/index.js';
+import { PortInUseError } from '../server/listen_on.js';
 import { ServedQueue } from '../server/queue_view.js';
 import { loadStudyConfig, localScenario, validateStudyConfig } from '../study/config.js';
 import { DatabaseFileGoneError, StudyDeletedError } from '../study/errors.js';
@@ -21,6 +23,7 @@ import { runStudy } from '../study/runner.js';
 import { configOf } from '../study/service.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { DB_HELP, openService } from './db.js';
+import { parseStorageRef, storageRefFrom } from '../study/storage/index.js';
 import { ProgressDisplay } from './display.js';
 import { finalTable } from './final_table.js';
 import type { OpenedQueue } from './run_queue.js';
@@ -135,9 +138,9 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
     // anew in an empty one: not what a supervisor should do. Nor is one on a machine whose backend does not start
     // (tfjs-node-gpu without a GPU it can use): its trial is handed back, and a restart would hand it back again.
     // Nor is a --db that is not a database (a folder, another application's file, a URL of another kind), or a
-    // config the store refused (a --warm-start-from study it does not hold).
+    // config the store refused (a --warm-start-from study it does not hold); a --port in use may be free later.
     const retryCannotHelp = err instanceof StudyDeletedError || err instanceof DatabaseFileGoneError || err instanceof BackendError
-      || err instanceof ConfigError || err instanceof DataError;
+      || ((err instanceof ConfigError && !(err instanceof PortInUseError)) || err instanceof DataError);
     throw retryCannotHelp ? withExitStatus(err, EXIT_NO_RETRY) : err;
   }
 }
@@ -165,6 +168,9 @@ async function runStudyCommand(configPath: string, o: RunOpts): Promise<number> 
   // will) before anything is written, so a machine whose TensorFlow finds no GPU is refused here, not at a trial.
   const native = config.backend === 'node-gpu' || config.backend === 'node' ? config.backend : undefined;
   if (!queued && native) await noRetry(() => probeBackend(native, local.devices));
+  // A SQLite file this run creates is removed again if the run fails before any study is in it (a port in use, a
+  // --warm-start-from the store does not hold): a refused run leaves nothing behind.
+  const created = newSqliteFile(o.db);
   const { service, storage, close } = await openService(o.db).catch(async (err: unknown) => {
     await queued?.close();
     throw err;
@@ -190,6 +196,7 @@ async function runStudyCommand(configPath: string, o: RunOpts): Promise<number> 
 
   let server: RunningServer | undefined;
   let watched: ServedQueue | undefined;
+  let failed = true;
   try {
     const existing = (await service.listStudies()).find((s) => s.name === config.name);
     // With --unless-stopped, a study stopped on request (not by a signal) when this run started: left so.
@@ -259,6 +266,7 @@ async function runStudyCommand(configPath: string, o: RunOpts): Promise<number> 
         process.once('SIGTERM', () => resolveWait());
       });
     }
+    failed = false;
     return failedOut ? EXIT_NO_RETRY : result.state === 'COMPLETE' ? 0 : 130;
   } finally {
     display.stop();
@@ -267,8 +275,16 @@ async function runStudyCommand(configPath: string, o: RunOpts): Promise<number> 
     await server?.close();
     await watched?.close();
     await queued?.close((line) => process.stderr.write(`${line}\n`));
+    const unused = failed && created !== undefined && (await service.listStudies().catch(() => [null])).length === 0;
     await close();
+    if (unused) for (const f of [created, `${created}-wal`, `${created}-shm`]) rmSync(f, { force: true });
   }
+}
+
+/** The SQLite file `--db` names when it does not exist yet (this run will create it); else undefined. */
+function newSqliteFile(db: string | undefined): string | undefined {
+  const ref = parseStorageRef(storageRefFrom(db));
+  return ref.kind === 'sqlite' && !existsSync(ref.file) ? ref.file : undefined;
 }
 
 export function register(program: Command): void {

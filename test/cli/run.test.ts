@@ -2,7 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -264,6 +266,19 @@ test('run: what cannot work on a second try exits 78 (a supervisor stops restart
     // It created the study and failed every trial of the budget on the split.
     await refused([big, '--db', db], /scenario\.validationSize: 70000 leaves no training images: mnist has 60000 .*\(fix: give at most 59999/);
     assert.equal(existsSync(db), false, 'no database was created');
+    // Refused once the database is open: the file this run created is removed again, empty as it was.
+    await refused([config('warm'), '--db', db, '--warm-start-from', 'nope'], /warmStartFrom: there is no study 'nope'/);
+    assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('run.db')), [], 'no database file (or -wal, -shm) left behind');
+    const taken = createServer().listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    try {
+      const r = collect(run([config('port-taken'), '--db', db, '--port', String((taken.address() as AddressInfo).port)]));
+      assert.equal(await r.exit, 1, r.err());
+      assert.match(r.err(), /in use/);
+    } finally {
+      taken.close();
+    }
+    assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('run.db')), [], 'a port in use leaves none either');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
