@@ -4,6 +4,7 @@ import type { StudyService } from '../study/service.js';
 import type { Storage } from '../study/types.js';
 import { openStorage, parseStorageRef, storageRefFrom } from '../study/storage/index.js';
 import { redactUrl } from '../study/storage/pg_connect.js';
+import { CLI, shellWord } from '../shared/names.js';
 
 export { DB_ENV, DEFAULT_DB } from '../study/storage/index.js';
 
@@ -31,9 +32,21 @@ export async function withService<T>(db: string | undefined, fn: (s: StudyServic
   const { service, close } = await openService(db, opts);
   try {
     return await fn(service);
+  } catch (err) {
+    throw withDbInHint(err, db);
   } finally {
     await close();
   }
+}
+
+/**
+ * The store's errors point at `studies` without a database (they are the API's words too): from a command given
+ * --db, the hint names it, so it pastes and lists the right database.
+ */
+export function withDbInHint(err: unknown, db: string | undefined): unknown {
+  const plain = `\`${CLI} studies\``;
+  if (db !== undefined && err instanceof Error && err.message.includes(plain)) err.message = err.message.replace(plain, `\`${CLI} studies --db ${shellWord(db)}\``);
+  return err;
 }
 
 /** The database as messages name it: a file path, or the URL without its password. */

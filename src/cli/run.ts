@@ -22,7 +22,7 @@ import { probeBackend } from '../study/executor/backend_probe.js';
 import { runStudy } from '../study/runner.js';
 import { configOf } from '../study/service.js';
 import { PACKAGE_VERSION } from '../version.js';
-import { DB_HELP, openService } from './db.js';
+import { DB_HELP, openService, withDbInHint } from './db.js';
 import { parseStorageRef, storageRefFrom } from '../study/storage/index.js';
 import { ProgressDisplay } from './display.js';
 import { finalTable } from './final_table.js';
@@ -141,7 +141,7 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
     // config the store refused (a --warm-start-from study it does not hold); a --port in use may be free later.
     const retryCannotHelp = err instanceof StudyDeletedError || err instanceof DatabaseFileGoneError || err instanceof BackendError
       || ((err instanceof ConfigError && !(err instanceof PortInUseError)) || err instanceof DataError);
-    throw retryCannotHelp ? withExitStatus(err, EXIT_NO_RETRY) : err;
+    throw withDbInHint(retryCannotHelp ? withExitStatus(err, EXIT_NO_RETRY) : err, o.db);
   }
 }
 

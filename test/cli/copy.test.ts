@@ -92,7 +92,8 @@ test('copy names what is wrong with its arguments, and makes no file for them', 
   ];
   for (const [args, message] of cases) {
     const r = cli(...args);
-    assert.equal(r.code, 1, args.join(' '));
+    // Commander's own refusal of the command line is a refused flag's 78; the command's own checks say 1.
+    assert.equal(r.code, /required option/.test(String(message)) ? 78 : 1, args.join(' '));
     assert.match(r.err, message, args.join(' '));
   }
   assert.equal(existsSync(join(dir, 'nope.db')), false, 'no file is made for a mistyped --db');

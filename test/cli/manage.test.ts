@@ -117,6 +117,8 @@ describe('renorm-tune create/extend/stop/resume/rename/enqueue/delete', () => {
     assert.match(done, /\nseed      \d+, handed out 2 times\n/, 'handed back once, then out again');
     assert.match(text, /\nseed      \d+\n/, 'a trial out once says nothing of it');
     assert.match(done, /\ncurve     no reports\n/);
+    // The store's hint names the database the command was given, so it lists the right one.
+    await assert.rejects(cli('show', 'no-such-study', '--db', db), (e: Error) => e.message.includes(`(neither an id nor a name; \`npx renorm-tune studies --db ${db}\` lists them)`));
     await assert.rejects(cli('show', 'one-trial', '--db', db, '--trial', 'abc'), /--trial: must be an integer >= 0, got 'abc' \(fix: e\.g\. --trial 7\)/);
     await assert.rejects(cli('show', 'one-trial', '--db', db, '--trial', '999'), (e: Error) => e.message.includes(`study 'one-trial' has no trial #999; its trials are #0-#${number} (fix: \`npx renorm-tune show one-trial --db ${db}\` lists them)`), "the CLI's fix, not the REST route's");
     await assert.rejects(cli('show', 'one-trial', '--db', db, '--trial', '0', '--csv'), /--csv: cannot be given with --trial/);
