@@ -117,6 +117,11 @@ describe('renorm-tune create/extend/stop/resume/rename/enqueue/delete', () => {
     assert.match(done, /\nseed      \d+, handed out 2 times\n/, 'handed back once, then out again');
     assert.match(text, /\nseed      \d+\n/, 'a trial out once says nothing of it');
     assert.match(done, /\ncurve     no reports\n/);
+    // An empty file is no database for a command that reads: SQLite would have written a schema into it.
+    const empty = join(dir, 'empty.db');
+    writeFileSync(empty, '');
+    await assert.rejects(cli('studies', '--db', empty), /empty\.db: is an empty file \(0 bytes\), not a database yet; left as it was/);
+    assert.equal(readFileSync(empty).length, 0, 'left as it was');
     // The store's hint names the database the command was given, so it lists the right one.
     await assert.rejects(cli('show', 'no-such-study', '--db', db), (e: Error) => e.message.includes(`(neither an id nor a name; \`npx renorm-tune studies --db ${db}\` lists them)`));
     await assert.rejects(cli('show', 'one-trial', '--db', db, '--trial', 'abc'), /--trial: must be an integer >= 0, got 'abc' \(fix: e\.g\. --trial 7\)/);

@@ -12,7 +12,7 @@
 // storage's clock (leases, the search clock) is this machine's, which every process sharing the file also reads.
 import { isFolder } from '../../files.js';
 import Database from 'better-sqlite3';
-import { accessSync, closeSync, constants, existsSync, openSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { readStoredJson } from '../../config/stored_json.js';
 import { collectPages, SLICE_ITEMS } from '../../event_loop.js';
@@ -123,6 +123,10 @@ export class SqliteStorage implements Storage {
     this.warn = opts.warn ?? ((m) => process.stderr.write(`renorm-tune: ${m}\n`));
     if (opts.mustExist && file !== ':memory:' && !existsSync(file)) {
       throw new DataError(file, 'no such database file (fix: check --db, or run a study first to create it)');
+    }
+    // SQLite takes an empty file for an empty database and would write a schema into it: not for a command that reads.
+    if (opts.mustExist && file !== ':memory:' && !isFolder(file) && statSync(file).size === 0) {
+      throw new DataError(file, 'is an empty file (0 bytes), not a database yet; left as it was (fix: check --db, or run a study into it first)');
     }
     try {
       // Studies can hold private results: the file (and the -wal/-shm files SQLite gives the same mode) is the owner's only.
