@@ -191,9 +191,29 @@ describe('study.optimize (Optuna\'s loop) against a live server', { skip: python
   });
 
   it('tells failures as failed with the reason, raises what is not caught, hands an interrupted trial back, and skips a lost lease', () => {
-    assert.deepEqual(seen.badReturns, [['FAIL', 'FAIL', 'FAIL', 'COMPLETE'], [
+    const [states, reasons, last, warned] = seen.badReturns as [string[], (string | null)[], unknown[], string[]];
+    assert.deepEqual(states, ['FAIL', 'FAIL', 'FAIL', 'FAIL', 'FAIL', 'FAIL', 'COMPLETE']);
+    assert.deepEqual(reasons.slice(0, 5), [
       'the objective returned nan, not a finite number', 'the objective returned None, not a finite number',
-      'the objective returned [0.7], not a finite number', null]]);
+      'the objective returned [0.7], not a finite number', 'the objective returned True, not a finite number',
+      "the objective returned '0.5', not a finite number"]);
+    assert.match(reasons[5]!, /^the objective returned 92\.5: value: 92\.5 is outside the bounds of top1, \[0, 1\] \(fix: send top1 as a fraction, not a percentage\)$/);
+    assert.equal(reasons[6], null);
+    assert.deepEqual((last as [number, string][]).map((t) => t[1]), ['FAIL', 'COMPLETE'], 'the refused trial is not left RUNNING');
+    assert.deepEqual(warned.filter((w) => /92\.5/.test(w)).length, 1, 'a warning says the value was refused');
+    assert.deepEqual(seen.refusedArgs, [
+      'ValueError: timeout must be a number of seconds (more than 0), got 0',
+      "ValueError: timeout must be a number of seconds (more than 0), got '5'",
+      'ValueError: retry_seconds must be a number of seconds (0 or more), got None',
+      'ValueError: token must be a string (the server\'s --token or --read-token), got a int',
+      "ValueError: create_study takes no 'objective' (got {'metric': 'top1', 'direction': 'minimize'}): give metric=, direction= and bounds=",
+      "ValueError: create_study takes no 'executor' (got 'local'): give nothing: a study made here is always external",
+      'TypeError: objective must be a function objective(trial) returning the trial\'s value, got None',
+      'TypeError: cannot tell True: give the metric as a number (a bool or a string is not one)',
+      'ValueError: schedule_at and apply_clipping take an asked trial or a whole export (with its "table" and "totalSteps"), got [\'kind\']: pass study.best_schedule() or the trial itself, not its "schedule"',
+    ]);
+    assert.deepEqual(seen.afterRefusals, { WAITING: 0, RUNNING: 0, COMPLETE: 1, PRUNED: 0, FAIL: 6 }, 'nothing asked or told by a refused call');
+    assert.equal(seen.tokenStripped, 'secret', 'a token read from a file loses its newline (a header cannot carry it)');
     assert.deepEqual(seen.caught, [['FAIL', 'COMPLETE', 'COMPLETE'], 'RuntimeError: CUDA out of memory', 3]);
     assert.deepEqual(seen.raised, ['ZeroDivisionError', [[0, 'FAIL', 'ZeroDivisionError: division by zero']]], 'told failed, then raised; nothing more asked');
     assert.deepEqual(seen.interrupted, [[[0, 'WAITING', null]], [0]], 'nothing told; handed back, so the next ask gets it at once');

@@ -130,6 +130,11 @@ def schedule_at(source, step, total_steps=None):
     over `step` or `totalSteps` counts absolute steps, so at another length it is refused (ValueError): ask for a
     trial of your run length instead.
     """
+    if not hasattr(source, "get") or source.get("table") is None or source.get("totalSteps") is None:
+        # A bare schedule ({"kind": "paper"}, an export's "schedule") holds no table: only its server resolves one.
+        raise ValueError("schedule_at and apply_clipping take an asked trial or a whole export (with its \"table\" and "
+                         "\"totalSteps\"), got %r: pass study.best_schedule() or the trial itself, not its \"schedule\""
+                         % (source if not hasattr(source, "keys") else sorted(source.keys()),))
     table = source["table"]
     own = source["totalSteps"]
     total = own if total_steps is None else total_steps
@@ -217,6 +222,10 @@ class Client:
             raise ValueError("url must start with http:// or https://, got %r: e.g. Client(\"http://%s\") or RENORM_TUNE_URL=http://%s"
                              % (self.url, self.url, self.url))
         self.token = token if token is not None else os.environ.get("RENORM_TUNE_TOKEN")
+        if self.token is not None and not isinstance(self.token, str):
+            raise ValueError("token must be a string (the server's --token or --read-token), got a %s" % type(self.token).__name__)
+        # A token read from a file ends in a newline, which no HTTP header may carry (urllib's error would print it).
+        self.token = self.token.strip() if self.token else self.token
         self.ca_file = ca_file or os.environ.get("RENORM_TUNE_CA_FILE") or None
         self._tls = None
         if self.ca_file:
@@ -226,6 +235,9 @@ class Client:
                 raise ValueError("ca_file %r cannot be used (%s): give the PEM file of the authority that issued the server's "
                                  "certificate (or the self-signed certificate), e.g. Client(ca_file=\"ca.pem\") or "
                                  "RENORM_TUNE_CA_FILE=ca.pem" % (self.ca_file, err)) from None
+        _check_seconds("timeout", timeout, zero=False)
+        _check_seconds("retry_seconds", retry_seconds)
+        _check_seconds("ask_seconds", ask_seconds)
         self.timeout = timeout
         self.retry_seconds = retry_seconds
         self.ask_seconds = ask_seconds
@@ -314,8 +326,10 @@ class Client:
         except TimeoutError:  # socket.timeout: connected, but no answer in time (a slow ask on a large study)
             fix = "raise Client(ask_seconds=...) (each trial asked for adds that much to timeout); trials this ask handed out " \
                   "go to other trainers once their leases expire" if path.endswith("/ask") else "raise Client(timeout=...)"
-            raise RenormTuneError("TIMEOUT", "no answer from renorm-tune at %s within %s s (%s %s); %s"
-                                  % (self.url, round(timeout, 3), method, path, fix)) from None
+            # The request was sent whole: a call that changes something may have taken effect without an answer.
+            maybe = "" if method == "GET" else "; whether the call took effect is unknown (study.view() shows the trials)"
+            raise RenormTuneError("TIMEOUT", "no answer from renorm-tune at %s within %s s (%s %s)%s; %s"
+                                  % (self.url, round(timeout, 3), method, path, maybe, fix)) from None
         except (http.client.HTTPException, ConnectionError) as err:  # connected, then cut off: a server stopped mid-call
             raise RenormTuneError("DISCONNECTED", "renorm-tune at %s closed the connection before answering %s %s (%s): it may have "
                                   "stopped or restarted; whether the call took effect is unknown (study.view() shows the trials)"
@@ -341,6 +355,11 @@ class Client:
                      bounds=None, space=None, seed=None, warm_start_from=None, exist_ok=False, **config):
         """An external study (your trainer runs the trials). With exist_ok, an existing study of that name is loaded
         instead, with its stored settings: any given here that differ from them are named in a warning."""
+        # The study is external and its objective comes from metric/direction/bounds: the same keys given in `config`
+        # (a study.json spread in) would be overwritten without a word, and the wrong metric tuned.
+        for key, use in (("objective", "metric=, direction= and bounds="), ("executor", "nothing: a study made here is always external")):
+            if key in config:
+                raise ValueError("create_study takes no %r (got %r): give %s" % (key, config[key], use))
         body = dict(config, name=name, executor="external", objective={"metric": metric})
         for key, value in (("direction", direction), ("bounds", bounds)):
             if value is not None:
@@ -484,7 +503,8 @@ class Study:
         - The objective returns the trial's value. It reports intermediate values through ``study.report(trial, step,
           value)``, which answers True when the pruner asks the trial to stop: return the value reached, and the trial
           is recorded PRUNED.
-        - Anything but a finite number returned (None, NaN, a string) is told as failed, naming it; the loop goes on.
+        - Anything but a finite number returned (None, NaN, a bool, a string), or a value the study refuses (outside its
+          bounds: a percentage for an accuracy), is told as failed, naming it; the loop goes on.
         - An exception in the objective is told as ``failed="<type>: <message>"`` and then raised again, unless it is
           an instance of a class in `catch` (e.g. ``catch=(RuntimeError,)``): then the loop goes on, as in Optuna.
         - KeyboardInterrupt (any BaseException that is not an Exception) hands the trial back (``release``: queued
@@ -515,6 +535,8 @@ class Study:
         `group=False`: this process alone runs the loop, as without a group (one rank tuning while the others do
         something else).
         """
+        if not callable(objective):
+            raise TypeError("objective must be a function objective(trial) returning the trial's value, got %r" % (objective,))
         if n_trials is not None and (not isinstance(n_trials, int) or isinstance(n_trials, bool) or n_trials < 1):
             raise ValueError("n_trials must be a positive whole number or None (until the budget is spent), got %r" % (n_trials,))
         _check_seconds("timeout", timeout, or_none=True)
@@ -560,6 +582,14 @@ class Study:
             except LeaseLost as lost:
                 _going_on(lost.message, stacklevel=4)
                 return None
+            except RenormTuneError as refused:
+                # A value the study refuses (outside its bounds: a percentage for an accuracy) would leave the trial
+                # RUNNING until its lease ran out: it is told failed with the server's reason, and the loop goes on.
+                if refused.code != "INVALID_TELL" or "value" not in outcome:
+                    raise
+                _going_on("trial #%d: the objective returned %r, which the study refused (%s); told as failed"
+                          % (trial.number, outcome["value"], refused.message), stacklevel=4)
+                return self.tell(trial, failed=("the objective returned %r: %s" % (outcome["value"], refused.message))[:500])
 
         log = _progress_log() if ranks.is_lead else None
         told, ran, waiting, ended = [], 0, False, "n_trials=%s have run" % n_trials
@@ -761,7 +791,8 @@ def _same_outcome(stored, told):
 
 
 def _going_on(lost, stacklevel):
-    """optimize's warning for a trial whose lease was lost (at a report or at the tell): `lost` is the server's words."""
+    """optimize's warning for a trial it could not tell as it ended (its lease lost at a report or the tell, its value
+    refused): `lost` says why, in the server's words."""
     warnings.warn("%s (optimize goes on with the next trial)" % lost, stacklevel=stacklevel + 1)
 
 
@@ -872,7 +903,10 @@ def _check_seconds(name, value, or_none=False, zero=True):
 
 
 def _finite(value, verb):
-    """A number JSON can carry (numpy and torch scalars included); a diverged run is told as failed, not as NaN."""
+    """A number JSON can carry (numpy and torch scalars included); a diverged run is told as failed, not as NaN.
+    A bool (a report's prune answer returned by mistake) or a string is refused, not read as 1.0 or parsed."""
+    if isinstance(value, (bool, str, bytes)) or type(value).__name__ == "bool_" or str(getattr(value, "dtype", "")) == "torch.bool":
+        raise TypeError("cannot %s %r: give the metric as a number (a bool or a string is not one)" % (verb, value))
     v = float(value)
     if not math.isfinite(v):
         raise ValueError("cannot %s a value of %r: tell a diverged run as failed, e.g. study.tell(trial, failed=\"loss became %r\")"
