@@ -15,7 +15,7 @@ function seconds(from: string | null, to: string | null): string {
   return Number.isFinite(s) ? ` (${s < 60 ? `${s.toFixed(1)} s` : `${(s / 60).toFixed(1)} min`})` : '';
 }
 
-export function trialText(t: TrialRecord, metric: string): string {
+export function trialText(t: TrialRecord, metric: string, now = Date.now()): string {
   const role = t.role === 'search' ? 'search' : `${t.role} (${roleLabel(t.role)})`;
   const ended = t.state === 'FAIL' ? `: ${t.failureReason ?? 'no reason recorded'}` : t.value === null ? '' : `, ${metric} ${fmt(t.value)}`;
   const lines = [
@@ -29,7 +29,11 @@ export function trialText(t: TrialRecord, metric: string): string {
   const on = trainedOn(t.metrics);
   const by = trainedBy(t.metrics);
   if (on || by) lines.push(`trained   ${[on && backendOnDevice(on.backend, on.device), by && `by ${by}`].filter(Boolean).join(', ')}`);
-  if (t.lease) lines.push(`lease     held by ${t.lease.owner} (token ${t.lease.token}) until ${t.lease.expiresAt}`);
+  if (t.lease) {
+    // An expired lease stays on the trial until someone reaps it (the next ask, a run, a coordinator's pass).
+    const expired = Date.parse(t.lease.expiresAt) < now ? ' (expired: the trial is queued again at the next ask, or by a run or coordinator)' : '';
+    lines.push(`lease     held by ${t.lease.owner} (token ${t.lease.token}) until ${t.lease.expiresAt}${expired}`);
+  }
   if (t.pruneRequested) lines.push(`pruning   the pruner asked this trial to stop${t.state === 'PRUNED' ? '' : ' (a value told now is recorded PRUNED)'}`);
   const curve = [...t.intermediate].sort((a, b) => a.step - b.step);
   if (curve.length === 0) lines.push('curve     no reports');

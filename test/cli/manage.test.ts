@@ -271,6 +271,9 @@ describe('show wording', () => {
     assert.match(text({ trainedBy: 'gpu-1:41:worker-aaaaaa' }), /\ntrained   by gpu-1:41:worker-aaaaaa\n/, 'a trial that failed before its trainer said anything');
     assert.match(text({ backend: 'wasm', device: 'CPU' }), /\ntrained   wasm on the CPU\n/, 'a trial of an older version names no trainer');
     assert.doesNotMatch(text(null), /trained/, 'an outside trainer\'s trial says neither');
+    const held = { ...t, state: 'RUNNING' as const, value: null, metrics: null, lease: { owner: 'external', token: 2, expiresAt: '2026-12-07T01:00:00.000Z' } };
+    assert.match(trialText(held, 'valAccuracy', Date.parse('2026-12-07T00:59:00.000Z')), /\nlease     held by external \(token 2\) until 2026-12-07T01:00:00\.000Z\n/);
+    assert.match(trialText(held, 'valAccuracy', Date.parse('2026-12-07T01:00:01.000Z')), /until 2026-12-07T01:00:00\.000Z \(expired: the trial is queued again at the next ask/);
   });
 
   it('prints what a trainer sent inert: a failure reason\'s escape sequences and line breaks are written out, in show and show --trial', async () => {
