@@ -6,7 +6,7 @@ import { executorWords } from '../src/shared/trained_on.js';
 import { apiJson, ApiFailure } from './ui/api.js';
 import { byId, clear, el, setMessage } from './ui/dom.js';
 import { loadQueuePanel } from './ui/queue_panel.js';
-import { formatGain, formatValue, summaryMetric, summaryRow, type SummaryRow } from './data/summary.js';
+import { formatGain, formatValue, summaryRow, type SummaryRow } from './data/summary.js';
 
 /** Search values are single noisy runs: shown, never coloured as a win (the study page has the paired verdict). */
 function gainCell(g: number | null, metric: string): HTMLElement {
@@ -31,8 +31,7 @@ function render(studies: StudySummary[]): void {
     );
     return;
   }
-  const rows = studies.map((s) => ({ ...summaryRow(s), metric: '', held: stopRequestText(s) }));
-  studies.forEach((s, i) => (rows[i].metric = summaryMetric(rows[i], s.direction)));
+  const rows = studies.map((s) => ({ ...summaryRow(s), held: stopRequestText(s) }));
   const head = el('tr', {}, ...['Study', 'State', 'Progress', 'Best', 'BatchNorm', 'Paper', 'Best vs BatchNorm', 'Best vs paper'].map((h) => el('th', {}, h)));
   const body = el('tbody');
   for (const r of rows) {

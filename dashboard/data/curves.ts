@@ -5,6 +5,7 @@ import { COLORS, rankColor } from './palette.js';
 import { accuracies, topTrialsWithBaselines, trialName, trialRole } from './trials.js';
 import { valueRange, type ValueRange } from './value_range.js';
 import { TRIGGER } from '../../src/shared/bulk.js';
+import { isOpen } from '../../src/shared/attempts.js';
 
 export interface CurveData {
   accuracy: Series[];
@@ -44,24 +45,31 @@ function curvesOf(t: Pick<TrialRecord, 'intermediate'>, maxPoints: number): { ac
   return { accuracy: lttb(acc, maxPoints), gap: lttb(gap, maxPoints), fromObjective };
 }
 
-/** Curves of the best `topN` trials plus baselines: with hundreds of trials only these stay legible. */
+/**
+ * Curves of the best `topN` trials plus baselines (with hundreds of trials only these stay legible), and of every
+ * unfinished trial, followed live as it reports (dotted, labelled so).
+ */
 export function curveData(trials: readonly TrialRecord[], direction: Direction, topN = 8, maxPoints = 200): CurveData {
-  const chosen = topTrialsWithBaselines(trials, direction, topN);
+  const top = topTrialsWithBaselines(trials, direction, topN);
+  const shown = new Set(top);
+  const unfinished = trials.filter((t) => isOpen(t.state) && !shown.has(t));
   const out: CurveData = { accuracy: [], gap: [], hasCurves: false, hasGap: false, fromObjective: false, yRange: null };
-  chosen.forEach((t, i) => {
+  [...top, ...unfinished].forEach((t, i) => {
     const c = curvesOf(t, maxPoints);
     const role = trialRole(t);
+    const live = i >= top.length;
     const color = role === 'paper' ? COLORS.paper : role === 'batchnorm' ? COLORS.batchnorm : rankColor(i);
-    const dash = role === 'paper' ? [6, 4] : role === 'batchnorm' ? [2, 3] : undefined;
+    const dash = role === 'paper' ? [6, 4] : role === 'batchnorm' ? [2, 3] : live ? [1, 2] : undefined;
     const style = { type: 'line' as const, borderColor: color, borderDash: dash, borderWidth: i === 0 && role === 'search' ? 3 : 1.5, pointRadius: 0, trialId: t.id };
+    const label = live ? `${trialName(t)} (${t.state.toLowerCase()})` : trialName(t);
     if (c.accuracy.length) {
       out.hasCurves = true;
       out.fromObjective ||= c.fromObjective;
-      out.accuracy.push({ label: trialName(t), data: c.accuracy, ...style });
+      out.accuracy.push({ label, data: c.accuracy, ...style });
     }
     if (c.gap.length) {
       out.hasGap = true;
-      out.gap.push({ label: trialName(t), data: c.gap, ...style });
+      out.gap.push({ label, data: c.gap, ...style });
     }
   });
   out.yRange = valueRange(out.accuracy.flatMap((s) => (s.data as Point[]).map((p) => p.y)), [], TRIGGER);

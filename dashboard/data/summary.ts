@@ -6,6 +6,8 @@ export interface SummaryRow {
   name: string;
   state: string;
   executor: string;
+  /** The objective's metric: how the values read (formatValue shows an accuracy's in percent). */
+  metric: string;
   done: number;
   budget: number | null;
   /** done / budget in [0, 1], null without a trial budget. */
@@ -34,6 +36,7 @@ export function summaryRow(s: StudySummary): SummaryRow {
     name: s.name,
     state: s.state,
     executor: s.executor,
+    metric: s.metric,
     done,
     budget: s.budgetTrials,
     progress: s.budgetTrials ? Math.min(1, done / s.budgetTrials) : null,
@@ -65,13 +68,4 @@ export function formatGain(g: number | null, metric = ''): string {
   if (!Number.isFinite(g)) return `${sign}>${formatValue(Number.MAX_VALUE)}`;
   if (/acc/i.test(metric)) return `${sign}${Math.abs(g * 100).toFixed(2)} pts`;
   return `${sign}${formatValue(Math.abs(g))}`;
-}
-
-/**
- * The study list carries no metric name; a maximised objective whose values all lie in [0, 1] is one of the
- * accuracy metrics (the only maximised objectives a study accepts), so it is shown in percent.
- */
-export function summaryMetric(row: Pick<SummaryRow, 'best' | 'batchnorm' | 'paper'>, direction: Direction): string {
-  const values = [row.best, row.batchnorm, row.paper].filter((v): v is number => v !== null);
-  return direction === 'maximize' && values.length > 0 && values.every((v) => v >= 0 && v <= 1) ? 'accuracy' : '';
 }

@@ -55,6 +55,8 @@ export interface StudySummary {
   name: string;
   state: StudyState;
   direction: Direction;
+  /** The objective's metric (valAccuracy when its config names none): how its values read (an accuracy in percent). */
+  metric: string;
   executor: 'local' | 'external';
   createdAt: string;
   counts: Record<'WAITING' | 'RUNNING' | 'COMPLETE' | 'PRUNED' | 'FAIL', number>;
@@ -71,7 +73,6 @@ export type { FinalScore, FinalValidationReport, StoredFinalValidation } from '.
 /** The body of `GET /api/studies/:id` and of `renorm-tune show --json`. */
 export interface StudyView extends StudySummary {
   config: Record<string, unknown>;
-  metric: string;
   totalSteps: number | null;
   /** Search time spent so far (the study's search clock). */
   searchSeconds: number;

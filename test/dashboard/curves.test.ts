@@ -37,7 +37,11 @@ test('hundreds of trials: only the top N plus both baselines are drawn, each at 
     t.intermediate = Array.from({ length: 1500 }, (_, i) => ({ step: i + 1, value: 0.5, metrics: { valAccuracy: 0.5 + i * 1e-4, valAccuracyTrainMode: 0.6 } }));
   }
   const c = curveData(v.trials, v.direction, 8);
-  assert.equal(c.accuracy.length, 10);
+  // The top 8, both baselines, and the running trial, followed live (it was left off while it ran).
+  assert.equal(c.accuracy.length, 11);
+  const running = v.trials.find((t) => t.state === 'RUNNING')!;
+  assert.equal(c.accuracy.at(-1)!.trialId, running.id);
+  assert.equal(c.accuracy.at(-1)!.label, `#${running.number} (running)`);
   assert.ok(c.accuracy.some((d) => d.label === 'BatchNorm') && c.accuracy.some((d) => d.label.startsWith('Paper')));
   for (const d of [...c.accuracy, ...c.gap]) assert.ok(d.data.length <= 200, `${d.label} has ${d.data.length} points`);
   // The first drawn search trial is the best complete one.

@@ -5,7 +5,7 @@ import { pageOf, showsWorkers, sortRows, TABLE_PAGE_ROWS, tablePage, tableRows }
 import { csvCell, trialsCsv } from '../../src/shared/trials_csv.js';
 import { finalData, verdictCards, VERDICT_COLORS } from '../../dashboard/data/final.js';
 import type { Comparison, FinalValidationReport } from '../../src/shared/evidence.js';
-import { formatGain, formatValue, gain, summaryMetric, summaryRow } from '../../dashboard/data/summary.js';
+import { formatGain, formatValue, gain, summaryRow } from '../../dashboard/data/summary.js';
 import { fixtureStudy, trial } from './fixtures/study.js';
 
 const rows = tableRows([
@@ -166,12 +166,13 @@ test('gains are positive when the best beats the baseline, in either direction',
   assert.equal(summaryRow({ ...v, id: 'a b&c' }).href, 'study.html?id=a%20b%26c');
 });
 
-test('the study list shows accuracies in percent only when the objective can be an accuracy', () => {
-  assert.equal(summaryMetric({ best: 0.9, batchnorm: 0.8, paper: null }, 'maximize'), 'accuracy');
-  assert.equal(summaryMetric({ best: 0.3, batchnorm: 0.4, paper: 0.35 }, 'minimize'), '', 'a minimised objective is a loss');
-  assert.equal(summaryMetric({ best: 1.7, batchnorm: 0.8, paper: null }, 'maximize'), '');
-  assert.equal(summaryMetric({ best: null, batchnorm: null, paper: null }, 'maximize'), '');
-  assert.equal(formatValue(0.8271, 'accuracy'), '82.71%');
+test('the study list reads values by the study\'s metric, as its own page does: an accuracy in percent, a maximised top1 in [0, 1] as it is', () => {
+  const v = fixtureStudy(4);
+  assert.equal(summaryRow(v).metric, 'valAccuracy');
+  assert.equal(summaryRow({ ...v, metric: 'top1' }).metric, 'top1', 'it was guessed from the values: 0.87 showed as 87.00% on the list and 0.8700 on the page');
+  assert.equal(formatValue(0.87, 'top1'), '0.8700');
+  assert.equal(formatGain(0.32, 'top1'), '+0.3200');
+  assert.equal(formatValue(0.8271, 'valAccuracy'), '82.71%');
   assert.equal(formatValue(0.3, ''), '0.3000');
   assert.equal(formatValue(null), '—');
 });

@@ -19,6 +19,7 @@ export function summaryOf(study: StudyRecord, counted: TrialTally = tally([], st
     name: study.name,
     state: study.state,
     direction: study.direction,
+    metric: metricOf(study.config),
     executor: study.config.executor === 'external' ? 'external' : 'local',
     createdAt: study.createdAt,
     counts,
@@ -33,7 +34,6 @@ export function studyView(study: StudyRecord, trials: TrialRecord[], totalSteps:
   return {
     ...summarize(study, trials),
     config: study.config,
-    metric: metricOf(study.config),
     totalSteps,
     searchSeconds: study.searchSeconds,
     trials,
