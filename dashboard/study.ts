@@ -16,8 +16,11 @@ import { stopRequestText } from '../src/shared/stopped.js';
 import type { QueueAnswer } from '../src/server/queue_view.js';
 import { studyQueueNote } from './data/queue_note.js';
 
-const studyId = new URLSearchParams(location.search).get('id');
-const base = studyId ? `/api/studies/${encodeURIComponent(studyId)}` : '';
+/** The study as the address names it: an id, or a name until the first view gives its id (see followId). */
+let studyId = new URLSearchParams(location.search).get('id');
+let base = studyId ? `/api/studies/${encodeURIComponent(studyId)}` : '';
+/** The study's event stream: opened in main, again under the id once a name is resolved, closed when the study is gone. */
+let stream: { close(): void; reopen(): void } | null = null;
 let view: StudyView | null = null;
 let selected: number | null = null;
 let gpLoadedAt = 0;
@@ -89,7 +92,8 @@ function renderOverview(v: StudyView): void {
   const trained = trainedOnSummary(v.trials);
   const held = stopRequestText(v);
   state.title = held ?? '';
-  byId('study-meta').textContent = `${held ? `${held} · ` : ''}${studyTrainerText(v)} · ${v.direction} ${v.metric} · ${done}${v.budgetTrials ? ` / ${v.budgetTrials}` : ''} trials finished (${v.counts.COMPLETE} complete, ${v.counts.PRUNED} pruned, ${v.counts.FAIL} failed, ${v.counts.RUNNING} running)${v.totalSteps ? ` · ${v.totalSteps} steps per trial` : ''}${trained ? ` · trained on ${trained}` : ''} · id ${v.id}`;
+  // The stop's words quote commands (`npx renorm-tune resume`): drawn as code, not as raw backticks.
+  setMessage(byId('study-meta'), `${held ? `${held} · ` : ''}${studyTrainerText(v)} · ${v.direction} ${v.metric} · ${done}${v.budgetTrials ? ` / ${v.budgetTrials}` : ''} trials finished (${v.counts.COMPLETE} complete, ${v.counts.PRUNED} pruned, ${v.counts.FAIL} failed, ${v.counts.RUNNING} running)${v.totalSteps ? ` · ${v.totalSteps} steps per trial` : ''}${trained ? ` · trained on ${trained}` : ''} · id ${v.id}`);
   const best = v.best?.value ?? null;
   const bn = v.baselines.batchnorm;
   const paper = v.baselines.paper;
@@ -176,6 +180,7 @@ async function refresh(): Promise<boolean> {
       t.params ??= {};
     }
     inFlight.delete(missed);
+    followId(fetched.id);
     let whole = true;
     for (const e of missed) whole = applyEvent(fetched, e) && whole;
     view = fetched;
@@ -194,12 +199,31 @@ async function refresh(): Promise<boolean> {
     if (err instanceof ApiFailure && err.status === 404) {
       byId('overview').hidden = true;
       byId('panels').hidden = true;
-      setStatus(`Study "${studyId}" not found (${err.message}). Go back to the list of studies.`, 'error');
+      // Nothing to stream either: the badge would say "reconnecting…" for good.
+      stream?.close();
+      const live = byId('live');
+      live.className = 'live off';
+      live.textContent = 'not found';
+      setStatus(`No such study: ${err.message}. Go back to the list of studies.`, 'error');
     } else {
       setStatus(`Could not load the study: ${err instanceof Error ? err.message : String(err)}${view ? ' — showing the last data received.' : ''}`, 'error');
     }
     return true;
   }
+}
+
+/**
+ * An address by name follows the study by its id from the first view on (history.replaceState; the event stream
+ * reopened under the id): a rename while the page is open no longer leaves it asking for a name that is gone.
+ */
+function followId(id: string): void {
+  if (id === studyId) return;
+  studyId = id;
+  base = `/api/studies/${encodeURIComponent(id)}`;
+  const url = new URL(location.href);
+  url.searchParams.set('id', id);
+  history.replaceState(history.state, '', url);
+  stream?.reopen();
 }
 
 /**
@@ -268,8 +292,8 @@ function main(): void {
   const refetch = throttled(() => {
     if (!gone) void load();
   }, () => Math.max(1000, 4 * lastRefreshMs));
-  subscribeStudy(
-    studyId,
+  const open = () => subscribeStudy(
+    studyId!,
     (event) => {
       for (const missed of inFlight) missed.push(event);
       if (event.type === 'trial') document.body.dataset.lastEvent = `trial ${event.trial.id} ${event.trial.state}`;
@@ -291,6 +315,14 @@ function main(): void {
     },
     refetch,
   );
+  let close = open();
+  stream = {
+    close: () => close(),
+    reopen: () => {
+      close();
+      close = open();
+    },
+  };
   void load();
 }
 

@@ -559,11 +559,31 @@ test('a study deleted by another process while its page is open: the page says s
   await page.close();
 });
 
+test('a study opened by name follows its id: renamed while its page is open, the page goes on live (it lost the study at the next fetch)', async () => {
+  const other = createStudyService(storage);
+  const id = (await service.createStudy(validateStudyConfig({ name: 'named-while-open', executor: 'external', totalSteps: 100, optimizer: { type: 'random' } }))).id;
+  const { page, problems } = await watchedPage();
+  await page.goto(`${base}/study.html?id=named-while-open`);
+  await page.waitForSelector('#live.on');
+  await page.waitForFunction((want) => new URL(location.href).searchParams.get('id') === want, id);
+  await page.waitForSelector('#live.on');
+  await other.renameStudy(id, 'renamed-while-open');
+  const [t] = await other.ask(id, 1);
+  await other.tell(id, t!.id, { value: 0.7 });
+  await page.waitForSelector(`#trials tbody tr[data-trial-id="${t!.id}"].state-row-complete`, { timeout: 10_000 });
+  await page.waitForFunction(() => document.querySelector('#study-name')?.textContent === 'renamed-while-open', undefined, { timeout: 10_000 });
+  assert.equal(await page.textContent('#status'), '', 'no error');
+  assert.deepEqual(problems, []);
+  other.close();
+  await page.close();
+});
+
 test('unknown study, study without trials, study without curves or GP and an unreachable API are explained, never blank', async () => {
   const { page } = await watchedPage();
   await page.goto(`${base}/study.html?id=no-such-study`);
   await page.waitForSelector('#status.error');
-  assert.match((await page.textContent('#status')) ?? '', /not found/);
+  assert.match((await page.textContent('#status')) ?? '', /^No such study: study 'no-such-study' \(neither an id nor a name; npx renorm-tune studies lists them\) not found/);
+  assert.equal(await page.textContent('#live'), 'not found', 'not "reconnecting…" for good');
   await page.goto(`${base}/study.html?id=${encodeURIComponent(xssStudyId)}`);
   await page.waitForSelector('#panels:not([hidden])');
   assert.equal(await page.textContent('#study-name'), XSS);
