@@ -62,12 +62,19 @@ async function load(): Promise<void> {
     if (!Array.isArray(studies)) throw new Error('GET /api/studies returned no list of studies');
     status.textContent = '';
     status.className = 'status';
-    render(studies);
+    // Redrawn only when something changed: a redraw every poll lost a selection being copied (a study id) and the
+    // keyboard focus on a study's link.
+    const drawn = JSON.stringify(studies);
+    if (drawn !== lastDrawn) render(studies);
+    lastDrawn = drawn;
   } catch (err) {
     status.className = 'status error';
     setMessage(status, `Could not load studies: ${err instanceof ApiFailure ? err.message : String(err)}`);
   }
 }
+
+/** The list as last drawn (its JSON). */
+let lastDrawn = '';
 
 void load();
 void loadQueuePanel();

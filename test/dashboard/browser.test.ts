@@ -160,6 +160,11 @@ test('the landing page lists studies with progress and links to each, names as t
   assert.equal(await xssRow.textContent(), XSS);
   assert.equal(await page.locator('img').count(), 0, 'a study name became markup');
   assert.equal(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined);
+  // The 5 s poll redraws only what changed: a link in focus (a selection being copied) stays so through a poll.
+  await page.focus(`a[href*="${encodeURIComponent(studyId)}"]`);
+  await page.waitForResponse((r) => new URL(r.url()).pathname === '/api/studies', { timeout: 10_000 });
+  await page.waitForTimeout(200);
+  assert.equal(await page.evaluate(() => (document.activeElement as HTMLAnchorElement | null)?.getAttribute('href')), `study.html?id=${encodeURIComponent(studyId)}`);
   await page.click(`a[href*="${encodeURIComponent(studyId)}"]`);
   await page.waitForURL(/study\.html\?id=/);
   assert.deepEqual(problems, []);
@@ -261,7 +266,9 @@ test('a study stopped with `stop` says so on the landing page and in its header,
     await page.waitForSelector('#trials tbody tr');
     assert.match(await page.getAttribute('#study-state', 'title') ?? '', words);
     const meta = (await page.textContent('#study-meta')) ?? '';
-    assert.match(meta.split(' · ')[0]!, words);
+    // The commands it quotes are drawn as code (they showed as raw backticks).
+    assert.match(meta.split(' · ')[0]!, new RegExp(words.source.replace(/`/g, '')));
+    assert.deepEqual(await page.locator('#study-meta code').allTextContents(), ['npx renorm-tune stop', 'npx renorm-tune resume']);
     assert.equal(meta.split(' · ')[1], 'built-in trainer', 'no trial names who trains it: the config\'s trainer, in the landing page\'s words');
     assert.deepEqual(problems, []);
   });
