@@ -3,7 +3,7 @@ import { type Command, Option } from 'commander';
 import { existsSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { BackendError, ConfigError, DataError } from '../errors.js';
+import { BackendError, ConfigError } from '../errors.js';
 import { expectOneOf } from '../config/fields.js';
 import { CLI, shellWord, type BackendName } from '../shared/names.js';
 import { printable } from '../shared/printable.js';
@@ -14,7 +14,6 @@ import { deviceList, portNumber, wholeNumber } from './options.js';
 import { checkValidationSize, loadDataset } from '../data/index.js';
 import type { Scenario } from '../train/scenario.js';
 import { createServer, parseAllowedHosts, type RunningServer } from '../server/index.js';
-import { PortInUseError } from '../server/listen_on.js';
 import { ServedQueue } from '../server/queue_view.js';
 import { loadStudyConfig, localScenario, validateStudyConfig } from '../study/config.js';
 import { DatabaseFileGoneError, StudyDeletedError } from '../study/errors.js';
@@ -137,10 +136,10 @@ export async function runCommand(configPath: string, o: RunOpts): Promise<number
     // Run again, a study deleted under its run, or one whose database file was deleted or moved away, would start
     // anew in an empty one: not what a supervisor should do. Nor is one on a machine whose backend does not start
     // (tfjs-node-gpu without a GPU it can use): its trial is handed back, and a restart would hand it back again.
-    // Nor is a --db that is not a database (a folder, another application's file, a URL of another kind), or a
-    // config the store refused (a --warm-start-from study it does not hold); a --port in use may be free later.
+    // Nor is a --warm-start-from study the store does not hold. (A ConfigError is not one by itself: a Redis or a
+    // PostgreSQL out of reach, or a port in use, is one too, and a later try may find it there.)
     const retryCannotHelp = err instanceof StudyDeletedError || err instanceof DatabaseFileGoneError || err instanceof BackendError
-      || ((err instanceof ConfigError && !(err instanceof PortInUseError)) || err instanceof DataError);
+      || (err instanceof ConfigError && err.field === 'warmStartFrom');
     throw withDbInHint(retryCannotHelp ? withExitStatus(err, EXIT_NO_RETRY) : err, o.db);
   }
 }
@@ -170,8 +169,11 @@ async function runStudyCommand(configPath: string, o: RunOpts): Promise<number> 
   if (!queued && native) await noRetry(() => probeBackend(native, local.devices));
   // A SQLite file this run creates is removed again if the run fails before any study is in it (a port in use, a
   // --warm-start-from the store does not hold): a refused run leaves nothing behind.
-  const created = newSqliteFile(o.db);
-  const { service, storage, close } = await openService(o.db).catch(async (err: unknown) => {
+  const ref = noRetry(() => parseStorageRef(storageRefFrom(o.db)));
+  const created = ref.kind === 'sqlite' && !existsSync(ref.file) ? ref.file : undefined;
+  // A SQLite file refused at open (a folder, not SQLite, another application's, in a missing folder) is refused again
+  // on a second try; a PostgreSQL server out of reach may not be.
+  const { service, storage, close } = await (ref.kind === 'sqlite' ? noRetry(() => openService(o.db)) : openService(o.db)).catch(async (err: unknown) => {
     await queued?.close();
     throw err;
   });
@@ -279,12 +281,6 @@ async function runStudyCommand(configPath: string, o: RunOpts): Promise<number> 
     await close();
     if (unused) for (const f of [created, `${created}-wal`, `${created}-shm`]) rmSync(f, { force: true });
   }
-}
-
-/** The SQLite file `--db` names when it does not exist yet (this run will create it); else undefined. */
-function newSqliteFile(db: string | undefined): string | undefined {
-  const ref = parseStorageRef(storageRefFrom(db));
-  return ref.kind === 'sqlite' && !existsSync(ref.file) ? ref.file : undefined;
 }
 
 export function register(program: Command): void {

@@ -12,15 +12,12 @@ export interface ListenFlags {
   portFix: string;
 }
 
-/** A port another process holds: the flag's fault as said, but one a later try may find free (a restart at boot). */
-export class PortInUseError extends ConfigError {}
-
 /** Resolves with `host:port` as a URL writes it (IPv6 in brackets) once `server` listens. */
 export function listenOn(server: Server, host: string, port: number, flags: ListenFlags): Promise<string> {
   return new Promise<string>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       reject(err.code === 'EADDRINUSE'
-        ? new PortInUseError(flags.port, `${host}:${port} is already in use`, flags.portFix)
+        ? new ConfigError(flags.port, `${host}:${port} is already in use`, flags.portFix)
         : err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND'
           ? new ConfigError(flags.host, `cannot listen on ${host} (${err.code})`, 'use an address of this machine, e.g. 127.0.0.1 or 0.0.0.0')
           : err);

@@ -720,7 +720,8 @@ test('a study of 250 trials, the best with 1000 reports each: curves decimated, 
     }
     return out;
   });
-  assert.ok(lines['chart-acc'].datasets <= 10 && lines['chart-gap'].datasets <= 10, `too many curves: ${JSON.stringify(lines)}`);
+  // The top 8, the 2 baselines and the one unfinished trial, followed live.
+  assert.ok(lines['chart-acc'].datasets <= 11 && lines['chart-gap'].datasets <= 11, `too many curves: ${JSON.stringify(lines)}`);
   assert.ok(lines['chart-acc'].maxPoints <= 200 && lines['chart-gap'].maxPoints <= 200 && lines['chart-clip'].maxPoints <= 200, `curves not decimated: ${JSON.stringify(lines)}`);
   assert.ok(lines['chart-parallel'].datasets <= 100);
   assert.ok(lines['chart-rmax'].datasets <= 7);

@@ -50,15 +50,16 @@ def told(_study, record):
     log("told %d %d %s %r" % (record["number"], os.getpid(), record["state"], record.get("value")))
 
 
-for attempt in range(60):  # started while the server restarts: the soak's harness waits for it, a user would not
-    try:
-        study = Client(url).load_study(name)
-        break
-    except RenormTuneError as err:
-        if err.code != "UNREACHABLE" or attempt == 59:
-            raise
-        time.sleep(0.5)
 try:
+    # A Ctrl-C may come while the study is still being loaded (a trainer started late on a loaded machine): quiet too.
+    for attempt in range(60):  # started while the server restarts: the soak's harness waits for it, a user would not
+        try:
+            study = Client(url).load_study(name)
+            break
+        except RenormTuneError as err:
+            if err.code != "UNREACHABLE" or attempt == 59:
+                raise
+            time.sleep(0.5)
     study.optimize(objective, catch=(RuntimeError,), wait_seconds=0.5, callbacks=[told])
 except KeyboardInterrupt:
     log("end %d interrupted" % os.getpid())
