@@ -321,6 +321,8 @@ function main(): void {
     reopen: () => {
       close();
       close = open();
+      // What came between the two streams: fetched once more rather than missed.
+      refetch();
     },
   };
   void load();
