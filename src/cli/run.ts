@@ -198,7 +198,8 @@ async function runStudyCommand(configPath: string, o: RunOpts): Promise<number> 
 
   let server: RunningServer | undefined;
   let watched: ServedQueue | undefined;
-  let failed = true;
+  /** Set when the run was refused before its study existed (a port in use, a --warm-start-from the store lacks). */
+  let refused = false;
   try {
     const existing = (await service.listStudies()).find((s) => s.name === config.name);
     // With --unless-stopped, a study stopped on request (not by a signal) when this run started: left so.
@@ -268,8 +269,10 @@ async function runStudyCommand(configPath: string, o: RunOpts): Promise<number> 
         process.once('SIGTERM', () => resolveWait());
       });
     }
-    failed = false;
     return failedOut ? EXIT_NO_RETRY : result.state === 'COMPLETE' ? 0 : 130;
+  } catch (err) {
+    refused = err instanceof ConfigError;
+    throw err;
   } finally {
     display.stop();
     process.off('SIGINT', onSignal);
@@ -277,7 +280,9 @@ async function runStudyCommand(configPath: string, o: RunOpts): Promise<number> 
     await server?.close();
     await watched?.close();
     await queued?.close((line) => process.stderr.write(`${line}\n`));
-    const unused = failed && created !== undefined && (await service.listStudies().catch(() => [null])).length === 0;
+    // Only then: a study deleted under the run leaves the database empty too, while its queue's workers still hold
+    // it open (removing it made them report their database file deleted).
+    const unused = refused && created !== undefined && (await service.listStudies().catch(() => [null])).length === 0;
     await close();
     if (unused) for (const f of [created, `${created}-wal`, `${created}-shm`]) rmSync(f, { force: true });
   }
