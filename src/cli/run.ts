@@ -217,7 +217,7 @@ async function runStudyCommand(configPath: string, o: RunOpts): Promise<number> 
       if (changed.length) display.log(`[study] '${config.name}' exists: continuing it with its stored settings; ignored edits to: ${changed.join(', ')} (rename the study to start afresh, or \`${CLI} extend\` its budget)`);
       if (existing.state === 'COMPLETE') display.log(`[study] '${config.name}' is already complete; showing its results`);
       held = o.unlessStopped ? existing.stopRequestedAt : null;
-      if (held) display.log(`[study] '${config.name}' was stopped with \`${CLI} stop\` at ${held}: left stopped (--unless-stopped); \`${CLI} resume ${config.name}\` lets it run again`);
+      if (held) display.log(`[study] '${config.name}' was stopped on request at ${held}: left stopped (--unless-stopped); \`${CLI} resume ${config.name}\` lets it run again`);
       if (o.warmStartFrom !== undefined) display.log(`[study] '${config.name}' exists: --warm-start-from applies only when a study is created; ignored`);
     }
     if (port !== undefined) {

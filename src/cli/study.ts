@@ -60,7 +60,7 @@ export function studiesText(list: StudySummary[]): string {
   return table(
     ['NAME', 'ID', 'STATE', 'PROGRESS', 'BEST', 'BATCHNORM', 'PAPER'],
     list.map((s, i) => [s.name, s.id, held[i] ? `${s.state} (held)` : s.state, progress(s), fmt(s.best?.value), fmt(s.baselines.batchnorm), fmt(s.baselines.paper)]),
-  ) + (held.includes(true) ? `(held: stopped with \`${CLI} stop\`; a run under --unless-stopped leaves it so until \`${CLI} resume\`)\n` : '');
+  ) + (held.includes(true) ? `(held: stopped on request; a run under --unless-stopped leaves it so until \`${CLI} resume\`)\n` : '');
 }
 
 /** What the model adds to `show`: its recommendation (prediction next to measurement) and the parameters' importance. */

@@ -207,9 +207,9 @@ describe('show wording', () => {
     });
     const text = showText(view);
     assert.match(text, /progress  0 of 6 finished; 2 queued \(the study is stopped\)/);
-    assert.match(text, /^study     local \(\w+\), stopped with `npx renorm-tune stop` at [\d-]+T[\d:.]+Z \(until `npx renorm-tune resume`, a run under --unless-stopped leaves it so\), built-in trainer\n/);
+    assert.match(text, /^study     local \(\w+\), stopped on request at [\d-]+T[\d:.]+Z \(until `npx renorm-tune resume` or POST \.\.\.\/resume, a run under --unless-stopped leaves it so\), built-in trainer\n/);
     assert.match(showText({ ...view, stopRequestedAt: null }), /^study     local \(\w+\), STOPPED, built-in trainer\n/, 'stopped by a signal');
-    assert.match(studiesText([view]), /\nlocal\s+\w+\s+STOPPED \(held\)\s+0\/6, 2 queued\s.*\n\(held: stopped with `npx renorm-tune stop`; a run under --unless-stopped leaves it so until `npx renorm-tune resume`\)\n$/);
+    assert.match(studiesText([view]), /\nlocal\s+\w+\s+STOPPED \(held\)\s+0\/6, 2 queued\s.*\n\(held: stopped on request; a run under --unless-stopped leaves it so until `npx renorm-tune resume`\)\n$/);
     assert.doesNotMatch(studiesText([{ ...view, stopRequestedAt: null }]), /held/);
     assert.match(showText({ ...view, state: 'RUNNING' }), /^study     local \(\w+\), RUNNING, built-in trainer\n/, 'running again: a summary read before is not believed');
     assert.doesNotMatch(text, /running/);

@@ -114,7 +114,7 @@ test('run --unless-stopped leaves a study stopped with `stop` stopped (exit 130,
     assert.match(stop.stdout, /a run started with --unless-stopped, as the systemd unit's, leaves it stopped until `npx renorm-tune resume held`/);
     const held = collect(run([config('held'), '--db', db, '--unless-stopped', '--json']));
     assert.equal(await held.exit, 130, held.err());
-    assert.match(held.err(), /'held' was stopped with `npx renorm-tune stop` at \d{4}-\d\d-\d\dT[\d:.]+Z: left stopped \(--unless-stopped\); `npx renorm-tune resume held` lets it run again/);
+    assert.match(held.err(), /'held' was stopped on request at \d{4}-\d\d-\d\dT[\d:.]+Z: left stopped \(--unless-stopped\); `npx renorm-tune resume held` lets it run again/);
     assert.match(held.err(), /resume: npx renorm-tune resume held --db \S+, then start this run again/);
     const summary = JSON.parse(held.out().trim().split('\n').at(-1)!) as { event: string; state: string };
     assert.deepEqual([summary.event, summary.state], ['summary', 'STOPPED']);

@@ -253,7 +253,7 @@ test('a study page says when its coordinator is on the watched queue with no wor
 
 test('a study stopped with `stop` says so on the landing page and in its header, with what lifts it; one stopped by a signal does not', async () => {
   const held = { ...fixtureStudy(3, 5, 'held'), state: 'STOPPED' as const, stopRequestedAt: '2026-12-07T10:00:00.000Z' };
-  const words = /^stopped with `(npx )?renorm-tune stop` at 2026-12-07T10:00:00\.000Z \(until `(npx )?renorm-tune resume`, a run under --unless-stopped leaves it so\)$/;
+  const words = /^stopped on request at 2026-12-07T10:00:00\.000Z \(until `(npx )?renorm-tune resume` or POST \.\.\.\/resume, a run under --unless-stopped leaves it so\)$/;
   await onFixtureServer([held], undefined, async (fixtureBase, page, problems) => {
     await page.goto(`${fixtureBase}/`);
     await page.waitForSelector('#study-table');

@@ -197,7 +197,7 @@ describe('configs/systemd', () => {
     assert.equal((await exitOf(cli(['stop', 'unit-study', '--db', db]), 30_000)).code, 0);
     const held = await exitOf(study(), 30_000);
     assert.equal(held.code, 130, held.out);
-    assert.match(held.out, /'unit-study' was stopped with `npx renorm-tune stop` at .*: left stopped \(--unless-stopped\)/);
+    assert.match(held.out, /'unit-study' was stopped on request at .*: left stopped \(--unless-stopped\)/);
     assert.equal(await state(), 'STOPPED');
     assert.equal((await exitOf(cli(['resume', 'unit-study', '--db', db]), 30_000)).code, 0);
 
