@@ -4,8 +4,8 @@ import { ConflictError, NotFoundError, RenormTuneError } from '../errors.js';
 /** The trial's lease moved on (it expired and was reclaimed, or the trial finished): the caller is a zombie and must stop. */
 export class LeaseLostError extends ConflictError {
   override readonly code = 'LEASE_LOST';
-  constructor(trialNumber: number | string, why: string) {
-    super(`trial #${trialNumber}: lease lost (${why}); stop working on it, its result would be refused`);
+  constructor(trialNumber: number | string, why: string, advice = 'stop working on it, its result would be refused') {
+    super(`trial #${trialNumber}: lease lost (${why}); ${advice}`);
   }
 }
 

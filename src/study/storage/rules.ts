@@ -157,8 +157,8 @@ export function tickClock(clock: { seconds: number; lastTickMs: number | null },
   return { seconds: delta > gapSeconds ? clock.seconds : clock.seconds + delta, lastTickMs: nowMs };
 }
 
-export function leaseLost(number: number, why: string): LeaseLostError {
-  return new LeaseLostError(number, why);
+export function leaseLost(number: number, why: string, advice?: string): LeaseLostError {
+  return new LeaseLostError(number, why, advice);
 }
 
 /**
@@ -167,6 +167,11 @@ export function leaseLost(number: number, why: string): LeaseLostError {
  * was never handed out (a client that made it up or mixed up two trials).
  */
 export function checkLeaseToken(number: number, state: TrialState, leaseToken: number | null, token: number): void {
+  // A heartbeat under the lease whose result finished the trial (a FAIL may also be the reaper's, so it keeps the plain
+  // words): that result was taken, so saying it "would be refused" would send its trainer to look for a lost result.
+  if ((state === 'COMPLETE' || state === 'PRUNED') && token === leaseToken) {
+    throw leaseLost(number, `it is ${state}`, 'the result sent under this lease was taken, so there is nothing more to send for it');
+  }
   if (state !== 'RUNNING') throw leaseLost(number, `it is ${state}`);
   if (leaseToken === token) return;
   if (leaseToken !== null && token > leaseToken) throw leaseLost(number, `token ${token} was never issued: its lease is at ${leaseToken}, send the token its ask returned`);

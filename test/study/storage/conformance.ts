@@ -277,7 +277,10 @@ export function storageConformance(name: string, open: () => Promise<Opened>): v
       await s.addIntermediate(a.id, t!.id, { step: 1, value: 0.2 }, { token: l2.token, renewSeconds: 60 });
       const done = await s.finishTrial(a.id, t!.id, { state: 'COMPLETE', value: 0.9 }, { token: l2.token });
       assert.equal(done.lease, null);
-      await assert.rejects(s.renewLease(a.id, t!.id, l2.token, 60), LeaseLostError, 'a finished trial has no lease to renew');
+      // Its own holder's late heartbeat hears that its result was taken, not that it "would be refused".
+      await assert.rejects(s.renewLease(a.id, t!.id, l2.token, 60), (e: Error) => e instanceof LeaseLostError
+        && /lease lost \(it is COMPLETE\); the result sent under this lease was taken/.test(e.message), 'a finished trial has no lease to renew');
+      await assert.rejects(s.renewLease(a.id, t!.id, l1.token, 60), (e: Error) => e instanceof LeaseLostError && /its result would be refused/.test(e.message), 'an older lease still hears its result would be refused');
       // Once the trial is finished by the next holder, the stale holder still hears that its lease was lost (a trainer
       // frozen past its lease and woken after the trial's end heard "already finished", a CONFLICT that ended its
       // loop: npm run soak); the holder that finished it hears CONFLICT, as for any trial told twice.
