@@ -5,6 +5,7 @@ import { ConfigError } from '../errors.js';
 import { parseJsonFile } from '../config/json_text.js';
 import { isExportedSchedule, loadScheduleArg, validateSchedule, describeSchedule } from '../schedule/index.js';
 import type { ScheduleSpec } from '../schedule/types.js';
+import { checkRenormMomentum } from '../schedule/momentum.js';
 import type { StudySummary } from '../study/api_types.js';
 import { loadStudyConfig, studyName, validateStudyConfig } from '../study/config.js';
 import { DB_HELP, withService } from './db.js';
@@ -39,9 +40,8 @@ export function scheduleArg(raw: string): { schedule: ScheduleSpec; renormMoment
 }
 
 function momentumArg(raw: string): number {
-  const v = Number(raw);
-  if (!(v > 0 && v < 1)) throw new ConfigError('--renorm-momentum', `must be a number in (0, 1), got ${JSON.stringify(raw)}`, 'e.g. --renorm-momentum 0.99');
-  return v;
+  const v = raw.trim() === '' ? Number.NaN : Number(raw);
+  return checkRenormMomentum(Number.isFinite(v) ? v : raw, '--renorm-momentum');
 }
 
 /** Reads y/N from stdin (a pipe counts too); anything but y or yes is no. */

@@ -58,7 +58,7 @@ export function register(program: Command): void {
     .action(async (configPath: string, opts: TrainOptions) => {
       // Everything is validated before the (slow) dataset load and training start.
       const config = loadTrainConfig(configPath);
-      const schedule = opts.schedule !== undefined ? loadScheduleArg(opts.schedule) : (config.schedule ?? { kind: 'paper' as const });
+      const schedule = opts.schedule !== undefined ? loadScheduleArg(opts.schedule, { totalSteps: config.scenario.steps }) : (config.schedule ?? { kind: 'paper' as const });
       if (opts.backend !== undefined && !(BACKEND_NAMES as readonly string[]).includes(opts.backend)) {
         throw new ConfigError('--backend', `unknown backend '${opts.backend}'`, `use one of ${BACKEND_NAMES.join(', ')}`);
       }
@@ -66,7 +66,8 @@ export function register(program: Command): void {
       const seed = opts.seed ?? config.seed ?? 0;
       const spec = isExportedSchedule(schedule) ? schedule.schedule : schedule;
       const { scenario } = config;
-      process.stderr.write(`schedule: ${describeSchedule(spec)}\n`);
+      const momentum = isExportedSchedule(schedule) ? schedule.renormMomentum : undefined;
+      process.stderr.write(`schedule: ${describeSchedule(spec)}${momentum === undefined ? '' : `, renorm momentum ${momentum} (the export's)`}\n`);
       const reporter = progressReporter(scenario.steps);
       let result;
       try {
@@ -88,6 +89,7 @@ export function register(program: Command): void {
         elapsedMs: Math.round(result.elapsedMs),
         seed,
         schedule: spec,
+        ...(momentum === undefined ? {} : { renormMomentum: momentum }),
         scenario,
       };
       const lines = [

@@ -119,6 +119,15 @@ export function compileFormula(expr: string, field: string): EvalFunction {
   return compiled;
 }
 
+/**
+ * Whether a formula (already accepted by compileFormula) reads `step` or `totalSteps`: such a formula does not stretch
+ * with the run as one over `t` does, so its values can only be checked at the length of the run that will use it.
+ */
+export function usesRunLength(expr: string): boolean {
+  return mathjs().parse(expr).filter((node: MathNode, path: string) =>
+    node.type === 'SymbolNode' && path !== 'fn' && ['step', 'totalSteps'].includes((node as unknown as { name: string }).name)).length > 0;
+}
+
 /** Evaluates a compiled formula; returns NaN for anything that is not a real number so callers have one check. */
 export function evalFormula(compiled: EvalFunction, scope: FormulaScope): number {
   let value: unknown;

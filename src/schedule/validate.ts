@@ -1,18 +1,22 @@
 // Checks an untrusted schedule (config file, REST body, optimizer output) once at load time, so training never meets a bad one.
 import { ConfigError } from '../errors.js';
 import { expectNumber, expectObject, expectOneOf, expectString, rejectUnknown, type Json } from '../config/fields.js';
-import { compileFormula, evalFormula } from './formula.js';
+import { compileFormula, evalFormula, usesRunLength } from './formula.js';
 import { PAPER_DEFAULTS, RAMP_SHAPES } from '../shared/ramp.js';
 import type { FormulaSchedule, PaperSchedule, RampSchedule, ScheduleSpec } from './types.js';
 
 const KINDS = ['batchnorm', 'paper', 'ramp', 'formula'] as const;
 /** Formulas are sampled on this many evenly spaced t in [0, 1]: fine enough to catch poles and sign changes in practice. */
 export const FORMULA_GRID_POINTS = 1001;
-/** Run length used to give `step` values while checking a formula when the real run length is not known yet. */
+/** Run length given to a formula over `t` alone while checking it (its values do not depend on it). */
 const NOMINAL_TOTAL_STEPS = 1000;
 
 export interface ValidateScheduleOptions {
-  /** Check formulas at the steps of this run length (defaults to 1000). */
+  /**
+   * Check formulas at the steps of this run length. Left out (the run length is not known yet, as for an enqueued
+   * schedule or a `--schedule` file), a formula that reads `step` or `totalSteps` is only parsed: its values are
+   * checked where the length is known (the study's enqueue, the trainer), since at another length they differ.
+   */
   totalSteps?: number;
 }
 
@@ -28,7 +32,7 @@ export function validateSchedule(raw: unknown, field = 'schedule', opts: Validat
     case 'ramp':
       return validateRamp(obj, field);
     case 'formula':
-      return validateFormula(obj, field, opts.totalSteps ?? NOMINAL_TOTAL_STEPS);
+      return validateFormula(obj, field, opts.totalSteps);
   }
 }
 
@@ -63,7 +67,7 @@ function validateRamp(obj: Json, field: string): RampSchedule {
   return { kind: 'ramp', shape, ...PAPER_DEFAULTS, ...rampNumbers(obj, field) };
 }
 
-function validateFormula(obj: Json, field: string, totalSteps: number): FormulaSchedule {
+function validateFormula(obj: Json, field: string, runSteps: number | undefined): FormulaSchedule {
   rejectUnknown(obj, field, ['kind', 'rmax', 'dmax', 'rmin']);
   const spec: FormulaSchedule = {
     kind: 'formula',
@@ -74,10 +78,13 @@ function validateFormula(obj: Json, field: string, totalSteps: number): FormulaS
   const rmax = compileFormula(spec.rmax, `${field}.rmax`);
   const dmax = compileFormula(spec.dmax, `${field}.dmax`);
   const rmin = spec.rmin === undefined ? undefined : compileFormula(spec.rmin, `${field}.rmin`);
+  const byStep = [spec.rmax, spec.dmax, spec.rmin].some((f) => f !== undefined && usesRunLength(f));
+  if (byStep && runSteps === undefined) return spec;
+  const totalSteps = runSteps ?? NOMINAL_TOTAL_STEPS;
   for (let i = 0; i < FORMULA_GRID_POINTS; i++) {
     const t = i / (FORMULA_GRID_POINTS - 1);
     const scope = { t, step: t * totalSteps, totalSteps };
-    const at = `at t = ${t}`;
+    const at = byStep ? `at step ${scope.step} of ${totalSteps} (t = ${t}; a formula over step does not stretch with the run: write it over t to use it at any length)` : `at t = ${t}`;
     const r = evalFormula(rmax, scope);
     if (!Number.isFinite(r)) throw new ConfigError(`${field}.rmax`, `is ${r} ${at}`, 'make the formula a finite real number for every t in [0, 1]');
     if (r < 1) throw new ConfigError(`${field}.rmax`, `is ${r} < 1 ${at}`, 'keep rmax >= 1 (1 means plain BatchNorm)');

@@ -4,6 +4,7 @@ import { type Json, describeValue, expectInt, expectNumber, expectObject, reject
 import { expectBoundedJson } from '../config/json_bounds.js';
 import { validateSchedule } from '../schedule/validate.js';
 import type { ScheduleSpec } from '../schedule/types.js';
+import { checkRenormMomentum } from '../schedule/momentum.js';
 import { studyName, validateStudyConfig, type StudyConfig } from '../study/config.js';
 import type { ViewCurves } from '../study/api_types.js';
 
@@ -177,6 +178,6 @@ export function enqueueBody(raw: unknown): { schedule: ScheduleSpec; renormMomen
   if (body.schedule === undefined) throw new ConfigError('schedule', 'is missing', 'send {"schedule": {"kind": "ramp", "shape": "cosine", ...}}');
   expectBoundedJson(body.schedule, 'schedule');
   const out: { schedule: ScheduleSpec; renormMomentum?: number } = { schedule: validateSchedule(body.schedule, 'schedule') };
-  if (body.renormMomentum !== undefined) out.renormMomentum = expectNumber(body.renormMomentum, 'renormMomentum', 0, 1, { loOpen: true, hiOpen: true, fix: 'e.g. 0.99, or leave it out' });
+  if (body.renormMomentum !== undefined) out.renormMomentum = checkRenormMomentum(body.renormMomentum, 'renormMomentum');
   return out;
 }

@@ -9,7 +9,7 @@ import type { AskedTrial, AskOptions, GpView, GrantedLease, ImportanceView, Reco
 import { baselineTrials } from './baselines.js';
 import { validateBudget, DEFAULT_FINAL_VALIDATION, DEFAULT_LEASE_SECONDS, DEFAULT_MAX_RETRIES, type StudyConfig, objectiveBounds, studyTotalSteps } from './config.js';
 import { attrsDiffer, copyDiffers, remapTrialIds, snapshotOf, type StudyCopySource } from './copy.js';
-import { enqueuedTrial } from './enqueue.js';
+import { checkEnqueuedSchedule, enqueuedTrial } from './enqueue.js';
 import { ASKED_TOTAL_STEPS } from './export.js';
 import { BudgetExhaustedError, LeaseLostError, NoSuchTrialError, StaleSnapshotError, StudyStoppedError } from './errors.js';
 import { checkReporter } from './storage/rules.js';
@@ -330,8 +330,7 @@ export class StudyService implements StudyApi {
     const study = await this.resolve(ref);
     const config = configOf(study);
     const trial = enqueuedTrial(schedule, mergeScheduleSpace(config.space), opts.renormMomentum);
-    // A formula is evaluated where the trainer's table will sample it, so a bad value surfaces now, not at the ask.
-    scheduleTable(schedule, studyTotalSteps(config) ?? 1000);
+    checkEnqueuedSchedule(schedule, studyTotalSteps(config), config.finalValidation.stepsMultipliers);
     return this.asks.run(study.id, async () => {
       const budget = config.budget.trials;
       const [created] = await this.storage.createTrials(study.id, [trial], budget !== undefined ? { budget } : {});

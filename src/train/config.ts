@@ -40,7 +40,7 @@ export function validateTrainConfig(raw: unknown, prefix = ''): TrainConfig {
   const config: TrainConfig = { scenario };
   if (obj.schedule !== undefined) {
     config.schedule = isExportedSchedule(obj.schedule)
-      ? validateExportedSchedule(obj.schedule, at('schedule'))
+      ? validateExportedSchedule(obj.schedule, at('schedule'), { runSteps: scenario.steps })
       : validateSchedule(obj.schedule, at('schedule'), { totalSteps: scenario.steps });
   }
   if (obj.seed !== undefined) config.seed = expectInt(obj.seed, at('seed'), 0, 2 ** 31 - 1);

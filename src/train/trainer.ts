@@ -44,10 +44,11 @@ export async function train(request: TrainRequest): Promise<TrainResult> {
   const started = performance.now();
   const scenario = validateScenario(request.scenario, 'scenario');
   const totalSteps = scenario.steps;
-  // An exported schedule carries its own run length; it is applied in relative time to this run.
-  const schedule: ScheduleSpec = isExportedSchedule(request.schedule)
-    ? validateExportedSchedule(request.schedule).schedule
-    : validateSchedule(request.schedule, 'schedule', { totalSteps });
+  // An exported schedule carries its own run length; it is applied in relative time to this run (and checked at this
+  // run's length: a formula over `step` does not stretch), with the renorm momentum its trial trained with.
+  const exported = isExportedSchedule(request.schedule) ? validateExportedSchedule(request.schedule, 'schedule', { runSteps: totalSteps }) : undefined;
+  const schedule: ScheduleSpec = exported ? exported.schedule : validateSchedule(request.schedule, 'schedule', { totalSteps });
+  const renormMomentum = request.renormMomentum ?? exported?.renormMomentum;
   const { name: backend, device } = await initBackend((request.backend ?? 'auto') as BackendName);
   const dataset: Dataset = request.dataset ? attachDataset(request.dataset) : await loadDataset(scenario.dataset);
   const split = splitTrainValidation(dataset, scenario.validationSize, scenario.splitSeed, scenario.trainSubset);
@@ -95,7 +96,7 @@ export async function train(request: TrainRequest): Promise<TrainResult> {
   });
 
   try {
-    trainStep = createTrainStep(model, { optimizer: scenario.optimizer.type, learningRate: scenario.optimizer.learningRate, renormMomentum: request.renormMomentum });
+    trainStep = createTrainStep(model, { optimizer: scenario.optimizer.type, learningRate: scenario.optimizer.learningRate, renormMomentum });
     for (let step = 0; step < totalSteps; step++) {
       const t0 = performance.now();
       setModelClipping(model, scheduleAt(schedule, step, totalSteps));

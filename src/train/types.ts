@@ -7,7 +7,7 @@ export interface TrainRequest {
   scenario: Scenario;
   /** An exported schedule is applied in relative time, stretched to `scenario.steps`. */
   schedule: ScheduleSpec | ExportedSchedule;
-  /** Decay of the statistics r and d are measured against (engine default 0.99). */
+  /** Decay of the statistics r and d are measured against (default: an exported schedule's, else the engine's 0.99). */
   renormMomentum?: number;
   /** Seeds weight init, the batch stream and the train-mode evaluation order. */
   seed: number;

@@ -166,7 +166,7 @@ describe('renorm-tune create/extend/stop/resume/rename/enqueue/delete', () => {
     assert.deepEqual(q4.schedule, exported.schedule);
     assert.equal(q4.params.renormMomentum, exported.renormMomentum, "the export's momentum comes with it");
     await assert.rejects(cli('enqueue', 'outside-2', '{"kind": "ramp"', '--db', db), (e: unknown) => e instanceof DataError && /line 1, column 16/.test(e.message));
-    await assert.rejects(cli('enqueue', 'outside-2', 'paper', '--db', db, '--renorm-momentum', '1.2'), /\(0, 1\)/);
+    await assert.rejects(cli('enqueue', 'outside-2', 'paper', '--db', db, '--renorm-momentum', '1.2'), /\[0, 1\)/);
     const asked = await withSvc((svc) => svc.ask('outside-2', 4, { totalSteps: 1000 }));
     assert.deepEqual(asked.map((t) => t.role), ['enqueued', 'enqueued', 'enqueued', 'enqueued'], 'handed out before any suggestion');
     assert.equal(asked[1]!.renormMomentum, 0.95);

@@ -172,3 +172,39 @@ test('scheduleAt stretches an export or an asked trial to the totalSteps given (
 test('scheduleAt needs a run length for relative schedules', () => {
   assert.throws(() => scheduleAt({ kind: 'paper' }, 10), (e: unknown) => e instanceof ConfigError && e.field === 'totalSteps');
 });
+
+test('a formula over step is checked at the length of the run that uses it: left unchecked when that is not known yet, refused at a length where it fails, with the advice to write it over t', () => {
+  const f80 = { kind: 'formula', rmax: '2 - step/80', dmax: '0' };
+  // It was refused against a made-up 1000-step run ("is 0.9875 < 1 at t = 0.081"), though valid for its own 80 steps.
+  assert.deepEqual(validateSchedule(f80), f80, 'no run length yet: only parsed');
+  assert.deepEqual(validateSchedule(f80, 'schedule', { totalSteps: 80 }), f80);
+  assert.throws(() => validateSchedule(f80, 'schedule', { totalSteps: 160 }),
+    (e: unknown) => e instanceof ConfigError && e.field === 'schedule.rmax' && /at step \d+(\.\d+)? of 160 .*write it over t/.test(e.message));
+  assert.throws(() => validateSchedule({ kind: 'formula', rmax: '2 - step +', dmax: '0' }), /syntax error/, 'without a run length it is still parsed');
+  assert.throws(() => validateSchedule({ kind: 'formula', rmax: '0.5 + t', dmax: '0' }), /is 0.5 < 1 at t = 0/, 'a formula over t alone is checked at any length');
+  const dir = mkdtempSync(join(tmpdir(), 'sched-'));
+  const file = join(dir, 'f80.json');
+  writeFileSync(file, JSON.stringify(f80));
+  assert.deepEqual(loadScheduleArg(file, { totalSteps: 80 }), f80, '`train --schedule f80.json` on an 80-step scenario');
+  assert.throws(() => loadScheduleArg(file, { totalSteps: 100 }), (e: unknown) => e instanceof ConfigError && e.field === `${file}.rmax`);
+  // An export of it trained 80 steps, used on a run of 160: refused up front, not at step 81.
+  const ex = join(dir, 'ex.json');
+  writeFileSync(ex, JSON.stringify(exported(f80 as ScheduleSpec, 80)));
+  assert.equal((loadScheduleArg(ex, { totalSteps: 80 }) as ExportedSchedule).totalSteps, 80);
+  assert.throws(() => loadScheduleArg(ex, { totalSteps: 160 }), (e: unknown) => e instanceof ConfigError && e.field === `${ex}.schedule.rmax` && /of 160/.test(e.message));
+});
+
+test("an export's renormMomentum is checked when read back, in the layer's range [0, 1)", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sched-'));
+  const write = (name: string, m: unknown) => {
+    const file = join(dir, name);
+    writeFileSync(file, JSON.stringify({ ...exported({ kind: 'paper' }, 100), renormMomentum: m }));
+    return file;
+  };
+  assert.equal((loadScheduleArg(write('ok.json', 0.926)) as ExportedSchedule).renormMomentum, 0.926);
+  assert.equal((loadScheduleArg(write('zero.json', 0)) as ExportedSchedule).renormMomentum, 0, 'a space may fix it at 0, so its export says 0');
+  for (const [name, m] of [['five.json', 5], ['one.json', 1], ['text.json', '0.9'], ['neg.json', -0.1]] as const) {
+    const file = write(name, m);
+    assert.throws(() => loadScheduleArg(file), (e: unknown) => e instanceof ConfigError && e.field === `${file}.renormMomentum` && /\[0, 1\)/.test(e.message), name);
+  }
+});

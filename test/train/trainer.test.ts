@@ -103,4 +103,11 @@ test('an exported schedule trains exactly like the schedule it wraps, stretched 
   const a = await run({ schedule: spec });
   const b = await run({ schedule: exported });
   assert.deepEqual(numbers(b.curve), numbers(a.curve));
+  // With the renorm momentum its trial trained with (`train --schedule best.json` ignored it: its run did not
+  // reproduce the trial), unless the request sets its own.
+  const tuned = await run({ schedule: { ...exported, renormMomentum: 0.5 } });
+  assert.deepEqual(numbers(tuned.curve), numbers((await run({ schedule: spec, renormMomentum: 0.5 })).curve));
+  assert.notDeepEqual(numbers(tuned.curve), numbers(a.curve), 'momentum 0.5 trains differently from the default 0.99');
+  const overridden = await run({ schedule: { ...exported, renormMomentum: 0.5 }, renormMomentum: 0.99 });
+  assert.deepEqual(numbers(overridden.curve), numbers(a.curve));
 });

@@ -194,6 +194,20 @@ test('ask: a formula with no table at the ask\'s run length refuses the ask and 
   assert.deepEqual(ok.map((t) => t.role), ['enqueued', 'enqueued'], 'the study\'s own run length gets both');
 });
 
+test('enqueue: a formula over step is checked at every run length the study trains at (a final run at 2x included); a study whose length comes with each ask refuses it', async () => {
+  const svc = createStudyService(new MemoryStorage());
+  const s = await svc.createStudy(external({ totalSteps: 1000, budget: { trials: 4 }, finalValidation: { seeds: 1, stepsMultipliers: [1, 2], race: { candidates: 1 } } }));
+  // Valid for 1000 steps, not for a final run's 2000: it was accepted and then failed that run part-way.
+  await assert.rejects(svc.enqueue(s.id, { kind: 'formula', rmax: '2 - step / 1000', dmax: '0' }),
+    (e: unknown) => e instanceof ConfigError && e.field === 'schedule.rmax' && /of 2000/.test(e.message));
+  await svc.enqueue(s.id, { kind: 'formula', rmax: 'max(1, 2 - step / 1000)', dmax: '0' });
+  const open = await svc.createStudy(external({ budget: { trials: 4 } }));
+  await assert.rejects(svc.enqueue(open.id, { kind: 'formula', rmax: '1', dmax: 'step / totalSteps' }),
+    (e: unknown) => e instanceof ConfigError && e.field === 'schedule' && /comes with each trainer's ask/.test(e.message) && /write the formula over t/.test(e.message));
+  await svc.enqueue(open.id, { kind: 'formula', rmax: '1 + t', dmax: '2 * t' });
+  assert.deepEqual((await svc.listTrials(s.id)).length + (await svc.listTrials(open.id)).length, 2, 'nothing queued for the refused ones');
+});
+
 test('export: an external study without a run length of its own exports at the run length its trainers asked with', async () => {
   const svc = createStudyService(new MemoryStorage());
   const s = await svc.createStudy(external({ budget: { trials: 2 } }));
