@@ -946,6 +946,9 @@ async function recommendationFrom(opt: StudyOptimizer, trials: TrialRecord[], tu
   const r = await opt.recommend(tunedOnly ? candidates.map((t) => t.params) : undefined);
   if (!r) return null;
   const key = JSON.stringify(r.params);
-  const trial = candidates.find((t) => JSON.stringify(t.params) === key);
-  return { params: r.params, mean: r.mean, sd: r.sd, observed: r.observed ?? trial?.value ?? null, trialNumber: trial?.number ?? null, trialId: trial?.id ?? null };
+  // Trials at one point (an export enqueued again) share its prediction: name the one whose measurement the optimizer
+  // gave, and always show the named trial's own measurement beside the prediction.
+  const same = candidates.filter((t) => JSON.stringify(t.params) === key);
+  const trial = same.find((t) => t.value === r.observed) ?? same[0];
+  return { params: r.params, mean: r.mean, sd: r.sd, observed: trial?.value ?? r.observed ?? null, trialNumber: trial?.number ?? null, trialId: trial?.id ?? null };
 }

@@ -45,6 +45,22 @@ test('importance, recommendation and export over a real GP study in a worker thr
     const exp = (await svc.bestSchedule(s.id)) as unknown as { model?: { trialNumber: number; predicted: number; measured: number }; trialNumber: number };
     assert.equal(exp.model?.trialNumber, rec.trialNumber, 'the export shows the model\'s prediction next to the measured value');
     assert.equal(exp.trialNumber, rec.trialNumber, 'with no race or final validation, the export recommends the model\'s pick');
+    // One point queued twice (an export enqueued twice: the README's round trip) and measured best of all, the later
+    // trial told first: whichever of the two the recommendation names, the measurement beside the prediction is that
+    // trial's own (it named the first and showed the other's).
+    const top = { kind: 'ramp' as const, shape: 'linear' as const, warmup: 0.1, rmaxFinal: 3, rmaxEnd: 0.6, dmaxFinal: 4, dmaxEnd: 0.5 };
+    const [e1, e2] = [await svc.enqueue(s.id, top, { renormMomentum: 0.95 }), await svc.enqueue(s.id, top, { renormMomentum: 0.95 })];
+    assert.deepEqual(e1!.params, e2!.params, 'the same point of the space');
+    const asked = await svc.ask(s.id, 2);
+    assert.deepEqual(asked.map((t) => t.id), [e1!.id, e2!.id]);
+    await svc.tell(s.id, e2!.id, { value: 0.97 });
+    await svc.tell(s.id, e1!.id, { value: 0.965 });
+    const measured = new Map((await svc.listTrials(s.id)).map((t) => [t.number, t.value]));
+    const twice = (await svc.recommendation(s.id))!;
+    assert.ok([e1!.number, e2!.number].includes(twice.trialNumber!), `the point measured best, twice: #${twice.trialNumber}`);
+    assert.equal(twice.observed, measured.get(twice.trialNumber!), `#${twice.trialNumber}'s own measurement`);
+    const model = ((await svc.bestSchedule(s.id)) as unknown as { model: { trialNumber: number; measured: number } }).model;
+    assert.equal(model.measured, measured.get(model.trialNumber));
   } finally {
     svc.close();
   }
