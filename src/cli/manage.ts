@@ -27,7 +27,8 @@ export function budgetArg(raw: string, field: string, now: number | null | undef
   if (!m) throw new ConfigError(field, `must be a number (the new total) or +N (more), got ${JSON.stringify(raw)}`, `e.g. ${field} 40 or ${field} +10`);
   const n = Number(m[2]);
   if (!m[1]) return n;
-  if (now === null || now === undefined) throw new ConfigError(field, 'cannot add to a budget the study does not have', `give the new total, e.g. ${field} ${n}`);
+  // A limit the study does not have: the service refuses it, naming the one it has (a new total would be refused too).
+  if (now === null || now === undefined) return n;
   return now + n;
 }
 

@@ -15,7 +15,7 @@ import { checkValidationSize, loadDataset } from '../data/index.js';
 import type { Scenario } from '../train/scenario.js';
 import { createServer, parseAllowedHosts, type RunningServer } from '../server/index.js';
 import { ServedQueue } from '../server/queue_view.js';
-import { loadStudyConfig, localScenario, validateStudyConfig } from '../study/config.js';
+import { loadStudyConfig, localScenario, validateStudyConfig, type StudyConfig } from '../study/config.js';
 import { DatabaseFileGoneError, StudyDeletedError } from '../study/errors.js';
 import { probeBackend } from '../study/executor/backend_probe.js';
 import { runStudy } from '../study/runner.js';
@@ -111,6 +111,12 @@ export function nothingLearned(view: Pick<StudyView, 'trials'>): string | null {
 }
 
 /** The config file and every flag, checked before anything opens: what they refuse ends the CLI with EXIT_NO_RETRY. */
+/** Whether `stored` is `file`'s budget raised by `extend`: the same limits, none lower. */
+export function extendedFrom(stored: StudyConfig['budget'], file: StudyConfig['budget']): boolean {
+  const keys = (b: StudyConfig['budget']) => Object.keys(b).sort().join();
+  return keys(stored) === keys(file) && (['trials', 'timeMinutes'] as const).every((k) => file[k] === undefined || stored[k]! >= file[k]);
+}
+
 function runFlags(configPath: string, o: RunOpts) {
   return noRetry(() => {
     const loaded = loadStudyConfig(configPath);
@@ -211,8 +217,10 @@ async function runStudyCommand(configPath: string, o: RunOpts): Promise<number> 
       // A resumed study keeps the config it was created with; say so rather than silently ignore edits.
       // Every field but the name, --workers' default (this run's) and warmStartFrom (said below) comes from the store.
       const own = new Set(['name', 'workers', 'warmStartFrom', '$schema']);
+      // A budget raised by `extend` is the study's own now: the file's smaller one is no edit to warn of.
       const changed = [...new Set([...Object.keys(stored), ...Object.keys(config)])].filter(
-        (k) => !own.has(k) && JSON.stringify((stored as unknown as Record<string, unknown>)[k]) !== JSON.stringify((config as unknown as Record<string, unknown>)[k]),
+        (k) => !own.has(k) && JSON.stringify((stored as unknown as Record<string, unknown>)[k]) !== JSON.stringify((config as unknown as Record<string, unknown>)[k])
+          && !(k === 'budget' && extendedFrom(stored.budget, config.budget)),
       );
       if (changed.length) display.log(`[study] '${config.name}' exists: continuing it with its stored settings; ignored edits to: ${changed.join(', ')} (rename the study to start afresh, or \`${CLI} extend\` its budget)`);
       if (existing.state === 'COMPLETE') display.log(`[study] '${config.name}' is already complete; showing its results`);

@@ -8,7 +8,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bestLine, companionFlags, localExecutorFlags, workersOption, workersWarning } from '../../src/cli/run.js';
+import { bestLine, companionFlags, extendedFrom, localExecutorFlags, workersOption, workersWarning } from '../../src/cli/run.js';
 import { ConfigError } from '../../src/errors.js';
 import { PACKAGE_VERSION } from '../../src/version.js';
 import { SqliteStorage } from '../../src/study/storage/index.js';
@@ -432,4 +432,13 @@ test('the closing best line names a baseline when one holds the best value (it r
     ({ best, trials, metric: 'valAccuracy', baselines: { batchnorm: 0.895, paper: 0.898 } }) as unknown as Parameters<typeof bestLine>[0];
   assert.equal(bestLine(view({ trialId: 12, number: 1, value: 0.898 })), 'best valAccuracy: 0.8980 (trial #1, paper (Ioffe 2017)) | batchnorm 0.8950 | paper 0.8980');
   assert.equal(bestLine(view({ trialId: 13, number: 2, value: 0.91 })), 'best valAccuracy: 0.9100 (trial #2) | batchnorm 0.8950 | paper 0.8980');
+});
+
+test('a rerun does not call a budget raised by `extend` an ignored edit of the file; a file asking for more, or another limit, is one', () => {
+  assert.equal(extendedFrom({ trials: 12 }, { trials: 10 }), true, 'extended from 10 to 12');
+  assert.equal(extendedFrom({ trials: 10 }, { trials: 10 }), true);
+  assert.equal(extendedFrom({ trials: 10, timeMinutes: 5 }, { trials: 8, timeMinutes: 5 }), true);
+  assert.equal(extendedFrom({ trials: 10 }, { trials: 12 }), false, 'the file asks for more than the study has: extend it');
+  assert.equal(extendedFrom({ trials: 10 }, { trials: 10, timeMinutes: 5 }), false, 'a limit the study was created without');
+  assert.equal(extendedFrom({ trials: 10, timeMinutes: 5 }, { trials: 10 }), false);
 });
