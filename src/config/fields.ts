@@ -121,7 +121,9 @@ export function expectNumber(raw: unknown, field: string, lo: number, hi: number
 /** An integer within [lo, hi]; leave `hi` out for "at least lo" (capped at the largest safe integer). */
 export function expectInt(raw: unknown, field: string, lo: number, hi = Number.MAX_SAFE_INTEGER, fix?: string): number {
   if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < lo || raw > Math.min(hi, Number.MAX_SAFE_INTEGER)) {
-    const range = rangeText(lo, hi, false, false);
+    // "at least lo" alone would not explain why 1e20 is refused: say where the integers end.
+    const past = typeof raw === 'number' && raw > Number.MAX_SAFE_INTEGER && hi >= Number.MAX_SAFE_INTEGER;
+    const range = past ? `in [${lo}, ${Number.MAX_SAFE_INTEGER}]` : rangeText(lo, hi, false, false);
     throw new ConfigError(field, `must be an integer ${range}, got ${describeValue(raw)}`, fix ?? `set an integer ${range}`);
   }
   return raw;

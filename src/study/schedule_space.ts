@@ -50,7 +50,8 @@ function checkLimits(name: string, spec: ParamSpec, field: string): void {
   }
   const values = spec.type === 'categorical' ? spec.choices : [spec.low, spec.high];
   for (const v of values) {
-    if (typeof v !== 'number' || v < lim.low || v > lim.high) {
+    if (typeof v !== 'number') throw new ConfigError(field, `${JSON.stringify(v)} is not a number`, `give ${name}'s values as numbers (0.1, not "0.1")`);
+    if (v < lim.low || v > lim.high) {
       throw new ConfigError(field, `${JSON.stringify(v)} is outside the allowed range [${lim.low}, ${lim.high}]`, `keep ${name} within [${lim.low}, ${lim.high}]`);
     }
   }

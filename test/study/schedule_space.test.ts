@@ -44,4 +44,8 @@ test('mergeScheduleSpace rejects unknown names (listing the allowed ones) and va
   assert.throws(() => mergeScheduleSpace({ rmaxFinal: { type: 'float', low: 0.5, high: 3 } }), (e: unknown) => e instanceof ConfigError && e.field === 'space.rmaxFinal');
   assert.throws(() => mergeScheduleSpace({ shape: { type: 'categorical', choices: ['linear', 'step'] } }), (e: unknown) => e instanceof ConfigError && e.field === 'space.shape.choices');
   assert.throws(() => mergeScheduleSpace({ warmup: { type: 'float', low: 0.3, high: 0.1 } }), (e: unknown) => e instanceof ConfigError && e.field === 'space.warmup');
+  // A number sent as a string is named as one (it was "outside the allowed range [0, 0.99]").
+  for (const v of ['0.1', { type: 'categorical', choices: [0.05, '0.1'] }]) {
+    assert.throws(() => mergeScheduleSpace({ warmup: v }), (e: unknown) => e instanceof ConfigError && e.field === 'space.warmup' && /"0.1" is not a number/.test(e.message) && /0.1, not "0.1"/.test(e.message) && !/outside/.test(e.message));
+  }
 });

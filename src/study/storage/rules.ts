@@ -122,7 +122,7 @@ export function grant(studyName: string, wanted: readonly NewTrial[], counted: n
 }
 
 export function checkIntermediate(v: IntermediateValue): void {
-  if (!Number.isSafeInteger(v.step) || v.step < 0) throw new ConfigError('step', `must be an integer >= 0, got ${String(v.step)}`);
+  if (!Number.isSafeInteger(v.step) || v.step < 0) throw new ConfigError('step', `must be an integer in [0, ${Number.MAX_SAFE_INTEGER}], got ${String(v.step)}`);
   if (typeof v.value !== 'number' || !Number.isFinite(v.value)) throw new ConfigError('value', `must be a finite number, got ${String(v.value)}`);
 }
 
