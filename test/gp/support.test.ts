@@ -1,7 +1,7 @@
 // The evidence a GP loses without each dimension: large for the one that carries the effect, about nothing for an inert one or for a copy of another, never negative.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fitTheta } from '../../src/gp/fit.js';
+import { fitTheta, sampleRows } from '../../src/gp/fit.js';
 import { logEvidence, type GpData } from '../../src/gp/gp.js';
 import { Rng } from '../../src/gp/rng.js';
 import { dimensionSupport, dropDimension } from '../../src/gp/support.js';
@@ -58,4 +58,36 @@ test('dropDimension removes one column and its categorical flag, keeping the row
   assert.deepEqual([...out.categorical], [0, 0]);
   assert.equal(out.d, 2);
   assert.equal(out.y, dat.y);
+});
+
+/** A converged study's history: `spread` points over the box, then the rest crowded within ±0.02 of the optimum. */
+function converged(n: number, spread: number, seed: number): GpData {
+  return data(n, 3, (x, rng) => -((x[0]! - 0.3) ** 2) + 0.01 * rng.normal(), seed, (x) => (x[2]! * n < n - spread ? [0.3 + 0.04 * (x[0]! - 0.5), x[1]!, x[2]!] : x));
+}
+
+test('past maxRows the rows kept are spread over the space, chosen by the inputs alone: a converged history keeps its early spread points', () => {
+  const dat = converged(300, 40, 3);
+  const wide = (x: number) => Math.abs(x - 0.3) > 0.021;
+  const spreadRows = [...Array(dat.n).keys()].filter((i) => wide(dat.X[i * 3]!));
+  assert.ok(spreadRows.length >= 30, `the fixture has spread points: ${spreadRows.length}`);
+  const kept = sampleRows(dat, 100, new Rng(1, 2));
+  assert.equal(kept.n, 100);
+  let keptWide = 0;
+  for (let r = 0; r < kept.n; r++) if (wide(kept.X[r * 3]!)) keptWide++;
+  // A uniform sample of 100 of 300 keeps about a third of them (the crowded rows are spread in the other two dimensions).
+  assert.ok(keptWide >= 0.7 * spreadRows.length, `kept ${keptWide} of the ${spreadRows.length} spread points`);
+  const shuffledValues = { ...dat, y: Float64Array.from(dat.y).reverse() };
+  assert.deepEqual([...sampleRows(shuffledValues, 100, new Rng(1, 2)).X], [...kept.X], 'the values play no part');
+  assert.equal(sampleRows(dat, 300, new Rng(1, 2)), dat, 'no more rows than maxRows: the data as is');
+});
+
+test('on a converged history of 300 trials the dimension that carries the effect keeps its support for every seed; the inert ones stay under 1 nat', () => {
+  // With a uniform sample of 100 the active dimension's support swung from 0.05 to 3.9 nats with the sample's seed.
+  for (let seed = 1; seed <= 4; seed++) {
+    const dat = converged(300, 40, seed);
+    const theta = fitted(dat, seed);
+    const [active, inert] = dimensionSupport(dat, theta, [0, 1], { seed });
+    assert.ok(active! > 5, `seed ${seed}: the active dimension's support is ${active} nats`);
+    assert.ok(inert! < 1, `seed ${seed}: the inert dimension's support is ${inert} nats`);
+  }
 });
