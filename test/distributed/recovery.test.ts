@@ -66,7 +66,7 @@ both('a worker SIGKILLed mid-trial: the trial is re-run by another worker and co
   const log = s.trainings().get(victim.id)!;
   assert.deepEqual(log.starts[0], a.child.pid, 'worker A started it');
   assert.deepEqual(log.ends.map((e) => e.split(':')[0]), [String(b.child.pid)], 'only worker B finished it');
-  assert.match(trainedBy(rerun.metrics) ?? '', new RegExp(`^[^:]+:${b.child.pid}:worker-[0-9a-f]{6}$`), 'the trial names worker B, which trained it to its end');
+  assert.match(trainedBy(rerun.metrics) ?? '', new RegExp(`^[^:]+:${b.child.pid}:worker-[0-9a-f]{14}$`), 'the trial names worker B, which trained it to its end');
   assertTrainedOnce(s, trials, [victim.id]);
   assert.equal((await exitOf(b)).code, 0, 'the surviving worker leaves on its own once the study is done');
 });

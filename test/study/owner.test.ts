@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { processOwnerParts } from '../../src/shared/owners.js';
-import { askOwner, deadLocalOwners, processOwner } from '../../src/study/owner.js';
+import { askOwner, deadLocalOwners, pidSpace, processOwner } from '../../src/study/owner.js';
 
 test('a process owner name reads back as its host, pid and role; other names are not a process\'s', () => {
   const a = processOwner('worker');
@@ -18,11 +18,35 @@ test('a process owner name reads back as its host, pid and role; other names are
   }
 });
 
-test('dead local owners: a holder on this host whose process exited, never this process, another host or an outside trainer', () => {
+test('dead local owners: a holder on this host and pid space whose process exited, never this process, another host, another pid space or an outside trainer', () => {
   const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
-  const gone = `${hostname()}:${child.stdout}:run-aaaaaa`;
+  const here = pidSpace();
+  assert.match(here, /^[0-9a-f]{8}$/);
+  assert.equal(pidSpace(), here, 'one per process');
+  assert.ok(processOwner('run').includes(`:run-${here}`), 'the nonce leads with the space');
+  const gone = `${hostname()}:${child.stdout}:run-${here}aaaaaa`;
   const self = processOwner('run');
-  const parent = `${hostname()}:${process.ppid}:worker-bbbbbb`;
-  const elsewhere = `not-${hostname()}:${child.stdout}:run-cccccc`;
-  assert.deepEqual(deadLocalOwners([gone, self, parent, elsewhere, askOwner('ask-1'), 'by hand']), [gone]);
+  const parent = `${hostname()}:${process.ppid}:worker-${here}bbbbbb`;
+  const elsewhere = `not-${hostname()}:${child.stdout}:run-${here}cccccc`;
+  // A container on this host's network (or a clone of this machine) has this host name and pids of its own.
+  const otherSpace = `${hostname()}:${child.stdout}:worker-${here === '00000000' ? '11111111' : '00000000'}dddddd`;
+  // Named before the nonce carried the space: which machine of that name it ran on cannot be told.
+  const older = `${hostname()}:${child.stdout}:run-eeeeee`;
+  assert.deepEqual(deadLocalOwners([gone, self, parent, elsewhere, otherSpace, older, askOwner('ask-1'), 'by hand']), [gone]);
 });
+
+test('a process in another PID namespace under the same host name is never judged dead by its pid', { skip: !unshareWorks() && 'needs unshare --pid (root on Linux)' }, () => {
+  // The worker's owner name as it says it, from inside a new PID namespace (its pid there is 1 or 2: no such
+  // process here, or another one), while it lives.
+  const out = spawnSync('unshare', ['-p', '-f', '--mount-proc', process.execPath, '--input-type=module', '-e',
+    `import { processOwner } from ${JSON.stringify(new URL('../../src/study/owner.js', import.meta.url).href)}; process.stdout.write(processOwner('worker'));`], { encoding: 'utf8' });
+  assert.equal(out.status, 0, out.stderr);
+  const inside = out.stdout;
+  assert.match(inside, new RegExp(`^${hostname().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:worker-`));
+  assert.notEqual(inside.split('-').at(-1)!.slice(0, 8), pidSpace());
+  assert.deepEqual(deadLocalOwners([inside]), []);
+});
+
+function unshareWorks(): boolean {
+  return spawnSync('unshare', ['-p', '-f', '--mount-proc', 'true']).status === 0;
+}

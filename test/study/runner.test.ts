@@ -37,7 +37,7 @@ test('runner: baselines first, budget counts them, a race of the top tuned trial
   assert.deepEqual(search.slice(0, 2).map((t) => t.role), ['baseline:batchnorm', 'baseline:paper'], 'baselines are trials 0 and 1');
   assert.ok(search.every((t) => t.state === 'COMPLETE'));
   // Each finished trial names the run that trained it (its lease owner, kept once the lease is gone).
-  assert.ok(trials.every((t) => t.lease === null && new RegExp(`^${hostname()}:${process.pid}:run-[0-9a-f]{6}$`).test(trainedBy(t.metrics) ?? '')), JSON.stringify(trials.map((t) => t.metrics)));
+  assert.ok(trials.every((t) => t.lease === null && new RegExp(`^${hostname()}:${process.pid}:run-[0-9a-f]{14}$`).test(trainedBy(t.metrics) ?? '')), JSON.stringify(trials.map((t) => t.metrics)));
   // Fake trainer: batchnorm 0.8, paper 0.85 (x (1 - e^-4)); test-set runs score 0.01 lower.
   assert.ok(Math.abs(byRole(trials, 'baseline:batchnorm')[0]!.value! - 0.8 * (1 - Math.exp(-4))) < 1e-3);
 
