@@ -113,7 +113,20 @@ export async function checkRedis(ref: RedisRef): Promise<void> {
   try {
     await probe.connect();
     await probe.ping();
+    // A database the server lacks (/99 of 16) fails the connection's own SELECT quietly: the client stays on
+    // database 0, and the jobs would land there, beside another deployment's with the same prefix.
+    const db = probe.options.db ?? 0;
+    if (db !== 0) {
+      try {
+        await probe.select(db);
+      } catch (err) {
+        const why = (err as Error).message.split('\n')[0];
+        throw new ConfigError('--redis', `Redis at ${ref.where} has no database ${db} (${why})`,
+          'give a database number the server has (0 to its `databases` setting less one: 0-15 by default), e.g. /0');
+      }
+    }
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     const failure = (cause ?? (err as Error)) as NodeJS.ErrnoException;
     const why = failure.message.split('\n')[0]!.replace(ref.url, ref.where);
     throw new ConfigError('--redis', `cannot reach Redis at ${ref.where} (${why})`, redisFix(ref, failure));

@@ -41,6 +41,12 @@ test('checkRedis: an unreachable server is a ConfigError naming the redacted URL
   });
 });
 
+test('checkRedis: a database number the server lacks is refused, not served from database 0', { skip }, async () => {
+  await assert.rejects(checkRedis(parseRedisRef(`${REDIS_URL.replace(/\/\d*$/, '')}/99`, undefined)),
+    (e: Error) => /^--redis: Redis at redis:\/\/.*\/99 has no database 99 \(ERR .*\).*fix: give a database number the server has/.test(e.message));
+  await checkRedis(parseRedisRef(`${REDIS_URL.replace(/\/\d*$/, '')}/1`, undefined));
+});
+
 test('worker flags are checked before anything connects', async () => {
   const base = { db: join(dir, 'never.db'), redis: 'redis://127.0.0.1:1', idleExit: '2' };
   await assert.rejects(workerCommand({ ...base, concurrency: '0' }), /--concurrency: must be an integer in \[1, 256\], got "0"/);
