@@ -284,8 +284,11 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
 
 /** BullMQ's message, or what it means where it has a known cause. */
 export function queueErrorText(err: Error): string {
-  // A job's keys vanished under it: Redis restarted empty or was flushed while the trial trained.
-  if (/^Missing key for job /.test(err.message)) return `${err.message} (Redis lost the job while it ran, after a restart or a flush; its trial's outcome is in the database)`;
+  // A job's keys vanished under it: its lock expired while this worker was frozen or cut off (and the stall check took
+  // it back), or Redis restarted empty or was flushed, while the trial trained.
+  if (/^Missing key for job /.test(err.message)) {
+    return `${err.message} (the job left the queue while it ran: its lock expired while this worker was frozen or cut off from Redis, or Redis restarted empty or was flushed; its trial's outcome is in the database)`;
+  }
   return err.message;
 }
 
