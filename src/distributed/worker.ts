@@ -207,6 +207,9 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
           setImmediate(() => void shutdown('fatal'));
           throw new UnrecoverableError((err as Error).message);
         }
+        // Anything else (the database cut off mid-trial, a read that failed) fails the job, which BullMQ says to no one:
+        // say it here, or a trial's training is lost without a word.
+        errors.note(`[worker] job ${job.id} (trial id ${job.data.trialId} of study ${job.data.studyId}) failed here: ${printable((err as Error).message)}; unless its result was recorded, the trial goes back to the queue (at once if it was handed back, else when its lease expires)`);
         throw err;
       } finally {
         active--;

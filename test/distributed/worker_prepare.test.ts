@@ -50,6 +50,8 @@ test('worker: a dataset load that failed for a passing reason fails only that jo
     }, 30_000);
     assert.equal(loads, 2, 'loaded again after the failure, and kept after that');
     assert.equal((await service.getTrial(study.id, first!.id)).state, 'WAITING', 'the failed job left its trial for the coordinator to enqueue again');
+    // The failed job is said, not lost without a word (BullMQ tells no one).
+    assert.equal(lines.filter((l) => l === `[worker] job p-${first!.id} (trial id ${first!.id} of study ${study.id}) failed here: EMFILE: too many open files; unless its result was recorded, the trial goes back to the queue (at once if it was handed back, else when its lease expires)`).length, 1, lines.join('\n'));
     stop.abort();
     const res = await worker;
     assert.equal(res.reason, 'signal', lines.join('\n'));
