@@ -131,6 +131,9 @@ export interface Serving {
   stop(): Promise<void>;
 }
 
+/** How long a stopped serve waits for what still holds its event loop before it exits anyway. */
+const LINGER_MS = 1000;
+
 /** A token shorter than this, served beyond loopback, is warned of (8 is refused; 32 hex characters are 128 bits). */
 const STRONG_TOKEN_LENGTH = 20;
 
@@ -217,8 +220,11 @@ export function register(program: Command): void {
       const srv = await serve(o);
       for (const w of srv.warnings) process.stderr.write(`renorm-tune: warning: ${w}\n`);
       process.stdout.write(`renorm-tune: serving ${o.db ?? 'the database'} at ${srv.url}${srv.tokenRequired ? ' (open /?token=<token> once in the browser)' : ''}; Ctrl-C stops\n`);
-      process.once('SIGINT', () => void srv.stop());
-      process.once('SIGTERM', () => void srv.stop());
+      // Once stopped, the process ends even if a connection lingers: BullMQ's queue client keeps reconnecting to a
+      // Redis that is away after its close gave up (queue.ts), and serve stayed until Redis came back.
+      const stop = () => void srv.stop().finally(() => setTimeout(() => process.exit(process.exitCode ?? 0), LINGER_MS).unref());
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
       const reload = srv.reloadTls;
       if (reload) process.on('SIGHUP', () => process.stdout.write(`renorm-tune: ${reload()}\n`));
     });

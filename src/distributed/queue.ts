@@ -118,8 +118,9 @@ export class TrialQueue {
   }
 
   /**
-   * Closes both connections. False when they had not closed within `graceMs`: they are left to go (the process
-   * still exits; nothing of theirs keeps it alive), since they hold nothing the database does not.
+   * Closes both connections. False when they had not closed within `graceMs`: they are left to go, since they hold
+   * nothing the database does not; a client still reconnecting to a Redis that is away keeps the event loop alive,
+   * so a process that closes one ends itself (the coordinator, worker and serve do).
    */
   async close(graceMs = CLOSE_GRACE_MS): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;

@@ -1,10 +1,14 @@
 // Closing the coordinator's queue when Redis has just restarted: BullMQ's own close never settles then, and a
 // coordinator that printed its summary hung on it (found by `npm run soak`); it now leaves after a grace.
 import { test } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { TrialQueue } from '../../src/distributed/queue.js';
 import { parseRedisRef } from '../../src/distributed/redis.js';
 import { startPrivateRedis } from '../fixtures/redis_server.js';
+import { serveProcess } from '../fixtures/serve_process.js';
 
 const redis = await startPrivateRedis();
 const skip = 'unavailable' in redis ? redis.unavailable : false;
@@ -49,6 +53,26 @@ test('Redis still away: the same', { skip, timeout: 30_000 }, async () => {
     await closesWithin(q, 1000);
   } finally {
     await redis.start();
+  }
+});
+
+test('serve --redis: SIGTERM while Redis is away ends the process (it stayed until Redis came back)', { skip, timeout: 60_000 }, async () => {
+  if ('unavailable' in redis) return;
+  const dir = mkdtempSync(join(tmpdir(), 'renorm-serve-close-'));
+  const srv = await serveProcess(['--db', join(dir, 's.db'), '--redis', redis.url, '--redis-prefix', `serve-close-${process.pid}`]);
+  try {
+    assert.equal((await fetch(`${srv.url}/api/queue`)).status, 200, 'the queue panel reads Redis');
+    await redis.kill();
+    assert.equal((await fetch(`${srv.url}/api/queue`)).status, 503);
+    const t0 = Date.now();
+    const exited = new Promise<number | null>((r) => srv.child.once('exit', (code) => r(code)));
+    srv.child.kill('SIGTERM');
+    const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 20_000))]);
+    assert.equal(code, 0, `exit ${code} after ${Date.now() - t0} ms: ${srv.output()}`);
+  } finally {
+    srv.child.kill('SIGKILL');
+    await redis.start();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
