@@ -83,7 +83,8 @@ export interface SchemaWait {
 
 /**
  * openWorkerService, waiting while the database holds no schema yet: its coordinator, which creates it, has not
- * started, so a worker may be started first. Undefined when the wait ended (`waitMs`, or `signal`) with none. A
+ * started, so a worker may be started first. Undefined when the wait ended (`waitMs` with no coordinator announced,
+ * or `signal`) with none. A
  * coordinator announced on the worker's queue for `foreignAfterMs` while the database still holds none created its
  * study's schema before announcing it, in another database: a WrongDatabaseError (a ConfigError naming --db).
  */
@@ -104,9 +105,12 @@ export async function openWorkerServiceWhenCreated(ref: string, w: SchemaWait): 
       throw new WrongDatabaseError('--db', `${w.where} still holds no renorm-tune schema while coordinator ${coordinator.owner} runs study '${coordinator.studyName}' on this queue: this worker's database is not its coordinator's`,
         'give the worker the coordinator\'s --db, or give each database its own --redis-prefix');
     }
+    // The idle wait (--idle-exit) ends only with no coordinator about: while one is announced the worker is not idle,
+    // and it waits for the schema or for the check above to call this database the wrong one (it left after 2 s,
+    // exit 0, saying that no coordinator had run a study here).
     const left = w.waitMs - (Date.now() - start);
-    if (left <= 0) return undefined;
-    await sleep(Math.min(everyMs, left), undefined, { signal: w.signal }).catch(() => undefined); // a signal ends it at once
+    if (left <= 0 && !coordinator) return undefined;
+    await sleep(left > 0 ? Math.min(everyMs, left) : everyMs, undefined, { signal: w.signal }).catch(() => undefined); // a signal ends it at once
   }
   return undefined;
 }

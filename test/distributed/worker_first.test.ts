@@ -93,6 +93,17 @@ test('a coordinator announced on the queue for foreignAfterMs while the database
   });
 });
 
+test('an idle wait shorter than foreignAfterMs does not end while a coordinator is announced: the wrong database is still named', async () => {
+  // With --idle-exit 2 the worker left after 2 s, exit 0, saying no coordinator had run a study on its database.
+  const w: SchemaWait = {
+    ...quietWait(50),
+    where: join(dir, 'wrong-idle.db'),
+    foreignAfterMs: 300,
+    coordinators: async () => [{ owner: 'h:1:coordinator-y', studyName: 'elsewhere' }],
+  };
+  await assert.rejects(openWorkerServiceWhenCreated(join(dir, 'wrong-idle.db'), w), WrongDatabaseError);
+});
+
 test('another error (a schema of another version) is thrown at once, not waited on', async () => {
   const file = join(dir, 'newer.db');
   const db = new Database(file);
