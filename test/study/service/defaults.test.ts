@@ -61,4 +61,10 @@ test('baselines: their equivalent points lie in the default space and the real o
   // A space that fixes warmup at 0.3 cannot hold them: they are left out instead of failing the study.
   const narrow = baseConfig({ space: { warmup: 0.3 } });
   assert.deepEqual(baselineTrials(studySpace(narrow), 0.99).map((t) => t.params), [{}, {}]);
+  // A space that fixes the momentum has the baselines train with it too (they trained at 0.99 while every tuned trial
+  // trained at 0.9), inside the space or out of it.
+  const fixed = baselineTrials(studySpace(baseConfig({ space: { renormMomentum: 0.9 } })), 0.99);
+  assert.deepEqual(fixed.map((t) => t.params.renormMomentum), [0.9, 0.9]);
+  assert.deepEqual(fixed.map((t) => paramsToSchedule(t.params).renormMomentum), [0.9, 0.9]);
+  assert.deepEqual(baselineTrials(studySpace(baseConfig({ space: { warmup: 0.3, renormMomentum: 0.9 } })), 0.99).map((t) => t.params), [{ renormMomentum: 0.9 }, { renormMomentum: 0.9 }]);
 });
