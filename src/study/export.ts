@@ -27,7 +27,7 @@ export type StudyExport = ExportedSchedule & {
   /** The paired comparisons at the study's run length, when final validation ran. */
   comparisons?: Comparison[];
   /** The tuned schedule, when the recommendation is something else. */
-  tuned?: { trialId: number; trialNumber: number; value: number | null; schedule: ScheduleSpec };
+  tuned?: { trialId: number; trialNumber: number; value: number | null; schedule: ScheduleSpec; renormMomentum?: number };
   /** The optimizer's recommendation: its prediction at the tuned trial it believes best, next to what was measured there. */
   model?: { trialNumber: number | null; predicted: number; sd: number | null; measured: number | null };
   /** The recommended trial's role and visible number. */
@@ -83,11 +83,18 @@ export function buildExport(study: StudyRecord, trials: TrialRecord[], opts: Bui
     },
   };
   if (rec.comparisons.length) out.comparisons = rec.comparisons;
-  if (rec.tuned && rec.tuned.id !== best.id) out.tuned = { trialId: rec.tuned.id, trialNumber: rec.tuned.number, value: rec.tuned.value, schedule: rec.tuned.schedule };
-  const momentum = best.params.renormMomentum;
-  if (typeof momentum === 'number') out.renormMomentum = momentum;
+  if (rec.tuned && rec.tuned.id !== best.id) {
+    out.tuned = { trialId: rec.tuned.id, trialNumber: rec.tuned.number, value: rec.tuned.value, schedule: rec.tuned.schedule, ...momentumOf(rec.tuned) };
+  }
+  Object.assign(out, momentumOf(best));
   if (opts.model) out.model = { trialNumber: opts.model.trialNumber, predicted: opts.model.mean, sd: opts.model.sd, measured: opts.model.observed };
   return out;
+}
+
+/** A trial's renorm momentum, where it set one: the schedule alone does not reproduce a trial that tuned it. */
+function momentumOf(t: TrialRecord): { renormMomentum?: number } {
+  const m = t.params.renormMomentum;
+  return typeof m === 'number' ? { renormMomentum: m } : {};
 }
 
 /** The study attribute that keeps the run length an external study without one of its own was last asked with. */
