@@ -35,6 +35,8 @@ function formulaAt(spec: FormulaSchedule, t: number, step: number, totalSteps: n
  */
 export function scheduleAt(schedule: ScheduleSpec | ExportedSchedule | ScheduledTrial, step: number, totalSteps?: number): Clipping {
   const { spec, ownSteps } = unwrap(schedule);
+  // A NaN step gave NaN limits (for every kind but BatchNorm), which no layer can apply.
+  if (!Number.isFinite(step)) throw new ConfigError('step', `must be a finite number, got ${step}`, 'pass the training step the limits are for');
   totalSteps ??= ownSteps;
   if (spec.kind === 'batchnorm') return { ...BATCHNORM_CLIPPING };
   if (totalSteps === undefined || !(totalSteps > 0)) {

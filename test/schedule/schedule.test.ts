@@ -208,3 +208,11 @@ test("an export's renormMomentum is checked when read back, in the layer's range
     assert.throws(() => loadScheduleArg(file), (e: unknown) => e instanceof ConfigError && e.field === `${file}.renormMomentum` && /\[0, 1\)/.test(e.message), name);
   }
 });
+
+test('scheduleAt refuses a step that is not a finite number (it gave NaN limits)', () => {
+  for (const step of [Number.NaN, Infinity]) {
+    for (const spec of [{ kind: 'paper' }, { kind: 'batchnorm' }, { kind: 'formula', rmax: '1 + t', dmax: 't' }] as ScheduleSpec[]) {
+      assert.throws(() => scheduleAt(spec, step, 100), (e: unknown) => e instanceof ConfigError && e.field === 'step', `${spec.kind} at ${step}`);
+    }
+  }
+});
