@@ -58,7 +58,7 @@ export function register(program: Command): void {
           const out: Outcome[] = [];
           for (const study of refs) out.push(await one(from, to, study));
           return out;
-        }, { mustExist: false });
+        }, { mustExist: false, field: '--to' });
       });
       const refused = outcomes.filter((c) => 'refused' in c);
       if (!o.all && refused.length > 0) {

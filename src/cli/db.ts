@@ -12,9 +12,9 @@ export { DB_ENV, DEFAULT_DB } from '../study/storage/index.js';
 export const DB_HELP = 'SQLite file or postgres:// URL (default: $RENORM_TUNE_DB, else ./renorm-tune.db)';
 
 /** Read-only commands pass `mustExist`: a typo in --db must not leave an empty SQLite file behind. */
-export async function openService(db: string | undefined, opts: { mustExist?: boolean } = {}): Promise<{ service: StudyService; storage: Storage; ref: string; close(): Promise<void> }> {
+export async function openService(db: string | undefined, opts: { mustExist?: boolean; field?: string } = {}): Promise<{ service: StudyService; storage: Storage; ref: string; close(): Promise<void> }> {
   const ref = storageRefFrom(db);
-  const storage = await openStorage(ref, { mustExist: opts.mustExist === true });
+  const storage = await openStorage(ref, { mustExist: opts.mustExist === true, ...(opts.field ? { field: opts.field } : {}) });
   const service = createStudyService(storage);
   return {
     service,
@@ -28,7 +28,7 @@ export async function openService(db: string | undefined, opts: { mustExist?: bo
 }
 
 /** Runs `fn` with a service over `db`, closing it whatever happens. */
-export async function withService<T>(db: string | undefined, fn: (s: StudyService) => Promise<T>, opts: { mustExist?: boolean } = { mustExist: true }): Promise<T> {
+export async function withService<T>(db: string | undefined, fn: (s: StudyService) => Promise<T>, opts: { mustExist?: boolean; field?: string } = { mustExist: true }): Promise<T> {
   const { service, close } = await openService(db, opts);
   try {
     return await fn(service);

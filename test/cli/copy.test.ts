@@ -89,6 +89,9 @@ test('copy names what is wrong with its arguments, and makes no file for them', 
     [['copy', 's', '--db', join(dir, 'nope.db'), '--to', join(dir, 'x.db')], /nope\.db: no such database file/],
     [['copy', 's', '--db', db], /required option '--to <ref>' not specified/],
     [['copy', 'no-such-study', '--db', (await database(db, ['here']), db), '--to', join(dir, 'x.db')], /study 'no-such-study' \(neither an id nor a name/],
+    // The target is named by its own flag (it was "--db: cannot use postgres://...").
+    [['copy', 'here', '--db', db, '--to', 'postgres://nobody@127.0.0.1:1/x'], /^error: --to: cannot use postgres:\/\/nobody@127\.0\.0\.1:1\/x: connection refused/],
+    [['copy', 'here', '--db', db, '--to', 'mysql://h/x'], /^error: --to: unsupported/],
   ];
   for (const [args, message] of cases) {
     const r = cli(...args);

@@ -38,7 +38,7 @@ export interface OpenStorageOptions extends SqliteOptions, PgOptions {
 
 /** Opens (and migrates) the store `ref` names; a PostgreSQL URL connects first, so an unreachable server fails here, named. */
 export async function openStorage(ref: string, opts: OpenStorageOptions = {}): Promise<Storage> {
-  const parsed = parseStorageRef(ref);
+  const parsed = parseStorageRef(ref, opts.field);
   if (parsed.kind === 'memory') return new MemoryStorage();
   if (parsed.kind === 'sqlite') return new SqliteStorage(parsed.file, opts);
   const { PgStorage } = await import('./postgres.js');

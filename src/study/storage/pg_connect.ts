@@ -7,6 +7,8 @@ import { ignoredUrlOptions } from './pg_url_options.js';
 
 /** What `PgStorage.connect` accepts besides the URL (every field also has a URL query parameter or a default). */
 export interface PgOptions {
+  /** The flag that gave the URL, as errors name it (default --db; `copy` opens its target from --to). */
+  field?: string;
   /** Where a lost notification connection or a repaired stored value is reported. Default stderr. */
   warn?: (message: string) => void;
   /** Refuse a database without the renorm-tune schema instead of creating it (read-only commands). */

@@ -191,7 +191,7 @@ export class PgStorage implements Storage {
    */
   static async connect(url: string, opts: PgOptions = {}): Promise<PgStorage> {
     const where = redactUrl(url);
-    const cfg = resolveConfig(url, opts);
+    const cfg = resolveConfig(url, opts, opts.field);
     const warn = opts.warn ?? ((m: string) => process.stderr.write(`renorm-tune: ${m}\n`));
     if (cfg.ignored.length > 0) warn(`${where}: ${cfg.ignored.map((n) => `?${n}`).join(', ')} ${cfg.ignored.length === 1 ? 'is' : 'are'} not read by renorm-tune or its PostgreSQL driver, and ignored`);
     // A client of its own for the check and the migrations: its connect timeout is the short one users wait for.
@@ -202,7 +202,7 @@ export class PgStorage implements Storage {
       await client.connect();
       applied = await migrate(client, where, { migrate: opts.migrate !== false, mustExist: opts.mustExist === true });
     } catch (err) {
-      throw connectError(err, url, cfg.connectTimeoutMs);
+      throw connectError(err, url, cfg.connectTimeoutMs, opts.field);
     } finally {
       await client.end().catch(() => undefined);
     }
