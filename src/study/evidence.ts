@@ -54,7 +54,7 @@ export function evidencePlan(trials: readonly TrialRecord[], config: StudyConfig
   const wanted = picker.extraRuns(trials);
   const pick = picker.pick(trials);
   if (seeds > 0) {
-    const sources: Partial<Record<FinalArm, FinalSource>> = { ...baselineSources(trials) };
+    const sources: Partial<Record<FinalArm, FinalSource>> = { ...baselineSources(trials, true) };
     if (pick.ready && pick.pick) sources.best = pick.pick;
     wanted.push(...finalTrials(sources, config.seed, seeds, stepsMultipliers, pick.ready && pick.pick ? bestRunTag(trials, pick.pick) : ''));
   }

@@ -37,11 +37,16 @@ export function stepsMultiplierOf(role: string): number {
   return parseFinalRole(role)?.multiplier ?? 1;
 }
 
-/** The baselines that completed their search run: each becomes an arm. */
-export function baselineSources(trials: readonly TrialRecord[]): Partial<Record<BaselineName, TrialRecord>> {
+/**
+ * The study's baseline trials, those that completed their search run, or (`anyState`) every one it has: each is a
+ * final arm whatever its search run did, since a final run retrains its schedule from scratch; a search run that
+ * failed once (a passing out-of-memory) left that baseline out of final validation, and the tuned schedule could be
+ * recommended over a baseline it was never compared with.
+ */
+export function baselineSources(trials: readonly TrialRecord[], anyState = false): Partial<Record<BaselineName, TrialRecord>> {
   const out: Partial<Record<BaselineName, TrialRecord>> = {};
   for (const b of BASELINES) {
-    const t = trials.find((x) => x.role === baselineRole(b) && x.state === 'COMPLETE');
+    const t = trials.find((x) => x.role === baselineRole(b) && (anyState || x.state === 'COMPLETE'));
     if (t) out[b] = t;
   }
   return out;

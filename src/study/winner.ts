@@ -33,8 +33,12 @@ export interface StudyRecommendation {
 export function decideWinner(study: StudyRecord, trials: readonly TrialRecord[], modelPick: number | null = null): StudyRecommendation | null {
   const tuned = tunedPick(study, trials, modelPick);
   const baselines = baselineSources(trials);
-  const measured = (Object.keys(baselines) as BaselineName[]).length > 0;
   const reading = readFinalValidation(study.attrs.finalValidation);
+  // Final validation retrains every baseline, one whose search run failed too: its paired verdicts stand.
+  const paired = reading?.paired && reading.pending === 0 && tuned && reading.bestTrialNumber === tuned.number ? reading : null;
+  const arms = baselineSources(trials, true);
+  if (paired && tuned && Object.keys(arms).length > 0) return fromFinal(paired, tuned, arms);
+  const measured = (Object.keys(baselines) as BaselineName[]).length > 0;
 
   if (!measured) {
     if (!tuned) return null;
@@ -44,9 +48,7 @@ export function decideWinner(study: StudyRecord, trials: readonly TrialRecord[],
       verdict: `no baseline measured (${why}): nothing says whether the tuned schedule (#${tuned.number}) beats BatchNorm or the paper's schedule`,
     };
   }
-  const paired = reading?.paired && reading.pending === 0 && tuned && reading.bestTrialNumber === tuned.number ? reading : null;
-  if (paired && tuned) return fromFinal(paired, tuned, baselines);
-  return fromSearch(study, tuned, baselines, reading);
+  return fromSearch(study, tuned, baselines, reading, failedBaselines(trials));
 }
 
 function fromFinal(reading: FinalReading, tuned: TrialRecord, baselines: Partial<Record<BaselineName, TrialRecord>>): StudyRecommendation {
@@ -69,7 +71,13 @@ function fromFinal(reading: FinalReading, tuned: TrialRecord, baselines: Partial
   };
 }
 
-function fromSearch(study: StudyRecord, tuned: TrialRecord | null, baselines: Partial<Record<BaselineName, TrialRecord>>, reading: FinalReading | null): StudyRecommendation {
+/** The baselines whose search run ended without a value (failed): the search compared nothing with them. */
+function failedBaselines(trials: readonly TrialRecord[]): BaselineName[] {
+  const all = baselineSources(trials, true);
+  return (Object.keys(all) as BaselineName[]).filter((b) => all[b]!.state !== 'COMPLETE' && all[b]!.state !== 'WAITING' && all[b]!.state !== 'RUNNING');
+}
+
+function fromSearch(study: StudyRecord, tuned: TrialRecord | null, baselines: Partial<Record<BaselineName, TrialRecord>>, reading: FinalReading | null, failed: BaselineName[]): StudyRecommendation {
   const contenders = [...(tuned ? [tuned] : []), ...Object.values(baselines)];
   const best = rankTrials(contenders, study.direction)[0]!;
   const b = baselineOf(best.role);
@@ -81,9 +89,10 @@ function fromSearch(study: StudyRecord, tuned: TrialRecord | null, baselines: Pa
       : reading && reading.pending > 0
         ? 'final validation is still running'
         : 'no final validation ran';
+  const unmeasured = failed.length ? `; ${failed.map((f) => ARM_LABELS[f]).join(' and ')} ${failed.length > 1 ? 'were' : 'was'} not compared (${failed.length > 1 ? 'their search runs' : 'its search run'} failed)` : '';
   return {
     trial: best, winner: b ?? 'tuned', evidence: 'search', tuned, comparisons: [],
-    verdict: `${b ? ARM_LABELS[b] : `the tuned schedule (#${best.number})`} scored best in the search (${contenders.map(fmt).join(', ')}): single validation runs, no interval, ${why}`,
+    verdict: `${b ? ARM_LABELS[b] : `the tuned schedule (#${best.number})`} scored best in the search (${contenders.map(fmt).join(', ')}): single validation runs, no interval, ${why}${unmeasured}`,
   };
 }
 

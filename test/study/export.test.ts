@@ -19,7 +19,7 @@ const schemaCheck = new Ajv({ allErrors: true, strict: false, validateFormats: f
 const ramp: RampSchedule = { kind: 'ramp', shape: 'linear', warmup: 0.1, rmaxFinal: 3, rmaxEnd: 0.8, dmaxFinal: 5, dmaxEnd: 0.5 };
 
 /** A study with the two baselines, tuned trials of the given values, a failed one and a final-validation run that must not count. */
-async function study(values: { tuned: number[]; batchnorm?: number; paper?: number }, direction: Direction = 'maximize', metric = 'valAccuracy') {
+async function study(values: { tuned: number[]; batchnorm?: number | null; paper?: number | null }, direction: Direction = 'maximize', metric = 'valAccuracy') {
   const s: Storage = new MemoryStorage();
   const config = validateStudyConfig({ name: 'exp', scenario: { dataset: 'mnist', steps: 1000 }, budget: { trials: 10 }, objective: { metric }, backend: 'wasm' });
   const st = await s.createStudy({ name: 'exp', direction, config: config as unknown as Record<string, unknown> });
@@ -148,6 +148,28 @@ describe('buildExport: the verdict', () => {
     await s.setStudyAttr(studyId, 'finalValidationSource', { best: best.id, trialNumber: best.number, pickedBy: 'race' });
     return (await s.getStudy(studyId))!;
   }
+
+  it('a baseline whose search run failed is still compared in final validation, and recommended when not beaten (its search value null)', async () => {
+    // A passing failure of BatchNorm's search run left it out of final validation, and the tuned schedule won over
+    // a baseline it was never compared with.
+    const { s, st, trials, tuned } = await study({ batchnorm: null, paper: 0.5, tuned: [0.8, 0.82] });
+    assert.equal(trials.find((t) => t.role === 'baseline:batchnorm')!.state, 'FAIL');
+    const rec = await withFinal(s, st.id, tuned[1]!, { batchnorm: [0.95, 0.96, 0.94], paper: [0.5, 0.52, 0.51], best: [0.8, 0.81, 0.82] });
+    const e = buildExport(rec, trials, { packageVersion: 'x' });
+    assert.equal(e.winner, 'batchnorm', e.verdict);
+    assert.equal(e.evidence, 'paired-final');
+    assert.deepEqual(e.schedule, { kind: 'batchnorm' });
+    assert.equal(e.value, null, 'its search run measured nothing');
+    assert.match(e.verdict, /was not shown to beat BatchNorm/);
+    assert.ok(schemaCheck(e), JSON.stringify(schemaCheck.errors));
+  });
+
+  it('without final validation, a baseline whose search run failed is said to be uncompared', async () => {
+    const { st, trials } = await study({ batchnorm: null, paper: 0.5, tuned: [0.8] });
+    const e = buildExport(st, trials, { packageVersion: 'x' });
+    assert.equal(e.evidence, 'search');
+    assert.match(e.verdict, /; BatchNorm was not compared \(its search run failed\)$/);
+  });
 
   it('paired final validation that beats both baselines: the tuned schedule, with the comparisons and the verdict in words', async () => {
     const { s, st, trials, tuned } = await study({ batchnorm: 0.9, paper: 0.91, tuned: [0.92, 0.95] });

@@ -265,6 +265,19 @@ test('service: final validation runs every arm on the same fresh seeds, once how
   assert.equal(new Set(seedsOf('best')).size, 3);
 });
 
+test('service: a baseline whose search run failed still gets its final runs (they retrain its schedule from scratch)', async () => {
+  const { svc, study: s } = await study({ finalValidation: { seeds: 2 } });
+  const [bn, pa] = await svc.listTrials(s.id);
+  await runToEnd(svc, s.id, bn!.id, { state: 'FAIL', failureReason: 'CUDA out of memory' });
+  await runToEnd(svc, s.id, pa!.id, { state: 'COMPLETE', value: 0.85 });
+  const [t] = await svc.ask(s.id, 1);
+  await runToEnd(svc, s.id, t!.id, { state: 'COMPLETE', value: 0.9 });
+  await svc.advanceEvidence(s.id);
+  const finals = (await svc.listTrials(s.id)).filter((x) => x.role.startsWith('final:'));
+  assert.deepEqual(finals.map((f) => f.role).sort(), ['final:batchnorm', 'final:batchnorm', 'final:best', 'final:best', 'final:paper', 'final:paper']);
+  assert.deepEqual(finals.find((f) => f.role === 'final:batchnorm')!.schedule, { kind: 'batchnorm' });
+});
+
 test('service: subscribers get incremental events of their study (no curve in trial events), and can unsubscribe', async () => {
   const { svc, study: s } = await study({ executor: 'external', baselines: false });
   const events: StudyEvent[] = [];
