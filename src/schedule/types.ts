@@ -83,7 +83,8 @@ export interface ExportedSchedule {
   renormMomentum?: number;
   trialId: number;
   objective: { metric: string; direction: 'minimize' | 'maximize' };
-  value: number;
+  /** The search value; null for a baseline recommended by final validation whose search run failed. */
+  value: number | null;
   baselines: { batchnorm: number | null; paper: number | null };
   provenance: {
     study: string;

@@ -64,7 +64,7 @@ export function buildExport(study: StudyRecord, trials: TrialRecord[], opts: Bui
     table: scheduleTable(best.schedule, totalSteps, { points: EXPORT_TABLE_POINTS }),
     trialId: best.id,
     objective: { metric: metricOf(study.config), direction: study.direction },
-    value: best.value!,
+    value: best.value,
     baselines: baselineValues(trials),
     winner: rec.winner,
     verdict: rec.verdict,
