@@ -217,6 +217,10 @@ describe('study.optimize (Optuna\'s loop) against a live server', { skip: python
     assert.deepEqual(seen.caught, [['FAIL', 'COMPLETE', 'COMPLETE'], 'RuntimeError: CUDA out of memory', 3]);
     assert.deepEqual(seen.raised, ['ZeroDivisionError', [[0, 'FAIL', 'ZeroDivisionError: division by zero']]], 'told failed, then raised; nothing more asked');
     assert.deepEqual(seen.interrupted, [[[0, 'WAITING', null]], [0]], 'nothing told; handed back, so the next ask gets it at once');
+    // SIGTERM too (it ended the process at once, and the trial waited out its hour-long lease), unless the program
+    // handles SIGTERM itself.
+    assert.deepEqual(seen.sigterm, [143, [[0, 'WAITING', null]], [0], true], 'handed back on SIGTERM; its default action restored');
+    assert.deepEqual(seen.sigtermOwn, [1, [15]], 'a handler of the program\'s own runs, and the trial is told');
     const [awayStates, awayErr] = seen.interruptedAway as [unknown, string];
     assert.deepEqual(awayStates, [[0, 'RUNNING', null]], 'not handed back: it keeps its lease until that expires');
     assert.match(awayErr, /^renorm-tune: trial #0 was not handed back \(cannot reach renorm-tune at http:\/\/127\.0\.0\.1:9 .*\); it returns to the queue when its lease expires\n$/);

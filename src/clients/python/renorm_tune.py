@@ -35,6 +35,7 @@ import os
 import random
 import re
 import socket
+import signal
 import ssl
 import sys
 import threading
@@ -508,7 +509,9 @@ class Study:
         - An exception in the objective is told as ``failed="<type>: <message>"`` and then raised again, unless it is
           an instance of a class in `catch` (e.g. ``catch=(RuntimeError,)``): then the loop goes on, as in Optuna.
         - KeyboardInterrupt (any BaseException that is not an Exception) hands the trial back (``release``: queued
-          again at once for the next trainer) and is raised again.
+          again at once for the next trainer) and is raised again. So does SIGTERM (a preempted machine, Slurm,
+          Kubernetes, ``timeout``): while optimize runs on the main thread, and SIGTERM has its default action, it raises
+          SystemExit(143) there (the previous action comes back when optimize returns).
         - LeaseLost from a report or the tell: the lease expired and the trial went to someone else; the loop goes on.
         - An empty ask (other trainers hold the last runs, and what comes next waits on them): wait `wait_seconds`
           and ask again.
@@ -535,6 +538,12 @@ class Study:
         `group=False`: this process alone runs the loop, as without a group (one rank tuning while the others do
         something else).
         """
+        with _SigtermRaises():
+            return self._optimize(objective, n_trials, timeout, catch, wait_seconds, total_steps, heartbeat_seconds, group,
+                                  callbacks, gc_after_trial, peer_grace_seconds)
+
+    def _optimize(self, objective, n_trials, timeout, catch, wait_seconds, total_steps, heartbeat_seconds, group,
+                  callbacks, gc_after_trial, peer_grace_seconds):
         if not callable(objective):
             raise TypeError("objective must be a function objective(trial) returning the trial's value, got %r" % (objective,))
         if n_trials is not None and (not isinstance(n_trials, int) or isinstance(n_trials, bool) or n_trials < 1):
@@ -833,6 +842,32 @@ def _lease_token(trial, verb):
     if token is None:
         raise ValueError("%s needs the trial as ask returned it (with its lease token), not a bare number" % verb)
     return token
+
+
+class _SigtermRaises:
+    """While optimize runs: SIGTERM, when it has its default action and this is the main thread, raises SystemExit(143)
+    where the loop is, so the trial in training is handed back as on Ctrl-C. By default SIGTERM ends the process at
+    once, and the trial stayed RUNNING until its lease ran out (an hour by default for outside trainers). A handler
+    the program installed itself is left alone."""
+
+    def __enter__(self):
+        self.previous = None
+        if threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGTERM"):
+            try:
+                if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+                    self.previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+            except (ValueError, OSError):
+                self.previous = None
+        return self
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
+        return False
+
+
+def _exit_on_sigterm(signum, frame):
+    raise SystemExit(128 + signum)
 
 
 class _Heartbeat:
