@@ -268,7 +268,7 @@ test('a study stopped with `stop` says so on the landing page and in its header,
     const meta = (await page.textContent('#study-meta')) ?? '';
     // The commands it quotes are drawn as code (they showed as raw backticks).
     assert.match(meta.split(' · ')[0]!, new RegExp(words.source.replace(/`/g, '')));
-    assert.deepEqual(await page.locator('#study-meta code').allTextContents(), ['npx renorm-tune stop', 'npx renorm-tune resume']);
+    assert.deepEqual(await page.locator('#study-meta code').allTextContents(), ['npx renorm-tune resume']);
     assert.equal(meta.split(' · ')[1], 'built-in trainer', 'no trial names who trains it: the config\'s trainer, in the landing page\'s words');
     assert.deepEqual(problems, []);
   });
