@@ -120,6 +120,27 @@ describe('Keras callback wiring (TensorFlow is not installed here: a stand-in te
   });
 });
 
+describe('a fit shorter than its trial asks for (a final run at 2x the study\'s length)', { skip: pythonMissing }, () => {
+  it('trial.steps_multiplier says it, and the Lightning and Keras callbacks\' length check warns of a fit that misses it', () => {
+    // The README's Lightning and Keras objectives trained "@x2" final runs at 1x, and nothing said so.
+    const got = runPython(`
+import json, warnings, renorm_tune
+from renorm_tune import Trial
+final = Trial({"number": 7, "role": "final:best@x2", "totalSteps": 32, "stepsMultiplier": 2, "schedule": {"kind": "paper"}})
+plain = Trial({"number": 3, "role": "search", "totalSteps": 16, "schedule": {"kind": "paper"}})
+out = {"multipliers": [final.steps_multiplier, plain.steps_multiplier]}
+for name, trial, steps in (("short", final, 16), ("right", final, 32), ("plain", plain, 16), ("export", {"totalSteps": 32}, 16)):
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        renorm_tune._warn_length("lightning_callback", trial, steps, "max_epochs")
+    out[name] = [str(x.message) for x in w]
+print(json.dumps(out))`, 'http://127.0.0.1:9') as Record<string, unknown>;
+    assert.deepEqual(got.multipliers, [2, 1]);
+    assert.deepEqual(got.short, ['lightning_callback: this fit trains 16 steps, but trial #7 (final:best@x2) asks for 32 (stepsMultiplier 2): scale max_epochs by trial.steps_multiplier (and give trial.total_steps as the run length)']);
+    assert.deepEqual([got.right, got.plain, got.export], [[], [], []], 'the right length, and an export stretched to any run, are fine');
+  });
+});
+
 describe('ask under contention (a stand-in server in the Python process)', { skip: pythonMissing }, () => {
   // 409 STALE_SNAPSHOT comes only from several servers racing on one database; a stand-in answers it on cue.
   const driver = (refusals: number) => `

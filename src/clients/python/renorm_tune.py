@@ -172,6 +172,9 @@ class Trial(dict):
     schedule = property(lambda self: self["schedule"])
     table = property(lambda self: self["table"])
     total_steps = property(lambda self: self["totalSteps"])
+    # How many times the study's run length this trial trains for: 1, or N for a final run at N times it (role
+    # "final:best@x2"); total_steps already includes it. Scale a fit's epochs by it.
+    steps_multiplier = property(lambda self: self.get("stepsMultiplier", 1))
     renorm_momentum = property(lambda self: self["renormMomentum"])
     params = property(lambda self: self["params"])
     seed = property(lambda self: self["seed"])
@@ -1514,6 +1517,7 @@ def lightning_callback(trial, total_steps=None, study=None, monitor="val_loss"):
                 warnings.warn("lightning_callback: the module has no batch renorm layer; the schedule moves nothing", stacklevel=2)
             if total_steps is None:
                 self.steps = int(trainer.estimated_stepping_batches)
+                _warn_length("lightning_callback", trial, self.steps, "max_epochs")
 
         def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
             apply_clipping(self.modules, trial, trainer.global_step, self.steps)
@@ -1876,6 +1880,17 @@ def keras_clipping():
     return {k: tf.Variable(v, trainable=False, dtype=tf.float32) for k, v in (("rmax", 1.0), ("rmin", 1.0), ("dmax", 0.0))}
 
 
+def _warn_length(who, trial, steps, epochs_name):
+    """Warns when a fit of an asked trial runs another length than the trial asks for (a final run at N times the
+    study's: stepsMultiplier): the schedule would be squeezed into the fit, and the run recorded as that length."""
+    if not isinstance(trial, Trial) or not isinstance(trial.get("totalSteps"), int) or steps == trial["totalSteps"]:
+        return
+    warnings.warn("%s: this fit trains %s steps, but trial #%s (%s) asks for %d (stepsMultiplier %s): scale %s by "
+                  "trial.steps_multiplier (and give trial.total_steps as the run length)"
+                  % (who, steps, trial.get("number"), trial.get("role"), trial["totalSteps"], trial.steps_multiplier,
+                     epochs_name), stacklevel=3)
+
+
 def keras_callback(source, total_steps, clipping=None):
     """A Keras callback that moves the clipping along the trial's (or export's) schedule before every batch, at the
     optimizer's step count: on every BatchRenormalization layer of the model (Keras 3), or, given `clipping` from
@@ -1887,6 +1902,10 @@ def keras_callback(source, total_steps, clipping=None):
             layers = None
 
             def on_train_begin(self, logs=None):
+                _warn_length("keras_callback", source, total_steps, "epochs")
+                epochs, steps = (self.params or {}).get("epochs"), (self.params or {}).get("steps")
+                if isinstance(epochs, int) and isinstance(steps, int):
+                    _warn_length("keras_callback", source, epochs * steps, "epochs")
                 self.layers = _keras_renorm_layers(self.model)
                 own = [layer.name for layer in _keras_layers(self.model)
                        if isinstance(layer, keras.layers.BatchNormalization) and getattr(layer, "renorm", False)]
