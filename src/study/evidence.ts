@@ -54,7 +54,9 @@ export function evidencePlan(trials: readonly TrialRecord[], config: StudyConfig
   const wanted = picker.extraRuns(trials);
   const pick = picker.pick(trials);
   if (seeds > 0) {
-    const sources: Partial<Record<FinalArm, FinalSource>> = { ...baselineSources(trials, true) };
+    // A baseline whose search run failed is retrained too, once a tuned trial completed to compare it with.
+    const tunedDone = trials.some((t) => roleKind(t.role) === 'search' && t.state === 'COMPLETE');
+    const sources: Partial<Record<FinalArm, FinalSource>> = { ...baselineSources(trials, tunedDone) };
     if (pick.ready && pick.pick) sources.best = pick.pick;
     wanted.push(...finalTrials(sources, config.seed, seeds, stepsMultipliers, pick.ready && pick.pick ? bestRunTag(trials, pick.pick) : ''));
   }
