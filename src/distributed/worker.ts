@@ -276,7 +276,9 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
   log(`[worker] ${owner}: ${executor.slots} slot${executor.slots > 1 ? 's' : ''}, queue ${opts.redis.where} prefix '${opts.redis.prefix}', database ${opts.dbWhere}`);
   try {
     // run() resolves once close() has stopped the fetch loop and every processor has returned.
-    const closed = Promise.all([worker.run(), new Promise<void>((r) => worker.once('closed', () => r()))]).then(() => shutdownDone);
+    // A signal during start-up (while announcing) closed the worker already: its 'closed' event has been and gone, and
+    // run() after close waited for it for good (a SIGTERM'd worker that never left, found by the final CI).
+    const closed = shutdownDone ?? Promise.all([worker.run(), new Promise<void>((r) => worker.once('closed', () => r()))]).then(() => shutdownDone);
     await Promise.race([closed, closedOrAbandoned]);
   } finally {
     clearInterval(idleTimer);

@@ -64,3 +64,29 @@ test('worker: a dataset load that failed for a passing reason fails only that jo
     await presence.close();
   }
 });
+
+test('worker: a signal while it announces itself ends it (it closed, then waited for a close that had been and gone)', { skip, timeout: 30_000 }, async () => {
+  const service = createStudyService(new MemoryStorage());
+  const redis = parseRedisRef(REDIS_URL, prefix);
+  const real = new Presence(redis);
+  const stop = new AbortController();
+  const presence = Object.assign(Object.create(real) as Presence, {
+    announce: async (...args: Parameters<Presence['announce']>) => {
+      stop.abort(); // SIGTERM, as systemd sends it while the worker starts
+      await new Promise((r) => setTimeout(r, 200));
+      return real.announce(...args);
+    },
+  });
+  const executor = createExecutor({ isolation: 'thread', concurrency: 1, trialWorker: fakeTrainer });
+  try {
+    const res = await Promise.race([
+      runQueueWorker({ service, dbWhere: 'memory', redis, presence, executor, idleMs: 0, signal: stop.signal, log: () => undefined }),
+      new Promise<'hung'>((r) => setTimeout(() => r('hung'), 15_000)),
+    ]);
+    assert.notEqual(res, 'hung', 'the worker never left');
+    assert.equal((res as { reason: string }).reason, 'signal');
+  } finally {
+    await executor.close();
+    await real.close();
+  }
+});
