@@ -110,13 +110,13 @@ export function nothingLearned(view: Pick<StudyView, 'trials'>): string | null {
   return `no trial completed (${failed.length} of ${spent.length} failed${why})`;
 }
 
-/** The config file and every flag, checked before anything opens: what they refuse ends the CLI with EXIT_NO_RETRY. */
 /** Whether `stored` is `file`'s budget raised by `extend`: the same limits, none lower. */
 export function extendedFrom(stored: StudyConfig['budget'], file: StudyConfig['budget']): boolean {
   const keys = (b: StudyConfig['budget']) => Object.keys(b).sort().join();
   return keys(stored) === keys(file) && (['trials', 'timeMinutes'] as const).every((k) => file[k] === undefined || stored[k]! >= file[k]);
 }
 
+/** The config file and every flag, checked before anything opens: what they refuse ends the CLI with EXIT_NO_RETRY. */
 function runFlags(configPath: string, o: RunOpts) {
   return noRetry(() => {
     const loaded = loadStudyConfig(configPath);

@@ -1,6 +1,7 @@
 // Compiles user schedule formulas with a private mathjs instance, allowing only arithmetic over t, step and totalSteps.
 import { createRequire } from 'node:module';
 import type { EvalFunction, MathJsInstance, MathNode } from 'mathjs';
+import type { FormulaSchedule } from './types.js';
 import { ConfigError } from '../errors.js';
 
 let instance: MathJsInstance | undefined;
@@ -120,12 +121,13 @@ export function compileFormula(expr: string, field: string): EvalFunction {
 }
 
 /**
- * Whether a formula (already accepted by compileFormula) reads `step` or `totalSteps`: such a formula does not stretch
- * with the run as one over `t` does, so its values can only be checked at the length of the run that will use it.
+ * Whether any of a formula schedule's formulas (already accepted by compileFormula) reads `step` or `totalSteps`: such
+ * a schedule does not stretch with the run as one over `t` does, so its values can only be checked at the length of
+ * the run that will use it.
  */
-export function usesRunLength(expr: string): boolean {
-  return mathjs().parse(expr).filter((node: MathNode, path: string) =>
-    node.type === 'SymbolNode' && path !== 'fn' && ['step', 'totalSteps'].includes((node as unknown as { name: string }).name)).length > 0;
+export function usesRunLength(spec: FormulaSchedule): boolean {
+  return [spec.rmax, spec.dmax, spec.rmin].some((expr) => expr !== undefined && mathjs().parse(expr).filter((node: MathNode, path: string) =>
+    node.type === 'SymbolNode' && path !== 'fn' && ['step', 'totalSteps'].includes((node as unknown as { name: string }).name)).length > 0);
 }
 
 /** Evaluates a compiled formula; returns NaN for anything that is not a real number so callers have one check. */

@@ -78,7 +78,7 @@ function validateFormula(obj: Json, field: string, runSteps: number | undefined)
   const rmax = compileFormula(spec.rmax, `${field}.rmax`);
   const dmax = compileFormula(spec.dmax, `${field}.dmax`);
   const rmin = spec.rmin === undefined ? undefined : compileFormula(spec.rmin, `${field}.rmin`);
-  const byStep = [spec.rmax, spec.dmax, spec.rmin].some((f) => f !== undefined && usesRunLength(f));
+  const byStep = usesRunLength(spec);
   if (byStep && runSteps === undefined) return spec;
   const totalSteps = runSteps ?? NOMINAL_TOTAL_STEPS;
   for (let i = 0; i < FORMULA_GRID_POINTS; i++) {

@@ -15,10 +15,14 @@ export interface ProcessOwner {
   pid: number;
   /** `worker` (a queue worker) or `run` (a study run on one machine); `coordinator` never holds a lease. */
   role: string;
+  /** The 8 hex digits naming its machine's boot and PID namespace (study/owner.ts pidSpace), in names that carry them. */
+  space?: string;
 }
 
 /** The parts of a process's owner name, or nothing for an outside trainer's or another name a library caller gave (`owner` in the runner's or worker's options). */
 export function processOwnerParts(owner: string): ProcessOwner | undefined {
-  const m = /^(.+):(\d+):([a-z]+)-[0-9a-f]+$/.exec(owner);
-  return m ? { host: m[1]!, pid: Number(m[2]), role: m[3]! } : undefined;
+  const m = /^(.+):(\d+):([a-z]+)-([0-9a-f]+)$/.exec(owner);
+  if (!m) return undefined;
+  const nonce = m[4]!;
+  return { host: m[1]!, pid: Number(m[2]), role: m[3]!, ...(nonce.length === 14 ? { space: nonce.slice(0, 8) } : {}) };
 }

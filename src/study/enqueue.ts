@@ -15,7 +15,7 @@ import type { NewTrial } from './types.js';
  */
 export function checkEnqueuedSchedule(schedule: ScheduleSpec, totalSteps: number | null, multipliers: readonly number[]): void {
   if (totalSteps === null) {
-    if (schedule.kind === 'formula' && [schedule.rmax, schedule.dmax, schedule.rmin].some((f) => f !== undefined && usesRunLength(f))) {
+    if (schedule.kind === 'formula' && usesRunLength(schedule)) {
       throw new ConfigError('schedule', "reads step or totalSteps, but this study's run length comes with each trainer's ask, so its values cannot be checked",
         'write the formula over t (step / totalSteps), which stretches to any run length');
     }

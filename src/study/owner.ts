@@ -2,7 +2,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { EXTERNAL_OWNER } from '../shared/owners.js';
+import { EXTERNAL_OWNER, processOwnerParts } from '../shared/owners.js';
 
 export { EXTERNAL_OWNER };
 
@@ -55,9 +55,9 @@ export function processOwner(role: string): string {
 export function deadLocalOwners(owners: Iterable<string>, host = hostname(), here = pidSpace()): string[] {
   const dead = new Set<string>();
   for (const owner of owners) {
-    const m = /^(.+):(\d+):[a-z]+-([0-9a-f]{8})[0-9a-f]{6}$/.exec(owner);
-    if (!m || m[1] !== host || m[3] !== here) continue;
-    const pid = Number(m[2]);
+    const parts = processOwnerParts(owner);
+    if (!parts || parts.host !== host || parts.space !== here) continue;
+    const { pid } = parts;
     if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid) continue;
     if (!processAlive(pid)) dead.add(owner);
   }

@@ -1,6 +1,7 @@
 // Which schedule a study recommends, and how sure it is: the paired final verdicts when there are any, said in words.
 import { rankTrials } from '../shared/best.js';
 import { ARM_LABELS, comparisonSentence, readFinalValidation, type Comparison, type FinalReading } from '../shared/evidence.js';
+import { isFinished } from '../shared/attempts.js';
 import { baselineOf, roleKind, type BaselineName } from '../shared/roles.js';
 import { pickerFor } from './evidence.js';
 import { baselineSources } from './final.js';
@@ -74,7 +75,7 @@ function fromFinal(reading: FinalReading, tuned: TrialRecord, baselines: Partial
 /** The baselines whose search run ended without a value (failed): the search compared nothing with them. */
 function failedBaselines(trials: readonly TrialRecord[]): BaselineName[] {
   const all = baselineSources(trials, true);
-  return (Object.keys(all) as BaselineName[]).filter((b) => all[b]!.state !== 'COMPLETE' && all[b]!.state !== 'WAITING' && all[b]!.state !== 'RUNNING');
+  return (Object.keys(all) as BaselineName[]).filter((b) => isFinished(all[b]!.state) && all[b]!.state !== 'COMPLETE');
 }
 
 function fromSearch(study: StudyRecord, tuned: TrialRecord | null, baselines: Partial<Record<BaselineName, TrialRecord>>, reading: FinalReading | null, failed: BaselineName[]): StudyRecommendation {

@@ -10,7 +10,7 @@ import { askOwner, deadLocalOwners, pidSpace, processOwner } from '../../src/stu
 
 test('a process owner name reads back as its host, pid and role; other names are not a process\'s', () => {
   const a = processOwner('worker');
-  assert.deepEqual(processOwnerParts(a), { host: hostname(), pid: process.pid, role: 'worker' });
+  assert.deepEqual(processOwnerParts(a), { host: hostname(), pid: process.pid, role: 'worker', space: pidSpace() });
   assert.notEqual(processOwner('worker'), a, 'two in one process stay apart');
   assert.deepEqual(processOwnerParts('gpu-1.lab:41:run-0a1b2c'), { host: 'gpu-1.lab', pid: 41, role: 'run' });
   for (const other of [askOwner(), askOwner('ask-1'), 'by hand', 'gpu-1:x:worker-aaaaaa', 'gpu-1:41:worker', 'gpu-1:41:Worker-aaaaaa']) {
